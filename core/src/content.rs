@@ -1,0 +1,231 @@
+//! Message content: every kind a marketplace chat carries (rule ALL-CARD-1), as one
+//! tagged enum. A platform that lacks a kind refuses it with a clear error (rules issue);
+//! nothing is silently dropped.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The kind of a message's content, without its payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentKind {
+    /// Plain text.
+    Text,
+    /// An image.
+    Image,
+    /// A video.
+    Video,
+    /// An emoji or sticker.
+    Emoji,
+    /// A product card.
+    ProductCard,
+    /// An order card.
+    OrderCard,
+    /// A coupon or discount card.
+    CouponCard,
+    /// A cart add/remove event.
+    CartEvent,
+    /// A rating card (invitation or result).
+    RatingCard,
+    /// A notice from the platform or from shopmux.
+    SystemNotice,
+}
+
+/// One line of a cart event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CartLine {
+    /// The product's name; shown only when it is short enough (rule SH-CART-1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+    /// The quantity in the cart after the event.
+    pub quantity: u32,
+}
+
+/// Whether a cart event added or removed products.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CartAction {
+    /// Products were added.
+    Add,
+    /// Products were removed.
+    Remove,
+}
+
+/// The content of a message (rule ALL-CARD-1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MessageContent {
+    /// Plain text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// An image by URL.
+    Image {
+        /// Where the image is.
+        url: String,
+    },
+    /// A video by URL.
+    Video {
+        /// Where the video is.
+        url: String,
+    },
+    /// An emoji or sticker by code.
+    Emoji {
+        /// The emoji itself or the platform's sticker code.
+        code: String,
+    },
+    /// A product card.
+    ProductCard {
+        /// The platform's product id.
+        product_id: String,
+        /// The product's title.
+        title: String,
+        /// A link to the product.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+    },
+    /// An order card.
+    OrderCard {
+        /// The platform's order id.
+        order_id: String,
+        /// The order's status as the platform names it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// A coupon or discount card.
+    CouponCard {
+        /// The coupon id or discount code.
+        code: String,
+        /// A human title.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
+    /// A cart event (rule SH-CART-1).
+    CartEvent {
+        /// Added or removed.
+        action: CartAction,
+        /// The cart subtotal after the event, as a decimal string with currency.
+        subtotal: String,
+        /// The lines of the cart.
+        lines: Vec<CartLine>,
+    },
+    /// A rating card: an invitation (no score) or a result.
+    RatingCard {
+        /// The buyer's score, when rated; an invitation has none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        score: Option<u8>,
+    },
+    /// A notice from the platform or from shopmux.
+    SystemNotice {
+        /// The notice.
+        text: String,
+    },
+}
+
+impl MessageContent {
+    /// The kind of this content.
+    pub fn kind(&self) -> ContentKind {
+        match self {
+            Self::Text { .. } => ContentKind::Text,
+            Self::Image { .. } => ContentKind::Image,
+            Self::Video { .. } => ContentKind::Video,
+            Self::Emoji { .. } => ContentKind::Emoji,
+            Self::ProductCard { .. } => ContentKind::ProductCard,
+            Self::OrderCard { .. } => ContentKind::OrderCard,
+            Self::CouponCard { .. } => ContentKind::CouponCard,
+            Self::CartEvent { .. } => ContentKind::CartEvent,
+            Self::RatingCard { .. } => ContentKind::RatingCard,
+            Self::SystemNotice { .. } => ContentKind::SystemNotice,
+        }
+    }
+
+    /// A short human summary, used as the conversation preview and indexed for search.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Text { text } | Self::SystemNotice { text } => text.clone(),
+            Self::Image { .. } => "[image]".into(),
+            Self::Video { .. } => "[video]".into(),
+            Self::Emoji { code } => code.clone(),
+            Self::ProductCard { title, .. } => format!("[product] {title}"),
+            Self::OrderCard { order_id, .. } => format!("[order] {order_id}"),
+            Self::CouponCard { code, title } => {
+                format!("[coupon] {}", title.as_deref().unwrap_or(code))
+            }
+            Self::CartEvent { action, subtotal, .. } => match action {
+                CartAction::Add => format!("[cart] added, subtotal {subtotal}"),
+                CartAction::Remove => format!("[cart] removed, subtotal {subtotal}"),
+            },
+            Self::RatingCard { score: Some(s) } => format!("[rating] {s}"),
+            Self::RatingCard { score: None } => "[rating invitation]".into(),
+        }
+    }
+
+    /// Checks the payload for values no platform accepts (empty text, absurd sizes).
+    pub fn validate(&self) -> Result<(), String> {
+        const MAX_TEXT: usize = 10_000;
+        let nonempty = |field: &str, v: &str| {
+            if v.trim().is_empty() {
+                Err(format!("content.{field} must not be empty"))
+            } else if v.len() > MAX_TEXT {
+                Err(format!("content.{field} is longer than {MAX_TEXT} bytes"))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Self::Text { text } | Self::SystemNotice { text } => nonempty("text", text),
+            Self::Image { url } | Self::Video { url } => nonempty("url", url),
+            Self::Emoji { code } => nonempty("code", code),
+            Self::ProductCard { product_id, title, .. } => {
+                nonempty("product_id", product_id)?;
+                nonempty("title", title)
+            }
+            Self::OrderCard { order_id, .. } => nonempty("order_id", order_id),
+            Self::CouponCard { code, .. } => nonempty("code", code),
+            Self::CartEvent { subtotal, .. } => nonempty("subtotal", subtotal),
+            Self::RatingCard { score } => match score {
+                Some(s) if !(1..=5).contains(s) => Err("content.score must be 1..5".into()),
+                _ => Ok(()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_card_kind_round_trips_through_json() {
+        // rule: ALL-CARD-1 (every kind of content is representable and keeps its kind)
+        let samples = [
+            r#"{"type":"text","text":"hi"}"#,
+            r#"{"type":"image","url":"https://x/y.png"}"#,
+            r#"{"type":"video","url":"https://x/y.mp4"}"#,
+            r#"{"type":"emoji","code":"😀"}"#,
+            r#"{"type":"product_card","product_id":"p1","title":"Mug"}"#,
+            r#"{"type":"order_card","order_id":"o1"}"#,
+            r#"{"type":"coupon_card","code":"SAVE10"}"#,
+            r#"{"type":"cart_event","action":"add","subtotal":"10.00 USD","lines":[{"quantity":2}]}"#,
+            r#"{"type":"rating_card"}"#,
+            r#"{"type":"system_notice","text":"Buyer left"}"#,
+        ];
+        let mut kinds = std::collections::HashSet::new();
+        for s in samples {
+            let c: MessageContent = serde_json::from_str(s).unwrap();
+            c.validate().unwrap();
+            let back: MessageContent = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+            assert_eq!(back, c);
+            kinds.insert(c.kind());
+        }
+        assert_eq!(kinds.len(), 10);
+    }
+
+    #[test]
+    fn empty_text_and_unknown_type_are_refused() {
+        assert!(MessageContent::Text { text: "  ".into() }.validate().is_err());
+        assert!(serde_json::from_str::<MessageContent>(r#"{"type":"hologram"}"#).is_err());
+        assert!(MessageContent::RatingCard { score: Some(9) }.validate().is_err());
+    }
+}

@@ -1,0 +1,46 @@
+//! The core's error type. Every failure a caller can act on has its own variant; the
+//! HTTP layer maps each to a status code and an error code.
+
+use thiserror::Error;
+
+/// A failure of a core operation.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// The thing does not exist, or the caller may not see it.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The caller may see the thing but not do this to it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A field of the input is wrong.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field, as the caller named it (`content.text`, `capacity`).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The request conflicts with the current state (a duplicate name, a wrong state).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration error: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// The daemon is shutting down or a worker is gone.
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
+}
+
+impl CoreError {
+    /// An invalid-field error.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), message: message.into() }
+    }
+}
+
+/// The core's result type.
+pub type CoreResult<T> = Result<T, CoreError>;

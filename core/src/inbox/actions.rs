@@ -1,0 +1,319 @@
+//! What agents do to a conversation: read/unread, flag, end, close, reopen, assign,
+//! unassign, transfer, and reply (through the outbox). Each action loads the row under
+//! the write gate (SQLite) or `FOR UPDATE` (PostgreSQL), checks who may do it, writes
+//! the new row and the counter changes in one transaction, then publishes the change.
+//!
+//! **Invariant:** nothing here deletes a message or a conversation (ALL-DEL-1); ending
+//! and closing only change state.
+
+use super::Inbox;
+use super::accounts::Viewer;
+use crate::clock::to_millis;
+use crate::content::MessageContent;
+use crate::counters;
+use crate::error::{CoreError, CoreResult};
+use crate::events::InboxEvent;
+use crate::ids::*;
+use crate::model::*;
+use crate::store::{
+    AGENT_COLUMNS, CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Val, agent_from_row, conversation_from_row,
+    conversation_values, query_with, values_placeholders,
+};
+use serde::Deserialize;
+use sqlx::{Any, Transaction};
+use utoipa::ToSchema;
+
+/// Writes conversations (insert or update) and applies their counter changes.
+pub(crate) async fn save_conversations(
+    tx: &mut Transaction<'static, Any>,
+    changes: &[(SellerId, Option<Conversation>, Conversation)],
+) -> CoreResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    const MUTABLE: &[&str] = &[
+        "entry_point",
+        "state",
+        "list_status",
+        "assignee_id",
+        "flag",
+        "topics",
+        "has_order",
+        "unread_count",
+        "waiting_since",
+        "wait_rank",
+        "last_message_at",
+        "last_buyer_message_at",
+        "last_agent_reply_at",
+        "assigned_at",
+        "ended_at",
+        "closed_at",
+        "preview",
+    ];
+    let set = MUTABLE.iter().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
+    for chunk in changes.chunks(150) {
+        let sql = format!(
+            "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET {set}",
+            values_placeholders(chunk.len(), CONVERSATION_N_COLUMNS, 1)
+        );
+        let vals = chunk.iter().flat_map(|(seller, _, after)| conversation_values(*seller, after)).collect();
+        query_with(&sql, vals).execute(&mut **tx).await?;
+    }
+    let mut delta = Vec::new();
+    for (_, before, after) in changes {
+        counters::merge(&mut delta, counters::delta(before.as_ref(), Some(after)));
+    }
+    for chunk in delta.chunks(300) {
+        let sql = format!(
+            "INSERT INTO conversation_counters (shop_id, assignee, bucket, n) VALUES {} \
+             ON CONFLICT (shop_id, assignee, bucket) DO UPDATE SET n = conversation_counters.n + excluded.n",
+            values_placeholders(chunk.len(), 4, 1)
+        );
+        let vals = chunk
+            .iter()
+            .flat_map(|(k, n)| [Val::from(k.shop_id.to_string()), k.assignee.clone().into(), k.bucket.clone().into(), (*n).into()])
+            .collect();
+        query_with(&sql, vals).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// A reply an agent sends.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReply {
+    /// The content.
+    pub content: MessageContent,
+}
+
+/// A change of a conversation, applied by [`Inbox::change`].
+#[derive(Clone, Copy, Debug)]
+pub enum Change {
+    /// Mark every buyer message read.
+    MarkRead,
+    /// Mark unread again (SH-STATUS-1).
+    MarkUnread,
+    /// Flag with a colour.
+    Flag(FlagColour),
+    /// Remove the flag.
+    Unflag,
+    /// End: move to history (TT-END-1, DY-END-1).
+    End,
+    /// Close (SH-STATUS-1).
+    Close,
+    /// Reopen an ended or closed conversation.
+    Reopen,
+    /// Assign to an agent (TT-QUEUE-2).
+    Assign(AgentId),
+    /// Back to the unassigned list (SH-ASSIGN-1).
+    Unassign,
+    /// Hand over from the current holder to another agent (TT-XFER-1, DY-XFER-1).
+    Transfer(AgentId),
+}
+
+impl Inbox {
+    /// A conversation the viewer may see.
+    pub async fn conversation(&self, viewer: &Viewer, id: ConversationId) -> CoreResult<Conversation> {
+        let row = query_with(
+            &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"),
+            vec![id.to_string().into()],
+        )
+        .fetch_optional(self.store.pool())
+        .await?
+        .ok_or(CoreError::NotFound("conversation"))?;
+        let (_, c) = conversation_from_row(&row)?;
+        if !viewer.can_see(c.shop_id) {
+            return Err(CoreError::NotFound("conversation"));
+        }
+        Ok(c)
+    }
+
+    async fn load_for_update(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        viewer: &Viewer,
+        id: ConversationId,
+    ) -> CoreResult<(SellerId, Conversation)> {
+        let row = query_with(
+            &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1{}", self.store.for_update()),
+            vec![id.to_string().into()],
+        )
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(CoreError::NotFound("conversation"))?;
+        let (seller, c) = conversation_from_row(&row)?;
+        if !viewer.can_see(c.shop_id) {
+            return Err(CoreError::NotFound("conversation"));
+        }
+        Ok((seller, c))
+    }
+
+    async fn target_agent(&self, tx: &mut Transaction<'static, Any>, viewer: &Viewer, shop: ShopId, id: AgentId) -> CoreResult<Agent> {
+        let row = query_with(
+            &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND seller_id = $2"),
+            vec![id.to_string().into(), viewer.agent.seller_id.to_string().into()],
+        )
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| CoreError::invalid("agent_id", format!("no agent {id} in this seller")))?;
+        let agent = agent_from_row(&row)?;
+        let may_chat = match agent.role {
+            Role::Owner => true,
+            Role::Operator => false,
+            Role::Agent => {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM shop_grants WHERE agent_id = $1 AND shop_id = $2 AND can_chat = 1",
+                )
+                .bind(id.to_string())
+                .bind(shop.to_string())
+                .fetch_one(&mut **tx)
+                .await?;
+                n > 0
+            }
+        };
+        if !may_chat {
+            // rule: SH-ASSIGN-1 (only staff with chat permission are offered)
+            return Err(CoreError::invalid("agent_id", format!("{} has no chat permission in this shop", agent.nickname)));
+        }
+        Ok(agent)
+    }
+
+    /// Applies a change to a conversation and returns it afterwards.
+    pub async fn change(&self, viewer: &Viewer, id: ConversationId, change: Change) -> CoreResult<Conversation> {
+        let now = self.clock.now();
+        let mut w = self.store.begin_write().await?;
+        let (seller, before) = self.load_for_update(&mut w.tx, viewer, id).await?;
+        let needs_chat = !matches!(change, Change::MarkRead | Change::MarkUnread | Change::Flag(_) | Change::Unflag);
+        if needs_chat && !viewer.can_chat(before.shop_id) {
+            // rule: DY-PERM-1
+            return Err(CoreError::Forbidden("no chat permission in this shop".into()));
+        }
+        let mut after = before.clone();
+        match change {
+            Change::MarkRead => after.unread_count = 0,
+            Change::MarkUnread => after.unread_count = after.unread_count.max(1),
+            Change::Flag(colour) => after.flag = Some(colour),
+            Change::Unflag => after.flag = None,
+            Change::End => {
+                if !before.state.is_open() {
+                    return Err(CoreError::Conflict(format!("the conversation is {}, not open", before.state)));
+                }
+                after.state = ConversationState::Ended;
+                after.ended_at = Some(now);
+            }
+            Change::Close => {
+                if before.state == ConversationState::Closed {
+                    return Err(CoreError::Conflict("the conversation is already closed".into()));
+                }
+                after.state = ConversationState::Closed;
+                after.closed_at = Some(now);
+            }
+            Change::Reopen => {
+                if before.state.is_open() {
+                    return Err(CoreError::Conflict("the conversation is already open".into()));
+                }
+                let n_open: i64 = sqlx::query_scalar(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM conversations WHERE buyer_id = $1 AND list_status = 'open'",
+                )
+                .bind(before.buyer_id.to_string())
+                .fetch_one(&mut *w.tx)
+                .await?;
+                if n_open > 0 {
+                    return Err(CoreError::Conflict("this buyer already has an open conversation".into()));
+                }
+                after.state =
+                    if after.assignee_id.is_some() { ConversationState::InProgress } else { ConversationState::Unassigned };
+                after.ended_at = None;
+                after.closed_at = None;
+            }
+            Change::Assign(agent_id) | Change::Transfer(agent_id) => {
+                if !before.state.is_open() {
+                    return Err(CoreError::Conflict(format!("the conversation is {}, not open", before.state)));
+                }
+                if matches!(change, Change::Transfer(_)) && before.assignee_id.is_none() {
+                    return Err(CoreError::Conflict("the conversation is unassigned: assign it instead".into()));
+                }
+                let agent = self.target_agent(&mut w.tx, viewer, before.shop_id, agent_id).await?;
+                after.state = ConversationState::InProgress;
+                after.assignee_id = Some(agent.id);
+                after.assigned_at = Some(now);
+            }
+            Change::Unassign => {
+                if before.state != ConversationState::InProgress {
+                    return Err(CoreError::Conflict("the conversation is not assigned".into()));
+                }
+                after.state = ConversationState::Unassigned;
+                after.assignee_id = None;
+                after.assigned_at = None;
+            }
+        }
+        if after != before {
+            save_conversations(&mut w.tx, &[(seller, Some(before), after.clone())]).await?;
+            w.commit().await?;
+            self.events.publish(InboxEvent::ConversationUpdated { conversation: after.clone() });
+        }
+        Ok(after)
+    }
+
+    /// Sends an agent's reply: the message and its outbox entry are written in one
+    /// transaction; delivery happens in the outbox worker.
+    pub async fn reply(&self, viewer: &Viewer, id: ConversationId, reply: NewReply) -> CoreResult<Message> {
+        reply.content.validate().map_err(|m| {
+            let (field, message) = m.split_once(' ').unwrap_or(("content", &m));
+            CoreError::invalid(field, message)
+        })?;
+        let now = self.clock.now();
+        let mut w = self.store.begin_write().await?;
+        let (seller, before) = self.load_for_update(&mut w.tx, viewer, id).await?;
+        if !viewer.can_chat(before.shop_id) {
+            // rule: DY-PERM-1
+            return Err(CoreError::Forbidden("no chat permission in this shop".into()));
+        }
+        let message = Message {
+            id: MessageId::new(),
+            conversation_id: before.id,
+            shop_id: before.shop_id,
+            direction: Direction::Out,
+            sender_kind: SenderKind::Agent,
+            sender_agent_id: Some(viewer.agent.id),
+            content: reply.content,
+            translated_text: None,
+            platform_message_id: None,
+            created_at: now,
+            delivery_status: Some(DeliveryStatus::Pending),
+            delivery_error: None,
+        };
+        super::ingest::insert_messages(&self.store, &mut w.tx, std::slice::from_ref(&message)).await?;
+        query_with(
+            "INSERT INTO outbox (id, message_id, shop_id, conversation_id, status, attempts, next_attempt_at, \
+             created_at, updated_at) VALUES ($1,$2,$3,$4,'pending',0,$5,$5,$5)",
+            vec![
+                OutboxId::new().to_string().into(),
+                message.id.to_string().into(),
+                message.shop_id.to_string().into(),
+                message.conversation_id.to_string().into(),
+                to_millis(now).into(),
+            ],
+        )
+        .execute(&mut *w.tx)
+        .await?;
+        let mut after = before.clone();
+        after.last_message_at = now;
+        after.last_agent_reply_at = Some(now);
+        after.waiting_since = None;
+        after.unread_count = 0;
+        after.preview = super::ingest::preview_of(&message.content);
+        if after.state == ConversationState::Unassigned {
+            // Answering an unassigned conversation takes it.
+            after.state = ConversationState::InProgress;
+            after.assignee_id = Some(viewer.agent.id);
+            after.assigned_at = Some(now);
+        }
+        save_conversations(&mut w.tx, &[(seller, Some(before), after.clone())]).await?;
+        w.commit().await?;
+        self.outbox_wake.notify_one();
+        self.events.publish(InboxEvent::MessageCreated { message: message.clone() });
+        self.events.publish(InboxEvent::ConversationUpdated { conversation: after });
+        Ok(message)
+    }
+}

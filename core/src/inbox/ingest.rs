@@ -1,0 +1,632 @@
+//! Inbound messages: idempotent, group-committed ingestion.
+//!
+//! Every accepted inbound message goes through one writer task that takes whatever is
+//! queued (up to a batch size) and writes the whole group in one transaction with one
+//! multi-row statement per table, then answers each sender after the commit. That is
+//! what `perf-notes.md` measured as the way to the SQLite ceiling (a statement costs
+//! ~63 µs through sqlx, so per-row statements cap near 10k rows/s).
+//!
+//! **Invariant:** a platform message is stored once per shop. The unique index on
+//! `messages (shop_id, platform_message_id)` enforces it; the insert is
+//! `ON CONFLICT DO NOTHING RETURNING id`, and only messages actually inserted change
+//! conversation state, so a duplicate (even a concurrent one, even from another
+//! process) never counts twice.
+
+use super::Inbox;
+use super::shops::IngestShop;
+use crate::clock::{Clock, to_millis};
+use crate::content::MessageContent;
+use crate::error::{CoreError, CoreResult};
+use crate::events::{EventBus, InboxEvent};
+use crate::ids::*;
+use crate::model::*;
+use crate::search_terms;
+use crate::store::{
+    Backend, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, Store, Val, conversation_from_row, id_col, list_placeholders,
+    query_with, values_placeholders,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use utoipa::ToSchema;
+
+/// The buyer of an inbound message, as the platform knows them.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundBuyer {
+    /// The platform's buyer id.
+    pub external_id: String,
+    /// Nickname; kept from earlier messages when absent.
+    #[serde(default)]
+    pub nickname: Option<String>,
+    /// Language tag (`en`, `es`, `zh-CN`).
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Email, when the buyer gave one.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// An order an inbound message refers to.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundOrder {
+    /// The platform's order id.
+    pub external_id: String,
+    /// When the order was created (defaults to now for an order first seen).
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    /// The platform's order status.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Whether a return/refund is in progress.
+    #[serde(default)]
+    pub reverse_in_progress: Option<bool>,
+}
+
+/// A normalized inbound message, whatever platform it came from.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundMessage {
+    /// Who wrote it.
+    pub buyer: InboundBuyer,
+    /// The platform's message id: the idempotency key within the shop.
+    pub platform_message_id: String,
+    /// The content.
+    pub content: MessageContent,
+    /// When the platform says it was sent (defaults to now; never later than now).
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// An order the message refers to.
+    #[serde(default)]
+    pub order: Option<InboundOrder>,
+    /// Where the buyer started the chat (ALL-SRC-1).
+    #[serde(default)]
+    pub entry_point: Option<EntryPoint>,
+}
+
+impl InboundMessage {
+    /// Checks the fields no database constraint checks.
+    pub fn validate(&self) -> CoreResult<()> {
+        let bounded = |field: &str, v: &str, max: usize| {
+            if v.trim().is_empty() || v.len() > max {
+                Err(CoreError::invalid(field, format!("must be 1 to {max} bytes")))
+            } else {
+                Ok(())
+            }
+        };
+        bounded("buyer.external_id", &self.buyer.external_id, 256)?;
+        bounded("platform_message_id", &self.platform_message_id, 256)?;
+        if let Some(n) = &self.buyer.nickname {
+            bounded("buyer.nickname", n, 256)?;
+        }
+        if let Some(o) = &self.order {
+            bounded("order.external_id", &o.external_id, 256)?;
+        }
+        self.content.validate().map_err(|m| {
+            let (field, message) = m.split_once(' ').unwrap_or(("content", &m));
+            CoreError::invalid(field, message)
+        })
+    }
+}
+
+/// What became of an inbound message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct IngestOutcome {
+    /// The stored message (the earlier one, for a duplicate).
+    pub message_id: MessageId,
+    /// Its conversation.
+    pub conversation_id: ConversationId,
+    /// Whether this delivery repeated one already stored.
+    pub duplicate: bool,
+}
+
+pub(crate) enum IngestJob {
+    Message { shop: IngestShop, msg: InboundMessage, reply: oneshot::Sender<CoreResult<IngestOutcome>> },
+    Stop,
+}
+
+impl Inbox {
+    /// Stores an inbound message (idempotently) and answers after its commit.
+    pub async fn ingest(&self, shop: IngestShop, msg: InboundMessage) -> CoreResult<IngestOutcome> {
+        msg.validate()?;
+        let (reply, answer) = oneshot::channel();
+        self.ingest_tx
+            .send(IngestJob::Message { shop, msg, reply })
+            .await
+            .map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?;
+        answer.await.map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?
+    }
+}
+
+pub(crate) async fn run_writer(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    events: EventBus,
+    mut rx: mpsc::Receiver<IngestJob>,
+    max_batch: usize,
+) {
+    let mut buf = Vec::with_capacity(max_batch);
+    loop {
+        if rx.recv_many(&mut buf, max_batch).await == 0 {
+            break;
+        }
+        let mut jobs = Vec::with_capacity(buf.len());
+        for job in buf.drain(..) {
+            match job {
+                IngestJob::Message { shop, msg, reply } => jobs.push((shop, msg, reply)),
+                // Stop accepting; what is already queued is still written below.
+                IngestJob::Stop => rx.close(),
+            }
+        }
+        if !jobs.is_empty() {
+            write_group(&store, clock.now(), &events, jobs).await;
+        }
+    }
+}
+
+type Job = (IngestShop, InboundMessage, oneshot::Sender<CoreResult<IngestOutcome>>);
+
+async fn write_group(store: &Store, now: DateTime<Utc>, events: &EventBus, jobs: Vec<Job>) {
+    let items: Vec<(&IngestShop, &InboundMessage)> = jobs.iter().map(|(s, m, _)| (s, m)).collect();
+    match ingest_batch(store, now, &items).await {
+        Ok((outcomes, published)) => {
+            for ((_, _, reply), outcome) in jobs.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
+            for e in published {
+                events.publish(e);
+            }
+        }
+        Err(error) if jobs.len() == 1 => {
+            tracing::warn!(message = "Inbound message not stored.", %error);
+            let (_, _, reply) = jobs.into_iter().next().expect("one job");
+            let _ = reply.send(Err(error));
+        }
+        Err(error) => {
+            // One bad item must not fail its neighbours: write each alone.
+            tracing::debug!(message = "Group write failed, retrying items one by one.", %error);
+            for (shop, msg, reply) in jobs {
+                let result = ingest_batch(store, now, &[(&shop, &msg)]).await;
+                match result {
+                    Ok((mut outcomes, published)) => {
+                        let _ = reply.send(Ok(outcomes.remove(0)));
+                        for e in published {
+                            events.publish(e);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(message = "Inbound message not stored.", %error, shop_id = %shop.shop_id);
+                        let _ = reply.send(Err(error));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Parameters per statement stay well under SQLite's and PostgreSQL's limits.
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// Writes a group of inbound messages in one transaction; returns one outcome per item
+/// (in order) and the events to publish after the commit.
+pub(crate) async fn ingest_batch(
+    store: &Store,
+    now: DateTime<Utc>,
+    items: &[(&IngestShop, &InboundMessage)],
+) -> CoreResult<(Vec<IngestOutcome>, Vec<InboxEvent>)> {
+    let mut w = store.begin_write().await?;
+    let tx = &mut w.tx;
+
+    // 1. Within the group, later copies of a message follow the first.
+    let mut first_of: HashMap<(ShopId, &str), usize> = HashMap::new();
+    let mut primary: Vec<usize> = Vec::with_capacity(items.len());
+    for (i, (shop, msg)) in items.iter().enumerate() {
+        primary.push(*first_of.entry((shop.shop_id, msg.platform_message_id.as_str())).or_insert(i));
+    }
+    let primaries: Vec<usize> = (0..items.len()).filter(|&i| primary[i] == i).collect();
+
+    // 2. Messages stored before this group are duplicates.
+    let keys: Vec<(ShopId, String)> =
+        primaries.iter().map(|&i| (items[i].0.shop_id, items[i].1.platform_message_id.clone())).collect();
+    let mut known = find_stored(tx, &keys).await?;
+    let fresh: Vec<usize> = primaries
+        .iter()
+        .copied()
+        .filter(|&i| !known.contains_key(&(items[i].0.shop_id, items[i].1.platform_message_id.clone())))
+        .collect();
+
+    let mut published = Vec::new();
+    if !fresh.is_empty() {
+        let fresh_items: Vec<(&IngestShop, &InboundMessage)> = fresh.iter().map(|&i| items[i]).collect();
+        let stored = write_fresh(store, tx, now, &fresh_items, &mut published).await?;
+        for (k, v) in stored {
+            known.insert(k, v);
+        }
+    }
+    w.commit().await?;
+
+    let fresh_set: HashSet<usize> = fresh.iter().copied().collect();
+    let inserted: HashSet<MessageId> = published
+        .iter()
+        .filter_map(|e| match e {
+            InboxEvent::MessageCreated { message } => Some(message.id),
+            _ => None,
+        })
+        .collect();
+    let outcomes = (0..items.len())
+        .map(|i| {
+            let key = (items[i].0.shop_id, items[i].1.platform_message_id.clone());
+            let (message_id, conversation_id) = known.get(&key).copied().ok_or(CoreError::Unavailable("lost message"))?;
+            let duplicate = primary[i] != i || !fresh_set.contains(&i) || !inserted.contains(&message_id);
+            Ok(IngestOutcome { message_id, conversation_id, duplicate })
+        })
+        .collect::<CoreResult<Vec<_>>>()?;
+    Ok((outcomes, published))
+}
+
+type Stored = HashMap<(ShopId, String), (MessageId, ConversationId)>;
+
+/// The stored (message id, conversation id) of each (shop, platform message id) key.
+async fn find_stored(tx: &mut Transaction<'static, Any>, keys: &[(ShopId, String)]) -> CoreResult<Stored> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT shop_id, platform_message_id, id, conversation_id FROM messages \
+             WHERE (shop_id, platform_message_id) IN (VALUES {})",
+            values_placeholders(chunk.len(), 2, 1)
+        );
+        let vals = chunk.iter().flat_map(|(s, p)| [Val::from(s.to_string()), Val::from(p.clone())]).collect();
+        for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
+            out.insert(
+                (id_col(&row, "shop_id")?, row.try_get::<String, _>("platform_message_id")?),
+                (id_col(&row, "id")?, id_col(&row, "conversation_id")?),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Writes messages not stored before: buyers, orders, messages, conversations,
+/// counters and the search index. Returns the stored ids of every item.
+async fn write_fresh(
+    store: &Store,
+    tx: &mut Transaction<'static, Any>,
+    now: DateTime<Utc>,
+    items: &[(&IngestShop, &InboundMessage)],
+    published: &mut Vec<InboxEvent>,
+) -> CoreResult<Stored> {
+    let buyers = upsert_buyers(tx, now, items).await?;
+    let with_orders = upsert_orders(store, tx, now, items, &buyers).await?;
+
+    // Open conversations of these buyers.
+    let buyer_ids: Vec<BuyerId> = {
+        let mut v: Vec<BuyerId> = buyers.values().copied().collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let mut open: HashMap<BuyerId, (SellerId, Conversation)> = HashMap::new();
+    for chunk in buyer_ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE list_status = 'open' AND buyer_id IN ({}){}",
+            list_placeholders(chunk.len(), 1),
+            store.for_update()
+        );
+        let vals = chunk.iter().map(|b| Val::from(b.to_string())).collect();
+        for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
+            let (seller, c) = conversation_from_row(&row)?;
+            open.insert(c.buyer_id, (seller, c));
+        }
+    }
+    let before: HashMap<ConversationId, Conversation> = open.values().map(|(_, c)| (c.id, c.clone())).collect();
+
+    // Build the messages, opening a conversation for buyers without one.
+    let mut messages = Vec::with_capacity(items.len());
+    for (shop, msg) in items {
+        let buyer_id = buyers[&(shop.shop_id, msg.buyer.external_id.clone())];
+        let at = msg.sent_at.map(|t| t.min(now)).unwrap_or(now);
+        let (_, conv) = open.entry(buyer_id).or_insert_with(|| {
+            (
+                shop.seller_id,
+                new_conversation(shop, buyer_id, msg.entry_point.unwrap_or_default(), at, with_orders.contains(&buyer_id)),
+            )
+        });
+        messages.push(Message {
+            id: MessageId::new(),
+            conversation_id: conv.id,
+            shop_id: shop.shop_id,
+            direction: Direction::In,
+            sender_kind: SenderKind::Buyer,
+            sender_agent_id: None,
+            content: msg.content.clone(),
+            translated_text: None,
+            platform_message_id: Some(msg.platform_message_id.clone()),
+            created_at: at,
+            delivery_status: None,
+            delivery_error: None,
+        });
+    }
+
+    let inserted = insert_messages(store, tx, &messages).await?;
+
+    // Only inserted messages change conversations.
+    let mut touched: Vec<ConversationId> = Vec::new();
+    let mut by_conv: HashMap<ConversationId, BuyerId> = HashMap::new();
+    for (b, (_, c)) in &open {
+        by_conv.insert(c.id, *b);
+    }
+    for (m, (_, msg)) in messages.iter().zip(items) {
+        if !inserted.contains(&m.id) {
+            continue;
+        }
+        let buyer = by_conv[&m.conversation_id];
+        let (_, conv) = open.get_mut(&buyer).expect("conversation of the message");
+        apply_buyer_message(conv, m, msg.order.is_some());
+        if !touched.contains(&conv.id) {
+            touched.push(conv.id);
+        }
+    }
+    let changes: Vec<(SellerId, Option<Conversation>, Conversation)> = touched
+        .iter()
+        .map(|id| {
+            let (seller, after) = open.get(&by_conv[id]).expect("touched conversation").clone();
+            (seller, before.get(id).cloned(), after)
+        })
+        .collect();
+    super::actions::save_conversations(tx, &changes).await?;
+
+    let mut stored = Stored::new();
+    for m in &messages {
+        if inserted.contains(&m.id) {
+            stored.insert((m.shop_id, m.platform_message_id.clone().unwrap_or_default()), (m.id, m.conversation_id));
+        }
+    }
+    // Lost a race with another process: report the message it stored.
+    if stored.len() < messages.len() {
+        let missing: Vec<(ShopId, String)> = messages
+            .iter()
+            .filter(|m| !inserted.contains(&m.id))
+            .map(|m| (m.shop_id, m.platform_message_id.clone().unwrap_or_default()))
+            .collect();
+        stored.extend(find_stored(tx, &missing).await?);
+    }
+    for m in messages.into_iter().filter(|m| inserted.contains(&m.id)) {
+        published.push(InboxEvent::MessageCreated { message: m });
+    }
+    for (_, _, after) in changes {
+        published.push(InboxEvent::ConversationUpdated { conversation: after });
+    }
+    Ok(stored)
+}
+
+fn new_conversation(
+    shop: &IngestShop,
+    buyer_id: BuyerId,
+    entry_point: EntryPoint,
+    at: DateTime<Utc>,
+    has_order: bool,
+) -> Conversation {
+    Conversation {
+        id: ConversationId::new(),
+        shop_id: shop.shop_id,
+        platform: shop.platform.clone(),
+        buyer_id,
+        entry_point,
+        state: ConversationState::Unassigned,
+        assignee_id: None,
+        flag: None,
+        topics: Vec::new(),
+        has_order,
+        unread_count: 0,
+        waiting_since: None,
+        created_at: at,
+        last_message_at: at,
+        last_buyer_message_at: None,
+        last_agent_reply_at: None,
+        assigned_at: None,
+        ended_at: None,
+        closed_at: None,
+        preview: String::new(),
+    }
+}
+
+/// The state change a new buyer message makes.
+fn apply_buyer_message(conv: &mut Conversation, m: &Message, refers_to_order: bool) {
+    conv.unread_count += 1;
+    if conv.waiting_since.is_none() {
+        conv.waiting_since = Some(m.created_at);
+    }
+    if m.created_at >= conv.last_message_at || conv.preview.is_empty() {
+        conv.last_message_at = m.created_at;
+        conv.preview = preview_of(&m.content);
+    }
+    conv.last_buyer_message_at = Some(conv.last_buyer_message_at.map_or(m.created_at, |t| t.max(m.created_at)));
+    conv.has_order |= refers_to_order;
+}
+
+/// The list preview of a message: its summary, at most 140 characters.
+pub(crate) fn preview_of(content: &MessageContent) -> String {
+    let s = content.summary();
+    if s.chars().count() <= 140 { s } else { s.chars().take(139).chain(['…']).collect() }
+}
+
+/// Inserts or refreshes the buyers of the group; returns their ids by (shop, external id).
+async fn upsert_buyers(
+    tx: &mut Transaction<'static, Any>,
+    now: DateTime<Utc>,
+    items: &[(&IngestShop, &InboundMessage)],
+) -> CoreResult<HashMap<(ShopId, String), BuyerId>> {
+    // The last message of a buyer in the group carries its freshest profile.
+    let mut latest: HashMap<(ShopId, String), &InboundBuyer> = HashMap::new();
+    for (shop, msg) in items {
+        latest.insert((shop.shop_id, msg.buyer.external_id.clone()), &msg.buyer);
+    }
+    let mut rows: Vec<(&(ShopId, String), &&InboundBuyer)> = latest.iter().collect();
+    rows.sort_by(|a, b| a.0.cmp(b.0));
+    let mut ids = HashMap::new();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        // A buyer without a nickname is stored under its external id, and an update
+        // without one keeps the nickname it had.
+        let sql = format!(
+            "INSERT INTO buyers (id, shop_id, external_id, nickname, language, email, created_at) VALUES {} \
+             ON CONFLICT (shop_id, external_id) DO UPDATE SET \
+             nickname = CASE WHEN excluded.nickname = excluded.external_id THEN buyers.nickname ELSE excluded.nickname END, \
+             language = COALESCE(excluded.language, buyers.language), \
+             email = COALESCE(excluded.email, buyers.email) \
+             RETURNING id, shop_id, external_id",
+            values_placeholders(chunk.len(), 7, 1)
+        );
+        let mut vals = Vec::with_capacity(chunk.len() * 7);
+        for ((shop, ext), b) in chunk {
+            vals.extend([
+                Val::from(BuyerId::new().to_string()),
+                shop.to_string().into(),
+                ext.clone().into(),
+                b.nickname.clone().unwrap_or_else(|| ext.clone()).into(),
+                b.language.clone().into(),
+                b.email.clone().into(),
+                to_millis(now).into(),
+            ]);
+        }
+        for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
+            ids.insert((id_col(&row, "shop_id")?, row.try_get::<String, _>("external_id")?), id_col(&row, "id")?);
+        }
+        // Name parts for search (AE-SEARCH-1).
+        let mut parts: Vec<(String, BuyerId)> = Vec::new();
+        for ((shop, ext), b) in chunk {
+            if let Some(nick) = &b.nickname {
+                let id = ids[&(*shop, ext.clone())];
+                parts.extend(search_terms::name_parts(nick).into_iter().map(|p| (p, id)));
+            }
+        }
+        parts.sort();
+        parts.dedup();
+        for part_chunk in parts.chunks(ROWS_PER_STATEMENT * 2) {
+            let sql = format!(
+                "INSERT INTO buyer_name_parts (part, buyer_id) VALUES {} ON CONFLICT DO NOTHING",
+                values_placeholders(part_chunk.len(), 2, 1)
+            );
+            let vals = part_chunk.iter().flat_map(|(p, id)| [Val::from(p.clone()), id.to_string().into()]).collect();
+            query_with(&sql, vals).execute(&mut **tx).await?;
+        }
+    }
+    Ok(ids)
+}
+
+/// Records the orders the group refers to; returns the buyers that have any order.
+async fn upsert_orders(
+    store: &Store,
+    tx: &mut Transaction<'static, Any>,
+    now: DateTime<Utc>,
+    items: &[(&IngestShop, &InboundMessage)],
+    buyers: &HashMap<(ShopId, String), BuyerId>,
+) -> CoreResult<HashSet<BuyerId>> {
+    for (shop, msg) in items {
+        let Some(order) = &msg.order else { continue };
+        let buyer = buyers[&(shop.shop_id, msg.buyer.external_id.clone())];
+        query_with(
+            "INSERT INTO orders (id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (shop_id, external_id) DO NOTHING",
+            vec![
+                OrderId::new().to_string().into(),
+                shop.shop_id.to_string().into(),
+                buyer.to_string().into(),
+                order.external_id.clone().into(),
+                to_millis(order.created_at.map(|t| t.min(now)).unwrap_or(now)).into(),
+                order.status.clone().unwrap_or_else(|| "unknown".into()).into(),
+                order.reverse_in_progress.unwrap_or(false).into(),
+            ],
+        )
+        .execute(&mut **tx)
+        .await?;
+        if order.status.is_some() || order.reverse_in_progress.is_some() {
+            query_with(
+                "UPDATE orders SET status = COALESCE($1, status), \
+                 reverse_in_progress = COALESCE($2, reverse_in_progress) \
+                 WHERE shop_id = $3 AND external_id = $4",
+                vec![
+                    order.status.clone().into(),
+                    order.reverse_in_progress.map(i64::from).into(),
+                    shop.shop_id.to_string().into(),
+                    order.external_id.clone().into(),
+                ],
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    let mut ids: Vec<BuyerId> = buyers.values().copied().collect();
+    ids.sort();
+    ids.dedup();
+    let mut with_orders = HashSet::new();
+    let _ = store;
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT DISTINCT buyer_id FROM orders WHERE buyer_id IN ({})",
+            list_placeholders(chunk.len(), 1)
+        );
+        let vals = chunk.iter().map(|b| Val::from(b.to_string())).collect();
+        for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
+            with_orders.insert(id_col(&row, "buyer_id")?);
+        }
+    }
+    Ok(with_orders)
+}
+
+/// Inserts messages, skipping any already stored; returns the ids actually inserted.
+/// Also indexes their text for search (FTS5 rows on SQLite, the `tsvector` column on
+/// PostgreSQL).
+pub(crate) async fn insert_messages(
+    store: &Store,
+    tx: &mut Transaction<'static, Any>,
+    messages: &[Message],
+) -> CoreResult<HashSet<MessageId>> {
+    let pg = store.backend() == Backend::Postgres;
+    let n_cols = 12;
+    let mut inserted = HashSet::new();
+    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
+        let mut vals = Vec::with_capacity(chunk.len() * (n_cols + 1));
+        let mut rows_sql = Vec::with_capacity(chunk.len());
+        let mut i = 1;
+        for m in chunk {
+            let mut row = list_placeholders(n_cols, i);
+            i += n_cols;
+            vals.extend(crate::store::message_values(m));
+            if pg {
+                row.push_str(&format!(",CAST(${i} AS tsvector)"));
+                i += 1;
+                vals.push(search_terms::tsvector_literal(&search_terms::index_terms(&m.content.summary())).into());
+            }
+            rows_sql.push(format!("({row})"));
+        }
+        let columns = if pg { format!("{MESSAGE_COLUMNS}, search_vec") } else { MESSAGE_COLUMNS.to_owned() };
+        let sql = format!(
+            "INSERT INTO messages ({columns}) VALUES {} ON CONFLICT (shop_id, platform_message_id) DO NOTHING RETURNING id",
+            rows_sql.join(",")
+        );
+        for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
+            inserted.insert(id_col::<MessageId>(&row, "id")?);
+        }
+    }
+    if !pg {
+        let indexed: Vec<(String, String)> = messages
+            .iter()
+            .filter(|m| inserted.contains(&m.id))
+            .map(|m| (search_terms::index_terms(&m.content.summary()).join(" "), m.conversation_id.to_string()))
+            .filter(|(terms, _)| !terms.is_empty())
+            .collect();
+        for chunk in indexed.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO message_fts (terms, conversation_id) VALUES {}",
+                values_placeholders(chunk.len(), 2, 1)
+            );
+            let vals = chunk.iter().flat_map(|(t, c)| [Val::from(t.clone()), c.clone().into()]).collect();
+            query_with(&sql, vals).execute(&mut **tx).await?;
+        }
+    }
+    Ok(inserted)
+}

@@ -1,0 +1,451 @@
+//! Reading the inbox: the conversation list with its filters, two sorts, search and
+//! keyset cursors; the per-filter counts (read from the maintained counters, never by
+//! counting conversations); and a conversation's messages, newest page first.
+
+use super::Inbox;
+use super::accounts::Viewer;
+use crate::clock::to_millis;
+use crate::counters::{FilterCounts, is_assignee};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::*;
+use crate::model::*;
+use crate::search_terms;
+use crate::store::{
+    Backend, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, Val, conversation_from_row, id_col, list_placeholders,
+    message_from_row, query_with,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+/// Which list: open (the default), history (ended), closed, or all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListStatus {
+    /// Unassigned or in progress.
+    #[default]
+    Open,
+    /// Ended (TT-LIST-2 history).
+    History,
+    /// Closed.
+    Closed,
+    /// Every state.
+    All,
+}
+
+/// List order (TT-SORT-1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    /// Latest message first.
+    #[default]
+    Latest,
+    /// Longest-waiting buyer first; conversations nobody waits on follow, newest first.
+    Waiting,
+}
+
+/// The flag filter: any colour, or one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagFilter {
+    /// Flagged with any colour.
+    Any,
+    /// Red.
+    Red,
+    /// Orange.
+    Orange,
+    /// Yellow.
+    Yellow,
+    /// Green.
+    Green,
+    /// Blue.
+    Blue,
+    /// Purple.
+    Purple,
+}
+
+impl FlagFilter {
+    fn colour(self) -> Option<&'static str> {
+        match self {
+            Self::Any => None,
+            Self::Red => Some("red"),
+            Self::Orange => Some("orange"),
+            Self::Yellow => Some("yellow"),
+            Self::Green => Some("green"),
+            Self::Blue => Some("blue"),
+            Self::Purple => Some("purple"),
+        }
+    }
+}
+
+/// Filters, sort, search and page of the conversation list. Filters combine with AND.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationQuery {
+    /// open (default), history, closed or all.
+    pub status: Option<ListStatus>,
+    /// Only conversations assigned to me.
+    pub mine: Option<bool>,
+    /// Only unassigned ones.
+    pub unassigned: Option<bool>,
+    /// Only ones with unread buyer messages.
+    pub unread: Option<bool>,
+    /// Only ones awaiting a human reply.
+    pub unreplied: Option<bool>,
+    /// Only flagged ones: `any` or a colour.
+    pub flag: Option<FlagFilter>,
+    /// Only ones whose buyer has an order (AE-FILTER-1).
+    pub has_order: Option<bool>,
+    /// Only this shop.
+    pub shop_id: Option<ShopId>,
+    /// Only this platform.
+    pub platform: Option<String>,
+    /// Search: a word of the messages, any part of the buyer's name, or an order id.
+    pub q: Option<String>,
+    /// latest (default) or waiting.
+    pub sort: Option<SortOrder>,
+    /// Page size, 1..200 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of conversations.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ConversationPage {
+    /// The conversations.
+    pub items: Vec<Conversation>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// Counts of every filter over the visible shops (narrowed by `shop_id`/`platform`).
+    pub counts: FilterCounts,
+    /// The same counts restricted to conversations assigned to me.
+    pub mine: FilterCounts,
+}
+
+/// The counts of one shop and in total (ALL-UNREAD-1, ALL-SHOP-1).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ShopCounts {
+    /// Per shop.
+    pub shops: BTreeMap<String, FilterCounts>,
+    /// Over every visible shop.
+    pub total: FilterCounts,
+}
+
+/// A page of messages (`before` pages go back in time).
+#[derive(Clone, Debug, Default, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MessageQuery {
+    /// Older messages than this cursor (from `prev_cursor`).
+    pub before: Option<String>,
+    /// Newer messages than this cursor (from `next_cursor`), to catch up.
+    pub after: Option<String>,
+    /// Page size, 1..200 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// A page of messages, oldest first.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MessagePage {
+    /// The messages, oldest first.
+    pub items: Vec<Message>,
+    /// Pass as `before` for older messages; absent when there are none.
+    pub prev_cursor: Option<String>,
+    /// Pass as `after` later to get what arrived since.
+    pub next_cursor: Option<String>,
+}
+
+fn encode_cursor(key: i64, id: &str) -> String {
+    format!("{key}.{id}")
+}
+
+fn decode_cursor(field: &str, cursor: &str) -> CoreResult<(i64, String)> {
+    let bad = || CoreError::invalid(field, "is not a cursor this API returned");
+    let (key, id) = cursor.split_once('.').ok_or_else(bad)?;
+    let key: i64 = key.parse().map_err(|_| bad())?;
+    let id = uuid::Uuid::parse_str(id).map_err(|_| bad())?;
+    Ok((key, id.hyphenated().to_string()))
+}
+
+fn page_size(limit: Option<u32>) -> CoreResult<usize> {
+    match limit {
+        None => Ok(50),
+        Some(n @ 1..=200) => Ok(n as usize),
+        Some(_) => Err(CoreError::invalid("limit", "must be between 1 and 200")),
+    }
+}
+
+impl Inbox {
+    /// The shops in scope of a list: visible, narrowed by shop and platform.
+    async fn scope(&self, viewer: &Viewer, shop: Option<ShopId>, platform: Option<&str>) -> CoreResult<Vec<ShopId>> {
+        if let Some(s) = shop {
+            if !viewer.can_see(s) {
+                return Err(CoreError::NotFound("shop"));
+            }
+        }
+        let mut shops: Vec<ShopId> = match platform {
+            Some(p) => {
+                let rows = query_with(
+                    "SELECT id FROM shops WHERE seller_id = $1 AND platform = $2",
+                    vec![viewer.agent.seller_id.to_string().into(), p.into()],
+                )
+                .fetch_all(self.store.pool())
+                .await?;
+                rows.iter().map(|r| id_col(r, "id")).collect::<CoreResult<Vec<ShopId>>>()?
+            }
+            None => viewer.visible_shops.iter().copied().collect(),
+        };
+        shops.retain(|s| viewer.can_see(*s) && shop.is_none_or(|only| only == *s));
+        shops.sort();
+        Ok(shops)
+    }
+
+    /// The conversation list.
+    pub async fn list_conversations(&self, viewer: &Viewer, q: &ConversationQuery) -> CoreResult<ConversationPage> {
+        let limit = page_size(q.limit)?;
+        let sort = q.sort.unwrap_or_default();
+        let shops = self.scope(viewer, q.shop_id, q.platform.as_deref()).await?;
+        let (counts, mine) = self.filter_counts(viewer, &shops).await?;
+        if shops.is_empty() {
+            return Ok(ConversationPage { items: vec![], next_cursor: None, counts, mine });
+        }
+
+        let mut sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.seller_id = $1");
+        let mut vals: Vec<Val> = vec![viewer.agent.seller_id.to_string().into()];
+        let mut push = |sql: &mut String, clause: &str, v: Vec<Val>| {
+            let mut clause = clause.to_owned();
+            for (i, val) in v.into_iter().enumerate() {
+                vals.push(val);
+                clause = clause.replace(&format!("${{{i}}}"), &format!("${}", vals.len()));
+            }
+            sql.push_str(" AND ");
+            sql.push_str(&clause);
+        };
+        let all_visible = viewer.is_owner() && q.shop_id.is_none() && q.platform.is_none();
+        if !all_visible {
+            let list = list_placeholders(shops.len(), 0);
+            let template: String = list
+                .split(',')
+                .enumerate()
+                .map(|(i, _)| format!("${{{i}}}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            push(&mut sql, &format!("c.shop_id IN ({template})"), shops.iter().map(|s| s.to_string().into()).collect());
+        }
+        match q.status.unwrap_or_default() {
+            ListStatus::Open => push(&mut sql, "c.list_status = 'open'", vec![]),
+            ListStatus::History => push(&mut sql, "c.list_status = 'history'", vec![]),
+            ListStatus::Closed => push(&mut sql, "c.list_status = 'closed'", vec![]),
+            ListStatus::All => {}
+        }
+        if q.mine == Some(true) {
+            push(&mut sql, "c.assignee_id = ${0}", vec![viewer.agent.id.to_string().into()]);
+        }
+        if q.unassigned == Some(true) {
+            push(&mut sql, "c.state = 'unassigned'", vec![]);
+        }
+        if q.unread == Some(true) {
+            push(&mut sql, "c.unread_count > 0", vec![]);
+        }
+        if q.unreplied == Some(true) {
+            push(&mut sql, "c.waiting_since IS NOT NULL", vec![]);
+        }
+        if let Some(f) = q.flag {
+            match f.colour() {
+                Some(colour) => push(&mut sql, "c.flag IS NOT NULL AND c.flag = ${0}", vec![colour.into()]),
+                None => push(&mut sql, "c.flag IS NOT NULL", vec![]),
+            }
+        }
+        if q.has_order == Some(true) {
+            push(&mut sql, "c.has_order = 1", vec![]);
+        }
+        if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            if text.chars().count() > 200 {
+                return Err(CoreError::invalid("q", "must be at most 200 characters"));
+            }
+            let (clause, v) = self.search_clause(text);
+            push(&mut sql, &clause, v);
+        }
+        let (key_col, desc) = match sort {
+            SortOrder::Latest => ("last_message_at", true),
+            SortOrder::Waiting => ("wait_rank", false),
+        };
+        if let Some(cursor) = &q.cursor {
+            let (key, id) = decode_cursor("cursor", cursor)?;
+            let op = if desc { "<" } else { ">" };
+            push(
+                &mut sql,
+                &format!("(c.{key_col} {op} ${{0}} OR (c.{key_col} = ${{0}} AND c.id {op} ${{1}}))"),
+                vec![key.into(), id.into()],
+            );
+        }
+        let dir = if desc { "DESC" } else { "ASC" };
+        sql.push_str(&format!(" ORDER BY c.{key_col} {dir}, c.id {dir} LIMIT {}", limit + 1));
+
+        let rows = query_with(&sql, vals).fetch_all(self.store.pool()).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in &rows {
+            items.push(conversation_from_row(row)?.1);
+        }
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|c| {
+                let key = match sort {
+                    SortOrder::Latest => to_millis(c.last_message_at),
+                    SortOrder::Waiting => crate::store::wait_rank(c),
+                };
+                encode_cursor(key, &c.id.to_string())
+            })
+        } else {
+            None
+        };
+        Ok(ConversationPage { items, next_cursor, counts, mine })
+    }
+
+    /// The search condition: message words (full-text index), every word a prefix of a
+    /// part of the buyer's name (AE-SEARCH-1), or an order id (TT-SEARCH-1).
+    fn search_clause(&self, text: &str) -> (String, Vec<Val>) {
+        let mut alternatives = Vec::new();
+        let mut vals: Vec<Val> = Vec::new();
+        let next = |v: Val, vals: &mut Vec<Val>| {
+            vals.push(v);
+            format!("${{{}}}", vals.len() - 1)
+        };
+        let terms = search_terms::query_terms(text);
+        if !terms.is_empty() {
+            let sub = match self.store.backend() {
+                Backend::Sqlite => format!(
+                    "SELECT conversation_id FROM message_fts WHERE message_fts MATCH {}",
+                    next(search_terms::fts5_query(&terms).into(), &mut vals)
+                ),
+                Backend::Postgres => format!(
+                    "SELECT conversation_id FROM messages WHERE search_vec @@ CAST({} AS tsquery)",
+                    next(search_terms::tsquery_literal(&terms).into(), &mut vals)
+                ),
+            };
+            alternatives.push(format!("c.id IN ({sub})"));
+        }
+        let words: Vec<String> = text.split_whitespace().take(4).filter_map(search_terms::name_query).collect();
+        if !words.is_empty() {
+            let parts: Vec<String> = words
+                .iter()
+                .map(|w| {
+                    let lo = next(w.clone().into(), &mut vals);
+                    let hi = next(search_terms::prefix_upper_bound(w).into(), &mut vals);
+                    format!("c.buyer_id IN (SELECT buyer_id FROM buyer_name_parts WHERE part >= {lo} AND part < {hi})")
+                })
+                .collect();
+            alternatives.push(format!("({})", parts.join(" AND ")));
+        }
+        let order = next(text.to_owned().into(), &mut vals);
+        alternatives.push(format!("c.buyer_id IN (SELECT buyer_id FROM orders WHERE external_id = {order})"));
+        (format!("({})", alternatives.join(" OR ")), vals)
+    }
+
+    /// Counter rows of the given shops: (shop, assignee key, bucket, n).
+    async fn counter_rows(&self, shops: &[ShopId]) -> CoreResult<Vec<(ShopId, String, String, i64)>> {
+        if shops.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT shop_id, assignee, bucket, n FROM conversation_counters WHERE shop_id IN ({}) AND n <> 0",
+            list_placeholders(shops.len(), 1)
+        );
+        let rows = query_with(&sql, shops.iter().map(|s| s.to_string().into()).collect())
+            .fetch_all(self.store.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((id_col(r, "shop_id")?, r.try_get("assignee")?, r.try_get("bucket")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    async fn filter_counts(&self, viewer: &Viewer, shops: &[ShopId]) -> CoreResult<(FilterCounts, FilterCounts)> {
+        let mut all = FilterCounts::default();
+        let mut mine = FilterCounts::default();
+        for (_, assignee, bucket, n) in self.counter_rows(shops).await? {
+            all.add(&bucket, n);
+            if is_assignee(&assignee, viewer.agent.id) {
+                mine.add(&bucket, n);
+            }
+        }
+        Ok((all, mine))
+    }
+
+    /// Counts per visible shop and in total.
+    pub async fn shop_counts(&self, viewer: &Viewer) -> CoreResult<ShopCounts> {
+        let shops = self.scope(viewer, None, None).await?;
+        let mut per_shop: BTreeMap<String, FilterCounts> =
+            shops.iter().map(|s| (s.to_string(), FilterCounts::default())).collect();
+        let mut total = FilterCounts::default();
+        for (shop, _, bucket, n) in self.counter_rows(&shops).await? {
+            per_shop.entry(shop.to_string()).or_default().add(&bucket, n);
+            total.add(&bucket, n);
+        }
+        Ok(ShopCounts { shops: per_shop, total })
+    }
+
+    /// Recounts every counter of a shop from the conversations (for checks and repair).
+    pub async fn recount(&self, shop: ShopId) -> CoreResult<Vec<(String, String, i64)>> {
+        let rows = query_with(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE shop_id = $1"), vec![
+            shop.to_string().into(),
+        ])
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut sum: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for row in &rows {
+            let (_, c) = conversation_from_row(row)?;
+            for (k, n) in crate::counters::contributions(&c) {
+                *sum.entry((k.assignee, k.bucket)).or_default() += n;
+            }
+        }
+        Ok(sum.into_iter().filter(|(_, n)| *n != 0).map(|((a, b), n)| (a, b, n)).collect())
+    }
+
+    /// The maintained counters of a shop, in the same shape as [`Inbox::recount`].
+    pub async fn stored_counters(&self, shop: ShopId) -> CoreResult<Vec<(String, String, i64)>> {
+        let mut rows: Vec<(String, String, i64)> =
+            self.counter_rows(&[shop]).await?.into_iter().map(|(_, a, b, n)| (a, b, n)).collect();
+        rows.sort();
+        Ok(rows)
+    }
+
+    /// A page of a conversation's messages.
+    pub async fn messages(&self, viewer: &Viewer, id: ConversationId, q: &MessageQuery) -> CoreResult<MessagePage> {
+        let limit = page_size(q.limit)?;
+        self.conversation(viewer, id).await?;
+        if q.before.is_some() && q.after.is_some() {
+            return Err(CoreError::invalid("after", "give `before` or `after`, not both"));
+        }
+        let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1");
+        let mut vals: Vec<Val> = vec![id.to_string().into()];
+        let forward = q.after.is_some();
+        if let Some((field, cursor)) =
+            q.before.as_ref().map(|c| ("before", c)).or_else(|| q.after.as_ref().map(|c| ("after", c)))
+        {
+            let (t, mid) = decode_cursor(field, cursor)?;
+            let op = if forward { ">" } else { "<" };
+            sql.push_str(&format!(" AND (created_at {op} $2 OR (created_at = $2 AND id {op} $3))"));
+            vals.push(t.into());
+            vals.push(mid.into());
+        }
+        let dir = if forward { "ASC" } else { "DESC" };
+        sql.push_str(&format!(" ORDER BY created_at {dir}, id {dir} LIMIT {}", limit + 1));
+        let rows = query_with(&sql, vals).fetch_all(self.store.pool()).await?;
+        let mut items = rows.iter().map(message_from_row).collect::<CoreResult<Vec<_>>>()?;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        if !forward {
+            items.reverse();
+        }
+        let cursor_of = |m: &Message| encode_cursor(to_millis(m.created_at), &m.id.to_string());
+        let (prev_cursor, next_cursor) = if forward {
+            (items.first().map(cursor_of), items.last().map(cursor_of).or_else(|| q.after.clone()))
+        } else {
+            (if more { items.first().map(cursor_of) } else { None }, items.last().map(cursor_of))
+        };
+        Ok(MessagePage { items, prev_cursor, next_cursor })
+    }
+}

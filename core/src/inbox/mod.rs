@@ -1,0 +1,124 @@
+//! The inbox engine: one service owning the store, the clock, the event bus and the
+//! ingest writer. Its methods are split by area: accounts, shops, ingest, listing,
+//! conversation actions, notes and the outbox.
+
+pub mod accounts;
+pub mod actions;
+pub mod ingest;
+pub mod list;
+pub mod notes;
+pub mod outbox;
+pub mod shops;
+
+use crate::clock::Clock;
+use crate::events::EventBus;
+use crate::ids::ShopId;
+use crate::store::Store;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Tunables of the inbox engine.
+#[derive(Clone, Debug)]
+pub struct InboxOptions {
+    /// Most inbound messages written in one transaction.
+    pub max_ingest_batch: usize,
+    /// Inbound messages waiting for the writer before senders wait.
+    pub ingest_queue: usize,
+    /// Undelivered events kept per live stream.
+    pub event_capacity: usize,
+}
+
+impl Default for InboxOptions {
+    fn default() -> Self {
+        Self { max_ingest_batch: 256, ingest_queue: 8192, event_capacity: 4096 }
+    }
+}
+
+/// The inbox service. Share it as `Arc<Inbox>`.
+pub struct Inbox {
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) events: EventBus,
+    pub(crate) platforms: BTreeSet<String>,
+    pub(crate) ingest_cache: Mutex<HashMap<ShopId, (Instant, shops::IngestShop)>>,
+    ingest_tx: mpsc::Sender<ingest::IngestJob>,
+    outbox_wake: Arc<Notify>,
+    shutdown: watch::Sender<bool>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox").field("backend", &self.store.backend()).finish_non_exhaustive()
+    }
+}
+
+impl Inbox {
+    /// Starts the engine and its background workers (ingest writer, outbox delivery).
+    pub fn start(store: Store, clock: Arc<dyn Clock>, options: InboxOptions) -> Arc<Self> {
+        let events = EventBus::new(options.event_capacity);
+        let (ingest_tx, ingest_rx) = mpsc::channel(options.ingest_queue);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let outbox_wake = Arc::new(Notify::new());
+        let writer = tokio::spawn(ingest::run_writer(
+            store.clone(),
+            clock.clone(),
+            events.clone(),
+            ingest_rx,
+            options.max_ingest_batch,
+        ));
+        let deliverer = tokio::spawn(outbox::run_worker(
+            store.clone(),
+            clock.clone(),
+            events.clone(),
+            outbox_wake.clone(),
+            shutdown_rx,
+        ));
+        Arc::new(Self {
+            store,
+            clock,
+            events,
+            platforms: BTreeSet::from([crate::model::Platform::API.to_owned()]),
+            ingest_cache: Mutex::new(HashMap::new()),
+            ingest_tx,
+            outbox_wake,
+            shutdown,
+            workers: Mutex::new(vec![writer, deliverer]),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The event bus.
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    /// The platforms shops may be created for.
+    pub fn platforms(&self) -> &BTreeSet<String> {
+        &self.platforms
+    }
+
+    /// Stops the background workers after the inbound messages already accepted are
+    /// written. Later ingests fail with `Unavailable`.
+    pub async fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+        let workers: Vec<_> = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
+        // The writer ends when its channel is closed: close it by asking it to stop.
+        let _ = self.ingest_tx.send(ingest::IngestJob::Stop).await;
+        for w in workers {
+            let _ = w.await;
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! Storage: one sqlx `Any` pool over SQLite (WAL, the embedded default) or PostgreSQL,
+//! migrations embedded per dialect and applied at start, and the few helpers that
+//! build multi-row statements with `$n` placeholders (understood by both backends).
+//!
+//! **Invariant:** on SQLite every write transaction holds the process-wide write gate,
+//! so writers never meet `SQLITE_BUSY`; on PostgreSQL rows are locked with
+//! `FOR UPDATE` instead and several processes may share one database.
+
+mod rows;
+
+pub use rows::*;
+
+use crate::error::{CoreError, CoreResult};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, MutexGuard};
+
+/// Which database is behind the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, one file, WAL.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The database: a pool, its dialect, and the SQLite write gate.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    write_gate: Arc<Mutex<()>>,
+}
+
+/// Options for opening a store.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    pub url: String,
+    /// Most pooled connections.
+    pub max_connections: u32,
+}
+
+impl StoreOptions {
+    /// Options for `url` with the default pool size.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), max_connections: 8 }
+    }
+}
+
+/// Which backend a database URL names, or an error naming what is wrong with it.
+pub fn backend_of(url: &str) -> Result<Backend, String> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(format!("`{url}` is neither a sqlite:// nor a postgres:// URL"))
+    }
+}
+
+/// The file path of a SQLite URL (`sqlite://dir/x.db`, `sqlite:x.db`), without options.
+fn sqlite_path(url: &str) -> &str {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    rest.split('?').next().unwrap_or(rest)
+}
+
+impl Store {
+    /// Opens the database (creating a SQLite file and its directory when missing) and
+    /// applies the migrations.
+    pub async fn open(options: &StoreOptions) -> CoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(&options.url).map_err(|m| CoreError::invalid("database.url", m))?;
+        let (url, max) = match backend {
+            Backend::Sqlite => {
+                let path = sqlite_path(&options.url);
+                if path != ":memory:" {
+                    if let Some(dir) = std::path::Path::new(path).parent() {
+                        if !dir.as_os_str().is_empty() {
+                            std::fs::create_dir_all(dir).map_err(|e| {
+                                CoreError::invalid("database.url", format!("cannot create {}: {e}", dir.display()))
+                            })?;
+                        }
+                    }
+                }
+                let sep = if options.url.contains('?') { '&' } else { '?' };
+                let url = if options.url.contains("mode=") {
+                    options.url.clone()
+                } else {
+                    format!("{}{sep}mode=rwc", options.url)
+                };
+                (url, options.max_connections.max(2))
+            }
+            Backend::Postgres => (options.url.clone(), options.max_connections.max(2)),
+        };
+        let connect_options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect_options)
+            .await?;
+        let store = Self { pool, backend, write_gate: Arc::new(Mutex::new(())) };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> CoreResult<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers and every embedded migration is applied.
+    pub async fn ready(&self) -> CoreResult<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await?;
+        let expected = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").migrations.len(),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").migrations.len(),
+        };
+        Ok(n == expected as i64)
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The dialect.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Takes the write gate on SQLite (none is needed on PostgreSQL).
+    pub async fn write_gate(&self) -> Option<MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_gate.lock().await),
+            Backend::Postgres => None,
+        }
+    }
+
+    /// Starts a write transaction: takes the gate first on SQLite.
+    pub async fn begin_write(&self) -> CoreResult<WriteTx<'_>> {
+        let gate = self.write_gate().await;
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _gate: gate })
+    }
+
+    /// ` FOR UPDATE` on PostgreSQL, nothing on SQLite (where the gate serializes writers).
+    pub fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A write transaction holding the SQLite write gate until it ends.
+pub struct WriteTx<'a> {
+    /// The transaction.
+    pub tx: sqlx::Transaction<'static, Any>,
+    _gate: Option<MutexGuard<'a, ()>>,
+}
+
+impl WriteTx<'_> {
+    /// Commits.
+    pub async fn commit(self) -> CoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A value bound to a statement; the four shapes the schema uses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val {
+    /// Text.
+    Text(String),
+    /// Nullable text.
+    OptText(Option<String>),
+    /// Integer.
+    Int(i64),
+    /// Nullable integer.
+    OptInt(Option<i64>),
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Self {
+        Val::Text(s.to_owned())
+    }
+}
+impl From<String> for Val {
+    fn from(s: String) -> Self {
+        Val::Text(s)
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(s: Option<String>) -> Self {
+        Val::OptText(s)
+    }
+}
+impl From<i64> for Val {
+    fn from(n: i64) -> Self {
+        Val::Int(n)
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(n: Option<i64>) -> Self {
+        Val::OptInt(n)
+    }
+}
+impl From<bool> for Val {
+    fn from(b: bool) -> Self {
+        Val::Int(b as i64)
+    }
+}
+
+/// A statement with its values, bound in order to `$1..$n`.
+///
+/// Statements here are built from constant fragments and `$n` placeholders only; every
+/// value is bound, never spliced in, which is what `AssertSqlSafe` asserts.
+pub fn query_with(sql: &str, vals: Vec<Val>) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+    for v in vals {
+        q = match v {
+            Val::Text(s) => q.bind(s),
+            Val::OptText(s) => q.bind(s),
+            Val::Int(n) => q.bind(n),
+            Val::OptInt(n) => q.bind(n),
+        };
+    }
+    q
+}
+
+/// `($s,$s+1,..),(..)` for `n_rows` rows of `n_cols` values, numbering from `start`.
+pub fn values_placeholders(n_rows: usize, n_cols: usize, start: usize) -> String {
+    let mut out = String::with_capacity(n_rows * n_cols * 5);
+    let mut i = start;
+    for r in 0..n_rows {
+        if r > 0 {
+            out.push(',');
+        }
+        out.push('(');
+        for c in 0..n_cols {
+            if c > 0 {
+                out.push(',');
+            }
+            out.push('$');
+            out.push_str(&i.to_string());
+            i += 1;
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// `$s,$s+1,..` for a list of `n` values numbered from `start`.
+pub fn list_placeholders(n: usize, start: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_rows_in_order() {
+        assert_eq!(values_placeholders(2, 3, 1), "($1,$2,$3),($4,$5,$6)");
+        assert_eq!(list_placeholders(3, 4), "$4,$5,$6");
+    }
+
+    #[test]
+    fn urls_pick_the_backend() {
+        assert_eq!(backend_of("sqlite://a/b.db"), Ok(Backend::Sqlite));
+        assert_eq!(backend_of("postgres://u@h/db"), Ok(Backend::Postgres));
+        assert!(backend_of("mysql://x").is_err());
+        assert_eq!(sqlite_path("sqlite://shopmux-data/shopmux.db?mode=rwc"), "shopmux-data/shopmux.db");
+    }
+}

@@ -1,0 +1,104 @@
+//! Test support: a fresh store per test on every backend available — a SQLite file in
+//! a temporary directory always, and a PostgreSQL schema of its own when
+//! `SHOPMUX_TEST_POSTGRES_URL` is set (tests never share a database, so they run in
+//! parallel). Without that variable the PostgreSQL half prints a notice and is skipped.
+
+use shopmux_core::inbox::accounts::{AgentWithToken, Viewer};
+use shopmux_core::inbox::ingest::{InboundBuyer, InboundMessage};
+use shopmux_core::inbox::shops::{IngestShop, NewShop};
+use shopmux_core::model::Platform;
+use shopmux_core::{Clock, Inbox, InboxOptions, ManualClock, Store, StoreOptions};
+use std::sync::Arc;
+
+/// One backend's fresh inbox for a test.
+pub struct TestInbox {
+    pub name: &'static str,
+    pub inbox: Arc<Inbox>,
+    pub clock: Arc<ManualClock>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The PostgreSQL URL for tests, if configured.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("SHOPMUX_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+}
+
+async fn postgres_schema(base: &str) -> String {
+    use sqlx::Connection;
+    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .unwrap_or_else(|e| panic!("SHOPMUX_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}"));
+    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .await
+        .expect("create schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
+}
+
+/// A fresh inbox on every available backend.
+pub async fn inboxes() -> Vec<TestInbox> {
+    let mut out = Vec::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/test.db", dir.path().display());
+    out.push(open("sqlite", &url, Some(dir)).await);
+    match postgres_url() {
+        Some(base) => {
+            let url = postgres_schema(&base).await;
+            out.push(open("postgres", &url, None).await);
+        }
+        None => eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL cases skipped"),
+    }
+    out
+}
+
+async fn open(name: &'static str, url: &str, dir: Option<tempfile::TempDir>) -> TestInbox {
+    let store = Store::open(&StoreOptions::new(url)).await.unwrap_or_else(|e| panic!("{name}: open store: {e}"));
+    let clock = Arc::new(ManualClock::at_epoch_2026());
+    let inbox = Inbox::start(store, clock.clone() as Arc<dyn Clock>, InboxOptions::default());
+    TestInbox { name, inbox, clock, _dir: dir }
+}
+
+/// An owner with one `api` shop.
+pub struct Seller {
+    #[allow(dead_code)]
+    pub owner: AgentWithToken,
+    pub viewer: Viewer,
+    pub shop: IngestShop,
+}
+
+pub async fn seller(inbox: &Inbox, name: &str) -> Seller {
+    let owner = inbox.create_owner(name).await.expect("owner");
+    let viewer = inbox.authenticate(&owner.token).await.expect("auth").expect("viewer");
+    let shop = inbox
+        .create_shop(
+            &viewer,
+            NewShop {
+                platform: Platform::new("api").unwrap(),
+                external_id: format!("{name}-shop"),
+                region: Some("PL".into()),
+                name: format!("{name} shop"),
+                settings: None,
+            },
+        )
+        .await
+        .expect("shop");
+    let viewer = inbox.authenticate(&owner.token).await.expect("auth").expect("viewer");
+    let shop = inbox.ingest_shop(shop.shop.id).await.expect("ingest shop").expect("exists");
+    Seller { owner, viewer, shop }
+}
+
+/// A text message from a buyer.
+pub fn text(buyer: &str, id: &str, text: &str) -> InboundMessage {
+    serde_json::from_value(serde_json::json!({
+        "buyer": {"external_id": buyer, "nickname": buyer},
+        "platform_message_id": id,
+        "content": {"type": "text", "text": text},
+    }))
+    .expect("valid message")
+}
+
+/// A buyer with a nickname.
+pub fn buyer(external_id: &str, nickname: &str) -> InboundBuyer {
+    InboundBuyer { external_id: external_id.into(), nickname: Some(nickname.into()), language: None, email: None }
+}
