@@ -1,0 +1,80 @@
+//! Buyers: the profile with orders, and internal notes (SH-NOTE-1).
+
+use super::AppState;
+use super::error::{ApiResult, ErrorBody, Ok as OkBody};
+use super::extract::{ApiJson, ApiPath, Auth};
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+use shopmux_core::ids::{BuyerId, NoteId};
+use shopmux_core::inbox::notes::NoteBody;
+use shopmux_core::model::{Buyer, BuyerNote, Order};
+use utoipa::ToSchema;
+
+/// A buyer with its orders in the shop.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuyerProfile {
+    /// The buyer.
+    pub buyer: Buyer,
+    /// Its orders, newest first.
+    pub orders: Vec<Order>,
+}
+
+/// A buyer and its orders.
+#[utoipa::path(get, path = "/api/v1/buyers/{buyer_id}", tag = "buyers", security(("bearer" = [])),
+    params(("buyer_id" = BuyerId, Path, description = "The buyer")),
+    responses((status = 200, body = BuyerProfile), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_buyer(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<BuyerId>) -> ApiResult<ApiJson<BuyerProfile>> {
+    let buyer = app.inbox.buyer(&auth.0, id).await?;
+    let orders = app.inbox.buyer_orders(&auth.0, id).await?;
+    Ok(ApiJson(BuyerProfile { buyer, orders }))
+}
+
+/// The internal notes on a buyer; never shown to the buyer.
+#[utoipa::path(get, path = "/api/v1/buyers/{buyer_id}/notes", tag = "buyers", security(("bearer" = [])),
+    params(("buyer_id" = BuyerId, Path, description = "The buyer")),
+    responses((status = 200, body = Vec<BuyerNote>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_notes(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<BuyerId>) -> ApiResult<ApiJson<Vec<BuyerNote>>> {
+    Ok(ApiJson(app.inbox.notes(&auth.0, id).await?))
+}
+
+/// Add a note on a buyer.
+#[utoipa::path(post, path = "/api/v1/buyers/{buyer_id}/notes", tag = "buyers", request_body = NoteBody, security(("bearer" = [])),
+    params(("buyer_id" = BuyerId, Path, description = "The buyer")),
+    responses((status = 201, body = BuyerNote), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_note(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<BuyerId>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> ApiResult<(StatusCode, ApiJson<BuyerNote>)> {
+    Ok((StatusCode::CREATED, ApiJson(app.inbox.add_note(&auth.0, id, body).await?)))
+}
+
+/// Edit a note.
+#[utoipa::path(put, path = "/api/v1/buyers/{buyer_id}/notes/{note_id}", tag = "buyers", request_body = NoteBody, security(("bearer" = [])),
+    params(("buyer_id" = BuyerId, Path, description = "The buyer"), ("note_id" = NoteId, Path, description = "The note")),
+    responses((status = 200, body = BuyerNote), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit_note(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> ApiResult<ApiJson<BuyerNote>> {
+    Ok(ApiJson(app.inbox.edit_note(&auth.0, id, note, body).await?))
+}
+
+/// Delete a note.
+#[utoipa::path(delete, path = "/api/v1/buyers/{buyer_id}/notes/{note_id}", tag = "buyers", security(("bearer" = [])),
+    params(("buyer_id" = BuyerId, Path, description = "The buyer"), ("note_id" = NoteId, Path, description = "The note")),
+    responses((status = 200, body = OkBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_note(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>,
+) -> ApiResult<ApiJson<OkBody>> {
+    app.inbox.delete_note(&auth.0, id, note).await?;
+    Ok(ApiJson(OkBody { ok: true }))
+}

@@ -1,0 +1,201 @@
+//! Conversations: the inbox list with counts, per-shop counts, one conversation with
+//! its buyer, its messages, replies, and the state actions (read, flag, end, close,
+//! reopen, assign, unassign, transfer).
+
+use super::AppState;
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use shopmux_core::ids::{AgentId, ConversationId};
+use shopmux_core::inbox::actions::{Change, NewReply};
+use shopmux_core::inbox::list::{ConversationPage, ConversationQuery, MessagePage, MessageQuery, ShopCounts};
+use shopmux_core::model::{Buyer, Conversation, FlagColour, Message, Order};
+use utoipa::ToSchema;
+
+/// A conversation with its buyer and the buyer's orders.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationDetail {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// The buyer.
+    pub buyer: Buyer,
+    /// The buyer's orders in this shop, newest first.
+    pub orders: Vec<Order>,
+}
+
+/// A flag colour to set.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlagBody {
+    /// The colour.
+    pub colour: FlagColour,
+}
+
+/// The agent to assign or transfer to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentBody {
+    /// The agent.
+    pub agent_id: AgentId,
+}
+
+/// The inbox list with the count of every filter.
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ConversationQuery), security(("bearer" = [])),
+    responses((status = 200, body = ConversationPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(State(app): State<AppState>, auth: Auth, ApiQuery(q): ApiQuery<ConversationQuery>) -> ApiResult<ApiJson<ConversationPage>> {
+    Ok(ApiJson(app.inbox.list_conversations(&auth.0, &q).await?))
+}
+
+/// The filter counts per shop and in total: unread buyers and unread messages apart.
+#[utoipa::path(get, path = "/api/v1/counts", tag = "conversations", security(("bearer" = [])),
+    responses((status = 200, body = ShopCounts), (status = 401, body = ErrorBody)))]
+pub async fn counts(State(app): State<AppState>, auth: Auth) -> ApiResult<ApiJson<ShopCounts>> {
+    Ok(ApiJson(app.inbox.shop_counts(&auth.0).await?))
+}
+
+/// One conversation with its buyer and orders.
+#[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 200, body = ConversationDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<ConversationDetail>> {
+    let conversation = app.inbox.conversation(&auth.0, id).await?;
+    let buyer = app.inbox.buyer(&auth.0, conversation.buyer_id).await?;
+    let orders = app.inbox.buyer_orders(&auth.0, conversation.buyer_id).await?;
+    Ok(ApiJson(ConversationDetail { conversation, buyer, orders }))
+}
+
+/// A page of messages, oldest first; `before`/`after` cursors page back and catch up.
+#[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}/messages", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = ConversationId, Path, description = "The conversation"), MessageQuery),
+    responses((status = 200, body = MessagePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn messages(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiQuery(q): ApiQuery<MessageQuery>,
+) -> ApiResult<ApiJson<MessagePage>> {
+    Ok(ApiJson(app.inbox.messages(&auth.0, id, &q).await?))
+}
+
+/// Send a reply. It is stored with `delivery_status: pending` and its outbox entry in
+/// one transaction, then delivered; the stream reports the delivery.
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/messages", tag = "conversations", request_body = NewReply,
+    security(("bearer" = [])), params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 202, body = Message), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reply(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(body): ApiJson<NewReply>,
+) -> ApiResult<(StatusCode, ApiJson<Message>)> {
+    Ok((StatusCode::ACCEPTED, ApiJson(app.inbox.reply(&auth.0, id, body).await?)))
+}
+
+async fn act(app: AppState, auth: Auth, id: ConversationId, change: Change) -> ApiResult<ApiJson<Conversation>> {
+    Ok(ApiJson(app.inbox.change(&auth.0, id, change).await?))
+}
+
+/// Mark every buyer message read.
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/read", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn read(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+    act(app, auth, id, Change::MarkRead).await
+}
+
+/// Mark unread again.
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/unread", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn unread(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+    act(app, auth, id, Change::MarkUnread).await
+}
+
+/// Flag with a colour.
+#[utoipa::path(put, path = "/api/v1/conversations/{conversation_id}/flag", tag = "conversations", request_body = FlagBody,
+    security(("bearer" = [])), params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn flag(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(body): ApiJson<FlagBody>,
+) -> ApiResult<ApiJson<Conversation>> {
+    act(app, auth, id, Change::Flag(body.colour)).await
+}
+
+/// Remove the flag.
+#[utoipa::path(delete, path = "/api/v1/conversations/{conversation_id}/flag", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn unflag(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+    act(app, auth, id, Change::Unflag).await
+}
+
+/// End the conversation: it moves to history and frees the agent.
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/end", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn end(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+    act(app, auth, id, Change::End).await
+}
+
+/// Close the conversation.
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/close", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn close(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+    act(app, auth, id, Change::Close).await
+}
+
+/// Reopen an ended or closed conversation.
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/reopen", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn reopen(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+    act(app, auth, id, Change::Reopen).await
+}
+
+/// Assign to an agent with chat permission in the shop.
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/assign", tag = "conversations", request_body = AgentBody,
+    security(("bearer" = [])), params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn assign(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(body): ApiJson<AgentBody>,
+) -> ApiResult<ApiJson<Conversation>> {
+    act(app, auth, id, Change::Assign(body.agent_id)).await
+}
+
+/// Hand an assigned conversation to another agent.
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/transfer", tag = "conversations", request_body = AgentBody,
+    security(("bearer" = [])), params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn transfer(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(body): ApiJson<AgentBody>,
+) -> ApiResult<ApiJson<Conversation>> {
+    act(app, auth, id, Change::Transfer(body.agent_id)).await
+}
+
+/// Back to the unassigned list.
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/unassign", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = ConversationId, Path, description = "The conversation")),
+    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn unassign(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+    act(app, auth, id, Change::Unassign).await
+}

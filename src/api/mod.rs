@@ -1,0 +1,105 @@
+//! The HTTP API: `/api/v1` (JSON and a WebSocket stream), the health endpoints, and the
+//! OpenAPI document generated from the handlers' annotations (every route is
+//! registered through `utoipa-axum`, so a route without a description cannot exist).
+
+pub mod agents;
+pub mod buyers;
+pub mod conversations;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod shops;
+pub mod stream;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use error::ApiError;
+use shopmux_core::Inbox;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// What every handler gets.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The inbox engine.
+    pub inbox: Arc<Inbox>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "shopmux", description = "One inbox for the buyer chats of many marketplace shops."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "shops", description = "Shops and the api channel"),
+        (name = "agents", description = "Accounts and grants"),
+        (name = "conversations", description = "The inbox"),
+        (name = "buyers", description = "Buyers and internal notes"),
+        (name = "stream", description = "Live events"),
+        (name = "operations", description = "Health"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The router, serving its own OpenAPI document at `/api/v1/openapi.json`.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(shops::create_shop, shops::list_shops))
+        .routes(routes!(shops::get_shop))
+        .routes(routes!(shops::rotate_secret))
+        .routes(routes!(shops::inbound))
+        .routes(routes!(agents::me))
+        .routes(routes!(agents::create_agent, agents::list_agents))
+        .routes(routes!(agents::get_agent))
+        .routes(routes!(agents::set_grants))
+        .routes(routes!(conversations::list))
+        .routes(routes!(conversations::counts))
+        .routes(routes!(conversations::get))
+        .routes(routes!(conversations::messages, conversations::reply))
+        .routes(routes!(conversations::read))
+        .routes(routes!(conversations::unread))
+        .routes(routes!(conversations::flag, conversations::unflag))
+        .routes(routes!(conversations::end))
+        .routes(routes!(conversations::close))
+        .routes(routes!(conversations::reopen))
+        .routes(routes!(conversations::assign))
+        .routes(routes!(conversations::transfer))
+        .routes(routes!(conversations::unassign))
+        .routes(routes!(buyers::get_buyer))
+        .routes(routes!(buyers::list_notes, buyers::add_note))
+        .routes(routes!(buyers::edit_note, buyers::delete_note))
+        .routes(routes!(stream::stream))
+        .with_state(state)
+        .split_for_parts();
+    let openapi_json = Arc::new(openapi.to_pretty_json().unwrap_or_default());
+    router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let body = openapi_json.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], (*body).clone()) }
+            }),
+        )
+        .fallback(|| async { ApiError::no_route() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+                .into_response()
+        })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}

@@ -1,0 +1,91 @@
+//! Shops and the built-in `api` channel's inbound endpoint.
+
+use super::AppState;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath, Auth, owner};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use shopmux_core::ids::ShopId;
+use shopmux_core::inbox::ingest::{InboundMessage, IngestOutcome};
+use shopmux_core::inbox::shops::{NewShop, ShopWithSecret};
+use shopmux_core::model::{Platform, Shop};
+use shopmux_core::signature;
+
+/// Connect a shop (owner only). Returns its ingest secret once.
+#[utoipa::path(post, path = "/api/v1/shops", tag = "shops", request_body = NewShop, security(("bearer" = [])),
+    responses((status = 201, body = ShopWithSecret), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_shop(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiJson(input): ApiJson<NewShop>,
+) -> ApiResult<(StatusCode, ApiJson<ShopWithSecret>)> {
+    let created = app.inbox.create_shop(owner(&auth)?, input).await?;
+    Ok((StatusCode::CREATED, ApiJson(created)))
+}
+
+/// The shops the caller may see.
+#[utoipa::path(get, path = "/api/v1/shops", tag = "shops", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Shop>), (status = 401, body = ErrorBody)))]
+pub async fn list_shops(State(app): State<AppState>, auth: Auth) -> ApiResult<ApiJson<Vec<Shop>>> {
+    Ok(ApiJson(app.inbox.list_shops(&auth.0).await?))
+}
+
+/// One shop.
+#[utoipa::path(get, path = "/api/v1/shops/{shop_id}", tag = "shops", security(("bearer" = [])),
+    params(("shop_id" = ShopId, Path, description = "The shop")),
+    responses((status = 200, body = Shop), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_shop(State(app): State<AppState>, auth: Auth, ApiPath(shop_id): ApiPath<ShopId>) -> ApiResult<ApiJson<Shop>> {
+    Ok(ApiJson(app.inbox.shop(&auth.0, shop_id).await?))
+}
+
+/// Replace the shop's ingest secret (owner only); the old one stops working.
+#[utoipa::path(post, path = "/api/v1/shops/{shop_id}/ingest-secret", tag = "shops", security(("bearer" = [])),
+    params(("shop_id" = ShopId, Path, description = "The shop")),
+    responses((status = 200, body = ShopWithSecret), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn rotate_secret(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(shop_id): ApiPath<ShopId>,
+) -> ApiResult<ApiJson<ShopWithSecret>> {
+    Ok(ApiJson(app.inbox.rotate_ingest_secret(owner(&auth)?, shop_id).await?))
+}
+
+/// Feed a buyer message into an `api` shop. The raw body must be signed:
+/// `X-Shopmux-Signature: sha256=<hex HMAC-SHA256 of the body with the shop's ingest secret>`.
+/// Delivering the same `platform_message_id` again stores nothing new (`duplicate: true`).
+#[utoipa::path(post, path = "/api/v1/shops/{shop_id}/inbound", tag = "shops", request_body = InboundMessage,
+    params(("shop_id" = ShopId, Path, description = "The shop"),
+        ("X-Shopmux-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of the raw body>")),
+    responses((status = 200, body = IngestOutcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn inbound(
+    State(app): State<AppState>,
+    ApiPath(shop_id): ApiPath<ShopId>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<ApiJson<IngestOutcome>> {
+    let body = body?;
+    let shop = app.inbox.ingest_shop(shop_id).await?.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "shop not found"))?;
+    if shop.platform.as_str() != Platform::API {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "wrong_channel",
+            format!("shop {shop_id} is a {} shop; its messages arrive through its platform's webhook", shop.platform),
+        ));
+    }
+    let signed = headers.get(signature::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !signature::verify(&shop.secret, &body, signed) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            "missing or wrong X-Shopmux-Signature (sha256=<hex HMAC-SHA256 of the raw body with the shop's ingest secret>)",
+        ));
+    }
+    let msg: InboundMessage = serde_json::from_slice(&body).map_err(|e| {
+        let code = if e.is_syntax() || e.is_eof() { "malformed_json" } else { "invalid_body" };
+        ApiError::new(StatusCode::BAD_REQUEST, code, e.to_string())
+    })?;
+    Ok(ApiJson(app.inbox.ingest(shop, msg).await?))
+}

@@ -1,0 +1,227 @@
+//! Configuration: one optional TOML file plus `SHOPMUX_<SECTION>__<KEY>` environment
+//! overrides, read into a raw form (every key with its default and a doc comment),
+//! then validated into [`Config`] with every error naming its key.
+
+use config::{Environment, File, FileFormat};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// `[server]`: the HTTP listener.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub bind: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { bind: "127.0.0.1:8080".into(), max_body_bytes: 1024 * 1024 }
+    }
+}
+
+/// `[database]`: where the inbox is stored.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/file.db` (the directory is created) or `postgres://user@host/db`.
+    pub url: String,
+    /// Most pooled connections.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: "sqlite://shopmux-data/shopmux.db".into(), max_connections: 8 }
+    }
+}
+
+/// `[ingest]`: the inbound writer.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// Most inbound messages committed in one transaction.
+    pub max_batch: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self { max_batch: 256 }
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The HTTP listener.
+    pub server: ServerConfig,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// The inbound writer.
+    pub ingest: IngestConfig,
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The key (`server.bind`), or the file.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// The `SHOPMUX_<SECTION>__<KEY>` variables among `vars`, as config keys. Other
+/// `SHOPMUX_*` variables (like `SHOPMUX_TEST_POSTGRES_URL`) are not configuration.
+fn env_overrides(vars: impl Iterator<Item = (String, String)>) -> HashMap<String, String> {
+    vars.filter(|(k, _)| k.starts_with("SHOPMUX_") && k["SHOPMUX_".len()..].contains("__")).collect()
+}
+
+/// Loads the configuration from an optional file and the environment, and validates it.
+pub fn load(file: Option<&Path>) -> Result<Config, Vec<ConfigError>> {
+    load_from(file, std::env::vars())
+}
+
+/// [`load`] with the environment given (for tests).
+pub fn load_from(file: Option<&Path>, vars: impl Iterator<Item = (String, String)>) -> Result<Config, Vec<ConfigError>> {
+    let mut builder = config::Config::builder();
+    if let Some(path) = file {
+        if !path.exists() {
+            return Err(vec![ConfigError { key: path.display().to_string(), message: "file not found".into() }]);
+        }
+        builder = builder.add_source(File::from(path).format(FileFormat::Toml));
+    }
+    builder = builder.add_source(
+        Environment::with_prefix("SHOPMUX")
+            .prefix_separator("_")
+            .separator("__")
+            .try_parsing(true)
+            .source(Some(env_overrides(vars))),
+    );
+    let raw = builder.build().map_err(|e| vec![from_config_error(e, file)])?;
+    let config: Config = raw.try_deserialize().map_err(|e| vec![from_config_error(e, file)])?;
+    let errors = config.validate();
+    if errors.is_empty() { Ok(config) } else { Err(errors) }
+}
+
+fn from_config_error(e: config::ConfigError, file: Option<&Path>) -> ConfigError {
+    let text = e.to_string();
+    // The config crate says "... for key `server.bind`" or "unknown field `x`" (with
+    // the section in the path); keep its wording and lift the key out when it names one.
+    let key = text
+        .split("for key `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_owned)
+        .unwrap_or_else(|| file.map(|f| f.display().to_string()).unwrap_or_else(|| "config".into()));
+    ConfigError { key, message: text }
+}
+
+impl Config {
+    /// Every problem of the values, each naming its key.
+    pub fn validate(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let mut bad = |key: &str, message: String| errors.push(ConfigError { key: key.into(), message });
+        if self.server.bind.parse::<SocketAddr>().is_err() {
+            bad("server.bind", format!("`{}` is not an address:port like 127.0.0.1:8080", self.server.bind));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.server.max_body_bytes) {
+            bad("server.max_body_bytes", format!("{} is outside 1024..=67108864", self.server.max_body_bytes));
+        }
+        if let Err(m) = shopmux_core::store::backend_of(&self.database.url) {
+            bad("database.url", m);
+        }
+        if !(1..=1000).contains(&self.database.max_connections) {
+            bad("database.max_connections", format!("{} is outside 1..=1000", self.database.max_connections));
+        }
+        if !(1..=1000).contains(&self.ingest.max_batch) {
+            bad("ingest.max_batch", format!("{} is outside 1..=1000", self.ingest.max_batch));
+        }
+        errors
+    }
+
+    /// The effective configuration as TOML, with secrets masked.
+    pub fn to_masked_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = mask_url_password(&shown.database.url);
+        toml::to_string_pretty(&shown).unwrap_or_default()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:****@host/db`.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn defaults_need_no_file() {
+        let c = load_from(None, env(&[])).unwrap();
+        assert_eq!(c.server.bind, "127.0.0.1:8080");
+        assert_eq!(c.database.url, "sqlite://shopmux-data/shopmux.db");
+    }
+
+    #[test]
+    fn environment_overrides_every_key_and_ignores_other_shopmux_variables() {
+        let c = load_from(
+            None,
+            env(&[
+                ("SHOPMUX_SERVER__BIND", "0.0.0.0:9000"),
+                ("SHOPMUX_DATABASE__MAX_CONNECTIONS", "3"),
+                ("SHOPMUX_TEST_POSTGRES_URL", "postgres://x/y"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.server.bind, "0.0.0.0:9000");
+        assert_eq!(c.database.max_connections, 3);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let errors = load_from(None, env(&[("SHOPMUX_SERVER__BIND", "nowhere")])).unwrap_err();
+        assert_eq!(errors[0].key, "server.bind");
+        let errors = load_from(None, env(&[("SHOPMUX_DATABASE__MAX_CONNECTIONS", "lots")])).unwrap_err();
+        assert!(errors[0].to_string().contains("database.max_connections"), "{}", errors[0]);
+        let errors = load_from(None, env(&[("SHOPMUX_DATABASE__URL", "mysql://x")])).unwrap_err();
+        assert_eq!(errors[0].key, "database.url");
+    }
+
+    #[test]
+    fn unknown_keys_in_a_file_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shopmux.toml");
+        std::fs::write(&path, "[server]\nbnd = \"127.0.0.1:1\"\n").unwrap();
+        let errors = load_from(Some(&path), env(&[])).unwrap_err();
+        assert!(errors[0].to_string().contains("bnd"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn passwords_are_masked() {
+        assert_eq!(mask_url_password("postgres://u:pw@h/db"), "postgres://u:****@h/db");
+        let mut c = Config::default();
+        c.database.url = "postgres://u:hunter2@h/db".into();
+        assert!(!c.to_masked_toml().contains("hunter2"));
+    }
+}
