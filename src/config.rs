@@ -20,7 +20,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { bind: "127.0.0.1:8080".into(), max_body_bytes: 1024 * 1024 }
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            max_body_bytes: 1024 * 1024,
+        }
     }
 }
 
@@ -36,7 +39,10 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: "sqlite://shopmux-data/shopmux.db".into(), max_connections: 8 }
+        Self {
+            url: "sqlite://shopmux-data/shopmux.db".into(),
+            max_connections: 8,
+        }
     }
 }
 
@@ -84,7 +90,8 @@ impl std::fmt::Display for ConfigError {
 /// The `SHOPMUX_<SECTION>__<KEY>` variables among `vars`, as config keys. Other
 /// `SHOPMUX_*` variables (like `SHOPMUX_TEST_POSTGRES_URL`) are not configuration.
 fn env_overrides(vars: impl Iterator<Item = (String, String)>) -> HashMap<String, String> {
-    vars.filter(|(k, _)| k.starts_with("SHOPMUX_") && k["SHOPMUX_".len()..].contains("__")).collect()
+    vars.filter(|(k, _)| k.starts_with("SHOPMUX_") && k["SHOPMUX_".len()..].contains("__"))
+        .collect()
 }
 
 /// Loads the configuration from an optional file and the environment, and validates it.
@@ -93,11 +100,17 @@ pub fn load(file: Option<&Path>) -> Result<Config, Vec<ConfigError>> {
 }
 
 /// [`load`] with the environment given (for tests).
-pub fn load_from(file: Option<&Path>, vars: impl Iterator<Item = (String, String)>) -> Result<Config, Vec<ConfigError>> {
+pub fn load_from(
+    file: Option<&Path>,
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<Config, Vec<ConfigError>> {
     let mut builder = config::Config::builder();
     if let Some(path) = file {
         if !path.exists() {
-            return Err(vec![ConfigError { key: path.display().to_string(), message: "file not found".into() }]);
+            return Err(vec![ConfigError {
+                key: path.display().to_string(),
+                message: "file not found".into(),
+            }]);
         }
         builder = builder.add_source(File::from(path).format(FileFormat::Toml));
     }
@@ -108,10 +121,18 @@ pub fn load_from(file: Option<&Path>, vars: impl Iterator<Item = (String, String
             .try_parsing(true)
             .source(Some(env_overrides(vars))),
     );
-    let raw = builder.build().map_err(|e| vec![from_config_error(e, file)])?;
-    let config: Config = raw.try_deserialize().map_err(|e| vec![from_config_error(e, file)])?;
+    let raw = builder
+        .build()
+        .map_err(|e| vec![from_config_error(e, file)])?;
+    let config: Config = raw
+        .try_deserialize()
+        .map_err(|e| vec![from_config_error(e, file)])?;
     let errors = config.validate();
-    if errors.is_empty() { Ok(config) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(errors)
+    }
 }
 
 fn from_config_error(e: config::ConfigError, file: Option<&Path>) -> ConfigError {
@@ -123,7 +144,10 @@ fn from_config_error(e: config::ConfigError, file: Option<&Path>) -> ConfigError
         .nth(1)
         .and_then(|rest| rest.split('`').next())
         .map(str::to_owned)
-        .unwrap_or_else(|| file.map(|f| f.display().to_string()).unwrap_or_else(|| "config".into()));
+        .unwrap_or_else(|| {
+            file.map(|f| f.display().to_string())
+                .unwrap_or_else(|| "config".into())
+        });
     ConfigError { key, message: text }
 }
 
@@ -131,21 +155,41 @@ impl Config {
     /// Every problem of the values, each naming its key.
     pub fn validate(&self) -> Vec<ConfigError> {
         let mut errors = Vec::new();
-        let mut bad = |key: &str, message: String| errors.push(ConfigError { key: key.into(), message });
+        let mut bad = |key: &str, message: String| {
+            errors.push(ConfigError {
+                key: key.into(),
+                message,
+            })
+        };
         if self.server.bind.parse::<SocketAddr>().is_err() {
-            bad("server.bind", format!("`{}` is not an address:port like 127.0.0.1:8080", self.server.bind));
+            bad(
+                "server.bind",
+                format!(
+                    "`{}` is not an address:port like 127.0.0.1:8080",
+                    self.server.bind
+                ),
+            );
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.server.max_body_bytes) {
-            bad("server.max_body_bytes", format!("{} is outside 1024..=67108864", self.server.max_body_bytes));
+            bad(
+                "server.max_body_bytes",
+                format!("{} is outside 1024..=67108864", self.server.max_body_bytes),
+            );
         }
         if let Err(m) = shopmux_core::store::backend_of(&self.database.url) {
             bad("database.url", m);
         }
         if !(1..=1000).contains(&self.database.max_connections) {
-            bad("database.max_connections", format!("{} is outside 1..=1000", self.database.max_connections));
+            bad(
+                "database.max_connections",
+                format!("{} is outside 1..=1000", self.database.max_connections),
+            );
         }
         if !(1..=1000).contains(&self.ingest.max_batch) {
-            bad("ingest.max_batch", format!("{} is outside 1..=1000", self.ingest.max_batch));
+            bad(
+                "ingest.max_batch",
+                format!("{} is outside 1..=1000", self.ingest.max_batch),
+            );
         }
         errors
     }
@@ -160,8 +204,12 @@ impl Config {
 
 /// `postgres://user:secret@host/db` → `postgres://user:****@host/db`.
 pub fn mask_url_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
     match userinfo.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
         None => url.to_owned(),
@@ -173,7 +221,11 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     #[test]
@@ -202,8 +254,13 @@ mod tests {
     fn bad_values_name_their_key() {
         let errors = load_from(None, env(&[("SHOPMUX_SERVER__BIND", "nowhere")])).unwrap_err();
         assert_eq!(errors[0].key, "server.bind");
-        let errors = load_from(None, env(&[("SHOPMUX_DATABASE__MAX_CONNECTIONS", "lots")])).unwrap_err();
-        assert!(errors[0].to_string().contains("database.max_connections"), "{}", errors[0]);
+        let errors =
+            load_from(None, env(&[("SHOPMUX_DATABASE__MAX_CONNECTIONS", "lots")])).unwrap_err();
+        assert!(
+            errors[0].to_string().contains("database.max_connections"),
+            "{}",
+            errors[0]
+        );
         let errors = load_from(None, env(&[("SHOPMUX_DATABASE__URL", "mysql://x")])).unwrap_err();
         assert_eq!(errors[0].key, "database.url");
     }
@@ -219,7 +276,10 @@ mod tests {
 
     #[test]
     fn passwords_are_masked() {
-        assert_eq!(mask_url_password("postgres://u:pw@h/db"), "postgres://u:****@h/db");
+        assert_eq!(
+            mask_url_password("postgres://u:pw@h/db"),
+            "postgres://u:****@h/db"
+        );
         let mut c = Config::default();
         c.database.url = "postgres://u:hunter2@h/db".into();
         assert!(!c.to_masked_toml().contains("hunter2"));

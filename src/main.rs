@@ -51,7 +51,10 @@ fn load_config(path: Option<&std::path::Path>) -> Result<config::Config, ExitCod
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn main() -> ExitCode {
@@ -66,7 +69,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("shopmux: cannot start the runtime: {e}");
@@ -80,9 +86,18 @@ fn main() -> ExitCode {
                 println!("shopmux listening on http://{}", daemon.addr);
                 daemon.serve(shopmux::server::shutdown_signal()).await
             }
-            Command::Owner { command: OwnerCommand::Create { name } } => {
-                let store = shopmux_core::Store::open(&shopmux_core::StoreOptions::new(config.database.url.clone())).await?;
-                let inbox = shopmux_core::Inbox::start(store, Arc::new(shopmux_core::SystemClock), Default::default());
+            Command::Owner {
+                command: OwnerCommand::Create { name },
+            } => {
+                let store = shopmux_core::Store::open(&shopmux_core::StoreOptions::new(
+                    config.database.url.clone(),
+                ))
+                .await?;
+                let inbox = shopmux_core::Inbox::start(
+                    store,
+                    Arc::new(shopmux_core::SystemClock),
+                    Default::default(),
+                );
                 let created = inbox.create_owner(&name).await?;
                 println!("{}", created.token);
                 inbox.shutdown().await;

@@ -21,24 +21,50 @@ pub struct Daemon {
 
 /// Opens the database (applying migrations) and binds the listener.
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Daemon> {
-    let store = Store::open(&StoreOptions { url: config.database.url.clone(), max_connections: config.database.max_connections })
-        .await
-        .map_err(|e| anyhow::anyhow!("database.url: cannot open {}: {e}", crate::config::mask_url_password(&config.database.url)))?;
-    let options = InboxOptions { max_ingest_batch: config.ingest.max_batch, ..Default::default() };
+    let store = Store::open(&StoreOptions {
+        url: config.database.url.clone(),
+        max_connections: config.database.max_connections,
+    })
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "database.url: cannot open {}: {e}",
+            crate::config::mask_url_password(&config.database.url)
+        )
+    })?;
+    let options = InboxOptions {
+        max_ingest_batch: config.ingest.max_batch,
+        ..Default::default()
+    };
     let inbox = Inbox::start(store, clock, options);
-    let listener = TcpListener::bind(&config.server.bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("server.bind: cannot listen on {}: {e}", config.server.bind))?;
+    let listener = TcpListener::bind(&config.server.bind).await.map_err(|e| {
+        anyhow::anyhow!("server.bind: cannot listen on {}: {e}", config.server.bind)
+    })?;
     let addr = listener.local_addr()?;
-    Ok(Daemon { inbox, addr, listener, max_body_bytes: config.server.max_body_bytes })
+    Ok(Daemon {
+        inbox,
+        addr,
+        listener,
+        max_body_bytes: config.server.max_body_bytes,
+    })
 }
 
 impl Daemon {
     /// Serves until `shutdown` resolves, then drains the engine.
-    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let router = api::router(AppState { inbox: self.inbox.clone() }, self.max_body_bytes);
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = api::router(
+            AppState {
+                inbox: self.inbox.clone(),
+            },
+            self.max_body_bytes,
+        );
         tracing::info!(message = "Listening.", addr = %self.addr);
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
         self.inbox.shutdown().await;
         self.inbox.store().close().await;
         tracing::info!(message = "Stopped.");

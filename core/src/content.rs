@@ -152,7 +152,9 @@ impl MessageContent {
             Self::CouponCard { code, title } => {
                 format!("[coupon] {}", title.as_deref().unwrap_or(code))
             }
-            Self::CartEvent { action, subtotal, .. } => match action {
+            Self::CartEvent {
+                action, subtotal, ..
+            } => match action {
                 CartAction::Add => format!("[cart] added, subtotal {subtotal}"),
                 CartAction::Remove => format!("[cart] removed, subtotal {subtotal}"),
             },
@@ -177,7 +179,9 @@ impl MessageContent {
             Self::Text { text } | Self::SystemNotice { text } => nonempty("text", text),
             Self::Image { url } | Self::Video { url } => nonempty("url", url),
             Self::Emoji { code } => nonempty("code", code),
-            Self::ProductCard { product_id, title, .. } => {
+            Self::ProductCard {
+                product_id, title, ..
+            } => {
                 nonempty("product_id", product_id)?;
                 nonempty("title", title)
             }
@@ -215,7 +219,8 @@ mod tests {
         for s in samples {
             let c: MessageContent = serde_json::from_str(s).unwrap();
             c.validate().unwrap();
-            let back: MessageContent = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+            let back: MessageContent =
+                serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
             assert_eq!(back, c);
             kinds.insert(c.kind());
         }
@@ -224,8 +229,16 @@ mod tests {
 
     #[test]
     fn empty_text_and_unknown_type_are_refused() {
-        assert!(MessageContent::Text { text: "  ".into() }.validate().is_err());
+        assert!(
+            MessageContent::Text { text: "  ".into() }
+                .validate()
+                .is_err()
+        );
         assert!(serde_json::from_str::<MessageContent>(r#"{"type":"hologram"}"#).is_err());
-        assert!(MessageContent::RatingCard { score: Some(9) }.validate().is_err());
+        assert!(
+            MessageContent::RatingCard { score: Some(9) }
+                .validate()
+                .is_err()
+        );
     }
 }

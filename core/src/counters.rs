@@ -60,7 +60,10 @@ pub fn contributions(c: &Conversation) -> Vec<(CounterKey, i64)> {
 
 /// The counter changes that turn `before`'s contributions into `after`'s; zero changes
 /// are left out. Sorted, so concurrent transactions lock counter rows in one order.
-pub fn delta(before: Option<&Conversation>, after: Option<&Conversation>) -> Vec<(CounterKey, i64)> {
+pub fn delta(
+    before: Option<&Conversation>,
+    after: Option<&Conversation>,
+) -> Vec<(CounterKey, i64)> {
     let mut sum: HashMap<CounterKey, i64> = HashMap::new();
     for (k, n) in before.map(contributions).unwrap_or_default() {
         *sum.entry(k).or_default() -= n;

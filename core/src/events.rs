@@ -41,7 +41,9 @@ impl InboxEvent {
     /// The conversation the event belongs to.
     pub fn conversation_id(&self) -> ConversationId {
         match self {
-            Self::MessageCreated { message } | Self::MessageUpdated { message } => message.conversation_id,
+            Self::MessageCreated { message } | Self::MessageUpdated { message } => {
+                message.conversation_id
+            }
             Self::ConversationUpdated { conversation } => conversation.id,
         }
     }
@@ -56,7 +58,9 @@ pub struct EventBus {
 impl EventBus {
     /// A bus keeping up to `capacity` undelivered events per receiver.
     pub fn new(capacity: usize) -> Self {
-        Self { tx: broadcast::channel(capacity).0 }
+        Self {
+            tx: broadcast::channel(capacity).0,
+        }
     }
 
     /// Publishes; nobody listening is fine.

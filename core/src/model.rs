@@ -56,7 +56,9 @@ impl Platform {
     pub fn new(id: &str) -> Result<Self, String> {
         let ok = !id.is_empty()
             && id.len() <= 32
-            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
             && id.as_bytes()[0].is_ascii_lowercase();
         if ok {
             Ok(Self(id.to_owned()))

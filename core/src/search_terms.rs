@@ -12,7 +12,7 @@ fn is_cjk(c: char) -> bool {
         | 0x3400..=0x4DBF    // CJK extension A
         | 0x4E00..=0x9FFF    // CJK unified ideographs
         | 0xAC00..=0xD7AF    // Hangul syllables
-        | 0xF900..=0xFAFF)   // CJK compatibility ideographs
+        | 0xF900..=0xFAFF) // CJK compatibility ideographs
 }
 
 /// Splits text into lowercase words (alphanumeric runs), each either all-CJK or none.
@@ -123,12 +123,20 @@ pub fn fts5_query(terms: &[String]) -> String {
 
 /// The terms as a PostgreSQL `tsvector` literal (no parser involved).
 pub fn tsvector_literal(terms: &[String]) -> String {
-    terms.iter().map(|t| pg_lexeme(t)).collect::<Vec<_>>().join(" ")
+    terms
+        .iter()
+        .map(|t| pg_lexeme(t))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The terms as a PostgreSQL `tsquery` literal: all required.
 pub fn tsquery_literal(terms: &[String]) -> String {
-    terms.iter().map(|t| pg_lexeme(t)).collect::<Vec<_>>().join(" & ")
+    terms
+        .iter()
+        .map(|t| pg_lexeme(t))
+        .collect::<Vec<_>>()
+        .join(" & ")
 }
 
 fn pg_lexeme(term: &str) -> String {
@@ -141,8 +149,14 @@ mod tests {
 
     #[test]
     fn latin_words_are_lowercased_and_split_on_punctuation() {
-        assert_eq!(index_terms("Where is my ORDER? order!"), vec!["is", "my", "order", "where"]);
-        assert_eq!(index_terms("¿Dónde está mi pedido?"), vec!["dónde", "está", "mi", "pedido"]);
+        assert_eq!(
+            index_terms("Where is my ORDER? order!"),
+            vec!["is", "my", "order", "where"]
+        );
+        assert_eq!(
+            index_terms("¿Dónde está mi pedido?"),
+            vec!["dónde", "está", "mi", "pedido"]
+        );
     }
 
     #[test]

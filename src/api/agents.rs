@@ -39,7 +39,11 @@ pub async fn me(auth: Auth) -> ApiJson<Me> {
     let mut chat_shops: Vec<ShopId> = auth.0.chat_shops.iter().copied().collect();
     visible_shops.sort();
     chat_shops.sort();
-    ApiJson(Me { agent: auth.0.agent, visible_shops, chat_shops })
+    ApiJson(Me {
+        agent: auth.0.agent,
+        visible_shops,
+        chat_shops,
+    })
 }
 
 /// Create a sub-account (owner only). Returns its token once.
@@ -51,13 +55,19 @@ pub async fn create_agent(
     auth: Auth,
     ApiJson(input): ApiJson<NewAgent>,
 ) -> ApiResult<(StatusCode, ApiJson<AgentWithToken>)> {
-    Ok((StatusCode::CREATED, ApiJson(app.inbox.create_agent(owner(&auth)?, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(app.inbox.create_agent(owner(&auth)?, input).await?),
+    ))
 }
 
 /// The seller's agents.
 #[utoipa::path(get, path = "/api/v1/agents", tag = "agents", security(("bearer" = [])),
     responses((status = 200, body = Vec<AgentView>), (status = 401, body = ErrorBody)))]
-pub async fn list_agents(State(app): State<AppState>, auth: Auth) -> ApiResult<ApiJson<Vec<AgentView>>> {
+pub async fn list_agents(
+    State(app): State<AppState>,
+    auth: Auth,
+) -> ApiResult<ApiJson<Vec<AgentView>>> {
     Ok(ApiJson(app.inbox.list_agents(&auth.0).await?))
 }
 
@@ -65,7 +75,11 @@ pub async fn list_agents(State(app): State<AppState>, auth: Auth) -> ApiResult<A
 #[utoipa::path(get, path = "/api/v1/agents/{agent_id}", tag = "agents", security(("bearer" = [])),
     params(("agent_id" = AgentId, Path, description = "The agent")),
     responses((status = 200, body = AgentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_agent(State(app): State<AppState>, auth: Auth, ApiPath(agent_id): ApiPath<AgentId>) -> ApiResult<ApiJson<AgentView>> {
+pub async fn get_agent(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(agent_id): ApiPath<AgentId>,
+) -> ApiResult<ApiJson<AgentView>> {
     Ok(ApiJson(app.inbox.agent(&auth.0, agent_id).await?))
 }
 
@@ -80,5 +94,9 @@ pub async fn set_grants(
     ApiPath(agent_id): ApiPath<AgentId>,
     ApiJson(grants): ApiJson<Grants>,
 ) -> ApiResult<ApiJson<AgentView>> {
-    Ok(ApiJson(app.inbox.set_grants(owner(&auth)?, agent_id, grants.shops).await?))
+    Ok(ApiJson(
+        app.inbox
+            .set_grants(owner(&auth)?, agent_id, grants.shops)
+            .await?,
+    ))
 }

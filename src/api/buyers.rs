@@ -24,7 +24,11 @@ pub struct BuyerProfile {
 #[utoipa::path(get, path = "/api/v1/buyers/{buyer_id}", tag = "buyers", security(("bearer" = [])),
     params(("buyer_id" = BuyerId, Path, description = "The buyer")),
     responses((status = 200, body = BuyerProfile), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_buyer(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<BuyerId>) -> ApiResult<ApiJson<BuyerProfile>> {
+pub async fn get_buyer(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<BuyerId>,
+) -> ApiResult<ApiJson<BuyerProfile>> {
     let buyer = app.inbox.buyer(&auth.0, id).await?;
     let orders = app.inbox.buyer_orders(&auth.0, id).await?;
     Ok(ApiJson(BuyerProfile { buyer, orders }))
@@ -34,7 +38,11 @@ pub async fn get_buyer(State(app): State<AppState>, auth: Auth, ApiPath(id): Api
 #[utoipa::path(get, path = "/api/v1/buyers/{buyer_id}/notes", tag = "buyers", security(("bearer" = [])),
     params(("buyer_id" = BuyerId, Path, description = "The buyer")),
     responses((status = 200, body = Vec<BuyerNote>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list_notes(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<BuyerId>) -> ApiResult<ApiJson<Vec<BuyerNote>>> {
+pub async fn list_notes(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<BuyerId>,
+) -> ApiResult<ApiJson<Vec<BuyerNote>>> {
     Ok(ApiJson(app.inbox.notes(&auth.0, id).await?))
 }
 
@@ -49,7 +57,10 @@ pub async fn add_note(
     ApiPath(id): ApiPath<BuyerId>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> ApiResult<(StatusCode, ApiJson<BuyerNote>)> {
-    Ok((StatusCode::CREATED, ApiJson(app.inbox.add_note(&auth.0, id, body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(app.inbox.add_note(&auth.0, id, body).await?),
+    ))
 }
 
 /// Edit a note.

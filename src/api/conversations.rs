@@ -10,7 +10,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shopmux_core::ids::{AgentId, ConversationId};
 use shopmux_core::inbox::actions::{Change, NewReply};
-use shopmux_core::inbox::list::{ConversationPage, ConversationQuery, MessagePage, MessageQuery, ShopCounts};
+use shopmux_core::inbox::list::{
+    ConversationPage, ConversationQuery, MessagePage, MessageQuery, ShopCounts,
+};
 use shopmux_core::model::{Buyer, Conversation, FlagColour, Message, Order};
 use utoipa::ToSchema;
 
@@ -44,7 +46,11 @@ pub struct AgentBody {
 /// The inbox list with the count of every filter.
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ConversationQuery), security(("bearer" = [])),
     responses((status = 200, body = ConversationPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list(State(app): State<AppState>, auth: Auth, ApiQuery(q): ApiQuery<ConversationQuery>) -> ApiResult<ApiJson<ConversationPage>> {
+pub async fn list(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<ConversationQuery>,
+) -> ApiResult<ApiJson<ConversationPage>> {
     Ok(ApiJson(app.inbox.list_conversations(&auth.0, &q).await?))
 }
 
@@ -59,11 +65,22 @@ pub async fn counts(State(app): State<AppState>, auth: Auth) -> ApiResult<ApiJso
 #[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}", tag = "conversations", security(("bearer" = [])),
     params(("conversation_id" = ConversationId, Path, description = "The conversation")),
     responses((status = 200, body = ConversationDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<ConversationDetail>> {
+pub async fn get(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> ApiResult<ApiJson<ConversationDetail>> {
     let conversation = app.inbox.conversation(&auth.0, id).await?;
     let buyer = app.inbox.buyer(&auth.0, conversation.buyer_id).await?;
-    let orders = app.inbox.buyer_orders(&auth.0, conversation.buyer_id).await?;
-    Ok(ApiJson(ConversationDetail { conversation, buyer, orders }))
+    let orders = app
+        .inbox
+        .buyer_orders(&auth.0, conversation.buyer_id)
+        .await?;
+    Ok(ApiJson(ConversationDetail {
+        conversation,
+        buyer,
+        orders,
+    }))
 }
 
 /// A page of messages, oldest first; `before`/`after` cursors page back and catch up.
@@ -92,10 +109,18 @@ pub async fn reply(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<NewReply>,
 ) -> ApiResult<(StatusCode, ApiJson<Message>)> {
-    Ok((StatusCode::ACCEPTED, ApiJson(app.inbox.reply(&auth.0, id, body).await?)))
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(app.inbox.reply(&auth.0, id, body).await?),
+    ))
 }
 
-async fn act(app: AppState, auth: Auth, id: ConversationId, change: Change) -> ApiResult<ApiJson<Conversation>> {
+async fn act(
+    app: AppState,
+    auth: Auth,
+    id: ConversationId,
+    change: Change,
+) -> ApiResult<ApiJson<Conversation>> {
     Ok(ApiJson(app.inbox.change(&auth.0, id, change).await?))
 }
 
@@ -103,7 +128,11 @@ async fn act(app: AppState, auth: Auth, id: ConversationId, change: Change) -> A
 #[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/read", tag = "conversations", security(("bearer" = [])),
     params(("conversation_id" = ConversationId, Path, description = "The conversation")),
     responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn read(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+pub async fn read(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> ApiResult<ApiJson<Conversation>> {
     act(app, auth, id, Change::MarkRead).await
 }
 
@@ -111,7 +140,11 @@ pub async fn read(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<
 #[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/unread", tag = "conversations", security(("bearer" = [])),
     params(("conversation_id" = ConversationId, Path, description = "The conversation")),
     responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn unread(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+pub async fn unread(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> ApiResult<ApiJson<Conversation>> {
     act(app, auth, id, Change::MarkUnread).await
 }
 
@@ -132,7 +165,11 @@ pub async fn flag(
 #[utoipa::path(delete, path = "/api/v1/conversations/{conversation_id}/flag", tag = "conversations", security(("bearer" = [])),
     params(("conversation_id" = ConversationId, Path, description = "The conversation")),
     responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn unflag(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+pub async fn unflag(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> ApiResult<ApiJson<Conversation>> {
     act(app, auth, id, Change::Unflag).await
 }
 
@@ -141,7 +178,11 @@ pub async fn unflag(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPat
     params(("conversation_id" = ConversationId, Path, description = "The conversation")),
     responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn end(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+pub async fn end(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> ApiResult<ApiJson<Conversation>> {
     act(app, auth, id, Change::End).await
 }
 
@@ -150,7 +191,11 @@ pub async fn end(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<C
     params(("conversation_id" = ConversationId, Path, description = "The conversation")),
     responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn close(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+pub async fn close(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> ApiResult<ApiJson<Conversation>> {
     act(app, auth, id, Change::Close).await
 }
 
@@ -159,7 +204,11 @@ pub async fn close(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath
     params(("conversation_id" = ConversationId, Path, description = "The conversation")),
     responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn reopen(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+pub async fn reopen(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> ApiResult<ApiJson<Conversation>> {
     act(app, auth, id, Change::Reopen).await
 }
 
@@ -196,6 +245,10 @@ pub async fn transfer(
     params(("conversation_id" = ConversationId, Path, description = "The conversation")),
     responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn unassign(State(app): State<AppState>, auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> ApiResult<ApiJson<Conversation>> {
+pub async fn unassign(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> ApiResult<ApiJson<Conversation>> {
     act(app, auth, id, Change::Unassign).await
 }

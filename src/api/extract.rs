@@ -33,13 +33,21 @@ pub struct ApiQuery<T>(pub T);
 pub struct Auth(pub Viewer);
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 fn query_token(parts: &Parts) -> Option<&str> {
-    parts.uri.query()?.split('&').find_map(|kv| kv.strip_prefix("access_token="))
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("access_token="))
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -48,9 +56,19 @@ impl FromRequestParts<AppState> for Auth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // Browsers cannot set headers on a WebSocket; the stream also takes ?access_token=.
         let token = bearer(parts)
-            .or_else(|| if parts.uri.path().ends_with("/stream") { query_token(parts) } else { None })
+            .or_else(|| {
+                if parts.uri.path().ends_with("/stream") {
+                    query_token(parts)
+                } else {
+                    None
+                }
+            })
             .ok_or_else(ApiError::unauthorized)?;
-        let viewer = state.inbox.authenticate(token).await?.ok_or_else(ApiError::unauthorized)?;
+        let viewer = state
+            .inbox
+            .authenticate(token)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
         Ok(Auth(viewer))
     }
 }

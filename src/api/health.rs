@@ -27,6 +27,11 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     match app.inbox.store().ready().await {
         Ok(true) => (StatusCode::OK, Json(Health { status: "ok" })),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable" })),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "unavailable",
+            }),
+        ),
     }
 }

@@ -36,7 +36,11 @@ pub async fn list_shops(State(app): State<AppState>, auth: Auth) -> ApiResult<Ap
 #[utoipa::path(get, path = "/api/v1/shops/{shop_id}", tag = "shops", security(("bearer" = [])),
     params(("shop_id" = ShopId, Path, description = "The shop")),
     responses((status = 200, body = Shop), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_shop(State(app): State<AppState>, auth: Auth, ApiPath(shop_id): ApiPath<ShopId>) -> ApiResult<ApiJson<Shop>> {
+pub async fn get_shop(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(shop_id): ApiPath<ShopId>,
+) -> ApiResult<ApiJson<Shop>> {
     Ok(ApiJson(app.inbox.shop(&auth.0, shop_id).await?))
 }
 
@@ -49,7 +53,11 @@ pub async fn rotate_secret(
     auth: Auth,
     ApiPath(shop_id): ApiPath<ShopId>,
 ) -> ApiResult<ApiJson<ShopWithSecret>> {
-    Ok(ApiJson(app.inbox.rotate_ingest_secret(owner(&auth)?, shop_id).await?))
+    Ok(ApiJson(
+        app.inbox
+            .rotate_ingest_secret(owner(&auth)?, shop_id)
+            .await?,
+    ))
 }
 
 /// Feed a buyer message into an `api` shop. The raw body must be signed:
@@ -67,15 +75,25 @@ pub async fn inbound(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<ApiJson<IngestOutcome>> {
     let body = body?;
-    let shop = app.inbox.ingest_shop(shop_id).await?.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "shop not found"))?;
+    let shop = app
+        .inbox
+        .ingest_shop(shop_id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "shop not found"))?;
     if shop.platform.as_str() != Platform::API {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "wrong_channel",
-            format!("shop {shop_id} is a {} shop; its messages arrive through its platform's webhook", shop.platform),
+            format!(
+                "shop {shop_id} is a {} shop; its messages arrive through its platform's webhook",
+                shop.platform
+            ),
         ));
     }
-    let signed = headers.get(signature::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let signed = headers
+        .get(signature::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !signature::verify(&shop.secret, &body, signed) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -84,7 +102,11 @@ pub async fn inbound(
         ));
     }
     let msg: InboundMessage = serde_json::from_slice(&body).map_err(|e| {
-        let code = if e.is_syntax() || e.is_eof() { "malformed_json" } else { "invalid_body" };
+        let code = if e.is_syntax() || e.is_eof() {
+            "malformed_json"
+        } else {
+            "invalid_body"
+        };
         ApiError::new(StatusCode::BAD_REQUEST, code, e.to_string())
     })?;
     Ok(ApiJson(app.inbox.ingest(shop, msg).await?))

@@ -48,7 +48,9 @@ impl Viewer {
         if self.is_owner() {
             Ok(())
         } else {
-            Err(CoreError::Forbidden("only the main account may do this".into()))
+            Err(CoreError::Forbidden(
+                "only the main account may do this".into(),
+            ))
         }
     }
 
@@ -132,7 +134,11 @@ impl Inbox {
         let mut w = self.store.begin_write().await?;
         query_with(
             "INSERT INTO sellers (id, name, created_at) VALUES ($1, $2, $3)",
-            vec![seller.to_string().into(), name.into(), to_millis(now).into()],
+            vec![
+                seller.to_string().into(),
+                name.into(),
+                to_millis(now).into(),
+            ],
         )
         .execute(&mut *w.tx)
         .await?;
@@ -142,21 +148,34 @@ impl Inbox {
     }
 
     /// Creates a sub-account (or operator) of the owner's seller.
-    pub async fn create_agent(&self, owner: &Viewer, input: NewAgent) -> CoreResult<AgentWithToken> {
+    pub async fn create_agent(
+        &self,
+        owner: &Viewer,
+        input: NewAgent,
+    ) -> CoreResult<AgentWithToken> {
         owner.require_owner()?;
         let nickname = validate_nickname(&input.nickname)?;
         let capacity = input.capacity.unwrap_or(10);
         if !CAPACITY_RANGE.contains(&capacity) {
             // rule: DY-CAP-1
-            return Err(CoreError::invalid("capacity", "must be between 1 and 50 (DY-CAP-1)"));
+            return Err(CoreError::invalid(
+                "capacity",
+                "must be between 1 and 50 (DY-CAP-1)",
+            ));
         }
         let role = input.role.unwrap_or(Role::Agent);
         if role == Role::Owner {
-            return Err(CoreError::invalid("role", "a seller has exactly one main account"));
+            return Err(CoreError::invalid(
+                "role",
+                "a seller has exactly one main account",
+            ));
         }
         for g in &input.shops {
             if !owner.can_see(g.shop_id) {
-                return Err(CoreError::invalid("shops", format!("unknown shop {}", g.shop_id)));
+                return Err(CoreError::invalid(
+                    "shops",
+                    format!("unknown shop {}", g.shop_id),
+                ));
             }
         }
         let agent = Agent {
@@ -179,25 +198,39 @@ impl Inbox {
     }
 
     /// Replaces the shops an agent is granted.
-    pub async fn set_grants(&self, owner: &Viewer, agent_id: AgentId, grants: Vec<ShopGrant>) -> CoreResult<AgentView> {
+    pub async fn set_grants(
+        &self,
+        owner: &Viewer,
+        agent_id: AgentId,
+        grants: Vec<ShopGrant>,
+    ) -> CoreResult<AgentView> {
         owner.require_owner()?;
         let agent = self.agent(owner, agent_id).await?;
         for g in &grants {
             if !owner.can_see(g.shop_id) {
-                return Err(CoreError::invalid("shops", format!("unknown shop {}", g.shop_id)));
+                return Err(CoreError::invalid(
+                    "shops",
+                    format!("unknown shop {}", g.shop_id),
+                ));
             }
         }
         let mut w = self.store.begin_write().await?;
         replace_grants(&mut w.tx, agent_id, &grants).await?;
         w.commit().await?;
-        Ok(AgentView { agent: agent.agent, shops: grants })
+        Ok(AgentView {
+            agent: agent.agent,
+            shops: grants,
+        })
     }
 
     /// One agent of the viewer's seller.
     pub async fn agent(&self, viewer: &Viewer, agent_id: AgentId) -> CoreResult<AgentView> {
         let row = query_with(
             &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND seller_id = $2"),
-            vec![agent_id.to_string().into(), viewer.agent.seller_id.to_string().into()],
+            vec![
+                agent_id.to_string().into(),
+                viewer.agent.seller_id.to_string().into(),
+            ],
         )
         .fetch_optional(self.store.pool())
         .await?
@@ -210,7 +243,9 @@ impl Inbox {
     /// The agents of the viewer's seller.
     pub async fn list_agents(&self, viewer: &Viewer) -> CoreResult<Vec<AgentView>> {
         let rows = query_with(
-            &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE seller_id = $1 ORDER BY created_at, id"),
+            &format!(
+                "SELECT {AGENT_COLUMNS} FROM agents WHERE seller_id = $1 ORDER BY created_at, id"
+            ),
             vec![viewer.agent.seller_id.to_string().into()],
         )
         .fetch_all(self.store.pool())
@@ -232,7 +267,12 @@ impl Inbox {
         .fetch_all(self.store.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok(ShopGrant { shop_id: id_col(r, "shop_id")?, can_chat: r.try_get::<i64, _>("can_chat")? != 0 }))
+            .map(|r| {
+                Ok(ShopGrant {
+                    shop_id: id_col(r, "shop_id")?,
+                    can_chat: r.try_get::<i64, _>("can_chat")? != 0,
+                })
+            })
             .collect()
     }
 
@@ -248,26 +288,44 @@ impl Inbox {
         let agent = agent_from_row(&row)?;
         let (visible_shops, chat_shops) = match agent.role {
             Role::Owner => {
-                let rows = query_with("SELECT id FROM shops WHERE seller_id = $1", vec![agent.seller_id.to_string().into()])
-                    .fetch_all(self.store.pool())
-                    .await?;
-                let all: HashSet<ShopId> = rows.iter().map(|r| id_col(r, "id")).collect::<CoreResult<_>>()?;
+                let rows = query_with(
+                    "SELECT id FROM shops WHERE seller_id = $1",
+                    vec![agent.seller_id.to_string().into()],
+                )
+                .fetch_all(self.store.pool())
+                .await?;
+                let all: HashSet<ShopId> = rows
+                    .iter()
+                    .map(|r| id_col(r, "id"))
+                    .collect::<CoreResult<_>>()?;
                 (all.clone(), all)
             }
             Role::Agent => {
                 let grants = self.grants(agent.id).await?;
                 (
                     grants.iter().map(|g| g.shop_id).collect(),
-                    grants.iter().filter(|g| g.can_chat).map(|g| g.shop_id).collect(),
+                    grants
+                        .iter()
+                        .filter(|g| g.can_chat)
+                        .map(|g| g.shop_id)
+                        .collect(),
                 )
             }
             Role::Operator => (HashSet::new(), HashSet::new()),
         };
-        Ok(Some(Viewer { agent, visible_shops, chat_shops }))
+        Ok(Some(Viewer {
+            agent,
+            visible_shops,
+            chat_shops,
+        }))
     }
 }
 
-async fn insert_agent(tx: &mut sqlx::Transaction<'static, sqlx::Any>, agent: &Agent, token: &str) -> CoreResult<()> {
+async fn insert_agent(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    agent: &Agent,
+    token: &str,
+) -> CoreResult<()> {
     let vals: Vec<Val> = vec![
         agent.id.to_string().into(),
         agent.seller_id.to_string().into(),
@@ -302,14 +360,21 @@ async fn replace_grants(
     agent_id: AgentId,
     grants: &[ShopGrant],
 ) -> CoreResult<()> {
-    query_with("DELETE FROM shop_grants WHERE agent_id = $1", vec![agent_id.to_string().into()])
-        .execute(&mut **tx)
-        .await?;
+    query_with(
+        "DELETE FROM shop_grants WHERE agent_id = $1",
+        vec![agent_id.to_string().into()],
+    )
+    .execute(&mut **tx)
+    .await?;
     for g in grants {
         query_with(
             "INSERT INTO shop_grants (agent_id, shop_id, can_chat) VALUES ($1, $2, $3) \
              ON CONFLICT (agent_id, shop_id) DO UPDATE SET can_chat = excluded.can_chat",
-            vec![agent_id.to_string().into(), g.shop_id.to_string().into(), g.can_chat.into()],
+            vec![
+                agent_id.to_string().into(),
+                g.shop_id.to_string().into(),
+                g.can_chat.into(),
+            ],
         )
         .execute(&mut **tx)
         .await?;

@@ -16,8 +16,8 @@ use crate::events::InboxEvent;
 use crate::ids::*;
 use crate::model::*;
 use crate::store::{
-    AGENT_COLUMNS, CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Val, agent_from_row, conversation_from_row,
-    conversation_values, query_with, values_placeholders,
+    AGENT_COLUMNS, CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Val, agent_from_row,
+    conversation_from_row, conversation_values, query_with, values_placeholders,
 };
 use serde::Deserialize;
 use sqlx::{Any, Transaction};
@@ -50,13 +50,20 @@ pub(crate) async fn save_conversations(
         "closed_at",
         "preview",
     ];
-    let set = MUTABLE.iter().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
+    let set = MUTABLE
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     for chunk in changes.chunks(150) {
         let sql = format!(
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET {set}",
             values_placeholders(chunk.len(), CONVERSATION_N_COLUMNS, 1)
         );
-        let vals = chunk.iter().flat_map(|(seller, _, after)| conversation_values(*seller, after)).collect();
+        let vals = chunk
+            .iter()
+            .flat_map(|(seller, _, after)| conversation_values(*seller, after))
+            .collect();
         query_with(&sql, vals).execute(&mut **tx).await?;
     }
     let mut delta = Vec::new();
@@ -71,7 +78,14 @@ pub(crate) async fn save_conversations(
         );
         let vals = chunk
             .iter()
-            .flat_map(|(k, n)| [Val::from(k.shop_id.to_string()), k.assignee.clone().into(), k.bucket.clone().into(), (*n).into()])
+            .flat_map(|(k, n)| {
+                [
+                    Val::from(k.shop_id.to_string()),
+                    k.assignee.clone().into(),
+                    k.bucket.clone().into(),
+                    (*n).into(),
+                ]
+            })
             .collect();
         query_with(&sql, vals).execute(&mut **tx).await?;
     }
@@ -113,7 +127,11 @@ pub enum Change {
 
 impl Inbox {
     /// A conversation the viewer may see.
-    pub async fn conversation(&self, viewer: &Viewer, id: ConversationId) -> CoreResult<Conversation> {
+    pub async fn conversation(
+        &self,
+        viewer: &Viewer,
+        id: ConversationId,
+    ) -> CoreResult<Conversation> {
         let row = query_with(
             &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"),
             vec![id.to_string().into()],
@@ -135,7 +153,10 @@ impl Inbox {
         id: ConversationId,
     ) -> CoreResult<(SellerId, Conversation)> {
         let row = query_with(
-            &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1{}", self.store.for_update()),
+            &format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1{}",
+                self.store.for_update()
+            ),
             vec![id.to_string().into()],
         )
         .fetch_optional(&mut **tx)
@@ -148,10 +169,19 @@ impl Inbox {
         Ok((seller, c))
     }
 
-    async fn target_agent(&self, tx: &mut Transaction<'static, Any>, viewer: &Viewer, shop: ShopId, id: AgentId) -> CoreResult<Agent> {
+    async fn target_agent(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        viewer: &Viewer,
+        shop: ShopId,
+        id: AgentId,
+    ) -> CoreResult<Agent> {
         let row = query_with(
             &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND seller_id = $2"),
-            vec![id.to_string().into(), viewer.agent.seller_id.to_string().into()],
+            vec![
+                id.to_string().into(),
+                viewer.agent.seller_id.to_string().into(),
+            ],
         )
         .fetch_optional(&mut **tx)
         .await?
@@ -173,20 +203,33 @@ impl Inbox {
         };
         if !may_chat {
             // rule: SH-ASSIGN-1 (only staff with chat permission are offered)
-            return Err(CoreError::invalid("agent_id", format!("{} has no chat permission in this shop", agent.nickname)));
+            return Err(CoreError::invalid(
+                "agent_id",
+                format!("{} has no chat permission in this shop", agent.nickname),
+            ));
         }
         Ok(agent)
     }
 
     /// Applies a change to a conversation and returns it afterwards.
-    pub async fn change(&self, viewer: &Viewer, id: ConversationId, change: Change) -> CoreResult<Conversation> {
+    pub async fn change(
+        &self,
+        viewer: &Viewer,
+        id: ConversationId,
+        change: Change,
+    ) -> CoreResult<Conversation> {
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
         let (seller, before) = self.load_for_update(&mut w.tx, viewer, id).await?;
-        let needs_chat = !matches!(change, Change::MarkRead | Change::MarkUnread | Change::Flag(_) | Change::Unflag);
+        let needs_chat = !matches!(
+            change,
+            Change::MarkRead | Change::MarkUnread | Change::Flag(_) | Change::Unflag
+        );
         if needs_chat && !viewer.can_chat(before.shop_id) {
             // rule: DY-PERM-1
-            return Err(CoreError::Forbidden("no chat permission in this shop".into()));
+            return Err(CoreError::Forbidden(
+                "no chat permission in this shop".into(),
+            ));
         }
         let mut after = before.clone();
         match change {
@@ -196,21 +239,28 @@ impl Inbox {
             Change::Unflag => after.flag = None,
             Change::End => {
                 if !before.state.is_open() {
-                    return Err(CoreError::Conflict(format!("the conversation is {}, not open", before.state)));
+                    return Err(CoreError::Conflict(format!(
+                        "the conversation is {}, not open",
+                        before.state
+                    )));
                 }
                 after.state = ConversationState::Ended;
                 after.ended_at = Some(now);
             }
             Change::Close => {
                 if before.state == ConversationState::Closed {
-                    return Err(CoreError::Conflict("the conversation is already closed".into()));
+                    return Err(CoreError::Conflict(
+                        "the conversation is already closed".into(),
+                    ));
                 }
                 after.state = ConversationState::Closed;
                 after.closed_at = Some(now);
             }
             Change::Reopen => {
                 if before.state.is_open() {
-                    return Err(CoreError::Conflict("the conversation is already open".into()));
+                    return Err(CoreError::Conflict(
+                        "the conversation is already open".into(),
+                    ));
                 }
                 let n_open: i64 = sqlx::query_scalar(
                     "SELECT CAST(COUNT(*) AS BIGINT) FROM conversations WHERE buyer_id = $1 AND list_status = 'open'",
@@ -219,28 +269,42 @@ impl Inbox {
                 .fetch_one(&mut *w.tx)
                 .await?;
                 if n_open > 0 {
-                    return Err(CoreError::Conflict("this buyer already has an open conversation".into()));
+                    return Err(CoreError::Conflict(
+                        "this buyer already has an open conversation".into(),
+                    ));
                 }
-                after.state =
-                    if after.assignee_id.is_some() { ConversationState::InProgress } else { ConversationState::Unassigned };
+                after.state = if after.assignee_id.is_some() {
+                    ConversationState::InProgress
+                } else {
+                    ConversationState::Unassigned
+                };
                 after.ended_at = None;
                 after.closed_at = None;
             }
             Change::Assign(agent_id) | Change::Transfer(agent_id) => {
                 if !before.state.is_open() {
-                    return Err(CoreError::Conflict(format!("the conversation is {}, not open", before.state)));
+                    return Err(CoreError::Conflict(format!(
+                        "the conversation is {}, not open",
+                        before.state
+                    )));
                 }
                 if matches!(change, Change::Transfer(_)) && before.assignee_id.is_none() {
-                    return Err(CoreError::Conflict("the conversation is unassigned: assign it instead".into()));
+                    return Err(CoreError::Conflict(
+                        "the conversation is unassigned: assign it instead".into(),
+                    ));
                 }
-                let agent = self.target_agent(&mut w.tx, viewer, before.shop_id, agent_id).await?;
+                let agent = self
+                    .target_agent(&mut w.tx, viewer, before.shop_id, agent_id)
+                    .await?;
                 after.state = ConversationState::InProgress;
                 after.assignee_id = Some(agent.id);
                 after.assigned_at = Some(now);
             }
             Change::Unassign => {
                 if before.state != ConversationState::InProgress {
-                    return Err(CoreError::Conflict("the conversation is not assigned".into()));
+                    return Err(CoreError::Conflict(
+                        "the conversation is not assigned".into(),
+                    ));
                 }
                 after.state = ConversationState::Unassigned;
                 after.assignee_id = None;
@@ -250,14 +314,21 @@ impl Inbox {
         if after != before {
             save_conversations(&mut w.tx, &[(seller, Some(before), after.clone())]).await?;
             w.commit().await?;
-            self.events.publish(InboxEvent::ConversationUpdated { conversation: after.clone() });
+            self.events.publish(InboxEvent::ConversationUpdated {
+                conversation: after.clone(),
+            });
         }
         Ok(after)
     }
 
     /// Sends an agent's reply: the message and its outbox entry are written in one
     /// transaction; delivery happens in the outbox worker.
-    pub async fn reply(&self, viewer: &Viewer, id: ConversationId, reply: NewReply) -> CoreResult<Message> {
+    pub async fn reply(
+        &self,
+        viewer: &Viewer,
+        id: ConversationId,
+        reply: NewReply,
+    ) -> CoreResult<Message> {
         reply.content.validate().map_err(|m| {
             let (field, message) = m.split_once(' ').unwrap_or(("content", &m));
             CoreError::invalid(field, message)
@@ -267,7 +338,9 @@ impl Inbox {
         let (seller, before) = self.load_for_update(&mut w.tx, viewer, id).await?;
         if !viewer.can_chat(before.shop_id) {
             // rule: DY-PERM-1
-            return Err(CoreError::Forbidden("no chat permission in this shop".into()));
+            return Err(CoreError::Forbidden(
+                "no chat permission in this shop".into(),
+            ));
         }
         let message = Message {
             id: MessageId::new(),
@@ -283,7 +356,8 @@ impl Inbox {
             delivery_status: Some(DeliveryStatus::Pending),
             delivery_error: None,
         };
-        super::ingest::insert_messages(&self.store, &mut w.tx, std::slice::from_ref(&message)).await?;
+        super::ingest::insert_messages(&self.store, &mut w.tx, std::slice::from_ref(&message))
+            .await?;
         query_with(
             "INSERT INTO outbox (id, message_id, shop_id, conversation_id, status, attempts, next_attempt_at, \
              created_at, updated_at) VALUES ($1,$2,$3,$4,'pending',0,$5,$5,$5)",
@@ -312,8 +386,12 @@ impl Inbox {
         save_conversations(&mut w.tx, &[(seller, Some(before), after.clone())]).await?;
         w.commit().await?;
         self.outbox_wake.notify_one();
-        self.events.publish(InboxEvent::MessageCreated { message: message.clone() });
-        self.events.publish(InboxEvent::ConversationUpdated { conversation: after });
+        self.events.publish(InboxEvent::MessageCreated {
+            message: message.clone(),
+        });
+        self.events.publish(InboxEvent::ConversationUpdated {
+            conversation: after,
+        });
         Ok(message)
     }
 }

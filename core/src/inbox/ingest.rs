@@ -22,8 +22,8 @@ use crate::ids::*;
 use crate::model::*;
 use crate::search_terms;
 use crate::store::{
-    Backend, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, Store, Val, conversation_from_row, id_col, list_placeholders,
-    query_with, values_placeholders,
+    Backend, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, Store, Val, conversation_from_row, id_col,
+    list_placeholders, query_with, values_placeholders,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -93,7 +93,10 @@ impl InboundMessage {
     pub fn validate(&self) -> CoreResult<()> {
         let bounded = |field: &str, v: &str, max: usize| {
             if v.trim().is_empty() || v.len() > max {
-                Err(CoreError::invalid(field, format!("must be 1 to {max} bytes")))
+                Err(CoreError::invalid(
+                    field,
+                    format!("must be 1 to {max} bytes"),
+                ))
             } else {
                 Ok(())
             }
@@ -125,7 +128,7 @@ pub struct IngestOutcome {
 }
 
 pub(crate) enum IngestJob {
-    Message { shop: IngestShop, msg: InboundMessage, reply: oneshot::Sender<CoreResult<IngestOutcome>> },
+    Message(Box<Job>),
     Stop,
 }
 
@@ -135,10 +138,12 @@ impl Inbox {
         msg.validate()?;
         let (reply, answer) = oneshot::channel();
         self.ingest_tx
-            .send(IngestJob::Message { shop, msg, reply })
+            .send(IngestJob::Message(Box::new((shop, msg, reply))))
             .await
             .map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?;
-        answer.await.map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?
+        answer
+            .await
+            .map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?
     }
 }
 
@@ -157,7 +162,7 @@ pub(crate) async fn run_writer(
         let mut jobs = Vec::with_capacity(buf.len());
         for job in buf.drain(..) {
             match job {
-                IngestJob::Message { shop, msg, reply } => jobs.push((shop, msg, reply)),
+                IngestJob::Message(job) => jobs.push(*job),
                 // Stop accepting; what is already queued is still written below.
                 IngestJob::Stop => rx.close(),
             }
@@ -168,7 +173,11 @@ pub(crate) async fn run_writer(
     }
 }
 
-type Job = (IngestShop, InboundMessage, oneshot::Sender<CoreResult<IngestOutcome>>);
+type Job = (
+    IngestShop,
+    InboundMessage,
+    oneshot::Sender<CoreResult<IngestOutcome>>,
+);
 
 async fn write_group(store: &Store, now: DateTime<Utc>, events: &EventBus, jobs: Vec<Job>) {
     let items: Vec<(&IngestShop, &InboundMessage)> = jobs.iter().map(|(s, m, _)| (s, m)).collect();
@@ -225,23 +234,32 @@ pub(crate) async fn ingest_batch(
     let mut first_of: HashMap<(ShopId, &str), usize> = HashMap::new();
     let mut primary: Vec<usize> = Vec::with_capacity(items.len());
     for (i, (shop, msg)) in items.iter().enumerate() {
-        primary.push(*first_of.entry((shop.shop_id, msg.platform_message_id.as_str())).or_insert(i));
+        primary.push(
+            *first_of
+                .entry((shop.shop_id, msg.platform_message_id.as_str()))
+                .or_insert(i),
+        );
     }
     let primaries: Vec<usize> = (0..items.len()).filter(|&i| primary[i] == i).collect();
 
     // 2. Messages stored before this group are duplicates.
-    let keys: Vec<(ShopId, String)> =
-        primaries.iter().map(|&i| (items[i].0.shop_id, items[i].1.platform_message_id.clone())).collect();
+    let keys: Vec<(ShopId, String)> = primaries
+        .iter()
+        .map(|&i| (items[i].0.shop_id, items[i].1.platform_message_id.clone()))
+        .collect();
     let mut known = find_stored(tx, &keys).await?;
     let fresh: Vec<usize> = primaries
         .iter()
         .copied()
-        .filter(|&i| !known.contains_key(&(items[i].0.shop_id, items[i].1.platform_message_id.clone())))
+        .filter(|&i| {
+            !known.contains_key(&(items[i].0.shop_id, items[i].1.platform_message_id.clone()))
+        })
         .collect();
 
     let mut published = Vec::new();
     if !fresh.is_empty() {
-        let fresh_items: Vec<(&IngestShop, &InboundMessage)> = fresh.iter().map(|&i| items[i]).collect();
+        let fresh_items: Vec<(&IngestShop, &InboundMessage)> =
+            fresh.iter().map(|&i| items[i]).collect();
         let stored = write_fresh(store, tx, now, &fresh_items, &mut published).await?;
         for (k, v) in stored {
             known.insert(k, v);
@@ -260,9 +278,17 @@ pub(crate) async fn ingest_batch(
     let outcomes = (0..items.len())
         .map(|i| {
             let key = (items[i].0.shop_id, items[i].1.platform_message_id.clone());
-            let (message_id, conversation_id) = known.get(&key).copied().ok_or(CoreError::Unavailable("lost message"))?;
-            let duplicate = primary[i] != i || !fresh_set.contains(&i) || !inserted.contains(&message_id);
-            Ok(IngestOutcome { message_id, conversation_id, duplicate })
+            let (message_id, conversation_id) = known
+                .get(&key)
+                .copied()
+                .ok_or(CoreError::Unavailable("lost message"))?;
+            let duplicate =
+                primary[i] != i || !fresh_set.contains(&i) || !inserted.contains(&message_id);
+            Ok(IngestOutcome {
+                message_id,
+                conversation_id,
+                duplicate,
+            })
         })
         .collect::<CoreResult<Vec<_>>>()?;
     Ok((outcomes, published))
@@ -271,7 +297,10 @@ pub(crate) async fn ingest_batch(
 type Stored = HashMap<(ShopId, String), (MessageId, ConversationId)>;
 
 /// The stored (message id, conversation id) of each (shop, platform message id) key.
-async fn find_stored(tx: &mut Transaction<'static, Any>, keys: &[(ShopId, String)]) -> CoreResult<Stored> {
+async fn find_stored(
+    tx: &mut Transaction<'static, Any>,
+    keys: &[(ShopId, String)],
+) -> CoreResult<Stored> {
     let mut out = HashMap::new();
     for chunk in keys.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
@@ -279,10 +308,16 @@ async fn find_stored(tx: &mut Transaction<'static, Any>, keys: &[(ShopId, String
              WHERE (shop_id, platform_message_id) IN (VALUES {})",
             values_placeholders(chunk.len(), 2, 1)
         );
-        let vals = chunk.iter().flat_map(|(s, p)| [Val::from(s.to_string()), Val::from(p.clone())]).collect();
+        let vals = chunk
+            .iter()
+            .flat_map(|(s, p)| [Val::from(s.to_string()), Val::from(p.clone())])
+            .collect();
         for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
             out.insert(
-                (id_col(&row, "shop_id")?, row.try_get::<String, _>("platform_message_id")?),
+                (
+                    id_col(&row, "shop_id")?,
+                    row.try_get::<String, _>("platform_message_id")?,
+                ),
                 (id_col(&row, "id")?, id_col(&row, "conversation_id")?),
             );
         }
@@ -322,7 +357,8 @@ async fn write_fresh(
             open.insert(c.buyer_id, (seller, c));
         }
     }
-    let before: HashMap<ConversationId, Conversation> = open.values().map(|(_, c)| (c.id, c.clone())).collect();
+    let before: HashMap<ConversationId, Conversation> =
+        open.values().map(|(_, c)| (c.id, c.clone())).collect();
 
     // Build the messages, opening a conversation for buyers without one.
     let mut messages = Vec::with_capacity(items.len());
@@ -332,7 +368,13 @@ async fn write_fresh(
         let (_, conv) = open.entry(buyer_id).or_insert_with(|| {
             (
                 shop.seller_id,
-                new_conversation(shop, buyer_id, msg.entry_point.unwrap_or_default(), at, with_orders.contains(&buyer_id)),
+                new_conversation(
+                    shop,
+                    buyer_id,
+                    msg.entry_point.unwrap_or_default(),
+                    at,
+                    with_orders.contains(&buyer_id),
+                ),
             )
         });
         messages.push(Message {
@@ -373,7 +415,10 @@ async fn write_fresh(
     let changes: Vec<(SellerId, Option<Conversation>, Conversation)> = touched
         .iter()
         .map(|id| {
-            let (seller, after) = open.get(&by_conv[id]).expect("touched conversation").clone();
+            let (seller, after) = open
+                .get(&by_conv[id])
+                .expect("touched conversation")
+                .clone();
             (seller, before.get(id).cloned(), after)
         })
         .collect();
@@ -382,7 +427,10 @@ async fn write_fresh(
     let mut stored = Stored::new();
     for m in &messages {
         if inserted.contains(&m.id) {
-            stored.insert((m.shop_id, m.platform_message_id.clone().unwrap_or_default()), (m.id, m.conversation_id));
+            stored.insert(
+                (m.shop_id, m.platform_message_id.clone().unwrap_or_default()),
+                (m.id, m.conversation_id),
+            );
         }
     }
     // Lost a race with another process: report the message it stored.
@@ -398,7 +446,9 @@ async fn write_fresh(
         published.push(InboxEvent::MessageCreated { message: m });
     }
     for (_, _, after) in changes {
-        published.push(InboxEvent::ConversationUpdated { conversation: after });
+        published.push(InboxEvent::ConversationUpdated {
+            conversation: after,
+        });
     }
     Ok(stored)
 }
@@ -444,14 +494,21 @@ fn apply_buyer_message(conv: &mut Conversation, m: &Message, refers_to_order: bo
         conv.last_message_at = m.created_at;
         conv.preview = preview_of(&m.content);
     }
-    conv.last_buyer_message_at = Some(conv.last_buyer_message_at.map_or(m.created_at, |t| t.max(m.created_at)));
+    conv.last_buyer_message_at = Some(
+        conv.last_buyer_message_at
+            .map_or(m.created_at, |t| t.max(m.created_at)),
+    );
     conv.has_order |= refers_to_order;
 }
 
 /// The list preview of a message: its summary, at most 140 characters.
 pub(crate) fn preview_of(content: &MessageContent) -> String {
     let s = content.summary();
-    if s.chars().count() <= 140 { s } else { s.chars().take(139).chain(['…']).collect() }
+    if s.chars().count() <= 140 {
+        s
+    } else {
+        s.chars().take(139).chain(['…']).collect()
+    }
 }
 
 /// Inserts or refreshes the buyers of the group; returns their ids by (shop, external id).
@@ -493,7 +550,13 @@ async fn upsert_buyers(
             ]);
         }
         for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
-            ids.insert((id_col(&row, "shop_id")?, row.try_get::<String, _>("external_id")?), id_col(&row, "id")?);
+            ids.insert(
+                (
+                    id_col(&row, "shop_id")?,
+                    row.try_get::<String, _>("external_id")?,
+                ),
+                id_col(&row, "id")?,
+            );
         }
         // Name parts for search (AE-SEARCH-1).
         let mut parts: Vec<(String, BuyerId)> = Vec::new();
@@ -510,7 +573,10 @@ async fn upsert_buyers(
                 "INSERT INTO buyer_name_parts (part, buyer_id) VALUES {} ON CONFLICT DO NOTHING",
                 values_placeholders(part_chunk.len(), 2, 1)
             );
-            let vals = part_chunk.iter().flat_map(|(p, id)| [Val::from(p.clone()), id.to_string().into()]).collect();
+            let vals = part_chunk
+                .iter()
+                .flat_map(|(p, id)| [Val::from(p.clone()), id.to_string().into()])
+                .collect();
             query_with(&sql, vals).execute(&mut **tx).await?;
         }
     }
@@ -599,11 +665,20 @@ pub(crate) async fn insert_messages(
             if pg {
                 row.push_str(&format!(",CAST(${i} AS tsvector)"));
                 i += 1;
-                vals.push(search_terms::tsvector_literal(&search_terms::index_terms(&m.content.summary())).into());
+                vals.push(
+                    search_terms::tsvector_literal(&search_terms::index_terms(
+                        &m.content.summary(),
+                    ))
+                    .into(),
+                );
             }
             rows_sql.push(format!("({row})"));
         }
-        let columns = if pg { format!("{MESSAGE_COLUMNS}, search_vec") } else { MESSAGE_COLUMNS.to_owned() };
+        let columns = if pg {
+            format!("{MESSAGE_COLUMNS}, search_vec")
+        } else {
+            MESSAGE_COLUMNS.to_owned()
+        };
         let sql = format!(
             "INSERT INTO messages ({columns}) VALUES {} ON CONFLICT (shop_id, platform_message_id) DO NOTHING RETURNING id",
             rows_sql.join(",")
@@ -616,7 +691,12 @@ pub(crate) async fn insert_messages(
         let indexed: Vec<(String, String)> = messages
             .iter()
             .filter(|m| inserted.contains(&m.id))
-            .map(|m| (search_terms::index_terms(&m.content.summary()).join(" "), m.conversation_id.to_string()))
+            .map(|m| {
+                (
+                    search_terms::index_terms(&m.content.summary()).join(" "),
+                    m.conversation_id.to_string(),
+                )
+            })
             .filter(|(terms, _)| !terms.is_empty())
             .collect();
         for chunk in indexed.chunks(ROWS_PER_STATEMENT) {
@@ -624,7 +704,10 @@ pub(crate) async fn insert_messages(
                 "INSERT INTO message_fts (terms, conversation_id) VALUES {}",
                 values_placeholders(chunk.len(), 2, 1)
             );
-            let vals = chunk.iter().flat_map(|(t, c)| [Val::from(t.clone()), c.clone().into()]).collect();
+            let vals = chunk
+                .iter()
+                .flat_map(|(t, c)| [Val::from(t.clone()), c.clone().into()])
+                .collect();
             query_with(&sql, vals).execute(&mut **tx).await?;
         }
     }

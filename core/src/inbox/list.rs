@@ -11,8 +11,8 @@ use crate::ids::*;
 use crate::model::*;
 use crate::search_terms;
 use crate::store::{
-    Backend, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, Val, conversation_from_row, id_col, list_placeholders,
-    message_from_row, query_with,
+    Backend, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, Val, conversation_from_row, id_col,
+    list_placeholders, message_from_row, query_with,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -180,11 +180,16 @@ fn page_size(limit: Option<u32>) -> CoreResult<usize> {
 
 impl Inbox {
     /// The shops in scope of a list: visible, narrowed by shop and platform.
-    async fn scope(&self, viewer: &Viewer, shop: Option<ShopId>, platform: Option<&str>) -> CoreResult<Vec<ShopId>> {
-        if let Some(s) = shop {
-            if !viewer.can_see(s) {
-                return Err(CoreError::NotFound("shop"));
-            }
+    async fn scope(
+        &self,
+        viewer: &Viewer,
+        shop: Option<ShopId>,
+        platform: Option<&str>,
+    ) -> CoreResult<Vec<ShopId>> {
+        if let Some(s) = shop
+            && !viewer.can_see(s)
+        {
+            return Err(CoreError::NotFound("shop"));
         }
         let mut shops: Vec<ShopId> = match platform {
             Some(p) => {
@@ -194,7 +199,9 @@ impl Inbox {
                 )
                 .fetch_all(self.store.pool())
                 .await?;
-                rows.iter().map(|r| id_col(r, "id")).collect::<CoreResult<Vec<ShopId>>>()?
+                rows.iter()
+                    .map(|r| id_col(r, "id"))
+                    .collect::<CoreResult<Vec<ShopId>>>()?
             }
             None => viewer.visible_shops.iter().copied().collect(),
         };
@@ -204,16 +211,26 @@ impl Inbox {
     }
 
     /// The conversation list.
-    pub async fn list_conversations(&self, viewer: &Viewer, q: &ConversationQuery) -> CoreResult<ConversationPage> {
+    pub async fn list_conversations(
+        &self,
+        viewer: &Viewer,
+        q: &ConversationQuery,
+    ) -> CoreResult<ConversationPage> {
         let limit = page_size(q.limit)?;
         let sort = q.sort.unwrap_or_default();
         let shops = self.scope(viewer, q.shop_id, q.platform.as_deref()).await?;
         let (counts, mine) = self.filter_counts(viewer, &shops).await?;
         if shops.is_empty() {
-            return Ok(ConversationPage { items: vec![], next_cursor: None, counts, mine });
+            return Ok(ConversationPage {
+                items: vec![],
+                next_cursor: None,
+                counts,
+                mine,
+            });
         }
 
-        let mut sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.seller_id = $1");
+        let mut sql =
+            format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.seller_id = $1");
         let mut vals: Vec<Val> = vec![viewer.agent.seller_id.to_string().into()];
         let mut push = |sql: &mut String, clause: &str, v: Vec<Val>| {
             let mut clause = clause.to_owned();
@@ -233,7 +250,11 @@ impl Inbox {
                 .map(|(i, _)| format!("${{{i}}}"))
                 .collect::<Vec<_>>()
                 .join(",");
-            push(&mut sql, &format!("c.shop_id IN ({template})"), shops.iter().map(|s| s.to_string().into()).collect());
+            push(
+                &mut sql,
+                &format!("c.shop_id IN ({template})"),
+                shops.iter().map(|s| s.to_string().into()).collect(),
+            );
         }
         match q.status.unwrap_or_default() {
             ListStatus::Open => push(&mut sql, "c.list_status = 'open'", vec![]),
@@ -242,7 +263,11 @@ impl Inbox {
             ListStatus::All => {}
         }
         if q.mine == Some(true) {
-            push(&mut sql, "c.assignee_id = ${0}", vec![viewer.agent.id.to_string().into()]);
+            push(
+                &mut sql,
+                "c.assignee_id = ${0}",
+                vec![viewer.agent.id.to_string().into()],
+            );
         }
         if q.unassigned == Some(true) {
             push(&mut sql, "c.state = 'unassigned'", vec![]);
@@ -255,7 +280,11 @@ impl Inbox {
         }
         if let Some(f) = q.flag {
             match f.colour() {
-                Some(colour) => push(&mut sql, "c.flag IS NOT NULL AND c.flag = ${0}", vec![colour.into()]),
+                Some(colour) => push(
+                    &mut sql,
+                    "c.flag IS NOT NULL AND c.flag = ${0}",
+                    vec![colour.into()],
+                ),
                 None => push(&mut sql, "c.flag IS NOT NULL", vec![]),
             }
         }
@@ -278,12 +307,17 @@ impl Inbox {
             let op = if desc { "<" } else { ">" };
             push(
                 &mut sql,
-                &format!("(c.{key_col} {op} ${{0}} OR (c.{key_col} = ${{0}} AND c.id {op} ${{1}}))"),
+                &format!(
+                    "(c.{key_col} {op} ${{0}} OR (c.{key_col} = ${{0}} AND c.id {op} ${{1}}))"
+                ),
                 vec![key.into(), id.into()],
             );
         }
         let dir = if desc { "DESC" } else { "ASC" };
-        sql.push_str(&format!(" ORDER BY c.{key_col} {dir}, c.id {dir} LIMIT {}", limit + 1));
+        sql.push_str(&format!(
+            " ORDER BY c.{key_col} {dir}, c.id {dir} LIMIT {}",
+            limit + 1
+        ));
 
         let rows = query_with(&sql, vals).fetch_all(self.store.pool()).await?;
         let mut items = Vec::with_capacity(rows.len());
@@ -302,7 +336,12 @@ impl Inbox {
         } else {
             None
         };
-        Ok(ConversationPage { items, next_cursor, counts, mine })
+        Ok(ConversationPage {
+            items,
+            next_cursor,
+            counts,
+            mine,
+        })
     }
 
     /// The search condition: message words (full-text index), every word a prefix of a
@@ -328,7 +367,11 @@ impl Inbox {
             };
             alternatives.push(format!("c.id IN ({sub})"));
         }
-        let words: Vec<String> = text.split_whitespace().take(4).filter_map(search_terms::name_query).collect();
+        let words: Vec<String> = text
+            .split_whitespace()
+            .take(4)
+            .filter_map(search_terms::name_query)
+            .collect();
         if !words.is_empty() {
             let parts: Vec<String> = words
                 .iter()
@@ -341,12 +384,17 @@ impl Inbox {
             alternatives.push(format!("({})", parts.join(" AND ")));
         }
         let order = next(text.to_owned().into(), &mut vals);
-        alternatives.push(format!("c.buyer_id IN (SELECT buyer_id FROM orders WHERE external_id = {order})"));
+        alternatives.push(format!(
+            "c.buyer_id IN (SELECT buyer_id FROM orders WHERE external_id = {order})"
+        ));
         (format!("({})", alternatives.join(" OR ")), vals)
     }
 
     /// Counter rows of the given shops: (shop, assignee key, bucket, n).
-    async fn counter_rows(&self, shops: &[ShopId]) -> CoreResult<Vec<(ShopId, String, String, i64)>> {
+    async fn counter_rows(
+        &self,
+        shops: &[ShopId],
+    ) -> CoreResult<Vec<(ShopId, String, String, i64)>> {
         if shops.is_empty() {
             return Ok(vec![]);
         }
@@ -358,11 +406,22 @@ impl Inbox {
             .fetch_all(self.store.pool())
             .await?;
         rows.iter()
-            .map(|r| Ok((id_col(r, "shop_id")?, r.try_get("assignee")?, r.try_get("bucket")?, r.try_get("n")?)))
+            .map(|r| {
+                Ok((
+                    id_col(r, "shop_id")?,
+                    r.try_get("assignee")?,
+                    r.try_get("bucket")?,
+                    r.try_get("n")?,
+                ))
+            })
             .collect()
     }
 
-    async fn filter_counts(&self, viewer: &Viewer, shops: &[ShopId]) -> CoreResult<(FilterCounts, FilterCounts)> {
+    async fn filter_counts(
+        &self,
+        viewer: &Viewer,
+        shops: &[ShopId],
+    ) -> CoreResult<(FilterCounts, FilterCounts)> {
         let mut all = FilterCounts::default();
         let mut mine = FilterCounts::default();
         for (_, assignee, bucket, n) in self.counter_rows(shops).await? {
@@ -377,21 +436,30 @@ impl Inbox {
     /// Counts per visible shop and in total.
     pub async fn shop_counts(&self, viewer: &Viewer) -> CoreResult<ShopCounts> {
         let shops = self.scope(viewer, None, None).await?;
-        let mut per_shop: BTreeMap<String, FilterCounts> =
-            shops.iter().map(|s| (s.to_string(), FilterCounts::default())).collect();
+        let mut per_shop: BTreeMap<String, FilterCounts> = shops
+            .iter()
+            .map(|s| (s.to_string(), FilterCounts::default()))
+            .collect();
         let mut total = FilterCounts::default();
         for (shop, _, bucket, n) in self.counter_rows(&shops).await? {
-            per_shop.entry(shop.to_string()).or_default().add(&bucket, n);
+            per_shop
+                .entry(shop.to_string())
+                .or_default()
+                .add(&bucket, n);
             total.add(&bucket, n);
         }
-        Ok(ShopCounts { shops: per_shop, total })
+        Ok(ShopCounts {
+            shops: per_shop,
+            total,
+        })
     }
 
     /// Recounts every counter of a shop from the conversations (for checks and repair).
     pub async fn recount(&self, shop: ShopId) -> CoreResult<Vec<(String, String, i64)>> {
-        let rows = query_with(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE shop_id = $1"), vec![
-            shop.to_string().into(),
-        ])
+        let rows = query_with(
+            &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE shop_id = $1"),
+            vec![shop.to_string().into()],
+        )
         .fetch_all(self.store.pool())
         .await?;
         let mut sum: BTreeMap<(String, String), i64> = BTreeMap::new();
@@ -401,40 +469,67 @@ impl Inbox {
                 *sum.entry((k.assignee, k.bucket)).or_default() += n;
             }
         }
-        Ok(sum.into_iter().filter(|(_, n)| *n != 0).map(|((a, b), n)| (a, b, n)).collect())
+        Ok(sum
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .map(|((a, b), n)| (a, b, n))
+            .collect())
     }
 
     /// The maintained counters of a shop, in the same shape as [`Inbox::recount`].
     pub async fn stored_counters(&self, shop: ShopId) -> CoreResult<Vec<(String, String, i64)>> {
-        let mut rows: Vec<(String, String, i64)> =
-            self.counter_rows(&[shop]).await?.into_iter().map(|(_, a, b, n)| (a, b, n)).collect();
+        let mut rows: Vec<(String, String, i64)> = self
+            .counter_rows(&[shop])
+            .await?
+            .into_iter()
+            .map(|(_, a, b, n)| (a, b, n))
+            .collect();
         rows.sort();
         Ok(rows)
     }
 
     /// A page of a conversation's messages.
-    pub async fn messages(&self, viewer: &Viewer, id: ConversationId, q: &MessageQuery) -> CoreResult<MessagePage> {
+    pub async fn messages(
+        &self,
+        viewer: &Viewer,
+        id: ConversationId,
+        q: &MessageQuery,
+    ) -> CoreResult<MessagePage> {
         let limit = page_size(q.limit)?;
         self.conversation(viewer, id).await?;
         if q.before.is_some() && q.after.is_some() {
-            return Err(CoreError::invalid("after", "give `before` or `after`, not both"));
+            return Err(CoreError::invalid(
+                "after",
+                "give `before` or `after`, not both",
+            ));
         }
         let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1");
         let mut vals: Vec<Val> = vec![id.to_string().into()];
         let forward = q.after.is_some();
-        if let Some((field, cursor)) =
-            q.before.as_ref().map(|c| ("before", c)).or_else(|| q.after.as_ref().map(|c| ("after", c)))
+        if let Some((field, cursor)) = q
+            .before
+            .as_ref()
+            .map(|c| ("before", c))
+            .or_else(|| q.after.as_ref().map(|c| ("after", c)))
         {
             let (t, mid) = decode_cursor(field, cursor)?;
             let op = if forward { ">" } else { "<" };
-            sql.push_str(&format!(" AND (created_at {op} $2 OR (created_at = $2 AND id {op} $3))"));
+            sql.push_str(&format!(
+                " AND (created_at {op} $2 OR (created_at = $2 AND id {op} $3))"
+            ));
             vals.push(t.into());
             vals.push(mid.into());
         }
         let dir = if forward { "ASC" } else { "DESC" };
-        sql.push_str(&format!(" ORDER BY created_at {dir}, id {dir} LIMIT {}", limit + 1));
+        sql.push_str(&format!(
+            " ORDER BY created_at {dir}, id {dir} LIMIT {}",
+            limit + 1
+        ));
         let rows = query_with(&sql, vals).fetch_all(self.store.pool()).await?;
-        let mut items = rows.iter().map(message_from_row).collect::<CoreResult<Vec<_>>>()?;
+        let mut items = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<CoreResult<Vec<_>>>()?;
         let more = items.len() > limit;
         items.truncate(limit);
         if !forward {
@@ -442,10 +537,24 @@ impl Inbox {
         }
         let cursor_of = |m: &Message| encode_cursor(to_millis(m.created_at), &m.id.to_string());
         let (prev_cursor, next_cursor) = if forward {
-            (items.first().map(cursor_of), items.last().map(cursor_of).or_else(|| q.after.clone()))
+            (
+                items.first().map(cursor_of),
+                items.last().map(cursor_of).or_else(|| q.after.clone()),
+            )
         } else {
-            (if more { items.first().map(cursor_of) } else { None }, items.last().map(cursor_of))
+            (
+                if more {
+                    items.first().map(cursor_of)
+                } else {
+                    None
+                },
+                items.last().map(cursor_of),
+            )
         };
-        Ok(MessagePage { items, prev_cursor, next_cursor })
+        Ok(MessagePage {
+            items,
+            prev_cursor,
+            next_cursor,
+        })
     }
 }

@@ -33,7 +33,11 @@ pub struct InboxOptions {
 
 impl Default for InboxOptions {
     fn default() -> Self {
-        Self { max_ingest_batch: 256, ingest_queue: 8192, event_capacity: 4096 }
+        Self {
+            max_ingest_batch: 256,
+            ingest_queue: 8192,
+            event_capacity: 4096,
+        }
     }
 }
 
@@ -52,7 +56,9 @@ pub struct Inbox {
 
 impl std::fmt::Debug for Inbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inbox").field("backend", &self.store.backend()).finish_non_exhaustive()
+        f.debug_struct("Inbox")
+            .field("backend", &self.store.backend())
+            .finish_non_exhaustive()
     }
 }
 
@@ -114,7 +120,8 @@ impl Inbox {
     /// written. Later ingests fail with `Unavailable`.
     pub async fn shutdown(&self) {
         let _ = self.shutdown.send(true);
-        let workers: Vec<_> = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
+        let workers: Vec<_> =
+            std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
         // The writer ends when its channel is closed: close it by asking it to stop.
         let _ = self.ingest_tx.send(ingest::IngestJob::Stop).await;
         for w in workers {

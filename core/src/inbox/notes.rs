@@ -30,10 +30,13 @@ fn validate_body(body: &str) -> CoreResult<String> {
 impl Inbox {
     /// A buyer the viewer may see.
     pub async fn buyer(&self, viewer: &Viewer, id: BuyerId) -> CoreResult<Buyer> {
-        let row = query_with(&format!("SELECT {BUYER_COLUMNS} FROM buyers WHERE id = $1"), vec![id.to_string().into()])
-            .fetch_optional(self.store.pool())
-            .await?
-            .ok_or(CoreError::NotFound("buyer"))?;
+        let row = query_with(
+            &format!("SELECT {BUYER_COLUMNS} FROM buyers WHERE id = $1"),
+            vec![id.to_string().into()],
+        )
+        .fetch_optional(self.store.pool())
+        .await?
+        .ok_or(CoreError::NotFound("buyer"))?;
         let buyer = buyer_from_row(&row)?;
         if !viewer.can_see(buyer.shop_id) {
             return Err(CoreError::NotFound("buyer"));
@@ -45,7 +48,10 @@ impl Inbox {
     pub async fn buyer_orders(&self, viewer: &Viewer, id: BuyerId) -> CoreResult<Vec<Order>> {
         self.buyer(viewer, id).await?;
         let rows = query_with(
-            &format!("SELECT {} FROM orders WHERE buyer_id = $1 ORDER BY created_at DESC, id DESC", crate::store::ORDER_COLUMNS),
+            &format!(
+                "SELECT {} FROM orders WHERE buyer_id = $1 ORDER BY created_at DESC, id DESC",
+                crate::store::ORDER_COLUMNS
+            ),
             vec![id.to_string().into()],
         )
         .fetch_all(self.store.pool())
@@ -57,7 +63,9 @@ impl Inbox {
     pub async fn notes(&self, viewer: &Viewer, buyer: BuyerId) -> CoreResult<Vec<BuyerNote>> {
         self.buyer(viewer, buyer).await?;
         let rows = query_with(
-            &format!("SELECT {NOTE_COLUMNS} FROM buyer_notes WHERE buyer_id = $1 ORDER BY created_at, id"),
+            &format!(
+                "SELECT {NOTE_COLUMNS} FROM buyer_notes WHERE buyer_id = $1 ORDER BY created_at, id"
+            ),
             vec![buyer.to_string().into()],
         )
         .fetch_all(self.store.pool())
@@ -66,7 +74,12 @@ impl Inbox {
     }
 
     /// Adds a note on a buyer.
-    pub async fn add_note(&self, viewer: &Viewer, buyer: BuyerId, input: NoteBody) -> CoreResult<BuyerNote> {
+    pub async fn add_note(
+        &self,
+        viewer: &Viewer,
+        buyer: BuyerId,
+        input: NoteBody,
+    ) -> CoreResult<BuyerNote> {
         self.buyer(viewer, buyer).await?;
         let now = self.clock.now();
         let note = BuyerNote {
@@ -108,14 +121,24 @@ impl Inbox {
     }
 
     /// Edits a note.
-    pub async fn edit_note(&self, viewer: &Viewer, buyer: BuyerId, id: NoteId, input: NoteBody) -> CoreResult<BuyerNote> {
+    pub async fn edit_note(
+        &self,
+        viewer: &Viewer,
+        buyer: BuyerId,
+        id: NoteId,
+        input: NoteBody,
+    ) -> CoreResult<BuyerNote> {
         let mut note = self.note(viewer, buyer, id).await?;
         note.body = validate_body(&input.body)?;
         note.updated_at = self.clock.now();
         let mut w = self.store.begin_write().await?;
         query_with(
             "UPDATE buyer_notes SET body = $1, updated_at = $2 WHERE id = $3",
-            vec![note.body.clone().into(), to_millis(note.updated_at).into(), id.to_string().into()],
+            vec![
+                note.body.clone().into(),
+                to_millis(note.updated_at).into(),
+                id.to_string().into(),
+            ],
         )
         .execute(&mut *w.tx)
         .await?;
@@ -127,7 +150,12 @@ impl Inbox {
     pub async fn delete_note(&self, viewer: &Viewer, buyer: BuyerId, id: NoteId) -> CoreResult<()> {
         self.note(viewer, buyer, id).await?;
         let mut w = self.store.begin_write().await?;
-        query_with("DELETE FROM buyer_notes WHERE id = $1", vec![id.to_string().into()]).execute(&mut *w.tx).await?;
+        query_with(
+            "DELETE FROM buyer_notes WHERE id = $1",
+            vec![id.to_string().into()],
+        )
+        .execute(&mut *w.tx)
+        .await?;
         w.commit().await?;
         Ok(())
     }

@@ -44,11 +44,19 @@ pub(crate) async fn run_worker(
 }
 
 /// One pass: claims due deliveries and performs them. Returns how many were handled.
-pub(crate) async fn deliver_due(store: &Store, clock: &dyn Clock, events: &EventBus) -> CoreResult<usize> {
+pub(crate) async fn deliver_due(
+    store: &Store,
+    clock: &dyn Clock,
+    events: &EventBus,
+) -> CoreResult<usize> {
     let now = clock.now();
     let claimed: Vec<(OutboxId, MessageId, Platform)> = {
         let mut w = store.begin_write().await?;
-        let lock = if store.backend() == Backend::Postgres { " FOR UPDATE OF o SKIP LOCKED" } else { "" };
+        let lock = if store.backend() == Backend::Postgres {
+            " FOR UPDATE OF o SKIP LOCKED"
+        } else {
+            ""
+        };
         let rows = query_with(
             &format!(
                 "SELECT o.id, o.message_id, s.platform FROM outbox o JOIN shops s ON s.id = o.shop_id \
@@ -71,7 +79,8 @@ pub(crate) async fn deliver_due(store: &Store, clock: &dyn Clock, events: &Event
             claimed.push((
                 id,
                 crate::store::id_col(row, "message_id")?,
-                Platform::new(&platform).unwrap_or_else(|_| Platform::new(Platform::API).expect("valid")),
+                Platform::new(&platform)
+                    .unwrap_or_else(|_| Platform::new(Platform::API).expect("valid")),
             ));
         }
         w.commit().await?;
@@ -102,17 +111,24 @@ pub(crate) async fn deliver_due(store: &Store, clock: &dyn Clock, events: &Event
         .await?;
         query_with(
             "UPDATE messages SET delivery_status = $1, delivery_error = $2 WHERE id = $3",
-            vec![status.as_str().into(), error.into(), message_id.to_string().into()],
+            vec![
+                status.as_str().into(),
+                error.into(),
+                message_id.to_string().into(),
+            ],
         )
         .execute(&mut *w.tx)
         .await?;
-        let row = query_with(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"), vec![
-            message_id.to_string().into(),
-        ])
+        let row = query_with(
+            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"),
+            vec![message_id.to_string().into()],
+        )
         .fetch_one(&mut *w.tx)
         .await?;
         w.commit().await?;
-        events.publish(InboxEvent::MessageUpdated { message: message_from_row(&row)? });
+        events.publish(InboxEvent::MessageUpdated {
+            message: message_from_row(&row)?,
+        });
     }
     Ok(claimed.len())
 }

@@ -67,7 +67,10 @@ fn new_secret() -> String {
 fn text_field(field: &str, value: &str, max: usize) -> CoreResult<String> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > max {
-        return Err(CoreError::invalid(field, format!("must be 1 to {max} characters")));
+        return Err(CoreError::invalid(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
     }
     Ok(v.to_owned())
 }
@@ -82,7 +85,11 @@ impl Inbox {
                 format!(
                     "no adapter for platform `{}` is loaded (available: {})",
                     input.platform,
-                    self.platforms.iter().cloned().collect::<Vec<_>>().join(", ")
+                    self.platforms
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -131,11 +138,18 @@ impl Inbox {
             _ => e.into(),
         })?;
         w.commit().await?;
-        Ok(ShopWithSecret { shop, ingest_secret: secret })
+        Ok(ShopWithSecret {
+            shop,
+            ingest_secret: secret,
+        })
     }
 
     /// Replaces a shop's ingest secret; the old one stops working at once here.
-    pub async fn rotate_ingest_secret(&self, owner: &Viewer, shop_id: ShopId) -> CoreResult<ShopWithSecret> {
+    pub async fn rotate_ingest_secret(
+        &self,
+        owner: &Viewer,
+        shop_id: ShopId,
+    ) -> CoreResult<ShopWithSecret> {
         owner.require_owner()?;
         let shop = self.shop(owner, shop_id).await?;
         let secret = new_secret();
@@ -147,8 +161,14 @@ impl Inbox {
         .execute(&mut *w.tx)
         .await?;
         w.commit().await?;
-        self.ingest_cache.lock().unwrap_or_else(|e| e.into_inner()).remove(&shop_id);
-        Ok(ShopWithSecret { shop, ingest_secret: secret })
+        self.ingest_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&shop_id);
+        Ok(ShopWithSecret {
+            shop,
+            ingest_secret: secret,
+        })
     }
 
     /// One shop the viewer may see.
@@ -156,17 +176,22 @@ impl Inbox {
         if !viewer.can_see(shop_id) {
             return Err(CoreError::NotFound("shop"));
         }
-        let row = query_with(&format!("SELECT {SHOP_COLUMNS} FROM shops WHERE id = $1"), vec![shop_id.to_string().into()])
-            .fetch_optional(self.store.pool())
-            .await?
-            .ok_or(CoreError::NotFound("shop"))?;
+        let row = query_with(
+            &format!("SELECT {SHOP_COLUMNS} FROM shops WHERE id = $1"),
+            vec![shop_id.to_string().into()],
+        )
+        .fetch_optional(self.store.pool())
+        .await?
+        .ok_or(CoreError::NotFound("shop"))?;
         shop_from_row(&row)
     }
 
     /// The shops the viewer may see.
     pub async fn list_shops(&self, viewer: &Viewer) -> CoreResult<Vec<Shop>> {
         let rows = query_with(
-            &format!("SELECT {SHOP_COLUMNS} FROM shops WHERE seller_id = $1 ORDER BY created_at, id"),
+            &format!(
+                "SELECT {SHOP_COLUMNS} FROM shops WHERE seller_id = $1 ORDER BY created_at, id"
+            ),
             vec![viewer.agent.seller_id.to_string().into()],
         )
         .fetch_all(self.store.pool())
@@ -183,10 +208,14 @@ impl Inbox {
 
     /// The ingest credentials of a shop, from a short-lived cache.
     pub async fn ingest_shop(&self, shop_id: ShopId) -> CoreResult<Option<IngestShop>> {
-        if let Some((at, shop)) = self.ingest_cache.lock().unwrap_or_else(|e| e.into_inner()).get(&shop_id) {
-            if at.elapsed() < INGEST_CACHE_TTL {
-                return Ok(Some(shop.clone()));
-            }
+        if let Some((at, shop)) = self
+            .ingest_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&shop_id)
+            && at.elapsed() < INGEST_CACHE_TTL
+        {
+            return Ok(Some(shop.clone()));
         }
         let row = query_with(
             "SELECT id, seller_id, platform, ingest_secret FROM shops WHERE id = $1",
@@ -202,7 +231,10 @@ impl Inbox {
             platform: Platform::new(&platform).map_err(|e| CoreError::invalid("platform", e))?,
             secret: row.try_get("ingest_secret")?,
         };
-        self.ingest_cache.lock().unwrap_or_else(|e| e.into_inner()).insert(shop_id, (Instant::now(), shop.clone()));
+        self.ingest_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(shop_id, (Instant::now(), shop.clone()));
         Ok(Some(shop))
     }
 }

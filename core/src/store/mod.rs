@@ -47,7 +47,10 @@ pub struct StoreOptions {
 impl StoreOptions {
     /// Options for `url` with the default pool size.
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), max_connections: 8 }
+        Self {
+            url: url.into(),
+            max_connections: 8,
+        }
     }
 }
 
@@ -58,13 +61,18 @@ pub fn backend_of(url: &str) -> Result<Backend, String> {
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Backend::Postgres)
     } else {
-        Err(format!("`{url}` is neither a sqlite:// nor a postgres:// URL"))
+        Err(format!(
+            "`{url}` is neither a sqlite:// nor a postgres:// URL"
+        ))
     }
 }
 
 /// The file path of a SQLite URL (`sqlite://dir/x.db`, `sqlite:x.db`), without options.
 fn sqlite_path(url: &str) -> &str {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
     rest.split('?').next().unwrap_or(rest)
 }
 
@@ -73,18 +81,21 @@ impl Store {
     /// applies the migrations.
     pub async fn open(options: &StoreOptions) -> CoreResult<Self> {
         sqlx::any::install_default_drivers();
-        let backend = backend_of(&options.url).map_err(|m| CoreError::invalid("database.url", m))?;
+        let backend =
+            backend_of(&options.url).map_err(|m| CoreError::invalid("database.url", m))?;
         let (url, max) = match backend {
             Backend::Sqlite => {
                 let path = sqlite_path(&options.url);
-                if path != ":memory:" {
-                    if let Some(dir) = std::path::Path::new(path).parent() {
-                        if !dir.as_os_str().is_empty() {
-                            std::fs::create_dir_all(dir).map_err(|e| {
-                                CoreError::invalid("database.url", format!("cannot create {}: {e}", dir.display()))
-                            })?;
-                        }
-                    }
+                if path != ":memory:"
+                    && let Some(dir) = std::path::Path::new(path).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        CoreError::invalid(
+                            "database.url",
+                            format!("cannot create {}: {e}", dir.display()),
+                        )
+                    })?;
                 }
                 let sep = if options.url.contains('?') { '&' } else { '?' };
                 let url = if options.url.contains("mode=") {
@@ -113,24 +124,38 @@ impl Store {
             })
             .connect_with(connect_options)
             .await?;
-        let store = Self { pool, backend, write_gate: Arc::new(Mutex::new(())) };
+        let store = Self {
+            pool,
+            backend,
+            write_gate: Arc::new(Mutex::new(())),
+        };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn migrate(&self) -> CoreResult<()> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
         }
         Ok(())
     }
 
     /// Whether the database answers and every embedded migration is applied.
     pub async fn ready(&self) -> CoreResult<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         let expected = match self.backend {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").migrations.len(),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").migrations.len(),
@@ -240,7 +265,10 @@ impl From<bool> for Val {
 ///
 /// Statements here are built from constant fragments and `$n` placeholders only; every
 /// value is bound, never spliced in, which is what `AssertSqlSafe` asserts.
-pub fn query_with(sql: &str, vals: Vec<Val>) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
+pub fn query_with(
+    sql: &str,
+    vals: Vec<Val>,
+) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
     for v in vals {
         q = match v {
@@ -277,7 +305,10 @@ pub fn values_placeholders(n_rows: usize, n_cols: usize, start: usize) -> String
 
 /// `$s,$s+1,..` for a list of `n` values numbered from `start`.
 pub fn list_placeholders(n: usize, start: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]
@@ -295,6 +326,9 @@ mod tests {
         assert_eq!(backend_of("sqlite://a/b.db"), Ok(Backend::Sqlite));
         assert_eq!(backend_of("postgres://u@h/db"), Ok(Backend::Postgres));
         assert!(backend_of("mysql://x").is_err());
-        assert_eq!(sqlite_path("sqlite://shopmux-data/shopmux.db?mode=rwc"), "shopmux-data/shopmux.db");
+        assert_eq!(
+            sqlite_path("sqlite://shopmux-data/shopmux.db?mode=rwc"),
+            "shopmux-data/shopmux.db"
+        );
     }
 }

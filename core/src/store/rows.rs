@@ -29,7 +29,8 @@ where
     T::Err: std::fmt::Display,
 {
     let s: Option<String> = row.try_get(col)?;
-    s.map(|s| T::from_str(&s).map_err(|e| corrupt("id", e))).transpose()
+    s.map(|s| T::from_str(&s).map_err(|e| corrupt("id", e)))
+        .transpose()
 }
 
 fn enum_col<T: FromStr<Err = String>>(row: &AnyRow, col: &str) -> CoreResult<T> {
@@ -39,7 +40,8 @@ fn enum_col<T: FromStr<Err = String>>(row: &AnyRow, col: &str) -> CoreResult<T> 
 
 fn opt_enum_col<T: FromStr<Err = String>>(row: &AnyRow, col: &str) -> CoreResult<Option<T>> {
     let s: Option<String> = row.try_get(col)?;
-    s.map(|s| T::from_str(&s).map_err(|e| corrupt("enum", e))).transpose()
+    s.map(|s| T::from_str(&s).map_err(|e| corrupt("enum", e)))
+        .transpose()
 }
 
 fn time_col(row: &AnyRow, col: &str) -> CoreResult<chrono::DateTime<chrono::Utc>> {
@@ -125,7 +127,9 @@ pub fn conversation_values(seller_id: SellerId, c: &Conversation) -> Vec<Val> {
         list_status(c.state).into(),
         c.assignee_id.map(|a| a.to_string()).into(),
         c.flag.map(|f| f.as_str().to_owned()).into(),
-        serde_json::to_string(&c.topics).unwrap_or_else(|_| "[]".into()).into(),
+        serde_json::to_string(&c.topics)
+            .unwrap_or_else(|_| "[]".into())
+            .into(),
         c.has_order.into(),
         c.unread_count.into(),
         c.waiting_since.map(to_millis).into(),
@@ -202,7 +206,8 @@ pub fn agent_from_row(row: &AnyRow) -> CoreResult<Agent> {
 }
 
 /// The columns of `shops` read back (never the ingest secret).
-pub const SHOP_COLUMNS: &str = "id, seller_id, platform, external_id, region, name, settings, created_at";
+pub const SHOP_COLUMNS: &str =
+    "id, seller_id, platform, external_id, region, name, settings, created_at";
 
 /// A shop row.
 pub fn shop_from_row(row: &AnyRow) -> CoreResult<Shop> {
@@ -237,7 +242,8 @@ pub fn buyer_from_row(row: &AnyRow) -> CoreResult<Buyer> {
 }
 
 /// The columns of `orders`.
-pub const ORDER_COLUMNS: &str = "id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress";
+pub const ORDER_COLUMNS: &str =
+    "id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress";
 
 /// An order row.
 pub fn order_from_row(row: &AnyRow) -> CoreResult<Order> {

@@ -6,7 +6,9 @@ mod support;
 use chrono::Duration;
 use shopmux_core::inbox::accounts::NewAgent;
 use shopmux_core::inbox::actions::{Change, NewReply};
-use shopmux_core::inbox::list::{ConversationQuery, FlagFilter, ListStatus, MessageQuery, SortOrder};
+use shopmux_core::inbox::list::{
+    ConversationQuery, FlagFilter, ListStatus, MessageQuery, SortOrder,
+};
 use shopmux_core::model::*;
 use shopmux_core::{Clock, CoreError};
 use support::*;
@@ -19,25 +21,48 @@ async fn twenty_concurrent_deliveries_of_one_message_store_it_once() {
         for _ in 0..20 {
             let inbox = t.inbox.clone();
             let shop = s.shop.clone();
-            tasks.push(tokio::spawn(async move { inbox.ingest(shop, text("b1", "m-1", "hello")).await }));
+            tasks.push(tokio::spawn(async move {
+                inbox.ingest(shop, text("b1", "m-1", "hello")).await
+            }));
         }
         let mut outcomes = Vec::new();
         for task in tasks {
             outcomes.push(task.await.unwrap().unwrap());
         }
         let first = outcomes[0].message_id;
-        assert!(outcomes.iter().all(|o| o.message_id == first), "{}: one message id", t.name);
-        assert_eq!(outcomes.iter().filter(|o| !o.duplicate).count(), 1, "{}: exactly one original", t.name);
+        assert!(
+            outcomes.iter().all(|o| o.message_id == first),
+            "{}: one message id",
+            t.name
+        );
+        assert_eq!(
+            outcomes.iter().filter(|o| !o.duplicate).count(),
+            1,
+            "{}: exactly one original",
+            t.name
+        );
         let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM messages")
             .fetch_one(t.inbox.store().pool())
             .await
             .unwrap();
         assert_eq!(n, 1, "{}", t.name);
-        let page = t.inbox.list_conversations(&s.viewer, &ConversationQuery::default()).await.unwrap();
+        let page = t
+            .inbox
+            .list_conversations(&s.viewer, &ConversationQuery::default())
+            .await
+            .unwrap();
         assert_eq!(page.items.len(), 1);
-        assert_eq!(page.items[0].unread_count, 1, "{}: the duplicate did not count as unread", t.name);
+        assert_eq!(
+            page.items[0].unread_count, 1,
+            "{}: the duplicate did not count as unread",
+            t.name
+        );
         // A later redelivery is a duplicate too.
-        let again = t.inbox.ingest(s.shop.clone(), text("b1", "m-1", "hello")).await.unwrap();
+        let again = t
+            .inbox
+            .ingest(s.shop.clone(), text("b1", "m-1", "hello"))
+            .await
+            .unwrap();
         assert!(again.duplicate && again.message_id == first);
     }
 }
@@ -48,19 +73,43 @@ async fn unread_messages_and_unread_buyers_are_counted_apart() {
     for t in inboxes().await {
         let s = seller(&t.inbox, "unread").await;
         for i in 0..3 {
-            t.inbox.ingest(s.shop.clone(), text("anna", &format!("a{i}"), "are you there?")).await.unwrap();
+            t.inbox
+                .ingest(
+                    s.shop.clone(),
+                    text("anna", &format!("a{i}"), "are you there?"),
+                )
+                .await
+                .unwrap();
         }
-        t.inbox.ingest(s.shop.clone(), text("bob", "b0", "hi")).await.unwrap();
-        let page = t.inbox.list_conversations(&s.viewer, &ConversationQuery::default()).await.unwrap();
+        t.inbox
+            .ingest(s.shop.clone(), text("bob", "b0", "hi"))
+            .await
+            .unwrap();
+        let page = t
+            .inbox
+            .list_conversations(&s.viewer, &ConversationQuery::default())
+            .await
+            .unwrap();
         assert_eq!(page.counts.unread, 2, "{}: two unread buyers", t.name);
-        assert_eq!(page.counts.unread_messages, 4, "{}: four unread messages", t.name);
+        assert_eq!(
+            page.counts.unread_messages, 4,
+            "{}: four unread messages",
+            t.name
+        );
         let per_shop = t.inbox.shop_counts(&s.viewer).await.unwrap();
         assert_eq!(per_shop.total.unread_messages, 4);
         assert_eq!(per_shop.shops[&s.shop.shop_id.to_string()].unread, 2);
         // Reading one conversation drops its buyer and its messages from both figures.
         let anna = page.items.iter().find(|c| c.unread_count == 3).unwrap();
-        t.inbox.change(&s.viewer, anna.id, Change::MarkRead).await.unwrap();
-        let page = t.inbox.list_conversations(&s.viewer, &ConversationQuery::default()).await.unwrap();
+        t.inbox
+            .change(&s.viewer, anna.id, Change::MarkRead)
+            .await
+            .unwrap();
+        let page = t
+            .inbox
+            .list_conversations(&s.viewer, &ConversationQuery::default())
+            .await
+            .unwrap();
         assert_eq!((page.counts.unread, page.counts.unread_messages), (1, 1));
     }
 }
@@ -77,36 +126,92 @@ async fn counters_always_equal_a_full_recount() {
                     nickname: "ola".into(),
                     role: None,
                     capacity: Some(5),
-                    shops: vec![ShopGrant { shop_id: s.shop.shop_id, can_chat: true }],
+                    shops: vec![ShopGrant {
+                        shop_id: s.shop.shop_id,
+                        can_chat: true,
+                    }],
                 },
             )
             .await
             .unwrap();
         for i in 0..12 {
             t.clock.advance(Duration::seconds(5));
-            t.inbox.ingest(s.shop.clone(), text(&format!("buyer{}", i % 5), &format!("m{i}"), "question")).await.unwrap();
+            t.inbox
+                .ingest(
+                    s.shop.clone(),
+                    text(&format!("buyer{}", i % 5), &format!("m{i}"), "question"),
+                )
+                .await
+                .unwrap();
         }
-        let page = t.inbox.list_conversations(&s.viewer, &ConversationQuery::default()).await.unwrap();
+        let page = t
+            .inbox
+            .list_conversations(&s.viewer, &ConversationQuery::default())
+            .await
+            .unwrap();
         assert_eq!(page.items.len(), 5);
         let ids: Vec<_> = page.items.iter().map(|c| c.id).collect();
-        t.inbox.change(&s.viewer, ids[0], Change::Flag(FlagColour::Red)).await.unwrap();
-        t.inbox.change(&s.viewer, ids[1], Change::Assign(agent.agent.id)).await.unwrap();
-        t.inbox.change(&s.viewer, ids[1], Change::End).await.unwrap();
-        t.inbox.change(&s.viewer, ids[2], Change::Close).await.unwrap();
-        t.inbox.change(&s.viewer, ids[2], Change::Reopen).await.unwrap();
-        t.inbox.change(&s.viewer, ids[3], Change::Assign(agent.agent.id)).await.unwrap();
-        t.inbox.reply(&s.viewer, ids[4], NewReply { content: MessageContent::Text { text: "hello".into() } }).await.unwrap();
-        t.inbox.ingest(s.shop.clone(), text("buyer0", "late", "one more thing")).await.unwrap();
-        t.inbox.change(&s.viewer, ids[0], Change::MarkUnread).await.unwrap();
+        t.inbox
+            .change(&s.viewer, ids[0], Change::Flag(FlagColour::Red))
+            .await
+            .unwrap();
+        t.inbox
+            .change(&s.viewer, ids[1], Change::Assign(agent.agent.id))
+            .await
+            .unwrap();
+        t.inbox
+            .change(&s.viewer, ids[1], Change::End)
+            .await
+            .unwrap();
+        t.inbox
+            .change(&s.viewer, ids[2], Change::Close)
+            .await
+            .unwrap();
+        t.inbox
+            .change(&s.viewer, ids[2], Change::Reopen)
+            .await
+            .unwrap();
+        t.inbox
+            .change(&s.viewer, ids[3], Change::Assign(agent.agent.id))
+            .await
+            .unwrap();
+        t.inbox
+            .reply(
+                &s.viewer,
+                ids[4],
+                NewReply {
+                    content: MessageContent::Text {
+                        text: "hello".into(),
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        t.inbox
+            .ingest(s.shop.clone(), text("buyer0", "late", "one more thing"))
+            .await
+            .unwrap();
+        t.inbox
+            .change(&s.viewer, ids[0], Change::MarkUnread)
+            .await
+            .unwrap();
         assert_eq!(
             t.inbox.stored_counters(s.shop.shop_id).await.unwrap(),
             t.inbox.recount(s.shop.shop_id).await.unwrap(),
             "{}: maintained counters drifted from the conversations",
             t.name
         );
-        let page = t.inbox.list_conversations(&s.viewer, &ConversationQuery::default()).await.unwrap();
+        let page = t
+            .inbox
+            .list_conversations(&s.viewer, &ConversationQuery::default())
+            .await
+            .unwrap();
         assert_eq!(page.counts.flags.get("red"), Some(&1));
-        assert_eq!(page.counts.history, 1, "{}: the ended conversation is in history", t.name);
+        assert_eq!(
+            page.counts.history, 1,
+            "{}: the ended conversation is in history",
+            t.name
+        );
         // buyer0 wrote again after its conversation ended: a new open conversation.
         assert_eq!(page.counts.open, 5);
     }
@@ -120,36 +225,120 @@ async fn filters_sorts_and_cursor_pages() {
         let s = seller(&t.inbox, "filters").await;
         for i in 0..7 {
             t.clock.advance(Duration::minutes(1));
-            t.inbox.ingest(s.shop.clone(), text(&format!("b{i}"), &format!("m{i}"), "where is my parcel")).await.unwrap();
+            t.inbox
+                .ingest(
+                    s.shop.clone(),
+                    text(&format!("b{i}"), &format!("m{i}"), "where is my parcel"),
+                )
+                .await
+                .unwrap();
         }
-        let latest = t.inbox.list_conversations(&s.viewer, &ConversationQuery::default()).await.unwrap();
+        let latest = t
+            .inbox
+            .list_conversations(&s.viewer, &ConversationQuery::default())
+            .await
+            .unwrap();
         let times: Vec<_> = latest.items.iter().map(|c| c.last_message_at).collect();
         assert!(times.windows(2).all(|w| w[0] >= w[1]), "latest first");
         // Answer the oldest: it stops waiting and moves behind every waiting buyer.
         let oldest = latest.items.last().unwrap().id;
-        t.inbox.reply(&s.viewer, oldest, NewReply { content: MessageContent::Text { text: "on its way".into() } }).await.unwrap();
-        let q = ConversationQuery { sort: Some(SortOrder::Waiting), ..Default::default() };
+        t.inbox
+            .reply(
+                &s.viewer,
+                oldest,
+                NewReply {
+                    content: MessageContent::Text {
+                        text: "on its way".into(),
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        let q = ConversationQuery {
+            sort: Some(SortOrder::Waiting),
+            ..Default::default()
+        };
         let waiting = t.inbox.list_conversations(&s.viewer, &q).await.unwrap();
-        let since: Vec<_> = waiting.items.iter().filter_map(|c| c.waiting_since).collect();
+        let since: Vec<_> = waiting
+            .items
+            .iter()
+            .filter_map(|c| c.waiting_since)
+            .collect();
         assert_eq!(since.len(), 6);
-        assert!(since.windows(2).all(|w| w[0] <= w[1]), "longest waiting first");
+        assert!(
+            since.windows(2).all(|w| w[0] <= w[1]),
+            "longest waiting first"
+        );
         assert_eq!(waiting.items.last().unwrap().id, oldest);
-        let unreplied = t.inbox.list_conversations(&s.viewer, &ConversationQuery { unreplied: Some(true), ..Default::default() }).await.unwrap();
+        let unreplied = t
+            .inbox
+            .list_conversations(
+                &s.viewer,
+                &ConversationQuery {
+                    unreplied: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(unreplied.items.len(), 6);
         assert_eq!(unreplied.counts.unreplied, 6);
-        let mine = t.inbox.list_conversations(&s.viewer, &ConversationQuery { mine: Some(true), ..Default::default() }).await.unwrap();
-        assert_eq!(mine.items.len(), 1, "{}: replying took the conversation", t.name);
+        let mine = t
+            .inbox
+            .list_conversations(
+                &s.viewer,
+                &ConversationQuery {
+                    mine: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            mine.items.len(),
+            1,
+            "{}: replying took the conversation",
+            t.name
+        );
         assert_eq!(mine.mine.in_progress, 1);
-        t.inbox.change(&s.viewer, oldest, Change::Flag(FlagColour::Blue)).await.unwrap();
-        let blue = t.inbox.list_conversations(&s.viewer, &ConversationQuery { flag: Some(FlagFilter::Blue), ..Default::default() }).await.unwrap();
+        t.inbox
+            .change(&s.viewer, oldest, Change::Flag(FlagColour::Blue))
+            .await
+            .unwrap();
+        let blue = t
+            .inbox
+            .list_conversations(
+                &s.viewer,
+                &ConversationQuery {
+                    flag: Some(FlagFilter::Blue),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(blue.items.len(), 1);
-        let red = t.inbox.list_conversations(&s.viewer, &ConversationQuery { flag: Some(FlagFilter::Red), ..Default::default() }).await.unwrap();
+        let red = t
+            .inbox
+            .list_conversations(
+                &s.viewer,
+                &ConversationQuery {
+                    flag: Some(FlagFilter::Red),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert!(red.items.is_empty());
         // Pages of 3 walk the whole list without repeats.
         let mut seen = Vec::new();
         let mut cursor = None;
         loop {
-            let q = ConversationQuery { limit: Some(3), cursor: cursor.clone(), sort: Some(SortOrder::Waiting), ..Default::default() };
+            let q = ConversationQuery {
+                limit: Some(3),
+                cursor: cursor.clone(),
+                sort: Some(SortOrder::Waiting),
+                ..Default::default()
+            };
             let page = t.inbox.list_conversations(&s.viewer, &q).await.unwrap();
             seen.extend(page.items.iter().map(|c| c.id));
             match page.next_cursor {
@@ -161,8 +350,21 @@ async fn filters_sorts_and_cursor_pages() {
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), 7);
-        t.inbox.change(&s.viewer, oldest, Change::Close).await.unwrap();
-        let closed = t.inbox.list_conversations(&s.viewer, &ConversationQuery { status: Some(ListStatus::Closed), ..Default::default() }).await.unwrap();
+        t.inbox
+            .change(&s.viewer, oldest, Change::Close)
+            .await
+            .unwrap();
+        let closed = t
+            .inbox
+            .list_conversations(
+                &s.viewer,
+                &ConversationQuery {
+                    status: Some(ListStatus::Closed),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(closed.items.len(), 1);
         assert_eq!(closed.counts.closed, 1);
     }
@@ -177,15 +379,28 @@ async fn search_finds_message_words_name_parts_and_order_ids() {
         t.inbox.ingest(s.shop.clone(), m).await.unwrap();
         let mut m = text("wx", "2", "请问什么时候发货");
         m.buyer = buyer("wx", "王小明");
-        m.order = Some(serde_json::from_value(serde_json::json!({"external_id": "8000123456"})).unwrap());
+        m.order =
+            Some(serde_json::from_value(serde_json::json!({"external_id": "8000123456"})).unwrap());
         t.inbox.ingest(s.shop.clone(), m).await.unwrap();
-        t.inbox.ingest(s.shop.clone(), text("zz", "3", "¿Dónde está mi pedido?")).await.unwrap();
+        t.inbox
+            .ingest(s.shop.clone(), text("zz", "3", "¿Dónde está mi pedido?"))
+            .await
+            .unwrap();
         let find = |q: &str| {
             let inbox = t.inbox.clone();
             let viewer = s.viewer.clone();
             let q = q.to_owned();
             async move {
-                let page = inbox.list_conversations(&viewer, &ConversationQuery { q: Some(q), ..Default::default() }).await.unwrap();
+                let page = inbox
+                    .list_conversations(
+                        &viewer,
+                        &ConversationQuery {
+                            q: Some(q),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
                 page.items.len()
             }
         };
@@ -195,11 +410,26 @@ async fn search_finds_message_words_name_parts_and_order_ids() {
         assert_eq!(find("Pleb").await, 1, "{}: prefix of a part", t.name);
         assert_eq!(find("小明").await, 1, "{}", t.name);
         assert_eq!(find("paczka").await, 1, "{}: a message word", t.name);
-        assert_eq!(find("发货").await, 1, "{}: a Chinese word inside a sentence", t.name);
+        assert_eq!(
+            find("发货").await,
+            1,
+            "{}: a Chinese word inside a sentence",
+            t.name
+        );
         assert_eq!(find("pedido").await, 1, "{}", t.name);
         assert_eq!(find("8000123456").await, 1, "{}: an order id", t.name);
         assert_eq!(find("refund").await, 0, "{}", t.name);
-        let with_order = t.inbox.list_conversations(&s.viewer, &ConversationQuery { has_order: Some(true), ..Default::default() }).await.unwrap();
+        let with_order = t
+            .inbox
+            .list_conversations(
+                &s.viewer,
+                &ConversationQuery {
+                    has_order: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(with_order.items.len(), 1);
         assert_eq!(with_order.counts.has_order, 1);
     }
@@ -212,28 +442,90 @@ async fn messages_page_backwards_and_catch_up_forwards() {
         let mut conv = None;
         for i in 0..25 {
             t.clock.advance(Duration::seconds(1));
-            conv = Some(t.inbox.ingest(s.shop.clone(), text("b", &format!("m{i:02}"), &format!("message {i}"))).await.unwrap().conversation_id);
+            conv = Some(
+                t.inbox
+                    .ingest(
+                        s.shop.clone(),
+                        text("b", &format!("m{i:02}"), &format!("message {i}")),
+                    )
+                    .await
+                    .unwrap()
+                    .conversation_id,
+            );
         }
         let conv = conv.unwrap();
-        let first = t.inbox.messages(&s.viewer, conv, &MessageQuery { limit: Some(10), ..Default::default() }).await.unwrap();
+        let first = t
+            .inbox
+            .messages(
+                &s.viewer,
+                conv,
+                &MessageQuery {
+                    limit: Some(10),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(first.items.len(), 10);
-        assert_eq!(first.items.last().unwrap().platform_message_id.as_deref(), Some("m24"));
+        assert_eq!(
+            first.items.last().unwrap().platform_message_id.as_deref(),
+            Some("m24")
+        );
         let mut all = first.items.clone();
         let mut before = first.prev_cursor.clone();
         while let Some(c) = before {
-            let page = t.inbox.messages(&s.viewer, conv, &MessageQuery { before: Some(c), limit: Some(10), ..Default::default() }).await.unwrap();
+            let page = t
+                .inbox
+                .messages(
+                    &s.viewer,
+                    conv,
+                    &MessageQuery {
+                        before: Some(c),
+                        limit: Some(10),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
             let mut items = page.items.clone();
             items.extend(all);
             all = items;
             before = page.prev_cursor;
         }
-        let ids: Vec<_> = all.iter().map(|m| m.platform_message_id.clone().unwrap()).collect();
+        let ids: Vec<_> = all
+            .iter()
+            .map(|m| m.platform_message_id.clone().unwrap())
+            .collect();
         let expected: Vec<_> = (0..25).map(|i| format!("m{i:02}")).collect();
         assert_eq!(ids, expected, "{}", t.name);
-        t.inbox.ingest(s.shop.clone(), text("b", "m25", "new")).await.unwrap();
-        let newer = t.inbox.messages(&s.viewer, conv, &MessageQuery { after: first.next_cursor.clone(), ..Default::default() }).await.unwrap();
+        t.inbox
+            .ingest(s.shop.clone(), text("b", "m25", "new"))
+            .await
+            .unwrap();
+        let newer = t
+            .inbox
+            .messages(
+                &s.viewer,
+                conv,
+                &MessageQuery {
+                    after: first.next_cursor.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(newer.items.len(), 1);
-        let bad = t.inbox.messages(&s.viewer, conv, &MessageQuery { before: Some("nope".into()), ..Default::default() }).await;
+        let bad = t
+            .inbox
+            .messages(
+                &s.viewer,
+                conv,
+                &MessageQuery {
+                    before: Some("nope".into()),
+                    ..Default::default()
+                },
+            )
+            .await;
         assert!(matches!(bad, Err(CoreError::Invalid { .. })));
     }
 }
@@ -243,16 +535,34 @@ async fn replies_are_delivered_through_the_outbox_and_nothing_is_deleted() {
     // rule: ALL-DEL-1 (ending and closing keep every message and conversation)
     for t in inboxes().await {
         let s = seller(&t.inbox, "outbox").await;
-        let conv = t.inbox.ingest(s.shop.clone(), text("b", "m1", "hi")).await.unwrap().conversation_id;
+        let conv = t
+            .inbox
+            .ingest(s.shop.clone(), text("b", "m1", "hi"))
+            .await
+            .unwrap()
+            .conversation_id;
         let mut events = t.inbox.events().subscribe();
-        let sent = t.inbox.reply(&s.viewer, conv, NewReply { content: MessageContent::Text { text: "hello!".into() } }).await.unwrap();
+        let sent = t
+            .inbox
+            .reply(
+                &s.viewer,
+                conv,
+                NewReply {
+                    content: MessageContent::Text {
+                        text: "hello!".into(),
+                    },
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(sent.delivery_status, Some(DeliveryStatus::Pending));
         let delivered = tokio::time::timeout(std::time::Duration::from_secs(10), async {
             loop {
-                if let Ok(shopmux_core::events::InboxEvent::MessageUpdated { message }) = events.recv().await {
-                    if message.id == sent.id {
-                        return message;
-                    }
+                if let Ok(shopmux_core::events::InboxEvent::MessageUpdated { message }) =
+                    events.recv().await
+                    && message.id == sent.id
+                {
+                    return message;
                 }
             }
         })
@@ -260,12 +570,22 @@ async fn replies_are_delivered_through_the_outbox_and_nothing_is_deleted() {
         .expect("delivery event");
         assert_eq!(delivered.delivery_status, Some(DeliveryStatus::Delivered));
         t.inbox.change(&s.viewer, conv, Change::End).await.unwrap();
-        t.inbox.change(&s.viewer, conv, Change::Close).await.unwrap();
-        let page = t.inbox.messages(&s.viewer, conv, &MessageQuery::default()).await.unwrap();
+        t.inbox
+            .change(&s.viewer, conv, Change::Close)
+            .await
+            .unwrap();
+        let page = t
+            .inbox
+            .messages(&s.viewer, conv, &MessageQuery::default())
+            .await
+            .unwrap();
         assert_eq!(page.items.len(), 2);
         let c = t.inbox.conversation(&s.viewer, conv).await.unwrap();
         assert_eq!(c.state, ConversationState::Closed);
-        assert!(matches!(t.inbox.change(&s.viewer, conv, Change::End).await, Err(CoreError::Conflict(_))));
+        assert!(matches!(
+            t.inbox.change(&s.viewer, conv, Change::End).await,
+            Err(CoreError::Conflict(_))
+        ));
         let _ = t.clock.now();
     }
 }
@@ -281,23 +601,78 @@ async fn a_sub_account_sees_only_granted_shops() {
             .unwrap();
         let agent = t
             .inbox
-            .create_agent(&s.viewer, NewAgent { nickname: "ewa".into(), role: None, capacity: None, shops: vec![ShopGrant { shop_id: s.shop.shop_id, can_chat: false }] })
+            .create_agent(
+                &s.viewer,
+                NewAgent {
+                    nickname: "ewa".into(),
+                    role: None,
+                    capacity: None,
+                    shops: vec![ShopGrant {
+                        shop_id: s.shop.shop_id,
+                        can_chat: false,
+                    }],
+                },
+            )
             .await
             .unwrap();
         let ewa = t.inbox.authenticate(&agent.token).await.unwrap().unwrap();
         let second = t.inbox.ingest_shop(other.shop.id).await.unwrap().unwrap();
-        let hidden = t.inbox.ingest(second, text("x", "1", "secret shop")).await.unwrap();
-        let visible = t.inbox.ingest(s.shop.clone(), text("y", "1", "granted shop")).await.unwrap();
-        assert!(matches!(t.inbox.conversation(&ewa, hidden.conversation_id).await, Err(CoreError::NotFound(_))));
-        assert!(t.inbox.conversation(&ewa, visible.conversation_id).await.is_ok());
-        let page = t.inbox.list_conversations(&ewa, &ConversationQuery::default()).await.unwrap();
+        let hidden = t
+            .inbox
+            .ingest(second, text("x", "1", "secret shop"))
+            .await
+            .unwrap();
+        let visible = t
+            .inbox
+            .ingest(s.shop.clone(), text("y", "1", "granted shop"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            t.inbox.conversation(&ewa, hidden.conversation_id).await,
+            Err(CoreError::NotFound(_))
+        ));
+        assert!(
+            t.inbox
+                .conversation(&ewa, visible.conversation_id)
+                .await
+                .is_ok()
+        );
+        let page = t
+            .inbox
+            .list_conversations(&ewa, &ConversationQuery::default())
+            .await
+            .unwrap();
         assert_eq!(page.items.len(), 1);
-        assert_eq!(page.counts.open, 1, "{}: counts cover only granted shops", t.name);
+        assert_eq!(
+            page.counts.open, 1,
+            "{}: counts cover only granted shops",
+            t.name
+        );
         // rule: DY-PERM-1 (no chat permission: may read, may not reply)
-        let refused = t.inbox.reply(&ewa, visible.conversation_id, NewReply { content: MessageContent::Text { text: "x".into() } }).await;
+        let refused = t
+            .inbox
+            .reply(
+                &ewa,
+                visible.conversation_id,
+                NewReply {
+                    content: MessageContent::Text { text: "x".into() },
+                },
+            )
+            .await;
         assert!(matches!(refused, Err(CoreError::Forbidden(_))));
         // rule: DY-CAP-1 (capacity outside 1..50 is refused)
-        let bad = t.inbox.create_agent(&s.viewer, NewAgent { nickname: "big".into(), role: None, capacity: Some(51), shops: vec![] }).await;
+        let bad = t
+            .inbox
+            .create_agent(
+                &s.viewer,
+                NewAgent {
+                    nickname: "big".into(),
+                    role: None,
+                    capacity: Some(51),
+                    shops: vec![],
+                },
+            )
+            .await;
         assert!(matches!(bad, Err(CoreError::Invalid { .. })));
     }
 }

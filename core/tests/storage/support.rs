@@ -20,18 +20,23 @@ pub struct TestInbox {
 
 /// The PostgreSQL URL for tests, if configured.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("SHOPMUX_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("SHOPMUX_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 async fn postgres_schema(base: &str) -> String {
     use sqlx::Connection;
     let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(base)
-        .await
-        .unwrap_or_else(|e| panic!("SHOPMUX_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}"));
-    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .await
-        .expect("create schema");
+    let mut conn = sqlx::PgConnection::connect(base).await.unwrap_or_else(|e| {
+        panic!("SHOPMUX_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}")
+    });
+    sqlx::Executor::execute(
+        &mut conn,
+        sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")),
+    )
+    .await
+    .expect("create schema");
     let sep = if base.contains('?') { '&' } else { '?' };
     format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }
@@ -53,10 +58,21 @@ pub async fn inboxes() -> Vec<TestInbox> {
 }
 
 async fn open(name: &'static str, url: &str, dir: Option<tempfile::TempDir>) -> TestInbox {
-    let store = Store::open(&StoreOptions::new(url)).await.unwrap_or_else(|e| panic!("{name}: open store: {e}"));
+    let store = Store::open(&StoreOptions::new(url))
+        .await
+        .unwrap_or_else(|e| panic!("{name}: open store: {e}"));
     let clock = Arc::new(ManualClock::at_epoch_2026());
-    let inbox = Inbox::start(store, clock.clone() as Arc<dyn Clock>, InboxOptions::default());
-    TestInbox { name, inbox, clock, _dir: dir }
+    let inbox = Inbox::start(
+        store,
+        clock.clone() as Arc<dyn Clock>,
+        InboxOptions::default(),
+    );
+    TestInbox {
+        name,
+        inbox,
+        clock,
+        _dir: dir,
+    }
 }
 
 /// An owner with one `api` shop.
@@ -69,7 +85,11 @@ pub struct Seller {
 
 pub async fn seller(inbox: &Inbox, name: &str) -> Seller {
     let owner = inbox.create_owner(name).await.expect("owner");
-    let viewer = inbox.authenticate(&owner.token).await.expect("auth").expect("viewer");
+    let viewer = inbox
+        .authenticate(&owner.token)
+        .await
+        .expect("auth")
+        .expect("viewer");
     let shop = inbox
         .create_shop(
             &viewer,
@@ -83,9 +103,21 @@ pub async fn seller(inbox: &Inbox, name: &str) -> Seller {
         )
         .await
         .expect("shop");
-    let viewer = inbox.authenticate(&owner.token).await.expect("auth").expect("viewer");
-    let shop = inbox.ingest_shop(shop.shop.id).await.expect("ingest shop").expect("exists");
-    Seller { owner, viewer, shop }
+    let viewer = inbox
+        .authenticate(&owner.token)
+        .await
+        .expect("auth")
+        .expect("viewer");
+    let shop = inbox
+        .ingest_shop(shop.shop.id)
+        .await
+        .expect("ingest shop")
+        .expect("exists");
+    Seller {
+        owner,
+        viewer,
+        shop,
+    }
 }
 
 /// A text message from a buyer.
@@ -100,5 +132,10 @@ pub fn text(buyer: &str, id: &str, text: &str) -> InboundMessage {
 
 /// A buyer with a nickname.
 pub fn buyer(external_id: &str, nickname: &str) -> InboundBuyer {
-    InboundBuyer { external_id: external_id.into(), nickname: Some(nickname.into()), language: None, email: None }
+    InboundBuyer {
+        external_id: external_id.into(),
+        nickname: Some(nickname.into()),
+        language: None,
+        email: None,
+    }
 }

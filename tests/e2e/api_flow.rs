@@ -1,0 +1,425 @@
+//! The main flows through the public API: ingest, list, reply, stream, visibility.
+
+use crate::support::*;
+use futures_util::StreamExt;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_message_flows_from_inbound_to_reply_and_the_stream_sees_it() {
+    let d = start().await;
+    let token = d.owner("Acme").await;
+    let (shop, secret) = d.shop(&token, "acme-pl").await;
+    let ws_url = format!(
+        "{}/api/v1/stream?access_token={token}",
+        d.base.replace("http://", "ws://")
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
+        .await
+        .expect("stream connects");
+
+    let (status, out) = d
+        .inbound(&shop, &secret, &message("b1", "m1", "Where is my parcel?"))
+        .await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["duplicate"], false);
+    let conv = out["conversation_id"].as_str().unwrap().to_owned();
+
+    let (status, page) = d
+        .call(
+            Method::GET,
+            "/api/v1/conversations?unread=true",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["items"][0]["id"], conv.as_str());
+    assert_eq!(page["counts"]["unread_messages"], 1);
+
+    let (status, sent) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&token),
+            Some(json!({"content": {"type": "text", "text": "Shipped today."}})),
+        )
+        .await;
+    assert_eq!(status, 202, "{sent}");
+    let sent_id = sent["id"].as_str().unwrap().to_owned();
+
+    // The stream delivers the inbound message, then the reply's delivery.
+    let mut saw_inbound = false;
+    let mut saw_delivered = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !(saw_inbound && saw_delivered) {
+        let frame = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("stream frame in time")
+            .unwrap()
+            .unwrap();
+        let Ok(text) = frame.into_text() else {
+            continue;
+        };
+        let event: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if event["type"] == "message_created" && event["message"]["platform_message_id"] == "m1" {
+            saw_inbound = true;
+        }
+        if event["type"] == "message_updated" && event["message"]["id"] == sent_id.as_str() {
+            assert_eq!(event["message"]["delivery_status"], "delivered");
+            saw_delivered = true;
+        }
+    }
+
+    let (_, page) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let (_, detail) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        detail["conversation"]["waiting_since"],
+        Value::Null,
+        "a human reply ends the wait"
+    );
+    assert_eq!(detail["buyer"]["nickname"], "b1");
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn twenty_concurrent_http_deliveries_store_exactly_one_message() {
+    let d = start().await;
+    let token = d.owner("Dup").await;
+    let (shop, secret) = d.shop(&token, "dup").await;
+    let body = message("b1", "same-id", "hello");
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (base, shop, secret, body) =
+            (d.base.clone(), shop.clone(), secret.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let raw = serde_json::to_vec(&body).unwrap();
+            let resp = client()
+                .post(format!("{base}/api/v1/shops/{shop}/inbound"))
+                .header(
+                    "x-shopmux-signature",
+                    shopmux_core::signature::sign(&secret, &raw),
+                )
+                .header("content-type", "application/json")
+                .body(raw)
+                .send()
+                .await
+                .unwrap();
+            decode(resp).await
+        }));
+    }
+    let mut ids = Vec::new();
+    let mut originals = 0;
+    for t in tasks {
+        let (status, out) = t.await.unwrap();
+        assert_eq!(status, 200, "{out}");
+        ids.push(out["message_id"].as_str().unwrap().to_owned());
+        if out["duplicate"] == false {
+            originals += 1;
+        }
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(originals, 1);
+    let (_, page) = d
+        .call(Method::GET, "/api/v1/conversations", Some(&token), None)
+        .await;
+    let conv = page["items"][0]["id"].as_str().unwrap();
+    let (_, msgs) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(msgs["items"].as_array().unwrap().len(), 1);
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn a_sub_account_cannot_read_a_conversation_of_a_shop_it_is_not_granted() {
+    let d = start().await;
+    let owner = d.owner("Multi").await;
+    let (pl, pl_secret) = d.shop(&owner, "multi-pl").await;
+    let (es, es_secret) = d.shop(&owner, "multi-es").await;
+    let (status, agent) = d
+        .call(
+            Method::POST,
+            "/api/v1/agents",
+            Some(&owner),
+            Some(json!({"nickname": "ola", "shops": [{"shop_id": pl, "can_chat": true}]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{agent}");
+    let ola = agent["token"].as_str().unwrap().to_owned();
+    let (_, es_msg) = d
+        .inbound(&es, &es_secret, &message("juan", "1", "Hola"))
+        .await;
+    let (_, pl_msg) = d
+        .inbound(&pl, &pl_secret, &message("anna", "1", "Cześć"))
+        .await;
+    let es_conv = es_msg["conversation_id"].as_str().unwrap();
+    let pl_conv = pl_msg["conversation_id"].as_str().unwrap();
+
+    let (status, body) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{es_conv}"),
+            Some(&ola),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{es_conv}/messages"),
+            Some(&ola),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{pl_conv}"),
+            Some(&ola),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, page) = d
+        .call(Method::GET, "/api/v1/conversations", Some(&ola), None)
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let (status, _) = d
+        .call(
+            Method::POST,
+            "/api/v1/shops",
+            Some(&ola),
+            Some(json!({"platform": "api", "external_id": "x", "name": "x"})),
+        )
+        .await;
+    assert_eq!(status, 403, "only the main account connects shops");
+
+    // Her stream carries only the granted shop's events.
+    let ws_url = format!(
+        "{}/api/v1/stream?access_token={ola}",
+        d.base.replace("http://", "ws://")
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    d.inbound(&es, &es_secret, &message("juan", "2", "¿Hola?"))
+        .await;
+    d.inbound(&pl, &pl_secret, &message("anna", "2", "Halo?"))
+        .await;
+    let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let event: Value = serde_json::from_str(&frame.into_text().unwrap()).unwrap();
+    assert_eq!(event["message"]["platform_message_id"], "2");
+    assert_eq!(
+        event["message"]["shop_id"],
+        pl.as_str(),
+        "the other shop's event was filtered out"
+    );
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn notes_flags_and_state_actions_over_http() {
+    let d = start().await;
+    let token = d.owner("Ops").await;
+    let (shop, secret) = d.shop(&token, "ops").await;
+    let (_, out) = d.inbound(&shop, &secret, &message("b", "1", "hi")).await;
+    let conv = out["conversation_id"].as_str().unwrap().to_owned();
+    let (status, c) = d
+        .call(
+            Method::PUT,
+            &format!("/api/v1/conversations/{conv}/flag"),
+            Some(&token),
+            Some(json!({"colour": "red"})),
+        )
+        .await;
+    assert_eq!((status, c["flag"].as_str()), (200, Some("red")));
+    let (_, page) = d
+        .call(
+            Method::GET,
+            "/api/v1/conversations?flag=red",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(page["counts"]["flags"]["red"], 1);
+    let (status, c) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/end"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!((status, c["state"].as_str()), (200, Some("ended")));
+    let (status, _) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/end"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (_, page) = d
+        .call(
+            Method::GET,
+            "/api/v1/conversations?status=history",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let (status, c) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/reopen"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!((status, c["state"].as_str()), (200, Some("unassigned")));
+
+    // rule: SH-NOTE-1 (internal notes: kept with the buyer, editable, deletable)
+    let buyer = c["buyer_id"].as_str().unwrap().to_owned();
+    let (status, note) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/buyers/{buyer}/notes"),
+            Some(&token),
+            Some(json!({"body": "VIP, ships to Kraków"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{note}");
+    let note_id = note["id"].as_str().unwrap();
+    let (status, edited) = d
+        .call(
+            Method::PUT,
+            &format!("/api/v1/buyers/{buyer}/notes/{note_id}"),
+            Some(&token),
+            Some(json!({"body": "VIP"})),
+        )
+        .await;
+    assert_eq!((status, edited["body"].as_str()), (200, Some("VIP")));
+    let (status, _) = d
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/buyers/{buyer}/notes/{note_id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, notes) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/buyers/{buyer}/notes"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(notes.as_array().unwrap().len(), 0);
+    // Notes never reach the buyer's conversation.
+    let (_, msgs) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert!(!msgs.to_string().contains("VIP"));
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_endpoint() {
+    let d = start().await;
+    let (status, doc) = d
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(status, 200);
+    let expected = [
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+        ("post", "/api/v1/shops"),
+        ("get", "/api/v1/shops"),
+        ("get", "/api/v1/shops/{shop_id}"),
+        ("post", "/api/v1/shops/{shop_id}/ingest-secret"),
+        ("post", "/api/v1/shops/{shop_id}/inbound"),
+        ("get", "/api/v1/me"),
+        ("post", "/api/v1/agents"),
+        ("get", "/api/v1/agents"),
+        ("get", "/api/v1/agents/{agent_id}"),
+        ("put", "/api/v1/agents/{agent_id}/shops"),
+        ("get", "/api/v1/conversations"),
+        ("get", "/api/v1/counts"),
+        ("get", "/api/v1/conversations/{conversation_id}"),
+        ("get", "/api/v1/conversations/{conversation_id}/messages"),
+        ("post", "/api/v1/conversations/{conversation_id}/messages"),
+        ("post", "/api/v1/conversations/{conversation_id}/read"),
+        ("post", "/api/v1/conversations/{conversation_id}/unread"),
+        ("put", "/api/v1/conversations/{conversation_id}/flag"),
+        ("delete", "/api/v1/conversations/{conversation_id}/flag"),
+        ("post", "/api/v1/conversations/{conversation_id}/end"),
+        ("post", "/api/v1/conversations/{conversation_id}/close"),
+        ("post", "/api/v1/conversations/{conversation_id}/reopen"),
+        ("post", "/api/v1/conversations/{conversation_id}/assign"),
+        ("post", "/api/v1/conversations/{conversation_id}/transfer"),
+        ("post", "/api/v1/conversations/{conversation_id}/unassign"),
+        ("get", "/api/v1/buyers/{buyer_id}"),
+        ("get", "/api/v1/buyers/{buyer_id}/notes"),
+        ("post", "/api/v1/buyers/{buyer_id}/notes"),
+        ("put", "/api/v1/buyers/{buyer_id}/notes/{note_id}"),
+        ("delete", "/api/v1/buyers/{buyer_id}/notes/{note_id}"),
+        ("get", "/api/v1/stream"),
+    ];
+    for (method, path) in expected {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is missing from the OpenAPI document"
+        );
+    }
+    let n_operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        n_operations,
+        expected.len(),
+        "the document has operations this test does not know"
+    );
+    assert_eq!(
+        doc["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
+    d.stop().await;
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests of the daemon over HTTP and WebSocket.
+
+mod api_flow;
+mod bad_input;
+mod process;
+mod restart;
+mod support;

@@ -1,0 +1,149 @@
+//! A daemon per test, in-process on 127.0.0.1:0 with its own SQLite file (or a
+//! PostgreSQL schema), driven over real HTTP and WebSocket connections.
+
+use reqwest::{Client, Method, Response};
+use serde_json::{Value, json};
+use shopmux::config::Config;
+use shopmux_core::{Inbox, SystemClock};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct TestDaemon {
+    pub base: String,
+    pub inbox: Arc<Inbox>,
+    pub db_url: String,
+    pub dir: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+pub fn client() -> Client {
+    Client::builder().build().expect("client")
+}
+
+pub async fn start() -> TestDaemon {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/shopmux.db", tmp.path().display());
+    let dir = tmp.path().to_path_buf();
+    let mut d = start_at(&url, dir).await;
+    d._tmp = Some(tmp);
+    d
+}
+
+pub async fn start_at(db_url: &str, dir: PathBuf) -> TestDaemon {
+    let mut config = Config::default();
+    config.server.bind = "127.0.0.1:0".into();
+    config.server.max_body_bytes = 64 * 1024;
+    config.database.url = db_url.into();
+    let daemon = shopmux::server::start(&config, Arc::new(SystemClock))
+        .await
+        .expect("daemon starts");
+    let base = format!("http://{}", daemon.addr);
+    let inbox = daemon.inbox.clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        daemon
+            .serve(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("serve");
+    });
+    TestDaemon {
+        base,
+        inbox,
+        db_url: db_url.into(),
+        dir,
+        stop: Some(stop),
+        task: Some(task),
+        _tmp: None,
+    }
+}
+
+impl TestDaemon {
+    /// Stops gracefully and waits until the engine drained; keeps the files.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.expect("serve task");
+        }
+        self._tmp.take()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn owner(&self, name: &str) -> String {
+        self.inbox.create_owner(name).await.expect("owner").token
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = client().request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        decode(req.send().await.expect("request")).await
+    }
+
+    /// Creates an `api` shop; returns (shop id, ingest secret).
+    pub async fn shop(&self, token: &str, external_id: &str) -> (String, String) {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/shops",
+                Some(token),
+                Some(json!({"platform": "api", "external_id": external_id, "name": external_id})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        (
+            body["shop"]["id"].as_str().unwrap().into(),
+            body["ingest_secret"].as_str().unwrap().into(),
+        )
+    }
+
+    /// Posts a signed inbound message.
+    pub async fn inbound(&self, shop: &str, secret: &str, body: &Value) -> (u16, Value) {
+        let raw = serde_json::to_vec(body).unwrap();
+        let sig = shopmux_core::signature::sign(secret, &raw);
+        let resp = client()
+            .post(self.url(&format!("/api/v1/shops/{shop}/inbound")))
+            .header("x-shopmux-signature", sig)
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .expect("request");
+        decode(resp).await
+    }
+}
+
+pub async fn decode(resp: Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+pub fn message(buyer: &str, id: &str, text: &str) -> Value {
+    json!({
+        "buyer": {"external_id": buyer, "nickname": buyer, "language": "en"},
+        "platform_message_id": id,
+        "content": {"type": "text", "text": text},
+    })
+}
