@@ -6,7 +6,7 @@ use crate::clock::to_millis;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::*;
 use crate::model::*;
-use crate::store::{AGENT_COLUMNS, Val, agent_from_row, id_col, query_with};
+use crate::store::{AGENT_COLUMNS, Val, agent_from_row, id_col};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -132,17 +132,18 @@ impl Inbox {
         };
         let token = new_token();
         let mut w = self.store.begin_write().await?;
-        query_with(
-            "INSERT INTO sellers (id, name, created_at) VALUES ($1, $2, $3)",
-            vec![
-                seller.to_string().into(),
-                name.into(),
-                to_millis(now).into(),
-            ],
-        )
-        .execute(&mut *w.tx)
-        .await?;
-        insert_agent(&mut w.tx, &agent, &token).await?;
+        self.store
+            .query(
+                "INSERT INTO sellers (id, name, created_at) VALUES ($1, $2, $3)",
+                vec![
+                    seller.to_string().into(),
+                    name.into(),
+                    to_millis(now).into(),
+                ],
+            )
+            .execute(&mut *w.tx)
+            .await?;
+        insert_agent(&self.store, &mut w.tx, &agent, &token).await?;
         w.commit().await?;
         Ok(AgentWithToken { agent, token })
     }
@@ -191,8 +192,8 @@ impl Inbox {
         };
         let token = new_token();
         let mut w = self.store.begin_write().await?;
-        insert_agent(&mut w.tx, &agent, &token).await?;
-        replace_grants(&mut w.tx, agent.id, &input.shops).await?;
+        insert_agent(&self.store, &mut w.tx, &agent, &token).await?;
+        replace_grants(&self.store, &mut w.tx, agent.id, &input.shops).await?;
         w.commit().await?;
         Ok(AgentWithToken { agent, token })
     }
@@ -215,7 +216,7 @@ impl Inbox {
             }
         }
         let mut w = self.store.begin_write().await?;
-        replace_grants(&mut w.tx, agent_id, &grants).await?;
+        replace_grants(&self.store, &mut w.tx, agent_id, &grants).await?;
         w.commit().await?;
         Ok(AgentView {
             agent: agent.agent,
@@ -225,16 +226,18 @@ impl Inbox {
 
     /// One agent of the viewer's seller.
     pub async fn agent(&self, viewer: &Viewer, agent_id: AgentId) -> CoreResult<AgentView> {
-        let row = query_with(
-            &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND seller_id = $2"),
-            vec![
-                agent_id.to_string().into(),
-                viewer.agent.seller_id.to_string().into(),
-            ],
-        )
-        .fetch_optional(self.store.pool())
-        .await?
-        .ok_or(CoreError::NotFound("agent"))?;
+        let row = self
+            .store
+            .query(
+                &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND seller_id = $2"),
+                vec![
+                    agent_id.to_string().into(),
+                    viewer.agent.seller_id.to_string().into(),
+                ],
+            )
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or(CoreError::NotFound("agent"))?;
         let agent = agent_from_row(&row)?;
         let shops = self.grants(agent.id).await?;
         Ok(AgentView { agent, shops })
@@ -242,7 +245,7 @@ impl Inbox {
 
     /// The agents of the viewer's seller.
     pub async fn list_agents(&self, viewer: &Viewer) -> CoreResult<Vec<AgentView>> {
-        let rows = query_with(
+        let rows = self.store.query(
             &format!(
                 "SELECT {AGENT_COLUMNS} FROM agents WHERE seller_id = $1 ORDER BY created_at, id"
             ),
@@ -260,12 +263,14 @@ impl Inbox {
     }
 
     async fn grants(&self, agent_id: AgentId) -> CoreResult<Vec<ShopGrant>> {
-        let rows = query_with(
-            "SELECT shop_id, can_chat FROM shop_grants WHERE agent_id = $1 ORDER BY shop_id",
-            vec![agent_id.to_string().into()],
-        )
-        .fetch_all(self.store.pool())
-        .await?;
+        let rows = self
+            .store
+            .query(
+                "SELECT shop_id, can_chat FROM shop_grants WHERE agent_id = $1 ORDER BY shop_id",
+                vec![agent_id.to_string().into()],
+            )
+            .fetch_all(self.store.pool())
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(ShopGrant {
@@ -278,22 +283,26 @@ impl Inbox {
 
     /// The viewer a token belongs to, or none for an unknown token.
     pub async fn authenticate(&self, token: &str) -> CoreResult<Option<Viewer>> {
-        let row = query_with(
-            &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE token_hash = $1"),
-            vec![hash_token(token).into()],
-        )
-        .fetch_optional(self.store.pool())
-        .await?;
+        let row = self
+            .store
+            .query(
+                &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE token_hash = $1"),
+                vec![hash_token(token).into()],
+            )
+            .fetch_optional(self.store.pool())
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let agent = agent_from_row(&row)?;
         let (visible_shops, chat_shops) = match agent.role {
             Role::Owner => {
-                let rows = query_with(
-                    "SELECT id FROM shops WHERE seller_id = $1",
-                    vec![agent.seller_id.to_string().into()],
-                )
-                .fetch_all(self.store.pool())
-                .await?;
+                let rows = self
+                    .store
+                    .query(
+                        "SELECT id FROM shops WHERE seller_id = $1",
+                        vec![agent.seller_id.to_string().into()],
+                    )
+                    .fetch_all(self.store.pool())
+                    .await?;
                 let all: HashSet<ShopId> = rows
                     .iter()
                     .map(|r| id_col(r, "id"))
@@ -322,6 +331,7 @@ impl Inbox {
 }
 
 async fn insert_agent(
+    store: &crate::store::Store,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     agent: &Agent,
     token: &str,
@@ -338,7 +348,7 @@ async fn insert_agent(
         hash_token(token).into(),
         to_millis(agent.created_at).into(),
     ];
-    query_with(
+    store.query(
         "INSERT INTO agents (id, seller_id, role, nickname, status, accept_assignment, connected, capacity, \
          token_hash, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
         vals,
@@ -356,28 +366,31 @@ async fn insert_agent(
 }
 
 async fn replace_grants(
+    store: &crate::store::Store,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     agent_id: AgentId,
     grants: &[ShopGrant],
 ) -> CoreResult<()> {
-    query_with(
-        "DELETE FROM shop_grants WHERE agent_id = $1",
-        vec![agent_id.to_string().into()],
-    )
-    .execute(&mut **tx)
-    .await?;
-    for g in grants {
-        query_with(
-            "INSERT INTO shop_grants (agent_id, shop_id, can_chat) VALUES ($1, $2, $3) \
-             ON CONFLICT (agent_id, shop_id) DO UPDATE SET can_chat = excluded.can_chat",
-            vec![
-                agent_id.to_string().into(),
-                g.shop_id.to_string().into(),
-                g.can_chat.into(),
-            ],
+    store
+        .query(
+            "DELETE FROM shop_grants WHERE agent_id = $1",
+            vec![agent_id.to_string().into()],
         )
         .execute(&mut **tx)
         .await?;
+    for g in grants {
+        store
+            .query(
+                "INSERT INTO shop_grants (agent_id, shop_id, can_chat) VALUES ($1, $2, $3) \
+             ON CONFLICT (agent_id, shop_id) DO UPDATE SET can_chat = excluded.can_chat",
+                vec![
+                    agent_id.to_string().into(),
+                    g.shop_id.to_string().into(),
+                    g.can_chat.into(),
+                ],
+            )
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }

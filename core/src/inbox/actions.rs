@@ -17,7 +17,7 @@ use crate::ids::*;
 use crate::model::*;
 use crate::store::{
     AGENT_COLUMNS, CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Val, agent_from_row,
-    conversation_from_row, conversation_values, query_with, values_placeholders,
+    conversation_from_row, conversation_values, values_placeholders,
 };
 use serde::Deserialize;
 use sqlx::{Any, Transaction};
@@ -25,6 +25,7 @@ use utoipa::ToSchema;
 
 /// Writes conversations (insert or update) and applies their counter changes.
 pub(crate) async fn save_conversations(
+    store: &crate::store::Store,
     tx: &mut Transaction<'static, Any>,
     changes: &[(SellerId, Option<Conversation>, Conversation)],
 ) -> CoreResult<()> {
@@ -55,7 +56,7 @@ pub(crate) async fn save_conversations(
         .map(|c| format!("{c} = excluded.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    for chunk in changes.chunks(150) {
+    for chunk in crate::store::pow2_chunks(&changes, 150) {
         let sql = format!(
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET {set}",
             values_placeholders(chunk.len(), CONVERSATION_N_COLUMNS, 1)
@@ -64,13 +65,13 @@ pub(crate) async fn save_conversations(
             .iter()
             .flat_map(|(seller, _, after)| conversation_values(*seller, after))
             .collect();
-        query_with(&sql, vals).execute(&mut **tx).await?;
+        store.query(&sql, vals).execute(&mut **tx).await?;
     }
     let mut delta = Vec::new();
     for (_, before, after) in changes {
         counters::merge(&mut delta, counters::delta(before.as_ref(), Some(after)));
     }
-    for chunk in delta.chunks(300) {
+    for chunk in crate::store::pow2_chunks(&delta, 300) {
         let sql = format!(
             "INSERT INTO conversation_counters (shop_id, assignee, bucket, n) VALUES {} \
              ON CONFLICT (shop_id, assignee, bucket) DO UPDATE SET n = conversation_counters.n + excluded.n",
@@ -87,7 +88,7 @@ pub(crate) async fn save_conversations(
                 ]
             })
             .collect();
-        query_with(&sql, vals).execute(&mut **tx).await?;
+        store.query(&sql, vals).execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -132,13 +133,15 @@ impl Inbox {
         viewer: &Viewer,
         id: ConversationId,
     ) -> CoreResult<Conversation> {
-        let row = query_with(
-            &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"),
-            vec![id.to_string().into()],
-        )
-        .fetch_optional(self.store.pool())
-        .await?
-        .ok_or(CoreError::NotFound("conversation"))?;
+        let row = self
+            .store
+            .query(
+                &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"),
+                vec![id.to_string().into()],
+            )
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or(CoreError::NotFound("conversation"))?;
         let (_, c) = conversation_from_row(&row)?;
         if !viewer.can_see(c.shop_id) {
             return Err(CoreError::NotFound("conversation"));
@@ -152,16 +155,18 @@ impl Inbox {
         viewer: &Viewer,
         id: ConversationId,
     ) -> CoreResult<(SellerId, Conversation)> {
-        let row = query_with(
-            &format!(
-                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1{}",
-                self.store.for_update()
-            ),
-            vec![id.to_string().into()],
-        )
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(CoreError::NotFound("conversation"))?;
+        let row = self
+            .store
+            .query(
+                &format!(
+                    "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1{}",
+                    self.store.for_update()
+                ),
+                vec![id.to_string().into()],
+            )
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(CoreError::NotFound("conversation"))?;
         let (seller, c) = conversation_from_row(&row)?;
         if !viewer.can_see(c.shop_id) {
             return Err(CoreError::NotFound("conversation"));
@@ -176,16 +181,20 @@ impl Inbox {
         shop: ShopId,
         id: AgentId,
     ) -> CoreResult<Agent> {
-        let row = query_with(
-            &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND seller_id = $2"),
-            vec![
-                id.to_string().into(),
-                viewer.agent.seller_id.to_string().into(),
-            ],
-        )
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| CoreError::invalid("agent_id", format!("no agent {id} in this seller")))?;
+        let row = self
+            .store
+            .query(
+                &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND seller_id = $2"),
+                vec![
+                    id.to_string().into(),
+                    viewer.agent.seller_id.to_string().into(),
+                ],
+            )
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| {
+                CoreError::invalid("agent_id", format!("no agent {id} in this seller"))
+            })?;
         let agent = agent_from_row(&row)?;
         let may_chat = match agent.role {
             Role::Owner => true,
@@ -312,7 +321,12 @@ impl Inbox {
             }
         }
         if after != before {
-            save_conversations(&mut w.tx, &[(seller, Some(before), after.clone())]).await?;
+            save_conversations(
+                &self.store,
+                &mut w.tx,
+                &[(seller, Some(before), after.clone())],
+            )
+            .await?;
             w.commit().await?;
             self.events.publish(InboxEvent::ConversationUpdated {
                 conversation: after.clone(),
@@ -358,7 +372,7 @@ impl Inbox {
         };
         super::ingest::insert_messages(&self.store, &mut w.tx, std::slice::from_ref(&message))
             .await?;
-        query_with(
+        self.store.query(
             "INSERT INTO outbox (id, message_id, shop_id, conversation_id, status, attempts, next_attempt_at, \
              created_at, updated_at) VALUES ($1,$2,$3,$4,'pending',0,$5,$5,$5)",
             vec![
@@ -383,7 +397,12 @@ impl Inbox {
             after.assignee_id = Some(viewer.agent.id);
             after.assigned_at = Some(now);
         }
-        save_conversations(&mut w.tx, &[(seller, Some(before), after.clone())]).await?;
+        save_conversations(
+            &self.store,
+            &mut w.tx,
+            &[(seller, Some(before), after.clone())],
+        )
+        .await?;
         w.commit().await?;
         self.outbox_wake.notify_one();
         self.events.publish(InboxEvent::MessageCreated {

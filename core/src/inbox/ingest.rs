@@ -23,7 +23,7 @@ use crate::model::*;
 use crate::search_terms;
 use crate::store::{
     Backend, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, Store, Val, conversation_from_row, id_col,
-    list_placeholders, query_with, values_placeholders,
+    list_placeholders, values_placeholders,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -247,7 +247,7 @@ pub(crate) async fn ingest_batch(
         .iter()
         .map(|&i| (items[i].0.shop_id, items[i].1.platform_message_id.clone()))
         .collect();
-    let mut known = find_stored(tx, &keys).await?;
+    let mut known = find_stored(store, tx, &keys).await?;
     let fresh: Vec<usize> = primaries
         .iter()
         .copied()
@@ -297,29 +297,33 @@ pub(crate) async fn ingest_batch(
 type Stored = HashMap<(ShopId, String), (MessageId, ConversationId)>;
 
 /// The stored (message id, conversation id) of each (shop, platform message id) key.
+/// One `shop_id = $1 AND platform_message_id IN (...)` lookup per shop, so the unique
+/// index answers it (a row-value `IN (VALUES ...)` would scan).
 async fn find_stored(
+    store: &Store,
     tx: &mut Transaction<'static, Any>,
     keys: &[(ShopId, String)],
 ) -> CoreResult<Stored> {
+    let mut by_shop: HashMap<ShopId, Vec<&str>> = HashMap::new();
+    for (shop, pid) in keys {
+        by_shop.entry(*shop).or_default().push(pid);
+    }
     let mut out = HashMap::new();
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "SELECT shop_id, platform_message_id, id, conversation_id FROM messages \
-             WHERE (shop_id, platform_message_id) IN (VALUES {})",
-            values_placeholders(chunk.len(), 2, 1)
-        );
-        let vals = chunk
-            .iter()
-            .flat_map(|(s, p)| [Val::from(s.to_string()), Val::from(p.clone())])
-            .collect();
-        for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
-            out.insert(
-                (
-                    id_col(&row, "shop_id")?,
-                    row.try_get::<String, _>("platform_message_id")?,
-                ),
-                (id_col(&row, "id")?, id_col(&row, "conversation_id")?),
+    for (shop, pids) in by_shop {
+        for chunk in crate::store::pow2_chunks(&pids, ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT platform_message_id, id, conversation_id FROM messages \
+                 WHERE shop_id = $1 AND platform_message_id IN ({})",
+                list_placeholders(chunk.len(), 2)
             );
+            let mut vals = vec![Val::from(shop.to_string())];
+            vals.extend(chunk.iter().map(|p| Val::from(*p)));
+            for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
+                out.insert(
+                    (shop, row.try_get::<String, _>("platform_message_id")?),
+                    (id_col(&row, "id")?, id_col(&row, "conversation_id")?),
+                );
+            }
         }
     }
     Ok(out)
@@ -334,7 +338,7 @@ async fn write_fresh(
     items: &[(&IngestShop, &InboundMessage)],
     published: &mut Vec<InboxEvent>,
 ) -> CoreResult<Stored> {
-    let buyers = upsert_buyers(tx, now, items).await?;
+    let buyers = upsert_buyers(store, tx, now, items).await?;
     let with_orders = upsert_orders(store, tx, now, items, &buyers).await?;
 
     // Open conversations of these buyers.
@@ -345,14 +349,14 @@ async fn write_fresh(
         v
     };
     let mut open: HashMap<BuyerId, (SellerId, Conversation)> = HashMap::new();
-    for chunk in buyer_ids.chunks(ROWS_PER_STATEMENT) {
+    for chunk in crate::store::pow2_chunks(&buyer_ids, ROWS_PER_STATEMENT) {
         let sql = format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE list_status = 'open' AND buyer_id IN ({}){}",
             list_placeholders(chunk.len(), 1),
             store.for_update()
         );
         let vals = chunk.iter().map(|b| Val::from(b.to_string())).collect();
-        for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
+        for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
             let (seller, c) = conversation_from_row(&row)?;
             open.insert(c.buyer_id, (seller, c));
         }
@@ -422,7 +426,7 @@ async fn write_fresh(
             (seller, before.get(id).cloned(), after)
         })
         .collect();
-    super::actions::save_conversations(tx, &changes).await?;
+    super::actions::save_conversations(store, tx, &changes).await?;
 
     let mut stored = Stored::new();
     for m in &messages {
@@ -440,7 +444,7 @@ async fn write_fresh(
             .filter(|m| !inserted.contains(&m.id))
             .map(|m| (m.shop_id, m.platform_message_id.clone().unwrap_or_default()))
             .collect();
-        stored.extend(find_stored(tx, &missing).await?);
+        stored.extend(find_stored(store, tx, &missing).await?);
     }
     for m in messages.into_iter().filter(|m| inserted.contains(&m.id)) {
         published.push(InboxEvent::MessageCreated { message: m });
@@ -513,6 +517,7 @@ pub(crate) fn preview_of(content: &MessageContent) -> String {
 
 /// Inserts or refreshes the buyers of the group; returns their ids by (shop, external id).
 async fn upsert_buyers(
+    store: &Store,
     tx: &mut Transaction<'static, Any>,
     now: DateTime<Utc>,
     items: &[(&IngestShop, &InboundMessage)],
@@ -525,7 +530,7 @@ async fn upsert_buyers(
     let mut rows: Vec<(&(ShopId, String), &&InboundBuyer)> = latest.iter().collect();
     rows.sort_by(|a, b| a.0.cmp(b.0));
     let mut ids = HashMap::new();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in crate::store::pow2_chunks(&rows, ROWS_PER_STATEMENT) {
         // A buyer without a nickname is stored under its external id, and an update
         // without one keeps the nickname it had.
         let sql = format!(
@@ -549,7 +554,7 @@ async fn upsert_buyers(
                 to_millis(now).into(),
             ]);
         }
-        for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
+        for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
             ids.insert(
                 (
                     id_col(&row, "shop_id")?,
@@ -568,7 +573,7 @@ async fn upsert_buyers(
         }
         parts.sort();
         parts.dedup();
-        for part_chunk in parts.chunks(ROWS_PER_STATEMENT * 2) {
+        for part_chunk in crate::store::pow2_chunks(&parts, ROWS_PER_STATEMENT * 2) {
             let sql = format!(
                 "INSERT INTO buyer_name_parts (part, buyer_id) VALUES {} ON CONFLICT DO NOTHING",
                 values_placeholders(part_chunk.len(), 2, 1)
@@ -577,7 +582,7 @@ async fn upsert_buyers(
                 .iter()
                 .flat_map(|(p, id)| [Val::from(p.clone()), id.to_string().into()])
                 .collect();
-            query_with(&sql, vals).execute(&mut **tx).await?;
+            store.query(&sql, vals).execute(&mut **tx).await?;
         }
     }
     Ok(ids)
@@ -594,7 +599,7 @@ async fn upsert_orders(
     for (shop, msg) in items {
         let Some(order) = &msg.order else { continue };
         let buyer = buyers[&(shop.shop_id, msg.buyer.external_id.clone())];
-        query_with(
+        store.query(
             "INSERT INTO orders (id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress) \
              VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (shop_id, external_id) DO NOTHING",
             vec![
@@ -610,19 +615,20 @@ async fn upsert_orders(
         .execute(&mut **tx)
         .await?;
         if order.status.is_some() || order.reverse_in_progress.is_some() {
-            query_with(
-                "UPDATE orders SET status = COALESCE($1, status), \
+            store
+                .query(
+                    "UPDATE orders SET status = COALESCE($1, status), \
                  reverse_in_progress = COALESCE($2, reverse_in_progress) \
                  WHERE shop_id = $3 AND external_id = $4",
-                vec![
-                    order.status.clone().into(),
-                    order.reverse_in_progress.map(i64::from).into(),
-                    shop.shop_id.to_string().into(),
-                    order.external_id.clone().into(),
-                ],
-            )
-            .execute(&mut **tx)
-            .await?;
+                    vec![
+                        order.status.clone().into(),
+                        order.reverse_in_progress.map(i64::from).into(),
+                        shop.shop_id.to_string().into(),
+                        order.external_id.clone().into(),
+                    ],
+                )
+                .execute(&mut **tx)
+                .await?;
         }
     }
     let mut ids: Vec<BuyerId> = buyers.values().copied().collect();
@@ -630,13 +636,13 @@ async fn upsert_orders(
     ids.dedup();
     let mut with_orders = HashSet::new();
     let _ = store;
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+    for chunk in crate::store::pow2_chunks(&ids, ROWS_PER_STATEMENT) {
         let sql = format!(
             "SELECT DISTINCT buyer_id FROM orders WHERE buyer_id IN ({})",
             list_placeholders(chunk.len(), 1)
         );
         let vals = chunk.iter().map(|b| Val::from(b.to_string())).collect();
-        for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
+        for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
             with_orders.insert(id_col(&row, "buyer_id")?);
         }
     }
@@ -654,7 +660,7 @@ pub(crate) async fn insert_messages(
     let pg = store.backend() == Backend::Postgres;
     let n_cols = 12;
     let mut inserted = HashSet::new();
-    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
+    for chunk in crate::store::pow2_chunks(&messages, ROWS_PER_STATEMENT) {
         let mut vals = Vec::with_capacity(chunk.len() * (n_cols + 1));
         let mut rows_sql = Vec::with_capacity(chunk.len());
         let mut i = 1;
@@ -683,7 +689,7 @@ pub(crate) async fn insert_messages(
             "INSERT INTO messages ({columns}) VALUES {} ON CONFLICT (shop_id, platform_message_id) DO NOTHING RETURNING id",
             rows_sql.join(",")
         );
-        for row in query_with(&sql, vals).fetch_all(&mut **tx).await? {
+        for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
             inserted.insert(id_col::<MessageId>(&row, "id")?);
         }
     }
@@ -699,7 +705,7 @@ pub(crate) async fn insert_messages(
             })
             .filter(|(terms, _)| !terms.is_empty())
             .collect();
-        for chunk in indexed.chunks(ROWS_PER_STATEMENT) {
+        for chunk in crate::store::pow2_chunks(&indexed, ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO message_fts (terms, conversation_id) VALUES {}",
                 values_placeholders(chunk.len(), 2, 1)
@@ -708,7 +714,7 @@ pub(crate) async fn insert_messages(
                 .iter()
                 .flat_map(|(t, c)| [Val::from(t.clone()), c.clone().into()])
                 .collect();
-            query_with(&sql, vals).execute(&mut **tx).await?;
+            store.query(&sql, vals).execute(&mut **tx).await?;
         }
     }
     Ok(inserted)

@@ -12,7 +12,7 @@ use crate::model::*;
 use crate::search_terms;
 use crate::store::{
     Backend, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, Val, conversation_from_row, id_col,
-    list_placeholders, message_from_row, query_with,
+    list_placeholders, message_from_row,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -193,12 +193,14 @@ impl Inbox {
         }
         let mut shops: Vec<ShopId> = match platform {
             Some(p) => {
-                let rows = query_with(
-                    "SELECT id FROM shops WHERE seller_id = $1 AND platform = $2",
-                    vec![viewer.agent.seller_id.to_string().into(), p.into()],
-                )
-                .fetch_all(self.store.pool())
-                .await?;
+                let rows = self
+                    .store
+                    .query(
+                        "SELECT id FROM shops WHERE seller_id = $1 AND platform = $2",
+                        vec![viewer.agent.seller_id.to_string().into(), p.into()],
+                    )
+                    .fetch_all(self.store.pool())
+                    .await?;
                 rows.iter()
                     .map(|r| id_col(r, "id"))
                     .collect::<CoreResult<Vec<ShopId>>>()?
@@ -319,7 +321,11 @@ impl Inbox {
             limit + 1
         ));
 
-        let rows = query_with(&sql, vals).fetch_all(self.store.pool()).await?;
+        let rows = self
+            .store
+            .query(&sql, vals)
+            .fetch_all(self.store.pool())
+            .await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in &rows {
             items.push(conversation_from_row(row)?.1);
@@ -402,7 +408,9 @@ impl Inbox {
             "SELECT shop_id, assignee, bucket, n FROM conversation_counters WHERE shop_id IN ({}) AND n <> 0",
             list_placeholders(shops.len(), 1)
         );
-        let rows = query_with(&sql, shops.iter().map(|s| s.to_string().into()).collect())
+        let rows = self
+            .store
+            .query(&sql, shops.iter().map(|s| s.to_string().into()).collect())
             .fetch_all(self.store.pool())
             .await?;
         rows.iter()
@@ -456,12 +464,14 @@ impl Inbox {
 
     /// Recounts every counter of a shop from the conversations (for checks and repair).
     pub async fn recount(&self, shop: ShopId) -> CoreResult<Vec<(String, String, i64)>> {
-        let rows = query_with(
-            &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE shop_id = $1"),
-            vec![shop.to_string().into()],
-        )
-        .fetch_all(self.store.pool())
-        .await?;
+        let rows = self
+            .store
+            .query(
+                &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE shop_id = $1"),
+                vec![shop.to_string().into()],
+            )
+            .fetch_all(self.store.pool())
+            .await?;
         let mut sum: BTreeMap<(String, String), i64> = BTreeMap::new();
         for row in &rows {
             let (_, c) = conversation_from_row(row)?;
@@ -525,7 +535,11 @@ impl Inbox {
             " ORDER BY created_at {dir}, id {dir} LIMIT {}",
             limit + 1
         ));
-        let rows = query_with(&sql, vals).fetch_all(self.store.pool()).await?;
+        let rows = self
+            .store
+            .query(&sql, vals)
+            .fetch_all(self.store.pool())
+            .await?;
         let mut items = rows
             .iter()
             .map(message_from_row)

@@ -7,7 +7,7 @@ use crate::clock::to_millis;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::*;
 use crate::model::*;
-use crate::store::{BUYER_COLUMNS, NOTE_COLUMNS, buyer_from_row, note_from_row, query_with};
+use crate::store::{BUYER_COLUMNS, NOTE_COLUMNS, buyer_from_row, note_from_row};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -30,13 +30,15 @@ fn validate_body(body: &str) -> CoreResult<String> {
 impl Inbox {
     /// A buyer the viewer may see.
     pub async fn buyer(&self, viewer: &Viewer, id: BuyerId) -> CoreResult<Buyer> {
-        let row = query_with(
-            &format!("SELECT {BUYER_COLUMNS} FROM buyers WHERE id = $1"),
-            vec![id.to_string().into()],
-        )
-        .fetch_optional(self.store.pool())
-        .await?
-        .ok_or(CoreError::NotFound("buyer"))?;
+        let row = self
+            .store
+            .query(
+                &format!("SELECT {BUYER_COLUMNS} FROM buyers WHERE id = $1"),
+                vec![id.to_string().into()],
+            )
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or(CoreError::NotFound("buyer"))?;
         let buyer = buyer_from_row(&row)?;
         if !viewer.can_see(buyer.shop_id) {
             return Err(CoreError::NotFound("buyer"));
@@ -47,22 +49,24 @@ impl Inbox {
     /// The buyer's orders in its shop, newest first.
     pub async fn buyer_orders(&self, viewer: &Viewer, id: BuyerId) -> CoreResult<Vec<Order>> {
         self.buyer(viewer, id).await?;
-        let rows = query_with(
-            &format!(
-                "SELECT {} FROM orders WHERE buyer_id = $1 ORDER BY created_at DESC, id DESC",
-                crate::store::ORDER_COLUMNS
-            ),
-            vec![id.to_string().into()],
-        )
-        .fetch_all(self.store.pool())
-        .await?;
+        let rows = self
+            .store
+            .query(
+                &format!(
+                    "SELECT {} FROM orders WHERE buyer_id = $1 ORDER BY created_at DESC, id DESC",
+                    crate::store::ORDER_COLUMNS
+                ),
+                vec![id.to_string().into()],
+            )
+            .fetch_all(self.store.pool())
+            .await?;
         rows.iter().map(crate::store::order_from_row).collect()
     }
 
     /// The notes on a buyer, oldest first.
     pub async fn notes(&self, viewer: &Viewer, buyer: BuyerId) -> CoreResult<Vec<BuyerNote>> {
         self.buyer(viewer, buyer).await?;
-        let rows = query_with(
+        let rows = self.store.query(
             &format!(
                 "SELECT {NOTE_COLUMNS} FROM buyer_notes WHERE buyer_id = $1 ORDER BY created_at, id"
             ),
@@ -91,32 +95,35 @@ impl Inbox {
             updated_at: now,
         };
         let mut w = self.store.begin_write().await?;
-        query_with(
-            &format!("INSERT INTO buyer_notes ({NOTE_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6)"),
-            vec![
-                note.id.to_string().into(),
-                buyer.to_string().into(),
-                note.author_id.to_string().into(),
-                note.body.clone().into(),
-                to_millis(now).into(),
-                to_millis(now).into(),
-            ],
-        )
-        .execute(&mut *w.tx)
-        .await?;
+        self.store
+            .query(
+                &format!("INSERT INTO buyer_notes ({NOTE_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6)"),
+                vec![
+                    note.id.to_string().into(),
+                    buyer.to_string().into(),
+                    note.author_id.to_string().into(),
+                    note.body.clone().into(),
+                    to_millis(now).into(),
+                    to_millis(now).into(),
+                ],
+            )
+            .execute(&mut *w.tx)
+            .await?;
         w.commit().await?;
         Ok(note)
     }
 
     async fn note(&self, viewer: &Viewer, buyer: BuyerId, id: NoteId) -> CoreResult<BuyerNote> {
         self.buyer(viewer, buyer).await?;
-        let row = query_with(
-            &format!("SELECT {NOTE_COLUMNS} FROM buyer_notes WHERE id = $1 AND buyer_id = $2"),
-            vec![id.to_string().into(), buyer.to_string().into()],
-        )
-        .fetch_optional(self.store.pool())
-        .await?
-        .ok_or(CoreError::NotFound("note"))?;
+        let row = self
+            .store
+            .query(
+                &format!("SELECT {NOTE_COLUMNS} FROM buyer_notes WHERE id = $1 AND buyer_id = $2"),
+                vec![id.to_string().into(), buyer.to_string().into()],
+            )
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or(CoreError::NotFound("note"))?;
         note_from_row(&row)
     }
 
@@ -132,16 +139,17 @@ impl Inbox {
         note.body = validate_body(&input.body)?;
         note.updated_at = self.clock.now();
         let mut w = self.store.begin_write().await?;
-        query_with(
-            "UPDATE buyer_notes SET body = $1, updated_at = $2 WHERE id = $3",
-            vec![
-                note.body.clone().into(),
-                to_millis(note.updated_at).into(),
-                id.to_string().into(),
-            ],
-        )
-        .execute(&mut *w.tx)
-        .await?;
+        self.store
+            .query(
+                "UPDATE buyer_notes SET body = $1, updated_at = $2 WHERE id = $3",
+                vec![
+                    note.body.clone().into(),
+                    to_millis(note.updated_at).into(),
+                    id.to_string().into(),
+                ],
+            )
+            .execute(&mut *w.tx)
+            .await?;
         w.commit().await?;
         Ok(note)
     }
@@ -150,12 +158,13 @@ impl Inbox {
     pub async fn delete_note(&self, viewer: &Viewer, buyer: BuyerId, id: NoteId) -> CoreResult<()> {
         self.note(viewer, buyer, id).await?;
         let mut w = self.store.begin_write().await?;
-        query_with(
-            "DELETE FROM buyer_notes WHERE id = $1",
-            vec![id.to_string().into()],
-        )
-        .execute(&mut *w.tx)
-        .await?;
+        self.store
+            .query(
+                "DELETE FROM buyer_notes WHERE id = $1",
+                vec![id.to_string().into()],
+            )
+            .execute(&mut *w.tx)
+            .await?;
         w.commit().await?;
         Ok(())
     }

@@ -11,7 +11,7 @@ use crate::error::CoreResult;
 use crate::events::{EventBus, InboxEvent};
 use crate::ids::*;
 use crate::model::{DeliveryStatus, Platform};
-use crate::store::{Backend, MESSAGE_COLUMNS, Store, message_from_row, query_with};
+use crate::store::{Backend, MESSAGE_COLUMNS, Store, message_from_row};
 use sqlx::Row;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,7 +57,7 @@ pub(crate) async fn deliver_due(
         } else {
             ""
         };
-        let rows = query_with(
+        let rows = store.query(
             &format!(
                 "SELECT o.id, o.message_id, s.platform FROM outbox o JOIN shops s ON s.id = o.shop_id \
                  WHERE o.status = 'pending' AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at LIMIT $2{lock}"
@@ -69,7 +69,7 @@ pub(crate) async fn deliver_due(
         let mut claimed = Vec::with_capacity(rows.len());
         for row in &rows {
             let id: OutboxId = crate::store::id_col(row, "id")?;
-            query_with(
+            store.query(
                 "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1, updated_at = $2 WHERE id = $3",
                 vec![to_millis(now + LEASE).into(), to_millis(now).into(), id.to_string().into()],
             )
@@ -98,33 +98,36 @@ pub(crate) async fn deliver_due(
             Err(e) => (DeliveryStatus::Failed, Some(e)),
         };
         let mut w = store.begin_write().await?;
-        query_with(
-            "UPDATE outbox SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4",
-            vec![
-                status.as_str().into(),
-                error.clone().into(),
-                to_millis(clock.now()).into(),
-                outbox_id.to_string().into(),
-            ],
-        )
-        .execute(&mut *w.tx)
-        .await?;
-        query_with(
-            "UPDATE messages SET delivery_status = $1, delivery_error = $2 WHERE id = $3",
-            vec![
-                status.as_str().into(),
-                error.into(),
-                message_id.to_string().into(),
-            ],
-        )
-        .execute(&mut *w.tx)
-        .await?;
-        let row = query_with(
-            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"),
-            vec![message_id.to_string().into()],
-        )
-        .fetch_one(&mut *w.tx)
-        .await?;
+        store
+            .query(
+                "UPDATE outbox SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4",
+                vec![
+                    status.as_str().into(),
+                    error.clone().into(),
+                    to_millis(clock.now()).into(),
+                    outbox_id.to_string().into(),
+                ],
+            )
+            .execute(&mut *w.tx)
+            .await?;
+        store
+            .query(
+                "UPDATE messages SET delivery_status = $1, delivery_error = $2 WHERE id = $3",
+                vec![
+                    status.as_str().into(),
+                    error.into(),
+                    message_id.to_string().into(),
+                ],
+            )
+            .execute(&mut *w.tx)
+            .await?;
+        let row = store
+            .query(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"),
+                vec![message_id.to_string().into()],
+            )
+            .fetch_one(&mut *w.tx)
+            .await?;
         w.commit().await?;
         events.publish(InboxEvent::MessageUpdated {
             message: message_from_row(&row)?,

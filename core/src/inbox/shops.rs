@@ -7,7 +7,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::ids::*;
 use crate::inbox::accounts::Viewer;
 use crate::model::*;
-use crate::store::{SHOP_COLUMNS, Val, query_with, shop_from_row};
+use crate::store::{SHOP_COLUMNS, Val, shop_from_row};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -123,7 +123,7 @@ impl Inbox {
             to_millis(shop.created_at).into(),
         ];
         let mut w = self.store.begin_write().await?;
-        query_with(
+        self.store.query(
             "INSERT INTO shops (id, seller_id, platform, external_id, region, name, settings, ingest_secret, \
              created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
             vals,
@@ -154,12 +154,13 @@ impl Inbox {
         let shop = self.shop(owner, shop_id).await?;
         let secret = new_secret();
         let mut w = self.store.begin_write().await?;
-        query_with(
-            "UPDATE shops SET ingest_secret = $1 WHERE id = $2",
-            vec![secret.clone().into(), shop_id.to_string().into()],
-        )
-        .execute(&mut *w.tx)
-        .await?;
+        self.store
+            .query(
+                "UPDATE shops SET ingest_secret = $1 WHERE id = $2",
+                vec![secret.clone().into(), shop_id.to_string().into()],
+            )
+            .execute(&mut *w.tx)
+            .await?;
         w.commit().await?;
         self.ingest_cache
             .lock()
@@ -176,26 +177,30 @@ impl Inbox {
         if !viewer.can_see(shop_id) {
             return Err(CoreError::NotFound("shop"));
         }
-        let row = query_with(
-            &format!("SELECT {SHOP_COLUMNS} FROM shops WHERE id = $1"),
-            vec![shop_id.to_string().into()],
-        )
-        .fetch_optional(self.store.pool())
-        .await?
-        .ok_or(CoreError::NotFound("shop"))?;
+        let row = self
+            .store
+            .query(
+                &format!("SELECT {SHOP_COLUMNS} FROM shops WHERE id = $1"),
+                vec![shop_id.to_string().into()],
+            )
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or(CoreError::NotFound("shop"))?;
         shop_from_row(&row)
     }
 
     /// The shops the viewer may see.
     pub async fn list_shops(&self, viewer: &Viewer) -> CoreResult<Vec<Shop>> {
-        let rows = query_with(
-            &format!(
-                "SELECT {SHOP_COLUMNS} FROM shops WHERE seller_id = $1 ORDER BY created_at, id"
-            ),
-            vec![viewer.agent.seller_id.to_string().into()],
-        )
-        .fetch_all(self.store.pool())
-        .await?;
+        let rows = self
+            .store
+            .query(
+                &format!(
+                    "SELECT {SHOP_COLUMNS} FROM shops WHERE seller_id = $1 ORDER BY created_at, id"
+                ),
+                vec![viewer.agent.seller_id.to_string().into()],
+            )
+            .fetch_all(self.store.pool())
+            .await?;
         let mut out = Vec::new();
         for row in &rows {
             let shop = shop_from_row(row)?;
@@ -217,12 +222,14 @@ impl Inbox {
         {
             return Ok(Some(shop.clone()));
         }
-        let row = query_with(
-            "SELECT id, seller_id, platform, ingest_secret FROM shops WHERE id = $1",
-            vec![shop_id.to_string().into()],
-        )
-        .fetch_optional(self.store.pool())
-        .await?;
+        let row = self
+            .store
+            .query(
+                "SELECT id, seller_id, platform, ingest_secret FROM shops WHERE id = $1",
+                vec![shop_id.to_string().into()],
+            )
+            .fetch_optional(self.store.pool())
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let platform: String = row.try_get("platform")?;
         let shop = IngestShop {

@@ -118,6 +118,11 @@ impl Store {
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
+                        // A larger page cache and memory-mapped reads: the inbox's
+                        // indexes are touched all over on every group commit.
+                        conn.execute("PRAGMA cache_size = -65536").await?;
+                        conn.execute("PRAGMA mmap_size = 268435456").await?;
+                        conn.execute("PRAGMA temp_store = MEMORY").await?;
                     }
                     Ok(())
                 })
@@ -281,6 +286,61 @@ pub fn query_with(
     q
 }
 
+impl Store {
+    /// A statement with its values, in this backend's placeholder style: `$n` as
+    /// written for PostgreSQL; anonymous `?` for SQLite, with the values reordered (and
+    /// repeated) to match. sqlx looks up each SQLite parameter's name, a linear scan
+    /// per parameter, so a 1,000-value statement with `$n` names costs ~1 ms in binding
+    /// alone; anonymous parameters cost nothing.
+    pub fn query(
+        &self,
+        sql: &str,
+        vals: Vec<Val>,
+    ) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
+        match self.backend {
+            Backend::Postgres => query_with(sql, vals),
+            Backend::Sqlite => {
+                let (sql, vals) = positional(sql, vals);
+                query_with(&sql, vals)
+            }
+        }
+    }
+}
+
+/// Rewrites `$n` placeholders to `?` and orders the values as the `?`s appear.
+pub fn positional(sql: &str, vals: Vec<Val>) -> (String, Vec<Val>) {
+    let mut out = String::with_capacity(sql.len());
+    let mut order = Vec::new();
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' && i + 1 < bytes.len() && bytes[i + 1].is_ascii_digit() {
+            let start = i + 1;
+            let mut end = start;
+            while end < bytes.len() && bytes[end].is_ascii_digit() {
+                end += 1;
+            }
+            let n: usize = sql[start..end].parse().unwrap_or(0);
+            order.push(n);
+            out.push('?');
+            i = end;
+        } else {
+            let ch = sql[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    let reordered = order
+        .into_iter()
+        .map(|n| {
+            vals.get(n.wrapping_sub(1))
+                .cloned()
+                .unwrap_or(Val::OptText(None))
+        })
+        .collect();
+    (out, reordered)
+}
+
 /// `($s,$s+1,..),(..)` for `n_rows` rows of `n_cols` values, numbering from `start`.
 pub fn values_placeholders(n_rows: usize, n_cols: usize, start: usize) -> String {
     let mut out = String::with_capacity(n_rows * n_cols * 5);
@@ -311,9 +371,55 @@ pub fn list_placeholders(n: usize, start: usize) -> String {
         .join(",")
 }
 
+/// Splits `items` into slices whose lengths are powers of two (largest first, at most
+/// `max`), so multi-row statements come in a few shapes only: sqlx caches prepared
+/// statements by their text, and a batch of every possible size would re-prepare a
+/// large statement on nearly every group.
+pub fn pow2_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
+    let max = if max.is_power_of_two() {
+        max
+    } else {
+        max.next_power_of_two() / 2
+    }
+    .max(1);
+    let mut out = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let mut size = max;
+        while size > rest.len() {
+            size /= 2;
+        }
+        let (head, tail) = rest.split_at(size);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_have_power_of_two_lengths() {
+        let v: Vec<u32> = (0..45).collect();
+        let lens: Vec<usize> = pow2_chunks(&v, 200).iter().map(|c| c.len()).collect();
+        assert_eq!(lens, vec![32, 8, 4, 1]);
+        let v: Vec<u32> = (0..300).collect();
+        let lens: Vec<usize> = pow2_chunks(&v, 200).iter().map(|c| c.len()).collect();
+        assert_eq!(lens, vec![128, 128, 32, 8, 4]);
+        assert!(pow2_chunks::<u32>(&[], 8).is_empty());
+    }
+
+    #[test]
+    fn positional_rewrite_reorders_and_repeats_values() {
+        let (sql, vals) = positional(
+            "a = $2 AND b = $1 OR c = $2",
+            vec![Val::Int(1), Val::Int(2)],
+        );
+        assert_eq!(sql, "a = ? AND b = ? OR c = ?");
+        assert_eq!(vals, vec![Val::Int(2), Val::Int(1), Val::Int(2)]);
+    }
 
     #[test]
     fn placeholders_number_rows_in_order() {

@@ -1,0 +1,237 @@
+//! Ingest benchmark: 64 concurrent HTTP/1.1 connections send distinct, correctly signed
+//! buyer messages to `POST /api/v1/shops/{id}/inbound` for 10 s (after a 2 s warm-up),
+//! and the example reports messages/s and p50/p99 acknowledgement latency.
+//!
+//! Run: `cargo run --release --example ingest_bench [-- --connections 64 --seconds 10]`
+//!
+//! By default it starts a daemon on a fresh SQLite file in a temporary directory, in this
+//! process but on its own runtime (2 worker threads), while the load generator runs on
+//! a third thread — the same 2 cores are shared, as with wrk in `perf-notes.md`. To
+//! load a daemon that is already running instead:
+//! `-- --url http://127.0.0.1:8080 --shop <shop id> --secret <ingest secret>`.
+//! `--database postgres://...` starts the in-process daemon on PostgreSQL instead.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Args {
+    url: Option<String>,
+    shop: Option<String>,
+    secret: Option<String>,
+    database: Option<String>,
+    connections: usize,
+    seconds: u64,
+    warmup: u64,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        url: None,
+        shop: None,
+        secret: None,
+        database: None,
+        connections: 64,
+        seconds: 10,
+        warmup: 2,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--url" => a.url = Some(value()),
+            "--shop" => a.shop = Some(value()),
+            "--secret" => a.secret = Some(value()),
+            "--database" => a.database = Some(value()),
+            "--connections" => a.connections = value().parse().expect("--connections N"),
+            "--seconds" => a.seconds = value().parse().expect("--seconds N"),
+            "--warmup" => a.warmup = value().parse().expect("--warmup N"),
+            other => panic!("unknown option {other}"),
+        }
+    }
+    a
+}
+
+/// Starts a daemon on its own runtime; returns (base URL, shop id, secret).
+fn start_daemon(database: Option<String>) -> (String, String, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = database.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let mut config = shopmux::config::Config::default();
+            config.server.bind = "127.0.0.1:0".into();
+            config.database.url = url;
+            let daemon = shopmux::server::start_default(&config).await.expect("daemon");
+            let owner = daemon.inbox.create_owner("bench").await.unwrap();
+            let viewer = daemon.inbox.authenticate(&owner.token).await.unwrap().unwrap();
+            let shop = daemon
+                .inbox
+                .create_shop(
+                    &viewer,
+                    serde_json::from_value(serde_json::json!({"platform": "api", "external_id": format!("bench-{}", uuid::Uuid::now_v7()), "name": "bench"}))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            tx.send((format!("http://{}", daemon.addr), shop.shop.id.to_string(), shop.ingest_secret)).unwrap();
+            daemon.serve(std::future::pending()).await.unwrap();
+        });
+    });
+    let (base, shop, secret) = rx.recv().expect("daemon started");
+    (base, shop, secret, dir)
+}
+
+struct ConnResult {
+    ok: u64,
+    failed: u64,
+    latencies_us: Vec<u32>,
+}
+
+async fn run_connection(
+    addr: String,
+    path: String,
+    secret: Arc<String>,
+    conn: usize,
+    warm_until: Instant,
+    stop_at: Instant,
+) -> ConnResult {
+    let stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    stream.set_nodelay(true).ok();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let mut r = ConnResult {
+        ok: 0,
+        failed: 0,
+        latencies_us: Vec::with_capacity(200_000),
+    };
+    let mut seq: u64 = 0;
+    let run_id = uuid::Uuid::now_v7().simple().to_string();
+    loop {
+        let now = Instant::now();
+        if now >= stop_at {
+            break;
+        }
+        seq += 1;
+        let buyer = (conn as u64 * 7919 + seq) % 20_000;
+        let body = format!(
+            r#"{{"buyer":{{"external_id":"buyer-{buyer}","nickname":"Buyer {buyer}","language":"en"}},"platform_message_id":"{run_id}-{conn}-{seq}","content":{{"type":"text","text":"Hello, is the blue mug in stock? I would like to order two of them, message {seq}."}}}}"#
+        );
+        let signature = shopmux_core::signature::sign(&secret, body.as_bytes());
+        let req = Request::post(&path)
+            .header("host", &addr)
+            .header("content-type", "application/json")
+            .header("x-shopmux-signature", signature)
+            .body(Full::new(Bytes::from(body)))
+            .expect("request");
+        let started = Instant::now();
+        let resp = sender.send_request(req).await;
+        let ok = match resp {
+            Ok(resp) => {
+                let status = resp.status();
+                let _ = resp.into_body().collect().await;
+                status.is_success()
+            }
+            Err(_) => false,
+        };
+        let elapsed = started.elapsed();
+        if started >= warm_until {
+            if ok {
+                r.ok += 1;
+                r.latencies_us
+                    .push(elapsed.as_micros().min(u32::MAX as u128) as u32);
+            } else {
+                r.failed += 1;
+            }
+        }
+        if !ok && sender.ready().await.is_err() {
+            break;
+        }
+    }
+    r
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx] as f64 / 1000.0
+}
+
+fn main() {
+    let args = parse_args();
+    let (base, shop, secret, _dir) = match (&args.url, &args.shop, &args.secret) {
+        (Some(u), Some(s), Some(k)) => (
+            u.clone(),
+            s.clone(),
+            k.clone(),
+            tempfile::tempdir().unwrap(),
+        ),
+        (None, None, None) => start_daemon(args.database.clone()),
+        _ => panic!("--url, --shop and --secret go together"),
+    };
+    let addr = base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let path = format!("/api/v1/shops/{shop}/inbound");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let secret = Arc::new(secret);
+    let start = Instant::now();
+    let warm_until = start + Duration::from_secs(args.warmup);
+    let stop_at = warm_until + Duration::from_secs(args.seconds);
+    let results = rt.block_on(async {
+        let tasks: Vec<_> = (0..args.connections)
+            .map(|c| {
+                tokio::spawn(run_connection(
+                    addr.clone(),
+                    path.clone(),
+                    secret.clone(),
+                    c,
+                    warm_until,
+                    stop_at,
+                ))
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.expect("connection task"));
+        }
+        out
+    });
+    let ok: u64 = results.iter().map(|r| r.ok).sum();
+    let failed: u64 = results.iter().map(|r| r.failed).sum();
+    let mut lat: Vec<u32> = results.into_iter().flat_map(|r| r.latencies_us).collect();
+    lat.sort_unstable();
+    let secs = args.seconds as f64;
+    println!(
+        "ingest_bench: {} connections, {} s measured after {} s warm-up, target {base}",
+        args.connections, args.seconds, args.warmup
+    );
+    println!(
+        "  acknowledged: {ok} ({:.0} messages/s), failed: {failed}",
+        ok as f64 / secs
+    );
+    println!(
+        "  ack latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0)
+    );
+}
