@@ -56,7 +56,7 @@ pub(crate) async fn save_conversations(
         .map(|c| format!("{c} = excluded.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    for chunk in crate::store::pow2_chunks(&changes, 150) {
+    for chunk in crate::store::pow2_chunks(changes, 150) {
         let sql = format!(
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET {set}",
             values_placeholders(chunk.len(), CONVERSATION_N_COLUMNS, 1)

@@ -660,7 +660,7 @@ pub(crate) async fn insert_messages(
     let pg = store.backend() == Backend::Postgres;
     let n_cols = 12;
     let mut inserted = HashSet::new();
-    for chunk in crate::store::pow2_chunks(&messages, ROWS_PER_STATEMENT) {
+    for chunk in crate::store::pow2_chunks(messages, ROWS_PER_STATEMENT) {
         let mut vals = Vec::with_capacity(chunk.len() * (n_cols + 1));
         let mut rows_sql = Vec::with_capacity(chunk.len());
         let mut i = 1;
