@@ -50,6 +50,8 @@ CREATE TABLE buyers (
     language     TEXT,
     email        TEXT,
     created_at   BIGINT NOT NULL,
+    -- when the nickname was last set (its name parts are indexed then)
+    named_at     BIGINT NOT NULL,
     UNIQUE (shop_id, external_id)
 );
 
@@ -108,7 +110,8 @@ CREATE INDEX conversations_buyer ON conversations (buyer_id, created_at);
 CREATE INDEX conversations_seller_latest ON conversations (seller_id, list_status, last_message_at, id);
 CREATE INDEX conversations_seller_waiting ON conversations (seller_id, list_status, wait_rank, id);
 CREATE INDEX conversations_shop_latest ON conversations (shop_id, list_status, last_message_at, id);
-CREATE INDEX conversations_assignee_latest ON conversations (assignee_id, list_status, last_message_at, id);
+CREATE INDEX conversations_assignee_latest ON conversations (assignee_id, list_status, last_message_at, id)
+    WHERE assignee_id IS NOT NULL;
 CREATE INDEX conversations_unread ON conversations (seller_id, list_status, last_message_at, id) WHERE unread_count > 0;
 CREATE INDEX conversations_unreplied ON conversations (seller_id, list_status, wait_rank, id) WHERE waiting_since IS NOT NULL;
 CREATE INDEX conversations_flagged ON conversations (seller_id, flag, list_status, last_message_at, id) WHERE flag IS NOT NULL;

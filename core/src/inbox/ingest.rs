@@ -339,7 +339,7 @@ async fn write_fresh(
     published: &mut Vec<InboxEvent>,
 ) -> CoreResult<Stored> {
     let buyers = upsert_buyers(store, tx, now, items).await?;
-    let with_orders = upsert_orders(store, tx, now, items, &buyers).await?;
+    upsert_orders(store, tx, now, items, &buyers).await?;
 
     // Open conversations of these buyers.
     let buyer_ids: Vec<BuyerId> = {
@@ -361,6 +361,13 @@ async fn write_fresh(
             open.insert(c.buyer_id, (seller, c));
         }
     }
+    let mut needing: Vec<BuyerId> = buyer_ids
+        .iter()
+        .copied()
+        .filter(|b| !open.contains_key(b))
+        .collect();
+    needing.sort();
+    let with_orders = buyers_with_orders(store, tx, &needing).await?;
     let before: HashMap<ConversationId, Conversation> =
         open.values().map(|(_, c)| (c.id, c.clone())).collect();
 
@@ -534,15 +541,18 @@ async fn upsert_buyers(
         // A buyer without a nickname is stored under its external id, and an update
         // without one keeps the nickname it had.
         let sql = format!(
-            "INSERT INTO buyers (id, shop_id, external_id, nickname, language, email, created_at) VALUES {} \
+            "INSERT INTO buyers (id, shop_id, external_id, nickname, language, email, created_at, named_at) VALUES {} \
              ON CONFLICT (shop_id, external_id) DO UPDATE SET \
+             named_at = CASE WHEN excluded.nickname <> excluded.external_id AND excluded.nickname <> buyers.nickname \
+                 THEN excluded.named_at ELSE buyers.named_at END, \
              nickname = CASE WHEN excluded.nickname = excluded.external_id THEN buyers.nickname ELSE excluded.nickname END, \
              language = COALESCE(excluded.language, buyers.language), \
              email = COALESCE(excluded.email, buyers.email) \
-             RETURNING id, shop_id, external_id",
-            values_placeholders(chunk.len(), 7, 1)
+             RETURNING id, shop_id, external_id, named_at",
+            values_placeholders(chunk.len(), 8, 1)
         );
-        let mut vals = Vec::with_capacity(chunk.len() * 7);
+        let now_ms = to_millis(now);
+        let mut vals = Vec::with_capacity(chunk.len() * 8);
         for ((shop, ext), b) in chunk {
             vals.extend([
                 Val::from(BuyerId::new().to_string()),
@@ -551,23 +561,30 @@ async fn upsert_buyers(
                 b.nickname.clone().unwrap_or_else(|| ext.clone()).into(),
                 b.language.clone().into(),
                 b.email.clone().into(),
-                to_millis(now).into(),
+                now_ms.into(),
+                now_ms.into(),
             ]);
         }
+        // Buyers created or renamed by this group: their names need indexing.
+        let mut named_now: HashSet<(ShopId, String)> = HashSet::new();
         for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
-            ids.insert(
-                (
-                    id_col(&row, "shop_id")?,
-                    row.try_get::<String, _>("external_id")?,
-                ),
-                id_col(&row, "id")?,
+            let key = (
+                id_col(&row, "shop_id")?,
+                row.try_get::<String, _>("external_id")?,
             );
+            if row.try_get::<i64, _>("named_at")? == now_ms {
+                named_now.insert(key.clone());
+            }
+            ids.insert(key, id_col(&row, "id")?);
         }
         // Name parts for search (AE-SEARCH-1).
         let mut parts: Vec<(String, BuyerId)> = Vec::new();
         for ((shop, ext), b) in chunk {
-            if let Some(nick) = &b.nickname {
-                let id = ids[&(*shop, ext.clone())];
+            let key = (*shop, ext.clone());
+            if let Some(nick) = &b.nickname
+                && named_now.contains(&key)
+            {
+                let id = ids[&key];
                 parts.extend(search_terms::name_parts(nick).into_iter().map(|p| (p, id)));
             }
         }
@@ -588,14 +605,14 @@ async fn upsert_buyers(
     Ok(ids)
 }
 
-/// Records the orders the group refers to; returns the buyers that have any order.
+/// Records the orders the group refers to.
 async fn upsert_orders(
     store: &Store,
     tx: &mut Transaction<'static, Any>,
     now: DateTime<Utc>,
     items: &[(&IngestShop, &InboundMessage)],
     buyers: &HashMap<(ShopId, String), BuyerId>,
-) -> CoreResult<HashSet<BuyerId>> {
+) -> CoreResult<()> {
     for (shop, msg) in items {
         let Some(order) = &msg.order else { continue };
         let buyer = buyers[&(shop.shop_id, msg.buyer.external_id.clone())];
@@ -631,12 +648,17 @@ async fn upsert_orders(
                 .await?;
         }
     }
-    let mut ids: Vec<BuyerId> = buyers.values().copied().collect();
-    ids.sort();
-    ids.dedup();
+    Ok(())
+}
+
+/// Which of these buyers have any order in their shop.
+async fn buyers_with_orders(
+    store: &Store,
+    tx: &mut Transaction<'static, Any>,
+    ids: &[BuyerId],
+) -> CoreResult<HashSet<BuyerId>> {
     let mut with_orders = HashSet::new();
-    let _ = store;
-    for chunk in crate::store::pow2_chunks(&ids, ROWS_PER_STATEMENT) {
+    for chunk in crate::store::pow2_chunks(ids, ROWS_PER_STATEMENT) {
         let sql = format!(
             "SELECT DISTINCT buyer_id FROM orders WHERE buyer_id IN ({})",
             list_placeholders(chunk.len(), 1)

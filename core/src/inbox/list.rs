@@ -158,6 +158,31 @@ pub struct MessagePage {
     pub next_cursor: Option<String>,
 }
 
+/// How many of the most recent messages matching a full-text search are considered.
+pub const MAX_MESSAGE_HITS: usize = 10_000;
+
+/// The conversation columns qualified with the `c` alias.
+static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    CONVERSATION_COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
+/// Values bound to a statement being built; `arg` returns the next `$n`.
+#[derive(Default)]
+struct SqlArgs {
+    vals: Vec<Val>,
+}
+
+impl SqlArgs {
+    fn arg(&mut self, v: impl Into<Val>) -> String {
+        self.vals.push(v.into());
+        format!("${}", self.vals.len())
+    }
+}
+
 fn encode_cursor(key: i64, id: &str) -> String {
     format!("{key}.{id}")
 }
@@ -231,74 +256,45 @@ impl Inbox {
             });
         }
 
-        let mut sql =
-            format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.seller_id = $1");
-        let mut vals: Vec<Val> = vec![viewer.agent.seller_id.to_string().into()];
-        let mut push = |sql: &mut String, clause: &str, v: Vec<Val>| {
-            let mut clause = clause.to_owned();
-            for (i, val) in v.into_iter().enumerate() {
-                vals.push(val);
-                clause = clause.replace(&format!("${{{i}}}"), &format!("${}", vals.len()));
-            }
-            sql.push_str(" AND ");
-            sql.push_str(&clause);
-        };
+        let mut b = SqlArgs::default();
+        let mut conditions = vec![format!(
+            "c.seller_id = {}",
+            b.arg(viewer.agent.seller_id.to_string())
+        )];
         let all_visible = viewer.is_owner() && q.shop_id.is_none() && q.platform.is_none();
         if !all_visible {
-            let list = list_placeholders(shops.len(), 0);
-            let template: String = list
-                .split(',')
-                .enumerate()
-                .map(|(i, _)| format!("${{{i}}}"))
-                .collect::<Vec<_>>()
-                .join(",");
-            push(
-                &mut sql,
-                &format!("c.shop_id IN ({template})"),
-                shops.iter().map(|s| s.to_string().into()).collect(),
-            );
+            let list: Vec<String> = shops.iter().map(|s| b.arg(s.to_string())).collect();
+            conditions.push(format!("c.shop_id IN ({})", list.join(",")));
         }
         match q.status.unwrap_or_default() {
-            ListStatus::Open => push(&mut sql, "c.list_status = 'open'", vec![]),
-            ListStatus::History => push(&mut sql, "c.list_status = 'history'", vec![]),
-            ListStatus::Closed => push(&mut sql, "c.list_status = 'closed'", vec![]),
+            ListStatus::Open => conditions.push("c.list_status = 'open'".into()),
+            ListStatus::History => conditions.push("c.list_status = 'history'".into()),
+            ListStatus::Closed => conditions.push("c.list_status = 'closed'".into()),
             ListStatus::All => {}
         }
         if q.mine == Some(true) {
-            push(
-                &mut sql,
-                "c.assignee_id = ${0}",
-                vec![viewer.agent.id.to_string().into()],
-            );
+            conditions.push(format!(
+                "c.assignee_id = {}",
+                b.arg(viewer.agent.id.to_string())
+            ));
         }
         if q.unassigned == Some(true) {
-            push(&mut sql, "c.state = 'unassigned'", vec![]);
+            conditions.push("c.state = 'unassigned'".into());
         }
         if q.unread == Some(true) {
-            push(&mut sql, "c.unread_count > 0", vec![]);
+            conditions.push("c.unread_count > 0".into());
         }
         if q.unreplied == Some(true) {
-            push(&mut sql, "c.waiting_since IS NOT NULL", vec![]);
+            conditions.push("c.waiting_since IS NOT NULL".into());
         }
         if let Some(f) = q.flag {
-            match f.colour() {
-                Some(colour) => push(
-                    &mut sql,
-                    "c.flag IS NOT NULL AND c.flag = ${0}",
-                    vec![colour.into()],
-                ),
-                None => push(&mut sql, "c.flag IS NOT NULL", vec![]),
+            conditions.push("c.flag IS NOT NULL".into());
+            if let Some(colour) = f.colour() {
+                conditions.push(format!("c.flag = {}", b.arg(colour)));
             }
         }
         if q.has_order == Some(true) {
-            push(&mut sql, "c.has_order = 1", vec![]);
-        }
-        if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            if text.chars().count() > 200 {
-                return Err(CoreError::invalid("q", "must be at most 200 characters"));
-            }
-            let (clause, v) = self.search_clause(text);
-            push(&mut sql, &clause, v);
+            conditions.push("c.has_order = 1".into());
         }
         let (key_col, desc) = match sort {
             SortOrder::Latest => ("last_message_at", true),
@@ -307,23 +303,36 @@ impl Inbox {
         if let Some(cursor) = &q.cursor {
             let (key, id) = decode_cursor("cursor", cursor)?;
             let op = if desc { "<" } else { ">" };
-            push(
-                &mut sql,
-                &format!(
-                    "(c.{key_col} {op} ${{0}} OR (c.{key_col} = ${{0}} AND c.id {op} ${{1}}))"
-                ),
-                vec![key.into(), id.into()],
-            );
+            let (k, i) = (b.arg(key), b.arg(id));
+            conditions.push(format!(
+                "(c.{key_col} {op} {k} OR (c.{key_col} = {k} AND c.id {op} {i}))"
+            ));
         }
+        // A search drives the query from its (few) matching conversations instead of
+        // walking the whole list in order: CROSS JOIN fixes that join order in SQLite.
+        let from = match q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(text) => {
+                if text.chars().count() > 200 {
+                    return Err(CoreError::invalid("q", "must be at most 200 characters"));
+                }
+                conditions.push("c.id = s.id".into());
+                format!(
+                    "(SELECT DISTINCT id FROM ({}) AS u) AS s CROSS JOIN conversations c",
+                    self.search_candidates(text, &mut b)
+                )
+            }
+            None => "conversations c".to_owned(),
+        };
         let dir = if desc { "DESC" } else { "ASC" };
-        sql.push_str(&format!(
-            " ORDER BY c.{key_col} {dir}, c.id {dir} LIMIT {}",
+        let sql = format!(
+            "SELECT {} FROM {from} WHERE {} ORDER BY c.{key_col} {dir}, c.id {dir} LIMIT {}",
+            *CONVERSATION_COLUMNS_C,
+            conditions.join(" AND "),
             limit + 1
-        ));
-
+        );
         let rows = self
             .store
-            .query(&sql, vals)
+            .query(&sql, b.vals)
             .fetch_all(self.store.pool())
             .await?;
         let mut items = Vec::with_capacity(rows.len());
@@ -350,28 +359,27 @@ impl Inbox {
         })
     }
 
-    /// The search condition: message words (full-text index), every word a prefix of a
-    /// part of the buyer's name (AE-SEARCH-1), or an order id (TT-SEARCH-1).
-    fn search_clause(&self, text: &str) -> (String, Vec<Val>) {
+    /// The ids of conversations matching a search, as a UNION of: conversations with a
+    /// message containing every word (full-text index; the most recent
+    /// [`MAX_MESSAGE_HITS`] matching messages), conversations of buyers with a name part
+    /// starting with each word (AE-SEARCH-1), and conversations of buyers with that order
+    /// id (TT-SEARCH-1).
+    fn search_candidates(&self, text: &str, b: &mut SqlArgs) -> String {
         let mut alternatives = Vec::new();
-        let mut vals: Vec<Val> = Vec::new();
-        let next = |v: Val, vals: &mut Vec<Val>| {
-            vals.push(v);
-            format!("${{{}}}", vals.len() - 1)
-        };
         let terms = search_terms::query_terms(text);
         if !terms.is_empty() {
-            let sub = match self.store.backend() {
+            alternatives.push(match self.store.backend() {
                 Backend::Sqlite => format!(
-                    "SELECT conversation_id FROM message_fts WHERE message_fts MATCH {}",
-                    next(search_terms::fts5_query(&terms).into(), &mut vals)
+                    "SELECT id FROM (SELECT conversation_id AS id FROM message_fts WHERE message_fts MATCH {} \
+                     ORDER BY rowid DESC LIMIT {MAX_MESSAGE_HITS})",
+                    b.arg(search_terms::fts5_query(&terms))
                 ),
                 Backend::Postgres => format!(
-                    "SELECT conversation_id FROM messages WHERE search_vec @@ CAST({} AS tsquery)",
-                    next(search_terms::tsquery_literal(&terms).into(), &mut vals)
+                    "SELECT id FROM (SELECT conversation_id AS id FROM messages \
+                     WHERE search_vec @@ CAST({} AS tsquery) ORDER BY id DESC LIMIT {MAX_MESSAGE_HITS}) AS m",
+                    b.arg(search_terms::tsquery_literal(&terms))
                 ),
-            };
-            alternatives.push(format!("c.id IN ({sub})"));
+            });
         }
         let words: Vec<String> = text
             .split_whitespace()
@@ -382,18 +390,22 @@ impl Inbox {
             let parts: Vec<String> = words
                 .iter()
                 .map(|w| {
-                    let lo = next(w.clone().into(), &mut vals);
-                    let hi = next(search_terms::prefix_upper_bound(w).into(), &mut vals);
-                    format!("c.buyer_id IN (SELECT buyer_id FROM buyer_name_parts WHERE part >= {lo} AND part < {hi})")
+                    let (lo, hi) = (b.arg(w.clone()), b.arg(search_terms::prefix_upper_bound(w)));
+                    format!(
+                        "SELECT buyer_id FROM buyer_name_parts WHERE part >= {lo} AND part < {hi}"
+                    )
                 })
                 .collect();
-            alternatives.push(format!("({})", parts.join(" AND ")));
+            alternatives.push(format!(
+                "SELECT id FROM conversations WHERE buyer_id IN ({})",
+                parts.join(" INTERSECT ")
+            ));
         }
-        let order = next(text.to_owned().into(), &mut vals);
         alternatives.push(format!(
-            "c.buyer_id IN (SELECT buyer_id FROM orders WHERE external_id = {order})"
+            "SELECT id FROM conversations WHERE buyer_id IN (SELECT buyer_id FROM orders WHERE external_id = {})",
+            b.arg(text.to_owned())
         ));
-        (format!("({})", alternatives.join(" OR ")), vals)
+        alternatives.join(" UNION ")
     }
 
     /// Counter rows of the given shops: (shop, assignee key, bucket, n).

@@ -419,6 +419,33 @@ async fn search_finds_message_words_name_parts_and_order_ids() {
         assert_eq!(find("pedido").await, 1, "{}", t.name);
         assert_eq!(find("8000123456").await, 1, "{}: an order id", t.name);
         assert_eq!(find("refund").await, 0, "{}", t.name);
+        // A buyer who changes their nickname is found by the new one too.
+        let mut m = text("ap", "4", "jeszcze raz");
+        m.buyer = buyer("ap", "Agnieszka Nowak-Plebanek");
+        t.inbox.ingest(s.shop.clone(), m).await.unwrap();
+        assert_eq!(find("Nowak").await, 1, "{}: renamed buyer", t.name);
+        // A message without a nickname keeps the one the buyer had.
+        t.inbox
+            .ingest(s.shop.clone(), text_without_nickname("ap", "5", "hej"))
+            .await
+            .unwrap();
+        let page = t
+            .inbox
+            .list_conversations(
+                &s.viewer,
+                &ConversationQuery {
+                    q: Some("Nowak".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let buyer = t
+            .inbox
+            .buyer(&s.viewer, page.items[0].buyer_id)
+            .await
+            .unwrap();
+        assert_eq!(buyer.nickname, "Agnieszka Nowak-Plebanek");
         let with_order = t
             .inbox
             .list_conversations(

@@ -139,3 +139,13 @@ pub fn buyer(external_id: &str, nickname: &str) -> InboundBuyer {
         email: None,
     }
 }
+
+/// A text message from a buyer whose nickname the platform did not send.
+pub fn text_without_nickname(buyer: &str, id: &str, text: &str) -> InboundMessage {
+    serde_json::from_value(serde_json::json!({
+        "buyer": {"external_id": buyer},
+        "platform_message_id": id,
+        "content": {"type": "text", "text": text},
+    }))
+    .expect("valid message")
+}
