@@ -105,17 +105,17 @@ CREATE TABLE conversations (
 CREATE UNIQUE INDEX conversations_open_buyer ON conversations (buyer_id)
     WHERE state IN ('unassigned', 'in_progress');
 CREATE INDEX conversations_buyer ON conversations (buyer_id, created_at);
--- Inbox lists: newest first and longest-waiting first, per seller, shop and assignee,
--- plus partial indexes for the selective filters.
+-- Inbox lists. Every index that orders by last_message_at is rewritten on each
+-- buyer message, so there are few: newest first and longest-waiting first per seller
+-- (waiting buyers sort first there, so "unreplied" is a prefix of it), and partial
+-- indexes for the selective lists (assigned to an agent, flagged). Other filters
+-- (shop, unread, has order) walk these in order and skip what does not match.
 CREATE INDEX conversations_seller_latest ON conversations (seller_id, list_status, last_message_at, id);
 CREATE INDEX conversations_seller_waiting ON conversations (seller_id, list_status, wait_rank, id);
-CREATE INDEX conversations_shop_latest ON conversations (shop_id, list_status, last_message_at, id);
 CREATE INDEX conversations_assignee_latest ON conversations (assignee_id, list_status, last_message_at, id)
     WHERE assignee_id IS NOT NULL;
-CREATE INDEX conversations_unread ON conversations (seller_id, list_status, last_message_at, id) WHERE unread_count > 0;
-CREATE INDEX conversations_unreplied ON conversations (seller_id, list_status, wait_rank, id) WHERE waiting_since IS NOT NULL;
-CREATE INDEX conversations_flagged ON conversations (seller_id, flag, list_status, last_message_at, id) WHERE flag IS NOT NULL;
-CREATE INDEX conversations_with_order ON conversations (seller_id, list_status, last_message_at, id) WHERE has_order = 1;
+CREATE INDEX conversations_flagged ON conversations (seller_id, flag, list_status, last_message_at, id)
+    WHERE flag IS NOT NULL;
 
 CREATE TABLE messages (
     id                   TEXT PRIMARY KEY,

@@ -16,7 +16,7 @@ use crate::events::InboxEvent;
 use crate::ids::*;
 use crate::model::*;
 use crate::store::{
-    AGENT_COLUMNS, CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Val, agent_from_row,
+    AGENT_COLUMNS, CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Deferred, Val, agent_from_row,
     conversation_from_row, conversation_values, values_placeholders,
 };
 use serde::Deserialize;
@@ -29,34 +29,64 @@ pub(crate) async fn save_conversations(
     tx: &mut Transaction<'static, Any>,
     changes: &[(SellerId, Option<Conversation>, Conversation)],
 ) -> CoreResult<()> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    const MUTABLE: &[&str] = &[
-        "entry_point",
-        "state",
-        "list_status",
-        "assignee_id",
-        "flag",
-        "topics",
-        "has_order",
-        "unread_count",
-        "waiting_since",
-        "wait_rank",
-        "last_message_at",
-        "last_buyer_message_at",
-        "last_agent_reply_at",
-        "assigned_at",
-        "ended_at",
-        "closed_at",
-        "preview",
-    ];
-    let set = MUTABLE
+    let mut deferred = Deferred::default();
+    defer_conversation_columns(changes, ALL_MUTABLE, &mut deferred);
+    deferred.run(store, tx).await
+}
+
+/// The columns a buyer message changes; updating only these leaves the indexes on the
+/// others (state, assignee, flag) untouched.
+pub(crate) const INGEST_MUTABLE: &[&str] = &[
+    "has_order",
+    "unread_count",
+    "waiting_since",
+    "wait_rank",
+    "last_message_at",
+    "last_buyer_message_at",
+    "preview",
+];
+
+/// Queues the writes of conversations (insert, or update of `columns` only) and of
+/// their counter changes, to run later in the transaction.
+pub(crate) fn defer_conversation_columns(
+    changes: &[(SellerId, Option<Conversation>, Conversation)],
+    columns: &[&str],
+    deferred: &mut Deferred,
+) {
+    let set = columns
         .iter()
         .map(|c| format!("{c} = excluded.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    for chunk in crate::store::pow2_chunks(changes, 150) {
+    defer_rows(changes, &set, deferred);
+}
+
+const ALL_MUTABLE: &[&str] = &[
+    "entry_point",
+    "state",
+    "list_status",
+    "assignee_id",
+    "flag",
+    "topics",
+    "has_order",
+    "unread_count",
+    "waiting_since",
+    "wait_rank",
+    "last_message_at",
+    "last_buyer_message_at",
+    "last_agent_reply_at",
+    "assigned_at",
+    "ended_at",
+    "closed_at",
+    "preview",
+];
+
+fn defer_rows(
+    changes: &[(SellerId, Option<Conversation>, Conversation)],
+    set: &str,
+    deferred: &mut Deferred,
+) {
+    for chunk in changes.chunks(150) {
         let sql = format!(
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET {set}",
             values_placeholders(chunk.len(), CONVERSATION_N_COLUMNS, 1)
@@ -65,13 +95,13 @@ pub(crate) async fn save_conversations(
             .iter()
             .flat_map(|(seller, _, after)| conversation_values(*seller, after))
             .collect();
-        store.query(&sql, vals).execute(&mut **tx).await?;
+        deferred.push(sql, vals);
     }
     let mut delta = Vec::new();
     for (_, before, after) in changes {
         counters::merge(&mut delta, counters::delta(before.as_ref(), Some(after)));
     }
-    for chunk in crate::store::pow2_chunks(&delta, 300) {
+    for chunk in delta.chunks(300) {
         let sql = format!(
             "INSERT INTO conversation_counters (shop_id, assignee, bucket, n) VALUES {} \
              ON CONFLICT (shop_id, assignee, bucket) DO UPDATE SET n = conversation_counters.n + excluded.n",
@@ -88,9 +118,8 @@ pub(crate) async fn save_conversations(
                 ]
             })
             .collect();
-        store.query(&sql, vals).execute(&mut **tx).await?;
+        deferred.push(sql, vals);
     }
-    Ok(())
 }
 
 /// A reply an agent sends.
@@ -370,8 +399,15 @@ impl Inbox {
             delivery_status: Some(DeliveryStatus::Pending),
             delivery_error: None,
         };
-        super::ingest::insert_messages(&self.store, &mut w.tx, std::slice::from_ref(&message))
-            .await?;
+        let mut deferred = Deferred::default();
+        super::ingest::insert_messages(
+            &self.store,
+            &mut w.tx,
+            std::slice::from_ref(&message),
+            &mut deferred,
+        )
+        .await?;
+        deferred.run(&self.store, &mut w.tx).await?;
         self.store.query(
             "INSERT INTO outbox (id, message_id, shop_id, conversation_id, status, attempts, next_attempt_at, \
              created_at, updated_at) VALUES ($1,$2,$3,$4,'pending',0,$5,$5,$5)",

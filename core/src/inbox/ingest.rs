@@ -22,8 +22,8 @@ use crate::ids::*;
 use crate::model::*;
 use crate::search_terms;
 use crate::store::{
-    Backend, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, Store, Val, conversation_from_row, id_col,
-    list_placeholders, values_placeholders,
+    Backend, CONVERSATION_COLUMNS, Deferred, MESSAGE_COLUMNS, Store, Val, conversation_from_row,
+    id_col, list_placeholders, values_placeholders,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -310,7 +310,7 @@ async fn find_stored(
     }
     let mut out = HashMap::new();
     for (shop, pids) in by_shop {
-        for chunk in crate::store::pow2_chunks(&pids, ROWS_PER_STATEMENT) {
+        for chunk in pids.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT platform_message_id, id, conversation_id FROM messages \
                  WHERE shop_id = $1 AND platform_message_id IN ({})",
@@ -338,8 +338,10 @@ async fn write_fresh(
     items: &[(&IngestShop, &InboundMessage)],
     published: &mut Vec<InboxEvent>,
 ) -> CoreResult<Stored> {
-    let buyers = upsert_buyers(store, tx, now, items).await?;
-    upsert_orders(store, tx, now, items, &buyers).await?;
+    // Writes whose results this group does not read go in one call before the commit.
+    let mut deferred = Deferred::default();
+    let buyers = upsert_buyers(store, tx, now, items, &mut deferred).await?;
+    defer_orders(now, items, &buyers, &mut deferred);
 
     // Open conversations of these buyers.
     let buyer_ids: Vec<BuyerId> = {
@@ -349,7 +351,7 @@ async fn write_fresh(
         v
     };
     let mut open: HashMap<BuyerId, (SellerId, Conversation)> = HashMap::new();
-    for chunk in crate::store::pow2_chunks(&buyer_ids, ROWS_PER_STATEMENT) {
+    for chunk in buyer_ids.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE list_status = 'open' AND buyer_id IN ({}){}",
             list_placeholders(chunk.len(), 1),
@@ -404,7 +406,7 @@ async fn write_fresh(
         });
     }
 
-    let inserted = insert_messages(store, tx, &messages).await?;
+    let inserted = insert_messages(store, tx, &messages, &mut deferred).await?;
 
     // Only inserted messages change conversations.
     let mut touched: Vec<ConversationId> = Vec::new();
@@ -433,7 +435,12 @@ async fn write_fresh(
             (seller, before.get(id).cloned(), after)
         })
         .collect();
-    super::actions::save_conversations(store, tx, &changes).await?;
+    super::actions::defer_conversation_columns(
+        &changes,
+        super::actions::INGEST_MUTABLE,
+        &mut deferred,
+    );
+    deferred.run(store, tx).await?;
 
     let mut stored = Stored::new();
     for m in &messages {
@@ -528,6 +535,7 @@ async fn upsert_buyers(
     tx: &mut Transaction<'static, Any>,
     now: DateTime<Utc>,
     items: &[(&IngestShop, &InboundMessage)],
+    deferred: &mut Deferred,
 ) -> CoreResult<HashMap<(ShopId, String), BuyerId>> {
     // The last message of a buyer in the group carries its freshest profile.
     let mut latest: HashMap<(ShopId, String), &InboundBuyer> = HashMap::new();
@@ -537,7 +545,7 @@ async fn upsert_buyers(
     let mut rows: Vec<(&(ShopId, String), &&InboundBuyer)> = latest.iter().collect();
     rows.sort_by(|a, b| a.0.cmp(b.0));
     let mut ids = HashMap::new();
-    for chunk in crate::store::pow2_chunks(&rows, ROWS_PER_STATEMENT) {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         // A buyer without a nickname is stored under its external id, and an update
         // without one keeps the nickname it had.
         let sql = format!(
@@ -590,7 +598,7 @@ async fn upsert_buyers(
         }
         parts.sort();
         parts.dedup();
-        for part_chunk in crate::store::pow2_chunks(&parts, ROWS_PER_STATEMENT * 2) {
+        for part_chunk in parts.chunks(ROWS_PER_STATEMENT * 2) {
             let sql = format!(
                 "INSERT INTO buyer_name_parts (part, buyer_id) VALUES {} ON CONFLICT DO NOTHING",
                 values_placeholders(part_chunk.len(), 2, 1)
@@ -599,26 +607,26 @@ async fn upsert_buyers(
                 .iter()
                 .flat_map(|(p, id)| [Val::from(p.clone()), id.to_string().into()])
                 .collect();
-            store.query(&sql, vals).execute(&mut **tx).await?;
+            deferred.push(sql, vals);
         }
     }
     Ok(ids)
 }
 
-/// Records the orders the group refers to.
-async fn upsert_orders(
-    store: &Store,
-    tx: &mut Transaction<'static, Any>,
+/// Queues the recording of the orders the group refers to.
+fn defer_orders(
     now: DateTime<Utc>,
     items: &[(&IngestShop, &InboundMessage)],
     buyers: &HashMap<(ShopId, String), BuyerId>,
-) -> CoreResult<()> {
+    deferred: &mut Deferred,
+) {
     for (shop, msg) in items {
         let Some(order) = &msg.order else { continue };
         let buyer = buyers[&(shop.shop_id, msg.buyer.external_id.clone())];
-        store.query(
+        deferred.push(
             "INSERT INTO orders (id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (shop_id, external_id) DO NOTHING",
+             VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (shop_id, external_id) DO NOTHING"
+                .into(),
             vec![
                 OrderId::new().to_string().into(),
                 shop.shop_id.to_string().into(),
@@ -628,27 +636,22 @@ async fn upsert_orders(
                 order.status.clone().unwrap_or_else(|| "unknown".into()).into(),
                 order.reverse_in_progress.unwrap_or(false).into(),
             ],
-        )
-        .execute(&mut **tx)
-        .await?;
+        );
         if order.status.is_some() || order.reverse_in_progress.is_some() {
-            store
-                .query(
-                    "UPDATE orders SET status = COALESCE($1, status), \
+            deferred.push(
+                "UPDATE orders SET status = COALESCE($1, status), \
                  reverse_in_progress = COALESCE($2, reverse_in_progress) \
-                 WHERE shop_id = $3 AND external_id = $4",
-                    vec![
-                        order.status.clone().into(),
-                        order.reverse_in_progress.map(i64::from).into(),
-                        shop.shop_id.to_string().into(),
-                        order.external_id.clone().into(),
-                    ],
-                )
-                .execute(&mut **tx)
-                .await?;
+                 WHERE shop_id = $3 AND external_id = $4"
+                    .into(),
+                vec![
+                    order.status.clone().into(),
+                    order.reverse_in_progress.map(i64::from).into(),
+                    shop.shop_id.to_string().into(),
+                    order.external_id.clone().into(),
+                ],
+            );
         }
     }
-    Ok(())
 }
 
 /// Which of these buyers have any order in their shop.
@@ -658,7 +661,7 @@ async fn buyers_with_orders(
     ids: &[BuyerId],
 ) -> CoreResult<HashSet<BuyerId>> {
     let mut with_orders = HashSet::new();
-    for chunk in crate::store::pow2_chunks(ids, ROWS_PER_STATEMENT) {
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "SELECT DISTINCT buyer_id FROM orders WHERE buyer_id IN ({})",
             list_placeholders(chunk.len(), 1)
@@ -674,15 +677,21 @@ async fn buyers_with_orders(
 /// Inserts messages, skipping any already stored; returns the ids actually inserted.
 /// Also indexes their text for search (FTS5 rows on SQLite, the `tsvector` column on
 /// PostgreSQL).
+///
+/// On SQLite the insert is queued in `deferred` and every message counts as inserted:
+/// the caller holds the write gate and has already looked for stored copies, so no
+/// other writer can have stored one since (`ON CONFLICT DO NOTHING` stays as a guard).
+/// On PostgreSQL, where other processes write too, `RETURNING` says what was inserted.
 pub(crate) async fn insert_messages(
     store: &Store,
     tx: &mut Transaction<'static, Any>,
     messages: &[Message],
+    deferred: &mut Deferred,
 ) -> CoreResult<HashSet<MessageId>> {
     let pg = store.backend() == Backend::Postgres;
     let n_cols = 12;
     let mut inserted = HashSet::new();
-    for chunk in crate::store::pow2_chunks(messages, ROWS_PER_STATEMENT) {
+    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
         let mut vals = Vec::with_capacity(chunk.len() * (n_cols + 1));
         let mut rows_sql = Vec::with_capacity(chunk.len());
         let mut i = 1;
@@ -708,11 +717,20 @@ pub(crate) async fn insert_messages(
             MESSAGE_COLUMNS.to_owned()
         };
         let sql = format!(
-            "INSERT INTO messages ({columns}) VALUES {} ON CONFLICT (shop_id, platform_message_id) DO NOTHING RETURNING id",
+            "INSERT INTO messages ({columns}) VALUES {} ON CONFLICT (shop_id, platform_message_id) DO NOTHING",
             rows_sql.join(",")
         );
-        for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
-            inserted.insert(id_col::<MessageId>(&row, "id")?);
+        if pg {
+            for row in store
+                .query(&format!("{sql} RETURNING id"), vals)
+                .fetch_all(&mut **tx)
+                .await?
+            {
+                inserted.insert(id_col::<MessageId>(&row, "id")?);
+            }
+        } else {
+            deferred.push(sql, vals);
+            inserted.extend(chunk.iter().map(|m| m.id));
         }
     }
     if !pg {
@@ -727,7 +745,7 @@ pub(crate) async fn insert_messages(
             })
             .filter(|(terms, _)| !terms.is_empty())
             .collect();
-        for chunk in crate::store::pow2_chunks(&indexed, ROWS_PER_STATEMENT) {
+        for chunk in indexed.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO message_fts (terms, conversation_id) VALUES {}",
                 values_placeholders(chunk.len(), 2, 1)
@@ -736,7 +754,7 @@ pub(crate) async fn insert_messages(
                 .iter()
                 .flat_map(|(t, c)| [Val::from(t.clone()), c.clone().into()])
                 .collect();
-            store.query(&sql, vals).execute(&mut **tx).await?;
+            deferred.push(sql, vals);
         }
     }
     Ok(inserted)

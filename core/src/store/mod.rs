@@ -1,4 +1,4 @@
-//! Storage: one sqlx `Any` pool over SQLite (WAL, the embedded default) or PostgreSQL,
+//! Storage: sqlx `Any` pools over SQLite (WAL, the embedded default) or PostgreSQL,
 //! migrations embedded per dialect and applied at start, and the few helpers that
 //! build multi-row statements with `$n` placeholders (understood by both backends).
 //!
@@ -31,6 +31,7 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    write_pool: AnyPool,
     backend: Backend,
     write_gate: Arc<Mutex<()>>,
 }
@@ -52,6 +53,27 @@ impl StoreOptions {
             max_connections: 8,
         }
     }
+}
+
+/// Pool options with the per-connection settings of the backend.
+fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    // 64 MiB of page cache: the inbox's indexes are touched all over.
+                    conn.execute("PRAGMA cache_size = -65536").await?;
+                    conn.execute("PRAGMA temp_store = MEMORY").await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 /// Which backend a database URL names, or an error naming what is wrong with it.
@@ -108,29 +130,24 @@ impl Store {
             Backend::Postgres => (options.url.clone(), options.max_connections.max(2)),
         };
         let connect_options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        // A larger page cache and memory-mapped reads: the inbox's
-                        // indexes are touched all over on every group commit.
-                        conn.execute("PRAGMA cache_size = -65536").await?;
-                        conn.execute("PRAGMA mmap_size = 268435456").await?;
-                        conn.execute("PRAGMA temp_store = MEMORY").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(connect_options)
+        let pool = pool_options(backend, max)
+            .connect_with(connect_options.clone())
             .await?;
+        // On SQLite every write goes through one long-lived connection: its page cache
+        // stays valid between transactions (a pooled connection would find its cache
+        // stale after another connection's write and reread the pages).
+        let write_pool = match backend {
+            Backend::Sqlite => {
+                pool_options(backend, 1)
+                    .min_connections(1)
+                    .connect_with(connect_options)
+                    .await?
+            }
+            Backend::Postgres => pool.clone(),
+        };
         let store = Self {
             pool,
+            write_pool,
             backend,
             write_gate: Arc::new(Mutex::new(())),
         };
@@ -189,7 +206,7 @@ impl Store {
     /// Starts a write transaction: takes the gate first on SQLite.
     pub async fn begin_write(&self) -> CoreResult<WriteTx<'_>> {
         let gate = self.write_gate().await;
-        let tx = self.pool.begin().await?;
+        let tx = self.write_pool.begin().await?;
         Ok(WriteTx { tx, _gate: gate })
     }
 
@@ -203,6 +220,7 @@ impl Store {
 
     /// Closes the pool.
     pub async fn close(&self) {
+        self.write_pool.close().await;
         self.pool.close().await;
     }
 }
@@ -371,45 +389,54 @@ pub fn list_placeholders(n: usize, start: usize) -> String {
         .join(",")
 }
 
-/// Splits `items` into slices whose lengths are powers of two (largest first, at most
-/// `max`), so multi-row statements come in a few shapes only: sqlx caches prepared
-/// statements by their text, and a batch of every possible size would re-prepare a
-/// large statement on nearly every group.
-pub fn pow2_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
-    let max = if max.is_power_of_two() {
-        max
-    } else {
-        max.next_power_of_two() / 2
+/// Statements whose results nobody waits for, run together just before the commit.
+/// On SQLite they go to the database in one call (one hop to sqlx's connection thread
+/// instead of one per statement: under load each hop, not the SQL, was the cost); on
+/// PostgreSQL, whose extended protocol takes one statement per call, one by one.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    statements: Vec<(String, Vec<Val>)>,
+}
+
+impl Deferred {
+    /// Adds a statement (with `$n` placeholders).
+    pub fn push(&mut self, sql: String, vals: Vec<Val>) {
+        self.statements.push((sql, vals));
     }
-    .max(1);
-    let mut out = Vec::new();
-    let mut rest = items;
-    while !rest.is_empty() {
-        let mut size = max;
-        while size > rest.len() {
-            size /= 2;
+
+    /// Runs every statement, in order, in the transaction.
+    pub async fn run(
+        self,
+        store: &Store,
+        tx: &mut sqlx::Transaction<'static, Any>,
+    ) -> CoreResult<()> {
+        match store.backend {
+            Backend::Postgres => {
+                for (sql, vals) in self.statements {
+                    query_with(&sql, vals).execute(&mut **tx).await?;
+                }
+            }
+            Backend::Sqlite => {
+                let mut sql = String::new();
+                let mut all = Vec::new();
+                for (one, vals) in self.statements {
+                    let (one, vals) = positional(&one, vals);
+                    sql.push_str(&one);
+                    sql.push_str(";\n");
+                    all.extend(vals);
+                }
+                if !sql.is_empty() {
+                    query_with(&sql, all).execute(&mut **tx).await?;
+                }
+            }
         }
-        let (head, tail) = rest.split_at(size);
-        out.push(head);
-        rest = tail;
+        Ok(())
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn chunks_have_power_of_two_lengths() {
-        let v: Vec<u32> = (0..45).collect();
-        let lens: Vec<usize> = pow2_chunks(&v, 200).iter().map(|c| c.len()).collect();
-        assert_eq!(lens, vec![32, 8, 4, 1]);
-        let v: Vec<u32> = (0..300).collect();
-        let lens: Vec<usize> = pow2_chunks(&v, 200).iter().map(|c| c.len()).collect();
-        assert_eq!(lens, vec![128, 128, 32, 8, 4]);
-        assert!(pow2_chunks::<u32>(&[], 8).is_empty());
-    }
 
     #[test]
     fn positional_rewrite_reorders_and_repeats_values() {
