@@ -135,10 +135,14 @@ CREATE TABLE messages (
 CREATE UNIQUE INDEX messages_platform_id ON messages (shop_id, platform_message_id);
 CREATE INDEX messages_conversation ON messages (conversation_id, created_at, id);
 
+-- Terms are pre-split by shopmux (search_terms.rs) and every query is an AND of single
+-- terms, so no positions are needed: detail=none keeps the index small and cheap to write.
 CREATE VIRTUAL TABLE message_fts USING fts5 (
     terms,
     conversation_id UNINDEXED,
-    tokenize = 'unicode61 remove_diacritics 0'
+    tokenize = 'unicode61 remove_diacritics 0',
+    detail = none,
+    columnsize = 0
 );
 
 CREATE TABLE conversation_counters (
