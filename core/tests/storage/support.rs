@@ -41,6 +41,34 @@ async fn postgres_schema(base: &str) -> String {
     format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }
 
+/// Drops test schemas left by runs more than an hour ago (their names carry a UUIDv7,
+/// so their age is known), so the test database does not grow run after run.
+async fn drop_stale_schemas(conn: &mut sqlx::PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 't\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for name in names {
+        let Ok(id) = uuid::Uuid::parse_str(&name[2..]) else {
+            continue;
+        };
+        let Some(ts) = id.get_timestamp() else {
+            continue;
+        };
+        let (secs, nanos) = ts.to_unix();
+        let created = std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
+        if created < hour_ago {
+            let _ = sqlx::Executor::execute(
+                &mut *conn,
+                sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")),
+            )
+            .await;
+        }
+    }
+}
+
 /// A fresh inbox on every available backend.
 pub async fn inboxes() -> Vec<TestInbox> {
     let mut out = Vec::new();
