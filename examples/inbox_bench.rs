@@ -252,7 +252,7 @@ async fn main() {
     })
     .await;
     measure("flagged red", &mut |_| ConversationQuery {
-        flag: Some(FlagFilter::Red),
+        flag: Some(FlagFilter(Some(FlagColour::Red))),
         ..Default::default()
     })
     .await;

@@ -2,6 +2,7 @@
 //! tagged enum. A platform that lacks a kind refuses it with a clear error (rules issue);
 //! nothing is silently dropped.
 
+use crate::error::CoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -163,14 +164,21 @@ impl MessageContent {
         }
     }
 
-    /// Checks the payload for values no platform accepts (empty text, absurd sizes).
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the payload for values no platform accepts (empty text, absurd sizes);
+    /// the error names the field (`content.text`).
+    pub fn validate(&self) -> Result<(), CoreError> {
         const MAX_TEXT: usize = 10_000;
         let nonempty = |field: &str, v: &str| {
             if v.trim().is_empty() {
-                Err(format!("content.{field} must not be empty"))
+                Err(CoreError::invalid(
+                    format!("content.{field}"),
+                    "must not be empty",
+                ))
             } else if v.len() > MAX_TEXT {
-                Err(format!("content.{field} is longer than {MAX_TEXT} bytes"))
+                Err(CoreError::invalid(
+                    format!("content.{field}"),
+                    format!("is longer than {MAX_TEXT} bytes"),
+                ))
             } else {
                 Ok(())
             }
@@ -189,7 +197,9 @@ impl MessageContent {
             Self::CouponCard { code, .. } => nonempty("code", code),
             Self::CartEvent { subtotal, .. } => nonempty("subtotal", subtotal),
             Self::RatingCard { score } => match score {
-                Some(s) if !(1..=5).contains(s) => Err("content.score must be 1..5".into()),
+                Some(s) if !(1..=5).contains(s) => {
+                    Err(CoreError::invalid("content.score", "must be 1 to 5"))
+                }
                 _ => Ok(()),
             },
         }

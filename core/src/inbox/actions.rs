@@ -372,10 +372,7 @@ impl Inbox {
         id: ConversationId,
         reply: NewReply,
     ) -> CoreResult<Message> {
-        reply.content.validate().map_err(|m| {
-            let (field, message) = m.split_once(' ').unwrap_or(("content", &m));
-            CoreError::invalid(field, message)
-        })?;
+        reply.content.validate()?;
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
         let (seller, before) = self.load_for_update(&mut w.tx, viewer, id).await?;

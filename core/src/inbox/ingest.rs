@@ -109,10 +109,7 @@ impl InboundMessage {
         if let Some(o) = &self.order {
             bounded("order.external_id", &o.external_id, 256)?;
         }
-        self.content.validate().map_err(|m| {
-            let (field, message) = m.split_once(' ').unwrap_or(("content", &m));
-            CoreError::invalid(field, message)
-        })
+        self.content.validate()
     }
 }
 

@@ -45,37 +45,26 @@ pub enum SortOrder {
     Waiting,
 }
 
-/// The flag filter: any colour, or one.
+/// The flag filter: `any` colour, or one colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FlagFilter {
-    /// Flagged with any colour.
-    Any,
-    /// Red.
-    Red,
-    /// Orange.
-    Orange,
-    /// Yellow.
-    Yellow,
-    /// Green.
-    Green,
-    /// Blue.
-    Blue,
-    /// Purple.
-    Purple,
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "red")]
+pub struct FlagFilter(pub Option<FlagColour>);
+
+impl TryFrom<String> for FlagFilter {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if s == "any" {
+            Ok(Self(None))
+        } else {
+            s.parse::<FlagColour>().map(|c| Self(Some(c)))
+        }
+    }
 }
 
-impl FlagFilter {
-    fn colour(self) -> Option<&'static str> {
-        match self {
-            Self::Any => None,
-            Self::Red => Some("red"),
-            Self::Orange => Some("orange"),
-            Self::Yellow => Some("yellow"),
-            Self::Green => Some("green"),
-            Self::Blue => Some("blue"),
-            Self::Purple => Some("purple"),
-        }
+impl From<FlagFilter> for String {
+    fn from(f: FlagFilter) -> String {
+        f.0.map_or_else(|| "any".to_owned(), |c| c.as_str().to_owned())
     }
 }
 
@@ -289,8 +278,8 @@ impl Inbox {
         }
         if let Some(f) = q.flag {
             conditions.push("c.flag IS NOT NULL".into());
-            if let Some(colour) = f.colour() {
-                conditions.push(format!("c.flag = {}", b.arg(colour)));
+            if let Some(colour) = f.0 {
+                conditions.push(format!("c.flag = {}", b.arg(colour.as_str())));
             }
         }
         if q.has_order == Some(true) {

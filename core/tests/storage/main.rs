@@ -310,7 +310,7 @@ async fn filters_sorts_and_cursor_pages() {
             .list_conversations(
                 &s.viewer,
                 &ConversationQuery {
-                    flag: Some(FlagFilter::Blue),
+                    flag: Some(FlagFilter(Some(FlagColour::Blue))),
                     ..Default::default()
                 },
             )
@@ -322,7 +322,7 @@ async fn filters_sorts_and_cursor_pages() {
             .list_conversations(
                 &s.viewer,
                 &ConversationQuery {
-                    flag: Some(FlagFilter::Red),
+                    flag: Some(FlagFilter(Some(FlagColour::Red))),
                     ..Default::default()
                 },
             )

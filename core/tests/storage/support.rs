@@ -31,6 +31,7 @@ async fn postgres_schema(base: &str) -> String {
     let mut conn = sqlx::PgConnection::connect(base).await.unwrap_or_else(|e| {
         panic!("SHOPMUX_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}")
     });
+    drop_stale_schemas(&mut conn).await;
     sqlx::Executor::execute(
         &mut conn,
         sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")),
@@ -148,14 +149,11 @@ pub async fn seller(inbox: &Inbox, name: &str) -> Seller {
     }
 }
 
-/// A text message from a buyer.
+/// A text message from a buyer (whose nickname is its id).
 pub fn text(buyer: &str, id: &str, text: &str) -> InboundMessage {
-    serde_json::from_value(serde_json::json!({
-        "buyer": {"external_id": buyer, "nickname": buyer},
-        "platform_message_id": id,
-        "content": {"type": "text", "text": text},
-    }))
-    .expect("valid message")
+    let mut m = text_without_nickname(buyer, id, text);
+    m.buyer.nickname = Some(buyer.to_owned());
+    m
 }
 
 /// A buyer with a nickname.
