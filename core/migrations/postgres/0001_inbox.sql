@@ -50,8 +50,6 @@ CREATE TABLE buyers (
     language     TEXT,
     email        TEXT,
     created_at   BIGINT NOT NULL,
-    -- when the nickname was last set (its name parts are indexed then)
-    named_at     BIGINT NOT NULL,
     UNIQUE (shop_id, external_id)
 );
 

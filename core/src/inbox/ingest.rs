@@ -337,36 +337,12 @@ async fn write_fresh(
 ) -> CoreResult<Stored> {
     // Writes whose results this group does not read go in one call before the commit.
     let mut deferred = Deferred::default();
-    let buyers = upsert_buyers(store, tx, now, items, &mut deferred).await?;
+    let Known {
+        buyers,
+        mut open,
+        with_orders,
+    } = load_buyers(store, tx, now, items, &mut deferred).await?;
     defer_orders(now, items, &buyers, &mut deferred);
-
-    // Open conversations of these buyers.
-    let buyer_ids: Vec<BuyerId> = {
-        let mut v: Vec<BuyerId> = buyers.values().copied().collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    let mut open: HashMap<BuyerId, (SellerId, Conversation)> = HashMap::new();
-    for chunk in buyer_ids.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE list_status = 'open' AND buyer_id IN ({}){}",
-            list_placeholders(chunk.len(), 1),
-            store.for_update()
-        );
-        let vals = chunk.iter().map(|b| Val::from(b.to_string())).collect();
-        for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
-            let (seller, c) = conversation_from_row(&row)?;
-            open.insert(c.buyer_id, (seller, c));
-        }
-    }
-    let mut needing: Vec<BuyerId> = buyer_ids
-        .iter()
-        .copied()
-        .filter(|b| !open.contains_key(b))
-        .collect();
-    needing.sort();
-    let with_orders = buyers_with_orders(store, tx, &needing).await?;
     let before: HashMap<ConversationId, Conversation> =
         open.values().map(|(_, c)| (c.id, c.clone())).collect();
 
@@ -526,88 +502,185 @@ pub(crate) fn preview_of(content: &MessageContent) -> String {
     }
 }
 
-/// Inserts or refreshes the buyers of the group; returns their ids by (shop, external id).
-async fn upsert_buyers(
+/// What the group's buyers already are: their ids, their open conversations, and which
+/// of them have an order in their shop.
+struct Known {
+    buyers: HashMap<(ShopId, String), BuyerId>,
+    open: HashMap<BuyerId, (SellerId, Conversation)>,
+    with_orders: HashSet<BuyerId>,
+}
+
+/// Reads the group's buyers with their open conversations (one statement per shop on
+/// SQLite), inserts the new buyers, and queues profile changes and name parts.
+/// An unchanged buyer is not written at all.
+async fn load_buyers(
     store: &Store,
     tx: &mut Transaction<'static, Any>,
     now: DateTime<Utc>,
     items: &[(&IngestShop, &InboundMessage)],
     deferred: &mut Deferred,
-) -> CoreResult<HashMap<(ShopId, String), BuyerId>> {
+) -> CoreResult<Known> {
     // The last message of a buyer in the group carries its freshest profile.
     let mut latest: HashMap<(ShopId, String), &InboundBuyer> = HashMap::new();
     for (shop, msg) in items {
         latest.insert((shop.shop_id, msg.buyer.external_id.clone()), &msg.buyer);
     }
-    let mut rows: Vec<(&(ShopId, String), &&InboundBuyer)> = latest.iter().collect();
-    rows.sort_by(|a, b| a.0.cmp(b.0));
-    let mut ids = HashMap::new();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        // A buyer without a nickname is stored under its external id, and an update
-        // without one keeps the nickname it had.
+    let mut by_shop: HashMap<ShopId, Vec<&str>> = HashMap::new();
+    for (shop, ext) in latest.keys() {
+        by_shop.entry(*shop).or_default().push(ext);
+    }
+    // On SQLite the open conversation comes in the same statement; PostgreSQL cannot
+    // lock the nullable side of an outer join, so it reads them apart, FOR UPDATE.
+    let with_conversation = store.backend() == Backend::Sqlite;
+    let mut known = Known {
+        buyers: HashMap::new(),
+        open: HashMap::new(),
+        with_orders: HashSet::new(),
+    };
+    let mut stored: HashMap<BuyerId, (String, Option<String>, Option<String>)> = HashMap::new();
+    for (shop, exts) in &by_shop {
+        for chunk in exts.chunks(ROWS_PER_STATEMENT) {
+            let conversation = if with_conversation {
+                format!(
+                    ", {} FROM buyers b LEFT JOIN conversations c ON c.buyer_id = b.id AND c.list_status = 'open'",
+                    CONVERSATION_COLUMNS
+                        .split(", ")
+                        .map(|col| format!("c.{col}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                " FROM buyers b".to_owned()
+            };
+            let sql = format!(
+                "SELECT b.id AS b_id, b.external_id AS b_ext, b.nickname AS b_nick, b.language AS b_lang, \
+                 b.email AS b_email, \
+                 CAST(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = b.id) THEN 1 ELSE 0 END AS BIGINT) AS b_orders\
+                 {conversation} WHERE b.shop_id = $1 AND b.external_id IN ({})",
+                list_placeholders(chunk.len(), 2)
+            );
+            let mut vals = vec![Val::from(shop.to_string())];
+            vals.extend(chunk.iter().map(|e| Val::from(*e)));
+            for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
+                let id: BuyerId = id_col(&row, "b_id")?;
+                known
+                    .buyers
+                    .insert((*shop, row.try_get::<String, _>("b_ext")?), id);
+                stored.insert(
+                    id,
+                    (
+                        row.try_get("b_nick")?,
+                        row.try_get("b_lang")?,
+                        row.try_get("b_email")?,
+                    ),
+                );
+                if row.try_get::<i64, _>("b_orders")? != 0 {
+                    known.with_orders.insert(id);
+                }
+                if with_conversation && row.try_get::<Option<String>, _>("id")?.is_some() {
+                    let (seller, c) = conversation_from_row(&row)?;
+                    known.open.insert(id, (seller, c));
+                }
+            }
+        }
+    }
+
+    // New buyers: inserted now (their ids are needed by every later statement).
+    let mut new_rows: Vec<(&(ShopId, String), &&InboundBuyer, BuyerId)> = latest
+        .iter()
+        .filter(|(key, _)| !known.buyers.contains_key(*key))
+        .map(|(key, b)| (key, b, BuyerId::new()))
+        .collect();
+    new_rows.sort_by(|a, b| a.0.cmp(b.0));
+    for chunk in new_rows.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "INSERT INTO buyers (id, shop_id, external_id, nickname, language, email, created_at, named_at) VALUES {} \
-             ON CONFLICT (shop_id, external_id) DO UPDATE SET \
-             named_at = CASE WHEN excluded.nickname <> excluded.external_id AND excluded.nickname <> buyers.nickname \
-                 THEN excluded.named_at ELSE buyers.named_at END, \
-             nickname = CASE WHEN excluded.nickname = excluded.external_id THEN buyers.nickname ELSE excluded.nickname END, \
-             language = COALESCE(excluded.language, buyers.language), \
-             email = COALESCE(excluded.email, buyers.email) \
-             RETURNING id, shop_id, external_id, named_at",
-            values_placeholders(chunk.len(), 8, 1)
+            "INSERT INTO buyers (id, shop_id, external_id, nickname, language, email, created_at) VALUES {} \
+             ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id",
+            values_placeholders(chunk.len(), 7, 1)
         );
-        let now_ms = to_millis(now);
-        let mut vals = Vec::with_capacity(chunk.len() * 8);
-        for ((shop, ext), b) in chunk {
+        let mut vals = Vec::with_capacity(chunk.len() * 7);
+        for ((shop, ext), b, id) in chunk {
             vals.extend([
-                Val::from(BuyerId::new().to_string()),
+                Val::from(id.to_string()),
                 shop.to_string().into(),
                 ext.clone().into(),
                 b.nickname.clone().unwrap_or_else(|| ext.clone()).into(),
                 b.language.clone().into(),
                 b.email.clone().into(),
-                now_ms.into(),
-                now_ms.into(),
+                to_millis(now).into(),
             ]);
         }
-        // Buyers created or renamed by this group: their names need indexing.
-        let mut named_now: HashSet<(ShopId, String)> = HashSet::new();
-        for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
-            let key = (
-                id_col(&row, "shop_id")?,
-                row.try_get::<String, _>("external_id")?,
-            );
-            if row.try_get::<i64, _>("named_at")? == now_ms {
-                named_now.insert(key.clone());
-            }
-            ids.insert(key, id_col(&row, "id")?);
+        let n_inserted = store.query(&sql, vals).fetch_all(&mut **tx).await?.len();
+        if n_inserted < chunk.len() {
+            // Another process inserted one of them meanwhile (PostgreSQL only: SQLite
+            // writers hold the gate). Failing the group makes each item retry alone.
+            return Err(CoreError::Conflict(
+                "a buyer was created concurrently; retry".into(),
+            ));
         }
-        // Name parts for search (AE-SEARCH-1).
-        let mut parts: Vec<(String, BuyerId)> = Vec::new();
-        for ((shop, ext), b) in chunk {
-            let key = (*shop, ext.clone());
-            if let Some(nick) = &b.nickname
-                && named_now.contains(&key)
-            {
-                let id = ids[&key];
-                parts.extend(search_terms::name_parts(nick).into_iter().map(|p| (p, id)));
-            }
-        }
-        parts.sort();
-        parts.dedup();
-        for part_chunk in parts.chunks(ROWS_PER_STATEMENT * 2) {
-            let sql = format!(
-                "INSERT INTO buyer_name_parts (part, buyer_id) VALUES {} ON CONFLICT DO NOTHING",
-                values_placeholders(part_chunk.len(), 2, 1)
-            );
-            let vals = part_chunk
-                .iter()
-                .flat_map(|(p, id)| [Val::from(p.clone()), id.to_string().into()])
-                .collect();
-            deferred.push(sql, vals);
+        for (key, _, id) in chunk {
+            known.buyers.insert((*key).clone(), *id);
         }
     }
-    Ok(ids)
+
+    // Changed profiles, and name parts for new or renamed buyers (AE-SEARCH-1).
+    let mut parts: Vec<(String, BuyerId)> = Vec::new();
+    for (key, b) in &latest {
+        let id = known.buyers[key];
+        let renamed = match (stored.get(&id), &b.nickname) {
+            (None, Some(_)) => true,
+            (Some((nick, _, _)), Some(new)) => nick != new,
+            _ => false,
+        };
+        if renamed && let Some(nick) = &b.nickname {
+            parts.extend(search_terms::name_parts(nick).into_iter().map(|p| (p, id)));
+        }
+        let Some((_, lang, email)) = stored.get(&id) else {
+            continue;
+        };
+        let relanguaged = b.language.is_some() && b.language != *lang;
+        let remailed = b.email.is_some() && b.email != *email;
+        if renamed || relanguaged || remailed {
+            deferred.push(
+                "UPDATE buyers SET nickname = COALESCE($1, nickname), language = COALESCE($2, language), \
+                 email = COALESCE($3, email) WHERE id = $4"
+                    .into(),
+                vec![b.nickname.clone().into(), b.language.clone().into(), b.email.clone().into(), id.to_string().into()],
+            );
+        }
+    }
+    parts.sort();
+    parts.dedup();
+    for chunk in parts.chunks(ROWS_PER_STATEMENT * 2) {
+        let sql = format!(
+            "INSERT INTO buyer_name_parts (part, buyer_id) VALUES {} ON CONFLICT DO NOTHING",
+            values_placeholders(chunk.len(), 2, 1)
+        );
+        let vals = chunk
+            .iter()
+            .flat_map(|(p, id)| [Val::from(p.clone()), id.to_string().into()])
+            .collect();
+        deferred.push(sql, vals);
+    }
+
+    if !with_conversation {
+        let mut ids: Vec<BuyerId> = known.buyers.values().copied().collect();
+        ids.sort();
+        ids.dedup();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE list_status = 'open' AND buyer_id IN ({}){}",
+                list_placeholders(chunk.len(), 1),
+                store.for_update()
+            );
+            let vals = chunk.iter().map(|b| Val::from(b.to_string())).collect();
+            for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
+                let (seller, c) = conversation_from_row(&row)?;
+                known.open.insert(c.buyer_id, (seller, c));
+            }
+        }
+    }
+    Ok(known)
 }
 
 /// Queues the recording of the orders the group refers to.
@@ -649,26 +722,6 @@ fn defer_orders(
             );
         }
     }
-}
-
-/// Which of these buyers have any order in their shop.
-async fn buyers_with_orders(
-    store: &Store,
-    tx: &mut Transaction<'static, Any>,
-    ids: &[BuyerId],
-) -> CoreResult<HashSet<BuyerId>> {
-    let mut with_orders = HashSet::new();
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "SELECT DISTINCT buyer_id FROM orders WHERE buyer_id IN ({})",
-            list_placeholders(chunk.len(), 1)
-        );
-        let vals = chunk.iter().map(|b| Val::from(b.to_string())).collect();
-        for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
-            with_orders.insert(id_col(&row, "buyer_id")?);
-        }
-    }
-    Ok(with_orders)
 }
 
 /// Inserts messages, skipping any already stored; returns the ids actually inserted.
