@@ -62,34 +62,6 @@ impl std::fmt::Debug for Inbox {
     }
 }
 
-/// Runs the ingest writer on a thread of its own, with its own single-threaded
-/// runtime: on the shared runtime it would wait behind every HTTP task at each of its
-/// statements, and one group's latency is every sender's latency. Returns a task that
-/// completes when the writer has stopped.
-fn spawn_writer_thread(
-    writer: impl std::future::Future<Output = ()> + Send + 'static,
-) -> JoinHandle<()> {
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-    let spawned = std::thread::Builder::new()
-        .name("shopmux-ingest".into())
-        .spawn(move || {
-            match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt.block_on(writer),
-                Err(error) => tracing::error!(message = "Cannot start the ingest writer.", %error),
-            }
-            let _ = done_tx.send(());
-        });
-    if let Err(error) = spawned {
-        tracing::error!(message = "Cannot start the ingest writer thread.", %error);
-    }
-    tokio::spawn(async move {
-        let _ = done_rx.await;
-    })
-}
-
 impl Inbox {
     /// Starts the engine and its background workers (ingest writer, outbox delivery).
     pub fn start(store: Store, clock: Arc<dyn Clock>, options: InboxOptions) -> Arc<Self> {
@@ -97,7 +69,7 @@ impl Inbox {
         let (ingest_tx, ingest_rx) = mpsc::channel(options.ingest_queue);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let outbox_wake = Arc::new(Notify::new());
-        let writer = spawn_writer_thread(ingest::run_writer(
+        let writer = tokio::spawn(ingest::run_writer(
             store.clone(),
             clock.clone(),
             events.clone(),
