@@ -1,6 +1,7 @@
 //! The `shopmux` daemon: configuration, the HTTP API over the inbox engine of
 //! `shopmux-core`, and the wiring that starts and stops them. `main.rs` is the CLI.
 
+pub mod adapters;
 pub mod api;
 pub mod config;
 pub mod server;

@@ -28,6 +28,20 @@ enum Command {
         #[command(subcommand)]
         command: OwnerCommand,
     },
+    /// Read the platforms' rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Print a platform's rules with their rule IDs.
+    Show {
+        /// The platform (aliexpress, douyin, shopify, tiktok).
+        platform: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -63,6 +77,26 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if let Command::Rules {
+        command: RulesCommand::Show { platform },
+    } = &cli.command
+    {
+        let sets = shopmux::adapters::builtin_rule_sets();
+        return match sets.iter().find(|s| &s.platform == platform) {
+            Some(set) => {
+                print!("{}", shopmux::adapters::rules_table(set));
+                ExitCode::SUCCESS
+            }
+            None => {
+                let names: Vec<&str> = sets.iter().map(|s| s.platform.as_str()).collect();
+                eprintln!(
+                    "shopmux: no rules for platform `{platform}` (known: {})",
+                    names.join(", ")
+                );
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Command::CheckConfig = cli.command {
         print!("{}", config.to_masked_toml());
         eprintln!("shopmux: configuration is valid");
@@ -103,7 +137,7 @@ fn main() -> ExitCode {
                 inbox.shutdown().await;
                 Ok(())
             }
-            Command::CheckConfig => Ok(()),
+            Command::CheckConfig | Command::Rules { .. } => Ok(()),
         }
     });
     match result {

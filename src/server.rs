@@ -34,6 +34,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
     })?;
     let options = InboxOptions {
         max_ingest_batch: config.ingest.max_batch,
+        rule_sets: crate::adapters::builtin_rule_sets(),
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock, options);

@@ -6,31 +6,7 @@ use crate::error::CoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The kind of a message's content, without its payload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ContentKind {
-    /// Plain text.
-    Text,
-    /// An image.
-    Image,
-    /// A video.
-    Video,
-    /// An emoji or sticker.
-    Emoji,
-    /// A product card.
-    ProductCard,
-    /// An order card.
-    OrderCard,
-    /// A coupon or discount card.
-    CouponCard,
-    /// A cart add/remove event.
-    CartEvent,
-    /// A rating card (invitation or result).
-    RatingCard,
-    /// A notice from the platform or from shopmux.
-    SystemNotice,
-}
+pub use shopmux_contract::ContentKind;
 
 /// One line of a cart event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]

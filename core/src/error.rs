@@ -30,6 +30,9 @@ pub enum CoreError {
     /// A migration failed.
     #[error("migration error: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A platform rule refuses the action.
+    #[error("{} ({})", .0.message, .0.rule)]
+    RuleViolation(crate::rules::Refusal),
     /// The daemon is shutting down or a worker is gone.
     #[error("unavailable: {0}")]
     Unavailable(&'static str),

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shopmux_core::ids::{AgentId, ConversationId};
-use shopmux_core::inbox::actions::{Change, NewReply};
+use shopmux_core::inbox::actions::{Allowed, Change, NewReply};
 use shopmux_core::inbox::list::{
     ConversationPage, ConversationQuery, MessagePage, MessageQuery, ShopCounts,
 };
@@ -25,6 +25,8 @@ pub struct ConversationDetail {
     pub buyer: Buyer,
     /// The buyer's orders in this shop, newest first.
     pub orders: Vec<Order>,
+    /// What the platform's rules allow now (a reply box can be greyed out from it).
+    pub allowed: Allowed,
 }
 
 /// A flag colour to set.
@@ -76,10 +78,12 @@ pub async fn get(
         .inbox
         .buyer_orders(&auth.0, conversation.buyer_id)
         .await?;
+    let allowed = app.inbox.allowed(&conversation).await?;
     Ok(ApiJson(ConversationDetail {
         conversation,
         buyer,
         orders,
+        allowed,
     }))
 }
 

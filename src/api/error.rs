@@ -27,6 +27,12 @@ pub struct ErrorDetail {
     /// The offending field, when one is to blame.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `rule_violation`: the platform rule ID that refuses the action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// For `rule_violation`: when the window closed, if it was open before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_closed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A failed request.
@@ -36,6 +42,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     field: Option<String>,
+    refusal: Option<shopmux_core::rules::Refusal>,
 }
 
 /// The result of a handler.
@@ -49,6 +56,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            refusal: None,
         }
     }
 
@@ -69,11 +77,17 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let (rule, window_closed_at) = match self.refusal {
+            Some(r) => (Some(r.rule), r.window_closed_at),
+            None => (None, None),
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.into(),
                 message: self.message,
                 field: self.field,
+                rule,
+                window_closed_at,
             },
         };
         (self.status, Json(body)).into_response()
@@ -94,6 +108,14 @@ impl From<CoreError> for ApiError {
                 code: "invalid_field",
                 message: format!("{field}: {message}"),
                 field: Some(field),
+                refusal: None,
+            },
+            CoreError::RuleViolation(refusal) => Self {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "rule_violation",
+                message: refusal.message.clone(),
+                field: None,
+                refusal: Some(refusal),
             },
             CoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             CoreError::Unavailable(m) => {

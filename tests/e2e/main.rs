@@ -4,4 +4,5 @@ mod api_flow;
 mod bad_input;
 mod process;
 mod restart;
+mod rules;
 mod support;

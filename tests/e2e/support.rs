@@ -34,11 +34,25 @@ pub async fn start() -> TestDaemon {
 }
 
 pub async fn start_at(db_url: &str, dir: PathBuf) -> TestDaemon {
+    start_with(db_url, dir, Arc::new(SystemClock)).await
+}
+
+/// A daemon on a fresh SQLite file whose clock the test moves.
+pub async fn start_with_clock(clock: Arc<dyn shopmux_core::Clock>) -> TestDaemon {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/shopmux.db", tmp.path().display());
+    let dir = tmp.path().to_path_buf();
+    let mut d = start_with(&url, dir, clock).await;
+    d._tmp = Some(tmp);
+    d
+}
+
+async fn start_with(db_url: &str, dir: PathBuf, clock: Arc<dyn shopmux_core::Clock>) -> TestDaemon {
     let mut config = Config::default();
     config.server.bind = "127.0.0.1:0".into();
     config.server.max_body_bytes = 64 * 1024;
     config.database.url = db_url.into();
-    let daemon = shopmux::server::start(&config, Arc::new(SystemClock))
+    let daemon = shopmux::server::start(&config, clock)
         .await
         .expect("daemon starts");
     let base = format!("http://{}", daemon.addr);

@@ -16,8 +16,9 @@ use crate::events::InboxEvent;
 use crate::ids::*;
 use crate::model::*;
 use crate::store::{
-    AGENT_COLUMNS, CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Deferred, Val, agent_from_row,
-    conversation_from_row, conversation_values, values_placeholders,
+    AGENT_COLUMNS, CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Deferred, ORDER_COLUMNS, Val,
+    agent_from_row, conversation_from_row, conversation_values, order_from_row,
+    values_placeholders,
 };
 use serde::Deserialize;
 use sqlx::{Any, Transaction};
@@ -122,6 +123,29 @@ fn defer_rows(
     }
 }
 
+/// The orders of a buyer, read in the transaction.
+pub(crate) async fn buyer_orders<'c, E: sqlx::Executor<'c, Database = Any>>(
+    store: &crate::store::Store,
+    executor: E,
+    buyer: BuyerId,
+) -> CoreResult<Vec<Order>> {
+    let rows = store
+        .query(
+            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE buyer_id = $1 ORDER BY created_at DESC, id DESC"),
+            vec![buyer.to_string().into()],
+        )
+        .fetch_all(executor)
+        .await?;
+    rows.iter().map(order_from_row).collect()
+}
+
+/// What the platform's rules allow in a conversation now.
+#[derive(Clone, Debug, serde::Serialize, ToSchema)]
+pub struct Allowed {
+    /// Replying (`allowed`, until `deadline`, or why not).
+    pub reply: crate::rules::Permission,
+}
+
 /// A reply an agent sends.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -176,6 +200,15 @@ impl Inbox {
             return Err(CoreError::NotFound("conversation"));
         }
         Ok(c)
+    }
+
+    /// What the rules allow in this conversation now (for greying out a reply box).
+    pub async fn allowed(&self, conversation: &Conversation) -> CoreResult<Allowed> {
+        let orders = buyer_orders(&self.store, self.store.pool(), conversation.buyer_id).await?;
+        let rules = self.rule_set(conversation.platform.as_str());
+        Ok(Allowed {
+            reply: crate::rules::can_reply(&rules, conversation, &orders, self.clock.now()),
+        })
     }
 
     async fn load_for_update(
@@ -382,6 +415,12 @@ impl Inbox {
                 "no chat permission in this shop".into(),
             ));
         }
+        // The platform's rules decide before anything is written: a refused reply never
+        // reaches the outbox.
+        let orders = buyer_orders(&self.store, &mut *w.tx, before.buyer_id).await?;
+        let rules = self.rule_set(before.platform.as_str());
+        crate::rules::check_reply(&rules, &before, &orders, &reply.content, now)
+            .map_err(CoreError::RuleViolation)?;
         let message = Message {
             id: MessageId::new(),
             conversation_id: before.id,

@@ -133,6 +133,8 @@ impl Inbox {
     /// Stores an inbound message (idempotently) and answers after its commit.
     pub async fn ingest(&self, shop: IngestShop, msg: InboundMessage) -> CoreResult<IngestOutcome> {
         msg.validate()?;
+        let rules = self.rule_set(shop.platform.as_str());
+        crate::rules::check_inbound_kind(&rules, &msg.content).map_err(CoreError::RuleViolation)?;
         let (reply, answer) = oneshot::channel();
         self.ingest_tx
             .send(IngestJob::Message(Box::new((shop, msg, reply))))

@@ -29,6 +29,9 @@ pub struct InboxOptions {
     pub ingest_queue: usize,
     /// Undelivered events kept per live stream.
     pub event_capacity: usize,
+    /// The rule sets of the platforms whose adapters are loaded (the `api` channel's
+    /// permissive set is always there).
+    pub rule_sets: Vec<shopmux_contract::RuleSet>,
 }
 
 impl Default for InboxOptions {
@@ -37,6 +40,7 @@ impl Default for InboxOptions {
             max_ingest_batch: 256,
             ingest_queue: 8192,
             event_capacity: 4096,
+            rule_sets: Vec::new(),
         }
     }
 }
@@ -47,6 +51,7 @@ pub struct Inbox {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) events: EventBus,
     pub(crate) platforms: BTreeSet<String>,
+    pub(crate) rule_sets: HashMap<String, Arc<shopmux_contract::RuleSet>>,
     pub(crate) ingest_cache: Mutex<HashMap<ShopId, (Instant, shops::IngestShop)>>,
     ingest_tx: mpsc::Sender<ingest::IngestJob>,
     outbox_wake: Arc<Notify>,
@@ -65,6 +70,17 @@ impl std::fmt::Debug for Inbox {
 impl Inbox {
     /// Starts the engine and its background workers (ingest writer, outbox delivery).
     pub fn start(store: Store, clock: Arc<dyn Clock>, options: InboxOptions) -> Arc<Self> {
+        let mut rule_sets: HashMap<String, Arc<shopmux_contract::RuleSet>> = HashMap::new();
+        rule_sets.insert(
+            crate::model::Platform::API.to_owned(),
+            Arc::new(shopmux_contract::RuleSet::permissive(
+                crate::model::Platform::API,
+            )),
+        );
+        for set in options.rule_sets {
+            rule_sets.insert(set.platform.clone(), Arc::new(set));
+        }
+        let platforms: BTreeSet<String> = rule_sets.keys().cloned().collect();
         let events = EventBus::new(options.event_capacity);
         let (ingest_tx, ingest_rx) = mpsc::channel(options.ingest_queue);
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -87,7 +103,8 @@ impl Inbox {
             store,
             clock,
             events,
-            platforms: BTreeSet::from([crate::model::Platform::API.to_owned()]),
+            platforms,
+            rule_sets,
             ingest_cache: Mutex::new(HashMap::new()),
             ingest_tx,
             outbox_wake,
@@ -109,6 +126,14 @@ impl Inbox {
     /// The event bus.
     pub fn events(&self) -> &EventBus {
         &self.events
+    }
+
+    /// The rule set of a platform (a permissive one for a platform without rules).
+    pub fn rule_set(&self, platform: &str) -> Arc<shopmux_contract::RuleSet> {
+        self.rule_sets
+            .get(platform)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(shopmux_contract::RuleSet::permissive(platform)))
     }
 
     /// The platforms shops may be created for.

@@ -49,18 +49,7 @@ impl Inbox {
     /// The buyer's orders in its shop, newest first.
     pub async fn buyer_orders(&self, viewer: &Viewer, id: BuyerId) -> CoreResult<Vec<Order>> {
         self.buyer(viewer, id).await?;
-        let rows = self
-            .store
-            .query(
-                &format!(
-                    "SELECT {} FROM orders WHERE buyer_id = $1 ORDER BY created_at DESC, id DESC",
-                    crate::store::ORDER_COLUMNS
-                ),
-                vec![id.to_string().into()],
-            )
-            .fetch_all(self.store.pool())
-            .await?;
-        rows.iter().map(crate::store::order_from_row).collect()
+        super::actions::buyer_orders(&self.store, self.store.pool(), id).await
     }
 
     /// The notes on a buyer, oldest first.

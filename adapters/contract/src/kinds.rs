@@ -1,0 +1,30 @@
+//! The kinds of message content every platform's chat carries (rule ALL-CARD-1), as
+//! rule sets name them when they say which kinds may be sent or received.
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of a message's content, without its payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentKind {
+    /// Plain text.
+    Text,
+    /// An image.
+    Image,
+    /// A video.
+    Video,
+    /// An emoji or sticker.
+    Emoji,
+    /// A product card.
+    ProductCard,
+    /// An order card.
+    OrderCard,
+    /// A coupon or discount card.
+    CouponCard,
+    /// A cart add/remove event.
+    CartEvent,
+    /// A rating card (invitation or result).
+    RatingCard,
+    /// A notice from the platform or from shopmux.
+    SystemNotice,
+}

@@ -1,0 +1,15 @@
+//! shopmux-contract: what a marketplace adapter — built in or a plugin — hands the core.
+//! Today that is its [`RuleSet`](rules::RuleSet): the platform's contact-window, reply,
+//! lifecycle and limit rules as plain serde data, each entry tagged with its rule ID.
+//! The core evaluates rule sets with one engine and never matches on a platform name.
+//!
+//! **API Boundary:** this crate is shared by core, the built-in adapters and the plugin
+//! SDK; it depends on serde only and changes additively.
+
+pub mod kinds;
+pub mod rules;
+pub mod span;
+
+pub use kinds::ContentKind;
+pub use rules::RuleSet;
+pub use span::Span;

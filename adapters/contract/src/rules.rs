@@ -1,0 +1,228 @@
+//! A platform's rules as data. The core's one evaluator reads these; nothing here
+//! decides anything.
+//!
+//! Windows are **requirements**: each is satisfied when any of its clauses holds, and an
+//! action needs every requirement of its list satisfied. That expresses "either one
+//! opens the window" (AE-WIN-2 or AE-WIN-3: one requirement, two clauses) as well as
+//! "the stricter limit wins" (DY-WIN-1 and DY-END-3: two requirements).
+
+use crate::kinds::ContentKind;
+use crate::span::Span;
+use serde::{Deserialize, Serialize};
+
+/// A rule ID of `platform-rules.md`, such as `TT-WIN-2`.
+pub type RuleId = String;
+
+/// A fact about a conversation, its buyer or the buyer's orders, true or false at an
+/// instant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "when", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    /// Always true: the action is allowed whatever the state.
+    Always,
+    /// The conversation is open (unassigned or in progress).
+    Open,
+    /// The conversation is not closed (open, or ended and in history).
+    NotClosed,
+    /// The buyer's latest message in this conversation is at most `within` old.
+    BuyerMessageWithin {
+        /// How old it may be.
+        within: Span,
+    },
+    /// The conversation ended at most `within` ago.
+    EndedWithin {
+        /// How long ago.
+        within: Span,
+    },
+    /// The conversation was closed at most `within` ago.
+    ClosedWithin {
+        /// How long ago.
+        within: Span,
+    },
+    /// The buyer has an order in this shop created at most `within` ago.
+    OrderWithin {
+        /// How old it may be.
+        within: Span,
+    },
+    /// The buyer has a return/refund (reverse) order in progress.
+    ReverseOrderInProgress,
+}
+
+/// A condition with the rule that states it. (No `deny_unknown_fields` here: serde
+/// cannot combine it with `flatten`; the flattened condition refuses unknown fields.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clause {
+    /// The rule ID.
+    pub rule: RuleId,
+    /// The condition.
+    #[serde(flatten)]
+    pub condition: Condition,
+}
+
+/// Satisfied when any of its clauses holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// The alternatives.
+    pub any_of: Vec<Clause>,
+}
+
+impl Requirement {
+    /// A requirement of one clause.
+    pub fn one(rule: &str, condition: Condition) -> Self {
+        Self {
+            any_of: vec![Clause {
+                rule: rule.into(),
+                condition,
+            }],
+        }
+    }
+
+    /// A requirement met by any of the clauses.
+    pub fn any(clauses: &[(&str, Condition)]) -> Self {
+        Self {
+            any_of: clauses
+                .iter()
+                .map(|(r, c)| Clause {
+                    rule: (*r).into(),
+                    condition: c.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Which message kinds may go one way, and the rule that says so.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindRule {
+    /// The rule ID.
+    pub rule: RuleId,
+    /// The kinds allowed.
+    pub allowed: Vec<ContentKind>,
+}
+
+/// Who has been silent, for a lifecycle timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Silent {
+    /// The buyer waits and no agent has answered (the conversation is unreplied).
+    Agent,
+    /// The agent's message was the last and the buyer has not answered.
+    Buyer,
+}
+
+/// What a timer does to the conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transition {
+    /// End it (to history).
+    End,
+    /// Close it.
+    Close,
+}
+
+/// After `after` of silence by one party, a transition (TT-WIN-1, DY-END-2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timer {
+    /// The rule ID.
+    pub rule: RuleId,
+    /// Whose silence counts.
+    pub silent: Silent,
+    /// How long.
+    pub after: Span,
+    /// What happens then.
+    pub then: Transition,
+}
+
+/// A platform's rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSet {
+    /// The platform id (`tiktok`).
+    pub platform: String,
+    /// What a reply to the buyer needs: every requirement satisfied.
+    #[serde(default)]
+    pub reply: Vec<Requirement>,
+    /// What a seller-initiated message needs: every requirement satisfied. An empty
+    /// list allows it.
+    #[serde(default)]
+    pub initiate: Vec<Requirement>,
+    /// The kinds an agent may send; none means every kind.
+    #[serde(default)]
+    pub outbound_kinds: Option<KindRule>,
+    /// The kinds a buyer may send; none means every kind.
+    #[serde(default)]
+    pub inbound_kinds: Option<KindRule>,
+    /// Lifecycle timers.
+    #[serde(default)]
+    pub timers: Vec<Timer>,
+}
+
+impl RuleSet {
+    /// Rules that allow everything: the built-in `api` channel's.
+    pub fn permissive(platform: &str) -> Self {
+        Self {
+            platform: platform.into(),
+            reply: vec![],
+            initiate: vec![],
+            outbound_kinds: None,
+            inbound_kinds: None,
+            timers: vec![],
+        }
+    }
+
+    /// Every rule ID the set names, in order of appearance, without repeats.
+    pub fn rule_ids(&self) -> Vec<&str> {
+        let clauses = self
+            .reply
+            .iter()
+            .chain(&self.initiate)
+            .flat_map(|req| req.any_of.iter().map(|c| c.rule.as_str()));
+        let kinds = self
+            .outbound_kinds
+            .iter()
+            .chain(&self.inbound_kinds)
+            .map(|k| k.rule.as_str());
+        let timers = self.timers.iter().map(|t| t.rule.as_str());
+        let mut out: Vec<&str> = Vec::new();
+        for r in clauses.chain(kinds).chain(timers) {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_set_is_plain_json_data() {
+        let json = r#"{
+            "platform": "example",
+            "reply": [{"any_of": [{"rule": "EX-WIN-1", "when": "buyer_message_within", "within": "24h"}]}],
+            "timers": [{"rule": "EX-END-1", "silent": "buyer", "after": "15m", "then": "end"}]
+        }"#;
+        let set: RuleSet = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            set.reply[0].any_of[0].condition,
+            Condition::BuyerMessageWithin {
+                within: Span::hours(24)
+            }
+        );
+        assert_eq!(set.rule_ids(), vec!["EX-WIN-1", "EX-END-1"]);
+        let back: RuleSet = serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
+        assert_eq!(back, set);
+    }
+
+    #[test]
+    fn unknown_conditions_are_refused() {
+        let json =
+            r#"{"platform": "x", "reply": [{"any_of": [{"rule": "X-1", "when": "full_moon"}]}]}"#;
+        assert!(serde_json::from_str::<RuleSet>(json).is_err());
+    }
+}

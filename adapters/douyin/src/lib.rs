@@ -1,0 +1,49 @@
+//! Douyin shop ("Feige"): its chat rules as a [`RuleSet`] (seed page 003, rules DY-*).
+
+use shopmux_contract::Span;
+use shopmux_contract::rules::{Condition, Requirement, RuleSet, Silent, Timer, Transition};
+
+/// The platform id.
+pub const PLATFORM: &str = "douyin";
+
+/// Douyin's rules.
+pub fn rule_set() -> RuleSet {
+    RuleSet {
+        platform: PLATFORM.into(),
+        // DY-WIN-1 and DY-END-3 both apply and the stricter wins (the spec's resolution):
+        // a buyer message in the last 24 h, and the conversation open or ended < 72 h ago.
+        reply: vec![
+            Requirement::one(
+                "DY-WIN-1",
+                Condition::BuyerMessageWithin {
+                    within: Span::hours(24),
+                },
+            ),
+            Requirement::any(&[
+                ("DY-END-3", Condition::Open),
+                (
+                    "DY-END-3",
+                    Condition::EndedWithin {
+                        within: Span::hours(72),
+                    },
+                ),
+            ]),
+        ],
+        // DY-WIN-2: only a buyer who ordered in this shop in the last 30 days.
+        initiate: vec![Requirement::one(
+            "DY-WIN-2",
+            Condition::OrderWithin {
+                within: Span::days(30),
+            },
+        )],
+        outbound_kinds: None,
+        inbound_kinds: None,
+        // DY-END-2: the agent spoke last and the buyer stayed silent 15 minutes: ended.
+        timers: vec![Timer {
+            rule: "DY-END-2".into(),
+            silent: Silent::Buyer,
+            after: Span::minutes(15),
+            then: Transition::End,
+        }],
+    }
+}

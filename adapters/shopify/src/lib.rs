@@ -1,0 +1,27 @@
+//! Shopify (storefront chat): its chat rules as a [`RuleSet`] (seed page 002, rules SH-*).
+
+use shopmux_contract::ContentKind;
+use shopmux_contract::rules::{KindRule, RuleSet};
+
+/// The platform id.
+pub const PLATFORM: &str = "shopify";
+
+/// Shopify's rules: no reply window; customers cannot send images (SH-IMG-1).
+pub fn rule_set() -> RuleSet {
+    RuleSet {
+        platform: PLATFORM.into(),
+        reply: vec![],
+        initiate: vec![],
+        outbound_kinds: None,
+        inbound_kinds: Some(KindRule {
+            rule: "SH-IMG-1".into(),
+            allowed: vec![
+                ContentKind::Text,
+                ContentKind::Emoji,
+                ContentKind::CartEvent,
+                ContentKind::SystemNotice,
+            ],
+        }),
+        timers: vec![],
+    }
+}

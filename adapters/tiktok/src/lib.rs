@@ -1,0 +1,54 @@
+//! TikTok Shop: its chat rules as a [`RuleSet`] (seed page 001, rules TT-*).
+
+use shopmux_contract::rules::{
+    Condition, KindRule, Requirement, RuleSet, Silent, Timer, Transition,
+};
+use shopmux_contract::{ContentKind, Span};
+
+/// The platform id.
+pub const PLATFORM: &str = "tiktok";
+
+/// TikTok Shop's rules.
+pub fn rule_set() -> RuleSet {
+    RuleSet {
+        platform: PLATFORM.into(),
+        // TT-WIN-2: 30 days after a conversation is closed it can no longer be replied to.
+        reply: vec![Requirement::any(&[
+            ("TT-WIN-2", Condition::NotClosed),
+            (
+                "TT-WIN-2",
+                Condition::ClosedWithin {
+                    within: Span::days(30),
+                },
+            ),
+        ])],
+        // TT-INIT-1: an order in the last 60 days, or a return/refund in progress.
+        initiate: vec![Requirement::any(&[
+            (
+                "TT-INIT-1",
+                Condition::OrderWithin {
+                    within: Span::days(60),
+                },
+            ),
+            ("TT-INIT-1", Condition::ReverseOrderInProgress),
+        ])],
+        // TT-MSG-1: agents send text, emoji, image and video.
+        outbound_kinds: Some(KindRule {
+            rule: "TT-MSG-1".into(),
+            allowed: vec![
+                ContentKind::Text,
+                ContentKind::Emoji,
+                ContentKind::Image,
+                ContentKind::Video,
+            ],
+        }),
+        inbound_kinds: None,
+        // TT-WIN-1: a buyer message unreplied for 7 days closes the conversation.
+        timers: vec![Timer {
+            rule: "TT-WIN-1".into(),
+            silent: Silent::Agent,
+            after: Span::days(7),
+            then: Transition::Close,
+        }],
+    }
+}

@@ -1,0 +1,304 @@
+//! The rules engine against each platform's rule set: every window is checked one
+//! second before its boundary, at it, and one second after, with a fixed clock.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use shopmux_contract::RuleSet;
+use shopmux_core::content::MessageContent;
+use shopmux_core::ids::*;
+use shopmux_core::model::*;
+use shopmux_core::rules::{can_initiate, can_reply, check_inbound_kind, check_reply};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().unwrap()
+}
+
+fn conversation(platform: &str, state: ConversationState) -> Conversation {
+    Conversation {
+        id: ConversationId::new(),
+        shop_id: ShopId::new(),
+        platform: Platform::new(platform).unwrap(),
+        buyer_id: BuyerId::new(),
+        entry_point: EntryPoint::Unknown,
+        state,
+        assignee_id: None,
+        flag: None,
+        topics: vec![],
+        has_order: false,
+        unread_count: 0,
+        waiting_since: None,
+        created_at: t0(),
+        last_message_at: t0(),
+        last_buyer_message_at: Some(t0()),
+        last_agent_reply_at: None,
+        assigned_at: None,
+        ended_at: None,
+        closed_at: None,
+        preview: String::new(),
+    }
+}
+
+fn order(created_at: DateTime<Utc>, reverse: bool) -> Order {
+    Order {
+        id: OrderId::new(),
+        shop_id: ShopId::new(),
+        buyer_id: BuyerId::new(),
+        external_id: "o-1".into(),
+        created_at,
+        status: "delivered".into(),
+        reverse_in_progress: reverse,
+    }
+}
+
+fn text() -> MessageContent {
+    MessageContent::Text {
+        text: "hello".into(),
+    }
+}
+
+/// Asserts allowed one second before and at `boundary`, refused one second after,
+/// naming `rule` and the instant the window closed.
+fn check_boundary(
+    what: &str,
+    rule: &str,
+    boundary: DateTime<Utc>,
+    allowed_at: impl Fn(DateTime<Utc>) -> Result<(), shopmux_core::rules::Refusal>,
+) {
+    for at in [boundary - Duration::seconds(1), boundary] {
+        assert!(
+            allowed_at(at).is_ok(),
+            "{what}: refused at {at} (boundary {boundary})"
+        );
+    }
+    let refusal = allowed_at(boundary + Duration::seconds(1)).expect_err(what);
+    assert!(
+        refusal.rule.contains(rule),
+        "{what}: refused by {} instead of {rule}",
+        refusal.rule
+    );
+    assert_eq!(
+        refusal.window_closed_at,
+        Some(boundary),
+        "{what}: window_closed_at"
+    );
+    assert!(!refusal.message.is_empty());
+}
+
+fn reply_at(
+    rules: &RuleSet,
+    c: &Conversation,
+    orders: &[Order],
+) -> impl Fn(DateTime<Utc>) -> Result<(), shopmux_core::rules::Refusal> {
+    let (rules, c, orders) = (rules.clone(), c.clone(), orders.to_vec());
+    move |now| check_reply(&rules, &c, &orders, &text(), now).map(|_| ())
+}
+
+fn initiate_at(
+    rules: &RuleSet,
+    latest: Option<Conversation>,
+    orders: &[Order],
+) -> impl Fn(DateTime<Utc>) -> Result<(), shopmux_core::rules::Refusal> {
+    let (rules, orders) = (rules.clone(), orders.to_vec());
+    move |now| {
+        let p = can_initiate(&rules, latest.as_ref(), &orders, now);
+        match p.refusal {
+            Some(r) => Err(r),
+            None => Ok(()),
+        }
+    }
+}
+
+#[test]
+fn tt_win_2_no_reply_30_days_after_closing() {
+    let rules = shopmux_adapter_tiktok::rule_set();
+    let mut c = conversation("tiktok", ConversationState::Closed);
+    c.last_buyer_message_at = Some(t0() - Duration::days(10));
+    c.closed_at = Some(t0());
+    check_boundary(
+        "TT-WIN-2",
+        "TT-WIN-2",
+        t0() + Duration::days(30),
+        reply_at(&rules, &c, &[]),
+    );
+    // An open or ended conversation is not limited by it.
+    let open = conversation("tiktok", ConversationState::InProgress);
+    assert!(check_reply(&rules, &open, &[], &text(), t0() + Duration::days(400)).is_ok());
+}
+
+#[test]
+fn tt_msg_1_agents_send_text_emoji_image_video_only() {
+    let rules = shopmux_adapter_tiktok::rule_set();
+    let c = conversation("tiktok", ConversationState::InProgress);
+    for ok in [
+        text(),
+        MessageContent::Emoji {
+            code: "😀".into()
+        },
+        MessageContent::Image { url: "u".into() },
+        MessageContent::Video { url: "u".into() },
+    ] {
+        assert!(check_reply(&rules, &c, &[], &ok, t0()).is_ok());
+    }
+    let refused = check_reply(
+        &rules,
+        &c,
+        &[],
+        &MessageContent::CouponCard {
+            code: "X".into(),
+            title: None,
+        },
+        t0(),
+    )
+    .unwrap_err();
+    assert_eq!(refused.rule, "TT-MSG-1");
+    assert!(
+        refused.message.contains("coupon_card"),
+        "{}",
+        refused.message
+    );
+}
+
+#[test]
+fn tt_init_1_order_in_60_days_or_a_return_in_progress() {
+    let rules = shopmux_adapter_tiktok::rule_set();
+    let orders = [order(t0(), false)];
+    check_boundary(
+        "TT-INIT-1",
+        "TT-INIT-1",
+        t0() + Duration::days(60),
+        initiate_at(&rules, None, &orders),
+    );
+    let old_with_return = [order(t0() - Duration::days(200), true)];
+    assert!(
+        can_initiate(&rules, None, &old_with_return, t0()).allowed,
+        "a reverse order in progress opens it"
+    );
+    let no_orders = can_initiate(&rules, None, &[], t0());
+    assert_eq!(no_orders.refusal.unwrap().rule, "TT-INIT-1");
+}
+
+#[test]
+fn dy_win_1_reply_within_24_hours_of_the_buyer_message() {
+    let rules = shopmux_adapter_douyin::rule_set();
+    let c = conversation("douyin", ConversationState::InProgress);
+    check_boundary(
+        "DY-WIN-1",
+        "DY-WIN-1",
+        t0() + Duration::hours(24),
+        reply_at(&rules, &c, &[]),
+    );
+    let p = can_reply(&rules, &c, &[], t0() + Duration::hours(1));
+    assert_eq!(
+        p.deadline,
+        Some(t0() + Duration::hours(24)),
+        "the reply deadline is shown"
+    );
+}
+
+#[test]
+fn dy_end_3_ended_conversation_answerable_72_hours_and_dy_win_1_stricter_wins() {
+    let rules = shopmux_adapter_douyin::rule_set();
+    let mut c = conversation("douyin", ConversationState::Ended);
+    c.ended_at = Some(t0());
+    // The buyer keeps writing (so DY-WIN-1 holds): DY-END-3 limits to 72 h after the end.
+    let c_recent = |now: DateTime<Utc>| {
+        let mut c = c.clone();
+        c.last_buyer_message_at = Some(now - Duration::hours(1));
+        check_reply(&rules, &c, &[], &text(), now).map(|_| ())
+    };
+    check_boundary("DY-END-3", "DY-END-3", t0() + Duration::hours(72), c_recent);
+    // Ended 1 h ago, but the buyer's message is 25 h old: DY-WIN-1, the stricter, refuses.
+    let mut stale = c.clone();
+    stale.last_buyer_message_at = Some(t0() - Duration::hours(24));
+    let refusal = check_reply(&rules, &stale, &[], &text(), t0() + Duration::hours(1)).unwrap_err();
+    assert_eq!(refusal.rule, "DY-WIN-1");
+    // The deadline is the earlier of the two windows.
+    let mut both = c.clone();
+    both.last_buyer_message_at = Some(t0());
+    assert_eq!(
+        can_reply(&rules, &both, &[], t0()).deadline,
+        Some(t0() + Duration::hours(24))
+    );
+}
+
+#[test]
+fn dy_win_2_seller_starts_only_with_an_order_in_30_days() {
+    let rules = shopmux_adapter_douyin::rule_set();
+    let orders = [order(t0(), false)];
+    check_boundary(
+        "DY-WIN-2",
+        "DY-WIN-2",
+        t0() + Duration::days(30),
+        initiate_at(&rules, None, &orders),
+    );
+}
+
+#[test]
+fn ae_win_2_and_ae_win_3_either_opens_the_window() {
+    let rules = shopmux_adapter_aliexpress::rule_set();
+    let now = t0();
+    let mut latest = conversation("aliexpress", ConversationState::Ended);
+    // Last buyer reply 31 days ago, only order 151 days ago: refused, naming both rules.
+    latest.last_buyer_message_at = Some(now - Duration::days(31));
+    let orders = [order(now - Duration::days(151), false)];
+    let p = can_initiate(&rules, Some(&latest), &orders, now);
+    let refusal = p.refusal.expect("refused");
+    assert_eq!(refusal.rule, "AE-WIN-2/AE-WIN-3");
+    assert_eq!(
+        refusal.window_closed_at,
+        Some(now - Duration::days(1)),
+        "the later of the two windows closed a day ago"
+    );
+    // 29 days ago: allowed.
+    latest.last_buyer_message_at = Some(now - Duration::days(29));
+    assert!(can_initiate(&rules, Some(&latest), &orders, now).allowed);
+    // Boundaries of each window alone.
+    latest.last_buyer_message_at = Some(t0());
+    check_boundary(
+        "AE-WIN-2",
+        "AE-WIN-2",
+        t0() + Duration::days(30),
+        initiate_at(&rules, Some(latest.clone()), &[]),
+    );
+    latest.last_buyer_message_at = None;
+    check_boundary(
+        "AE-WIN-3",
+        "AE-WIN-3",
+        t0() + Duration::days(150),
+        initiate_at(&rules, Some(latest), &[order(t0(), false)]),
+    );
+}
+
+#[test]
+fn sh_img_1_customers_cannot_send_images() {
+    let rules = shopmux_adapter_shopify::rule_set();
+    let refused = check_inbound_kind(
+        &rules,
+        &MessageContent::Image {
+            url: "https://x/y.png".into(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(refused.rule, "SH-IMG-1");
+    assert!(check_inbound_kind(&rules, &text()).is_ok());
+    // Agents may send images (SH-IMG-1), and there is no reply window.
+    let c = conversation("shopify", ConversationState::InProgress);
+    assert!(
+        check_reply(
+            &rules,
+            &c,
+            &[],
+            &MessageContent::Image { url: "u".into() },
+            t0() + Duration::days(900)
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn the_api_channel_allows_everything() {
+    let rules = RuleSet::permissive("api");
+    let mut c = conversation("api", ConversationState::Closed);
+    c.closed_at = Some(t0());
+    assert!(check_reply(&rules, &c, &[], &text(), t0() + Duration::days(3650)).is_ok());
+    assert!(can_initiate(&rules, None, &[], t0()).allowed);
+}

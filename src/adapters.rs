@@ -1,0 +1,107 @@
+//! The built-in marketplace adapters, listed once. Today each contributes its platform's
+//! rule set; their connections (webhooks, polling, sending) come with the adapters.
+
+use shopmux_contract::RuleSet;
+
+/// The rule sets of every built-in adapter.
+pub fn builtin_rule_sets() -> Vec<RuleSet> {
+    vec![
+        shopmux_adapter_aliexpress::rule_set(),
+        shopmux_adapter_douyin::rule_set(),
+        shopmux_adapter_shopify::rule_set(),
+        shopmux_adapter_tiktok::rule_set(),
+    ]
+}
+
+/// A rule set as a table for operators (`shopmux rules show PLATFORM`): one line per
+/// rule entry, with its rule ID.
+pub fn rules_table(set: &RuleSet) -> String {
+    use shopmux_contract::rules::{Requirement, Silent, Transition};
+    use shopmux_core::rules::describe;
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    let mut requirements = |action: &str, reqs: &[Requirement]| {
+        for req in reqs {
+            for (i, clause) in req.any_of.iter().enumerate() {
+                let prefix = if i == 0 { "needs " } else { "  or " };
+                rows.push((
+                    clause.rule.clone(),
+                    action.into(),
+                    format!("{prefix}{}", describe(&clause.condition)),
+                ));
+            }
+        }
+    };
+    requirements("reply", &set.reply);
+    requirements("initiate", &set.initiate);
+    let kind_names = |kinds: &[shopmux_contract::ContentKind]| {
+        kinds
+            .iter()
+            .map(|k| {
+                serde_json::to_value(k)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(k) = &set.outbound_kinds {
+        rows.push((
+            k.rule.clone(),
+            "agent sends".into(),
+            format!("only {}", kind_names(&k.allowed)),
+        ));
+    }
+    if let Some(k) = &set.inbound_kinds {
+        rows.push((
+            k.rule.clone(),
+            "buyer sends".into(),
+            format!("only {}", kind_names(&k.allowed)),
+        ));
+    }
+    for t in &set.timers {
+        let who = match t.silent {
+            Silent::Agent => "no agent reply",
+            Silent::Buyer => "buyer silence after the agent's message",
+        };
+        let then = match t.then {
+            Transition::End => "end",
+            Transition::Close => "close",
+        };
+        rows.push((
+            t.rule.clone(),
+            "timer".into(),
+            format!("after {} of {who}: {then}", t.after),
+        ));
+    }
+    if rows.is_empty() {
+        return format!("{}: no rules (everything is allowed)\n", set.platform);
+    }
+    let mut out = format!(
+        "{} rules\n{:<10} {:<12} {}\n",
+        set.platform, "RULE", "ACTION", "CONDITION"
+    );
+    for (rule, action, what) in rows {
+        out.push_str(&format!("{rule:<10} {action:<12} {what}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_names_every_rule_id_of_the_set() {
+        for set in builtin_rule_sets() {
+            let table = rules_table(&set);
+            for id in set.rule_ids() {
+                assert!(
+                    table.contains(id),
+                    "{} table lacks {id}:\n{table}",
+                    set.platform
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Platform rules through the API: refusals are 422 `rule_violation` naming the rule,
+//! and a refused reply never reaches the outbox.
+
+use crate::support::*;
+use chrono::Duration;
+use reqwest::Method;
+use serde_json::json;
+use shopmux_core::ManualClock;
+use std::sync::Arc;
+
+#[tokio::test]
+async fn tt_win_2_reply_to_a_tiktok_conversation_closed_30_days_and_1_second_ago_is_refused() {
+    let clock = Arc::new(ManualClock::at_epoch_2026());
+    let d = start_with_clock(clock.clone()).await;
+    let token = d.owner("Tik").await;
+    let (status, shop) = d
+        .call(Method::POST, "/api/v1/shops", Some(&token), Some(json!({"platform": "tiktok", "external_id": "tt-1", "name": "TT US", "region": "US"})))
+        .await;
+    assert_eq!(status, 201, "{shop}");
+    let shop_id: shopmux_core::ids::ShopId = shop["shop"]["id"].as_str().unwrap().parse().unwrap();
+    // TikTok's webhook arrives with the adapters; the engine's ingest is the same path.
+    let ingest_shop = d.inbox.ingest_shop(shop_id).await.unwrap().unwrap();
+    let msg = serde_json::from_value(message("buyer-1", "tt-m1", "Is this in stock?")).unwrap();
+    let conv = d
+        .inbox
+        .ingest(ingest_shop, msg)
+        .await
+        .unwrap()
+        .conversation_id;
+
+    let (status, _) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/close"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    clock.advance(Duration::days(30));
+    let reply = json!({"content": {"type": "text", "text": "Yes, it is."}});
+    let (status, body) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["allowed"]["reply"]["allowed"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
+
+    clock.advance(Duration::seconds(1));
+    let (status, body) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["allowed"]["reply"]["allowed"], false,
+        "the UI can grey out the reply box: {body}"
+    );
+    assert_eq!(body["allowed"]["reply"]["refusal"]["rule"], "TT-WIN-2");
+
+    let (status, body) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&token),
+            Some(reply),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "rule_violation");
+    assert_eq!(body["error"]["rule"], "TT-WIN-2");
+    assert!(
+        body["error"]["window_closed_at"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2026-01-31")),
+        "{body}"
+    );
+    let n_outbox: i64 = sqlx_count(&d, "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox").await;
+    assert_eq!(n_outbox, 0, "nothing was written to the outbox");
+    let (_, msgs) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(msgs["items"].as_array().unwrap().len(), 1);
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn sh_img_1_a_shopify_customer_image_is_refused_not_stored() {
+    let d = start().await;
+    let token = d.owner("Shop").await;
+    let (_, shop) = d
+        .call(
+            Method::POST,
+            "/api/v1/shops",
+            Some(&token),
+            Some(json!({"platform": "shopify", "external_id": "s-1", "name": "Store"})),
+        )
+        .await;
+    let shop_id: shopmux_core::ids::ShopId = shop["shop"]["id"].as_str().unwrap().parse().unwrap();
+    let ingest_shop = d.inbox.ingest_shop(shop_id).await.unwrap().unwrap();
+    let msg = serde_json::from_value(json!({
+        "buyer": {"external_id": "c-1"}, "platform_message_id": "img-1",
+        "content": {"type": "image", "url": "https://example.invalid/cat.png"}
+    }))
+    .unwrap();
+    let refused = d.inbox.ingest(ingest_shop, msg).await.unwrap_err();
+    assert!(
+        matches!(&refused, shopmux_core::CoreError::RuleViolation(r) if r.rule == "SH-IMG-1"),
+        "{refused}"
+    );
+    assert_eq!(
+        sqlx_count(&d, "SELECT CAST(COUNT(*) AS BIGINT) FROM messages").await,
+        0
+    );
+    d.stop().await;
+}
+
+async fn sqlx_count(d: &TestDaemon, sql: &'static str) -> i64 {
+    use sqlx::Row;
+    let row = sqlx::query(sql)
+        .fetch_one(d.inbox.store().pool())
+        .await
+        .unwrap();
+    row.try_get::<i64, _>(0).unwrap()
+}
