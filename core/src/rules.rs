@@ -55,12 +55,15 @@ fn span(s: Span) -> Duration {
 }
 
 /// Whether a clause holds at `now`, and until when (none: no time limit).
+type ClauseState = (bool, Option<DateTime<Utc>>);
+
+/// The [`ClauseState`] of a condition.
 fn clause_state(
     condition: &Condition,
     conversation: Option<&Conversation>,
     orders: &[Order],
     now: DateTime<Utc>,
-) -> (bool, Option<DateTime<Utc>>) {
+) -> ClauseState {
     let timed = |since: Option<DateTime<Utc>>, within: Span| match since {
         Some(t) => {
             let closes = t + span(within);
@@ -124,7 +127,7 @@ fn requirement(
     orders: &[Order],
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, Refusal> {
-    let states: Vec<(&Clause, (bool, Option<DateTime<Utc>>))> = req
+    let states: Vec<(&Clause, ClauseState)> = req
         .any_of
         .iter()
         .map(|c| (c, clause_state(&c.condition, conversation, orders, now)))
