@@ -42,7 +42,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     field: Option<String>,
-    refusal: Option<shopmux_core::rules::Refusal>,
+    refusal: Option<Box<shopmux_core::rules::Refusal>>,
 }
 
 /// The result of a handler.
@@ -115,7 +115,7 @@ impl From<CoreError> for ApiError {
                 code: "rule_violation",
                 message: refusal.message.clone(),
                 field: None,
-                refusal: Some(refusal),
+                refusal: Some(Box::new(refusal)),
             },
             CoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             CoreError::Unavailable(m) => {
