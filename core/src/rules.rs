@@ -7,7 +7,7 @@ use crate::content::MessageContent;
 use crate::model::{Conversation, ConversationState, Order};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use shopmux_contract::rules::{Clause, Condition, KindRule, Requirement, RuleSet};
+use shopmux_contract::rules::{Clause, Condition, KindRule, Requirement, RuleSet, Silent, Timer};
 use shopmux_contract::span::Span;
 use utoipa::ToSchema;
 
@@ -258,4 +258,24 @@ pub fn check_reply(
 ) -> Result<Option<DateTime<Utc>>, Refusal> {
     check_outbound_kind(rules, content)?;
     all(&rules.reply, "A reply", Some(conversation), orders, now)
+}
+
+/// The instant a lifecycle timer falls due for this conversation, if it applies to its
+/// current state: TT-WIN-1 counts from the buyer's unreplied message, DY-END-2 from the
+/// agent's last message while the buyer stays silent.
+pub fn timer_due_at(timer: &Timer, conversation: &Conversation) -> Option<DateTime<Utc>> {
+    if !conversation.state.is_open() {
+        return None;
+    }
+    let since = match timer.silent {
+        Silent::Agent => conversation.waiting_since?,
+        Silent::Buyer => {
+            if conversation.waiting_since.is_some() {
+                // The buyer is the one waiting: never ends by itself (DY-END-2).
+                return None;
+            }
+            conversation.last_agent_reply_at?
+        }
+    };
+    Some(since + span(timer.after))
 }

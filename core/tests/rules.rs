@@ -302,3 +302,41 @@ fn the_api_channel_allows_everything() {
     assert!(check_reply(&rules, &c, &[], &text(), t0() + Duration::days(3650)).is_ok());
     assert!(can_initiate(&rules, None, &[], t0()).allowed);
 }
+
+#[test]
+fn tt_win_1_unreplied_7_days_closes() {
+    let rules = shopmux_adapter_tiktok::rule_set();
+    let timer = rules.timers.iter().find(|t| t.rule == "TT-WIN-1").unwrap();
+    let mut c = conversation("tiktok", ConversationState::InProgress);
+    c.waiting_since = Some(t0());
+    assert_eq!(
+        shopmux_core::rules::timer_due_at(timer, &c),
+        Some(t0() + Duration::days(7))
+    );
+    c.waiting_since = None;
+    assert_eq!(
+        shopmux_core::rules::timer_due_at(timer, &c),
+        None,
+        "answered: no timeout"
+    );
+}
+
+#[test]
+fn dy_end_2_ends_15_minutes_after_the_agent_only_when_the_buyer_is_silent() {
+    let rules = shopmux_adapter_douyin::rule_set();
+    let timer = rules.timers.iter().find(|t| t.rule == "DY-END-2").unwrap();
+    let mut c = conversation("douyin", ConversationState::InProgress);
+    c.last_agent_reply_at = Some(t0());
+    c.waiting_since = None;
+    assert_eq!(
+        shopmux_core::rules::timer_due_at(timer, &c),
+        Some(t0() + Duration::minutes(15))
+    );
+    // The buyer wrote after the agent: the buyer is waiting, it never ends by itself.
+    c.waiting_since = Some(t0() + Duration::minutes(1));
+    assert_eq!(shopmux_core::rules::timer_due_at(timer, &c), None);
+    // Ended conversations have no timers.
+    c.waiting_since = None;
+    c.state = ConversationState::Ended;
+    assert_eq!(shopmux_core::rules::timer_due_at(timer, &c), None);
+}

@@ -139,3 +139,99 @@ async fn sqlx_count(d: &TestDaemon, sql: &'static str) -> i64 {
         .unwrap();
     row.try_get::<i64, _>(0).unwrap()
 }
+
+#[tokio::test]
+async fn dy_end_2_a_douyin_conversation_ends_15_minutes_after_the_agent_even_across_a_restart() {
+    use futures_util::StreamExt;
+    let clock = Arc::new(ManualClock::at_epoch_2026());
+    let d = start_with_clock(clock.clone()).await;
+    let token = d.owner("Dou").await;
+    let (_, shop) = d
+        .call(
+            Method::POST,
+            "/api/v1/shops",
+            Some(&token),
+            Some(json!({"platform": "douyin", "external_id": "dy-1", "name": "抖店"})),
+        )
+        .await;
+    let shop_id: shopmux_core::ids::ShopId = shop["shop"]["id"].as_str().unwrap().parse().unwrap();
+    let ingest_shop = d.inbox.ingest_shop(shop_id).await.unwrap().unwrap();
+    let quiet = d
+        .inbox
+        .ingest(
+            ingest_shop.clone(),
+            serde_json::from_value(message("b1", "d1", "在吗")).unwrap(),
+        )
+        .await
+        .unwrap();
+    let waiting = d
+        .inbox
+        .ingest(
+            ingest_shop.clone(),
+            serde_json::from_value(message("b2", "d2", "你好")).unwrap(),
+        )
+        .await
+        .unwrap();
+    for conv in [quiet.conversation_id, waiting.conversation_id] {
+        let (status, _) = d
+            .call(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(&token),
+                Some(json!({"content": {"type": "text", "text": "在的"}})),
+            )
+            .await;
+        assert_eq!(status, 202);
+    }
+    // b2 writes again: now the buyer is the one waiting there.
+    d.inbox
+        .ingest(
+            ingest_shop,
+            serde_json::from_value(message("b2", "d3", "发货了吗")).unwrap(),
+        )
+        .await
+        .unwrap();
+    let (url, dir) = (d.db_url.clone(), d.dir.clone());
+    let tmp = d.stop().await;
+
+    clock.advance(Duration::minutes(15) + Duration::seconds(1));
+    let d = start_with(&url, dir, clock.clone()).await;
+    let ws_url = format!(
+        "{}/api/v1/stream?access_token={token}",
+        d.base.replace("http://", "ws://")
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    let event = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let frame = ws.next().await.unwrap().unwrap();
+            let Ok(text) = frame.into_text() else {
+                continue;
+            };
+            let event: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            if event["type"] == "conversation_updated" {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("the timer's change reaches the stream");
+    assert_eq!(
+        event["conversation"]["id"],
+        quiet.conversation_id.to_string()
+    );
+    assert_eq!(event["conversation"]["state"], "ended");
+    let (_, detail) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{}", waiting.conversation_id),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        detail["conversation"]["state"], "in_progress",
+        "the buyer is waiting there: it does not end"
+    );
+    d.stop().await;
+    drop(tmp);
+}

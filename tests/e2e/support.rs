@@ -47,7 +47,11 @@ pub async fn start_with_clock(clock: Arc<dyn shopmux_core::Clock>) -> TestDaemon
     d
 }
 
-async fn start_with(db_url: &str, dir: PathBuf, clock: Arc<dyn shopmux_core::Clock>) -> TestDaemon {
+pub async fn start_with(
+    db_url: &str,
+    dir: PathBuf,
+    clock: Arc<dyn shopmux_core::Clock>,
+) -> TestDaemon {
     let mut config = Config::default();
     config.server.bind = "127.0.0.1:0".into();
     config.server.max_body_bytes = 64 * 1024;

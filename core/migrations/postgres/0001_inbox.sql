@@ -115,6 +115,13 @@ CREATE INDEX conversations_assignee_latest ON conversations (assignee_id, list_s
 CREATE INDEX conversations_flagged ON conversations (seller_id, flag, list_status, last_message_at, id)
     WHERE flag IS NOT NULL;
 
+-- Lifecycle timers (TT-WIN-1, DY-END-2) find due conversations through these: open
+-- ones with an unreplied buyer message, and open ones where the agent spoke last.
+CREATE INDEX conversations_timer_unreplied ON conversations (platform, waiting_since)
+    WHERE list_status = 'open' AND waiting_since IS NOT NULL;
+CREATE INDEX conversations_timer_answered ON conversations (platform, last_agent_reply_at)
+    WHERE list_status = 'open' AND waiting_since IS NULL;
+
 CREATE TABLE messages (
     id                   TEXT PRIMARY KEY,
     conversation_id      TEXT NOT NULL,

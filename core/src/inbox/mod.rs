@@ -9,6 +9,7 @@ pub mod list;
 pub mod notes;
 pub mod outbox;
 pub mod shops;
+pub mod timers;
 
 use crate::clock::Clock;
 use crate::events::EventBus;
@@ -99,7 +100,8 @@ impl Inbox {
             outbox_wake.clone(),
             shutdown_rx,
         ));
-        Arc::new(Self {
+        let timers_shutdown = shutdown.subscribe();
+        let inbox = Arc::new(Self {
             store,
             clock,
             events,
@@ -110,7 +112,14 @@ impl Inbox {
             outbox_wake,
             shutdown,
             workers: Mutex::new(vec![writer, deliverer]),
-        })
+        });
+        let timer_loop = tokio::spawn(timers::run_loop(Arc::downgrade(&inbox), timers_shutdown));
+        inbox
+            .workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(timer_loop);
+        inbox
     }
 
     /// The store.

@@ -703,3 +703,126 @@ async fn a_sub_account_sees_only_granted_shops() {
         assert!(matches!(bad, Err(CoreError::Invalid { .. })));
     }
 }
+
+#[tokio::test]
+async fn dy_end_2_and_tt_win_1_timers_run_from_stored_timestamps_once() {
+    for t in inboxes().await {
+        // rule: DY-END-2 (the agent spoke last; 15 minutes of buyer silence end it)
+        let dy = seller_on(&t.inbox, "dy", "douyin").await;
+        let agent_last = t
+            .inbox
+            .ingest(dy.shop.clone(), text("b1", "d1", "在吗"))
+            .await
+            .unwrap()
+            .conversation_id;
+        let buyer_last = t
+            .inbox
+            .ingest(dy.shop.clone(), text("b2", "d2", "你好"))
+            .await
+            .unwrap()
+            .conversation_id;
+        let replied_at = t.clock.now();
+        t.inbox
+            .reply(
+                &dy.viewer,
+                agent_last,
+                NewReply {
+                    content: MessageContent::Text {
+                        text: "在的".into(),
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        t.inbox
+            .reply(
+                &dy.viewer,
+                buyer_last,
+                NewReply {
+                    content: MessageContent::Text {
+                        text: "您好".into(),
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        t.clock.advance(Duration::minutes(1));
+        t.inbox
+            .ingest(dy.shop.clone(), text("b2", "d3", "还有问题"))
+            .await
+            .unwrap();
+        // rule: TT-WIN-1 (unreplied 7 days: closed)
+        let tt = seller_on(&t.inbox, "tt", "tiktok").await;
+        let tt_conv = t
+            .inbox
+            .ingest(tt.shop.clone(), text("b3", "t1", "hello?"))
+            .await
+            .unwrap()
+            .conversation_id;
+        let tt_waiting = t.clock.now();
+
+        t.clock
+            .set(replied_at + Duration::minutes(15) - Duration::seconds(1));
+        t.inbox.run_timers().await.unwrap();
+        assert_eq!(
+            t.inbox
+                .conversation(&dy.viewer, agent_last)
+                .await
+                .unwrap()
+                .state,
+            ConversationState::InProgress
+        );
+        t.clock.set(replied_at + Duration::minutes(15));
+        t.inbox.run_timers().await.unwrap();
+        let ended = t.inbox.conversation(&dy.viewer, agent_last).await.unwrap();
+        assert_eq!(
+            ended.state,
+            ConversationState::Ended,
+            "{}: ended at 15 minutes",
+            t.name
+        );
+        assert_eq!(
+            ended.ended_at,
+            Some(replied_at + Duration::minutes(15)),
+            "dated when it fell due"
+        );
+        // The buyer is the one waiting in the other: it does not end, however long.
+        t.clock.set(replied_at + Duration::days(1));
+        t.inbox.run_timers().await.unwrap();
+        assert_eq!(
+            t.inbox
+                .conversation(&dy.viewer, buyer_last)
+                .await
+                .unwrap()
+                .state,
+            ConversationState::InProgress
+        );
+
+        t.clock
+            .set(tt_waiting + Duration::days(7) - Duration::seconds(1));
+        t.inbox.run_timers().await.unwrap();
+        assert!(
+            t.inbox
+                .conversation(&tt.viewer, tt_conv)
+                .await
+                .unwrap()
+                .state
+                .is_open()
+        );
+        // Long overdue (the daemon was down): it still happens, once, dated when due.
+        t.clock.set(tt_waiting + Duration::days(9));
+        t.inbox.run_timers().await.unwrap();
+        let closed = t.inbox.conversation(&tt.viewer, tt_conv).await.unwrap();
+        assert_eq!(closed.state, ConversationState::Closed, "{}", t.name);
+        assert_eq!(closed.closed_at, Some(tt_waiting + Duration::days(7)));
+        assert_eq!(
+            t.inbox.run_timers().await.unwrap(),
+            0,
+            "a second pass changes nothing"
+        );
+        assert_eq!(
+            t.inbox.stored_counters(dy.shop.shop_id).await.unwrap(),
+            t.inbox.recount(dy.shop.shop_id).await.unwrap()
+        );
+    }
+}

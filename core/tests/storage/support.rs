@@ -91,11 +91,14 @@ async fn open(name: &'static str, url: &str, dir: Option<tempfile::TempDir>) -> 
         .await
         .unwrap_or_else(|e| panic!("{name}: open store: {e}"));
     let clock = Arc::new(ManualClock::at_epoch_2026());
-    let inbox = Inbox::start(
-        store,
-        clock.clone() as Arc<dyn Clock>,
-        InboxOptions::default(),
-    );
+    let options = InboxOptions {
+        rule_sets: vec![
+            shopmux_adapter_tiktok::rule_set(),
+            shopmux_adapter_douyin::rule_set(),
+        ],
+        ..Default::default()
+    };
+    let inbox = Inbox::start(store, clock.clone() as Arc<dyn Clock>, options);
     TestInbox {
         name,
         inbox,
@@ -113,6 +116,11 @@ pub struct Seller {
 }
 
 pub async fn seller(inbox: &Inbox, name: &str) -> Seller {
+    seller_on(inbox, name, "api").await
+}
+
+/// An owner with one shop of `platform`.
+pub async fn seller_on(inbox: &Inbox, name: &str, platform: &str) -> Seller {
     let owner = inbox.create_owner(name).await.expect("owner");
     let viewer = inbox
         .authenticate(&owner.token)
@@ -123,7 +131,7 @@ pub async fn seller(inbox: &Inbox, name: &str) -> Seller {
         .create_shop(
             &viewer,
             NewShop {
-                platform: Platform::new("api").unwrap(),
+                platform: Platform::new(platform).unwrap(),
                 external_id: format!("{name}-shop"),
                 region: Some("PL".into()),
                 name: format!("{name} shop"),
