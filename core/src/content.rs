@@ -18,6 +18,16 @@ pub struct CartLine {
     pub quantity: u32,
 }
 
+/// Who a coupon is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponScope {
+    /// Every buyer of the store.
+    Store,
+    /// Selected buyers only.
+    Targeted,
+}
+
 /// Whether a cart event added or removed products.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -77,6 +87,9 @@ pub enum MessageContent {
         /// A human title.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         title: Option<String>,
+        /// Store-wide or targeted at some buyers (AE-COUPON-1 allows only store-wide).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<CouponScope>,
     },
     /// A cart event (rule SH-CART-1).
     CartEvent {
@@ -126,7 +139,7 @@ impl MessageContent {
             Self::Emoji { code } => code.clone(),
             Self::ProductCard { title, .. } => format!("[product] {title}"),
             Self::OrderCard { order_id, .. } => format!("[order] {order_id}"),
-            Self::CouponCard { code, title } => {
+            Self::CouponCard { code, title, .. } => {
                 format!("[coupon] {}", title.as_deref().unwrap_or(code))
             }
             Self::CartEvent {

@@ -3,7 +3,7 @@
 //! never looks at the platform's name. A refusal names the rule, says why in plain
 //! words, and gives the instant the window closed when there is one.
 
-use crate::content::MessageContent;
+use crate::content::{CouponScope, MessageContent};
 use crate::model::{Conversation, ConversationState, Order};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -248,6 +248,43 @@ pub fn check_inbound_kind(rules: &RuleSet, content: &MessageContent) -> Result<(
     check_kind(rules, rules.inbound_kinds.as_ref(), "buyers", content)
 }
 
+/// Checks what an agent's message carries against the platform's limits
+/// (AE-COUPON-1: only store-wide coupons).
+pub fn check_outbound_content(rules: &RuleSet, content: &MessageContent) -> Result<(), Refusal> {
+    if let (Some(rule), MessageContent::CouponCard { code, scope, .. }) =
+        (&rules.limits.store_wide_coupons_only, content)
+        && *scope != Some(CouponScope::Store)
+    {
+        return Err(Refusal {
+            rule: rule.clone(),
+            message: format!(
+                "only store-wide coupons can be sent in {} chat; `{code}` is not one",
+                rules.platform
+            ),
+            window_closed_at: None,
+        });
+    }
+    Ok(())
+}
+
+/// Brings an inbound message's content within the platform's display rules
+/// (SH-CART-1: a cart event names a product only when the name is short enough).
+pub fn normalize_inbound(rules: &RuleSet, content: &mut MessageContent) {
+    if let (Some(limit), MessageContent::CartEvent { lines, .. }) =
+        (&rules.limits.cart_product_name_chars, content)
+    {
+        for line in lines {
+            if line
+                .product_name
+                .as_ref()
+                .is_some_and(|n| n.chars().count() > limit.max as usize)
+            {
+                line.product_name = None;
+            }
+        }
+    }
+}
+
 /// Checks an agent's reply: its kind, then the reply windows.
 pub fn check_reply(
     rules: &RuleSet,
@@ -257,6 +294,7 @@ pub fn check_reply(
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, Refusal> {
     check_outbound_kind(rules, content)?;
+    check_outbound_content(rules, content)?;
     all(&rules.reply, "A reply", Some(conversation), orders, now)
 }
 

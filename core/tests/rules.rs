@@ -145,6 +145,7 @@ fn tt_msg_1_agents_send_text_emoji_image_video_only() {
         &MessageContent::CouponCard {
             code: "X".into(),
             title: None,
+            scope: None,
         },
         t0(),
     )
@@ -339,4 +340,70 @@ fn dy_end_2_ends_15_minutes_after_the_agent_only_when_the_buyer_is_silent() {
     c.waiting_since = None;
     c.state = ConversationState::Ended;
     assert_eq!(shopmux_core::rules::timer_due_at(timer, &c), None);
+}
+
+#[test]
+fn ae_coupon_1_only_store_wide_coupons_are_sent() {
+    use shopmux_core::content::CouponScope;
+    let rules = shopmux_adapter_aliexpress::rule_set();
+    let c = conversation("aliexpress", ConversationState::InProgress);
+    let coupon = |scope| MessageContent::CouponCard {
+        code: "SAVE5".into(),
+        title: None,
+        scope,
+    };
+    assert!(check_reply(&rules, &c, &[], &coupon(Some(CouponScope::Store)), t0()).is_ok());
+    for bad in [Some(CouponScope::Targeted), None] {
+        let refused = check_reply(&rules, &c, &[], &coupon(bad), t0()).unwrap_err();
+        assert_eq!(refused.rule, "AE-COUPON-1");
+    }
+    // Platforms without the rule send targeted coupons freely.
+    let douyin = shopmux_adapter_douyin::rule_set();
+    let mut dc = conversation("douyin", ConversationState::InProgress);
+    dc.last_buyer_message_at = Some(t0());
+    assert!(
+        check_reply(
+            &douyin,
+            &dc,
+            &[],
+            &coupon(Some(CouponScope::Targeted)),
+            t0()
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn sh_cart_1_product_names_of_41_characters_or_more_are_left_out() {
+    use shopmux_core::content::{CartAction, CartLine};
+    let rules = shopmux_adapter_shopify::rule_set();
+    let name = |n: usize| Some("x".repeat(n));
+    let mut content = MessageContent::CartEvent {
+        action: CartAction::Add,
+        subtotal: "42.00 USD".into(),
+        lines: vec![
+            CartLine {
+                product_name: name(40),
+                quantity: 1,
+            },
+            CartLine {
+                product_name: name(41),
+                quantity: 2,
+            },
+        ],
+    };
+    shopmux_core::rules::normalize_inbound(&rules, &mut content);
+    let MessageContent::CartEvent {
+        lines, subtotal, ..
+    } = content
+    else {
+        unreachable!()
+    };
+    assert_eq!(lines[0].product_name, name(40), "40 characters: shown");
+    assert_eq!(lines[1].product_name, None, "41 characters: left out");
+    assert_eq!(
+        (lines[1].quantity, subtotal.as_str()),
+        (2, "42.00 USD"),
+        "quantities and subtotal stay"
+    );
 }

@@ -1,7 +1,7 @@
 //! AliExpress: its chat rules as a [`RuleSet`] (seed pages 000 and 004, rules AE-*).
 
 use shopmux_contract::Span;
-use shopmux_contract::rules::{Condition, Requirement, RuleSet};
+use shopmux_contract::rules::{Condition, Limits, Requirement, RuleSet};
 
 /// The platform id.
 pub const PLATFORM: &str = "aliexpress";
@@ -34,5 +34,10 @@ pub fn rule_set() -> RuleSet {
         outbound_kinds: None,
         inbound_kinds: None,
         timers: vec![],
+        // AE-COUPON-1: only store-wide coupons can be sent in chat.
+        limits: Limits {
+            store_wide_coupons_only: Some("AE-COUPON-1".into()),
+            ..Limits::default()
+        },
     }
 }

@@ -136,6 +136,29 @@ pub struct Timer {
     pub then: Transition,
 }
 
+/// A number limit with the rule that sets it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    /// The rule ID.
+    pub rule: RuleId,
+    /// The most allowed.
+    pub max: u32,
+}
+
+/// Limits on what messages carry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// A cart event names a product only when the name has at most this many
+    /// characters (SH-CART-1: shorter than 41).
+    #[serde(default)]
+    pub cart_product_name_chars: Option<Limit>,
+    /// Only store-wide coupons may be sent; targeted ones are refused (AE-COUPON-1).
+    #[serde(default)]
+    pub store_wide_coupons_only: Option<RuleId>,
+}
+
 /// A platform's rules.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -158,6 +181,9 @@ pub struct RuleSet {
     /// Lifecycle timers.
     #[serde(default)]
     pub timers: Vec<Timer>,
+    /// Limits on content.
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 impl RuleSet {
@@ -170,6 +196,7 @@ impl RuleSet {
             outbound_kinds: None,
             inbound_kinds: None,
             timers: vec![],
+            limits: Limits::default(),
         }
     }
 
@@ -186,8 +213,23 @@ impl RuleSet {
             .chain(&self.inbound_kinds)
             .map(|k| k.rule.as_str());
         let timers = self.timers.iter().map(|t| t.rule.as_str());
+        let limits = self
+            .limits
+            .cart_product_name_chars
+            .iter()
+            .map(|l| l.rule.as_str());
+        let coupons = self
+            .limits
+            .store_wide_coupons_only
+            .iter()
+            .map(String::as_str);
         let mut out: Vec<&str> = Vec::new();
-        for r in clauses.chain(kinds).chain(timers) {
+        for r in clauses
+            .chain(kinds)
+            .chain(timers)
+            .chain(limits)
+            .chain(coupons)
+        {
             if !out.contains(&r) {
                 out.push(r);
             }

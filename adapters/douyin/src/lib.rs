@@ -45,5 +45,6 @@ pub fn rule_set() -> RuleSet {
             after: Span::minutes(15),
             then: Transition::End,
         }],
+        limits: Default::default(),
     }
 }

@@ -1,7 +1,7 @@
 //! Shopify (storefront chat): its chat rules as a [`RuleSet`] (seed page 002, rules SH-*).
 
 use shopmux_contract::ContentKind;
-use shopmux_contract::rules::{KindRule, RuleSet};
+use shopmux_contract::rules::{KindRule, Limit, Limits, RuleSet};
 
 /// The platform id.
 pub const PLATFORM: &str = "shopify";
@@ -23,5 +23,13 @@ pub fn rule_set() -> RuleSet {
             ],
         }),
         timers: vec![],
+        // SH-CART-1: a cart event names a product only when the name is under 41 characters.
+        limits: Limits {
+            cart_product_name_chars: Some(Limit {
+                rule: "SH-CART-1".into(),
+                max: 40,
+            }),
+            ..Limits::default()
+        },
     }
 }

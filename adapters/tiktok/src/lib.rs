@@ -50,5 +50,6 @@ pub fn rule_set() -> RuleSet {
             after: Span::days(7),
             then: Transition::Close,
         }],
+        limits: Default::default(),
     }
 }

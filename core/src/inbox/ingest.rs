@@ -131,10 +131,15 @@ pub(crate) enum IngestJob {
 
 impl Inbox {
     /// Stores an inbound message (idempotently) and answers after its commit.
-    pub async fn ingest(&self, shop: IngestShop, msg: InboundMessage) -> CoreResult<IngestOutcome> {
+    pub async fn ingest(
+        &self,
+        shop: IngestShop,
+        mut msg: InboundMessage,
+    ) -> CoreResult<IngestOutcome> {
         msg.validate()?;
         let rules = self.rule_set(shop.platform.as_str());
         crate::rules::check_inbound_kind(&rules, &msg.content).map_err(CoreError::RuleViolation)?;
+        crate::rules::normalize_inbound(&rules, &mut msg.content);
         let (reply, answer) = oneshot::channel();
         self.ingest_tx
             .send(IngestJob::Message(Box::new((shop, msg, reply))))
@@ -353,6 +358,9 @@ async fn write_fresh(
     for (shop, msg) in items {
         let buyer_id = buyers[&(shop.shop_id, msg.buyer.external_id.clone())];
         let at = msg.sent_at.map(|t| t.min(now)).unwrap_or(now);
+        // Any message opens a conversation, a card alone too (ALL-EMPTY-1); one after the
+        // previous ended or closed opens a new one awaiting assignment (DY-END-4), and it
+        // records where the buyer started (ALL-SRC-1).
         let (_, conv) = open.entry(buyer_id).or_insert_with(|| {
             (
                 shop.seller_id,

@@ -116,6 +116,7 @@ async fn unread_messages_and_unread_buyers_are_counted_apart() {
 
 #[tokio::test]
 async fn counters_always_equal_a_full_recount() {
+    // rule: DY-END-1 (an ended conversation goes to history), SH-STATUS-1 (close, reopen, mark unread)
     for t in inboxes().await {
         let s = seller(&t.inbox, "recount").await;
         let agent = t
@@ -212,6 +213,7 @@ async fn counters_always_equal_a_full_recount() {
             "{}: the ended conversation is in history",
             t.name
         );
+        // rule: DY-END-4 (a buyer message after the end opens a new conversation awaiting assignment)
         // buyer0 wrote again after its conversation ended: a new open conversation.
         assert_eq!(page.counts.open, 5);
     }
@@ -619,6 +621,7 @@ async fn replies_are_delivered_through_the_outbox_and_nothing_is_deleted() {
 
 #[tokio::test]
 async fn a_sub_account_sees_only_granted_shops() {
+    // rule: ALL-SHOP-1 (chat is managed per shop: grants, visibility and counts per shop)
     for t in inboxes().await {
         let s = seller(&t.inbox, "grants").await;
         let other = t
@@ -824,5 +827,45 @@ async fn dy_end_2_and_tt_win_1_timers_run_from_stored_timestamps_once() {
             t.inbox.stored_counters(dy.shop.shop_id).await.unwrap(),
             t.inbox.recount(dy.shop.shop_id).await.unwrap()
         );
+    }
+}
+
+#[tokio::test]
+async fn all_src_1_and_all_empty_1_a_card_alone_opens_a_conversation_recording_its_entry_point() {
+    // rule: ALL-SRC-1 (where the buyer started), ALL-EMPTY-1 (a card alone is a conversation)
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "src").await;
+        let card: shopmux_core::inbox::ingest::InboundMessage =
+            serde_json::from_value(serde_json::json!({
+                "buyer": {"external_id": "b"},
+                "platform_message_id": "card-1",
+                "content": {"type": "order_card", "order_id": "8000001"},
+                "order": {"external_id": "8000001"},
+                "entry_point": "order_page",
+            }))
+            .unwrap();
+        let conv = t
+            .inbox
+            .ingest(s.shop.clone(), card)
+            .await
+            .unwrap()
+            .conversation_id;
+        let page = t
+            .inbox
+            .list_conversations(&s.viewer, &ConversationQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            page.items.len(),
+            1,
+            "{}: shown, not hidden as empty",
+            t.name
+        );
+        let c = &page.items[0];
+        assert_eq!(
+            (c.id, c.entry_point, c.has_order),
+            (conv, EntryPoint::OrderPage, true)
+        );
+        assert!(c.is_unreplied(), "the seller may answer it");
     }
 }
