@@ -74,6 +74,20 @@ pub fn rules_table(set: &RuleSet) -> String {
             format!("after {} of {who}: {then}", t.after),
         ));
     }
+    if let Some(l) = &set.limits.cart_product_name_chars {
+        rows.push((
+            l.rule.clone(),
+            "cart event".into(),
+            format!("product name shown only up to {} characters", l.max),
+        ));
+    }
+    if let Some(rule) = &set.limits.store_wide_coupons_only {
+        rows.push((
+            rule.clone(),
+            "agent sends".into(),
+            "store-wide coupons only".into(),
+        ));
+    }
     if rows.is_empty() {
         return format!("{}: no rules (everything is allowed)\n", set.platform);
     }
