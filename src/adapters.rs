@@ -33,6 +33,13 @@ pub fn rules_table(set: &RuleSet) -> String {
     };
     requirements("reply", &set.reply);
     requirements("initiate", &set.initiate);
+    if let Some(rule) = &set.initiate_from_order {
+        rows.push((
+            rule.clone(),
+            "initiate".into(),
+            "starts from one of the buyer's orders, sent as an order card".into(),
+        ));
+    }
     let kind_names = |kinds: &[shopmux_contract::ContentKind]| {
         kinds
             .iter()

@@ -6,8 +6,9 @@ use super::extract::{ApiJson, ApiPath, Auth};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
-use shopmux_core::ids::{BuyerId, NoteId};
+use shopmux_core::ids::{BuyerId, NoteId, ShopId};
 use shopmux_core::inbox::notes::NoteBody;
+use shopmux_core::inbox::outreach::{NewOutreach, Outreach};
 use shopmux_core::model::{Buyer, BuyerNote, Order};
 use utoipa::ToSchema;
 
@@ -88,4 +89,28 @@ pub async fn delete_note(
 ) -> ApiResult<ApiJson<OkBody>> {
     app.inbox.delete_note(&auth.0, id, note).await?;
     Ok(ApiJson(OkBody { ok: true }))
+}
+
+/// Start a chat with a buyer (seller-initiated), checked by the platform's rules; on
+/// AliExpress give `order_id` to start from one of the buyer's orders (AE-INIT-1).
+#[utoipa::path(post, path = "/api/v1/shops/{shop_id}/buyers/{buyer_id}/conversations", tag = "buyers",
+    request_body = NewOutreach, security(("bearer" = [])),
+    params(("shop_id" = ShopId, Path, description = "The shop"), ("buyer_id" = BuyerId, Path, description = "The buyer")),
+    responses((status = 201, body = Outreach), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, description = "Refused by a platform rule (`rule_violation`) or an invalid field", body = ErrorBody)))]
+pub async fn initiate(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath((shop_id, buyer_id)): ApiPath<(ShopId, BuyerId)>,
+    ApiJson(body): ApiJson<NewOutreach>,
+) -> ApiResult<(StatusCode, ApiJson<Outreach>)> {
+    let buyer = app.inbox.buyer(&auth.0, buyer_id).await?;
+    if buyer.shop_id != shop_id {
+        return Err(shopmux_core::CoreError::NotFound("buyer").into());
+    }
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(app.inbox.initiate(&auth.0, buyer_id, body).await?),
+    ))
 }

@@ -86,6 +86,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(buyers::get_buyer))
         .routes(routes!(buyers::list_notes, buyers::add_note))
         .routes(routes!(buyers::edit_note, buyers::delete_note))
+        .routes(routes!(buyers::initiate))
         .routes(routes!(stream::stream))
         .with_state(state)
         .split_for_parts();

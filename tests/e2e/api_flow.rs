@@ -399,6 +399,10 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("put", "/api/v1/buyers/{buyer_id}/notes/{note_id}"),
         ("delete", "/api/v1/buyers/{buyer_id}/notes/{note_id}"),
         ("get", "/api/v1/stream"),
+        (
+            "post",
+            "/api/v1/shops/{shop_id}/buyers/{buyer_id}/conversations",
+        ),
     ];
     for (method, path) in expected {
         assert!(

@@ -31,6 +31,9 @@ pub fn rule_set() -> RuleSet {
         platform: PLATFORM.into(),
         reply: vec![seller_message_window()],
         initiate: vec![seller_message_window()],
+        // AE-INIT-1: the seller starts from an order (or dispute), attached as a card.
+        // AE-INIT-1: the seller starts from an order, attached as an order card.
+        initiate_from_order: Some("AE-INIT-1".into()),
         outbound_kinds: None,
         inbound_kinds: None,
         timers: vec![],

@@ -172,6 +172,10 @@ pub struct RuleSet {
     /// list allows it.
     #[serde(default)]
     pub initiate: Vec<Requirement>,
+    /// A seller-initiated chat must start from one of the buyer's orders, attached as an
+    /// order card (AE-INIT-1); the rule ID, or none when any start is fine.
+    #[serde(default)]
+    pub initiate_from_order: Option<RuleId>,
     /// The kinds an agent may send; none means every kind.
     #[serde(default)]
     pub outbound_kinds: Option<KindRule>,
@@ -193,6 +197,7 @@ impl RuleSet {
             platform: platform.into(),
             reply: vec![],
             initiate: vec![],
+            initiate_from_order: None,
             outbound_kinds: None,
             inbound_kinds: None,
             timers: vec![],

@@ -36,6 +36,7 @@ pub fn rule_set() -> RuleSet {
                 within: Span::days(30),
             },
         )],
+        initiate_from_order: None,
         outbound_kinds: None,
         inbound_kinds: None,
         // DY-END-2: the agent spoke last and the buyer stayed silent 15 minutes: ended.

@@ -12,6 +12,7 @@ pub fn rule_set() -> RuleSet {
         platform: PLATFORM.into(),
         reply: vec![],
         initiate: vec![],
+        initiate_from_order: None,
         outbound_kinds: None,
         inbound_kinds: Some(KindRule {
             rule: "SH-IMG-1".into(),

@@ -33,6 +33,7 @@ pub fn rule_set() -> RuleSet {
             ("TT-INIT-1", Condition::ReverseOrderInProgress),
         ])],
         // TT-MSG-1: agents send text, emoji, image and video.
+        initiate_from_order: None,
         outbound_kinds: Some(KindRule {
             rule: "TT-MSG-1".into(),
             allowed: vec![

@@ -123,6 +123,55 @@ fn defer_rows(
     }
 }
 
+/// A new agent message of a conversation, pending delivery.
+pub(crate) fn agent_message(
+    viewer: &Viewer,
+    conversation: &Conversation,
+    content: MessageContent,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Message {
+    Message {
+        id: MessageId::new(),
+        conversation_id: conversation.id,
+        shop_id: conversation.shop_id,
+        direction: Direction::Out,
+        sender_kind: SenderKind::Agent,
+        sender_agent_id: Some(viewer.agent.id),
+        content,
+        translated_text: None,
+        platform_message_id: None,
+        created_at: now,
+        delivery_status: Some(DeliveryStatus::Pending),
+        delivery_error: None,
+    }
+}
+
+/// Stores outbound messages and their outbox entries, in the caller's transaction.
+pub(crate) async fn queue_outbound(
+    store: &crate::store::Store,
+    tx: &mut Transaction<'static, Any>,
+    messages: &[Message],
+    now: chrono::DateTime<chrono::Utc>,
+) -> CoreResult<()> {
+    let mut deferred = Deferred::default();
+    super::ingest::insert_messages(store, tx, messages, &mut deferred).await?;
+    for m in messages {
+        deferred.push(
+            "INSERT INTO outbox (id, message_id, shop_id, conversation_id, status, attempts, next_attempt_at, \
+             created_at, updated_at) VALUES ($1,$2,$3,$4,'pending',0,$5,$5,$5)"
+                .into(),
+            vec![
+                OutboxId::new().to_string().into(),
+                m.id.to_string().into(),
+                m.shop_id.to_string().into(),
+                m.conversation_id.to_string().into(),
+                to_millis(now).into(),
+            ],
+        );
+    }
+    deferred.run(store, tx).await
+}
+
 /// The orders of a buyer, read in the transaction.
 pub(crate) async fn buyer_orders<'c, E: sqlx::Executor<'c, Database = Any>>(
     store: &crate::store::Store,
@@ -421,42 +470,8 @@ impl Inbox {
         let rules = self.rule_set(before.platform.as_str());
         crate::rules::check_reply(&rules, &before, &orders, &reply.content, now)
             .map_err(CoreError::RuleViolation)?;
-        let message = Message {
-            id: MessageId::new(),
-            conversation_id: before.id,
-            shop_id: before.shop_id,
-            direction: Direction::Out,
-            sender_kind: SenderKind::Agent,
-            sender_agent_id: Some(viewer.agent.id),
-            content: reply.content,
-            translated_text: None,
-            platform_message_id: None,
-            created_at: now,
-            delivery_status: Some(DeliveryStatus::Pending),
-            delivery_error: None,
-        };
-        let mut deferred = Deferred::default();
-        super::ingest::insert_messages(
-            &self.store,
-            &mut w.tx,
-            std::slice::from_ref(&message),
-            &mut deferred,
-        )
-        .await?;
-        deferred.run(&self.store, &mut w.tx).await?;
-        self.store.query(
-            "INSERT INTO outbox (id, message_id, shop_id, conversation_id, status, attempts, next_attempt_at, \
-             created_at, updated_at) VALUES ($1,$2,$3,$4,'pending',0,$5,$5,$5)",
-            vec![
-                OutboxId::new().to_string().into(),
-                message.id.to_string().into(),
-                message.shop_id.to_string().into(),
-                message.conversation_id.to_string().into(),
-                to_millis(now).into(),
-            ],
-        )
-        .execute(&mut *w.tx)
-        .await?;
+        let message = agent_message(viewer, &before, reply.content, now);
+        queue_outbound(&self.store, &mut w.tx, std::slice::from_ref(&message), now).await?;
         let mut after = before.clone();
         after.last_message_at = now;
         after.last_agent_reply_at = Some(now);

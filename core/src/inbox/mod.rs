@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod list;
 pub mod notes;
 pub mod outbox;
+pub mod outreach;
 pub mod shops;
 pub mod timers;
 

@@ -869,3 +869,85 @@ async fn all_src_1_and_all_empty_1_a_card_alone_opens_a_conversation_recording_i
         assert!(c.is_unreplied(), "the seller may answer it");
     }
 }
+
+#[tokio::test]
+async fn ae_win_2_ae_win_3_and_ae_init_1_decide_seller_initiated_chats() {
+    use shopmux_core::inbox::outreach::NewOutreach;
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "ae", "aliexpress").await;
+        let start = t.clock.now();
+        // The buyer writes at `start` about an order created 120 days before.
+        let mut first = text("b", "a1", "¿Dónde está mi pedido?");
+        first.order = Some(
+            serde_json::from_value(serde_json::json!({"external_id": "AE-8001", "created_at": (start - Duration::days(120)).to_rfc3339()}))
+                .unwrap(),
+        );
+        let conv = t
+            .inbox
+            .ingest(s.shop.clone(), first)
+            .await
+            .unwrap()
+            .conversation_id;
+        let buyer = t
+            .inbox
+            .conversation(&s.viewer, conv)
+            .await
+            .unwrap()
+            .buyer_id;
+        t.inbox.change(&s.viewer, conv, Change::End).await.unwrap();
+        let hello = |order: Option<&str>| NewOutreach {
+            content: MessageContent::Text {
+                text: "Hola, su pedido ya salió".into(),
+            },
+            order_id: order.map(str::to_owned),
+        };
+
+        // 31 days after the buyer's last reply, the only order 151 days old: refused.
+        t.clock.set(start + Duration::days(31));
+        let refused = t
+            .inbox
+            .initiate(&s.viewer, buyer, hello(Some("AE-8001")))
+            .await
+            .unwrap_err();
+        match refused {
+            CoreError::RuleViolation(r) => assert_eq!(r.rule, "AE-WIN-2/AE-WIN-3", "{}", t.name),
+            other => panic!("{}: {other}", t.name),
+        }
+        // 29 days after: allowed, and on AliExpress only from an order (AE-INIT-1).
+        t.clock.set(start + Duration::days(29));
+        let no_card = t
+            .inbox
+            .initiate(&s.viewer, buyer, hello(None))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&no_card, CoreError::RuleViolation(r) if r.rule == "AE-INIT-1"),
+            "{no_card}"
+        );
+        let started = t
+            .inbox
+            .initiate(&s.viewer, buyer, hello(Some("AE-8001")))
+            .await
+            .unwrap();
+        assert_eq!(
+            started.conversation.entry_point,
+            EntryPoint::SellerInitiated
+        );
+        assert_eq!(started.conversation.assignee_id, Some(s.viewer.agent.id));
+        assert!(
+            matches!(&started.messages[0].content, MessageContent::OrderCard { order_id, .. } if order_id == "AE-8001")
+        );
+        assert_eq!(started.messages.len(), 2);
+        // A second start while this one is open is refused.
+        assert!(matches!(
+            t.inbox
+                .initiate(&s.viewer, buyer, hello(Some("AE-8001")))
+                .await,
+            Err(CoreError::Conflict(_))
+        ));
+        assert_eq!(
+            t.inbox.stored_counters(s.shop.shop_id).await.unwrap(),
+            t.inbox.recount(s.shop.shop_id).await.unwrap()
+        );
+    }
+}

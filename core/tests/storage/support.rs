@@ -95,6 +95,7 @@ async fn open(name: &'static str, url: &str, dir: Option<tempfile::TempDir>) -> 
         rule_sets: vec![
             shopmux_adapter_tiktok::rule_set(),
             shopmux_adapter_douyin::rule_set(),
+            shopmux_adapter_aliexpress::rule_set(),
         ],
         ..Default::default()
     };
