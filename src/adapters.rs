@@ -81,6 +81,13 @@ pub fn rules_table(set: &RuleSet) -> String {
             format!("after {} of {who}: {then}", t.after),
         ));
     }
+    if let Some(e) = &set.expiring {
+        rows.push((
+            e.rule.clone(),
+            "list".into(),
+            format!("expiring soon when unreplied for more than {}", e.after),
+        ));
+    }
     if let Some(l) = &set.limits.cart_product_name_chars {
         rows.push((
             l.rule.clone(),

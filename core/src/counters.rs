@@ -106,6 +106,9 @@ pub struct FilterCounts {
     pub flagged: i64,
     /// Open and flagged, per colour.
     pub flags: BTreeMap<String, i64>,
+    /// Open, unreplied for longer than the platform's "expiring soon" limit (TT-LIST-2);
+    /// read from an index when asked, since it depends on the time.
+    pub expiring: i64,
     /// Ended (history).
     pub history: i64,
     /// Closed.

@@ -38,6 +38,7 @@ pub fn rule_set() -> RuleSet {
         inbound_kinds: None,
         timers: vec![],
         // AE-COUPON-1: only store-wide coupons can be sent in chat.
+        expiring: None,
         limits: Limits {
             store_wide_coupons_only: Some("AE-COUPON-1".into()),
             ..Limits::default()

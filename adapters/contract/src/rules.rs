@@ -136,6 +136,16 @@ pub struct Timer {
     pub then: Transition,
 }
 
+/// After how long an unreplied conversation is flagged as expiring soon (TT-LIST-2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expiry {
+    /// The rule ID.
+    pub rule: RuleId,
+    /// Unreplied for more than this: expiring soon.
+    pub after: Span,
+}
+
 /// A number limit with the rule that sets it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -185,6 +195,9 @@ pub struct RuleSet {
     /// Lifecycle timers.
     #[serde(default)]
     pub timers: Vec<Timer>,
+    /// When an unreplied conversation counts as expiring soon.
+    #[serde(default)]
+    pub expiring: Option<Expiry>,
     /// Limits on content.
     #[serde(default)]
     pub limits: Limits,
@@ -201,6 +214,7 @@ impl RuleSet {
             outbound_kinds: None,
             inbound_kinds: None,
             timers: vec![],
+            expiring: None,
             limits: Limits::default(),
         }
     }

@@ -46,6 +46,7 @@ pub fn rule_set() -> RuleSet {
             after: Span::minutes(15),
             then: Transition::End,
         }],
+        expiring: None,
         limits: Default::default(),
     }
 }

@@ -1,7 +1,7 @@
 //! TikTok Shop: its chat rules as a [`RuleSet`] (seed page 001, rules TT-*).
 
 use shopmux_contract::rules::{
-    Condition, KindRule, Requirement, RuleSet, Silent, Timer, Transition,
+    Condition, Expiry, KindRule, Requirement, RuleSet, Silent, Timer, Transition,
 };
 use shopmux_contract::{ContentKind, Span};
 
@@ -51,6 +51,11 @@ pub fn rule_set() -> RuleSet {
             after: Span::days(7),
             then: Transition::Close,
         }],
+        // TT-LIST-2: unreplied for more than 20 hours is "expiring soon".
+        expiring: Some(Expiry {
+            rule: "TT-LIST-2".into(),
+            after: Span::hours(20),
+        }),
         limits: Default::default(),
     }
 }

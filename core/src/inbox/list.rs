@@ -87,6 +87,9 @@ pub struct ConversationQuery {
     pub flag: Option<FlagFilter>,
     /// Only ones whose buyer has an order (AE-FILTER-1).
     pub has_order: Option<bool>,
+    /// Only ones unreplied for longer than their platform's "expiring soon" limit
+    /// (TT-LIST-2: more than 20 hours).
+    pub expiring: Option<bool>,
     /// Only this shop.
     pub shop_id: Option<ShopId>,
     /// Only this platform.
@@ -282,6 +285,9 @@ impl Inbox {
                 conditions.push(format!("c.flag = {}", b.arg(colour.as_str())));
             }
         }
+        if q.expiring == Some(true) {
+            conditions.push(self.expiring_condition(&mut b));
+        }
         if q.has_order == Some(true) {
             conditions.push("c.has_order = 1".into());
         }
@@ -439,7 +445,58 @@ impl Inbox {
                 mine.add(&bucket, n);
             }
         }
+        if !shops.is_empty() && self.rule_sets.values().any(|r| r.expiring.is_some()) {
+            let mut b = SqlArgs::default();
+            let list: Vec<String> = shops.iter().map(|s| b.arg(s.to_string())).collect();
+            let sql = format!(
+                "SELECT c.assignee_id, CAST(COUNT(*) AS BIGINT) AS n FROM conversations c \
+                 WHERE c.shop_id IN ({}) AND {} GROUP BY c.assignee_id",
+                list.join(","),
+                self.expiring_condition(&mut b)
+            );
+            for row in self
+                .store
+                .query(&sql, b.vals)
+                .fetch_all(self.store.pool())
+                .await?
+            {
+                let n: i64 = row.try_get("n")?;
+                all.expiring += n;
+                let assignee: Option<String> = row.try_get("assignee_id")?;
+                if assignee.is_some_and(|a| is_assignee(&a, viewer.agent.id)) {
+                    mine.expiring += n;
+                }
+            }
+        }
         Ok((all, mine))
+    }
+
+    /// Open conversations unreplied for longer than their platform's "expiring soon"
+    /// limit (TT-LIST-2), served by the `conversations_timer_unreplied` index.
+    fn expiring_condition(&self, b: &mut SqlArgs) -> String {
+        let now = self.clock.now();
+        let mut per_platform: Vec<String> = Vec::new();
+        let mut platforms: Vec<(&String, &shopmux_contract::rules::Expiry)> = self
+            .rule_sets
+            .iter()
+            .filter_map(|(p, r)| r.expiring.as_ref().map(|e| (p, e)))
+            .collect();
+        platforms.sort_by_key(|(p, _)| p.as_str());
+        for (platform, expiry) in platforms {
+            let cutoff = to_millis(now - chrono::Duration::seconds(expiry.after.as_secs() as i64));
+            per_platform.push(format!(
+                "(c.platform = {} AND c.waiting_since < {})",
+                b.arg(platform.clone()),
+                b.arg(cutoff)
+            ));
+        }
+        if per_platform.is_empty() {
+            return "1 = 0".into();
+        }
+        format!(
+            "c.list_status = 'open' AND c.waiting_since IS NOT NULL AND ({})",
+            per_platform.join(" OR ")
+        )
     }
 
     /// Counts per visible shop and in total.

@@ -951,3 +951,51 @@ async fn ae_win_2_ae_win_3_and_ae_init_1_decide_seller_initiated_chats() {
         );
     }
 }
+
+#[tokio::test]
+async fn tt_list_2_expiring_soon_after_20_hours_unreplied() {
+    for t in inboxes().await {
+        let tt = seller_on(&t.inbox, "exp", "tiktok").await;
+        let start = t.clock.now();
+        let conv = t
+            .inbox
+            .ingest(tt.shop.clone(), text("b", "t1", "hello?"))
+            .await
+            .unwrap()
+            .conversation_id;
+        let expiring = || async {
+            let q = ConversationQuery {
+                expiring: Some(true),
+                ..Default::default()
+            };
+            let page = t.inbox.list_conversations(&tt.viewer, &q).await.unwrap();
+            (page.items.len(), page.counts.expiring)
+        };
+        t.clock.set(start + Duration::hours(20));
+        assert_eq!(
+            expiring().await,
+            (0, 0),
+            "{}: 20 hours is not more than 20 hours",
+            t.name
+        );
+        t.clock
+            .set(start + Duration::hours(20) + Duration::seconds(1));
+        assert_eq!(expiring().await, (1, 1), "{}", t.name);
+        t.inbox
+            .reply(
+                &tt.viewer,
+                conv,
+                NewReply {
+                    content: MessageContent::Text { text: "Hi!".into() },
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            expiring().await,
+            (0, 0),
+            "{}: answered, no longer expiring",
+            t.name
+        );
+    }
+}
