@@ -65,6 +65,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(shops::create_shop, shops::list_shops))
         .routes(routes!(shops::get_shop))
         .routes(routes!(shops::rotate_secret))
+        .routes(routes!(shops::shop_rules))
         .routes(routes!(shops::inbound))
         .routes(routes!(agents::me))
         .routes(routes!(agents::create_agent, agents::list_agents))

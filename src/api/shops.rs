@@ -111,3 +111,36 @@ pub async fn inbound(
     })?;
     Ok(ApiJson(app.inbox.ingest(shop, msg).await?))
 }
+
+/// The rules in force in a shop: its platform's rule set with the shop's duration
+/// overrides (`settings.rule_overrides`) applied, every entry tagged with its rule ID.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ShopRules {
+    /// The overrides the shop sets (rule ID → duration).
+    #[schema(value_type = Object)]
+    pub overrides: serde_json::Value,
+    /// The effective rule set.
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+}
+
+/// The rules in force in a shop.
+#[utoipa::path(get, path = "/api/v1/shops/{shop_id}/rules", tag = "shops", security(("bearer" = [])),
+    params(("shop_id" = ShopId, Path, description = "The shop")),
+    responses((status = 200, body = ShopRules), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn shop_rules(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(shop_id): ApiPath<ShopId>,
+) -> ApiResult<ApiJson<ShopRules>> {
+    let shop = app.inbox.shop(&auth.0, shop_id).await?;
+    let rules = app.inbox.shop_rules(shop_id).await?;
+    Ok(ApiJson(ShopRules {
+        overrides: shop
+            .settings
+            .get("rule_overrides")
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!({})),
+        rules: serde_json::to_value(&*rules).unwrap_or_default(),
+    }))
+}

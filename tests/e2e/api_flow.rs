@@ -403,6 +403,7 @@ async fn the_openapi_document_covers_every_endpoint() {
             "post",
             "/api/v1/shops/{shop_id}/buyers/{buyer_id}/conversations",
         ),
+        ("get", "/api/v1/shops/{shop_id}/rules"),
     ];
     for (method, path) in expected {
         assert!(

@@ -287,3 +287,92 @@ mod tests {
         assert!(serde_json::from_str::<RuleSet>(json).is_err());
     }
 }
+
+/// Durations of a rule set replaced per shop: rule ID → new span.
+pub type SpanOverrides = std::collections::BTreeMap<String, Span>;
+
+impl RuleSet {
+    /// This set with the durations of the named rules replaced (a platform changed its
+    /// policy before shopmux did). Fails naming a rule the set lacks or one without a
+    /// duration.
+    pub fn with_overrides(&self, overrides: &SpanOverrides) -> Result<RuleSet, String> {
+        let mut out = self.clone();
+        for (rule, span) in overrides {
+            let mut found = false;
+            let mut set = |r: &str, target: &mut Span| {
+                if r == rule {
+                    *target = *span;
+                    found = true;
+                }
+            };
+            for req in out.reply.iter_mut().chain(out.initiate.iter_mut()) {
+                for clause in &mut req.any_of {
+                    match &mut clause.condition {
+                        Condition::BuyerMessageWithin { within }
+                        | Condition::EndedWithin { within }
+                        | Condition::ClosedWithin { within }
+                        | Condition::OrderWithin { within } => set(&clause.rule, within),
+                        Condition::Always
+                        | Condition::Open
+                        | Condition::NotClosed
+                        | Condition::ReverseOrderInProgress => {}
+                    }
+                }
+            }
+            for timer in &mut out.timers {
+                set(&timer.rule, &mut timer.after);
+            }
+            if let Some(e) = &mut out.expiring {
+                set(&e.rule, &mut e.after);
+            }
+            if !found {
+                return Err(format!(
+                    "{} has no rule {rule} with a duration to override",
+                    self.platform
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod override_tests {
+    use super::*;
+
+    #[test]
+    fn overrides_replace_the_named_durations_only() {
+        let set = RuleSet {
+            reply: vec![Requirement::any(&[
+                ("X-WIN-1", Condition::NotClosed),
+                (
+                    "X-WIN-1",
+                    Condition::ClosedWithin {
+                        within: Span::days(30),
+                    },
+                ),
+            ])],
+            timers: vec![Timer {
+                rule: "X-END-1".into(),
+                silent: Silent::Buyer,
+                after: Span::minutes(15),
+                then: Transition::End,
+            }],
+            ..RuleSet::permissive("x")
+        };
+        let overridden = set
+            .with_overrides(&SpanOverrides::from([("X-WIN-1".into(), Span::days(45))]))
+            .unwrap();
+        assert_eq!(
+            overridden.reply[0].any_of[1].condition,
+            Condition::ClosedWithin {
+                within: Span::days(45)
+            }
+        );
+        assert_eq!(overridden.timers, set.timers);
+        let err = set
+            .with_overrides(&SpanOverrides::from([("X-NOPE-1".into(), Span::days(1))]))
+            .unwrap_err();
+        assert!(err.contains("X-NOPE-1"), "{err}");
+    }
+}

@@ -254,7 +254,7 @@ impl Inbox {
     /// What the rules allow in this conversation now (for greying out a reply box).
     pub async fn allowed(&self, conversation: &Conversation) -> CoreResult<Allowed> {
         let orders = buyer_orders(&self.store, self.store.pool(), conversation.buyer_id).await?;
-        let rules = self.rule_set(conversation.platform.as_str());
+        let rules = self.shop_rules(conversation.shop_id).await?;
         Ok(Allowed {
             reply: crate::rules::can_reply(&rules, conversation, &orders, self.clock.now()),
         })
@@ -467,7 +467,7 @@ impl Inbox {
         // The platform's rules decide before anything is written: a refused reply never
         // reaches the outbox.
         let orders = buyer_orders(&self.store, &mut *w.tx, before.buyer_id).await?;
-        let rules = self.rule_set(before.platform.as_str());
+        let rules = self.shop_rules(before.shop_id).await?;
         crate::rules::check_reply(&rules, &before, &orders, &reply.content, now)
             .map_err(CoreError::RuleViolation)?;
         let message = agent_message(viewer, &before, reply.content, now);

@@ -95,7 +95,7 @@ impl Inbox {
             }
         };
         let orders = buyer_orders(&self.store, &mut *w.tx, buyer_id).await?;
-        let rules = self.rule_set(platform.as_str());
+        let rules = self.shop_rules(buyer.shop_id).await?;
         crate::rules::check_outbound_kind(&rules, &input.content)
             .map_err(CoreError::RuleViolation)?;
         crate::rules::check_outbound_content(&rules, &input.content)

@@ -10,6 +10,8 @@ use crate::model::*;
 use crate::store::{SHOP_COLUMNS, Val, shop_from_row};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use shopmux_contract::Span;
+use shopmux_contract::rules::{RuleSet, SpanOverrides};
 use sqlx::Row;
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
@@ -58,6 +60,58 @@ pub struct IngestShop {
     pub secret: String,
 }
 
+/// The rule-duration overrides of a shop's settings: `{"rule_overrides": {"TT-WIN-2": "45d"}}`.
+pub fn rule_overrides(settings: &serde_json::Value) -> CoreResult<SpanOverrides> {
+    let Some(value) = settings.get("rule_overrides") else {
+        return Ok(SpanOverrides::new());
+    };
+    let map = value.as_object().ok_or_else(|| {
+        CoreError::invalid(
+            "settings.rule_overrides",
+            "must be an object of rule ID → duration",
+        )
+    })?;
+    let mut out = SpanOverrides::new();
+    for (rule, span) in map {
+        let field = format!("settings.rule_overrides.{rule}");
+        let text = span
+            .as_str()
+            .ok_or_else(|| CoreError::invalid(&field, "must be a duration like \"45d\""))?;
+        out.insert(
+            rule.clone(),
+            text.parse::<Span>()
+                .map_err(|m| CoreError::invalid(&field, m))?,
+        );
+    }
+    Ok(out)
+}
+
+impl Inbox {
+    /// The rules in force in a shop: its platform's, with the shop's duration overrides.
+    pub async fn shop_rules(&self, shop_id: ShopId) -> CoreResult<std::sync::Arc<RuleSet>> {
+        let row = self
+            .store
+            .query(
+                "SELECT platform, settings FROM shops WHERE id = $1",
+                vec![shop_id.to_string().into()],
+            )
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or(CoreError::NotFound("shop"))?;
+        let platform: String = row.try_get("platform")?;
+        let settings: String = row.try_get("settings")?;
+        let settings: serde_json::Value = serde_json::from_str(&settings).unwrap_or_default();
+        let base = self.rule_set(&platform);
+        let overrides = rule_overrides(&settings)?;
+        if overrides.is_empty() {
+            return Ok(base);
+        }
+        base.with_overrides(&overrides)
+            .map(std::sync::Arc::new)
+            .map_err(|m| CoreError::invalid("settings.rule_overrides", m))
+    }
+}
+
 fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -97,6 +151,10 @@ impl Inbox {
         if !settings.is_object() {
             return Err(CoreError::invalid("settings", "must be a JSON object"));
         }
+        let overrides = rule_overrides(&settings)?;
+        self.rule_set(input.platform.as_str())
+            .with_overrides(&overrides)
+            .map_err(|m| CoreError::invalid("settings.rule_overrides", m))?;
         let shop = Shop {
             id: ShopId::new(),
             seller_id: owner.agent.seller_id,

@@ -33,8 +33,9 @@ impl Inbox {
         platforms.sort();
         for platform in platforms {
             for timer in &self.rule_sets[platform].timers {
-                let cutoff =
-                    to_millis(now - chrono::Duration::seconds(timer.after.as_secs() as i64));
+                // A shop may shorten the duration: look as far as the shortest one.
+                let shortest = self.shortest_span(platform, timer).await?;
+                let cutoff = to_millis(now - chrono::Duration::seconds(shortest.as_secs() as i64));
                 let (column, answered) = match timer.silent {
                     Silent::Agent => ("waiting_since", "waiting_since IS NOT NULL"),
                     Silent::Buyer => ("last_agent_reply_at", "waiting_since IS NULL"),
@@ -51,7 +52,7 @@ impl Inbox {
                     .fetch_all(self.store.pool())
                     .await?;
                 for row in &rows {
-                    if self.apply_timer(id_col(row, "id")?, timer).await? {
+                    if self.apply_timer(id_col(row, "id")?, &timer.rule).await? {
                         changed += 1;
                     }
                 }
@@ -60,9 +61,34 @@ impl Inbox {
         Ok(changed)
     }
 
-    /// Applies one timer to one conversation if it is still due (checked under the row
-    /// lock, so a concurrent reply or a second pass changes nothing).
-    async fn apply_timer(&self, id: ConversationId, timer: &Timer) -> CoreResult<bool> {
+    /// The shortest duration of a timer over the platform's shops (their overrides).
+    async fn shortest_span(
+        &self,
+        platform: &str,
+        timer: &Timer,
+    ) -> CoreResult<shopmux_contract::Span> {
+        let rows = self
+            .store
+            .query(
+                "SELECT id FROM shops WHERE platform = $1 AND settings LIKE '%rule_overrides%'",
+                vec![platform.into()],
+            )
+            .fetch_all(self.store.pool())
+            .await?;
+        let mut shortest = timer.after;
+        for row in &rows {
+            let rules = self.shop_rules(id_col(row, "id")?).await?;
+            if let Some(t) = rules.timers.iter().find(|t| t.rule == timer.rule) {
+                shortest = shortest.min(t.after);
+            }
+        }
+        Ok(shortest)
+    }
+
+    /// Applies a timer (by rule ID) to one conversation if it is still due under its
+    /// shop's rules (checked under the row lock, so a concurrent reply or a second pass
+    /// changes nothing).
+    async fn apply_timer(&self, id: ConversationId, rule: &str) -> CoreResult<bool> {
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
         let row = self
@@ -78,6 +104,10 @@ impl Inbox {
             .await?;
         let Some(row) = row else { return Ok(false) };
         let (seller, before) = conversation_from_row(&row)?;
+        let rules = self.shop_rules(before.shop_id).await?;
+        let Some(timer) = rules.timers.iter().find(|t| t.rule == rule) else {
+            return Ok(false);
+        };
         let Some(due) = timer_due_at(timer, &before).filter(|due| *due <= now) else {
             return Ok(false);
         };

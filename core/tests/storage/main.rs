@@ -999,3 +999,82 @@ async fn tt_list_2_expiring_soon_after_20_hours_unreplied() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_shop_overrides_a_rule_duration_validated_by_rule_id() {
+    // rule: TT-WIN-2, DY-END-2 (durations are data a shop may override)
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "ovr").await;
+        let shop = |external: &str, platform: &str, overrides: serde_json::Value| {
+            serde_json::from_value::<shopmux_core::inbox::shops::NewShop>(serde_json::json!({
+                "platform": platform, "external_id": external, "name": external,
+                "settings": {"rule_overrides": overrides},
+            }))
+            .unwrap()
+        };
+        let bad = t
+            .inbox
+            .create_shop(
+                &s.viewer,
+                shop("x1", "tiktok", serde_json::json!({"TT-NOPE-1": "1d"})),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&bad, CoreError::Invalid { field, message } if field == "settings.rule_overrides" && message.contains("TT-NOPE-1")),
+            "{bad}"
+        );
+        let bad = t
+            .inbox
+            .create_shop(
+                &s.viewer,
+                shop("x2", "tiktok", serde_json::json!({"TT-WIN-2": "soon"})),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&bad, CoreError::Invalid { field, .. } if field == "settings.rule_overrides.TT-WIN-2"),
+            "{bad}"
+        );
+
+        let dy = t
+            .inbox
+            .create_shop(
+                &s.viewer,
+                shop("dy-fast", "douyin", serde_json::json!({"DY-END-2": "10m"})),
+            )
+            .await
+            .unwrap();
+        let rules = t.inbox.shop_rules(dy.shop.id).await.unwrap();
+        assert_eq!(rules.timers[0].after.to_string(), "10m");
+        let viewer = t.inbox.authenticate(&s.owner.token).await.unwrap().unwrap();
+        let dy_shop = t.inbox.ingest_shop(dy.shop.id).await.unwrap().unwrap();
+        let conv = t
+            .inbox
+            .ingest(dy_shop, text("b", "d1", "hi"))
+            .await
+            .unwrap()
+            .conversation_id;
+        let replied = t.clock.now();
+        t.inbox
+            .reply(
+                &viewer,
+                conv,
+                NewReply {
+                    content: MessageContent::Text {
+                        text: "hello".into(),
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        t.clock.set(replied + Duration::minutes(10));
+        t.inbox.run_timers().await.unwrap();
+        assert_eq!(
+            t.inbox.conversation(&viewer, conv).await.unwrap().state,
+            ConversationState::Ended,
+            "{}: the shop's 10 minutes",
+            t.name
+        );
+    }
+}
