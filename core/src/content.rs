@@ -111,6 +111,39 @@ pub enum MessageContent {
         /// The notice.
         text: String,
     },
+    /// An automatic reply with quick actions (AE-AUTO-4).
+    AutoReply {
+        /// The reply.
+        text: String,
+        /// Quick links or actions the buyer can tap.
+        #[serde(default)]
+        actions: Vec<QuickAction>,
+    },
+}
+
+/// What a quick action of an automatic reply carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuickActionKind {
+    /// An image.
+    Image,
+    /// A text.
+    Text,
+    /// A coupon.
+    Coupon,
+}
+
+/// One quick action of an automatic reply: a title, a kind and its content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuickAction {
+    /// What the buyer sees.
+    pub title: String,
+    /// Image, text or coupon.
+    #[serde(rename = "type")]
+    pub kind: QuickActionKind,
+    /// The image URL, the text, or the coupon code.
+    pub content: String,
 }
 
 impl MessageContent {
@@ -127,13 +160,16 @@ impl MessageContent {
             Self::CartEvent { .. } => ContentKind::CartEvent,
             Self::RatingCard { .. } => ContentKind::RatingCard,
             Self::SystemNotice { .. } => ContentKind::SystemNotice,
+            Self::AutoReply { .. } => ContentKind::AutoReply,
         }
     }
 
     /// A short human summary, used as the conversation preview and indexed for search.
     pub fn summary(&self) -> String {
         match self {
-            Self::Text { text } | Self::SystemNotice { text } => text.clone(),
+            Self::Text { text } | Self::SystemNotice { text } | Self::AutoReply { text, .. } => {
+                text.clone()
+            }
             Self::Image { .. } => "[image]".into(),
             Self::Video { .. } => "[video]".into(),
             Self::Emoji { code } => code.clone(),
@@ -173,7 +209,9 @@ impl MessageContent {
             }
         };
         match self {
-            Self::Text { text } | Self::SystemNotice { text } => nonempty("text", text),
+            Self::Text { text } | Self::SystemNotice { text } | Self::AutoReply { text, .. } => {
+                nonempty("text", text)
+            }
             Self::Image { url } | Self::Video { url } => nonempty("url", url),
             Self::Emoji { code } => nonempty("code", code),
             Self::ProductCard {

@@ -66,6 +66,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(shops::get_shop))
         .routes(routes!(shops::rotate_secret))
         .routes(routes!(shops::shop_rules))
+        .routes(routes!(shops::set_settings))
         .routes(routes!(shops::inbound))
         .routes(routes!(agents::me))
         .routes(routes!(agents::create_agent, agents::list_agents))

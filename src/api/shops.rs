@@ -144,3 +144,23 @@ pub async fn shop_rules(
         rules: serde_json::to_value(&*rules).unwrap_or_default(),
     }))
 }
+
+/// Replace a shop's settings (owner only): `rule_overrides` (rule ID → duration) and,
+/// on platforms that have one, `auto_reply` ({enabled, text, actions}).
+#[utoipa::path(put, path = "/api/v1/shops/{shop_id}/settings", tag = "shops", security(("bearer" = [])),
+    request_body(content = Object, description = "The settings object"),
+    params(("shop_id" = ShopId, Path, description = "The shop")),
+    responses((status = 200, body = Shop), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_settings(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(shop_id): ApiPath<ShopId>,
+    ApiJson(settings): ApiJson<serde_json::Value>,
+) -> ApiResult<ApiJson<Shop>> {
+    Ok(ApiJson(
+        app.inbox
+            .set_shop_settings(owner(&auth)?, shop_id, settings)
+            .await?,
+    ))
+}

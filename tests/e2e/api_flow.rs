@@ -404,6 +404,7 @@ async fn the_openapi_document_covers_every_endpoint() {
             "/api/v1/shops/{shop_id}/buyers/{buyer_id}/conversations",
         ),
         ("get", "/api/v1/shops/{shop_id}/rules"),
+        ("put", "/api/v1/shops/{shop_id}/settings"),
     ];
     for (method, path) in expected {
         assert!(

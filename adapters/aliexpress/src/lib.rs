@@ -1,7 +1,7 @@
 //! AliExpress: its chat rules as a [`RuleSet`] (seed pages 000 and 004, rules AE-*).
 
 use shopmux_contract::Span;
-use shopmux_contract::rules::{Condition, Limits, Requirement, RuleSet};
+use shopmux_contract::rules::{AutoReplyRule, Condition, Limits, Requirement, RuleSet};
 
 /// The platform id.
 pub const PLATFORM: &str = "aliexpress";
@@ -39,6 +39,18 @@ pub fn rule_set() -> RuleSet {
         timers: vec![],
         // AE-COUPON-1: only store-wide coupons can be sent in chat.
         expiring: None,
+        // AE-AUTO-1..4: the shop's automatic reply fires on a buyer's first message in
+        // 24 hours, only when switched on with a text, leaves the chat unread and
+        // unreplied, and carries 3 to 9 quick actions.
+        auto_reply: Some(AutoReplyRule {
+            trigger_rule: "AE-AUTO-1".into(),
+            quiet: Span::hours(24),
+            switch_rule: "AE-AUTO-2".into(),
+            stays_unread_rule: "AE-AUTO-3".into(),
+            actions_rule: "AE-AUTO-4".into(),
+            min_actions: 3,
+            max_actions: 9,
+        }),
         limits: Limits {
             store_wide_coupons_only: Some("AE-COUPON-1".into()),
             ..Limits::default()

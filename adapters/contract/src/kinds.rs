@@ -27,4 +27,6 @@ pub enum ContentKind {
     RatingCard,
     /// A notice from the platform or from shopmux.
     SystemNotice,
+    /// An automatic reply with quick actions (AE-AUTO-4).
+    AutoReply,
 }

@@ -146,6 +146,27 @@ pub struct Expiry {
     pub after: Span,
 }
 
+/// The platform's automatic reply (AliExpress: AE-AUTO-1..4); the shop configures its
+/// text and actions, the platform says when it fires and what it may carry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoReplyRule {
+    /// Fires on a buyer message when the buyer sent none for `quiet` before (AE-AUTO-1).
+    pub trigger_rule: RuleId,
+    /// How long the buyer must have been quiet.
+    pub quiet: Span,
+    /// On only when enabled and its text is non-empty (AE-AUTO-2).
+    pub switch_rule: RuleId,
+    /// The conversation stays unread and unreplied after it (AE-AUTO-3).
+    pub stays_unread_rule: RuleId,
+    /// How many quick actions it may carry (AE-AUTO-4).
+    pub actions_rule: RuleId,
+    /// At least this many actions, when it carries any.
+    pub min_actions: u32,
+    /// At most this many actions.
+    pub max_actions: u32,
+}
+
 /// A number limit with the rule that sets it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -198,6 +219,9 @@ pub struct RuleSet {
     /// When an unreplied conversation counts as expiring soon.
     #[serde(default)]
     pub expiring: Option<Expiry>,
+    /// The automatic reply the platform offers, if any.
+    #[serde(default)]
+    pub auto_reply: Option<AutoReplyRule>,
     /// Limits on content.
     #[serde(default)]
     pub limits: Limits,
@@ -215,6 +239,7 @@ impl RuleSet {
             inbound_kinds: None,
             timers: vec![],
             expiring: None,
+            auto_reply: None,
             limits: Limits::default(),
         }
     }

@@ -47,6 +47,7 @@ pub fn rule_set() -> RuleSet {
             then: Transition::End,
         }],
         expiring: None,
+        auto_reply: None,
         limits: Default::default(),
     }
 }

@@ -56,6 +56,7 @@ pub fn rule_set() -> RuleSet {
             rule: "TT-LIST-2".into(),
             after: Span::hours(20),
         }),
+        auto_reply: None,
         limits: Default::default(),
     }
 }

@@ -154,7 +154,19 @@ pub(crate) async fn queue_outbound(
     now: chrono::DateTime<chrono::Utc>,
 ) -> CoreResult<()> {
     let mut deferred = Deferred::default();
-    super::ingest::insert_messages(store, tx, messages, &mut deferred).await?;
+    defer_outbound(store, tx, messages, now, &mut deferred).await?;
+    deferred.run(store, tx).await
+}
+
+/// Stores outbound messages and their outbox entries, queuing what it can in `deferred`.
+pub(crate) async fn defer_outbound(
+    store: &crate::store::Store,
+    tx: &mut Transaction<'static, Any>,
+    messages: &[Message],
+    now: chrono::DateTime<chrono::Utc>,
+    deferred: &mut Deferred,
+) -> CoreResult<()> {
+    super::ingest::insert_messages(store, tx, messages, deferred).await?;
     for m in messages {
         deferred.push(
             "INSERT INTO outbox (id, message_id, shop_id, conversation_id, status, attempts, next_attempt_at, \
@@ -169,7 +181,7 @@ pub(crate) async fn queue_outbound(
             ],
         );
     }
-    deferred.run(store, tx).await
+    Ok(())
 }
 
 /// The orders of a buyer, read in the transaction.

@@ -348,6 +348,7 @@ async fn write_fresh(
         buyers,
         mut open,
         with_orders,
+        last_message,
     } = load_buyers(store, tx, now, items, &mut deferred).await?;
     defer_orders(now, items, &buyers, &mut deferred);
     let before: HashMap<ConversationId, Conversation> =
@@ -408,6 +409,18 @@ async fn write_fresh(
             touched.push(conv.id);
         }
     }
+    let auto_replies = auto_replies(
+        items,
+        &messages,
+        &inserted,
+        &last_message,
+        &by_conv,
+        &mut open,
+        now,
+    );
+    if !auto_replies.is_empty() {
+        super::actions::defer_outbound(store, tx, &auto_replies, now, &mut deferred).await?;
+    }
     let changes: Vec<(SellerId, Option<Conversation>, Conversation)> = touched
         .iter()
         .map(|id| {
@@ -443,7 +456,11 @@ async fn write_fresh(
             .collect();
         stored.extend(find_stored(store, tx, &missing).await?);
     }
-    for m in messages.into_iter().filter(|m| inserted.contains(&m.id)) {
+    for m in messages
+        .into_iter()
+        .filter(|m| inserted.contains(&m.id))
+        .chain(auto_replies)
+    {
         published.push(InboxEvent::MessageCreated { message: m });
     }
     for (_, _, after) in changes {
@@ -452,6 +469,62 @@ async fn write_fresh(
         });
     }
     Ok(stored)
+}
+
+/// The automatic replies this group triggers (AE-AUTO-1): one for each buyer whose
+/// first new message comes after `quiet` without a message from them, in shops whose
+/// automatic reply is on (AE-AUTO-2). They update the conversation's latest message but
+/// leave it unread and unreplied (AE-AUTO-3).
+fn auto_replies(
+    items: &[(&IngestShop, &InboundMessage)],
+    messages: &[Message],
+    inserted: &HashSet<MessageId>,
+    last_message: &HashMap<BuyerId, DateTime<Utc>>,
+    by_conv: &HashMap<ConversationId, BuyerId>,
+    open: &mut HashMap<BuyerId, (SellerId, Conversation)>,
+    now: DateTime<Utc>,
+) -> Vec<Message> {
+    let mut out = Vec::new();
+    let mut seen: HashSet<BuyerId> = HashSet::new();
+    for (m, (shop, _)) in messages.iter().zip(items) {
+        let buyer = by_conv[&m.conversation_id];
+        if !inserted.contains(&m.id) || !seen.insert(buyer) {
+            continue;
+        }
+        let Some(auto) = &shop.auto_reply else {
+            continue;
+        };
+        let quiet = chrono::Duration::seconds(auto.quiet.as_secs() as i64);
+        if last_message
+            .get(&buyer)
+            .is_some_and(|last| m.created_at - *last <= quiet)
+        {
+            continue;
+        }
+        let (_, conv) = open.get_mut(&buyer).expect("conversation of the message");
+        let reply = Message {
+            id: MessageId::new(),
+            conversation_id: conv.id,
+            shop_id: conv.shop_id,
+            direction: Direction::Out,
+            sender_kind: SenderKind::Bot,
+            sender_agent_id: None,
+            content: MessageContent::AutoReply {
+                text: auto.text.clone(),
+                actions: auto.actions.clone(),
+            },
+            translated_text: None,
+            platform_message_id: None,
+            created_at: now.max(m.created_at),
+            delivery_status: Some(DeliveryStatus::Pending),
+            delivery_error: None,
+        };
+        // AE-AUTO-3: not a human reply: unread count and waiting time stay.
+        conv.last_message_at = conv.last_message_at.max(reply.created_at);
+        conv.preview = preview_of(&reply.content);
+        out.push(reply);
+    }
+    out
 }
 
 fn new_conversation(
@@ -518,6 +591,8 @@ struct Known {
     buyers: HashMap<(ShopId, String), BuyerId>,
     open: HashMap<BuyerId, (SellerId, Conversation)>,
     with_orders: HashSet<BuyerId>,
+    /// Each buyer's latest message to the shop before this group, over all conversations.
+    last_message: HashMap<BuyerId, DateTime<Utc>>,
 }
 
 /// Reads the group's buyers with their open conversations (one statement per shop on
@@ -546,6 +621,7 @@ async fn load_buyers(
         buyers: HashMap::new(),
         open: HashMap::new(),
         with_orders: HashSet::new(),
+        last_message: HashMap::new(),
     };
     let mut stored: HashMap<BuyerId, (String, Option<String>, Option<String>)> = HashMap::new();
     for (shop, exts) in &by_shop {
@@ -565,7 +641,8 @@ async fn load_buyers(
             let sql = format!(
                 "SELECT b.id AS b_id, b.external_id AS b_ext, b.nickname AS b_nick, b.language AS b_lang, \
                  b.email AS b_email, \
-                 CAST(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = b.id) THEN 1 ELSE 0 END AS BIGINT) AS b_orders\
+                 CAST(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = b.id) THEN 1 ELSE 0 END AS BIGINT) AS b_orders, \
+                 (SELECT MAX(l.last_buyer_message_at) FROM conversations l WHERE l.buyer_id = b.id) AS b_last\
                  {conversation} WHERE b.shop_id = $1 AND b.external_id IN ({})",
                 list_placeholders(chunk.len(), 2)
             );
@@ -586,6 +663,9 @@ async fn load_buyers(
                 );
                 if row.try_get::<i64, _>("b_orders")? != 0 {
                     known.with_orders.insert(id);
+                }
+                if let Some(ms) = row.try_get::<Option<i64>, _>("b_last")? {
+                    known.last_message.insert(id, crate::clock::from_millis(ms));
                 }
                 if with_conversation && row.try_get::<Option<String>, _>("id")?.is_some() {
                     let (seller, c) = conversation_from_row(&row)?;

@@ -3,6 +3,7 @@
 
 use super::Inbox;
 use crate::clock::to_millis;
+use crate::content::QuickAction;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::*;
 use crate::inbox::accounts::Viewer;
@@ -58,6 +59,72 @@ pub struct IngestShop {
     pub platform: Platform,
     /// Its ingest secret.
     pub secret: String,
+    /// Its automatic reply, when switched on (AE-AUTO-2).
+    pub auto_reply: Option<ActiveAutoReply>,
+}
+
+/// A shop's automatic reply settings (`settings.auto_reply`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoReplySettings {
+    /// Switched on.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The reply; an empty text keeps it off (AE-AUTO-2).
+    #[serde(default)]
+    pub text: String,
+    /// Quick actions (AE-AUTO-4: 3 to 9 when there are any).
+    #[serde(default)]
+    pub actions: Vec<QuickAction>,
+}
+
+/// An automatic reply that is on, with when it fires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveAutoReply {
+    /// The reply.
+    pub text: String,
+    /// Its quick actions.
+    pub actions: Vec<QuickAction>,
+    /// It fires when the buyer sent nothing for this long (AE-AUTO-1).
+    pub quiet: Span,
+}
+
+/// The automatic reply of a shop's settings, checked against its platform's rules;
+/// `Some` only when it is on.
+pub fn auto_reply(
+    settings: &serde_json::Value,
+    rules: &RuleSet,
+) -> CoreResult<Option<ActiveAutoReply>> {
+    let Some(value) = settings.get("auto_reply") else {
+        return Ok(None);
+    };
+    let parsed: AutoReplySettings = serde_json::from_value(value.clone())
+        .map_err(|e| CoreError::invalid("settings.auto_reply", e.to_string()))?;
+    let Some(rule) = &rules.auto_reply else {
+        return Err(CoreError::invalid(
+            "settings.auto_reply",
+            format!("{} has no automatic reply", rules.platform),
+        ));
+    };
+    let n = parsed.actions.len() as u32;
+    if n > 0 && !(rule.min_actions..=rule.max_actions).contains(&n) {
+        return Err(CoreError::invalid(
+            "settings.auto_reply.actions",
+            format!(
+                "{n} actions: an automatic message carries {} to {} ({})",
+                rule.min_actions, rule.max_actions, rule.actions_rule
+            ),
+        ));
+    }
+    // AE-AUTO-2: on only when enabled and the text is not empty.
+    if !parsed.enabled || parsed.text.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ActiveAutoReply {
+        text: parsed.text,
+        actions: parsed.actions,
+        quiet: rule.quiet,
+    }))
 }
 
 /// The rule-duration overrides of a shop's settings: `{"rule_overrides": {"TT-WIN-2": "45d"}}`.
@@ -87,6 +154,46 @@ pub fn rule_overrides(settings: &serde_json::Value) -> CoreResult<SpanOverrides>
 }
 
 impl Inbox {
+    /// Checks a shop's settings against its platform's rules.
+    fn validate_settings(&self, platform: &str, settings: &serde_json::Value) -> CoreResult<()> {
+        if !settings.is_object() {
+            return Err(CoreError::invalid("settings", "must be a JSON object"));
+        }
+        let rules = self.rule_set(platform);
+        rules
+            .with_overrides(&rule_overrides(settings)?)
+            .map_err(|m| CoreError::invalid("settings.rule_overrides", m))?;
+        auto_reply(settings, &rules)?;
+        Ok(())
+    }
+
+    /// Replaces a shop's settings (owner only), validated like at creation.
+    pub async fn set_shop_settings(
+        &self,
+        owner: &Viewer,
+        shop_id: ShopId,
+        settings: serde_json::Value,
+    ) -> CoreResult<Shop> {
+        owner.require_owner()?;
+        let mut shop = self.shop(owner, shop_id).await?;
+        self.validate_settings(shop.platform.as_str(), &settings)?;
+        let mut w = self.store.begin_write().await?;
+        self.store
+            .query(
+                "UPDATE shops SET settings = $1 WHERE id = $2",
+                vec![settings.to_string().into(), shop_id.to_string().into()],
+            )
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        self.ingest_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&shop_id);
+        shop.settings = settings;
+        Ok(shop)
+    }
+
     /// The rules in force in a shop: its platform's, with the shop's duration overrides.
     pub async fn shop_rules(&self, shop_id: ShopId) -> CoreResult<std::sync::Arc<RuleSet>> {
         let row = self
@@ -151,10 +258,7 @@ impl Inbox {
         if !settings.is_object() {
             return Err(CoreError::invalid("settings", "must be a JSON object"));
         }
-        let overrides = rule_overrides(&settings)?;
-        self.rule_set(input.platform.as_str())
-            .with_overrides(&overrides)
-            .map_err(|m| CoreError::invalid("settings.rule_overrides", m))?;
+        self.validate_settings(input.platform.as_str(), &settings)?;
         let shop = Shop {
             id: ShopId::new(),
             seller_id: owner.agent.seller_id,
@@ -283,14 +387,17 @@ impl Inbox {
         let row = self
             .store
             .query(
-                "SELECT id, seller_id, platform, ingest_secret FROM shops WHERE id = $1",
+                "SELECT id, seller_id, platform, ingest_secret, settings FROM shops WHERE id = $1",
                 vec![shop_id.to_string().into()],
             )
             .fetch_optional(self.store.pool())
             .await?;
         let Some(row) = row else { return Ok(None) };
         let platform: String = row.try_get("platform")?;
+        let settings: String = row.try_get("settings")?;
+        let settings: serde_json::Value = serde_json::from_str(&settings).unwrap_or_default();
         let shop = IngestShop {
+            auto_reply: auto_reply(&settings, &self.rule_set(&platform)).unwrap_or(None),
             shop_id,
             seller_id: crate::store::id_col(&row, "seller_id")?,
             platform: Platform::new(&platform).map_err(|e| CoreError::invalid("platform", e))?,

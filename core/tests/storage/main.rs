@@ -1078,3 +1078,110 @@ async fn a_shop_overrides_a_rule_duration_validated_by_rule_id() {
         );
     }
 }
+
+#[tokio::test]
+async fn ae_auto_1_to_4_the_automatic_reply() {
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "auto").await;
+        let action = |i: u32| serde_json::json!({"title": format!("Link {i}"), "type": "text", "content": "Ships in 48 h"});
+        let settings = |enabled: bool, text: &str, n: u32| serde_json::json!({"auto_reply": {"enabled": enabled, "text": text, "actions": (0..n).map(action).collect::<Vec<_>>()}});
+        let ae = t
+            .inbox
+            .create_shop(
+                &s.viewer,
+                serde_json::from_value(serde_json::json!({"platform": "aliexpress", "external_id": "ae-auto", "name": "AE"})).unwrap(),
+            )
+            .await
+            .unwrap();
+        let viewer = t.inbox.authenticate(&s.owner.token).await.unwrap().unwrap();
+        // rule: AE-AUTO-4 (3 to 9 actions)
+        for n in [2, 10] {
+            let bad = t
+                .inbox
+                .set_shop_settings(&viewer, ae.shop.id, settings(true, "Hi", n))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&bad, CoreError::Invalid { field, message } if field == "settings.auto_reply.actions" && message.contains("AE-AUTO-4")),
+                "{bad}"
+            );
+        }
+        // rule: AE-AUTO-2 (off when disabled or empty)
+        let autos = |conv| {
+            let inbox = t.inbox.clone();
+            let viewer = viewer.clone();
+            async move {
+                let page = inbox
+                    .messages(&viewer, conv, &MessageQuery::default())
+                    .await
+                    .unwrap();
+                page.items
+                    .iter()
+                    .filter(|m| m.sender_kind == SenderKind::Bot)
+                    .count()
+            }
+        };
+        t.inbox
+            .set_shop_settings(&viewer, ae.shop.id, settings(true, "   ", 3))
+            .await
+            .unwrap();
+        let shop = t.inbox.ingest_shop(ae.shop.id).await.unwrap().unwrap();
+        let c1 = t
+            .inbox
+            .ingest(shop, text("quiet", "q1", "hola"))
+            .await
+            .unwrap()
+            .conversation_id;
+        assert_eq!(autos(c1).await, 0, "{}: empty text keeps it off", t.name);
+
+        t.inbox
+            .set_shop_settings(
+                &viewer,
+                ae.shop.id,
+                settings(true, "¡Hola! Respondemos en 24 h.", 3),
+            )
+            .await
+            .unwrap();
+        let shop = t.inbox.ingest_shop(ae.shop.id).await.unwrap().unwrap();
+        // rule: AE-AUTO-1 (first message after 24 h of buyer silence: one automatic reply)
+        let start = t.clock.now();
+        let conv = t
+            .inbox
+            .ingest(shop.clone(), text("b", "m1", "¿Tienen talla M?"))
+            .await
+            .unwrap()
+            .conversation_id;
+        assert_eq!(autos(conv).await, 1, "{}", t.name);
+        t.clock.set(start + Duration::hours(1));
+        t.inbox
+            .ingest(shop.clone(), text("b", "m2", "¿y en rojo?"))
+            .await
+            .unwrap();
+        assert_eq!(autos(conv).await, 1, "{}: not again within 24 h", t.name);
+        // rule: AE-AUTO-3 (stays unread and unreplied)
+        let c = t.inbox.conversation(&viewer, conv).await.unwrap();
+        assert_eq!((c.unread_count, c.waiting_since), (2, Some(start)));
+        t.clock.set(start + Duration::hours(25));
+        t.inbox
+            .ingest(shop.clone(), text("b", "m3", "¿hola?"))
+            .await
+            .unwrap();
+        assert_eq!(autos(conv).await, 1, "{}: 24 h after m2, not more", t.name);
+        t.clock
+            .set(start + Duration::hours(49) + Duration::seconds(1));
+        t.inbox
+            .ingest(shop, text("b", "m4", "¿alguien?"))
+            .await
+            .unwrap();
+        assert_eq!(
+            autos(conv).await,
+            2,
+            "{}: over 24 h after m3: again",
+            t.name
+        );
+        assert_eq!(
+            t.inbox.stored_counters(ae.shop.id).await.unwrap(),
+            t.inbox.recount(ae.shop.id).await.unwrap()
+        );
+    }
+}
