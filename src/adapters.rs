@@ -81,6 +81,47 @@ pub fn rules_table(set: &RuleSet) -> String {
             format!("after {} of {who}: {then}", t.after),
         ));
     }
+    if let Some(shopmux_contract::rules::TransferPolicy::HolderOrOwnerToOnline {
+        who_rule,
+        access_rule,
+    }) = &set.transfer
+    {
+        rows.push((
+            who_rule.clone(),
+            "transfer".into(),
+            "by the holder or the main account, to an online account".into(),
+        ));
+        rows.push((
+            access_rule.clone(),
+            "transfer".into(),
+            "the previous sub-account loses the buyer; the main account never".into(),
+        ));
+    }
+    if let Some(a) = &set.auto_reply {
+        rows.push((
+            a.trigger_rule.clone(),
+            "auto-reply".into(),
+            format!("sent on a buyer message after {} without one", a.quiet),
+        ));
+        rows.push((
+            a.switch_rule.clone(),
+            "auto-reply".into(),
+            "on only when enabled and its text is not empty".into(),
+        ));
+        rows.push((
+            a.stays_unread_rule.clone(),
+            "auto-reply".into(),
+            "the conversation stays unread and unreplied".into(),
+        ));
+        rows.push((
+            a.actions_rule.clone(),
+            "auto-reply".into(),
+            format!(
+                "carries {} to {} quick actions",
+                a.min_actions, a.max_actions
+            ),
+        ));
+    }
     if let Some(e) = &set.expiring {
         rows.push((
             e.rule.clone(),

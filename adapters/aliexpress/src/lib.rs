@@ -1,7 +1,9 @@
 //! AliExpress: its chat rules as a [`RuleSet`] (seed pages 000 and 004, rules AE-*).
 
 use shopmux_contract::Span;
-use shopmux_contract::rules::{AutoReplyRule, Condition, Limits, Requirement, RuleSet};
+use shopmux_contract::rules::{
+    AutoReplyRule, Condition, Limits, Requirement, RuleSet, TransferPolicy,
+};
 
 /// The platform id.
 pub const PLATFORM: &str = "aliexpress";
@@ -50,6 +52,12 @@ pub fn rule_set() -> RuleSet {
             actions_rule: "AE-AUTO-4".into(),
             min_actions: 3,
             max_actions: 9,
+        }),
+        // AE-XFER-1/2: holder or main account transfers to an online account; the previous
+        // sub-account loses that buyer, the main account never does.
+        transfer: Some(TransferPolicy::HolderOrOwnerToOnline {
+            who_rule: "AE-XFER-1".into(),
+            access_rule: "AE-XFER-2".into(),
         }),
         limits: Limits {
             store_wide_coupons_only: Some("AE-COUPON-1".into()),

@@ -167,6 +167,22 @@ pub struct AutoReplyRule {
     pub max_actions: u32,
 }
 
+/// Who may hand a conversation to another agent, and what the previous holder keeps: a
+/// procedure rather than a window, implemented once in core and chosen here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "policy", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TransferPolicy {
+    /// Only the holder or the main account transfers, only to an online account
+    /// (`who_rule`, AE-XFER-1); the previous sub-account can no longer chat with that
+    /// buyer, the main account never loses access (`access_rule`, AE-XFER-2).
+    HolderOrOwnerToOnline {
+        /// The rule on who may transfer to whom.
+        who_rule: RuleId,
+        /// The rule on the previous holder's access.
+        access_rule: RuleId,
+    },
+}
+
 /// A number limit with the rule that sets it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -222,6 +238,9 @@ pub struct RuleSet {
     /// The automatic reply the platform offers, if any.
     #[serde(default)]
     pub auto_reply: Option<AutoReplyRule>,
+    /// The transfer policy; none lets any agent with chat permission transfer.
+    #[serde(default)]
+    pub transfer: Option<TransferPolicy>,
     /// Limits on content.
     #[serde(default)]
     pub limits: Limits,
@@ -240,6 +259,7 @@ impl RuleSet {
             timers: vec![],
             expiring: None,
             auto_reply: None,
+            transfer: None,
             limits: Limits::default(),
         }
     }
@@ -267,12 +287,32 @@ impl RuleSet {
             .store_wide_coupons_only
             .iter()
             .map(String::as_str);
+        let from_order = self.initiate_from_order.iter().map(String::as_str);
+        let expiring = self.expiring.iter().map(|e| e.rule.as_str());
+        let auto = self.auto_reply.iter().flat_map(|a| {
+            [
+                a.trigger_rule.as_str(),
+                a.switch_rule.as_str(),
+                a.stays_unread_rule.as_str(),
+                a.actions_rule.as_str(),
+            ]
+        });
+        let transfer = self.transfer.iter().flat_map(|t| match t {
+            TransferPolicy::HolderOrOwnerToOnline {
+                who_rule,
+                access_rule,
+            } => [who_rule.as_str(), access_rule.as_str()],
+        });
         let mut out: Vec<&str> = Vec::new();
         for r in clauses
             .chain(kinds)
             .chain(timers)
             .chain(limits)
             .chain(coupons)
+            .chain(from_order)
+            .chain(expiring)
+            .chain(auto)
+            .chain(transfer)
         {
             if !out.contains(&r) {
                 out.push(r);

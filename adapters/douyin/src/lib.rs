@@ -48,6 +48,7 @@ pub fn rule_set() -> RuleSet {
         }],
         expiring: None,
         auto_reply: None,
+        transfer: None,
         limits: Default::default(),
     }
 }

@@ -151,6 +151,14 @@ CREATE TABLE conversation_counters (
     PRIMARY KEY (shop_id, assignee, bucket)
 );
 
+-- Sub-accounts that may no longer chat with a buyer (AE-XFER-2: after a transfer).
+CREATE TABLE buyer_access_revoked (
+    buyer_id  TEXT NOT NULL,
+    agent_id  TEXT NOT NULL,
+    rule      TEXT NOT NULL,
+    PRIMARY KEY (buyer_id, agent_id)
+);
+
 CREATE TABLE buyer_notes (
     id          TEXT PRIMARY KEY,
     buyer_id    TEXT NOT NULL,

@@ -281,6 +281,20 @@ impl Inbox {
             .collect()
     }
 
+    /// Sets the caller's own presence status (DY-STATUS-1). (Presence, with the live
+    /// stream's connected flag and capacity, is completed by routing.)
+    pub async fn set_status(&self, viewer: &Viewer, status: AgentStatus) -> CoreResult<()> {
+        let mut w = self.store.begin_write().await?;
+        self.store
+            .query(
+                "UPDATE agents SET status = $1 WHERE id = $2",
+                vec![status.as_str().into(), viewer.agent.id.to_string().into()],
+            )
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+
     /// The viewer a token belongs to, or none for an unknown token.
     pub async fn authenticate(&self, token: &str) -> CoreResult<Option<Viewer>> {
         let row = self

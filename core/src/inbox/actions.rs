@@ -21,6 +21,7 @@ use crate::store::{
     values_placeholders,
 };
 use serde::Deserialize;
+use shopmux_contract::rules::TransferPolicy;
 use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
@@ -263,6 +264,90 @@ impl Inbox {
         Ok(c)
     }
 
+    /// The platform's transfer policy (AE-XFER-1: who may transfer to whom; AE-XFER-2:
+    /// the previous sub-account loses the buyer, the main account never does).
+    async fn transfer_policy(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        viewer: &Viewer,
+        before: &Conversation,
+        to: &Agent,
+    ) -> CoreResult<()> {
+        let rules = self.shop_rules(before.shop_id).await?;
+        let Some(TransferPolicy::HolderOrOwnerToOnline {
+            who_rule,
+            access_rule,
+        }) = &rules.transfer
+        else {
+            return Ok(());
+        };
+        let refuse = |message: String| {
+            CoreError::RuleViolation(crate::rules::Refusal {
+                rule: who_rule.clone(),
+                message,
+                window_closed_at: None,
+            })
+        };
+        if !viewer.is_owner() && before.assignee_id != Some(viewer.agent.id) {
+            return Err(refuse(
+                "only the agent holding the conversation or the main account may transfer it"
+                    .into(),
+            ));
+        }
+        if to.status != AgentStatus::Online {
+            return Err(refuse(format!(
+                "{} is {}; a conversation is transferred only to an online account",
+                to.nickname, to.status
+            )));
+        }
+        if let Some(previous) = before.assignee_id.filter(|p| *p != to.id) {
+            let role: Option<String> = sqlx::query_scalar("SELECT role FROM agents WHERE id = $1")
+                .bind(previous.to_string())
+                .fetch_optional(&mut **tx)
+                .await?;
+            if role.as_deref() == Some(Role::Agent.as_str()) {
+                self.store
+                    .query(
+                        "INSERT INTO buyer_access_revoked (buyer_id, agent_id, rule) VALUES ($1, $2, $3) \
+                         ON CONFLICT (buyer_id, agent_id) DO NOTHING",
+                        vec![before.buyer_id.to_string().into(), previous.to_string().into(), access_rule.clone().into()],
+                    )
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails when a transfer took this buyer away from the viewer (AE-XFER-2).
+    pub(crate) async fn check_buyer_access(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        viewer: &Viewer,
+        buyer: BuyerId,
+    ) -> CoreResult<()> {
+        if viewer.is_owner() {
+            return Ok(());
+        }
+        let rule: Option<String> = sqlx::query_scalar(
+            "SELECT rule FROM buyer_access_revoked WHERE buyer_id = $1 AND agent_id = $2",
+        )
+        .bind(buyer.to_string())
+        .bind(viewer.agent.id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+        match rule {
+            Some(rule) => Err(CoreError::RuleViolation(crate::rules::Refusal {
+                rule,
+                message:
+                    "this buyer was transferred to another agent; you can no longer chat with them"
+                        .into(),
+                window_closed_at: None,
+            })),
+            None => Ok(()),
+        }
+    }
+
     /// What the rules allow in this conversation now (for greying out a reply box).
     pub async fn allowed(&self, conversation: &Conversation) -> CoreResult<Allowed> {
         let orders = buyer_orders(&self.store, self.store.pool(), conversation.buyer_id).await?;
@@ -363,6 +448,10 @@ impl Inbox {
                 "no chat permission in this shop".into(),
             ));
         }
+        if needs_chat {
+            self.check_buyer_access(&mut w.tx, viewer, before.buyer_id)
+                .await?;
+        }
         let mut after = before.clone();
         match change {
             Change::MarkRead => after.unread_count = 0,
@@ -428,6 +517,21 @@ impl Inbox {
                 let agent = self
                     .target_agent(&mut w.tx, viewer, before.shop_id, agent_id)
                     .await?;
+                if matches!(change, Change::Transfer(_)) {
+                    self.transfer_policy(&mut w.tx, viewer, &before, &agent)
+                        .await?;
+                }
+                // Handing the buyer back to an agent gives back its access.
+                self.store
+                    .query(
+                        "DELETE FROM buyer_access_revoked WHERE buyer_id = $1 AND agent_id = $2",
+                        vec![
+                            before.buyer_id.to_string().into(),
+                            agent.id.to_string().into(),
+                        ],
+                    )
+                    .execute(&mut *w.tx)
+                    .await?;
                 after.state = ConversationState::InProgress;
                 after.assignee_id = Some(agent.id);
                 after.assigned_at = Some(now);
@@ -476,6 +580,8 @@ impl Inbox {
                 "no chat permission in this shop".into(),
             ));
         }
+        self.check_buyer_access(&mut w.tx, viewer, before.buyer_id)
+            .await?;
         // The platform's rules decide before anything is written: a refused reply never
         // reaches the outbox.
         let orders = buyer_orders(&self.store, &mut *w.tx, before.buyer_id).await?;

@@ -53,6 +53,7 @@ impl Inbox {
         }
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
+        self.check_buyer_access(&mut w.tx, viewer, buyer_id).await?;
         let rows = self
             .store
             .query(

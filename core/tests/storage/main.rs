@@ -1185,3 +1185,115 @@ async fn ae_auto_1_to_4_the_automatic_reply() {
         );
     }
 }
+
+#[tokio::test]
+async fn ae_xfer_1_and_ae_xfer_2_transfer_by_holder_or_owner_and_the_previous_agent_loses_the_buyer()
+ {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "xfer", "aliexpress").await;
+        let grant = vec![ShopGrant {
+            shop_id: s.shop.shop_id,
+            can_chat: true,
+        }];
+        let mut agents = Vec::new();
+        for nick in ["ana", "ben", "cai"] {
+            let created = t
+                .inbox
+                .create_agent(
+                    &s.viewer,
+                    NewAgent {
+                        nickname: nick.into(),
+                        role: None,
+                        capacity: None,
+                        shops: grant.clone(),
+                    },
+                )
+                .await
+                .unwrap();
+            agents.push((
+                created.agent.id,
+                t.inbox.authenticate(&created.token).await.unwrap().unwrap(),
+            ));
+        }
+        let (ana, ana_v) = agents[0].clone();
+        let (ben, ben_v) = agents[1].clone();
+        let (cai, _) = agents[2].clone();
+        t.inbox
+            .set_status(&ana_v, AgentStatus::Online)
+            .await
+            .unwrap();
+        t.inbox
+            .set_status(&ben_v, AgentStatus::Online)
+            .await
+            .unwrap();
+        let conv = t
+            .inbox
+            .ingest(s.shop.clone(), text("buyer", "x1", "Hola"))
+            .await
+            .unwrap()
+            .conversation_id;
+        t.inbox
+            .change(&s.viewer, conv, Change::Assign(ana))
+            .await
+            .unwrap();
+        let rule_of = |e: CoreError| match e {
+            CoreError::RuleViolation(r) => r.rule,
+            other => panic!("{other}"),
+        };
+        // rule: AE-XFER-1 (only the holder or the main account; only to an online account)
+        assert_eq!(
+            rule_of(
+                t.inbox
+                    .change(&ben_v, conv, Change::Transfer(ben))
+                    .await
+                    .unwrap_err()
+            ),
+            "AE-XFER-1"
+        );
+        assert_eq!(
+            rule_of(
+                t.inbox
+                    .change(&ana_v, conv, Change::Transfer(cai))
+                    .await
+                    .unwrap_err()
+            ),
+            "AE-XFER-1",
+            "cai is offline"
+        );
+        let moved = t
+            .inbox
+            .change(&ana_v, conv, Change::Transfer(ben))
+            .await
+            .unwrap();
+        assert_eq!(moved.assignee_id, Some(ben));
+        // rule: AE-XFER-2 (ana can no longer chat with the buyer; ben sees everything; the owner is never restricted)
+        let say = || NewReply {
+            content: MessageContent::Text {
+                text: "¿Le ayudo?".into(),
+            },
+        };
+        assert_eq!(
+            rule_of(t.inbox.reply(&ana_v, conv, say()).await.unwrap_err()),
+            "AE-XFER-2",
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            t.inbox
+                .messages(&ben_v, conv, &MessageQuery::default())
+                .await
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
+        t.inbox.reply(&ben_v, conv, say()).await.unwrap();
+        t.inbox.reply(&s.viewer, conv, say()).await.unwrap();
+        // Given back to ana, she may chat again.
+        t.inbox
+            .change(&s.viewer, conv, Change::Transfer(ana))
+            .await
+            .unwrap();
+        t.inbox.reply(&ana_v, conv, say()).await.unwrap();
+    }
+}
