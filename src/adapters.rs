@@ -122,6 +122,13 @@ pub fn rules_table(set: &RuleSet) -> String {
             ),
         ));
     }
+    if let Some(w) = &set.wait_timer {
+        rows.push((
+            w.rule.clone(),
+            "wait timer".into(),
+            "from assignment to a human; restarts at each buyer message".into(),
+        ));
+    }
     if let Some(e) = &set.expiring {
         rows.push((
             e.rule.clone(),

@@ -317,3 +317,18 @@ pub fn timer_due_at(timer: &Timer, conversation: &Conversation) -> Option<DateTi
     };
     Some(since + span(timer.after))
 }
+
+/// Since when the buyer's waiting timer runs, if it runs: by default from the buyer's
+/// first unreplied message; under DY-TIMER-1 from the later of the assignment to a human
+/// agent and the buyer's latest message (it restarts at each one), and only once assigned.
+pub fn wait_started_at(rules: &RuleSet, conversation: &Conversation) -> Option<DateTime<Utc>> {
+    let waiting = conversation.waiting_since?;
+    match &rules.wait_timer {
+        None => Some(waiting),
+        Some(_) => {
+            let assigned = conversation.assigned_at?;
+            let latest = conversation.last_buyer_message_at.unwrap_or(waiting);
+            Some(assigned.max(latest))
+        }
+    }
+}

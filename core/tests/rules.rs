@@ -407,3 +407,39 @@ fn sh_cart_1_product_names_of_41_characters_or_more_are_left_out() {
         "quantities and subtotal stay"
     );
 }
+
+#[test]
+fn dy_timer_1_the_wait_timer_starts_at_assignment_and_restarts_at_each_buyer_message() {
+    let rules = shopmux_adapter_douyin::rule_set();
+    let mut c = conversation("douyin", ConversationState::Unassigned);
+    c.waiting_since = Some(t0());
+    c.last_buyer_message_at = Some(t0());
+    assert_eq!(
+        shopmux_core::rules::wait_started_at(&rules, &c),
+        None,
+        "not yet with a human agent"
+    );
+    c.assigned_at = Some(t0() + Duration::minutes(2));
+    assert_eq!(
+        shopmux_core::rules::wait_started_at(&rules, &c),
+        Some(t0() + Duration::minutes(2))
+    );
+    c.last_buyer_message_at = Some(t0() + Duration::minutes(5));
+    assert_eq!(
+        shopmux_core::rules::wait_started_at(&rules, &c),
+        Some(t0() + Duration::minutes(5)),
+        "restarts"
+    );
+    c.waiting_since = None;
+    assert_eq!(
+        shopmux_core::rules::wait_started_at(&rules, &c),
+        None,
+        "stops at the agent's reply"
+    );
+    // Other platforms count from the first unreplied message.
+    let tt = shopmux_adapter_tiktok::rule_set();
+    let mut c = conversation("tiktok", ConversationState::InProgress);
+    c.waiting_since = Some(t0());
+    c.last_buyer_message_at = Some(t0() + Duration::minutes(5));
+    assert_eq!(shopmux_core::rules::wait_started_at(&tt, &c), Some(t0()));
+}

@@ -28,6 +28,9 @@ fn seller_message_window() -> Requirement {
 }
 
 /// AliExpress's rules.
+///
+/// AE-WIN-1: a buyer may start a chat at any time, at any stage, so nothing limits
+/// inbound messages.
 pub fn rule_set() -> RuleSet {
     RuleSet {
         platform: PLATFORM.into(),
@@ -55,6 +58,7 @@ pub fn rule_set() -> RuleSet {
         }),
         // AE-XFER-1/2: holder or main account transfers to an online account; the previous
         // sub-account loses that buyer, the main account never does.
+        wait_timer: None,
         transfer: Some(TransferPolicy::HolderOrOwnerToOnline {
             who_rule: "AE-XFER-1".into(),
             access_rule: "AE-XFER-2".into(),

@@ -183,6 +183,15 @@ pub enum TransferPolicy {
     },
 }
 
+/// A waiting timer that starts at assignment to a human agent and restarts at each new
+/// buyer message (DY-TIMER-1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitTimer {
+    /// The rule ID.
+    pub rule: RuleId,
+}
+
 /// A number limit with the rule that sets it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -238,6 +247,9 @@ pub struct RuleSet {
     /// The automatic reply the platform offers, if any.
     #[serde(default)]
     pub auto_reply: Option<AutoReplyRule>,
+    /// How the buyer's waiting timer runs; none: from the buyer's first unreplied message.
+    #[serde(default)]
+    pub wait_timer: Option<WaitTimer>,
     /// The transfer policy; none lets any agent with chat permission transfer.
     #[serde(default)]
     pub transfer: Option<TransferPolicy>,
@@ -259,6 +271,7 @@ impl RuleSet {
             timers: vec![],
             expiring: None,
             auto_reply: None,
+            wait_timer: None,
             transfer: None,
             limits: Limits::default(),
         }
@@ -288,6 +301,7 @@ impl RuleSet {
             .iter()
             .map(String::as_str);
         let from_order = self.initiate_from_order.iter().map(String::as_str);
+        let wait = self.wait_timer.iter().map(|w| w.rule.as_str());
         let expiring = self.expiring.iter().map(|e| e.rule.as_str());
         let auto = self.auto_reply.iter().flat_map(|a| {
             [
@@ -313,6 +327,7 @@ impl RuleSet {
             .chain(expiring)
             .chain(auto)
             .chain(transfer)
+            .chain(wait)
         {
             if !out.contains(&r) {
                 out.push(r);

@@ -1,7 +1,9 @@
 //! Douyin shop ("Feige"): its chat rules as a [`RuleSet`] (seed page 003, rules DY-*).
 
 use shopmux_contract::Span;
-use shopmux_contract::rules::{Condition, Requirement, RuleSet, Silent, Timer, Transition};
+use shopmux_contract::rules::{
+    Condition, Requirement, RuleSet, Silent, Timer, Transition, WaitTimer,
+};
 
 /// The platform id.
 pub const PLATFORM: &str = "douyin";
@@ -48,6 +50,11 @@ pub fn rule_set() -> RuleSet {
         }],
         expiring: None,
         auto_reply: None,
+        // DY-TIMER-1: the waiting timer starts at assignment to a human agent, stops at the
+        // agent's reply and restarts at each new buyer message.
+        wait_timer: Some(WaitTimer {
+            rule: "DY-TIMER-1".into(),
+        }),
         transfer: None,
         limits: Default::default(),
     }

@@ -27,6 +27,7 @@ pub fn rule_set() -> RuleSet {
         // SH-CART-1: a cart event names a product only when the name is under 41 characters.
         expiring: None,
         auto_reply: None,
+        wait_timer: None,
         transfer: None,
         limits: Limits {
             cart_product_name_chars: Some(Limit {

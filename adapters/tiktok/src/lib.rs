@@ -57,6 +57,7 @@ pub fn rule_set() -> RuleSet {
             after: Span::hours(20),
         }),
         auto_reply: None,
+        wait_timer: None,
         transfer: None,
         limits: Default::default(),
     }

@@ -206,6 +206,8 @@ pub(crate) async fn buyer_orders<'c, E: sqlx::Executor<'c, Database = Any>>(
 pub struct Allowed {
     /// Replying (`allowed`, until `deadline`, or why not).
     pub reply: crate::rules::Permission,
+    /// Since when the buyer's waiting timer runs, as the platform counts it (DY-TIMER-1).
+    pub wait_started_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A reply an agent sends.
@@ -354,6 +356,7 @@ impl Inbox {
         let rules = self.shop_rules(conversation.shop_id).await?;
         Ok(Allowed {
             reply: crate::rules::can_reply(&rules, conversation, &orders, self.clock.now()),
+            wait_started_at: crate::rules::wait_started_at(&rules, conversation),
         })
     }
 

@@ -1297,3 +1297,41 @@ async fn ae_xfer_1_and_ae_xfer_2_transfer_by_holder_or_owner_and_the_previous_ag
         t.inbox.reply(&ana_v, conv, say()).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn ae_win_1_a_buyer_may_write_at_any_time() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "anytime", "aliexpress").await;
+        let first = t
+            .inbox
+            .ingest(s.shop.clone(), text("b", "w1", "hola"))
+            .await
+            .unwrap()
+            .conversation_id;
+        t.inbox
+            .change(&s.viewer, first, Change::Close)
+            .await
+            .unwrap();
+        // Years later, with no order and a closed chat, the buyer's message still arrives.
+        t.clock.advance(Duration::days(800));
+        let later = t
+            .inbox
+            .ingest(s.shop.clone(), text("b", "w2", "¿siguen ahí?"))
+            .await
+            .unwrap();
+        assert!(!later.duplicate);
+        assert_ne!(
+            later.conversation_id, first,
+            "{}: a new conversation",
+            t.name
+        );
+        assert!(
+            t.inbox
+                .conversation(&s.viewer, later.conversation_id)
+                .await
+                .unwrap()
+                .state
+                .is_open()
+        );
+    }
+}
