@@ -443,3 +443,89 @@ fn dy_timer_1_the_wait_timer_starts_at_assignment_and_restarts_at_each_buyer_mes
     c.last_buyer_message_at = Some(t0() + Duration::minutes(5));
     assert_eq!(shopmux_core::rules::wait_started_at(&tt, &c), Some(t0()));
 }
+
+mod window_properties {
+    //! Property tests of the window arithmetic: whatever the sequence of buyer messages,
+    //! ends and closes, no reply gets through after its window closed, and a reply
+    //! allowed now is allowed until the deadline the engine announced.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Event {
+        BuyerMessage,
+        End,
+        Close,
+        Reopen,
+        Wait(i64),
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            Just(Event::BuyerMessage),
+            Just(Event::End),
+            Just(Event::Close),
+            Just(Event::Reopen),
+            (1i64..200_000).prop_map(Event::Wait),
+        ]
+    }
+
+    fn run(events: &[Event], platform: &str) -> (Conversation, DateTime<Utc>) {
+        let mut c = conversation(platform, ConversationState::InProgress);
+        let mut now = t0();
+        for e in events {
+            match e {
+                Event::BuyerMessage => {
+                    c.last_buyer_message_at = Some(now);
+                    if !c.state.is_open() {
+                        c.state = ConversationState::InProgress;
+                        c.ended_at = None;
+                        c.closed_at = None;
+                    }
+                }
+                Event::End if c.state.is_open() => {
+                    c.state = ConversationState::Ended;
+                    c.ended_at = Some(now);
+                }
+                Event::Close if c.state != ConversationState::Closed => {
+                    c.state = ConversationState::Closed;
+                    c.closed_at = Some(now);
+                }
+                Event::Reopen if !c.state.is_open() => {
+                    c.state = ConversationState::InProgress;
+                    c.ended_at = None;
+                    c.closed_at = None;
+                }
+                Event::Wait(secs) => now += Duration::seconds(*secs),
+                _ => {}
+            }
+        }
+        (c, now)
+    }
+
+    proptest! {
+        #[test]
+        fn no_reply_passes_after_its_window_and_announced_deadlines_hold(
+            events in proptest::collection::vec(event(), 0..40),
+            later in 1i64..400_000,
+        ) {
+            for rules in [shopmux_adapter_douyin::rule_set(), shopmux_adapter_tiktok::rule_set(), shopmux_adapter_aliexpress::rule_set()] {
+                let (c, now) = run(&events, &rules.platform);
+                let permission = can_reply(&rules, &c, &[], now);
+                if let Some(deadline) = permission.deadline {
+                    // Allowed up to the deadline, refused one second after it.
+                    prop_assert!(can_reply(&rules, &c, &[], deadline).allowed);
+                    prop_assert!(!can_reply(&rules, &c, &[], deadline + Duration::seconds(1)).allowed);
+                }
+                if let Some(refusal) = &permission.refusal {
+                    // Once refused, waiting never opens a reply window again.
+                    prop_assert!(!can_reply(&rules, &c, &[], now + Duration::seconds(later)).allowed);
+                    if let Some(closed) = refusal.window_closed_at {
+                        prop_assert!(closed < now);
+                    }
+                }
+            }
+        }
+    }
+}

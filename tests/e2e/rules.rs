@@ -235,3 +235,130 @@ async fn dy_end_2_a_douyin_conversation_ends_15_minutes_after_the_agent_even_acr
     d.stop().await;
     drop(tmp);
 }
+
+#[tokio::test]
+async fn ae_win_2_ae_win_3_a_seller_initiated_aliexpress_chat_is_refused_through_the_api() {
+    let clock = Arc::new(ManualClock::at_epoch_2026());
+    let d = start_with_clock(clock.clone()).await;
+    let token = d.owner("AE").await;
+    let (_, shop) = d
+        .call(Method::POST, "/api/v1/shops", Some(&token), Some(json!({"platform": "aliexpress", "external_id": "ae-1", "name": "AE ES", "region": "ES"})))
+        .await;
+    let shop_id = shop["shop"]["id"].as_str().unwrap().to_owned();
+    let ingest_shop = d
+        .inbox
+        .ingest_shop(shop_id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut msg = message("comprador", "ae-m1", "¿Cuándo llega?");
+    msg["order"] = json!({"external_id": "AE-1", "created_at": "2025-09-03T00:00:00Z"});
+    let conv = d
+        .inbox
+        .ingest(ingest_shop, serde_json::from_value(msg).unwrap())
+        .await
+        .unwrap()
+        .conversation_id;
+    let (_, detail) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/end"),
+            Some(&token),
+            None,
+        )
+        .await;
+    let buyer = detail["buyer_id"].as_str().unwrap().to_owned();
+
+    // The buyer's last reply 31 days ago, the only order 151 days old.
+    clock.advance(Duration::days(31));
+    let start =
+        json!({"content": {"type": "text", "text": "Su pedido salió hoy"}, "order_id": "AE-1"});
+    let (status, body) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/shops/{shop_id}/buyers/{buyer}/conversations"),
+            Some(&token),
+            Some(start),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "rule_violation");
+    assert_eq!(body["error"]["rule"], "AE-WIN-2/AE-WIN-3");
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn sh_status_1_a_shopify_conversation_closes_reopens_and_is_marked_unread_through_the_api() {
+    let d = start().await;
+    let token = d.owner("SH").await;
+    let (_, shop) = d
+        .call(
+            Method::POST,
+            "/api/v1/shops",
+            Some(&token),
+            Some(json!({"platform": "shopify", "external_id": "sh-1", "name": "Store"})),
+        )
+        .await;
+    let ingest_shop = d
+        .inbox
+        .ingest_shop(shop["shop"]["id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let conv = d
+        .inbox
+        .ingest(
+            ingest_shop,
+            serde_json::from_value(message("c", "s1", "Hi!")).unwrap(),
+        )
+        .await
+        .unwrap()
+        .conversation_id;
+    for (action, state) in [
+        ("read", "unassigned"),
+        ("close", "closed"),
+        ("reopen", "unassigned"),
+        ("unread", "unassigned"),
+    ] {
+        let (status, body) = d
+            .call(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/{action}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["state"].as_str()),
+            (200, Some(state)),
+            "{action}: {body}"
+        );
+    }
+    let (_, page) = d
+        .call(
+            Method::GET,
+            "/api/v1/conversations?unread=true",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        1,
+        "marked unread again"
+    );
+    let (_, closed) = d
+        .call(
+            Method::GET,
+            "/api/v1/conversations?status=closed",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        closed["items"].as_array().unwrap().len(),
+        0,
+        "reopened: out of the closed list"
+    );
+    d.stop().await;
+}
