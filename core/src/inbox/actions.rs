@@ -23,6 +23,7 @@ use crate::store::{
 use serde::Deserialize;
 use shopmux_contract::rules::TransferPolicy;
 use sqlx::{Any, Transaction};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 /// Writes conversations (insert or update) and applies their counter changes.
@@ -206,6 +207,8 @@ pub(crate) async fn buyer_orders<'c, E: sqlx::Executor<'c, Database = Any>>(
 pub struct Allowed {
     /// Replying (`allowed`, until `deadline`, or why not).
     pub reply: crate::rules::Permission,
+    /// Starting a new chat with this buyer once this one is over (or why not).
+    pub initiate: crate::rules::Permission,
     /// Since when the buyer's waiting timer runs, as the platform counts it (DY-TIMER-1).
     pub wait_started_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -352,12 +355,55 @@ impl Inbox {
 
     /// What the rules allow in this conversation now (for greying out a reply box).
     pub async fn allowed(&self, conversation: &Conversation) -> CoreResult<Allowed> {
-        let orders = buyer_orders(&self.store, self.store.pool(), conversation.buyer_id).await?;
-        let rules = self.shop_rules(conversation.shop_id).await?;
-        Ok(Allowed {
-            reply: crate::rules::can_reply(&rules, conversation, &orders, self.clock.now()),
-            wait_started_at: crate::rules::wait_started_at(&rules, conversation),
-        })
+        let mut all = self
+            .allowed_many(std::slice::from_ref(conversation))
+            .await?;
+        Ok(all.remove(0))
+    }
+
+    /// [`Inbox::allowed`] for a page of conversations: one orders query, rules per shop.
+    pub async fn allowed_many(&self, conversations: &[Conversation]) -> CoreResult<Vec<Allowed>> {
+        if conversations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut buyers: Vec<String> = conversations
+            .iter()
+            .map(|c| c.buyer_id.to_string())
+            .collect();
+        buyers.sort();
+        buyers.dedup();
+        let rows = self
+            .store
+            .query(
+                &format!(
+                    "SELECT {ORDER_COLUMNS} FROM orders WHERE buyer_id IN ({})",
+                    crate::store::list_placeholders(buyers.len(), 1)
+                ),
+                buyers.into_iter().map(Val::from).collect(),
+            )
+            .fetch_all(self.store.pool())
+            .await?;
+        let mut orders: HashMap<BuyerId, Vec<Order>> = HashMap::new();
+        for row in &rows {
+            let order = order_from_row(row)?;
+            orders.entry(order.buyer_id).or_default().push(order);
+        }
+        let mut rules: HashMap<ShopId, std::sync::Arc<shopmux_contract::RuleSet>> = HashMap::new();
+        let now = self.clock.now();
+        let mut out = Vec::with_capacity(conversations.len());
+        for c in conversations {
+            if let std::collections::hash_map::Entry::Vacant(slot) = rules.entry(c.shop_id) {
+                slot.insert(self.shop_rules(c.shop_id).await?);
+            }
+            let set = &rules[&c.shop_id];
+            let buyer_orders = orders.get(&c.buyer_id).map(Vec::as_slice).unwrap_or(&[]);
+            out.push(Allowed {
+                reply: crate::rules::can_reply(set, c, buyer_orders, now),
+                initiate: crate::rules::can_initiate(set, Some(c), buyer_orders, now),
+                wait_started_at: crate::rules::wait_started_at(set, c),
+            });
+        }
+        Ok(out)
     }
 
     async fn load_for_update(

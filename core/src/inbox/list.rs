@@ -107,14 +107,32 @@ pub struct ConversationQuery {
 /// One page of conversations.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ConversationPage {
-    /// The conversations.
-    pub items: Vec<Conversation>,
+    /// The conversations, each with what the platform's rules allow in it now.
+    pub items: Vec<ConversationItem>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
     /// Counts of every filter over the visible shops (narrowed by `shop_id`/`platform`).
     pub counts: FilterCounts,
     /// The same counts restricted to conversations assigned to me.
     pub mine: FilterCounts,
+}
+
+/// A conversation of the list with what the rules allow in it now, so a user interface
+/// can grey out the reply box before anyone types.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ConversationItem {
+    /// The conversation.
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    /// What is allowed now.
+    pub allowed: super::actions::Allowed,
+}
+
+impl std::ops::Deref for ConversationItem {
+    type Target = Conversation;
+    fn deref(&self) -> &Conversation {
+        &self.conversation
+    }
 }
 
 /// The counts of one shop and in total (ALL-UNREAD-1, ALL-SHOP-1).
@@ -346,6 +364,15 @@ impl Inbox {
         } else {
             None
         };
+        let allowed = self.allowed_many(&items).await?;
+        let items = items
+            .into_iter()
+            .zip(allowed)
+            .map(|(conversation, allowed)| ConversationItem {
+                conversation,
+                allowed,
+            })
+            .collect();
         Ok(ConversationPage {
             items,
             next_cursor,
