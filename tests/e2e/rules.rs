@@ -77,6 +77,18 @@ async fn tt_win_2_reply_to_a_tiktok_conversation_closed_30_days_and_1_second_ago
             Some(reply),
         )
         .await;
+    let (_, list) = d
+        .call(
+            Method::GET,
+            "/api/v1/conversations?status=closed",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        list["items"][0]["allowed"]["reply"]["allowed"], false,
+        "the list shows it too: {list}"
+    );
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "rule_violation");
     assert_eq!(body["error"]["rule"], "TT-WIN-2");
