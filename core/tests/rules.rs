@@ -119,7 +119,16 @@ fn tt_win_2_no_reply_30_days_after_closing() {
         t0() + Duration::days(30),
         reply_at(&rules, &c, &[]),
     );
-    // An open or ended conversation is not limited by it.
+    // Ended (by an agent or by the TT-WIN-1 timeout, into history): the same 30 days.
+    let mut ended = conversation("tiktok", ConversationState::Ended);
+    ended.ended_at = Some(t0());
+    check_boundary(
+        "TT-WIN-2 ended",
+        "TT-WIN-2",
+        t0() + Duration::days(30),
+        reply_at(&rules, &ended, &[]),
+    );
+    // An open conversation is not limited by it.
     let open = conversation("tiktok", ConversationState::InProgress);
     assert!(check_reply(&rules, &open, &[], &text(), t0() + Duration::days(400)).is_ok());
 }

@@ -12,9 +12,18 @@ pub const PLATFORM: &str = "tiktok";
 pub fn rule_set() -> RuleSet {
     RuleSet {
         platform: PLATFORM.into(),
-        // TT-WIN-2: 30 days after a conversation is closed it can no longer be replied to.
+        // TT-WIN-2: 30 days after a conversation left the open lists (ended by an agent,
+        // timed out by TT-WIN-1, or closed) it can no longer be replied to. Seed 001: a
+        // timed-out conversation "enters the history list; after 30 days it can no longer
+        // be replied to".
         reply: vec![Requirement::any(&[
-            ("TT-WIN-2", Condition::NotClosed),
+            ("TT-WIN-2", Condition::Open),
+            (
+                "TT-WIN-2",
+                Condition::EndedWithin {
+                    within: Span::days(30),
+                },
+            ),
             (
                 "TT-WIN-2",
                 Condition::ClosedWithin {
@@ -44,12 +53,13 @@ pub fn rule_set() -> RuleSet {
             ],
         }),
         inbound_kinds: None,
-        // TT-WIN-1: a buyer message unreplied for 7 days closes the conversation.
+        // TT-WIN-1: a buyer message unreplied for 7 days times the conversation out into
+        // history (seed 001: "closed automatically ... enters the history list").
         timers: vec![Timer {
             rule: "TT-WIN-1".into(),
             silent: Silent::Agent,
             after: Span::days(7),
-            then: Transition::Close,
+            then: Transition::End,
         }],
         // TT-LIST-2: unreplied for more than 20 hours is "expiring soon".
         expiring: Some(Expiry {

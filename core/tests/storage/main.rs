@@ -754,7 +754,7 @@ async fn dy_end_2_and_tt_win_1_timers_run_from_stored_timestamps_once() {
             .ingest(dy.shop.clone(), text("b2", "d3", "还有问题"))
             .await
             .unwrap();
-        // rule: TT-WIN-1 (unreplied 7 days: closed)
+        // rule: TT-WIN-1 (unreplied 7 days: timed out into history)
         let tt = seller_on(&t.inbox, "tt", "tiktok").await;
         let tt_conv = t
             .inbox
@@ -815,9 +815,14 @@ async fn dy_end_2_and_tt_win_1_timers_run_from_stored_timestamps_once() {
         // Long overdue (the daemon was down): it still happens, once, dated when due.
         t.clock.set(tt_waiting + Duration::days(9));
         t.inbox.run_timers().await.unwrap();
-        let closed = t.inbox.conversation(&tt.viewer, tt_conv).await.unwrap();
-        assert_eq!(closed.state, ConversationState::Closed, "{}", t.name);
-        assert_eq!(closed.closed_at, Some(tt_waiting + Duration::days(7)));
+        let timed_out = t.inbox.conversation(&tt.viewer, tt_conv).await.unwrap();
+        assert_eq!(
+            timed_out.state,
+            ConversationState::Ended,
+            "{}: into history",
+            t.name
+        );
+        assert_eq!(timed_out.ended_at, Some(tt_waiting + Duration::days(7)));
         assert_eq!(
             t.inbox.run_timers().await.unwrap(),
             0,
