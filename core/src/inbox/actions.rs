@@ -228,7 +228,7 @@ pub enum Change {
     MarkRead,
     /// Mark unread again (SH-STATUS-1).
     MarkUnread,
-    /// Flag with a colour.
+    /// Flag with a colour (TT-FLAG-1, AE-FILTER-1 star colours).
     Flag(FlagColour),
     /// Remove the flag.
     Unflag,

@@ -68,7 +68,8 @@ impl From<FlagFilter> for String {
     }
 }
 
-/// Filters, sort, search and page of the conversation list. Filters combine with AND.
+/// Filters, sort, search and page of the conversation list. Filters combine with AND:
+/// mine and unassigned (TT-LIST-1), unreplied, flag colour and has-order (AE-FILTER-1).
 #[derive(Clone, Debug, Default, Deserialize, IntoParams, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]

@@ -167,6 +167,27 @@ impl Inbox {
         Ok(())
     }
 
+    /// Sets one column of a shop (`sql` binds the value as `$1`, the id as `$2`) and
+    /// drops the shop from the ingest cache, so the change applies at once here.
+    async fn update_shop(
+        &self,
+        shop_id: ShopId,
+        sql: &'static str,
+        value: String,
+    ) -> CoreResult<()> {
+        let mut w = self.store.begin_write().await?;
+        self.store
+            .query(sql, vec![value.into(), shop_id.to_string().into()])
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        self.ingest_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&shop_id);
+        Ok(())
+    }
+
     /// Replaces a shop's settings (owner only), validated like at creation.
     pub async fn set_shop_settings(
         &self,
@@ -177,19 +198,12 @@ impl Inbox {
         owner.require_owner()?;
         let mut shop = self.shop(owner, shop_id).await?;
         self.validate_settings(shop.platform.as_str(), &settings)?;
-        let mut w = self.store.begin_write().await?;
-        self.store
-            .query(
-                "UPDATE shops SET settings = $1 WHERE id = $2",
-                vec![settings.to_string().into(), shop_id.to_string().into()],
-            )
-            .execute(&mut *w.tx)
-            .await?;
-        w.commit().await?;
-        self.ingest_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&shop_id);
+        self.update_shop(
+            shop_id,
+            "UPDATE shops SET settings = $1 WHERE id = $2",
+            settings.to_string(),
+        )
+        .await?;
         shop.settings = settings;
         Ok(shop)
     }
@@ -315,19 +329,12 @@ impl Inbox {
         owner.require_owner()?;
         let shop = self.shop(owner, shop_id).await?;
         let secret = new_secret();
-        let mut w = self.store.begin_write().await?;
-        self.store
-            .query(
-                "UPDATE shops SET ingest_secret = $1 WHERE id = $2",
-                vec![secret.clone().into(), shop_id.to_string().into()],
-            )
-            .execute(&mut *w.tx)
-            .await?;
-        w.commit().await?;
-        self.ingest_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&shop_id);
+        self.update_shop(
+            shop_id,
+            "UPDATE shops SET ingest_secret = $1 WHERE id = $2",
+            secret.clone(),
+        )
+        .await?;
         Ok(ShopWithSecret {
             shop,
             ingest_secret: secret,

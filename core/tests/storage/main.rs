@@ -223,6 +223,8 @@ use shopmux_core::content::MessageContent;
 
 #[tokio::test]
 async fn filters_sorts_and_cursor_pages() {
+    // rule: AE-FILTER-1 (unreplied, star colour, has order), TT-FLAG-1 (flag to find later),
+    // TT-SORT-1 (longest waiting / latest message), TT-LIST-1 (mine and unassigned lists)
     for t in inboxes().await {
         let s = seller(&t.inbox, "filters").await;
         for i in 0..7 {
@@ -374,6 +376,7 @@ async fn filters_sorts_and_cursor_pages() {
 
 #[tokio::test]
 async fn search_finds_message_words_name_parts_and_order_ids() {
+    // rule: TT-SEARCH-1 (keyword, buyer nickname, order id)
     for t in inboxes().await {
         let s = seller(&t.inbox, "search").await;
         let mut m = text("ap", "1", "Czy paczka już wysłana?");
@@ -1337,6 +1340,85 @@ async fn ae_win_1_a_buyer_may_write_at_any_time() {
                 .unwrap()
                 .state
                 .is_open()
+        );
+    }
+}
+
+#[tokio::test]
+async fn tt_xfer_1_dy_xfer_1_and_sh_assign_1_assign_transfer_and_unassign() {
+    // rule: TT-XFER-1, DY-XFER-1 (transfer to another agent), SH-ASSIGN-1 (only staff with chat permission)
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "moves").await;
+        let mut ids = Vec::new();
+        for (nick, can_chat) in [("ada", true), ("bo", true), ("no_chat", false)] {
+            let grants = vec![ShopGrant {
+                shop_id: s.shop.shop_id,
+                can_chat,
+            }];
+            let a = t
+                .inbox
+                .create_agent(
+                    &s.viewer,
+                    NewAgent {
+                        nickname: nick.into(),
+                        role: None,
+                        capacity: None,
+                        shops: grants,
+                    },
+                )
+                .await
+                .unwrap();
+            ids.push(a.agent.id);
+        }
+        let conv = t
+            .inbox
+            .ingest(s.shop.clone(), text("b", "mv1", "hi"))
+            .await
+            .unwrap()
+            .conversation_id;
+        let refused = t
+            .inbox
+            .change(&s.viewer, conv, Change::Assign(ids[2]))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, CoreError::Invalid { field, .. } if field == "agent_id"),
+            "{refused}"
+        );
+        assert!(
+            matches!(
+                t.inbox
+                    .change(&s.viewer, conv, Change::Transfer(ids[0]))
+                    .await,
+                Err(CoreError::Conflict(_))
+            ),
+            "nothing to transfer yet"
+        );
+        t.inbox
+            .change(&s.viewer, conv, Change::Assign(ids[0]))
+            .await
+            .unwrap();
+        let moved = t
+            .inbox
+            .change(&s.viewer, conv, Change::Transfer(ids[1]))
+            .await
+            .unwrap();
+        assert_eq!(
+            (moved.assignee_id, moved.state),
+            (Some(ids[1]), ConversationState::InProgress)
+        );
+        let back = t
+            .inbox
+            .change(&s.viewer, conv, Change::Unassign)
+            .await
+            .unwrap();
+        assert_eq!(
+            (back.assignee_id, back.state),
+            (None, ConversationState::Unassigned)
+        );
+        assert_eq!(
+            t.inbox.stored_counters(s.shop.shop_id).await.unwrap(),
+            t.inbox.recount(s.shop.shop_id).await.unwrap()
         );
     }
 }
