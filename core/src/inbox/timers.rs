@@ -13,7 +13,7 @@ use crate::events::InboxEvent;
 use crate::ids::ConversationId;
 use crate::model::ConversationState;
 use crate::rules::timer_due_at;
-use crate::store::{CONVERSATION_COLUMNS, conversation_from_row, id_col};
+use crate::store::{Backend, CONVERSATION_COLUMNS, conversation_from_row, id_col};
 use shopmux_contract::rules::{Silent, Timer, Transition};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -138,13 +138,58 @@ impl Inbox {
 }
 
 /// The daemon's timer loop: a pass every second until shutdown.
+/// Leadership of the timer passes. On PostgreSQL several daemons may share a database:
+/// the one holding a session advisory lock runs the passes, and when its connection
+/// goes, the lock goes with it and another daemon takes over. SQLite has one daemon.
+#[derive(Default)]
+pub struct TimerLeadership {
+    held: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+}
+
+impl TimerLeadership {
+    /// Whether this daemon leads now (taking the lead when it is free).
+    pub async fn lead(&mut self, store: &crate::store::Store) -> bool {
+        if store.backend() == Backend::Sqlite {
+            return true;
+        }
+        if let Some(conn) = self.held.as_mut() {
+            // Still connected, so still holding the lock.
+            if sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok() {
+                return true;
+            }
+            self.held = None;
+        }
+        let Ok(mut conn) = store.pool().acquire().await else {
+            return false;
+        };
+        // One lock per schema, so deployments sharing a database do not block each other.
+        let got: Result<bool, _> = sqlx::query_scalar(
+            "SELECT pg_try_advisory_lock(CAST(hashtext(current_schema() || ':shopmux-timers') AS BIGINT))",
+        )
+        .fetch_one(&mut *conn)
+        .await;
+        if matches!(got, Ok(true)) {
+            // This connection must never go back to the pool still holding the lock.
+            conn.close_on_drop();
+            self.held = Some(conn);
+            true
+        } else {
+            false
+        }
+    }
+}
+
 pub(crate) async fn run_loop(inbox: std::sync::Weak<Inbox>, mut shutdown: watch::Receiver<bool>) {
+    let mut leadership = TimerLeadership::default();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(PASS_EVERY) => {}
             _ = shutdown.changed() => break,
         }
         let Some(inbox) = inbox.upgrade() else { break };
+        if !leadership.lead(&inbox.store).await {
+            continue;
+        }
         if let Err(error) = inbox.run_timers().await {
             tracing::warn!(message = "Timer pass failed.", %error);
         }

@@ -1422,3 +1422,40 @@ async fn tt_xfer_1_dy_xfer_1_and_sh_assign_1_assign_transfer_and_unassign() {
         );
     }
 }
+
+#[tokio::test]
+async fn one_daemon_leads_the_timers_on_a_shared_postgresql() {
+    use shopmux_core::inbox::timers::TimerLeadership;
+    let Some(base) = support::postgres_url() else {
+        eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL case skipped");
+        return;
+    };
+    // Two daemons' stores on one schema (no engines, so no background timer loops).
+    let url = support::postgres_schema_url(&base).await;
+    let first = shopmux_core::Store::open(&shopmux_core::StoreOptions::new(url.clone()))
+        .await
+        .unwrap();
+    let second = shopmux_core::Store::open(&shopmux_core::StoreOptions::new(url))
+        .await
+        .unwrap();
+    let mut first_lead = TimerLeadership::default();
+    let mut second_lead = TimerLeadership::default();
+    assert!(
+        first_lead.lead(&first).await,
+        "the first daemon takes the lead"
+    );
+    assert!(first_lead.lead(&first).await, "and keeps it");
+    assert!(!second_lead.lead(&second).await, "the second waits");
+    drop(first_lead);
+    // The lock goes with the closed connection (closed in the background); the second
+    // takes over.
+    let mut took_over = false;
+    for _ in 0..50 {
+        if second_lead.lead(&second).await {
+            took_over = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(took_over);
+}

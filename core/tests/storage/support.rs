@@ -13,6 +13,8 @@ use std::sync::Arc;
 /// One backend's fresh inbox for a test.
 pub struct TestInbox {
     pub name: &'static str,
+    #[allow(dead_code)]
+    pub url: String,
     pub inbox: Arc<Inbox>,
     pub clock: Arc<ManualClock>,
     _dir: Option<tempfile::TempDir>,
@@ -25,7 +27,8 @@ pub fn postgres_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
-async fn postgres_schema(base: &str) -> String {
+/// A fresh schema on the test PostgreSQL, as a URL selecting it.
+pub async fn postgres_schema_url(base: &str) -> String {
     use sqlx::Connection;
     let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let mut conn = sqlx::PgConnection::connect(base).await.unwrap_or_else(|e| {
@@ -78,7 +81,7 @@ pub async fn inboxes() -> Vec<TestInbox> {
     out.push(open("sqlite", &url, Some(dir)).await);
     match postgres_url() {
         Some(base) => {
-            let url = postgres_schema(&base).await;
+            let url = postgres_schema_url(&base).await;
             out.push(open("postgres", &url, None).await);
         }
         None => eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL cases skipped"),
@@ -102,6 +105,7 @@ async fn open(name: &'static str, url: &str, dir: Option<tempfile::TempDir>) -> 
     let inbox = Inbox::start(store, clock.clone() as Arc<dyn Clock>, options);
     TestInbox {
         name,
+        url: url.to_owned(),
         inbox,
         clock,
         _dir: dir,
