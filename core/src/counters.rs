@@ -26,7 +26,9 @@ pub struct CounterKey {
 
 /// What one conversation adds to the counters.
 pub fn contributions(c: &Conversation) -> Vec<(CounterKey, i64)> {
-    let assignee = c.assignee_id.map(|a| a.to_string()).unwrap_or_default();
+    let assignee = c
+        .assignee_id
+        .map_or_else(|| NO_ASSIGNEE.to_owned(), |a| a.to_string());
     let key = |bucket: &str| CounterKey {
         shop_id: c.shop_id,
         assignee: assignee.clone(),

@@ -146,11 +146,6 @@ impl Inbox {
             .unwrap_or_else(|| Arc::new(shopmux_contract::RuleSet::permissive(platform)))
     }
 
-    /// The platforms shops may be created for.
-    pub fn platforms(&self) -> &BTreeSet<String> {
-        &self.platforms
-    }
-
     /// Stops the background workers after the inbound messages already accepted are
     /// written. Later ingests fail with `Unavailable`.
     pub async fn shutdown(&self) {
