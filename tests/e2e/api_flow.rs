@@ -1,23 +1,15 @@
 //! The main flows through the public API: ingest, list, reply, stream, visibility.
 
 use crate::support::*;
-use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 #[tokio::test]
 async fn a_message_flows_from_inbound_to_reply_and_the_stream_sees_it() {
     let d = start().await;
     let token = d.owner("Acme").await;
     let (shop, secret) = d.shop(&token, "acme-pl").await;
-    let ws_url = format!(
-        "{}/api/v1/stream?access_token={token}",
-        d.base.replace("http://", "ws://")
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
-        .await
-        .expect("stream connects");
+    let mut ws = d.stream(&token).await;
 
     let (status, out) = d
         .inbound(&shop, &secret, &message("b1", "m1", "Where is my parcel?"))
@@ -50,27 +42,15 @@ async fn a_message_flows_from_inbound_to_reply_and_the_stream_sees_it() {
     let sent_id = sent["id"].as_str().unwrap().to_owned();
 
     // The stream delivers the inbound message, then the reply's delivery.
-    let mut saw_inbound = false;
-    let mut saw_delivered = false;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !(saw_inbound && saw_delivered) {
-        let frame = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .expect("stream frame in time")
-            .unwrap()
-            .unwrap();
-        let Ok(text) = frame.into_text() else {
-            continue;
-        };
-        let event: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if event["type"] == "message_created" && event["message"]["platform_message_id"] == "m1" {
-            saw_inbound = true;
-        }
-        if event["type"] == "message_updated" && event["message"]["id"] == sent_id.as_str() {
-            assert_eq!(event["message"]["delivery_status"], "delivered");
-            saw_delivered = true;
-        }
-    }
+    next_event(&mut ws, |e| {
+        e["type"] == "message_created" && e["message"]["platform_message_id"] == "m1"
+    })
+    .await;
+    let delivered = next_event(&mut ws, |e| {
+        e["type"] == "message_updated" && e["message"]["id"] == sent_id.as_str()
+    })
+    .await;
+    assert_eq!(delivered["message"]["delivery_status"], "delivered");
 
     let (_, page) = d
         .call(
@@ -220,21 +200,13 @@ async fn a_sub_account_cannot_read_a_conversation_of_a_shop_it_is_not_granted() 
     assert_eq!(status, 403, "only the main account connects shops");
 
     // Her stream carries only the granted shop's events.
-    let ws_url = format!(
-        "{}/api/v1/stream?access_token={ola}",
-        d.base.replace("http://", "ws://")
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    let mut ws = d.stream(&ola).await;
     d.inbound(&es, &es_secret, &message("juan", "2", "¿Hola?"))
         .await;
     d.inbound(&pl, &pl_secret, &message("anna", "2", "Halo?"))
         .await;
-    let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let event: Value = serde_json::from_str(&frame.into_text().unwrap()).unwrap();
+    // The first event she gets is the granted shop's.
+    let event = next_event(&mut ws, |_| true).await;
     assert_eq!(event["message"]["platform_message_id"], "2");
     assert_eq!(
         event["message"]["shop_id"],

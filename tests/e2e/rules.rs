@@ -8,26 +8,36 @@ use serde_json::json;
 use shopmux_core::ManualClock;
 use std::sync::Arc;
 
+async fn count(d: &TestDaemon, sql: &'static str) -> i64 {
+    use sqlx::Row;
+    let row = sqlx::query(sql)
+        .fetch_one(d.inbox.store().pool())
+        .await
+        .unwrap();
+    row.try_get::<i64, _>(0).unwrap()
+}
+
 #[tokio::test]
 async fn tt_win_2_reply_to_a_tiktok_conversation_closed_30_days_and_1_second_ago_is_refused() {
     let clock = Arc::new(ManualClock::at_epoch_2026());
     let d = start_with_clock(clock.clone()).await;
     let token = d.owner("Tik").await;
-    let (status, shop) = d
-        .call(Method::POST, "/api/v1/shops", Some(&token), Some(json!({"platform": "tiktok", "external_id": "tt-1", "name": "TT US", "region": "US"})))
-        .await;
-    assert_eq!(status, 201, "{shop}");
-    let shop_id: shopmux_core::ids::ShopId = shop["shop"]["id"].as_str().unwrap().parse().unwrap();
-    // TikTok's webhook arrives with the adapters; the engine's ingest is the same path.
-    let ingest_shop = d.inbox.ingest_shop(shop_id).await.unwrap().unwrap();
-    let msg = serde_json::from_value(message("buyer-1", "tt-m1", "Is this in stock?")).unwrap();
+    let (shop_id, shop) = d.marketplace_shop(&token, "tiktok", "tt-1").await;
     let conv = d
-        .inbox
-        .ingest(ingest_shop, msg)
+        .feed(&shop, message("buyer-1", "tt-m1", "Is this in stock?"))
         .await
         .unwrap()
         .conversation_id;
-
+    let (status, rules) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/shops/{shop_id}/rules"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(rules["rules"].to_string().contains("TT-WIN-2"), "{rules}");
     let (status, _) = d
         .call(
             Method::POST,
@@ -37,8 +47,8 @@ async fn tt_win_2_reply_to_a_tiktok_conversation_closed_30_days_and_1_second_ago
         )
         .await;
     assert_eq!(status, 200);
+
     clock.advance(Duration::days(30));
-    let reply = json!({"content": {"type": "text", "text": "Yes, it is."}});
     let (status, body) = d
         .call(
             Method::GET,
@@ -68,15 +78,6 @@ async fn tt_win_2_reply_to_a_tiktok_conversation_closed_30_days_and_1_second_ago
         "the UI can grey out the reply box: {body}"
     );
     assert_eq!(body["allowed"]["reply"]["refusal"]["rule"], "TT-WIN-2");
-
-    let (status, body) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/conversations/{conv}/messages"),
-            Some(&token),
-            Some(reply),
-        )
-        .await;
     let (_, list) = d
         .call(
             Method::GET,
@@ -89,6 +90,16 @@ async fn tt_win_2_reply_to_a_tiktok_conversation_closed_30_days_and_1_second_ago
         list["items"][0]["allowed"]["reply"]["allowed"], false,
         "the list shows it too: {list}"
     );
+
+    let reply = json!({"content": {"type": "text", "text": "Yes, it is."}});
+    let (status, body) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&token),
+            Some(reply),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "rule_violation");
     assert_eq!(body["error"]["rule"], "TT-WIN-2");
@@ -98,8 +109,11 @@ async fn tt_win_2_reply_to_a_tiktok_conversation_closed_30_days_and_1_second_ago
             .is_some_and(|t| t.starts_with("2026-01-31")),
         "{body}"
     );
-    let n_outbox: i64 = sqlx_count(&d, "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox").await;
-    assert_eq!(n_outbox, 0, "nothing was written to the outbox");
+    assert_eq!(
+        count(&d, "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox").await,
+        0,
+        "nothing was written to the outbox"
+    );
     let (_, msgs) = d
         .call(
             Method::GET,
@@ -116,91 +130,45 @@ async fn tt_win_2_reply_to_a_tiktok_conversation_closed_30_days_and_1_second_ago
 async fn sh_img_1_a_shopify_customer_image_is_refused_not_stored() {
     let d = start().await;
     let token = d.owner("Shop").await;
-    let (_, shop) = d
-        .call(
-            Method::POST,
-            "/api/v1/shops",
-            Some(&token),
-            Some(json!({"platform": "shopify", "external_id": "s-1", "name": "Store"})),
-        )
-        .await;
-    let shop_id: shopmux_core::ids::ShopId = shop["shop"]["id"].as_str().unwrap().parse().unwrap();
-    let ingest_shop = d.inbox.ingest_shop(shop_id).await.unwrap().unwrap();
-    let msg = serde_json::from_value(json!({
+    let (_, shop) = d.marketplace_shop(&token, "shopify", "s-1").await;
+    let image = json!({
         "buyer": {"external_id": "c-1"}, "platform_message_id": "img-1",
         "content": {"type": "image", "url": "https://example.invalid/cat.png"}
-    }))
-    .unwrap();
-    let refused = d.inbox.ingest(ingest_shop, msg).await.unwrap_err();
+    });
+    let refused = d.feed(&shop, image).await.unwrap_err();
     assert!(
         matches!(&refused, shopmux_core::CoreError::RuleViolation(r) if r.rule == "SH-IMG-1"),
         "{refused}"
     );
     assert_eq!(
-        sqlx_count(&d, "SELECT CAST(COUNT(*) AS BIGINT) FROM messages").await,
+        count(&d, "SELECT CAST(COUNT(*) AS BIGINT) FROM messages").await,
         0
     );
     d.stop().await;
 }
 
-async fn sqlx_count(d: &TestDaemon, sql: &'static str) -> i64 {
-    use sqlx::Row;
-    let row = sqlx::query(sql)
-        .fetch_one(d.inbox.store().pool())
-        .await
-        .unwrap();
-    row.try_get::<i64, _>(0).unwrap()
-}
-
 #[tokio::test]
 async fn dy_end_2_a_douyin_conversation_ends_15_minutes_after_the_agent_even_across_a_restart() {
-    use futures_util::StreamExt;
     let clock = Arc::new(ManualClock::at_epoch_2026());
     let d = start_with_clock(clock.clone()).await;
     let token = d.owner("Dou").await;
-    let (_, shop) = d
-        .call(
-            Method::POST,
-            "/api/v1/shops",
-            Some(&token),
-            Some(json!({"platform": "douyin", "external_id": "dy-1", "name": "抖店"})),
-        )
-        .await;
-    let shop_id: shopmux_core::ids::ShopId = shop["shop"]["id"].as_str().unwrap().parse().unwrap();
-    let ingest_shop = d.inbox.ingest_shop(shop_id).await.unwrap().unwrap();
-    let quiet = d
-        .inbox
-        .ingest(
-            ingest_shop.clone(),
-            serde_json::from_value(message("b1", "d1", "在吗")).unwrap(),
-        )
-        .await
-        .unwrap();
-    let waiting = d
-        .inbox
-        .ingest(
-            ingest_shop.clone(),
-            serde_json::from_value(message("b2", "d2", "你好")).unwrap(),
-        )
-        .await
-        .unwrap();
+    let (_, shop) = d.marketplace_shop(&token, "douyin", "dy-1").await;
+    let quiet = d.feed(&shop, message("b1", "d1", "在吗")).await.unwrap();
+    let waiting = d.feed(&shop, message("b2", "d2", "你好")).await.unwrap();
     for conv in [quiet.conversation_id, waiting.conversation_id] {
+        let reply = json!({"content": {"type": "text", "text": "在的"}});
         let (status, _) = d
             .call(
                 Method::POST,
                 &format!("/api/v1/conversations/{conv}/messages"),
                 Some(&token),
-                Some(json!({"content": {"type": "text", "text": "在的"}})),
+                Some(reply),
             )
             .await;
         assert_eq!(status, 202);
     }
     // b2 writes again: now the buyer is the one waiting there.
-    d.inbox
-        .ingest(
-            ingest_shop,
-            serde_json::from_value(message("b2", "d3", "发货了吗")).unwrap(),
-        )
+    d.feed(&shop, message("b2", "d3", "发货了吗"))
         .await
         .unwrap();
     let (url, dir) = (d.db_url.clone(), d.dir.clone());
@@ -208,25 +176,8 @@ async fn dy_end_2_a_douyin_conversation_ends_15_minutes_after_the_agent_even_acr
 
     clock.advance(Duration::minutes(15) + Duration::seconds(1));
     let d = start_with(&url, dir, clock.clone()).await;
-    let ws_url = format!(
-        "{}/api/v1/stream?access_token={token}",
-        d.base.replace("http://", "ws://")
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
-    let event = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        loop {
-            let frame = ws.next().await.unwrap().unwrap();
-            let Ok(text) = frame.into_text() else {
-                continue;
-            };
-            let event: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-            if event["type"] == "conversation_updated" {
-                return event;
-            }
-        }
-    })
-    .await
-    .expect("the timer's change reaches the stream");
+    let mut ws = d.stream(&token).await;
+    let event = next_event(&mut ws, |e| e["type"] == "conversation_updated").await;
     assert_eq!(
         event["conversation"]["id"],
         quiet.conversation_id.to_string()
@@ -253,24 +204,10 @@ async fn ae_win_2_ae_win_3_a_seller_initiated_aliexpress_chat_is_refused_through
     let clock = Arc::new(ManualClock::at_epoch_2026());
     let d = start_with_clock(clock.clone()).await;
     let token = d.owner("AE").await;
-    let (_, shop) = d
-        .call(Method::POST, "/api/v1/shops", Some(&token), Some(json!({"platform": "aliexpress", "external_id": "ae-1", "name": "AE ES", "region": "ES"})))
-        .await;
-    let shop_id = shop["shop"]["id"].as_str().unwrap().to_owned();
-    let ingest_shop = d
-        .inbox
-        .ingest_shop(shop_id.parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let (shop_id, shop) = d.marketplace_shop(&token, "aliexpress", "ae-1").await;
     let mut msg = message("comprador", "ae-m1", "¿Cuándo llega?");
     msg["order"] = json!({"external_id": "AE-1", "created_at": "2025-09-03T00:00:00Z"});
-    let conv = d
-        .inbox
-        .ingest(ingest_shop, serde_json::from_value(msg).unwrap())
-        .await
-        .unwrap()
-        .conversation_id;
+    let conv = d.feed(&shop, msg).await.unwrap().conversation_id;
     let (_, detail) = d
         .call(
             Method::POST,
@@ -285,14 +222,8 @@ async fn ae_win_2_ae_win_3_a_seller_initiated_aliexpress_chat_is_refused_through
     clock.advance(Duration::days(31));
     let start =
         json!({"content": {"type": "text", "text": "Su pedido salió hoy"}, "order_id": "AE-1"});
-    let (status, body) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/shops/{shop_id}/buyers/{buyer}/conversations"),
-            Some(&token),
-            Some(start),
-        )
-        .await;
+    let path = format!("/api/v1/shops/{shop_id}/buyers/{buyer}/conversations");
+    let (status, body) = d.call(Method::POST, &path, Some(&token), Some(start)).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "rule_violation");
     assert_eq!(body["error"]["rule"], "AE-WIN-2/AE-WIN-3");
@@ -303,26 +234,9 @@ async fn ae_win_2_ae_win_3_a_seller_initiated_aliexpress_chat_is_refused_through
 async fn sh_status_1_a_shopify_conversation_closes_reopens_and_is_marked_unread_through_the_api() {
     let d = start().await;
     let token = d.owner("SH").await;
-    let (_, shop) = d
-        .call(
-            Method::POST,
-            "/api/v1/shops",
-            Some(&token),
-            Some(json!({"platform": "shopify", "external_id": "sh-1", "name": "Store"})),
-        )
-        .await;
-    let ingest_shop = d
-        .inbox
-        .ingest_shop(shop["shop"]["id"].as_str().unwrap().parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, shop) = d.marketplace_shop(&token, "shopify", "sh-1").await;
     let conv = d
-        .inbox
-        .ingest(
-            ingest_shop,
-            serde_json::from_value(message("c", "s1", "Hi!")).unwrap(),
-        )
+        .feed(&shop, message("c", "s1", "Hi!"))
         .await
         .unwrap()
         .conversation_id;

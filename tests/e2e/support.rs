@@ -165,3 +165,84 @@ pub fn message(buyer: &str, id: &str, text: &str) -> Value {
         "content": {"type": "text", "text": text},
     })
 }
+
+/// A live stream connection.
+pub type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl TestDaemon {
+    /// Connects a shop of a marketplace platform through the API; returns its id and the
+    /// engine's ingest handle. (Marketplace webhooks arrive with the adapters; the
+    /// engine's ingest is the path they will take.)
+    pub async fn marketplace_shop(
+        &self,
+        token: &str,
+        platform: &str,
+        external_id: &str,
+    ) -> (String, shopmux_core::inbox::shops::IngestShop) {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/shops",
+                Some(token),
+                Some(
+                    json!({"platform": platform, "external_id": external_id, "name": external_id}),
+                ),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let id = body["shop"]["id"].as_str().unwrap().to_owned();
+        let ingest = self
+            .inbox
+            .ingest_shop(id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        (id, ingest)
+    }
+
+    /// Feeds a buyer message (JSON as `message` builds it) through the engine.
+    pub async fn feed(
+        &self,
+        shop: &shopmux_core::inbox::shops::IngestShop,
+        body: Value,
+    ) -> Result<shopmux_core::inbox::ingest::IngestOutcome, shopmux_core::CoreError> {
+        self.inbox
+            .ingest(
+                shop.clone(),
+                serde_json::from_value(body).expect("a valid inbound message"),
+            )
+            .await
+    }
+
+    /// Opens the live stream as the holder of `token`.
+    pub async fn stream(&self, token: &str) -> Stream {
+        let url = format!(
+            "{}/api/v1/stream?access_token={token}",
+            self.base.replace("http://", "ws://")
+        );
+        tokio_tungstenite::connect_async(url)
+            .await
+            .expect("stream connects")
+            .0
+    }
+}
+
+/// The next stream event `wanted` accepts, within 10 s.
+pub async fn next_event(ws: &mut Stream, wanted: impl Fn(&Value) -> bool) -> Value {
+    use futures_util::StreamExt;
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let frame = ws.next().await.expect("stream open").expect("frame");
+            let Ok(text) = frame.into_text() else {
+                continue;
+            };
+            let event: Value = serde_json::from_str(&text).unwrap_or_default();
+            if wanted(&event) {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("the event reaches the stream in time")
+}

@@ -33,7 +33,7 @@ pub(crate) async fn save_conversations(
     changes: &[(SellerId, Option<Conversation>, Conversation)],
 ) -> CoreResult<()> {
     let mut deferred = Deferred::default();
-    defer_conversation_columns(changes, ALL_MUTABLE, &mut deferred);
+    defer_conversation_columns(changes, &ALL_MUTABLE, &mut deferred);
     deferred.run(store, tx).await
 }
 
@@ -61,34 +61,6 @@ pub(crate) fn defer_conversation_columns(
         .map(|c| format!("{c} = excluded.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    defer_rows(changes, &set, deferred);
-}
-
-const ALL_MUTABLE: &[&str] = &[
-    "entry_point",
-    "state",
-    "list_status",
-    "assignee_id",
-    "flag",
-    "topics",
-    "has_order",
-    "unread_count",
-    "waiting_since",
-    "wait_rank",
-    "last_message_at",
-    "last_buyer_message_at",
-    "last_agent_reply_at",
-    "assigned_at",
-    "ended_at",
-    "closed_at",
-    "preview",
-];
-
-fn defer_rows(
-    changes: &[(SellerId, Option<Conversation>, Conversation)],
-    set: &str,
-    deferred: &mut Deferred,
-) {
     for chunk in changes.chunks(150) {
         let sql = format!(
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET {set}",
@@ -124,6 +96,25 @@ fn defer_rows(
         deferred.push(sql, vals);
     }
 }
+
+/// The columns a conversation never changes; every other column is updated on save.
+const IMMUTABLE: &[&str] = &[
+    "id",
+    "seller_id",
+    "shop_id",
+    "platform",
+    "buyer_id",
+    "created_at",
+];
+
+/// Every column of [`CONVERSATION_COLUMNS`] but the immutable ones.
+static ALL_MUTABLE: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    CONVERSATION_COLUMNS
+        .split(", ")
+        .map(str::trim)
+        .filter(|c| !IMMUTABLE.contains(c))
+        .collect()
+});
 
 /// A new agent message of a conversation, pending delivery.
 pub(crate) fn agent_message(

@@ -629,11 +629,7 @@ async fn load_buyers(
             let conversation = if with_conversation {
                 format!(
                     ", {} FROM buyers b LEFT JOIN conversations c ON c.buyer_id = b.id AND c.list_status = 'open'",
-                    CONVERSATION_COLUMNS
-                        .split(", ")
-                        .map(|col| format!("c.{col}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    *crate::store::CONVERSATION_COLUMNS_C
                 )
             } else {
                 " FROM buyers b".to_owned()

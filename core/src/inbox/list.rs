@@ -11,8 +11,8 @@ use crate::ids::*;
 use crate::model::*;
 use crate::search_terms;
 use crate::store::{
-    Backend, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, Val, conversation_from_row, id_col,
-    list_placeholders, message_from_row,
+    Backend, CONVERSATION_COLUMNS, CONVERSATION_COLUMNS_C, MESSAGE_COLUMNS, Val,
+    conversation_from_row, id_col, list_placeholders, message_from_row,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -171,15 +171,6 @@ pub struct MessagePage {
 
 /// How many of the most recent messages matching a full-text search are considered.
 pub const MAX_MESSAGE_HITS: usize = 10_000;
-
-/// The conversation columns qualified with the `c` alias.
-static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    CONVERSATION_COLUMNS
-        .split(", ")
-        .map(|c| format!("c.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
-});
 
 /// Values bound to a statement being built; `arg` returns the next `$n`.
 #[derive(Default)]

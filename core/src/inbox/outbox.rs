@@ -50,7 +50,7 @@ pub(crate) async fn deliver_due(
     events: &EventBus,
 ) -> CoreResult<usize> {
     let now = clock.now();
-    let claimed: Vec<(OutboxId, MessageId, Platform)> = {
+    let claimed: Vec<(OutboxId, MessageId, String)> = {
         let mut w = store.begin_write().await?;
         let lock = if store.backend() == Backend::Postgres {
             " FOR UPDATE OF o SKIP LOCKED"
@@ -76,19 +76,14 @@ pub(crate) async fn deliver_due(
             .execute(&mut *w.tx)
             .await?;
             let platform: String = row.try_get("platform")?;
-            claimed.push((
-                id,
-                crate::store::id_col(row, "message_id")?,
-                Platform::new(&platform)
-                    .unwrap_or_else(|_| Platform::new(Platform::API).expect("valid")),
-            ));
+            claimed.push((id, crate::store::id_col(row, "message_id")?, platform));
         }
         w.commit().await?;
         claimed
     };
     for (outbox_id, message_id, platform) in &claimed {
         // Only the api channel exists so far; it has no remote end to call.
-        let result: Result<(), String> = if platform.as_str() == Platform::API {
+        let result: Result<(), String> = if platform == Platform::API {
             Ok(())
         } else {
             Err(format!("no channel for platform `{platform}` is loaded"))

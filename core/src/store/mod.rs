@@ -288,7 +288,7 @@ impl From<bool> for Val {
 ///
 /// Statements here are built from constant fragments and `$n` placeholders only; every
 /// value is bound, never spliced in, which is what `AssertSqlSafe` asserts.
-pub fn query_with(
+fn query_with(
     sql: &str,
     vals: Vec<Val>,
 ) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {

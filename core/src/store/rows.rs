@@ -61,6 +61,15 @@ pub const CONVERSATION_COLUMNS: &str = "id, seller_id, shop_id, platform, buyer_
      assignee_id, flag, topics, has_order, unread_count, waiting_since, wait_rank, created_at, last_message_at, \
      last_buyer_message_at, last_agent_reply_at, assigned_at, ended_at, closed_at, preview";
 
+/// [`CONVERSATION_COLUMNS`] qualified with the alias `c`, for joins.
+pub static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    CONVERSATION_COLUMNS
+        .split(", ")
+        .map(|col| format!("c.{}", col.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
 /// The number of columns in [`CONVERSATION_COLUMNS`].
 pub const CONVERSATION_N_COLUMNS: usize = 23;
 

@@ -46,11 +46,7 @@ async fn twenty_concurrent_deliveries_of_one_message_store_it_once() {
             .await
             .unwrap();
         assert_eq!(n, 1, "{}", t.name);
-        let page = t
-            .inbox
-            .list_conversations(&s.viewer, &ConversationQuery::default())
-            .await
-            .unwrap();
+        let page = t.list(&s.viewer, ConversationQuery::default()).await;
         assert_eq!(page.items.len(), 1);
         assert_eq!(
             page.items[0].unread_count, 1,
@@ -85,11 +81,7 @@ async fn unread_messages_and_unread_buyers_are_counted_apart() {
             .ingest(s.shop.clone(), text("bob", "b0", "hi"))
             .await
             .unwrap();
-        let page = t
-            .inbox
-            .list_conversations(&s.viewer, &ConversationQuery::default())
-            .await
-            .unwrap();
+        let page = t.list(&s.viewer, ConversationQuery::default()).await;
         assert_eq!(page.counts.unread, 2, "{}: two unread buyers", t.name);
         assert_eq!(
             page.counts.unread_messages, 4,
@@ -105,11 +97,7 @@ async fn unread_messages_and_unread_buyers_are_counted_apart() {
             .change(&s.viewer, anna.id, Change::MarkRead)
             .await
             .unwrap();
-        let page = t
-            .inbox
-            .list_conversations(&s.viewer, &ConversationQuery::default())
-            .await
-            .unwrap();
+        let page = t.list(&s.viewer, ConversationQuery::default()).await;
         assert_eq!((page.counts.unread, page.counts.unread_messages), (1, 1));
     }
 }
@@ -145,11 +133,7 @@ async fn counters_always_equal_a_full_recount() {
                 .await
                 .unwrap();
         }
-        let page = t
-            .inbox
-            .list_conversations(&s.viewer, &ConversationQuery::default())
-            .await
-            .unwrap();
+        let page = t.list(&s.viewer, ConversationQuery::default()).await;
         assert_eq!(page.items.len(), 5);
         let ids: Vec<_> = page.items.iter().map(|c| c.id).collect();
         t.inbox
@@ -202,11 +186,7 @@ async fn counters_always_equal_a_full_recount() {
             "{}: maintained counters drifted from the conversations",
             t.name
         );
-        let page = t
-            .inbox
-            .list_conversations(&s.viewer, &ConversationQuery::default())
-            .await
-            .unwrap();
+        let page = t.list(&s.viewer, ConversationQuery::default()).await;
         assert_eq!(page.counts.flags.get("red"), Some(&1));
         assert_eq!(
             page.counts.history, 1,
@@ -237,11 +217,7 @@ async fn filters_sorts_and_cursor_pages() {
                 .await
                 .unwrap();
         }
-        let latest = t
-            .inbox
-            .list_conversations(&s.viewer, &ConversationQuery::default())
-            .await
-            .unwrap();
+        let latest = t.list(&s.viewer, ConversationQuery::default()).await;
         let times: Vec<_> = latest.items.iter().map(|c| c.last_message_at).collect();
         assert!(times.windows(2).all(|w| w[0] >= w[1]), "latest first");
         // Answer the oldest: it stops waiting and moves behind every waiting buyer.
@@ -262,7 +238,7 @@ async fn filters_sorts_and_cursor_pages() {
             sort: Some(SortOrder::Waiting),
             ..Default::default()
         };
-        let waiting = t.inbox.list_conversations(&s.viewer, &q).await.unwrap();
+        let waiting = t.list(&s.viewer, q).await;
         let since: Vec<_> = waiting
             .items
             .iter()
@@ -275,29 +251,25 @@ async fn filters_sorts_and_cursor_pages() {
         );
         assert_eq!(waiting.items.last().unwrap().id, oldest);
         let unreplied = t
-            .inbox
-            .list_conversations(
+            .list(
                 &s.viewer,
-                &ConversationQuery {
+                ConversationQuery {
                     unreplied: Some(true),
                     ..Default::default()
                 },
             )
-            .await
-            .unwrap();
+            .await;
         assert_eq!(unreplied.items.len(), 6);
         assert_eq!(unreplied.counts.unreplied, 6);
         let mine = t
-            .inbox
-            .list_conversations(
+            .list(
                 &s.viewer,
-                &ConversationQuery {
+                ConversationQuery {
                     mine: Some(true),
                     ..Default::default()
                 },
             )
-            .await
-            .unwrap();
+            .await;
         assert_eq!(
             mine.items.len(),
             1,
@@ -310,28 +282,24 @@ async fn filters_sorts_and_cursor_pages() {
             .await
             .unwrap();
         let blue = t
-            .inbox
-            .list_conversations(
+            .list(
                 &s.viewer,
-                &ConversationQuery {
+                ConversationQuery {
                     flag: Some(FlagFilter(Some(FlagColour::Blue))),
                     ..Default::default()
                 },
             )
-            .await
-            .unwrap();
+            .await;
         assert_eq!(blue.items.len(), 1);
         let red = t
-            .inbox
-            .list_conversations(
+            .list(
                 &s.viewer,
-                &ConversationQuery {
+                ConversationQuery {
                     flag: Some(FlagFilter(Some(FlagColour::Red))),
                     ..Default::default()
                 },
             )
-            .await
-            .unwrap();
+            .await;
         assert!(red.items.is_empty());
         // Pages of 3 walk the whole list without repeats.
         let mut seen = Vec::new();
@@ -343,7 +311,7 @@ async fn filters_sorts_and_cursor_pages() {
                 sort: Some(SortOrder::Waiting),
                 ..Default::default()
             };
-            let page = t.inbox.list_conversations(&s.viewer, &q).await.unwrap();
+            let page = t.list(&s.viewer, q).await;
             seen.extend(page.items.iter().map(|c| c.id));
             match page.next_cursor {
                 Some(c) => cursor = Some(c),
@@ -359,16 +327,14 @@ async fn filters_sorts_and_cursor_pages() {
             .await
             .unwrap();
         let closed = t
-            .inbox
-            .list_conversations(
+            .list(
                 &s.viewer,
-                &ConversationQuery {
+                ConversationQuery {
                     status: Some(ListStatus::Closed),
                     ..Default::default()
                 },
             )
-            .await
-            .unwrap();
+            .await;
         assert_eq!(closed.items.len(), 1);
         assert_eq!(closed.counts.closed, 1);
     }
@@ -392,22 +358,14 @@ async fn search_finds_message_words_name_parts_and_order_ids() {
             .await
             .unwrap();
         let find = |q: &str| {
-            let inbox = t.inbox.clone();
-            let viewer = s.viewer.clone();
-            let q = q.to_owned();
-            async move {
-                let page = inbox
-                    .list_conversations(
-                        &viewer,
-                        &ConversationQuery {
-                            q: Some(q),
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .unwrap();
-                page.items.len()
-            }
+            let page = t.list(
+                &s.viewer,
+                ConversationQuery {
+                    q: Some(q.to_owned()),
+                    ..Default::default()
+                },
+            );
+            async move { page.await.items.len() }
         };
         // rule: AE-SEARCH-1 (any part of a multi-word name finds the buyer)
         assert_eq!(find("Agnieszka").await, 1, "{}", t.name);
@@ -435,16 +393,14 @@ async fn search_finds_message_words_name_parts_and_order_ids() {
             .await
             .unwrap();
         let page = t
-            .inbox
-            .list_conversations(
+            .list(
                 &s.viewer,
-                &ConversationQuery {
+                ConversationQuery {
                     q: Some("Nowak".into()),
                     ..Default::default()
                 },
             )
-            .await
-            .unwrap();
+            .await;
         let buyer = t
             .inbox
             .buyer(&s.viewer, page.items[0].buyer_id)
@@ -452,16 +408,14 @@ async fn search_finds_message_words_name_parts_and_order_ids() {
             .unwrap();
         assert_eq!(buyer.nickname, "Agnieszka Nowak-Plebanek");
         let with_order = t
-            .inbox
-            .list_conversations(
+            .list(
                 &s.viewer,
-                &ConversationQuery {
+                ConversationQuery {
                     has_order: Some(true),
                     ..Default::default()
                 },
             )
-            .await
-            .unwrap();
+            .await;
         assert_eq!(with_order.items.len(), 1);
         assert_eq!(with_order.counts.has_order, 1);
     }
@@ -670,11 +624,7 @@ async fn a_sub_account_sees_only_granted_shops() {
                 .await
                 .is_ok()
         );
-        let page = t
-            .inbox
-            .list_conversations(&ewa, &ConversationQuery::default())
-            .await
-            .unwrap();
+        let page = t.list(&ewa, ConversationQuery::default()).await;
         assert_eq!(page.items.len(), 1);
         assert_eq!(
             page.counts.open, 1,
@@ -858,11 +808,7 @@ async fn all_src_1_and_all_empty_1_a_card_alone_opens_a_conversation_recording_i
             .await
             .unwrap()
             .conversation_id;
-        let page = t
-            .inbox
-            .list_conversations(&s.viewer, &ConversationQuery::default())
-            .await
-            .unwrap();
+        let page = t.list(&s.viewer, ConversationQuery::default()).await;
         assert_eq!(
             page.items.len(),
             1,
@@ -976,7 +922,7 @@ async fn tt_list_2_expiring_soon_after_20_hours_unreplied() {
                 expiring: Some(true),
                 ..Default::default()
             };
-            let page = t.inbox.list_conversations(&tt.viewer, &q).await.unwrap();
+            let page = t.list(&tt.viewer, q).await;
             (page.items.len(), page.counts.expiring)
         };
         t.clock.set(start + Duration::hours(20));

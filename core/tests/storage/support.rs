@@ -5,6 +5,7 @@
 
 use shopmux_core::inbox::accounts::{AgentWithToken, Viewer};
 use shopmux_core::inbox::ingest::{InboundBuyer, InboundMessage};
+use shopmux_core::inbox::list::{ConversationPage, ConversationQuery};
 use shopmux_core::inbox::shops::{IngestShop, NewShop};
 use shopmux_core::model::Platform;
 use shopmux_core::{Clock, Inbox, InboxOptions, ManualClock, Store, StoreOptions};
@@ -18,6 +19,16 @@ pub struct TestInbox {
     pub inbox: Arc<Inbox>,
     pub clock: Arc<ManualClock>,
     _dir: Option<tempfile::TempDir>,
+}
+
+impl TestInbox {
+    /// A page of the conversation list.
+    pub async fn list(&self, viewer: &Viewer, q: ConversationQuery) -> ConversationPage {
+        self.inbox
+            .list_conversations(viewer, &q)
+            .await
+            .expect("list")
+    }
 }
 
 /// The PostgreSQL URL for tests, if configured.
