@@ -16,6 +16,9 @@ pub struct ServerConfig {
     pub bind: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Seconds between pings on a live stream; a stream that misses a pong is closed,
+    /// and an agent without streams gets no automatic assignment (TT-AGENT-3).
+    pub stream_ping_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -23,6 +26,7 @@ impl Default for ServerConfig {
         Self {
             bind: "127.0.0.1:8080".into(),
             max_body_bytes: 1024 * 1024,
+            stream_ping_secs: 30,
         }
     }
 }
@@ -174,6 +178,12 @@ impl Config {
             bad(
                 "server.max_body_bytes",
                 format!("{} is outside 1024..=67108864", self.server.max_body_bytes),
+            );
+        }
+        if !(1..=3600).contains(&self.server.stream_ping_secs) {
+            bad(
+                "server.stream_ping_secs",
+                format!("{} is outside 1..=3600", self.server.stream_ping_secs),
             );
         }
         if let Err(m) = shopmux_core::store::backend_of(&self.database.url) {

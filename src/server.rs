@@ -17,6 +17,7 @@ pub struct Daemon {
     pub addr: SocketAddr,
     listener: TcpListener,
     max_body_bytes: usize,
+    ping_every: std::time::Duration,
 }
 
 /// Opens the database (applying migrations) and binds the listener.
@@ -47,6 +48,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         addr,
         listener,
         max_body_bytes: config.server.max_body_bytes,
+        ping_every: std::time::Duration::from_secs(config.server.stream_ping_secs),
     })
 }
 
@@ -59,6 +61,7 @@ impl Daemon {
         let router = api::router(
             AppState {
                 inbox: self.inbox.clone(),
+                ping_every: self.ping_every,
             },
             self.max_body_bytes,
         );

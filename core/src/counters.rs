@@ -94,6 +94,10 @@ pub struct FilterCounts {
     pub open: i64,
     /// Open and waiting for an agent.
     pub unassigned: i64,
+    /// Buyers waiting in the shop's queue for an agent, shown beside the unread figures
+    /// (ALL-QUEUE-1): the unassigned conversations, which the router assigns as capacity
+    /// appears (on a manual shop, by hand).
+    pub queued: i64,
     /// Open and held by an agent.
     pub in_progress: i64,
     /// Open conversations with unread buyer messages: unread buyers (ALL-UNREAD-1).
@@ -122,7 +126,9 @@ impl FilterCounts {
     pub fn add(&mut self, bucket: &str, n: i64) {
         match bucket {
             "unassigned" => {
+                // rule: ALL-QUEUE-1
                 self.unassigned += n;
+                self.queued += n;
                 self.open += n;
             }
             "in_progress" => {

@@ -11,6 +11,7 @@ pub mod events;
 pub mod ids;
 pub mod inbox;
 pub mod model;
+pub mod routing;
 pub mod rules;
 pub mod search_terms;
 pub mod signature;

@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod presence;
 pub mod shops;
 pub mod stream;
 
@@ -28,6 +29,8 @@ use utoipa_axum::routes;
 pub struct AppState {
     /// The inbox engine.
     pub inbox: Arc<Inbox>,
+    /// How often live streams are pinged.
+    pub ping_every: std::time::Duration,
 }
 
 #[derive(OpenApi)]
@@ -69,6 +72,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(shops::set_settings))
         .routes(routes!(shops::inbound))
         .routes(routes!(agents::me))
+        .routes(routes!(presence::get_presence, presence::set_presence))
+        .routes(routes!(presence::team))
+        .routes(routes!(shops::queue))
         .routes(routes!(agents::create_agent, agents::list_agents))
         .routes(routes!(agents::get_agent))
         .routes(routes!(agents::set_grants))

@@ -145,6 +145,20 @@ pub async fn shop_rules(
     }))
 }
 
+/// A shop's queue, next first, with each waiting buyer's position (TT-QUEUE-1,
+/// DY-QUEUE-1). On a manual shop it is the unassigned list.
+#[utoipa::path(get, path = "/api/v1/shops/{shop_id}/queue", tag = "shops", security(("bearer" = [])),
+    params(("shop_id" = ShopId, Path, description = "The shop")),
+    responses((status = 200, body = shopmux_core::inbox::routing::ShopQueue), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn queue(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(shop_id): ApiPath<ShopId>,
+) -> ApiResult<ApiJson<shopmux_core::inbox::routing::ShopQueue>> {
+    Ok(ApiJson(app.inbox.queue(&auth.0, shop_id).await?))
+}
+
 /// Replace a shop's settings (owner only): `rule_overrides` (rule ID → duration) and,
 /// on platforms that have one, `auto_reply` ({enabled, text, actions}).
 #[utoipa::path(put, path = "/api/v1/shops/{shop_id}/settings", tag = "shops", security(("bearer" = [])),

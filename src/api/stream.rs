@@ -1,7 +1,9 @@
 //! The live stream: a WebSocket at `/api/v1/stream` pushing every inbox event of the
 //! shops the caller may see, as JSON text frames, after the change is committed. A
 //! client that falls behind gets `{"type":"resync"}` and should reload through the API.
-//! The server pings every 30 s and drops a client that stops answering.
+//! The server pings every `server.stream_ping_secs` and drops a client that misses a
+//! pong. While an agent has a stream open it counts as connected (TT-AGENT-3): its
+//! session is recorded when the stream opens and dropped when it ends.
 
 use super::AppState;
 use super::error::ErrorBody;
@@ -14,8 +16,6 @@ use shopmux_core::inbox::accounts::Viewer;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
-const PING_EVERY: Duration = Duration::from_secs(30);
-
 /// Open the live stream (WebSocket). Authenticate with the `Authorization` header or
 /// `?access_token=`.
 #[utoipa::path(get, path = "/api/v1/stream", tag = "stream", security(("bearer" = [])),
@@ -27,9 +27,28 @@ pub async fn stream(State(app): State<AppState>, auth: Auth, ws: WebSocketUpgrad
 }
 
 async fn pump(socket: WebSocket, app: AppState, viewer: Viewer) {
-    let mut events = app.inbox.events().subscribe();
+    let events = app.inbox.events().subscribe();
+    let session = match app.inbox.open_session(&viewer.agent).await {
+        Ok(session) => session,
+        Err(error) => {
+            tracing::warn!(message = "Could not record a stream session.", %error);
+            return;
+        }
+    };
+    forward(socket, events, &viewer, app.ping_every).await;
+    if let Err(error) = app.inbox.close_session(&viewer.agent, &session).await {
+        tracing::warn!(message = "Could not drop a stream session.", %error);
+    }
+}
+
+async fn forward(
+    socket: WebSocket,
+    mut events: tokio::sync::broadcast::Receiver<shopmux_core::events::InboxEvent>,
+    viewer: &Viewer,
+    ping_every: Duration,
+) {
     let (mut tx, mut rx) = socket.split();
-    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut ping = tokio::time::interval(ping_every);
     ping.tick().await;
     let mut awaiting_pong = false;
     loop {

@@ -377,6 +377,10 @@ async fn the_openapi_document_covers_every_endpoint() {
         ),
         ("get", "/api/v1/shops/{shop_id}/rules"),
         ("put", "/api/v1/shops/{shop_id}/settings"),
+        ("get", "/api/v1/shops/{shop_id}/queue"),
+        ("get", "/api/v1/me/presence"),
+        ("put", "/api/v1/me/presence"),
+        ("get", "/api/v1/team/presence"),
     ];
     for (method, path) in expected {
         assert!(

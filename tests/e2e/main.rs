@@ -4,5 +4,6 @@ mod api_flow;
 mod bad_input;
 mod process;
 mod restart;
+mod routing;
 mod rules;
 mod support;

@@ -52,10 +52,30 @@ pub async fn start_with(
     dir: PathBuf,
     clock: Arc<dyn shopmux_core::Clock>,
 ) -> TestDaemon {
+    start_configured(db_url, dir, clock, |_| {}).await
+}
+
+/// A daemon on a fresh SQLite file with the test's changes to the configuration.
+pub async fn start_tuned(tune: impl FnOnce(&mut Config)) -> TestDaemon {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/shopmux.db", tmp.path().display());
+    let dir = tmp.path().to_path_buf();
+    let mut d = start_configured(&url, dir, Arc::new(SystemClock), tune).await;
+    d._tmp = Some(tmp);
+    d
+}
+
+pub async fn start_configured(
+    db_url: &str,
+    dir: PathBuf,
+    clock: Arc<dyn shopmux_core::Clock>,
+    tune: impl FnOnce(&mut Config),
+) -> TestDaemon {
     let mut config = Config::default();
     config.server.bind = "127.0.0.1:0".into();
     config.server.max_body_bytes = 64 * 1024;
     config.database.url = db_url.into();
+    tune(&mut config);
     let daemon = shopmux::server::start(&config, clock)
         .await
         .expect("daemon starts");

@@ -1,8 +1,13 @@
 //! AliExpress: its chat rules as a [`RuleSet`] (seed pages 000 and 004, rules AE-*).
 
+/// IOP request signing (and the legacy TOP MD5 sign).
+pub mod sign;
+/// Wire types: IOP common parameters, the message-centre APIs, and reply envelopes.
+pub mod wire;
+
 use shopmux_contract::Span;
 use shopmux_contract::rules::{
-    AutoReplyRule, Condition, Limits, Requirement, RuleSet, TransferPolicy,
+    AssignPolicy, AutoReplyRule, Condition, Limits, Requirement, Routing, RuleSet, TransferPolicy,
 };
 
 /// The platform id.
@@ -63,6 +68,13 @@ pub fn rule_set() -> RuleSet {
             who_rule: "AE-XFER-1".into(),
             access_rule: "AE-XFER-2".into(),
         }),
+        // AE-ROUTE-1/2: the agent of the last 72 hours if online, else a random online
+        // sub-account, else the main account (seed 000 l.152-154).
+        routing: Some(Routing::only(AssignPolicy::Sticky {
+            new_rule: "AE-ROUTE-1".into(),
+            returning_rule: "AE-ROUTE-2".into(),
+            within: Span::hours(72),
+        })),
         limits: Limits {
             store_wide_coupons_only: Some("AE-COUPON-1".into()),
             ..Limits::default()

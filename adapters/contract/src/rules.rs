@@ -183,6 +183,160 @@ pub enum TransferPolicy {
     },
 }
 
+/// How a new or queued conversation finds an agent: a procedure implemented once in
+/// core, chosen here. Every automatic policy only picks agents that are *available*:
+/// status online (DY-STATUS-1), accepting assignments (TT-AGENT-2), connected through a
+/// live stream (TT-AGENT-3), allowed to chat in the shop (DY-PERM-1) and under their
+/// own maximum (DY-CAP-1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "policy", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AssignPolicy {
+    /// Nothing is assigned automatically; staff assign by hand (SH-ASSIGN-1).
+    Manual {
+        /// The rule ID.
+        rule: RuleId,
+    },
+    /// The available agent with the highest idle rate (maximum − current) / maximum;
+    /// ties at random (DY-ROUTE-1).
+    IdleRate {
+        /// The rule ID.
+        rule: RuleId,
+    },
+    /// The available agent with the fewest current conversations; ties at random
+    /// (TT-QUEUE-1: "available with spare capacity").
+    LeastLoaded {
+        /// The rule ID.
+        rule: RuleId,
+    },
+    /// The agent who talked with this buyer within `within`, if available
+    /// (`returning_rule`, AE-ROUTE-2); else a random available sub-account; else the
+    /// main account (`new_rule`, AE-ROUTE-1).
+    Sticky {
+        /// The rule for a buyer nobody talked with recently.
+        new_rule: RuleId,
+        /// The rule for a buyer an agent talked with recently.
+        returning_rule: RuleId,
+        /// How recent "recently" is.
+        within: Span,
+    },
+}
+
+impl AssignPolicy {
+    /// The policy an operator names in a shop's settings (`manual`, `idle_rate`,
+    /// `least_loaded`, `sticky`), with the rule IDs of the platform that defines it.
+    pub fn by_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "manual" => Self::Manual {
+                rule: "SH-ASSIGN-1".into(),
+            },
+            "idle_rate" => Self::IdleRate {
+                rule: "DY-ROUTE-1".into(),
+            },
+            "least_loaded" => Self::LeastLoaded {
+                rule: "TT-QUEUE-1".into(),
+            },
+            "sticky" => Self::Sticky {
+                new_rule: "AE-ROUTE-1".into(),
+                returning_rule: "AE-ROUTE-2".into(),
+                within: Span::hours(72),
+            },
+            _ => return None,
+        })
+    }
+
+    /// The names [`AssignPolicy::by_name`] knows.
+    pub const NAMES: &'static [&'static str] = &["manual", "idle_rate", "least_loaded", "sticky"];
+
+    /// The policy's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Manual { .. } => "manual",
+            Self::IdleRate { .. } => "idle_rate",
+            Self::LeastLoaded { .. } => "least_loaded",
+            Self::Sticky { .. } => "sticky",
+        }
+    }
+
+    /// Its rule IDs.
+    pub fn rule_ids(&self) -> Vec<&str> {
+        match self {
+            Self::Manual { rule } | Self::IdleRate { rule } | Self::LeastLoaded { rule } => {
+                vec![rule]
+            }
+            Self::Sticky {
+                new_rule,
+                returning_rule,
+                ..
+            } => vec![new_rule, returning_rule],
+        }
+    }
+}
+
+/// Which queued conversation is assigned first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueOrder {
+    /// The one that has waited longest (TT-QUEUE-3; DY-QUEUE-2's default).
+    #[default]
+    FirstCome,
+    /// The newest (DY-QUEUE-2, for shops with many abandoned old chats).
+    LastCome,
+}
+
+/// Assignment and queueing: the policy, and the rules that say when conversations
+/// queue and how the queue drains.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    /// Who gets a conversation.
+    pub assign: AssignPolicy,
+    /// A conversation nobody can take waits in the shop's queue (TT-QUEUE-1,
+    /// DY-QUEUE-1); it is assigned automatically when capacity appears (TT-QUEUE-3).
+    #[serde(default)]
+    pub queue_rule: Option<RuleId>,
+    /// The rule on draining the queue when capacity appears.
+    #[serde(default)]
+    pub backfill_rule: Option<RuleId>,
+    /// The shop's main account may choose the queue order (DY-QUEUE-2); without this
+    /// rule the queue is always first-come first-served.
+    #[serde(default)]
+    pub queue_order_rule: Option<RuleId>,
+    /// A shop whose only account allowed to chat is one account gives it everything,
+    /// whatever its status (TT-AGENT-1).
+    #[serde(default)]
+    pub single_agent_rule: Option<RuleId>,
+}
+
+impl Routing {
+    /// Routing by `assign` with no queue rules.
+    pub fn only(assign: AssignPolicy) -> Self {
+        Self {
+            assign,
+            queue_rule: None,
+            backfill_rule: None,
+            queue_order_rule: None,
+            single_agent_rule: None,
+        }
+    }
+
+    /// Its rule IDs.
+    pub fn rule_ids(&self) -> Vec<&str> {
+        let mut out = self.assign.rule_ids();
+        for r in [
+            &self.queue_rule,
+            &self.backfill_rule,
+            &self.queue_order_rule,
+            &self.single_agent_rule,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            out.push(r);
+        }
+        out
+    }
+}
+
 /// A waiting timer that starts at assignment to a human agent and restarts at each new
 /// buyer message (DY-TIMER-1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,6 +407,9 @@ pub struct RuleSet {
     /// The transfer policy; none lets any agent with chat permission transfer.
     #[serde(default)]
     pub transfer: Option<TransferPolicy>,
+    /// Assignment and queueing; none: nothing is assigned automatically.
+    #[serde(default)]
+    pub routing: Option<Routing>,
     /// Limits on content.
     #[serde(default)]
     pub limits: Limits,
@@ -273,6 +430,7 @@ impl RuleSet {
             auto_reply: None,
             wait_timer: None,
             transfer: None,
+            routing: None,
             limits: Limits::default(),
         }
     }
@@ -317,6 +475,7 @@ impl RuleSet {
                 access_rule,
             } => [who_rule.as_str(), access_rule.as_str()],
         });
+        let routing = self.routing.iter().flat_map(Routing::rule_ids);
         let mut out: Vec<&str> = Vec::new();
         for r in clauses
             .chain(kinds)
@@ -328,6 +487,7 @@ impl RuleSet {
             .chain(auto)
             .chain(transfer)
             .chain(wait)
+            .chain(routing)
         {
             if !out.contains(&r) {
                 out.push(r);
@@ -404,6 +564,19 @@ impl RuleSet {
             }
             if let Some(e) = &mut out.expiring {
                 set(&e.rule, &mut e.after);
+            }
+            if let Some(Routing {
+                assign:
+                    AssignPolicy::Sticky {
+                        new_rule,
+                        returning_rule,
+                        within,
+                    },
+                ..
+            }) = &mut out.routing
+            {
+                set(returning_rule, within);
+                set(new_rule, within);
             }
             if !found {
                 return Err(format!(

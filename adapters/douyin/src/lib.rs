@@ -1,8 +1,13 @@
 //! Douyin shop ("Feige"): its chat rules as a [`RuleSet`] (seed page 003, rules DY-*).
 
+/// Request signing (`sign`) and message-push (`event-sign`) verification.
+pub mod sign;
+/// Wire types: the request envelope, `param_json`, and the message-push envelope.
+pub mod wire;
+
 use shopmux_contract::Span;
 use shopmux_contract::rules::{
-    Condition, Requirement, RuleSet, Silent, Timer, Transition, WaitTimer,
+    AssignPolicy, Condition, Requirement, Routing, RuleSet, Silent, Timer, Transition, WaitTimer,
 };
 
 /// The platform id.
@@ -56,6 +61,18 @@ pub fn rule_set() -> RuleSet {
             rule: "DY-TIMER-1".into(),
         }),
         transfer: None,
+        // DY-ROUTE-1 idle rate; DY-QUEUE-1 queue when capacity or online agents run out;
+        // DY-QUEUE-2 first-come or last-come order, the main account's choice (seed 003
+        // §4.1.2-4.1.3).
+        routing: Some(Routing {
+            assign: AssignPolicy::IdleRate {
+                rule: "DY-ROUTE-1".into(),
+            },
+            queue_rule: Some("DY-QUEUE-1".into()),
+            backfill_rule: Some("DY-QUEUE-1".into()),
+            queue_order_rule: Some("DY-QUEUE-2".into()),
+            single_agent_rule: None,
+        }),
         limits: Default::default(),
     }
 }

@@ -1,7 +1,12 @@
 //! Shopify (storefront chat): its chat rules as a [`RuleSet`] (seed page 002, rules SH-*).
 
+/// Webhook HMAC verification (`X-Shopify-Hmac-Sha256`).
+pub mod sign;
+/// Wire types: webhook headers and topics, and Admin GraphQL request pieces.
+pub mod wire;
+
 use shopmux_contract::ContentKind;
-use shopmux_contract::rules::{KindRule, Limit, Limits, RuleSet};
+use shopmux_contract::rules::{AssignPolicy, KindRule, Limit, Limits, Routing, RuleSet};
 
 /// The platform id.
 pub const PLATFORM: &str = "shopify";
@@ -29,6 +34,10 @@ pub fn rule_set() -> RuleSet {
         auto_reply: None,
         wait_timer: None,
         transfer: None,
+        // SH-ASSIGN-1: staff with chat permission are assigned and unassigned by hand.
+        routing: Some(Routing::only(AssignPolicy::Manual {
+            rule: "SH-ASSIGN-1".into(),
+        })),
         limits: Limits {
             cart_product_name_chars: Some(Limit {
                 rule: "SH-CART-1".into(),

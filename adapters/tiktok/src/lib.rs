@@ -1,7 +1,13 @@
 //! TikTok Shop: its chat rules as a [`RuleSet`] (seed page 001, rules TT-*).
 
+/// Request signing and webhook verification (Partner API v2).
+pub mod sign;
+/// Wire types and signed request builders for the customer-service API and webhooks.
+pub mod wire;
+
 use shopmux_contract::rules::{
-    Condition, Expiry, KindRule, Requirement, RuleSet, Silent, Timer, Transition,
+    AssignPolicy, Condition, Expiry, KindRule, Requirement, Routing, RuleSet, Silent, Timer,
+    Transition,
 };
 use shopmux_contract::{ContentKind, Span};
 
@@ -69,6 +75,18 @@ pub fn rule_set() -> RuleSet {
         auto_reply: None,
         wait_timer: None,
         transfer: None,
+        // TT-AGENT-1..3, TT-QUEUE-1..3: available agents with spare capacity take new
+        // conversations; otherwise they wait unassigned and are back-filled oldest first
+        // (seed 001 l.53-59); a shop with one chat account gives it everything (l.24).
+        routing: Some(Routing {
+            assign: AssignPolicy::LeastLoaded {
+                rule: "TT-QUEUE-1".into(),
+            },
+            queue_rule: Some("TT-QUEUE-1".into()),
+            backfill_rule: Some("TT-QUEUE-3".into()),
+            queue_order_rule: None,
+            single_agent_rule: Some("TT-AGENT-1".into()),
+        }),
         limits: Default::default(),
     }
 }

@@ -218,6 +218,7 @@ impl Inbox {
         let mut w = self.store.begin_write().await?;
         replace_grants(&self.store, &mut w.tx, agent_id, &grants).await?;
         w.commit().await?;
+        self.route_soon(owner.agent.seller_id);
         Ok(AgentView {
             agent: agent.agent,
             shops: grants,
@@ -281,18 +282,14 @@ impl Inbox {
             .collect()
     }
 
-    /// Sets the caller's own presence status (DY-STATUS-1). (Presence, with the live
-    /// stream's connected flag and capacity, is completed by routing.)
+    /// Sets the caller's own presence status (DY-STATUS-1); see
+    /// [`Inbox::set_presence`] for the switch and the maximum.
     pub async fn set_status(&self, viewer: &Viewer, status: AgentStatus) -> CoreResult<()> {
-        let mut w = self.store.begin_write().await?;
-        self.store
-            .query(
-                "UPDATE agents SET status = $1 WHERE id = $2",
-                vec![status.as_str().into(), viewer.agent.id.to_string().into()],
-            )
-            .execute(&mut *w.tx)
-            .await?;
-        w.commit().await
+        let update = super::presence::PresenceUpdate {
+            status: Some(status),
+            ..Default::default()
+        };
+        self.set_presence(viewer, update).await.map(|_| ())
     }
 
     /// The viewer a token belongs to, or none for an unknown token.

@@ -477,6 +477,14 @@ impl Inbox {
     ) -> CoreResult<Conversation> {
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
+        let moves = !matches!(
+            change,
+            Change::MarkRead | Change::MarkUnread | Change::Flag(_) | Change::Unflag
+        );
+        if moves {
+            // Moves change loads: they take the routing lock first (see routing.rs).
+            self.lock_seller(&mut w.tx, viewer.agent.seller_id).await?;
+        }
         let (seller, before) = self.load_for_update(&mut w.tx, viewer, id).await?;
         let needs_chat = !matches!(
             change,
@@ -598,6 +606,11 @@ impl Inbox {
             self.events.publish(InboxEvent::ConversationUpdated {
                 conversation: after.clone(),
             });
+            if moves {
+                // rule: TT-END-1, DY-END-1 (ending or handing over frees capacity; an
+                // unassigned or reopened conversation joins the queue)
+                self.route_soon(seller);
+            }
         }
         Ok(after)
     }
@@ -613,6 +626,8 @@ impl Inbox {
         reply.content.validate()?;
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
+        // Answering an unassigned conversation takes it: that changes loads.
+        self.lock_seller(&mut w.tx, viewer.agent.seller_id).await?;
         let (seller, before) = self.load_for_update(&mut w.tx, viewer, id).await?;
         if !viewer.can_chat(before.shop_id) {
             // rule: DY-PERM-1

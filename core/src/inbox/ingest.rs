@@ -155,6 +155,7 @@ pub(crate) async fn run_writer(
     store: Store,
     clock: Arc<dyn Clock>,
     events: EventBus,
+    router: Arc<super::routing::RouterSignal>,
     mut rx: mpsc::Receiver<IngestJob>,
     max_batch: usize,
 ) {
@@ -172,7 +173,16 @@ pub(crate) async fn run_writer(
             }
         }
         if !jobs.is_empty() {
-            write_group(&store, clock.now(), &events, jobs).await;
+            // New conversations wait unassigned until the router drains their queue.
+            let sellers: HashMap<ShopId, SellerId> = jobs
+                .iter()
+                .map(|(shop, _, _)| (shop.shop_id, shop.seller_id))
+                .collect();
+            for shop in write_group(&store, clock.now(), &events, jobs).await {
+                if let Some(seller) = sellers.get(&shop) {
+                    router.mark(*seller);
+                }
+            }
         }
     }
 }
@@ -183,7 +193,23 @@ type Job = (
     oneshot::Sender<CoreResult<IngestOutcome>>,
 );
 
-async fn write_group(store: &Store, now: DateTime<Utc>, events: &EventBus, jobs: Vec<Job>) {
+/// Writes a group and publishes its events; returns the shops where a conversation is
+/// left unassigned (for the router).
+async fn write_group(
+    store: &Store,
+    now: DateTime<Utc>,
+    events: &EventBus,
+    jobs: Vec<Job>,
+) -> HashSet<ShopId> {
+    let mut unassigned = HashSet::new();
+    let mut publish = |e: InboxEvent| {
+        if let InboxEvent::ConversationUpdated { conversation } = &e
+            && conversation.state == ConversationState::Unassigned
+        {
+            unassigned.insert(conversation.shop_id);
+        }
+        events.publish(e);
+    };
     let items: Vec<(&IngestShop, &InboundMessage)> = jobs.iter().map(|(s, m, _)| (s, m)).collect();
     match ingest_batch(store, now, &items).await {
         Ok((outcomes, published)) => {
@@ -191,7 +217,7 @@ async fn write_group(store: &Store, now: DateTime<Utc>, events: &EventBus, jobs:
                 let _ = reply.send(Ok(outcome));
             }
             for e in published {
-                events.publish(e);
+                publish(e);
             }
         }
         Err(error) if jobs.len() == 1 => {
@@ -208,7 +234,7 @@ async fn write_group(store: &Store, now: DateTime<Utc>, events: &EventBus, jobs:
                     Ok((mut outcomes, published)) => {
                         let _ = reply.send(Ok(outcomes.remove(0)));
                         for e in published {
-                            events.publish(e);
+                            publish(e);
                         }
                     }
                     Err(error) => {
@@ -219,6 +245,7 @@ async fn write_group(store: &Store, now: DateTime<Utc>, events: &EventBus, jobs:
             }
         }
     }
+    unassigned
 }
 
 /// Parameters per statement stay well under SQLite's and PostgreSQL's limits.

@@ -9,6 +9,8 @@ pub mod list;
 pub mod notes;
 pub mod outbox;
 pub mod outreach;
+pub mod presence;
+pub mod routing;
 pub mod shops;
 pub mod timers;
 
@@ -16,6 +18,7 @@ use crate::clock::Clock;
 use crate::events::EventBus;
 use crate::ids::ShopId;
 use crate::store::Store;
+use rand::SeedableRng;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -34,6 +37,9 @@ pub struct InboxOptions {
     /// The rule sets of the platforms whose adapters are loaded (the `api` channel's
     /// permissive set is always there).
     pub rule_sets: Vec<shopmux_contract::RuleSet>,
+    /// Seeds the router's random choices (ties, AE-ROUTE-1's random sub-account), so
+    /// tests are deterministic; none: seeded from the OS.
+    pub routing_seed: Option<u64>,
 }
 
 impl Default for InboxOptions {
@@ -43,6 +49,7 @@ impl Default for InboxOptions {
             ingest_queue: 8192,
             event_capacity: 4096,
             rule_sets: Vec::new(),
+            routing_seed: None,
         }
     }
 }
@@ -57,6 +64,10 @@ pub struct Inbox {
     pub(crate) ingest_cache: Mutex<HashMap<ShopId, (Instant, shops::IngestShop)>>,
     ingest_tx: mpsc::Sender<ingest::IngestJob>,
     outbox_wake: Arc<Notify>,
+    pub(crate) router: Arc<routing::RouterSignal>,
+    pub(crate) routing_rng: Mutex<rand::rngs::StdRng>,
+    /// This daemon's id in `daemon_instances` (its live streams are its sessions).
+    pub(crate) instance_id: String,
     shutdown: watch::Sender<bool>,
     workers: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -87,10 +98,16 @@ impl Inbox {
         let (ingest_tx, ingest_rx) = mpsc::channel(options.ingest_queue);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let outbox_wake = Arc::new(Notify::new());
+        let router = Arc::new(routing::RouterSignal::default());
+        let routing_rng = match options.routing_seed {
+            Some(seed) => rand::rngs::StdRng::seed_from_u64(seed),
+            None => rand::rngs::StdRng::from_os_rng(),
+        };
         let writer = tokio::spawn(ingest::run_writer(
             store.clone(),
             clock.clone(),
             events.clone(),
+            router.clone(),
             ingest_rx,
             options.max_ingest_batch,
         ));
@@ -111,15 +128,26 @@ impl Inbox {
             ingest_cache: Mutex::new(HashMap::new()),
             ingest_tx,
             outbox_wake,
+            router,
+            routing_rng: Mutex::new(routing_rng),
+            instance_id: uuid::Uuid::now_v7().to_string(),
             shutdown,
             workers: Mutex::new(vec![writer, deliverer]),
         });
         let timer_loop = tokio::spawn(timers::run_loop(Arc::downgrade(&inbox), timers_shutdown));
+        let router_loop = tokio::spawn(routing::run_loop(
+            Arc::downgrade(&inbox),
+            inbox.shutdown.subscribe(),
+        ));
+        let heartbeat_loop = tokio::spawn(presence::run_loop(
+            Arc::downgrade(&inbox),
+            inbox.shutdown.subscribe(),
+        ));
         inbox
             .workers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(timer_loop);
+            .extend([timer_loop, router_loop, heartbeat_loop]);
         inbox
     }
 
@@ -156,6 +184,9 @@ impl Inbox {
         let _ = self.ingest_tx.send(ingest::IngestJob::Stop).await;
         for w in workers {
             let _ = w.await;
+        }
+        if let Err(error) = self.leave().await {
+            tracing::warn!(message = "Could not drop this daemon's stream sessions.", %error);
         }
     }
 }

@@ -164,6 +164,7 @@ impl Inbox {
             .with_overrides(&rule_overrides(settings)?)
             .map_err(|m| CoreError::invalid("settings.rule_overrides", m))?;
         auto_reply(settings, &rules)?;
+        super::routing::routing_settings(settings, &rules)?;
         Ok(())
     }
 

@@ -129,6 +129,8 @@ impl Inbox {
         )
         .await?;
         w.commit().await?;
+        // The ended conversation's agent has room again.
+        self.route_soon(seller);
         tracing::debug!(message = "Timer applied.", rule = %timer.rule, conversation_id = %id);
         self.events.publish(InboxEvent::ConversationUpdated {
             conversation: after,

@@ -33,7 +33,8 @@ where
         .transpose()
 }
 
-fn enum_col<T: FromStr<Err = String>>(row: &AnyRow, col: &str) -> CoreResult<T> {
+/// A text column parsed as an enum.
+pub fn enum_col<T: FromStr<Err = String>>(row: &AnyRow, col: &str) -> CoreResult<T> {
     let s: String = row.try_get(col)?;
     T::from_str(&s).map_err(|e| corrupt("enum", e))
 }
@@ -52,7 +53,8 @@ fn opt_time_col(row: &AnyRow, col: &str) -> CoreResult<Option<chrono::DateTime<c
     Ok(row.try_get::<Option<i64>, _>(col)?.map(from_millis))
 }
 
-fn bool_col(row: &AnyRow, col: &str) -> CoreResult<bool> {
+/// A 0/1 column as a bool.
+pub fn bool_col(row: &AnyRow, col: &str) -> CoreResult<bool> {
     Ok(row.try_get::<i64, _>(col)? != 0)
 }
 

@@ -110,7 +110,9 @@ async fn open(name: &'static str, url: &str, dir: Option<tempfile::TempDir>) -> 
             shopmux_adapter_tiktok::rule_set(),
             shopmux_adapter_douyin::rule_set(),
             shopmux_adapter_aliexpress::rule_set(),
+            shopmux_adapter_shopify::rule_set(),
         ],
+        routing_seed: Some(7),
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock.clone() as Arc<dyn Clock>, options);
@@ -198,4 +200,68 @@ pub fn text_without_nickname(buyer: &str, id: &str, text: &str) -> InboundMessag
         "content": {"type": "text", "text": text},
     }))
     .expect("valid message")
+}
+
+/// A second engine on the same database (PostgreSQL: another daemon sharing it).
+#[allow(dead_code)]
+pub async fn second_engine(t: &TestInbox) -> Arc<Inbox> {
+    let store = Store::open(&StoreOptions::new(&t.url))
+        .await
+        .expect("second store");
+    let options = InboxOptions {
+        rule_sets: vec![
+            shopmux_adapter_tiktok::rule_set(),
+            shopmux_adapter_douyin::rule_set(),
+            shopmux_adapter_aliexpress::rule_set(),
+            shopmux_adapter_shopify::rule_set(),
+        ],
+        routing_seed: Some(8),
+        ..Default::default()
+    };
+    Inbox::start(store, t.clock.clone() as Arc<dyn Clock>, options)
+}
+
+/// A sub-account with chat permission in `shops`, and its viewer.
+#[allow(dead_code)]
+pub async fn sub_account(
+    inbox: &Inbox,
+    owner: &Viewer,
+    nickname: &str,
+    capacity: i64,
+    shops: &[shopmux_core::ids::ShopId],
+) -> Viewer {
+    let created = inbox
+        .create_agent(
+            owner,
+            shopmux_core::inbox::accounts::NewAgent {
+                nickname: nickname.into(),
+                role: None,
+                capacity: Some(capacity),
+                shops: shops
+                    .iter()
+                    .map(|s| shopmux_core::model::ShopGrant {
+                        shop_id: *s,
+                        can_chat: true,
+                    })
+                    .collect(),
+            },
+        )
+        .await
+        .expect("sub-account");
+    inbox
+        .authenticate(&created.token)
+        .await
+        .expect("auth")
+        .expect("viewer")
+}
+
+/// Puts an account online with a live stream open (available for assignment).
+#[allow(dead_code)]
+pub async fn go_online(inbox: &Inbox, viewer: &Viewer) -> String {
+    let session = inbox.open_session(&viewer.agent).await.expect("session");
+    inbox
+        .set_status(viewer, shopmux_core::model::AgentStatus::Online)
+        .await
+        .expect("online");
+    session
 }
