@@ -1,0 +1,870 @@
+//! AliExpress wire types: IOP common parameters, the message-centre APIs, reply envelopes.
+//!
+//! **Buyer chat (IM) has no open API** (platform-apis.md §3.3). What exists is the older
+//! message-centre / order-message family (站内信/订单留言,
+//! `aliexpress.message.redefining.versiontwo.*`), documented in the legacy TOP SDKs; whether
+//! the current IOP gateway still serves it is unconfirmed. The builders here target the IOP
+//! gateway by default and can target the legacy TOP gateway
+//! ([`legacy_top_request`](crate::wire::legacy_top_request)).
+//!
+//! Requests are `POST` with every parameter (common and business, `sign` last) form-encoded in
+//! the body, as the official IOP SDK sends them. The builders return a signed
+//! [`WireRequest`](crate::wire::WireRequest); an HTTP client elsewhere sends it.
+
+use std::fmt;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::sign::{iop_sign, top_md5_sign};
+
+/// The IOP gateway host (§3.1).
+pub const IOP_HOST: &str = "https://api-sg.aliexpress.com";
+/// Path of business ("sync", method-named) APIs (§3.1).
+pub const SYNC_PATH: &str = "/sync";
+/// Prefix of system (path-named) APIs: `/rest{path}` (§3.1).
+pub const REST_PREFIX: &str = "/rest";
+/// The legacy TOP gateway host (§3.2).
+pub const LEGACY_TOP_HOST: &str = "https://api.taobao.com";
+/// The legacy TOP gateway path (§3.2).
+pub const LEGACY_TOP_PATH: &str = "/router/rest";
+/// Seller authorization page (`?response_type=code&force_auth=true&redirect_uri=…&client_id=…`),
+/// from the AliExpress doc "Authorize your APP".
+pub const AUTHORIZE_URL: &str = "https://api-sg.aliexpress.com/oauth/authorize";
+/// Content type of every request built here.
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=utf-8";
+
+/// API names (§3.3).
+pub mod method {
+    /// List message relations (conversations); param `query` (JSON).
+    pub const QUERY_RELATION_LIST: &str =
+        "aliexpress.message.redefining.versiontwo.querymsgrelationlist";
+    /// One relation's messages; params `channel_id`, `current_page`, `page_size`, `extern_id`.
+    pub const QUERY_DETAIL_LIST: &str =
+        "aliexpress.message.redefining.versiontwo.querymsgdetaillist";
+    /// A buyer's messages; params `buyer_login_id`, `current_page`, `page_size`, `extern_id`.
+    pub const QUERY_DETAIL_LIST_BY_BUYER: &str =
+        "aliexpress.message.redefining.versiontwo.querymsgdetaillistbybuyerid";
+    /// The relation id for a buyer; param `buyer_id`.
+    pub const QUERY_CHANNEL_BY_BUYER: &str =
+        "aliexpress.message.redefining.versiontwo.querymsgchannelidbybuyerid";
+    /// Send a message; param `create_param` (JSON).
+    pub const ADD_MESSAGE: &str = "aliexpress.message.redefining.versiontwo.addmsg";
+    /// Mark a relation read; param `channel_id`.
+    pub const UPDATE_READ: &str = "aliexpress.message.redefining.versiontwo.updatemsgread";
+    /// Mark a relation processed; params `channel_id`, `deal_stat`.
+    pub const UPDATE_PROCESSED: &str =
+        "aliexpress.message.redefining.versiontwo.updatemsgprocessed";
+    /// Tag a relation with a colour; params `channel_id`, `rank`.
+    pub const UPDATE_RANK: &str = "aliexpress.message.redefining.versiontwo.updatemsgrank";
+    /// Order list for context; param `param0` (JSON).
+    pub const ORDER_GET: &str = "aliexpress.solution.order.get";
+    /// Order detail for context.
+    pub const ORDER_INFO_GET: &str = "aliexpress.solution.order.info.get";
+    /// System API: create a token from an authorization `code`.
+    pub const TOKEN_CREATE: &str = "/auth/token/create";
+    /// System API: refresh a token.
+    pub const TOKEN_REFRESH: &str = "/auth/token/refresh";
+}
+
+/// Why a request could not be built or a reply could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WireError {
+    /// The payload is not the JSON shape expected.
+    #[error("unexpected JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// An API name of the wrong kind or with characters outside the allowed set.
+    #[error("`{0}` is not a usable API name here")]
+    BadApiName(String),
+    /// The gateway answered with an error.
+    #[error("gateway error {}: {}", .0.code, .0.message.as_deref().unwrap_or(""))]
+    Gateway(Box<GatewayError>),
+    /// The reply lacks the `<method>_response` object.
+    #[error("reply has no `{0}` object")]
+    MissingResponse(String),
+}
+
+/// HTTP method of a [`WireRequest`]. Everything here is POST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    /// POST.
+    Post,
+}
+
+impl HttpMethod {
+    /// The method's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Post => "POST",
+        }
+    }
+}
+
+/// A fully described, signed HTTP request, ready for any HTTP client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireRequest {
+    /// HTTP method.
+    pub method: HttpMethod,
+    /// Scheme and host, e.g. [`IOP_HOST`].
+    pub host: String,
+    /// Path, e.g. [`SYNC_PATH`].
+    pub path: String,
+    /// Every parameter, decoded, `sign` last; they travel form-encoded in `body`.
+    pub params: Vec<(String, String)>,
+    /// Headers to send (names lowercase).
+    pub headers: Vec<(String, String)>,
+    /// `params` form-encoded.
+    pub body: Vec<u8>,
+}
+
+impl WireRequest {
+    /// Host and path joined.
+    pub fn url(&self) -> String {
+        format!("{}{}", self.host, self.path)
+    }
+
+    /// The value of parameter `key`, if present.
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// `k=v&…` with RFC 3986 unreserved characters kept and everything else percent-encoded.
+fn form_encode(params: &[(String, String)]) -> Vec<u8> {
+    let mut out = String::new();
+    for (idx, (key, value)) in params.iter().enumerate() {
+        if idx > 0 {
+            out.push('&');
+        }
+        percent_encode_into(&mut out, key);
+        out.push('=');
+        percent_encode_into(&mut out, value);
+    }
+    out.into_bytes()
+}
+
+fn percent_encode_into(out: &mut String, input: &str) {
+    for byte in input.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+}
+
+/// The app's key and secret. `Debug` hides the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AppCredentials {
+    /// `app_key`.
+    pub app_key: String,
+    /// `app_secret`.
+    pub app_secret: String,
+}
+
+impl fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppCredentials")
+            .field("app_key", &self.app_key)
+            .field("app_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What every request needs: who, for which seller, and the current time.
+#[derive(Clone, Copy)]
+pub struct RequestContext<'a> {
+    /// The app.
+    pub credentials: &'a AppCredentials,
+    /// The seller's access token, sent as `session` (what AliExpress's own IOP SDK sends;
+    /// the Lazada-derived doc sample names it `access_token`).
+    pub session: Option<&'a str>,
+    /// Now; becomes `timestamp` (epoch milliseconds on IOP, GMT+8 date-time on legacy TOP).
+    pub now: DateTime<Utc>,
+}
+
+impl fmt::Debug for RequestContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("credentials", self.credentials)
+            .field("session", &self.session.map(|_| "<redacted>"))
+            .field("now", &self.now)
+            .finish()
+    }
+}
+
+fn valid_method_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'.' || byte == b'_')
+}
+
+fn valid_system_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.contains("//")
+        && !path.contains("..")
+        && path[1..]
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'/' | b'_' | b'-' | b'.'))
+}
+
+fn finish(
+    host: &str,
+    path: String,
+    mut params: Vec<(String, String)>,
+    sign: impl FnOnce(&[(String, String)]) -> String,
+) -> WireRequest {
+    let sign = sign(&params);
+    params.push(("sign".to_owned(), sign));
+    let body = form_encode(&params);
+    WireRequest {
+        method: HttpMethod::Post,
+        host: host.to_owned(),
+        path,
+        params,
+        headers: vec![("content-type".to_owned(), FORM_CONTENT_TYPE.to_owned())],
+        body,
+    }
+}
+
+/// Merges common and business parameters: drops empty values (§3.2: never send them) and
+/// sorts by key so the request is deterministic.
+fn merge(
+    mut common: Vec<(String, String)>,
+    business: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    common.extend(business);
+    common.retain(|(_, value)| !value.is_empty());
+    common.sort_by(|a, b| a.0.cmp(&b.0));
+    common
+}
+
+/// A business API call on the IOP gateway (§3.1): `POST {IOP_HOST}/sync` with `app_key`,
+/// `format=json`, `method`, `session` (when the context has one), `sign_method=sha256`,
+/// `timestamp` (ms), the business parameters, and `sign`.
+pub fn business_request(
+    ctx: &RequestContext<'_>,
+    method: &str,
+    business: Vec<(String, String)>,
+) -> Result<WireRequest, WireError> {
+    if !valid_method_name(method) {
+        return Err(WireError::BadApiName(method.to_owned()));
+    }
+    let mut common = vec![
+        ("app_key".to_owned(), ctx.credentials.app_key.clone()),
+        ("format".to_owned(), "json".to_owned()),
+        ("method".to_owned(), method.to_owned()),
+        ("sign_method".to_owned(), "sha256".to_owned()),
+        (
+            "timestamp".to_owned(),
+            ctx.now.timestamp_millis().to_string(),
+        ),
+    ];
+    if let Some(session) = ctx.session {
+        common.push(("session".to_owned(), session.to_owned()));
+    }
+    let params = merge(common, business);
+    Ok(finish(IOP_HOST, SYNC_PATH.to_owned(), params, |params| {
+        iop_sign(
+            &ctx.credentials.app_secret,
+            method,
+            params.iter().map(|(key, value)| (key, value)),
+        )
+    }))
+}
+
+/// A system API call on the IOP gateway (§3.1): `POST {IOP_HOST}/rest{path}` with `app_key`,
+/// `sign_method=sha256`, `timestamp` (ms), the parameters, and `sign` (path-prefixed).
+pub fn system_request(
+    ctx: &RequestContext<'_>,
+    path: &str,
+    business: Vec<(String, String)>,
+) -> Result<WireRequest, WireError> {
+    if !valid_system_path(path) {
+        return Err(WireError::BadApiName(path.to_owned()));
+    }
+    let common = vec![
+        ("app_key".to_owned(), ctx.credentials.app_key.clone()),
+        ("sign_method".to_owned(), "sha256".to_owned()),
+        (
+            "timestamp".to_owned(),
+            ctx.now.timestamp_millis().to_string(),
+        ),
+    ];
+    let params = merge(common, business);
+    Ok(finish(
+        IOP_HOST,
+        format!("{REST_PREFIX}{path}"),
+        params,
+        |params| {
+            iop_sign(
+                &ctx.credentials.app_secret,
+                path,
+                params.iter().map(|(key, value)| (key, value)),
+            )
+        },
+    ))
+}
+
+/// The same business call on the legacy TOP gateway (§3.2): `method`, `app_key`, `session`,
+/// `timestamp` (`yyyy-MM-dd HH:mm:ss`, GMT+8), `format=json`, `v=2.0`, `sign_method=md5`,
+/// MD5 `sign`.
+pub fn legacy_top_request(
+    ctx: &RequestContext<'_>,
+    method: &str,
+    business: Vec<(String, String)>,
+) -> Result<WireRequest, WireError> {
+    if !valid_method_name(method) {
+        return Err(WireError::BadApiName(method.to_owned()));
+    }
+    let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    let timestamp = ctx
+        .now
+        .with_timezone(&china)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let mut common = vec![
+        ("app_key".to_owned(), ctx.credentials.app_key.clone()),
+        ("format".to_owned(), "json".to_owned()),
+        ("method".to_owned(), method.to_owned()),
+        ("sign_method".to_owned(), "md5".to_owned()),
+        ("timestamp".to_owned(), timestamp),
+        ("v".to_owned(), "2.0".to_owned()),
+    ];
+    if let Some(session) = ctx.session {
+        common.push(("session".to_owned(), session.to_owned()));
+    }
+    let params = merge(common, business);
+    Ok(finish(
+        LEGACY_TOP_HOST,
+        LEGACY_TOP_PATH.to_owned(),
+        params,
+        |params| {
+            top_md5_sign(
+                &ctx.credentials.app_secret,
+                params.iter().map(|(key, value)| (key, value)),
+            )
+        },
+    ))
+}
+
+/// `/auth/token/create` from the authorization `code` (§3.1).
+pub fn token_create(ctx: &RequestContext<'_>, code: &str) -> Result<WireRequest, WireError> {
+    system_request(
+        ctx,
+        method::TOKEN_CREATE,
+        vec![("code".to_owned(), code.to_owned())],
+    )
+}
+
+/// `/auth/token/refresh` (§3.1).
+pub fn token_refresh(
+    ctx: &RequestContext<'_>,
+    refresh_token: &str,
+) -> Result<WireRequest, WireError> {
+    system_request(
+        ctx,
+        method::TOKEN_REFRESH,
+        vec![("refresh_token".to_owned(), refresh_token.to_owned())],
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message-centre APIs (§3.3)
+// ---------------------------------------------------------------------------------------------
+
+/// The `query` parameter of [`method::QUERY_RELATION_LIST`] (TOP `RelationQueryDto`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelationQuery {
+    /// `current_page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_page: Option<u32>,
+    /// `end_time`, epoch ms; absent means now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<i64>,
+    /// `only_un_dealed`: only relations not yet processed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_un_dealed: Option<bool>,
+    /// `only_un_readed`: only unread relations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_un_readed: Option<bool>,
+    /// `page_size`, at most 100; only the first 5000 rows are reachable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    /// `rank`: colour tag "0"–"5" (white, red, orange, green, blue, purple).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<String>,
+    /// `seller_id`: one (sub-)account's relations; absent means the whole shop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller_id: Option<String>,
+    /// `start_time`, epoch ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<i64>,
+}
+
+/// Most rows a relation or detail page may hold.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// [`method::QUERY_RELATION_LIST`] on the IOP gateway.
+pub fn query_relation_list(
+    ctx: &RequestContext<'_>,
+    query: &RelationQuery,
+) -> Result<WireRequest, WireError> {
+    let mut query = query.clone();
+    query.page_size = query.page_size.map(|size| size.min(MAX_PAGE_SIZE));
+    business_request(
+        ctx,
+        method::QUERY_RELATION_LIST,
+        vec![("query".to_owned(), serde_json::to_string(&query)?)],
+    )
+}
+
+/// [`method::QUERY_DETAIL_LIST`]: one relation's messages. `extern_id` narrows to a product
+/// or order id.
+pub fn query_detail_list(
+    ctx: &RequestContext<'_>,
+    channel_id: &str,
+    current_page: u32,
+    page_size: u32,
+    extern_id: Option<&str>,
+) -> Result<WireRequest, WireError> {
+    let mut params = vec![
+        ("channel_id".to_owned(), channel_id.to_owned()),
+        ("current_page".to_owned(), current_page.to_string()),
+        (
+            "page_size".to_owned(),
+            page_size.min(MAX_PAGE_SIZE).to_string(),
+        ),
+    ];
+    if let Some(extern_id) = extern_id {
+        params.push(("extern_id".to_owned(), extern_id.to_owned()));
+    }
+    business_request(ctx, method::QUERY_DETAIL_LIST, params)
+}
+
+/// What a message-centre message is attached to (`message_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    /// A product; `extern_id` is the product id.
+    Product,
+    /// The member (shop) relation; `extern_id` is 0.
+    Member,
+    /// An order; `extern_id` is the order id.
+    Order,
+}
+
+/// The `create_param` of [`method::ADD_MESSAGE`] (TOP `CreateDto`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateMessage {
+    /// `buyer_id`: the buyer's login id.
+    pub buyer_id: String,
+    /// `content`.
+    pub content: String,
+    /// `extern_id`: product id, order id, or 0 for `member`.
+    pub extern_id: i64,
+    /// `img_path`: an image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub img_path: Option<String>,
+    /// `message_type`.
+    pub message_type: MessageKind,
+    /// `seller_id`: the seller's login id.
+    pub seller_id: String,
+}
+
+/// [`method::ADD_MESSAGE`] on the IOP gateway.
+pub fn add_message(
+    ctx: &RequestContext<'_>,
+    message: &CreateMessage,
+) -> Result<WireRequest, WireError> {
+    business_request(
+        ctx,
+        method::ADD_MESSAGE,
+        vec![("create_param".to_owned(), serde_json::to_string(message)?)],
+    )
+}
+
+/// [`method::UPDATE_READ`] on the IOP gateway.
+pub fn mark_read(ctx: &RequestContext<'_>, channel_id: &str) -> Result<WireRequest, WireError> {
+    business_request(
+        ctx,
+        method::UPDATE_READ,
+        vec![("channel_id".to_owned(), channel_id.to_owned())],
+    )
+}
+
+/// [`method::UPDATE_PROCESSED`] on the IOP gateway (`deal_stat` 0 = not processed, 1 = processed).
+pub fn mark_processed(
+    ctx: &RequestContext<'_>,
+    channel_id: &str,
+    processed: bool,
+) -> Result<WireRequest, WireError> {
+    business_request(
+        ctx,
+        method::UPDATE_PROCESSED,
+        vec![
+            ("channel_id".to_owned(), channel_id.to_owned()),
+            ("deal_stat".to_owned(), u8::from(processed).to_string()),
+        ],
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+// ---------------------------------------------------------------------------------------------
+
+/// A gateway-level error: IOP's top-level `{code, type, message, request_id}` (code `"0"` is
+/// success) or TOP's `{"error_response": {code, msg, sub_code, sub_msg, request_id}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayError {
+    /// `code`, e.g. `IncompleteSignature`.
+    #[serde(deserialize_with = "lenient::string")]
+    pub code: String,
+    /// `type` (IOP: `ISV`, `ISP`, `SYSTEM`).
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// `message` (IOP) or `msg` (TOP).
+    #[serde(default, alias = "msg")]
+    pub message: Option<String>,
+    /// `sub_code` (TOP).
+    #[serde(default)]
+    pub sub_code: Option<String>,
+    /// `sub_msg` (TOP).
+    #[serde(default)]
+    pub sub_msg: Option<String>,
+    /// `request_id`.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// The key of a business reply's body: `aliexpress.x.y` → `aliexpress_x_y_response`.
+pub fn response_key(method: &str) -> String {
+    format!("{}_response", method.replace('.', "_"))
+}
+
+/// Reads a business reply: refuses gateway errors, then decodes the `<method>_response` object.
+pub fn parse_reply<T: DeserializeOwned>(method: &str, raw_body: &[u8]) -> Result<T, WireError> {
+    let mut root: serde_json::Map<String, Value> = serde_json::from_slice(raw_body)?;
+    if let Some(error) = root.remove("error_response") {
+        return Err(WireError::Gateway(Box::new(serde_json::from_value(error)?)));
+    }
+    let code_is_error = match root.get("code") {
+        Some(Value::String(code)) => code != "0",
+        Some(Value::Number(code)) => code.as_i64() != Some(0),
+        _ => false,
+    };
+    if code_is_error {
+        let error: GatewayError = serde_json::from_value(Value::Object(root))?;
+        return Err(WireError::Gateway(Box::new(error)));
+    }
+    let key = response_key(method);
+    let body = root.remove(&key).ok_or(WireError::MissingResponse(key))?;
+    Ok(serde_json::from_value(body)?)
+}
+
+/// A TOP-style list: either a plain array or an object wrapping one array
+/// (`{"relation_result": [...]}`), as XML-derived TOP JSON sends them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TopList<T> {
+    /// A plain array.
+    Plain(Vec<T>),
+    /// An object holding the array under one item-name key.
+    Wrapped(std::collections::BTreeMap<String, Vec<T>>),
+}
+
+impl<T> TopList<T> {
+    /// The items, whichever form they came in.
+    pub fn into_vec(self) -> Vec<T> {
+        match self {
+            TopList::Plain(items) => items,
+            TopList::Wrapped(map) => map.into_values().flatten().collect(),
+        }
+    }
+}
+
+impl<T> Default for TopList<T> {
+    fn default() -> TopList<T> {
+        TopList::Plain(Vec::new())
+    }
+}
+
+/// Body of the [`method::QUERY_RELATION_LIST`] reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelationListReply {
+    /// `result`.
+    pub result: RelationListResult,
+}
+
+/// `result` of the relation list (TOP `OpenApiRelationResult`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelationListResult {
+    /// `is_success`.
+    #[serde(default)]
+    pub is_success: bool,
+    /// `error_code`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub error_code: Option<String>,
+    /// `error_msg`.
+    #[serde(default)]
+    pub error_msg: Option<String>,
+    /// `relation_list`.
+    #[serde(default)]
+    pub relation_list: TopList<Relation>,
+}
+
+/// One buyer relation (conversation) (TOP `RelationResult`, §3.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relation {
+    /// `channel_id`: the relation id.
+    #[serde(deserialize_with = "lenient::string")]
+    pub channel_id: String,
+    /// `child_id`: the sub-account holding it, when not the main account.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub child_id: Option<String>,
+    /// `child_name`.
+    #[serde(default)]
+    pub child_name: Option<String>,
+    /// `deal_stat`: "0" not processed, "1" processed.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub deal_stat: Option<String>,
+    /// `last_message_content`.
+    #[serde(default)]
+    pub last_message_content: Option<String>,
+    /// `last_message_id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub last_message_id: Option<String>,
+    /// `last_message_is_own`: the seller side sent the last message.
+    #[serde(default)]
+    pub last_message_is_own: Option<bool>,
+    /// `message_time`, epoch ms.
+    #[serde(default)]
+    pub message_time: Option<i64>,
+    /// `order_id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub order_id: Option<String>,
+    /// `other_ali_id`: the buyer's numeric id.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub other_ali_id: Option<String>,
+    /// `other_login_id`: the buyer's login id.
+    #[serde(default)]
+    pub other_login_id: Option<String>,
+    /// `other_name`: the buyer's name.
+    #[serde(default)]
+    pub other_name: Option<String>,
+    /// `rank`: colour tag "0"–"5".
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub rank: Option<String>,
+    /// `read_stat`: "0" unread, "1" read.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub read_stat: Option<String>,
+    /// `unread_count`.
+    #[serde(default)]
+    pub unread_count: Option<i64>,
+}
+
+/// Deserializers that accept a value either as a JSON string or as a JSON number.
+mod lenient {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum StrOrNum {
+        Str(String),
+        Num(serde_json::Number),
+    }
+
+    pub(super) fn string<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+        Ok(match StrOrNum::deserialize(de)? {
+            StrOrNum::Str(text) => text,
+            StrOrNum::Num(number) => number.to_string(),
+        })
+    }
+
+    pub(super) fn opt_string<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+        Ok(match Option::<StrOrNum>::deserialize(de)? {
+            None => None,
+            Some(StrOrNum::Str(text)) => Some(text),
+            Some(StrOrNum::Num(number)) => Some(number.to_string()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn credentials() -> AppCredentials {
+        AppCredentials {
+            app_key: "12345678".into(),
+            app_secret: "helloworld".into(),
+        }
+    }
+
+    fn ctx(credentials: &AppCredentials) -> RequestContext<'_> {
+        RequestContext {
+            credentials,
+            session: Some("tok-123"),
+            now: Utc
+                .timestamp_opt(1_700_000_000, 0)
+                .single()
+                .expect("valid time"),
+        }
+    }
+
+    #[test]
+    fn relation_list_request_matches_fixed_vector() {
+        let credentials = credentials();
+        let request = query_relation_list(
+            &ctx(&credentials),
+            &RelationQuery {
+                current_page: Some(1),
+                page_size: Some(20),
+                ..RelationQuery::default()
+            },
+        )
+        .expect("builds");
+        assert_eq!(request.url(), "https://api-sg.aliexpress.com/sync");
+        assert_eq!(
+            request.param("query"),
+            Some(r#"{"current_page":1,"page_size":20}"#)
+        );
+        assert_eq!(request.param("timestamp"), Some("1700000000000"));
+        // Same inputs as the fixed vector in sign.rs (Python hmac).
+        assert_eq!(
+            request.param("sign"),
+            Some("4B267AA672BC59DB6BC3200BB8B940F6ECFA196592FB4F78F15401EF34F148E4")
+        );
+        let body = String::from_utf8(request.body.clone()).expect("ascii");
+        assert!(body.starts_with("app_key=12345678&format=json&method=aliexpress.message."));
+        assert!(body.contains("query=%7B%22current_page%22%3A1%2C%22page_size%22%3A20%7D"));
+        assert!(
+            body.ends_with(
+                "&sign=4B267AA672BC59DB6BC3200BB8B940F6ECFA196592FB4F78F15401EF34F148E4"
+            )
+        );
+    }
+
+    #[test]
+    fn token_create_is_a_path_prefixed_system_call() {
+        let credentials = credentials();
+        let ctx = RequestContext {
+            session: None,
+            ..ctx(&credentials)
+        };
+        let request = token_create(&ctx, "3_500_abc").expect("builds");
+        assert_eq!(
+            request.url(),
+            "https://api-sg.aliexpress.com/rest/auth/token/create"
+        );
+        assert_eq!(request.param("method"), None);
+        assert_eq!(
+            request.param("sign"),
+            Some("414A3443FE2A948B1D9A348BC0CBC56D712575BC7FECBB58C9CDAFEE0835CCDA")
+        );
+        assert!(matches!(
+            system_request(&ctx, "auth/token/create", Vec::new()),
+            Err(WireError::BadApiName(_))
+        ));
+        assert!(matches!(
+            system_request(&ctx, "/auth/../x", Vec::new()),
+            Err(WireError::BadApiName(_))
+        ));
+    }
+
+    #[test]
+    fn legacy_top_request_uses_china_time_and_md5() {
+        let credentials = credentials();
+        let request = legacy_top_request(&ctx(&credentials), method::ADD_MESSAGE, Vec::new())
+            .expect("builds");
+        assert_eq!(request.url(), "https://api.taobao.com/router/rest");
+        assert_eq!(request.param("timestamp"), Some("2023-11-15 06:13:20"));
+        assert_eq!(
+            request.param("sign"),
+            Some("280D42DCA13BD2CE6E69EA7D52DDE8E9")
+        );
+    }
+
+    #[test]
+    fn add_message_create_param_shape() {
+        let credentials = credentials();
+        let request = add_message(
+            &ctx(&credentials),
+            &CreateMessage {
+                buyer_id: "us1234567".into(),
+                content: "Your parcel left today.".into(),
+                extern_id: 8_100_000_000_000_000,
+                img_path: None,
+                message_type: MessageKind::Order,
+                seller_id: "cn1500000000".into(),
+            },
+        )
+        .expect("builds");
+        assert_eq!(
+            request.param("create_param"),
+            Some(
+                r#"{"buyer_id":"us1234567","content":"Your parcel left today.","extern_id":8100000000000000,"message_type":"order","seller_id":"cn1500000000"}"#
+            )
+        );
+        let processed = mark_processed(&ctx(&credentials), "115792975903", true).expect("builds");
+        assert_eq!(processed.param("deal_stat"), Some("1"));
+        assert!(matches!(
+            business_request(&ctx(&credentials), "bad name", Vec::new()),
+            Err(WireError::BadApiName(_))
+        ));
+    }
+
+    #[test]
+    fn relation_list_reply_parses_both_list_forms() {
+        let wrapped = br#"{"aliexpress_message_redefining_versiontwo_querymsgrelationlist_response":{"result":{"is_success":true,"relation_list":{"relation_result":[{"channel_id":"115792975903","child_id":0,"deal_stat":"0","last_message_content":"Is it waterproof?","last_message_id":9001,"last_message_is_own":false,"message_time":1700000000000,"order_id":0,"other_ali_id":2200000001,"other_login_id":"us1234567","other_name":"Ann","rank":"0","read_stat":"0","unread_count":2}]}}},"request_id":"0ba2887315178178017221014"}"#;
+        let reply: RelationListReply =
+            parse_reply(method::QUERY_RELATION_LIST, wrapped).expect("parses");
+        assert!(reply.result.is_success);
+        let relations = reply.result.relation_list.into_vec();
+        assert_eq!(relations.len(), 1);
+        assert_eq!(relations[0].channel_id, "115792975903");
+        assert_eq!(relations[0].last_message_id.as_deref(), Some("9001"));
+        assert_eq!(relations[0].read_stat.as_deref(), Some("0"));
+        assert_eq!(relations[0].unread_count, Some(2));
+
+        let plain = br#"{"aliexpress_message_redefining_versiontwo_querymsgrelationlist_response":{"result":{"is_success":true,"relation_list":[{"channel_id":1}]}}}"#;
+        let reply: RelationListReply =
+            parse_reply(method::QUERY_RELATION_LIST, plain).expect("parses");
+        assert_eq!(reply.result.relation_list.into_vec()[0].channel_id, "1");
+    }
+
+    #[test]
+    fn gateway_errors_are_refused() {
+        let iop = br#"{"type":"ISV","code":"IncompleteSignature","message":"The request signature does not conform to platform standards","request_id":"2101"}"#;
+        match parse_reply::<Value>(method::QUERY_RELATION_LIST, iop) {
+            Err(WireError::Gateway(error)) => {
+                assert_eq!(error.code, "IncompleteSignature");
+                assert_eq!(error.kind.as_deref(), Some("ISV"));
+            }
+            other => panic!("expected a gateway error, got {other:?}"),
+        }
+        let top = br#"{"error_response":{"code":27,"msg":"Invalid session","sub_code":"invalid-sessionkey","request_id":"x"}}"#;
+        match parse_reply::<Value>(method::ADD_MESSAGE, top) {
+            Err(WireError::Gateway(error)) => {
+                assert_eq!(error.code, "27");
+                assert_eq!(error.message.as_deref(), Some("Invalid session"));
+            }
+            other => panic!("expected a gateway error, got {other:?}"),
+        }
+        assert!(matches!(
+            parse_reply::<Value>(method::ADD_MESSAGE, br#"{"request_id":"x"}"#),
+            Err(WireError::MissingResponse(_))
+        ));
+        let ok = br#"{"code":"0","aliexpress_message_redefining_versiontwo_addmsg_response":{"result":{"is_success":true}}}"#;
+        assert!(parse_reply::<Value>(method::ADD_MESSAGE, ok).is_ok());
+    }
+}

@@ -1,0 +1,807 @@
+//! Shopify wire types: webhook headers and topics, Admin GraphQL request pieces, payloads.
+//!
+//! **Shopify Inbox has no public API to read or answer its chats** (platform-apis.md §2.3): a
+//! Shopify adapter runs its own storefront chat channel and uses Shopify only for context
+//! (customers, orders, discount-code status) and for `carts/*` webhooks. The admission-only
+//! Messaging API, which pushes an app's own channel into Inbox, is modelled only as far as its
+//! `message_delivery` webhook envelope.
+//!
+//! The builders return a [`WireRequest`](crate::wire::WireRequest) (Admin API calls are not
+//! signed; the token travels in [`ACCESS_TOKEN_HEADER`](crate::wire::ACCESS_TOKEN_HEADER)); an
+//! HTTP client elsewhere sends it.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Header carrying the Admin API access token (§2.2).
+pub const ACCESS_TOKEN_HEADER: &str = "X-Shopify-Access-Token";
+
+/// Webhook header names (§2.1). Match them case-insensitively.
+pub mod header {
+    /// Base64 HMAC-SHA256 of the body (required).
+    pub const HMAC: &str = "X-Shopify-Hmac-Sha256";
+    /// Topic, e.g. `carts/update` (required).
+    pub const TOPIC: &str = "X-Shopify-Topic";
+    /// `{shop}.myshopify.com` (required).
+    pub const SHOP_DOMAIN: &str = "X-Shopify-Shop-Domain";
+    /// API version of the payload (required).
+    pub const API_VERSION: &str = "X-Shopify-API-Version";
+    /// Delivery id; use it to drop duplicates (required).
+    pub const WEBHOOK_ID: &str = "X-Shopify-Webhook-Id";
+    /// Sub-topic (optional).
+    pub const SUB_TOPIC: &str = "X-Shopify-Sub-Topic";
+    /// Subscription name (optional).
+    pub const NAME: &str = "X-Shopify-Name";
+    /// When the event fired (optional).
+    pub const TRIGGERED_AT: &str = "X-Shopify-Triggered-At";
+    /// Event id, shared by deliveries of one event (optional).
+    pub const EVENT_ID: &str = "X-Shopify-Event-Id";
+}
+
+/// Webhook topics an inbox uses (§2.2).
+pub mod topic {
+    /// An order was created.
+    pub const ORDERS_CREATE: &str = "orders/create";
+    /// An order changed.
+    pub const ORDERS_UPDATED: &str = "orders/updated";
+    /// A customer was created.
+    pub const CUSTOMERS_CREATE: &str = "customers/create";
+    /// A customer changed.
+    pub const CUSTOMERS_UPDATE: &str = "customers/update";
+    /// A cart was created (cart events).
+    pub const CARTS_CREATE: &str = "carts/create";
+    /// A cart changed (cart events).
+    pub const CARTS_UPDATE: &str = "carts/update";
+    /// Mandatory privacy topic: a customer asked for their data.
+    pub const CUSTOMERS_DATA_REQUEST: &str = "customers/data_request";
+    /// Mandatory privacy topic: erase a customer's data.
+    pub const CUSTOMERS_REDACT: &str = "customers/redact";
+    /// Mandatory privacy topic: erase a shop's data.
+    pub const SHOP_REDACT: &str = "shop/redact";
+
+    /// Whether `topic` is one of the three mandatory privacy topics.
+    pub fn is_privacy(topic: &str) -> bool {
+        matches!(
+            topic,
+            CUSTOMERS_DATA_REQUEST | CUSTOMERS_REDACT | SHOP_REDACT
+        )
+    }
+}
+
+/// Why a request could not be built or a payload could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WireError {
+    /// The payload is not the JSON shape expected.
+    #[error("unexpected JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A required webhook header is absent or blank.
+    #[error("webhook header {0} is missing")]
+    MissingHeader(&'static str),
+    /// Not a `{name}.myshopify.com` domain.
+    #[error("`{0}` is not a myshopify.com shop domain")]
+    BadShopDomain(String),
+    /// Not an API version (`YYYY-MM` or `unstable`).
+    #[error("`{0}` is not an Admin API version")]
+    BadApiVersion(String),
+    /// An id that must be a plain number is not.
+    #[error("`{0}` is not a numeric id")]
+    BadId(String),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks
+// ---------------------------------------------------------------------------------------------
+
+/// A webhook delivery's Shopify headers (§2.1). Built from the request's header pairs; both
+/// the `X-Shopify-*` names and the `shopify-*` names of "Events" deliveries are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookHeaders {
+    /// `X-Shopify-Hmac-Sha256`.
+    pub hmac: String,
+    /// `X-Shopify-Topic`.
+    pub topic: String,
+    /// `X-Shopify-Shop-Domain`.
+    pub shop_domain: String,
+    /// `X-Shopify-API-Version`.
+    pub api_version: String,
+    /// `X-Shopify-Webhook-Id`.
+    pub webhook_id: String,
+    /// `X-Shopify-Sub-Topic`.
+    pub sub_topic: Option<String>,
+    /// `X-Shopify-Name`.
+    pub name: Option<String>,
+    /// `X-Shopify-Triggered-At`.
+    pub triggered_at: Option<String>,
+    /// `X-Shopify-Event-Id`.
+    pub event_id: Option<String>,
+}
+
+impl WebhookHeaders {
+    /// Reads the headers from `(name, value)` pairs, names matched case-insensitively.
+    pub fn from_pairs<'a, I>(pairs: I) -> Result<WebhookHeaders, WireError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
+        let find = |name: &str| -> Option<String> {
+            let bare = &name["X-".len()..];
+            pairs
+                .iter()
+                .find(|(key, value)| {
+                    (key.eq_ignore_ascii_case(name) || key.eq_ignore_ascii_case(bare))
+                        && !value.trim().is_empty()
+                })
+                .map(|(_, value)| value.trim().to_owned())
+        };
+        let required = |name: &'static str| find(name).ok_or(WireError::MissingHeader(name));
+        Ok(WebhookHeaders {
+            hmac: required(header::HMAC)?,
+            topic: required(header::TOPIC)?,
+            shop_domain: required(header::SHOP_DOMAIN)?,
+            api_version: required(header::API_VERSION)?,
+            webhook_id: required(header::WEBHOOK_ID)?,
+            sub_topic: find(header::SUB_TOPIC),
+            name: find(header::NAME),
+            triggered_at: find(header::TRIGGERED_AT),
+            event_id: find(header::EVENT_ID),
+        })
+    }
+}
+
+/// A `carts/create` / `carts/update` payload, reduced to what a cart event needs.
+///
+/// Field names follow the REST-style webhook payloads; the topic's exact field list is not in
+/// our sources, so everything but `token` is optional and unknown fields are kept in `extra`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CartPayload {
+    /// `id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub id: Option<String>,
+    /// `token`: the cart token.
+    #[serde(deserialize_with = "lenient::string")]
+    pub token: String,
+    /// `line_items`.
+    #[serde(default)]
+    pub line_items: Vec<CartLineItem>,
+    /// `note`.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// `created_at`.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    /// `updated_at`.
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Every other field, untouched.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, Value>,
+}
+
+/// One cart line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CartLineItem {
+    /// `id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub id: Option<String>,
+    /// `title`: the product name (SH-CART-1 names it only under 41 characters).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// `quantity`.
+    #[serde(default)]
+    pub quantity: Option<i64>,
+    /// `product_id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub product_id: Option<String>,
+    /// `variant_id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub variant_id: Option<String>,
+}
+
+/// The Messaging API's webhook (§2.3): `{"event_type":"message_delivery","event_data":
+/// {message, conversation}}`, sent when staff reply in Inbox to an app-owned channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessagingWebhook {
+    /// `event_type`, e.g. [`MessagingWebhook::MESSAGE_DELIVERY`].
+    pub event_type: String,
+    /// `event_data`, holding `message` and `conversation`.
+    #[serde(default)]
+    pub event_data: Value,
+}
+
+impl MessagingWebhook {
+    /// The `event_type` of a staff reply to deliver.
+    pub const MESSAGE_DELIVERY: &'static str = "message_delivery";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin GraphQL
+// ---------------------------------------------------------------------------------------------
+
+/// A described HTTP request, ready for any HTTP client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireRequest {
+    /// Always `POST` for GraphQL.
+    pub method: &'static str,
+    /// `https://{shop}.myshopify.com`.
+    pub host: String,
+    /// `/admin/api/{version}/graphql.json`.
+    pub path: String,
+    /// Headers to send; includes the access token.
+    pub headers: Vec<(String, String)>,
+    /// JSON body `{"query": …, "variables": …}`.
+    pub body: Vec<u8>,
+}
+
+impl WireRequest {
+    /// Host and path joined.
+    pub fn url(&self) -> String {
+        format!("{}{}", self.host, self.path)
+    }
+}
+
+/// One shop's Admin API access. `Debug` hides the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminSession {
+    /// `{shop}.myshopify.com`.
+    pub shop_domain: String,
+    /// Admin API version, e.g. `2026-01`.
+    pub api_version: String,
+    /// The offline or online access token.
+    pub access_token: String,
+}
+
+impl fmt::Debug for AdminSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminSession")
+            .field("shop_domain", &self.shop_domain)
+            .field("api_version", &self.api_version)
+            .field("access_token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Accepts only `{name}.myshopify.com` (letters, digits, `-`), so a request never goes to a
+/// host a webhook or a user made up.
+pub fn validate_shop_domain(domain: &str) -> Result<&str, WireError> {
+    let name = domain
+        .strip_suffix(".myshopify.com")
+        .ok_or_else(|| WireError::BadShopDomain(domain.to_owned()))?;
+    let ok = !name.is_empty()
+        && !name.starts_with('-')
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
+    if ok {
+        Ok(domain)
+    } else {
+        Err(WireError::BadShopDomain(domain.to_owned()))
+    }
+}
+
+fn validate_api_version(version: &str) -> Result<&str, WireError> {
+    let bytes = version.as_bytes();
+    let dated = bytes.len() == 7
+        && bytes[4] == b'-'
+        && bytes[..4].iter().all(u8::is_ascii_digit)
+        && bytes[5..].iter().all(u8::is_ascii_digit);
+    if dated || version == "unstable" {
+        Ok(version)
+    } else {
+        Err(WireError::BadApiVersion(version.to_owned()))
+    }
+}
+
+/// `POST https://{shop}.myshopify.com/admin/api/{version}/graphql.json` with `query` and
+/// `variables` (§2.2).
+pub fn graphql_request(
+    session: &AdminSession,
+    query: &str,
+    variables: Value,
+) -> Result<WireRequest, WireError> {
+    let domain = validate_shop_domain(&session.shop_domain)?;
+    let version = validate_api_version(&session.api_version)?;
+    let body = serde_json::to_vec(&json!({"query": query, "variables": variables}))?;
+    Ok(WireRequest {
+        method: "POST",
+        host: format!("https://{domain}"),
+        path: format!("/admin/api/{version}/graphql.json"),
+        headers: vec![
+            (ACCESS_TOKEN_HEADER.to_owned(), session.access_token.clone()),
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+        ],
+        body,
+    })
+}
+
+/// Fields read from a customer (§2.2).
+const CUSTOMER_FIELDS: &str = "id displayName createdAt numberOfOrders \
+     amountSpent { amount currencyCode } defaultEmailAddress { emailAddress } \
+     lastOrder { id name createdAt }";
+
+/// The customer-by-id query; variable `id` (a `gid://shopify/Customer/…`).
+pub fn customer_query() -> String {
+    format!("query CustomerContext($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_FIELDS} }} }}")
+}
+
+/// The customers-by-search query; variable `query`, e.g. `email:"ann@example.com"`.
+pub fn customers_search_query() -> String {
+    format!(
+        "query CustomerSearch($query: String!) {{ customers(first: 1, query: $query) \
+         {{ nodes {{ {CUSTOMER_FIELDS} }} }} }}"
+    )
+}
+
+/// The orders-of-a-customer query; variables `query` (`customer_id:…`) and `first`.
+pub const ORDERS_QUERY: &str = "query CustomerOrders($query: String!, $first: Int!) { \
+     orders(first: $first, query: $query, sortKey: CREATED_AT, reverse: true) { nodes { \
+     id name createdAt displayFinancialStatus displayFulfillmentStatus } } }";
+
+/// The discount-code status query; variable `code` (needs `read_discounts`, §2.2).
+pub const DISCOUNT_CODE_QUERY: &str = "query DiscountCodeStatus($code: String!) { \
+     codeDiscountNodeByCode(code: $code) { id codeDiscount { __typename \
+     ... on DiscountCodeBasic { title status startsAt endsAt } \
+     ... on DiscountCodeBxgy { title status startsAt endsAt } \
+     ... on DiscountCodeFreeShipping { title status startsAt endsAt } } } }";
+
+/// One customer by GraphQL id.
+pub fn customer_by_id(
+    session: &AdminSession,
+    customer_gid: &str,
+) -> Result<WireRequest, WireError> {
+    graphql_request(session, &customer_query(), json!({"id": customer_gid}))
+}
+
+/// The customer with this email, if any.
+pub fn customer_by_email(session: &AdminSession, email: &str) -> Result<WireRequest, WireError> {
+    let escaped = email.replace('\\', "\\\\").replace('"', "\\\"");
+    graphql_request(
+        session,
+        &customers_search_query(),
+        json!({"query": format!("email:\"{escaped}\"")}),
+    )
+}
+
+/// The customer's latest `first` orders. `customer_id` is the numeric id (the tail of the gid).
+pub fn orders_for_customer(
+    session: &AdminSession,
+    customer_id: &str,
+    first: u32,
+) -> Result<WireRequest, WireError> {
+    if customer_id.is_empty() || !customer_id.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(WireError::BadId(customer_id.to_owned()));
+    }
+    graphql_request(
+        session,
+        ORDERS_QUERY,
+        json!({"query": format!("customer_id:{customer_id}"), "first": first.clamp(1, 250)}),
+    )
+}
+
+/// Whether a discount code exists and its status and dates.
+pub fn discount_code_status(session: &AdminSession, code: &str) -> Result<WireRequest, WireError> {
+    graphql_request(session, DISCOUNT_CODE_QUERY, json!({"code": code}))
+}
+
+/// A GraphQL reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphqlResponse<T> {
+    /// `data`.
+    #[serde(default = "none")]
+    pub data: Option<T>,
+    /// `errors`.
+    #[serde(default)]
+    pub errors: Vec<GraphqlError>,
+    /// `extensions` (query cost and throttle status).
+    #[serde(default)]
+    pub extensions: Option<Value>,
+}
+
+fn none<T>() -> Option<T> {
+    None
+}
+
+/// One GraphQL error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphqlError {
+    /// `message`.
+    pub message: String,
+    /// `extensions`, e.g. `{"code": "THROTTLED"}`.
+    #[serde(default)]
+    pub extensions: Option<Value>,
+}
+
+/// `data` of [`customer_query`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerData {
+    /// `customer`; null when not found.
+    pub customer: Option<Customer>,
+}
+
+/// `data` of [`customers_search_query`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomersData {
+    /// `customers`.
+    pub customers: Connection<Customer>,
+}
+
+/// A GraphQL connection read through `nodes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connection<T> {
+    /// `nodes`.
+    #[serde(default = "Vec::new")]
+    pub nodes: Vec<T>,
+}
+
+/// The customer fields an inbox shows (§2.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    /// `id` (`gid://shopify/Customer/…`).
+    pub id: String,
+    /// `displayName`.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// `createdAt`.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    /// `numberOfOrders` (an `UnsignedInt64`, sent as a string).
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub number_of_orders: Option<u64>,
+    /// `amountSpent`.
+    #[serde(default)]
+    pub amount_spent: Option<Money>,
+    /// `defaultEmailAddress`.
+    #[serde(default)]
+    pub default_email_address: Option<EmailAddress>,
+    /// `lastOrder`.
+    #[serde(default)]
+    pub last_order: Option<OrderSummary>,
+}
+
+/// A `MoneyV2`: decimal amount as a string, and ISO currency code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Money {
+    /// `amount`, e.g. `"129.50"`.
+    pub amount: String,
+    /// `currencyCode`, e.g. `USD`.
+    pub currency_code: String,
+}
+
+/// A customer's email address object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailAddress {
+    /// `emailAddress`.
+    pub email_address: Option<String>,
+}
+
+/// `data` of [`ORDERS_QUERY`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrdersData {
+    /// `orders`.
+    pub orders: Connection<OrderSummary>,
+}
+
+/// The order fields an inbox shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderSummary {
+    /// `id` (`gid://shopify/Order/…`).
+    pub id: String,
+    /// `name`, e.g. `#1001`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `createdAt`.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    /// `displayFinancialStatus`.
+    #[serde(default)]
+    pub display_financial_status: Option<String>,
+    /// `displayFulfillmentStatus`.
+    #[serde(default)]
+    pub display_fulfillment_status: Option<String>,
+}
+
+/// `data` of [`DISCOUNT_CODE_QUERY`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscountCodeData {
+    /// `codeDiscountNodeByCode`; null when no such code exists.
+    pub code_discount_node_by_code: Option<DiscountCodeNode>,
+}
+
+/// A discount code node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscountCodeNode {
+    /// `id`.
+    pub id: String,
+    /// `codeDiscount`.
+    pub code_discount: CodeDiscount,
+}
+
+/// The fields shared by `DiscountCodeBasic`, `DiscountCodeBxgy` and `DiscountCodeFreeShipping`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeDiscount {
+    /// `__typename`.
+    #[serde(rename = "__typename")]
+    pub typename: String,
+    /// `title`.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// `status`.
+    #[serde(default)]
+    pub status: Option<DiscountStatus>,
+    /// `startsAt`.
+    #[serde(default)]
+    pub starts_at: Option<DateTime<Utc>>,
+    /// `endsAt`; null for no end.
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+impl CodeDiscount {
+    /// Whether the code can be used at `now`: status `ACTIVE`, started, not ended.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.status == Some(DiscountStatus::Active)
+            && self.starts_at.is_none_or(|starts| starts <= now)
+            && self.ends_at.is_none_or(|ends| now < ends)
+    }
+}
+
+/// A discount's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DiscountStatus {
+    /// Usable now.
+    Active,
+    /// Past its end.
+    Expired,
+    /// Not started yet.
+    Scheduled,
+    /// A status this version does not know.
+    #[serde(other)]
+    Other,
+}
+
+/// Deserializers that accept a value either as a JSON string or as a JSON number.
+mod lenient {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum StrOrNum {
+        Str(String),
+        Num(serde_json::Number),
+    }
+
+    pub(super) fn string<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+        Ok(match StrOrNum::deserialize(de)? {
+            StrOrNum::Str(text) => text,
+            StrOrNum::Num(number) => number.to_string(),
+        })
+    }
+
+    pub(super) fn opt_string<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+        Ok(match Option::<StrOrNum>::deserialize(de)? {
+            None => None,
+            Some(StrOrNum::Str(text)) => Some(text),
+            Some(StrOrNum::Num(number)) => Some(number.to_string()),
+        })
+    }
+
+    pub(super) fn opt_u64<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error> {
+        match Option::<StrOrNum>::deserialize(de)? {
+            None => Ok(None),
+            Some(StrOrNum::Str(text)) => text.trim().parse().map(Some).map_err(D::Error::custom),
+            Some(StrOrNum::Num(number)) => number
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| D::Error::custom("expected a non-negative integer")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign::verify_webhook;
+    use chrono::TimeZone;
+
+    const CART_BODY: &[u8] = br#"{"id":"c1-7f2a","token":"c1-7f2a","line_items":[{"id":40000000001,"title":"Linen shirt","quantity":1,"product_id":7000000001,"variant_id":40000000001}],"note":null,"updated_at":"2026-01-05T10:00:00-05:00","created_at":"2026-01-05T09:58:00-05:00"}"#;
+
+    #[test]
+    fn cart_webhook_headers_verify_and_payload_parses() {
+        let headers = WebhookHeaders::from_pairs([
+            (
+                "x-shopify-hmac-sha256",
+                "Psgbzyh8ULgTJWkysMxhFVGzYtjr/O6FIphO3pIPY+Q=",
+            ),
+            ("X-Shopify-Topic", "carts/update"),
+            ("x-shopify-shop-domain", "linen-and-co.myshopify.com"),
+            ("X-Shopify-API-Version", "2026-01"),
+            (
+                "X-Shopify-Webhook-Id",
+                "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+            ),
+            ("X-Shopify-Triggered-At", "2026-01-05T15:00:00.000Z"),
+            ("content-type", "application/json"),
+        ])
+        .expect("headers present");
+        assert_eq!(headers.topic, topic::CARTS_UPDATE);
+        assert_eq!(headers.event_id, None);
+        verify_webhook("hush", CART_BODY, Some(&headers.hmac)).expect("signature verifies");
+        validate_shop_domain(&headers.shop_domain).expect("a myshopify domain");
+
+        let cart: CartPayload = serde_json::from_slice(CART_BODY).expect("parses");
+        assert_eq!(cart.token, "c1-7f2a");
+        assert_eq!(cart.line_items[0].title.as_deref(), Some("Linen shirt"));
+        assert_eq!(cart.line_items[0].product_id.as_deref(), Some("7000000001"));
+        assert_eq!(
+            cart.updated_at,
+            Some(
+                Utc.with_ymd_and_hms(2026, 1, 5, 15, 0, 0)
+                    .single()
+                    .expect("valid")
+            )
+        );
+    }
+
+    #[test]
+    fn events_style_headers_and_missing_ones() {
+        let headers = WebhookHeaders::from_pairs([
+            ("shopify-hmac-sha256", "x"),
+            ("shopify-topic", "orders/create"),
+            ("shopify-shop-domain", "a.myshopify.com"),
+            ("shopify-api-version", "2026-01"),
+            ("shopify-webhook-id", "w"),
+            ("shopify-event-id", "e"),
+        ])
+        .expect("headers present");
+        assert_eq!(headers.event_id.as_deref(), Some("e"));
+        let missing = WebhookHeaders::from_pairs([("X-Shopify-Topic", "orders/create")]);
+        assert!(matches!(
+            missing,
+            Err(WireError::MissingHeader(header::HMAC))
+        ));
+        assert!(topic::is_privacy("shop/redact"));
+        assert!(!topic::is_privacy("carts/update"));
+    }
+
+    fn session() -> AdminSession {
+        AdminSession {
+            shop_domain: "linen-and-co.myshopify.com".into(),
+            api_version: "2026-01".into(),
+            access_token: "shpat_secret".into(),
+        }
+    }
+
+    #[test]
+    fn graphql_requests() {
+        let request = discount_code_status(&session(), "WELCOME10").expect("builds");
+        assert_eq!(
+            request.url(),
+            "https://linen-and-co.myshopify.com/admin/api/2026-01/graphql.json"
+        );
+        assert!(
+            request
+                .headers
+                .contains(&(ACCESS_TOKEN_HEADER.to_owned(), "shpat_secret".to_owned()))
+        );
+        let body: Value = serde_json::from_slice(&request.body).expect("json");
+        assert_eq!(body["variables"]["code"], "WELCOME10");
+        assert!(
+            body["query"]
+                .as_str()
+                .expect("query")
+                .contains("codeDiscountNodeByCode")
+        );
+
+        let by_email = customer_by_email(&session(), "ann\"@example.com").expect("builds");
+        let body: Value = serde_json::from_slice(&by_email.body).expect("json");
+        assert_eq!(body["variables"]["query"], "email:\"ann\\\"@example.com\"");
+
+        let orders = orders_for_customer(&session(), "207119551", 5).expect("builds");
+        let body: Value = serde_json::from_slice(&orders.body).expect("json");
+        assert_eq!(body["variables"]["query"], "customer_id:207119551");
+        assert!(matches!(
+            orders_for_customer(&session(), "1 OR 1", 5),
+            Err(WireError::BadId(_))
+        ));
+
+        for bad in [
+            "evil.com",
+            "x.myshopify.com.evil.com",
+            ".myshopify.com",
+            "a/b.myshopify.com",
+            "a@b.myshopify.com",
+        ] {
+            let mut session = session();
+            session.shop_domain = bad.into();
+            assert!(matches!(
+                customer_by_id(&session, "gid://shopify/Customer/1"),
+                Err(WireError::BadShopDomain(_))
+            ));
+        }
+        let mut session = session();
+        session.api_version = "2026-1".into();
+        assert!(matches!(
+            customer_by_id(&session, "gid://shopify/Customer/1"),
+            Err(WireError::BadApiVersion(_))
+        ));
+        assert!(!format!("{session:?}").contains("shpat_secret"));
+    }
+
+    #[test]
+    fn graphql_replies() {
+        let customer: GraphqlResponse<CustomerData> = serde_json::from_str(
+            r##"{"data":{"customer":{"id":"gid://shopify/Customer/207119551","displayName":"Ann Lee","createdAt":"2024-03-01T12:00:00Z","numberOfOrders":"3","amountSpent":{"amount":"129.50","currencyCode":"USD"},"defaultEmailAddress":{"emailAddress":"ann@example.com"},"lastOrder":{"id":"gid://shopify/Order/1","name":"#1003","createdAt":"2025-12-24T09:00:00Z"}}},"extensions":{"cost":{"requestedQueryCost":2}}}"##,
+        )
+        .expect("parses");
+        let customer = customer.data.and_then(|data| data.customer).expect("found");
+        assert_eq!(customer.number_of_orders, Some(3));
+        assert_eq!(
+            customer.amount_spent.map(|money| money.amount),
+            Some("129.50".to_owned())
+        );
+        assert_eq!(
+            customer.last_order.and_then(|order| order.name),
+            Some("#1003".to_owned())
+        );
+
+        let discount: GraphqlResponse<DiscountCodeData> = serde_json::from_str(
+            r#"{"data":{"codeDiscountNodeByCode":{"id":"gid://shopify/DiscountCodeNode/1","codeDiscount":{"__typename":"DiscountCodeBasic","title":"Welcome","status":"ACTIVE","startsAt":"2026-01-01T00:00:00Z","endsAt":"2026-02-01T00:00:00Z"}}}}"#,
+        )
+        .expect("parses");
+        let code = discount
+            .data
+            .and_then(|data| data.code_discount_node_by_code)
+            .expect("exists")
+            .code_discount;
+        let at = |day| {
+            Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0)
+                .single()
+                .expect("valid")
+        };
+        assert!(code.is_live(at(15)));
+        assert!(
+            !code.is_live(
+                Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0)
+                    .single()
+                    .expect("valid")
+            )
+        );
+        let missing: GraphqlResponse<DiscountCodeData> =
+            serde_json::from_str(r#"{"data":{"codeDiscountNodeByCode":null}}"#).expect("parses");
+        assert!(
+            missing
+                .data
+                .expect("data")
+                .code_discount_node_by_code
+                .is_none()
+        );
+        let throttled: GraphqlResponse<DiscountCodeData> = serde_json::from_str(
+            r#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]}"#,
+        )
+        .expect("parses");
+        assert!(throttled.data.is_none());
+        assert_eq!(throttled.errors[0].message, "Throttled");
+    }
+
+    #[test]
+    fn messaging_webhook_envelope() {
+        let hook: MessagingWebhook = serde_json::from_str(
+            r#"{"event_type":"message_delivery","event_data":{"message":{"id":"m1"},"conversation":{"id":"c1"}}}"#,
+        )
+        .expect("parses");
+        assert_eq!(hook.event_type, MessagingWebhook::MESSAGE_DELIVERY);
+        assert_eq!(hook.event_data["conversation"]["id"], "c1");
+    }
+}
