@@ -122,6 +122,70 @@ pub fn rules_table(set: &RuleSet) -> String {
             ),
         ));
     }
+    if let Some(r) = &set.routing {
+        use shopmux_contract::rules::AssignPolicy;
+        match &r.assign {
+            AssignPolicy::Manual { rule } => rows.push((
+                rule.clone(),
+                "assignment".into(),
+                "by hand only, to staff with chat permission".into(),
+            )),
+            AssignPolicy::IdleRate { rule } => rows.push((
+                rule.clone(),
+                "assignment".into(),
+                "available agent with the highest (max - current) / max; ties at random".into(),
+            )),
+            AssignPolicy::LeastLoaded { rule } => rows.push((
+                rule.clone(),
+                "assignment".into(),
+                "available agent with spare capacity and the fewest current; ties at random".into(),
+            )),
+            AssignPolicy::Sticky {
+                new_rule,
+                returning_rule,
+                within,
+            } => {
+                rows.push((
+                    returning_rule.clone(),
+                    "assignment".into(),
+                    format!("the buyer's agent of the last {within} if online"),
+                ));
+                rows.push((
+                    new_rule.clone(),
+                    "assignment".into(),
+                    "else a random online sub-account, else the main account".into(),
+                ));
+            }
+        }
+        if let Some(rule) = &r.single_agent_rule {
+            rows.push((
+                rule.clone(),
+                "assignment".into(),
+                "a shop with one chat account gives it everything".into(),
+            ));
+        }
+        if let Some(rule) = &r.queue_rule {
+            rows.push((
+                rule.clone(),
+                "queue".into(),
+                "waits unassigned when nobody available has spare capacity".into(),
+            ));
+        }
+        if let Some(rule) = &r.backfill_rule {
+            rows.push((
+                rule.clone(),
+                "queue".into(),
+                "assigned as soon as capacity appears".into(),
+            ));
+        }
+        if let Some(rule) = &r.queue_order_rule {
+            rows.push((
+                rule.clone(),
+                "queue".into(),
+                "first-come or last-come first-served, set by the main account".into(),
+            ));
+        }
+    }
     if let Some(w) = &set.wait_timer {
         rows.push((
             w.rule.clone(),

@@ -37,12 +37,31 @@ pub struct FlagBody {
     pub colour: FlagColour,
 }
 
-/// The agent to assign or transfer to.
+/// The agent to assign or transfer to, by id or by nickname (TT-XFER-1: agents pick a
+/// colleague by nickname); exactly one of the two.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentBody {
-    /// The agent.
-    pub agent_id: AgentId,
+    /// The agent's id.
+    #[serde(default)]
+    pub agent_id: Option<AgentId>,
+    /// The agent's nickname.
+    #[serde(default)]
+    pub nickname: Option<String>,
+}
+
+impl AgentBody {
+    async fn resolve(&self, app: &AppState, auth: &Auth) -> ApiResult<AgentId> {
+        match (&self.agent_id, &self.nickname) {
+            (Some(id), None) => Ok(*id),
+            (None, Some(nickname)) => Ok(app.inbox.agent_by_nickname(&auth.0, nickname).await?),
+            _ => Err(shopmux_core::CoreError::invalid(
+                "agent_id",
+                "give exactly one of agent_id and nickname",
+            )
+            .into()),
+        }
+    }
 }
 
 /// The inbox list with the count of every filter.
@@ -227,7 +246,8 @@ pub async fn assign(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<AgentBody>,
 ) -> ApiResult<ApiJson<Conversation>> {
-    act(app, auth, id, Change::Assign(body.agent_id)).await
+    let agent = body.resolve(&app, &auth).await?;
+    act(app, auth, id, Change::Assign(agent)).await
 }
 
 /// Hand an assigned conversation to another agent.
@@ -241,7 +261,8 @@ pub async fn transfer(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<AgentBody>,
 ) -> ApiResult<ApiJson<Conversation>> {
-    act(app, auth, id, Change::Transfer(body.agent_id)).await
+    let agent = body.resolve(&app, &auth).await?;
+    act(app, auth, id, Change::Transfer(agent)).await
 }
 
 /// Back to the unassigned list.

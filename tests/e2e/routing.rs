@@ -216,3 +216,79 @@ async fn a_stream_that_stops_answering_pings_disconnects_its_agent() {
     wait_presence(&d, &agent, |p| p["connected"] == false).await;
     drop(ws);
 }
+
+#[tokio::test]
+async fn tt_queue_2_and_tt_xfer_1_agents_take_queued_conversations_and_transfer_by_nickname() {
+    let d = start().await;
+    let owner = d.owner("Hands").await;
+    let (shop, ingest) = d.marketplace_shop(&owner, "tiktok", "tt-hands").await;
+    let (ana_id, ana) = sub_account(&d, &owner, "ana", &shop).await;
+    let (ben_id, _ben) = sub_account(&d, &owner, "ben", &shop).await;
+    // Nobody connected: both conversations wait unassigned (TT-QUEUE-1).
+    let one = d.feed(&ingest, message("b1", "m1", "one")).await.unwrap();
+    let two = d.feed(&ingest, message("b2", "m2", "two")).await.unwrap();
+    d.inbox.drain_all().await.unwrap();
+    let path = |id: &shopmux_core::ids::ConversationId, action: &str| {
+        format!("/api/v1/conversations/{id}/{action}")
+    };
+    // rule: TT-QUEUE-2 — an agent assigns one to itself and one to a colleague.
+    let (status, c) = d
+        .call(
+            Method::POST,
+            &path(&one.conversation_id, "assign"),
+            Some(&ana),
+            Some(json!({"agent_id": ana_id})),
+        )
+        .await;
+    assert_eq!(
+        (status, c["assignee_id"].as_str()),
+        (200, Some(ana_id.as_str())),
+        "{c}"
+    );
+    let (status, c) = d
+        .call(
+            Method::POST,
+            &path(&two.conversation_id, "assign"),
+            Some(&ana),
+            Some(json!({"nickname": "ben"})),
+        )
+        .await;
+    assert_eq!(
+        (status, c["assignee_id"].as_str()),
+        (200, Some(ben_id.as_str())),
+        "{c}"
+    );
+    // rule: TT-XFER-1 — transfer to a colleague chosen by nickname.
+    let (status, c) = d
+        .call(
+            Method::POST,
+            &path(&one.conversation_id, "transfer"),
+            Some(&ana),
+            Some(json!({"nickname": "ben"})),
+        )
+        .await;
+    assert_eq!(
+        (status, c["assignee_id"].as_str()),
+        (200, Some(ben_id.as_str())),
+        "{c}"
+    );
+    for (body, field) in [
+        (json!({"nickname": "nobody"}), "nickname"),
+        (json!({}), "agent_id"),
+        (json!({"nickname": "ben", "agent_id": ben_id}), "agent_id"),
+    ] {
+        let (status, err) = d
+            .call(
+                Method::POST,
+                &path(&two.conversation_id, "transfer"),
+                Some(&ana),
+                Some(body),
+            )
+            .await;
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (422, Some(field)),
+            "{err}"
+        );
+    }
+}

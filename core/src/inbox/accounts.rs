@@ -244,6 +244,26 @@ impl Inbox {
         Ok(AgentView { agent, shops })
     }
 
+    /// The id of the agent of the viewer's seller with this nickname (TT-XFER-1: agents
+    /// choose a colleague by nickname).
+    pub async fn agent_by_nickname(&self, viewer: &Viewer, nickname: &str) -> CoreResult<AgentId> {
+        let row = self
+            .store
+            .query(
+                "SELECT id FROM agents WHERE seller_id = $1 AND nickname = $2",
+                vec![
+                    viewer.agent.seller_id.to_string().into(),
+                    nickname.trim().to_owned().into(),
+                ],
+            )
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or_else(|| {
+                CoreError::invalid("nickname", format!("no agent named `{nickname}`"))
+            })?;
+        id_col(&row, "id")
+    }
+
     /// The agents of the viewer's seller.
     pub async fn list_agents(&self, viewer: &Viewer) -> CoreResult<Vec<AgentView>> {
         let rows = self.store.query(
