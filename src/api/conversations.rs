@@ -8,7 +8,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shopmux_core::ids::{AgentId, ConversationId};
+use shopmux_core::ids::{AgentId, ConversationId, MessageId};
 use shopmux_core::inbox::actions::{Allowed, Change, NewReply};
 use shopmux_core::inbox::list::{
     ConversationPage, ConversationQuery, MessagePage, MessageQuery, ShopCounts,
@@ -118,6 +118,25 @@ pub async fn messages(
     ApiQuery(q): ApiQuery<MessageQuery>,
 ) -> ApiResult<ApiJson<MessagePage>> {
     Ok(ApiJson(app.inbox.messages(&auth.0, id, &q).await?))
+}
+
+/// Send a failed message again: its delivery starts over with a fresh attempt budget
+/// (only a `failed` outbound message, and only while the platform still allows a reply).
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/messages/{message_id}/retry", tag = "conversations",
+    security(("bearer" = [])), params(("conversation_id" = ConversationId, Path, description = "The conversation"),
+        ("message_id" = MessageId, Path, description = "The failed message")),
+    responses((status = 202, body = Message), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn retry(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath((conversation_id, message_id)): ApiPath<(ConversationId, MessageId)>,
+) -> ApiResult<(StatusCode, ApiJson<Message>)> {
+    let message = app
+        .inbox
+        .retry_delivery(&auth.0, conversation_id, message_id)
+        .await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(message)))
 }
 
 /// Send a reply. It is stored with `delivery_status: pending` and its outbox entry in

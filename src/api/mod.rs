@@ -82,6 +82,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(conversations::counts))
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::messages, conversations::reply))
+        .routes(routes!(conversations::retry))
         .routes(routes!(conversations::read))
         .routes(routes!(conversations::unread))
         .routes(routes!(conversations::flag, conversations::unflag))

@@ -381,6 +381,10 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("get", "/api/v1/me/presence"),
         ("put", "/api/v1/me/presence"),
         ("get", "/api/v1/team/presence"),
+        (
+            "post",
+            "/api/v1/conversations/{conversation_id}/messages/{message_id}/retry",
+        ),
     ];
     for (method, path) in expected {
         assert!(
@@ -404,4 +408,85 @@ async fn the_openapi_document_covers_every_endpoint() {
         Some(true)
     );
     d.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_reply_is_shown_and_can_be_retried_over_http() {
+    let d = start().await;
+    let owner = d.owner("Retry").await;
+    // No TikTok channel is loaded in this daemon: the reply fails permanently, visibly.
+    let (_, ingest) = d.marketplace_shop(&owner, "tiktok", "tt-retry").await;
+    let (shop, secret) = d.shop(&owner, "api-retry").await;
+    let conv = d
+        .feed(&ingest, message("b1", "m1", "hi"))
+        .await
+        .unwrap()
+        .conversation_id;
+    let mut ws = d.stream(&owner).await;
+    let (status, m) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&owner),
+            Some(json!({"content": {"type": "text", "text": "hello"}})),
+        )
+        .await;
+    assert_eq!(status, 202, "{m}");
+    let id = m["id"].as_str().unwrap().to_owned();
+    let failed = next_event(&mut ws, |e| {
+        e["type"] == "message_updated" && e["message"]["id"] == id.as_str()
+    })
+    .await;
+    assert_eq!(failed["message"]["delivery_status"], "failed", "{failed}");
+    assert!(
+        failed["message"]["delivery_error"]
+            .as_str()
+            .unwrap()
+            .contains("no_channel")
+    );
+    let retry = format!("/api/v1/conversations/{conv}/messages/{id}/retry");
+    let (status, m) = d.call(Method::POST, &retry, Some(&owner), None).await;
+    assert_eq!(
+        (status, m["delivery_status"].as_str()),
+        (202, Some("pending")),
+        "{m}"
+    );
+    next_event(&mut ws, |e| {
+        e["type"] == "message_updated"
+            && e["message"]["id"] == id.as_str()
+            && e["message"]["delivery_status"] == "failed"
+    })
+    .await;
+    // A delivered message cannot be retried (the api channel delivers at once).
+    let (_, out) = d.inbound(&shop, &secret, &message("b2", "m2", "hi")).await;
+    let api_conv = out["conversation_id"].as_str().unwrap().to_owned();
+    let (_, m) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{api_conv}/messages"),
+            Some(&owner),
+            Some(json!({"content": {"type": "text", "text": "again"}})),
+        )
+        .await;
+    let delivered_id = m["id"].as_str().unwrap().to_owned();
+    next_event(&mut ws, |e| {
+        e["message"]["id"] == delivered_id.as_str()
+            && e["message"]["delivery_status"] == "delivered"
+    })
+    .await;
+    let delivered = format!("/api/v1/conversations/{api_conv}/messages/{delivered_id}/retry");
+    let (status, body) = d.call(Method::POST, &delivered, Some(&owner), None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    let unknown =
+        format!("/api/v1/conversations/{conv}/messages/01a20000-0000-7000-8000-000000000000/retry");
+    let (status, body) = d.call(Method::POST, &unknown, Some(&owner), None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
 }

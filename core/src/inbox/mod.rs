@@ -26,7 +26,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// Tunables of the inbox engine.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct InboxOptions {
     /// Most inbound messages written in one transaction.
     pub max_ingest_batch: usize,
@@ -40,6 +40,11 @@ pub struct InboxOptions {
     /// Seeds the router's random choices (ties, AE-ROUTE-1's random sub-account), so
     /// tests are deterministic; none: seeded from the OS.
     pub routing_seed: Option<u64>,
+    /// The outbound channels of the loaded adapters (the `api` channel is built in).
+    pub channels: Vec<Arc<dyn crate::channel::OutboundChannel>>,
+    /// Run the outbox worker in the background (off only in tests that run the passes
+    /// themselves with [`Inbox::deliver_now`]).
+    pub background_delivery: bool,
 }
 
 impl Default for InboxOptions {
@@ -50,6 +55,8 @@ impl Default for InboxOptions {
             event_capacity: 4096,
             rule_sets: Vec::new(),
             routing_seed: None,
+            channels: Vec::new(),
+            background_delivery: true,
         }
     }
 }
@@ -63,7 +70,8 @@ pub struct Inbox {
     pub(crate) rule_sets: HashMap<String, Arc<shopmux_contract::RuleSet>>,
     pub(crate) ingest_cache: Mutex<HashMap<ShopId, (Instant, shops::IngestShop)>>,
     ingest_tx: mpsc::Sender<ingest::IngestJob>,
-    outbox_wake: Arc<Notify>,
+    pub(crate) outbox_wake: Arc<Notify>,
+    pub(crate) channels: outbox::Channels,
     pub(crate) router: Arc<routing::RouterSignal>,
     pub(crate) routing_rng: Mutex<rand::rngs::StdRng>,
     /// This daemon's id in `daemon_instances` (its live streams are its sessions).
@@ -111,10 +119,19 @@ impl Inbox {
             ingest_rx,
             options.max_ingest_batch,
         ));
+        let channels: outbox::Channels = Arc::new(
+            options
+                .channels
+                .iter()
+                .map(|c| (c.platform().to_owned(), c.clone()))
+                .collect(),
+        );
         let deliverer = tokio::spawn(outbox::run_worker(
+            options.background_delivery,
             store.clone(),
             clock.clone(),
             events.clone(),
+            channels.clone(),
             outbox_wake.clone(),
             shutdown_rx,
         ));
@@ -128,6 +145,7 @@ impl Inbox {
             ingest_cache: Mutex::new(HashMap::new()),
             ingest_tx,
             outbox_wake,
+            channels,
             router,
             routing_rng: Mutex::new(routing_rng),
             instance_id: uuid::Uuid::now_v7().to_string(),

@@ -89,18 +89,42 @@ pub async fn inboxes() -> Vec<TestInbox> {
     let mut out = Vec::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}/test.db", dir.path().display());
-    out.push(open("sqlite", &url, Some(dir)).await);
+    out.push(open("sqlite", &url, Some(dir), Vec::new(), true).await);
+    if let Some(base) = postgres_url() {
+        let url = postgres_schema_url(&base).await;
+        out.push(open("postgres", &url, None, Vec::new(), true).await);
+    } else {
+        eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL cases skipped");
+    }
+    out
+}
+
+/// A fresh inbox on every available backend, each with the channels `channels` makes
+/// and no background delivery (the test runs the outbox passes itself).
+pub async fn inboxes_with(
+    channels: impl Fn() -> Vec<Arc<dyn shopmux_core::channel::OutboundChannel>>,
+) -> Vec<TestInbox> {
+    let mut out = Vec::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/test.db", dir.path().display());
+    out.push(open("sqlite", &url, Some(dir), channels(), false).await);
     match postgres_url() {
         Some(base) => {
             let url = postgres_schema_url(&base).await;
-            out.push(open("postgres", &url, None).await);
+            out.push(open("postgres", &url, None, channels(), false).await);
         }
         None => eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL cases skipped"),
     }
     out
 }
 
-async fn open(name: &'static str, url: &str, dir: Option<tempfile::TempDir>) -> TestInbox {
+async fn open(
+    name: &'static str,
+    url: &str,
+    dir: Option<tempfile::TempDir>,
+    channels: Vec<Arc<dyn shopmux_core::channel::OutboundChannel>>,
+    background_delivery: bool,
+) -> TestInbox {
     let store = Store::open(&StoreOptions::new(url))
         .await
         .unwrap_or_else(|e| panic!("{name}: open store: {e}"));
@@ -113,6 +137,8 @@ async fn open(name: &'static str, url: &str, dir: Option<tempfile::TempDir>) -> 
             shopmux_adapter_shopify::rule_set(),
         ],
         routing_seed: Some(7),
+        channels,
+        background_delivery,
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock.clone() as Arc<dyn Clock>, options);

@@ -1,0 +1,321 @@
+//! The adapter contract: what every marketplace connection — built in or a plugin —
+//! implements, and the wire-level values that cross it. Parsing and signing are pure
+//! (bytes and `now` in, events or requests out); everything that needs I/O goes through
+//! the [`Host`] the daemon hands in (HTTP through its client, the injected clock, logs,
+//! key-value state), so a plugin can do the same across the C ABI later.
+//!
+//! Calls are blocking: the daemon runs them off its async runtime. Values are plain
+//! serde data that evolves additively (new fields optional, no `deny_unknown_fields`).
+//! Message content crosses as the core's content JSON (`{"type": "text", "text": …}`),
+//! which the core validates on arrival.
+
+use crate::rules::RuleSet;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An HTTP request an adapter asks the host to perform.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The full URL, query included.
+    pub url: String,
+    /// Headers, in order.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// The exact body bytes (signatures cover them).
+    #[serde(default)]
+    pub body: Vec<u8>,
+    /// Give up after this long; the host's default when absent.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+}
+
+/// The platform's answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Headers, lowercase names.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// The body bytes.
+    #[serde(default)]
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header of that (lowercase) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A failure of an adapter call. `retryable` tells the outbox whether to back off and
+/// try again (timeouts, 5xx, 429) or mark the delivery failed for good.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdapterError {
+    /// A short machine code: `timeout`, `http_503`, `rate_limited`, `bad_signature`,
+    /// `token_expired`, the platform's own error code, ...
+    pub code: String,
+    /// What happened, for the agent and the logs (never a secret).
+    pub message: String,
+    /// Whether trying again later may succeed.
+    pub retryable: bool,
+    /// Not before this many milliseconds (a platform's `retry-after`).
+    #[serde(default)]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl AdapterError {
+    /// A failure that will not go away by retrying.
+    pub fn permanent(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            retryable: false,
+            retry_after_ms: None,
+        }
+    }
+
+    /// A failure worth retrying later.
+    pub fn transient(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            retryable: true,
+            retry_after_ms: None,
+        }
+    }
+
+    /// The usual reading of an HTTP failure: 408, 429 and 5xx are transient (429 and 503
+    /// honour `retry-after` in seconds), the rest permanent.
+    pub fn from_status(response: &HttpResponse, message: impl Into<String>) -> Self {
+        let status = response.status;
+        let retryable = status == 408 || status == 429 || status >= 500;
+        let retry_after_ms = response
+            .header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| s * 1000);
+        Self {
+            code: if status == 429 {
+                "rate_limited".into()
+            } else {
+                format!("http_{status}")
+            },
+            message: message.into(),
+            retryable,
+            retry_after_ms,
+        }
+    }
+}
+
+impl std::fmt::Display for AdapterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AdapterError {}
+
+/// What the daemon lends an adapter for one call.
+pub trait Host: Send + Sync {
+    /// Performs an HTTP request (transport failures come back as a retryable error).
+    fn http(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError>;
+    /// Now, from the daemon's injected clock, in Unix milliseconds.
+    fn now_unix_ms(&self) -> i64;
+    /// Writes a log line through the daemon's logger.
+    fn log(&self, message: &str);
+}
+
+/// A connected shop as its adapter sees it: the platform's ids and the credentials the
+/// operator configured (app key and secret, tokens, shop cipher, ...). Credentials are
+/// secrets: adapters never log or return them.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopConnection {
+    /// The platform's id of the shop.
+    pub external_id: String,
+    /// Region or country code.
+    #[serde(default)]
+    pub region: String,
+    /// The platform's API base URL (the simulator's in tests).
+    #[serde(default)]
+    pub api_base: Option<String>,
+    /// Named credentials.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for ShopConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopConnection")
+            .field("external_id", &self.external_id)
+            .field("region", &self.region)
+            .field("api_base", &self.api_base)
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl ShopConnection {
+    /// A credential, or a permanent error naming the missing one.
+    pub fn credential(&self, name: &str) -> Result<&str, AdapterError> {
+        self.credentials
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                AdapterError::permanent(
+                    "missing_credential",
+                    format!("the shop connection has no `{name}`"),
+                )
+            })
+    }
+}
+
+/// A reply (or seller-initiated message) to deliver.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundMessage {
+    /// Stable across retries of this message: platforms that deduplicate on a client
+    /// key get it, so a retried send is not posted twice.
+    pub idempotency_key: String,
+    /// The buyer's id on the platform.
+    pub buyer_external_id: String,
+    /// The platform's conversation id with this buyer, when known.
+    #[serde(default)]
+    pub platform_conversation_id: Option<String>,
+    /// The content, as the core's content JSON.
+    pub content: serde_json::Value,
+}
+
+/// A delivered message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendReceipt {
+    /// The platform's id of the sent message.
+    pub platform_message_id: String,
+}
+
+/// A buyer as a platform event names it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBuyer {
+    /// The buyer's id on the platform.
+    pub external_id: String,
+    /// Display name, when sent.
+    #[serde(default)]
+    pub nickname: Option<String>,
+}
+
+/// Something a platform told us, normalized.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum InboundEvent {
+    /// A buyer message.
+    Message {
+        /// The buyer.
+        buyer: EventBuyer,
+        /// The platform's message id (the deduplication key).
+        platform_message_id: String,
+        /// The platform's conversation id.
+        #[serde(default)]
+        platform_conversation_id: Option<String>,
+        /// The content, as the core's content JSON.
+        content: serde_json::Value,
+        /// When the platform says it was sent, Unix milliseconds.
+        #[serde(default)]
+        sent_at_ms: Option<i64>,
+    },
+    /// An event shopmux does not act on (kept for logs).
+    Ignored {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A webhook delivery as received: the raw body (signatures cover the exact bytes) and
+/// its headers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookRequest {
+    /// Headers, lowercase names.
+    pub headers: Vec<(String, String)>,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
+impl WebhookRequest {
+    /// The first header of that (lowercase) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A marketplace connection. Built-in adapters and plugins implement the same trait.
+pub trait Adapter: Send + Sync {
+    /// The platform id (`tiktok`).
+    fn platform(&self) -> &str;
+
+    /// The platform's rules.
+    fn rule_set(&self) -> RuleSet;
+
+    /// Verifies a webhook's signature on the raw body, then parses it (pure: no I/O).
+    /// A bad or missing signature is an error with code `bad_signature`.
+    fn parse_webhook(
+        &self,
+        shop: &ShopConnection,
+        request: &WebhookRequest,
+        now_unix_ms: i64,
+    ) -> Result<Vec<InboundEvent>, AdapterError>;
+
+    /// Sends one message to the buyer.
+    fn send(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        message: &OutboundMessage,
+    ) -> Result<SendReceipt, AdapterError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_failures_are_classified_for_the_outbox() {
+        let resp = |status, retry_after: Option<&str>| HttpResponse {
+            status,
+            headers: retry_after
+                .map(|v| vec![("retry-after".to_owned(), v.to_owned())])
+                .unwrap_or_default(),
+            body: vec![],
+        };
+        let e = AdapterError::from_status(&resp(503, None), "down");
+        assert!(e.retryable);
+        assert_eq!(e.code, "http_503");
+        let e = AdapterError::from_status(&resp(429, Some("7")), "slow down");
+        assert_eq!((e.retryable, e.retry_after_ms), (true, Some(7000)));
+        assert_eq!(e.code, "rate_limited");
+        let e = AdapterError::from_status(&resp(400, None), "bad request");
+        assert!(!e.retryable);
+    }
+
+    #[test]
+    fn credentials_never_appear_in_debug_output() {
+        let shop = ShopConnection {
+            external_id: "7000".into(),
+            credentials: [("app_secret".to_owned(), "s3cr3t".to_owned())].into(),
+            ..Default::default()
+        };
+        let shown = format!("{shop:?}");
+        assert!(
+            shown.contains("app_secret") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+        assert!(shop.credential("access_token").is_err());
+        assert_eq!(shop.credential("app_secret").unwrap(), "s3cr3t");
+    }
+}
