@@ -1,7 +1,14 @@
-//! The built-in marketplace adapters, listed once. Today each contributes its platform's
-//! rule set; their connections (webhooks, polling, sending) come with the adapters.
+//! The built-in marketplace adapters, listed once: every platform's rule set, and the
+//! adapters that connect (webhooks in, replies out) — TikTok Shop so far.
 
 use shopmux_contract::RuleSet;
+use shopmux_contract::adapter::Adapter;
+use std::sync::Arc;
+
+/// The built-in adapters that connect to their platform.
+pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
+    vec![Arc::new(shopmux_adapter_tiktok::adapter::TikTok)]
+}
 
 /// The rule sets of every built-in adapter.
 pub fn builtin_rule_sets() -> Vec<RuleSet> {

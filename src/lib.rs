@@ -3,5 +3,7 @@
 
 pub mod adapters;
 pub mod api;
+pub mod channels;
 pub mod config;
+pub mod host;
 pub mod server;

@@ -18,6 +18,7 @@ pub struct Daemon {
     listener: TcpListener,
     max_body_bytes: usize,
     ping_every: std::time::Duration,
+    adapters: Arc<std::collections::HashMap<String, Arc<dyn shopmux_contract::adapter::Adapter>>>,
 }
 
 /// Opens the database (applying migrations) and binds the listener.
@@ -33,9 +34,20 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
             crate::config::mask_url_password(&config.database.url)
         )
     })?;
+    let host = Arc::new(crate::host::DaemonHost::new(clock.clone()));
+    let adapters = crate::adapters::builtin_adapters();
     let options = InboxOptions {
         max_ingest_batch: config.ingest.max_batch,
         rule_sets: crate::adapters::builtin_rule_sets(),
+        channels: adapters
+            .iter()
+            .map(|a| {
+                Arc::new(crate::channels::AdapterChannel::new(
+                    a.clone(),
+                    host.clone(),
+                )) as Arc<dyn shopmux_core::channel::OutboundChannel>
+            })
+            .collect(),
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock, options);
@@ -49,6 +61,12 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         listener,
         max_body_bytes: config.server.max_body_bytes,
         ping_every: std::time::Duration::from_secs(config.server.stream_ping_secs),
+        adapters: Arc::new(
+            adapters
+                .into_iter()
+                .map(|a| (a.platform().to_owned(), a))
+                .collect(),
+        ),
     })
 }
 
@@ -62,6 +80,8 @@ impl Daemon {
             AppState {
                 inbox: self.inbox.clone(),
                 ping_every: self.ping_every,
+                adapters: self.adapters.clone(),
+                metrics: Arc::new(api::metrics::Metrics::default()),
             },
             self.max_body_bytes,
         );

@@ -4,7 +4,7 @@
 
 use crate::ids::ShopId;
 use async_trait::async_trait;
-use shopmux_contract::adapter::{AdapterError, OutboundMessage, SendReceipt};
+use shopmux_contract::adapter::{AdapterError, OutboundMessage, SendReceipt, ShopConnection};
 
 /// One delivery: the shop and the message.
 #[derive(Clone, Debug)]
@@ -15,6 +15,8 @@ pub struct Delivery {
     pub shop_external_id: String,
     /// Its region.
     pub region: String,
+    /// Its connection (API base and credentials; empty when none is configured).
+    pub connection: ShopConnection,
     /// What to send.
     pub message: OutboundMessage,
 }

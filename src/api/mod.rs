@@ -8,9 +8,11 @@ pub mod conversations;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod metrics;
 pub mod presence;
 pub mod shops;
 pub mod stream;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -25,12 +27,17 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 /// What every handler gets.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     /// The inbox engine.
     pub inbox: Arc<Inbox>,
     /// How often live streams are pinged.
     pub ping_every: std::time::Duration,
+    /// The loaded adapters by platform.
+    pub adapters:
+        Arc<std::collections::HashMap<String, Arc<dyn shopmux_contract::adapter::Adapter>>>,
+    /// The daemon's counters.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 #[derive(OpenApi)]
@@ -43,6 +50,7 @@ pub struct AppState {
         (name = "conversations", description = "The inbox"),
         (name = "buyers", description = "Buyers and internal notes"),
         (name = "stream", description = "Live events"),
+        (name = "webhooks", description = "Marketplace webhooks (signed by the platform)"),
         (name = "operations", description = "Health"),
     )
 )]
@@ -65,6 +73,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(webhooks::receive))
+        .routes(routes!(shops::get_connection, shops::set_connection))
         .routes(routes!(shops::create_shop, shops::list_shops))
         .routes(routes!(shops::get_shop))
         .routes(routes!(shops::rotate_secret))

@@ -145,6 +145,39 @@ pub async fn shop_rules(
     }))
 }
 
+/// A shop's marketplace connection: its API base, which credentials are set (never
+/// their values) and its status (`unverified`, `connected`, `token_expired`, `refused`).
+#[utoipa::path(get, path = "/api/v1/shops/{shop_id}/connection", tag = "shops", security(("bearer" = [])),
+    params(("shop_id" = ShopId, Path, description = "The shop")),
+    responses((status = 200, body = shopmux_core::inbox::connections::ConnectionView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_connection(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(shop_id): ApiPath<ShopId>,
+) -> ApiResult<ApiJson<shopmux_core::inbox::connections::ConnectionView>> {
+    Ok(ApiJson(app.inbox.connection(&auth.0, shop_id).await?))
+}
+
+/// Set a shop's marketplace connection (main account only): `api_base` and the
+/// credentials (`app_key`, `app_secret`, `access_token`, `shop_cipher`, ...). The
+/// secrets are stored and never shown again.
+#[utoipa::path(put, path = "/api/v1/shops/{shop_id}/connection", tag = "shops", security(("bearer" = [])),
+    params(("shop_id" = ShopId, Path, description = "The shop")),
+    request_body = shopmux_core::inbox::connections::ConnectionInput,
+    responses((status = 200, body = shopmux_core::inbox::connections::ConnectionView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_connection(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(shop_id): ApiPath<ShopId>,
+    ApiJson(input): ApiJson<shopmux_core::inbox::connections::ConnectionInput>,
+) -> ApiResult<ApiJson<shopmux_core::inbox::connections::ConnectionView>> {
+    Ok(ApiJson(
+        app.inbox.set_connection(&auth.0, shop_id, input).await?,
+    ))
+}
+
 /// A shop's queue, next first, with each waiting buyer's position (TT-QUEUE-1,
 /// DY-QUEUE-1). On a manual shop it is the unassigned list.
 #[utoipa::path(get, path = "/api/v1/shops/{shop_id}/queue", tag = "shops", security(("bearer" = [])),

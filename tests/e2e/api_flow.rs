@@ -381,6 +381,10 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("get", "/api/v1/me/presence"),
         ("put", "/api/v1/me/presence"),
         ("get", "/api/v1/team/presence"),
+        ("get", "/metrics"),
+        ("post", "/webhooks/{platform}/{shop_id}"),
+        ("get", "/api/v1/shops/{shop_id}/connection"),
+        ("put", "/api/v1/shops/{shop_id}/connection"),
         (
             "post",
             "/api/v1/conversations/{conversation_id}/messages/{message_id}/retry",
@@ -414,7 +418,7 @@ async fn the_openapi_document_covers_every_endpoint() {
 async fn a_failed_reply_is_shown_and_can_be_retried_over_http() {
     let d = start().await;
     let owner = d.owner("Retry").await;
-    // No TikTok channel is loaded in this daemon: the reply fails permanently, visibly.
+    // The TikTok shop has no connection configured: the reply fails permanently, visibly.
     let (_, ingest) = d.marketplace_shop(&owner, "tiktok", "tt-retry").await;
     let (shop, secret) = d.shop(&owner, "api-retry").await;
     let conv = d
@@ -442,7 +446,7 @@ async fn a_failed_reply_is_shown_and_can_be_retried_over_http() {
         failed["message"]["delivery_error"]
             .as_str()
             .unwrap()
-            .contains("no_channel")
+            .contains("missing_credential")
     );
     let retry = format!("/api/v1/conversations/{conv}/messages/{id}/retry");
     let (status, m) = d.call(Method::POST, &retry, Some(&owner), None).await;

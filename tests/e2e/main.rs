@@ -7,3 +7,4 @@ mod restart;
 mod routing;
 mod rules;
 mod support;
+mod tiktok;

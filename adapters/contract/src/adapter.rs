@@ -196,6 +196,20 @@ pub struct OutboundMessage {
 pub struct SendReceipt {
     /// The platform's id of the sent message.
     pub platform_message_id: String,
+    /// Credentials the adapter renewed on the way (a refreshed access token): the host
+    /// stores them for the next calls.
+    #[serde(default)]
+    pub refreshed_credentials: Option<BTreeMap<String, String>>,
+}
+
+impl SendReceipt {
+    /// A receipt with no renewed credentials.
+    pub fn sent(platform_message_id: impl Into<String>) -> Self {
+        Self {
+            platform_message_id: platform_message_id.into(),
+            refreshed_credentials: None,
+        }
+    }
 }
 
 /// A buyer as a platform event names it.

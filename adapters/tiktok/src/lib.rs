@@ -1,5 +1,8 @@
-//! TikTok Shop: its chat rules as a [`RuleSet`] (seed page 001, rules TT-*).
+//! TikTok Shop: its chat rules as a [`RuleSet`] (seed page 001, rules TT-*), its wire
+//! layer, and the [`adapter::TikTok`] connection built on them.
 
+/// The shopmux adapter: webhooks in, replies out.
+pub mod adapter;
 /// Request signing and webhook verification (Partner API v2).
 pub mod sign;
 /// Wire types and signed request builders for the customer-service API and webhooks.

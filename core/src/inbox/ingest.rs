@@ -48,6 +48,10 @@ pub struct InboundBuyer {
     /// Email, when the buyer gave one.
     #[serde(default)]
     pub email: Option<String>,
+    /// The platform's conversation with this buyer, where replies are sent (set by
+    /// marketplace adapters).
+    #[serde(default)]
+    pub platform_conversation_id: Option<String>,
 }
 
 /// An order an inbound message refers to.
@@ -747,6 +751,13 @@ async fn load_buyers(
         };
         if renamed && let Some(nick) = &b.nickname {
             parts.extend(search_terms::name_parts(nick).into_iter().map(|p| (p, id)));
+        }
+        if let Some(conversation) = &b.platform_conversation_id {
+            // Where replies to this buyer go on the platform (a marketplace adapter's).
+            deferred.push(
+                "UPDATE buyers SET platform_conversation_id = $1 WHERE id = $2".into(),
+                vec![conversation.clone().into(), id.to_string().into()],
+            );
         }
         let Some((_, lang, email)) = stored.get(&id) else {
             continue;

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod connections;
 pub mod ingest;
 pub mod list;
 pub mod notes;

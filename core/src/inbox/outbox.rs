@@ -23,7 +23,7 @@ use crate::ids::*;
 use crate::model::{DeliveryStatus, Direction, Message, Platform};
 use crate::store::{Backend, MESSAGE_COLUMNS, Store, message_from_row};
 use rand::Rng;
-use shopmux_contract::adapter::{AdapterError, OutboundMessage};
+use shopmux_contract::adapter::{AdapterError, OutboundMessage, ShopConnection};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -96,14 +96,27 @@ pub(crate) async fn deliver_due(
         } else if let Some(channel) = channels.get(&c.platform) {
             let span = tracing::info_span!("delivery", outbox_id = %c.outbox_id, platform = %c.platform, attempt = c.attempts);
             let send = tracing::Instrument::instrument(channel.send(&c.delivery), span);
-            match tokio::time::timeout(SEND_TIMEOUT, send).await {
-                Ok(Ok(receipt)) => Ok(Some(receipt.platform_message_id)),
-                Ok(Err(e)) => Err(e),
+            let result = match tokio::time::timeout(SEND_TIMEOUT, send).await {
+                Ok(result) => result,
                 Err(_) => Err(AdapterError::transient(
                     "timeout",
                     format!("no answer within {}s", SEND_TIMEOUT.as_secs()),
                 )),
-            }
+            };
+            let seen = result.as_ref().map(|_| ()).map_err(Clone::clone);
+            let refreshed = result
+                .as_ref()
+                .ok()
+                .and_then(|r| r.refreshed_credentials.as_ref());
+            super::connections::record_outcome(
+                store,
+                c.delivery.shop_id,
+                clock.now(),
+                &seen,
+                refreshed,
+            )
+            .await?;
+            result.map(|r| Some(r.platform_message_id))
         } else {
             Err(AdapterError::permanent(
                 "no_channel",
@@ -128,9 +141,11 @@ async fn claim(store: &Store, clock: &dyn Clock) -> CoreResult<Vec<Claimed>> {
         .query(
             &format!(
                 "SELECT o.id, o.message_id, o.attempts, s.platform, s.id AS shop_id, s.external_id AS shop_external_id, \
-                 s.region, b.external_id AS buyer_external_id, m.content \
+                 s.region, b.external_id AS buyer_external_id, b.platform_conversation_id, m.content, \
+                 k.api_base, k.credentials \
                  FROM outbox o JOIN shops s ON s.id = o.shop_id JOIN messages m ON m.id = o.message_id \
                  JOIN conversations c ON c.id = o.conversation_id JOIN buyers b ON b.id = c.buyer_id \
+                 LEFT JOIN shop_connections k ON k.shop_id = o.shop_id \
                  WHERE o.status = 'pending' AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at LIMIT $2{lock}"
             ),
             vec![to_millis(now).into(), CLAIM_BATCH.into()],
@@ -153,6 +168,17 @@ async fn claim(store: &Store, clock: &dyn Clock) -> CoreResult<Vec<Claimed>> {
             .await?;
         let message_id: MessageId = crate::store::id_col(row, "message_id")?;
         let content: String = row.try_get("content")?;
+        let shop_external_id: String = row.try_get("shop_external_id")?;
+        let region: String = row.try_get("region")?;
+        let credentials: Option<String> = row.try_get("credentials")?;
+        let connection = ShopConnection {
+            external_id: shop_external_id.clone(),
+            region: region.clone(),
+            api_base: row.try_get("api_base")?,
+            credentials: credentials
+                .and_then(|c| serde_json::from_str(&c).ok())
+                .unwrap_or_default(),
+        };
         claimed.push(Claimed {
             outbox_id,
             message_id,
@@ -160,12 +186,13 @@ async fn claim(store: &Store, clock: &dyn Clock) -> CoreResult<Vec<Claimed>> {
             platform: row.try_get("platform")?,
             delivery: Delivery {
                 shop_id: crate::store::id_col(row, "shop_id")?,
-                shop_external_id: row.try_get("shop_external_id")?,
-                region: row.try_get("region")?,
+                shop_external_id,
+                region,
+                connection,
                 message: OutboundMessage {
                     idempotency_key: message_id.to_string(),
                     buyer_external_id: row.try_get("buyer_external_id")?,
-                    platform_conversation_id: None,
+                    platform_conversation_id: row.try_get("platform_conversation_id")?,
                     content: serde_json::from_str(&content).unwrap_or_default(),
                 },
             },
@@ -216,19 +243,35 @@ async fn record(
         }
     };
     let mut w = store.begin_write().await?;
-    store
+    let claimed_still = store
         .query(
-            "UPDATE outbox SET status = $1, last_error = $2, next_attempt_at = $3, updated_at = $4 WHERE id = $5",
+            "UPDATE outbox SET status = $1, last_error = $2, next_attempt_at = $3, updated_at = $4 \
+             WHERE id = $5 AND attempts = $6",
             vec![
                 outbox_status.into(),
                 error.clone().into(),
                 to_millis(next_at).into(),
                 to_millis(now).into(),
                 c.outbox_id.to_string().into(),
+                c.attempts.into(),
             ],
         )
         .execute(&mut *w.tx)
-        .await?;
+        .await?
+        .rows_affected();
+    if claimed_still == 0 {
+        // Another worker took the delivery over after the lease ran out; its attempt
+        // is the one recorded.
+        drop(w);
+        let row = store
+            .query(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"),
+                vec![c.message_id.to_string().into()],
+            )
+            .fetch_one(store.pool())
+            .await?;
+        return message_from_row(&row);
+    }
     store
         .query(
             "UPDATE messages SET delivery_status = $1, delivery_error = $2, \

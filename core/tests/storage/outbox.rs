@@ -39,9 +39,7 @@ impl OutboundChannel for Scripted {
         keys.push(delivery.message.idempotency_key.clone());
         match self.script.lock().unwrap().pop_front() {
             Some(e) => Err(e),
-            None => Ok(SendReceipt {
-                platform_message_id: format!("tt-{}", keys.len()),
-            }),
+            None => Ok(SendReceipt::sent(format!("tt-{}", keys.len()))),
         }
     }
 }

@@ -215,6 +215,7 @@ pub fn buyer(external_id: &str, nickname: &str) -> InboundBuyer {
         nickname: Some(nickname.into()),
         language: None,
         email: None,
+        platform_conversation_id: None,
     }
 }
 

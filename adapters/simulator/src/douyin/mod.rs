@@ -1,0 +1,407 @@
+//! A local Douyin shop (抖店) open platform: the signed request envelope, tokens, order
+//! detail, and signed message pushes (platform-apis.md §4).
+//!
+//! **There is no buyer-chat API to simulate.** Feige (飞鸽) IM has no open API and no push
+//! tag (§4.4), so this simulator has no conversations, messages, sends or read marks, and
+//! pushes carry order/refund events only. It covers what an adapter can really call:
+//!
+//! | method | path |
+//! |---|---|
+//! | `token.create` (`authorization_self` + `shop_id`, or `authorization_code` + `code`) | `POST /token/create` |
+//! | `token.refresh` | `POST /token/refresh` |
+//! | `order.orderDetail` (`shop_order_id`) | `POST /order/orderDetail` |
+//!
+//! Every call is checked in this order, the first failure answering (codes in [`codes`]):
+//! `app_key`; `method` present, well-formed and equal to the path; `v=2`; `timestamp`
+//! (Unix seconds or `yyyy-MM-dd HH:mm:ss` GMT+8) within the tolerance of the simulator's
+//! clock; `sign_method` (`hmac-sha256`, `md5`, or absent meaning md5); `sign` equal to the
+//! §4.2 signature of the exact body received as `param_json`
+//! ([`request_sign`](shopmux_adapter_douyin::sign::request_sign)); the body a JSON object;
+//! the method known; and, except for `token.*`, `access_token` live and unexpired. Tokens
+//! belong to a shop; creating or refreshing issues a new pair and revokes the old one.
+//!
+//! Pushes (`SimHandle::push`, `push_batch`, `push_in_one_body`, `push_trade_create`,
+//! `push_test_message`) POST a JSON array of `{tag, msg_id, data}` with `data` a JSON
+//! string, headers `app-id` and `event-sign`
+//! ([`push_sign`](shopmux_adapter_douyin::sign::push_sign)).
+
+mod api;
+mod auth;
+pub mod codes;
+mod push;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use serde_json::Value;
+
+use crate::delivery::{Poster, WebhookFaults};
+use crate::faults::{Faults, RequestRecord};
+use crate::server::{Common, ServerGuard};
+use crate::tokens::{TokenStore, TokenTtl};
+use crate::{Clock, SimError, lock, system_clock};
+
+/// How the Douyin simulator starts.
+#[derive(Clone)]
+pub struct SimConfig {
+    /// The app's `app_key` (19 digits on the real platform).
+    pub app_key: String,
+    /// The app's `app_secret`.
+    pub app_secret: String,
+    /// The shops that authorized the app.
+    pub shops: Vec<Shop>,
+    /// The simulator's clock.
+    pub clock: Clock,
+    /// How far a request `timestamp` may be from the clock, either way (default 10 minutes,
+    /// §4.1).
+    pub timestamp_tolerance: TimeDelta,
+    /// Lifetime of access tokens (default 7 days).
+    pub access_token_ttl: TimeDelta,
+    /// Lifetime of refresh tokens (default 14 days).
+    pub refresh_token_ttl: TimeDelta,
+    /// Where pushes are POSTed; settable later.
+    pub push_url: Option<String>,
+    /// Timeout of one push POST (default 10 s).
+    pub push_timeout: Duration,
+    /// Faults in force from the start.
+    pub faults: Faults,
+}
+
+impl Default for SimConfig {
+    fn default() -> SimConfig {
+        SimConfig {
+            app_key: "7000000000000000001".to_owned(),
+            app_secret: "sim-douyin-secret".to_owned(),
+            shops: vec![Shop::default()],
+            clock: system_clock(),
+            timestamp_tolerance: TimeDelta::minutes(10),
+            access_token_ttl: TimeDelta::days(7),
+            refresh_token_ttl: TimeDelta::days(14),
+            push_url: None,
+            push_timeout: Duration::from_secs(10),
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// A shop that authorized the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shop {
+    /// `shop_id`.
+    pub shop_id: String,
+    /// `shop_name`.
+    pub shop_name: String,
+    /// The access token valid at start.
+    pub access_token: String,
+    /// The refresh token valid at start.
+    pub refresh_token: String,
+    /// An authorization `code` that `token.create` (`authorization_code`) accepts.
+    pub auth_code: Option<String>,
+    /// The shop's orders.
+    pub orders: Vec<Order>,
+}
+
+impl Default for Shop {
+    fn default() -> Shop {
+        Shop {
+            shop_id: "12345".to_owned(),
+            shop_name: "Sim Douyin Shop".to_owned(),
+            access_token: "sim-douyin-access-seed".to_owned(),
+            refresh_token: "sim-douyin-refresh-seed".to_owned(),
+            auth_code: Some("sim-auth-code".to_owned()),
+            orders: vec![Order::default()],
+        }
+    }
+}
+
+/// A shop order, with the subset of `order.orderDetail` fields the simulator answers
+/// (amounts in fen, times in Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// `order_id` (the shop order id).
+    pub order_id: String,
+    /// `order_status`.
+    pub order_status: i64,
+    /// `order_status_desc`.
+    pub order_status_desc: String,
+    /// `create_time`.
+    pub create_time: i64,
+    /// `update_time`.
+    pub update_time: i64,
+    /// `order_amount`.
+    pub order_amount: i64,
+    /// `pay_amount`.
+    pub pay_amount: i64,
+    /// `doudian_open_id`, the buyer's app-scoped id.
+    pub doudian_open_id: String,
+    /// `buyer_words`, the buyer's note.
+    pub buyer_words: String,
+    /// `sku_order_list`.
+    pub items: Vec<OrderItem>,
+}
+
+impl Default for Order {
+    fn default() -> Order {
+        Order {
+            order_id: "4781320682406083640".to_owned(),
+            order_status: 2,
+            order_status_desc: "待发货".to_owned(),
+            create_time: 1_700_000_000,
+            update_time: 1_700_000_060,
+            order_amount: 5900,
+            pay_amount: 5900,
+            doudian_open_id: "sim-doudian-open-id-1".to_owned(),
+            buyer_words: String::new(),
+            items: vec![OrderItem::default()],
+        }
+    }
+}
+
+/// One SKU line of an order (`sku_order_list[]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderItem {
+    /// `order_id` of the SKU order.
+    pub order_id: String,
+    /// `product_id`.
+    pub product_id: String,
+    /// `product_name`.
+    pub product_name: String,
+    /// `sku_id`.
+    pub sku_id: String,
+    /// `item_num`.
+    pub item_num: i64,
+    /// `pay_amount`.
+    pub pay_amount: i64,
+}
+
+impl Default for OrderItem {
+    fn default() -> OrderItem {
+        OrderItem {
+            order_id: "4781320682406083641".to_owned(),
+            product_id: "3600000000000000001".to_owned(),
+            product_name: "Sim product".to_owned(),
+            sku_id: "1700000000000000001".to_owned(),
+            item_num: 1,
+            pay_amount: 5900,
+        }
+    }
+}
+
+/// One message of a push: a `tag` and its `data` object (sent as a JSON string).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushEvent {
+    /// `tag`, e.g. `"100"`; see `shopmux_adapter_douyin::wire::push_tag`.
+    pub tag: String,
+    /// The payload; serialized into the `data` string.
+    pub data: Value,
+}
+
+impl PushEvent {
+    /// Any tag with its payload.
+    pub fn new(tag: &str, data: Value) -> PushEvent {
+        PushEvent {
+            tag: tag.to_owned(),
+            data,
+        }
+    }
+
+    /// Tag 100 (trade created) for `order` of `shop_id`: `p_id`, `s_ids`, `shop_id`,
+    /// `order_status`, `order_type`, `biz`, `create_time`, ids as numbers.
+    pub fn trade_create(shop_id: &str, order: &Order) -> PushEvent {
+        let s_ids: Vec<Value> = order
+            .items
+            .iter()
+            .map(|item| crate::id_value(&item.order_id))
+            .collect();
+        PushEvent::new(
+            shopmux_adapter_douyin::wire::push_tag::TRADE_CREATE,
+            serde_json::json!({
+                "p_id": crate::id_value(&order.order_id),
+                "s_ids": s_ids,
+                "shop_id": crate::id_value(shop_id),
+                "order_status": order.order_status,
+                "order_type": 0,
+                "biz": 2,
+                "create_time": order.create_time,
+            }),
+        )
+    }
+}
+
+/// Starts Douyin simulators.
+#[derive(Debug, Clone, Copy)]
+pub struct DouyinSim;
+
+impl DouyinSim {
+    /// Binds `127.0.0.1:0` and serves the simulated gateway until the handle is dropped.
+    pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
+        let shared = Arc::new(Shared::new(config)?);
+        let router = api::router(shared.clone());
+        let (addr, server) = crate::server::serve(router).await?;
+        Ok(SimHandle {
+            addr,
+            shared,
+            _server: server,
+        })
+    }
+}
+
+/// A running Douyin simulator. Dropping it stops the server.
+pub struct SimHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    _server: ServerGuard,
+}
+
+impl SimHandle {
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:{port}`, the gateway host of this simulator.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The shop's current access token.
+    pub fn access_token(&self, shop_id: &str) -> Option<String> {
+        let state = lock(&self.shared.state);
+        state
+            .tokens
+            .current(shop_id)
+            .map(|pair| pair.access_token.clone())
+    }
+
+    /// The shop's current refresh token.
+    pub fn refresh_token(&self, shop_id: &str) -> Option<String> {
+        let state = lock(&self.shared.state);
+        state
+            .tokens
+            .current(shop_id)
+            .map(|pair| pair.refresh_token.clone())
+    }
+
+    /// Replaces the fault knobs and reseeds their RNG.
+    pub fn set_faults(&self, faults: Faults) -> Result<(), SimError> {
+        self.shared.common.set_faults(faults)
+    }
+
+    /// Replaces the push knobs and reseeds their RNG.
+    pub fn set_webhook_faults(&self, faults: WebhookFaults) {
+        self.shared.poster.set_faults(faults);
+    }
+
+    /// Sets (or clears) where pushes go.
+    pub fn set_push_url(&self, url: Option<String>) {
+        self.shared.poster.set_url(url);
+    }
+
+    /// Adds (or replaces, by `order_id`) an order of the shop.
+    pub fn add_order(&self, shop_id: &str, order: Order) -> Result<(), SimError> {
+        let mut state = lock(&self.shared.state);
+        let orders = state
+            .orders
+            .get_mut(shop_id)
+            .ok_or_else(|| SimError::UnknownShop(shop_id.to_owned()))?;
+        orders.retain(|existing| existing.order_id != order.order_id);
+        orders.push(order);
+        Ok(())
+    }
+
+    /// Every request received, in order, with the fault applied.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared.common.requests()
+    }
+
+    /// Stops the server now.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+/// Mutable state behind one lock.
+pub(crate) struct State {
+    pub(crate) tokens: TokenStore,
+    pub(crate) orders: HashMap<String, Vec<Order>>,
+    pub(crate) next_msg_id: u64,
+}
+
+/// Everything the handlers share.
+pub(crate) struct Shared {
+    pub(crate) common: Common,
+    pub(crate) app_key: String,
+    pub(crate) app_secret: String,
+    pub(crate) timestamp_tolerance: TimeDelta,
+    pub(crate) ttl: TokenTtl,
+    /// `(shop_id, shop_name, auth_code)`.
+    pub(crate) shops: Vec<(String, String, Option<String>)>,
+    pub(crate) state: Mutex<State>,
+    pub(crate) poster: Poster,
+}
+
+impl Shared {
+    fn new(config: SimConfig) -> Result<Shared, SimError> {
+        let mut seen = HashSet::new();
+        for value in config.shops.iter().flat_map(|shop| {
+            [
+                ("shop id", &shop.shop_id),
+                ("access token", &shop.access_token),
+                ("refresh token", &shop.refresh_token),
+            ]
+        }) {
+            if !seen.insert(value) {
+                return Err(SimError::InvalidConfig(format!(
+                    "duplicate {} `{}`",
+                    value.0, value.1
+                )));
+            }
+        }
+        let common = Common::new(config.clock.clone(), config.faults)?;
+        let now = common.now();
+        let ttl = TokenTtl {
+            access: config.access_token_ttl,
+            refresh: config.refresh_token_ttl,
+        };
+        let mut tokens = TokenStore::new("sim-douyin-");
+        let mut orders = HashMap::new();
+        let mut shops = Vec::new();
+        for shop in config.shops {
+            tokens.install(
+                &shop.shop_id,
+                &shop.access_token,
+                &shop.refresh_token,
+                now,
+                ttl,
+            );
+            orders.insert(shop.shop_id.clone(), shop.orders);
+            shops.push((shop.shop_id, shop.shop_name, shop.auth_code));
+        }
+        let poster = Poster::new(config.push_url, config.push_timeout)?;
+        Ok(Shared {
+            common,
+            app_key: config.app_key,
+            app_secret: config.app_secret,
+            timestamp_tolerance: config.timestamp_tolerance,
+            ttl,
+            shops,
+            state: Mutex::new(State {
+                tokens,
+                orders,
+                next_msg_id: 7_300_000_000_000_000_000,
+            }),
+            poster,
+        })
+    }
+
+    /// The shop's name, if configured.
+    pub(crate) fn shop_name(&self, shop_id: &str) -> Option<&str> {
+        self.shops
+            .iter()
+            .find(|(id, _, _)| id == shop_id)
+            .map(|(_, name, _)| name.as_str())
+    }
+}

@@ -1,0 +1,354 @@
+//! The HTTP plumbing both simulators share: the listener, the fault middleware, the request
+//! log and the raw-request extractor.
+//!
+//! Connections are accepted through [`SimListener`], whose streams carry a kill switch
+//! ([`Connection`]). Dropping a request "without an answer" sets the switch: the next read
+//! or write on the socket fails, so the server closes the connection instead of writing the
+//! response. That is how [`AfterHold::Drop`] and [`FaultKind::AcceptedThenTimeout`] look to
+//! a client: the request was sent, and the connection closed with no status line.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, FromRequest, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::serve::{IncomingStream, Listener};
+use chrono::{DateTime, Utc};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+use crate::faults::{AfterHold, FaultKind, FaultState, Faults, RequestRecord};
+use crate::{Clock, SimError, lock};
+
+/// Largest request body read.
+const BODY_LIMIT: usize = 1 << 20;
+
+/// A TCP listener whose connections can be killed from a handler.
+pub(crate) struct SimListener(TcpListener);
+
+impl Listener for SimListener {
+    type Io = SimIo;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (SimIo, SocketAddr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, addr)) => {
+                    let io = SimIo {
+                        stream,
+                        killed: Arc::new(AtomicBool::new(false)),
+                    };
+                    return (io, addr);
+                }
+                Err(error) => {
+                    tracing::debug!(message = "Accept failed.", %error);
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+/// A TCP stream that fails every read and write once killed.
+pub(crate) struct SimIo {
+    stream: TcpStream,
+    killed: Arc<AtomicBool>,
+}
+
+impl SimIo {
+    fn check(&self) -> io::Result<()> {
+        if self.killed.load(Ordering::SeqCst) {
+            Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "connection dropped by the simulator",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl AsyncRead for SimIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SimIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// The kill switch of the connection a request arrived on (an axum `ConnectInfo`).
+#[derive(Clone)]
+pub(crate) struct Connection(Arc<AtomicBool>);
+
+impl Connection {
+    /// Makes the connection fail instead of writing the pending response.
+    fn kill(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Connected<IncomingStream<'_, SimListener>> for Connection {
+    fn connect_info(stream: IncomingStream<'_, SimListener>) -> Connection {
+        Connection(stream.io().killed.clone())
+    }
+}
+
+/// Stops the server task when dropped.
+pub(crate) struct ServerGuard(JoinHandle<()>);
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Binds `127.0.0.1:0` and serves `router` on a background task.
+pub(crate) async fn serve(router: Router) -> Result<(SocketAddr, ServerGuard), SimError> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .map_err(SimError::Bind)?;
+    let addr = listener.local_addr().map_err(SimError::Bind)?;
+    let app = router.into_make_service_with_connect_info::<Connection>();
+    let task = tokio::spawn(async move {
+        if let Err(error) = axum::serve(SimListener(listener), app).await {
+            tracing::warn!(message = "Simulator server stopped.", %error);
+        }
+    });
+    Ok((addr, ServerGuard(task)))
+}
+
+/// What both simulators keep besides their platform state: the clock, the fault RNG, the
+/// request log and the request-id counter.
+pub(crate) struct Common {
+    clock: Clock,
+    faults: Mutex<FaultState>,
+    log: Mutex<Vec<RequestRecord>>,
+    next_request: AtomicU64,
+}
+
+impl Common {
+    pub(crate) fn new(clock: Clock, faults: Faults) -> Result<Common, SimError> {
+        Ok(Common {
+            clock,
+            faults: Mutex::new(FaultState::new(faults)?),
+            log: Mutex::new(Vec::new()),
+            next_request: AtomicU64::new(1),
+        })
+    }
+
+    /// The simulator's now.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Replaces the fault knobs and reseeds the RNG.
+    pub(crate) fn set_faults(&self, faults: Faults) -> Result<(), SimError> {
+        *lock(&self.faults) = FaultState::new(faults)?;
+        Ok(())
+    }
+
+    /// Every request received so far, in arrival order.
+    pub(crate) fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.log).clone()
+    }
+
+    /// A request / log id in the platforms' style: UTC `yyyyMMddHHmmss` and a hex counter.
+    pub(crate) fn request_id(&self) -> String {
+        let counter = self.next_request.fetch_add(1, Ordering::Relaxed);
+        format!("{}{counter:018X}", self.now().format("%Y%m%d%H%M%S"))
+    }
+
+    fn draw(&self) -> (Option<FaultKind>, Faults) {
+        lock(&self.faults).draw()
+    }
+
+    fn record(&self, method: String, path: String, fault: Option<FaultKind>) {
+        lock(&self.log).push(RequestRecord {
+            method,
+            path,
+            fault,
+        });
+    }
+}
+
+/// What the fault middleware needs from a simulator.
+pub(crate) trait Simulated: Send + Sync + 'static {
+    /// The shared clock, faults and log.
+    fn common(&self) -> &Common;
+    /// The platform's answer to a server error.
+    fn server_error_reply(&self, status: StatusCode) -> Response;
+    /// The platform's answer to a rate-limited call.
+    fn rate_limited_reply(&self, retry_after_secs: u32) -> Response;
+}
+
+/// Response extension set by a handler that changed state; only such responses are subject
+/// to the accepted-then-* faults.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Accepted;
+
+/// Marks `response` as the answer to a state change.
+pub(crate) fn accepted(mut response: Response) -> Response {
+    response.extensions_mut().insert(Accepted);
+    response
+}
+
+/// Applies one fault draw to every request (see [`crate::faults`]).
+pub(crate) async fn fault_middleware<S: Simulated>(
+    State(sim): State<Arc<S>>,
+    ConnectInfo(connection): ConnectInfo<Connection>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let common = sim.common();
+    let (fault, knobs) = common.draw();
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    match fault {
+        None => {
+            common.record(method, path, None);
+            next.run(request).await
+        }
+        Some(FaultKind::ServerError) => {
+            common.record(method, path, fault);
+            sim.server_error_reply(server_error_status(&knobs))
+        }
+        Some(FaultKind::RateLimited) => {
+            common.record(method, path, fault);
+            sim.rate_limited_reply(knobs.retry_after_secs)
+        }
+        Some(FaultKind::Timeout) => {
+            common.record(method, path, fault);
+            match knobs.after_hold {
+                AfterHold::Answer => {
+                    // Spawned so the late effect happens even if the client hangs up.
+                    let late = tokio::spawn(async move {
+                        tokio::time::sleep(knobs.hold).await;
+                        next.run(request).await
+                    });
+                    match late.await {
+                        Ok(response) => response,
+                        Err(_) => sim.server_error_reply(StatusCode::INTERNAL_SERVER_ERROR),
+                    }
+                }
+                AfterHold::Drop => {
+                    tokio::time::sleep(knobs.hold).await;
+                    drop_connection(&connection)
+                }
+            }
+        }
+        Some(kind @ (FaultKind::AcceptedThenServerError | FaultKind::AcceptedThenTimeout)) => {
+            let response = next.run(request).await;
+            if response.extensions().get::<Accepted>().is_none() {
+                common.record(method, path, None);
+                return response;
+            }
+            common.record(method, path, Some(kind));
+            if kind == FaultKind::AcceptedThenServerError {
+                sim.server_error_reply(server_error_status(&knobs))
+            } else {
+                tokio::time::sleep(knobs.hold).await;
+                drop_connection(&connection)
+            }
+        }
+    }
+}
+
+fn server_error_status(knobs: &Faults) -> StatusCode {
+    StatusCode::from_u16(knobs.server_error_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// Kills the connection; the returned response is never written.
+fn drop_connection(connection: &Connection) -> Response {
+    connection.kill();
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
+}
+
+/// A request exactly as received: the raw path, the decoded query pairs in order, the
+/// headers and the body bytes.
+pub(crate) struct Received {
+    /// Path as sent (no host, no query).
+    pub(crate) path: String,
+    /// Decoded query pairs; `None` when the query string does not decode.
+    pub(crate) query: Option<Vec<(String, String)>>,
+    /// Headers.
+    pub(crate) headers: HeaderMap,
+    /// Body bytes.
+    pub(crate) body: Bytes,
+}
+
+impl Received {
+    /// The first value of query parameter `key`.
+    pub(crate) fn param(&self, key: &str) -> Option<&str> {
+        self.query
+            .as_ref()?
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// A header's value as text.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Received {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Received, Response> {
+        let (parts, body) = request.into_parts();
+        let query = match parts.uri.query() {
+            None => Some(Vec::new()),
+            Some(_) => Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+                .ok()
+                .map(|Query(pairs)| pairs),
+        };
+        let body = axum::body::to_bytes(body, BODY_LIMIT)
+            .await
+            .map_err(|_| (StatusCode::BAD_REQUEST, "unreadable body").into_response())?;
+        Ok(Received {
+            path: parts.uri.path().to_owned(),
+            query,
+            headers: parts.headers,
+            body,
+        })
+    }
+}

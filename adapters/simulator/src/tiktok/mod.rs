@@ -1,0 +1,481 @@
+//! A local TikTok Shop Partner API: customer service, authorized shops, token refresh, and
+//! signed webhooks (platform-apis.md §1).
+//!
+//! Served on one `127.0.0.1` port (API host and auth host alike):
+//!
+//! | call | method + path |
+//! |---|---|
+//! | list conversations | `GET /customer_service/202309/conversations` |
+//! | create conversation | `POST /customer_service/202309/conversations` |
+//! | list messages | `GET /customer_service/202309/conversations/{id}/messages` |
+//! | send message | `POST /customer_service/202309/conversations/{id}/messages` |
+//! | mark read | `POST /customer_service/202309/conversations/{id}/messages/read` |
+//! | authorized shops | `GET /authorization/202309/shops` |
+//! | token refresh (auth host) | `GET /api/v2/token/refresh` |
+//!
+//! Every API call is checked in this order, the first failure answering (codes in
+//! [`codes`]): `app_key`, `sign` present, `timestamp` within the tolerance of the
+//! simulator's clock, `sign` equal to the §1.2 signature of the exact path, query and body
+//! received, `x-tts-access-token` live and unexpired, and `shop_cipher` present and the
+//! token's (absent on authorized shops). The token refresh checks `app_key`, `app_secret`,
+//! `grant_type=refresh_token` and the refresh token; it issues a new pair and revokes the
+//! old one.
+//!
+//! Webhooks (`SimHandle::push_new_message`, `SimHandle::push_new_conversation`) are the
+//! §1.5 envelope, signed in `Authorization` with
+//! [`webhook_signature`](shopmux_adapter_tiktok::sign::webhook_signature).
+
+mod api;
+mod auth;
+pub mod codes;
+mod state;
+mod webhook;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::delivery::{Poster, WebhookFaults};
+use crate::faults::{Faults, RequestRecord};
+use crate::server::{Common, ServerGuard};
+use crate::tokens::{TokenStore, TokenTtl};
+use crate::{Clock, SimError, lock, system_clock};
+use state::ChatStore;
+
+/// How the TikTok simulator starts.
+#[derive(Clone)]
+pub struct SimConfig {
+    /// The app's `app_key`.
+    pub app_key: String,
+    /// The app's `app_secret`, the signing key.
+    pub app_secret: String,
+    /// The sellers that authorized the app, with their shops.
+    pub sellers: Vec<Seller>,
+    /// The simulator's clock.
+    pub clock: Clock,
+    /// How far a request `timestamp` may be from the clock, either way (default 5 minutes,
+    /// §1.1).
+    pub timestamp_tolerance: TimeDelta,
+    /// Lifetime of access tokens, counted from start or issue (default 7 days).
+    pub access_token_ttl: TimeDelta,
+    /// Lifetime of refresh tokens (default 365 days).
+    pub refresh_token_ttl: TimeDelta,
+    /// Where webhooks are POSTed; settable later.
+    pub webhook_url: Option<String>,
+    /// Timeout of one webhook POST (default 10 s).
+    pub webhook_timeout: Duration,
+    /// Faults in force from the start.
+    pub faults: Faults,
+}
+
+impl Default for SimConfig {
+    fn default() -> SimConfig {
+        SimConfig {
+            app_key: "sim_app_key".to_owned(),
+            app_secret: "sim_app_secret".to_owned(),
+            sellers: vec![Seller::default()],
+            clock: system_clock(),
+            timestamp_tolerance: TimeDelta::minutes(5),
+            access_token_ttl: TimeDelta::days(7),
+            refresh_token_ttl: TimeDelta::days(365),
+            webhook_url: None,
+            webhook_timeout: Duration::from_secs(10),
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// A seller account that authorized the app: one token pair, one or more shops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seller {
+    /// `open_id`.
+    pub open_id: String,
+    /// `seller_name`.
+    pub seller_name: String,
+    /// `seller_base_region`.
+    pub region: String,
+    /// The access token valid at start.
+    pub access_token: String,
+    /// The refresh token valid at start.
+    pub refresh_token: String,
+    /// The seller's shops.
+    pub shops: Vec<Shop>,
+}
+
+impl Default for Seller {
+    fn default() -> Seller {
+        Seller {
+            open_id: "sim_open_id_1".to_owned(),
+            seller_name: "Sim Seller".to_owned(),
+            region: "GB".to_owned(),
+            access_token: "TTP_sim_access_seed".to_owned(),
+            refresh_token: "TTP_sim_refresh_seed".to_owned(),
+            shops: vec![Shop::default()],
+        }
+    }
+}
+
+/// One shop, as Get Authorized Shops lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shop {
+    /// `id`.
+    pub id: String,
+    /// `name`.
+    pub name: String,
+    /// `region`.
+    pub region: String,
+    /// `cipher`, the `shop_cipher` of shop-scoped calls.
+    pub cipher: String,
+    /// `code`.
+    pub code: String,
+}
+
+impl Default for Shop {
+    fn default() -> Shop {
+        Shop {
+            id: "7494049642642441621".to_owned(),
+            name: "Sim Shop".to_owned(),
+            region: "GB".to_owned(),
+            cipher: "GCP_sim_cipher_1".to_owned(),
+            code: "GBLCSIM001".to_owned(),
+        }
+    }
+}
+
+/// A buyer, as a conversation participant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buyer {
+    /// `user_id`, the id orders carry.
+    pub user_id: String,
+    /// `im_user_id`.
+    pub im_user_id: String,
+    /// `nickname`.
+    pub nickname: String,
+}
+
+impl Buyer {
+    /// A buyer with `user_id`, IM id `9{user_id}` and nickname `buyer-{user_id}`.
+    pub fn new(user_id: &str) -> Buyer {
+        Buyer {
+            user_id: user_id.to_owned(),
+            im_user_id: format!("9{user_id}"),
+            nickname: format!("buyer-{user_id}"),
+        }
+    }
+}
+
+/// A message a buyer sends: a §1.4 `type` and its `content` JSON string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuyerMessage {
+    /// `type`, e.g. `TEXT`, `ORDER_CARD`, `BUYER_ENTER_FROM_PRODUCT`.
+    pub kind: String,
+    /// `content`, the JSON string for that type.
+    pub content: String,
+}
+
+impl BuyerMessage {
+    /// A TEXT message.
+    pub fn text(text: &str) -> BuyerMessage {
+        BuyerMessage {
+            kind: "TEXT".to_owned(),
+            content: serde_json::json!({ "content": text }).to_string(),
+        }
+    }
+
+    /// Any type with its content JSON.
+    pub fn new(kind: &str, content: &str) -> BuyerMessage {
+        BuyerMessage {
+            kind: kind.to_owned(),
+            content: content.to_owned(),
+        }
+    }
+}
+
+/// A send message call the simulator accepted (stored), whatever answer the client got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    /// Shop id.
+    pub shop_id: String,
+    /// Conversation id.
+    pub conversation_id: String,
+    /// The `message_id` assigned.
+    pub message_id: String,
+    /// `type` as sent.
+    pub kind: String,
+    /// `content` as sent.
+    pub content: String,
+    /// `sender_role` as sent, if any.
+    pub sender_role: Option<String>,
+    /// When it was accepted (simulator clock).
+    pub accepted_at: DateTime<Utc>,
+}
+
+/// A copy of one conversation, for inspection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationSnapshot {
+    /// Conversation id.
+    pub id: String,
+    /// Shop id.
+    pub shop_id: String,
+    /// The buyer.
+    pub buyer: Buyer,
+    /// Buyer messages not yet marked read.
+    pub unread_count: u32,
+    /// Whether the shop may send.
+    pub can_send_message: bool,
+    /// Messages, oldest first.
+    pub messages: Vec<MessageSnapshot>,
+}
+
+/// A copy of one message, for inspection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageSnapshot {
+    /// Message id.
+    pub id: String,
+    /// `type`.
+    pub kind: String,
+    /// `content`.
+    pub content: String,
+    /// `create_time`, Unix seconds.
+    pub create_time: i64,
+    /// Sender role: `BUYER`, `CUSTOMER_SERVICE`, `SYSTEM` or `ROBOT`.
+    pub sender_role: String,
+}
+
+/// Starts TikTok simulators.
+#[derive(Debug, Clone, Copy)]
+pub struct TikTokSim;
+
+impl TikTokSim {
+    /// Binds `127.0.0.1:0` and serves the simulated API until the handle is dropped.
+    pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
+        let shared = Arc::new(Shared::new(config)?);
+        let router = api::router(shared.clone());
+        let (addr, server) = crate::server::serve(router).await?;
+        Ok(SimHandle {
+            addr,
+            shared,
+            _server: server,
+        })
+    }
+}
+
+/// A running TikTok simulator. Dropping it stops the server.
+pub struct SimHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    _server: ServerGuard,
+}
+
+impl SimHandle {
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:{port}`, the API host and auth host of this simulator.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The shop's seller's current access token.
+    pub fn access_token(&self, shop_id: &str) -> Option<String> {
+        let seller = self.shared.seller_of_shop(shop_id)?;
+        let state = lock(&self.shared.state);
+        state
+            .tokens
+            .current(&seller.open_id)
+            .map(|pair| pair.access_token.clone())
+    }
+
+    /// The shop's seller's current refresh token.
+    pub fn refresh_token(&self, shop_id: &str) -> Option<String> {
+        let seller = self.shared.seller_of_shop(shop_id)?;
+        let state = lock(&self.shared.state);
+        state
+            .tokens
+            .current(&seller.open_id)
+            .map(|pair| pair.refresh_token.clone())
+    }
+
+    /// The shop's `shop_cipher`.
+    pub fn shop_cipher(&self, shop_id: &str) -> Option<String> {
+        self.shared
+            .shop(shop_id)
+            .map(|(_, shop)| shop.cipher.clone())
+    }
+
+    /// Replaces the fault knobs and reseeds their RNG.
+    pub fn set_faults(&self, faults: Faults) -> Result<(), SimError> {
+        self.shared.common.set_faults(faults)
+    }
+
+    /// Replaces the webhook knobs and reseeds their RNG.
+    pub fn set_webhook_faults(&self, faults: WebhookFaults) {
+        self.shared.poster.set_faults(faults);
+    }
+
+    /// Sets (or clears) where webhooks go.
+    pub fn set_webhook_url(&self, url: Option<String>) {
+        self.shared.poster.set_url(url);
+    }
+
+    /// The buyer's conversation in the shop, created (without a webhook) if there is none.
+    pub fn add_conversation(&self, shop_id: &str, buyer: &Buyer) -> Result<String, SimError> {
+        let now = self.shared.common.now();
+        lock(&self.shared.state)
+            .chats
+            .open_conversation(shop_id, buyer, None, now)
+    }
+
+    /// Sets a conversation's `can_send_message`; sends into it fail while false.
+    pub fn set_can_send_message(
+        &self,
+        shop_id: &str,
+        conversation_id: &str,
+        can_send: bool,
+    ) -> Result<(), SimError> {
+        lock(&self.shared.state)
+            .chats
+            .set_can_send_message(shop_id, conversation_id, can_send)
+    }
+
+    /// A copy of one conversation.
+    pub fn conversation(
+        &self,
+        shop_id: &str,
+        conversation_id: &str,
+    ) -> Option<ConversationSnapshot> {
+        lock(&self.shared.state)
+            .chats
+            .snapshot(shop_id, conversation_id)
+    }
+
+    /// Every send the simulator accepted, in order, including those whose answer was lost
+    /// to a fault.
+    pub fn sent_messages(&self) -> Vec<SentMessage> {
+        lock(&self.shared.state).chats.sent()
+    }
+
+    /// Every request received, in order, with the fault applied.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared.common.requests()
+    }
+
+    /// Stops the server now.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+/// Mutable state behind one lock.
+pub(crate) struct State {
+    pub(crate) tokens: TokenStore,
+    pub(crate) chats: ChatStore,
+}
+
+/// Everything the handlers share.
+pub(crate) struct Shared {
+    pub(crate) common: Common,
+    pub(crate) app_key: String,
+    pub(crate) app_secret: String,
+    pub(crate) timestamp_tolerance: TimeDelta,
+    pub(crate) ttl: TokenTtl,
+    pub(crate) sellers: Vec<Seller>,
+    pub(crate) state: Mutex<State>,
+    pub(crate) poster: Poster,
+}
+
+impl Shared {
+    fn new(config: SimConfig) -> Result<Shared, SimError> {
+        check_unique(
+            "seller open_id",
+            config.sellers.iter().map(|s| s.open_id.as_str()),
+        )?;
+        let shops = || config.sellers.iter().flat_map(|seller| &seller.shops);
+        check_unique("shop id", shops().map(|shop| shop.id.as_str()))?;
+        check_unique("shop cipher", shops().map(|shop| shop.cipher.as_str()))?;
+        check_unique(
+            "access token",
+            config.sellers.iter().map(|s| s.access_token.as_str()),
+        )?;
+        check_unique(
+            "refresh token",
+            config.sellers.iter().map(|s| s.refresh_token.as_str()),
+        )?;
+
+        let common = Common::new(config.clock.clone(), config.faults)?;
+        let now = common.now();
+        let ttl = TokenTtl {
+            access: config.access_token_ttl,
+            refresh: config.refresh_token_ttl,
+        };
+        let mut tokens = TokenStore::new("TTP_sim_");
+        for seller in &config.sellers {
+            tokens.install(
+                &seller.open_id,
+                &seller.access_token,
+                &seller.refresh_token,
+                now,
+                ttl,
+            );
+        }
+        let chats = ChatStore::new(shops().map(|shop| (shop.id.as_str(), shop.name.as_str())));
+        let poster = Poster::new(config.webhook_url.clone(), config.webhook_timeout)?;
+        Ok(Shared {
+            common,
+            app_key: config.app_key,
+            app_secret: config.app_secret,
+            timestamp_tolerance: config.timestamp_tolerance,
+            ttl,
+            sellers: config.sellers,
+            state: Mutex::new(State { tokens, chats }),
+            poster,
+        })
+    }
+
+    /// The shop and its seller, by shop id.
+    pub(crate) fn shop(&self, shop_id: &str) -> Option<(&Seller, &Shop)> {
+        self.sellers.iter().find_map(|seller| {
+            seller
+                .shops
+                .iter()
+                .find(|shop| shop.id == shop_id)
+                .map(|shop| (seller, shop))
+        })
+    }
+
+    /// The shop and its seller, by `shop_cipher`.
+    pub(crate) fn shop_by_cipher(&self, cipher: &str) -> Option<(&Seller, &Shop)> {
+        self.sellers.iter().find_map(|seller| {
+            seller
+                .shops
+                .iter()
+                .find(|shop| shop.cipher == cipher)
+                .map(|shop| (seller, shop))
+        })
+    }
+
+    fn seller_of_shop(&self, shop_id: &str) -> Option<&Seller> {
+        self.shop(shop_id).map(|(seller, _)| seller)
+    }
+
+    pub(crate) fn seller(&self, open_id: &str) -> Option<&Seller> {
+        self.sellers.iter().find(|seller| seller.open_id == open_id)
+    }
+}
+
+fn check_unique<'a>(what: &str, values: impl Iterator<Item = &'a str>) -> Result<(), SimError> {
+    let mut seen = HashSet::new();
+    for value in values {
+        if !seen.insert(value) {
+            return Err(SimError::InvalidConfig(format!(
+                "duplicate {what} `{value}`"
+            )));
+        }
+    }
+    Ok(())
+}

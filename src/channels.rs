@@ -1,0 +1,44 @@
+//! Adapters as the outbox's channels: each built-in adapter (and, later, each plugin)
+//! is wrapped so the core's outbox can hand it deliveries. Adapter calls block, so they
+//! run on the blocking pool.
+
+use crate::host::DaemonHost;
+use async_trait::async_trait;
+use shopmux_contract::adapter::{Adapter, AdapterError, SendReceipt};
+use shopmux_core::channel::{Delivery, OutboundChannel};
+use std::sync::Arc;
+
+/// An adapter serving as an outbound channel.
+pub struct AdapterChannel {
+    adapter: Arc<dyn Adapter>,
+    host: Arc<DaemonHost>,
+}
+
+impl AdapterChannel {
+    /// Wraps an adapter.
+    pub fn new(adapter: Arc<dyn Adapter>, host: Arc<DaemonHost>) -> Self {
+        Self { adapter, host }
+    }
+}
+
+#[async_trait]
+impl OutboundChannel for AdapterChannel {
+    fn platform(&self) -> &str {
+        self.adapter.platform()
+    }
+
+    async fn send(&self, delivery: &Delivery) -> Result<SendReceipt, AdapterError> {
+        let adapter = self.adapter.clone();
+        let host = self.host.clone();
+        let shop = delivery.connection.clone();
+        let message = delivery.message.clone();
+        tokio::task::spawn_blocking(move || adapter.send(host.as_ref(), &shop, &message))
+            .await
+            .unwrap_or_else(|e| {
+                Err(AdapterError::transient(
+                    "adapter_panic",
+                    format!("the adapter stopped: {e}"),
+                ))
+            })
+    }
+}

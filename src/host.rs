@@ -1,0 +1,95 @@
+//! The host side of the adapter contract: what the daemon lends an adapter for a call —
+//! HTTP through one shared reqwest client (rustls), the injected clock, and the log.
+//! Adapter calls are blocking and run on the blocking pool, where `Handle::block_on`
+//! drives the async client.
+
+use shopmux_contract::adapter::{AdapterError, Host, HttpRequest, HttpResponse};
+use shopmux_core::Clock;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The default timeout of an adapter's HTTP request.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The daemon's [`Host`].
+#[derive(Clone)]
+pub struct DaemonHost {
+    client: reqwest::Client,
+    runtime: tokio::runtime::Handle,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for DaemonHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DaemonHost").finish_non_exhaustive()
+    }
+}
+
+impl DaemonHost {
+    /// A host on the current runtime.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("shopmux/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self {
+            client,
+            runtime: tokio::runtime::Handle::current(),
+            clock,
+        }
+    }
+}
+
+impl Host for DaemonHost {
+    fn http(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| AdapterError::permanent("bad_request", "not an HTTP method"))?;
+        let mut builder = self
+            .client
+            .request(method, &request.url)
+            .timeout(
+                request
+                    .timeout_ms
+                    .map_or(DEFAULT_TIMEOUT, Duration::from_millis),
+            )
+            .body(request.body);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        self.runtime.block_on(async {
+            let response = builder.send().await.map_err(|e| {
+                let code = if e.is_timeout() {
+                    "timeout"
+                } else {
+                    "transport"
+                };
+                AdapterError::transient(code, e.without_url().to_string())
+            })?;
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .collect();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| AdapterError::transient("transport", e.without_url().to_string()))?
+                .to_vec();
+            Ok(HttpResponse {
+                status,
+                headers,
+                body,
+            })
+        })
+    }
+
+    fn now_unix_ms(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+
+    fn log(&self, message: &str) {
+        tracing::info!(target: "shopmux::adapter", message);
+    }
+}
