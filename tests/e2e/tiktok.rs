@@ -25,11 +25,15 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(SimConfig::default()).await
+}
+
+async fn setup_with(config: SimConfig) -> Setup {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let sim_clock = clock.clone();
     let sim = TikTokSim::start(SimConfig {
         clock: Arc::new(move || sim_clock.now()),
-        ..Default::default()
+        ..config
     })
     .await
     .expect("simulator");
@@ -48,6 +52,8 @@ async fn setup() -> Setup {
                     "app_secret": "sim_app_secret",
                     "access_token": sim.access_token(SHOP).unwrap(),
                     "shop_cipher": sim.shop_cipher(SHOP).unwrap(),
+                    "refresh_token": sim.refresh_token(SHOP).unwrap(),
+                    "auth_base": sim.base_url(),
                 }
             })),
         )
@@ -398,5 +404,79 @@ async fn under_5xx_and_dropped_connections_1000_replies_are_delivered_once_or_fa
     assert_eq!(sent.len(), delivered, "delivered = accepted by TikTok");
     eprintln!(
         "1000 replies under faults: {delivered} delivered, {failed} failed after the retry budget"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_access_token_is_refreshed_and_the_reply_still_goes_out() {
+    let Setup {
+        d,
+        sim,
+        clock,
+        owner,
+        shop_id,
+    } = setup_with(SimConfig {
+        access_token_ttl: chrono::TimeDelta::hours(1),
+        ..Default::default()
+    })
+    .await;
+    let mut ws = d.stream(&owner).await;
+    sim.push_new_message(
+        SHOP,
+        "conv-4",
+        &Buyer::new("4004"),
+        BuyerMessage::text("hi"),
+    )
+    .await
+    .unwrap();
+    let created = next_event(&mut ws, |e| e["type"] == "message_created").await;
+    let conversation = created["message"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let old_token = sim.access_token(SHOP).unwrap();
+    // Two hours later the token TikTok issued has expired.
+    clock.advance(chrono::Duration::hours(2));
+    let (status, reply) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            Some(&owner),
+            Some(json!({"content": {"type": "text", "text": "still here"}})),
+        )
+        .await;
+    assert_eq!(status, 202, "{reply}");
+    let id = reply["id"].as_str().unwrap().to_owned();
+    let done = next_event(&mut ws, |e| {
+        e["type"] == "message_updated" && e["message"]["id"] == id.as_str()
+    })
+    .await;
+    assert_eq!(done["message"]["delivery_status"], "delivered", "{done}");
+    // The refreshed pair is stored for the next calls, and the old one is gone.
+    let new_token = sim.access_token(SHOP).unwrap();
+    assert_ne!(new_token, old_token);
+    let stored = d
+        .inbox
+        .shop_connection(shop_id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.credentials["access_token"], new_token);
+    assert_eq!(
+        stored.credentials["refresh_token"],
+        sim.refresh_token(SHOP).unwrap()
+    );
+    let (_, view) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/shops/{shop_id}/connection"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(view["status"], "connected", "{view}");
+    assert!(
+        !view.to_string().contains(&new_token),
+        "a token was returned: {view}"
     );
 }

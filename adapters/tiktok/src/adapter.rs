@@ -3,7 +3,12 @@
 //! customer-service `send message`, with TikTok's failures classified for the outbox.
 //!
 //! Credentials of a shop connection: `app_key`, `app_secret`, `access_token`,
-//! `shop_cipher`. The API base defaults to TikTok's production host.
+//! `shop_cipher`, and for token refresh `refresh_token` with, optionally,
+//! `access_token_expires_at` (Unix seconds, as TikTok's token reply gives it) and
+//! `auth_base` (TikTok's auth host by default). The API base defaults to TikTok's
+//! production host. An access token due to expire within five minutes is refreshed
+//! before sending, and one the platform reports expired is refreshed and the send tried
+//! once more; the new tokens go back to the host in the receipt.
 //!
 //! Sends: text and emoji go as `TEXT`. Images and videos need TikTok's upload step
 //! (`images/upload`, multipart) which this adapter does not do yet; they are refused
@@ -24,6 +29,36 @@ use shopmux_contract::rules::RuleSet;
 
 /// TikTok's error code for an invalid signature (platform-apis.md §1.1).
 const INVALID_SIGN: i64 = 106001;
+
+/// TikTok's auth host, where tokens are refreshed (§1.1).
+pub const AUTH_HOST: &str = "https://auth.tiktok-shops.com";
+
+/// Refresh an access token this close to its expiry.
+const REFRESH_AHEAD_SECS: i64 = 300;
+
+/// The token refresh reply's `data` (§1.1).
+#[derive(serde::Deserialize)]
+struct TokenData {
+    access_token: String,
+    #[serde(default)]
+    access_token_expire_in: i64,
+    refresh_token: String,
+    #[serde(default)]
+    refresh_token_expire_in: i64,
+}
+
+/// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 /// The TikTok Shop adapter.
 #[derive(Clone, Copy, Debug, Default)]
@@ -189,6 +224,107 @@ impl Adapter for TikTok {
     }
 
     fn send(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        message: &OutboundMessage,
+    ) -> Result<SendReceipt, AdapterError> {
+        let now_secs = host.now_unix_ms() / 1000;
+        let mut shop = shop.clone();
+        let mut refreshed = None;
+        let expires_at = shop
+            .credentials
+            .get("access_token_expires_at")
+            .and_then(|v| v.parse::<i64>().ok());
+        if expires_at.is_some_and(|at| at - now_secs <= REFRESH_AHEAD_SECS) {
+            let new = self.refresh(host, &shop)?;
+            shop.credentials.extend(new.clone());
+            refreshed = Some(new);
+        }
+        let result = match self.send_once(host, &shop, message) {
+            Err(e)
+                if e.code == "token_expired"
+                    && refreshed.is_none()
+                    && shop.credentials.contains_key("refresh_token") =>
+            {
+                let new = self.refresh(host, &shop)?;
+                shop.credentials.extend(new.clone());
+                refreshed = Some(new);
+                self.send_once(host, &shop, message)
+            }
+            other => other,
+        };
+        result.map(|mut receipt| {
+            receipt.refreshed_credentials = refreshed;
+            receipt
+        })
+    }
+}
+
+impl TikTok {
+    /// Renews the shop's tokens (`GET /api/v2/token/refresh`); returns the new ones.
+    fn refresh(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+    ) -> Result<std::collections::BTreeMap<String, String>, AdapterError> {
+        let base = shop
+            .credentials
+            .get("auth_base")
+            .map(String::as_str)
+            .unwrap_or(AUTH_HOST);
+        let url = format!(
+            "{}/api/v2/token/refresh?app_key={}&app_secret={}&refresh_token={}&grant_type=refresh_token",
+            base.trim_end_matches('/'),
+            encode(shop.credential("app_key")?),
+            encode(shop.credential("app_secret")?),
+            encode(shop.credential("refresh_token")?),
+        );
+        let response = host.http(HttpRequest {
+            method: "GET".into(),
+            url,
+            headers: vec![],
+            body: vec![],
+            timeout_ms: Some(10_000),
+        })?;
+        let parsed: Option<ApiResponse<TokenData>> = serde_json::from_slice(&response.body).ok();
+        match parsed {
+            Some(ApiResponse {
+                code: 0,
+                data: Some(t),
+                ..
+            }) if response.status == 200 => {
+                host.log("TikTok access token refreshed.");
+                Ok([
+                    ("access_token", t.access_token),
+                    (
+                        "access_token_expires_at",
+                        t.access_token_expire_in.to_string(),
+                    ),
+                    ("refresh_token", t.refresh_token),
+                    (
+                        "refresh_token_expires_at",
+                        t.refresh_token_expire_in.to_string(),
+                    ),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect())
+            }
+            Some(r) if response.status < 500 && response.status != 429 => {
+                Err(AdapterError::permanent(
+                    "token_expired",
+                    format!("token refresh refused: {} ({})", r.message, r.code),
+                ))
+            }
+            _ => Err(AdapterError::from_status(
+                &response,
+                format!("token refresh failed with HTTP {}", response.status),
+            )),
+        }
+    }
+
+    fn send_once(
         &self,
         host: &dyn Host,
         shop: &ShopConnection,
