@@ -2,6 +2,7 @@
 
 mod api_flow;
 mod bad_input;
+mod kill;
 mod process;
 mod restart;
 mod routing;
