@@ -5,6 +5,12 @@ use shopmux_contract::RuleSet;
 use shopmux_contract::adapter::Adapter;
 use std::sync::Arc;
 
+/// Whether a built-in adapter's platform can list messages (so a poller catches up on
+/// what webhooks missed).
+pub fn polls(platform: &str) -> bool {
+    platform == shopmux_adapter_tiktok::PLATFORM
+}
+
 /// The built-in adapters that connect to their platform.
 pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
     vec![Arc::new(shopmux_adapter_tiktok::adapter::TikTok)]

@@ -1,11 +1,11 @@
-//! Adapters as the outbox's channels: each built-in adapter (and, later, each plugin)
-//! is wrapped so the core's outbox can hand it deliveries. Adapter calls block, so they
-//! run on the blocking pool.
+//! Adapters as the core's channels: each built-in adapter (and, later, each plugin) is
+//! wrapped so the outbox can hand it deliveries and the poller can ask it what arrived.
+//! Adapter calls block, so they run on the blocking pool.
 
 use crate::host::DaemonHost;
 use async_trait::async_trait;
-use shopmux_contract::adapter::{Adapter, AdapterError, SendReceipt};
-use shopmux_core::channel::{Delivery, OutboundChannel};
+use shopmux_contract::adapter::{Adapter, AdapterError, PollPage, SendReceipt, ShopConnection};
+use shopmux_core::channel::{Delivery, InboundPoller, OutboundChannel};
 use std::sync::Arc;
 
 /// An adapter serving as an outbound channel.
@@ -33,6 +33,31 @@ impl OutboundChannel for AdapterChannel {
         let shop = delivery.connection.clone();
         let message = delivery.message.clone();
         tokio::task::spawn_blocking(move || adapter.send(host.as_ref(), &shop, &message))
+            .await
+            .unwrap_or_else(|e| {
+                Err(AdapterError::transient(
+                    "adapter_panic",
+                    format!("the adapter stopped: {e}"),
+                ))
+            })
+    }
+}
+
+#[async_trait]
+impl InboundPoller for AdapterChannel {
+    fn platform(&self) -> &str {
+        self.adapter.platform()
+    }
+
+    async fn poll(
+        &self,
+        shop: &ShopConnection,
+        cursor: Option<String>,
+    ) -> Result<PollPage, AdapterError> {
+        let adapter = self.adapter.clone();
+        let host = self.host.clone();
+        let shop = shop.clone();
+        tokio::task::spawn_blocking(move || adapter.poll(host.as_ref(), &shop, cursor.as_deref()))
             .await
             .unwrap_or_else(|e| {
                 Err(AdapterError::transient(

@@ -56,11 +56,17 @@ impl Default for DatabaseConfig {
 pub struct IngestConfig {
     /// Most inbound messages committed in one transaction.
     pub max_batch: usize,
+    /// Seconds between polls of connected shops for what webhooks missed (the first
+    /// poll, at start, catches up after downtime).
+    pub poll_secs: u64,
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        Self { max_batch: 256 }
+        Self {
+            max_batch: 256,
+            poll_secs: 60,
+        }
     }
 }
 
@@ -184,6 +190,12 @@ impl Config {
             bad(
                 "server.stream_ping_secs",
                 format!("{} is outside 1..=3600", self.server.stream_ping_secs),
+            );
+        }
+        if !(5..=86_400).contains(&self.ingest.poll_secs) {
+            bad(
+                "ingest.poll_secs",
+                format!("{} is outside 5..=86400", self.ingest.poll_secs),
             );
         }
         if let Err(m) = shopmux_core::store::backend_of(&self.database.url) {

@@ -48,6 +48,17 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
                 )) as Arc<dyn shopmux_core::channel::OutboundChannel>
             })
             .collect(),
+        pollers: adapters
+            .iter()
+            .filter(|a| crate::adapters::polls(a.platform()))
+            .map(|a| {
+                Arc::new(crate::channels::AdapterChannel::new(
+                    a.clone(),
+                    host.clone(),
+                )) as Arc<dyn shopmux_core::channel::InboundPoller>
+            })
+            .collect(),
+        poll_every: std::time::Duration::from_secs(config.ingest.poll_secs),
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock, options);

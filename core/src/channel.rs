@@ -1,10 +1,13 @@
-//! Outbound channels: how the outbox hands a message to its platform. The daemon wraps
-//! each loaded adapter (which does blocking I/O through its host) in an
-//! [`OutboundChannel`]; the core only knows this trait, so it stays free of HTTP.
+//! Channels: how the outbox hands a message to its platform ([`OutboundChannel`]) and
+//! how the poller asks a platform what webhooks missed ([`InboundPoller`]). The daemon
+//! wraps each loaded adapter (which does blocking I/O through its host) in these; the
+//! core only knows the traits, so it stays free of HTTP.
 
 use crate::ids::ShopId;
 use async_trait::async_trait;
-use shopmux_contract::adapter::{AdapterError, OutboundMessage, SendReceipt, ShopConnection};
+use shopmux_contract::adapter::{
+    AdapterError, OutboundMessage, PollPage, SendReceipt, ShopConnection,
+};
 
 /// One delivery: the shop and the message.
 #[derive(Clone, Debug)]
@@ -29,6 +32,20 @@ pub trait OutboundChannel: Send + Sync {
 
     /// Delivers one message; a `retryable` error is tried again later with backoff.
     async fn send(&self, delivery: &Delivery) -> Result<SendReceipt, AdapterError>;
+}
+
+/// Lists what a platform received, for what webhooks missed (one per platform that can).
+#[async_trait]
+pub trait InboundPoller: Send + Sync {
+    /// The platform id it serves.
+    fn platform(&self) -> &str;
+
+    /// The events since `cursor` (none: the first poll) and the next cursor.
+    async fn poll(
+        &self,
+        shop: &ShopConnection,
+        cursor: Option<String>,
+    ) -> Result<PollPage, AdapterError>;
 }
 
 /// When the next attempt may start after `attempts` failed ones: exponential from

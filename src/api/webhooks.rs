@@ -11,9 +11,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
 use serde::Serialize;
-use shopmux_contract::adapter::{InboundEvent, WebhookRequest};
+use shopmux_contract::adapter::WebhookRequest;
 use shopmux_core::ids::ShopId;
-use shopmux_core::inbox::ingest::{InboundBuyer, InboundMessage};
+use shopmux_core::inbox::ingest::InboundMessage;
 use std::sync::atomic::Ordering;
 use utoipa::ToSchema;
 
@@ -91,34 +91,12 @@ pub async fn receive(
         })?;
     let mut ack = WebhookAck::default();
     for event in events {
-        let InboundEvent::Message {
-            buyer,
-            platform_message_id,
-            platform_conversation_id,
-            content,
-            sent_at_ms,
-        } = event
-        else {
-            ack.ignored += 1;
-            continue;
-        };
-        let Ok(content) = serde_json::from_value(content) else {
-            ack.ignored += 1;
-            continue;
-        };
-        let message = InboundMessage {
-            buyer: InboundBuyer {
-                external_id: buyer.external_id,
-                nickname: buyer.nickname,
-                language: None,
-                email: None,
-                platform_conversation_id,
-            },
-            platform_message_id,
-            content,
-            sent_at: sent_at_ms.and_then(chrono::DateTime::from_timestamp_millis),
-            order: None,
-            entry_point: None,
+        let message = match InboundMessage::from_event(event) {
+            Ok(Some(message)) => message,
+            Ok(None) | Err(_) => {
+                ack.ignored += 1;
+                continue;
+            }
         };
         match app.inbox.ingest(shop.clone(), message).await {
             Ok(outcome) if outcome.duplicate => ack.duplicates += 1,

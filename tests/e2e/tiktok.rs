@@ -480,3 +480,85 @@ async fn an_expired_access_token_is_refreshed_and_the_reply_still_goes_out() {
         "a token was returned: {view}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_webhooks_missed_are_caught_up_by_polling_exactly_once() {
+    let Setup { d, sim, owner, .. } = setup().await;
+    // The webhooks are lost (refused as unsigned): the messages exist only at TikTok.
+    sim.set_webhook_faults(WebhookFaults {
+        bad_signature: true,
+        ..Default::default()
+    });
+    let lost = sim
+        .push_new_messages(
+            SHOP,
+            "conv-5",
+            &Buyer::new("5005"),
+            vec![
+                BuyerMessage::text("first"),
+                BuyerMessage::text("second"),
+                BuyerMessage::text("third"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(lost.iter().all(|l| l.status() == 401), "{lost:?}");
+    let (_, list) = d
+        .call(Method::GET, "/api/v1/conversations", Some(&owner), None)
+        .await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0));
+
+    // The poll (at start, then each interval) catches up.
+    assert_eq!(d.inbox.poll_now().await.unwrap(), 3);
+    let (_, list) = d
+        .call(Method::GET, "/api/v1/conversations", Some(&owner), None)
+        .await;
+    let conversation = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let texts: Vec<Value> = messages(&d, &owner, &conversation)
+        .await
+        .iter()
+        .map(|m| m["content"]["text"].clone())
+        .collect();
+    assert_eq!(texts, vec![json!("first"), json!("second"), json!("third")]);
+    // Polling again, and the webhook arriving late after all, store nothing twice.
+    assert_eq!(d.inbox.poll_now().await.unwrap(), 0);
+    sim.set_webhook_faults(WebhookFaults::default());
+    sim.push_new_message(
+        SHOP,
+        "conv-5",
+        &Buyer::new("5005"),
+        BuyerMessage::text("fourth"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        d.inbox.poll_now().await.unwrap(),
+        0,
+        "the webhook already stored it"
+    );
+    assert_eq!(messages(&d, &owner, &conversation).await.len(), 4);
+    // A reply reaches the conversation the poll learned.
+    let (status, _) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            Some(&owner),
+            Some(json!({"content": {"type": "text", "text": "all four read"}})),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let mut delivered = false;
+    for _ in 0..50 {
+        d.inbox.deliver_now().await.unwrap();
+        if sim
+            .sent_messages()
+            .iter()
+            .any(|m| m.conversation_id == "conv-5")
+        {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(delivered, "the reply went to conv-5");
+}

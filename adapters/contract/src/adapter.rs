@@ -268,6 +268,16 @@ impl WebhookRequest {
     }
 }
 
+/// What one poll found: the events since the cursor, and the cursor to pass next time.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollPage {
+    /// The events, oldest first (redeliveries are harmless: messages are deduplicated).
+    pub events: Vec<InboundEvent>,
+    /// Where the next poll starts; keep the old one when absent.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
 /// A marketplace connection. Built-in adapters and plugins implement the same trait.
 pub trait Adapter: Send + Sync {
     /// The platform id (`tiktok`).
@@ -292,6 +302,21 @@ pub trait Adapter: Send + Sync {
         shop: &ShopConnection,
         message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError>;
+
+    /// Looks for buyer messages since `cursor` (none: the first poll), for what webhooks
+    /// missed while the daemon was down. Adapters of platforms without a way to list
+    /// messages keep the default, which says so.
+    fn poll(
+        &self,
+        _host: &dyn Host,
+        _shop: &ShopConnection,
+        _cursor: Option<&str>,
+    ) -> Result<PollPage, AdapterError> {
+        Err(AdapterError::permanent(
+            "unsupported",
+            format!("{} offers no way to list messages", self.platform()),
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -16,13 +16,14 @@
 
 use crate::sign::{SignatureError, verify_webhook};
 use crate::wire::{
-    self, API_HOST, ApiResponse, AppCredentials, MessageContent, RequestContext, Role,
-    SendMessageData, SenderRole, ShopSession, WebhookEnvelope, WebhookEvent,
+    self, API_HOST, ApiResponse, AppCredentials, ConversationsPage, ConversationsQuery,
+    MessageContent, MessagesPage, MessagesQuery, RequestContext, Role, SendMessageData, SenderRole,
+    ShopSession, SortOrder, WebhookEnvelope, WebhookEvent,
 };
 use chrono::{TimeZone, Utc};
 use serde_json::json;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, EventBuyer, Host, HttpRequest, InboundEvent, OutboundMessage,
+    Adapter, AdapterError, EventBuyer, Host, HttpRequest, InboundEvent, OutboundMessage, PollPage,
     SendReceipt, ShopConnection, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
@@ -32,6 +33,16 @@ const INVALID_SIGN: i64 = 106001;
 
 /// TikTok's auth host, where tokens are refreshed (§1.1).
 pub const AUTH_HOST: &str = "https://auth.tiktok-shops.com";
+
+/// A first poll looks back this far (TT-WIN-1: an unreplied chat times out after 7 days).
+const FIRST_POLL_LOOKBACK_SECS: i64 = 7 * 24 * 3600;
+
+/// Each poll re-reads this much before its cursor, so a message stamped a little late
+/// is not missed (re-reading is harmless: messages are deduplicated).
+const POLL_OVERLAP_SECS: i64 = 120;
+
+/// At most this many pages of conversations, and of messages per conversation, per poll.
+const POLL_MAX_PAGES: usize = 10;
 
 /// Refresh an access token this close to its expiry.
 const REFRESH_AHEAD_SECS: i64 = 300;
@@ -259,9 +270,162 @@ impl Adapter for TikTok {
             receipt
         })
     }
+
+    fn poll(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        cursor: Option<&str>,
+    ) -> Result<PollPage, AdapterError> {
+        let now_secs = host.now_unix_ms() / 1000;
+        let since = cursor
+            .and_then(|c| c.parse::<i64>().ok())
+            .map_or(now_secs - FIRST_POLL_LOOKBACK_SECS, |c| {
+                c - POLL_OVERLAP_SECS
+            });
+        let mut newest = cursor.and_then(|c| c.parse::<i64>().ok()).unwrap_or(since);
+        let mut events = Vec::new();
+        let mut page_token: Option<String> = None;
+        'conversations: for _ in 0..POLL_MAX_PAGES {
+            let page: ConversationsPage = self.get(host, shop, |ctx| {
+                Ok(wire::get_conversations(
+                    ctx,
+                    &ConversationsQuery {
+                        page_size: 20,
+                        page_token: page_token.clone(),
+                        locale: None,
+                    },
+                ))
+            })?;
+            for conversation in &page.conversations {
+                let latest = conversation
+                    .latest_message
+                    .as_ref()
+                    .map_or(conversation.create_time, |m| m.create_time);
+                if latest < since {
+                    // Conversations come most recently active first.
+                    break 'conversations;
+                }
+                newest = newest.max(latest);
+                events.extend(self.messages_since(host, shop, &conversation.id, since)?);
+            }
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(t) => page_token = Some(t),
+                None => break,
+            }
+        }
+        events.reverse();
+        Ok(PollPage {
+            events,
+            cursor: Some(newest.to_string()),
+        })
+    }
 }
 
 impl TikTok {
+    /// A signed GET of the shop's API, its `data` decoded.
+    fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        build: impl FnOnce(&RequestContext<'_>) -> Result<wire::WireRequest, wire::WireError>,
+    ) -> Result<T, AdapterError> {
+        let (app, session) = credentials(shop)?;
+        let now = Utc
+            .timestamp_millis_opt(host.now_unix_ms())
+            .single()
+            .unwrap_or_else(Utc::now);
+        let ctx = RequestContext {
+            host: shop.api_base.as_deref().unwrap_or(API_HOST),
+            credentials: &app,
+            shop: &session,
+            now,
+        };
+        let request =
+            build(&ctx).map_err(|e| AdapterError::permanent("bad_request", e.to_string()))?;
+        let response = host.http(HttpRequest {
+            method: request.method.as_str().to_owned(),
+            url: request.url(),
+            headers: request.headers.clone(),
+            body: Vec::new(),
+            timeout_ms: Some(10_000),
+        })?;
+        let parsed: Option<ApiResponse<T>> = serde_json::from_slice(&response.body).ok();
+        match parsed {
+            Some(ApiResponse {
+                code: 0,
+                data: Some(data),
+                ..
+            }) if response.status == 200 => Ok(data),
+            Some(r) => Err(failure(
+                response.status,
+                r.code,
+                &r.message,
+                response.header("retry-after"),
+            )),
+            None => Err(failure(
+                response.status,
+                0,
+                &format!("HTTP {} without a TikTok reply", response.status),
+                response.header("retry-after"),
+            )),
+        }
+    }
+
+    /// The buyer messages of a conversation at or after `since`, newest first.
+    fn messages_since(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        conversation: &str,
+        since: i64,
+    ) -> Result<Vec<InboundEvent>, AdapterError> {
+        let mut out = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..POLL_MAX_PAGES {
+            let page: MessagesPage = self.get(host, shop, |ctx| {
+                wire::get_messages(
+                    ctx,
+                    conversation,
+                    &MessagesQuery {
+                        page_size: 50,
+                        page_token: page_token.clone(),
+                        locale: None,
+                        sort_order: Some(SortOrder::Desc),
+                        sort_field: None,
+                    },
+                )
+            })?;
+            for m in &page.messages {
+                if m.create_time < since {
+                    return Ok(out);
+                }
+                if m.sender.role != Role::Buyer || !m.is_visible {
+                    continue;
+                }
+                let Some(content) = m.parse_content().ok().as_ref().and_then(inbound_content)
+                else {
+                    continue;
+                };
+                out.push(InboundEvent::Message {
+                    buyer: EventBuyer {
+                        external_id: m.sender.im_user_id.clone().unwrap_or_default(),
+                        nickname: m.sender.nickname.clone(),
+                    },
+                    platform_message_id: m.id.clone(),
+                    platform_conversation_id: Some(conversation.to_owned()),
+                    content,
+                    sent_at_ms: Some(m.create_time * 1000),
+                });
+            }
+            match page.next_page_token.clone().filter(|t| !t.is_empty()) {
+                Some(t) => page_token = Some(t),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
     /// Renews the shop's tokens (`GET /api/v2/token/refresh`); returns the new ones.
     fn refresh(
         &self,

@@ -93,6 +93,39 @@ pub struct InboundMessage {
 }
 
 impl InboundMessage {
+    /// The message an adapter's event carries, if it is one (webhooks and pollers share
+    /// this). Content the core cannot read is an `Invalid` error naming `content`.
+    pub fn from_event(
+        event: shopmux_contract::adapter::InboundEvent,
+    ) -> CoreResult<Option<InboundMessage>> {
+        let shopmux_contract::adapter::InboundEvent::Message {
+            buyer,
+            platform_message_id,
+            platform_conversation_id,
+            content,
+            sent_at_ms,
+        } = event
+        else {
+            return Ok(None);
+        };
+        let content = serde_json::from_value(content)
+            .map_err(|e| CoreError::invalid("content", e.to_string()))?;
+        Ok(Some(InboundMessage {
+            buyer: InboundBuyer {
+                external_id: buyer.external_id,
+                nickname: buyer.nickname,
+                language: None,
+                email: None,
+                platform_conversation_id,
+            },
+            platform_message_id,
+            content,
+            sent_at: sent_at_ms.and_then(DateTime::from_timestamp_millis),
+            order: None,
+            entry_point: None,
+        }))
+    }
+
     /// Checks the fields no database constraint checks.
     pub fn validate(&self) -> CoreResult<()> {
         let bounded = |field: &str, v: &str, max: usize| {

@@ -10,6 +10,7 @@ pub mod list;
 pub mod notes;
 pub mod outbox;
 pub mod outreach;
+pub mod polling;
 pub mod presence;
 pub mod routing;
 pub mod shops;
@@ -43,6 +44,10 @@ pub struct InboxOptions {
     pub routing_seed: Option<u64>,
     /// The outbound channels of the loaded adapters (the `api` channel is built in).
     pub channels: Vec<Arc<dyn crate::channel::OutboundChannel>>,
+    /// The pollers of the loaded adapters that can list messages.
+    pub pollers: Vec<Arc<dyn crate::channel::InboundPoller>>,
+    /// How often connected shops are polled (the first pass, at start, is the catch-up).
+    pub poll_every: std::time::Duration,
     /// Run the outbox worker in the background (off only in tests that run the passes
     /// themselves with [`Inbox::deliver_now`]).
     pub background_delivery: bool,
@@ -57,6 +62,8 @@ impl Default for InboxOptions {
             rule_sets: Vec::new(),
             routing_seed: None,
             channels: Vec::new(),
+            pollers: Vec::new(),
+            poll_every: std::time::Duration::from_secs(60),
             background_delivery: true,
         }
     }
@@ -73,6 +80,7 @@ pub struct Inbox {
     ingest_tx: mpsc::Sender<ingest::IngestJob>,
     pub(crate) outbox_wake: Arc<Notify>,
     pub(crate) channels: outbox::Channels,
+    pub(crate) pollers: HashMap<String, Arc<dyn crate::channel::InboundPoller>>,
     pub(crate) router: Arc<routing::RouterSignal>,
     pub(crate) routing_rng: Mutex<rand::rngs::StdRng>,
     /// This daemon's id in `daemon_instances` (its live streams are its sessions).
@@ -108,6 +116,7 @@ impl Inbox {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let outbox_wake = Arc::new(Notify::new());
         let router = Arc::new(routing::RouterSignal::default());
+        let poll_every = options.poll_every;
         let routing_rng = match options.routing_seed {
             Some(seed) => rand::rngs::StdRng::seed_from_u64(seed),
             None => rand::rngs::StdRng::from_os_rng(),
@@ -147,6 +156,11 @@ impl Inbox {
             ingest_tx,
             outbox_wake,
             channels,
+            pollers: options
+                .pollers
+                .iter()
+                .map(|p| (p.platform().to_owned(), p.clone()))
+                .collect(),
             router,
             routing_rng: Mutex::new(routing_rng),
             instance_id: uuid::Uuid::now_v7().to_string(),
@@ -158,6 +172,11 @@ impl Inbox {
             Arc::downgrade(&inbox),
             inbox.shutdown.subscribe(),
         ));
+        let poll_loop = tokio::spawn(polling::run_loop(
+            Arc::downgrade(&inbox),
+            poll_every,
+            inbox.shutdown.subscribe(),
+        ));
         let heartbeat_loop = tokio::spawn(presence::run_loop(
             Arc::downgrade(&inbox),
             inbox.shutdown.subscribe(),
@@ -166,7 +185,7 @@ impl Inbox {
             .workers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .extend([timer_loop, router_loop, heartbeat_loop]);
+            .extend([timer_loop, router_loop, heartbeat_loop, poll_loop]);
         inbox
     }
 

@@ -143,12 +143,23 @@ impl Inbox {
 /// Leadership of the timer passes. On PostgreSQL several daemons may share a database:
 /// the one holding a session advisory lock runs the passes, and when its connection
 /// goes, the lock goes with it and another daemon takes over. SQLite has one daemon.
-#[derive(Default)]
 pub struct TimerLeadership {
     held: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+    task: &'static str,
+}
+
+impl Default for TimerLeadership {
+    fn default() -> Self {
+        Self::for_task("timers")
+    }
 }
 
 impl TimerLeadership {
+    /// Leadership of another daemon-wide task (`pollers`), with a lock of its own.
+    pub fn for_task(task: &'static str) -> Self {
+        Self { held: None, task }
+    }
+
     /// Whether this daemon leads now (taking the lead when it is free).
     pub async fn lead(&mut self, store: &crate::store::Store) -> bool {
         if store.backend() == Backend::Sqlite {
@@ -166,8 +177,9 @@ impl TimerLeadership {
         };
         // One lock per schema, so deployments sharing a database do not block each other.
         let got: Result<bool, _> = sqlx::query_scalar(
-            "SELECT pg_try_advisory_lock(CAST(hashtext(current_schema() || ':shopmux-timers') AS BIGINT))",
+            "SELECT pg_try_advisory_lock(CAST(hashtext(current_schema() || ':shopmux-' || $1) AS BIGINT))",
         )
+        .bind(self.task)
         .fetch_one(&mut *conn)
         .await;
         if matches!(got, Ok(true)) {
