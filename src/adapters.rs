@@ -1,5 +1,6 @@
 //! The built-in marketplace adapters, listed once: every platform's rule set, and the
-//! adapters that connect (webhooks in, replies out) — TikTok Shop so far.
+//! adapters that connect: TikTok Shop (webhooks and polling in, replies out) and Douyin
+//! (verified order pushes and order look-ups; Feige chat has no open API).
 
 use shopmux_contract::RuleSet;
 use shopmux_contract::adapter::Adapter;
@@ -13,7 +14,10 @@ pub fn polls(platform: &str) -> bool {
 
 /// The built-in adapters that connect to their platform.
 pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
-    vec![Arc::new(shopmux_adapter_tiktok::adapter::TikTok)]
+    vec![
+        Arc::new(shopmux_adapter_tiktok::adapter::TikTok),
+        Arc::new(shopmux_adapter_douyin::adapter::Douyin),
+    ]
 }
 
 /// The rule sets of every built-in adapter.

@@ -19,6 +19,7 @@ pub struct Daemon {
     max_body_bytes: usize,
     ping_every: std::time::Duration,
     adapters: Arc<std::collections::HashMap<String, Arc<dyn shopmux_contract::adapter::Adapter>>>,
+    host: Arc<crate::host::DaemonHost>,
 }
 
 /// Opens the database (applying migrations) and binds the listener.
@@ -78,6 +79,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
                 .map(|a| (a.platform().to_owned(), a))
                 .collect(),
         ),
+        host,
     })
 }
 
@@ -93,6 +95,7 @@ impl Daemon {
                 ping_every: self.ping_every,
                 adapters: self.adapters.clone(),
                 metrics: Arc::new(api::metrics::Metrics::default()),
+                host: self.host.clone(),
             },
             self.max_body_bytes,
         );

@@ -38,6 +38,8 @@ pub struct AppState {
         Arc<std::collections::HashMap<String, Arc<dyn shopmux_contract::adapter::Adapter>>>,
     /// The daemon's counters.
     pub metrics: Arc<metrics::Metrics>,
+    /// What adapters are lent for their I/O.
+    pub host: Arc<crate::host::DaemonHost>,
 }
 
 #[derive(OpenApi)]

@@ -9,9 +9,10 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::ApiJson;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
-use shopmux_contract::adapter::WebhookRequest;
+use shopmux_contract::adapter::{InboundEvent, OrderInfo, WebhookRequest};
 use shopmux_core::ids::ShopId;
 use shopmux_core::inbox::ingest::InboundMessage;
 use std::sync::atomic::Ordering;
@@ -26,8 +27,68 @@ pub struct WebhookAck {
     pub duplicates: usize,
     /// Messages the platform's rules refuse (kept out of the inbox; not retried).
     pub refused: usize,
+    /// Order notices recorded.
+    pub orders: usize,
     /// Events shopmux does not act on.
     pub ignored: usize,
+}
+
+/// Records an order notice; when it does not name the buyer, the adapter looks the order
+/// up first. A look-up that fails for now answers 503, so the platform redelivers.
+async fn record_order(
+    app: &AppState,
+    adapter: &std::sync::Arc<dyn shopmux_contract::adapter::Adapter>,
+    connection: &shopmux_contract::adapter::ShopConnection,
+    shop: &shopmux_core::inbox::shops::IngestShop,
+    order: &str,
+    buyer: Option<shopmux_contract::adapter::EventBuyer>,
+    reverse_in_progress: Option<bool>,
+) -> ApiResult<()> {
+    let mut info = match buyer {
+        Some(buyer) => OrderInfo {
+            external_id: order.to_owned(),
+            buyer,
+            created_at_ms: None,
+            status: None,
+            reverse_in_progress: None,
+        },
+        None => {
+            let adapter = adapter.clone();
+            let host = app.host.clone();
+            let connection = connection.clone();
+            let wanted = order.to_owned();
+            let found = tokio::task::spawn_blocking(move || {
+                adapter.fetch_order(host.as_ref(), &connection, &wanted)
+            })
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the adapter stopped",
+                )
+            })?;
+            match found {
+                Ok(info) => info,
+                Err(e) if e.retryable => {
+                    return Err(ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        format!("the order could not be looked up yet: {e}"),
+                    ));
+                }
+                Err(e) => {
+                    tracing::warn!(message = "Order notice dropped.", order, error = %e);
+                    return Ok(());
+                }
+            }
+        }
+    };
+    if reverse_in_progress.is_some() {
+        info.reverse_in_progress = reverse_in_progress;
+    }
+    app.inbox.record_order(shop, &info).await?;
+    Ok(())
 }
 
 fn not_found() -> ApiError {
@@ -49,7 +110,7 @@ pub async fn receive(
     Path((platform, shop_id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<ApiJson<WebhookAck>> {
+) -> ApiResult<Response> {
     let adapter = app.adapters.get(&platform).cloned().ok_or_else(not_found)?;
     let shop_id: ShopId = shop_id.parse().map_err(|_| not_found())?;
     let shop = app
@@ -91,6 +152,25 @@ pub async fn receive(
         })?;
     let mut ack = WebhookAck::default();
     for event in events {
+        if let InboundEvent::OrderChanged {
+            order_external_id,
+            buyer,
+            reverse_in_progress,
+        } = &event
+        {
+            record_order(
+                &app,
+                &adapter,
+                &connection,
+                &shop,
+                order_external_id,
+                buyer.clone(),
+                *reverse_in_progress,
+            )
+            .await?;
+            ack.orders += 1;
+            continue;
+        }
         let message = match InboundMessage::from_event(event) {
             Ok(Some(message)) => message,
             Ok(None) | Err(_) => {
@@ -110,5 +190,14 @@ pub async fn receive(
     app.metrics
         .webhooks_accepted
         .fetch_add(1, Ordering::Relaxed);
-    Ok(ApiJson(ack))
+    tracing::debug!(message = "Webhook accepted.", %platform, %shop_id, stored = ack.stored, duplicates = ack.duplicates, orders = ack.orders);
+    // Some platforms want a body of their own as the acknowledgement (Douyin).
+    Ok(match adapter.webhook_answer() {
+        Some(answer) => (
+            [(axum::http::header::CONTENT_TYPE, answer.content_type)],
+            answer.body,
+        )
+            .into_response(),
+        None => ApiJson(ack).into_response(),
+    })
 }

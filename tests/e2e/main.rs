@@ -2,6 +2,7 @@
 
 mod api_flow;
 mod bad_input;
+mod douyin;
 mod kill;
 mod process;
 mod restart;

@@ -241,6 +241,18 @@ pub enum InboundEvent {
         #[serde(default)]
         sent_at_ms: Option<i64>,
     },
+    /// An order of the shop was created or changed. Platforms whose notices do not name
+    /// the buyer leave `buyer` empty; the host then asks [`Adapter::fetch_order`].
+    OrderChanged {
+        /// The platform's order id.
+        order_external_id: String,
+        /// The buyer, when the notice names them.
+        #[serde(default)]
+        buyer: Option<EventBuyer>,
+        /// Whether a return or refund is now under way, when the notice says.
+        #[serde(default)]
+        reverse_in_progress: Option<bool>,
+    },
     /// An event shopmux does not act on (kept for logs).
     Ignored {
         /// Why.
@@ -266,6 +278,33 @@ impl WebhookRequest {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// An order as the platform reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderInfo {
+    /// The platform's order id.
+    pub external_id: String,
+    /// Who bought.
+    pub buyer: EventBuyer,
+    /// When it was placed, Unix milliseconds.
+    #[serde(default)]
+    pub created_at_ms: Option<i64>,
+    /// The platform's status, as text.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Whether a return or refund is in progress.
+    #[serde(default)]
+    pub reverse_in_progress: Option<bool>,
+}
+
+/// The body a platform expects in answer to its webhook, when it expects one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookAnswer {
+    /// The content type.
+    pub content_type: String,
+    /// The body.
+    pub body: Vec<u8>,
 }
 
 /// What one poll found: the events since the cursor, and the cursor to pass next time.
@@ -302,6 +341,25 @@ pub trait Adapter: Send + Sync {
         shop: &ShopConnection,
         message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError>;
+
+    /// The body the platform expects in answer to an accepted webhook (none: any 2xx).
+    fn webhook_answer(&self) -> Option<WebhookAnswer> {
+        None
+    }
+
+    /// One order with its buyer (for order notices that do not name the buyer, and the
+    /// agents' workbench).
+    fn fetch_order(
+        &self,
+        _host: &dyn Host,
+        _shop: &ShopConnection,
+        _order_external_id: &str,
+    ) -> Result<OrderInfo, AdapterError> {
+        Err(AdapterError::permanent(
+            "unsupported",
+            format!("{} offers no order look-up here", self.platform()),
+        ))
+    }
 
     /// Looks for buyer messages since `cursor` (none: the first poll), for what webhooks
     /// missed while the daemon was down. Adapters of platforms without a way to list

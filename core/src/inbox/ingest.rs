@@ -966,3 +966,129 @@ pub(crate) async fn insert_messages(
     }
     Ok(inserted)
 }
+
+impl Inbox {
+    /// Records an order a platform reported outside a message (an order notice): the
+    /// buyer is created if new, the order inserted or its status updated, and the
+    /// buyer's open conversation marked as having an order. Windows that count from
+    /// orders (DY-WIN-2, TT-INIT-1, AE-WIN-3) see it at once.
+    pub async fn record_order(
+        &self,
+        shop: &IngestShop,
+        order: &shopmux_contract::adapter::OrderInfo,
+    ) -> CoreResult<()> {
+        let bounded = |field: &str, v: &str| {
+            if v.trim().is_empty() || v.len() > 256 {
+                Err(CoreError::invalid(field, "must be 1 to 256 bytes"))
+            } else {
+                Ok(())
+            }
+        };
+        bounded("order.external_id", &order.external_id)?;
+        bounded("order.buyer.external_id", &order.buyer.external_id)?;
+        let now = self.clock.now();
+        let created_at = order
+            .created_at_ms
+            .and_then(DateTime::from_timestamp_millis)
+            .map_or(now, |t| t.min(now));
+        let shop_id = shop.shop_id.to_string();
+        let mut w = self.store.begin_write().await?;
+        let nickname = order
+            .buyer
+            .nickname
+            .clone()
+            .unwrap_or_else(|| order.buyer.external_id.clone());
+        let inserted = self
+            .store
+            .query(
+                "INSERT INTO buyers (id, shop_id, external_id, nickname, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id",
+                vec![
+                    BuyerId::new().to_string().into(),
+                    shop_id.clone().into(),
+                    order.buyer.external_id.clone().into(),
+                    nickname.clone().into(),
+                    to_millis(now).into(),
+                ],
+            )
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        let buyer: BuyerId = match inserted {
+            Some(row) => {
+                let id: BuyerId = crate::store::id_col(&row, "id")?;
+                for part in search_terms::name_parts(&nickname) {
+                    self.store
+                        .query(
+                            "INSERT INTO buyer_name_parts (part, buyer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                            vec![part.into(), id.to_string().into()],
+                        )
+                        .execute(&mut *w.tx)
+                        .await?;
+                }
+                id
+            }
+            None => {
+                let row = self
+                    .store
+                    .query(
+                        "SELECT id FROM buyers WHERE shop_id = $1 AND external_id = $2",
+                        vec![
+                            shop_id.clone().into(),
+                            order.buyer.external_id.clone().into(),
+                        ],
+                    )
+                    .fetch_one(&mut *w.tx)
+                    .await?;
+                crate::store::id_col(&row, "id")?
+            }
+        };
+        self.store
+            .query(
+                "INSERT INTO orders (id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (shop_id, external_id) DO UPDATE SET \
+                 status = excluded.status, reverse_in_progress = excluded.reverse_in_progress",
+                vec![
+                    OrderId::new().to_string().into(),
+                    shop_id.clone().into(),
+                    buyer.to_string().into(),
+                    order.external_id.clone().into(),
+                    to_millis(created_at).into(),
+                    order.status.clone().unwrap_or_else(|| "unknown".into()).into(),
+                    order.reverse_in_progress.unwrap_or(false).into(),
+                ],
+            )
+            .execute(&mut *w.tx)
+            .await?;
+        let open = self
+            .store
+            .query(
+                &format!(
+                    "SELECT {} FROM conversations WHERE buyer_id = $1 AND list_status = 'open' AND has_order = 0{}",
+                    crate::store::CONVERSATION_COLUMNS,
+                    self.store.for_update()
+                ),
+                vec![buyer.to_string().into()],
+            )
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        let mut changed = None;
+        if let Some(row) = open {
+            let (seller, before) = crate::store::conversation_from_row(&row)?;
+            let mut after = before.clone();
+            after.has_order = true;
+            super::actions::save_conversations(
+                &self.store,
+                &mut w.tx,
+                &[(seller, Some(before), after.clone())],
+            )
+            .await?;
+            changed = Some(after);
+        }
+        w.commit().await?;
+        if let Some(conversation) = changed {
+            self.events
+                .publish(InboxEvent::ConversationUpdated { conversation });
+        }
+        Ok(())
+    }
+}
