@@ -27,6 +27,25 @@ impl OutboundChannel for AdapterChannel {
         self.adapter.platform()
     }
 
+    async fn mark_read(
+        &self,
+        shop: &ShopConnection,
+        platform_conversation_id: &str,
+    ) -> Result<(), AdapterError> {
+        let adapter = self.adapter.clone();
+        let host = self.host.clone();
+        let shop = shop.clone();
+        let conversation = platform_conversation_id.to_owned();
+        tokio::task::spawn_blocking(move || adapter.mark_read(host.as_ref(), &shop, &conversation))
+            .await
+            .unwrap_or_else(|e| {
+                Err(AdapterError::transient(
+                    "adapter_panic",
+                    format!("the adapter stopped: {e}"),
+                ))
+            })
+    }
+
     async fn send(&self, delivery: &Delivery) -> Result<SendReceipt, AdapterError> {
         let adapter = self.adapter.clone();
         let host = self.host.clone();

@@ -32,6 +32,15 @@ pub trait OutboundChannel: Send + Sync {
 
     /// Delivers one message; a `retryable` error is tried again later with backoff.
     async fn send(&self, delivery: &Delivery) -> Result<SendReceipt, AdapterError>;
+
+    /// Tells the platform an agent read the buyer's messages (best effort).
+    async fn mark_read(
+        &self,
+        _shop: &ShopConnection,
+        _platform_conversation_id: &str,
+    ) -> Result<(), AdapterError> {
+        Ok(())
+    }
 }
 
 /// Lists what a platform received, for what webhooks missed (one per platform that can).

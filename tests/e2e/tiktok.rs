@@ -562,3 +562,42 @@ async fn messages_webhooks_missed_are_caught_up_by_polling_exactly_once() {
     }
     assert!(delivered, "the reply went to conv-5");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_a_conversation_marks_it_read_on_tiktok() {
+    let Setup { d, sim, owner, .. } = setup().await;
+    let mut ws = d.stream(&owner).await;
+    sim.push_new_message(
+        SHOP,
+        "conv-6",
+        &Buyer::new("6006"),
+        BuyerMessage::text("hello?"),
+    )
+    .await
+    .unwrap();
+    let created = next_event(&mut ws, |e| e["type"] == "message_created").await;
+    let conversation = created["message"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(sim.conversation(SHOP, "conv-6").unwrap().unread_count, 1);
+    let (status, _) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conversation}/read"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    // The platform call runs in the background, after the inbox state changed.
+    let mut read = false;
+    for _ in 0..100 {
+        if sim.conversation(SHOP, "conv-6").unwrap().unread_count == 0 {
+            read = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(read, "TikTok still shows the buyer's message unread");
+}

@@ -342,6 +342,17 @@ pub trait Adapter: Send + Sync {
         message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError>;
 
+    /// Tells the platform the buyer's messages in a conversation were read by an agent
+    /// (platforms without such a call keep the default, which does nothing).
+    fn mark_read(
+        &self,
+        _host: &dyn Host,
+        _shop: &ShopConnection,
+        _platform_conversation_id: &str,
+    ) -> Result<(), AdapterError> {
+        Ok(())
+    }
+
     /// The body the platform expects in answer to an accepted webhook (none: any 2xx).
     fn webhook_answer(&self) -> Option<WebhookAnswer> {
         None

@@ -271,6 +271,18 @@ impl Adapter for TikTok {
         })
     }
 
+    fn mark_read(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        platform_conversation_id: &str,
+    ) -> Result<(), AdapterError> {
+        let _: serde_json::Value = self.call(host, shop, |ctx| {
+            wire::read_messages(ctx, platform_conversation_id)
+        })?;
+        Ok(())
+    }
+
     fn poll(
         &self,
         host: &dyn Host,
@@ -287,7 +299,7 @@ impl Adapter for TikTok {
         let mut events = Vec::new();
         let mut page_token: Option<String> = None;
         'conversations: for _ in 0..POLL_MAX_PAGES {
-            let page: ConversationsPage = self.get(host, shop, |ctx| {
+            let page: ConversationsPage = self.call(host, shop, |ctx| {
                 Ok(wire::get_conversations(
                     ctx,
                     &ConversationsQuery {
@@ -323,8 +335,8 @@ impl Adapter for TikTok {
 }
 
 impl TikTok {
-    /// A signed GET of the shop's API, its `data` decoded.
-    fn get<T: serde::de::DeserializeOwned>(
+    /// A signed call of the shop's API, its `data` decoded.
+    fn call<T: serde::de::DeserializeOwned>(
         &self,
         host: &dyn Host,
         shop: &ShopConnection,
@@ -347,7 +359,7 @@ impl TikTok {
             method: request.method.as_str().to_owned(),
             url: request.url(),
             headers: request.headers.clone(),
-            body: Vec::new(),
+            body: request.body.clone(),
             timeout_ms: Some(10_000),
         })?;
         let parsed: Option<ApiResponse<T>> = serde_json::from_slice(&response.body).ok();
@@ -383,7 +395,7 @@ impl TikTok {
         let mut out = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..POLL_MAX_PAGES {
-            let page: MessagesPage = self.get(host, shop, |ctx| {
+            let page: MessagesPage = self.call(host, shop, |ctx| {
                 wire::get_messages(
                     ctx,
                     conversation,

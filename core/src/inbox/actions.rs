@@ -606,6 +606,9 @@ impl Inbox {
             self.events.publish(InboxEvent::ConversationUpdated {
                 conversation: after.clone(),
             });
+            if matches!(change, Change::MarkRead) {
+                self.mark_read_on_platform(&after);
+            }
             if moves {
                 // rule: TT-END-1, DY-END-1 (ending or handing over frees capacity; an
                 // unassigned or reopened conversation joins the queue)
@@ -613,6 +616,38 @@ impl Inbox {
             }
         }
         Ok(after)
+    }
+
+    /// Tells the conversation's platform its buyer messages were read (best effort, in
+    /// the background: a failure is logged, the inbox state is already right).
+    fn mark_read_on_platform(&self, conversation: &Conversation) {
+        let Some(channel) = self.channels.get(conversation.platform.as_str()).cloned() else {
+            return;
+        };
+        let store = self.store.clone();
+        let (shop_id, buyer_id) = (conversation.shop_id, conversation.buyer_id);
+        tokio::spawn(async move {
+            let Ok(Some(connection)) = super::connections::load_connection(&store, shop_id).await
+            else {
+                return;
+            };
+            let platform_conversation: Option<Option<String>> = store
+                .query(
+                    "SELECT platform_conversation_id FROM buyers WHERE id = $1",
+                    vec![buyer_id.to_string().into()],
+                )
+                .fetch_optional(store.pool())
+                .await
+                .ok()
+                .flatten()
+                .map(|row| sqlx::Row::try_get(&row, "platform_conversation_id").unwrap_or(None));
+            let Some(Some(platform_conversation)) = platform_conversation else {
+                return;
+            };
+            if let Err(error) = channel.mark_read(&connection, &platform_conversation).await {
+                tracing::warn!(message = "Could not mark read on the platform.", %shop_id, %error);
+            }
+        });
     }
 
     /// Sends an agent's reply: the message and its outbox entry are written in one
