@@ -35,18 +35,23 @@ async fn pump(socket: WebSocket, app: AppState, viewer: Viewer) {
             return;
         }
     };
-    forward(socket, events, &viewer, app.ping_every).await;
+    forward(socket, events, viewer.clone(), &app, app.ping_every).await;
     if let Err(error) = app.inbox.close_session(&viewer.agent, &session).await {
         tracing::warn!(message = "Could not drop a stream session.", %error);
     }
 }
 
+/// How often, at most, a stream re-reads its viewer's shops on an unknown shop's event.
+const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+
 async fn forward(
     socket: WebSocket,
     mut events: tokio::sync::broadcast::Receiver<shopmux_core::events::InboxEvent>,
-    viewer: &Viewer,
+    mut viewer: Viewer,
+    app: &AppState,
     ping_every: Duration,
 ) {
+    let mut refreshed_at: Option<std::time::Instant> = None;
     let (mut tx, mut rx) = socket.split();
     let mut ping = tokio::time::interval(ping_every);
     ping.tick().await;
@@ -56,7 +61,22 @@ async fn forward(
             event = events.recv() => {
                 let frame = match event {
                     Ok(e) if viewer.can_see(e.shop_id()) => serde_json::to_string(&e).unwrap_or_default(),
-                    Ok(_) => continue,
+                    Ok(e) => {
+                        // A shop created or granted since the stream opened?
+                        let due = refreshed_at.is_none_or(|at| at.elapsed() >= REFRESH_AT_MOST_EVERY);
+                        if !due {
+                            continue;
+                        }
+                        refreshed_at = Some(std::time::Instant::now());
+                        match app.inbox.refresh_viewer(&viewer).await {
+                            Ok(fresh) => viewer = fresh,
+                            Err(_) => break,
+                        }
+                        if !viewer.can_see(e.shop_id()) {
+                            continue;
+                        }
+                        serde_json::to_string(&e).unwrap_or_default()
+                    }
                     Err(RecvError::Lagged(_)) => r#"{"type":"resync"}"#.to_owned(),
                     Err(RecvError::Closed) => break,
                 };

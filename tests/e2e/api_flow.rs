@@ -494,3 +494,17 @@ async fn a_failed_reply_is_shown_and_can_be_retried_over_http() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_stream_sees_a_shop_created_after_it_connected() {
+    let d = start().await;
+    let owner = d.owner("Late shop").await;
+    let mut ws = d.stream(&owner).await;
+    let (shop, secret) = d.shop(&owner, "late").await;
+    let (status, _) = d
+        .inbound(&shop, &secret, &message("b", "m1", "hello late"))
+        .await;
+    assert_eq!(status, 200);
+    let event = next_event(&mut ws, |e| e["type"] == "message_created").await;
+    assert_eq!(event["message"]["content"]["text"], "hello late");
+}

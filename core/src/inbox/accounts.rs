@@ -324,6 +324,26 @@ impl Inbox {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let agent = agent_from_row(&row)?;
+        self.viewer_for(agent).await.map(Some)
+    }
+
+    /// The viewer again, with the shops it may see and chat in as they are now (a live
+    /// stream refreshes it when an event of an unknown shop arrives: a shop created or
+    /// granted after it connected).
+    pub async fn refresh_viewer(&self, viewer: &Viewer) -> CoreResult<Viewer> {
+        let row = self
+            .store
+            .query(
+                &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1"),
+                vec![viewer.agent.id.to_string().into()],
+            )
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or(CoreError::NotFound("agent"))?;
+        self.viewer_for(agent_from_row(&row)?).await
+    }
+
+    async fn viewer_for(&self, agent: Agent) -> CoreResult<Viewer> {
         let (visible_shops, chat_shops) = match agent.role {
             Role::Owner => {
                 let rows = self
@@ -353,11 +373,11 @@ impl Inbox {
             }
             Role::Operator => (HashSet::new(), HashSet::new()),
         };
-        Ok(Some(Viewer {
+        Ok(Viewer {
             agent,
             visible_shops,
             chat_shops,
-        }))
+        })
     }
 }
 
