@@ -176,17 +176,20 @@ impl Inbox {
         self.router.mark(seller);
     }
 
-    /// Drains the queues of every shop of every seller now; returns how many
-    /// conversations were assigned.
+    /// Drains every shop's queue now; returns how many conversations were assigned.
+    /// Only shops with a waiting conversation are looked at (the queue index answers).
     pub async fn drain_all(&self) -> CoreResult<usize> {
         let rows = self
             .store
-            .query("SELECT id FROM sellers ORDER BY id", vec![])
+            .query(
+                "SELECT DISTINCT shop_id FROM conversations WHERE state = 'unassigned' ORDER BY shop_id",
+                vec![],
+            )
             .fetch_all(self.store.pool())
             .await?;
         let mut n = 0;
         for row in &rows {
-            n += self.drain_seller(id_col(row, "id")?).await?;
+            n += self.drain_shop(id_col(row, "shop_id")?).await?;
         }
         Ok(n)
     }
