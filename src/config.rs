@@ -70,6 +70,37 @@ impl Default for IngestConfig {
     }
 }
 
+/// `[smtp]`: outgoing mail, for storefront replies to customers who left (SH-ONLINE-1).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// The SMTP server; empty: no email (replies to customers who left fail visibly).
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// `starttls` (default), `tls` (implicit) or `none` (a local relay only).
+    pub tls: String,
+    /// Login, when the server wants one.
+    pub username: String,
+    /// Password (a secret: masked by `check-config`).
+    pub password: String,
+    /// The sender, `Shop <shop@example.com>`.
+    pub from: String,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            tls: "starttls".into(),
+            username: String::new(),
+            password: String::new(),
+            from: "shopmux <shopmux@localhost>".into(),
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -80,6 +111,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// The inbound writer.
     pub ingest: IngestConfig,
+    /// Outgoing mail.
+    pub smtp: SmtpConfig,
 }
 
 /// A configuration problem, naming the key.
@@ -198,6 +231,22 @@ impl Config {
                 format!("{} is outside 5..=86400", self.ingest.poll_secs),
             );
         }
+        if !["starttls", "tls", "none"].contains(&self.smtp.tls.as_str()) {
+            bad(
+                "smtp.tls",
+                format!("`{}` is not one of starttls, tls, none", self.smtp.tls),
+            );
+        }
+        if !self.smtp.host.is_empty() && self.smtp.from.parse::<lettre::message::Mailbox>().is_err()
+        {
+            bad(
+                "smtp.from",
+                format!(
+                    "`{}` is not a mailbox like `Shop <shop@example.com>`",
+                    self.smtp.from
+                ),
+            );
+        }
         if let Err(m) = shopmux_core::store::backend_of(&self.database.url) {
             bad("database.url", m);
         }
@@ -220,6 +269,9 @@ impl Config {
     pub fn to_masked_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database.url = mask_url_password(&shown.database.url);
+        if !shown.smtp.password.is_empty() {
+            shown.smtp.password = "****".into();
+        }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }
 }
@@ -304,6 +356,11 @@ mod tests {
         );
         let mut c = Config::default();
         c.database.url = "postgres://u:hunter2@h/db".into();
-        assert!(!c.to_masked_toml().contains("hunter2"));
+        c.smtp.password = "smtp-hunter3".into();
+        let shown = c.to_masked_toml();
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("smtp-hunter3"),
+            "{shown}"
+        );
     }
 }

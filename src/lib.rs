@@ -6,4 +6,6 @@ pub mod api;
 pub mod channels;
 pub mod config;
 pub mod host;
+pub mod mailer;
 pub mod server;
+pub mod storefront;

@@ -20,6 +20,7 @@ pub struct Daemon {
     ping_every: std::time::Duration,
     adapters: Arc<std::collections::HashMap<String, Arc<dyn shopmux_contract::adapter::Adapter>>>,
     host: Arc<crate::host::DaemonHost>,
+    storefront: Arc<crate::storefront::Storefront>,
 }
 
 /// Opens the database (applying migrations) and binds the listener.
@@ -36,19 +37,28 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         )
     })?;
     let host = Arc::new(crate::host::DaemonHost::new(clock.clone()));
+    let mailer = crate::mailer::Mailer::from_config(&config.smtp)?;
+    let storefront = Arc::new(crate::storefront::Storefront::new(mailer));
     let adapters = crate::adapters::builtin_adapters();
+    let adapter_channels: Vec<Arc<dyn shopmux_core::channel::OutboundChannel>> = adapters
+        .iter()
+        .map(|a| {
+            Arc::new(crate::channels::AdapterChannel::new(
+                a.clone(),
+                host.clone(),
+            )) as Arc<dyn shopmux_core::channel::OutboundChannel>
+        })
+        .collect();
     let options = InboxOptions {
         max_ingest_batch: config.ingest.max_batch,
         rule_sets: crate::adapters::builtin_rule_sets(),
-        channels: adapters
-            .iter()
-            .map(|a| {
-                Arc::new(crate::channels::AdapterChannel::new(
-                    a.clone(),
-                    host.clone(),
-                )) as Arc<dyn shopmux_core::channel::OutboundChannel>
-            })
-            .collect(),
+        channels: {
+            let mut channels = adapter_channels;
+            channels.push(Arc::new(crate::storefront::StorefrontChannel(
+                storefront.clone(),
+            )));
+            channels
+        },
         pollers: adapters
             .iter()
             .filter(|a| crate::adapters::polls(a.platform()))
@@ -80,6 +90,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
                 .collect(),
         ),
         host,
+        storefront,
     })
 }
 
@@ -96,6 +107,7 @@ impl Daemon {
                 adapters: self.adapters.clone(),
                 metrics: Arc::new(api::metrics::Metrics::default()),
                 host: self.host.clone(),
+                storefront: self.storefront.clone(),
             },
             self.max_body_bytes,
         );

@@ -27,6 +27,11 @@ pub struct ConversationDetail {
     pub orders: Vec<Order>,
     /// What the platform's rules allow now (a reply box can be greyed out from it).
     pub allowed: Allowed,
+    /// For a storefront chat (Shopify): how a reply would reach the customer now — over
+    /// the chat while they are in the store, else by email (SH-ONLINE-1: the agent is
+    /// told before sending).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_route: Option<crate::storefront::ReplyRoute>,
 }
 
 /// A flag colour to set.
@@ -98,7 +103,17 @@ pub async fn get(
         .buyer_orders(&auth.0, conversation.buyer_id)
         .await?;
     let allowed = app.inbox.allowed(&conversation).await?;
+    let reply_route = (conversation.platform.as_str()
+        == shopmux_core::inbox::storefront::STOREFRONT_PLATFORM)
+        .then(|| {
+            app.storefront.route(
+                conversation.shop_id,
+                &buyer.external_id,
+                buyer.email.as_deref(),
+            )
+        });
     Ok(ApiJson(ConversationDetail {
+        reply_route,
         conversation,
         buyer,
         orders,

@@ -11,6 +11,7 @@ pub mod health;
 pub mod metrics;
 pub mod presence;
 pub mod shops;
+pub mod storefront;
 pub mod stream;
 pub mod webhooks;
 
@@ -40,6 +41,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// What adapters are lent for their I/O.
     pub host: Arc<crate::host::DaemonHost>,
+    /// The storefront chat's live customers.
+    pub storefront: Arc<crate::storefront::Storefront>,
 }
 
 #[derive(OpenApi)]
@@ -53,6 +56,7 @@ pub struct AppState {
         (name = "buyers", description = "Buyers and internal notes"),
         (name = "stream", description = "Live events"),
         (name = "webhooks", description = "Marketplace webhooks (signed by the platform)"),
+        (name = "storefront", description = "The storefront chat of Shopify shops (customer side)"),
         (name = "operations", description = "Health"),
     )
 )]
@@ -77,6 +81,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(health::readyz))
         .routes(routes!(metrics::metrics))
         .routes(routes!(webhooks::receive))
+        .routes(routes!(storefront::start_session))
+        .routes(routes!(storefront::chat))
+        .routes(routes!(storefront::widget))
         .routes(routes!(shops::get_connection, shops::set_connection))
         .routes(routes!(shops::create_shop, shops::list_shops))
         .routes(routes!(shops::get_shop))

@@ -8,5 +8,7 @@ mod process;
 mod restart;
 mod routing;
 mod rules;
+mod smtp;
+mod storefront;
 mod support;
 mod tiktok;

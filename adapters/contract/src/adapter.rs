@@ -184,6 +184,9 @@ pub struct OutboundMessage {
     pub idempotency_key: String,
     /// The buyer's id on the platform.
     pub buyer_external_id: String,
+    /// The buyer's email, when they gave one (channels that fall back to email).
+    #[serde(default)]
+    pub buyer_email: Option<String>,
     /// The platform's conversation id with this buyer, when known.
     #[serde(default)]
     pub platform_conversation_id: Option<String>,

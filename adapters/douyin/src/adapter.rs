@@ -316,6 +316,7 @@ mod tests {
         let message = OutboundMessage {
             idempotency_key: "m".into(),
             buyer_external_id: "b".into(),
+            buyer_email: None,
             platform_conversation_id: None,
             content: serde_json::json!({"type": "text", "text": "hi"}),
         };

@@ -14,6 +14,7 @@ pub mod polling;
 pub mod presence;
 pub mod routing;
 pub mod shops;
+pub mod storefront;
 pub mod timers;
 
 use crate::clock::Clock;

@@ -141,7 +141,7 @@ async fn claim(store: &Store, clock: &dyn Clock) -> CoreResult<Vec<Claimed>> {
         .query(
             &format!(
                 "SELECT o.id, o.message_id, o.attempts, s.platform, s.id AS shop_id, s.external_id AS shop_external_id, \
-                 s.region, b.external_id AS buyer_external_id, b.platform_conversation_id, m.content, \
+                 s.region, b.external_id AS buyer_external_id, b.email AS buyer_email, b.platform_conversation_id, m.content, \
                  k.api_base, k.credentials \
                  FROM outbox o JOIN shops s ON s.id = o.shop_id JOIN messages m ON m.id = o.message_id \
                  JOIN conversations c ON c.id = o.conversation_id JOIN buyers b ON b.id = c.buyer_id \
@@ -192,6 +192,7 @@ async fn claim(store: &Store, clock: &dyn Clock) -> CoreResult<Vec<Claimed>> {
                 message: OutboundMessage {
                     idempotency_key: message_id.to_string(),
                     buyer_external_id: row.try_get("buyer_external_id")?,
+                    buyer_email: row.try_get("buyer_email")?,
                     platform_conversation_id: row.try_get("platform_conversation_id")?,
                     content: serde_json::from_str(&content).unwrap_or_default(),
                 },

@@ -1,0 +1,177 @@
+//! The customer side of the storefront chat (Shopify shops): the widget script a shop
+//! adds to its theme, starting a session (`POST /storefront/{shop_id}/sessions`), and
+//! the chat socket (`GET /storefront/{shop_id}/chat?token=`). Customers send text frames
+//! `{"id": "<client id>", "content": {"type": "text", "text": "…"}}`; each is answered
+//! with `{"type": "ack", "id"}` once stored, or an error naming the rule that refused it
+//! (customers cannot send images, SH-IMG-1). Agents' replies arrive as
+//! `{"type": "reply", "id", "content"}`. While the socket is open the customer counts as
+//! in the store (SH-ONLINE-1); a socket that misses a pong is closed.
+
+use super::AppState;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::ApiJson;
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use shopmux_core::CoreError;
+use shopmux_core::ids::ShopId;
+use shopmux_core::inbox::ingest::{InboundBuyer, InboundMessage};
+use shopmux_core::inbox::storefront::{StorefrontCustomer, StorefrontSession, StorefrontStart};
+
+fn no_shop() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no storefront chat here",
+    )
+}
+
+/// Start a storefront chat session (the widget calls this; no account needed).
+#[utoipa::path(post, path = "/storefront/{shop_id}/sessions", tag = "storefront",
+    params(("shop_id" = String, Path, description = "The Shopify shop")), request_body = StorefrontStart,
+    responses((status = 201, body = StorefrontSession), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn start_session(
+    State(app): State<AppState>,
+    Path(shop_id): Path<String>,
+    ApiJson(start): ApiJson<StorefrontStart>,
+) -> ApiResult<(StatusCode, ApiJson<StorefrontSession>)> {
+    let shop_id: ShopId = shop_id.parse().map_err(|_| no_shop())?;
+    let session = app.inbox.start_storefront_session(shop_id, start).await?;
+    Ok((StatusCode::CREATED, ApiJson(session)))
+}
+
+/// The chat socket's query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ChatQuery {
+    /// The session token from `sessions`.
+    pub token: String,
+}
+
+/// The customer's chat socket (WebSocket).
+#[utoipa::path(get, path = "/storefront/{shop_id}/chat", tag = "storefront",
+    params(("shop_id" = String, Path, description = "The Shopify shop"), ChatQuery),
+    responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn chat(
+    State(app): State<AppState>,
+    Path(shop_id): Path<String>,
+    Query(query): Query<ChatQuery>,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    let shop_id: ShopId = shop_id.parse().map_err(|_| no_shop())?;
+    let customer = app
+        .inbox
+        .storefront_customer(shop_id, &query.token)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    Ok(ws.on_upgrade(move |socket| pump(socket, app, customer)))
+}
+
+async fn pump(socket: WebSocket, app: AppState, customer: StorefrontCustomer) {
+    let shop = customer.shop.shop_id;
+    let (id, mut replies) = app.storefront.connect(shop, &customer.buyer_external_id);
+    let (mut tx, mut rx) = socket.split();
+    let mut ping = tokio::time::interval(app.ping_every);
+    ping.tick().await;
+    let mut awaiting_pong = false;
+    loop {
+        tokio::select! {
+            frame = replies.recv() => {
+                let Some(frame) = frame else { break };
+                if tx.send(WsMessage::Text(frame.into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = rx.next() => match incoming {
+                Some(Ok(WsMessage::Text(text))) => {
+                    let answer = receive(&app, &customer, &text).await;
+                    if tx.send(WsMessage::Text(answer.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(WsMessage::Pong(_))) => awaiting_pong = false,
+                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if awaiting_pong || tx.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+                awaiting_pong = true;
+            }
+        }
+    }
+    app.storefront
+        .disconnect(shop, &customer.buyer_external_id, id);
+}
+
+/// A customer's frame.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Frame {
+    id: String,
+    content: serde_json::Value,
+}
+
+/// Stores a customer's message; returns the frame answering it.
+async fn receive(app: &AppState, customer: &StorefrontCustomer, text: &str) -> String {
+    let error = |id: Option<&str>, code: &str, message: String, rule: Option<String>| {
+        json!({"type": "error", "id": id, "error": {"code": code, "message": message, "rule": rule}})
+            .to_string()
+    };
+    let frame: Frame = match serde_json::from_str(text) {
+        Ok(f) => f,
+        Err(e) => return error(None, "bad_frame", e.to_string(), None),
+    };
+    if frame.id.is_empty() || frame.id.len() > 128 {
+        return error(None, "bad_frame", "id must be 1 to 128 bytes".into(), None);
+    }
+    let content = match serde_json::from_value(frame.content) {
+        Ok(c) => c,
+        Err(e) => return error(Some(&frame.id), "bad_frame", e.to_string(), None),
+    };
+    let message = InboundMessage {
+        buyer: InboundBuyer {
+            external_id: customer.buyer_external_id.clone(),
+            nickname: customer.nickname.clone(),
+            language: None,
+            email: customer.email.clone(),
+            platform_conversation_id: None,
+        },
+        platform_message_id: format!("sf:{}:{}", customer.buyer_external_id, frame.id),
+        content,
+        sent_at: None,
+        order: None,
+        entry_point: None,
+    };
+    match app.inbox.ingest(customer.shop.clone(), message).await {
+        Ok(_) => json!({"type": "ack", "id": frame.id}).to_string(),
+        // rule: SH-IMG-1 (a customer's image is refused, never stored)
+        Err(CoreError::RuleViolation(r)) => {
+            error(Some(&frame.id), "rule_violation", r.message, Some(r.rule))
+        }
+        Err(e) => error(Some(&frame.id), "refused", e.to_string(), None),
+    }
+}
+
+/// The chat widget a shop adds to its theme:
+/// `<script src="https://YOUR-HOST/storefront/widget.js" data-shop="SHOP_ID" async></script>`.
+#[utoipa::path(get, path = "/storefront/widget.js", tag = "storefront",
+    responses((status = 200, description = "The widget script", content_type = "text/javascript", body = String)))]
+pub async fn widget() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        WIDGET_JS,
+    )
+}
+
+/// The widget: plain JavaScript, no build step.
+const WIDGET_JS: &str = include_str!("storefront_widget.js");

@@ -1,0 +1,176 @@
+//! The storefront chat channel of Shopify shops (Shopify Inbox has no public API, so
+//! shopmux brings its own chat, as Shopify apps do): which customers are in the store
+//! now (a live chat socket), and the outbound channel that answers them — over their
+//! socket while they are there, by email to the address they gave once they have left
+//! (SH-ONLINE-1), so a reply always goes back through the customer's channel (SH-CH-1).
+
+use crate::mailer::Mailer;
+use async_trait::async_trait;
+use shopmux_contract::adapter::{AdapterError, SendReceipt};
+use shopmux_core::channel::{Delivery, OutboundChannel};
+use shopmux_core::ids::ShopId;
+use shopmux_core::inbox::storefront::STOREFRONT_PLATFORM;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::mpsc;
+
+/// A live customer socket: its id and where its frames go.
+type Socket = (u64, mpsc::UnboundedSender<String>);
+
+/// The customers in the store now, and the mailer for those who left.
+#[derive(Debug, Default)]
+pub struct Storefront {
+    sockets: Mutex<HashMap<(ShopId, String), Vec<Socket>>>,
+    next_id: std::sync::atomic::AtomicU64,
+    mailer: Option<Mailer>,
+}
+
+/// How a reply to a storefront customer would travel now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyRoute {
+    /// Over the chat: the customer is in the store.
+    Chat,
+    /// By email: the customer left and gave an address.
+    Email,
+    /// Nowhere for now: the customer left without an email address (or email is off).
+    Unreachable,
+}
+
+impl Storefront {
+    /// A storefront that mails through `mailer` (none: no email fallback).
+    pub fn new(mailer: Option<Mailer>) -> Self {
+        Self {
+            mailer,
+            ..Default::default()
+        }
+    }
+
+    /// Registers a customer's socket; returns its id and the frames to write to it.
+    pub fn connect(&self, shop: ShopId, buyer: &str) -> (u64, mpsc::UnboundedReceiver<String>) {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((shop, buyer.to_owned()))
+            .or_default()
+            .push((id, tx));
+        (id, rx)
+    }
+
+    /// Forgets a socket (the customer closed the page or left).
+    pub fn disconnect(&self, shop: ShopId, buyer: &str, id: u64) {
+        let mut sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(list) = sockets.get_mut(&(shop, buyer.to_owned())) {
+            list.retain(|(i, _)| *i != id);
+            if list.is_empty() {
+                sockets.remove(&(shop, buyer.to_owned()));
+            }
+        }
+    }
+
+    /// Whether the customer is in the store (has a live chat socket here).
+    pub fn online(&self, shop: ShopId, buyer: &str) -> bool {
+        self.sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(shop, buyer.to_owned()))
+            .is_some_and(|l| !l.is_empty())
+    }
+
+    /// How a reply would reach the customer now (shown to the agent before sending).
+    pub fn route(&self, shop: ShopId, buyer: &str, email: Option<&str>) -> ReplyRoute {
+        if self.online(shop, buyer) {
+            ReplyRoute::Chat
+        } else if email.is_some() && self.mailer.is_some() {
+            ReplyRoute::Email
+        } else {
+            ReplyRoute::Unreachable
+        }
+    }
+
+    /// Writes a frame to every socket of the customer; false when none took it.
+    fn push(&self, shop: ShopId, buyer: &str, frame: &str) -> bool {
+        let sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        sockets
+            .get(&(shop, buyer.to_owned()))
+            .map(|list| {
+                list.iter()
+                    .filter(|(_, tx)| tx.send(frame.to_owned()).is_ok())
+                    .count()
+            })
+            .unwrap_or(0)
+            > 0
+    }
+}
+
+/// The text a reply carries, for an email.
+fn email_text(content: &serde_json::Value) -> String {
+    let field = |k: &str| content.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    match field("type") {
+        "text" | "auto_reply" | "system_notice" => field("text").to_owned(),
+        "product_card" => format!("{} {}", field("title"), field("url"))
+            .trim()
+            .to_owned(),
+        "image" | "video" => field("url").to_owned(),
+        "coupon_card" => format!("Discount code: {}", field("code")),
+        "emoji" => field("code").to_owned(),
+        other => format!("[{other}]"),
+    }
+}
+
+/// The storefront as the outbox's channel for Shopify shops.
+#[derive(Debug)]
+pub struct StorefrontChannel(pub std::sync::Arc<Storefront>);
+
+#[async_trait]
+impl OutboundChannel for StorefrontChannel {
+    fn platform(&self) -> &str {
+        STOREFRONT_PLATFORM
+    }
+
+    async fn send(&self, delivery: &Delivery) -> Result<SendReceipt, AdapterError> {
+        let store = &self.0;
+        let buyer = &delivery.message.buyer_external_id;
+        // rule: SH-CH-1 (the reply goes back through the customer's channel)
+        let frame = serde_json::json!({
+            "type": "reply",
+            "id": delivery.message.idempotency_key,
+            "content": delivery.message.content,
+        })
+        .to_string();
+        if store.push(delivery.shop_id, buyer, &frame) {
+            return Ok(SendReceipt::sent(format!(
+                "chat:{}",
+                delivery.message.idempotency_key
+            )));
+        }
+        // rule: SH-ONLINE-1 (the customer left: email to the address given at the start)
+        let Some(email) = delivery.message.buyer_email.as_deref() else {
+            return Err(AdapterError::permanent(
+                "customer_unreachable",
+                "the customer left the store without giving an email address",
+            ));
+        };
+        let Some(mailer) = &store.mailer else {
+            return Err(AdapterError::permanent(
+                "email_off",
+                "the customer left the store and email is not configured ([smtp])",
+            ));
+        };
+        mailer
+            .send(
+                email,
+                "A reply to your message",
+                &email_text(&delivery.message.content),
+            )
+            .await?;
+        Ok(SendReceipt::sent(format!(
+            "email:{}",
+            delivery.message.idempotency_key
+        )))
+    }
+}

@@ -1,0 +1,249 @@
+//! The storefront chat of Shopify shops, end to end: a customer starts a session from the
+//! widget and writes over the chat socket; images are refused (SH-IMG-1); the agent sees
+//! how a reply would travel before sending (SH-ONLINE-1); replies go back over the chat
+//! while the customer is in the store and by email (to a local SMTP server) once they
+//! left (SH-CH-1, SH-ONLINE-1).
+
+use crate::smtp::SmtpServer;
+use crate::support::*;
+use futures_util::{SinkExt, StreamExt};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message as WsFrame;
+
+async fn customer(d: &TestDaemon, shop: &str, start: Value) -> (Value, Stream) {
+    let resp = client()
+        .post(d.url(&format!("/storefront/{shop}/sessions")))
+        .json(&start)
+        .send()
+        .await
+        .unwrap();
+    let (status, session) = decode(resp).await;
+    assert_eq!(status, 201, "{session}");
+    let url = format!(
+        "{}/storefront/{shop}/chat?token={}",
+        d.base.replace("http://", "ws://"),
+        session["token"].as_str().unwrap()
+    );
+    let ws = tokio_tungstenite::connect_async(url).await.unwrap().0;
+    (session, ws)
+}
+
+async fn say(ws: &mut Stream, id: &str, content: Value) -> Value {
+    ws.send(WsFrame::Text(
+        json!({"id": id, "content": content}).to_string().into(),
+    ))
+    .await
+    .unwrap();
+    next_frame(ws).await
+}
+
+async fn next_frame(ws: &mut Stream) -> Value {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match ws.next().await.expect("socket open").expect("frame") {
+                WsFrame::Text(t) => return serde_json::from_str(&t).unwrap(),
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .expect("a frame in time")
+}
+
+async fn route(d: &TestDaemon, owner: &str, conversation: &str) -> Value {
+    let (_, detail) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conversation}"),
+            Some(owner),
+            None,
+        )
+        .await;
+    detail["reply_route"].clone()
+}
+
+async fn reply(d: &TestDaemon, owner: &str, conversation: &str, text: &str) -> String {
+    let (status, m) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            Some(owner),
+            Some(json!({"content": {"type": "text", "text": text}})),
+        )
+        .await;
+    assert_eq!(status, 202, "{m}");
+    m["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sh_online_1_sh_ch_1_replies_go_over_the_chat_then_by_email_once_the_customer_left() {
+    let smtp = SmtpServer::start().await;
+    let d = start_tuned(|c| {
+        c.smtp.host = "127.0.0.1".into();
+        c.smtp.port = smtp.port;
+        c.smtp.tls = "none".into();
+        c.smtp.from = "Sim Shop <shop@example.com>".into();
+    })
+    .await;
+    let owner = d.owner("Shopify Seller").await;
+    let (shop, _) = d
+        .marketplace_shop(&owner, "shopify", "sim-store.myshopify.com")
+        .await;
+    let mut agent_stream = d.stream(&owner).await;
+    let (_, mut ws) = customer(
+        &d,
+        &shop,
+        json!({"name": "Ana", "email": "Ana@Example.com"}),
+    )
+    .await;
+
+    let ack = say(
+        &mut ws,
+        "1",
+        json!({"type": "text", "text": "Do you ship to Spain?"}),
+    )
+    .await;
+    assert_eq!(ack, json!({"type": "ack", "id": "1"}));
+    let created = next_event(&mut agent_stream, |e| e["type"] == "message_created").await;
+    let conversation = created["message"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // rule: SH-IMG-1 — a customer's image is refused and never stored.
+    let refused = say(
+        &mut ws,
+        "2",
+        json!({"type": "image", "url": "https://cdn.example/x.png"}),
+    )
+    .await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["error"]["rule"], "SH-IMG-1");
+    let (_, page) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+
+    // rule: SH-ONLINE-1 — the agent sees the reply will go over the chat, and it does.
+    assert_eq!(route(&d, &owner, &conversation).await, "chat");
+    reply(&d, &owner, &conversation, "Yes, in 3 days.").await;
+    let frame = next_frame(&mut ws).await;
+    assert_eq!(frame["type"], "reply", "{frame}");
+    assert_eq!(frame["content"]["text"], "Yes, in 3 days.");
+
+    // The customer leaves: the agent is told, and the reply goes by email.
+    drop(ws);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while route(&d, &owner, &conversation).await != "email" {
+        assert!(
+            Instant::now() < deadline,
+            "the customer never counted as gone"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let id = reply(&d, &owner, &conversation, "Your order ships today.").await;
+    let delivered = next_event(&mut agent_stream, |e| {
+        e["type"] == "message_updated" && e["message"]["id"] == id.as_str()
+    })
+    .await;
+    assert_eq!(
+        delivered["message"]["delivery_status"], "delivered",
+        "{delivered}"
+    );
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].to, vec!["ana@example.com".to_owned()]);
+    assert!(
+        mails[0].data.contains("Your order ships today."),
+        "{}",
+        mails[0].data
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_who_left_without_an_email_is_unreachable_and_bad_sessions_are_refused() {
+    let d = start().await;
+    let owner = d.owner("Shopify Seller").await;
+    let (shop, _) = d
+        .marketplace_shop(&owner, "shopify", "quiet.myshopify.com")
+        .await;
+    let mut agent_stream = d.stream(&owner).await;
+    let (_, mut ws) = customer(&d, &shop, json!({"name": "Visitor"})).await;
+    say(&mut ws, "1", json!({"type": "text", "text": "hello"})).await;
+    let created = next_event(&mut agent_stream, |e| e["type"] == "message_created").await;
+    let conversation = created["message"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    drop(ws);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while route(&d, &owner, &conversation).await != "unreachable" {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let id = reply(&d, &owner, &conversation, "Are you there?").await;
+    let failed = next_event(&mut agent_stream, |e| {
+        e["type"] == "message_updated" && e["message"]["id"] == id.as_str()
+    })
+    .await;
+    assert_eq!(failed["message"]["delivery_status"], "failed");
+    assert!(
+        failed["message"]["delivery_error"]
+            .as_str()
+            .unwrap()
+            .contains("customer_unreachable")
+    );
+
+    // Bad sessions: a wrong token, an unknown shop, a shop that is not Shopify.
+    let ws_url = |shop: &str, token: &str| {
+        format!(
+            "{}/storefront/{shop}/chat?token={token}",
+            d.base.replace("http://", "ws://")
+        )
+    };
+    assert!(
+        tokio_tungstenite::connect_async(ws_url(&shop, "smx_nope"))
+            .await
+            .is_err()
+    );
+    let (api_shop, _) = d.shop(&owner, "not-shopify").await;
+    for target in [
+        api_shop.as_str(),
+        "01a20000-0000-7000-8000-000000000000",
+        "nope",
+    ] {
+        let resp = client()
+            .post(d.url(&format!("/storefront/{target}/sessions")))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 404, "{target}");
+    }
+    let resp = client()
+        .post(d.url(&format!("/storefront/{shop}/sessions")))
+        .json(&json!({"email": "not-an-email"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = decode(resp).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("email")),
+        "{body}"
+    );
+    let widget = client()
+        .get(d.url("/storefront/widget.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(widget.status().as_u16(), 200);
+    assert!(widget.text().await.unwrap().contains("/storefront/"));
+}
