@@ -224,6 +224,27 @@ pub fn rules_table(set: &RuleSet) -> String {
             format!("product name shown only up to {} characters", l.max),
         ));
     }
+    if let Some(l) = &set.limits.products_per_share {
+        rows.push((
+            l.rule.clone(),
+            "agent sends".into(),
+            format!("at most {} products in one share", l.max),
+        ));
+    }
+    if let Some(rule) = &set.limits.published_products_only {
+        rows.push((
+            rule.clone(),
+            "agent sends".into(),
+            "only products published to the online store (checked with the platform)".into(),
+        ));
+    }
+    if let Some(rule) = &set.limits.active_discount_codes_only {
+        rows.push((
+            rule.clone(),
+            "agent sends".into(),
+            "only an existing, active discount code (checked with the platform)".into(),
+        ));
+    }
     if let Some(rule) = &set.limits.store_wide_coupons_only {
         rows.push((
             rule.clone(),

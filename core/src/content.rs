@@ -72,6 +72,15 @@ pub enum MessageContent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         url: Option<String>,
     },
+    /// Several products shared at once, with an optional message (Shopify: at most
+    /// three, SH-PROD-1).
+    ProductList {
+        /// The products.
+        products: Vec<SharedProduct>,
+        /// A message with them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
     /// An order card.
     OrderCard {
         /// The platform's order id.
@@ -155,6 +164,7 @@ impl MessageContent {
             Self::Video { .. } => ContentKind::Video,
             Self::Emoji { .. } => ContentKind::Emoji,
             Self::ProductCard { .. } => ContentKind::ProductCard,
+            Self::ProductList { .. } => ContentKind::ProductList,
             Self::OrderCard { .. } => ContentKind::OrderCard,
             Self::CouponCard { .. } => ContentKind::CouponCard,
             Self::CartEvent { .. } => ContentKind::CartEvent,
@@ -174,6 +184,13 @@ impl MessageContent {
             Self::Video { .. } => "[video]".into(),
             Self::Emoji { code } => code.clone(),
             Self::ProductCard { title, .. } => format!("[product] {title}"),
+            Self::ProductList { products, text } => {
+                let titles: Vec<&str> = products.iter().map(|p| p.title.as_str()).collect();
+                match text {
+                    Some(t) => format!("{t} [products] {}", titles.join(", ")),
+                    None => format!("[products] {}", titles.join(", ")),
+                }
+            }
             Self::OrderCard { order_id, .. } => format!("[order] {order_id}"),
             Self::CouponCard { code, title, .. } => {
                 format!("[coupon] {}", title.as_deref().unwrap_or(code))
@@ -220,6 +237,25 @@ impl MessageContent {
                 nonempty("product_id", product_id)?;
                 nonempty("title", title)
             }
+            Self::ProductList { products, text } => {
+                if products.is_empty() {
+                    return Err(CoreError::invalid(
+                        "content.products",
+                        "must name at least one product",
+                    ));
+                }
+                for p in products {
+                    nonempty("products.product_id", &p.product_id)?;
+                    nonempty("products.title", &p.title)?;
+                }
+                match text {
+                    Some(t) if t.len() > MAX_TEXT => Err(CoreError::invalid(
+                        "content.text",
+                        format!("is longer than {MAX_TEXT} bytes"),
+                    )),
+                    _ => Ok(()),
+                }
+            }
             Self::OrderCard { order_id, .. } => nonempty("order_id", order_id),
             Self::CouponCard { code, .. } => nonempty("code", code),
             Self::CartEvent { subtotal, .. } => nonempty("subtotal", subtotal),
@@ -231,6 +267,19 @@ impl MessageContent {
             },
         }
     }
+}
+
+/// A product in a [`MessageContent::ProductList`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharedProduct {
+    /// The platform's product id.
+    pub product_id: String,
+    /// The product's title.
+    pub title: String,
+    /// A link to the product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 #[cfg(test)]

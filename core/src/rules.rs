@@ -251,6 +251,22 @@ pub fn check_inbound_kind(rules: &RuleSet, content: &MessageContent) -> Result<(
 /// Checks what an agent's message carries against the platform's limits
 /// (AE-COUPON-1: only store-wide coupons).
 pub fn check_outbound_content(rules: &RuleSet, content: &MessageContent) -> Result<(), Refusal> {
+    if let (Some(limit), MessageContent::ProductList { products, .. }) =
+        (&rules.limits.products_per_share, content)
+        && products.len() > limit.max as usize
+    {
+        // rule: SH-PROD-1 (at most three products at a time)
+        return Err(Refusal {
+            rule: limit.rule.clone(),
+            message: format!(
+                "{} products in one share: {} takes at most {}",
+                products.len(),
+                rules.platform,
+                limit.max
+            ),
+            window_closed_at: None,
+        });
+    }
     if let (Some(rule), MessageContent::CouponCard { code, scope, .. }) =
         (&rules.limits.store_wide_coupons_only, content)
         && *scope != Some(CouponScope::Store)

@@ -538,3 +538,26 @@ mod window_properties {
         }
     }
 }
+
+#[test]
+fn sh_prod_1_at_most_three_products_in_one_share() {
+    use shopmux_core::content::SharedProduct;
+    let rules = shopmux_adapter_shopify::rule_set();
+    let c = conversation("shopify", ConversationState::InProgress);
+    let share = |n: usize| MessageContent::ProductList {
+        products: (0..n)
+            .map(|i| SharedProduct {
+                product_id: format!("gid://shopify/Product/{i}"),
+                title: format!("Product {i}"),
+                url: None,
+            })
+            .collect(),
+        text: Some("These might suit you".into()),
+    };
+    for n in 1..=3 {
+        assert!(check_reply(&rules, &c, &[], &share(n), t0()).is_ok(), "{n}");
+    }
+    let refused = check_reply(&rules, &c, &[], &share(4), t0()).unwrap_err();
+    assert_eq!(refused.rule, "SH-PROD-1");
+    assert!(refused.message.contains("at most 3"), "{}", refused.message);
+}

@@ -17,6 +17,8 @@ pub enum ContentKind {
     Emoji,
     /// A product card.
     ProductCard,
+    /// Several products shared at once, with an optional message (SH-PROD-1).
+    ProductList,
     /// An order card.
     OrderCard,
     /// A coupon or discount card.

@@ -367,6 +367,17 @@ pub struct Limits {
     /// Only store-wide coupons may be sent; targeted ones are refused (AE-COUPON-1).
     #[serde(default)]
     pub store_wide_coupons_only: Option<RuleId>,
+    /// At most this many products in one share (SH-PROD-1: three).
+    #[serde(default)]
+    pub products_per_share: Option<Limit>,
+    /// Shared products must be published to the online store, as the platform says at
+    /// sending time (SH-PROD-1).
+    #[serde(default)]
+    pub published_products_only: Option<RuleId>,
+    /// A shared discount code must exist and be active, as the platform says at sending
+    /// time (SH-DISC-1).
+    #[serde(default)]
+    pub active_discount_codes_only: Option<RuleId>,
 }
 
 /// A platform's rules.
@@ -457,7 +468,15 @@ impl RuleSet {
             .limits
             .store_wide_coupons_only
             .iter()
-            .map(String::as_str);
+            .chain(&self.limits.published_products_only)
+            .chain(&self.limits.active_discount_codes_only)
+            .map(String::as_str)
+            .chain(
+                self.limits
+                    .products_per_share
+                    .iter()
+                    .map(|l| l.rule.as_str()),
+            );
         let from_order = self.initiate_from_order.iter().map(String::as_str);
         let wait = self.wait_timer.iter().map(|w| w.rule.as_str());
         let expiring = self.expiring.iter().map(|e| e.rule.as_str());

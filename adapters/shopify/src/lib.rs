@@ -43,6 +43,14 @@ pub fn rule_set() -> RuleSet {
                 rule: "SH-CART-1".into(),
                 max: 40,
             }),
+            // SH-PROD-1: published products, at most three at a time (seed 002).
+            products_per_share: Some(Limit {
+                rule: "SH-PROD-1".into(),
+                max: 3,
+            }),
+            published_products_only: Some("SH-PROD-1".into()),
+            // SH-DISC-1: only an existing, active discount code.
+            active_discount_codes_only: Some("SH-DISC-1".into()),
             ..Limits::default()
         },
     }
