@@ -12,11 +12,18 @@ pub fn polls(platform: &str) -> bool {
     platform == shopmux_adapter_tiktok::PLATFORM
 }
 
+/// Whether a built-in adapter delivers replies itself (Shopify's go through the
+/// daemon's storefront channel instead).
+pub fn sends(platform: &str) -> bool {
+    platform != shopmux_adapter_shopify::PLATFORM
+}
+
 /// The built-in adapters that connect to their platform.
 pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
     vec![
         Arc::new(shopmux_adapter_tiktok::adapter::TikTok),
         Arc::new(shopmux_adapter_douyin::adapter::Douyin),
+        Arc::new(shopmux_adapter_shopify::adapter::Shopify),
     ]
 }
 

@@ -109,6 +109,8 @@ pub async fn initiate(
     if buyer.shop_id != shop_id {
         return Err(shopmux_core::CoreError::NotFound("buyer").into());
     }
+    let shop = app.inbox.shop(&auth.0, shop_id).await?;
+    super::vetting::vet(&app, shop_id, shop.platform.as_str(), &body.content).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(app.inbox.initiate(&auth.0, buyer_id, body).await?),

@@ -166,6 +166,14 @@ pub async fn reply(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<NewReply>,
 ) -> ApiResult<(StatusCode, ApiJson<Message>)> {
+    let conversation = app.inbox.conversation(&auth.0, id).await?;
+    super::vetting::vet(
+        &app,
+        conversation.shop_id,
+        conversation.platform.as_str(),
+        &body.content,
+    )
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(app.inbox.reply(&auth.0, id, body).await?),

@@ -13,6 +13,7 @@ pub mod presence;
 pub mod shops;
 pub mod storefront;
 pub mod stream;
+pub mod vetting;
 pub mod webhooks;
 
 use axum::Router;

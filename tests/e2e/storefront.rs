@@ -247,3 +247,139 @@ async fn a_customer_who_left_without_an_email_is_unreachable_and_bad_sessions_ar
     assert_eq!(widget.status().as_u16(), 200);
     assert!(widget.text().await.unwrap().contains("/storefront/"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sh_disc_1_and_sh_prod_1_codes_and_products_are_checked_with_shopify_before_sending() {
+    use shopmux_simulator::shopify::{SimConfig, SimDiscount, SimProduct};
+    let product = |n: u32, published: bool| SimProduct {
+        id: format!("gid://shopify/Product/{n}"),
+        title: format!("Product {n}"),
+        published,
+    };
+    let shopify = shopmux_simulator::ShopifySim::start(SimConfig {
+        access_token: "shpat_sim".into(),
+        discounts: vec![
+            SimDiscount {
+                code: "SPRING".into(),
+                status: "ACTIVE".into(),
+                starts_at: None,
+                ends_at: None,
+            },
+            SimDiscount {
+                code: "WINTER".into(),
+                status: "EXPIRED".into(),
+                starts_at: None,
+                ends_at: None,
+            },
+        ],
+        products: vec![
+            product(1, true),
+            product(2, true),
+            product(3, true),
+            product(4, true),
+            product(9, false),
+        ],
+    })
+    .await
+    .unwrap();
+    let d = start().await;
+    let owner = d.owner("Shopify Seller").await;
+    let (shop, _) = d
+        .marketplace_shop(&owner, "shopify", "sim-store.myshopify.com")
+        .await;
+    let (status, view) = d
+        .call(
+            Method::PUT,
+            &format!("/api/v1/shops/{shop}/connection"),
+            Some(&owner),
+            Some(json!({"api_base": shopify.base_url(),
+                "credentials": {"access_token": "shpat_sim", "client_secret": "whsec_sim"}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{view}");
+    let mut agent_stream = d.stream(&owner).await;
+    let (_, mut ws) = customer(
+        &d,
+        &shop,
+        json!({"name": "Ana", "email": "ana@example.com"}),
+    )
+    .await;
+    say(
+        &mut ws,
+        "1",
+        json!({"type": "text", "text": "Any discount?"}),
+    )
+    .await;
+    let created = next_event(&mut agent_stream, |e| e["type"] == "message_created").await;
+    let conversation = created["message"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let send = |content: Value| {
+        let d = &d;
+        let owner = owner.clone();
+        let conversation = conversation.clone();
+        async move {
+            d.call(
+                Method::POST,
+                &format!("/api/v1/conversations/{conversation}/messages"),
+                Some(&owner),
+                Some(json!({"content": content})),
+            )
+            .await
+        }
+    };
+    // rule: SH-DISC-1 — an expired or unknown code is refused, asking to fix it.
+    for (code, why) in [("WINTER", "has expired"), ("NOPE", "does not exist")] {
+        let (status, err) = send(json!({"type": "coupon_card", "code": code})).await;
+        assert_eq!(
+            (status, err["error"]["rule"].as_str()),
+            (422, Some("SH-DISC-1")),
+            "{err}"
+        );
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(why) && message.contains("fix the code"),
+            "{message}"
+        );
+    }
+    let (status, body) = send(json!({"type": "coupon_card", "code": "SPRING"})).await;
+    assert_eq!(status, 202, "{body}");
+    // rule: SH-PROD-1 — published products only, at most three at a time.
+    let share = |ids: &[u32]| {
+        json!({"type": "product_list", "text": "You may like these",
+            "products": ids.iter().map(|n| json!({"product_id": format!("gid://shopify/Product/{n}"),
+                "title": format!("Product {n}")})).collect::<Vec<_>>()})
+    };
+    let (status, err) = send(share(&[1, 9])).await;
+    assert_eq!(
+        (status, err["error"]["rule"].as_str()),
+        (422, Some("SH-PROD-1")),
+        "{err}"
+    );
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not published")
+    );
+    let (status, err) = send(share(&[1, 2, 3, 4])).await;
+    assert_eq!(
+        (status, err["error"]["rule"].as_str()),
+        (422, Some("SH-PROD-1")),
+        "{err}"
+    );
+    let (status, body) = send(share(&[1, 2, 3])).await;
+    assert_eq!(status, 202, "{body}");
+    // The refused ones were never stored: the customer's message and two replies.
+    let (_, page) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(3), "{page}");
+    assert!(shopify.queries() >= 6);
+}

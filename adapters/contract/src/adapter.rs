@@ -310,6 +310,16 @@ pub struct WebhookAnswer {
     pub body: Vec<u8>,
 }
 
+/// A platform rule that refuses an outbound message, found by asking the platform
+/// (an inactive discount code, an unpublished product).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundRefusal {
+    /// The rule ID.
+    pub rule: String,
+    /// Why, for the agent (what to fix).
+    pub message: String,
+}
+
 /// What one poll found: the events since the cursor, and the cursor to pass next time.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollPage {
@@ -344,6 +354,19 @@ pub trait Adapter: Send + Sync {
         shop: &ShopConnection,
         message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError>;
+
+    /// Checks an agent's message against what only the platform knows, before it is
+    /// accepted (the rules of `rules.limits` that say "checked with the platform").
+    /// The default checks nothing.
+    fn vet_outbound(
+        &self,
+        _host: &dyn Host,
+        _shop: &ShopConnection,
+        _content: &serde_json::Value,
+        _rules: &RuleSet,
+    ) -> Result<Option<OutboundRefusal>, AdapterError> {
+        Ok(None)
+    }
 
     /// Tells the platform the buyer's messages in a conversation were read by an agent
     /// (platforms without such a call keep the default, which does nothing).

@@ -1,5 +1,7 @@
 //! Shopify (storefront chat): its chat rules as a [`RuleSet`] (seed page 002, rules SH-*).
 
+/// The shopmux adapter: Admin API checks at sending time, verified webhooks.
+pub mod adapter;
 /// Webhook HMAC verification (`X-Shopify-Hmac-Sha256`).
 pub mod sign;
 /// Wire types: webhook headers and topics, and Admin GraphQL request pieces.

@@ -29,6 +29,7 @@ pub mod delivery;
 pub mod douyin;
 pub mod faults;
 mod server;
+pub mod shopify;
 pub mod tiktok;
 mod tokens;
 
@@ -36,6 +37,7 @@ pub use clock::{Clock, ManualClock, system_clock};
 pub use delivery::{BatchOrder, Delivery, WebhookFaults};
 pub use douyin::DouyinSim;
 pub use faults::{AfterHold, FaultKind, Faults, RequestRecord};
+pub use shopify::ShopifySim;
 pub use tiktok::TikTokSim;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};

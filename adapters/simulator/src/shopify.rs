@@ -1,0 +1,194 @@
+//! A Shopify Admin API simulator for the look-ups shopmux makes at sending time: the
+//! GraphQL endpoint `POST /admin/api/{version}/graphql.json`, checking the
+//! `X-Shopify-Access-Token` header, answering discount codes by code
+//! (`codeDiscountNodeByCode`) and products by id (`nodes(ids:)`) in Shopify's reply
+//! shapes. Anything else gets a GraphQL error. (Shopify Inbox has no chat API to
+//! simulate; shopmux's storefront channel stands in for it.)
+
+use crate::SimError;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::oneshot;
+
+/// A discount code the shop has.
+#[derive(Clone, Debug)]
+pub struct SimDiscount {
+    /// The code customers type.
+    pub code: String,
+    /// `ACTIVE`, `EXPIRED` or `SCHEDULED`.
+    pub status: String,
+    /// When it starts.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// When it ends.
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// A product of the shop.
+#[derive(Clone, Debug)]
+pub struct SimProduct {
+    /// `gid://shopify/Product/…`.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Published to the online store (has an `onlineStoreUrl`).
+    pub published: bool,
+}
+
+/// How the Shopify simulator starts.
+#[derive(Clone, Debug, Default)]
+pub struct SimConfig {
+    /// The Admin API access token it accepts.
+    pub access_token: String,
+    /// The shop's discount codes.
+    pub discounts: Vec<SimDiscount>,
+    /// The shop's products.
+    pub products: Vec<SimProduct>,
+}
+
+struct Shared {
+    config: SimConfig,
+    queries: AtomicUsize,
+}
+
+/// Starts Shopify simulators.
+#[derive(Debug, Clone, Copy)]
+pub struct ShopifySim;
+
+impl ShopifySim {
+    /// Starts one on 127.0.0.1 (a free port).
+    pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(SimError::Bind)?;
+        let addr = listener.local_addr().map_err(SimError::Bind)?;
+        let shared = Arc::new(Shared {
+            config,
+            queries: AtomicUsize::new(0),
+        });
+        let app = Router::new()
+            .route("/admin/api/{version}/graphql.json", post(graphql))
+            .with_state(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(SimHandle {
+            addr,
+            shared,
+            _stop: stop,
+        })
+    }
+}
+
+/// A running Shopify simulator; stops when dropped.
+pub struct SimHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:{port}` (use as the connection's `api_base`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How many authorized GraphQL queries it answered.
+    pub fn queries(&self) -> usize {
+        self.shared.queries.load(Ordering::Relaxed)
+    }
+}
+
+async fn graphql(State(sim): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
+    let token = headers
+        .get("x-shopify-access-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if token.is_empty() || token != sim.config.access_token {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})),
+        )
+            .into_response();
+    }
+    let Ok(request) = serde_json::from_str::<Value>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"errors": "Invalid JSON in request body"})),
+        )
+            .into_response();
+    };
+    sim.queries.fetch_add(1, Ordering::Relaxed);
+    let query = request
+        .get("query")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let variables = request.get("variables").cloned().unwrap_or(Value::Null);
+    let data = if query.contains("codeDiscountNodeByCode") {
+        let code = variables
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let node = sim
+            .config
+            .discounts
+            .iter()
+            .find(|d| d.code.eq_ignore_ascii_case(code))
+            .map(|d| {
+                json!({
+                    "id": format!("gid://shopify/DiscountCodeNode/{}", d.code.len()),
+                    "codeDiscount": {
+                        "__typename": "DiscountCodeBasic",
+                        "title": d.code,
+                        "status": d.status,
+                        "startsAt": d.starts_at,
+                        "endsAt": d.ends_at,
+                    }
+                })
+            });
+        json!({"codeDiscountNodeByCode": node})
+    } else if query.contains("nodes(ids") {
+        let ids: Vec<&str> = variables
+            .get("ids")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let nodes: Vec<Value> = ids
+            .iter()
+            .map(|id| {
+                sim.config
+                    .products
+                    .iter()
+                    .find(|p| p.id == *id)
+                    .map_or(Value::Null, |p| {
+                        json!({
+                            "id": p.id,
+                            "title": p.title,
+                            "status": "ACTIVE",
+                            "onlineStoreUrl": p.published.then(|| format!("https://sim-store.example/products/{}", p.id.rsplit('/').next().unwrap_or_default())),
+                        })
+                    })
+            })
+            .collect();
+        json!({"nodes": nodes})
+    } else {
+        return axum::Json(
+            json!({"errors": [{"message": "the simulator does not answer this query"}]}),
+        )
+        .into_response();
+    };
+    axum::Json(json!({"data": data, "extensions": {"cost": {"requestedQueryCost": 1}}}))
+        .into_response()
+}
