@@ -41,7 +41,15 @@
     socket = new WebSocket(url);
     socket.onmessage = function (event) {
       var frame = JSON.parse(event.data);
-      if (frame.type === "reply") {
+      if (frame.type === "reply" && frame.content.type === "coupon_card") {
+        // SH-DISC-1: a shared code is applied to this store session, so checkout uses it
+        // (Shopify's storefront applies a code visited at /discount/CODE).
+        show("Shop", "Discount code " + frame.content.code + " (applied at checkout)");
+        fetch("/discount/" + encodeURIComponent(frame.content.code), { credentials: "same-origin" });
+      } else if (frame.type === "reply" && frame.content.type === "product_list") {
+        show("Shop", (frame.content.text ? frame.content.text + " " : "") +
+          frame.content.products.map(function (p) { return p.title; }).join(", "));
+      } else if (frame.type === "reply") {
         show("Shop", frame.content.text || frame.content.url || frame.content.code || "[" + frame.content.type + "]");
       } else if (frame.type === "error") {
         show("!", frame.error.message);
