@@ -248,7 +248,10 @@ async fn a_customer_who_left_without_an_email_is_unreachable_and_bad_sessions_ar
     let script = widget.text().await.unwrap();
     assert!(script.contains("/storefront/"));
     // rule: SH-DISC-1 (a shared code is applied to the store session for checkout)
-    assert!(script.contains("\"/discount/\""), "the widget applies shared codes");
+    assert!(
+        script.contains("\"/discount/\""),
+        "the widget applies shared codes"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
