@@ -6,18 +6,6 @@ use shopmux_contract::RuleSet;
 use shopmux_contract::adapter::Adapter;
 use std::sync::Arc;
 
-/// Whether a built-in adapter's platform can list messages (so a poller catches up on
-/// what webhooks missed).
-pub fn polls(platform: &str) -> bool {
-    platform == shopmux_adapter_tiktok::PLATFORM
-}
-
-/// Whether a built-in adapter delivers replies itself (Shopify's go through the
-/// daemon's storefront channel instead).
-pub fn sends(platform: &str) -> bool {
-    platform != shopmux_adapter_shopify::PLATFORM
-}
-
 /// The built-in adapters that connect to their platform.
 pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
     vec![

@@ -42,7 +42,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
     let adapters = crate::adapters::builtin_adapters();
     let adapter_channels: Vec<Arc<dyn shopmux_core::channel::OutboundChannel>> = adapters
         .iter()
-        .filter(|a| crate::adapters::sends(a.platform()))
+        .filter(|a| a.sends())
         .map(|a| {
             Arc::new(crate::channels::AdapterChannel::new(
                 a.clone(),
@@ -62,7 +62,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         },
         pollers: adapters
             .iter()
-            .filter(|a| crate::adapters::polls(a.platform()))
+            .filter(|a| a.polls())
             .map(|a| {
                 Arc::new(crate::channels::AdapterChannel::new(
                     a.clone(),

@@ -347,6 +347,17 @@ pub trait Adapter: Send + Sync {
         now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError>;
 
+    /// Whether [`Adapter::send`] delivers replies (false: the host answers this
+    /// platform's buyers another way, as its storefront chat does for Shopify).
+    fn sends(&self) -> bool {
+        true
+    }
+
+    /// Whether [`Adapter::poll`] can list messages (the host then polls this platform).
+    fn polls(&self) -> bool {
+        false
+    }
+
     /// Sends one message to the buyer.
     fn send(
         &self,

@@ -189,6 +189,10 @@ impl Adapter for Shopify {
         }])
     }
 
+    fn sends(&self) -> bool {
+        false
+    }
+
     fn send(
         &self,
         _host: &dyn Host,

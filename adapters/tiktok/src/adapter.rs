@@ -283,6 +283,10 @@ impl Adapter for TikTok {
         Ok(())
     }
 
+    fn polls(&self) -> bool {
+        true
+    }
+
     fn poll(
         &self,
         host: &dyn Host,
@@ -506,58 +510,24 @@ impl TikTok {
         shop: &ShopConnection,
         message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
-        let (app, session) = credentials(shop)?;
+        // A shop without credentials says so before anything else.
+        credentials(shop)?;
         let conversation = message.platform_conversation_id.as_deref().ok_or_else(|| {
             AdapterError::permanent(
                 "no_conversation",
                 "TikTok's conversation with this buyer is not known yet",
             )
         })?;
-        let api_host = shop.api_base.as_deref().unwrap_or(API_HOST);
-        let now = Utc
-            .timestamp_millis_opt(host.now_unix_ms())
-            .single()
-            .unwrap_or_else(Utc::now);
-        let ctx = RequestContext {
-            host: api_host,
-            credentials: &app,
-            shop: &session,
-            now,
-        };
-        let request = wire::send_message(
-            &ctx,
-            conversation,
-            &outbound(&message.content)?,
-            Some(SenderRole::CustomerService),
-        )
-        .map_err(|e| AdapterError::permanent("bad_request", e.to_string()))?;
-        let response = host.http(HttpRequest {
-            method: request.method.as_str().to_owned(),
-            url: request.url(),
-            headers: request.headers.clone(),
-            body: request.body.clone(),
-            timeout_ms: Some(10_000),
+        let outgoing = outbound(&message.content)?;
+        let sent: SendMessageData = self.call(host, shop, |ctx| {
+            wire::send_message(
+                ctx,
+                conversation,
+                &outgoing,
+                Some(SenderRole::CustomerService),
+            )
         })?;
-        let parsed: Option<ApiResponse<SendMessageData>> =
-            serde_json::from_slice(&response.body).ok();
-        match parsed {
-            Some(r) if response.status == 200 && r.is_success() => {
-                let id = r.data.map(|d| d.message_id).unwrap_or_default();
-                Ok(SendReceipt::sent(id))
-            }
-            Some(r) => Err(failure(
-                response.status,
-                r.code,
-                &r.message,
-                response.header("retry-after"),
-            )),
-            None => Err(failure(
-                response.status,
-                0,
-                &format!("HTTP {} without a TikTok reply", response.status),
-                response.header("retry-after"),
-            )),
-        }
+        Ok(SendReceipt::sent(sent.message_id))
     }
 }
 

@@ -189,7 +189,7 @@ pub(crate) async fn load_connection(
 }
 
 /// Records what a platform call showed about a connection, and stores renewed
-/// credentials (merged over the old ones).
+/// credentials (merged over the old ones), in its own transaction.
 pub(crate) async fn record_outcome(
     store: &Store,
     shop_id: ShopId,
@@ -197,18 +197,30 @@ pub(crate) async fn record_outcome(
     result: &Result<(), AdapterError>,
     refreshed: Option<&BTreeMap<String, String>>,
 ) -> CoreResult<()> {
-    let status = status_after(result);
-    if status.is_none() && refreshed.is_none() {
+    if status_after(result).is_none() && refreshed.is_none() {
         return Ok(());
     }
     let mut w = store.begin_write().await?;
+    apply_outcome(store, &mut w.tx, shop_id, now, result, refreshed).await?;
+    w.commit().await
+}
+
+/// [`record_outcome`] inside the caller's transaction.
+pub(crate) async fn apply_outcome(
+    store: &Store,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    shop_id: ShopId,
+    now: chrono::DateTime<chrono::Utc>,
+    result: &Result<(), AdapterError>,
+    refreshed: Option<&BTreeMap<String, String>>,
+) -> CoreResult<()> {
     if let Some(new) = refreshed {
         let row = store
             .query(
                 "SELECT credentials FROM shop_connections WHERE shop_id = $1",
                 vec![shop_id.to_string().into()],
             )
-            .fetch_optional(&mut *w.tx)
+            .fetch_optional(&mut **tx)
             .await?;
         if let Some(row) = row {
             let creds: String = row.try_get("credentials")?;
@@ -223,11 +235,11 @@ pub(crate) async fn record_outcome(
                         shop_id.to_string().into(),
                     ],
                 )
-                .execute(&mut *w.tx)
+                .execute(&mut **tx)
                 .await?;
         }
     }
-    if let Some((status, detail)) = status {
+    if let Some((status, detail)) = status_after(result) {
         store
             .query(
                 "UPDATE shop_connections SET status = $1, status_detail = $2, updated_at = $3 \
@@ -239,8 +251,8 @@ pub(crate) async fn record_outcome(
                     shop_id.to_string().into(),
                 ],
             )
-            .execute(&mut *w.tx)
+            .execute(&mut **tx)
             .await?;
     }
-    w.commit().await
+    Ok(())
 }

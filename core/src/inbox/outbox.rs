@@ -23,7 +23,7 @@ use crate::ids::*;
 use crate::model::{DeliveryStatus, Direction, Message, Platform};
 use crate::store::{Backend, MESSAGE_COLUMNS, Store, message_from_row};
 use rand::Rng;
-use shopmux_contract::adapter::{AdapterError, OutboundMessage, ShopConnection};
+use shopmux_contract::adapter::{AdapterError, OutboundMessage, SendReceipt, ShopConnection};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -91,6 +91,7 @@ pub(crate) async fn deliver_due(
     let claimed = claim(store, clock).await?;
     let n = claimed.len();
     for c in claimed {
+        // Ok(None): delivered with no platform behind it (the api channel).
         let result = if c.platform == Platform::API {
             Ok(None)
         } else if let Some(channel) = channels.get(&c.platform) {
@@ -103,20 +104,7 @@ pub(crate) async fn deliver_due(
                     format!("no answer within {}s", SEND_TIMEOUT.as_secs()),
                 )),
             };
-            let seen = result.as_ref().map(|_| ()).map_err(Clone::clone);
-            let refreshed = result
-                .as_ref()
-                .ok()
-                .and_then(|r| r.refreshed_credentials.as_ref());
-            super::connections::record_outcome(
-                store,
-                c.delivery.shop_id,
-                clock.now(),
-                &seen,
-                refreshed,
-            )
-            .await?;
-            result.map(|r| Some(r.platform_message_id))
+            result.map(Some)
         } else {
             Err(AdapterError::permanent(
                 "no_channel",
@@ -208,9 +196,17 @@ async fn record(
     store: &Store,
     clock: &dyn Clock,
     c: &Claimed,
-    result: Result<Option<String>, AdapterError>,
+    result: Result<Option<SendReceipt>, AdapterError>,
 ) -> CoreResult<Message> {
     let now = clock.now();
+    // What the attempt showed about the shop's connection (a platform was called).
+    let connection = match &result {
+        Ok(None) => None,
+        Ok(Some(receipt)) => Some((Ok(()), receipt.refreshed_credentials.clone())),
+        Err(e) if e.code == "no_channel" => None,
+        Err(e) => Some((Err(e.clone()), None)),
+    };
+    let result = result.map(|r| r.map(|r| r.platform_message_id));
     let (outbox_status, status, error, next_at, platform_id) = match result {
         Ok(platform_id) => (
             "delivered",
@@ -272,6 +268,17 @@ async fn record(
             .fetch_one(store.pool())
             .await?;
         return message_from_row(&row);
+    }
+    if let Some((seen, refreshed)) = &connection {
+        super::connections::apply_outcome(
+            store,
+            &mut w.tx,
+            c.delivery.shop_id,
+            now,
+            seen,
+            refreshed.as_ref(),
+        )
+        .await?;
     }
     store
         .query(

@@ -21,6 +21,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use utoipa::ToSchema;
 
+/// An agent's load as a select column: its conversations in progress in every shop
+/// (the sum of its `in_progress` counters), for a query over `agents`.
+pub(crate) const AGENT_LOAD: &str = "COALESCE((SELECT CAST(SUM(k.n) AS BIGINT) FROM conversation_counters k \
+     WHERE k.assignee = agents.id AND k.bucket = 'in_progress'), 0) AS load";
+
 /// How often a daemon beats its heartbeat.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 
@@ -81,10 +86,7 @@ impl Inbox {
         let row = self
             .store
             .query(
-                &format!(
-                    "SELECT {AGENT_COLUMNS}, COALESCE((SELECT CAST(SUM(k.n) AS BIGINT) FROM conversation_counters k \
-                     WHERE k.assignee = agents.id AND k.bucket = 'in_progress'), 0) AS load FROM agents WHERE id = $1"
-                ),
+                &format!("SELECT {AGENT_COLUMNS}, {AGENT_LOAD} FROM agents WHERE id = $1"),
                 vec![agent_id.to_string().into()],
             )
             .fetch_optional(self.store.pool())
@@ -152,8 +154,7 @@ impl Inbox {
             .store
             .query(
                 &format!(
-                    "SELECT {AGENT_COLUMNS}, COALESCE((SELECT CAST(SUM(k.n) AS BIGINT) FROM conversation_counters k \
-                     WHERE k.assignee = agents.id AND k.bucket = 'in_progress'), 0) AS load FROM agents \
+                    "SELECT {AGENT_COLUMNS}, {AGENT_LOAD} FROM agents \
                      WHERE seller_id = $1 ORDER BY created_at, id"
                 ),
                 vec![owner.agent.seller_id.to_string().into()],
@@ -239,25 +240,26 @@ impl Inbox {
         let gone = self
             .store
             .query(
-                "SELECT s.id, s.agent_id FROM agent_sessions s LEFT JOIN daemon_instances d ON d.id = s.instance_id \
+                "SELECT s.agent_id FROM agent_sessions s LEFT JOIN daemon_instances d ON d.id = s.instance_id \
                  WHERE d.id IS NULL OR d.heartbeat_at < $1",
                 vec![cutoff.into()],
             )
             .fetch_all(&mut *w.tx)
             .await?;
-        let mut agents = std::collections::BTreeSet::new();
-        for row in &gone {
-            let agent: AgentId = id_col(row, "agent_id")?;
-            let session: String = sqlx::Row::try_get(row, "id")?;
+        if !gone.is_empty() {
             self.store
                 .query(
-                    "DELETE FROM agent_sessions WHERE id = $1",
-                    vec![session.into()],
+                    "DELETE FROM agent_sessions WHERE instance_id NOT IN \
+                     (SELECT id FROM daemon_instances WHERE heartbeat_at >= $1)",
+                    vec![cutoff.into()],
                 )
                 .execute(&mut *w.tx)
                 .await?;
-            agents.insert(agent);
         }
+        let agents: std::collections::BTreeSet<AgentId> = gone
+            .iter()
+            .map(|row| id_col(row, "agent_id"))
+            .collect::<CoreResult<_>>()?;
         for agent in &agents {
             self.refresh_connected(&mut w.tx, *agent).await?;
         }

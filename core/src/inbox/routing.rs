@@ -18,6 +18,7 @@
 
 use super::Inbox;
 use super::accounts::Viewer;
+use super::presence::AGENT_LOAD;
 use crate::clock::to_millis;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
@@ -369,12 +370,12 @@ impl Inbox {
         let rows = self
             .store
             .query(
-                "SELECT a.id, a.role, a.status, a.accept_assignment, a.connected, a.capacity, \
-                 COALESCE((SELECT CAST(SUM(k.n) AS BIGINT) FROM conversation_counters k \
-                   WHERE k.assignee = a.id AND k.bucket = 'in_progress'), 0) AS load \
-                 FROM agents a WHERE a.seller_id = $1 AND (a.role = 'owner' OR (a.role = 'agent' AND EXISTS \
-                   (SELECT 1 FROM shop_grants g WHERE g.agent_id = a.id AND g.shop_id = $2 AND g.can_chat = 1))) \
-                 ORDER BY a.id",
+                &format!(
+                    "SELECT id, role, status, accept_assignment, connected, capacity, {AGENT_LOAD} \
+                     FROM agents WHERE seller_id = $1 AND (role = 'owner' OR (role = 'agent' AND EXISTS \
+                       (SELECT 1 FROM shop_grants g WHERE g.agent_id = agents.id AND g.shop_id = $2 AND g.can_chat = 1))) \
+                     ORDER BY id"
+                ),
                 vec![seller.to_string().into(), shop.to_string().into()],
             )
             .fetch_all(executor)

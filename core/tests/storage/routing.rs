@@ -264,8 +264,8 @@ async fn dy_queue_1_dy_queue_2_last_come_first_served_is_the_main_accounts_choic
             "{}",
             t.name
         );
-        // rule: DY-END-4 — the ended buyer writes again: a fresh assignment, queued
-        // behind nobody since ann is full, so it waits.
+        // rule: DY-END-4 — the ended buyer writes again: a new conversation that needs a
+        // fresh assignment; ann is full, so it waits in the queue.
         let again = t
             .inbox
             .ingest(s.shop.clone(), text("b2", "b2-2", "one more thing"))
