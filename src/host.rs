@@ -1,10 +1,13 @@
 //! The host side of the adapter contract: what the daemon lends an adapter for a call —
-//! HTTP through one shared reqwest client (rustls), the injected clock, and the log.
+//! HTTP through one shared reqwest client (rustls), the injected clock, the log, and the
+//! adapter's key-value state in the database (scoped to its platform).
 //! Adapter calls are blocking and run on the blocking pool, where `Handle::block_on`
 //! drives the async client.
 
 use shopmux_contract::adapter::{AdapterError, Host, HttpRequest, HttpResponse};
 use shopmux_core::Clock;
+use shopmux_core::Store;
+use shopmux_core::adapter_state::AdapterState;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +20,9 @@ pub struct DaemonHost {
     client: reqwest::Client,
     runtime: tokio::runtime::Handle,
     clock: Arc<dyn Clock>,
+    store: Store,
+    /// The platform whose state `kv_*` reach (empty: the unscoped host, which has none).
+    platform: String,
 }
 
 impl std::fmt::Debug for DaemonHost {
@@ -27,7 +33,7 @@ impl std::fmt::Debug for DaemonHost {
 
 impl DaemonHost {
     /// A host on the current runtime.
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
+    pub fn new(clock: Arc<dyn Clock>, store: Store) -> Self {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("shopmux/", env!("CARGO_PKG_VERSION")))
@@ -37,7 +43,36 @@ impl DaemonHost {
             client,
             runtime: tokio::runtime::Handle::current(),
             clock,
+            store,
+            platform: String::new(),
         }
+    }
+
+    /// The same host, with `kv_*` reaching `platform`'s state.
+    pub fn for_platform(&self, platform: &str) -> Self {
+        Self {
+            platform: platform.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    fn state(&self) -> Result<AdapterState, AdapterError> {
+        if self.platform.is_empty() {
+            return Err(AdapterError::permanent(
+                "no_state",
+                "this call has no adapter state",
+            ));
+        }
+        Ok(AdapterState::new(self.store.clone(), self.platform.clone()))
+    }
+}
+
+fn state_error(e: shopmux_core::CoreError) -> AdapterError {
+    match e {
+        shopmux_core::CoreError::Invalid { .. } => {
+            AdapterError::permanent("bad_state", e.to_string())
+        }
+        other => AdapterError::transient("state_unavailable", other.to_string()),
     }
 }
 
@@ -90,6 +125,19 @@ impl Host for DaemonHost {
     }
 
     fn log(&self, message: &str) {
-        tracing::info!(target: "shopmux::adapter", message);
+        tracing::info!(target: "shopmux::adapter", platform = %self.platform, message);
+    }
+
+    fn kv_get(&self, key: &str) -> Result<Option<String>, AdapterError> {
+        let state = self.state()?;
+        self.runtime.block_on(state.get(key)).map_err(state_error)
+    }
+
+    fn kv_put(&self, key: &str, value: &str) -> Result<(), AdapterError> {
+        let state = self.state()?;
+        let now = self.now_unix_ms();
+        self.runtime
+            .block_on(state.put(key, value, now))
+            .map_err(state_error)
     }
 }

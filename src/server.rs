@@ -36,7 +36,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
             crate::config::mask_url_password(&config.database.url)
         )
     })?;
-    let host = Arc::new(crate::host::DaemonHost::new(clock.clone()));
+    let host = Arc::new(crate::host::DaemonHost::new(clock.clone(), store.clone()));
     let mailer = crate::mailer::Mailer::from_config(&config.smtp)?;
     let storefront = Arc::new(crate::storefront::Storefront::new(mailer));
     let adapters = crate::adapters::builtin_adapters();
@@ -46,7 +46,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         .map(|a| {
             Arc::new(crate::channels::AdapterChannel::new(
                 a.clone(),
-                host.clone(),
+                Arc::new(host.for_platform(a.platform())),
             )) as Arc<dyn shopmux_core::channel::OutboundChannel>
         })
         .collect();
@@ -66,7 +66,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
             .map(|a| {
                 Arc::new(crate::channels::AdapterChannel::new(
                     a.clone(),
-                    host.clone(),
+                    Arc::new(host.for_platform(a.platform())),
                 )) as Arc<dyn shopmux_core::channel::InboundPoller>
             })
             .collect(),

@@ -3,6 +3,7 @@
 //! idempotent group-committed ingest, conversation state and counters, listing and
 //! search, agent actions, notes and the outbox. It knows no HTTP and no platform by name.
 
+pub mod adapter_state;
 pub mod channel;
 pub mod clock;
 pub mod content;

@@ -26,9 +26,9 @@ pub async fn vet(
     };
     let rules = app.inbox.shop_rules(shop_id).await?;
     let content = serde_json::to_value(content).unwrap_or_default();
-    let host = app.host.clone();
+    let host = app.host.for_platform(adapter.platform());
     let verdict = tokio::task::spawn_blocking(move || {
-        adapter.vet_outbound(host.as_ref(), &connection, &content, &rules)
+        adapter.vet_outbound(&host, &connection, &content, &rules)
     })
     .await
     .map_err(|_| {

@@ -54,11 +54,11 @@ async fn record_order(
         },
         None => {
             let adapter = adapter.clone();
-            let host = app.host.clone();
+            let host = app.host.for_platform(adapter.platform());
             let connection = connection.clone();
             let wanted = order.to_owned();
             let found = tokio::task::spawn_blocking(move || {
-                adapter.fetch_order(host.as_ref(), &connection, &wanted)
+                adapter.fetch_order(&host, &connection, &wanted)
             })
             .await
             .map_err(|_| {

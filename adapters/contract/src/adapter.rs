@@ -129,6 +129,11 @@ pub trait Host: Send + Sync {
     fn now_unix_ms(&self) -> i64;
     /// Writes a log line through the daemon's logger.
     fn log(&self, message: &str);
+    /// Reads a value of this adapter's key-value state (cursors, renewed tokens), kept
+    /// by the host in its database, scoped to the adapter's platform. `None`: never set.
+    fn kv_get(&self, key: &str) -> Result<Option<String>, AdapterError>;
+    /// Writes (replaces) a value of this adapter's key-value state.
+    fn kv_put(&self, key: &str, value: &str) -> Result<(), AdapterError>;
 }
 
 /// A connected shop as its adapter sees it: the platform's ids and the credentials the
@@ -301,6 +306,75 @@ pub struct OrderInfo {
     pub reverse_in_progress: Option<bool>,
 }
 
+/// A product of the shop, as the platform's catalogue reports it (the agents' workbench,
+/// TT-WB-1; product search, DY-PROD-1).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductInfo {
+    /// The platform's product id.
+    pub external_id: String,
+    /// Its title.
+    pub title: String,
+    /// Price as a decimal string with currency (`"19.90 USD"`), when known.
+    #[serde(default)]
+    pub price: Option<String>,
+    /// The buyer-facing page of the product.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The main image.
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// Whether it is on sale now (listed, published, not deleted).
+    #[serde(default)]
+    pub active: bool,
+    /// Units in stock, when the platform says.
+    #[serde(default)]
+    pub stock: Option<i64>,
+}
+
+/// A product search: free text (none: all), and a page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductQuery {
+    /// Words of the title (none: every product).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Only products on sale now.
+    #[serde(default)]
+    pub active_only: bool,
+    /// At most this many (the adapter may return fewer).
+    #[serde(default)]
+    pub page_size: u32,
+    /// Where to continue, from a previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// One page of products.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductPage {
+    /// The products.
+    pub products: Vec<ProductInfo>,
+    /// The next page, when there is one.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// What the platform knows about a buyer (the workbench's buyer panel).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuyerProfile {
+    /// The buyer's id on the platform.
+    pub external_id: String,
+    /// Display name.
+    #[serde(default)]
+    pub nickname: Option<String>,
+    /// Email, when the platform shares it.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The buyer's orders in this shop, newest first (as many as the platform returns
+    /// in one call).
+    #[serde(default)]
+    pub orders: Vec<OrderInfo>,
+}
+
 /// The body a platform expects in answer to its webhook, when it expects one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookAnswer {
@@ -406,6 +480,33 @@ pub trait Adapter: Send + Sync {
         Err(AdapterError::permanent(
             "unsupported",
             format!("{} offers no order look-up here", self.platform()),
+        ))
+    }
+
+    /// The shop's products matching a query (the workbench's active products, TT-WB-1;
+    /// an agent's product search, DY-PROD-1).
+    fn search_products(
+        &self,
+        _host: &dyn Host,
+        _shop: &ShopConnection,
+        _query: &ProductQuery,
+    ) -> Result<ProductPage, AdapterError> {
+        Err(AdapterError::permanent(
+            "unsupported",
+            format!("{} offers no product look-up here", self.platform()),
+        ))
+    }
+
+    /// What the platform knows about a buyer, with their orders in this shop (TT-WB-1).
+    fn fetch_buyer(
+        &self,
+        _host: &dyn Host,
+        _shop: &ShopConnection,
+        _buyer_external_id: &str,
+    ) -> Result<BuyerProfile, AdapterError> {
+        Err(AdapterError::permanent(
+            "unsupported",
+            format!("{} offers no buyer look-up here", self.platform()),
         ))
     }
 

@@ -312,6 +312,12 @@ mod tests {
                 0
             }
             fn log(&self, _: &str) {}
+            fn kv_get(&self, _: &str) -> Result<Option<String>, AdapterError> {
+                Ok(None)
+            }
+            fn kv_put(&self, _: &str, _: &str) -> Result<(), AdapterError> {
+                Ok(())
+            }
         }
         let message = OutboundMessage {
             idempotency_key: "m".into(),

@@ -1,0 +1,8 @@
+-- Adapters' and plugins' own key-value state (cursors, renewed tokens), per platform.
+CREATE TABLE adapter_state (
+    platform    TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    updated_at  BIGINT NOT NULL,
+    PRIMARY KEY (platform, key)
+);
