@@ -1,6 +1,9 @@
 //! The built-in marketplace adapters, listed once: every platform's rule set, and the
-//! adapters that connect: TikTok Shop (webhooks and polling in, replies out) and Douyin
-//! (verified order pushes and order look-ups; Feige chat has no open API).
+//! adapters that connect: TikTok Shop (webhooks and polling in, replies out, workbench
+//! look-ups), Douyin (verified order pushes, order and product look-ups; Feige chat has
+//! no open API), AliExpress (its message centre polled and answered; IM has no open
+//! API) and Shopify (Admin API checks, cart/customer/order webhooks; chats go through
+//! the storefront channel).
 
 use shopmux_contract::RuleSet;
 use shopmux_contract::adapter::Adapter;
@@ -11,6 +14,7 @@ pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
     vec![
         Arc::new(shopmux_adapter_tiktok::adapter::TikTok),
         Arc::new(shopmux_adapter_douyin::adapter::Douyin),
+        Arc::new(shopmux_adapter_aliexpress::AliExpress),
         Arc::new(shopmux_adapter_shopify::adapter::Shopify),
     ]
 }

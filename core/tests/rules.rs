@@ -46,6 +46,8 @@ fn order(created_at: DateTime<Utc>, reverse: bool) -> Order {
         created_at,
         status: "delivered".into(),
         reverse_in_progress: reverse,
+        name: None,
+        total: None,
     }
 }
 

@@ -15,6 +15,7 @@ pub mod storefront;
 pub mod stream;
 pub mod vetting;
 pub mod webhooks;
+pub mod workbench;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -113,6 +114,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(conversations::assign))
         .routes(routes!(conversations::transfer))
         .routes(routes!(conversations::unassign))
+        .routes(routes!(workbench::customer))
+        .routes(routes!(workbench::workbench))
+        .routes(routes!(workbench::products))
         .routes(routes!(buyers::get_buyer))
         .routes(routes!(buyers::list_notes, buyers::add_note))
         .routes(routes!(buyers::edit_note, buyers::delete_note))

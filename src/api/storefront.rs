@@ -5,7 +5,9 @@
 //! with `{"type": "ack", "id"}` once stored, or an error naming the rule that refused it
 //! (customers cannot send images, SH-IMG-1). Agents' replies arrive as
 //! `{"type": "reply", "id", "content"}`. While the socket is open the customer counts as
-//! in the store (SH-ONLINE-1); a socket that misses a pong is closed.
+//! in the store (SH-ONLINE-1); a socket that misses a pong is closed. The widget also
+//! sends `{"type": "cart", "cart_token": "…"}` (read from the store's `/cart.js`), which
+//! ties the shop's cart webhooks to this customer's conversation (SH-CART-1).
 
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody};
@@ -69,10 +71,11 @@ pub async fn chat(
         .storefront_customer(shop_id, &query.token)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    Ok(ws.on_upgrade(move |socket| pump(socket, app, customer)))
+    let token = query.token;
+    Ok(ws.on_upgrade(move |socket| pump(socket, app, customer, token)))
 }
 
-async fn pump(socket: WebSocket, app: AppState, customer: StorefrontCustomer) {
+async fn pump(socket: WebSocket, app: AppState, customer: StorefrontCustomer, token: String) {
     let shop = customer.shop.shop_id;
     let (id, mut replies) = app.storefront.connect(shop, &customer.buyer_external_id);
     let (mut tx, mut rx) = socket.split();
@@ -89,7 +92,7 @@ async fn pump(socket: WebSocket, app: AppState, customer: StorefrontCustomer) {
             }
             incoming = rx.next() => match incoming {
                 Some(Ok(WsMessage::Text(text))) => {
-                    let answer = receive(&app, &customer, &text).await;
+                    let answer = receive(&app, &customer, &token, &text).await;
                     if tx.send(WsMessage::Text(answer.into())).await.is_err() {
                         break;
                     }
@@ -118,12 +121,33 @@ struct Frame {
     content: serde_json::Value,
 }
 
-/// Stores a customer's message; returns the frame answering it.
-async fn receive(app: &AppState, customer: &StorefrontCustomer, text: &str) -> String {
+/// The widget telling which cart is the customer's (SH-CART-1).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CartFrame {
+    #[serde(rename = "type")]
+    _type: String,
+    cart_token: String,
+}
+
+/// Stores a customer's message (or their cart token); returns the frame answering it.
+async fn receive(app: &AppState, customer: &StorefrontCustomer, token: &str, text: &str) -> String {
     let error = |id: Option<&str>, code: &str, message: String, rule: Option<String>| {
         json!({"type": "error", "id": id, "error": {"code": code, "message": message, "rule": rule}})
             .to_string()
     };
+    if let Ok(cart) = serde_json::from_str::<CartFrame>(text)
+        && cart._type == "cart"
+    {
+        return match app
+            .inbox
+            .set_storefront_cart(customer.shop.shop_id, token, &cart.cart_token)
+            .await
+        {
+            Ok(()) => json!({"type": "cart_ack"}).to_string(),
+            Err(e) => error(None, "bad_frame", e.to_string(), None),
+        };
+    }
     let frame: Frame = match serde_json::from_str(text) {
         Ok(f) => f,
         Err(e) => return error(None, "bad_frame", e.to_string(), None),

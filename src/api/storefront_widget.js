@@ -39,6 +39,16 @@
   function connect(token) {
     var url = base.replace(/^http/, "ws") + "/storefront/" + shop + "/chat?token=" + encodeURIComponent(token);
     socket = new WebSocket(url);
+    socket.onopen = function () {
+      // SH-CART-1: tell the daemon which cart is this customer's, so the shop's cart
+      // webhooks show up in the conversation.
+      fetch("/cart.js", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (cart) {
+          if (cart && cart.token) { socket.send(JSON.stringify({ type: "cart", cart_token: cart.token })); }
+        })
+        .catch(function () {});
+    };
     socket.onmessage = function (event) {
       var frame = JSON.parse(event.data);
       if (frame.type === "reply" && frame.content.type === "coupon_card") {
@@ -62,7 +72,12 @@
 
   start.onsubmit = function (event) {
     event.preventDefault();
-    var body = JSON.stringify({ name: start.name.value || null, email: start.email.value || null });
+    var zone = null;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || null; } catch (e) { zone = null; }
+    var body = JSON.stringify({
+      name: start.name.value || null, email: start.email.value || null,
+      time_zone: zone, utc_offset_minutes: -new Date().getTimezoneOffset()
+    });
     fetch(base + "/storefront/" + shop + "/sessions", {
       method: "POST", headers: { "content-type": "application/json" }, body: body
     }).then(function (r) { return r.json(); }).then(function (session) {

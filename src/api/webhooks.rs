@@ -29,6 +29,10 @@ pub struct WebhookAck {
     pub refused: usize,
     /// Order notices recorded.
     pub orders: usize,
+    /// Cart events added to conversations (SH-CART-1).
+    pub cart_events: usize,
+    /// Buyer profiles recorded (SH-PROFILE-1).
+    pub profiles: usize,
     /// Events shopmux does not act on.
     pub ignored: usize,
 }
@@ -48,9 +52,7 @@ async fn record_order(
         Some(buyer) => OrderInfo {
             external_id: order.to_owned(),
             buyer,
-            created_at_ms: None,
-            status: None,
-            reverse_in_progress: None,
+            ..Default::default()
         },
         None => {
             let adapter = adapter.clone();
@@ -89,6 +91,17 @@ async fn record_order(
     }
     app.inbox.record_order(shop, &info).await?;
     Ok(())
+}
+
+/// A notice whose content the inbox refuses is a bad webhook (400, nothing stored);
+/// database trouble stays a 5xx so the platform redelivers.
+fn refused(e: shopmux_core::CoreError) -> ApiError {
+    match e {
+        shopmux_core::CoreError::Invalid { .. } | shopmux_core::CoreError::RuleViolation(_) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_webhook", e.to_string())
+        }
+        other => other.into(),
+    }
 }
 
 fn not_found() -> ApiError {
@@ -170,6 +183,45 @@ pub async fn receive(
             .await?;
             ack.orders += 1;
             continue;
+        }
+        match &event {
+            InboundEvent::OrderUpdated { order } => {
+                app.inbox
+                    .record_order(&shop, order)
+                    .await
+                    .map_err(refused)?;
+                ack.orders += 1;
+                continue;
+            }
+            InboundEvent::BuyerProfileChanged { profile } => {
+                app.inbox
+                    .record_buyer_profile(&shop, profile)
+                    .await
+                    .map_err(refused)?;
+                ack.profiles += 1;
+                continue;
+            }
+            InboundEvent::CartChanged {
+                cart_token,
+                lines,
+                subtotal,
+                updated_at_ms,
+            } => {
+                let outcome = app
+                    .inbox
+                    .record_cart(
+                        &shop,
+                        cart_token,
+                        lines,
+                        subtotal.as_deref(),
+                        *updated_at_ms,
+                    )
+                    .await
+                    .map_err(refused)?;
+                ack.cart_events += outcome.events;
+                continue;
+            }
+            _ => {}
         }
         let message = match InboundMessage::from_event(event) {
             Ok(Some(message)) => message,

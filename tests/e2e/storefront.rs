@@ -389,3 +389,200 @@ async fn sh_disc_1_and_sh_prod_1_codes_and_products_are_checked_with_shopify_bef
     assert_eq!(page["items"].as_array().map(Vec::len), Some(3), "{page}");
     assert!(shopify.queries() >= 6);
 }
+
+/// POSTs a Shopify webhook of `topic`, signed with the shop's client secret.
+async fn shopify_webhook(d: &TestDaemon, shop: &str, topic: &str, body: &Value) -> (u16, Value) {
+    let raw = body.to_string();
+    let hmac = shopmux_adapter_shopify::sign::webhook_hmac("whsec_sim", raw.as_bytes());
+    let resp = client()
+        .post(d.url(&format!("/webhooks/shopify/{shop}")))
+        .header("X-Shopify-Hmac-Sha256", hmac)
+        .header("X-Shopify-Topic", topic)
+        .header("X-Shopify-Shop-Domain", "sim-store.myshopify.com")
+        .header("X-Shopify-Webhook-Id", uuid::Uuid::now_v7().to_string())
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    decode(resp).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sh_cart_1_sh_profile_1_cart_webhooks_become_cart_events_and_notices_feed_the_panel() {
+    let d = start().await;
+    let owner = d.owner("Shopify Seller").await;
+    let (shop, _) = d
+        .marketplace_shop(&owner, "shopify", "sim-store.myshopify.com")
+        .await;
+    let (status, view) = d
+        .call(
+            Method::PUT,
+            &format!("/api/v1/shops/{shop}/connection"),
+            Some(&owner),
+            Some(
+                json!({"credentials": {"access_token": "shpat_sim", "client_secret": "whsec_sim"}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{view}");
+    let mut agent_stream = d.stream(&owner).await;
+    let (_, mut ws) = customer(
+        &d,
+        &shop,
+        json!({"name": "Ana", "email": "ana@example.com", "time_zone": "Europe/Madrid", "utc_offset_minutes": 60}),
+    )
+    .await;
+    say(
+        &mut ws,
+        "1",
+        json!({"type": "text", "text": "Is the shirt linen?"}),
+    )
+    .await;
+    let created = next_event(&mut agent_stream, |e| e["type"] == "message_created").await;
+    let conversation = created["message"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The widget reports the customer's cart (read from /cart.js, with its key suffix).
+    ws.send(WsFrame::Text(
+        json!({"type": "cart", "cart_token": "c1-7a1b2c?key=abc"})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next_frame(&mut ws).await, json!({"type": "cart_ack"}));
+
+    let long_name = "Organic linen shirt with mother-of-pearl buttons, slim fit";
+    let cart = |lines: Value, at: &str| json!({"id": "7a1b2c", "token": "c1-7a1b2c", "currency": "EUR", "updated_at": at, "line_items": lines});
+    let added = cart(
+        json!([{"variant_id": 11, "title": "Linen shirt", "quantity": 2, "price": "19.90"},
+               {"variant_id": 12, "title": long_name, "quantity": 1, "price": "40.00"}]),
+        "2026-11-20T10:00:00Z",
+    );
+    let (status, ack) = shopify_webhook(&d, &shop, "carts/update", &added).await;
+    assert_eq!(
+        (status, ack["cart_events"].as_u64()),
+        (200, Some(1)),
+        "{ack}"
+    );
+    // A redelivery stores nothing again.
+    let (_, ack) = shopify_webhook(&d, &shop, "carts/update", &added).await;
+    assert_eq!(ack["cart_events"], 0, "{ack}");
+    let removed = cart(
+        json!([{"variant_id": 11, "title": "Linen shirt", "quantity": 1, "price": "19.90"}]),
+        "2026-11-20T10:05:00Z",
+    );
+    let (_, ack) = shopify_webhook(&d, &shop, "carts/update", &removed).await;
+    assert_eq!(ack["cart_events"], 1, "{ack}");
+    // An older notice arriving late changes nothing.
+    let (_, ack) = shopify_webhook(&d, &shop, "carts/update", &added.clone()).await;
+    assert_eq!(ack["cart_events"], 0, "{ack}");
+
+    let (_, page) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    let carts: Vec<&Value> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["content"])
+        .filter(|c| c["type"] == "cart_event")
+        .collect();
+    assert_eq!(carts.len(), 2, "{page}");
+    let add = carts.iter().find(|c| c["action"] == "add").unwrap();
+    assert_eq!(add["subtotal"], "79.80 EUR");
+    // SH-CART-1: each line's quantity; the name only under 41 characters.
+    assert_eq!(
+        add["lines"],
+        json!([{"product_name": "Linen shirt", "quantity": 2}, {"quantity": 1}])
+    );
+    let remove = carts.iter().find(|c| c["action"] == "remove").unwrap();
+    assert_eq!(remove["subtotal"], "19.90 EUR");
+    assert_eq!(
+        remove["lines"],
+        json!([{"product_name": "Linen shirt", "quantity": 1}, {"quantity": 0}])
+    );
+
+    // A cart nobody reported in a chat shows nowhere.
+    let stranger = json!({"token": "c1-other", "line_items": [{"variant_id": 1, "quantity": 1}]});
+    let (status, ack) = shopify_webhook(&d, &shop, "carts/create", &stranger).await;
+    assert_eq!(
+        (status, ack["cart_events"].as_u64()),
+        (200, Some(0)),
+        "{ack}"
+    );
+
+    // SH-PROFILE-1: customer and order notices feed the panel.
+    let (status, ack) = shopify_webhook(
+        &d,
+        &shop,
+        "customers/update",
+        &json!({"id": 42, "email": "ANA@example.com", "first_name": "Ana", "last_name": "Lima",
+            "created_at": "2024-03-01T09:00:00Z", "orders_count": 5, "total_spent": "310.00",
+            "currency": "EUR", "phone": "+34600000000",
+            "default_address": {"city": "Madrid", "country": "Spain"}}),
+    )
+    .await;
+    assert_eq!((status, ack["profiles"].as_u64()), (200, Some(1)), "{ack}");
+    let now = chrono::Utc::now();
+    for (n, days_ago) in [(1001, 100), (1002, 30), (1003, 20), (1004, 10), (1005, 1)] {
+        let placed = (now - chrono::Duration::days(days_ago)).to_rfc3339();
+        let (status, ack) = shopify_webhook(
+            &d,
+            &shop,
+            "orders/create",
+            &json!({"id": n, "name": format!("#{n}"), "email": "ana@example.com",
+                "created_at": placed, "total_price": "62.00", "currency": "EUR",
+                "financial_status": "paid", "customer": {"id": 42}}),
+        )
+        .await;
+        assert_eq!((status, ack["orders"].as_u64()), (200, Some(1)), "{ack}");
+    }
+    let (status, panel) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{conversation}/customer"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{panel}");
+    assert_eq!(panel["returning"], true);
+    assert_eq!(panel["buyer"]["email"], "ana@example.com");
+    assert_eq!(panel["phone"], "+34600000000");
+    assert_eq!(panel["location"], "Madrid, Spain");
+    assert_eq!(panel["total_spent"], "310.00 EUR");
+    assert_eq!(panel["time_zone"], "Europe/Madrid");
+    assert!(
+        panel["local_time"].as_str().unwrap().ends_with("+01:00"),
+        "{panel}"
+    );
+    assert_eq!(panel["platform"], "shopify");
+    let recent: Vec<&str> = panel["recent_orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    // The last three of the last 60 days, newest first (#1001 is 100 days old).
+    assert_eq!(recent, ["#1005", "#1004", "#1003"], "{panel}");
+    assert_eq!(panel["recent_orders"][0]["total"], "62.00 EUR");
+
+    // A forged notice is refused and changes nothing.
+    let resp = client()
+        .post(d.url(&format!("/webhooks/shopify/{shop}")))
+        .header("X-Shopify-Hmac-Sha256", "AAAA")
+        .header("X-Shopify-Topic", "carts/update")
+        .body(removed.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}

@@ -671,6 +671,453 @@ pub struct Relation {
     pub unread_count: Option<i64>,
 }
 
+/// Body of the [`method::QUERY_DETAIL_LIST`] reply (TOP `OpenApiMessageDetailListResult`
+/// under `result`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetailListReply {
+    /// `result`.
+    pub result: DetailListResult,
+}
+
+/// `result` of the detail list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetailListResult {
+    /// `is_success`.
+    #[serde(default)]
+    pub is_success: bool,
+    /// `error_code`.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub error_code: Option<String>,
+    /// `error_msg`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_msg: Option<String>,
+    /// `message_detail_list` (`{"message_detail": [...]}` in TOP JSON).
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub message_detail_list: TopList<MessageDetail>,
+}
+
+/// One message of a relation (TOP `MessageDetail`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MessageDetail {
+    /// `id`: the message id.
+    #[serde(deserialize_with = "lenient::string")]
+    pub id: String,
+    /// `content`: the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// `extern_id`: the product id (`product`), the order id (`order`), empty (`member`).
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub extern_id: Option<String>,
+    /// `file_path_list`: attached images.
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub file_path_list: TopList<FilePath>,
+    /// `gmt_create`: when it was sent. Its format is not in our sources: epoch milliseconds
+    /// (as a number or a string) or `yyyy-MM-dd HH:mm:ss` are read, see
+    /// [`MessageDetail::sent_at_ms`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gmt_create: Option<Value>,
+    /// `message_type`: `product`, `order` or `member`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<String>,
+    /// `sender_ali_id`: the sender's numeric id.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sender_ali_id: Option<String>,
+    /// `sender_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
+    /// `summary`: who sent it to whom, and the product or order it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<MessageSummary>,
+}
+
+impl MessageDetail {
+    /// `gmt_create` as Unix milliseconds: a number or a string of digits is taken as epoch
+    /// milliseconds, `yyyy-MM-dd HH:mm:ss` as US Pacific time (the time zone AliExpress's
+    /// order APIs document for their dates).
+    pub fn sent_at_ms(&self) -> Option<i64> {
+        match self.gmt_create.as_ref()? {
+            Value::Number(number) => number.as_i64(),
+            Value::String(text) => text
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .or_else(|| parse_pacific(text).map(|at| at.timestamp_millis())),
+            _ => None,
+        }
+    }
+}
+
+/// An attached image's sizes (TOP `FilePath`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilePath {
+    /// `l_path`: large.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l_path: Option<String>,
+    /// `m_path`: medium.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub m_path: Option<String>,
+    /// `s_path`: small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s_path: Option<String>,
+}
+
+impl FilePath {
+    /// The largest size given.
+    pub fn best(&self) -> Option<&str> {
+        [&self.l_path, &self.m_path, &self.s_path]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .find(|path| !path.is_empty())
+    }
+}
+
+/// `summary` of a message (TOP `Summary`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageSummary {
+    /// `order_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_url: Option<String>,
+    /// `product_detail_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_detail_url: Option<String>,
+    /// `product_image_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_image_url: Option<String>,
+    /// `product_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+    /// `receiver_ali_id`.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub receiver_ali_id: Option<String>,
+    /// `receiver_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_name: Option<String>,
+    /// `sender_ali_id`.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sender_ali_id: Option<String>,
+    /// `sender_login_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_login_id: Option<String>,
+    /// `sender_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
+}
+
+/// Body of the [`method::ADD_MESSAGE`], [`method::UPDATE_READ`] and
+/// [`method::UPDATE_PROCESSED`] replies: flat, no `result` (TOP .NET SDK
+/// `…AddmsgResponse`, `…UpdatemsgprocessedResponse`). AliExpress's reply to `addmsg` carries
+/// no message id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionReply {
+    /// `is_success`.
+    #[serde(default)]
+    pub is_success: bool,
+    /// `channel_id` (`addmsg` only): the relation the message went to.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub channel_id: Option<String>,
+    /// `error_msg`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_msg: Option<String>,
+    /// `sub_error_code`.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sub_error_code: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders (for context: AE-WIN-3, AE-INIT-1, the agents' buyer panel)
+// ---------------------------------------------------------------------------------------------
+
+/// An id as JSON: a number when it is all digits and fits `i64`, otherwise a string.
+fn id_json(id: &str) -> Value {
+    match id.parse::<i64>() {
+        Ok(number) if number >= 0 && (!id.starts_with('0') || id == "0") => Value::from(number),
+        _ => Value::from(id),
+    }
+}
+
+/// [`method::ORDER_INFO_GET`]: one order, `param1` = `{"order_id": …}` (TOP
+/// `OrderDetailQuery`).
+pub fn order_info(ctx: &RequestContext<'_>, order_id: &str) -> Result<WireRequest, WireError> {
+    let param1 = serde_json::json!({ "order_id": id_json(order_id) });
+    business_request(
+        ctx,
+        method::ORDER_INFO_GET,
+        vec![("param1".to_owned(), param1.to_string())],
+    )
+}
+
+/// The `param0` of [`method::ORDER_GET`] (TOP `OrderQuery`). Dates are
+/// `yyyy-MM-dd HH:mm:ss` in US Pacific time ([`pacific_datetime`]). Without a status the
+/// platform leaves out finished orders (`FINISH` must be asked for alone).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderQuery {
+    /// `buyer_login_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_login_id: Option<String>,
+    /// `create_date_start`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_date_start: Option<String>,
+    /// `create_date_end`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_date_end: Option<String>,
+    /// `current_page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_page: Option<u32>,
+    /// `page_size`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    /// `order_status`: one status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<String>,
+}
+
+/// [`method::ORDER_GET`]: the shop's orders matching `query`.
+pub fn order_list(ctx: &RequestContext<'_>, query: &OrderQuery) -> Result<WireRequest, WireError> {
+    business_request(
+        ctx,
+        method::ORDER_GET,
+        vec![("param0".to_owned(), serde_json::to_string(query)?)],
+    )
+}
+
+/// Body of the [`method::ORDER_INFO_GET`] reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderInfoReply {
+    /// `result`.
+    pub result: OrderInfoResult,
+}
+
+/// `result` of the order look-up.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrderInfoResult {
+    /// `success`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// `error_code`.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub error_code: Option<String>,
+    /// `error_message` (also read as `error_msg`).
+    #[serde(default, alias = "error_msg", skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// `data`: the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<OrderDetail>,
+}
+
+/// An order as the look-up returns it (TOP `TpOpenOrderDetailDTO` as JSON).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDetail {
+    /// `id`: the order id.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id: Option<String>,
+    /// `buyerloginid`: the buyer's login id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyerloginid: Option<String>,
+    /// `buyer_signer_fullname`: the buyer's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_signer_fullname: Option<String>,
+    /// `gmt_create`: `yyyy-MM-dd HH:mm:ss`, US Pacific time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gmt_create: Option<String>,
+    /// `order_status`, e.g. `WAIT_SELLER_SEND_GOODS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<String>,
+    /// `issue_status`: `NO_ISSUE`, `IN_ISSUE` (a dispute is open), `END_ISSUE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_status: Option<String>,
+}
+
+/// Body of the [`method::ORDER_GET`] reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderListReply {
+    /// `result`.
+    pub result: OrderListResult,
+}
+
+/// `result` of the order list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrderListResult {
+    /// `success`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// `error_code`.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub error_code: Option<String>,
+    /// `error_message`.
+    #[serde(default, alias = "error_msg", skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// `total_count`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<i64>,
+    /// `target_list` (`{"order_dto": [...]}` in TOP JSON).
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub target_list: TopList<OrderSummary>,
+}
+
+/// One order of the list (TOP `OrderDto`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    /// `order_id`.
+    #[serde(deserialize_with = "lenient::string")]
+    pub order_id: String,
+    /// `buyer_login_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_login_id: Option<String>,
+    /// `buyer_signer_fullname`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_signer_fullname: Option<String>,
+    /// `gmt_create`: `yyyy-MM-dd HH:mm:ss`, US Pacific time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gmt_create: Option<String>,
+    /// `order_status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<String>,
+    /// `issue_status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_status: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+// ---------------------------------------------------------------------------------------------
+
+/// The `/auth/token/create` and `/auth/token/refresh` reply: flat, `code` `"0"` on success
+/// (AliExpress doc "Refresh token /auth/token/refresh", response sample and field table).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenReply {
+    /// `access_token`.
+    #[serde(default)]
+    pub access_token: Option<String>,
+    /// `refresh_token`.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// `expires_in`: seconds the access token has left.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub expires_in: Option<i64>,
+    /// `refresh_expires_in`: seconds the refresh token has left.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub refresh_expires_in: Option<i64>,
+    /// `expire_time`: when the access token expires, epoch milliseconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub expire_time: Option<i64>,
+    /// `refresh_token_valid_time`: when the refresh token expires, epoch milliseconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub refresh_token_valid_time: Option<i64>,
+    /// `seller_id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub seller_id: Option<String>,
+    /// `user_id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub user_id: Option<String>,
+    /// `account`: the seller's account (email).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// `code`: `"0"` on success.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub code: Option<String>,
+    /// `request_id`.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// Reads a token reply: a non-`"0"` `code` is a [`WireError::Gateway`].
+pub fn parse_token_reply(raw_body: &[u8]) -> Result<TokenReply, WireError> {
+    let root: Value = serde_json::from_slice(raw_body)?;
+    let failed = match root.get("code") {
+        Some(Value::String(code)) => code != "0",
+        Some(Value::Number(code)) => code.as_i64() != Some(0),
+        _ => false,
+    };
+    if failed {
+        return Err(WireError::Gateway(Box::new(serde_json::from_value(root)?)));
+    }
+    Ok(serde_json::from_value(root)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// US Pacific time (the time zone of the order APIs' dates)
+// ---------------------------------------------------------------------------------------------
+
+const PST: i32 = -8 * 3600;
+const PDT: i32 = -7 * 3600;
+
+/// The `n`-th Sunday of a month.
+fn nth_sunday(year: i32, month: u32, n: u32) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::from_weekday_of_month_opt(year, month, chrono::Weekday::Sun, n as u8)
+}
+
+/// The US Pacific offset at an instant: daylight time from the second Sunday of March,
+/// 02:00 PST (10:00 UTC), to the first Sunday of November, 02:00 PDT (09:00 UTC) — the US
+/// rule since 2007.
+pub fn pacific_offset(at: DateTime<Utc>) -> FixedOffset {
+    use chrono::Datelike;
+    let year = at.year();
+    let start = nth_sunday(year, 3, 2).and_then(|d| d.and_hms_opt(10, 0, 0));
+    let end = nth_sunday(year, 11, 1).and_then(|d| d.and_hms_opt(9, 0, 0));
+    let naive = at.naive_utc();
+    let daylight = matches!((start, end), (Some(s), Some(e)) if naive >= s && naive < e);
+    FixedOffset::east_opt(if daylight { PDT } else { PST }).expect("valid offset")
+}
+
+/// An instant as `yyyy-MM-dd HH:mm:ss` US Pacific time.
+pub fn pacific_datetime(at: DateTime<Utc>) -> String {
+    at.with_timezone(&pacific_offset(at))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// `yyyy-MM-dd HH:mm:ss` US Pacific time as an instant (a repeated hour in November reads
+/// as daylight time).
+pub fn parse_pacific(text: &str) -> Option<DateTime<Utc>> {
+    let local = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
+    let as_daylight = (local - chrono::TimeDelta::seconds(i64::from(PDT))).and_utc();
+    if pacific_offset(as_daylight).local_minus_utc() == PDT {
+        return Some(as_daylight);
+    }
+    Some((local - chrono::TimeDelta::seconds(i64::from(PST))).and_utc())
+}
+
 /// Deserializers that accept a value either as a JSON string or as a JSON number.
 mod lenient {
     use serde::{Deserialize, Deserializer};
@@ -695,6 +1142,23 @@ mod lenient {
             Some(StrOrNum::Str(text)) => Some(text),
             Some(StrOrNum::Num(number)) => Some(number.to_string()),
         })
+    }
+
+    pub(super) fn opt_i64<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
+        Ok(match Option::<StrOrNum>::deserialize(de)? {
+            None => None,
+            Some(StrOrNum::Str(text)) => text.trim().parse().ok(),
+            Some(StrOrNum::Num(number)) => number.as_i64(),
+        })
+    }
+
+    /// A TOP list that may also arrive as `null`.
+    pub(super) fn list<'de, D, T>(de: D) -> Result<super::TopList<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Ok(Option::<super::TopList<T>>::deserialize(de)?.unwrap_or_default())
     }
 }
 
@@ -866,5 +1330,125 @@ mod tests {
         ));
         let ok = br#"{"code":"0","aliexpress_message_redefining_versiontwo_addmsg_response":{"result":{"is_success":true}}}"#;
         assert!(parse_reply::<Value>(method::ADD_MESSAGE, ok).is_ok());
+    }
+
+    #[test]
+    fn pacific_time_follows_us_daylight_saving() {
+        let at = |y, mo, d, h, mi| {
+            Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+                .single()
+                .expect("valid time")
+        };
+        // Summer: UTC-7; winter: UTC-8.
+        assert_eq!(
+            pacific_datetime(at(2023, 7, 1, 18, 30)),
+            "2023-07-01 11:30:00"
+        );
+        assert_eq!(
+            pacific_datetime(at(2023, 1, 15, 8, 0)),
+            "2023-01-15 00:00:00"
+        );
+        // 2024-03-10 02:00 PST is when clocks go forward (10:00 UTC).
+        assert_eq!(
+            pacific_datetime(at(2024, 3, 10, 9, 59)),
+            "2024-03-10 01:59:00"
+        );
+        assert_eq!(
+            pacific_datetime(at(2024, 3, 10, 10, 0)),
+            "2024-03-10 03:00:00"
+        );
+        // 2024-11-03 02:00 PDT is when they go back (09:00 UTC).
+        assert_eq!(
+            pacific_datetime(at(2024, 11, 3, 8, 59)),
+            "2024-11-03 01:59:00"
+        );
+        assert_eq!(
+            pacific_datetime(at(2024, 11, 3, 9, 0)),
+            "2024-11-03 01:00:00"
+        );
+        for utc in [
+            at(2023, 7, 1, 18, 30),
+            at(2023, 1, 15, 8, 0),
+            at(2024, 3, 10, 10, 0),
+        ] {
+            assert_eq!(parse_pacific(&pacific_datetime(utc)), Some(utc));
+        }
+        // The repeated hour reads as daylight time.
+        assert_eq!(
+            parse_pacific("2024-11-03 01:30:00"),
+            Some(at(2024, 11, 3, 8, 30))
+        );
+        assert_eq!(parse_pacific("2024-11-03"), None);
+    }
+
+    #[test]
+    fn detail_list_reply_parses_messages_and_times() {
+        let body = br#"{"aliexpress_message_redefining_versiontwo_querymsgdetaillist_response":{"result":{"is_success":true,"message_detail_list":{"message_detail":[
+            {"id":70000000000002,"content":"Where is my parcel?","extern_id":"8100000000000001","message_type":"order","gmt_create":1700000000000,"sender_ali_id":2200000001,"sender_name":"Ann","file_path_list":null,"summary":{"sender_login_id":"us1234567","receiver_ali_id":1500000000}},
+            {"id":"70000000000001","content":"","message_type":"member","gmt_create":"2023-11-14 14:13:20","file_path_list":{"file_path":[{"m_path":"https://ae01.alicdn.com/m.jpg","s_path":"https://ae01.alicdn.com/s.jpg"}]}}]}}}}"#;
+        let reply: DetailListReply = parse_reply(method::QUERY_DETAIL_LIST, body).expect("parses");
+        let messages = reply.result.message_detail_list.into_vec();
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[0].id, "70000000000002");
+        assert_eq!(messages[0].sender_ali_id.as_deref(), Some("2200000001"));
+        assert_eq!(messages[0].sent_at_ms(), Some(1_700_000_000_000));
+        assert_eq!(
+            messages[0]
+                .summary
+                .as_ref()
+                .and_then(|s| s.receiver_ali_id.as_deref()),
+            Some("1500000000")
+        );
+        // A date-time string is US Pacific time (14:13:20 PST = 22:13:20 UTC).
+        assert_eq!(messages[1].sent_at_ms(), Some(1_700_000_000_000));
+        let paths = messages[1].file_path_list.clone().into_vec();
+        assert_eq!(paths[0].best(), Some("https://ae01.alicdn.com/m.jpg"));
+    }
+
+    #[test]
+    fn token_reply_matches_the_documented_sample() {
+        // The field set and types of the doc's `/auth/token/refresh` sample.
+        let body = br#"{"refresh_token_valid_time":1716784148000,"havana_id":"3000020000814","expire_time":1714192160000,"locale":"zh_CN","user_nick":"kr1000005815atrae","access_token":"a1","refresh_token":"r1","user_id":"2637908814","account_platform":"buyerApp","refresh_expires_in":5183988,"expires_in":2592000,"sp":"ae","seller_id":"2637908814","account":"x@example.com","code":"0","request_id":"212a69f317116001605067741"}"#;
+        let reply = parse_token_reply(body).expect("parses");
+        assert_eq!(reply.access_token.as_deref(), Some("a1"));
+        assert_eq!(reply.expire_time, Some(1_714_192_160_000));
+        assert_eq!(reply.refresh_token_valid_time, Some(1_716_784_148_000));
+        assert_eq!(reply.expires_in, Some(2_592_000));
+        assert_eq!(reply.seller_id.as_deref(), Some("2637908814"));
+        let refused =
+            br#"{"type":"ISV","code":"IllegalRefreshToken","message":"invalid","request_id":"1"}"#;
+        match parse_token_reply(refused) {
+            Err(WireError::Gateway(error)) => assert_eq!(error.code, "IllegalRefreshToken"),
+            other => panic!("expected a gateway error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn order_look_ups_carry_their_json_parameter() {
+        let credentials = credentials();
+        let request = order_info(&ctx(&credentials), "8100000000000001").expect("builds");
+        assert_eq!(request.param("method"), Some(method::ORDER_INFO_GET));
+        assert_eq!(
+            request.param("param1"),
+            Some(r#"{"order_id":8100000000000001}"#)
+        );
+        let request = order_list(
+            &ctx(&credentials),
+            &OrderQuery {
+                buyer_login_id: Some("us1234567".into()),
+                page_size: Some(20),
+                ..OrderQuery::default()
+            },
+        )
+        .expect("builds");
+        assert_eq!(
+            request.param("param0"),
+            Some(r#"{"buyer_login_id":"us1234567","page_size":20}"#)
+        );
+        let reply = br#"{"aliexpress_solution_order_info_get_response":{"result":{"success":true,"data":{"id":8100000000000001,"buyerloginid":"us1234567","buyer_signer_fullname":"Ann","gmt_create":"2023-07-01 11:30:00","order_status":"FINISH","issue_status":"END_ISSUE"}}}}"#;
+        let parsed: OrderInfoReply = parse_reply(method::ORDER_INFO_GET, reply).expect("parses");
+        let order = parsed.result.data.expect("an order");
+        assert_eq!(order.id.as_deref(), Some("8100000000000001"));
+        assert_eq!(order.buyerloginid.as_deref(), Some("us1234567"));
     }
 }

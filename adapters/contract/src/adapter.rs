@@ -228,6 +228,9 @@ pub struct EventBuyer {
     /// Display name, when sent.
     #[serde(default)]
     pub nickname: Option<String>,
+    /// Email, when the platform shares it.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Something a platform told us, normalized.
@@ -261,11 +264,50 @@ pub enum InboundEvent {
         #[serde(default)]
         reverse_in_progress: Option<bool>,
     },
+    /// An order with its details, as the platform's notice carries them (recorded as
+    /// is, no look-up).
+    OrderUpdated {
+        /// The order.
+        order: OrderInfo,
+    },
+    /// A shopping cart changed (Shopify's cart webhooks; SH-CART-1). The host matches the
+    /// cart to the customer's chat by its token and adds a cart event to the conversation
+    /// with what was added or removed since the cart's last state.
+    CartChanged {
+        /// The cart's token (what the storefront's `/cart.js` reports).
+        cart_token: String,
+        /// Every line of the cart now.
+        lines: Vec<CartLineInfo>,
+        /// The subtotal now, a decimal string with currency (`"59.80 USD"`).
+        #[serde(default)]
+        subtotal: Option<String>,
+        /// When the cart changed, Unix milliseconds (orders redeliveries).
+        #[serde(default)]
+        updated_at_ms: Option<i64>,
+    },
+    /// What the platform knows about a buyer changed (Shopify's customer webhooks,
+    /// SH-PROFILE-1).
+    BuyerProfileChanged {
+        /// The buyer's profile now.
+        profile: BuyerProfile,
+    },
     /// An event shopmux does not act on (kept for logs).
     Ignored {
         /// Why.
         reason: String,
     },
+}
+
+/// One line of a cart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartLineInfo {
+    /// The line's identity across updates (the variant id, else the product id).
+    pub key: String,
+    /// The product's name.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// How many are in the cart.
+    pub quantity: u32,
 }
 
 /// A webhook delivery as received: the raw body (signatures cover the exact bytes) and
@@ -289,7 +331,7 @@ impl WebhookRequest {
 }
 
 /// An order as the platform reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderInfo {
     /// The platform's order id.
     pub external_id: String,
@@ -304,6 +346,12 @@ pub struct OrderInfo {
     /// Whether a return or refund is in progress.
     #[serde(default)]
     pub reverse_in_progress: Option<bool>,
+    /// The number buyers and agents see (`#1001`), when it differs from the id.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The order's total, a decimal string with currency.
+    #[serde(default)]
+    pub total: Option<String>,
 }
 
 /// A product of the shop, as the platform's catalogue reports it (the agents' workbench,
@@ -373,6 +421,24 @@ pub struct BuyerProfile {
     /// in one call).
     #[serde(default)]
     pub orders: Vec<OrderInfo>,
+    /// Phone number.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Where they are (city, country), as the platform writes it.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Their IANA time zone, for their local time.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// A customer of the shop since, Unix milliseconds.
+    #[serde(default)]
+    pub customer_since_ms: Option<i64>,
+    /// Total spent in the shop, a decimal string with currency.
+    #[serde(default)]
+    pub total_spent: Option<String>,
+    /// How many orders they placed in the shop in all.
+    #[serde(default)]
+    pub orders_count: Option<u64>,
 }
 
 /// The body a platform expects in answer to its webhook, when it expects one.

@@ -648,3 +648,219 @@ mod override_tests {
         assert!(err.contains("X-NOPE-1"), "{err}");
     }
 }
+
+/// Whether `id` is a valid platform id: 1 to 32 characters of `a-z`, `0-9`, `_`, `-`.
+pub fn is_valid_platform_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// The longest duration a rule set may name: ten years (longer is a typo, and would
+/// overflow millisecond arithmetic soon enough).
+pub const MAX_RULE_SPAN: Span = Span::days(3650);
+
+impl RuleSet {
+    /// Checks that the set is sane before the core uses it (a plugin's rule set is
+    /// checked at load): the platform id is `[a-z0-9_-]{1,32}`; every rule ID is 1 to 64
+    /// characters of letters, digits, `-`, `_`, `.`; every requirement has a clause;
+    /// every duration is between 1 s and [`MAX_RULE_SPAN`]; kind lists are not empty;
+    /// number limits are at least 1; the automatic reply's action bounds are ordered.
+    /// Fails with the first problem, naming where it is.
+    pub fn validate(&self) -> Result<(), String> {
+        if !is_valid_platform_id(&self.platform) {
+            return Err(format!(
+                "platform id `{}` is not 1 to 32 characters of a-z, 0-9, `_`, `-`",
+                self.platform
+            ));
+        }
+        for rule in self.rule_ids() {
+            let ok = (1..=64).contains(&rule.len())
+                && rule
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !ok {
+                return Err(format!(
+                    "rule ID `{rule}` is not 1 to 64 characters of letters, digits, `-`, `_`, `.`"
+                ));
+            }
+        }
+        let span = |at: String, span: &Span| {
+            if span.as_secs() == 0 || *span > MAX_RULE_SPAN {
+                Err(format!(
+                    "{at}: the duration {span} is not between 1s and {MAX_RULE_SPAN}"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        for (name, list) in [("reply", &self.reply), ("initiate", &self.initiate)] {
+            for (i, req) in list.iter().enumerate() {
+                if req.any_of.is_empty() {
+                    return Err(format!(
+                        "{name}[{i}] has no clause, so nothing could ever satisfy it"
+                    ));
+                }
+                for (j, clause) in req.any_of.iter().enumerate() {
+                    let at = || format!("{name}[{i}].any_of[{j}] ({})", clause.rule);
+                    match &clause.condition {
+                        Condition::BuyerMessageWithin { within }
+                        | Condition::EndedWithin { within }
+                        | Condition::ClosedWithin { within }
+                        | Condition::OrderWithin { within } => span(at(), within)?,
+                        Condition::Always
+                        | Condition::Open
+                        | Condition::NotClosed
+                        | Condition::ReverseOrderInProgress => {}
+                    }
+                }
+            }
+        }
+        for (name, kinds) in [
+            ("outbound_kinds", &self.outbound_kinds),
+            ("inbound_kinds", &self.inbound_kinds),
+        ] {
+            if let Some(k) = kinds
+                && k.allowed.is_empty()
+            {
+                return Err(format!(
+                    "{name} ({}) allows no kind at all; leave it out to allow every kind",
+                    k.rule
+                ));
+            }
+        }
+        for (i, timer) in self.timers.iter().enumerate() {
+            span(format!("timers[{i}] ({})", timer.rule), &timer.after)?;
+        }
+        if let Some(e) = &self.expiring {
+            span(format!("expiring ({})", e.rule), &e.after)?;
+        }
+        if let Some(a) = &self.auto_reply {
+            span(format!("auto_reply ({})", a.trigger_rule), &a.quiet)?;
+            if a.min_actions > a.max_actions {
+                return Err(format!(
+                    "auto_reply ({}): min_actions {} is above max_actions {}",
+                    a.actions_rule, a.min_actions, a.max_actions
+                ));
+            }
+        }
+        if let Some(Routing {
+            assign:
+                AssignPolicy::Sticky {
+                    returning_rule,
+                    within,
+                    ..
+                },
+            ..
+        }) = &self.routing
+        {
+            span(format!("routing.assign ({returning_rule})"), within)?;
+        }
+        for (name, limit) in [
+            (
+                "limits.cart_product_name_chars",
+                &self.limits.cart_product_name_chars,
+            ),
+            ("limits.products_per_share", &self.limits.products_per_share),
+        ] {
+            if let Some(l) = limit
+                && l.max == 0
+            {
+                return Err(format!("{name} ({}): max must be at least 1", l.rule));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod validate_tests {
+    use super::*;
+
+    #[test]
+    fn permissive_sets_of_valid_platform_ids_validate() {
+        for id in ["api", "tiktok", "lazada", "shop_2-x", &"a".repeat(32)] {
+            assert_eq!(RuleSet::permissive(id).validate(), Ok(()), "{id}");
+        }
+        for id in ["", "TikTok", "bad id", "x/y", "é", &"a".repeat(33)] {
+            let err = RuleSet::permissive(id).validate().unwrap_err();
+            assert!(err.contains("platform id"), "{id}: {err}");
+        }
+    }
+
+    #[test]
+    fn insane_numbers_and_empty_lists_are_refused_naming_the_place() {
+        let base = RuleSet::permissive("x");
+        let zero_window = RuleSet {
+            reply: vec![Requirement::one(
+                "X-WIN-1",
+                Condition::BuyerMessageWithin {
+                    within: Span::seconds(0),
+                },
+            )],
+            ..base.clone()
+        };
+        let err = zero_window.validate().unwrap_err();
+        assert!(err.contains("reply[0].any_of[0] (X-WIN-1)"), "{err}");
+
+        let huge_timer = RuleSet {
+            timers: vec![Timer {
+                rule: "X-END-1".into(),
+                silent: Silent::Buyer,
+                after: Span::days(3651),
+                then: Transition::End,
+            }],
+            ..base.clone()
+        };
+        assert!(huge_timer.validate().unwrap_err().contains("timers[0]"));
+
+        let no_clause = RuleSet {
+            initiate: vec![Requirement { any_of: vec![] }],
+            ..base.clone()
+        };
+        assert!(no_clause.validate().unwrap_err().contains("initiate[0]"));
+
+        let no_kinds = RuleSet {
+            outbound_kinds: Some(KindRule {
+                rule: "X-KIND-1".into(),
+                allowed: vec![],
+            }),
+            ..base.clone()
+        };
+        assert!(no_kinds.validate().unwrap_err().contains("outbound_kinds"));
+
+        let zero_limit = RuleSet {
+            limits: Limits {
+                products_per_share: Some(Limit {
+                    rule: "X-PROD-1".into(),
+                    max: 0,
+                }),
+                ..Limits::default()
+            },
+            ..base.clone()
+        };
+        assert!(
+            zero_limit
+                .validate()
+                .unwrap_err()
+                .contains("products_per_share")
+        );
+
+        let bad_rule_id = RuleSet {
+            reply: vec![Requirement::one("X WIN", Condition::Open)],
+            ..base.clone()
+        };
+        assert!(bad_rule_id.validate().unwrap_err().contains("`X WIN`"));
+
+        let sticky_zero = RuleSet {
+            routing: Some(Routing::only(AssignPolicy::Sticky {
+                new_rule: "X-R-1".into(),
+                returning_rule: "X-R-2".into(),
+                within: Span::seconds(0),
+            })),
+            ..base
+        };
+        assert!(sticky_zero.validate().unwrap_err().contains("X-R-2"));
+    }
+}

@@ -3,24 +3,37 @@
 //! **Feige (飞鸽) buyer chat has no open API** (platform-apis.md §4.4; see README.md):
 //! messages can neither be read nor sent by an app. What the platform does offer, and
 //! this adapter uses, is the message push for orders and after-sales, verified with
-//! `event-sign`, and `order.orderDetail` to learn each order's buyer. Orders keep the
-//! buyer's context current in the inbox, which is what Douyin's initiation window
-//! (DY-WIN-2: an order in the last 30 days) counts from. Replies to Douyin buyers are
-//! refused at delivery with that reason, visibly, instead of vanishing.
+//! `event-sign`, `order.orderDetail` to learn each order's buyer, and `product.listV2` to
+//! search the shop's products (DY-PROD-1: an agent finds a product and shares its page).
+//! Orders keep the buyer's context current in the inbox, which is what Douyin's
+//! initiation window (DY-WIN-2: an order in the last 30 days) counts from. Replies to
+//! Douyin buyers are refused at delivery with that reason, visibly, instead of vanishing.
 //!
-//! Credentials of a shop connection: `app_key`, `app_secret`, `access_token`. The API
-//! base defaults to the production gateway.
+//! Credentials of a shop connection: `app_key`, `app_secret`, `access_token`, and for
+//! token refresh `refresh_token` with, optionally, `access_token_expires_at` (Unix
+//! seconds). The API base defaults to the production gateway.
+//!
+//! Tokens: an access token due to expire within five minutes is renewed with
+//! `token.refresh` before the call, and one Douyin reports expired or unknown is renewed
+//! and the call tried once more. Douyin revokes the old pair when it issues a new one, so
+//! the renewed pair is kept in the host's key-value state (`token:{shop id}`) and read
+//! before the credentials on every call. The kept pair remembers the configured access
+//! token it descends from: once the operator configures another token, the configured
+//! one wins again.
 
 use crate::sign::{SignMethod, verify_push};
 use crate::wire::{
-    self, ApiResponse, AppCredentials, GATEWAY_HOST, PUSH_ACK_BODY, PushMessage, RequestContext,
-    push_tag,
+    self, ApiResponse, AppCredentials, GATEWAY_HOST, PUSH_ACK_BODY, ProductListData,
+    ProductListItem, ProductListQuery, PushMessage, RequestContext, TokenData, WireRequest,
+    product_status, push_tag,
 };
 use chrono::{TimeZone, Utc};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shopmux_contract::adapter::{
     Adapter, AdapterError, EventBuyer, Host, HttpRequest, InboundEvent, OrderInfo, OutboundMessage,
-    SendReceipt, ShopConnection, WebhookAnswer, WebhookRequest,
+    ProductInfo, ProductPage, ProductQuery, SendReceipt, ShopConnection, WebhookAnswer,
+    WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
@@ -45,6 +58,12 @@ const ORDER_TAGS: &[&str] = &[
     push_tag::REFUND_CLOSED,
 ];
 
+/// Renew an access token this close to its expiry.
+const REFRESH_AHEAD_SECS: i64 = 300;
+
+/// A product page asks for this many when the query gives no size.
+const DEFAULT_PRODUCT_PAGE: u32 = 20;
+
 /// Whether a return or refund is under way after a push of this tag (none for trade
 /// tags, which do not say).
 fn reverse_after(tag: &str) -> Option<bool> {
@@ -66,6 +85,106 @@ fn text(v: &Value) -> Option<String> {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+/// The shop's tokens: the configured ones, or a renewed pair kept in the host's state.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Tokens {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    /// Unix seconds, when known.
+    #[serde(default)]
+    expires_at: Option<i64>,
+    /// The configured access token this pair descends from.
+    base_access_token: String,
+}
+
+fn token_key(shop: &ShopConnection) -> String {
+    format!("token:{}", shop.external_id)
+}
+
+fn configured_tokens(shop: &ShopConnection) -> Result<Tokens, AdapterError> {
+    let access_token = shop.credential("access_token")?.to_owned();
+    Ok(Tokens {
+        refresh_token: shop
+            .credentials
+            .get("refresh_token")
+            .filter(|t| !t.is_empty())
+            .cloned(),
+        expires_at: shop
+            .credentials
+            .get("access_token_expires_at")
+            .and_then(|v| v.trim().parse::<i64>().ok()),
+        base_access_token: access_token.clone(),
+        access_token,
+    })
+}
+
+/// The freshest tokens: the pair kept in the host's state when it descends from the
+/// configured token, else the configured ones.
+fn current_tokens(host: &dyn Host, shop: &ShopConnection) -> Result<Tokens, AdapterError> {
+    let configured = configured_tokens(shop)?;
+    let Some(kept) = host.kv_get(&token_key(shop))? else {
+        return Ok(configured);
+    };
+    match serde_json::from_str::<Tokens>(&kept) {
+        Ok(kept) if kept.base_access_token == configured.base_access_token => Ok(kept),
+        Ok(_) => Ok(configured),
+        Err(e) => {
+            host.log(&format!(
+                "Douyin: the kept token is unreadable ({e}); using the configured one."
+            ));
+            Ok(configured)
+        }
+    }
+}
+
+/// Classifies a reply that is not a success (new error-code scheme).
+fn failure(reply: &ApiResponse<Value>) -> AdapterError {
+    let code = reply.code.or(reply.err_no).unwrap_or_default();
+    let sub_code = reply.sub_code.clone().unwrap_or_default();
+    let message = reply
+        .sub_msg
+        .clone()
+        .filter(|m| !m.is_empty())
+        .or_else(|| reply.msg.clone())
+        .or_else(|| reply.message.clone())
+        .unwrap_or_default();
+    let message = if sub_code.is_empty() {
+        format!("{message} ({code})")
+    } else {
+        format!("{message} ({code} {sub_code})")
+    };
+    // 20000 and 60000: the platform's own trouble and rate limit.
+    if code == 20000 || code == 60000 {
+        AdapterError::transient(format!("douyin_{code}"), message)
+    } else if sub_code.contains("access-token-expired")
+        || sub_code.contains("access-token-no-existed")
+        || sub_code.starts_with("dop.token-generate-failed")
+    {
+        AdapterError::permanent("token_expired", message)
+    } else if sub_code.contains("signature-invalid") {
+        AdapterError::permanent("invalid_sign", message)
+    } else {
+        AdapterError::permanent(format!("douyin_{code}"), message)
+    }
+}
+
+/// The workbench's view of a Douyin product, its page the product card's link.
+fn product_info(product: &ProductListItem) -> ProductInfo {
+    ProductInfo {
+        external_id: product.product_id.clone(),
+        title: product.name.clone(),
+        price: product
+            .discount_price
+            .filter(|fen| *fen >= 0)
+            .map(|fen| format!("{}.{:02} CNY", fen / 100, fen % 100)),
+        url: Some(wire::product_page_url(&product.product_id)),
+        image_url: product.img.clone().filter(|img| !img.is_empty()),
+        active: product.status == Some(product_status::ONLINE),
+        stock: None,
     }
 }
 
@@ -152,57 +271,10 @@ impl Adapter for Douyin {
         shop: &ShopConnection,
         order_external_id: &str,
     ) -> Result<OrderInfo, AdapterError> {
-        let app = AppCredentials {
-            app_key: shop.credential("app_key")?.to_owned(),
-            app_secret: shop.credential("app_secret")?.to_owned(),
-        };
-        let token = shop.credential("access_token")?;
-        let now = Utc
-            .timestamp_millis_opt(host.now_unix_ms())
-            .single()
-            .unwrap_or_else(Utc::now);
-        let ctx = RequestContext {
-            host: shop.api_base.as_deref().unwrap_or(GATEWAY_HOST),
-            credentials: &app,
-            access_token: Some(token),
-            sign_method: SignMethod::HmacSha256,
-            now,
-        };
-        let request = wire::order_detail(&ctx, order_external_id)
-            .map_err(|e| AdapterError::permanent("bad_request", e.to_string()))?;
-        let response = host.http(HttpRequest {
-            method: request.method.as_str().to_owned(),
-            url: request.url(),
-            headers: request.headers.clone(),
-            body: request.body.clone(),
-            timeout_ms: Some(10_000),
-        })?;
-        if response.status >= 500 || response.status == 429 {
-            return Err(AdapterError::from_status(
-                &response,
-                format!("order look-up failed with HTTP {}", response.status),
-            ));
-        }
-        let reply: ApiResponse<Value> = serde_json::from_slice(&response.body)
-            .map_err(|e| AdapterError::transient("malformed", e.to_string()))?;
-        if !reply.is_success() {
-            let code = reply.code.or(reply.err_no).unwrap_or_default();
-            let message = reply
-                .sub_msg
-                .or(reply.msg)
-                .or(reply.message)
-                .unwrap_or_default();
-            // 20000 and 60000: the platform's own trouble and rate limit.
-            return Err(if code == 20000 || code == 60000 {
-                AdapterError::transient(format!("douyin_{code}"), message)
-            } else {
-                AdapterError::permanent(format!("douyin_{code}"), message)
-            });
-        }
-        let detail = reply
-            .data
-            .as_ref()
-            .and_then(|d| d.get("shop_order_detail"))
+        let data: Value =
+            self.call(host, shop, |ctx| wire::order_detail(ctx, order_external_id))?;
+        let detail = data
+            .get("shop_order_detail")
             .ok_or_else(|| AdapterError::permanent("malformed", "no shop_order_detail"))?;
         let buyer = detail
             .get("doudian_open_id")
@@ -213,6 +285,7 @@ impl Adapter for Douyin {
             buyer: EventBuyer {
                 external_id: buyer,
                 nickname: None,
+                email: None,
             },
             created_at_ms: detail
                 .get("create_time")
@@ -223,7 +296,226 @@ impl Adapter for Douyin {
                 .and_then(text)
                 .or_else(|| detail.get("order_status").and_then(text)),
             reverse_in_progress: None,
+            name: None,
+            // `pay_amount`: what the buyer paid, in fen.
+            total: detail
+                .get("pay_amount")
+                .and_then(Value::as_i64)
+                .filter(|fen| *fen >= 0)
+                .map(|fen| format!("{}.{:02} CNY", fen / 100, fen % 100)),
         })
+    }
+
+    fn search_products(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        query: &ProductQuery,
+    ) -> Result<ProductPage, AdapterError> {
+        // rule: DY-PROD-1 — an agent may search the shop's products and send a product
+        // link: `product.listV2` (fuzzy title `name`, `status` 0 = on sale when only
+        // products on sale are asked for), each product with its mall page as `url`, which
+        // the agent sends as a product card.
+        let size = match query.page_size {
+            0 => DEFAULT_PRODUCT_PAGE,
+            n => n.min(wire::PRODUCT_LIST_MAX_SIZE),
+        };
+        let page = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => 1,
+            Some(cursor) => cursor
+                .parse::<u32>()
+                .ok()
+                .filter(|page| *page >= 1)
+                .ok_or_else(|| {
+                    AdapterError::permanent("bad_cursor", "not a cursor this adapter returned")
+                })?,
+        };
+        let reachable = |page: u32| {
+            page <= wire::PRODUCT_LIST_MAX_PAGE && page * size <= wire::PRODUCT_LIST_MAX_ROWS
+        };
+        if !reachable(page) {
+            // Douyin pages no further than 10 000 products.
+            return Ok(ProductPage::default());
+        }
+        let name = query
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned);
+        let status = query.active_only.then_some(product_status::ONLINE);
+        let data: ProductListData = self.call(host, shop, |ctx| {
+            wire::product_list_v2(
+                ctx,
+                &ProductListQuery {
+                    page,
+                    size,
+                    name: name.clone(),
+                    status,
+                },
+            )
+        })?;
+        let products = data
+            .data
+            .iter()
+            .filter(|p| !query.active_only || p.status == Some(product_status::ONLINE))
+            .map(product_info)
+            .collect();
+        let more = match data.total {
+            Some(total) => i64::from(page * size) < total,
+            None => data.data.len() == size as usize,
+        };
+        Ok(ProductPage {
+            products,
+            next_cursor: (more && reachable(page + 1)).then(|| (page + 1).to_string()),
+        })
+    }
+}
+
+impl Douyin {
+    /// A signed call of the shop's API with the freshest access token, renewing it
+    /// ahead of its expiry, or once when Douyin reports it expired; `data` decoded.
+    fn call<T: DeserializeOwned>(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        build: impl Fn(&RequestContext<'_>) -> Result<WireRequest, wire::WireError>,
+    ) -> Result<T, AdapterError> {
+        let (tokens, renewed) = self.fresh_tokens(host, shop)?;
+        match self.call_with(host, shop, Some(&tokens.access_token), &build) {
+            Err(e) if e.code == "token_expired" && !renewed => {
+                // Another daemon may have renewed it already (then our pair is spent).
+                let kept = current_tokens(host, shop)?;
+                let retry = if kept.access_token != tokens.access_token {
+                    kept
+                } else if tokens.refresh_token.is_some() {
+                    self.refresh(host, shop, &tokens)?
+                } else {
+                    return Err(e);
+                };
+                self.call_with(host, shop, Some(&retry.access_token), &build)
+            }
+            other => other,
+        }
+    }
+
+    /// The tokens to call with, renewed first when they expire within five minutes;
+    /// whether they were just renewed.
+    fn fresh_tokens(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+    ) -> Result<(Tokens, bool), AdapterError> {
+        let tokens = current_tokens(host, shop)?;
+        let now = host.now_unix_ms() / 1000;
+        let Some(expires_at) = tokens.expires_at else {
+            return Ok((tokens, false));
+        };
+        if expires_at - now > REFRESH_AHEAD_SECS || tokens.refresh_token.is_none() {
+            return Ok((tokens, false));
+        }
+        match self.refresh(host, shop, &tokens) {
+            Ok(renewed) => Ok((renewed, true)),
+            Err(e) => {
+                let kept = current_tokens(host, shop)?;
+                if kept.access_token != tokens.access_token {
+                    Ok((kept, false))
+                } else if expires_at > now {
+                    host.log(&format!(
+                        "Douyin: token refresh failed ({e}); the current token is still valid."
+                    ));
+                    Ok((tokens, false))
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Renews the tokens with `token.refresh` and keeps the new pair in the host's state.
+    fn refresh(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        tokens: &Tokens,
+    ) -> Result<Tokens, AdapterError> {
+        let refresh_token = tokens.refresh_token.as_deref().ok_or_else(|| {
+            AdapterError::permanent("token_expired", "the connection has no refresh_token")
+        })?;
+        let data: TokenData = self.call_with(host, shop, None, &|ctx| {
+            wire::token_refresh(ctx, refresh_token)
+        })?;
+        let renewed = Tokens {
+            access_token: data.access_token,
+            refresh_token: Some(data.refresh_token),
+            expires_at: Some(host.now_unix_ms() / 1000 + data.expires_in),
+            base_access_token: tokens.base_access_token.clone(),
+        };
+        match serde_json::to_string(&renewed) {
+            Ok(value) => {
+                if let Err(e) = host.kv_put(&token_key(shop), &value) {
+                    // The old pair is revoked: without the kept pair the next call fails.
+                    host.log(&format!("Douyin: the renewed token could not be kept: {e}"));
+                }
+            }
+            Err(e) => host.log(&format!("Douyin: the renewed token could not be kept: {e}")),
+        }
+        host.log("Douyin access token refreshed.");
+        Ok(renewed)
+    }
+
+    /// One signed call with `access_token` (none for `token.*`); `data` decoded.
+    fn call_with<T: DeserializeOwned>(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        access_token: Option<&str>,
+        build: &dyn Fn(&RequestContext<'_>) -> Result<WireRequest, wire::WireError>,
+    ) -> Result<T, AdapterError> {
+        let app = AppCredentials {
+            app_key: shop.credential("app_key")?.to_owned(),
+            app_secret: shop.credential("app_secret")?.to_owned(),
+        };
+        let now = Utc
+            .timestamp_millis_opt(host.now_unix_ms())
+            .single()
+            .unwrap_or_else(Utc::now);
+        let ctx = RequestContext {
+            host: shop.api_base.as_deref().unwrap_or(GATEWAY_HOST),
+            credentials: &app,
+            access_token,
+            sign_method: SignMethod::HmacSha256,
+            now,
+        };
+        let request =
+            build(&ctx).map_err(|e| AdapterError::permanent("bad_request", e.to_string()))?;
+        let response = host.http(HttpRequest {
+            method: request.method.as_str().to_owned(),
+            url: request.url(),
+            headers: request.headers.clone(),
+            body: request.body.clone(),
+            timeout_ms: Some(10_000),
+        })?;
+        if response.status >= 500 || response.status == 429 {
+            return Err(AdapterError::from_status(
+                &response,
+                format!("Douyin answered HTTP {}", response.status),
+            ));
+        }
+        let reply: ApiResponse<Value> = serde_json::from_slice(&response.body).map_err(|e| {
+            AdapterError::transient(
+                "malformed",
+                format!("HTTP {} without a Douyin reply: {e}", response.status),
+            )
+        })?;
+        if !reply.is_success() {
+            return Err(failure(&reply));
+        }
+        let data = reply
+            .data
+            .ok_or_else(|| AdapterError::permanent("malformed", "a success without data"))?;
+        serde_json::from_value(data)
+            .map_err(|e| AdapterError::permanent("malformed", format!("unexpected data: {e}")))
     }
 }
 

@@ -2,7 +2,8 @@
 //! through shopmux's own storefront channel (in the daemon); this adapter brings what
 //! the Admin API knows, asked at sending time: a shared discount code must exist and be
 //! active (SH-DISC-1), shared products must be published to the online store
-//! (SH-PROD-1). Webhooks are verified with Shopify's HMAC (`X-Shopify-Hmac-Sha256`).
+//! (SH-PROD-1). Webhooks are verified with Shopify's HMAC (`X-Shopify-Hmac-Sha256`) and
+//! turned into cart changes, customer profiles and orders (see [`crate::events`]).
 //!
 //! Credentials of a shop connection: `access_token` (Admin API), `client_secret`
 //! (webhook HMAC), optionally `api_version` (default [`API_VERSION`]). The shop's
@@ -181,12 +182,10 @@ impl Adapter for Shopify {
                 "the webhook is for another shop",
             ));
         }
-        Ok(vec![InboundEvent::Ignored {
-            reason: format!(
-                "topic {}",
-                request.header(header::TOPIC).unwrap_or("unknown")
-            ),
-        }])
+        crate::events::events_of(
+            request.header(header::TOPIC).unwrap_or("unknown"),
+            &request.body,
+        )
     }
 
     fn sends(&self) -> bool {

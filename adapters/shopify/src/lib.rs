@@ -2,6 +2,7 @@
 
 /// The shopmux adapter: Admin API checks at sending time, verified webhooks.
 pub mod adapter;
+pub mod events;
 /// Webhook HMAC verification (`X-Shopify-Hmac-Sha256`).
 pub mod sign;
 /// Wire types: webhook headers and topics, and Admin GraphQL request pieces.

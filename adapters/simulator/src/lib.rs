@@ -24,19 +24,23 @@
 //! faults for the same seed and request sequence. Outgoing deliveries take
 //! [`WebhookFaults`] (bad signature, duplicate, batch out of order).
 
+pub mod aliexpress;
 pub mod clock;
 pub mod delivery;
 pub mod douyin;
 pub mod faults;
+pub mod lazada;
 mod server;
 pub mod shopify;
 pub mod tiktok;
 mod tokens;
 
+pub use aliexpress::AliExpressSim;
 pub use clock::{Clock, ManualClock, system_clock};
 pub use delivery::{BatchOrder, Delivery, WebhookFaults};
 pub use douyin::DouyinSim;
 pub use faults::{AfterHold, FaultKind, Faults, RequestRecord};
+pub use lazada::LazadaSim;
 pub use shopify::ShopifySim;
 pub use tiktok::TikTokSim;
 

@@ -1,6 +1,8 @@
 //! TikTok Shop as a shopmux [`Adapter`]: webhooks verified and normalized (NEW_MESSAGE
 //! from buyers becomes an inbound message), replies sent through the Partner API's
-//! customer-service `send message`, with TikTok's failures classified for the outbox.
+//! customer-service `send message`, with TikTok's failures classified for the outbox, and
+//! the agents' workbench look-ups (TT-WB-1): the buyer's orders in this shop, one order,
+//! and the shop's products.
 //!
 //! Credentials of a shop connection: `app_key`, `app_secret`, `access_token`,
 //! `shop_cipher`, and for token refresh `refresh_token` with, optionally,
@@ -10,21 +12,31 @@
 //! before sending, and one the platform reports expired is refreshed and the send tried
 //! once more; the new tokens go back to the host in the receipt.
 //!
-//! Sends: text and emoji go as `TEXT`. Images and videos need TikTok's upload step
-//! (`images/upload`, multipart) which this adapter does not do yet; they are refused
-//! permanently with that reason rather than sent wrongly.
+//! Sends: text and emoji go as `TEXT`, cards as their card types. An image is fetched
+//! from its URL through the host, uploaded with "Upload Buyer Messages Image" (multipart,
+//! its body outside the signature) and sent as `IMAGE` with the URL and size TikTok
+//! returns. A video is refused permanently: TikTok's `VIDEO` message takes a `vid` from
+//! TikTok's own storage and the customer-service API has no video upload.
+//!
+//! Orders carry the buyer's `user_id`, chats the `im_user_id`; the two are linked only by
+//! a conversation's participants. The adapter finds the link in the shop's conversations
+//! and keeps it in the host's key-value state (`buyer:{shop}:{im_user_id}` and
+//! `order-buyer:{shop}:{user_id}`), so it looks once per buyer.
 
 use crate::sign::{SignatureError, verify_webhook};
 use crate::wire::{
     self, API_HOST, ApiResponse, AppCredentials, ConversationsPage, ConversationsQuery,
-    MessageContent, MessagesPage, MessagesQuery, RequestContext, Role, SendMessageData, SenderRole,
-    ShopSession, SortOrder, WebhookEnvelope, WebhookEvent,
+    IMAGE_UPLOAD_MAX_BYTES, MessageContent, MessagesPage, MessagesQuery, OrderDetails,
+    OrderSearchQuery, OrdersPage, PRODUCT_PAGE_URL, PRODUCT_STATUS_ACTIVATE, ProductSearchQuery,
+    ProductSummary, ProductsPage, RequestContext, Role, SendMessageData, SenderRole, ShopSession,
+    SortOrder, UploadedImage, WebhookEnvelope, WebhookEvent,
 };
 use chrono::{TimeZone, Utc};
 use serde_json::json;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, EventBuyer, Host, HttpRequest, InboundEvent, OutboundMessage, PollPage,
-    SendReceipt, ShopConnection, WebhookRequest,
+    Adapter, AdapterError, BuyerProfile, EventBuyer, Host, HttpRequest, InboundEvent, OrderInfo,
+    OutboundMessage, PollPage, ProductInfo, ProductPage, ProductQuery, SendReceipt, ShopConnection,
+    WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
@@ -46,6 +58,16 @@ const POLL_MAX_PAGES: usize = 10;
 
 /// Refresh an access token this close to its expiry.
 const REFRESH_AHEAD_SECS: i64 = 300;
+
+/// A buyer's orders: this many, newest first, in one call (TT-WB-1).
+const BUYER_ORDERS_PAGE: u32 = 20;
+
+/// A product page asks for this many when the query gives no size.
+const DEFAULT_PRODUCT_PAGE: u32 = 20;
+
+/// A title search reads at most this many pages of 100 products per call (Search
+/// Products has no title filter, so titles are matched here).
+const PRODUCT_SCAN_PAGES: usize = 5;
 
 /// The token refresh reply's `data` (§1.1).
 #[derive(serde::Deserialize)]
@@ -140,12 +162,142 @@ fn outbound(content: &serde_json::Value) -> Result<wire::OutboundMessage, Adapte
         "order_card" => Ok(wire::OutboundMessage::OrderCard {
             order_id: field("order_id"),
         }),
+        "video" => Err(AdapterError::permanent(
+            "unsupported_content",
+            "TikTok's VIDEO message takes a `vid` from TikTok's own video storage, and its \
+             customer-service API has no video upload (only images/upload): send the video's \
+             link as text",
+        )),
         other => Err(AdapterError::permanent(
             "unsupported_content",
-            format!(
-                "sending `{other}` to TikTok needs its media upload, which is not supported yet"
-            ),
+            format!("TikTok's customer-service API has no message type for `{other}`"),
         )),
+    }
+}
+
+/// Whether every word of `text` occurs in `title`, ignoring case.
+fn title_matches(title: &str, text: &str) -> bool {
+    let title = title.to_lowercase();
+    text.split_whitespace()
+        .all(|word| title.contains(&word.to_lowercase()))
+}
+
+/// The workbench's view of a TikTok product.
+fn product_info(product: &ProductSummary) -> ProductInfo {
+    let price = product
+        .skus
+        .iter()
+        .filter_map(|sku| sku.price.as_ref())
+        .find_map(|price| {
+            let amount = price
+                .sale_price
+                .as_deref()
+                .or(price.tax_exclusive_price.as_deref())
+                .filter(|amount| !amount.is_empty())?;
+            Some(match price.currency.as_deref() {
+                Some(currency) if !currency.is_empty() => format!("{amount} {currency}"),
+                _ => amount.to_owned(),
+            })
+        });
+    let quantities: Vec<i64> = product
+        .skus
+        .iter()
+        .flat_map(|sku| &sku.inventory)
+        .filter_map(|inventory| inventory.quantity)
+        .collect();
+    ProductInfo {
+        external_id: product.id.clone(),
+        title: product.title.clone(),
+        price,
+        url: Some(format!("{PRODUCT_PAGE_URL}{}", product.id)),
+        image_url: None,
+        active: product.status.as_deref() == Some(PRODUCT_STATUS_ACTIVATE),
+        stock: (!quantities.is_empty()).then(|| quantities.iter().sum()),
+    }
+}
+
+/// An order as the contract carries it, its buyer named by `buyer`.
+fn order_info(order: &wire::Order, buyer: EventBuyer) -> OrderInfo {
+    OrderInfo {
+        external_id: order.id.clone(),
+        buyer,
+        created_at_ms: order.create_time.map(|s| s * 1000),
+        status: order.status.clone(),
+        // Neither order call says whether a return or refund is under way.
+        reverse_in_progress: None,
+        name: None,
+        total: order.payment.as_ref().and_then(|payment| {
+            let amount = payment.total_amount.as_deref().filter(|a| !a.is_empty())?;
+            Some(match payment.currency.as_deref() {
+                Some(currency) if !currency.is_empty() => format!("{amount} {currency}"),
+                _ => amount.to_owned(),
+            })
+        }),
+    }
+}
+
+/// A product cursor: the TikTok page token to read, and how many products of that page
+/// were already returned (`{skip}:{token}`).
+fn parse_product_cursor(cursor: Option<&str>) -> Result<(Option<String>, usize), AdapterError> {
+    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else {
+        return Ok((None, 0));
+    };
+    let bad = || AdapterError::permanent("bad_cursor", "not a cursor this adapter returned");
+    let (skip, token) = cursor.split_once(':').ok_or_else(bad)?;
+    let skip = skip.parse::<usize>().map_err(|_| bad())?;
+    Ok(((!token.is_empty()).then(|| token.to_owned()), skip))
+}
+
+fn product_cursor(token: Option<&str>, skip: usize) -> String {
+    format!("{skip}:{}", token.unwrap_or_default())
+}
+
+/// A buyer's two TikTok ids and nickname, as a conversation's participant names them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct BuyerIds {
+    im_user_id: String,
+    user_id: String,
+    #[serde(default)]
+    nickname: Option<String>,
+}
+
+/// Which of a buyer's ids is known.
+#[derive(Clone, Copy, Debug)]
+enum Lookup<'a> {
+    /// The chat's `im_user_id` (the inbox's buyer id).
+    ImUserId(&'a str),
+    /// The orders' `user_id`.
+    UserId(&'a str),
+}
+
+fn im_key(shop: &ShopConnection, im_user_id: &str) -> String {
+    format!("buyer:{}:{im_user_id}", shop.external_id)
+}
+
+fn user_key(shop: &ShopConnection, user_id: &str) -> String {
+    format!("order-buyer:{}:{user_id}", shop.external_id)
+}
+
+/// A value of the host's state, a failure to read it being a miss (the state is a cache
+/// here).
+fn cached(host: &dyn Host, key: &str) -> Option<BuyerIds> {
+    match host.kv_get(key) {
+        Ok(value) => value.and_then(|v| serde_json::from_str(&v).ok()),
+        Err(e) => {
+            host.log(&format!("TikTok: buyer id cache unreadable: {e}"));
+            None
+        }
+    }
+}
+
+fn remember(host: &dyn Host, shop: &ShopConnection, ids: &BuyerIds) {
+    let Ok(value) = serde_json::to_string(ids) else {
+        return;
+    };
+    for key in [im_key(shop, &ids.im_user_id), user_key(shop, &ids.user_id)] {
+        if let Err(e) = host.kv_put(&key, &value) {
+            host.log(&format!("TikTok: buyer id cache not written: {e}"));
+        }
     }
 }
 
@@ -223,6 +375,7 @@ impl Adapter for TikTok {
             buyer: EventBuyer {
                 external_id: buyer,
                 nickname: m.sender.nickname.clone(),
+                email: None,
             },
             platform_message_id: m.message_id.clone(),
             platform_conversation_id: Some(m.conversation_id.clone()),
@@ -281,6 +434,177 @@ impl Adapter for TikTok {
             wire::read_messages(ctx, platform_conversation_id)
         })?;
         Ok(())
+    }
+
+    fn fetch_order(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        order_external_id: &str,
+    ) -> Result<OrderInfo, AdapterError> {
+        let details: OrderDetails = self.call(host, shop, |ctx| {
+            wire::get_order_detail(ctx, &[order_external_id])
+        })?;
+        let order = details
+            .orders
+            .iter()
+            .find(|order| order.id == order_external_id)
+            .ok_or_else(|| {
+                AdapterError::permanent(
+                    "order_not_found",
+                    format!("TikTok knows no order {order_external_id} in this shop"),
+                )
+            })?;
+        let user_id = order
+            .user_id
+            .clone()
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| AdapterError::permanent("malformed", "the order names no buyer"))?;
+        // The inbox knows buyers by their chat id; an order's `user_id` maps to it
+        // through a conversation. A buyer who never chatted keeps the order's id.
+        let buyer = match self.buyer_ids(host, shop, Lookup::UserId(&user_id))? {
+            Some(ids) => EventBuyer {
+                external_id: ids.im_user_id,
+                nickname: ids.nickname,
+                email: None,
+            },
+            None => EventBuyer {
+                external_id: user_id,
+                nickname: None,
+                email: None,
+            },
+        };
+        Ok(order_info(order, buyer))
+    }
+
+    fn fetch_buyer(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        buyer_external_id: &str,
+    ) -> Result<BuyerProfile, AdapterError> {
+        // rule: TT-WB-1 — beside a conversation, the buyer's order history in this shop:
+        // Get Order List filtered by the buyer's `user_id` (orders do not know the chat's
+        // `im_user_id`, so it is mapped through the shop's conversations first).
+        let ids = self
+            .buyer_ids(host, shop, Lookup::ImUserId(buyer_external_id))?
+            .ok_or_else(|| {
+                AdapterError::permanent(
+                    "unknown_buyer",
+                    format!(
+                        "no conversation of this shop has buyer {buyer_external_id}, so \
+                         TikTok's user id for their orders is unknown"
+                    ),
+                )
+            })?;
+        let page: OrdersPage = self.call(host, shop, |ctx| {
+            wire::search_orders(
+                ctx,
+                &OrderSearchQuery {
+                    page_size: BUYER_ORDERS_PAGE,
+                    sort_field: Some("create_time".into()),
+                    sort_order: Some(SortOrder::Desc),
+                    buyer_user_id: Some(ids.user_id.clone()),
+                    ..OrderSearchQuery::default()
+                },
+            )
+        })?;
+        let buyer = EventBuyer {
+            external_id: buyer_external_id.to_owned(),
+            nickname: ids.nickname.clone(),
+            email: None,
+        };
+        let mut orders: Vec<OrderInfo> = page
+            .orders
+            .iter()
+            .filter(|order| {
+                order
+                    .user_id
+                    .as_deref()
+                    .is_none_or(|user| user == ids.user_id)
+            })
+            .map(|order| order_info(order, buyer.clone()))
+            .collect();
+        orders.sort_by_key(|order| std::cmp::Reverse(order.created_at_ms));
+        Ok(BuyerProfile {
+            external_id: buyer_external_id.to_owned(),
+            nickname: ids.nickname,
+            // TikTok's `buyer_email` is an anonymized relay it asks sellers not to write to.
+            email: None,
+            orders_count: page.total_count.and_then(|count| u64::try_from(count).ok()),
+            orders,
+            ..BuyerProfile::default()
+        })
+    }
+
+    fn search_products(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        query: &ProductQuery,
+    ) -> Result<ProductPage, AdapterError> {
+        let want = match query.page_size {
+            0 => DEFAULT_PRODUCT_PAGE,
+            n => n.min(100),
+        } as usize;
+        let text = query
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty());
+        // rule: TT-WB-1 — the shop's active products: Search Products with status ACTIVATE
+        // when only products on sale are asked for.
+        let status = query
+            .active_only
+            .then(|| PRODUCT_STATUS_ACTIVATE.to_owned());
+        // Titles are matched here (the API has no title filter): read full pages then.
+        let per_page = if text.is_some() { 100 } else { want as u32 };
+        let (mut token, mut skip) = parse_product_cursor(query.cursor.as_deref())?;
+        let mut products = Vec::new();
+        for _ in 0..PRODUCT_SCAN_PAGES {
+            let page: ProductsPage = self.call(host, shop, |ctx| {
+                wire::search_products(
+                    ctx,
+                    &ProductSearchQuery {
+                        page_size: per_page,
+                        page_token: token.clone(),
+                        status: status.clone(),
+                    },
+                )
+            })?;
+            for (index, product) in page.products.iter().enumerate().skip(skip) {
+                let wanted = (!query.active_only
+                    || product.status.as_deref() == Some(PRODUCT_STATUS_ACTIVATE))
+                    && text.is_none_or(|text| title_matches(&product.title, text));
+                if !wanted {
+                    continue;
+                }
+                if products.len() == want {
+                    return Ok(ProductPage {
+                        products,
+                        next_cursor: Some(product_cursor(token.as_deref(), index)),
+                    });
+                }
+                products.push(product_info(product));
+            }
+            skip = 0;
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                None => {
+                    return Ok(ProductPage {
+                        products,
+                        next_cursor: None,
+                    });
+                }
+                Some(next) => token = Some(next),
+            }
+            if products.len() == want {
+                break;
+            }
+        }
+        Ok(ProductPage {
+            products,
+            next_cursor: Some(product_cursor(token.as_deref(), 0)),
+        })
     }
 
     fn polls(&self) -> bool {
@@ -388,6 +712,139 @@ impl TikTok {
         }
     }
 
+    /// A buyer's ids, from the host's state or else from the shop's conversations
+    /// (remembered once found); `None` when no conversation names the buyer.
+    fn buyer_ids(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        lookup: Lookup<'_>,
+    ) -> Result<Option<BuyerIds>, AdapterError> {
+        let key = match lookup {
+            Lookup::ImUserId(id) => im_key(shop, id),
+            Lookup::UserId(id) => user_key(shop, id),
+        };
+        if let Some(ids) = cached(host, &key) {
+            return Ok(Some(ids));
+        }
+        let mut page_token: Option<String> = None;
+        for _ in 0..POLL_MAX_PAGES {
+            let page: ConversationsPage = self.call(host, shop, |ctx| {
+                Ok(wire::get_conversations(
+                    ctx,
+                    &ConversationsQuery {
+                        page_size: 20,
+                        page_token: page_token.clone(),
+                        locale: None,
+                    },
+                ))
+            })?;
+            for participant in page
+                .conversations
+                .iter()
+                .flat_map(|conversation| &conversation.participants)
+                .filter(|participant| participant.role == Role::Buyer)
+            {
+                let (Some(im_user_id), Some(user_id)) =
+                    (&participant.im_user_id, &participant.user_id)
+                else {
+                    continue;
+                };
+                let hit = match lookup {
+                    Lookup::ImUserId(id) => im_user_id == id,
+                    Lookup::UserId(id) => user_id == id,
+                };
+                if hit {
+                    let ids = BuyerIds {
+                        im_user_id: im_user_id.clone(),
+                        user_id: user_id.clone(),
+                        nickname: Some(participant.nickname.clone()).filter(|n| !n.is_empty()),
+                    };
+                    remember(host, shop, &ids);
+                    return Ok(Some(ids));
+                }
+            }
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(t) => page_token = Some(t),
+                None => break,
+            }
+        }
+        Ok(None)
+    }
+
+    /// The bytes of an image to upload, fetched through the host.
+    fn fetch_image(&self, host: &dyn Host, url: &str) -> Result<Vec<u8>, AdapterError> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(AdapterError::permanent(
+                "bad_media_url",
+                "the image's URL is not an http(s) URL",
+            ));
+        }
+        let response = host
+            .http(HttpRequest {
+                method: "GET".into(),
+                url: url.to_owned(),
+                headers: vec![],
+                body: vec![],
+                timeout_ms: Some(10_000),
+            })
+            .map_err(|e| AdapterError {
+                code: format!("media_{}", e.code),
+                message: format!("the image could not be fetched: {}", e.message),
+                ..e
+            })?;
+        if !(200..300).contains(&response.status) {
+            let mut e = AdapterError::from_status(
+                &response,
+                format!("the image could not be fetched: HTTP {}", response.status),
+            );
+            e.code = format!("media_{}", e.code);
+            return Err(e);
+        }
+        if response.body.len() > IMAGE_UPLOAD_MAX_BYTES {
+            return Err(AdapterError::permanent(
+                "media_too_large",
+                format!(
+                    "the image has {} bytes; TikTok takes at most {IMAGE_UPLOAD_MAX_BYTES}",
+                    response.body.len()
+                ),
+            ));
+        }
+        if wire::ImageFormat::sniff(&response.body).is_none() {
+            return Err(AdapterError::permanent(
+                "unsupported_media_type",
+                "the image is not a jpg, gif, webp or png, the formats TikTok takes",
+            ));
+        }
+        Ok(response.body)
+    }
+
+    /// The IMAGE message for an image at `url`: fetched, uploaded, and named by the URL
+    /// and size TikTok returns.
+    fn upload(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        url: &str,
+    ) -> Result<wire::OutboundMessage, AdapterError> {
+        let bytes = self.fetch_image(host, url)?;
+        let uploaded: UploadedImage =
+            self.call(host, shop, |ctx| wire::upload_image(ctx, &bytes))?;
+        match (uploaded.width, uploaded.height) {
+            (Some(width), Some(height)) if !uploaded.url.is_empty() => {
+                Ok(wire::OutboundMessage::Image {
+                    url: uploaded.url,
+                    width,
+                    height,
+                })
+            }
+            _ => Err(AdapterError::transient(
+                "malformed",
+                "TikTok's image upload reply lacks the url or size",
+            )),
+        }
+    }
+
     /// The buyer messages of a conversation at or after `since`, newest first.
     fn messages_since(
         &self,
@@ -427,6 +884,7 @@ impl TikTok {
                     buyer: EventBuyer {
                         external_id: m.sender.im_user_id.clone().unwrap_or_default(),
                         nickname: m.sender.nickname.clone(),
+                        email: None,
                     },
                     platform_message_id: m.id.clone(),
                     platform_conversation_id: Some(conversation.to_owned()),
@@ -518,7 +976,20 @@ impl TikTok {
                 "TikTok's conversation with this buyer is not known yet",
             )
         })?;
-        let outgoing = outbound(&message.content)?;
+        let outgoing = match message.content.get("type").and_then(|t| t.as_str()) {
+            Some("image") => {
+                let url = message
+                    .content
+                    .get("url")
+                    .and_then(|u| u.as_str())
+                    .filter(|u| !u.is_empty())
+                    .ok_or_else(|| {
+                        AdapterError::permanent("bad_content", "an image message needs a `url`")
+                    })?;
+                self.upload(host, shop, url)?
+            }
+            _ => outbound(&message.content)?,
+        };
         let sent: SendMessageData = self.call(host, shop, |ctx| {
             wire::send_message(
                 ctx,

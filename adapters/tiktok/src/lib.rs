@@ -1,7 +1,8 @@
 //! TikTok Shop: its chat rules as a [`RuleSet`] (seed page 001, rules TT-*), its wire
 //! layer, and the [`adapter::TikTok`] connection built on them.
 
-/// The shopmux adapter: webhooks in, replies out.
+/// The shopmux adapter: webhooks in, replies out (images uploaded first), and the
+/// workbench's order and product look-ups (TT-WB-1).
 pub mod adapter;
 /// Request signing and webhook verification (Partner API v2).
 pub mod sign;

@@ -44,6 +44,21 @@ pub enum WireError {
     /// the path.
     #[error("`{0}` cannot be used as a path segment")]
     BadPathSegment(String),
+    /// The bytes to upload are not a jpg, gif, webp or png image (or are empty).
+    #[error("not a jpg, gif, webp or png image")]
+    UnsupportedImage,
+    /// The image to upload is larger than the platform accepts.
+    #[error("the image has {bytes} bytes; the limit is {max}")]
+    ImageTooLarge {
+        /// Bytes in the image.
+        bytes: usize,
+        /// The limit, [`IMAGE_UPLOAD_MAX_BYTES`].
+        max: usize,
+    },
+    /// An order look-up names no order, more than [`ORDER_DETAIL_MAX_IDS`], or an id that
+    /// is not letters and digits.
+    #[error("order ids must be 1 to {ORDER_DETAIL_MAX_IDS} ids of letters and digits")]
+    BadOrderIds,
     /// A TEXT message is longer than the platform accepts.
     #[error("text has {chars} characters; the limit is {max}")]
     TextTooLong {
@@ -216,6 +231,21 @@ pub fn signed_request(
     params: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> WireRequest {
+    let content_type = (!body.is_empty()).then(|| "application/json".to_owned());
+    build_signed(ctx, method, path, params, body, content_type, true)
+}
+
+/// Builds and signs a request; `sign_body` is false for `multipart/form-data` bodies,
+/// which take no part in the signature (§1.2 step 4).
+fn build_signed(
+    ctx: &RequestContext<'_>,
+    method: HttpMethod,
+    path: String,
+    params: Vec<(String, String)>,
+    body: Vec<u8>,
+    content_type: Option<String>,
+    sign_body: bool,
+) -> WireRequest {
     let mut query: Vec<(String, String)> = vec![
         ("app_key".into(), ctx.credentials.app_key.clone()),
         ("shop_cipher".into(), ctx.shop.shop_cipher.clone()),
@@ -224,17 +254,18 @@ pub fn signed_request(
     query.extend(params);
     query.retain(|(_, value)| !value.is_empty());
     query.sort_by(|a, b| a.0.cmp(&b.0));
+    let signed_body: &[u8] = if sign_body { &body } else { &[] };
     let sign = request_sign(
         &ctx.credentials.app_secret,
         &path,
         query.iter().map(|(key, value)| (key, value)),
-        &body,
+        signed_body,
     );
     query.push(("sign".into(), sign));
 
     let mut headers = vec![(ACCESS_TOKEN_HEADER.into(), ctx.shop.access_token.clone())];
-    if !body.is_empty() {
-        headers.push(("content-type".into(), "application/json".into()));
+    if let Some(content_type) = content_type {
+        headers.push(("content-type".into(), content_type));
     }
     WireRequest {
         method,
@@ -987,6 +1018,413 @@ impl MessageContent {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Chat image upload (§1.3 "upload image for chat")
+// ---------------------------------------------------------------------------------------------
+
+/// Largest image "Upload Buyer Messages Image" accepts: 10 MB.
+pub const IMAGE_UPLOAD_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// An image format "Upload Buyer Messages Image" accepts (jpg, gif, webp, png).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    /// JPEG.
+    Jpeg,
+    /// PNG.
+    Png,
+    /// GIF.
+    Gif,
+    /// WebP.
+    Webp,
+}
+
+impl ImageFormat {
+    /// The format of `bytes` by their magic number; `None` for anything else.
+    pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
+        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(ImageFormat::Png)
+        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(ImageFormat::Jpeg)
+        } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+            Some(ImageFormat::Gif)
+        } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+            Some(ImageFormat::Webp)
+        } else {
+            None
+        }
+    }
+
+    /// The media type.
+    pub fn mime(self) -> &'static str {
+        match self {
+            ImageFormat::Jpeg => "image/jpeg",
+            ImageFormat::Png => "image/png",
+            ImageFormat::Gif => "image/gif",
+            ImageFormat::Webp => "image/webp",
+        }
+    }
+
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageFormat::Jpeg => "jpg",
+            ImageFormat::Png => "png",
+            ImageFormat::Gif => "gif",
+            ImageFormat::Webp => "webp",
+        }
+    }
+}
+
+/// The multipart boundary for a body carrying `content`: derived from the content's
+/// SHA-256, so the same image always gives the same request, and the boundary cannot
+/// occur in it by accident.
+fn multipart_boundary(content: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(content);
+    format!("shopmux-{}", hex::encode(&digest[..16]))
+}
+
+/// Upload an image for a chat message (`POST /customer_service/202309/images/upload`,
+/// §1.3): a `multipart/form-data` body with the image as the file field `data`. The body
+/// is **not** part of the signature (§1.2 step 4). The reply is [`UploadedImage`], whose
+/// `url`, `width` and `height` go into an IMAGE message.
+pub fn upload_image(ctx: &RequestContext<'_>, image: &[u8]) -> Result<WireRequest, WireError> {
+    let format = ImageFormat::sniff(image).ok_or(WireError::UnsupportedImage)?;
+    if image.len() > IMAGE_UPLOAD_MAX_BYTES {
+        return Err(WireError::ImageTooLarge {
+            bytes: image.len(),
+            max: IMAGE_UPLOAD_MAX_BYTES,
+        });
+    }
+    let boundary = multipart_boundary(image);
+    let mut body = Vec::with_capacity(image.len() + 256);
+    body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+    body.extend_from_slice(
+        format!(
+            "Content-Disposition: form-data; name=\"data\"; filename=\"image.{}\"\r\n",
+            format.extension()
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(format!("Content-Type: {}\r\n\r\n", format.mime()).as_bytes());
+    body.extend_from_slice(image);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Ok(build_signed(
+        ctx,
+        HttpMethod::Post,
+        format!("/customer_service/{API_VERSION}/images/upload"),
+        Vec::new(),
+        body,
+        Some(format!("multipart/form-data; boundary={boundary}")),
+        false,
+    ))
+}
+
+/// `data` of "Upload Buyer Messages Image" (sizes may arrive as strings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadedImage {
+    /// `url`, for the IMAGE message.
+    pub url: String,
+    /// `width` in pixels.
+    #[serde(default, deserialize_with = "lenient::opt_u32")]
+    pub width: Option<u32>,
+    /// `height` in pixels.
+    #[serde(default, deserialize_with = "lenient::opt_u32")]
+    pub height: Option<u32>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders (Order API 202309)
+// ---------------------------------------------------------------------------------------------
+
+/// Most ids one "Get Order Detail" call takes.
+pub const ORDER_DETAIL_MAX_IDS: usize = 50;
+
+/// A "Get Order List" search (`POST /order/202309/orders/search`): paging and sort in the
+/// query, filters in the JSON body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderSearchQuery {
+    /// `page_size`, 1–100 (required by the platform).
+    pub page_size: u32,
+    /// `page_token` from the previous page's `next_page_token`.
+    pub page_token: Option<String>,
+    /// `sort_field`: `create_time` or `update_time`.
+    pub sort_field: Option<String>,
+    /// `sort_order`.
+    pub sort_order: Option<SortOrder>,
+    /// Body `buyer_user_id`: the buyer's `user_id` (not the `im_user_id`).
+    pub buyer_user_id: Option<String>,
+    /// Body `order_status`, e.g. `AWAITING_SHIPMENT`.
+    pub order_status: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OrderSearchBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    buyer_user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order_status: Option<&'a str>,
+}
+
+/// Search the shop's orders ("Get Order List").
+pub fn search_orders(
+    ctx: &RequestContext<'_>,
+    query: &OrderSearchQuery,
+) -> Result<WireRequest, WireError> {
+    let mut params = vec![("page_size".to_owned(), query.page_size.to_string())];
+    push_opt(&mut params, "page_token", query.page_token.as_deref());
+    push_opt(&mut params, "sort_field", query.sort_field.as_deref());
+    push_opt(
+        &mut params,
+        "sort_order",
+        query.sort_order.map(SortOrder::as_str),
+    );
+    let body = OrderSearchBody {
+        buyer_user_id: query.buyer_user_id.as_deref(),
+        order_status: query.order_status.as_deref(),
+    };
+    Ok(signed_request(
+        ctx,
+        HttpMethod::Post,
+        "/order/202309/orders/search".to_owned(),
+        params,
+        serde_json::to_vec(&body)?,
+    ))
+}
+
+/// Fetch orders by id ("Get Order Detail", `GET /order/202309/orders?ids=a,b`): at most
+/// [`ORDER_DETAIL_MAX_IDS`], joined by commas.
+pub fn get_order_detail(ctx: &RequestContext<'_>, ids: &[&str]) -> Result<WireRequest, WireError> {
+    if ids.is_empty()
+        || ids.len() > ORDER_DETAIL_MAX_IDS
+        || ids
+            .iter()
+            .any(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return Err(WireError::BadOrderIds);
+    }
+    Ok(signed_request(
+        ctx,
+        HttpMethod::Get,
+        "/order/202309/orders".to_owned(),
+        vec![("ids".to_owned(), ids.join(","))],
+        Vec::new(),
+    ))
+}
+
+/// `data` of "Get Order List".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrdersPage {
+    /// `orders`.
+    #[serde(default)]
+    pub orders: Vec<Order>,
+    /// `next_page_token`; empty or absent on the last page.
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+    /// `total_count`.
+    #[serde(default)]
+    pub total_count: Option<i64>,
+}
+
+/// `data` of "Get Order Detail".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderDetails {
+    /// `orders`, those of the ids that exist.
+    #[serde(default)]
+    pub orders: Vec<Order>,
+}
+
+/// An order, with the fields shopmux reads (both order calls return this shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    /// `id`.
+    #[serde(deserialize_with = "lenient::string")]
+    pub id: String,
+    /// `user_id`: the buyer's id orders carry (not the chat `im_user_id`).
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub user_id: Option<String>,
+    /// `status`: `UNPAID`, `ON_HOLD`, `AWAITING_SHIPMENT`, …, `COMPLETED`, `CANCELLED`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `create_time`, Unix seconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub create_time: Option<i64>,
+    /// `update_time`, Unix seconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub update_time: Option<i64>,
+    /// `payment` (`currency`, `total_amount`, …).
+    #[serde(default)]
+    pub payment: Option<OrderPayment>,
+    /// `line_items`.
+    #[serde(default)]
+    pub line_items: Vec<OrderLineItem>,
+}
+
+/// An order's `payment`, the fields read here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderPayment {
+    /// `currency`.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// `total_amount`, a decimal string.
+    #[serde(default)]
+    pub total_amount: Option<String>,
+}
+
+/// One `line_items[]` entry, the fields read here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLineItem {
+    /// `id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub id: Option<String>,
+    /// `product_id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub product_id: Option<String>,
+    /// `product_name`.
+    #[serde(default)]
+    pub product_name: Option<String>,
+    /// `sku_id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub sku_id: Option<String>,
+    /// `sale_price`, a decimal string.
+    #[serde(default)]
+    pub sale_price: Option<String>,
+    /// `currency`.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// `display_status`.
+    #[serde(default)]
+    pub display_status: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Products (Product API 202309)
+// ---------------------------------------------------------------------------------------------
+
+/// The buyer-facing page of a product: this prefix and the product id. [check]: seen in
+/// third-party catalogue tools, not in Partner Center docs.
+pub const PRODUCT_PAGE_URL: &str = "https://shop.tiktok.com/view/product/";
+
+/// Product `status` of a product on sale.
+pub const PRODUCT_STATUS_ACTIVATE: &str = "ACTIVATE";
+
+/// A "Search Products" call (`POST /product/202309/products/search`): paging in the
+/// query, filters in the JSON body. The API has no title filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductSearchQuery {
+    /// `page_size`, 1–100 (required by the platform).
+    pub page_size: u32,
+    /// `page_token` from the previous page's `next_page_token`.
+    pub page_token: Option<String>,
+    /// Body `status`: `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`,
+    /// `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
+    pub status: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ProductSearchBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a str>,
+}
+
+/// Search the shop's products.
+pub fn search_products(
+    ctx: &RequestContext<'_>,
+    query: &ProductSearchQuery,
+) -> Result<WireRequest, WireError> {
+    let mut params = vec![("page_size".to_owned(), query.page_size.to_string())];
+    push_opt(&mut params, "page_token", query.page_token.as_deref());
+    let body = ProductSearchBody {
+        status: query.status.as_deref(),
+    };
+    Ok(signed_request(
+        ctx,
+        HttpMethod::Post,
+        "/product/202309/products/search".to_owned(),
+        params,
+        serde_json::to_vec(&body)?,
+    ))
+}
+
+/// `data` of "Search Products".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductsPage {
+    /// `products`.
+    #[serde(default)]
+    pub products: Vec<ProductSummary>,
+    /// `next_page_token`; empty or absent on the last page.
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+    /// `total_count`.
+    #[serde(default)]
+    pub total_count: Option<i64>,
+}
+
+/// A product as "Search Products" lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductSummary {
+    /// `id`.
+    #[serde(deserialize_with = "lenient::string")]
+    pub id: String,
+    /// `title`.
+    #[serde(default)]
+    pub title: String,
+    /// `status`, e.g. [`PRODUCT_STATUS_ACTIVATE`].
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `skus`.
+    #[serde(default)]
+    pub skus: Vec<ProductSku>,
+    /// `create_time`, Unix seconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub create_time: Option<i64>,
+    /// `update_time`, Unix seconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub update_time: Option<i64>,
+}
+
+/// One of a product's `skus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductSku {
+    /// `id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub id: Option<String>,
+    /// `seller_sku`.
+    #[serde(default)]
+    pub seller_sku: Option<String>,
+    /// `price`.
+    #[serde(default)]
+    pub price: Option<SkuPrice>,
+    /// `inventory`, per warehouse.
+    #[serde(default)]
+    pub inventory: Vec<SkuInventory>,
+}
+
+/// A SKU's `price`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuPrice {
+    /// `currency`.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// `sale_price`, a decimal string: what the buyer pays.
+    #[serde(default)]
+    pub sale_price: Option<String>,
+    /// `tax_exclusive_price`, a decimal string.
+    #[serde(default)]
+    pub tax_exclusive_price: Option<String>,
+}
+
+/// A SKU's stock in one warehouse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuInventory {
+    /// `warehouse_id`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub warehouse_id: Option<String>,
+    /// `quantity`.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub quantity: Option<i64>,
+}
+
+// ---------------------------------------------------------------------------------------------
 // Webhooks (§1.5)
 // ---------------------------------------------------------------------------------------------
 
@@ -1149,6 +1587,18 @@ mod lenient {
             StrOrNum::Str(text) => text.trim().parse().map_err(D::Error::custom),
             StrOrNum::Num(number) => number
                 .as_i64()
+                .ok_or_else(|| D::Error::custom("expected an integer")),
+        }
+    }
+
+    pub(super) fn opt_i64<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
+        match Option::<StrOrNum>::deserialize(de)? {
+            None => Ok(None),
+            Some(StrOrNum::Str(text)) if text.trim().is_empty() => Ok(None),
+            Some(StrOrNum::Str(text)) => text.trim().parse().map(Some).map_err(D::Error::custom),
+            Some(StrOrNum::Num(number)) => number
+                .as_i64()
+                .map(Some)
                 .ok_or_else(|| D::Error::custom("expected an integer")),
         }
     }
@@ -1438,6 +1888,175 @@ mod tests {
                 .expect("parses");
         assert_eq!(error.code, CODE_INVALID_SIGN);
         assert!(error.data.is_none());
+    }
+
+    fn ctx_at<'a>(credentials: &'a AppCredentials, shop: &'a ShopSession) -> RequestContext<'a> {
+        RequestContext {
+            host: API_HOST,
+            credentials,
+            shop,
+            now: at(1_700_000_000),
+        }
+    }
+
+    /// A PNG signature and IHDR chunk (640 × 480); enough for the format sniffing.
+    fn png() -> Vec<u8> {
+        let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        bytes.extend_from_slice(&640u32.to_be_bytes());
+        bytes.extend_from_slice(&480u32.to_be_bytes());
+        bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        bytes
+    }
+
+    #[test]
+    fn image_upload_is_multipart_and_its_body_is_not_signed() {
+        let credentials = credentials();
+        let shop = shop();
+        let image = png();
+        let request = upload_image(&ctx_at(&credentials, &shop), &image).expect("builds");
+        assert_eq!(request.method, HttpMethod::Post);
+        assert_eq!(request.path, "/customer_service/202309/images/upload");
+        // Computed with Python's hmac over an empty body (§1.2 step 4).
+        assert_eq!(
+            request.query_param("sign"),
+            Some("c00eaa47409df2c55afc6ec7f773adf8d1ba76c407dbd34e1314de940be4981d")
+        );
+        let content_type = request
+            .headers
+            .iter()
+            .find(|(name, _)| name == "content-type")
+            .map(|(_, value)| value.clone())
+            .expect("content type");
+        let boundary = content_type
+            .strip_prefix("multipart/form-data; boundary=")
+            .expect("multipart");
+        let head = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"data\"; filename=\"image.png\"\r\nContent-Type: image/png\r\n\r\n"
+        );
+        assert!(request.body.starts_with(head.as_bytes()));
+        assert!(
+            request
+                .body
+                .ends_with(format!("\r\n--{boundary}--\r\n").as_bytes())
+        );
+        assert_eq!(
+            &request.body[head.len()..head.len() + image.len()],
+            image.as_slice()
+        );
+        // The same image gives the same request.
+        assert_eq!(
+            upload_image(&ctx_at(&credentials, &shop), &image).expect("builds"),
+            request
+        );
+    }
+
+    #[test]
+    fn image_upload_refuses_what_tiktok_does_not_take() {
+        let credentials = credentials();
+        let shop = shop();
+        let ctx = ctx_at(&credentials, &shop);
+        assert!(matches!(
+            upload_image(&ctx, b"%PDF-1.7"),
+            Err(WireError::UnsupportedImage)
+        ));
+        assert!(matches!(
+            upload_image(&ctx, b""),
+            Err(WireError::UnsupportedImage)
+        ));
+        let mut huge = png();
+        huge.resize(IMAGE_UPLOAD_MAX_BYTES + 1, 0);
+        assert!(matches!(
+            upload_image(&ctx, &huge),
+            Err(WireError::ImageTooLarge { .. })
+        ));
+        assert_eq!(ImageFormat::sniff(b"GIF89a...."), Some(ImageFormat::Gif));
+        assert_eq!(
+            ImageFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(ImageFormat::Webp)
+        );
+        assert_eq!(
+            ImageFormat::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some(ImageFormat::Jpeg)
+        );
+        let uploaded: ApiResponse<UploadedImage> = serde_json::from_str(
+            r#"{"code":0,"message":"Success","data":{"url":"https://p16/a","width":"640","height":480}}"#,
+        )
+        .expect("parses");
+        let uploaded = uploaded.data.expect("data");
+        assert_eq!((uploaded.width, uploaded.height), (Some(640), Some(480)));
+    }
+
+    #[test]
+    fn order_requests_are_signed_with_their_body_and_ids() {
+        let credentials = credentials();
+        let shop = shop();
+        let ctx = ctx_at(&credentials, &shop);
+        let search = search_orders(
+            &ctx,
+            &OrderSearchQuery {
+                page_size: 20,
+                sort_field: Some("create_time".into()),
+                sort_order: Some(SortOrder::Desc),
+                buyer_user_id: Some("7494".into()),
+                ..OrderSearchQuery::default()
+            },
+        )
+        .expect("builds");
+        assert_eq!(search.path, "/order/202309/orders/search");
+        assert_eq!(search.body, br#"{"buyer_user_id":"7494"}"#);
+        assert_eq!(
+            search.query_param("sign"),
+            Some("f41229c4f289fcbad31520ea02ffcb7fe9bf88fc6413dd3554e06edb8fd06be1")
+        );
+        let detail = get_order_detail(&ctx, &["576", "577"]).expect("builds");
+        assert_eq!(detail.method, HttpMethod::Get);
+        assert_eq!(detail.query_param("ids"), Some("576,577"));
+        assert!(detail.url().contains("ids=576%2C577"));
+        assert_eq!(
+            detail.query_param("sign"),
+            Some("6f2dcd52ff5be1973ffe83eae608b3690485cbe69a8d2a5a9a92a0298cf09ddc")
+        );
+        for bad in [
+            vec![],
+            vec!["1,2"],
+            vec![""],
+            vec!["1"; ORDER_DETAIL_MAX_IDS + 1],
+        ] {
+            assert!(matches!(
+                get_order_detail(&ctx, &bad),
+                Err(WireError::BadOrderIds)
+            ));
+        }
+        let products = search_products(
+            &ctx,
+            &ProductSearchQuery {
+                page_size: 50,
+                status: Some(PRODUCT_STATUS_ACTIVATE.into()),
+                ..ProductSearchQuery::default()
+            },
+        )
+        .expect("builds");
+        assert_eq!(products.path, "/product/202309/products/search");
+        assert_eq!(products.body, br#"{"status":"ACTIVATE"}"#);
+        assert_eq!(products.query_param("page_size"), Some("50"));
+    }
+
+    #[test]
+    fn order_and_product_replies_parse_with_numbers_or_strings() {
+        let orders: ApiResponse<OrdersPage> = serde_json::from_str(
+            r#"{"code":0,"message":"Success","data":{"orders":[{"id":576,"user_id":"7494","status":"AWAITING_SHIPMENT","create_time":"1700000000","payment":{"currency":"GBP","total_amount":"12.50"},"line_items":[{"id":"1","product_id":1729,"product_name":"Mug","sale_price":"12.50"}]}],"next_page_token":"","total_count":1}}"#,
+        )
+        .expect("parses");
+        let order = &orders.data.expect("data").orders[0];
+        assert_eq!(order.id, "576");
+        assert_eq!(order.create_time, Some(1_700_000_000));
+        assert_eq!(order.line_items[0].product_id.as_deref(), Some("1729"));
+        let products: ApiResponse<ProductsPage> = serde_json::from_str(
+            r#"{"code":0,"data":{"products":[{"id":"1729","title":"Mug","status":"ACTIVATE","skus":[{"id":"9","price":{"currency":"GBP","sale_price":"12.50"},"inventory":[{"warehouse_id":"w","quantity":"3"}]}]}],"next_page_token":"abc"}}"#,
+        )
+        .expect("parses");
+        let product = &products.data.expect("data").products[0];
+        assert_eq!(product.skus[0].inventory[0].quantity, Some(3));
     }
 
     #[test]

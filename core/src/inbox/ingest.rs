@@ -1044,9 +1044,11 @@ impl Inbox {
         };
         self.store
             .query(
-                "INSERT INTO orders (id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (shop_id, external_id) DO UPDATE SET \
-                 status = excluded.status, reverse_in_progress = excluded.reverse_in_progress",
+                "INSERT INTO orders (id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, name, total) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (shop_id, external_id) DO UPDATE SET \
+                 status = CASE WHEN excluded.status = 'unknown' THEN orders.status ELSE excluded.status END, \
+                 reverse_in_progress = excluded.reverse_in_progress, \
+                 name = COALESCE(excluded.name, orders.name), total = COALESCE(excluded.total, orders.total)",
                 vec![
                     OrderId::new().to_string().into(),
                     shop_id.clone().into(),
@@ -1055,10 +1057,21 @@ impl Inbox {
                     to_millis(created_at).into(),
                     order.status.clone().unwrap_or_else(|| "unknown".into()).into(),
                     order.reverse_in_progress.unwrap_or(false).into(),
+                    order.name.clone().into(),
+                    order.total.clone().into(),
                 ],
             )
             .execute(&mut *w.tx)
             .await?;
+        if let Some(email) = order.buyer.email.as_deref().filter(|e| e.len() <= 254) {
+            self.store
+                .query(
+                    "UPDATE buyers SET email = $1 WHERE id = $2 AND email IS NULL",
+                    vec![email.to_lowercase().into(), buyer.to_string().into()],
+                )
+                .execute(&mut *w.tx)
+                .await?;
+        }
         let open = self
             .store
             .query(

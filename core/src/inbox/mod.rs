@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod outreach;
 pub mod polling;
 pub mod presence;
+pub mod profiles;
 pub mod routing;
 pub mod shops;
 pub mod storefront;

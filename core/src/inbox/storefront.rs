@@ -27,6 +27,13 @@ pub struct StorefrontStart {
     /// Their email, where replies go when they have left the store (SH-ONLINE-1).
     #[serde(default)]
     pub email: Option<String>,
+    /// Their time zone as the browser reports it (`Europe/Warsaw`), for the customer
+    /// panel's local time (SH-PROFILE-1).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Their offset from UTC in minutes now (east positive), from the browser.
+    #[serde(default)]
+    pub utc_offset_minutes: Option<i32>,
 }
 
 /// A started session: the token the widget keeps.
@@ -91,6 +98,26 @@ impl Inbox {
             }
             Some(e) => Some(e.to_lowercase()),
         };
+        let time_zone = match start.time_zone.as_deref().map(str::trim) {
+            Some("") | None => None,
+            Some(z)
+                if z.len() <= 64
+                    && z.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b)) =>
+            {
+                Some(z.to_owned())
+            }
+            Some(_) => return Err(CoreError::invalid("time_zone", "not a time zone name")),
+        };
+        let offset = match start.utc_offset_minutes {
+            Some(m) if m.abs() > 14 * 60 => {
+                return Err(CoreError::invalid(
+                    "utc_offset_minutes",
+                    "must be within -840 and 840",
+                ));
+            }
+            m => m.map(i64::from),
+        };
         let token = new_token();
         let buyer_external_id = match &email {
             Some(e) => format!("email:{e}"),
@@ -99,8 +126,8 @@ impl Inbox {
         let mut w = self.store.begin_write().await?;
         self.store
             .query(
-                "INSERT INTO storefront_sessions (token_hash, shop_id, buyer_external_id, nickname, email, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO storefront_sessions (token_hash, shop_id, buyer_external_id, nickname, email, created_at, time_zone, utc_offset_minutes) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 vec![
                     hash_token(&token).into(),
                     shop_id.to_string().into(),
@@ -108,6 +135,8 @@ impl Inbox {
                     name.into(),
                     email.into(),
                     to_millis(self.clock.now()).into(),
+                    time_zone.into(),
+                    offset.into(),
                 ],
             )
             .execute(&mut *w.tx)

@@ -254,7 +254,7 @@ pub fn buyer_from_row(row: &AnyRow) -> CoreResult<Buyer> {
 
 /// The columns of `orders`.
 pub const ORDER_COLUMNS: &str =
-    "id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress";
+    "id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, name, total";
 
 /// An order row.
 pub fn order_from_row(row: &AnyRow) -> CoreResult<Order> {
@@ -266,6 +266,8 @@ pub fn order_from_row(row: &AnyRow) -> CoreResult<Order> {
         created_at: time_col(row, "created_at")?,
         status: row.try_get("status")?,
         reverse_in_progress: bool_col(row, "reverse_in_progress")?,
+        name: row.try_get("name")?,
+        total: row.try_get("total")?,
     })
 }
 

@@ -17,7 +17,7 @@ use shopmux_adapter_douyin::wire::method;
 
 use super::auth::param_text;
 use super::codes::{self, sub};
-use super::{Order, Shared};
+use super::{Order, Product, Shared};
 use crate::lock;
 use crate::server::{Common, Received, Simulated, accepted, fault_middleware};
 
@@ -151,6 +151,10 @@ async fn call(State(sim): State<Arc<Shared>>, received: Received) -> Response {
             let shop_id = call.shop_id.unwrap_or_default();
             sim.answer(order_detail(&sim, &shop_id, &call.params))
         }
+        method::PRODUCT_LIST_V2 => {
+            let shop_id = call.shop_id.unwrap_or_default();
+            sim.answer(product_list(&sim, &shop_id, &call.params))
+        }
         _ => sim.answer(Err(ApiError::new(
             codes::API_OFFLINE,
             sub::API_SERVICE_OFF,
@@ -229,4 +233,131 @@ fn order_json(shop_id: &str, shop_name: &str, order: &Order) -> Value {
         "buyer_words": order.buyer_words,
         "sku_order_list": items,
     })
+}
+
+/// A required whole-number business parameter within `range`.
+fn page_param(
+    params: &Map<String, Value>,
+    key: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, ApiError> {
+    let value = params.get(key).filter(|v| !v.is_null()).ok_or_else(|| {
+        ApiError::new(
+            codes::MISSING_BUSINESS_PARAMETER,
+            &format!("{}:{key}", sub::MISSING_BUSINESS_PARAMETER),
+            &format!("缺少{key}"),
+        )
+    })?;
+    value
+        .as_i64()
+        .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
+        .filter(|number| range.contains(number))
+        .ok_or_else(|| {
+            ApiError::new(
+                codes::INVALID_PARAMETER,
+                sub::PARAMETER_INVALID,
+                &format!("{key}取值范围为{}~{}", range.start(), range.end()),
+            )
+        })
+}
+
+/// An optional whole-number filter.
+fn filter_param(params: &Map<String, Value>, key: &str) -> Result<Option<i64>, ApiError> {
+    match params.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value
+            .as_i64()
+            .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::new(
+                    codes::INVALID_PARAMETER,
+                    sub::PARAMETER_INVALID,
+                    &format!("{key}必须为整数"),
+                )
+            }),
+    }
+}
+
+/// `product.listV2` within the token's shop.
+fn product_list(
+    sim: &Shared,
+    shop_id: &str,
+    params: &Map<String, Value>,
+) -> Result<Value, ApiError> {
+    let page = page_param(params, "page", 1..=100)?;
+    let size = page_param(params, "size", 1..=100)?;
+    if page * size > 10_000 {
+        return Err(ApiError::new(
+            codes::INVALID_PARAMETER,
+            sub::PARAMETER_INVALID,
+            "page*size最大不能超过1万条",
+        ));
+    }
+    let status = filter_param(params, "status")?;
+    let check_status = filter_param(params, "check_status")?;
+    let name = param_text(params, "name").filter(|name| !name.is_empty());
+    let ids: Option<Vec<String>> = match params.get("product_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(ids)) => Some(
+            ids.iter()
+                .filter_map(|id| match id {
+                    Value::String(text) => Some(text.clone()),
+                    Value::Number(number) => Some(number.to_string()),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        Some(_) => {
+            return Err(ApiError::new(
+                codes::INVALID_PARAMETER,
+                sub::PARAMETER_INVALID,
+                "product_id必须为数组",
+            ));
+        }
+    };
+    let state = lock(&sim.state);
+    let mut products: Vec<&Product> = state
+        .products
+        .get(shop_id)
+        .map(|products| products.iter().collect())
+        .unwrap_or_default();
+    products.retain(|product| {
+        status.is_none_or(|status| product.status == status)
+            && check_status.is_none_or(|check| product.check_status == check)
+            && name
+                .as_deref()
+                .is_none_or(|name| product.name.contains(name))
+            && ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&product.product_id))
+    });
+    products.sort_by(|a, b| {
+        b.create_time
+            .cmp(&a.create_time)
+            .then_with(|| b.product_id.cmp(&a.product_id))
+    });
+    let total = products.len();
+    let skip = usize::try_from((page - 1) * size).unwrap_or(usize::MAX);
+    let take = usize::try_from(size).unwrap_or_default();
+    let data: Vec<Value> = products
+        .iter()
+        .skip(skip)
+        .take(take)
+        .map(|product| {
+            json!({
+                "product_id": crate::id_value(&product.product_id),
+                "name": product.name,
+                "discount_price": product.discount_price,
+                "market_price": product.market_price,
+                "status": product.status,
+                "check_status": product.check_status,
+                "img": product.img,
+                "product_type": 0,
+                "create_time": product.create_time,
+                "update_time": product.create_time,
+            })
+        })
+        .collect();
+    Ok(json!({ "data": data, "total": total, "page": page, "size": size }))
 }

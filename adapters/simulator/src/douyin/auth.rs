@@ -14,10 +14,11 @@ use crate::server::Received;
 use crate::tokens::{TokenPair, TokenProblem};
 
 /// Methods the simulator serves.
-const KNOWN_METHODS: [&str; 3] = [
+const KNOWN_METHODS: [&str; 4] = [
     method::TOKEN_CREATE,
     method::TOKEN_REFRESH,
     method::ORDER_DETAIL,
+    method::PRODUCT_LIST_V2,
 ];
 
 /// A verified call.

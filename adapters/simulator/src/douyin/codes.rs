@@ -76,6 +76,9 @@ pub mod sub {
     pub const CODE_INVALID: &str = "dop.token-generate-failed:code-invalid";
     /// `token.create` for a shop that has not authorized the app (50001).
     pub const NO_AUTHORIZATION: &str = "dop.token-generate-failed:no-authorization";
+    /// A business parameter has a value the method does not take, e.g. a `product.listV2`
+    /// page out of range (40003; chosen).
+    pub const PARAMETER_INVALID: &str = "isv.parameter-invalid";
     /// `order.orderDetail` for an order not in the token's shop (50002; chosen).
     pub const ORDER_NOT_FOUND: &str = "isv.business-failed:order-not-found";
     /// Rate limited (60000; chosen).

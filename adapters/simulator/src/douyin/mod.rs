@@ -10,6 +10,7 @@
 //! | `token.create` (`authorization_self` + `shop_id`, or `authorization_code` + `code`) | `POST /token/create` |
 //! | `token.refresh` | `POST /token/refresh` |
 //! | `order.orderDetail` (`shop_order_id`) | `POST /order/orderDetail` |
+//! | `product.listV2` (`page`, `size`, `name`, `status`, `check_status`, `product_id`) | `POST /product/listV2` |
 //!
 //! Every call is checked in this order, the first failure answering (codes in [`codes`]):
 //! `app_key`; `method` present, well-formed and equal to the path; `v=2`; `timestamp`
@@ -19,6 +20,12 @@
 //! ([`request_sign`](shopmux_adapter_douyin::sign::request_sign)); the body a JSON object;
 //! the method known; and, except for `token.*`, `access_token` live and unexpired. Tokens
 //! belong to a shop; creating or refreshing issues a new pair and revokes the old one.
+//!
+//! `product.listV2` pages the token's shop's products (`page` from 1 to 100, `size` 1 to
+//! 100, `page * size` at most 10 000, both required, as the official SDK's parameter
+//! class says), newest first (chosen); `name` matches titles as a substring (the platform
+//! says only "fuzzy"), `status` and `check_status` filter exactly. Products are seeded in
+//! [`Shop::products`] or with `SimHandle::add_product`.
 //!
 //! Pushes (`SimHandle::push`, `push_batch`, `push_in_one_body`, `push_trade_create`,
 //! `push_test_message`) POST a JSON array of `{tag, msg_id, data}` with `data` a JSON
@@ -102,6 +109,8 @@ pub struct Shop {
     pub auth_code: Option<String>,
     /// The shop's orders.
     pub orders: Vec<Order>,
+    /// The shop's products.
+    pub products: Vec<Product>,
 }
 
 impl Default for Shop {
@@ -113,6 +122,45 @@ impl Default for Shop {
             refresh_token: "sim-douyin-refresh-seed".to_owned(),
             auth_code: Some("sim-auth-code".to_owned()),
             orders: vec![Order::default()],
+            products: Vec::new(),
+        }
+    }
+}
+
+/// A product of the shop, with the subset of `product.listV2` fields the simulator
+/// answers (prices in fen, times in Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    /// `product_id`.
+    pub product_id: String,
+    /// `name`, the title.
+    pub name: String,
+    /// `status`: 0 on sale, 1 off sale, 2 deleted.
+    pub status: i64,
+    /// `check_status`: 3 approved.
+    pub check_status: i64,
+    /// `discount_price`, the selling price.
+    pub discount_price: i64,
+    /// `market_price`.
+    pub market_price: i64,
+    /// `img`.
+    pub img: String,
+    /// `create_time`.
+    pub create_time: i64,
+}
+
+impl Product {
+    /// An approved product on sale at 59.00 CNY.
+    pub fn new(product_id: &str, name: &str, create_time: i64) -> Product {
+        Product {
+            product_id: product_id.to_owned(),
+            name: name.to_owned(),
+            status: 0,
+            check_status: 3,
+            discount_price: 5900,
+            market_price: 6900,
+            img: format!("https://p3-sim.douyin.invalid/img/{product_id}.jpg"),
+            create_time,
         }
     }
 }
@@ -312,6 +360,18 @@ impl SimHandle {
         Ok(())
     }
 
+    /// Adds (or replaces, by `product_id`) a product of the shop.
+    pub fn add_product(&self, shop_id: &str, product: Product) -> Result<(), SimError> {
+        let mut state = lock(&self.shared.state);
+        let products = state
+            .products
+            .get_mut(shop_id)
+            .ok_or_else(|| SimError::UnknownShop(shop_id.to_owned()))?;
+        products.retain(|existing| existing.product_id != product.product_id);
+        products.push(product);
+        Ok(())
+    }
+
     /// Every request received, in order, with the fault applied.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared.common.requests()
@@ -327,6 +387,7 @@ impl SimHandle {
 pub(crate) struct State {
     pub(crate) tokens: TokenStore,
     pub(crate) orders: HashMap<String, Vec<Order>>,
+    pub(crate) products: HashMap<String, Vec<Product>>,
     pub(crate) next_msg_id: u64,
 }
 
@@ -368,6 +429,7 @@ impl Shared {
         };
         let mut tokens = TokenStore::new("sim-douyin-");
         let mut orders = HashMap::new();
+        let mut products = HashMap::new();
         let mut shops = Vec::new();
         for shop in config.shops {
             tokens.install(
@@ -378,6 +440,7 @@ impl Shared {
                 ttl,
             );
             orders.insert(shop.shop_id.clone(), shop.orders);
+            products.insert(shop.shop_id.clone(), shop.products);
             shops.push((shop.shop_id, shop.shop_name, shop.auth_code));
         }
         let poster = Poster::new(config.push_url, config.push_timeout)?;
@@ -391,6 +454,7 @@ impl Shared {
             state: Mutex::new(State {
                 tokens,
                 orders,
+                products,
                 next_msg_id: 7_300_000_000_000_000_000,
             }),
             poster,

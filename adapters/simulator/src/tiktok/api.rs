@@ -27,6 +27,10 @@ const MESSAGES: &str = "/customer_service/202309/conversations/{conversation_id}
 const READ: &str = "/customer_service/202309/conversations/{conversation_id}/messages/read";
 const SHOPS: &str = "/authorization/202309/shops";
 const TOKEN_REFRESH: &str = "/api/v2/token/refresh";
+const IMAGE_UPLOAD: &str = "/customer_service/202309/images/upload";
+const ORDER_SEARCH: &str = "/order/202309/orders/search";
+const ORDER_DETAIL: &str = "/order/202309/orders";
+const PRODUCT_SEARCH: &str = "/product/202309/products/search";
 
 /// Most items one page may ask for.
 const MAX_PAGE_SIZE: usize = 100;
@@ -44,6 +48,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(READ, post(mark_read))
         .route(SHOPS, get(authorized_shops))
         .route(TOKEN_REFRESH, get(refresh_token))
+        .route(IMAGE_UPLOAD, post(super::media::upload_image))
+        .route(ORDER_SEARCH, post(super::catalog::search_orders))
+        .route(ORDER_DETAIL, get(super::catalog::order_detail))
+        .route(PRODUCT_SEARCH, post(super::catalog::search_products))
         .fallback(invalid_path)
         .method_not_allowed_fallback(invalid_path)
         .layer(middleware::from_fn_with_state(
@@ -79,14 +87,14 @@ impl ApiError {
     }
 
     /// A business refusal: HTTP 200 with a non-zero code.
-    fn business(code: i64, message: impl Into<String>) -> ApiError {
+    pub(crate) fn business(code: i64, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::OK, code, message)
     }
 }
 
 impl Shared {
     /// The §1.1 envelope of a result.
-    fn answer(&self, result: Result<Value, ApiError>) -> Response {
+    pub(crate) fn answer(&self, result: Result<Value, ApiError>) -> Response {
         match result {
             Ok(data) => envelope(
                 &self.common,
@@ -300,6 +308,18 @@ impl Shared {
         })?;
         validate_outbound(&body)
             .map_err(|reason| ApiError::business(codes::INVALID_MESSAGE, reason))?;
+        if body.kind == "IMAGE" {
+            let url = serde_json::from_str::<Value>(&body.content)
+                .ok()
+                .and_then(|content| content.get("url")?.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            if !self.uploaded_here(&caller.shop_id, &url) {
+                return Err(ApiError::business(
+                    codes::INVALID_MESSAGE,
+                    "An IMAGE url must be one returned by Upload Buyer Messages Image.",
+                ));
+            }
+        }
         let now = self.common.now();
         let mut state = lock(&self.state);
         let conversation = find(&state.chats, caller, conversation_id)?;
@@ -406,7 +426,7 @@ fn not_found(conversation_id: &str) -> ApiError {
 }
 
 /// `page_size` (required) and the offset in `page_token`.
-fn paging(received: &Received) -> Result<(usize, usize), ApiError> {
+pub(crate) fn paging(received: &Received) -> Result<(usize, usize), ApiError> {
     let size = received
         .param("page_size")
         .and_then(|size| size.parse::<usize>().ok())
@@ -429,7 +449,7 @@ fn paging(received: &Received) -> Result<(usize, usize), ApiError> {
     Ok((size, offset))
 }
 
-fn next_token(offset: usize, size: usize, total: usize) -> String {
+pub(crate) fn next_token(offset: usize, size: usize, total: usize) -> String {
     if offset + size < total {
         (offset + size).to_string()
     } else {

@@ -44,6 +44,9 @@ pub const CONVERSATION_NOT_FOUND: i64 = 99_000_001;
 /// The conversation's `can_send_message` is false. HTTP 200 (simulator's code).
 pub const CANNOT_SEND_MESSAGE: i64 = 99_000_002;
 /// The message `type`, `content` or `sender_role` is not sendable (unknown or receive-only
-/// type, content not the type's JSON shape, TEXT empty or over 2000 characters). HTTP 200
-/// (simulator's code).
+/// type, content not the type's JSON shape, TEXT empty or over 2000 characters, an IMAGE
+/// whose `url` the shop did not upload). HTTP 200 (simulator's code).
 pub const INVALID_MESSAGE: i64 = 99_000_003;
+/// An uploaded image is not jpg, gif, webp or png, its header cannot be read, or it is
+/// over 10 MB. HTTP 200 (simulator's code; the limits are the platform's documented ones).
+pub const INVALID_IMAGE: i64 = 99_000_004;

@@ -10,6 +10,10 @@
 //! | list messages | `GET /customer_service/202309/conversations/{id}/messages` |
 //! | send message | `POST /customer_service/202309/conversations/{id}/messages` |
 //! | mark read | `POST /customer_service/202309/conversations/{id}/messages/read` |
+//! | upload chat image (multipart) | `POST /customer_service/202309/images/upload` |
+//! | Get Order List | `POST /order/202309/orders/search` |
+//! | Get Order Detail | `GET /order/202309/orders?ids=…` |
+//! | Search Products | `POST /product/202309/products/search` |
 //! | authorized shops | `GET /authorization/202309/shops` |
 //! | token refresh (auth host) | `GET /api/v2/token/refresh` |
 //!
@@ -17,7 +21,10 @@
 //! [`codes`]): `app_key`, `sign` present, `timestamp` within the tolerance of the
 //! simulator's clock, `sign` equal to the §1.2 signature of the exact path, query and body
 //! received, `x-tts-access-token` live and unexpired, and `shop_cipher` present and the
-//! token's (absent on authorized shops). The token refresh checks `app_key`, `app_secret`,
+//! token's (absent on authorized shops). A `multipart/form-data` body takes no part in the
+//! signature (§1.2), every other body does. An IMAGE message must carry the `url` of an
+//! image the shop uploaded. Orders and products are seeded with `SimHandle::add_order`
+//! and `SimHandle::add_product`. The token refresh checks `app_key`, `app_secret`,
 //! `grant_type=refresh_token` and the refresh token; it issues a new pair and revokes the
 //! old one.
 //!
@@ -27,7 +34,9 @@
 
 mod api;
 mod auth;
+mod catalog;
 pub mod codes;
+mod media;
 mod state;
 mod webhook;
 
@@ -43,6 +52,7 @@ use crate::faults::{Faults, RequestRecord};
 use crate::server::{Common, ServerGuard};
 use crate::tokens::{TokenStore, TokenTtl};
 use crate::{Clock, SimError, lock, system_clock};
+use catalog::Catalog;
 use state::ChatStore;
 
 /// How the TikTok simulator starts.
@@ -245,6 +255,134 @@ pub struct MessageSnapshot {
     pub sender_role: String,
 }
 
+/// An order of a shop, with the subset of the Order API's fields the simulator answers
+/// (prices are decimal strings, times Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// `id`.
+    pub id: String,
+    /// `user_id`: the buyer's id orders carry (a conversation participant's `user_id`).
+    pub user_id: String,
+    /// `status`, e.g. `AWAITING_SHIPMENT`, `COMPLETED`.
+    pub status: String,
+    /// `create_time`.
+    pub create_time: i64,
+    /// `update_time`.
+    pub update_time: i64,
+    /// `payment.currency`.
+    pub currency: String,
+    /// `payment.total_amount`.
+    pub total_amount: String,
+    /// `line_items`.
+    pub items: Vec<OrderItem>,
+}
+
+impl Order {
+    /// A one-item order of buyer `user_id`, created (and updated) at `create_time`.
+    pub fn new(id: &str, user_id: &str, create_time: i64) -> Order {
+        Order {
+            id: id.to_owned(),
+            user_id: user_id.to_owned(),
+            status: "AWAITING_SHIPMENT".to_owned(),
+            create_time,
+            update_time: create_time,
+            currency: "GBP".to_owned(),
+            total_amount: "12.50".to_owned(),
+            items: vec![OrderItem {
+                id: format!("{id}01"),
+                product_id: "1729000000000000001".to_owned(),
+                product_name: "Sim mug".to_owned(),
+                sku_id: "1729000000000000101".to_owned(),
+                sale_price: "12.50".to_owned(),
+            }],
+        }
+    }
+}
+
+/// One `line_items[]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderItem {
+    /// `id`.
+    pub id: String,
+    /// `product_id`.
+    pub product_id: String,
+    /// `product_name`.
+    pub product_name: String,
+    /// `sku_id`.
+    pub sku_id: String,
+    /// `sale_price`.
+    pub sale_price: String,
+}
+
+/// A product of a shop, with the subset of Search Products' fields the simulator answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    /// `id`.
+    pub id: String,
+    /// `title`.
+    pub title: String,
+    /// `status`: `ACTIVATE`, `DRAFT`, `SELLER_DEACTIVATED`, …
+    pub status: String,
+    /// `create_time`.
+    pub create_time: i64,
+    /// `update_time`.
+    pub update_time: i64,
+    /// `skus`.
+    pub skus: Vec<Sku>,
+}
+
+impl Product {
+    /// A product with one SKU (price `12.50 GBP`, 5 in stock).
+    pub fn new(id: &str, title: &str, status: &str, create_time: i64) -> Product {
+        Product {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            status: status.to_owned(),
+            create_time,
+            update_time: create_time,
+            skus: vec![Sku {
+                id: format!("{id}1"),
+                seller_sku: format!("SKU-{id}"),
+                currency: "GBP".to_owned(),
+                sale_price: "12.50".to_owned(),
+                quantity: 5,
+            }],
+        }
+    }
+}
+
+/// One of a product's `skus`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sku {
+    /// `id`.
+    pub id: String,
+    /// `seller_sku`.
+    pub seller_sku: String,
+    /// `price.currency`.
+    pub currency: String,
+    /// `price.sale_price`.
+    pub sale_price: String,
+    /// `inventory[0].quantity`.
+    pub quantity: i64,
+}
+
+/// An image a shop uploaded for chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedImage {
+    /// The shop.
+    pub shop_id: String,
+    /// The `url` answered.
+    pub url: String,
+    /// The media type read from the image's header.
+    pub mime: String,
+    /// The `width` answered.
+    pub width: u32,
+    /// The `height` answered.
+    pub height: u32,
+    /// The image as received.
+    pub bytes: Vec<u8>,
+}
+
 /// Starts TikTok simulators.
 #[derive(Debug, Clone, Copy)]
 pub struct TikTokSim;
@@ -354,6 +492,34 @@ impl SimHandle {
             .snapshot(shop_id, conversation_id)
     }
 
+    /// Adds (or replaces, by id) an order of the shop.
+    pub fn add_order(&self, shop_id: &str, order: Order) -> Result<(), SimError> {
+        self.known_shop(shop_id)?;
+        lock(&self.shared.state).catalog.put_order(shop_id, order);
+        Ok(())
+    }
+
+    /// Adds (or replaces, by id) a product of the shop.
+    pub fn add_product(&self, shop_id: &str, product: Product) -> Result<(), SimError> {
+        self.known_shop(shop_id)?;
+        lock(&self.shared.state)
+            .catalog
+            .put_product(shop_id, product);
+        Ok(())
+    }
+
+    /// Every image uploaded for chat, in order.
+    pub fn uploaded_images(&self) -> Vec<UploadedImage> {
+        lock(&self.shared.state).catalog.images.clone()
+    }
+
+    fn known_shop(&self, shop_id: &str) -> Result<(), SimError> {
+        self.shared
+            .shop(shop_id)
+            .map(|_| ())
+            .ok_or_else(|| SimError::UnknownShop(shop_id.to_owned()))
+    }
+
     /// Every send the simulator accepted, in order, including those whose answer was lost
     /// to a fault.
     pub fn sent_messages(&self) -> Vec<SentMessage> {
@@ -375,6 +541,7 @@ impl SimHandle {
 pub(crate) struct State {
     pub(crate) tokens: TokenStore,
     pub(crate) chats: ChatStore,
+    pub(crate) catalog: Catalog,
 }
 
 /// Everything the handlers share.
@@ -432,7 +599,11 @@ impl Shared {
             timestamp_tolerance: config.timestamp_tolerance,
             ttl,
             sellers: config.sellers,
-            state: Mutex::new(State { tokens, chats }),
+            state: Mutex::new(State {
+                tokens,
+                chats,
+                catalog: Catalog::default(),
+            }),
             poster,
         })
     }

@@ -216,7 +216,7 @@ async fn signed_calls_succeed_and_tampering_is_refused() {
         Some(&token),
         SignMethod::HmacSha256,
         fx.clock.now(),
-        |ctx| wire::build_request(ctx, "product.listV2", &json!({})).expect("builds"),
+        |ctx| wire::build_request(ctx, "afterSale.List", &json!({})).expect("builds"),
     );
     assert_refused(
         &go(&unknown).await,

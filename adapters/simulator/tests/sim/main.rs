@@ -3,5 +3,6 @@
 //! that checks them with the adapters' verify functions. Time rules move a `ManualClock`.
 
 mod douyin;
+mod lazada;
 mod support;
 mod tiktok;

@@ -1,0 +1,778 @@
+//! The AliExpress simulator's routes, request checks and handlers (§3.1–3.3).
+//!
+//! Parameters are read from the query string and the form-encoded body together (the
+//! IOP SDK posts them all in the body; the doc's sample puts `method` in the query), and
+//! every one of them is signed. Paging: `page_size` at most 100, `current_page` from 1.
+//! Relations list most recently active first; a relation's messages newest first, with
+//! `gmt_create` in epoch milliseconds (the real format is not in our sources).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use shopmux_adapter_aliexpress::sign::iop_sign;
+use shopmux_adapter_aliexpress::wire::{
+    self, ActionReply, CreateMessage, FilePath, MessageDetail, MessageKind, MessageSummary,
+    OrderDetail, OrderQuery, OrderSummary, Relation, RelationQuery, TopList, method,
+};
+
+use super::state::StoredRelation;
+use super::{BuyerMessage, Order, SentMessage, Shared, codes};
+use crate::lock;
+use crate::server::{Common, Received, Simulated, accepted, fault_middleware};
+use crate::tokens::TokenProblem;
+
+const SYNC: &str = "/sync";
+const TOKEN_REFRESH: &str = "/rest/auth/token/refresh";
+
+/// Most rows one page may ask for.
+const MAX_PAGE_SIZE: usize = 100;
+/// Most characters a message may carry (the simulator's bound).
+const CONTENT_MAX_CHARS: usize = 2000;
+
+/// The routes, behind the fault middleware.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(SYNC, post(business))
+        .route(TOKEN_REFRESH, post(refresh_token))
+        .fallback(invalid_api)
+        .method_not_allowed_fallback(invalid_api)
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            fault_middleware::<Shared>,
+        ))
+        .with_state(shared)
+}
+
+/// A gateway refusal: `type`, `code`, `message`.
+#[derive(Debug, Clone)]
+pub(crate) struct GatewayError {
+    kind: &'static str,
+    code: &'static str,
+    message: String,
+}
+
+impl GatewayError {
+    fn isv(code: &'static str, message: impl Into<String>) -> GatewayError {
+        GatewayError {
+            kind: "ISV",
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+fn error_body(common: &Common, kind: &str, code: &str, message: &str) -> Value {
+    json!({
+        "type": kind,
+        "code": code,
+        "message": message,
+        "request_id": common.request_id(),
+    })
+}
+
+impl Shared {
+    /// A gateway error, HTTP 200 with the IOP error body.
+    fn refuse(&self, error: &GatewayError) -> Response {
+        tracing::debug!(message = "Refused.", code = error.code, reason = %error.message);
+        axum::Json(error_body(
+            &self.common,
+            error.kind,
+            error.code,
+            &error.message,
+        ))
+        .into_response()
+    }
+
+    /// A business reply: `{"<method>_response": {…body, request_id}}`.
+    fn reply(&self, api: &str, mut body: Value) -> Response {
+        if let Value::Object(map) = &mut body {
+            map.insert("request_id".into(), Value::from(self.common.request_id()));
+        }
+        axum::Json(json!({ wire::response_key(api): body })).into_response()
+    }
+}
+
+impl Simulated for Shared {
+    fn common(&self) -> &Common {
+        &self.common
+    }
+
+    fn server_error_reply(&self, status: StatusCode) -> Response {
+        (
+            status,
+            axum::Json(error_body(
+                &self.common,
+                "SYSTEM",
+                codes::SERVICE_UNAVAILABLE,
+                "The service is temporarily unavailable",
+            )),
+        )
+            .into_response()
+    }
+
+    fn rate_limited_reply(&self, _retry_after_secs: u32) -> Response {
+        axum::Json(error_body(
+            &self.common,
+            "ISP",
+            codes::API_CALL_LIMIT,
+            "The request has exceeded the allowed limit",
+        ))
+        .into_response()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters and checks
+// ---------------------------------------------------------------------------------------------
+
+/// `application/x-www-form-urlencoded` pairs: `+` is a space, `%XX` a byte; `None` when
+/// the bytes are not valid percent-encoded UTF-8.
+fn form_decode(body: &[u8]) -> Option<Vec<(String, String)>> {
+    fn decode(part: &[u8]) -> Option<String> {
+        let mut out = Vec::with_capacity(part.len());
+        let mut i = 0;
+        while i < part.len() {
+            match part[i] {
+                b'+' => out.push(b' '),
+                b'%' => {
+                    let hex = part.get(i + 1..i + 3)?;
+                    let hex = std::str::from_utf8(hex).ok()?;
+                    out.push(u8::from_str_radix(hex, 16).ok()?);
+                    i += 2;
+                }
+                byte => out.push(byte),
+            }
+            i += 1;
+        }
+        String::from_utf8(out).ok()
+    }
+    body.split(|b| *b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let mut parts = pair.splitn(2, |b| *b == b'=');
+            let key = decode(parts.next().unwrap_or_default())?;
+            let value = decode(parts.next().unwrap_or_default())?;
+            Some((key, value))
+        })
+        .collect()
+}
+
+/// Every parameter received, query first.
+fn params(received: &Received) -> Result<Vec<(String, String)>, GatewayError> {
+    let mut all = received.query.clone().ok_or_else(|| {
+        GatewayError::isv(
+            codes::INVALID_PARAMETER,
+            "The query string cannot be decoded",
+        )
+    })?;
+    all.extend(form_decode(&received.body).ok_or_else(|| {
+        GatewayError::isv(codes::INVALID_PARAMETER, "The body is not a decodable form")
+    })?);
+    Ok(all)
+}
+
+fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(name, _)| name == key)
+        .map(|(_, value)| value.as_str())
+}
+
+fn required<'a>(params: &'a [(String, String)], key: &str) -> Result<&'a str, GatewayError> {
+    param(params, key)
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| {
+            GatewayError::isv(
+                codes::MISSING_PARAMETER,
+                format!("The input parameter `{key}` that is mandatory for processing this request is not supplied"),
+            )
+        })
+}
+
+impl Shared {
+    /// The checks every call shares, in the module's order; `api` is the method (taken
+    /// from the parameters when `None`) or the system path. Returns the API name.
+    fn check_signed(
+        &self,
+        params: &[(String, String)],
+        api: Option<&str>,
+    ) -> Result<String, GatewayError> {
+        if param(params, "app_key") != Some(self.app_key.as_str()) {
+            return Err(GatewayError::isv(
+                codes::INVALID_APP_KEY,
+                "The specified app key is invalid",
+            ));
+        }
+        let sign = required(params, "sign")?;
+        if param(params, "sign_method") != Some("sha256") {
+            return Err(GatewayError::isv(
+                codes::INVALID_PARAMETER,
+                "`sign_method` must be sha256",
+            ));
+        }
+        let now = self.common.now().timestamp_millis();
+        let timestamp = required(params, "timestamp")?.parse::<i64>().map_err(|_| {
+            GatewayError::isv(
+                codes::INVALID_TIMESTAMP,
+                "`timestamp` must be epoch milliseconds",
+            )
+        })?;
+        if (now - timestamp).abs() > self.timestamp_tolerance.num_milliseconds() {
+            return Err(GatewayError::isv(
+                codes::INVALID_TIMESTAMP,
+                "`timestamp` is too far from the server time",
+            ));
+        }
+        let api = match api {
+            Some(path) => path.to_owned(),
+            None => required(params, "method")?.to_owned(),
+        };
+        let expected = iop_sign(
+            &self.app_secret,
+            &api,
+            params
+                .iter()
+                .map(|(key, value)| (key.as_str(), value.as_str())),
+        );
+        if !expected.eq_ignore_ascii_case(sign) {
+            return Err(GatewayError::isv(
+                codes::INCOMPLETE_SIGNATURE,
+                "The request signature does not conform to platform standards",
+            ));
+        }
+        Ok(api)
+    }
+
+    /// The seller whose token (`session`, or `access_token`) the call carries.
+    fn caller(&self, params: &[(String, String)]) -> Result<String, GatewayError> {
+        let token = param(params, "session")
+            .or_else(|| param(params, "access_token"))
+            .unwrap_or_default();
+        let now = self.common.now();
+        lock(&self.state)
+            .tokens
+            .check_access(token, now)
+            .map(str::to_owned)
+            .map_err(|_| {
+                GatewayError::isv(
+                    codes::ILLEGAL_ACCESS_TOKEN,
+                    "The specified access token is invalid or expired",
+                )
+            })
+    }
+}
+
+fn json_param<T: serde::de::DeserializeOwned>(
+    params: &[(String, String)],
+    key: &str,
+) -> Result<T, GatewayError> {
+    serde_json::from_str(required(params, key)?).map_err(|e| {
+        GatewayError::isv(
+            codes::INVALID_PARAMETER,
+            format!("`{key}` is not the expected JSON: {e}"),
+        )
+    })
+}
+
+/// `current_page` (from 1) and `page_size` (1–100) as (offset, size).
+fn paging(page: Option<u32>, size: Option<u32>) -> Result<(usize, usize), GatewayError> {
+    let page = page.unwrap_or(1) as usize;
+    let size = size.unwrap_or(20) as usize;
+    if page == 0 || size == 0 || size > MAX_PAGE_SIZE {
+        return Err(GatewayError::isv(
+            codes::INVALID_PARAMETER,
+            "`current_page` starts at 1 and `page_size` is 1 to 100",
+        ));
+    }
+    Ok(((page - 1) * size, size))
+}
+
+fn number_param(params: &[(String, String)], key: &str) -> Result<Option<u32>, GatewayError> {
+    param(params, key)
+        .map(|v| {
+            v.parse::<u32>().map_err(|_| {
+                GatewayError::isv(codes::INVALID_PARAMETER, format!("`{key}` is not a number"))
+            })
+        })
+        .transpose()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+// ---------------------------------------------------------------------------------------------
+
+async fn invalid_api(State(sim): State<Arc<Shared>>) -> Response {
+    sim.refuse(&GatewayError::isv(
+        codes::INVALID_API,
+        "The specified API path is invalid",
+    ))
+}
+
+async fn refresh_token(State(sim): State<Arc<Shared>>, received: Received) -> Response {
+    let result = params(&received).and_then(|params| {
+        sim.check_signed(&params, Some(wire::method::TOKEN_REFRESH))?;
+        let refresh_token = required(&params, "refresh_token")?;
+        let now = sim.common.now();
+        let (seller, pair) = lock(&sim.state)
+            .tokens
+            .refresh(refresh_token, now, sim.ttl)
+            .map_err(|problem| {
+                GatewayError::isv(
+                    codes::ILLEGAL_REFRESH_TOKEN,
+                    match problem {
+                        TokenProblem::Unknown => "The specified refresh token is invalid",
+                        TokenProblem::Expired => "The specified refresh token has expired",
+                    },
+                )
+            })?;
+        let identity = sim.seller(&seller).ok();
+        Ok(json!({
+            "access_token": pair.access_token,
+            "refresh_token": pair.refresh_token,
+            "expire_time": pair.access_expires_at.timestamp_millis(),
+            "refresh_token_valid_time": pair.refresh_expires_at.timestamp_millis(),
+            "expires_in": (pair.access_expires_at - now).num_seconds(),
+            "refresh_expires_in": (pair.refresh_expires_at - now).num_seconds(),
+            "seller_id": identity.map(|s| s.ali_id.as_str()).unwrap_or_default(),
+            "user_id": identity.map(|s| s.ali_id.as_str()).unwrap_or_default(),
+            "user_nick": seller,
+            "account": seller,
+            "account_platform": "seller_center",
+            "locale": "en_US",
+            "sp": "ae",
+            "code": "0",
+            "request_id": sim.common.request_id(),
+        }))
+    });
+    match result {
+        Ok(body) => accepted(axum::Json(body).into_response()),
+        Err(error) => sim.refuse(&error),
+    }
+}
+
+async fn business(State(sim): State<Arc<Shared>>, received: Received) -> Response {
+    let checked = params(&received).and_then(|params| {
+        let api = sim.check_signed(&params, None)?;
+        let seller = sim.caller(&params)?;
+        Ok((params, api, seller))
+    });
+    let (params, api, seller) = match checked {
+        Ok(checked) => checked,
+        Err(error) => return sim.refuse(&error),
+    };
+    let outcome = match api.as_str() {
+        method::QUERY_RELATION_LIST => sim.relation_list(&seller, &params).map(|b| (b, false)),
+        method::QUERY_DETAIL_LIST => sim.detail_list(&seller, &params).map(|b| (b, false)),
+        method::ADD_MESSAGE => sim.add_message(&seller, &params),
+        method::UPDATE_READ => sim.update_read(&seller, &params),
+        method::ORDER_INFO_GET => sim.order_info(&seller, &params).map(|b| (b, false)),
+        method::ORDER_GET => sim.order_list(&seller, &params).map(|b| (b, false)),
+        _ => Err(GatewayError::isv(
+            codes::INVALID_API,
+            format!("The specified API `{api}` is invalid"),
+        )),
+    };
+    match outcome {
+        Ok((body, changed)) => {
+            let response = sim.reply(&api, body);
+            if changed {
+                accepted(response)
+            } else {
+                response
+            }
+        }
+        Err(error) => sim.refuse(&error),
+    }
+}
+
+fn ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+impl Shared {
+    fn relation_view(&self, relation: &StoredRelation) -> Relation {
+        let last = relation.last();
+        Relation {
+            channel_id: relation.channel_id.clone(),
+            child_id: Some("0".into()),
+            child_name: None,
+            deal_stat: Some(if last.is_some_and(|m| !m.from_buyer) {
+                "1".into()
+            } else {
+                "0".into()
+            }),
+            last_message_content: last.map(|m| m.content.clone()),
+            last_message_id: last.map(|m| m.id.clone()),
+            last_message_is_own: last.map(|m| !m.from_buyer),
+            message_time: relation.message_time().map(ms),
+            order_id: None,
+            other_ali_id: Some(relation.buyer.ali_id.clone()),
+            other_login_id: Some(relation.buyer.login_id.clone()),
+            other_name: Some(relation.buyer.name.clone()),
+            rank: Some("0".into()),
+            read_stat: Some(if relation.read {
+                "1".into()
+            } else {
+                "0".into()
+            }),
+            unread_count: Some(i64::from(relation.unread_count)),
+        }
+    }
+
+    fn relation_list(
+        &self,
+        seller: &str,
+        params: &[(String, String)],
+    ) -> Result<Value, GatewayError> {
+        let query: RelationQuery = json_param(params, "query")?;
+        let (offset, size) = paging(query.current_page, query.page_size)?;
+        let state = lock(&self.state);
+        let matching: Vec<Relation> = state
+            .messages
+            .relations(seller)
+            .into_iter()
+            .filter(|r| {
+                let at = r.message_time().map(ms).unwrap_or_default();
+                query.start_time.is_none_or(|start| at >= start)
+                    && query.end_time.is_none_or(|end| at <= end)
+                    && (query.only_un_readed != Some(true) || !r.read)
+                    && (query.only_un_dealed != Some(true)
+                        || r.last().is_some_and(|m| m.from_buyer))
+            })
+            .skip(offset)
+            .take(size)
+            .map(|r| self.relation_view(r))
+            .collect();
+        Ok(json!({
+            "result": {
+                "is_success": true,
+                "relation_list": TopList::Wrapped(BTreeMap::from([("relation_result".to_owned(), matching)])),
+            }
+        }))
+    }
+
+    fn detail_list(
+        &self,
+        seller: &str,
+        params: &[(String, String)],
+    ) -> Result<Value, GatewayError> {
+        let channel_id = required(params, "channel_id")?;
+        let (offset, size) = paging(
+            number_param(params, "current_page")?,
+            number_param(params, "page_size")?,
+        )?;
+        let extern_id = param(params, "extern_id").filter(|v| !v.is_empty());
+        let state = lock(&self.state);
+        let Some(relation) = state.messages.relation(seller, channel_id) else {
+            return Ok(json!({"result": {
+                "is_success": false,
+                "error_code": codes::CHANNEL_NOT_FOUND,
+                "error_msg": "The relation does not exist",
+            }}));
+        };
+        let me = state.messages.seller(seller).cloned();
+        let page: Vec<MessageDetail> = relation
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| extern_id.is_none_or(|id| m.extern_id.as_deref() == Some(id)))
+            .skip(offset)
+            .take(size)
+            .map(|m| {
+                let (sender_ali, sender_login, sender_name) = if m.from_buyer {
+                    let b = &relation.buyer;
+                    (b.ali_id.clone(), b.login_id.clone(), b.name.clone())
+                } else {
+                    let s = me.clone().unwrap_or_else(|| super::state::SellerIdentity {
+                        login_id: seller.to_owned(),
+                        ali_id: String::new(),
+                        name: String::new(),
+                    });
+                    (s.ali_id, s.login_id, s.name)
+                };
+                let (receiver_ali, receiver_name) = if m.from_buyer {
+                    me.as_ref()
+                        .map(|s| (s.ali_id.clone(), s.name.clone()))
+                        .unwrap_or_default()
+                } else {
+                    (relation.buyer.ali_id.clone(), relation.buyer.name.clone())
+                };
+                MessageDetail {
+                    id: m.id.clone(),
+                    content: Some(m.content.clone()),
+                    extern_id: m.extern_id.clone(),
+                    file_path_list: TopList::Wrapped(BTreeMap::from([(
+                        "file_path".to_owned(),
+                        m.images
+                            .iter()
+                            .map(|url| FilePath {
+                                l_path: Some(url.clone()),
+                                m_path: Some(url.clone()),
+                                s_path: Some(url.clone()),
+                            })
+                            .collect(),
+                    )])),
+                    gmt_create: Some(Value::from(ms(m.sent_at))),
+                    message_type: Some(m.message_type.clone()),
+                    sender_ali_id: Some(sender_ali.clone()),
+                    sender_name: Some(sender_name.clone()),
+                    summary: Some(MessageSummary {
+                        order_url: None,
+                        product_detail_url: (m.message_type == "product")
+                            .then(|| {
+                                m.extern_id
+                                    .as_ref()
+                                    .map(|id| format!("https://www.aliexpress.com/item/{id}.html"))
+                            })
+                            .flatten(),
+                        product_image_url: None,
+                        product_name: None,
+                        receiver_ali_id: Some(receiver_ali),
+                        receiver_name: Some(receiver_name),
+                        sender_ali_id: Some(sender_ali),
+                        sender_login_id: Some(sender_login),
+                        sender_name: Some(sender_name),
+                    }),
+                }
+            })
+            .collect();
+        Ok(json!({"result": {
+            "is_success": true,
+            "message_detail_list": TopList::Wrapped(BTreeMap::from([("message_detail".to_owned(), page)])),
+        }}))
+    }
+
+    /// `addmsg`; the bool is whether the message was stored.
+    fn add_message(
+        &self,
+        seller: &str,
+        params: &[(String, String)],
+    ) -> Result<(Value, bool), GatewayError> {
+        let create: CreateMessage = json_param(params, "create_param")?;
+        let refused = |code: i64, message: &str| {
+            let reply = ActionReply {
+                is_success: false,
+                channel_id: None,
+                error_msg: Some(message.to_owned()),
+                sub_error_code: Some(code.to_string()),
+            };
+            Ok((serde_json::to_value(reply).unwrap_or_default(), false))
+        };
+        if create.seller_id != seller {
+            return refused(
+                codes::SELLER_MISMATCH,
+                "seller_id is not the authorized seller",
+            );
+        }
+        let text_chars = create.content.chars().count();
+        let has_image = create.img_path.as_deref().is_some_and(|p| !p.is_empty());
+        if (create.content.trim().is_empty() && !has_image) || text_chars > CONTENT_MAX_CHARS {
+            return refused(
+                codes::BAD_CONTENT,
+                "content is empty or longer than 2000 characters",
+            );
+        }
+        let now = self.common.now();
+        let mut state = lock(&self.state);
+        let Some(buyer) = state.messages.known_buyer(seller, &create.buyer_id) else {
+            return refused(
+                codes::NO_RELATION,
+                "The buyer has no conversation or order with this seller",
+            );
+        };
+        let extern_id = match create.message_type {
+            MessageKind::Member => None,
+            MessageKind::Order => {
+                let id = create.extern_id.to_string();
+                let ours = state
+                    .messages
+                    .order(seller, &id)
+                    .is_some_and(|o| o.buyer.login_id == buyer.login_id);
+                if !ours {
+                    return refused(
+                        codes::BAD_EXTERN_ID,
+                        "extern_id is not an order of this buyer in this shop",
+                    );
+                }
+                Some(id)
+            }
+            MessageKind::Product => {
+                if create.extern_id <= 0 {
+                    return refused(codes::BAD_EXTERN_ID, "extern_id must be a product id");
+                }
+                Some(create.extern_id.to_string())
+            }
+        };
+        let message_type = match create.message_type {
+            MessageKind::Member => "member",
+            MessageKind::Order => "order",
+            MessageKind::Product => "product",
+        };
+        let stored = BuyerMessage {
+            content: create.content.clone(),
+            message_type: message_type.to_owned(),
+            extern_id: extern_id.clone(),
+            images: create
+                .img_path
+                .iter()
+                .filter(|p| !p.is_empty())
+                .cloned()
+                .collect(),
+        };
+        let (channel_id, message_id) = state.messages.add(seller, &buyer, &stored, false, now);
+        state.messages.record_send(SentMessage {
+            seller: seller.to_owned(),
+            channel_id: channel_id.clone(),
+            message_id,
+            buyer_login_id: create.buyer_id.clone(),
+            content: create.content.clone(),
+            message_type: message_type.to_owned(),
+            extern_id: create.extern_id,
+            img_path: create.img_path.clone(),
+            accepted_at: now,
+        });
+        let reply = ActionReply {
+            is_success: true,
+            channel_id: Some(channel_id),
+            error_msg: None,
+            sub_error_code: None,
+        };
+        Ok((serde_json::to_value(reply).unwrap_or_default(), true))
+    }
+
+    fn update_read(
+        &self,
+        seller: &str,
+        params: &[(String, String)],
+    ) -> Result<(Value, bool), GatewayError> {
+        let channel_id = required(params, "channel_id")?;
+        let done = lock(&self.state).messages.mark_read(seller, channel_id);
+        let reply = ActionReply {
+            is_success: done,
+            channel_id: None,
+            error_msg: (!done).then(|| "The relation does not exist".to_owned()),
+            sub_error_code: None,
+        };
+        Ok((serde_json::to_value(reply).unwrap_or_default(), done))
+    }
+
+    fn order_info(&self, seller: &str, params: &[(String, String)]) -> Result<Value, GatewayError> {
+        let query: Value = json_param(params, "param1")?;
+        let order_id = match query.get("order_id") {
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s.clone(),
+            _ => {
+                return Err(GatewayError::isv(
+                    codes::MISSING_PARAMETER,
+                    "`param1.order_id` is required",
+                ));
+            }
+        };
+        let state = lock(&self.state);
+        let Some(order) = state.messages.order(seller, &order_id) else {
+            return Ok(json!({"result": {
+                "success": false,
+                "error_code": codes::ORDER_NOT_FOUND,
+                "error_message": "The order does not exist",
+            }}));
+        };
+        let detail = OrderDetail {
+            id: Some(order.id.clone()),
+            buyerloginid: Some(order.buyer.login_id.clone()),
+            buyer_signer_fullname: Some(order.buyer.name.clone()),
+            gmt_create: Some(wire::pacific_datetime(order.created_at)),
+            order_status: Some(order.status.clone()),
+            issue_status: Some(order.issue_status.clone()),
+        };
+        Ok(json!({"result": {"success": true, "data": detail}}))
+    }
+
+    fn order_list(&self, seller: &str, params: &[(String, String)]) -> Result<Value, GatewayError> {
+        let query: OrderQuery = json_param(params, "param0")?;
+        let (offset, size) = paging(query.current_page, query.page_size)?;
+        let bound = |text: &Option<String>| -> Result<Option<DateTime<Utc>>, GatewayError> {
+            text.as_deref()
+                .map(|t| {
+                    wire::parse_pacific(t).ok_or_else(|| {
+                        GatewayError::isv(
+                            codes::INVALID_PARAMETER,
+                            "dates are yyyy-MM-dd HH:mm:ss (US Pacific time)",
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let (start, end) = (
+            bound(&query.create_date_start)?,
+            bound(&query.create_date_end)?,
+        );
+        let state = lock(&self.state);
+        let matching: Vec<&Order> = state
+            .messages
+            .orders(seller)
+            .filter(|o| {
+                query
+                    .buyer_login_id
+                    .as_deref()
+                    .is_none_or(|b| o.buyer.login_id == b)
+                    && start.is_none_or(|s| o.created_at >= s)
+                    && end.is_none_or(|e| o.created_at <= e)
+                    && match query.order_status.as_deref() {
+                        // Without a status, finished orders are left out.
+                        None => o.status != "FINISH",
+                        Some(status) => o.status == status,
+                    }
+            })
+            .collect();
+        let total = matching.len();
+        let page: Vec<OrderSummary> = matching
+            .into_iter()
+            .skip(offset)
+            .take(size)
+            .map(|o| OrderSummary {
+                order_id: o.id.clone(),
+                buyer_login_id: Some(o.buyer.login_id.clone()),
+                buyer_signer_fullname: Some(o.buyer.name.clone()),
+                gmt_create: Some(wire::pacific_datetime(o.created_at)),
+                order_status: Some(o.status.clone()),
+                issue_status: Some(o.issue_status.clone()),
+            })
+            .collect();
+        Ok(json!({"result": {
+            "success": true,
+            "total_count": total,
+            "total_page": total.div_ceil(size),
+            "current_page": offset / size + 1,
+            "page_size": size,
+            "target_list": TopList::Wrapped(BTreeMap::from([("order_dto".to_owned(), page)])),
+        }}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_bodies_decode_and_bad_ones_are_refused() {
+        let pairs = form_decode(b"a=1&b=x%2By+z&c=%E4%BD%A0").expect("decodes");
+        assert_eq!(
+            pairs,
+            vec![
+                ("a".to_owned(), "1".to_owned()),
+                ("b".to_owned(), "x+y z".to_owned()),
+                ("c".to_owned(), "你".to_owned()),
+            ]
+        );
+        assert_eq!(form_decode(b"a=%ZZ"), None);
+        assert_eq!(form_decode(b"a=%E4"), None);
+    }
+}

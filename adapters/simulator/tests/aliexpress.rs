@@ -1,0 +1,702 @@
+//! The AliExpress adapter against the AliExpress simulator, over real HTTP: a small
+//! blocking `Host` drives the adapter from the test thread while the simulator runs on a
+//! tokio runtime. Every call the adapter makes is signed and checked by the simulator;
+//! time moves on a `ManualClock`.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use serde_json::{Value, json};
+use shopmux_adapter_aliexpress::AliExpress;
+use shopmux_contract::adapter::{
+    Adapter, AdapterError, Host, HttpRequest, HttpResponse, InboundEvent, OutboundMessage,
+    ShopConnection, WebhookRequest,
+};
+use shopmux_simulator::aliexpress::{
+    AliExpressSim, Buyer, BuyerMessage, Order, SimConfig, SimHandle,
+};
+use shopmux_simulator::{Faults, ManualClock};
+
+/// The clocks of the tests start here (2023-11-14 22:13:20 UTC).
+fn t0() -> DateTime<Utc> {
+    Utc.timestamp_opt(1_700_000_000, 0)
+        .single()
+        .expect("valid time")
+}
+
+/// A blocking host: HTTP through reqwest on the simulator's runtime, the manual clock,
+/// key-value state in memory.
+struct TestHost {
+    runtime: tokio::runtime::Handle,
+    client: reqwest::Client,
+    clock: ManualClock,
+    kv: Mutex<BTreeMap<String, String>>,
+    logs: Mutex<Vec<String>>,
+}
+
+impl Host for TestHost {
+    fn http(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
+        self.runtime.block_on(async {
+            let method = reqwest::Method::from_bytes(request.method.as_bytes())
+                .map_err(|e| AdapterError::permanent("bad_request", e.to_string()))?;
+            let mut builder = self
+                .client
+                .request(method, &request.url)
+                .body(request.body.clone());
+            for (name, value) in &request.headers {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+            if let Some(ms) = request.timeout_ms {
+                builder = builder.timeout(Duration::from_millis(ms));
+            }
+            let response = builder
+                .send()
+                .await
+                .map_err(|e| AdapterError::transient("transport", e.to_string()))?;
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                .collect();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| AdapterError::transient("transport", e.to_string()))?
+                .to_vec();
+            Ok(HttpResponse {
+                status,
+                headers,
+                body,
+            })
+        })
+    }
+
+    fn now_unix_ms(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+
+    fn log(&self, message: &str) {
+        self.logs.lock().expect("lock").push(message.to_owned());
+    }
+
+    fn kv_get(&self, key: &str) -> Result<Option<String>, AdapterError> {
+        Ok(self.kv.lock().expect("lock").get(key).cloned())
+    }
+
+    fn kv_put(&self, key: &str, value: &str) -> Result<(), AdapterError> {
+        self.kv
+            .lock()
+            .expect("lock")
+            .insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+}
+
+/// The simulator, its clock, a host and the shop connection to it. Fields drop in
+/// order: the simulator before its runtime.
+struct Fixture {
+    sim: SimHandle,
+    host: TestHost,
+    clock: ManualClock,
+    seller: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Fixture {
+    fn start() -> Fixture {
+        Fixture::with(|config| config)
+    }
+
+    fn with(configure: impl FnOnce(SimConfig) -> SimConfig) -> Fixture {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let clock = ManualClock::new(t0());
+        let config = configure(SimConfig {
+            clock: clock.clock(),
+            ..SimConfig::default()
+        });
+        let seller = config.sellers[0].login_id.clone();
+        let sim = runtime
+            .block_on(AliExpressSim::start(config))
+            .expect("starts");
+        let host = TestHost {
+            runtime: runtime.handle().clone(),
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client"),
+            clock: clock.clone(),
+            kv: Mutex::new(BTreeMap::new()),
+            logs: Mutex::new(Vec::new()),
+        };
+        Fixture {
+            sim,
+            host,
+            clock,
+            seller,
+            _runtime: runtime,
+        }
+    }
+
+    /// The shop connection as an operator configures it, with the seller's current
+    /// tokens.
+    fn shop(&self) -> ShopConnection {
+        let (app_key, app_secret) = self.sim.app();
+        ShopConnection {
+            external_id: self.seller.clone(),
+            region: "US".into(),
+            api_base: Some(self.sim.base_url()),
+            credentials: [
+                ("app_key", app_key),
+                ("app_secret", app_secret),
+                (
+                    "access_token",
+                    self.sim.access_token(&self.seller).expect("token"),
+                ),
+                (
+                    "refresh_token",
+                    self.sim.refresh_token(&self.seller).expect("token"),
+                ),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        }
+    }
+
+    fn buyer_writes(&self, buyer: &Buyer, message: BuyerMessage) -> String {
+        self.sim
+            .add_buyer_message(&self.seller, buyer, message)
+            .expect("added")
+    }
+
+    fn poll(&self, cursor: Option<&str>) -> (Vec<InboundEvent>, String) {
+        let page = AliExpress
+            .poll(&self.host, &self.shop(), cursor)
+            .expect("polls");
+        (page.events, page.cursor.expect("a cursor"))
+    }
+
+    fn token_refreshes(&self) -> usize {
+        self.sim
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/rest/auth/token/refresh")
+            .count()
+    }
+}
+
+fn reply(buyer: &Buyer, channel: Option<String>, content: Value) -> OutboundMessage {
+    OutboundMessage {
+        idempotency_key: "msg-1".into(),
+        buyer_external_id: buyer.login_id.clone(),
+        buyer_email: None,
+        platform_conversation_id: channel,
+        content,
+    }
+}
+
+/// (platform message id, buyer, conversation, content) of each message event.
+fn messages(events: &[InboundEvent]) -> Vec<(String, String, String, Value)> {
+    events
+        .iter()
+        .map(|event| match event {
+            InboundEvent::Message {
+                buyer,
+                platform_message_id,
+                platform_conversation_id,
+                content,
+                ..
+            } => (
+                platform_message_id.clone(),
+                buyer.external_id.clone(),
+                platform_conversation_id.clone().unwrap_or_default(),
+                content.clone(),
+            ),
+            other => panic!("not a message: {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_buyer_message_is_polled_once_and_the_sellers_own_are_not() {
+    let f = Fixture::start();
+    let ann = Buyer::new(1);
+    let first = f.buyer_writes(&ann, BuyerMessage::text("Is it waterproof?"));
+    f.clock.advance(TimeDelta::seconds(30));
+    // The seller answered in AliExpress's own back office: not a buyer message.
+    f.sim
+        .add_seller_message(&f.seller, &ann, BuyerMessage::text("Yes, IP67."))
+        .expect("added");
+    let channel = f
+        .sim
+        .channel_of(&f.seller, &ann.login_id)
+        .expect("relation");
+
+    let (events, cursor) = f.poll(None);
+    assert_eq!(
+        messages(&events),
+        vec![(
+            first.clone(),
+            ann.login_id.clone(),
+            channel.clone(),
+            json!({"type": "text", "text": "Is it waterproof?"})
+        )]
+    );
+    let InboundEvent::Message {
+        buyer, sent_at_ms, ..
+    } = &events[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(buyer.nickname.as_deref(), Some("Buyer 1"));
+    assert_eq!(*sent_at_ms, Some(t0().timestamp_millis()));
+
+    // Polling again with the cursor gives nothing new.
+    let (again, cursor) = f.poll(Some(&cursor));
+    assert!(again.is_empty(), "{again:?}");
+
+    // A later message, and one stamped in the very millisecond the cursor stands at:
+    // each comes once, oldest first.
+    f.clock.advance(TimeDelta::minutes(1));
+    let later = f.buyer_writes(&ann, BuyerMessage::text("And the strap?"));
+    let (events, cursor) = f.poll(Some(&cursor));
+    assert_eq!(messages(&events).len(), 1);
+    assert_eq!(messages(&events)[0].0, later);
+    let same_ms = f.buyer_writes(
+        &ann,
+        BuyerMessage::image("https://ae01.alicdn.com/kf/a.jpg"),
+    );
+    let bob = Buyer::new(2);
+    let other = f.buyer_writes(
+        &bob,
+        BuyerMessage::about_order("8100000000000002", "Where is it?"),
+    );
+    let (events, cursor) = f.poll(Some(&cursor));
+    let got = messages(&events);
+    assert_eq!(
+        got.iter().map(|m| m.0.clone()).collect::<Vec<_>>(),
+        vec![same_ms.clone(), other.clone()]
+    );
+    assert_eq!(
+        got[0].3,
+        json!({"type": "image", "url": "https://ae01.alicdn.com/kf/a.jpg"})
+    );
+    assert_eq!(got[1].1, bob.login_id);
+    assert_eq!(got[1].3, json!({"type": "text", "text": "Where is it?"}));
+    let (none, _) = f.poll(Some(&cursor));
+    assert!(none.is_empty(), "{none:?}");
+
+    // A cursor that is not ours is refused, not silently reset.
+    let e = AliExpress
+        .poll(&f.host, &f.shop(), Some("not json"))
+        .unwrap_err();
+    assert_eq!((e.code.as_str(), e.retryable), ("bad_cursor", false));
+}
+
+#[test]
+fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
+    let f = Fixture::start();
+    let ann = Buyer::new(1);
+    f.buyer_writes(&ann, BuyerMessage::text("Hello?"));
+    let channel = f.sim.channel_of(&f.seller, &ann.login_id);
+    f.clock.advance(TimeDelta::seconds(5));
+
+    let receipt = AliExpress
+        .send(
+            &f.host,
+            &f.shop(),
+            &reply(
+                &ann,
+                channel.clone(),
+                json!({"type": "text", "text": "Hi Ann!"}),
+            ),
+        )
+        .expect("sent");
+    let sent = f.sim.sent_messages();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].content, "Hi Ann!");
+    assert_eq!(sent[0].message_type, "member");
+    assert_eq!(sent[0].buyer_login_id, ann.login_id);
+    assert_eq!(Some(sent[0].channel_id.clone()), channel);
+    // The id AliExpress lists the message under, found after the send.
+    assert_eq!(receipt.platform_message_id, sent[0].message_id);
+    assert_eq!(receipt.refreshed_credentials, None);
+    let relation = f.sim.relation(&sent[0].channel_id).expect("relation");
+    let last = relation.messages.last().expect("a message");
+    assert!(!last.from_buyer);
+    assert_eq!(last.content, "Hi Ann!");
+
+    // An order card goes as an order message about that order.
+    f.sim
+        .add_order(
+            &f.seller,
+            Order {
+                id: "8100000000000001".into(),
+                buyer: ann.clone(),
+                created_at: t0() - TimeDelta::days(3),
+                status: "WAIT_BUYER_ACCEPT_GOODS".into(),
+                issue_status: "NO_ISSUE".into(),
+            },
+        )
+        .expect("added");
+    AliExpress
+        .send(
+            &f.host,
+            &f.shop(),
+            &reply(
+                &ann,
+                None,
+                json!({"type": "order_card", "order_id": "8100000000000001"}),
+            ),
+        )
+        .expect("sent");
+    let sent = f.sim.sent_messages();
+    assert_eq!(
+        (sent[1].message_type.as_str(), sent[1].extern_id),
+        ("order", 8_100_000_000_000_001)
+    );
+
+    // An image goes in `img_path`, without text.
+    let receipt = AliExpress
+        .send(
+            &f.host,
+            &f.shop(),
+            &reply(
+                &ann,
+                None,
+                json!({"type": "image", "url": "https://ae01.alicdn.com/kf/b.jpg"}),
+            ),
+        )
+        .expect("sent");
+    let sent = f.sim.sent_messages();
+    assert_eq!(
+        (sent[2].content.as_str(), sent[2].img_path.as_deref()),
+        ("", Some("https://ae01.alicdn.com/kf/b.jpg"))
+    );
+    assert_eq!(receipt.platform_message_id, sent[2].message_id);
+
+    // The simulator checks the signature: the wrong secret is refused, for good.
+    let mut wrong = f.shop();
+    wrong
+        .credentials
+        .insert("app_secret".into(), "not the secret".into());
+    let e = AliExpress
+        .send(
+            &f.host,
+            &wrong,
+            &reply(&ann, None, json!({"type": "text", "text": "x"})),
+        )
+        .unwrap_err();
+    assert_eq!((e.code.as_str(), e.retryable), ("invalid_sign", false));
+    assert_eq!(f.sim.sent_messages().len(), 3);
+}
+
+#[test]
+fn mark_read_changes_the_read_state() {
+    let f = Fixture::start();
+    let ann = Buyer::new(1);
+    f.buyer_writes(&ann, BuyerMessage::text("one"));
+    f.buyer_writes(&ann, BuyerMessage::text("two"));
+    let channel = f
+        .sim
+        .channel_of(&f.seller, &ann.login_id)
+        .expect("relation");
+    let before = f.sim.relation(&channel).expect("relation");
+    assert_eq!((before.read, before.unread_count), (false, 2));
+
+    AliExpress
+        .mark_read(&f.host, &f.shop(), &channel)
+        .expect("marked");
+    let after = f.sim.relation(&channel).expect("relation");
+    assert_eq!((after.read, after.unread_count), (true, 0));
+
+    let e = AliExpress.mark_read(&f.host, &f.shop(), "999").unwrap_err();
+    assert!(!e.retryable, "{e:?}");
+}
+
+#[test]
+fn an_expired_token_is_refreshed_and_kept() {
+    let f = Fixture::with(|config| SimConfig {
+        access_token_ttl: TimeDelta::hours(1),
+        ..config
+    });
+    let ann = Buyer::new(1);
+    let shop = f.shop();
+    let old = shop.credentials["access_token"].clone();
+    f.clock.advance(TimeDelta::hours(2));
+    f.buyer_writes(&ann, BuyerMessage::text("Anyone there?"));
+
+    // The gateway refuses the expired token; the adapter renews it and sends again.
+    let receipt = AliExpress
+        .send(
+            &f.host,
+            &shop,
+            &reply(&ann, None, json!({"type": "text", "text": "Yes!"})),
+        )
+        .expect("sent after renewal");
+    let renewed = receipt.refreshed_credentials.expect("renewed tokens");
+    let current = f.sim.access_token(&f.seller).expect("token");
+    assert_ne!(current, old);
+    assert_eq!(renewed["access_token"], current);
+    assert_eq!(
+        renewed["refresh_token"],
+        f.sim.refresh_token(&f.seller).expect("token")
+    );
+    let expires = f.sim.access_token_expires_at(&f.seller).expect("expiry");
+    assert_eq!(
+        renewed["access_token_expires_at"],
+        expires.timestamp().to_string()
+    );
+    assert_eq!(f.sim.sent_messages().len(), 1);
+    assert_eq!(f.token_refreshes(), 1);
+
+    // The host still holds the old token; the adapter's kept copy is used, no second
+    // renewal.
+    let page = AliExpress.poll(&f.host, &shop, None).expect("polls");
+    assert_eq!(page.events.len(), 1);
+    assert_eq!(f.token_refreshes(), 1);
+
+    // A token close to its expiry is renewed before the call.
+    let mut due = f.shop();
+    let soon = f.clock.now().timestamp() + 60;
+    due.credentials
+        .insert("access_token_expires_at".into(), soon.to_string());
+    f.host.kv.lock().expect("lock").clear();
+    let receipt = AliExpress
+        .send(
+            &f.host,
+            &due,
+            &reply(&ann, None, json!({"type": "text", "text": "Again"})),
+        )
+        .expect("sent");
+    assert!(receipt.refreshed_credentials.is_some());
+    assert_eq!(f.token_refreshes(), 2);
+    let paths: Vec<String> = f.sim.requests().iter().map(|r| r.path.clone()).collect();
+    let n = paths.len();
+    assert_eq!(
+        paths[n - 3..],
+        ["/rest/auth/token/refresh", "/sync", "/sync"]
+    );
+}
+
+#[test]
+fn server_errors_are_retryable_and_business_errors_permanent() {
+    let f = Fixture::start();
+    let ann = Buyer::new(1);
+    f.buyer_writes(&ann, BuyerMessage::text("hi"));
+    let message = reply(&ann, None, json!({"type": "text", "text": "hello"}));
+
+    f.sim
+        .set_faults(Faults {
+            server_error: 1.0,
+            server_error_status: 503,
+            ..Faults::default()
+        })
+        .expect("faults");
+    let e = AliExpress.send(&f.host, &f.shop(), &message).unwrap_err();
+    assert_eq!((e.code.as_str(), e.retryable), ("http_503", true));
+    let e = AliExpress.poll(&f.host, &f.shop(), None).unwrap_err();
+    assert!(e.retryable, "{e:?}");
+
+    f.sim
+        .set_faults(Faults {
+            rate_limit: 1.0,
+            ..Faults::default()
+        })
+        .expect("faults");
+    let e = AliExpress.send(&f.host, &f.shop(), &message).unwrap_err();
+    assert_eq!((e.code.as_str(), e.retryable), ("rate_limited", true));
+    assert!(f.sim.sent_messages().is_empty());
+
+    // The message centre refuses a buyer the seller has no relation or order with.
+    f.sim.set_faults(Faults::default()).expect("faults");
+    let stranger = Buyer::new(9);
+    let e = AliExpress
+        .send(
+            &f.host,
+            &f.shop(),
+            &reply(&stranger, None, json!({"type": "text", "text": "hello"})),
+        )
+        .unwrap_err();
+    assert_eq!((e.code.as_str(), e.retryable), ("aliexpress_10002", false));
+    // Content the message centre cannot carry is refused before any call.
+    let before = f.sim.requests().len();
+    let e = AliExpress
+        .send(
+            &f.host,
+            &f.shop(),
+            &reply(
+                &ann,
+                None,
+                json!({"type": "video", "url": "https://v/x.mp4"}),
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (e.code.as_str(), e.retryable),
+        ("unsupported_content", false)
+    );
+    assert_eq!(f.sim.requests().len(), before);
+}
+
+#[test]
+fn a_targeted_coupon_is_refused_naming_ae_coupon_1() {
+    let f = Fixture::start();
+    let ann = Buyer::new(1);
+    f.buyer_writes(&ann, BuyerMessage::text("Any discount?"));
+    let rules = AliExpress.rule_set();
+    let targeted = json!({"type": "coupon_card", "code": "VIP10", "scope": "targeted"});
+
+    let refusal = AliExpress
+        .vet_outbound(&f.host, &f.shop(), &targeted, &rules)
+        .expect("checked")
+        .expect("refused");
+    assert_eq!(refusal.rule, "AE-COUPON-1");
+    // Sent anyway (past the vetting), it is refused before reaching AliExpress.
+    let e = AliExpress
+        .send(&f.host, &f.shop(), &reply(&ann, None, targeted))
+        .unwrap_err();
+    assert_eq!((e.code.as_str(), e.retryable), ("AE-COUPON-1", false));
+    assert!(f.sim.sent_messages().is_empty());
+
+    // A store-wide coupon passes and goes out as text naming the code.
+    let store = json!({"type": "coupon_card", "code": "ALL5", "title": "5% off", "scope": "store"});
+    assert_eq!(
+        AliExpress
+            .vet_outbound(&f.host, &f.shop(), &store, &rules)
+            .expect("checked"),
+        None
+    );
+    AliExpress
+        .send(&f.host, &f.shop(), &reply(&ann, None, store))
+        .expect("sent");
+    assert_eq!(f.sim.sent_messages()[0].content, "Coupon: 5% off (ALL5)");
+
+    // AE-AUTO-4 is checked the same way, from the rule set.
+    let two_actions = json!({"type": "auto_reply", "text": "Welcome", "actions": [
+        {"title": "a", "type": "text", "content": "x"},
+        {"title": "b", "type": "text", "content": "y"}]});
+    let refusal = AliExpress
+        .vet_outbound(&f.host, &f.shop(), &two_actions, &rules)
+        .expect("checked")
+        .expect("refused");
+    assert_eq!(refusal.rule, "AE-AUTO-4");
+}
+
+#[test]
+fn orders_and_buyers_are_looked_up() {
+    let f = Fixture::start();
+    let ann = Buyer::new(1);
+    // 2023-07-01 is in US daylight time; the platform writes Pacific time.
+    let summer = Utc
+        .with_ymd_and_hms(2023, 7, 1, 18, 30, 0)
+        .single()
+        .expect("valid");
+    for (id, status, issue, at) in [
+        (
+            "8100000000000001",
+            "WAIT_BUYER_ACCEPT_GOODS",
+            "IN_ISSUE",
+            summer,
+        ),
+        (
+            "8100000000000002",
+            "WAIT_SELLER_SEND_GOODS",
+            "NO_ISSUE",
+            t0() - TimeDelta::days(1),
+        ),
+        (
+            "8100000000000003",
+            "FINISH",
+            "NO_ISSUE",
+            t0() - TimeDelta::days(2),
+        ),
+    ] {
+        f.sim
+            .add_order(
+                &f.seller,
+                Order {
+                    id: id.into(),
+                    buyer: ann.clone(),
+                    created_at: at,
+                    status: status.into(),
+                    issue_status: issue.into(),
+                },
+            )
+            .expect("added");
+    }
+    let order = AliExpress
+        .fetch_order(&f.host, &f.shop(), "8100000000000001")
+        .expect("found");
+    assert_eq!(order.buyer.external_id, ann.login_id);
+    assert_eq!(order.buyer.nickname.as_deref(), Some("Buyer 1"));
+    assert_eq!(order.created_at_ms, Some(summer.timestamp_millis()));
+    assert_eq!(order.reverse_in_progress, Some(true));
+    assert_eq!(order.status.as_deref(), Some("WAIT_BUYER_ACCEPT_GOODS"));
+    let e = AliExpress
+        .fetch_order(&f.host, &f.shop(), "8100000000000099")
+        .unwrap_err();
+    assert_eq!(
+        (e.code.as_str(), e.retryable),
+        ("aliexpress_ORDER_NOT_FOUND", false)
+    );
+
+    let profile = AliExpress
+        .fetch_buyer(&f.host, &f.shop(), &ann.login_id)
+        .expect("found");
+    assert_eq!(profile.nickname.as_deref(), Some("Buyer 1"));
+    // Newest first; finished orders are not in the platform's default list.
+    let ids: Vec<&str> = profile
+        .orders
+        .iter()
+        .map(|o| o.external_id.as_str())
+        .collect();
+    assert_eq!(ids, ["8100000000000002", "8100000000000001"]);
+}
+
+#[test]
+fn webhooks_are_refused_and_polling_is_declared() {
+    let shop = ShopConnection::default();
+    let e = AliExpress
+        .parse_webhook(&shop, &WebhookRequest::default(), 0)
+        .unwrap_err();
+    assert_eq!((e.code.as_str(), e.retryable), ("unsupported", false));
+    assert!(AliExpress.polls());
+    assert!(AliExpress.sends());
+    // A connection without its credentials says which one is missing.
+    let f = Fixture::start();
+    let mut bare = f.shop();
+    bare.credentials.remove("access_token");
+    let e = AliExpress.poll(&f.host, &bare, None).unwrap_err();
+    assert_eq!(e.code, "missing_credential");
+    assert!(e.message.contains("access_token"), "{}", e.message);
+}
+
+#[test]
+fn requests_outside_the_timestamp_window_are_refused() {
+    let f = Fixture::start();
+    // A host whose clock is three hours behind the platform's (the window is ±7200 s).
+    let late = TestHost {
+        runtime: f.host.runtime.clone(),
+        client: f.host.client.clone(),
+        clock: ManualClock::new(t0() - TimeDelta::hours(3)),
+        kv: Mutex::new(BTreeMap::new()),
+        logs: Mutex::new(Vec::new()),
+    };
+    let e = AliExpress.poll(&late, &f.shop(), None).unwrap_err();
+    assert_eq!(
+        (e.code.as_str(), e.retryable),
+        ("aliexpress_InvalidTimestamp", false)
+    );
+    // Within the window it is accepted.
+    late.clock.set(t0() - TimeDelta::minutes(110));
+    assert!(AliExpress.poll(&late, &f.shop(), None).is_ok());
+}

@@ -1,0 +1,87 @@
+//! The plugin manifest: the static JSON a plugin's table points to, which the daemon
+//! reads right after the ABI header and before creating anything. It names the plugin
+//! and its platform, the ABI it was built for, how it panics (the daemon refuses
+//! `"abort"`: such a panic would kill the daemon), and which v1 methods it implements.
+//! `sdk_version` and `rustc` are diagnostics only.
+
+use crate::Plugin;
+use serde::{Deserialize, Serialize};
+
+/// This SDK's version.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// An ABI version, `major.minor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbiVersion {
+    /// Plugins of another major are refused.
+    pub major: u16,
+    /// Plugins of a higher minor than the daemon's are refused.
+    pub minor: u16,
+}
+
+/// What a plugin says about itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The plugin's name (its crate's, by default).
+    pub name: String,
+    /// The platform id it connects (`lazada`): `[a-z0-9_-]{1,32}`, unique among the
+    /// daemon's adapters.
+    pub platform: String,
+    /// The plugin's own version.
+    pub plugin_version: String,
+    /// The SDK version it was built with.
+    pub sdk_version: String,
+    /// The ABI it was built for.
+    pub abi: AbiVersion,
+    /// The compiler that built it, when known.
+    #[serde(default)]
+    pub rustc: Option<String>,
+    /// `"unwind"` or `"abort"`: the panic strategy it was built with.
+    pub panic: String,
+    /// The v1 methods it implements.
+    pub methods: Vec<String>,
+    /// Whether it delivers replies ([`Adapter::sends`](crate::Adapter::sends)).
+    #[serde(default = "yes")]
+    pub sends: bool,
+    /// Whether it can list messages ([`Adapter::polls`](crate::Adapter::polls)).
+    #[serde(default)]
+    pub polls: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Manifest {
+    /// The manifest of `plugin`, from crate `crate_name` at `crate_version`, built with
+    /// the given panic strategy.
+    pub fn of<P: Plugin + ?Sized>(
+        plugin: &P,
+        crate_name: &str,
+        crate_version: &str,
+        panic_unwind: bool,
+    ) -> Manifest {
+        let rustc = option_env!("SHOPMUX_PLUGIN_RUSTC")
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        Manifest {
+            name: plugin
+                .manifest_name()
+                .unwrap_or_else(|| crate_name.to_owned()),
+            platform: plugin.platform().to_owned(),
+            plugin_version: plugin
+                .plugin_version()
+                .unwrap_or_else(|| crate_version.to_owned()),
+            sdk_version: SDK_VERSION.to_owned(),
+            abi: AbiVersion {
+                major: crate::abi::ABI_MAJOR,
+                minor: crate::abi::ABI_MINOR,
+            },
+            rustc,
+            panic: if panic_unwind { "unwind" } else { "abort" }.to_owned(),
+            methods: plugin.methods().into_iter().map(str::to_owned).collect(),
+            sends: plugin.sends(),
+            polls: plugin.polls(),
+        }
+    }
+}
