@@ -101,6 +101,48 @@ impl Default for SmtpConfig {
     }
 }
 
+/// `[plugins]`: adapter plugins (`.so`/`.dylib`/`.dll`) loaded at start.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// The folder scanned for plugins (files with this system's library extension);
+    /// a missing folder holds no plugins. Default: `plugins.d` beside the SQLite
+    /// database (`shopmux-data/plugins.d`), else `plugins.d`.
+    pub dir: String,
+    /// Plugin files loaded besides the folder's, by path.
+    pub paths: Vec<String>,
+    /// Longest a plugin call may take, in seconds.
+    pub call_timeout_secs: u64,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        Self {
+            dir: String::new(),
+            paths: Vec::new(),
+            call_timeout_secs: 20,
+        }
+    }
+}
+
+impl Config {
+    /// The plugin folder in effect (see [`PluginsConfig::dir`]).
+    pub fn plugins_dir(&self) -> std::path::PathBuf {
+        if !self.plugins.dir.is_empty() {
+            return self.plugins.dir.clone().into();
+        }
+        let url = &self.database.url;
+        let file = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or(rest));
+        match file.map(Path::new).and_then(Path::parent) {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.join("plugins.d"),
+            _ => "plugins.d".into(),
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -113,6 +155,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Outgoing mail.
     pub smtp: SmtpConfig,
+    /// Adapter plugins.
+    pub plugins: PluginsConfig,
 }
 
 /// A configuration problem, naming the key.
@@ -256,6 +300,12 @@ impl Config {
                 format!("{} is outside 1..=1000", self.database.max_connections),
             );
         }
+        if !(1..=600).contains(&self.plugins.call_timeout_secs) {
+            bad(
+                "plugins.call_timeout_secs",
+                format!("{} is outside 1..=600", self.plugins.call_timeout_secs),
+            );
+        }
         if !(1..=1000).contains(&self.ingest.max_batch) {
             bad(
                 "ingest.max_batch",
@@ -300,6 +350,21 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<Vec<_>>()
             .into_iter()
+    }
+
+    #[test]
+    fn plugins_live_beside_the_sqlite_data_by_default() {
+        let c = load_from(None, env(&[])).unwrap();
+        assert_eq!(
+            c.plugins_dir(),
+            std::path::PathBuf::from("shopmux-data/plugins.d")
+        );
+        let c = load_from(None, env(&[("SHOPMUX_DATABASE__URL", "postgres://u@h/db")])).unwrap();
+        assert_eq!(c.plugins_dir(), std::path::PathBuf::from("plugins.d"));
+        let c = load_from(None, env(&[("SHOPMUX_PLUGINS__DIR", "/opt/p")])).unwrap();
+        assert_eq!(c.plugins_dir(), std::path::PathBuf::from("/opt/p"));
+        let e = load_from(None, env(&[("SHOPMUX_PLUGINS__CALL_TIMEOUT_SECS", "0")])).unwrap_err();
+        assert_eq!(e[0].key, "plugins.call_timeout_secs");
     }
 
     #[test]

@@ -7,5 +7,6 @@ pub mod channels;
 pub mod config;
 pub mod host;
 pub mod mailer;
+pub mod plugins;
 pub mod server;
 pub mod storefront;

@@ -1,4 +1,5 @@
-//! The `shopmux` command: `serve`, `check-config`, `owner create`.
+//! The `shopmux` command: `serve`, `demo`, `check-config`, `owner create`, `rules show`,
+//! `plugins list`, `plugins check`.
 
 use clap::{Parser, Subcommand};
 use shopmux::config;
@@ -33,6 +34,24 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Adapter plugins.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginsCommand {
+    /// List the configured plugins: loaded (name, platform, version, ABI, path) or
+    /// refused and why.
+    List,
+    /// Load one plugin in isolation, validate its manifest and rule set, run its
+    /// self-test; exits non-zero with the reason when it would be refused.
+    Check {
+        /// The plugin library (`.so`, `.dylib`, `.dll`).
+        path: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -60,6 +79,59 @@ fn load_config(path: Option<&std::path::Path>) -> Result<config::Config, ExitCod
         }
         ExitCode::from(2)
     })
+}
+
+fn plugins_command(config: &config::Config, command: &PluginsCommand) -> ExitCode {
+    match command {
+        PluginsCommand::List => {
+            let outcomes = shopmux::plugins::load(config);
+            println!(
+                "plugins folder: {}{}",
+                config.plugins_dir().display(),
+                if config.plugins_dir().is_dir() {
+                    ""
+                } else {
+                    " (absent)"
+                }
+            );
+            if outcomes.is_empty() {
+                println!("no plugins");
+            }
+            for outcome in &outcomes {
+                println!("{}", shopmux::plugins::describe(outcome));
+            }
+            if outcomes.iter().any(|o| o.result.is_err()) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        PluginsCommand::Check { path } => match shopmux_plugin_host::check(path) {
+            Ok(report) => {
+                let info = &report.info;
+                println!(
+                    "ok: {} {} for platform `{}` (ABI {}, built with SDK {} by {})",
+                    info.name,
+                    info.version,
+                    info.platform,
+                    info.abi,
+                    info.sdk_version.as_deref().unwrap_or("?"),
+                    info.rustc.as_deref().unwrap_or("?")
+                );
+                println!("methods: {}", info.methods.join(", "));
+                println!("sends replies: {}; polls: {}", report.sends, report.polls);
+                println!("rules: {}", report.rule_ids.join(", "));
+                for line in &report.self_test {
+                    println!("self-test: {line}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("shopmux: plugin refused: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
 }
 
 fn init_tracing() {
@@ -96,6 +168,9 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         };
+    }
+    if let Command::Plugins { command } = &cli.command {
+        return plugins_command(&config, command);
     }
     if let Command::CheckConfig = cli.command {
         print!("{}", config.to_masked_toml());
@@ -137,7 +212,7 @@ fn main() -> ExitCode {
                 inbox.shutdown().await;
                 Ok(())
             }
-            Command::CheckConfig | Command::Rules { .. } => Ok(()),
+            Command::CheckConfig | Command::Rules { .. } | Command::Plugins { .. } => Ok(()),
         }
     });
     match result {

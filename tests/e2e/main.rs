@@ -4,6 +4,7 @@ mod api_flow;
 mod bad_input;
 mod douyin;
 mod kill;
+mod plugin;
 mod process;
 mod restart;
 mod routing;

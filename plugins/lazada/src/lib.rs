@@ -14,6 +14,10 @@ mod tests;
 
 pub use adapter::Lazada;
 
+impl shopmux_plugin::Plugin for Lazada {}
+
+shopmux_plugin::export_plugin!(Lazada);
+
 use shopmux_contract::rules::{Condition, KindRule, Requirement, RuleSet};
 use shopmux_contract::{ContentKind, Span};
 

@@ -10,7 +10,16 @@ use std::process::Command;
 /// cdylib path by package name.
 pub fn build(packages: &[&str], release: bool, target_dir: &Path) -> HashMap<String, PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_owned());
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // The workspace root: the nearest folder up whose manifest declares `[workspace]`
+    // (this file is shared by the plugin host's tests and the daemon's).
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|manifest| manifest.contains("[workspace]"))
+        })
+        .expect("inside the workspace")
+        .to_owned();
     let mut command = Command::new(cargo);
     command
         .current_dir(&workspace)

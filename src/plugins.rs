@@ -1,0 +1,74 @@
+//! Adapter plugins in the daemon: the libraries of `plugins.dir` and `plugins.paths`
+//! loaded at start (each checked by `shopmux-plugin-host`: ABI version first, then its
+//! manifest and rule set), served exactly like the built-in adapters; and what
+//! `shopmux plugins list` and `shopmux plugins check` print. A refused plugin is logged
+//! with its reason and the daemon starts without it.
+
+use crate::config::Config;
+use shopmux_contract::adapter::Adapter;
+use shopmux_plugin_host::{LoadOutcome, Plugin};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The platform ids plugins may not take: the built-in adapters' and the `api` channel.
+pub fn reserved_platforms() -> Vec<String> {
+    let mut ids: Vec<String> = crate::adapters::builtin_rule_sets()
+        .into_iter()
+        .map(|r| r.platform)
+        .collect();
+    ids.push("api".into());
+    ids
+}
+
+/// Loads the configured plugins: each library with its plugin or its refusal.
+pub fn load(config: &Config) -> Vec<LoadOutcome> {
+    let dir = config.plugins_dir();
+    let explicit: Vec<PathBuf> = config.plugins.paths.iter().map(PathBuf::from).collect();
+    let reserved = reserved_platforms();
+    let reserved: Vec<&str> = reserved.iter().map(String::as_str).collect();
+    // A folder that does not exist simply holds no plugins.
+    let dir = dir.is_dir().then_some(dir);
+    shopmux_plugin_host::load_all(dir.as_deref(), &explicit, &reserved)
+}
+
+/// The plugins that loaded, as adapters (with the configured call time limit); every
+/// refusal is logged.
+pub fn adapters(config: &Config) -> Vec<Arc<dyn Adapter>> {
+    let timeout = Duration::from_secs(config.plugins.call_timeout_secs);
+    load(config)
+        .into_iter()
+        .filter_map(|outcome| match outcome.result {
+            Ok(plugin) => {
+                let info = plugin.info();
+                tracing::info!(message = "Plugin loaded.", name = %info.name, platform = %info.platform,
+                    version = %info.version, abi = %info.abi, path = %info.path.display());
+                Some(Arc::new(plugin.with_call_timeout(timeout)) as Arc<dyn Adapter>)
+            }
+            Err(error) => {
+                tracing::error!(message = "Plugin refused.", path = %outcome.path.display(), %error);
+                None
+            }
+        })
+        .collect()
+}
+
+/// One line of `shopmux plugins list`.
+pub fn describe(outcome: &LoadOutcome) -> String {
+    match &outcome.result {
+        Ok(plugin) => describe_plugin(plugin),
+        Err(error) => format!("refused  {}  {error}", outcome.path.display()),
+    }
+}
+
+fn describe_plugin(plugin: &Plugin) -> String {
+    let info = plugin.info();
+    format!(
+        "loaded   {} (platform {}) {}  ABI {}  {}",
+        info.name,
+        info.platform,
+        info.version,
+        info.abi,
+        info.path.display()
+    )
+}

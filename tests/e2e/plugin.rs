@@ -1,0 +1,168 @@
+//! Adapter plugins in the daemon, end to end: the Lazada plugin (`plugins/lazada`) is
+//! built as a library, checked with `shopmux plugins check`, loaded by `serve`, and a
+//! Lazada conversation flows in (a push the simulator signs, the plugin verifies) and a
+//! reply flows out (signed by the plugin, checked by the simulator) beside the built-in
+//! platforms. Plugins that would be refused are refused with the reason.
+
+use crate::support::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+use shopmux_simulator::LazadaSim;
+use shopmux_simulator::lazada::{Buyer, BuyerMessage, SimConfig};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+#[path = "../../plugins/host/tests/support/fixtures.rs"]
+mod fixtures;
+
+const PACKAGES: &[&str] = &["shopmux-lazada", "shopmux-plugin-fixture-abi-mismatch"];
+
+/// The plugin libraries, built once per test binary into a target folder of their own
+/// (shared with the plugin host's tests).
+fn library(package: &str) -> PathBuf {
+    static BUILT: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../plugin-fixtures");
+            fixtures::build(PACKAGES, false, &target)
+        })
+        .get(package)
+        .cloned()
+        .expect("built")
+}
+
+fn shopmux(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_shopmux"))
+        .args(args)
+        .env("SHOPMUX_DATABASE__URL", "sqlite://:memory:")
+        .output()
+        .expect("shopmux runs")
+}
+
+#[test]
+fn plugins_check_passes_lazada_and_refuses_another_abi_naming_both_versions() {
+    let lazada = library("shopmux-lazada");
+    let out = shopmux(&["plugins", "check", lazada.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("for platform `lazada`"), "{stdout}");
+    assert!(stdout.contains("LZ-INIT-1"), "{stdout}");
+
+    let other = library("shopmux-plugin-fixture-abi-mismatch");
+    let out = shopmux(&["plugins", "check", other.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("99.0") && stderr.contains("1.0"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lazada_conversation_flows_in_and_a_reply_flows_out_through_the_plugin() {
+    let lazada = library("shopmux-lazada");
+    let sim_config = SimConfig::default();
+    let sim = LazadaSim::start(sim_config.clone()).await.unwrap();
+    let d = start_tuned(|c| c.plugins.paths = vec![lazada.display().to_string()]).await;
+    let owner = d.owner("Cross-border Seller").await;
+    let (shop, _) = d
+        .marketplace_shop(&owner, "lazada", &sim_config.seller_id)
+        .await;
+    let (status, view) = d
+        .call(
+            Method::PUT,
+            &format!("/api/v1/shops/{shop}/connection"),
+            Some(&owner),
+            Some(json!({"api_base": sim.base_url(), "credentials": {
+                "app_key": sim_config.app_key, "app_secret": sim_config.app_secret,
+                "access_token": sim_config.access_token, "refresh_token": sim_config.refresh_token,
+                "auth_base": sim.base_url()}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{view}");
+    // The built-in TikTok channel serves beside the plugin.
+    let (tiktok, _) = d.marketplace_shop(&owner, "tiktok", "7000001").await;
+    assert!(!tiktok.is_empty());
+
+    let mut stream = d.stream(&owner).await;
+    sim.set_webhook_url(Some(d.url(&format!("/webhooks/lazada/{shop}"))));
+    let buyer = Buyer::new("1011822749");
+    let pushed = sim
+        .push_buyer_message(&buyer, BuyerMessage::text("Is the blender still in stock?"))
+        .await
+        .unwrap();
+    assert!(pushed.statuses.iter().all(|s| *s == 200), "{pushed:?}");
+    let created = next_event(&mut stream, |e| e["type"] == "message_created").await;
+    assert_eq!(
+        created["message"]["content"]["text"],
+        "Is the blender still in stock?"
+    );
+    let conversation = created["message"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, list) = d
+        .call(
+            Method::GET,
+            "/api/v1/conversations?platform=lazada",
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+
+    // A push the plugin cannot verify is refused and stores nothing.
+    let resp = client()
+        .post(d.url(&format!("/webhooks/lazada/{shop}")))
+        .header("Authorization", "0".repeat(64))
+        .body(pushed.body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    let (status, sent) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            Some(&owner),
+            Some(json!({"content": {"type": "text", "text": "Yes, 12 left. Ships tomorrow."}})),
+        )
+        .await;
+    assert_eq!(status, 202, "{sent}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let delivered: Value = loop {
+        let (_, page) = d
+            .call(
+                Method::GET,
+                &format!("/api/v1/conversations/{conversation}/messages"),
+                Some(&owner),
+                None,
+            )
+            .await;
+        let reply = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == sent["id"])
+            .cloned()
+            .unwrap();
+        if reply["delivery_status"] == "delivered" || Instant::now() > deadline {
+            break reply;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(delivered["delivery_status"], "delivered", "{delivered}");
+    let at_sim = sim.sent_messages();
+    assert_eq!(at_sim.len(), 1);
+    assert_eq!(
+        delivered["platform_message_id"].as_str(),
+        Some(at_sim[0].message_id.as_str())
+    );
+}
