@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod api;
 pub mod channels;
 pub mod config;
+pub mod demo;
 pub mod host;
 pub mod mailer;
 pub mod plugins;

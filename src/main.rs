@@ -22,6 +22,11 @@ struct Cli {
 enum Command {
     /// Run the daemon.
     Serve,
+    /// Run the daemon with simulated marketplaces (TikTok Shop in two regions, Douyin,
+    /// AliExpress, Shopify), pre-configured shops and agents, and buyers writing in their
+    /// own languages: a live multi-marketplace inbox in seconds. Prints the URL and an
+    /// owner token.
+    Demo,
     /// Validate the configuration and print it with secrets masked.
     CheckConfig,
     /// Manage main (owner) accounts.
@@ -195,6 +200,7 @@ fn main() -> ExitCode {
                 println!("shopmux listening on http://{}", daemon.addr);
                 daemon.serve(shopmux::server::shutdown_signal()).await
             }
+            Command::Demo => shopmux::demo::run(&config).await,
             Command::Owner {
                 command: OwnerCommand::Create { name },
             } => {

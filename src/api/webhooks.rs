@@ -90,7 +90,64 @@ async fn record_order(
         info.reverse_in_progress = reverse_in_progress;
     }
     app.inbox.record_order(shop, &info).await?;
+    if adapter.order_notices_in_conversation() {
+        order_card(app, shop, &info).await?;
+    }
     Ok(())
+}
+
+/// Shows an order notice in the buyer's conversation as an order card, once per order
+/// state (a redelivered notice stores nothing twice).
+async fn order_card(
+    app: &AppState,
+    shop: &shopmux_core::inbox::shops::IngestShop,
+    info: &OrderInfo,
+) -> ApiResult<()> {
+    let reverse = info.reverse_in_progress.unwrap_or(false);
+    let status = match (&info.status, reverse) {
+        (Some(s), true) => Some(format!("{s} · return requested")),
+        (None, true) => Some("return requested".to_owned()),
+        (s, false) => s.clone(),
+    };
+    let message = InboundMessage {
+        buyer: shopmux_core::inbox::ingest::InboundBuyer {
+            external_id: info.buyer.external_id.clone(),
+            nickname: info.buyer.nickname.clone(),
+            language: None,
+            email: info.buyer.email.clone(),
+            platform_conversation_id: None,
+        },
+        platform_message_id: format!(
+            "order:{}:{}",
+            info.external_id,
+            status.as_deref().unwrap_or("placed")
+        ),
+        content: shopmux_core::content::MessageContent::OrderCard {
+            order_id: info.external_id.clone(),
+            status,
+        },
+        sent_at: None,
+        order: Some(shopmux_core::inbox::ingest::InboundOrder {
+            external_id: info.external_id.clone(),
+            created_at: info
+                .created_at_ms
+                .and_then(chrono::DateTime::from_timestamp_millis),
+            status: info.status.clone(),
+            reverse_in_progress: info.reverse_in_progress,
+        }),
+        entry_point: Some(shopmux_core::model::EntryPoint::OrderPage),
+    };
+    match app.inbox.ingest(shop.clone(), message).await {
+        Ok(_) => Ok(()),
+        Err(
+            e @ (shopmux_core::CoreError::RuleViolation(_)
+            | shopmux_core::CoreError::Invalid { .. }),
+        ) => {
+            tracing::warn!(message = "Order card not shown.", order = %info.external_id, error = %e);
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A notice whose content the inbox refuses is a bad webhook (400, nothing stored);

@@ -110,6 +110,41 @@ async fn dy_win_2_a_verified_order_push_brings_the_buyer_and_opens_the_window() 
     );
     assert_eq!(count().await, 1);
 
+    // Feige has no API: the order notice is what shows in the buyer's conversation, as
+    // an order card (once, however often Douyin redelivers).
+    let (_, list) = d
+        .call(
+            Method::GET,
+            "/api/v1/conversations?platform=douyin",
+            Some(&owner),
+            None,
+        )
+        .await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    let noticed = items[0]["id"].as_str().unwrap().to_owned();
+    let (_, page) = d
+        .call(
+            Method::GET,
+            &format!("/api/v1/conversations/{noticed}/messages"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    let cards = page["items"].as_array().unwrap();
+    assert_eq!(cards.len(), 1, "{page}");
+    assert_eq!(cards[0]["content"]["type"], "order_card");
+    assert_eq!(cards[0]["content"]["order_id"], ORDER);
+    let (status, _) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{noticed}/end"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+
     // rule: DY-WIN-2 — an order in the last 30 days: the seller may start a chat...
     let (status, started) = d
         .call(

@@ -493,6 +493,13 @@ pub trait Adapter: Send + Sync {
         true
     }
 
+    /// Whether an order notice also shows in the buyer's conversation, as an order card
+    /// (opening one when there is none). For platforms whose buyer chat has no open API,
+    /// like Douyin's Feige, the order is the buyer activity shopmux can see.
+    fn order_notices_in_conversation(&self) -> bool {
+        false
+    }
+
     /// Whether [`Adapter::poll`] can list messages (the host then polls this platform).
     fn polls(&self) -> bool {
         false

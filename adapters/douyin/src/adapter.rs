@@ -189,6 +189,12 @@ fn product_info(product: &ProductListItem) -> ProductInfo {
 }
 
 impl Adapter for Douyin {
+    // Feige chat has no open API: order and after-sale notices are the buyer activity
+    // shopmux sees, so they show in the buyer's conversation as order cards.
+    fn order_notices_in_conversation(&self) -> bool {
+        true
+    }
+
     fn platform(&self) -> &str {
         crate::PLATFORM
     }
