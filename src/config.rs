@@ -125,22 +125,98 @@ impl Default for PluginsConfig {
     }
 }
 
+/// `[secrets]`: the key that seals shop credentials at rest.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsConfig {
+    /// The key, 64 hex characters (a secret: masked by `check-config`). Every daemon of
+    /// one database needs the same key. Empty: read from `key_file`.
+    pub key: String,
+    /// A file holding the key, created with a fresh random key (mode 0600) when
+    /// missing. Default: `secret.key` beside the SQLite database
+    /// (`shopmux-data/secret.key`), else `shopmux-secret.key`.
+    pub key_file: String,
+}
+
 impl Config {
+    /// The folder of the SQLite database, when the database is a SQLite file in one.
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        let url = &self.database.url;
+        let file = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or(rest))?;
+        Path::new(file)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+    }
+
     /// The plugin folder in effect (see [`PluginsConfig::dir`]).
     pub fn plugins_dir(&self) -> std::path::PathBuf {
         if !self.plugins.dir.is_empty() {
             return self.plugins.dir.clone().into();
         }
-        let url = &self.database.url;
-        let file = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .map(|rest| rest.split('?').next().unwrap_or(rest));
-        match file.map(Path::new).and_then(Path::parent) {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.join("plugins.d"),
-            _ => "plugins.d".into(),
+        match self.data_dir() {
+            Some(dir) => dir.join("plugins.d"),
+            None => "plugins.d".into(),
         }
     }
+
+    /// The key file in effect (see [`SecretsConfig::key_file`]).
+    pub fn key_file(&self) -> std::path::PathBuf {
+        if !self.secrets.key_file.is_empty() {
+            return self.secrets.key_file.clone().into();
+        }
+        match self.data_dir() {
+            Some(dir) => dir.join("secret.key"),
+            None => "shopmux-secret.key".into(),
+        }
+    }
+
+    /// The sealing key: `secrets.key`, else the key file's (created when missing).
+    pub fn sealing_key(&self) -> anyhow::Result<[u8; 32]> {
+        use shopmux_core::store::sealing::Sealer;
+        if !self.secrets.key.is_empty() {
+            return Sealer::key_from_hex(&self.secrets.key)
+                .map_err(|m| anyhow::anyhow!("secrets.key: {m}"));
+        }
+        let path = self.key_file();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = Sealer::generate_key_hex()?;
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        anyhow::anyhow!("secrets.key_file: cannot create {}: {e}", dir.display())
+                    })?;
+                }
+                write_private(&path, &key).map_err(|e| {
+                    anyhow::anyhow!("secrets.key_file: cannot write {}: {e}", path.display())
+                })?;
+                tracing::info!(message = "Created the sealing key file.", path = %path.display());
+                key
+            }
+            Err(e) => {
+                anyhow::bail!("secrets.key_file: cannot read {}: {e}", path.display())
+            }
+        };
+        Sealer::key_from_hex(&text)
+            .map_err(|m| anyhow::anyhow!("secrets.key_file: {}: {m}", path.display()))
+    }
+}
+
+/// Writes a file only its owner can read (on Unix).
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 /// The whole configuration.
@@ -157,6 +233,8 @@ pub struct Config {
     pub smtp: SmtpConfig,
     /// Adapter plugins.
     pub plugins: PluginsConfig,
+    /// Secrets at rest.
+    pub secrets: SecretsConfig,
 }
 
 /// A configuration problem, naming the key.
@@ -300,6 +378,11 @@ impl Config {
                 format!("{} is outside 1..=1000", self.database.max_connections),
             );
         }
+        if !self.secrets.key.is_empty()
+            && let Err(m) = shopmux_core::store::sealing::Sealer::key_from_hex(&self.secrets.key)
+        {
+            bad("secrets.key", m);
+        }
         if !(1..=600).contains(&self.plugins.call_timeout_secs) {
             bad(
                 "plugins.call_timeout_secs",
@@ -321,6 +404,9 @@ impl Config {
         shown.database.url = mask_url_password(&shown.database.url);
         if !shown.smtp.password.is_empty() {
             shown.smtp.password = "****".into();
+        }
+        if !shown.secrets.key.is_empty() {
+            shown.secrets.key = "****".into();
         }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }

@@ -36,6 +36,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
             crate::config::mask_url_password(&config.database.url)
         )
     })?;
+    let store = store.with_sealing_key(&config.sealing_key()?);
     let host = Arc::new(crate::host::DaemonHost::new(clock.clone(), store.clone()));
     let mailer = crate::mailer::Mailer::from_config(&config.smtp)?;
     let storefront = Arc::new(crate::storefront::Storefront::new(mailer));

@@ -511,3 +511,43 @@ async fn a_stream_sees_a_shop_created_after_it_connected() {
     let event = next_event(&mut ws, |e| e["type"] == "message_created").await;
     assert_eq!(event["message"]["content"]["text"], "hello late");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_credentials_are_sealed_at_rest_and_survive_a_restart() {
+    let d = start().await;
+    let owner = d.owner("Sealed Seller").await;
+    let (shop, _) = d.marketplace_shop(&owner, "tiktok", "7000123").await;
+    let (status, view) = d
+        .call(
+            Method::PUT,
+            &format!("/api/v1/shops/{shop}/connection"),
+            Some(&owner),
+            Some(json!({"credentials": {"app_key": "k", "app_secret": "hunter2-app-secret"}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{view}");
+    assert!(!view.to_string().contains("hunter2"));
+    let stored: String =
+        sqlx::query_scalar("SELECT credentials FROM shop_connections WHERE shop_id = $1")
+            .bind(&shop)
+            .fetch_one(d.inbox.store().pool())
+            .await
+            .unwrap();
+    assert!(stored.starts_with("sealed1:"), "{stored}");
+    assert!(!stored.contains("hunter2") && !stored.contains("app_secret"));
+    let tmp = d.stop().await;
+    let dir = tmp.as_ref().unwrap().path().to_path_buf();
+    let url = format!("sqlite://{}/shopmux.db", dir.display());
+    let d = start_at(&url, dir).await;
+    let connection = d
+        .inbox
+        .shop_connection(shop.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        connection.credential("app_secret").unwrap(),
+        "hunter2-app-secret"
+    );
+    drop(tmp);
+}

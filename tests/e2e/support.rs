@@ -75,6 +75,7 @@ pub async fn start_configured(
     config.server.bind = "127.0.0.1:0".into();
     config.server.max_body_bytes = 64 * 1024;
     config.database.url = db_url.into();
+    config.secrets.key_file = dir.join("secret.key").display().to_string();
     tune(&mut config);
     let daemon = shopmux::server::start(&config, clock)
         .await

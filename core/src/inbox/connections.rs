@@ -2,7 +2,8 @@
 //! access and refresh tokens, shop cipher, ...), set by the main account, and the
 //! connection's status as the last platform call saw it (connected, token expired,
 //! refused by the platform). Credentials are secrets: the API returns only their names,
-//! and nothing here logs them. Refreshed tokens an adapter reports are stored at once.
+//! nothing here logs them, and they are sealed at rest with the daemon's key (see
+//! `store::sealing`). Refreshed tokens an adapter reports are stored at once.
 
 use super::Inbox;
 use super::accounts::Viewer;
@@ -112,7 +113,10 @@ impl Inbox {
             }
         }
         let now = self.clock.now();
-        let creds = serde_json::to_string(&input.credentials).unwrap_or_default();
+        let creds = self.store.seal(
+            &shop_id.to_string(),
+            &serde_json::to_string(&input.credentials).unwrap_or_default(),
+        )?;
         let mut w = self.store.begin_write().await?;
         self.store
             .query(
@@ -148,6 +152,7 @@ impl Inbox {
             .await?
             .ok_or(CoreError::NotFound("connection"))?;
         let creds: String = row.try_get("credentials")?;
+        let creds = self.store.unseal(&shop_id.to_string(), &creds)?;
         let creds: BTreeMap<String, String> = serde_json::from_str(&creds).unwrap_or_default();
         Ok(ConnectionView {
             shop_id,
@@ -180,6 +185,7 @@ pub(crate) async fn load_connection(
         .await?;
     let Some(row) = row else { return Ok(None) };
     let creds: String = row.try_get("credentials")?;
+    let creds = store.unseal(&shop_id.to_string(), &creds)?;
     Ok(Some(ShopConnection {
         external_id: row.try_get("external_id")?,
         region: row.try_get("region")?,
@@ -224,16 +230,18 @@ pub(crate) async fn apply_outcome(
             .await?;
         if let Some(row) = row {
             let creds: String = row.try_get("credentials")?;
+            let creds = store.unseal(&shop_id.to_string(), &creds)?;
             let mut creds: BTreeMap<String, String> =
                 serde_json::from_str(&creds).unwrap_or_default();
             creds.extend(new.clone());
+            let creds = store.seal(
+                &shop_id.to_string(),
+                &serde_json::to_string(&creds).unwrap_or_default(),
+            )?;
             store
                 .query(
                     "UPDATE shop_connections SET credentials = $1 WHERE shop_id = $2",
-                    vec![
-                        serde_json::to_string(&creds).unwrap_or_default().into(),
-                        shop_id.to_string().into(),
-                    ],
+                    vec![creds.into(), shop_id.to_string().into()],
                 )
                 .execute(&mut **tx)
                 .await?;

@@ -7,6 +7,7 @@
 //! `FOR UPDATE` instead and several processes may share one database.
 
 mod rows;
+pub mod sealing;
 
 pub use rows::*;
 
@@ -34,6 +35,7 @@ pub struct Store {
     write_pool: AnyPool,
     backend: Backend,
     write_gate: Arc<Mutex<()>>,
+    sealer: Option<Arc<sealing::Sealer>>,
 }
 
 /// Options for opening a store.
@@ -150,6 +152,7 @@ impl Store {
             write_pool,
             backend,
             write_gate: Arc::new(Mutex::new(())),
+            sealer: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -215,6 +218,32 @@ impl Store {
         match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// The same store, sealing secrets at rest (shop credentials) with `key`.
+    pub fn with_sealing_key(mut self, key: &[u8; 32]) -> Self {
+        self.sealer = Some(Arc::new(sealing::Sealer::new(key)));
+        self
+    }
+
+    /// A secret as stored for `context`: sealed when the store has a key.
+    pub fn seal(&self, context: &str, plain: &str) -> CoreResult<String> {
+        match &self.sealer {
+            Some(sealer) => sealer.seal(context, plain),
+            None => Ok(plain.to_owned()),
+        }
+    }
+
+    /// A stored secret of `context`, opened (plain values from before sealing as is).
+    pub fn unseal(&self, context: &str, stored: &str) -> CoreResult<String> {
+        match (&self.sealer, sealing::is_sealed(stored)) {
+            (_, false) => Ok(stored.to_owned()),
+            (Some(sealer), true) => sealer.open(context, stored),
+            (None, true) => Err(CoreError::invalid(
+                "credentials",
+                "the stored credentials are sealed and no key is configured (secrets.key)",
+            )),
         }
     }
 
