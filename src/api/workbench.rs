@@ -292,7 +292,7 @@ pub async fn products(
     if !(1..=50).contains(&limit) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid",
+            "invalid_query",
             "limit: must be 1 to 50",
         ));
     }
@@ -300,7 +300,7 @@ pub async fn products(
     if text.as_ref().is_some_and(|t| t.chars().count() > 100) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid",
+            "invalid_query",
             "q: at most 100 characters",
         ));
     }

@@ -392,6 +392,9 @@ async fn the_openapi_document_covers_every_endpoint() {
             "post",
             "/api/v1/conversations/{conversation_id}/messages/{message_id}/retry",
         ),
+        ("get", "/api/v1/conversations/{conversation_id}/customer"),
+        ("get", "/api/v1/conversations/{conversation_id}/workbench"),
+        ("get", "/api/v1/shops/{shop_id}/products"),
     ];
     for (method, path) in expected {
         assert!(
