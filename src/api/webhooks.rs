@@ -204,10 +204,29 @@ pub async fn receive(
         body: body.to_vec(),
     };
     let now = app.inbox.clock().now().timestamp_millis();
-    let events = adapter
-        .parse_webhook(&connection, &request, now)
+    // Off the async runtime: a plugin's parse is foreign code with no time bound.
+    let parser = adapter.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        parser
+            .parse_webhook(&connection, &request, now)
+            .map(|events| (events, connection))
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the adapter stopped",
+        )
+    })?;
+    let (events, connection) = parsed
         .map_err(|e| {
-            if e.code == "bad_signature" {
+            if e.retryable {
+                // The adapter failed, not the delivery (a plugin panicked): the platform
+                // should deliver again.
+                tracing::warn!(message = "Webhook not parsed for now.", %platform, %shop_id, error = %e);
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string())
+            } else if e.code == "bad_signature" {
                 app.metrics
                     .webhooks_bad_signature
                     .fetch_add(1, Ordering::Relaxed);

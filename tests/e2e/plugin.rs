@@ -2,7 +2,8 @@
 //! built as a library, checked with `shopmux plugins check`, loaded by `serve`, and a
 //! Lazada conversation flows in (a push the simulator signs, the plugin verifies) and a
 //! reply flows out (signed by the plugin, checked by the simulator) beside the built-in
-//! platforms. Plugins that would be refused are refused with the reason.
+//! platforms. Plugins that would be refused are refused with the reason; a plugin that
+//! panics fails that delivery (to be retried) while the daemon keeps serving.
 
 use crate::support::*;
 use reqwest::Method;
@@ -17,7 +18,11 @@ use std::time::{Duration, Instant};
 #[path = "../../plugins/host/tests/support/fixtures.rs"]
 mod fixtures;
 
-const PACKAGES: &[&str] = &["shopmux-lazada", "shopmux-plugin-fixture-abi-mismatch"];
+const PACKAGES: &[&str] = &[
+    "shopmux-lazada",
+    "shopmux-plugin-fixture-abi-mismatch",
+    "shopmux-plugin-fixture-panicky",
+];
 
 /// The plugin libraries, built once per test binary into a target folder of their own
 /// (shared with the plugin host's tests).
@@ -165,4 +170,81 @@ async fn a_lazada_conversation_flows_in_and_a_reply_flows_out_through_the_plugin
         delivered["platform_message_id"].as_str(),
         Some(at_sim[0].message_id.as_str())
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_panicking_in_send_fails_that_delivery_and_the_daemon_keeps_serving() {
+    let panicky = library("shopmux-plugin-fixture-panicky");
+    let d = start_tuned(|c| c.plugins.paths = vec![panicky.display().to_string()]).await;
+    let owner = d.owner("Panicky Seller").await;
+    let (shop, ingest) = d.marketplace_shop(&owner, "panicky", "p-1").await;
+    let (status, _) = d
+        .call(
+            Method::PUT,
+            &format!("/api/v1/shops/{shop}/connection"),
+            Some(&owner),
+            Some(json!({"credentials": {"token": "t"}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let stored = d
+        .feed(&ingest, message("b-1", "m-1", "hello?"))
+        .await
+        .unwrap();
+    let conversation = stored.conversation_id.to_string();
+    let (status, sent) = d
+        .call(
+            Method::POST,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            Some(&owner),
+            Some(json!({"content": {"type": "text", "text": "hi"}})),
+        )
+        .await;
+    assert_eq!(status, 202, "{sent}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let failed_attempt: Value = loop {
+        d.inbox.deliver_now().await.unwrap();
+        let (_, page) = d
+            .call(
+                Method::GET,
+                &format!("/api/v1/conversations/{conversation}/messages"),
+                Some(&owner),
+                None,
+            )
+            .await;
+        let reply = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == sent["id"])
+            .cloned()
+            .unwrap();
+        let seen = reply["delivery_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("plugin_panic"));
+        if seen || Instant::now() > deadline {
+            break reply;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // The panic failed this attempt with the reason; the reply waits for its retry.
+    assert!(
+        failed_attempt["delivery_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("plugin_panic"),
+        "{failed_attempt}"
+    );
+    assert_ne!(failed_attempt["delivery_status"], "delivered");
+    // The daemon keeps serving, and the plugin too (a new instance answers webhooks).
+    let resp = client().get(d.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = client()
+        .post(d.url(&format!("/webhooks/panicky/{shop}")))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let (status, ack) = decode(resp).await;
+    assert_eq!((status, ack["ignored"].as_u64()), (200, Some(1)), "{ack}");
 }

@@ -159,6 +159,17 @@ async fn claim(store: &Store, clock: &dyn Clock) -> CoreResult<Vec<Claimed>> {
         let shop_external_id: String = row.try_get("shop_external_id")?;
         let region: String = row.try_get("region")?;
         let credentials: Option<String> = row.try_get("credentials")?;
+        // Stored sealed (bound to the shop); a row that cannot be opened sends without
+        // credentials, so the attempt fails visibly instead of stalling the batch.
+        let shop_id: ShopId = crate::store::id_col(row, "shop_id")?;
+        let credentials = credentials.and_then(|c| {
+            store
+                .unseal(&shop_id.to_string(), &c)
+                .inspect_err(|e| {
+                    tracing::warn!(message = "Shop credentials cannot be unsealed.", %shop_id, error = %e);
+                })
+                .ok()
+        });
         let connection = ShopConnection {
             external_id: shop_external_id.clone(),
             region: region.clone(),
@@ -173,7 +184,7 @@ async fn claim(store: &Store, clock: &dyn Clock) -> CoreResult<Vec<Claimed>> {
             attempts: row.try_get::<i64, _>("attempts")? + 1,
             platform: row.try_get("platform")?,
             delivery: Delivery {
-                shop_id: crate::store::id_col(row, "shop_id")?,
+                shop_id,
                 shop_external_id,
                 region,
                 connection,
