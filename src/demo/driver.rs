@@ -1,0 +1,559 @@
+//! The demo's buyers: the driver that plays the script's steps at the chosen pace through
+//! the doors real traffic uses (signed simulator webhooks, the AliExpress message centre,
+//! signed Shopify webhooks), and the storefront customers' chat sockets.
+
+use super::script::{LANES, Lane, Rng, SHOPIFY_PRODUCTS, ShopAct, Step, lane_steps};
+use super::setup::{Api, World};
+use super::{DemoOptions, DemoShop, Simulators, StorefrontReply};
+use anyhow::{Context, anyhow};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use shopmux_simulator::douyin;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message as WsFrame;
+
+/// How long the demo waits for one answer of the daemon (a storefront frame's ack).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A storefront customer in the store: their socket's task takes commands.
+struct Customer {
+    name: String,
+    email: Option<String>,
+    id: u64,
+    commands: mpsc::Sender<CustomerCommand>,
+    frames_sent: u64,
+    /// The cart's id and token, once the widget reported it.
+    cart: Option<(String, String)>,
+    /// The cart's total, what an order costs.
+    cart_total: String,
+}
+
+enum CustomerCommand {
+    /// Send a frame and hand back the daemon's answer to it.
+    Send(Value, oneshot::Sender<Value>),
+    Leave,
+}
+
+/// Plays the script.
+pub(super) struct Driver {
+    api: Api,
+    base: String,
+    sims: Simulators,
+    shops: Vec<DemoShop>,
+    shopify_secret: String,
+    rng: Rng,
+    pace: Duration,
+    lanes: Vec<(Lane, u64, VecDeque<Step>)>,
+    customers: HashMap<String, Customer>,
+    douyin_orders: HashMap<String, douyin::Order>,
+    replies: Arc<Mutex<Vec<StorefrontReply>>>,
+    shopify_orders: u64,
+}
+
+impl Driver {
+    pub(super) fn new(
+        world: &World,
+        options: &DemoOptions,
+        replies: Arc<Mutex<Vec<StorefrontReply>>>,
+    ) -> Driver {
+        let now = chrono::Utc::now().timestamp();
+        Driver {
+            api: world.api.clone(),
+            base: world.base.clone(),
+            sims: world.sims.clone(),
+            shops: world.shops.clone(),
+            shopify_secret: world.shopify_secret.clone(),
+            rng: Rng(options.seed),
+            pace: options.pace,
+            lanes: LANES
+                .iter()
+                .map(|&lane| (lane, 0, lane_steps(lane, 0, now)))
+                .collect(),
+            customers: HashMap::new(),
+            douyin_orders: HashMap::new(),
+            replies,
+            shopify_orders: 0,
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        let pace_ms = u64::try_from(self.pace.as_millis()).unwrap_or(u64::MAX);
+        for beat in 0u64.. {
+            let wait = if beat == 0 {
+                0
+            } else if beat < LANES.len() as u64 {
+                pace_ms / 4
+            } else {
+                pace_ms.saturating_mul(667 + self.rng.below(667)) / 1000
+            };
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            let lane = (beat % LANES.len() as u64) as usize;
+            let step = match self.lanes[lane].2.pop_front() {
+                Some(step) => step,
+                None => {
+                    let (kind, generation, _) = self.lanes[lane];
+                    if matches!(kind, Lane::Shopify) {
+                        self.everyone_leaves().await;
+                    }
+                    let now = chrono::Utc::now().timestamp();
+                    let mut steps = lane_steps(kind, generation + 1, now);
+                    let first = steps.pop_front();
+                    self.lanes[lane] = (kind, generation + 1, steps);
+                    match first {
+                        Some(step) => step,
+                        None => continue,
+                    }
+                }
+            };
+            let kind = self.lanes[lane].0;
+            if let Err(error) = self.play(step).await {
+                tracing::warn!(message = "A demo buyer's action failed.", lane = ?kind, error = %format!("{error:#}"));
+            }
+        }
+    }
+
+    async fn play(&mut self, step: Step) -> anyhow::Result<()> {
+        let now = chrono::Utc::now();
+        match step {
+            Step::TikTok {
+                shop,
+                conversation,
+                buyer,
+                message,
+                order,
+            } => {
+                let external = self.shops[shop].external_id.clone();
+                if let Some(order) = order {
+                    self.sims.tiktok.add_order(&external, order)?;
+                }
+                // One app, one webhook URL: pointed at the shop being pushed (only this
+                // task pushes).
+                self.sims.tiktok.set_webhook_url(Some(format!(
+                    "{}/webhooks/tiktok/{}",
+                    self.base, self.shops[shop].id
+                )));
+                let delivery = self
+                    .sims
+                    .tiktok
+                    .push_new_message(&external, &conversation, &buyer, message)
+                    .await?;
+                expect_ok("TikTok NEW_MESSAGE webhook", delivery.status())
+            }
+            Step::AliExpress {
+                buyer,
+                message,
+                order,
+            } => {
+                let seller = self.shops[3].external_id.clone();
+                if let Some(order) = order {
+                    self.sims.aliexpress.add_order(&seller, order)?;
+                }
+                self.sims
+                    .aliexpress
+                    .add_buyer_message(&seller, &buyer, message)?;
+                Ok(())
+            }
+            Step::DouyinOrder(mut order) => {
+                let shop = self.shops[2].external_id.clone();
+                order.create_time = now.timestamp();
+                order.update_time = now.timestamp();
+                let id = order.order_id.clone();
+                self.sims.douyin.add_order(&shop, order.clone())?;
+                self.douyin_orders.insert(id.clone(), order);
+                let delivery = self.sims.douyin.push_trade_create(&shop, &id).await?;
+                expect_ok("Douyin trade push", delivery.status())
+            }
+            Step::DouyinShipped(id) => {
+                let shop = self.shops[2].external_id.clone();
+                let order = self
+                    .douyin_orders
+                    .get_mut(&id)
+                    .ok_or_else(|| anyhow!("unknown Douyin order {id}"))?;
+                order.order_status = 3;
+                order.order_status_desc = "已发货".to_owned();
+                order.update_time = now.timestamp();
+                let order = order.clone();
+                self.sims.douyin.add_order(&shop, order.clone())?;
+                let s_ids: Vec<Value> = order
+                    .items
+                    .iter()
+                    .map(|item| number_or_text(&item.order_id))
+                    .collect();
+                let delivery = self
+                    .sims
+                    .douyin
+                    .push(douyin::PushEvent::new(
+                        shopmux_adapter_douyin::wire::push_tag::TRADE_SELLER_SHIP,
+                        json!({
+                            "p_id": number_or_text(&id),
+                            "s_ids": s_ids,
+                            "shop_id": number_or_text(&shop),
+                            "order_status": 3,
+                            "order_type": 0,
+                            "biz": 2,
+                            "logistics_msg": {"express_company_id": "zhongtong",
+                                "logistics_code": format!("7359{}", &id[id.len() - 8..])},
+                            "update_time": now.timestamp(),
+                        }),
+                    ))
+                    .await?;
+                expect_ok("Douyin shipping push", delivery.status())
+            }
+            Step::DouyinAfterSale {
+                order,
+                after_sale_id,
+                kind,
+            } => {
+                let shop = self.shops[2].external_id.clone();
+                let known = self
+                    .douyin_orders
+                    .get(&order)
+                    .ok_or_else(|| anyhow!("unknown Douyin order {order}"))?;
+                let (s_id, amount) = known
+                    .items
+                    .first()
+                    .map(|item| (item.order_id.clone(), item.pay_amount))
+                    .unwrap_or_default();
+                let delivery = self
+                    .sims
+                    .douyin
+                    .push(douyin::PushEvent::new(
+                        shopmux_adapter_douyin::wire::push_tag::REFUND_CREATED,
+                        json!({
+                            "aftersale_id": number_or_text(&after_sale_id),
+                            "aftersale_type": kind,
+                            "apply_time": now.timestamp(),
+                            "p_id": number_or_text(&order),
+                            "s_id": number_or_text(&s_id),
+                            "shop_id": number_or_text(&shop),
+                            "refund_amount": amount,
+                            "refund_post_amount": 0,
+                            "refund_voucher_num": 0,
+                            "update_time": now.timestamp(),
+                        }),
+                    ))
+                    .await?;
+                expect_ok("Douyin after-sale push", delivery.status())
+            }
+            Step::ShopifyJoin {
+                key,
+                name,
+                email,
+                time_zone,
+                first,
+            } => {
+                self.join(&key, name, email, time_zone).await?;
+                self.say(&key, first).await
+            }
+            Step::ShopifyAct { key, act } => match act {
+                ShopAct::Say(text) => self.say(&key, text).await,
+                ShopAct::Cart(lines) => self.cart(&key, lines).await,
+                ShopAct::Order => self.order(&key).await,
+                ShopAct::Leave => {
+                    if let Some(customer) = self.customers.remove(&key) {
+                        let _ = customer.commands.send(CustomerCommand::Leave).await;
+                    }
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    /// A customer opens the widget: a session, then the chat socket.
+    async fn join(
+        &mut self,
+        key: &str,
+        name: String,
+        email: Option<String>,
+        time_zone: (&'static str, i32),
+    ) -> anyhow::Result<()> {
+        let shop = self.shops[4].id.clone();
+        let response = self
+            .api
+            .client
+            .post(format!("{}/storefront/{shop}/sessions", self.base))
+            .json(
+                &json!({"name": name, "email": email, "time_zone": time_zone.0,
+                "utc_offset_minutes": time_zone.1}),
+            )
+            .send()
+            .await?;
+        let status = response.status();
+        let session: Value = response.json().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(anyhow!("storefront session: {status}: {session}"));
+        }
+        let token = session["token"].as_str().unwrap_or_default().to_owned();
+        let buyer = session["buyer_external_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let url = format!(
+            "{}/storefront/{shop}/chat?token={token}",
+            self.base.replacen("http://", "ws://", 1)
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .context("storefront chat socket")?;
+        let (commands, received) = mpsc::channel(8);
+        tokio::spawn(customer_socket(
+            socket,
+            received,
+            name.clone(),
+            buyer,
+            self.replies.clone(),
+        ));
+        let id = 7_100_000 + self.rng.below(900_000);
+        self.customers.insert(
+            key.to_owned(),
+            Customer {
+                name,
+                email,
+                id,
+                commands,
+                frames_sent: 0,
+                cart: None,
+                cart_total: "0.00".to_owned(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Sends a frame on a customer's socket; the daemon's answer.
+    async fn send(&mut self, key: &str, frame: Value) -> anyhow::Result<Value> {
+        let customer = self
+            .customers
+            .get_mut(key)
+            .ok_or_else(|| anyhow!("customer {key} is not in the store"))?;
+        let (answered, answer) = oneshot::channel();
+        customer
+            .commands
+            .send(CustomerCommand::Send(frame, answered))
+            .await
+            .map_err(|_| anyhow!("the customer's socket closed"))?;
+        tokio::time::timeout(ANSWER_TIMEOUT, answer)
+            .await
+            .map_err(|_| anyhow!("no answer on the storefront socket"))?
+            .map_err(|_| anyhow!("the customer's socket closed"))
+    }
+
+    async fn say(&mut self, key: &str, text: &str) -> anyhow::Result<()> {
+        let id = {
+            let customer = self
+                .customers
+                .get_mut(key)
+                .ok_or_else(|| anyhow!("customer {key} is not in the store"))?;
+            customer.frames_sent += 1;
+            format!("m{}", customer.frames_sent)
+        };
+        let answer = self
+            .send(
+                key,
+                json!({"id": id, "content": {"type": "text", "text": text}}),
+            )
+            .await?;
+        if answer["type"] != "ack" {
+            return Err(anyhow!("the storefront refused a message: {answer}"));
+        }
+        Ok(())
+    }
+
+    /// The customer's cart changes: the widget reports the cart token once, then the
+    /// store sends `carts/update`.
+    async fn cart(&mut self, key: &str, lines: &[(usize, i64)]) -> anyhow::Result<()> {
+        let has_cart = self
+            .customers
+            .get(key)
+            .ok_or_else(|| anyhow!("customer {key} is not in the store"))?
+            .cart
+            .is_some();
+        if !has_cart {
+            let id = format!("{:016x}", self.rng.next());
+            let token = format!("c1-{id}");
+            // The widget reads the token from the store's /cart.js, with its key suffix.
+            let reported = format!("{token}?key={:08x}", self.rng.next() & 0xffff_ffff);
+            let answer = self
+                .send(key, json!({"type": "cart", "cart_token": reported}))
+                .await?;
+            if answer["type"] != "cart_ack" {
+                return Err(anyhow!("the storefront refused the cart token: {answer}"));
+            }
+            if let Some(customer) = self.customers.get_mut(key) {
+                customer.cart = Some((id, token));
+            }
+        }
+        let (id, token) = self
+            .customers
+            .get(key)
+            .and_then(|c| c.cart.clone())
+            .unwrap_or_default();
+        let line_items: Vec<Value> = lines
+            .iter()
+            .filter_map(|&(product, quantity)| {
+                let (id, title, price, _) = SHOPIFY_PRODUCTS.get(product)?;
+                Some(
+                    json!({"id": format!("{}{}", id, 1), "variant_id": id * 10 + 1,
+                    "product_id": id, "title": title, "quantity": quantity, "price": price}),
+                )
+            })
+            .collect();
+        let cents: i64 = lines
+            .iter()
+            .filter_map(|&(product, quantity)| {
+                let (_, _, price, _) = SHOPIFY_PRODUCTS.get(product)?;
+                Some(price.replace('.', "").parse::<i64>().ok()? * quantity)
+            })
+            .sum();
+        if let Some(customer) = self.customers.get_mut(key) {
+            customer.cart_total = format!("{}.{:02}", cents / 100, cents % 100);
+        }
+        let body = json!({"id": id, "token": token, "currency": "EUR",
+            "updated_at": chrono::Utc::now().to_rfc3339(), "line_items": line_items});
+        self.shopify_webhook(shopmux_adapter_shopify::wire::topic::CARTS_UPDATE, &body)
+            .await
+    }
+
+    /// The customer places an order: the store's customer and order notices.
+    async fn order(&mut self, key: &str) -> anyhow::Result<()> {
+        let (customer_id, email, name, total) = {
+            let customer = self
+                .customers
+                .get(key)
+                .ok_or_else(|| anyhow!("customer {key} is not in the store"))?;
+            (
+                customer.id,
+                customer.email.clone(),
+                customer.name.clone(),
+                customer.cart_total.clone(),
+            )
+        };
+        self.shopify_orders += 1;
+        let number = 1000 + self.shopify_orders;
+        let now = chrono::Utc::now();
+        let (first_name, last_name) = name.split_once(' ').unwrap_or((name.as_str(), ""));
+        self.shopify_webhook(
+            shopmux_adapter_shopify::wire::topic::CUSTOMERS_UPDATE,
+            &json!({"id": customer_id, "email": email, "first_name": first_name,
+                "last_name": last_name, "created_at": (now - chrono::Duration::days(200)).to_rfc3339(),
+                "orders_count": 2, "total_spent": "98.00", "currency": "EUR"}),
+        )
+        .await?;
+        self.shopify_webhook(
+            shopmux_adapter_shopify::wire::topic::ORDERS_CREATE,
+            &json!({"id": 5_500_000_000u64 + number, "name": format!("#{number}"),
+                "email": email, "created_at": now.to_rfc3339(), "total_price": total,
+                "currency": "EUR", "financial_status": "paid", "customer": {"id": customer_id}}),
+        )
+        .await
+    }
+
+    /// Posts a Shopify webhook, signed with the app's client secret, as Shopify does.
+    async fn shopify_webhook(&self, topic: &str, body: &Value) -> anyhow::Result<()> {
+        use shopmux_adapter_shopify::wire::header;
+        let raw = body.to_string();
+        let hmac =
+            shopmux_adapter_shopify::sign::webhook_hmac(&self.shopify_secret, raw.as_bytes());
+        let shop = &self.shops[4];
+        let response = self
+            .api
+            .client
+            .post(format!("{}/webhooks/shopify/{}", self.base, shop.id))
+            .header(header::HMAC, hmac)
+            .header(header::TOPIC, topic)
+            .header(header::SHOP_DOMAIN, &shop.external_id)
+            .header(
+                header::API_VERSION,
+                shopmux_adapter_shopify::adapter::API_VERSION,
+            )
+            .header(header::WEBHOOK_ID, uuid::Uuid::now_v7().to_string())
+            .header(header::TRIGGERED_AT, chrono::Utc::now().to_rfc3339())
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await?;
+        expect_ok(topic, response.status().as_u16())
+    }
+
+    /// The customers still in the store leave (before the stories start again).
+    async fn everyone_leaves(&mut self) {
+        for (_, customer) in self.customers.drain() {
+            let _ = customer.commands.send(CustomerCommand::Leave).await;
+        }
+    }
+}
+
+fn expect_ok(what: &str, status: u16) -> anyhow::Result<()> {
+    if status == 200 {
+        Ok(())
+    } else {
+        Err(anyhow!("{what}: the daemon answered {status}"))
+    }
+}
+
+/// An id as JSON the way the platforms send it: a number when all digits.
+fn number_or_text(id: &str) -> Value {
+    match id.parse::<u64>() {
+        Ok(n) => Value::from(n),
+        Err(_) => Value::from(id),
+    }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One customer's chat socket: sends what the driver asks, hands back the answers (acks
+/// and errors come in order), records replies, answers pings; closes on `Leave` or when
+/// the driver goes.
+async fn customer_socket(
+    socket: Socket,
+    mut commands: mpsc::Receiver<CustomerCommand>,
+    name: String,
+    buyer: String,
+    replies: Arc<Mutex<Vec<StorefrontReply>>>,
+) {
+    let (mut tx, mut rx) = socket.split();
+    let mut waiting: VecDeque<oneshot::Sender<Value>> = VecDeque::new();
+    loop {
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(CustomerCommand::Send(frame, answered)) => {
+                    if tx.send(WsFrame::Text(frame.to_string().into())).await.is_err() {
+                        break;
+                    }
+                    waiting.push_back(answered);
+                }
+                Some(CustomerCommand::Leave) | None => {
+                    let _ = tx.send(WsFrame::Close(None)).await;
+                    break;
+                }
+            },
+            incoming = rx.next() => match incoming {
+                Some(Ok(WsFrame::Text(text))) => {
+                    let frame: Value = serde_json::from_str(&text).unwrap_or_default();
+                    if frame["type"] == "reply" {
+                        replies
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push(StorefrontReply {
+                                customer: name.clone(),
+                                buyer_external_id: buyer.clone(),
+                                content: frame["content"].clone(),
+                            });
+                    } else if let Some(answered) = waiting.pop_front() {
+                        let _ = answered.send(frame);
+                    }
+                }
+                Some(Ok(WsFrame::Ping(data))) => {
+                    if tx.send(WsFrame::Pong(data)).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(WsFrame::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
