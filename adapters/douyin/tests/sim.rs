@@ -4,91 +4,25 @@
 //! host's key-value state, which later calls read before the credentials.
 //!
 //! The adapter is blocking, as the daemon calls it: it runs on the test thread through a
-//! small `Host` that drives reqwest on the simulator's tokio runtime and keeps its
-//! key-value state in a `HashMap`.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! `BlockingHost` that drives reqwest on the simulator's tokio runtime and keeps its
+//! key-value state in memory.
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use shopmux_adapter_douyin::adapter::Douyin;
-use shopmux_contract::adapter::{
-    Adapter, AdapterError, Host, HttpRequest, HttpResponse, ProductQuery, ShopConnection,
-};
-use shopmux_simulator::ManualClock;
+use shopmux_contract::adapter::{Adapter, Host, ProductQuery, ShopConnection};
 use shopmux_simulator::douyin::{DouyinSim, Order, Product, Shop, SimConfig, SimHandle};
+use shopmux_simulator::{BlockingHost, ManualClock};
 
 const SHOP: &str = "12345";
 const ORDER: &str = "4781320682406083640";
 const T0: i64 = 1_700_000_000;
 const REFRESH: &str = "/token/refresh";
 
-/// A blocking host: HTTP through reqwest on the simulator's runtime, the simulator's
-/// manual clock, key-value state in memory.
-struct TestHost {
-    runtime: tokio::runtime::Handle,
-    client: reqwest::Client,
-    clock: ManualClock,
-    kv: Mutex<HashMap<String, String>>,
-}
-
-impl TestHost {
-    fn kv(&self, key: &str) -> Option<String> {
-        self.kv.lock().expect("lock").get(key).cloned()
-    }
-}
-
-impl Host for TestHost {
-    fn http(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|_| AdapterError::permanent("bad_request", "not an HTTP method"))?;
-        let mut builder = self.client.request(method, &request.url).body(request.body);
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
-        }
-        self.runtime.block_on(async {
-            let response = builder
-                .send()
-                .await
-                .map_err(|e| AdapterError::transient("transport", e.to_string()))?;
-            let status = response.status().as_u16();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| AdapterError::transient("transport", e.to_string()))?
-                .to_vec();
-            Ok(HttpResponse {
-                status,
-                headers: vec![],
-                body,
-            })
-        })
-    }
-
-    fn now_unix_ms(&self) -> i64 {
-        self.clock.now().timestamp_millis()
-    }
-
-    fn log(&self, _message: &str) {}
-
-    fn kv_get(&self, key: &str) -> Result<Option<String>, AdapterError> {
-        Ok(self.kv(key))
-    }
-
-    fn kv_put(&self, key: &str, value: &str) -> Result<(), AdapterError> {
-        self.kv
-            .lock()
-            .expect("lock")
-            .insert(key.to_owned(), value.to_owned());
-        Ok(())
-    }
-}
-
 /// The simulator, the host and the shop connection (seed tokens, no expiry). Fields drop
 /// in order: the server before its runtime.
 struct Fixture {
     sim: SimHandle,
-    host: TestHost,
+    host: BlockingHost,
     shop: ShopConnection,
     _runtime: tokio::runtime::Runtime,
 }
@@ -124,15 +58,7 @@ fn fixture(products: Vec<Product>) -> Fixture {
         api_base: Some(sim.base_url()),
         credentials,
     };
-    let host = TestHost {
-        runtime: runtime.handle().clone(),
-        client: reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client"),
-        clock,
-        kv: Mutex::new(HashMap::new()),
-    };
+    let host = BlockingHost::new(runtime.handle().clone(), clock).expect("host");
     Fixture {
         sim,
         host,
@@ -279,7 +205,7 @@ fn a_token_about_to_expire_is_refreshed_first_and_kept_for_later_calls() {
     // Six days on the kept token nears its end and is renewed again, from the kept
     // refresh token.
     fx.host
-        .clock
+        .clock()
         .advance(TimeDelta::days(7) - TimeDelta::minutes(2));
     Douyin
         .fetch_order(&fx.host, &fx.shop, ORDER)
@@ -295,7 +221,7 @@ fn a_token_about_to_expire_is_refreshed_first_and_kept_for_later_calls() {
 fn a_token_douyin_reports_expired_is_refreshed_once_and_the_call_retried() {
     let fx = fixture(vec![Product::new("3600000000000000001", "保温杯", T0)]);
     // No expiry in the credentials; the seed token lives 7 days.
-    fx.host.clock.advance(TimeDelta::days(8));
+    fx.host.clock().advance(TimeDelta::days(8));
     let page = Douyin
         .search_products(&fx.host, &fx.shop, &ProductQuery::default())
         .expect("searched after a refresh");
@@ -311,7 +237,7 @@ fn a_token_douyin_reports_expired_is_refreshed_once_and_the_call_retried() {
 fn without_a_refresh_token_an_expired_token_is_reported_as_such() {
     let mut fx = fixture(vec![]);
     fx.shop.credentials.remove("refresh_token");
-    fx.host.clock.advance(TimeDelta::days(8));
+    fx.host.clock().advance(TimeDelta::days(8));
     let e = Douyin
         .fetch_order(&fx.host, &fx.shop, ORDER)
         .expect_err("expired");

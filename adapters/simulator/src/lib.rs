@@ -29,6 +29,7 @@ pub mod clock;
 pub mod delivery;
 pub mod douyin;
 pub mod faults;
+pub mod host;
 pub mod lazada;
 mod server;
 pub mod shopify;
@@ -40,6 +41,7 @@ pub use clock::{Clock, ManualClock, system_clock};
 pub use delivery::{BatchOrder, Delivery, WebhookFaults};
 pub use douyin::DouyinSim;
 pub use faults::{AfterHold, FaultKind, Faults, RequestRecord};
+pub use host::BlockingHost;
 pub use lazada::LazadaSim;
 pub use shopify::ShopifySim;
 pub use tiktok::TikTokSim;
@@ -54,7 +56,7 @@ pub enum SimError {
     #[error("cannot bind 127.0.0.1:0: {0}")]
     Bind(#[source] std::io::Error),
     /// The outgoing HTTP client could not be built.
-    #[error("cannot build the webhook client: {0}")]
+    #[error("cannot build the HTTP client: {0}")]
     Client(String),
     /// A simulator config is inconsistent (duplicate shop ids, ciphers, ...).
     #[error("invalid config: {0}")]

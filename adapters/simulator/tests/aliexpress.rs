@@ -1,23 +1,18 @@
-//! The AliExpress adapter against the AliExpress simulator, over real HTTP: a small
-//! blocking `Host` drives the adapter from the test thread while the simulator runs on a
+//! The AliExpress adapter against the AliExpress simulator, over real HTTP: a
+//! `BlockingHost` drives the adapter from the test thread while the simulator runs on a
 //! tokio runtime. Every call the adapter makes is signed and checked by the simulator;
 //! time moves on a `ManualClock`.
-
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde_json::{Value, json};
 use shopmux_adapter_aliexpress::AliExpress;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Host, HttpRequest, HttpResponse, InboundEvent, OutboundMessage,
-    ShopConnection, WebhookRequest,
+    Adapter, InboundEvent, OutboundMessage, ShopConnection, WebhookRequest,
 };
 use shopmux_simulator::aliexpress::{
     AliExpressSim, Buyer, BuyerMessage, Order, SimConfig, SimHandle,
 };
-use shopmux_simulator::{Faults, ManualClock};
+use shopmux_simulator::{BlockingHost, Faults, ManualClock};
 
 /// The clocks of the tests start here (2023-11-14 22:13:20 UTC).
 fn t0() -> DateTime<Utc> {
@@ -26,83 +21,14 @@ fn t0() -> DateTime<Utc> {
         .expect("valid time")
 }
 
-/// A blocking host: HTTP through reqwest on the simulator's runtime, the manual clock,
-/// key-value state in memory.
-struct TestHost {
-    runtime: tokio::runtime::Handle,
-    client: reqwest::Client,
-    clock: ManualClock,
-    kv: Mutex<BTreeMap<String, String>>,
-    logs: Mutex<Vec<String>>,
-}
-
-impl Host for TestHost {
-    fn http(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
-        self.runtime.block_on(async {
-            let method = reqwest::Method::from_bytes(request.method.as_bytes())
-                .map_err(|e| AdapterError::permanent("bad_request", e.to_string()))?;
-            let mut builder = self
-                .client
-                .request(method, &request.url)
-                .body(request.body.clone());
-            for (name, value) in &request.headers {
-                builder = builder.header(name.as_str(), value.as_str());
-            }
-            if let Some(ms) = request.timeout_ms {
-                builder = builder.timeout(Duration::from_millis(ms));
-            }
-            let response = builder
-                .send()
-                .await
-                .map_err(|e| AdapterError::transient("transport", e.to_string()))?;
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-                .collect();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| AdapterError::transient("transport", e.to_string()))?
-                .to_vec();
-            Ok(HttpResponse {
-                status,
-                headers,
-                body,
-            })
-        })
-    }
-
-    fn now_unix_ms(&self) -> i64 {
-        self.clock.now().timestamp_millis()
-    }
-
-    fn log(&self, message: &str) {
-        self.logs.lock().expect("lock").push(message.to_owned());
-    }
-
-    fn kv_get(&self, key: &str) -> Result<Option<String>, AdapterError> {
-        Ok(self.kv.lock().expect("lock").get(key).cloned())
-    }
-
-    fn kv_put(&self, key: &str, value: &str) -> Result<(), AdapterError> {
-        self.kv
-            .lock()
-            .expect("lock")
-            .insert(key.to_owned(), value.to_owned());
-        Ok(())
-    }
-}
-
 /// The simulator, its clock, a host and the shop connection to it. Fields drop in
 /// order: the simulator before its runtime.
 struct Fixture {
     sim: SimHandle,
-    host: TestHost,
+    host: BlockingHost,
     clock: ManualClock,
     seller: String,
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Fixture {
@@ -125,23 +51,13 @@ impl Fixture {
         let sim = runtime
             .block_on(AliExpressSim::start(config))
             .expect("starts");
-        let host = TestHost {
-            runtime: runtime.handle().clone(),
-            client: reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .expect("client"),
-            clock: clock.clone(),
-            kv: Mutex::new(BTreeMap::new()),
-            logs: Mutex::new(Vec::new()),
-        };
+        let host = BlockingHost::new(runtime.handle().clone(), clock.clone()).expect("host");
         Fixture {
             sim,
             host,
             clock,
             seller,
-            _runtime: runtime,
+            runtime,
         }
     }
 
@@ -469,7 +385,7 @@ fn an_expired_token_is_refreshed_and_kept() {
     let soon = f.clock.now().timestamp() + 60;
     due.credentials
         .insert("access_token_expires_at".into(), soon.to_string());
-    f.host.kv.lock().expect("lock").clear();
+    f.host.clear_kv();
     let receipt = AliExpress
         .send(
             &f.host,
@@ -684,19 +600,17 @@ fn webhooks_are_refused_and_polling_is_declared() {
 fn requests_outside_the_timestamp_window_are_refused() {
     let f = Fixture::start();
     // A host whose clock is three hours behind the platform's (the window is ±7200 s).
-    let late = TestHost {
-        runtime: f.host.runtime.clone(),
-        client: f.host.client.clone(),
-        clock: ManualClock::new(t0() - TimeDelta::hours(3)),
-        kv: Mutex::new(BTreeMap::new()),
-        logs: Mutex::new(Vec::new()),
-    };
+    let late = BlockingHost::new(
+        f.runtime.handle().clone(),
+        ManualClock::new(t0() - TimeDelta::hours(3)),
+    )
+    .expect("host");
     let e = AliExpress.poll(&late, &f.shop(), None).unwrap_err();
     assert_eq!(
         (e.code.as_str(), e.retryable),
         ("aliexpress_InvalidTimestamp", false)
     );
     // Within the window it is accepted.
-    late.clock.set(t0() - TimeDelta::minutes(110));
+    late.clock().set(t0() - TimeDelta::minutes(110));
     assert!(AliExpress.poll(&late, &f.shop(), None).is_ok());
 }

@@ -4,113 +4,27 @@
 //! shop, one order, and the shop's active products.
 //!
 //! The adapter is blocking, as the daemon calls it: it runs on the test thread through a
-//! small `Host` that drives reqwest on the simulator's tokio runtime, keeps its key-value
-//! state in a `HashMap`, and serves "the web" (where images live) from memory.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! `BlockingHost` that drives reqwest on the simulator's tokio runtime, keeps its key-value
+//! state in memory, and serves "the web" (where images live) from memory.
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use serde_json::{Value, json};
 use shopmux_adapter_tiktok::adapter::TikTok;
 use shopmux_adapter_tiktok::wire::{self, AppCredentials, RequestContext, ShopSession};
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Host, HttpRequest, HttpResponse, OutboundMessage, ProductQuery,
-    ShopConnection,
+    Adapter, Host, HttpRequest, OutboundMessage, ProductQuery, ShopConnection,
 };
-use shopmux_simulator::ManualClock;
 use shopmux_simulator::tiktok::{Buyer, Order, Product, SimConfig, SimHandle, TikTokSim, codes};
+use shopmux_simulator::{BlockingHost, ManualClock};
 
 const SHOP: &str = "7494049642642441621";
 const T0: i64 = 1_700_000_000;
-
-/// A blocking host: HTTP through reqwest on the simulator's runtime, the simulator's
-/// manual clock, key-value state in memory, and in-memory web pages.
-struct TestHost {
-    runtime: tokio::runtime::Handle,
-    client: reqwest::Client,
-    clock: ManualClock,
-    kv: Mutex<HashMap<String, String>>,
-    web: Mutex<HashMap<String, (u16, Vec<u8>)>>,
-}
-
-impl TestHost {
-    /// Serves `body` with `status` at `url`.
-    fn serve(&self, url: &str, status: u16, body: &[u8]) {
-        self.web
-            .lock()
-            .expect("lock")
-            .insert(url.to_owned(), (status, body.to_vec()));
-    }
-
-    fn kv(&self, key: &str) -> Option<String> {
-        self.kv.lock().expect("lock").get(key).cloned()
-    }
-}
-
-impl Host for TestHost {
-    fn http(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
-        if let Some((status, body)) = self.web.lock().expect("lock").get(&request.url).cloned() {
-            return Ok(HttpResponse {
-                status,
-                headers: vec![],
-                body,
-            });
-        }
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|_| AdapterError::permanent("bad_request", "not an HTTP method"))?;
-        let mut builder = self.client.request(method, &request.url).body(request.body);
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
-        }
-        self.runtime.block_on(async {
-            let response = builder
-                .send()
-                .await
-                .map_err(|e| AdapterError::transient("transport", e.to_string()))?;
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                .collect();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| AdapterError::transient("transport", e.to_string()))?
-                .to_vec();
-            Ok(HttpResponse {
-                status,
-                headers,
-                body,
-            })
-        })
-    }
-
-    fn now_unix_ms(&self) -> i64 {
-        self.clock.now().timestamp_millis()
-    }
-
-    fn log(&self, _message: &str) {}
-
-    fn kv_get(&self, key: &str) -> Result<Option<String>, AdapterError> {
-        Ok(self.kv(key))
-    }
-
-    fn kv_put(&self, key: &str, value: &str) -> Result<(), AdapterError> {
-        self.kv
-            .lock()
-            .expect("lock")
-            .insert(key.to_owned(), value.to_owned());
-        Ok(())
-    }
-}
 
 /// The simulator, the host and the shop connection. Fields drop in order: the server
 /// before its runtime.
 struct Fixture {
     sim: SimHandle,
-    host: TestHost,
+    host: BlockingHost,
     shop: ShopConnection,
     app: AppCredentials,
     _runtime: tokio::runtime::Runtime,
@@ -146,16 +60,7 @@ fn fixture() -> Fixture {
         .map(|(k, v)| (k.to_owned(), v))
         .collect(),
     };
-    let host = TestHost {
-        runtime: runtime.handle().clone(),
-        client: reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client"),
-        clock,
-        kv: Mutex::new(HashMap::new()),
-        web: Mutex::new(HashMap::new()),
-    };
+    let host = BlockingHost::new(runtime.handle().clone(), clock).expect("host");
     Fixture {
         sim,
         host,
@@ -349,7 +254,7 @@ fn an_expired_token_during_an_image_send_is_refreshed_and_the_upload_retried() {
         .credentials
         .insert("auth_base".into(), fx.sim.base_url());
     // The seed token lives 7 days.
-    fx.host.clock.advance(TimeDelta::days(8));
+    fx.host.clock().advance(TimeDelta::days(8));
     fx.host
         .serve("https://cdn.example/mug.png", 200, &png(32, 16));
     let receipt = TikTok

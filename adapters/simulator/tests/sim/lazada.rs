@@ -1,82 +1,26 @@
 //! The Lazada simulator together with the Lazada adapter (`shopmux_lazada::Lazada`): the
-//! adapter's calls go through a small blocking `Host` (reqwest on the simulator's tokio
+//! adapter's calls go through a `BlockingHost` (reqwest on the simulator's tokio
 //! runtime), pushes land in the test receiver and are checked by the adapter itself.
-
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 use chrono::TimeDelta;
 use serde_json::{Value, json};
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Host, HttpRequest, HttpResponse, InboundEvent, OutboundMessage,
-    ShopConnection, WebhookRequest,
+    Adapter, AdapterError, Host, InboundEvent, OutboundMessage, ShopConnection, WebhookRequest,
 };
 use shopmux_lazada::Lazada;
 use shopmux_lazada::wire::{self, Signer};
 use shopmux_simulator::lazada::{Buyer, BuyerMessage, SimConfig, SimHandle, codes};
-use shopmux_simulator::{Faults, LazadaSim, ManualClock, WebhookFaults};
+use shopmux_simulator::{BlockingHost, Faults, LazadaSim, ManualClock, WebhookFaults};
 use tokio::runtime::Runtime;
 
-use crate::support::{Receiver, client, t0};
-
-/// A blocking host over the test's runtime, with the simulator's clock and an in-memory
-/// key-value state.
-struct TestHost {
-    runtime: tokio::runtime::Handle,
-    client: reqwest::Client,
-    clock: ManualClock,
-    kv: Mutex<BTreeMap<String, String>>,
-}
-
-impl Host for TestHost {
-    fn http(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
-        self.runtime.block_on(async {
-            let method = reqwest::Method::from_bytes(request.method.as_bytes())
-                .map_err(|e| AdapterError::permanent("bad_method", e.to_string()))?;
-            let mut builder = self.client.request(method, &request.url).body(request.body);
-            for (name, value) in &request.headers {
-                builder = builder.header(name.as_str(), value.as_str());
-            }
-            let transport = |e: reqwest::Error| AdapterError::transient("transport", e.to_string());
-            let response = builder.send().await.map_err(transport)?;
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-                .collect();
-            let body = response.bytes().await.map_err(transport)?.to_vec();
-            Ok(HttpResponse {
-                status,
-                headers,
-                body,
-            })
-        })
-    }
-
-    fn now_unix_ms(&self) -> i64 {
-        self.clock.now().timestamp_millis()
-    }
-
-    fn log(&self, _message: &str) {}
-
-    fn kv_get(&self, key: &str) -> Result<Option<String>, AdapterError> {
-        Ok(self.kv.lock().expect("kv").get(key).cloned())
-    }
-
-    fn kv_put(&self, key: &str, value: &str) -> Result<(), AdapterError> {
-        let mut kv = self.kv.lock().expect("kv");
-        kv.insert(key.to_owned(), value.to_owned());
-        Ok(())
-    }
-}
+use crate::support::{Receiver, t0};
 
 struct Fixture {
     runtime: Runtime,
     sim: SimHandle,
     clock: ManualClock,
     config: SimConfig,
-    host: TestHost,
+    host: BlockingHost,
 }
 
 impl Fixture {
@@ -90,12 +34,7 @@ impl Fixture {
         let sim = runtime
             .block_on(LazadaSim::start(config.clone()))
             .expect("starts");
-        let host = TestHost {
-            runtime: runtime.handle().clone(),
-            client: client(),
-            clock: clock.clone(),
-            kv: Mutex::new(BTreeMap::new()),
-        };
+        let host = BlockingHost::new(runtime.handle().clone(), clock.clone()).expect("host");
         Fixture {
             runtime,
             sim,
