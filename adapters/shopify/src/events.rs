@@ -255,7 +255,7 @@ mod tests {
         };
         assert_eq!(cart_token, "c1-eeafa272");
         assert_eq!(subtotal.as_deref(), Some("44.80 USD"));
-        assert_eq!(updated_at_ms, Some(1_763_632_800_000));
+        assert_eq!(updated_at_ms, Some(1_795_168_800_000));
         assert_eq!(lines.len(), 2);
         assert_eq!((lines[0].key.as_str(), lines[0].quantity), ("39072856", 2));
         assert_eq!(lines[1].key, "4");
