@@ -63,7 +63,7 @@ enum PluginsCommand {
 enum RulesCommand {
     /// Print a platform's rules with their rule IDs.
     Show {
-        /// The platform (aliexpress, douyin, shopify, tiktok).
+        /// The platform (aliexpress, douyin, shopify, tiktok, or a loaded plugin's).
         platform: String,
     },
 }
@@ -158,7 +158,14 @@ fn main() -> ExitCode {
         command: RulesCommand::Show { platform },
     } = &cli.command
     {
-        let sets = shopmux::adapters::builtin_rule_sets();
+        // The built-in platforms' rules, and those of the configured plugins.
+        let mut sets = shopmux::adapters::builtin_rule_sets();
+        sets.extend(
+            shopmux::plugins::load(&config)
+                .into_iter()
+                .filter_map(|o| o.result.ok())
+                .map(|p| shopmux_contract::adapter::Adapter::rule_set(&p)),
+        );
         return match sets.iter().find(|s| &s.platform == platform) {
             Some(set) => {
                 print!("{}", shopmux::adapters::rules_table(set));
