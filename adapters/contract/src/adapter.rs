@@ -296,6 +296,10 @@ pub enum InboundEvent {
         /// Why.
         reason: String,
     },
+    /// An event of a newer contract than this daemon knows (a plugin built later): not
+    /// acted on. Keeps the event list additive across versions.
+    #[serde(other)]
+    Unknown,
 }
 
 /// One line of a cart.
@@ -620,6 +624,21 @@ mod tests {
         assert_eq!(e.code, "rate_limited");
         let e = AdapterError::from_status(&resp(400, None), "bad request");
         assert!(!e.retryable);
+    }
+
+    #[test]
+    fn events_of_a_newer_contract_read_as_unknown() {
+        let newer: Vec<InboundEvent> = serde_json::from_str(
+            r#"[{"event": "buyer_typing", "since_ms": 1}, {"event": "ignored", "reason": "x"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            newer,
+            [
+                InboundEvent::Unknown,
+                InboundEvent::Ignored { reason: "x".into() }
+            ]
+        );
     }
 
     #[test]

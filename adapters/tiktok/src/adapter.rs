@@ -8,9 +8,11 @@
 //! `shop_cipher`, and for token refresh `refresh_token` with, optionally,
 //! `access_token_expires_at` (Unix seconds, as TikTok's token reply gives it) and
 //! `auth_base` (TikTok's auth host by default). The API base defaults to TikTok's
-//! production host. An access token due to expire within five minutes is refreshed
-//! before sending, and one the platform reports expired is refreshed and the send tried
-//! once more; the new tokens go back to the host in the receipt.
+//! production host. On every call (sends, polls, look-ups, read marks) an access token
+//! due to expire within five minutes is refreshed first, and one the platform reports
+//! expired is refreshed and the call tried once more; renewed tokens are kept in the
+//! host's key-value state (`tokens:{shop}`, tied to the configured token, so new
+//! credentials from the operator win) and go back to the host in a send's receipt.
 //!
 //! Sends: text and emoji go as `TEXT`, cards as their card types. An image is fetched
 //! from its URL through the host, uploaded with "Upload Buyer Messages Image" (multipart,
@@ -58,6 +60,19 @@ const POLL_MAX_PAGES: usize = 10;
 
 /// Refresh an access token this close to its expiry.
 const REFRESH_AHEAD_SECS: i64 = 300;
+
+/// The credentials a token refresh renews.
+const TOKEN_FIELDS: [&str; 4] = [
+    "access_token",
+    "access_token_expires_at",
+    "refresh_token",
+    "refresh_token_expires_at",
+];
+
+/// Where the renewed tokens of a shop are kept in the host's state.
+fn tokens_key(shop: &ShopConnection) -> String {
+    format!("tokens:{}", shop.external_id)
+}
 
 /// A buyer's orders: this many, newest first, in one call (TT-WB-1).
 const BUYER_ORDERS_PAGE: u32 = 20;
@@ -393,35 +408,21 @@ impl Adapter for TikTok {
         shop: &ShopConnection,
         message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
-        let now_secs = host.now_unix_ms() / 1000;
-        let mut shop = shop.clone();
-        let mut refreshed = None;
-        let expires_at = shop
-            .credentials
-            .get("access_token_expires_at")
-            .and_then(|v| v.parse::<i64>().ok());
-        if expires_at.is_some_and(|at| at - now_secs <= REFRESH_AHEAD_SECS) {
-            let new = self.refresh(host, &shop)?;
-            shop.credentials.extend(new.clone());
-            refreshed = Some(new);
+        // Every call renews the tokens when due (see `call`); the tokens in use after the
+        // send go back to the host when they differ from the configured ones.
+        let mut receipt = self.send_once(host, shop, message)?;
+        let kept = self.current(host, shop)?;
+        let renewed: std::collections::BTreeMap<String, String> = TOKEN_FIELDS
+            .iter()
+            .filter_map(|k| {
+                let now = kept.credentials.get(*k)?;
+                (shop.credentials.get(*k) != Some(now)).then(|| ((*k).to_owned(), now.clone()))
+            })
+            .collect();
+        if !renewed.is_empty() {
+            receipt.refreshed_credentials = Some(renewed);
         }
-        let result = match self.send_once(host, &shop, message) {
-            Err(e)
-                if e.code == "token_expired"
-                    && refreshed.is_none()
-                    && shop.credentials.contains_key("refresh_token") =>
-            {
-                let new = self.refresh(host, &shop)?;
-                shop.credentials.extend(new.clone());
-                refreshed = Some(new);
-                self.send_once(host, &shop, message)
-            }
-            other => other,
-        };
-        result.map(|mut receipt| {
-            receipt.refreshed_credentials = refreshed;
-            receipt
-        })
+        Ok(receipt)
     }
 
     fn mark_read(
@@ -663,12 +664,84 @@ impl Adapter for TikTok {
 }
 
 impl TikTok {
-    /// A signed call of the shop's API, its `data` decoded.
+    /// The shop with its freshest tokens: those kept in the host's state
+    /// (`tokens:{shop}`) when they descend from the configured access token, renewed
+    /// first when they expire within five minutes.
+    fn current(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+    ) -> Result<ShopConnection, AdapterError> {
+        let mut shop = shop.clone();
+        let configured = shop.credential("access_token")?.to_owned();
+        if let Some(kept) = host.kv_get(&tokens_key(&shop))? {
+            match serde_json::from_str::<std::collections::BTreeMap<String, String>>(&kept) {
+                Ok(kept) if kept.get("base_access_token") == Some(&configured) => {
+                    shop.credentials.extend(
+                        kept.into_iter()
+                            .filter(|(k, _)| TOKEN_FIELDS.contains(&k.as_str())),
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => host.log(&format!("TikTok: the kept tokens are unreadable ({e})")),
+            }
+        }
+        let now_secs = host.now_unix_ms() / 1000;
+        let due = shop
+            .credentials
+            .get("access_token_expires_at")
+            .and_then(|v| v.parse::<i64>().ok())
+            .is_some_and(|at| at - now_secs <= REFRESH_AHEAD_SECS);
+        if due && shop.credentials.contains_key("refresh_token") {
+            self.renew(host, &mut shop, &configured)?;
+        }
+        Ok(shop)
+    }
+
+    /// Refreshes the tokens and keeps them in the host's state for every later call.
+    fn renew(
+        &self,
+        host: &dyn Host,
+        shop: &mut ShopConnection,
+        configured: &str,
+    ) -> Result<(), AdapterError> {
+        let new = self.refresh(host, shop)?;
+        shop.credentials.extend(new.clone());
+        let mut kept = new;
+        kept.insert("base_access_token".into(), configured.to_owned());
+        host.kv_put(
+            &tokens_key(shop),
+            &serde_json::to_string(&kept).unwrap_or_default(),
+        )
+    }
+
+    /// A signed call of the shop's API, its `data` decoded. The tokens are renewed ahead
+    /// of expiry, and once more (with the call tried again) when TikTok says expired.
     fn call<T: serde::de::DeserializeOwned>(
         &self,
         host: &dyn Host,
         shop: &ShopConnection,
-        build: impl FnOnce(&RequestContext<'_>) -> Result<wire::WireRequest, wire::WireError>,
+        build: impl Fn(&RequestContext<'_>) -> Result<wire::WireRequest, wire::WireError>,
+    ) -> Result<T, AdapterError> {
+        let configured = shop.credential("access_token")?.to_owned();
+        let mut shop = self.current(host, shop)?;
+        match self.call_once(host, &shop, &build) {
+            Err(e)
+                if e.code == "token_expired" && shop.credentials.contains_key("refresh_token") =>
+            {
+                self.renew(host, &mut shop, &configured)?;
+                self.call_once(host, &shop, &build)
+            }
+            other => other,
+        }
+    }
+
+    /// One signed call with the tokens as they are.
+    fn call_once<T: serde::de::DeserializeOwned>(
+        &self,
+        host: &dyn Host,
+        shop: &ShopConnection,
+        build: &impl Fn(&RequestContext<'_>) -> Result<wire::WireRequest, wire::WireError>,
     ) -> Result<T, AdapterError> {
         let (app, session) = credentials(shop)?;
         let now = Utc

@@ -459,3 +459,50 @@ fn tt_wb_1_active_products_only_when_asked_with_title_search_and_paging() {
         .expect_err("bad cursor");
     assert_eq!(bad.code, "bad_cursor");
 }
+
+#[test]
+fn an_expired_token_is_renewed_on_a_look_up_and_kept_for_later_calls() {
+    let mut fx = fixture();
+    fx.sim
+        .add_conversation(SHOP, &Buyer::new("7001"))
+        .expect("conversation");
+    fx.shop.credentials.insert(
+        "refresh_token".into(),
+        fx.sim.refresh_token(SHOP).expect("refresh token"),
+    );
+    fx.shop
+        .credentials
+        .insert("auth_base".into(), fx.sim.base_url());
+    // The seed token lives 7 days: expired now, and no send will ever renew it.
+    fx.host.clock().advance(TimeDelta::days(8));
+    let query = ProductQuery {
+        page_size: 10,
+        ..Default::default()
+    };
+    TikTok
+        .search_products(&fx.host, &fx.shop, &query)
+        .expect("answered after a refresh");
+    assert_eq!(fx.hits("/api/v2/token/refresh"), 1);
+    let kept = fx.host.kv(&format!("tokens:{}", fx.shop.external_id));
+    assert!(
+        kept.as_deref()
+            .is_some_and(|k| k.contains(fx.sim.access_token(SHOP).unwrap().as_str())),
+        "{kept:?}"
+    );
+    // A poll and another look-up use the kept token: no second refresh.
+    TikTok.poll(&fx.host, &fx.shop, None).expect("polled");
+    TikTok
+        .search_products(&fx.host, &fx.shop, &query)
+        .expect("answered");
+    assert_eq!(fx.hits("/api/v2/token/refresh"), 1);
+    // New credentials from the operator win over the kept pair: with a token the
+    // platform does not know (and no refresh token), the call fails instead of quietly
+    // using the kept one.
+    fx.shop
+        .credentials
+        .insert("access_token".into(), "operator-new-token".into());
+    fx.shop.credentials.remove("refresh_token");
+    TikTok
+        .search_products(&fx.host, &fx.shop, &query)
+        .expect_err("the simulator does not know that token");
+}

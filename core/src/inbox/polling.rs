@@ -105,7 +105,7 @@ impl Inbox {
             w.commit().await?;
         }
         if stored > 0 {
-            tracing::info!(message = "Poll caught up messages webhooks missed.", shop_id = %shop_id, stored);
+            tracing::info!(message = "Poll stored new messages.", shop_id = %shop_id, stored);
         }
         Ok(stored)
     }
