@@ -12,7 +12,6 @@
 //! [`WireRequest`](crate::wire::WireRequest); an HTTP client elsewhere sends it.
 
 use std::fmt;
-use std::fmt::Write as _;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::de::DeserializeOwned;
@@ -136,30 +135,6 @@ impl WireRequest {
     }
 }
 
-/// `k=v&…` with RFC 3986 unreserved characters kept and everything else percent-encoded.
-fn form_encode(params: &[(String, String)]) -> Vec<u8> {
-    let mut out = String::new();
-    for (idx, (key, value)) in params.iter().enumerate() {
-        if idx > 0 {
-            out.push('&');
-        }
-        percent_encode_into(&mut out, key);
-        out.push('=');
-        percent_encode_into(&mut out, value);
-    }
-    out.into_bytes()
-}
-
-fn percent_encode_into(out: &mut String, input: &str) {
-    for byte in input.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-}
-
 /// The app's key and secret. `Debug` hides the secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AppCredentials {
@@ -224,7 +199,7 @@ fn finish(
 ) -> WireRequest {
     let sign = sign(&params);
     params.push(("sign".to_owned(), sign));
-    let body = form_encode(&params);
+    let body = shopmux_contract::wire::query_string(&params).into_bytes();
     WireRequest {
         method: HttpMethod::Post,
         host: host.to_owned(),
@@ -1118,37 +1093,18 @@ pub fn parse_pacific(text: &str) -> Option<DateTime<Utc>> {
     Some((local - chrono::TimeDelta::seconds(i64::from(PST))).and_utc())
 }
 
-/// Deserializers that accept a value either as a JSON string or as a JSON number.
+/// Serde readers of AliExpress's own: numbers that may be unreadable (then none), and TOP
+/// lists that may arrive as `null`; the rest are the shared ones.
 mod lenient {
     use serde::{Deserialize, Deserializer};
+    pub(super) use shopmux_contract::wire::lenient::{opt_string, string};
 
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum StrOrNum {
-        Str(String),
-        Num(serde_json::Number),
-    }
-
-    pub(super) fn string<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
-        Ok(match StrOrNum::deserialize(de)? {
-            StrOrNum::Str(text) => text,
-            StrOrNum::Num(number) => number.to_string(),
-        })
-    }
-
-    pub(super) fn opt_string<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
-        Ok(match Option::<StrOrNum>::deserialize(de)? {
-            None => None,
-            Some(StrOrNum::Str(text)) => Some(text),
-            Some(StrOrNum::Num(number)) => Some(number.to_string()),
-        })
-    }
-
+    /// An integer as a number or a string; anything unreadable is none.
     pub(super) fn opt_i64<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
-        Ok(match Option::<StrOrNum>::deserialize(de)? {
-            None => None,
-            Some(StrOrNum::Str(text)) => text.trim().parse().ok(),
-            Some(StrOrNum::Num(number)) => number.as_i64(),
+        Ok(match Option::<serde_json::Value>::deserialize(de)? {
+            Some(serde_json::Value::String(text)) => text.trim().parse().ok(),
+            Some(serde_json::Value::Number(number)) => number.as_i64(),
+            _ => None,
         })
     }
 

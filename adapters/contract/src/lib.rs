@@ -12,6 +12,7 @@ pub mod adapter;
 pub mod kinds;
 pub mod rules;
 pub mod span;
+pub mod wire;
 
 pub use kinds::ContentKind;
 pub use rules::RuleSet;

@@ -10,11 +10,11 @@
 //! signed [`WireRequest`](crate::wire::WireRequest); an HTTP client elsewhere sends it.
 
 use std::fmt;
-use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use shopmux_contract::wire::lenient;
 
 use crate::sign::{API_VERSION, SignMethod, canonical_param_json, request_sign};
 
@@ -174,16 +174,7 @@ pub struct WireRequest {
 impl WireRequest {
     /// The query string, percent-encoded (RFC 3986 unreserved characters kept), without `?`.
     pub fn query_string(&self) -> String {
-        let mut out = String::new();
-        for (idx, (key, value)) in self.query.iter().enumerate() {
-            if idx > 0 {
-                out.push('&');
-            }
-            percent_encode_into(&mut out, key);
-            out.push('=');
-            percent_encode_into(&mut out, value);
-        }
-        out
+        shopmux_contract::wire::query_string(&self.query)
     }
 
     /// Host, path and query string joined into one URL.
@@ -197,16 +188,6 @@ impl WireRequest {
             .iter()
             .find(|(name, _)| name == key)
             .map(|(_, value)| value.as_str())
-    }
-}
-
-fn percent_encode_into(out: &mut String, input: &str) {
-    for byte in input.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
     }
 }
 
@@ -649,51 +630,6 @@ impl Default for PushAck {
         PushAck {
             code: 0,
             msg: "success".to_owned(),
-        }
-    }
-}
-
-/// Deserializers that accept a value either as a JSON string or as a JSON number.
-mod lenient {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer};
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum StrOrNum {
-        Str(String),
-        Num(serde_json::Number),
-    }
-
-    impl StrOrNum {
-        fn into_string(self) -> String {
-            match self {
-                StrOrNum::Str(text) => text,
-                StrOrNum::Num(number) => number.to_string(),
-            }
-        }
-    }
-
-    pub(super) fn string<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
-        Ok(StrOrNum::deserialize(de)?.into_string())
-    }
-
-    pub(super) fn strings<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
-        Ok(Vec::<StrOrNum>::deserialize(de)?
-            .into_iter()
-            .map(StrOrNum::into_string)
-            .collect())
-    }
-
-    pub(super) fn opt_i64<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
-        match Option::<StrOrNum>::deserialize(de)? {
-            None => Ok(None),
-            Some(StrOrNum::Str(text)) if text.trim().is_empty() => Ok(None),
-            Some(StrOrNum::Str(text)) => text.trim().parse().map(Some).map_err(D::Error::custom),
-            Some(StrOrNum::Num(number)) => number
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("expected an integer")),
         }
     }
 }

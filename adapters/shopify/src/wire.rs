@@ -15,6 +15,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use shopmux_contract::wire::lenient;
 
 /// Header carrying the Admin API access token (§2.2).
 pub const ACCESS_TOKEN_HEADER: &str = "X-Shopify-Access-Token";
@@ -568,45 +569,6 @@ pub enum DiscountStatus {
     /// A status this version does not know.
     #[serde(other)]
     Other,
-}
-
-/// Deserializers that accept a value either as a JSON string or as a JSON number.
-mod lenient {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer};
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum StrOrNum {
-        Str(String),
-        Num(serde_json::Number),
-    }
-
-    pub(super) fn string<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
-        Ok(match StrOrNum::deserialize(de)? {
-            StrOrNum::Str(text) => text,
-            StrOrNum::Num(number) => number.to_string(),
-        })
-    }
-
-    pub(super) fn opt_string<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
-        Ok(match Option::<StrOrNum>::deserialize(de)? {
-            None => None,
-            Some(StrOrNum::Str(text)) => Some(text),
-            Some(StrOrNum::Num(number)) => Some(number.to_string()),
-        })
-    }
-
-    pub(super) fn opt_u64<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error> {
-        match Option::<StrOrNum>::deserialize(de)? {
-            None => Ok(None),
-            Some(StrOrNum::Str(text)) => text.trim().parse().map(Some).map_err(D::Error::custom),
-            Some(StrOrNum::Num(number)) => number
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("expected a non-negative integer")),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ use shopmux_contract::adapter::{
     WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
+use shopmux_contract::wire::percent_encode as encode;
 
 /// TikTok's error code for an invalid signature (platform-apis.md §1.1).
 const INVALID_SIGN: i64 = 106001;
@@ -93,19 +94,6 @@ struct TokenData {
     refresh_token: String,
     #[serde(default)]
     refresh_token_expire_in: i64,
-}
-
-/// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The TikTok Shop adapter.

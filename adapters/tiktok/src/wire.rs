@@ -7,10 +7,10 @@
 //! other way round (ids, image sizes), the types accept both.
 
 use std::fmt;
-use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use shopmux_contract::wire::lenient;
 
 use crate::sign::request_sign;
 
@@ -115,16 +115,7 @@ pub struct WireRequest {
 impl WireRequest {
     /// The query string, percent-encoded (RFC 3986 unreserved characters kept), without `?`.
     pub fn query_string(&self) -> String {
-        let mut out = String::new();
-        for (idx, (key, value)) in self.query.iter().enumerate() {
-            if idx > 0 {
-                out.push('&');
-            }
-            percent_encode_into(&mut out, key);
-            out.push('=');
-            percent_encode_into(&mut out, value);
-        }
-        out
+        shopmux_contract::wire::query_string(&self.query)
     }
 
     /// Host, path and query string joined into one URL.
@@ -143,16 +134,6 @@ impl WireRequest {
             .iter()
             .find(|(name, _)| name == key)
             .map(|(_, value)| value.as_str())
-    }
-}
-
-fn percent_encode_into(out: &mut String, input: &str) {
-    for byte in input.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
     }
 }
 
@@ -1552,68 +1533,6 @@ impl WebhookEnvelope {
             },
         };
         Ok(event)
-    }
-}
-
-/// Deserializers that accept a value either as a JSON string or as a JSON number.
-mod lenient {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer};
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum StrOrNum {
-        Str(String),
-        Num(serde_json::Number),
-    }
-
-    pub(super) fn string<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
-        Ok(match StrOrNum::deserialize(de)? {
-            StrOrNum::Str(text) => text,
-            StrOrNum::Num(number) => number.to_string(),
-        })
-    }
-
-    pub(super) fn opt_string<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
-        Ok(match Option::<StrOrNum>::deserialize(de)? {
-            None => None,
-            Some(StrOrNum::Str(text)) => Some(text),
-            Some(StrOrNum::Num(number)) => Some(number.to_string()),
-        })
-    }
-
-    pub(super) fn i64<'de, D: Deserializer<'de>>(de: D) -> Result<i64, D::Error> {
-        match StrOrNum::deserialize(de)? {
-            StrOrNum::Str(text) => text.trim().parse().map_err(D::Error::custom),
-            StrOrNum::Num(number) => number
-                .as_i64()
-                .ok_or_else(|| D::Error::custom("expected an integer")),
-        }
-    }
-
-    pub(super) fn opt_i64<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
-        match Option::<StrOrNum>::deserialize(de)? {
-            None => Ok(None),
-            Some(StrOrNum::Str(text)) if text.trim().is_empty() => Ok(None),
-            Some(StrOrNum::Str(text)) => text.trim().parse().map(Some).map_err(D::Error::custom),
-            Some(StrOrNum::Num(number)) => number
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("expected an integer")),
-        }
-    }
-
-    pub(super) fn opt_u32<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u32>, D::Error> {
-        match Option::<StrOrNum>::deserialize(de)? {
-            None => Ok(None),
-            Some(StrOrNum::Str(text)) if text.trim().is_empty() => Ok(None),
-            Some(StrOrNum::Str(text)) => text.trim().parse().map(Some).map_err(D::Error::custom),
-            Some(StrOrNum::Num(number)) => number
-                .as_u64()
-                .and_then(|value| u32::try_from(value).ok())
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("expected a size in pixels")),
-        }
     }
 }
 

@@ -42,19 +42,8 @@ pub fn int(value: &Value) -> i64 {
     value.as_i64().or(parsed).unwrap_or(0)
 }
 
-/// Percent-encodes a query or form value (every byte but RFC 3986 unreserved ones).
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        let keep = b.is_ascii_alphanumeric() || b"-._~".contains(&b);
-        out += &if keep {
-            char::from(b).to_string()
-        } else {
-            format!("%{b:02X}")
-        };
-    }
-    out
-}
+/// Percent-encoding of query values (RFC 3986 unreserved characters kept).
+pub use shopmux_contract::wire::percent_encode as encode;
 
 /// Who signs a call, and when.
 #[derive(Clone, Copy, Debug)]
