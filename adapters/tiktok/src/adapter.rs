@@ -70,6 +70,10 @@ const TOKEN_FIELDS: [&str; 4] = [
     "refresh_token_expires_at",
 ];
 
+/// Where [`TikTok::current`] remembers the configured access token, which the renewed
+/// tokens it kept descend from (never sent anywhere).
+const CONFIGURED_TOKEN: &str = "configured_access_token";
+
 /// Where the renewed tokens of a shop are kept in the host's state.
 fn tokens_key(shop: &ShopConnection) -> String {
     format!("tokens:{}", shop.external_id)
@@ -396,10 +400,10 @@ impl Adapter for TikTok {
         shop: &ShopConnection,
         message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
-        // Every call renews the tokens when due (see `call`); the tokens in use after the
-        // send go back to the host when they differ from the configured ones.
-        let mut receipt = self.send_once(host, shop, message)?;
-        let kept = self.current(host, shop)?;
+        // The tokens in use after the send go back to the host when they differ from the
+        // configured ones.
+        let kept = &mut self.current(host, shop)?;
+        let mut receipt = self.send_once(host, kept, message)?;
         let renewed: std::collections::BTreeMap<String, String> = TOKEN_FIELDS
             .iter()
             .filter_map(|k| {
@@ -419,6 +423,7 @@ impl Adapter for TikTok {
         shop: &ShopConnection,
         platform_conversation_id: &str,
     ) -> Result<(), AdapterError> {
+        let shop = &mut self.current(host, shop)?;
         let _: serde_json::Value = self.call(host, shop, |ctx| {
             wire::read_messages(ctx, platform_conversation_id)
         })?;
@@ -431,6 +436,7 @@ impl Adapter for TikTok {
         shop: &ShopConnection,
         order_external_id: &str,
     ) -> Result<OrderInfo, AdapterError> {
+        let shop = &mut self.current(host, shop)?;
         let details: OrderDetails = self.call(host, shop, |ctx| {
             wire::get_order_detail(ctx, &[order_external_id])
         })?;
@@ -472,6 +478,7 @@ impl Adapter for TikTok {
         shop: &ShopConnection,
         buyer_external_id: &str,
     ) -> Result<BuyerProfile, AdapterError> {
+        let shop = &mut self.current(host, shop)?;
         // rule: TT-WB-1 — beside a conversation, the buyer's order history in this shop:
         // Get Order List filtered by the buyer's `user_id` (orders do not know the chat's
         // `im_user_id`, so it is mapped through the shop's conversations first).
@@ -532,6 +539,7 @@ impl Adapter for TikTok {
         shop: &ShopConnection,
         query: &ProductQuery,
     ) -> Result<ProductPage, AdapterError> {
+        let shop = &mut self.current(host, shop)?;
         let want = match query.page_size {
             0 => DEFAULT_PRODUCT_PAGE,
             n => n.min(100),
@@ -606,6 +614,7 @@ impl Adapter for TikTok {
         shop: &ShopConnection,
         cursor: Option<&str>,
     ) -> Result<PollPage, AdapterError> {
+        let shop = &mut self.current(host, shop)?;
         let now_secs = host.now_unix_ms() / 1000;
         let since = cursor
             .and_then(|c| c.parse::<i64>().ok())
@@ -652,9 +661,10 @@ impl Adapter for TikTok {
 }
 
 impl TikTok {
-    /// The shop with its freshest tokens: those kept in the host's state
-    /// (`tokens:{shop}`) when they descend from the configured access token, renewed
-    /// first when they expire within five minutes.
+    /// The shop with its freshest tokens, for the calls of one adapter method: those kept
+    /// in the host's state (`tokens:{shop}`) when they descend from the configured access
+    /// token (remembered under [`CONFIGURED_TOKEN`]), renewed first when they expire
+    /// within five minutes.
     fn current(
         &self,
         host: &dyn Host,
@@ -662,6 +672,8 @@ impl TikTok {
     ) -> Result<ShopConnection, AdapterError> {
         let mut shop = shop.clone();
         let configured = shop.credential("access_token")?.to_owned();
+        shop.credentials
+            .insert(CONFIGURED_TOKEN.into(), configured.clone());
         if let Some(kept) = host.kv_get(&tokens_key(&shop))? {
             match serde_json::from_str::<std::collections::BTreeMap<String, String>>(&kept) {
                 Ok(kept) if kept.get("base_access_token") == Some(&configured) => {
@@ -681,44 +693,41 @@ impl TikTok {
             .and_then(|v| v.parse::<i64>().ok())
             .is_some_and(|at| at - now_secs <= REFRESH_AHEAD_SECS);
         if due && shop.credentials.contains_key("refresh_token") {
-            self.renew(host, &mut shop, &configured)?;
+            self.renew(host, &mut shop)?;
         }
         Ok(shop)
     }
 
     /// Refreshes the tokens and keeps them in the host's state for every later call.
-    fn renew(
-        &self,
-        host: &dyn Host,
-        shop: &mut ShopConnection,
-        configured: &str,
-    ) -> Result<(), AdapterError> {
+    fn renew(&self, host: &dyn Host, shop: &mut ShopConnection) -> Result<(), AdapterError> {
         let new = self.refresh(host, shop)?;
         shop.credentials.extend(new.clone());
         let mut kept = new;
-        kept.insert("base_access_token".into(), configured.to_owned());
+        kept.insert(
+            "base_access_token".into(),
+            shop.credential(CONFIGURED_TOKEN)?.to_owned(),
+        );
         host.kv_put(
             &tokens_key(shop),
             &serde_json::to_string(&kept).unwrap_or_default(),
         )
     }
 
-    /// A signed call of the shop's API, its `data` decoded. The tokens are renewed ahead
-    /// of expiry, and once more (with the call tried again) when TikTok says expired.
+    /// A signed call of the shop's API (a shop from [`TikTok::current`]), its `data`
+    /// decoded. When TikTok says the token expired, it is renewed — in `shop` too, for
+    /// the method's next calls — and the call tried once more.
     fn call<T: serde::de::DeserializeOwned>(
         &self,
         host: &dyn Host,
-        shop: &ShopConnection,
+        shop: &mut ShopConnection,
         build: impl Fn(&RequestContext<'_>) -> Result<wire::WireRequest, wire::WireError>,
     ) -> Result<T, AdapterError> {
-        let configured = shop.credential("access_token")?.to_owned();
-        let mut shop = self.current(host, shop)?;
-        match self.call_once(host, &shop, &build) {
+        match self.call_once(host, shop, &build) {
             Err(e)
                 if e.code == "token_expired" && shop.credentials.contains_key("refresh_token") =>
             {
-                self.renew(host, &mut shop, &configured)?;
-                self.call_once(host, &shop, &build)
+                self.renew(host, shop)?;
+                self.call_once(host, shop, &build)
             }
             other => other,
         }
@@ -778,7 +787,7 @@ impl TikTok {
     fn buyer_ids(
         &self,
         host: &dyn Host,
-        shop: &ShopConnection,
+        shop: &mut ShopConnection,
         lookup: Lookup<'_>,
     ) -> Result<Option<BuyerIds>, AdapterError> {
         let key = match lookup {
@@ -885,7 +894,7 @@ impl TikTok {
     fn upload(
         &self,
         host: &dyn Host,
-        shop: &ShopConnection,
+        shop: &mut ShopConnection,
         url: &str,
     ) -> Result<wire::OutboundMessage, AdapterError> {
         let bytes = self.fetch_image(host, url)?;
@@ -910,7 +919,7 @@ impl TikTok {
     fn messages_since(
         &self,
         host: &dyn Host,
-        shop: &ShopConnection,
+        shop: &mut ShopConnection,
         conversation: &str,
         since: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
@@ -1026,7 +1035,7 @@ impl TikTok {
     fn send_once(
         &self,
         host: &dyn Host,
-        shop: &ShopConnection,
+        shop: &mut ShopConnection,
         message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
         // A shop without credentials says so before anything else.
