@@ -40,8 +40,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
     let host = Arc::new(crate::host::DaemonHost::new(clock.clone(), store.clone()));
     let mailer = crate::mailer::Mailer::from_config(&config.smtp)?;
     let storefront = Arc::new(crate::storefront::Storefront::new(mailer));
+    let plugins = crate::plugins::adapters(config);
+    let mut rule_sets = crate::adapters::builtin_rule_sets();
+    rule_sets.extend(plugins.iter().map(|p| p.rule_set()));
     let mut adapters = crate::adapters::builtin_adapters();
-    adapters.extend(crate::plugins::adapters(config));
+    adapters.extend(plugins);
     let adapter_channels: Vec<Arc<dyn shopmux_core::channel::OutboundChannel>> = adapters
         .iter()
         .filter(|a| a.sends())
@@ -54,16 +57,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         .collect();
     let options = InboxOptions {
         max_ingest_batch: config.ingest.max_batch,
-        rule_sets: {
-            let mut sets = crate::adapters::builtin_rule_sets();
-            sets.extend(
-                adapters
-                    .iter()
-                    .map(|a| a.rule_set())
-                    .filter(|r| !sets_has(&crate::adapters::builtin_rule_sets(), &r.platform)),
-            );
-            sets
-        },
+        rule_sets,
         channels: {
             let mut channels = adapter_channels;
             channels.push(Arc::new(crate::storefront::StorefrontChannel(
@@ -132,10 +126,6 @@ impl Daemon {
         tracing::info!(message = "Stopped.");
         Ok(())
     }
-}
-
-fn sets_has(sets: &[shopmux_contract::RuleSet], platform: &str) -> bool {
-    sets.iter().any(|s| s.platform == platform)
 }
 
 /// Starts with the wall clock.

@@ -126,7 +126,7 @@ struct Frame {
 #[serde(deny_unknown_fields)]
 struct CartFrame {
     #[serde(rename = "type")]
-    _type: String,
+    kind: String,
     cart_token: String,
 }
 
@@ -137,7 +137,7 @@ async fn receive(app: &AppState, customer: &StorefrontCustomer, token: &str, tex
             .to_string()
     };
     if let Ok(cart) = serde_json::from_str::<CartFrame>(text)
-        && cart._type == "cart"
+        && cart.kind == "cart"
     {
         return match app
             .inbox

@@ -477,7 +477,7 @@ async fn sh_cart_1_sh_profile_1_cart_webhooks_become_cart_events_and_notices_fee
     let (_, ack) = shopify_webhook(&d, &shop, "carts/update", &removed).await;
     assert_eq!(ack["cart_events"], 1, "{ack}");
     // An older notice arriving late changes nothing.
-    let (_, ack) = shopify_webhook(&d, &shop, "carts/update", &added.clone()).await;
+    let (_, ack) = shopify_webhook(&d, &shop, "carts/update", &added).await;
     assert_eq!(ack["cart_events"], 0, "{ack}");
 
     let (_, page) = d

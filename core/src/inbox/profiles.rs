@@ -124,7 +124,7 @@ impl Inbox {
     ) -> CoreResult<CustomerPanel> {
         let conversation = self.conversation(viewer, conversation).await?;
         let buyer = self.buyer(viewer, conversation.buyer_id).await?;
-        let orders = self.buyer_orders(viewer, buyer.id).await?;
+        let orders = super::actions::buyer_orders(&self.store, self.store.pool(), buyer.id).await?;
         let profile: Option<BuyerProfile> = self
             .store
             .query(
