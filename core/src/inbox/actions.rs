@@ -147,14 +147,21 @@ pub(crate) async fn queue_outbound(
     now: chrono::DateTime<chrono::Utc>,
 ) -> CoreResult<()> {
     let mut deferred = Deferred::default();
-    defer_outbound(store, tx, messages, now, &mut deferred).await?;
+    defer_outbound(
+        store,
+        &mut crate::store::Tx::Sqlx(tx),
+        messages,
+        now,
+        &mut deferred,
+    )
+    .await?;
     deferred.run(store, tx).await
 }
 
 /// Stores outbound messages and their outbox entries, queuing what it can in `deferred`.
 pub(crate) async fn defer_outbound(
     store: &crate::store::Store,
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut crate::store::Tx<'_>,
     messages: &[Message],
     now: chrono::DateTime<chrono::Utc>,
     deferred: &mut Deferred,

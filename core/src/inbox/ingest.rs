@@ -22,12 +22,11 @@ use crate::ids::*;
 use crate::model::*;
 use crate::search_terms;
 use crate::store::{
-    Backend, CONVERSATION_COLUMNS, Deferred, MESSAGE_COLUMNS, Store, Val, conversation_from_row,
-    id_col, list_placeholders, values_placeholders,
+    Backend, CONVERSATION_COLUMNS, Deferred, MESSAGE_COLUMNS, SqliteWriter, Store, Tx, Val,
+    conversation_from_row, id_col, list_placeholders, values_placeholders,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Row, Transaction};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -188,7 +187,64 @@ impl Inbox {
     }
 }
 
-pub(crate) async fn run_writer(
+/// Where groups are written: on PostgreSQL (or an in-memory SQLite database) the pool's
+/// write connection; on a SQLite file, the writer's own connection (see
+/// [`SqliteWriter`]), which [`spawn_writer`] runs on a thread of its own.
+enum GroupWriter {
+    Pool,
+    Sqlite(SqliteWriter),
+}
+
+impl GroupWriter {
+    fn open(store: &Store) -> Self {
+        match SqliteWriter::open(store) {
+            Ok(Some(w)) => GroupWriter::Sqlite(w),
+            Ok(None) => GroupWriter::Pool,
+            Err(error) => {
+                tracing::warn!(message = "The ingest writer could not open its own SQLite connection; writing through the pool.", %error);
+                GroupWriter::Pool
+            }
+        }
+    }
+
+    async fn write(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+        items: &[(&IngestShop, &InboundMessage)],
+    ) -> CoreResult<GroupResult> {
+        match self {
+            GroupWriter::Pool => ingest_batch(store, now, items).await,
+            GroupWriter::Sqlite(w) => {
+                w.write(store, async |tx: &mut Tx<'_>| {
+                    ingest_in(store, tx, now, items).await
+                })
+                .await
+            }
+        }
+    }
+}
+
+/// Starts the writer: on a SQLite file on a thread of its own (its statements run in
+/// place and would otherwise hold up a runtime worker), elsewhere as a task.
+pub(crate) fn spawn_writer(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    events: EventBus,
+    router: Arc<super::routing::RouterSignal>,
+    rx: mpsc::Receiver<IngestJob>,
+    max_batch: usize,
+) -> tokio::task::JoinHandle<()> {
+    let writer = run_writer(store.clone(), clock, events, router, rx, max_batch);
+    if store.sqlite_file().is_some() {
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || runtime.block_on(writer))
+    } else {
+        tokio::spawn(writer)
+    }
+}
+
+async fn run_writer(
     store: Store,
     clock: Arc<dyn Clock>,
     events: EventBus,
@@ -196,6 +252,7 @@ pub(crate) async fn run_writer(
     mut rx: mpsc::Receiver<IngestJob>,
     max_batch: usize,
 ) {
+    let writer = GroupWriter::open(&store);
     let mut buf = Vec::with_capacity(max_batch);
     loop {
         if rx.recv_many(&mut buf, max_batch).await == 0 {
@@ -215,7 +272,7 @@ pub(crate) async fn run_writer(
                 .iter()
                 .map(|(shop, _, _)| (shop.shop_id, shop.seller_id))
                 .collect();
-            for shop in write_group(&store, clock.now(), &events, jobs).await {
+            for shop in write_group(&store, &writer, clock.now(), &events, jobs).await {
                 if let Some(seller) = sellers.get(&shop) {
                     router.mark(*seller);
                 }
@@ -234,6 +291,7 @@ type Job = (
 /// left unassigned (for the router).
 async fn write_group(
     store: &Store,
+    writer: &GroupWriter,
     now: DateTime<Utc>,
     events: &EventBus,
     jobs: Vec<Job>,
@@ -248,7 +306,7 @@ async fn write_group(
         events.publish(e);
     };
     let items: Vec<(&IngestShop, &InboundMessage)> = jobs.iter().map(|(s, m, _)| (s, m)).collect();
-    match ingest_batch(store, now, &items).await {
+    match writer.write(store, now, &items).await {
         Ok((outcomes, published)) => {
             for ((_, _, reply), outcome) in jobs.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(outcome));
@@ -266,7 +324,7 @@ async fn write_group(
             // One bad item must not fail its neighbours: write each alone.
             tracing::debug!(message = "Group write failed, retrying items one by one.", %error);
             for (shop, msg, reply) in jobs {
-                let result = ingest_batch(store, now, &[(&shop, &msg)]).await;
+                let result = writer.write(store, now, &[(&shop, &msg)]).await;
                 match result {
                     Ok((mut outcomes, published)) => {
                         let _ = reply.send(Ok(outcomes.remove(0)));
@@ -288,16 +346,29 @@ async fn write_group(
 /// Parameters per statement stay well under SQLite's and PostgreSQL's limits.
 const ROWS_PER_STATEMENT: usize = 200;
 
-/// Writes a group of inbound messages in one transaction; returns one outcome per item
-/// (in order) and the events to publish after the commit.
+/// What a written group returns: one outcome per item (in order) and the events to
+/// publish after the commit.
+type GroupResult = (Vec<IngestOutcome>, Vec<InboxEvent>);
+
+/// Writes a group of inbound messages in one transaction of the pool's write connection.
 pub(crate) async fn ingest_batch(
     store: &Store,
     now: DateTime<Utc>,
     items: &[(&IngestShop, &InboundMessage)],
-) -> CoreResult<(Vec<IngestOutcome>, Vec<InboxEvent>)> {
+) -> CoreResult<GroupResult> {
     let mut w = store.begin_write().await?;
-    let tx = &mut w.tx;
+    let result = ingest_in(store, &mut Tx::Sqlx(&mut w.tx), now, items).await?;
+    w.commit().await?;
+    Ok(result)
+}
 
+/// Writes a group of inbound messages in `tx` (which the caller commits).
+pub(crate) async fn ingest_in(
+    store: &Store,
+    tx: &mut Tx<'_>,
+    now: DateTime<Utc>,
+    items: &[(&IngestShop, &InboundMessage)],
+) -> CoreResult<GroupResult> {
     // 1. Within the group, later copies of a message follow the first.
     let mut first_of: HashMap<(ShopId, &str), usize> = HashMap::new();
     let mut primary: Vec<usize> = Vec::with_capacity(items.len());
@@ -333,7 +404,6 @@ pub(crate) async fn ingest_batch(
             known.insert(k, v);
         }
     }
-    w.commit().await?;
 
     let fresh_set: HashSet<usize> = fresh.iter().copied().collect();
     let inserted: HashSet<MessageId> = published
@@ -369,7 +439,7 @@ type Stored = HashMap<(ShopId, String), (MessageId, ConversationId)>;
 /// index answers it (a row-value `IN (VALUES ...)` would scan).
 async fn find_stored(
     store: &Store,
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx<'_>,
     keys: &[(ShopId, String)],
 ) -> CoreResult<Stored> {
     let mut by_shop: HashMap<ShopId, Vec<&str>> = HashMap::new();
@@ -386,9 +456,9 @@ async fn find_stored(
             );
             let mut vals = vec![Val::from(shop.to_string())];
             vals.extend(chunk.iter().map(|p| Val::from(*p)));
-            for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
+            for row in tx.fetch_all(store, &sql, vals).await? {
                 out.insert(
-                    (shop, row.try_get::<String, _>("platform_message_id")?),
+                    (shop, row.text("platform_message_id")?),
                     (id_col(&row, "id")?, id_col(&row, "conversation_id")?),
                 );
             }
@@ -401,7 +471,7 @@ async fn find_stored(
 /// counters and the search index. Returns the stored ids of every item.
 async fn write_fresh(
     store: &Store,
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx<'_>,
     now: DateTime<Utc>,
     items: &[(&IngestShop, &InboundMessage)],
     published: &mut Vec<InboxEvent>,
@@ -500,7 +570,7 @@ async fn write_fresh(
         super::actions::INGEST_MUTABLE,
         &mut deferred,
     );
-    deferred.run(store, tx).await?;
+    deferred.run_in(store, tx).await?;
 
     let mut stored = Stored::new();
     for m in &messages {
@@ -664,7 +734,7 @@ struct Known {
 /// An unchanged buyer is not written at all.
 async fn load_buyers(
     store: &Store,
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx<'_>,
     now: DateTime<Utc>,
     items: &[(&IngestShop, &InboundMessage)],
     deferred: &mut Deferred,
@@ -708,26 +778,24 @@ async fn load_buyers(
             );
             let mut vals = vec![Val::from(shop.to_string())];
             vals.extend(chunk.iter().map(|e| Val::from(*e)));
-            for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
+            for row in tx.fetch_all(store, &sql, vals).await? {
                 let id: BuyerId = id_col(&row, "b_id")?;
-                known
-                    .buyers
-                    .insert((*shop, row.try_get::<String, _>("b_ext")?), id);
+                known.buyers.insert((*shop, row.text("b_ext")?), id);
                 stored.insert(
                     id,
                     (
-                        row.try_get("b_nick")?,
-                        row.try_get("b_lang")?,
-                        row.try_get("b_email")?,
+                        row.text("b_nick")?,
+                        row.opt_text("b_lang")?,
+                        row.opt_text("b_email")?,
                     ),
                 );
-                if row.try_get::<i64, _>("b_orders")? != 0 {
+                if row.int("b_orders")? != 0 {
                     known.with_orders.insert(id);
                 }
-                if let Some(ms) = row.try_get::<Option<i64>, _>("b_last")? {
+                if let Some(ms) = row.opt_int("b_last")? {
                     known.last_message.insert(id, crate::clock::from_millis(ms));
                 }
-                if with_conversation && row.try_get::<Option<String>, _>("id")?.is_some() {
+                if with_conversation && row.opt_text("id")?.is_some() {
                     let (seller, c) = conversation_from_row(&row)?;
                     known.open.insert(id, (seller, c));
                 }
@@ -760,7 +828,7 @@ async fn load_buyers(
                 to_millis(now).into(),
             ]);
         }
-        let n_inserted = store.query(&sql, vals).fetch_all(&mut **tx).await?.len();
+        let n_inserted = tx.fetch_all(store, &sql, vals).await?.len();
         if n_inserted < chunk.len() {
             // Another process inserted one of them meanwhile (PostgreSQL only: SQLite
             // writers hold the gate). Failing the group makes each item retry alone.
@@ -831,7 +899,7 @@ async fn load_buyers(
                 store.for_update()
             );
             let vals = chunk.iter().map(|b| Val::from(b.to_string())).collect();
-            for row in store.query(&sql, vals).fetch_all(&mut **tx).await? {
+            for row in tx.fetch_all(store, &sql, vals).await? {
                 let (seller, c) = conversation_from_row(&row)?;
                 known.open.insert(c.buyer_id, (seller, c));
             }
@@ -891,7 +959,7 @@ fn defer_orders(
 /// On PostgreSQL, where other processes write too, `RETURNING` says what was inserted.
 pub(crate) async fn insert_messages(
     store: &Store,
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx<'_>,
     messages: &[Message],
     deferred: &mut Deferred,
 ) -> CoreResult<HashSet<MessageId>> {
@@ -928,9 +996,8 @@ pub(crate) async fn insert_messages(
             rows_sql.join(",")
         );
         if pg {
-            for row in store
-                .query(&format!("{sql} RETURNING id"), vals)
-                .fetch_all(&mut **tx)
+            for row in tx
+                .fetch_all(store, &format!("{sql} RETURNING id"), vals)
                 .await?
             {
                 inserted.insert(id_col::<MessageId>(&row, "id")?);

@@ -123,14 +123,14 @@ impl Inbox {
             Some(seed) => rand::rngs::StdRng::seed_from_u64(seed),
             None => rand::rngs::StdRng::from_os_rng(),
         };
-        let writer = tokio::spawn(ingest::run_writer(
+        let writer = ingest::spawn_writer(
             store.clone(),
             clock.clone(),
             events.clone(),
             router.clone(),
             ingest_rx,
             options.max_ingest_batch,
-        ));
+        );
         let channels: outbox::Channels = Arc::new(
             options
                 .channels

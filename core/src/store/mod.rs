@@ -6,9 +6,11 @@
 //! so writers never meet `SQLITE_BUSY`; on PostgreSQL rows are locked with
 //! `FOR UPDATE` instead and several processes may share one database.
 
+mod exec;
 mod rows;
 pub mod sealing;
 
+pub use exec::{DbRow, DbVal, SqliteWriter, Tx};
 pub use rows::*;
 
 use crate::error::{CoreError, CoreResult};
@@ -36,6 +38,8 @@ pub struct Store {
     backend: Backend,
     write_gate: Arc<Mutex<()>>,
     sealer: Option<Arc<sealing::Sealer>>,
+    /// The SQLite database file (none on PostgreSQL or in memory).
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 /// Options for opening a store.
@@ -57,11 +61,13 @@ impl StoreOptions {
     }
 }
 
-/// Pool options with the per-connection settings of the backend.
+/// Pool options with the per-connection settings of the backend. A SQLite connection
+/// cannot go stale (the file is local), so it is not pinged before each use.
 fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(backend == Backend::Postgres)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
@@ -107,6 +113,7 @@ impl Store {
         sqlx::any::install_default_drivers();
         let backend =
             backend_of(&options.url).map_err(|m| CoreError::invalid("database.url", m))?;
+        let mut sqlite_file = None;
         let (url, max) = match backend {
             Backend::Sqlite => {
                 let path = sqlite_path(&options.url);
@@ -120,6 +127,9 @@ impl Store {
                             format!("cannot create {}: {e}", dir.display()),
                         )
                     })?;
+                }
+                if path != ":memory:" && !options.url.contains("mode=memory") {
+                    sqlite_file = Some(std::path::PathBuf::from(path));
                 }
                 let sep = if options.url.contains('?') { '&' } else { '?' };
                 let url = if options.url.contains("mode=") {
@@ -153,6 +163,7 @@ impl Store {
             backend,
             write_gate: Arc::new(Mutex::new(())),
             sealer: None,
+            sqlite_file,
         };
         store.migrate().await?;
         Ok(store)
@@ -196,6 +207,11 @@ impl Store {
     /// The dialect.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The SQLite database file, when the store is one (not in memory).
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.sqlite_file.as_deref()
     }
 
     /// Takes the write gate on SQLite (none is needed on PostgreSQL).
@@ -317,7 +333,7 @@ impl From<bool> for Val {
 ///
 /// Statements here are built from constant fragments and `$n` placeholders only; every
 /// value is bound, never spliced in, which is what `AssertSqlSafe` asserts.
-fn query_with(
+pub(crate) fn query_with(
     sql: &str,
     vals: Vec<Val>,
 ) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
@@ -439,27 +455,12 @@ impl Deferred {
         store: &Store,
         tx: &mut sqlx::Transaction<'static, Any>,
     ) -> CoreResult<()> {
-        match store.backend {
-            Backend::Postgres => {
-                for (sql, vals) in self.statements {
-                    query_with(&sql, vals).execute(&mut **tx).await?;
-                }
-            }
-            Backend::Sqlite => {
-                let mut sql = String::new();
-                let mut all = Vec::new();
-                for (one, vals) in self.statements {
-                    let (one, vals) = positional(&one, vals);
-                    sql.push_str(&one);
-                    sql.push_str(";\n");
-                    all.extend(vals);
-                }
-                if !sql.is_empty() {
-                    query_with(&sql, all).execute(&mut **tx).await?;
-                }
-            }
-        }
-        Ok(())
+        self.run_in(store, &mut Tx::Sqlx(tx)).await
+    }
+
+    /// Runs every statement, in order, in `tx`.
+    pub async fn run_in(self, store: &Store, tx: &mut Tx<'_>) -> CoreResult<()> {
+        tx.execute_all(store, self.statements).await
     }
 }
 

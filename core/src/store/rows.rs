@@ -1,11 +1,11 @@
-//! Row mapping: the column lists of the main tables and the functions turning an
-//! `AnyRow` into a domain value (and a domain value into bound values).
+//! Row mapping: the column lists of the main tables and the functions turning a row
+//! (an `AnyRow` or a [`DbRow`]) into a domain value (and a domain value into bound values).
 
 use crate::clock::{from_millis, to_millis};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::*;
 use crate::model::*;
-use crate::store::Val;
+use crate::store::{DbRow, Val};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::str::FromStr;
@@ -14,48 +14,87 @@ fn corrupt(what: &'static str, detail: impl std::fmt::Display) -> CoreError {
     CoreError::Database(sqlx::Error::Decode(format!("{what}: {detail}").into()))
 }
 
+/// Reading columns by name, from a sqlx row or a [`DbRow`] alike.
+pub trait Columns {
+    /// A nullable text column.
+    fn opt_text_col(&self, col: &str) -> CoreResult<Option<String>>;
+    /// A nullable integer column.
+    fn opt_int_col(&self, col: &str) -> CoreResult<Option<i64>>;
+    /// A text column.
+    fn text_col(&self, col: &str) -> CoreResult<String> {
+        self.opt_text_col(col)?
+            .ok_or_else(|| corrupt("text", format!("{col} is NULL")))
+    }
+    /// An integer column.
+    fn int_col(&self, col: &str) -> CoreResult<i64> {
+        self.opt_int_col(col)?
+            .ok_or_else(|| corrupt("integer", format!("{col} is NULL")))
+    }
+}
+
+impl Columns for AnyRow {
+    fn opt_text_col(&self, col: &str) -> CoreResult<Option<String>> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_int_col(&self, col: &str) -> CoreResult<Option<i64>> {
+        Ok(self.try_get(col)?)
+    }
+}
+
+impl Columns for DbRow {
+    fn opt_text_col(&self, col: &str) -> CoreResult<Option<String>> {
+        self.opt_text(col)
+    }
+    fn opt_int_col(&self, col: &str) -> CoreResult<Option<i64>> {
+        self.opt_int(col)
+    }
+}
+
 /// Reads a typed id from a text column.
-pub fn id_col<T: FromStr>(row: &AnyRow, col: &str) -> CoreResult<T>
+pub fn id_col<T: FromStr>(row: &impl Columns, col: &str) -> CoreResult<T>
 where
     T::Err: std::fmt::Display,
 {
-    let s: String = row.try_get(col)?;
+    let s = row.text_col(col)?;
     T::from_str(&s).map_err(|e| corrupt("id", e))
 }
 
 /// Reads an optional typed id from a nullable text column.
-pub fn opt_id_col<T: FromStr>(row: &AnyRow, col: &str) -> CoreResult<Option<T>>
+pub fn opt_id_col<T: FromStr>(row: &impl Columns, col: &str) -> CoreResult<Option<T>>
 where
     T::Err: std::fmt::Display,
 {
-    let s: Option<String> = row.try_get(col)?;
-    s.map(|s| T::from_str(&s).map_err(|e| corrupt("id", e)))
+    row.opt_text_col(col)?
+        .map(|s| T::from_str(&s).map_err(|e| corrupt("id", e)))
         .transpose()
 }
 
 /// A text column parsed as an enum.
-pub fn enum_col<T: FromStr<Err = String>>(row: &AnyRow, col: &str) -> CoreResult<T> {
-    let s: String = row.try_get(col)?;
+pub fn enum_col<T: FromStr<Err = String>>(row: &impl Columns, col: &str) -> CoreResult<T> {
+    let s = row.text_col(col)?;
     T::from_str(&s).map_err(|e| corrupt("enum", e))
 }
 
-fn opt_enum_col<T: FromStr<Err = String>>(row: &AnyRow, col: &str) -> CoreResult<Option<T>> {
-    let s: Option<String> = row.try_get(col)?;
-    s.map(|s| T::from_str(&s).map_err(|e| corrupt("enum", e)))
+fn opt_enum_col<T: FromStr<Err = String>>(row: &impl Columns, col: &str) -> CoreResult<Option<T>> {
+    row.opt_text_col(col)?
+        .map(|s| T::from_str(&s).map_err(|e| corrupt("enum", e)))
         .transpose()
 }
 
-fn time_col(row: &AnyRow, col: &str) -> CoreResult<chrono::DateTime<chrono::Utc>> {
-    Ok(from_millis(row.try_get::<i64, _>(col)?))
+fn time_col(row: &impl Columns, col: &str) -> CoreResult<chrono::DateTime<chrono::Utc>> {
+    Ok(from_millis(row.int_col(col)?))
 }
 
-fn opt_time_col(row: &AnyRow, col: &str) -> CoreResult<Option<chrono::DateTime<chrono::Utc>>> {
-    Ok(row.try_get::<Option<i64>, _>(col)?.map(from_millis))
+fn opt_time_col(
+    row: &impl Columns,
+    col: &str,
+) -> CoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+    Ok(row.opt_int_col(col)?.map(from_millis))
 }
 
 /// A 0/1 column as a bool.
-pub fn bool_col(row: &AnyRow, col: &str) -> CoreResult<bool> {
-    Ok(row.try_get::<i64, _>(col)? != 0)
+pub fn bool_col(row: &impl Columns, col: &str) -> CoreResult<bool> {
+    Ok(row.int_col(col)? != 0)
 }
 
 /// The columns of `conversations`, in the order of [`conversation_values`].
@@ -95,9 +134,9 @@ pub fn wait_rank(c: &Conversation) -> i64 {
 }
 
 /// A conversation row, with the seller it belongs to.
-pub fn conversation_from_row(row: &AnyRow) -> CoreResult<(SellerId, Conversation)> {
-    let topics: String = row.try_get("topics")?;
-    let platform: String = row.try_get("platform")?;
+pub fn conversation_from_row(row: &impl Columns) -> CoreResult<(SellerId, Conversation)> {
+    let topics = row.text_col("topics")?;
+    let platform = row.text_col("platform")?;
     Ok((
         id_col(row, "seller_id")?,
         Conversation {
@@ -111,7 +150,7 @@ pub fn conversation_from_row(row: &AnyRow) -> CoreResult<(SellerId, Conversation
             flag: opt_enum_col(row, "flag")?,
             topics: serde_json::from_str(&topics).map_err(|e| corrupt("topics", e))?,
             has_order: bool_col(row, "has_order")?,
-            unread_count: row.try_get("unread_count")?,
+            unread_count: row.int_col("unread_count")?,
             waiting_since: opt_time_col(row, "waiting_since")?,
             created_at: time_col(row, "created_at")?,
             last_message_at: time_col(row, "last_message_at")?,
@@ -120,7 +159,7 @@ pub fn conversation_from_row(row: &AnyRow) -> CoreResult<(SellerId, Conversation
             assigned_at: opt_time_col(row, "assigned_at")?,
             ended_at: opt_time_col(row, "ended_at")?,
             closed_at: opt_time_col(row, "closed_at")?,
-            preview: row.try_get("preview")?,
+            preview: row.text_col("preview")?,
         },
     ))
 }

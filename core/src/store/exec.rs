@@ -1,0 +1,436 @@
+//! One write transaction, whichever connection runs it: a sqlx transaction (PostgreSQL,
+//! and SQLite writes outside the ingest writer) or the ingest writer's own SQLite
+//! connection.
+//!
+//! Why the second kind exists: sqlx runs each SQLite connection on a worker thread of
+//! its own and hands every statement and every row across threads. Under ingest load
+//! those hand-offs, and the copies of each value they make, cost more than SQLite's own
+//! work (profiles showed the serial write path spending more time in thread wake-ups,
+//! allocation and row conversion than in the B-trees). The group-commit writer is a
+//! single thread anyway, so on SQLite it owns a plain connection ([`rusqlite`]) and runs
+//! its statements in place, with prepared statements cached by shape.
+//!
+//! Statements are written once, with `$n` placeholders, and read through [`DbRow`], so
+//! the ingest code is the same for both kinds.
+
+use super::{Backend, Store, Val, positional, query_with};
+use crate::error::{CoreError, CoreResult};
+use sqlx::{Any, Column, Row, Transaction, TypeInfo, ValueRef};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A transaction to run statements in.
+pub enum Tx<'t> {
+    /// A sqlx transaction (either backend).
+    Sqlx(&'t mut Transaction<'static, Any>),
+    /// A transaction open on the ingest writer's SQLite connection (locked per
+    /// statement, never across an await, so that futures holding a `Tx` stay `Send`).
+    Sqlite(&'t Mutex<rusqlite::Connection>),
+}
+
+/// A value read from a row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DbVal {
+    /// SQL NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+}
+
+/// A row read through a [`Tx`]: its values by column name.
+#[derive(Clone, Debug)]
+pub struct DbRow {
+    names: Arc<HashMap<String, usize>>,
+    vals: Vec<DbVal>,
+}
+
+fn decode(col: &str, detail: &str) -> CoreError {
+    CoreError::Database(sqlx::Error::Decode(
+        format!("column {col}: {detail}").into(),
+    ))
+}
+
+impl DbRow {
+    fn val(&self, col: &str) -> CoreResult<&DbVal> {
+        self.names
+            .get(col)
+            .map(|&i| &self.vals[i])
+            .ok_or_else(|| CoreError::Database(sqlx::Error::ColumnNotFound(col.to_owned())))
+    }
+
+    /// A nullable text column.
+    pub fn opt_text(&self, col: &str) -> CoreResult<Option<String>> {
+        match self.val(col)? {
+            DbVal::Null => Ok(None),
+            DbVal::Text(s) => Ok(Some(s.clone())),
+            DbVal::Int(_) => Err(decode(col, "an integer where text was expected")),
+        }
+    }
+
+    /// A text column.
+    pub fn text(&self, col: &str) -> CoreResult<String> {
+        self.opt_text(col)?
+            .ok_or_else(|| decode(col, "NULL where text was expected"))
+    }
+
+    /// A nullable integer column.
+    pub fn opt_int(&self, col: &str) -> CoreResult<Option<i64>> {
+        match self.val(col)? {
+            DbVal::Null => Ok(None),
+            DbVal::Int(n) => Ok(Some(*n)),
+            DbVal::Text(_) => Err(decode(col, "text where an integer was expected")),
+        }
+    }
+
+    /// An integer column.
+    pub fn int(&self, col: &str) -> CoreResult<i64> {
+        self.opt_int(col)?
+            .ok_or_else(|| decode(col, "NULL where an integer was expected"))
+    }
+
+    fn from_any(
+        row: &sqlx::any::AnyRow,
+        names: &mut Option<Arc<HashMap<String, usize>>>,
+    ) -> CoreResult<Self> {
+        let names = names
+            .get_or_insert_with(|| {
+                Arc::new(
+                    row.columns()
+                        .iter()
+                        .map(|c| (c.name().to_owned(), c.ordinal()))
+                        .collect(),
+                )
+            })
+            .clone();
+        let mut vals = Vec::with_capacity(row.len());
+        for i in 0..row.len() {
+            let raw = row.try_get_raw(i)?;
+            let val = if raw.is_null() {
+                DbVal::Null
+            } else if matches!(
+                raw.type_info().name(),
+                "TEXT" | "VARCHAR" | "CHAR" | "NAME" | "BPCHAR"
+            ) {
+                DbVal::Text(row.try_get::<String, _>(i)?)
+            } else {
+                DbVal::Int(row.try_get::<i64, _>(i)?)
+            };
+            vals.push(val);
+        }
+        Ok(Self { names, vals })
+    }
+}
+
+fn lock(conn: &Mutex<rusqlite::Connection>) -> MutexGuard<'_, rusqlite::Connection> {
+    conn.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn lite_error(e: rusqlite::Error) -> CoreError {
+    CoreError::Sqlite(e)
+}
+
+fn bind_all(stmt: &mut rusqlite::CachedStatement<'_>, vals: &[Val]) -> CoreResult<()> {
+    for (i, v) in vals.iter().enumerate() {
+        let at = i + 1;
+        let r = match v {
+            Val::Text(s) => stmt.raw_bind_parameter(at, s.as_str()),
+            Val::OptText(s) => stmt.raw_bind_parameter(at, s.as_deref()),
+            Val::Int(n) => stmt.raw_bind_parameter(at, n),
+            Val::OptInt(n) => stmt.raw_bind_parameter(at, n),
+        };
+        r.map_err(lite_error)?;
+    }
+    Ok(())
+}
+
+impl Tx<'_> {
+    /// Runs a query (with `$n` placeholders) and reads every row.
+    pub async fn fetch_all(
+        &mut self,
+        store: &Store,
+        sql: &str,
+        vals: Vec<Val>,
+    ) -> CoreResult<Vec<DbRow>> {
+        match self {
+            Tx::Sqlx(tx) => {
+                let rows = store.query(sql, vals).fetch_all(&mut ***tx).await?;
+                let mut names = None;
+                rows.iter()
+                    .map(|r| DbRow::from_any(r, &mut names))
+                    .collect()
+            }
+            Tx::Sqlite(conn) => {
+                let (sql, vals) = positional(sql, vals);
+                let conn = lock(conn);
+                let mut stmt = conn.prepare_cached(&sql).map_err(lite_error)?;
+                bind_all(&mut stmt, &vals)?;
+                let n = stmt.column_count();
+                let names: Arc<HashMap<String, usize>> = Arc::new(
+                    (0..n)
+                        .map(|i| Ok((stmt.column_name(i).map_err(lite_error)?.to_owned(), i)))
+                        .collect::<CoreResult<_>>()?,
+                );
+                let mut rows = stmt.raw_query();
+                let mut out = Vec::new();
+                while let Some(row) = rows.next().map_err(lite_error)? {
+                    let mut vals = Vec::with_capacity(n);
+                    for i in 0..n {
+                        use rusqlite::types::ValueRef as V;
+                        vals.push(match row.get_ref(i).map_err(lite_error)? {
+                            V::Null => DbVal::Null,
+                            V::Integer(n) => DbVal::Int(n),
+                            V::Text(t) => DbVal::Text(String::from_utf8_lossy(t).into_owned()),
+                            V::Real(_) | V::Blob(_) => {
+                                return Err(decode(&i.to_string(), "unexpected real or blob"));
+                            }
+                        });
+                    }
+                    out.push(DbRow {
+                        names: names.clone(),
+                        vals,
+                    });
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Runs a statement (with `$n` placeholders); returns the rows it changed.
+    pub async fn execute(&mut self, store: &Store, sql: &str, vals: Vec<Val>) -> CoreResult<u64> {
+        match self {
+            Tx::Sqlx(tx) => Ok(store
+                .query(sql, vals)
+                .execute(&mut ***tx)
+                .await?
+                .rows_affected()),
+            Tx::Sqlite(conn) => {
+                let (sql, vals) = positional(sql, vals);
+                let conn = lock(conn);
+                let mut stmt = conn.prepare_cached(&sql).map_err(lite_error)?;
+                bind_all(&mut stmt, &vals)?;
+                Ok(stmt.raw_execute().map_err(lite_error)? as u64)
+            }
+        }
+    }
+
+    /// Runs statements in order (see [`super::Deferred`]).
+    pub(crate) async fn execute_all(
+        &mut self,
+        store: &Store,
+        statements: Vec<(String, Vec<Val>)>,
+    ) -> CoreResult<()> {
+        match self {
+            Tx::Sqlx(tx) => match store.backend() {
+                Backend::Postgres => {
+                    for (sql, vals) in statements {
+                        query_with(&sql, vals).execute(&mut ***tx).await?;
+                    }
+                }
+                Backend::Sqlite => {
+                    // One call for all of them: one hop to sqlx's connection thread.
+                    let mut sql = String::new();
+                    let mut all = Vec::new();
+                    for (one, vals) in statements {
+                        let (one, vals) = positional(&one, vals);
+                        sql.push_str(&one);
+                        sql.push_str(";\n");
+                        all.extend(vals);
+                    }
+                    if !sql.is_empty() {
+                        query_with(&sql, all).execute(&mut ***tx).await?;
+                    }
+                }
+            },
+            Tx::Sqlite(_) => {
+                for (sql, vals) in statements {
+                    self.execute(store, &sql, vals).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The ingest writer's own connection to the SQLite file, with the pool's settings.
+pub struct SqliteWriter {
+    conn: Mutex<rusqlite::Connection>,
+}
+
+impl SqliteWriter {
+    /// Opens a connection to the store's SQLite file; `None` on PostgreSQL or for an
+    /// in-memory database (which a second connection would not see).
+    pub fn open(store: &Store) -> CoreResult<Option<Self>> {
+        let Some(path) = store.sqlite_file() else {
+            return Ok(None);
+        };
+        let conn = rusqlite::Connection::open(path).map_err(lite_error)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
+             PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+        )
+        .map_err(lite_error)?;
+        // Multi-row statements come in one shape per group size and table.
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(Some(Self {
+            conn: Mutex::new(conn),
+        }))
+    }
+
+    /// Runs `work` in one write transaction under the store's write gate: committed
+    /// when it succeeds, rolled back when it fails.
+    pub async fn write<T, F>(&self, store: &Store, work: F) -> CoreResult<T>
+    where
+        F: AsyncFnOnce(&mut Tx<'_>) -> CoreResult<T>,
+    {
+        let _gate = store.write_gate().await;
+        lock(&self.conn)
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(lite_error)?;
+        let mut tx = Tx::Sqlite(&self.conn);
+        let result = work(&mut tx).await;
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let conn = lock(&self.conn);
+        match conn.execute_batch(end).map_err(lite_error) {
+            Ok(()) => result,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                result.and(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Deferred, StoreOptions};
+
+    async fn file_store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/exec.db", dir.path().display());
+        let store = Store::open(&StoreOptions::new(url)).await.expect("store");
+        let mut w = store.begin_write().await.expect("begin");
+        Tx::Sqlx(&mut w.tx)
+            .execute(
+                &store,
+                "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER, note TEXT)",
+                vec![],
+            )
+            .await
+            .expect("create");
+        w.commit().await.expect("commit");
+        (store, dir)
+    }
+
+    const READ: &str = "SELECT id, n, note FROM t WHERE n >= $2 OR id = $1 ORDER BY id";
+
+    fn read_back(rows: &[DbRow]) -> Vec<(String, Option<i64>, Option<String>)> {
+        rows.iter()
+            .map(|r| {
+                (
+                    r.text("id").unwrap(),
+                    r.opt_int("n").unwrap(),
+                    r.opt_text("note").unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn both_kinds_of_transaction_run_the_same_statements_and_read_the_same_rows() {
+        let (store, _dir) = file_store().await;
+        let writer = SqliteWriter::open(&store)
+            .expect("open")
+            .expect("a file store");
+        writer
+            .write(&store, async |tx: &mut Tx<'_>| {
+                let mut d = Deferred::default();
+                d.push(
+                    "INSERT INTO t (id, n, note) VALUES ($1, $2, $3), ($4, $5, $6)".into(),
+                    vec![
+                        "a".into(),
+                        1.into(),
+                        Val::OptText(None),
+                        "b".into(),
+                        Val::OptInt(None),
+                        "x".into(),
+                    ],
+                );
+                d.push(
+                    "UPDATE t SET n = n + $1 WHERE id = $2".into(),
+                    vec![10.into(), "a".into()],
+                );
+                d.run_in(&store, tx).await
+            })
+            .await
+            .expect("write");
+        let expected = vec![
+            ("a".to_owned(), Some(11), None),
+            ("b".to_owned(), None, Some("x".to_owned())),
+        ];
+        let from_writer = writer
+            .write(&store, async |tx: &mut Tx<'_>| {
+                tx.fetch_all(&store, READ, vec!["b".into(), 5.into()]).await
+            })
+            .await
+            .expect("read in the writer");
+        assert_eq!(read_back(&from_writer), expected);
+        let mut w = store.begin_write().await.expect("begin");
+        let from_pool = Tx::Sqlx(&mut w.tx)
+            .fetch_all(&store, READ, vec!["b".into(), 5.into()])
+            .await
+            .expect("read in the pool");
+        assert_eq!(read_back(&from_pool), expected);
+        assert!(from_pool[0].text("n").is_err(), "an integer is not text");
+        assert!(from_pool[0].int("missing").is_err(), "no such column");
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_leaves_nothing_behind_and_the_writer_goes_on() {
+        let (store, _dir) = file_store().await;
+        let writer = SqliteWriter::open(&store)
+            .expect("open")
+            .expect("a file store");
+        let failed = writer
+            .write(&store, async |tx: &mut Tx<'_>| {
+                tx.execute(
+                    &store,
+                    "INSERT INTO t (id, n) VALUES ($1, $2)",
+                    vec!["a".into(), 1.into()],
+                )
+                .await?;
+                // The same key again: the statement fails, so must the transaction.
+                tx.execute(
+                    &store,
+                    "INSERT INTO t (id, n) VALUES ($1, $2)",
+                    vec!["a".into(), 2.into()],
+                )
+                .await
+            })
+            .await;
+        assert!(matches!(failed, Err(CoreError::Sqlite(_))), "{failed:?}");
+        let n = writer
+            .write(&store, async |tx: &mut Tx<'_>| {
+                tx.execute(
+                    &store,
+                    "INSERT INTO t (id, n) VALUES ($1, $2)",
+                    vec!["b".into(), 1.into()],
+                )
+                .await?;
+                tx.fetch_all(&store, "SELECT id FROM t", vec![]).await
+            })
+            .await
+            .expect("the next write");
+        assert_eq!(n.len(), 1, "the failed write's row was rolled back");
+    }
+
+    #[tokio::test]
+    async fn there_is_no_own_connection_for_an_in_memory_database() {
+        let store = Store::open(&StoreOptions::new("sqlite::memory:"))
+            .await
+            .expect("store");
+        assert!(SqliteWriter::open(&store).expect("open").is_none());
+    }
+}
