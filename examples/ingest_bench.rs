@@ -234,4 +234,8 @@ fn main() {
         percentile(&lat, 0.99),
         percentile(&lat, 1.0)
     );
+    if args.url.is_none() && args.database.is_none() {
+        let wal = std::fs::metadata(_dir.path().join("bench.db-wal")).map_or(0, |m| m.len());
+        println!("  SQLite WAL file at the end: {:.1} MB", wal as f64 / 1e6);
+    }
 }
