@@ -271,7 +271,6 @@ impl Tx<'_> {
 /// The ingest writer's own connection to the SQLite file, with the pool's settings.
 pub struct SqliteWriter {
     conn: Mutex<rusqlite::Connection>,
-    checkpointer: super::checkpoint::Checkpointer,
 }
 
 impl SqliteWriter {
@@ -282,31 +281,22 @@ impl SqliteWriter {
             return Ok(None);
         };
         let conn = rusqlite::Connection::open(path).map_err(lite_error)?;
-        // Checkpoints are left to the checkpoint thread (see `checkpoint.rs`). The page
-        // cache is small on purpose: the writer touches the right edges of the indexes
-        // and the group's own rows, and SQLite scans the whole cache's hash at every
-        // commit (`pcache1TruncateUnsafe`), so a 64 MiB cache cost more than it saved
-        // (ingest_bench: 10,300 msg/s at 8 MiB, 11,000–12,000 at 4 MiB).
+        // The page cache is small on purpose: the writer touches the right edges of the
+        // indexes and the group's own rows, and SQLite scans the whole cache's hash at
+        // every commit (`pcache1TruncateUnsafe`), so the pool's 64 MiB cost more than it
+        // saved (ingest_bench: ~10,300 msg/s at 8 MiB, 11,000–12,500 at 4 MiB).
+        // Checkpoints stay SQLite's own, in the commit that crosses 1,000 WAL pages: a
+        // checkpoint thread beside the writer was measured slower on two cores (it
+        // competes for them) and let the WAL grow to 15–20 MB.
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
              PRAGMA foreign_keys = ON; PRAGMA cache_size = -4096; PRAGMA temp_store = MEMORY;",
         )
         .map_err(lite_error)?;
-        conn.pragma_update(
-            None,
-            "wal_autocheckpoint",
-            super::checkpoint::SAFETY_NET_FRAMES,
-        )
-        .map_err(lite_error)?;
         // Multi-row statements come in one shape per group size and table.
         conn.set_prepared_statement_cache_capacity(256);
-        let for_checkpoints = rusqlite::Connection::open(path).map_err(lite_error)?;
-        for_checkpoints
-            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
-            .map_err(lite_error)?;
         Ok(Some(Self {
             conn: Mutex::new(conn),
-            checkpointer: super::checkpoint::Checkpointer::start(store, for_checkpoints)?,
         }))
     }
 
@@ -325,12 +315,7 @@ impl SqliteWriter {
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
         let conn = lock(&self.conn);
         match conn.execute_batch(end).map_err(lite_error) {
-            Ok(()) => {
-                if result.is_ok() {
-                    self.checkpointer.committed();
-                }
-                result
-            }
+            Ok(()) => result,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
                 result.and(Err(e))
@@ -478,9 +463,8 @@ mod tests {
             .expect("open")
             .expect("a file store");
         let page = "x".repeat(4000);
-        // 12,000 transactions of a ~4 KB row each, ~100 MB of WAL frames: the writer's
-        // own safety net would let the WAL reach 80 MB, the checkpoint thread keeps it
-        // well under half that.
+        // 12,000 transactions of a ~4 KB row each, ~100 MB of WAL frames: checkpoints
+        // keep restarting the WAL (it would hold them all otherwise).
         for i in 0..12_000 {
             writer
                 .write(&store, async |tx: &mut Tx<'_>| {
@@ -497,7 +481,7 @@ mod tests {
         let wal = std::fs::metadata(dir.path().join("exec.db-wal"))
             .expect("the WAL file")
             .len();
-        assert!(wal < 48 << 20, "the WAL grew to {wal} bytes");
+        assert!(wal < 16 << 20, "the WAL grew to {wal} bytes");
         let rows = writer
             .write(&store, async |tx: &mut Tx<'_>| {
                 tx.fetch_all(&store, "SELECT COUNT(*) AS n FROM t", vec![])

@@ -6,7 +6,6 @@
 //! so writers never meet `SQLITE_BUSY`; on PostgreSQL rows are locked with
 //! `FOR UPDATE` instead and several processes may share one database.
 
-mod checkpoint;
 mod exec;
 mod rows;
 pub mod sealing;
@@ -219,14 +218,6 @@ impl Store {
     pub async fn write_gate(&self) -> Option<MutexGuard<'_, ()>> {
         match self.backend {
             Backend::Sqlite => Some(self.write_gate.lock().await),
-            Backend::Postgres => None,
-        }
-    }
-
-    /// Takes the write gate from a thread outside the runtime (SQLite only).
-    pub(crate) fn write_gate_blocking(&self) -> Option<MutexGuard<'_, ()>> {
-        match self.backend {
-            Backend::Sqlite => Some(self.write_gate.blocking_lock()),
             Backend::Postgres => None,
         }
     }
