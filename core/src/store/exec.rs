@@ -280,7 +280,12 @@ impl SqliteWriter {
         let Some(path) = store.sqlite_file() else {
             return Ok(None);
         };
-        let conn = rusqlite::Connection::open(path).map_err(lite_error)?;
+        // The pool's file exactly, and never a new one.
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(lite_error)?;
         // The page cache is small on purpose: the writer touches the right edges of the
         // indexes and the group's own rows, and SQLite scans the whole cache's hash at
         // every commit (`pcache1TruncateUnsafe`), so the pool's 64 MiB cost more than it

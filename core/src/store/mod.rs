@@ -113,7 +113,6 @@ impl Store {
         sqlx::any::install_default_drivers();
         let backend =
             backend_of(&options.url).map_err(|m| CoreError::invalid("database.url", m))?;
-        let mut sqlite_file = None;
         let (url, max) = match backend {
             Backend::Sqlite => {
                 let path = sqlite_path(&options.url);
@@ -127,9 +126,6 @@ impl Store {
                             format!("cannot create {}: {e}", dir.display()),
                         )
                     })?;
-                }
-                if path != ":memory:" && !options.url.contains("mode=memory") {
-                    sqlite_file = Some(std::path::PathBuf::from(path));
                 }
                 let sep = if options.url.contains('?') { '&' } else { '?' };
                 let url = if options.url.contains("mode=") {
@@ -156,6 +152,18 @@ impl Store {
                     .await?
             }
             Backend::Postgres => pool.clone(),
+        };
+        // The file the pool really opened, as SQLite names it (empty for a database in
+        // memory): what the ingest writer's own connection must open too.
+        let sqlite_file = match backend {
+            Backend::Sqlite => {
+                let file: String =
+                    sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                        .fetch_one(&write_pool)
+                        .await?;
+                Some(std::path::PathBuf::from(file)).filter(|f| !f.as_os_str().is_empty())
+            }
+            Backend::Postgres => None,
         };
         let store = Self {
             pool,
