@@ -375,7 +375,14 @@ mod tests {
 
     #[tokio::test]
     async fn both_kinds_of_transaction_run_the_same_statements_and_read_the_same_rows() {
-        let (store, _dir) = file_store().await;
+        let (store, dir) = file_store().await;
+        assert_eq!(
+            store
+                .sqlite_file()
+                .map(|f| f.canonicalize().expect("the file")),
+            Some(dir.path().join("exec.db").canonicalize().expect("the file")),
+            "the writer opens the file the pool opened"
+        );
         let writer = SqliteWriter::open(&store)
             .expect("open")
             .expect("a file store");
