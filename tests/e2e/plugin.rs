@@ -38,9 +38,13 @@ fn library(package: &str) -> PathBuf {
         .expect("built")
 }
 
+/// Runs the CLI in a folder of its own, so what it creates beside its data (the key
+/// file of an in-memory database) stays out of the working tree.
 fn shopmux(args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("tempdir");
     std::process::Command::new(env!("CARGO_BIN_EXE_shopmux"))
         .args(args)
+        .current_dir(dir.path())
         .env("SHOPMUX_DATABASE__URL", "sqlite://:memory:")
         .output()
         .expect("shopmux runs")

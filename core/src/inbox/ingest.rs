@@ -22,8 +22,8 @@ use crate::ids::*;
 use crate::model::*;
 use crate::search_terms;
 use crate::store::{
-    Backend, CONVERSATION_COLUMNS, Deferred, MESSAGE_COLUMNS, SqliteWriter, Store, Tx, Val,
-    conversation_from_row, id_col, list_placeholders, values_placeholders,
+    Backend, CONVERSATION_COLUMNS, Columns, Deferred, MESSAGE_COLUMNS, SqliteWriter, Store, Tx,
+    Val, conversation_from_row, id_col, list_placeholders, values_placeholders,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -458,7 +458,7 @@ async fn find_stored(
             vals.extend(chunk.iter().map(|p| Val::from(*p)));
             for row in tx.fetch_all(store, &sql, vals).await? {
                 out.insert(
-                    (shop, row.text("platform_message_id")?),
+                    (shop, row.text_col("platform_message_id")?),
                     (id_col(&row, "id")?, id_col(&row, "conversation_id")?),
                 );
             }
@@ -780,22 +780,22 @@ async fn load_buyers(
             vals.extend(chunk.iter().map(|e| Val::from(*e)));
             for row in tx.fetch_all(store, &sql, vals).await? {
                 let id: BuyerId = id_col(&row, "b_id")?;
-                known.buyers.insert((*shop, row.text("b_ext")?), id);
+                known.buyers.insert((*shop, row.text_col("b_ext")?), id);
                 stored.insert(
                     id,
                     (
-                        row.text("b_nick")?,
-                        row.opt_text("b_lang")?,
-                        row.opt_text("b_email")?,
+                        row.text_col("b_nick")?,
+                        row.opt_text_col("b_lang")?,
+                        row.opt_text_col("b_email")?,
                     ),
                 );
-                if row.int("b_orders")? != 0 {
+                if row.int_col("b_orders")? != 0 {
                     known.with_orders.insert(id);
                 }
-                if let Some(ms) = row.opt_int("b_last")? {
+                if let Some(ms) = row.opt_int_col("b_last")? {
                     known.last_message.insert(id, crate::clock::from_millis(ms));
                 }
-                if with_conversation && row.opt_text("id")?.is_some() {
+                if with_conversation && row.opt_text_col("id")?.is_some() {
                     let (seller, c) = conversation_from_row(&row)?;
                     known.open.insert(id, (seller, c));
                 }

@@ -13,6 +13,7 @@
 //! Statements are written once, with `$n` placeholders, and read through [`DbRow`], so
 //! the ingest code is the same for both kinds.
 
+use super::rows::{Columns, corrupt};
 use super::{Backend, Store, Val, positional, query_with};
 use crate::error::{CoreError, CoreResult};
 use sqlx::{Any, Column, Row, Transaction, TypeInfo, ValueRef};
@@ -30,7 +31,7 @@ pub enum Tx<'t> {
 
 /// A value read from a row.
 #[derive(Clone, Debug, PartialEq)]
-pub enum DbVal {
+enum DbVal {
     /// SQL NULL.
     Null,
     /// An integer.
@@ -39,17 +40,11 @@ pub enum DbVal {
     Text(String),
 }
 
-/// A row read through a [`Tx`]: its values by column name.
+/// A row read through a [`Tx`]: its values by column name, read with [`Columns`].
 #[derive(Clone, Debug)]
 pub struct DbRow {
     names: Arc<HashMap<String, usize>>,
     vals: Vec<DbVal>,
-}
-
-fn decode(col: &str, detail: &str) -> CoreError {
-    CoreError::Database(sqlx::Error::Decode(
-        format!("column {col}: {detail}").into(),
-    ))
 }
 
 impl DbRow {
@@ -58,36 +53,6 @@ impl DbRow {
             .get(col)
             .map(|&i| &self.vals[i])
             .ok_or_else(|| CoreError::Database(sqlx::Error::ColumnNotFound(col.to_owned())))
-    }
-
-    /// A nullable text column.
-    pub fn opt_text(&self, col: &str) -> CoreResult<Option<String>> {
-        match self.val(col)? {
-            DbVal::Null => Ok(None),
-            DbVal::Text(s) => Ok(Some(s.clone())),
-            DbVal::Int(_) => Err(decode(col, "an integer where text was expected")),
-        }
-    }
-
-    /// A text column.
-    pub fn text(&self, col: &str) -> CoreResult<String> {
-        self.opt_text(col)?
-            .ok_or_else(|| decode(col, "NULL where text was expected"))
-    }
-
-    /// A nullable integer column.
-    pub fn opt_int(&self, col: &str) -> CoreResult<Option<i64>> {
-        match self.val(col)? {
-            DbVal::Null => Ok(None),
-            DbVal::Int(n) => Ok(Some(*n)),
-            DbVal::Text(_) => Err(decode(col, "text where an integer was expected")),
-        }
-    }
-
-    /// An integer column.
-    pub fn int(&self, col: &str) -> CoreResult<i64> {
-        self.opt_int(col)?
-            .ok_or_else(|| decode(col, "NULL where an integer was expected"))
     }
 
     fn from_any(
@@ -109,10 +74,7 @@ impl DbRow {
             let raw = row.try_get_raw(i)?;
             let val = if raw.is_null() {
                 DbVal::Null
-            } else if matches!(
-                raw.type_info().name(),
-                "TEXT" | "VARCHAR" | "CHAR" | "NAME" | "BPCHAR"
-            ) {
+            } else if raw.type_info().name() == "TEXT" {
                 DbVal::Text(row.try_get::<String, _>(i)?)
             } else {
                 DbVal::Int(row.try_get::<i64, _>(i)?)
@@ -120,6 +82,24 @@ impl DbRow {
             vals.push(val);
         }
         Ok(Self { names, vals })
+    }
+}
+
+impl Columns for DbRow {
+    fn opt_text_col(&self, col: &str) -> CoreResult<Option<String>> {
+        match self.val(col)? {
+            DbVal::Null => Ok(None),
+            DbVal::Text(s) => Ok(Some(s.clone())),
+            DbVal::Int(_) => Err(corrupt("text", format!("{col} holds an integer"))),
+        }
+    }
+
+    fn opt_int_col(&self, col: &str) -> CoreResult<Option<i64>> {
+        match self.val(col)? {
+            DbVal::Null => Ok(None),
+            DbVal::Int(n) => Ok(Some(*n)),
+            DbVal::Text(_) => Err(corrupt("integer", format!("{col} holds text"))),
+        }
     }
 }
 
@@ -162,6 +142,49 @@ fn bind_all(stmt: &mut rusqlite::CachedStatement<'_>, vals: &[Val]) -> CoreResul
     Ok(())
 }
 
+/// Runs `use_it` on the statement `sql` (prepared once per shape) with `vals` bound.
+fn with_statement<T>(
+    conn: &Mutex<rusqlite::Connection>,
+    sql: &str,
+    vals: &[Val],
+    use_it: impl FnOnce(&mut rusqlite::CachedStatement<'_>) -> CoreResult<T>,
+) -> CoreResult<T> {
+    let conn = lock(conn);
+    let mut stmt = conn.prepare_cached(&numbered(sql)).map_err(lite_error)?;
+    bind_all(&mut stmt, vals)?;
+    use_it(&mut stmt)
+}
+
+/// Every row of a bound statement.
+fn read_rows(stmt: &mut rusqlite::CachedStatement<'_>) -> CoreResult<Vec<DbRow>> {
+    let n = stmt.column_count();
+    let names: Vec<String> = (0..n)
+        .map(|i| Ok(stmt.column_name(i).map_err(lite_error)?.to_owned()))
+        .collect::<CoreResult<_>>()?;
+    let index = Arc::new(names.iter().cloned().zip(0..n).collect::<HashMap<_, _>>());
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(lite_error)? {
+        let mut vals = Vec::with_capacity(n);
+        for (i, name) in names.iter().enumerate() {
+            use rusqlite::types::ValueRef as V;
+            vals.push(match row.get_ref(i).map_err(lite_error)? {
+                V::Null => DbVal::Null,
+                V::Integer(n) => DbVal::Int(n),
+                V::Text(t) => DbVal::Text(String::from_utf8_lossy(t).into_owned()),
+                V::Real(_) | V::Blob(_) => {
+                    return Err(corrupt("value", format!("{name} is a real or a blob")));
+                }
+            });
+        }
+        out.push(DbRow {
+            names: index.clone(),
+            vals,
+        });
+    }
+    Ok(out)
+}
+
 impl Tx<'_> {
     /// Runs a query (with `$n` placeholders) and reads every row.
     pub async fn fetch_all(
@@ -178,38 +201,7 @@ impl Tx<'_> {
                     .map(|r| DbRow::from_any(r, &mut names))
                     .collect()
             }
-            Tx::Sqlite(conn) => {
-                let conn = lock(conn);
-                let mut stmt = conn.prepare_cached(&numbered(sql)).map_err(lite_error)?;
-                bind_all(&mut stmt, &vals)?;
-                let n = stmt.column_count();
-                let names: Arc<HashMap<String, usize>> = Arc::new(
-                    (0..n)
-                        .map(|i| Ok((stmt.column_name(i).map_err(lite_error)?.to_owned(), i)))
-                        .collect::<CoreResult<_>>()?,
-                );
-                let mut rows = stmt.raw_query();
-                let mut out = Vec::new();
-                while let Some(row) = rows.next().map_err(lite_error)? {
-                    let mut vals = Vec::with_capacity(n);
-                    for i in 0..n {
-                        use rusqlite::types::ValueRef as V;
-                        vals.push(match row.get_ref(i).map_err(lite_error)? {
-                            V::Null => DbVal::Null,
-                            V::Integer(n) => DbVal::Int(n),
-                            V::Text(t) => DbVal::Text(String::from_utf8_lossy(t).into_owned()),
-                            V::Real(_) | V::Blob(_) => {
-                                return Err(decode(&i.to_string(), "unexpected real or blob"));
-                            }
-                        });
-                    }
-                    out.push(DbRow {
-                        names: names.clone(),
-                        vals,
-                    });
-                }
-                Ok(out)
-            }
+            Tx::Sqlite(conn) => with_statement(conn, sql, &vals, read_rows),
         }
     }
 
@@ -221,12 +213,9 @@ impl Tx<'_> {
                 .execute(&mut ***tx)
                 .await?
                 .rows_affected()),
-            Tx::Sqlite(conn) => {
-                let conn = lock(conn);
-                let mut stmt = conn.prepare_cached(&numbered(sql)).map_err(lite_error)?;
-                bind_all(&mut stmt, &vals)?;
+            Tx::Sqlite(conn) => with_statement(conn, sql, &vals, |stmt| {
                 Ok(stmt.raw_execute().map_err(lite_error)? as u64)
-            }
+            }),
         }
     }
 
@@ -351,15 +340,30 @@ mod tests {
         (store, dir)
     }
 
+    fn writer(store: &Store) -> SqliteWriter {
+        SqliteWriter::open(store)
+            .expect("open")
+            .expect("a file store")
+    }
+
+    async fn insert(tx: &mut Tx<'_>, store: &Store, id: &str, n: i64) -> CoreResult<u64> {
+        tx.execute(
+            store,
+            "INSERT INTO t (id, n) VALUES ($1, $2)",
+            vec![id.into(), n.into()],
+        )
+        .await
+    }
+
     const READ: &str = "SELECT id, n, note FROM t WHERE n >= $2 OR id = $1 ORDER BY id";
 
     fn read_back(rows: &[DbRow]) -> Vec<(String, Option<i64>, Option<String>)> {
         rows.iter()
             .map(|r| {
                 (
-                    r.text("id").unwrap(),
-                    r.opt_int("n").unwrap(),
-                    r.opt_text("note").unwrap(),
+                    r.text_col("id").unwrap(),
+                    r.opt_int_col("n").unwrap(),
+                    r.opt_text_col("note").unwrap(),
                 )
             })
             .collect()
@@ -383,9 +387,7 @@ mod tests {
             Some(dir.path().join("exec.db").canonicalize().expect("the file")),
             "the writer opens the file the pool opened"
         );
-        let writer = SqliteWriter::open(&store)
-            .expect("open")
-            .expect("a file store");
+        let writer = writer(&store);
         writer
             .write(&store, async |tx: &mut Tx<'_>| {
                 let mut d = Deferred::default();
@@ -425,42 +427,28 @@ mod tests {
             .await
             .expect("read in the pool");
         assert_eq!(read_back(&from_pool), expected);
-        assert!(from_pool[0].text("n").is_err(), "an integer is not text");
-        assert!(from_pool[0].int("missing").is_err(), "no such column");
+        assert!(
+            from_pool[0].text_col("n").is_err(),
+            "an integer is not text"
+        );
+        assert!(from_pool[0].int_col("missing").is_err(), "no such column");
     }
 
     #[tokio::test]
     async fn a_failing_write_leaves_nothing_behind_and_the_writer_goes_on() {
         let (store, _dir) = file_store().await;
-        let writer = SqliteWriter::open(&store)
-            .expect("open")
-            .expect("a file store");
+        let writer = writer(&store);
         let failed = writer
             .write(&store, async |tx: &mut Tx<'_>| {
-                tx.execute(
-                    &store,
-                    "INSERT INTO t (id, n) VALUES ($1, $2)",
-                    vec!["a".into(), 1.into()],
-                )
-                .await?;
+                insert(tx, &store, "a", 1).await?;
                 // The same key again: the statement fails, so must the transaction.
-                tx.execute(
-                    &store,
-                    "INSERT INTO t (id, n) VALUES ($1, $2)",
-                    vec!["a".into(), 2.into()],
-                )
-                .await
+                insert(tx, &store, "a", 2).await
             })
             .await;
         assert!(matches!(failed, Err(CoreError::Sqlite(_))), "{failed:?}");
         let n = writer
             .write(&store, async |tx: &mut Tx<'_>| {
-                tx.execute(
-                    &store,
-                    "INSERT INTO t (id, n) VALUES ($1, $2)",
-                    vec!["b".into(), 1.into()],
-                )
-                .await?;
+                insert(tx, &store, "b", 1).await?;
                 tx.fetch_all(&store, "SELECT id FROM t", vec![]).await
             })
             .await
@@ -471,9 +459,7 @@ mod tests {
     #[tokio::test]
     async fn the_wal_starts_over_while_the_writer_keeps_writing() {
         let (store, dir) = file_store().await;
-        let writer = SqliteWriter::open(&store)
-            .expect("open")
-            .expect("a file store");
+        let writer = writer(&store);
         let page = "x".repeat(4000);
         // 12,000 transactions of a ~4 KB row each, ~100 MB of WAL frames: checkpoints
         // keep restarting the WAL (it would hold them all otherwise).
@@ -501,7 +487,7 @@ mod tests {
             })
             .await
             .expect("count");
-        assert_eq!(rows[0].int("n").expect("n"), 12_000);
+        assert_eq!(rows[0].int_col("n").expect("n"), 12_000);
     }
 
     #[tokio::test]

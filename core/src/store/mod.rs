@@ -10,7 +10,7 @@ mod exec;
 mod rows;
 pub mod sealing;
 
-pub use exec::{DbRow, DbVal, SqliteWriter, Tx};
+pub use exec::{DbRow, SqliteWriter, Tx};
 pub use rows::*;
 
 use crate::error::{CoreError, CoreResult};

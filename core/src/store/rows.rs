@@ -5,12 +5,12 @@ use crate::clock::{from_millis, to_millis};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::*;
 use crate::model::*;
-use crate::store::{DbRow, Val};
+use crate::store::Val;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::str::FromStr;
 
-fn corrupt(what: &'static str, detail: impl std::fmt::Display) -> CoreError {
+pub(super) fn corrupt(what: &'static str, detail: impl std::fmt::Display) -> CoreError {
     CoreError::Database(sqlx::Error::Decode(format!("{what}: {detail}").into()))
 }
 
@@ -38,15 +38,6 @@ impl Columns for AnyRow {
     }
     fn opt_int_col(&self, col: &str) -> CoreResult<Option<i64>> {
         Ok(self.try_get(col)?)
-    }
-}
-
-impl Columns for DbRow {
-    fn opt_text_col(&self, col: &str) -> CoreResult<Option<String>> {
-        self.opt_text(col)
-    }
-    fn opt_int_col(&self, col: &str) -> CoreResult<Option<i64>> {
-        self.opt_int(col)
     }
 }
 
