@@ -1,15 +1,43 @@
 //! Message content: every kind a marketplace chat carries (rule ALL-CARD-1), as one
-//! tagged enum. A platform that lacks a kind refuses it with a clear error (rules issue);
-//! nothing is silently dropped.
+//! tagged enum that crosses the adapter contract typed (adapters match on variants,
+//! never on type strings). A platform that lacks a kind refuses it with a clear error
+//! naming its rule; nothing is silently dropped. On the wire it is JSON tagged by
+//! `type`: `{"type": "text", "text": "Hi"}`.
 
-use crate::error::CoreError;
+use crate::kinds::ContentKind;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use std::fmt;
 
-pub use shopmux_contract::ContentKind;
+/// A field of a content that no platform accepts: the field as the caller named it
+/// (`content.text`) and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContentError {
+    /// The field (`content.text`).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ContentError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ContentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for ContentError {}
 
 /// One line of a cart event.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CartLine {
     /// The product's name; shown only when it is short enough (rule SH-CART-1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -19,7 +47,8 @@ pub struct CartLine {
 }
 
 /// Who a coupon is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CouponScope {
     /// Every buyer of the store.
@@ -29,7 +58,8 @@ pub enum CouponScope {
 }
 
 /// Whether a cart event added or removed products.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CartAction {
     /// Products were added.
@@ -39,7 +69,8 @@ pub enum CartAction {
 }
 
 /// The content of a message (rule ALL-CARD-1).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum MessageContent {
     /// Plain text.
@@ -131,7 +162,8 @@ pub enum MessageContent {
 }
 
 /// What a quick action of an automatic reply carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QuickActionKind {
     /// An image.
@@ -143,7 +175,8 @@ pub enum QuickActionKind {
 }
 
 /// One quick action of an automatic reply: a title, a kind and its content.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuickAction {
     /// What the buyer sees.
@@ -208,16 +241,16 @@ impl MessageContent {
 
     /// Checks the payload for values no platform accepts (empty text, absurd sizes);
     /// the error names the field (`content.text`).
-    pub fn validate(&self) -> Result<(), CoreError> {
+    pub fn validate(&self) -> Result<(), ContentError> {
         const MAX_TEXT: usize = 10_000;
         let nonempty = |field: &str, v: &str| {
             if v.trim().is_empty() {
-                Err(CoreError::invalid(
+                Err(ContentError::new(
                     format!("content.{field}"),
                     "must not be empty",
                 ))
             } else if v.len() > MAX_TEXT {
-                Err(CoreError::invalid(
+                Err(ContentError::new(
                     format!("content.{field}"),
                     format!("is longer than {MAX_TEXT} bytes"),
                 ))
@@ -239,7 +272,7 @@ impl MessageContent {
             }
             Self::ProductList { products, text } => {
                 if products.is_empty() {
-                    return Err(CoreError::invalid(
+                    return Err(ContentError::new(
                         "content.products",
                         "must name at least one product",
                     ));
@@ -249,7 +282,7 @@ impl MessageContent {
                     nonempty("products.title", &p.title)?;
                 }
                 match text {
-                    Some(t) if t.len() > MAX_TEXT => Err(CoreError::invalid(
+                    Some(t) if t.len() > MAX_TEXT => Err(ContentError::new(
                         "content.text",
                         format!("is longer than {MAX_TEXT} bytes"),
                     )),
@@ -261,7 +294,7 @@ impl MessageContent {
             Self::CartEvent { subtotal, .. } => nonempty("subtotal", subtotal),
             Self::RatingCard { score } => match score {
                 Some(s) if !(1..=5).contains(s) => {
-                    Err(CoreError::invalid("content.score", "must be 1 to 5"))
+                    Err(ContentError::new("content.score", "must be 1 to 5"))
                 }
                 _ => Ok(()),
             },
@@ -270,7 +303,8 @@ impl MessageContent {
 }
 
 /// A product in a [`MessageContent::ProductList`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SharedProduct {
     /// The platform's product id.
