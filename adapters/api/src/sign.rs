@@ -1,5 +1,5 @@
-//! HMAC-SHA256 body signatures of the built-in `api` channel: the sender signs the raw
-//! request body with the shop's ingest secret and sends `sha256=<hex>` in the
+//! HMAC-SHA256 body signatures of the `api` channel: the sender signs the raw request
+//! body with the shop's ingest secret and sends `sha256=<hex>` in the
 //! `X-Shopmux-Signature` header, the way marketplaces sign their webhooks.
 
 use hmac::{Hmac, Mac};
