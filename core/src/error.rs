@@ -35,10 +35,20 @@ pub enum CoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     /// A platform rule refuses the action.
     #[error("{} ({})", .0.message, .0.rule)]
-    RuleViolation(crate::rules::Refusal),
+    RuleViolation(crate::domain::rules::Refusal),
     /// The daemon is shutting down or a worker is gone.
     #[error("unavailable: {0}")]
     Unavailable(&'static str),
+    /// A platform (its adapter) could not answer: a look-up or a check the action needs.
+    /// `retryable` says whether trying again later may succeed.
+    #[error("the platform could not answer: {0}")]
+    Platform(shopmux_contract::AdapterError),
+}
+
+impl From<shopmux_contract::content::ContentError> for CoreError {
+    fn from(e: shopmux_contract::content::ContentError) -> Self {
+        Self::invalid(e.field, e.message)
+    }
 }
 
 impl CoreError {

@@ -2,14 +2,14 @@
 //! is committed. In-process `tokio::sync::broadcast`; receivers that fall behind are
 //! told they lagged so they can resynchronize through the API.
 
-use crate::ids::{ConversationId, ShopId};
-use crate::model::{Conversation, Message};
+use crate::domain::ids::{ConversationId, ShopId};
+use crate::domain::model::{Conversation, Message};
 use serde::Serialize;
 use tokio::sync::broadcast;
-use utoipa::ToSchema;
 
 /// One change in the inbox.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InboxEvent {
     /// A message was stored (inbound or outbound).

@@ -1,25 +1,27 @@
-//! shopmux-core: the unified inbox of many marketplace shops. It holds the domain
-//! model, the storage (SQLite or PostgreSQL through sqlx), and the inbox engine:
-//! idempotent group-committed ingest, conversation state and counters, listing and
-//! search, agent actions, notes and the outbox. It knows no HTTP and no platform by name.
+//! shopmux-core: the unified inbox of many marketplace shops. It knows no HTTP and no
+//! platform by name. In layers:
+//!
+//! - [`domain`]: pure types and decisions (the model, rules evaluation, routing
+//!   decisions, counters, search terms), no I/O;
+//! - [`storage`]: the database and one repository per aggregate, each owning its SQL;
+//! - [`services`]: what the inbox does (`impl Inbox` blocks) — the one way in for
+//!   platform events ([`Inbox::apply`]), ingest, actions, reading, routing, timers,
+//!   polling, delivery, presence, accounts and shops — using both;
+//! - [`registry`]: the one place that calls adapters (blocking pool, time limit, one
+//!   error vocabulary); [`events`]: the live event bus; [`inbox`]: the engine's handle.
 
-pub mod adapter_state;
-pub mod channel;
 pub mod clock;
-pub mod content;
-pub mod counters;
+pub mod domain;
 pub mod error;
 pub mod events;
-pub mod ids;
 pub mod inbox;
-pub mod model;
-pub mod routing;
-pub mod rules;
-pub mod search_terms;
-pub mod signature;
-pub mod store;
+pub mod registry;
+pub mod services;
+pub mod storage;
+pub mod wake;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{CoreError, CoreResult};
 pub use inbox::{Inbox, InboxOptions};
-pub use store::{Store, StoreOptions};
+pub use registry::Registry;
+pub use storage::store::{Store, StoreOptions};

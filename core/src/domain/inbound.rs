@@ -1,0 +1,171 @@
+//! An inbound buyer message as the inbox takes it, whatever its source: normalized from
+//! the adapter's event (instants as times, the conversation id with the buyer), checked
+//! for what no database constraint checks, and what became of it.
+
+use super::ids::{ConversationId, MessageId};
+use super::model::EntryPoint;
+use crate::error::{CoreError, CoreResult};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use shopmux_contract::adapter::InboundEvent;
+use shopmux_contract::content::MessageContent;
+
+/// The buyer of an inbound message, as the platform knows them.
+#[derive(Clone, Debug)]
+pub struct InboundBuyer {
+    /// The platform's buyer id.
+    pub external_id: String,
+    /// Nickname; kept from earlier messages when absent.
+    pub nickname: Option<String>,
+    /// Language tag (`en`, `es`, `zh-CN`).
+    pub language: Option<String>,
+    /// Email, when the buyer gave one.
+    pub email: Option<String>,
+    /// The platform's conversation with this buyer, where replies are sent (set by
+    /// marketplace adapters).
+    pub platform_conversation_id: Option<String>,
+}
+
+/// An order an inbound message refers to.
+#[derive(Clone, Debug)]
+pub struct InboundOrder {
+    /// The platform's order id.
+    pub external_id: String,
+    /// When the order was created (defaults to now for an order first seen).
+    pub created_at: Option<DateTime<Utc>>,
+    /// The platform's order status.
+    pub status: Option<String>,
+    /// Whether a return/refund is in progress.
+    pub reverse_in_progress: Option<bool>,
+}
+
+/// A normalized inbound message, whatever platform it came from.
+#[derive(Clone, Debug)]
+pub struct InboundMessage {
+    /// Who wrote it.
+    pub buyer: InboundBuyer,
+    /// The platform's message id: the idempotency key within the shop.
+    pub platform_message_id: String,
+    /// The content.
+    pub content: MessageContent,
+    /// When the platform says it was sent (defaults to now; never later than now).
+    pub sent_at: Option<DateTime<Utc>>,
+    /// An order the message refers to.
+    pub order: Option<InboundOrder>,
+    /// Where the buyer started the chat (ALL-SRC-1).
+    pub entry_point: Option<EntryPoint>,
+}
+
+impl InboundMessage {
+    /// The message an adapter's event carries, if it is one (every source shares this).
+    pub fn from_event(event: InboundEvent) -> Option<InboundMessage> {
+        let InboundEvent::Message {
+            buyer,
+            platform_message_id,
+            platform_conversation_id,
+            content,
+            sent_at_ms,
+            order,
+            entry_point,
+        } = event
+        else {
+            return None;
+        };
+        Some(InboundMessage {
+            buyer: InboundBuyer {
+                external_id: buyer.external_id,
+                nickname: buyer.nickname,
+                language: buyer.language,
+                email: buyer.email,
+                platform_conversation_id,
+            },
+            platform_message_id,
+            content,
+            sent_at: sent_at_ms.and_then(DateTime::from_timestamp_millis),
+            order: order.map(|o| InboundOrder {
+                external_id: o.external_id,
+                created_at: o.created_at_ms.and_then(DateTime::from_timestamp_millis),
+                status: o.status,
+                reverse_in_progress: o.reverse_in_progress,
+            }),
+            entry_point,
+        })
+    }
+
+    /// Checks the fields no database constraint checks.
+    pub fn validate(&self) -> CoreResult<()> {
+        let bounded = |field: &str, v: &str, max: usize| {
+            if v.trim().is_empty() || v.len() > max {
+                Err(CoreError::invalid(
+                    field,
+                    format!("must be 1 to {max} bytes"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        bounded("buyer.external_id", &self.buyer.external_id, 256)?;
+        bounded("platform_message_id", &self.platform_message_id, 256)?;
+        if let Some(n) = &self.buyer.nickname {
+            bounded("buyer.nickname", n, 256)?;
+        }
+        if let Some(o) = &self.order {
+            bounded("order.external_id", &o.external_id, 256)?;
+        }
+        self.content
+            .validate()
+            .map_err(|e| CoreError::invalid(e.field, e.message))
+    }
+}
+
+/// What became of an inbound message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IngestOutcome {
+    /// The stored message (the earlier one, for a duplicate).
+    pub message_id: MessageId,
+    /// Its conversation.
+    pub conversation_id: ConversationId,
+    /// Whether this delivery repeated one already stored.
+    pub duplicate: bool,
+}
+
+
+/// The order card an order notice shows in the buyer's conversation (for platforms
+/// whose order is the buyer activity shopmux sees): one message per order state, so a
+/// redelivered notice stores nothing twice; it opens the conversation from the order
+/// page (ALL-SRC-1).
+pub fn order_card(order: &shopmux_contract::adapter::OrderInfo) -> InboundMessage {
+    let reverse = order.reverse_in_progress.unwrap_or(false);
+    let status = match (&order.status, reverse) {
+        (Some(s), true) => Some(format!("{s} · return requested")),
+        (None, true) => Some("return requested".to_owned()),
+        (s, false) => s.clone(),
+    };
+    InboundMessage {
+        buyer: InboundBuyer {
+            external_id: order.buyer.external_id.clone(),
+            nickname: order.buyer.nickname.clone(),
+            language: None,
+            email: order.buyer.email.clone(),
+            platform_conversation_id: None,
+        },
+        platform_message_id: format!(
+            "order:{}:{}",
+            order.external_id,
+            status.as_deref().unwrap_or("placed")
+        ),
+        content: MessageContent::OrderCard {
+            order_id: order.external_id.clone(),
+            status,
+        },
+        sent_at: None,
+        order: Some(InboundOrder {
+            external_id: order.external_id.clone(),
+            created_at: order.created_at_ms.and_then(DateTime::from_timestamp_millis),
+            status: order.status.clone(),
+            reverse_in_progress: order.reverse_in_progress,
+        }),
+        entry_point: Some(EntryPoint::OrderPage),
+    }
+}

@@ -1,0 +1,404 @@
+//! The domain model: sellers, shops, agents, buyers, orders, conversations, messages.
+//! Plain data with typed ids; storage and HTTP map to and from these. The platform id
+//! and the message content are the adapter contract's own types.
+
+use super::ids::*;
+pub use shopmux_contract::Platform;
+pub use shopmux_contract::adapter::EntryPoint;
+use shopmux_contract::content::MessageContent;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Declares `as_str` and `FromStr` for a fieldless enum stored as text.
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            /// The stored and serialized name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$(Self::$variant),+];
+        }
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    other => Err(format!(
+                        "unknown {} `{other}` (expected one of: {})",
+                        stringify!($name),
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// A seller: the tenant owning shops and agent accounts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Seller {
+    /// Id.
+    pub id: SellerId,
+    /// Display name.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A shop of one platform (rule ALL-SHOP-1: chat is managed per shop).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Shop {
+    /// Id.
+    pub id: ShopId,
+    /// The seller owning it.
+    pub seller_id: SellerId,
+    /// Its platform.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub platform: Platform,
+    /// The platform's id of the shop.
+    pub external_id: String,
+    /// Region or country (one platform shop per country).
+    pub region: String,
+    /// Display name.
+    pub name: String,
+    /// Free-form per-shop settings (rule overrides, routing choices) as JSON.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub settings: serde_json::Value,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The role of an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The seller's main account: sees and manages every shop of the seller.
+    Owner,
+    /// A sub-account: sees only the shops it is granted.
+    Agent,
+    /// Runs the daemon: health and metrics, no conversations.
+    Operator,
+}
+text_enum!(Role { Owner => "owner", Agent => "agent", Operator => "operator" });
+
+/// An agent's presence status (rule DY-STATUS-1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AgentStatus {
+    /// Receives new conversations.
+    Online,
+    /// Receives no new conversations.
+    Busy,
+    /// Away.
+    Offline,
+}
+text_enum!(AgentStatus { Online => "online", Busy => "busy", Offline => "offline" });
+
+/// The smallest and largest number of simultaneous buyers an agent may set (DY-CAP-1).
+pub const CAPACITY_RANGE: std::ops::RangeInclusive<i64> = 1..=50;
+
+/// An agent account of a seller: the main account or a sub-account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Agent {
+    /// Id.
+    pub id: AgentId,
+    /// The seller.
+    pub seller_id: SellerId,
+    /// Owner (main account), agent (sub-account) or operator.
+    pub role: Role,
+    /// Nickname shown to colleagues (unique per seller).
+    pub nickname: String,
+    /// Presence status.
+    pub status: AgentStatus,
+    /// Whether it takes automatic assignments.
+    pub accept_assignment: bool,
+    /// Whether it has a live stream open.
+    pub connected: bool,
+    /// Most simultaneous buyers, 1..50.
+    pub capacity: i64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A shop an agent is granted, and whether it may chat there (DY-PERM-1, SH-ASSIGN-1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShopGrant {
+    /// The shop.
+    pub shop_id: ShopId,
+    /// Whether the agent may answer chats in it.
+    pub can_chat: bool,
+}
+
+/// A buyer as known to one shop.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Buyer {
+    /// Id.
+    pub id: BuyerId,
+    /// The shop.
+    pub shop_id: ShopId,
+    /// The platform's id of the buyer.
+    pub external_id: String,
+    /// Nickname as the platform shows it.
+    pub nickname: String,
+    /// Language tag, when known.
+    pub language: Option<String>,
+    /// Email, when the buyer gave one.
+    pub email: Option<String>,
+    /// When shopmux first saw the buyer.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An order of a buyer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Order {
+    /// Id.
+    pub id: OrderId,
+    /// The shop.
+    pub shop_id: ShopId,
+    /// The buyer.
+    pub buyer_id: BuyerId,
+    /// The platform's order id.
+    pub external_id: String,
+    /// When the order was created on the platform.
+    pub created_at: DateTime<Utc>,
+    /// The platform's status name.
+    pub status: String,
+    /// Whether a return/refund (reverse order) is in progress.
+    pub reverse_in_progress: bool,
+    /// The number buyers see (`#1001`), when the platform has one besides the id.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The order's total, a decimal string with currency.
+    #[serde(default)]
+    pub total: Option<String>,
+}
+
+/// A conversation's lifecycle state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationState {
+    /// Waiting for an agent.
+    Unassigned,
+    /// Held by an agent.
+    InProgress,
+    /// Ended by an agent or a timer; in history.
+    Ended,
+    /// Closed.
+    Closed,
+}
+text_enum!(ConversationState {
+    Unassigned => "unassigned",
+    InProgress => "in_progress",
+    Ended => "ended",
+    Closed => "closed",
+});
+
+impl ConversationState {
+    /// Unassigned or in progress.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Unassigned | Self::InProgress)
+    }
+}
+
+/// A flag colour (AE-FILTER-1 star colours, TT-FLAG-1 flags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FlagColour {
+    /// Red.
+    Red,
+    /// Orange.
+    Orange,
+    /// Yellow.
+    Yellow,
+    /// Green.
+    Green,
+    /// Blue.
+    Blue,
+    /// Purple.
+    Purple,
+}
+text_enum!(FlagColour {
+    Red => "red",
+    Orange => "orange",
+    Yellow => "yellow",
+    Green => "green",
+    Blue => "blue",
+    Purple => "purple",
+});
+
+/// A conversation between a buyer and a shop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Conversation {
+    /// Id.
+    pub id: ConversationId,
+    /// The shop.
+    pub shop_id: ShopId,
+    /// The shop's platform.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub platform: Platform,
+    /// The buyer.
+    pub buyer_id: BuyerId,
+    /// Where the buyer started it (ALL-SRC-1).
+    pub entry_point: EntryPoint,
+    /// Lifecycle state.
+    pub state: ConversationState,
+    /// The agent holding it, if any.
+    pub assignee_id: Option<AgentId>,
+    /// Flag colour, if flagged.
+    pub flag: Option<FlagColour>,
+    /// Topic labels, latest first.
+    pub topics: Vec<String>,
+    /// Whether the buyer has an order in this shop linked to it.
+    pub has_order: bool,
+    /// Number of buyer messages not yet read (ALL-UNREAD-1).
+    pub unread_count: i64,
+    /// Since when the buyer waits for a human reply; none when answered.
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// The latest message's time.
+    pub last_message_at: DateTime<Utc>,
+    /// The latest buyer message's time.
+    pub last_buyer_message_at: Option<DateTime<Utc>>,
+    /// The latest human agent reply's time.
+    pub last_agent_reply_at: Option<DateTime<Utc>>,
+    /// When it was last assigned to an agent.
+    pub assigned_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// When it was closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// A summary of the latest message.
+    pub preview: String,
+}
+
+impl Conversation {
+    /// Whether the buyer's latest message still awaits a human reply.
+    pub fn is_unreplied(&self) -> bool {
+        self.waiting_since.is_some()
+    }
+}
+
+/// Inbound (from the buyer) or outbound (to the buyer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From the buyer.
+    In,
+    /// To the buyer.
+    Out,
+}
+text_enum!(Direction { In => "in", Out => "out" });
+
+/// Who sent a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SenderKind {
+    /// The buyer.
+    Buyer,
+    /// A human agent.
+    Agent,
+    /// An automatic reply or bot (not a human reply).
+    Bot,
+    /// The platform or shopmux.
+    System,
+}
+text_enum!(SenderKind { Buyer => "buyer", Agent => "agent", Bot => "bot", System => "system" });
+
+/// Where an outbound message is on its way to the platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Accepted, waiting in the outbox.
+    Pending,
+    /// Delivered to the platform.
+    Delivered,
+    /// Refused by the platform or out of retries; the error says why.
+    Failed,
+}
+text_enum!(DeliveryStatus { Pending => "pending", Delivered => "delivered", Failed => "failed" });
+
+/// A message of a conversation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Message {
+    /// Id.
+    pub id: MessageId,
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// The shop.
+    pub shop_id: ShopId,
+    /// In or out.
+    pub direction: Direction,
+    /// Who sent it.
+    pub sender_kind: SenderKind,
+    /// The agent who sent it, for agent messages.
+    pub sender_agent_id: Option<AgentId>,
+    /// The content.
+    pub content: MessageContent,
+    /// The translated text, when translated.
+    pub translated_text: Option<String>,
+    /// The platform's id of the message (unique per shop).
+    pub platform_message_id: Option<String>,
+    /// When it was sent.
+    pub created_at: DateTime<Utc>,
+    /// For outbound messages, the delivery status.
+    pub delivery_status: Option<DeliveryStatus>,
+    /// For failed deliveries, the platform's error.
+    pub delivery_error: Option<String>,
+}
+
+/// An internal note on a buyer, never shown to the buyer (SH-NOTE-1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BuyerNote {
+    /// Id.
+    pub id: NoteId,
+    /// The buyer.
+    pub buyer_id: BuyerId,
+    /// Who wrote it.
+    pub author_id: AgentId,
+    /// The note.
+    pub body: String,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// When it was last edited.
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_enums_round_trip_and_name_the_choices() {
+        for s in ConversationState::ALL {
+            assert_eq!(s.as_str().parse::<ConversationState>().unwrap(), *s);
+        }
+        let err = "purple-ish".parse::<FlagColour>().unwrap_err();
+        assert!(err.contains("red"), "{err}");
+    }
+}

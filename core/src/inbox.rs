@@ -1,0 +1,124 @@
+//! The inbox engine's handle: one [`Inbox`] owning the store, the clock, the event bus,
+//! the adapter registry and the background workers' channels. Its services are written
+//! in `services/`, one file per area, as `impl Inbox` blocks; `services::start` starts it.
+
+use crate::clock::Clock;
+use crate::domain::ids::ShopId;
+use crate::domain::shop_settings::IngestShop;
+use crate::events::EventBus;
+use crate::registry::Registry;
+use crate::services::ingest::queue::IngestJob;
+use crate::storage::store::Store;
+use crate::wake::RouterSignal;
+use shopmux_contract::RuleSet;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Tunables of the inbox engine.
+pub struct InboxOptions {
+    /// Most inbound messages written in one transaction.
+    pub max_ingest_batch: usize,
+    /// Inbound messages waiting for the writer before senders wait.
+    pub ingest_queue: usize,
+    /// Undelivered events kept per live stream.
+    pub event_capacity: usize,
+    /// The loaded adapters (and the storefront chat).
+    pub registry: Registry,
+    /// Seeds the router's random choices (ties, AE-ROUTE-1's random sub-account), so
+    /// tests are deterministic; none: seeded from the OS.
+    pub routing_seed: Option<u64>,
+    /// How often connected shops are polled (the first pass, at start, is the catch-up).
+    pub poll_every: Duration,
+    /// Run the outbox worker in the background (off only in tests that run the passes
+    /// themselves with [`Inbox::deliver_now`]).
+    pub background_delivery: bool,
+}
+
+impl Default for InboxOptions {
+    fn default() -> Self {
+        Self {
+            max_ingest_batch: 256,
+            ingest_queue: 8192,
+            event_capacity: 4096,
+            registry: Registry::default(),
+            routing_seed: None,
+            poll_every: Duration::from_secs(60),
+            background_delivery: true,
+        }
+    }
+}
+
+/// The inbox service. Share it as `Arc<Inbox>`.
+pub struct Inbox {
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) events: EventBus,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) ingest_cache: Mutex<HashMap<ShopId, (Instant, IngestShop)>>,
+    pub(crate) ingest_tx: mpsc::Sender<IngestJob>,
+    pub(crate) outbox_wake: Arc<Notify>,
+    pub(crate) router: Arc<RouterSignal>,
+    pub(crate) routing_rng: Mutex<rand::rngs::StdRng>,
+    /// This daemon's id in `daemon_instances` (its live streams are its sessions).
+    pub(crate) instance_id: String,
+    pub(crate) shutdown: watch::Sender<bool>,
+    pub(crate) workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox")
+            .field("backend", &self.store.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inbox {
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The event bus.
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    /// The adapter registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The rule set of a platform (a permissive one for a platform without an adapter).
+    pub fn rule_set(&self, platform: &shopmux_contract::Platform) -> Arc<RuleSet> {
+        self.registry
+            .rule_set(platform.as_str())
+            .unwrap_or_else(|| Arc::new(RuleSet::permissive(platform.clone())))
+    }
+
+    /// Marks a seller's queues for draining by the router task.
+    pub(crate) fn route_soon(&self, seller: crate::domain::ids::SellerId) {
+        self.router.mark(seller);
+    }
+
+    /// Keeps handles of background tasks to wait for at shutdown.
+    pub(crate) fn keep_workers(&self, handles: impl IntoIterator<Item = JoinHandle<()>>) {
+        self.workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(handles);
+    }
+
+    /// Takes the background tasks' handles (at shutdown).
+    pub(crate) fn take_workers(&self) -> Vec<JoinHandle<()>> {
+        std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}

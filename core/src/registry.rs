@@ -1,0 +1,297 @@
+//! The adapter registry: the one place that calls adapters. Every loaded adapter —
+//! built in or a plugin — is registered under its [`Platform`] with the [`Host`] it
+//! borrows for I/O, its declared [`Capabilities`] and its rule set. Calls block, so
+//! each runs on the blocking pool with a time limit; a call an adapter did not declare,
+//! a platform not loaded, a panicking adapter and a timeout all come back in the one
+//! error vocabulary of [`AdapterError`] (`unsupported`, `no_adapter`, `adapter_panic`,
+//! `timeout`). Replies of platforms whose chat is the host's storefront widget go to the
+//! [`StorefrontChat`] the daemon registers.
+
+use crate::domain::ids::ShopId;
+use async_trait::async_trait;
+use shopmux_contract::adapter::{
+    Adapter, AdapterError, BuyerProfile, Capabilities, Host, InboundEvent, MessageContent,
+    OrderInfo, OutboundMessage, OutboundRefusal, PollPage, ProductPage, ProductQuery,
+    SendReceipt, ShopConnection, WebhookAnswer, WebhookRequest,
+};
+use shopmux_contract::{Platform, RuleSet};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long one adapter call may take unless the registry is told otherwise.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// One delivery to a platform's buyer.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// The shop's connection (API base and credentials; empty when none is configured).
+    pub connection: ShopConnection,
+    /// What to send.
+    pub message: OutboundMessage,
+    /// The shop in shopmux (the storefront chat finds its customers by it).
+    pub shop_id: ShopId,
+}
+
+/// The host's own chat channel for platforms whose adapters declare
+/// [`Capabilities::storefront_chat`]: the daemon's storefront widget (over the chat while
+/// the customer is in the store, by email after).
+#[async_trait]
+pub trait StorefrontChat: Send + Sync {
+    /// Delivers one reply.
+    async fn deliver(&self, delivery: &Delivery) -> Result<SendReceipt, AdapterError>;
+}
+
+struct Entry {
+    adapter: Arc<dyn Adapter>,
+    host: Arc<dyn Host>,
+    capabilities: Capabilities,
+    rules: Arc<RuleSet>,
+}
+
+/// The loaded adapters by platform.
+pub struct Registry {
+    entries: BTreeMap<Platform, Entry>,
+    call_timeout: Duration,
+    storefront: Option<Arc<dyn StorefrontChat>>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new(DEFAULT_CALL_TIMEOUT)
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("platforms", &self.entries.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+fn no_adapter(platform: &Platform) -> AdapterError {
+    AdapterError::permanent(
+        "no_adapter",
+        format!("no adapter for platform `{platform}` is loaded"),
+    )
+}
+
+fn unsupported(platform: &Platform, what: &str) -> AdapterError {
+    AdapterError::permanent("unsupported", format!("{platform} offers no {what} here"))
+}
+
+impl Registry {
+    /// An empty registry whose calls may each take `call_timeout`.
+    pub fn new(call_timeout: Duration) -> Self {
+        Self {
+            entries: BTreeMap::new(),
+            call_timeout,
+            storefront: None,
+        }
+    }
+
+    /// Registers an adapter with the host it borrows; a platform registered twice is
+    /// refused with a message naming it.
+    pub fn register(&mut self, adapter: Arc<dyn Adapter>, host: Arc<dyn Host>) -> Result<(), String> {
+        let platform = adapter.platform().clone();
+        if self.entries.contains_key(&platform) {
+            return Err(format!("platform `{platform}` is already served by another adapter"));
+        }
+        let entry = Entry {
+            capabilities: adapter.capabilities(),
+            rules: Arc::new(adapter.rule_set()),
+            adapter,
+            host,
+        };
+        self.entries.insert(platform, entry);
+        Ok(())
+    }
+
+    /// Sets the storefront chat that answers the buyers of storefront-chat platforms.
+    pub fn set_storefront(&mut self, chat: Arc<dyn StorefrontChat>) {
+        self.storefront = Some(chat);
+    }
+
+    /// The loaded platforms, in order.
+    pub fn platforms(&self) -> impl Iterator<Item = &Platform> {
+        self.entries.keys()
+    }
+
+    /// Whether a platform is loaded.
+    pub fn contains(&self, platform: &str) -> bool {
+        self.entries.contains_key(platform)
+    }
+
+    /// What a loaded platform's adapter declared (nothing for an unknown one).
+    pub fn capabilities(&self, platform: &str) -> Capabilities {
+        self.entries
+            .get(platform)
+            .map(|e| e.capabilities)
+            .unwrap_or_default()
+    }
+
+    /// A loaded platform's rules.
+    pub fn rule_set(&self, platform: &str) -> Option<Arc<RuleSet>> {
+        self.entries.get(platform).map(|e| e.rules.clone())
+    }
+
+    /// Every loaded platform's rules.
+    pub fn rule_sets(&self) -> impl Iterator<Item = &Arc<RuleSet>> {
+        self.entries.values().map(|e| &e.rules)
+    }
+
+    /// The body a platform expects in answer to an accepted webhook.
+    pub fn webhook_answer(&self, platform: &str) -> Option<WebhookAnswer> {
+        self.entries.get(platform)?.adapter.webhook_answer()
+    }
+
+    fn entry(&self, platform: &Platform) -> Result<&Entry, AdapterError> {
+        self.entries.get(platform).ok_or_else(|| no_adapter(platform))
+    }
+
+    /// Runs one adapter call on the blocking pool within the time limit.
+    async fn call<T, F>(&self, platform: &Platform, declared: bool, what: &str, call: F) -> Result<T, AdapterError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Adapter, &dyn Host) -> Result<T, AdapterError> + Send + 'static,
+    {
+        let entry = self.entry(platform)?;
+        if !declared {
+            return Err(unsupported(platform, what));
+        }
+        let (adapter, host) = (entry.adapter.clone(), entry.host.clone());
+        let task = tokio::task::spawn_blocking(move || call(adapter.as_ref(), host.as_ref()));
+        match tokio::time::timeout(self.call_timeout, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) => Err(AdapterError::transient(
+                "adapter_panic",
+                format!("the {platform} adapter stopped: {join}"),
+            )),
+            Err(_) => Err(AdapterError::transient(
+                "timeout",
+                format!("no answer within {}s", self.call_timeout.as_secs()),
+            )),
+        }
+    }
+
+    /// Verifies and parses a webhook (or a signed inbound body) for a shop.
+    pub async fn parse_webhook(
+        &self,
+        platform: &Platform,
+        shop: ShopConnection,
+        request: WebhookRequest,
+        now_unix_ms: i64,
+    ) -> Result<Vec<InboundEvent>, AdapterError> {
+        let caps = self.capabilities(platform.as_str());
+        let declared = caps.webhooks || caps.signed_inbound;
+        self.call(platform, declared, "webhooks", move |a, _| {
+            a.parse_webhook(&shop, &request, now_unix_ms)
+        })
+        .await
+    }
+
+    /// Delivers a reply: through the adapter, or the storefront chat for platforms whose
+    /// chat it is.
+    pub async fn send(&self, platform: &Platform, delivery: Delivery) -> Result<SendReceipt, AdapterError> {
+        let caps = self.capabilities(platform.as_str());
+        if caps.storefront_chat {
+            let chat = self.storefront.clone().ok_or_else(|| unsupported(platform, "storefront chat"))?;
+            return chat.deliver(&delivery).await;
+        }
+        self.call(platform, caps.sends, "way to send replies", move |a, h| {
+            a.send(h, &delivery.connection, &delivery.message)
+        })
+        .await
+    }
+
+    /// What arrived since `cursor`.
+    pub async fn poll(
+        &self,
+        platform: &Platform,
+        shop: ShopConnection,
+        cursor: Option<String>,
+    ) -> Result<PollPage, AdapterError> {
+        let declared = self.capabilities(platform.as_str()).polls;
+        self.call(platform, declared, "way to list messages", move |a, h| {
+            a.poll(h, &shop, cursor.as_deref())
+        })
+        .await
+    }
+
+    /// Tells the platform an agent read the buyer (a no-op where not declared).
+    pub async fn mark_read(
+        &self,
+        platform: &Platform,
+        shop: ShopConnection,
+        platform_conversation_id: String,
+    ) -> Result<(), AdapterError> {
+        if !self.capabilities(platform.as_str()).marks_read {
+            return Ok(());
+        }
+        self.call(platform, true, "read marks", move |a, h| {
+            a.mark_read(h, &shop, &platform_conversation_id)
+        })
+        .await
+    }
+
+    /// Asks the platform about an agent's message before it is accepted (none: nothing
+    /// to check where not declared).
+    pub async fn vet_outbound(
+        &self,
+        platform: &Platform,
+        shop: ShopConnection,
+        content: MessageContent,
+        rules: Arc<RuleSet>,
+    ) -> Result<Option<OutboundRefusal>, AdapterError> {
+        if !self.capabilities(platform.as_str()).vets_outbound {
+            return Ok(None);
+        }
+        self.call(platform, true, "message checks", move |a, h| {
+            a.vet_outbound(h, &shop, &content, &rules)
+        })
+        .await
+    }
+
+    /// One order with its buyer.
+    pub async fn fetch_order(
+        &self,
+        platform: &Platform,
+        shop: ShopConnection,
+        order: String,
+    ) -> Result<OrderInfo, AdapterError> {
+        let declared = self.capabilities(platform.as_str()).order_look_up;
+        self.call(platform, declared, "order look-up", move |a, h| {
+            a.fetch_order(h, &shop, &order)
+        })
+        .await
+    }
+
+    /// What the platform knows about a buyer, with their orders.
+    pub async fn fetch_buyer(
+        &self,
+        platform: &Platform,
+        shop: ShopConnection,
+        buyer: String,
+    ) -> Result<BuyerProfile, AdapterError> {
+        let declared = self.capabilities(platform.as_str()).buyer_look_up;
+        self.call(platform, declared, "buyer look-up", move |a, h| {
+            a.fetch_buyer(h, &shop, &buyer)
+        })
+        .await
+    }
+
+    /// The shop's products matching a query.
+    pub async fn search_products(
+        &self,
+        platform: &Platform,
+        shop: ShopConnection,
+        query: ProductQuery,
+    ) -> Result<ProductPage, AdapterError> {
+        let declared = self.capabilities(platform.as_str()).product_search;
+        self.call(platform, declared, "product look-up", move |a, h| {
+            a.search_products(h, &shop, &query)
+        })
+        .await
+    }
+}

@@ -1,0 +1,233 @@
+//! Sellers and agent accounts: creating them with their tokens (random, shown once,
+//! stored as SHA-256 hashes), their shop grants, and the viewer a token belongs to —
+//! who is asking, and which shops they may see and chat in.
+
+use crate::domain::ids::*;
+use crate::domain::model::*;
+use crate::domain::viewer::{Viewer, hash_token, new_token};
+use crate::error::{CoreError, CoreResult};
+use crate::inbox::Inbox;
+use crate::storage::store::Db;
+use crate::storage::{accounts, shops};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// New agent account input.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewAgent {
+    /// Nickname, unique within the seller.
+    pub nickname: String,
+    /// `agent` (sub-account, the default) or `operator`.
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// Most simultaneous buyers (1..50, default 10).
+    #[serde(default)]
+    pub capacity: Option<i64>,
+    /// Shops granted, with chat permission.
+    #[serde(default)]
+    pub shops: Vec<ShopGrant>,
+}
+
+/// An account and its token, shown once.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentWithToken {
+    /// The account.
+    pub agent: Agent,
+    /// Its API token; store it now, it is not shown again.
+    pub token: String,
+}
+
+/// An agent with its shop grants, as the owner sees it.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentView {
+    /// The account.
+    #[serde(flatten)]
+    pub agent: Agent,
+    /// Granted shops (empty for the main account, which sees every shop).
+    pub shops: Vec<ShopGrant>,
+}
+
+fn validate_nickname(nickname: &str) -> CoreResult<String> {
+    let n = nickname.trim();
+    if n.is_empty() || n.chars().count() > 64 {
+        return Err(CoreError::invalid("nickname", "must be 1 to 64 characters"));
+    }
+    Ok(n.to_owned())
+}
+
+fn check_grants(owner: &Viewer, grants: &[ShopGrant]) -> CoreResult<()> {
+    match grants.iter().find(|g| !owner.can_see(g.shop_id)) {
+        Some(g) => Err(CoreError::invalid(
+            "shops",
+            format!("unknown shop {}", g.shop_id),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn new_account(seller: SellerId, role: Role, nickname: String, capacity: i64, now: chrono::DateTime<chrono::Utc>) -> Agent {
+    Agent {
+        id: AgentId::new(),
+        seller_id: seller,
+        role,
+        nickname,
+        status: AgentStatus::Offline,
+        accept_assignment: true,
+        connected: false,
+        capacity,
+        created_at: now,
+    }
+}
+
+impl Inbox {
+    /// Creates a seller and its main (owner) account; returns the owner and its token.
+    pub async fn create_owner(&self, name: &str) -> CoreResult<AgentWithToken> {
+        let name = validate_nickname(name)?;
+        let now = self.clock.now();
+        let agent = new_account(SellerId::new(), Role::Owner, name.clone(), 10, now);
+        let token = new_token();
+        let mut w = self.store.begin_write().await?;
+        accounts::insert_seller(&mut w, agent.seller_id, &name, now).await?;
+        accounts::insert_agent(&mut w, &agent, hash_token(&token)).await?;
+        w.commit().await?;
+        Ok(AgentWithToken { agent, token })
+    }
+
+    /// Creates a sub-account (or operator) of the owner's seller.
+    pub async fn create_agent(
+        &self,
+        owner: &Viewer,
+        input: NewAgent,
+    ) -> CoreResult<AgentWithToken> {
+        owner.require_owner()?;
+        let nickname = validate_nickname(&input.nickname)?;
+        let capacity = input.capacity.unwrap_or(10);
+        if !CAPACITY_RANGE.contains(&capacity) {
+            // rule: DY-CAP-1
+            return Err(CoreError::invalid(
+                "capacity",
+                "must be between 1 and 50 (DY-CAP-1)",
+            ));
+        }
+        let role = input.role.unwrap_or(Role::Agent);
+        if role == Role::Owner {
+            return Err(CoreError::invalid(
+                "role",
+                "a seller has exactly one main account",
+            ));
+        }
+        check_grants(owner, &input.shops)?;
+        let now = self.clock.now();
+        let agent = new_account(owner.agent.seller_id, role, nickname, capacity, now);
+        let token = new_token();
+        let mut w = self.store.begin_write().await?;
+        accounts::insert_agent(&mut w, &agent, hash_token(&token)).await?;
+        accounts::replace_grants(&mut w, agent.id, &input.shops).await?;
+        w.commit().await?;
+        Ok(AgentWithToken { agent, token })
+    }
+
+    /// Replaces the shops an agent is granted.
+    pub async fn set_grants(
+        &self,
+        owner: &Viewer,
+        agent_id: AgentId,
+        grants: Vec<ShopGrant>,
+    ) -> CoreResult<AgentView> {
+        owner.require_owner()?;
+        let agent = self.agent(owner, agent_id).await?;
+        check_grants(owner, &grants)?;
+        let mut w = self.store.begin_write().await?;
+        accounts::replace_grants(&mut w, agent_id, &grants).await?;
+        w.commit().await?;
+        self.route_soon(owner.agent.seller_id);
+        Ok(AgentView {
+            agent: agent.agent,
+            shops: grants,
+        })
+    }
+
+    /// One agent of the viewer's seller.
+    pub async fn agent(&self, viewer: &Viewer, agent_id: AgentId) -> CoreResult<AgentView> {
+        let agent = accounts::agent(Db::Pool(&self.store), agent_id, Some(viewer.agent.seller_id))
+            .await?
+            .ok_or(CoreError::NotFound("agent"))?;
+        let shops = accounts::grants(&self.store, agent.id).await?;
+        Ok(AgentView { agent, shops })
+    }
+
+    /// The id of the agent of the viewer's seller with this nickname (TT-XFER-1: agents
+    /// choose a colleague by nickname).
+    pub async fn agent_by_nickname(&self, viewer: &Viewer, nickname: &str) -> CoreResult<AgentId> {
+        accounts::agent_id_by_nickname(&self.store, viewer.agent.seller_id, nickname.trim())
+            .await?
+            .ok_or_else(|| CoreError::invalid("nickname", format!("no agent named `{nickname}`")))
+    }
+
+    /// The agents of the viewer's seller.
+    pub async fn list_agents(&self, viewer: &Viewer) -> CoreResult<Vec<AgentView>> {
+        let agents = accounts::agents_of(&self.store, viewer.agent.seller_id).await?;
+        let mut out = Vec::with_capacity(agents.len());
+        for agent in agents {
+            let shops = accounts::grants(&self.store, agent.id).await?;
+            out.push(AgentView { agent, shops });
+        }
+        Ok(out)
+    }
+
+    /// Sets the caller's own presence status (DY-STATUS-1); see
+    /// [`Inbox::set_presence`] for the switch and the maximum.
+    pub async fn set_status(&self, viewer: &Viewer, status: AgentStatus) -> CoreResult<()> {
+        let update = super::presence::PresenceUpdate {
+            status: Some(status),
+            ..Default::default()
+        };
+        self.set_presence(viewer, update).await.map(|_| ())
+    }
+
+    /// The viewer a token belongs to, or none for an unknown token.
+    pub async fn authenticate(&self, token: &str) -> CoreResult<Option<Viewer>> {
+        match accounts::agent_by_token(&self.store, hash_token(token)).await? {
+            Some(agent) => self.viewer_for(agent).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The viewer again, with the shops it may see and chat in as they are now (a live
+    /// stream refreshes it when an event of an unknown shop arrives: a shop created or
+    /// granted after it connected).
+    pub async fn refresh_viewer(&self, viewer: &Viewer) -> CoreResult<Viewer> {
+        let agent = accounts::agent(Db::Pool(&self.store), viewer.agent.id, None)
+            .await?
+            .ok_or(CoreError::NotFound("agent"))?;
+        self.viewer_for(agent).await
+    }
+
+    async fn viewer_for(&self, agent: Agent) -> CoreResult<Viewer> {
+        let (visible_shops, chat_shops) = match agent.role {
+            Role::Owner => {
+                let all: HashSet<ShopId> = shops::ids_of_seller(&self.store, agent.seller_id, None)
+                    .await?
+                    .into_iter()
+                    .collect();
+                (all.clone(), all)
+            }
+            Role::Agent => {
+                let grants = accounts::grants(&self.store, agent.id).await?;
+                let visible = grants.iter().map(|g| g.shop_id).collect();
+                let chat = grants.iter().filter(|g| g.can_chat).map(|g| g.shop_id).collect();
+                (visible, chat)
+            }
+            Role::Operator => (HashSet::new(), HashSet::new()),
+        };
+        Ok(Viewer {
+            agent,
+            visible_shops,
+            chat_shops,
+        })
+    }
+}

@@ -1,0 +1,194 @@
+//! Marketplace connections: a shop's API base and credentials (app key and secret,
+//! access and refresh tokens, shop cipher, ...), set by the main account, and the
+//! connection's status as the last platform call saw it (connected, token expired,
+//! refused by the platform). Credentials are secrets: the API returns only their names,
+//! nothing here logs them, and they are sealed at rest (see `storage::connections`).
+//! Refreshed tokens an adapter reports are stored at once.
+
+use crate::domain::ids::ShopId;
+use crate::domain::shop_settings::IngestShop;
+use crate::domain::viewer::Viewer;
+use crate::error::{CoreError, CoreResult};
+use crate::inbox::Inbox;
+use crate::storage::connections::{self, Credentials};
+use crate::storage::store::{Store, WriteTx};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shopmux_contract::adapter::{AdapterError, INGEST_SECRET, ShopConnection};
+
+/// A connection as the main account sets it.
+#[derive(Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionInput {
+    /// The platform's API base URL (the platform's default when absent).
+    #[serde(default)]
+    pub api_base: Option<String>,
+    /// Named credentials, such as `app_key`, `app_secret`, `access_token`,
+    /// `refresh_token`, `shop_cipher`.
+    pub credentials: Credentials,
+}
+
+impl std::fmt::Debug for ConnectionInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionInput")
+            .field("api_base", &self.api_base)
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl ConnectionInput {
+    fn validate(&self) -> CoreResult<()> {
+        if let Some(base) = &self.api_base
+            && !(base.starts_with("https://") || base.starts_with("http://"))
+        {
+            return Err(CoreError::invalid("api_base", "must be an http(s) URL"));
+        }
+        for (name, value) in &self.credentials {
+            if name.trim().is_empty() || name.len() > 64 {
+                return Err(CoreError::invalid(
+                    "credentials",
+                    "credential names are 1 to 64 characters",
+                ));
+            }
+            if value.len() > 4096 {
+                return Err(CoreError::invalid(
+                    format!("credentials.{name}"),
+                    "at most 4096 bytes",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A connection as the API shows it: never the secrets themselves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectionView {
+    /// The shop.
+    pub shop_id: ShopId,
+    /// The API base URL.
+    pub api_base: Option<String>,
+    /// Which credentials are set.
+    pub credential_names: Vec<String>,
+    /// `unverified` (not used yet), `connected`, `token_expired` or `refused`.
+    pub status: String,
+    /// The platform's last error, when the status is not `connected`.
+    pub status_detail: Option<String>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The status a platform call's outcome implies for the connection; none when the
+/// failure says nothing about it (a timeout, a refused message).
+fn status_after(result: &Result<(), AdapterError>) -> Option<(&'static str, Option<String>)> {
+    match result {
+        Ok(()) => Some(("connected", None)),
+        Err(e) if e.code == "token_expired" || e.code == "invalid_token" => {
+            Some(("token_expired", Some(e.to_string())))
+        }
+        Err(e) if matches!(e.code.as_str(), "unauthorized" | "forbidden" | "invalid_sign") => {
+            Some(("refused", Some(e.to_string())))
+        }
+        Err(_) => None,
+    }
+}
+
+/// Records what a platform call showed about a connection, and stores renewed
+/// credentials (merged over the old ones), in its own transaction.
+pub(crate) async fn record(
+    store: &Store,
+    shop: ShopId,
+    now: DateTime<Utc>,
+    result: &Result<(), AdapterError>,
+    refreshed: Option<&Credentials>,
+) -> CoreResult<()> {
+    if status_after(result).is_none() && refreshed.is_none() {
+        return Ok(());
+    }
+    let mut w = store.begin_write().await?;
+    record_in(&mut w, shop, now, result, refreshed).await?;
+    w.commit().await
+}
+
+/// [`record`] inside the caller's transaction.
+pub(crate) async fn record_in(
+    w: &mut WriteTx<'_>,
+    shop: ShopId,
+    now: DateTime<Utc>,
+    result: &Result<(), AdapterError>,
+    refreshed: Option<&Credentials>,
+) -> CoreResult<()> {
+    if let Some(renewed) = refreshed {
+        connections::merge_credentials(w, shop, renewed).await?;
+    }
+    if let Some((status, detail)) = status_after(result) {
+        connections::set_status(w, shop, status, detail, now).await?;
+    }
+    Ok(())
+}
+
+impl Inbox {
+    /// Sets a shop's connection (main account only); returns its view.
+    pub async fn set_connection(
+        &self,
+        owner: &Viewer,
+        shop_id: ShopId,
+        input: ConnectionInput,
+    ) -> CoreResult<ConnectionView> {
+        owner.require_owner()?;
+        let shop = self.shop(owner, shop_id).await?;
+        if self.registry.capabilities(shop.platform.as_str()).signed_inbound {
+            return Err(CoreError::invalid(
+                "platform",
+                format!(
+                    "a {} shop is fed through /inbound and has no connection",
+                    shop.platform
+                ),
+            ));
+        }
+        input.validate()?;
+        let mut w = self.store.begin_write().await?;
+        let now = self.clock.now();
+        connections::put(&mut w, shop_id, input.api_base, &input.credentials, now).await?;
+        w.commit().await?;
+        self.connection(owner, shop_id).await
+    }
+
+    /// A shop's connection as the API shows it.
+    pub async fn connection(&self, viewer: &Viewer, shop_id: ShopId) -> CoreResult<ConnectionView> {
+        if !viewer.can_see(shop_id) {
+            return Err(CoreError::NotFound("shop"));
+        }
+        let stored = connections::get(&self.store, shop_id)
+            .await?
+            .ok_or(CoreError::NotFound("connection"))?;
+        Ok(ConnectionView {
+            shop_id,
+            api_base: stored.api_base,
+            credential_names: stored.credentials.into_keys().collect(),
+            status: stored.status,
+            status_detail: stored.status_detail,
+            updated_at: stored.updated_at,
+        })
+    }
+
+    /// A shop's connection as its adapter needs it (with the secrets), if configured.
+    pub async fn shop_connection(&self, shop_id: ShopId) -> CoreResult<Option<ShopConnection>> {
+        connections::for_adapter(&self.store, shop_id).await
+    }
+
+    /// What a shop's adapter verifies its inbound with: the marketplace connection, or,
+    /// for platforms fed through the signed inbound endpoint, the shop's ingest secret.
+    pub async fn inbound_connection(&self, shop: &IngestShop) -> CoreResult<Option<ShopConnection>> {
+        if self.registry.capabilities(shop.platform.as_str()).signed_inbound {
+            return Ok(Some(ShopConnection {
+                credentials: [(INGEST_SECRET.to_owned(), shop.secret.clone())].into(),
+                ..Default::default()
+            }));
+        }
+        self.shop_connection(shop.shop_id).await
+    }
+}

@@ -1,0 +1,191 @@
+//! The ingest queue and its one writer: every accepted inbound message is queued, and
+//! the writer takes whatever is waiting (up to a batch size), writes the whole group in
+//! one transaction ([`super::group`]), answers each sender after the commit, publishes
+//! the group's events and marks the sellers whose new conversations wait for the router.
+//! One bad item does not fail its neighbours: a failed group is retried item by item.
+//!
+//! On a SQLite file the writer runs on a thread of its own with a connection of its own
+//! ([`SqliteWriter`]); elsewhere it is a task writing through the pool.
+
+use super::group::{GroupResult, write_in, write_in_pool};
+use crate::clock::Clock;
+use crate::domain::ids::*;
+use crate::domain::inbound::{InboundMessage, IngestOutcome};
+use crate::domain::model::ConversationState;
+use crate::domain::shop_settings::IngestShop;
+use crate::error::CoreResult;
+use crate::events::{EventBus, InboxEvent};
+use crate::storage::exec::{SqliteWriter, Tx};
+use crate::storage::store::Store;
+use crate::wake::RouterSignal;
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// What the writer is asked: write a message (and answer), or stop after what is queued.
+pub enum IngestJob {
+    /// A message of a shop, and where to answer.
+    Message(Box<Job>),
+    /// Stop accepting.
+    Stop,
+}
+
+/// Where groups are written: on PostgreSQL (or an in-memory SQLite database) the pool's
+/// write connection; on a SQLite file, the writer's own connection (see
+/// [`SqliteWriter`]), which [`spawn_writer`] runs on a thread of its own.
+enum GroupWriter {
+    Pool,
+    Sqlite(SqliteWriter),
+}
+
+impl GroupWriter {
+    fn open(store: &Store) -> Self {
+        match SqliteWriter::open(store) {
+            Ok(Some(w)) => GroupWriter::Sqlite(w),
+            Ok(None) => GroupWriter::Pool,
+            Err(error) => {
+                tracing::warn!(message = "The ingest writer could not open its own SQLite connection; writing through the pool.", %error);
+                GroupWriter::Pool
+            }
+        }
+    }
+
+    async fn write(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+        items: &[(&IngestShop, &InboundMessage)],
+    ) -> CoreResult<GroupResult> {
+        match self {
+            GroupWriter::Pool => write_in_pool(store, now, items).await,
+            GroupWriter::Sqlite(w) => {
+                w.write(store, async |tx: &mut Tx<'_>| {
+                    write_in(store, tx, now, items).await
+                })
+                .await
+            }
+        }
+    }
+}
+
+/// Starts the writer: on a SQLite file on a thread of its own (its statements run in
+/// place and would otherwise hold up a runtime worker), elsewhere as a task.
+pub fn spawn_writer(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    events: EventBus,
+    router: Arc<RouterSignal>,
+    rx: mpsc::Receiver<IngestJob>,
+    max_batch: usize,
+) -> tokio::task::JoinHandle<()> {
+    let writer = run_writer(store.clone(), clock, events, router, rx, max_batch);
+    if store.sqlite_file().is_some() {
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || runtime.block_on(writer))
+    } else {
+        tokio::spawn(writer)
+    }
+}
+
+async fn run_writer(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    events: EventBus,
+    router: Arc<RouterSignal>,
+    mut rx: mpsc::Receiver<IngestJob>,
+    max_batch: usize,
+) {
+    let writer = GroupWriter::open(&store);
+    let mut buf = Vec::with_capacity(max_batch);
+    loop {
+        if rx.recv_many(&mut buf, max_batch).await == 0 {
+            break;
+        }
+        let mut jobs = Vec::with_capacity(buf.len());
+        for job in buf.drain(..) {
+            match job {
+                IngestJob::Message(job) => jobs.push(*job),
+                // Stop accepting; what is already queued is still written below.
+                IngestJob::Stop => rx.close(),
+            }
+        }
+        if !jobs.is_empty() {
+            // New conversations wait unassigned until the router drains their queue.
+            let sellers: HashMap<ShopId, SellerId> = jobs
+                .iter()
+                .map(|(shop, _, _)| (shop.shop_id, shop.seller_id))
+                .collect();
+            for shop in write_group(&store, &writer, clock.now(), &events, jobs).await {
+                if let Some(seller) = sellers.get(&shop) {
+                    router.mark(*seller);
+                }
+            }
+        }
+    }
+}
+
+/// A queued message and where its outcome goes.
+pub type Job = (
+    IngestShop,
+    InboundMessage,
+    oneshot::Sender<CoreResult<IngestOutcome>>,
+);
+
+/// Writes a group and publishes its events; returns the shops where a conversation is
+/// left unassigned (for the router).
+async fn write_group(
+    store: &Store,
+    writer: &GroupWriter,
+    now: DateTime<Utc>,
+    events: &EventBus,
+    jobs: Vec<Job>,
+) -> HashSet<ShopId> {
+    let mut unassigned = HashSet::new();
+    let mut publish = |e: InboxEvent| {
+        if let InboxEvent::ConversationUpdated { conversation } = &e
+            && conversation.state == ConversationState::Unassigned
+        {
+            unassigned.insert(conversation.shop_id);
+        }
+        events.publish(e);
+    };
+    let items: Vec<(&IngestShop, &InboundMessage)> = jobs.iter().map(|(s, m, _)| (s, m)).collect();
+    match writer.write(store, now, &items).await {
+        Ok((outcomes, published)) => {
+            for ((_, _, reply), outcome) in jobs.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
+            for e in published {
+                publish(e);
+            }
+        }
+        Err(error) if jobs.len() == 1 => {
+            tracing::warn!(message = "Inbound message not stored.", %error);
+            let (_, _, reply) = jobs.into_iter().next().expect("one job");
+            let _ = reply.send(Err(error));
+        }
+        Err(error) => {
+            // One bad item must not fail its neighbours: write each alone.
+            tracing::debug!(message = "Group write failed, retrying items one by one.", %error);
+            for (shop, msg, reply) in jobs {
+                let result = writer.write(store, now, &[(&shop, &msg)]).await;
+                match result {
+                    Ok((mut outcomes, published)) => {
+                        let _ = reply.send(Ok(outcomes.remove(0)));
+                        for e in published {
+                            publish(e);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(message = "Inbound message not stored.", %error, shop_id = %shop.shop_id);
+                        let _ = reply.send(Err(error));
+                    }
+                }
+            }
+        }
+    }
+    unassigned
+}
+
+

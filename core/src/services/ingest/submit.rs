@@ -1,0 +1,34 @@
+//! Handing an inbound message to the ingest queue: checked first (fields, the kinds the
+//! platform's buyers may send), normalized by the platform's rules, then queued; the
+//! answer comes after the group it lands in is committed.
+
+use super::queue::IngestJob;
+use crate::domain::inbound::{InboundMessage, IngestOutcome};
+use crate::domain::rules;
+use crate::domain::shop_settings::IngestShop;
+use crate::error::{CoreError, CoreResult};
+use crate::inbox::Inbox;
+use tokio::sync::oneshot;
+
+impl Inbox {
+    /// Stores an inbound message (idempotently) and answers after its commit.
+    pub(crate) async fn ingest(
+        &self,
+        shop: IngestShop,
+        mut msg: InboundMessage,
+    ) -> CoreResult<IngestOutcome> {
+        msg.validate()?;
+        let rule_set = self.rule_set(&shop.platform);
+        rules::check_inbound_kind(&rule_set, &msg.content).map_err(CoreError::RuleViolation)?;
+        rules::normalize_inbound(&rule_set, &mut msg.content);
+        let (reply, answer) = oneshot::channel();
+        self.ingest_tx
+            .send(IngestJob::Message(Box::new((shop, msg, reply))))
+            .await
+            .map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?
+    }
+}
+

@@ -1,0 +1,27 @@
+//! The services: what the inbox does, as `impl Inbox` blocks over the storage
+//! repositories and the domain's decisions, one file per area. [`apply`] is the one way
+//! in for platform events (webhooks, polls, plugins, the `api` channel, the storefront
+//! chat); [`ingest`] writes messages; the rest are the agents' actions, reading the
+//! inbox, routing, timers, polling, delivery, presence, accounts, shops and their
+//! connections, notes, the customer panel and the storefront chat. [`start`] starts the
+//! engine and its background tasks.
+
+pub mod accounts;
+pub mod actions;
+pub mod apply;
+pub mod carts;
+pub mod connections;
+pub mod delivery;
+pub mod ingest;
+pub mod notes;
+pub mod notices;
+pub mod outreach;
+pub mod polling;
+pub mod presence;
+pub mod profiles;
+pub mod reading;
+pub mod router;
+pub mod shops;
+pub mod start;
+pub mod storefront;
+pub mod timers;

@@ -1,0 +1,80 @@
+//! Starting and stopping the engine: the [`Inbox`] with its background tasks — the
+//! ingest writer, the outbox worker, the timer passes, the router, the pollers and the
+//! heartbeat — and a shutdown that writes what was accepted before stopping.
+
+use super::ingest::queue::{IngestJob, spawn_writer};
+use super::{delivery, polling, presence, router, timers};
+use crate::clock::Clock;
+use crate::events::EventBus;
+use crate::inbox::{Inbox, InboxOptions};
+use crate::storage::store::Store;
+use crate::wake::RouterSignal;
+use rand::SeedableRng;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, mpsc, watch};
+
+impl Inbox {
+    /// Starts the engine and its background workers.
+    pub fn start(store: Store, clock: Arc<dyn Clock>, options: InboxOptions) -> Arc<Self> {
+        let events = EventBus::new(options.event_capacity);
+        let (ingest_tx, ingest_rx) = mpsc::channel(options.ingest_queue);
+        let (shutdown, _) = watch::channel(false);
+        let router_signal = Arc::new(RouterSignal::default());
+        let routing_rng = match options.routing_seed {
+            Some(seed) => rand::rngs::StdRng::seed_from_u64(seed),
+            None => rand::rngs::StdRng::from_os_rng(),
+        };
+        let writer = spawn_writer(
+            store.clone(),
+            clock.clone(),
+            events.clone(),
+            router_signal.clone(),
+            ingest_rx,
+            options.max_ingest_batch,
+        );
+        let inbox = Arc::new(Self {
+            store,
+            clock,
+            events,
+            registry: Arc::new(options.registry),
+            ingest_cache: Mutex::new(HashMap::new()),
+            ingest_tx,
+            outbox_wake: Arc::new(Notify::new()),
+            router: router_signal,
+            routing_rng: Mutex::new(routing_rng),
+            instance_id: uuid::Uuid::now_v7().to_string(),
+            shutdown,
+            workers: Mutex::new(vec![writer]),
+        });
+        let weak = Arc::downgrade(&inbox);
+        let stop = || inbox.shutdown.subscribe();
+        let mut tasks = vec![
+            tokio::spawn(timers::run_loop(weak.clone(), stop())),
+            tokio::spawn(router::run_loop(weak.clone(), stop())),
+            tokio::spawn(presence::run_loop(weak.clone(), stop())),
+            tokio::spawn(polling::run_loop(weak.clone(), options.poll_every, stop())),
+        ];
+        if options.background_delivery {
+            tasks.push(tokio::spawn(delivery::run_loop(weak, stop())));
+        }
+        inbox.keep_workers(tasks);
+        inbox
+    }
+
+    /// Stops the background workers after the inbound messages already accepted are
+    /// written. Later ingests fail with `Unavailable`.
+    pub async fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+        let workers = self.take_workers();
+        // The writer ends when its channel is closed: close it by asking it to stop.
+        let _ = self.ingest_tx.send(IngestJob::Stop).await;
+        for w in workers {
+            let _ = w.await;
+        }
+        if let Err(error) = self.leave().await {
+            tracing::warn!(message = "Could not drop this daemon's stream sessions.", %error);
+        }
+    }
+
+}

@@ -1,0 +1,243 @@
+//! The accounts repository: sellers, agent accounts (found by id, nickname or token
+//! hash), their shop grants, their presence and load, and the seller's routing lock.
+
+use super::rows::{AGENT_COLUMNS, Columns, agent_from_row, bool_col, enum_col, id_col};
+use super::store::{Db, Store, WriteTx};
+use crate::domain::ids::*;
+use crate::domain::model::{Agent, AgentStatus, Role, ShopGrant};
+use crate::domain::routing::Candidate;
+use crate::error::{CoreError, CoreResult};
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+
+/// An agent's load as a select column: its conversations in progress in every shop
+/// (the sum of its `in_progress` counters), for a query over `agents`.
+const AGENT_LOAD: &str = "COALESCE((SELECT CAST(SUM(k.n) AS BIGINT) FROM conversation_counters k \
+     WHERE k.assignee = agents.id AND k.bucket = 'in_progress'), 0) AS load";
+
+fn unique_violation(e: &CoreError) -> bool {
+    matches!(e, CoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation())
+}
+
+/// Inserts a seller.
+pub async fn insert_seller(
+    w: &mut WriteTx<'_>,
+    seller: SellerId,
+    name: &str,
+    now: DateTime<Utc>,
+) -> CoreResult<()> {
+    w.exec(
+        "INSERT INTO sellers (id, name, created_at) VALUES ($1, $2, $3)",
+        vec![seller.into(), name.into(), now.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts an agent with the hash of its token; a taken nickname is a conflict.
+pub async fn insert_agent(w: &mut WriteTx<'_>, agent: &Agent, token_hash: String) -> CoreResult<()> {
+    let result = w
+        .exec(
+            "INSERT INTO agents (id, seller_id, role, nickname, status, accept_assignment, connected, capacity, \
+             token_hash, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            vec![
+                agent.id.into(),
+                agent.seller_id.into(),
+                agent.role.as_str().into(),
+                agent.nickname.clone().into(),
+                agent.status.as_str().into(),
+                agent.accept_assignment.into(),
+                agent.connected.into(),
+                agent.capacity.into(),
+                token_hash.into(),
+                agent.created_at.into(),
+            ],
+        )
+        .await;
+    match result {
+        Err(e) if unique_violation(&e) => Err(CoreError::Conflict(format!(
+            "an agent named `{}` already exists",
+            agent.nickname
+        ))),
+        other => other.map(|_| ()),
+    }
+}
+
+/// Replaces the shops an agent is granted.
+pub async fn replace_grants(
+    w: &mut WriteTx<'_>,
+    agent: AgentId,
+    grants: &[ShopGrant],
+) -> CoreResult<()> {
+    w.exec(
+        "DELETE FROM shop_grants WHERE agent_id = $1",
+        vec![agent.into()],
+    )
+    .await?;
+    for g in grants {
+        w.exec(
+            "INSERT INTO shop_grants (agent_id, shop_id, can_chat) VALUES ($1, $2, $3) \
+             ON CONFLICT (agent_id, shop_id) DO UPDATE SET can_chat = excluded.can_chat",
+            vec![agent.into(), g.shop_id.into(), g.can_chat.into()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The shops an agent is granted.
+pub async fn grants(store: &Store, agent: AgentId) -> CoreResult<Vec<ShopGrant>> {
+    let sql = "SELECT shop_id, can_chat FROM shop_grants WHERE agent_id = $1 ORDER BY shop_id";
+    let rows = store.rows(sql, vec![agent.into()]).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ShopGrant {
+                shop_id: id_col(r, "shop_id")?,
+                can_chat: bool_col(r, "can_chat")?,
+            })
+        })
+        .collect()
+}
+
+/// Whether the agent may chat in the shop by its grants.
+pub async fn can_chat_in(w: &mut WriteTx<'_>, agent: AgentId, shop: ShopId) -> CoreResult<bool> {
+    let sql = "SELECT 1 AS one FROM shop_grants WHERE agent_id = $1 AND shop_id = $2 AND can_chat = 1";
+    Ok(w.row(sql, vec![agent.into(), shop.into()]).await?.is_some())
+}
+
+fn agent_of(row: Option<AnyRow>) -> CoreResult<Option<Agent>> {
+    row.map(|r| agent_from_row(&r)).transpose()
+}
+
+/// An agent by id (within a seller, when one is given).
+pub async fn agent(
+    mut db: Db<'_, '_>,
+    id: AgentId,
+    seller: Option<SellerId>,
+) -> CoreResult<Option<Agent>> {
+    let row = match seller {
+        Some(seller) => {
+            let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND seller_id = $2");
+            db.row(&sql, vec![id.into(), seller.into()]).await?
+        }
+        None => {
+            let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1");
+            db.row(&sql, vec![id.into()]).await?
+        }
+    };
+    agent_of(row)
+}
+
+/// The agent holding a token (by its hash).
+pub async fn agent_by_token(store: &Store, token_hash: String) -> CoreResult<Option<Agent>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE token_hash = $1");
+    agent_of(store.row(&sql, vec![token_hash.into()]).await?)
+}
+
+/// The id of the seller's agent with this nickname.
+pub async fn agent_id_by_nickname(
+    store: &Store,
+    seller: SellerId,
+    nickname: &str,
+) -> CoreResult<Option<AgentId>> {
+    let sql = "SELECT id FROM agents WHERE seller_id = $1 AND nickname = $2";
+    let row = store.row(sql, vec![seller.into(), nickname.into()]).await?;
+    row.map(|r| id_col(&r, "id")).transpose()
+}
+
+/// The seller's agents, oldest first.
+pub async fn agents_of(store: &Store, seller: SellerId) -> CoreResult<Vec<Agent>> {
+    let sql =
+        format!("SELECT {AGENT_COLUMNS} FROM agents WHERE seller_id = $1 ORDER BY created_at, id");
+    let rows = store.rows(&sql, vec![seller.into()]).await?;
+    rows.iter().map(agent_from_row).collect()
+}
+
+/// An agent's role, if the agent exists.
+pub async fn role(w: &mut WriteTx<'_>, agent: AgentId) -> CoreResult<Option<Role>> {
+    let row = w
+        .row("SELECT role FROM agents WHERE id = $1", vec![agent.into()])
+        .await?;
+    row.map(|r| enum_col(&r, "role")).transpose()
+}
+
+/// Changes an agent's presence; absent values stay.
+pub async fn set_presence(
+    w: &mut WriteTx<'_>,
+    agent: AgentId,
+    status: Option<AgentStatus>,
+    accept_assignment: Option<bool>,
+    capacity: Option<i64>,
+) -> CoreResult<()> {
+    w.exec(
+        "UPDATE agents SET status = COALESCE($1, status), \
+         accept_assignment = COALESCE($2, accept_assignment), capacity = COALESCE($3, capacity) WHERE id = $4",
+        vec![
+            status.map(|s| s.as_str().to_owned()).into(),
+            accept_assignment.map(i64::from).into(),
+            capacity.into(),
+            agent.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// An agent with its load (conversations in progress in every shop).
+pub async fn agent_with_load(store: &Store, agent: AgentId) -> CoreResult<Option<(Agent, i64)>> {
+    let sql = format!("SELECT {AGENT_COLUMNS}, {AGENT_LOAD} FROM agents WHERE id = $1");
+    let row = store.row(&sql, vec![agent.into()]).await?;
+    row.map(|r| Ok((agent_from_row(&r)?, r.int_col("load")?)))
+        .transpose()
+}
+
+/// Every agent of a seller with its load, oldest first.
+pub async fn agents_with_load(store: &Store, seller: SellerId) -> CoreResult<Vec<(Agent, i64)>> {
+    let sql = format!(
+        "SELECT {AGENT_COLUMNS}, {AGENT_LOAD} FROM agents WHERE seller_id = $1 ORDER BY created_at, id"
+    );
+    let rows = store.rows(&sql, vec![seller.into()]).await?;
+    rows.iter()
+        .map(|r| Ok((agent_from_row(r)?, r.int_col("load")?)))
+        .collect()
+}
+
+/// Takes the seller's routing lock for the rest of the transaction. On SQLite the
+/// write gate already serializes every writer.
+pub async fn lock_seller(w: &mut WriteTx<'_>, seller: SellerId) -> CoreResult<()> {
+    let lock = w.store().for_update();
+    if !lock.is_empty() {
+        let sql = format!("SELECT id FROM sellers WHERE id = $1{lock}");
+        w.row(&sql, vec![seller.into()]).await?;
+    }
+    Ok(())
+}
+
+/// The accounts allowed to chat in a shop, with their presence and load.
+pub async fn candidates(
+    w: &mut WriteTx<'_>,
+    seller: SellerId,
+    shop: ShopId,
+) -> CoreResult<Vec<Candidate>> {
+    // rule: DY-PERM-1 / SH-ASSIGN-1 (only accounts with chat permission are routed to)
+    let sql = format!(
+        "SELECT id, role, status, accept_assignment, connected, capacity, {AGENT_LOAD} \
+         FROM agents WHERE seller_id = $1 AND (role = 'owner' OR (role = 'agent' AND EXISTS \
+           (SELECT 1 FROM shop_grants g WHERE g.agent_id = agents.id AND g.shop_id = $2 AND g.can_chat = 1))) \
+         ORDER BY id"
+    );
+    let rows = w.rows(&sql, vec![seller.into(), shop.into()]).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Candidate {
+                id: id_col(r, "id")?,
+                role: enum_col(r, "role")?,
+                status: enum_col(r, "status")?,
+                accept_assignment: bool_col(r, "accept_assignment")?,
+                connected: bool_col(r, "connected")?,
+                capacity: r.int_col("capacity")?,
+                load: r.int_col("load")?,
+            })
+        })
+        .collect()
+}

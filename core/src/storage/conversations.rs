@@ -1,0 +1,314 @@
+//! The conversations repository: reading conversations (alone, locked for an update, by
+//! buyer, due for a timer, queued), and writing them together with the inbox counters.
+//!
+//! **Invariant:** the inbox never counts by scanning. Every write of a conversation goes
+//! through [`save`] or [`defer_save`], which apply the difference between its old and
+//! new counter contributions in the same transaction.
+
+use super::rows::{
+    CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Columns, conversation_from_row,
+    conversation_values, id_col,
+};
+use super::sql::{Deferred, Val, values_placeholders};
+use super::store::{Db, Store, WriteTx};
+use crate::clock::to_millis;
+use crate::domain::counters;
+use crate::domain::ids::*;
+use crate::domain::model::Conversation;
+use crate::error::CoreResult;
+use chrono::{DateTime, Utc};
+use shopmux_contract::rules::QueueOrder;
+use std::sync::LazyLock;
+
+/// A conversation with the seller it belongs to.
+pub type Owned = (SellerId, Conversation);
+
+/// A conversation change to write: its seller, the row before (none: a new one), after.
+pub type Change = (SellerId, Option<Conversation>, Conversation);
+
+/// The columns a buyer message changes; updating only these leaves the indexes on the
+/// others (state, assignee, flag) untouched.
+pub const INGEST_MUTABLE: &[&str] = &[
+    "has_order",
+    "unread_count",
+    "waiting_since",
+    "wait_rank",
+    "last_message_at",
+    "last_buyer_message_at",
+    "preview",
+];
+
+/// The columns a conversation never changes; every other column is updated on save.
+const IMMUTABLE: &[&str] = &[
+    "id",
+    "seller_id",
+    "shop_id",
+    "platform",
+    "buyer_id",
+    "created_at",
+];
+
+/// Every column of [`CONVERSATION_COLUMNS`] but the immutable ones.
+static ALL_MUTABLE: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    CONVERSATION_COLUMNS
+        .split(", ")
+        .map(str::trim)
+        .filter(|c| !IMMUTABLE.contains(c))
+        .collect()
+});
+
+fn select(filter: &str, suffix: &str) -> String {
+    format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {filter}{suffix}")
+}
+
+/// One conversation.
+pub async fn get(store: &Store, id: ConversationId) -> CoreResult<Option<Owned>> {
+    let row = store.row(&select("id = $1", ""), vec![id.into()]).await?;
+    row.map(|r| conversation_from_row(&r)).transpose()
+}
+
+/// One conversation, locked for the rest of the transaction (PostgreSQL; on SQLite the
+/// write gate already serializes writers).
+pub async fn lock(w: &mut WriteTx<'_>, id: ConversationId) -> CoreResult<Option<Owned>> {
+    let sql = select("id = $1", w.store().for_update());
+    let row = w.row(&sql, vec![id.into()]).await?;
+    row.map(|r| conversation_from_row(&r)).transpose()
+}
+
+/// The buyer's open conversation that has no order yet, locked.
+pub async fn lock_open_without_order(
+    w: &mut WriteTx<'_>,
+    buyer: BuyerId,
+) -> CoreResult<Option<Owned>> {
+    let filter = "buyer_id = $1 AND list_status = 'open' AND has_order = 0";
+    let sql = select(filter, w.store().for_update());
+    let row = w.row(&sql, vec![buyer.into()]).await?;
+    row.map(|r| conversation_from_row(&r)).transpose()
+}
+
+/// The buyer's latest conversation, locked.
+pub async fn lock_latest_of_buyer(
+    w: &mut WriteTx<'_>,
+    buyer: BuyerId,
+) -> CoreResult<Option<Owned>> {
+    let suffix = format!(
+        " ORDER BY created_at DESC, id DESC LIMIT 1{}",
+        w.store().for_update()
+    );
+    let row = w.row(&select("buyer_id = $1", &suffix), vec![buyer.into()]).await?;
+    row.map(|r| conversation_from_row(&r)).transpose()
+}
+
+/// How many open conversations the buyer has (at most one, by a unique index).
+pub async fn open_count(w: &mut WriteTx<'_>, buyer: BuyerId) -> CoreResult<i64> {
+    let sql = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM conversations WHERE buyer_id = $1 AND list_status = 'open'";
+    count(Db::Tx(w), sql, vec![buyer.into()]).await
+}
+
+/// The buyer's latest message to the shop, over all their conversations.
+pub async fn last_buyer_message_at(
+    w: &mut WriteTx<'_>,
+    buyer: BuyerId,
+) -> CoreResult<Option<DateTime<Utc>>> {
+    let sql = "SELECT MAX(last_buyer_message_at) AS t FROM conversations WHERE buyer_id = $1";
+    let row = w.row(sql, vec![buyer.into()]).await?;
+    Ok(row
+        .map(|r| r.opt_int_col("t"))
+        .transpose()?
+        .flatten()
+        .map(crate::clock::from_millis))
+}
+
+/// How many conversations the buyer had before `before`.
+pub async fn count_before(
+    store: &Store,
+    buyer: BuyerId,
+    before: DateTime<Utc>,
+) -> CoreResult<i64> {
+    let sql = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM conversations WHERE buyer_id = $1 AND created_at < $2";
+    count(Db::Pool(store), sql, vec![buyer.into(), to_millis(before).into()]).await
+}
+
+async fn count(mut db: Db<'_, '_>, sql: &str, vals: Vec<Val>) -> CoreResult<i64> {
+    let row = db.row(sql, vals).await?;
+    Ok(row.map(|r| r.int_col("n")).transpose()?.unwrap_or(0))
+}
+
+/// Open conversations of `platform` silent since `cutoff` on the given side (a timer's
+/// candidates, oldest first): `waiting_since` for an agent's silence (the buyer waits),
+/// `last_agent_reply_at` for the buyer's (answered, nobody waits).
+pub async fn due_for_timer(
+    store: &Store,
+    platform: &str,
+    agent_silent: bool,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> CoreResult<Vec<ConversationId>> {
+    let (column, answered) = if agent_silent {
+        ("waiting_since", "waiting_since IS NOT NULL")
+    } else {
+        ("last_agent_reply_at", "waiting_since IS NULL")
+    };
+    let sql = format!(
+        "SELECT id FROM conversations WHERE platform = $1 AND list_status = 'open' AND {answered} \
+         AND {column} <= $2 ORDER BY {column} LIMIT $3"
+    );
+    let vals = vec![platform.into(), to_millis(cutoff).into(), limit.into()];
+    ids(store.rows(&sql, vals).await?, "id")
+}
+
+fn ids<T: std::str::FromStr>(rows: Vec<sqlx::any::AnyRow>, col: &str) -> CoreResult<Vec<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    rows.iter().map(|r| id_col(r, col)).collect()
+}
+
+/// The shops with a conversation waiting for assignment.
+pub async fn shops_with_queue(store: &Store) -> CoreResult<Vec<ShopId>> {
+    let sql = "SELECT DISTINCT shop_id FROM conversations WHERE state = 'unassigned' ORDER BY shop_id";
+    ids(store.rows(sql, vec![]).await?, "shop_id")
+}
+
+/// Whether a shop has a conversation waiting for assignment.
+pub async fn has_queue(store: &Store, shop: ShopId) -> CoreResult<bool> {
+    let sql = "SELECT id FROM conversations WHERE shop_id = $1 AND state = 'unassigned' LIMIT 1";
+    Ok(store.row(sql, vec![shop.into()]).await?.is_some())
+}
+
+fn queue_order(order: QueueOrder) -> &'static str {
+    match order {
+        QueueOrder::FirstCome => "ASC",
+        QueueOrder::LastCome => "DESC",
+    }
+}
+
+/// The next `limit` queued conversations of a shop in its queue order, locked.
+pub async fn lock_queued(
+    w: &mut WriteTx<'_>,
+    shop: ShopId,
+    order: QueueOrder,
+    limit: i64,
+) -> CoreResult<Vec<Owned>> {
+    let dir = queue_order(order);
+    let suffix = format!(
+        " ORDER BY created_at {dir}, id {dir} LIMIT $2{}",
+        w.store().for_update()
+    );
+    let sql = select("shop_id = $1 AND state = 'unassigned'", &suffix);
+    let rows = w.rows(&sql, vec![shop.into(), limit.into()]).await?;
+    rows.iter().map(conversation_from_row).collect()
+}
+
+/// A shop's queue in its order: (conversation, buyer, queued since).
+pub async fn queue(
+    store: &Store,
+    shop: ShopId,
+    order: QueueOrder,
+) -> CoreResult<Vec<(ConversationId, BuyerId, DateTime<Utc>)>> {
+    let dir = queue_order(order);
+    let sql = format!(
+        "SELECT id, buyer_id, created_at FROM conversations WHERE shop_id = $1 AND state = 'unassigned' \
+         ORDER BY created_at {dir}, id {dir}"
+    );
+    let rows = store.rows(&sql, vec![shop.into()]).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                id_col(r, "id")?,
+                id_col(r, "buyer_id")?,
+                crate::clock::from_millis(r.int_col("created_at")?),
+            ))
+        })
+        .collect()
+}
+
+/// Every conversation of a shop (for recounting).
+pub async fn all_of_shop(store: &Store, shop: ShopId) -> CoreResult<Vec<Conversation>> {
+    let rows = store.rows(&select("shop_id = $1", ""), vec![shop.into()]).await?;
+    rows.iter()
+        .map(|r| conversation_from_row(r).map(|(_, c)| c))
+        .collect()
+}
+
+/// Writes conversations (insert or update) and applies their counter changes.
+pub async fn save(w: &mut WriteTx<'_>, changes: &[Change]) -> CoreResult<()> {
+    let mut deferred = Deferred::default();
+    defer_save(changes, &ALL_MUTABLE, &mut deferred);
+    deferred.run(w).await
+}
+
+/// Queues the writes of conversations (insert, or update of `columns` only) and of
+/// their counter changes, to run later in the transaction.
+pub fn defer_save(changes: &[Change], columns: &[&str], deferred: &mut Deferred) {
+    let set = columns
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for chunk in changes.chunks(150) {
+        let sql = format!(
+            "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET {set}",
+            values_placeholders(chunk.len(), CONVERSATION_N_COLUMNS, 1)
+        );
+        let vals = chunk
+            .iter()
+            .flat_map(|(seller, _, after)| conversation_values(*seller, after))
+            .collect();
+        deferred.push(sql, vals);
+    }
+    defer_counters(changes, deferred);
+}
+
+fn defer_counters(changes: &[Change], deferred: &mut Deferred) {
+    let mut delta = Vec::new();
+    for (_, before, after) in changes {
+        counters::merge(&mut delta, counters::delta(before.as_ref(), Some(after)));
+    }
+    for chunk in delta.chunks(300) {
+        let sql = format!(
+            "INSERT INTO conversation_counters (shop_id, assignee, bucket, n) VALUES {} \
+             ON CONFLICT (shop_id, assignee, bucket) DO UPDATE SET n = conversation_counters.n + excluded.n",
+            values_placeholders(chunk.len(), 4, 1)
+        );
+        let vals = chunk
+            .iter()
+            .flat_map(|(k, n)| {
+                [
+                    Val::from(k.shop_id),
+                    k.assignee.clone().into(),
+                    k.bucket.clone().into(),
+                    (*n).into(),
+                ]
+            })
+            .collect();
+        deferred.push(sql, vals);
+    }
+}
+
+/// The maintained counter rows of the given shops: (shop, assignee key, bucket, n).
+pub async fn counter_rows(
+    store: &Store,
+    shops: &[ShopId],
+) -> CoreResult<Vec<(ShopId, String, String, i64)>> {
+    if shops.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT shop_id, assignee, bucket, n FROM conversation_counters WHERE shop_id IN ({}) AND n <> 0",
+        super::sql::list_placeholders(shops.len(), 1)
+    );
+    let rows = store
+        .rows(&sql, shops.iter().map(|s| Val::from(*s)).collect())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                id_col(r, "shop_id")?,
+                r.text_col("assignee")?,
+                r.text_col("bucket")?,
+                r.int_col("n")?,
+            ))
+        })
+        .collect()
+}

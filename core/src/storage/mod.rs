@@ -1,0 +1,25 @@
+//! Storage: the database ([`store`]), statements ([`sql`], [`exec`], [`rows`]), sealed
+//! secrets ([`sealing`]), and one repository per aggregate, each owning its SQL:
+//! conversations (with the inbox counters), messages, buyers (with orders, profiles and
+//! access), the ingest group's buyers, accounts, sessions, shops, connections, the
+//! outbox, notes, the storefront chat, the adapters' state, and task leadership.
+
+pub mod accounts;
+pub mod adapter_state;
+pub mod buyers;
+pub mod connections;
+pub mod conversation_list;
+pub mod conversations;
+pub mod exec;
+pub mod ingest_buyers;
+pub mod leadership;
+pub mod messages;
+pub mod notes;
+pub mod outbox;
+pub mod rows;
+pub mod sealing;
+pub mod sessions;
+pub mod shops;
+pub mod sql;
+pub mod store;
+pub mod storefront;

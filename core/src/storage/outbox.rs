@@ -1,0 +1,183 @@
+//! The outbox repository: outbound messages stored with their delivery entries in one
+//! transaction, due entries claimed with a lease (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL), an attempt's outcome recorded only while the entry is still that
+//! attempt's, and a failed delivery put back in the queue.
+
+use super::connections::opened;
+use super::exec::Tx;
+use super::messages::insert_messages;
+use super::rows::{Columns, id_col};
+use super::sql::{Deferred, Val};
+use super::store::{Backend, Store, WriteTx};
+use crate::domain::ids::*;
+use crate::domain::model::{Message, Platform};
+use crate::error::CoreResult;
+use chrono::{DateTime, Utc};
+use shopmux_contract::adapter::{OutboundMessage, ShopConnection};
+
+/// A claimed delivery: what to send where.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    /// The outbox entry.
+    pub outbox_id: OutboxId,
+    /// The message.
+    pub message_id: MessageId,
+    /// This attempt's number (1 for the first).
+    pub attempts: i64,
+    /// The shop's platform.
+    pub platform: Platform,
+    /// The shop.
+    pub shop_id: ShopId,
+    /// Its connection (API base and credentials; empty when none is configured).
+    pub connection: ShopConnection,
+    /// What to send.
+    pub message: OutboundMessage,
+}
+
+/// Stores outbound messages and their outbox entries, in the caller's transaction.
+pub async fn queue(w: &mut WriteTx<'_>, messages: &[Message], now: DateTime<Utc>) -> CoreResult<()> {
+    let mut deferred = Deferred::default();
+    let store = w.store();
+    defer_queue(store, &mut w.as_tx(), messages, now, &mut deferred).await?;
+    deferred.run(w).await
+}
+
+/// Stores outbound messages and their outbox entries, queuing what it can in `deferred`.
+pub async fn defer_queue(
+    store: &Store,
+    tx: &mut Tx<'_>,
+    messages: &[Message],
+    now: DateTime<Utc>,
+    deferred: &mut Deferred,
+) -> CoreResult<()> {
+    insert_messages(store, tx, messages, deferred).await?;
+    for m in messages {
+        deferred.push(
+            "INSERT INTO outbox (id, message_id, shop_id, conversation_id, status, attempts, next_attempt_at, \
+             created_at, updated_at) VALUES ($1,$2,$3,$4,'pending',0,$5,$5,$5)"
+                .into(),
+            vec![
+                OutboxId::new().into(),
+                m.id.into(),
+                m.shop_id.into(),
+                m.conversation_id.into(),
+                now.into(),
+            ],
+        );
+    }
+    Ok(())
+}
+
+/// Claims up to `limit` due deliveries, reserving each until `lease_until`.
+pub async fn claim(
+    w: &mut WriteTx<'_>,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> CoreResult<Vec<Claimed>> {
+    let lock = if w.store().backend() == Backend::Postgres {
+        " FOR UPDATE OF o SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT o.id, o.message_id, o.attempts, s.platform, s.id AS shop_id, s.external_id AS shop_external_id, \
+         s.region, b.external_id AS buyer_external_id, b.email AS buyer_email, b.platform_conversation_id, m.content, \
+         k.api_base, k.credentials \
+         FROM outbox o JOIN shops s ON s.id = o.shop_id JOIN messages m ON m.id = o.message_id \
+         JOIN conversations c ON c.id = o.conversation_id JOIN buyers b ON b.id = c.buyer_id \
+         LEFT JOIN shop_connections k ON k.shop_id = o.shop_id \
+         WHERE o.status = 'pending' AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at LIMIT $2{lock}"
+    );
+    let rows = w.rows(&sql, vec![now.into(), limit.into()]).await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let c = claimed_from_row(w.store(), row)?;
+        w.exec(
+            "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1, updated_at = $2 WHERE id = $3",
+            vec![lease_until.into(), now.into(), c.outbox_id.into()],
+        )
+        .await?;
+        claimed.push(c);
+    }
+    Ok(claimed)
+}
+
+fn claimed_from_row(store: &Store, row: &sqlx::any::AnyRow) -> CoreResult<Claimed> {
+    let message_id: MessageId = id_col(row, "message_id")?;
+    let shop_id: ShopId = id_col(row, "shop_id")?;
+    // Stored sealed (bound to the shop); a row that cannot be opened sends without
+    // credentials, so the attempt fails visibly instead of stalling the batch.
+    let credentials = row.opt_text_col("credentials")?.and_then(|c| {
+        opened(store, shop_id, &c)
+            .inspect_err(|e| {
+                tracing::warn!(message = "Shop credentials cannot be unsealed.", %shop_id, error = %e);
+            })
+            .ok()
+    });
+    let platform = row.text_col("platform")?;
+    Ok(Claimed {
+        outbox_id: id_col(row, "id")?,
+        message_id,
+        attempts: row.int_col("attempts")? + 1,
+        platform: Platform::new(&platform).map_err(|e| super::rows::corrupt("platform", e))?,
+        shop_id,
+        connection: ShopConnection {
+            external_id: row.text_col("shop_external_id")?,
+            region: row.text_col("region")?,
+            api_base: row.opt_text_col("api_base")?,
+            credentials: credentials.unwrap_or_default(),
+        },
+        message: OutboundMessage {
+            idempotency_key: message_id.to_string(),
+            buyer_external_id: row.text_col("buyer_external_id")?,
+            buyer_email: row.opt_text_col("buyer_email")?,
+            platform_conversation_id: row.opt_text_col("platform_conversation_id")?,
+            content: serde_json::from_str(&row.text_col("content")?)
+                .map_err(|e| super::rows::corrupt("content", e))?,
+        },
+    })
+}
+
+/// Records an attempt's outcome on its entry, if the entry is still this attempt's;
+/// returns whether it was (another worker may have taken it over after the lease).
+pub async fn record(
+    w: &mut WriteTx<'_>,
+    claimed: &Claimed,
+    status: &str,
+    error: Option<String>,
+    next_attempt_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> CoreResult<bool> {
+    let changed = w
+        .exec(
+            "UPDATE outbox SET status = $1, last_error = $2, next_attempt_at = $3, updated_at = $4 \
+             WHERE id = $5 AND attempts = $6",
+            vec![
+                status.into(),
+                error.into(),
+                next_attempt_at.into(),
+                now.into(),
+                claimed.outbox_id.into(),
+                claimed.attempts.into(),
+            ],
+        )
+        .await?;
+    Ok(changed > 0)
+}
+
+/// Puts a failed delivery back in the queue with a fresh attempt budget.
+pub async fn requeue(w: &mut WriteTx<'_>, message: MessageId, now: DateTime<Utc>) -> CoreResult<()> {
+    w.exec(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, \
+         updated_at = $1 WHERE message_id = $2",
+        vec![now.into(), message.into()],
+    )
+    .await?;
+    w.exec(
+        "UPDATE messages SET delivery_status = 'pending', delivery_error = NULL WHERE id = $1",
+        vec![Val::from(message)],
+    )
+    .await?;
+    Ok(())
+}
