@@ -6,9 +6,10 @@
 mod fixtures;
 
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Capabilities, Host, HttpRequest, HttpResponse, InboundEvent,
-    MessageContent, OutboundMessage, ShopConnection, WebhookRequest,
+    Adapter, AdapterError, Host, HttpRequest, HttpResponse, InboundEvent, MessageContent,
+    OutboundMessage, ShopConnection, WebhookRequest,
 };
+use shopmux_plugin_fixture_echo::Echo;
 use shopmux_plugin_host::{LoadError, Plugin, check, load, load_all, load_dir};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -122,16 +123,9 @@ fn echo_loads_with_its_manifest_rule_set_and_webhook_answer() {
     assert!(info.path.is_absolute());
     assert!(plugin.implements("send") && !plugin.implements("fetch_order"));
     assert_eq!(plugin.platform(), "echo");
-    assert_eq!(
-        plugin.capabilities(),
-        Capabilities {
-            webhooks: true,
-            sends: true,
-            polls: true,
-            marks_read: true,
-            ..Capabilities::default()
-        }
-    );
+    // The capabilities the adapter declares reach the host through the manifest.
+    assert_eq!(plugin.capabilities(), Echo.capabilities());
+    assert!(plugin.capabilities().polls && !plugin.capabilities().order_look_up);
     assert_eq!(plugin.rule_set().platform, "echo");
     let answer = plugin.webhook_answer().expect("echo answers webhooks");
     assert_eq!(

@@ -1,6 +1,7 @@
-//! Lazada as a shopmux [`Adapter`]: IM pushes verified, replies sent, conversations marked
-//! read, missed messages polled with a durable cursor, tokens renewed, failures classified
-//! for the outbox. README "Connection" lists the credentials and where renewed tokens go.
+//! Lazada as a shopmux [`Adapter`](shopmux_contract::Adapter): IM pushes verified, replies
+//! sent, conversations marked read, missed messages polled with a durable cursor, tokens
+//! renewed, failures classified for the outbox. README "Connection" lists the credentials
+//! and where renewed tokens go.
 
 use crate::sign::verify_push;
 use crate::wire::{self, int, text};

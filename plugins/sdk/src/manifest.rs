@@ -30,7 +30,7 @@ pub struct AbiVersion {
 pub struct Manifest {
     /// The plugin's name (its crate's, by default).
     pub name: String,
-    /// The platform id it connects (`lazada`), unique among the daemon's adapters.
+    /// The platform id it connects (`acme`), unique among the daemon's adapters.
     pub platform: Platform,
     /// The plugin's own version.
     pub plugin_version: String,
