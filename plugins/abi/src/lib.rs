@@ -70,9 +70,10 @@ pub const LOG_TRACE: u32 = 5;
 pub mod method {
     /// `{}` → `RuleSet`.
     pub const RULE_SET: &str = "rule_set";
-    /// `{shop, request, now_unix_ms}` → `[InboundEvent]` (pure: no host calls needed).
+    /// `{shop, request, now_unix_ms}` → `[InboundEvent]` (pure: no host calls needed). The
+    /// host reads the events one at a time: one it cannot read is kept as `ignored`.
     pub const PARSE_WEBHOOK: &str = "parse_webhook";
-    /// `{shop, cursor}` → `PollPage`.
+    /// `{shop, cursor}` → `PollPage` (its events read as `parse_webhook`'s).
     pub const POLL: &str = "poll";
     /// `{shop, message}` → `SendReceipt`.
     pub const SEND: &str = "send";
@@ -295,7 +296,8 @@ pub struct PluginV1 {
     /// `size` = `size_of::<PluginV1>()` as the plugin was built.
     pub header: Header,
     /// The manifest, static UTF-8 JSON: `{name, platform, plugin_version, sdk_version,
-    /// abi: {major, minor}, rustc, panic, methods, sends, polls}`.
+    /// abi: {major, minor}, rustc, panic, methods, sends, polls, capabilities}`
+    /// (`capabilities`, optional, was added within v1.0: the JSON grows, the table not).
     pub manifest: Slice,
     /// See [`CreateFn`].
     pub create: CreateFn,

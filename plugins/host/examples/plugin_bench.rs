@@ -13,8 +13,8 @@
 mod fixtures;
 
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Host, HttpRequest, HttpResponse, OutboundMessage, ShopConnection,
-    WebhookRequest,
+    Adapter, AdapterError, Host, HttpRequest, HttpResponse, MessageContent, OutboundMessage,
+    ShopConnection, WebhookRequest,
 };
 use shopmux_plugin_fixture_echo::Echo;
 use std::path::PathBuf;
@@ -108,7 +108,9 @@ fn main() {
         buyer_external_id: "buyer-7".into(),
         buyer_email: None,
         platform_conversation_id: Some("c-9".into()),
-        content: serde_json::json!({"type": "text", "text": "Yes, two in blue are on their way."}),
+        content: MessageContent::Text {
+            text: "Yes, two in blue are on their way.".into(),
+        },
     };
     assert_eq!(
         plugin.parse_webhook(&shop, &request, 1).unwrap(),

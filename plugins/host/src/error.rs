@@ -1,12 +1,9 @@
 //! Why a plugin library was refused: one variant per check of the loading sequence, each
 //! naming the file, worded for the operator who installed it.
 
-use shopmux_contract::adapter::AdapterError;
+use crate::HOST_ABI;
+use shopmux_contract::adapter::{AdapterError, Platform};
 use std::path::PathBuf;
-
-/// The ABI this host speaks, as refusal messages print it.
-pub(crate) const HOST_ABI: (u16, u16) =
-    (shopmux_plugin_abi::ABI_MAJOR, shopmux_plugin_abi::ABI_MINOR);
 
 /// A plugin library that could not be loaded, and why.
 #[derive(Debug, thiserror::Error)]
@@ -48,8 +45,8 @@ pub enum LoadError {
     },
     /// Built for an ABI this host does not speak.
     #[error(
-        "{} was built for plugin ABI {major}.{minor}; this shopmux speaks {}.{}",
-        path.display(), HOST_ABI.0, HOST_ABI.1
+        "{} was built for plugin ABI {major}.{minor}; this shopmux speaks {HOST_ABI}",
+        path.display()
     )]
     AbiMismatch {
         /// The file.
@@ -121,7 +118,7 @@ pub enum LoadError {
         /// The file.
         path: PathBuf,
         /// The platform id.
-        platform: String,
+        platform: Platform,
         /// The other adapter (a plugin's path, or "a built-in adapter").
         other: String,
     },

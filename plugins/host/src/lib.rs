@@ -19,6 +19,7 @@
 
 mod callbacks;
 mod error;
+mod events;
 mod loader;
 mod plugin;
 
@@ -26,7 +27,7 @@ pub use error::LoadError;
 pub use loader::{MAX_MANIFEST_BYTES, load};
 pub use plugin::{AbiVersion, DEFAULT_CALL_TIMEOUT, Plugin, PluginInfo};
 
-use shopmux_contract::adapter::{Adapter, Host};
+use shopmux_contract::adapter::{Adapter, Capabilities, Host};
 use std::path::{Path, PathBuf};
 
 /// The ABI this host speaks.
@@ -40,10 +41,8 @@ pub const HOST_ABI: AbiVersion = AbiVersion {
 pub struct CheckReport {
     /// The plugin.
     pub info: PluginInfo,
-    /// Whether it delivers replies.
-    pub sends: bool,
-    /// Whether it can list messages.
-    pub polls: bool,
+    /// What it can do (declared, or implied by the manifest of an earlier SDK).
+    pub capabilities: Capabilities,
     /// The rule IDs of its (valid) rule set.
     pub rule_ids: Vec<String>,
     /// What its self-test checked, one line each (empty: it has none).
@@ -69,8 +68,7 @@ pub fn check_with_host(path: &Path, host: &dyn Host) -> Result<CheckReport, Load
         })?;
     Ok(CheckReport {
         info: plugin.info().clone(),
-        sends: plugin.sends(),
-        polls: plugin.polls(),
+        capabilities: plugin.capabilities(),
         rule_ids: plugin
             .rule_set()
             .rule_ids()
@@ -143,15 +141,18 @@ pub fn load_all(dir: Option<&Path>, explicit: &[PathBuf], reserved: &[&str]) -> 
         }
         seen.push(canonical);
         let result = load(&file).and_then(|plugin| {
-            let platform = plugin.platform().to_owned();
-            if let Some((_, other)) = served.iter().find(|(p, _)| *p == platform) {
+            let platform = plugin.platform();
+            if let Some((_, other)) = served.iter().find(|(p, _)| platform == p.as_str()) {
                 return Err(LoadError::DuplicatePlatform {
                     path: plugin.info().path.clone(),
-                    platform,
+                    platform: platform.clone(),
                     other: other.clone(),
                 });
             }
-            served.push((platform, plugin.info().path.display().to_string()));
+            served.push((
+                platform.to_string(),
+                plugin.info().path.display().to_string(),
+            ));
             Ok(plugin)
         });
         if let Err(error) = &result {

@@ -11,7 +11,8 @@
 use crate::error::LoadError;
 use crate::plugin::{AbiVersion, DEFAULT_CALL_TIMEOUT, Plugin, PluginInfo, Table, create_instance};
 use serde::Deserialize;
-use shopmux_contract::rules::is_valid_platform_id;
+use shopmux_contract::adapter::{Capabilities, Platform};
+use shopmux_contract::rules::RuleSet;
 use shopmux_plugin_abi::{self as abi, EntryFn, Header, PluginV1};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
@@ -45,10 +46,48 @@ struct RawManifest {
     sends: bool,
     #[serde(default)]
     polls: bool,
+    /// Absent from the manifests of plugins built before capabilities were declared.
+    #[serde(default)]
+    capabilities: Option<Capabilities>,
 }
 
 fn yes() -> bool {
     true
+}
+
+impl RawManifest {
+    /// What the plugin can do, as the daemon will use it: the declared capabilities (a
+    /// plugin of an earlier SDK declares none: its `sends` and `polls`, and every
+    /// capability a listed method provides, as the daemon of that SDK called them),
+    /// each method-backed one kept only when the manifest lists its method, since the
+    /// host crosses for nothing else.
+    fn capabilities(&self) -> Capabilities {
+        let declared = self.capabilities.unwrap_or(Capabilities {
+            webhooks: true,
+            sends: self.sends,
+            polls: self.polls,
+            marks_read: true,
+            vets_outbound: true,
+            order_look_up: true,
+            buyer_look_up: true,
+            product_search: true,
+            ..Capabilities::default()
+        });
+        let lists = |method: &str| self.methods.iter().any(|m| m == method);
+        use abi::method::*;
+        Capabilities {
+            webhooks: declared.webhooks && lists(PARSE_WEBHOOK),
+            signed_inbound: declared.signed_inbound && lists(PARSE_WEBHOOK),
+            sends: declared.sends && lists(SEND),
+            polls: declared.polls && lists(POLL),
+            marks_read: declared.marks_read && lists(MARK_READ),
+            vets_outbound: declared.vets_outbound && lists(VET_OUTBOUND),
+            order_look_up: declared.order_look_up && lists(FETCH_ORDER),
+            buyer_look_up: declared.buyer_look_up && lists(FETCH_BUYER),
+            product_search: declared.product_search && lists(SEARCH_PRODUCTS),
+            ..declared
+        }
+    }
 }
 
 /// Opens a library by path, binding every symbol now (a missing one fails here, not in
@@ -68,28 +107,26 @@ fn open(path: &Path) -> Result<libloading::Library, libloading::Error> {
     }
 }
 
-/// Loads the plugin library at `path` and checks it; see the module doc.
-pub fn load(path: &Path) -> Result<Plugin, LoadError> {
-    let path = std::fs::canonicalize(path).map_err(|error| LoadError::Unreadable {
+/// Opens the library at its canonical `path`, never to be unloaded, and returns its
+/// table once its header passed [`check_header`].
+fn open_table(path: &Path) -> Result<(&'static PluginV1, Header), LoadError> {
+    let metadata = std::fs::metadata(path).map_err(|error| LoadError::Unreadable {
         path: path.to_owned(),
-        error,
-    })?;
-    let metadata = std::fs::metadata(&path).map_err(|error| LoadError::Unreadable {
-        path: path.clone(),
         error,
     })?;
     if !metadata.is_file() {
         return Err(LoadError::NotALibrary {
-            path,
+            path: path.to_owned(),
             reason: "not a file".into(),
         });
     }
-    let library = open(&path).map_err(|e| LoadError::NotALibrary {
-        path: path.clone(),
+    let library = open(path).map_err(|e| LoadError::NotALibrary {
+        path: path.to_owned(),
         reason: e.to_string(),
     })?;
     // Never unloaded, so the table and functions it hands out stay valid for the process.
     let library: &'static libloading::Library = Box::leak(Box::new(library));
+    let path = path.to_owned();
 
     // SAFETY: the symbol's type is the ABI's entry type; a library that exports this
     // name is expected to follow the ABI (the header check below catches others).
@@ -111,12 +148,21 @@ pub fn load(path: &Path) -> Result<Plugin, LoadError> {
     }
     // SAFETY: a v1 table of at least v1.0's size (checked), static in a never-unloaded
     // library.
-    let table: &'static PluginV1 = unsafe { &*table_ptr };
+    Ok((unsafe { &*table_ptr }, header))
+}
 
-    let manifest = read_manifest(&path, table, &header)?;
+/// Loads the plugin library at `path` and checks it; see the module doc.
+pub fn load(path: &Path) -> Result<Plugin, LoadError> {
+    let path = std::fs::canonicalize(path).map_err(|error| LoadError::Unreadable {
+        path: path.to_owned(),
+        error,
+    })?;
+    let (table, header) = open_table(&path)?;
+    let (manifest, platform) = read_manifest(&path, table, &header)?;
+    let capabilities = manifest.capabilities();
     let info = PluginInfo {
         name: manifest.name,
-        platform: manifest.platform,
+        platform: platform.clone(),
         version: manifest.plugin_version,
         abi: AbiVersion {
             major: header.abi_major,
@@ -135,9 +181,8 @@ pub fn load(path: &Path) -> Result<Plugin, LoadError> {
     let mut plugin = Plugin {
         info,
         table: Table(table),
-        sends: manifest.sends,
-        polls: manifest.polls,
-        rule_set: shopmux_contract::RuleSet::permissive("unknown"),
+        capabilities,
+        rule_set: RuleSet::permissive(platform),
         webhook_answer: None,
         instance: RwLock::new(Some(instance)),
         call_timeout: DEFAULT_CALL_TIMEOUT,
@@ -206,7 +251,11 @@ fn check_header(path: &Path, header: &Header) -> Result<(), LoadError> {
 }
 
 /// Reads the manifest (size-capped) and checks what it says.
-fn read_manifest(path: &Path, table: &PluginV1, header: &Header) -> Result<RawManifest, LoadError> {
+fn read_manifest(
+    path: &Path,
+    table: &PluginV1,
+    header: &Header,
+) -> Result<(RawManifest, Platform), LoadError> {
     let bad = |reason: String| LoadError::Manifest {
         path: path.to_owned(),
         reason,
@@ -221,15 +270,23 @@ fn read_manifest(path: &Path, table: &PluginV1, header: &Header) -> Result<RawMa
         )));
     }
     // SAFETY: the plugin's static manifest bytes, of the stated (capped) length.
-    let bytes = unsafe { table.manifest.as_bytes() };
+    parse_manifest(path, unsafe { table.manifest.as_bytes() }, header)
+}
+
+/// Parses the manifest's JSON and checks it: a valid platform id (returned), a name, the
+/// header's ABI, `panic: "unwind"`.
+fn parse_manifest(
+    path: &Path,
+    bytes: &[u8],
+    header: &Header,
+) -> Result<(RawManifest, Platform), LoadError> {
+    let bad = |reason: String| LoadError::Manifest {
+        path: path.to_owned(),
+        reason,
+    };
     let manifest: RawManifest =
         serde_json::from_slice(bytes).map_err(|e| bad(format!("not the expected JSON: {e}")))?;
-    if !is_valid_platform_id(&manifest.platform) {
-        return Err(bad(format!(
-            "platform id `{}` is not 1 to 32 characters of a-z, 0-9, `_`, `-`",
-            manifest.platform
-        )));
-    }
+    let platform = Platform::new(&manifest.platform).map_err(|e| bad(e.to_string()))?;
     if manifest.name.trim().is_empty() {
         return Err(bad("the name is empty".into()));
     }
@@ -240,19 +297,96 @@ fn read_manifest(path: &Path, table: &PluginV1, header: &Header) -> Result<RawMa
         )));
     }
     match manifest.panic.as_deref() {
-        Some("unwind") => {}
-        Some("abort") => {
-            return Err(LoadError::PanicAbort {
-                path: path.to_owned(),
-            });
-        }
-        Some(other) => return Err(bad(format!("unknown panic strategy `{other}`"))),
-        None => return Err(bad("it does not say how the plugin panics (`panic`)".into())),
+        Some("unwind") => Ok((manifest, platform)),
+        Some("abort") => Err(LoadError::PanicAbort {
+            path: path.to_owned(),
+        }),
+        Some(other) => Err(bad(format!("unknown panic strategy `{other}`"))),
+        None => Err(bad("it does not say how the plugin panics (`panic`)".into())),
     }
-    Ok(manifest)
 }
 
 /// A path, canonical when it can be (to recognise one file named twice).
 pub(crate) fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATH: &str = "/plugins/libacme.so";
+
+    fn parse(json: &str) -> Result<(RawManifest, Platform), LoadError> {
+        parse_manifest(Path::new(PATH), json.as_bytes(), &Header::v1(0))
+    }
+
+    /// A manifest as the SDK before capabilities wrote it, with `extra` fields.
+    fn manifest(platform: &str, methods: &[&str], extra: &str) -> String {
+        format!(
+            r#"{{"name": "acme", "platform": "{platform}", "plugin_version": "1.2.0",
+                "sdk_version": "0.1.0", "abi": {{"major": 1, "minor": 0}}, "panic": "unwind",
+                "methods": {methods:?}{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn a_platform_id_outside_the_one_rule_is_refused_by_name() {
+        let error = parse(&manifest("acme-mall", &[], "")).err().unwrap();
+        let text = error.to_string();
+        assert!(matches!(error, LoadError::Manifest { .. }), "{error:?}");
+        assert!(
+            text.contains("bad manifest: platform `acme-mall` is not a valid id"),
+            "{text}"
+        );
+        let (_, platform) = parse(&manifest("acme_mall", &[], "")).unwrap();
+        assert_eq!(platform, "acme_mall");
+    }
+
+    #[test]
+    fn a_manifest_of_an_earlier_sdk_has_the_capabilities_its_fields_and_methods_imply() {
+        use abi::method::*;
+        let (old, _) = parse(&manifest("acme", abi::method::ALL, r#", "polls": true"#)).unwrap();
+        let caps = old.capabilities();
+        assert!(caps.webhooks && caps.sends && caps.polls && caps.marks_read);
+        assert!(caps.vets_outbound && caps.order_look_up && caps.buyer_look_up);
+        assert!(caps.product_search);
+        assert!(!caps.signed_inbound && !caps.storefront_chat && !caps.order_cards);
+        let narrow = manifest(
+            "acme",
+            &[RULE_SET, PARSE_WEBHOOK, SEND],
+            r#", "sends": false"#,
+        );
+        let caps = parse(&narrow).unwrap().0.capabilities();
+        assert_eq!(
+            caps,
+            Capabilities {
+                webhooks: true,
+                ..Capabilities::default()
+            }
+        );
+    }
+
+    #[test]
+    fn declared_capabilities_are_kept_where_the_manifest_lists_their_methods() {
+        use abi::method::*;
+        let declared = r#", "sends": false, "capabilities": {"webhooks": true,
+            "storefront_chat": true, "order_look_up": true, "product_search": true,
+            "order_cards": true, "hologram_calls": true}"#;
+        let methods = [RULE_SET, PARSE_WEBHOOK, SEND, FETCH_ORDER];
+        let caps = parse(&manifest("acme", &methods, declared))
+            .unwrap()
+            .0
+            .capabilities();
+        assert_eq!(
+            caps,
+            Capabilities {
+                webhooks: true,
+                storefront_chat: true,
+                order_look_up: true,
+                order_cards: true,
+                ..Capabilities::default()
+            }
+        );
+    }
 }

@@ -1,20 +1,22 @@
 //! A loaded plugin as an [`Adapter`]: each method builds this call's context (the
 //! daemon's `&dyn Host`, the deadline), crosses the boundary with JSON, and reads the
-//! answer. Methods the manifest does not list keep the contract's defaults without
-//! crossing. The rule set and webhook answer were fetched at load and are served from
-//! memory.
+//! answer (event lists one event at a time: see [`events`](crate::events)). Methods the
+//! manifest does not list keep the contract's defaults without crossing. The rule set,
+//! webhook answer and capabilities were read at load and are served from memory.
 //!
 //! The adapter instance sits behind a lock as an `Arc`: calls clone it and run
 //! concurrently; after a `PANIC` the instance is tainted, replaced by a fresh one, and
 //! destroyed once its last in-flight call returns.
 
 use crate::callbacks::{HOST_TABLE, HostCx, NoHost};
+use crate::events;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, BuyerProfile, Host, InboundEvent, OrderInfo, OutboundMessage,
-    OutboundRefusal, PollPage, ProductPage, ProductQuery, SendReceipt, ShopConnection,
-    WebhookAnswer, WebhookRequest,
+    Adapter, AdapterError, BuyerProfile, Capabilities, Host, InboundEvent, MessageContent,
+    OrderInfo, OutboundMessage, OutboundRefusal, Platform, PollPage, ProductPage, ProductQuery,
+    SendReceipt, ShopConnection, WebhookAnswer, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 use shopmux_plugin_abi::{self as abi, Instance, OwnedBuf, PluginV1, Slice, method};
@@ -47,7 +49,7 @@ pub struct PluginInfo {
     /// The plugin's name.
     pub name: String,
     /// The platform id it serves.
-    pub platform: String,
+    pub platform: Platform,
     /// The plugin's version.
     pub version: String,
     /// The ABI it was built for.
@@ -133,8 +135,7 @@ pub(crate) fn create_instance(table: Table, plugin: &str) -> Result<Arc<LiveInst
 pub struct Plugin {
     pub(crate) info: PluginInfo,
     pub(crate) table: Table,
-    pub(crate) sends: bool,
-    pub(crate) polls: bool,
+    pub(crate) capabilities: Capabilities,
     pub(crate) rule_set: RuleSet,
     pub(crate) webhook_answer: Option<WebhookAnswer>,
     pub(crate) instance: RwLock<Option<Arc<LiveInstance>>>,
@@ -175,7 +176,7 @@ struct SendIn<'a> {
 #[derive(Serialize)]
 struct VetOutboundIn<'a> {
     shop: &'a ShopConnection,
-    content: &'a serde_json::Value,
+    content: &'a MessageContent,
     rules: &'a RuleSet,
 }
 
@@ -230,10 +231,8 @@ impl Plugin {
     /// Runs the plugin's self-test: what it checked, one line each (empty when it has
     /// none), or its failure.
     pub fn self_test(&self, host: &dyn Host) -> Result<Vec<String>, AdapterError> {
-        if !self.implements(method::SELF_TEST) {
-            return Ok(Vec::new());
-        }
-        self.call(host, method::SELF_TEST, &Empty {})
+        self.listed(host, method::SELF_TEST, &Empty {})
+            .unwrap_or(Ok(Vec::new()))
     }
 
     /// The current instance, created if there is none (a re-creation failed earlier).
@@ -274,6 +273,18 @@ impl Plugin {
                 }
             };
         }
+    }
+
+    /// [`call`](Self::call) when the manifest lists `method`; `None` (nothing crosses)
+    /// when it does not, for the caller to answer the contract's default.
+    fn listed<I: Serialize, O: DeserializeOwned>(
+        &self,
+        host: &dyn Host,
+        method: &'static str,
+        input: &I,
+    ) -> Option<Result<O, AdapterError>> {
+        self.implements(method)
+            .then(|| self.call(host, method, input))
     }
 
     /// Calls `method` with the JSON of `input`, lending `host`; decodes the answer.
@@ -371,13 +382,17 @@ impl Plugin {
 }
 
 /// The contract's default answer for a method a platform does not offer.
-fn unsupported(platform: &str, what: &str) -> AdapterError {
+fn unsupported(platform: &Platform, what: &str) -> AdapterError {
     AdapterError::permanent("unsupported", format!("{platform} offers no {what} here"))
 }
 
 impl Adapter for Plugin {
-    fn platform(&self) -> &str {
+    fn platform(&self) -> &Platform {
         &self.info.platform
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -390,9 +405,6 @@ impl Adapter for Plugin {
         request: &WebhookRequest,
         now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
-        if !self.implements(method::PARSE_WEBHOOK) {
-            return Err(unsupported(&self.info.platform, "webhooks"));
-        }
         let host = NoHost {
             now_unix_ms: Some(now_unix_ms),
         };
@@ -401,15 +413,10 @@ impl Adapter for Plugin {
             request,
             now_unix_ms,
         };
-        self.call(&host, method::PARSE_WEBHOOK, &input)
-    }
-
-    fn sends(&self) -> bool {
-        self.sends
-    }
-
-    fn polls(&self) -> bool {
-        self.polls
+        let events: Vec<Value> = self
+            .listed(&host, method::PARSE_WEBHOOK, &input)
+            .unwrap_or_else(|| Err(unsupported(&self.info.platform, "webhooks")))?;
+        Ok(events::read(&self.info.name, method::PARSE_WEBHOOK, events))
     }
 
     fn send(
@@ -418,28 +425,24 @@ impl Adapter for Plugin {
         shop: &ShopConnection,
         message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
-        if !self.implements(method::SEND) {
-            return Err(unsupported(&self.info.platform, "sending"));
-        }
-        self.call(host, method::SEND, &SendIn { shop, message })
+        self.listed(host, method::SEND, &SendIn { shop, message })
+            .unwrap_or_else(|| Err(unsupported(&self.info.platform, "sending")))
     }
 
     fn vet_outbound(
         &self,
         host: &dyn Host,
         shop: &ShopConnection,
-        content: &serde_json::Value,
+        content: &MessageContent,
         rules: &RuleSet,
     ) -> Result<Option<OutboundRefusal>, AdapterError> {
-        if !self.implements(method::VET_OUTBOUND) {
-            return Ok(None);
-        }
         let input = VetOutboundIn {
             shop,
             content,
             rules,
         };
-        self.call(host, method::VET_OUTBOUND, &input)
+        self.listed(host, method::VET_OUTBOUND, &input)
+            .unwrap_or(Ok(None))
     }
 
     fn mark_read(
@@ -448,14 +451,12 @@ impl Adapter for Plugin {
         shop: &ShopConnection,
         platform_conversation_id: &str,
     ) -> Result<(), AdapterError> {
-        if !self.implements(method::MARK_READ) {
-            return Ok(());
-        }
         let input = MarkReadIn {
             shop,
             platform_conversation_id,
         };
-        self.call(host, method::MARK_READ, &input)
+        self.listed(host, method::MARK_READ, &input)
+            .unwrap_or(Ok(()))
     }
 
     fn webhook_answer(&self) -> Option<WebhookAnswer> {
@@ -468,14 +469,12 @@ impl Adapter for Plugin {
         shop: &ShopConnection,
         order_external_id: &str,
     ) -> Result<OrderInfo, AdapterError> {
-        if !self.implements(method::FETCH_ORDER) {
-            return Err(unsupported(&self.info.platform, "order look-up"));
-        }
         let input = FetchOrderIn {
             shop,
             order_external_id,
         };
-        self.call(host, method::FETCH_ORDER, &input)
+        self.listed(host, method::FETCH_ORDER, &input)
+            .unwrap_or_else(|| Err(unsupported(&self.info.platform, "order look-up")))
     }
 
     fn search_products(
@@ -484,14 +483,9 @@ impl Adapter for Plugin {
         shop: &ShopConnection,
         query: &ProductQuery,
     ) -> Result<ProductPage, AdapterError> {
-        if !self.implements(method::SEARCH_PRODUCTS) {
-            return Err(unsupported(&self.info.platform, "product look-up"));
-        }
-        self.call(
-            host,
-            method::SEARCH_PRODUCTS,
-            &SearchProductsIn { shop, query },
-        )
+        let input = SearchProductsIn { shop, query };
+        self.listed(host, method::SEARCH_PRODUCTS, &input)
+            .unwrap_or_else(|| Err(unsupported(&self.info.platform, "product look-up")))
     }
 
     fn fetch_buyer(
@@ -500,14 +494,12 @@ impl Adapter for Plugin {
         shop: &ShopConnection,
         buyer_external_id: &str,
     ) -> Result<BuyerProfile, AdapterError> {
-        if !self.implements(method::FETCH_BUYER) {
-            return Err(unsupported(&self.info.platform, "buyer look-up"));
-        }
         let input = FetchBuyerIn {
             shop,
             buyer_external_id,
         };
-        self.call(host, method::FETCH_BUYER, &input)
+        self.listed(host, method::FETCH_BUYER, &input)
+            .unwrap_or_else(|| Err(unsupported(&self.info.platform, "buyer look-up")))
     }
 
     fn poll(
@@ -516,13 +508,18 @@ impl Adapter for Plugin {
         shop: &ShopConnection,
         cursor: Option<&str>,
     ) -> Result<PollPage, AdapterError> {
-        if !self.implements(method::POLL) {
-            return Err(AdapterError::permanent(
+        let page: events::RawPollPage = self
+            .listed(host, method::POLL, &PollIn { shop, cursor })
+            .unwrap_or_else(|| {
+            Err(AdapterError::permanent(
                 "unsupported",
                 format!("{} offers no way to list messages", self.info.platform),
-            ));
-        }
-        self.call(host, method::POLL, &PollIn { shop, cursor })
+            ))
+        })?;
+        Ok(PollPage {
+            events: events::read(&self.info.name, method::POLL, page.events),
+            cursor: page.cursor,
+        })
     }
 }
 
@@ -534,13 +531,8 @@ impl Plugin {
 
     /// Fetches the webhook answer at load, when the plugin implements it.
     pub(crate) fn fetch_webhook_answer(&self) -> Result<Option<WebhookAnswer>, AdapterError> {
-        if !self.implements(method::WEBHOOK_ANSWER) {
-            return Ok(None);
-        }
-        self.call(
-            &NoHost { now_unix_ms: None },
-            method::WEBHOOK_ANSWER,
-            &Empty {},
-        )
+        let host = NoHost { now_unix_ms: None };
+        self.listed(&host, method::WEBHOOK_ANSWER, &Empty {})
+            .unwrap_or(Ok(None))
     }
 }

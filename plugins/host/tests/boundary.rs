@@ -6,9 +6,10 @@
 mod fixtures;
 
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Host, HttpRequest, HttpResponse, InboundEvent, OutboundMessage,
-    ShopConnection, WebhookRequest,
+    Adapter, AdapterError, Host, HttpRequest, HttpResponse, InboundEvent, MessageContent,
+    OutboundMessage, ShopConnection, WebhookRequest,
 };
+use shopmux_plugin_fixture_echo::Echo;
 use shopmux_plugin_host::{LoadError, Plugin, check, load, load_all, load_dir};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -88,7 +89,9 @@ fn message(key: &str) -> OutboundMessage {
         buyer_external_id: "buyer-7".into(),
         buyer_email: None,
         platform_conversation_id: None,
-        content: serde_json::json!({"type": "text", "text": "hello"}),
+        content: MessageContent::Text {
+            text: "hello".into(),
+        },
     }
 }
 
@@ -120,7 +123,9 @@ fn echo_loads_with_its_manifest_rule_set_and_webhook_answer() {
     assert!(info.path.is_absolute());
     assert!(plugin.implements("send") && !plugin.implements("fetch_order"));
     assert_eq!(plugin.platform(), "echo");
-    assert!(plugin.sends() && plugin.polls());
+    // The capabilities the adapter declares reach the host through the manifest.
+    assert_eq!(plugin.capabilities(), Echo.capabilities());
+    assert!(plugin.capabilities().polls && !plugin.capabilities().order_look_up);
     assert_eq!(plugin.rule_set().platform, "echo");
     let answer = plugin.webhook_answer().expect("echo answers webhooks");
     assert_eq!(
@@ -143,6 +148,7 @@ fn parse_webhook_round_trips_across_the_boundary() {
         platform_conversation_id,
         content,
         sent_at_ms,
+        ..
     } = &events[0]
     else {
         panic!("not a message: {events:?}");
@@ -150,7 +156,12 @@ fn parse_webhook_round_trips_across_the_boundary() {
     assert_eq!(buyer.external_id, "buyer-7");
     assert_eq!(platform_message_id, "msg-1");
     assert_eq!(platform_conversation_id.as_deref(), Some("c-9"));
-    assert_eq!(content["text"], "where is my parcel?");
+    assert_eq!(
+        content,
+        &MessageContent::Text {
+            text: "where is my parcel?".into()
+        }
+    );
     assert_eq!(*sent_at_ms, Some(1_234));
 
     // The plugin's own errors come back as they were raised.
@@ -172,9 +183,9 @@ fn send_goes_through_the_host_with_its_http_and_key_value_state() {
     let plugin = echo();
     let host = TestHost::default();
     let receipt = plugin.send(&host, &shop(), &message("k-1")).unwrap();
-    assert_eq!(receipt.platform_message_id, "m-1");
+    assert_eq!(receipt.platform_message_id.as_deref(), Some("m-1"));
     let receipt = plugin.send(&host, &shop(), &message("k-2")).unwrap();
-    assert_eq!(receipt.platform_message_id, "m-2");
+    assert_eq!(receipt.platform_message_id.as_deref(), Some("m-2"));
 
     let requests = host.requests.lock().unwrap();
     assert_eq!(requests.len(), 2);
@@ -224,7 +235,7 @@ fn methods_the_manifest_does_not_list_keep_the_contract_defaults() {
         .vet_outbound(
             &host,
             &shop(),
-            &serde_json::json!({"type": "text", "text": "x"}),
+            &MessageContent::Text { text: "x".into() },
             &plugin.rule_set(),
         )
         .unwrap();
@@ -330,7 +341,7 @@ fn a_rule_set_of_another_platform_is_refused_with_the_reason() {
     assert!(matches!(error, LoadError::RuleSet { .. }), "{error:?}");
     let text = error.to_string();
     assert!(
-        text.contains("names platform `lazada` but the manifest says `bad-manifest`"),
+        text.contains("names platform `lazada` but the manifest says `bad_manifest`"),
         "{text}"
     );
 }
@@ -423,7 +434,7 @@ fn a_directory_loads_libraries_only_and_refuses_duplicate_platforms() {
 fn check_loads_validates_and_runs_the_self_test() {
     let report = check(&fixture("echo")).unwrap();
     assert_eq!(report.info.platform, "echo");
-    assert!(report.sends && report.polls);
+    assert!(report.capabilities.sends && report.capabilities.polls);
     assert_eq!(report.self_test.len(), 2, "{:?}", report.self_test);
     assert_eq!(report.self_test[0], "rule set names the echo platform");
     let report =

@@ -1,13 +1,15 @@
-//! Lazada as a shopmux [`Adapter`]: IM pushes verified, replies sent, conversations marked
-//! read, missed messages polled with a durable cursor, tokens renewed, failures classified
-//! for the outbox. README "Connection" lists the credentials and where renewed tokens go.
+//! Lazada as a shopmux [`Adapter`](shopmux_contract::Adapter): IM pushes verified, replies
+//! sent, conversations marked read, missed messages polled with a durable cursor, tokens
+//! renewed, failures classified for the outbox. README "Connection" lists the credentials
+//! and where renewed tokens go.
 
 use crate::sign::verify_push;
 use crate::wire::{self, int, text};
 use serde_json::Value;
+use shopmux_contract::MessageContent;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError as E, EventBuyer, Host, HttpRequest, InboundEvent, OutboundMessage,
-    PollPage, SendReceipt, ShopConnection, WebhookRequest,
+    Adapter, AdapterError as E, Capabilities, EventBuyer, Host, HttpRequest, InboundEvent,
+    OutboundMessage, Platform, PollPage, SendReceipt, ShopConnection, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 use std::collections::BTreeMap;
@@ -61,6 +63,8 @@ fn event(m: &Value, nickname: &str) -> InboundEvent {
         platform_conversation_id: Some(text(&m["session_id"])),
         content,
         sent_at_ms: Some(int(&m["send_time"])),
+        order: None,
+        entry_point: None,
     }
 }
 
@@ -187,8 +191,18 @@ impl<'a> Call<'a> {
 }
 
 impl Adapter for Lazada {
-    fn platform(&self) -> &str {
-        crate::PLATFORM
+    fn platform(&self) -> &Platform {
+        &crate::PLATFORM
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            webhooks: true,
+            sends: true,
+            polls: true,
+            marks_read: true,
+            ..Capabilities::default()
+        }
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -217,25 +231,24 @@ impl Adapter for Lazada {
     fn send(&self, host: &dyn Host, shop: &ShopConnection, msg: &OutboundMessage) -> Sent {
         let mut call = Call::new(host, shop)?;
         let mut params = wire::outbound_params(&msg.content)?;
-        let template = params[0].1.parse().unwrap_or(0);
-        let session = match msg.platform_conversation_id.clone() {
-            Some(session) => session,
-            None if template == wire::ORDER => {
-                let order = [("order_id", params[1].1.clone())];
+        let session = match (msg.platform_conversation_id.clone(), &msg.content) {
+            (Some(session), _) => session,
+            (None, MessageContent::OrderCard { order_id, .. }) => {
+                let order = [("order_id", order_id.clone())];
                 let opened = call.api("/im/session/open", "POST", &order)?;
                 let ids = [&opened["session_id"], &opened["data"]["session_id"]].map(text);
                 let id = ids.into_iter().find(|s| !s.is_empty());
                 id.ok_or_else(|| malformed("no session_id"))?
             }
-            None => {
+            (None, _) => {
                 return Err(E::permanent(
                     "no_conversation",
                     "no Lazada conversation yet",
                 ));
             }
         };
-        if template == wire::IMAGE {
-            let (width, height) = call.image_size(&params[1].1)?;
+        if let MessageContent::Image { url } = &msg.content {
+            let (width, height) = call.image_size(url)?;
             params.extend([("width", width.to_string()), ("height", height.to_string())]);
         }
         params.push(("session_id", session));
@@ -259,10 +272,6 @@ impl Adapter for Lazada {
             call.api("/im/session/read", "POST", &params)?;
         }
         Ok(())
-    }
-
-    fn polls(&self) -> bool {
-        true
     }
 
     /// The cursor is `"<ms>:<id>,<id>"`: the newest `send_time` seen and the messages sent

@@ -19,10 +19,10 @@ impl shopmux_plugin::Plugin for Lazada {}
 shopmux_plugin::export_plugin!(Lazada);
 
 use shopmux_contract::rules::{Condition, KindRule, Requirement, RuleSet};
-use shopmux_contract::{ContentKind, Span};
+use shopmux_contract::{ContentKind, Platform, Span};
 
 /// The platform id.
-pub const PLATFORM: &str = "lazada";
+pub static PLATFORM: Platform = Platform::from_static("lazada");
 
 /// Lazada's rules as far as its documentation states them (README "Rules"): no reply
 /// window; a seller starts a chat from an order of the last 30 days (LZ-INIT-1); agents
@@ -47,6 +47,6 @@ pub fn rule_set() -> RuleSet {
                 ContentKind::CouponCard,
             ],
         }),
-        ..RuleSet::permissive(PLATFORM)
+        ..RuleSet::permissive(PLATFORM.clone())
     }
 }

@@ -8,7 +8,7 @@
 use crate::adapter::Lazada;
 use crate::sign::{api_sign, push_signature, verify_push};
 use crate::wire;
-use serde_json::json;
+use shopmux_contract::MessageContent as C;
 use shopmux_contract::adapter::{
     Adapter, HttpResponse, InboundEvent, ShopConnection, WebhookRequest,
 };
@@ -175,6 +175,8 @@ fn a_signed_im_push_becomes_a_buyer_message() {
         platform_conversation_id,
         content,
         sent_at_ms,
+        order,
+        entry_point,
     } = &events[0]
     else {
         panic!("{events:?}")
@@ -187,9 +189,13 @@ fn a_signed_im_push_becomes_a_buyer_message() {
     );
     assert_eq!(
         content,
-        &json!({"type": "text", "text": "Is this in stock?"})
+        &C::Text {
+            text: "Is this in stock?".into()
+        }
     );
     assert_eq!(*sent_at_ms, Some(1_700_000_000_000));
+    // The push says nothing of an order or where the chat started.
+    assert_eq!((order, entry_point), (&None, &None));
 }
 
 #[test]
@@ -246,65 +252,71 @@ fn bad_signatures_other_sellers_and_other_pushes() {
     ));
 }
 
+fn text(text: &str) -> C {
+    C::Text { text: text.into() }
+}
+
 #[test]
 fn templates_map_both_ways() {
-    assert_eq!(
-        wire::inbound_content(wire::ITEM, r#"{"itemId":1762013406,"title":"Mug"}"#),
-        Some(json!({"type": "product_card", "product_id": "1762013406", "title": "Mug"}))
-    );
-    assert_eq!(
-        wire::inbound_content(wire::ORDER, r#"{"orderId":"5"}"#),
-        Some(json!({"type": "order_card", "order_id": "5"}))
-    );
-    assert_eq!(
-        wire::inbound_content(wire::IMAGE, r#"{"imgUrl":"https://i/x.jpg"}"#),
-        Some(json!({"type": "image", "url": "https://i/x.jpg"}))
-    );
-    assert_eq!(
-        wire::inbound_content(wire::TEXT, "plain"),
-        Some(json!({"type": "text", "text": "plain"}))
-    );
-    assert_eq!(wire::inbound_content(10010, "{}"), None);
-    assert_eq!(wire::inbound_content(wire::ORDER, "{}"), None);
-    let params = |c| {
-        wire::outbound_params(&c).map(|p| {
-            p.into_iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-        })
+    let product = |id: &str, title: &str| C::ProductCard {
+        product_id: id.into(),
+        title: title.into(),
+        url: None,
     };
-    assert_eq!(
-        params(json!({"type": "text", "text": "hi"})).unwrap(),
-        ["template_id=1", "txt=hi"]
-    );
-    assert_eq!(
-        params(json!({"type": "emoji", "code": "😀"})).unwrap(),
-        ["template_id=4", "txt=😀"]
-    );
-    assert_eq!(
-        params(json!({"type": "product_card", "product_id": "9", "title": "t"})).unwrap(),
-        ["template_id=10006", "item_id=9"]
-    );
-    assert_eq!(
-        params(json!({"type": "order_card", "order_id": "7"})).unwrap(),
-        ["template_id=10007", "order_id=7"]
-    );
-    assert_eq!(
-        params(json!({"type": "coupon_card", "code": "91471122422003"})).unwrap(),
-        ["template_id=10008", "promotion_id=91471122422003"]
-    );
-    assert_eq!(
-        params(json!({"type": "video", "url": "u"}))
-            .unwrap_err()
-            .code,
-        "unsupported_content"
-    );
-    assert_eq!(
-        params(json!({"type": "text", "text": ""}))
-            .unwrap_err()
-            .code,
-        "bad_content"
-    );
+    let order = |id: &str| C::OrderCard {
+        order_id: id.into(),
+        status: None,
+    };
+    let inbound = [
+        (
+            wire::ITEM,
+            r#"{"itemId":1762013406,"title":"Mug"}"#,
+            Some(product("1762013406", "Mug")),
+        ),
+        (wire::ORDER, r#"{"orderId":"5"}"#, Some(order("5"))),
+        (
+            wire::IMAGE,
+            r#"{"imgUrl":"https://i/x.jpg"}"#,
+            Some(C::Image {
+                url: "https://i/x.jpg".into(),
+            }),
+        ),
+        (wire::TEXT, "plain", Some(text("plain"))),
+        (10010, "{}", None),
+        (wire::ORDER, "{}", None),
+    ];
+    for (template, card, content) in inbound {
+        assert_eq!(wire::inbound_content(template, card), content, "{card}");
+    }
+    let coupon = C::CouponCard {
+        code: "91471122422003".into(),
+        title: None,
+        scope: None,
+    };
+    let outbound = [
+        (text("hi"), "template_id=1 txt=hi"),
+        (
+            C::Emoji {
+                code: "😀".into()
+            },
+            "template_id=4 txt=😀",
+        ),
+        (product("9", "t"), "template_id=10006 item_id=9"),
+        (order("7"), "template_id=10007 order_id=7"),
+        (coupon, "template_id=10008 promotion_id=91471122422003"),
+    ];
+    for (content, expected) in outbound {
+        let params = wire::outbound_params(&content).unwrap();
+        let params: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(params.join(" "), expected);
+    }
+    let video = C::Video { url: "u".into() };
+    let e = wire::outbound_params(&video).unwrap_err();
+    assert_eq!(e.code, "unsupported_content");
+    assert!(e.message.contains("cannot send `video`"), "{e}");
+    let e = wire::outbound_params(&text("")).unwrap_err();
+    assert_eq!(e.code, "bad_content");
+    assert_eq!(e.message, "a `text` message without its `txt`");
 }
 
 fn answer(status: u16, body: &str) -> HttpResponse {
@@ -379,6 +391,10 @@ fn picture_sizes_from_their_first_bytes() {
 fn the_rule_set() {
     let rules = crate::rule_set();
     assert_eq!(rules.platform, "lazada");
+    assert_eq!(Lazada.platform(), &rules.platform);
+    let caps = Lazada.capabilities();
+    assert!(caps.webhooks && caps.sends && caps.polls && caps.marks_read);
+    assert!(!caps.order_look_up && !caps.vets_outbound && !caps.order_cards);
     // rule: LZ-INIT-1 — a seller starts a chat from an order of the last 30 days.
     assert_eq!(
         rules.initiate[0].any_of[0].condition,

@@ -3,6 +3,7 @@
 
 use crate::sign::api_sign;
 use serde_json::{Value, json};
+use shopmux_contract::MessageContent as C;
 use shopmux_contract::adapter::{AdapterError, HttpRequest, HttpResponse};
 
 /// Where tokens are created and refreshed.
@@ -121,50 +122,79 @@ pub fn reply(response: &HttpResponse) -> Result<Value, AdapterError> {
     if status == 200 { Ok(body) } else { Err(http()) }
 }
 
-/// The core's content JSON for a message's template and card; `None` for a template
-/// shopmux does not map or a card without its field.
-pub fn inbound_content(template: i64, card: &str) -> Option<Value> {
+/// The content of a message's template and card; `None` for a template shopmux does not
+/// map or a card without its field.
+pub fn inbound_content(template: i64, card: &str) -> Option<C> {
     let card: Value = serde_json::from_str(card).unwrap_or_else(|_| json!({ "txt": card }));
     let get = |name: &&str| Some(text(&card[*name])).filter(|v| !v.is_empty());
     let field = |names: &[&str]| names.iter().find_map(get);
     Some(match template {
-        TEXT => json!({"type": "text", "text": field(&["txt"])?}),
-        EMOJI => json!({"type": "emoji", "code": field(&["txt", "emojiCode"])?}),
-        IMAGE => json!({"type": "image", "url": field(&["imgUrl", "img_url", "url"])?}),
+        TEXT => C::Text {
+            text: field(&["txt"])?,
+        },
+        EMOJI => C::Emoji {
+            code: field(&["txt", "emojiCode"])?,
+        },
+        IMAGE => C::Image {
+            url: field(&["imgUrl", "img_url", "url"])?,
+        },
         ITEM => {
-            let item = field(&["itemId", "item_id"])?;
-            let title = field(&["title", "itemTitle"]).unwrap_or_else(|| item.clone());
-            json!({"type": "product_card", "product_id": item, "title": title})
+            let product_id = field(&["itemId", "item_id"])?;
+            let title = field(&["title", "itemTitle"]).unwrap_or_else(|| product_id.clone());
+            C::ProductCard {
+                product_id,
+                title,
+                url: None,
+            }
         }
-        ORDER => json!({"type": "order_card", "order_id": field(&["orderId", "order_id"])?}),
-        VOUCHER => json!({"type": "coupon_card", "code": field(&["voucherId", "promotionId"])?}),
+        ORDER => C::OrderCard {
+            order_id: field(&["orderId", "order_id"])?,
+            status: None,
+        },
+        VOUCHER => {
+            let code = field(&["voucherId", "promotionId"])?;
+            C::CouponCard {
+                code,
+                title: None,
+                scope: None,
+            }
+        }
         _ => return None,
     })
 }
 
-/// `/im/message/send` parameters (`template_id` and its field) for the core's content
-/// JSON; a picture also needs `width` and `height`, which the caller adds. Kinds Lazada
-/// cannot take here are refused permanently (`unsupported_content`).
-pub fn outbound_params(content: &Value) -> Result<Vec<(&'static str, String)>, AdapterError> {
-    let kind = content["type"].as_str().unwrap_or_default();
-    let field = |name: &str| text(&content[name]);
-    let (template, key, value) = match kind {
-        "text" | "auto_reply" => (TEXT, "txt", field("text")),
-        "emoji" => (EMOJI, "txt", field("code")),
-        "image" => (IMAGE, "img_url", field("url")),
-        "product_card" => (ITEM, "item_id", field("product_id")),
-        "order_card" => (ORDER, "order_id", field("order_id")),
-        "coupon_card" => (VOUCHER, "promotion_id", field("code")),
+/// `/im/message/send` parameters (`template_id` and its field) for a message's content; a
+/// picture also needs `width` and `height`, which the caller adds. Kinds Lazada cannot take
+/// here are refused permanently (`unsupported_content`).
+pub fn outbound_params(content: &C) -> Result<Vec<(&'static str, String)>, AdapterError> {
+    let (template, key, value) = match content {
+        C::Text { text } | C::AutoReply { text, .. } => (TEXT, "txt", text),
+        C::Emoji { code } => (EMOJI, "txt", code),
+        C::Image { url } => (IMAGE, "img_url", url),
+        C::ProductCard { product_id, .. } => (ITEM, "item_id", product_id),
+        C::OrderCard { order_id, .. } => (ORDER, "order_id", order_id),
+        C::CouponCard { code, .. } => (VOUCHER, "promotion_id", code),
         other => {
-            let why = format!("Lazada's chat API cannot send `{other}` (video needs an upload)");
+            let kind = kind_name(other);
+            let why = format!("Lazada's chat API cannot send `{kind}` (video needs an upload)");
             return Err(AdapterError::permanent("unsupported_content", why));
         }
     };
     if value.is_empty() {
-        let why = format!("a `{kind}` message without its `{key}`");
+        let why = format!("a `{}` message without its `{key}`", kind_name(content));
         return Err(AdapterError::permanent("bad_content", why));
     }
-    Ok(vec![("template_id", template.to_string()), (key, value)])
+    Ok(vec![
+        ("template_id", template.to_string()),
+        (key, value.clone()),
+    ])
+}
+
+/// The content kind's wire name (`video`).
+fn kind_name(content: &C) -> String {
+    let name = serde_json::to_value(content.kind()).ok();
+    name.and_then(|n| n.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Width and height of a PNG or JPEG from its first bytes (Lazada's picture

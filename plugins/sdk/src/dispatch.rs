@@ -11,7 +11,8 @@ use crate::abi::method;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use shopmux_contract::adapter::{
-    AdapterError, Host, OutboundMessage, ProductQuery, ShopConnection, WebhookRequest,
+    AdapterError, Capabilities, Host, MessageContent, OutboundMessage, ProductQuery,
+    ShopConnection, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
@@ -76,7 +77,7 @@ struct SendInput {
 #[derive(Deserialize)]
 struct VetOutboundInput {
     shop: ShopConnection,
-    content: serde_json::Value,
+    content: MessageContent,
     rules: RuleSet,
 }
 
@@ -118,6 +119,30 @@ fn output<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, CallFailure> {
             format!("the result could not be written as JSON: {e}"),
         ))
     })
+}
+
+/// The v1 methods a plugin with these capabilities implements: the trait's required
+/// ones (`rule_set`, `parse_webhook`, `send`), `webhook_answer` and `self_test` always,
+/// and each optional one when its capability is declared (`poll` with `polls`,
+/// `fetch_order` with `order_look_up`, ...): the default of [`Plugin::methods`].
+pub fn methods_for(capabilities: &Capabilities) -> Vec<&'static str> {
+    let optional = [
+        (method::POLL, capabilities.polls),
+        (method::VET_OUTBOUND, capabilities.vets_outbound),
+        (method::MARK_READ, capabilities.marks_read),
+        (method::FETCH_ORDER, capabilities.order_look_up),
+        (method::SEARCH_PRODUCTS, capabilities.product_search),
+        (method::FETCH_BUYER, capabilities.buyer_look_up),
+    ];
+    method::ALL
+        .iter()
+        .copied()
+        .filter(|m| {
+            optional
+                .iter()
+                .all(|(name, declared)| name != m || *declared)
+        })
+        .collect()
 }
 
 /// Calls `method` of `plugin` with the JSON `input`, lending it `host`; returns the

@@ -7,15 +7,24 @@
 //! ```no_run
 //! use shopmux_plugin::*;
 //!
+//! static PLATFORM: Platform = Platform::from_static("hello");
+//!
 //! #[derive(Default)]
 //! pub struct Hello;
 //!
 //! impl Adapter for Hello {
-//!     fn platform(&self) -> &str {
-//!         "hello"
+//!     fn platform(&self) -> &Platform {
+//!         &PLATFORM
+//!     }
+//!     fn capabilities(&self) -> Capabilities {
+//!         Capabilities {
+//!             webhooks: true,
+//!             sends: true,
+//!             ..Capabilities::default()
+//!         }
 //!     }
 //!     fn rule_set(&self) -> RuleSet {
-//!         RuleSet::permissive("hello")
+//!         RuleSet::permissive(PLATFORM.clone())
 //!     }
 //!     fn parse_webhook(
 //!         &self,
@@ -31,7 +40,10 @@
 //!         _shop: &ShopConnection,
 //!         message: &OutboundMessage,
 //!     ) -> Result<SendReceipt, AdapterError> {
-//!         host.log("sending");
+//!         let MessageContent::Text { text } = &message.content else {
+//!             return Err(AdapterError::permanent("unsupported_content", "text only"));
+//!         };
+//!         host.log(text);
 //!         Ok(SendReceipt::sent(message.idempotency_key.clone()))
 //!     }
 //! }
@@ -60,12 +72,18 @@ mod manifest;
 #[cfg(test)]
 mod tests;
 
-pub use dispatch::{CallFailure, dispatch};
+pub use dispatch::{CallFailure, dispatch, methods_for};
 pub use host::HostHandle;
 pub use manifest::{AbiVersion, Manifest, SDK_VERSION};
 
-/// JSON, as the contract's content values are written (`serde_json::json!`).
+/// JSON, for a platform's own wire (message content is typed: [`MessageContent`]).
 pub use serde_json;
+/// The parts of typed message content (the [`MessageContent`] variants carry them).
+pub use shopmux_contract::content::{
+    CartAction, CartLine, ContentError, CouponScope, QuickAction, QuickActionKind, SharedProduct,
+};
+/// Why a text is not a [`Platform`] id.
+pub use shopmux_contract::platform::InvalidPlatform;
 /// The adapter contract, whole: its modules stay reachable as `shopmux_contract::…`.
 pub use shopmux_contract::{self, ContentKind, RuleSet, Span, adapter::*, rules};
 /// The C ABI, for those who need its constants (status codes, method names).
@@ -88,9 +106,10 @@ pub trait Plugin: Adapter {
 
     /// The v1 methods (names of [`abi::method`]) this plugin implements. The daemon
     /// calls only these across the boundary and keeps the contract's defaults for the
-    /// others (saving a round trip). Default: all of them.
+    /// others (saving a round trip). Default: those its declared
+    /// [`capabilities`](Adapter::capabilities) need ([`methods_for`]).
     fn methods(&self) -> Vec<&'static str> {
-        abi::method::ALL.to_vec()
+        methods_for(&self.capabilities())
     }
 
     /// Checks the plugin's own assumptions (`shopmux plugins check` runs it after

@@ -1,11 +1,17 @@
 //! The plugin manifest: the static JSON a plugin's table points to, which the daemon
 //! reads right after the ABI header and before creating anything. It names the plugin
 //! and its platform, the ABI it was built for, how it panics (the daemon refuses
-//! `"abort"`: such a panic would kill the daemon), and which v1 methods it implements.
-//! `sdk_version` and `rustc` are diagnostics only.
+//! `"abort"`: such a panic would kill the daemon), which v1 methods it implements, and
+//! its declared [`Capabilities`]. `sdk_version` and `rustc` are diagnostics only.
+//!
+//! `capabilities` was added within ABI 1.0 (an optional field: older daemons ignore it);
+//! `sends` and `polls` repeat two of them for those daemons. A manifest without
+//! `capabilities` (a plugin of an earlier SDK) is read by the daemon as
+//! [`Capabilities`] derived from `sends`, `polls` and its `methods`.
 
 use crate::Plugin;
 use serde::{Deserialize, Serialize};
+use shopmux_contract::adapter::{Capabilities, Platform};
 
 /// This SDK's version.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -24,9 +30,8 @@ pub struct AbiVersion {
 pub struct Manifest {
     /// The plugin's name (its crate's, by default).
     pub name: String,
-    /// The platform id it connects (`lazada`): `[a-z0-9_-]{1,32}`, unique among the
-    /// daemon's adapters.
-    pub platform: String,
+    /// The platform id it connects (`acme`), unique among the daemon's adapters.
+    pub platform: Platform,
     /// The plugin's own version.
     pub plugin_version: String,
     /// The SDK version it was built with.
@@ -40,12 +45,17 @@ pub struct Manifest {
     pub panic: String,
     /// The v1 methods it implements.
     pub methods: Vec<String>,
-    /// Whether it delivers replies ([`Adapter::sends`](crate::Adapter::sends)).
+    /// Whether it delivers replies (`capabilities.sends`, for daemons that predate
+    /// `capabilities`).
     #[serde(default = "yes")]
     pub sends: bool,
-    /// Whether it can list messages ([`Adapter::polls`](crate::Adapter::polls)).
+    /// Whether it can list messages (`capabilities.polls`, likewise).
     #[serde(default)]
     pub polls: bool,
+    /// What it declares it can do ([`Adapter::capabilities`](crate::Adapter::capabilities));
+    /// none in the manifest of a plugin built before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
 }
 
 fn yes() -> bool {
@@ -64,11 +74,12 @@ impl Manifest {
         let rustc = option_env!("SHOPMUX_PLUGIN_RUSTC")
             .filter(|v| !v.is_empty())
             .map(str::to_owned);
+        let capabilities = plugin.capabilities();
         Manifest {
             name: plugin
                 .manifest_name()
                 .unwrap_or_else(|| crate_name.to_owned()),
-            platform: plugin.platform().to_owned(),
+            platform: plugin.platform().clone(),
             plugin_version: plugin
                 .plugin_version()
                 .unwrap_or_else(|| crate_version.to_owned()),
@@ -80,8 +91,9 @@ impl Manifest {
             rustc,
             panic: if panic_unwind { "unwind" } else { "abort" }.to_owned(),
             methods: plugin.methods().into_iter().map(str::to_owned).collect(),
-            sends: plugin.sends(),
-            polls: plugin.polls(),
+            sends: capabilities.sends,
+            polls: capabilities.polls,
+            capabilities: Some(capabilities),
         }
     }
 }

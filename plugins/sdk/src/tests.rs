@@ -11,12 +11,21 @@ use std::sync::Mutex;
 #[derive(Default)]
 struct Tiny;
 
+static TINY: Platform = Platform::from_static("tiny");
+
 impl Adapter for Tiny {
-    fn platform(&self) -> &str {
-        "tiny"
+    fn platform(&self) -> &Platform {
+        &TINY
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            webhooks: true,
+            sends: true,
+            ..Capabilities::default()
+        }
     }
     fn rule_set(&self) -> RuleSet {
-        RuleSet::permissive("tiny")
+        RuleSet::permissive(TINY.clone())
     }
     fn parse_webhook(
         &self,
@@ -33,8 +42,12 @@ impl Adapter for Tiny {
             },
             platform_message_id: body["id"].as_str().unwrap_or_default().into(),
             platform_conversation_id: None,
-            content: serde_json::json!({"type": "text", "text": body["text"]}),
+            content: MessageContent::Text {
+                text: body["text"].as_str().unwrap_or_default().into(),
+            },
             sent_at_ms: Some(now_unix_ms),
+            order: None,
+            entry_point: None,
         }])
     }
     fn send(
@@ -43,7 +56,11 @@ impl Adapter for Tiny {
         _shop: &ShopConnection,
         message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
-        if message.content["text"] == "panic" {
+        if message.content
+            == (MessageContent::Text {
+                text: "panic".into(),
+            })
+        {
             panic!("asked to panic");
         }
         let response = host.http(HttpRequest {
@@ -141,6 +158,17 @@ fn table() -> &'static PluginV1 {
     unsafe { &*(header as *const PluginV1) }
 }
 
+/// `create` with `host`: the status, the instance (null on failure), the error bytes.
+fn create(table: &PluginV1, host: &'static HostV1) -> (u32, *mut Instance, Vec<u8>) {
+    let mut inst: *mut Instance = std::ptr::null_mut();
+    let mut err = OwnedBuf::EMPTY;
+    // SAFETY: a static host table; `inst`/`err` are ours.
+    let status =
+        unsafe { (table.create)(host, std::ptr::null(), Slice::EMPTY, &mut inst, &mut err) };
+    // SAFETY: filled (or left empty) by the shim.
+    (status, inst, unsafe { err.take() })
+}
+
 fn call(table: &PluginV1, inst: *const Instance, method: &str, input: &[u8]) -> (u32, Vec<u8>) {
     let mut out = OwnedBuf::EMPTY;
     // SAFETY: a live instance; views outlive the call.
@@ -170,6 +198,7 @@ fn the_table_carries_a_v1_header_and_the_manifest() {
     assert_eq!(manifest.panic, "unwind");
     assert_eq!(manifest.methods, ["rule_set", "parse_webhook", "send"]);
     assert!(manifest.sends && !manifest.polls);
+    assert_eq!(manifest.capabilities, Some(Tiny.capabilities()));
     assert!(
         manifest
             .rustc
@@ -185,11 +214,7 @@ fn the_table_carries_a_v1_header_and_the_manifest() {
 #[test]
 fn calls_cross_the_shim_with_json_and_reach_the_host_table() {
     let table = table();
-    let mut inst: *mut Instance = std::ptr::null_mut();
-    let mut err = OwnedBuf::EMPTY;
-    // SAFETY: the static host table; `inst`/`err` are ours.
-    let status =
-        unsafe { (table.create)(&HOST, std::ptr::null(), Slice::EMPTY, &mut inst, &mut err) };
+    let (status, inst, _) = create(table, &HOST);
     assert_eq!(status, abi::OK);
     assert!(!inst.is_null());
 
@@ -213,8 +238,8 @@ fn calls_cross_the_shim_with_json_and_reach_the_host_table() {
     assert_eq!(status, abi::OK, "{}", String::from_utf8_lossy(&out));
     let receipt: SendReceipt = serde_json::from_slice(&out).unwrap();
     assert_eq!(
-        receipt.platform_message_id,
-        "https://tiny.example/send:k1-1-1700000000000"
+        receipt.platform_message_id.as_deref(),
+        Some("https://tiny.example/send:k1-1-1700000000000")
     );
     assert!(LOG.lock().unwrap().contains(&"sent".to_owned()));
 
@@ -257,16 +282,10 @@ fn create_refuses_a_host_of_another_major() {
         kv_get,
         kv_put,
     };
-    let table = table();
-    let mut inst: *mut Instance = std::ptr::null_mut();
-    let mut err = OwnedBuf::EMPTY;
-    // SAFETY: a static table; `inst`/`err` are ours.
-    let status =
-        unsafe { (table.create)(&ALIEN, std::ptr::null(), Slice::EMPTY, &mut inst, &mut err) };
+    let (status, inst, err) = create(table(), &ALIEN);
     assert_eq!(status, abi::BAD_INPUT);
     assert!(inst.is_null());
-    // SAFETY: filled by the shim.
-    let error: AdapterError = serde_json::from_slice(&unsafe { err.take() }).unwrap();
+    let error: AdapterError = serde_json::from_slice(&err).unwrap();
     assert!(error.message.contains("2.0"), "{}", error.message);
 }
 
@@ -290,7 +309,7 @@ fn dispatch_runs_in_process_with_any_host() {
     }
     let rules: RuleSet =
         serde_json::from_slice(&dispatch(&Tiny, &NoNet, "rule_set", b"").unwrap()).unwrap();
-    assert_eq!(rules, RuleSet::permissive("tiny"));
+    assert_eq!(rules, RuleSet::permissive(TINY.clone()));
     let send = serde_json::json!({
         "shop": {"external_id": "s1"},
         "message": {"idempotency_key": "k1", "buyer_external_id": "b1", "content": {"type": "text", "text": "x"}},
@@ -301,4 +320,35 @@ fn dispatch_runs_in_process_with_any_host() {
         failure,
         CallFailure::Adapter(AdapterError::transient("offline", "no network here"))
     );
+}
+
+#[test]
+fn the_default_methods_are_those_the_declared_capabilities_need() {
+    let tiny = methods_for(&Tiny.capabilities());
+    assert_eq!(
+        tiny,
+        [
+            "rule_set",
+            "parse_webhook",
+            "send",
+            "webhook_answer",
+            "self_test"
+        ]
+    );
+    let everything = Capabilities {
+        polls: true,
+        vets_outbound: true,
+        marks_read: true,
+        order_look_up: true,
+        product_search: true,
+        buyer_look_up: true,
+        ..Tiny.capabilities()
+    };
+    assert_eq!(methods_for(&everything), abi::method::ALL);
+    let orders = Capabilities {
+        order_look_up: true,
+        ..Capabilities::default()
+    };
+    assert!(methods_for(&orders).contains(&"fetch_order"));
+    assert!(!methods_for(&orders).contains(&"poll"));
 }

@@ -3,9 +3,10 @@
 //! runtime), pushes land in the test receiver and are checked by the adapter itself.
 
 use chrono::TimeDelta;
-use serde_json::{Value, json};
+use serde_json::Value;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Host, InboundEvent, OutboundMessage, ShopConnection, WebhookRequest,
+    Adapter, AdapterError, Host, InboundEvent, MessageContent as C, OutboundMessage,
+    ShopConnection, WebhookRequest,
 };
 use shopmux_lazada::Lazada;
 use shopmux_lazada::wire::{self, Signer};
@@ -75,7 +76,7 @@ impl Fixture {
         self.runtime.block_on(Receiver::start(verify, ""))
     }
 
-    fn reply(&self, conversation: &str, content: Value) -> Result<String, AdapterError> {
+    fn reply(&self, conversation: &str, content: C) -> Result<String, AdapterError> {
         let message = OutboundMessage {
             idempotency_key: "m-1".into(),
             buyer_external_id: String::new(),
@@ -84,7 +85,9 @@ impl Fixture {
             content,
         };
         let receipt = Lazada.send(&self.host, &self.shop(), &message)?;
-        Ok(receipt.platform_message_id)
+        Ok(receipt
+            .platform_message_id
+            .expect("Lazada names the sent message"))
     }
 
     /// A raw signed call of the simulator, with the adapter's request builder.
@@ -112,6 +115,17 @@ fn delivery(headers: &axum::http::HeaderMap, body: &[u8]) -> WebhookRequest {
     }
 }
 
+fn text(text: &str) -> C {
+    C::Text { text: text.into() }
+}
+
+fn order_card(order_id: &str) -> C {
+    C::OrderCard {
+        order_id: order_id.into(),
+        status: None,
+    }
+}
+
 fn buyer() -> Buyer {
     Buyer::new("1011822749")
 }
@@ -120,7 +134,10 @@ fn texts(events: &[InboundEvent]) -> Vec<String> {
     events
         .iter()
         .map(|e| match e {
-            InboundEvent::Message { content, .. } => content["text"].as_str().unwrap().to_owned(),
+            InboundEvent::Message {
+                content: C::Text { text },
+                ..
+            } => text.clone(),
             other => panic!("{other:?}"),
         })
         .collect()
@@ -161,6 +178,7 @@ fn a_pushed_buyer_message_is_verified_and_parsed_by_the_adapter() {
         platform_conversation_id,
         content,
         sent_at_ms,
+        ..
     } = &events[0]
     else {
         panic!("{events:?}")
@@ -171,7 +189,7 @@ fn a_pushed_buyer_message_is_verified_and_parsed_by_the_adapter() {
         platform_conversation_id.as_deref(),
         Some(pushed.subject_id.as_str())
     );
-    assert_eq!(content, &json!({"type": "text", "text": "Is it in stock?"}));
+    assert_eq!(content, &text("Is it in stock?"));
     assert_eq!(*sent_at_ms, Some(t0().timestamp_millis()));
 }
 
@@ -202,21 +220,17 @@ fn replies_are_delivered_with_a_signature_the_simulator_accepts() {
         .sim
         .add_buyer_message(&buyer(), BuyerMessage::text("Where is my parcel?"))
         .expect("added");
-    let text = f.reply(
-        &session,
-        json!({"type": "text", "text": "It left today 🙏"}),
-    );
-    let item = f.reply(
-        &session,
-        json!({"type": "product_card", "product_id": "1762013406", "title": "Mug"}),
-    );
-    let order = f.reply(
-        &session,
-        json!({"type": "order_card", "order_id": "465423342423"}),
-    );
+    let sent_text = f.reply(&session, text("It left today 🙏"));
+    let product = C::ProductCard {
+        product_id: "1762013406".into(),
+        title: "Mug".into(),
+        url: None,
+    };
+    let item = f.reply(&session, product);
+    let order = f.reply(&session, order_card("465423342423"));
     let sent = f.sim.sent_messages();
     assert_eq!(sent.len(), 3);
-    assert_eq!(text.expect("sent"), sent[0].message_id);
+    assert_eq!(sent_text.expect("sent"), sent[0].message_id);
     assert_eq!(
         (sent[0].template_id, sent[0].field("txt")),
         (1, Some("It left today 🙏"))
@@ -240,9 +254,7 @@ fn replies_are_delivered_with_a_signature_the_simulator_accepts() {
 #[test]
 fn a_reply_into_an_unknown_session_is_refused_permanently() {
     let f = Fixture::start();
-    let error = f
-        .reply("nope_2_1_1_103", json!({"type": "text", "text": "hi"}))
-        .unwrap_err();
+    let error = f.reply("nope_2_1_1_103", text("hi")).unwrap_err();
     assert_eq!(error.code, format!("lazada_{}", codes::SESSION_NOT_FOUND));
     assert!(!error.retryable);
     assert!(f.sim.sent_messages().is_empty());
@@ -261,8 +273,7 @@ fn poll_with_its_cursor_returns_each_buyer_message_once() {
         .add_buyer_message(&second_buyer, BuyerMessage::text("two"))
         .expect("added");
     // A seller message is listed by Lazada but is not an inbound event.
-    f.reply(&session, json!({"type": "text", "text": "seller"}))
-        .expect("sent");
+    f.reply(&session, text("seller")).expect("sent");
     let page = Lazada.poll(&f.host, &f.shop(), None).expect("polled");
     assert_eq!(texts(&page.events), ["one", "two"]);
     let InboundEvent::Message { buyer: from, .. } = &page.events[1] else {
@@ -345,7 +356,7 @@ fn an_expired_token_is_refreshed_kept_and_returned_in_the_receipt() {
         buyer_external_id: "1011822749".into(),
         buyer_email: None,
         platform_conversation_id: Some(session.clone()),
-        content: json!({"type": "text", "text": "late"}),
+        content: text("late"),
     };
     let receipt = Lazada
         .send(&f.host, &f.shop(), &message)
@@ -388,15 +399,15 @@ fn a_seller_chat_starts_from_a_recent_order_only() {
         buyer_external_id: "4044".into(),
         buyer_email: None,
         platform_conversation_id: None,
-        content: json!({"type": "order_card", "order_id": "465423342423"}),
+        content: order_card("465423342423"),
     };
     Lazada.send(&f.host, &f.shop(), &message).expect("sent");
     let session = f.sim.session_id(&recent).expect("opened");
     assert_eq!(f.sim.sent_messages()[0].session_id, session);
-    message.content = json!({"type": "order_card", "order_id": "111"});
+    message.content = order_card("111");
     let error = Lazada.send(&f.host, &f.shop(), &message).unwrap_err();
     assert_eq!(error.code, "lazada_-22");
-    message.content = json!({"type": "text", "text": "hello"});
+    message.content = text("hello");
     assert_eq!(
         Lazada.send(&f.host, &f.shop(), &message).unwrap_err().code,
         "no_conversation"
@@ -455,9 +466,7 @@ fn faults_come_back_as_retryable_errors() {
             ..Faults::default()
         })
         .expect("faults");
-    let error = f
-        .reply(&session, json!({"type": "text", "text": "x"}))
-        .unwrap_err();
+    let error = f.reply(&session, text("x")).unwrap_err();
     assert!(error.retryable, "{error:?}");
     f.sim
         .set_faults(Faults {
@@ -466,9 +475,7 @@ fn faults_come_back_as_retryable_errors() {
             ..Faults::default()
         })
         .expect("faults");
-    let error = f
-        .reply(&session, json!({"type": "text", "text": "x"}))
-        .unwrap_err();
+    let error = f.reply(&session, text("x")).unwrap_err();
     assert_eq!(
         (error.code.as_str(), error.retry_after_ms),
         ("rate_limited", Some(3000))
@@ -501,7 +508,7 @@ fn a_picture_goes_with_the_size_read_from_its_first_bytes() {
         .add_buyer_message(&buyer(), BuyerMessage::text("photo please"))
         .expect("added");
     let url = serve_picture(&f, PNG_640_480);
-    f.reply(&session, json!({"type": "image", "url": url}))
+    f.reply(&session, C::Image { url: url.clone() })
         .expect("sent");
     let sent = &f.sim.sent_messages()[0];
     assert_eq!(sent.template_id, 3);
@@ -511,9 +518,7 @@ fn a_picture_goes_with_the_size_read_from_its_first_bytes() {
         (Some("640"), Some("480"))
     );
     let page = serve_picture(&f, b"<html>not a picture</html>");
-    let error = f
-        .reply(&session, json!({"type": "image", "url": page}))
-        .unwrap_err();
+    let error = f.reply(&session, C::Image { url: page }).unwrap_err();
     assert_eq!(error.code, "image_size_unknown");
     assert_eq!(f.sim.sent_messages().len(), 1);
 }
