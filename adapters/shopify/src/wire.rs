@@ -348,6 +348,11 @@ pub const DISCOUNT_CODE_QUERY: &str = "query DiscountCodeStatus($code: String!) 
      ... on DiscountCodeBxgy { title status startsAt endsAt } \
      ... on DiscountCodeFreeShipping { title status startsAt endsAt } } } }";
 
+/// Whether products are published to the online store (SH-PROD-1), by GraphQL id;
+/// variable `ids`. A product has an `onlineStoreUrl` only while it is published.
+pub const PRODUCTS_QUERY: &str = "query PublishedProducts($ids: [ID!]!) { nodes(ids: $ids) { \
+     ... on Product { id title status onlineStoreUrl } } }";
+
 /// One customer by GraphQL id.
 pub fn customer_by_id(
     session: &AdminSession,
@@ -380,6 +385,11 @@ pub fn orders_for_customer(
         ORDERS_QUERY,
         json!({"query": format!("customer_id:{customer_id}"), "first": first.clamp(1, 250)}),
     )
+}
+
+/// The products of these GraphQL ids (`gid://shopify/Product/…`), in the same order.
+pub fn products_by_ids(session: &AdminSession, ids: &[String]) -> Result<WireRequest, WireError> {
+    graphql_request(session, PRODUCTS_QUERY, json!({ "ids": ids }))
 }
 
 /// Whether a discount code exists and its status and dates.
@@ -506,6 +516,40 @@ pub struct OrderSummary {
     /// `displayFulfillmentStatus`.
     #[serde(default)]
     pub display_fulfillment_status: Option<String>,
+}
+
+/// `data` of [`PRODUCTS_QUERY`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductNodesData {
+    /// `nodes`, one per id asked, in order; null for an id that names nothing.
+    #[serde(default)]
+    pub nodes: Vec<Option<ProductNode>>,
+}
+
+/// A node of [`PRODUCTS_QUERY`]: a product's fields, all absent when the id names
+/// something else.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductNode {
+    /// `id`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// `title`.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// `status`: `ACTIVE`, `ARCHIVED` or `DRAFT`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `onlineStoreUrl`; null while the product is not published to the online store.
+    #[serde(default)]
+    pub online_store_url: Option<String>,
+}
+
+impl ProductNode {
+    /// Whether buyers can see the product in the online store: `ACTIVE` and published.
+    pub fn is_published(&self) -> bool {
+        self.status.as_deref() == Some("ACTIVE") && self.online_store_url.is_some()
+    }
 }
 
 /// `data` of [`DISCOUNT_CODE_QUERY`].
