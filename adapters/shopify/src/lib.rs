@@ -1,6 +1,5 @@
 //! Shopify (storefront chat): its chat rules as a [`RuleSet`] (seed page 002, rules SH-*).
 
-/// The shopmux adapter: Admin API checks at sending time, verified webhooks.
 pub mod adapter;
 pub mod events;
 /// Webhook HMAC verification (`X-Shopify-Hmac-Sha256`).

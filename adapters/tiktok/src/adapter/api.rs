@@ -32,7 +32,7 @@ pub(super) fn http_request(request: WireRequest) -> HttpRequest {
 }
 
 /// The host's now.
-pub(super) fn now(host: &dyn Host) -> DateTime<Utc> {
+fn now(host: &dyn Host) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(host.now_unix_ms())
         .single()
         .unwrap_or_else(Utc::now)

@@ -7,7 +7,7 @@ use shopmux_contract::wire::lenient;
 use super::WireError;
 use super::request::{HttpMethod, RequestContext, WireRequest, json_request, paged, paging};
 
-/// The buyer-facing page of a product: this prefix and the product id. [check]: seen in
+/// The buyer-facing page of a product: this prefix and the product id. \[check\]: seen in
 /// third-party catalogue tools, not in Partner Center docs.
 pub const PRODUCT_PAGE_URL: &str = "https://shop.tiktok.com/view/product/";
 
