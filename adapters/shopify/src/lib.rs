@@ -4,7 +4,6 @@ pub mod adapter;
 pub mod events;
 /// Webhook HMAC verification (`X-Shopify-Hmac-Sha256`).
 pub mod sign;
-/// Wire types: webhook headers and topics, and Admin GraphQL request pieces.
 pub mod wire;
 
 use shopmux_contract::rules::{AssignPolicy, KindRule, Limit, Limits, Routing, RuleSet};
