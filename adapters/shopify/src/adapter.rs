@@ -11,22 +11,20 @@
 //! `https://{domain}` (the simulator's address in tests).
 
 use crate::sign::verify_webhook;
-use crate::wire::{self, AdminSession, DiscountCodeData, DiscountStatus, GraphqlResponse, header};
+use crate::wire::{
+    self, AdminSession, DiscountCodeData, DiscountStatus, GraphqlResponse, ProductNodesData, header,
+};
 use chrono::{TimeZone, Utc};
-use serde_json::{Value, json};
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Host, HttpRequest, InboundEvent, OutboundMessage, OutboundRefusal,
-    SendReceipt, ShopConnection, WebhookRequest,
+    Adapter, AdapterError, Capabilities, Host, HttpRequest, InboundEvent, MessageContent,
+    OutboundMessage, OutboundRefusal, Platform, SendReceipt, ShopConnection, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
+pub use crate::wire::PRODUCTS_QUERY;
+
 /// The Admin API version asked for when the connection names none.
 pub const API_VERSION: &str = "2026-01";
-
-/// Whether products are published to the online store: a product has an
-/// `onlineStoreUrl` only while it is.
-pub const PRODUCTS_QUERY: &str = "query PublishedProducts($ids: [ID!]!) { nodes(ids: $ids) { \
-     ... on Product { id title status onlineStoreUrl } } }";
 
 /// The Shopify adapter.
 #[derive(Clone, Copy, Debug, Default)]
@@ -124,22 +122,14 @@ impl Shopify {
         rule: &str,
         ids: &[String],
     ) -> Result<Option<OutboundRefusal>, AdapterError> {
-        let data: Value = self.graphql(
-            host,
-            shop,
-            wire::graphql_request(&session(shop)?, PRODUCTS_QUERY, json!({"ids": ids})),
-        )?;
-        let nodes = data
-            .get("nodes")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let data: ProductNodesData =
+            self.graphql(host, shop, wire::products_by_ids(&session(shop)?, ids))?;
         for (i, id) in ids.iter().enumerate() {
-            let node = nodes.get(i).filter(|n| !n.is_null());
-            let published = node.is_some_and(|n| {
-                n.get("status").and_then(Value::as_str) == Some("ACTIVE")
-                    && n.get("onlineStoreUrl").is_some_and(|u| !u.is_null())
-            });
+            let published = data
+                .nodes
+                .get(i)
+                .and_then(Option::as_ref)
+                .is_some_and(wire::ProductNode::is_published);
             if !published {
                 // rule: SH-PROD-1 (only products published to the online store)
                 return Ok(Some(OutboundRefusal {
@@ -153,8 +143,18 @@ impl Shopify {
 }
 
 impl Adapter for Shopify {
-    fn platform(&self) -> &str {
-        crate::PLATFORM
+    fn platform(&self) -> &Platform {
+        &crate::PLATFORM
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            webhooks: true,
+            // Replies go through the daemon's storefront chat, never `send`.
+            storefront_chat: true,
+            vets_outbound: true,
+            ..Capabilities::default()
+        }
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -188,10 +188,6 @@ impl Adapter for Shopify {
         )
     }
 
-    fn sends(&self) -> bool {
-        false
-    }
-
     fn send(
         &self,
         _host: &dyn Host,
@@ -208,47 +204,188 @@ impl Adapter for Shopify {
         &self,
         host: &dyn Host,
         shop: &ShopConnection,
-        content: &Value,
+        content: &MessageContent,
         rules: &RuleSet,
     ) -> Result<Option<OutboundRefusal>, AdapterError> {
-        let kind = content
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        match (kind, &rules.limits) {
-            ("coupon_card", limits) if limits.active_discount_codes_only.is_some() => {
-                let rule = limits
-                    .active_discount_codes_only
-                    .as_deref()
-                    .unwrap_or_default();
-                let code = content
-                    .get("code")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                self.check_code(host, shop, rule, code)
-            }
-            ("product_card" | "product_list", limits)
-                if limits.published_products_only.is_some() =>
-            {
-                let rule = limits
-                    .published_products_only
-                    .as_deref()
-                    .unwrap_or_default();
-                let ids: Vec<String> = match content.get("products").and_then(Value::as_array) {
-                    Some(list) => list
-                        .iter()
-                        .filter_map(|p| p.get("product_id").and_then(Value::as_str))
-                        .map(str::to_owned)
-                        .collect(),
-                    None => content
-                        .get("product_id")
-                        .and_then(Value::as_str)
-                        .map(|id| vec![id.to_owned()])
-                        .unwrap_or_default(),
-                };
-                self.check_products(host, shop, rule, &ids)
-            }
-            _ => Ok(None),
+        let limits = &rules.limits;
+        if let (MessageContent::CouponCard { code, .. }, Some(rule)) =
+            (content, limits.active_discount_codes_only.as_deref())
+        {
+            return self.check_code(host, shop, rule, code);
         }
+        let ids: Vec<String> = match content {
+            MessageContent::ProductCard { product_id, .. } => vec![product_id.clone()],
+            MessageContent::ProductList { products, .. } => {
+                products.iter().map(|p| p.product_id.clone()).collect()
+            }
+            _ => return Ok(None),
+        };
+        match limits.published_products_only.as_deref() {
+            Some(rule) => self.check_products(host, shop, rule, &ids),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign::webhook_hmac;
+    use shopmux_contract::adapter::HttpResponse;
+    use shopmux_contract::content::SharedProduct;
+    use std::sync::Mutex;
+
+    /// A host answering Admin GraphQL from canned replies, by the query's name.
+    struct FakeAdmin {
+        replies: Vec<(&'static str, &'static str)>,
+        asked: Mutex<Vec<serde_json::Value>>,
+    }
+
+    impl Host for FakeAdmin {
+        fn http(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            let query = body["query"].as_str().unwrap_or_default().to_owned();
+            self.asked.lock().unwrap().push(body);
+            let reply = self
+                .replies
+                .iter()
+                .find(|(name, _)| query.contains(name))
+                .map_or("{}", |(_, reply)| reply);
+            Ok(HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: reply.as_bytes().to_vec(),
+            })
+        }
+        fn now_unix_ms(&self) -> i64 {
+            1_768_435_200_000 // 2026-01-15
+        }
+        fn log(&self, _message: &str) {}
+        fn kv_get(&self, _key: &str) -> Result<Option<String>, AdapterError> {
+            Ok(None)
+        }
+        fn kv_put(&self, _key: &str, _value: &str) -> Result<(), AdapterError> {
+            Ok(())
+        }
+    }
+
+    fn shop() -> ShopConnection {
+        ShopConnection {
+            external_id: "linen-and-co.myshopify.com".into(),
+            credentials: [("access_token", "shpat_x"), ("client_secret", "hush")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    const EXPIRED_CODE: &str = r#"{"data":{"codeDiscountNodeByCode":{"id":"gid://shopify/DiscountCodeNode/1","codeDiscount":{"__typename":"DiscountCodeBasic","status":"EXPIRED","startsAt":"2025-01-01T00:00:00Z","endsAt":"2025-02-01T00:00:00Z"}}}}"#;
+    const PRODUCTS: &str = r#"{"data":{"nodes":[{"id":"gid://shopify/Product/1","title":"Shirt","status":"ACTIVE","onlineStoreUrl":"https://x/1"},{"id":"gid://shopify/Product/2","title":"Hat","status":"ACTIVE","onlineStoreUrl":null}]}}"#;
+
+    fn admin() -> FakeAdmin {
+        FakeAdmin {
+            replies: vec![
+                ("codeDiscountNodeByCode", EXPIRED_CODE),
+                ("PublishedProducts", PRODUCTS),
+            ],
+            asked: Mutex::new(vec![]),
+        }
+    }
+
+    #[test]
+    fn sh_disc_1_and_sh_prod_1_are_vetted_with_the_admin_api() {
+        let host = admin();
+        let rules = crate::rule_set();
+        let vet = |content: MessageContent| {
+            Shopify
+                .vet_outbound(&host, &shop(), &content, &rules)
+                .unwrap()
+        };
+        // rule: SH-DISC-1 (an inactive or unknown code is refused, asking to fix it)
+        let refusal = vet(MessageContent::CouponCard {
+            code: "OLD10".into(),
+            title: None,
+            scope: None,
+        })
+        .expect("refused");
+        assert_eq!(refusal.rule, "SH-DISC-1");
+        assert!(
+            refusal.message.contains("`OLD10` has expired"),
+            "{refusal:?}"
+        );
+        // rule: SH-PROD-1 (only products published to the online store)
+        let shared = |id: &str| SharedProduct {
+            product_id: id.into(),
+            title: "x".into(),
+            url: None,
+        };
+        let refusal = vet(MessageContent::ProductList {
+            products: vec![
+                shared("gid://shopify/Product/1"),
+                shared("gid://shopify/Product/2"),
+            ],
+            text: None,
+        })
+        .expect("refused");
+        assert_eq!(refusal.rule, "SH-PROD-1");
+        assert!(refusal.message.contains("gid://shopify/Product/2"));
+        let published = vet(MessageContent::ProductCard {
+            product_id: "gid://shopify/Product/1".into(),
+            title: "Shirt".into(),
+            url: None,
+        });
+        assert_eq!(published, None);
+        let asked = host.asked.lock().unwrap().clone();
+        assert_eq!(asked[0]["variables"]["code"], "OLD10");
+        assert_eq!(
+            asked[1]["variables"]["ids"],
+            serde_json::json!(["gid://shopify/Product/1", "gid://shopify/Product/2"])
+        );
+        // Text asks nothing; a rule set without the limits asks nothing either.
+        assert_eq!(vet(MessageContent::Text { text: "hi".into() }), None);
+        let permissive = RuleSet::permissive(crate::PLATFORM.clone());
+        let coupon = MessageContent::CouponCard {
+            code: "OLD10".into(),
+            title: None,
+            scope: None,
+        };
+        assert_eq!(
+            Shopify
+                .vet_outbound(&host, &shop(), &coupon, &permissive)
+                .unwrap(),
+            None
+        );
+        assert_eq!(host.asked.lock().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn replies_go_through_the_storefront_and_webhooks_are_verified() {
+        let declared = Shopify.capabilities();
+        assert!(declared.webhooks && declared.storefront_chat && declared.vets_outbound);
+        assert!(!declared.sends && !declared.polls && !declared.order_look_up);
+        assert_eq!(Shopify.platform(), "shopify");
+        let body = br#"{"id": 1, "token": "c1", "line_items": []}"#.to_vec();
+        let delivery = |hmac: &str, domain: &str| WebhookRequest {
+            headers: vec![
+                (header::HMAC.to_lowercase(), hmac.to_owned()),
+                (header::TOPIC.to_lowercase(), "carts/update".to_owned()),
+                (header::SHOP_DOMAIN.to_lowercase(), domain.to_owned()),
+            ],
+            body: body.clone(),
+        };
+        let hmac = webhook_hmac("hush", &body);
+        let events = Shopify
+            .parse_webhook(&shop(), &delivery(&hmac, "linen-and-co.myshopify.com"), 0)
+            .unwrap();
+        assert!(matches!(events[..], [InboundEvent::CartChanged { .. }]));
+        let bad = Shopify
+            .parse_webhook(&shop(), &delivery("AAAA", "linen-and-co.myshopify.com"), 0)
+            .unwrap_err();
+        assert_eq!(bad.code, "bad_signature");
+        let other = Shopify
+            .parse_webhook(&shop(), &delivery(&hmac, "other.myshopify.com"), 0)
+            .unwrap_err();
+        assert_eq!(other.code, "wrong_shop");
     }
 }

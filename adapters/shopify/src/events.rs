@@ -212,6 +212,8 @@ fn order(v: &Value) -> Result<OrderInfo, AdapterError> {
             external_id,
             nickname: customer.and_then(full_name),
             email,
+            // None of the fields read here names the customer's language.
+            language: None,
         },
         created_at_ms: millis(v, "created_at"),
         status,

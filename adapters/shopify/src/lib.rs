@@ -1,23 +1,21 @@
 //! Shopify (storefront chat): its chat rules as a [`RuleSet`] (seed page 002, rules SH-*).
 
-/// The shopmux adapter: Admin API checks at sending time, verified webhooks.
 pub mod adapter;
 pub mod events;
 /// Webhook HMAC verification (`X-Shopify-Hmac-Sha256`).
 pub mod sign;
-/// Wire types: webhook headers and topics, and Admin GraphQL request pieces.
 pub mod wire;
 
-use shopmux_contract::ContentKind;
 use shopmux_contract::rules::{AssignPolicy, KindRule, Limit, Limits, Routing, RuleSet};
+use shopmux_contract::{ContentKind, Platform};
 
 /// The platform id.
-pub const PLATFORM: &str = "shopify";
+pub static PLATFORM: Platform = Platform::from_static("shopify");
 
 /// Shopify's rules: no reply window; customers cannot send images (SH-IMG-1).
 pub fn rule_set() -> RuleSet {
     RuleSet {
-        platform: PLATFORM.into(),
+        platform: PLATFORM.clone(),
         reply: vec![],
         initiate: vec![],
         initiate_from_order: None,

@@ -1,27 +1,24 @@
 //! TikTok Shop: its chat rules as a [`RuleSet`] (seed page 001, rules TT-*), its wire
 //! layer, and the [`adapter::TikTok`] connection built on them.
 
-/// The shopmux adapter: webhooks in, replies out (images uploaded first), and the
-/// workbench's order and product look-ups (TT-WB-1).
 pub mod adapter;
 /// Request signing and webhook verification (Partner API v2).
 pub mod sign;
-/// Wire types and signed request builders for the customer-service API and webhooks.
 pub mod wire;
 
 use shopmux_contract::rules::{
     AssignPolicy, Condition, Expiry, KindRule, Requirement, Routing, RuleSet, Silent, Timer,
     Transition,
 };
-use shopmux_contract::{ContentKind, Span};
+use shopmux_contract::{ContentKind, Platform, Span};
 
 /// The platform id.
-pub const PLATFORM: &str = "tiktok";
+pub static PLATFORM: Platform = Platform::from_static("tiktok");
 
 /// TikTok Shop's rules.
 pub fn rule_set() -> RuleSet {
     RuleSet {
-        platform: PLATFORM.into(),
+        platform: PLATFORM.clone(),
         // TT-WIN-2: 30 days after a conversation left the open lists (ended by an agent,
         // timed out by TT-WIN-1, or closed) it can no longer be replied to. Seed 001: a
         // timed-out conversation "enters the history list; after 30 days it can no longer

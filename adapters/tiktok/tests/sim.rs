@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use shopmux_adapter_tiktok::adapter::TikTok;
 use shopmux_adapter_tiktok::wire::{self, AppCredentials, RequestContext, ShopSession};
 use shopmux_contract::adapter::{
-    Adapter, Host, HttpRequest, OutboundMessage, ProductQuery, ShopConnection,
+    Adapter, Host, HttpRequest, MessageContent, OutboundMessage, ProductQuery, ShopConnection,
 };
 use shopmux_simulator::tiktok::{Buyer, Order, Product, SimConfig, SimHandle, TikTokSim, codes};
 use shopmux_simulator::{BlockingHost, ManualClock};
@@ -90,7 +90,7 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
-fn reply(conversation: &str, content: Value) -> OutboundMessage {
+fn reply(conversation: &str, content: MessageContent) -> OutboundMessage {
     OutboundMessage {
         idempotency_key: "m-1".into(),
         buyer_external_id: "97001".into(),
@@ -98,6 +98,11 @@ fn reply(conversation: &str, content: Value) -> OutboundMessage {
         platform_conversation_id: Some(conversation.to_owned()),
         content,
     }
+}
+
+/// An image reply's content.
+fn image_at(url: &str) -> MessageContent {
+    MessageContent::Image { url: url.into() }
 }
 
 const UPLOAD: &str = "/customer_service/202309/images/upload";
@@ -117,10 +122,7 @@ fn an_image_reply_is_fetched_uploaded_and_sent_as_image() {
         .send(
             &fx.host,
             &fx.shop,
-            &reply(
-                &conversation,
-                json!({"type": "image", "url": "https://cdn.example/mug.png"}),
-            ),
+            &reply(&conversation, image_at("https://cdn.example/mug.png")),
         )
         .expect("sent");
 
@@ -131,7 +133,10 @@ fn an_image_reply_is_fetched_uploaded_and_sent_as_image() {
     let sent = fx.sim.sent_messages();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].kind, "IMAGE");
-    assert_eq!(receipt.platform_message_id, sent[0].message_id);
+    assert_eq!(
+        receipt.platform_message_id,
+        Some(sent[0].message_id.clone())
+    );
     let content: Value = serde_json::from_str(&sent[0].content).expect("content JSON");
     assert_eq!(
         content,
@@ -191,13 +196,15 @@ fn videos_and_unusable_images_fail_with_the_reason() {
         .sim
         .add_conversation(SHOP, &Buyer::new("7001"))
         .expect("conversation");
-    let send = |content: Value| {
+    let send = |content: MessageContent| {
         TikTok
             .send(&fx.host, &fx.shop, &reply(&conversation, content))
             .expect_err("refused")
     };
 
-    let video = send(json!({"type": "video", "url": "https://cdn.example/a.mp4"}));
+    let video = send(MessageContent::Video {
+        url: "https://cdn.example/a.mp4".into(),
+    });
     assert_eq!(
         (video.code.as_str(), video.retryable),
         ("unsupported_content", false)
@@ -208,14 +215,14 @@ fn videos_and_unusable_images_fail_with_the_reason() {
     );
 
     fx.host.serve("https://cdn.example/gone.png", 404, b"");
-    let gone = send(json!({"type": "image", "url": "https://cdn.example/gone.png"}));
+    let gone = send(image_at("https://cdn.example/gone.png"));
     assert_eq!(
         (gone.code.as_str(), gone.retryable),
         ("media_http_404", false)
     );
 
     fx.host.serve("https://cdn.example/busy.png", 503, b"");
-    let busy = send(json!({"type": "image", "url": "https://cdn.example/busy.png"}));
+    let busy = send(image_at("https://cdn.example/busy.png"));
     assert_eq!(
         (busy.code.as_str(), busy.retryable),
         ("media_http_503", true)
@@ -226,13 +233,13 @@ fn videos_and_unusable_images_fail_with_the_reason() {
         200,
         b"<html>not an image</html>",
     );
-    let page = send(json!({"type": "image", "url": "https://cdn.example/page.png"}));
+    let page = send(image_at("https://cdn.example/page.png"));
     assert_eq!(
         (page.code.as_str(), page.retryable),
         ("unsupported_media_type", false)
     );
 
-    let local = send(json!({"type": "image", "url": "file:///etc/passwd"}));
+    let local = send(image_at("file:///etc/passwd"));
     assert_eq!(local.code, "bad_media_url");
 
     assert!(fx.sim.requests().is_empty(), "nothing reached TikTok");
@@ -261,10 +268,7 @@ fn an_expired_token_during_an_image_send_is_refreshed_and_the_upload_retried() {
         .send(
             &fx.host,
             &fx.shop,
-            &reply(
-                &conversation,
-                json!({"type": "image", "url": "https://cdn.example/mug.png"}),
-            ),
+            &reply(&conversation, image_at("https://cdn.example/mug.png")),
         )
         .expect("sent after a refresh");
     let renewed = receipt.refreshed_credentials.expect("new tokens returned");
