@@ -23,13 +23,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, BuyerProfile, EventBuyer, Host, HttpRequest, HttpResponse, InboundEvent,
-    OrderInfo, OutboundMessage, OutboundRefusal, PollPage, SendReceipt, ShopConnection,
-    WebhookRequest,
+    Adapter, AdapterError, BuyerProfile, Capabilities, EntryPoint, EventBuyer, Host, HttpRequest,
+    HttpResponse, InboundEvent, OrderInfo, OutboundMessage, OutboundRefusal, PollPage, SendReceipt,
+    ShopConnection, WebhookRequest,
 };
+use shopmux_contract::content::{CouponScope, MessageContent};
 use shopmux_contract::rules::RuleSet;
+use shopmux_contract::{ContentKind, Platform};
 
 use crate::wire::{
     self, ActionReply, AppCredentials, CreateMessage, DetailListReply, GatewayError, MessageDetail,
@@ -91,9 +92,9 @@ impl Cursor {
     }
 }
 
-/// The core's content JSON for a buyer's message, with the id of each: its text (or,
-/// without text, the order or product it is about), then its images.
-fn content_events(message: &MessageDetail) -> Vec<(String, Value)> {
+/// The content of a buyer's message, with the id of each: its text (or, without text,
+/// the order or product it is about), then its images.
+fn content_events(message: &MessageDetail) -> Vec<(String, MessageContent)> {
     let mut out = Vec::new();
     let text = message.content.as_deref().unwrap_or_default().trim();
     let extern_id = message
@@ -102,24 +103,32 @@ fn content_events(message: &MessageDetail) -> Vec<(String, Value)> {
         .filter(|id| !id.is_empty() && *id != "0");
     let summary = message.summary.clone().unwrap_or_default();
     if !text.is_empty() {
-        out.push((message.id.clone(), json!({"type": "text", "text": text})));
+        out.push((
+            message.id.clone(),
+            MessageContent::Text {
+                text: text.to_owned(),
+            },
+        ));
     } else {
         match (message.message_type.as_deref(), extern_id) {
             (Some("order"), Some(order)) => {
                 out.push((
                     message.id.clone(),
-                    json!({"type": "order_card", "order_id": order}),
+                    MessageContent::OrderCard {
+                        order_id: order.to_owned(),
+                        status: None,
+                    },
                 ));
             }
             (Some("product"), Some(product)) => {
-                let mut card = json!({
-                    "type": "product_card",
-                    "product_id": product,
-                    "title": summary.product_name.clone().unwrap_or_else(|| product.to_owned()),
-                });
-                if let Some(url) = summary.product_detail_url.clone() {
-                    card["url"] = Value::from(url);
-                }
+                let card = MessageContent::ProductCard {
+                    product_id: product.to_owned(),
+                    title: summary
+                        .product_name
+                        .clone()
+                        .unwrap_or_else(|| product.to_owned()),
+                    url: summary.product_detail_url.clone(),
+                };
                 out.push((message.id.clone(), card));
             }
             _ => {}
@@ -140,7 +149,7 @@ fn content_events(message: &MessageDetail) -> Vec<(String, Value)> {
         } else {
             format!("{}:img{n}", message.id)
         };
-        out.push((id, json!({"type": "image", "url": url})));
+        out.push((id, MessageContent::Image { url }));
     }
     out
 }
@@ -162,6 +171,17 @@ fn from_buyer(message: &MessageDetail, relation: &Relation) -> bool {
     matches!((login, relation.other_login_id.as_deref()), (Some(a), Some(b)) if a == b)
 }
 
+/// Where the buyer wrote from (ALL-SRC-1), as the message's attachment says: an order's
+/// message board (`order`) or a product's (`product`); a shop message (`member`) does not
+/// say.
+fn entry_point(message: &MessageDetail) -> Option<EntryPoint> {
+    match message.message_type.as_deref() {
+        Some("order") => Some(EntryPoint::OrderPage),
+        Some("product") => Some(EntryPoint::ProductPage),
+        _ => None,
+    }
+}
+
 /// The buyer's id in shopmux: their login id (what `addmsg` and the order APIs take),
 /// else their numeric id.
 fn buyer_of(relation: &Relation) -> EventBuyer {
@@ -176,14 +196,6 @@ fn buyer_of(relation: &Relation) -> EventBuyer {
     }
 }
 
-/// A field of the content JSON, as text.
-fn field<'a>(content: &'a Value, name: &str) -> &'a str {
-    content
-        .get(name)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-}
-
 /// A numeric id for `extern_id`, or a permanent error naming it.
 fn numeric_id(what: &str, id: &str) -> Result<i64, AdapterError> {
     id.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
@@ -195,35 +207,32 @@ fn numeric_id(what: &str, id: &str) -> Result<i64, AdapterError> {
 }
 
 /// AE-COUPON-1: a coupon card that does not say it is store-wide (targeted, or no scope).
-fn coupon_refusal(content: &Value, rules: &RuleSet) -> Option<OutboundRefusal> {
+fn coupon_refusal(content: &MessageContent, rules: &RuleSet) -> Option<OutboundRefusal> {
     let rule = rules.limits.store_wide_coupons_only.as_ref()?;
-    if field(content, "type") != "coupon_card" || field(content, "scope") == "store" {
+    let MessageContent::CouponCard { code, scope, .. } = content else {
         return None;
-    }
+    };
+    let scope = match scope {
+        Some(CouponScope::Store) => return None,
+        Some(CouponScope::Targeted) => "targeted",
+        None => "not marked store-wide",
+    };
     // rule: AE-COUPON-1 (only store-wide coupons can be sent in chat)
     Some(OutboundRefusal {
         rule: rule.clone(),
         message: format!(
-            "only store-wide coupons can be sent in AliExpress chat; `{}` is {}",
-            field(content, "code"),
-            match field(content, "scope") {
-                "" => "not marked store-wide",
-                _ => "targeted",
-            }
+            "only store-wide coupons can be sent in AliExpress chat; `{code}` is {scope}"
         ),
     })
 }
 
 /// AE-AUTO-4: an automatic message carries 3 to 9 quick actions when it carries any.
-fn auto_reply_refusal(content: &Value, rules: &RuleSet) -> Option<OutboundRefusal> {
+fn auto_reply_refusal(content: &MessageContent, rules: &RuleSet) -> Option<OutboundRefusal> {
     let rule = rules.auto_reply.as_ref()?;
-    if field(content, "type") != "auto_reply" {
+    let MessageContent::AutoReply { actions, .. } = content else {
         return None;
-    }
-    let n = content
-        .get("actions")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len) as u32;
+    };
+    let n = actions.len() as u32;
     if n == 0 || (rule.min_actions..=rule.max_actions).contains(&n) {
         return None;
     }
@@ -237,81 +246,77 @@ fn auto_reply_refusal(content: &Value, rules: &RuleSet) -> Option<OutboundRefusa
     })
 }
 
-/// The message-centre message for the core's content JSON, or a permanent error for
-/// what the message centre cannot carry.
-fn outbound(content: &Value) -> Result<(MessageKind, i64, String, Option<String>), AdapterError> {
-    let kind = field(content, "type");
-    Ok(match kind {
-        "text" => (
-            MessageKind::Member,
-            0,
-            field(content, "text").to_owned(),
-            None,
-        ),
-        "emoji" => (
-            MessageKind::Member,
-            0,
-            field(content, "code").to_owned(),
-            None,
-        ),
+/// A text that is there: `None` for an absent or empty one.
+fn given(text: &Option<String>) -> Option<&str> {
+    text.as_deref().filter(|text| !text.is_empty())
+}
+
+/// The name of a content kind as the contract writes it (`product_list`).
+fn kind_name(kind: ContentKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|name| name.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The message-centre message for a content, or a permanent error for what the message
+/// centre cannot carry.
+fn outbound(
+    content: &MessageContent,
+) -> Result<(MessageKind, i64, String, Option<String>), AdapterError> {
+    Ok(match content {
+        MessageContent::Text { text } => (MessageKind::Member, 0, text.clone(), None),
+        MessageContent::Emoji { code } => (MessageKind::Member, 0, code.clone(), None),
         // An image travels in `img_path`, with no text.
-        "image" => match field(content, "url") {
-            "" => {
-                return Err(AdapterError::permanent(
-                    "unsupported_content",
-                    "an image without a URL cannot be sent",
-                ));
-            }
-            url => (MessageKind::Member, 0, String::new(), Some(url.to_owned())),
-        },
-        "product_card" => {
-            let id = field(content, "product_id");
-            let title = match field(content, "title") {
-                "" => id,
-                title => title,
-            };
-            let text = match field(content, "url") {
-                "" => title.to_owned(),
-                url => format!("{title} {url}"),
-            };
-            (MessageKind::Product, numeric_id("product", id)?, text, None)
+        MessageContent::Image { url } if url.is_empty() => {
+            return Err(AdapterError::permanent(
+                "unsupported_content",
+                "an image without a URL cannot be sent",
+            ));
         }
-        "order_card" => {
-            let id = field(content, "order_id");
-            let text = match field(content, "status") {
-                "" => format!("Order {id}"),
-                status => format!("Order {id}: {status}"),
+        MessageContent::Image { url } => (MessageKind::Member, 0, String::new(), Some(url.clone())),
+        MessageContent::ProductCard {
+            product_id,
+            title,
+            url,
+        } => {
+            let title = if title.is_empty() { product_id } else { title };
+            let text = match given(url) {
+                None => title.clone(),
+                Some(url) => format!("{title} {url}"),
             };
-            (MessageKind::Order, numeric_id("order", id)?, text, None)
+            let id = numeric_id("product", product_id)?;
+            (MessageKind::Product, id, text, None)
         }
-        "coupon_card" => {
-            let code = field(content, "code");
-            let text = match field(content, "title") {
-                "" => format!("Coupon: {code}"),
-                title => format!("Coupon: {title} ({code})"),
+        MessageContent::OrderCard { order_id, status } => {
+            let text = match given(status) {
+                None => format!("Order {order_id}"),
+                Some(status) => format!("Order {order_id}: {status}"),
+            };
+            let id = numeric_id("order", order_id)?;
+            (MessageKind::Order, id, text, None)
+        }
+        MessageContent::CouponCard { code, title, .. } => {
+            let text = match given(title) {
+                None => format!("Coupon: {code}"),
+                Some(title) => format!("Coupon: {title} ({code})"),
             };
             (MessageKind::Member, 0, text, None)
         }
-        "auto_reply" => {
-            let mut text = field(content, "text").to_owned();
-            for action in content
-                .get("actions")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                text.push_str(&format!(
-                    "\n- {}: {}",
-                    field(action, "title"),
-                    field(action, "content")
-                ));
+        MessageContent::AutoReply { text, actions } => {
+            let mut text = text.clone();
+            for action in actions {
+                text.push_str(&format!("\n- {}: {}", action.title, action.content));
             }
             (MessageKind::Member, 0, text, None)
         }
         other => {
             return Err(AdapterError::permanent(
                 "unsupported_content",
-                format!("AliExpress's message centre cannot carry `{other}` messages"),
+                format!(
+                    "AliExpress's message centre cannot carry `{}` messages",
+                    kind_name(other.kind())
+                ),
             ));
         }
     })
@@ -360,8 +365,22 @@ fn to_time(ms: i64) -> DateTime<Utc> {
 }
 
 impl Adapter for AliExpress {
-    fn platform(&self) -> &str {
-        crate::PLATFORM
+    fn platform(&self) -> &Platform {
+        &crate::PLATFORM
+    }
+
+    /// Polled in (no message push), sent with `addmsg`, marked read, vetted (AE-COUPON-1,
+    /// AE-AUTO-4), orders and buyers looked up.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            sends: true,
+            polls: true,
+            marks_read: true,
+            vets_outbound: true,
+            order_look_up: true,
+            buyer_look_up: true,
+            ..Capabilities::default()
+        }
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -380,10 +399,6 @@ impl Adapter for AliExpress {
             "unsupported",
             "AliExpress documents no message push; its messages are polled",
         ))
-    }
-
-    fn polls(&self) -> bool {
-        true
     }
 
     fn send(
@@ -445,7 +460,7 @@ impl Adapter for AliExpress {
             (None, None) => format!("sent:{}", message.idempotency_key),
         };
         Ok(SendReceipt {
-            platform_message_id: id,
+            platform_message_id: Some(id),
             refreshed_credentials: session.renewed,
         })
     }
@@ -454,7 +469,7 @@ impl Adapter for AliExpress {
         &self,
         _host: &dyn Host,
         _shop: &ShopConnection,
-        content: &Value,
+        content: &MessageContent,
         rules: &RuleSet,
     ) -> Result<Option<OutboundRefusal>, AdapterError> {
         Ok(coupon_refusal(content, rules).or_else(|| auto_reply_refusal(content, rules)))
@@ -929,6 +944,11 @@ impl<'h> Session<'h> {
                             platform_conversation_id: Some(relation.channel_id.clone()),
                             content,
                             sent_at_ms: Some(at),
+                            // An order message names its order (`extern_id`) but not when
+                            // it was placed; the order is not recorded from here (it would
+                            // be dated now, and AE-WIN-3 counts from the order's date).
+                            order: None,
+                            entry_point: entry_point(message),
                         },
                     ));
                 }
@@ -973,20 +993,29 @@ impl<'h> Session<'h> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shopmux_contract::content::{QuickAction, QuickActionKind};
 
     fn rules() -> RuleSet {
         crate::rule_set()
     }
 
+    fn coupon(code: &str, scope: Option<CouponScope>) -> MessageContent {
+        MessageContent::CouponCard {
+            code: code.into(),
+            title: None,
+            scope,
+        }
+    }
+
     #[test]
     fn targeted_or_unscoped_coupons_are_refused_naming_the_rule() {
-        let targeted = json!({"type": "coupon_card", "code": "VIP5", "scope": "targeted"});
+        let targeted = coupon("VIP5", Some(CouponScope::Targeted));
         let refusal = coupon_refusal(&targeted, &rules()).expect("refused");
         assert_eq!(refusal.rule, "AE-COUPON-1");
         assert!(refusal.message.contains("VIP5"), "{}", refusal.message);
-        let unscoped = json!({"type": "coupon_card", "code": "X"});
+        let unscoped = coupon("X", None);
         assert!(coupon_refusal(&unscoped, &rules()).is_some());
-        let store = json!({"type": "coupon_card", "code": "ALL5", "scope": "store"});
+        let store = coupon("ALL5", Some(CouponScope::Store));
         assert_eq!(coupon_refusal(&store, &rules()), None);
         // Data-driven: a rule set without the limit lets it through.
         let mut open = rules();
@@ -996,10 +1025,15 @@ mod tests {
 
     #[test]
     fn automatic_messages_carry_three_to_nine_actions() {
-        let with = |n: usize| {
-            json!({"type": "auto_reply", "text": "hi", "actions": (0..n)
-                .map(|i| json!({"title": format!("t{i}"), "type": "text", "content": "c"}))
-                .collect::<Vec<_>>()})
+        let with = |n: usize| MessageContent::AutoReply {
+            text: "hi".into(),
+            actions: (0..n)
+                .map(|i| QuickAction {
+                    title: format!("t{i}"),
+                    kind: QuickActionKind::Text,
+                    content: "c".into(),
+                })
+                .collect(),
         };
         assert_eq!(auto_reply_refusal(&with(0), &rules()), None);
         assert_eq!(auto_reply_refusal(&with(3), &rules()), None);
@@ -1012,8 +1046,11 @@ mod tests {
 
     #[test]
     fn content_maps_to_message_centre_messages() {
-        let (kind, extern_id, text, img) =
-            outbound(&json!({"type": "order_card", "order_id": "8100000000000001"})).unwrap();
+        let (kind, extern_id, text, img) = outbound(&MessageContent::OrderCard {
+            order_id: "8100000000000001".into(),
+            status: None,
+        })
+        .unwrap();
         assert_eq!(
             (kind, extern_id, text.as_str(), img),
             (
@@ -1023,18 +1060,23 @@ mod tests {
                 None
             )
         );
-        let (kind, _, text, img) =
-            outbound(&json!({"type": "image", "url": "https://ae01.alicdn.com/a.jpg"})).unwrap();
+        let image = |url: &str| MessageContent::Image { url: url.into() };
+        let (kind, _, text, img) = outbound(&image("https://ae01.alicdn.com/a.jpg")).unwrap();
         assert_eq!((kind, text.as_str()), (MessageKind::Member, ""));
         assert_eq!(img.as_deref(), Some("https://ae01.alicdn.com/a.jpg"));
-        assert!(outbound(&json!({"type": "image", "url": ""})).is_err());
-        let e = outbound(&json!({"type": "product_card", "product_id": "abc", "title": "t"}))
-            .unwrap_err();
+        assert!(outbound(&image("")).is_err());
+        let e = outbound(&MessageContent::ProductCard {
+            product_id: "abc".into(),
+            title: "t".into(),
+            url: None,
+        })
+        .unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.retryable),
             ("unsupported_content", false)
         );
-        assert!(outbound(&json!({"type": "video", "url": "u"})).is_err());
+        let e = outbound(&MessageContent::Video { url: "u".into() }).unwrap_err();
+        assert!(e.message.contains("`video`"), "{}", e.message);
     }
 
     #[test]
@@ -1104,5 +1146,21 @@ mod tests {
             !from_buyer(&message, &relation),
             "unattributable is not ingested"
         );
+    }
+
+    #[test]
+    fn an_order_or_product_message_says_where_the_buyer_wrote_from() {
+        // rule: ALL-SRC-1 (the entry point is recorded when the platform says it)
+        let message = |kind: &str| MessageDetail {
+            id: "9".into(),
+            message_type: Some(kind.into()),
+            ..MessageDetail::default()
+        };
+        assert_eq!(entry_point(&message("order")), Some(EntryPoint::OrderPage));
+        assert_eq!(
+            entry_point(&message("product")),
+            Some(EntryPoint::ProductPage)
+        );
+        assert_eq!(entry_point(&message("member")), None);
     }
 }

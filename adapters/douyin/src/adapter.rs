@@ -30,10 +30,11 @@ use crate::wire::{
 use chrono::{TimeZone, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use shopmux_contract::Platform;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, EventBuyer, Host, HttpRequest, InboundEvent, OrderInfo, OutboundMessage,
-    ProductInfo, ProductPage, ProductQuery, SendReceipt, ShopConnection, WebhookAnswer,
-    WebhookRequest,
+    Adapter, AdapterError, Capabilities, EventBuyer, Host, HttpRequest, InboundEvent, OrderInfo,
+    OutboundMessage, ProductInfo, ProductPage, ProductQuery, SendReceipt, ShopConnection,
+    WebhookAnswer, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
@@ -189,14 +190,23 @@ fn product_info(product: &ProductListItem) -> ProductInfo {
 }
 
 impl Adapter for Douyin {
-    // Feige chat has no open API: order and after-sale notices are the buyer activity
-    // shopmux sees, so they show in the buyer's conversation as order cards.
-    fn order_notices_in_conversation(&self) -> bool {
-        true
+    fn platform(&self) -> &Platform {
+        &crate::PLATFORM
     }
 
-    fn platform(&self) -> &str {
-        crate::PLATFORM
+    /// Verified order pushes, order look-ups and product search (DY-PROD-1). Feige chat
+    /// has no open API: order and after-sale notices are the buyer activity shopmux sees,
+    /// so they show in the buyer's conversation as order cards; `send` is declared so that
+    /// a reply reaches it and fails visibly (`no_im_api`) rather than silently.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            webhooks: true,
+            sends: true,
+            order_look_up: true,
+            product_search: true,
+            order_cards: true,
+            ..Capabilities::default()
+        }
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -290,8 +300,7 @@ impl Adapter for Douyin {
             external_id: order_external_id.to_owned(),
             buyer: EventBuyer {
                 external_id: buyer,
-                nickname: None,
-                email: None,
+                ..EventBuyer::default()
             },
             created_at_ms: detail
                 .get("create_time")
@@ -622,7 +631,7 @@ mod tests {
             buyer_external_id: "b".into(),
             buyer_email: None,
             platform_conversation_id: None,
-            content: serde_json::json!({"type": "text", "text": "hi"}),
+            content: shopmux_contract::MessageContent::Text { text: "hi".into() },
         };
         let e = Douyin.send(&NoHost, &shop(), &message).unwrap_err();
         assert_eq!((e.code.as_str(), e.retryable), ("no_im_api", false));
