@@ -173,15 +173,17 @@ fn failure(reply: &ApiResponse<Value>) -> AdapterError {
     }
 }
 
+/// An amount in fen as yuan (`"59.00 CNY"`); none when negative.
+fn cny(fen: i64) -> Option<String> {
+    (fen >= 0).then(|| format!("{}.{:02} CNY", fen / 100, fen % 100))
+}
+
 /// The workbench's view of a Douyin product, its page the product card's link.
 fn product_info(product: &ProductListItem) -> ProductInfo {
     ProductInfo {
         external_id: product.product_id.clone(),
         title: product.name.clone(),
-        price: product
-            .discount_price
-            .filter(|fen| *fen >= 0)
-            .map(|fen| format!("{}.{:02} CNY", fen / 100, fen % 100)),
+        price: product.discount_price.and_then(cny),
         url: Some(wire::product_page_url(&product.product_id)),
         image_url: product.img.clone().filter(|img| !img.is_empty()),
         active: product.status == Some(product_status::ONLINE),
@@ -316,8 +318,7 @@ impl Adapter for Douyin {
             total: detail
                 .get("pay_amount")
                 .and_then(Value::as_i64)
-                .filter(|fen| *fen >= 0)
-                .map(|fen| format!("{}.{:02} CNY", fen / 100, fen % 100)),
+                .and_then(cny),
         })
     }
 
@@ -466,14 +467,15 @@ impl Douyin {
             expires_at: Some(host.now_unix_ms() / 1000 + data.expires_in),
             base_access_token: tokens.base_access_token.clone(),
         };
-        match serde_json::to_string(&renewed) {
-            Ok(value) => {
-                if let Err(e) = host.kv_put(&token_key(shop), &value) {
-                    // The old pair is revoked: without the kept pair the next call fails.
-                    host.log(&format!("Douyin: the renewed token could not be kept: {e}"));
-                }
-            }
-            Err(e) => host.log(&format!("Douyin: the renewed token could not be kept: {e}")),
+        let kept = serde_json::to_string(&renewed)
+            .map_err(|e| e.to_string())
+            .and_then(|value| {
+                host.kv_put(&token_key(shop), &value)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = kept {
+            // The old pair is revoked: without the kept pair the next call fails.
+            host.log(&format!("Douyin: the renewed token could not be kept: {e}"));
         }
         host.log("Douyin access token refreshed.");
         Ok(renewed)
