@@ -56,6 +56,12 @@ pub(super) fn due(shop: &ShopConnection, now_ms: i64) -> bool {
         && shop.credentials.contains_key("refresh_token")
 }
 
+/// An expiry in Unix seconds: the absolute one (epoch ms) when given, else now plus the
+/// relative one (seconds).
+fn expiry(at_ms: Option<i64>, in_secs: Option<i64>, now_secs: i64) -> Option<i64> {
+    at_ms.map(|ms| ms / 1000).or(in_secs.map(|s| now_secs + s))
+}
+
 /// The credentials a token reply renews: the access token with its expiry (from
 /// `expire_time`, else `expires_in`), and the refresh token with its own.
 fn renewed_credentials(
@@ -68,26 +74,29 @@ fn renewed_credentials(
             "token renewal returned no access token",
         ));
     };
-    let mut new = BTreeMap::new();
-    new.insert("access_token".to_owned(), access_token);
-    let access_expiry = reply
-        .expire_time
-        .map(|ms| ms / 1000)
-        .or(reply.expires_in.map(|s| now_secs + s));
-    if let Some(at) = access_expiry {
-        new.insert("access_token_expires_at".to_owned(), at.to_string());
-    }
-    if let Some(token) = reply.refresh_token.filter(|t| !t.is_empty()) {
-        new.insert("refresh_token".to_owned(), token);
-    }
-    let refresh_expiry = reply
-        .refresh_token_valid_time
-        .map(|ms| ms / 1000)
-        .or(reply.refresh_expires_in.map(|s| now_secs + s));
-    if let Some(at) = refresh_expiry {
-        new.insert("refresh_token_expires_at".to_owned(), at.to_string());
-    }
-    Ok(new)
+    let access_expiry = expiry(reply.expire_time, reply.expires_in, now_secs);
+    let refresh_expiry = expiry(
+        reply.refresh_token_valid_time,
+        reply.refresh_expires_in,
+        now_secs,
+    );
+    let refresh_token = reply.refresh_token.filter(|t| !t.is_empty());
+    let new = [
+        ("access_token", Some(access_token)),
+        (
+            "access_token_expires_at",
+            access_expiry.map(|at| at.to_string()),
+        ),
+        ("refresh_token", refresh_token),
+        (
+            "refresh_token_expires_at",
+            refresh_expiry.map(|at| at.to_string()),
+        ),
+    ];
+    Ok(new
+        .into_iter()
+        .filter_map(|(key, value)| Some((key.to_owned(), value?)))
+        .collect())
 }
 
 impl Session<'_> {
@@ -126,5 +135,44 @@ impl Session<'_> {
         self.host.log("AliExpress access token renewed.");
         self.renewed = Some(new);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_reply_renews_both_tokens_with_their_expiries() {
+        let reply = TokenReply {
+            access_token: Some("a1".into()),
+            refresh_token: Some("r1".into()),
+            expire_time: Some(1_714_192_160_000),
+            refresh_expires_in: Some(60),
+            ..TokenReply::default()
+        };
+        let new = renewed_credentials(reply, 1_000).expect("renewed");
+        let expected = [
+            ("access_token", "a1"),
+            ("access_token_expires_at", "1714192160"),
+            ("refresh_token", "r1"),
+            ("refresh_token_expires_at", "1060"),
+        ];
+        assert_eq!(
+            new,
+            expected
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        );
+        let bare = TokenReply {
+            access_token: Some("a2".into()),
+            refresh_token: Some(String::new()),
+            ..TokenReply::default()
+        };
+        let new = renewed_credentials(bare, 1_000).expect("renewed");
+        assert_eq!(new.keys().collect::<Vec<_>>(), ["access_token"]);
+        let e = renewed_credentials(TokenReply::default(), 1_000).unwrap_err();
+        assert_eq!(e.code, "token_expired");
     }
 }

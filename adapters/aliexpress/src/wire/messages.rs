@@ -12,30 +12,31 @@ use super::{WireError, method};
 
 /// The `query` parameter of [`method::QUERY_RELATION_LIST`] (TOP `RelationQueryDto`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RelationQuery {
     /// `current_page`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page: Option<u32>,
     /// `end_time`, epoch ms; absent means now.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
     /// `only_un_dealed`: only relations not yet processed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub only_un_dealed: Option<bool>,
     /// `only_un_readed`: only unread relations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub only_un_readed: Option<bool>,
     /// `page_size`, at most 100; only the first 5000 rows are reachable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
     /// `rank`: colour tag "0"–"5" (white, red, orange, green, blue, purple).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rank: Option<String>,
     /// `seller_id`: one (sub-)account's relations; absent means the whole shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seller_id: Option<String>,
     /// `start_time`, epoch ms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
 }
 
@@ -137,19 +138,17 @@ pub fn mark_processed(
 pub type RelationListReply = Reply<RelationListResult>;
 
 /// `result` of the relation list (TOP `OpenApiRelationResult`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RelationListResult {
     /// `is_success`.
-    #[serde(default)]
     pub is_success: bool,
     /// `error_code`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(deserialize_with = "lenient::opt_string")]
     pub error_code: Option<String>,
     /// `error_msg`.
-    #[serde(default)]
     pub error_msg: Option<String>,
     /// `relation_list`.
-    #[serde(default)]
     pub relation_list: TopList<Relation>,
 }
 
@@ -214,23 +213,22 @@ pub struct Relation {
 pub type DetailListReply = Reply<DetailListResult>;
 
 /// `result` of the detail list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DetailListResult {
     /// `is_success`.
-    #[serde(default)]
     pub is_success: bool,
     /// `error_code`.
     #[serde(
-        default,
         deserialize_with = "lenient::opt_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub error_code: Option<String>,
     /// `error_msg`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_msg: Option<String>,
     /// `message_detail_list` (`{"message_detail": [...]}` in TOP JSON).
-    #[serde(default, deserialize_with = "lenient::list")]
+    #[serde(deserialize_with = "lenient::list")]
     pub message_detail_list: TopList<MessageDetail>,
 }
 
@@ -301,15 +299,16 @@ impl MessageDetail {
 
 /// An attached image's sizes (TOP `FilePath`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FilePath {
     /// `l_path`: large.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub l_path: Option<String>,
     /// `m_path`: medium.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub m_path: Option<String>,
     /// `s_path`: small.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub s_path: Option<String>,
 }
 
@@ -326,41 +325,40 @@ impl FilePath {
 
 /// `summary` of a message (TOP `Summary`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MessageSummary {
     /// `order_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_url: Option<String>,
     /// `product_detail_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_detail_url: Option<String>,
     /// `product_image_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_image_url: Option<String>,
     /// `product_name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
     /// `receiver_ali_id`.
     #[serde(
-        default,
         deserialize_with = "lenient::opt_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub receiver_ali_id: Option<String>,
     /// `receiver_name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub receiver_name: Option<String>,
     /// `sender_ali_id`.
     #[serde(
-        default,
         deserialize_with = "lenient::opt_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub sender_ali_id: Option<String>,
     /// `sender_login_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_login_id: Option<String>,
     /// `sender_name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_name: Option<String>,
 }
 
@@ -369,23 +367,21 @@ pub struct MessageSummary {
 /// `…AddmsgResponse`, `…UpdatemsgprocessedResponse`). AliExpress's reply to `addmsg` carries
 /// no message id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ActionReply {
     /// `is_success`.
-    #[serde(default)]
     pub is_success: bool,
     /// `channel_id` (`addmsg` only): the relation the message went to.
     #[serde(
-        default,
         deserialize_with = "lenient::opt_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub channel_id: Option<String>,
     /// `error_msg`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_msg: Option<String>,
     /// `sub_error_code`.
     #[serde(
-        default,
         deserialize_with = "lenient::opt_string",
         skip_serializing_if = "Option::is_none"
     )]

@@ -29,24 +29,25 @@ pub fn order_info(ctx: &RequestContext<'_>, order_id: &str) -> Result<WireReques
 /// `yyyy-MM-dd HH:mm:ss` in US Pacific time ([`pacific_datetime`]). Without a status the
 /// platform leaves out finished orders (`FINISH` must be asked for alone).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OrderQuery {
     /// `buyer_login_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub buyer_login_id: Option<String>,
     /// `create_date_start`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub create_date_start: Option<String>,
     /// `create_date_end`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub create_date_end: Option<String>,
     /// `current_page`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page: Option<u32>,
     /// `page_size`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
     /// `order_status`: one status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_status: Option<String>,
 }
 
@@ -61,22 +62,22 @@ pub type OrderInfoReply = Reply<OrderInfoResult>;
 
 /// `result` of the order look-up.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OrderInfoResult {
     /// `success`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
     /// `error_code`.
     #[serde(
-        default,
         deserialize_with = "lenient::opt_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub error_code: Option<String>,
     /// `error_message` (also read as `error_msg`).
-    #[serde(default, alias = "error_msg", skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "error_msg", skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
     /// `data`: the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<OrderDetail>,
 }
 
@@ -91,28 +92,28 @@ impl Refusable for OrderInfoResult {
 
 /// An order as the look-up returns it (TOP `TpOpenOrderDetailDTO` as JSON).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OrderDetail {
     /// `id`: the order id.
     #[serde(
-        default,
         deserialize_with = "lenient::opt_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub id: Option<String>,
     /// `buyerloginid`: the buyer's login id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub buyerloginid: Option<String>,
     /// `buyer_signer_fullname`: the buyer's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub buyer_signer_fullname: Option<String>,
     /// `gmt_create`: `yyyy-MM-dd HH:mm:ss`, US Pacific time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gmt_create: Option<String>,
     /// `order_status`, e.g. `WAIT_SELLER_SEND_GOODS`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_status: Option<String>,
     /// `issue_status`: `NO_ISSUE`, `IN_ISSUE` (a dispute is open), `END_ISSUE`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_status: Option<String>,
 }
 
@@ -121,25 +122,25 @@ pub type OrderListReply = Reply<OrderListResult>;
 
 /// `result` of the order list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OrderListResult {
     /// `success`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
     /// `error_code`.
     #[serde(
-        default,
         deserialize_with = "lenient::opt_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub error_code: Option<String>,
     /// `error_message`.
-    #[serde(default, alias = "error_msg", skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "error_msg", skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
     /// `total_count`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
     /// `target_list` (`{"order_dto": [...]}` in TOP JSON).
-    #[serde(default, deserialize_with = "lenient::list")]
+    #[serde(deserialize_with = "lenient::list")]
     pub target_list: TopList<OrderSummary>,
 }
 

@@ -29,39 +29,36 @@ pub fn token_refresh(
 /// The `/auth/token/create` and `/auth/token/refresh` reply: flat, `code` `"0"` on success
 /// (AliExpress doc "Refresh token /auth/token/refresh", response sample and field table).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TokenReply {
     /// `access_token`.
-    #[serde(default)]
     pub access_token: Option<String>,
     /// `refresh_token`.
-    #[serde(default)]
     pub refresh_token: Option<String>,
     /// `expires_in`: seconds the access token has left.
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[serde(deserialize_with = "lenient::opt_i64")]
     pub expires_in: Option<i64>,
     /// `refresh_expires_in`: seconds the refresh token has left.
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[serde(deserialize_with = "lenient::opt_i64")]
     pub refresh_expires_in: Option<i64>,
     /// `expire_time`: when the access token expires, epoch milliseconds.
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[serde(deserialize_with = "lenient::opt_i64")]
     pub expire_time: Option<i64>,
     /// `refresh_token_valid_time`: when the refresh token expires, epoch milliseconds.
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[serde(deserialize_with = "lenient::opt_i64")]
     pub refresh_token_valid_time: Option<i64>,
     /// `seller_id`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(deserialize_with = "lenient::opt_string")]
     pub seller_id: Option<String>,
     /// `user_id`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(deserialize_with = "lenient::opt_string")]
     pub user_id: Option<String>,
     /// `account`: the seller's account (email).
-    #[serde(default)]
     pub account: Option<String>,
     /// `code`: `"0"` on success.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(deserialize_with = "lenient::opt_string")]
     pub code: Option<String>,
     /// `request_id`.
-    #[serde(default)]
     pub request_id: Option<String>,
 }
 

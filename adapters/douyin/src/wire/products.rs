@@ -77,19 +77,19 @@ pub fn product_list_v2(
 }
 
 /// `data` of `product.listV2`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ProductListData {
     /// `data`: the products of the page.
-    #[serde(default)]
     pub data: Vec<ProductListItem>,
     /// `total`: products matching, over all pages.
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[serde(deserialize_with = "lenient::opt_i64")]
     pub total: Option<i64>,
     /// `page`.
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[serde(deserialize_with = "lenient::opt_i64")]
     pub page: Option<i64>,
     /// `size`.
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[serde(deserialize_with = "lenient::opt_i64")]
     pub size: Option<i64>,
 }
 
