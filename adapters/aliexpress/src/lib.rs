@@ -1,11 +1,8 @@
 //! AliExpress: its chat rules as a [`RuleSet`] (seed pages 000 and 004, rules AE-*), the
 //! sans-IO wire layer of its open platform, and the [`AliExpress`] adapter built on them.
 
-/// The shopmux adapter: message-centre messages polled in, replies out.
 pub mod adapter;
-/// IOP request signing (and the legacy TOP MD5 sign).
 pub mod sign;
-/// Wire types: IOP common parameters, the message-centre APIs, and reply envelopes.
 pub mod wire;
 
 pub use adapter::AliExpress;

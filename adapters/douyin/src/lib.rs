@@ -1,11 +1,7 @@
 //! Douyin shop ("Feige"): its chat rules as a [`RuleSet`] (seed page 003, rules DY-*).
 
-/// The shopmux adapter: verified order pushes, order look-ups, product search (DY-PROD-1),
-/// token refresh (no chat API).
 pub mod adapter;
-/// Request signing (`sign`) and message-push (`event-sign`) verification.
 pub mod sign;
-/// Wire types: the request envelope, `param_json`, and the message-push envelope.
 pub mod wire;
 
 use shopmux_contract::rules::{

@@ -19,9 +19,9 @@
 //! new tokens go back to the host in a send's receipt, and are kept in the adapter's
 //! key-value state (`tokens/{shop}`) so polls and look-ups use them too.
 //!
-//! By area: [`content`] (content in and out, and the content rules AE-COUPON-1 and
-//! AE-AUTO-4), [`session`] (one call's signed requests), [`tokens`] (renewal and the
-//! kept tokens), [`errors`] (failures classified), [`poll`], [`send`], [`orders`].
+//! By area: `content` (content in and out, and the content rules AE-COUPON-1 and
+//! AE-AUTO-4), `session` (one call's signed requests), `tokens` (renewal and the kept
+//! tokens), `errors` (failures classified), `poll`, `send`, `orders`.
 
 mod content;
 mod errors;

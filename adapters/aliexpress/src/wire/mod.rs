@@ -5,11 +5,11 @@
 //! `aliexpress.message.redefining.versiontwo.*`), documented in the legacy TOP SDKs; whether
 //! the current IOP gateway still serves it is unconfirmed. The builders here target the IOP
 //! gateway by default and can target the legacy TOP gateway
-//! ([`legacy_top_request`](crate::wire::legacy_top_request)).
+//! ([`legacy_top_request`]).
 //!
 //! Requests are `POST` with every parameter (common and business, `sign` last) form-encoded in
 //! the body, as the official IOP SDK sends them. The builders return a signed
-//! [`WireRequest`](crate::wire::WireRequest); an HTTP client elsewhere sends it.
+//! [`WireRequest`]; an HTTP client elsewhere sends it.
 //!
 //! By API area: [`request`] (the gateways, common parameters, signing), [`reply`]
 //! (envelopes and gateway errors), [`messages`] (the message centre), [`orders`] (order

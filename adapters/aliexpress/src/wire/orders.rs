@@ -26,7 +26,7 @@ pub fn order_info(ctx: &RequestContext<'_>, order_id: &str) -> Result<WireReques
 }
 
 /// The `param0` of [`method::ORDER_GET`] (TOP `OrderQuery`). Dates are
-/// `yyyy-MM-dd HH:mm:ss` in US Pacific time ([`pacific_datetime`]). Without a status the
+/// `yyyy-MM-dd HH:mm:ss` in US Pacific time ([`pacific_datetime`](super::pacific_datetime)). Without a status the
 /// platform leaves out finished orders (`FINISH` must be asked for alone).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

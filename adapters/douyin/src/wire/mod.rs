@@ -6,8 +6,8 @@
 //!
 //! Requests (§4.1): `POST {gateway}/{method with '.' → '/'}` with query `app_key`, `method`,
 //! `access_token` (not for `token.*`), `timestamp`, `v=2`, `sign_method`, `sign`, and
-//! `param_json` as the raw JSON body. [`build_request`](crate::wire::build_request) returns a
-//! signed [`WireRequest`](crate::wire::WireRequest); an HTTP client elsewhere sends it.
+//! `param_json` as the raw JSON body. [`build_request`] returns a
+//! signed [`WireRequest`]; an HTTP client elsewhere sends it.
 //!
 //! By API area: [`request`] (the envelope, signing and the request), [`reply`] (the reply
 //! envelope), [`tokens`], [`orders`], [`products`], [`push`] (the message push). Every item
