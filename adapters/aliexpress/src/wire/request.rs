@@ -177,6 +177,29 @@ fn signed(
     }
 }
 
+/// The common parameters of a method-named call (a business API on IOP, or legacy TOP):
+/// `app_key`, `format=json`, `method`, `sign_method`, `timestamp`, and `session` when the
+/// context has one. The method name is checked first.
+fn method_params(
+    ctx: &RequestContext<'_>,
+    method: &str,
+    sign_method: &str,
+    timestamp: String,
+) -> Result<Vec<(String, String)>, WireError> {
+    if !valid_method_name(method) {
+        return Err(WireError::BadApiName(method.to_owned()));
+    }
+    let mut common = params([
+        ("app_key", ctx.credentials.app_key.clone()),
+        ("format", "json".to_owned()),
+        ("method", method.to_owned()),
+        ("sign_method", sign_method.to_owned()),
+        ("timestamp", timestamp),
+    ]);
+    common.extend(ctx.session.map(|s| ("session".to_owned(), s.to_owned())));
+    Ok(common)
+}
+
 /// A business API call on the IOP gateway (§3.1): `POST {IOP_HOST}/sync` with `app_key`,
 /// `format=json`, `method`, `session` (when the context has one), `sign_method=sha256`,
 /// `timestamp` (ms), the business parameters, and `sign`.
@@ -185,20 +208,8 @@ pub fn business_request(
     method: &str,
     business: Vec<(String, String)>,
 ) -> Result<WireRequest, WireError> {
-    if !valid_method_name(method) {
-        return Err(WireError::BadApiName(method.to_owned()));
-    }
-    let mut common = params([
-        ("app_key", ctx.credentials.app_key.clone()),
-        ("format", "json".to_owned()),
-        ("method", method.to_owned()),
-        ("sign_method", "sha256".to_owned()),
-        ("timestamp", ctx.now.timestamp_millis().to_string()),
-    ]);
-    common.extend(
-        ctx.session
-            .map(|session| ("session".to_owned(), session.to_owned())),
-    );
+    let timestamp = ctx.now.timestamp_millis().to_string();
+    let common = method_params(ctx, method, "sha256", timestamp)?;
     let target = (IOP_HOST, SYNC_PATH.to_owned());
     let signature = Signature::Iop { api: method };
     Ok(signed(ctx, target, common, business, signature))
@@ -232,23 +243,10 @@ pub fn legacy_top_request(
     method: &str,
     business: Vec<(String, String)>,
 ) -> Result<WireRequest, WireError> {
-    if !valid_method_name(method) {
-        return Err(WireError::BadApiName(method.to_owned()));
-    }
     let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
     let timestamp = ctx.now.with_timezone(&china).format("%Y-%m-%d %H:%M:%S");
-    let mut common = params([
-        ("app_key", ctx.credentials.app_key.clone()),
-        ("format", "json".to_owned()),
-        ("method", method.to_owned()),
-        ("sign_method", "md5".to_owned()),
-        ("timestamp", timestamp.to_string()),
-        ("v", "2.0".to_owned()),
-    ]);
-    common.extend(
-        ctx.session
-            .map(|session| ("session".to_owned(), session.to_owned())),
-    );
+    let mut common = method_params(ctx, method, "md5", timestamp.to_string())?;
+    common.push(("v".to_owned(), "2.0".to_owned()));
     let target = (LEGACY_TOP_HOST, LEGACY_TOP_PATH.to_owned());
     Ok(signed(ctx, target, common, business, Signature::TopMd5))
 }
