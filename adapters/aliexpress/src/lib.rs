@@ -1,22 +1,19 @@
 //! AliExpress: its chat rules as a [`RuleSet`] (seed pages 000 and 004, rules AE-*), the
 //! sans-IO wire layer of its open platform, and the [`AliExpress`] adapter built on them.
 
-/// The shopmux adapter: message-centre messages polled in, replies out.
 pub mod adapter;
-/// IOP request signing (and the legacy TOP MD5 sign).
 pub mod sign;
-/// Wire types: IOP common parameters, the message-centre APIs, and reply envelopes.
 pub mod wire;
 
 pub use adapter::AliExpress;
 
-use shopmux_contract::Span;
 use shopmux_contract::rules::{
     AssignPolicy, AutoReplyRule, Condition, Limits, Requirement, Routing, RuleSet, TransferPolicy,
 };
+use shopmux_contract::{Platform, Span};
 
 /// The platform id.
-pub const PLATFORM: &str = "aliexpress";
+pub static PLATFORM: Platform = Platform::from_static("aliexpress");
 
 /// AE-WIN-2 or AE-WIN-3 opens the window: the buyer's latest message is at most 30 days
 /// old, or the buyer ordered in this shop at most 150 days ago.
@@ -43,7 +40,7 @@ fn seller_message_window() -> Requirement {
 /// inbound messages.
 pub fn rule_set() -> RuleSet {
     RuleSet {
-        platform: PLATFORM.into(),
+        platform: PLATFORM.clone(),
         reply: vec![seller_message_window()],
         initiate: vec![seller_message_window()],
         // AE-INIT-1: the seller starts from an order (or dispute), attached as a card.

@@ -5,7 +5,7 @@
 //!   `/auth/token/create`) prefix the API path, for a **business** API (method-named, e.g.
 //!   `aliexpress.solution.order.get`) prefix nothing; then HMAC-SHA256 keyed by `app_secret`,
 //!   **uppercase** hex. The official IOP SDK decides "system" by whether the API name contains
-//!   `/`; [`iop_sign`](crate::sign::iop_sign) does the same.
+//!   `/`; [`iop_sign`] does the same.
 //! - **Legacy TOP `sign`** (§3.2, pre-migration gateway, `sign_method=md5`): uppercase hex
 //!   MD5 of `app_secret + sorted(key + value) + app_secret`.
 //!

@@ -30,10 +30,11 @@ use crate::wire::{
 use chrono::{TimeZone, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use shopmux_contract::Platform;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, EventBuyer, Host, HttpRequest, InboundEvent, OrderInfo, OutboundMessage,
-    ProductInfo, ProductPage, ProductQuery, SendReceipt, ShopConnection, WebhookAnswer,
-    WebhookRequest,
+    Adapter, AdapterError, Capabilities, EventBuyer, Host, HttpRequest, InboundEvent, OrderInfo,
+    OutboundMessage, ProductInfo, ProductPage, ProductQuery, SendReceipt, ShopConnection,
+    WebhookAnswer, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
@@ -172,15 +173,17 @@ fn failure(reply: &ApiResponse<Value>) -> AdapterError {
     }
 }
 
+/// An amount in fen as yuan (`"59.00 CNY"`); none when negative.
+fn cny(fen: i64) -> Option<String> {
+    (fen >= 0).then(|| format!("{}.{:02} CNY", fen / 100, fen % 100))
+}
+
 /// The workbench's view of a Douyin product, its page the product card's link.
 fn product_info(product: &ProductListItem) -> ProductInfo {
     ProductInfo {
         external_id: product.product_id.clone(),
         title: product.name.clone(),
-        price: product
-            .discount_price
-            .filter(|fen| *fen >= 0)
-            .map(|fen| format!("{}.{:02} CNY", fen / 100, fen % 100)),
+        price: product.discount_price.and_then(cny),
         url: Some(wire::product_page_url(&product.product_id)),
         image_url: product.img.clone().filter(|img| !img.is_empty()),
         active: product.status == Some(product_status::ONLINE),
@@ -189,14 +192,23 @@ fn product_info(product: &ProductListItem) -> ProductInfo {
 }
 
 impl Adapter for Douyin {
-    // Feige chat has no open API: order and after-sale notices are the buyer activity
-    // shopmux sees, so they show in the buyer's conversation as order cards.
-    fn order_notices_in_conversation(&self) -> bool {
-        true
+    fn platform(&self) -> &Platform {
+        &crate::PLATFORM
     }
 
-    fn platform(&self) -> &str {
-        crate::PLATFORM
+    /// Verified order pushes, order look-ups and product search (DY-PROD-1). Feige chat
+    /// has no open API: order and after-sale notices are the buyer activity shopmux sees,
+    /// so they show in the buyer's conversation as order cards; `send` is declared so that
+    /// a reply reaches it and fails visibly (`no_im_api`) rather than silently.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            webhooks: true,
+            sends: true,
+            order_look_up: true,
+            product_search: true,
+            order_cards: true,
+            ..Capabilities::default()
+        }
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -290,8 +302,7 @@ impl Adapter for Douyin {
             external_id: order_external_id.to_owned(),
             buyer: EventBuyer {
                 external_id: buyer,
-                nickname: None,
-                email: None,
+                ..EventBuyer::default()
             },
             created_at_ms: detail
                 .get("create_time")
@@ -307,8 +318,7 @@ impl Adapter for Douyin {
             total: detail
                 .get("pay_amount")
                 .and_then(Value::as_i64)
-                .filter(|fen| *fen >= 0)
-                .map(|fen| format!("{}.{:02} CNY", fen / 100, fen % 100)),
+                .and_then(cny),
         })
     }
 
@@ -457,14 +467,15 @@ impl Douyin {
             expires_at: Some(host.now_unix_ms() / 1000 + data.expires_in),
             base_access_token: tokens.base_access_token.clone(),
         };
-        match serde_json::to_string(&renewed) {
-            Ok(value) => {
-                if let Err(e) = host.kv_put(&token_key(shop), &value) {
-                    // The old pair is revoked: without the kept pair the next call fails.
-                    host.log(&format!("Douyin: the renewed token could not be kept: {e}"));
-                }
-            }
-            Err(e) => host.log(&format!("Douyin: the renewed token could not be kept: {e}")),
+        let kept = serde_json::to_string(&renewed)
+            .map_err(|e| e.to_string())
+            .and_then(|value| {
+                host.kv_put(&token_key(shop), &value)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = kept {
+            // The old pair is revoked: without the kept pair the next call fails.
+            host.log(&format!("Douyin: the renewed token could not be kept: {e}"));
         }
         host.log("Douyin access token refreshed.");
         Ok(renewed)
@@ -622,7 +633,7 @@ mod tests {
             buyer_external_id: "b".into(),
             buyer_email: None,
             platform_conversation_id: None,
-            content: serde_json::json!({"type": "text", "text": "hi"}),
+            content: shopmux_contract::MessageContent::Text { text: "hi".into() },
         };
         let e = Douyin.send(&NoHost, &shop(), &message).unwrap_err();
         assert_eq!((e.code.as_str(), e.retryable), ("no_im_api", false));

@@ -1,25 +1,21 @@
 //! Douyin shop ("Feige"): its chat rules as a [`RuleSet`] (seed page 003, rules DY-*).
 
-/// The shopmux adapter: verified order pushes, order look-ups, product search (DY-PROD-1),
-/// token refresh (no chat API).
 pub mod adapter;
-/// Request signing (`sign`) and message-push (`event-sign`) verification.
 pub mod sign;
-/// Wire types: the request envelope, `param_json`, and the message-push envelope.
 pub mod wire;
 
-use shopmux_contract::Span;
 use shopmux_contract::rules::{
     AssignPolicy, Condition, Requirement, Routing, RuleSet, Silent, Timer, Transition, WaitTimer,
 };
+use shopmux_contract::{Platform, Span};
 
 /// The platform id.
-pub const PLATFORM: &str = "douyin";
+pub static PLATFORM: Platform = Platform::from_static("douyin");
 
 /// Douyin's rules.
 pub fn rule_set() -> RuleSet {
     RuleSet {
-        platform: PLATFORM.into(),
+        platform: PLATFORM.clone(),
         // DY-WIN-1 and DY-END-3 both apply and the stricter wins (the spec's resolution):
         // a buyer message in the last 24 h, and the conversation open or ended < 72 h ago.
         reply: vec![

@@ -6,7 +6,7 @@
 //!   (`sign_method=hmac-sha256`) or lowercase hex MD5 (`sign_method=md5`, the platform's
 //!   default when `sign_method` is omitted).
 //! - **`param_json`** is the business parameters as compact JSON with object keys sorted at
-//!   every depth; [`canonical_param_json`](crate::sign::canonical_param_json) builds it, and
+//!   every depth; [`canonical_param_json`] builds it, and
 //!   the same bytes are signed and sent.
 //! - **Message push `event-sign`** (§4.3): lowercase hex MD5 of `app_key + raw_body +
 //!   app_secret`; the `app-id` header carries the app key.

@@ -4,11 +4,12 @@
 //! time moves on a `ManualClock`.
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use serde_json::{Value, json};
 use shopmux_adapter_aliexpress::AliExpress;
 use shopmux_contract::adapter::{
     Adapter, InboundEvent, OutboundMessage, ShopConnection, WebhookRequest,
 };
+use shopmux_contract::content::{CouponScope, QuickAction, QuickActionKind};
+use shopmux_contract::{Capabilities, MessageContent};
 use shopmux_simulator::aliexpress::{
     AliExpressSim, Buyer, BuyerMessage, Order, SimConfig, SimHandle,
 };
@@ -109,7 +110,7 @@ impl Fixture {
     }
 }
 
-fn reply(buyer: &Buyer, channel: Option<String>, content: Value) -> OutboundMessage {
+fn reply(buyer: &Buyer, channel: Option<String>, content: MessageContent) -> OutboundMessage {
     OutboundMessage {
         idempotency_key: "msg-1".into(),
         buyer_external_id: buyer.login_id.clone(),
@@ -119,8 +120,24 @@ fn reply(buyer: &Buyer, channel: Option<String>, content: Value) -> OutboundMess
     }
 }
 
+fn text(text: &str) -> MessageContent {
+    MessageContent::Text { text: text.into() }
+}
+
+fn image(url: &str) -> MessageContent {
+    MessageContent::Image { url: url.into() }
+}
+
+fn coupon(code: &str, title: Option<&str>, scope: CouponScope) -> MessageContent {
+    MessageContent::CouponCard {
+        code: code.into(),
+        title: title.map(str::to_owned),
+        scope: Some(scope),
+    }
+}
+
 /// (platform message id, buyer, conversation, content) of each message event.
-fn messages(events: &[InboundEvent]) -> Vec<(String, String, String, Value)> {
+fn messages(events: &[InboundEvent]) -> Vec<(String, String, String, MessageContent)> {
     events
         .iter()
         .map(|event| match event {
@@ -163,7 +180,7 @@ fn a_buyer_message_is_polled_once_and_the_sellers_own_are_not() {
             first.clone(),
             ann.login_id.clone(),
             channel.clone(),
-            json!({"type": "text", "text": "Is it waterproof?"})
+            text("Is it waterproof?")
         )]
     );
     let InboundEvent::Message {
@@ -201,12 +218,9 @@ fn a_buyer_message_is_polled_once_and_the_sellers_own_are_not() {
         got.iter().map(|m| m.0.clone()).collect::<Vec<_>>(),
         vec![same_ms.clone(), other.clone()]
     );
-    assert_eq!(
-        got[0].3,
-        json!({"type": "image", "url": "https://ae01.alicdn.com/kf/a.jpg"})
-    );
+    assert_eq!(got[0].3, image("https://ae01.alicdn.com/kf/a.jpg"));
     assert_eq!(got[1].1, bob.login_id);
-    assert_eq!(got[1].3, json!({"type": "text", "text": "Where is it?"}));
+    assert_eq!(got[1].3, text("Where is it?"));
     let (none, _) = f.poll(Some(&cursor));
     assert!(none.is_empty(), "{none:?}");
 
@@ -229,11 +243,7 @@ fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
         .send(
             &f.host,
             &f.shop(),
-            &reply(
-                &ann,
-                channel.clone(),
-                json!({"type": "text", "text": "Hi Ann!"}),
-            ),
+            &reply(&ann, channel.clone(), text("Hi Ann!")),
         )
         .expect("sent");
     let sent = f.sim.sent_messages();
@@ -243,7 +253,10 @@ fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
     assert_eq!(sent[0].buyer_login_id, ann.login_id);
     assert_eq!(Some(sent[0].channel_id.clone()), channel);
     // The id AliExpress lists the message under, found after the send.
-    assert_eq!(receipt.platform_message_id, sent[0].message_id);
+    assert_eq!(
+        receipt.platform_message_id,
+        Some(sent[0].message_id.clone())
+    );
     assert_eq!(receipt.refreshed_credentials, None);
     let relation = f.sim.relation(&sent[0].channel_id).expect("relation");
     let last = relation.messages.last().expect("a message");
@@ -270,7 +283,10 @@ fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
             &reply(
                 &ann,
                 None,
-                json!({"type": "order_card", "order_id": "8100000000000001"}),
+                MessageContent::OrderCard {
+                    order_id: "8100000000000001".into(),
+                    status: None,
+                },
             ),
         )
         .expect("sent");
@@ -285,11 +301,7 @@ fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
         .send(
             &f.host,
             &f.shop(),
-            &reply(
-                &ann,
-                None,
-                json!({"type": "image", "url": "https://ae01.alicdn.com/kf/b.jpg"}),
-            ),
+            &reply(&ann, None, image("https://ae01.alicdn.com/kf/b.jpg")),
         )
         .expect("sent");
     let sent = f.sim.sent_messages();
@@ -297,7 +309,10 @@ fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
         (sent[2].content.as_str(), sent[2].img_path.as_deref()),
         ("", Some("https://ae01.alicdn.com/kf/b.jpg"))
     );
-    assert_eq!(receipt.platform_message_id, sent[2].message_id);
+    assert_eq!(
+        receipt.platform_message_id,
+        Some(sent[2].message_id.clone())
+    );
 
     // The simulator checks the signature: the wrong secret is refused, for good.
     let mut wrong = f.shop();
@@ -305,11 +320,7 @@ fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
         .credentials
         .insert("app_secret".into(), "not the secret".into());
     let e = AliExpress
-        .send(
-            &f.host,
-            &wrong,
-            &reply(&ann, None, json!({"type": "text", "text": "x"})),
-        )
+        .send(&f.host, &wrong, &reply(&ann, None, text("x")))
         .unwrap_err();
     assert_eq!((e.code.as_str(), e.retryable), ("invalid_sign", false));
     assert_eq!(f.sim.sent_messages().len(), 3);
@@ -352,11 +363,7 @@ fn an_expired_token_is_refreshed_and_kept() {
 
     // The gateway refuses the expired token; the adapter renews it and sends again.
     let receipt = AliExpress
-        .send(
-            &f.host,
-            &shop,
-            &reply(&ann, None, json!({"type": "text", "text": "Yes!"})),
-        )
+        .send(&f.host, &shop, &reply(&ann, None, text("Yes!")))
         .expect("sent after renewal");
     let renewed = receipt.refreshed_credentials.expect("renewed tokens");
     let current = f.sim.access_token(&f.seller).expect("token");
@@ -387,11 +394,7 @@ fn an_expired_token_is_refreshed_and_kept() {
         .insert("access_token_expires_at".into(), soon.to_string());
     f.host.clear_kv();
     let receipt = AliExpress
-        .send(
-            &f.host,
-            &due,
-            &reply(&ann, None, json!({"type": "text", "text": "Again"})),
-        )
+        .send(&f.host, &due, &reply(&ann, None, text("Again")))
         .expect("sent");
     assert!(receipt.refreshed_credentials.is_some());
     assert_eq!(f.token_refreshes(), 2);
@@ -408,7 +411,7 @@ fn server_errors_are_retryable_and_business_errors_permanent() {
     let f = Fixture::start();
     let ann = Buyer::new(1);
     f.buyer_writes(&ann, BuyerMessage::text("hi"));
-    let message = reply(&ann, None, json!({"type": "text", "text": "hello"}));
+    let message = reply(&ann, None, text("hello"));
 
     f.sim
         .set_faults(Faults {
@@ -436,11 +439,7 @@ fn server_errors_are_retryable_and_business_errors_permanent() {
     f.sim.set_faults(Faults::default()).expect("faults");
     let stranger = Buyer::new(9);
     let e = AliExpress
-        .send(
-            &f.host,
-            &f.shop(),
-            &reply(&stranger, None, json!({"type": "text", "text": "hello"})),
-        )
+        .send(&f.host, &f.shop(), &reply(&stranger, None, text("hello")))
         .unwrap_err();
     assert_eq!((e.code.as_str(), e.retryable), ("aliexpress_10002", false));
     // Content the message centre cannot carry is refused before any call.
@@ -452,7 +451,9 @@ fn server_errors_are_retryable_and_business_errors_permanent() {
             &reply(
                 &ann,
                 None,
-                json!({"type": "video", "url": "https://v/x.mp4"}),
+                MessageContent::Video {
+                    url: "https://v/x.mp4".into(),
+                },
             ),
         )
         .unwrap_err();
@@ -469,7 +470,7 @@ fn a_targeted_coupon_is_refused_naming_ae_coupon_1() {
     let ann = Buyer::new(1);
     f.buyer_writes(&ann, BuyerMessage::text("Any discount?"));
     let rules = AliExpress.rule_set();
-    let targeted = json!({"type": "coupon_card", "code": "VIP10", "scope": "targeted"});
+    let targeted = coupon("VIP10", None, CouponScope::Targeted);
 
     let refusal = AliExpress
         .vet_outbound(&f.host, &f.shop(), &targeted, &rules)
@@ -484,7 +485,7 @@ fn a_targeted_coupon_is_refused_naming_ae_coupon_1() {
     assert!(f.sim.sent_messages().is_empty());
 
     // A store-wide coupon passes and goes out as text naming the code.
-    let store = json!({"type": "coupon_card", "code": "ALL5", "title": "5% off", "scope": "store"});
+    let store = coupon("ALL5", Some("5% off"), CouponScope::Store);
     assert_eq!(
         AliExpress
             .vet_outbound(&f.host, &f.shop(), &store, &rules)
@@ -497,9 +498,15 @@ fn a_targeted_coupon_is_refused_naming_ae_coupon_1() {
     assert_eq!(f.sim.sent_messages()[0].content, "Coupon: 5% off (ALL5)");
 
     // AE-AUTO-4 is checked the same way, from the rule set.
-    let two_actions = json!({"type": "auto_reply", "text": "Welcome", "actions": [
-        {"title": "a", "type": "text", "content": "x"},
-        {"title": "b", "type": "text", "content": "y"}]});
+    let action = |title: &str, content: &str| QuickAction {
+        title: title.into(),
+        kind: QuickActionKind::Text,
+        content: content.into(),
+    };
+    let two_actions = MessageContent::AutoReply {
+        text: "Welcome".into(),
+        actions: vec![action("a", "x"), action("b", "y")],
+    };
     let refusal = AliExpress
         .vet_outbound(&f.host, &f.shop(), &two_actions, &rules)
         .expect("checked")
@@ -585,8 +592,13 @@ fn webhooks_are_refused_and_polling_is_declared() {
         .parse_webhook(&shop, &WebhookRequest::default(), 0)
         .unwrap_err();
     assert_eq!((e.code.as_str(), e.retryable), ("unsupported", false));
-    assert!(AliExpress.polls());
-    assert!(AliExpress.sends());
+    let Capabilities {
+        webhooks,
+        polls,
+        sends,
+        ..
+    } = AliExpress.capabilities();
+    assert_eq!((webhooks, polls, sends), (false, true, true));
     // A connection without its credentials says which one is missing.
     let f = Fixture::start();
     let mut bare = f.shop();
