@@ -8,10 +8,10 @@
 //! temporary directory; give `postgres://...` to measure PostgreSQL).
 
 use rand::prelude::*;
-use shopmux_core::inbox::actions::Change;
-use shopmux_core::inbox::ingest::InboundMessage;
-use shopmux_core::inbox::list::{ConversationQuery, FlagFilter, SortOrder};
-use shopmux_core::model::FlagColour;
+use shopmux_core::services::actions::Change;
+use shopmux_core::domain::inbound::InboundMessage;
+use shopmux_core::services::reading::{ConversationQuery, FlagFilter, SortOrder};
+use shopmux_core::domain::model::FlagColour;
 use shopmux_core::{Inbox, InboxOptions, Store, StoreOptions, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -129,7 +129,7 @@ async fn run_connection(
         let body = format!(
             r#"{{"buyer":{{"external_id":"buyer-{buyer}","nickname":"Buyer {buyer}","language":"en"}},"platform_message_id":"{run_id}-{conn}-{seq}","content":{{"type":"text","text":"Hello, is the blue mug in stock? I would like to order two of them, message {seq}."}}}}"#
         );
-        let signature = shopmux_core::signature::sign(&secret, body.as_bytes());
+        let signature = shopmux_adapter_api::sign::sign(&secret, body.as_bytes());
         let req = Request::post(&path)
             .header("host", &addr)
             .header("content-type", "application/json")

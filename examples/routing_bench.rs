@@ -11,11 +11,11 @@
 //! `postgres://...` to measure PostgreSQL).
 
 use rand::SeedableRng;
-use shopmux_core::inbox::accounts::{NewAgent, Viewer};
-use shopmux_core::inbox::ingest::InboundMessage;
-use shopmux_core::inbox::shops::NewShop;
-use shopmux_core::model::{AgentStatus, Platform, Role, ShopGrant};
-use shopmux_core::routing::{Candidate, choose};
+use shopmux_core::services::accounts::{NewAgent, Viewer};
+use shopmux_core::domain::inbound::InboundMessage;
+use shopmux_core::services::shops::NewShop;
+use shopmux_core::domain::model::{AgentStatus, Platform, Role, ShopGrant};
+use shopmux_core::domain::routing::{Candidate, choose};
 use shopmux_core::{Inbox, InboxOptions, Store, StoreOptions, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -88,7 +88,7 @@ async fn main() {
     let routing = shopmux_adapter_douyin::rule_set().routing.expect("routing");
     let candidates: Vec<Candidate> = (0..n_agents)
         .map(|i| Candidate {
-            id: shopmux_core::ids::AgentId::new(),
+            id: shopmux_core::domain::ids::AgentId::new(),
             role: Role::Agent,
             status: AgentStatus::Online,
             accept_assignment: true,

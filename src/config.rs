@@ -176,7 +176,7 @@ impl Config {
 
     /// The sealing key: `secrets.key`, else the key file's (created when missing).
     pub fn sealing_key(&self) -> anyhow::Result<[u8; 32]> {
-        use shopmux_core::store::sealing::Sealer;
+        use shopmux_core::storage::sealing::Sealer;
         if !self.secrets.key.is_empty() {
             return Sealer::key_from_hex(&self.secrets.key)
                 .map_err(|m| anyhow::anyhow!("secrets.key: {m}"));
@@ -369,7 +369,7 @@ impl Config {
                 ),
             );
         }
-        if let Err(m) = shopmux_core::store::backend_of(&self.database.url) {
+        if let Err(m) = shopmux_core::storage::store::backend_of(&self.database.url) {
             bad("database.url", m);
         }
         if !(1..=1000).contains(&self.database.max_connections) {
@@ -379,7 +379,7 @@ impl Config {
             );
         }
         if !self.secrets.key.is_empty()
-            && let Err(m) = shopmux_core::store::sealing::Sealer::key_from_hex(&self.secrets.key)
+            && let Err(m) = shopmux_core::storage::sealing::Sealer::key_from_hex(&self.secrets.key)
         {
             bad("secrets.key", m);
         }

@@ -7,7 +7,7 @@
 use shopmux_contract::adapter::{AdapterError, Host, HttpRequest, HttpResponse};
 use shopmux_core::Clock;
 use shopmux_core::Store;
-use shopmux_core::adapter_state::AdapterState;
+use shopmux_core::storage::adapter_state::AdapterState;
 use std::sync::Arc;
 use std::time::Duration;
 

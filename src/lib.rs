@@ -3,11 +3,11 @@
 
 pub mod adapters;
 pub mod api;
-pub mod channels;
 pub mod config;
 pub mod demo;
 pub mod host;
 pub mod mailer;
 pub mod plugins;
+pub mod rules_table;
 pub mod server;
 pub mod storefront;

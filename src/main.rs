@@ -124,7 +124,7 @@ fn plugins_command(config: &config::Config, command: &PluginsCommand) -> ExitCod
                     info.rustc.as_deref().unwrap_or("?")
                 );
                 println!("methods: {}", info.methods.join(", "));
-                println!("sends replies: {}; polls: {}", report.sends, report.polls);
+                println!("capabilities: {}", shopmux::plugins::capability_names(&report.capabilities));
                 println!("rules: {}", report.rule_ids.join(", "));
                 for line in &report.self_test {
                     println!("self-test: {line}");
@@ -159,16 +159,19 @@ fn main() -> ExitCode {
     } = &cli.command
     {
         // The built-in platforms' rules, and those of the configured plugins.
-        let mut sets = shopmux::adapters::builtin_rule_sets();
+        let mut sets: Vec<_> = shopmux::adapters::builtin_adapters()
+            .iter()
+            .map(|a| a.rule_set())
+            .collect();
         sets.extend(
             shopmux::plugins::load(&config)
                 .into_iter()
                 .filter_map(|o| o.result.ok())
                 .map(|p| shopmux_contract::adapter::Adapter::rule_set(&p)),
         );
-        return match sets.iter().find(|s| &s.platform == platform) {
+        return match sets.iter().find(|s| s.platform == platform.as_str()) {
             Some(set) => {
-                print!("{}", shopmux::adapters::rules_table(set));
+                print!("{}", shopmux::rules_table::rules_table(set));
                 ExitCode::SUCCESS
             }
             None => {

@@ -11,14 +11,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The platform ids plugins may not take: the built-in adapters' and the `api` channel.
+/// The platform ids plugins may not take: the built-in adapters'.
 pub fn reserved_platforms() -> Vec<String> {
-    let mut ids: Vec<String> = crate::adapters::builtin_rule_sets()
-        .into_iter()
-        .map(|r| r.platform)
-        .collect();
-    ids.push("api".into());
-    ids
+    crate::adapters::builtin_adapters()
+        .iter()
+        .map(|a| a.platform().as_str().to_owned())
+        .collect()
 }
 
 /// Loads the configured plugins: each library with its plugin or its refusal.
@@ -71,4 +69,27 @@ fn describe_plugin(plugin: &Plugin) -> String {
         info.abi,
         info.path.display()
     )
+}
+
+/// The capabilities a plugin declares, by name (`webhooks, sends, polls`).
+pub fn capability_names(c: &shopmux_contract::Capabilities) -> String {
+    let all = [
+        ("webhooks", c.webhooks),
+        ("signed_inbound", c.signed_inbound),
+        ("sends", c.sends),
+        ("storefront_chat", c.storefront_chat),
+        ("polls", c.polls),
+        ("marks_read", c.marks_read),
+        ("vets_outbound", c.vets_outbound),
+        ("order_look_up", c.order_look_up),
+        ("buyer_look_up", c.buyer_look_up),
+        ("product_search", c.product_search),
+        ("order_cards", c.order_cards),
+    ];
+    let names: Vec<&str> = all.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }

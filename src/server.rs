@@ -3,7 +3,7 @@
 
 use crate::api::{self, AppState};
 use crate::config::Config;
-use shopmux_core::{Clock, Inbox, InboxOptions, Store, StoreOptions, SystemClock};
+use shopmux_core::{Clock, Inbox, InboxOptions, Registry, Store, StoreOptions, SystemClock};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,9 +18,30 @@ pub struct Daemon {
     listener: TcpListener,
     max_body_bytes: usize,
     ping_every: std::time::Duration,
-    adapters: Arc<std::collections::HashMap<String, Arc<dyn shopmux_contract::adapter::Adapter>>>,
-    host: Arc<crate::host::DaemonHost>,
     storefront: Arc<crate::storefront::Storefront>,
+}
+
+/// Every adapter — built in, then the loaded plugins — registered with the host it
+/// borrows for I/O, and the storefront chat for the platforms whose chat it is.
+fn registry(
+    config: &Config,
+    host: &crate::host::DaemonHost,
+    storefront: &Arc<crate::storefront::Storefront>,
+) -> Registry {
+    let mut registry = Registry::default();
+    let mut adapters = crate::adapters::builtin_adapters();
+    adapters.extend(crate::plugins::adapters(config));
+    for adapter in adapters {
+        let platform = adapter.platform().clone();
+        let host = Arc::new(host.for_platform(platform.as_str()));
+        if let Err(error) = registry.register(adapter, host) {
+            tracing::error!(message = "Adapter not registered.", %platform, %error);
+        }
+    }
+    registry.set_storefront(Arc::new(crate::storefront::StorefrontChannel(
+        storefront.clone(),
+    )));
+    registry
 }
 
 /// Opens the database (applying migrations) and binds the listener.
@@ -37,44 +58,12 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         )
     })?;
     let store = store.with_sealing_key(&config.sealing_key()?);
-    let host = Arc::new(crate::host::DaemonHost::new(clock.clone(), store.clone()));
+    let host = crate::host::DaemonHost::new(clock.clone(), store.clone());
     let mailer = crate::mailer::Mailer::from_config(&config.smtp)?;
     let storefront = Arc::new(crate::storefront::Storefront::new(mailer));
-    let plugins = crate::plugins::adapters(config);
-    let mut rule_sets = crate::adapters::builtin_rule_sets();
-    rule_sets.extend(plugins.iter().map(|p| p.rule_set()));
-    let mut adapters = crate::adapters::builtin_adapters();
-    adapters.extend(plugins);
-    let adapter_channels: Vec<Arc<dyn shopmux_core::channel::OutboundChannel>> = adapters
-        .iter()
-        .filter(|a| a.sends())
-        .map(|a| {
-            Arc::new(crate::channels::AdapterChannel::new(
-                a.clone(),
-                Arc::new(host.for_platform(a.platform())),
-            )) as Arc<dyn shopmux_core::channel::OutboundChannel>
-        })
-        .collect();
     let options = InboxOptions {
         max_ingest_batch: config.ingest.max_batch,
-        rule_sets,
-        channels: {
-            let mut channels = adapter_channels;
-            channels.push(Arc::new(crate::storefront::StorefrontChannel(
-                storefront.clone(),
-            )));
-            channels
-        },
-        pollers: adapters
-            .iter()
-            .filter(|a| a.polls())
-            .map(|a| {
-                Arc::new(crate::channels::AdapterChannel::new(
-                    a.clone(),
-                    Arc::new(host.for_platform(a.platform())),
-                )) as Arc<dyn shopmux_core::channel::InboundPoller>
-            })
-            .collect(),
+        registry: registry(config, &host, &storefront),
         poll_every: std::time::Duration::from_secs(config.ingest.poll_secs),
         ..Default::default()
     };
@@ -89,13 +78,6 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         listener,
         max_body_bytes: config.server.max_body_bytes,
         ping_every: std::time::Duration::from_secs(config.server.stream_ping_secs),
-        adapters: Arc::new(
-            adapters
-                .into_iter()
-                .map(|a| (a.platform().to_owned(), a))
-                .collect(),
-        ),
-        host,
         storefront,
     })
 }
@@ -110,9 +92,7 @@ impl Daemon {
             AppState {
                 inbox: self.inbox.clone(),
                 ping_every: self.ping_every,
-                adapters: self.adapters.clone(),
                 metrics: Arc::new(api::metrics::Metrics::default()),
-                host: self.host.clone(),
                 storefront: self.storefront.clone(),
             },
             self.max_body_bytes,

@@ -1,15 +1,16 @@
-//! The storefront chat channel of Shopify shops (Shopify Inbox has no public API, so
-//! shopmux brings its own chat, as Shopify apps do): which customers are in the store
-//! now (a live chat socket), and the outbound channel that answers them — over their
-//! socket while they are there, by email to the address they gave once they have left
-//! (SH-ONLINE-1), so a reply always goes back through the customer's channel (SH-CH-1).
+//! The storefront chat, shopmux's own chat for the shops of platforms whose adapters
+//! declare one (Shopify Inbox has no public API, so shopmux brings its own chat, as
+//! Shopify apps do): which customers are in the store now (a live chat socket), and the
+//! channel that answers them — over their socket while they are there, by email to the
+//! address they gave once they have left (SH-ONLINE-1), so a reply always goes back
+//! through the customer's channel (SH-CH-1).
 
 use crate::mailer::Mailer;
 use async_trait::async_trait;
 use shopmux_contract::adapter::{AdapterError, SendReceipt};
-use shopmux_core::channel::{Delivery, OutboundChannel};
-use shopmux_core::ids::ShopId;
-use shopmux_core::inbox::storefront::STOREFRONT_PLATFORM;
+use shopmux_contract::content::MessageContent;
+use shopmux_core::domain::ids::ShopId;
+use shopmux_core::registry::{Delivery, StorefrontChat};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::mpsc;
@@ -108,31 +109,31 @@ impl Storefront {
 }
 
 /// The text a reply carries, for an email.
-fn email_text(content: &serde_json::Value) -> String {
-    let field = |k: &str| content.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-    match field("type") {
-        "text" | "auto_reply" | "system_notice" => field("text").to_owned(),
-        "product_card" => format!("{} {}", field("title"), field("url"))
-            .trim()
-            .to_owned(),
-        "image" | "video" => field("url").to_owned(),
-        "coupon_card" => format!("Discount code: {}", field("code")),
-        "emoji" => field("code").to_owned(),
-        other => format!("[{other}]"),
+fn email_text(content: &MessageContent) -> String {
+    match content {
+        MessageContent::Text { text }
+        | MessageContent::AutoReply { text, .. }
+        | MessageContent::SystemNotice { text } => text.clone(),
+        MessageContent::ProductCard { title, url, .. } => {
+            format!("{title} {}", url.as_deref().unwrap_or_default())
+                .trim()
+                .to_owned()
+        }
+        MessageContent::Image { url } | MessageContent::Video { url } => url.clone(),
+        MessageContent::CouponCard { code, .. } => format!("Discount code: {code}"),
+        MessageContent::Emoji { code } => code.clone(),
+        other => format!("[{}]", other.kind().as_str()),
     }
 }
 
-/// The storefront as the outbox's channel for Shopify shops.
+
+/// The storefront as the registry's chat for the platforms whose chat it is.
 #[derive(Debug)]
 pub struct StorefrontChannel(pub std::sync::Arc<Storefront>);
 
 #[async_trait]
-impl OutboundChannel for StorefrontChannel {
-    fn platform(&self) -> &str {
-        STOREFRONT_PLATFORM
-    }
-
-    async fn send(&self, delivery: &Delivery) -> Result<SendReceipt, AdapterError> {
+impl StorefrontChat for StorefrontChannel {
+    async fn deliver(&self, delivery: &Delivery) -> Result<SendReceipt, AdapterError> {
         let store = &self.0;
         let buyer = &delivery.message.buyer_external_id;
         // rule: SH-CH-1 (the reply goes back through the customer's channel)

@@ -7,9 +7,9 @@ use super::extract::{ApiJson, ApiPath, Auth, owner};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shopmux_core::ids::{AgentId, ShopId};
-use shopmux_core::inbox::accounts::{AgentView, AgentWithToken, NewAgent};
-use shopmux_core::model::{Agent, ShopGrant};
+use shopmux_core::domain::ids::{AgentId, ShopId};
+use shopmux_core::services::accounts::{AgentView, AgentWithToken, NewAgent};
+use shopmux_core::domain::model::{Agent, ShopGrant};
 use utoipa::ToSchema;
 
 /// The caller's account and what it may see.

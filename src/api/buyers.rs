@@ -5,12 +5,19 @@ use super::error::{ApiResult, ErrorBody, Ok as OkBody};
 use super::extract::{ApiJson, ApiPath, Auth};
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
-use shopmux_core::ids::{BuyerId, NoteId, ShopId};
-use shopmux_core::inbox::notes::NoteBody;
-use shopmux_core::inbox::outreach::{NewOutreach, Outreach};
-use shopmux_core::model::{Buyer, BuyerNote, Order};
+use serde::{Deserialize, Serialize};
+use shopmux_core::domain::ids::{BuyerId, NoteId, ShopId};
+use shopmux_core::services::outreach::{NewOutreach, Outreach};
+use shopmux_core::domain::model::{Buyer, BuyerNote, Order};
 use utoipa::ToSchema;
+
+/// A note's text.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// The note (1 to 5000 characters).
+    pub body: String,
+}
 
 /// A buyer with its orders in the shop.
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,7 +67,7 @@ pub async fn add_note(
 ) -> ApiResult<(StatusCode, ApiJson<BuyerNote>)> {
     Ok((
         StatusCode::CREATED,
-        ApiJson(app.inbox.add_note(&auth.0, id, body).await?),
+        ApiJson(app.inbox.add_note(&auth.0, id, &body.body).await?),
     ))
 }
 
@@ -75,7 +82,7 @@ pub async fn edit_note(
     ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> ApiResult<ApiJson<BuyerNote>> {
-    Ok(ApiJson(app.inbox.edit_note(&auth.0, id, note, body).await?))
+    Ok(ApiJson(app.inbox.edit_note(&auth.0, id, note, &body.body).await?))
 }
 
 /// Delete a note.
@@ -109,8 +116,6 @@ pub async fn initiate(
     if buyer.shop_id != shop_id {
         return Err(shopmux_core::CoreError::NotFound("buyer").into());
     }
-    let shop = app.inbox.shop(&auth.0, shop_id).await?;
-    super::vetting::vet(&app, shop_id, shop.platform.as_str(), &body.content).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(app.inbox.initiate(&auth.0, buyer_id, body).await?),

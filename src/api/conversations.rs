@@ -8,12 +8,13 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shopmux_core::ids::{AgentId, ConversationId, MessageId};
-use shopmux_core::inbox::actions::{Allowed, Change, NewReply};
-use shopmux_core::inbox::list::{
-    ConversationPage, ConversationQuery, MessagePage, MessageQuery, ShopCounts,
-};
-use shopmux_core::model::{Buyer, Conversation, FlagColour, Message, Order};
+use shopmux_core::domain::ids::{AgentId, ConversationId, MessageId};
+use shopmux_contract::content::MessageContent;
+use shopmux_core::domain::conversation::Change;
+use shopmux_core::domain::listing::{ConversationQuery, MessageQuery};
+use shopmux_core::services::actions::Allowed;
+use shopmux_core::services::reading::{ConversationPage, MessagePage, ShopCounts};
+use shopmux_core::domain::model::{Buyer, Conversation, FlagColour, Message, Order};
 use utoipa::ToSchema;
 
 /// A conversation with its buyer and the buyer's orders.
@@ -32,6 +33,14 @@ pub struct ConversationDetail {
     /// told before sending).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_route: Option<crate::storefront::ReplyRoute>,
+}
+
+/// A reply an agent sends.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReply {
+    /// The content.
+    pub content: MessageContent,
 }
 
 /// A flag colour to set.
@@ -103,9 +112,12 @@ pub async fn get(
         .buyer_orders(&auth.0, conversation.buyer_id)
         .await?;
     let allowed = app.inbox.allowed(&conversation).await?;
-    let reply_route = (conversation.platform.as_str()
-        == shopmux_core::inbox::storefront::STOREFRONT_PLATFORM)
-        .then(|| {
+    let storefront_chat = app
+        .inbox
+        .registry()
+        .capabilities(conversation.platform.as_str())
+        .storefront_chat;
+    let reply_route = storefront_chat.then(|| {
             app.storefront.route(
                 conversation.shop_id,
                 &buyer.external_id,
@@ -166,17 +178,9 @@ pub async fn reply(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<NewReply>,
 ) -> ApiResult<(StatusCode, ApiJson<Message>)> {
-    let conversation = app.inbox.conversation(&auth.0, id).await?;
-    super::vetting::vet(
-        &app,
-        conversation.shop_id,
-        conversation.platform.as_str(),
-        &body.content,
-    )
-    .await?;
     Ok((
         StatusCode::ACCEPTED,
-        ApiJson(app.inbox.reply(&auth.0, id, body).await?),
+        ApiJson(app.inbox.reply(&auth.0, id, body.content).await?),
     ))
 }
 

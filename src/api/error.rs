@@ -42,7 +42,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     field: Option<String>,
-    refusal: Option<Box<shopmux_core::rules::Refusal>>,
+    refusal: Option<Box<shopmux_core::domain::rules::Refusal>>,
 }
 
 /// The result of a handler.
@@ -72,6 +72,23 @@ impl ApiError {
     /// 404 for an unknown route.
     pub fn no_route() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+    }
+
+    /// A platform (its adapter) could not answer, in the registry's one vocabulary: a
+    /// call the platform does not offer is 501 `unsupported`; a failure that may pass is
+    /// 503 `platform_unavailable` (try again); a refusal is 502 `platform_refused`.
+    pub fn platform(e: shopmux_contract::AdapterError) -> Self {
+        match e.code.as_str() {
+            "unsupported" | "not_connected" | "no_adapter" => {
+                Self::new(StatusCode::NOT_IMPLEMENTED, "unsupported", e.message)
+            }
+            _ if e.retryable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "platform_unavailable",
+                e.to_string(),
+            ),
+            _ => Self::new(StatusCode::BAD_GATEWAY, "platform_refused", e.to_string()),
+        }
     }
 }
 
@@ -121,6 +138,7 @@ impl From<CoreError> for ApiError {
             CoreError::Unavailable(m) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
             }
+            CoreError::Platform(e) => Self::platform(e),
             other => {
                 tracing::error!(message = "Request failed.", error = %other);
                 Self::new(

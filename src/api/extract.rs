@@ -5,7 +5,7 @@ use super::AppState;
 use super::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
-use shopmux_core::inbox::accounts::Viewer;
+use shopmux_core::domain::viewer::Viewer;
 
 /// `axum::Json` with the API's rejection.
 #[derive(Debug, Clone, Copy, Default, FromRequest)]

@@ -13,7 +13,6 @@ pub mod presence;
 pub mod shops;
 pub mod storefront;
 pub mod stream;
-pub mod vetting;
 pub mod webhooks;
 pub mod workbench;
 
@@ -36,13 +35,8 @@ pub struct AppState {
     pub inbox: Arc<Inbox>,
     /// How often live streams are pinged.
     pub ping_every: std::time::Duration,
-    /// The loaded adapters by platform.
-    pub adapters:
-        Arc<std::collections::HashMap<String, Arc<dyn shopmux_contract::adapter::Adapter>>>,
     /// The daemon's counters.
     pub metrics: Arc<metrics::Metrics>,
-    /// What adapters are lent for their I/O.
-    pub host: Arc<crate::host::DaemonHost>,
     /// The storefront chat's live customers.
     pub storefront: Arc<crate::storefront::Storefront>,
 }

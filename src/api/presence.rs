@@ -6,7 +6,7 @@ use super::AppState;
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{ApiJson, Auth};
 use axum::extract::State;
-use shopmux_core::inbox::presence::{Presence, PresenceUpdate};
+use shopmux_core::services::presence::{Presence, PresenceUpdate};
 
 /// The caller's presence and load.
 #[utoipa::path(get, path = "/api/v1/me/presence", tag = "agents", security(("bearer" = [])),

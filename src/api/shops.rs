@@ -6,11 +6,12 @@ use super::extract::{ApiJson, ApiPath, Auth, owner};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use shopmux_core::ids::ShopId;
-use shopmux_core::inbox::ingest::{InboundMessage, IngestOutcome};
-use shopmux_core::inbox::shops::{NewShop, ShopWithSecret};
-use shopmux_core::model::{Platform, Shop};
-use shopmux_core::signature;
+use shopmux_core::domain::ids::ShopId;
+use shopmux_adapter_api::wire::InboundMessage;
+use shopmux_core::domain::inbound::IngestOutcome;
+use shopmux_core::domain::model::Shop;
+use shopmux_core::services::apply::EventOutcome;
+use shopmux_core::services::shops::{NewShop, ShopWithSecret};
 
 /// Connect a shop (owner only). Returns its ingest secret once.
 #[utoipa::path(post, path = "/api/v1/shops", tag = "shops", request_body = NewShop, security(("bearer" = [])),
@@ -60,7 +61,8 @@ pub async fn rotate_secret(
     ))
 }
 
-/// Feed a buyer message into an `api` shop. The raw body must be signed:
+/// Feed a buyer message into a shop of a platform fed through this endpoint (the `api`
+/// channel). The raw body must be signed:
 /// `X-Shopmux-Signature: sha256=<hex HMAC-SHA256 of the body with the shop's ingest secret>`.
 /// Delivering the same `platform_message_id` again stores nothing new (`duplicate: true`).
 #[utoipa::path(post, path = "/api/v1/shops/{shop_id}/inbound", tag = "shops", request_body = InboundMessage,
@@ -80,7 +82,7 @@ pub async fn inbound(
         .ingest_shop(shop_id)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "shop not found"))?;
-    if shop.platform.as_str() != Platform::API {
+    if !app.inbox.registry().capabilities(shop.platform.as_str()).signed_inbound {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "wrong_channel",
@@ -90,26 +92,18 @@ pub async fn inbound(
             ),
         ));
     }
-    let signed = headers
-        .get(signature::SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !signature::verify(&shop.secret, &body, signed) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_signature",
-            "missing or wrong X-Shopmux-Signature (sha256=<hex HMAC-SHA256 of the raw body with the shop's ingest secret>)",
-        ));
+    let request = super::webhooks::webhook_request(&headers, body);
+    let events = super::webhooks::parse(&app, &shop, request, super::webhooks::Route::Inbound).await?;
+    let applied = app.inbox.apply(&shop, events).await?;
+    match applied.outcomes.into_iter().next() {
+        Some(EventOutcome::Stored(outcome) | EventOutcome::Duplicate(outcome)) => Ok(ApiJson(outcome)),
+        Some(EventOutcome::Refused(e)) => Err(e.into()),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "the body holds no buyer message",
+        )),
     }
-    let msg: InboundMessage = serde_json::from_slice(&body).map_err(|e| {
-        let code = if e.is_syntax() || e.is_eof() {
-            "malformed_json"
-        } else {
-            "invalid_body"
-        };
-        ApiError::new(StatusCode::BAD_REQUEST, code, e.to_string())
-    })?;
-    Ok(ApiJson(app.inbox.ingest(shop, msg).await?))
 }
 
 /// The rules in force in a shop: its platform's rule set with the shop's duration
@@ -149,13 +143,13 @@ pub async fn shop_rules(
 /// their values) and its status (`unverified`, `connected`, `token_expired`, `refused`).
 #[utoipa::path(get, path = "/api/v1/shops/{shop_id}/connection", tag = "shops", security(("bearer" = [])),
     params(("shop_id" = ShopId, Path, description = "The shop")),
-    responses((status = 200, body = shopmux_core::inbox::connections::ConnectionView), (status = 400, body = ErrorBody),
+    responses((status = 200, body = shopmux_core::services::connections::ConnectionView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_connection(
     State(app): State<AppState>,
     auth: Auth,
     ApiPath(shop_id): ApiPath<ShopId>,
-) -> ApiResult<ApiJson<shopmux_core::inbox::connections::ConnectionView>> {
+) -> ApiResult<ApiJson<shopmux_core::services::connections::ConnectionView>> {
     Ok(ApiJson(app.inbox.connection(&auth.0, shop_id).await?))
 }
 
@@ -164,15 +158,15 @@ pub async fn get_connection(
 /// secrets are stored and never shown again.
 #[utoipa::path(put, path = "/api/v1/shops/{shop_id}/connection", tag = "shops", security(("bearer" = [])),
     params(("shop_id" = ShopId, Path, description = "The shop")),
-    request_body = shopmux_core::inbox::connections::ConnectionInput,
-    responses((status = 200, body = shopmux_core::inbox::connections::ConnectionView), (status = 400, body = ErrorBody),
+    request_body = shopmux_core::services::connections::ConnectionInput,
+    responses((status = 200, body = shopmux_core::services::connections::ConnectionView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_connection(
     State(app): State<AppState>,
     auth: Auth,
     ApiPath(shop_id): ApiPath<ShopId>,
-    ApiJson(input): ApiJson<shopmux_core::inbox::connections::ConnectionInput>,
-) -> ApiResult<ApiJson<shopmux_core::inbox::connections::ConnectionView>> {
+    ApiJson(input): ApiJson<shopmux_core::services::connections::ConnectionInput>,
+) -> ApiResult<ApiJson<shopmux_core::services::connections::ConnectionView>> {
     Ok(ApiJson(
         app.inbox.set_connection(&auth.0, shop_id, input).await?,
     ))
@@ -182,13 +176,13 @@ pub async fn set_connection(
 /// DY-QUEUE-1). On a manual shop it is the unassigned list.
 #[utoipa::path(get, path = "/api/v1/shops/{shop_id}/queue", tag = "shops", security(("bearer" = [])),
     params(("shop_id" = ShopId, Path, description = "The shop")),
-    responses((status = 200, body = shopmux_core::inbox::routing::ShopQueue), (status = 400, body = ErrorBody),
+    responses((status = 200, body = shopmux_core::services::router::ShopQueue), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn queue(
     State(app): State<AppState>,
     auth: Auth,
     ApiPath(shop_id): ApiPath<ShopId>,
-) -> ApiResult<ApiJson<shopmux_core::inbox::routing::ShopQueue>> {
+) -> ApiResult<ApiJson<shopmux_core::services::router::ShopQueue>> {
     Ok(ApiJson(app.inbox.queue(&auth.0, shop_id).await?))
 }
 

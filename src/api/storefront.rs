@@ -19,10 +19,11 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
+use shopmux_contract::adapter::{EventBuyer, InboundEvent};
 use shopmux_core::CoreError;
-use shopmux_core::ids::ShopId;
-use shopmux_core::inbox::ingest::{InboundBuyer, InboundMessage};
-use shopmux_core::inbox::storefront::{StorefrontCustomer, StorefrontSession, StorefrontStart};
+use shopmux_core::domain::ids::ShopId;
+use shopmux_core::services::apply::EventOutcome;
+use shopmux_core::services::storefront::{StorefrontCustomer, StorefrontSession, StorefrontStart};
 
 fn no_shop() -> ApiError {
     ApiError::new(
@@ -159,27 +160,33 @@ async fn receive(app: &AppState, customer: &StorefrontCustomer, token: &str, tex
         Ok(c) => c,
         Err(e) => return error(Some(&frame.id), "bad_frame", e.to_string(), None),
     };
-    let message = InboundMessage {
-        buyer: InboundBuyer {
+    let message = InboundEvent::Message {
+        buyer: EventBuyer {
             external_id: customer.buyer_external_id.clone(),
             nickname: customer.nickname.clone(),
-            language: None,
             email: customer.email.clone(),
-            platform_conversation_id: None,
+            language: None,
         },
         platform_message_id: format!("sf:{}:{}", customer.buyer_external_id, frame.id),
+        platform_conversation_id: None,
         content,
-        sent_at: None,
+        sent_at_ms: None,
         order: None,
         entry_point: None,
     };
-    match app.inbox.ingest(customer.shop.clone(), message).await {
-        Ok(_) => json!({"type": "ack", "id": frame.id}).to_string(),
+    let outcome = app.inbox.apply(&customer.shop, vec![message]).await;
+    match outcome.map(|a| a.outcomes.into_iter().next()) {
+        Ok(Some(EventOutcome::Stored(_) | EventOutcome::Duplicate(_))) => {
+            json!({"type": "ack", "id": frame.id}).to_string()
+        }
         // rule: SH-IMG-1 (a customer's image is refused, never stored)
-        Err(CoreError::RuleViolation(r)) => {
+        Ok(Some(EventOutcome::Refused(CoreError::RuleViolation(r)))) => {
             error(Some(&frame.id), "rule_violation", r.message, Some(r.rule))
         }
-        Err(e) => error(Some(&frame.id), "refused", e.to_string(), None),
+        Ok(Some(EventOutcome::Refused(e))) | Err(e) => {
+            error(Some(&frame.id), "refused", e.to_string(), None)
+        }
+        Ok(_) => error(Some(&frame.id), "refused", "not a message".into(), None),
     }
 }
 

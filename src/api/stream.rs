@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use shopmux_core::inbox::accounts::Viewer;
+use shopmux_core::domain::viewer::Viewer;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 

@@ -94,7 +94,7 @@ async fn twenty_concurrent_http_deliveries_store_exactly_one_message() {
                 .post(format!("{base}/api/v1/shops/{shop}/inbound"))
                 .header(
                     "x-shopmux-signature",
-                    shopmux_core::signature::sign(&secret, &raw),
+                    shopmux_adapter_api::sign::sign(&secret, &raw),
                 )
                 .header("content-type", "application/json")
                 .body(raw)

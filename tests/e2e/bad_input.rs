@@ -430,7 +430,7 @@ async fn every_endpoint_answers_bad_input_with_a_4xx_json_error() {
         .post(d.url(&format!("/api/v1/shops/{shop}/inbound")))
         .header(
             "x-shopmux-signature",
-            shopmux_core::signature::sign(&secret, &raw),
+            shopmux_adapter_api::sign::sign(&secret, &raw),
         )
         .body(raw)
         .send()

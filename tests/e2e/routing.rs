@@ -228,7 +228,7 @@ async fn tt_queue_2_and_tt_xfer_1_agents_take_queued_conversations_and_transfer_
     let one = d.feed(&ingest, message("b1", "m1", "one")).await.unwrap();
     let two = d.feed(&ingest, message("b2", "m2", "two")).await.unwrap();
     d.inbox.drain_all().await.unwrap();
-    let path = |id: &shopmux_core::ids::ConversationId, action: &str| {
+    let path = |id: &shopmux_core::domain::ids::ConversationId, action: &str| {
         format!("/api/v1/conversations/{id}/{action}")
     };
     // rule: TT-QUEUE-2 — an agent assigns one to itself and one to a colleague.

@@ -159,7 +159,7 @@ impl TestDaemon {
     /// Posts a signed inbound message.
     pub async fn inbound(&self, shop: &str, secret: &str, body: &Value) -> (u16, Value) {
         let raw = serde_json::to_vec(body).unwrap();
-        let sig = shopmux_core::signature::sign(secret, &raw);
+        let sig = shopmux_adapter_api::sign::sign(secret, &raw);
         let resp = client()
             .post(self.url(&format!("/api/v1/shops/{shop}/inbound")))
             .header("x-shopmux-signature", sig)
@@ -200,7 +200,7 @@ impl TestDaemon {
         token: &str,
         platform: &str,
         external_id: &str,
-    ) -> (String, shopmux_core::inbox::shops::IngestShop) {
+    ) -> (String, shopmux_core::domain::shop_settings::IngestShop) {
         let (status, body) = self
             .call(
                 Method::POST,
@@ -225,9 +225,9 @@ impl TestDaemon {
     /// Feeds a buyer message (JSON as `message` builds it) through the engine.
     pub async fn feed(
         &self,
-        shop: &shopmux_core::inbox::shops::IngestShop,
+        shop: &shopmux_core::domain::shop_settings::IngestShop,
         body: Value,
-    ) -> Result<shopmux_core::inbox::ingest::IngestOutcome, shopmux_core::CoreError> {
+    ) -> Result<shopmux_core::domain::inbound::IngestOutcome, shopmux_core::CoreError> {
         self.inbox
             .ingest(
                 shop.clone(),

@@ -32,3 +32,40 @@ pub enum ContentKind {
     /// An automatic reply with quick actions (AE-AUTO-4).
     AutoReply,
 }
+
+impl ContentKind {
+    /// The kind's name as content JSON writes it (`order_card`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Image => "image",
+            Self::Video => "video",
+            Self::Emoji => "emoji",
+            Self::ProductCard => "product_card",
+            Self::ProductList => "product_list",
+            Self::OrderCard => "order_card",
+            Self::CouponCard => "coupon_card",
+            Self::CartEvent => "cart_event",
+            Self::RatingCard => "rating_card",
+            Self::SystemNotice => "system_notice",
+            Self::AutoReply => "auto_reply",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_serialized_ones() {
+        for kind in [
+            ContentKind::Text,
+            ContentKind::ProductList,
+            ContentKind::OrderCard,
+            ContentKind::AutoReply,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+    }
+}

@@ -291,6 +291,9 @@ impl Inbox {
         content: MessageContent,
     ) -> CoreResult<Message> {
         content.validate()?;
+        let conversation = self.conversation(viewer, id).await?;
+        self.vet(conversation.shop_id, &conversation.platform, &content)
+            .await?;
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
         // Answering an unassigned conversation takes it: that changes loads.

@@ -25,3 +25,5 @@ pub mod shops;
 pub mod start;
 pub mod storefront;
 pub mod timers;
+pub mod vetting;
+pub mod workbench;

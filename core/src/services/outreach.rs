@@ -48,16 +48,15 @@ impl Inbox {
         input.content.validate()?;
         let buyer = self.buyer(viewer, buyer_id).await?;
         viewer.require_chat(buyer.shop_id)?;
+        let shop = self.shop(viewer, buyer.shop_id).await?;
+        self.vet(shop.id, &shop.platform, &input.content).await?;
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
         self.check_buyer_access(&mut w, viewer, buyer_id).await?;
         let latest = self.latest_conversation(&mut w, buyer_id).await?;
         let (seller, platform) = match &latest {
             Some((seller, c)) => (*seller, c.platform.clone()),
-            None => {
-                let shop = self.shop(viewer, buyer.shop_id).await?;
-                (shop.seller_id, shop.platform)
-            }
+            None => (shop.seller_id, shop.platform),
         };
         let orders = buyers::orders_of(Db::Tx(&mut w), buyer_id).await?;
         let order = self
