@@ -33,6 +33,7 @@ pub mod host;
 pub mod lazada;
 mod server;
 pub mod shopify;
+mod signing;
 pub mod tiktok;
 mod tokens;
 

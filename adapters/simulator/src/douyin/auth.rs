@@ -3,14 +3,15 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use serde_json::{Map, Value, json};
-use shopmux_adapter_douyin::sign::{API_VERSION, SignMethod, request_sign};
-use shopmux_adapter_douyin::wire::{method, method_path};
 
 use super::Shared;
 use super::api::ApiError;
 use super::codes::{self, sub};
+use super::sign::{API_VERSION, SignMethod, request_sign};
+use super::wire::{method, method_path};
 use crate::lock;
 use crate::server::Received;
+use crate::signing::same_hex;
 use crate::tokens::{TokenPair, TokenProblem};
 
 /// Methods the simulator serves.
@@ -65,7 +66,7 @@ impl Shared {
             .ok_or_else(|| {
                 ApiError::new(codes::MISSING_PARAMETER, sub::METHOD_MISSING, "缺少method")
             })?;
-        if method_path(method_name).ok().as_deref() != Some(received.path.as_str()) {
+        if method_path(method_name).as_deref() != Some(received.path.as_str()) {
             return Err(ApiError::new(
                 codes::INVALID_PARAMETER,
                 sub::METHOD_INVALID,
@@ -104,17 +105,14 @@ impl Shared {
                 "时间戳不合法",
             ));
         }
-        let sign_method = match received.param("sign_method") {
-            None | Some("md5") => SignMethod::Md5,
-            Some("hmac-sha256") => SignMethod::HmacSha256,
-            Some(_) => {
-                return Err(ApiError::new(
+        let sign_method =
+            SignMethod::from_param(received.param("sign_method")).ok_or_else(|| {
+                ApiError::new(
                     codes::INVALID_PARAMETER,
                     sub::SIGN_METHOD_INVALID,
                     "sign_method只能为hmac-sha256或md5",
-                ));
-            }
-        };
+                )
+            })?;
         let sign = received
             .param("sign")
             .filter(|sign| !sign.is_empty())
@@ -141,7 +139,7 @@ impl Shared {
             timestamp,
             sign_method,
         );
-        if !expected.eq_ignore_ascii_case(sign) {
+        if !same_hex(&expected, sign) {
             return Err(signature_invalid());
         }
         let params = match serde_json::from_str::<Value>(param_json) {

@@ -3,14 +3,14 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use shopmux_adapter_tiktok::sign::request_sign;
-use shopmux_adapter_tiktok::wire::ACCESS_TOKEN_HEADER;
 
 use super::Shared;
 use super::api::ApiError;
 use super::codes;
+use super::sign::{ACCESS_TOKEN_HEADER, request_sign};
 use crate::lock;
 use crate::server::Received;
+use crate::signing::same_hex;
 use crate::tokens::TokenProblem;
 
 /// Which identity a call needs.
@@ -82,7 +82,7 @@ impl Shared {
                 .map(|(key, value)| (key.as_str(), value.as_str())),
             signed_body,
         );
-        if !expected.eq_ignore_ascii_case(sign) {
+        if !same_hex(&expected, sign) {
             return Err(ApiError::unauthorized(
                 codes::INVALID_SIGN,
                 "Invalid credentials. The 'sign' query parameter is invalid.",
