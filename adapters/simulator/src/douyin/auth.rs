@@ -80,6 +80,46 @@ impl Shared {
                 "v必须为2",
             ));
         }
+        let now = self.common.now();
+        let timestamp = self.checked_timestamp(received, now)?;
+        let param_json = self.checked_sign(received, method_name, timestamp)?;
+        let params = match serde_json::from_str::<Value>(param_json) {
+            Ok(Value::Object(params)) => params,
+            _ => {
+                return Err(ApiError::new(
+                    codes::INVALID_PARAMETER,
+                    sub::PARAMETER_FORMAT_INVALID,
+                    "业务参数json解析失败",
+                ));
+            }
+        };
+        if !KNOWN_METHODS.contains(&method_name) {
+            return Err(ApiError::new(
+                codes::API_OFFLINE,
+                sub::API_SERVICE_OFF,
+                "API不存在或API已下线",
+            ));
+        }
+        let is_token_call =
+            method_name == method::TOKEN_CREATE || method_name == method::TOKEN_REFRESH;
+        let shop_id = if is_token_call {
+            None
+        } else {
+            Some(self.token_shop(received, now)?)
+        };
+        Ok(Call {
+            method: method_name.to_owned(),
+            params,
+            shop_id,
+        })
+    }
+
+    /// `timestamp` present, readable and within the tolerance of `now`.
+    fn checked_timestamp<'r>(
+        &self,
+        received: &'r Received,
+        now: DateTime<Utc>,
+    ) -> Result<&'r str, ApiError> {
         let timestamp = received
             .param("timestamp")
             .filter(|value| !value.is_empty())
@@ -97,7 +137,6 @@ impl Shared {
                 "时间戳格式错误",
             )
         })?;
-        let now = self.common.now();
         if (now - sent_at).abs() > self.timestamp_tolerance {
             return Err(ApiError::new(
                 codes::INVALID_PARAMETER,
@@ -105,6 +144,17 @@ impl Shared {
                 "时间戳不合法",
             ));
         }
+        Ok(timestamp)
+    }
+
+    /// `sign_method` known and `sign` the §4.2 signature of the body as `param_json`,
+    /// computed with the simulator's own [`request_sign`]; returns the body as text.
+    fn checked_sign<'r>(
+        &self,
+        received: &'r Received,
+        method_name: &str,
+        timestamp: &str,
+    ) -> Result<&'r str, ApiError> {
         let sign_method =
             SignMethod::from_param(received.param("sign_method")).ok_or_else(|| {
                 ApiError::new(
@@ -142,62 +192,35 @@ impl Shared {
         if !same_hex(&expected, sign) {
             return Err(signature_invalid());
         }
-        let params = match serde_json::from_str::<Value>(param_json) {
-            Ok(Value::Object(params)) => params,
-            _ => {
-                return Err(ApiError::new(
-                    codes::INVALID_PARAMETER,
-                    sub::PARAMETER_FORMAT_INVALID,
-                    "业务参数json解析失败",
-                ));
-            }
-        };
-        if !KNOWN_METHODS.contains(&method_name) {
-            return Err(ApiError::new(
-                codes::API_OFFLINE,
-                sub::API_SERVICE_OFF,
-                "API不存在或API已下线",
-            ));
+        Ok(param_json)
+    }
+
+    /// The shop whose live token `access_token` is.
+    fn token_shop(&self, received: &Received, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let token = received
+            .param("access_token")
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    codes::MISSING_PARAMETER,
+                    sub::ACCESS_TOKEN_MISSING,
+                    "认证失败，access_token不能为空",
+                )
+            })?;
+        let state = lock(&self.state);
+        match state.tokens.check_access(token, now) {
+            Ok(shop_id) => Ok(shop_id.to_owned()),
+            Err(TokenProblem::Unknown) => Err(ApiError::new(
+                codes::INVALID_PARAMETER,
+                sub::ACCESS_TOKEN_NO_EXISTED,
+                "access_token不存在，请使用最新的access_token访问",
+            )),
+            Err(TokenProblem::Expired) => Err(ApiError::new(
+                codes::INVALID_PARAMETER,
+                sub::ACCESS_TOKEN_EXPIRED,
+                "access_token已过期",
+            )),
         }
-        let is_token_call =
-            method_name == method::TOKEN_CREATE || method_name == method::TOKEN_REFRESH;
-        let shop_id = if is_token_call {
-            None
-        } else {
-            let token = received
-                .param("access_token")
-                .filter(|token| !token.is_empty())
-                .ok_or_else(|| {
-                    ApiError::new(
-                        codes::MISSING_PARAMETER,
-                        sub::ACCESS_TOKEN_MISSING,
-                        "认证失败，access_token不能为空",
-                    )
-                })?;
-            let state = lock(&self.state);
-            match state.tokens.check_access(token, now) {
-                Ok(shop_id) => Some(shop_id.to_owned()),
-                Err(TokenProblem::Unknown) => {
-                    return Err(ApiError::new(
-                        codes::INVALID_PARAMETER,
-                        sub::ACCESS_TOKEN_NO_EXISTED,
-                        "access_token不存在，请使用最新的access_token访问",
-                    ));
-                }
-                Err(TokenProblem::Expired) => {
-                    return Err(ApiError::new(
-                        codes::INVALID_PARAMETER,
-                        sub::ACCESS_TOKEN_EXPIRED,
-                        "access_token已过期",
-                    ));
-                }
-            }
-        };
-        Ok(Call {
-            method: method_name.to_owned(),
-            params,
-            shop_id,
-        })
     }
 
     /// `token.create`: `authorization_self` with a configured `shop_id`, or
