@@ -195,13 +195,13 @@ fn required<'a>(params: &'a [(String, String)], key: &str) -> Result<&'a str, Ga
 }
 
 impl Shared {
-    /// The checks every call shares, in the module's order; `api` is the system API's path,
-    /// or `None` for a business API (whose method is taken from the parameters). Returns
-    /// the API name.
+    /// The checks every call shares, in the module's order; `system_path` is the system
+    /// API's path, or `None` for a business API (whose method is taken from the
+    /// parameters). Returns the API name.
     fn check_signed(
         &self,
         params: &[(String, String)],
-        api: Option<&str>,
+        system_path: Option<&str>,
     ) -> Result<String, GatewayError> {
         if param(params, "app_key") != Some(self.app_key.as_str()) {
             return Err(GatewayError::isv(
@@ -229,7 +229,6 @@ impl Shared {
                 "`timestamp` is too far from the server time",
             ));
         }
-        let system_path = api;
         let api = match system_path {
             Some(path) => path.to_owned(),
             None => required(params, "method")?.to_owned(),
