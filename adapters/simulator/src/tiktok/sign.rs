@@ -66,9 +66,10 @@ mod tests {
     //    (github.com/fudiwei/DotNetCore.SKIT.FlurlHttpClient.ByteDance,
     //    test/SKIT.FlurlHttpClient.ByteDance.TikTokGlobalShop.UnitTests/TestCase_RequestSigningTests.cs):
     //    GET /event/202309/webhooks → ed58e1b5…, and the PUT with its JSON body → 701dd6de….
-    //    The PUT's body bytes are not in that test; they were recovered by recomputing the
-    //    digest with Python's `hmac`/`hashlib` over the documented algorithm: the body SKIT
-    //    sends is `{"event_type":"PACKAGE_UPDATE","address":"https://partner.tiktokshop.com"}`.
+    //    The PUT's exact body bytes are not in that test; recomputing the digest with
+    //    Python's `hmac`/`hashlib` over the documented algorithm shows that SKIT's value is
+    //    the sign of `{"event_type":"PACKAGE_UPDATE","address":"https://partner.tiktokshop.com"}`
+    //    (its serializer's field order), the body used below.
 
     const DOC_SECRET: &str = "e59af819cc";
 
