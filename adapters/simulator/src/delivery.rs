@@ -1,4 +1,4 @@
-//! Outgoing webhook / push deliveries, shared by both simulators.
+//! Outgoing webhook / push deliveries, shared by the simulators.
 //!
 //! A delivery is one HTTP POST of exact body bytes with the platform's signature headers.
 //! [`WebhookFaults`] bend it the ways platforms do: a signature the receiver must refuse, the

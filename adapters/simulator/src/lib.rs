@@ -12,16 +12,29 @@
 //!   `order.orderDetail` are served, and message pushes (§4.3) are signed with `event-sign`
 //!   and POSTed to a configured URL. **Douyin has no buyer-chat (Feige / 飞鸽) API** (§4.4), so
 //!   this simulator has no conversations or messages: only what the platform really offers.
+//! - [`AliExpressSim`] — the IOP gateway (§3): the message centre, order look-ups and token
+//!   refresh, every call's IOP `sign` checked.
+//! - [`LazadaSim`] — Lazada's IM API and token refresh on the IOP gateway, every call's
+//!   `sign` checked, and IM pushes signed in `Authorization`.
+//! - [`ShopifySim`] — the Admin GraphQL look-ups shopmux makes, and webhooks signed in
+//!   `X-Shopify-Hmac-Sha256` (§2.1).
 //!
-//! Signatures are computed with the adapters' own functions
-//! (`shopmux_adapter_tiktok::sign`, `shopmux_adapter_douyin::sign`), whose fixed vectors
-//! come from the platforms' documentation, so a request the simulator accepts is one the
-//! platform would accept on the signature.
+//! **The signatures are the simulator's own.** Every signature a simulator checks or
+//! produces is computed by this crate's code (`signing` for the shared primitives, and each
+//! platform's `sign` module: [`tiktok::sign`], [`douyin::sign`], [`aliexpress::sign`],
+//! [`lazada::sign`], [`shopify::sign`]), written from the platforms' documents and official
+//! SDKs and tested on fixed vectors whose sources are cited beside them — never by calling
+//! an adapter's signing function. A simulator that borrowed the adapter's code would accept
+//! whatever the adapter got wrong; with an implementation of its own, a signing bug in an
+//! adapter makes the simulator refuse the request (or the adapter refuse the webhook) and a
+//! test fail. The adapters are only dev-dependencies, for the integration tests that drive
+//! them against the simulators. Wire facts (header names, method names, push tags) are
+//! stated here too.
 //!
-//! Both simulators read time from an injected [`Clock`] (a [`ManualClock`] in tests), and
-//! take runtime [`Faults`] (server errors, rate limits, held or dropped requests, and
-//! "accepted but the answer was lost") drawn from a seeded RNG, so a test replays the same
-//! faults for the same seed and request sequence. Outgoing deliveries take
+//! The simulators but Shopify's read time from an injected [`Clock`] (a [`ManualClock`] in
+//! tests), and take runtime [`Faults`] (server errors, rate limits, held or dropped
+//! requests, and "accepted but the answer was lost") drawn from a seeded RNG, so a test
+//! replays the same faults for the same seed and request sequence. Outgoing deliveries take
 //! [`WebhookFaults`] (bad signature, duplicate, batch out of order).
 
 pub mod aliexpress;
@@ -33,6 +46,7 @@ pub mod host;
 pub mod lazada;
 mod server;
 pub mod shopify;
+mod signing;
 pub mod tiktok;
 mod tokens;
 

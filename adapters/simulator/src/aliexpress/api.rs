@@ -6,7 +6,6 @@
 //! Relations list most recently active first; a relation's messages newest first, with
 //! `gmt_create` in epoch milliseconds (the real format is not in our sources).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -16,17 +15,15 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
-use shopmux_adapter_aliexpress::sign::iop_sign;
-use shopmux_adapter_aliexpress::wire::{
-    self, ActionReply, CreateMessage, FilePath, MessageDetail, MessageKind, MessageSummary,
-    OrderDetail, OrderQuery, OrderSummary, Relation, RelationQuery, TopList, method,
-};
+use serde_json::{Map, Value, json};
 
+use super::sign::iop_sign;
 use super::state::StoredRelation;
+use super::wire::{self, CreateMessage, MessageKind, OrderQuery, RelationQuery, method};
 use super::{BuyerMessage, Order, SentMessage, Shared, codes};
 use crate::lock;
 use crate::server::{Common, Received, Simulated, accepted, fault_middleware};
+use crate::signing::same_hex;
 use crate::tokens::TokenProblem;
 
 const SYNC: &str = "/sync";
@@ -198,12 +195,13 @@ fn required<'a>(params: &'a [(String, String)], key: &str) -> Result<&'a str, Ga
 }
 
 impl Shared {
-    /// The checks every call shares, in the module's order; `api` is the method (taken
-    /// from the parameters when `None`) or the system path. Returns the API name.
+    /// The checks every call shares, in the module's order; `system_path` is the system
+    /// API's path, or `None` for a business API (whose method is taken from the
+    /// parameters). Returns the API name.
     fn check_signed(
         &self,
         params: &[(String, String)],
-        api: Option<&str>,
+        system_path: Option<&str>,
     ) -> Result<String, GatewayError> {
         if param(params, "app_key") != Some(self.app_key.as_str()) {
             return Err(GatewayError::isv(
@@ -231,18 +229,14 @@ impl Shared {
                 "`timestamp` is too far from the server time",
             ));
         }
-        let api = match api {
+        let api = match system_path {
             Some(path) => path.to_owned(),
             None => required(params, "method")?.to_owned(),
         };
-        let expected = iop_sign(
-            &self.app_secret,
-            &api,
-            params
-                .iter()
-                .map(|(key, value)| (key.as_str(), value.as_str())),
-        );
-        if !expected.eq_ignore_ascii_case(sign) {
+        let pairs = params
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()));
+        if !same_hex(&iop_sign(&self.app_secret, system_path, pairs), sign) {
             return Err(GatewayError::isv(
                 codes::INCOMPLETE_SIGNATURE,
                 "The request signature does not conform to platform standards",
@@ -397,34 +391,58 @@ fn ms(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-impl Shared {
-    fn relation_view(&self, relation: &StoredRelation) -> Relation {
-        let last = relation.last();
-        Relation {
-            channel_id: relation.channel_id.clone(),
-            child_id: Some("0".into()),
-            child_name: None,
-            deal_stat: Some(if last.is_some_and(|m| !m.from_buyer) {
-                "1".into()
-            } else {
-                "0".into()
-            }),
-            last_message_content: last.map(|m| m.content.clone()),
-            last_message_id: last.map(|m| m.id.clone()),
-            last_message_is_own: last.map(|m| !m.from_buyer),
-            message_time: relation.message_time().map(ms),
-            order_id: None,
-            other_ali_id: Some(relation.buyer.ali_id.clone()),
-            other_login_id: Some(relation.buyer.login_id.clone()),
-            other_name: Some(relation.buyer.name.clone()),
-            rank: Some("0".into()),
-            read_stat: Some(if relation.read {
-                "1".into()
-            } else {
-                "0".into()
-            }),
-            unread_count: Some(i64::from(relation.unread_count)),
+/// `"1"` or `"0"`, as TOP sends flags in string fields.
+fn flag(on: bool) -> &'static str {
+    if on { "1" } else { "0" }
+}
+
+/// A TOP list as its XML-derived JSON sends it: the array wrapped in an object under the
+/// item name (`{"relation_result": [...]}`).
+fn top_list(item_name: &str, items: Vec<Value>) -> Value {
+    json!({ item_name: items })
+}
+
+/// The body of `addmsg`, `updatemsgread`: flat, `is_success` and what applies.
+fn action_reply(
+    is_success: bool,
+    channel_id: Option<String>,
+    error: Option<(&str, Option<i64>)>,
+) -> Value {
+    let mut reply = Map::new();
+    reply.insert("is_success".into(), Value::from(is_success));
+    if let Some(channel_id) = channel_id {
+        reply.insert("channel_id".into(), Value::from(channel_id));
+    }
+    if let Some((message, code)) = error {
+        reply.insert("error_msg".into(), Value::from(message));
+        if let Some(code) = code {
+            reply.insert("sub_error_code".into(), Value::from(code.to_string()));
         }
+    }
+    Value::Object(reply)
+}
+
+impl Shared {
+    /// One relation as the relation list returns it (TOP `RelationResult`).
+    fn relation_view(&self, relation: &StoredRelation) -> Value {
+        let last = relation.last();
+        json!({
+            "channel_id": relation.channel_id,
+            "child_id": "0",
+            "child_name": null,
+            "deal_stat": flag(last.is_some_and(|m| !m.from_buyer)),
+            "last_message_content": last.map(|m| m.content.clone()),
+            "last_message_id": last.map(|m| m.id.clone()),
+            "last_message_is_own": last.map(|m| !m.from_buyer),
+            "message_time": relation.message_time().map(ms),
+            "order_id": null,
+            "other_ali_id": relation.buyer.ali_id,
+            "other_login_id": relation.buyer.login_id,
+            "other_name": relation.buyer.name,
+            "rank": "0",
+            "read_stat": flag(relation.read),
+            "unread_count": relation.unread_count,
+        })
     }
 
     fn relation_list(
@@ -435,7 +453,7 @@ impl Shared {
         let query: RelationQuery = json_param(params, "query")?;
         let (offset, size) = paging(query.current_page, query.page_size)?;
         let state = lock(&self.state);
-        let matching: Vec<Relation> = state
+        let matching: Vec<Value> = state
             .messages
             .relations(seller)
             .into_iter()
@@ -454,7 +472,7 @@ impl Shared {
         Ok(json!({
             "result": {
                 "is_success": true,
-                "relation_list": TopList::Wrapped(BTreeMap::from([("relation_result".to_owned(), matching)])),
+                "relation_list": top_list("relation_result", matching),
             }
         }))
     }
@@ -478,75 +496,25 @@ impl Shared {
                 "error_msg": "The relation does not exist",
             }}));
         };
-        let me = state.messages.seller(seller).cloned();
-        let page: Vec<MessageDetail> = relation
+        let me = state.messages.seller(seller).cloned().unwrap_or_else(|| {
+            super::state::SellerIdentity {
+                login_id: seller.to_owned(),
+                ali_id: String::new(),
+                name: String::new(),
+            }
+        });
+        let page: Vec<Value> = relation
             .messages
             .iter()
             .rev()
             .filter(|m| extern_id.is_none_or(|id| m.extern_id.as_deref() == Some(id)))
             .skip(offset)
             .take(size)
-            .map(|m| {
-                let (sender_ali, sender_login, sender_name) = if m.from_buyer {
-                    let b = &relation.buyer;
-                    (b.ali_id.clone(), b.login_id.clone(), b.name.clone())
-                } else {
-                    let s = me.clone().unwrap_or_else(|| super::state::SellerIdentity {
-                        login_id: seller.to_owned(),
-                        ali_id: String::new(),
-                        name: String::new(),
-                    });
-                    (s.ali_id, s.login_id, s.name)
-                };
-                let (receiver_ali, receiver_name) = if m.from_buyer {
-                    me.as_ref()
-                        .map(|s| (s.ali_id.clone(), s.name.clone()))
-                        .unwrap_or_default()
-                } else {
-                    (relation.buyer.ali_id.clone(), relation.buyer.name.clone())
-                };
-                MessageDetail {
-                    id: m.id.clone(),
-                    content: Some(m.content.clone()),
-                    extern_id: m.extern_id.clone(),
-                    file_path_list: TopList::Wrapped(BTreeMap::from([(
-                        "file_path".to_owned(),
-                        m.images
-                            .iter()
-                            .map(|url| FilePath {
-                                l_path: Some(url.clone()),
-                                m_path: Some(url.clone()),
-                                s_path: Some(url.clone()),
-                            })
-                            .collect(),
-                    )])),
-                    gmt_create: Some(Value::from(ms(m.sent_at))),
-                    message_type: Some(m.message_type.clone()),
-                    sender_ali_id: Some(sender_ali.clone()),
-                    sender_name: Some(sender_name.clone()),
-                    summary: Some(MessageSummary {
-                        order_url: None,
-                        product_detail_url: (m.message_type == "product")
-                            .then(|| {
-                                m.extern_id
-                                    .as_ref()
-                                    .map(|id| format!("https://www.aliexpress.com/item/{id}.html"))
-                            })
-                            .flatten(),
-                        product_image_url: None,
-                        product_name: None,
-                        receiver_ali_id: Some(receiver_ali),
-                        receiver_name: Some(receiver_name),
-                        sender_ali_id: Some(sender_ali),
-                        sender_login_id: Some(sender_login),
-                        sender_name: Some(sender_name),
-                    }),
-                }
-            })
+            .map(|m| message_detail(relation, &me, m))
             .collect();
         Ok(json!({"result": {
             "is_success": true,
-            "message_detail_list": TopList::Wrapped(BTreeMap::from([("message_detail".to_owned(), page)])),
+            "message_detail_list": top_list("message_detail", page),
         }}))
     }
 
@@ -558,13 +526,10 @@ impl Shared {
     ) -> Result<(Value, bool), GatewayError> {
         let create: CreateMessage = json_param(params, "create_param")?;
         let refused = |code: i64, message: &str| {
-            let reply = ActionReply {
-                is_success: false,
-                channel_id: None,
-                error_msg: Some(message.to_owned()),
-                sub_error_code: Some(code.to_string()),
-            };
-            Ok((serde_json::to_value(reply).unwrap_or_default(), false))
+            Ok((
+                action_reply(false, None, Some((message, Some(code)))),
+                false,
+            ))
         };
         if create.seller_id != seller {
             return refused(
@@ -611,11 +576,7 @@ impl Shared {
                 Some(create.extern_id.to_string())
             }
         };
-        let message_type = match create.message_type {
-            MessageKind::Member => "member",
-            MessageKind::Order => "order",
-            MessageKind::Product => "product",
-        };
+        let message_type = create.message_type.name();
         let stored = BuyerMessage {
             content: create.content.clone(),
             message_type: message_type.to_owned(),
@@ -639,13 +600,7 @@ impl Shared {
             img_path: create.img_path.clone(),
             accepted_at: now,
         });
-        let reply = ActionReply {
-            is_success: true,
-            channel_id: Some(channel_id),
-            error_msg: None,
-            sub_error_code: None,
-        };
-        Ok((serde_json::to_value(reply).unwrap_or_default(), true))
+        Ok((action_reply(true, Some(channel_id), None), true))
     }
 
     fn update_read(
@@ -655,13 +610,8 @@ impl Shared {
     ) -> Result<(Value, bool), GatewayError> {
         let channel_id = required(params, "channel_id")?;
         let done = lock(&self.state).messages.mark_read(seller, channel_id);
-        let reply = ActionReply {
-            is_success: done,
-            channel_id: None,
-            error_msg: (!done).then(|| "The relation does not exist".to_owned()),
-            sub_error_code: None,
-        };
-        Ok((serde_json::to_value(reply).unwrap_or_default(), done))
+        let error = (!done).then_some(("The relation does not exist", None));
+        Ok((action_reply(done, None, error), done))
     }
 
     fn order_info(&self, seller: &str, params: &[(String, String)]) -> Result<Value, GatewayError> {
@@ -684,14 +634,15 @@ impl Shared {
                 "error_message": "The order does not exist",
             }}));
         };
-        let detail = OrderDetail {
-            id: Some(order.id.clone()),
-            buyerloginid: Some(order.buyer.login_id.clone()),
-            buyer_signer_fullname: Some(order.buyer.name.clone()),
-            gmt_create: Some(wire::pacific_datetime(order.created_at)),
-            order_status: Some(order.status.clone()),
-            issue_status: Some(order.issue_status.clone()),
-        };
+        // TOP `TpOpenOrderDetailDTO` as JSON.
+        let detail = json!({
+            "id": order.id,
+            "buyerloginid": order.buyer.login_id,
+            "buyer_signer_fullname": order.buyer.name,
+            "gmt_create": wire::pacific_datetime(order.created_at),
+            "order_status": order.status,
+            "issue_status": order.issue_status,
+        });
         Ok(json!({"result": {"success": true, "data": detail}}))
     }
 
@@ -733,17 +684,20 @@ impl Shared {
             })
             .collect();
         let total = matching.len();
-        let page: Vec<OrderSummary> = matching
+        // TOP `OrderDto` as JSON.
+        let page: Vec<Value> = matching
             .into_iter()
             .skip(offset)
             .take(size)
-            .map(|o| OrderSummary {
-                order_id: o.id.clone(),
-                buyer_login_id: Some(o.buyer.login_id.clone()),
-                buyer_signer_fullname: Some(o.buyer.name.clone()),
-                gmt_create: Some(wire::pacific_datetime(o.created_at)),
-                order_status: Some(o.status.clone()),
-                issue_status: Some(o.issue_status.clone()),
+            .map(|o| {
+                json!({
+                    "order_id": o.id,
+                    "buyer_login_id": o.buyer.login_id,
+                    "buyer_signer_fullname": o.buyer.name,
+                    "gmt_create": wire::pacific_datetime(o.created_at),
+                    "order_status": o.status,
+                    "issue_status": o.issue_status,
+                })
             })
             .collect();
         Ok(json!({"result": {
@@ -752,9 +706,62 @@ impl Shared {
             "total_page": total.div_ceil(size),
             "current_page": offset / size + 1,
             "page_size": size,
-            "target_list": TopList::Wrapped(BTreeMap::from([("order_dto".to_owned(), page)])),
+            "target_list": top_list("order_dto", page),
         }}))
     }
+}
+
+/// One message as the detail list returns it (TOP `MessageDetail`): who sent it to whom,
+/// its images in three sizes, and for a product message the product's page.
+fn message_detail(
+    relation: &StoredRelation,
+    me: &super::state::SellerIdentity,
+    message: &super::state::StoredMessage,
+) -> Value {
+    let buyer = &relation.buyer;
+    let (sender_ali, sender_login, sender_name) = if message.from_buyer {
+        (&buyer.ali_id, &buyer.login_id, &buyer.name)
+    } else {
+        (&me.ali_id, &me.login_id, &me.name)
+    };
+    let (receiver_ali, receiver_name) = if message.from_buyer {
+        (&me.ali_id, &me.name)
+    } else {
+        (&buyer.ali_id, &buyer.name)
+    };
+    let mut summary = json!({
+        "receiver_ali_id": receiver_ali,
+        "receiver_name": receiver_name,
+        "sender_ali_id": sender_ali,
+        "sender_login_id": sender_login,
+        "sender_name": sender_name,
+    });
+    let product_page = (message.message_type == "product")
+        .then_some(message.extern_id.as_ref())
+        .flatten()
+        .map(|id| format!("https://www.aliexpress.com/item/{id}.html"));
+    if let Some(url) = product_page {
+        summary["product_detail_url"] = Value::from(url);
+    }
+    let images: Vec<Value> = message
+        .images
+        .iter()
+        .map(|url| json!({"l_path": url, "m_path": url, "s_path": url}))
+        .collect();
+    let mut detail = json!({
+        "id": message.id,
+        "content": message.content,
+        "file_path_list": top_list("file_path", images),
+        "gmt_create": ms(message.sent_at),
+        "message_type": message.message_type,
+        "sender_ali_id": sender_ali,
+        "sender_name": sender_name,
+        "summary": summary,
+    });
+    if let Some(extern_id) = &message.extern_id {
+        detail["extern_id"] = Value::from(extern_id.clone());
+    }
+    detail
 }
 
 #[cfg(test)]

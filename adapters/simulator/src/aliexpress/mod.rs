@@ -16,10 +16,13 @@
 //! body `{type, code, message, request_id}` (codes in [`codes`]): `app_key`, `sign`
 //! present, `sign_method=sha256`, `timestamp` (epoch ms) within the tolerance of the
 //! simulator's clock, `method` present (business APIs), `sign` equal to the IOP signature
-//! ([`iop_sign`](shopmux_adapter_aliexpress::sign::iop_sign)) of every parameter received,
-//! and the seller token (`session`, or `access_token` as the Lazada-derived doc names it)
-//! live and unexpired. The token refresh checks the refresh token; it issues a new pair
-//! and revokes the old one.
+//! ([`sign::iop_sign`]) of every parameter received, and the seller token (`session`, or
+//! `access_token` as the Lazada-derived doc names it) live and unexpired. The token refresh
+//! checks the refresh token; it issues a new pair and revokes the old one.
+//!
+//! The signature is the simulator's own ([`sign`]), written from AliExpress's documents and
+//! tested on the IOP documentation's published example, so an adapter that signs wrongly
+//! is refused here; method names, parameter shapes and Pacific-time dates are in [`wire`].
 //!
 //! **AliExpress has no buyer-chat (IM) API and no message push** (§3.3): the simulator
 //! serves only the message centre, which a test or demo feeds through the handle
@@ -27,7 +30,9 @@
 
 mod api;
 pub mod codes;
+pub mod sign;
 mod state;
+pub mod wire;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;

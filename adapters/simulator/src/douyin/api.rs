@@ -13,10 +13,10 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Map, Value, json};
-use shopmux_adapter_douyin::wire::method;
 
 use super::auth::param_text;
 use super::codes::{self, sub};
+use super::wire::method;
 use super::{Order, Product, Shared};
 use crate::lock;
 use crate::server::{Common, Received, Simulated, accepted, fault_middleware};

@@ -3,14 +3,15 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use serde_json::{Map, Value, json};
-use shopmux_adapter_douyin::sign::{API_VERSION, SignMethod, request_sign};
-use shopmux_adapter_douyin::wire::{method, method_path};
 
 use super::Shared;
 use super::api::ApiError;
 use super::codes::{self, sub};
+use super::sign::{API_VERSION, SignMethod, request_sign};
+use super::wire::{method, method_path};
 use crate::lock;
 use crate::server::Received;
+use crate::signing::same_hex;
 use crate::tokens::{TokenPair, TokenProblem};
 
 /// Methods the simulator serves.
@@ -65,7 +66,7 @@ impl Shared {
             .ok_or_else(|| {
                 ApiError::new(codes::MISSING_PARAMETER, sub::METHOD_MISSING, "缺少method")
             })?;
-        if method_path(method_name).ok().as_deref() != Some(received.path.as_str()) {
+        if method_path(method_name).as_deref() != Some(received.path.as_str()) {
             return Err(ApiError::new(
                 codes::INVALID_PARAMETER,
                 sub::METHOD_INVALID,
@@ -79,6 +80,46 @@ impl Shared {
                 "v必须为2",
             ));
         }
+        let now = self.common.now();
+        let timestamp = self.checked_timestamp(received, now)?;
+        let param_json = self.checked_sign(received, method_name, timestamp)?;
+        let params = match serde_json::from_str::<Value>(param_json) {
+            Ok(Value::Object(params)) => params,
+            _ => {
+                return Err(ApiError::new(
+                    codes::INVALID_PARAMETER,
+                    sub::PARAMETER_FORMAT_INVALID,
+                    "业务参数json解析失败",
+                ));
+            }
+        };
+        if !KNOWN_METHODS.contains(&method_name) {
+            return Err(ApiError::new(
+                codes::API_OFFLINE,
+                sub::API_SERVICE_OFF,
+                "API不存在或API已下线",
+            ));
+        }
+        let is_token_call =
+            method_name == method::TOKEN_CREATE || method_name == method::TOKEN_REFRESH;
+        let shop_id = if is_token_call {
+            None
+        } else {
+            Some(self.token_shop(received, now)?)
+        };
+        Ok(Call {
+            method: method_name.to_owned(),
+            params,
+            shop_id,
+        })
+    }
+
+    /// `timestamp` present, readable and within the tolerance of `now`.
+    fn checked_timestamp<'r>(
+        &self,
+        received: &'r Received,
+        now: DateTime<Utc>,
+    ) -> Result<&'r str, ApiError> {
         let timestamp = received
             .param("timestamp")
             .filter(|value| !value.is_empty())
@@ -96,7 +137,6 @@ impl Shared {
                 "时间戳格式错误",
             )
         })?;
-        let now = self.common.now();
         if (now - sent_at).abs() > self.timestamp_tolerance {
             return Err(ApiError::new(
                 codes::INVALID_PARAMETER,
@@ -104,17 +144,25 @@ impl Shared {
                 "时间戳不合法",
             ));
         }
-        let sign_method = match received.param("sign_method") {
-            None | Some("md5") => SignMethod::Md5,
-            Some("hmac-sha256") => SignMethod::HmacSha256,
-            Some(_) => {
-                return Err(ApiError::new(
+        Ok(timestamp)
+    }
+
+    /// `sign_method` known and `sign` the §4.2 signature of the body as `param_json`,
+    /// computed with the simulator's own [`request_sign`]; returns the body as text.
+    fn checked_sign<'r>(
+        &self,
+        received: &'r Received,
+        method_name: &str,
+        timestamp: &str,
+    ) -> Result<&'r str, ApiError> {
+        let sign_method =
+            SignMethod::from_param(received.param("sign_method")).ok_or_else(|| {
+                ApiError::new(
                     codes::INVALID_PARAMETER,
                     sub::SIGN_METHOD_INVALID,
                     "sign_method只能为hmac-sha256或md5",
-                ));
-            }
-        };
+                )
+            })?;
         let sign = received
             .param("sign")
             .filter(|sign| !sign.is_empty())
@@ -141,65 +189,38 @@ impl Shared {
             timestamp,
             sign_method,
         );
-        if !expected.eq_ignore_ascii_case(sign) {
+        if !same_hex(&expected, sign) {
             return Err(signature_invalid());
         }
-        let params = match serde_json::from_str::<Value>(param_json) {
-            Ok(Value::Object(params)) => params,
-            _ => {
-                return Err(ApiError::new(
-                    codes::INVALID_PARAMETER,
-                    sub::PARAMETER_FORMAT_INVALID,
-                    "业务参数json解析失败",
-                ));
-            }
-        };
-        if !KNOWN_METHODS.contains(&method_name) {
-            return Err(ApiError::new(
-                codes::API_OFFLINE,
-                sub::API_SERVICE_OFF,
-                "API不存在或API已下线",
-            ));
+        Ok(param_json)
+    }
+
+    /// The shop whose live token `access_token` is.
+    fn token_shop(&self, received: &Received, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let token = received
+            .param("access_token")
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    codes::MISSING_PARAMETER,
+                    sub::ACCESS_TOKEN_MISSING,
+                    "认证失败，access_token不能为空",
+                )
+            })?;
+        let state = lock(&self.state);
+        match state.tokens.check_access(token, now) {
+            Ok(shop_id) => Ok(shop_id.to_owned()),
+            Err(TokenProblem::Unknown) => Err(ApiError::new(
+                codes::INVALID_PARAMETER,
+                sub::ACCESS_TOKEN_NO_EXISTED,
+                "access_token不存在，请使用最新的access_token访问",
+            )),
+            Err(TokenProblem::Expired) => Err(ApiError::new(
+                codes::INVALID_PARAMETER,
+                sub::ACCESS_TOKEN_EXPIRED,
+                "access_token已过期",
+            )),
         }
-        let is_token_call =
-            method_name == method::TOKEN_CREATE || method_name == method::TOKEN_REFRESH;
-        let shop_id = if is_token_call {
-            None
-        } else {
-            let token = received
-                .param("access_token")
-                .filter(|token| !token.is_empty())
-                .ok_or_else(|| {
-                    ApiError::new(
-                        codes::MISSING_PARAMETER,
-                        sub::ACCESS_TOKEN_MISSING,
-                        "认证失败，access_token不能为空",
-                    )
-                })?;
-            let state = lock(&self.state);
-            match state.tokens.check_access(token, now) {
-                Ok(shop_id) => Some(shop_id.to_owned()),
-                Err(TokenProblem::Unknown) => {
-                    return Err(ApiError::new(
-                        codes::INVALID_PARAMETER,
-                        sub::ACCESS_TOKEN_NO_EXISTED,
-                        "access_token不存在，请使用最新的access_token访问",
-                    ));
-                }
-                Err(TokenProblem::Expired) => {
-                    return Err(ApiError::new(
-                        codes::INVALID_PARAMETER,
-                        sub::ACCESS_TOKEN_EXPIRED,
-                        "access_token已过期",
-                    ));
-                }
-            }
-        };
-        Ok(Call {
-            method: method_name.to_owned(),
-            params,
-            shop_id,
-        })
     }
 
     /// `token.create`: `authorization_self` with a configured `shop_id`, or

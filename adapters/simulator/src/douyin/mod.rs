@@ -16,10 +16,10 @@
 //! `app_key`; `method` present, well-formed and equal to the path; `v=2`; `timestamp`
 //! (Unix seconds or `yyyy-MM-dd HH:mm:ss` GMT+8) within the tolerance of the simulator's
 //! clock; `sign_method` (`hmac-sha256`, `md5`, or absent meaning md5); `sign` equal to the
-//! §4.2 signature of the exact body received as `param_json`
-//! ([`request_sign`](shopmux_adapter_douyin::sign::request_sign)); the body a JSON object;
-//! the method known; and, except for `token.*`, `access_token` live and unexpired. Tokens
-//! belong to a shop; creating or refreshing issues a new pair and revokes the old one.
+//! §4.2 signature of the exact body received as `param_json` ([`sign::request_sign`]); the
+//! body a JSON object; the method known; and, except for `token.*`, `access_token` live and
+//! unexpired. Tokens belong to a shop; creating or refreshing issues a new pair and revokes
+//! the old one.
 //!
 //! `product.listV2` pages the token's shop's products (`page` from 1 to 100, `size` 1 to
 //! 100, `page * size` at most 10 000, both required, as the official SDK's parameter
@@ -29,13 +29,18 @@
 //!
 //! Pushes (`SimHandle::push`, `push_batch`, `push_in_one_body`, `push_trade_create`,
 //! `push_test_message`) POST a JSON array of `{tag, msg_id, data}` with `data` a JSON
-//! string, headers `app-id` and `event-sign`
-//! ([`push_sign`](shopmux_adapter_douyin::sign::push_sign)).
+//! string, headers `app-id` and `event-sign` ([`sign::push_sign`]).
+//!
+//! Both signatures are the simulator's own ([`sign`]), written from Douyin's documents, so
+//! an adapter that signs wrongly is refused here; method names and push tags are in
+//! [`wire`].
 
 mod api;
 mod auth;
 pub mod codes;
 mod push;
+pub mod sign;
+pub mod wire;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -241,7 +246,7 @@ impl Default for OrderItem {
 /// One message of a push: a `tag` and its `data` object (sent as a JSON string).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PushEvent {
-    /// `tag`, e.g. `"100"`; see `shopmux_adapter_douyin::wire::push_tag`.
+    /// `tag`, e.g. `"100"`; see [`wire::push_tag`].
     pub tag: String,
     /// The payload; serialized into the `data` string.
     pub data: Value,
@@ -265,7 +270,7 @@ impl PushEvent {
             .map(|item| crate::id_value(&item.order_id))
             .collect();
         PushEvent::new(
-            shopmux_adapter_douyin::wire::push_tag::TRADE_CREATE,
+            wire::push_tag::TRADE_CREATE,
             serde_json::json!({
                 "p_id": crate::id_value(&order.order_id),
                 "s_ids": s_ids,

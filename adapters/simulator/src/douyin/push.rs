@@ -5,9 +5,9 @@
 //! a wrong secret: well-formed, and refused by a correct receiver.
 
 use serde::Serialize;
-use shopmux_adapter_douyin::sign::push_sign;
-use shopmux_adapter_douyin::wire::{PUSH_APP_ID_HEADER, PUSH_SIGN_HEADER, push_tag};
 
+use super::sign::{PUSH_APP_ID_HEADER, PUSH_SIGN_HEADER, push_sign};
+use super::wire::push_tag;
 use super::{PushEvent, SimHandle};
 use crate::delivery::Delivery;
 use crate::{SimError, lock};

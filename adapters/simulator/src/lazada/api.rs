@@ -9,12 +9,13 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use shopmux_lazada::sign::api_sign;
 
+use super::sign::api_sign;
 use super::state::{StoredSession, message_view, page_back};
 use super::{ReadMark, SentMessage, Shared, codes};
 use crate::lock;
 use crate::server::{Common, Received, Simulated, accepted, fault_middleware};
+use crate::signing::same_hex;
 use crate::tokens::TokenProblem;
 
 /// Most items one page may ask for (chosen).
@@ -193,11 +194,8 @@ impl Shared {
             .path
             .strip_prefix("/rest")
             .unwrap_or(&received.path);
-        let pairs: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        if !api_sign(&self.app_secret, api, &pairs).eq_ignore_ascii_case(sign) {
+        let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        if !same_hex(&api_sign(&self.app_secret, api, pairs), sign) {
             let why = "The request signature does not conform to platform standards";
             return Err(gateway(codes::INCOMPLETE_SIGNATURE, why));
         }

@@ -16,7 +16,7 @@
 //! Every call is checked in this order, the first failure answering with the IOP error body
 //! (codes in [`codes`]): `app_key`, `sign_method=sha256`, `timestamp` (epoch ms) within the
 //! tolerance of the simulator's clock (7200 s by default, Lazada's), `sign` equal to
-//! [`api_sign`](shopmux_lazada::sign::api_sign) of the API path and every parameter
+//! [`sign::api_sign`] of the API path and every parameter
 //! received (query and form body), then the `access_token` live and unexpired (not on token
 //! refresh, which checks the refresh token instead, issues a new pair and revokes the old).
 //! Lists page backwards from `start_time` (newest first) with `next_start_time` and
@@ -24,11 +24,15 @@
 //!
 //! A test adds buyer messages with [`SimHandle::add_buyer_message`] (listed by the API) or
 //! [`SimHandle::push_buyer_message`] (also POSTed as an IM push, `message_type` 2, signed in
-//! `Authorization` with [`push_signature`](shopmux_lazada::sign::push_signature)), and reads
-//! what the adapter did with [`SimHandle::sent_messages`] and [`SimHandle::reads`].
+//! `Authorization` with [`sign::push_signature`]), and reads what the adapter did with
+//! [`SimHandle::sent_messages`] and [`SimHandle::reads`].
+//!
+//! Both signatures are the simulator's own ([`sign`]), written from Lazada's documents and
+//! tested on Lazada's published example, so a plugin that signs wrongly is refused here.
 
 mod api;
 pub mod codes;
+pub mod sign;
 mod state;
 
 use std::net::SocketAddr;
@@ -36,13 +40,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use shopmux_lazada::sign::push_signature;
 
 use crate::delivery::{Delivery, Poster, WebhookFaults};
 use crate::faults::{Faults, RequestRecord};
 use crate::server::{Common, ServerGuard};
 use crate::tokens::{TokenStore, TokenTtl};
 use crate::{Clock, SimError, lock, system_clock};
+use sign::{PUSH_SIGNATURE_HEADER, push_signature};
 use state::{Chats, StoredOrder};
 
 /// How the Lazada simulator starts.
@@ -337,7 +341,7 @@ impl SimHandle {
         let signature = push_signature(&shared.app_key, &secret, &body);
         let statuses = shared
             .poster
-            .post(&url, &body, &[("Authorization", signature)])
+            .post(&url, &body, &[(PUSH_SIGNATURE_HEADER, signature)])
             .await?;
         Ok(Delivery {
             id: message_id,

@@ -2,15 +2,16 @@
 //! cipher) and the auth host's token refresh.
 
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use shopmux_adapter_tiktok::sign::request_sign;
-use shopmux_adapter_tiktok::wire::ACCESS_TOKEN_HEADER;
 
 use super::Shared;
 use super::api::ApiError;
 use super::codes;
+use super::sign::{ACCESS_TOKEN_HEADER, request_sign};
 use crate::lock;
 use crate::server::Received;
+use crate::signing::same_hex;
 use crate::tokens::TokenProblem;
 
 /// Which identity a call needs.
@@ -69,44 +70,8 @@ impl Shared {
                 "Invalid timestamp. The `timestamp` query parameter must be Unix seconds within 5 minutes of the current time.",
             ));
         }
-        let signed_body: &[u8] = if is_multipart(received) {
-            &[]
-        } else {
-            &received.body
-        };
-        let expected = request_sign(
-            &self.app_secret,
-            &received.path,
-            query
-                .iter()
-                .map(|(key, value)| (key.as_str(), value.as_str())),
-            signed_body,
-        );
-        if !expected.eq_ignore_ascii_case(sign) {
-            return Err(ApiError::unauthorized(
-                codes::INVALID_SIGN,
-                "Invalid credentials. The 'sign' query parameter is invalid.",
-            ));
-        }
-        let token = received.header(ACCESS_TOKEN_HEADER).unwrap_or_default();
-        let open_id = {
-            let state = lock(&self.state);
-            match state.tokens.check_access(token, now) {
-                Ok(owner) => owner.to_owned(),
-                Err(TokenProblem::Unknown) => {
-                    return Err(ApiError::unauthorized(
-                        codes::INVALID_PARAMETER,
-                        "Invalid credentials. The `x-tts-access-token` header is invalid.",
-                    ));
-                }
-                Err(TokenProblem::Expired) => {
-                    return Err(ApiError::unauthorized(
-                        codes::EXPIRED_CREDENTIALS,
-                        "Expired credentials. The `x-tts-access-token` header has expired.",
-                    ));
-                }
-            }
-        };
+        self.check_sign(received, query, sign)?;
+        let open_id = self.token_owner(received, now)?;
         let cipher = received.param("shop_cipher");
         let shop_id = match (scope, cipher) {
             (Scope::Seller, None) => String::new(),
@@ -136,6 +101,50 @@ impl Shared {
             }
         };
         Ok(Caller { open_id, shop_id })
+    }
+
+    /// `sign` is the §1.2 signature of the path, decoded query and body received (no body
+    /// for a `multipart/form-data` request), computed with the simulator's own
+    /// [`request_sign`].
+    fn check_sign(
+        &self,
+        received: &Received,
+        query: &[(String, String)],
+        sign: &str,
+    ) -> Result<(), ApiError> {
+        let signed_body: &[u8] = if is_multipart(received) {
+            &[]
+        } else {
+            &received.body
+        };
+        let pairs = query
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()));
+        let expected = request_sign(&self.app_secret, &received.path, pairs, signed_body);
+        if !same_hex(&expected, sign) {
+            return Err(ApiError::unauthorized(
+                codes::INVALID_SIGN,
+                "Invalid credentials. The 'sign' query parameter is invalid.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The seller whose live access token `x-tts-access-token` carries.
+    fn token_owner(&self, received: &Received, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let token = received.header(ACCESS_TOKEN_HEADER).unwrap_or_default();
+        let state = lock(&self.state);
+        match state.tokens.check_access(token, now) {
+            Ok(owner) => Ok(owner.to_owned()),
+            Err(TokenProblem::Unknown) => Err(ApiError::unauthorized(
+                codes::INVALID_PARAMETER,
+                "Invalid credentials. The `x-tts-access-token` header is invalid.",
+            )),
+            Err(TokenProblem::Expired) => Err(ApiError::unauthorized(
+                codes::EXPIRED_CREDENTIALS,
+                "Expired credentials. The `x-tts-access-token` header has expired.",
+            )),
+        }
     }
 
     /// `GET /api/v2/token/refresh?app_key&app_secret&refresh_token&grant_type=refresh_token`

@@ -29,14 +29,17 @@
 //! old one.
 //!
 //! Webhooks (`SimHandle::push_new_message`, `SimHandle::push_new_conversation`) are the
-//! §1.5 envelope, signed in `Authorization` with
-//! [`webhook_signature`](shopmux_adapter_tiktok::sign::webhook_signature).
+//! §1.5 envelope, signed in `Authorization` with [`sign::webhook_signature`].
+//!
+//! Both signatures are the simulator's own ([`sign`]), written from TikTok's documents and
+//! tested on TikTok's published examples, so an adapter that signs wrongly is refused here.
 
 mod api;
 mod auth;
 mod catalog;
 pub mod codes;
 mod media;
+pub mod sign;
 mod state;
 mod webhook;
 

@@ -6,13 +6,17 @@
 //! the signature under a wrong secret: well-formed, and refused by a correct receiver.
 
 use serde::Serialize;
-use shopmux_adapter_tiktok::sign::webhook_signature;
-use shopmux_adapter_tiktok::wire::{WEBHOOK_SIGNATURE_HEADER, event_type};
 
+use super::sign::{WEBHOOK_SIGNATURE_HEADER, webhook_signature};
 use super::state::NewMessage;
 use super::{Buyer, BuyerMessage, SimHandle};
 use crate::delivery::Delivery;
 use crate::{SimError, lock};
+
+/// Webhook `type` of NEW_CONVERSATION (§1.5).
+const NEW_CONVERSATION: i64 = 13;
+/// Webhook `type` of NEW_MESSAGE (§1.5).
+const NEW_MESSAGE: i64 = 14;
 
 /// The §1.5 envelope.
 #[derive(Serialize)]
@@ -105,7 +109,7 @@ impl SimHandle {
                 )?;
                 let notification_id = state.chats.next_notification_id();
                 let body = serde_json::to_vec(&Envelope {
-                    kind: event_type::NEW_MESSAGE,
+                    kind: NEW_MESSAGE,
                     tts_notification_id: &notification_id,
                     shop_id,
                     timestamp: now.timestamp(),
@@ -144,7 +148,7 @@ impl SimHandle {
             let conversation_id = state.chats.open_conversation(shop_id, buyer, None, now)?;
             let notification_id = state.chats.next_notification_id();
             let body = serde_json::to_vec(&Envelope {
-                kind: event_type::NEW_CONVERSATION,
+                kind: NEW_CONVERSATION,
                 tts_notification_id: &notification_id,
                 shop_id,
                 timestamp: now.timestamp(),

@@ -4,8 +4,18 @@
 //! (`codeDiscountNodeByCode`) and products by id (`nodes(ids:)`) in Shopify's reply
 //! shapes. Anything else gets a GraphQL error. (Shopify Inbox has no chat API to
 //! simulate; shopmux's storefront channel stands in for it.)
+//!
+//! It also delivers webhooks ([`SimHandle::push_webhook`] to a [`WebhookTarget`]), signed
+//! in `X-Shopify-Hmac-Sha256` with the simulator's own implementation ([`sign`]), written
+//! from Shopify's documents, so an adapter that verifies wrongly fails a test.
+
+pub mod sign;
+mod webhook;
+
+pub use webhook::WebhookTarget;
 
 use crate::SimError;
+use crate::delivery::Poster;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -14,8 +24,9 @@ use axum::routing::post;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// A discount code the shop has.
@@ -56,6 +67,12 @@ pub struct SimConfig {
 struct Shared {
     config: SimConfig,
     queries: AtomicUsize,
+    /// Where webhooks go, if anywhere.
+    webhook: Mutex<Option<WebhookTarget>>,
+    /// The webhook client and its fault knobs.
+    poster: Poster,
+    /// Webhooks delivered so far (numbers the webhook ids).
+    deliveries: AtomicU64,
 }
 
 /// Starts Shopify simulators.
@@ -72,6 +89,9 @@ impl ShopifySim {
         let shared = Arc::new(Shared {
             config,
             queries: AtomicUsize::new(0),
+            webhook: Mutex::new(None),
+            poster: Poster::new(None, Duration::from_secs(10))?,
+            deliveries: AtomicU64::new(0),
         });
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
@@ -113,7 +133,7 @@ impl SimHandle {
 
 async fn graphql(State(sim): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
     let token = headers
-        .get("x-shopify-access-token")
+        .get(sign::header::ACCESS_TOKEN)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if token.is_empty() || token != sim.config.access_token {

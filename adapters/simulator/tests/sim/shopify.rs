@@ -1,0 +1,146 @@
+//! The Shopify simulator's webhooks together with the Shopify adapter
+//! (`shopmux_adapter_shopify::Shopify`): the simulator signs with its own code, the
+//! adapter verifies with its own, and the two must agree on every delivery.
+
+use axum::http::HeaderMap;
+use serde_json::json;
+use shopmux_adapter_shopify::adapter::Shopify;
+use shopmux_adapter_shopify::wire::WebhookHeaders;
+use shopmux_contract::adapter::{Adapter, InboundEvent, ShopConnection, WebhookRequest};
+use shopmux_simulator::shopify::{SimConfig, WebhookTarget};
+use shopmux_simulator::{ShopifySim, SimError, WebhookFaults};
+
+use crate::support::Receiver;
+
+const DOMAIN: &str = "sim-store.myshopify.com";
+const SECRET: &str = "shpss_sim_secret";
+
+fn shop() -> ShopConnection {
+    ShopConnection {
+        external_id: DOMAIN.into(),
+        region: String::new(),
+        api_base: None,
+        credentials: [("client_secret".to_owned(), SECRET.to_owned())]
+            .into_iter()
+            .collect(),
+    }
+}
+
+fn delivery(headers: &HeaderMap, body: &[u8]) -> WebhookRequest {
+    WebhookRequest {
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect(),
+        body: body.to_vec(),
+    }
+}
+
+/// A receiver whose verdict is the adapter's: its header reader and `parse_webhook`.
+async fn receiver() -> Receiver {
+    let verify = Box::new(|headers: &HeaderMap, body: &[u8]| {
+        let request = delivery(headers, body);
+        let pairs = request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        WebhookHeaders::from_pairs(pairs).is_ok()
+            && Shopify.parse_webhook(&shop(), &request, 0).is_ok()
+    });
+    Receiver::start(verify, "").await
+}
+
+fn target(url: &str) -> WebhookTarget {
+    WebhookTarget {
+        url: url.to_owned(),
+        client_secret: SECRET.to_owned(),
+        shop_domain: DOMAIN.to_owned(),
+        api_version: "2026-01".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn a_signed_webhook_is_verified_and_parsed_by_the_adapter() {
+    let sim = ShopifySim::start(SimConfig::default())
+        .await
+        .expect("starts");
+    let receiver = receiver().await;
+    let payload = json!({
+        "id": 706405506930370084u64,
+        "email": "Bob@Example.com",
+        "first_name": "Bob",
+        "last_name": "Norman",
+    });
+    let no_target = sim.push_webhook("customers/update", &payload).await;
+    assert!(matches!(no_target, Err(SimError::NoWebhookUrl)));
+    sim.set_webhook_target(Some(target(&receiver.url)));
+    let delivered = sim
+        .push_webhook("customers/update", &payload)
+        .await
+        .expect("delivered");
+    assert_eq!(delivered.status(), 200);
+    assert_eq!(delivered.subject_id, "706405506930370084");
+    let hits = receiver.hits();
+    assert!(hits[0].verified);
+    // What the adapter makes of it: the customer's profile (the body re-signed with the
+    // simulator's public `webhook_hmac`, which the adapter accepts too).
+    let signed = WebhookRequest {
+        headers: vec![
+            (
+                "x-shopify-hmac-sha256".into(),
+                shopmux_simulator::shopify::sign::webhook_hmac(SECRET, &delivered.body),
+            ),
+            ("x-shopify-topic".into(), "customers/update".into()),
+        ],
+        body: delivered.body.clone(),
+    };
+    let events = Shopify.parse_webhook(&shop(), &signed, 0).expect("parsed");
+    let [InboundEvent::BuyerProfileChanged { profile }] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(profile.external_id, "email:bob@example.com");
+    assert_eq!(profile.nickname.as_deref(), Some("Bob Norman"));
+}
+
+#[tokio::test]
+async fn a_wrong_signature_or_another_secret_is_refused_by_the_adapter() {
+    let sim = ShopifySim::start(SimConfig::default())
+        .await
+        .expect("starts");
+    let receiver = receiver().await;
+    sim.set_webhook_target(Some(target(&receiver.url)));
+    sim.set_webhook_faults(WebhookFaults {
+        bad_signature: true,
+        ..WebhookFaults::default()
+    });
+    let payload = json!({"id": 1, "email": "a@example.com"});
+    let refused = sim
+        .push_webhook("customers/create", &payload)
+        .await
+        .expect("delivered");
+    assert_eq!(refused.status(), 401);
+    // Correctly signed, but for another app's secret.
+    sim.set_webhook_faults(WebhookFaults::default());
+    sim.set_webhook_target(Some(WebhookTarget {
+        client_secret: "another-app".into(),
+        ..target(&receiver.url)
+    }));
+    let other = sim
+        .push_webhook("customers/create", &payload)
+        .await
+        .expect("delivered");
+    assert_eq!(other.status(), 401);
+    // Duplicates carry the same bytes and webhook id twice.
+    sim.set_webhook_target(Some(target(&receiver.url)));
+    sim.set_webhook_faults(WebhookFaults {
+        duplicate: true,
+        ..WebhookFaults::default()
+    });
+    let twice = sim
+        .push_webhook("customers/create", &payload)
+        .await
+        .expect("delivered");
+    assert_eq!(twice.statuses, vec![200, 200]);
+    let verdicts: Vec<bool> = receiver.hits().iter().map(|hit| hit.verified).collect();
+    assert_eq!(verdicts, vec![false, false, true, true]);
+}
