@@ -8,9 +8,9 @@
 //! temporary directory; give `postgres://...` to measure PostgreSQL).
 
 use rand::prelude::*;
-use shopmux_core::services::actions::Change;
+use shopmux_core::domain::conversation::Change;
 use shopmux_core::domain::inbound::InboundMessage;
-use shopmux_core::services::reading::{ConversationQuery, FlagFilter, SortOrder};
+use shopmux_core::domain::listing::{ConversationQuery, FlagFilter, SortOrder};
 use shopmux_core::domain::model::FlagColour;
 use shopmux_core::{Inbox, InboxOptions, Store, StoreOptions, SystemClock};
 use std::sync::Arc;
@@ -109,10 +109,12 @@ async fn main() {
     let store = Store::open(&StoreOptions::new(url.clone()))
         .await
         .expect("store");
+    let host = shopmux::host::DaemonHost::new(Arc::new(SystemClock), store.clone());
     let inbox = Inbox::start(
         store,
         Arc::new(SystemClock),
         InboxOptions {
+            registry: shopmux::adapters::registry_of(shopmux::adapters::builtin_adapters(), &host),
             max_ingest_batch: 500,
             ..Default::default()
         },

@@ -11,7 +11,8 @@
 //! `postgres://...` to measure PostgreSQL).
 
 use rand::SeedableRng;
-use shopmux_core::services::accounts::{NewAgent, Viewer};
+use shopmux_core::domain::viewer::Viewer;
+use shopmux_core::services::accounts::NewAgent;
 use shopmux_core::domain::inbound::InboundMessage;
 use shopmux_core::services::shops::NewShop;
 use shopmux_core::domain::model::{AgentStatus, Platform, Role, ShopGrant};
@@ -73,11 +74,12 @@ async fn main() {
     let store = Store::open(&StoreOptions::new(url.clone()))
         .await
         .expect("store");
+    let host = shopmux::host::DaemonHost::new(Arc::new(SystemClock), store.clone());
     let inbox = Inbox::start(
         store,
         Arc::new(SystemClock),
         InboxOptions {
-            rule_sets: vec![shopmux_adapter_douyin::rule_set()],
+            registry: shopmux::adapters::registry_of(shopmux::adapters::builtin_adapters(), &host),
             routing_seed: Some(1),
             ..Default::default()
         },

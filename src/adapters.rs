@@ -6,7 +6,9 @@
 //! go through the storefront chat). Each declares what it can do; the daemon serves
 //! them, and plugins, alike.
 
+use crate::host::DaemonHost;
 use shopmux_contract::adapter::Adapter;
+use shopmux_core::Registry;
 use std::sync::Arc;
 
 /// The built-in adapters.
@@ -18,4 +20,18 @@ pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
         Arc::new(shopmux_adapter_shopify::adapter::Shopify),
         Arc::new(shopmux_adapter_tiktok::adapter::TikTok),
     ]
+}
+
+/// A registry of `adapters`, each lent `host` scoped to its platform; an adapter of a
+/// platform already registered is logged and left out.
+pub fn registry_of(adapters: Vec<Arc<dyn Adapter>>, host: &DaemonHost) -> Registry {
+    let mut registry = Registry::default();
+    for adapter in adapters {
+        let platform = adapter.platform().clone();
+        let host = Arc::new(host.for_platform(platform.as_str()));
+        if let Err(error) = registry.register(adapter, host) {
+            tracing::error!(message = "Adapter not registered.", %platform, %error);
+        }
+    }
+    registry
 }

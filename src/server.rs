@@ -28,16 +28,9 @@ fn registry(
     host: &crate::host::DaemonHost,
     storefront: &Arc<crate::storefront::Storefront>,
 ) -> Registry {
-    let mut registry = Registry::default();
     let mut adapters = crate::adapters::builtin_adapters();
     adapters.extend(crate::plugins::adapters(config));
-    for adapter in adapters {
-        let platform = adapter.platform().clone();
-        let host = Arc::new(host.for_platform(platform.as_str()));
-        if let Err(error) = registry.register(adapter, host) {
-            tracing::error!(message = "Adapter not registered.", %platform, %error);
-        }
-    }
+    let mut registry = crate::adapters::registry_of(adapters, host);
     registry.set_storefront(Arc::new(crate::storefront::StorefrontChannel(
         storefront.clone(),
     )));

@@ -12,7 +12,6 @@ use shopmux_core::domain::inbound::IngestOutcome;
 use shopmux_core::domain::model::Shop;
 use shopmux_core::services::apply::EventOutcome;
 use shopmux_core::services::shops::{NewShop, ShopWithSecret};
-
 /// Connect a shop (owner only). Returns its ingest secret once.
 #[utoipa::path(post, path = "/api/v1/shops", tag = "shops", request_body = NewShop, security(("bearer" = [])),
     responses((status = 201, body = ShopWithSecret), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),

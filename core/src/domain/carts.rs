@@ -102,11 +102,11 @@ mod tests {
         let events = cart_events(&lines(&[("a", 1)]), &lines(&[("b", 2)]), Some(" 9.00 USD "));
         let tags: Vec<&str> = events.iter().map(|(t, _)| *t).collect();
         assert_eq!(tags, ["add", "remove"]);
-        let MessageContent::CartEvent { lines, subtotal, .. } = &events[1].1 else {
+        let MessageContent::CartEvent { lines: shown, subtotal, .. } = &events[1].1 else {
             panic!("a cart event");
         };
         assert_eq!(subtotal, "9.00 USD");
-        let gone = lines.iter().find(|l| l.product_name.as_deref() == Some("Pa"));
+        let gone = shown.iter().find(|l| l.product_name.as_deref() == Some("Pa"));
         assert_eq!(gone.map(|l| l.quantity), Some(0));
         assert!(cart_events(&lines(&[("a", 1)]), &lines(&[("a", 1)]), None).is_empty());
     }

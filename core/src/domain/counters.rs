@@ -160,8 +160,8 @@ pub fn is_assignee(key_assignee: &str, agent: AgentId) -> bool {
 mod tests {
     use super::*;
     use crate::clock::{Clock, ManualClock};
-    use super::ids::*;
-    use super::model::*;
+    use crate::domain::ids::*;
+    use crate::domain::model::*;
 
     fn conv() -> Conversation {
         let now = ManualClock::at_epoch_2026().now();

@@ -1,46 +1,57 @@
 //! An inbound buyer message as the inbox takes it, whatever its source: normalized from
 //! the adapter's event (instants as times, the conversation id with the buyer), checked
-//! for what no database constraint checks, and what became of it.
+//! for what no database constraint checks, and what became of it. It reads from JSON
+//! too (tools and tests write messages that way).
 
 use super::ids::{ConversationId, MessageId};
 use super::model::EntryPoint;
 use crate::error::{CoreError, CoreResult};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shopmux_contract::adapter::InboundEvent;
 use shopmux_contract::content::MessageContent;
 
 /// The buyer of an inbound message, as the platform knows them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct InboundBuyer {
     /// The platform's buyer id.
     pub external_id: String,
     /// Nickname; kept from earlier messages when absent.
+    #[serde(default)]
     pub nickname: Option<String>,
     /// Language tag (`en`, `es`, `zh-CN`).
+    #[serde(default)]
     pub language: Option<String>,
     /// Email, when the buyer gave one.
+    #[serde(default)]
     pub email: Option<String>,
     /// The platform's conversation with this buyer, where replies are sent (set by
     /// marketplace adapters).
+    #[serde(default)]
     pub platform_conversation_id: Option<String>,
 }
 
 /// An order an inbound message refers to.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct InboundOrder {
     /// The platform's order id.
     pub external_id: String,
     /// When the order was created (defaults to now for an order first seen).
+    #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
     /// The platform's order status.
+    #[serde(default)]
     pub status: Option<String>,
     /// Whether a return/refund is in progress.
+    #[serde(default)]
     pub reverse_in_progress: Option<bool>,
 }
 
 /// A normalized inbound message, whatever platform it came from.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct InboundMessage {
     /// Who wrote it.
     pub buyer: InboundBuyer,
@@ -49,10 +60,13 @@ pub struct InboundMessage {
     /// The content.
     pub content: MessageContent,
     /// When the platform says it was sent (defaults to now; never later than now).
+    #[serde(default)]
     pub sent_at: Option<DateTime<Utc>>,
     /// An order the message refers to.
+    #[serde(default)]
     pub order: Option<InboundOrder>,
     /// Where the buyer started the chat (ALL-SRC-1).
+    #[serde(default)]
     pub entry_point: Option<EntryPoint>,
 }
 

@@ -6,12 +6,10 @@ mod routing;
 mod support;
 
 use chrono::Duration;
-use shopmux_core::inbox::accounts::NewAgent;
-use shopmux_core::inbox::actions::{Change, NewReply};
-use shopmux_core::inbox::list::{
-    ConversationQuery, FlagFilter, ListStatus, MessageQuery, SortOrder,
-};
-use shopmux_core::model::*;
+use shopmux_core::services::accounts::NewAgent;
+use shopmux_core::domain::conversation::Change;
+use shopmux_core::domain::listing::{ConversationQuery, FlagFilter, ListStatus, MessageQuery, SortOrder};
+use shopmux_core::domain::model::*;
 use shopmux_core::{Clock, CoreError};
 use support::*;
 
@@ -166,11 +164,9 @@ async fn counters_always_equal_a_full_recount() {
             .reply(
                 &s.viewer,
                 ids[4],
-                NewReply {
-                    content: MessageContent::Text {
+                MessageContent::Text {
                         text: "hello".into(),
                     },
-                },
             )
             .await
             .unwrap();
@@ -201,7 +197,7 @@ async fn counters_always_equal_a_full_recount() {
     }
 }
 
-use shopmux_core::content::MessageContent;
+use shopmux_contract::content::MessageContent;
 
 #[tokio::test]
 async fn filters_sorts_and_cursor_pages() {
@@ -228,11 +224,9 @@ async fn filters_sorts_and_cursor_pages() {
             .reply(
                 &s.viewer,
                 oldest,
-                NewReply {
-                    content: MessageContent::Text {
+                MessageContent::Text {
                         text: "on its way".into(),
                     },
-                },
             )
             .await
             .unwrap();
@@ -535,11 +529,9 @@ async fn replies_are_delivered_through_the_outbox_and_nothing_is_deleted() {
             .reply(
                 &s.viewer,
                 conv,
-                NewReply {
-                    content: MessageContent::Text {
+                MessageContent::Text {
                         text: "hello!".into(),
                     },
-                },
             )
             .await
             .unwrap();
@@ -639,9 +631,7 @@ async fn a_sub_account_sees_only_granted_shops() {
             .reply(
                 &ewa,
                 visible.conversation_id,
-                NewReply {
-                    content: MessageContent::Text { text: "x".into() },
-                },
+                MessageContent::Text { text: "x".into() },
             )
             .await;
         assert!(matches!(refused, Err(CoreError::Forbidden(_))));
@@ -684,11 +674,9 @@ async fn dy_end_2_and_tt_win_1_timers_run_from_stored_timestamps_once() {
             .reply(
                 &dy.viewer,
                 agent_last,
-                NewReply {
-                    content: MessageContent::Text {
+                MessageContent::Text {
                         text: "在的".into(),
                     },
-                },
             )
             .await
             .unwrap();
@@ -696,11 +684,9 @@ async fn dy_end_2_and_tt_win_1_timers_run_from_stored_timestamps_once() {
             .reply(
                 &dy.viewer,
                 buyer_last,
-                NewReply {
-                    content: MessageContent::Text {
+                MessageContent::Text {
                         text: "您好".into(),
                     },
-                },
             )
             .await
             .unwrap();
@@ -795,7 +781,7 @@ async fn all_src_1_and_all_empty_1_a_card_alone_opens_a_conversation_recording_i
     // rule: ALL-SRC-1 (where the buyer started), ALL-EMPTY-1 (a card alone is a conversation)
     for t in inboxes().await {
         let s = seller(&t.inbox, "src").await;
-        let card: shopmux_core::inbox::ingest::InboundMessage =
+        let card: shopmux_core::domain::inbound::InboundMessage =
             serde_json::from_value(serde_json::json!({
                 "buyer": {"external_id": "b"},
                 "platform_message_id": "card-1",
@@ -828,7 +814,7 @@ async fn all_src_1_and_all_empty_1_a_card_alone_opens_a_conversation_recording_i
 
 #[tokio::test]
 async fn ae_win_2_ae_win_3_and_ae_init_1_decide_seller_initiated_chats() {
-    use shopmux_core::inbox::outreach::NewOutreach;
+    use shopmux_core::services::outreach::NewOutreach;
     for t in inboxes().await {
         let s = seller_on(&t.inbox, "ae", "aliexpress").await;
         let start = t.clock.now();
@@ -941,9 +927,7 @@ async fn tt_list_2_expiring_soon_after_20_hours_unreplied() {
             .reply(
                 &tt.viewer,
                 conv,
-                NewReply {
-                    content: MessageContent::Text { text: "Hi!".into() },
-                },
+                MessageContent::Text { text: "Hi!".into() },
             )
             .await
             .unwrap();
@@ -962,7 +946,7 @@ async fn a_shop_overrides_a_rule_duration_validated_by_rule_id() {
     for t in inboxes().await {
         let s = seller(&t.inbox, "ovr").await;
         let shop = |external: &str, platform: &str, overrides: serde_json::Value| {
-            serde_json::from_value::<shopmux_core::inbox::shops::NewShop>(serde_json::json!({
+            serde_json::from_value::<shopmux_core::services::shops::NewShop>(serde_json::json!({
                 "platform": platform, "external_id": external, "name": external,
                 "settings": {"rule_overrides": overrides},
             }))
@@ -1016,11 +1000,9 @@ async fn a_shop_overrides_a_rule_duration_validated_by_rule_id() {
             .reply(
                 &viewer,
                 conv,
-                NewReply {
-                    content: MessageContent::Text {
+                MessageContent::Text {
                         text: "hello".into(),
                     },
-                },
             )
             .await
             .unwrap();
@@ -1223,11 +1205,9 @@ async fn ae_xfer_1_and_ae_xfer_2_transfer_by_holder_or_owner_and_the_previous_ag
             .unwrap();
         assert_eq!(moved.assignee_id, Some(ben));
         // rule: AE-XFER-2 (ana can no longer chat with the buyer; ben sees everything; the owner is never restricted)
-        let say = || NewReply {
-            content: MessageContent::Text {
+        let say = || MessageContent::Text {
                 text: "¿Le ayudo?".into(),
-            },
-        };
+            };
         assert_eq!(
             rule_of(t.inbox.reply(&ana_v, conv, say()).await.unwrap_err()),
             "AE-XFER-2",
@@ -1373,7 +1353,7 @@ async fn tt_xfer_1_dy_xfer_1_and_sh_assign_1_assign_transfer_and_unassign() {
 
 #[tokio::test]
 async fn one_daemon_leads_the_timers_on_a_shared_postgresql() {
-    use shopmux_core::inbox::timers::TimerLeadership;
+    use shopmux_core::storage::leadership::TimerLeadership;
     let Some(base) = support::postgres_url() else {
         eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL case skipped");
         return;

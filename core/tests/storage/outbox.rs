@@ -3,13 +3,15 @@
 //! hand, the attempt budget, and one idempotency key across attempts.
 
 use crate::support::*;
-use async_trait::async_trait;
-use shopmux_contract::adapter::{AdapterError, SendReceipt};
+use shopmux_contract::adapter::{
+    Adapter, AdapterError, Capabilities, Host, InboundEvent, OutboundMessage, SendReceipt,
+    ShopConnection, WebhookRequest,
+};
+use shopmux_contract::{Platform, RuleSet};
 use shopmux_core::CoreError;
-use shopmux_core::channel::{Delivery, OutboundChannel};
-use shopmux_core::ids::{ConversationId, MessageId};
-use shopmux_core::inbox::outbox::MAX_ATTEMPTS;
-use shopmux_core::model::{DeliveryStatus, Message};
+use shopmux_core::domain::ids::{ConversationId, MessageId};
+use shopmux_core::services::delivery::MAX_ATTEMPTS;
+use shopmux_core::domain::model::{DeliveryStatus, Message};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -29,14 +31,36 @@ impl Scripted {
     }
 }
 
-#[async_trait]
-impl OutboundChannel for Scripted {
-    fn platform(&self) -> &str {
-        "tiktok"
+/// It stands in for the TikTok adapter (its rules), sending from the script.
+impl Adapter for Scripted {
+    fn platform(&self) -> &Platform {
+        &shopmux_adapter_tiktok::PLATFORM
     }
-    async fn send(&self, delivery: &Delivery) -> Result<SendReceipt, AdapterError> {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            sends: true,
+            ..Capabilities::default()
+        }
+    }
+    fn rule_set(&self) -> RuleSet {
+        shopmux_adapter_tiktok::rule_set()
+    }
+    fn parse_webhook(
+        &self,
+        _: &ShopConnection,
+        _: &WebhookRequest,
+        _: i64,
+    ) -> Result<Vec<InboundEvent>, AdapterError> {
+        Err(AdapterError::permanent("unsupported", "scripted"))
+    }
+    fn send(
+        &self,
+        _: &dyn Host,
+        _: &ShopConnection,
+        message: &OutboundMessage,
+    ) -> Result<SendReceipt, AdapterError> {
         let mut keys = self.keys.lock().unwrap();
-        keys.push(delivery.message.idempotency_key.clone());
+        keys.push(message.idempotency_key.clone());
         match self.script.lock().unwrap().pop_front() {
             Some(e) => Err(e),
             None => Ok(SendReceipt::sent(format!("tt-{}", keys.len()))),
@@ -50,7 +74,7 @@ async fn setup() -> Vec<(TestInbox, Arc<Scripted>, Seller, ConversationId)> {
     let tests = inboxes_with(move || {
         let c = Arc::new(Scripted::default());
         made.lock().unwrap().push(c.clone());
-        vec![c as Arc<dyn OutboundChannel>]
+        vec![c as Arc<dyn Adapter>]
     })
     .await;
     let mut out = Vec::new();
@@ -74,7 +98,7 @@ async fn reply(t: &TestInbox, s: &Seller, conv: ConversationId) -> MessageId {
             &s.viewer,
             conv,
             serde_json::from_value(
-                serde_json::json!({"content": {"type": "text", "text": "on its way"}}),
+                serde_json::json!({"type": "text", "text": "on its way"}),
             )
             .unwrap(),
         )

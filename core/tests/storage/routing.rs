@@ -3,11 +3,11 @@
 
 use crate::support::*;
 use shopmux_core::events::InboxEvent;
-use shopmux_core::ids::{AgentId, ConversationId};
-use shopmux_core::inbox::accounts::Viewer;
-use shopmux_core::inbox::actions::Change;
-use shopmux_core::inbox::presence::PresenceUpdate;
-use shopmux_core::model::{AgentStatus, ConversationState};
+use shopmux_core::domain::ids::{AgentId, ConversationId};
+use shopmux_core::domain::viewer::Viewer;
+use shopmux_core::domain::conversation::Change;
+use shopmux_core::services::presence::PresenceUpdate;
+use shopmux_core::domain::model::{AgentStatus, ConversationState};
 use shopmux_core::{CoreError, Inbox};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -364,7 +364,7 @@ async fn ae_route_1_and_ae_route_2_the_buyers_agent_of_the_last_72_hours() {
                 holder_v,
                 c,
                 serde_json::from_value(
-                    serde_json::json!({"content": {"type": "text", "text": "hi"}}),
+                    serde_json::json!({"type": "text", "text": "hi"}),
                 )
                 .unwrap(),
             )
@@ -560,7 +560,7 @@ async fn a_burst_of_1000_conversations_never_exceeds_capacity_and_the_queue_drai
             e.drain_all().await.unwrap();
         }
         let check =
-            |label: &str, expect_queued: i64, team: &[shopmux_core::inbox::presence::Presence]| {
+            |label: &str, expect_queued: i64, team: &[shopmux_core::services::presence::Presence]| {
                 for p in team {
                     assert!(
                         p.load <= p.capacity,

@@ -3,12 +3,17 @@
 //! `SHOPMUX_TEST_POSTGRES_URL` is set (tests never share a database, so they run in
 //! parallel). Without that variable the PostgreSQL half prints a notice and is skipped.
 
-use shopmux_core::inbox::accounts::{AgentWithToken, Viewer};
-use shopmux_core::inbox::ingest::{InboundBuyer, InboundMessage};
-use shopmux_core::inbox::list::{ConversationPage, ConversationQuery};
-use shopmux_core::inbox::shops::{IngestShop, NewShop};
-use shopmux_core::model::Platform;
-use shopmux_core::{Clock, Inbox, InboxOptions, ManualClock, Store, StoreOptions};
+use shopmux_core::services::accounts::AgentWithToken;
+
+use shopmux_core::domain::viewer::Viewer;
+use shopmux_core::domain::inbound::{InboundBuyer, InboundMessage};
+use shopmux_core::services::reading::ConversationPage;
+use shopmux_core::domain::listing::ConversationQuery;
+use shopmux_core::domain::shop_settings::IngestShop;
+use shopmux_core::services::shops::NewShop;
+use shopmux_core::domain::model::Platform;
+use shopmux_contract::adapter::{Adapter, AdapterError, Host, HttpRequest, HttpResponse};
+use shopmux_core::{Clock, Inbox, InboxOptions, ManualClock, Registry, Store, StoreOptions};
 use std::sync::Arc;
 
 /// One backend's fresh inbox for a test.
@@ -99,19 +104,57 @@ pub async fn inboxes() -> Vec<TestInbox> {
     out
 }
 
-/// A fresh inbox on every available backend, each with the channels `channels` makes
-/// and no background delivery (the test runs the outbox passes itself).
-pub async fn inboxes_with(
-    channels: impl Fn() -> Vec<Arc<dyn shopmux_core::channel::OutboundChannel>>,
-) -> Vec<TestInbox> {
+/// A host for adapters in tests: no network, no state.
+pub struct NoHost;
+
+impl Host for NoHost {
+    fn http(&self, _: HttpRequest) -> Result<HttpResponse, AdapterError> {
+        Err(AdapterError::permanent("no_network", "tests have no network"))
+    }
+    fn now_unix_ms(&self) -> i64 {
+        0
+    }
+    fn log(&self, _: &str) {}
+    fn kv_get(&self, _: &str) -> Result<Option<String>, AdapterError> {
+        Ok(None)
+    }
+    fn kv_put(&self, _: &str, _: &str) -> Result<(), AdapterError> {
+        Ok(())
+    }
+}
+
+/// The built-in adapters, with `replacing` standing in for those of their platforms.
+pub fn registry(replacing: Vec<Arc<dyn Adapter>>) -> Registry {
+    let builtin: Vec<Arc<dyn Adapter>> = vec![
+        Arc::new(shopmux_adapter_api::ApiChannel),
+        Arc::new(shopmux_adapter_tiktok::adapter::TikTok),
+        Arc::new(shopmux_adapter_douyin::adapter::Douyin),
+        Arc::new(shopmux_adapter_aliexpress::AliExpress),
+        Arc::new(shopmux_adapter_shopify::adapter::Shopify),
+    ];
+    let mut registry = Registry::default();
+    let replaced: Vec<String> = replacing.iter().map(|a| a.platform().to_string()).collect();
+    let kept = builtin
+        .into_iter()
+        .filter(|a| !replaced.contains(&a.platform().to_string()));
+    for adapter in replacing.into_iter().chain(kept) {
+        registry.register(adapter, Arc::new(NoHost)).expect("one adapter per platform");
+    }
+    registry
+}
+
+/// A fresh inbox on every available backend, each with the adapters `adapters` makes
+/// standing in for the built-in ones of their platforms, and no background delivery
+/// (the test runs the outbox passes itself).
+pub async fn inboxes_with(adapters: impl Fn() -> Vec<Arc<dyn Adapter>>) -> Vec<TestInbox> {
     let mut out = Vec::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}/test.db", dir.path().display());
-    out.push(open("sqlite", &url, Some(dir), channels(), false).await);
+    out.push(open("sqlite", &url, Some(dir), adapters(), false).await);
     match postgres_url() {
         Some(base) => {
             let url = postgres_schema_url(&base).await;
-            out.push(open("postgres", &url, None, channels(), false).await);
+            out.push(open("postgres", &url, None, adapters(), false).await);
         }
         None => eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL cases skipped"),
     }
@@ -122,7 +165,7 @@ async fn open(
     name: &'static str,
     url: &str,
     dir: Option<tempfile::TempDir>,
-    channels: Vec<Arc<dyn shopmux_core::channel::OutboundChannel>>,
+    adapters: Vec<Arc<dyn Adapter>>,
     background_delivery: bool,
 ) -> TestInbox {
     let store = Store::open(&StoreOptions::new(url))
@@ -130,14 +173,8 @@ async fn open(
         .unwrap_or_else(|e| panic!("{name}: open store: {e}"));
     let clock = Arc::new(ManualClock::at_epoch_2026());
     let options = InboxOptions {
-        rule_sets: vec![
-            shopmux_adapter_tiktok::rule_set(),
-            shopmux_adapter_douyin::rule_set(),
-            shopmux_adapter_aliexpress::rule_set(),
-            shopmux_adapter_shopify::rule_set(),
-        ],
+        registry: registry(adapters),
         routing_seed: Some(7),
-        channels,
         background_delivery,
         ..Default::default()
     };
@@ -236,12 +273,7 @@ pub async fn second_engine(t: &TestInbox) -> Arc<Inbox> {
         .await
         .expect("second store");
     let options = InboxOptions {
-        rule_sets: vec![
-            shopmux_adapter_tiktok::rule_set(),
-            shopmux_adapter_douyin::rule_set(),
-            shopmux_adapter_aliexpress::rule_set(),
-            shopmux_adapter_shopify::rule_set(),
-        ],
+        registry: registry(Vec::new()),
         routing_seed: Some(8),
         ..Default::default()
     };
@@ -255,18 +287,18 @@ pub async fn sub_account(
     owner: &Viewer,
     nickname: &str,
     capacity: i64,
-    shops: &[shopmux_core::ids::ShopId],
+    shops: &[shopmux_core::domain::ids::ShopId],
 ) -> Viewer {
     let created = inbox
         .create_agent(
             owner,
-            shopmux_core::inbox::accounts::NewAgent {
+            shopmux_core::services::accounts::NewAgent {
                 nickname: nickname.into(),
                 role: None,
                 capacity: Some(capacity),
                 shops: shops
                     .iter()
-                    .map(|s| shopmux_core::model::ShopGrant {
+                    .map(|s| shopmux_core::domain::model::ShopGrant {
                         shop_id: *s,
                         can_chat: true,
                     })
@@ -287,7 +319,7 @@ pub async fn sub_account(
 pub async fn go_online(inbox: &Inbox, viewer: &Viewer) -> String {
     let session = inbox.open_session(&viewer.agent).await.expect("session");
     inbox
-        .set_status(viewer, shopmux_core::model::AgentStatus::Online)
+        .set_status(viewer, shopmux_core::domain::model::AgentStatus::Online)
         .await
         .expect("online");
     session

@@ -11,8 +11,9 @@ use crate::inbox::Inbox;
 use tokio::sync::oneshot;
 
 impl Inbox {
-    /// Stores an inbound message (idempotently) and answers after its commit.
-    pub(crate) async fn ingest(
+    /// Stores one inbound message (idempotently) and answers after its commit. Events
+    /// of adapters come in through [`Inbox::apply`], which uses this for their messages.
+    pub async fn ingest(
         &self,
         shop: IngestShop,
         mut msg: InboundMessage,
