@@ -9,5 +9,6 @@ pub mod demo;
 pub mod host;
 pub mod mailer;
 pub mod plugins;
+pub mod secrets;
 pub mod server;
 pub mod storefront;
