@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod api;
 pub mod channels;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod host;
 pub mod mailer;

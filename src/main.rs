@@ -1,5 +1,6 @@
-//! The `shopmux` command: `serve`, `demo`, `check-config`, `owner create`, `rules show`,
-//! `plugins list`, `plugins check`.
+//! The `shopmux` command: `serve`, `demo` (with the `demo` cargo feature, on by
+//! default), `check-config`, `owner create`, `rules show`, `plugins list`,
+//! `plugins check`.
 
 use clap::{Parser, Subcommand};
 use shopmux::config;
@@ -26,6 +27,7 @@ enum Command {
     /// AliExpress, Shopify), pre-configured shops and agents, and buyers writing in their
     /// own languages: a live multi-marketplace inbox in seconds. Prints the URL and an
     /// owner token.
+    #[cfg(feature = "demo")]
     Demo,
     /// Validate the configuration and print it with secrets masked.
     CheckConfig,
@@ -214,6 +216,7 @@ fn main() -> ExitCode {
                 println!("shopmux listening on http://{}", daemon.addr);
                 daemon.serve(shopmux::server::shutdown_signal()).await
             }
+            #[cfg(feature = "demo")]
             Command::Demo => shopmux::demo::run(&config).await,
             Command::Owner {
                 command: OwnerCommand::Create { name },
