@@ -67,9 +67,10 @@ fn start_daemon(database: Option<String>) -> (String, String, String, tempfile::
             .build()
             .unwrap();
         rt.block_on(async move {
-            let mut config = shopmux::config::Config::default();
-            config.server.bind = "127.0.0.1:0".into();
-            config.database.url = url;
+            let mut raw = shopmux::config::RawConfig::default();
+            raw.server.bind = "127.0.0.1:0".into();
+            raw.database.url = url;
+            let config = raw.validate().expect("a valid configuration");
             let daemon = shopmux::server::start_default(&config).await.expect("daemon");
             let owner = daemon.inbox.create_owner("bench").await.unwrap();
             let viewer = daemon.inbox.authenticate(&owner.token).await.unwrap().unwrap();

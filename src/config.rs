@@ -1,27 +1,60 @@
-//! Configuration: one optional TOML file plus `SHOPMUX_<SECTION>__<KEY>` environment
-//! overrides, read into a raw form (every key with its default and a doc comment),
-//! then validated into [`Config`] with every error naming its key.
+//! Configuration in two stages. One optional TOML file plus `SHOPMUX_<SECTION>__<KEY>`
+//! environment overrides are read into [`RawConfig`]: what the operator wrote, every key
+//! with its default and a doc comment, unknown keys refused. The pure
+//! [`RawConfig::validate`] then turns it into [`Config`], whose values are typed (a socket
+//! address, durations, the TLS mode, a parsed sender mailbox, the database URL with its
+//! backend, where the sealing key comes from, the plugin folder resolved), or returns every
+//! problem at once, each naming its key.
+//!
+//! Reading the TOML file in [`load`] is the only I/O here: validation touches no file and
+//! no network. Reading or creating the sealing key file is `secrets.rs`; binding the
+//! address and opening the database is `server.rs`.
 
 use config::{Environment, File, FileFormat};
+use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
+use shopmux_core::storage::store::Backend;
+use shopmux_core::storage::sealing::Sealer;
 use std::collections::HashMap;
+use std::fmt;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The whole configuration as written: the TOML file with the environment's overrides.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    /// `[server]`: the HTTP listener.
+    pub server: RawServerConfig,
+    /// `[database]`: where the inbox is stored.
+    pub database: RawDatabaseConfig,
+    /// `[ingest]`: the inbound writer and the poller.
+    pub ingest: RawIngestConfig,
+    /// `[smtp]`: outgoing mail.
+    pub smtp: RawSmtpConfig,
+    /// `[plugins]`: adapter plugins.
+    pub plugins: RawPluginsConfig,
+    /// `[secrets]`: the key sealing shop credentials at rest.
+    pub secrets: RawSecretsConfig,
+}
 
 /// `[server]`: the HTTP listener.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    /// Address and port to listen on.
+pub struct RawServerConfig {
+    /// Address and port to listen on, `127.0.0.1:8080`.
     pub bind: String,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes (1024..=67108864).
     pub max_body_bytes: usize,
-    /// Seconds between pings on a live stream; a stream that misses a pong is closed,
-    /// and an agent without streams gets no automatic assignment (TT-AGENT-3).
+    /// Seconds between pings on a live stream (1..=3600); a stream that misses a pong is
+    /// closed, and an agent without streams gets no automatic assignment (TT-AGENT-3).
     pub stream_ping_secs: u64,
 }
 
-impl Default for ServerConfig {
+impl Default for RawServerConfig {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
@@ -34,14 +67,14 @@ impl Default for ServerConfig {
 /// `[database]`: where the inbox is stored.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct DatabaseConfig {
+pub struct RawDatabaseConfig {
     /// `sqlite://path/file.db` (the directory is created) or `postgres://user@host/db`.
     pub url: String,
-    /// Most pooled connections.
+    /// Most pooled connections (1..=1000).
     pub max_connections: u32,
 }
 
-impl Default for DatabaseConfig {
+impl Default for RawDatabaseConfig {
     fn default() -> Self {
         Self {
             url: "sqlite://shopmux-data/shopmux.db".into(),
@@ -50,18 +83,18 @@ impl Default for DatabaseConfig {
     }
 }
 
-/// `[ingest]`: the inbound writer.
+/// `[ingest]`: the inbound writer and the poller.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct IngestConfig {
-    /// Most inbound messages committed in one transaction.
+pub struct RawIngestConfig {
+    /// Most inbound messages committed in one transaction (1..=1000).
     pub max_batch: usize,
-    /// Seconds between polls of connected shops for what webhooks missed (the first
-    /// poll, at start, catches up after downtime).
+    /// Seconds between polls of connected shops for what webhooks missed (5..=86400; the
+    /// first poll, at start, catches up after downtime).
     pub poll_secs: u64,
 }
 
-impl Default for IngestConfig {
+impl Default for RawIngestConfig {
     fn default() -> Self {
         Self {
             max_batch: 256,
@@ -73,22 +106,22 @@ impl Default for IngestConfig {
 /// `[smtp]`: outgoing mail, for storefront replies to customers who left (SH-ONLINE-1).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SmtpConfig {
+pub struct RawSmtpConfig {
     /// The SMTP server; empty: no email (replies to customers who left fail visibly).
     pub host: String,
     /// Its port.
     pub port: u16,
     /// `starttls` (default), `tls` (implicit) or `none` (a local relay only).
     pub tls: String,
-    /// Login, when the server wants one.
+    /// Login, when the server wants one; empty: no login.
     pub username: String,
     /// Password (a secret: masked by `check-config`).
     pub password: String,
-    /// The sender, `Shop <shop@example.com>`.
+    /// The sender, `Shop <shop@example.com>` (checked when `host` is set).
     pub from: String,
 }
 
-impl Default for SmtpConfig {
+impl Default for RawSmtpConfig {
     fn default() -> Self {
         Self {
             host: String::new(),
@@ -104,18 +137,18 @@ impl Default for SmtpConfig {
 /// `[plugins]`: adapter plugins (`.so`/`.dylib`/`.dll`) loaded at start.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct PluginsConfig {
+pub struct RawPluginsConfig {
     /// The folder scanned for plugins (files with this system's library extension);
-    /// a missing folder holds no plugins. Default: `plugins.d` beside the SQLite
+    /// a missing folder holds no plugins. Empty: `plugins.d` beside the SQLite
     /// database (`shopmux-data/plugins.d`), else `plugins.d`.
     pub dir: String,
     /// Plugin files loaded besides the folder's, by path.
     pub paths: Vec<String>,
-    /// Longest a plugin call may take, in seconds.
+    /// Longest a plugin call may take, in seconds (1..=600).
     pub call_timeout_secs: u64,
 }
 
-impl Default for PluginsConfig {
+impl Default for RawPluginsConfig {
     fn default() -> Self {
         Self {
             dir: String::new(),
@@ -128,117 +161,218 @@ impl Default for PluginsConfig {
 /// `[secrets]`: the key that seals shop credentials at rest.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SecretsConfig {
+pub struct RawSecretsConfig {
     /// The key, 64 hex characters (a secret: masked by `check-config`). Every daemon of
     /// one database needs the same key. Empty: read from `key_file`.
     pub key: String,
     /// A file holding the key, created with a fresh random key (mode 0600) when
-    /// missing. Default: `secret.key` beside the SQLite database
+    /// missing. Empty: `secret.key` beside the SQLite database
     /// (`shopmux-data/secret.key`), else `shopmux-secret.key`.
     pub key_file: String,
 }
 
-impl Config {
-    /// The folder of the SQLite database, when the database is a SQLite file in one.
-    fn data_dir(&self) -> Option<std::path::PathBuf> {
-        let url = &self.database.url;
-        let file = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .map(|rest| rest.split('?').next().unwrap_or(rest))?;
-        Path::new(file)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(Path::to_path_buf)
-    }
-
-    /// The plugin folder in effect (see [`PluginsConfig::dir`]).
-    pub fn plugins_dir(&self) -> std::path::PathBuf {
-        if !self.plugins.dir.is_empty() {
-            return self.plugins.dir.clone().into();
-        }
-        match self.data_dir() {
-            Some(dir) => dir.join("plugins.d"),
-            None => "plugins.d".into(),
-        }
-    }
-
-    /// The key file in effect (see [`SecretsConfig::key_file`]).
-    pub fn key_file(&self) -> std::path::PathBuf {
-        if !self.secrets.key_file.is_empty() {
-            return self.secrets.key_file.clone().into();
-        }
-        match self.data_dir() {
-            Some(dir) => dir.join("secret.key"),
-            None => "shopmux-secret.key".into(),
-        }
-    }
-
-    /// The sealing key: `secrets.key`, else the key file's (created when missing).
-    pub fn sealing_key(&self) -> anyhow::Result<[u8; 32]> {
-        use shopmux_core::storage::sealing::Sealer;
-        if !self.secrets.key.is_empty() {
-            return Sealer::key_from_hex(&self.secrets.key)
-                .map_err(|m| anyhow::anyhow!("secrets.key: {m}"));
-        }
-        let path = self.key_file();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = Sealer::generate_key_hex()?;
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        anyhow::anyhow!("secrets.key_file: cannot create {}: {e}", dir.display())
-                    })?;
-                }
-                write_private(&path, &key).map_err(|e| {
-                    anyhow::anyhow!("secrets.key_file: cannot write {}: {e}", path.display())
-                })?;
-                tracing::info!(message = "Created the sealing key file.", path = %path.display());
-                key
-            }
-            Err(e) => {
-                anyhow::bail!("secrets.key_file: cannot read {}: {e}", path.display())
-            }
-        };
-        Sealer::key_from_hex(&text)
-            .map_err(|m| anyhow::anyhow!("secrets.key_file: {}: {m}", path.display()))
-    }
-}
-
-/// Writes a file only its owner can read (on Unix).
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(text.as_bytes())
-}
-
-/// The whole configuration.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
+/// The validated configuration: what the daemon runs with.
+#[derive(Clone, Debug)]
 pub struct Config {
     /// The HTTP listener.
     pub server: ServerConfig,
     /// The database.
     pub database: DatabaseConfig,
-    /// The inbound writer.
+    /// The inbound writer and the poller.
     pub ingest: IngestConfig,
-    /// Outgoing mail.
-    pub smtp: SmtpConfig,
+    /// Outgoing mail; none when `smtp.host` is empty.
+    pub smtp: Option<SmtpConfig>,
     /// Adapter plugins.
     pub plugins: PluginsConfig,
-    /// Secrets at rest.
-    pub secrets: SecretsConfig,
+    /// Where the sealing key comes from (read by `secrets::sealing_key`).
+    pub secrets: SecretKey,
+}
+
+impl Default for Config {
+    /// The defaults, validated: what the daemon runs with when nothing is configured.
+    fn default() -> Self {
+        RawConfig::default()
+            .validate()
+            .expect("the default configuration is valid")
+    }
+}
+
+/// `[server]`, validated.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Address and port to listen on (port 0: any free port).
+    pub bind: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Time between pings on a live stream.
+    pub stream_ping: Duration,
+}
+
+/// `[database]`, validated.
+#[derive(Clone, Debug)]
+pub struct DatabaseConfig {
+    /// The database URL, its backend known.
+    pub url: DatabaseUrl,
+    /// Most pooled connections.
+    pub max_connections: u32,
+}
+
+/// A database URL whose backend is known. `Display` and `Debug` mask its password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    url: String,
+    backend: Backend,
+}
+
+impl DatabaseUrl {
+    /// The URL as written (with its password: not for logs).
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    /// SQLite or PostgreSQL.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The folder of the SQLite database, when the database is a SQLite file in one.
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        if self.backend != Backend::Sqlite {
+            return None;
+        }
+        let rest = self
+            .url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.url.strip_prefix("sqlite:"))?;
+        let file = rest.split('?').next().unwrap_or(rest);
+        Path::new(file)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, String> {
+        let backend = shopmux_core::storage::store::backend_of(url)?;
+        Ok(Self {
+            url: url.to_owned(),
+            backend,
+        })
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&mask_url_password(&self.url))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self}, {:?})", self.backend)
+    }
+}
+
+/// `[ingest]`, validated.
+#[derive(Clone, Debug)]
+pub struct IngestConfig {
+    /// Most inbound messages committed in one transaction.
+    pub max_batch: usize,
+    /// Time between polls of connected shops.
+    pub poll_every: Duration,
+}
+
+/// How the SMTP connection is secured (`smtp.tls`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// `starttls`: plain connection upgraded with STARTTLS (required).
+    Starttls,
+    /// `tls`: implicit TLS from the first byte.
+    Tls,
+    /// `none`: no encryption (a local relay only).
+    None,
+}
+
+impl FromStr for SmtpTls {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "starttls" => Ok(Self::Starttls),
+            "tls" => Ok(Self::Tls),
+            "none" => Ok(Self::None),
+            other => Err(format!("`{other}` is not one of starttls, tls, none")),
+        }
+    }
+}
+
+/// `[smtp]`, validated (present only when `smtp.host` is set).
+#[derive(Clone, Debug)]
+pub struct SmtpConfig {
+    /// The SMTP server.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// How the connection is secured.
+    pub tls: SmtpTls,
+    /// The login, when `smtp.username` is set.
+    pub login: Option<SmtpLogin>,
+    /// The sender.
+    pub from: Mailbox,
+}
+
+/// An SMTP login. `Debug` masks the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpLogin {
+    /// The user name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+impl fmt::Debug for SmtpLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpLogin")
+            .field("username", &self.username)
+            .field("password", &"****")
+            .finish()
+    }
+}
+
+/// `[plugins]`, validated.
+#[derive(Clone, Debug)]
+pub struct PluginsConfig {
+    /// The folder scanned for plugins, resolved (it may not exist).
+    pub dir: PathBuf,
+    /// Plugin files loaded besides the folder's.
+    pub paths: Vec<PathBuf>,
+    /// Longest a plugin call may take.
+    pub call_timeout: Duration,
+}
+
+/// Where the sealing key comes from (`[secrets]`). `Debug` never shows a key.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretKey {
+    /// `secrets.key`: the key itself.
+    Inline([u8; 32]),
+    /// `secrets.key_file` (resolved): read when the daemon starts, created when missing.
+    File(PathBuf),
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Inline(_) => f.write_str("Inline(****)"),
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
 }
 
 /// A configuration problem, naming the key.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
     /// The key (`server.bind`), or the file.
     pub key: String,
@@ -246,9 +380,203 @@ pub struct ConfigError {
     pub message: String,
 }
 
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// The problems found so far while validating.
+#[derive(Default)]
+struct Problems(Vec<ConfigError>);
+
+impl Problems {
+    fn add(&mut self, key: &str, message: impl Into<String>) {
+        self.0.push(ConfigError {
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    /// `value` parsed, or the problem recorded under `key`.
+    fn parse<T: FromStr<Err = String>>(&mut self, key: &str, value: &str) -> Option<T> {
+        value.parse().map_err(|m| self.add(key, m)).ok()
+    }
+
+    /// `value` when it lies in `range`, or the problem recorded under `key`.
+    fn in_range<T>(&mut self, key: &str, value: T, range: RangeInclusive<T>) -> Option<T>
+    where
+        T: PartialOrd + fmt::Display + Copy,
+    {
+        if range.contains(&value) {
+            return Some(value);
+        }
+        let (low, high) = range.into_inner();
+        self.add(key, format!("{value} is outside {low}..={high}"));
+        None
+    }
+
+    /// A whole number of seconds in `range`, as a duration.
+    fn seconds(&mut self, key: &str, value: u64, range: RangeInclusive<u64>) -> Option<Duration> {
+        self.in_range(key, value, range).map(Duration::from_secs)
+    }
+}
+
+impl RawConfig {
+    /// Checks every key and produces the typed configuration, or every problem found,
+    /// each naming its key. Pure: no file, no network, no clock.
+    pub fn validate(self) -> Result<Config, Vec<ConfigError>> {
+        let mut problems = Problems::default();
+        let server = self.server.validate(&mut problems);
+        let database = self.database.validate(&mut problems);
+        let data_dir = database.as_ref().and_then(|d| d.url.sqlite_dir());
+        let ingest = self.ingest.validate(&mut problems);
+        let smtp = self.smtp.validate(&mut problems);
+        let plugins = self.plugins.validate(data_dir.as_deref(), &mut problems);
+        let secrets = self.secrets.validate(data_dir.as_deref(), &mut problems);
+        match (server, database, ingest, smtp, plugins, secrets) {
+            (
+                Some(server),
+                Some(database),
+                Some(ingest),
+                Some(smtp),
+                Some(plugins),
+                Some(secrets),
+            ) if problems.0.is_empty() => Ok(Config {
+                server,
+                database,
+                ingest,
+                smtp,
+                plugins,
+                secrets,
+            }),
+            _ => Err(problems.0),
+        }
+    }
+
+    /// The configuration as TOML, with secrets masked (for `check-config`).
+    pub fn to_masked_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = mask_url_password(&shown.database.url);
+        if !shown.smtp.password.is_empty() {
+            shown.smtp.password = "****".into();
+        }
+        if !shown.secrets.key.is_empty() {
+            shown.secrets.key = "****".into();
+        }
+        toml::to_string_pretty(&shown).unwrap_or_default()
+    }
+}
+
+impl RawServerConfig {
+    fn validate(self, problems: &mut Problems) -> Option<ServerConfig> {
+        let bind = self.bind.parse::<SocketAddr>().map_err(|_| {
+            problems.add(
+                "server.bind",
+                format!("`{}` is not an address:port like 127.0.0.1:8080", self.bind),
+            )
+        });
+        let max_body_bytes = problems.in_range(
+            "server.max_body_bytes",
+            self.max_body_bytes,
+            1024..=64 * 1024 * 1024,
+        );
+        let stream_ping =
+            problems.seconds("server.stream_ping_secs", self.stream_ping_secs, 1..=3600);
+        Some(ServerConfig {
+            bind: bind.ok()?,
+            max_body_bytes: max_body_bytes?,
+            stream_ping: stream_ping?,
+        })
+    }
+}
+
+impl RawDatabaseConfig {
+    fn validate(self, problems: &mut Problems) -> Option<DatabaseConfig> {
+        let url = problems.parse::<DatabaseUrl>("database.url", &self.url);
+        let max_connections =
+            problems.in_range("database.max_connections", self.max_connections, 1..=1000);
+        Some(DatabaseConfig {
+            url: url?,
+            max_connections: max_connections?,
+        })
+    }
+}
+
+impl RawIngestConfig {
+    fn validate(self, problems: &mut Problems) -> Option<IngestConfig> {
+        let max_batch = problems.in_range("ingest.max_batch", self.max_batch, 1..=1000);
+        let poll_every = problems.seconds("ingest.poll_secs", self.poll_secs, 5..=86_400);
+        Some(IngestConfig {
+            max_batch: max_batch?,
+            poll_every: poll_every?,
+        })
+    }
+}
+
+impl RawSmtpConfig {
+    /// `Some(None)`: valid, no email; `None`: a problem was recorded.
+    fn validate(self, problems: &mut Problems) -> Option<Option<SmtpConfig>> {
+        let tls = problems.parse::<SmtpTls>("smtp.tls", &self.tls);
+        let host = self.host.trim();
+        if host.is_empty() {
+            return tls.map(|_| None);
+        }
+        let from = self.from.parse::<Mailbox>().map_err(|_| {
+            problems.add(
+                "smtp.from",
+                format!(
+                    "`{}` is not a mailbox like `Shop <shop@example.com>`",
+                    self.from
+                ),
+            )
+        });
+        let login = (!self.username.is_empty()).then_some(SmtpLogin {
+            username: self.username,
+            password: self.password,
+        });
+        Some(Some(SmtpConfig {
+            host: host.to_owned(),
+            port: self.port,
+            tls: tls?,
+            login,
+            from: from.ok()?,
+        }))
+    }
+}
+
+impl RawPluginsConfig {
+    fn validate(self, data_dir: Option<&Path>, problems: &mut Problems) -> Option<PluginsConfig> {
+        let call_timeout =
+            problems.seconds("plugins.call_timeout_secs", self.call_timeout_secs, 1..=600);
+        let dir = match (self.dir.is_empty(), data_dir) {
+            (false, _) => PathBuf::from(self.dir),
+            (true, Some(data)) => data.join("plugins.d"),
+            (true, None) => PathBuf::from("plugins.d"),
+        };
+        Some(PluginsConfig {
+            dir,
+            paths: self.paths.into_iter().map(PathBuf::from).collect(),
+            call_timeout: call_timeout?,
+        })
+    }
+}
+
+impl RawSecretsConfig {
+    fn validate(self, data_dir: Option<&Path>, problems: &mut Problems) -> Option<SecretKey> {
+        if !self.key.is_empty() {
+            return Sealer::key_from_hex(&self.key)
+                .map(SecretKey::Inline)
+                .map_err(|m| problems.add("secrets.key", m))
+                .ok();
+        }
+        Some(SecretKey::File(
+            match (self.key_file.is_empty(), data_dir) {
+                (false, _) => PathBuf::from(self.key_file),
+                (true, Some(data)) => data.join("secret.key"),
+                (true, None) => PathBuf::from("shopmux-secret.key"),
+            },
+        ))
     }
 }
 
@@ -269,6 +597,19 @@ pub fn load_from(
     file: Option<&Path>,
     vars: impl Iterator<Item = (String, String)>,
 ) -> Result<Config, Vec<ConfigError>> {
+    load_raw_from(file, vars)?.validate()
+}
+
+/// Reads the configuration from an optional file and the environment, unvalidated.
+pub fn load_raw(file: Option<&Path>) -> Result<RawConfig, Vec<ConfigError>> {
+    load_raw_from(file, std::env::vars())
+}
+
+/// [`load_raw`] with the environment given (for tests).
+pub fn load_raw_from(
+    file: Option<&Path>,
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<RawConfig, Vec<ConfigError>> {
     let mut builder = config::Config::builder();
     if let Some(path) = file {
         if !path.exists() {
@@ -289,15 +630,8 @@ pub fn load_from(
     let raw = builder
         .build()
         .map_err(|e| vec![from_config_error(e, file)])?;
-    let config: Config = raw
-        .try_deserialize()
-        .map_err(|e| vec![from_config_error(e, file)])?;
-    let errors = config.validate();
-    if errors.is_empty() {
-        Ok(config)
-    } else {
-        Err(errors)
-    }
+    raw.try_deserialize()
+        .map_err(|e| vec![from_config_error(e, file)])
 }
 
 fn from_config_error(e: config::ConfigError, file: Option<&Path>) -> ConfigError {
@@ -314,102 +648,6 @@ fn from_config_error(e: config::ConfigError, file: Option<&Path>) -> ConfigError
                 .unwrap_or_else(|| "config".into())
         });
     ConfigError { key, message: text }
-}
-
-impl Config {
-    /// Every problem of the values, each naming its key.
-    pub fn validate(&self) -> Vec<ConfigError> {
-        let mut errors = Vec::new();
-        let mut bad = |key: &str, message: String| {
-            errors.push(ConfigError {
-                key: key.into(),
-                message,
-            })
-        };
-        if self.server.bind.parse::<SocketAddr>().is_err() {
-            bad(
-                "server.bind",
-                format!(
-                    "`{}` is not an address:port like 127.0.0.1:8080",
-                    self.server.bind
-                ),
-            );
-        }
-        if !(1024..=64 * 1024 * 1024).contains(&self.server.max_body_bytes) {
-            bad(
-                "server.max_body_bytes",
-                format!("{} is outside 1024..=67108864", self.server.max_body_bytes),
-            );
-        }
-        if !(1..=3600).contains(&self.server.stream_ping_secs) {
-            bad(
-                "server.stream_ping_secs",
-                format!("{} is outside 1..=3600", self.server.stream_ping_secs),
-            );
-        }
-        if !(5..=86_400).contains(&self.ingest.poll_secs) {
-            bad(
-                "ingest.poll_secs",
-                format!("{} is outside 5..=86400", self.ingest.poll_secs),
-            );
-        }
-        if !["starttls", "tls", "none"].contains(&self.smtp.tls.as_str()) {
-            bad(
-                "smtp.tls",
-                format!("`{}` is not one of starttls, tls, none", self.smtp.tls),
-            );
-        }
-        if !self.smtp.host.is_empty() && self.smtp.from.parse::<lettre::message::Mailbox>().is_err()
-        {
-            bad(
-                "smtp.from",
-                format!(
-                    "`{}` is not a mailbox like `Shop <shop@example.com>`",
-                    self.smtp.from
-                ),
-            );
-        }
-        if let Err(m) = shopmux_core::storage::store::backend_of(&self.database.url) {
-            bad("database.url", m);
-        }
-        if !(1..=1000).contains(&self.database.max_connections) {
-            bad(
-                "database.max_connections",
-                format!("{} is outside 1..=1000", self.database.max_connections),
-            );
-        }
-        if !self.secrets.key.is_empty()
-            && let Err(m) = shopmux_core::storage::sealing::Sealer::key_from_hex(&self.secrets.key)
-        {
-            bad("secrets.key", m);
-        }
-        if !(1..=600).contains(&self.plugins.call_timeout_secs) {
-            bad(
-                "plugins.call_timeout_secs",
-                format!("{} is outside 1..=600", self.plugins.call_timeout_secs),
-            );
-        }
-        if !(1..=1000).contains(&self.ingest.max_batch) {
-            bad(
-                "ingest.max_batch",
-                format!("{} is outside 1..=1000", self.ingest.max_batch),
-            );
-        }
-        errors
-    }
-
-    /// The effective configuration as TOML, with secrets masked.
-    pub fn to_masked_toml(&self) -> String {
-        let mut shown = self.clone();
-        shown.database.url = mask_url_password(&shown.database.url);
-        if !shown.smtp.password.is_empty() {
-            shown.smtp.password = "****".into();
-        }
-        if !shown.secrets.key.is_empty() {
-            shown.secrets.key = "****".into();
-        }
-        toml::to_string_pretty(&shown).unwrap_or_default()
-    }
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:****@host/db`.
@@ -438,17 +676,18 @@ mod tests {
             .into_iter()
     }
 
+    fn keys(errors: &[ConfigError]) -> Vec<&str> {
+        errors.iter().map(|e| e.key.as_str()).collect()
+    }
+
     #[test]
     fn plugins_live_beside_the_sqlite_data_by_default() {
         let c = load_from(None, env(&[])).unwrap();
-        assert_eq!(
-            c.plugins_dir(),
-            std::path::PathBuf::from("shopmux-data/plugins.d")
-        );
+        assert_eq!(c.plugins.dir, PathBuf::from("shopmux-data/plugins.d"));
         let c = load_from(None, env(&[("SHOPMUX_DATABASE__URL", "postgres://u@h/db")])).unwrap();
-        assert_eq!(c.plugins_dir(), std::path::PathBuf::from("plugins.d"));
+        assert_eq!(c.plugins.dir, PathBuf::from("plugins.d"));
         let c = load_from(None, env(&[("SHOPMUX_PLUGINS__DIR", "/opt/p")])).unwrap();
-        assert_eq!(c.plugins_dir(), std::path::PathBuf::from("/opt/p"));
+        assert_eq!(c.plugins.dir, PathBuf::from("/opt/p"));
         let e = load_from(None, env(&[("SHOPMUX_PLUGINS__CALL_TIMEOUT_SECS", "0")])).unwrap_err();
         assert_eq!(e[0].key, "plugins.call_timeout_secs");
     }
@@ -456,8 +695,18 @@ mod tests {
     #[test]
     fn defaults_need_no_file() {
         let c = load_from(None, env(&[])).unwrap();
-        assert_eq!(c.server.bind, "127.0.0.1:8080");
-        assert_eq!(c.database.url, "sqlite://shopmux-data/shopmux.db");
+        assert_eq!(
+            c.server.bind,
+            "127.0.0.1:8080".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(c.database.url.as_str(), "sqlite://shopmux-data/shopmux.db");
+        assert_eq!(
+            c.secrets,
+            SecretKey::File(PathBuf::from("shopmux-data/secret.key"))
+        );
+        assert!(c.smtp.is_none(), "no smtp.host: no email");
+        // `Config::default()` is exactly the validated defaults.
+        assert_eq!(format!("{:?}", Config::default()), format!("{c:?}"));
     }
 
     #[test]
@@ -471,7 +720,7 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(c.server.bind, "0.0.0.0:9000");
+        assert_eq!(c.server.bind, "0.0.0.0:9000".parse::<SocketAddr>().unwrap());
         assert_eq!(c.database.max_connections, 3);
     }
 
@@ -505,13 +754,152 @@ mod tests {
             mask_url_password("postgres://u:pw@h/db"),
             "postgres://u:****@h/db"
         );
-        let mut c = Config::default();
-        c.database.url = "postgres://u:hunter2@h/db".into();
-        c.smtp.password = "smtp-hunter3".into();
-        let shown = c.to_masked_toml();
+        let mut raw = RawConfig::default();
+        raw.database.url = "postgres://u:hunter2@h/db".into();
+        raw.smtp.password = "smtp-hunter3".into();
+        raw.secrets.key = "ab".repeat(32);
+        let shown = raw.to_masked_toml();
         assert!(
-            !shown.contains("hunter2") && !shown.contains("smtp-hunter3"),
+            !shown.contains("hunter2")
+                && !shown.contains("smtp-hunter3")
+                && !shown.contains("abab"),
             "{shown}"
         );
+        // The validated values do not show them either.
+        raw.smtp.host = "mail.example.com".into();
+        raw.smtp.username = "shop".into();
+        let shown = format!("{:?}", raw.validate().unwrap());
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("smtp-hunter3") && !shown.contains("171"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn values_come_out_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shopmux.toml");
+        let toml = r#"
+            [server]
+            bind = "[::1]:9443"
+            stream_ping_secs = 7
+            [database]
+            url = "postgres://shop:pw@db.internal/shopmux"
+            [ingest]
+            poll_secs = 90
+            [smtp]
+            host = "mail.example.com"
+            port = 465
+            tls = "tls"
+            username = "shop"
+            password = "pw"
+            from = "Acme Shop <shop@acme.example>"
+            [plugins]
+            paths = ["extra/libshopmux_lazada.so"]
+            call_timeout_secs = 3
+            [secrets]
+            key = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        "#;
+        std::fs::write(&path, toml).unwrap();
+        let c = load_from(Some(&path), env(&[("SHOPMUX_SMTP__PORT", "2465")])).unwrap();
+        assert_eq!(
+            c.server.bind,
+            SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], 9443))
+        );
+        assert_eq!(c.server.stream_ping, Duration::from_secs(7));
+        assert_eq!(c.database.url.backend(), Backend::Postgres);
+        assert_eq!(c.database.url.sqlite_dir(), None);
+        assert_eq!(
+            c.database.url.to_string(),
+            "postgres://shop:****@db.internal/shopmux"
+        );
+        assert_eq!(c.ingest.poll_every, Duration::from_secs(90));
+        let smtp = c.smtp.expect("smtp.host is set");
+        assert_eq!(
+            (smtp.host.as_str(), smtp.port, smtp.tls),
+            ("mail.example.com", 2465, SmtpTls::Tls)
+        );
+        assert_eq!(smtp.from.name.as_deref(), Some("Acme Shop"));
+        assert_eq!(smtp.from.email.to_string(), "shop@acme.example");
+        assert_eq!(smtp.login.map(|l| l.username).as_deref(), Some("shop"));
+        assert_eq!(c.plugins.dir, PathBuf::from("plugins.d"));
+        assert_eq!(
+            c.plugins.paths,
+            vec![PathBuf::from("extra/libshopmux_lazada.so")]
+        );
+        assert_eq!(c.plugins.call_timeout, Duration::from_secs(3));
+        let key: Vec<u8> = (0..32).collect();
+        assert_eq!(c.secrets, SecretKey::Inline(key.try_into().unwrap()));
+
+        let mut raw = RawConfig::default();
+        raw.database.url = "sqlite:data/x.db?mode=rwc".into();
+        raw.smtp.tls = "none".into();
+        let c = raw.validate().unwrap();
+        assert_eq!(c.database.url.backend(), Backend::Sqlite);
+        assert_eq!(c.secrets, SecretKey::File(PathBuf::from("data/secret.key")));
+        assert_eq!(c.plugins.dir, PathBuf::from("data/plugins.d"));
+        assert!(c.smtp.is_none(), "no host, no mail, whatever the TLS mode");
+    }
+
+    #[test]
+    fn every_bad_key_is_reported_at_once_each_naming_its_key() {
+        let mut raw = RawConfig::default();
+        raw.server.bind = "localhost".into();
+        raw.server.stream_ping_secs = 0;
+        raw.database.url = "mysql://db/shop".into();
+        raw.ingest.poll_secs = 1;
+        raw.smtp.host = "mail.example.com".into();
+        raw.smtp.tls = "ssl".into();
+        raw.smtp.from = "not a mailbox".into();
+        raw.plugins.call_timeout_secs = 601;
+        raw.secrets.key = "xyz".into();
+        let errors = raw.validate().unwrap_err();
+        assert_eq!(
+            keys(&errors),
+            [
+                "server.bind",
+                "server.stream_ping_secs",
+                "database.url",
+                "ingest.poll_secs",
+                "smtp.tls",
+                "smtp.from",
+                "plugins.call_timeout_secs",
+                "secrets.key"
+            ]
+        );
+        assert!(
+            errors[0].to_string().contains("`localhost`"),
+            "{}",
+            errors[0]
+        );
+        assert!(
+            errors[4].message.contains("starttls, tls, none"),
+            "{}",
+            errors[4]
+        );
+        assert_eq!(errors[6].message, "601 is outside 1..=600");
+        // An unset host does not check the sender, but still the TLS mode.
+        let mut raw = RawConfig::default();
+        raw.smtp.tls = "ssl".into();
+        raw.smtp.from = "not a mailbox".into();
+        assert_eq!(keys(&raw.validate().unwrap_err()), ["smtp.tls"]);
+    }
+
+    #[test]
+    fn validation_touches_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let absent = dir.path().join("not").join("yet");
+        let mut raw = RawConfig::default();
+        raw.database.url = format!("sqlite://{}/shopmux.db", absent.display());
+        raw.plugins.dir = absent.join("plugins").display().to_string();
+        let c = raw.clone().validate().unwrap();
+        assert_eq!(c.secrets, SecretKey::File(absent.join("secret.key")));
+        raw.secrets.key_file = absent.join("keys").join("secret.key").display().to_string();
+        let c = raw.validate().unwrap();
+        assert_eq!(
+            c.secrets,
+            SecretKey::File(absent.join("keys").join("secret.key"))
+        );
+        assert!(!absent.exists(), "validation created nothing");
     }
 }

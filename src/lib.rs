@@ -4,10 +4,12 @@
 pub mod adapters;
 pub mod api;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod host;
 pub mod mailer;
 pub mod plugins;
 pub mod rules_table;
+pub mod secrets;
 pub mod server;
 pub mod storefront;

@@ -2,7 +2,7 @@
 //! store (SH-ONLINE-1). A real SMTP client (lettre) with STARTTLS, implicit TLS or, for
 //! a local relay, none.
 
-use crate::config::SmtpConfig;
+use crate::config::{SmtpConfig, SmtpTls};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -22,30 +22,29 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// The mailer of the configuration; none when `smtp.host` is empty.
-    pub fn from_config(config: &SmtpConfig) -> anyhow::Result<Option<Self>> {
-        if config.host.trim().is_empty() {
+    /// The mailer of the configuration; none when there is no `[smtp]` host.
+    pub fn from_config(config: Option<&SmtpConfig>) -> anyhow::Result<Option<Self>> {
+        let Some(config) = config else {
             return Ok(None);
-        }
-        let mut builder = match config.tls.as_str() {
-            "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
-            "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host)?,
-            _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)?,
+        };
+        let host = config.host.as_str();
+        let mut builder = match config.tls {
+            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
+                .map_err(|e| anyhow::anyhow!("smtp.host: {e}"))?,
+            SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+                .map_err(|e| anyhow::anyhow!("smtp.host: {e}"))?,
         }
         .port(config.port);
-        if !config.username.is_empty() {
+        if let Some(login) = &config.login {
             builder = builder.credentials(Credentials::new(
-                config.username.clone(),
-                config.password.clone(),
+                login.username.clone(),
+                login.password.clone(),
             ));
         }
-        let from: Mailbox = config
-            .from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("smtp.from: {e}"))?;
         Ok(Some(Self {
             transport: builder.build(),
-            from,
+            from: config.from.clone(),
         }))
     }
 

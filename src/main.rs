@@ -1,5 +1,6 @@
-//! The `shopmux` command: `serve`, `demo`, `check-config`, `owner create`, `rules show`,
-//! `plugins list`, `plugins check`.
+//! The `shopmux` command: `serve`, `demo` (with the `demo` cargo feature, on by
+//! default), `check-config`, `owner create`, `rules show`, `plugins list`,
+//! `plugins check`.
 
 use clap::{Parser, Subcommand};
 use shopmux::config;
@@ -26,6 +27,7 @@ enum Command {
     /// AliExpress, Shopify), pre-configured shops and agents, and buyers writing in their
     /// own languages: a live multi-marketplace inbox in seconds. Prints the URL and an
     /// owner token.
+    #[cfg(feature = "demo")]
     Demo,
     /// Validate the configuration and print it with secrets masked.
     CheckConfig,
@@ -77,13 +79,20 @@ enum OwnerCommand {
     },
 }
 
-fn load_config(path: Option<&std::path::Path>) -> Result<config::Config, ExitCode> {
-    config::load(path).map_err(|errors| {
+/// The configuration as read (what `check-config` prints) and validated; every problem
+/// is printed, naming its key, and exits with 2.
+fn load_config(
+    path: Option<&std::path::Path>,
+) -> Result<(config::RawConfig, config::Config), ExitCode> {
+    let report = |errors: Vec<config::ConfigError>| {
         for e in &errors {
             eprintln!("shopmux: config error: {e}");
         }
         ExitCode::from(2)
-    })
+    };
+    let raw = config::load_raw(path).map_err(report)?;
+    let config = raw.clone().validate().map_err(report)?;
+    Ok((raw, config))
 }
 
 fn plugins_command(config: &config::Config, command: &PluginsCommand) -> ExitCode {
@@ -92,8 +101,8 @@ fn plugins_command(config: &config::Config, command: &PluginsCommand) -> ExitCod
             let outcomes = shopmux::plugins::load(config);
             println!(
                 "plugins folder: {}{}",
-                config.plugins_dir().display(),
-                if config.plugins_dir().is_dir() {
+                config.plugins.dir.display(),
+                if config.plugins.dir.is_dir() {
                     ""
                 } else {
                     " (absent)"
@@ -150,8 +159,8 @@ fn init_tracing() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match load_config(cli.config.as_deref()) {
-        Ok(c) => c,
+    let (raw, config) = match load_config(cli.config.as_deref()) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     if let Command::Rules {
@@ -188,7 +197,7 @@ fn main() -> ExitCode {
         return plugins_command(&config, command);
     }
     if let Command::CheckConfig = cli.command {
-        print!("{}", config.to_masked_toml());
+        print!("{}", raw.to_masked_toml());
         eprintln!("shopmux: configuration is valid");
         return ExitCode::SUCCESS;
     }
@@ -210,12 +219,13 @@ fn main() -> ExitCode {
                 println!("shopmux listening on http://{}", daemon.addr);
                 daemon.serve(shopmux::server::shutdown_signal()).await
             }
+            #[cfg(feature = "demo")]
             Command::Demo => shopmux::demo::run(&config).await,
             Command::Owner {
                 command: OwnerCommand::Create { name },
             } => {
                 let store = shopmux_core::Store::open(&shopmux_core::StoreOptions::new(
-                    config.database.url.clone(),
+                    config.database.url.as_str().to_owned(),
                 ))
                 .await?;
                 let inbox = shopmux_core::Inbox::start(

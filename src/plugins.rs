@@ -7,9 +7,7 @@
 use crate::config::Config;
 use shopmux_contract::adapter::Adapter;
 use shopmux_plugin_host::{LoadOutcome, Plugin};
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The platform ids plugins may not take: the built-in adapters'.
 pub fn reserved_platforms() -> Vec<String> {
@@ -21,19 +19,18 @@ pub fn reserved_platforms() -> Vec<String> {
 
 /// Loads the configured plugins: each library with its plugin or its refusal.
 pub fn load(config: &Config) -> Vec<LoadOutcome> {
-    let dir = config.plugins_dir();
-    let explicit: Vec<PathBuf> = config.plugins.paths.iter().map(PathBuf::from).collect();
     let reserved = reserved_platforms();
     let reserved: Vec<&str> = reserved.iter().map(String::as_str).collect();
     // A folder that does not exist simply holds no plugins.
+    let dir = config.plugins.dir.as_path();
     let dir = dir.is_dir().then_some(dir);
-    shopmux_plugin_host::load_all(dir.as_deref(), &explicit, &reserved)
+    shopmux_plugin_host::load_all(dir, &config.plugins.paths, &reserved)
 }
 
 /// The plugins that loaded, as adapters (with the configured call time limit); every
 /// refusal is logged.
 pub fn adapters(config: &Config) -> Vec<Arc<dyn Adapter>> {
-    let timeout = Duration::from_secs(config.plugins.call_timeout_secs);
+    let timeout = config.plugins.call_timeout;
     load(config)
         .into_iter()
         .filter_map(|outcome| match outcome.result {

@@ -40,28 +40,23 @@ fn registry(
 /// Opens the database (applying migrations) and binds the listener.
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Daemon> {
     let store = Store::open(&StoreOptions {
-        url: config.database.url.clone(),
+        url: config.database.url.as_str().to_owned(),
         max_connections: config.database.max_connections,
     })
     .await
-    .map_err(|e| {
-        anyhow::anyhow!(
-            "database.url: cannot open {}: {e}",
-            crate::config::mask_url_password(&config.database.url)
-        )
-    })?;
-    let store = store.with_sealing_key(&config.sealing_key()?);
+    .map_err(|e| anyhow::anyhow!("database.url: cannot open {}: {e}", config.database.url))?;
+    let store = store.with_sealing_key(&crate::secrets::sealing_key(&config.secrets)?);
     let host = crate::host::DaemonHost::new(clock.clone(), store.clone());
-    let mailer = crate::mailer::Mailer::from_config(&config.smtp)?;
+    let mailer = crate::mailer::Mailer::from_config(config.smtp.as_ref())?;
     let storefront = Arc::new(crate::storefront::Storefront::new(mailer));
     let options = InboxOptions {
         max_ingest_batch: config.ingest.max_batch,
         registry: registry(config, &host, &storefront),
-        poll_every: std::time::Duration::from_secs(config.ingest.poll_secs),
+        poll_every: config.ingest.poll_every,
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock, options);
-    let listener = TcpListener::bind(&config.server.bind).await.map_err(|e| {
+    let listener = TcpListener::bind(config.server.bind).await.map_err(|e| {
         anyhow::anyhow!("server.bind: cannot listen on {}: {e}", config.server.bind)
     })?;
     let addr = listener.local_addr()?;
@@ -70,7 +65,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         addr,
         listener,
         max_body_bytes: config.server.max_body_bytes,
-        ping_every: std::time::Duration::from_secs(config.server.stream_ping_secs),
+        ping_every: config.server.stream_ping,
         storefront,
     })
 }

@@ -54,8 +54,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// Seconds between two polls of the marketplaces (AliExpress is only polled).
-pub const DEMO_POLL_SECS: u64 = 5;
+/// Time between two polls of the marketplaces (AliExpress is only polled).
+pub const DEMO_POLL_EVERY: Duration = Duration::from_secs(5);
 
 /// How the demo's buyers behave.
 #[derive(Clone, Debug)]
@@ -257,11 +257,11 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 }
 
 /// Starts the daemon with `config` (its database and address; polls every
-/// [`DEMO_POLL_SECS`]), the simulators, the seller with its shops and agents, and the
+/// [`DEMO_POLL_EVERY`]), the simulators, the seller with its shops and agents, and the
 /// buyers.
 pub async fn start_demo(config: &Config, options: DemoOptions) -> anyhow::Result<DemoHandle> {
     let mut config = config.clone();
-    config.ingest.poll_secs = DEMO_POLL_SECS;
+    config.ingest.poll_every = DEMO_POLL_EVERY;
     let daemon = crate::server::start(&config, Arc::new(SystemClock)).await?;
     let base = base_url(daemon.addr);
     let inbox = daemon.inbox.clone();

@@ -7,15 +7,17 @@
 
 use crate::support::*;
 use serde_json::{Value, json};
-use shopmux::config::Config;
+use shopmux::config::{Config, RawConfig};
 use shopmux::demo::{DemoHandle, DemoOptions, start_demo};
 use std::time::{Duration, Instant};
 
+/// The defaults on a free port and a SQLite file in `dir` (the key file and the plugin
+/// folder beside it).
 fn demo_config(dir: &std::path::Path) -> Config {
-    let mut config = Config::default();
-    config.server.bind = "127.0.0.1:0".into();
-    config.database.url = format!("sqlite://{}/shopmux.db", dir.display());
-    config
+    let mut raw = RawConfig::default();
+    raw.server.bind = "127.0.0.1:0".into();
+    raw.database.url = format!("sqlite://{}/shopmux.db", dir.display());
+    raw.validate().expect("the demo configuration is valid")
 }
 
 async fn get(demo: &DemoHandle, path: &str) -> Value {
@@ -253,7 +255,7 @@ async fn the_demo_fills_the_inbox_from_every_marketplace_and_replies_reach_each_
 /// The ids of every shop in the demo's database.
 async fn demo_shops_of(config: &Config) -> Vec<String> {
     let store = shopmux_core::Store::open(&shopmux_core::StoreOptions::new(
-        config.database.url.clone(),
+        config.database.url.as_str().to_owned(),
     ))
     .await
     .unwrap();

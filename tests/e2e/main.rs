@@ -2,6 +2,7 @@
 
 mod api_flow;
 mod bad_input;
+#[cfg(feature = "demo")]
 mod demo;
 mod douyin;
 mod kill;

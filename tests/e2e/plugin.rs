@@ -78,7 +78,7 @@ async fn a_lazada_conversation_flows_in_and_a_reply_flows_out_through_the_plugin
     let lazada = library("shopmux-lazada");
     let sim_config = SimConfig::default();
     let sim = LazadaSim::start(sim_config.clone()).await.unwrap();
-    let d = start_tuned(|c| c.plugins.paths = vec![lazada.display().to_string()]).await;
+    let d = start_tuned(|c| c.plugins.paths = vec![lazada.clone()]).await;
     let owner = d.owner("Cross-border Seller").await;
     let (shop, _) = d
         .marketplace_shop(&owner, "lazada", &sim_config.seller_id)
@@ -179,7 +179,7 @@ async fn a_lazada_conversation_flows_in_and_a_reply_flows_out_through_the_plugin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_panicking_in_send_fails_that_delivery_and_the_daemon_keeps_serving() {
     let panicky = library("shopmux-plugin-fixture-panicky");
-    let d = start_tuned(|c| c.plugins.paths = vec![panicky.display().to_string()]).await;
+    let d = start_tuned(|c| c.plugins.paths = vec![panicky.clone()]).await;
     let owner = d.owner("Panicky Seller").await;
     let (shop, ingest) = d.marketplace_shop(&owner, "panicky", "p-1").await;
     let (status, _) = d

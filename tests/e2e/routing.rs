@@ -206,7 +206,7 @@ async fn tt_agent_3_no_stream_no_assignment_and_connecting_assigns_the_oldest_qu
 
 #[tokio::test]
 async fn a_stream_that_stops_answering_pings_disconnects_its_agent() {
-    let d = start_tuned(|c| c.server.stream_ping_secs = 1).await;
+    let d = start_tuned(|c| c.server.stream_ping = Duration::from_secs(1)).await;
     let owner = d.owner("Pings").await;
     let (shop, _) = d.marketplace_shop(&owner, "douyin", "dy-pings").await;
     let (_, agent) = sub_account(&d, &owner, "ana", &shop).await;

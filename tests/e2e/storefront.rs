@@ -9,6 +9,7 @@ use crate::support::*;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::Method;
 use serde_json::{Value, json};
+use shopmux::config::{SmtpConfig, SmtpTls};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message as WsFrame;
 
@@ -81,10 +82,13 @@ async fn reply(d: &TestDaemon, owner: &str, conversation: &str, text: &str) -> S
 async fn sh_online_1_sh_ch_1_replies_go_over_the_chat_then_by_email_once_the_customer_left() {
     let smtp = SmtpServer::start().await;
     let d = start_tuned(|c| {
-        c.smtp.host = "127.0.0.1".into();
-        c.smtp.port = smtp.port;
-        c.smtp.tls = "none".into();
-        c.smtp.from = "Sim Shop <shop@example.com>".into();
+        c.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: smtp.port,
+            tls: SmtpTls::None,
+            login: None,
+            from: "Sim Shop <shop@example.com>".parse().unwrap(),
+        })
     })
     .await;
     let owner = d.owner("Shopify Seller").await;

@@ -3,7 +3,7 @@
 
 use reqwest::{Client, Method, Response};
 use serde_json::{Value, json};
-use shopmux::config::Config;
+use shopmux::config::{Config, RawConfig};
 use shopmux_core::{Inbox, SystemClock};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,11 +71,14 @@ pub async fn start_configured(
     clock: Arc<dyn shopmux_core::Clock>,
     tune: impl FnOnce(&mut Config),
 ) -> TestDaemon {
-    let mut config = Config::default();
-    config.server.bind = "127.0.0.1:0".into();
-    config.server.max_body_bytes = 64 * 1024;
-    config.database.url = db_url.into();
-    config.secrets.key_file = dir.join("secret.key").display().to_string();
+    // Through the raw form, so what is not set resolves as the daemon's would (the
+    // plugin folder beside the test's SQLite file).
+    let mut raw = RawConfig::default();
+    raw.server.bind = "127.0.0.1:0".into();
+    raw.server.max_body_bytes = 64 * 1024;
+    raw.database.url = db_url.into();
+    raw.secrets.key_file = dir.join("secret.key").display().to_string();
+    let mut config = raw.validate().expect("the test configuration is valid");
     tune(&mut config);
     let daemon = shopmux::server::start(&config, clock)
         .await
