@@ -11,12 +11,12 @@
 //! `postgres://...` to measure PostgreSQL).
 
 use rand::SeedableRng;
-use shopmux_core::domain::viewer::Viewer;
-use shopmux_core::services::accounts::NewAgent;
 use shopmux_core::domain::inbound::InboundMessage;
-use shopmux_core::services::shops::NewShop;
 use shopmux_core::domain::model::{AgentStatus, Platform, Role, ShopGrant};
 use shopmux_core::domain::routing::{Candidate, choose};
+use shopmux_core::domain::viewer::Viewer;
+use shopmux_core::services::accounts::NewAgent;
+use shopmux_core::services::shops::NewShop;
 use shopmux_core::{Inbox, InboxOptions, Store, StoreOptions, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -13,8 +13,8 @@
 use config::{Environment, File, FileFormat};
 use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
-use shopmux_core::storage::store::Backend;
 use shopmux_core::storage::sealing::Sealer;
+use shopmux_core::storage::store::Backend;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;

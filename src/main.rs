@@ -133,7 +133,10 @@ fn plugins_command(config: &config::Config, command: &PluginsCommand) -> ExitCod
                     info.rustc.as_deref().unwrap_or("?")
                 );
                 println!("methods: {}", info.methods.join(", "));
-                println!("capabilities: {}", shopmux::plugins::capability_names(&report.capabilities));
+                println!(
+                    "capabilities: {}",
+                    shopmux::plugins::capability_names(&report.capabilities)
+                );
                 println!("rules: {}", report.rule_ids.join(", "));
                 for line in &report.self_test {
                     println!("self-test: {line}");

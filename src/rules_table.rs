@@ -13,7 +13,8 @@ struct Rows(Vec<(String, String, String)>);
 
 impl Rows {
     fn push(&mut self, rule: &str, action: &str, what: impl Into<String>) {
-        self.0.push((rule.to_owned(), action.to_owned(), what.into()));
+        self.0
+            .push((rule.to_owned(), action.to_owned(), what.into()));
     }
 }
 
@@ -28,8 +29,16 @@ pub fn rules_table(set: &RuleSet) -> String {
         access_rule,
     }) = &set.transfer
     {
-        rows.push(who_rule, "transfer", "by the holder or the main account, to an online account");
-        rows.push(access_rule, "transfer", "the previous sub-account loses the buyer; the main account never");
+        rows.push(
+            who_rule,
+            "transfer",
+            "by the holder or the main account, to an online account",
+        );
+        rows.push(
+            access_rule,
+            "transfer",
+            "the previous sub-account loses the buyer; the main account never",
+        );
     }
     if let Some(a) = &set.auto_reply {
         auto_reply(a, &mut rows);
@@ -46,14 +55,22 @@ fn windows(set: &RuleSet, rows: &mut Rows) {
         for req in reqs {
             for (i, clause) in req.any_of.iter().enumerate() {
                 let prefix = if i == 0 { "needs " } else { "  or " };
-                rows.push(&clause.rule, action, format!("{prefix}{}", describe(&clause.condition)));
+                rows.push(
+                    &clause.rule,
+                    action,
+                    format!("{prefix}{}", describe(&clause.condition)),
+                );
             }
         }
     };
     requirements("reply", &set.reply);
     requirements("initiate", &set.initiate);
     if let Some(rule) = &set.initiate_from_order {
-        rows.push(rule, "initiate", "starts from one of the buyer's orders, sent as an order card");
+        rows.push(
+            rule,
+            "initiate",
+            "starts from one of the buyer's orders, sent as an order card",
+        );
     }
 }
 
@@ -72,10 +89,18 @@ fn kind_names(kinds: &[ContentKind]) -> String {
 
 fn kinds(set: &RuleSet, rows: &mut Rows) {
     if let Some(k) = &set.outbound_kinds {
-        rows.push(&k.rule, "agent sends", format!("only {}", kind_names(&k.allowed)));
+        rows.push(
+            &k.rule,
+            "agent sends",
+            format!("only {}", kind_names(&k.allowed)),
+        );
     }
     if let Some(k) = &set.inbound_kinds {
-        rows.push(&k.rule, "buyer sends", format!("only {}", kind_names(&k.allowed)));
+        rows.push(
+            &k.rule,
+            "buyer sends",
+            format!("only {}", kind_names(&k.allowed)),
+        );
     }
 }
 
@@ -89,19 +114,38 @@ fn timers(set: &RuleSet, rows: &mut Rows) {
             Transition::End => "end",
             Transition::Close => "close",
         };
-        rows.push(&t.rule, "timer", format!("after {} of {who}: {then}", t.after));
+        rows.push(
+            &t.rule,
+            "timer",
+            format!("after {} of {who}: {then}", t.after),
+        );
     }
 }
 
 fn auto_reply(a: &AutoReplyRule, rows: &mut Rows) {
     let action = "auto-reply";
-    rows.push(&a.trigger_rule, action, format!("sent on a buyer message after {} without one", a.quiet));
-    rows.push(&a.switch_rule, action, "on only when enabled and its text is not empty");
-    rows.push(&a.stays_unread_rule, action, "the conversation stays unread and unreplied");
+    rows.push(
+        &a.trigger_rule,
+        action,
+        format!("sent on a buyer message after {} without one", a.quiet),
+    );
+    rows.push(
+        &a.switch_rule,
+        action,
+        "on only when enabled and its text is not empty",
+    );
+    rows.push(
+        &a.stays_unread_rule,
+        action,
+        "the conversation stays unread and unreplied",
+    );
     rows.push(
         &a.actions_rule,
         action,
-        format!("carries {} to {} quick actions", a.min_actions, a.max_actions),
+        format!(
+            "carries {} to {} quick actions",
+            a.min_actions, a.max_actions
+        ),
     );
 }
 
@@ -109,7 +153,11 @@ fn routing(r: &Routing, rows: &mut Rows) {
     let assignment = "assignment";
     match &r.assign {
         AssignPolicy::Manual { rule } => {
-            rows.push(rule, assignment, "by hand only, to staff with chat permission");
+            rows.push(
+                rule,
+                assignment,
+                "by hand only, to staff with chat permission",
+            );
         }
         AssignPolicy::IdleRate { rule } => rows.push(
             rule,
@@ -126,15 +174,39 @@ fn routing(r: &Routing, rows: &mut Rows) {
             returning_rule,
             within,
         } => {
-            rows.push(returning_rule, assignment, format!("the buyer's agent of the last {within} if online"));
-            rows.push(new_rule, assignment, "else a random online sub-account, else the main account");
+            rows.push(
+                returning_rule,
+                assignment,
+                format!("the buyer's agent of the last {within} if online"),
+            );
+            rows.push(
+                new_rule,
+                assignment,
+                "else a random online sub-account, else the main account",
+            );
         }
     }
     let optional = [
-        (&r.single_agent_rule, assignment, "a shop with one chat account gives it everything"),
-        (&r.queue_rule, "queue", "waits unassigned when nobody available has spare capacity"),
-        (&r.backfill_rule, "queue", "assigned as soon as capacity appears"),
-        (&r.queue_order_rule, "queue", "first-come or last-come first-served, set by the main account"),
+        (
+            &r.single_agent_rule,
+            assignment,
+            "a shop with one chat account gives it everything",
+        ),
+        (
+            &r.queue_rule,
+            "queue",
+            "waits unassigned when nobody available has spare capacity",
+        ),
+        (
+            &r.backfill_rule,
+            "queue",
+            "assigned as soon as capacity appears",
+        ),
+        (
+            &r.queue_order_rule,
+            "queue",
+            "first-come or last-come first-served, set by the main account",
+        ),
     ];
     for (rule, action, what) in optional {
         if let Some(rule) = rule {
@@ -145,21 +217,43 @@ fn routing(r: &Routing, rows: &mut Rows) {
 
 fn lists_and_limits(set: &RuleSet, rows: &mut Rows) {
     if let Some(w) = &set.wait_timer {
-        rows.push(&w.rule, "wait timer", "from assignment to a human; restarts at each buyer message");
+        rows.push(
+            &w.rule,
+            "wait timer",
+            "from assignment to a human; restarts at each buyer message",
+        );
     }
     if let Some(e) = &set.expiring {
-        rows.push(&e.rule, "list", format!("expiring soon when unreplied for more than {}", e.after));
+        rows.push(
+            &e.rule,
+            "list",
+            format!("expiring soon when unreplied for more than {}", e.after),
+        );
     }
     let limits = &set.limits;
     if let Some(l) = &limits.cart_product_name_chars {
-        rows.push(&l.rule, "cart event", format!("product name shown only up to {} characters", l.max));
+        rows.push(
+            &l.rule,
+            "cart event",
+            format!("product name shown only up to {} characters", l.max),
+        );
     }
     if let Some(l) = &limits.products_per_share {
-        rows.push(&l.rule, "agent sends", format!("at most {} products in one share", l.max));
+        rows.push(
+            &l.rule,
+            "agent sends",
+            format!("at most {} products in one share", l.max),
+        );
     }
     let checks = [
-        (&limits.published_products_only, "only products published to the online store (checked with the platform)"),
-        (&limits.active_discount_codes_only, "only an existing, active discount code (checked with the platform)"),
+        (
+            &limits.published_products_only,
+            "only products published to the online store (checked with the platform)",
+        ),
+        (
+            &limits.active_discount_codes_only,
+            "only an existing, active discount code (checked with the platform)",
+        ),
         (&limits.store_wide_coupons_only, "store-wide coupons only"),
     ];
     for (rule, what) in checks {

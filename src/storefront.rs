@@ -126,7 +126,6 @@ fn email_text(content: &MessageContent) -> String {
     }
 }
 
-
 /// The storefront as the registry's chat for the platforms whose chat it is.
 #[derive(Debug)]
 pub struct StorefrontChannel(pub std::sync::Arc<Storefront>);

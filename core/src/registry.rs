@@ -11,8 +11,8 @@ use crate::domain::ids::ShopId;
 use async_trait::async_trait;
 use shopmux_contract::adapter::{
     Adapter, AdapterError, BuyerProfile, Capabilities, Host, InboundEvent, MessageContent,
-    OrderInfo, OutboundMessage, OutboundRefusal, PollPage, ProductPage, ProductQuery,
-    SendReceipt, ShopConnection, WebhookAnswer, WebhookRequest,
+    OrderInfo, OutboundMessage, OutboundRefusal, PollPage, ProductPage, ProductQuery, SendReceipt,
+    ShopConnection, WebhookAnswer, WebhookRequest,
 };
 use shopmux_contract::{Platform, RuleSet};
 use std::collections::BTreeMap;
@@ -93,10 +93,16 @@ impl Registry {
 
     /// Registers an adapter with the host it borrows; a platform registered twice is
     /// refused with a message naming it.
-    pub fn register(&mut self, adapter: Arc<dyn Adapter>, host: Arc<dyn Host>) -> Result<(), String> {
+    pub fn register(
+        &mut self,
+        adapter: Arc<dyn Adapter>,
+        host: Arc<dyn Host>,
+    ) -> Result<(), String> {
         let platform = adapter.platform().clone();
         if self.entries.contains_key(&platform) {
-            return Err(format!("platform `{platform}` is already served by another adapter"));
+            return Err(format!(
+                "platform `{platform}` is already served by another adapter"
+            ));
         }
         let entry = Entry {
             capabilities: adapter.capabilities(),
@@ -147,11 +153,19 @@ impl Registry {
     }
 
     fn entry(&self, platform: &Platform) -> Result<&Entry, AdapterError> {
-        self.entries.get(platform).ok_or_else(|| no_adapter(platform))
+        self.entries
+            .get(platform)
+            .ok_or_else(|| no_adapter(platform))
     }
 
     /// Runs one adapter call on the blocking pool within the time limit.
-    async fn call<T, F>(&self, platform: &Platform, declared: bool, what: &str, call: F) -> Result<T, AdapterError>
+    async fn call<T, F>(
+        &self,
+        platform: &Platform,
+        declared: bool,
+        what: &str,
+        call: F,
+    ) -> Result<T, AdapterError>
     where
         T: Send + 'static,
         F: FnOnce(&dyn Adapter, &dyn Host) -> Result<T, AdapterError> + Send + 'static,
@@ -193,10 +207,17 @@ impl Registry {
 
     /// Delivers a reply: through the adapter, or the storefront chat for platforms whose
     /// chat it is.
-    pub async fn send(&self, platform: &Platform, delivery: Delivery) -> Result<SendReceipt, AdapterError> {
+    pub async fn send(
+        &self,
+        platform: &Platform,
+        delivery: Delivery,
+    ) -> Result<SendReceipt, AdapterError> {
         let caps = self.capabilities(platform.as_str());
         if caps.storefront_chat {
-            let chat = self.storefront.clone().ok_or_else(|| unsupported(platform, "storefront chat"))?;
+            let chat = self
+                .storefront
+                .clone()
+                .ok_or_else(|| unsupported(platform, "storefront chat"))?;
             return chat.deliver(&delivery).await;
         }
         self.call(platform, caps.sends, "way to send replies", move |a, h| {

@@ -452,7 +452,10 @@ fn dy_timer_1_the_wait_timer_starts_at_assignment_and_restarts_at_each_buyer_mes
     let mut c = conversation("tiktok", ConversationState::InProgress);
     c.waiting_since = Some(t0());
     c.last_buyer_message_at = Some(t0() + Duration::minutes(5));
-    assert_eq!(shopmux_core::domain::rules::wait_started_at(&tt, &c), Some(t0()));
+    assert_eq!(
+        shopmux_core::domain::rules::wait_started_at(&tt, &c),
+        Some(t0())
+    );
 }
 
 mod window_properties {

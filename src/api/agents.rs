@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shopmux_core::domain::ids::{AgentId, ShopId};
-use shopmux_core::services::accounts::{AgentView, AgentWithToken, NewAgent};
 use shopmux_core::domain::model::{Agent, ShopGrant};
+use shopmux_core::services::accounts::{AgentView, AgentWithToken, NewAgent};
 use utoipa::ToSchema;
 
 /// The caller's account and what it may see.

@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shopmux_core::domain::ids::{BuyerId, NoteId, ShopId};
-use shopmux_core::services::outreach::{NewOutreach, Outreach};
 use shopmux_core::domain::model::{Buyer, BuyerNote, Order};
+use shopmux_core::services::outreach::{NewOutreach, Outreach};
 use utoipa::ToSchema;
 
 /// A note's text.
@@ -82,7 +82,9 @@ pub async fn edit_note(
     ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> ApiResult<ApiJson<BuyerNote>> {
-    Ok(ApiJson(app.inbox.edit_note(&auth.0, id, note, &body.body).await?))
+    Ok(ApiJson(
+        app.inbox.edit_note(&auth.0, id, note, &body.body).await?,
+    ))
 }
 
 /// Delete a note.

@@ -8,13 +8,13 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shopmux_core::domain::ids::{AgentId, ConversationId, MessageId};
 use shopmux_contract::content::MessageContent;
 use shopmux_core::domain::conversation::Change;
+use shopmux_core::domain::ids::{AgentId, ConversationId, MessageId};
 use shopmux_core::domain::listing::{ConversationQuery, MessageQuery};
+use shopmux_core::domain::model::{Buyer, Conversation, FlagColour, Message, Order};
 use shopmux_core::services::actions::Allowed;
 use shopmux_core::services::reading::{ConversationPage, MessagePage, ShopCounts};
-use shopmux_core::domain::model::{Buyer, Conversation, FlagColour, Message, Order};
 use utoipa::ToSchema;
 
 /// A conversation with its buyer and the buyer's orders.
@@ -118,12 +118,12 @@ pub async fn get(
         .capabilities(conversation.platform.as_str())
         .storefront_chat;
     let reply_route = storefront_chat.then(|| {
-            app.storefront.route(
-                conversation.shop_id,
-                &buyer.external_id,
-                buyer.email.as_deref(),
-            )
-        });
+        app.storefront.route(
+            conversation.shop_id,
+            &buyer.external_id,
+            buyer.email.as_deref(),
+        )
+    });
     Ok(ApiJson(ConversationDetail {
         reply_route,
         conversation,

@@ -6,8 +6,8 @@ use super::extract::{ApiJson, ApiPath, Auth, owner};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use shopmux_core::domain::ids::ShopId;
 use shopmux_adapter_api::wire::InboundMessage;
+use shopmux_core::domain::ids::ShopId;
 use shopmux_core::domain::inbound::IngestOutcome;
 use shopmux_core::domain::model::Shop;
 use shopmux_core::services::apply::EventOutcome;
@@ -81,7 +81,12 @@ pub async fn inbound(
         .ingest_shop(shop_id)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "shop not found"))?;
-    if !app.inbox.registry().capabilities(shop.platform.as_str()).signed_inbound {
+    if !app
+        .inbox
+        .registry()
+        .capabilities(shop.platform.as_str())
+        .signed_inbound
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "wrong_channel",
@@ -92,10 +97,13 @@ pub async fn inbound(
         ));
     }
     let request = super::webhooks::webhook_request(&headers, body);
-    let events = super::webhooks::parse(&app, &shop, request, super::webhooks::Route::Inbound).await?;
+    let events =
+        super::webhooks::parse(&app, &shop, request, super::webhooks::Route::Inbound).await?;
     let applied = app.inbox.apply(&shop, events).await?;
     match applied.outcomes.into_iter().next() {
-        Some(EventOutcome::Stored(outcome) | EventOutcome::Duplicate(outcome)) => Ok(ApiJson(outcome)),
+        Some(EventOutcome::Stored(outcome) | EventOutcome::Duplicate(outcome)) => {
+            Ok(ApiJson(outcome))
+        }
         Some(EventOutcome::Refused(e)) => Err(e.into()),
         _ => Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -116,7 +116,12 @@ pub async fn receive(
         .ingest_shop(shop_id)
         .await?
         .filter(|s| s.platform == platform.as_str())
-        .filter(|s| app.inbox.registry().capabilities(s.platform.as_str()).webhooks)
+        .filter(|s| {
+            app.inbox
+                .registry()
+                .capabilities(s.platform.as_str())
+                .webhooks
+        })
         .ok_or_else(not_found)?;
     let events = parse(&app, &shop, webhook_request(&headers, body), Route::Webhook).await?;
     let counts = app.inbox.apply(&shop, events).await?.counts();

@@ -7,8 +7,8 @@ pub mod sign;
 pub mod wire;
 
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Capabilities, INGEST_SECRET, InboundEvent, OutboundMessage,
-    SendReceipt, ShopConnection, WebhookRequest,
+    Adapter, AdapterError, Capabilities, INGEST_SECRET, InboundEvent, OutboundMessage, SendReceipt,
+    ShopConnection, WebhookRequest,
 };
 use shopmux_contract::{Platform, RuleSet};
 
@@ -53,15 +53,14 @@ impl Adapter for ApiChannel {
                 "missing or wrong X-Shopmux-Signature (sha256=<hex HMAC-SHA256 of the raw body with the shop's ingest secret>)",
             ));
         }
-        let message: wire::InboundMessage =
-            serde_json::from_slice(&request.body).map_err(|e| {
-                let code = if e.is_syntax() || e.is_eof() {
-                    "malformed_json"
-                } else {
-                    "invalid_body"
-                };
-                AdapterError::permanent(code, e.to_string())
-            })?;
+        let message: wire::InboundMessage = serde_json::from_slice(&request.body).map_err(|e| {
+            let code = if e.is_syntax() || e.is_eof() {
+                "malformed_json"
+            } else {
+                "invalid_body"
+            };
+            AdapterError::permanent(code, e.to_string())
+        })?;
         Ok(vec![message.into_event()])
     }
 
@@ -142,13 +141,22 @@ mod tests {
                 .code
         };
         assert_eq!(code("other", signed("s3cret", BODY)), "bad_signature");
-        assert_eq!(code("s3cret", signed("s3cret", "{not json")), "malformed_json");
         assert_eq!(
-            code("s3cret", signed("s3cret", r#"{"buyer": {"external_id": "b"}}"#)),
+            code("s3cret", signed("s3cret", "{not json")),
+            "malformed_json"
+        );
+        assert_eq!(
+            code(
+                "s3cret",
+                signed("s3cret", r#"{"buyer": {"external_id": "b"}}"#)
+            ),
             "invalid_body"
         );
         let unknown_field = BODY.replacen("\"buyer\"", "\"shopper\": 1, \"buyer\"", 1);
-        assert_eq!(code("s3cret", signed("s3cret", &unknown_field)), "invalid_body");
+        assert_eq!(
+            code("s3cret", signed("s3cret", &unknown_field)),
+            "invalid_body"
+        );
     }
 
     #[test]
@@ -176,7 +184,10 @@ mod tests {
             &self,
             _: shopmux_contract::adapter::HttpRequest,
         ) -> Result<shopmux_contract::adapter::HttpResponse, AdapterError> {
-            Err(AdapterError::permanent("no_http", "the api channel calls nothing"))
+            Err(AdapterError::permanent(
+                "no_http",
+                "the api channel calls nothing",
+            ))
         }
         fn now_unix_ms(&self) -> i64 {
             0

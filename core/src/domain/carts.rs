@@ -32,7 +32,11 @@ pub fn normalize_cart_token(token: &str) -> CoreResult<String> {
 /// event for products added (a quantity went up) and one for products removed (a
 /// quantity went down). Every event lists every line of the cart after it; a line
 /// removed entirely shows with quantity 0 so the agent sees what went.
-pub fn cart_events(before: &Lines, after: &Lines, subtotal: Option<&str>) -> Vec<(&'static str, MessageContent)> {
+pub fn cart_events(
+    before: &Lines,
+    after: &Lines,
+    subtotal: Option<&str>,
+) -> Vec<(&'static str, MessageContent)> {
     let added = after
         .iter()
         .any(|(k, l)| l.quantity > before.get(k).map_or(0, |b| b.quantity));
@@ -102,11 +106,18 @@ mod tests {
         let events = cart_events(&lines(&[("a", 1)]), &lines(&[("b", 2)]), Some(" 9.00 USD "));
         let tags: Vec<&str> = events.iter().map(|(t, _)| *t).collect();
         assert_eq!(tags, ["add", "remove"]);
-        let MessageContent::CartEvent { lines: shown, subtotal, .. } = &events[1].1 else {
+        let MessageContent::CartEvent {
+            lines: shown,
+            subtotal,
+            ..
+        } = &events[1].1
+        else {
             panic!("a cart event");
         };
         assert_eq!(subtotal, "9.00 USD");
-        let gone = shown.iter().find(|l| l.product_name.as_deref() == Some("Pa"));
+        let gone = shown
+            .iter()
+            .find(|l| l.product_name.as_deref() == Some("Pa"));
         assert_eq!(gone.map(|l| l.quantity), Some(0));
         assert!(cart_events(&lines(&[("a", 1)]), &lines(&[("a", 1)]), None).is_empty());
     }

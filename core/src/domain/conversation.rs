@@ -161,7 +161,11 @@ pub type Conflict = String;
 /// The conversation after a change, or why the change conflicts with its state. An
 /// assignment or transfer is checked here for its state only; who may take it is the
 /// caller's to check.
-pub fn changed(before: &Conversation, change: Change, now: DateTime<Utc>) -> Result<Conversation, Conflict> {
+pub fn changed(
+    before: &Conversation,
+    change: Change,
+    now: DateTime<Utc>,
+) -> Result<Conversation, Conflict> {
     let mut after = before.clone();
     let not_open = || format!("the conversation is {}, not open", before.state);
     match change {
@@ -193,7 +197,9 @@ pub fn changed(before: &Conversation, change: Change, now: DateTime<Utc>) -> Res
             after.ended_at = None;
             after.closed_at = None;
         }
-        Change::Assign(_) | Change::Transfer(_) if !before.state.is_open() => return Err(not_open()),
+        Change::Assign(_) | Change::Transfer(_) if !before.state.is_open() => {
+            return Err(not_open());
+        }
         Change::Transfer(_) if before.assignee_id.is_none() => {
             return Err("the conversation is unassigned: assign it instead".into());
         }
@@ -216,7 +222,12 @@ pub fn changed(before: &Conversation, change: Change, now: DateTime<Utc>) -> Res
 
 /// The conversation after an agent's reply: answered, read, and taken by the agent
 /// when nobody held it (replying to an unassigned conversation takes it).
-pub fn replied(before: &Conversation, reply: &Message, agent: AgentId, now: DateTime<Utc>) -> Conversation {
+pub fn replied(
+    before: &Conversation,
+    reply: &Message,
+    agent: AgentId,
+    now: DateTime<Utc>,
+) -> Conversation {
     let mut after = before.clone();
     after.last_message_at = now;
     after.last_agent_reply_at = Some(now);

@@ -144,7 +144,6 @@ pub struct IngestOutcome {
     pub duplicate: bool,
 }
 
-
 /// The order card an order notice shows in the buyer's conversation (for platforms
 /// whose order is the buyer activity shopmux sees): one message per order state, so a
 /// redelivered notice stores nothing twice; it opens the conversation from the order
@@ -176,7 +175,9 @@ pub fn order_card(order: &shopmux_contract::adapter::OrderInfo) -> InboundMessag
         sent_at: None,
         order: Some(InboundOrder {
             external_id: order.external_id.clone(),
-            created_at: order.created_at_ms.and_then(DateTime::from_timestamp_millis),
+            created_at: order
+                .created_at_ms
+                .and_then(DateTime::from_timestamp_millis),
             status: order.status.clone(),
             reverse_in_progress: order.reverse_in_progress,
         }),

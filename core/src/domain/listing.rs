@@ -133,4 +133,3 @@ pub fn page_size(limit: Option<u32>) -> CoreResult<usize> {
         Some(_) => Err(CoreError::invalid("limit", "must be between 1 and 200")),
     }
 }
-

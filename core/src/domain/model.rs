@@ -3,11 +3,11 @@
 //! and the message content are the adapter contract's own types.
 
 use super::ids::*;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 pub use shopmux_contract::Platform;
 pub use shopmux_contract::adapter::EntryPoint;
 use shopmux_contract::content::MessageContent;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 

@@ -3,10 +3,10 @@
 //! never looks at the platform's name. A refusal names the rule, says why in plain
 //! words, and gives the instant the window closed when there is one.
 
-use shopmux_contract::content::{CouponScope, MessageContent};
 use super::model::{Conversation, ConversationState, Order};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use shopmux_contract::content::{CouponScope, MessageContent};
 use shopmux_contract::rules::{Clause, Condition, KindRule, Requirement, RuleSet, Silent, Timer};
 use shopmux_contract::span::Span;
 

@@ -171,4 +171,3 @@ pub fn routing_settings(
     };
     Ok((routing, order))
 }
-

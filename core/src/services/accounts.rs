@@ -69,7 +69,13 @@ fn check_grants(owner: &Viewer, grants: &[ShopGrant]) -> CoreResult<()> {
     }
 }
 
-fn new_account(seller: SellerId, role: Role, nickname: String, capacity: i64, now: chrono::DateTime<chrono::Utc>) -> Agent {
+fn new_account(
+    seller: SellerId,
+    role: Role,
+    nickname: String,
+    capacity: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Agent {
     Agent {
         id: AgentId::new(),
         seller_id: seller,
@@ -153,9 +159,13 @@ impl Inbox {
 
     /// One agent of the viewer's seller.
     pub async fn agent(&self, viewer: &Viewer, agent_id: AgentId) -> CoreResult<AgentView> {
-        let agent = accounts::agent(Db::Pool(&self.store), agent_id, Some(viewer.agent.seller_id))
-            .await?
-            .ok_or(CoreError::NotFound("agent"))?;
+        let agent = accounts::agent(
+            Db::Pool(&self.store),
+            agent_id,
+            Some(viewer.agent.seller_id),
+        )
+        .await?
+        .ok_or(CoreError::NotFound("agent"))?;
         let shops = accounts::grants(&self.store, agent.id).await?;
         Ok(AgentView { agent, shops })
     }
@@ -219,7 +229,11 @@ impl Inbox {
             Role::Agent => {
                 let grants = accounts::grants(&self.store, agent.id).await?;
                 let visible = grants.iter().map(|g| g.shop_id).collect();
-                let chat = grants.iter().filter(|g| g.can_chat).map(|g| g.shop_id).collect();
+                let chat = grants
+                    .iter()
+                    .filter(|g| g.can_chat)
+                    .map(|g| g.shop_id)
+                    .collect();
                 (visible, chat)
             }
             Role::Operator => (HashSet::new(), HashSet::new()),

@@ -147,8 +147,8 @@ impl Inbox {
         let now = self.clock.now();
         let mut out = Vec::with_capacity(conversations.len());
         for c in conversations {
-            if !rule_sets.contains_key(&c.shop_id) {
-                rule_sets.insert(c.shop_id, self.shop_rules(c.shop_id).await?);
+            if let std::collections::hash_map::Entry::Vacant(slot) = rule_sets.entry(c.shop_id) {
+                slot.insert(self.shop_rules(c.shop_id).await?);
             }
             let set = &rule_sets[&c.shop_id];
             let buyer_orders = orders.get(&c.buyer_id).map(Vec::as_slice).unwrap_or(&[]);
@@ -172,7 +172,9 @@ impl Inbox {
     ) -> CoreResult<Agent> {
         let agent = accounts::agent(Db::Tx(w), id, Some(viewer.agent.seller_id))
             .await?
-            .ok_or_else(|| CoreError::invalid("agent_id", format!("no agent {id} in this seller")))?;
+            .ok_or_else(|| {
+                CoreError::invalid("agent_id", format!("no agent {id} in this seller"))
+            })?;
         let may_chat = match agent.role {
             Role::Owner => true,
             Role::Operator => false,
@@ -272,11 +274,15 @@ impl Inbox {
             let Ok(Some(connection)) = connections::for_adapter(&store, shop_id).await else {
                 return;
             };
-            let Ok(Some(platform_conversation)) = buyers::platform_conversation(&store, buyer_id).await
+            let Ok(Some(platform_conversation)) =
+                buyers::platform_conversation(&store, buyer_id).await
             else {
                 return;
             };
-            if let Err(error) = registry.mark_read(&platform, connection, platform_conversation).await {
+            if let Err(error) = registry
+                .mark_read(&platform, connection, platform_conversation)
+                .await
+            {
                 tracing::warn!(message = "Could not mark read on the platform.", %shop_id, %error);
             }
         });

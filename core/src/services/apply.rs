@@ -131,7 +131,10 @@ impl Inbox {
                         buyer,
                         ..Default::default()
                     },
-                    None => match self.look_up_order(shop, order_external_id, connection).await? {
+                    None => match self
+                        .look_up_order(shop, order_external_id, connection)
+                        .await?
+                    {
                         Ok(info) => info,
                         Err(reason) => return Ok(EventOutcome::Ignored(reason)),
                     },
@@ -169,7 +172,11 @@ impl Inbox {
         }
     }
 
-    async fn ingest_message(&self, shop: &IngestShop, message: InboundMessage) -> CoreResult<EventOutcome> {
+    async fn ingest_message(
+        &self,
+        shop: &IngestShop,
+        message: InboundMessage,
+    ) -> CoreResult<EventOutcome> {
         let outcome = self.ingest(shop.clone(), message).await?;
         Ok(if outcome.duplicate {
             EventOutcome::Duplicate(outcome)
@@ -193,7 +200,11 @@ impl Inbox {
         let Some(Some(conn)) = connection.clone() else {
             return Ok(Err("the shop has no connection to look the order up".into()));
         };
-        match self.registry.fetch_order(&shop.platform, conn, order.clone()).await {
+        match self
+            .registry
+            .fetch_order(&shop.platform, conn, order.clone())
+            .await
+        {
             Ok(info) => Ok(Ok(info)),
             Err(e) if e.retryable => Err(CoreError::Platform(e)),
             Err(e) => {
@@ -206,9 +217,16 @@ impl Inbox {
     /// Records an order notice and, where the platform's adapter says so, shows it in the
     /// buyer's conversation as an order card.
     async fn order_notice(&self, shop: &IngestShop, info: &OrderInfo) -> CoreResult<EventOutcome> {
-        let recorded = refusable(self.record_order(shop, info).await.map(|()| EventOutcome::Order))?;
+        let recorded = refusable(
+            self.record_order(shop, info)
+                .await
+                .map(|()| EventOutcome::Order),
+        )?;
         if !matches!(recorded, EventOutcome::Order)
-            || !self.registry.capabilities(shop.platform.as_str()).order_cards
+            || !self
+                .registry
+                .capabilities(shop.platform.as_str())
+                .order_cards
         {
             return Ok(recorded);
         }

@@ -64,7 +64,11 @@ impl Inbox {
 
     /// Turns a cart notice into cart events in the chat customer's conversation: what was
     /// added and what was removed since the cart's last known state (SH-CART-1).
-    pub async fn record_cart(&self, shop: &IngestShop, notice: CartNotice<'_>) -> CoreResult<CartOutcome> {
+    pub async fn record_cart(
+        &self,
+        shop: &IngestShop,
+        notice: CartNotice<'_>,
+    ) -> CoreResult<CartOutcome> {
         let cart_token = normalize_cart_token(notice.cart_token)?;
         if notice.lines.len() > 500 {
             return Err(CoreError::invalid("lines", "at most 500 cart lines"));

@@ -89,7 +89,12 @@ fn status_after(result: &Result<(), AdapterError>) -> Option<(&'static str, Opti
         Err(e) if e.code == "token_expired" || e.code == "invalid_token" => {
             Some(("token_expired", Some(e.to_string())))
         }
-        Err(e) if matches!(e.code.as_str(), "unauthorized" | "forbidden" | "invalid_sign") => {
+        Err(e)
+            if matches!(
+                e.code.as_str(),
+                "unauthorized" | "forbidden" | "invalid_sign"
+            ) =>
+        {
             Some(("refused", Some(e.to_string())))
         }
         Err(_) => None,
@@ -140,7 +145,11 @@ impl Inbox {
     ) -> CoreResult<ConnectionView> {
         owner.require_owner()?;
         let shop = self.shop(owner, shop_id).await?;
-        if self.registry.capabilities(shop.platform.as_str()).signed_inbound {
+        if self
+            .registry
+            .capabilities(shop.platform.as_str())
+            .signed_inbound
+        {
             return Err(CoreError::invalid(
                 "platform",
                 format!(
@@ -182,8 +191,15 @@ impl Inbox {
 
     /// What a shop's adapter verifies its inbound with: the marketplace connection, or,
     /// for platforms fed through the signed inbound endpoint, the shop's ingest secret.
-    pub async fn inbound_connection(&self, shop: &IngestShop) -> CoreResult<Option<ShopConnection>> {
-        if self.registry.capabilities(shop.platform.as_str()).signed_inbound {
+    pub async fn inbound_connection(
+        &self,
+        shop: &IngestShop,
+    ) -> CoreResult<Option<ShopConnection>> {
+        if self
+            .registry
+            .capabilities(shop.platform.as_str())
+            .signed_inbound
+        {
             return Ok(Some(ShopConnection {
                 credentials: [(INGEST_SECRET.to_owned(), shop.secret.clone())].into(),
                 ..Default::default()

@@ -40,7 +40,12 @@ impl Inbox {
     }
 
     /// Adds a note on a buyer.
-    pub async fn add_note(&self, viewer: &Viewer, buyer: BuyerId, body: &str) -> CoreResult<BuyerNote> {
+    pub async fn add_note(
+        &self,
+        viewer: &Viewer,
+        buyer: BuyerId,
+        body: &str,
+    ) -> CoreResult<BuyerNote> {
         self.buyer(viewer, buyer).await?;
         let now = self.clock.now();
         let note = BuyerNote {

@@ -22,7 +22,11 @@ fn bounded(field: &str, value: &str) -> CoreResult<()> {
 
 impl Inbox {
     /// Records an order notice (see the module comment).
-    pub(crate) async fn record_order(&self, shop: &IngestShop, order: &OrderInfo) -> CoreResult<()> {
+    pub(crate) async fn record_order(
+        &self,
+        shop: &IngestShop,
+        order: &OrderInfo,
+    ) -> CoreResult<()> {
         bounded("order.external_id", &order.external_id)?;
         bounded("order.buyer.external_id", &order.buyer.external_id)?;
         let now = self.clock.now();
@@ -39,7 +43,9 @@ impl Inbox {
             buyers::set_email_if_unknown(&mut w, shop.shop_id, buyer_ext, email).await?;
         }
         let mut changed = None;
-        if let Some((seller, before)) = conversations::lock_open_without_order(&mut w, buyer).await? {
+        if let Some((seller, before)) =
+            conversations::lock_open_without_order(&mut w, buyer).await?
+        {
             let mut after = before.clone();
             after.has_order = true;
             conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;

@@ -60,9 +60,23 @@ impl Inbox {
         };
         let orders = buyers::orders_of(Db::Tx(&mut w), buyer_id).await?;
         let order = self
-            .check_outreach(&buyer, &platform, latest.as_ref().map(|(_, c)| c), &orders, &input, now)
+            .check_outreach(
+                &buyer,
+                &platform,
+                latest.as_ref().map(|(_, c)| c),
+                &orders,
+                &input,
+                now,
+            )
             .await?;
-        let conversation = started(&buyer, platform, viewer.agent.id, !orders.is_empty(), &input.content, now);
+        let conversation = started(
+            &buyer,
+            platform,
+            viewer.agent.id,
+            !orders.is_empty(),
+            &input.content,
+            now,
+        );
         let mut messages = Vec::new();
         if let Some(o) = order {
             let card = MessageContent::OrderCard {
@@ -128,12 +142,18 @@ impl Inbox {
         if let Some(refusal) = can_initiate(&rule_set, latest, orders, now).refusal {
             return Err(CoreError::RuleViolation(refusal));
         }
-        let order = match &input.order_id {
-            Some(id) => Some(orders.iter().find(|o| &o.external_id == id).ok_or_else(|| {
-                CoreError::invalid("order_id", format!("{id} is not an order of this buyer"))
-            })?),
-            None => None,
-        };
+        let order =
+            match &input.order_id {
+                Some(id) => Some(orders.iter().find(|o| &o.external_id == id).ok_or_else(
+                    || {
+                        CoreError::invalid(
+                            "order_id",
+                            format!("{id} is not an order of this buyer"),
+                        )
+                    },
+                )?),
+                None => None,
+            };
         if let (Some(rule), None) = (&rule_set.initiate_from_order, order) {
             return Err(CoreError::RuleViolation(Refusal {
                 rule: rule.clone(),

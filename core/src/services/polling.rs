@@ -59,7 +59,6 @@ impl Inbox {
         }
         Ok(stored)
     }
-
 }
 
 /// The poller task: a catch-up pass at start, then one pass per `every`, by the daemon
@@ -77,7 +76,10 @@ pub(crate) async fn run_loop(
             _ = shutdown.changed() => break,
         }
         let Some(inbox) = inbox.upgrade() else { break };
-        let polls = inbox.registry.platforms().any(|p| inbox.registry.capabilities(p.as_str()).polls);
+        let polls = inbox
+            .registry
+            .platforms()
+            .any(|p| inbox.registry.capabilities(p.as_str()).polls);
         if !polls || !leadership.lead(&inbox.store).await {
             continue;
         }

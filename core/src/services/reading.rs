@@ -118,7 +118,11 @@ impl Inbox {
         if search.is_some_and(|t| t.chars().count() > 200) {
             return Err(CoreError::invalid("q", "must be at most 200 characters"));
         }
-        let after = q.cursor.as_deref().map(|c| decode_cursor("cursor", c)).transpose()?;
+        let after = q
+            .cursor
+            .as_deref()
+            .map(|c| decode_cursor("cursor", c))
+            .transpose()?;
         let scope = self.scope(viewer, q.shop_id, q.platform.as_deref()).await?;
         let (counts, mine) = self.filter_counts(viewer, &scope).await?;
         if scope.is_empty() {
@@ -194,7 +198,9 @@ impl Inbox {
         if scope.is_empty() || cutoffs.is_empty() {
             return Ok((all, mine));
         }
-        for (assignee, n) in conversation_list::expiring_by_assignee(&self.store, scope, &cutoffs).await? {
+        for (assignee, n) in
+            conversation_list::expiring_by_assignee(&self.store, scope, &cutoffs).await?
+        {
             all.expiring += n;
             if assignee.is_some_and(|a| is_assignee(&a, viewer.agent.id)) {
                 mine.expiring += n;
@@ -241,11 +247,12 @@ impl Inbox {
 
     /// The maintained counters of a shop, in the same shape as [`Inbox::recount`].
     pub async fn stored_counters(&self, shop: ShopId) -> CoreResult<Vec<(String, String, i64)>> {
-        let mut rows: Vec<(String, String, i64)> = conversations::counter_rows(&self.store, &[shop])
-            .await?
-            .into_iter()
-            .map(|(_, a, b, n)| (a, b, n))
-            .collect();
+        let mut rows: Vec<(String, String, i64)> =
+            conversations::counter_rows(&self.store, &[shop])
+                .await?
+                .into_iter()
+                .map(|(_, a, b, n)| (a, b, n))
+                .collect();
         rows.sort();
         Ok(rows)
     }
@@ -261,7 +268,10 @@ impl Inbox {
         self.conversation(viewer, id).await?;
         let from = match (&q.before, &q.after) {
             (Some(_), Some(_)) => {
-                return Err(CoreError::invalid("after", "give `before` or `after`, not both"));
+                return Err(CoreError::invalid(
+                    "after",
+                    "give `before` or `after`, not both",
+                ));
             }
             (Some(c), None) => {
                 let (t, m) = decode_cursor("before", c)?;

@@ -68,7 +68,11 @@ fn text_field(field: &str, value: &str, max: usize) -> CoreResult<String> {
 
 impl Inbox {
     /// Checks a shop's settings against its platform's rules.
-    fn validate_settings(&self, platform: &Platform, settings: &serde_json::Value) -> CoreResult<()> {
+    fn validate_settings(
+        &self,
+        platform: &Platform,
+        settings: &serde_json::Value,
+    ) -> CoreResult<()> {
         if !settings.is_object() {
             return Err(CoreError::invalid("settings", "must be a JSON object"));
         }
@@ -170,7 +174,8 @@ impl Inbox {
         let (_, platform, settings) = shops::settings(&self.store, shop_id)
             .await?
             .ok_or(CoreError::NotFound("shop"))?;
-        let platform = Platform::new(&platform).map_err(|e| CoreError::invalid("platform", e.to_string()))?;
+        let platform =
+            Platform::new(&platform).map_err(|e| CoreError::invalid("platform", e.to_string()))?;
         let base = self.rule_set(&platform);
         let overrides = rule_overrides(&settings)?;
         if overrides.is_empty() {

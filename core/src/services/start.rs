@@ -76,5 +76,4 @@ impl Inbox {
             tracing::warn!(message = "Could not drop this daemon's stream sessions.", %error);
         }
     }
-
 }

@@ -54,7 +54,11 @@ impl Inbox {
     }
 
     /// The shortest duration of a timer over the platform's shops (their overrides).
-    async fn shortest_span(&self, platform: &str, timer: &Timer) -> CoreResult<shopmux_contract::Span> {
+    async fn shortest_span(
+        &self,
+        platform: &str,
+        timer: &Timer,
+    ) -> CoreResult<shopmux_contract::Span> {
         let mut shortest = timer.after;
         for shop in shops::with_overrides(&self.store, platform).await? {
             let rules = self.shop_rules(shop).await?;

@@ -14,7 +14,12 @@ use shopmux_contract::content::MessageContent;
 
 impl Inbox {
     /// Fails when the platform refuses `content` in this shop.
-    pub(crate) async fn vet(&self, shop_id: ShopId, platform: &Platform, content: &MessageContent) -> CoreResult<()> {
+    pub(crate) async fn vet(
+        &self,
+        shop_id: ShopId,
+        platform: &Platform,
+        content: &MessageContent,
+    ) -> CoreResult<()> {
         if !self.registry.capabilities(platform.as_str()).vets_outbound {
             return Ok(());
         }

@@ -9,7 +9,9 @@ use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
 use serde::Serialize;
-use shopmux_contract::adapter::{AdapterError, OrderInfo, ProductInfo, ProductPage, ProductQuery, ShopConnection};
+use shopmux_contract::adapter::{
+    AdapterError, OrderInfo, ProductInfo, ProductPage, ProductQuery, ShopConnection,
+};
 
 /// Products shown on the workbench.
 const WORKBENCH_PRODUCTS: u32 = 20;
@@ -139,7 +141,9 @@ impl Inbox {
         query: ProductQuery,
     ) -> Result<ProductPage, AdapterError> {
         let connection = self.lookup_connection(shop).await?;
-        self.registry.search_products(platform, connection, query).await
+        self.registry
+            .search_products(platform, connection, query)
+            .await
     }
 
     /// The buyer's orders and the shop's active products, asked from the platform (TT-WB-1).
@@ -151,7 +155,9 @@ impl Inbox {
         let orders = async {
             let connection = self.lookup_connection(shop).await?;
             let external = buyer.external_id.clone();
-            self.registry.fetch_buyer(platform, connection, external).await
+            self.registry
+                .fetch_buyer(platform, connection, external)
+                .await
         };
         let active = ProductQuery {
             active_only: true,
@@ -169,7 +175,10 @@ impl Inbox {
             })
         };
         let (orders, orders_source) = match orders {
-            Ok(profile) => (profile.orders.into_iter().map(Into::into).collect(), "platform"),
+            Ok(profile) => (
+                profile.orders.into_iter().map(Into::into).collect(),
+                "platform",
+            ),
             Err(e) => {
                 problem("orders", e);
                 let recorded = self.buyer_orders(viewer, buyer.id).await?;
@@ -177,7 +186,12 @@ impl Inbox {
             }
         };
         let products = match products {
-            Ok(page) => page.products.into_iter().filter(|p| p.active).map(Into::into).collect(),
+            Ok(page) => page
+                .products
+                .into_iter()
+                .filter(|p| p.active)
+                .map(Into::into)
+                .collect(),
             Err(e) => {
                 problem("products", e);
                 Vec::new()

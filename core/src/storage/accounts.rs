@@ -35,7 +35,11 @@ pub async fn insert_seller(
 }
 
 /// Inserts an agent with the hash of its token; a taken nickname is a conflict.
-pub async fn insert_agent(w: &mut WriteTx<'_>, agent: &Agent, token_hash: String) -> CoreResult<()> {
+pub async fn insert_agent(
+    w: &mut WriteTx<'_>,
+    agent: &Agent,
+    token_hash: String,
+) -> CoreResult<()> {
     let result = w
         .exec(
             "INSERT INTO agents (id, seller_id, role, nickname, status, accept_assignment, connected, capacity, \
@@ -101,7 +105,8 @@ pub async fn grants(store: &Store, agent: AgentId) -> CoreResult<Vec<ShopGrant>>
 
 /// Whether the agent may chat in the shop by its grants.
 pub async fn can_chat_in(w: &mut WriteTx<'_>, agent: AgentId, shop: ShopId) -> CoreResult<bool> {
-    let sql = "SELECT 1 AS one FROM shop_grants WHERE agent_id = $1 AND shop_id = $2 AND can_chat = 1";
+    let sql =
+        "SELECT 1 AS one FROM shop_grants WHERE agent_id = $1 AND shop_id = $2 AND can_chat = 1";
     Ok(w.row(sql, vec![agent.into(), shop.into()]).await?.is_some())
 }
 
@@ -117,7 +122,8 @@ pub async fn agent(
 ) -> CoreResult<Option<Agent>> {
     let row = match seller {
         Some(seller) => {
-            let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND seller_id = $2");
+            let sql =
+                format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND seller_id = $2");
             db.row(&sql, vec![id.into(), seller.into()]).await?
         }
         None => {

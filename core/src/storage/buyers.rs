@@ -97,7 +97,10 @@ pub async fn find_or_create(
     }
     let sql = "SELECT id FROM buyers WHERE shop_id = $1 AND external_id = $2";
     let row = w.row(sql, vec![shop.into(), external_id.into()]).await?;
-    id_col(&row.ok_or(crate::error::CoreError::NotFound("buyer"))?, "id")
+    id_col(
+        &row.ok_or(crate::error::CoreError::NotFound("buyer"))?,
+        "id",
+    )
 }
 
 /// Records an order as a notice reports it: inserted, or its status, return flag, name
@@ -170,7 +173,9 @@ pub async fn profile(
     external_id: &str,
 ) -> CoreResult<Option<BuyerProfile>> {
     let sql = "SELECT profile FROM buyer_profiles WHERE shop_id = $1 AND buyer_external_id = $2";
-    let row = store.row(sql, vec![shop.into(), external_id.into()]).await?;
+    let row = store
+        .row(sql, vec![shop.into(), external_id.into()])
+        .await?;
     Ok(row
         .map(|r| r.text_col("profile"))
         .transpose()?

@@ -95,7 +95,9 @@ pub async fn lock_latest_of_buyer(
         " ORDER BY created_at DESC, id DESC LIMIT 1{}",
         w.store().for_update()
     );
-    let row = w.row(&select("buyer_id = $1", &suffix), vec![buyer.into()]).await?;
+    let row = w
+        .row(&select("buyer_id = $1", &suffix), vec![buyer.into()])
+        .await?;
     row.map(|r| conversation_from_row(&r)).transpose()
 }
 
@@ -120,13 +122,14 @@ pub async fn last_buyer_message_at(
 }
 
 /// How many conversations the buyer had before `before`.
-pub async fn count_before(
-    store: &Store,
-    buyer: BuyerId,
-    before: DateTime<Utc>,
-) -> CoreResult<i64> {
+pub async fn count_before(store: &Store, buyer: BuyerId, before: DateTime<Utc>) -> CoreResult<i64> {
     let sql = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM conversations WHERE buyer_id = $1 AND created_at < $2";
-    count(Db::Pool(store), sql, vec![buyer.into(), to_millis(before).into()]).await
+    count(
+        Db::Pool(store),
+        sql,
+        vec![buyer.into(), to_millis(before).into()],
+    )
+    .await
 }
 
 async fn count(mut db: Db<'_, '_>, sql: &str, vals: Vec<Val>) -> CoreResult<i64> {
@@ -166,7 +169,8 @@ where
 
 /// The shops with a conversation waiting for assignment.
 pub async fn shops_with_queue(store: &Store) -> CoreResult<Vec<ShopId>> {
-    let sql = "SELECT DISTINCT shop_id FROM conversations WHERE state = 'unassigned' ORDER BY shop_id";
+    let sql =
+        "SELECT DISTINCT shop_id FROM conversations WHERE state = 'unassigned' ORDER BY shop_id";
     ids(store.rows(sql, vec![]).await?, "shop_id")
 }
 
@@ -225,7 +229,9 @@ pub async fn queue(
 
 /// Every conversation of a shop (for recounting).
 pub async fn all_of_shop(store: &Store, shop: ShopId) -> CoreResult<Vec<Conversation>> {
-    let rows = store.rows(&select("shop_id = $1", ""), vec![shop.into()]).await?;
+    let rows = store
+        .rows(&select("shop_id = $1", ""), vec![shop.into()])
+        .await?;
     rows.iter()
         .map(|r| conversation_from_row(r).map(|(_, c)| c))
         .collect()

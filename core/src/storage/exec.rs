@@ -424,7 +424,8 @@ mod tests {
             .expect("read in the writer");
         assert_eq!(read_back(&from_writer), expected);
         let mut w = store.begin_write().await.expect("begin");
-        let from_pool = w.as_tx()
+        let from_pool = w
+            .as_tx()
             .fetch_all(&store, READ, vec!["b".into(), 5.into()])
             .await
             .expect("read in the pool");

@@ -141,7 +141,6 @@ pub async fn insert_messages(
     Ok(inserted)
 }
 
-
 /// One message of a conversation, locked when read in a transaction.
 pub async fn get_in(
     mut db: Db<'_, '_>,
@@ -197,7 +196,9 @@ pub async fn page(
         vals.extend([Val::from(*t), id.clone().into()]);
     }
     let dir = if forward { "ASC" } else { "DESC" };
-    sql.push_str(&format!(" ORDER BY created_at {dir}, id {dir} LIMIT {limit}"));
+    sql.push_str(&format!(
+        " ORDER BY created_at {dir}, id {dir} LIMIT {limit}"
+    ));
     let rows = store.rows(&sql, vals).await?;
     rows.iter().map(message_from_row).collect()
 }

@@ -45,7 +45,11 @@ pub async fn insert(w: &mut WriteTx<'_>, note: &BuyerNote) -> CoreResult<()> {
 pub async fn update(w: &mut WriteTx<'_>, note: &BuyerNote) -> CoreResult<()> {
     w.exec(
         "UPDATE buyer_notes SET body = $1, updated_at = $2 WHERE id = $3",
-        vec![note.body.clone().into(), note.updated_at.into(), note.id.into()],
+        vec![
+            note.body.clone().into(),
+            note.updated_at.into(),
+            note.id.into(),
+        ],
     )
     .await?;
     Ok(())

@@ -35,7 +35,11 @@ pub struct Claimed {
 }
 
 /// Stores outbound messages and their outbox entries, in the caller's transaction.
-pub async fn queue(w: &mut WriteTx<'_>, messages: &[Message], now: DateTime<Utc>) -> CoreResult<()> {
+pub async fn queue(
+    w: &mut WriteTx<'_>,
+    messages: &[Message],
+    now: DateTime<Utc>,
+) -> CoreResult<()> {
     let mut deferred = Deferred::default();
     let store = w.store();
     defer_queue(store, &mut w.as_tx(), messages, now, &mut deferred).await?;
@@ -167,7 +171,11 @@ pub async fn record(
 }
 
 /// Puts a failed delivery back in the queue with a fresh attempt budget.
-pub async fn requeue(w: &mut WriteTx<'_>, message: MessageId, now: DateTime<Utc>) -> CoreResult<()> {
+pub async fn requeue(
+    w: &mut WriteTx<'_>,
+    message: MessageId,
+    now: DateTime<Utc>,
+) -> CoreResult<()> {
     w.exec(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, \
          updated_at = $1 WHERE message_id = $2",

@@ -1,11 +1,11 @@
 //! Row mapping: the column lists of the main tables and the functions turning a row
 //! (an `AnyRow` or a [`DbRow`]) into a domain value (and a domain value into bound values).
 
-use crate::clock::{from_millis, to_millis};
-use crate::error::{CoreError, CoreResult};
 use super::sql::Val;
+use crate::clock::{from_millis, to_millis};
 use crate::domain::ids::*;
 use crate::domain::model::*;
+use crate::error::{CoreError, CoreResult};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::str::FromStr;

@@ -81,7 +81,17 @@ macro_rules! id_vals {
     )+};
 }
 
-id_vals!(SellerId, ShopId, AgentId, BuyerId, OrderId, ConversationId, MessageId, NoteId, OutboxId);
+id_vals!(
+    SellerId,
+    ShopId,
+    AgentId,
+    BuyerId,
+    OrderId,
+    ConversationId,
+    MessageId,
+    NoteId,
+    OutboxId
+);
 
 /// A statement with its values, bound in order to `$1..$n`.
 ///
@@ -213,5 +223,4 @@ mod tests {
         assert_eq!(values_placeholders(2, 3, 1), "($1,$2,$3),($4,$5,$6)");
         assert_eq!(list_placeholders(3, 4), "$4,$5,$6");
     }
-
 }

@@ -62,21 +62,34 @@ fn customer_of(row: Option<sqlx::any::AnyRow>) -> CoreResult<Option<Customer>> {
 }
 
 /// The customer of a session token (by its hash) in a shop.
-pub async fn customer(store: &Store, shop: ShopId, token_hash: String) -> CoreResult<Option<Customer>> {
+pub async fn customer(
+    store: &Store,
+    shop: ShopId,
+    token_hash: String,
+) -> CoreResult<Option<Customer>> {
     let sql = "SELECT buyer_external_id, nickname, email FROM storefront_sessions \
                WHERE token_hash = $1 AND shop_id = $2";
     customer_of(store.row(sql, vec![token_hash.into(), shop.into()]).await?)
 }
 
 /// The latest customer who reported this cart.
-pub async fn customer_of_cart(store: &Store, shop: ShopId, cart: &str) -> CoreResult<Option<Customer>> {
+pub async fn customer_of_cart(
+    store: &Store,
+    shop: ShopId,
+    cart: &str,
+) -> CoreResult<Option<Customer>> {
     let sql = "SELECT buyer_external_id, nickname, email FROM storefront_sessions \
                WHERE shop_id = $1 AND cart_token = $2 ORDER BY created_at DESC LIMIT 1";
     customer_of(store.row(sql, vec![shop.into(), cart.into()]).await?)
 }
 
 /// Ties a session to a cart; returns whether the session exists.
-pub async fn set_cart(w: &mut WriteTx<'_>, shop: ShopId, token_hash: String, cart: &str) -> CoreResult<bool> {
+pub async fn set_cart(
+    w: &mut WriteTx<'_>,
+    shop: ShopId,
+    token_hash: String,
+    cart: &str,
+) -> CoreResult<bool> {
     let n = w
         .exec(
             "UPDATE storefront_sessions SET cart_token = $1 WHERE token_hash = $2 AND shop_id = $3",
@@ -94,7 +107,10 @@ pub async fn zone(
 ) -> CoreResult<(Option<String>, Option<i64>)> {
     let sql = "SELECT time_zone, utc_offset_minutes FROM storefront_sessions \
                WHERE shop_id = $1 AND buyer_external_id = $2 ORDER BY created_at DESC LIMIT 1";
-    match store.row(sql, vec![shop.into(), buyer_external_id.into()]).await? {
+    match store
+        .row(sql, vec![shop.into(), buyer_external_id.into()])
+        .await?
+    {
         Some(row) => Ok((
             row.opt_text_col("time_zone")?,
             row.opt_int_col("utc_offset_minutes")?,

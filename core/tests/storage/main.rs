@@ -6,10 +6,12 @@ mod routing;
 mod support;
 
 use chrono::Duration;
-use shopmux_core::services::accounts::NewAgent;
 use shopmux_core::domain::conversation::Change;
-use shopmux_core::domain::listing::{ConversationQuery, FlagFilter, ListStatus, MessageQuery, SortOrder};
+use shopmux_core::domain::listing::{
+    ConversationQuery, FlagFilter, ListStatus, MessageQuery, SortOrder,
+};
 use shopmux_core::domain::model::*;
+use shopmux_core::services::accounts::NewAgent;
 use shopmux_core::{Clock, CoreError};
 use support::*;
 
@@ -165,8 +167,8 @@ async fn counters_always_equal_a_full_recount() {
                 &s.viewer,
                 ids[4],
                 MessageContent::Text {
-                        text: "hello".into(),
-                    },
+                    text: "hello".into(),
+                },
             )
             .await
             .unwrap();
@@ -225,8 +227,8 @@ async fn filters_sorts_and_cursor_pages() {
                 &s.viewer,
                 oldest,
                 MessageContent::Text {
-                        text: "on its way".into(),
-                    },
+                    text: "on its way".into(),
+                },
             )
             .await
             .unwrap();
@@ -530,8 +532,8 @@ async fn replies_are_delivered_through_the_outbox_and_nothing_is_deleted() {
                 &s.viewer,
                 conv,
                 MessageContent::Text {
-                        text: "hello!".into(),
-                    },
+                    text: "hello!".into(),
+                },
             )
             .await
             .unwrap();
@@ -675,8 +677,8 @@ async fn dy_end_2_and_tt_win_1_timers_run_from_stored_timestamps_once() {
                 &dy.viewer,
                 agent_last,
                 MessageContent::Text {
-                        text: "在的".into(),
-                    },
+                    text: "在的".into(),
+                },
             )
             .await
             .unwrap();
@@ -685,8 +687,8 @@ async fn dy_end_2_and_tt_win_1_timers_run_from_stored_timestamps_once() {
                 &dy.viewer,
                 buyer_last,
                 MessageContent::Text {
-                        text: "您好".into(),
-                    },
+                    text: "您好".into(),
+                },
             )
             .await
             .unwrap();
@@ -1001,8 +1003,8 @@ async fn a_shop_overrides_a_rule_duration_validated_by_rule_id() {
                 &viewer,
                 conv,
                 MessageContent::Text {
-                        text: "hello".into(),
-                    },
+                    text: "hello".into(),
+                },
             )
             .await
             .unwrap();
@@ -1206,8 +1208,8 @@ async fn ae_xfer_1_and_ae_xfer_2_transfer_by_holder_or_owner_and_the_previous_ag
         assert_eq!(moved.assignee_id, Some(ben));
         // rule: AE-XFER-2 (ana can no longer chat with the buyer; ben sees everything; the owner is never restricted)
         let say = || MessageContent::Text {
-                text: "¿Le ayudo?".into(),
-            };
+            text: "¿Le ayudo?".into(),
+        };
         assert_eq!(
             rule_of(t.inbox.reply(&ana_v, conv, say()).await.unwrap_err()),
             "AE-XFER-2",

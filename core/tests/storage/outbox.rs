@@ -10,8 +10,8 @@ use shopmux_contract::adapter::{
 use shopmux_contract::{Platform, RuleSet};
 use shopmux_core::CoreError;
 use shopmux_core::domain::ids::{ConversationId, MessageId};
-use shopmux_core::services::delivery::MAX_ATTEMPTS;
 use shopmux_core::domain::model::{DeliveryStatus, Message};
+use shopmux_core::services::delivery::MAX_ATTEMPTS;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -97,10 +97,8 @@ async fn reply(t: &TestInbox, s: &Seller, conv: ConversationId) -> MessageId {
         .reply(
             &s.viewer,
             conv,
-            serde_json::from_value(
-                serde_json::json!({"type": "text", "text": "on its way"}),
-            )
-            .unwrap(),
+            serde_json::from_value(serde_json::json!({"type": "text", "text": "on its way"}))
+                .unwrap(),
         )
         .await
         .unwrap()

@@ -2,12 +2,12 @@
 //! presence, the queue and its order, back-fill, and race-freedom under a burst.
 
 use crate::support::*;
-use shopmux_core::events::InboxEvent;
-use shopmux_core::domain::ids::{AgentId, ConversationId};
-use shopmux_core::domain::viewer::Viewer;
 use shopmux_core::domain::conversation::Change;
-use shopmux_core::services::presence::PresenceUpdate;
+use shopmux_core::domain::ids::{AgentId, ConversationId};
 use shopmux_core::domain::model::{AgentStatus, ConversationState};
+use shopmux_core::domain::viewer::Viewer;
+use shopmux_core::events::InboxEvent;
+use shopmux_core::services::presence::PresenceUpdate;
 use shopmux_core::{CoreError, Inbox};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -363,10 +363,7 @@ async fn ae_route_1_and_ae_route_2_the_buyers_agent_of_the_last_72_hours() {
             .reply(
                 holder_v,
                 c,
-                serde_json::from_value(
-                    serde_json::json!({"type": "text", "text": "hi"}),
-                )
-                .unwrap(),
+                serde_json::from_value(serde_json::json!({"type": "text", "text": "hi"})).unwrap(),
             )
             .await
             .unwrap();
@@ -559,21 +556,22 @@ async fn a_burst_of_1000_conversations_never_exceeds_capacity_and_the_queue_drai
         for e in &engines {
             e.drain_all().await.unwrap();
         }
-        let check =
-            |label: &str, expect_queued: i64, team: &[shopmux_core::services::presence::Presence]| {
-                for p in team {
-                    assert!(
-                        p.load <= p.capacity,
-                        "{} {label}: {} holds {} of {}",
-                        t.name,
-                        p.nickname,
-                        p.load,
-                        p.capacity
-                    );
-                }
-                let assigned: i64 = team.iter().map(|p| p.load).sum();
-                assert_eq!(assigned + expect_queued, 1000, "{} {label}", t.name);
-            };
+        let check = |label: &str,
+                     expect_queued: i64,
+                     team: &[shopmux_core::services::presence::Presence]| {
+            for p in team {
+                assert!(
+                    p.load <= p.capacity,
+                    "{} {label}: {} holds {} of {}",
+                    t.name,
+                    p.nickname,
+                    p.load,
+                    p.capacity
+                );
+            }
+            let assigned: i64 = team.iter().map(|p| p.load).sum();
+            assert_eq!(assigned + expect_queued, 1000, "{} {label}", t.name);
+        };
         let team = t.inbox.team_presence(&s.viewer).await.unwrap();
         let counts = t.inbox.shop_counts(&s.viewer).await.unwrap();
         let shop_counts = &counts.shops[&s.shop.shop_id.to_string()];

@@ -5,14 +5,14 @@
 
 use shopmux_core::services::accounts::AgentWithToken;
 
-use shopmux_core::domain::viewer::Viewer;
-use shopmux_core::domain::inbound::{InboundBuyer, InboundMessage};
-use shopmux_core::services::reading::ConversationPage;
-use shopmux_core::domain::listing::ConversationQuery;
-use shopmux_core::domain::shop_settings::IngestShop;
-use shopmux_core::services::shops::NewShop;
-use shopmux_core::domain::model::Platform;
 use shopmux_contract::adapter::{Adapter, AdapterError, Host, HttpRequest, HttpResponse};
+use shopmux_core::domain::inbound::{InboundBuyer, InboundMessage};
+use shopmux_core::domain::listing::ConversationQuery;
+use shopmux_core::domain::model::Platform;
+use shopmux_core::domain::shop_settings::IngestShop;
+use shopmux_core::domain::viewer::Viewer;
+use shopmux_core::services::reading::ConversationPage;
+use shopmux_core::services::shops::NewShop;
 use shopmux_core::{Clock, Inbox, InboxOptions, ManualClock, Registry, Store, StoreOptions};
 use std::sync::Arc;
 
@@ -109,7 +109,10 @@ pub struct NoHost;
 
 impl Host for NoHost {
     fn http(&self, _: HttpRequest) -> Result<HttpResponse, AdapterError> {
-        Err(AdapterError::permanent("no_network", "tests have no network"))
+        Err(AdapterError::permanent(
+            "no_network",
+            "tests have no network",
+        ))
     }
     fn now_unix_ms(&self) -> i64 {
         0
@@ -138,7 +141,9 @@ pub fn registry(replacing: Vec<Arc<dyn Adapter>>) -> Registry {
         .into_iter()
         .filter(|a| !replaced.contains(&a.platform().to_string()));
     for adapter in replacing.into_iter().chain(kept) {
-        registry.register(adapter, Arc::new(NoHost)).expect("one adapter per platform");
+        registry
+            .register(adapter, Arc::new(NoHost))
+            .expect("one adapter per platform");
     }
     registry
 }

@@ -85,7 +85,8 @@ pub async fn write_in(
                 .get(&key(i))
                 .copied()
                 .ok_or(CoreError::Unavailable("lost message"))?;
-            let duplicate = primary[i] != i || !fresh.contains(&i) || !inserted.contains(&message_id);
+            let duplicate =
+                primary[i] != i || !fresh.contains(&i) || !inserted.contains(&message_id);
             Ok(IngestOutcome {
                 message_id,
                 conversation_id,
@@ -120,11 +121,8 @@ async fn write_fresh(
     let by_buyer = std::mem::take(&mut known.open);
     let (messages, mut open) = build_messages(items, by_buyer, &known, now);
     let inserted = insert_messages(store, tx, &messages, &mut deferred).await?;
-    let by_conv: HashMap<ConversationId, BuyerId> = open
-        .by_buyer
-        .iter()
-        .map(|(b, (_, c))| (c.id, *b))
-        .collect();
+    let by_conv: HashMap<ConversationId, BuyerId> =
+        open.by_buyer.iter().map(|(b, (_, c))| (c.id, *b)).collect();
     let touched = apply_inserted(items, &messages, &inserted, &by_conv, &mut open);
     let replies = auto_replies(
         items,

@@ -187,5 +187,3 @@ async fn write_group(
     }
     unassigned
 }
-
-

@@ -32,4 +32,3 @@ impl Inbox {
             .map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?
     }
 }
-
