@@ -7,12 +7,17 @@
 //! (messages per conversation; the default database is a fresh SQLite file in a
 //! temporary directory; give `postgres://...` to measure PostgreSQL).
 
+mod bench;
+
 use rand::prelude::*;
 use shopmux_core::domain::conversation::Change;
+use shopmux_core::domain::ids::ConversationId;
 use shopmux_core::domain::inbound::InboundMessage;
 use shopmux_core::domain::listing::{ConversationQuery, FlagFilter, SortOrder};
 use shopmux_core::domain::model::FlagColour;
-use shopmux_core::{Inbox, InboxOptions, Store, StoreOptions, SystemClock};
+use shopmux_core::domain::shop_settings::IngestShop;
+use shopmux_core::domain::viewer::Viewer;
+use shopmux_core::{Inbox, InboxOptions};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -73,21 +78,6 @@ fn word(rng: &mut StdRng) -> String {
     (0..3).map(|_| *SYLLABLES.choose(rng).unwrap()).collect()
 }
 
-fn parse_args() -> (usize, usize, Option<String>) {
-    let (mut conversations, mut per, mut database) = (100_000usize, 10usize, None);
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
-        match flag.as_str() {
-            "--conversations" => conversations = value().parse().expect("N"),
-            "--messages" => per = value().parse().expect("N"),
-            "--database" => database = Some(value()),
-            other => panic!("unknown option {other}"),
-        }
-    }
-    (conversations, per, database)
-}
-
 fn report(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
     let p =
@@ -100,32 +90,20 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let (n_conv, per, database) = parse_args();
-    let dir = tempfile::tempdir().unwrap();
-    let url =
-        database.unwrap_or_else(|| format!("sqlite://{}/inbox-bench.db", dir.path().display()));
-    let store = Store::open(&StoreOptions::new(url.clone()))
-        .await
-        .expect("store");
-    let host = shopmux::host::DaemonHost::new(Arc::new(SystemClock), store.clone());
-    let inbox = Inbox::start(
-        store,
-        Arc::new(SystemClock),
-        InboxOptions {
-            registry: shopmux::adapters::registry_of(shopmux::adapters::builtin_adapters(), &host),
-            max_ingest_batch: 500,
-            ..Default::default()
-        },
-    );
-    let owner = inbox.create_owner("bench").await.unwrap();
-    let viewer = inbox.authenticate(&owner.token).await.unwrap().unwrap();
+/// A list query: the defaults with `set`'s changes.
+fn query(set: impl FnOnce(&mut ConversationQuery)) -> ConversationQuery {
+    let mut q = ConversationQuery::default();
+    set(&mut q);
+    q
+}
+
+/// Four `api` shops of one owner, to ingest into.
+async fn create_shops(inbox: &Inbox, viewer: &Viewer) -> Vec<IngestShop> {
     let mut shops = Vec::new();
     for i in 0..4 {
         let s = inbox
             .create_shop(
-                &viewer,
+                viewer,
                 serde_json::from_value(serde_json::json!({"platform": "api", "external_id": format!("bench-{i}-{}", uuid::Uuid::now_v7()), "name": format!("Shop {i}")}))
                     .unwrap(),
             )
@@ -133,41 +111,42 @@ async fn main() {
             .unwrap();
         shops.push(inbox.ingest_shop(s.shop.id).await.unwrap().unwrap());
     }
-    let viewer = inbox.authenticate(&owner.token).await.unwrap().unwrap();
+    shops
+}
 
-    // Seed: message k goes to conversation k % n_conv, so conversations interleave in time.
+/// Buyer message `k` (to conversation `conv`): six random words, and the order of every
+/// fifth conversation with its first message.
+fn seed_message(rng: &mut StdRng, k: usize, conv: usize, n_conv: usize) -> InboundMessage {
+    let name = format!("{} {}", FIRST[conv % FIRST.len()], LAST[(conv / FIRST.len()) % LAST.len()]);
+    let text: Vec<String> = (0..6).map(|_| word(rng)).collect();
+    let mut msg = serde_json::json!({
+        "buyer": {"external_id": format!("buyer-{conv}"), "nickname": name},
+        "platform_message_id": format!("m-{k}"),
+        "content": {"type": "text", "text": text.join(" ")},
+    });
+    if conv.is_multiple_of(5) && k < n_conv {
+        msg["order"] = serde_json::json!({"external_id": format!("80{conv:010}")});
+    }
+    serde_json::from_value(msg).unwrap()
+}
+
+/// Seeds `n_conv` conversations of `per` messages through the real ingest path: message
+/// k goes to conversation k % n_conv, so conversations interleave in time.
+async fn seed(inbox: &Arc<Inbox>, shops: &[IngestShop], n_conv: usize, per: usize) {
     let total = n_conv * per;
-    println!(
-        "inbox_bench: seeding {n_conv} conversations / {total} messages into {}",
-        shopmux::config::mask_url_password(&url)
-    );
     let started = Instant::now();
     let workers = 64;
     let mut tasks = Vec::new();
     for w in 0..workers {
         let inbox = inbox.clone();
-        let shops = shops.clone();
+        let shops = shops.to_vec();
         tasks.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(w as u64);
             let mut k = w;
             while k < total {
                 let conv = k % n_conv;
                 let shop = shops[conv % shops.len()].clone();
-                let name = format!(
-                    "{} {}",
-                    FIRST[conv % FIRST.len()],
-                    LAST[(conv / FIRST.len()) % LAST.len()]
-                );
-                let text: Vec<String> = (0..6).map(|_| word(&mut rng)).collect();
-                let mut msg = serde_json::json!({
-                    "buyer": {"external_id": format!("buyer-{conv}"), "nickname": name},
-                    "platform_message_id": format!("m-{k}"),
-                    "content": {"type": "text", "text": text.join(" ")},
-                });
-                if conv % 5 == 0 && k < n_conv {
-                    msg["order"] = serde_json::json!({"external_id": format!("80{conv:010}")});
-                }
-                let msg: InboundMessage = serde_json::from_value(msg).unwrap();
+                let msg = seed_message(&mut rng, k, conv, n_conv);
                 inbox.ingest(shop, msg).await.expect("ingest");
                 k += workers;
             }
@@ -182,22 +161,18 @@ async fn main() {
         seeded.as_secs_f64(),
         total as f64 / seeded.as_secs_f64()
     );
+}
 
-    // Some state for the filters: 2% flagged, a third read.
+/// Some state for the filters: of the first 6,000 conversations, 2% flagged, a third read.
+async fn flag_and_read_some(inbox: &Inbox, viewer: &Viewer) {
     let mut cursor = None;
-    let mut ids = Vec::new();
+    let mut ids: Vec<ConversationId> = Vec::new();
     loop {
-        let page = inbox
-            .list_conversations(
-                &viewer,
-                &ConversationQuery {
-                    limit: Some(200),
-                    cursor: cursor.clone(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let q = query(|q| {
+            q.limit = Some(200);
+            q.cursor = cursor.clone();
+        });
+        let page = inbox.list_conversations(viewer, &q).await.unwrap();
         ids.extend(page.items.iter().map(|c| c.id));
         match page.next_cursor {
             Some(c) if ids.len() < 6000 => cursor = Some(c),
@@ -206,86 +181,85 @@ async fn main() {
     }
     for (i, id) in ids.iter().enumerate() {
         if i % 3 == 0 {
-            inbox.change(&viewer, *id, Change::MarkRead).await.unwrap();
+            inbox.change(viewer, *id, Change::MarkRead).await.unwrap();
         }
         if i % 50 == 0 {
-            inbox
-                .change(&viewer, *id, Change::Flag(FlagColour::Red))
-                .await
-                .unwrap();
+            inbox.change(viewer, *id, Change::Flag(FlagColour::Red)).await.unwrap();
         }
     }
+}
 
+/// A measured query: its name, and how each run makes it.
+type Case = (&'static str, Box<dyn Fn(&mut StdRng) -> ConversationQuery>);
+
+fn case(name: &'static str, make: impl Fn(&mut StdRng) -> ConversationQuery + 'static) -> Case {
+    (name, Box::new(make))
+}
+
+/// The queries measured: filters of the first page, and searches.
+fn cases(one_shop: &IngestShop, n_conv: usize) -> Vec<Case> {
+    let one_shop = one_shop.shop_id;
+    vec![
+        case("open, latest first", |_| ConversationQuery::default()),
+        case("open, longest waiting first", |_| query(|q| q.sort = Some(SortOrder::Waiting))),
+        case("unread", |_| query(|q| q.unread = Some(true))),
+        case("unreplied, longest waiting first", |_| {
+            query(|q| {
+                q.unreplied = Some(true);
+                q.sort = Some(SortOrder::Waiting);
+            })
+        }),
+        case("flagged red", |_| query(|q| q.flag = Some(FlagFilter(Some(FlagColour::Red))))),
+        case("has order", |_| query(|q| q.has_order = Some(true))),
+        case("one shop", move |_| query(|q| q.shop_id = Some(one_shop))),
+        case("search: buyer-name part", |r| {
+            query(|q| q.q = Some(LAST.choose(r).unwrap().to_string()))
+        }),
+        case("search: order id", move |r| {
+            let conv = r.random_range(0..n_conv / 5) * 5;
+            query(|q| q.q = Some(format!("80{conv:010}")))
+        }),
+        case("search: message word", |r| query(|q| q.q = Some(word(r)))),
+    ]
+}
+
+/// Runs each case `runs` times and reports its latency.
+async fn measure(inbox: &Inbox, viewer: &Viewer, cases: Vec<Case>) {
     let mut rng = StdRng::seed_from_u64(99);
     let runs = 200;
-    let mut measure = async |name: &str, make: &mut dyn FnMut(&mut StdRng) -> ConversationQuery| {
+    println!("first page of 50, {runs} runs each (includes the filter counts):");
+    for (name, make) in cases {
         let mut samples = Vec::with_capacity(runs);
         let mut n_items = 0;
         for _ in 0..runs {
             let q = make(&mut rng);
             let t = Instant::now();
-            let page = inbox.list_conversations(&viewer, &q).await.expect("list");
+            let page = inbox.list_conversations(viewer, &q).await.expect("list");
             samples.push(t.elapsed());
             n_items += page.items.len();
         }
-        report(
-            &format!("{name} ({} rows/page avg)", n_items / runs),
-            samples,
-        );
-    };
-    println!("first page of 50, {runs} runs each (includes the filter counts):");
-    measure("open, latest first", &mut |_| ConversationQuery::default()).await;
-    measure("open, longest waiting first", &mut |_| ConversationQuery {
-        sort: Some(SortOrder::Waiting),
-        ..Default::default()
-    })
-    .await;
-    measure("unread", &mut |_| ConversationQuery {
-        unread: Some(true),
-        ..Default::default()
-    })
-    .await;
-    measure("unreplied, longest waiting first", &mut |_| {
-        ConversationQuery {
-            unreplied: Some(true),
-            sort: Some(SortOrder::Waiting),
-            ..Default::default()
-        }
-    })
-    .await;
-    measure("flagged red", &mut |_| ConversationQuery {
-        flag: Some(FlagFilter(Some(FlagColour::Red))),
-        ..Default::default()
-    })
-    .await;
-    measure("has order", &mut |_| ConversationQuery {
-        has_order: Some(true),
-        ..Default::default()
-    })
-    .await;
-    let shop = shops[1].shop_id;
-    measure("one shop", &mut |_| ConversationQuery {
-        shop_id: Some(shop),
-        ..Default::default()
-    })
-    .await;
-    measure("search: buyer-name part", &mut |r| ConversationQuery {
-        q: Some(LAST.choose(r).unwrap().to_string()),
-        ..Default::default()
-    })
-    .await;
-    measure("search: order id", &mut |r| {
-        let conv = r.random_range(0..n_conv / 5) * 5;
-        ConversationQuery {
-            q: Some(format!("80{conv:010}")),
-            ..Default::default()
-        }
-    })
-    .await;
-    measure("search: message word", &mut |r| ConversationQuery {
-        q: Some(word(r)),
-        ..Default::default()
-    })
-    .await;
+        report(&format!("{name} ({} rows/page avg)", n_items / runs), samples);
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let (n_conv, per, database) =
+        bench::parse_args(("--conversations", 100_000), ("--messages", 10));
+    let options = InboxOptions { max_ingest_batch: 500, ..Default::default() };
+    let bench = bench::start(database, "inbox-bench.db", options).await;
+    let inbox = bench.inbox.clone();
+    let owner = inbox.create_owner("bench").await.unwrap();
+    let shops = create_shops(&inbox, &bench::viewer(&inbox, &owner.token).await).await;
+    let viewer = bench::viewer(&inbox, &owner.token).await;
+
+    println!(
+        "inbox_bench: seeding {n_conv} conversations / {} messages into {}",
+        n_conv * per,
+        shopmux::config::mask_url_password(&bench.url)
+    );
+    seed(&inbox, &shops, n_conv, per).await;
+    flag_and_read_some(&inbox, &viewer).await;
+    measure(&inbox, &viewer, cases(&shops[1], n_conv)).await;
     inbox.shutdown().await;
 }

@@ -98,26 +98,15 @@ struct ConnResult {
 }
 
 async fn run_connection(
-    addr: String,
-    path: String,
-    secret: Arc<String>,
-    conn: usize,
-    warm_until: Instant,
+    addr: String, path: String, secret: Arc<String>, conn: usize, warm_until: Instant,
     stop_at: Instant,
 ) -> ConnResult {
-    let stream = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
+    let stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
     stream.set_nodelay(true).ok();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
     tokio::spawn(connection);
-    let mut r = ConnResult {
-        ok: 0,
-        failed: 0,
-        latencies_us: Vec::with_capacity(200_000),
-    };
+    let mut r = ConnResult { ok: 0, failed: 0, latencies_us: Vec::with_capacity(200_000) };
     let mut seq: u64 = 0;
     let run_id = uuid::Uuid::now_v7().simple().to_string();
     loop {
@@ -151,8 +140,7 @@ async fn run_connection(
         if started >= warm_until {
             if ok {
                 r.ok += 1;
-                r.latencies_us
-                    .push(elapsed.as_micros().min(u32::MAX as u128) as u32);
+                r.latencies_us.push(elapsed.as_micros().min(u32::MAX as u128) as u32);
             } else {
                 r.failed += 1;
             }
@@ -175,24 +163,15 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 fn main() {
     let args = parse_args();
     let (base, shop, secret, _dir) = match (&args.url, &args.shop, &args.secret) {
-        (Some(u), Some(s), Some(k)) => (
-            u.clone(),
-            s.clone(),
-            k.clone(),
-            tempfile::tempdir().unwrap(),
-        ),
+        (Some(u), Some(s), Some(k)) => {
+            (u.clone(), s.clone(), k.clone(), tempfile::tempdir().unwrap())
+        }
         (None, None, None) => start_daemon(args.database.clone()),
         _ => panic!("--url, --shop and --secret go together"),
     };
-    let addr = base
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
+    let addr = base.trim_start_matches("http://").trim_end_matches('/').to_owned();
     let path = format!("/api/v1/shops/{shop}/inbound");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let secret = Arc::new(secret);
     let start = Instant::now();
     let warm_until = start + Duration::from_secs(args.warmup);
@@ -225,10 +204,7 @@ fn main() {
         "ingest_bench: {} connections, {} s measured after {} s warm-up, target {base}",
         args.connections, args.seconds, args.warmup
     );
-    println!(
-        "  acknowledged: {ok} ({:.0} messages/s), failed: {failed}",
-        ok as f64 / secs
-    );
+    println!("  acknowledged: {ok} ({:.0} messages/s), failed: {failed}", ok as f64 / secs);
     println!(
         "  ack latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         percentile(&lat, 0.50),

@@ -10,31 +10,20 @@
 //! (the default database is a fresh SQLite file in a temporary directory; give
 //! `postgres://...` to measure PostgreSQL).
 
+mod bench;
+
 use rand::SeedableRng;
+use shopmux_core::domain::ids::ShopId;
 use shopmux_core::domain::inbound::InboundMessage;
 use shopmux_core::domain::model::{AgentStatus, Platform, Role, ShopGrant};
 use shopmux_core::domain::routing::{Candidate, choose};
+use shopmux_core::domain::shop_settings::IngestShop;
 use shopmux_core::domain::viewer::Viewer;
 use shopmux_core::services::accounts::NewAgent;
 use shopmux_core::services::shops::NewShop;
-use shopmux_core::{Inbox, InboxOptions, Store, StoreOptions, SystemClock};
+use shopmux_core::{Inbox, InboxOptions};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn parse_args() -> (usize, usize, Option<String>) {
-    let (mut agents, mut burst, mut database) = (1000usize, 20_000usize, None);
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
-        match flag.as_str() {
-            "--agents" => agents = value().parse().expect("--agents N"),
-            "--burst" => burst = value().parse().expect("--burst N"),
-            "--database" => database = Some(value()),
-            other => panic!("unknown flag {other}"),
-        }
-    }
-    (agents, burst, database)
-}
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -65,28 +54,8 @@ async fn set_everyone(inbox: &Inbox, agents: &[Viewer], status: AgentStatus) {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let (n_agents, burst, database) = parse_args();
-    let dir = tempfile::tempdir().unwrap();
-    let url =
-        database.unwrap_or_else(|| format!("sqlite://{}/routing-bench.db", dir.path().display()));
-    let store = Store::open(&StoreOptions::new(url.clone()))
-        .await
-        .expect("store");
-    let host = shopmux::host::DaemonHost::new(Arc::new(SystemClock), store.clone());
-    let inbox = Inbox::start(
-        store,
-        Arc::new(SystemClock),
-        InboxOptions {
-            registry: shopmux::adapters::registry_of(shopmux::adapters::builtin_adapters(), &host),
-            routing_seed: Some(1),
-            ..Default::default()
-        },
-    );
-    println!("backend: {:?}; {n_agents} agents", inbox.store().backend());
-
-    // 1. The in-memory decision.
+/// Step 1: the in-memory decision over `n_agents` candidates.
+fn decision_in_memory(n_agents: usize) {
     let routing = shopmux_adapter_douyin::rule_set().routing.expect("routing");
     let candidates: Vec<Candidate> = (0..n_agents)
         .map(|i| Candidate {
@@ -108,97 +77,81 @@ async fn main() {
         })
         .collect();
     report("decision in memory (1 of N candidates)", samples);
+}
 
-    // 2. The shop and its team.
+/// The Douyin shop under test and its team.
+struct Team {
+    owner: Viewer,
+    shop: ShopId,
+    ingest: IngestShop,
+    agents: Vec<Viewer>,
+}
+
+/// Step 2: the shop and its team: `n_agents` sub-accounts (maximum 50 each), connected.
+async fn shop_and_team(inbox: &Inbox, n_agents: usize) -> Team {
     let owner = inbox.create_owner("Bench").await.expect("owner");
-    let owner_v = inbox
-        .authenticate(&owner.token)
-        .await
-        .unwrap()
-        .expect("viewer");
+    let new_shop = NewShop {
+        platform: Platform::new("douyin").unwrap(),
+        external_id: "bench".into(),
+        region: Some("CN".into()),
+        name: "Bench".into(),
+        settings: None,
+    };
     let shop = inbox
-        .create_shop(
-            &owner_v,
-            NewShop {
-                platform: Platform::new("douyin").unwrap(),
-                external_id: "bench".into(),
-                region: Some("CN".into()),
-                name: "Bench".into(),
-                settings: None,
-            },
-        )
+        .create_shop(&bench::viewer(inbox, &owner.token).await, new_shop)
         .await
         .expect("shop")
         .shop;
-    let owner_v = inbox
-        .authenticate(&owner.token)
-        .await
-        .unwrap()
-        .expect("viewer");
+    let owner_v = bench::viewer(inbox, &owner.token).await;
     let t = Instant::now();
     let mut agents = Vec::with_capacity(n_agents);
     for i in 0..n_agents {
-        let created = inbox
-            .create_agent(
-                &owner_v,
-                NewAgent {
-                    nickname: format!("agent{i}"),
-                    role: None,
-                    capacity: Some(50),
-                    shops: vec![ShopGrant {
-                        shop_id: shop.id,
-                        can_chat: true,
-                    }],
-                },
-            )
-            .await
-            .expect("agent");
-        let v = inbox
-            .authenticate(&created.token)
-            .await
-            .unwrap()
-            .expect("viewer");
+        let agent = NewAgent {
+            nickname: format!("agent{i}"),
+            role: None,
+            capacity: Some(50),
+            shops: vec![ShopGrant { shop_id: shop.id, can_chat: true }],
+        };
+        let created = inbox.create_agent(&owner_v, agent).await.expect("agent");
+        let v = bench::viewer(inbox, &created.token).await;
         inbox.open_session(&v.agent).await.expect("session");
         agents.push(v);
     }
-    println!(
-        "created and connected {n_agents} agents in {:?}",
-        t.elapsed()
-    );
+    println!("created and connected {n_agents} agents in {:?}", t.elapsed());
     let ingest = inbox.ingest_shop(shop.id).await.unwrap().expect("shop");
+    Team { owner: owner_v, shop: shop.id, ingest, agents }
+}
 
-    // 3. One assignment end to end, agents online: each new conversation is routed by
-    // an explicit drain (the background router may take some first; those are not timed).
-    set_everyone(&inbox, &agents, AgentStatus::Online).await;
+/// Step 3: one assignment end to end, agents online: each new conversation is routed by an
+/// explicit drain (the background router may take some first; those are not timed).
+async fn one_assignment(inbox: &Inbox, team: &Team) {
+    set_everyone(inbox, &team.agents, AgentStatus::Online).await;
     let mut samples = Vec::new();
     for b in 0..500 {
-        inbox
-            .ingest(ingest.clone(), message(b))
-            .await
-            .expect("ingest");
+        inbox.ingest(team.ingest.clone(), message(b)).await.expect("ingest");
         let t = Instant::now();
-        let n = inbox.drain_shop(shop.id).await.expect("drain");
+        let n = inbox.drain_shop(team.shop).await.expect("drain");
         if n == 1 {
             samples.push(t.elapsed());
         }
     }
     report("one assignment (lock, load N agents, write)", samples);
+}
 
-    // 4. The burst: everyone away, conversations queue; everyone back, the queue drains.
-    set_everyone(&inbox, &agents, AgentStatus::Offline).await;
-    let burst = burst.min(n_agents * 49);
+/// Step 4: the burst: everyone away, `burst` conversations queue; everyone back, the queue
+/// drains.
+async fn burst_drains(inbox: &Arc<Inbox>, team: &Team, burst: usize) {
+    set_everyone(inbox, &team.agents, AgentStatus::Offline).await;
+    let burst = burst.min(team.agents.len() * 49);
     let t = Instant::now();
     let mut tasks = Vec::new();
     for lane in 0..64 {
         let inbox = inbox.clone();
-        let ingest = ingest.clone();
+        let ingest = team.ingest.clone();
         tasks.push(tokio::spawn(async move {
             let mut b = 1000 + lane;
             while b < 1000 + burst {
-                inbox
-                    .ingest(ingest.clone(), message(b))
-                    .await
-                    .expect("ingest");
+                inbox.ingest(ingest.clone(), message(b)).await.expect("ingest");
                 b += 64;
             }
         }));
@@ -207,28 +160,38 @@ async fn main() {
         task.await.unwrap();
     }
     println!("queued {burst} conversations in {:?}", t.elapsed());
-    let queued = inbox.queue(&owner_v, shop.id).await.unwrap().entries.len();
+    let queue_len = async || inbox.queue(&team.owner, team.shop).await.unwrap().entries.len();
+    let queued = queue_len().await;
     let t = Instant::now();
-    set_everyone(&inbox, &agents, AgentStatus::Online).await;
+    set_everyone(inbox, &team.agents, AgentStatus::Online).await;
     let mut assigned = 0;
     loop {
-        assigned += inbox.drain_shop(shop.id).await.expect("drain");
-        if assigned >= queued {
-            break;
-        }
-        let left = inbox.queue(&owner_v, shop.id).await.unwrap().entries.len();
-        if left == 0 {
+        assigned += inbox.drain_shop(team.shop).await.expect("drain");
+        if assigned >= queued || queue_len().await == 0 {
             break;
         }
     }
     let took = t.elapsed();
-    let left = inbox.queue(&owner_v, shop.id).await.unwrap().entries.len();
+    let left = queue_len().await;
     println!(
         "burst: {queued} queued conversations assigned in {took:?}: {:.0} per second ({left} left)",
         (queued - left) as f64 / took.as_secs_f64()
     );
-    let team = inbox.team_presence(&owner_v).await.unwrap();
+    let team = inbox.team_presence(&team.owner).await.unwrap();
     let over = team.iter().filter(|p| p.load > p.capacity).count();
     println!("agents over their maximum: {over}");
+}
+
+#[tokio::main]
+async fn main() {
+    let (n_agents, burst, database) = bench::parse_args(("--agents", 1000), ("--burst", 20_000));
+    let options = InboxOptions { routing_seed: Some(1), ..Default::default() };
+    let bench = bench::start(database, "routing-bench.db", options).await;
+    let inbox = bench.inbox.clone();
+    println!("backend: {:?}; {n_agents} agents", inbox.store().backend());
+    decision_in_memory(n_agents);
+    let team = shop_and_team(&inbox, n_agents).await;
+    one_assignment(&inbox, &team).await;
+    burst_drains(&inbox, &team, burst).await;
     inbox.shutdown().await;
 }

@@ -8,7 +8,7 @@
 
 use crate::host::DaemonHost;
 use shopmux_contract::adapter::Adapter;
-use shopmux_core::Registry;
+use shopmux_core::registry::{Isolation, Registry};
 use std::sync::Arc;
 
 /// The built-in adapters.
@@ -22,14 +22,18 @@ pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
     ]
 }
 
-/// A registry of `adapters`, each lent `host` scoped to its platform; an adapter of a
-/// platform already registered is logged and left out.
-pub fn registry_of(adapters: Vec<Arc<dyn Adapter>>, host: &DaemonHost) -> Registry {
+/// A registry of the built-in adapters (in process) and `plugins` (isolated), each lent
+/// `host` scoped to its platform; an adapter of a platform already registered is logged
+/// and left out.
+pub fn registry_of(plugins: Vec<Arc<dyn Adapter>>, host: &DaemonHost) -> Registry {
     let mut registry = Registry::default();
-    for adapter in adapters {
+    let builtins = builtin_adapters().into_iter().map(|a| (a, Isolation::InProcess));
+    for (adapter, isolation) in
+        builtins.chain(plugins.into_iter().map(|a| (a, Isolation::Isolated)))
+    {
         let platform = adapter.platform().clone();
         let host = Arc::new(host.for_platform(platform.as_str()));
-        if let Err(error) = registry.register(adapter, host) {
+        if let Err(error) = registry.register_as(adapter, host, isolation) {
             tracing::error!(message = "Adapter not registered.", %platform, %error);
         }
     }

@@ -56,11 +56,7 @@ pub struct RawServerConfig {
 
 impl Default for RawServerConfig {
     fn default() -> Self {
-        Self {
-            bind: "127.0.0.1:8080".into(),
-            max_body_bytes: 1024 * 1024,
-            stream_ping_secs: 30,
-        }
+        Self { bind: "127.0.0.1:8080".into(), max_body_bytes: 1024 * 1024, stream_ping_secs: 30 }
     }
 }
 
@@ -76,10 +72,7 @@ pub struct RawDatabaseConfig {
 
 impl Default for RawDatabaseConfig {
     fn default() -> Self {
-        Self {
-            url: "sqlite://shopmux-data/shopmux.db".into(),
-            max_connections: 8,
-        }
+        Self { url: "sqlite://shopmux-data/shopmux.db".into(), max_connections: 8 }
     }
 }
 
@@ -96,10 +89,7 @@ pub struct RawIngestConfig {
 
 impl Default for RawIngestConfig {
     fn default() -> Self {
-        Self {
-            max_batch: 256,
-            poll_secs: 60,
-        }
+        Self { max_batch: 256, poll_secs: 60 }
     }
 }
 
@@ -150,11 +140,7 @@ pub struct RawPluginsConfig {
 
 impl Default for RawPluginsConfig {
     fn default() -> Self {
-        Self {
-            dir: String::new(),
-            paths: Vec::new(),
-            call_timeout_secs: 20,
-        }
+        Self { dir: String::new(), paths: Vec::new(), call_timeout_secs: 20 }
     }
 }
 
@@ -191,9 +177,7 @@ pub struct Config {
 impl Default for Config {
     /// The defaults, validated: what the daemon runs with when nothing is configured.
     fn default() -> Self {
-        RawConfig::default()
-            .validate()
-            .expect("the default configuration is valid")
+        RawConfig::default().validate().expect("the default configuration is valid")
     }
 }
 
@@ -240,15 +224,10 @@ impl DatabaseUrl {
         if self.backend != Backend::Sqlite {
             return None;
         }
-        let rest = self
-            .url
-            .strip_prefix("sqlite://")
-            .or_else(|| self.url.strip_prefix("sqlite:"))?;
+        let rest =
+            self.url.strip_prefix("sqlite://").or_else(|| self.url.strip_prefix("sqlite:"))?;
         let file = rest.split('?').next().unwrap_or(rest);
-        Path::new(file)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(Path::to_path_buf)
+        Path::new(file).parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf)
     }
 }
 
@@ -257,10 +236,7 @@ impl FromStr for DatabaseUrl {
 
     fn from_str(url: &str) -> Result<Self, String> {
         let backend = shopmux_core::storage::store::backend_of(url)?;
-        Ok(Self {
-            url: url.to_owned(),
-            backend,
-        })
+        Ok(Self { url: url.to_owned(), backend })
     }
 }
 
@@ -325,21 +301,12 @@ pub struct SmtpConfig {
 }
 
 /// An SMTP login. `Debug` masks the password.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SmtpLogin {
     /// The user name.
     pub username: String,
     /// The password.
-    pub password: String,
-}
-
-impl fmt::Debug for SmtpLogin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpLogin")
-            .field("username", &self.username)
-            .field("password", &"****")
-            .finish()
-    }
+    pub password: Masked<String>,
 }
 
 /// `[plugins]`, validated.
@@ -354,20 +321,21 @@ pub struct PluginsConfig {
 }
 
 /// Where the sealing key comes from (`[secrets]`). `Debug` never shows a key.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SecretKey {
     /// `secrets.key`: the key itself.
-    Inline([u8; 32]),
+    Inline(Masked<[u8; 32]>),
     /// `secrets.key_file` (resolved): read when the daemon starts, created when missing.
     File(PathBuf),
 }
 
-impl fmt::Debug for SecretKey {
+/// A secret of the configuration (a password, a key): `Debug` shows `****`, never it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Masked<T>(pub T);
+
+impl<T> fmt::Debug for Masked<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Inline(_) => f.write_str("Inline(****)"),
-            Self::File(path) => f.debug_tuple("File").field(path).finish(),
-        }
+        f.write_str("****")
     }
 }
 
@@ -392,10 +360,7 @@ struct Problems(Vec<ConfigError>);
 
 impl Problems {
     fn add(&mut self, key: &str, message: impl Into<String>) {
-        self.0.push(ConfigError {
-            key: key.into(),
-            message: message.into(),
-        });
+        self.0.push(ConfigError { key: key.into(), message: message.into() });
     }
 
     /// `value` parsed, or the problem recorded under `key`.
@@ -442,14 +407,9 @@ impl RawConfig {
                 Some(smtp),
                 Some(plugins),
                 Some(secrets),
-            ) if problems.0.is_empty() => Ok(Config {
-                server,
-                database,
-                ingest,
-                smtp,
-                plugins,
-                secrets,
-            }),
+            ) if problems.0.is_empty() => {
+                Ok(Config { server, database, ingest, smtp, plugins, secrets })
+            }
             _ => Err(problems.0),
         }
     }
@@ -496,10 +456,7 @@ impl RawDatabaseConfig {
         let url = problems.parse::<DatabaseUrl>("database.url", &self.url);
         let max_connections =
             problems.in_range("database.max_connections", self.max_connections, 1..=1000);
-        Some(DatabaseConfig {
-            url: url?,
-            max_connections: max_connections?,
-        })
+        Some(DatabaseConfig { url: url?, max_connections: max_connections? })
     }
 }
 
@@ -507,10 +464,7 @@ impl RawIngestConfig {
     fn validate(self, problems: &mut Problems) -> Option<IngestConfig> {
         let max_batch = problems.in_range("ingest.max_batch", self.max_batch, 1..=1000);
         let poll_every = problems.seconds("ingest.poll_secs", self.poll_secs, 5..=86_400);
-        Some(IngestConfig {
-            max_batch: max_batch?,
-            poll_every: poll_every?,
-        })
+        Some(IngestConfig { max_batch: max_batch?, poll_every: poll_every? })
     }
 }
 
@@ -525,16 +479,11 @@ impl RawSmtpConfig {
         let from = self.from.parse::<Mailbox>().map_err(|_| {
             problems.add(
                 "smtp.from",
-                format!(
-                    "`{}` is not a mailbox like `Shop <shop@example.com>`",
-                    self.from
-                ),
+                format!("`{}` is not a mailbox like `Shop <shop@example.com>`", self.from),
             )
         });
-        let login = (!self.username.is_empty()).then_some(SmtpLogin {
-            username: self.username,
-            password: self.password,
-        });
+        let login = (!self.username.is_empty())
+            .then_some(SmtpLogin { username: self.username, password: Masked(self.password) });
         Some(Some(SmtpConfig {
             host: host.to_owned(),
             port: self.port,
@@ -566,17 +515,15 @@ impl RawSecretsConfig {
     fn validate(self, data_dir: Option<&Path>, problems: &mut Problems) -> Option<SecretKey> {
         if !self.key.is_empty() {
             return Sealer::key_from_hex(&self.key)
-                .map(SecretKey::Inline)
+                .map(|key| SecretKey::Inline(Masked(key)))
                 .map_err(|m| problems.add("secrets.key", m))
                 .ok();
         }
-        Some(SecretKey::File(
-            match (self.key_file.is_empty(), data_dir) {
-                (false, _) => PathBuf::from(self.key_file),
-                (true, Some(data)) => data.join("secret.key"),
-                (true, None) => PathBuf::from("shopmux-secret.key"),
-            },
-        ))
+        Some(SecretKey::File(match (self.key_file.is_empty(), data_dir) {
+            (false, _) => PathBuf::from(self.key_file),
+            (true, Some(data)) => data.join("secret.key"),
+            (true, None) => PathBuf::from("shopmux-secret.key"),
+        }))
     }
 }
 
@@ -589,13 +536,12 @@ fn env_overrides(vars: impl Iterator<Item = (String, String)>) -> HashMap<String
 
 /// Loads the configuration from an optional file and the environment, and validates it.
 pub fn load(file: Option<&Path>) -> Result<Config, Vec<ConfigError>> {
-    load_from(file, std::env::vars())
+    load_raw(file)?.validate()
 }
 
 /// [`load`] with the environment given (for tests).
 pub fn load_from(
-    file: Option<&Path>,
-    vars: impl Iterator<Item = (String, String)>,
+    file: Option<&Path>, vars: impl Iterator<Item = (String, String)>,
 ) -> Result<Config, Vec<ConfigError>> {
     load_raw_from(file, vars)?.validate()
 }
@@ -607,8 +553,7 @@ pub fn load_raw(file: Option<&Path>) -> Result<RawConfig, Vec<ConfigError>> {
 
 /// [`load_raw`] with the environment given (for tests).
 pub fn load_raw_from(
-    file: Option<&Path>,
-    vars: impl Iterator<Item = (String, String)>,
+    file: Option<&Path>, vars: impl Iterator<Item = (String, String)>,
 ) -> Result<RawConfig, Vec<ConfigError>> {
     let mut builder = config::Config::builder();
     if let Some(path) = file {
@@ -627,11 +572,8 @@ pub fn load_raw_from(
             .try_parsing(true)
             .source(Some(env_overrides(vars))),
     );
-    let raw = builder
-        .build()
-        .map_err(|e| vec![from_config_error(e, file)])?;
-    raw.try_deserialize()
-        .map_err(|e| vec![from_config_error(e, file)])
+    let raw = builder.build().map_err(|e| vec![from_config_error(e, file)])?;
+    raw.try_deserialize().map_err(|e| vec![from_config_error(e, file)])
 }
 
 fn from_config_error(e: config::ConfigError, file: Option<&Path>) -> ConfigError {
@@ -644,8 +586,7 @@ fn from_config_error(e: config::ConfigError, file: Option<&Path>) -> ConfigError
         .and_then(|rest| rest.split('`').next())
         .map(str::to_owned)
         .unwrap_or_else(|| {
-            file.map(|f| f.display().to_string())
-                .unwrap_or_else(|| "config".into())
+            file.map(|f| f.display().to_string()).unwrap_or_else(|| "config".into())
         });
     ConfigError { key, message: text }
 }
@@ -669,11 +610,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<Vec<_>>()
-            .into_iter()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
     }
 
     fn keys(errors: &[ConfigError]) -> Vec<&str> {
@@ -695,15 +632,9 @@ mod tests {
     #[test]
     fn defaults_need_no_file() {
         let c = load_from(None, env(&[])).unwrap();
-        assert_eq!(
-            c.server.bind,
-            "127.0.0.1:8080".parse::<SocketAddr>().unwrap()
-        );
+        assert_eq!(c.server.bind, "127.0.0.1:8080".parse::<SocketAddr>().unwrap());
         assert_eq!(c.database.url.as_str(), "sqlite://shopmux-data/shopmux.db");
-        assert_eq!(
-            c.secrets,
-            SecretKey::File(PathBuf::from("shopmux-data/secret.key"))
-        );
+        assert_eq!(c.secrets, SecretKey::File(PathBuf::from("shopmux-data/secret.key")));
         assert!(c.smtp.is_none(), "no smtp.host: no email");
         // `Config::default()` is exactly the validated defaults.
         assert_eq!(format!("{:?}", Config::default()), format!("{c:?}"));
@@ -730,11 +661,7 @@ mod tests {
         assert_eq!(errors[0].key, "server.bind");
         let errors =
             load_from(None, env(&[("SHOPMUX_DATABASE__MAX_CONNECTIONS", "lots")])).unwrap_err();
-        assert!(
-            errors[0].to_string().contains("database.max_connections"),
-            "{}",
-            errors[0]
-        );
+        assert!(errors[0].to_string().contains("database.max_connections"), "{}", errors[0]);
         let errors = load_from(None, env(&[("SHOPMUX_DATABASE__URL", "mysql://x")])).unwrap_err();
         assert_eq!(errors[0].key, "database.url");
     }
@@ -750,10 +677,7 @@ mod tests {
 
     #[test]
     fn passwords_are_masked() {
-        assert_eq!(
-            mask_url_password("postgres://u:pw@h/db"),
-            "postgres://u:****@h/db"
-        );
+        assert_eq!(mask_url_password("postgres://u:pw@h/db"), "postgres://u:****@h/db");
         let mut raw = RawConfig::default();
         raw.database.url = "postgres://u:hunter2@h/db".into();
         raw.smtp.password = "smtp-hunter3".into();
@@ -802,17 +726,11 @@ mod tests {
         "#;
         std::fs::write(&path, toml).unwrap();
         let c = load_from(Some(&path), env(&[("SHOPMUX_SMTP__PORT", "2465")])).unwrap();
-        assert_eq!(
-            c.server.bind,
-            SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], 9443))
-        );
+        assert_eq!(c.server.bind, SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], 9443)));
         assert_eq!(c.server.stream_ping, Duration::from_secs(7));
         assert_eq!(c.database.url.backend(), Backend::Postgres);
         assert_eq!(c.database.url.sqlite_dir(), None);
-        assert_eq!(
-            c.database.url.to_string(),
-            "postgres://shop:****@db.internal/shopmux"
-        );
+        assert_eq!(c.database.url.to_string(), "postgres://shop:****@db.internal/shopmux");
         assert_eq!(c.ingest.poll_every, Duration::from_secs(90));
         let smtp = c.smtp.expect("smtp.host is set");
         assert_eq!(
@@ -823,13 +741,10 @@ mod tests {
         assert_eq!(smtp.from.email.to_string(), "shop@acme.example");
         assert_eq!(smtp.login.map(|l| l.username).as_deref(), Some("shop"));
         assert_eq!(c.plugins.dir, PathBuf::from("plugins.d"));
-        assert_eq!(
-            c.plugins.paths,
-            vec![PathBuf::from("extra/libshopmux_lazada.so")]
-        );
+        assert_eq!(c.plugins.paths, vec![PathBuf::from("extra/libshopmux_lazada.so")]);
         assert_eq!(c.plugins.call_timeout, Duration::from_secs(3));
         let key: Vec<u8> = (0..32).collect();
-        assert_eq!(c.secrets, SecretKey::Inline(key.try_into().unwrap()));
+        assert_eq!(c.secrets, SecretKey::Inline(Masked(key.try_into().unwrap())));
 
         let mut raw = RawConfig::default();
         raw.database.url = "sqlite:data/x.db?mode=rwc".into();
@@ -867,16 +782,8 @@ mod tests {
                 "secrets.key"
             ]
         );
-        assert!(
-            errors[0].to_string().contains("`localhost`"),
-            "{}",
-            errors[0]
-        );
-        assert!(
-            errors[4].message.contains("starttls, tls, none"),
-            "{}",
-            errors[4]
-        );
+        assert!(errors[0].to_string().contains("`localhost`"), "{}", errors[0]);
+        assert!(errors[4].message.contains("starttls, tls, none"), "{}", errors[4]);
         assert_eq!(errors[6].message, "601 is outside 1..=600");
         // An unset host does not check the sender, but still the TLS mode.
         let mut raw = RawConfig::default();
@@ -896,10 +803,7 @@ mod tests {
         assert_eq!(c.secrets, SecretKey::File(absent.join("secret.key")));
         raw.secrets.key_file = absent.join("keys").join("secret.key").display().to_string();
         let c = raw.validate().unwrap();
-        assert_eq!(
-            c.secrets,
-            SecretKey::File(absent.join("keys").join("secret.key"))
-        );
+        assert_eq!(c.secrets, SecretKey::File(absent.join("keys").join("secret.key")));
         assert!(!absent.exists(), "validation created nothing");
     }
 }

@@ -50,18 +50,12 @@ impl DaemonHost {
 
     /// The same host, with `kv_*` reaching `platform`'s state.
     pub fn for_platform(&self, platform: &str) -> Self {
-        Self {
-            platform: platform.to_owned(),
-            ..self.clone()
-        }
+        Self { platform: platform.to_owned(), ..self.clone() }
     }
 
     fn state(&self) -> Result<AdapterState, AdapterError> {
         if self.platform.is_empty() {
-            return Err(AdapterError::permanent(
-                "no_state",
-                "this call has no adapter state",
-            ));
+            return Err(AdapterError::permanent("no_state", "this call has no adapter state"));
         }
         Ok(AdapterState::new(self.store.clone(), self.platform.clone()))
     }
@@ -76,6 +70,23 @@ fn state_error(e: shopmux_core::CoreError) -> AdapterError {
     }
 }
 
+/// An answer as the adapter sees it: its status, the headers whose values are text, and
+/// the whole body (a transient `transport` failure when the body breaks off).
+async fn read_response(response: reqwest::Response) -> Result<HttpResponse, AdapterError> {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| AdapterError::transient("transport", e.without_url().to_string()))?
+        .to_vec();
+    Ok(HttpResponse { status, headers, body })
+}
+
 impl Host for DaemonHost {
     fn http(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
@@ -83,40 +94,17 @@ impl Host for DaemonHost {
         let mut builder = self
             .client
             .request(method, &request.url)
-            .timeout(
-                request
-                    .timeout_ms
-                    .map_or(DEFAULT_TIMEOUT, Duration::from_millis),
-            )
+            .timeout(request.timeout_ms.map_or(DEFAULT_TIMEOUT, Duration::from_millis))
             .body(request.body);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
         self.runtime.block_on(async {
             let response = builder.send().await.map_err(|e| {
-                let code = if e.is_timeout() {
-                    "timeout"
-                } else {
-                    "transport"
-                };
+                let code = if e.is_timeout() { "timeout" } else { "transport" };
                 AdapterError::transient(code, e.without_url().to_string())
             })?;
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                .collect();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| AdapterError::transient("transport", e.without_url().to_string()))?
-                .to_vec();
-            Ok(HttpResponse {
-                status,
-                headers,
-                body,
-            })
+            read_response(response).await
         })
     }
 
@@ -136,8 +124,6 @@ impl Host for DaemonHost {
     fn kv_put(&self, key: &str, value: &str) -> Result<(), AdapterError> {
         let state = self.state()?;
         let now = self.now_unix_ms();
-        self.runtime
-            .block_on(state.put(key, value, now))
-            .map_err(state_error)
+        self.runtime.block_on(state.put(key, value, now)).map_err(state_error)
     }
 }

@@ -37,22 +37,16 @@ impl Mailer {
         }
         .port(config.port);
         if let Some(login) = &config.login {
-            builder = builder.credentials(Credentials::new(
-                login.username.clone(),
-                login.password.clone(),
-            ));
+            builder = builder
+                .credentials(Credentials::new(login.username.clone(), login.password.0.clone()));
         }
-        Ok(Some(Self {
-            transport: builder.build(),
-            from: config.from.clone(),
-        }))
+        Ok(Some(Self { transport: builder.build(), from: config.from.clone() }))
     }
 
     /// Sends a plain-text mail. Transport failures are retryable; a refused address is not.
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), AdapterError> {
-        let to: Mailbox = to
-            .parse()
-            .map_err(|e| AdapterError::permanent("bad_email", format!("{e}")))?;
+        let to: Mailbox =
+            to.parse().map_err(|e| AdapterError::permanent("bad_email", format!("{e}")))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)

@@ -102,11 +102,7 @@ fn plugins_command(config: &config::Config, command: &PluginsCommand) -> ExitCod
             println!(
                 "plugins folder: {}{}",
                 config.plugins.dir.display(),
-                if config.plugins.dir.is_dir() {
-                    ""
-                } else {
-                    " (absent)"
-                }
+                if config.plugins.dir.is_dir() { "" } else { " (absent)" }
             );
             if outcomes.is_empty() {
                 println!("no plugins");
@@ -154,10 +150,7 @@ fn plugins_command(config: &config::Config, command: &PluginsCommand) -> ExitCod
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 fn main() -> ExitCode {
@@ -166,15 +159,10 @@ fn main() -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    if let Command::Rules {
-        command: RulesCommand::Show { platform },
-    } = &cli.command
-    {
+    if let Command::Rules { command: RulesCommand::Show { platform } } = &cli.command {
         // The built-in platforms' rules, and those of the configured plugins.
-        let mut sets: Vec<_> = shopmux::adapters::builtin_adapters()
-            .iter()
-            .map(|a| a.rule_set())
-            .collect();
+        let mut sets: Vec<_> =
+            shopmux::adapters::builtin_adapters().iter().map(|a| a.rule_set()).collect();
         sets.extend(
             shopmux::plugins::load(&config)
                 .into_iter()
@@ -205,10 +193,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("shopmux: cannot start the runtime: {e}");
@@ -224,9 +209,7 @@ fn main() -> ExitCode {
             }
             #[cfg(feature = "demo")]
             Command::Demo => shopmux::demo::run(&config).await,
-            Command::Owner {
-                command: OwnerCommand::Create { name },
-            } => {
+            Command::Owner { command: OwnerCommand::Create { name } } => {
                 let store = shopmux_core::Store::open(&shopmux_core::StoreOptions::new(
                     config.database.url.as_str().to_owned(),
                 ))

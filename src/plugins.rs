@@ -11,10 +11,7 @@ use std::sync::Arc;
 
 /// The platform ids plugins may not take: the built-in adapters'.
 pub fn reserved_platforms() -> Vec<String> {
-    crate::adapters::builtin_adapters()
-        .iter()
-        .map(|a| a.platform().as_str().to_owned())
-        .collect()
+    crate::adapters::builtin_adapters().iter().map(|a| a.platform().as_str().to_owned()).collect()
 }
 
 /// Loads the configured plugins: each library with its plugin or its refusal.
@@ -84,9 +81,5 @@ pub fn capability_names(c: &shopmux_contract::Capabilities) -> String {
         ("order_cards", c.order_cards),
     ];
     let names: Vec<&str> = all.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
-    if names.is_empty() {
-        "none".into()
-    } else {
-        names.join(", ")
-    }
+    if names.is_empty() { "none".into() } else { names.join(", ") }
 }

@@ -13,8 +13,7 @@ struct Rows(Vec<(String, String, String)>);
 
 impl Rows {
     fn push(&mut self, rule: &str, action: &str, what: impl Into<String>) {
-        self.0
-            .push((rule.to_owned(), action.to_owned(), what.into()));
+        self.0.push((rule.to_owned(), action.to_owned(), what.into()));
     }
 }
 
@@ -24,16 +23,8 @@ pub fn rules_table(set: &RuleSet) -> String {
     windows(set, &mut rows);
     kinds(set, &mut rows);
     timers(set, &mut rows);
-    if let Some(TransferPolicy::HolderOrOwnerToOnline {
-        who_rule,
-        access_rule,
-    }) = &set.transfer
-    {
-        rows.push(
-            who_rule,
-            "transfer",
-            "by the holder or the main account, to an online account",
-        );
+    if let Some(TransferPolicy::HolderOrOwnerToOnline { who_rule, access_rule }) = &set.transfer {
+        rows.push(who_rule, "transfer", "by the holder or the main account, to an online account");
         rows.push(
             access_rule,
             "transfer",
@@ -55,22 +46,14 @@ fn windows(set: &RuleSet, rows: &mut Rows) {
         for req in reqs {
             for (i, clause) in req.any_of.iter().enumerate() {
                 let prefix = if i == 0 { "needs " } else { "  or " };
-                rows.push(
-                    &clause.rule,
-                    action,
-                    format!("{prefix}{}", describe(&clause.condition)),
-                );
+                rows.push(&clause.rule, action, format!("{prefix}{}", describe(&clause.condition)));
             }
         }
     };
     requirements("reply", &set.reply);
     requirements("initiate", &set.initiate);
     if let Some(rule) = &set.initiate_from_order {
-        rows.push(
-            rule,
-            "initiate",
-            "starts from one of the buyer's orders, sent as an order card",
-        );
+        rows.push(rule, "initiate", "starts from one of the buyer's orders, sent as an order card");
     }
 }
 
@@ -89,18 +72,10 @@ fn kind_names(kinds: &[ContentKind]) -> String {
 
 fn kinds(set: &RuleSet, rows: &mut Rows) {
     if let Some(k) = &set.outbound_kinds {
-        rows.push(
-            &k.rule,
-            "agent sends",
-            format!("only {}", kind_names(&k.allowed)),
-        );
+        rows.push(&k.rule, "agent sends", format!("only {}", kind_names(&k.allowed)));
     }
     if let Some(k) = &set.inbound_kinds {
-        rows.push(
-            &k.rule,
-            "buyer sends",
-            format!("only {}", kind_names(&k.allowed)),
-        );
+        rows.push(&k.rule, "buyer sends", format!("only {}", kind_names(&k.allowed)));
     }
 }
 
@@ -114,11 +89,7 @@ fn timers(set: &RuleSet, rows: &mut Rows) {
             Transition::End => "end",
             Transition::Close => "close",
         };
-        rows.push(
-            &t.rule,
-            "timer",
-            format!("after {} of {who}: {then}", t.after),
-        );
+        rows.push(&t.rule, "timer", format!("after {} of {who}: {then}", t.after));
     }
 }
 
@@ -129,23 +100,12 @@ fn auto_reply(a: &AutoReplyRule, rows: &mut Rows) {
         action,
         format!("sent on a buyer message after {} without one", a.quiet),
     );
-    rows.push(
-        &a.switch_rule,
-        action,
-        "on only when enabled and its text is not empty",
-    );
-    rows.push(
-        &a.stays_unread_rule,
-        action,
-        "the conversation stays unread and unreplied",
-    );
+    rows.push(&a.switch_rule, action, "on only when enabled and its text is not empty");
+    rows.push(&a.stays_unread_rule, action, "the conversation stays unread and unreplied");
     rows.push(
         &a.actions_rule,
         action,
-        format!(
-            "carries {} to {} quick actions",
-            a.min_actions, a.max_actions
-        ),
+        format!("carries {} to {} quick actions", a.min_actions, a.max_actions),
     );
 }
 
@@ -153,11 +113,7 @@ fn routing(r: &Routing, rows: &mut Rows) {
     let assignment = "assignment";
     match &r.assign {
         AssignPolicy::Manual { rule } => {
-            rows.push(
-                rule,
-                assignment,
-                "by hand only, to staff with chat permission",
-            );
+            rows.push(rule, assignment, "by hand only, to staff with chat permission");
         }
         AssignPolicy::IdleRate { rule } => rows.push(
             rule,
@@ -169,11 +125,7 @@ fn routing(r: &Routing, rows: &mut Rows) {
             assignment,
             "available agent with spare capacity and the fewest current; ties at random",
         ),
-        AssignPolicy::Sticky {
-            new_rule,
-            returning_rule,
-            within,
-        } => {
+        AssignPolicy::Sticky { new_rule, returning_rule, within } => {
             rows.push(
                 returning_rule,
                 assignment,
@@ -187,21 +139,9 @@ fn routing(r: &Routing, rows: &mut Rows) {
         }
     }
     let optional = [
-        (
-            &r.single_agent_rule,
-            assignment,
-            "a shop with one chat account gives it everything",
-        ),
-        (
-            &r.queue_rule,
-            "queue",
-            "waits unassigned when nobody available has spare capacity",
-        ),
-        (
-            &r.backfill_rule,
-            "queue",
-            "assigned as soon as capacity appears",
-        ),
+        (&r.single_agent_rule, assignment, "a shop with one chat account gives it everything"),
+        (&r.queue_rule, "queue", "waits unassigned when nobody available has spare capacity"),
+        (&r.backfill_rule, "queue", "assigned as soon as capacity appears"),
         (
             &r.queue_order_rule,
             "queue",
@@ -239,11 +179,7 @@ fn lists_and_limits(set: &RuleSet, rows: &mut Rows) {
         );
     }
     if let Some(l) = &limits.products_per_share {
-        rows.push(
-            &l.rule,
-            "agent sends",
-            format!("at most {} products in one share", l.max),
-        );
+        rows.push(&l.rule, "agent sends", format!("at most {} products in one share", l.max));
     }
     let checks = [
         (
@@ -267,10 +203,8 @@ fn render(set: &RuleSet, rows: Rows) -> String {
     if rows.0.is_empty() {
         return format!("{}: no rules (everything is allowed)\n", set.platform);
     }
-    let mut out = format!(
-        "{} rules\n{:<10} {:<12} {}\n",
-        set.platform, "RULE", "ACTION", "CONDITION"
-    );
+    let mut out =
+        format!("{} rules\n{:<10} {:<12} {}\n", set.platform, "RULE", "ACTION", "CONDITION");
     for (rule, action, what) in rows.0 {
         out.push_str(&format!("{rule:<10} {action:<12} {what}\n"));
     }
@@ -287,11 +221,7 @@ mod tests {
             let set = adapter.rule_set();
             let table = rules_table(&set);
             for id in set.rule_ids() {
-                assert!(
-                    table.contains(id),
-                    "{} table lacks {id}:\n{table}",
-                    set.platform
-                );
+                assert!(table.contains(id), "{} table lacks {id}:\n{table}", set.platform);
             }
         }
     }

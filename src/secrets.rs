@@ -59,7 +59,7 @@ pub enum SecretsError {
 /// The sealing key: the inline one, else the key file's (created when missing).
 pub fn sealing_key(secret: &SecretKey) -> Result<[u8; 32], SecretsError> {
     match secret {
-        SecretKey::Inline(key) => Ok(*key),
+        SecretKey::Inline(key) => Ok(key.0),
         SecretKey::File(path) => read_or_create(path),
     }
 }
@@ -69,34 +69,23 @@ fn read_or_create(path: &Path) -> Result<[u8; 32], SecretsError> {
         Ok(text) => text,
         Err(e) if e.kind() == io::ErrorKind::NotFound => create(path)?,
         Err(source) => {
-            return Err(SecretsError::Read {
-                path: path.to_owned(),
-                source,
-            });
+            return Err(SecretsError::Read { path: path.to_owned(), source });
         }
     };
-    Sealer::key_from_hex(&text).map_err(|message| SecretsError::Invalid {
-        path: path.to_owned(),
-        message,
-    })
+    Sealer::key_from_hex(&text)
+        .map_err(|message| SecretsError::Invalid { path: path.to_owned(), message })
 }
 
 /// Writes a fresh key to `path` (creating its folder) and returns its text.
 fn create(path: &Path) -> Result<String, SecretsError> {
-    let key = Sealer::generate_key_hex().map_err(|source| SecretsError::Generate {
-        path: path.to_owned(),
-        source,
-    })?;
+    let key = Sealer::generate_key_hex()
+        .map_err(|source| SecretsError::Generate { path: path.to_owned(), source })?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| SecretsError::CreateDir {
-            dir: dir.to_owned(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|source| SecretsError::CreateDir { dir: dir.to_owned(), source })?;
     }
-    write_private(path, &key).map_err(|source| SecretsError::Write {
-        path: path.to_owned(),
-        source,
-    })?;
+    write_private(path, &key)
+        .map_err(|source| SecretsError::Write { path: path.to_owned(), source })?;
     tracing::info!(message = "Created the sealing key file.", path = %path.display());
     Ok(key)
 }
@@ -117,11 +106,11 @@ fn write_private(path: &Path, text: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RawConfig;
+    use crate::config::{Masked, RawConfig};
 
     #[test]
     fn an_inline_key_is_used_as_is() {
-        assert_eq!(sealing_key(&SecretKey::Inline([7; 32])).unwrap(), [7; 32]);
+        assert_eq!(sealing_key(&SecretKey::Inline(Masked([7; 32]))).unwrap(), [7; 32]);
     }
 
     #[test]
@@ -157,19 +146,10 @@ mod tests {
         let blocker = dir.path().join("a-file");
         std::fs::write(&blocker, "").unwrap();
         let mut raw = RawConfig::default();
-        raw.secrets.key_file = blocker
-            .join("keys")
-            .join("secret.key")
-            .display()
-            .to_string();
-        let config = raw
-            .validate()
-            .expect("validation does not look at the file");
+        raw.secrets.key_file = blocker.join("keys").join("secret.key").display().to_string();
+        let config = raw.validate().expect("validation does not look at the file");
         let e = sealing_key(&config.secrets).unwrap_err();
-        assert!(
-            std::error::Error::source(&e).is_some(),
-            "the system's reason"
-        );
+        assert!(std::error::Error::source(&e).is_some(), "the system's reason");
         let e = e.to_string();
         assert!(e.starts_with("secrets.key_file: cannot "), "{e}");
         assert!(e.contains("a-file"), "{e}");

@@ -24,16 +24,11 @@ pub struct Daemon {
 /// Every adapter — built in, then the loaded plugins — registered with the host it
 /// borrows for I/O, and the storefront chat for the platforms whose chat it is.
 fn registry(
-    config: &Config,
-    host: &crate::host::DaemonHost,
+    config: &Config, host: &crate::host::DaemonHost,
     storefront: &Arc<crate::storefront::Storefront>,
 ) -> Registry {
-    let mut adapters = crate::adapters::builtin_adapters();
-    adapters.extend(crate::plugins::adapters(config));
-    let mut registry = crate::adapters::registry_of(adapters, host);
-    registry.set_storefront(Arc::new(crate::storefront::StorefrontChannel(
-        storefront.clone(),
-    )));
+    let mut registry = crate::adapters::registry_of(crate::plugins::adapters(config), host);
+    registry.set_storefront(Arc::new(crate::storefront::StorefrontChannel(storefront.clone())));
     registry
 }
 
@@ -73,8 +68,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
 impl Daemon {
     /// Serves until `shutdown` resolves, then drains the engine.
     pub async fn serve(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        self, shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = api::router(
             AppState {
@@ -86,9 +80,7 @@ impl Daemon {
             self.max_body_bytes,
         );
         tracing::info!(message = "Listening.", addr = %self.addr);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
         self.inbox.shutdown().await;
         self.inbox.store().close().await;
         tracing::info!(message = "Stopped.");

@@ -41,17 +41,12 @@ pub enum ReplyRoute {
 impl Storefront {
     /// A storefront that mails through `mailer` (none: no email fallback).
     pub fn new(mailer: Option<Mailer>) -> Self {
-        Self {
-            mailer,
-            ..Default::default()
-        }
+        Self { mailer, ..Default::default() }
     }
 
     /// Registers a customer's socket; returns its id and the frames to write to it.
     pub fn connect(&self, shop: ShopId, buyer: &str) -> (u64, mpsc::UnboundedReceiver<String>) {
-        let id = self
-            .next_id
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (tx, rx) = mpsc::unbounded_channel();
         self.sockets
             .lock()
@@ -98,11 +93,7 @@ impl Storefront {
         let sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
         sockets
             .get(&(shop, buyer.to_owned()))
-            .map(|list| {
-                list.iter()
-                    .filter(|(_, tx)| tx.send(frame.to_owned()).is_ok())
-                    .count()
-            })
+            .map(|list| list.iter().filter(|(_, tx)| tx.send(frame.to_owned()).is_ok()).count())
             .unwrap_or(0)
             > 0
     }
@@ -115,9 +106,7 @@ fn email_text(content: &MessageContent) -> String {
         | MessageContent::AutoReply { text, .. }
         | MessageContent::SystemNotice { text } => text.clone(),
         MessageContent::ProductCard { title, url, .. } => {
-            format!("{title} {}", url.as_deref().unwrap_or_default())
-                .trim()
-                .to_owned()
+            format!("{title} {}", url.as_deref().unwrap_or_default()).trim().to_owned()
         }
         MessageContent::Image { url } | MessageContent::Video { url } => url.clone(),
         MessageContent::CouponCard { code, .. } => format!("Discount code: {code}"),
@@ -143,10 +132,7 @@ impl StorefrontChat for StorefrontChannel {
         })
         .to_string();
         if store.push(delivery.shop_id, buyer, &frame) {
-            return Ok(SendReceipt::sent(format!(
-                "chat:{}",
-                delivery.message.idempotency_key
-            )));
+            return Ok(SendReceipt::sent(format!("chat:{}", delivery.message.idempotency_key)));
         }
         // rule: SH-ONLINE-1 (the customer left: email to the address given at the start)
         let Some(email) = delivery.message.buyer_email.as_deref() else {
@@ -162,15 +148,8 @@ impl StorefrontChat for StorefrontChannel {
             ));
         };
         mailer
-            .send(
-                email,
-                "A reply to your message",
-                &email_text(&delivery.message.content),
-            )
+            .send(email, "A reply to your message", &email_text(&delivery.message.content))
             .await?;
-        Ok(SendReceipt::sent(format!(
-            "email:{}",
-            delivery.message.idempotency_key
-        )))
+        Ok(SendReceipt::sent(format!("email:{}", delivery.message.idempotency_key)))
     }
 }

@@ -29,18 +29,12 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock stopped at `start`.
     pub fn new(start: DateTime<Utc>) -> Self {
-        Self {
-            now: Mutex::new(start),
-        }
+        Self { now: Mutex::new(start) }
     }
 
     /// A clock stopped at 2026-01-01T00:00:00Z.
     pub fn at_epoch_2026() -> Self {
-        Self::new(
-            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-                .single()
-                .expect("valid date"),
-        )
+        Self::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("valid date"))
     }
 
     /// Moves the clock forward by `by`.

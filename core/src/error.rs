@@ -54,10 +54,7 @@ impl From<shopmux_contract::content::ContentError> for CoreError {
 impl CoreError {
     /// An invalid-field error.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self::Invalid { field: field.into(), message: message.into() }
     }
 }
 

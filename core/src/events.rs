@@ -58,9 +58,7 @@ pub struct EventBus {
 impl EventBus {
     /// A bus keeping up to `capacity` undelivered events per receiver.
     pub fn new(capacity: usize) -> Self {
-        Self {
-            tx: broadcast::channel(capacity).0,
-        }
+        Self { tx: broadcast::channel(capacity).0 }
     }
 
     /// Publishes; nobody listening is fine.

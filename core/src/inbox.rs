@@ -70,9 +70,7 @@ pub struct Inbox {
 
 impl std::fmt::Debug for Inbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inbox")
-            .field("backend", &self.store.backend())
-            .finish_non_exhaustive()
+        f.debug_struct("Inbox").field("backend", &self.store.backend()).finish_non_exhaustive()
     }
 }
 
@@ -90,6 +88,11 @@ impl Inbox {
     /// The event bus.
     pub fn events(&self) -> &EventBus {
         &self.events
+    }
+
+    /// Whether the database answers and every embedded migration is applied.
+    pub async fn ready(&self) -> crate::error::CoreResult<bool> {
+        self.store.ready().await
     }
 
     /// The adapter registry.
@@ -111,10 +114,7 @@ impl Inbox {
 
     /// Keeps handles of background tasks to wait for at shutdown.
     pub(crate) fn keep_workers(&self, handles: impl IntoIterator<Item = JoinHandle<()>>) {
-        self.workers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(handles);
+        self.workers.lock().unwrap_or_else(|e| e.into_inner()).extend(handles);
     }
 
     /// Takes the background tasks' handles (at shutdown).

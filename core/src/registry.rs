@@ -1,7 +1,9 @@
 //! The adapter registry: the one place that calls adapters. Every loaded adapter —
 //! built in or a plugin — is registered under its [`Platform`] with the [`Host`] it
 //! borrows for I/O, its declared [`Capabilities`] and its rule set. Calls block, so
-//! each runs on the blocking pool with a time limit; a call an adapter did not declare,
+//! each runs on the blocking pool with a time limit — except the pure webhook parse of
+//! an adapter compiled into the daemon ([`Isolation::InProcess`]), which runs in place
+//! (a thread hop per delivery would cost more than the parse); a call an adapter did not declare,
 //! a platform not loaded, a panicking adapter and a timeout all come back in the one
 //! error vocabulary of [`AdapterError`] (`unsupported`, `no_adapter`, `adapter_panic`,
 //! `timeout`). Replies of platforms whose chat is the host's storefront widget go to the
@@ -42,8 +44,20 @@ pub trait StorefrontChat: Send + Sync {
     async fn deliver(&self, delivery: &Delivery) -> Result<SendReceipt, AdapterError>;
 }
 
+/// Where an adapter's calls run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isolation {
+    /// Compiled into the daemon: its pure calls (webhook parsing: bytes in, events out)
+    /// run in place, its panics caught; the rest on the blocking pool.
+    InProcess,
+    /// Loaded code (plugins): every call on the blocking pool within the time limit, so
+    /// one that hangs cannot hold the runtime.
+    Isolated,
+}
+
 struct Entry {
     adapter: Arc<dyn Adapter>,
+    isolation: Isolation,
     host: Arc<dyn Host>,
     capabilities: Capabilities,
     rules: Arc<RuleSet>,
@@ -71,10 +85,16 @@ impl std::fmt::Debug for Registry {
 }
 
 fn no_adapter(platform: &Platform) -> AdapterError {
-    AdapterError::permanent(
-        "no_adapter",
-        format!("no adapter for platform `{platform}` is loaded"),
-    )
+    AdapterError::permanent("no_adapter", format!("no adapter for platform `{platform}` is loaded"))
+}
+
+/// A pure call run here, its panic caught as on the blocking pool.
+fn in_place<T>(
+    platform: &Platform, call: impl FnOnce() -> Result<T, AdapterError>,
+) -> Result<T, AdapterError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(|_| {
+        Err(AdapterError::transient("adapter_panic", format!("the {platform} adapter panicked")))
+    })
 }
 
 fn unsupported(platform: &Platform, what: &str) -> AdapterError {
@@ -84,30 +104,30 @@ fn unsupported(platform: &Platform, what: &str) -> AdapterError {
 impl Registry {
     /// An empty registry whose calls may each take `call_timeout`.
     pub fn new(call_timeout: Duration) -> Self {
-        Self {
-            entries: BTreeMap::new(),
-            call_timeout,
-            storefront: None,
-        }
+        Self { entries: BTreeMap::new(), call_timeout, storefront: None }
     }
 
-    /// Registers an adapter with the host it borrows; a platform registered twice is
-    /// refused with a message naming it.
+    /// Registers an isolated adapter with the host it borrows; a platform registered
+    /// twice is refused with a message naming it.
     pub fn register(
-        &mut self,
-        adapter: Arc<dyn Adapter>,
-        host: Arc<dyn Host>,
+        &mut self, adapter: Arc<dyn Adapter>, host: Arc<dyn Host>,
+    ) -> Result<(), String> {
+        self.register_as(adapter, host, Isolation::Isolated)
+    }
+
+    /// Registers an adapter whose calls run as `isolation` says.
+    pub fn register_as(
+        &mut self, adapter: Arc<dyn Adapter>, host: Arc<dyn Host>, isolation: Isolation,
     ) -> Result<(), String> {
         let platform = adapter.platform().clone();
         if self.entries.contains_key(&platform) {
-            return Err(format!(
-                "platform `{platform}` is already served by another adapter"
-            ));
+            return Err(format!("platform `{platform}` is already served by another adapter"));
         }
         let entry = Entry {
             capabilities: adapter.capabilities(),
             rules: Arc::new(adapter.rule_set()),
             adapter,
+            isolation,
             host,
         };
         self.entries.insert(platform, entry);
@@ -131,10 +151,7 @@ impl Registry {
 
     /// What a loaded platform's adapter declared (nothing for an unknown one).
     pub fn capabilities(&self, platform: &str) -> Capabilities {
-        self.entries
-            .get(platform)
-            .map(|e| e.capabilities)
-            .unwrap_or_default()
+        self.entries.get(platform).map(|e| e.capabilities).unwrap_or_default()
     }
 
     /// A loaded platform's rules.
@@ -153,18 +170,12 @@ impl Registry {
     }
 
     fn entry(&self, platform: &Platform) -> Result<&Entry, AdapterError> {
-        self.entries
-            .get(platform)
-            .ok_or_else(|| no_adapter(platform))
+        self.entries.get(platform).ok_or_else(|| no_adapter(platform))
     }
 
     /// Runs one adapter call on the blocking pool within the time limit.
     async fn call<T, F>(
-        &self,
-        platform: &Platform,
-        declared: bool,
-        what: &str,
-        call: F,
+        &self, platform: &Platform, declared: bool, what: &str, call: F,
     ) -> Result<T, AdapterError>
     where
         T: Send + 'static,
@@ -191,14 +202,16 @@ impl Registry {
 
     /// Verifies and parses a webhook (or a signed inbound body) for a shop.
     pub async fn parse_webhook(
-        &self,
-        platform: &Platform,
-        shop: ShopConnection,
-        request: WebhookRequest,
-        now_unix_ms: i64,
+        &self, platform: &Platform, shop: ShopConnection, request: WebhookRequest, now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
         let caps = self.capabilities(platform.as_str());
         let declared = caps.webhooks || caps.signed_inbound;
+        let entry = self.entry(platform)?;
+        if declared && entry.isolation == Isolation::InProcess {
+            return in_place(platform, || {
+                entry.adapter.parse_webhook(&shop, &request, now_unix_ms)
+            });
+        }
         self.call(platform, declared, "webhooks", move |a, _| {
             a.parse_webhook(&shop, &request, now_unix_ms)
         })
@@ -208,16 +221,12 @@ impl Registry {
     /// Delivers a reply: through the adapter, or the storefront chat for platforms whose
     /// chat it is.
     pub async fn send(
-        &self,
-        platform: &Platform,
-        delivery: Delivery,
+        &self, platform: &Platform, delivery: Delivery,
     ) -> Result<SendReceipt, AdapterError> {
         let caps = self.capabilities(platform.as_str());
         if caps.storefront_chat {
-            let chat = self
-                .storefront
-                .clone()
-                .ok_or_else(|| unsupported(platform, "storefront chat"))?;
+            let chat =
+                self.storefront.clone().ok_or_else(|| unsupported(platform, "storefront chat"))?;
             return chat.deliver(&delivery).await;
         }
         self.call(platform, caps.sends, "way to send replies", move |a, h| {
@@ -228,10 +237,7 @@ impl Registry {
 
     /// What arrived since `cursor`.
     pub async fn poll(
-        &self,
-        platform: &Platform,
-        shop: ShopConnection,
-        cursor: Option<String>,
+        &self, platform: &Platform, shop: ShopConnection, cursor: Option<String>,
     ) -> Result<PollPage, AdapterError> {
         let declared = self.capabilities(platform.as_str()).polls;
         self.call(platform, declared, "way to list messages", move |a, h| {
@@ -242,10 +248,7 @@ impl Registry {
 
     /// Tells the platform an agent read the buyer (a no-op where not declared).
     pub async fn mark_read(
-        &self,
-        platform: &Platform,
-        shop: ShopConnection,
-        platform_conversation_id: String,
+        &self, platform: &Platform, shop: ShopConnection, platform_conversation_id: String,
     ) -> Result<(), AdapterError> {
         if !self.capabilities(platform.as_str()).marks_read {
             return Ok(());
@@ -259,10 +262,7 @@ impl Registry {
     /// Asks the platform about an agent's message before it is accepted (none: nothing
     /// to check where not declared).
     pub async fn vet_outbound(
-        &self,
-        platform: &Platform,
-        shop: ShopConnection,
-        content: MessageContent,
+        &self, platform: &Platform, shop: ShopConnection, content: MessageContent,
         rules: Arc<RuleSet>,
     ) -> Result<Option<OutboundRefusal>, AdapterError> {
         if !self.capabilities(platform.as_str()).vets_outbound {
@@ -276,38 +276,25 @@ impl Registry {
 
     /// One order with its buyer.
     pub async fn fetch_order(
-        &self,
-        platform: &Platform,
-        shop: ShopConnection,
-        order: String,
+        &self, platform: &Platform, shop: ShopConnection, order: String,
     ) -> Result<OrderInfo, AdapterError> {
         let declared = self.capabilities(platform.as_str()).order_look_up;
-        self.call(platform, declared, "order look-up", move |a, h| {
-            a.fetch_order(h, &shop, &order)
-        })
-        .await
+        self.call(platform, declared, "order look-up", move |a, h| a.fetch_order(h, &shop, &order))
+            .await
     }
 
     /// What the platform knows about a buyer, with their orders.
     pub async fn fetch_buyer(
-        &self,
-        platform: &Platform,
-        shop: ShopConnection,
-        buyer: String,
+        &self, platform: &Platform, shop: ShopConnection, buyer: String,
     ) -> Result<BuyerProfile, AdapterError> {
         let declared = self.capabilities(platform.as_str()).buyer_look_up;
-        self.call(platform, declared, "buyer look-up", move |a, h| {
-            a.fetch_buyer(h, &shop, &buyer)
-        })
-        .await
+        self.call(platform, declared, "buyer look-up", move |a, h| a.fetch_buyer(h, &shop, &buyer))
+            .await
     }
 
     /// The shop's products matching a query.
     pub async fn search_products(
-        &self,
-        platform: &Platform,
-        shop: ShopConnection,
-        query: ProductQuery,
+        &self, platform: &Platform, shop: ShopConnection, query: ProductQuery,
     ) -> Result<ProductPage, AdapterError> {
         let declared = self.capabilities(platform.as_str()).product_search;
         self.call(platform, declared, "product look-up", move |a, h| {

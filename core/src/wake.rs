@@ -17,20 +17,14 @@ pub struct RouterSignal {
 impl RouterSignal {
     /// Marks a seller for draining and wakes the router.
     pub fn mark(&self, seller: SellerId) {
-        self.dirty
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(seller);
+        self.dirty.lock().unwrap_or_else(|e| e.into_inner()).insert(seller);
         self.wake.notify_one();
     }
 
     /// Marks a seller again without waking the router (it retries at the next wake-up
     /// or sweep).
     pub fn keep(&self, seller: SellerId) {
-        self.dirty
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(seller);
+        self.dirty.lock().unwrap_or_else(|e| e.into_inner()).insert(seller);
     }
 
     /// The marked sellers, unmarking them.

@@ -6,7 +6,10 @@ use shopmux_contract::RuleSet;
 use shopmux_contract::content::MessageContent;
 use shopmux_core::domain::ids::*;
 use shopmux_core::domain::model::*;
-use shopmux_core::domain::rules::{can_initiate, can_reply, check_inbound_kind, check_reply};
+use shopmux_core::domain::rules::{
+    Refusal, can_initiate, can_reply, check_inbound_kind, check_reply, timer_due_at,
+    wait_started_at,
+};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().unwrap()
@@ -52,53 +55,54 @@ fn order(created_at: DateTime<Utc>, reverse: bool) -> Order {
 }
 
 fn text() -> MessageContent {
-    MessageContent::Text {
-        text: "hello".into(),
-    }
+    MessageContent::Text { text: "hello".into() }
 }
 
 /// Asserts allowed one second before and at `boundary`, refused one second after,
 /// naming `rule` and the instant the window closed.
 fn check_boundary(
-    what: &str,
-    rule: &str,
-    boundary: DateTime<Utc>,
-    allowed_at: impl Fn(DateTime<Utc>) -> Result<(), shopmux_core::domain::rules::Refusal>,
+    what: &str, rule: &str, boundary: DateTime<Utc>,
+    allowed_at: impl Fn(DateTime<Utc>) -> Result<(), Refusal>,
 ) {
     for at in [boundary - Duration::seconds(1), boundary] {
-        assert!(
-            allowed_at(at).is_ok(),
-            "{what}: refused at {at} (boundary {boundary})"
-        );
+        assert!(allowed_at(at).is_ok(), "{what}: refused at {at} (boundary {boundary})");
     }
     let refusal = allowed_at(boundary + Duration::seconds(1)).expect_err(what);
-    assert!(
-        refusal.rule.contains(rule),
-        "{what}: refused by {} instead of {rule}",
-        refusal.rule
-    );
-    assert_eq!(
-        refusal.window_closed_at,
-        Some(boundary),
-        "{what}: window_closed_at"
-    );
+    assert!(refusal.rule.contains(rule), "{what}: refused by {} instead of {rule}", refusal.rule);
+    assert_eq!(refusal.window_closed_at, Some(boundary), "{what}: window_closed_at");
     assert!(!refusal.message.is_empty());
 }
 
+/// [`check_boundary`] of a window named after its rule.
+fn check_window(
+    rule: &str, boundary: DateTime<Utc>, allowed_at: impl Fn(DateTime<Utc>) -> Result<(), Refusal>,
+) {
+    check_boundary(rule, rule, boundary, allowed_at);
+}
+
+/// [`check_window`] of a seller starting a chat with a buyer whose only order was
+/// placed at `t0`: allowed until `open_for` after it.
+fn check_initiate_after_an_order(rules: &RuleSet, rule: &str, open_for: Duration) {
+    let orders = [order(t0(), false)];
+    check_window(rule, t0() + open_for, initiate_at(rules, None, &orders));
+}
+
+/// When the timer of `rule` falls due for `c` (none: it does not run).
+fn due_at(rules: &RuleSet, rule: &str, c: &Conversation) -> Option<DateTime<Utc>> {
+    let timer = rules.timers.iter().find(|t| t.rule == rule).expect(rule);
+    timer_due_at(timer, c)
+}
+
 fn reply_at(
-    rules: &RuleSet,
-    c: &Conversation,
-    orders: &[Order],
-) -> impl Fn(DateTime<Utc>) -> Result<(), shopmux_core::domain::rules::Refusal> {
+    rules: &RuleSet, c: &Conversation, orders: &[Order],
+) -> impl Fn(DateTime<Utc>) -> Result<(), Refusal> {
     let (rules, c, orders) = (rules.clone(), c.clone(), orders.to_vec());
     move |now| check_reply(&rules, &c, &orders, &text(), now).map(|_| ())
 }
 
 fn initiate_at(
-    rules: &RuleSet,
-    latest: Option<Conversation>,
-    orders: &[Order],
-) -> impl Fn(DateTime<Utc>) -> Result<(), shopmux_core::domain::rules::Refusal> {
+    rules: &RuleSet, latest: Option<Conversation>, orders: &[Order],
+) -> impl Fn(DateTime<Utc>) -> Result<(), Refusal> {
     let (rules, orders) = (rules.clone(), orders.to_vec());
     move |now| {
         let p = can_initiate(&rules, latest.as_ref(), &orders, now);
@@ -115,21 +119,13 @@ fn tt_win_2_no_reply_30_days_after_closing() {
     let mut c = conversation("tiktok", ConversationState::Closed);
     c.last_buyer_message_at = Some(t0() - Duration::days(10));
     c.closed_at = Some(t0());
-    check_boundary(
-        "TT-WIN-2",
-        "TT-WIN-2",
-        t0() + Duration::days(30),
-        reply_at(&rules, &c, &[]),
-    );
+    let closes = t0() + Duration::days(30);
+    check_window("TT-WIN-2", closes, reply_at(&rules, &c, &[]));
     // Ended (by an agent or by the TT-WIN-1 timeout, into history): the same 30 days.
     let mut ended = conversation("tiktok", ConversationState::Ended);
     ended.ended_at = Some(t0());
-    check_boundary(
-        "TT-WIN-2 ended",
-        "TT-WIN-2",
-        t0() + Duration::days(30),
-        reply_at(&rules, &ended, &[]),
-    );
+    let allowed = reply_at(&rules, &ended, &[]);
+    check_boundary("TT-WIN-2 ended", "TT-WIN-2", closes, allowed);
     // An open conversation is not limited by it.
     let open = conversation("tiktok", ConversationState::InProgress);
     assert!(check_reply(&rules, &open, &[], &text(), t0() + Duration::days(400)).is_ok());
@@ -141,9 +137,7 @@ fn tt_msg_1_agents_send_text_emoji_image_video_only() {
     let c = conversation("tiktok", ConversationState::InProgress);
     for ok in [
         text(),
-        MessageContent::Emoji {
-            code: "😀".into()
-        },
+        MessageContent::Emoji { code: "😀".into() },
         MessageContent::Image { url: "u".into() },
         MessageContent::Video { url: "u".into() },
     ] {
@@ -153,32 +147,18 @@ fn tt_msg_1_agents_send_text_emoji_image_video_only() {
         &rules,
         &c,
         &[],
-        &MessageContent::CouponCard {
-            code: "X".into(),
-            title: None,
-            scope: None,
-        },
+        &MessageContent::CouponCard { code: "X".into(), title: None, scope: None },
         t0(),
     )
     .unwrap_err();
     assert_eq!(refused.rule, "TT-MSG-1");
-    assert!(
-        refused.message.contains("coupon_card"),
-        "{}",
-        refused.message
-    );
+    assert!(refused.message.contains("coupon_card"), "{}", refused.message);
 }
 
 #[test]
 fn tt_init_1_order_in_60_days_or_a_return_in_progress() {
     let rules = shopmux_adapter_tiktok::rule_set();
-    let orders = [order(t0(), false)];
-    check_boundary(
-        "TT-INIT-1",
-        "TT-INIT-1",
-        t0() + Duration::days(60),
-        initiate_at(&rules, None, &orders),
-    );
+    check_initiate_after_an_order(&rules, "TT-INIT-1", Duration::days(60));
     let old_with_return = [order(t0() - Duration::days(200), true)];
     assert!(
         can_initiate(&rules, None, &old_with_return, t0()).allowed,
@@ -192,18 +172,10 @@ fn tt_init_1_order_in_60_days_or_a_return_in_progress() {
 fn dy_win_1_reply_within_24_hours_of_the_buyer_message() {
     let rules = shopmux_adapter_douyin::rule_set();
     let c = conversation("douyin", ConversationState::InProgress);
-    check_boundary(
-        "DY-WIN-1",
-        "DY-WIN-1",
-        t0() + Duration::hours(24),
-        reply_at(&rules, &c, &[]),
-    );
+    let closes = t0() + Duration::hours(24);
+    check_window("DY-WIN-1", closes, reply_at(&rules, &c, &[]));
     let p = can_reply(&rules, &c, &[], t0() + Duration::hours(1));
-    assert_eq!(
-        p.deadline,
-        Some(t0() + Duration::hours(24)),
-        "the reply deadline is shown"
-    );
+    assert_eq!(p.deadline, Some(closes), "the reply deadline is shown");
 }
 
 #[test]
@@ -217,7 +189,7 @@ fn dy_end_3_ended_conversation_answerable_72_hours_and_dy_win_1_stricter_wins() 
         c.last_buyer_message_at = Some(now - Duration::hours(1));
         check_reply(&rules, &c, &[], &text(), now).map(|_| ())
     };
-    check_boundary("DY-END-3", "DY-END-3", t0() + Duration::hours(72), c_recent);
+    check_window("DY-END-3", t0() + Duration::hours(72), c_recent);
     // Ended 1 h ago, but the buyer's message is 25 h old: DY-WIN-1, the stricter, refuses.
     let mut stale = c.clone();
     stale.last_buyer_message_at = Some(t0() - Duration::hours(24));
@@ -226,22 +198,13 @@ fn dy_end_3_ended_conversation_answerable_72_hours_and_dy_win_1_stricter_wins() 
     // The deadline is the earlier of the two windows.
     let mut both = c.clone();
     both.last_buyer_message_at = Some(t0());
-    assert_eq!(
-        can_reply(&rules, &both, &[], t0()).deadline,
-        Some(t0() + Duration::hours(24))
-    );
+    assert_eq!(can_reply(&rules, &both, &[], t0()).deadline, Some(t0() + Duration::hours(24)));
 }
 
 #[test]
 fn dy_win_2_seller_starts_only_with_an_order_in_30_days() {
     let rules = shopmux_adapter_douyin::rule_set();
-    let orders = [order(t0(), false)];
-    check_boundary(
-        "DY-WIN-2",
-        "DY-WIN-2",
-        t0() + Duration::days(30),
-        initiate_at(&rules, None, &orders),
-    );
+    check_initiate_after_an_order(&rules, "DY-WIN-2", Duration::days(30));
 }
 
 #[test]
@@ -265,31 +228,20 @@ fn ae_win_2_and_ae_win_3_either_opens_the_window() {
     assert!(can_initiate(&rules, Some(&latest), &orders, now).allowed);
     // Boundaries of each window alone.
     latest.last_buyer_message_at = Some(t0());
-    check_boundary(
-        "AE-WIN-2",
-        "AE-WIN-2",
-        t0() + Duration::days(30),
-        initiate_at(&rules, Some(latest.clone()), &[]),
-    );
+    let allowed = initiate_at(&rules, Some(latest.clone()), &[]);
+    check_window("AE-WIN-2", t0() + Duration::days(30), allowed);
     latest.last_buyer_message_at = None;
-    check_boundary(
-        "AE-WIN-3",
-        "AE-WIN-3",
-        t0() + Duration::days(150),
-        initiate_at(&rules, Some(latest), &[order(t0(), false)]),
-    );
+    let orders = [order(t0(), false)];
+    let allowed = initiate_at(&rules, Some(latest), &orders);
+    check_window("AE-WIN-3", t0() + Duration::days(150), allowed);
 }
 
 #[test]
 fn sh_img_1_customers_cannot_send_images() {
     let rules = shopmux_adapter_shopify::rule_set();
-    let refused = check_inbound_kind(
-        &rules,
-        &MessageContent::Image {
-            url: "https://x/y.png".into(),
-        },
-    )
-    .unwrap_err();
+    let refused =
+        check_inbound_kind(&rules, &MessageContent::Image { url: "https://x/y.png".into() })
+            .unwrap_err();
     assert_eq!(refused.rule, "SH-IMG-1");
     assert!(check_inbound_kind(&rules, &text()).is_ok());
     // Agents may send images (SH-IMG-1), and there is no reply window.
@@ -318,39 +270,27 @@ fn the_api_channel_allows_everything() {
 #[test]
 fn tt_win_1_unreplied_7_days_closes() {
     let rules = shopmux_adapter_tiktok::rule_set();
-    let timer = rules.timers.iter().find(|t| t.rule == "TT-WIN-1").unwrap();
     let mut c = conversation("tiktok", ConversationState::InProgress);
     c.waiting_since = Some(t0());
-    assert_eq!(
-        shopmux_core::domain::rules::timer_due_at(timer, &c),
-        Some(t0() + Duration::days(7))
-    );
+    assert_eq!(due_at(&rules, "TT-WIN-1", &c), Some(t0() + Duration::days(7)));
     c.waiting_since = None;
-    assert_eq!(
-        shopmux_core::domain::rules::timer_due_at(timer, &c),
-        None,
-        "answered: no timeout"
-    );
+    assert_eq!(due_at(&rules, "TT-WIN-1", &c), None, "answered: no timeout");
 }
 
 #[test]
 fn dy_end_2_ends_15_minutes_after_the_agent_only_when_the_buyer_is_silent() {
     let rules = shopmux_adapter_douyin::rule_set();
-    let timer = rules.timers.iter().find(|t| t.rule == "DY-END-2").unwrap();
     let mut c = conversation("douyin", ConversationState::InProgress);
     c.last_agent_reply_at = Some(t0());
     c.waiting_since = None;
-    assert_eq!(
-        shopmux_core::domain::rules::timer_due_at(timer, &c),
-        Some(t0() + Duration::minutes(15))
-    );
+    assert_eq!(due_at(&rules, "DY-END-2", &c), Some(t0() + Duration::minutes(15)));
     // The buyer wrote after the agent: the buyer is waiting, it never ends by itself.
     c.waiting_since = Some(t0() + Duration::minutes(1));
-    assert_eq!(shopmux_core::domain::rules::timer_due_at(timer, &c), None);
+    assert_eq!(due_at(&rules, "DY-END-2", &c), None);
     // Ended conversations have no timers.
     c.waiting_since = None;
     c.state = ConversationState::Ended;
-    assert_eq!(shopmux_core::domain::rules::timer_due_at(timer, &c), None);
+    assert_eq!(due_at(&rules, "DY-END-2", &c), None);
 }
 
 #[test]
@@ -358,11 +298,7 @@ fn ae_coupon_1_only_store_wide_coupons_are_sent() {
     use shopmux_contract::content::CouponScope;
     let rules = shopmux_adapter_aliexpress::rule_set();
     let c = conversation("aliexpress", ConversationState::InProgress);
-    let coupon = |scope| MessageContent::CouponCard {
-        code: "SAVE5".into(),
-        title: None,
-        scope,
-    };
+    let coupon = |scope| MessageContent::CouponCard { code: "SAVE5".into(), title: None, scope };
     assert!(check_reply(&rules, &c, &[], &coupon(Some(CouponScope::Store)), t0()).is_ok());
     for bad in [Some(CouponScope::Targeted), None] {
         let refused = check_reply(&rules, &c, &[], &coupon(bad), t0()).unwrap_err();
@@ -372,16 +308,7 @@ fn ae_coupon_1_only_store_wide_coupons_are_sent() {
     let douyin = shopmux_adapter_douyin::rule_set();
     let mut dc = conversation("douyin", ConversationState::InProgress);
     dc.last_buyer_message_at = Some(t0());
-    assert!(
-        check_reply(
-            &douyin,
-            &dc,
-            &[],
-            &coupon(Some(CouponScope::Targeted)),
-            t0()
-        )
-        .is_ok()
-    );
+    assert!(check_reply(&douyin, &dc, &[], &coupon(Some(CouponScope::Targeted)), t0()).is_ok());
 }
 
 #[test]
@@ -393,23 +320,12 @@ fn sh_cart_1_product_names_of_41_characters_or_more_are_left_out() {
         action: CartAction::Add,
         subtotal: "42.00 USD".into(),
         lines: vec![
-            CartLine {
-                product_name: name(40),
-                quantity: 1,
-            },
-            CartLine {
-                product_name: name(41),
-                quantity: 2,
-            },
+            CartLine { product_name: name(40), quantity: 1 },
+            CartLine { product_name: name(41), quantity: 2 },
         ],
     };
     shopmux_core::domain::rules::normalize_inbound(&rules, &mut content);
-    let MessageContent::CartEvent {
-        lines, subtotal, ..
-    } = content
-    else {
-        unreachable!()
-    };
+    let MessageContent::CartEvent { lines, subtotal, .. } = content else { unreachable!() };
     assert_eq!(lines[0].product_name, name(40), "40 characters: shown");
     assert_eq!(lines[1].product_name, None, "41 characters: left out");
     assert_eq!(
@@ -425,37 +341,19 @@ fn dy_timer_1_the_wait_timer_starts_at_assignment_and_restarts_at_each_buyer_mes
     let mut c = conversation("douyin", ConversationState::Unassigned);
     c.waiting_since = Some(t0());
     c.last_buyer_message_at = Some(t0());
-    assert_eq!(
-        shopmux_core::domain::rules::wait_started_at(&rules, &c),
-        None,
-        "not yet with a human agent"
-    );
+    assert_eq!(wait_started_at(&rules, &c), None, "not yet with a human agent");
     c.assigned_at = Some(t0() + Duration::minutes(2));
-    assert_eq!(
-        shopmux_core::domain::rules::wait_started_at(&rules, &c),
-        Some(t0() + Duration::minutes(2))
-    );
+    assert_eq!(wait_started_at(&rules, &c), Some(t0() + Duration::minutes(2)));
     c.last_buyer_message_at = Some(t0() + Duration::minutes(5));
-    assert_eq!(
-        shopmux_core::domain::rules::wait_started_at(&rules, &c),
-        Some(t0() + Duration::minutes(5)),
-        "restarts"
-    );
+    assert_eq!(wait_started_at(&rules, &c), Some(t0() + Duration::minutes(5)), "restarts");
     c.waiting_since = None;
-    assert_eq!(
-        shopmux_core::domain::rules::wait_started_at(&rules, &c),
-        None,
-        "stops at the agent's reply"
-    );
+    assert_eq!(wait_started_at(&rules, &c), None, "stops at the agent's reply");
     // Other platforms count from the first unreplied message.
     let tt = shopmux_adapter_tiktok::rule_set();
     let mut c = conversation("tiktok", ConversationState::InProgress);
     c.waiting_since = Some(t0());
     c.last_buyer_message_at = Some(t0() + Duration::minutes(5));
-    assert_eq!(
-        shopmux_core::domain::rules::wait_started_at(&tt, &c),
-        Some(t0())
-    );
+    assert_eq!(wait_started_at(&tt, &c), Some(t0()));
 }
 
 mod window_properties {

@@ -1,10 +1,11 @@
 //! Agent accounts: the caller itself, the seller's team, and sub-account creation and
 //! shop grants (owner only).
 
-use super::AppState;
-use super::error::{ApiResult, ErrorBody};
+use super::doc::{
+    AgentPath, BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable,
+};
+use super::error::{ApiResult, JsonResult};
 use super::extract::{ApiJson, ApiPath, Auth, owner};
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shopmux_core::domain::ids::{AgentId, ShopId};
@@ -32,71 +33,47 @@ pub struct Grants {
 }
 
 /// The caller.
-#[utoipa::path(get, path = "/api/v1/me", tag = "agents", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "agents",
+    responses((status = 200, body = Me), Unauthorized))]
 pub async fn me(auth: Auth) -> ApiJson<Me> {
-    let mut visible_shops: Vec<ShopId> = auth.0.visible_shops.iter().copied().collect();
-    let mut chat_shops: Vec<ShopId> = auth.0.chat_shops.iter().copied().collect();
+    let mut visible_shops: Vec<ShopId> = auth.viewer.visible_shops.iter().copied().collect();
+    let mut chat_shops: Vec<ShopId> = auth.viewer.chat_shops.iter().copied().collect();
     visible_shops.sort();
     chat_shops.sort();
-    ApiJson(Me {
-        agent: auth.0.agent,
-        visible_shops,
-        chat_shops,
-    })
+    ApiJson(Me { agent: auth.viewer.agent, visible_shops, chat_shops })
 }
 
 /// Create a sub-account (owner only). Returns its token once.
-#[utoipa::path(post, path = "/api/v1/agents", tag = "agents", request_body = NewAgent, security(("bearer" = [])),
-    responses((status = 201, body = AgentWithToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/agents", tag = "agents", request_body = NewAgent,
+    responses((status = 201, body = AgentWithToken), BadRequest, Unauthorized, Forbidden, Conflict,
+        Unprocessable))]
 pub async fn create_agent(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiJson(input): ApiJson<NewAgent>,
+    auth: Auth, ApiJson(input): ApiJson<NewAgent>,
 ) -> ApiResult<(StatusCode, ApiJson<AgentWithToken>)> {
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(app.inbox.create_agent(owner(&auth)?, input).await?),
-    ))
+    Ok((StatusCode::CREATED, ApiJson(auth.inbox().create_agent(owner(&auth)?, input).await?)))
 }
 
 /// The seller's agents.
-#[utoipa::path(get, path = "/api/v1/agents", tag = "agents", security(("bearer" = [])),
-    responses((status = 200, body = Vec<AgentView>), (status = 401, body = ErrorBody)))]
-pub async fn list_agents(
-    State(app): State<AppState>,
-    auth: Auth,
-) -> ApiResult<ApiJson<Vec<AgentView>>> {
-    Ok(ApiJson(app.inbox.list_agents(&auth.0).await?))
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
+    responses((status = 200, body = Vec<AgentView>), Unauthorized))]
+pub async fn list_agents(auth: Auth) -> JsonResult<Vec<AgentView>> {
+    Ok(ApiJson(auth.inbox().list_agents(&auth.viewer).await?))
 }
 
 /// One agent of the seller.
-#[utoipa::path(get, path = "/api/v1/agents/{agent_id}", tag = "agents", security(("bearer" = [])),
-    params(("agent_id" = AgentId, Path, description = "The agent")),
-    responses((status = 200, body = AgentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_agent(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(agent_id): ApiPath<AgentId>,
-) -> ApiResult<ApiJson<AgentView>> {
-    Ok(ApiJson(app.inbox.agent(&auth.0, agent_id).await?))
+#[utoipa::path(get, path = "/api/v1/agents/{agent_id}", tag = "agents", params(AgentPath),
+    responses((status = 200, body = AgentView), BadRequest, Unauthorized, NotFound))]
+pub async fn get_agent(auth: Auth, ApiPath(agent_id): ApiPath<AgentId>) -> JsonResult<AgentView> {
+    Ok(ApiJson(auth.inbox().agent(&auth.viewer, agent_id).await?))
 }
 
 /// Replace an agent's shop grants (owner only).
-#[utoipa::path(put, path = "/api/v1/agents/{agent_id}/shops", tag = "agents", request_body = Grants, security(("bearer" = [])),
-    params(("agent_id" = AgentId, Path, description = "The agent")),
-    responses((status = 200, body = AgentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/agents/{agent_id}/shops", tag = "agents", request_body = Grants,
+    params(AgentPath),
+    responses((status = 200, body = AgentView), BadRequest, Unauthorized, Forbidden, NotFound,
+        Unprocessable))]
 pub async fn set_grants(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(agent_id): ApiPath<AgentId>,
-    ApiJson(grants): ApiJson<Grants>,
-) -> ApiResult<ApiJson<AgentView>> {
-    Ok(ApiJson(
-        app.inbox
-            .set_grants(owner(&auth)?, agent_id, grants.shops)
-            .await?,
-    ))
+    auth: Auth, ApiPath(agent_id): ApiPath<AgentId>, ApiJson(grants): ApiJson<Grants>,
+) -> JsonResult<AgentView> {
+    Ok(ApiJson(auth.inbox().set_grants(owner(&auth)?, agent_id, grants.shops).await?))
 }

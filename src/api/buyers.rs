@@ -1,9 +1,10 @@
 //! Buyers: the profile with orders, and internal notes (SH-NOTE-1).
 
-use super::AppState;
-use super::error::{ApiResult, ErrorBody, Ok as OkBody};
+use super::doc::{
+    BadRequest, BuyerPath, Conflict, Forbidden, NotFound, ShopPath, Unauthorized, Unprocessable,
+};
+use super::error::{ApiResult, ErrorBody, JsonResult, Ok as OkBody};
 use super::extract::{ApiJson, ApiPath, Auth};
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shopmux_core::domain::ids::{BuyerId, NoteId, ShopId};
@@ -29,97 +30,67 @@ pub struct BuyerProfile {
 }
 
 /// A buyer and its orders.
-#[utoipa::path(get, path = "/api/v1/buyers/{buyer_id}", tag = "buyers", security(("bearer" = [])),
-    params(("buyer_id" = BuyerId, Path, description = "The buyer")),
-    responses((status = 200, body = BuyerProfile), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_buyer(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(id): ApiPath<BuyerId>,
-) -> ApiResult<ApiJson<BuyerProfile>> {
-    let buyer = app.inbox.buyer(&auth.0, id).await?;
-    let orders = app.inbox.buyer_orders(&auth.0, id).await?;
+#[utoipa::path(get, path = "/api/v1/buyers/{buyer_id}", tag = "buyers", params(BuyerPath),
+    responses((status = 200, body = BuyerProfile), BadRequest, Unauthorized, NotFound))]
+pub async fn get_buyer(auth: Auth, ApiPath(id): ApiPath<BuyerId>) -> JsonResult<BuyerProfile> {
+    let buyer = auth.inbox().buyer(&auth.viewer, id).await?;
+    let orders = auth.inbox().buyer_orders(&auth.viewer, id).await?;
     Ok(ApiJson(BuyerProfile { buyer, orders }))
 }
 
 /// The internal notes on a buyer; never shown to the buyer.
-#[utoipa::path(get, path = "/api/v1/buyers/{buyer_id}/notes", tag = "buyers", security(("bearer" = [])),
-    params(("buyer_id" = BuyerId, Path, description = "The buyer")),
-    responses((status = 200, body = Vec<BuyerNote>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list_notes(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(id): ApiPath<BuyerId>,
-) -> ApiResult<ApiJson<Vec<BuyerNote>>> {
-    Ok(ApiJson(app.inbox.notes(&auth.0, id).await?))
+#[utoipa::path(get, path = "/api/v1/buyers/{buyer_id}/notes", tag = "buyers", params(BuyerPath),
+    responses((status = 200, body = Vec<BuyerNote>), BadRequest, Unauthorized, NotFound))]
+pub async fn list_notes(auth: Auth, ApiPath(id): ApiPath<BuyerId>) -> JsonResult<Vec<BuyerNote>> {
+    Ok(ApiJson(auth.inbox().notes(&auth.viewer, id).await?))
 }
 
 /// Add a note on a buyer.
-#[utoipa::path(post, path = "/api/v1/buyers/{buyer_id}/notes", tag = "buyers", request_body = NoteBody, security(("bearer" = [])),
-    params(("buyer_id" = BuyerId, Path, description = "The buyer")),
-    responses((status = 201, body = BuyerNote), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/buyers/{buyer_id}/notes", tag = "buyers",
+    request_body = NoteBody, params(BuyerPath),
+    responses((status = 201, body = BuyerNote), BadRequest, Unauthorized, NotFound, Unprocessable))]
 pub async fn add_note(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(id): ApiPath<BuyerId>,
-    ApiJson(body): ApiJson<NoteBody>,
+    auth: Auth, ApiPath(id): ApiPath<BuyerId>, ApiJson(body): ApiJson<NoteBody>,
 ) -> ApiResult<(StatusCode, ApiJson<BuyerNote>)> {
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(app.inbox.add_note(&auth.0, id, &body.body).await?),
-    ))
+    Ok((StatusCode::CREATED, ApiJson(auth.inbox().add_note(&auth.viewer, id, &body.body).await?)))
 }
 
 /// Edit a note.
-#[utoipa::path(put, path = "/api/v1/buyers/{buyer_id}/notes/{note_id}", tag = "buyers", request_body = NoteBody, security(("bearer" = [])),
-    params(("buyer_id" = BuyerId, Path, description = "The buyer"), ("note_id" = NoteId, Path, description = "The note")),
-    responses((status = 200, body = BuyerNote), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/buyers/{buyer_id}/notes/{note_id}", tag = "buyers",
+    request_body = NoteBody,
+    params(BuyerPath, ("note_id" = NoteId, Path, description = "The note")),
+    responses((status = 200, body = BuyerNote), BadRequest, Unauthorized, NotFound, Unprocessable))]
 pub async fn edit_note(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>,
-    ApiJson(body): ApiJson<NoteBody>,
-) -> ApiResult<ApiJson<BuyerNote>> {
-    Ok(ApiJson(
-        app.inbox.edit_note(&auth.0, id, note, &body.body).await?,
-    ))
+    auth: Auth, ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>, ApiJson(body): ApiJson<NoteBody>,
+) -> JsonResult<BuyerNote> {
+    Ok(ApiJson(auth.inbox().edit_note(&auth.viewer, id, note, &body.body).await?))
 }
 
 /// Delete a note.
-#[utoipa::path(delete, path = "/api/v1/buyers/{buyer_id}/notes/{note_id}", tag = "buyers", security(("bearer" = [])),
-    params(("buyer_id" = BuyerId, Path, description = "The buyer"), ("note_id" = NoteId, Path, description = "The note")),
-    responses((status = 200, body = OkBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/buyers/{buyer_id}/notes/{note_id}", tag = "buyers",
+    params(BuyerPath, ("note_id" = NoteId, Path, description = "The note")),
+    responses((status = 200, body = OkBody), BadRequest, Unauthorized, NotFound))]
 pub async fn delete_note(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>,
-) -> ApiResult<ApiJson<OkBody>> {
-    app.inbox.delete_note(&auth.0, id, note).await?;
+    auth: Auth, ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>,
+) -> JsonResult<OkBody> {
+    auth.inbox().delete_note(&auth.viewer, id, note).await?;
     Ok(ApiJson(OkBody { ok: true }))
 }
 
 /// Start a chat with a buyer (seller-initiated), checked by the platform's rules; on
 /// AliExpress give `order_id` to start from one of the buyer's orders (AE-INIT-1).
-#[utoipa::path(post, path = "/api/v1/shops/{shop_id}/buyers/{buyer_id}/conversations", tag = "buyers",
-    request_body = NewOutreach, security(("bearer" = [])),
-    params(("shop_id" = ShopId, Path, description = "The shop"), ("buyer_id" = BuyerId, Path, description = "The buyer")),
-    responses((status = 201, body = Outreach), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+#[utoipa::path(post, path = "/api/v1/shops/{shop_id}/buyers/{buyer_id}/conversations",
+    tag = "buyers", request_body = NewOutreach, params(ShopPath, BuyerPath),
+    responses((status = 201, body = Outreach), BadRequest, Unauthorized, Forbidden, NotFound,
+        Conflict,
         (status = 422, description = "Refused by a platform rule (`rule_violation`) or an invalid field", body = ErrorBody)))]
 pub async fn initiate(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath((shop_id, buyer_id)): ApiPath<(ShopId, BuyerId)>,
+    auth: Auth, ApiPath((shop_id, buyer_id)): ApiPath<(ShopId, BuyerId)>,
     ApiJson(body): ApiJson<NewOutreach>,
 ) -> ApiResult<(StatusCode, ApiJson<Outreach>)> {
-    let buyer = app.inbox.buyer(&auth.0, buyer_id).await?;
+    let buyer = auth.inbox().buyer(&auth.viewer, buyer_id).await?;
     if buyer.shop_id != shop_id {
         return Err(shopmux_core::CoreError::NotFound("buyer").into());
     }
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(app.inbox.initiate(&auth.0, buyer_id, body).await?),
-    ))
+    Ok((StatusCode::CREATED, ApiJson(auth.inbox().initiate(&auth.viewer, buyer_id, body).await?)))
 }

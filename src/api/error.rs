@@ -48,16 +48,13 @@ pub struct ApiError {
 /// The result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The result of a handler that answers a JSON body.
+pub type JsonResult<T> = Result<super::extract::ApiJson<T>, ApiError>;
+
 impl ApiError {
     /// An error with a status, a code and a message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-            refusal: None,
-        }
+        Self { status, code, message: message.into(), field: None, refusal: None }
     }
 
     /// 401: no or unknown token.
@@ -82,11 +79,9 @@ impl ApiError {
             "unsupported" | "not_connected" | "no_adapter" => {
                 Self::new(StatusCode::NOT_IMPLEMENTED, "unsupported", e.message)
             }
-            _ if e.retryable => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "platform_unavailable",
-                e.to_string(),
-            ),
+            _ if e.retryable => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "platform_unavailable", e.to_string())
+            }
             _ => Self::new(StatusCode::BAD_GATEWAY, "platform_refused", e.to_string()),
         }
     }
@@ -114,11 +109,9 @@ impl IntoResponse for ApiError {
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {
-            CoreError::NotFound(what) => Self::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("{what} not found"),
-            ),
+            CoreError::NotFound(what) => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+            }
             CoreError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             CoreError::Invalid { field, message } => Self {
                 status: StatusCode::UNPROCESSABLE_ENTITY,

@@ -28,26 +28,30 @@ pub struct ApiPath<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-/// The authenticated caller.
-#[derive(Debug, Clone)]
-pub struct Auth(pub Viewer);
+/// The authenticated caller, with the daemon's state it asks.
+#[derive(Clone)]
+pub struct Auth {
+    /// Who is asking.
+    pub viewer: Viewer,
+    /// The daemon's state.
+    pub app: AppState,
+}
+
+impl Auth {
+    /// The inbox engine.
+    pub fn inbox(&self) -> &shopmux_core::Inbox {
+        &self.app.inbox
+    }
+}
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 fn query_token(parts: &Parts) -> Option<&str> {
-    parts
-        .uri
-        .query()?
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("access_token="))
+    parts.uri.query()?.split('&').find_map(|kv| kv.strip_prefix("access_token="))
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -55,26 +59,19 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // Browsers cannot set headers on a WebSocket; the stream also takes ?access_token=.
-        let token = bearer(parts)
-            .or_else(|| {
-                if parts.uri.path().ends_with("/stream") {
-                    query_token(parts)
-                } else {
-                    None
-                }
-            })
-            .ok_or_else(ApiError::unauthorized)?;
-        let viewer = state
-            .inbox
-            .authenticate(token)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        Ok(Auth(viewer))
+        let token =
+            bearer(parts)
+                .or_else(|| {
+                    if parts.uri.path().ends_with("/stream") { query_token(parts) } else { None }
+                })
+                .ok_or_else(ApiError::unauthorized)?;
+        let viewer = state.inbox.authenticate(token).await?.ok_or_else(ApiError::unauthorized)?;
+        Ok(Auth { viewer, app: state.clone() })
     }
 }
 
 /// Requests only the main account may make go through this.
 pub fn owner(auth: &Auth) -> Result<&Viewer, ApiError> {
-    auth.0.require_owner()?;
-    Ok(&auth.0)
+    auth.viewer.require_owner()?;
+    Ok(&auth.viewer)
 }

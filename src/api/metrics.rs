@@ -17,7 +17,7 @@ pub struct Metrics {
 }
 
 /// The counters, Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", security(()), tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String)))]
 pub async fn metrics(State(app): State<AppState>) -> String {
     let m = &app.metrics;

@@ -2,19 +2,25 @@
 //! OpenAPI document generated from the handlers' annotations (every route is
 //! registered through `utoipa-axum`, so a route without a description cannot exist).
 
+pub mod actions;
 pub mod agents;
 pub mod buyers;
 pub mod conversations;
+pub mod doc;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod presence;
 pub mod shops;
+pub mod socket;
 pub mod storefront;
 pub mod stream;
 pub mod webhooks;
 pub mod workbench;
+
+#[cfg(test)]
+mod tests;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -45,6 +51,8 @@ pub struct AppState {
 #[openapi(
     info(title = "shopmux", description = "One inbox for the buyer chats of many marketplace shops."),
     modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(error::ErrorBody)),
     tags(
         (name = "shops", description = "Shops and the api channel"),
         (name = "agents", description = "Accounts and grants"),
@@ -52,7 +60,7 @@ pub struct AppState {
         (name = "buyers", description = "Buyers and internal notes"),
         (name = "stream", description = "Live events"),
         (name = "webhooks", description = "Marketplace webhooks (signed by the platform)"),
-        (name = "storefront", description = "The storefront chat of Shopify shops (customer side)"),
+        (name = "storefront", description = "The storefront chat of shops whose platform offers one (customer side)"),
         (name = "operations", description = "Health"),
     )
 )]
@@ -99,15 +107,15 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::messages, conversations::reply))
         .routes(routes!(conversations::retry))
-        .routes(routes!(conversations::read))
-        .routes(routes!(conversations::unread))
-        .routes(routes!(conversations::flag, conversations::unflag))
-        .routes(routes!(conversations::end))
-        .routes(routes!(conversations::close))
-        .routes(routes!(conversations::reopen))
-        .routes(routes!(conversations::assign))
-        .routes(routes!(conversations::transfer))
-        .routes(routes!(conversations::unassign))
+        .routes(routes!(actions::read))
+        .routes(routes!(actions::unread))
+        .routes(routes!(actions::flag, actions::unflag))
+        .routes(routes!(actions::end))
+        .routes(routes!(actions::close))
+        .routes(routes!(actions::reopen))
+        .routes(routes!(actions::assign))
+        .routes(routes!(actions::transfer))
+        .routes(routes!(actions::unassign))
         .routes(routes!(workbench::customer))
         .routes(routes!(workbench::workbench))
         .routes(routes!(workbench::products))
@@ -125,10 +133,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             axum::routing::get(move || {
                 let body = openapi_json.clone();
                 async move {
-                    (
-                        [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        (*body).clone(),
-                    )
+                    ([(axum::http::header::CONTENT_TYPE, "application/json")], (*body).clone())
                 }
             }),
         )

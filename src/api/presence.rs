@@ -2,36 +2,32 @@
 //! (`/api/v1/me/presence`; only the agent itself changes its maximum, DY-CAP-1), and
 //! the main account's team view with every account's presence and load.
 
-use super::AppState;
-use super::error::{ApiResult, ErrorBody};
+use super::doc::{BadRequest, Forbidden, Unauthorized, Unprocessable};
+use super::error::JsonResult;
 use super::extract::{ApiJson, Auth};
-use axum::extract::State;
 use shopmux_core::services::presence::{Presence, PresenceUpdate};
 
 /// The caller's presence and load.
-#[utoipa::path(get, path = "/api/v1/me/presence", tag = "agents", security(("bearer" = [])),
-    responses((status = 200, body = Presence), (status = 401, body = ErrorBody)))]
-pub async fn get_presence(State(app): State<AppState>, auth: Auth) -> ApiResult<ApiJson<Presence>> {
-    Ok(ApiJson(app.inbox.presence(&auth.0).await?))
+#[utoipa::path(get, path = "/api/v1/me/presence", tag = "agents",
+    responses((status = 200, body = Presence), Unauthorized))]
+pub async fn get_presence(auth: Auth) -> JsonResult<Presence> {
+    Ok(ApiJson(auth.inbox().presence(&auth.viewer).await?))
 }
 
 /// Change the caller's own status (`online`, `busy`, `offline`), accept-assignment
 /// switch or maximum of simultaneous buyers (1..50). Raising capacity or coming online
 /// assigns queued conversations at once.
-#[utoipa::path(put, path = "/api/v1/me/presence", tag = "agents", request_body = PresenceUpdate, security(("bearer" = [])),
-    responses((status = 200, body = Presence), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/me/presence", tag = "agents", request_body = PresenceUpdate,
+    responses((status = 200, body = Presence), BadRequest, Unauthorized, Unprocessable))]
 pub async fn set_presence(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiJson(update): ApiJson<PresenceUpdate>,
-) -> ApiResult<ApiJson<Presence>> {
-    Ok(ApiJson(app.inbox.set_presence(&auth.0, update).await?))
+    auth: Auth, ApiJson(update): ApiJson<PresenceUpdate>,
+) -> JsonResult<Presence> {
+    Ok(ApiJson(auth.inbox().set_presence(&auth.viewer, update).await?))
 }
 
 /// Every account of the seller with its presence and load (main account only).
-#[utoipa::path(get, path = "/api/v1/team/presence", tag = "agents", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Presence>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn team(State(app): State<AppState>, auth: Auth) -> ApiResult<ApiJson<Vec<Presence>>> {
-    Ok(ApiJson(app.inbox.team_presence(&auth.0).await?))
+#[utoipa::path(get, path = "/api/v1/team/presence", tag = "agents",
+    responses((status = 200, body = Vec<Presence>), Unauthorized, Forbidden))]
+pub async fn team(auth: Auth) -> JsonResult<Vec<Presence>> {
+    Ok(ApiJson(auth.inbox().team_presence(&auth.viewer).await?))
 }

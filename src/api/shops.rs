@@ -1,7 +1,11 @@
 //! Shops and the built-in `api` channel's inbound endpoint.
 
 use super::AppState;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::doc::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, ShopPath, Unauthorized,
+    Unprocessable,
+};
+use super::error::{ApiError, ApiResult, JsonResult};
 use super::extract::{ApiJson, ApiPath, Auth, owner};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -13,80 +17,61 @@ use shopmux_core::domain::model::Shop;
 use shopmux_core::services::apply::EventOutcome;
 use shopmux_core::services::shops::{NewShop, ShopWithSecret};
 /// Connect a shop (owner only). Returns its ingest secret once.
-#[utoipa::path(post, path = "/api/v1/shops", tag = "shops", request_body = NewShop, security(("bearer" = [])),
-    responses((status = 201, body = ShopWithSecret), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/shops", tag = "shops", request_body = NewShop,
+    responses((status = 201, body = ShopWithSecret), BadRequest, Unauthorized, Forbidden, Conflict,
+        Unprocessable))]
 pub async fn create_shop(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiJson(input): ApiJson<NewShop>,
+    auth: Auth, ApiJson(input): ApiJson<NewShop>,
 ) -> ApiResult<(StatusCode, ApiJson<ShopWithSecret>)> {
-    let created = app.inbox.create_shop(owner(&auth)?, input).await?;
+    let created = auth.inbox().create_shop(owner(&auth)?, input).await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
 /// The shops the caller may see.
-#[utoipa::path(get, path = "/api/v1/shops", tag = "shops", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Shop>), (status = 401, body = ErrorBody)))]
-pub async fn list_shops(State(app): State<AppState>, auth: Auth) -> ApiResult<ApiJson<Vec<Shop>>> {
-    Ok(ApiJson(app.inbox.list_shops(&auth.0).await?))
+#[utoipa::path(get, path = "/api/v1/shops", tag = "shops",
+    responses((status = 200, body = Vec<Shop>), Unauthorized))]
+pub async fn list_shops(auth: Auth) -> JsonResult<Vec<Shop>> {
+    Ok(ApiJson(auth.inbox().list_shops(&auth.viewer).await?))
 }
 
 /// One shop.
-#[utoipa::path(get, path = "/api/v1/shops/{shop_id}", tag = "shops", security(("bearer" = [])),
-    params(("shop_id" = ShopId, Path, description = "The shop")),
-    responses((status = 200, body = Shop), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_shop(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(shop_id): ApiPath<ShopId>,
-) -> ApiResult<ApiJson<Shop>> {
-    Ok(ApiJson(app.inbox.shop(&auth.0, shop_id).await?))
+#[utoipa::path(get, path = "/api/v1/shops/{shop_id}", tag = "shops", params(ShopPath),
+    responses((status = 200, body = Shop), BadRequest, Unauthorized, NotFound))]
+pub async fn get_shop(auth: Auth, ApiPath(shop_id): ApiPath<ShopId>) -> JsonResult<Shop> {
+    Ok(ApiJson(auth.inbox().shop(&auth.viewer, shop_id).await?))
 }
 
 /// Replace the shop's ingest secret (owner only); the old one stops working.
-#[utoipa::path(post, path = "/api/v1/shops/{shop_id}/ingest-secret", tag = "shops", security(("bearer" = [])),
-    params(("shop_id" = ShopId, Path, description = "The shop")),
-    responses((status = 200, body = ShopWithSecret), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/shops/{shop_id}/ingest-secret", tag = "shops",
+    params(ShopPath),
+    responses((status = 200, body = ShopWithSecret), Unauthorized, Forbidden, NotFound))]
 pub async fn rotate_secret(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(shop_id): ApiPath<ShopId>,
-) -> ApiResult<ApiJson<ShopWithSecret>> {
-    Ok(ApiJson(
-        app.inbox
-            .rotate_ingest_secret(owner(&auth)?, shop_id)
-            .await?,
-    ))
+    auth: Auth, ApiPath(shop_id): ApiPath<ShopId>,
+) -> JsonResult<ShopWithSecret> {
+    Ok(ApiJson(auth.inbox().rotate_ingest_secret(owner(&auth)?, shop_id).await?))
 }
 
 /// Feed a buyer message into a shop of a platform fed through this endpoint (the `api`
 /// channel). The raw body must be signed:
 /// `X-Shopmux-Signature: sha256=<hex HMAC-SHA256 of the body with the shop's ingest secret>`.
 /// Delivering the same `platform_message_id` again stores nothing new (`duplicate: true`).
-#[utoipa::path(post, path = "/api/v1/shops/{shop_id}/inbound", tag = "shops", request_body = InboundMessage,
-    params(("shop_id" = ShopId, Path, description = "The shop"),
+#[utoipa::path(post, path = "/api/v1/shops/{shop_id}/inbound", security(()), tag = "shops",
+    request_body = InboundMessage,
+    params(ShopPath,
         ("X-Shopmux-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of the raw body>")),
-    responses((status = 200, body = IngestOutcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = IngestOutcome), BadRequest, Unauthorized, NotFound, Conflict,
+        PayloadTooLarge, Unprocessable))]
 pub async fn inbound(
-    State(app): State<AppState>,
-    ApiPath(shop_id): ApiPath<ShopId>,
-    headers: HeaderMap,
+    State(app): State<AppState>, ApiPath(shop_id): ApiPath<ShopId>, headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> ApiResult<ApiJson<IngestOutcome>> {
+) -> JsonResult<IngestOutcome> {
     let body = body?;
     let shop = app
         .inbox
         .ingest_shop(shop_id)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "shop not found"))?;
-    if !app
-        .inbox
-        .registry()
-        .capabilities(shop.platform.as_str())
-        .signed_inbound
-    {
+    if !app.inbox.registry().capabilities(shop.platform.as_str()).signed_inbound {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "wrong_channel",
@@ -126,16 +111,11 @@ pub struct ShopRules {
 }
 
 /// The rules in force in a shop.
-#[utoipa::path(get, path = "/api/v1/shops/{shop_id}/rules", tag = "shops", security(("bearer" = [])),
-    params(("shop_id" = ShopId, Path, description = "The shop")),
-    responses((status = 200, body = ShopRules), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn shop_rules(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(shop_id): ApiPath<ShopId>,
-) -> ApiResult<ApiJson<ShopRules>> {
-    let shop = app.inbox.shop(&auth.0, shop_id).await?;
-    let rules = app.inbox.shop_rules(shop_id).await?;
+#[utoipa::path(get, path = "/api/v1/shops/{shop_id}/rules", tag = "shops", params(ShopPath),
+    responses((status = 200, body = ShopRules), BadRequest, Unauthorized, NotFound))]
+pub async fn shop_rules(auth: Auth, ApiPath(shop_id): ApiPath<ShopId>) -> JsonResult<ShopRules> {
+    let shop = auth.inbox().shop(&auth.viewer, shop_id).await?;
+    let rules = auth.inbox().shop_rules(shop_id).await?;
     Ok(ApiJson(ShopRules {
         overrides: shop
             .settings
@@ -148,67 +128,48 @@ pub async fn shop_rules(
 
 /// A shop's marketplace connection: its API base, which credentials are set (never
 /// their values) and its status (`unverified`, `connected`, `token_expired`, `refused`).
-#[utoipa::path(get, path = "/api/v1/shops/{shop_id}/connection", tag = "shops", security(("bearer" = [])),
-    params(("shop_id" = ShopId, Path, description = "The shop")),
-    responses((status = 200, body = shopmux_core::services::connections::ConnectionView), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/shops/{shop_id}/connection", tag = "shops", params(ShopPath),
+    responses((status = 200, body = shopmux_core::services::connections::ConnectionView),
+        BadRequest, Unauthorized, NotFound))]
 pub async fn get_connection(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(shop_id): ApiPath<ShopId>,
-) -> ApiResult<ApiJson<shopmux_core::services::connections::ConnectionView>> {
-    Ok(ApiJson(app.inbox.connection(&auth.0, shop_id).await?))
+    auth: Auth, ApiPath(shop_id): ApiPath<ShopId>,
+) -> JsonResult<shopmux_core::services::connections::ConnectionView> {
+    Ok(ApiJson(auth.inbox().connection(&auth.viewer, shop_id).await?))
 }
 
 /// Set a shop's marketplace connection (main account only): `api_base` and the
 /// credentials (`app_key`, `app_secret`, `access_token`, `shop_cipher`, ...). The
 /// secrets are stored and never shown again.
-#[utoipa::path(put, path = "/api/v1/shops/{shop_id}/connection", tag = "shops", security(("bearer" = [])),
-    params(("shop_id" = ShopId, Path, description = "The shop")),
+#[utoipa::path(put, path = "/api/v1/shops/{shop_id}/connection", tag = "shops", params(ShopPath),
     request_body = shopmux_core::services::connections::ConnectionInput,
-    responses((status = 200, body = shopmux_core::services::connections::ConnectionView), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = shopmux_core::services::connections::ConnectionView),
+        BadRequest, Unauthorized, Forbidden, NotFound, Unprocessable))]
 pub async fn set_connection(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(shop_id): ApiPath<ShopId>,
+    auth: Auth, ApiPath(shop_id): ApiPath<ShopId>,
     ApiJson(input): ApiJson<shopmux_core::services::connections::ConnectionInput>,
-) -> ApiResult<ApiJson<shopmux_core::services::connections::ConnectionView>> {
-    Ok(ApiJson(
-        app.inbox.set_connection(&auth.0, shop_id, input).await?,
-    ))
+) -> JsonResult<shopmux_core::services::connections::ConnectionView> {
+    Ok(ApiJson(auth.inbox().set_connection(&auth.viewer, shop_id, input).await?))
 }
 
 /// A shop's queue, next first, with each waiting buyer's position (TT-QUEUE-1,
 /// DY-QUEUE-1). On a manual shop it is the unassigned list.
-#[utoipa::path(get, path = "/api/v1/shops/{shop_id}/queue", tag = "shops", security(("bearer" = [])),
-    params(("shop_id" = ShopId, Path, description = "The shop")),
-    responses((status = 200, body = shopmux_core::services::router::ShopQueue), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/shops/{shop_id}/queue", tag = "shops", params(ShopPath),
+    responses((status = 200, body = shopmux_core::services::router::ShopQueue), BadRequest,
+        Unauthorized, NotFound))]
 pub async fn queue(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(shop_id): ApiPath<ShopId>,
-) -> ApiResult<ApiJson<shopmux_core::services::router::ShopQueue>> {
-    Ok(ApiJson(app.inbox.queue(&auth.0, shop_id).await?))
+    auth: Auth, ApiPath(shop_id): ApiPath<ShopId>,
+) -> JsonResult<shopmux_core::services::router::ShopQueue> {
+    Ok(ApiJson(auth.inbox().queue(&auth.viewer, shop_id).await?))
 }
 
 /// Replace a shop's settings (owner only): `rule_overrides` (rule ID → duration) and,
 /// on platforms that have one, `auto_reply` ({enabled, text, actions}).
-#[utoipa::path(put, path = "/api/v1/shops/{shop_id}/settings", tag = "shops", security(("bearer" = [])),
-    request_body(content = Object, description = "The settings object"),
-    params(("shop_id" = ShopId, Path, description = "The shop")),
-    responses((status = 200, body = Shop), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/shops/{shop_id}/settings", tag = "shops",
+    request_body(content = Object, description = "The settings object"), params(ShopPath),
+    responses((status = 200, body = Shop), BadRequest, Unauthorized, Forbidden, NotFound,
+        Unprocessable))]
 pub async fn set_settings(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(shop_id): ApiPath<ShopId>,
-    ApiJson(settings): ApiJson<serde_json::Value>,
-) -> ApiResult<ApiJson<Shop>> {
-    Ok(ApiJson(
-        app.inbox
-            .set_shop_settings(owner(&auth)?, shop_id, settings)
-            .await?,
-    ))
+    auth: Auth, ApiPath(shop_id): ApiPath<ShopId>, ApiJson(settings): ApiJson<serde_json::Value>,
+) -> JsonResult<Shop> {
+    Ok(ApiJson(auth.inbox().set_shop_settings(owner(&auth)?, shop_id, settings).await?))
 }

@@ -1,4 +1,4 @@
-//! The customer side of the storefront chat (Shopify shops): the widget script a shop
+//! The customer side of the storefront chat (of shops whose platform offers it): the widget script a shop
 //! adds to its theme, starting a session (`POST /storefront/{shop_id}/sessions`), and
 //! the chat socket (`GET /storefront/{shop_id}/chat?token=`). Customers send text frames
 //! `{"id": "<client id>", "content": {"type": "text", "text": "…"}}`; each is answered
@@ -10,37 +10,33 @@
 //! ties the shop's cart webhooks to this customer's conversation (SH-CART-1).
 
 use super::AppState;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::doc::{BadRequest, NotFound, Unauthorized, Unprocessable};
+use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use super::socket::Socket;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
-use shopmux_contract::adapter::{EventBuyer, InboundEvent};
+use shopmux_contract::adapter::{BuyerMessage, EventBuyer, InboundEvent};
 use shopmux_core::CoreError;
 use shopmux_core::domain::ids::ShopId;
 use shopmux_core::services::apply::EventOutcome;
 use shopmux_core::services::storefront::{StorefrontCustomer, StorefrontSession, StorefrontStart};
 
 fn no_shop() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "no storefront chat here",
-    )
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no storefront chat here")
 }
 
 /// Start a storefront chat session (the widget calls this; no account needed).
-#[utoipa::path(post, path = "/storefront/{shop_id}/sessions", tag = "storefront",
-    params(("shop_id" = String, Path, description = "The Shopify shop")), request_body = StorefrontStart,
-    responses((status = 201, body = StorefrontSession), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/storefront/{shop_id}/sessions", security(()), tag = "storefront",
+    params(("shop_id" = String, Path, description = "The shop")),
+    request_body = StorefrontStart,
+    responses((status = 201, body = StorefrontSession), BadRequest, NotFound, Unprocessable))]
 pub async fn start_session(
-    State(app): State<AppState>,
-    Path(shop_id): Path<String>,
+    State(app): State<AppState>, Path(shop_id): Path<String>,
     ApiJson(start): ApiJson<StorefrontStart>,
 ) -> ApiResult<(StatusCode, ApiJson<StorefrontSession>)> {
     let shop_id: ShopId = shop_id.parse().map_err(|_| no_shop())?;
@@ -56,14 +52,12 @@ pub struct ChatQuery {
 }
 
 /// The customer's chat socket (WebSocket).
-#[utoipa::path(get, path = "/storefront/{shop_id}/chat", tag = "storefront",
-    params(("shop_id" = String, Path, description = "The Shopify shop"), ChatQuery),
-    responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/storefront/{shop_id}/chat", security(()), tag = "storefront",
+    params(("shop_id" = String, Path, description = "The shop"), ChatQuery),
+    responses((status = 101, description = "Switching to the WebSocket protocol"), Unauthorized,
+        NotFound))]
 pub async fn chat(
-    State(app): State<AppState>,
-    Path(shop_id): Path<String>,
-    Query(query): Query<ChatQuery>,
+    State(app): State<AppState>, Path(shop_id): Path<String>, Query(query): Query<ChatQuery>,
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     let shop_id: ShopId = shop_id.parse().map_err(|_| no_shop())?;
@@ -79,39 +73,21 @@ pub async fn chat(
 async fn pump(socket: WebSocket, app: AppState, customer: StorefrontCustomer, token: String) {
     let shop = customer.shop.shop_id;
     let (id, mut replies) = app.storefront.connect(shop, &customer.buyer_external_id);
-    let (mut tx, mut rx) = socket.split();
-    let mut ping = tokio::time::interval(app.ping_every);
-    ping.tick().await;
-    let mut awaiting_pong = false;
+    let mut socket = Socket::new(socket, app.ping_every).await;
     loop {
-        tokio::select! {
-            frame = replies.recv() => {
-                let Some(frame) = frame else { break };
-                if tx.send(WsMessage::Text(frame.into())).await.is_err() {
-                    break;
-                }
-            }
-            incoming = rx.next() => match incoming {
-                Some(Ok(WsMessage::Text(text))) => {
-                    let answer = receive(&app, &customer, &token, &text).await;
-                    if tx.send(WsMessage::Text(answer.into())).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(WsMessage::Pong(_))) => awaiting_pong = false,
-                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
+        let frame = tokio::select! {
+            reply = replies.recv() => reply,
+            incoming = socket.next_text() => match incoming {
+                Some(text) => Some(receive(&app, &customer, &token, &text).await),
+                None => None,
             },
-            _ = ping.tick() => {
-                if awaiting_pong || tx.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
-                    break;
-                }
-                awaiting_pong = true;
-            }
+        };
+        let Some(frame) = frame else { break };
+        if !socket.send(frame).await {
+            break;
         }
     }
-    app.storefront
-        .disconnect(shop, &customer.buyer_external_id, id);
+    app.storefront.disconnect(shop, &customer.buyer_external_id, id);
 }
 
 /// A customer's frame.
@@ -160,7 +136,7 @@ async fn receive(app: &AppState, customer: &StorefrontCustomer, token: &str, tex
         Ok(c) => c,
         Err(e) => return error(Some(&frame.id), "bad_frame", e.to_string(), None),
     };
-    let message = InboundEvent::Message {
+    let message = InboundEvent::Message(BuyerMessage {
         buyer: EventBuyer {
             external_id: customer.buyer_external_id.clone(),
             nickname: customer.nickname.clone(),
@@ -173,7 +149,7 @@ async fn receive(app: &AppState, customer: &StorefrontCustomer, token: &str, tex
         sent_at_ms: None,
         order: None,
         entry_point: None,
-    };
+    });
     let outcome = app.inbox.apply(&customer.shop, vec![message]).await;
     match outcome.map(|a| a.outcomes.into_iter().next()) {
         Ok(Some(EventOutcome::Stored(_) | EventOutcome::Duplicate(_))) => {
@@ -192,7 +168,7 @@ async fn receive(app: &AppState, customer: &StorefrontCustomer, token: &str, tex
 
 /// The chat widget a shop adds to its theme:
 /// `<script src="https://YOUR-HOST/storefront/widget.js" data-shop="SHOP_ID" async></script>`.
-#[utoipa::path(get, path = "/storefront/widget.js", tag = "storefront",
+#[utoipa::path(get, path = "/storefront/widget.js", security(()), tag = "storefront",
     responses((status = 200, description = "The widget script", content_type = "text/javascript", body = String)))]
 pub async fn widget() -> impl IntoResponse {
     (

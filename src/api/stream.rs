@@ -6,24 +6,23 @@
 //! session is recorded when the stream opens and dropped when it ends.
 
 use super::AppState;
-use super::error::ErrorBody;
+use super::doc::Unauthorized;
 use super::extract::Auth;
-use axum::extract::State;
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use super::socket::Socket;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
 use shopmux_core::domain::viewer::Viewer;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
 /// Open the live stream (WebSocket). Authenticate with the `Authorization` header or
 /// `?access_token=`.
-#[utoipa::path(get, path = "/api/v1/stream", tag = "stream", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/stream", tag = "stream",
     params(("access_token" = Option<String>, Query, description = "The token, for clients that cannot set headers")),
-    responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON",
-        body = shopmux_core::events::InboxEvent), (status = 401, body = ErrorBody)))]
-pub async fn stream(State(app): State<AppState>, auth: Auth, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| pump(socket, app, auth.0))
+    responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON", body = shopmux_core::events::InboxEvent),
+        Unauthorized))]
+pub async fn stream(auth: Auth, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| pump(socket, auth.app, auth.viewer))
 }
 
 async fn pump(socket: WebSocket, app: AppState, viewer: Viewer) {
@@ -47,15 +46,10 @@ const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(5);
 async fn forward(
     socket: WebSocket,
     mut events: tokio::sync::broadcast::Receiver<shopmux_core::events::InboxEvent>,
-    mut viewer: Viewer,
-    app: &AppState,
-    ping_every: Duration,
+    mut viewer: Viewer, app: &AppState, ping_every: Duration,
 ) {
     let mut refreshed_at: Option<std::time::Instant> = None;
-    let (mut tx, mut rx) = socket.split();
-    let mut ping = tokio::time::interval(ping_every);
-    ping.tick().await;
-    let mut awaiting_pong = false;
+    let mut socket = Socket::new(socket, ping_every).await;
     loop {
         tokio::select! {
             event = events.recv() => {
@@ -80,21 +74,14 @@ async fn forward(
                     Err(RecvError::Lagged(_)) => r#"{"type":"resync"}"#.to_owned(),
                     Err(RecvError::Closed) => break,
                 };
-                if tx.send(WsMessage::Text(frame.into())).await.is_err() {
+                if !socket.send(frame).await {
                     break;
                 }
             }
-            incoming = rx.next() => match incoming {
-                Some(Ok(WsMessage::Pong(_))) => awaiting_pong = false,
-                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
+            // Agents send nothing on the stream; any text is ignored.
+            incoming = socket.next_text() => if incoming.is_none() {
+                break;
             },
-            _ = ping.tick() => {
-                if awaiting_pong || tx.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
-                    break;
-                }
-                awaiting_pong = true;
-            }
         }
     }
 }

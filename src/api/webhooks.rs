@@ -6,7 +6,8 @@
 //! once per (shop, platform message id).
 
 use super::AppState;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::doc::{BadRequest, NotFound, Unauthorized, Unavailable};
+use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -20,11 +21,7 @@ use shopmux_core::services::apply::AppliedCounts;
 use std::sync::atomic::Ordering;
 
 fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "no connected shop of that platform here",
-    )
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no connected shop of that platform here")
 }
 
 /// A delivery as the adapter reads it: the raw body and its headers.
@@ -50,16 +47,9 @@ pub enum Route {
 
 /// Verifies and parses a delivery through the shop's adapter.
 pub async fn parse(
-    app: &AppState,
-    shop: &IngestShop,
-    request: WebhookRequest,
-    route: Route,
+    app: &AppState, shop: &IngestShop, request: WebhookRequest, route: Route,
 ) -> ApiResult<Vec<InboundEvent>> {
-    let connection = app
-        .inbox
-        .inbound_connection(shop)
-        .await?
-        .ok_or_else(not_found)?;
+    let connection = app.inbox.inbound_connection(shop).await?.ok_or_else(not_found)?;
     let now = app.inbox.clock().now().timestamp_millis();
     let registry = app.inbox.registry();
     registry
@@ -99,16 +89,15 @@ fn refused(app: &AppState, shop: &IngestShop, e: AdapterError, route: Route) -> 
 }
 
 /// Receive a marketplace webhook for one shop (signed by the platform).
-#[utoipa::path(post, path = "/webhooks/{platform}/{shop_id}", tag = "webhooks",
-    params(("platform" = String, Path, description = "The platform (`tiktok`)"), ("shop_id" = String, Path, description = "The shop")),
+#[utoipa::path(post, path = "/webhooks/{platform}/{shop_id}", security(()), tag = "webhooks",
+    params(("platform" = String, Path, description = "The platform id, as its adapter names it"),
+        ("shop_id" = String, Path, description = "The shop")),
     request_body(content = String, description = "The platform's raw, signed body"),
-    responses((status = 200, body = AppliedCounts), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = AppliedCounts), BadRequest, Unauthorized, NotFound,
+        Unavailable))]
 pub async fn receive(
-    State(app): State<AppState>,
-    Path((platform, shop_id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    State(app): State<AppState>, Path((platform, shop_id)): Path<(String, String)>,
+    headers: HeaderMap, body: Bytes,
 ) -> ApiResult<Response> {
     let shop_id: ShopId = shop_id.parse().map_err(|_| not_found())?;
     let shop = app
@@ -116,27 +105,18 @@ pub async fn receive(
         .ingest_shop(shop_id)
         .await?
         .filter(|s| s.platform == platform.as_str())
-        .filter(|s| {
-            app.inbox
-                .registry()
-                .capabilities(s.platform.as_str())
-                .webhooks
-        })
+        .filter(|s| app.inbox.registry().capabilities(s.platform.as_str()).webhooks)
         .ok_or_else(not_found)?;
     let events = parse(&app, &shop, webhook_request(&headers, body), Route::Webhook).await?;
     let counts = app.inbox.apply(&shop, events).await?.counts();
-    app.metrics
-        .webhooks_accepted
-        .fetch_add(1, Ordering::Relaxed);
+    app.metrics.webhooks_accepted.fetch_add(1, Ordering::Relaxed);
     tracing::debug!(message = "Webhook accepted.", %platform, %shop_id, stored = counts.stored,
         duplicates = counts.duplicates, orders = counts.orders);
     // Some platforms want a body of their own as the acknowledgement (Douyin).
     Ok(match app.inbox.registry().webhook_answer(&platform) {
-        Some(answer) => (
-            [(axum::http::header::CONTENT_TYPE, answer.content_type)],
-            answer.body,
-        )
-            .into_response(),
+        Some(answer) => {
+            ([(axum::http::header::CONTENT_TYPE, answer.content_type)], answer.body).into_response()
+        }
         None => ApiJson(counts).into_response(),
     })
 }

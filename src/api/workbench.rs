@@ -3,39 +3,35 @@
 //! orders in this shop and the shop's active products (TT-WB-1) — and product search to
 //! share a product link (DY-PROD-1).
 
-use super::AppState;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::doc::{
+    BadGateway, BadRequest, ConversationPath, NotFound, NotImplemented, ShopPath, Unauthorized,
+    Unavailable,
+};
+use super::error::{ApiError, JsonResult};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
-use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use shopmux_contract::adapter::ProductQuery;
+use serde::Deserialize;
+use shopmux_contract::adapter::{ProductPage, ProductQuery};
 use shopmux_core::domain::ids::{ConversationId, ShopId};
 use shopmux_core::services::profiles::CustomerPanel;
-use shopmux_core::services::workbench::{Workbench, WorkbenchProduct};
-use utoipa::{IntoParams, ToSchema};
+use shopmux_core::services::workbench::Workbench;
+use utoipa::IntoParams;
 /// The customer panel of the conversation's buyer (SH-PROFILE-1).
-#[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}/customer", tag = "conversations", security(("bearer" = [])),
-    params(("conversation_id" = ConversationId, Path, description = "The conversation")),
-    responses((status = 200, body = CustomerPanel), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}/customer",
+    tag = "conversations", params(ConversationPath),
+    responses((status = 200, body = CustomerPanel), BadRequest, Unauthorized, NotFound))]
 pub async fn customer(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(id): ApiPath<ConversationId>,
-) -> ApiResult<ApiJson<CustomerPanel>> {
-    Ok(ApiJson(app.inbox.customer_panel(&auth.0, id).await?))
+    auth: Auth, ApiPath(id): ApiPath<ConversationId>,
+) -> JsonResult<CustomerPanel> {
+    Ok(ApiJson(auth.inbox().customer_panel(&auth.viewer, id).await?))
 }
 
 /// The buyer's orders and the shop's active products, asked from the platform (TT-WB-1).
-#[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}/workbench", tag = "conversations", security(("bearer" = [])),
-    params(("conversation_id" = ConversationId, Path, description = "The conversation")),
-    responses((status = 200, body = Workbench), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn workbench(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(id): ApiPath<ConversationId>,
-) -> ApiResult<ApiJson<Workbench>> {
-    Ok(ApiJson(app.inbox.workbench(&auth.0, id).await?))
+#[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}/workbench",
+    tag = "conversations", params(ConversationPath),
+    responses((status = 200, body = Workbench), BadRequest, Unauthorized, NotFound))]
+pub async fn workbench(auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> JsonResult<Workbench> {
+    Ok(ApiJson(auth.inbox().workbench(&auth.viewer, id).await?))
 }
 
 /// A product search.
@@ -44,38 +40,23 @@ pub async fn workbench(
 #[into_params(parameter_in = Query)]
 pub struct ProductSearch {
     /// Words of the title (none: every product).
-    #[serde(default)]
     pub q: Option<String>,
     /// Only products on sale now (default true).
-    #[serde(default)]
     pub active_only: Option<bool>,
     /// At most this many (1 to 50, default 20).
-    #[serde(default)]
     pub limit: Option<u32>,
     /// The next page, from a previous answer.
-    #[serde(default)]
     pub cursor: Option<String>,
 }
 
-/// A page of products.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductResults {
-    /// The products.
-    pub products: Vec<WorkbenchProduct>,
-    /// The next page.
-    pub next_cursor: Option<String>,
-}
-
 /// Search the shop's products to share one (DY-PROD-1), asked from the platform.
-#[utoipa::path(get, path = "/api/v1/shops/{shop_id}/products", tag = "shops", params(("shop_id" = ShopId, Path, description = "The shop"), ProductSearch), security(("bearer" = [])),
-    responses((status = 200, body = ProductResults), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 501, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/shops/{shop_id}/products", tag = "shops",
+    params(ShopPath, ProductSearch),
+    responses((status = 200, body = ProductPage), BadRequest, Unauthorized, NotFound,
+        NotImplemented, BadGateway, Unavailable))]
 pub async fn products(
-    State(app): State<AppState>,
-    auth: Auth,
-    ApiPath(shop_id): ApiPath<ShopId>,
-    ApiQuery(q): ApiQuery<ProductSearch>,
-) -> ApiResult<ApiJson<ProductResults>> {
+    auth: Auth, ApiPath(shop_id): ApiPath<ShopId>, ApiQuery(q): ApiQuery<ProductSearch>,
+) -> JsonResult<ProductPage> {
     let limit = q.limit.unwrap_or(20);
     if !(1..=50).contains(&limit) {
         return Err(ApiError::new(
@@ -98,9 +79,5 @@ pub async fn products(
         page_size: limit,
         cursor: q.cursor,
     };
-    let page = app.inbox.search_products(&auth.0, shop_id, query).await?;
-    Ok(ApiJson(ProductResults {
-        products: page.products.into_iter().map(Into::into).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    Ok(ApiJson(auth.inbox().search_products(&auth.viewer, shop_id, query).await?))
 }

@@ -46,6 +46,7 @@ use anyhow::anyhow;
 use driver::Driver;
 use serde_json::Value;
 use setup::{DISCOUNT_CODE, set_up};
+use shopmux_contract::Platform;
 use shopmux_core::{Inbox, SystemClock};
 use shopmux_simulator::{aliexpress, douyin, shopify, tiktok};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -71,10 +72,7 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> DemoOptions {
-        DemoOptions {
-            pace: Duration::from_millis(1500),
-            seed: 2026,
-        }
+        DemoOptions { pace: Duration::from_millis(1500), seed: 2026 }
     }
 }
 
@@ -169,10 +167,7 @@ impl DemoHandle {
 
     /// Every reply storefront customers received over their chat sockets, in order.
     pub fn storefront_replies(&self) -> Vec<StorefrontReply> {
-        self.replies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.replies.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// What `shopmux demo` prints: the URL, the owner token, how to look, the shops and
@@ -192,7 +187,8 @@ impl DemoHandle {
             "  curl -H \"authorization: Bearer {token}\" {base}/api/v1/conversations\n"
         ));
         out.push_str(&format!(
-            "  curl -H \"authorization: Bearer {token}\" \"{base}/api/v1/conversations?platform=aliexpress\"\n"
+            "  curl -H \"authorization: Bearer {token}\" \"{base}/api/v1/conversations?platform={}\"\n",
+            shopmux_adapter_aliexpress::PLATFORM
         ));
         out.push_str("Reply (replace CONVERSATION_ID with an id from the list):\n");
         out.push_str(&format!(
@@ -200,15 +196,7 @@ impl DemoHandle {
         ));
         out.push_str("Shops:\n");
         for shop in &self.shops {
-            let note = match shop.platform.as_str() {
-                "tiktok" => "signed webhooks in, signed replies out",
-                "douyin" => {
-                    "order and after-sale pushes; Feige chat has no API, replies fail (no_im_api)"
-                }
-                "aliexpress" => "message centre, polled every 5 s",
-                "shopify" => "storefront chat, cart/customer/order webhooks",
-                _ => "",
-            };
+            let note = platform_note(&shop.platform);
             out.push_str(&format!(
                 "  {:<10} {:<3} {}  {} ({note})\n",
                 shop.platform,
@@ -242,9 +230,7 @@ impl DemoHandle {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        (&mut self.server)
-            .await
-            .map_err(|e| anyhow!("the daemon task failed: {e}"))?
+        (&mut self.server).await.map_err(|e| anyhow!("the daemon task failed: {e}"))?
     }
 }
 
@@ -296,6 +282,22 @@ pub async fn start_demo(config: &Config, options: DemoOptions) -> anyhow::Result
     }
 }
 
+/// What the summary says of each platform's shops: how their buyers reach the inbox.
+static PLATFORM_NOTES: [(&Platform, &str); 4] = [
+    (&shopmux_adapter_tiktok::PLATFORM, "signed webhooks in, signed replies out"),
+    (
+        &shopmux_adapter_douyin::PLATFORM,
+        "order and after-sale pushes; Feige chat has no API, replies fail (no_im_api)",
+    ),
+    (&shopmux_adapter_aliexpress::PLATFORM, "message centre, polled every 5 s"),
+    (&shopmux_adapter_shopify::PLATFORM, "storefront chat, cart/customer/order webhooks"),
+];
+
+/// The summary's note on a platform's shops (none for a platform it does not know).
+fn platform_note(platform: &str) -> &'static str {
+    PLATFORM_NOTES.iter().find(|(known, _)| known.as_str() == platform).map_or("", |(_, note)| note)
+}
+
 /// The daemon's URL; an unspecified listen address is reached on loopback.
 fn base_url(addr: SocketAddr) -> String {
     let ip = match addr.ip() {
@@ -316,5 +318,13 @@ mod tests {
         assert_eq!(base_url(addr), "http://127.0.0.1:8080");
         let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
         assert_eq!(base_url(addr), "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn the_summary_notes_how_each_demo_platform_reaches_the_inbox() {
+        for platform in ["tiktok", "douyin", "aliexpress", "shopify"] {
+            assert!(!platform_note(platform).is_empty(), "{platform}");
+        }
+        assert_eq!(platform_note("lazada"), "");
     }
 }

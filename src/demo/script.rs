@@ -2,6 +2,7 @@
 //! pools), turned into the steps each marketplace's lane plays, generation after
 //! generation of buyers; and the seeded generator for the pace's jitter and cart tokens.
 
+use super::setup::{TIKTOK_ES_SHOP, TIKTOK_GB_SHOP};
 use serde_json::json;
 use shopmux_simulator::{aliexpress, douyin, tiktok};
 use std::collections::VecDeque;
@@ -20,6 +21,29 @@ struct TikTokStory {
     order: Option<(&'static str, &'static str)>,
     lines: &'static [&'static str],
 }
+
+/// A TikTok lane: its shop (the place in the demo's shops), stories, buyers' names and
+/// currency.
+struct TikTokLane {
+    shop: usize,
+    stories: &'static [TikTokStory],
+    names: &'static [&'static str],
+    currency: &'static str,
+}
+
+const TIKTOK_GB_LANE: TikTokLane = TikTokLane {
+    shop: TIKTOK_GB_SHOP,
+    stories: TIKTOK_GB,
+    names: TIKTOK_GB_NAMES,
+    currency: "GBP",
+};
+
+const TIKTOK_ES_LANE: TikTokLane = TikTokLane {
+    shop: TIKTOK_ES_SHOP,
+    stories: TIKTOK_ES,
+    names: TIKTOK_ES_NAMES,
+    currency: "EUR",
+};
 
 const TIKTOK_GB_NAMES: &[&str] = &[
     "Oliver Bennett",
@@ -125,12 +149,8 @@ const ALIEXPRESS_PL_NAMES: &[&str] = &[
     "Michał Kamiński",
 ];
 
-const ALIEXPRESS_EN_NAMES: &[&str] = &[
-    "Emily Turner",
-    "Daniel Brooks",
-    "Hannah Scott",
-    "Ryan Cooper",
-];
+const ALIEXPRESS_EN_NAMES: &[&str] =
+    &["Emily Turner", "Daniel Brooks", "Hannah Scott", "Ryan Cooper"];
 
 const ALIEXPRESS: &[AliExpressStory] = &[
     AliExpressStory {
@@ -181,16 +201,10 @@ struct DouyinStory {
 
 const DOUYIN: &[DouyinStory] = &[
     DouyinStory {
-        product: "北欧实木台灯",
-        amount: 12_900,
-        shipped: true,
-        after_sale: Some(0),
+        product: "北欧实木台灯", amount: 12_900, shipped: true, after_sale: Some(0)
     },
     DouyinStory {
-        product: "纯棉四件套 1.8米床",
-        amount: 29_900,
-        shipped: false,
-        after_sale: None,
+        product: "纯棉四件套 1.8米床", amount: 29_900, shipped: false, after_sale: None
     },
     DouyinStory {
         product: "陶瓷马克杯 两只装",
@@ -199,10 +213,7 @@ const DOUYIN: &[DouyinStory] = &[
         after_sale: Some(2),
     },
     DouyinStory {
-        product: "亚麻抱枕套 45×45",
-        amount: 5_900,
-        shipped: true,
-        after_sale: None,
+        product: "亚麻抱枕套 45×45", amount: 5_900, shipped: true, after_sale: None
     },
 ];
 
@@ -262,10 +273,7 @@ const SHOPIFY: &[ShopifyStory] = &[
         time_zone: ("America/Mexico_City", -360),
         email: false,
         first: "¿Tienen la taza en azul?",
-        acts: &[
-            ShopAct::Say("Ok, gracias, regreso después."),
-            ShopAct::Leave,
-        ],
+        acts: &[ShopAct::Say("Ok, gracias, regreso después."), ShopAct::Leave],
     },
     ShopifyStory {
         language: "en",
@@ -326,13 +334,8 @@ pub(super) enum Lane {
     TikTokEs,
 }
 
-pub(super) const LANES: [Lane; 5] = [
-    Lane::AliExpress,
-    Lane::TikTokGb,
-    Lane::Shopify,
-    Lane::Douyin,
-    Lane::TikTokEs,
-];
+pub(super) const LANES: [Lane; 5] =
+    [Lane::AliExpress, Lane::TikTokGb, Lane::Shopify, Lane::Douyin, Lane::TikTokEs];
 
 /// Stories played two at a time: the first two interleaved, then the next two.
 fn interleave(stories: Vec<Vec<Step>>) -> VecDeque<Step> {
@@ -360,175 +363,156 @@ fn name(pool: &[&str], story: usize, generation: u64, stories: usize) -> String 
 pub(super) fn lane_steps(lane: Lane, generation: u64, now: i64) -> VecDeque<Step> {
     let g = generation;
     match lane {
-        Lane::TikTokGb | Lane::TikTokEs => {
-            let (shop, stories, names, currency) = match lane {
-                Lane::TikTokGb => (0, TIKTOK_GB, TIKTOK_GB_NAMES, "GBP"),
-                _ => (1, TIKTOK_ES, TIKTOK_ES_NAMES, "EUR"),
-            };
-            interleave(
-                stories
-                    .iter()
-                    .enumerate()
-                    .map(|(i, story)| {
-                        let user_id = format!("7{}{g:08}{i:02}", shop + 1);
-                        let buyer = tiktok::Buyer {
-                            im_user_id: format!("9{user_id}"),
-                            nickname: name(names, i, g, stories.len()),
-                            user_id,
-                        };
-                        let conversation = format!("5764607{}{g:08}{i:02}", shop + 1);
-                        let mut steps = Vec::new();
-                        let order = story.order.map(|(product, price)| {
-                            let id = format!("5768{}{g:08}{i:02}0001", shop + 1);
-                            let mut order =
-                                tiktok::Order::new(&id, &buyer.user_id, now - 2 * 86_400);
-                            order.currency = currency.to_owned();
-                            order.total_amount = price.to_owned();
-                            for item in &mut order.items {
-                                item.product_name = product.to_owned();
-                                item.sale_price = price.to_owned();
-                            }
-                            order
-                        });
-                        if let Some(order) = order {
-                            steps.push(Step::TikTok {
-                                shop,
-                                conversation: conversation.clone(),
-                                buyer: buyer.clone(),
-                                message: tiktok::BuyerMessage::new(
-                                    "ORDER_CARD",
-                                    &json!({"order_id": order.id}).to_string(),
-                                ),
-                                order: Some(order),
-                            });
-                        }
-                        for line in story.lines {
-                            steps.push(Step::TikTok {
-                                shop,
-                                conversation: conversation.clone(),
-                                buyer: buyer.clone(),
-                                message: tiktok::BuyerMessage::text(line),
-                                order: None,
-                            });
-                        }
-                        steps
-                    })
-                    .collect(),
-            )
-        }
-        Lane::AliExpress => interleave(
-            ALIEXPRESS
-                .iter()
-                .enumerate()
-                .map(|(i, story)| {
-                    let pool = if story.language == "pl" {
-                        ALIEXPRESS_PL_NAMES
-                    } else {
-                        ALIEXPRESS_EN_NAMES
-                    };
-                    let n = g * 100 + i as u64;
-                    let buyer = aliexpress::Buyer {
-                        login_id: format!("{}{n:06}buyer", story.language),
-                        ali_id: format!("22{n:08}"),
-                        name: name(pool, i, g, ALIEXPRESS.len()),
-                    };
-                    let order = story.order.map(|(status, issue)| aliexpress::Order {
-                        id: format!("8190{g:06}{i:02}4471"),
-                        buyer: buyer.clone(),
-                        created_at: chrono::DateTime::from_timestamp(now - 21 * 86_400, 0)
-                            .unwrap_or_default(),
-                        status: status.to_owned(),
-                        issue_status: issue.to_owned(),
-                    });
-                    story
-                        .lines
-                        .iter()
-                        .enumerate()
-                        .map(|(j, line)| Step::AliExpress {
-                            buyer: buyer.clone(),
-                            message: match &order {
-                                Some(order) if j == 0 => {
-                                    aliexpress::BuyerMessage::about_order(&order.id, line)
-                                }
-                                _ => aliexpress::BuyerMessage::text(line),
-                            },
-                            order: order.clone().filter(|_| j == 0),
-                        })
-                        .collect()
-                })
-                .collect(),
-        ),
-        Lane::Douyin => interleave(
-            DOUYIN
-                .iter()
-                .enumerate()
-                .map(|(i, story)| {
-                    let order_id = format!("69{g:07}{i:02}88306400");
-                    let order = douyin::Order {
-                        order_id: order_id.clone(),
-                        order_status: 2,
-                        order_status_desc: "待发货".to_owned(),
-                        create_time: now,
-                        update_time: now,
-                        order_amount: story.amount,
-                        pay_amount: story.amount,
-                        doudian_open_id: format!("demo-dy-buyer-{g}-{i}"),
-                        buyer_words: String::new(),
-                        items: vec![douyin::OrderItem {
-                            order_id: format!("69{g:07}{i:02}88306401"),
-                            product_id: format!("36000000000{i:08}"),
-                            product_name: story.product.to_owned(),
-                            sku_id: format!("17000000000{i:08}"),
-                            item_num: 1,
-                            pay_amount: story.amount,
-                        }],
-                    };
-                    let mut steps = vec![Step::DouyinOrder(order)];
-                    if story.shipped {
-                        steps.push(Step::DouyinShipped(order_id.clone()));
-                    }
-                    if let Some(kind) = story.after_sale {
-                        steps.push(Step::DouyinAfterSale {
-                            order: order_id,
-                            after_sale_id: format!("70{g:07}{i:02}55102300"),
-                            kind,
-                        });
-                    }
-                    steps
-                })
-                .collect(),
-        ),
-        Lane::Shopify => interleave(
-            SHOPIFY
-                .iter()
-                .enumerate()
-                .map(|(i, story)| {
-                    let pool = if story.language == "es" {
-                        SHOPIFY_ES_NAMES
-                    } else {
-                        SHOPIFY_EN_NAMES
-                    };
-                    let name = name(pool, i, g, SHOPIFY.len());
-                    let key = format!("{g}-{i}");
-                    let email = story
-                        .email
-                        .then(|| format!("{}@example.com", ascii_slug(&name)));
-                    let mut steps = vec![Step::ShopifyJoin {
-                        key: key.clone(),
-                        name,
-                        email,
-                        time_zone: story.time_zone,
-                        first: story.first,
-                    }];
-                    steps.extend(story.acts.iter().map(|act| Step::ShopifyAct {
-                        key: key.clone(),
-                        act: *act,
-                    }));
-                    steps
-                })
-                .collect(),
-        ),
+        Lane::TikTokGb => played(TIKTOK_GB_LANE.stories, |i, story| {
+            tiktok_story(&TIKTOK_GB_LANE, i, story, g, now)
+        }),
+        Lane::TikTokEs => played(TIKTOK_ES_LANE.stories, |i, story| {
+            tiktok_story(&TIKTOK_ES_LANE, i, story, g, now)
+        }),
+        Lane::AliExpress => played(ALIEXPRESS, |i, story| aliexpress_story(i, story, g, now)),
+        Lane::Douyin => played(DOUYIN, |i, story| douyin_story(i, story, g, now)),
+        Lane::Shopify => played(SHOPIFY, |i, story| shopify_story(i, story, g)),
     }
+}
+
+/// A lane's stories, each turned into its steps (given its place among the stories),
+/// played two at a time.
+fn played<S>(stories: &[S], story_steps: impl Fn(usize, &S) -> Vec<Step>) -> VecDeque<Step> {
+    interleave(stories.iter().enumerate().map(|(i, story)| story_steps(i, story)).collect())
+}
+
+/// A TikTok buyer: an order card first when the story has an order, then their lines,
+/// all in one conversation of the lane's shop.
+fn tiktok_story(lane: &TikTokLane, i: usize, story: &TikTokStory, g: u64, now: i64) -> Vec<Step> {
+    let shop = lane.shop;
+    let user_id = format!("7{}{g:08}{i:02}", shop + 1);
+    let buyer = tiktok::Buyer {
+        im_user_id: format!("9{user_id}"),
+        nickname: name(lane.names, i, g, lane.stories.len()),
+        user_id,
+    };
+    let conversation = format!("5764607{}{g:08}{i:02}", shop + 1);
+    let step = |message, order| Step::TikTok {
+        shop,
+        conversation: conversation.clone(),
+        buyer: buyer.clone(),
+        message,
+        order,
+    };
+    let card = story.order.map(|(product, price)| {
+        let order = tiktok_order(lane, i, g, now, &buyer.user_id, (product, price));
+        let card = json!({"order_id": order.id}).to_string();
+        step(tiktok::BuyerMessage::new("ORDER_CARD", &card), Some(order))
+    });
+    card.into_iter()
+        .chain(story.lines.iter().map(|line| step(tiktok::BuyerMessage::text(line), None)))
+        .collect()
+}
+
+/// A TikTok buyer's order of two days ago: one item, the story's product at its price.
+fn tiktok_order(
+    lane: &TikTokLane, i: usize, g: u64, now: i64, buyer: &str, (product, price): (&str, &str),
+) -> tiktok::Order {
+    let id = format!("5768{}{g:08}{i:02}0001", lane.shop + 1);
+    let mut order = tiktok::Order::new(&id, buyer, now - 2 * 86_400);
+    order.currency = lane.currency.to_owned();
+    order.total_amount = price.to_owned();
+    for item in &mut order.items {
+        item.product_name = product.to_owned();
+        item.sale_price = price.to_owned();
+    }
+    order
+}
+
+/// An AliExpress buyer's messages; the first is about their order (three weeks old),
+/// when the story has one.
+fn aliexpress_story(i: usize, story: &AliExpressStory, g: u64, now: i64) -> Vec<Step> {
+    let pool = if story.language == "pl" { ALIEXPRESS_PL_NAMES } else { ALIEXPRESS_EN_NAMES };
+    let n = g * 100 + i as u64;
+    let buyer = aliexpress::Buyer {
+        login_id: format!("{}{n:06}buyer", story.language),
+        ali_id: format!("22{n:08}"),
+        name: name(pool, i, g, ALIEXPRESS.len()),
+    };
+    let order = story.order.map(|(status, issue)| aliexpress::Order {
+        id: format!("8190{g:06}{i:02}4471"),
+        buyer: buyer.clone(),
+        created_at: chrono::DateTime::from_timestamp(now - 21 * 86_400, 0).unwrap_or_default(),
+        status: status.to_owned(),
+        issue_status: issue.to_owned(),
+    });
+    story
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(j, line)| Step::AliExpress {
+            buyer: buyer.clone(),
+            message: match &order {
+                Some(order) if j == 0 => aliexpress::BuyerMessage::about_order(&order.id, line),
+                _ => aliexpress::BuyerMessage::text(line),
+            },
+            order: order.clone().filter(|_| j == 0),
+        })
+        .collect()
+}
+
+/// A Douyin buyer's order, then the seller's shipping and the buyer's after-sale request
+/// where the story has them.
+fn douyin_story(i: usize, story: &DouyinStory, g: u64, now: i64) -> Vec<Step> {
+    let order = douyin_order(i, story, g, now);
+    let order_id = order.order_id.clone();
+    let mut steps = vec![Step::DouyinOrder(order)];
+    if story.shipped {
+        steps.push(Step::DouyinShipped(order_id.clone()));
+    }
+    if let Some(kind) = story.after_sale {
+        steps.push(Step::DouyinAfterSale {
+            order: order_id,
+            after_sale_id: format!("70{g:07}{i:02}55102300"),
+            kind,
+        });
+    }
+    steps
+}
+
+/// A Douyin order awaiting shipping: one item, the story's product.
+fn douyin_order(i: usize, story: &DouyinStory, g: u64, now: i64) -> douyin::Order {
+    douyin::Order {
+        order_id: format!("69{g:07}{i:02}88306400"),
+        order_status: 2,
+        order_status_desc: "待发货".to_owned(),
+        create_time: now,
+        update_time: now,
+        order_amount: story.amount,
+        pay_amount: story.amount,
+        doudian_open_id: format!("demo-dy-buyer-{g}-{i}"),
+        buyer_words: String::new(),
+        items: vec![douyin::OrderItem {
+            order_id: format!("69{g:07}{i:02}88306401"),
+            product_id: format!("36000000000{i:08}"),
+            product_name: story.product.to_owned(),
+            sku_id: format!("17000000000{i:08}"),
+            item_num: 1,
+            pay_amount: story.amount,
+        }],
+    }
+}
+
+/// A storefront customer: they join with their first message, then act.
+fn shopify_story(i: usize, story: &ShopifyStory, g: u64) -> Vec<Step> {
+    let pool = if story.language == "es" { SHOPIFY_ES_NAMES } else { SHOPIFY_EN_NAMES };
+    let name = name(pool, i, g, SHOPIFY.len());
+    let key = format!("{g}-{i}");
+    let email = story.email.then(|| format!("{}@example.com", ascii_slug(&name)));
+    let mut steps = vec![Step::ShopifyJoin {
+        key: key.clone(),
+        name,
+        email,
+        time_zone: story.time_zone,
+        first: story.first,
+    }];
+    steps.extend(story.acts.iter().map(|act| Step::ShopifyAct { key: key.clone(), act: *act }));
+    steps
 }
 
 /// `Ana García` → `ana.garcia`.
@@ -598,9 +582,7 @@ mod tests {
     #[test]
     fn interleaving_keeps_each_story_in_order() {
         let story = |tag: &str, n: usize| -> Vec<Step> {
-            (0..n)
-                .map(|i| Step::DouyinShipped(format!("{tag}{i}")))
-                .collect()
+            (0..n).map(|i| Step::DouyinShipped(format!("{tag}{i}"))).collect()
         };
         let played: Vec<String> = interleave(vec![story("a", 3), story("b", 1), story("c", 2)])
             .into_iter()

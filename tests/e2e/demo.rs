@@ -34,11 +34,7 @@ async fn get(demo: &DemoHandle, path: &str) -> Value {
 
 /// The open conversations of a platform.
 async fn conversations(demo: &DemoHandle, platform: &str) -> Vec<Value> {
-    get(
-        demo,
-        &format!("/api/v1/conversations?platform={platform}&limit=100"),
-    )
-    .await["items"]
+    get(demo, &format!("/api/v1/conversations?platform={platform}&limit=100")).await["items"]
         .as_array()
         .cloned()
         .unwrap_or_default()
@@ -46,10 +42,7 @@ async fn conversations(demo: &DemoHandle, platform: &str) -> Vec<Value> {
 
 async fn reply(demo: &DemoHandle, conversation: &str, text: &str) -> String {
     let resp = client()
-        .post(format!(
-            "{}/api/v1/conversations/{conversation}/messages",
-            demo.base_url
-        ))
+        .post(format!("{}/api/v1/conversations/{conversation}/messages", demo.base_url))
         .bearer_auth(&demo.owner_token)
         .json(&json!({"content": {"type": "text", "text": text}}))
         .send()
@@ -63,11 +56,8 @@ async fn reply(demo: &DemoHandle, conversation: &str, text: &str) -> String {
 /// Waits (polling, until `deadline`) for the reply's delivery to settle; its message.
 async fn settled(demo: &DemoHandle, conversation: &str, id: &str, deadline: Instant) -> Value {
     loop {
-        let page = get(
-            demo,
-            &format!("/api/v1/conversations/{conversation}/messages?limit=200"),
-        )
-        .await;
+        let page =
+            get(demo, &format!("/api/v1/conversations/{conversation}/messages?limit=200")).await;
         let mine = page["items"]
             .as_array()
             .and_then(|items| items.iter().find(|m| m["id"] == id).cloned());
@@ -86,9 +76,7 @@ async fn the_demo_fills_the_inbox_from_every_marketplace_and_replies_reach_each_
     let tmp = tempfile::tempdir().expect("tempdir");
     let config = demo_config(tmp.path());
     let started = Instant::now();
-    let demo = start_demo(&config, DemoOptions::default())
-        .await
-        .expect("the demo starts");
+    let demo = start_demo(&config, DemoOptions::default()).await.expect("the demo starts");
     let summary = demo.summary();
     assert!(summary.contains(&demo.owner_token), "{summary}");
     assert!(
@@ -101,10 +89,8 @@ async fn the_demo_fills_the_inbox_from_every_marketplace_and_replies_reach_each_
     assert!(summary.contains(&demo.stream_url()));
     assert_eq!(demo.shops.len(), 5);
     assert_eq!(demo.agents.len(), 3);
-    let mut stream = tokio_tungstenite::connect_async(demo.stream_url())
-        .await
-        .expect("the stream connects")
-        .0;
+    let mut stream =
+        tokio_tungstenite::connect_async(demo.stream_url()).await.expect("the stream connects").0;
 
     // Within 30 s: conversations of all four platforms, both TikTok shops among them.
     let deadline = started + Duration::from_secs(30);
@@ -150,10 +136,7 @@ async fn the_demo_fills_the_inbox_from_every_marketplace_and_replies_reach_each_
     let deadline = Instant::now() + Duration::from_secs(10);
     // TikTok: delivered, and the simulator (which checks the signature, token and
     // cipher) accepted it.
-    let tt = tiktok
-        .iter()
-        .find(|c| c["shop_id"] == tiktok_gb.as_str())
-        .unwrap()["id"]
+    let tt = tiktok.iter().find(|c| c["shop_id"] == tiktok_gb.as_str()).unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -175,11 +158,7 @@ async fn the_demo_fills_the_inbox_from_every_marketplace_and_replies_reach_each_
     let m = settled(&demo, &ae, &id, deadline).await;
     assert_eq!(m["delivery_status"], "delivered", "{m}");
     let sent = demo.simulators.aliexpress.sent_messages();
-    assert!(
-        sent.iter()
-            .any(|s| s.content.contains("paczka jest już w Polsce")),
-        "{sent:?}"
-    );
+    assert!(sent.iter().any(|s| s.content.contains("paczka jest już w Polsce")), "{sent:?}");
 
     // Shopify: the first customer is still in the store; the reply goes over the chat
     // and reaches their socket.
@@ -192,10 +171,7 @@ async fn the_demo_fills_the_inbox_from_every_marketplace_and_replies_reach_each_
             break;
         }
         assert!(
-            matches!(
-                detail["reply_route"].as_str(),
-                Some("email" | "unreachable")
-            ),
+            matches!(detail["reply_route"].as_str(), Some("email" | "unreachable")),
             "{detail}"
         );
     }
@@ -222,13 +198,7 @@ async fn the_demo_fills_the_inbox_from_every_marketplace_and_replies_reach_each_
     let id = reply(&demo, &dy, "您好，已经为您安排退货。").await;
     let m = settled(&demo, &dy, &id, deadline).await;
     assert_eq!(m["delivery_status"], "failed", "{m}");
-    assert!(
-        m["delivery_error"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("no_im_api"),
-        "{m}"
-    );
+    assert!(m["delivery_error"].as_str().unwrap_or_default().contains("no_im_api"), "{m}");
     demo.stop().await.expect("the demo stops cleanly");
 
     // A second run on the same database starts, with a fresh seller and shops.
@@ -259,10 +229,8 @@ async fn demo_shops_of(config: &Config) -> Vec<String> {
     ))
     .await
     .unwrap();
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM shops")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM shops").fetch_all(store.pool()).await.unwrap();
     store.close().await;
     assert_eq!(ids.len(), 5, "{ids:?}");
     ids

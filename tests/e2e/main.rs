@@ -1,7 +1,6 @@
 //! End-to-end tests of the daemon over HTTP and WebSocket.
 
 mod api_flow;
-mod bad_input;
 #[cfg(feature = "demo")]
 mod demo;
 mod douyin;

@@ -6,7 +6,6 @@
 //! panics fails that delivery (to be retried) while the daemon keeps serving.
 
 use crate::support::*;
-use reqwest::Method;
 use serde_json::{Value, json};
 use shopmux_simulator::LazadaSim;
 use shopmux_simulator::lazada::{Buyer, BuyerMessage, SimConfig};
@@ -18,11 +17,8 @@ use std::time::{Duration, Instant};
 #[path = "../../plugins/host/tests/support/fixtures.rs"]
 mod fixtures;
 
-const PACKAGES: &[&str] = &[
-    "shopmux-lazada",
-    "shopmux-plugin-fixture-abi-mismatch",
-    "shopmux-plugin-fixture-panicky",
-];
+const PACKAGES: &[&str] =
+    &["shopmux-lazada", "shopmux-plugin-fixture-abi-mismatch", "shopmux-plugin-fixture-panicky"];
 
 /// The plugin libraries, built once per test binary into a target folder of their own
 /// (shared with the plugin host's tests).
@@ -50,16 +46,33 @@ fn shopmux(args: &[&str]) -> std::process::Output {
         .expect("shopmux runs")
 }
 
+/// Polls a conversation's messages (running the outbox first when `drive_delivery`)
+/// until the reply `id` is `settled` or 20 s passed; the reply as last seen.
+async fn watch_reply(
+    d: &TestDaemon, owner: &str, conversation: &str, id: &Value, drive_delivery: bool,
+    settled: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if drive_delivery {
+            d.inbox.deliver_now().await.unwrap();
+        }
+        let page = d.messages(owner, conversation).await;
+        let reply =
+            page["items"].as_array().unwrap().iter().find(|m| m["id"] == *id).cloned().unwrap();
+        if settled(&reply) || Instant::now() > deadline {
+            return reply;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[test]
 fn plugins_check_passes_lazada_and_refuses_another_abi_naming_both_versions() {
     let lazada = library("shopmux-lazada");
     let out = shopmux(&["plugins", "check", lazada.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("for platform `lazada`"), "{stdout}");
     assert!(stdout.contains("LZ-INIT-1"), "{stdout}");
 
@@ -67,10 +80,7 @@ fn plugins_check_passes_lazada_and_refuses_another_abi_naming_both_versions() {
     let out = shopmux(&["plugins", "check", other.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(
-        stderr.contains("99.0") && stderr.contains("1.0"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("99.0") && stderr.contains("1.0"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,20 +90,12 @@ async fn a_lazada_conversation_flows_in_and_a_reply_flows_out_through_the_plugin
     let sim = LazadaSim::start(sim_config.clone()).await.unwrap();
     let d = start_tuned(|c| c.plugins.paths = vec![lazada.clone()]).await;
     let owner = d.owner("Cross-border Seller").await;
-    let (shop, _) = d
-        .marketplace_shop(&owner, "lazada", &sim_config.seller_id)
-        .await;
-    let (status, view) = d
-        .call(
-            Method::PUT,
-            &format!("/api/v1/shops/{shop}/connection"),
-            Some(&owner),
-            Some(json!({"api_base": sim.base_url(), "credentials": {
-                "app_key": sim_config.app_key, "app_secret": sim_config.app_secret,
-                "access_token": sim_config.access_token, "refresh_token": sim_config.refresh_token,
-                "auth_base": sim.base_url()}})),
-        )
-        .await;
+    let (shop, _) = d.marketplace_shop(&owner, "lazada", &sim_config.seller_id).await;
+    let connection = json!({"api_base": sim.base_url(), "credentials": {
+        "app_key": sim_config.app_key, "app_secret": sim_config.app_secret,
+        "access_token": sim_config.access_token, "refresh_token": sim_config.refresh_token,
+        "auth_base": sim.base_url()}});
+    let (status, view) = d.connect(&owner, &shop, connection).await;
     assert_eq!(status, 200, "{view}");
     // The built-in TikTok channel serves beside the plugin.
     let (tiktok, _) = d.marketplace_shop(&owner, "tiktok", "7000001").await;
@@ -107,24 +109,11 @@ async fn a_lazada_conversation_flows_in_and_a_reply_flows_out_through_the_plugin
         .await
         .unwrap();
     assert!(pushed.statuses.iter().all(|s| *s == 200), "{pushed:?}");
-    let created = next_event(&mut stream, |e| e["type"] == "message_created").await;
-    assert_eq!(
-        created["message"]["content"]["text"],
-        "Is the blender still in stock?"
-    );
-    let conversation = created["message"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, list) = d
-        .call(
-            Method::GET,
-            "/api/v1/conversations?platform=lazada",
-            Some(&owner),
-            None,
-        )
-        .await;
-    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    let created = next_created(&mut stream).await;
+    assert_eq!(created["message"]["content"]["text"], "Is the blender still in stock?");
+    let conversation = conversation_of(&created);
+    let (_, list) = d.get("/api/v1/conversations?platform=lazada", &owner).await;
+    assert_eq!(n_items(&list), Some(1), "{list}");
 
     // A push the plugin cannot verify is refused and stores nothing.
     let resp = client()
@@ -136,119 +125,44 @@ async fn a_lazada_conversation_flows_in_and_a_reply_flows_out_through_the_plugin
         .unwrap();
     assert_eq!(resp.status(), 401);
 
-    let (status, sent) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            Some(&owner),
-            Some(json!({"content": {"type": "text", "text": "Yes, 12 left. Ships tomorrow."}})),
-        )
-        .await;
+    let (status, sent) = d.reply(&owner, &conversation, "Yes, 12 left. Ships tomorrow.").await;
     assert_eq!(status, 202, "{sent}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let delivered: Value = loop {
-        let (_, page) = d
-            .call(
-                Method::GET,
-                &format!("/api/v1/conversations/{conversation}/messages"),
-                Some(&owner),
-                None,
-            )
-            .await;
-        let reply = page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == sent["id"])
-            .cloned()
-            .unwrap();
-        if reply["delivery_status"] == "delivered" || Instant::now() > deadline {
-            break reply;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let delivered = watch_reply(&d, &owner, &conversation, &sent["id"], false, |reply| {
+        reply["delivery_status"] == "delivered"
+    })
+    .await;
     assert_eq!(delivered["delivery_status"], "delivered", "{delivered}");
     let at_sim = sim.sent_messages();
     assert_eq!(at_sim.len(), 1);
-    assert_eq!(
-        delivered["platform_message_id"].as_str(),
-        Some(at_sim[0].message_id.as_str())
-    );
+    assert_eq!(delivered["platform_message_id"].as_str(), Some(at_sim[0].message_id.as_str()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_panicking_in_send_fails_that_delivery_and_the_daemon_keeps_serving() {
     let panicky = library("shopmux-plugin-fixture-panicky");
     let d = start_tuned(|c| c.plugins.paths = vec![panicky.clone()]).await;
-    let owner = d.owner("Panicky Seller").await;
-    let (shop, ingest) = d.marketplace_shop(&owner, "panicky", "p-1").await;
-    let (status, _) = d
-        .call(
-            Method::PUT,
-            &format!("/api/v1/shops/{shop}/connection"),
-            Some(&owner),
-            Some(json!({"credentials": {"token": "t"}})),
-        )
-        .await;
+    let (owner, shop, ingest) = d.seller("Panicky Seller", "panicky", "p-1").await;
+    let (status, _) = d.connect(&owner, &shop, json!({"credentials": {"token": "t"}})).await;
     assert_eq!(status, 200);
-    let stored = d
-        .feed(&ingest, message("b-1", "m-1", "hello?"))
-        .await
-        .unwrap();
+    let stored = d.ingest(&ingest, message("b-1", "m-1", "hello?")).await;
     let conversation = stored.conversation_id.to_string();
-    let (status, sent) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            Some(&owner),
-            Some(json!({"content": {"type": "text", "text": "hi"}})),
-        )
-        .await;
+    let (status, sent) = d.reply(&owner, &conversation, "hi").await;
     assert_eq!(status, 202, "{sent}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let failed_attempt: Value = loop {
-        d.inbox.deliver_now().await.unwrap();
-        let (_, page) = d
-            .call(
-                Method::GET,
-                &format!("/api/v1/conversations/{conversation}/messages"),
-                Some(&owner),
-                None,
-            )
-            .await;
-        let reply = page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == sent["id"])
-            .cloned()
-            .unwrap();
-        let seen = reply["delivery_error"]
-            .as_str()
-            .is_some_and(|e| e.contains("plugin_panic"));
-        if seen || Instant::now() > deadline {
-            break reply;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let failed_attempt = watch_reply(&d, &owner, &conversation, &sent["id"], true, |reply| {
+        reply["delivery_error"].as_str().is_some_and(|e| e.contains("plugin_panic"))
+    })
+    .await;
     // The panic failed this attempt with the reason; the reply waits for its retry.
     assert!(
-        failed_attempt["delivery_error"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("plugin_panic"),
+        failed_attempt["delivery_error"].as_str().unwrap_or_default().contains("plugin_panic"),
         "{failed_attempt}"
     );
     assert_ne!(failed_attempt["delivery_status"], "delivered");
     // The daemon keeps serving, and the plugin too (a new instance answers webhooks).
     let resp = client().get(d.url("/healthz")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    let resp = client()
-        .post(d.url(&format!("/webhooks/panicky/{shop}")))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let resp =
+        client().post(d.url(&format!("/webhooks/panicky/{shop}"))).body("{}").send().await.unwrap();
     let (status, ack) = decode(resp).await;
     assert_eq!((status, ack["ignored"].as_u64()), (200, Some(1)), "{ack}");
 }

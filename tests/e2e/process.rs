@@ -1,16 +1,9 @@
 //! The real binary: starts with no config file on defaults, serves /healthz, and
 //! `check-config` names a bad key.
 
+use crate::support::{assert_success, free_port};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test]
 async fn serve_answers_healthz_with_no_config_file() {
@@ -58,18 +51,12 @@ fn check_config_rejects_a_bad_value_naming_the_key() {
 fn check_config_masks_secrets() {
     let out = Command::new(env!("CARGO_BIN_EXE_shopmux"))
         .arg("check-config")
-        .env(
-            "SHOPMUX_DATABASE__URL",
-            "postgres://shop:hunter2@127.0.0.1/db",
-        )
+        .env("SHOPMUX_DATABASE__URL", "postgres://shop:hunter2@127.0.0.1/db")
         .output()
         .unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("postgres://shop:****@127.0.0.1/db"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("postgres://shop:****@127.0.0.1/db"), "{stdout}");
     assert!(!stdout.contains("hunter2"));
 }
 
@@ -82,11 +69,7 @@ fn owner_create_prints_only_the_token() {
         .env("RUST_LOG", "off")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stdout = String::from_utf8(out.stdout).unwrap();
     let token = stdout.trim();
     assert!(

@@ -1,46 +1,26 @@
 //! Stopping and starting the daemon keeps conversations, messages, read and flag state.
 
 use crate::support::*;
-use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
 async fn state_survives_a_restart() {
     let d = start().await;
-    let token = d.owner("Durable").await;
-    let (shop, secret) = d.shop(&token, "durable").await;
-    let (_, a) = d
-        .inbound(&shop, &secret, &message("anna", "a1", "first"))
-        .await;
-    d.inbound(&shop, &secret, &message("anna", "a2", "second"))
-        .await;
-    let (_, b) = d
-        .inbound(&shop, &secret, &message("bob", "b1", "other"))
-        .await;
-    let a = a["conversation_id"].as_str().unwrap().to_owned();
-    let b = b["conversation_id"].as_str().unwrap().to_owned();
-    d.call(
-        Method::POST,
-        &format!("/api/v1/conversations/{a}/read"),
-        Some(&token),
-        None,
-    )
-    .await;
-    d.call(
-        Method::PUT,
-        &format!("/api/v1/conversations/{b}/flag"),
-        Some(&token),
-        Some(json!({"colour": "green"})),
-    )
-    .await;
+    let (token, shop, secret) = d.api_seller("Durable", "durable").await;
+    let (_, a) = d.inbound(&shop, &secret, &message("anna", "a1", "first")).await;
+    d.inbound(&shop, &secret, &message("anna", "a2", "second")).await;
+    let (_, b) = d.inbound(&shop, &secret, &message("bob", "b1", "other")).await;
+    let a = string(&a["conversation_id"]);
+    let b = string(&b["conversation_id"]);
+    d.act(&token, &a, "read").await;
+    let flag = format!("/api/v1/conversations/{b}/flag");
+    d.put_json(&flag, &token, json!({"colour": "green"})).await;
     let url = d.db_url.clone();
     let dir = d.dir.clone();
     let tmp = d.stop().await;
 
     let d = start_at(&url, dir).await;
-    let (status, page) = d
-        .call(Method::GET, "/api/v1/conversations", Some(&token), None)
-        .await;
+    let (status, page) = d.get("/api/v1/conversations", &token).await;
     assert_eq!(status, 200, "the token still works: {page}");
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{page}");
@@ -49,19 +29,9 @@ async fn state_survives_a_restart() {
     assert_eq!(find(&b)["flag"], "green");
     assert_eq!(page["counts"]["flags"]["green"], 1);
     assert_eq!(page["counts"]["unread"], 1);
-    let (_, msgs) = d
-        .call(
-            Method::GET,
-            &format!("/api/v1/conversations/{a}/messages"),
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_eq!(msgs["items"].as_array().unwrap().len(), 2);
+    assert_eq!(d.n_messages(&token, &a).await, Some(2));
     // A redelivery after the restart is still recognised.
-    let (_, again) = d
-        .inbound(&shop, &secret, &message("anna", "a2", "second"))
-        .await;
+    let (_, again) = d.inbound(&shop, &secret, &message("anna", "a2", "second")).await;
     assert_eq!(again["duplicate"], true);
     d.stop().await;
     drop(tmp);

@@ -50,10 +50,10 @@ impl SmtpServer {
                                 data.push_str(&l);
                                 data.push('\n');
                             }
-                            mailbox.lock().unwrap().push(Mail {
-                                to: std::mem::take(&mut to),
-                                data,
-                            });
+                            mailbox
+                                .lock()
+                                .unwrap()
+                                .push(Mail { to: std::mem::take(&mut to), data });
                             b"250 queued\r\n"
                         } else if upper.starts_with("QUIT") {
                             let _ = write.write_all(b"221 bye\r\n").await;

@@ -7,20 +7,27 @@
 use crate::smtp::SmtpServer;
 use crate::support::*;
 use futures_util::{SinkExt, StreamExt};
-use reqwest::Method;
 use serde_json::{Value, json};
 use shopmux::config::{SmtpConfig, SmtpTls};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message as WsFrame;
 
-async fn customer(d: &TestDaemon, shop: &str, start: Value) -> (Value, Stream) {
+/// Asks a shop's storefront for a chat session.
+async fn start_session(d: &TestDaemon, shop: &str, start: &Value) -> (u16, Value) {
     let resp = client()
         .post(d.url(&format!("/storefront/{shop}/sessions")))
-        .json(&start)
+        .json(start)
         .send()
         .await
         .unwrap();
-    let (status, session) = decode(resp).await;
+    decode(resp).await
+}
+
+/// The Shopify store of most tests (the simulator's, where one runs).
+const STORE: &str = "sim-store.myshopify.com";
+
+async fn customer(d: &TestDaemon, shop: &str, start: Value) -> (Value, Stream) {
+    let (status, session) = start_session(d, shop, &start).await;
     assert_eq!(status, 201, "{session}");
     let url = format!(
         "{}/storefront/{shop}/chat?token={}",
@@ -32,11 +39,7 @@ async fn customer(d: &TestDaemon, shop: &str, start: Value) -> (Value, Stream) {
 }
 
 async fn say(ws: &mut Stream, id: &str, content: Value) -> Value {
-    ws.send(WsFrame::Text(
-        json!({"id": id, "content": content}).to_string().into(),
-    ))
-    .await
-    .unwrap();
+    ws.send(WsFrame::Text(json!({"id": id, "content": content}).to_string().into())).await.unwrap();
     next_frame(ws).await
 }
 
@@ -54,28 +57,54 @@ async fn next_frame(ws: &mut Stream) -> Value {
 }
 
 async fn route(d: &TestDaemon, owner: &str, conversation: &str) -> Value {
-    let (_, detail) = d
-        .call(
-            Method::GET,
-            &format!("/api/v1/conversations/{conversation}"),
-            Some(owner),
-            None,
-        )
-        .await;
+    let (_, detail) = d.conversation(owner, conversation).await;
     detail["reply_route"].clone()
 }
 
+/// Waits (10 s at most) until a reply would take `wanted`.
+async fn wait_route(d: &TestDaemon, owner: &str, conversation: &str, wanted: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while route(d, owner, conversation).await != wanted {
+        assert!(
+            Instant::now() < deadline,
+            "the route never became {wanted}: the customer never counted as gone"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn reply(d: &TestDaemon, owner: &str, conversation: &str, text: &str) -> String {
-    let (status, m) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            Some(owner),
-            Some(json!({"content": {"type": "text", "text": text}})),
-        )
-        .await;
+    let (status, m) = d.reply(owner, conversation, text).await;
     assert_eq!(status, 202, "{m}");
-    m["id"].as_str().unwrap().to_owned()
+    string(&m["id"])
+}
+
+/// A Shopify shop's owner watching the stream, and a customer chatting with it.
+struct Chat {
+    owner: String,
+    shop: String,
+    agent_stream: Stream,
+    ws: Stream,
+    /// The answer to the customer's first message.
+    ack: Value,
+    conversation: String,
+}
+
+/// Connects a Shopify shop of `domain` (with `connection`, if any); a customer starts a
+/// session with `start` and writes `text`, which the owner's stream shows.
+async fn open_chat(
+    d: &TestDaemon, domain: &str, connection: Option<Value>, start: Value, text: &str,
+) -> Chat {
+    let (owner, shop, _) = d.seller("Shopify Seller", "shopify", domain).await;
+    if let Some(connection) = connection {
+        let (status, view) = d.connect(&owner, &shop, connection).await;
+        assert_eq!(status, 200, "{view}");
+    }
+    let mut agent_stream = d.stream(&owner).await;
+    let (_, mut ws) = customer(d, &shop, start).await;
+    let ack = say(&mut ws, "1", json!({"type": "text", "text": text})).await;
+    let conversation = conversation_of(&next_created(&mut agent_stream).await);
+    Chat { owner, shop, agent_stream, ws, ack, conversation }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,49 +120,18 @@ async fn sh_online_1_sh_ch_1_replies_go_over_the_chat_then_by_email_once_the_cus
         })
     })
     .await;
-    let owner = d.owner("Shopify Seller").await;
-    let (shop, _) = d
-        .marketplace_shop(&owner, "shopify", "sim-store.myshopify.com")
-        .await;
-    let mut agent_stream = d.stream(&owner).await;
-    let (_, mut ws) = customer(
-        &d,
-        &shop,
-        json!({"name": "Ana", "email": "Ana@Example.com"}),
-    )
-    .await;
-
-    let ack = say(
-        &mut ws,
-        "1",
-        json!({"type": "text", "text": "Do you ship to Spain?"}),
-    )
-    .await;
+    let start = json!({"name": "Ana", "email": "Ana@Example.com"});
+    let Chat { owner, mut agent_stream, mut ws, ack, conversation, .. } =
+        open_chat(&d, STORE, None, start, "Do you ship to Spain?").await;
     assert_eq!(ack, json!({"type": "ack", "id": "1"}));
-    let created = next_event(&mut agent_stream, |e| e["type"] == "message_created").await;
-    let conversation = created["message"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
 
     // rule: SH-IMG-1 — a customer's image is refused and never stored.
-    let refused = say(
-        &mut ws,
-        "2",
-        json!({"type": "image", "url": "https://cdn.example/x.png"}),
-    )
-    .await;
+    let refused =
+        say(&mut ws, "2", json!({"type": "image", "url": "https://cdn.example/x.png"})).await;
     assert_eq!(refused["type"], "error", "{refused}");
     assert_eq!(refused["error"]["rule"], "SH-IMG-1");
-    let (_, page) = d
-        .call(
-            Method::GET,
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            Some(&owner),
-            None,
-        )
-        .await;
-    assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+    let page = d.messages(&owner, &conversation).await;
+    assert_eq!(n_items(&page), Some(1), "{page}");
 
     // rule: SH-ONLINE-1 — the agent sees the reply will go over the chat, and it does.
     assert_eq!(route(&d, &owner, &conversation).await, "chat");
@@ -144,118 +142,47 @@ async fn sh_online_1_sh_ch_1_replies_go_over_the_chat_then_by_email_once_the_cus
 
     // The customer leaves: the agent is told, and the reply goes by email.
     drop(ws);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while route(&d, &owner, &conversation).await != "email" {
-        assert!(
-            Instant::now() < deadline,
-            "the customer never counted as gone"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_route(&d, &owner, &conversation, "email").await;
     let id = reply(&d, &owner, &conversation, "Your order ships today.").await;
-    let delivered = next_event(&mut agent_stream, |e| {
-        e["type"] == "message_updated" && e["message"]["id"] == id.as_str()
-    })
-    .await;
-    assert_eq!(
-        delivered["message"]["delivery_status"], "delivered",
-        "{delivered}"
-    );
+    let delivered = next_update(&mut agent_stream, &id).await;
+    assert_eq!(delivered["message"]["delivery_status"], "delivered", "{delivered}");
     let mails = smtp.mails();
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert_eq!(mails[0].to, vec!["ana@example.com".to_owned()]);
-    assert!(
-        mails[0].data.contains("Your order ships today."),
-        "{}",
-        mails[0].data
-    );
+    assert!(mails[0].data.contains("Your order ships today."), "{}", mails[0].data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_who_left_without_an_email_is_unreachable_and_bad_sessions_are_refused() {
     let d = start().await;
-    let owner = d.owner("Shopify Seller").await;
-    let (shop, _) = d
-        .marketplace_shop(&owner, "shopify", "quiet.myshopify.com")
-        .await;
-    let mut agent_stream = d.stream(&owner).await;
-    let (_, mut ws) = customer(&d, &shop, json!({"name": "Visitor"})).await;
-    say(&mut ws, "1", json!({"type": "text", "text": "hello"})).await;
-    let created = next_event(&mut agent_stream, |e| e["type"] == "message_created").await;
-    let conversation = created["message"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let start = json!({"name": "Visitor"});
+    let Chat { owner, shop, mut agent_stream, ws, conversation, .. } =
+        open_chat(&d, "quiet.myshopify.com", None, start, "hello").await;
     drop(ws);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while route(&d, &owner, &conversation).await != "unreachable" {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_route(&d, &owner, &conversation, "unreachable").await;
     let id = reply(&d, &owner, &conversation, "Are you there?").await;
-    let failed = next_event(&mut agent_stream, |e| {
-        e["type"] == "message_updated" && e["message"]["id"] == id.as_str()
-    })
-    .await;
+    let failed = next_update(&mut agent_stream, &id).await;
     assert_eq!(failed["message"]["delivery_status"], "failed");
-    assert!(
-        failed["message"]["delivery_error"]
-            .as_str()
-            .unwrap()
-            .contains("customer_unreachable")
-    );
+    assert!(failed["message"]["delivery_error"].as_str().unwrap().contains("customer_unreachable"));
 
     // Bad sessions: a wrong token, an unknown shop, a shop that is not Shopify.
     let ws_url = |shop: &str, token: &str| {
-        format!(
-            "{}/storefront/{shop}/chat?token={token}",
-            d.base.replace("http://", "ws://")
-        )
+        format!("{}/storefront/{shop}/chat?token={token}", d.base.replace("http://", "ws://"))
     };
-    assert!(
-        tokio_tungstenite::connect_async(ws_url(&shop, "smx_nope"))
-            .await
-            .is_err()
-    );
+    assert!(tokio_tungstenite::connect_async(ws_url(&shop, "smx_nope")).await.is_err());
     let (api_shop, _) = d.shop(&owner, "not-shopify").await;
-    for target in [
-        api_shop.as_str(),
-        "01a20000-0000-7000-8000-000000000000",
-        "nope",
-    ] {
-        let resp = client()
-            .post(d.url(&format!("/storefront/{target}/sessions")))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 404, "{target}");
+    for target in [api_shop.as_str(), "01a20000-0000-7000-8000-000000000000", "nope"] {
+        let (status, _) = start_session(&d, target, &json!({})).await;
+        assert_eq!(status, 404, "{target}");
     }
-    let resp = client()
-        .post(d.url(&format!("/storefront/{shop}/sessions")))
-        .json(&json!({"email": "not-an-email"}))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = decode(resp).await;
-    assert_eq!(
-        (status, body["error"]["field"].as_str()),
-        (422, Some("email")),
-        "{body}"
-    );
-    let widget = client()
-        .get(d.url("/storefront/widget.js"))
-        .send()
-        .await
-        .unwrap();
+    let refused = start_session(&d, &shop, &json!({"email": "not-an-email"})).await;
+    assert_error(&refused, 422, "field", "email");
+    let widget = client().get(d.url("/storefront/widget.js")).send().await.unwrap();
     assert_eq!(widget.status().as_u16(), 200);
     let script = widget.text().await.unwrap();
     assert!(script.contains("/storefront/"));
     // rule: SH-DISC-1 (a shared code is applied to the store session for checkout)
-    assert!(
-        script.contains("\"/discount/\""),
-        "the widget applies shared codes"
-    );
+    assert!(script.contains("\"/discount/\""), "the widget applies shared codes");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,65 +220,19 @@ async fn sh_disc_1_and_sh_prod_1_codes_and_products_are_checked_with_shopify_bef
     .await
     .unwrap();
     let d = start().await;
-    let owner = d.owner("Shopify Seller").await;
-    let (shop, _) = d
-        .marketplace_shop(&owner, "shopify", "sim-store.myshopify.com")
-        .await;
-    let (status, view) = d
-        .call(
-            Method::PUT,
-            &format!("/api/v1/shops/{shop}/connection"),
-            Some(&owner),
-            Some(json!({"api_base": shopify.base_url(),
-                "credentials": {"access_token": "shpat_sim", "client_secret": "whsec_sim"}})),
-        )
-        .await;
-    assert_eq!(status, 200, "{view}");
-    let mut agent_stream = d.stream(&owner).await;
-    let (_, mut ws) = customer(
-        &d,
-        &shop,
-        json!({"name": "Ana", "email": "ana@example.com"}),
-    )
-    .await;
-    say(
-        &mut ws,
-        "1",
-        json!({"type": "text", "text": "Any discount?"}),
-    )
-    .await;
-    let created = next_event(&mut agent_stream, |e| e["type"] == "message_created").await;
-    let conversation = created["message"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let send = |content: Value| {
-        let d = &d;
-        let owner = owner.clone();
-        let conversation = conversation.clone();
-        async move {
-            d.call(
-                Method::POST,
-                &format!("/api/v1/conversations/{conversation}/messages"),
-                Some(&owner),
-                Some(json!({"content": content})),
-            )
-            .await
-        }
-    };
+    let connection = json!({"api_base": shopify.base_url(),
+        "credentials": {"access_token": "shpat_sim", "client_secret": "whsec_sim"}});
+    let start = json!({"name": "Ana", "email": "ana@example.com"});
+    // The customer stays in the store (their socket open) while the agent replies.
+    let Chat { owner, agent_stream: _agent_stream, ws: _ws, conversation, .. } =
+        open_chat(&d, STORE, Some(connection), start, "Any discount?").await;
+    let send = |content: Value| d.send(&owner, &conversation, content);
     // rule: SH-DISC-1 — an expired or unknown code is refused, asking to fix it.
     for (code, why) in [("WINTER", "has expired"), ("NOPE", "does not exist")] {
-        let (status, err) = send(json!({"type": "coupon_card", "code": code})).await;
-        assert_eq!(
-            (status, err["error"]["rule"].as_str()),
-            (422, Some("SH-DISC-1")),
-            "{err}"
-        );
-        let message = err["error"]["message"].as_str().unwrap();
-        assert!(
-            message.contains(why) && message.contains("fix the code"),
-            "{message}"
-        );
+        let refused = send(json!({"type": "coupon_card", "code": code})).await;
+        assert_error(&refused, 422, "rule", "SH-DISC-1");
+        let message = refused.1["error"]["message"].as_str().unwrap();
+        assert!(message.contains(why) && message.contains("fix the code"), "{message}");
     }
     let (status, body) = send(json!({"type": "coupon_card", "code": "SPRING"})).await;
     assert_eq!(status, 202, "{body}");
@@ -361,36 +242,15 @@ async fn sh_disc_1_and_sh_prod_1_codes_and_products_are_checked_with_shopify_bef
             "products": ids.iter().map(|n| json!({"product_id": format!("gid://shopify/Product/{n}"),
                 "title": format!("Product {n}")})).collect::<Vec<_>>()})
     };
-    let (status, err) = send(share(&[1, 9])).await;
-    assert_eq!(
-        (status, err["error"]["rule"].as_str()),
-        (422, Some("SH-PROD-1")),
-        "{err}"
-    );
-    assert!(
-        err["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not published")
-    );
-    let (status, err) = send(share(&[1, 2, 3, 4])).await;
-    assert_eq!(
-        (status, err["error"]["rule"].as_str()),
-        (422, Some("SH-PROD-1")),
-        "{err}"
-    );
+    let unpublished = send(share(&[1, 9])).await;
+    assert_error(&unpublished, 422, "rule", "SH-PROD-1");
+    assert!(unpublished.1["error"]["message"].as_str().unwrap().contains("not published"));
+    assert_error(&send(share(&[1, 2, 3, 4])).await, 422, "rule", "SH-PROD-1");
     let (status, body) = send(share(&[1, 2, 3])).await;
     assert_eq!(status, 202, "{body}");
     // The refused ones were never stored: the customer's message and two replies.
-    let (_, page) = d
-        .call(
-            Method::GET,
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            Some(&owner),
-            None,
-        )
-        .await;
-    assert_eq!(page["items"].as_array().map(Vec::len), Some(3), "{page}");
+    let page = d.messages(&owner, &conversation).await;
+    assert_eq!(n_items(&page), Some(3), "{page}");
     assert!(shopify.queries() >= 6);
 }
 
@@ -402,7 +262,7 @@ async fn shopify_webhook(d: &TestDaemon, shop: &str, topic: &str, body: &Value) 
         .post(d.url(&format!("/webhooks/shopify/{shop}")))
         .header("X-Shopify-Hmac-Sha256", hmac)
         .header("X-Shopify-Topic", topic)
-        .header("X-Shopify-Shop-Domain", "sim-store.myshopify.com")
+        .header("X-Shopify-Shop-Domain", STORE)
         .header("X-Shopify-Webhook-Id", uuid::Uuid::now_v7().to_string())
         .body(raw)
         .send()
@@ -414,45 +274,15 @@ async fn shopify_webhook(d: &TestDaemon, shop: &str, topic: &str, body: &Value) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sh_cart_1_sh_profile_1_cart_webhooks_become_cart_events_and_notices_feed_the_panel() {
     let d = start().await;
-    let owner = d.owner("Shopify Seller").await;
-    let (shop, _) = d
-        .marketplace_shop(&owner, "shopify", "sim-store.myshopify.com")
-        .await;
-    let (status, view) = d
-        .call(
-            Method::PUT,
-            &format!("/api/v1/shops/{shop}/connection"),
-            Some(&owner),
-            Some(
-                json!({"credentials": {"access_token": "shpat_sim", "client_secret": "whsec_sim"}}),
-            ),
-        )
-        .await;
-    assert_eq!(status, 200, "{view}");
-    let mut agent_stream = d.stream(&owner).await;
-    let (_, mut ws) = customer(
-        &d,
-        &shop,
-        json!({"name": "Ana", "email": "ana@example.com", "time_zone": "Europe/Madrid", "utc_offset_minutes": 60}),
-    )
-    .await;
-    say(
-        &mut ws,
-        "1",
-        json!({"type": "text", "text": "Is the shirt linen?"}),
-    )
-    .await;
-    let created = next_event(&mut agent_stream, |e| e["type"] == "message_created").await;
-    let conversation = created["message"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let connection =
+        json!({"credentials": {"access_token": "shpat_sim", "client_secret": "whsec_sim"}});
+    let start = json!({"name": "Ana", "email": "ana@example.com", "time_zone": "Europe/Madrid", "utc_offset_minutes": 60});
+    let Chat { owner, shop, agent_stream: _agent_stream, mut ws, conversation, .. } =
+        open_chat(&d, STORE, Some(connection), start, "Is the shirt linen?").await;
 
     // The widget reports the customer's cart (read from /cart.js, with its key suffix).
     ws.send(WsFrame::Text(
-        json!({"type": "cart", "cart_token": "c1-7a1b2c?key=abc"})
-            .to_string()
-            .into(),
+        json!({"type": "cart", "cart_token": "c1-7a1b2c?key=abc"}).to_string().into(),
     ))
     .await
     .unwrap();
@@ -466,11 +296,7 @@ async fn sh_cart_1_sh_profile_1_cart_webhooks_become_cart_events_and_notices_fee
         "2026-11-20T10:00:00Z",
     );
     let (status, ack) = shopify_webhook(&d, &shop, "carts/update", &added).await;
-    assert_eq!(
-        (status, ack["cart_events"].as_u64()),
-        (200, Some(1)),
-        "{ack}"
-    );
+    assert_eq!((status, ack["cart_events"].as_u64()), (200, Some(1)), "{ack}");
     // A redelivery stores nothing again.
     let (_, ack) = shopify_webhook(&d, &shop, "carts/update", &added).await;
     assert_eq!(ack["cart_events"], 0, "{ack}");
@@ -484,14 +310,7 @@ async fn sh_cart_1_sh_profile_1_cart_webhooks_become_cart_events_and_notices_fee
     let (_, ack) = shopify_webhook(&d, &shop, "carts/update", &added).await;
     assert_eq!(ack["cart_events"], 0, "{ack}");
 
-    let (_, page) = d
-        .call(
-            Method::GET,
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            Some(&owner),
-            None,
-        )
-        .await;
+    let page = d.messages(&owner, &conversation).await;
     let carts: Vec<&Value> = page["items"]
         .as_array()
         .unwrap()
@@ -517,11 +336,7 @@ async fn sh_cart_1_sh_profile_1_cart_webhooks_become_cart_events_and_notices_fee
     // A cart nobody reported in a chat shows nowhere.
     let stranger = json!({"token": "c1-other", "line_items": [{"variant_id": 1, "quantity": 1}]});
     let (status, ack) = shopify_webhook(&d, &shop, "carts/create", &stranger).await;
-    assert_eq!(
-        (status, ack["cart_events"].as_u64()),
-        (200, Some(0)),
-        "{ack}"
-    );
+    assert_eq!((status, ack["cart_events"].as_u64()), (200, Some(0)), "{ack}");
 
     // SH-PROFILE-1: customer and order notices feed the panel.
     let (status, ack) = shopify_webhook(
@@ -549,14 +364,8 @@ async fn sh_cart_1_sh_profile_1_cart_webhooks_become_cart_events_and_notices_fee
         .await;
         assert_eq!((status, ack["orders"].as_u64()), (200, Some(1)), "{ack}");
     }
-    let (status, panel) = d
-        .call(
-            Method::GET,
-            &format!("/api/v1/conversations/{conversation}/customer"),
-            Some(&owner),
-            None,
-        )
-        .await;
+    let (status, panel) =
+        d.get(&format!("/api/v1/conversations/{conversation}/customer"), &owner).await;
     assert_eq!(status, 200, "{panel}");
     assert_eq!(panel["returning"], true);
     assert_eq!(panel["buyer"]["email"], "ana@example.com");
@@ -564,10 +373,7 @@ async fn sh_cart_1_sh_profile_1_cart_webhooks_become_cart_events_and_notices_fee
     assert_eq!(panel["location"], "Madrid, Spain");
     assert_eq!(panel["total_spent"], "310.00 EUR");
     assert_eq!(panel["time_zone"], "Europe/Madrid");
-    assert!(
-        panel["local_time"].as_str().unwrap().ends_with("+01:00"),
-        "{panel}"
-    );
+    assert!(panel["local_time"].as_str().unwrap().ends_with("+01:00"), "{panel}");
     assert_eq!(panel["platform"], "shopify");
     let recent: Vec<&str> = panel["recent_orders"]
         .as_array()

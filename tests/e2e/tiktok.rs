@@ -5,15 +5,15 @@
 //! delivered exactly once or visibly failed after the retry budget.
 
 use crate::support::*;
-use reqwest::Method;
 use serde_json::{Value, json};
 use shopmux_core::{Clock, ManualClock};
 use shopmux_simulator::tiktok::{Buyer, BuyerMessage, SimConfig, SimHandle};
-use shopmux_simulator::{AfterHold, Faults, TikTokSim, WebhookFaults};
+use shopmux_simulator::{AfterHold, Delivery, Faults, TikTokSim, WebhookFaults};
 use std::sync::Arc;
 use std::time::Duration;
 
-const SHOP: &str = "7494049642642441621";
+/// The TikTok shop the simulator serves.
+pub(crate) const SHOP: &str = "7494049642642441621";
 
 /// A daemon and a TikTok simulator sharing one clock, with a connected TikTok shop.
 struct Setup {
@@ -31,65 +31,66 @@ async fn setup() -> Setup {
 async fn setup_with(config: SimConfig) -> Setup {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let sim_clock = clock.clone();
-    let sim = TikTokSim::start(SimConfig {
-        clock: Arc::new(move || sim_clock.now()),
-        ..config
-    })
-    .await
-    .expect("simulator");
+    let sim = TikTokSim::start(SimConfig { clock: Arc::new(move || sim_clock.now()), ..config })
+        .await
+        .expect("simulator");
     let d = start_with_clock(clock.clone() as Arc<dyn Clock>).await;
-    let owner = d.owner("TikTok Seller").await;
-    let (shop_id, _) = d.marketplace_shop(&owner, "tiktok", SHOP).await;
-    let (status, view) = d
-        .call(
-            Method::PUT,
-            &format!("/api/v1/shops/{shop_id}/connection"),
-            Some(&owner),
-            Some(json!({
-                "api_base": sim.base_url(),
-                "credentials": {
-                    "app_key": "sim_app_key",
-                    "app_secret": "sim_app_secret",
-                    "access_token": sim.access_token(SHOP).unwrap(),
-                    "shop_cipher": sim.shop_cipher(SHOP).unwrap(),
-                    "refresh_token": sim.refresh_token(SHOP).unwrap(),
-                    "auth_base": sim.base_url(),
-                }
-            })),
-        )
-        .await;
+    let (owner, shop_id, _) = d.seller("TikTok Seller", "tiktok", SHOP).await;
+    let connection = json!({
+        "api_base": sim.base_url(),
+        "credentials": {
+            "app_key": "sim_app_key",
+            "app_secret": "sim_app_secret",
+            "access_token": sim.access_token(SHOP).unwrap(),
+            "shop_cipher": sim.shop_cipher(SHOP).unwrap(),
+            "refresh_token": sim.refresh_token(SHOP).unwrap(),
+            "auth_base": sim.base_url(),
+        }
+    });
+    let (status, view) = d.connect(&owner, &shop_id, connection).await;
     assert_eq!(status, 200, "{view}");
-    assert!(
-        !view.to_string().contains("sim_app_secret"),
-        "a secret was returned: {view}"
-    );
+    assert!(!view.to_string().contains("sim_app_secret"), "a secret was returned: {view}");
     assert_eq!(view["status"], "unverified");
     sim.set_webhook_url(Some(d.url(&format!("/webhooks/tiktok/{shop_id}"))));
-    Setup {
-        d,
-        sim,
-        clock,
-        owner,
-        shop_id,
-    }
+    Setup { d, sim, clock, owner, shop_id }
+}
+
+/// Buyer `buyer` writes `text` in TikTok conversation `tiktok_conversation` of
+/// [`SHOP`]; how the simulator's webhook delivery of it went.
+pub(crate) async fn push_text(
+    sim: &SimHandle, tiktok_conversation: &str, buyer: &str, text: &str,
+) -> Delivery {
+    let buyer = Buyer::new(buyer);
+    sim.push_new_message(SHOP, tiktok_conversation, &buyer, BuyerMessage::text(text)).await.unwrap()
+}
+
+/// A buyer writes `text` in TikTok conversation `tiktok_conversation`; the inbox
+/// conversation it lands in, once the stream shows it.
+async fn buyer_writes(
+    sim: &SimHandle, ws: &mut Stream, tiktok_conversation: &str, buyer: &str, text: &str,
+) -> String {
+    push_text(sim, tiktok_conversation, buyer, text).await;
+    conversation_of(&next_created(ws).await)
+}
+
+/// The simulator's webhooks go out with a bad signature from now on.
+fn forge_webhooks(sim: &SimHandle) {
+    sim.set_webhook_faults(WebhookFaults { bad_signature: true, ..Default::default() });
+}
+
+/// The connection's status as the API shows it (never its secrets).
+async fn connection_view(d: &TestDaemon, owner: &str, shop_id: &str) -> Value {
+    let (_, view) = d.get(&format!("/api/v1/shops/{shop_id}/connection"), owner).await;
+    view
 }
 
 async fn messages(d: &TestDaemon, token: &str, conversation: &str) -> Vec<Value> {
     let mut all = Vec::new();
     let mut before: Option<String> = None;
     loop {
-        let cursor = before
-            .as_ref()
-            .map(|c| format!("&before={c}"))
-            .unwrap_or_default();
-        let (_, page) = d
-            .call(
-                Method::GET,
-                &format!("/api/v1/conversations/{conversation}/messages?limit=200{cursor}"),
-                Some(token),
-                None,
-            )
-            .await;
+        let cursor = before.as_ref().map(|c| format!("&before={c}")).unwrap_or_default();
+        let path = format!("/api/v1/conversations/{conversation}/messages?limit=200{cursor}");
+        let (_, page) = d.get(&path, token).await;
         let mut items = page["items"].as_array().cloned().unwrap_or_default();
         items.append(&mut all);
         all = items;
@@ -102,115 +103,48 @@ async fn messages(d: &TestDaemon, token: &str, conversation: &str) -> Vec<Value>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_webhook_reaches_the_inbox_and_the_reply_is_signed_and_delivered() {
-    let Setup {
-        d,
-        sim,
-        owner,
-        shop_id,
-        ..
-    } = setup().await;
-    let mut ws = d.stream(&owner).await;
-    let buyer = Buyer::new("1001");
-    let delivery = sim
-        .push_new_message(
-            SHOP,
-            "conv-1",
-            &buyer,
-            BuyerMessage::text("Where is my parcel?"),
-        )
-        .await
-        .unwrap();
+    let t = setup().await;
+    let Setup { d, sim, owner, .. } = &t;
+    let mut ws = d.stream(owner).await;
+    let delivery = push_text(sim, "conv-1", "1001", "Where is my parcel?").await;
     assert_eq!(delivery.status(), 200, "{:?}", delivery);
-    let created = next_event(&mut ws, |e| e["type"] == "message_created").await;
+    let created = next_created(&mut ws).await;
     assert_eq!(created["message"]["content"]["text"], "Where is my parcel?");
-    let conversation = created["message"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let conversation = conversation_of(&created);
 
-    let (status, reply) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            Some(&owner),
-            Some(json!({"content": {"type": "text", "text": "It ships today."}})),
-        )
-        .await;
+    let (status, reply) = d.reply(owner, &conversation, "It ships today.").await;
     assert_eq!(status, 202, "{reply}");
-    let id = reply["id"].as_str().unwrap().to_owned();
-    let delivered = next_event(&mut ws, |e| {
-        e["type"] == "message_updated" && e["message"]["id"] == id.as_str()
-    })
-    .await;
-    assert_eq!(
-        delivered["message"]["delivery_status"], "delivered",
-        "{delivered}"
-    );
+    let delivered = next_update(&mut ws, &string(&reply["id"])).await;
+    assert_eq!(delivered["message"]["delivery_status"], "delivered", "{delivered}");
     // The simulator accepted it only with a valid signature, token and cipher.
     let sent = sim.sent_messages();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].conversation_id, "conv-1");
     assert_eq!(sent[0].kind, "TEXT");
     assert!(sent[0].content.contains("It ships today."));
-    assert_eq!(
-        delivered["message"]["platform_message_id"],
-        sent[0].message_id.as_str()
-    );
-    let (_, view) = d
-        .call(
-            Method::GET,
-            &format!("/api/v1/shops/{shop_id}/connection"),
-            Some(&owner),
-            None,
-        )
-        .await;
+    assert_eq!(delivered["message"]["platform_message_id"], sent[0].message_id.as_str());
+    let view = connection_view(d, owner, &t.shop_id).await;
     assert_eq!(view["status"], "connected", "{view}");
 
     // A redelivered notification stores nothing new.
-    sim.set_webhook_faults(WebhookFaults {
-        duplicate: true,
-        ..Default::default()
-    });
-    let again = sim
-        .push_new_message(SHOP, "conv-1", &buyer, BuyerMessage::text("Thanks!"))
-        .await
-        .unwrap();
+    sim.set_webhook_faults(WebhookFaults { duplicate: true, ..Default::default() });
+    let again = push_text(sim, "conv-1", "1001", "Thanks!").await;
     assert!(again.statuses.iter().all(|s| *s == 200), "{again:?}");
     assert_eq!(again.statuses.len(), 2, "delivered twice");
-    let texts: Vec<Value> = messages(&d, &owner, &conversation)
+    let texts: Vec<Value> = messages(d, owner, &conversation)
         .await
         .iter()
         .map(|m| m["content"]["text"].clone())
         .collect();
-    assert_eq!(
-        texts.iter().filter(|t| *t == "Thanks!").count(),
-        1,
-        "{texts:?}"
-    );
+    assert_eq!(texts.iter().filter(|t| *t == "Thanks!").count(), 1, "{texts:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_signatures_truncated_bodies_and_wrong_shops_are_refused_and_store_nothing() {
-    let Setup {
-        d,
-        sim,
-        owner,
-        shop_id,
-        ..
-    } = setup().await;
-    sim.set_webhook_faults(WebhookFaults {
-        bad_signature: true,
-        ..Default::default()
-    });
-    let refused = sim
-        .push_new_message(
-            SHOP,
-            "conv-2",
-            &Buyer::new("2002"),
-            BuyerMessage::text("forged"),
-        )
-        .await
-        .unwrap();
+    let t = setup().await;
+    let Setup { d, sim, owner, .. } = &t;
+    forge_webhooks(sim);
+    let refused = push_text(sim, "conv-2", "2002", "forged").await;
     assert_eq!(refused.status(), 401, "{refused:?}");
 
     let body = json!({"type": 14, "tts_notification_id": "n-9", "shop_id": SHOP, "timestamp": 1_700_000_000,
@@ -223,114 +157,54 @@ async fn bad_signatures_truncated_bodies_and_wrong_shops_are_refused_and_store_n
         "sim_app_secret",
         body.as_bytes(),
     );
-    let post = |path: String, body: Vec<u8>, signature: String| async move {
-        decode(
-            client()
-                .post(path)
-                .header("authorization", signature)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    };
-    // Truncated in transit: the signature no longer matches.
+    // A second shop, connected to the same app.
+    let (other_id, _) = d.marketplace_shop(owner, "tiktok", "another-shop").await;
+    let credentials = json!({"app_key": "sim_app_key", "app_secret": "sim_app_secret"});
+    d.connect(owner, &other_id, json!({"credentials": credentials})).await;
+    let shop_id = &t.shop_id;
     let truncated = body.as_bytes()[..body.len() - 10].to_vec();
-    let (status, err) = post(
-        d.url(&format!("/webhooks/tiktok/{shop_id}")),
-        truncated,
-        signature.clone(),
-    )
-    .await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (401, Some("bad_signature")),
-        "{err}"
-    );
-    // Signed by the app, but for another shop than the URL's.
-    let (other_id, _) = d.marketplace_shop(&owner, "tiktok", "another-shop").await;
-    d.call(
-        Method::PUT,
-        &format!("/api/v1/shops/{other_id}/connection"),
-        Some(&owner),
-        Some(json!({"credentials": {"app_key": "sim_app_key", "app_secret": "sim_app_secret"}})),
-    )
-    .await;
-    let (status, err) = post(
-        d.url(&format!("/webhooks/tiktok/{other_id}")),
-        body.clone().into_bytes(),
-        signature.clone(),
-    )
-    .await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (400, Some("bad_webhook")),
-        "{err}"
-    );
-    // An unknown shop, and a platform the shop is not on.
-    let (status, _) = post(
-        d.url("/webhooks/tiktok/01a20000-0000-7000-8000-000000000000"),
-        body.clone().into_bytes(),
-        signature.clone(),
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _) = post(
-        d.url(&format!("/webhooks/douyin/{shop_id}")),
-        body.into_bytes(),
-        signature,
-    )
-    .await;
-    assert_eq!(status, 404);
+    let unknown_shop = "01a20000-0000-7000-8000-000000000000";
+    for (path, body, status, code) in [
+        // Truncated in transit: the signature no longer matches.
+        (format!("/webhooks/tiktok/{shop_id}"), truncated, 401, Some("bad_signature")),
+        // Signed by the app, but for another shop than the URL's.
+        (
+            format!("/webhooks/tiktok/{other_id}"),
+            body.clone().into_bytes(),
+            400,
+            Some("bad_webhook"),
+        ),
+        // An unknown shop, and a platform the shop is not on.
+        (format!("/webhooks/tiktok/{unknown_shop}"), body.clone().into_bytes(), 404, None),
+        (format!("/webhooks/douyin/{shop_id}"), body.into_bytes(), 404, None),
+    ] {
+        let delivered = client()
+            .post(d.url(&path))
+            .header("authorization", &signature)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let (got, err) = decode(delivered).await;
+        assert_eq!(got, status, "{path}: {err}");
+        if let Some(code) = code {
+            assert_eq!(err["error"]["code"], code, "{path}: {err}");
+        }
+    }
 
-    let (_, list) = d
-        .call(
-            Method::GET,
-            "/api/v1/conversations?status=all",
-            Some(&owner),
-            None,
-        )
-        .await;
-    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
-    let metrics = client()
-        .get(d.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("shopmux_webhooks_total{result=\"bad_signature\"} 2"),
-        "{metrics}"
-    );
+    let (_, list) = d.get("/api/v1/conversations?status=all", owner).await;
+    assert_eq!(n_items(&list), Some(0), "{list}");
+    let metrics = client().get(d.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("shopmux_webhooks_total{result=\"bad_signature\"} 2"), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_5xx_and_dropped_connections_1000_replies_are_delivered_once_or_failed_visibly() {
-    let Setup {
-        d,
-        sim,
-        clock,
-        owner,
-        ..
-    } = setup().await;
-    let mut ws = d.stream(&owner).await;
-    sim.push_new_message(
-        SHOP,
-        "conv-3",
-        &Buyer::new("3003"),
-        BuyerMessage::text("hello"),
-    )
-    .await
-    .unwrap();
-    let created = next_event(&mut ws, |e| e["type"] == "message_created").await;
-    let conversation = created["message"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let t = setup().await;
+    let Setup { d, sim, owner, .. } = &t;
+    let mut ws = d.stream(owner).await;
+    let conversation = buyer_writes(sim, &mut ws, "conv-3", "3003", "hello").await;
     drop(ws);
     // Half the sends get a 5xx, a tenth lose their connection before TikTok reads them.
     sim.set_faults(Faults {
@@ -343,21 +217,14 @@ async fn under_5xx_and_dropped_connections_1000_replies_are_delivered_once_or_fa
     })
     .unwrap();
     for i in 0..1000 {
-        let (status, body) = d
-            .call(
-                Method::POST,
-                &format!("/api/v1/conversations/{conversation}/messages"),
-                Some(&owner),
-                Some(json!({"content": {"type": "text", "text": format!("reply {i}")}})),
-            )
-            .await;
+        let (status, body) = d.reply(owner, &conversation, &format!("reply {i}")).await;
         assert_eq!(status, 202, "{body}");
     }
     // Drive the retries by moving the shared clock past each backoff, in steps shorter
     // than the delivery lease (60 s), as real time would.
     for _ in 0..100 {
         while d.inbox.deliver_now().await.unwrap() > 0 {}
-        let pending = messages(&d, &owner, &conversation)
+        let pending = messages(d, owner, &conversation)
             .await
             .iter()
             .filter(|m| m["delivery_status"] == "pending")
@@ -365,33 +232,21 @@ async fn under_5xx_and_dropped_connections_1000_replies_are_delivered_once_or_fa
         if pending == 0 {
             break;
         }
-        clock.advance(chrono::Duration::seconds(50));
+        t.clock.advance(chrono::Duration::seconds(50));
     }
-    let mine: Vec<Value> = messages(&d, &owner, &conversation)
+    let mine: Vec<Value> = messages(d, owner, &conversation)
         .await
         .into_iter()
         .filter(|m| m["direction"] == "out")
         .collect();
     assert_eq!(mine.len(), 1000);
-    let delivered = mine
-        .iter()
-        .filter(|m| m["delivery_status"] == "delivered")
-        .count();
-    let failed = mine
-        .iter()
-        .filter(|m| m["delivery_status"] == "failed")
-        .count();
+    let delivered = mine.iter().filter(|m| m["delivery_status"] == "delivered").count();
+    let failed = mine.iter().filter(|m| m["delivery_status"] == "failed").count();
     assert_eq!(delivered + failed, 1000, "none left pending");
     for m in mine.iter().filter(|m| m["delivery_status"] == "failed") {
         assert!(
-            m["delivery_error"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("http_5")
-                || m["delivery_error"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("transport"),
+            m["delivery_error"].as_str().unwrap_or_default().contains("http_5")
+                || m["delivery_error"].as_str().unwrap_or_default().contains("transport"),
             "{m}"
         );
     }
@@ -409,86 +264,37 @@ async fn under_5xx_and_dropped_connections_1000_replies_are_delivered_once_or_fa
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_access_token_is_refreshed_and_the_reply_still_goes_out() {
-    let Setup {
-        d,
-        sim,
-        clock,
-        owner,
-        shop_id,
-    } = setup_with(SimConfig {
+    let t = setup_with(SimConfig {
         access_token_ttl: chrono::TimeDelta::hours(1),
         ..Default::default()
     })
     .await;
-    let mut ws = d.stream(&owner).await;
-    sim.push_new_message(
-        SHOP,
-        "conv-4",
-        &Buyer::new("4004"),
-        BuyerMessage::text("hi"),
-    )
-    .await
-    .unwrap();
-    let created = next_event(&mut ws, |e| e["type"] == "message_created").await;
-    let conversation = created["message"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let Setup { d, sim, owner, .. } = &t;
+    let mut ws = d.stream(owner).await;
+    let conversation = buyer_writes(sim, &mut ws, "conv-4", "4004", "hi").await;
     let old_token = sim.access_token(SHOP).unwrap();
     // Two hours later the token TikTok issued has expired.
-    clock.advance(chrono::Duration::hours(2));
-    let (status, reply) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            Some(&owner),
-            Some(json!({"content": {"type": "text", "text": "still here"}})),
-        )
-        .await;
+    t.clock.advance(chrono::Duration::hours(2));
+    let (status, reply) = d.reply(owner, &conversation, "still here").await;
     assert_eq!(status, 202, "{reply}");
-    let id = reply["id"].as_str().unwrap().to_owned();
-    let done = next_event(&mut ws, |e| {
-        e["type"] == "message_updated" && e["message"]["id"] == id.as_str()
-    })
-    .await;
+    let done = next_update(&mut ws, &string(&reply["id"])).await;
     assert_eq!(done["message"]["delivery_status"], "delivered", "{done}");
     // The refreshed pair is stored for the next calls, and the old one is gone.
     let new_token = sim.access_token(SHOP).unwrap();
     assert_ne!(new_token, old_token);
-    let stored = d
-        .inbox
-        .shop_connection(shop_id.parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = d.stored_connection(&t.shop_id).await;
     assert_eq!(stored.credentials["access_token"], new_token);
-    assert_eq!(
-        stored.credentials["refresh_token"],
-        sim.refresh_token(SHOP).unwrap()
-    );
-    let (_, view) = d
-        .call(
-            Method::GET,
-            &format!("/api/v1/shops/{shop_id}/connection"),
-            Some(&owner),
-            None,
-        )
-        .await;
+    assert_eq!(stored.credentials["refresh_token"], sim.refresh_token(SHOP).unwrap());
+    let view = connection_view(d, owner, &t.shop_id).await;
     assert_eq!(view["status"], "connected", "{view}");
-    assert!(
-        !view.to_string().contains(&new_token),
-        "a token was returned: {view}"
-    );
+    assert!(!view.to_string().contains(&new_token), "a token was returned: {view}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_webhooks_missed_are_caught_up_by_polling_exactly_once() {
     let Setup { d, sim, owner, .. } = setup().await;
     // The webhooks are lost (refused as unsigned): the messages exist only at TikTok.
-    sim.set_webhook_faults(WebhookFaults {
-        bad_signature: true,
-        ..Default::default()
-    });
+    forge_webhooks(&sim);
     let lost = sim
         .push_new_messages(
             SHOP,
@@ -503,17 +309,13 @@ async fn messages_webhooks_missed_are_caught_up_by_polling_exactly_once() {
         .await
         .unwrap();
     assert!(lost.iter().all(|l| l.status() == 401), "{lost:?}");
-    let (_, list) = d
-        .call(Method::GET, "/api/v1/conversations", Some(&owner), None)
-        .await;
-    assert_eq!(list["items"].as_array().map(Vec::len), Some(0));
+    let (_, list) = d.get("/api/v1/conversations", &owner).await;
+    assert_eq!(n_items(&list), Some(0));
 
     // The poll (at start, then each interval) catches up.
     assert_eq!(d.inbox.poll_now().await.unwrap(), 3);
-    let (_, list) = d
-        .call(Method::GET, "/api/v1/conversations", Some(&owner), None)
-        .await;
-    let conversation = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let (_, list) = d.get("/api/v1/conversations", &owner).await;
+    let conversation = string(&list["items"][0]["id"]);
     let texts: Vec<Value> = messages(&d, &owner, &conversation)
         .await
         .iter()
@@ -523,43 +325,18 @@ async fn messages_webhooks_missed_are_caught_up_by_polling_exactly_once() {
     // Polling again, and the webhook arriving late after all, store nothing twice.
     assert_eq!(d.inbox.poll_now().await.unwrap(), 0);
     sim.set_webhook_faults(WebhookFaults::default());
-    sim.push_new_message(
-        SHOP,
-        "conv-5",
-        &Buyer::new("5005"),
-        BuyerMessage::text("fourth"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        d.inbox.poll_now().await.unwrap(),
-        0,
-        "the webhook already stored it"
-    );
+    push_text(&sim, "conv-5", "5005", "fourth").await;
+    assert_eq!(d.inbox.poll_now().await.unwrap(), 0, "the webhook already stored it");
     assert_eq!(messages(&d, &owner, &conversation).await.len(), 4);
     // A reply reaches the conversation the poll learned.
-    let (status, _) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            Some(&owner),
-            Some(json!({"content": {"type": "text", "text": "all four read"}})),
-        )
-        .await;
+    let (status, _) = d.reply(&owner, &conversation, "all four read").await;
     assert_eq!(status, 202);
-    let mut delivered = false;
-    for _ in 0..50 {
+    let delivered = poll(50, || async {
         d.inbox.deliver_now().await.unwrap();
-        if sim
-            .sent_messages()
-            .iter()
-            .any(|m| m.conversation_id == "conv-5")
-        {
-            delivered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        let sent = sim.sent_messages();
+        sent.iter().any(|m| m.conversation_id == "conv-5")
+    })
+    .await;
     assert!(delivered, "the reply went to conv-5");
 }
 
@@ -567,37 +344,12 @@ async fn messages_webhooks_missed_are_caught_up_by_polling_exactly_once() {
 async fn reading_a_conversation_marks_it_read_on_tiktok() {
     let Setup { d, sim, owner, .. } = setup().await;
     let mut ws = d.stream(&owner).await;
-    sim.push_new_message(
-        SHOP,
-        "conv-6",
-        &Buyer::new("6006"),
-        BuyerMessage::text("hello?"),
-    )
-    .await
-    .unwrap();
-    let created = next_event(&mut ws, |e| e["type"] == "message_created").await;
-    let conversation = created["message"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let conversation = buyer_writes(&sim, &mut ws, "conv-6", "6006", "hello?").await;
     assert_eq!(sim.conversation(SHOP, "conv-6").unwrap().unread_count, 1);
-    let (status, _) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/conversations/{conversation}/read"),
-            Some(&owner),
-            None,
-        )
-        .await;
+    let (status, _) = d.act(&owner, &conversation, "read").await;
     assert_eq!(status, 200);
     // The platform call runs in the background, after the inbox state changed.
-    let mut read = false;
-    for _ in 0..100 {
-        if sim.conversation(SHOP, "conv-6").unwrap().unread_count == 0 {
-            read = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let read =
+        poll(100, || async { sim.conversation(SHOP, "conv-6").unwrap().unread_count == 0 }).await;
     assert!(read, "TikTok still shows the buyer's message unread");
 }

@@ -19,18 +19,8 @@ pub static PLATFORM: Platform = Platform::from_static("aliexpress");
 /// old, or the buyer ordered in this shop at most 150 days ago.
 fn seller_message_window() -> Requirement {
     Requirement::any(&[
-        (
-            "AE-WIN-2",
-            Condition::BuyerMessageWithin {
-                within: Span::days(30),
-            },
-        ),
-        (
-            "AE-WIN-3",
-            Condition::OrderWithin {
-                within: Span::days(150),
-            },
-        ),
+        ("AE-WIN-2", Condition::BuyerMessageWithin { within: Span::days(30) }),
+        ("AE-WIN-3", Condition::OrderWithin { within: Span::days(150) }),
     ])
 }
 
@@ -77,9 +67,6 @@ pub fn rule_set() -> RuleSet {
             returning_rule: "AE-ROUTE-2".into(),
             within: Span::hours(72),
         })),
-        limits: Limits {
-            store_wide_coupons_only: Some("AE-COUPON-1".into()),
-            ..Limits::default()
-        },
+        limits: Limits { store_wide_coupons_only: Some("AE-COUPON-1".into()), ..Limits::default() },
     }
 }

@@ -28,10 +28,8 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    let mut pairs: Vec<(K, V)> = params
-        .into_iter()
-        .filter(|(key, _)| key.as_ref() != SIGN_PARAM)
-        .collect();
+    let mut pairs: Vec<(K, V)> =
+        params.into_iter().filter(|(key, _)| key.as_ref() != SIGN_PARAM).collect();
     pairs.sort_by(|a, b| a.0.as_ref().as_bytes().cmp(b.0.as_ref().as_bytes()));
     pairs
 }
@@ -98,19 +96,13 @@ mod tests {
                 ("access_token", "test"),
             ],
         );
-        assert_eq!(
-            sign,
-            "4190D32361CFB9581350222F345CB77F3B19F0E31D162316848A2C1FFD5FAB4A"
-        );
+        assert_eq!(sign, "4190D32361CFB9581350222F345CB77F3B19F0E31D162316848A2C1FFD5FAB4A");
     }
 
     const BUSINESS_PARAMS: [(&str, &str); 7] = [
         ("app_key", "12345678"),
         ("format", "json"),
-        (
-            "method",
-            "aliexpress.message.redefining.versiontwo.querymsgrelationlist",
-        ),
+        ("method", "aliexpress.message.redefining.versiontwo.querymsgrelationlist"),
         ("query", r#"{"current_page":1,"page_size":20}"#),
         ("session", "tok-123"),
         ("sign_method", "sha256"),
@@ -124,10 +116,7 @@ mod tests {
             "aliexpress.message.redefining.versiontwo.querymsgrelationlist",
             BUSINESS_PARAMS,
         );
-        assert_eq!(
-            sign,
-            "4B267AA672BC59DB6BC3200BB8B940F6ECFA196592FB4F78F15401EF34F148E4"
-        );
+        assert_eq!(sign, "4B267AA672BC59DB6BC3200BB8B940F6ECFA196592FB4F78F15401EF34F148E4");
         // `sign` itself is skipped, and parameter order does not matter.
         let mut reordered: Vec<(&str, &str)> = BUSINESS_PARAMS.iter().rev().copied().collect();
         reordered.push(("sign", "whatever"));
@@ -167,10 +156,7 @@ mod tests {
                 ("timestamp", "1700000000000"),
             ],
         );
-        assert_eq!(
-            sign,
-            "414A3443FE2A948B1D9A348BC0CBC56D712575BC7FECBB58C9CDAFEE0835CCDA"
-        );
+        assert_eq!(sign, "414A3443FE2A948B1D9A348BC0CBC56D712575BC7FECBB58C9CDAFEE0835CCDA");
     }
 
     #[test]

@@ -7,8 +7,8 @@ pub mod sign;
 pub mod wire;
 
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Capabilities, INGEST_SECRET, InboundEvent, OutboundMessage, SendReceipt,
-    ShopConnection, WebhookRequest,
+    Adapter, AdapterError, Capabilities, Capability, INGEST_SECRET, InboundEvent, OutboundMessage,
+    SendReceipt, ShopConnection, WebhookRequest,
 };
 use shopmux_contract::{Platform, RuleSet};
 
@@ -25,11 +25,8 @@ impl Adapter for ApiChannel {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            signed_inbound: true,
-            sends: true,
-            ..Capabilities::default()
-        }
+        use Capability::*;
+        Capabilities::of(&[SignedInbound, Sends])
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -40,10 +37,7 @@ impl Adapter for ApiChannel {
     /// one buyer message. Errors: `bad_signature`, `malformed_json` (not JSON) and
     /// `invalid_body` (JSON of the wrong shape), all permanent.
     fn parse_webhook(
-        &self,
-        shop: &ShopConnection,
-        request: &WebhookRequest,
-        _now_unix_ms: i64,
+        &self, shop: &ShopConnection, request: &WebhookRequest, _now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
         let secret = shop.credential(INGEST_SECRET)?;
         let signed = request.header(sign::SIGNATURE_HEADER).unwrap_or("");
@@ -54,11 +48,7 @@ impl Adapter for ApiChannel {
             ));
         }
         let message: wire::InboundMessage = serde_json::from_slice(&request.body).map_err(|e| {
-            let code = if e.is_syntax() || e.is_eof() {
-                "malformed_json"
-            } else {
-                "invalid_body"
-            };
+            let code = if e.is_syntax() || e.is_eof() { "malformed_json" } else { "invalid_body" };
             AdapterError::permanent(code, e.to_string())
         })?;
         Ok(vec![message.into_event()])
@@ -66,9 +56,7 @@ impl Adapter for ApiChannel {
 
     /// Nothing to call: the reply is recorded as delivered, with no platform id.
     fn send(
-        &self,
-        _host: &dyn shopmux_contract::adapter::Host,
-        _shop: &ShopConnection,
+        &self, _host: &dyn shopmux_contract::adapter::Host, _shop: &ShopConnection,
         _message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
         Ok(SendReceipt::recorded())
@@ -78,20 +66,16 @@ impl Adapter for ApiChannel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shopmux_contract::NoHost;
+    use shopmux_contract::adapter::BuyerMessage;
 
     fn shop(secret: &str) -> ShopConnection {
-        ShopConnection {
-            credentials: [(INGEST_SECRET.to_owned(), secret.to_owned())].into(),
-            ..Default::default()
-        }
+        ShopConnection::with_credentials("", &[(INGEST_SECRET, secret)])
     }
 
     fn signed(secret: &str, body: &str) -> WebhookRequest {
         WebhookRequest {
-            headers: vec![(
-                sign::SIGNATURE_HEADER.to_owned(),
-                sign::sign(secret, body.as_bytes()),
-            )],
+            headers: vec![(sign::SIGNATURE_HEADER.to_owned(), sign::sign(secret, body.as_bytes()))],
             body: body.as_bytes().to_vec(),
         }
     }
@@ -103,60 +87,40 @@ mod tests {
 
     #[test]
     fn a_signed_body_becomes_one_message_event() {
-        let events = ApiChannel
-            .parse_webhook(&shop("s3cret"), &signed("s3cret", BODY), 0)
-            .unwrap();
+        let events = ApiChannel.parse_webhook(&shop("s3cret"), &signed("s3cret", BODY), 0).unwrap();
         let [
-            InboundEvent::Message {
+            InboundEvent::Message(BuyerMessage {
                 buyer,
                 platform_message_id,
                 sent_at_ms,
                 order,
                 entry_point,
                 ..
-            },
+            }),
         ] = events.as_slice()
         else {
             panic!("one message: {events:?}");
         };
-        assert_eq!(
-            (buyer.external_id.as_str(), buyer.language.as_deref()),
-            ("b-1", Some("es"))
-        );
+        assert_eq!((buyer.external_id.as_str(), buyer.language.as_deref()), ("b-1", Some("es")));
         assert_eq!(platform_message_id, "m-1");
         assert_eq!(*sent_at_ms, Some(1_795_168_800_000));
         assert_eq!(order.as_ref().map(|o| o.external_id.as_str()), Some("o-9"));
-        assert_eq!(
-            *entry_point,
-            Some(shopmux_contract::adapter::EntryPoint::OrderPage)
-        );
+        assert_eq!(*entry_point, Some(shopmux_contract::adapter::EntryPoint::OrderPage));
     }
 
     #[test]
     fn wrong_signatures_and_bodies_are_refused_with_their_codes() {
         let code = |shop_secret: &str, request: WebhookRequest| {
-            ApiChannel
-                .parse_webhook(&shop(shop_secret), &request, 0)
-                .unwrap_err()
-                .code
+            ApiChannel.parse_webhook(&shop(shop_secret), &request, 0).unwrap_err().code
         };
         assert_eq!(code("other", signed("s3cret", BODY)), "bad_signature");
+        assert_eq!(code("s3cret", signed("s3cret", "{not json")), "malformed_json");
         assert_eq!(
-            code("s3cret", signed("s3cret", "{not json")),
-            "malformed_json"
-        );
-        assert_eq!(
-            code(
-                "s3cret",
-                signed("s3cret", r#"{"buyer": {"external_id": "b"}}"#)
-            ),
+            code("s3cret", signed("s3cret", r#"{"buyer": {"external_id": "b"}}"#)),
             "invalid_body"
         );
         let unknown_field = BODY.replacen("\"buyer\"", "\"shopper\": 1, \"buyer\"", 1);
-        assert_eq!(
-            code("s3cret", signed("s3cret", &unknown_field)),
-            "invalid_body"
-        );
+        assert_eq!(code("s3cret", signed("s3cret", &unknown_field)), "invalid_body");
     }
 
     #[test]
@@ -175,29 +139,5 @@ mod tests {
             )
             .unwrap();
         assert_eq!(receipt.platform_message_id, None);
-    }
-
-    struct NoHost;
-
-    impl shopmux_contract::adapter::Host for NoHost {
-        fn http(
-            &self,
-            _: shopmux_contract::adapter::HttpRequest,
-        ) -> Result<shopmux_contract::adapter::HttpResponse, AdapterError> {
-            Err(AdapterError::permanent(
-                "no_http",
-                "the api channel calls nothing",
-            ))
-        }
-        fn now_unix_ms(&self) -> i64 {
-            0
-        }
-        fn log(&self, _: &str) {}
-        fn kv_get(&self, _: &str) -> Result<Option<String>, AdapterError> {
-            Ok(None)
-        }
-        fn kv_put(&self, _: &str, _: &str) -> Result<(), AdapterError> {
-            Ok(())
-        }
     }
 }

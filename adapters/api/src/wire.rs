@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shopmux_contract::MessageContent;
-use shopmux_contract::adapter::{EntryPoint, EventBuyer, InboundEvent, MessageOrder};
+use shopmux_contract::adapter::{BuyerMessage, EntryPoint, EventBuyer, InboundEvent, MessageOrder};
 
 /// The buyer of an inbound message, as the sending system knows them.
 #[derive(Clone, Debug, Deserialize)]
@@ -15,16 +15,12 @@ pub struct InboundBuyer {
     /// The system's buyer id.
     pub external_id: String,
     /// Nickname; kept from earlier messages when absent.
-    #[serde(default)]
     pub nickname: Option<String>,
     /// Language tag (`en`, `es`, `zh-CN`).
-    #[serde(default)]
     pub language: Option<String>,
     /// Email, when the buyer gave one.
-    #[serde(default)]
     pub email: Option<String>,
     /// The system's conversation with this buyer.
-    #[serde(default)]
     pub platform_conversation_id: Option<String>,
 }
 
@@ -36,13 +32,10 @@ pub struct InboundOrder {
     /// The order id.
     pub external_id: String,
     /// When the order was created (defaults to now for an order first seen).
-    #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
     /// The order status.
-    #[serde(default)]
     pub status: Option<String>,
     /// Whether a return/refund is in progress.
-    #[serde(default)]
     pub reverse_in_progress: Option<bool>,
 }
 
@@ -58,20 +51,17 @@ pub struct InboundMessage {
     /// The content.
     pub content: MessageContent,
     /// When it was sent (defaults to now; never later than now).
-    #[serde(default)]
     pub sent_at: Option<DateTime<Utc>>,
     /// An order the message refers to.
-    #[serde(default)]
     pub order: Option<InboundOrder>,
     /// Where the buyer started the chat (ALL-SRC-1).
-    #[serde(default)]
     pub entry_point: Option<EntryPoint>,
 }
 
 impl InboundMessage {
     /// The contract's event for this message.
     pub fn into_event(self) -> InboundEvent {
-        InboundEvent::Message {
+        InboundEvent::Message(BuyerMessage {
             buyer: EventBuyer {
                 external_id: self.buyer.external_id,
                 nickname: self.buyer.nickname,
@@ -89,6 +79,6 @@ impl InboundMessage {
                 reverse_in_progress: o.reverse_in_progress,
             }),
             entry_point: self.entry_point,
-        }
+        })
     }
 }

@@ -1,19 +1,21 @@
 //! The adapter contract: what every marketplace connection — built in or a plugin —
-//! implements ([`Adapter`], with its declared [`Capabilities`]), what the daemon lends it
-//! ([`Host`]), and the values of a delivery. Parsing and signing are pure (bytes and
+//! implements ([`Adapter`], with its declared [`Capabilities`], listed in one line with
+//! [`Capabilities::of`]), what the daemon lends it ([`Host`]; [`NoHost`] lends nothing,
+//! for pure calls and tests), and the values of a delivery. Parsing and signing are pure (bytes and
 //! `now` in, events or requests out); everything that needs I/O goes through the
 //! [`Host`] (HTTP through the daemon's client, the injected clock, logs, key-value
 //! state), so a plugin can do the same across the C ABI.
 //!
 //! Calls are blocking: the daemon runs them off its async runtime. Values are plain
-//! serde data that evolves additively (new fields optional, no `deny_unknown_fields`);
-//! message content crosses typed ([`MessageContent`]).
+//! serde data that evolves additively (new fields optional — an `Option`, which serde reads
+//! as none when absent, or `#[serde(default)]` —, no `deny_unknown_fields`); message
+//! content crosses typed ([`MessageContent`]).
 
 pub use crate::content::MessageContent;
 pub use crate::error::AdapterError;
 pub use crate::events::{
-    BuyerProfile, CartLineInfo, EntryPoint, EventBuyer, InboundEvent, MessageOrder, OrderInfo,
-    PollPage,
+    BuyerMessage, BuyerProfile, CartLineInfo, EntryPoint, EventBuyer, InboundEvent, MessageOrder,
+    OrderInfo, PollPage,
 };
 pub use crate::http::{HttpRequest, HttpResponse, WebhookAnswer, WebhookRequest};
 pub use crate::platform::Platform;
@@ -49,7 +51,6 @@ pub struct ShopConnection {
     #[serde(default)]
     pub region: String,
     /// The platform's API base URL (the simulator's in tests).
-    #[serde(default)]
     pub api_base: Option<String>,
     /// Named credentials.
     #[serde(default)]
@@ -68,18 +69,27 @@ impl std::fmt::Debug for ShopConnection {
 }
 
 impl ShopConnection {
+    /// The connection of shop `external_id` with these named credentials, and no region
+    /// or API base (set those with struct update syntax).
+    pub fn with_credentials(external_id: impl Into<String>, credentials: &[(&str, &str)]) -> Self {
+        Self {
+            external_id: external_id.into(),
+            credentials: credentials
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+            ..Self::default()
+        }
+    }
+
     /// A credential, or a permanent error naming the missing one.
     pub fn credential(&self, name: &str) -> Result<&str, AdapterError> {
-        self.credentials
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| {
-                AdapterError::permanent(
-                    "missing_credential",
-                    format!("the shop connection has no `{name}`"),
-                )
-            })
+        self.credentials.get(name).map(String::as_str).filter(|v| !v.is_empty()).ok_or_else(|| {
+            AdapterError::permanent(
+                "missing_credential",
+                format!("the shop connection has no `{name}`"),
+            )
+        })
     }
 }
 
@@ -92,10 +102,8 @@ pub struct OutboundMessage {
     /// The buyer's id on the platform.
     pub buyer_external_id: String,
     /// The buyer's email, when they gave one (channels that fall back to email).
-    #[serde(default)]
     pub buyer_email: Option<String>,
     /// The platform's conversation id with this buyer, when known.
-    #[serde(default)]
     pub platform_conversation_id: Option<String>,
     /// The content.
     pub content: MessageContent,
@@ -106,29 +114,21 @@ pub struct OutboundMessage {
 pub struct SendReceipt {
     /// The platform's id of the sent message; none when the platform gives none (a
     /// channel with no remote end records the reply as delivered).
-    #[serde(default)]
     pub platform_message_id: Option<String>,
     /// Credentials the adapter renewed on the way (a refreshed access token): the host
     /// stores them for the next calls.
-    #[serde(default)]
     pub refreshed_credentials: Option<BTreeMap<String, String>>,
 }
 
 impl SendReceipt {
     /// A receipt with no renewed credentials.
     pub fn sent(platform_message_id: impl Into<String>) -> Self {
-        Self {
-            platform_message_id: Some(platform_message_id.into()),
-            refreshed_credentials: None,
-        }
+        Self { platform_message_id: Some(platform_message_id.into()), refreshed_credentials: None }
     }
 
     /// A receipt of a message delivered with no platform id (nothing remote to call).
     pub fn recorded() -> Self {
-        Self {
-            platform_message_id: None,
-            refreshed_credentials: None,
-        }
+        Self { platform_message_id: None, refreshed_credentials: None }
     }
 }
 
@@ -180,9 +180,111 @@ pub struct Capabilities {
     pub order_cards: bool,
 }
 
+/// One thing an adapter can do: a field of [`Capabilities`], named so that an adapter
+/// declares what it does in one line ([`Capabilities::of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Capability {
+    /// [`Capabilities::webhooks`].
+    Webhooks,
+    /// [`Capabilities::signed_inbound`].
+    SignedInbound,
+    /// [`Capabilities::sends`].
+    Sends,
+    /// [`Capabilities::storefront_chat`].
+    StorefrontChat,
+    /// [`Capabilities::polls`].
+    Polls,
+    /// [`Capabilities::marks_read`].
+    MarksRead,
+    /// [`Capabilities::vets_outbound`].
+    VetsOutbound,
+    /// [`Capabilities::order_look_up`].
+    OrderLookUp,
+    /// [`Capabilities::buyer_look_up`].
+    BuyerLookUp,
+    /// [`Capabilities::product_search`].
+    ProductSearch,
+    /// [`Capabilities::order_cards`].
+    OrderCards,
+}
+
+impl Capabilities {
+    /// Nothing declared (the same as `Capabilities::default()`, usable in constants).
+    pub const NONE: Capabilities = Capabilities {
+        webhooks: false,
+        signed_inbound: false,
+        sends: false,
+        storefront_chat: false,
+        polls: false,
+        marks_read: false,
+        vets_outbound: false,
+        order_look_up: false,
+        buyer_look_up: false,
+        product_search: false,
+        order_cards: false,
+    };
+
+    /// Exactly the listed capabilities: `Capabilities::of(&[Webhooks, Sends])`.
+    pub const fn of(list: &[Capability]) -> Capabilities {
+        let mut capabilities = Capabilities::NONE;
+        let mut idx = 0;
+        while idx < list.len() {
+            *capabilities.flag(list[idx]) = true;
+            idx += 1;
+        }
+        capabilities
+    }
+
+    /// Whether `capability` is declared.
+    pub const fn has(self, capability: Capability) -> bool {
+        let mut copy = self;
+        *copy.flag(capability)
+    }
+
+    /// The field of `capability`.
+    const fn flag(&mut self, capability: Capability) -> &mut bool {
+        match capability {
+            Capability::Webhooks => &mut self.webhooks,
+            Capability::SignedInbound => &mut self.signed_inbound,
+            Capability::Sends => &mut self.sends,
+            Capability::StorefrontChat => &mut self.storefront_chat,
+            Capability::Polls => &mut self.polls,
+            Capability::MarksRead => &mut self.marks_read,
+            Capability::VetsOutbound => &mut self.vets_outbound,
+            Capability::OrderLookUp => &mut self.order_look_up,
+            Capability::BuyerLookUp => &mut self.buyer_look_up,
+            Capability::ProductSearch => &mut self.product_search,
+            Capability::OrderCards => &mut self.order_cards,
+        }
+    }
+}
+
 /// The credential under which a [`Capabilities::signed_inbound`] adapter finds the
 /// shop's ingest secret.
 pub const INGEST_SECRET: &str = "ingest_secret";
+
+/// A host that lends nothing: no network (every request fails, permanently, with
+/// `no_network`) and no state (reads find nothing, writes are dropped), a clock stopped at
+/// the Unix epoch, logs that go nowhere. For calls that need no I/O (refusals, parsing)
+/// and for tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoHost;
+
+impl Host for NoHost {
+    fn http(&self, _request: HttpRequest) -> Result<HttpResponse, AdapterError> {
+        Err(AdapterError::permanent("no_network", "this host lends no network"))
+    }
+    fn now_unix_ms(&self) -> i64 {
+        0
+    }
+    fn log(&self, _message: &str) {}
+    fn kv_get(&self, _key: &str) -> Result<Option<String>, AdapterError> {
+        Ok(None)
+    }
+    fn kv_put(&self, _key: &str, _value: &str) -> Result<(), AdapterError> {
+        Ok(())
+    }
+}
 
 /// A marketplace connection. Built-in adapters and plugins implement the same trait.
 pub trait Adapter: Send + Sync {
@@ -198,28 +300,19 @@ pub trait Adapter: Send + Sync {
     /// Verifies a webhook's signature on the raw body, then parses it (pure: no I/O).
     /// A bad or missing signature is an error with code `bad_signature`.
     fn parse_webhook(
-        &self,
-        shop: &ShopConnection,
-        request: &WebhookRequest,
-        now_unix_ms: i64,
+        &self, shop: &ShopConnection, request: &WebhookRequest, now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError>;
 
     /// Sends one message to the buyer.
     fn send(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        message: &OutboundMessage,
+        &self, host: &dyn Host, shop: &ShopConnection, message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError>;
 
     /// Checks an agent's message against what only the platform knows, before it is
     /// accepted (the rules of `rules.limits` that say "checked with the platform").
     /// The default checks nothing.
     fn vet_outbound(
-        &self,
-        _host: &dyn Host,
-        _shop: &ShopConnection,
-        _content: &MessageContent,
+        &self, _host: &dyn Host, _shop: &ShopConnection, _content: &MessageContent,
         _rules: &RuleSet,
     ) -> Result<Option<OutboundRefusal>, AdapterError> {
         Ok(None)
@@ -228,10 +321,7 @@ pub trait Adapter: Send + Sync {
     /// Tells the platform the buyer's messages in a conversation were read by an agent
     /// (platforms without such a call keep the default, which does nothing).
     fn mark_read(
-        &self,
-        _host: &dyn Host,
-        _shop: &ShopConnection,
-        _platform_conversation_id: &str,
+        &self, _host: &dyn Host, _shop: &ShopConnection, _platform_conversation_id: &str,
     ) -> Result<(), AdapterError> {
         Ok(())
     }
@@ -244,52 +334,31 @@ pub trait Adapter: Send + Sync {
     /// One order with its buyer (for order notices that do not name the buyer, and the
     /// agents' workbench).
     fn fetch_order(
-        &self,
-        _host: &dyn Host,
-        _shop: &ShopConnection,
-        _order_external_id: &str,
+        &self, _host: &dyn Host, _shop: &ShopConnection, _order_external_id: &str,
     ) -> Result<OrderInfo, AdapterError> {
-        Err(AdapterError::permanent(
-            "unsupported",
-            format!("{} offers no order look-up here", self.platform()),
-        ))
+        Err(AdapterError::unsupported(self.platform(), "order look-up"))
     }
 
     /// The shop's products matching a query (the workbench's active products, TT-WB-1;
     /// an agent's product search, DY-PROD-1).
     fn search_products(
-        &self,
-        _host: &dyn Host,
-        _shop: &ShopConnection,
-        _query: &ProductQuery,
+        &self, _host: &dyn Host, _shop: &ShopConnection, _query: &ProductQuery,
     ) -> Result<ProductPage, AdapterError> {
-        Err(AdapterError::permanent(
-            "unsupported",
-            format!("{} offers no product look-up here", self.platform()),
-        ))
+        Err(AdapterError::unsupported(self.platform(), "product look-up"))
     }
 
     /// What the platform knows about a buyer, with their orders in this shop (TT-WB-1).
     fn fetch_buyer(
-        &self,
-        _host: &dyn Host,
-        _shop: &ShopConnection,
-        _buyer_external_id: &str,
+        &self, _host: &dyn Host, _shop: &ShopConnection, _buyer_external_id: &str,
     ) -> Result<BuyerProfile, AdapterError> {
-        Err(AdapterError::permanent(
-            "unsupported",
-            format!("{} offers no buyer look-up here", self.platform()),
-        ))
+        Err(AdapterError::unsupported(self.platform(), "buyer look-up"))
     }
 
     /// Looks for buyer messages since `cursor` (none: the first poll), for what webhooks
     /// missed while the daemon was down. Adapters of platforms without a way to list
     /// messages keep the default, which says so.
     fn poll(
-        &self,
-        _host: &dyn Host,
-        _shop: &ShopConnection,
-        _cursor: Option<&str>,
+        &self, _host: &dyn Host, _shop: &ShopConnection, _cursor: Option<&str>,
     ) -> Result<PollPage, AdapterError> {
         Err(AdapterError::permanent(
             "unsupported",
@@ -304,17 +373,26 @@ mod tests {
 
     #[test]
     fn credentials_never_appear_in_debug_output() {
-        let shop = ShopConnection {
-            external_id: "7000".into(),
-            credentials: [("app_secret".to_owned(), "s3cr3t".to_owned())].into(),
-            ..Default::default()
-        };
+        let shop = ShopConnection::with_credentials("7000", &[("app_secret", "s3cr3t")]);
         let shown = format!("{shop:?}");
-        assert!(
-            shown.contains("app_secret") && !shown.contains("s3cr3t"),
-            "{shown}"
-        );
+        assert!(shown.contains("app_secret") && !shown.contains("s3cr3t"), "{shown}");
         assert!(shop.credential("access_token").is_err());
         assert_eq!(shop.credential("app_secret").unwrap(), "s3cr3t");
+    }
+
+    #[test]
+    fn capabilities_listed_are_the_fields_set() {
+        use Capability::*;
+        let listed = Capabilities::of(&[Webhooks, Sends, OrderCards]);
+        let spelled = Capabilities {
+            webhooks: true,
+            sends: true,
+            order_cards: true,
+            ..Capabilities::default()
+        };
+        assert_eq!(listed, spelled);
+        assert!(listed.has(Sends) && !listed.has(Polls));
+        assert_eq!(Capabilities::of(&[]), Capabilities::default());
+        assert_eq!(serde_json::to_value(listed).unwrap()["order_cards"], serde_json::json!(true));
     }
 }

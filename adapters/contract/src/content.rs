@@ -20,10 +20,7 @@ pub struct ContentError {
 
 impl ContentError {
     fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -228,9 +225,7 @@ impl MessageContent {
             Self::CouponCard { code, title, .. } => {
                 format!("[coupon] {}", title.as_deref().unwrap_or(code))
             }
-            Self::CartEvent {
-                action, subtotal, ..
-            } => match action {
+            Self::CartEvent { action, subtotal, .. } => match action {
                 CartAction::Add => format!("[cart] added, subtotal {subtotal}"),
                 CartAction::Remove => format!("[cart] removed, subtotal {subtotal}"),
             },
@@ -245,10 +240,7 @@ impl MessageContent {
         const MAX_TEXT: usize = 10_000;
         let nonempty = |field: &str, v: &str| {
             if v.trim().is_empty() {
-                Err(ContentError::new(
-                    format!("content.{field}"),
-                    "must not be empty",
-                ))
+                Err(ContentError::new(format!("content.{field}"), "must not be empty"))
             } else if v.len() > MAX_TEXT {
                 Err(ContentError::new(
                     format!("content.{field}"),
@@ -264,9 +256,7 @@ impl MessageContent {
             }
             Self::Image { url } | Self::Video { url } => nonempty("url", url),
             Self::Emoji { code } => nonempty("code", code),
-            Self::ProductCard {
-                product_id, title, ..
-            } => {
+            Self::ProductCard { product_id, title, .. } => {
                 nonempty("product_id", product_id)?;
                 nonempty("title", title)
             }
@@ -349,16 +339,8 @@ mod tests {
 
     #[test]
     fn empty_text_and_unknown_type_are_refused() {
-        assert!(
-            MessageContent::Text { text: "  ".into() }
-                .validate()
-                .is_err()
-        );
+        assert!(MessageContent::Text { text: "  ".into() }.validate().is_err());
         assert!(serde_json::from_str::<MessageContent>(r#"{"type":"hologram"}"#).is_err());
-        assert!(
-            MessageContent::RatingCard { score: Some(9) }
-                .validate()
-                .is_err()
-        );
+        assert!(MessageContent::RatingCard { score: Some(9) }.validate().is_err());
     }
 }

@@ -18,29 +18,24 @@ pub struct AdapterError {
     /// Whether trying again later may succeed.
     pub retryable: bool,
     /// Not before this many milliseconds (a platform's `retry-after`).
-    #[serde(default)]
     pub retry_after_ms: Option<u64>,
 }
 
 impl AdapterError {
     /// A failure that will not go away by retrying.
     pub fn permanent(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            code: code.into(),
-            message: message.into(),
-            retryable: false,
-            retry_after_ms: None,
-        }
+        Self { code: code.into(), message: message.into(), retryable: false, retry_after_ms: None }
     }
 
     /// A failure worth retrying later.
     pub fn transient(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            code: code.into(),
-            message: message.into(),
-            retryable: true,
-            retry_after_ms: None,
-        }
+        Self { code: code.into(), message: message.into(), retryable: true, retry_after_ms: None }
+    }
+
+    /// What a platform does not offer: a permanent `unsupported` error saying
+    /// "{platform} offers no {what} here".
+    pub fn unsupported(platform: &crate::Platform, what: &str) -> Self {
+        Self::permanent("unsupported", format!("{platform} offers no {what} here"))
     }
 
     /// The usual reading of an HTTP failure: 408, 429 and 5xx are transient (429 and 503
@@ -53,11 +48,7 @@ impl AdapterError {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(|s| s * 1000);
         Self {
-            code: if status == 429 {
-                "rate_limited".into()
-            } else {
-                format!("http_{status}")
-            },
+            code: if status == 429 { "rate_limited".into() } else { format!("http_{status}") },
             message: message.into(),
             retryable,
             retry_after_ms,

@@ -12,13 +12,11 @@ pub struct EventBuyer {
     /// The buyer's id on the platform.
     pub external_id: String,
     /// Display name, when sent.
-    #[serde(default)]
     pub nickname: Option<String>,
     /// Email, when the platform shares it.
-    #[serde(default)]
     pub email: Option<String>,
     /// Language tag (`en`, `es`, `zh-CN`), when the platform says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
 
@@ -58,10 +56,7 @@ impl EntryPoint {
 
     /// The stored and serialized name.
     pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(e, _)| *e == self)
-            .map_or("unknown", |(_, name)| name)
+        Self::ALL.iter().find(|(e, _)| *e == self).map_or("unknown", |(_, name)| name)
     }
 }
 
@@ -88,14 +83,32 @@ pub struct MessageOrder {
     /// The platform's order id.
     pub external_id: String,
     /// When the order was created, Unix milliseconds (now, for an order first seen).
-    #[serde(default)]
     pub created_at_ms: Option<i64>,
     /// The platform's order status.
-    #[serde(default)]
     pub status: Option<String>,
     /// Whether a return/refund is in progress.
-    #[serde(default)]
     pub reverse_in_progress: Option<bool>,
+}
+
+/// A buyer message as a platform reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuyerMessage {
+    /// The buyer.
+    pub buyer: EventBuyer,
+    /// The platform's message id (the deduplication key).
+    pub platform_message_id: String,
+    /// The platform's conversation id.
+    pub platform_conversation_id: Option<String>,
+    /// The content.
+    pub content: MessageContent,
+    /// When the platform says it was sent, Unix milliseconds.
+    pub sent_at_ms: Option<i64>,
+    /// An order the message refers to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<MessageOrder>,
+    /// Where the buyer started the chat (ALL-SRC-1), when the platform says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry_point: Option<EntryPoint>,
 }
 
 /// Something a platform told us, normalized.
@@ -103,26 +116,7 @@ pub struct MessageOrder {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum InboundEvent {
     /// A buyer message.
-    Message {
-        /// The buyer.
-        buyer: EventBuyer,
-        /// The platform's message id (the deduplication key).
-        platform_message_id: String,
-        /// The platform's conversation id.
-        #[serde(default)]
-        platform_conversation_id: Option<String>,
-        /// The content.
-        content: MessageContent,
-        /// When the platform says it was sent, Unix milliseconds.
-        #[serde(default)]
-        sent_at_ms: Option<i64>,
-        /// An order the message refers to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        order: Option<MessageOrder>,
-        /// Where the buyer started the chat (ALL-SRC-1), when the platform says.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        entry_point: Option<EntryPoint>,
-    },
+    Message(BuyerMessage),
     /// An order of the shop was created or changed. Platforms whose notices do not name
     /// the buyer leave `buyer` empty; the host then asks
     /// [`Adapter::fetch_order`](crate::adapter::Adapter::fetch_order).
@@ -130,10 +124,8 @@ pub enum InboundEvent {
         /// The platform's order id.
         order_external_id: String,
         /// The buyer, when the notice names them.
-        #[serde(default)]
         buyer: Option<EventBuyer>,
         /// Whether a return or refund is now under way, when the notice says.
-        #[serde(default)]
         reverse_in_progress: Option<bool>,
     },
     /// An order with its details, as the platform's notice carries them (recorded as
@@ -151,10 +143,8 @@ pub enum InboundEvent {
         /// Every line of the cart now.
         lines: Vec<CartLineInfo>,
         /// The subtotal now, a decimal string with currency (`"59.80 USD"`).
-        #[serde(default)]
         subtotal: Option<String>,
         /// When the cart changed, Unix milliseconds (orders redeliveries).
-        #[serde(default)]
         updated_at_ms: Option<i64>,
     },
     /// What the platform knows about a buyer changed (Shopify's customer webhooks,
@@ -174,13 +164,22 @@ pub enum InboundEvent {
     Unknown,
 }
 
+impl InboundEvent {
+    /// The buyer message this event is, if it is one.
+    pub fn as_message(&self) -> Option<&BuyerMessage> {
+        match self {
+            InboundEvent::Message(message) => Some(message),
+            _ => None,
+        }
+    }
+}
+
 /// One line of a cart.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLineInfo {
     /// The line's identity across updates (the variant id, else the product id).
     pub key: String,
     /// The product's name.
-    #[serde(default)]
     pub title: Option<String>,
     /// How many are in the cart.
     pub quantity: u32,
@@ -194,19 +193,14 @@ pub struct OrderInfo {
     /// Who bought.
     pub buyer: EventBuyer,
     /// When it was placed, Unix milliseconds.
-    #[serde(default)]
     pub created_at_ms: Option<i64>,
     /// The platform's status, as text.
-    #[serde(default)]
     pub status: Option<String>,
     /// Whether a return or refund is in progress.
-    #[serde(default)]
     pub reverse_in_progress: Option<bool>,
     /// The number buyers and agents see (`#1001`), when it differs from the id.
-    #[serde(default)]
     pub name: Option<String>,
     /// The order's total, a decimal string with currency.
-    #[serde(default)]
     pub total: Option<String>,
 }
 
@@ -216,32 +210,24 @@ pub struct BuyerProfile {
     /// The buyer's id on the platform.
     pub external_id: String,
     /// Display name.
-    #[serde(default)]
     pub nickname: Option<String>,
     /// Email, when the platform shares it.
-    #[serde(default)]
     pub email: Option<String>,
     /// The buyer's orders in this shop, newest first (as many as the platform returns
     /// in one call).
     #[serde(default)]
     pub orders: Vec<OrderInfo>,
     /// Phone number.
-    #[serde(default)]
     pub phone: Option<String>,
     /// Where they are (city, country), as the platform writes it.
-    #[serde(default)]
     pub location: Option<String>,
     /// Their IANA time zone, for their local time.
-    #[serde(default)]
     pub time_zone: Option<String>,
     /// A customer of the shop since, Unix milliseconds.
-    #[serde(default)]
     pub customer_since_ms: Option<i64>,
     /// Total spent in the shop, a decimal string with currency.
-    #[serde(default)]
     pub total_spent: Option<String>,
     /// How many orders they placed in the shop in all.
-    #[serde(default)]
     pub orders_count: Option<u64>,
 }
 
@@ -251,7 +237,6 @@ pub struct PollPage {
     /// The events, oldest first (redeliveries are harmless: messages are deduplicated).
     pub events: Vec<InboundEvent>,
     /// Where the next poll starts; keep the old one when absent.
-    #[serde(default)]
     pub cursor: Option<String>,
 }
 
@@ -265,13 +250,7 @@ mod tests {
             r#"[{"event": "buyer_typing", "since_ms": 1}, {"event": "ignored", "reason": "x"}]"#,
         )
         .unwrap();
-        assert_eq!(
-            newer,
-            [
-                InboundEvent::Unknown,
-                InboundEvent::Ignored { reason: "x".into() }
-            ]
-        );
+        assert_eq!(newer, [InboundEvent::Unknown, InboundEvent::Ignored { reason: "x".into() }]);
     }
 
     #[test]
@@ -291,9 +270,7 @@ mod tests {
                 "content": {"type": "text", "text": "hi"}}"#,
         )
         .unwrap();
-        let InboundEvent::Message { content, .. } = event else {
-            panic!("a message");
-        };
-        assert_eq!(content, MessageContent::Text { text: "hi".into() });
+        let message = event.as_message().expect("a message");
+        assert_eq!(message.content, MessageContent::Text { text: "hi".into() });
     }
 }

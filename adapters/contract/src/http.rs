@@ -6,10 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The first header of that name (compared without case) among `headers`.
 fn header_of<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// An HTTP request an adapter asks the host to perform.
@@ -26,7 +23,6 @@ pub struct HttpRequest {
     #[serde(default)]
     pub body: Vec<u8>,
     /// Give up after this long; the host's default when absent.
-    #[serde(default)]
     pub timeout_ms: Option<u64>,
 }
 

@@ -22,7 +22,7 @@ pub mod rules;
 pub mod span;
 pub mod wire;
 
-pub use adapter::{Adapter, Capabilities};
+pub use adapter::{Adapter, Capabilities, Capability, NoHost};
 pub use content::MessageContent;
 pub use error::AdapterError;
 pub use events::InboundEvent;

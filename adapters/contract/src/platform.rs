@@ -139,15 +139,7 @@ mod tests {
             assert!(Platform::new(good).is_ok(), "{good}");
         }
         let too_long = "a".repeat(MAX_PLATFORM_LEN + 1);
-        for bad in [
-            "",
-            "TikTok",
-            "9x",
-            "_x",
-            "lazada-my",
-            "a b",
-            too_long.as_str(),
-        ] {
+        for bad in ["", "TikTok", "9x", "_x", "lazada-my", "a b", too_long.as_str()] {
             let err = Platform::new(bad).unwrap_err();
             assert!(err.to_string().contains("not a valid id"), "{bad}: {err}");
         }

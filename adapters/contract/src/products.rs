@@ -6,25 +6,22 @@ use serde::{Deserialize, Serialize};
 /// A product of the shop, as the platform's catalogue reports it (the agents' workbench,
 /// TT-WB-1; product search, DY-PROD-1).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductInfo {
     /// The platform's product id.
     pub external_id: String,
     /// Its title.
     pub title: String,
     /// Price as a decimal string with currency (`"19.90 USD"`), when known.
-    #[serde(default)]
     pub price: Option<String>,
     /// The buyer-facing page of the product.
-    #[serde(default)]
     pub url: Option<String>,
     /// The main image.
-    #[serde(default)]
     pub image_url: Option<String>,
     /// Whether it is on sale now (listed, published, not deleted).
     #[serde(default)]
     pub active: bool,
     /// Units in stock, when the platform says.
-    #[serde(default)]
     pub stock: Option<i64>,
 }
 
@@ -32,7 +29,6 @@ pub struct ProductInfo {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductQuery {
     /// Words of the title (none: every product).
-    #[serde(default)]
     pub text: Option<String>,
     /// Only products on sale now.
     #[serde(default)]
@@ -41,16 +37,15 @@ pub struct ProductQuery {
     #[serde(default)]
     pub page_size: u32,
     /// Where to continue, from a previous page.
-    #[serde(default)]
     pub cursor: Option<String>,
 }
 
 /// One page of products.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductPage {
     /// The products.
     pub products: Vec<ProductInfo>,
     /// The next page, when there is one.
-    #[serde(default)]
     pub next_cursor: Option<String>,
 }

@@ -71,12 +71,7 @@ pub struct Requirement {
 impl Requirement {
     /// A requirement of one clause.
     pub fn one(rule: &str, condition: Condition) -> Self {
-        Self {
-            any_of: vec![Clause {
-                rule: rule.into(),
-                condition,
-            }],
-        }
+        Self { any_of: vec![Clause { rule: rule.into(), condition }] }
     }
 
     /// A requirement met by any of the clauses.
@@ -84,10 +79,7 @@ impl Requirement {
         Self {
             any_of: clauses
                 .iter()
-                .map(|(r, c)| Clause {
-                    rule: (*r).into(),
-                    condition: c.clone(),
-                })
+                .map(|(r, c)| Clause { rule: (*r).into(), condition: c.clone() })
                 .collect(),
         }
     }
@@ -227,15 +219,9 @@ impl AssignPolicy {
     /// `least_loaded`, `sticky`), with the rule IDs of the platform that defines it.
     pub fn by_name(name: &str) -> Option<Self> {
         Some(match name {
-            "manual" => Self::Manual {
-                rule: "SH-ASSIGN-1".into(),
-            },
-            "idle_rate" => Self::IdleRate {
-                rule: "DY-ROUTE-1".into(),
-            },
-            "least_loaded" => Self::LeastLoaded {
-                rule: "TT-QUEUE-1".into(),
-            },
+            "manual" => Self::Manual { rule: "SH-ASSIGN-1".into() },
+            "idle_rate" => Self::IdleRate { rule: "DY-ROUTE-1".into() },
+            "least_loaded" => Self::LeastLoaded { rule: "TT-QUEUE-1".into() },
             "sticky" => Self::Sticky {
                 new_rule: "AE-ROUTE-1".into(),
                 returning_rule: "AE-ROUTE-2".into(),
@@ -264,11 +250,7 @@ impl AssignPolicy {
             Self::Manual { rule } | Self::IdleRate { rule } | Self::LeastLoaded { rule } => {
                 vec![rule]
             }
-            Self::Sticky {
-                new_rule,
-                returning_rule,
-                ..
-            } => vec![new_rule, returning_rule],
+            Self::Sticky { new_rule, returning_rule, .. } => vec![new_rule, returning_rule],
         }
     }
 }
@@ -293,18 +275,14 @@ pub struct Routing {
     pub assign: AssignPolicy,
     /// A conversation nobody can take waits in the shop's queue (TT-QUEUE-1,
     /// DY-QUEUE-1); it is assigned automatically when capacity appears (TT-QUEUE-3).
-    #[serde(default)]
     pub queue_rule: Option<RuleId>,
     /// The rule on draining the queue when capacity appears.
-    #[serde(default)]
     pub backfill_rule: Option<RuleId>,
     /// The shop's main account may choose the queue order (DY-QUEUE-2); without this
     /// rule the queue is always first-come first-served.
-    #[serde(default)]
     pub queue_order_rule: Option<RuleId>,
     /// A shop whose only account allowed to chat is one account gives it everything,
     /// whatever its status (TT-AGENT-1).
-    #[serde(default)]
     pub single_agent_rule: Option<RuleId>,
 }
 
@@ -323,14 +301,10 @@ impl Routing {
     /// Its rule IDs.
     pub fn rule_ids(&self) -> Vec<&str> {
         let mut out = self.assign.rule_ids();
-        for r in [
-            &self.queue_rule,
-            &self.backfill_rule,
-            &self.queue_order_rule,
-            &self.single_agent_rule,
-        ]
-        .into_iter()
-        .flatten()
+        for r in
+            [&self.queue_rule, &self.backfill_rule, &self.queue_order_rule, &self.single_agent_rule]
+                .into_iter()
+                .flatten()
         {
             out.push(r);
         }
@@ -363,21 +337,16 @@ pub struct Limit {
 pub struct Limits {
     /// A cart event names a product only when the name has at most this many
     /// characters (SH-CART-1: shorter than 41).
-    #[serde(default)]
     pub cart_product_name_chars: Option<Limit>,
     /// Only store-wide coupons may be sent; targeted ones are refused (AE-COUPON-1).
-    #[serde(default)]
     pub store_wide_coupons_only: Option<RuleId>,
     /// At most this many products in one share (SH-PROD-1: three).
-    #[serde(default)]
     pub products_per_share: Option<Limit>,
     /// Shared products must be published to the online store, as the platform says at
     /// sending time (SH-PROD-1).
-    #[serde(default)]
     pub published_products_only: Option<RuleId>,
     /// A shared discount code must exist and be active, as the platform says at sending
     /// time (SH-DISC-1).
-    #[serde(default)]
     pub active_discount_codes_only: Option<RuleId>,
 }
 
@@ -396,31 +365,23 @@ pub struct RuleSet {
     pub initiate: Vec<Requirement>,
     /// A seller-initiated chat must start from one of the buyer's orders, attached as an
     /// order card (AE-INIT-1); the rule ID, or none when any start is fine.
-    #[serde(default)]
     pub initiate_from_order: Option<RuleId>,
     /// The kinds an agent may send; none means every kind.
-    #[serde(default)]
     pub outbound_kinds: Option<KindRule>,
     /// The kinds a buyer may send; none means every kind.
-    #[serde(default)]
     pub inbound_kinds: Option<KindRule>,
     /// Lifecycle timers.
     #[serde(default)]
     pub timers: Vec<Timer>,
     /// When an unreplied conversation counts as expiring soon.
-    #[serde(default)]
     pub expiring: Option<Expiry>,
     /// The automatic reply the platform offers, if any.
-    #[serde(default)]
     pub auto_reply: Option<AutoReplyRule>,
     /// How the buyer's waiting timer runs; none: from the buyer's first unreplied message.
-    #[serde(default)]
     pub wait_timer: Option<WaitTimer>,
     /// The transfer policy; none lets any agent with chat permission transfer.
-    #[serde(default)]
     pub transfer: Option<TransferPolicy>,
     /// Assignment and queueing; none: nothing is assigned automatically.
-    #[serde(default)]
     pub routing: Option<Routing>,
     /// Limits on content.
     #[serde(default)]
@@ -454,17 +415,9 @@ impl RuleSet {
             .iter()
             .chain(&self.initiate)
             .flat_map(|req| req.any_of.iter().map(|c| c.rule.as_str()));
-        let kinds = self
-            .outbound_kinds
-            .iter()
-            .chain(&self.inbound_kinds)
-            .map(|k| k.rule.as_str());
+        let kinds = self.outbound_kinds.iter().chain(&self.inbound_kinds).map(|k| k.rule.as_str());
         let timers = self.timers.iter().map(|t| t.rule.as_str());
-        let limits = self
-            .limits
-            .cart_product_name_chars
-            .iter()
-            .map(|l| l.rule.as_str());
+        let limits = self.limits.cart_product_name_chars.iter().map(|l| l.rule.as_str());
         let coupons = self
             .limits
             .store_wide_coupons_only
@@ -472,12 +425,7 @@ impl RuleSet {
             .chain(&self.limits.published_products_only)
             .chain(&self.limits.active_discount_codes_only)
             .map(String::as_str)
-            .chain(
-                self.limits
-                    .products_per_share
-                    .iter()
-                    .map(|l| l.rule.as_str()),
-            );
+            .chain(self.limits.products_per_share.iter().map(|l| l.rule.as_str()));
         let from_order = self.initiate_from_order.iter().map(String::as_str);
         let wait = self.wait_timer.iter().map(|w| w.rule.as_str());
         let expiring = self.expiring.iter().map(|e| e.rule.as_str());
@@ -490,10 +438,9 @@ impl RuleSet {
             ]
         });
         let transfer = self.transfer.iter().flat_map(|t| match t {
-            TransferPolicy::HolderOrOwnerToOnline {
-                who_rule,
-                access_rule,
-            } => [who_rule.as_str(), access_rule.as_str()],
+            TransferPolicy::HolderOrOwnerToOnline { who_rule, access_rule } => {
+                [who_rule.as_str(), access_rule.as_str()]
+            }
         });
         let routing = self.routing.iter().flat_map(Routing::rule_ids);
         let mut out: Vec<&str> = Vec::new();
@@ -531,9 +478,7 @@ mod tests {
         let set: RuleSet = serde_json::from_str(json).unwrap();
         assert_eq!(
             set.reply[0].any_of[0].condition,
-            Condition::BuyerMessageWithin {
-                within: Span::hours(24)
-            }
+            Condition::BuyerMessageWithin { within: Span::hours(24) }
         );
         assert_eq!(set.rule_ids(), vec!["EX-WIN-1", "EX-END-1"]);
         let back: RuleSet = serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
@@ -586,12 +531,7 @@ impl RuleSet {
                 set(&e.rule, &mut e.after);
             }
             if let Some(Routing {
-                assign:
-                    AssignPolicy::Sticky {
-                        new_rule,
-                        returning_rule,
-                        within,
-                    },
+                assign: AssignPolicy::Sticky { new_rule, returning_rule, within },
                 ..
             }) = &mut out.routing
             {
@@ -618,12 +558,7 @@ mod override_tests {
         let set = RuleSet {
             reply: vec![Requirement::any(&[
                 ("X-WIN-1", Condition::NotClosed),
-                (
-                    "X-WIN-1",
-                    Condition::ClosedWithin {
-                        within: Span::days(30),
-                    },
-                ),
+                ("X-WIN-1", Condition::ClosedWithin { within: Span::days(30) }),
             ])],
             timers: vec![Timer {
                 rule: "X-END-1".into(),
@@ -633,14 +568,11 @@ mod override_tests {
             }],
             ..RuleSet::permissive(Platform::from_static("x"))
         };
-        let overridden = set
-            .with_overrides(&SpanOverrides::from([("X-WIN-1".into(), Span::days(45))]))
-            .unwrap();
+        let overridden =
+            set.with_overrides(&SpanOverrides::from([("X-WIN-1".into(), Span::days(45))])).unwrap();
         assert_eq!(
             overridden.reply[0].any_of[1].condition,
-            Condition::ClosedWithin {
-                within: Span::days(45)
-            }
+            Condition::ClosedWithin { within: Span::days(45) }
         );
         assert_eq!(overridden.timers, set.timers);
         let err = set
@@ -675,9 +607,7 @@ impl RuleSet {
         }
         let span = |at: String, span: &Span| {
             if span.as_secs() == 0 || *span > MAX_RULE_SPAN {
-                Err(format!(
-                    "{at}: the duration {span} is not between 1s and {MAX_RULE_SPAN}"
-                ))
+                Err(format!("{at}: the duration {span} is not between 1s and {MAX_RULE_SPAN}"))
             } else {
                 Ok(())
             }
@@ -704,10 +634,9 @@ impl RuleSet {
                 }
             }
         }
-        for (name, kinds) in [
-            ("outbound_kinds", &self.outbound_kinds),
-            ("inbound_kinds", &self.inbound_kinds),
-        ] {
+        for (name, kinds) in
+            [("outbound_kinds", &self.outbound_kinds), ("inbound_kinds", &self.inbound_kinds)]
+        {
             if let Some(k) = kinds
                 && k.allowed.is_empty()
             {
@@ -733,22 +662,13 @@ impl RuleSet {
             }
         }
         if let Some(Routing {
-            assign:
-                AssignPolicy::Sticky {
-                    returning_rule,
-                    within,
-                    ..
-                },
-            ..
+            assign: AssignPolicy::Sticky { returning_rule, within, .. }, ..
         }) = &self.routing
         {
             span(format!("routing.assign ({returning_rule})"), within)?;
         }
         for (name, limit) in [
-            (
-                "limits.cart_product_name_chars",
-                &self.limits.cart_product_name_chars,
-            ),
+            ("limits.cart_product_name_chars", &self.limits.cart_product_name_chars),
             ("limits.products_per_share", &self.limits.products_per_share),
         ] {
             if let Some(l) = limit
@@ -782,9 +702,7 @@ mod validate_tests {
         let zero_window = RuleSet {
             reply: vec![Requirement::one(
                 "X-WIN-1",
-                Condition::BuyerMessageWithin {
-                    within: Span::seconds(0),
-                },
+                Condition::BuyerMessageWithin { within: Span::seconds(0) },
             )],
             ..base.clone()
         };
@@ -802,42 +720,26 @@ mod validate_tests {
         };
         assert!(huge_timer.validate().unwrap_err().contains("timers[0]"));
 
-        let no_clause = RuleSet {
-            initiate: vec![Requirement { any_of: vec![] }],
-            ..base.clone()
-        };
+        let no_clause = RuleSet { initiate: vec![Requirement { any_of: vec![] }], ..base.clone() };
         assert!(no_clause.validate().unwrap_err().contains("initiate[0]"));
 
         let no_kinds = RuleSet {
-            outbound_kinds: Some(KindRule {
-                rule: "X-KIND-1".into(),
-                allowed: vec![],
-            }),
+            outbound_kinds: Some(KindRule { rule: "X-KIND-1".into(), allowed: vec![] }),
             ..base.clone()
         };
         assert!(no_kinds.validate().unwrap_err().contains("outbound_kinds"));
 
         let zero_limit = RuleSet {
             limits: Limits {
-                products_per_share: Some(Limit {
-                    rule: "X-PROD-1".into(),
-                    max: 0,
-                }),
+                products_per_share: Some(Limit { rule: "X-PROD-1".into(), max: 0 }),
                 ..Limits::default()
             },
             ..base.clone()
         };
-        assert!(
-            zero_limit
-                .validate()
-                .unwrap_err()
-                .contains("products_per_share")
-        );
+        assert!(zero_limit.validate().unwrap_err().contains("products_per_share"));
 
-        let bad_rule_id = RuleSet {
-            reply: vec![Requirement::one("X WIN", Condition::Open)],
-            ..base.clone()
-        };
+        let bad_rule_id =
+            RuleSet { reply: vec![Requirement::one("X WIN", Condition::Open)], ..base.clone() };
         assert!(bad_rule_id.validate().unwrap_err().contains("`X WIN`"));
 
         let sticky_zero = RuleSet {

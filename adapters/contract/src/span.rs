@@ -55,10 +55,7 @@ impl FromStr for Span {
                 _ => return Err(bad()),
             };
             let n: u64 = number.parse().map_err(|_| bad())?;
-            total = n
-                .checked_mul(unit)
-                .and_then(|v| total.checked_add(v))
-                .ok_or_else(bad)?;
+            total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
             number.clear();
             any = true;
         }
@@ -108,13 +105,9 @@ mod tests {
 
     #[test]
     fn spans_parse_and_print_back() {
-        for (text, secs) in [
-            ("30d", 2_592_000),
-            ("24h", 86_400),
-            ("15m", 900),
-            ("1d12h", 129_600),
-            ("90s", 90),
-        ] {
+        for (text, secs) in
+            [("30d", 2_592_000), ("24h", 86_400), ("15m", 900), ("1d12h", 129_600), ("90s", 90)]
+        {
             let span: Span = text.parse().unwrap();
             assert_eq!(span.as_secs(), secs);
             assert_eq!(span.to_string().parse::<Span>().unwrap(), span);

@@ -32,7 +32,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shopmux_contract::Platform;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Capabilities, EventBuyer, Host, HttpRequest, InboundEvent, OrderInfo,
+    Adapter, AdapterError, Capabilities, Capability, EventBuyer, Host, InboundEvent, OrderInfo,
     OutboundMessage, ProductInfo, ProductPage, ProductQuery, SendReceipt, ShopConnection,
     WebhookAnswer, WebhookRequest,
 };
@@ -93,10 +93,8 @@ fn text(v: &Value) -> Option<String> {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Tokens {
     access_token: String,
-    #[serde(default)]
     refresh_token: Option<String>,
     /// Unix seconds, when known.
-    #[serde(default)]
     expires_at: Option<i64>,
     /// The configured access token this pair descends from.
     base_access_token: String,
@@ -109,11 +107,7 @@ fn token_key(shop: &ShopConnection) -> String {
 fn configured_tokens(shop: &ShopConnection) -> Result<Tokens, AdapterError> {
     let access_token = shop.credential("access_token")?.to_owned();
     Ok(Tokens {
-        refresh_token: shop
-            .credentials
-            .get("refresh_token")
-            .filter(|t| !t.is_empty())
-            .cloned(),
+        refresh_token: shop.credentials.get("refresh_token").filter(|t| !t.is_empty()).cloned(),
         expires_at: shop
             .credentials
             .get("access_token_expires_at")
@@ -201,14 +195,8 @@ impl Adapter for Douyin {
     /// so they show in the buyer's conversation as order cards; `send` is declared so that
     /// a reply reaches it and fails visibly (`no_im_api`) rather than silently.
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            webhooks: true,
-            sends: true,
-            order_look_up: true,
-            product_search: true,
-            order_cards: true,
-            ..Capabilities::default()
-        }
+        use Capability::*;
+        Capabilities::of(&[Webhooks, Sends, OrderLookUp, ProductSearch, OrderCards])
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -216,10 +204,7 @@ impl Adapter for Douyin {
     }
 
     fn parse_webhook(
-        &self,
-        shop: &ShopConnection,
-        request: &WebhookRequest,
-        _now_unix_ms: i64,
+        &self, shop: &ShopConnection, request: &WebhookRequest, _now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
         verify_push(
             shop.credential("app_key")?,
@@ -234,21 +219,15 @@ impl Adapter for Douyin {
         let mut events = Vec::with_capacity(messages.len());
         for m in messages {
             if m.is_test() || !ORDER_TAGS.contains(&m.tag.as_str()) {
-                events.push(InboundEvent::Ignored {
-                    reason: format!("push tag {}", m.tag),
-                });
+                events.push(InboundEvent::Ignored { reason: format!("push tag {}", m.tag) });
                 continue;
             }
-            let data = m
-                .data_json()
-                .map_err(|e| AdapterError::permanent("malformed", e.to_string()))?;
+            let data =
+                m.data_json().map_err(|e| AdapterError::permanent("malformed", e.to_string()))?;
             if let Some(shop_id) = data.get("shop_id").and_then(text)
                 && shop_id != shop.external_id
             {
-                return Err(AdapterError::permanent(
-                    "wrong_shop",
-                    "the push is for another shop",
-                ));
+                return Err(AdapterError::permanent("wrong_shop", "the push is for another shop"));
             }
             match data.get("p_id").and_then(text) {
                 Some(order) => events.push(InboundEvent::OrderChanged {
@@ -272,10 +251,7 @@ impl Adapter for Douyin {
     }
 
     fn send(
-        &self,
-        _host: &dyn Host,
-        _shop: &ShopConnection,
-        _message: &OutboundMessage,
+        &self, _host: &dyn Host, _shop: &ShopConnection, _message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
         Err(AdapterError::permanent(
             "no_im_api",
@@ -284,10 +260,7 @@ impl Adapter for Douyin {
     }
 
     fn fetch_order(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        order_external_id: &str,
+        &self, host: &dyn Host, shop: &ShopConnection, order_external_id: &str,
     ) -> Result<OrderInfo, AdapterError> {
         let data: Value =
             self.call(host, shop, |ctx| wire::order_detail(ctx, order_external_id))?;
@@ -300,14 +273,8 @@ impl Adapter for Douyin {
             .ok_or_else(|| AdapterError::permanent("malformed", "the order names no buyer"))?;
         Ok(OrderInfo {
             external_id: order_external_id.to_owned(),
-            buyer: EventBuyer {
-                external_id: buyer,
-                ..EventBuyer::default()
-            },
-            created_at_ms: detail
-                .get("create_time")
-                .and_then(Value::as_i64)
-                .map(|s| s * 1000),
+            buyer: EventBuyer { external_id: buyer, ..EventBuyer::default() },
+            created_at_ms: detail.get("create_time").and_then(Value::as_i64).map(|s| s * 1000),
             status: detail
                 .get("order_status_desc")
                 .and_then(text)
@@ -315,18 +282,12 @@ impl Adapter for Douyin {
             reverse_in_progress: None,
             name: None,
             // `pay_amount`: what the buyer paid, in fen.
-            total: detail
-                .get("pay_amount")
-                .and_then(Value::as_i64)
-                .and_then(cny),
+            total: detail.get("pay_amount").and_then(Value::as_i64).and_then(cny),
         })
     }
 
     fn search_products(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        query: &ProductQuery,
+        &self, host: &dyn Host, shop: &ShopConnection, query: &ProductQuery,
     ) -> Result<ProductPage, AdapterError> {
         // rule: DY-PROD-1 — an agent may search the shop's products and send a product
         // link: `product.listV2` (fuzzy title `name`, `status` 0 = on sale when only
@@ -338,13 +299,11 @@ impl Adapter for Douyin {
         };
         let page = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => 1,
-            Some(cursor) => cursor
-                .parse::<u32>()
-                .ok()
-                .filter(|page| *page >= 1)
-                .ok_or_else(|| {
+            Some(cursor) => {
+                cursor.parse::<u32>().ok().filter(|page| *page >= 1).ok_or_else(|| {
                     AdapterError::permanent("bad_cursor", "not a cursor this adapter returned")
-                })?,
+                })?
+            }
         };
         let reachable = |page: u32| {
             page <= wire::PRODUCT_LIST_MAX_PAGE && page * size <= wire::PRODUCT_LIST_MAX_ROWS
@@ -353,23 +312,11 @@ impl Adapter for Douyin {
             // Douyin pages no further than 10 000 products.
             return Ok(ProductPage::default());
         }
-        let name = query
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|text| !text.is_empty())
-            .map(str::to_owned);
+        let name =
+            query.text.as_deref().map(str::trim).filter(|text| !text.is_empty()).map(str::to_owned);
         let status = query.active_only.then_some(product_status::ONLINE);
         let data: ProductListData = self.call(host, shop, |ctx| {
-            wire::product_list_v2(
-                ctx,
-                &ProductListQuery {
-                    page,
-                    size,
-                    name: name.clone(),
-                    status,
-                },
-            )
+            wire::product_list_v2(ctx, &ProductListQuery { page, size, name: name.clone(), status })
         })?;
         let products = data
             .data
@@ -392,9 +339,7 @@ impl Douyin {
     /// A signed call of the shop's API with the freshest access token, renewing it
     /// ahead of its expiry, or once when Douyin reports it expired; `data` decoded.
     fn call<T: DeserializeOwned>(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
+        &self, host: &dyn Host, shop: &ShopConnection,
         build: impl Fn(&RequestContext<'_>) -> Result<WireRequest, wire::WireError>,
     ) -> Result<T, AdapterError> {
         let (tokens, renewed) = self.fresh_tokens(host, shop)?;
@@ -418,9 +363,7 @@ impl Douyin {
     /// The tokens to call with, renewed first when they expire within five minutes;
     /// whether they were just renewed.
     fn fresh_tokens(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
+        &self, host: &dyn Host, shop: &ShopConnection,
     ) -> Result<(Tokens, bool), AdapterError> {
         let tokens = current_tokens(host, shop)?;
         let now = host.now_unix_ms() / 1000;
@@ -450,17 +393,13 @@ impl Douyin {
 
     /// Renews the tokens with `token.refresh` and keeps the new pair in the host's state.
     fn refresh(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        tokens: &Tokens,
+        &self, host: &dyn Host, shop: &ShopConnection, tokens: &Tokens,
     ) -> Result<Tokens, AdapterError> {
         let refresh_token = tokens.refresh_token.as_deref().ok_or_else(|| {
             AdapterError::permanent("token_expired", "the connection has no refresh_token")
         })?;
-        let data: TokenData = self.call_with(host, shop, None, &|ctx| {
-            wire::token_refresh(ctx, refresh_token)
-        })?;
+        let data: TokenData =
+            self.call_with(host, shop, None, &|ctx| wire::token_refresh(ctx, refresh_token))?;
         let renewed = Tokens {
             access_token: data.access_token,
             refresh_token: Some(data.refresh_token),
@@ -469,10 +408,7 @@ impl Douyin {
         };
         let kept = serde_json::to_string(&renewed)
             .map_err(|e| e.to_string())
-            .and_then(|value| {
-                host.kv_put(&token_key(shop), &value)
-                    .map_err(|e| e.to_string())
-            });
+            .and_then(|value| host.kv_put(&token_key(shop), &value).map_err(|e| e.to_string()));
         if let Err(e) = kept {
             // The old pair is revoked: without the kept pair the next call fails.
             host.log(&format!("Douyin: the renewed token could not be kept: {e}"));
@@ -483,20 +419,11 @@ impl Douyin {
 
     /// One signed call with `access_token` (none for `token.*`); `data` decoded.
     fn call_with<T: DeserializeOwned>(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        access_token: Option<&str>,
+        &self, host: &dyn Host, shop: &ShopConnection, access_token: Option<&str>,
         build: &dyn Fn(&RequestContext<'_>) -> Result<WireRequest, wire::WireError>,
     ) -> Result<T, AdapterError> {
-        let app = AppCredentials {
-            app_key: shop.credential("app_key")?.to_owned(),
-            app_secret: shop.credential("app_secret")?.to_owned(),
-        };
-        let now = Utc
-            .timestamp_millis_opt(host.now_unix_ms())
-            .single()
-            .unwrap_or_else(Utc::now);
+        let app = AppCredentials::from_shop(shop)?;
+        let now = Utc.timestamp_millis_opt(host.now_unix_ms()).single().unwrap_or_else(Utc::now);
         let ctx = RequestContext {
             host: shop.api_base.as_deref().unwrap_or(GATEWAY_HOST),
             credentials: &app,
@@ -506,13 +433,7 @@ impl Douyin {
         };
         let request =
             build(&ctx).map_err(|e| AdapterError::permanent("bad_request", e.to_string()))?;
-        let response = host.http(HttpRequest {
-            method: request.method.as_str().to_owned(),
-            url: request.url(),
-            headers: request.headers.clone(),
-            body: request.body.clone(),
-            timeout_ms: Some(10_000),
-        })?;
+        let response = host.http(request.into_http(10_000))?;
         if response.status >= 500 || response.status == 429 {
             return Err(AdapterError::from_status(
                 &response,
@@ -540,20 +461,11 @@ impl Douyin {
 mod tests {
     use super::*;
     use crate::sign::push_sign;
+    use shopmux_contract::NoHost;
 
     fn shop() -> ShopConnection {
-        ShopConnection {
-            external_id: "4463798".into(),
-            credentials: [
-                ("app_key", "k1"),
-                ("app_secret", "s1"),
-                ("access_token", "t"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-            ..Default::default()
-        }
+        let credentials = [("app_key", "k1"), ("app_secret", "s1"), ("access_token", "t")];
+        ShopConnection::with_credentials("4463798", &credentials)
     }
 
     fn push(body: &str, sign: Option<String>) -> WebhookRequest {
@@ -561,10 +473,7 @@ mod tests {
         if let Some(s) = sign {
             headers.push(("event-sign".to_owned(), s));
         }
-        WebhookRequest {
-            headers,
-            body: body.as_bytes().to_vec(),
-        }
+        WebhookRequest { headers, body: body.as_bytes().to_vec() }
     }
 
     const TRADE: &str = r#"[{"tag":"100","msg_id":"7001","data":"{\"p_id\":4987001,\"shop_id\":4463798,\"order_status\":1,\"create_time\":1700000000}"}]"#;
@@ -572,9 +481,7 @@ mod tests {
     #[test]
     fn a_signed_order_push_names_the_order() {
         let sign = push_sign("k1", "s1", TRADE.as_bytes());
-        let events = Douyin
-            .parse_webhook(&shop(), &push(TRADE, Some(sign)), 0)
-            .unwrap();
+        let events = Douyin.parse_webhook(&shop(), &push(TRADE, Some(sign)), 0).unwrap();
         assert_eq!(
             events,
             vec![InboundEvent::OrderChanged {
@@ -587,47 +494,20 @@ mod tests {
 
     #[test]
     fn unsigned_tampered_and_foreign_pushes_are_refused() {
-        let sign = push_sign("k1", "s1", TRADE.as_bytes());
-        let e = Douyin
-            .parse_webhook(&shop(), &push(TRADE, None), 0)
-            .unwrap_err();
-        assert_eq!(e.code, "bad_signature");
-        let tampered = TRADE.replace("4987001", "4987002");
-        let e = Douyin
-            .parse_webhook(&shop(), &push(&tampered, Some(sign.clone())), 0)
-            .unwrap_err();
-        assert_eq!(e.code, "bad_signature");
-        let other = ShopConnection {
-            external_id: "1".into(),
-            ..shop()
+        let code = |shop: &ShopConnection, request: WebhookRequest| {
+            Douyin.parse_webhook(shop, &request, 0).unwrap_err().code
         };
-        let e = Douyin
-            .parse_webhook(&other, &push(TRADE, Some(sign)), 0)
-            .unwrap_err();
-        assert_eq!(e.code, "wrong_shop");
+        let sign = push_sign("k1", "s1", TRADE.as_bytes());
+        assert_eq!(code(&shop(), push(TRADE, None)), "bad_signature");
+        let tampered = TRADE.replace("4987001", "4987002");
+        let tampered = push(&tampered, Some(sign.clone()));
+        assert_eq!(code(&shop(), tampered), "bad_signature");
+        let other = ShopConnection { external_id: "1".into(), ..shop() };
+        assert_eq!(code(&other, push(TRADE, Some(sign))), "wrong_shop");
     }
 
     #[test]
     fn replies_are_refused_with_the_reason() {
-        struct NoHost;
-        impl Host for NoHost {
-            fn http(
-                &self,
-                _: HttpRequest,
-            ) -> Result<shopmux_contract::adapter::HttpResponse, AdapterError> {
-                unreachable!("no I/O is needed to refuse")
-            }
-            fn now_unix_ms(&self) -> i64 {
-                0
-            }
-            fn log(&self, _: &str) {}
-            fn kv_get(&self, _: &str) -> Result<Option<String>, AdapterError> {
-                Ok(None)
-            }
-            fn kv_put(&self, _: &str, _: &str) -> Result<(), AdapterError> {
-                Ok(())
-            }
-        }
         let message = OutboundMessage {
             idempotency_key: "m".into(),
             buyer_external_id: "b".into(),

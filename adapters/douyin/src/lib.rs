@@ -19,28 +19,16 @@ pub fn rule_set() -> RuleSet {
         // DY-WIN-1 and DY-END-3 both apply and the stricter wins (the spec's resolution):
         // a buyer message in the last 24 h, and the conversation open or ended < 72 h ago.
         reply: vec![
-            Requirement::one(
-                "DY-WIN-1",
-                Condition::BuyerMessageWithin {
-                    within: Span::hours(24),
-                },
-            ),
+            Requirement::one("DY-WIN-1", Condition::BuyerMessageWithin { within: Span::hours(24) }),
             Requirement::any(&[
                 ("DY-END-3", Condition::Open),
-                (
-                    "DY-END-3",
-                    Condition::EndedWithin {
-                        within: Span::hours(72),
-                    },
-                ),
+                ("DY-END-3", Condition::EndedWithin { within: Span::hours(72) }),
             ]),
         ],
         // DY-WIN-2: only a buyer who ordered in this shop in the last 30 days.
         initiate: vec![Requirement::one(
             "DY-WIN-2",
-            Condition::OrderWithin {
-                within: Span::days(30),
-            },
+            Condition::OrderWithin { within: Span::days(30) },
         )],
         initiate_from_order: None,
         outbound_kinds: None,
@@ -56,17 +44,13 @@ pub fn rule_set() -> RuleSet {
         auto_reply: None,
         // DY-TIMER-1: the waiting timer starts at assignment to a human agent, stops at the
         // agent's reply and restarts at each new buyer message.
-        wait_timer: Some(WaitTimer {
-            rule: "DY-TIMER-1".into(),
-        }),
+        wait_timer: Some(WaitTimer { rule: "DY-TIMER-1".into() }),
         transfer: None,
         // DY-ROUTE-1 idle rate; DY-QUEUE-1 queue when capacity or online agents run out;
         // DY-QUEUE-2 first-come or last-come order, the main account's choice (seed 003
         // §4.1.2-4.1.3).
         routing: Some(Routing {
-            assign: AssignPolicy::IdleRate {
-                rule: "DY-ROUTE-1".into(),
-            },
+            assign: AssignPolicy::IdleRate { rule: "DY-ROUTE-1".into() },
             queue_rule: Some("DY-QUEUE-1".into()),
             backfill_rule: Some("DY-QUEUE-1".into()),
             queue_order_rule: Some("DY-QUEUE-2".into()),

@@ -17,6 +17,7 @@ use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
 use serde_json::Value;
 use sha2::Sha256;
+use shopmux_contract::wire::signature_header;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -70,11 +71,7 @@ pub enum SignatureError {
 /// will be sent (see [`canonical_param_json`]), `timestamp` the exact `timestamp` query
 /// value, and the protocol version is [`API_VERSION`].
 pub fn request_sign(
-    app_key: &str,
-    app_secret: &str,
-    method: &str,
-    param_json: &str,
-    timestamp: &str,
+    app_key: &str, app_secret: &str, method: &str, param_json: &str, timestamp: &str,
     sign_method: SignMethod,
 ) -> String {
     let parts: [&str; 12] = [
@@ -171,32 +168,24 @@ fn push_digest(app_key: &str, app_secret: &str, raw_body: &[u8]) -> Vec<u8> {
 /// body. The digest comparison runs in constant time. Header values are trimmed; hex digits
 /// of either case are accepted.
 pub fn verify_push(
-    app_key: &str,
-    app_secret: &str,
-    app_id_header: Option<&str>,
-    event_sign_header: Option<&str>,
+    app_key: &str, app_secret: &str, app_id_header: Option<&str>, event_sign_header: Option<&str>,
     raw_body: &[u8],
 ) -> Result<(), SignatureError> {
     if app_id_header.map(str::trim) != Some(app_key) {
         return Err(SignatureError::WrongApp);
     }
-    let header = event_sign_header
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .ok_or(SignatureError::Missing)?;
-    if raw_body.is_empty() {
-        return Err(SignatureError::EmptyBody);
-    }
+    let header = signature_header(
+        event_sign_header,
+        raw_body,
+        SignatureError::Missing,
+        SignatureError::EmptyBody,
+    )?;
     let given = hex::decode(header).map_err(|_| SignatureError::Malformed)?;
     if given.len() != 16 {
         return Err(SignatureError::Malformed);
     }
     let expected = push_digest(app_key, app_secret, raw_body);
-    if constant_time_eq(&given, &expected) {
-        Ok(())
-    } else {
-        Err(SignatureError::Mismatch)
-    }
+    if constant_time_eq(&given, &expected) { Ok(()) } else { Err(SignatureError::Mismatch) }
 }
 
 /// Compares two equal-length digests without an early exit.
@@ -204,10 +193,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let diff = a
-        .iter()
-        .zip(b)
-        .fold(0u8, |acc, (left, right)| acc | (left ^ right));
+    let diff = a.iter().zip(b).fold(0u8, |acc, (left, right)| acc | (left ^ right));
     std::hint::black_box(diff) == 0
 }
 
@@ -224,28 +210,14 @@ mod tests {
     #[test]
     fn request_sign_fixed_vectors() {
         let param_json = r#"{"shop_order_id":"4781320682406083640"}"#;
+        let sign = |method| {
+            request_sign(APP_KEY, APP_SECRET, "order.orderDetail", param_json, "1700000000", method)
+        };
         assert_eq!(
-            request_sign(
-                APP_KEY,
-                APP_SECRET,
-                "order.orderDetail",
-                param_json,
-                "1700000000",
-                SignMethod::HmacSha256
-            ),
+            sign(SignMethod::HmacSha256),
             "789dee29ce9376c7391f2fe458e396f23639e029fe17463c2e0ee1f8a81cfff3"
         );
-        assert_eq!(
-            request_sign(
-                APP_KEY,
-                APP_SECRET,
-                "order.orderDetail",
-                param_json,
-                "1700000000",
-                SignMethod::Md5
-            ),
-            "bcfa2b6a637cbc10d96b6548a127e950"
-        );
+        assert_eq!(sign(SignMethod::Md5), "bcfa2b6a637cbc10d96b6548a127e950");
     }
 
     #[test]
@@ -271,13 +243,7 @@ mod tests {
     fn push_fixed_vector() {
         assert_eq!(push_sign(APP_KEY, APP_SECRET, PUSH_BODY), PUSH_SIGN);
         assert_eq!(
-            verify_push(
-                APP_KEY,
-                APP_SECRET,
-                Some(APP_KEY),
-                Some(PUSH_SIGN),
-                PUSH_BODY
-            ),
+            verify_push(APP_KEY, APP_SECRET, Some(APP_KEY), Some(PUSH_SIGN), PUSH_BODY),
             Ok(())
         );
         let upper = PUSH_SIGN.to_uppercase();
@@ -301,19 +267,10 @@ mod tests {
     fn push_refusals() {
         let verify = |app_id, sign| verify_push(APP_KEY, APP_SECRET, app_id, sign, PUSH_BODY);
         assert_eq!(verify(None, Some(PUSH_SIGN)), Err(SignatureError::WrongApp));
-        assert_eq!(
-            verify(Some("someone-else"), Some(PUSH_SIGN)),
-            Err(SignatureError::WrongApp)
-        );
+        assert_eq!(verify(Some("someone-else"), Some(PUSH_SIGN)), Err(SignatureError::WrongApp));
         assert_eq!(verify(Some(APP_KEY), None), Err(SignatureError::Missing));
-        assert_eq!(
-            verify(Some(APP_KEY), Some("xyz")),
-            Err(SignatureError::Malformed)
-        );
-        assert_eq!(
-            verify(Some(APP_KEY), Some("cd17dc13")),
-            Err(SignatureError::Malformed)
-        );
+        assert_eq!(verify(Some(APP_KEY), Some("xyz")), Err(SignatureError::Malformed));
+        assert_eq!(verify(Some(APP_KEY), Some("cd17dc13")), Err(SignatureError::Malformed));
         assert_eq!(
             verify_push(APP_KEY, APP_SECRET, Some(APP_KEY), Some(PUSH_SIGN), b""),
             Err(SignatureError::EmptyBody)

@@ -16,8 +16,9 @@ use crate::wire::{
 };
 use chrono::{TimeZone, Utc};
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Capabilities, Host, HttpRequest, InboundEvent, MessageContent,
-    OutboundMessage, OutboundRefusal, Platform, SendReceipt, ShopConnection, WebhookRequest,
+    Adapter, AdapterError, Capabilities, Capability, Host, HttpRequest, InboundEvent,
+    MessageContent, OutboundMessage, OutboundRefusal, Platform, SendReceipt, ShopConnection,
+    WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
@@ -45,9 +46,7 @@ fn session(shop: &ShopConnection) -> Result<AdminSession, AdapterError> {
 impl Shopify {
     /// Runs an Admin GraphQL request; its `data`.
     fn graphql<T: serde::de::DeserializeOwned>(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
+        &self, host: &dyn Host, shop: &ShopConnection,
         request: Result<wire::WireRequest, wire::WireError>,
     ) -> Result<T, AdapterError> {
         let mut request =
@@ -84,21 +83,11 @@ impl Shopify {
     }
 
     fn check_code(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        rule: &str,
-        code: &str,
+        &self, host: &dyn Host, shop: &ShopConnection, rule: &str, code: &str,
     ) -> Result<Option<OutboundRefusal>, AdapterError> {
-        let data: DiscountCodeData = self.graphql(
-            host,
-            shop,
-            wire::discount_code_status(&session(shop)?, code),
-        )?;
-        let now = Utc
-            .timestamp_millis_opt(host.now_unix_ms())
-            .single()
-            .unwrap_or_else(Utc::now);
+        let data: DiscountCodeData =
+            self.graphql(host, shop, wire::discount_code_status(&session(shop)?, code))?;
+        let now = Utc.timestamp_millis_opt(host.now_unix_ms()).single().unwrap_or_else(Utc::now);
         let why = match data.code_discount_node_by_code {
             None => Some("does not exist".to_owned()),
             Some(node) if node.code_discount.is_live(now) => None,
@@ -116,11 +105,7 @@ impl Shopify {
     }
 
     fn check_products(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        rule: &str,
-        ids: &[String],
+        &self, host: &dyn Host, shop: &ShopConnection, rule: &str, ids: &[String],
     ) -> Result<Option<OutboundRefusal>, AdapterError> {
         let data: ProductNodesData =
             self.graphql(host, shop, wire::products_by_ids(&session(shop)?, ids))?;
@@ -148,13 +133,9 @@ impl Adapter for Shopify {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            webhooks: true,
-            // Replies go through the daemon's storefront chat, never `send`.
-            storefront_chat: true,
-            vets_outbound: true,
-            ..Capabilities::default()
-        }
+        // Replies go through the daemon's storefront chat, never `send`.
+        use Capability::*;
+        Capabilities::of(&[Webhooks, StorefrontChat, VetsOutbound])
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -162,10 +143,7 @@ impl Adapter for Shopify {
     }
 
     fn parse_webhook(
-        &self,
-        shop: &ShopConnection,
-        request: &WebhookRequest,
-        _now_unix_ms: i64,
+        &self, shop: &ShopConnection, request: &WebhookRequest, _now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
         verify_webhook(
             shop.credential("client_secret")?,
@@ -173,26 +151,14 @@ impl Adapter for Shopify {
             request.header(header::HMAC),
         )
         .map_err(|e| AdapterError::permanent("bad_signature", e.to_string()))?;
-        if request
-            .header(header::SHOP_DOMAIN)
-            .is_some_and(|d| d != shop.external_id)
-        {
-            return Err(AdapterError::permanent(
-                "wrong_shop",
-                "the webhook is for another shop",
-            ));
+        if request.header(header::SHOP_DOMAIN).is_some_and(|d| d != shop.external_id) {
+            return Err(AdapterError::permanent("wrong_shop", "the webhook is for another shop"));
         }
-        crate::events::events_of(
-            request.header(header::TOPIC).unwrap_or("unknown"),
-            &request.body,
-        )
+        crate::events::events_of(request.header(header::TOPIC).unwrap_or("unknown"), &request.body)
     }
 
     fn send(
-        &self,
-        _host: &dyn Host,
-        _shop: &ShopConnection,
-        _message: &OutboundMessage,
+        &self, _host: &dyn Host, _shop: &ShopConnection, _message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
         Err(AdapterError::permanent(
             "storefront_only",
@@ -201,11 +167,7 @@ impl Adapter for Shopify {
     }
 
     fn vet_outbound(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        content: &MessageContent,
-        rules: &RuleSet,
+        &self, host: &dyn Host, shop: &ShopConnection, content: &MessageContent, rules: &RuleSet,
     ) -> Result<Option<OutboundRefusal>, AdapterError> {
         let limits = &rules.limits;
         if let (MessageContent::CouponCard { code, .. }, Some(rule)) =
@@ -251,11 +213,7 @@ mod tests {
                 .iter()
                 .find(|(name, _)| query.contains(name))
                 .map_or("{}", |(_, reply)| reply);
-            Ok(HttpResponse {
-                status: 200,
-                headers: vec![],
-                body: reply.as_bytes().to_vec(),
-            })
+            Ok(HttpResponse { status: 200, headers: vec![], body: reply.as_bytes().to_vec() })
         }
         fn now_unix_ms(&self) -> i64 {
             1_768_435_200_000 // 2026-01-15
@@ -270,14 +228,8 @@ mod tests {
     }
 
     fn shop() -> ShopConnection {
-        ShopConnection {
-            external_id: "linen-and-co.myshopify.com".into(),
-            credentials: [("access_token", "shpat_x"), ("client_secret", "hush")]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            ..Default::default()
-        }
+        let credentials = [("access_token", "shpat_x"), ("client_secret", "hush")];
+        ShopConnection::with_credentials("linen-and-co.myshopify.com", &credentials)
     }
 
     const EXPIRED_CODE: &str = r#"{"data":{"codeDiscountNodeByCode":{"id":"gid://shopify/DiscountCodeNode/1","codeDiscount":{"__typename":"DiscountCodeBasic","status":"EXPIRED","startsAt":"2025-01-01T00:00:00Z","endsAt":"2025-02-01T00:00:00Z"}}}}"#;
@@ -298,33 +250,19 @@ mod tests {
         let host = admin();
         let rules = crate::rule_set();
         let vet = |content: MessageContent| {
-            Shopify
-                .vet_outbound(&host, &shop(), &content, &rules)
-                .unwrap()
+            Shopify.vet_outbound(&host, &shop(), &content, &rules).unwrap()
         };
         // rule: SH-DISC-1 (an inactive or unknown code is refused, asking to fix it)
-        let refusal = vet(MessageContent::CouponCard {
-            code: "OLD10".into(),
-            title: None,
-            scope: None,
-        })
-        .expect("refused");
+        let refusal =
+            vet(MessageContent::CouponCard { code: "OLD10".into(), title: None, scope: None })
+                .expect("refused");
         assert_eq!(refusal.rule, "SH-DISC-1");
-        assert!(
-            refusal.message.contains("`OLD10` has expired"),
-            "{refusal:?}"
-        );
+        assert!(refusal.message.contains("`OLD10` has expired"), "{refusal:?}");
         // rule: SH-PROD-1 (only products published to the online store)
-        let shared = |id: &str| SharedProduct {
-            product_id: id.into(),
-            title: "x".into(),
-            url: None,
-        };
+        let shared =
+            |id: &str| SharedProduct { product_id: id.into(), title: "x".into(), url: None };
         let refusal = vet(MessageContent::ProductList {
-            products: vec![
-                shared("gid://shopify/Product/1"),
-                shared("gid://shopify/Product/2"),
-            ],
+            products: vec![shared("gid://shopify/Product/1"), shared("gid://shopify/Product/2")],
             text: None,
         })
         .expect("refused");
@@ -345,17 +283,8 @@ mod tests {
         // Text asks nothing; a rule set without the limits asks nothing either.
         assert_eq!(vet(MessageContent::Text { text: "hi".into() }), None);
         let permissive = RuleSet::permissive(crate::PLATFORM.clone());
-        let coupon = MessageContent::CouponCard {
-            code: "OLD10".into(),
-            title: None,
-            scope: None,
-        };
-        assert_eq!(
-            Shopify
-                .vet_outbound(&host, &shop(), &coupon, &permissive)
-                .unwrap(),
-            None
-        );
+        let coupon = MessageContent::CouponCard { code: "OLD10".into(), title: None, scope: None };
+        assert_eq!(Shopify.vet_outbound(&host, &shop(), &coupon, &permissive).unwrap(), None);
         assert_eq!(host.asked.lock().unwrap().len(), 3);
     }
 
@@ -383,9 +312,8 @@ mod tests {
             .parse_webhook(&shop(), &delivery("AAAA", "linen-and-co.myshopify.com"), 0)
             .unwrap_err();
         assert_eq!(bad.code, "bad_signature");
-        let other = Shopify
-            .parse_webhook(&shop(), &delivery(&hmac, "other.myshopify.com"), 0)
-            .unwrap_err();
+        let other =
+            Shopify.parse_webhook(&shop(), &delivery(&hmac, "other.myshopify.com"), 0).unwrap_err();
         assert_eq!(other.code, "wrong_shop");
     }
 }

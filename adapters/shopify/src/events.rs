@@ -29,9 +29,7 @@ pub fn events_of(topic_name: &str, body: &[u8]) -> Result<Vec<InboundEvent>, Ada
             | topic::CUSTOMERS_UPDATE
     ) || topic_name.starts_with("orders/");
     if !known {
-        return Ok(vec![InboundEvent::Ignored {
-            reason: format!("topic {topic_name}"),
-        }]);
+        return Ok(vec![InboundEvent::Ignored { reason: format!("topic {topic_name}") }]);
     }
     let payload: Value = serde_json::from_slice(body)
         .map_err(|e| AdapterError::permanent("malformed", format!("not JSON: {e}")))?;
@@ -40,12 +38,10 @@ pub fn events_of(topic_name: &str, body: &[u8]) -> Result<Vec<InboundEvent>, Ada
     }
     Ok(vec![match topic_name {
         topic::CARTS_CREATE | topic::CARTS_UPDATE => cart(&payload)?,
-        topic::CUSTOMERS_CREATE | topic::CUSTOMERS_UPDATE => InboundEvent::BuyerProfileChanged {
-            profile: customer(&payload)?,
-        },
-        _ => InboundEvent::OrderUpdated {
-            order: order(&payload)?,
-        },
+        topic::CUSTOMERS_CREATE | topic::CUSTOMERS_UPDATE => {
+            InboundEvent::BuyerProfileChanged { profile: customer(&payload)? }
+        }
+        _ => InboundEvent::OrderUpdated { order: order(&payload)? },
     }])
 }
 
@@ -89,11 +85,7 @@ fn full_name(v: &Value) -> Option<String> {
 
 /// Money as `"59.80 USD"`, or the bare amount when no currency is given.
 fn money(amount: Option<String>, currency: Option<String>) -> Option<String> {
-    let amount = amount?;
-    Some(match currency {
-        Some(c) => format!("{amount} {c}"),
-        None => amount,
-    })
+    Some(shopmux_contract::wire::money(&amount?, currency.as_deref()))
 }
 
 /// Cents of a decimal string (`"19.90"` → 1990); none when it is not one.
@@ -110,12 +102,7 @@ fn cart(v: &Value) -> Result<InboundEvent, AdapterError> {
     let token = required(v, "token")?;
     let mut total = Some(0i64);
     let mut lines = Vec::new();
-    for item in v
-        .get("line_items")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for item in v.get("line_items").and_then(Value::as_array).into_iter().flatten() {
         let Some(key) = text(item, "variant_id")
             .or_else(|| text(item, "product_id"))
             .or_else(|| text(item, "id"))
@@ -124,19 +111,11 @@ fn cart(v: &Value) -> Result<InboundEvent, AdapterError> {
         };
         let quantity = item.get("quantity").and_then(Value::as_u64).unwrap_or(0);
         let quantity = u32::try_from(quantity).unwrap_or(u32::MAX);
-        let line_cents = text(item, "line_price")
-            .and_then(|p| cents(&p))
-            .or_else(|| {
-                text(item, "price")
-                    .and_then(|p| cents(&p))
-                    .map(|c| c * i64::from(quantity))
-            });
-        total = total.zip(line_cents).map(|(t, c)| t + c);
-        lines.push(CartLineInfo {
-            key,
-            title: text(item, "title"),
-            quantity,
+        let line_cents = text(item, "line_price").and_then(|p| cents(&p)).or_else(|| {
+            text(item, "price").and_then(|p| cents(&p)).map(|c| c * i64::from(quantity))
         });
+        total = total.zip(line_cents).map(|(t, c)| t + c);
+        lines.push(CartLineInfo { key, title: text(item, "title"), quantity });
     }
     let subtotal = total.map(|c| format!("{}.{:02}", c / 100, c % 100));
     Ok(InboundEvent::CartChanged {
@@ -152,17 +131,14 @@ fn customer(v: &Value) -> Result<BuyerProfile, AdapterError> {
     let email = text(v, "email").map(|e| e.to_lowercase());
     let address = v.get("default_address").filter(|a| a.is_object());
     let location = address.and_then(|a| {
-        let parts: Vec<String> = ["city", "province", "country"]
-            .iter()
-            .filter_map(|k| text(a, k))
-            .collect();
+        let parts: Vec<String> =
+            ["city", "province", "country"].iter().filter_map(|k| text(a, k)).collect();
         (!parts.is_empty()).then(|| parts.join(", "))
     });
     let spent = text(v, "total_spent")
         .map(|amount| money(Some(amount), text(v, "currency")))
         .or_else(|| {
-            v.get("amount_spent")
-                .map(|m| money(text(m, "amount"), text(m, "currency_code")))
+            v.get("amount_spent").map(|m| money(text(m, "amount"), text(m, "currency_code")))
         })
         .flatten();
     Ok(BuyerProfile {
@@ -188,20 +164,15 @@ fn order(v: &Value) -> Result<OrderInfo, AdapterError> {
     let email = text(v, "email")
         .or_else(|| customer.and_then(|c| text(c, "email")))
         .map(|e| e.to_lowercase());
-    let external_id = buyer_id(
-        email.as_deref(),
-        customer.and_then(|c| text(c, "id")).as_deref(),
-    )
-    .ok_or_else(|| AdapterError::permanent("malformed", "the order names no customer"))?;
+    let external_id =
+        buyer_id(email.as_deref(), customer.and_then(|c| text(c, "id")).as_deref())
+            .ok_or_else(|| AdapterError::permanent("malformed", "the order names no customer"))?;
     let status = if text(v, "cancelled_at").is_some() {
         Some("cancelled".to_owned())
     } else {
         text(v, "fulfillment_status").or_else(|| text(v, "financial_status"))
     };
-    let refunded = v
-        .get("refunds")
-        .and_then(Value::as_array)
-        .is_some_and(|r| !r.is_empty())
+    let refunded = v.get("refunds").and_then(Value::as_array).is_some_and(|r| !r.is_empty())
         || matches!(
             text(v, "financial_status").as_deref(),
             Some("refunded" | "partially_refunded")
@@ -246,13 +217,7 @@ mod tests {
                 {"id": 8, "product_id": 4, "title": "Socks", "quantity": 1, "price": "5"}
             ]}),
         );
-        let InboundEvent::CartChanged {
-            cart_token,
-            lines,
-            subtotal,
-            updated_at_ms,
-        } = event
-        else {
+        let InboundEvent::CartChanged { cart_token, lines, subtotal, updated_at_ms } = event else {
             panic!("not a cart change: {event:?}")
         };
         assert_eq!(cart_token, "c1-eeafa272");
@@ -272,9 +237,7 @@ mod tests {
                 "orders_count": 3, "total_spent": "199.65", "currency": "USD", "phone": "+16136120707",
                 "default_address": {"city": "Ottawa", "province": "Ontario", "country": "Canada"}}),
         );
-        let InboundEvent::BuyerProfileChanged { profile } = event else {
-            panic!("not a profile")
-        };
+        let InboundEvent::BuyerProfileChanged { profile } = event else { panic!("not a profile") };
         assert_eq!(profile.external_id, "email:bob@example.com");
         assert_eq!(profile.nickname.as_deref(), Some("Bob Norman"));
         assert_eq!(profile.orders_count, Some(3));
@@ -292,9 +255,7 @@ mod tests {
                 "financial_status": "paid", "fulfillment_status": null,
                 "customer": {"id": 115310627314723954u64, "first_name": "Ana", "last_name": "Lima"}}),
         );
-        let InboundEvent::OrderUpdated { order } = event else {
-            panic!("not an order")
-        };
+        let InboundEvent::OrderUpdated { order } = event else { panic!("not an order") };
         assert_eq!(order.buyer.external_id, "email:ana@example.com");
         assert_eq!(order.name.as_deref(), Some("#1001"));
         assert_eq!(order.total.as_deref(), Some("59.80 EUR"));
@@ -304,21 +265,9 @@ mod tests {
 
     #[test]
     fn other_topics_are_ignored_and_broken_bodies_refused() {
-        assert!(matches!(
-            one("products/update", json!({})),
-            InboundEvent::Ignored { .. }
-        ));
-        assert_eq!(
-            events_of("carts/update", b"{not json").unwrap_err().code,
-            "malformed"
-        );
-        assert_eq!(
-            events_of("carts/update", b"{\"id\": 1}").unwrap_err().code,
-            "malformed"
-        );
-        assert_eq!(
-            events_of("orders/create", b"{\"id\": 1}").unwrap_err().code,
-            "malformed"
-        );
+        assert!(matches!(one("products/update", json!({})), InboundEvent::Ignored { .. }));
+        assert_eq!(events_of("carts/update", b"{not json").unwrap_err().code, "malformed");
+        assert_eq!(events_of("carts/update", b"{\"id\": 1}").unwrap_err().code, "malformed");
+        assert_eq!(events_of("orders/create", b"{\"id\": 1}").unwrap_err().code, "malformed");
     }
 }

@@ -36,19 +36,11 @@ pub fn rule_set() -> RuleSet {
         wait_timer: None,
         transfer: None,
         // SH-ASSIGN-1: staff with chat permission are assigned and unassigned by hand.
-        routing: Some(Routing::only(AssignPolicy::Manual {
-            rule: "SH-ASSIGN-1".into(),
-        })),
+        routing: Some(Routing::only(AssignPolicy::Manual { rule: "SH-ASSIGN-1".into() })),
         limits: Limits {
-            cart_product_name_chars: Some(Limit {
-                rule: "SH-CART-1".into(),
-                max: 40,
-            }),
+            cart_product_name_chars: Some(Limit { rule: "SH-CART-1".into(), max: 40 }),
             // SH-PROD-1: published products, at most three at a time (seed 002).
-            products_per_share: Some(Limit {
-                rule: "SH-PROD-1".into(),
-                max: 3,
-            }),
+            products_per_share: Some(Limit { rule: "SH-PROD-1".into(), max: 3 }),
             published_products_only: Some("SH-PROD-1".into()),
             // SH-DISC-1: only an existing, active discount code.
             active_discount_codes_only: Some("SH-DISC-1".into()),

@@ -14,6 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use shopmux_contract::wire::signature_header;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -49,9 +50,7 @@ pub fn webhook_hmac(client_secret: &str, raw_body: &[u8]) -> String {
 /// Checks a webhook delivery's `X-Shopify-Hmac-Sha256` header against its raw body, in
 /// constant time. The same check applies to "Events" deliveries (`shopify-hmac-sha256`).
 pub fn verify_webhook(
-    client_secret: &str,
-    raw_body: &[u8],
-    hmac_header: Option<&str>,
+    client_secret: &str, raw_body: &[u8], hmac_header: Option<&str>,
 ) -> Result<(), SignatureError> {
     verify_webhook_any(&[client_secret], raw_body, hmac_header)
 }
@@ -59,20 +58,15 @@ pub fn verify_webhook(
 /// Like [`verify_webhook`], accepting a signature made with any of `client_secrets` (the
 /// current secret and, during a rotation, the previous one).
 pub fn verify_webhook_any(
-    client_secrets: &[&str],
-    raw_body: &[u8],
-    hmac_header: Option<&str>,
+    client_secrets: &[&str], raw_body: &[u8], hmac_header: Option<&str>,
 ) -> Result<(), SignatureError> {
-    let header = hmac_header
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .ok_or(SignatureError::Missing)?;
-    if raw_body.is_empty() {
-        return Err(SignatureError::EmptyBody);
-    }
-    let given = STANDARD
-        .decode(header)
-        .map_err(|_| SignatureError::Malformed)?;
+    let header = signature_header(
+        hmac_header,
+        raw_body,
+        SignatureError::Missing,
+        SignatureError::EmptyBody,
+    )?;
+    let given = STANDARD.decode(header).map_err(|_| SignatureError::Malformed)?;
     if given.len() != 32 {
         return Err(SignatureError::Malformed);
     }
@@ -83,11 +77,7 @@ pub fn verify_webhook_any(
         // Every secret is tried, so timing does not reveal which one matched.
         matched |= mac.verify_slice(&given).is_ok();
     }
-    if matched {
-        Ok(())
-    } else {
-        Err(SignatureError::Mismatch)
-    }
+    if matched { Ok(()) } else { Err(SignatureError::Mismatch) }
 }
 
 #[cfg(test)]
@@ -103,28 +93,19 @@ mod tests {
     fn fixed_vector() {
         assert_eq!(webhook_hmac("hush", CART_BODY), CART_HMAC);
         assert_eq!(verify_webhook("hush", CART_BODY, Some(CART_HMAC)), Ok(()));
-        assert_eq!(
-            verify_webhook("hush", CART_BODY, Some(&format!(" {CART_HMAC} "))),
-            Ok(())
-        );
+        assert_eq!(verify_webhook("hush", CART_BODY, Some(&format!(" {CART_HMAC} "))), Ok(()));
     }
 
     #[test]
     fn one_byte_change_fails() {
         let mut body = CART_BODY.to_vec();
         body[7] ^= 0x01;
-        assert_eq!(
-            verify_webhook("hush", &body, Some(CART_HMAC)),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify_webhook("hush", &body, Some(CART_HMAC)), Err(SignatureError::Mismatch));
     }
 
     #[test]
     fn refusals() {
-        assert_eq!(
-            verify_webhook("hush", CART_BODY, None),
-            Err(SignatureError::Missing)
-        );
+        assert_eq!(verify_webhook("hush", CART_BODY, None), Err(SignatureError::Missing));
         assert_eq!(
             verify_webhook("hush", CART_BODY, Some("not base64!")),
             Err(SignatureError::Malformed)
@@ -139,10 +120,7 @@ mod tests {
             verify_webhook("hush", CART_BODY, Some(&hex_form)),
             Err(SignatureError::Malformed)
         );
-        assert_eq!(
-            verify_webhook("hush", b"", Some(CART_HMAC)),
-            Err(SignatureError::EmptyBody)
-        );
+        assert_eq!(verify_webhook("hush", b"", Some(CART_HMAC)), Err(SignatureError::EmptyBody));
         assert_eq!(
             verify_webhook("other", CART_BODY, Some(CART_HMAC)),
             Err(SignatureError::Mismatch)
@@ -151,10 +129,7 @@ mod tests {
 
     #[test]
     fn rotation_accepts_the_previous_secret() {
-        assert_eq!(
-            verify_webhook_any(&["new-secret", "hush"], CART_BODY, Some(CART_HMAC)),
-            Ok(())
-        );
+        assert_eq!(verify_webhook_any(&["new-secret", "hush"], CART_BODY, Some(CART_HMAC)), Ok(()));
         assert_eq!(
             verify_webhook_any(&[], CART_BODY, Some(CART_HMAC)),
             Err(SignatureError::Mismatch)

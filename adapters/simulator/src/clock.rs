@@ -27,9 +27,12 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at `start`.
     pub fn new(start: DateTime<Utc>) -> ManualClock {
-        ManualClock {
-            now: Arc::new(Mutex::new(start)),
-        }
+        ManualClock { now: Arc::new(Mutex::new(start)) }
+    }
+
+    /// A clock standing at `unix_seconds` (the epoch when out of range).
+    pub fn at_unix(unix_seconds: i64) -> ManualClock {
+        ManualClock::new(DateTime::from_timestamp(unix_seconds, 0).unwrap_or_default())
     }
 
     /// The current time.

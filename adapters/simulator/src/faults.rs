@@ -119,10 +119,7 @@ impl Faults {
             ("server_error", self.server_error),
             ("timeout", self.timeout),
             ("rate_limit", self.rate_limit),
-            (
-                "accepted_then_server_error",
-                self.accepted_then_server_error,
-            ),
+            ("accepted_then_server_error", self.accepted_then_server_error),
             ("accepted_then_timeout", self.accepted_then_timeout),
         ]
     }
@@ -164,10 +161,7 @@ impl FaultState {
     /// Validates `faults` and seeds a fresh RNG with `faults.seed`.
     pub(crate) fn new(faults: Faults) -> Result<FaultState, SimError> {
         faults.validate()?;
-        Ok(FaultState {
-            faults,
-            rng: StdRng::seed_from_u64(faults.seed),
-        })
+        Ok(FaultState { faults, rng: StdRng::seed_from_u64(faults.seed) })
     }
 
     /// One draw: the fault for the next request (if any) and the knobs in force.
@@ -198,35 +192,17 @@ mod tests {
     #[test]
     fn validation() {
         assert!(Faults::default().validate().is_ok());
-        let too_much = Faults {
-            server_error: 0.6,
-            rate_limit: 0.6,
-            ..Faults::default()
-        };
-        assert!(matches!(
-            too_much.validate(),
-            Err(SimError::InvalidFaults(_))
-        ));
-        let negative = Faults {
-            timeout: -0.1,
-            ..Faults::default()
-        };
+        let too_much = Faults { server_error: 0.6, rate_limit: 0.6, ..Faults::default() };
+        assert!(matches!(too_much.validate(), Err(SimError::InvalidFaults(_))));
+        let negative = Faults { timeout: -0.1, ..Faults::default() };
         assert!(negative.validate().is_err());
-        let not_5xx = Faults {
-            server_error_status: 429,
-            ..Faults::default()
-        };
+        let not_5xx = Faults { server_error_status: 429, ..Faults::default() };
         assert!(not_5xx.validate().is_err());
     }
 
     #[test]
     fn same_seed_same_draws_and_certain_faults() {
-        let faults = Faults {
-            seed: 7,
-            server_error: 0.25,
-            rate_limit: 0.25,
-            ..Faults::default()
-        };
+        let faults = Faults { seed: 7, server_error: 0.25, rate_limit: 0.25, ..Faults::default() };
         let draw_all = |faults: Faults| {
             let mut state = FaultState::new(faults).expect("valid");
             (0..64).map(|_| state.draw().0).collect::<Vec<_>>()
@@ -237,15 +213,8 @@ mod tests {
         assert!(first.contains(&Some(FaultKind::RateLimited)));
         assert!(first.contains(&None));
 
-        let always = Faults {
-            accepted_then_timeout: 1.0,
-            ..Faults::default()
-        };
-        assert!(
-            draw_all(always)
-                .iter()
-                .all(|kind| *kind == Some(FaultKind::AcceptedThenTimeout))
-        );
+        let always = Faults { accepted_then_timeout: 1.0, ..Faults::default() };
+        assert!(draw_all(always).iter().all(|kind| *kind == Some(FaultKind::AcceptedThenTimeout)));
         assert!(draw_all(Faults::default()).iter().all(Option::is_none));
     }
 }

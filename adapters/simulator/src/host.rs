@@ -89,11 +89,7 @@ impl std::fmt::Debug for BlockingHost {
 impl Host for BlockingHost {
     fn http(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
         if let Some((status, body)) = lock(&self.served).get(&request.url).cloned() {
-            return Ok(HttpResponse {
-                status,
-                headers: vec![],
-                body,
-            });
+            return Ok(HttpResponse { status, headers: vec![], body });
         }
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
             AdapterError::permanent(
@@ -121,11 +117,7 @@ impl Host for BlockingHost {
                 })
                 .collect();
             let body = response.bytes().await.map_err(transport)?.to_vec();
-            Ok(HttpResponse {
-                status,
-                headers,
-                body,
-            })
+            Ok(HttpResponse { status, headers, body })
         })
     }
 
@@ -153,10 +145,8 @@ mod tests {
     use chrono::{TimeDelta, TimeZone, Utc};
 
     fn host() -> (tokio::runtime::Runtime, BlockingHost) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let start = Utc.timestamp_opt(1_700_000_000, 0).single().expect("valid");
         let host =
             BlockingHost::new(runtime.handle().clone(), ManualClock::new(start)).expect("host");
@@ -164,11 +154,7 @@ mod tests {
     }
 
     fn get(url: &str) -> HttpRequest {
-        HttpRequest {
-            method: "GET".into(),
-            url: url.into(),
-            ..HttpRequest::default()
-        }
+        HttpRequest { method: "GET".into(), url: url.into(), ..HttpRequest::default() }
     }
 
     #[test]
@@ -197,10 +183,7 @@ mod tests {
         assert_eq!((answer.status, answer.body.as_slice()), (404, &b"gone"[..]));
 
         let bad = host
-            .http(HttpRequest {
-                method: "NOT A METHOD".into(),
-                ..get("http://127.0.0.1:1/")
-            })
+            .http(HttpRequest { method: "NOT A METHOD".into(), ..get("http://127.0.0.1:1/") })
             .expect_err("refused");
         assert_eq!((bad.code.as_str(), bad.retryable), ("bad_request", false));
     }

@@ -42,13 +42,27 @@ pub mod clock;
 pub mod delivery;
 pub mod douyin;
 pub mod faults;
+pub mod handle;
 pub mod host;
+mod iop;
 pub mod lazada;
+mod per_shop;
+mod poster;
 mod server;
 pub mod shopify;
 mod signing;
 pub mod tiktok;
 mod tokens;
+
+/// A runtime to serve simulators from while blocking code (an adapter under test, whose
+/// calls are synchronous) calls them from the test's thread.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a one-worker runtime")
+}
 
 pub use aliexpress::AliExpressSim;
 pub use clock::{Clock, ManualClock, system_clock};
@@ -60,6 +74,7 @@ pub use lazada::LazadaSim;
 pub use shopify::ShopifySim;
 pub use tiktok::TikTokSim;
 
+use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Why a simulator could not start or a handle call failed.
@@ -98,6 +113,10 @@ pub enum SimError {
     Json(#[from] serde_json::Error),
 }
 
+/// Most items one page of a TikTok, AliExpress or Lazada list call may ask for (the
+/// simulators' bound; the platforms' own were not all found).
+pub(crate) const MAX_PAGE_SIZE: usize = 100;
+
 /// Locks a mutex, ignoring poisoning: simulator state stays usable after a panicking test
 /// thread.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -111,4 +130,18 @@ pub(crate) fn id_value(id: &str) -> serde_json::Value {
         Ok(number) if !id.starts_with('0') || id == "0" => serde_json::Value::from(number),
         _ => serde_json::Value::from(id),
     }
+}
+
+/// Refuses a config in which two of `values` (the `what`s: shop ids, tokens, ...) are the
+/// same.
+pub(crate) fn check_unique<'a>(
+    what: &str, values: impl IntoIterator<Item = &'a str>,
+) -> Result<(), SimError> {
+    let mut seen = HashSet::new();
+    for value in values {
+        if !seen.insert(value) {
+            return Err(SimError::InvalidConfig(format!("duplicate {what} `{value}`")));
+        }
+    }
+    Ok(())
 }

@@ -1,5 +1,5 @@
-//! The HTTP plumbing both simulators share: the listener, the fault middleware, the request
-//! log and the raw-request extractor.
+//! The HTTP plumbing the simulators share: the listener, what every gateway simulator keeps
+//! ([`Common`]), the fault middleware, the request log and the raw-request extractor.
 //!
 //! Connections are accepted through [`SimListener`], whose streams carry a kill switch
 //! ([`Connection`]). Dropping a request "without an answer" sets the switch: the next read
@@ -20,15 +20,17 @@ use axum::body::Bytes;
 use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::serve::{IncomingStream, Listener};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 use crate::faults::{AfterHold, FaultKind, FaultState, Faults, RequestRecord};
+use crate::poster::Poster;
+use crate::tokens::TokenTtl;
 use crate::{Clock, SimError, lock};
 
 /// Largest request body read.
@@ -45,10 +47,7 @@ impl Listener for SimListener {
         loop {
             match self.0.accept().await {
                 Ok((stream, addr)) => {
-                    let io = SimIo {
-                        stream,
-                        killed: Arc::new(AtomicBool::new(false)),
-                    };
+                    let io = SimIo { stream, killed: Arc::new(AtomicBool::new(false)) };
                     return (io, addr);
                 }
                 Err(error) => {
@@ -85,9 +84,7 @@ impl SimIo {
 
 impl AsyncRead for SimIo {
     fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
+        mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         self.check()?;
         Pin::new(&mut self.stream).poll_read(cx, buf)
@@ -96,9 +93,7 @@ impl AsyncRead for SimIo {
 
 impl AsyncWrite for SimIo {
     fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
+        mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         self.check()?;
         Pin::new(&mut self.stream).poll_write(cx, buf)
@@ -142,9 +137,7 @@ impl Drop for ServerGuard {
 
 /// Binds `127.0.0.1:0` and serves `router` on a background task.
 pub(crate) async fn serve(router: Router) -> Result<(SocketAddr, ServerGuard), SimError> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .map_err(SimError::Bind)?;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(SimError::Bind)?;
     let addr = listener.local_addr().map_err(SimError::Bind)?;
     let app = router.into_make_service_with_connect_info::<Connection>();
     let task = tokio::spawn(async move {
@@ -155,18 +148,54 @@ pub(crate) async fn serve(router: Router) -> Result<(SocketAddr, ServerGuard), S
     Ok((addr, ServerGuard(task)))
 }
 
-/// What both simulators keep besides their platform state: the clock, the fault RNG, the
-/// request log and the request-id counter.
-pub(crate) struct Common {
+/// What every gateway simulator (all but Shopify's) keeps besides its platform state: the
+/// app it serves, how far request timestamps may drift, the token lifetimes, the clock, the
+/// fault RNG, the request log and the request-id counter. (`pub` in this private module, for
+/// the same reason as [`Simulated`].)
+pub struct Common {
+    /// The app's `app_key`.
+    pub(crate) app_key: String,
+    /// The app's `app_secret`, the signing key.
+    pub(crate) app_secret: String,
+    /// How far a request `timestamp` may be from the clock, either way.
+    pub(crate) timestamp_tolerance: TimeDelta,
+    /// Lifetimes of the tokens issued.
+    pub(crate) ttl: TokenTtl,
     clock: Clock,
     faults: Mutex<FaultState>,
     log: Mutex<Vec<RequestRecord>>,
     next_request: AtomicU64,
 }
 
+/// The [`Common`] of a platform's `SimConfig` (a `Result`): every gateway simulator's
+/// config has the fields `app_key`, `app_secret`, `clock`, `timestamp_tolerance`,
+/// `access_token_ttl`, `refresh_token_ttl` and `faults`, under these names; they are moved
+/// out of `$config`.
+macro_rules! common_from {
+    ($config:ident) => {
+        $crate::server::Common::new(
+            ($config.app_key, $config.app_secret),
+            $config.clock,
+            $config.timestamp_tolerance,
+            $crate::tokens::TokenTtl::new($config.access_token_ttl, $config.refresh_token_ttl),
+            $config.faults,
+        )
+    };
+}
+pub(crate) use common_from;
+
 impl Common {
-    pub(crate) fn new(clock: Clock, faults: Faults) -> Result<Common, SimError> {
+    /// `app` is the app's `(app_key, app_secret)`.
+    pub(crate) fn new(
+        app: (String, String), clock: Clock, timestamp_tolerance: TimeDelta, ttl: TokenTtl,
+        faults: Faults,
+    ) -> Result<Common, SimError> {
+        let (app_key, app_secret) = app;
         Ok(Common {
+            app_key,
+            app_secret,
+            timestamp_tolerance,
+            ttl,
             clock,
             faults: Mutex::new(FaultState::new(faults)?),
             log: Mutex::new(Vec::new()),
@@ -201,22 +230,47 @@ impl Common {
     }
 
     fn record(&self, method: String, path: String, fault: Option<FaultKind>) {
-        lock(&self.log).push(RequestRecord {
-            method,
-            path,
-            fault,
-        });
+        lock(&self.log).push(RequestRecord { method, path, fault });
     }
 }
 
-/// What the fault middleware needs from a simulator.
-pub(crate) trait Simulated: Send + Sync + 'static {
+/// What the fault middleware and [`SimHandle`](crate::handle::SimHandle) need from a
+/// gateway simulator's shared state. (`pub` in this private module, so that the public
+/// handle can name it in its bounds without it being part of the crate's API.)
+pub trait Simulated: FromConfig + Send + Sync + 'static {
+    /// What goes between `http://127.0.0.1:{port}` and the API paths (Lazada's `/rest`).
+    const BASE_PATH: &'static str = "";
+    /// The routes, with the platform's answer to unknown paths and verbs as fallback.
+    fn routes() -> Router<Arc<Self>>;
     /// The shared clock, faults and log.
     fn common(&self) -> &Common;
     /// The platform's answer to a server error.
     fn server_error_reply(&self, status: StatusCode) -> Response;
     /// The platform's answer to a rate-limited call.
     fn rate_limited_reply(&self, retry_after_secs: u32) -> Response;
+}
+
+/// A gateway simulator's shared state, made from its platform's `SimConfig`. (`pub` for the
+/// same reason as [`Simulated`].)
+pub trait FromConfig: Sized {
+    /// The platform's `SimConfig`.
+    type Config;
+    /// The state a simulator starts with; refuses an inconsistent config.
+    fn from_config(config: Self::Config) -> Result<Self, SimError>;
+}
+
+/// A gateway simulator that delivers webhooks (pushes). (`pub` for the same reason as
+/// [`Simulated`].)
+pub trait Delivers {
+    /// Its delivery client, target URL and knobs.
+    fn poster(&self) -> &Poster;
+}
+
+/// The platform's routes, behind the fault middleware, on its shared state.
+pub(crate) fn router<S: Simulated>(shared: Arc<S>) -> Router {
+    S::routes()
+        .layer(middleware::from_fn_with_state(shared.clone(), fault_middleware::<S>))
+        .with_state(shared)
 }
 
 /// Response extension set by a handler that changed state; only such responses are subject
@@ -230,11 +284,14 @@ pub(crate) fn accepted(mut response: Response) -> Response {
     response
 }
 
+/// Marks `response` as the answer to a state change when `changed`.
+pub(crate) fn accepted_if(changed: bool, response: Response) -> Response {
+    if changed { accepted(response) } else { response }
+}
+
 /// Applies one fault draw to every request (see [`crate::faults`]).
 pub(crate) async fn fault_middleware<S: Simulated>(
-    State(sim): State<Arc<S>>,
-    ConnectInfo(connection): ConnectInfo<Connection>,
-    request: Request,
+    State(sim): State<Arc<S>>, ConnectInfo(connection): ConnectInfo<Connection>, request: Request,
     next: Next,
 ) -> Response {
     let common = sim.common();
@@ -317,11 +374,12 @@ pub(crate) struct Received {
 impl Received {
     /// The first value of query parameter `key`.
     pub(crate) fn param(&self, key: &str) -> Option<&str> {
-        self.query
-            .as_ref()?
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| value.as_str())
+        self.query.as_ref()?.iter().find(|(name, _)| name == key).map(|(_, value)| value.as_str())
+    }
+
+    /// The first value of query parameter `key`, unless it is empty.
+    pub(crate) fn present(&self, key: &str) -> Option<&str> {
+        self.param(key).filter(|value| !value.is_empty())
     }
 
     /// A header's value as text.
@@ -344,11 +402,6 @@ impl<S: Send + Sync> FromRequest<S> for Received {
         let body = axum::body::to_bytes(body, BODY_LIMIT)
             .await
             .map_err(|_| (StatusCode::BAD_REQUEST, "unreadable body").into_response())?;
-        Ok(Received {
-            path: parts.uri.path().to_owned(),
-            query,
-            headers: parts.headers,
-            body,
-        })
+        Ok(Received { path: parts.uri.path().to_owned(), query, headers: parts.headers, body })
     }
 }

@@ -1,4 +1,4 @@
-//! Access and refresh tokens, shared by both simulators: issue, check, refresh, expire.
+//! Access and refresh tokens, shared by the gateway simulators: issue, check, refresh, expire.
 //!
 //! A token belongs to an owner (a TikTok seller's `open_id`, a Douyin `shop_id`). Each owner
 //! has at most one live pair: issuing or refreshing replaces the owner's pair, and the old
@@ -9,6 +9,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::server::Common;
+use crate::{SimError, check_unique};
+
 /// How long new tokens live.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TokenTtl {
@@ -16,6 +19,13 @@ pub(crate) struct TokenTtl {
     pub(crate) access: TimeDelta,
     /// Refresh token lifetime.
     pub(crate) refresh: TimeDelta,
+}
+
+impl TokenTtl {
+    /// Access and refresh token lifetimes.
+    pub(crate) fn new(access: TimeDelta, refresh: TimeDelta) -> TokenTtl {
+        TokenTtl { access, refresh }
+    }
 }
 
 /// An owner's live tokens.
@@ -57,13 +67,29 @@ impl TokenStore {
         }
     }
 
+    /// A store whose owners (`owner_kind`: "shop id", ...) start with the given
+    /// `[owner, access_token, refresh_token]` pairs (config seeds), issued now. Refuses
+    /// seeds that repeat an owner or a token.
+    pub(crate) fn seeded<'a>(
+        prefix: &str, owner_kind: &str, seeds: impl IntoIterator<Item = [&'a str; 3]>,
+        common: &Common,
+    ) -> Result<TokenStore, SimError> {
+        let seeds: Vec<[&str; 3]> = seeds.into_iter().collect();
+        let kinds = [owner_kind, "access token", "refresh token"];
+        for (column, what) in kinds.into_iter().enumerate() {
+            check_unique(what, seeds.iter().map(|seed| seed[column]))?;
+        }
+        let mut store = TokenStore::new(prefix);
+        let now = common.now();
+        for [owner, access_token, refresh_token] in seeds {
+            store.install(owner, access_token, refresh_token, now, common.ttl);
+        }
+        Ok(store)
+    }
+
     /// Installs a given pair for `owner` (config seeds), replacing any live pair.
     pub(crate) fn install(
-        &mut self,
-        owner: &str,
-        access_token: &str,
-        refresh_token: &str,
-        now: DateTime<Utc>,
+        &mut self, owner: &str, access_token: &str, refresh_token: &str, now: DateTime<Utc>,
         ttl: TokenTtl,
     ) -> TokenPair {
         let pair = TokenPair {
@@ -86,35 +112,19 @@ impl TokenStore {
 
     /// The owner of a live, unexpired access token.
     pub(crate) fn check_access(
-        &self,
-        access_token: &str,
-        now: DateTime<Utc>,
+        &self, access_token: &str, now: DateTime<Utc>,
     ) -> Result<&str, TokenProblem> {
         let owner = self.access.get(access_token).ok_or(TokenProblem::Unknown)?;
         let pair = self.by_owner.get(owner).ok_or(TokenProblem::Unknown)?;
-        if now < pair.access_expires_at {
-            Ok(owner)
-        } else {
-            Err(TokenProblem::Expired)
-        }
+        if now < pair.access_expires_at { Ok(owner) } else { Err(TokenProblem::Expired) }
     }
 
     /// Trades a live, unexpired refresh token for a fresh pair; the old pair is revoked.
     pub(crate) fn refresh(
-        &mut self,
-        refresh_token: &str,
-        now: DateTime<Utc>,
-        ttl: TokenTtl,
+        &mut self, refresh_token: &str, now: DateTime<Utc>, ttl: TokenTtl,
     ) -> Result<(String, TokenPair), TokenProblem> {
-        let owner = self
-            .refresh
-            .get(refresh_token)
-            .cloned()
-            .ok_or(TokenProblem::Unknown)?;
-        let expired = self
-            .by_owner
-            .get(&owner)
-            .is_none_or(|pair| now >= pair.refresh_expires_at);
+        let owner = self.refresh.get(refresh_token).cloned().ok_or(TokenProblem::Unknown)?;
+        let expired = self.by_owner.get(&owner).is_none_or(|pair| now >= pair.refresh_expires_at);
         if expired {
             return Err(TokenProblem::Expired);
         }
@@ -132,10 +142,8 @@ impl TokenStore {
             self.access.remove(&old.access_token);
             self.refresh.remove(&old.refresh_token);
         }
-        self.access
-            .insert(pair.access_token.clone(), owner.to_owned());
-        self.refresh
-            .insert(pair.refresh_token.clone(), owner.to_owned());
+        self.access.insert(pair.access_token.clone(), owner.to_owned());
+        self.refresh.insert(pair.refresh_token.clone(), owner.to_owned());
         self.by_owner.insert(owner.to_owned(), pair);
     }
 }
@@ -149,40 +157,22 @@ mod tests {
         Utc.timestamp_opt(seconds, 0).single().expect("valid")
     }
 
-    const TTL: TokenTtl = TokenTtl {
-        access: TimeDelta::hours(1),
-        refresh: TimeDelta::days(1),
-    };
+    const TTL: TokenTtl = TokenTtl { access: TimeDelta::hours(1), refresh: TimeDelta::days(1) };
 
     #[test]
     fn expiry_refresh_and_revocation() {
         let mut store = TokenStore::new("t_");
         let seeded = store.install("seller", "a0", "r0", at(0), TTL);
         assert_eq!(store.check_access("a0", at(3599)), Ok("seller"));
-        assert_eq!(
-            store.check_access("a0", at(3600)),
-            Err(TokenProblem::Expired)
-        );
-        assert_eq!(
-            store.check_access("nope", at(0)),
-            Err(TokenProblem::Unknown)
-        );
+        assert_eq!(store.check_access("a0", at(3600)), Err(TokenProblem::Expired));
+        assert_eq!(store.check_access("nope", at(0)), Err(TokenProblem::Unknown));
 
         let (owner, fresh) = store.refresh("r0", at(3600), TTL).expect("refreshes");
         assert_eq!(owner, "seller");
         assert_ne!(fresh.access_token, seeded.access_token);
-        assert_eq!(
-            store.check_access("a0", at(3600)),
-            Err(TokenProblem::Unknown)
-        );
-        assert_eq!(
-            store.check_access(&fresh.access_token, at(3600)),
-            Ok("seller")
-        );
-        assert_eq!(
-            store.refresh("r0", at(3600), TTL),
-            Err(TokenProblem::Unknown)
-        );
+        assert_eq!(store.check_access("a0", at(3600)), Err(TokenProblem::Unknown));
+        assert_eq!(store.check_access(&fresh.access_token, at(3600)), Ok("seller"));
+        assert_eq!(store.refresh("r0", at(3600), TTL), Err(TokenProblem::Unknown));
         assert_eq!(
             store.refresh(&fresh.refresh_token, at(3600 + 86_400), TTL),
             Err(TokenProblem::Expired)

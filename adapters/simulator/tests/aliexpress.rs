@@ -6,7 +6,8 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use shopmux_adapter_aliexpress::AliExpress;
 use shopmux_contract::adapter::{
-    Adapter, InboundEvent, OutboundMessage, ShopConnection, WebhookRequest,
+    Adapter, AdapterError, InboundEvent, OutboundMessage, SendReceipt, ShopConnection,
+    WebhookRequest,
 };
 use shopmux_contract::content::{CouponScope, QuickAction, QuickActionKind};
 use shopmux_contract::{Capabilities, MessageContent};
@@ -17,9 +18,7 @@ use shopmux_simulator::{BlockingHost, Faults, ManualClock};
 
 /// The clocks of the tests start here (2023-11-14 22:13:20 UTC).
 fn t0() -> DateTime<Utc> {
-    Utc.timestamp_opt(1_700_000_000, 0)
-        .single()
-        .expect("valid time")
+    Utc.timestamp_opt(1_700_000_000, 0).single().expect("valid time")
 }
 
 /// The simulator, its clock, a host and the shop connection to it. Fields drop in
@@ -38,28 +37,13 @@ impl Fixture {
     }
 
     fn with(configure: impl FnOnce(SimConfig) -> SimConfig) -> Fixture {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = shopmux_simulator::runtime();
         let clock = ManualClock::new(t0());
-        let config = configure(SimConfig {
-            clock: clock.clock(),
-            ..SimConfig::default()
-        });
+        let config = configure(SimConfig { clock: clock.clock(), ..SimConfig::default() });
         let seller = config.sellers[0].login_id.clone();
-        let sim = runtime
-            .block_on(AliExpressSim::start(config))
-            .expect("starts");
+        let sim = runtime.block_on(AliExpressSim::start(config)).expect("starts");
         let host = BlockingHost::new(runtime.handle().clone(), clock.clone()).expect("host");
-        Fixture {
-            sim,
-            host,
-            clock,
-            seller,
-            runtime,
-        }
+        Fixture { sim, host, clock, seller, runtime }
     }
 
     /// The shop connection as an operator configures it, with the seller's current
@@ -73,14 +57,8 @@ impl Fixture {
             credentials: [
                 ("app_key", app_key),
                 ("app_secret", app_secret),
-                (
-                    "access_token",
-                    self.sim.access_token(&self.seller).expect("token"),
-                ),
-                (
-                    "refresh_token",
-                    self.sim.refresh_token(&self.seller).expect("token"),
-                ),
+                ("access_token", self.sim.access_token(&self.seller).expect("token")),
+                ("refresh_token", self.sim.refresh_token(&self.seller).expect("token")),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
@@ -89,24 +67,24 @@ impl Fixture {
     }
 
     fn buyer_writes(&self, buyer: &Buyer, message: BuyerMessage) -> String {
-        self.sim
-            .add_buyer_message(&self.seller, buyer, message)
-            .expect("added")
+        self.sim.add_buyer_message(&self.seller, buyer, message).expect("added")
     }
 
     fn poll(&self, cursor: Option<&str>) -> (Vec<InboundEvent>, String) {
-        let page = AliExpress
-            .poll(&self.host, &self.shop(), cursor)
-            .expect("polls");
+        let page = AliExpress.poll(&self.host, &self.shop(), cursor).expect("polls");
         (page.events, page.cursor.expect("a cursor"))
     }
 
+    /// The adapter replies (`reply(buyer, channel, content)`) through the fixture's shop.
+    fn send(
+        &self, buyer: &Buyer, channel: Option<String>, content: MessageContent,
+    ) -> Result<SendReceipt, AdapterError> {
+        let message = reply(buyer, channel, content);
+        AliExpress.send(&self.host, &self.shop(), &message)
+    }
+
     fn token_refreshes(&self) -> usize {
-        self.sim
-            .requests()
-            .iter()
-            .filter(|r| r.path == "/rest/auth/token/refresh")
-            .count()
+        self.sim.requests().iter().filter(|r| r.path == "/rest/auth/token/refresh").count()
     }
 }
 
@@ -141,17 +119,11 @@ fn messages(events: &[InboundEvent]) -> Vec<(String, String, String, MessageCont
     events
         .iter()
         .map(|event| match event {
-            InboundEvent::Message {
-                buyer,
-                platform_message_id,
-                platform_conversation_id,
-                content,
-                ..
-            } => (
-                platform_message_id.clone(),
-                buyer.external_id.clone(),
-                platform_conversation_id.clone().unwrap_or_default(),
-                content.clone(),
+            InboundEvent::Message(m) => (
+                m.platform_message_id.clone(),
+                m.buyer.external_id.clone(),
+                m.platform_conversation_id.clone().unwrap_or_default(),
+                m.content.clone(),
             ),
             other => panic!("not a message: {other:?}"),
         })
@@ -165,32 +137,17 @@ fn a_buyer_message_is_polled_once_and_the_sellers_own_are_not() {
     let first = f.buyer_writes(&ann, BuyerMessage::text("Is it waterproof?"));
     f.clock.advance(TimeDelta::seconds(30));
     // The seller answered in AliExpress's own back office: not a buyer message.
-    f.sim
-        .add_seller_message(&f.seller, &ann, BuyerMessage::text("Yes, IP67."))
-        .expect("added");
-    let channel = f
-        .sim
-        .channel_of(&f.seller, &ann.login_id)
-        .expect("relation");
+    f.sim.add_seller_message(&f.seller, &ann, BuyerMessage::text("Yes, IP67.")).expect("added");
+    let channel = f.sim.channel_of(&f.seller, &ann.login_id).expect("relation");
 
     let (events, cursor) = f.poll(None);
     assert_eq!(
         messages(&events),
-        vec![(
-            first.clone(),
-            ann.login_id.clone(),
-            channel.clone(),
-            text("Is it waterproof?")
-        )]
+        vec![(first.clone(), ann.login_id.clone(), channel.clone(), text("Is it waterproof?"))]
     );
-    let InboundEvent::Message {
-        buyer, sent_at_ms, ..
-    } = &events[0]
-    else {
-        unreachable!()
-    };
-    assert_eq!(buyer.nickname.as_deref(), Some("Buyer 1"));
-    assert_eq!(*sent_at_ms, Some(t0().timestamp_millis()));
+    let message = events[0].as_message().expect("a message");
+    assert_eq!(message.buyer.nickname.as_deref(), Some("Buyer 1"));
+    assert_eq!(message.sent_at_ms, Some(t0().timestamp_millis()));
 
     // Polling again with the cursor gives nothing new.
     let (again, cursor) = f.poll(Some(&cursor));
@@ -203,15 +160,9 @@ fn a_buyer_message_is_polled_once_and_the_sellers_own_are_not() {
     let (events, cursor) = f.poll(Some(&cursor));
     assert_eq!(messages(&events).len(), 1);
     assert_eq!(messages(&events)[0].0, later);
-    let same_ms = f.buyer_writes(
-        &ann,
-        BuyerMessage::image("https://ae01.alicdn.com/kf/a.jpg"),
-    );
+    let same_ms = f.buyer_writes(&ann, BuyerMessage::image("https://ae01.alicdn.com/kf/a.jpg"));
     let bob = Buyer::new(2);
-    let other = f.buyer_writes(
-        &bob,
-        BuyerMessage::about_order("8100000000000002", "Where is it?"),
-    );
+    let other = f.buyer_writes(&bob, BuyerMessage::about_order("8100000000000002", "Where is it?"));
     let (events, cursor) = f.poll(Some(&cursor));
     let got = messages(&events);
     assert_eq!(
@@ -225,9 +176,7 @@ fn a_buyer_message_is_polled_once_and_the_sellers_own_are_not() {
     assert!(none.is_empty(), "{none:?}");
 
     // A cursor that is not ours is refused, not silently reset.
-    let e = AliExpress
-        .poll(&f.host, &f.shop(), Some("not json"))
-        .unwrap_err();
+    let e = AliExpress.poll(&f.host, &f.shop(), Some("not json")).unwrap_err();
     assert_eq!((e.code.as_str(), e.retryable), ("bad_cursor", false));
 }
 
@@ -239,13 +188,7 @@ fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
     let channel = f.sim.channel_of(&f.seller, &ann.login_id);
     f.clock.advance(TimeDelta::seconds(5));
 
-    let receipt = AliExpress
-        .send(
-            &f.host,
-            &f.shop(),
-            &reply(&ann, channel.clone(), text("Hi Ann!")),
-        )
-        .expect("sent");
+    let receipt = f.send(&ann, channel.clone(), text("Hi Ann!")).expect("sent");
     let sent = f.sim.sent_messages();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].content, "Hi Ann!");
@@ -253,10 +196,7 @@ fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
     assert_eq!(sent[0].buyer_login_id, ann.login_id);
     assert_eq!(Some(sent[0].channel_id.clone()), channel);
     // The id AliExpress lists the message under, found after the send.
-    assert_eq!(
-        receipt.platform_message_id,
-        Some(sent[0].message_id.clone())
-    );
+    assert_eq!(receipt.platform_message_id, Some(sent[0].message_id.clone()));
     assert_eq!(receipt.refreshed_credentials, None);
     let relation = f.sim.relation(&sent[0].channel_id).expect("relation");
     let last = relation.messages.last().expect("a message");
@@ -276,20 +216,12 @@ fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
             },
         )
         .expect("added");
-    AliExpress
-        .send(
-            &f.host,
-            &f.shop(),
-            &reply(
-                &ann,
-                None,
-                MessageContent::OrderCard {
-                    order_id: "8100000000000001".into(),
-                    status: None,
-                },
-            ),
-        )
-        .expect("sent");
+    f.send(
+        &ann,
+        None,
+        MessageContent::OrderCard { order_id: "8100000000000001".into(), status: None },
+    )
+    .expect("sent");
     let sent = f.sim.sent_messages();
     assert_eq!(
         (sent[1].message_type.as_str(), sent[1].extern_id),
@@ -297,31 +229,18 @@ fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
     );
 
     // An image goes in `img_path`, without text.
-    let receipt = AliExpress
-        .send(
-            &f.host,
-            &f.shop(),
-            &reply(&ann, None, image("https://ae01.alicdn.com/kf/b.jpg")),
-        )
-        .expect("sent");
+    let receipt = f.send(&ann, None, image("https://ae01.alicdn.com/kf/b.jpg")).expect("sent");
     let sent = f.sim.sent_messages();
     assert_eq!(
         (sent[2].content.as_str(), sent[2].img_path.as_deref()),
         ("", Some("https://ae01.alicdn.com/kf/b.jpg"))
     );
-    assert_eq!(
-        receipt.platform_message_id,
-        Some(sent[2].message_id.clone())
-    );
+    assert_eq!(receipt.platform_message_id, Some(sent[2].message_id.clone()));
 
     // The simulator checks the signature: the wrong secret is refused, for good.
     let mut wrong = f.shop();
-    wrong
-        .credentials
-        .insert("app_secret".into(), "not the secret".into());
-    let e = AliExpress
-        .send(&f.host, &wrong, &reply(&ann, None, text("x")))
-        .unwrap_err();
+    wrong.credentials.insert("app_secret".into(), "not the secret".into());
+    let e = AliExpress.send(&f.host, &wrong, &reply(&ann, None, text("x"))).unwrap_err();
     assert_eq!((e.code.as_str(), e.retryable), ("invalid_sign", false));
     assert_eq!(f.sim.sent_messages().len(), 3);
 }
@@ -332,16 +251,11 @@ fn mark_read_changes_the_read_state() {
     let ann = Buyer::new(1);
     f.buyer_writes(&ann, BuyerMessage::text("one"));
     f.buyer_writes(&ann, BuyerMessage::text("two"));
-    let channel = f
-        .sim
-        .channel_of(&f.seller, &ann.login_id)
-        .expect("relation");
+    let channel = f.sim.channel_of(&f.seller, &ann.login_id).expect("relation");
     let before = f.sim.relation(&channel).expect("relation");
     assert_eq!((before.read, before.unread_count), (false, 2));
 
-    AliExpress
-        .mark_read(&f.host, &f.shop(), &channel)
-        .expect("marked");
+    AliExpress.mark_read(&f.host, &f.shop(), &channel).expect("marked");
     let after = f.sim.relation(&channel).expect("relation");
     assert_eq!((after.read, after.unread_count), (true, 0));
 
@@ -351,10 +265,7 @@ fn mark_read_changes_the_read_state() {
 
 #[test]
 fn an_expired_token_is_refreshed_and_kept() {
-    let f = Fixture::with(|config| SimConfig {
-        access_token_ttl: TimeDelta::hours(1),
-        ..config
-    });
+    let f = Fixture::with(|config| SimConfig { access_token_ttl: TimeDelta::hours(1), ..config });
     let ann = Buyer::new(1);
     let shop = f.shop();
     let old = shop.credentials["access_token"].clone();
@@ -369,15 +280,9 @@ fn an_expired_token_is_refreshed_and_kept() {
     let current = f.sim.access_token(&f.seller).expect("token");
     assert_ne!(current, old);
     assert_eq!(renewed["access_token"], current);
-    assert_eq!(
-        renewed["refresh_token"],
-        f.sim.refresh_token(&f.seller).expect("token")
-    );
+    assert_eq!(renewed["refresh_token"], f.sim.refresh_token(&f.seller).expect("token"));
     let expires = f.sim.access_token_expires_at(&f.seller).expect("expiry");
-    assert_eq!(
-        renewed["access_token_expires_at"],
-        expires.timestamp().to_string()
-    );
+    assert_eq!(renewed["access_token_expires_at"], expires.timestamp().to_string());
     assert_eq!(f.sim.sent_messages().len(), 1);
     assert_eq!(f.token_refreshes(), 1);
 
@@ -390,20 +295,14 @@ fn an_expired_token_is_refreshed_and_kept() {
     // A token close to its expiry is renewed before the call.
     let mut due = f.shop();
     let soon = f.clock.now().timestamp() + 60;
-    due.credentials
-        .insert("access_token_expires_at".into(), soon.to_string());
+    due.credentials.insert("access_token_expires_at".into(), soon.to_string());
     f.host.clear_kv();
-    let receipt = AliExpress
-        .send(&f.host, &due, &reply(&ann, None, text("Again")))
-        .expect("sent");
+    let receipt = AliExpress.send(&f.host, &due, &reply(&ann, None, text("Again"))).expect("sent");
     assert!(receipt.refreshed_credentials.is_some());
     assert_eq!(f.token_refreshes(), 2);
     let paths: Vec<String> = f.sim.requests().iter().map(|r| r.path.clone()).collect();
     let n = paths.len();
-    assert_eq!(
-        paths[n - 3..],
-        ["/rest/auth/token/refresh", "/sync", "/sync"]
-    );
+    assert_eq!(paths[n - 3..], ["/rest/auth/token/refresh", "/sync", "/sync"]);
 }
 
 #[test]
@@ -414,23 +313,14 @@ fn server_errors_are_retryable_and_business_errors_permanent() {
     let message = reply(&ann, None, text("hello"));
 
     f.sim
-        .set_faults(Faults {
-            server_error: 1.0,
-            server_error_status: 503,
-            ..Faults::default()
-        })
+        .set_faults(Faults { server_error: 1.0, server_error_status: 503, ..Faults::default() })
         .expect("faults");
     let e = AliExpress.send(&f.host, &f.shop(), &message).unwrap_err();
     assert_eq!((e.code.as_str(), e.retryable), ("http_503", true));
     let e = AliExpress.poll(&f.host, &f.shop(), None).unwrap_err();
     assert!(e.retryable, "{e:?}");
 
-    f.sim
-        .set_faults(Faults {
-            rate_limit: 1.0,
-            ..Faults::default()
-        })
-        .expect("faults");
+    f.sim.set_faults(Faults { rate_limit: 1.0, ..Faults::default() }).expect("faults");
     let e = AliExpress.send(&f.host, &f.shop(), &message).unwrap_err();
     assert_eq!((e.code.as_str(), e.retryable), ("rate_limited", true));
     assert!(f.sim.sent_messages().is_empty());
@@ -438,29 +328,13 @@ fn server_errors_are_retryable_and_business_errors_permanent() {
     // The message centre refuses a buyer the seller has no relation or order with.
     f.sim.set_faults(Faults::default()).expect("faults");
     let stranger = Buyer::new(9);
-    let e = AliExpress
-        .send(&f.host, &f.shop(), &reply(&stranger, None, text("hello")))
-        .unwrap_err();
+    let e = f.send(&stranger, None, text("hello")).unwrap_err();
     assert_eq!((e.code.as_str(), e.retryable), ("aliexpress_10002", false));
     // Content the message centre cannot carry is refused before any call.
     let before = f.sim.requests().len();
-    let e = AliExpress
-        .send(
-            &f.host,
-            &f.shop(),
-            &reply(
-                &ann,
-                None,
-                MessageContent::Video {
-                    url: "https://v/x.mp4".into(),
-                },
-            ),
-        )
-        .unwrap_err();
-    assert_eq!(
-        (e.code.as_str(), e.retryable),
-        ("unsupported_content", false)
-    );
+    let e =
+        f.send(&ann, None, MessageContent::Video { url: "https://v/x.mp4".into() }).unwrap_err();
+    assert_eq!((e.code.as_str(), e.retryable), ("unsupported_content", false));
     assert_eq!(f.sim.requests().len(), before);
 }
 
@@ -478,23 +352,14 @@ fn a_targeted_coupon_is_refused_naming_ae_coupon_1() {
         .expect("refused");
     assert_eq!(refusal.rule, "AE-COUPON-1");
     // Sent anyway (past the vetting), it is refused before reaching AliExpress.
-    let e = AliExpress
-        .send(&f.host, &f.shop(), &reply(&ann, None, targeted))
-        .unwrap_err();
+    let e = f.send(&ann, None, targeted).unwrap_err();
     assert_eq!((e.code.as_str(), e.retryable), ("AE-COUPON-1", false));
     assert!(f.sim.sent_messages().is_empty());
 
     // A store-wide coupon passes and goes out as text naming the code.
     let store = coupon("ALL5", Some("5% off"), CouponScope::Store);
-    assert_eq!(
-        AliExpress
-            .vet_outbound(&f.host, &f.shop(), &store, &rules)
-            .expect("checked"),
-        None
-    );
-    AliExpress
-        .send(&f.host, &f.shop(), &reply(&ann, None, store))
-        .expect("sent");
+    assert_eq!(AliExpress.vet_outbound(&f.host, &f.shop(), &store, &rules).expect("checked"), None);
+    f.send(&ann, None, store).expect("sent");
     assert_eq!(f.sim.sent_messages()[0].content, "Coupon: 5% off (ALL5)");
 
     // AE-AUTO-4 is checked the same way, from the rule set.
@@ -519,29 +384,11 @@ fn orders_and_buyers_are_looked_up() {
     let f = Fixture::start();
     let ann = Buyer::new(1);
     // 2023-07-01 is in US daylight time; the platform writes Pacific time.
-    let summer = Utc
-        .with_ymd_and_hms(2023, 7, 1, 18, 30, 0)
-        .single()
-        .expect("valid");
+    let summer = Utc.with_ymd_and_hms(2023, 7, 1, 18, 30, 0).single().expect("valid");
     for (id, status, issue, at) in [
-        (
-            "8100000000000001",
-            "WAIT_BUYER_ACCEPT_GOODS",
-            "IN_ISSUE",
-            summer,
-        ),
-        (
-            "8100000000000002",
-            "WAIT_SELLER_SEND_GOODS",
-            "NO_ISSUE",
-            t0() - TimeDelta::days(1),
-        ),
-        (
-            "8100000000000003",
-            "FINISH",
-            "NO_ISSUE",
-            t0() - TimeDelta::days(2),
-        ),
+        ("8100000000000001", "WAIT_BUYER_ACCEPT_GOODS", "IN_ISSUE", summer),
+        ("8100000000000002", "WAIT_SELLER_SEND_GOODS", "NO_ISSUE", t0() - TimeDelta::days(1)),
+        ("8100000000000003", "FINISH", "NO_ISSUE", t0() - TimeDelta::days(2)),
     ] {
         f.sim
             .add_order(
@@ -556,48 +403,28 @@ fn orders_and_buyers_are_looked_up() {
             )
             .expect("added");
     }
-    let order = AliExpress
-        .fetch_order(&f.host, &f.shop(), "8100000000000001")
-        .expect("found");
+    let order = AliExpress.fetch_order(&f.host, &f.shop(), "8100000000000001").expect("found");
     assert_eq!(order.buyer.external_id, ann.login_id);
     assert_eq!(order.buyer.nickname.as_deref(), Some("Buyer 1"));
     assert_eq!(order.created_at_ms, Some(summer.timestamp_millis()));
     assert_eq!(order.reverse_in_progress, Some(true));
     assert_eq!(order.status.as_deref(), Some("WAIT_BUYER_ACCEPT_GOODS"));
-    let e = AliExpress
-        .fetch_order(&f.host, &f.shop(), "8100000000000099")
-        .unwrap_err();
-    assert_eq!(
-        (e.code.as_str(), e.retryable),
-        ("aliexpress_ORDER_NOT_FOUND", false)
-    );
+    let e = AliExpress.fetch_order(&f.host, &f.shop(), "8100000000000099").unwrap_err();
+    assert_eq!((e.code.as_str(), e.retryable), ("aliexpress_ORDER_NOT_FOUND", false));
 
-    let profile = AliExpress
-        .fetch_buyer(&f.host, &f.shop(), &ann.login_id)
-        .expect("found");
+    let profile = AliExpress.fetch_buyer(&f.host, &f.shop(), &ann.login_id).expect("found");
     assert_eq!(profile.nickname.as_deref(), Some("Buyer 1"));
     // Newest first; finished orders are not in the platform's default list.
-    let ids: Vec<&str> = profile
-        .orders
-        .iter()
-        .map(|o| o.external_id.as_str())
-        .collect();
+    let ids: Vec<&str> = profile.orders.iter().map(|o| o.external_id.as_str()).collect();
     assert_eq!(ids, ["8100000000000002", "8100000000000001"]);
 }
 
 #[test]
 fn webhooks_are_refused_and_polling_is_declared() {
     let shop = ShopConnection::default();
-    let e = AliExpress
-        .parse_webhook(&shop, &WebhookRequest::default(), 0)
-        .unwrap_err();
+    let e = AliExpress.parse_webhook(&shop, &WebhookRequest::default(), 0).unwrap_err();
     assert_eq!((e.code.as_str(), e.retryable), ("unsupported", false));
-    let Capabilities {
-        webhooks,
-        polls,
-        sends,
-        ..
-    } = AliExpress.capabilities();
+    let Capabilities { webhooks, polls, sends, .. } = AliExpress.capabilities();
     assert_eq!((webhooks, polls, sends), (false, true, true));
     // A connection without its credentials says which one is missing.
     let f = Fixture::start();
@@ -612,16 +439,11 @@ fn webhooks_are_refused_and_polling_is_declared() {
 fn requests_outside_the_timestamp_window_are_refused() {
     let f = Fixture::start();
     // A host whose clock is three hours behind the platform's (the window is ±7200 s).
-    let late = BlockingHost::new(
-        f.runtime.handle().clone(),
-        ManualClock::new(t0() - TimeDelta::hours(3)),
-    )
-    .expect("host");
+    let late =
+        BlockingHost::new(f.runtime.handle().clone(), ManualClock::new(t0() - TimeDelta::hours(3)))
+            .expect("host");
     let e = AliExpress.poll(&late, &f.shop(), None).unwrap_err();
-    assert_eq!(
-        (e.code.as_str(), e.retryable),
-        ("aliexpress_InvalidTimestamp", false)
-    );
+    assert_eq!((e.code.as_str(), e.retryable), ("aliexpress_InvalidTimestamp", false));
     // Within the window it is accepted.
     late.clock().set(t0() - TimeDelta::minutes(110));
     assert!(AliExpress.poll(&late, &f.shop(), None).is_ok());

@@ -25,27 +25,12 @@ pub fn rule_set() -> RuleSet {
         // be replied to".
         reply: vec![Requirement::any(&[
             ("TT-WIN-2", Condition::Open),
-            (
-                "TT-WIN-2",
-                Condition::EndedWithin {
-                    within: Span::days(30),
-                },
-            ),
-            (
-                "TT-WIN-2",
-                Condition::ClosedWithin {
-                    within: Span::days(30),
-                },
-            ),
+            ("TT-WIN-2", Condition::EndedWithin { within: Span::days(30) }),
+            ("TT-WIN-2", Condition::ClosedWithin { within: Span::days(30) }),
         ])],
         // TT-INIT-1: an order in the last 60 days, or a return/refund in progress.
         initiate: vec![Requirement::any(&[
-            (
-                "TT-INIT-1",
-                Condition::OrderWithin {
-                    within: Span::days(60),
-                },
-            ),
+            ("TT-INIT-1", Condition::OrderWithin { within: Span::days(60) }),
             ("TT-INIT-1", Condition::ReverseOrderInProgress),
         ])],
         // TT-MSG-1: agents send text, emoji, image and video.
@@ -69,10 +54,7 @@ pub fn rule_set() -> RuleSet {
             then: Transition::End,
         }],
         // TT-LIST-2: unreplied for more than 20 hours is "expiring soon".
-        expiring: Some(Expiry {
-            rule: "TT-LIST-2".into(),
-            after: Span::hours(20),
-        }),
+        expiring: Some(Expiry { rule: "TT-LIST-2".into(), after: Span::hours(20) }),
         auto_reply: None,
         wait_timer: None,
         transfer: None,
@@ -80,9 +62,7 @@ pub fn rule_set() -> RuleSet {
         // conversations; otherwise they wait unassigned and are back-filled oldest first
         // (seed 001 l.53-59); a shop with one chat account gives it everything (l.24).
         routing: Some(Routing {
-            assign: AssignPolicy::LeastLoaded {
-                rule: "TT-QUEUE-1".into(),
-            },
+            assign: AssignPolicy::LeastLoaded { rule: "TT-QUEUE-1".into() },
             queue_rule: Some("TT-QUEUE-1".into()),
             backfill_rule: Some("TT-QUEUE-3".into()),
             queue_order_rule: None,

@@ -5,11 +5,8 @@
 /// `base` (doubling per attempt, at most `cap`), with jitter in [½, 1] of the step so
 /// retries of many messages spread out, and never before the platform's `retry-after`.
 pub fn backoff(
-    attempts: u32,
-    base: std::time::Duration,
-    cap: std::time::Duration,
-    retry_after_ms: Option<u64>,
-    jitter: f64,
+    attempts: u32, base: std::time::Duration, cap: std::time::Duration,
+    retry_after_ms: Option<u64>, jitter: f64,
 ) -> std::time::Duration {
     let exp = base.saturating_mul(1u32 << attempts.saturating_sub(1).min(20));
     let step = exp.min(cap);
@@ -31,9 +28,6 @@ mod tests {
         assert_eq!(backoff(4, base, cap, None, 1.0), Duration::from_secs(16));
         assert_eq!(backoff(4, base, cap, None, 0.0), Duration::from_secs(8));
         assert_eq!(backoff(30, base, cap, None, 1.0), cap);
-        assert_eq!(
-            backoff(1, base, cap, Some(30_000), 0.3),
-            Duration::from_secs(30)
-        );
+        assert_eq!(backoff(1, base, cap, Some(30_000), 0.3), Duration::from_secs(30));
     }
 }

@@ -16,14 +16,9 @@ pub fn normalize_cart_token(token: &str) -> CoreResult<String> {
     let token = token.split('?').next().unwrap_or("").trim();
     if token.is_empty()
         || token.len() > 200
-        || !token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err(CoreError::invalid(
-            "cart_token",
-            "must be 1 to 200 letters, digits, - or _",
-        ));
+        return Err(CoreError::invalid("cart_token", "must be 1 to 200 letters, digits, - or _"));
     }
     Ok(token.to_owned())
 }
@@ -33,27 +28,18 @@ pub fn normalize_cart_token(token: &str) -> CoreResult<String> {
 /// quantity went down). Every event lists every line of the cart after it; a line
 /// removed entirely shows with quantity 0 so the agent sees what went.
 pub fn cart_events(
-    before: &Lines,
-    after: &Lines,
-    subtotal: Option<&str>,
+    before: &Lines, after: &Lines, subtotal: Option<&str>,
 ) -> Vec<(&'static str, MessageContent)> {
-    let added = after
-        .iter()
-        .any(|(k, l)| l.quantity > before.get(k).map_or(0, |b| b.quantity));
-    let removed = before
-        .iter()
-        .any(|(k, b)| b.quantity > after.get(k).map_or(0, |l| l.quantity));
+    let added = after.iter().any(|(k, l)| l.quantity > before.get(k).map_or(0, |b| b.quantity));
+    let removed = before.iter().any(|(k, b)| b.quantity > after.get(k).map_or(0, |l| l.quantity));
     let subtotal = subtotal.unwrap_or("").trim();
     let subtotal = if subtotal.is_empty() { "?" } else { subtotal };
-    let line = |l: &CartLineInfo, quantity: u32| CartLine {
-        product_name: l.title.clone(),
-        quantity,
-    };
+    let line =
+        |l: &CartLineInfo, quantity: u32| CartLine { product_name: l.title.clone(), quantity };
     let mut out = Vec::new();
-    for (happened, action, tag) in [
-        (added, CartAction::Add, "add"),
-        (removed, CartAction::Remove, "remove"),
-    ] {
+    for (happened, action, tag) in
+        [(added, CartAction::Add, "add"), (removed, CartAction::Remove, "remove")]
+    {
         if !happened {
             continue;
         }
@@ -62,11 +48,8 @@ pub fn cart_events(
             let gone = before.iter().filter(|(k, _)| !after.contains_key(*k));
             shown.extend(gone.map(|(_, b)| line(b, 0)));
         }
-        let content = MessageContent::CartEvent {
-            action,
-            subtotal: subtotal.to_owned(),
-            lines: shown,
-        };
+        let content =
+            MessageContent::CartEvent { action, subtotal: subtotal.to_owned(), lines: shown };
         out.push((tag, content));
     }
     out
@@ -78,10 +61,7 @@ mod tests {
 
     #[test]
     fn cart_tokens_drop_the_key_suffix_and_refuse_odd_bytes() {
-        assert_eq!(
-            normalize_cart_token("c1-abc123?key=zzz").unwrap(),
-            "c1-abc123"
-        );
+        assert_eq!(normalize_cart_token("c1-abc123?key=zzz").unwrap(), "c1-abc123");
         assert!(normalize_cart_token("").is_err());
         assert!(normalize_cart_token("a b").is_err());
         assert!(normalize_cart_token("x'; DROP").is_err());
@@ -106,18 +86,11 @@ mod tests {
         let events = cart_events(&lines(&[("a", 1)]), &lines(&[("b", 2)]), Some(" 9.00 USD "));
         let tags: Vec<&str> = events.iter().map(|(t, _)| *t).collect();
         assert_eq!(tags, ["add", "remove"]);
-        let MessageContent::CartEvent {
-            lines: shown,
-            subtotal,
-            ..
-        } = &events[1].1
-        else {
+        let MessageContent::CartEvent { lines: shown, subtotal, .. } = &events[1].1 else {
             panic!("a cart event");
         };
         assert_eq!(subtotal, "9.00 USD");
-        let gone = shown
-            .iter()
-            .find(|l| l.product_name.as_deref() == Some("Pa"));
+        let gone = shown.iter().find(|l| l.product_name.as_deref() == Some("Pa"));
         assert_eq!(gone.map(|l| l.quantity), Some(0));
         assert!(cart_events(&lines(&[("a", 1)]), &lines(&[("a", 1)]), None).is_empty());
     }

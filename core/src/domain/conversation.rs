@@ -12,10 +12,7 @@ use shopmux_contract::content::MessageContent;
 /// A new conversation of a buyer who wrote (or did something) at `at`, waiting for
 /// assignment (ALL-EMPTY-1: a card alone opens one too; ALL-SRC-1: where it started).
 pub fn new_conversation(
-    shop: &IngestShop,
-    buyer_id: BuyerId,
-    entry_point: EntryPoint,
-    at: DateTime<Utc>,
+    shop: &IngestShop, buyer_id: BuyerId, entry_point: EntryPoint, at: DateTime<Utc>,
     has_order: bool,
 ) -> Conversation {
     Conversation {
@@ -52,71 +49,54 @@ pub fn apply_buyer_message(conv: &mut Conversation, m: &Message, refers_to_order
         conv.last_message_at = m.created_at;
         conv.preview = preview_of(&m.content);
     }
-    conv.last_buyer_message_at = Some(
-        conv.last_buyer_message_at
-            .map_or(m.created_at, |t| t.max(m.created_at)),
-    );
+    conv.last_buyer_message_at =
+        Some(conv.last_buyer_message_at.map_or(m.created_at, |t| t.max(m.created_at)));
     conv.has_order |= refers_to_order;
 }
 
 /// The list preview of a message: its summary, at most 140 characters.
 pub fn preview_of(content: &MessageContent) -> String {
     let s = content.summary();
-    if s.chars().count() <= 140 {
-        s
-    } else {
-        s.chars().take(139).chain(['…']).collect()
+    if s.chars().count() <= 140 { s } else { s.chars().take(139).chain(['…']).collect() }
+}
+
+/// An outbound message of a conversation from `sender`, pending delivery.
+fn outbound(
+    conversation: &Conversation, sender: (SenderKind, Option<AgentId>), content: MessageContent,
+    at: DateTime<Utc>,
+) -> Message {
+    Message {
+        id: MessageId::new(),
+        conversation_id: conversation.id,
+        shop_id: conversation.shop_id,
+        direction: Direction::Out,
+        sender_kind: sender.0,
+        sender_agent_id: sender.1,
+        content,
+        translated_text: None,
+        platform_message_id: None,
+        created_at: at,
+        delivery_status: Some(DeliveryStatus::Pending),
+        delivery_error: None,
     }
 }
 
 /// A new agent message of a conversation, pending delivery.
 pub fn agent_message(
-    viewer: &Viewer,
-    conversation: &Conversation,
-    content: MessageContent,
-    now: chrono::DateTime<chrono::Utc>,
+    viewer: &Viewer, conversation: &Conversation, content: MessageContent, now: DateTime<Utc>,
 ) -> Message {
-    Message {
-        id: MessageId::new(),
-        conversation_id: conversation.id,
-        shop_id: conversation.shop_id,
-        direction: Direction::Out,
-        sender_kind: SenderKind::Agent,
-        sender_agent_id: Some(viewer.agent.id),
-        content,
-        translated_text: None,
-        platform_message_id: None,
-        created_at: now,
-        delivery_status: Some(DeliveryStatus::Pending),
-        delivery_error: None,
-    }
+    let sender = (SenderKind::Agent, Some(viewer.agent.id));
+    outbound(conversation, sender, content, now)
 }
 
 /// The automatic reply to a buyer message (AE-AUTO-1), pending delivery: a bot message,
 /// not a human reply, so the conversation stays unread and unreplied (AE-AUTO-3).
 pub fn auto_reply_message(
-    auto: &ActiveAutoReply,
-    conversation: &Conversation,
-    after: DateTime<Utc>,
-    now: DateTime<Utc>,
+    auto: &ActiveAutoReply, conversation: &Conversation, after: DateTime<Utc>, now: DateTime<Utc>,
 ) -> Message {
-    Message {
-        id: MessageId::new(),
-        conversation_id: conversation.id,
-        shop_id: conversation.shop_id,
-        direction: Direction::Out,
-        sender_kind: SenderKind::Bot,
-        sender_agent_id: None,
-        content: MessageContent::AutoReply {
-            text: auto.text.clone(),
-            actions: auto.actions.clone(),
-        },
-        translated_text: None,
-        platform_message_id: None,
-        created_at: now.max(after),
-        delivery_status: Some(DeliveryStatus::Pending),
-        delivery_error: None,
-    }
+    let content =
+        MessageContent::AutoReply { text: auto.text.clone(), actions: auto.actions.clone() };
+    outbound(conversation, (SenderKind::Bot, None), content, now.max(after))
 }
 
 /// A change of a conversation an agent asks for.
@@ -148,10 +128,7 @@ impl Change {
     /// Whether it moves the conversation between lists or agents (and so changes
     /// loads and needs chat permission), rather than only marking it.
     pub fn moves(self) -> bool {
-        !matches!(
-            self,
-            Self::MarkRead | Self::MarkUnread | Self::Flag(_) | Self::Unflag
-        )
+        !matches!(self, Self::MarkRead | Self::MarkUnread | Self::Flag(_) | Self::Unflag)
     }
 }
 
@@ -162,9 +139,7 @@ pub type Conflict = String;
 /// assignment or transfer is checked here for its state only; who may take it is the
 /// caller's to check.
 pub fn changed(
-    before: &Conversation,
-    change: Change,
-    now: DateTime<Utc>,
+    before: &Conversation, change: Change, now: DateTime<Utc>,
 ) -> Result<Conversation, Conflict> {
     let mut after = before.clone();
     let not_open = || format!("the conversation is {}, not open", before.state);
@@ -223,10 +198,7 @@ pub fn changed(
 /// The conversation after an agent's reply: answered, read, and taken by the agent
 /// when nobody held it (replying to an unassigned conversation takes it).
 pub fn replied(
-    before: &Conversation,
-    reply: &Message,
-    agent: AgentId,
-    now: DateTime<Utc>,
+    before: &Conversation, reply: &Message, agent: AgentId, now: DateTime<Utc>,
 ) -> Conversation {
     let mut after = before.clone();
     after.last_message_at = now;

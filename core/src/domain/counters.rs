@@ -25,9 +25,7 @@ pub struct CounterKey {
 
 /// What one conversation adds to the counters.
 pub fn contributions(c: &Conversation) -> Vec<(CounterKey, i64)> {
-    let assignee = c
-        .assignee_id
-        .map_or_else(|| NO_ASSIGNEE.to_owned(), |a| a.to_string());
+    let assignee = c.assignee_id.map_or_else(|| NO_ASSIGNEE.to_owned(), |a| a.to_string());
     let key = |bucket: &str| CounterKey {
         shop_id: c.shop_id,
         assignee: assignee.clone(),
@@ -62,8 +60,7 @@ pub fn contributions(c: &Conversation) -> Vec<(CounterKey, i64)> {
 /// The counter changes that turn `before`'s contributions into `after`'s; zero changes
 /// are left out. Sorted, so concurrent transactions lock counter rows in one order.
 pub fn delta(
-    before: Option<&Conversation>,
-    after: Option<&Conversation>,
+    before: Option<&Conversation>, after: Option<&Conversation>,
 ) -> Vec<(CounterKey, i64)> {
     let mut sum: HashMap<CounterKey, i64> = HashMap::new();
     for (k, n) in before.map(contributions).unwrap_or_default() {

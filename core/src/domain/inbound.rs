@@ -8,7 +8,7 @@ use super::model::EntryPoint;
 use crate::error::{CoreError, CoreResult};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shopmux_contract::adapter::InboundEvent;
+use shopmux_contract::adapter::BuyerMessage;
 use shopmux_contract::content::MessageContent;
 
 /// The buyer of an inbound message, as the platform knows them.
@@ -18,17 +18,13 @@ pub struct InboundBuyer {
     /// The platform's buyer id.
     pub external_id: String,
     /// Nickname; kept from earlier messages when absent.
-    #[serde(default)]
     pub nickname: Option<String>,
     /// Language tag (`en`, `es`, `zh-CN`).
-    #[serde(default)]
     pub language: Option<String>,
     /// Email, when the buyer gave one.
-    #[serde(default)]
     pub email: Option<String>,
     /// The platform's conversation with this buyer, where replies are sent (set by
     /// marketplace adapters).
-    #[serde(default)]
     pub platform_conversation_id: Option<String>,
 }
 
@@ -39,13 +35,10 @@ pub struct InboundOrder {
     /// The platform's order id.
     pub external_id: String,
     /// When the order was created (defaults to now for an order first seen).
-    #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
     /// The platform's order status.
-    #[serde(default)]
     pub status: Option<String>,
     /// Whether a return/refund is in progress.
-    #[serde(default)]
     pub reverse_in_progress: Option<bool>,
 }
 
@@ -60,60 +53,44 @@ pub struct InboundMessage {
     /// The content.
     pub content: MessageContent,
     /// When the platform says it was sent (defaults to now; never later than now).
-    #[serde(default)]
     pub sent_at: Option<DateTime<Utc>>,
     /// An order the message refers to.
-    #[serde(default)]
     pub order: Option<InboundOrder>,
     /// Where the buyer started the chat (ALL-SRC-1).
-    #[serde(default)]
     pub entry_point: Option<EntryPoint>,
 }
 
 impl InboundMessage {
-    /// The message an adapter's event carries, if it is one (every source shares this).
-    pub fn from_event(event: InboundEvent) -> Option<InboundMessage> {
-        let InboundEvent::Message {
-            buyer,
-            platform_message_id,
-            platform_conversation_id,
-            content,
-            sent_at_ms,
-            order,
-            entry_point,
-        } = event
-        else {
-            return None;
+    /// The message as the inbox takes it, from an adapter's (every source shares this).
+    pub fn from_event(m: BuyerMessage) -> InboundMessage {
+        let buyer = InboundBuyer {
+            external_id: m.buyer.external_id,
+            nickname: m.buyer.nickname,
+            language: m.buyer.language,
+            email: m.buyer.email,
+            platform_conversation_id: m.platform_conversation_id,
         };
-        Some(InboundMessage {
-            buyer: InboundBuyer {
-                external_id: buyer.external_id,
-                nickname: buyer.nickname,
-                language: buyer.language,
-                email: buyer.email,
-                platform_conversation_id,
-            },
-            platform_message_id,
-            content,
-            sent_at: sent_at_ms.and_then(DateTime::from_timestamp_millis),
-            order: order.map(|o| InboundOrder {
-                external_id: o.external_id,
-                created_at: o.created_at_ms.and_then(DateTime::from_timestamp_millis),
-                status: o.status,
-                reverse_in_progress: o.reverse_in_progress,
-            }),
-            entry_point,
-        })
+        let order = m.order.map(|o| InboundOrder {
+            external_id: o.external_id,
+            created_at: o.created_at_ms.and_then(DateTime::from_timestamp_millis),
+            status: o.status,
+            reverse_in_progress: o.reverse_in_progress,
+        });
+        InboundMessage {
+            buyer,
+            platform_message_id: m.platform_message_id,
+            content: m.content,
+            sent_at: m.sent_at_ms.and_then(DateTime::from_timestamp_millis),
+            order,
+            entry_point: m.entry_point,
+        }
     }
 
     /// Checks the fields no database constraint checks.
     pub fn validate(&self) -> CoreResult<()> {
         let bounded = |field: &str, v: &str, max: usize| {
             if v.trim().is_empty() || v.len() > max {
-                Err(CoreError::invalid(
-                    field,
-                    format!("must be 1 to {max} bytes"),
-                ))
+                Err(CoreError::invalid(field, format!("must be 1 to {max} bytes")))
             } else {
                 Ok(())
             }
@@ -126,9 +103,7 @@ impl InboundMessage {
         if let Some(o) = &self.order {
             bounded("order.external_id", &o.external_id, 256)?;
         }
-        self.content
-            .validate()
-            .map_err(|e| CoreError::invalid(e.field, e.message))
+        self.content.validate().map_err(|e| CoreError::invalid(e.field, e.message))
     }
 }
 
@@ -168,16 +143,11 @@ pub fn order_card(order: &shopmux_contract::adapter::OrderInfo) -> InboundMessag
             order.external_id,
             status.as_deref().unwrap_or("placed")
         ),
-        content: MessageContent::OrderCard {
-            order_id: order.external_id.clone(),
-            status,
-        },
+        content: MessageContent::OrderCard { order_id: order.external_id.clone(), status },
         sent_at: None,
         order: Some(InboundOrder {
             external_id: order.external_id.clone(),
-            created_at: order
-                .created_at_ms
-                .and_then(DateTime::from_timestamp_millis),
+            created_at: order.created_at_ms.and_then(DateTime::from_timestamp_millis),
             status: order.status.clone(),
             reverse_in_progress: order.reverse_in_progress,
         }),

@@ -45,11 +45,7 @@ pub struct FlagFilter(pub Option<FlagColour>);
 impl TryFrom<String> for FlagFilter {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        if s == "any" {
-            Ok(Self(None))
-        } else {
-            s.parse::<FlagColour>().map(|c| Self(Some(c)))
-        }
+        if s == "any" { Ok(Self(None)) } else { s.parse::<FlagColour>().map(|c| Self(Some(c))) }
     }
 }
 

@@ -183,10 +183,8 @@ pub struct Order {
     /// Whether a return/refund (reverse order) is in progress.
     pub reverse_in_progress: bool,
     /// The number buyers see (`#1001`), when the platform has one besides the id.
-    #[serde(default)]
     pub name: Option<String>,
     /// The order's total, a decimal string with currency.
-    #[serde(default)]
     pub total: Option<String>,
 }
 

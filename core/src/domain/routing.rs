@@ -5,7 +5,7 @@
 //! (`inbox/routing.rs`) loads the inputs and records the choice atomically.
 
 use super::ids::AgentId;
-use super::model::{AgentStatus, Role};
+use super::model::{Agent, AgentStatus, Role};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use shopmux_contract::rules::{AssignPolicy, Routing, RuleId};
@@ -30,6 +30,19 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// An agent as a candidate, with its load.
+    pub fn of(agent: &Agent, load: i64) -> Self {
+        Self {
+            id: agent.id,
+            role: agent.role,
+            status: agent.status,
+            accept_assignment: agent.accept_assignment,
+            connected: agent.connected,
+            capacity: agent.capacity,
+            load,
+        }
+    }
+
     /// Under its own maximum (DY-CAP-1).
     pub fn has_room(&self) -> bool {
         self.load < self.capacity
@@ -60,17 +73,9 @@ pub struct Choice {
 /// accounts allowed to chat in the shop with this buyer; `recent` is the account that
 /// talked with the buyer within the sticky policy's window, if any.
 pub fn choose<R: Rng + ?Sized>(
-    routing: &Routing,
-    candidates: &[Candidate],
-    recent: Option<AgentId>,
-    rng: &mut R,
+    routing: &Routing, candidates: &[Candidate], recent: Option<AgentId>, rng: &mut R,
 ) -> Option<Choice> {
-    let pick = |rule: &RuleId, agent: AgentId| {
-        Some(Choice {
-            agent,
-            rule: rule.clone(),
-        })
-    };
+    let pick = |rule: &RuleId, agent: AgentId| Some(Choice { agent, rule: rule.clone() });
     if let (Some(rule), [only]) = (&routing.single_agent_rule, candidates) {
         // rule: TT-AGENT-1 (one chat account: it gets everything, no status switch)
         return pick(rule, only.id);
@@ -82,51 +87,32 @@ pub fn choose<R: Rng + ?Sized>(
         AssignPolicy::IdleRate { rule } => {
             // rule: DY-ROUTE-1 — compare (max − cur)/max exactly, as cross products.
             let best = available.iter().copied().max_by(|a, b| idle_cmp(a, b))?;
-            let ties: Vec<&Candidate> = available
-                .iter()
-                .copied()
-                .filter(|c| idle_cmp(c, best).is_eq())
-                .collect();
+            let ties: Vec<&Candidate> =
+                available.iter().copied().filter(|c| idle_cmp(c, best).is_eq()).collect();
             pick(rule, ties.choose(rng)?.id)
         }
         AssignPolicy::LeastLoaded { rule } => {
             // rule: TT-QUEUE-1 (only available agents with spare capacity)
             let least = available.iter().map(|c| c.load).min()?;
-            let ties: Vec<&Candidate> = available
-                .iter()
-                .copied()
-                .filter(|c| c.load == least)
-                .collect();
+            let ties: Vec<&Candidate> =
+                available.iter().copied().filter(|c| c.load == least).collect();
             pick(rule, ties.choose(rng)?.id)
         }
-        AssignPolicy::Sticky {
-            new_rule,
-            returning_rule,
-            ..
-        } => {
+        AssignPolicy::Sticky { new_rule, returning_rule, .. } => {
             // rule: AE-ROUTE-2 (the agent of the last 72 hours, if online)
             if let Some(agent) = recent
                 && available.iter().any(|c| c.id == agent)
             {
                 return pick(returning_rule, agent);
             }
-            let rule = if recent.is_some() {
-                returning_rule
-            } else {
-                new_rule
-            };
+            let rule = if recent.is_some() { returning_rule } else { new_rule };
             // rule: AE-ROUTE-1 (a random online sub-account, else the main account)
-            let subs: Vec<&Candidate> = available
-                .iter()
-                .copied()
-                .filter(|c| c.role == Role::Agent)
-                .collect();
+            let subs: Vec<&Candidate> =
+                available.iter().copied().filter(|c| c.role == Role::Agent).collect();
             if let Some(c) = subs.choose(rng) {
                 return pick(rule, c.id);
             }
-            let owner = candidates
-                .iter()
-                .find(|c| c.role == Role::Owner && c.has_room())?;
+            let owner = candidates.iter().find(|c| c.role == Role::Owner && c.has_room())?;
             pick(rule, owner.id)
         }
     }
@@ -151,9 +137,9 @@ pub fn anyone_could_take(routing: &Routing, candidates: &[Candidate]) -> bool {
         AssignPolicy::IdleRate { .. } | AssignPolicy::LeastLoaded { .. } => {
             candidates.iter().any(Candidate::available)
         }
-        AssignPolicy::Sticky { .. } => candidates
-            .iter()
-            .any(|c| c.available() || (c.role == Role::Owner && c.has_room())),
+        AssignPolicy::Sticky { .. } => {
+            candidates.iter().any(|c| c.available() || (c.role == Role::Owner && c.has_room()))
+        }
     }
 }
 
@@ -187,12 +173,7 @@ mod tests {
         let b = agent(Role::Agent, 30, 3);
         let mut rng = StdRng::seed_from_u64(1);
         for _ in 0..20 {
-            let c = choose(
-                &policy("idle_rate"),
-                &[a.clone(), b.clone()],
-                None,
-                &mut rng,
-            );
+            let c = choose(&policy("idle_rate"), &[a.clone(), b.clone()], None, &mut rng);
             assert_eq!(c.unwrap().agent, b.id);
         }
     }
@@ -204,12 +185,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(7);
         let mut seen: HashMap<AgentId, u32> = HashMap::new();
         for _ in 0..200 {
-            let c = choose(
-                &policy("idle_rate"),
-                &[a.clone(), b.clone()],
-                None,
-                &mut rng,
-            );
+            let c = choose(&policy("idle_rate"), &[a.clone(), b.clone()], None, &mut rng);
             *seen.entry(c.unwrap().agent).or_default() += 1;
         }
         assert_eq!(seen.len(), 2, "both tied agents are picked: {seen:?}");
@@ -222,11 +198,7 @@ mod tests {
         let run = |seed| {
             let mut rng = StdRng::seed_from_u64(seed);
             (0..20)
-                .map(|_| {
-                    choose(&policy("idle_rate"), &agents, None, &mut rng)
-                        .unwrap()
-                        .agent
-                })
+                .map(|_| choose(&policy("idle_rate"), &agents, None, &mut rng).unwrap().agent)
                 .collect::<Vec<_>>()
         };
         assert_eq!(run(42), run(42));
@@ -271,10 +243,8 @@ mod tests {
         let mut only = agent(Role::Owner, 1, 1);
         only.status = AgentStatus::Offline;
         only.connected = false;
-        let routing = Routing {
-            single_agent_rule: Some("TT-AGENT-1".into()),
-            ..policy("least_loaded")
-        };
+        let routing =
+            Routing { single_agent_rule: Some("TT-AGENT-1".into()), ..policy("least_loaded") };
         let c = choose(&routing, std::slice::from_ref(&only), None, &mut rng).unwrap();
         assert_eq!((c.agent, c.rule.as_str()), (only.id, "TT-AGENT-1"));
         // With two chat accounts the rule does not apply.
@@ -333,10 +303,7 @@ mod tests {
     fn sh_assign_1_manual_shops_assign_nothing() {
         let mut rng = StdRng::seed_from_u64(3);
         let a = agent(Role::Agent, 10, 0);
-        assert_eq!(
-            choose(&policy("manual"), std::slice::from_ref(&a), None, &mut rng),
-            None
-        );
+        assert_eq!(choose(&policy("manual"), std::slice::from_ref(&a), None, &mut rng), None);
         assert!(!anyone_could_take(&policy("manual"), &[a]));
     }
 }

@@ -37,16 +37,8 @@ pub struct Permission {
 impl Permission {
     fn from(result: Result<Option<DateTime<Utc>>, Refusal>) -> Self {
         match result {
-            Ok(deadline) => Self {
-                allowed: true,
-                deadline,
-                refusal: None,
-            },
-            Err(refusal) => Self {
-                allowed: false,
-                deadline: None,
-                refusal: Some(refusal),
-            },
+            Ok(deadline) => Self { allowed: true, deadline, refusal: None },
+            Err(refusal) => Self { allowed: false, deadline: None, refusal: Some(refusal) },
         }
     }
 }
@@ -60,9 +52,7 @@ type ClauseState = (bool, Option<DateTime<Utc>>);
 
 /// The [`ClauseState`] of a condition.
 fn clause_state(
-    condition: &Condition,
-    conversation: Option<&Conversation>,
-    orders: &[Order],
+    condition: &Condition, conversation: Option<&Conversation>, orders: &[Order],
     now: DateTime<Utc>,
 ) -> ClauseState {
     let timed = |since: Option<DateTime<Utc>>, within: Span| match since {
@@ -75,23 +65,18 @@ fn clause_state(
     match condition {
         Condition::Always => (true, None),
         Condition::Open => (conversation.is_some_and(|c| c.state.is_open()), None),
-        Condition::NotClosed => (
-            conversation.is_some_and(|c| c.state != ConversationState::Closed),
-            None,
-        ),
+        Condition::NotClosed => {
+            (conversation.is_some_and(|c| c.state != ConversationState::Closed), None)
+        }
         Condition::BuyerMessageWithin { within } => {
             timed(conversation.and_then(|c| c.last_buyer_message_at), *within)
         }
         Condition::EndedWithin { within } => timed(
-            conversation
-                .filter(|c| c.state == ConversationState::Ended)
-                .and_then(|c| c.ended_at),
+            conversation.filter(|c| c.state == ConversationState::Ended).and_then(|c| c.ended_at),
             *within,
         ),
         Condition::ClosedWithin { within } => timed(
-            conversation
-                .filter(|c| c.state == ConversationState::Closed)
-                .and_then(|c| c.closed_at),
+            conversation.filter(|c| c.state == ConversationState::Closed).and_then(|c| c.closed_at),
             *within,
         ),
         Condition::OrderWithin { within } => {
@@ -122,10 +107,7 @@ pub fn describe(condition: &Condition) -> String {
 }
 
 fn requirement(
-    req: &Requirement,
-    what: &str,
-    conversation: Option<&Conversation>,
-    orders: &[Order],
+    req: &Requirement, what: &str, conversation: Option<&Conversation>, orders: &[Order],
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, Refusal> {
     let states: Vec<(&Clause, ClauseState)> = req
@@ -133,11 +115,8 @@ fn requirement(
         .iter()
         .map(|c| (c, clause_state(&c.condition, conversation, orders, now)))
         .collect();
-    let holding: Vec<Option<DateTime<Utc>>> = states
-        .iter()
-        .filter(|(_, (ok, _))| *ok)
-        .map(|(_, (_, t))| *t)
-        .collect();
+    let holding: Vec<Option<DateTime<Utc>>> =
+        states.iter().filter(|(_, (ok, _))| *ok).map(|(_, (_, t))| *t).collect();
     if !holding.is_empty() {
         // Unlimited if any holding clause has no limit, else the latest limit.
         return Ok(if holding.iter().any(Option::is_none) {
@@ -157,23 +136,12 @@ fn requirement(
         .iter()
         .map(|(c, _)| format!("{} ({})", describe(&c.condition), c.rule))
         .collect::<Vec<_>>();
-    let window_closed_at = states
-        .iter()
-        .filter_map(|(_, (_, t))| *t)
-        .filter(|t| *t < now)
-        .max();
-    Err(Refusal {
-        rule,
-        message: format!("{what} needs {}", needs.join(" or ")),
-        window_closed_at,
-    })
+    let window_closed_at = states.iter().filter_map(|(_, (_, t))| *t).filter(|t| *t < now).max();
+    Err(Refusal { rule, message: format!("{what} needs {}", needs.join(" or ")), window_closed_at })
 }
 
 fn all(
-    reqs: &[Requirement],
-    what: &str,
-    conversation: Option<&Conversation>,
-    orders: &[Order],
+    reqs: &[Requirement], what: &str, conversation: Option<&Conversation>, orders: &[Order],
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, Refusal> {
     let mut deadline: Option<DateTime<Utc>> = None;
@@ -187,36 +155,21 @@ fn all(
 
 /// Whether an agent may reply in this conversation now, and until when.
 pub fn can_reply(
-    rules: &RuleSet,
-    conversation: &Conversation,
-    orders: &[Order],
-    now: DateTime<Utc>,
+    rules: &RuleSet, conversation: &Conversation, orders: &[Order], now: DateTime<Utc>,
 ) -> Permission {
-    Permission::from(all(
-        &rules.reply,
-        "A reply",
-        Some(conversation),
-        orders,
-        now,
-    ))
+    Permission::from(all(&rules.reply, "A reply", Some(conversation), orders, now))
 }
 
 /// Whether the seller may start a conversation with this buyer now (the buyer's latest
 /// conversation, if any, and orders are the facts).
 pub fn can_initiate(
-    rules: &RuleSet,
-    latest: Option<&Conversation>,
-    orders: &[Order],
-    now: DateTime<Utc>,
+    rules: &RuleSet, latest: Option<&Conversation>, orders: &[Order], now: DateTime<Utc>,
 ) -> Permission {
     Permission::from(all(&rules.initiate, "Starting a chat", latest, orders, now))
 }
 
 fn check_kind(
-    rules: &RuleSet,
-    kinds: Option<&KindRule>,
-    from: &str,
-    content: &MessageContent,
+    rules: &RuleSet, kinds: Option<&KindRule>, from: &str, content: &MessageContent,
 ) -> Result<(), Refusal> {
     let Some(kinds) = kinds else { return Ok(()) };
     let kind = content.kind();
@@ -229,10 +182,7 @@ fn check_kind(
         .unwrap_or_default();
     Err(Refusal {
         rule: kinds.rule.clone(),
-        message: format!(
-            "{} chat does not carry `{name}` messages from {from}",
-            rules.platform
-        ),
+        message: format!("{} chat does not carry `{name}` messages from {from}", rules.platform),
         window_closed_at: None,
     })
 }
@@ -291,11 +241,7 @@ pub fn normalize_inbound(rules: &RuleSet, content: &mut MessageContent) {
         (&rules.limits.cart_product_name_chars, content)
     {
         for line in lines {
-            if line
-                .product_name
-                .as_ref()
-                .is_some_and(|n| n.chars().count() > limit.max as usize)
-            {
+            if line.product_name.as_ref().is_some_and(|n| n.chars().count() > limit.max as usize) {
                 line.product_name = None;
             }
         }
@@ -304,10 +250,7 @@ pub fn normalize_inbound(rules: &RuleSet, content: &mut MessageContent) {
 
 /// Checks an agent's reply: its kind, then the reply windows.
 pub fn check_reply(
-    rules: &RuleSet,
-    conversation: &Conversation,
-    orders: &[Order],
-    content: &MessageContent,
+    rules: &RuleSet, conversation: &Conversation, orders: &[Order], content: &MessageContent,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, Refusal> {
     check_outbound_kind(rules, content)?;

@@ -114,29 +114,22 @@ pub fn prefix_upper_bound(prefix: &str) -> String {
 
 /// The terms as an FTS5 query: every term quoted, all required.
 pub fn fts5_query(terms: &[String]) -> String {
-    terms
-        .iter()
-        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(" ")
+    joined(terms, |t| format!("\"{}\"", t.replace('"', "\"\"")), " ")
 }
 
 /// The terms as a PostgreSQL `tsvector` literal (no parser involved).
 pub fn tsvector_literal(terms: &[String]) -> String {
-    terms
-        .iter()
-        .map(|t| pg_lexeme(t))
-        .collect::<Vec<_>>()
-        .join(" ")
+    joined(terms, pg_lexeme, " ")
 }
 
 /// The terms as a PostgreSQL `tsquery` literal: all required.
 pub fn tsquery_literal(terms: &[String]) -> String {
-    terms
-        .iter()
-        .map(|t| pg_lexeme(t))
-        .collect::<Vec<_>>()
-        .join(" & ")
+    joined(terms, pg_lexeme, " & ")
+}
+
+fn joined(terms: &[String], quote: impl Fn(&str) -> String, separator: &str) -> String {
+    let quoted: Vec<String> = terms.iter().map(|t| quote(t)).collect();
+    quoted.join(separator)
 }
 
 fn pg_lexeme(term: &str) -> String {
@@ -149,14 +142,8 @@ mod tests {
 
     #[test]
     fn latin_words_are_lowercased_and_split_on_punctuation() {
-        assert_eq!(
-            index_terms("Where is my ORDER? order!"),
-            vec!["is", "my", "order", "where"]
-        );
-        assert_eq!(
-            index_terms("¿Dónde está mi pedido?"),
-            vec!["dónde", "está", "mi", "pedido"]
-        );
+        assert_eq!(index_terms("Where is my ORDER? order!"), vec!["is", "my", "order", "where"]);
+        assert_eq!(index_terms("¿Dónde está mi pedido?"), vec!["dónde", "está", "mi", "pedido"]);
     }
 
     #[test]

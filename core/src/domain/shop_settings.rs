@@ -55,8 +55,7 @@ pub struct ActiveAutoReply {
 /// The automatic reply of a shop's settings, checked against its platform's rules;
 /// `Some` only when it is on.
 pub fn auto_reply(
-    settings: &serde_json::Value,
-    rules: &RuleSet,
+    settings: &serde_json::Value, rules: &RuleSet,
 ) -> CoreResult<Option<ActiveAutoReply>> {
     let Some(value) = settings.get("auto_reply") else {
         return Ok(None);
@@ -83,11 +82,7 @@ pub fn auto_reply(
     if !parsed.enabled || parsed.text.trim().is_empty() {
         return Ok(None);
     }
-    Ok(Some(ActiveAutoReply {
-        text: parsed.text,
-        actions: parsed.actions,
-        quiet: rule.quiet,
-    }))
+    Ok(Some(ActiveAutoReply { text: parsed.text, actions: parsed.actions, quiet: rule.quiet }))
 }
 
 /// The rule-duration overrides of a shop's settings: `{"rule_overrides": {"TT-WIN-2": "45d"}}`.
@@ -96,10 +91,7 @@ pub fn rule_overrides(settings: &serde_json::Value) -> CoreResult<SpanOverrides>
         return Ok(SpanOverrides::new());
     };
     let map = value.as_object().ok_or_else(|| {
-        CoreError::invalid(
-            "settings.rule_overrides",
-            "must be an object of rule ID → duration",
-        )
+        CoreError::invalid("settings.rule_overrides", "must be an object of rule ID → duration")
     })?;
     let mut out = SpanOverrides::new();
     for (rule, span) in map {
@@ -107,11 +99,7 @@ pub fn rule_overrides(settings: &serde_json::Value) -> CoreResult<SpanOverrides>
         let text = span
             .as_str()
             .ok_or_else(|| CoreError::invalid(&field, "must be a duration like \"45d\""))?;
-        out.insert(
-            rule.clone(),
-            text.parse::<Span>()
-                .map_err(|m| CoreError::invalid(&field, m))?,
-        );
+        out.insert(rule.clone(), text.parse::<Span>().map_err(|m| CoreError::invalid(&field, m))?);
     }
     Ok(out)
 }
@@ -129,8 +117,7 @@ pub struct ShopRouting {
 
 /// The routing keys of a shop's settings: `routing` (a policy name) and `queue_order`.
 pub fn routing_settings(
-    settings: &serde_json::Value,
-    rules: &RuleSet,
+    settings: &serde_json::Value, rules: &RuleSet,
 ) -> CoreResult<(Option<Routing>, QueueOrder)> {
     let mut routing = rules.routing.clone();
     if let Some(v) = settings.get("routing") {
@@ -155,10 +142,8 @@ pub fn routing_settings(
                     "must be \"first_come\" or \"last_come\"",
                 )
             })?;
-            let platform_fixes_it = rules
-                .routing
-                .as_ref()
-                .is_some_and(|r| r.queue_order_rule.is_none());
+            let platform_fixes_it =
+                rules.routing.as_ref().is_some_and(|r| r.queue_order_rule.is_none());
             if platform_fixes_it && order != QueueOrder::FirstCome {
                 // rule: TT-QUEUE-3 (oldest first, not a setting on this platform)
                 return Err(CoreError::invalid(

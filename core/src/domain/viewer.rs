@@ -42,9 +42,7 @@ impl Viewer {
         if self.is_owner() {
             Ok(())
         } else {
-            Err(CoreError::Forbidden(
-                "only the main account may do this".into(),
-            ))
+            Err(CoreError::Forbidden("only the main account may do this".into()))
         }
     }
 
@@ -64,9 +62,7 @@ impl Viewer {
             Ok(())
         } else {
             // rule: DY-PERM-1
-            Err(CoreError::Forbidden(
-                "no chat permission in this shop".into(),
-            ))
+            Err(CoreError::Forbidden("no chat permission in this shop".into()))
         }
     }
 }

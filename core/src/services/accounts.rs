@@ -7,7 +7,7 @@ use crate::domain::model::*;
 use crate::domain::viewer::{Viewer, hash_token, new_token};
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
-use crate::storage::store::Db;
+use crate::storage::write::Db;
 use crate::storage::{accounts, shops};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -20,10 +20,8 @@ pub struct NewAgent {
     /// Nickname, unique within the seller.
     pub nickname: String,
     /// `agent` (sub-account, the default) or `operator`.
-    #[serde(default)]
     pub role: Option<Role>,
     /// Most simultaneous buyers (1..50, default 10).
-    #[serde(default)]
     pub capacity: Option<i64>,
     /// Shops granted, with chat permission.
     #[serde(default)]
@@ -61,19 +59,13 @@ fn validate_nickname(nickname: &str) -> CoreResult<String> {
 
 fn check_grants(owner: &Viewer, grants: &[ShopGrant]) -> CoreResult<()> {
     match grants.iter().find(|g| !owner.can_see(g.shop_id)) {
-        Some(g) => Err(CoreError::invalid(
-            "shops",
-            format!("unknown shop {}", g.shop_id),
-        )),
+        Some(g) => Err(CoreError::invalid("shops", format!("unknown shop {}", g.shop_id))),
         None => Ok(()),
     }
 }
 
 fn new_account(
-    seller: SellerId,
-    role: Role,
-    nickname: String,
-    capacity: i64,
+    seller: SellerId, role: Role, nickname: String, capacity: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Agent {
     Agent {
@@ -105,26 +97,18 @@ impl Inbox {
 
     /// Creates a sub-account (or operator) of the owner's seller.
     pub async fn create_agent(
-        &self,
-        owner: &Viewer,
-        input: NewAgent,
+        &self, owner: &Viewer, input: NewAgent,
     ) -> CoreResult<AgentWithToken> {
         owner.require_owner()?;
         let nickname = validate_nickname(&input.nickname)?;
         let capacity = input.capacity.unwrap_or(10);
         if !CAPACITY_RANGE.contains(&capacity) {
             // rule: DY-CAP-1
-            return Err(CoreError::invalid(
-                "capacity",
-                "must be between 1 and 50 (DY-CAP-1)",
-            ));
+            return Err(CoreError::invalid("capacity", "must be between 1 and 50 (DY-CAP-1)"));
         }
         let role = input.role.unwrap_or(Role::Agent);
         if role == Role::Owner {
-            return Err(CoreError::invalid(
-                "role",
-                "a seller has exactly one main account",
-            ));
+            return Err(CoreError::invalid("role", "a seller has exactly one main account"));
         }
         check_grants(owner, &input.shops)?;
         let now = self.clock.now();
@@ -139,10 +123,7 @@ impl Inbox {
 
     /// Replaces the shops an agent is granted.
     pub async fn set_grants(
-        &self,
-        owner: &Viewer,
-        agent_id: AgentId,
-        grants: Vec<ShopGrant>,
+        &self, owner: &Viewer, agent_id: AgentId, grants: Vec<ShopGrant>,
     ) -> CoreResult<AgentView> {
         owner.require_owner()?;
         let agent = self.agent(owner, agent_id).await?;
@@ -151,21 +132,14 @@ impl Inbox {
         accounts::replace_grants(&mut w, agent_id, &grants).await?;
         w.commit().await?;
         self.route_soon(owner.agent.seller_id);
-        Ok(AgentView {
-            agent: agent.agent,
-            shops: grants,
-        })
+        Ok(AgentView { agent: agent.agent, shops: grants })
     }
 
     /// One agent of the viewer's seller.
     pub async fn agent(&self, viewer: &Viewer, agent_id: AgentId) -> CoreResult<AgentView> {
-        let agent = accounts::agent(
-            Db::Pool(&self.store),
-            agent_id,
-            Some(viewer.agent.seller_id),
-        )
-        .await?
-        .ok_or(CoreError::NotFound("agent"))?;
+        let agent = accounts::agent(Db::Pool(&self.store), agent_id, Some(viewer.agent.seller_id))
+            .await?
+            .ok_or(CoreError::NotFound("agent"))?;
         let shops = accounts::grants(&self.store, agent.id).await?;
         Ok(AgentView { agent, shops })
     }
@@ -192,10 +166,7 @@ impl Inbox {
     /// Sets the caller's own presence status (DY-STATUS-1); see
     /// [`Inbox::set_presence`] for the switch and the maximum.
     pub async fn set_status(&self, viewer: &Viewer, status: AgentStatus) -> CoreResult<()> {
-        let update = super::presence::PresenceUpdate {
-            status: Some(status),
-            ..Default::default()
-        };
+        let update = super::presence::PresenceUpdate { status: Some(status), ..Default::default() };
         self.set_presence(viewer, update).await.map(|_| ())
     }
 
@@ -229,19 +200,11 @@ impl Inbox {
             Role::Agent => {
                 let grants = accounts::grants(&self.store, agent.id).await?;
                 let visible = grants.iter().map(|g| g.shop_id).collect();
-                let chat = grants
-                    .iter()
-                    .filter(|g| g.can_chat)
-                    .map(|g| g.shop_id)
-                    .collect();
+                let chat = grants.iter().filter(|g| g.can_chat).map(|g| g.shop_id).collect();
                 (visible, chat)
             }
             Role::Operator => (HashSet::new(), HashSet::new()),
         };
-        Ok(Viewer {
-            agent,
-            visible_shops,
-            chat_shops,
-        })
+        Ok(Viewer { agent, visible_shops, chat_shops })
     }
 }

@@ -16,7 +16,7 @@ use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::inbox::Inbox;
-use crate::storage::store::{Db, WriteTx};
+use crate::storage::write::{Db, WriteTx};
 use crate::storage::{accounts, buyers, connections, conversations, outbox};
 use serde::Serialize;
 use shopmux_contract::content::MessageContent;
@@ -38,9 +38,7 @@ pub struct Allowed {
 impl Inbox {
     /// A conversation the viewer may see.
     pub async fn conversation(
-        &self,
-        viewer: &Viewer,
-        id: ConversationId,
+        &self, viewer: &Viewer, id: ConversationId,
     ) -> CoreResult<Conversation> {
         match conversations::get(&self.store, id).await? {
             Some((_, c)) if viewer.can_see(c.shop_id) => Ok(c),
@@ -50,10 +48,7 @@ impl Inbox {
 
     /// A conversation the viewer may see, locked for the transaction.
     async fn lock_visible(
-        &self,
-        w: &mut WriteTx<'_>,
-        viewer: &Viewer,
-        id: ConversationId,
+        &self, w: &mut WriteTx<'_>, viewer: &Viewer, id: ConversationId,
     ) -> CoreResult<(SellerId, Conversation)> {
         match conversations::lock(w, id).await? {
             Some((seller, c)) if viewer.can_see(c.shop_id) => Ok((seller, c)),
@@ -64,17 +59,10 @@ impl Inbox {
     /// The platform's transfer policy (AE-XFER-1: who may transfer to whom; AE-XFER-2:
     /// the previous sub-account loses the buyer, the main account never does).
     async fn transfer_policy(
-        &self,
-        w: &mut WriteTx<'_>,
-        viewer: &Viewer,
-        before: &Conversation,
-        to: &Agent,
+        &self, w: &mut WriteTx<'_>, viewer: &Viewer, before: &Conversation, to: &Agent,
     ) -> CoreResult<()> {
         let rules = self.shop_rules(before.shop_id).await?;
-        let Some(TransferPolicy::HolderOrOwnerToOnline {
-            who_rule,
-            access_rule,
-        }) = &rules.transfer
+        let Some(TransferPolicy::HolderOrOwnerToOnline { who_rule, access_rule }) = &rules.transfer
         else {
             return Ok(());
         };
@@ -107,10 +95,7 @@ impl Inbox {
 
     /// Fails when a transfer took this buyer away from the viewer (AE-XFER-2).
     pub(crate) async fn check_buyer_access(
-        &self,
-        w: &mut WriteTx<'_>,
-        viewer: &Viewer,
-        buyer: BuyerId,
+        &self, w: &mut WriteTx<'_>, viewer: &Viewer, buyer: BuyerId,
     ) -> CoreResult<()> {
         if viewer.is_owner() {
             return Ok(());
@@ -129,9 +114,7 @@ impl Inbox {
 
     /// What the rules allow in this conversation now (for greying out a reply box).
     pub async fn allowed(&self, conversation: &Conversation) -> CoreResult<Allowed> {
-        let mut all = self
-            .allowed_many(std::slice::from_ref(conversation))
-            .await?;
+        let mut all = self.allowed_many(std::slice::from_ref(conversation)).await?;
         Ok(all.remove(0))
     }
 
@@ -164,17 +147,12 @@ impl Inbox {
     /// The agent a conversation is assigned or transferred to: of the viewer's seller,
     /// with chat permission in the shop (SH-ASSIGN-1).
     async fn target_agent(
-        &self,
-        w: &mut WriteTx<'_>,
-        viewer: &Viewer,
-        shop: ShopId,
-        id: AgentId,
+        &self, w: &mut WriteTx<'_>, viewer: &Viewer, shop: ShopId, id: AgentId,
     ) -> CoreResult<Agent> {
-        let agent = accounts::agent(Db::Tx(w), id, Some(viewer.agent.seller_id))
-            .await?
-            .ok_or_else(|| {
-                CoreError::invalid("agent_id", format!("no agent {id} in this seller"))
-            })?;
+        let agent =
+            accounts::agent(Db::Tx(w), id, Some(viewer.agent.seller_id)).await?.ok_or_else(
+                || CoreError::invalid("agent_id", format!("no agent {id} in this seller")),
+            )?;
         let may_chat = match agent.role {
             Role::Owner => true,
             Role::Operator => false,
@@ -194,20 +172,14 @@ impl Inbox {
     /// conversation of the buyer for a reopen; for an assignment or a transfer, the
     /// target agent and the platform's transfer policy (and the agent gets the buyer back).
     async fn check_change(
-        &self,
-        w: &mut WriteTx<'_>,
-        viewer: &Viewer,
-        before: &Conversation,
-        change: Change,
+        &self, w: &mut WriteTx<'_>, viewer: &Viewer, before: &Conversation, change: Change,
     ) -> CoreResult<()> {
         match change {
-            Change::Reopen if conversations::open_count(w, before.buyer_id).await? > 0 => Err(
-                CoreError::Conflict("this buyer already has an open conversation".into()),
-            ),
+            Change::Reopen if conversations::open_count(w, before.buyer_id).await? > 0 => {
+                Err(CoreError::Conflict("this buyer already has an open conversation".into()))
+            }
             Change::Assign(agent_id) | Change::Transfer(agent_id) => {
-                let agent = self
-                    .target_agent(w, viewer, before.shop_id, agent_id)
-                    .await?;
+                let agent = self.target_agent(w, viewer, before.shop_id, agent_id).await?;
                 if matches!(change, Change::Transfer(_)) {
                     self.transfer_policy(w, viewer, before, &agent).await?;
                 }
@@ -220,10 +192,7 @@ impl Inbox {
 
     /// Applies a change to a conversation and returns it afterwards.
     pub async fn change(
-        &self,
-        viewer: &Viewer,
-        id: ConversationId,
-        change: Change,
+        &self, viewer: &Viewer, id: ConversationId, change: Change,
     ) -> CoreResult<Conversation> {
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
@@ -234,17 +203,14 @@ impl Inbox {
         let (seller, before) = self.lock_visible(&mut w, viewer, id).await?;
         if change.moves() {
             viewer.require_chat(before.shop_id)?;
-            self.check_buyer_access(&mut w, viewer, before.buyer_id)
-                .await?;
+            self.check_buyer_access(&mut w, viewer, before.buyer_id).await?;
         }
         let after = changed(&before, change, now).map_err(CoreError::Conflict)?;
         self.check_change(&mut w, viewer, &before, change).await?;
         if after != before {
             conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
             w.commit().await?;
-            self.events.publish(InboxEvent::ConversationUpdated {
-                conversation: after.clone(),
-            });
+            self.events.publish(InboxEvent::ConversationUpdated { conversation: after.clone() });
             if matches!(change, Change::MarkRead) {
                 self.mark_read_on_platform(&after);
             }
@@ -260,11 +226,7 @@ impl Inbox {
     /// Tells the conversation's platform its buyer messages were read (best effort, in
     /// the background: a failure is logged, the inbox state is already right).
     fn mark_read_on_platform(&self, conversation: &Conversation) {
-        if !self
-            .registry
-            .capabilities(conversation.platform.as_str())
-            .marks_read
-        {
+        if !self.registry.capabilities(conversation.platform.as_str()).marks_read {
             return;
         }
         let (store, registry) = (self.store.clone(), self.registry.clone());
@@ -279,9 +241,8 @@ impl Inbox {
             else {
                 return;
             };
-            if let Err(error) = registry
-                .mark_read(&platform, connection, platform_conversation)
-                .await
+            if let Err(error) =
+                registry.mark_read(&platform, connection, platform_conversation).await
             {
                 tracing::warn!(message = "Could not mark read on the platform.", %shop_id, %error);
             }
@@ -291,23 +252,18 @@ impl Inbox {
     /// Sends an agent's reply: the message and its outbox entry are written in one
     /// transaction; delivery happens in the outbox worker.
     pub async fn reply(
-        &self,
-        viewer: &Viewer,
-        id: ConversationId,
-        content: MessageContent,
+        &self, viewer: &Viewer, id: ConversationId, content: MessageContent,
     ) -> CoreResult<Message> {
         content.validate()?;
         let conversation = self.conversation(viewer, id).await?;
-        self.vet(conversation.shop_id, &conversation.platform, &content)
-            .await?;
+        self.vet(conversation.shop_id, &conversation.platform, &content).await?;
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
         // Answering an unassigned conversation takes it: that changes loads.
         accounts::lock_seller(&mut w, viewer.agent.seller_id).await?;
         let (seller, before) = self.lock_visible(&mut w, viewer, id).await?;
         viewer.require_chat(before.shop_id)?;
-        self.check_buyer_access(&mut w, viewer, before.buyer_id)
-            .await?;
+        self.check_buyer_access(&mut w, viewer, before.buyer_id).await?;
         // The platform's rules decide before anything is written: a refused reply never
         // reaches the outbox.
         let orders = buyers::orders_of(Db::Tx(&mut w), before.buyer_id).await?;
@@ -320,12 +276,8 @@ impl Inbox {
         conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
         w.commit().await?;
         self.outbox_wake.notify_one();
-        self.events.publish(InboxEvent::MessageCreated {
-            message: message.clone(),
-        });
-        self.events.publish(InboxEvent::ConversationUpdated {
-            conversation: after,
-        });
+        self.events.publish(InboxEvent::MessageCreated { message: message.clone() });
+        self.events.publish(InboxEvent::ConversationUpdated { conversation: after });
         Ok(message)
     }
 }

@@ -110,31 +110,18 @@ impl Inbox {
     }
 
     async fn apply_one(
-        &self,
-        shop: &IngestShop,
-        event: InboundEvent,
-        connection: &mut LazyConnection,
+        &self, shop: &IngestShop, event: InboundEvent, connection: &mut LazyConnection,
     ) -> CoreResult<EventOutcome> {
         match event {
-            InboundEvent::Message { .. } => {
-                let message = InboundMessage::from_event(event).expect("a message event");
-                refusable(self.ingest_message(shop, message).await)
+            InboundEvent::Message(message) => {
+                refusable(self.ingest_message(shop, InboundMessage::from_event(message)).await)
             }
-            InboundEvent::OrderChanged {
-                order_external_id,
-                buyer,
-                reverse_in_progress,
-            } => {
+            InboundEvent::OrderChanged { order_external_id, buyer, reverse_in_progress } => {
                 let info = match buyer {
-                    Some(buyer) => OrderInfo {
-                        external_id: order_external_id,
-                        buyer,
-                        ..Default::default()
-                    },
-                    None => match self
-                        .look_up_order(shop, order_external_id, connection)
-                        .await?
-                    {
+                    Some(buyer) => {
+                        OrderInfo { external_id: order_external_id, buyer, ..Default::default() }
+                    }
+                    None => match self.look_up_order(shop, order_external_id, connection).await? {
                         Ok(info) => info,
                         Err(reason) => return Ok(EventOutcome::Ignored(reason)),
                     },
@@ -146,12 +133,7 @@ impl Inbox {
                 self.order_notice(shop, &info).await
             }
             InboundEvent::OrderUpdated { order } => self.order_notice(shop, &order).await,
-            InboundEvent::CartChanged {
-                cart_token,
-                lines,
-                subtotal,
-                updated_at_ms,
-            } => {
+            InboundEvent::CartChanged { cart_token, lines, subtotal, updated_at_ms } => {
                 let notice = CartNotice {
                     cart_token: &cart_token,
                     lines: &lines,
@@ -161,21 +143,17 @@ impl Inbox {
                 refusable(self.record_cart(shop, notice).await.map(EventOutcome::Cart))
             }
             InboundEvent::BuyerProfileChanged { profile } => refusable(
-                self.record_buyer_profile(shop, &profile)
-                    .await
-                    .map(|()| EventOutcome::Profile),
+                self.record_buyer_profile(shop, &profile).await.map(|()| EventOutcome::Profile),
             ),
             InboundEvent::Ignored { reason } => Ok(EventOutcome::Ignored(reason)),
-            InboundEvent::Unknown => Ok(EventOutcome::Ignored(
-                "an event of a newer adapter contract".into(),
-            )),
+            InboundEvent::Unknown => {
+                Ok(EventOutcome::Ignored("an event of a newer adapter contract".into()))
+            }
         }
     }
 
     async fn ingest_message(
-        &self,
-        shop: &IngestShop,
-        message: InboundMessage,
+        &self, shop: &IngestShop, message: InboundMessage,
     ) -> CoreResult<EventOutcome> {
         let outcome = self.ingest(shop.clone(), message).await?;
         Ok(if outcome.duplicate {
@@ -189,10 +167,7 @@ impl Inbox {
     /// look-up that may pass later fails the call (the platform redelivers); one that
     /// cannot pass drops the notice, with the reason.
     async fn look_up_order(
-        &self,
-        shop: &IngestShop,
-        order: String,
-        connection: &mut LazyConnection,
+        &self, shop: &IngestShop, order: String, connection: &mut LazyConnection,
     ) -> CoreResult<Result<OrderInfo, String>> {
         if connection.is_none() {
             *connection = Some(self.shop_connection(shop.shop_id).await?);
@@ -200,11 +175,7 @@ impl Inbox {
         let Some(Some(conn)) = connection.clone() else {
             return Ok(Err("the shop has no connection to look the order up".into()));
         };
-        match self
-            .registry
-            .fetch_order(&shop.platform, conn, order.clone())
-            .await
-        {
+        match self.registry.fetch_order(&shop.platform, conn, order.clone()).await {
             Ok(info) => Ok(Ok(info)),
             Err(e) if e.retryable => Err(CoreError::Platform(e)),
             Err(e) => {
@@ -217,16 +188,10 @@ impl Inbox {
     /// Records an order notice and, where the platform's adapter says so, shows it in the
     /// buyer's conversation as an order card.
     async fn order_notice(&self, shop: &IngestShop, info: &OrderInfo) -> CoreResult<EventOutcome> {
-        let recorded = refusable(
-            self.record_order(shop, info)
-                .await
-                .map(|()| EventOutcome::Order),
-        )?;
+        let recorded =
+            refusable(self.record_order(shop, info).await.map(|()| EventOutcome::Order))?;
         if !matches!(recorded, EventOutcome::Order)
-            || !self
-                .registry
-                .capabilities(shop.platform.as_str())
-                .order_cards
+            || !self.registry.capabilities(shop.platform.as_str()).order_cards
         {
             return Ok(recorded);
         }

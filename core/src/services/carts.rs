@@ -46,10 +46,7 @@ impl Inbox {
     /// Ties a storefront chat customer to their shopping cart (the widget reports the
     /// cart token it reads from the store), so cart notices reach their conversation.
     pub async fn set_storefront_cart(
-        &self,
-        shop_id: ShopId,
-        session_token: &str,
-        cart_token: &str,
+        &self, shop_id: ShopId, session_token: &str, cart_token: &str,
     ) -> CoreResult<()> {
         let cart_token = normalize_cart_token(cart_token)?;
         let mut w = self.store.begin_write().await?;
@@ -65,9 +62,7 @@ impl Inbox {
     /// Turns a cart notice into cart events in the chat customer's conversation: what was
     /// added and what was removed since the cart's last known state (SH-CART-1).
     pub async fn record_cart(
-        &self,
-        shop: &IngestShop,
-        notice: CartNotice<'_>,
+        &self, shop: &IngestShop, notice: CartNotice<'_>,
     ) -> CoreResult<CartOutcome> {
         let cart_token = normalize_cart_token(notice.cart_token)?;
         if notice.lines.len() > 500 {
@@ -82,10 +77,7 @@ impl Inbox {
             None => Lines::new(),
         };
         let customer = storefront::customer_of_cart(&self.store, shop.shop_id, &cart_token).await?;
-        let mut outcome = CartOutcome {
-            unmatched: customer.is_none(),
-            ..Default::default()
-        };
+        let mut outcome = CartOutcome { unmatched: customer.is_none(), ..Default::default() };
         if let Some((external_id, nickname, email)) = customer {
             let buyer = InboundBuyer {
                 external_id,

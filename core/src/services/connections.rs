@@ -11,7 +11,8 @@ use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
 use crate::storage::connections::{self, Credentials};
-use crate::storage::store::{Store, WriteTx};
+use crate::storage::store::Store;
+use crate::storage::write::WriteTx;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shopmux_contract::adapter::{AdapterError, INGEST_SECRET, ShopConnection};
@@ -22,7 +23,6 @@ use shopmux_contract::adapter::{AdapterError, INGEST_SECRET, ShopConnection};
 #[serde(deny_unknown_fields)]
 pub struct ConnectionInput {
     /// The platform's API base URL (the platform's default when absent).
-    #[serde(default)]
     pub api_base: Option<String>,
     /// Named credentials, such as `app_key`, `app_secret`, `access_token`,
     /// `refresh_token`, `shop_cipher`.
@@ -89,12 +89,7 @@ fn status_after(result: &Result<(), AdapterError>) -> Option<(&'static str, Opti
         Err(e) if e.code == "token_expired" || e.code == "invalid_token" => {
             Some(("token_expired", Some(e.to_string())))
         }
-        Err(e)
-            if matches!(
-                e.code.as_str(),
-                "unauthorized" | "forbidden" | "invalid_sign"
-            ) =>
-        {
+        Err(e) if matches!(e.code.as_str(), "unauthorized" | "forbidden" | "invalid_sign") => {
             Some(("refused", Some(e.to_string())))
         }
         Err(_) => None,
@@ -104,10 +99,7 @@ fn status_after(result: &Result<(), AdapterError>) -> Option<(&'static str, Opti
 /// Records what a platform call showed about a connection, and stores renewed
 /// credentials (merged over the old ones), in its own transaction.
 pub(crate) async fn record(
-    store: &Store,
-    shop: ShopId,
-    now: DateTime<Utc>,
-    result: &Result<(), AdapterError>,
+    store: &Store, shop: ShopId, now: DateTime<Utc>, result: &Result<(), AdapterError>,
     refreshed: Option<&Credentials>,
 ) -> CoreResult<()> {
     if status_after(result).is_none() && refreshed.is_none() {
@@ -120,10 +112,7 @@ pub(crate) async fn record(
 
 /// [`record`] inside the caller's transaction.
 pub(crate) async fn record_in(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    now: DateTime<Utc>,
-    result: &Result<(), AdapterError>,
+    w: &mut WriteTx<'_>, shop: ShopId, now: DateTime<Utc>, result: &Result<(), AdapterError>,
     refreshed: Option<&Credentials>,
 ) -> CoreResult<()> {
     if let Some(renewed) = refreshed {
@@ -138,24 +127,14 @@ pub(crate) async fn record_in(
 impl Inbox {
     /// Sets a shop's connection (main account only); returns its view.
     pub async fn set_connection(
-        &self,
-        owner: &Viewer,
-        shop_id: ShopId,
-        input: ConnectionInput,
+        &self, owner: &Viewer, shop_id: ShopId, input: ConnectionInput,
     ) -> CoreResult<ConnectionView> {
         owner.require_owner()?;
         let shop = self.shop(owner, shop_id).await?;
-        if self
-            .registry
-            .capabilities(shop.platform.as_str())
-            .signed_inbound
-        {
+        if self.registry.capabilities(shop.platform.as_str()).signed_inbound {
             return Err(CoreError::invalid(
                 "platform",
-                format!(
-                    "a {} shop is fed through /inbound and has no connection",
-                    shop.platform
-                ),
+                format!("a {} shop is fed through /inbound and has no connection", shop.platform),
             ));
         }
         input.validate()?;
@@ -192,14 +171,9 @@ impl Inbox {
     /// What a shop's adapter verifies its inbound with: the marketplace connection, or,
     /// for platforms fed through the signed inbound endpoint, the shop's ingest secret.
     pub async fn inbound_connection(
-        &self,
-        shop: &IngestShop,
+        &self, shop: &IngestShop,
     ) -> CoreResult<Option<ShopConnection>> {
-        if self
-            .registry
-            .capabilities(shop.platform.as_str())
-            .signed_inbound
-        {
+        if self.registry.capabilities(shop.platform.as_str()).signed_inbound {
             return Ok(Some(ShopConnection {
                 credentials: [(INGEST_SECRET.to_owned(), shop.secret.clone())].into(),
                 ..Default::default()

@@ -23,7 +23,7 @@ use crate::events::InboxEvent;
 use crate::inbox::Inbox;
 use crate::registry::Delivery;
 use crate::storage::outbox::{self, Claimed};
-use crate::storage::store::{Db, WriteTx};
+use crate::storage::write::{Db, WriteTx};
 use crate::storage::{buyers, messages};
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -67,32 +67,17 @@ pub(crate) async fn run_loop(inbox: std::sync::Weak<Inbox>, mut shutdown: watch:
 
 /// What an attempt leads to: the entry's status, the message's, the error shown, when
 /// the next attempt may start, and the platform's id of the sent message.
-type Verdict = (
-    &'static str,
-    DeliveryStatus,
-    Option<String>,
-    DateTime<Utc>,
-    Option<String>,
-);
+type Verdict = (&'static str, DeliveryStatus, Option<String>, DateTime<Utc>, Option<String>);
 
 fn verdict(c: &Claimed, result: Result<SendReceipt, AdapterError>, now: DateTime<Utc>) -> Verdict {
     match result {
-        Ok(receipt) => (
-            "delivered",
-            DeliveryStatus::Delivered,
-            None,
-            now,
-            receipt.platform_message_id,
-        ),
+        Ok(receipt) => {
+            ("delivered", DeliveryStatus::Delivered, None, now, receipt.platform_message_id)
+        }
         Err(e) if e.retryable && c.attempts < MAX_ATTEMPTS => {
             let jitter = rand::rng().random::<f64>();
-            let delay = backoff(
-                c.attempts as u32,
-                BACKOFF_BASE,
-                BACKOFF_CAP,
-                e.retry_after_ms,
-                jitter,
-            );
+            let delay =
+                backoff(c.attempts as u32, BACKOFF_BASE, BACKOFF_CAP, e.retry_after_ms, jitter);
             let next = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
             tracing::info!(message = "Delivery will be retried.", outbox_id = %c.outbox_id, error = %e, attempt = c.attempts, retry_in_ms = delay.as_millis() as u64);
             let shown = format!("{e} (attempt {} of {MAX_ATTEMPTS}; retrying)", c.attempts);
@@ -100,13 +85,7 @@ fn verdict(c: &Claimed, result: Result<SendReceipt, AdapterError>, now: DateTime
         }
         Err(e) => {
             tracing::warn!(message = "Delivery failed.", outbox_id = %c.outbox_id, error = %e, attempt = c.attempts);
-            (
-                "failed",
-                DeliveryStatus::Failed,
-                Some(e.to_string()),
-                now,
-                None,
-            )
+            ("failed", DeliveryStatus::Failed, Some(e.to_string()), now, None)
         }
     }
 }
@@ -148,9 +127,7 @@ impl Inbox {
     /// Records an attempt's outcome on the outbox entry and the message; returns the
     /// message as it is now.
     async fn record_attempt(
-        &self,
-        c: &Claimed,
-        result: Result<SendReceipt, AdapterError>,
+        &self, c: &Claimed, result: Result<SendReceipt, AdapterError>,
     ) -> CoreResult<Message> {
         let now = self.clock.now();
         // What the attempt showed about the shop's connection (a platform was called).
@@ -165,9 +142,7 @@ impl Inbox {
             // Another worker took the delivery over after the lease ran out; its attempt
             // is the one recorded.
             drop(w);
-            return self
-                .stored_message(Db::Pool(&self.store), c.message_id)
-                .await;
+            return self.stored_message(Db::Pool(&self.store), c.message_id).await;
         }
         if let Some((outcome, refreshed)) = &seen {
             record_in(&mut w, c.shop_id, now, outcome, refreshed.as_ref()).await?;
@@ -179,19 +154,14 @@ impl Inbox {
     }
 
     async fn stored_message(&self, db: Db<'_, '_>, id: MessageId) -> CoreResult<Message> {
-        messages::get(db, id)
-            .await?
-            .ok_or(CoreError::NotFound("message"))
+        messages::get(db, id).await?.ok_or(CoreError::NotFound("message"))
     }
 
     /// Sends a failed message again (the agent's "retry"): its delivery starts over
     /// with a fresh attempt budget. Only failed outbound messages can be retried, and
     /// only while the platform's rules still allow a reply.
     pub async fn retry_delivery(
-        &self,
-        viewer: &Viewer,
-        conversation_id: ConversationId,
-        message_id: MessageId,
+        &self, viewer: &Viewer, conversation_id: ConversationId, message_id: MessageId,
     ) -> CoreResult<Message> {
         let conversation = self.conversation(viewer, conversation_id).await?;
         viewer.require_chat(conversation.shop_id)?;
@@ -207,8 +177,7 @@ impl Inbox {
                 "only a failed outbound message can be retried".into(),
             ));
         }
-        self.check_reply_allowed(&mut w, viewer, &conversation, &message)
-            .await?;
+        self.check_reply_allowed(&mut w, viewer, &conversation, &message).await?;
         outbox::requeue(&mut w, message_id, now).await?;
         w.commit().await?;
         self.outbox_wake.notify_one();
@@ -217,33 +186,21 @@ impl Inbox {
             delivery_error: None,
             ..message
         };
-        self.events.publish(InboxEvent::MessageUpdated {
-            message: message.clone(),
-        });
+        self.events.publish(InboxEvent::MessageUpdated { message: message.clone() });
         Ok(message)
     }
 
     /// Fails unless the viewer may still send this message in the conversation: the
     /// buyer was not transferred away (AE-XFER-2) and the platform's rules allow it.
     async fn check_reply_allowed(
-        &self,
-        w: &mut WriteTx<'_>,
-        viewer: &Viewer,
-        conversation: &crate::domain::model::Conversation,
-        message: &Message,
+        &self, w: &mut WriteTx<'_>, viewer: &Viewer,
+        conversation: &crate::domain::model::Conversation, message: &Message,
     ) -> CoreResult<()> {
-        self.check_buyer_access(w, viewer, conversation.buyer_id)
-            .await?;
+        self.check_buyer_access(w, viewer, conversation.buyer_id).await?;
         let orders = buyers::orders_of(Db::Tx(w), conversation.buyer_id).await?;
         let rule_set = self.shop_rules(conversation.shop_id).await?;
-        rules::check_reply(
-            &rule_set,
-            conversation,
-            &orders,
-            &message.content,
-            self.clock.now(),
-        )
-        .map(|_| ())
-        .map_err(CoreError::RuleViolation)
+        rules::check_reply(&rule_set, conversation, &orders, &message.content, self.clock.now())
+            .map(|_| ())
+            .map_err(CoreError::RuleViolation)
     }
 }

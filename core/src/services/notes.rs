@@ -7,7 +7,7 @@ use crate::domain::model::*;
 use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
-use crate::storage::store::Db;
+use crate::storage::write::Db;
 use crate::storage::{buyers, notes};
 
 fn validate_body(body: &str) -> CoreResult<String> {
@@ -41,10 +41,7 @@ impl Inbox {
 
     /// Adds a note on a buyer.
     pub async fn add_note(
-        &self,
-        viewer: &Viewer,
-        buyer: BuyerId,
-        body: &str,
+        &self, viewer: &Viewer, buyer: BuyerId, body: &str,
     ) -> CoreResult<BuyerNote> {
         self.buyer(viewer, buyer).await?;
         let now = self.clock.now();
@@ -64,18 +61,12 @@ impl Inbox {
 
     async fn note(&self, viewer: &Viewer, buyer: BuyerId, id: NoteId) -> CoreResult<BuyerNote> {
         self.buyer(viewer, buyer).await?;
-        notes::get(&self.store, buyer, id)
-            .await?
-            .ok_or(CoreError::NotFound("note"))
+        notes::get(&self.store, buyer, id).await?.ok_or(CoreError::NotFound("note"))
     }
 
     /// Edits a note.
     pub async fn edit_note(
-        &self,
-        viewer: &Viewer,
-        buyer: BuyerId,
-        id: NoteId,
-        body: &str,
+        &self, viewer: &Viewer, buyer: BuyerId, id: NoteId, body: &str,
     ) -> CoreResult<BuyerNote> {
         let mut note = self.note(viewer, buyer, id).await?;
         note.body = validate_body(body)?;

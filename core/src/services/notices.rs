@@ -23,9 +23,7 @@ fn bounded(field: &str, value: &str) -> CoreResult<()> {
 impl Inbox {
     /// Records an order notice (see the module comment).
     pub(crate) async fn record_order(
-        &self,
-        shop: &IngestShop,
-        order: &OrderInfo,
+        &self, shop: &IngestShop, order: &OrderInfo,
     ) -> CoreResult<()> {
         bounded("order.external_id", &order.external_id)?;
         bounded("order.buyer.external_id", &order.buyer.external_id)?;
@@ -53,24 +51,18 @@ impl Inbox {
         }
         w.commit().await?;
         if let Some(conversation) = changed {
-            self.events
-                .publish(InboxEvent::ConversationUpdated { conversation });
+            self.events.publish(InboxEvent::ConversationUpdated { conversation });
         }
         Ok(())
     }
 
     /// Records what the platform knows about a buyer (a customer notice).
     pub(crate) async fn record_buyer_profile(
-        &self,
-        shop: &IngestShop,
-        profile: &BuyerProfile,
+        &self, shop: &IngestShop, profile: &BuyerProfile,
     ) -> CoreResult<()> {
         let id = profile.external_id.trim();
         if id.is_empty() || id.len() > 256 {
-            return Err(CoreError::invalid(
-                "profile.external_id",
-                "must be 1 to 256 bytes",
-            ));
+            return Err(CoreError::invalid("profile.external_id", "must be 1 to 256 bytes"));
         }
         let json = serde_json::to_string(profile)
             .map_err(|e| CoreError::invalid("profile", e.to_string()))?;

@@ -10,7 +10,7 @@ use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::inbox::Inbox;
-use crate::storage::store::{Db, WriteTx};
+use crate::storage::write::{Db, WriteTx};
 use crate::storage::{buyers, conversations, outbox};
 use serde::{Deserialize, Serialize};
 use shopmux_contract::content::MessageContent;
@@ -23,7 +23,6 @@ pub struct NewOutreach {
     /// What to say.
     pub content: MessageContent,
     /// The buyer's order to start from; sent first as an order card.
-    #[serde(default)]
     pub order_id: Option<String>,
 }
 
@@ -40,10 +39,7 @@ pub struct Outreach {
 impl Inbox {
     /// Starts a conversation with a buyer of a shop.
     pub async fn initiate(
-        &self,
-        viewer: &Viewer,
-        buyer_id: BuyerId,
-        input: NewOutreach,
+        &self, viewer: &Viewer, buyer_id: BuyerId, input: NewOutreach,
     ) -> CoreResult<Outreach> {
         input.content.validate()?;
         let buyer = self.buyer(viewer, buyer_id).await?;
@@ -69,14 +65,8 @@ impl Inbox {
                 now,
             )
             .await?;
-        let conversation = started(
-            &buyer,
-            platform,
-            viewer.agent.id,
-            !orders.is_empty(),
-            &input.content,
-            now,
-        );
+        let conversation =
+            started(&buyer, platform, viewer.agent.id, !orders.is_empty(), &input.content, now);
         let mut messages = Vec::new();
         if let Some(o) = order {
             let card = MessageContent::OrderCard {
@@ -91,24 +81,16 @@ impl Inbox {
         w.commit().await?;
         self.outbox_wake.notify_one();
         for m in &messages {
-            self.events
-                .publish(InboxEvent::MessageCreated { message: m.clone() });
+            self.events.publish(InboxEvent::MessageCreated { message: m.clone() });
         }
-        self.events.publish(InboxEvent::ConversationUpdated {
-            conversation: conversation.clone(),
-        });
-        Ok(Outreach {
-            conversation,
-            messages,
-        })
+        self.events.publish(InboxEvent::ConversationUpdated { conversation: conversation.clone() });
+        Ok(Outreach { conversation, messages })
     }
 
     /// The buyer's latest conversation (locked) with, as the windows read it, the
     /// buyer's latest message over all their conversations; none open (reply there).
     async fn latest_conversation(
-        &self,
-        w: &mut WriteTx<'_>,
-        buyer: BuyerId,
+        &self, w: &mut WriteTx<'_>, buyer: BuyerId,
     ) -> CoreResult<Option<(SellerId, Conversation)>> {
         let mut latest = conversations::lock_latest_of_buyer(w, buyer).await?;
         let last_buyer_message = conversations::last_buyer_message_at(w, buyer).await?;
@@ -127,13 +109,8 @@ impl Inbox {
     /// initiation window, and the order it must start from (AE-INIT-1); returns that
     /// order.
     async fn check_outreach<'o>(
-        &self,
-        buyer: &Buyer,
-        platform: &Platform,
-        latest: Option<&Conversation>,
-        orders: &'o [Order],
-        input: &NewOutreach,
-        now: chrono::DateTime<chrono::Utc>,
+        &self, buyer: &Buyer, platform: &Platform, latest: Option<&Conversation>,
+        orders: &'o [Order], input: &NewOutreach, now: chrono::DateTime<chrono::Utc>,
     ) -> CoreResult<Option<&'o Order>> {
         let rule_set = self.shop_rules(buyer.shop_id).await?;
         rules::check_outbound_kind(&rule_set, &input.content).map_err(CoreError::RuleViolation)?;
@@ -142,18 +119,12 @@ impl Inbox {
         if let Some(refusal) = can_initiate(&rule_set, latest, orders, now).refusal {
             return Err(CoreError::RuleViolation(refusal));
         }
-        let order =
-            match &input.order_id {
-                Some(id) => Some(orders.iter().find(|o| &o.external_id == id).ok_or_else(
-                    || {
-                        CoreError::invalid(
-                            "order_id",
-                            format!("{id} is not an order of this buyer"),
-                        )
-                    },
-                )?),
-                None => None,
-            };
+        let order = match &input.order_id {
+            Some(id) => Some(orders.iter().find(|o| &o.external_id == id).ok_or_else(|| {
+                CoreError::invalid("order_id", format!("{id} is not an order of this buyer"))
+            })?),
+            None => None,
+        };
         if let (Some(rule), None) = (&rule_set.initiate_from_order, order) {
             return Err(CoreError::RuleViolation(Refusal {
                 rule: rule.clone(),
@@ -169,11 +140,7 @@ impl Inbox {
 
 /// The conversation a seller starts, held by the agent who started it.
 fn started(
-    buyer: &Buyer,
-    platform: Platform,
-    agent: AgentId,
-    has_order: bool,
-    content: &MessageContent,
+    buyer: &Buyer, platform: Platform, agent: AgentId, has_order: bool, content: &MessageContent,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Conversation {
     Conversation {

@@ -64,9 +64,7 @@ impl Inbox {
 /// The poller task: a catch-up pass at start, then one pass per `every`, by the daemon
 /// that leads the pollers.
 pub(crate) async fn run_loop(
-    inbox: std::sync::Weak<Inbox>,
-    every: Duration,
-    mut shutdown: watch::Receiver<bool>,
+    inbox: std::sync::Weak<Inbox>, every: Duration, mut shutdown: watch::Receiver<bool>,
 ) {
     let mut leadership = TimerLeadership::for_task("pollers");
     let mut tick = tokio::time::interval(every);
@@ -76,10 +74,8 @@ pub(crate) async fn run_loop(
             _ = shutdown.changed() => break,
         }
         let Some(inbox) = inbox.upgrade() else { break };
-        let polls = inbox
-            .registry
-            .platforms()
-            .any(|p| inbox.registry.capabilities(p.as_str()).polls);
+        let polls =
+            inbox.registry.platforms().any(|p| inbox.registry.capabilities(p.as_str()).polls);
         if !polls || !leadership.lead(&inbox.store).await {
             continue;
         }

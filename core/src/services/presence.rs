@@ -56,20 +56,15 @@ pub struct Presence {
 #[serde(deny_unknown_fields)]
 pub struct PresenceUpdate {
     /// Online, busy or offline.
-    #[serde(default)]
     pub status: Option<AgentStatus>,
     /// The accept-assignment switch.
-    #[serde(default)]
     pub accept_assignment: Option<bool>,
     /// The maximum of simultaneous buyers, 1 to 50.
-    #[serde(default)]
     pub capacity: Option<i64>,
 }
 
 fn wall_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Inbox {
@@ -84,18 +79,13 @@ impl Inbox {
     /// Changes the caller's own presence. Only the agent itself changes its maximum
     /// (DY-CAP-1): there is no way for the main account to set another's.
     pub async fn set_presence(
-        &self,
-        viewer: &Viewer,
-        update: PresenceUpdate,
+        &self, viewer: &Viewer, update: PresenceUpdate,
     ) -> CoreResult<Presence> {
         if let Some(capacity) = update.capacity
             && !CAPACITY_RANGE.contains(&capacity)
         {
             // rule: DY-CAP-1
-            return Err(CoreError::invalid(
-                "capacity",
-                "must be between 1 and 50 (DY-CAP-1)",
-            ));
+            return Err(CoreError::invalid("capacity", "must be between 1 and 50 (DY-CAP-1)"));
         }
         let mut w = self.store.begin_write().await?;
         accounts::lock_seller(&mut w, viewer.agent.seller_id).await?;
@@ -117,10 +107,7 @@ impl Inbox {
     pub async fn team_presence(&self, owner: &Viewer) -> CoreResult<Vec<Presence>> {
         owner.require_owner()?;
         let agents = accounts::agents_with_load(&self.store, owner.agent.seller_id).await?;
-        Ok(agents
-            .into_iter()
-            .map(|(agent, load)| presence_of(agent, load))
-            .collect())
+        Ok(agents.into_iter().map(|(agent, load)| presence_of(agent, load)).collect())
     }
 
     /// Records a live stream of an agent (it is connected from now on); returns the
@@ -169,16 +156,7 @@ impl Inbox {
 }
 
 fn presence_of(agent: Agent, load: i64) -> Presence {
-    let available = Candidate {
-        id: agent.id,
-        role: agent.role,
-        status: agent.status,
-        accept_assignment: agent.accept_assignment,
-        connected: agent.connected,
-        capacity: agent.capacity,
-        load,
-    }
-    .available();
+    let available = Candidate::of(&agent, load).available();
     Presence {
         agent_id: agent.id,
         nickname: agent.nickname,

@@ -8,7 +8,7 @@ use crate::domain::model::{Buyer, EntryPoint, Order, Platform};
 use crate::domain::viewer::Viewer;
 use crate::error::CoreResult;
 use crate::inbox::Inbox;
-use crate::storage::store::Db;
+use crate::storage::write::Db;
 use crate::storage::{buyers, conversations, storefront};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -55,9 +55,7 @@ pub struct CustomerPanel {
 impl Inbox {
     /// The customer panel of a conversation's buyer (SH-PROFILE-1).
     pub async fn customer_panel(
-        &self,
-        viewer: &Viewer,
-        conversation: ConversationId,
+        &self, viewer: &Viewer, conversation: ConversationId,
     ) -> CoreResult<CustomerPanel> {
         let conversation = self.conversation(viewer, conversation).await?;
         let buyer = self.buyer(viewer, conversation.buyer_id).await?;
@@ -74,12 +72,8 @@ impl Inbox {
         let since = now - Duration::days(PANEL_ORDER_DAYS);
         let returning =
             !orders.is_empty() || profile.orders_count.is_some_and(|n| n > 0) || earlier > 0;
-        let recent_orders = orders
-            .iter()
-            .filter(|o| o.created_at >= since)
-            .take(PANEL_ORDERS)
-            .cloned()
-            .collect();
+        let recent_orders =
+            orders.iter().filter(|o| o.created_at >= since).take(PANEL_ORDERS).cloned().collect();
         let local_time = offset
             .filter(|m| m.abs() <= 14 * 60)
             .and_then(|m| chrono::FixedOffset::east_opt((m * 60) as i32))
@@ -90,9 +84,7 @@ impl Inbox {
             location: profile.location,
             time_zone: profile.time_zone.or(session_zone),
             local_time,
-            customer_since: profile
-                .customer_since_ms
-                .and_then(DateTime::from_timestamp_millis),
+            customer_since: profile.customer_since_ms.and_then(DateTime::from_timestamp_millis),
             total_spent: profile.total_spent,
             orders_count: profile.orders_count,
             recent_orders,

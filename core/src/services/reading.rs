@@ -71,13 +71,35 @@ pub struct MessagePage {
     pub next_cursor: Option<String>,
 }
 
+/// One conversation with its buyer, the buyer's orders, and what the rules allow now.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationView {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// The buyer.
+    pub buyer: Buyer,
+    /// The buyer's orders in this shop, newest first.
+    pub orders: Vec<Order>,
+    /// What the platform's rules allow now (a reply box can be greyed out from it).
+    pub allowed: super::actions::Allowed,
+}
+
 impl Inbox {
+    /// One conversation the viewer may see, with its buyer, orders and what is allowed.
+    pub async fn conversation_view(
+        &self, viewer: &Viewer, id: ConversationId,
+    ) -> CoreResult<ConversationView> {
+        let conversation = self.conversation(viewer, id).await?;
+        let buyer = self.buyer(viewer, conversation.buyer_id).await?;
+        let orders = self.buyer_orders(viewer, conversation.buyer_id).await?;
+        let allowed = self.allowed(&conversation).await?;
+        Ok(ConversationView { conversation, buyer, orders, allowed })
+    }
+
     /// The shops in scope of a list: visible, narrowed by shop and platform.
     async fn scope(
-        &self,
-        viewer: &Viewer,
-        shop: Option<ShopId>,
-        platform: Option<&str>,
+        &self, viewer: &Viewer, shop: Option<ShopId>, platform: Option<&str>,
     ) -> CoreResult<Vec<ShopId>> {
         if let Some(s) = shop
             && !viewer.can_see(s)
@@ -108,9 +130,7 @@ impl Inbox {
 
     /// The conversation list.
     pub async fn list_conversations(
-        &self,
-        viewer: &Viewer,
-        q: &ConversationQuery,
+        &self, viewer: &Viewer, q: &ConversationQuery,
     ) -> CoreResult<ConversationPage> {
         let limit = page_size(q.limit)?;
         let sort = q.sort.unwrap_or_default();
@@ -118,20 +138,11 @@ impl Inbox {
         if search.is_some_and(|t| t.chars().count() > 200) {
             return Err(CoreError::invalid("q", "must be at most 200 characters"));
         }
-        let after = q
-            .cursor
-            .as_deref()
-            .map(|c| decode_cursor("cursor", c))
-            .transpose()?;
+        let after = q.cursor.as_deref().map(|c| decode_cursor("cursor", c)).transpose()?;
         let scope = self.scope(viewer, q.shop_id, q.platform.as_deref()).await?;
         let (counts, mine) = self.filter_counts(viewer, &scope).await?;
         if scope.is_empty() {
-            return Ok(ConversationPage {
-                items: vec![],
-                next_cursor: None,
-                counts,
-                mine,
-            });
+            return Ok(ConversationPage { items: vec![], next_cursor: None, counts, mine });
         }
         let all_visible = viewer.is_owner() && q.shop_id.is_none() && q.platform.is_none();
         let cutoffs = self.expiry_cutoffs();
@@ -168,23 +179,13 @@ impl Inbox {
         let items = items
             .into_iter()
             .zip(allowed)
-            .map(|(conversation, allowed)| ConversationItem {
-                conversation,
-                allowed,
-            })
+            .map(|(conversation, allowed)| ConversationItem { conversation, allowed })
             .collect();
-        Ok(ConversationPage {
-            items,
-            next_cursor,
-            counts,
-            mine,
-        })
+        Ok(ConversationPage { items, next_cursor, counts, mine })
     }
 
     async fn filter_counts(
-        &self,
-        viewer: &Viewer,
-        scope: &[ShopId],
+        &self, viewer: &Viewer, scope: &[ShopId],
     ) -> CoreResult<(FilterCounts, FilterCounts)> {
         let mut all = FilterCounts::default();
         let mut mine = FilterCounts::default();
@@ -212,22 +213,14 @@ impl Inbox {
     /// Counts per visible shop and in total.
     pub async fn shop_counts(&self, viewer: &Viewer) -> CoreResult<ShopCounts> {
         let scope = self.scope(viewer, None, None).await?;
-        let mut per_shop: BTreeMap<String, FilterCounts> = scope
-            .iter()
-            .map(|s| (s.to_string(), FilterCounts::default()))
-            .collect();
+        let mut per_shop: BTreeMap<String, FilterCounts> =
+            scope.iter().map(|s| (s.to_string(), FilterCounts::default())).collect();
         let mut total = FilterCounts::default();
         for (shop, _, bucket, n) in conversations::counter_rows(&self.store, &scope).await? {
-            per_shop
-                .entry(shop.to_string())
-                .or_default()
-                .add(&bucket, n);
+            per_shop.entry(shop.to_string()).or_default().add(&bucket, n);
             total.add(&bucket, n);
         }
-        Ok(ShopCounts {
-            shops: per_shop,
-            total,
-        })
+        Ok(ShopCounts { shops: per_shop, total })
     }
 
     /// Recounts every counter of a shop from the conversations (for checks and repair).
@@ -238,11 +231,7 @@ impl Inbox {
                 *sum.entry((k.assignee, k.bucket)).or_default() += n;
             }
         }
-        Ok(sum
-            .into_iter()
-            .filter(|(_, n)| *n != 0)
-            .map(|((a, b), n)| (a, b, n))
-            .collect())
+        Ok(sum.into_iter().filter(|(_, n)| *n != 0).map(|((a, b), n)| (a, b, n)).collect())
     }
 
     /// The maintained counters of a shop, in the same shape as [`Inbox::recount`].
@@ -259,19 +248,13 @@ impl Inbox {
 
     /// A page of a conversation's messages.
     pub async fn messages(
-        &self,
-        viewer: &Viewer,
-        id: ConversationId,
-        q: &MessageQuery,
+        &self, viewer: &Viewer, id: ConversationId, q: &MessageQuery,
     ) -> CoreResult<MessagePage> {
         let limit = page_size(q.limit)?;
         self.conversation(viewer, id).await?;
         let from = match (&q.before, &q.after) {
             (Some(_), Some(_)) => {
-                return Err(CoreError::invalid(
-                    "after",
-                    "give `before` or `after`, not both",
-                ));
+                return Err(CoreError::invalid("after", "give `before` or `after`, not both"));
             }
             (Some(c), None) => {
                 let (t, m) = decode_cursor("before", c)?;
@@ -292,20 +275,10 @@ impl Inbox {
         }
         let cursor_of = |m: &Message| encode_cursor(to_millis(m.created_at), &m.id.to_string());
         let (prev_cursor, next_cursor) = if forward {
-            (
-                items.first().map(cursor_of),
-                items.last().map(cursor_of).or_else(|| q.after.clone()),
-            )
+            (items.first().map(cursor_of), items.last().map(cursor_of).or_else(|| q.after.clone()))
         } else {
-            (
-                more.then(|| items.first().map(cursor_of)).flatten(),
-                items.last().map(cursor_of),
-            )
+            (more.then(|| items.first().map(cursor_of)).flatten(), items.last().map(cursor_of))
         };
-        Ok(MessagePage {
-            items,
-            prev_cursor,
-            next_cursor,
-        })
+        Ok(MessagePage { items, prev_cursor, next_cursor })
     }
 }

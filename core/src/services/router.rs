@@ -25,7 +25,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::inbox::Inbox;
 use crate::storage::conversations::{self, Change};
-use crate::storage::store::WriteTx;
+use crate::storage::write::WriteTx;
 use crate::storage::{accounts, buyers, messages, shops};
 use serde::Serialize;
 use shopmux_contract::rules::{AssignPolicy, QueueOrder, Routing};
@@ -72,16 +72,11 @@ pub struct ShopQueue {
 impl Inbox {
     /// How a shop routes now.
     pub async fn shop_routing(&self, shop_id: ShopId) -> CoreResult<ShopRouting> {
-        let (seller_id, _, settings) = shops::settings(&self.store, shop_id)
-            .await?
-            .ok_or(CoreError::NotFound("shop"))?;
+        let (seller_id, _, settings) =
+            shops::settings(&self.store, shop_id).await?.ok_or(CoreError::NotFound("shop"))?;
         let rules = self.shop_rules(shop_id).await?;
         let (routing, order) = routing_settings(&settings, &rules)?;
-        Ok(ShopRouting {
-            seller_id,
-            routing,
-            order,
-        })
+        Ok(ShopRouting { seller_id, routing, order })
     }
 
     /// Drains every shop's queue now; returns how many conversations were assigned.
@@ -131,10 +126,7 @@ impl Inbox {
     /// [`BATCH`] queued conversations. Returns how many were assigned and whether more
     /// may be assignable.
     async fn drain_batch(
-        &self,
-        shop_id: ShopId,
-        shop: &ShopRouting,
-        routing: &Routing,
+        &self, shop_id: ShopId, shop: &ShopRouting, routing: &Routing,
     ) -> CoreResult<(usize, bool)> {
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
@@ -147,9 +139,8 @@ impl Inbox {
         if queued.is_empty() {
             return Ok((0, false));
         }
-        let (changes, stopped) = self
-            .assign_queued(&mut w, routing, &queued, &mut candidates, now)
-            .await?;
+        let (changes, stopped) =
+            self.assign_queued(&mut w, routing, &queued, &mut candidates, now).await?;
         if changes.is_empty() {
             return Ok((0, false));
         }
@@ -157,8 +148,7 @@ impl Inbox {
         w.commit().await?;
         let n = changes.len();
         for (_, _, conversation) in changes {
-            self.events
-                .publish(InboxEvent::ConversationUpdated { conversation });
+            self.events.publish(InboxEvent::ConversationUpdated { conversation });
         }
         let more = !stopped && n == queued.len() && queued.len() as i64 == BATCH;
         Ok((n, more))
@@ -168,12 +158,8 @@ impl Inbox {
     /// choice in the agent's load; stops at the first conversation nobody can take
     /// (unless the choice is per buyer). Returns the changes and whether it stopped.
     async fn assign_queued(
-        &self,
-        w: &mut WriteTx<'_>,
-        routing: &Routing,
-        queued: &[(SellerId, Conversation)],
-        candidates: &mut [Candidate],
-        now: chrono::DateTime<chrono::Utc>,
+        &self, w: &mut WriteTx<'_>, routing: &Routing, queued: &[(SellerId, Conversation)],
+        candidates: &mut [Candidate], now: chrono::DateTime<chrono::Utc>,
     ) -> CoreResult<(Vec<Change>, bool)> {
         let buyer_ids: Vec<BuyerId> = queued.iter().map(|(_, c)| c.buyer_id).collect();
         let revoked = buyers::revoked_for(w, &buyer_ids).await?;
@@ -233,11 +219,7 @@ impl Inbox {
             .collect();
         Ok(ShopQueue {
             shop_id,
-            policy: shop
-                .routing
-                .as_ref()
-                .map_or("manual", |r| r.assign.name())
-                .to_owned(),
+            policy: shop.routing.as_ref().map_or("manual", |r| r.assign.name()).to_owned(),
             order: shop.order,
             entries,
         })

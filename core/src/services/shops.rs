@@ -29,7 +29,6 @@ pub struct NewShop {
     /// The platform's id of the shop.
     pub external_id: String,
     /// Region or country code.
-    #[serde(default)]
     pub region: Option<String>,
     /// Display name.
     pub name: String,
@@ -58,10 +57,7 @@ fn new_secret() -> String {
 fn text_field(field: &str, value: &str, max: usize) -> CoreResult<String> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > max {
-        return Err(CoreError::invalid(
-            field,
-            format!("must be 1 to {max} characters"),
-        ));
+        return Err(CoreError::invalid(field, format!("must be 1 to {max} characters")));
     }
     Ok(v.to_owned())
 }
@@ -69,9 +65,7 @@ fn text_field(field: &str, value: &str, max: usize) -> CoreResult<String> {
 impl Inbox {
     /// Checks a shop's settings against its platform's rules.
     fn validate_settings(
-        &self,
-        platform: &Platform,
-        settings: &serde_json::Value,
+        &self, platform: &Platform, settings: &serde_json::Value,
     ) -> CoreResult<()> {
         if !settings.is_object() {
             return Err(CoreError::invalid("settings", "must be a JSON object"));
@@ -87,10 +81,7 @@ impl Inbox {
 
     /// Drops a shop from the ingest cache, so a change applies at once here.
     fn forget_shop(&self, shop_id: ShopId) {
-        self.ingest_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&shop_id);
+        self.ingest_cache.lock().unwrap_or_else(|e| e.into_inner()).remove(&shop_id);
     }
 
     /// Creates a shop of the owner's seller.
@@ -126,18 +117,12 @@ impl Inbox {
         let mut w = self.store.begin_write().await?;
         shops::insert(&mut w, &shop, &secret).await?;
         w.commit().await?;
-        Ok(ShopWithSecret {
-            shop,
-            ingest_secret: secret,
-        })
+        Ok(ShopWithSecret { shop, ingest_secret: secret })
     }
 
     /// Replaces a shop's settings (owner only), validated like at creation.
     pub async fn set_shop_settings(
-        &self,
-        owner: &Viewer,
-        shop_id: ShopId,
-        settings: serde_json::Value,
+        &self, owner: &Viewer, shop_id: ShopId, settings: serde_json::Value,
     ) -> CoreResult<Shop> {
         owner.require_owner()?;
         let mut shop = self.shop(owner, shop_id).await?;
@@ -152,9 +137,7 @@ impl Inbox {
 
     /// Replaces a shop's ingest secret; the old one stops working at once here.
     pub async fn rotate_ingest_secret(
-        &self,
-        owner: &Viewer,
-        shop_id: ShopId,
+        &self, owner: &Viewer, shop_id: ShopId,
     ) -> CoreResult<ShopWithSecret> {
         owner.require_owner()?;
         let shop = self.shop(owner, shop_id).await?;
@@ -163,17 +146,13 @@ impl Inbox {
         shops::set_secret(&mut w, shop_id, &secret).await?;
         w.commit().await?;
         self.forget_shop(shop_id);
-        Ok(ShopWithSecret {
-            shop,
-            ingest_secret: secret,
-        })
+        Ok(ShopWithSecret { shop, ingest_secret: secret })
     }
 
     /// The rules in force in a shop: its platform's, with the shop's duration overrides.
     pub async fn shop_rules(&self, shop_id: ShopId) -> CoreResult<Arc<RuleSet>> {
-        let (_, platform, settings) = shops::settings(&self.store, shop_id)
-            .await?
-            .ok_or(CoreError::NotFound("shop"))?;
+        let (_, platform, settings) =
+            shops::settings(&self.store, shop_id).await?.ok_or(CoreError::NotFound("shop"))?;
         let platform =
             Platform::new(&platform).map_err(|e| CoreError::invalid("platform", e.to_string()))?;
         let base = self.rule_set(&platform);
@@ -191,9 +170,7 @@ impl Inbox {
         if !viewer.can_see(shop_id) {
             return Err(CoreError::NotFound("shop"));
         }
-        shops::get(&self.store, shop_id)
-            .await?
-            .ok_or(CoreError::NotFound("shop"))
+        shops::get(&self.store, shop_id).await?.ok_or(CoreError::NotFound("shop"))
     }
 
     /// The shops the viewer may see.
@@ -204,11 +181,8 @@ impl Inbox {
 
     /// What the inbound path needs of a shop, from a short-lived cache.
     pub async fn ingest_shop(&self, shop_id: ShopId) -> CoreResult<Option<IngestShop>> {
-        if let Some((at, shop)) = self
-            .ingest_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&shop_id)
+        if let Some((at, shop)) =
+            self.ingest_cache.lock().unwrap_or_else(|e| e.into_inner()).get(&shop_id)
             && at.elapsed() < INGEST_CACHE_TTL
         {
             return Ok(Some(shop.clone()));

@@ -19,17 +19,13 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct StorefrontStart {
     /// Their name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Their email, where replies go when they have left the store (SH-ONLINE-1).
-    #[serde(default)]
     pub email: Option<String>,
     /// Their time zone as the browser reports it (`Europe/Warsaw`), for the customer
     /// panel's local time (SH-PROFILE-1).
-    #[serde(default)]
     pub time_zone: Option<String>,
     /// Their offset from UTC in minutes now (east positive), from the browser.
-    #[serde(default)]
     pub utc_offset_minutes: Option<i32>,
 }
 
@@ -90,8 +86,7 @@ fn checked(start: StorefrontStart) -> CoreResult<Details> {
         Some("") | None => None,
         Some(z)
             if z.len() <= 64
-                && z.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b)) =>
+                && z.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b)) =>
         {
             Some(z.to_owned())
         }
@@ -99,10 +94,7 @@ fn checked(start: StorefrontStart) -> CoreResult<Details> {
     };
     let offset = match start.utc_offset_minutes {
         Some(m) if m.abs() > 14 * 60 => {
-            return Err(CoreError::invalid(
-                "utc_offset_minutes",
-                "must be within -840 and 840",
-            ));
+            return Err(CoreError::invalid("utc_offset_minutes", "must be within -840 and 840"));
         }
         m => m.map(i64::from),
     };
@@ -112,18 +104,15 @@ fn checked(start: StorefrontStart) -> CoreResult<Details> {
 impl Inbox {
     /// The shop, if its platform's buyers chat through the storefront widget.
     async fn storefront_shop(&self, shop_id: ShopId) -> CoreResult<Option<IngestShop>> {
-        Ok(self.ingest_shop(shop_id).await?.filter(|shop| {
-            self.registry
-                .capabilities(shop.platform.as_str())
-                .storefront_chat
-        }))
+        Ok(self
+            .ingest_shop(shop_id)
+            .await?
+            .filter(|shop| self.registry.capabilities(shop.platform.as_str()).storefront_chat))
     }
 
     /// Starts a storefront chat session in a shop with a storefront chat.
     pub async fn start_storefront_session(
-        &self,
-        shop_id: ShopId,
-        start: StorefrontStart,
+        &self, shop_id: ShopId, start: StorefrontStart,
     ) -> CoreResult<StorefrontSession> {
         if self.storefront_shop(shop_id).await?.is_none() {
             return Err(CoreError::NotFound("shop"));
@@ -146,17 +135,12 @@ impl Inbox {
         let mut w = self.store.begin_write().await?;
         storefront::insert(&mut w, session, self.clock.now()).await?;
         w.commit().await?;
-        Ok(StorefrontSession {
-            token,
-            buyer_external_id,
-        })
+        Ok(StorefrontSession { token, buyer_external_id })
     }
 
     /// The customer behind a session token of this shop, if any.
     pub async fn storefront_customer(
-        &self,
-        shop_id: ShopId,
-        token: &str,
+        &self, shop_id: ShopId, token: &str,
     ) -> CoreResult<Option<StorefrontCustomer>> {
         let Some((buyer_external_id, nickname, email)) =
             storefront::customer(&self.store, shop_id, hash_token(token)).await?
@@ -166,12 +150,7 @@ impl Inbox {
         let Some(shop) = self.ingest_shop(shop_id).await? else {
             return Ok(None);
         };
-        Ok(Some(StorefrontCustomer {
-            shop,
-            buyer_external_id,
-            nickname,
-            email,
-        }))
+        Ok(Some(StorefrontCustomer { shop, buyer_external_id, nickname, email }))
     }
 }
 
@@ -182,13 +161,7 @@ mod tests {
     #[test]
     fn emails_are_checked_for_shape() {
         assert!(valid_email("ana@example.com"));
-        for bad in [
-            "ana",
-            "@example.com",
-            "ana@example",
-            "ana@.com",
-            "a na@example.com",
-        ] {
+        for bad in ["ana", "@example.com", "ana@example", "ana@.com", "a na@example.com"] {
             assert!(!valid_email(bad), "{bad}");
         }
     }

@@ -55,9 +55,7 @@ impl Inbox {
 
     /// The shortest duration of a timer over the platform's shops (their overrides).
     async fn shortest_span(
-        &self,
-        platform: &str,
-        timer: &Timer,
+        &self, platform: &str, timer: &Timer,
     ) -> CoreResult<shopmux_contract::Span> {
         let mut shortest = timer.after;
         for shop in shops::with_overrides(&self.store, platform).await? {
@@ -90,18 +88,14 @@ impl Inbox {
         // The ended conversation's agent has room again.
         self.route_soon(seller);
         tracing::debug!(message = "Timer applied.", rule = %timer.rule, conversation_id = %id);
-        self.events.publish(InboxEvent::ConversationUpdated {
-            conversation: after,
-        });
+        self.events.publish(InboxEvent::ConversationUpdated { conversation: after });
         Ok(true)
     }
 }
 
 /// The conversation after a timer's transition, dated when it fell due, if it is due.
 fn timer_transition(
-    timer: &Timer,
-    before: &Conversation,
-    now: chrono::DateTime<chrono::Utc>,
+    timer: &Timer, before: &Conversation, now: chrono::DateTime<chrono::Utc>,
 ) -> Option<Conversation> {
     let due = timer_due_at(timer, before).filter(|due| *due <= now)?;
     let mut after = before.clone();

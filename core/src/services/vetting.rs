@@ -15,10 +15,7 @@ use shopmux_contract::content::MessageContent;
 impl Inbox {
     /// Fails when the platform refuses `content` in this shop.
     pub(crate) async fn vet(
-        &self,
-        shop_id: ShopId,
-        platform: &Platform,
-        content: &MessageContent,
+        &self, shop_id: ShopId, platform: &Platform, content: &MessageContent,
     ) -> CoreResult<()> {
         if !self.registry.capabilities(platform.as_str()).vets_outbound {
             return Ok(());
@@ -27,10 +24,8 @@ impl Inbox {
             return Ok(());
         };
         let rules = self.shop_rules(shop_id).await?;
-        let verdict = self
-            .registry
-            .vet_outbound(platform, connection, content.clone(), rules)
-            .await;
+        let verdict =
+            self.registry.vet_outbound(platform, connection, content.clone(), rules).await;
         match verdict {
             Ok(None) => Ok(()),
             Ok(Some(refusal)) => Err(CoreError::RuleViolation(Refusal {

@@ -60,40 +60,6 @@ impl From<Order> for WorkbenchOrder {
     }
 }
 
-/// A product on the workbench or in a search.
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WorkbenchProduct {
-    /// The platform's product id.
-    pub external_id: String,
-    /// Its title.
-    pub title: String,
-    /// Price with currency.
-    pub price: Option<String>,
-    /// The buyer-facing page (what a product card links to).
-    pub url: Option<String>,
-    /// The main image.
-    pub image_url: Option<String>,
-    /// On sale now.
-    pub active: bool,
-    /// Units in stock.
-    pub stock: Option<i64>,
-}
-
-impl From<ProductInfo> for WorkbenchProduct {
-    fn from(p: ProductInfo) -> Self {
-        Self {
-            external_id: p.external_id,
-            title: p.title,
-            price: p.price,
-            url: p.url,
-            image_url: p.image_url,
-            active: p.active,
-            stock: p.stock,
-        }
-    }
-}
-
 /// What the platform could not answer, so the agent knows the view is partial.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -116,7 +82,7 @@ pub struct Workbench {
     /// Where `orders` come from: `platform` or `recorded`.
     pub orders_source: String,
     /// The shop's active products.
-    pub products: Vec<WorkbenchProduct>,
+    pub products: Vec<ProductInfo>,
     /// Parts the platform could not answer.
     pub problems: Vec<LookupProblem>,
 }
@@ -126,24 +92,18 @@ impl Inbox {
     async fn lookup_connection(&self, shop: ShopId) -> Result<ShopConnection, AdapterError> {
         match self.shop_connection(shop).await {
             Ok(Some(connection)) => Ok(connection),
-            Ok(None) => Err(AdapterError::permanent(
-                "not_connected",
-                "the shop has no platform connection",
-            )),
+            Ok(None) => {
+                Err(AdapterError::permanent("not_connected", "the shop has no platform connection"))
+            }
             Err(e) => Err(AdapterError::transient("unavailable", e.to_string())),
         }
     }
 
     async fn platform_products(
-        &self,
-        platform: &Platform,
-        shop: ShopId,
-        query: ProductQuery,
+        &self, platform: &Platform, shop: ShopId, query: ProductQuery,
     ) -> Result<ProductPage, AdapterError> {
         let connection = self.lookup_connection(shop).await?;
-        self.registry
-            .search_products(platform, connection, query)
-            .await
+        self.registry.search_products(platform, connection, query).await
     }
 
     /// The buyer's orders and the shop's active products, asked from the platform (TT-WB-1).
@@ -155,30 +115,18 @@ impl Inbox {
         let orders = async {
             let connection = self.lookup_connection(shop).await?;
             let external = buyer.external_id.clone();
-            self.registry
-                .fetch_buyer(platform, connection, external)
-                .await
+            self.registry.fetch_buyer(platform, connection, external).await
         };
-        let active = ProductQuery {
-            active_only: true,
-            page_size: WORKBENCH_PRODUCTS,
-            ..Default::default()
-        };
+        let active =
+            ProductQuery { active_only: true, page_size: WORKBENCH_PRODUCTS, ..Default::default() };
         let products = self.platform_products(platform, shop, active);
         let (orders, products) = tokio::join!(orders, products);
         let mut problems = Vec::new();
         let mut problem = |part: &str, e: AdapterError| {
-            problems.push(LookupProblem {
-                part: part.to_owned(),
-                code: e.code,
-                message: e.message,
-            })
+            problems.push(LookupProblem { part: part.to_owned(), code: e.code, message: e.message })
         };
         let (orders, orders_source) = match orders {
-            Ok(profile) => (
-                profile.orders.into_iter().map(Into::into).collect(),
-                "platform",
-            ),
+            Ok(profile) => (profile.orders.into_iter().map(Into::into).collect(), "platform"),
             Err(e) => {
                 problem("orders", e);
                 let recorded = self.buyer_orders(viewer, buyer.id).await?;
@@ -186,36 +134,21 @@ impl Inbox {
             }
         };
         let products = match products {
-            Ok(page) => page
-                .products
-                .into_iter()
-                .filter(|p| p.active)
-                .map(Into::into)
-                .collect(),
+            Ok(page) => page.products.into_iter().filter(|p| p.active).collect(),
             Err(e) => {
                 problem("products", e);
                 Vec::new()
             }
         };
-        Ok(Workbench {
-            orders,
-            orders_source: orders_source.to_owned(),
-            products,
-            problems,
-        })
+        Ok(Workbench { orders, orders_source: orders_source.to_owned(), products, problems })
     }
 
     /// The shop's products matching a query, asked from the platform (DY-PROD-1: an
     /// agent searches the shop's products to send a product link).
     pub async fn search_products(
-        &self,
-        viewer: &Viewer,
-        shop_id: ShopId,
-        query: ProductQuery,
+        &self, viewer: &Viewer, shop_id: ShopId, query: ProductQuery,
     ) -> CoreResult<ProductPage> {
         let shop = self.shop(viewer, shop_id).await?;
-        self.platform_products(&shop.platform, shop_id, query)
-            .await
-            .map_err(CoreError::Platform)
+        self.platform_products(&shop.platform, shop_id, query).await.map_err(CoreError::Platform)
     }
 }

@@ -1,8 +1,9 @@
 //! The accounts repository: sellers, agent accounts (found by id, nickname or token
 //! hash), their shop grants, their presence and load, and the seller's routing lock.
 
-use super::rows::{AGENT_COLUMNS, Columns, agent_from_row, bool_col, enum_col, id_col};
-use super::store::{Db, Store, WriteTx};
+use super::rows::{AGENT_COLUMNS, Columns, agent_from_row, read_row};
+use super::store::Store;
+use super::write::{Db, WriteTx};
 use crate::domain::ids::*;
 use crate::domain::model::{Agent, AgentStatus, Role, ShopGrant};
 use crate::domain::routing::Candidate;
@@ -21,24 +22,18 @@ fn unique_violation(e: &CoreError) -> bool {
 
 /// Inserts a seller.
 pub async fn insert_seller(
-    w: &mut WriteTx<'_>,
-    seller: SellerId,
-    name: &str,
-    now: DateTime<Utc>,
+    w: &mut WriteTx<'_>, seller: SellerId, name: &str, now: DateTime<Utc>,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "INSERT INTO sellers (id, name, created_at) VALUES ($1, $2, $3)",
         vec![seller.into(), name.into(), now.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Inserts an agent with the hash of its token; a taken nickname is a conflict.
 pub async fn insert_agent(
-    w: &mut WriteTx<'_>,
-    agent: &Agent,
-    token_hash: String,
+    w: &mut WriteTx<'_>, agent: &Agent, token_hash: String,
 ) -> CoreResult<()> {
     let result = w
         .exec(
@@ -59,27 +54,20 @@ pub async fn insert_agent(
         )
         .await;
     match result {
-        Err(e) if unique_violation(&e) => Err(CoreError::Conflict(format!(
-            "an agent named `{}` already exists",
-            agent.nickname
-        ))),
+        Err(e) if unique_violation(&e) => {
+            Err(CoreError::Conflict(format!("an agent named `{}` already exists", agent.nickname)))
+        }
         other => other.map(|_| ()),
     }
 }
 
 /// Replaces the shops an agent is granted.
 pub async fn replace_grants(
-    w: &mut WriteTx<'_>,
-    agent: AgentId,
-    grants: &[ShopGrant],
+    w: &mut WriteTx<'_>, agent: AgentId, grants: &[ShopGrant],
 ) -> CoreResult<()> {
-    w.exec(
-        "DELETE FROM shop_grants WHERE agent_id = $1",
-        vec![agent.into()],
-    )
-    .await?;
+    w.run("DELETE FROM shop_grants WHERE agent_id = $1", vec![agent.into()]).await?;
     for g in grants {
-        w.exec(
+        w.run(
             "INSERT INTO shop_grants (agent_id, shop_id, can_chat) VALUES ($1, $2, $3) \
              ON CONFLICT (agent_id, shop_id) DO UPDATE SET can_chat = excluded.can_chat",
             vec![agent.into(), g.shop_id.into(), g.can_chat.into()],
@@ -93,14 +81,7 @@ pub async fn replace_grants(
 pub async fn grants(store: &Store, agent: AgentId) -> CoreResult<Vec<ShopGrant>> {
     let sql = "SELECT shop_id, can_chat FROM shop_grants WHERE agent_id = $1 ORDER BY shop_id";
     let rows = store.rows(sql, vec![agent.into()]).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ShopGrant {
-                shop_id: id_col(r, "shop_id")?,
-                can_chat: bool_col(r, "can_chat")?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| Ok(read_row!(r => ShopGrant { shop_id, can_chat }))).collect()
 }
 
 /// Whether the agent may chat in the shop by its grants.
@@ -116,9 +97,7 @@ fn agent_of(row: Option<AnyRow>) -> CoreResult<Option<Agent>> {
 
 /// An agent by id (within a seller, when one is given).
 pub async fn agent(
-    mut db: Db<'_, '_>,
-    id: AgentId,
-    seller: Option<SellerId>,
+    mut db: Db<'_, '_>, id: AgentId, seller: Option<SellerId>,
 ) -> CoreResult<Option<Agent>> {
     let row = match seller {
         Some(seller) => {
@@ -142,13 +121,11 @@ pub async fn agent_by_token(store: &Store, token_hash: String) -> CoreResult<Opt
 
 /// The id of the seller's agent with this nickname.
 pub async fn agent_id_by_nickname(
-    store: &Store,
-    seller: SellerId,
-    nickname: &str,
+    store: &Store, seller: SellerId, nickname: &str,
 ) -> CoreResult<Option<AgentId>> {
     let sql = "SELECT id FROM agents WHERE seller_id = $1 AND nickname = $2";
     let row = store.row(sql, vec![seller.into(), nickname.into()]).await?;
-    row.map(|r| id_col(&r, "id")).transpose()
+    row.map(|r| r.col("id")).transpose()
 }
 
 /// The seller's agents, oldest first.
@@ -161,21 +138,16 @@ pub async fn agents_of(store: &Store, seller: SellerId) -> CoreResult<Vec<Agent>
 
 /// An agent's role, if the agent exists.
 pub async fn role(w: &mut WriteTx<'_>, agent: AgentId) -> CoreResult<Option<Role>> {
-    let row = w
-        .row("SELECT role FROM agents WHERE id = $1", vec![agent.into()])
-        .await?;
-    row.map(|r| enum_col(&r, "role")).transpose()
+    let row = w.row("SELECT role FROM agents WHERE id = $1", vec![agent.into()]).await?;
+    row.map(|r| r.col("role")).transpose()
 }
 
 /// Changes an agent's presence; absent values stay.
 pub async fn set_presence(
-    w: &mut WriteTx<'_>,
-    agent: AgentId,
-    status: Option<AgentStatus>,
-    accept_assignment: Option<bool>,
-    capacity: Option<i64>,
+    w: &mut WriteTx<'_>, agent: AgentId, status: Option<AgentStatus>,
+    accept_assignment: Option<bool>, capacity: Option<i64>,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "UPDATE agents SET status = COALESCE($1, status), \
          accept_assignment = COALESCE($2, accept_assignment), capacity = COALESCE($3, capacity) WHERE id = $4",
         vec![
@@ -185,16 +157,14 @@ pub async fn set_presence(
             agent.into(),
         ],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// An agent with its load (conversations in progress in every shop).
 pub async fn agent_with_load(store: &Store, agent: AgentId) -> CoreResult<Option<(Agent, i64)>> {
     let sql = format!("SELECT {AGENT_COLUMNS}, {AGENT_LOAD} FROM agents WHERE id = $1");
     let row = store.row(&sql, vec![agent.into()]).await?;
-    row.map(|r| Ok((agent_from_row(&r)?, r.int_col("load")?)))
-        .transpose()
+    row.map(|r| Ok((agent_from_row(&r)?, r.int_col("load")?))).transpose()
 }
 
 /// Every agent of a seller with its load, oldest first.
@@ -203,9 +173,7 @@ pub async fn agents_with_load(store: &Store, seller: SellerId) -> CoreResult<Vec
         "SELECT {AGENT_COLUMNS}, {AGENT_LOAD} FROM agents WHERE seller_id = $1 ORDER BY created_at, id"
     );
     let rows = store.rows(&sql, vec![seller.into()]).await?;
-    rows.iter()
-        .map(|r| Ok((agent_from_row(r)?, r.int_col("load")?)))
-        .collect()
+    rows.iter().map(|r| Ok((agent_from_row(r)?, r.int_col("load")?))).collect()
 }
 
 /// Takes the seller's routing lock for the rest of the transaction. On SQLite the
@@ -221,9 +189,7 @@ pub async fn lock_seller(w: &mut WriteTx<'_>, seller: SellerId) -> CoreResult<()
 
 /// The accounts allowed to chat in a shop, with their presence and load.
 pub async fn candidates(
-    w: &mut WriteTx<'_>,
-    seller: SellerId,
-    shop: ShopId,
+    w: &mut WriteTx<'_>, seller: SellerId, shop: ShopId,
 ) -> CoreResult<Vec<Candidate>> {
     // rule: DY-PERM-1 / SH-ASSIGN-1 (only accounts with chat permission are routed to)
     let sql = format!(
@@ -235,15 +201,9 @@ pub async fn candidates(
     let rows = w.rows(&sql, vec![seller.into(), shop.into()]).await?;
     rows.iter()
         .map(|r| {
-            Ok(Candidate {
-                id: id_col(r, "id")?,
-                role: enum_col(r, "role")?,
-                status: enum_col(r, "status")?,
-                accept_assignment: bool_col(r, "accept_assignment")?,
-                connected: bool_col(r, "connected")?,
-                capacity: r.int_col("capacity")?,
-                load: r.int_col("load")?,
-            })
+            Ok(read_row!(r => Candidate {
+                id, role, status, accept_assignment, connected, capacity, load
+            }))
         })
         .collect()
 }

@@ -22,10 +22,7 @@ pub struct AdapterState {
 impl AdapterState {
     /// The state of `platform`'s adapter.
     pub fn new(store: Store, platform: impl Into<String>) -> Self {
-        Self {
-            store,
-            platform: platform.into(),
-        }
+        Self { store, platform: platform.into() }
     }
 
     /// The value of `key`, if it was ever set.
@@ -45,7 +42,7 @@ impl AdapterState {
     pub async fn put(&self, key: &str, value: &str, now_ms: i64) -> CoreResult<()> {
         check(key, value)?;
         let mut w = self.store.begin_write().await?;
-        w.exec(
+        w.run(
                 "INSERT INTO adapter_state (platform, key, value, updated_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                 vec![

@@ -3,9 +3,11 @@
 //! platform, and the sub-accounts a transfer took them away from (AE-XFER-2).
 
 use super::ingest_buyers::defer_name_parts;
-use super::rows::{BUYER_COLUMNS, Columns, ORDER_COLUMNS, buyer_from_row, id_col, order_from_row};
-use super::sql::{Deferred, Val, list_placeholders};
-use super::store::{Db, Store, WriteTx};
+use super::rows::{BUYER_COLUMNS, Columns, ORDER_COLUMNS, buyer_from_row, order_from_row};
+use super::sql::{Val, list_placeholders};
+use super::store::Store;
+use super::write::Deferred;
+use super::write::{Db, WriteTx};
 use crate::domain::ids::*;
 use crate::domain::model::{Buyer, Order};
 use crate::domain::search_terms;
@@ -25,10 +27,7 @@ pub async fn get(store: &Store, id: BuyerId) -> CoreResult<Option<Buyer>> {
 pub async fn platform_conversation(store: &Store, id: BuyerId) -> CoreResult<Option<String>> {
     let sql = "SELECT platform_conversation_id FROM buyers WHERE id = $1";
     let row = store.row(sql, vec![id.into()]).await?;
-    Ok(row
-        .map(|r| r.opt_text_col("platform_conversation_id"))
-        .transpose()?
-        .flatten())
+    Ok(row.map(|r| r.opt_text_col("platform_conversation_id")).transpose()?.flatten())
 }
 
 /// The buyer's orders, newest first.
@@ -42,8 +41,7 @@ pub async fn orders_of(mut db: Db<'_, '_>, buyer: BuyerId) -> CoreResult<Vec<Ord
 
 /// The orders of several buyers, by buyer.
 pub async fn orders_of_buyers(
-    store: &Store,
-    buyers: &[BuyerId],
+    store: &Store, buyers: &[BuyerId],
 ) -> CoreResult<HashMap<BuyerId, Vec<Order>>> {
     let mut ids: Vec<BuyerId> = buyers.to_vec();
     ids.sort();
@@ -52,9 +50,7 @@ pub async fn orders_of_buyers(
         "SELECT {ORDER_COLUMNS} FROM orders WHERE buyer_id IN ({})",
         list_placeholders(ids.len(), 1)
     );
-    let rows = store
-        .rows(&sql, ids.into_iter().map(Val::from).collect())
-        .await?;
+    let rows = store.rows(&sql, ids.into_iter().map(Val::from).collect()).await?;
     let mut orders: HashMap<BuyerId, Vec<Order>> = HashMap::new();
     for row in &rows {
         let order = order_from_row(row)?;
@@ -65,11 +61,7 @@ pub async fn orders_of_buyers(
 
 /// The buyer an order notice names, created when new (with its search name parts).
 pub async fn find_or_create(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    external_id: &str,
-    nickname: &str,
-    now: DateTime<Utc>,
+    w: &mut WriteTx<'_>, shop: ShopId, external_id: &str, nickname: &str, now: DateTime<Utc>,
 ) -> CoreResult<BuyerId> {
     let inserted = w
         .row(
@@ -85,11 +77,8 @@ pub async fn find_or_create(
         )
         .await?;
     if let Some(row) = inserted {
-        let id: BuyerId = id_col(&row, "id")?;
-        let parts = search_terms::name_parts(nickname)
-            .into_iter()
-            .map(|p| (p, id))
-            .collect();
+        let id: BuyerId = row.col("id")?;
+        let parts = search_terms::name_parts(nickname).into_iter().map(|p| (p, id)).collect();
         let mut deferred = Deferred::default();
         defer_name_parts(parts, &mut deferred);
         deferred.run(w).await?;
@@ -97,22 +86,15 @@ pub async fn find_or_create(
     }
     let sql = "SELECT id FROM buyers WHERE shop_id = $1 AND external_id = $2";
     let row = w.row(sql, vec![shop.into(), external_id.into()]).await?;
-    id_col(
-        &row.ok_or(crate::error::CoreError::NotFound("buyer"))?,
-        "id",
-    )
+    row.ok_or(crate::error::CoreError::NotFound("buyer"))?.col("id")
 }
 
 /// Records an order as a notice reports it: inserted, or its status, return flag, name
 /// and total updated (a status `unknown` keeps the stored one).
 pub async fn upsert_order(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    buyer: BuyerId,
-    order: &OrderInfo,
-    created_at: DateTime<Utc>,
+    w: &mut WriteTx<'_>, shop: ShopId, buyer: BuyerId, order: &OrderInfo, created_at: DateTime<Utc>,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "INSERT INTO orders (id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, name, total) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (shop_id, external_id) DO UPDATE SET \
          status = CASE WHEN excluded.status = 'unknown' THEN orders.status ELSE excluded.status END, \
@@ -130,63 +112,44 @@ pub async fn upsert_order(
             order.total.clone().into(),
         ],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Sets the buyer's email when none is known yet.
 pub async fn set_email_if_unknown(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    external_id: &str,
-    email: &str,
+    w: &mut WriteTx<'_>, shop: ShopId, external_id: &str, email: &str,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "UPDATE buyers SET email = $1 WHERE shop_id = $2 AND external_id = $3 AND email IS NULL",
         vec![email.to_lowercase().into(), shop.into(), external_id.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Replaces what the platform says about a buyer (a customer notice).
 pub async fn put_profile(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    external_id: &str,
-    profile_json: String,
-    now: DateTime<Utc>,
+    w: &mut WriteTx<'_>, shop: ShopId, external_id: &str, profile_json: String, now: DateTime<Utc>,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "INSERT INTO buyer_profiles (shop_id, buyer_external_id, profile, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (shop_id, buyer_external_id) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at",
         vec![shop.into(), external_id.into(), profile_json.into(), now.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// What the platform last said about a buyer, if anything readable.
 pub async fn profile(
-    store: &Store,
-    shop: ShopId,
-    external_id: &str,
+    store: &Store, shop: ShopId, external_id: &str,
 ) -> CoreResult<Option<BuyerProfile>> {
     let sql = "SELECT profile FROM buyer_profiles WHERE shop_id = $1 AND buyer_external_id = $2";
-    let row = store
-        .row(sql, vec![shop.into(), external_id.into()])
-        .await?;
-    Ok(row
-        .map(|r| r.text_col("profile"))
-        .transpose()?
-        .and_then(|p| serde_json::from_str(&p).ok()))
+    let row = store.row(sql, vec![shop.into(), external_id.into()]).await?;
+    Ok(row.map(|r| r.text_col("profile")).transpose()?.and_then(|p| serde_json::from_str(&p).ok()))
 }
 
 /// The rule under which a transfer took this buyer away from the agent, if it did.
 pub async fn revoked_rule(
-    w: &mut WriteTx<'_>,
-    buyer: BuyerId,
-    agent: AgentId,
+    w: &mut WriteTx<'_>, buyer: BuyerId, agent: AgentId,
 ) -> CoreResult<Option<String>> {
     let sql = "SELECT rule FROM buyer_access_revoked WHERE buyer_id = $1 AND agent_id = $2";
     let row = w.row(sql, vec![buyer.into(), agent.into()]).await?;
@@ -195,47 +158,37 @@ pub async fn revoked_rule(
 
 /// Takes the buyer away from a sub-account after a transfer (AE-XFER-2).
 pub async fn revoke(
-    w: &mut WriteTx<'_>,
-    buyer: BuyerId,
-    agent: AgentId,
-    rule: &str,
+    w: &mut WriteTx<'_>, buyer: BuyerId, agent: AgentId, rule: &str,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "INSERT INTO buyer_access_revoked (buyer_id, agent_id, rule) VALUES ($1, $2, $3) \
          ON CONFLICT (buyer_id, agent_id) DO NOTHING",
         vec![buyer.into(), agent.into(), rule.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Gives the buyer back to an agent (handing the buyer to them again).
 pub async fn restore(w: &mut WriteTx<'_>, buyer: BuyerId, agent: AgentId) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "DELETE FROM buyer_access_revoked WHERE buyer_id = $1 AND agent_id = $2",
         vec![buyer.into(), agent.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The sub-accounts that may no longer chat with each buyer (AE-XFER-2).
 pub async fn revoked_for(
-    w: &mut WriteTx<'_>,
-    buyers: &[BuyerId],
+    w: &mut WriteTx<'_>, buyers: &[BuyerId],
 ) -> CoreResult<HashMap<BuyerId, HashSet<AgentId>>> {
     let sql = format!(
         "SELECT buyer_id, agent_id FROM buyer_access_revoked WHERE buyer_id IN ({})",
         list_placeholders(buyers.len(), 1)
     );
-    let rows = w
-        .rows(&sql, buyers.iter().map(|b| Val::from(*b)).collect())
-        .await?;
+    let rows = w.rows(&sql, buyers.iter().map(|b| Val::from(*b)).collect()).await?;
     let mut out: HashMap<BuyerId, HashSet<AgentId>> = HashMap::new();
     for r in &rows {
-        out.entry(id_col(r, "buyer_id")?)
-            .or_default()
-            .insert(id_col(r, "agent_id")?);
+        out.entry(r.col("buyer_id")?).or_default().insert(r.col("agent_id")?);
     }
     Ok(out)
 }

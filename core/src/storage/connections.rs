@@ -4,7 +4,8 @@
 //! but in a [`ShopConnection`] for an adapter call.
 
 use super::rows::Columns;
-use super::store::{Store, WriteTx};
+use super::store::Store;
+use super::write::WriteTx;
 use crate::domain::ids::ShopId;
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
@@ -29,10 +30,7 @@ pub struct Stored {
 }
 
 fn sealed(store: &Store, shop: ShopId, credentials: &Credentials) -> CoreResult<String> {
-    store.seal(
-        &shop.to_string(),
-        &serde_json::to_string(credentials).unwrap_or_default(),
-    )
+    store.seal(&shop.to_string(), &serde_json::to_string(credentials).unwrap_or_default())
 }
 
 /// Opens a shop's stored credentials.
@@ -43,22 +41,18 @@ pub fn opened(store: &Store, shop: ShopId, stored: &str) -> CoreResult<Credentia
 
 /// Sets a shop's connection; its status starts over as `unverified`.
 pub async fn put(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    api_base: Option<String>,
-    credentials: &Credentials,
+    w: &mut WriteTx<'_>, shop: ShopId, api_base: Option<String>, credentials: &Credentials,
     now: DateTime<Utc>,
 ) -> CoreResult<()> {
     let creds = sealed(w.store(), shop, credentials)?;
-    w.exec(
+    w.run(
         "INSERT INTO shop_connections (shop_id, api_base, credentials, status, status_detail, updated_at) \
          VALUES ($1, $2, $3, 'unverified', NULL, $4) ON CONFLICT (shop_id) DO UPDATE SET \
          api_base = excluded.api_base, credentials = excluded.credentials, status = 'unverified', \
          status_detail = NULL, updated_at = excluded.updated_at",
         vec![shop.into(), api_base.into(), creds.into(), now.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// A shop's connection as stored.
@@ -93,9 +87,7 @@ pub async fn for_adapter(store: &Store, shop: ShopId) -> CoreResult<Option<ShopC
 
 /// Merges renewed credentials over the stored ones.
 pub async fn merge_credentials(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    renewed: &Credentials,
+    w: &mut WriteTx<'_>, shop: ShopId, renewed: &Credentials,
 ) -> CoreResult<()> {
     let sql = "SELECT credentials FROM shop_connections WHERE shop_id = $1";
     let Some(row) = w.row(sql, vec![shop.into()]).await? else {
@@ -104,27 +96,21 @@ pub async fn merge_credentials(
     let mut creds = opened(w.store(), shop, &row.text_col("credentials")?)?;
     creds.extend(renewed.clone());
     let creds = sealed(w.store(), shop, &creds)?;
-    w.exec(
+    w.run(
         "UPDATE shop_connections SET credentials = $1 WHERE shop_id = $2",
         vec![creds.into(), shop.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Records the connection's status, when it changed.
 pub async fn set_status(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    status: &str,
-    detail: Option<String>,
-    now: DateTime<Utc>,
+    w: &mut WriteTx<'_>, shop: ShopId, status: &str, detail: Option<String>, now: DateTime<Utc>,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "UPDATE shop_connections SET status = $1, status_detail = $2, updated_at = $3 \
          WHERE shop_id = $4 AND (status <> $1 OR COALESCE(status_detail, '') <> COALESCE($2, ''))",
         vec![status.into(), detail.into(), now.into(), shop.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }

@@ -81,9 +81,7 @@ pub async fn page(store: &Store, spec: &ListSpec<'_>) -> CoreResult<Vec<Conversa
     if let Some((key, id)) = &spec.after {
         let op = if desc { "<" } else { ">" };
         let (k, i) = (b.arg(*key), b.arg(id.clone()));
-        conditions.push(format!(
-            "(c.{key_col} {op} {k} OR (c.{key_col} = {k} AND c.id {op} {i}))"
-        ));
+        conditions.push(format!("(c.{key_col} {op} {k} OR (c.{key_col} = {k} AND c.id {op} {i}))"));
     }
     // A search drives the query from its (few) matching conversations instead of
     // walking the whole list in order: CROSS JOIN fixes that join order in SQLite.
@@ -105,9 +103,7 @@ pub async fn page(store: &Store, spec: &ListSpec<'_>) -> CoreResult<Vec<Conversa
         spec.limit
     );
     let rows = store.rows(&sql, b.vals).await?;
-    rows.iter()
-        .map(|r| conversation_from_row(r).map(|(_, c)| c))
-        .collect()
+    rows.iter().map(|r| conversation_from_row(r).map(|(_, c)| c)).collect()
 }
 
 /// The filters' conditions.
@@ -172,11 +168,8 @@ fn search_candidates(backend: Backend, text: &str, b: &mut SqlArgs) -> String {
             ),
         });
     }
-    let words: Vec<String> = text
-        .split_whitespace()
-        .take(4)
-        .filter_map(search_terms::name_query)
-        .collect();
+    let words: Vec<String> =
+        text.split_whitespace().take(4).filter_map(search_terms::name_query).collect();
     if !words.is_empty() {
         let parts: Vec<String> = words
             .iter()
@@ -221,9 +214,7 @@ fn expiring_condition(cutoffs: &ExpiryCutoffs, b: &mut SqlArgs) -> String {
 
 /// How many conversations of the shops are expiring, by assignee (none: unassigned).
 pub async fn expiring_by_assignee(
-    store: &Store,
-    shops: &[ShopId],
-    cutoffs: &ExpiryCutoffs,
+    store: &Store, shops: &[ShopId], cutoffs: &ExpiryCutoffs,
 ) -> CoreResult<Vec<(Option<String>, i64)>> {
     let mut b = SqlArgs::default();
     let list: Vec<String> = shops.iter().map(|s| b.arg(*s)).collect();
@@ -234,7 +225,5 @@ pub async fn expiring_by_assignee(
         expiring_condition(cutoffs, &mut b)
     );
     let rows = store.rows(&sql, b.vals).await?;
-    rows.iter()
-        .map(|r| Ok((r.opt_text_col("assignee_id")?, r.int_col("n")?)))
-        .collect()
+    rows.iter().map(|r| Ok((r.opt_text_col("assignee_id")?, r.int_col("n")?))).collect()
 }

@@ -6,11 +6,13 @@
 //! new counter contributions in the same transaction.
 
 use super::rows::{
-    CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Columns, conversation_from_row,
-    conversation_values, id_col,
+    CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Column, Columns, conversation_from_row,
+    conversation_values,
 };
-use super::sql::{Deferred, Val, values_placeholders};
-use super::store::{Db, Store, WriteTx};
+use super::sql::{Val, values_placeholders};
+use super::store::Store;
+use super::write::Deferred;
+use super::write::{Db, WriteTx};
 use crate::clock::to_millis;
 use crate::domain::counters;
 use crate::domain::ids::*;
@@ -39,22 +41,11 @@ pub const INGEST_MUTABLE: &[&str] = &[
 ];
 
 /// The columns a conversation never changes; every other column is updated on save.
-const IMMUTABLE: &[&str] = &[
-    "id",
-    "seller_id",
-    "shop_id",
-    "platform",
-    "buyer_id",
-    "created_at",
-];
+const IMMUTABLE: &[&str] = &["id", "seller_id", "shop_id", "platform", "buyer_id", "created_at"];
 
 /// Every column of [`CONVERSATION_COLUMNS`] but the immutable ones.
 static ALL_MUTABLE: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    CONVERSATION_COLUMNS
-        .split(", ")
-        .map(str::trim)
-        .filter(|c| !IMMUTABLE.contains(c))
-        .collect()
+    CONVERSATION_COLUMNS.split(", ").map(str::trim).filter(|c| !IMMUTABLE.contains(c)).collect()
 });
 
 fn select(filter: &str, suffix: &str) -> String {
@@ -67,38 +58,35 @@ pub async fn get(store: &Store, id: ConversationId) -> CoreResult<Option<Owned>>
     row.map(|r| conversation_from_row(&r)).transpose()
 }
 
-/// One conversation, locked for the rest of the transaction (PostgreSQL; on SQLite the
-/// write gate already serializes writers).
-pub async fn lock(w: &mut WriteTx<'_>, id: ConversationId) -> CoreResult<Option<Owned>> {
-    let sql = select("id = $1", w.store().for_update());
-    let row = w.row(&sql, vec![id.into()]).await?;
+/// The one conversation `filter` (binding `$1` to `key`) finds, locked for the rest of
+/// the transaction (PostgreSQL; on SQLite the write gate already serializes writers).
+async fn lock_one(
+    w: &mut WriteTx<'_>, filter: &str, order: &str, key: Val,
+) -> CoreResult<Option<Owned>> {
+    let sql = select(filter, &format!("{order}{}", w.store().for_update()));
+    let row = w.row(&sql, vec![key]).await?;
     row.map(|r| conversation_from_row(&r)).transpose()
+}
+
+/// One conversation, locked.
+pub async fn lock(w: &mut WriteTx<'_>, id: ConversationId) -> CoreResult<Option<Owned>> {
+    lock_one(w, "id = $1", "", id.into()).await
 }
 
 /// The buyer's open conversation that has no order yet, locked.
 pub async fn lock_open_without_order(
-    w: &mut WriteTx<'_>,
-    buyer: BuyerId,
+    w: &mut WriteTx<'_>, buyer: BuyerId,
 ) -> CoreResult<Option<Owned>> {
     let filter = "buyer_id = $1 AND list_status = 'open' AND has_order = 0";
-    let sql = select(filter, w.store().for_update());
-    let row = w.row(&sql, vec![buyer.into()]).await?;
-    row.map(|r| conversation_from_row(&r)).transpose()
+    lock_one(w, filter, "", buyer.into()).await
 }
 
 /// The buyer's latest conversation, locked.
 pub async fn lock_latest_of_buyer(
-    w: &mut WriteTx<'_>,
-    buyer: BuyerId,
+    w: &mut WriteTx<'_>, buyer: BuyerId,
 ) -> CoreResult<Option<Owned>> {
-    let suffix = format!(
-        " ORDER BY created_at DESC, id DESC LIMIT 1{}",
-        w.store().for_update()
-    );
-    let row = w
-        .row(&select("buyer_id = $1", &suffix), vec![buyer.into()])
-        .await?;
-    row.map(|r| conversation_from_row(&r)).transpose()
+    let order = " ORDER BY created_at DESC, id DESC LIMIT 1";
+    lock_one(w, "buyer_id = $1", order, buyer.into()).await
 }
 
 /// How many open conversations the buyer has (at most one, by a unique index).
@@ -109,27 +97,17 @@ pub async fn open_count(w: &mut WriteTx<'_>, buyer: BuyerId) -> CoreResult<i64> 
 
 /// The buyer's latest message to the shop, over all their conversations.
 pub async fn last_buyer_message_at(
-    w: &mut WriteTx<'_>,
-    buyer: BuyerId,
+    w: &mut WriteTx<'_>, buyer: BuyerId,
 ) -> CoreResult<Option<DateTime<Utc>>> {
     let sql = "SELECT MAX(last_buyer_message_at) AS t FROM conversations WHERE buyer_id = $1";
     let row = w.row(sql, vec![buyer.into()]).await?;
-    Ok(row
-        .map(|r| r.opt_int_col("t"))
-        .transpose()?
-        .flatten()
-        .map(crate::clock::from_millis))
+    Ok(row.map(|r| r.opt_int_col("t")).transpose()?.flatten().map(crate::clock::from_millis))
 }
 
 /// How many conversations the buyer had before `before`.
 pub async fn count_before(store: &Store, buyer: BuyerId, before: DateTime<Utc>) -> CoreResult<i64> {
     let sql = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM conversations WHERE buyer_id = $1 AND created_at < $2";
-    count(
-        Db::Pool(store),
-        sql,
-        vec![buyer.into(), to_millis(before).into()],
-    )
-    .await
+    count(Db::Pool(store), sql, vec![buyer.into(), to_millis(before).into()]).await
 }
 
 async fn count(mut db: Db<'_, '_>, sql: &str, vals: Vec<Val>) -> CoreResult<i64> {
@@ -141,11 +119,7 @@ async fn count(mut db: Db<'_, '_>, sql: &str, vals: Vec<Val>) -> CoreResult<i64>
 /// candidates, oldest first): `waiting_since` for an agent's silence (the buyer waits),
 /// `last_agent_reply_at` for the buyer's (answered, nobody waits).
 pub async fn due_for_timer(
-    store: &Store,
-    platform: &str,
-    agent_silent: bool,
-    cutoff: DateTime<Utc>,
-    limit: i64,
+    store: &Store, platform: &str, agent_silent: bool, cutoff: DateTime<Utc>, limit: i64,
 ) -> CoreResult<Vec<ConversationId>> {
     let (column, answered) = if agent_silent {
         ("waiting_since", "waiting_since IS NOT NULL")
@@ -160,11 +134,8 @@ pub async fn due_for_timer(
     ids(store.rows(&sql, vals).await?, "id")
 }
 
-fn ids<T: std::str::FromStr>(rows: Vec<sqlx::any::AnyRow>, col: &str) -> CoreResult<Vec<T>>
-where
-    T::Err: std::fmt::Display,
-{
-    rows.iter().map(|r| id_col(r, col)).collect()
+fn ids<T: Column>(rows: Vec<sqlx::any::AnyRow>, col: &str) -> CoreResult<Vec<T>> {
+    rows.iter().map(|r| r.col(col)).collect()
 }
 
 /// The shops with a conversation waiting for assignment.
@@ -189,16 +160,10 @@ fn queue_order(order: QueueOrder) -> &'static str {
 
 /// The next `limit` queued conversations of a shop in its queue order, locked.
 pub async fn lock_queued(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    order: QueueOrder,
-    limit: i64,
+    w: &mut WriteTx<'_>, shop: ShopId, order: QueueOrder, limit: i64,
 ) -> CoreResult<Vec<Owned>> {
     let dir = queue_order(order);
-    let suffix = format!(
-        " ORDER BY created_at {dir}, id {dir} LIMIT $2{}",
-        w.store().for_update()
-    );
+    let suffix = format!(" ORDER BY created_at {dir}, id {dir} LIMIT $2{}", w.store().for_update());
     let sql = select("shop_id = $1 AND state = 'unassigned'", &suffix);
     let rows = w.rows(&sql, vec![shop.into(), limit.into()]).await?;
     rows.iter().map(conversation_from_row).collect()
@@ -206,9 +171,7 @@ pub async fn lock_queued(
 
 /// A shop's queue in its order: (conversation, buyer, queued since).
 pub async fn queue(
-    store: &Store,
-    shop: ShopId,
-    order: QueueOrder,
+    store: &Store, shop: ShopId, order: QueueOrder,
 ) -> CoreResult<Vec<(ConversationId, BuyerId, DateTime<Utc>)>> {
     let dir = queue_order(order);
     let sql = format!(
@@ -219,8 +182,8 @@ pub async fn queue(
     rows.iter()
         .map(|r| {
             Ok((
-                id_col(r, "id")?,
-                id_col(r, "buyer_id")?,
+                r.col("id")?,
+                r.col("buyer_id")?,
                 crate::clock::from_millis(r.int_col("created_at")?),
             ))
         })
@@ -229,12 +192,8 @@ pub async fn queue(
 
 /// Every conversation of a shop (for recounting).
 pub async fn all_of_shop(store: &Store, shop: ShopId) -> CoreResult<Vec<Conversation>> {
-    let rows = store
-        .rows(&select("shop_id = $1", ""), vec![shop.into()])
-        .await?;
-    rows.iter()
-        .map(|r| conversation_from_row(r).map(|(_, c)| c))
-        .collect()
+    let rows = store.rows(&select("shop_id = $1", ""), vec![shop.into()]).await?;
+    rows.iter().map(|r| conversation_from_row(r).map(|(_, c)| c)).collect()
 }
 
 /// Writes conversations (insert or update) and applies their counter changes.
@@ -247,11 +206,7 @@ pub async fn save(w: &mut WriteTx<'_>, changes: &[Change]) -> CoreResult<()> {
 /// Queues the writes of conversations (insert, or update of `columns` only) and of
 /// their counter changes, to run later in the transaction.
 pub fn defer_save(changes: &[Change], columns: &[&str], deferred: &mut Deferred) {
-    let set = columns
-        .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let set = columns.iter().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
     for chunk in changes.chunks(150) {
         let sql = format!(
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET {set}",
@@ -294,8 +249,7 @@ fn defer_counters(changes: &[Change], deferred: &mut Deferred) {
 
 /// The maintained counter rows of the given shops: (shop, assignee key, bucket, n).
 pub async fn counter_rows(
-    store: &Store,
-    shops: &[ShopId],
+    store: &Store, shops: &[ShopId],
 ) -> CoreResult<Vec<(ShopId, String, String, i64)>> {
     if shops.is_empty() {
         return Ok(vec![]);
@@ -304,17 +258,10 @@ pub async fn counter_rows(
         "SELECT shop_id, assignee, bucket, n FROM conversation_counters WHERE shop_id IN ({}) AND n <> 0",
         super::sql::list_placeholders(shops.len(), 1)
     );
-    let rows = store
-        .rows(&sql, shops.iter().map(|s| Val::from(*s)).collect())
-        .await?;
+    let rows = store.rows(&sql, shops.iter().map(|s| Val::from(*s)).collect()).await?;
     rows.iter()
         .map(|r| {
-            Ok((
-                id_col(r, "shop_id")?,
-                r.text_col("assignee")?,
-                r.text_col("bucket")?,
-                r.int_col("n")?,
-            ))
+            Ok((r.col("shop_id")?, r.text_col("assignee")?, r.text_col("bucket")?, r.int_col("n")?))
         })
         .collect()
 }

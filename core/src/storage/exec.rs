@@ -57,17 +57,11 @@ impl DbRow {
     }
 
     fn from_any(
-        row: &sqlx::any::AnyRow,
-        names: &mut Option<Arc<HashMap<String, usize>>>,
+        row: &sqlx::any::AnyRow, names: &mut Option<Arc<HashMap<String, usize>>>,
     ) -> CoreResult<Self> {
         let names = names
             .get_or_insert_with(|| {
-                Arc::new(
-                    row.columns()
-                        .iter()
-                        .map(|c| (c.name().to_owned(), c.ordinal()))
-                        .collect(),
-                )
+                Arc::new(row.columns().iter().map(|c| (c.name().to_owned(), c.ordinal())).collect())
             })
             .clone();
         let mut vals = Vec::with_capacity(row.len());
@@ -145,9 +139,7 @@ fn bind_all(stmt: &mut rusqlite::CachedStatement<'_>, vals: &[Val]) -> CoreResul
 
 /// Runs `use_it` on the statement `sql` (prepared once per shape) with `vals` bound.
 fn with_statement<T>(
-    conn: &Mutex<rusqlite::Connection>,
-    sql: &str,
-    vals: &[Val],
+    conn: &Mutex<rusqlite::Connection>, sql: &str, vals: &[Val],
     use_it: impl FnOnce(&mut rusqlite::CachedStatement<'_>) -> CoreResult<T>,
 ) -> CoreResult<T> {
     let conn = lock(conn);
@@ -178,10 +170,7 @@ fn read_rows(stmt: &mut rusqlite::CachedStatement<'_>) -> CoreResult<Vec<DbRow>>
                 }
             });
         }
-        out.push(DbRow {
-            names: index.clone(),
-            vals,
-        });
+        out.push(DbRow { names: index.clone(), vals });
     }
     Ok(out)
 }
@@ -189,18 +178,13 @@ fn read_rows(stmt: &mut rusqlite::CachedStatement<'_>) -> CoreResult<Vec<DbRow>>
 impl Tx<'_> {
     /// Runs a query (with `$n` placeholders) and reads every row.
     pub async fn fetch_all(
-        &mut self,
-        store: &Store,
-        sql: &str,
-        vals: Vec<Val>,
+        &mut self, store: &Store, sql: &str, vals: Vec<Val>,
     ) -> CoreResult<Vec<DbRow>> {
         match self {
             Tx::Sqlx(tx) => {
                 let rows = store.query(sql, vals).fetch_all(&mut ***tx).await?;
                 let mut names = None;
-                rows.iter()
-                    .map(|r| DbRow::from_any(r, &mut names))
-                    .collect()
+                rows.iter().map(|r| DbRow::from_any(r, &mut names)).collect()
             }
             Tx::Sqlite(conn) => with_statement(conn, sql, &vals, read_rows),
         }
@@ -209,11 +193,7 @@ impl Tx<'_> {
     /// Runs a statement (with `$n` placeholders); returns the rows it changed.
     pub async fn execute(&mut self, store: &Store, sql: &str, vals: Vec<Val>) -> CoreResult<u64> {
         match self {
-            Tx::Sqlx(tx) => Ok(store
-                .query(sql, vals)
-                .execute(&mut ***tx)
-                .await?
-                .rows_affected()),
+            Tx::Sqlx(tx) => Ok(store.query(sql, vals).execute(&mut ***tx).await?.rows_affected()),
             Tx::Sqlite(conn) => with_statement(conn, sql, &vals, |stmt| {
                 Ok(stmt.raw_execute().map_err(lite_error)? as u64)
             }),
@@ -222,9 +202,7 @@ impl Tx<'_> {
 
     /// Runs statements in order (see [`super::Deferred`]).
     pub(crate) async fn execute_all(
-        &mut self,
-        store: &Store,
-        statements: Vec<(String, Vec<Val>)>,
+        &mut self, store: &Store, statements: Vec<(String, Vec<Val>)>,
     ) -> CoreResult<()> {
         match self {
             Tx::Sqlx(tx) => match store.backend() {
@@ -290,9 +268,7 @@ impl SqliteWriter {
         .map_err(lite_error)?;
         // Multi-row statements come in one shape per group size and table.
         conn.set_prepared_statement_cache_capacity(256);
-        Ok(Some(Self {
-            conn: Mutex::new(conn),
-        }))
+        Ok(Some(Self { conn: Mutex::new(conn) }))
     }
 
     /// Runs `work` in one write transaction under the store's write gate: committed
@@ -302,9 +278,7 @@ impl SqliteWriter {
         F: AsyncFnOnce(&mut Tx<'_>) -> CoreResult<T>,
     {
         let _gate = store.write_gate().await;
-        lock(&self.conn)
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(lite_error)?;
+        lock(&self.conn).execute_batch("BEGIN IMMEDIATE").map_err(lite_error)?;
         let mut tx = Tx::Sqlite(&self.conn);
         let result = work(&mut tx).await;
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
@@ -322,8 +296,8 @@ impl SqliteWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::sql::Deferred;
     use crate::storage::store::StoreOptions;
+    use crate::storage::write::Deferred;
 
     async fn file_store() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -331,11 +305,7 @@ mod tests {
         let store = Store::open(&StoreOptions::new(url)).await.expect("store");
         let mut w = store.begin_write().await.expect("begin");
         w.as_tx()
-            .execute(
-                &store,
-                "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER, note TEXT)",
-                vec![],
-            )
+            .execute(&store, "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER, note TEXT)", vec![])
             .await
             .expect("create");
         w.commit().await.expect("commit");
@@ -343,18 +313,11 @@ mod tests {
     }
 
     fn writer(store: &Store) -> SqliteWriter {
-        SqliteWriter::open(store)
-            .expect("open")
-            .expect("a file store")
+        SqliteWriter::open(store).expect("open").expect("a file store")
     }
 
     async fn insert(tx: &mut Tx<'_>, store: &Store, id: &str, n: i64) -> CoreResult<u64> {
-        tx.execute(
-            store,
-            "INSERT INTO t (id, n) VALUES ($1, $2)",
-            vec![id.into(), n.into()],
-        )
-        .await
+        tx.execute(store, "INSERT INTO t (id, n) VALUES ($1, $2)", vec![id.into(), n.into()]).await
     }
 
     const READ: &str = "SELECT id, n, note FROM t WHERE n >= $2 OR id = $1 ORDER BY id";
@@ -373,19 +336,14 @@ mod tests {
 
     #[test]
     fn placeholders_become_numbered_parameters() {
-        assert_eq!(
-            numbered("a = $2 AND b = $10 OR c = '$'"),
-            "a = ?2 AND b = ?10 OR c = '$'"
-        );
+        assert_eq!(numbered("a = $2 AND b = $10 OR c = '$'"), "a = ?2 AND b = ?10 OR c = '$'");
     }
 
     #[tokio::test]
     async fn both_kinds_of_transaction_run_the_same_statements_and_read_the_same_rows() {
         let (store, dir) = file_store().await;
         assert_eq!(
-            store
-                .sqlite_file()
-                .map(|f| f.canonicalize().expect("the file")),
+            store.sqlite_file().map(|f| f.canonicalize().expect("the file")),
             Some(dir.path().join("exec.db").canonicalize().expect("the file")),
             "the writer opens the file the pool opened"
         );
@@ -404,18 +362,13 @@ mod tests {
                         "x".into(),
                     ],
                 );
-                d.push(
-                    "UPDATE t SET n = n + $1 WHERE id = $2".into(),
-                    vec![10.into(), "a".into()],
-                );
+                d.push("UPDATE t SET n = n + $1 WHERE id = $2".into(), vec![10.into(), "a".into()]);
                 d.run_in(&store, tx).await
             })
             .await
             .expect("write");
-        let expected = vec![
-            ("a".to_owned(), Some(11), None),
-            ("b".to_owned(), None, Some("x".to_owned())),
-        ];
+        let expected =
+            vec![("a".to_owned(), Some(11), None), ("b".to_owned(), None, Some("x".to_owned()))];
         let from_writer = writer
             .write(&store, async |tx: &mut Tx<'_>| {
                 tx.fetch_all(&store, READ, vec!["b".into(), 5.into()]).await
@@ -430,10 +383,7 @@ mod tests {
             .await
             .expect("read in the pool");
         assert_eq!(read_back(&from_pool), expected);
-        assert!(
-            from_pool[0].text_col("n").is_err(),
-            "an integer is not text"
-        );
+        assert!(from_pool[0].text_col("n").is_err(), "an integer is not text");
         assert!(from_pool[0].int_col("missing").is_err(), "no such column");
     }
 
@@ -479,14 +429,11 @@ mod tests {
                 .await
                 .expect("write");
         }
-        let wal = std::fs::metadata(dir.path().join("exec.db-wal"))
-            .expect("the WAL file")
-            .len();
+        let wal = std::fs::metadata(dir.path().join("exec.db-wal")).expect("the WAL file").len();
         assert!(wal < 16 << 20, "the WAL grew to {wal} bytes");
         let rows = writer
             .write(&store, async |tx: &mut Tx<'_>| {
-                tx.fetch_all(&store, "SELECT COUNT(*) AS n FROM t", vec![])
-                    .await
+                tx.fetch_all(&store, "SELECT COUNT(*) AS n FROM t", vec![]).await
             })
             .await
             .expect("count");
@@ -495,9 +442,7 @@ mod tests {
 
     #[tokio::test]
     async fn there_is_no_own_connection_for_an_in_memory_database() {
-        let store = Store::open(&StoreOptions::new("sqlite::memory:"))
-            .await
-            .expect("store");
+        let store = Store::open(&StoreOptions::new("sqlite::memory:")).await.expect("store");
         assert!(SqliteWriter::open(&store).expect("open").is_none());
     }
 }

@@ -5,11 +5,10 @@
 
 use super::exec::{DbRow, Tx};
 use super::messages::ROWS_PER_STATEMENT;
-use super::rows::{
-    CONVERSATION_COLUMNS, CONVERSATION_COLUMNS_C, Columns, conversation_from_row, id_col,
-};
-use super::sql::{Deferred, Val, list_placeholders, values_placeholders};
+use super::rows::{CONVERSATION_COLUMNS, CONVERSATION_COLUMNS_C, Columns, conversation_from_row};
+use super::sql::{Val, list_placeholders, values_placeholders};
 use super::store::{Backend, Store};
+use super::write::Deferred;
 use crate::domain::ids::*;
 use crate::domain::inbound::{InboundBuyer, InboundMessage};
 use crate::domain::model::Conversation;
@@ -43,11 +42,7 @@ pub type Item<'a> = (&'a IngestShop, &'a InboundMessage);
 /// SQLite), inserts the new buyers, and queues profile changes and name parts.
 /// An unchanged buyer is not written at all.
 pub async fn load(
-    store: &Store,
-    tx: &mut Tx<'_>,
-    now: DateTime<Utc>,
-    items: &[Item<'_>],
-    deferred: &mut Deferred,
+    store: &Store, tx: &mut Tx<'_>, now: DateTime<Utc>, items: &[Item<'_>], deferred: &mut Deferred,
 ) -> CoreResult<Known> {
     // The last message of a buyer in the group carries its freshest profile.
     let mut latest: HashMap<(ShopId, String), &InboundBuyer> = HashMap::new();
@@ -69,11 +64,8 @@ pub async fn load(
 
 /// Reads the buyers already stored into `known`; returns their stored profiles.
 async fn read_known(
-    store: &Store,
-    tx: &mut Tx<'_>,
-    latest: &HashMap<(ShopId, String), &InboundBuyer>,
-    with_conversation: bool,
-    known: &mut Known,
+    store: &Store, tx: &mut Tx<'_>, latest: &HashMap<(ShopId, String), &InboundBuyer>,
+    with_conversation: bool, known: &mut Known,
 ) -> CoreResult<HashMap<BuyerId, Profile>> {
     let mut by_shop: HashMap<ShopId, Vec<&str>> = HashMap::new();
     for (shop, ext) in latest.keys() {
@@ -110,12 +102,9 @@ async fn read_known(
 }
 
 fn read_one(
-    row: &DbRow,
-    shop: ShopId,
-    with_conversation: bool,
-    known: &mut Known,
+    row: &DbRow, shop: ShopId, with_conversation: bool, known: &mut Known,
 ) -> CoreResult<(BuyerId, Profile)> {
-    let id: BuyerId = id_col(row, "b_id")?;
+    let id: BuyerId = row.col("b_id")?;
     known.buyers.insert((shop, row.text_col("b_ext")?), id);
     if row.int_col("b_orders")? != 0 {
         known.with_orders.insert(id);
@@ -126,21 +115,15 @@ fn read_one(
     if with_conversation && row.opt_text_col("id")?.is_some() {
         known.open.insert(id, conversation_from_row(row)?);
     }
-    let profile = (
-        row.text_col("b_nick")?,
-        row.opt_text_col("b_lang")?,
-        row.opt_text_col("b_email")?,
-    );
+    let profile =
+        (row.text_col("b_nick")?, row.opt_text_col("b_lang")?, row.opt_text_col("b_email")?);
     Ok((id, profile))
 }
 
 /// Inserts the buyers not stored yet (their ids are needed by every later statement).
 async fn insert_new(
-    store: &Store,
-    tx: &mut Tx<'_>,
-    now: DateTime<Utc>,
-    latest: &HashMap<(ShopId, String), &InboundBuyer>,
-    known: &mut Known,
+    store: &Store, tx: &mut Tx<'_>, now: DateTime<Utc>,
+    latest: &HashMap<(ShopId, String), &InboundBuyer>, known: &mut Known,
 ) -> CoreResult<()> {
     let mut new_rows: Vec<(&(ShopId, String), &&InboundBuyer, BuyerId)> = latest
         .iter()
@@ -170,9 +153,7 @@ async fn insert_new(
         if n_inserted < chunk.len() {
             // Another process inserted one of them meanwhile (PostgreSQL only: SQLite
             // writers hold the gate). Failing the group makes each item retry alone.
-            return Err(CoreError::Conflict(
-                "a buyer was created concurrently; retry".into(),
-            ));
+            return Err(CoreError::Conflict("a buyer was created concurrently; retry".into()));
         }
         for (key, _, id) in chunk {
             known.buyers.insert((*key).clone(), *id);
@@ -184,10 +165,8 @@ async fn insert_new(
 /// Queues changed profiles, where replies go on the platform, and name parts for new or
 /// renamed buyers (AE-SEARCH-1).
 fn defer_profile_changes(
-    latest: &HashMap<(ShopId, String), &InboundBuyer>,
-    known: &Known,
-    stored: &HashMap<BuyerId, Profile>,
-    deferred: &mut Deferred,
+    latest: &HashMap<(ShopId, String), &InboundBuyer>, known: &Known,
+    stored: &HashMap<BuyerId, Profile>, deferred: &mut Deferred,
 ) {
     let mut parts: Vec<(String, BuyerId)> = Vec::new();
     for (key, b) in latest {
@@ -238,10 +217,7 @@ pub fn defer_name_parts(mut parts: Vec<(String, BuyerId)>, deferred: &mut Deferr
             "INSERT INTO buyer_name_parts (part, buyer_id) VALUES {} ON CONFLICT DO NOTHING",
             values_placeholders(chunk.len(), 2, 1)
         );
-        let vals = chunk
-            .iter()
-            .flat_map(|(p, id)| [Val::from(p.clone()), (*id).into()])
-            .collect();
+        let vals = chunk.iter().flat_map(|(p, id)| [Val::from(p.clone()), (*id).into()]).collect();
         deferred.push(sql, vals);
     }
 }
@@ -268,9 +244,7 @@ async fn read_open(store: &Store, tx: &mut Tx<'_>, known: &mut Known) -> CoreRes
 
 /// Queues the recording of the orders the group's messages refer to.
 pub fn defer_orders(
-    now: DateTime<Utc>,
-    items: &[Item<'_>],
-    buyers: &HashMap<(ShopId, String), BuyerId>,
+    now: DateTime<Utc>, items: &[Item<'_>], buyers: &HashMap<(ShopId, String), BuyerId>,
     deferred: &mut Deferred,
 ) {
     for (shop, msg) in items {

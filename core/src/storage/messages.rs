@@ -7,9 +7,11 @@
 //! `ON CONFLICT DO NOTHING`; only rows actually inserted change conversation state.
 
 use super::exec::Tx;
-use super::rows::{Columns, MESSAGE_COLUMNS, id_col, message_from_row, message_values};
-use super::sql::{Deferred, Val, list_placeholders, values_placeholders};
-use super::store::{Backend, Db, Store, WriteTx};
+use super::rows::{Columns, MESSAGE_COLUMNS, message_from_row, message_values};
+use super::sql::{Val, list_placeholders, values_placeholders};
+use super::store::{Backend, Store};
+use super::write::Deferred;
+use super::write::{Db, WriteTx};
 use crate::domain::ids::*;
 use crate::domain::model::{DeliveryStatus, Message};
 use crate::domain::search_terms;
@@ -27,9 +29,7 @@ pub type Stored = HashMap<(ShopId, String), (MessageId, ConversationId)>;
 /// One `shop_id = $1 AND platform_message_id IN (...)` lookup per shop, so the unique
 /// index answers it (a row-value `IN (VALUES ...)` would scan).
 pub async fn find_stored(
-    store: &Store,
-    tx: &mut Tx<'_>,
-    keys: &[(ShopId, String)],
+    store: &Store, tx: &mut Tx<'_>, keys: &[(ShopId, String)],
 ) -> CoreResult<Stored> {
     let mut by_shop: HashMap<ShopId, Vec<&str>> = HashMap::new();
     for (shop, pid) in keys {
@@ -48,7 +48,7 @@ pub async fn find_stored(
             for row in tx.fetch_all(store, &sql, vals).await? {
                 out.insert(
                     (shop, row.text_col("platform_message_id")?),
-                    (id_col(&row, "id")?, id_col(&row, "conversation_id")?),
+                    (row.col("id")?, row.col("conversation_id")?),
                 );
             }
         }
@@ -65,10 +65,7 @@ pub async fn find_stored(
 /// other writer can have stored one since (`ON CONFLICT DO NOTHING` stays as a guard).
 /// On PostgreSQL, where other processes write too, `RETURNING` says what was inserted.
 pub async fn insert_messages(
-    store: &Store,
-    tx: &mut Tx<'_>,
-    messages: &[Message],
-    deferred: &mut Deferred,
+    store: &Store, tx: &mut Tx<'_>, messages: &[Message], deferred: &mut Deferred,
 ) -> CoreResult<HashSet<MessageId>> {
     let pg = store.backend() == Backend::Postgres;
     let n_cols = 12;
@@ -93,21 +90,15 @@ pub async fn insert_messages(
             }
             rows_sql.push(format!("({row})"));
         }
-        let columns = if pg {
-            format!("{MESSAGE_COLUMNS}, search_vec")
-        } else {
-            MESSAGE_COLUMNS.to_owned()
-        };
+        let columns =
+            if pg { format!("{MESSAGE_COLUMNS}, search_vec") } else { MESSAGE_COLUMNS.to_owned() };
         let sql = format!(
             "INSERT INTO messages ({columns}) VALUES {} ON CONFLICT (shop_id, platform_message_id) DO NOTHING",
             rows_sql.join(",")
         );
         if pg {
-            for row in tx
-                .fetch_all(store, &format!("{sql} RETURNING id"), vals)
-                .await?
-            {
-                inserted.insert(id_col::<MessageId>(&row, "id")?);
+            for row in tx.fetch_all(store, &format!("{sql} RETURNING id"), vals).await? {
+                inserted.insert(row.col::<MessageId>("id")?);
             }
         } else {
             deferred.push(sql, vals);
@@ -131,10 +122,8 @@ pub async fn insert_messages(
                 "INSERT INTO message_fts (terms, conversation_id) VALUES {}",
                 values_placeholders(chunk.len(), 2, 1)
             );
-            let vals = chunk
-                .iter()
-                .flat_map(|(t, c)| [Val::from(t.clone()), c.clone().into()])
-                .collect();
+            let vals =
+                chunk.iter().flat_map(|(t, c)| [Val::from(t.clone()), c.clone().into()]).collect();
             deferred.push(sql, vals);
         }
     }
@@ -143,9 +132,7 @@ pub async fn insert_messages(
 
 /// One message of a conversation, locked when read in a transaction.
 pub async fn get_in(
-    mut db: Db<'_, '_>,
-    id: MessageId,
-    conversation: ConversationId,
+    mut db: Db<'_, '_>, id: MessageId, conversation: ConversationId,
 ) -> CoreResult<Option<Message>> {
     let lock = match &db {
         Db::Tx(w) => w.store().for_update(),
@@ -180,56 +167,38 @@ pub enum PageFrom {
 /// Up to `limit` messages of a conversation from `from`, in the page's reading order
 /// (newest first, except for `After` pages: oldest first).
 pub async fn page(
-    store: &Store,
-    conversation: ConversationId,
-    from: &PageFrom,
-    limit: usize,
+    store: &Store, conversation: ConversationId, from: &PageFrom, limit: usize,
 ) -> CoreResult<Vec<Message>> {
     let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1");
     let mut vals: Vec<Val> = vec![conversation.into()];
     let forward = matches!(from, PageFrom::After(..));
     if let PageFrom::Before(t, id) | PageFrom::After(t, id) = from {
         let op = if forward { ">" } else { "<" };
-        sql.push_str(&format!(
-            " AND (created_at {op} $2 OR (created_at = $2 AND id {op} $3))"
-        ));
+        sql.push_str(&format!(" AND (created_at {op} $2 OR (created_at = $2 AND id {op} $3))"));
         vals.extend([Val::from(*t), id.clone().into()]);
     }
     let dir = if forward { "ASC" } else { "DESC" };
-    sql.push_str(&format!(
-        " ORDER BY created_at {dir}, id {dir} LIMIT {limit}"
-    ));
+    sql.push_str(&format!(" ORDER BY created_at {dir}, id {dir} LIMIT {limit}"));
     let rows = store.rows(&sql, vals).await?;
     rows.iter().map(message_from_row).collect()
 }
 
 /// Records a delivery outcome on a message.
 pub async fn set_delivery(
-    w: &mut WriteTx<'_>,
-    id: MessageId,
-    status: DeliveryStatus,
-    error: Option<String>,
+    w: &mut WriteTx<'_>, id: MessageId, status: DeliveryStatus, error: Option<String>,
     platform_message_id: Option<String>,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "UPDATE messages SET delivery_status = $1, delivery_error = $2, \
          platform_message_id = COALESCE($3, platform_message_id) WHERE id = $4",
-        vec![
-            status.as_str().into(),
-            error.into(),
-            platform_message_id.into(),
-            id.into(),
-        ],
+        vec![status.as_str().into(), error.into(), platform_message_id.into(), id.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The agent who last wrote to each buyer since `since` (AE-ROUTE-2).
 pub async fn recent_agents(
-    w: &mut WriteTx<'_>,
-    buyers: &[BuyerId],
-    since: DateTime<Utc>,
+    w: &mut WriteTx<'_>, buyers: &[BuyerId], since: DateTime<Utc>,
 ) -> CoreResult<HashMap<BuyerId, AgentId>> {
     let mut vals: Vec<Val> = vec![since.into()];
     vals.extend(buyers.iter().map(|b| Val::from(*b)));
@@ -242,8 +211,8 @@ pub async fn recent_agents(
     );
     let mut latest: HashMap<BuyerId, (i64, AgentId)> = HashMap::new();
     for r in &w.rows(&sql, vals).await? {
-        let entry = (r.int_col("created_at")?, id_col(r, "sender_agent_id")?);
-        let slot = latest.entry(id_col(r, "buyer_id")?).or_insert(entry);
+        let entry = (r.int_col("created_at")?, r.col("sender_agent_id")?);
+        let slot = latest.entry(r.col("buyer_id")?).or_insert(entry);
         if entry.0 > slot.0 {
             *slot = entry;
         }

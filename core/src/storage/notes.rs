@@ -2,7 +2,8 @@
 //! the only user content that may be deleted.
 
 use super::rows::{NOTE_COLUMNS, note_from_row};
-use super::store::{Store, WriteTx};
+use super::store::Store;
+use super::write::WriteTx;
 use crate::domain::ids::*;
 use crate::domain::model::BuyerNote;
 use crate::error::CoreResult;
@@ -26,7 +27,7 @@ pub async fn get(store: &Store, buyer: BuyerId, id: NoteId) -> CoreResult<Option
 /// Inserts a note.
 pub async fn insert(w: &mut WriteTx<'_>, note: &BuyerNote) -> CoreResult<()> {
     let sql = format!("INSERT INTO buyer_notes ({NOTE_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6)");
-    w.exec(
+    w.run(
         &sql,
         vec![
             note.id.into(),
@@ -37,27 +38,19 @@ pub async fn insert(w: &mut WriteTx<'_>, note: &BuyerNote) -> CoreResult<()> {
             note.updated_at.into(),
         ],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Saves a note's new text.
 pub async fn update(w: &mut WriteTx<'_>, note: &BuyerNote) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "UPDATE buyer_notes SET body = $1, updated_at = $2 WHERE id = $3",
-        vec![
-            note.body.clone().into(),
-            note.updated_at.into(),
-            note.id.into(),
-        ],
+        vec![note.body.clone().into(), note.updated_at.into(), note.id.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Deletes a note.
 pub async fn delete(w: &mut WriteTx<'_>, id: NoteId) -> CoreResult<()> {
-    w.exec("DELETE FROM buyer_notes WHERE id = $1", vec![id.into()])
-        .await?;
-    Ok(())
+    w.run("DELETE FROM buyer_notes WHERE id = $1", vec![id.into()]).await
 }

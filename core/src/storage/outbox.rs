@@ -6,9 +6,11 @@
 use super::connections::opened;
 use super::exec::Tx;
 use super::messages::insert_messages;
-use super::rows::{Columns, id_col};
-use super::sql::{Deferred, Val};
-use super::store::{Backend, Store, WriteTx};
+use super::rows::Columns;
+use super::sql::Val;
+use super::store::{Backend, Store};
+use super::write::Deferred;
+use super::write::WriteTx;
 use crate::domain::ids::*;
 use crate::domain::model::{Message, Platform};
 use crate::error::CoreResult;
@@ -36,9 +38,7 @@ pub struct Claimed {
 
 /// Stores outbound messages and their outbox entries, in the caller's transaction.
 pub async fn queue(
-    w: &mut WriteTx<'_>,
-    messages: &[Message],
-    now: DateTime<Utc>,
+    w: &mut WriteTx<'_>, messages: &[Message], now: DateTime<Utc>,
 ) -> CoreResult<()> {
     let mut deferred = Deferred::default();
     let store = w.store();
@@ -48,10 +48,7 @@ pub async fn queue(
 
 /// Stores outbound messages and their outbox entries, queuing what it can in `deferred`.
 pub async fn defer_queue(
-    store: &Store,
-    tx: &mut Tx<'_>,
-    messages: &[Message],
-    now: DateTime<Utc>,
+    store: &Store, tx: &mut Tx<'_>, messages: &[Message], now: DateTime<Utc>,
     deferred: &mut Deferred,
 ) -> CoreResult<()> {
     insert_messages(store, tx, messages, deferred).await?;
@@ -74,16 +71,10 @@ pub async fn defer_queue(
 
 /// Claims up to `limit` due deliveries, reserving each until `lease_until`.
 pub async fn claim(
-    w: &mut WriteTx<'_>,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
-    limit: i64,
+    w: &mut WriteTx<'_>, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64,
 ) -> CoreResult<Vec<Claimed>> {
-    let lock = if w.store().backend() == Backend::Postgres {
-        " FOR UPDATE OF o SKIP LOCKED"
-    } else {
-        ""
-    };
+    let lock =
+        if w.store().backend() == Backend::Postgres { " FOR UPDATE OF o SKIP LOCKED" } else { "" };
     let sql = format!(
         "SELECT o.id, o.message_id, o.attempts, s.platform, s.id AS shop_id, s.external_id AS shop_external_id, \
          s.region, b.external_id AS buyer_external_id, b.email AS buyer_email, b.platform_conversation_id, m.content, \
@@ -97,7 +88,7 @@ pub async fn claim(
     let mut claimed = Vec::with_capacity(rows.len());
     for row in &rows {
         let c = claimed_from_row(w.store(), row)?;
-        w.exec(
+        w.run(
             "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1, updated_at = $2 WHERE id = $3",
             vec![lease_until.into(), now.into(), c.outbox_id.into()],
         )
@@ -108,8 +99,8 @@ pub async fn claim(
 }
 
 fn claimed_from_row(store: &Store, row: &sqlx::any::AnyRow) -> CoreResult<Claimed> {
-    let message_id: MessageId = id_col(row, "message_id")?;
-    let shop_id: ShopId = id_col(row, "shop_id")?;
+    let message_id: MessageId = row.col("message_id")?;
+    let shop_id: ShopId = row.col("shop_id")?;
     // Stored sealed (bound to the shop); a row that cannot be opened sends without
     // credentials, so the attempt fails visibly instead of stalling the batch.
     let credentials = row.opt_text_col("credentials")?.and_then(|c| {
@@ -119,12 +110,11 @@ fn claimed_from_row(store: &Store, row: &sqlx::any::AnyRow) -> CoreResult<Claime
             })
             .ok()
     });
-    let platform = row.text_col("platform")?;
     Ok(Claimed {
-        outbox_id: id_col(row, "id")?,
+        outbox_id: row.col("id")?,
         message_id,
         attempts: row.int_col("attempts")? + 1,
-        platform: Platform::new(&platform).map_err(|e| super::rows::corrupt("platform", e))?,
+        platform: row.col("platform")?,
         shop_id,
         connection: ShopConnection {
             external_id: row.text_col("shop_external_id")?,
@@ -146,12 +136,8 @@ fn claimed_from_row(store: &Store, row: &sqlx::any::AnyRow) -> CoreResult<Claime
 /// Records an attempt's outcome on its entry, if the entry is still this attempt's;
 /// returns whether it was (another worker may have taken it over after the lease).
 pub async fn record(
-    w: &mut WriteTx<'_>,
-    claimed: &Claimed,
-    status: &str,
-    error: Option<String>,
-    next_attempt_at: DateTime<Utc>,
-    now: DateTime<Utc>,
+    w: &mut WriteTx<'_>, claimed: &Claimed, status: &str, error: Option<String>,
+    next_attempt_at: DateTime<Utc>, now: DateTime<Utc>,
 ) -> CoreResult<bool> {
     let changed = w
         .exec(
@@ -172,20 +158,17 @@ pub async fn record(
 
 /// Puts a failed delivery back in the queue with a fresh attempt budget.
 pub async fn requeue(
-    w: &mut WriteTx<'_>,
-    message: MessageId,
-    now: DateTime<Utc>,
+    w: &mut WriteTx<'_>, message: MessageId, now: DateTime<Utc>,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, \
          updated_at = $1 WHERE message_id = $2",
         vec![now.into(), message.into()],
     )
     .await?;
-    w.exec(
+    w.run(
         "UPDATE messages SET delivery_status = 'pending', delivery_error = NULL WHERE id = $1",
         vec![Val::from(message)],
     )
-    .await?;
-    Ok(())
+    .await
 }

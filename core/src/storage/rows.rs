@@ -6,6 +6,7 @@ use crate::clock::{from_millis, to_millis};
 use crate::domain::ids::*;
 use crate::domain::model::*;
 use crate::error::{CoreError, CoreResult};
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::str::FromStr;
@@ -22,13 +23,15 @@ pub trait Columns {
     fn opt_int_col(&self, col: &str) -> CoreResult<Option<i64>>;
     /// A text column.
     fn text_col(&self, col: &str) -> CoreResult<String> {
-        self.opt_text_col(col)?
-            .ok_or_else(|| corrupt("text", format!("{col} is NULL")))
+        self.opt_text_col(col)?.ok_or_else(|| corrupt("text", format!("{col} is NULL")))
     }
     /// An integer column.
     fn int_col(&self, col: &str) -> CoreResult<i64> {
-        self.opt_int_col(col)?
-            .ok_or_else(|| corrupt("integer", format!("{col} is NULL")))
+        self.opt_int_col(col)?.ok_or_else(|| corrupt("integer", format!("{col} is NULL")))
+    }
+    /// A column read as its type.
+    fn col<T: Column>(&self, col: &str) -> CoreResult<T> {
+        T::read(self, col)
     }
 }
 
@@ -41,52 +44,77 @@ impl Columns for AnyRow {
     }
 }
 
-/// Reads a typed id from a text column.
-pub fn id_col<T: FromStr>(row: &impl Columns, col: &str) -> CoreResult<T>
+/// A value read from one column, by its type.
+pub trait Column: Sized {
+    /// Reads column `col` of `row`.
+    fn read(row: &(impl Columns + ?Sized), col: &str) -> CoreResult<Self>;
+}
+
+/// Writes [`Column`] for each plain type, read with `|$row, $col| $read`.
+macro_rules! plain_columns {
+    ($($ty:ty => |$row:ident, $col:ident| $read:expr;)+) => {$(
+        impl Column for $ty {
+            fn read($row: &(impl Columns + ?Sized), $col: &str) -> CoreResult<Self> {
+                $read
+            }
+        }
+    )+};
+}
+
+plain_columns! {
+    String => |row, col| row.text_col(col);
+    Option<String> => |row, col| row.opt_text_col(col);
+    i64 => |row, col| row.int_col(col);
+    Option<i64> => |row, col| row.opt_int_col(col);
+    bool => |row, col| Ok(row.int_col(col)? != 0);
+    DateTime<Utc> => |row, col| Ok(from_millis(row.int_col(col)?));
+    Option<DateTime<Utc>> => |row, col| Ok(row.opt_int_col(col)?.map(from_millis));
+    Platform => |row, col| Platform::new(&row.text_col(col)?).map_err(|e| corrupt("platform", e));
+}
+
+/// Writes [`Column`] for types stored as their text form (ids, enums), alone or optional.
+macro_rules! text_columns {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl Column for $ty {
+            fn read(row: &(impl Columns + ?Sized), col: &str) -> CoreResult<Self> {
+                parse_text(col, &row.text_col(col)?)
+            }
+        }
+        impl Column for Option<$ty> {
+            fn read(row: &(impl Columns + ?Sized), col: &str) -> CoreResult<Self> {
+                row.opt_text_col(col)?.map(|s| parse_text(col, &s)).transpose()
+            }
+        }
+    )+};
+}
+
+fn parse_text<T: FromStr>(col: &str, text: &str) -> CoreResult<T>
 where
     T::Err: std::fmt::Display,
 {
-    let s = row.text_col(col)?;
-    T::from_str(&s).map_err(|e| corrupt("id", e))
+    T::from_str(text).map_err(|e| corrupt("column", format!("{col}: {e}")))
 }
 
-/// Reads an optional typed id from a nullable text column.
-pub fn opt_id_col<T: FromStr>(row: &impl Columns, col: &str) -> CoreResult<Option<T>>
-where
-    T::Err: std::fmt::Display,
-{
-    row.opt_text_col(col)?
-        .map(|s| T::from_str(&s).map_err(|e| corrupt("id", e)))
-        .transpose()
+text_columns! { SellerId, ShopId, AgentId, BuyerId, OrderId, ConversationId, MessageId, NoteId, OutboxId }
+text_columns! { Role, AgentStatus, ConversationState, FlagColour, Direction, SenderKind }
+text_columns!(DeliveryStatus, EntryPoint);
+
+/// A JSON text column.
+pub fn json_col<T: serde::de::DeserializeOwned>(row: &impl Columns, col: &str) -> CoreResult<T> {
+    serde_json::from_str(&row.text_col(col)?).map_err(|e| corrupt("json", format!("{col}: {e}")))
 }
 
-/// A text column parsed as an enum.
-pub fn enum_col<T: FromStr<Err = String>>(row: &impl Columns, col: &str) -> CoreResult<T> {
-    let s = row.text_col(col)?;
-    T::from_str(&s).map_err(|e| corrupt("enum", e))
+/// A `$ty` read from `$row`: each listed field from the column of its name, by the
+/// field's type ([`Column`]); the fields after `;` from their expressions.
+macro_rules! read_row {
+    ($row:ident => $ty:ident { $($field:ident),+ $(; $($name:ident: $value:expr),+)? $(,)? }) => {
+        $ty {
+            $($field: $crate::storage::rows::Columns::col($row, stringify!($field))?,)+
+            $($($name: $value,)+)?
+        }
+    };
 }
-
-fn opt_enum_col<T: FromStr<Err = String>>(row: &impl Columns, col: &str) -> CoreResult<Option<T>> {
-    row.opt_text_col(col)?
-        .map(|s| T::from_str(&s).map_err(|e| corrupt("enum", e)))
-        .transpose()
-}
-
-fn time_col(row: &impl Columns, col: &str) -> CoreResult<chrono::DateTime<chrono::Utc>> {
-    Ok(from_millis(row.int_col(col)?))
-}
-
-fn opt_time_col(
-    row: &impl Columns,
-    col: &str,
-) -> CoreResult<Option<chrono::DateTime<chrono::Utc>>> {
-    Ok(row.opt_int_col(col)?.map(from_millis))
-}
-
-/// A 0/1 column as a bool.
-pub fn bool_col(row: &impl Columns, col: &str) -> CoreResult<bool> {
-    Ok(row.int_col(col)? != 0)
-}
+pub(crate) use read_row;
 
 /// The columns of `conversations`, in the order of [`conversation_values`].
 pub const CONVERSATION_COLUMNS: &str = "id, seller_id, shop_id, platform, buyer_id, entry_point, state, list_status, \
@@ -126,33 +154,13 @@ pub fn wait_rank(c: &Conversation) -> i64 {
 
 /// A conversation row, with the seller it belongs to.
 pub fn conversation_from_row(row: &impl Columns) -> CoreResult<(SellerId, Conversation)> {
-    let topics = row.text_col("topics")?;
-    let platform = row.text_col("platform")?;
-    Ok((
-        id_col(row, "seller_id")?,
-        Conversation {
-            id: id_col(row, "id")?,
-            shop_id: id_col(row, "shop_id")?,
-            platform: Platform::new(&platform).map_err(|e| corrupt("platform", e))?,
-            buyer_id: id_col(row, "buyer_id")?,
-            entry_point: enum_col(row, "entry_point")?,
-            state: enum_col(row, "state")?,
-            assignee_id: opt_id_col(row, "assignee_id")?,
-            flag: opt_enum_col(row, "flag")?,
-            topics: serde_json::from_str(&topics).map_err(|e| corrupt("topics", e))?,
-            has_order: bool_col(row, "has_order")?,
-            unread_count: row.int_col("unread_count")?,
-            waiting_since: opt_time_col(row, "waiting_since")?,
-            created_at: time_col(row, "created_at")?,
-            last_message_at: time_col(row, "last_message_at")?,
-            last_buyer_message_at: opt_time_col(row, "last_buyer_message_at")?,
-            last_agent_reply_at: opt_time_col(row, "last_agent_reply_at")?,
-            assigned_at: opt_time_col(row, "assigned_at")?,
-            ended_at: opt_time_col(row, "ended_at")?,
-            closed_at: opt_time_col(row, "closed_at")?,
-            preview: row.text_col("preview")?,
-        },
-    ))
+    let conversation = read_row!(row => Conversation {
+        id, shop_id, platform, buyer_id, entry_point, state, assignee_id, flag, has_order,
+        unread_count, waiting_since, created_at, last_message_at, last_buyer_message_at,
+        last_agent_reply_at, assigned_at, ended_at, closed_at, preview;
+        topics: json_col(row, "topics")?
+    });
+    Ok((row.col("seller_id")?, conversation))
 }
 
 /// The bound values of a conversation row, in [`CONVERSATION_COLUMNS`] order.
@@ -168,9 +176,7 @@ pub fn conversation_values(seller_id: SellerId, c: &Conversation) -> Vec<Val> {
         list_status(c.state).into(),
         c.assignee_id.map(|a| a.to_string()).into(),
         c.flag.map(|f| f.as_str().to_owned()).into(),
-        serde_json::to_string(&c.topics)
-            .unwrap_or_else(|_| "[]".into())
-            .into(),
+        serde_json::to_string(&c.topics).unwrap_or_else(|_| "[]".into()).into(),
         c.has_order.into(),
         c.unread_count.into(),
         c.waiting_since.map(to_millis).into(),
@@ -192,21 +198,11 @@ pub const MESSAGE_COLUMNS: &str = "id, conversation_id, shop_id, direction, send
 
 /// A message row.
 pub fn message_from_row(row: &AnyRow) -> CoreResult<Message> {
-    let content: String = row.try_get("content")?;
-    Ok(Message {
-        id: id_col(row, "id")?,
-        conversation_id: id_col(row, "conversation_id")?,
-        shop_id: id_col(row, "shop_id")?,
-        direction: enum_col(row, "direction")?,
-        sender_kind: enum_col(row, "sender_kind")?,
-        sender_agent_id: opt_id_col(row, "sender_agent_id")?,
-        content: serde_json::from_str(&content).map_err(|e| corrupt("content", e))?,
-        translated_text: row.try_get("translated_text")?,
-        platform_message_id: row.try_get("platform_message_id")?,
-        created_at: time_col(row, "created_at")?,
-        delivery_status: opt_enum_col(row, "delivery_status")?,
-        delivery_error: row.try_get("delivery_error")?,
-    })
+    Ok(read_row!(row => Message {
+        id, conversation_id, shop_id, direction, sender_kind, sender_agent_id, translated_text,
+        platform_message_id, created_at, delivery_status, delivery_error;
+        content: json_col(row, "content")?
+    }))
 }
 
 /// The bound values of a message row, in [`MESSAGE_COLUMNS`] order.
@@ -233,17 +229,9 @@ pub const AGENT_COLUMNS: &str =
 
 /// An agent row.
 pub fn agent_from_row(row: &AnyRow) -> CoreResult<Agent> {
-    Ok(Agent {
-        id: id_col(row, "id")?,
-        seller_id: id_col(row, "seller_id")?,
-        role: enum_col(row, "role")?,
-        nickname: row.try_get("nickname")?,
-        status: enum_col(row, "status")?,
-        accept_assignment: bool_col(row, "accept_assignment")?,
-        connected: bool_col(row, "connected")?,
-        capacity: row.try_get("capacity")?,
-        created_at: time_col(row, "created_at")?,
-    })
+    Ok(read_row!(row => Agent {
+        id, seller_id, role, nickname, status, accept_assignment, connected, capacity, created_at
+    }))
 }
 
 /// The columns of `shops` read back (never the ingest secret).
@@ -252,18 +240,10 @@ pub const SHOP_COLUMNS: &str =
 
 /// A shop row.
 pub fn shop_from_row(row: &AnyRow) -> CoreResult<Shop> {
-    let platform: String = row.try_get("platform")?;
-    let settings: String = row.try_get("settings")?;
-    Ok(Shop {
-        id: id_col(row, "id")?,
-        seller_id: id_col(row, "seller_id")?,
-        platform: Platform::new(&platform).map_err(|e| corrupt("platform", e))?,
-        external_id: row.try_get("external_id")?,
-        region: row.try_get("region")?,
-        name: row.try_get("name")?,
-        settings: serde_json::from_str(&settings).map_err(|e| corrupt("settings", e))?,
-        created_at: time_col(row, "created_at")?,
-    })
+    Ok(read_row!(row => Shop {
+        id, seller_id, platform, external_id, region, name, created_at;
+        settings: json_col(row, "settings")?
+    }))
 }
 
 /// The columns of `buyers`.
@@ -271,15 +251,7 @@ pub const BUYER_COLUMNS: &str = "id, shop_id, external_id, nickname, language, e
 
 /// A buyer row.
 pub fn buyer_from_row(row: &AnyRow) -> CoreResult<Buyer> {
-    Ok(Buyer {
-        id: id_col(row, "id")?,
-        shop_id: id_col(row, "shop_id")?,
-        external_id: row.try_get("external_id")?,
-        nickname: row.try_get("nickname")?,
-        language: row.try_get("language")?,
-        email: row.try_get("email")?,
-        created_at: time_col(row, "created_at")?,
-    })
+    Ok(read_row!(row => Buyer { id, shop_id, external_id, nickname, language, email, created_at }))
 }
 
 /// The columns of `orders`.
@@ -288,17 +260,9 @@ pub const ORDER_COLUMNS: &str =
 
 /// An order row.
 pub fn order_from_row(row: &AnyRow) -> CoreResult<Order> {
-    Ok(Order {
-        id: id_col(row, "id")?,
-        shop_id: id_col(row, "shop_id")?,
-        buyer_id: id_col(row, "buyer_id")?,
-        external_id: row.try_get("external_id")?,
-        created_at: time_col(row, "created_at")?,
-        status: row.try_get("status")?,
-        reverse_in_progress: bool_col(row, "reverse_in_progress")?,
-        name: row.try_get("name")?,
-        total: row.try_get("total")?,
-    })
+    Ok(read_row!(row => Order {
+        id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, name, total
+    }))
 }
 
 /// The columns of `buyer_notes`.
@@ -306,12 +270,5 @@ pub const NOTE_COLUMNS: &str = "id, buyer_id, author_id, body, created_at, updat
 
 /// A note row.
 pub fn note_from_row(row: &AnyRow) -> CoreResult<BuyerNote> {
-    Ok(BuyerNote {
-        id: id_col(row, "id")?,
-        buyer_id: id_col(row, "buyer_id")?,
-        author_id: id_col(row, "author_id")?,
-        body: row.try_get("body")?,
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
-    })
+    Ok(read_row!(row => BuyerNote { id, buyer_id, author_id, body, created_at, updated_at }))
 }

@@ -27,10 +27,7 @@ impl Sealer {
     /// A sealer with this key.
     pub fn new(key: &[u8; 32]) -> Self {
         let key = UnboundKey::new(&CHACHA20_POLY1305, key).expect("a 32-byte key");
-        Self {
-            key: LessSafeKey::new(key),
-            rng: SystemRandom::new(),
-        }
+        Self { key: LessSafeKey::new(key), rng: SystemRandom::new() }
     }
 
     /// A fresh random key, as 64 hex characters (what a key file holds).
@@ -45,17 +42,13 @@ impl Sealer {
     /// Reads a key written as 64 hex characters.
     pub fn key_from_hex(text: &str) -> Result<[u8; 32], String> {
         let bytes = hex::decode(text.trim()).map_err(|_| "not hex".to_owned())?;
-        bytes
-            .try_into()
-            .map_err(|_| "a key is 32 bytes (64 hex characters)".to_owned())
+        bytes.try_into().map_err(|_| "a key is 32 bytes (64 hex characters)".to_owned())
     }
 
     /// Seals `plain` for `context` (the shop id).
     pub fn seal(&self, context: &str, plain: &str) -> CoreResult<String> {
         let mut nonce = [0u8; NONCE_LEN];
-        self.rng
-            .fill(&mut nonce)
-            .map_err(|_| CoreError::Unavailable("no system randomness"))?;
+        self.rng.fill(&mut nonce).map_err(|_| CoreError::Unavailable("no system randomness"))?;
         let mut data = plain.as_bytes().to_vec();
         self.key
             .seal_in_place_append_tag(
@@ -108,10 +101,7 @@ mod tests {
         let sealed = sealer.seal("shop-1", r#"{"app_secret":"s3cr3t"}"#).unwrap();
         assert!(is_sealed(&sealed));
         assert!(!sealed.contains("s3cr3t"));
-        assert_eq!(
-            sealer.open("shop-1", &sealed).unwrap(),
-            r#"{"app_secret":"s3cr3t"}"#
-        );
+        assert_eq!(sealer.open("shop-1", &sealed).unwrap(), r#"{"app_secret":"s3cr3t"}"#);
         // Another shop, another key, or a flipped byte: refused.
         assert!(sealer.open("shop-2", &sealed).is_err());
         assert!(Sealer::new(&[8; 32]).open("shop-1", &sealed).is_err());
@@ -120,10 +110,7 @@ mod tests {
         tampered.push(if last == '0' { '1' } else { '0' });
         assert!(sealer.open("shop-1", &tampered).is_err());
         // Two seals of the same value differ (random nonces).
-        assert_ne!(
-            sealed,
-            sealer.seal("shop-1", r#"{"app_secret":"s3cr3t"}"#).unwrap()
-        );
+        assert_ne!(sealed, sealer.seal("shop-1", r#"{"app_secret":"s3cr3t"}"#).unwrap());
     }
 
     #[test]

@@ -4,32 +4,28 @@
 //! dropped by the others. Times here are the wall clock in milliseconds (liveness, not
 //! a platform rule).
 
-use super::rows::id_col;
-use super::store::WriteTx;
+use super::rows::Columns;
+use super::write::WriteTx;
 use crate::domain::ids::AgentId;
 use crate::error::CoreResult;
+use sqlx::any::AnyRow;
 use std::collections::BTreeSet;
 
 /// Records a daemon's heartbeat.
 pub async fn beat(w: &mut WriteTx<'_>, instance: &str, now_ms: i64) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "INSERT INTO daemon_instances (id, started_at, heartbeat_at) VALUES ($1, $2, $2) \
          ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
         vec![instance.into(), now_ms.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Records an open stream of an agent served by `instance`.
 pub async fn open(
-    w: &mut WriteTx<'_>,
-    session: &str,
-    agent: AgentId,
-    instance: &str,
-    now_ms: i64,
+    w: &mut WriteTx<'_>, session: &str, agent: AgentId, instance: &str, now_ms: i64,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "INSERT INTO agent_sessions (id, agent_id, instance_id, opened_at) VALUES ($1, $2, $3, $4)",
         vec![session.into(), agent.into(), instance.into(), now_ms.into()],
     )
@@ -39,27 +35,25 @@ pub async fn open(
 
 /// Drops a stream; the agent stays connected while it has another.
 pub async fn close(w: &mut WriteTx<'_>, session: &str, agent: AgentId) -> CoreResult<()> {
-    w.exec(
-        "DELETE FROM agent_sessions WHERE id = $1",
-        vec![session.into()],
-    )
-    .await?;
+    w.run("DELETE FROM agent_sessions WHERE id = $1", vec![session.into()]).await?;
     refresh_connected(w, agent).await
 }
 
 async fn refresh_connected(w: &mut WriteTx<'_>, agent: AgentId) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "UPDATE agents SET connected = CASE WHEN EXISTS \
          (SELECT 1 FROM agent_sessions s WHERE s.agent_id = agents.id) THEN 1 ELSE 0 END WHERE id = $1",
         vec![agent.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
-async fn refresh_all(w: &mut WriteTx<'_>, agents: &BTreeSet<AgentId>) -> CoreResult<()> {
+/// Refreshes the `connected` flag of every agent named in `rows` (an `agent_id` column).
+async fn refresh_all(w: &mut WriteTx<'_>, rows: &[AnyRow]) -> CoreResult<()> {
+    let agents: BTreeSet<AgentId> =
+        rows.iter().map(|row| row.col("agent_id")).collect::<CoreResult<_>>()?;
     for agent in agents {
-        refresh_connected(w, *agent).await?;
+        refresh_connected(w, agent).await?;
     }
     Ok(())
 }
@@ -75,23 +69,15 @@ pub async fn drop_stale(w: &mut WriteTx<'_>, cutoff_ms: i64) -> CoreResult<usize
         )
         .await?;
     if !gone.is_empty() {
-        w.exec(
+        w.run(
             "DELETE FROM agent_sessions WHERE instance_id NOT IN \
              (SELECT id FROM daemon_instances WHERE heartbeat_at >= $1)",
             vec![cutoff_ms.into()],
         )
         .await?;
     }
-    let agents: BTreeSet<AgentId> = gone
-        .iter()
-        .map(|row| id_col(row, "agent_id"))
-        .collect::<CoreResult<_>>()?;
-    refresh_all(w, &agents).await?;
-    w.exec(
-        "DELETE FROM daemon_instances WHERE heartbeat_at < $1",
-        vec![cutoff_ms.into()],
-    )
-    .await?;
+    refresh_all(w, &gone).await?;
+    w.run("DELETE FROM daemon_instances WHERE heartbeat_at < $1", vec![cutoff_ms.into()]).await?;
     Ok(gone.len())
 }
 
@@ -103,20 +89,7 @@ pub async fn leave(w: &mut WriteTx<'_>, instance: &str) -> CoreResult<()> {
             vec![instance.into()],
         )
         .await?;
-    w.exec(
-        "DELETE FROM agent_sessions WHERE instance_id = $1",
-        vec![instance.into()],
-    )
-    .await?;
-    let agents: BTreeSet<AgentId> = rows
-        .iter()
-        .map(|row| id_col(row, "agent_id"))
-        .collect::<CoreResult<_>>()?;
-    refresh_all(w, &agents).await?;
-    w.exec(
-        "DELETE FROM daemon_instances WHERE id = $1",
-        vec![instance.into()],
-    )
-    .await?;
-    Ok(())
+    w.run("DELETE FROM agent_sessions WHERE instance_id = $1", vec![instance.into()]).await?;
+    refresh_all(w, &rows).await?;
+    w.run("DELETE FROM daemon_instances WHERE id = $1", vec![instance.into()]).await
 }

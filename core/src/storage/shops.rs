@@ -1,8 +1,9 @@
 //! The shops repository: shops with their settings and ingest secret, the shops a
 //! seller has (all, of one platform), and each shop's poll cursor.
 
-use super::rows::{Columns, SHOP_COLUMNS, id_col, shop_from_row};
-use super::store::{Store, WriteTx};
+use super::rows::{Columns, SHOP_COLUMNS, shop_from_row};
+use super::store::Store;
+use super::write::WriteTx;
 use crate::domain::ids::*;
 use crate::domain::model::Shop;
 use crate::error::{CoreError, CoreResult};
@@ -56,26 +57,19 @@ pub async fn insert(w: &mut WriteTx<'_>, shop: &Shop, secret: &str) -> CoreResul
 
 /// Replaces a shop's settings.
 pub async fn set_settings(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    settings: &serde_json::Value,
+    w: &mut WriteTx<'_>, shop: ShopId, settings: &serde_json::Value,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "UPDATE shops SET settings = $1 WHERE id = $2",
         vec![settings.to_string().into(), shop.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Replaces a shop's ingest secret.
 pub async fn set_secret(w: &mut WriteTx<'_>, shop: ShopId, secret: &str) -> CoreResult<()> {
-    w.exec(
-        "UPDATE shops SET ingest_secret = $1 WHERE id = $2",
-        vec![secret.into(), shop.into()],
-    )
-    .await?;
-    Ok(())
+    w.run("UPDATE shops SET ingest_secret = $1 WHERE id = $2", vec![secret.into(), shop.into()])
+        .await
 }
 
 /// One shop.
@@ -94,14 +88,12 @@ pub async fn of_seller(store: &Store, seller: SellerId) -> CoreResult<Vec<Shop>>
 }
 
 fn shop_ids(rows: &[sqlx::any::AnyRow]) -> CoreResult<Vec<ShopId>> {
-    rows.iter().map(|r| id_col(r, "id")).collect()
+    rows.iter().map(|r| r.col("id")).collect()
 }
 
 /// The ids of a seller's shops, of one platform when given.
 pub async fn ids_of_seller(
-    store: &Store,
-    seller: SellerId,
-    platform: Option<&str>,
+    store: &Store, seller: SellerId, platform: Option<&str>,
 ) -> CoreResult<Vec<ShopId>> {
     let rows = match platform {
         Some(p) => {
@@ -126,9 +118,7 @@ pub async fn with_overrides(store: &Store, platform: &str) -> CoreResult<Vec<Sho
 pub async fn connected(store: &Store) -> CoreResult<Vec<(ShopId, String)>> {
     let sql = "SELECT s.id, s.platform FROM shops s JOIN shop_connections c ON c.shop_id = s.id ORDER BY s.id";
     let rows = store.rows(sql, vec![]).await?;
-    rows.iter()
-        .map(|r| Ok((id_col(r, "id")?, r.text_col("platform")?)))
-        .collect()
+    rows.iter().map(|r| Ok((r.col("id")?, r.text_col("platform")?))).collect()
 }
 
 /// What the inbound path reads of a shop.
@@ -138,7 +128,7 @@ pub async fn ingest_row(store: &Store, shop: ShopId) -> CoreResult<Option<Ingest
         return Ok(None);
     };
     Ok(Some(IngestRow {
-        seller_id: id_col(&row, "seller_id")?,
+        seller_id: row.col("seller_id")?,
         platform: row.text_col("platform")?,
         secret: row.text_col("ingest_secret")?,
         settings: settings_of(&row.text_col("settings")?),
@@ -147,15 +137,14 @@ pub async fn ingest_row(store: &Store, shop: ShopId) -> CoreResult<Option<Ingest
 
 /// A shop's seller, platform and settings.
 pub async fn settings(
-    store: &Store,
-    shop: ShopId,
+    store: &Store, shop: ShopId,
 ) -> CoreResult<Option<(SellerId, String, serde_json::Value)>> {
     let sql = "SELECT seller_id, platform, settings FROM shops WHERE id = $1";
     let Some(row) = store.row(sql, vec![shop.into()]).await? else {
         return Ok(None);
     };
     Ok(Some((
-        id_col(&row, "seller_id")?,
+        row.col("seller_id")?,
         row.text_col("platform")?,
         settings_of(&row.text_col("settings")?),
     )))
@@ -170,16 +159,12 @@ pub async fn poll_cursor(store: &Store, shop: ShopId) -> CoreResult<Option<Strin
 
 /// Moves a shop's poll cursor.
 pub async fn set_poll_cursor(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    cursor: String,
-    now: DateTime<Utc>,
+    w: &mut WriteTx<'_>, shop: ShopId, cursor: String, now: DateTime<Utc>,
 ) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "INSERT INTO poll_cursors (shop_id, cursor, polled_at) VALUES ($1, $2, $3) \
          ON CONFLICT (shop_id) DO UPDATE SET cursor = excluded.cursor, polled_at = excluded.polled_at",
         vec![shop.into(), cursor.into(), now.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }

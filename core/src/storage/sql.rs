@@ -1,13 +1,9 @@
 //! Building statements: the values bound to them ([`Val`]), `$n` placeholders (written
 //! once, understood by both backends; rewritten to anonymous `?` for sqlx's SQLite
-//! driver), multi-row placeholder lists, and [`Deferred`] statements run together just
-//! before a commit.
+//! driver) and multi-row placeholder lists.
 
-use super::exec::Tx;
-use super::store::{Store, WriteTx};
 use crate::clock::to_millis;
 use crate::domain::ids::*;
-use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
 use sqlx::Any;
 
@@ -24,45 +20,27 @@ pub enum Val {
     OptInt(Option<i64>),
 }
 
-impl From<&str> for Val {
-    fn from(s: &str) -> Self {
-        Val::Text(s.to_owned())
-    }
+/// Writes `From<$from> for Val` for each plain value the schema stores, converting with
+/// the closure-like `|$v| $val`.
+macro_rules! plain_vals {
+    ($($from:ty => |$v:ident| $val:expr;)+) => {$(
+        impl From<$from> for Val {
+            fn from($v: $from) -> Self {
+                $val
+            }
+        }
+    )+};
 }
-impl From<String> for Val {
-    fn from(s: String) -> Self {
-        Val::Text(s)
-    }
-}
-impl From<Option<String>> for Val {
-    fn from(s: Option<String>) -> Self {
-        Val::OptText(s)
-    }
-}
-impl From<i64> for Val {
-    fn from(n: i64) -> Self {
-        Val::Int(n)
-    }
-}
-impl From<Option<i64>> for Val {
-    fn from(n: Option<i64>) -> Self {
-        Val::OptInt(n)
-    }
-}
-impl From<bool> for Val {
-    fn from(b: bool) -> Self {
-        Val::Int(b as i64)
-    }
-}
-impl From<DateTime<Utc>> for Val {
-    fn from(t: DateTime<Utc>) -> Self {
-        Val::Int(to_millis(t))
-    }
-}
-impl From<Option<DateTime<Utc>>> for Val {
-    fn from(t: Option<DateTime<Utc>>) -> Self {
-        Val::OptInt(t.map(to_millis))
-    }
+
+plain_vals! {
+    &str => |s| Val::Text(s.to_owned());
+    String => |s| Val::Text(s);
+    Option<String> => |s| Val::OptText(s);
+    i64 => |n| Val::Int(n);
+    Option<i64> => |n| Val::OptInt(n);
+    bool => |b| Val::Int(i64::from(b));
+    DateTime<Utc> => |t| Val::Int(to_millis(t));
+    Option<DateTime<Utc>> => |t| Val::OptInt(t.map(to_millis));
 }
 
 /// Typed ids bind as their text form, alone or optional.
@@ -81,25 +59,14 @@ macro_rules! id_vals {
     )+};
 }
 
-id_vals!(
-    SellerId,
-    ShopId,
-    AgentId,
-    BuyerId,
-    OrderId,
-    ConversationId,
-    MessageId,
-    NoteId,
-    OutboxId
-);
+id_vals! { SellerId, ShopId, AgentId, BuyerId, OrderId, ConversationId, MessageId, NoteId, OutboxId }
 
 /// A statement with its values, bound in order to `$1..$n`.
 ///
 /// Statements here are built from constant fragments and `$n` placeholders only; every
 /// value is bound, never spliced in, which is what `AssertSqlSafe` asserts.
 pub(crate) fn query_with(
-    sql: &str,
-    vals: Vec<Val>,
+    sql: &str, vals: Vec<Val>,
 ) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
     for v in vals {
@@ -138,11 +105,7 @@ pub fn positional(sql: &str, vals: Vec<Val>) -> (String, Vec<Val>) {
     }
     let reordered = order
         .into_iter()
-        .map(|n| {
-            vals.get(n.wrapping_sub(1))
-                .cloned()
-                .unwrap_or(Val::OptText(None))
-        })
+        .map(|n| vals.get(n.wrapping_sub(1)).cloned().unwrap_or(Val::OptText(None)))
         .collect();
     (out, reordered)
 }
@@ -171,37 +134,7 @@ pub fn values_placeholders(n_rows: usize, n_cols: usize, start: usize) -> String
 
 /// `$s,$s+1,..` for a list of `n` values numbered from `start`.
 pub fn list_placeholders(n: usize, start: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Statements whose results nobody waits for, run together just before the commit.
-/// On SQLite they go to the database in one call (one hop to sqlx's connection thread
-/// instead of one per statement: under load each hop, not the SQL, was the cost); on
-/// PostgreSQL, whose extended protocol takes one statement per call, one by one.
-#[derive(Debug, Default)]
-pub struct Deferred {
-    statements: Vec<(String, Vec<Val>)>,
-}
-
-impl Deferred {
-    /// Adds a statement (with `$n` placeholders).
-    pub fn push(&mut self, sql: String, vals: Vec<Val>) {
-        self.statements.push((sql, vals));
-    }
-
-    /// Runs every statement, in order, in the write transaction.
-    pub async fn run(self, w: &mut WriteTx<'_>) -> CoreResult<()> {
-        let store = w.store();
-        self.run_in(store, &mut w.as_tx()).await
-    }
-
-    /// Runs every statement, in order, in `tx`.
-    pub async fn run_in(self, store: &Store, tx: &mut Tx<'_>) -> CoreResult<()> {
-        tx.execute_all(store, self.statements).await
-    }
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
 }
 
 #[cfg(test)]
@@ -210,10 +143,7 @@ mod tests {
 
     #[test]
     fn positional_rewrite_reorders_and_repeats_values() {
-        let (sql, vals) = positional(
-            "a = $2 AND b = $1 OR c = $2",
-            vec![Val::Int(1), Val::Int(2)],
-        );
+        let (sql, vals) = positional("a = $2 AND b = $1 OR c = $2", vec![Val::Int(1), Val::Int(2)]);
         assert_eq!(sql, "a = ? AND b = ? OR c = ?");
         assert_eq!(vals, vec![Val::Int(2), Val::Int(1), Val::Int(2)]);
     }

@@ -1,12 +1,11 @@
 //! The database: sqlx `Any` pools over SQLite (WAL, the embedded default) or
-//! PostgreSQL, migrations embedded per dialect and applied at start, write transactions
-//! ([`WriteTx`]) and the one-line statement helpers the repositories use.
+//! PostgreSQL, migrations embedded per dialect and applied at start, the write gate,
+//! sealed secrets, and the one-line reads the repositories use.
 //!
 //! **Invariant:** on SQLite every write transaction holds the process-wide write gate,
 //! so writers never meet `SQLITE_BUSY`; on PostgreSQL rows are locked with
 //! `FOR UPDATE` instead and several processes may share one database.
 
-use super::exec::Tx;
 use super::sealing;
 use super::sql::{Val, positional, query_with};
 use crate::error::{CoreError, CoreResult};
@@ -50,10 +49,7 @@ pub struct StoreOptions {
 impl StoreOptions {
     /// Options for `url` with the default pool size.
     pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            max_connections: 8,
-        }
+        Self { url: url.into(), max_connections: 8 }
     }
 }
 
@@ -87,18 +83,13 @@ pub fn backend_of(url: &str) -> Result<Backend, String> {
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Backend::Postgres)
     } else {
-        Err(format!(
-            "`{url}` is neither a sqlite:// nor a postgres:// URL"
-        ))
+        Err(format!("`{url}` is neither a sqlite:// nor a postgres:// URL"))
     }
 }
 
 /// The file path of a SQLite URL (`sqlite://dir/x.db`, `sqlite:x.db`), without options.
 fn sqlite_path(url: &str) -> &str {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
     rest.split('?').next().unwrap_or(rest)
 }
 
@@ -134,18 +125,13 @@ impl Store {
             Backend::Postgres => (options.url.clone(), options.max_connections.max(2)),
         };
         let connect_options = AnyConnectOptions::from_str(&url)?;
-        let pool = pool_options(backend, max)
-            .connect_with(connect_options.clone())
-            .await?;
+        let pool = pool_options(backend, max).connect_with(connect_options.clone()).await?;
         // On SQLite every write goes through one long-lived connection: its page cache
         // stays valid between transactions (a pooled connection would find its cache
         // stale after another connection's write and reread the pages).
         let write_pool = match backend {
             Backend::Sqlite => {
-                pool_options(backend, 1)
-                    .min_connections(1)
-                    .connect_with(connect_options)
-                    .await?
+                pool_options(backend, 1).min_connections(1).connect_with(connect_options).await?
             }
             Backend::Postgres => pool.clone(),
         };
@@ -175,16 +161,8 @@ impl Store {
 
     async fn migrate(&self) -> CoreResult<()> {
         match self.backend {
-            Backend::Sqlite => {
-                sqlx::migrate!("./migrations/sqlite")
-                    .run(&self.pool)
-                    .await?
-            }
-            Backend::Postgres => {
-                sqlx::migrate!("./migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
         }
         Ok(())
     }
@@ -226,15 +204,9 @@ impl Store {
         }
     }
 
-    /// Starts a write transaction: takes the gate first on SQLite.
-    pub async fn begin_write(&self) -> CoreResult<WriteTx<'_>> {
-        let gate = self.write_gate().await;
-        let tx = self.write_pool.begin().await?;
-        Ok(WriteTx {
-            tx,
-            store: self,
-            _gate: gate,
-        })
+    /// The pool every write goes through (on SQLite one long-lived connection).
+    pub(crate) fn write_pool(&self) -> &AnyPool {
+        &self.write_pool
     }
 
     /// Every row a query (with `$n` placeholders) returns, read through the pool.
@@ -288,91 +260,6 @@ impl Store {
     }
 }
 
-/// Where a repository reads: through the pool, or inside a write transaction (to read
-/// what it wrote, or under its locks).
-pub enum Db<'a, 's> {
-    /// The pool.
-    Pool(&'a Store),
-    /// A write transaction.
-    Tx(&'a mut WriteTx<'s>),
-}
-
-impl Db<'_, '_> {
-    /// Every row a query returns.
-    pub async fn rows(&mut self, sql: &str, vals: Vec<Val>) -> CoreResult<Vec<AnyRow>> {
-        match self {
-            Db::Pool(store) => store.rows(sql, vals).await,
-            Db::Tx(w) => w.rows(sql, vals).await,
-        }
-    }
-
-    /// The first row a query returns, if any.
-    pub async fn row(&mut self, sql: &str, vals: Vec<Val>) -> CoreResult<Option<AnyRow>> {
-        match self {
-            Db::Pool(store) => store.row(sql, vals).await,
-            Db::Tx(w) => w.row(sql, vals).await,
-        }
-    }
-
-    /// The store behind it.
-    pub fn store(&self) -> &Store {
-        match self {
-            Db::Pool(store) => store,
-            Db::Tx(w) => w.store(),
-        }
-    }
-}
-
-/// A write transaction holding the SQLite write gate until it ends; dropped without
-/// [`WriteTx::commit`], it rolls back.
-pub struct WriteTx<'a> {
-    tx: sqlx::Transaction<'static, Any>,
-    store: &'a Store,
-    _gate: Option<MutexGuard<'a, ()>>,
-}
-
-impl<'a> WriteTx<'a> {
-    /// The store it writes to.
-    pub fn store(&self) -> &'a Store {
-        self.store
-    }
-
-    /// Every row a query (with `$n` placeholders) returns.
-    pub async fn rows(&mut self, sql: &str, vals: Vec<Val>) -> CoreResult<Vec<AnyRow>> {
-        Ok(self.store.query(sql, vals).fetch_all(&mut *self.tx).await?)
-    }
-
-    /// The first row a query returns, if any.
-    pub async fn row(&mut self, sql: &str, vals: Vec<Val>) -> CoreResult<Option<AnyRow>> {
-        Ok(self
-            .store
-            .query(sql, vals)
-            .fetch_optional(&mut *self.tx)
-            .await?)
-    }
-
-    /// Runs a statement; returns how many rows it changed.
-    pub async fn exec(&mut self, sql: &str, vals: Vec<Val>) -> CoreResult<u64> {
-        Ok(self
-            .store
-            .query(sql, vals)
-            .execute(&mut *self.tx)
-            .await?
-            .rows_affected())
-    }
-
-    /// The transaction as the ingest code's [`Tx`], for statements written once for it.
-    pub fn as_tx(&mut self) -> Tx<'_> {
-        Tx::Sqlx(&mut self.tx)
-    }
-
-    /// Commits.
-    pub async fn commit(self) -> CoreResult<()> {
-        self.tx.commit().await?;
-        Ok(())
-    }
-}
-
 impl Store {
     /// A statement with its values, in this backend's placeholder style: `$n` as
     /// written for PostgreSQL; anonymous `?` for SQLite, with the values reordered (and
@@ -380,9 +267,7 @@ impl Store {
     /// per parameter, so a 1,000-value statement with `$n` names costs ~1 ms in binding
     /// alone; anonymous parameters cost nothing.
     pub fn query(
-        &self,
-        sql: &str,
-        vals: Vec<Val>,
+        &self, sql: &str, vals: Vec<Val>,
     ) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
         match self.backend {
             Backend::Postgres => query_with(sql, vals),

@@ -3,7 +3,8 @@
 //! state of each cart (SH-CART-1).
 
 use super::rows::Columns;
-use super::store::{Store, WriteTx};
+use super::store::Store;
+use super::write::WriteTx;
 use crate::domain::ids::ShopId;
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
@@ -32,7 +33,7 @@ pub type Customer = (String, Option<String>, Option<String>);
 
 /// Records a new session.
 pub async fn insert(w: &mut WriteTx<'_>, s: NewSession, now: DateTime<Utc>) -> CoreResult<()> {
-    w.exec(
+    w.run(
         "INSERT INTO storefront_sessions (token_hash, shop_id, buyer_external_id, nickname, email, created_at, \
          time_zone, utc_offset_minutes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         vec![
@@ -46,8 +47,7 @@ pub async fn insert(w: &mut WriteTx<'_>, s: NewSession, now: DateTime<Utc>) -> C
             s.utc_offset_minutes.into(),
         ],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 fn customer_of(row: Option<sqlx::any::AnyRow>) -> CoreResult<Option<Customer>> {
@@ -63,9 +63,7 @@ fn customer_of(row: Option<sqlx::any::AnyRow>) -> CoreResult<Option<Customer>> {
 
 /// The customer of a session token (by its hash) in a shop.
 pub async fn customer(
-    store: &Store,
-    shop: ShopId,
-    token_hash: String,
+    store: &Store, shop: ShopId, token_hash: String,
 ) -> CoreResult<Option<Customer>> {
     let sql = "SELECT buyer_external_id, nickname, email FROM storefront_sessions \
                WHERE token_hash = $1 AND shop_id = $2";
@@ -74,9 +72,7 @@ pub async fn customer(
 
 /// The latest customer who reported this cart.
 pub async fn customer_of_cart(
-    store: &Store,
-    shop: ShopId,
-    cart: &str,
+    store: &Store, shop: ShopId, cart: &str,
 ) -> CoreResult<Option<Customer>> {
     let sql = "SELECT buyer_external_id, nickname, email FROM storefront_sessions \
                WHERE shop_id = $1 AND cart_token = $2 ORDER BY created_at DESC LIMIT 1";
@@ -85,10 +81,7 @@ pub async fn customer_of_cart(
 
 /// Ties a session to a cart; returns whether the session exists.
 pub async fn set_cart(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    token_hash: String,
-    cart: &str,
+    w: &mut WriteTx<'_>, shop: ShopId, token_hash: String, cart: &str,
 ) -> CoreResult<bool> {
     let n = w
         .exec(
@@ -101,29 +94,19 @@ pub async fn set_cart(
 
 /// The time zone and UTC offset the customer's latest session reported.
 pub async fn zone(
-    store: &Store,
-    shop: ShopId,
-    buyer_external_id: &str,
+    store: &Store, shop: ShopId, buyer_external_id: &str,
 ) -> CoreResult<(Option<String>, Option<i64>)> {
     let sql = "SELECT time_zone, utc_offset_minutes FROM storefront_sessions \
                WHERE shop_id = $1 AND buyer_external_id = $2 ORDER BY created_at DESC LIMIT 1";
-    match store
-        .row(sql, vec![shop.into(), buyer_external_id.into()])
-        .await?
-    {
-        Some(row) => Ok((
-            row.opt_text_col("time_zone")?,
-            row.opt_int_col("utc_offset_minutes")?,
-        )),
+    match store.row(sql, vec![shop.into(), buyer_external_id.into()]).await? {
+        Some(row) => Ok((row.opt_text_col("time_zone")?, row.opt_int_col("utc_offset_minutes")?)),
         None => Ok((None, None)),
     }
 }
 
 /// A cart's last known lines and when they were reported (ms).
 pub async fn cart(
-    store: &Store,
-    shop: ShopId,
-    cart: &str,
+    store: &Store, shop: ShopId, cart: &str,
 ) -> CoreResult<Option<(Vec<CartLineInfo>, i64)>> {
     let sql = "SELECT lines, updated_at FROM carts WHERE shop_id = $1 AND cart_token = $2";
     let Some(row) = store.row(sql, vec![shop.into(), cart.into()]).await? else {
@@ -135,19 +118,14 @@ pub async fn cart(
 
 /// Stores a cart's new state unless a later one is stored already.
 pub async fn put_cart(
-    w: &mut WriteTx<'_>,
-    shop: ShopId,
-    cart: &str,
-    lines: &[CartLineInfo],
-    at_ms: i64,
+    w: &mut WriteTx<'_>, shop: ShopId, cart: &str, lines: &[CartLineInfo], at_ms: i64,
 ) -> CoreResult<()> {
     let json = serde_json::to_string(lines).unwrap_or_else(|_| "[]".into());
-    w.exec(
+    w.run(
         "INSERT INTO carts (shop_id, cart_token, lines, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (shop_id, cart_token) DO UPDATE SET lines = excluded.lines, updated_at = excluded.updated_at \
          WHERE carts.updated_at <= excluded.updated_at",
         vec![shop.into(), cart.into(), json.into(), at_ms.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }

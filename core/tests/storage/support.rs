@@ -3,17 +3,22 @@
 //! `SHOPMUX_TEST_POSTGRES_URL` is set (tests never share a database, so they run in
 //! parallel). Without that variable the PostgreSQL half prints a notice and is skipped.
 
-use shopmux_core::services::accounts::AgentWithToken;
-
-use shopmux_contract::adapter::{Adapter, AdapterError, Host, HttpRequest, HttpResponse};
-use shopmux_core::domain::inbound::{InboundBuyer, InboundMessage};
+use chrono::{DateTime, Utc};
+use shopmux_contract::adapter::Adapter;
+use shopmux_contract::content::MessageContent;
+use shopmux_core::domain::conversation::Change;
+use shopmux_core::domain::ids::{ConversationId, ShopId};
+use shopmux_core::domain::inbound::{InboundBuyer, InboundMessage, IngestOutcome};
 use shopmux_core::domain::listing::ConversationQuery;
-use shopmux_core::domain::model::Platform;
+use shopmux_core::domain::model::{Conversation, Message, Platform, ShopGrant};
 use shopmux_core::domain::shop_settings::IngestShop;
 use shopmux_core::domain::viewer::Viewer;
+use shopmux_core::services::accounts::{AgentWithToken, NewAgent};
 use shopmux_core::services::reading::ConversationPage;
 use shopmux_core::services::shops::NewShop;
-use shopmux_core::{Clock, Inbox, InboxOptions, ManualClock, Registry, Store, StoreOptions};
+use shopmux_core::{
+    Clock, CoreError, CoreResult, Inbox, InboxOptions, ManualClock, Registry, Store, StoreOptions,
+};
 use std::sync::Arc;
 
 /// One backend's fresh inbox for a test.
@@ -29,18 +34,112 @@ pub struct TestInbox {
 impl TestInbox {
     /// A page of the conversation list.
     pub async fn list(&self, viewer: &Viewer, q: ConversationQuery) -> ConversationPage {
-        self.inbox
-            .list_conversations(viewer, &q)
-            .await
-            .expect("list")
+        self.inbox.list_conversations(viewer, &q).await.expect("list")
     }
+
+    /// What a call accepted (`what` names the call, should it have been refused).
+    fn accepted<T>(&self, what: &str, result: CoreResult<T>) -> T {
+        result.unwrap_or_else(|e| panic!("{}: {what}: {e}", self.name))
+    }
+
+    /// Ingests a buyer message, which must be accepted.
+    pub async fn ingest(&self, shop: &IngestShop, message: InboundMessage) -> IngestOutcome {
+        let outcome = self.inbox.ingest(shop.clone(), message).await;
+        self.accepted("ingest", outcome)
+    }
+
+    /// The conversation an accepted buyer message lands in.
+    pub async fn conversation_of(
+        &self, shop: &IngestShop, message: InboundMessage,
+    ) -> ConversationId {
+        self.ingest(shop, message).await.conversation_id
+    }
+
+    /// A conversation as `viewer` sees it, which must be visible to them.
+    pub async fn conversation(&self, viewer: &Viewer, id: ConversationId) -> Conversation {
+        let seen = self.inbox.conversation(viewer, id).await;
+        self.accepted("conversation", seen)
+    }
+
+    /// Applies a change to a conversation, which must be accepted.
+    pub async fn change(
+        &self, viewer: &Viewer, id: ConversationId, change: Change,
+    ) -> Conversation {
+        let changed = self.inbox.change(viewer, id, change).await;
+        self.accepted("change", changed)
+    }
+
+    /// Replies with a text, which must be accepted.
+    pub async fn reply_text(&self, viewer: &Viewer, id: ConversationId, text: &str) -> Message {
+        let reply = self.inbox.reply(viewer, id, say(text)).await;
+        self.accepted("reply", reply)
+    }
+
+    /// Sets the clock to `at` and runs the timers due by then; how many changed a
+    /// conversation.
+    pub async fn run_timers_at(&self, at: DateTime<Utc>) -> usize {
+        self.clock.set(at);
+        let ran = self.inbox.run_timers().await;
+        self.accepted("run timers", ran)
+    }
+
+    /// Asserts that the counters kept for a shop equal a full recount.
+    pub async fn assert_counters_match(&self, shop: ShopId) {
+        assert_eq!(
+            self.inbox.stored_counters(shop).await.unwrap(),
+            self.inbox.recount(shop).await.unwrap(),
+            "{}: maintained counters drifted from the conversations",
+            self.name
+        );
+    }
+}
+
+/// Asserts that `result` was refused as invalid at `field`, saying `says`.
+pub fn assert_invalid<T: std::fmt::Debug>(result: CoreResult<T>, field: &str, says: &str) {
+    match result {
+        Err(CoreError::Invalid { field: f, message }) if f == field => {
+            assert!(message.contains(says), "{field}: {message}");
+        }
+        other => panic!("expected {field} refused as invalid: {other:?}"),
+    }
+}
+
+/// Asserts that `result` was refused by the platform rule `rule` (`why`: the case).
+pub fn assert_rule<T: std::fmt::Debug>(result: CoreResult<T>, rule: &str, why: &str) {
+    match result {
+        Err(CoreError::RuleViolation(r)) => assert_eq!(r.rule, rule, "{why}"),
+        other => panic!("{why}: expected a refusal by {rule}: {other:?}"),
+    }
+}
+
+/// A list query: the defaults with `set`'s changes.
+pub fn query(set: impl FnOnce(&mut ConversationQuery)) -> ConversationQuery {
+    let mut q = ConversationQuery::default();
+    set(&mut q);
+    q
+}
+
+/// A text reply's content.
+pub fn say(text: &str) -> MessageContent {
+    MessageContent::Text { text: text.into() }
+}
+
+/// A new sub-account of `owner` (capacity `None`: the default) with `shops`.
+pub async fn create_agent(
+    inbox: &Inbox, owner: &Viewer, nickname: &str, capacity: Option<i64>, shops: Vec<ShopGrant>,
+) -> CoreResult<AgentWithToken> {
+    let agent = NewAgent { nickname: nickname.into(), role: None, capacity, shops };
+    inbox.create_agent(owner, agent).await
+}
+
+/// A grant of `shop`, with or without chat permission.
+pub fn grant(shop: ShopId, can_chat: bool) -> Vec<ShopGrant> {
+    vec![ShopGrant { shop_id: shop, can_chat }]
 }
 
 /// The PostgreSQL URL for tests, if configured.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("SHOPMUX_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
+    std::env::var("SHOPMUX_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
 }
 
 /// A fresh schema on the test PostgreSQL, as a URL selecting it.
@@ -51,12 +150,9 @@ pub async fn postgres_schema_url(base: &str) -> String {
         panic!("SHOPMUX_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}")
     });
     drop_stale_schemas(&mut conn).await;
-    sqlx::Executor::execute(
-        &mut conn,
-        sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")),
-    )
-    .await
-    .expect("create schema");
+    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .await
+        .expect("create schema");
     let sep = if base.contains('?') { '&' } else { '?' };
     format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }
@@ -91,40 +187,11 @@ async fn drop_stale_schemas(conn: &mut sqlx::PgConnection) {
 
 /// A fresh inbox on every available backend.
 pub async fn inboxes() -> Vec<TestInbox> {
-    let mut out = Vec::new();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}/test.db", dir.path().display());
-    out.push(open("sqlite", &url, Some(dir), Vec::new(), true).await);
-    if let Some(base) = postgres_url() {
-        let url = postgres_schema_url(&base).await;
-        out.push(open("postgres", &url, None, Vec::new(), true).await);
-    } else {
-        eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL cases skipped");
-    }
-    out
+    on_every_backend(Vec::new, true).await
 }
 
 /// A host for adapters in tests: no network, no state.
-pub struct NoHost;
-
-impl Host for NoHost {
-    fn http(&self, _: HttpRequest) -> Result<HttpResponse, AdapterError> {
-        Err(AdapterError::permanent(
-            "no_network",
-            "tests have no network",
-        ))
-    }
-    fn now_unix_ms(&self) -> i64 {
-        0
-    }
-    fn log(&self, _: &str) {}
-    fn kv_get(&self, _: &str) -> Result<Option<String>, AdapterError> {
-        Ok(None)
-    }
-    fn kv_put(&self, _: &str, _: &str) -> Result<(), AdapterError> {
-        Ok(())
-    }
-}
+pub use shopmux_contract::NoHost;
 
 /// The built-in adapters, with `replacing` standing in for those of their platforms.
 pub fn registry(replacing: Vec<Arc<dyn Adapter>>) -> Registry {
@@ -137,13 +204,9 @@ pub fn registry(replacing: Vec<Arc<dyn Adapter>>) -> Registry {
     ];
     let mut registry = Registry::default();
     let replaced: Vec<String> = replacing.iter().map(|a| a.platform().to_string()).collect();
-    let kept = builtin
-        .into_iter()
-        .filter(|a| !replaced.contains(&a.platform().to_string()));
+    let kept = builtin.into_iter().filter(|a| !replaced.contains(&a.platform().to_string()));
     for adapter in replacing.into_iter().chain(kept) {
-        registry
-            .register(adapter, Arc::new(NoHost))
-            .expect("one adapter per platform");
+        registry.register(adapter, Arc::new(NoHost)).expect("one adapter per platform");
     }
     registry
 }
@@ -152,14 +215,20 @@ pub fn registry(replacing: Vec<Arc<dyn Adapter>>) -> Registry {
 /// standing in for the built-in ones of their platforms, and no background delivery
 /// (the test runs the outbox passes itself).
 pub async fn inboxes_with(adapters: impl Fn() -> Vec<Arc<dyn Adapter>>) -> Vec<TestInbox> {
+    on_every_backend(adapters, false).await
+}
+
+async fn on_every_backend(
+    adapters: impl Fn() -> Vec<Arc<dyn Adapter>>, background_delivery: bool,
+) -> Vec<TestInbox> {
     let mut out = Vec::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}/test.db", dir.path().display());
-    out.push(open("sqlite", &url, Some(dir), adapters(), false).await);
+    out.push(open("sqlite", &url, Some(dir), adapters(), background_delivery).await);
     match postgres_url() {
         Some(base) => {
             let url = postgres_schema_url(&base).await;
-            out.push(open("postgres", &url, None, adapters(), false).await);
+            out.push(open("postgres", &url, None, adapters(), background_delivery).await);
         }
         None => eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL cases skipped"),
     }
@@ -167,10 +236,7 @@ pub async fn inboxes_with(adapters: impl Fn() -> Vec<Arc<dyn Adapter>>) -> Vec<T
 }
 
 async fn open(
-    name: &'static str,
-    url: &str,
-    dir: Option<tempfile::TempDir>,
-    adapters: Vec<Arc<dyn Adapter>>,
+    name: &'static str, url: &str, dir: Option<tempfile::TempDir>, adapters: Vec<Arc<dyn Adapter>>,
     background_delivery: bool,
 ) -> TestInbox {
     let store = Store::open(&StoreOptions::new(url))
@@ -184,13 +250,7 @@ async fn open(
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock.clone() as Arc<dyn Clock>, options);
-    TestInbox {
-        name,
-        url: url.to_owned(),
-        inbox,
-        clock,
-        _dir: dir,
-    }
+    TestInbox { name, url: url.to_owned(), inbox, clock, _dir: dir }
 }
 
 /// An owner with one `api` shop.
@@ -208,14 +268,9 @@ pub async fn seller(inbox: &Inbox, name: &str) -> Seller {
 /// An owner with one shop of `platform`.
 pub async fn seller_on(inbox: &Inbox, name: &str, platform: &str) -> Seller {
     let owner = inbox.create_owner(name).await.expect("owner");
-    let viewer = inbox
-        .authenticate(&owner.token)
-        .await
-        .expect("auth")
-        .expect("viewer");
     let shop = inbox
         .create_shop(
-            &viewer,
+            &viewer(inbox, &owner.token).await,
             NewShop {
                 platform: Platform::new(platform).unwrap(),
                 external_id: format!("{name}-shop"),
@@ -226,21 +281,9 @@ pub async fn seller_on(inbox: &Inbox, name: &str, platform: &str) -> Seller {
         )
         .await
         .expect("shop");
-    let viewer = inbox
-        .authenticate(&owner.token)
-        .await
-        .expect("auth")
-        .expect("viewer");
-    let shop = inbox
-        .ingest_shop(shop.shop.id)
-        .await
-        .expect("ingest shop")
-        .expect("exists");
-    Seller {
-        owner,
-        viewer,
-        shop,
-    }
+    let viewer = viewer(inbox, &owner.token).await;
+    let shop = inbox.ingest_shop(shop.shop.id).await.expect("ingest shop").expect("exists");
+    Seller { owner, viewer, shop }
 }
 
 /// A text message from a buyer (whose nickname is its id).
@@ -274,9 +317,7 @@ pub fn text_without_nickname(buyer: &str, id: &str, text: &str) -> InboundMessag
 /// A second engine on the same database (PostgreSQL: another daemon sharing it).
 #[allow(dead_code)]
 pub async fn second_engine(t: &TestInbox) -> Arc<Inbox> {
-    let store = Store::open(&StoreOptions::new(&t.url))
-        .await
-        .expect("second store");
+    let store = Store::open(&StoreOptions::new(&t.url)).await.expect("second store");
     let options = InboxOptions {
         registry: registry(Vec::new()),
         routing_seed: Some(8),
@@ -288,35 +329,17 @@ pub async fn second_engine(t: &TestInbox) -> Arc<Inbox> {
 /// A sub-account with chat permission in `shops`, and its viewer.
 #[allow(dead_code)]
 pub async fn sub_account(
-    inbox: &Inbox,
-    owner: &Viewer,
-    nickname: &str,
-    capacity: i64,
-    shops: &[shopmux_core::domain::ids::ShopId],
+    inbox: &Inbox, owner: &Viewer, nickname: &str, capacity: i64, shops: &[ShopId],
 ) -> Viewer {
-    let created = inbox
-        .create_agent(
-            owner,
-            shopmux_core::services::accounts::NewAgent {
-                nickname: nickname.into(),
-                role: None,
-                capacity: Some(capacity),
-                shops: shops
-                    .iter()
-                    .map(|s| shopmux_core::domain::model::ShopGrant {
-                        shop_id: *s,
-                        can_chat: true,
-                    })
-                    .collect(),
-            },
-        )
-        .await
-        .expect("sub-account");
-    inbox
-        .authenticate(&created.token)
-        .await
-        .expect("auth")
-        .expect("viewer")
+    let grants = shops.iter().flat_map(|s| grant(*s, true)).collect();
+    let created =
+        create_agent(inbox, owner, nickname, Some(capacity), grants).await.expect("sub-account");
+    viewer(inbox, &created.token).await
+}
+
+/// The viewer a token authenticates.
+pub async fn viewer(inbox: &Inbox, token: &str) -> Viewer {
+    inbox.authenticate(token).await.expect("auth").expect("viewer")
 }
 
 /// Puts an account online with a live stream open (available for assignment).

@@ -63,51 +63,7 @@ pub const LOG_DEBUG: u32 = 4;
 /// Log level of [`HostV1::log`]: tracing detail.
 pub const LOG_TRACE: u32 = 5;
 
-/// The v1 method names a plugin's `call` dispatches on, and their JSON shapes. The set is
-/// closed for v1: a manifest lists which of these the plugin implements; the host falls
-/// back to the contract's defaults for the others. Inputs are JSON objects; fields are
-/// the contract's serde forms; outputs are the contract method's return value.
-pub mod method {
-    /// `{}` → `RuleSet`.
-    pub const RULE_SET: &str = "rule_set";
-    /// `{shop, request, now_unix_ms}` → `[InboundEvent]` (pure: no host calls needed). The
-    /// host reads the events one at a time: one it cannot read is kept as `ignored`.
-    pub const PARSE_WEBHOOK: &str = "parse_webhook";
-    /// `{shop, cursor}` → `PollPage` (its events read as `parse_webhook`'s).
-    pub const POLL: &str = "poll";
-    /// `{shop, message}` → `SendReceipt`.
-    pub const SEND: &str = "send";
-    /// `{shop, content, rules}` → `OutboundRefusal | null`.
-    pub const VET_OUTBOUND: &str = "vet_outbound";
-    /// `{shop, platform_conversation_id}` → `null`.
-    pub const MARK_READ: &str = "mark_read";
-    /// `{}` → `WebhookAnswer | null`.
-    pub const WEBHOOK_ANSWER: &str = "webhook_answer";
-    /// `{shop, order_external_id}` → `OrderInfo`.
-    pub const FETCH_ORDER: &str = "fetch_order";
-    /// `{shop, query}` → `ProductPage`.
-    pub const SEARCH_PRODUCTS: &str = "search_products";
-    /// `{shop, buyer_external_id}` → `BuyerProfile`.
-    pub const FETCH_BUYER: &str = "fetch_buyer";
-    /// `{}` → `[string]`: what the plugin checked about itself, one line each (run by
-    /// `shopmux plugins check`).
-    pub const SELF_TEST: &str = "self_test";
-
-    /// Every v1 method, in the order above.
-    pub const ALL: &[&str] = &[
-        RULE_SET,
-        PARSE_WEBHOOK,
-        POLL,
-        SEND,
-        VET_OUTBOUND,
-        MARK_READ,
-        WEBHOOK_ANSWER,
-        FETCH_ORDER,
-        SEARCH_PRODUCTS,
-        FETCH_BUYER,
-        SELF_TEST,
-    ];
-}
+pub mod method;
 
 /// Borrowed bytes (UTF-8 text or JSON), valid for the duration of the call only.
 /// A null `ptr` is allowed when `len` is 0.
@@ -122,17 +78,11 @@ pub struct Slice {
 
 impl Slice {
     /// No bytes.
-    pub const EMPTY: Slice = Slice {
-        ptr: std::ptr::null(),
-        len: 0,
-    };
+    pub const EMPTY: Slice = Slice { ptr: std::ptr::null(), len: 0 };
 
     /// A view of `bytes`; the caller keeps them alive for as long as the view is used.
     pub const fn from_bytes(bytes: &[u8]) -> Slice {
-        Slice {
-            ptr: bytes.as_ptr(),
-            len: bytes.len(),
-        }
+        Slice { ptr: bytes.as_ptr(), len: bytes.len() }
     }
 
     /// The bytes.
@@ -182,12 +132,7 @@ unsafe extern "C" fn free_vec(ptr: *mut u8, len: usize, cap: usize) {
 
 impl OwnedBuf {
     /// An empty buffer (nothing to free).
-    pub const EMPTY: OwnedBuf = OwnedBuf {
-        ptr: std::ptr::null_mut(),
-        len: 0,
-        cap: 0,
-        free: None,
-    };
+    pub const EMPTY: OwnedBuf = OwnedBuf { ptr: std::ptr::null_mut(), len: 0, cap: 0, free: None };
 
     /// Hands over a vector: its `free` is this binary's deallocation.
     pub fn from_vec(bytes: Vec<u8>) -> OwnedBuf {
@@ -241,12 +186,7 @@ pub struct Header {
 impl Header {
     /// The header of a table of `size` bytes at this crate's version.
     pub const fn v1(size: usize) -> Header {
-        Header {
-            magic: MAGIC,
-            abi_major: ABI_MAJOR,
-            abi_minor: ABI_MINOR,
-            size: size as u32,
-        }
+        Header { magic: MAGIC, abi_major: ABI_MAJOR, abi_minor: ABI_MINOR, size: size as u32 }
     }
 }
 

@@ -25,11 +25,7 @@ struct InstantHost;
 
 impl Host for InstantHost {
     fn http(&self, _request: HttpRequest) -> Result<HttpResponse, AdapterError> {
-        Ok(HttpResponse {
-            status: 200,
-            headers: vec![],
-            body: br#"{"id": "m-1"}"#.to_vec(),
-        })
+        Ok(HttpResponse { status: 200, headers: vec![], body: br#"{"id": "m-1"}"#.to_vec() })
     }
     fn now_unix_ms(&self) -> i64 {
         1_750_000_000_000
@@ -71,10 +67,7 @@ fn report(label: &str, (p50, p99, mean): (Duration, Duration, Duration)) {
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(20_000);
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let target = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.ancestors().nth(3).map(|t| t.join("plugin-fixtures")))
@@ -91,10 +84,8 @@ fn main() {
     let local = Echo;
 
     let shop = ShopConnection {
-        external_id: "shop-1".into(),
         api_base: Some("http://127.0.0.1:9".into()),
-        credentials: [("secret".to_owned(), "s3cr3t".to_owned())].into(),
-        ..Default::default()
+        ..ShopConnection::with_credentials("shop-1", &[("secret", "s3cr3t")])
     };
     let request = WebhookRequest {
         headers: vec![
@@ -108,9 +99,7 @@ fn main() {
         buyer_external_id: "buyer-7".into(),
         buyer_email: None,
         platform_conversation_id: Some("c-9".into()),
-        content: MessageContent::Text {
-            text: "Yes, two in blue are on their way.".into(),
-        },
+        content: MessageContent::Text { text: "Yes, two in blue are on their way.".into() },
     };
     assert_eq!(
         plugin.parse_webhook(&shop, &request, 1).unwrap(),
@@ -118,11 +107,7 @@ fn main() {
         "the plugin and the in-process adapter must agree"
     );
 
-    println!(
-        "{n} calls each, {} ({}), release build",
-        path.display(),
-        plugin.info().version
-    );
+    println!("{n} calls each, {} ({}), release build", path.display(), plugin.info().version);
     report(
         "parse_webhook, in-process",
         measure(n, || {

@@ -45,10 +45,7 @@ pub(crate) struct NoHost {
 }
 
 fn system_now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 impl Host for NoHost {
@@ -65,28 +62,16 @@ impl Host for NoHost {
         tracing::info!(target: "shopmux::plugin", message);
     }
     fn kv_get(&self, _key: &str) -> Result<Option<String>, AdapterError> {
-        Err(AdapterError::permanent(
-            "no_host",
-            "this call gets no key-value state from the host",
-        ))
+        Err(AdapterError::permanent("no_host", "this call gets no key-value state from the host"))
     }
     fn kv_put(&self, _key: &str, _value: &str) -> Result<(), AdapterError> {
-        Err(AdapterError::permanent(
-            "no_host",
-            "this call gets no key-value state from the host",
-        ))
+        Err(AdapterError::permanent("no_host", "this call gets no key-value state from the host"))
     }
 }
 
 /// The host table every plugin instance receives.
-pub(crate) static HOST_TABLE: HostV1 = HostV1 {
-    header: Header::v1(size_of::<HostV1>()),
-    http,
-    now_unix_ms,
-    log,
-    kv_get,
-    kv_put,
-};
+pub(crate) static HOST_TABLE: HostV1 =
+    HostV1 { header: Header::v1(size_of::<HostV1>()), http, now_unix_ms, log, kv_get, kv_put };
 
 /// Writes `bytes` into the plugin's `out` (made by this binary: its `free` is ours).
 ///
@@ -104,10 +89,7 @@ fn error_json(error: &AdapterError) -> Vec<u8> {
 fn deadline_error(cx: &HostCx<'_>) -> AdapterError {
     AdapterError::transient(
         "deadline",
-        format!(
-            "plugin {} ran past its deadline in `{}`",
-            cx.plugin, cx.method
-        ),
+        format!("plugin {} ran past its deadline in `{}`", cx.plugin, cx.method),
     )
 }
 
@@ -117,9 +99,7 @@ fn deadline_error(cx: &HostCx<'_>) -> AdapterError {
 /// # Safety
 /// `cx` must be null or a live `HostCx`; `out` null or writable.
 unsafe fn serve(
-    cx: *const CallCx,
-    out: *mut OwnedBuf,
-    body: impl FnOnce(&HostCx<'_>) -> (u32, Vec<u8>),
+    cx: *const CallCx, out: *mut OwnedBuf, body: impl FnOnce(&HostCx<'_>) -> (u32, Vec<u8>),
 ) -> u32 {
     if cx.is_null() || out.is_null() {
         return abi::BAD_INPUT;
@@ -200,11 +180,8 @@ unsafe extern "C" fn log(cx: *const CallCx, level: u32, message: Slice, fields: 
             String::from_utf8_lossy(fields.as_bytes()),
         )
     };
-    let text = if fields.trim().is_empty() {
-        message.into_owned()
-    } else {
-        format!("{message} {fields}")
-    };
+    let text =
+        if fields.trim().is_empty() { message.into_owned() } else { format!("{message} {fields}") };
     let _ = catch_unwind(AssertUnwindSafe(|| match level {
         abi::LOG_ERROR => cx.host.log(&format!("error: {text}")),
         abi::LOG_WARN => cx.host.log(&format!("warning: {text}")),
@@ -239,13 +216,8 @@ unsafe extern "C" fn kv_put(cx: *const CallCx, key: Slice, value: Slice) -> u32 
         return abi::BAD_INPUT;
     }
     // SAFETY: the plugin passes back its call's context and live views.
-    let (cx, key, value) = unsafe {
-        (
-            &*(cx as *const HostCx<'_>),
-            key.as_bytes(),
-            value.as_bytes(),
-        )
-    };
+    let (cx, key, value) =
+        unsafe { (&*(cx as *const HostCx<'_>), key.as_bytes(), value.as_bytes()) };
     if cx.remaining_ms().is_none() {
         return abi::DEADLINE;
     }

@@ -14,7 +14,6 @@ use shopmux_contract::adapter::InboundEvent;
 #[derive(Deserialize)]
 pub(crate) struct RawPollPage {
     pub events: Vec<Value>,
-    #[serde(default)]
     pub cursor: Option<String>,
 }
 
@@ -56,13 +55,9 @@ mod tests {
         .unwrap();
         let events = read("acme", "parse_webhook", answer);
         assert_eq!(events.len(), 5);
-        let InboundEvent::Message { content, .. } = &events[0] else {
-            panic!("{events:?}")
-        };
-        assert_eq!(content, &MessageContent::Text { text: "hi".into() });
-        let InboundEvent::Ignored { reason } = &events[1] else {
-            panic!("{events:?}")
-        };
+        let message = events[0].as_message().expect("a message");
+        assert_eq!(message.content, MessageContent::Text { text: "hi".into() });
+        let InboundEvent::Ignored { reason } = &events[1] else { panic!("{events:?}") };
         assert!(
             reason.starts_with(
                 "plugin acme answered `parse_webhook` with a `message` event this daemon cannot read: "
@@ -71,12 +66,7 @@ mod tests {
         );
         assert!(reason.contains("hologram"), "{reason}");
         assert_eq!(events[2], InboundEvent::Unknown);
-        assert_eq!(
-            events[3],
-            InboundEvent::Ignored {
-                reason: "a seller message".into()
-            }
-        );
+        assert_eq!(events[3], InboundEvent::Ignored { reason: "a seller message".into() });
         assert!(
             matches!(&events[4], InboundEvent::Ignored { reason } if reason.contains("a `?` event")),
             "{events:?}"

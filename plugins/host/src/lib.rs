@@ -31,10 +31,8 @@ use shopmux_contract::adapter::{Adapter, Capabilities, Host};
 use std::path::{Path, PathBuf};
 
 /// The ABI this host speaks.
-pub const HOST_ABI: AbiVersion = AbiVersion {
-    major: shopmux_plugin_abi::ABI_MAJOR,
-    minor: shopmux_plugin_abi::ABI_MINOR,
-};
+pub const HOST_ABI: AbiVersion =
+    AbiVersion { major: shopmux_plugin_abi::ABI_MAJOR, minor: shopmux_plugin_abi::ABI_MINOR };
 
 /// What `shopmux plugins check` reports about a plugin that passed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,19 +60,11 @@ pub fn check_with_host(path: &Path, host: &dyn Host) -> Result<CheckReport, Load
     let plugin = load(path)?;
     let self_test = plugin
         .self_test(host)
-        .map_err(|error| LoadError::SelfTest {
-            path: plugin.info().path.clone(),
-            error,
-        })?;
+        .map_err(|error| LoadError::SelfTest { path: plugin.info().path.clone(), error })?;
     Ok(CheckReport {
         info: plugin.info().clone(),
         capabilities: plugin.capabilities(),
-        rule_ids: plugin
-            .rule_set()
-            .rule_ids()
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
+        rule_ids: plugin.rule_set().rule_ids().into_iter().map(str::to_owned).collect(),
         self_test,
     })
 }
@@ -90,8 +80,7 @@ pub struct LoadOutcome {
 
 /// Whether `path` has this system's shared-library extension (`so`, `dylib`, `dll`).
 pub fn is_library_file(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e == std::env::consts::DLL_EXTENSION)
+    path.extension().is_some_and(|e| e == std::env::consts::DLL_EXTENSION)
 }
 
 /// Loads every library in `dir` (files with this system's library extension, in name
@@ -120,20 +109,15 @@ pub fn load_all(dir: Option<&Path>, explicit: &[PathBuf], reserved: &[&str]) -> 
             }
             Err(error) => outcomes.push(LoadOutcome {
                 path: dir.to_owned(),
-                result: Err(LoadError::Unreadable {
-                    path: dir.to_owned(),
-                    error,
-                }),
+                result: Err(LoadError::Unreadable { path: dir.to_owned(), error }),
             }),
         }
     }
     files.extend(explicit.iter().cloned());
 
     let mut seen: Vec<PathBuf> = Vec::new();
-    let mut served: Vec<(String, String)> = reserved
-        .iter()
-        .map(|p| ((*p).to_owned(), "a built-in adapter".to_owned()))
-        .collect();
+    let mut served: Vec<(String, String)> =
+        reserved.iter().map(|p| ((*p).to_owned(), "a built-in adapter".to_owned())).collect();
     for file in files {
         let canonical = loader::canonical(&file);
         if seen.contains(&canonical) {
@@ -149,10 +133,7 @@ pub fn load_all(dir: Option<&Path>, explicit: &[PathBuf], reserved: &[&str]) -> 
                     other: other.clone(),
                 });
             }
-            served.push((
-                platform.to_string(),
-                plugin.info().path.display().to_string(),
-            ));
+            served.push((platform.to_string(), plugin.info().path.display().to_string()));
             Ok(plugin)
         });
         if let Err(error) = &result {

@@ -34,12 +34,9 @@ struct RawManifest {
     name: String,
     platform: String,
     plugin_version: String,
-    #[serde(default)]
     sdk_version: Option<String>,
     abi: RawAbi,
-    #[serde(default)]
     rustc: Option<String>,
-    #[serde(default)]
     panic: Option<String>,
     methods: Vec<String>,
     #[serde(default = "yes")]
@@ -47,7 +44,6 @@ struct RawManifest {
     #[serde(default)]
     polls: bool,
     /// Absent from the manifests of plugins built before capabilities were declared.
-    #[serde(default)]
     capabilities: Option<Capabilities>,
 }
 
@@ -110,20 +106,13 @@ fn open(path: &Path) -> Result<libloading::Library, libloading::Error> {
 /// Opens the library at its canonical `path`, never to be unloaded, and returns its
 /// table once its header passed [`check_header`].
 fn open_table(path: &Path) -> Result<(&'static PluginV1, Header), LoadError> {
-    let metadata = std::fs::metadata(path).map_err(|error| LoadError::Unreadable {
-        path: path.to_owned(),
-        error,
-    })?;
+    let metadata = std::fs::metadata(path)
+        .map_err(|error| LoadError::Unreadable { path: path.to_owned(), error })?;
     if !metadata.is_file() {
-        return Err(LoadError::NotALibrary {
-            path: path.to_owned(),
-            reason: "not a file".into(),
-        });
+        return Err(LoadError::NotALibrary { path: path.to_owned(), reason: "not a file".into() });
     }
-    let library = open(path).map_err(|e| LoadError::NotALibrary {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let library = open(path)
+        .map_err(|e| LoadError::NotALibrary { path: path.to_owned(), reason: e.to_string() })?;
     // Never unloaded, so the table and functions it hands out stay valid for the process.
     let library: &'static libloading::Library = Box::leak(Box::new(library));
     let path = path.to_owned();
@@ -153,10 +142,8 @@ fn open_table(path: &Path) -> Result<(&'static PluginV1, Header), LoadError> {
 
 /// Loads the plugin library at `path` and checks it; see the module doc.
 pub fn load(path: &Path) -> Result<Plugin, LoadError> {
-    let path = std::fs::canonicalize(path).map_err(|error| LoadError::Unreadable {
-        path: path.to_owned(),
-        error,
-    })?;
+    let path = std::fs::canonicalize(path)
+        .map_err(|error| LoadError::Unreadable { path: path.to_owned(), error })?;
     let (table, header) = open_table(&path)?;
     let (manifest, platform) = read_manifest(&path, table, &header)?;
     let capabilities = manifest.capabilities();
@@ -164,20 +151,14 @@ pub fn load(path: &Path) -> Result<Plugin, LoadError> {
         name: manifest.name,
         platform: platform.clone(),
         version: manifest.plugin_version,
-        abi: AbiVersion {
-            major: header.abi_major,
-            minor: header.abi_minor,
-        },
+        abi: AbiVersion { major: header.abi_major, minor: header.abi_minor },
         path: path.clone(),
         sdk_version: manifest.sdk_version,
         rustc: manifest.rustc,
         methods: manifest.methods,
     };
-    let instance =
-        create_instance(Table(table), &info.name).map_err(|reason| LoadError::Create {
-            path: path.clone(),
-            reason,
-        })?;
+    let instance = create_instance(Table(table), &info.name)
+        .map_err(|reason| LoadError::Create { path: path.clone(), reason })?;
     let mut plugin = Plugin {
         info,
         table: Table(table),
@@ -194,10 +175,7 @@ pub fn load(path: &Path) -> Result<Plugin, LoadError> {
         method: abi::method::RULE_SET,
         error,
     })?;
-    rule_set.validate().map_err(|reason| LoadError::RuleSet {
-        path: path.clone(),
-        reason,
-    })?;
+    rule_set.validate().map_err(|reason| LoadError::RuleSet { path: path.clone(), reason })?;
     if rule_set.platform != plugin.info.platform {
         return Err(LoadError::RuleSet {
             path,
@@ -208,13 +186,11 @@ pub fn load(path: &Path) -> Result<Plugin, LoadError> {
         });
     }
     plugin.rule_set = rule_set;
-    plugin.webhook_answer = plugin
-        .fetch_webhook_answer()
-        .map_err(|error| LoadError::Call {
-            path: path.clone(),
-            method: abi::method::WEBHOOK_ANSWER,
-            error,
-        })?;
+    plugin.webhook_answer = plugin.fetch_webhook_answer().map_err(|error| LoadError::Call {
+        path: path.clone(),
+        method: abi::method::WEBHOOK_ANSWER,
+        error,
+    })?;
     tracing::info!(
         plugin = %plugin.info.name,
         platform = %plugin.info.platform,
@@ -228,9 +204,7 @@ pub fn load(path: &Path) -> Result<Plugin, LoadError> {
 /// Magic, ABI major, minor and size, before anything else is read.
 fn check_header(path: &Path, header: &Header) -> Result<(), LoadError> {
     if header.magic != abi::MAGIC {
-        return Err(LoadError::BadMagic {
-            path: path.to_owned(),
-        });
+        return Err(LoadError::BadMagic { path: path.to_owned() });
     }
     if header.abi_major != abi::ABI_MAJOR || header.abi_minor > abi::ABI_MINOR {
         return Err(LoadError::AbiMismatch {
@@ -241,25 +215,16 @@ fn check_header(path: &Path, header: &Header) -> Result<(), LoadError> {
     }
     let needed = abi::plugin_table_size(header.abi_minor).unwrap_or(usize::MAX);
     if (header.size as usize) < needed {
-        return Err(LoadError::TableTooSmall {
-            path: path.to_owned(),
-            size: header.size,
-            needed,
-        });
+        return Err(LoadError::TableTooSmall { path: path.to_owned(), size: header.size, needed });
     }
     Ok(())
 }
 
 /// Reads the manifest (size-capped) and checks what it says.
 fn read_manifest(
-    path: &Path,
-    table: &PluginV1,
-    header: &Header,
+    path: &Path, table: &PluginV1, header: &Header,
 ) -> Result<(RawManifest, Platform), LoadError> {
-    let bad = |reason: String| LoadError::Manifest {
-        path: path.to_owned(),
-        reason,
-    };
+    let bad = |reason: String| LoadError::Manifest { path: path.to_owned(), reason };
     if table.manifest.ptr.is_null() || table.manifest.len == 0 {
         return Err(bad("it is empty".into()));
     }
@@ -276,14 +241,9 @@ fn read_manifest(
 /// Parses the manifest's JSON and checks it: a valid platform id (returned), a name, the
 /// header's ABI, `panic: "unwind"`.
 fn parse_manifest(
-    path: &Path,
-    bytes: &[u8],
-    header: &Header,
+    path: &Path, bytes: &[u8], header: &Header,
 ) -> Result<(RawManifest, Platform), LoadError> {
-    let bad = |reason: String| LoadError::Manifest {
-        path: path.to_owned(),
-        reason,
-    };
+    let bad = |reason: String| LoadError::Manifest { path: path.to_owned(), reason };
     let manifest: RawManifest =
         serde_json::from_slice(bytes).map_err(|e| bad(format!("not the expected JSON: {e}")))?;
     let platform = Platform::new(&manifest.platform).map_err(|e| bad(e.to_string()))?;
@@ -298,9 +258,7 @@ fn parse_manifest(
     }
     match manifest.panic.as_deref() {
         Some("unwind") => Ok((manifest, platform)),
-        Some("abort") => Err(LoadError::PanicAbort {
-            path: path.to_owned(),
-        }),
+        Some("abort") => Err(LoadError::PanicAbort { path: path.to_owned() }),
         Some(other) => Err(bad(format!("unknown panic strategy `{other}`"))),
         None => Err(bad("it does not say how the plugin panics (`panic`)".into())),
     }
@@ -335,10 +293,7 @@ mod tests {
         let error = parse(&manifest("acme-mall", &[], "")).err().unwrap();
         let text = error.to_string();
         assert!(matches!(error, LoadError::Manifest { .. }), "{error:?}");
-        assert!(
-            text.contains("bad manifest: platform `acme-mall` is not a valid id"),
-            "{text}"
-        );
+        assert!(text.contains("bad manifest: platform `acme-mall` is not a valid id"), "{text}");
         let (_, platform) = parse(&manifest("acme_mall", &[], "")).unwrap();
         assert_eq!(platform, "acme_mall");
     }
@@ -352,19 +307,9 @@ mod tests {
         assert!(caps.vets_outbound && caps.order_look_up && caps.buyer_look_up);
         assert!(caps.product_search);
         assert!(!caps.signed_inbound && !caps.storefront_chat && !caps.order_cards);
-        let narrow = manifest(
-            "acme",
-            &[RULE_SET, PARSE_WEBHOOK, SEND],
-            r#", "sends": false"#,
-        );
+        let narrow = manifest("acme", &[RULE_SET, PARSE_WEBHOOK, SEND], r#", "sends": false"#);
         let caps = parse(&narrow).unwrap().0.capabilities();
-        assert_eq!(
-            caps,
-            Capabilities {
-                webhooks: true,
-                ..Capabilities::default()
-            }
-        );
+        assert_eq!(caps, Capabilities { webhooks: true, ..Capabilities::default() });
     }
 
     #[test]
@@ -374,10 +319,7 @@ mod tests {
             "storefront_chat": true, "order_look_up": true, "product_search": true,
             "order_cards": true, "hologram_calls": true}"#;
         let methods = [RULE_SET, PARSE_WEBHOOK, SEND, FETCH_ORDER];
-        let caps = parse(&manifest("acme", &methods, declared))
-            .unwrap()
-            .0
-            .capabilities();
+        let caps = parse(&manifest("acme", &methods, declared)).unwrap().0.capabilities();
         assert_eq!(
             caps,
             Capabilities {

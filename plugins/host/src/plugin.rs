@@ -119,10 +119,7 @@ pub(crate) fn create_instance(table: Table, plugin: &str) -> Result<Arc<LiveInst
     // SAFETY: filled by the plugin following the ABI (or left empty).
     let err = unsafe { err.take() };
     match status {
-        abi::OK if !instance.is_null() => Ok(Arc::new(LiveInstance {
-            ptr: instance,
-            table,
-        })),
+        abi::OK if !instance.is_null() => Ok(Arc::new(LiveInstance { ptr: instance, table })),
         abi::OK => Err("create answered OK without an instance".into()),
         abi::PANIC => Err(format!("panicked: {}", String::from_utf8_lossy(&err))),
         status => Err(serde_json::from_slice::<AdapterError>(&err)
@@ -145,9 +142,7 @@ pub struct Plugin {
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin")
-            .field("info", &self.info)
-            .finish_non_exhaustive()
+        f.debug_struct("Plugin").field("info", &self.info).finish_non_exhaustive()
     }
 }
 
@@ -231,8 +226,7 @@ impl Plugin {
     /// Runs the plugin's self-test: what it checked, one line each (empty when it has
     /// none), or its failure.
     pub fn self_test(&self, host: &dyn Host) -> Result<Vec<String>, AdapterError> {
-        self.listed(host, method::SELF_TEST, &Empty {})
-            .unwrap_or(Ok(Vec::new()))
+        self.listed(host, method::SELF_TEST, &Empty {}).unwrap_or(Ok(Vec::new()))
     }
 
     /// The current instance, created if there is none (a re-creation failed earlier).
@@ -240,10 +234,7 @@ impl Plugin {
         if let Some(live) = &*self.instance.read().unwrap_or_else(PoisonError::into_inner) {
             return Ok(live.clone());
         }
-        let mut slot = self
-            .instance
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut slot = self.instance.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(live) = &*slot {
             return Ok(live.clone());
         }
@@ -260,10 +251,7 @@ impl Plugin {
     /// Replaces a tainted instance (if it is still the current one) by a fresh one; the
     /// old one is destroyed when its last in-flight call returns.
     fn replace(&self, tainted: &Arc<LiveInstance>) {
-        let mut slot = self
-            .instance
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut slot = self.instance.write().unwrap_or_else(PoisonError::into_inner);
         if slot.as_ref().is_some_and(|cur| Arc::ptr_eq(cur, tainted)) {
             *slot = match create_instance(self.table, &self.info.name) {
                 Ok(fresh) => Some(fresh),
@@ -278,21 +266,14 @@ impl Plugin {
     /// [`call`](Self::call) when the manifest lists `method`; `None` (nothing crosses)
     /// when it does not, for the caller to answer the contract's default.
     fn listed<I: Serialize, O: DeserializeOwned>(
-        &self,
-        host: &dyn Host,
-        method: &'static str,
-        input: &I,
+        &self, host: &dyn Host, method: &'static str, input: &I,
     ) -> Option<Result<O, AdapterError>> {
-        self.implements(method)
-            .then(|| self.call(host, method, input))
+        self.implements(method).then(|| self.call(host, method, input))
     }
 
     /// Calls `method` with the JSON of `input`, lending `host`; decodes the answer.
     fn call<I: Serialize, O: DeserializeOwned>(
-        &self,
-        host: &dyn Host,
-        method: &'static str,
-        input: &I,
+        &self, host: &dyn Host, method: &'static str, input: &I,
     ) -> Result<O, AdapterError> {
         let input = serde_json::to_vec(input)
             .map_err(|e| AdapterError::permanent("plugin_bad_input", e.to_string()))?;
@@ -308,10 +289,7 @@ impl Plugin {
 
     /// One crossing: the instance, this call's context, the status read.
     fn call_raw(
-        &self,
-        host: &dyn Host,
-        method: &'static str,
-        input: &[u8],
+        &self, host: &dyn Host, method: &'static str, input: &[u8],
     ) -> Result<Vec<u8>, AdapterError> {
         let instance = self.instance()?;
         let cx = HostCx {
@@ -381,11 +359,6 @@ impl Plugin {
     }
 }
 
-/// The contract's default answer for a method a platform does not offer.
-fn unsupported(platform: &Platform, what: &str) -> AdapterError {
-    AdapterError::permanent("unsupported", format!("{platform} offers no {what} here"))
-}
-
 impl Adapter for Plugin {
     fn platform(&self) -> &Platform {
         &self.info.platform
@@ -400,63 +373,35 @@ impl Adapter for Plugin {
     }
 
     fn parse_webhook(
-        &self,
-        shop: &ShopConnection,
-        request: &WebhookRequest,
-        now_unix_ms: i64,
+        &self, shop: &ShopConnection, request: &WebhookRequest, now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
-        let host = NoHost {
-            now_unix_ms: Some(now_unix_ms),
-        };
-        let input = ParseWebhookIn {
-            shop,
-            request,
-            now_unix_ms,
-        };
+        let host = NoHost { now_unix_ms: Some(now_unix_ms) };
+        let input = ParseWebhookIn { shop, request, now_unix_ms };
         let events: Vec<Value> = self
             .listed(&host, method::PARSE_WEBHOOK, &input)
-            .unwrap_or_else(|| Err(unsupported(&self.info.platform, "webhooks")))?;
+            .unwrap_or_else(|| self.unsupported("webhooks"))?;
         Ok(events::read(&self.info.name, method::PARSE_WEBHOOK, events))
     }
 
     fn send(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        message: &OutboundMessage,
+        &self, host: &dyn Host, shop: &ShopConnection, message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
         self.listed(host, method::SEND, &SendIn { shop, message })
-            .unwrap_or_else(|| Err(unsupported(&self.info.platform, "sending")))
+            .unwrap_or_else(|| self.unsupported("sending"))
     }
 
     fn vet_outbound(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        content: &MessageContent,
-        rules: &RuleSet,
+        &self, host: &dyn Host, shop: &ShopConnection, content: &MessageContent, rules: &RuleSet,
     ) -> Result<Option<OutboundRefusal>, AdapterError> {
-        let input = VetOutboundIn {
-            shop,
-            content,
-            rules,
-        };
-        self.listed(host, method::VET_OUTBOUND, &input)
-            .unwrap_or(Ok(None))
+        let input = VetOutboundIn { shop, content, rules };
+        self.listed(host, method::VET_OUTBOUND, &input).unwrap_or(Ok(None))
     }
 
     fn mark_read(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        platform_conversation_id: &str,
+        &self, host: &dyn Host, shop: &ShopConnection, platform_conversation_id: &str,
     ) -> Result<(), AdapterError> {
-        let input = MarkReadIn {
-            shop,
-            platform_conversation_id,
-        };
-        self.listed(host, method::MARK_READ, &input)
-            .unwrap_or(Ok(()))
+        let input = MarkReadIn { shop, platform_conversation_id };
+        self.listed(host, method::MARK_READ, &input).unwrap_or(Ok(()))
     }
 
     fn webhook_answer(&self) -> Option<WebhookAnswer> {
@@ -464,58 +409,39 @@ impl Adapter for Plugin {
     }
 
     fn fetch_order(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        order_external_id: &str,
+        &self, host: &dyn Host, shop: &ShopConnection, order_external_id: &str,
     ) -> Result<OrderInfo, AdapterError> {
-        let input = FetchOrderIn {
-            shop,
-            order_external_id,
-        };
+        let input = FetchOrderIn { shop, order_external_id };
         self.listed(host, method::FETCH_ORDER, &input)
-            .unwrap_or_else(|| Err(unsupported(&self.info.platform, "order look-up")))
+            .unwrap_or_else(|| self.unsupported("order look-up"))
     }
 
     fn search_products(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        query: &ProductQuery,
+        &self, host: &dyn Host, shop: &ShopConnection, query: &ProductQuery,
     ) -> Result<ProductPage, AdapterError> {
         let input = SearchProductsIn { shop, query };
         self.listed(host, method::SEARCH_PRODUCTS, &input)
-            .unwrap_or_else(|| Err(unsupported(&self.info.platform, "product look-up")))
+            .unwrap_or_else(|| self.unsupported("product look-up"))
     }
 
     fn fetch_buyer(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        buyer_external_id: &str,
+        &self, host: &dyn Host, shop: &ShopConnection, buyer_external_id: &str,
     ) -> Result<BuyerProfile, AdapterError> {
-        let input = FetchBuyerIn {
-            shop,
-            buyer_external_id,
-        };
+        let input = FetchBuyerIn { shop, buyer_external_id };
         self.listed(host, method::FETCH_BUYER, &input)
-            .unwrap_or_else(|| Err(unsupported(&self.info.platform, "buyer look-up")))
+            .unwrap_or_else(|| self.unsupported("buyer look-up"))
     }
 
     fn poll(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        cursor: Option<&str>,
+        &self, host: &dyn Host, shop: &ShopConnection, cursor: Option<&str>,
     ) -> Result<PollPage, AdapterError> {
-        let page: events::RawPollPage = self
-            .listed(host, method::POLL, &PollIn { shop, cursor })
-            .unwrap_or_else(|| {
-            Err(AdapterError::permanent(
-                "unsupported",
-                format!("{} offers no way to list messages", self.info.platform),
-            ))
-        })?;
+        let page: events::RawPollPage =
+            self.listed(host, method::POLL, &PollIn { shop, cursor }).unwrap_or_else(|| {
+                Err(AdapterError::permanent(
+                    "unsupported",
+                    format!("{} offers no way to list messages", self.info.platform),
+                ))
+            })?;
         Ok(PollPage {
             events: events::read(&self.info.name, method::POLL, page.events),
             cursor: page.cursor,
@@ -524,6 +450,11 @@ impl Adapter for Plugin {
 }
 
 impl Plugin {
+    /// The contract's default answer for a method the manifest does not list.
+    fn unsupported<T>(&self, what: &str) -> Result<T, AdapterError> {
+        Err(AdapterError::unsupported(&self.info.platform, what))
+    }
+
     /// Fetches the rule set at load (with no host: it must be pure).
     pub(crate) fn fetch_rule_set(&self) -> Result<RuleSet, AdapterError> {
         self.call(&NoHost { now_unix_ms: None }, method::RULE_SET, &Empty {})
@@ -532,7 +463,6 @@ impl Plugin {
     /// Fetches the webhook answer at load, when the plugin implements it.
     pub(crate) fn fetch_webhook_answer(&self) -> Result<Option<WebhookAnswer>, AdapterError> {
         let host = NoHost { now_unix_ms: None };
-        self.listed(&host, method::WEBHOOK_ANSWER, &Empty {})
-            .unwrap_or(Ok(None))
+        self.listed(&host, method::WEBHOOK_ANSWER, &Empty {}).unwrap_or(Ok(None))
     }
 }

@@ -66,20 +66,15 @@ impl Host for TestHost {
         Ok(self.kv.lock().unwrap().get(key).cloned())
     }
     fn kv_put(&self, key: &str, value: &str) -> Result<(), AdapterError> {
-        self.kv
-            .lock()
-            .unwrap()
-            .insert(key.to_owned(), value.to_owned());
+        self.kv.lock().unwrap().insert(key.to_owned(), value.to_owned());
         Ok(())
     }
 }
 
 fn shop() -> ShopConnection {
     ShopConnection {
-        external_id: "shop-1".into(),
         api_base: Some("http://127.0.0.1:9/echo/".into()),
-        credentials: [("secret".to_owned(), "s3cr3t".to_owned())].into(),
-        ..Default::default()
+        ..ShopConnection::with_credentials("shop-1", &[("secret", "s3cr3t")])
     }
 }
 
@@ -89,9 +84,7 @@ fn message(key: &str) -> OutboundMessage {
         buyer_external_id: "buyer-7".into(),
         buyer_email: None,
         platform_conversation_id: None,
-        content: MessageContent::Text {
-            text: "hello".into(),
-        },
+        content: MessageContent::Text { text: "hello".into() },
     }
 }
 
@@ -115,11 +108,7 @@ fn echo_loads_with_its_manifest_rule_set_and_webhook_answer() {
     assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(info.abi.to_string(), "1.0");
     assert_eq!(info.sdk_version.as_deref(), Some(env!("CARGO_PKG_VERSION")));
-    assert!(
-        info.rustc
-            .as_deref()
-            .is_some_and(|r| r.starts_with("rustc "))
-    );
+    assert!(info.rustc.as_deref().is_some_and(|r| r.starts_with("rustc ")));
     assert!(info.path.is_absolute());
     assert!(plugin.implements("send") && !plugin.implements("fetch_order"));
     assert_eq!(plugin.platform(), "echo");
@@ -138,43 +127,19 @@ fn echo_loads_with_its_manifest_rule_set_and_webhook_answer() {
 fn parse_webhook_round_trips_across_the_boundary() {
     let plugin = echo();
     let body = r#"{"buyer": "buyer-7", "id": "msg-1", "text": "where is my parcel?", "conversation": "c-9"}"#;
-    let events = plugin
-        .parse_webhook(&shop(), &webhook("s3cr3t", body), 1_234)
-        .unwrap();
+    let events = plugin.parse_webhook(&shop(), &webhook("s3cr3t", body), 1_234).unwrap();
     assert_eq!(events.len(), 1);
-    let InboundEvent::Message {
-        buyer,
-        platform_message_id,
-        platform_conversation_id,
-        content,
-        sent_at_ms,
-        ..
-    } = &events[0]
-    else {
-        panic!("not a message: {events:?}");
-    };
-    assert_eq!(buyer.external_id, "buyer-7");
-    assert_eq!(platform_message_id, "msg-1");
-    assert_eq!(platform_conversation_id.as_deref(), Some("c-9"));
-    assert_eq!(
-        content,
-        &MessageContent::Text {
-            text: "where is my parcel?".into()
-        }
-    );
-    assert_eq!(*sent_at_ms, Some(1_234));
+    let message = events[0].as_message().expect("a message");
+    assert_eq!(message.buyer.external_id, "buyer-7");
+    assert_eq!(message.platform_message_id, "msg-1");
+    assert_eq!(message.platform_conversation_id.as_deref(), Some("c-9"));
+    assert_eq!(message.content, MessageContent::Text { text: "where is my parcel?".into() });
+    assert_eq!(message.sent_at_ms, Some(1_234));
 
     // The plugin's own errors come back as they were raised.
-    let error = plugin
-        .parse_webhook(&shop(), &webhook("wrong", body), 1)
-        .unwrap_err();
-    assert_eq!(
-        (error.code.as_str(), error.retryable),
-        ("bad_signature", false)
-    );
-    let error = plugin
-        .parse_webhook(&shop(), &webhook("s3cr3t", "{not json"), 1)
-        .unwrap_err();
+    let error = plugin.parse_webhook(&shop(), &webhook("wrong", body), 1).unwrap_err();
+    assert_eq!((error.code.as_str(), error.retryable), ("bad_signature", false));
+    let error = plugin.parse_webhook(&shop(), &webhook("s3cr3t", "{not json"), 1).unwrap_err();
     assert_eq!(error.code, "bad_body");
 }
 
@@ -203,12 +168,7 @@ fn send_goes_through_the_host_with_its_http_and_key_value_state() {
     assert_eq!(kv.get("sent").map(String::as_str), Some("2"));
     assert_eq!(kv.get("last_id").map(String::as_str), Some("m-2"));
     drop(kv);
-    assert!(
-        host.logs
-            .lock()
-            .unwrap()
-            .contains(&"echo sent m-2".to_owned())
-    );
+    assert!(host.logs.lock().unwrap().contains(&"echo sent m-2".to_owned()));
 
     // The host's clock reaches the plugin.
     let page = plugin.poll(&host, &shop(), None).unwrap();
@@ -241,12 +201,7 @@ fn methods_the_manifest_does_not_list_keep_the_contract_defaults() {
         .unwrap();
     assert_eq!(vetted, None);
     plugin.mark_read(&host, &shop(), "c-1").unwrap();
-    assert!(
-        host.logs
-            .lock()
-            .unwrap()
-            .contains(&"echo read c-1".to_owned())
-    );
+    assert!(host.logs.lock().unwrap().contains(&"echo read c-1".to_owned()));
     assert!(host.requests.lock().unwrap().is_empty());
 }
 
@@ -261,11 +216,7 @@ fn host_services_after_the_deadline_answer_deadline_and_do_nothing() {
     assert!(host.requests.lock().unwrap().is_empty());
     // Pure calls need no host service and still work.
     let body = r#"{"buyer": "b", "id": "m", "text": "t"}"#;
-    assert!(
-        plugin
-            .parse_webhook(&shop(), &webhook("s3cr3t", body), 1)
-            .is_ok()
-    );
+    assert!(plugin.parse_webhook(&shop(), &webhook("s3cr3t", body), 1).is_ok());
 }
 
 #[test]
@@ -316,22 +267,9 @@ fn a_panic_is_a_retryable_plugin_panic_and_the_instance_is_recreated() {
 #[test]
 fn a_plugin_of_another_abi_is_refused_naming_both_versions() {
     let error = load(&fixture("abi-mismatch")).unwrap_err();
-    assert!(
-        matches!(
-            error,
-            LoadError::AbiMismatch {
-                major: 99,
-                minor: 0,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert!(matches!(error, LoadError::AbiMismatch { major: 99, minor: 0, .. }), "{error:?}");
     let text = error.to_string();
-    assert!(
-        text.contains("built for plugin ABI 99.0; this shopmux speaks 1.0"),
-        "{text}"
-    );
+    assert!(text.contains("built for plugin ABI 99.0; this shopmux speaks 1.0"), "{text}");
     assert!(text.contains("abi_mismatch"), "{text}");
 }
 
@@ -349,23 +287,16 @@ fn a_rule_set_of_another_platform_is_refused_with_the_reason() {
 #[test]
 fn files_that_are_not_plugins_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let garbage = dir
-        .path()
-        .join(format!("garbage.{}", std::env::consts::DLL_EXTENSION));
+    let garbage = dir.path().join(format!("garbage.{}", std::env::consts::DLL_EXTENSION));
     std::fs::write(&garbage, b"\x7fELF? no, just bytes that are not a library").unwrap();
     let error = load(&garbage).unwrap_err();
     assert!(matches!(error, LoadError::NotALibrary { .. }), "{error:?}");
-    assert!(
-        error.to_string().contains("is not a loadable library"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("is not a loadable library"), "{error}");
 
     let error = load(&fixture("no-entry")).unwrap_err();
     assert!(matches!(error, LoadError::NotAPlugin { .. }), "{error:?}");
     assert!(
-        error
-            .to_string()
-            .contains("is not a shopmux plugin: it exports no `shopmux_plugin_entry`"),
+        error.to_string().contains("is not a shopmux plugin: it exports no `shopmux_plugin_entry`"),
         "{error}"
     );
 
@@ -400,34 +331,20 @@ fn a_directory_loads_libraries_only_and_refuses_duplicate_platforms() {
     assert_eq!(outcomes[0].result.as_ref().unwrap().platform(), "echo");
     assert_eq!(outcomes[1].path, second);
     let error = outcomes[1].result.as_ref().unwrap_err();
-    assert!(
-        matches!(error, LoadError::DuplicatePlatform { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, LoadError::DuplicatePlatform { .. }), "{error:?}");
     assert!(error.to_string().contains("a-echo"), "{error}");
-    assert!(matches!(
-        outcomes[2].result,
-        Err(LoadError::AbiMismatch { .. })
-    ));
+    assert!(matches!(outcomes[2].result, Err(LoadError::AbiMismatch { .. })));
     assert_eq!(outcomes[3].path, panicky);
     assert_eq!(outcomes[3].result.as_ref().unwrap().platform(), "panicky");
 
     // Platforms of built-in adapters are reserved.
     let outcomes = load_all(None, &[fixture("echo")], &["tiktok", "echo"]);
     let error = outcomes[0].result.as_ref().unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("already served by a built-in adapter"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("already served by a built-in adapter"), "{error}");
 
     // A directory that cannot be read is reported, not skipped.
     let outcomes = load_dir(&dir.path().join("nope"), &[]);
-    assert!(matches!(
-        outcomes[0].result,
-        Err(LoadError::Unreadable { .. })
-    ));
+    assert!(matches!(outcomes[0].result, Err(LoadError::Unreadable { .. })));
 }
 
 #[test]
@@ -442,8 +359,5 @@ fn check_loads_validates_and_runs_the_self_test() {
     assert_eq!(report.self_test[1], "host clock reads 1750000000000");
     // A plugin without a self-test passes with nothing to report.
     assert!(check(&fixture("panicky")).unwrap().self_test.is_empty());
-    assert!(matches!(
-        check(&fixture("abi-mismatch")),
-        Err(LoadError::AbiMismatch { .. })
-    ));
+    assert!(matches!(check(&fixture("abi-mismatch")), Err(LoadError::AbiMismatch { .. })));
 }

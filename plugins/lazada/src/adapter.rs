@@ -8,8 +8,9 @@ use crate::wire::{self, int, text};
 use serde_json::Value;
 use shopmux_contract::MessageContent;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError as E, Capabilities, EventBuyer, Host, HttpRequest, InboundEvent,
-    OutboundMessage, Platform, PollPage, SendReceipt, ShopConnection, WebhookRequest,
+    Adapter, AdapterError as E, BuyerMessage, Capabilities, Capability, EventBuyer, Host,
+    HttpRequest, InboundEvent, OutboundMessage, Platform, PollPage, SendReceipt, ShopConnection,
+    WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 use std::collections::BTreeMap;
@@ -57,7 +58,7 @@ fn event(m: &Value, nickname: &str) -> InboundEvent {
     let (mut buyer, nickname) = (EventBuyer::default(), nickname.to_owned());
     (buyer.external_id, buyer.nickname) = (text(&m["from_account_id"]), Some(nickname));
     buyer.nickname.take_if(|n| n.is_empty());
-    InboundEvent::Message {
+    InboundEvent::Message(BuyerMessage {
         buyer,
         platform_message_id: text(&m["message_id"]),
         platform_conversation_id: Some(text(&m["session_id"])),
@@ -65,7 +66,7 @@ fn event(m: &Value, nickname: &str) -> InboundEvent {
         sent_at_ms: Some(int(&m["send_time"])),
         order: None,
         entry_point: None,
-    }
+    })
 }
 
 /// One adapter call: the host, the credentials in force, and those renewed on the way.
@@ -83,12 +84,7 @@ impl<'a> Call<'a> {
         let saved = saved.and_then(|s| serde_json::from_str::<Creds>(&s).ok());
         let newer = saved.filter(|s| expiry(s) > expiry(&creds));
         creds.extend(newer.into_iter().flatten());
-        Ok(Call {
-            host,
-            shop,
-            creds,
-            refreshed,
-        })
+        Ok(Call { host, shop, creds, refreshed })
     }
 
     fn cred(&self, name: &str) -> R<&str> {
@@ -196,13 +192,8 @@ impl Adapter for Lazada {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            webhooks: true,
-            sends: true,
-            polls: true,
-            marks_read: true,
-            ..Capabilities::default()
-        }
+        use Capability::*;
+        Capabilities::of(&[Webhooks, Sends, Polls, MarksRead])
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -241,10 +232,7 @@ impl Adapter for Lazada {
                 id.ok_or_else(|| malformed("no session_id"))?
             }
             (None, _) => {
-                return Err(E::permanent(
-                    "no_conversation",
-                    "no Lazada conversation yet",
-                ));
+                return Err(E::permanent("no_conversation", "no Lazada conversation yet"));
             }
         };
         if let MessageContent::Image { url } = &msg.content {
@@ -305,7 +293,7 @@ impl Adapter for Lazada {
         })?;
         found.sort_by_key(|(at, _)| *at);
         let events = found.into_iter().map(|(_, e)| e);
-        let events = events.filter(|e| matches!(e, InboundEvent::Message { .. }));
+        let events = events.filter(|e| matches!(e, InboundEvent::Message(BuyerMessage { .. })));
         let cursor = Some(format!("{newest}:{}", at_newest.join(",")));
         let events = events.collect();
         Ok(PollPage { events, cursor })

@@ -31,9 +31,7 @@ pub fn rule_set() -> RuleSet {
     RuleSet {
         initiate: vec![Requirement::one(
             "LZ-INIT-1",
-            Condition::OrderWithin {
-                within: Span::days(30),
-            },
+            Condition::OrderWithin { within: Span::days(30) },
         )],
         initiate_from_order: Some("LZ-INIT-1".into()),
         outbound_kinds: Some(KindRule {

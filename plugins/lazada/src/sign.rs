@@ -32,10 +32,7 @@ pub fn push_signature(app_key: &str, app_secret: &str, body: &[u8]) -> String {
 /// Checks a push's `Authorization` header (hex, either case) against the raw body, in
 /// constant time. The error says why, without secrets.
 pub fn verify_push(
-    app_key: &str,
-    app_secret: &str,
-    body: &[u8],
-    authorization: Option<&str>,
+    app_key: &str, app_secret: &str, body: &[u8], authorization: Option<&str>,
 ) -> Result<(), &'static str> {
     let header = authorization.ok_or("the push has no Authorization header")?;
     let claimed = hex::decode(header.trim()).map_err(|_| "the Authorization header is not hex")?;

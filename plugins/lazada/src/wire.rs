@@ -22,9 +22,7 @@ pub(crate) const VOUCHER: i64 = 10008;
 pub fn gateway(region: &str) -> Option<String> {
     let region = region.to_ascii_lowercase();
     let domains = ["sg", "co.th", "com.my", "vn", "co.id", "com.ph"];
-    let domain = domains
-        .iter()
-        .find(|d| d.rsplit('.').next() == Some(region.as_str()))?;
+    let domain = domains.iter().find(|d| d.rsplit('.').next() == Some(region.as_str()))?;
     Some(format!("https://api.lazada.{domain}/rest"))
 }
 
@@ -64,11 +62,7 @@ pub struct Signer<'a> {
 /// given, `access_token` are added, everything is signed, and sent as the query (`GET`)
 /// or as a form body (`POST`), as Lazada's SDK does.
 pub fn signed_request(
-    signer: &Signer<'_>,
-    base: &str,
-    api: &str,
-    method: &str,
-    params: &[(&str, String)],
+    signer: &Signer<'_>, base: &str, api: &str, method: &str, params: &[(&str, String)],
 ) -> HttpRequest {
     let timestamp = signer.now_ms.to_string();
     let mut all = vec![("app_key", signer.app_key), ("timestamp", &timestamp)];
@@ -79,10 +73,8 @@ pub fn signed_request(
     all.push(("sign", &sign));
     let pair = |(k, v): &(&str, &str)| format!("{k}={}", encode(v));
     let query = all.iter().map(pair).collect::<Vec<_>>().join("&");
-    let (url, mut request) = (
-        format!("{}{api}", base.trim_end_matches('/')),
-        HttpRequest::default(),
-    );
+    let (url, mut request) =
+        (format!("{}{api}", base.trim_end_matches('/')), HttpRequest::default());
     (request.method, request.timeout_ms) = (method.into(), Some(10_000));
     if method == "GET" {
         request.url = format!("{url}?{query}");
@@ -129,35 +121,18 @@ pub fn inbound_content(template: i64, card: &str) -> Option<C> {
     let get = |name: &&str| Some(text(&card[*name])).filter(|v| !v.is_empty());
     let field = |names: &[&str]| names.iter().find_map(get);
     Some(match template {
-        TEXT => C::Text {
-            text: field(&["txt"])?,
-        },
-        EMOJI => C::Emoji {
-            code: field(&["txt", "emojiCode"])?,
-        },
-        IMAGE => C::Image {
-            url: field(&["imgUrl", "img_url", "url"])?,
-        },
+        TEXT => C::Text { text: field(&["txt"])? },
+        EMOJI => C::Emoji { code: field(&["txt", "emojiCode"])? },
+        IMAGE => C::Image { url: field(&["imgUrl", "img_url", "url"])? },
         ITEM => {
             let product_id = field(&["itemId", "item_id"])?;
             let title = field(&["title", "itemTitle"]).unwrap_or_else(|| product_id.clone());
-            C::ProductCard {
-                product_id,
-                title,
-                url: None,
-            }
+            C::ProductCard { product_id, title, url: None }
         }
-        ORDER => C::OrderCard {
-            order_id: field(&["orderId", "order_id"])?,
-            status: None,
-        },
+        ORDER => C::OrderCard { order_id: field(&["orderId", "order_id"])?, status: None },
         VOUCHER => {
             let code = field(&["voucherId", "promotionId"])?;
-            C::CouponCard {
-                code,
-                title: None,
-                scope: None,
-            }
+            C::CouponCard { code, title: None, scope: None }
         }
         _ => return None,
     })
@@ -184,17 +159,13 @@ pub fn outbound_params(content: &C) -> Result<Vec<(&'static str, String)>, Adapt
         let why = format!("a `{}` message without its `{key}`", kind_name(content));
         return Err(AdapterError::permanent("bad_content", why));
     }
-    Ok(vec![
-        ("template_id", template.to_string()),
-        (key, value.clone()),
-    ])
+    Ok(vec![("template_id", template.to_string()), (key, value.clone())])
 }
 
 /// The content kind's wire name (`video`).
 fn kind_name(content: &C) -> String {
     let name = serde_json::to_value(content.kind()).ok();
-    name.and_then(|n| n.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    name.and_then(|n| n.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// Width and height of a PNG or JPEG from its first bytes (Lazada's picture

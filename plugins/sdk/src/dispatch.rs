@@ -64,7 +64,6 @@ struct ParseWebhookInput {
 #[derive(Deserialize)]
 struct PollInput {
     shop: ShopConnection,
-    #[serde(default)]
     cursor: Option<String>,
 }
 
@@ -137,11 +136,7 @@ pub fn methods_for(capabilities: &Capabilities) -> Vec<&'static str> {
     method::ALL
         .iter()
         .copied()
-        .filter(|m| {
-            optional
-                .iter()
-                .all(|(name, declared)| name != m || *declared)
-        })
+        .filter(|m| optional.iter().all(|(name, declared)| name != m || *declared))
         .collect()
 }
 
@@ -149,15 +144,10 @@ pub fn methods_for(capabilities: &Capabilities) -> Vec<&'static str> {
 /// result JSON. Methods the plugin's [`Plugin::methods`] does not list are
 /// `Unsupported`, like unknown names.
 pub fn dispatch<P: Plugin + ?Sized>(
-    plugin: &P,
-    host: &dyn Host,
-    method: &str,
-    bytes: &[u8],
+    plugin: &P, host: &dyn Host, method: &str, bytes: &[u8],
 ) -> Result<Vec<u8>, CallFailure> {
     if !plugin.methods().contains(&method) {
-        return Err(CallFailure::Unsupported(format!(
-            "the plugin does not implement `{method}`"
-        )));
+        return Err(CallFailure::Unsupported(format!("the plugin does not implement `{method}`")));
     }
     match method {
         method::RULE_SET => output(&plugin.rule_set()),
@@ -196,8 +186,8 @@ pub fn dispatch<P: Plugin + ?Sized>(
             output(&plugin.fetch_buyer(host, &i.shop, &i.buyer_external_id)?)
         }
         method::SELF_TEST => output(&plugin.self_test(host)?),
-        other => Err(CallFailure::Unsupported(format!(
-            "`{other}` is not a method of plugin ABI 1"
-        ))),
+        other => {
+            Err(CallFailure::Unsupported(format!("`{other}` is not a method of plugin ABI 1")))
+        }
     }
 }

@@ -74,9 +74,8 @@ pub fn entry<E: Export>(cell: &'static TableCell) -> *const Header {
         let table = cell.0.get_or_init(|| {
             let probe = E::new();
             let manifest = Manifest::of(&probe, E::CRATE_NAME, E::CRATE_VERSION, E::PANIC_UNWIND);
-            let manifest: Box<[u8]> = serde_json::to_vec(&manifest)
-                .unwrap_or_default()
-                .into_boxed_slice();
+            let manifest: Box<[u8]> =
+                serde_json::to_vec(&manifest).unwrap_or_default().into_boxed_slice();
             Table {
                 v1: PluginV1 {
                     header: Header::v1(size_of::<PluginV1>()),
@@ -106,10 +105,7 @@ unsafe fn put(out: *mut OwnedBuf, bytes: Vec<u8>) {
 
 /// `PluginV1::create`: checks the host's table, builds an adapter.
 unsafe extern "C" fn create<E: Export>(
-    host: *const HostV1,
-    _cx: *const CallCx,
-    _config: Slice,
-    out: *mut *mut Instance,
+    host: *const HostV1, _cx: *const CallCx, _config: Slice, out: *mut *mut Instance,
     err: *mut OwnedBuf,
 ) -> u32 {
     let made = catch_unwind(|| {
@@ -130,10 +126,7 @@ unsafe extern "C" fn create<E: Export>(
         }
         // SAFETY: a v1 host table of at least v1.0's size, static in the host.
         let host: &'static HostV1 = unsafe { &*host };
-        let state = Box::new(InstanceState {
-            plugin: E::new(),
-            host,
-        });
+        let state = Box::new(InstanceState { plugin: E::new(), host });
         Ok(Box::into_raw(state) as *mut Instance)
     });
     match made {
@@ -157,11 +150,7 @@ unsafe extern "C" fn create<E: Export>(
 
 /// `PluginV1::call`: one method by name, JSON in and out.
 unsafe extern "C" fn call<E: Export>(
-    inst: *const Instance,
-    cx: *const CallCx,
-    method: Slice,
-    input: Slice,
-    out: *mut OwnedBuf,
+    inst: *const Instance, cx: *const CallCx, method: Slice, input: Slice, out: *mut OwnedBuf,
 ) -> u32 {
     if out.is_null() {
         return abi::BAD_INPUT;

@@ -125,10 +125,9 @@ impl Host for HostHandle<'_> {
         };
         match status {
             abi::OK => Ok(()),
-            abi::DEADLINE => Err(AdapterError::transient(
-                "deadline",
-                "the call ran past its deadline",
-            )),
+            abi::DEADLINE => {
+                Err(AdapterError::transient("deadline", "the call ran past its deadline"))
+            }
             other => Err(AdapterError::transient(
                 "state_unavailable",
                 format!("the host's kv_put failed with status {other}"),

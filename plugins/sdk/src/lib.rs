@@ -17,11 +17,8 @@
 //!         &PLATFORM
 //!     }
 //!     fn capabilities(&self) -> Capabilities {
-//!         Capabilities {
-//!             webhooks: true,
-//!             sends: true,
-//!             ..Capabilities::default()
-//!         }
+//!         use Capability::*;
+//!         Capabilities::of(&[Webhooks, Sends])
 //!     }
 //!     fn rule_set(&self) -> RuleSet {
 //!         RuleSet::permissive(PLATFORM.clone())

@@ -39,7 +39,6 @@ pub struct Manifest {
     /// The ABI it was built for.
     pub abi: AbiVersion,
     /// The compiler that built it, when known.
-    #[serde(default)]
     pub rustc: Option<String>,
     /// `"unwind"` or `"abort"`: the panic strategy it was built with.
     pub panic: String,
@@ -54,7 +53,7 @@ pub struct Manifest {
     pub polls: bool,
     /// What it declares it can do ([`Adapter::capabilities`](crate::Adapter::capabilities));
     /// none in the manifest of a plugin built before the field existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Capabilities>,
 }
 
@@ -66,28 +65,17 @@ impl Manifest {
     /// The manifest of `plugin`, from crate `crate_name` at `crate_version`, built with
     /// the given panic strategy.
     pub fn of<P: Plugin + ?Sized>(
-        plugin: &P,
-        crate_name: &str,
-        crate_version: &str,
-        panic_unwind: bool,
+        plugin: &P, crate_name: &str, crate_version: &str, panic_unwind: bool,
     ) -> Manifest {
-        let rustc = option_env!("SHOPMUX_PLUGIN_RUSTC")
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
+        let rustc =
+            option_env!("SHOPMUX_PLUGIN_RUSTC").filter(|v| !v.is_empty()).map(str::to_owned);
         let capabilities = plugin.capabilities();
         Manifest {
-            name: plugin
-                .manifest_name()
-                .unwrap_or_else(|| crate_name.to_owned()),
+            name: plugin.manifest_name().unwrap_or_else(|| crate_name.to_owned()),
             platform: plugin.platform().clone(),
-            plugin_version: plugin
-                .plugin_version()
-                .unwrap_or_else(|| crate_version.to_owned()),
+            plugin_version: plugin.plugin_version().unwrap_or_else(|| crate_version.to_owned()),
             sdk_version: SDK_VERSION.to_owned(),
-            abi: AbiVersion {
-                major: crate::abi::ABI_MAJOR,
-                minor: crate::abi::ABI_MINOR,
-            },
+            abi: AbiVersion { major: crate::abi::ABI_MAJOR, minor: crate::abi::ABI_MINOR },
             rustc,
             panic: if panic_unwind { "unwind" } else { "abort" }.to_owned(),
             methods: plugin.methods().into_iter().map(str::to_owned).collect(),

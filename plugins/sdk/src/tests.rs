@@ -18,28 +18,19 @@ impl Adapter for Tiny {
         &TINY
     }
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            webhooks: true,
-            sends: true,
-            ..Capabilities::default()
-        }
+        use Capability::*;
+        Capabilities::of(&[Webhooks, Sends])
     }
     fn rule_set(&self) -> RuleSet {
         RuleSet::permissive(TINY.clone())
     }
     fn parse_webhook(
-        &self,
-        _shop: &ShopConnection,
-        request: &WebhookRequest,
-        now_unix_ms: i64,
+        &self, _shop: &ShopConnection, request: &WebhookRequest, now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
         let body: serde_json::Value = serde_json::from_slice(&request.body)
             .map_err(|e| AdapterError::permanent("bad_body", e.to_string()))?;
-        Ok(vec![InboundEvent::Message {
-            buyer: EventBuyer {
-                external_id: "b1".into(),
-                ..Default::default()
-            },
+        Ok(vec![InboundEvent::Message(BuyerMessage {
+            buyer: EventBuyer { external_id: "b1".into(), ..Default::default() },
             platform_message_id: body["id"].as_str().unwrap_or_default().into(),
             platform_conversation_id: None,
             content: MessageContent::Text {
@@ -48,19 +39,12 @@ impl Adapter for Tiny {
             sent_at_ms: Some(now_unix_ms),
             order: None,
             entry_point: None,
-        }])
+        })])
     }
     fn send(
-        &self,
-        host: &dyn Host,
-        _shop: &ShopConnection,
-        message: &OutboundMessage,
+        &self, host: &dyn Host, _shop: &ShopConnection, message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
-        if message.content
-            == (MessageContent::Text {
-                text: "panic".into(),
-            })
-        {
+        if message.content == (MessageContent::Text { text: "panic".into() }) {
             panic!("asked to panic");
         }
         let response = host.http(HttpRequest {
@@ -69,10 +53,7 @@ impl Adapter for Tiny {
             body: message.idempotency_key.as_bytes().to_vec(),
             ..Default::default()
         })?;
-        let n: u32 = host
-            .kv_get("sends")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let n: u32 = host.kv_get("sends")?.and_then(|v| v.parse().ok()).unwrap_or(0);
         host.kv_put("sends", &(n + 1).to_string())?;
         host.log("sent");
         Ok(SendReceipt::sent(format!(
@@ -86,11 +67,7 @@ impl Adapter for Tiny {
 
 impl Plugin for Tiny {
     fn methods(&self) -> Vec<&'static str> {
-        vec![
-            abi::method::RULE_SET,
-            abi::method::PARSE_WEBHOOK,
-            abi::method::SEND,
-        ]
+        vec![abi::method::RULE_SET, abi::method::PARSE_WEBHOOK, abi::method::SEND]
     }
 }
 
@@ -142,14 +119,8 @@ unsafe extern "C" fn kv_put(_cx: *const CallCx, key: Slice, value: Slice) -> u32
     abi::OK
 }
 
-static HOST: HostV1 = HostV1 {
-    header: Header::v1(size_of::<HostV1>()),
-    http,
-    now_unix_ms: now,
-    log,
-    kv_get,
-    kv_put,
-};
+static HOST: HostV1 =
+    HostV1 { header: Header::v1(size_of::<HostV1>()), http, now_unix_ms: now, log, kv_get, kv_put };
 
 fn table() -> &'static PluginV1 {
     let header = shopmux_plugin_entry();
@@ -200,10 +171,7 @@ fn the_table_carries_a_v1_header_and_the_manifest() {
     assert!(manifest.sends && !manifest.polls);
     assert_eq!(manifest.capabilities, Some(Tiny.capabilities()));
     assert!(
-        manifest
-            .rustc
-            .as_deref()
-            .is_some_and(|r| r.starts_with("rustc ")),
+        manifest.rustc.as_deref().is_some_and(|r| r.starts_with("rustc ")),
         "{:?}",
         manifest.rustc
     );
@@ -227,7 +195,7 @@ fn calls_cross_the_shim_with_json_and_reach_the_host_table() {
     assert_eq!(status, abi::OK, "{}", String::from_utf8_lossy(&out));
     let events: Vec<InboundEvent> = serde_json::from_slice(&out).unwrap();
     assert!(
-        matches!(&events[0], InboundEvent::Message { platform_message_id, sent_at_ms: Some(5), .. } if platform_message_id == "m1")
+        matches!(&events[0], InboundEvent::Message(BuyerMessage { platform_message_id, sent_at_ms: Some(5), .. }) if platform_message_id == "m1")
     );
 
     let send = serde_json::json!({
@@ -258,10 +226,7 @@ fn calls_cross_the_shim_with_json_and_reach_the_host_table() {
     assert_eq!(call(table, inst, "send", b"{not json").0, abi::BAD_INPUT);
     let (status, out) = call(table, inst, "parse_webhook", br#"{"shop": {"external_id": "s"}, "request": {"headers": [], "body": []}, "now_unix_ms": 1}"#);
     assert_eq!(status, abi::ERROR);
-    assert_eq!(
-        serde_json::from_slice::<AdapterError>(&out).unwrap().code,
-        "bad_body"
-    );
+    assert_eq!(serde_json::from_slice::<AdapterError>(&out).unwrap().code, "bad_body");
 
     // SAFETY: made by `create`, no call in flight.
     unsafe { (table.destroy)(inst) };
@@ -325,16 +290,7 @@ fn dispatch_runs_in_process_with_any_host() {
 #[test]
 fn the_default_methods_are_those_the_declared_capabilities_need() {
     let tiny = methods_for(&Tiny.capabilities());
-    assert_eq!(
-        tiny,
-        [
-            "rule_set",
-            "parse_webhook",
-            "send",
-            "webhook_answer",
-            "self_test"
-        ]
-    );
+    assert_eq!(tiny, ["rule_set", "parse_webhook", "send", "webhook_answer", "self_test"]);
     let everything = Capabilities {
         polls: true,
         vets_outbound: true,
@@ -345,10 +301,7 @@ fn the_default_methods_are_those_the_declared_capabilities_need() {
         ..Tiny.capabilities()
     };
     assert_eq!(methods_for(&everything), abi::method::ALL);
-    let orders = Capabilities {
-        order_look_up: true,
-        ..Capabilities::default()
-    };
+    let orders = Capabilities { order_look_up: true, ..Capabilities::default() };
     assert!(methods_for(&orders).contains(&"fetch_order"));
     assert!(!methods_for(&orders).contains(&"poll"));
 }

@@ -15,36 +15,22 @@ use crate::wire::{MessageDetail, MessageKind};
 pub(super) fn content_events(message: &MessageDetail) -> Vec<(String, MessageContent)> {
     let mut out = Vec::new();
     let text = message.content.as_deref().unwrap_or_default().trim();
-    let extern_id = message
-        .extern_id
-        .as_deref()
-        .filter(|id| !id.is_empty() && *id != "0");
+    let extern_id = message.extern_id.as_deref().filter(|id| !id.is_empty() && *id != "0");
     let summary = message.summary.clone().unwrap_or_default();
     if !text.is_empty() {
-        out.push((
-            message.id.clone(),
-            MessageContent::Text {
-                text: text.to_owned(),
-            },
-        ));
+        out.push((message.id.clone(), MessageContent::Text { text: text.to_owned() }));
     } else {
         match (message.message_type.as_deref(), extern_id) {
             (Some("order"), Some(order)) => {
                 out.push((
                     message.id.clone(),
-                    MessageContent::OrderCard {
-                        order_id: order.to_owned(),
-                        status: None,
-                    },
+                    MessageContent::OrderCard { order_id: order.to_owned(), status: None },
                 ));
             }
             (Some("product"), Some(product)) => {
                 let card = MessageContent::ProductCard {
                     product_id: product.to_owned(),
-                    title: summary
-                        .product_name
-                        .clone()
-                        .unwrap_or_else(|| product.to_owned()),
+                    title: summary.product_name.clone().unwrap_or_else(|| product.to_owned()),
                     url: summary.product_detail_url.clone(),
                 };
                 out.push((message.id.clone(), card));
@@ -168,11 +154,7 @@ pub(super) fn outbound(
             ));
         }
         MessageContent::Image { url } => (MessageKind::Member, 0, String::new(), Some(url.clone())),
-        MessageContent::ProductCard {
-            product_id,
-            title,
-            url,
-        } => {
+        MessageContent::ProductCard { product_id, title, url } => {
             let title = if title.is_empty() { product_id } else { title };
             let text = match given(url) {
                 None => title.clone(),
@@ -225,11 +207,7 @@ mod tests {
     }
 
     fn coupon(code: &str, scope: Option<CouponScope>) -> MessageContent {
-        MessageContent::CouponCard {
-            code: code.into(),
-            title: None,
-            scope,
-        }
+        MessageContent::CouponCard { code: code.into(), title: None, scope }
     }
 
     #[test]
@@ -278,12 +256,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (kind, extern_id, text.as_str(), img),
-            (
-                MessageKind::Order,
-                8_100_000_000_000_001,
-                "Order 8100000000000001",
-                None
-            )
+            (MessageKind::Order, 8_100_000_000_000_001, "Order 8100000000000001", None)
         );
         let image = |url: &str| MessageContent::Image { url: url.into() };
         let (kind, _, text, img) = outbound(&image("https://ae01.alicdn.com/a.jpg")).unwrap();
@@ -296,10 +269,7 @@ mod tests {
             url: None,
         })
         .unwrap_err();
-        assert_eq!(
-            (e.code.as_str(), e.retryable),
-            ("unsupported_content", false)
-        );
+        assert_eq!((e.code.as_str(), e.retryable), ("unsupported_content", false));
         let e = outbound(&MessageContent::Video { url: "u".into() }).unwrap_err();
         assert!(e.message.contains("`video`"), "{}", e.message);
     }
@@ -313,10 +283,7 @@ mod tests {
             ..MessageDetail::default()
         };
         assert_eq!(entry_point(&message("order")), Some(EntryPoint::OrderPage));
-        assert_eq!(
-            entry_point(&message("product")),
-            Some(EntryPoint::ProductPage)
-        );
+        assert_eq!(entry_point(&message("product")), Some(EntryPoint::ProductPage));
         assert_eq!(entry_point(&message("member")), None);
     }
 }

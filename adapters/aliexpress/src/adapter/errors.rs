@@ -39,10 +39,7 @@ pub(super) fn http_failure(response: &HttpResponse) -> Option<AdapterError> {
 pub(super) fn business_failure(refusal: Refusal<'_>) -> AdapterError {
     AdapterError::permanent(
         format!("aliexpress_{}", refusal.code.unwrap_or("refused")),
-        refusal
-            .message
-            .unwrap_or("AliExpress refused the call")
-            .to_owned(),
+        refusal.message.unwrap_or("AliExpress refused the call").to_owned(),
     )
 }
 
@@ -65,9 +62,6 @@ mod tests {
         assert!(gateway_failure(&error("ApiCallLimit", Some("ISP"))).retryable);
         assert!(gateway_failure(&error("ServiceUnavailable", Some("SYSTEM"))).retryable);
         let e = gateway_failure(&error("InvalidParameter", Some("ISV")));
-        assert_eq!(
-            (e.code.as_str(), e.retryable),
-            ("aliexpress_InvalidParameter", false)
-        );
+        assert_eq!((e.code.as_str(), e.retryable), ("aliexpress_InvalidParameter", false));
     }
 }

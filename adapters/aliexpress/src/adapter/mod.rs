@@ -33,7 +33,7 @@ mod tokens;
 
 use shopmux_contract::Platform;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, BuyerProfile, Capabilities, EventBuyer, Host, InboundEvent,
+    Adapter, AdapterError, BuyerProfile, Capabilities, Capability, EventBuyer, Host, InboundEvent,
     MessageContent, OrderInfo, OutboundMessage, OutboundRefusal, PollPage, SendReceipt,
     ShopConnection, WebhookRequest,
 };
@@ -49,11 +49,7 @@ pub struct AliExpress;
 /// A buyer as shopmux knows them: their login id (what `addmsg` and the order APIs take)
 /// and their name.
 fn buyer(external_id: String, nickname: Option<String>) -> EventBuyer {
-    EventBuyer {
-        external_id,
-        nickname,
-        ..EventBuyer::default()
-    }
+    EventBuyer { external_id, nickname, ..EventBuyer::default() }
 }
 
 impl Adapter for AliExpress {
@@ -64,15 +60,8 @@ impl Adapter for AliExpress {
     /// Polled in (no message push), sent with `addmsg`, marked read, vetted (AE-COUPON-1,
     /// AE-AUTO-4), orders and buyers looked up.
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            sends: true,
-            polls: true,
-            marks_read: true,
-            vets_outbound: true,
-            order_look_up: true,
-            buyer_look_up: true,
-            ..Capabilities::default()
-        }
+        use Capability::*;
+        Capabilities::of(&[Sends, Polls, MarksRead, VetsOutbound, OrderLookUp, BuyerLookUp])
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -82,10 +71,7 @@ impl Adapter for AliExpress {
     /// AliExpress documents no message push for sellers (§3.3), so there is no webhook
     /// to verify: every delivery is refused.
     fn parse_webhook(
-        &self,
-        _shop: &ShopConnection,
-        _request: &WebhookRequest,
-        _now_unix_ms: i64,
+        &self, _shop: &ShopConnection, _request: &WebhookRequest, _now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
         Err(AdapterError::permanent(
             "unsupported",
@@ -94,60 +80,40 @@ impl Adapter for AliExpress {
     }
 
     fn send(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        message: &OutboundMessage,
+        &self, host: &dyn Host, shop: &ShopConnection, message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
         send::send(host, shop, message)
     }
 
     fn vet_outbound(
-        &self,
-        _host: &dyn Host,
-        _shop: &ShopConnection,
-        content: &MessageContent,
-        rules: &RuleSet,
+        &self, _host: &dyn Host, _shop: &ShopConnection, content: &MessageContent, rules: &RuleSet,
     ) -> Result<Option<OutboundRefusal>, AdapterError> {
         Ok(content::refusal(content, rules))
     }
 
     fn mark_read(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        platform_conversation_id: &str,
+        &self, host: &dyn Host, shop: &ShopConnection, platform_conversation_id: &str,
     ) -> Result<(), AdapterError> {
         let mut session = Session::open(host, shop)?;
-        let _: ActionReply = session.call(method::UPDATE_READ, |ctx| {
-            wire::mark_read(ctx, platform_conversation_id)
-        })?;
+        let _: ActionReply = session
+            .call(method::UPDATE_READ, |ctx| wire::mark_read(ctx, platform_conversation_id))?;
         Ok(())
     }
 
     fn fetch_order(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        order_external_id: &str,
+        &self, host: &dyn Host, shop: &ShopConnection, order_external_id: &str,
     ) -> Result<OrderInfo, AdapterError> {
-        orders::fetch_order(host, shop, order_external_id)
+        orders::fetch_order(&mut Session::open(host, shop)?, order_external_id)
     }
 
     fn fetch_buyer(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        buyer_external_id: &str,
+        &self, host: &dyn Host, shop: &ShopConnection, buyer_external_id: &str,
     ) -> Result<BuyerProfile, AdapterError> {
-        orders::fetch_buyer(host, shop, buyer_external_id)
+        orders::fetch_buyer(&mut Session::open(host, shop)?, buyer_external_id)
     }
 
     fn poll(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        cursor: Option<&str>,
+        &self, host: &dyn Host, shop: &ShopConnection, cursor: Option<&str>,
     ) -> Result<PollPage, AdapterError> {
         poll::poll(host, shop, cursor)
     }

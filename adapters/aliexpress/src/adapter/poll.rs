@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use shopmux_contract::adapter::{AdapterError, Host, InboundEvent, PollPage, ShopConnection};
+use shopmux_contract::adapter::{
+    AdapterError, BuyerMessage, Host, InboundEvent, PollPage, ShopConnection,
+};
 
 use super::content::{content_events, entry_point};
 use super::session::Session;
@@ -72,10 +74,7 @@ fn from_buyer(message: &MessageDetail, relation: &Relation) -> bool {
     if let (Some(sender), Some(buyer)) = (sender, relation.other_ali_id.as_deref()) {
         return sender == buyer;
     }
-    let login = message
-        .summary
-        .as_ref()
-        .and_then(|s| s.sender_login_id.as_deref());
+    let login = message.summary.as_ref().and_then(|s| s.sender_login_id.as_deref());
     matches!((login, relation.other_login_id.as_deref()), (Some(a), Some(b)) if a == b)
 }
 
@@ -92,19 +91,14 @@ fn buyer_of(relation: &Relation) -> shopmux_contract::adapter::EventBuyer {
 
 fn event_id(event: &InboundEvent) -> &str {
     match event {
-        InboundEvent::Message {
-            platform_message_id,
-            ..
-        } => platform_message_id,
+        InboundEvent::Message(BuyerMessage { platform_message_id, .. }) => platform_message_id,
         _ => "",
     }
 }
 
 /// The buyer messages since `cursor` (none: the last 30 days), and the cursor after them.
 pub(super) fn poll(
-    host: &dyn Host,
-    shop: &ShopConnection,
-    cursor: Option<&str>,
+    host: &dyn Host, shop: &ShopConnection, cursor: Option<&str>,
 ) -> Result<PollPage, AdapterError> {
     let now_ms = host.now_unix_ms();
     let (horizon, mut seen): (i64, BTreeMap<String, i64>) = match Cursor::parse(cursor)? {
@@ -113,10 +107,7 @@ pub(super) fn poll(
     };
     let lower = horizon - POLL_OVERLAP_MS;
     let mut session = Session::open(host, shop)?;
-    let Found {
-        mut messages,
-        truncated_at,
-    } = read_relations(&mut session, lower, now_ms, &seen)?;
+    let Found { mut messages, truncated_at } = read_relations(&mut session, lower, now_ms, &seen)?;
     messages.sort_by(|a, b| (a.0, event_id(&a.1)).cmp(&(b.0, event_id(&b.1))));
     let newest = messages.iter().map(|(at, _)| *at).fold(horizon, i64::max);
     for (at, event) in &messages {
@@ -126,11 +117,7 @@ pub(super) fn poll(
     // them so the next poll reads them.
     let t = truncated_at.map_or(newest, |oldest| oldest.min(newest));
     seen.retain(|_, at| *at >= t - POLL_OVERLAP_MS);
-    let next = Cursor {
-        v: 1,
-        t,
-        seen: seen.into_iter().collect(),
-    };
+    let next = Cursor { v: 1, t, seen: seen.into_iter().collect() };
     if let Some(tokens) = session.renewed.as_ref() {
         host.log(&format!(
             "AliExpress tokens renewed during a poll ({} values kept).",
@@ -148,15 +135,9 @@ pub(super) fn poll(
 /// The relations active between `lower` and now, newest first, at most
 /// [`POLL_MAX_PAGES`] pages: their buyer messages not in `seen`.
 fn read_relations(
-    session: &mut Session<'_>,
-    lower: i64,
-    now_ms: i64,
-    seen: &BTreeMap<String, i64>,
+    session: &mut Session<'_>, lower: i64, now_ms: i64, seen: &BTreeMap<String, i64>,
 ) -> Result<Found, AdapterError> {
-    let mut found = Found {
-        messages: Vec::new(),
-        truncated_at: None,
-    };
+    let mut found = Found { messages: Vec::new(), truncated_at: None };
     for page in 1..=POLL_MAX_PAGES {
         let query = RelationQuery {
             current_page: Some(page),
@@ -165,9 +146,8 @@ fn read_relations(
             end_time: Some(now_ms),
             ..RelationQuery::default()
         };
-        let reply: RelationListReply = session.call(method::QUERY_RELATION_LIST, |ctx| {
-            wire::query_relation_list(ctx, &query)
-        })?;
+        let reply: RelationListReply = session
+            .call(method::QUERY_RELATION_LIST, |ctx| wire::query_relation_list(ctx, &query))?;
         let relations = reply.result.relation_list.into_vec();
         for relation in &relations {
             if relation.message_time.is_some_and(|t| t < lower) {
@@ -189,10 +169,7 @@ fn read_relations(
 /// One relation's buyer messages at or after `lower` that are not in `seen`, with
 /// their times.
 fn buyer_messages(
-    session: &mut Session<'_>,
-    relation: &Relation,
-    lower: i64,
-    seen: &BTreeMap<String, i64>,
+    session: &mut Session<'_>, relation: &Relation, lower: i64, seen: &BTreeMap<String, i64>,
 ) -> Result<Vec<(i64, InboundEvent)>, AdapterError> {
     let mut out = Vec::new();
     let mut ids = BTreeSet::new();
@@ -228,13 +205,10 @@ fn buyer_messages(
 
 /// The event of one content of a buyer's message.
 fn message_event(
-    relation: &Relation,
-    message: &MessageDetail,
-    id: String,
-    content: shopmux_contract::adapter::MessageContent,
-    at: i64,
+    relation: &Relation, message: &MessageDetail, id: String,
+    content: shopmux_contract::adapter::MessageContent, at: i64,
 ) -> InboundEvent {
-    InboundEvent::Message {
+    InboundEvent::Message(BuyerMessage {
         buyer: buyer_of(relation),
         platform_message_id: id,
         platform_conversation_id: Some(relation.channel_id.clone()),
@@ -245,7 +219,7 @@ fn message_event(
         // the order's date).
         order: None,
         entry_point: entry_point(message),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -254,11 +228,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_bad_ones_are_refused() {
-        let c = Cursor {
-            v: 1,
-            t: 5,
-            seen: vec![("m1".into(), 5)],
-        };
+        let c = Cursor { v: 1, t: 5, seen: vec![("m1".into(), 5)] };
         let text = serde_json::to_string(&c).unwrap();
         assert_eq!(Cursor::parse(Some(&text)).unwrap(), Some(c));
         assert_eq!(Cursor::parse(None).unwrap(), None);
@@ -294,9 +264,6 @@ mod tests {
         message.sender_ali_id = Some("1500000000".into());
         assert!(!from_buyer(&message, &relation));
         message.sender_ali_id = None;
-        assert!(
-            !from_buyer(&message, &relation),
-            "unattributable is not ingested"
-        );
+        assert!(!from_buyer(&message, &relation), "unattributable is not ingested");
     }
 }

@@ -10,9 +10,7 @@ use crate::wire::{self, ActionReply, CreateMessage, DetailListReply, MessageDeta
 
 /// Sends one reply to its buyer.
 pub(super) fn send(
-    host: &dyn Host,
-    shop: &ShopConnection,
-    message: &OutboundMessage,
+    host: &dyn Host, shop: &ShopConnection, message: &OutboundMessage,
 ) -> Result<SendReceipt, AdapterError> {
     // The platform's rules on content, checked here too: a message that reached the
     // outbox another way must not go out either.
@@ -43,9 +41,7 @@ pub(super) fn send(
     };
     let sent: ActionReply =
         session.call(method::ADD_MESSAGE, |ctx| wire::add_message(ctx, &create))?;
-    let channel = sent
-        .channel_id
-        .or_else(|| message.platform_conversation_id.clone());
+    let channel = sent.channel_id.or_else(|| message.platform_conversation_id.clone());
     // The reply carries no message id: find the message in the relation; failing
     // that (the send itself succeeded), a stable id of our own.
     let found = channel
@@ -56,29 +52,17 @@ pub(super) fn send(
         (None, Some(channel)) => format!("sent:{channel}:{}", message.idempotency_key),
         (None, None) => format!("sent:{}", message.idempotency_key),
     };
-    Ok(SendReceipt {
-        platform_message_id: Some(id),
-        refreshed_credentials: session.renewed,
-    })
+    Ok(SendReceipt { platform_message_id: Some(id), refreshed_credentials: session.renewed })
 }
 
 /// The id of a message just sent to `buyer` with `content`, as the relation lists it
 /// (the newest of the seller's messages with that text), if it can be found.
 fn find_sent(
-    session: &mut Session<'_>,
-    channel: &str,
-    buyer: &str,
-    content: &str,
+    session: &mut Session<'_>, channel: &str, buyer: &str, content: &str,
 ) -> Option<String> {
     let reply: DetailListReply = session
-        .call(method::QUERY_DETAIL_LIST, |ctx| {
-            wire::query_detail_list(ctx, channel, 1, 20, None)
-        })
-        .inspect_err(|e| {
-            session
-                .host
-                .log(&format!("AliExpress sent message id not found: {e}"))
-        })
+        .call(method::QUERY_DETAIL_LIST, |ctx| wire::query_detail_list(ctx, channel, 1, 20, None))
+        .inspect_err(|e| session.host.log(&format!("AliExpress sent message id not found: {e}")))
         .ok()?;
     let messages = reply.result.message_detail_list.into_vec();
     let mut candidates: Vec<&MessageDetail> = messages

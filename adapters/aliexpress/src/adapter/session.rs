@@ -26,26 +26,20 @@ pub(super) struct Session<'h> {
 
 /// An instant of the host's clock.
 pub(super) fn to_time(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_else(Utc::now)
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_else(Utc::now)
 }
 
 impl<'h> Session<'h> {
     /// The shop with the newest tokens (configured, or renewed earlier and kept in the
     /// key-value state), renewed first when they are about to expire.
     pub(super) fn open(
-        host: &'h dyn Host,
-        shop: &ShopConnection,
+        host: &'h dyn Host, shop: &ShopConnection,
     ) -> Result<Session<'h>, AdapterError> {
         shop.credential("app_key")?;
         shop.credential("app_secret")?;
         shop.credential("access_token")?;
-        let mut session = Session {
-            host,
-            shop: super::tokens::with_kept_tokens(host, shop)?,
-            renewed: None,
-        };
+        let mut session =
+            Session { host, shop: super::tokens::with_kept_tokens(host, shop)?, renewed: None };
         if super::tokens::due(&session.shop, host.now_unix_ms()) {
             session.refresh()?;
         }
@@ -66,9 +60,7 @@ impl<'h> Session<'h> {
     /// is an error); renews the token and tries once more when the gateway says it is
     /// invalid or expired.
     pub(super) fn call<T: DeserializeOwned + Refusable>(
-        &mut self,
-        api: &str,
-        build: impl Fn(&RequestContext<'_>) -> Result<WireRequest, WireError>,
+        &mut self, api: &str, build: impl Fn(&RequestContext<'_>) -> Result<WireRequest, WireError>,
     ) -> Result<T, AdapterError> {
         match self.call_once(api, &build) {
             Err(e)
@@ -84,9 +76,7 @@ impl<'h> Session<'h> {
     }
 
     fn call_once<T: DeserializeOwned + Refusable>(
-        &self,
-        api: &str,
-        build: &impl Fn(&RequestContext<'_>) -> Result<WireRequest, WireError>,
+        &self, api: &str, build: &impl Fn(&RequestContext<'_>) -> Result<WireRequest, WireError>,
     ) -> Result<T, AdapterError> {
         let response = self.exchange(true, build)?;
         let body: T = match wire::parse_reply(api, &response.body) {
@@ -115,19 +105,11 @@ impl<'h> Session<'h> {
     /// `with_session`), sends it, and turns what the HTTP layer refuses (408, 429, 5xx)
     /// into an error before the body is read.
     pub(super) fn exchange(
-        &self,
-        with_session: bool,
+        &self, with_session: bool,
         build: impl FnOnce(&RequestContext<'_>) -> Result<WireRequest, WireError>,
     ) -> Result<HttpResponse, AdapterError> {
-        let credentials = AppCredentials {
-            app_key: self.shop.credential("app_key")?.to_owned(),
-            app_secret: self.shop.credential("app_secret")?.to_owned(),
-        };
-        let session = if with_session {
-            Some(self.shop.credential("access_token")?)
-        } else {
-            None
-        };
+        let credentials = AppCredentials::from_shop(&self.shop)?;
+        let session = if with_session { Some(self.shop.credential("access_token")?) } else { None };
         let ctx = RequestContext {
             credentials: &credentials,
             session,

@@ -20,16 +20,13 @@ fn tokens_key(shop: &ShopConnection) -> String {
 }
 
 fn expires_at(credentials: &BTreeMap<String, String>) -> Option<i64> {
-    credentials
-        .get("access_token_expires_at")
-        .and_then(|v| v.parse::<i64>().ok())
+    credentials.get("access_token_expires_at").and_then(|v| v.parse::<i64>().ok())
 }
 
 /// The shop with the tokens kept in the key-value state, when they expire later than the
 /// configured ones (or the configured ones say no expiry).
 pub(super) fn with_kept_tokens(
-    host: &dyn Host,
-    shop: &ShopConnection,
+    host: &dyn Host, shop: &ShopConnection,
 ) -> Result<ShopConnection, AdapterError> {
     let mut shop = shop.clone();
     let kept = host
@@ -65,8 +62,7 @@ fn expiry(at_ms: Option<i64>, in_secs: Option<i64>, now_secs: i64) -> Option<i64
 /// The credentials a token reply renews: the access token with its expiry (from
 /// `expire_time`, else `expires_in`), and the refresh token with its own.
 fn renewed_credentials(
-    reply: TokenReply,
-    now_secs: i64,
+    reply: TokenReply, now_secs: i64,
 ) -> Result<BTreeMap<String, String>, AdapterError> {
     let Some(access_token) = reply.access_token.filter(|t| !t.is_empty()) else {
         return Err(AdapterError::permanent(
@@ -75,28 +71,15 @@ fn renewed_credentials(
         ));
     };
     let access_expiry = expiry(reply.expire_time, reply.expires_in, now_secs);
-    let refresh_expiry = expiry(
-        reply.refresh_token_valid_time,
-        reply.refresh_expires_in,
-        now_secs,
-    );
+    let refresh_expiry = expiry(reply.refresh_token_valid_time, reply.refresh_expires_in, now_secs);
     let refresh_token = reply.refresh_token.filter(|t| !t.is_empty());
     let new = [
         ("access_token", Some(access_token)),
-        (
-            "access_token_expires_at",
-            access_expiry.map(|at| at.to_string()),
-        ),
+        ("access_token_expires_at", access_expiry.map(|at| at.to_string())),
         ("refresh_token", refresh_token),
-        (
-            "refresh_token_expires_at",
-            refresh_expiry.map(|at| at.to_string()),
-        ),
+        ("refresh_token_expires_at", refresh_expiry.map(|at| at.to_string())),
     ];
-    Ok(new
-        .into_iter()
-        .filter_map(|(key, value)| Some((key.to_owned(), value?)))
-        .collect())
+    Ok(new.into_iter().filter_map(|(key, value)| Some((key.to_owned(), value?))).collect())
 }
 
 impl Session<'_> {
@@ -129,8 +112,7 @@ impl Session<'_> {
         self.shop.credentials.extend(new.clone());
         let stored = serde_json::to_string(&new).unwrap_or_default();
         if let Err(e) = self.host.kv_put(&tokens_key(&self.shop), &stored) {
-            self.host
-                .log(&format!("AliExpress renewed tokens not kept: {e}"));
+            self.host.log(&format!("AliExpress renewed tokens not kept: {e}"));
         }
         self.host.log("AliExpress access token renewed.");
         self.renewed = Some(new);
@@ -158,13 +140,7 @@ mod tests {
             ("refresh_token", "r1"),
             ("refresh_token_expires_at", "1060"),
         ];
-        assert_eq!(
-            new,
-            expected
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect()
-        );
+        assert_eq!(new, expected.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect());
         let bare = TokenReply {
             access_token: Some("a2".into()),
             refresh_token: Some(String::new()),

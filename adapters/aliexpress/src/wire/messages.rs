@@ -45,8 +45,7 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 
 /// [`method::QUERY_RELATION_LIST`] on the IOP gateway.
 pub fn query_relation_list(
-    ctx: &RequestContext<'_>,
-    query: &RelationQuery,
+    ctx: &RequestContext<'_>, query: &RelationQuery,
 ) -> Result<WireRequest, WireError> {
     let mut query = query.clone();
     query.page_size = query.page_size.map(|size| size.min(MAX_PAGE_SIZE));
@@ -57,10 +56,7 @@ pub fn query_relation_list(
 /// [`method::QUERY_DETAIL_LIST`]: one relation's messages. `extern_id` narrows to a product
 /// or order id.
 pub fn query_detail_list(
-    ctx: &RequestContext<'_>,
-    channel_id: &str,
-    current_page: u32,
-    page_size: u32,
+    ctx: &RequestContext<'_>, channel_id: &str, current_page: u32, page_size: u32,
     extern_id: Option<&str>,
 ) -> Result<WireRequest, WireError> {
     let mut params = params([
@@ -94,7 +90,7 @@ pub struct CreateMessage {
     /// `extern_id`: product id, order id, or 0 for `member`.
     pub extern_id: i64,
     /// `img_path`: an image URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub img_path: Option<String>,
     /// `message_type`.
     pub message_type: MessageKind,
@@ -104,15 +100,10 @@ pub struct CreateMessage {
 
 /// [`method::ADD_MESSAGE`] on the IOP gateway.
 pub fn add_message(
-    ctx: &RequestContext<'_>,
-    message: &CreateMessage,
+    ctx: &RequestContext<'_>, message: &CreateMessage,
 ) -> Result<WireRequest, WireError> {
     let create_param = serde_json::to_string(message)?;
-    business_request(
-        ctx,
-        method::ADD_MESSAGE,
-        params([("create_param", create_param)]),
-    )
+    business_request(ctx, method::ADD_MESSAGE, params([("create_param", create_param)]))
 }
 
 /// [`method::UPDATE_READ`] on the IOP gateway.
@@ -123,9 +114,7 @@ pub fn mark_read(ctx: &RequestContext<'_>, channel_id: &str) -> Result<WireReque
 
 /// [`method::UPDATE_PROCESSED`] on the IOP gateway (`deal_stat` 0 = not processed, 1 = processed).
 pub fn mark_processed(
-    ctx: &RequestContext<'_>,
-    channel_id: &str,
-    processed: bool,
+    ctx: &RequestContext<'_>, channel_id: &str, processed: bool,
 ) -> Result<WireRequest, WireError> {
     let params = params([
         ("channel_id", channel_id.to_owned()),
@@ -168,22 +157,18 @@ pub struct Relation {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub child_id: Option<String>,
     /// `child_name`.
-    #[serde(default)]
     pub child_name: Option<String>,
     /// `deal_stat`: "0" not processed, "1" processed.
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub deal_stat: Option<String>,
     /// `last_message_content`.
-    #[serde(default)]
     pub last_message_content: Option<String>,
     /// `last_message_id`.
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub last_message_id: Option<String>,
     /// `last_message_is_own`: the seller side sent the last message.
-    #[serde(default)]
     pub last_message_is_own: Option<bool>,
     /// `message_time`, epoch ms.
-    #[serde(default)]
     pub message_time: Option<i64>,
     /// `order_id`.
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -192,10 +177,8 @@ pub struct Relation {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub other_ali_id: Option<String>,
     /// `other_login_id`: the buyer's login id.
-    #[serde(default)]
     pub other_login_id: Option<String>,
     /// `other_name`: the buyer's name.
-    #[serde(default)]
     pub other_name: Option<String>,
     /// `rank`: colour tag "0"–"5".
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -204,7 +187,6 @@ pub struct Relation {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub read_stat: Option<String>,
     /// `unread_count`.
-    #[serde(default)]
     pub unread_count: Option<i64>,
 }
 
@@ -219,10 +201,7 @@ pub struct DetailListResult {
     /// `is_success`.
     pub is_success: bool,
     /// `error_code`.
-    #[serde(
-        deserialize_with = "lenient::opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// `error_msg`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -245,7 +224,7 @@ pub struct MessageDetail {
     #[serde(deserialize_with = "lenient::string")]
     pub id: String,
     /// `content`: the text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// `extern_id`: the product id (`product`), the order id (`order`), empty (`member`).
     #[serde(
@@ -260,10 +239,10 @@ pub struct MessageDetail {
     /// `gmt_create`: when it was sent. Its format is not in our sources: epoch milliseconds
     /// (as a number or a string) or `yyyy-MM-dd HH:mm:ss` are read, see
     /// [`MessageDetail::sent_at_ms`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gmt_create: Option<Value>,
     /// `message_type`: `product`, `order` or `member`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_type: Option<String>,
     /// `sender_ali_id`: the sender's numeric id.
     #[serde(
@@ -273,10 +252,10 @@ pub struct MessageDetail {
     )]
     pub sender_ali_id: Option<String>,
     /// `sender_name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_name: Option<String>,
     /// `summary`: who sent it to whom, and the product or order it is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<MessageSummary>,
 }
 
@@ -340,19 +319,13 @@ pub struct MessageSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
     /// `receiver_ali_id`.
-    #[serde(
-        deserialize_with = "lenient::opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
     pub receiver_ali_id: Option<String>,
     /// `receiver_name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receiver_name: Option<String>,
     /// `sender_ali_id`.
-    #[serde(
-        deserialize_with = "lenient::opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
     pub sender_ali_id: Option<String>,
     /// `sender_login_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -372,19 +345,13 @@ pub struct ActionReply {
     /// `is_success`.
     pub is_success: bool,
     /// `channel_id` (`addmsg` only): the relation the message went to.
-    #[serde(
-        deserialize_with = "lenient::opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     /// `error_msg`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_msg: Option<String>,
     /// `sub_error_code`.
-    #[serde(
-        deserialize_with = "lenient::opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
     pub sub_error_code: Option<String>,
 }
 
@@ -397,14 +364,13 @@ impl Refusable for ActionReply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::fixtures::{credentials, ctx};
+    use crate::wire::fixtures::ctx;
     use crate::wire::parse_reply;
 
     #[test]
     fn relation_list_request_matches_fixed_vector() {
-        let credentials = credentials();
         let request = query_relation_list(
-            &ctx(&credentials),
+            &ctx(),
             &RelationQuery {
                 current_page: Some(1),
                 page_size: Some(20),
@@ -413,10 +379,7 @@ mod tests {
         )
         .expect("builds");
         assert_eq!(request.url(), "https://api-sg.aliexpress.com/sync");
-        assert_eq!(
-            request.param("query"),
-            Some(r#"{"current_page":1,"page_size":20}"#)
-        );
+        assert_eq!(request.param("query"), Some(r#"{"current_page":1,"page_size":20}"#));
         assert_eq!(request.param("timestamp"), Some("1700000000000"));
         // Same inputs as the fixed vector in sign.rs (Python hmac).
         assert_eq!(
@@ -435,9 +398,8 @@ mod tests {
 
     #[test]
     fn add_message_create_param_shape() {
-        let credentials = credentials();
         let request = add_message(
-            &ctx(&credentials),
+            &ctx(),
             &CreateMessage {
                 buyer_id: "us1234567".into(),
                 content: "Your parcel left today.".into(),
@@ -454,10 +416,10 @@ mod tests {
                 r#"{"buyer_id":"us1234567","content":"Your parcel left today.","extern_id":8100000000000000,"message_type":"order","seller_id":"cn1500000000"}"#
             )
         );
-        let processed = mark_processed(&ctx(&credentials), "115792975903", true).expect("builds");
+        let processed = mark_processed(&ctx(), "115792975903", true).expect("builds");
         assert_eq!(processed.param("deal_stat"), Some("1"));
         assert!(matches!(
-            business_request(&ctx(&credentials), "bad name", Vec::new()),
+            business_request(&ctx(), "bad name", Vec::new()),
             Err(WireError::BadApiName(_))
         ));
     }
@@ -493,10 +455,7 @@ mod tests {
         assert_eq!(messages[0].sender_ali_id.as_deref(), Some("2200000001"));
         assert_eq!(messages[0].sent_at_ms(), Some(1_700_000_000_000));
         assert_eq!(
-            messages[0]
-                .summary
-                .as_ref()
-                .and_then(|s| s.receiver_ali_id.as_deref()),
+            messages[0].summary.as_ref().and_then(|s| s.receiver_ali_id.as_deref()),
             Some("1500000000")
         );
         // A date-time string is US Pacific time (14:13:20 PST = 22:13:20 UTC).

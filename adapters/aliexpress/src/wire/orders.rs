@@ -58,32 +58,45 @@ pub fn order_list(ctx: &RequestContext<'_>, query: &OrderQuery) -> Result<WireRe
 }
 
 /// Body of the [`method::ORDER_INFO_GET`] reply.
-pub type OrderInfoReply = Reply<OrderInfoResult>;
+pub type OrderInfoReply = Reply<OrderResult>;
+
+/// Body of the [`method::ORDER_GET`] reply.
+pub type OrderListReply = Reply<OrderResult>;
 
 /// `result` of the order look-up.
+pub type OrderInfoResult = OrderResult;
+
+/// `result` of the order list.
+pub type OrderListResult = OrderResult;
+
+/// `result` of both order APIs: whether the call succeeded, and the look-up's `data` or
+/// the list's `total_count` and `target_list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct OrderInfoResult {
+pub struct OrderResult {
     /// `success`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
     /// `error_code`.
-    #[serde(
-        deserialize_with = "lenient::opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// `error_message` (also read as `error_msg`).
     #[serde(alias = "error_msg", skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
-    /// `data`: the order.
+    /// `data`: the order (the look-up).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<OrderDetail>,
+    /// `total_count` (the list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<i64>,
+    /// `target_list` (the list; `{"order_dto": [...]}` in TOP JSON).
+    #[serde(deserialize_with = "lenient::list")]
+    pub target_list: TopList<OrderSummary>,
 }
 
-/// Refused when it says `success: false`; a reply without `data` is no order either, which
-/// the caller finds out.
-impl Refusable for OrderInfoResult {
+/// Refused when it says `success: false`; a look-up's reply without `data` is no order
+/// either, which the caller finds out.
+impl Refusable for OrderResult {
     fn refusal(&self) -> Option<Refusal<'_>> {
         let succeeded = self.success != Some(false);
         Refusal::unless(succeeded, &self.error_code, &self.error_message)
@@ -95,14 +108,34 @@ impl Refusable for OrderInfoResult {
 #[serde(default)]
 pub struct OrderDetail {
     /// `id`: the order id.
-    #[serde(
-        deserialize_with = "lenient::opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `buyerloginid`: the buyer's login id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub buyerloginid: Option<String>,
+    /// The buyer's name, the date and the statuses.
+    #[serde(flatten)]
+    pub facts: OrderFacts,
+}
+
+/// One order of the list (TOP `OrderDto`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    /// `order_id`.
+    #[serde(deserialize_with = "lenient::string")]
+    pub order_id: String,
+    /// `buyer_login_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer_login_id: Option<String>,
+    /// The buyer's name, the date and the statuses.
+    #[serde(flatten)]
+    pub facts: OrderFacts,
+}
+
+/// What both order APIs say of an order under the same names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OrderFacts {
     /// `buyer_signer_fullname`: the buyer's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub buyer_signer_fullname: Option<String>,
@@ -117,80 +150,19 @@ pub struct OrderDetail {
     pub issue_status: Option<String>,
 }
 
-/// Body of the [`method::ORDER_GET`] reply.
-pub type OrderListReply = Reply<OrderListResult>;
-
-/// `result` of the order list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct OrderListResult {
-    /// `success`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub success: Option<bool>,
-    /// `error_code`.
-    #[serde(
-        deserialize_with = "lenient::opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub error_code: Option<String>,
-    /// `error_message`.
-    #[serde(alias = "error_msg", skip_serializing_if = "Option::is_none")]
-    pub error_message: Option<String>,
-    /// `total_count`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub total_count: Option<i64>,
-    /// `target_list` (`{"order_dto": [...]}` in TOP JSON).
-    #[serde(deserialize_with = "lenient::list")]
-    pub target_list: TopList<OrderSummary>,
-}
-
-impl Refusable for OrderListResult {
-    fn refusal(&self) -> Option<Refusal<'_>> {
-        let succeeded = self.success != Some(false);
-        Refusal::unless(succeeded, &self.error_code, &self.error_message)
-    }
-}
-
-/// One order of the list (TOP `OrderDto`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderSummary {
-    /// `order_id`.
-    #[serde(deserialize_with = "lenient::string")]
-    pub order_id: String,
-    /// `buyer_login_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub buyer_login_id: Option<String>,
-    /// `buyer_signer_fullname`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub buyer_signer_fullname: Option<String>,
-    /// `gmt_create`: `yyyy-MM-dd HH:mm:ss`, US Pacific time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmt_create: Option<String>,
-    /// `order_status`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_status: Option<String>,
-    /// `issue_status`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issue_status: Option<String>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::fixtures::{credentials, ctx};
+    use crate::wire::fixtures::ctx;
     use crate::wire::parse_reply;
 
     #[test]
     fn order_look_ups_carry_their_json_parameter() {
-        let credentials = credentials();
-        let request = order_info(&ctx(&credentials), "8100000000000001").expect("builds");
+        let request = order_info(&ctx(), "8100000000000001").expect("builds");
         assert_eq!(request.param("method"), Some(method::ORDER_INFO_GET));
-        assert_eq!(
-            request.param("param1"),
-            Some(r#"{"order_id":8100000000000001}"#)
-        );
+        assert_eq!(request.param("param1"), Some(r#"{"order_id":8100000000000001}"#));
         let request = order_list(
-            &ctx(&credentials),
+            &ctx(),
             &OrderQuery {
                 buyer_login_id: Some("us1234567".into()),
                 page_size: Some(20),

@@ -26,9 +26,7 @@ pub fn pacific_offset(at: DateTime<Utc>) -> FixedOffset {
 
 /// An instant as `yyyy-MM-dd HH:mm:ss` US Pacific time.
 pub fn pacific_datetime(at: DateTime<Utc>) -> String {
-    at.with_timezone(&pacific_offset(at))
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+    at.with_timezone(&pacific_offset(at)).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// `yyyy-MM-dd HH:mm:ss` US Pacific time as an instant (a repeated hour in November reads
@@ -50,49 +48,26 @@ mod tests {
     #[test]
     fn pacific_time_follows_us_daylight_saving() {
         let at = |y, mo, d, h, mi| {
-            Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
-                .single()
-                .expect("valid time")
+            Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("valid time")
         };
-        // Summer: UTC-7; winter: UTC-8.
-        assert_eq!(
-            pacific_datetime(at(2023, 7, 1, 18, 30)),
-            "2023-07-01 11:30:00"
-        );
-        assert_eq!(
-            pacific_datetime(at(2023, 1, 15, 8, 0)),
-            "2023-01-15 00:00:00"
-        );
-        // 2024-03-10 02:00 PST is when clocks go forward (10:00 UTC).
-        assert_eq!(
-            pacific_datetime(at(2024, 3, 10, 9, 59)),
-            "2024-03-10 01:59:00"
-        );
-        assert_eq!(
-            pacific_datetime(at(2024, 3, 10, 10, 0)),
-            "2024-03-10 03:00:00"
-        );
-        // 2024-11-03 02:00 PDT is when they go back (09:00 UTC).
-        assert_eq!(
-            pacific_datetime(at(2024, 11, 3, 8, 59)),
-            "2024-11-03 01:59:00"
-        );
-        assert_eq!(
-            pacific_datetime(at(2024, 11, 3, 9, 0)),
-            "2024-11-03 01:00:00"
-        );
-        for utc in [
-            at(2023, 7, 1, 18, 30),
-            at(2023, 1, 15, 8, 0),
-            at(2024, 3, 10, 10, 0),
+        for (utc, pacific) in [
+            // Summer: UTC-7; winter: UTC-8.
+            (at(2023, 7, 1, 18, 30), "2023-07-01 11:30:00"),
+            (at(2023, 1, 15, 8, 0), "2023-01-15 00:00:00"),
+            // 2024-03-10 02:00 PST is when clocks go forward (10:00 UTC).
+            (at(2024, 3, 10, 9, 59), "2024-03-10 01:59:00"),
+            (at(2024, 3, 10, 10, 0), "2024-03-10 03:00:00"),
+            // 2024-11-03 02:00 PDT is when they go back (09:00 UTC).
+            (at(2024, 11, 3, 8, 59), "2024-11-03 01:59:00"),
+            (at(2024, 11, 3, 9, 0), "2024-11-03 01:00:00"),
         ] {
+            assert_eq!(pacific_datetime(utc), pacific);
+        }
+        for utc in [at(2023, 7, 1, 18, 30), at(2023, 1, 15, 8, 0), at(2024, 3, 10, 10, 0)] {
             assert_eq!(parse_pacific(&pacific_datetime(utc)), Some(utc));
         }
         // The repeated hour reads as daylight time.
-        assert_eq!(
-            parse_pacific("2024-11-03 01:30:00"),
-            Some(at(2024, 11, 3, 8, 30))
-        );
+        assert_eq!(parse_pacific("2024-11-03 01:30:00"), Some(at(2024, 11, 3, 8, 30)));
         assert_eq!(parse_pacific("2024-11-03"), None);
     }
 }

@@ -16,19 +16,16 @@ pub struct GatewayError {
     #[serde(deserialize_with = "lenient::string")]
     pub code: String,
     /// `type` (IOP: `ISV`, `ISP`, `SYSTEM`).
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// `message` (IOP) or `msg` (TOP).
-    #[serde(default, alias = "msg")]
+    #[serde(alias = "msg")]
     pub message: Option<String>,
     /// `sub_code` (TOP).
-    #[serde(default)]
     pub sub_code: Option<String>,
     /// `sub_msg` (TOP).
-    #[serde(default)]
     pub sub_msg: Option<String>,
     /// `request_id`.
-    #[serde(default)]
     pub request_id: Option<String>,
 }
 
@@ -86,14 +83,9 @@ pub struct Refusal<'a> {
 impl<'a> Refusal<'a> {
     /// The refusal a reply carries unless it says the call succeeded.
     pub fn unless(
-        succeeded: bool,
-        code: &'a Option<String>,
-        message: &'a Option<String>,
+        succeeded: bool, code: &'a Option<String>, message: &'a Option<String>,
     ) -> Option<Refusal<'a>> {
-        (!succeeded).then_some(Refusal {
-            code: code.as_deref(),
-            message: message.as_deref(),
-        })
+        (!succeeded).then_some(Refusal { code: code.as_deref(), message: message.as_deref() })
     }
 }
 

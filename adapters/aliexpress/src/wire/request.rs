@@ -26,21 +26,9 @@ pub const AUTHORIZE_URL: &str = "https://api-sg.aliexpress.com/oauth/authorize";
 /// Content type of every request built here.
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=utf-8";
 
-/// HTTP method of a [`WireRequest`]. Everything here is POST.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HttpMethod {
-    /// POST.
-    Post,
-}
-
-impl HttpMethod {
-    /// The method's name on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HttpMethod::Post => "POST",
-        }
-    }
-}
+/// The app's credentials and the HTTP method (everything here is POST), as every
+/// adapter's wire layer shares them (the contract's).
+pub use shopmux_contract::wire::{AppCredentials, HttpMethod};
 
 /// A fully described, signed HTTP request, ready for any HTTP client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,28 +55,7 @@ impl WireRequest {
 
     /// The value of parameter `key`, if present.
     pub fn param(&self, key: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-/// The app's key and secret. `Debug` hides the secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AppCredentials {
-    /// `app_key`.
-    pub app_key: String,
-    /// `app_secret`.
-    pub app_secret: String,
-}
-
-impl fmt::Debug for AppCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppCredentials")
-            .field("app_key", &self.app_key)
-            .field("app_secret", &"<redacted>")
-            .finish()
+        shopmux_contract::wire::find_param(&self.params, key)
     }
 }
 
@@ -116,17 +83,12 @@ impl fmt::Debug for RequestContext<'_> {
 
 /// Named parameters as the builders take them.
 pub(super) fn params<const N: usize>(pairs: [(&str, String); N]) -> Vec<(String, String)> {
-    pairs
-        .into_iter()
-        .map(|(key, value)| (key.to_owned(), value))
-        .collect()
+    pairs.into_iter().map(|(key, value)| (key.to_owned(), value)).collect()
 }
 
 fn valid_method_name(name: &str) -> bool {
     !name.is_empty()
-        && name
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'.' || byte == b'_')
+        && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'.' || byte == b'_')
 }
 
 fn valid_system_path(path: &str) -> bool {
@@ -138,32 +100,36 @@ fn valid_system_path(path: &str) -> bool {
             .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'/' | b'_' | b'-' | b'.'))
 }
 
-/// How a request is signed: IOP's HMAC over the API name (prefixed when it is a system
-/// path) and the parameters, or legacy TOP's MD5.
+/// Which API a request calls, so where it goes and how it is signed: IOP's HMAC over the
+/// method name (`/sync`) or over the system path (`/rest{path}`), or legacy TOP's MD5.
 #[derive(Clone, Copy)]
-enum Signature<'a> {
-    Iop { api: &'a str },
-    TopMd5,
+enum Api<'a> {
+    Business { method: &'a str },
+    System { path: &'a str },
+    LegacyTop,
 }
 
 /// The signed request: common and business parameters merged (empty values dropped, §3.2:
 /// never send them; sorted by key so the request is deterministic), then `sign`, all
 /// form-encoded in the body.
 fn signed(
-    ctx: &RequestContext<'_>,
-    (host, path): (&str, String),
-    mut params: Vec<(String, String)>,
+    ctx: &RequestContext<'_>, api: Api<'_>, mut params: Vec<(String, String)>,
     business: Vec<(String, String)>,
-    signature: Signature<'_>,
 ) -> WireRequest {
     params.extend(business);
     params.retain(|(_, value)| !value.is_empty());
     params.sort_by(|a, b| a.0.cmp(&b.0));
     let pairs = params.iter().map(|(key, value)| (key, value));
     let secret = &ctx.credentials.app_secret;
-    let sign = match signature {
-        Signature::Iop { api } => iop_sign(secret, api, pairs),
-        Signature::TopMd5 => top_md5_sign(secret, pairs),
+    let sign = match api {
+        Api::Business { method } => iop_sign(secret, method, pairs),
+        Api::System { path } => iop_sign(secret, path, pairs),
+        Api::LegacyTop => top_md5_sign(secret, pairs),
+    };
+    let (host, path) = match api {
+        Api::Business { .. } => (IOP_HOST, SYNC_PATH.to_owned()),
+        Api::System { path } => (IOP_HOST, format!("{REST_PREFIX}{path}")),
+        Api::LegacyTop => (LEGACY_TOP_HOST, LEGACY_TOP_PATH.to_owned()),
     };
     params.push(("sign".to_owned(), sign));
     let body = shopmux_contract::wire::query_string(&params).into_bytes();
@@ -181,10 +147,7 @@ fn signed(
 /// `app_key`, `format=json`, `method`, `sign_method`, `timestamp`, and `session` when the
 /// context has one. The method name is checked first.
 fn method_params(
-    ctx: &RequestContext<'_>,
-    method: &str,
-    sign_method: &str,
-    timestamp: String,
+    ctx: &RequestContext<'_>, method: &str, sign_method: &str, timestamp: String,
 ) -> Result<Vec<(String, String)>, WireError> {
     if !valid_method_name(method) {
         return Err(WireError::BadApiName(method.to_owned()));
@@ -204,23 +167,17 @@ fn method_params(
 /// `format=json`, `method`, `session` (when the context has one), `sign_method=sha256`,
 /// `timestamp` (ms), the business parameters, and `sign`.
 pub fn business_request(
-    ctx: &RequestContext<'_>,
-    method: &str,
-    business: Vec<(String, String)>,
+    ctx: &RequestContext<'_>, method: &str, business: Vec<(String, String)>,
 ) -> Result<WireRequest, WireError> {
     let timestamp = ctx.now.timestamp_millis().to_string();
     let common = method_params(ctx, method, "sha256", timestamp)?;
-    let target = (IOP_HOST, SYNC_PATH.to_owned());
-    let signature = Signature::Iop { api: method };
-    Ok(signed(ctx, target, common, business, signature))
+    Ok(signed(ctx, Api::Business { method }, common, business))
 }
 
 /// A system API call on the IOP gateway (§3.1): `POST {IOP_HOST}/rest{path}` with `app_key`,
 /// `sign_method=sha256`, `timestamp` (ms), the parameters, and `sign` (path-prefixed).
 pub fn system_request(
-    ctx: &RequestContext<'_>,
-    path: &str,
-    business: Vec<(String, String)>,
+    ctx: &RequestContext<'_>, path: &str, business: Vec<(String, String)>,
 ) -> Result<WireRequest, WireError> {
     if !valid_system_path(path) {
         return Err(WireError::BadApiName(path.to_owned()));
@@ -230,43 +187,33 @@ pub fn system_request(
         ("sign_method", "sha256".to_owned()),
         ("timestamp", ctx.now.timestamp_millis().to_string()),
     ]);
-    let target = (IOP_HOST, format!("{REST_PREFIX}{path}"));
-    let signature = Signature::Iop { api: path };
-    Ok(signed(ctx, target, common, business, signature))
+    Ok(signed(ctx, Api::System { path }, common, business))
 }
 
 /// The same business call on the legacy TOP gateway (§3.2): `method`, `app_key`, `session`,
 /// `timestamp` (`yyyy-MM-dd HH:mm:ss`, GMT+8), `format=json`, `v=2.0`, `sign_method=md5`,
 /// MD5 `sign`.
 pub fn legacy_top_request(
-    ctx: &RequestContext<'_>,
-    method: &str,
-    business: Vec<(String, String)>,
+    ctx: &RequestContext<'_>, method: &str, business: Vec<(String, String)>,
 ) -> Result<WireRequest, WireError> {
     let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
     let timestamp = ctx.now.with_timezone(&china).format("%Y-%m-%d %H:%M:%S");
     let mut common = method_params(ctx, method, "md5", timestamp.to_string())?;
     common.push(("v".to_owned(), "2.0".to_owned()));
-    let target = (LEGACY_TOP_HOST, LEGACY_TOP_PATH.to_owned());
-    Ok(signed(ctx, target, common, business, Signature::TopMd5))
+    Ok(signed(ctx, Api::LegacyTop, common, business))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::fixtures::{credentials, ctx};
+    use crate::wire::fixtures::ctx;
     use crate::wire::method;
 
     #[test]
     fn legacy_top_request_uses_china_time_and_md5() {
-        let credentials = credentials();
-        let request = legacy_top_request(&ctx(&credentials), method::ADD_MESSAGE, Vec::new())
-            .expect("builds");
+        let request = legacy_top_request(&ctx(), method::ADD_MESSAGE, Vec::new()).expect("builds");
         assert_eq!(request.url(), "https://api.taobao.com/router/rest");
         assert_eq!(request.param("timestamp"), Some("2023-11-15 06:13:20"));
-        assert_eq!(
-            request.param("sign"),
-            Some("280D42DCA13BD2CE6E69EA7D52DDE8E9")
-        );
+        assert_eq!(request.param("sign"), Some("280D42DCA13BD2CE6E69EA7D52DDE8E9"));
     }
 }

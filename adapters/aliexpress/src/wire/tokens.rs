@@ -10,17 +10,12 @@ use super::{WireError, method};
 
 /// `/auth/token/create` from the authorization `code` (§3.1).
 pub fn token_create(ctx: &RequestContext<'_>, code: &str) -> Result<WireRequest, WireError> {
-    system_request(
-        ctx,
-        method::TOKEN_CREATE,
-        params([("code", code.to_owned())]),
-    )
+    system_request(ctx, method::TOKEN_CREATE, params([("code", code.to_owned())]))
 }
 
 /// `/auth/token/refresh` (§3.1).
 pub fn token_refresh(
-    ctx: &RequestContext<'_>,
-    refresh_token: &str,
+    ctx: &RequestContext<'_>, refresh_token: &str,
 ) -> Result<WireRequest, WireError> {
     let params = params([("refresh_token", refresh_token.to_owned())]);
     system_request(ctx, method::TOKEN_REFRESH, params)
@@ -74,20 +69,13 @@ pub fn parse_token_reply(raw_body: &[u8]) -> Result<TokenReply, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::fixtures::{credentials, ctx};
+    use crate::wire::fixtures::ctx;
 
     #[test]
     fn token_create_is_a_path_prefixed_system_call() {
-        let credentials = credentials();
-        let ctx = RequestContext {
-            session: None,
-            ..ctx(&credentials)
-        };
+        let ctx = RequestContext { session: None, ..ctx() };
         let request = token_create(&ctx, "3_500_abc").expect("builds");
-        assert_eq!(
-            request.url(),
-            "https://api-sg.aliexpress.com/rest/auth/token/create"
-        );
+        assert_eq!(request.url(), "https://api-sg.aliexpress.com/rest/auth/token/create");
         assert_eq!(request.param("method"), None);
         assert_eq!(
             request.param("sign"),

@@ -6,8 +6,7 @@ use super::{WireError, method};
 
 /// `order.orderDetail` for one shop order.
 pub fn order_detail(
-    ctx: &RequestContext<'_>,
-    shop_order_id: &str,
+    ctx: &RequestContext<'_>, shop_order_id: &str,
 ) -> Result<WireRequest, WireError> {
     let params = serde_json::json!({"shop_order_id": shop_order_id});
     build_request(ctx, method::ORDER_DETAIL, &params)
@@ -17,12 +16,11 @@ pub fn order_detail(
 mod tests {
     use super::*;
     use crate::wire::HttpMethod;
-    use crate::wire::fixtures::{credentials, ctx};
+    use crate::wire::fixtures::ctx;
 
     #[test]
     fn order_detail_request_matches_fixed_vector() {
-        let credentials = credentials();
-        let request = order_detail(&ctx(&credentials), "4781320682406083640").expect("builds");
+        let request = order_detail(&ctx(), "4781320682406083640").expect("builds");
         assert_eq!(request.method, HttpMethod::Post);
         assert_eq!(request.path, "/order/orderDetail");
         assert_eq!(request.body, br#"{"shop_order_id":"4781320682406083640"}"#);

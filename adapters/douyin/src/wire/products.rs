@@ -1,6 +1,6 @@
 //! Products (DY-PROD-1): `product.listV2` (a page of the shop's products, by fuzzy title
-//! and status), its reply, the product statuses and paging limits, and the buyer-facing
-//! product page on Douyin's mall.
+//! and status, the statuses in [`product_status`](super::product_status)), its reply, the
+//! paging limits, and the buyer-facing product page on Douyin's mall.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,16 +16,6 @@ pub const PRODUCT_DETAIL_URL: &str = "https://haohuo.jinritemai.com/views/produc
 /// The buyer-facing page of product `product_id`.
 pub fn product_page_url(product_id: &str) -> String {
     format!("{PRODUCT_DETAIL_URL}{product_id}")
-}
-
-/// `status` of a product in the shop (`product.listV2`).
-pub mod product_status {
-    /// 在线: on sale.
-    pub const ONLINE: i64 = 0;
-    /// 下线: taken off sale.
-    pub const OFFLINE: i64 = 1;
-    /// 删除: deleted.
-    pub const DELETED: i64 = 2;
 }
 
 /// Most pages `product.listV2` serves (`page` 1–100), the most products per page (`size`
@@ -46,23 +36,19 @@ pub struct ProductListQuery {
     pub size: u32,
     /// `name`: words of the title (the platform matches fuzzily).
     pub name: Option<String>,
-    /// `status`: see [`product_status`].
+    /// `status`: see [`product_status`](super::product_status).
     pub status: Option<i64>,
 }
 
 /// `product.listV2`: one page of the shop's products.
 pub fn product_list_v2(
-    ctx: &RequestContext<'_>,
-    query: &ProductListQuery,
+    ctx: &RequestContext<'_>, query: &ProductListQuery,
 ) -> Result<WireRequest, WireError> {
     let in_range = (1..=PRODUCT_LIST_MAX_PAGE).contains(&query.page)
         && (1..=PRODUCT_LIST_MAX_SIZE).contains(&query.size)
         && query.page * query.size <= PRODUCT_LIST_MAX_ROWS;
     if !in_range {
-        return Err(WireError::BadPage {
-            page: query.page,
-            size: query.size,
-        });
+        return Err(WireError::BadPage { page: query.page, size: query.size });
     }
     let mut params = serde_json::Map::new();
     params.insert("page".into(), query.page.into());
@@ -108,14 +94,13 @@ pub struct ProductListItem {
     /// `market_price`: the struck-through price, in fen.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub market_price: Option<i64>,
-    /// `status`: see [`product_status`].
+    /// `status`: see [`product_status`](super::product_status).
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub status: Option<i64>,
     /// `check_status`: 3 = approved.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub check_status: Option<i64>,
     /// `img`: the main image.
-    #[serde(default)]
     pub img: Option<String>,
 }
 
@@ -123,13 +108,13 @@ pub struct ProductListItem {
 mod tests {
     use super::*;
     use crate::wire::ApiResponse;
-    use crate::wire::fixtures::{credentials, ctx};
+    use crate::wire::fixtures::ctx;
+    use crate::wire::product_status;
 
     #[test]
     fn product_list_request_matches_fixed_vector() {
-        let credentials = credentials();
         let request = product_list_v2(
-            &ctx(&credentials),
+            &ctx(),
             &ProductListQuery {
                 page: 1,
                 size: 20,
@@ -139,10 +124,7 @@ mod tests {
         )
         .expect("builds");
         assert_eq!(request.path, "/product/listV2");
-        assert_eq!(
-            request.body,
-            r#"{"name":"保温杯","page":1,"size":20,"status":0}"#.as_bytes()
-        );
+        assert_eq!(request.body, r#"{"name":"保温杯","page":1,"size":20,"status":0}"#.as_bytes());
         assert_eq!(request.query_param("method"), Some("product.listV2"));
         // Computed independently with Python's hmac over the same pre-image (§4.2).
         assert_eq!(
@@ -152,12 +134,8 @@ mod tests {
         for (page, size) in [(0, 10), (1, 0), (1, 101), (101, 10), (100, 101), (200, 50)] {
             assert!(matches!(
                 product_list_v2(
-                    &ctx(&credentials),
-                    &ProductListQuery {
-                        page,
-                        size,
-                        ..ProductListQuery::default()
-                    }
+                    &ctx(),
+                    &ProductListQuery { page, size, ..ProductListQuery::default() }
                 ),
                 Err(WireError::BadPage { .. })
             ));

@@ -1,12 +1,13 @@
 //! The message push (§4.3): a JSON array of `{tag, msg_id, data}` (`data` a JSON string),
-//! signed with `event-sign` and answered with `{"code":0,"msg":"success"}`; the tags (order
-//! and refund events only — there is no IM tag) and the trade-created payload.
+//! signed with `event-sign` and answered with `{"code":0,"msg":"success"}` (the tags, order
+//! and refund events only — there is no IM tag — are in [`push_tag`]), and the
+//! trade-created payload.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shopmux_contract::wire::lenient;
 
-use super::WireError;
+use super::{WireError, push_tag};
 
 /// Message-push header carrying the app key (§4.3).
 pub const PUSH_APP_ID_HEADER: &str = "app-id";
@@ -14,41 +15,6 @@ pub const PUSH_APP_ID_HEADER: &str = "app-id";
 pub const PUSH_SIGN_HEADER: &str = "event-sign";
 /// The reply a push receiver must send back, quickly (§4.3).
 pub const PUSH_ACK_BODY: &str = r#"{"code":0,"msg":"success"}"#;
-/// Message-push `tag` values seen in the SDKs (§4.3). No IM / Feige tag exists.
-pub mod push_tag {
-    /// The test message sent when the push URL is configured.
-    pub const TEST: &str = "0";
-    /// Trade created.
-    pub const TRADE_CREATE: &str = "100";
-    /// Trade paid.
-    pub const TRADE_PAID: &str = "101";
-    /// Seller shipped.
-    pub const TRADE_SELLER_SHIP: &str = "102";
-    /// Trade succeeded.
-    pub const TRADE_SUCCESS: &str = "103";
-    /// Logistics changed.
-    pub const TRADE_LOGISTICS_CHANGED: &str = "104";
-    /// Address changed.
-    pub const TRADE_ADDRESS_CHANGED: &str = "105";
-    /// Trade canceled.
-    pub const TRADE_CANCELED: &str = "106";
-    /// Refund created.
-    pub const REFUND_CREATED: &str = "200";
-    /// Refund agreed.
-    pub const REFUND_AGREED: &str = "201";
-    /// Return application agreed.
-    pub const RETURN_APPLY_AGREED: &str = "202";
-    /// Buyer returned the goods.
-    pub const BUYER_RETURN_GOODS: &str = "203";
-    /// Refund refused.
-    pub const REFUND_REFUSED: &str = "204";
-    /// Return application refused.
-    pub const RETURN_APPLY_REFUSED: &str = "205";
-    /// Refund succeeded.
-    pub const REFUND_SUCCESS: &str = "207";
-    /// Refund closed.
-    pub const REFUND_CLOSED: &str = "208";
-}
 
 /// One message of a push (§4.3). A push body is a JSON **array** of these.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,10 +85,7 @@ pub struct PushAck {
 
 impl Default for PushAck {
     fn default() -> PushAck {
-        PushAck {
-            code: 0,
-            msg: "success".to_owned(),
-        }
+        PushAck { code: 0, msg: "success".to_owned() }
     }
 }
 
@@ -163,13 +126,7 @@ mod tests {
         let messages = PushMessage::parse_body(body).expect("parses");
         assert!(messages[0].is_test());
         assert_eq!(messages[0].msg_id, "1");
-        assert_eq!(
-            messages[0].data_json().expect("object"),
-            serde_json::json!({"hello": "world"})
-        );
-        assert_eq!(
-            serde_json::to_string(&PushAck::default()).expect("serializes"),
-            PUSH_ACK_BODY
-        );
+        assert_eq!(messages[0].data_json().expect("object"), serde_json::json!({"hello": "world"}));
+        assert_eq!(serde_json::to_string(&PushAck::default()).expect("serializes"), PUSH_ACK_BODY);
     }
 }

@@ -18,30 +18,20 @@ pub struct ApiResponse<T> {
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub code: Option<i64>,
     /// `msg`.
-    #[serde(default)]
     pub msg: Option<String>,
     /// `sub_code`, e.g. `isv.business-failed:…`.
-    #[serde(default)]
     pub sub_code: Option<String>,
     /// `sub_msg`.
-    #[serde(default)]
     pub sub_msg: Option<String>,
     /// `err_no` (old scheme; 0 = success).
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub err_no: Option<i64>,
     /// `message` (old scheme).
-    #[serde(default)]
     pub message: Option<String>,
     /// `log_id`, for support tickets.
-    #[serde(default)]
     pub log_id: Option<String>,
     /// `data`.
-    #[serde(default = "none")]
     pub data: Option<T>,
-}
-
-fn none<T>() -> Option<T> {
-    None
 }
 
 impl<T> ApiResponse<T> {

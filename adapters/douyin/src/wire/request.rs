@@ -21,79 +21,8 @@ pub const AUTHORIZE_URL: &str = "https://fuwu.jinritemai.com/authorize";
 /// Header the official SDKs send to get the new error-code scheme (`code`/`msg`, §4.2).
 pub const NO_OLD_ERR_CODE_HEADER: &str = "x-open-no-old-err-code";
 
-/// HTTP method of a [`WireRequest`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HttpMethod {
-    /// GET (still accepted by the gateway, deprecated).
-    Get,
-    /// POST.
-    Post,
-}
-
-impl HttpMethod {
-    /// The method's name on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HttpMethod::Get => "GET",
-            HttpMethod::Post => "POST",
-        }
-    }
-}
-
-/// A fully described, signed HTTP request, ready for any HTTP client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WireRequest {
-    /// HTTP method.
-    pub method: HttpMethod,
-    /// Scheme and host, e.g. [`GATEWAY_HOST`].
-    pub host: String,
-    /// Path, starting with `/`.
-    pub path: String,
-    /// Decoded query parameters in the order they should be sent.
-    pub query: Vec<(String, String)>,
-    /// Headers to send (names lowercase).
-    pub headers: Vec<(String, String)>,
-    /// Body bytes, exactly as signed (the `param_json`).
-    pub body: Vec<u8>,
-}
-
-impl WireRequest {
-    /// The query string, percent-encoded (RFC 3986 unreserved characters kept), without `?`.
-    pub fn query_string(&self) -> String {
-        shopmux_contract::wire::query_string(&self.query)
-    }
-
-    /// Host, path and query string joined into one URL.
-    pub fn url(&self) -> String {
-        format!("{}{}?{}", self.host, self.path, self.query_string())
-    }
-
-    /// The value of the query parameter `key`, if present.
-    pub fn query_param(&self, key: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-/// The app's key and secret. `Debug` hides the secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AppCredentials {
-    /// `app_key`.
-    pub app_key: String,
-    /// `app_secret`.
-    pub app_secret: String,
-}
-
-impl fmt::Debug for AppCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppCredentials")
-            .field("app_key", &self.app_key)
-            .field("app_secret", &"<redacted>")
-            .finish()
-    }
-}
+/// The request types every adapter's wire layer shares (the contract's).
+pub use shopmux_contract::wire::{AppCredentials, HttpMethod, WireRequest};
 
 /// What every request needs: where, who, how to sign, and the current time.
 #[derive(Clone, Copy)]
@@ -134,7 +63,7 @@ pub struct RequestEnvelope {
     /// `method`, dotted (`order.orderDetail`).
     pub method: String,
     /// `access_token`; absent for `token.create` / `token.refresh`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token: Option<String>,
     /// `param_json`: canonical JSON of the business parameters.
     pub param_json: String,
@@ -153,10 +82,7 @@ impl fmt::Debug for RequestEnvelope {
         f.debug_struct("RequestEnvelope")
             .field("app_key", &self.app_key)
             .field("method", &self.method)
-            .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("access_token", &self.access_token.as_ref().map(|_| "<redacted>"))
             .field("param_json", &self.param_json)
             .field("timestamp", &self.timestamp)
             .field("v", &self.v)
@@ -169,9 +95,7 @@ impl fmt::Debug for RequestEnvelope {
 impl RequestEnvelope {
     /// Builds and signs the envelope for `method` with business parameters `params`.
     pub fn signed(
-        ctx: &RequestContext<'_>,
-        method: &str,
-        params: &Value,
+        ctx: &RequestContext<'_>, method: &str, params: &Value,
     ) -> Result<RequestEnvelope, WireError> {
         method_path(method)?;
         let param_json = canonical_param_json(params);
@@ -188,11 +112,7 @@ impl RequestEnvelope {
         Ok(RequestEnvelope {
             app_key: ctx.credentials.app_key.clone(),
             method: method.to_owned(),
-            access_token: if is_token_call {
-                None
-            } else {
-                ctx.access_token.map(str::to_owned)
-            },
+            access_token: if is_token_call { None } else { ctx.access_token.map(str::to_owned) },
             param_json,
             timestamp,
             v: API_VERSION.to_owned(),
@@ -204,10 +124,8 @@ impl RequestEnvelope {
     /// The POST request carrying this envelope to `host`.
     pub fn into_request(self, host: &str) -> Result<WireRequest, WireError> {
         let path = method_path(&self.method)?;
-        let mut query = vec![
-            ("app_key".to_owned(), self.app_key),
-            ("method".to_owned(), self.method),
-        ];
+        let mut query =
+            vec![("app_key".to_owned(), self.app_key), ("method".to_owned(), self.method)];
         if let Some(token) = self.access_token {
             query.push(("access_token".to_owned(), token));
         }
@@ -237,9 +155,7 @@ pub fn method_path(method: &str) -> Result<String, WireError> {
         && !method.starts_with('.')
         && !method.ends_with('.')
         && !method.contains("..")
-        && method
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'.' || byte == b'_');
+        && method.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'.' || byte == b'_');
     if !valid {
         return Err(WireError::BadMethod(method.to_owned()));
     }
@@ -248,9 +164,7 @@ pub fn method_path(method: &str) -> Result<String, WireError> {
 
 /// Builds and signs a call of `method` with business parameters `params` (a JSON object).
 pub fn build_request(
-    ctx: &RequestContext<'_>,
-    method: &str,
-    params: &Value,
+    ctx: &RequestContext<'_>, method: &str, params: &Value,
 ) -> Result<WireRequest, WireError> {
     RequestEnvelope::signed(ctx, method, params)?.into_request(ctx.host)
 }
@@ -261,14 +175,8 @@ mod tests {
 
     #[test]
     fn method_paths() {
-        assert_eq!(
-            method_path("order.searchList").expect("valid"),
-            "/order/searchList"
-        );
-        assert_eq!(
-            method_path("afterSale.List").expect("valid"),
-            "/afterSale/List"
-        );
+        assert_eq!(method_path("order.searchList").expect("valid"), "/order/searchList");
+        assert_eq!(method_path("afterSale.List").expect("valid"), "/afterSale/List");
         for bad in ["", ".x", "x.", "a..b", "a/b", "a.b?c"] {
             assert!(matches!(method_path(bad), Err(WireError::BadMethod(_))));
         }

@@ -11,8 +11,7 @@ use super::{WireError, method};
 
 /// `token.create` for a self-use app and one shop (`grant_type=authorization_self`).
 pub fn token_create_for_shop(
-    ctx: &RequestContext<'_>,
-    shop_id: &str,
+    ctx: &RequestContext<'_>, shop_id: &str,
 ) -> Result<WireRequest, WireError> {
     let params = serde_json::json!({
         "code": "",
@@ -24,8 +23,7 @@ pub fn token_create_for_shop(
 
 /// `token.create` for a tool app from the authorization `code` (`grant_type=authorization_code`).
 pub fn token_create_with_code(
-    ctx: &RequestContext<'_>,
-    code: &str,
+    ctx: &RequestContext<'_>, code: &str,
 ) -> Result<WireRequest, WireError> {
     let params = serde_json::json!({"code": code, "grant_type": "authorization_code"});
     build_request(ctx, method::TOKEN_CREATE, &params)
@@ -33,8 +31,7 @@ pub fn token_create_with_code(
 
 /// `token.refresh` (`grant_type=refresh_token`).
 pub fn token_refresh(
-    ctx: &RequestContext<'_>,
-    refresh_token: &str,
+    ctx: &RequestContext<'_>, refresh_token: &str,
 ) -> Result<WireRequest, WireError> {
     let params = serde_json::json!({"grant_type": "refresh_token", "refresh_token": refresh_token});
     build_request(ctx, method::TOKEN_REFRESH, &params)
@@ -64,19 +61,15 @@ impl fmt::Debug for TokenData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::fixtures::{credentials, ctx};
+    use crate::wire::fixtures::ctx;
 
     #[test]
     fn token_calls_never_carry_the_access_token() {
-        let credentials = credentials();
-        let request = token_refresh(&ctx(&credentials), "r-1").expect("builds");
+        let request = token_refresh(&ctx(), "r-1").expect("builds");
         assert_eq!(request.path, "/token/refresh");
         assert_eq!(request.query_param("access_token"), None);
-        assert_eq!(
-            request.body,
-            br#"{"grant_type":"refresh_token","refresh_token":"r-1"}"#
-        );
-        let create = token_create_for_shop(&ctx(&credentials), "12345").expect("builds");
+        assert_eq!(request.body, br#"{"grant_type":"refresh_token","refresh_token":"r-1"}"#);
+        let create = token_create_for_shop(&ctx(), "12345").expect("builds");
         assert_eq!(
             create.body,
             br#"{"code":"","grant_type":"authorization_self","shop_id":"12345"}"#

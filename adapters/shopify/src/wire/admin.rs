@@ -66,14 +66,8 @@ pub fn validate_shop_domain(domain: &str) -> Result<&str, WireError> {
         .ok_or_else(|| WireError::BadShopDomain(domain.to_owned()))?;
     let ok = !name.is_empty()
         && !name.starts_with('-')
-        && name
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
-    if ok {
-        Ok(domain)
-    } else {
-        Err(WireError::BadShopDomain(domain.to_owned()))
-    }
+        && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
+    if ok { Ok(domain) } else { Err(WireError::BadShopDomain(domain.to_owned())) }
 }
 
 fn validate_api_version(version: &str) -> Result<&str, WireError> {
@@ -92,9 +86,7 @@ fn validate_api_version(version: &str) -> Result<&str, WireError> {
 /// `POST https://{shop}.myshopify.com/admin/api/{version}/graphql.json` with `query` and
 /// `variables` (§2.2).
 pub fn graphql_request(
-    session: &AdminSession,
-    query: &str,
-    variables: Value,
+    session: &AdminSession, query: &str, variables: Value,
 ) -> Result<WireRequest, WireError> {
     let domain = validate_shop_domain(&session.shop_domain)?;
     let version = validate_api_version(&session.api_version)?;
@@ -148,8 +140,7 @@ pub const PRODUCTS_QUERY: &str = "query PublishedProducts($ids: [ID!]!) { nodes(
 
 /// One customer by GraphQL id.
 pub fn customer_by_id(
-    session: &AdminSession,
-    customer_gid: &str,
+    session: &AdminSession, customer_gid: &str,
 ) -> Result<WireRequest, WireError> {
     graphql_request(session, &customer_query(), json!({"id": customer_gid}))
 }
@@ -166,9 +157,7 @@ pub fn customer_by_email(session: &AdminSession, email: &str) -> Result<WireRequ
 
 /// The customer's latest `first` orders. `customer_id` is the numeric id (the tail of the gid).
 pub fn orders_for_customer(
-    session: &AdminSession,
-    customer_id: &str,
-    first: u32,
+    session: &AdminSession, customer_id: &str, first: u32,
 ) -> Result<WireRequest, WireError> {
     if customer_id.is_empty() || !customer_id.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(WireError::BadId(customer_id.to_owned()));
@@ -200,7 +189,6 @@ pub struct GraphqlResponse<T> {
     #[serde(default)]
     pub errors: Vec<GraphqlError>,
     /// `extensions` (query cost and throttle status).
-    #[serde(default)]
     pub extensions: Option<Value>,
 }
 
@@ -214,7 +202,6 @@ pub struct GraphqlError {
     /// `message`.
     pub message: String,
     /// `extensions`, e.g. `{"code": "THROTTLED"}`.
-    #[serde(default)]
     pub extensions: Option<Value>,
 }
 
@@ -247,22 +234,17 @@ pub struct Customer {
     /// `id` (`gid://shopify/Customer/…`).
     pub id: String,
     /// `displayName`.
-    #[serde(default)]
     pub display_name: Option<String>,
     /// `createdAt`.
-    #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
     /// `numberOfOrders` (an `UnsignedInt64`, sent as a string).
     #[serde(default, deserialize_with = "lenient::opt_u64")]
     pub number_of_orders: Option<u64>,
     /// `amountSpent`.
-    #[serde(default)]
     pub amount_spent: Option<Money>,
     /// `defaultEmailAddress`.
-    #[serde(default)]
     pub default_email_address: Option<EmailAddress>,
     /// `lastOrder`.
-    #[serde(default)]
     pub last_order: Option<OrderSummary>,
 }
 
@@ -298,16 +280,12 @@ pub struct OrderSummary {
     /// `id` (`gid://shopify/Order/…`).
     pub id: String,
     /// `name`, e.g. `#1001`.
-    #[serde(default)]
     pub name: Option<String>,
     /// `createdAt`.
-    #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
     /// `displayFinancialStatus`.
-    #[serde(default)]
     pub display_financial_status: Option<String>,
     /// `displayFulfillmentStatus`.
-    #[serde(default)]
     pub display_fulfillment_status: Option<String>,
 }
 
@@ -325,16 +303,12 @@ pub struct ProductNodesData {
 #[serde(rename_all = "camelCase")]
 pub struct ProductNode {
     /// `id`.
-    #[serde(default)]
     pub id: Option<String>,
     /// `title`.
-    #[serde(default)]
     pub title: Option<String>,
     /// `status`: `ACTIVE`, `ARCHIVED` or `DRAFT`.
-    #[serde(default)]
     pub status: Option<String>,
     /// `onlineStoreUrl`; null while the product is not published to the online store.
-    #[serde(default)]
     pub online_store_url: Option<String>,
 }
 
@@ -371,16 +345,12 @@ pub struct CodeDiscount {
     #[serde(rename = "__typename")]
     pub typename: String,
     /// `title`.
-    #[serde(default)]
     pub title: Option<String>,
     /// `status`.
-    #[serde(default)]
     pub status: Option<DiscountStatus>,
     /// `startsAt`.
-    #[serde(default)]
     pub starts_at: Option<DateTime<Utc>>,
     /// `endsAt`; null for no end.
-    #[serde(default)]
     pub ends_at: Option<DateTime<Utc>>,
 }
 
@@ -429,18 +399,11 @@ mod tests {
             "https://linen-and-co.myshopify.com/admin/api/2026-01/graphql.json"
         );
         assert!(
-            request
-                .headers
-                .contains(&(ACCESS_TOKEN_HEADER.to_owned(), "shpat_secret".to_owned()))
+            request.headers.contains(&(ACCESS_TOKEN_HEADER.to_owned(), "shpat_secret".to_owned()))
         );
         let body: Value = serde_json::from_slice(&request.body).expect("json");
         assert_eq!(body["variables"]["code"], "WELCOME10");
-        assert!(
-            body["query"]
-                .as_str()
-                .expect("query")
-                .contains("codeDiscountNodeByCode")
-        );
+        assert!(body["query"].as_str().expect("query").contains("codeDiscountNodeByCode"));
 
         let by_email = customer_by_email(&session(), "ann\"@example.com").expect("builds");
         let body: Value = serde_json::from_slice(&by_email.body).expect("json");
@@ -449,10 +412,7 @@ mod tests {
         let orders = orders_for_customer(&session(), "207119551", 5).expect("builds");
         let body: Value = serde_json::from_slice(&orders.body).expect("json");
         assert_eq!(body["variables"]["query"], "customer_id:207119551");
-        assert!(matches!(
-            orders_for_customer(&session(), "1 OR 1", 5),
-            Err(WireError::BadId(_))
-        ));
+        assert!(matches!(orders_for_customer(&session(), "1 OR 1", 5), Err(WireError::BadId(_))));
 
         for bad in [
             "evil.com",
@@ -485,14 +445,8 @@ mod tests {
         .expect("parses");
         let customer = customer.data.and_then(|data| data.customer).expect("found");
         assert_eq!(customer.number_of_orders, Some(3));
-        assert_eq!(
-            customer.amount_spent.map(|money| money.amount),
-            Some("129.50".to_owned())
-        );
-        assert_eq!(
-            customer.last_order.and_then(|order| order.name),
-            Some("#1003".to_owned())
-        );
+        assert_eq!(customer.amount_spent.map(|money| money.amount), Some("129.50".to_owned()));
+        assert_eq!(customer.last_order.and_then(|order| order.name), Some("#1003".to_owned()));
 
         let discount: GraphqlResponse<DiscountCodeData> = serde_json::from_str(
             r#"{"data":{"codeDiscountNodeByCode":{"id":"gid://shopify/DiscountCodeNode/1","codeDiscount":{"__typename":"DiscountCodeBasic","title":"Welcome","status":"ACTIVE","startsAt":"2026-01-01T00:00:00Z","endsAt":"2026-02-01T00:00:00Z"}}}}"#,
@@ -503,28 +457,12 @@ mod tests {
             .and_then(|data| data.code_discount_node_by_code)
             .expect("exists")
             .code_discount;
-        let at = |day| {
-            Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0)
-                .single()
-                .expect("valid")
-        };
+        let at = |day| Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).single().expect("valid");
         assert!(code.is_live(at(15)));
-        assert!(
-            !code.is_live(
-                Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0)
-                    .single()
-                    .expect("valid")
-            )
-        );
+        assert!(!code.is_live(Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).single().expect("valid")));
         let missing: GraphqlResponse<DiscountCodeData> =
             serde_json::from_str(r#"{"data":{"codeDiscountNodeByCode":null}}"#).expect("parses");
-        assert!(
-            missing
-                .data
-                .expect("data")
-                .code_discount_node_by_code
-                .is_none()
-        );
+        assert!(missing.data.expect("data").code_discount_node_by_code.is_none());
         let throttled: GraphqlResponse<DiscountCodeData> = serde_json::from_str(
             r#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]}"#,
         )

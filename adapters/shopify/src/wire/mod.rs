@@ -1,5 +1,6 @@
-//! Shopify wire types, one module per area: [`webhooks`] (headers, topics, cart and
-//! Messaging-API payloads) and [`admin`] (Admin GraphQL request builders and reply types).
+//! Shopify wire types, one module per area: [`webhooks`] (cart and Messaging-API payloads,
+//! with the [`header`] names and [`topic`]s in their own modules) and [`admin`] (Admin
+//! GraphQL request builders and reply types).
 //! Every item is re-exported here, so callers write `wire::X` whatever the module.
 //!
 //! **Shopify Inbox has no public API to read or answer its chats** (platform-apis.md §2.3): a
@@ -12,6 +13,9 @@
 //! in [`ACCESS_TOKEN_HEADER`]); an HTTP client elsewhere sends it.
 
 pub mod admin;
+mod error;
+pub mod header;
+pub mod topic;
 pub mod webhooks;
 
 pub use admin::{
@@ -22,25 +26,5 @@ pub use admin::{
     customer_query, customers_search_query, discount_code_status, graphql_request,
     orders_for_customer, products_by_ids, validate_shop_domain,
 };
-pub use webhooks::{CartLineItem, CartPayload, MessagingWebhook, WebhookHeaders, header, topic};
-
-/// Why a request could not be built or a payload could not be read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WireError {
-    /// The payload is not the JSON shape expected.
-    #[error("unexpected JSON: {0}")]
-    Json(#[from] serde_json::Error),
-    /// A required webhook header is absent or blank.
-    #[error("webhook header {0} is missing")]
-    MissingHeader(&'static str),
-    /// Not a `{name}.myshopify.com` domain.
-    #[error("`{0}` is not a myshopify.com shop domain")]
-    BadShopDomain(String),
-    /// Not an API version (`YYYY-MM` or `unstable`).
-    #[error("`{0}` is not an Admin API version")]
-    BadApiVersion(String),
-    /// An id that must be a plain number is not.
-    #[error("`{0}` is not a numeric id")]
-    BadId(String),
-}
+pub use error::WireError;
+pub use webhooks::{CartLineItem, CartPayload, MessagingWebhook, WebhookHeaders};

@@ -8,59 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shopmux_contract::wire::lenient;
 
-use super::WireError;
-
-/// Webhook header names (§2.1). Match them case-insensitively.
-pub mod header {
-    /// Base64 HMAC-SHA256 of the body (required).
-    pub const HMAC: &str = "X-Shopify-Hmac-Sha256";
-    /// Topic, e.g. `carts/update` (required).
-    pub const TOPIC: &str = "X-Shopify-Topic";
-    /// `{shop}.myshopify.com` (required).
-    pub const SHOP_DOMAIN: &str = "X-Shopify-Shop-Domain";
-    /// API version of the payload (required).
-    pub const API_VERSION: &str = "X-Shopify-API-Version";
-    /// Delivery id; use it to drop duplicates (required).
-    pub const WEBHOOK_ID: &str = "X-Shopify-Webhook-Id";
-    /// Sub-topic (optional).
-    pub const SUB_TOPIC: &str = "X-Shopify-Sub-Topic";
-    /// Subscription name (optional).
-    pub const NAME: &str = "X-Shopify-Name";
-    /// When the event fired (optional).
-    pub const TRIGGERED_AT: &str = "X-Shopify-Triggered-At";
-    /// Event id, shared by deliveries of one event (optional).
-    pub const EVENT_ID: &str = "X-Shopify-Event-Id";
-}
-
-/// Webhook topics an inbox uses (§2.2).
-pub mod topic {
-    /// An order was created.
-    pub const ORDERS_CREATE: &str = "orders/create";
-    /// An order changed.
-    pub const ORDERS_UPDATED: &str = "orders/updated";
-    /// A customer was created.
-    pub const CUSTOMERS_CREATE: &str = "customers/create";
-    /// A customer changed.
-    pub const CUSTOMERS_UPDATE: &str = "customers/update";
-    /// A cart was created (cart events).
-    pub const CARTS_CREATE: &str = "carts/create";
-    /// A cart changed (cart events).
-    pub const CARTS_UPDATE: &str = "carts/update";
-    /// Mandatory privacy topic: a customer asked for their data.
-    pub const CUSTOMERS_DATA_REQUEST: &str = "customers/data_request";
-    /// Mandatory privacy topic: erase a customer's data.
-    pub const CUSTOMERS_REDACT: &str = "customers/redact";
-    /// Mandatory privacy topic: erase a shop's data.
-    pub const SHOP_REDACT: &str = "shop/redact";
-
-    /// Whether `topic` is one of the three mandatory privacy topics.
-    pub fn is_privacy(topic: &str) -> bool {
-        matches!(
-            topic,
-            CUSTOMERS_DATA_REQUEST | CUSTOMERS_REDACT | SHOP_REDACT
-        )
-    }
-}
+use super::{WireError, header};
 
 /// A webhook delivery's Shopify headers (§2.1). Built from the request's header pairs; both
 /// the `X-Shopify-*` names and the `shopify-*` names of "Events" deliveries are read.
@@ -134,13 +82,10 @@ pub struct CartPayload {
     #[serde(default)]
     pub line_items: Vec<CartLineItem>,
     /// `note`.
-    #[serde(default)]
     pub note: Option<String>,
     /// `created_at`.
-    #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
     /// `updated_at`.
-    #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
     /// Every other field, untouched.
     #[serde(flatten)]
@@ -154,10 +99,8 @@ pub struct CartLineItem {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub id: Option<String>,
     /// `title`: the product name (SH-CART-1 names it only under 41 characters).
-    #[serde(default)]
     pub title: Option<String>,
     /// `quantity`.
-    #[serde(default)]
     pub quantity: Option<i64>,
     /// `product_id`.
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -187,6 +130,7 @@ impl MessagingWebhook {
 mod tests {
     use super::*;
     use crate::sign::verify_webhook;
+    use crate::wire::topic;
     use crate::wire::validate_shop_domain;
     use chrono::TimeZone;
 
@@ -195,17 +139,11 @@ mod tests {
     #[test]
     fn cart_webhook_headers_verify_and_payload_parses() {
         let headers = WebhookHeaders::from_pairs([
-            (
-                "x-shopify-hmac-sha256",
-                "Psgbzyh8ULgTJWkysMxhFVGzYtjr/O6FIphO3pIPY+Q=",
-            ),
+            ("x-shopify-hmac-sha256", "Psgbzyh8ULgTJWkysMxhFVGzYtjr/O6FIphO3pIPY+Q="),
             ("X-Shopify-Topic", "carts/update"),
             ("x-shopify-shop-domain", "linen-and-co.myshopify.com"),
             ("X-Shopify-API-Version", "2026-01"),
-            (
-                "X-Shopify-Webhook-Id",
-                "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
-            ),
+            ("X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"),
             ("X-Shopify-Triggered-At", "2026-01-05T15:00:00.000Z"),
             ("content-type", "application/json"),
         ])
@@ -221,11 +159,7 @@ mod tests {
         assert_eq!(cart.line_items[0].product_id.as_deref(), Some("7000000001"));
         assert_eq!(
             cart.updated_at,
-            Some(
-                Utc.with_ymd_and_hms(2026, 1, 5, 15, 0, 0)
-                    .single()
-                    .expect("valid")
-            )
+            Some(Utc.with_ymd_and_hms(2026, 1, 5, 15, 0, 0).single().expect("valid"))
         );
     }
 
@@ -242,10 +176,7 @@ mod tests {
         .expect("headers present");
         assert_eq!(headers.event_id.as_deref(), Some("e"));
         let missing = WebhookHeaders::from_pairs([("X-Shopify-Topic", "orders/create")]);
-        assert!(matches!(
-            missing,
-            Err(WireError::MissingHeader(header::HMAC))
-        ));
+        assert!(matches!(missing, Err(WireError::MissingHeader(header::HMAC))));
         assert!(topic::is_privacy("shop/redact"));
         assert!(!topic::is_privacy("carts/update"));
     }

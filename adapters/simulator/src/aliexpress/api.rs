@@ -11,42 +11,27 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::sign::iop_sign;
-use super::state::StoredRelation;
-use super::wire::{self, CreateMessage, MessageKind, OrderQuery, RelationQuery, method};
-use super::{BuyerMessage, Order, SentMessage, Shared, codes};
-use crate::lock;
-use crate::server::{Common, Received, Simulated, accepted, fault_middleware};
+use super::wire::{self, CreateMessage, MessageKind, OrderQuery, PageQuery, RelationQuery, method};
+use super::{
+    BuyerMessage, MessageSnapshot, Order, RelationSnapshot, Seller, SentMessage, Shared, codes,
+};
+use crate::iop::{self, error_body};
+use crate::server::{Common, Received, Simulated, accepted, accepted_if};
 use crate::signing::same_hex;
 use crate::tokens::TokenProblem;
+use crate::{MAX_PAGE_SIZE, lock};
 
 const SYNC: &str = "/sync";
 const TOKEN_REFRESH: &str = "/rest/auth/token/refresh";
 
-/// Most rows one page may ask for.
-const MAX_PAGE_SIZE: usize = 100;
 /// Most characters a message may carry (the simulator's bound).
 const CONTENT_MAX_CHARS: usize = 2000;
-
-/// The routes, behind the fault middleware.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route(SYNC, post(business))
-        .route(TOKEN_REFRESH, post(refresh_token))
-        .fallback(invalid_api)
-        .method_not_allowed_fallback(invalid_api)
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            fault_middleware::<Shared>,
-        ))
-        .with_state(shared)
-}
 
 /// A gateway refusal: `type`, `code`, `message`.
 #[derive(Debug, Clone)]
@@ -58,34 +43,15 @@ pub(crate) struct GatewayError {
 
 impl GatewayError {
     fn isv(code: &'static str, message: impl Into<String>) -> GatewayError {
-        GatewayError {
-            kind: "ISV",
-            code,
-            message: message.into(),
-        }
+        GatewayError { kind: "ISV", code, message: message.into() }
     }
-}
-
-fn error_body(common: &Common, kind: &str, code: &str, message: &str) -> Value {
-    json!({
-        "type": kind,
-        "code": code,
-        "message": message,
-        "request_id": common.request_id(),
-    })
 }
 
 impl Shared {
     /// A gateway error, HTTP 200 with the IOP error body.
     fn refuse(&self, error: &GatewayError) -> Response {
         tracing::debug!(message = "Refused.", code = error.code, reason = %error.message);
-        axum::Json(error_body(
-            &self.common,
-            error.kind,
-            error.code,
-            &error.message,
-        ))
-        .into_response()
+        axum::Json(error_body(&self.common, error.kind, error.code, &error.message)).into_response()
     }
 
     /// A business reply: `{"<method>_response": {…body, request_id}}`.
@@ -98,31 +64,27 @@ impl Shared {
 }
 
 impl Simulated for Shared {
+    fn routes() -> Router<Arc<Shared>> {
+        Router::new()
+            .route(SYNC, post(business))
+            .route(TOKEN_REFRESH, post(refresh_token))
+            .fallback(invalid_api)
+            .method_not_allowed_fallback(invalid_api)
+    }
+
     fn common(&self) -> &Common {
         &self.common
     }
 
     fn server_error_reply(&self, status: StatusCode) -> Response {
-        (
-            status,
-            axum::Json(error_body(
-                &self.common,
-                "SYSTEM",
-                codes::SERVICE_UNAVAILABLE,
-                "The service is temporarily unavailable",
-            )),
-        )
-            .into_response()
+        let message = "The service is temporarily unavailable";
+        iop::server_error(&self.common, status, message)
     }
 
     fn rate_limited_reply(&self, _retry_after_secs: u32) -> Response {
-        axum::Json(error_body(
-            &self.common,
-            "ISP",
-            codes::API_CALL_LIMIT,
-            "The request has exceeded the allowed limit",
-        ))
-        .into_response()
+        let message = "The request has exceeded the allowed limit";
+        let body = error_body(&self.common, "ISP", codes::API_CALL_LIMIT, message);
+        axum::Json(body).into_response()
     }
 }
 
@@ -165,10 +127,7 @@ fn form_decode(body: &[u8]) -> Option<Vec<(String, String)>> {
 /// Every parameter received, query first.
 fn params(received: &Received) -> Result<Vec<(String, String)>, GatewayError> {
     let mut all = received.query.clone().ok_or_else(|| {
-        GatewayError::isv(
-            codes::INVALID_PARAMETER,
-            "The query string cannot be decoded",
-        )
+        GatewayError::isv(codes::INVALID_PARAMETER, "The query string cannot be decoded")
     })?;
     all.extend(form_decode(&received.body).ok_or_else(|| {
         GatewayError::isv(codes::INVALID_PARAMETER, "The body is not a decodable form")
@@ -177,10 +136,7 @@ fn params(received: &Received) -> Result<Vec<(String, String)>, GatewayError> {
 }
 
 fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(name, _)| name == key)
-        .map(|(_, value)| value.as_str())
+    params.iter().find(|(name, _)| name == key).map(|(_, value)| value.as_str())
 }
 
 fn required<'a>(params: &'a [(String, String)], key: &str) -> Result<&'a str, GatewayError> {
@@ -199,11 +155,9 @@ impl Shared {
     /// API's path, or `None` for a business API (whose method is taken from the
     /// parameters). Returns the API name.
     fn check_signed(
-        &self,
-        params: &[(String, String)],
-        system_path: Option<&str>,
+        &self, params: &[(String, String)], system_path: Option<&str>,
     ) -> Result<String, GatewayError> {
-        if param(params, "app_key") != Some(self.app_key.as_str()) {
+        if param(params, "app_key") != Some(self.common.app_key.as_str()) {
             return Err(GatewayError::isv(
                 codes::INVALID_APP_KEY,
                 "The specified app key is invalid",
@@ -218,12 +172,9 @@ impl Shared {
         }
         let now = self.common.now().timestamp_millis();
         let timestamp = required(params, "timestamp")?.parse::<i64>().map_err(|_| {
-            GatewayError::isv(
-                codes::INVALID_TIMESTAMP,
-                "`timestamp` must be epoch milliseconds",
-            )
+            GatewayError::isv(codes::INVALID_TIMESTAMP, "`timestamp` must be epoch milliseconds")
         })?;
-        if (now - timestamp).abs() > self.timestamp_tolerance.num_milliseconds() {
+        if (now - timestamp).abs() > self.common.timestamp_tolerance.num_milliseconds() {
             return Err(GatewayError::isv(
                 codes::INVALID_TIMESTAMP,
                 "`timestamp` is too far from the server time",
@@ -233,10 +184,8 @@ impl Shared {
             Some(path) => path.to_owned(),
             None => required(params, "method")?.to_owned(),
         };
-        let pairs = params
-            .iter()
-            .map(|(key, value)| (key.as_str(), value.as_str()));
-        if !same_hex(&iop_sign(&self.app_secret, system_path, pairs), sign) {
+        let pairs = params.iter().map(|(key, value)| (key.as_str(), value.as_str()));
+        if !same_hex(&iop_sign(&self.common.app_secret, system_path, pairs), sign) {
             return Err(GatewayError::isv(
                 codes::INCOMPLETE_SIGNATURE,
                 "The request signature does not conform to platform standards",
@@ -247,26 +196,20 @@ impl Shared {
 
     /// The seller whose token (`session`, or `access_token`) the call carries.
     fn caller(&self, params: &[(String, String)]) -> Result<String, GatewayError> {
-        let token = param(params, "session")
-            .or_else(|| param(params, "access_token"))
-            .unwrap_or_default();
+        let token =
+            param(params, "session").or_else(|| param(params, "access_token")).unwrap_or_default();
         let now = self.common.now();
-        lock(&self.state)
-            .tokens
-            .check_access(token, now)
-            .map(str::to_owned)
-            .map_err(|_| {
-                GatewayError::isv(
-                    codes::ILLEGAL_ACCESS_TOKEN,
-                    "The specified access token is invalid or expired",
-                )
-            })
+        lock(&self.state).tokens.check_access(token, now).map(str::to_owned).map_err(|_| {
+            GatewayError::isv(
+                codes::ILLEGAL_ACCESS_TOKEN,
+                "The specified access token is invalid or expired",
+            )
+        })
     }
 }
 
 fn json_param<T: serde::de::DeserializeOwned>(
-    params: &[(String, String)],
-    key: &str,
+    params: &[(String, String)], key: &str,
 ) -> Result<T, GatewayError> {
     serde_json::from_str(required(params, key)?).map_err(|e| {
         GatewayError::isv(
@@ -277,9 +220,9 @@ fn json_param<T: serde::de::DeserializeOwned>(
 }
 
 /// `current_page` (from 1) and `page_size` (1–100) as (offset, size).
-fn paging(page: Option<u32>, size: Option<u32>) -> Result<(usize, usize), GatewayError> {
-    let page = page.unwrap_or(1) as usize;
-    let size = size.unwrap_or(20) as usize;
+fn paging(query: &PageQuery) -> Result<(usize, usize), GatewayError> {
+    let page = query.current_page.unwrap_or(1) as usize;
+    let size = query.page_size.unwrap_or(20) as usize;
     if page == 0 || size == 0 || size > MAX_PAGE_SIZE {
         return Err(GatewayError::isv(
             codes::INVALID_PARAMETER,
@@ -304,10 +247,7 @@ fn number_param(params: &[(String, String)], key: &str) -> Result<Option<u32>, G
 // ---------------------------------------------------------------------------------------------
 
 async fn invalid_api(State(sim): State<Arc<Shared>>) -> Response {
-    sim.refuse(&GatewayError::isv(
-        codes::INVALID_API,
-        "The specified API path is invalid",
-    ))
+    sim.refuse(&GatewayError::isv(codes::INVALID_API, "The specified API path is invalid"))
 }
 
 async fn refresh_token(State(sim): State<Arc<Shared>>, received: Received) -> Response {
@@ -317,7 +257,7 @@ async fn refresh_token(State(sim): State<Arc<Shared>>, received: Received) -> Re
         let now = sim.common.now();
         let (seller, pair) = lock(&sim.state)
             .tokens
-            .refresh(refresh_token, now, sim.ttl)
+            .refresh(refresh_token, now, sim.common.ttl)
             .map_err(|problem| {
                 GatewayError::isv(
                     codes::ILLEGAL_REFRESH_TOKEN,
@@ -375,14 +315,7 @@ async fn business(State(sim): State<Arc<Shared>>, received: Received) -> Respons
         )),
     };
     match outcome {
-        Ok((body, changed)) => {
-            let response = sim.reply(&api, body);
-            if changed {
-                accepted(response)
-            } else {
-                response
-            }
-        }
+        Ok((body, changed)) => accepted_if(changed, sim.reply(&api, body)),
         Err(error) => sim.refuse(&error),
     }
 }
@@ -404,9 +337,7 @@ fn top_list(item_name: &str, items: Vec<Value>) -> Value {
 
 /// The body of `addmsg`, `updatemsgread`: flat, `is_success` and what applies.
 fn action_reply(
-    is_success: bool,
-    channel_id: Option<String>,
-    error: Option<(&str, Option<i64>)>,
+    is_success: bool, channel_id: Option<String>, error: Option<(&str, Option<i64>)>,
 ) -> Value {
     let mut reply = Map::new();
     reply.insert("is_success".into(), Value::from(is_success));
@@ -424,7 +355,7 @@ fn action_reply(
 
 impl Shared {
     /// One relation as the relation list returns it (TOP `RelationResult`).
-    fn relation_view(&self, relation: &StoredRelation) -> Value {
+    fn relation_view(&self, relation: &RelationSnapshot) -> Value {
         let last = relation.last();
         json!({
             "channel_id": relation.channel_id,
@@ -446,12 +377,10 @@ impl Shared {
     }
 
     fn relation_list(
-        &self,
-        seller: &str,
-        params: &[(String, String)],
+        &self, seller: &str, params: &[(String, String)],
     ) -> Result<Value, GatewayError> {
         let query: RelationQuery = json_param(params, "query")?;
-        let (offset, size) = paging(query.current_page, query.page_size)?;
+        let (offset, size) = paging(&query.page)?;
         let state = lock(&self.state);
         let matching: Vec<Value> = state
             .messages
@@ -478,15 +407,13 @@ impl Shared {
     }
 
     fn detail_list(
-        &self,
-        seller: &str,
-        params: &[(String, String)],
+        &self, seller: &str, params: &[(String, String)],
     ) -> Result<Value, GatewayError> {
         let channel_id = required(params, "channel_id")?;
-        let (offset, size) = paging(
-            number_param(params, "current_page")?,
-            number_param(params, "page_size")?,
-        )?;
+        let (offset, size) = paging(&PageQuery {
+            current_page: number_param(params, "current_page")?,
+            page_size: number_param(params, "page_size")?,
+        })?;
         let extern_id = param(params, "extern_id").filter(|v| !v.is_empty());
         let state = lock(&self.state);
         let Some(relation) = state.messages.relation(seller, channel_id) else {
@@ -496,13 +423,13 @@ impl Shared {
                 "error_msg": "The relation does not exist",
             }}));
         };
-        let me = state.messages.seller(seller).cloned().unwrap_or_else(|| {
-            super::state::SellerIdentity {
-                login_id: seller.to_owned(),
-                ali_id: String::new(),
-                name: String::new(),
-            }
-        });
+        // The caller's token names a configured seller.
+        let me = self.seller(seller).map_err(|_| {
+            GatewayError::isv(
+                codes::ILLEGAL_ACCESS_TOKEN,
+                "The specified access token is invalid or expired",
+            )
+        })?;
         let page: Vec<Value> = relation
             .messages
             .iter()
@@ -510,7 +437,7 @@ impl Shared {
             .filter(|m| extern_id.is_none_or(|id| m.extern_id.as_deref() == Some(id)))
             .skip(offset)
             .take(size)
-            .map(|m| message_detail(relation, &me, m))
+            .map(|m| message_detail(relation, me, m))
             .collect();
         Ok(json!({"result": {
             "is_success": true,
@@ -520,30 +447,19 @@ impl Shared {
 
     /// `addmsg`; the bool is whether the message was stored.
     fn add_message(
-        &self,
-        seller: &str,
-        params: &[(String, String)],
+        &self, seller: &str, params: &[(String, String)],
     ) -> Result<(Value, bool), GatewayError> {
         let create: CreateMessage = json_param(params, "create_param")?;
         let refused = |code: i64, message: &str| {
-            Ok((
-                action_reply(false, None, Some((message, Some(code)))),
-                false,
-            ))
+            Ok((action_reply(false, None, Some((message, Some(code)))), false))
         };
         if create.seller_id != seller {
-            return refused(
-                codes::SELLER_MISMATCH,
-                "seller_id is not the authorized seller",
-            );
+            return refused(codes::SELLER_MISMATCH, "seller_id is not the authorized seller");
         }
         let text_chars = create.content.chars().count();
         let has_image = create.img_path.as_deref().is_some_and(|p| !p.is_empty());
         if (create.content.trim().is_empty() && !has_image) || text_chars > CONTENT_MAX_CHARS {
-            return refused(
-                codes::BAD_CONTENT,
-                "content is empty or longer than 2000 characters",
-            );
+            return refused(codes::BAD_CONTENT, "content is empty or longer than 2000 characters");
         }
         let now = self.common.now();
         let mut state = lock(&self.state);
@@ -581,12 +497,7 @@ impl Shared {
             content: create.content.clone(),
             message_type: message_type.to_owned(),
             extern_id: extern_id.clone(),
-            images: create
-                .img_path
-                .iter()
-                .filter(|p| !p.is_empty())
-                .cloned()
-                .collect(),
+            images: create.img_path.iter().filter(|p| !p.is_empty()).cloned().collect(),
         };
         let (channel_id, message_id) = state.messages.add(seller, &buyer, &stored, false, now);
         state.messages.record_send(SentMessage {
@@ -604,9 +515,7 @@ impl Shared {
     }
 
     fn update_read(
-        &self,
-        seller: &str,
-        params: &[(String, String)],
+        &self, seller: &str, params: &[(String, String)],
     ) -> Result<(Value, bool), GatewayError> {
         let channel_id = required(params, "channel_id")?;
         let done = lock(&self.state).messages.mark_read(seller, channel_id);
@@ -648,7 +557,7 @@ impl Shared {
 
     fn order_list(&self, seller: &str, params: &[(String, String)]) -> Result<Value, GatewayError> {
         let query: OrderQuery = json_param(params, "param0")?;
-        let (offset, size) = paging(query.current_page, query.page_size)?;
+        let (offset, size) = paging(&query.page)?;
         let bound = |text: &Option<String>| -> Result<Option<DateTime<Utc>>, GatewayError> {
             text.as_deref()
                 .map(|t| {
@@ -661,19 +570,13 @@ impl Shared {
                 })
                 .transpose()
         };
-        let (start, end) = (
-            bound(&query.create_date_start)?,
-            bound(&query.create_date_end)?,
-        );
+        let (start, end) = (bound(&query.create_date_start)?, bound(&query.create_date_end)?);
         let state = lock(&self.state);
         let matching: Vec<&Order> = state
             .messages
             .orders(seller)
             .filter(|o| {
-                query
-                    .buyer_login_id
-                    .as_deref()
-                    .is_none_or(|b| o.buyer.login_id == b)
+                query.buyer_login_id.as_deref().is_none_or(|b| o.buyer.login_id == b)
                     && start.is_none_or(|s| o.created_at >= s)
                     && end.is_none_or(|e| o.created_at <= e)
                     && match query.order_status.as_deref() {
@@ -713,22 +616,15 @@ impl Shared {
 
 /// One message as the detail list returns it (TOP `MessageDetail`): who sent it to whom,
 /// its images in three sizes, and for a product message the product's page.
-fn message_detail(
-    relation: &StoredRelation,
-    me: &super::state::SellerIdentity,
-    message: &super::state::StoredMessage,
-) -> Value {
+fn message_detail(relation: &RelationSnapshot, me: &Seller, message: &MessageSnapshot) -> Value {
     let buyer = &relation.buyer;
     let (sender_ali, sender_login, sender_name) = if message.from_buyer {
         (&buyer.ali_id, &buyer.login_id, &buyer.name)
     } else {
         (&me.ali_id, &me.login_id, &me.name)
     };
-    let (receiver_ali, receiver_name) = if message.from_buyer {
-        (&me.ali_id, &me.name)
-    } else {
-        (&buyer.ali_id, &buyer.name)
-    };
+    let (receiver_ali, receiver_name) =
+        if message.from_buyer { (&me.ali_id, &me.name) } else { (&buyer.ali_id, &buyer.name) };
     let mut summary = json!({
         "receiver_ali_id": receiver_ali,
         "receiver_name": receiver_name,

@@ -1,37 +1,15 @@
 //! The error codes the AliExpress simulator answers with.
 //!
 //! Gateway errors are the IOP body `{"type", "code", "message", "request_id"}` with HTTP
-//! 200 (the IOP SDK reads errors from the body: `code != "0"`). Sources:
-//! `IncompleteSignature` with its message is quoted from a Lazada IOP error reply (same
-//! gateway); `IllegalAccessToken` ("The specified access token is invalid or expired"),
-//! `InvalidAppKey` and `ApiCallLimit` are quoted by third-party AliExpress/Lazada clients.
-//! The others were not found in any source and are the simulator's choice, marked
-//! "chosen". Business refusals of the message centre are not gateway errors: they come
+//! 200, their codes the same as the Lazada gateway's (sources in `src/iop.rs`).
+//! Business refusals of the message centre are not gateway errors: they come
 //! inside a successful reply (`is_success: false` with `error_code` / `sub_error_code`),
 //! with codes of the simulator's own (no AliExpress list was found).
 
-/// Wrong or unknown `app_key`.
-pub const INVALID_APP_KEY: &str = "InvalidAppKey";
-/// A required parameter (`sign`, `timestamp`, `method`, a business parameter) is missing
-/// (chosen).
-pub const MISSING_PARAMETER: &str = "MissingParameter";
-/// A parameter is malformed: `sign_method` other than `sha256`, unreadable JSON
-/// (chosen).
-pub const INVALID_PARAMETER: &str = "InvalidParameter";
-/// `timestamp` unreadable or outside the tolerance (chosen).
-pub const INVALID_TIMESTAMP: &str = "InvalidTimestamp";
-/// `sign` does not match.
-pub const INCOMPLETE_SIGNATURE: &str = "IncompleteSignature";
-/// The seller token is unknown, revoked or expired.
-pub const ILLEGAL_ACCESS_TOKEN: &str = "IllegalAccessToken";
-/// The refresh token is unknown, spent or expired (chosen).
-pub const ILLEGAL_REFRESH_TOKEN: &str = "IllegalRefreshToken";
-/// No such business method or system path (chosen).
-pub const INVALID_API: &str = "InvalidApiPath";
-/// Too many calls (ISP).
-pub const API_CALL_LIMIT: &str = "ApiCallLimit";
-/// The platform failed (`type` SYSTEM), with HTTP 5xx (chosen).
-pub const SERVICE_UNAVAILABLE: &str = "ServiceUnavailable";
+pub use crate::iop::{
+    API_CALL_LIMIT, ILLEGAL_ACCESS_TOKEN, ILLEGAL_REFRESH_TOKEN, INCOMPLETE_SIGNATURE, INVALID_API,
+    INVALID_APP_KEY, INVALID_PARAMETER, INVALID_TIMESTAMP, MISSING_PARAMETER, SERVICE_UNAVAILABLE,
+};
 
 /// Business refusal: the relation does not exist or is another seller's.
 pub const CHANNEL_NOT_FOUND: &str = "CHANNEL_NOT_FOUND";

@@ -30,21 +30,16 @@
 
 mod api;
 pub mod codes;
+mod shared;
 pub mod sign;
 mod state;
 pub mod wire;
 
-use std::collections::HashSet;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::faults::{Faults, RequestRecord};
-use crate::server::{Common, ServerGuard};
-use crate::tokens::{TokenStore, TokenTtl};
+use crate::faults::Faults;
 use crate::{Clock, SimError, lock, system_clock};
-use state::MessageStore;
+use shared::Shared;
 
 /// How the AliExpress simulator starts.
 #[derive(Clone)]
@@ -169,10 +164,7 @@ impl BuyerMessage {
 
     /// An image without text.
     pub fn image(url: &str) -> BuyerMessage {
-        BuyerMessage {
-            images: vec![url.to_owned()],
-            ..BuyerMessage::text("")
-        }
+        BuyerMessage { images: vec![url.to_owned()], ..BuyerMessage::text("") }
     }
 }
 
@@ -250,106 +242,49 @@ pub struct MessageSnapshot {
     pub sent_at: DateTime<Utc>,
 }
 
-/// Starts AliExpress simulators.
-#[derive(Debug, Clone, Copy)]
-pub struct AliExpressSim;
-
-impl AliExpressSim {
-    /// Binds `127.0.0.1:0` and serves the simulated gateway until the handle is dropped.
-    pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
-        let shared = Arc::new(Shared::new(config)?);
-        let router = api::router(shared.clone());
-        let (addr, server) = crate::server::serve(router).await?;
-        Ok(SimHandle {
-            addr,
-            shared,
-            _server: server,
-        })
-    }
-}
+/// Starts AliExpress simulators: `AliExpressSim::start(config)` binds `127.0.0.1:0` and serves the
+/// simulated API until the handle is dropped.
+pub type AliExpressSim = crate::handle::Starter<Shared>;
 
 /// A running AliExpress simulator. Dropping it stops the server.
-pub struct SimHandle {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    _server: ServerGuard,
-}
+pub type SimHandle = crate::handle::SimHandle<Shared>;
 
 impl SimHandle {
-    /// The listening address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:{port}`: the gateway base (`/sync`, `/rest/…`).
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// The app's key and secret.
     pub fn app(&self) -> (String, String) {
-        (self.shared.app_key.clone(), self.shared.app_secret.clone())
+        let common = &self.shared.common;
+        (common.app_key.clone(), common.app_secret.clone())
     }
 
     /// The seller's current access token.
     pub fn access_token(&self, seller: &str) -> Option<String> {
-        lock(&self.shared.state)
-            .tokens
-            .current(seller)
-            .map(|pair| pair.access_token.clone())
+        self.shared.current_tokens(seller, |pair| pair.access_token.clone())
     }
 
     /// The seller's current refresh token.
     pub fn refresh_token(&self, seller: &str) -> Option<String> {
-        lock(&self.shared.state)
-            .tokens
-            .current(seller)
-            .map(|pair| pair.refresh_token.clone())
+        self.shared.current_tokens(seller, |pair| pair.refresh_token.clone())
     }
 
     /// When the seller's current access token expires.
     pub fn access_token_expires_at(&self, seller: &str) -> Option<DateTime<Utc>> {
-        lock(&self.shared.state)
-            .tokens
-            .current(seller)
-            .map(|pair| pair.access_expires_at)
-    }
-
-    /// Replaces the fault knobs and reseeds their RNG.
-    pub fn set_faults(&self, faults: Faults) -> Result<(), SimError> {
-        self.shared.common.set_faults(faults)
+        self.shared.current_tokens(seller, |pair| pair.access_expires_at)
     }
 
     /// A buyer writes to the seller, now (the relation is created if there is none); the
     /// next relation list shows it unread. Returns the message id.
     pub fn add_buyer_message(
-        &self,
-        seller: &str,
-        buyer: &Buyer,
-        message: BuyerMessage,
+        &self, seller: &str, buyer: &Buyer, message: BuyerMessage,
     ) -> Result<String, SimError> {
-        self.shared.seller(seller)?;
-        let now = self.shared.common.now();
-        Ok(lock(&self.shared.state)
-            .messages
-            .add(seller, buyer, &message, true, now)
-            .1)
+        self.shared.store_message(seller, buyer, &message, true)
     }
 
     /// The seller writes to a buyer in AliExpress's own back office (not through the
     /// API), now. Returns the message id.
     pub fn add_seller_message(
-        &self,
-        seller: &str,
-        buyer: &Buyer,
-        message: BuyerMessage,
+        &self, seller: &str, buyer: &Buyer, message: BuyerMessage,
     ) -> Result<String, SimError> {
-        self.shared.seller(seller)?;
-        let now = self.shared.common.now();
-        Ok(lock(&self.shared.state)
-            .messages
-            .add(seller, buyer, &message, false, now)
-            .1)
+        self.shared.store_message(seller, buyer, &message, false)
     }
 
     /// Adds an order to the seller's shop.
@@ -361,9 +296,7 @@ impl SimHandle {
 
     /// The relation of the seller with a buyer (by login id), if any.
     pub fn channel_of(&self, seller: &str, buyer_login_id: &str) -> Option<String> {
-        lock(&self.shared.state)
-            .messages
-            .channel_of(seller, buyer_login_id)
+        lock(&self.shared.state).messages.channel_of(seller, buyer_login_id)
     }
 
     /// A copy of one relation.
@@ -376,99 +309,4 @@ impl SimHandle {
     pub fn sent_messages(&self) -> Vec<SentMessage> {
         lock(&self.shared.state).messages.sent()
     }
-
-    /// Every request received, in order, with the fault applied.
-    pub fn requests(&self) -> Vec<RequestRecord> {
-        self.shared.common.requests()
-    }
-
-    /// Stops the server now.
-    pub fn shutdown(self) {
-        drop(self);
-    }
-}
-
-/// Mutable state behind one lock.
-pub(crate) struct State {
-    pub(crate) tokens: TokenStore,
-    pub(crate) messages: MessageStore,
-}
-
-/// Everything the handlers share.
-pub(crate) struct Shared {
-    pub(crate) common: Common,
-    pub(crate) app_key: String,
-    pub(crate) app_secret: String,
-    pub(crate) timestamp_tolerance: TimeDelta,
-    pub(crate) ttl: TokenTtl,
-    pub(crate) sellers: Vec<Seller>,
-    pub(crate) state: Mutex<State>,
-}
-
-impl Shared {
-    fn new(config: SimConfig) -> Result<Shared, SimError> {
-        check_unique(
-            "seller login id",
-            config.sellers.iter().map(|s| s.login_id.as_str()),
-        )?;
-        check_unique(
-            "access token",
-            config.sellers.iter().map(|s| s.access_token.as_str()),
-        )?;
-        check_unique(
-            "refresh token",
-            config.sellers.iter().map(|s| s.refresh_token.as_str()),
-        )?;
-        let common = Common::new(config.clock.clone(), config.faults)?;
-        let now = common.now();
-        let ttl = TokenTtl {
-            access: config.access_token_ttl,
-            refresh: config.refresh_token_ttl,
-        };
-        let mut tokens = TokenStore::new("50000sim_");
-        for seller in &config.sellers {
-            tokens.install(
-                &seller.login_id,
-                &seller.access_token,
-                &seller.refresh_token,
-                now,
-                ttl,
-            );
-        }
-        let messages = MessageStore::new(
-            config
-                .sellers
-                .iter()
-                .map(|s| (s.login_id.clone(), s.ali_id.clone(), s.name.clone())),
-        );
-        Ok(Shared {
-            common,
-            app_key: config.app_key,
-            app_secret: config.app_secret,
-            timestamp_tolerance: config.timestamp_tolerance,
-            ttl,
-            sellers: config.sellers,
-            state: Mutex::new(State { tokens, messages }),
-        })
-    }
-
-    /// The seller with this login id.
-    pub(crate) fn seller(&self, login_id: &str) -> Result<&Seller, SimError> {
-        self.sellers
-            .iter()
-            .find(|seller| seller.login_id == login_id)
-            .ok_or_else(|| SimError::UnknownShop(login_id.to_owned()))
-    }
-}
-
-fn check_unique<'a>(what: &str, values: impl Iterator<Item = &'a str>) -> Result<(), SimError> {
-    let mut seen = HashSet::new();
-    for value in values {
-        if !seen.insert(value) {
-            return Err(SimError::InvalidConfig(format!(
-                "duplicate {what} `{value}`"
-            )));
-        }
-    }
-    Ok(())
 }

@@ -1,5 +1,6 @@
 //! The AliExpress simulator's message centre: relations (one per seller and buyer) with
-//! their messages, the sellers' orders, and the log of accepted `addmsg` calls.
+//! their messages, the sellers' orders, and the log of accepted `addmsg` calls. Relations
+//! and messages are stored as the handle shows them ([`RelationSnapshot`]).
 //!
 //! Ids are deterministic digit strings: relations `1157900000NN`, messages
 //! `70000000NNNNN`, growing with insertion, so a later message has a larger id.
@@ -8,32 +9,9 @@ use chrono::{DateTime, Utc};
 
 use super::{Buyer, BuyerMessage, MessageSnapshot, Order, RelationSnapshot, SentMessage};
 
-/// One stored message.
-#[derive(Debug, Clone)]
-pub(crate) struct StoredMessage {
-    pub(crate) id: String,
-    pub(crate) from_buyer: bool,
-    pub(crate) content: String,
-    pub(crate) message_type: String,
-    pub(crate) extern_id: Option<String>,
-    pub(crate) images: Vec<String>,
-    pub(crate) sent_at: DateTime<Utc>,
-}
-
-/// One relation (conversation) of a seller with a buyer.
-#[derive(Debug, Clone)]
-pub(crate) struct StoredRelation {
-    pub(crate) channel_id: String,
-    pub(crate) seller: String,
-    pub(crate) buyer: Buyer,
-    pub(crate) read: bool,
-    pub(crate) unread_count: u32,
-    pub(crate) messages: Vec<StoredMessage>,
-}
-
-impl StoredRelation {
+impl RelationSnapshot {
     /// The latest message, if any.
-    pub(crate) fn last(&self) -> Option<&StoredMessage> {
+    pub(crate) fn last(&self) -> Option<&MessageSnapshot> {
         self.messages.last()
     }
 
@@ -43,19 +21,10 @@ impl StoredRelation {
     }
 }
 
-/// A seller, as its messages name it.
-#[derive(Debug, Clone)]
-pub(crate) struct SellerIdentity {
-    pub(crate) login_id: String,
-    pub(crate) ali_id: String,
-    pub(crate) name: String,
-}
-
 /// Every relation, order and accepted send.
 #[derive(Debug)]
 pub(crate) struct MessageStore {
-    sellers: Vec<SellerIdentity>,
-    relations: Vec<StoredRelation>,
+    relations: Vec<RelationSnapshot>,
     orders: Vec<(String, Order)>,
     sent: Vec<SentMessage>,
     next_channel: u64,
@@ -63,17 +32,9 @@ pub(crate) struct MessageStore {
 }
 
 impl MessageStore {
-    /// An empty store for `sellers` (`(login id, ali id, name)`).
-    pub(crate) fn new(sellers: impl IntoIterator<Item = (String, String, String)>) -> Self {
+    /// An empty store.
+    pub(crate) fn new() -> Self {
         MessageStore {
-            sellers: sellers
-                .into_iter()
-                .map(|(login_id, ali_id, name)| SellerIdentity {
-                    login_id,
-                    ali_id,
-                    name,
-                })
-                .collect(),
             relations: Vec::new(),
             orders: Vec::new(),
             sent: Vec::new(),
@@ -82,19 +43,10 @@ impl MessageStore {
         }
     }
 
-    /// The seller's identity.
-    pub(crate) fn seller(&self, login_id: &str) -> Option<&SellerIdentity> {
-        self.sellers.iter().find(|s| s.login_id == login_id)
-    }
-
     /// Adds a message from (or to) a buyer, creating the relation if needed; returns the
     /// channel and message ids.
     pub(crate) fn add(
-        &mut self,
-        seller: &str,
-        buyer: &Buyer,
-        message: &BuyerMessage,
-        from_buyer: bool,
+        &mut self, seller: &str, buyer: &Buyer, message: &BuyerMessage, from_buyer: bool,
         now: DateTime<Utc>,
     ) -> (String, String) {
         let id = format!("{}", 70_000_000_000_000u64 + self.next_message);
@@ -108,7 +60,7 @@ impl MessageStore {
             None => {
                 let channel_id = format!("{}", 115_790_000_000u64 + self.next_channel);
                 self.next_channel += 1;
-                self.relations.push(StoredRelation {
+                self.relations.push(RelationSnapshot {
                     channel_id,
                     seller: seller.to_owned(),
                     buyer: buyer.clone(),
@@ -120,7 +72,7 @@ impl MessageStore {
             }
         };
         let relation = &mut self.relations[index];
-        relation.messages.push(StoredMessage {
+        relation.messages.push(MessageSnapshot {
             id: id.clone(),
             from_buyer,
             content: message.content.clone(),
@@ -143,18 +95,12 @@ impl MessageStore {
 
     /// A seller's order.
     pub(crate) fn order(&self, seller: &str, order_id: &str) -> Option<&Order> {
-        self.orders
-            .iter()
-            .find(|(s, o)| s == seller && o.id == order_id)
-            .map(|(_, o)| o)
+        self.orders.iter().find(|(s, o)| s == seller && o.id == order_id).map(|(_, o)| o)
     }
 
     /// A seller's orders.
     pub(crate) fn orders(&self, seller: &str) -> impl Iterator<Item = &Order> {
-        self.orders
-            .iter()
-            .filter(move |(s, _)| s == seller)
-            .map(|(_, o)| o)
+        self.orders.iter().filter(move |(s, _)| s == seller).map(|(_, o)| o)
     }
 
     /// The buyer, by login id, known to the seller from a relation or an order.
@@ -164,37 +110,26 @@ impl MessageStore {
             .find(|r| r.seller == seller && r.buyer.login_id == login_id)
             .map(|r| r.buyer.clone())
             .or_else(|| {
-                self.orders(seller)
-                    .find(|o| o.buyer.login_id == login_id)
-                    .map(|o| o.buyer.clone())
+                self.orders(seller).find(|o| o.buyer.login_id == login_id).map(|o| o.buyer.clone())
             })
     }
 
     /// A seller's relations, most recently active first.
-    pub(crate) fn relations(&self, seller: &str) -> Vec<&StoredRelation> {
-        let mut list: Vec<&StoredRelation> = self
-            .relations
-            .iter()
-            .filter(|r| r.seller == seller)
-            .collect();
+    pub(crate) fn relations(&self, seller: &str) -> Vec<&RelationSnapshot> {
+        let mut list: Vec<&RelationSnapshot> =
+            self.relations.iter().filter(|r| r.seller == seller).collect();
         list.sort_by_key(|r| std::cmp::Reverse(r.message_time()));
         list
     }
 
     /// A seller's relation by id.
-    pub(crate) fn relation(&self, seller: &str, channel_id: &str) -> Option<&StoredRelation> {
-        self.relations
-            .iter()
-            .find(|r| r.seller == seller && r.channel_id == channel_id)
+    pub(crate) fn relation(&self, seller: &str, channel_id: &str) -> Option<&RelationSnapshot> {
+        self.relations.iter().find(|r| r.seller == seller && r.channel_id == channel_id)
     }
 
     /// Marks a seller's relation read; false when there is no such relation.
     pub(crate) fn mark_read(&mut self, seller: &str, channel_id: &str) -> bool {
-        match self
-            .relations
-            .iter_mut()
-            .find(|r| r.seller == seller && r.channel_id == channel_id)
-        {
+        match self.relations.iter_mut().find(|r| r.seller == seller && r.channel_id == channel_id) {
             Some(relation) => {
                 relation.read = true;
                 relation.unread_count = 0;
@@ -224,26 +159,7 @@ impl MessageStore {
 
     /// A copy of one relation.
     pub(crate) fn snapshot(&self, channel_id: &str) -> Option<RelationSnapshot> {
-        let relation = self.relations.iter().find(|r| r.channel_id == channel_id)?;
-        Some(RelationSnapshot {
-            channel_id: relation.channel_id.clone(),
-            seller: relation.seller.clone(),
-            buyer: relation.buyer.clone(),
-            read: relation.read,
-            unread_count: relation.unread_count,
-            messages: relation
-                .messages
-                .iter()
-                .map(|m| MessageSnapshot {
-                    id: m.id.clone(),
-                    from_buyer: m.from_buyer,
-                    content: m.content.clone(),
-                    message_type: m.message_type.clone(),
-                    extern_id: m.extern_id.clone(),
-                    images: m.images.clone(),
-                    sent_at: m.sent_at,
-                })
-                .collect(),
-        })
+        let relation = self.relations.iter().find(|r| r.channel_id == channel_id);
+        relation.cloned()
     }
 }

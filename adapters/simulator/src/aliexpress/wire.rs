@@ -30,11 +30,18 @@ pub fn response_key(method: &str) -> String {
     format!("{}_response", method.replace('.', "_"))
 }
 
+/// The paging fields of a query: `current_page` (from 1) and `page_size`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PageQuery {
+    pub(crate) current_page: Option<u32>,
+    pub(crate) page_size: Option<u32>,
+}
+
 /// The `query` parameter of [`method::QUERY_RELATION_LIST`].
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct RelationQuery {
-    pub(crate) current_page: Option<u32>,
-    pub(crate) page_size: Option<u32>,
+    #[serde(flatten)]
+    pub(crate) page: PageQuery,
     /// Epoch ms.
     pub(crate) start_time: Option<i64>,
     /// Epoch ms.
@@ -85,8 +92,8 @@ pub(crate) struct OrderQuery {
     pub(crate) buyer_login_id: Option<String>,
     pub(crate) create_date_start: Option<String>,
     pub(crate) create_date_end: Option<String>,
-    pub(crate) current_page: Option<u32>,
-    pub(crate) page_size: Option<u32>,
+    #[serde(flatten)]
+    pub(crate) page: PageQuery,
     pub(crate) order_status: Option<String>,
 }
 
@@ -111,11 +118,7 @@ fn pacific_daylight(at: DateTime<Utc>) -> bool {
 
 /// `at` as `yyyy-MM-dd HH:mm:ss` in US Pacific time.
 pub(crate) fn pacific_datetime(at: DateTime<Utc>) -> String {
-    let offset = if pacific_daylight(at) {
-        PDT_SECONDS
-    } else {
-        PST_SECONDS
-    };
+    let offset = if pacific_daylight(at) { PDT_SECONDS } else { PST_SECONDS };
     let local = at.naive_utc() + TimeDelta::seconds(i64::from(offset));
     local.format("%Y-%m-%d %H:%M:%S").to_string()
 }
@@ -126,17 +129,10 @@ pub(crate) fn parse_pacific(text: &str) -> Option<DateTime<Utc>> {
     let local = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
     let read_with = |seconds: i32| {
         let offset = FixedOffset::east_opt(seconds)?;
-        local
-            .and_local_timezone(offset)
-            .single()
-            .map(|at| at.with_timezone(&Utc))
+        local.and_local_timezone(offset).single().map(|at| at.with_timezone(&Utc))
     };
     let as_daylight = read_with(PDT_SECONDS)?;
-    if pacific_daylight(as_daylight) {
-        Some(as_daylight)
-    } else {
-        read_with(PST_SECONDS)
-    }
+    if pacific_daylight(as_daylight) { Some(as_daylight) } else { read_with(PST_SECONDS) }
 }
 
 #[cfg(test)]
@@ -152,50 +148,27 @@ mod tests {
     #[test]
     fn pacific_times_across_daylight_changes() {
         // 2024: daylight time from 2024-03-10 10:00 UTC to 2024-11-03 09:00 UTC.
-        assert_eq!(
-            pacific_datetime(utc("2024-01-15 20:00:00")),
-            "2024-01-15 12:00:00"
-        );
-        assert_eq!(
-            pacific_datetime(utc("2024-07-01 19:00:00")),
-            "2024-07-01 12:00:00"
-        );
-        assert_eq!(
-            pacific_datetime(utc("2024-03-10 09:59:59")),
-            "2024-03-10 01:59:59"
-        );
-        assert_eq!(
-            pacific_datetime(utc("2024-03-10 10:00:00")),
-            "2024-03-10 03:00:00"
-        );
-        assert_eq!(
-            pacific_datetime(utc("2024-11-03 08:59:59")),
-            "2024-11-03 01:59:59"
-        );
-        assert_eq!(
-            pacific_datetime(utc("2024-11-03 09:00:00")),
-            "2024-11-03 01:00:00"
-        );
-        for at in [
-            "2024-01-15 20:00:00",
-            "2024-07-01 19:00:00",
-            "2024-03-10 10:00:00",
-        ] {
+        let cases = [
+            ("2024-01-15 20:00:00", "2024-01-15 12:00:00"),
+            ("2024-07-01 19:00:00", "2024-07-01 12:00:00"),
+            ("2024-03-10 09:59:59", "2024-03-10 01:59:59"),
+            ("2024-03-10 10:00:00", "2024-03-10 03:00:00"),
+            ("2024-11-03 08:59:59", "2024-11-03 01:59:59"),
+            ("2024-11-03 09:00:00", "2024-11-03 01:00:00"),
+        ];
+        for (at, pacific) in cases {
+            assert_eq!(pacific_datetime(utc(at)), pacific, "{at}");
+        }
+        for at in ["2024-01-15 20:00:00", "2024-07-01 19:00:00", "2024-03-10 10:00:00"] {
             assert_eq!(parse_pacific(&pacific_datetime(utc(at))), Some(utc(at)));
         }
         // The repeated hour reads as daylight time.
-        assert_eq!(
-            parse_pacific("2024-11-03 01:30:00"),
-            Some(utc("2024-11-03 08:30:00"))
-        );
+        assert_eq!(parse_pacific("2024-11-03 01:30:00"), Some(utc("2024-11-03 08:30:00")));
         assert_eq!(parse_pacific("yesterday"), None);
     }
 
     #[test]
     fn reply_keys() {
-        assert_eq!(
-            response_key(method::ORDER_GET),
-            "aliexpress_solution_order_get_response"
-        );
+        assert_eq!(response_key(method::ORDER_GET), "aliexpress_solution_order_get_response");
     }
 }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Map, Value, json};
@@ -17,22 +16,9 @@ use serde_json::{Map, Value, json};
 use super::auth::param_text;
 use super::codes::{self, sub};
 use super::wire::method;
-use super::{Order, Product, Shared};
+use super::{Order, Shared};
 use crate::lock;
-use crate::server::{Common, Received, Simulated, accepted, fault_middleware};
-
-/// The gateway, behind the fault middleware.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/{*method_path}", post(call))
-        .fallback(unknown)
-        .method_not_allowed_fallback(unknown)
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            fault_middleware::<Shared>,
-        ))
-        .with_state(shared)
-}
+use crate::server::{Common, Received, Simulated, accepted_if};
 
 /// A refused call: `code`, `sub_code`, `sub_msg` (always HTTP 200).
 #[derive(Debug, Clone)]
@@ -44,11 +30,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(code: i64, sub_code: &str, sub_msg: &str) -> ApiError {
-        ApiError {
-            code,
-            sub_code: sub_code.to_owned(),
-            sub_msg: sub_msg.to_owned(),
-        }
+        ApiError { code, sub_code: sub_code.to_owned(), sub_msg: sub_msg.to_owned() }
     }
 }
 
@@ -69,10 +51,7 @@ fn code_msg(code: i64) -> &'static str {
 }
 
 fn envelope(
-    common: &Common,
-    status: StatusCode,
-    error: Option<&ApiError>,
-    data: Value,
+    common: &Common, status: StatusCode, error: Option<&ApiError>, data: Value,
 ) -> Response {
     let (code, sub_code, sub_msg) = match error {
         None => (codes::SUCCESS, "", ""),
@@ -102,6 +81,13 @@ impl Shared {
 }
 
 impl Simulated for Shared {
+    fn routes() -> Router<Arc<Shared>> {
+        Router::new()
+            .route("/{*method_path}", post(call))
+            .fallback(unknown)
+            .method_not_allowed_fallback(unknown)
+    }
+
     fn common(&self) -> &Common {
         &self.common
     }
@@ -116,21 +102,13 @@ impl Simulated for Shared {
     }
 
     fn rate_limited_reply(&self, _retry_after_secs: u32) -> Response {
-        let error = ApiError::new(
-            codes::RATE_LIMITED,
-            sub::RATE_LIMITED,
-            "触发限流，请稍后重试",
-        );
+        let error = ApiError::new(codes::RATE_LIMITED, sub::RATE_LIMITED, "触发限流，请稍后重试");
         envelope(&self.common, StatusCode::OK, Some(&error), Value::Null)
     }
 }
 
 async fn unknown(State(sim): State<Arc<Shared>>) -> Response {
-    sim.answer(Err(ApiError::new(
-        codes::API_OFFLINE,
-        sub::API_SERVICE_OFF,
-        "API不存在或API已下线",
-    )))
+    sim.answer(Err(ApiError::new(codes::API_OFFLINE, sub::API_SERVICE_OFF, "API不存在或API已下线")))
 }
 
 async fn call(State(sim): State<Arc<Shared>>, received: Received) -> Response {
@@ -165,24 +143,15 @@ async fn call(State(sim): State<Arc<Shared>>, received: Received) -> Response {
 
 /// Answers a token call; a success is marked for the accepted-then-* faults.
 fn answer_state_change(sim: &Shared, result: Result<Value, ApiError>) -> Response {
-    let changed = result.is_ok();
-    let response = sim.answer(result);
-    if changed {
-        accepted(response)
-    } else {
-        response
-    }
+    accepted_if(result.is_ok(), sim.answer(result))
 }
 
 /// `order.orderDetail` (`shop_order_id`) within the token's shop.
 fn order_detail(
-    sim: &Shared,
-    shop_id: &str,
-    params: &Map<String, Value>,
+    sim: &Shared, shop_id: &str, params: &Map<String, Value>,
 ) -> Result<Value, ApiError> {
-    let order_id = param_text(params, "shop_order_id")
-        .filter(|id| !id.is_empty())
-        .ok_or_else(|| {
+    let order_id =
+        param_text(params, "shop_order_id").filter(|id| !id.is_empty()).ok_or_else(|| {
             ApiError::new(
                 codes::MISSING_BUSINESS_PARAMETER,
                 &format!("{}:shop_order_id", sub::MISSING_BUSINESS_PARAMETER),
@@ -192,8 +161,7 @@ fn order_detail(
     let state = lock(&sim.state);
     let order = state
         .orders
-        .get(shop_id)
-        .and_then(|orders| orders.iter().find(|order| order.order_id == order_id))
+        .find(shop_id, &order_id)
         .ok_or_else(|| ApiError::new(codes::BUSINESS_FAILED, sub::ORDER_NOT_FOUND, "订单不存在"))?;
     Ok(
         json!({ "shop_order_detail": order_json(shop_id, sim.shop_name(shop_id).unwrap_or_default(), order) }),
@@ -237,9 +205,7 @@ fn order_json(shop_id: &str, shop_name: &str, order: &Order) -> Value {
 
 /// A required whole-number business parameter within `range`.
 fn page_param(
-    params: &Map<String, Value>,
-    key: &str,
-    range: std::ops::RangeInclusive<i64>,
+    params: &Map<String, Value>, key: &str, range: std::ops::RangeInclusive<i64>,
 ) -> Result<i64, ApiError> {
     let value = params.get(key).filter(|v| !v.is_null()).ok_or_else(|| {
         ApiError::new(
@@ -281,9 +247,7 @@ fn filter_param(params: &Map<String, Value>, key: &str) -> Result<Option<i64>, A
 
 /// `product.listV2` within the token's shop.
 fn product_list(
-    sim: &Shared,
-    shop_id: &str,
-    params: &Map<String, Value>,
+    sim: &Shared, shop_id: &str, params: &Map<String, Value>,
 ) -> Result<Value, ApiError> {
     let page = page_param(params, "page", 1..=100)?;
     let size = page_param(params, "size", 1..=100)?;
@@ -317,25 +281,15 @@ fn product_list(
         }
     };
     let state = lock(&sim.state);
-    let mut products: Vec<&Product> = state
-        .products
-        .get(shop_id)
-        .map(|products| products.iter().collect())
-        .unwrap_or_default();
+    let mut products = state.products.of(shop_id);
     products.retain(|product| {
         status.is_none_or(|status| product.status == status)
             && check_status.is_none_or(|check| product.check_status == check)
-            && name
-                .as_deref()
-                .is_none_or(|name| product.name.contains(name))
-            && ids
-                .as_ref()
-                .is_none_or(|ids| ids.contains(&product.product_id))
+            && name.as_deref().is_none_or(|name| product.name.contains(name))
+            && ids.as_ref().is_none_or(|ids| ids.contains(&product.product_id))
     });
     products.sort_by(|a, b| {
-        b.create_time
-            .cmp(&a.create_time)
-            .then_with(|| b.product_id.cmp(&a.product_id))
+        b.create_time.cmp(&a.create_time).then_with(|| b.product_id.cmp(&a.product_id))
     });
     let total = products.len();
     let skip = usize::try_from((page - 1) * size).unwrap_or(usize::MAX);

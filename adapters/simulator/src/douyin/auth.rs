@@ -15,12 +15,8 @@ use crate::signing::same_hex;
 use crate::tokens::{TokenPair, TokenProblem};
 
 /// Methods the simulator serves.
-const KNOWN_METHODS: [&str; 4] = [
-    method::TOKEN_CREATE,
-    method::TOKEN_REFRESH,
-    method::ORDER_DETAIL,
-    method::PRODUCT_LIST_V2,
-];
+const KNOWN_METHODS: [&str; 4] =
+    [method::TOKEN_CREATE, method::TOKEN_REFRESH, method::ORDER_DETAIL, method::PRODUCT_LIST_V2];
 
 /// A verified call.
 #[derive(Debug, Clone)]
@@ -51,7 +47,7 @@ impl Shared {
                     "认证失败，app_key不存在",
                 ));
             }
-            Some(key) if key != self.app_key => {
+            Some(key) if key != self.common.app_key => {
                 return Err(ApiError::new(
                     codes::INVALID_PARAMETER,
                     sub::APP_ID_INVALID,
@@ -60,12 +56,9 @@ impl Shared {
             }
             Some(_) => {}
         }
-        let method_name = received
-            .param("method")
-            .filter(|name| !name.is_empty())
-            .ok_or_else(|| {
-                ApiError::new(codes::MISSING_PARAMETER, sub::METHOD_MISSING, "缺少method")
-            })?;
+        let method_name = received.present("method").ok_or_else(|| {
+            ApiError::new(codes::MISSING_PARAMETER, sub::METHOD_MISSING, "缺少method")
+        })?;
         if method_path(method_name).as_deref() != Some(received.path.as_str()) {
             return Err(ApiError::new(
                 codes::INVALID_PARAMETER,
@@ -74,11 +67,7 @@ impl Shared {
             ));
         }
         if received.param("v") != Some(API_VERSION) {
-            return Err(ApiError::new(
-                codes::INVALID_PARAMETER,
-                sub::VERSION_INVALID,
-                "v必须为2",
-            ));
+            return Err(ApiError::new(codes::INVALID_PARAMETER, sub::VERSION_INVALID, "v必须为2"));
         }
         let now = self.common.now();
         let timestamp = self.checked_timestamp(received, now)?;
@@ -102,42 +91,21 @@ impl Shared {
         }
         let is_token_call =
             method_name == method::TOKEN_CREATE || method_name == method::TOKEN_REFRESH;
-        let shop_id = if is_token_call {
-            None
-        } else {
-            Some(self.token_shop(received, now)?)
-        };
-        Ok(Call {
-            method: method_name.to_owned(),
-            params,
-            shop_id,
-        })
+        let shop_id = if is_token_call { None } else { Some(self.token_shop(received, now)?) };
+        Ok(Call { method: method_name.to_owned(), params, shop_id })
     }
 
     /// `timestamp` present, readable and within the tolerance of `now`.
     fn checked_timestamp<'r>(
-        &self,
-        received: &'r Received,
-        now: DateTime<Utc>,
+        &self, received: &'r Received, now: DateTime<Utc>,
     ) -> Result<&'r str, ApiError> {
-        let timestamp = received
-            .param("timestamp")
-            .filter(|value| !value.is_empty())
-            .ok_or_else(|| {
-                ApiError::new(
-                    codes::MISSING_PARAMETER,
-                    sub::TIMESTAMP_MISSING,
-                    "缺少timestamp",
-                )
-            })?;
-        let sent_at = parse_timestamp(timestamp).ok_or_else(|| {
-            ApiError::new(
-                codes::INVALID_PARAMETER,
-                sub::TIMESTAMP_FORMAT_ERROR,
-                "时间戳格式错误",
-            )
+        let timestamp = received.present("timestamp").ok_or_else(|| {
+            ApiError::new(codes::MISSING_PARAMETER, sub::TIMESTAMP_MISSING, "缺少timestamp")
         })?;
-        if (now - sent_at).abs() > self.timestamp_tolerance {
+        let sent_at = parse_timestamp(timestamp).ok_or_else(|| {
+            ApiError::new(codes::INVALID_PARAMETER, sub::TIMESTAMP_FORMAT_ERROR, "时间戳格式错误")
+        })?;
+        if (now - sent_at).abs() > self.common.timestamp_tolerance {
             return Err(ApiError::new(
                 codes::INVALID_PARAMETER,
                 sub::TIMESTAMP_INVALID,
@@ -150,10 +118,7 @@ impl Shared {
     /// `sign_method` known and `sign` the §4.2 signature of the body as `param_json`,
     /// computed with the simulator's own [`request_sign`]; returns the body as text.
     fn checked_sign<'r>(
-        &self,
-        received: &'r Received,
-        method_name: &str,
-        timestamp: &str,
+        &self, received: &'r Received, method_name: &str, timestamp: &str,
     ) -> Result<&'r str, ApiError> {
         let sign_method =
             SignMethod::from_param(received.param("sign_method")).ok_or_else(|| {
@@ -163,27 +128,19 @@ impl Shared {
                     "sign_method只能为hmac-sha256或md5",
                 )
             })?;
-        let sign = received
-            .param("sign")
-            .filter(|sign| !sign.is_empty())
-            .ok_or_else(|| {
-                ApiError::new(
-                    codes::MISSING_PARAMETER,
-                    sub::SIGNATURE_MISSING,
-                    "获取签名失败，请根据文档确保参数拼装正确",
-                )
-            })?;
-        let signature_invalid = || {
+        let sign = received.present("sign").ok_or_else(|| {
             ApiError::new(
-                codes::INVALID_PARAMETER,
-                sub::SIGNATURE_INVALID,
-                "签名校验失败",
+                codes::MISSING_PARAMETER,
+                sub::SIGNATURE_MISSING,
+                "获取签名失败，请根据文档确保参数拼装正确",
             )
-        };
+        })?;
+        let signature_invalid =
+            || ApiError::new(codes::INVALID_PARAMETER, sub::SIGNATURE_INVALID, "签名校验失败");
         let param_json = std::str::from_utf8(&received.body).map_err(|_| signature_invalid())?;
         let expected = request_sign(
-            &self.app_key,
-            &self.app_secret,
+            &self.common.app_key,
+            &self.common.app_secret,
             method_name,
             param_json,
             timestamp,
@@ -197,16 +154,13 @@ impl Shared {
 
     /// The shop whose live token `access_token` is.
     fn token_shop(&self, received: &Received, now: DateTime<Utc>) -> Result<String, ApiError> {
-        let token = received
-            .param("access_token")
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| {
-                ApiError::new(
-                    codes::MISSING_PARAMETER,
-                    sub::ACCESS_TOKEN_MISSING,
-                    "认证失败，access_token不能为空",
-                )
-            })?;
+        let token = received.present("access_token").ok_or_else(|| {
+            ApiError::new(
+                codes::MISSING_PARAMETER,
+                sub::ACCESS_TOKEN_MISSING,
+                "认证失败，access_token不能为空",
+            )
+        })?;
         let state = lock(&self.state);
         match state.tokens.check_access(token, now) {
             Ok(shop_id) => Ok(shop_id.to_owned()),
@@ -256,7 +210,7 @@ impl Shared {
             _ => return Err(grant_type_invalid()),
         };
         let now = self.common.now();
-        let pair = lock(&self.state).tokens.issue(&shop_id, now, self.ttl);
+        let pair = lock(&self.state).tokens.issue(&shop_id, now, self.common.ttl);
         Ok(self.token_data(&shop_id, &pair, now))
     }
 
@@ -269,7 +223,7 @@ impl Shared {
         let now = self.common.now();
         let (shop_id, pair) = lock(&self.state)
             .tokens
-            .refresh(&refresh_token, now, self.ttl)
+            .refresh(&refresh_token, now, self.common.ttl)
             .map_err(|problem| match problem {
                 TokenProblem::Unknown => ApiError::new(
                     codes::TOKEN_FAILED,
@@ -322,10 +276,7 @@ fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
     }
     let naive = NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S").ok()?;
     let beijing = FixedOffset::east_opt(8 * 3600)?;
-    beijing
-        .from_local_datetime(&naive)
-        .single()
-        .map(|time| time.with_timezone(&Utc))
+    beijing.from_local_datetime(&naive).single().map(|time| time.with_timezone(&Utc))
 }
 
 #[cfg(test)]

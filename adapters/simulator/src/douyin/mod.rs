@@ -39,22 +39,18 @@ mod api;
 mod auth;
 pub mod codes;
 mod push;
+mod shared;
 pub mod sign;
 pub mod wire;
 
-use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::TimeDelta;
 use serde_json::Value;
 
-use crate::delivery::{Poster, WebhookFaults};
-use crate::faults::{Faults, RequestRecord};
-use crate::server::{Common, ServerGuard};
-use crate::tokens::{TokenStore, TokenTtl};
+use crate::faults::Faults;
 use crate::{Clock, SimError, lock, system_clock};
+use shared::Shared;
 
 /// How the Douyin simulator starts.
 #[derive(Clone)]
@@ -255,20 +251,14 @@ pub struct PushEvent {
 impl PushEvent {
     /// Any tag with its payload.
     pub fn new(tag: &str, data: Value) -> PushEvent {
-        PushEvent {
-            tag: tag.to_owned(),
-            data,
-        }
+        PushEvent { tag: tag.to_owned(), data }
     }
 
     /// Tag 100 (trade created) for `order` of `shop_id`: `p_id`, `s_ids`, `shop_id`,
     /// `order_status`, `order_type`, `biz`, `create_time`, ids as numbers.
     pub fn trade_create(shop_id: &str, order: &Order) -> PushEvent {
-        let s_ids: Vec<Value> = order
-            .items
-            .iter()
-            .map(|item| crate::id_value(&item.order_id))
-            .collect();
+        let s_ids: Vec<Value> =
+            order.items.iter().map(|item| crate::id_value(&item.order_id)).collect();
         PushEvent::new(
             wire::push_tag::TRADE_CREATE,
             serde_json::json!({
@@ -284,193 +274,44 @@ impl PushEvent {
     }
 }
 
-/// Starts Douyin simulators.
-#[derive(Debug, Clone, Copy)]
-pub struct DouyinSim;
-
-impl DouyinSim {
-    /// Binds `127.0.0.1:0` and serves the simulated gateway until the handle is dropped.
-    pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
-        let shared = Arc::new(Shared::new(config)?);
-        let router = api::router(shared.clone());
-        let (addr, server) = crate::server::serve(router).await?;
-        Ok(SimHandle {
-            addr,
-            shared,
-            _server: server,
-        })
-    }
-}
+/// Starts Douyin simulators: `DouyinSim::start(config)` binds `127.0.0.1:0` and serves the
+/// simulated API until the handle is dropped.
+pub type DouyinSim = crate::handle::Starter<Shared>;
 
 /// A running Douyin simulator. Dropping it stops the server.
-pub struct SimHandle {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    _server: ServerGuard,
-}
+pub type SimHandle = crate::handle::SimHandle<Shared>;
 
 impl SimHandle {
-    /// The listening address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:{port}`, the gateway host of this simulator.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// The shop's current access token.
     pub fn access_token(&self, shop_id: &str) -> Option<String> {
         let state = lock(&self.shared.state);
-        state
-            .tokens
-            .current(shop_id)
-            .map(|pair| pair.access_token.clone())
+        let pair = state.tokens.current(shop_id);
+        pair.map(|pair| pair.access_token.clone())
     }
 
     /// The shop's current refresh token.
     pub fn refresh_token(&self, shop_id: &str) -> Option<String> {
         let state = lock(&self.shared.state);
-        state
-            .tokens
-            .current(shop_id)
-            .map(|pair| pair.refresh_token.clone())
+        let pair = state.tokens.current(shop_id);
+        pair.map(|pair| pair.refresh_token.clone())
     }
 
-    /// Replaces the fault knobs and reseeds their RNG.
-    pub fn set_faults(&self, faults: Faults) -> Result<(), SimError> {
-        self.shared.common.set_faults(faults)
-    }
-
-    /// Replaces the push knobs and reseeds their RNG.
-    pub fn set_webhook_faults(&self, faults: WebhookFaults) {
-        self.shared.poster.set_faults(faults);
-    }
-
-    /// Sets (or clears) where pushes go.
+    /// Sets (or clears) where pushes go (the same as `set_webhook_url`).
     pub fn set_push_url(&self, url: Option<String>) {
-        self.shared.poster.set_url(url);
+        self.set_webhook_url(url);
     }
 
     /// Adds (or replaces, by `order_id`) an order of the shop.
     pub fn add_order(&self, shop_id: &str, order: Order) -> Result<(), SimError> {
-        let mut state = lock(&self.shared.state);
-        let orders = state
-            .orders
-            .get_mut(shop_id)
-            .ok_or_else(|| SimError::UnknownShop(shop_id.to_owned()))?;
-        orders.retain(|existing| existing.order_id != order.order_id);
-        orders.push(order);
+        self.shared.known_shop(shop_id)?;
+        lock(&self.shared.state).orders.put(shop_id, order);
         Ok(())
     }
 
     /// Adds (or replaces, by `product_id`) a product of the shop.
     pub fn add_product(&self, shop_id: &str, product: Product) -> Result<(), SimError> {
-        let mut state = lock(&self.shared.state);
-        let products = state
-            .products
-            .get_mut(shop_id)
-            .ok_or_else(|| SimError::UnknownShop(shop_id.to_owned()))?;
-        products.retain(|existing| existing.product_id != product.product_id);
-        products.push(product);
+        self.shared.known_shop(shop_id)?;
+        lock(&self.shared.state).products.put(shop_id, product);
         Ok(())
-    }
-
-    /// Every request received, in order, with the fault applied.
-    pub fn requests(&self) -> Vec<RequestRecord> {
-        self.shared.common.requests()
-    }
-
-    /// Stops the server now.
-    pub fn shutdown(self) {
-        drop(self);
-    }
-}
-
-/// Mutable state behind one lock.
-pub(crate) struct State {
-    pub(crate) tokens: TokenStore,
-    pub(crate) orders: HashMap<String, Vec<Order>>,
-    pub(crate) products: HashMap<String, Vec<Product>>,
-    pub(crate) next_msg_id: u64,
-}
-
-/// Everything the handlers share.
-pub(crate) struct Shared {
-    pub(crate) common: Common,
-    pub(crate) app_key: String,
-    pub(crate) app_secret: String,
-    pub(crate) timestamp_tolerance: TimeDelta,
-    pub(crate) ttl: TokenTtl,
-    /// `(shop_id, shop_name, auth_code)`.
-    pub(crate) shops: Vec<(String, String, Option<String>)>,
-    pub(crate) state: Mutex<State>,
-    pub(crate) poster: Poster,
-}
-
-impl Shared {
-    fn new(config: SimConfig) -> Result<Shared, SimError> {
-        let mut seen = HashSet::new();
-        for value in config.shops.iter().flat_map(|shop| {
-            [
-                ("shop id", &shop.shop_id),
-                ("access token", &shop.access_token),
-                ("refresh token", &shop.refresh_token),
-            ]
-        }) {
-            if !seen.insert(value) {
-                return Err(SimError::InvalidConfig(format!(
-                    "duplicate {} `{}`",
-                    value.0, value.1
-                )));
-            }
-        }
-        let common = Common::new(config.clock.clone(), config.faults)?;
-        let now = common.now();
-        let ttl = TokenTtl {
-            access: config.access_token_ttl,
-            refresh: config.refresh_token_ttl,
-        };
-        let mut tokens = TokenStore::new("sim-douyin-");
-        let mut orders = HashMap::new();
-        let mut products = HashMap::new();
-        let mut shops = Vec::new();
-        for shop in config.shops {
-            tokens.install(
-                &shop.shop_id,
-                &shop.access_token,
-                &shop.refresh_token,
-                now,
-                ttl,
-            );
-            orders.insert(shop.shop_id.clone(), shop.orders);
-            products.insert(shop.shop_id.clone(), shop.products);
-            shops.push((shop.shop_id, shop.shop_name, shop.auth_code));
-        }
-        let poster = Poster::new(config.push_url, config.push_timeout)?;
-        Ok(Shared {
-            common,
-            app_key: config.app_key,
-            app_secret: config.app_secret,
-            timestamp_tolerance: config.timestamp_tolerance,
-            ttl,
-            shops,
-            state: Mutex::new(State {
-                tokens,
-                orders,
-                products,
-                next_msg_id: 7_300_000_000_000_000_000,
-            }),
-            poster,
-        })
-    }
-
-    /// The shop's name, if configured.
-    pub(crate) fn shop_name(&self, shop_id: &str) -> Option<&str> {
-        self.shops
-            .iter()
-            .find(|(id, _, _)| id == shop_id)
-            .map(|(_, name, _)| name.as_str())
     }
 }

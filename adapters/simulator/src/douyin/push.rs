@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use super::sign::{PUSH_APP_ID_HEADER, PUSH_SIGN_HEADER, push_sign};
 use super::wire::push_tag;
-use super::{PushEvent, SimHandle};
+use super::{PushEvent, Shared, SimHandle};
 use crate::delivery::Delivery;
+use crate::poster::{Prepared, only};
 use crate::{SimError, lock};
 
 /// One message of a push body.
@@ -31,10 +32,7 @@ struct Numbered {
 impl SimHandle {
     /// Delivers one push holding `event`.
     pub async fn push(&self, event: PushEvent) -> Result<Delivery, SimError> {
-        let mut deliveries = self.push_batch(vec![event]).await?;
-        deliveries
-            .pop()
-            .ok_or_else(|| SimError::Delivery("nothing was delivered".to_owned()))
+        only(self.push_batch(vec![event]).await?)
     }
 
     /// Delivers each event as its own push (one POST each), in the order
@@ -42,21 +40,21 @@ impl SimHandle {
     /// delivery order.
     pub async fn push_batch(&self, events: Vec<PushEvent>) -> Result<Vec<Delivery>, SimError> {
         let url = self.shared.poster.url()?;
-        let numbered = self.number(events);
-        let mut deliveries = Vec::with_capacity(numbered.len());
-        for message in self.shared.poster.order(numbered) {
-            let id = message.msg_id.clone();
-            let subject_id = message.subject_id.clone();
-            let body = body_of(&[message])?;
-            let statuses = self.deliver(&url, &body).await?;
-            deliveries.push(Delivery {
-                id,
-                subject_id,
-                statuses,
-                body,
-            });
-        }
-        Ok(deliveries)
+        let batch = self
+            .number(events)
+            .into_iter()
+            .map(|message| {
+                Ok(Prepared {
+                    id: message.msg_id.clone(),
+                    subject_id: message.subject_id.clone(),
+                    body: body_of(&[message])?,
+                })
+            })
+            .collect::<Result<Vec<_>, SimError>>()?;
+        let shared = &self.shared;
+        let secret = &shared.common.app_secret;
+        let sign = |secret: &str, body: &[u8]| shared.push_headers(secret, body);
+        shared.poster.deliver_each(&url, batch, secret, sign).await
     }
 
     /// Delivers all events in one push body (one POST), the array in the order
@@ -68,32 +66,22 @@ impl SimHandle {
             .first()
             .map(|message| (message.msg_id.clone(), message.subject_id.clone()))
             .unwrap_or_default();
-        let body = body_of(&ordered)?;
-        let statuses = self.deliver(&url, &body).await?;
-        Ok(Delivery {
-            id: first.0,
-            subject_id: first.1,
-            statuses,
-            body,
-        })
+        let prepared = Prepared { id: first.0, subject_id: first.1, body: body_of(&ordered)? };
+        let shared = &self.shared;
+        let secret = &shared.common.app_secret;
+        let sign = |secret: &str, body: &[u8]| shared.push_headers(secret, body);
+        shared.poster.deliver_one(&url, prepared, secret, sign).await
     }
 
     /// Delivers tag 100 (trade created) for one of the shop's orders.
     pub async fn push_trade_create(
-        &self,
-        shop_id: &str,
-        order_id: &str,
+        &self, shop_id: &str, order_id: &str,
     ) -> Result<Delivery, SimError> {
         let event = {
+            self.shared.known_shop(shop_id)?;
             let state = lock(&self.shared.state);
-            let orders = state
-                .orders
-                .get(shop_id)
-                .ok_or_else(|| SimError::UnknownShop(shop_id.to_owned()))?;
-            let order = orders
-                .iter()
-                .find(|order| order.order_id == order_id)
-                .ok_or_else(|| SimError::UnknownOrder(order_id.to_owned()))?;
+            let order = state.orders.find(shop_id, order_id);
+            let order = order.ok_or_else(|| SimError::UnknownOrder(order_id.to_owned()))?;
             PushEvent::trade_create(shop_id, order)
         };
         self.push(event).await
@@ -101,8 +89,7 @@ impl SimHandle {
 
     /// Delivers the test message (tag `"0"`) the platform sends when the push URL is set.
     pub async fn push_test_message(&self) -> Result<Delivery, SimError> {
-        self.push(PushEvent::new(push_tag::TEST, serde_json::json!({})))
-            .await
+        self.push(PushEvent::new(push_tag::TEST, serde_json::json!({}))).await
     }
 
     /// Assigns `msg_id`s in event order.
@@ -121,34 +108,18 @@ impl SimHandle {
                         other => other.to_string(),
                     })
                     .unwrap_or_else(|| msg_id.clone());
-                Numbered {
-                    msg_id,
-                    tag: event.tag,
-                    data: event.data.to_string(),
-                    subject_id,
-                }
+                Numbered { msg_id, tag: event.tag, data: event.data.to_string(), subject_id }
             })
             .collect()
     }
+}
 
-    async fn deliver(&self, url: &str, body: &[u8]) -> Result<Vec<u16>, SimError> {
-        let poster = &self.shared.poster;
-        let secret = if poster.faults().bad_signature {
-            format!("{}-wrong", self.shared.app_secret)
-        } else {
-            self.shared.app_secret.clone()
-        };
-        let signature = push_sign(&self.shared.app_key, &secret, body);
-        poster
-            .post(
-                url,
-                body,
-                &[
-                    (PUSH_APP_ID_HEADER, self.shared.app_key.clone()),
-                    (PUSH_SIGN_HEADER, signature),
-                ],
-            )
-            .await
+impl Shared {
+    /// The headers of a push of `body`: `app-id`, and `event-sign` under `secret`.
+    fn push_headers(&self, secret: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+        let app_key = &self.common.app_key;
+        let signature = push_sign(app_key, secret, body);
+        vec![(PUSH_APP_ID_HEADER, app_key.clone()), (PUSH_SIGN_HEADER, signature)]
     }
 }
 

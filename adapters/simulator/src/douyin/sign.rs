@@ -43,11 +43,7 @@ impl SignMethod {
 
 /// The string a request's `sign` is computed over (§4.2), secret on both ends.
 pub fn request_string_to_sign(
-    app_key: &str,
-    app_secret: &str,
-    method: &str,
-    param_json: &str,
-    timestamp: &str,
+    app_key: &str, app_secret: &str, method: &str, param_json: &str, timestamp: &str,
 ) -> String {
     let public = [
         ("app_key", app_key),
@@ -67,11 +63,7 @@ pub fn request_string_to_sign(
 
 /// The `sign` query parameter of a request (§4.2), lowercase hex.
 pub fn request_sign(
-    app_key: &str,
-    app_secret: &str,
-    method: &str,
-    param_json: &str,
-    timestamp: &str,
+    app_key: &str, app_secret: &str, method: &str, param_json: &str, timestamp: &str,
     sign_method: SignMethod,
 ) -> String {
     let text = request_string_to_sign(app_key, app_secret, method, param_json, timestamp);
@@ -114,14 +106,7 @@ mod tests {
     #[test]
     fn request_vectors_for_both_methods() {
         let sign = |method| {
-            request_sign(
-                APP_KEY,
-                SECRET,
-                "order.batchEncrypt",
-                PARAM_JSON,
-                "1700000000",
-                method,
-            )
+            request_sign(APP_KEY, SECRET, "order.batchEncrypt", PARAM_JSON, "1700000000", method)
         };
         assert_eq!(
             sign(SignMethod::HmacSha256),
@@ -173,41 +158,11 @@ mod tests {
         );
         let changed_json = PARAM_JSON.replace("12345", "12346");
         let changes = [
-            (
-                APP_KEY,
-                SECRET,
-                "order.batchEncrypt",
-                changed_json.as_str(),
-                "1700000000",
-            ),
-            (
-                APP_KEY,
-                SECRET,
-                "order.batchEncrypu",
-                PARAM_JSON,
-                "1700000000",
-            ),
-            (
-                APP_KEY,
-                SECRET,
-                "order.batchEncrypt",
-                PARAM_JSON,
-                "1700000001",
-            ),
-            (
-                "7000000000000000002",
-                SECRET,
-                "order.batchEncrypt",
-                PARAM_JSON,
-                "1700000000",
-            ),
-            (
-                APP_KEY,
-                "s3cr3u",
-                "order.batchEncrypt",
-                PARAM_JSON,
-                "1700000000",
-            ),
+            (APP_KEY, SECRET, "order.batchEncrypt", changed_json.as_str(), "1700000000"),
+            (APP_KEY, SECRET, "order.batchEncrypu", PARAM_JSON, "1700000000"),
+            (APP_KEY, SECRET, "order.batchEncrypt", PARAM_JSON, "1700000001"),
+            ("7000000000000000002", SECRET, "order.batchEncrypt", PARAM_JSON, "1700000000"),
+            (APP_KEY, "s3cr3u", "order.batchEncrypt", PARAM_JSON, "1700000000"),
         ];
         for (key, secret, method, json, timestamp) in changes {
             let sign = request_sign(key, secret, method, json, timestamp, SignMethod::HmacSha256);
@@ -219,10 +174,7 @@ mod tests {
     fn sign_method_parameter() {
         assert_eq!(SignMethod::from_param(None), Some(SignMethod::Md5));
         assert_eq!(SignMethod::from_param(Some("md5")), Some(SignMethod::Md5));
-        assert_eq!(
-            SignMethod::from_param(Some("hmac-sha256")),
-            Some(SignMethod::HmacSha256)
-        );
+        assert_eq!(SignMethod::from_param(Some("hmac-sha256")), Some(SignMethod::HmacSha256));
         assert_eq!(SignMethod::from_param(Some("sha256")), None);
     }
 
@@ -233,10 +185,7 @@ mod tests {
 
     #[test]
     fn push_vector() {
-        assert_eq!(
-            push_sign(APP_KEY, SECRET, PUSH_BODY),
-            "a9275efc729743f1e2f19a664def1306"
-        );
+        assert_eq!(push_sign(APP_KEY, SECRET, PUSH_BODY), "a9275efc729743f1e2f19a664def1306");
     }
 
     #[test]

@@ -15,42 +15,14 @@ pub mod method {
 }
 
 /// Push `tag`s (§4.3; the order and refund tags the SDKs list).
-pub mod push_tag {
-    /// The test message sent when the push URL is configured.
-    pub const TEST: &str = "0";
-    /// Trade created.
-    pub const TRADE_CREATE: &str = "100";
-    /// Trade paid.
-    pub const TRADE_PAID: &str = "101";
-    /// Seller shipped.
-    pub const TRADE_SELLER_SHIP: &str = "102";
-    /// Trade succeeded.
-    pub const TRADE_SUCCESS: &str = "103";
-    /// Logistics changed.
-    pub const TRADE_LOGISTICS_CHANGED: &str = "104";
-    /// Address changed.
-    pub const TRADE_ADDRESS_CHANGED: &str = "105";
-    /// Trade canceled.
-    pub const TRADE_CANCELED: &str = "106";
-    /// Refund created.
-    pub const REFUND_CREATED: &str = "200";
-    /// Refund agreed.
-    pub const REFUND_AGREED: &str = "201";
-    /// Refund succeeded.
-    pub const REFUND_SUCCESS: &str = "207";
-    /// Refund closed.
-    pub const REFUND_CLOSED: &str = "208";
-}
+pub mod push_tag;
 
 /// The path a method is POSTed to: `/` and the method with `.` turned into `/` (§4.1), or
 /// `None` when the name is not dot-separated words of letters, digits and `_` (so that no
 /// name can reach another method's path).
 pub fn method_path(method: &str) -> Option<String> {
     let words_ok = method.split('.').all(|word| {
-        !word.is_empty()
-            && word
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+        !word.is_empty() && word.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
     });
     words_ok.then(|| format!("/{}", method.replace('.', "/")))
 }
@@ -61,14 +33,8 @@ mod tests {
 
     #[test]
     fn method_paths() {
-        assert_eq!(
-            method_path("order.orderDetail").as_deref(),
-            Some("/order/orderDetail")
-        );
-        assert_eq!(
-            method_path("token.create").as_deref(),
-            Some("/token/create")
-        );
+        assert_eq!(method_path("order.orderDetail").as_deref(), Some("/order/orderDetail"));
+        assert_eq!(method_path("token.create").as_deref(), Some("/token/create"));
         assert_eq!(method_path(""), None);
         assert_eq!(method_path("order..detail"), None);
         assert_eq!(method_path(".order"), None);

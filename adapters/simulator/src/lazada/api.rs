@@ -5,48 +5,21 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, Uri};
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::sign::api_sign;
 use super::state::{StoredSession, message_view, page_back};
-use super::{ReadMark, SentMessage, Shared, codes};
-use crate::lock;
-use crate::server::{Common, Received, Simulated, accepted, fault_middleware};
+use super::{MessageSnapshot, ReadMark, SentMessage, Shared, codes};
+use crate::iop::{self, error_body};
+use crate::server::{Common, Received, Simulated, accepted, accepted_if};
 use crate::signing::same_hex;
 use crate::tokens::TokenProblem;
+use crate::{MAX_PAGE_SIZE, lock};
 
-/// Most items one page may ask for (chosen).
-const MAX_PAGE_SIZE: usize = 100;
 /// OpenSession takes orders created within this many days (Lazada's `-22`).
 const OPEN_SESSION_DAYS: i64 = 30;
-
-/// The routes, behind the fault middleware.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/rest/im/session/list", get(session_list))
-        .route("/rest/im/session/get", get(session_get))
-        .route("/rest/im/message/list", get(message_list))
-        .route("/rest/im/message/send", post(message_send))
-        .route("/rest/im/session/read", post(session_read))
-        .route(
-            "/rest/im/session/open",
-            get(session_open).post(session_open),
-        )
-        .route(
-            "/rest/auth/token/refresh",
-            get(token_refresh).post(token_refresh),
-        )
-        .fallback(invalid_api)
-        .method_not_allowed_fallback(invalid_api)
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            fault_middleware::<Shared>,
-        ))
-        .with_state(shared)
-}
 
 /// A refused call.
 #[derive(Debug, Clone)]
@@ -62,34 +35,37 @@ fn gateway(code: &'static str, message: impl Into<String>) -> ApiError {
 }
 
 fn missing(name: &str) -> ApiError {
-    gateway(
-        codes::MISSING_PARAMETER,
-        format!("The parameter `{name}` is missing."),
-    )
+    gateway(codes::MISSING_PARAMETER, format!("The parameter `{name}` is missing."))
 }
 
 impl Simulated for Shared {
+    const BASE_PATH: &'static str = "/rest";
+
+    fn routes() -> Router<Arc<Shared>> {
+        Router::new()
+            .route("/rest/im/session/list", get(session_list))
+            .route("/rest/im/session/get", get(session_get))
+            .route("/rest/im/message/list", get(message_list))
+            .route("/rest/im/message/send", post(message_send))
+            .route("/rest/im/session/read", post(session_read))
+            .route("/rest/im/session/open", get(session_open).post(session_open))
+            .route("/rest/auth/token/refresh", get(token_refresh).post(token_refresh))
+            .fallback(invalid_api)
+            .method_not_allowed_fallback(invalid_api)
+    }
+
     fn common(&self) -> &Common {
         &self.common
     }
 
     fn server_error_reply(&self, status: StatusCode) -> Response {
-        let body = json!({
-            "type": "SYSTEM",
-            "code": codes::SERVICE_UNAVAILABLE,
-            "message": "The service is temporarily unavailable.",
-            "request_id": self.common.request_id(),
-        });
-        (status, axum::Json(body)).into_response()
+        let message = "The service is temporarily unavailable.";
+        iop::server_error(&self.common, status, message)
     }
 
     fn rate_limited_reply(&self, retry_after_secs: u32) -> Response {
-        let body = json!({
-            "type": "ISP",
-            "code": codes::API_CALL_LIMIT,
-            "message": "The request has exceeded the limit.",
-            "request_id": self.common.request_id(),
-        });
+        let message = "The request has exceeded the limit.";
+        let body = error_body(&self.common, "ISP", codes::API_CALL_LIMIT, message);
         let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
         let value = HeaderValue::from(retry_after_secs);
         response.headers_mut().insert("retry-after", value);
@@ -114,38 +90,22 @@ impl Call {
 
     fn number(&self, name: &str) -> Result<i64, ApiError> {
         let value = self.required(name)?;
-        let bad = || {
-            gateway(
-                codes::INVALID_PARAMETER,
-                format!("`{name}` is not a number."),
-            )
-        };
+        let bad = || gateway(codes::INVALID_PARAMETER, format!("`{name}` is not a number."));
         value.parse().map_err(|_| bad())
     }
 
     /// `page_size` (1 to 100), `start_time` and the optional last id of a list call.
     fn paging(&self, last: &str) -> Result<(usize, i64, Option<&str>), ApiError> {
         let size = self.number("page_size")?;
-        let size = usize::try_from(size)
-            .ok()
-            .filter(|s| (1..=MAX_PAGE_SIZE).contains(s));
+        let size = usize::try_from(size).ok().filter(|s| (1..=MAX_PAGE_SIZE).contains(s));
         let bad = || gateway(codes::INVALID_PARAMETER, "`page_size` must be 1 to 100.");
-        Ok((
-            size.ok_or_else(bad)?,
-            self.number("start_time")?,
-            self.param(last),
-        ))
+        Ok((size.ok_or_else(bad)?, self.number("start_time")?, self.param(last)))
     }
 }
 
 /// Every parameter received: the decoded query, then the form body.
 fn parameters(received: &Received) -> Result<Vec<(String, String)>, ApiError> {
-    let undecodable = || {
-        gateway(
-            codes::INVALID_PARAMETER,
-            "The parameters cannot be decoded.",
-        )
-    };
+    let undecodable = || gateway(codes::INVALID_PARAMETER, "The parameters cannot be decoded.");
     let mut params = received.query.clone().ok_or_else(undecodable)?;
     let form = received
         .header("content-type")
@@ -170,7 +130,7 @@ impl Shared {
         };
         match value("app_key") {
             None => return Err(missing("app_key")),
-            Some(key) if key != self.app_key => {
+            Some(key) if key != self.common.app_key => {
                 return Err(gateway(codes::INVALID_APP_KEY, "The app key is invalid."));
             }
             Some(_) => {}
@@ -181,21 +141,16 @@ impl Shared {
         }
         let timestamp = value("timestamp").ok_or_else(|| missing("timestamp"))?;
         let now = self.common.now().timestamp_millis();
-        let tolerance = self.timestamp_tolerance.num_milliseconds();
-        let in_window = timestamp
-            .parse::<i64>()
-            .is_ok_and(|ms| (now - ms).abs() <= tolerance);
+        let tolerance = self.common.timestamp_tolerance.num_milliseconds();
+        let in_window = timestamp.parse::<i64>().is_ok_and(|ms| (now - ms).abs() <= tolerance);
         if !in_window {
             let why = "The timestamp must be epoch milliseconds within 7200 s of the server time.";
             return Err(gateway(codes::INVALID_TIMESTAMP, why));
         }
         let sign = value("sign").ok_or_else(|| missing("sign"))?;
-        let api = received
-            .path
-            .strip_prefix("/rest")
-            .unwrap_or(&received.path);
+        let api = received.path.strip_prefix("/rest").unwrap_or(&received.path);
         let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        if !same_hex(&api_sign(&self.app_secret, api, pairs), sign) {
+        if !same_hex(&api_sign(&self.common.app_secret, api, pairs), sign) {
             let why = "The request signature does not conform to platform standards";
             return Err(gateway(codes::INCOMPLETE_SIGNATURE, why));
         }
@@ -217,11 +172,10 @@ impl Shared {
 
     /// A reply: a success envelope around `data` (IM calls), or the refusal.
     fn answer(&self, result: Result<Value, ApiError>) -> Response {
-        let request_id = self.common.request_id();
         let body = match result {
             Ok(data) => json!({
                 "code": "0",
-                "request_id": request_id,
+                "request_id": self.common.request_id(),
                 "success": true,
                 "err_code": "0",
                 "err_message": "SUCCESS",
@@ -229,11 +183,11 @@ impl Shared {
             }),
             Err(ApiError::Gateway(kind, code, message)) => {
                 tracing::debug!(message = "Refused.", code, reason = %message);
-                json!({"type": kind, "code": code, "message": message, "request_id": request_id})
+                error_body(&self.common, kind, code, &message)
             }
             Err(ApiError::Im(code, message)) => json!({
                 "code": "0",
-                "request_id": request_id,
+                "request_id": self.common.request_id(),
                 "success": false,
                 "err_code": code,
                 "err_message": message,
@@ -243,9 +197,7 @@ impl Shared {
     }
 
     fn find<'a>(
-        &self,
-        sessions: &'a [StoredSession],
-        id: &str,
+        &self, sessions: &'a [StoredSession], id: &str,
     ) -> Result<&'a StoredSession, ApiError> {
         let found = sessions.iter().find(|s| s.id == id);
         let why = || format!("Session {id} does not exist for this seller.");
@@ -290,13 +242,11 @@ async fn message_list(State(sim): State<Arc<Shared>>, received: Received) -> Res
         let (size, start, last) = call.paging("last_message_id")?;
         let state = lock(&sim.state);
         let session = sim.find(&state.chats.sessions, call.required("session_id")?)?;
-        let key = |m: &super::state::StoredMessage| (m.send_time, m.id.clone());
+        let key = |m: &MessageSnapshot| (m.send_time_ms, m.id.clone());
         let (page, more) = page_back(session.messages.iter().collect(), key, start, last, size);
         let tail = page.last().map(|m| key(m));
-        let views: Vec<Value> = page
-            .iter()
-            .map(|m| message_view(m, session, &sim.seller_id, &sim.site))
-            .collect();
+        let views: Vec<Value> =
+            page.iter().map(|m| message_view(m, session, &sim.seller_id, &sim.site)).collect();
         Ok(json!({
             "message_list": views,
             "has_more": more,
@@ -311,16 +261,8 @@ async fn message_list(State(sim): State<Arc<Shared>>, received: Received) -> Res
 fn template_fields(template_id: i64) -> Option<&'static [(&'static str, &'static str)]> {
     Some(match template_id {
         1 | 4 => &[("txt", "txt")],
-        3 => &[
-            ("img_url", "imgUrl"),
-            ("width", "width"),
-            ("height", "height"),
-        ],
-        6 => &[
-            ("video_id", "videoId"),
-            ("width", "width"),
-            ("height", "height"),
-        ],
+        3 => &[("img_url", "imgUrl"), ("width", "width"), ("height", "height")],
+        6 => &[("video_id", "videoId"), ("width", "width"), ("height", "height")],
         10006 => &[("item_id", "itemId")],
         10007 => &[("order_id", "orderId")],
         10008 => &[("promotion_id", "voucherId")],
@@ -330,12 +272,8 @@ fn template_fields(template_id: i64) -> Option<&'static [(&'static str, &'static
 }
 
 async fn message_send(State(sim): State<Arc<Shared>>, received: Received) -> Response {
-    let result = sim
-        .verify(&received, true)
-        .and_then(|call| sim.store_send(&call));
-    let stored = result.is_ok();
-    let response = sim.answer(result);
-    if stored { accepted(response) } else { response }
+    let result = sim.verify(&received, true).and_then(|call| sim.store_send(&call));
+    accepted_if(result.is_ok(), sim.answer(result))
 }
 
 impl Shared {
@@ -391,9 +329,7 @@ async fn session_read(State(sim): State<Arc<Shared>>, received: Received) -> Res
         });
         Ok(Value::Null)
     });
-    let read = result.is_ok();
-    let response = sim.answer(result);
-    if read { accepted(response) } else { response }
+    accepted_if(result.is_ok(), sim.answer(result))
 }
 
 async fn session_open(State(sim): State<Arc<Shared>>, received: Received) -> Response {
@@ -401,21 +337,14 @@ async fn session_open(State(sim): State<Arc<Shared>>, received: Received) -> Res
         let order_id = call.required("order_id")?;
         let now = sim.common.now();
         let mut state = lock(&sim.state);
-        let order = state
-            .chats
-            .orders
-            .iter()
-            .find(|o| o.id == order_id)
-            .cloned();
+        let order = state.chats.orders.iter().find(|o| o.id == order_id).cloned();
         let why = || format!("E016: \"{order_id}\" Invalid Order ID");
         let order = order.ok_or_else(|| ApiError::Im(codes::ORDER_NOT_FOUND, why()))?;
         if now - order.created_at > chrono::TimeDelta::days(OPEN_SESSION_DAYS) {
             let why = format!("order out of day limit: {OPEN_SESSION_DAYS}");
             return Err(ApiError::Im(codes::ORDER_OUT_OF_DAY_LIMIT, why));
         }
-        let opened = state
-            .chats
-            .open(&sim.seller_id, &order.buyer, now.timestamp_millis());
+        let opened = state.chats.open(&sim.seller_id, &order.buyer, now.timestamp_millis());
         Ok(opened.id.clone())
     });
     // OpenSession's reference lists `session_id` outside `data`.
@@ -434,7 +363,7 @@ async fn token_refresh(State(sim): State<Arc<Shared>>, received: Received) -> Re
         let refresh_token = call.required("refresh_token")?;
         let now = sim.common.now();
         let mut state = lock(&sim.state);
-        let refreshed = state.tokens.refresh(refresh_token, now, sim.ttl);
+        let refreshed = state.tokens.refresh(refresh_token, now, sim.common.ttl);
         let why = "The refresh token is invalid or expired.";
         let (_, pair) = refreshed.map_err(|_| gateway(codes::ILLEGAL_REFRESH_TOKEN, why))?;
         Ok(json!({

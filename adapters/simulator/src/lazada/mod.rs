@@ -32,22 +32,21 @@
 
 mod api;
 pub mod codes;
+mod shared;
 pub mod sign;
 mod state;
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::delivery::{Delivery, Poster, WebhookFaults};
-use crate::faults::{Faults, RequestRecord};
-use crate::server::{Common, ServerGuard};
-use crate::tokens::{TokenStore, TokenTtl};
+use crate::delivery::Delivery;
+use crate::faults::Faults;
+use crate::poster::Prepared;
 use crate::{Clock, SimError, lock, system_clock};
+use shared::Shared;
 use sign::{PUSH_SIGNATURE_HEADER, push_signature};
-use state::{Chats, StoredOrder};
+use state::StoredOrder;
 
 /// How the Lazada simulator starts.
 #[derive(Clone)]
@@ -112,10 +111,7 @@ pub struct Buyer {
 impl Buyer {
     /// A buyer with this user id, named `buyer-{user_id}`.
     pub fn new(user_id: &str) -> Buyer {
-        Buyer {
-            user_id: user_id.to_owned(),
-            name: format!("buyer-{user_id}"),
-        }
+        Buyer { user_id: user_id.to_owned(), name: format!("buyer-{user_id}") }
     }
 }
 
@@ -132,18 +128,12 @@ impl BuyerMessage {
     /// A text message (template 1, `{"txt": ...}`).
     pub fn text(text: &str) -> BuyerMessage {
         let content = serde_json::json!({ "txt": text }).to_string();
-        BuyerMessage {
-            template_id: 1,
-            content,
-        }
+        BuyerMessage { template_id: 1, content }
     }
 
     /// Any template with its card.
     pub fn new(template_id: i64, content: &str) -> BuyerMessage {
-        BuyerMessage {
-            template_id,
-            content: content.to_owned(),
-        }
+        BuyerMessage { template_id, content: content.to_owned() }
     }
 }
 
@@ -210,42 +200,14 @@ pub struct MessageSnapshot {
     pub send_time_ms: i64,
 }
 
-/// Starts Lazada simulators.
-#[derive(Debug, Clone, Copy)]
-pub struct LazadaSim;
-
-impl LazadaSim {
-    /// Binds `127.0.0.1:0` and serves the simulated API until the handle is dropped.
-    pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
-        let shared = Arc::new(Shared::new(config)?);
-        let router = api::router(shared.clone());
-        let (addr, server) = crate::server::serve(router).await?;
-        Ok(SimHandle {
-            addr,
-            shared,
-            _server: server,
-        })
-    }
-}
+/// Starts Lazada simulators: `LazadaSim::start(config)` binds `127.0.0.1:0` and serves the
+/// simulated API until the handle is dropped.
+pub type LazadaSim = crate::handle::Starter<Shared>;
 
 /// A running Lazada simulator. Dropping it stops the server.
-pub struct SimHandle {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    _server: ServerGuard,
-}
+pub type SimHandle = crate::handle::SimHandle<Shared>;
 
 impl SimHandle {
-    /// The listening address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:{port}/rest`: the API base and the auth base of this simulator.
-    pub fn base_url(&self) -> String {
-        format!("http://{}/rest", self.addr)
-    }
-
     /// The seller's current access token.
     pub fn access_token(&self) -> Option<String> {
         let state = lock(&self.shared.state);
@@ -260,21 +222,6 @@ impl SimHandle {
         pair.map(|pair| pair.refresh_token.clone())
     }
 
-    /// Replaces the fault knobs and reseeds their RNG.
-    pub fn set_faults(&self, faults: Faults) -> Result<(), SimError> {
-        self.shared.common.set_faults(faults)
-    }
-
-    /// Replaces the push knobs and reseeds their RNG.
-    pub fn set_webhook_faults(&self, faults: WebhookFaults) {
-        self.shared.poster.set_faults(faults);
-    }
-
-    /// Sets (or clears) where pushes go.
-    pub fn set_webhook_url(&self, url: Option<String>) {
-        self.shared.poster.set_url(url);
-    }
-
     /// Adds an order of the seller's shop (OpenSession opens sessions from orders).
     pub fn add_order(&self, order_id: &str, buyer: &Buyer, created_at: DateTime<Utc>) {
         lock(&self.shared.state).chats.orders.push(StoredOrder {
@@ -287,20 +234,12 @@ impl SimHandle {
     /// The buyer sends `message` now (the session is opened if needed), without a push:
     /// the API lists it. Returns `(session_id, message_id)`.
     pub fn add_buyer_message(
-        &self,
-        buyer: &Buyer,
-        message: BuyerMessage,
+        &self, buyer: &Buyer, message: BuyerMessage,
     ) -> Result<(String, String), SimError> {
         let now = self.shared.common.now().timestamp_millis();
         let mut state = lock(&self.shared.state);
-        let session = state
-            .chats
-            .open(&self.shared.seller_id, buyer, now)
-            .id
-            .clone();
-        let stored = state
-            .chats
-            .add(&session, true, message.template_id, message.content, now)?;
+        let session = state.chats.open(&self.shared.seller_id, buyer, now).id.clone();
+        let stored = state.chats.add(&session, true, message.template_id, message.content, now)?;
         Ok((session, stored.id))
     }
 
@@ -308,9 +247,7 @@ impl SimHandle {
     /// URL, signed. Returns the receiver's answer; `subject_id` is the session id and `id`
     /// the message id.
     pub async fn push_buyer_message(
-        &self,
-        buyer: &Buyer,
-        message: BuyerMessage,
+        &self, buyer: &Buyer, message: BuyerMessage,
     ) -> Result<Delivery, SimError> {
         let url = self.shared.poster.url()?;
         let (session_id, message_id) = self.add_buyer_message(buyer, message)?;
@@ -333,22 +270,13 @@ impl SimHandle {
                 "site": format!("lazada_{}", shared.site.to_ascii_lowercase()),
             }))?
         };
-        let secret = if shared.poster.faults().bad_signature {
-            format!("{}-wrong", shared.app_secret)
-        } else {
-            shared.app_secret.clone()
+        let prepared = Prepared { id: message_id, subject_id: session_id, body };
+        let app_key = &shared.common.app_key;
+        let sign = |secret: &str, body: &[u8]| {
+            vec![(PUSH_SIGNATURE_HEADER, push_signature(app_key, secret, body))]
         };
-        let signature = push_signature(&shared.app_key, &secret, &body);
-        let statuses = shared
-            .poster
-            .post(&url, &body, &[(PUSH_SIGNATURE_HEADER, signature)])
-            .await?;
-        Ok(Delivery {
-            id: message_id,
-            subject_id: session_id,
-            statuses,
-            body,
-        })
+        let secret = &shared.common.app_secret;
+        shared.poster.deliver_one(&url, prepared, secret, sign).await
     }
 
     /// The buyer's session id, if they have one.
@@ -372,61 +300,5 @@ impl SimHandle {
     /// Every read mark the simulator accepted, in order.
     pub fn reads(&self) -> Vec<ReadMark> {
         lock(&self.shared.state).chats.reads.clone()
-    }
-
-    /// Every request received, in order, with the fault applied.
-    pub fn requests(&self) -> Vec<RequestRecord> {
-        self.shared.common.requests()
-    }
-}
-
-/// Mutable state behind one lock.
-pub(crate) struct State {
-    pub(crate) tokens: TokenStore,
-    pub(crate) chats: Chats,
-}
-
-/// Everything the handlers share.
-pub(crate) struct Shared {
-    pub(crate) common: Common,
-    pub(crate) app_key: String,
-    pub(crate) app_secret: String,
-    pub(crate) seller_id: String,
-    pub(crate) site: String,
-    pub(crate) timestamp_tolerance: TimeDelta,
-    pub(crate) ttl: TokenTtl,
-    pub(crate) state: Mutex<State>,
-    pub(crate) poster: Poster,
-}
-
-impl Shared {
-    fn new(config: SimConfig) -> Result<Shared, SimError> {
-        if config.access_token == config.refresh_token {
-            let why = "the access and refresh tokens must differ".to_owned();
-            return Err(SimError::InvalidConfig(why));
-        }
-        let common = Common::new(config.clock.clone(), config.faults)?;
-        let ttl = TokenTtl {
-            access: config.access_token_ttl,
-            refresh: config.refresh_token_ttl,
-        };
-        let mut tokens = TokenStore::new("50000sim_lazada_");
-        let (access, refresh) = (&config.access_token, &config.refresh_token);
-        tokens.install(&config.seller_id, access, refresh, common.now(), ttl);
-        let poster = Poster::new(config.webhook_url.clone(), config.webhook_timeout)?;
-        Ok(Shared {
-            common,
-            app_key: config.app_key,
-            app_secret: config.app_secret,
-            seller_id: config.seller_id,
-            site: config.site,
-            timestamp_tolerance: config.timestamp_tolerance,
-            ttl,
-            state: Mutex::new(State {
-                tokens,
-                chats: Chats::default(),
-            }),
-            poster,
-        })
     }
 }

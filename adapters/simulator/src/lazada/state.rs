@@ -4,7 +4,8 @@
 //! Ids: a session is `{seller}_2_{buyer}_1_103`, shaped like the API reference's sample
 //! (`100094063_2_1011822749_1_103`: seller account type 2, buyer account type 1); message ids
 //! are `sim` and a zero-padded counter, so their text order is their creation order.
-//! Listing is newest first, by (time, id) descending, paged backwards from a start time.
+//! Messages are stored as the handle shows them ([`MessageSnapshot`]). Listing is newest
+//! first, by (time, id) descending, paged backwards from a start time.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -12,46 +13,29 @@ use serde_json::{Value, json};
 use super::{Buyer, MessageSnapshot, ReadMark, SentMessage, SessionSnapshot};
 use crate::SimError;
 
-/// One message as stored.
-#[derive(Debug, Clone)]
-pub(crate) struct StoredMessage {
-    pub(crate) id: String,
-    pub(crate) from_buyer: bool,
-    pub(crate) template_id: i64,
-    pub(crate) content: String,
-    pub(crate) send_time: i64,
-}
-
 /// One conversation.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredSession {
     pub(crate) id: String,
     pub(crate) buyer: Buyer,
     pub(crate) opened_at: i64,
-    pub(crate) messages: Vec<StoredMessage>,
+    pub(crate) messages: Vec<MessageSnapshot>,
     pub(crate) last_read: Option<String>,
 }
 
 impl StoredSession {
     /// When the newest message was sent, or when the session was opened.
     pub(crate) fn last_time(&self) -> i64 {
-        self.messages.last().map_or(self.opened_at, |m| m.send_time)
+        self.messages.last().map_or(self.opened_at, |m| m.send_time_ms)
     }
 
     /// Buyer messages after the seller's read mark.
     pub(crate) fn unread(&self) -> usize {
         let after = match &self.last_read {
-            Some(id) => self
-                .messages
-                .iter()
-                .position(|m| &m.id == id)
-                .map_or(0, |i| i + 1),
+            Some(id) => self.messages.iter().position(|m| &m.id == id).map_or(0, |i| i + 1),
             None => 0,
         };
-        self.messages[after..]
-            .iter()
-            .filter(|m| m.from_buyer)
-            .count()
+        self.messages[after..].iter().filter(|m| m.from_buyer).count()
     }
 
     /// The session as `/im/session/list` and `/im/session/get` show it.
@@ -59,10 +43,8 @@ impl StoredSession {
         let last = self.messages.last();
         let summary = last.map(|m| card_summary(&m.content)).unwrap_or_default();
         let read_at = |id: &Option<String>| {
-            let found = id
-                .as_ref()
-                .and_then(|id| self.messages.iter().find(|m| &m.id == id));
-            found.map_or(0, |m| m.send_time)
+            let found = id.as_ref().and_then(|id| self.messages.iter().find(|m| &m.id == id));
+            found.map_or(0, |m| m.send_time_ms)
         };
         json!({
             "session_id": self.id,
@@ -88,10 +70,7 @@ fn card_summary(card: &str) -> String {
 
 /// A message record as `/im/message/list` and IM pushes show it.
 pub(crate) fn message_view(
-    message: &StoredMessage,
-    session: &StoredSession,
-    seller_id: &str,
-    site: &str,
+    message: &MessageSnapshot, session: &StoredSession, seller_id: &str, site: &str,
 ) -> Value {
     let (from, to) = if message.from_buyer {
         ((1, session.buyer.user_id.as_str()), (2, seller_id))
@@ -108,7 +87,7 @@ pub(crate) fn message_view(
         "template_id": message.template_id,
         "type": 1,
         "content": message.content,
-        "send_time": message.send_time,
+        "send_time": message.send_time_ms,
         "status": 0,
         "auto_reply": false,
         "site_id": site,
@@ -136,10 +115,7 @@ pub(crate) struct Chats {
 impl Chats {
     /// The buyer's session, opened at `now_ms` if there is none.
     pub(crate) fn open(
-        &mut self,
-        seller_id: &str,
-        buyer: &Buyer,
-        now_ms: i64,
+        &mut self, seller_id: &str, buyer: &Buyer, now_ms: i64,
     ) -> &mut StoredSession {
         let id = format!("{seller_id}_2_{}_1_103", buyer.user_id);
         let index = match self.sessions.iter().position(|s| s.id == id) {
@@ -165,20 +141,16 @@ impl Chats {
 
     /// Appends a message to a session; returns it.
     pub(crate) fn add(
-        &mut self,
-        session_id: &str,
-        from_buyer: bool,
-        template_id: i64,
-        content: String,
-        send_time: i64,
-    ) -> Result<StoredMessage, SimError> {
+        &mut self, session_id: &str, from_buyer: bool, template_id: i64, content: String,
+        send_time_ms: i64,
+    ) -> Result<MessageSnapshot, SimError> {
         self.next_message += 1;
-        let message = StoredMessage {
+        let message = MessageSnapshot {
             id: format!("sim{:012}", self.next_message),
             from_buyer,
             template_id,
             content,
-            send_time,
+            send_time_ms,
         };
         let session = self.sessions.iter_mut().find(|s| s.id == session_id);
         let session =
@@ -195,17 +167,7 @@ impl Chats {
             buyer: session.buyer.clone(),
             unread_count: session.unread(),
             last_read_message_id: session.last_read.clone(),
-            messages: session
-                .messages
-                .iter()
-                .map(|m| MessageSnapshot {
-                    id: m.id.clone(),
-                    from_buyer: m.from_buyer,
-                    template_id: m.template_id,
-                    content: m.content.clone(),
-                    send_time_ms: m.send_time,
-                })
-                .collect(),
+            messages: session.messages.clone(),
         })
     }
 }
@@ -214,11 +176,8 @@ impl Chats {
 /// `(start_time, last_id)` position (all at or before `start_time` without `last_id`).
 /// Returns the page and whether more remain.
 pub(crate) fn page_back<'a, T>(
-    mut items: Vec<&'a T>,
-    key: impl Fn(&T) -> (i64, String),
-    start_time: i64,
-    last_id: Option<&str>,
-    page_size: usize,
+    mut items: Vec<&'a T>, key: impl Fn(&T) -> (i64, String), start_time: i64,
+    last_id: Option<&str>, page_size: usize,
 ) -> (Vec<&'a T>, bool) {
     items.sort_by_key(|item| std::cmp::Reverse(key(item)));
     let before = |item: &&T| {

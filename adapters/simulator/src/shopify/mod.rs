@@ -15,7 +15,8 @@ mod webhook;
 pub use webhook::WebhookTarget;
 
 use crate::SimError;
-use crate::delivery::Poster;
+use crate::poster::Poster;
+use crate::server::ServerGuard;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -27,7 +28,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::oneshot;
 
 /// A discount code the shop has.
 #[derive(Clone, Debug)]
@@ -82,10 +82,6 @@ pub struct ShopifySim;
 impl ShopifySim {
     /// Starts one on 127.0.0.1 (a free port).
     pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(SimError::Bind)?;
-        let addr = listener.local_addr().map_err(SimError::Bind)?;
         let shared = Arc::new(Shared {
             config,
             queries: AtomicUsize::new(0),
@@ -96,19 +92,8 @@ impl ShopifySim {
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
             .with_state(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-        Ok(SimHandle {
-            addr,
-            shared,
-            _stop: stop,
-        })
+        let (addr, server) = crate::server::serve(app).await?;
+        Ok(SimHandle { addr, shared, _server: server })
     }
 }
 
@@ -116,7 +101,7 @@ impl ShopifySim {
 pub struct SimHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    _stop: oneshot::Sender<()>,
+    _server: ServerGuard,
 }
 
 impl SimHandle {
@@ -132,10 +117,8 @@ impl SimHandle {
 }
 
 async fn graphql(State(sim): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
-    let token = headers
-        .get(sign::header::ACCESS_TOKEN)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let token =
+        headers.get(sign::header::ACCESS_TOKEN).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if token.is_empty() || token != sim.config.access_token {
         return (
             StatusCode::UNAUTHORIZED,
@@ -151,22 +134,12 @@ async fn graphql(State(sim): State<Arc<Shared>>, headers: HeaderMap, body: Strin
             .into_response();
     };
     sim.queries.fetch_add(1, Ordering::Relaxed);
-    let query = request
-        .get("query")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let query = request.get("query").and_then(Value::as_str).unwrap_or_default();
     let variables = request.get("variables").cloned().unwrap_or(Value::Null);
     let data = if query.contains("codeDiscountNodeByCode") {
-        let code = variables
-            .get("code")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let node = sim
-            .config
-            .discounts
-            .iter()
-            .find(|d| d.code.eq_ignore_ascii_case(code))
-            .map(|d| {
+        let code = variables.get("code").and_then(Value::as_str).unwrap_or_default();
+        let node =
+            sim.config.discounts.iter().find(|d| d.code.eq_ignore_ascii_case(code)).map(|d| {
                 json!({
                     "id": format!("gid://shopify/DiscountCodeNode/{}", d.code.len()),
                     "codeDiscount": {

@@ -41,18 +41,12 @@ impl SimHandle {
     /// POSTs `payload` as a `topic` webhook (e.g. `customers/update`). The delivery's `id`
     /// is the `X-Shopify-Webhook-Id`, its `subject_id` the payload's `id` when it has one.
     pub async fn push_webhook(&self, topic: &str, payload: &Value) -> Result<Delivery, SimError> {
-        let target = lock(&self.shared.webhook)
-            .clone()
-            .ok_or(SimError::NoWebhookUrl)?;
+        let target = lock(&self.shared.webhook).clone().ok_or(SimError::NoWebhookUrl)?;
         let body = serde_json::to_vec(payload)?;
         let n = self.shared.deliveries.fetch_add(1, Ordering::Relaxed) + 1;
         // Shopify's ids are UUIDs; these are UUID-shaped and count up.
         let webhook_id = format!("00000000-0000-4000-8000-{n:012}");
-        let secret = if self.shared.poster.faults().bad_signature {
-            format!("{}-wrong", target.client_secret)
-        } else {
-            target.client_secret.clone()
-        };
+        let secret = self.shared.poster.signing_secret(&target.client_secret);
         let headers = [
             (header::HMAC, webhook_hmac(&secret, &body)),
             (header::TOPIC, topic.to_owned()),
@@ -62,21 +56,12 @@ impl SimHandle {
             (header::EVENT_ID, format!("sim-event-{n}")),
             (header::TRIGGERED_AT, chrono::Utc::now().to_rfc3339()),
         ];
-        let statuses = self
-            .shared
-            .poster
-            .post(&target.url, &body, &headers)
-            .await?;
+        let statuses = self.shared.poster.post(&target.url, &body, &headers).await?;
         let subject_id = match payload.get("id") {
             Some(Value::String(id)) => id.clone(),
             Some(id @ Value::Number(_)) => id.to_string(),
             _ => webhook_id.clone(),
         };
-        Ok(Delivery {
-            id: webhook_id,
-            subject_id,
-            statuses,
-            body,
-        })
+        Ok(Delivery { id: webhook_id, subject_id, statuses, body })
     }
 }

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -19,8 +18,8 @@ use serde_json::{Value, json};
 use super::auth::{Caller, Scope};
 use super::state::{NewMessage, StoredConversation, StoredMessage};
 use super::{Buyer, SentMessage, Shared, codes};
-use crate::lock;
-use crate::server::{Common, Received, Simulated, accepted, fault_middleware};
+use crate::server::{Common, Received, Simulated, accepted_if};
+use crate::{MAX_PAGE_SIZE, lock};
 
 const CONVERSATIONS: &str = "/customer_service/202309/conversations";
 const MESSAGES: &str = "/customer_service/202309/conversations/{conversation_id}/messages";
@@ -32,34 +31,8 @@ const ORDER_SEARCH: &str = "/order/202309/orders/search";
 const ORDER_DETAIL: &str = "/order/202309/orders";
 const PRODUCT_SEARCH: &str = "/product/202309/products/search";
 
-/// Most items one page may ask for.
-const MAX_PAGE_SIZE: usize = 100;
 /// Most characters a TEXT message may carry (§1.4).
 const TEXT_MAX_CHARS: usize = 2000;
-
-/// The routes, behind the fault middleware.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route(
-            CONVERSATIONS,
-            get(list_conversations).post(create_conversation),
-        )
-        .route(MESSAGES, get(list_messages).post(send_message))
-        .route(READ, post(mark_read))
-        .route(SHOPS, get(authorized_shops))
-        .route(TOKEN_REFRESH, get(refresh_token))
-        .route(IMAGE_UPLOAD, post(super::media::upload_image))
-        .route(ORDER_SEARCH, post(super::catalog::search_orders))
-        .route(ORDER_DETAIL, get(super::catalog::order_detail))
-        .route(PRODUCT_SEARCH, post(super::catalog::search_products))
-        .fallback(invalid_path)
-        .method_not_allowed_fallback(invalid_path)
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            fault_middleware::<Shared>,
-        ))
-        .with_state(shared)
-}
 
 /// A refused call: HTTP status, TikTok `code`, `message`.
 #[derive(Debug, Clone)]
@@ -71,11 +44,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, code: i64, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-        }
+        ApiError { status, code, message: message.into() }
     }
 
     pub(crate) fn bad_request(code: i64, message: impl Into<String>) -> ApiError {
@@ -96,37 +65,21 @@ impl Shared {
     /// The §1.1 envelope of a result.
     pub(crate) fn answer(&self, result: Result<Value, ApiError>) -> Response {
         match result {
-            Ok(data) => envelope(
-                &self.common,
-                StatusCode::OK,
-                codes::SUCCESS,
-                "Success",
-                data,
-            ),
+            Ok(data) => envelope(&self.common, StatusCode::OK, codes::SUCCESS, "Success", data),
             Err(error) => {
                 tracing::debug!(
                     message = "Refused.",
                     code = error.code,
                     reason = %error.message
                 );
-                envelope(
-                    &self.common,
-                    error.status,
-                    error.code,
-                    &error.message,
-                    Value::Null,
-                )
+                envelope(&self.common, error.status, error.code, &error.message, Value::Null)
             }
         }
     }
 }
 
 fn envelope(
-    common: &Common,
-    status: StatusCode,
-    code: i64,
-    message: &str,
-    data: Value,
+    common: &Common, status: StatusCode, code: i64, message: &str, data: Value,
 ) -> Response {
     let body = json!({
         "code": code,
@@ -138,6 +91,21 @@ fn envelope(
 }
 
 impl Simulated for Shared {
+    fn routes() -> Router<Arc<Shared>> {
+        Router::new()
+            .route(CONVERSATIONS, get(list_conversations).post(create_conversation))
+            .route(MESSAGES, get(list_messages).post(send_message))
+            .route(READ, post(mark_read))
+            .route(SHOPS, get(authorized_shops))
+            .route(TOKEN_REFRESH, get(refresh_token))
+            .route(IMAGE_UPLOAD, post(super::media::upload_image))
+            .route(ORDER_SEARCH, post(super::catalog::search_orders))
+            .route(ORDER_DETAIL, get(super::catalog::order_detail))
+            .route(PRODUCT_SEARCH, post(super::catalog::search_products))
+            .fallback(invalid_path)
+            .method_not_allowed_fallback(invalid_path)
+    }
+
     fn common(&self) -> &Common {
         &self.common
     }
@@ -160,9 +128,7 @@ impl Simulated for Shared {
             "Too many requests. Please retry later.",
             Value::Null,
         );
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from(retry_after_secs));
+        response.headers_mut().insert("retry-after", HeaderValue::from(retry_after_secs));
         response
     }
 }
@@ -172,11 +138,8 @@ impl Simulated for Shared {
 // ---------------------------------------------------------------------------------------------
 
 async fn invalid_path(State(sim): State<Arc<Shared>>) -> Response {
-    sim.answer(Err(ApiError::new(
-        StatusCode::NOT_FOUND,
-        codes::INVALID_PATH,
-        "Invalid path.",
-    )))
+    let error = ApiError::new(StatusCode::NOT_FOUND, codes::INVALID_PATH, "Invalid path.");
+    sim.answer(Err(error))
 }
 
 async fn refresh_token(State(sim): State<Arc<Shared>>, received: Received) -> Response {
@@ -211,59 +174,34 @@ async fn authorized_shops(State(sim): State<Arc<Shared>>, received: Received) ->
 
 async fn list_conversations(State(sim): State<Arc<Shared>>, received: Received) -> Response {
     let result = sim.verify(&received, Scope::Shop).and_then(|caller| {
-        let (size, offset) = paging(&received)?;
+        let paging = Paging::of(&received)?;
         let state = lock(&sim.state);
         let all = state.chats.conversations(&caller.shop_id);
-        let (shop_name, shop_im) = state
-            .chats
-            .shop_identity(&caller.shop_id)
-            .unwrap_or_default();
-        let page: Vec<ConversationView<'_>> = all
-            .iter()
-            .skip(offset)
-            .take(size)
-            .map(|conversation| conversation_view(conversation, shop_name, shop_im))
-            .collect();
+        let (shop_name, shop_im) = state.chats.shop_identity(&caller.shop_id).unwrap_or_default();
+        let (page, next_page_token) =
+            paging.page(&all, |conversation| conversation_view(conversation, shop_name, shop_im));
         Ok(json!({
             "conversations": page,
-            "next_page_token": next_token(offset, size, all.len()),
+            "next_page_token": next_page_token,
         }))
     });
     sim.answer(result)
 }
 
 async fn list_messages(
-    State(sim): State<Arc<Shared>>,
-    Path(conversation_id): Path<String>,
-    received: Received,
+    State(sim): State<Arc<Shared>>, Path(conversation_id): Path<String>, received: Received,
 ) -> Response {
     let result = sim.verify(&received, Scope::Shop).and_then(|caller| {
-        let (size, offset) = paging(&received)?;
-        let newest_first = match received.param("sort_order") {
-            None | Some("DESC") => true,
-            Some("ASC") => false,
-            Some(_) => {
-                return Err(ApiError::bad_request(
-                    codes::INVALID_PARAMETER,
-                    "Invalid parameter. `sort_order` must be ASC or DESC.",
-                ));
-            }
-        };
+        let paging = Paging::of(&received)?;
+        let sort_order = SortOrder::of(&received)?;
         let state = lock(&sim.state);
         let conversation = find(&state.chats, &caller, &conversation_id)?;
         let mut messages: Vec<&StoredMessage> = conversation.messages.iter().collect();
-        if newest_first {
-            messages.reverse();
-        }
-        let page: Vec<MessageView<'_>> = messages
-            .iter()
-            .skip(offset)
-            .take(size)
-            .map(|message| message_view(message))
-            .collect();
+        sort_order.arrange(&mut messages);
+        let (page, next_page_token) = paging.page(&messages, |message| message_view(message));
         Ok(json!({
             "messages": page,
-            "next_page_token": next_token(offset, size, messages.len()),
+            "next_page_token": next_page_token,
             "unsupported_msg_tips": "This message type is not supported.",
         }))
     });
@@ -281,24 +219,17 @@ struct SendBody {
 }
 
 async fn send_message(
-    State(sim): State<Arc<Shared>>,
-    Path(conversation_id): Path<String>,
-    received: Received,
+    State(sim): State<Arc<Shared>>, Path(conversation_id): Path<String>, received: Received,
 ) -> Response {
     let result = sim
         .verify(&received, Scope::Shop)
         .and_then(|caller| sim.store_send(&caller, &conversation_id, &received));
-    let stored = result.is_ok();
-    let response = sim.answer(result);
-    if stored { accepted(response) } else { response }
+    accepted_if(result.is_ok(), sim.answer(result))
 }
 
 impl Shared {
     fn store_send(
-        &self,
-        caller: &Caller,
-        conversation_id: &str,
-        received: &Received,
+        &self, caller: &Caller, conversation_id: &str, received: &Received,
     ) -> Result<Value, ApiError> {
         let body: SendBody = serde_json::from_slice(&received.body).map_err(|_| {
             ApiError::bad_request(
@@ -360,9 +291,7 @@ impl Shared {
 }
 
 async fn mark_read(
-    State(sim): State<Arc<Shared>>,
-    Path(conversation_id): Path<String>,
-    received: Received,
+    State(sim): State<Arc<Shared>>, Path(conversation_id): Path<String>, received: Received,
 ) -> Response {
     let result = sim.verify(&received, Scope::Shop).and_then(|caller| {
         let mut state = lock(&sim.state);
@@ -409,13 +338,9 @@ async fn create_conversation(State(sim): State<Arc<Shared>>, received: Received)
 // ---------------------------------------------------------------------------------------------
 
 fn find<'a>(
-    chats: &'a super::state::ChatStore,
-    caller: &Caller,
-    conversation_id: &str,
+    chats: &'a super::state::ChatStore, caller: &Caller, conversation_id: &str,
 ) -> Result<&'a StoredConversation, ApiError> {
-    chats
-        .conversation(&caller.shop_id, conversation_id)
-        .ok_or_else(|| not_found(conversation_id))
+    chats.conversation(&caller.shop_id, conversation_id).ok_or_else(|| not_found(conversation_id))
 }
 
 fn not_found(conversation_id: &str) -> ApiError {
@@ -425,35 +350,74 @@ fn not_found(conversation_id: &str) -> ApiError {
     )
 }
 
-/// `page_size` (required) and the offset in `page_token`.
-pub(crate) fn paging(received: &Received) -> Result<(usize, usize), ApiError> {
-    let size = received
-        .param("page_size")
-        .and_then(|size| size.parse::<usize>().ok())
-        .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                codes::INVALID_PARAMETER,
-                "Invalid parameter. `page_size` is required, from 1 to 100.",
-            )
-        })?;
-    let offset = match received.param("page_token") {
-        None | Some("") => 0,
-        Some(token) => token.parse::<usize>().map_err(|_| {
-            ApiError::bad_request(
-                codes::INVALID_PARAMETER,
-                "Invalid parameter. Unknown `page_token`.",
-            )
-        })?,
-    };
-    Ok((size, offset))
+/// A list call's page: `page_size` (required) and the offset in `page_token`.
+pub(crate) struct Paging {
+    size: usize,
+    offset: usize,
 }
 
-pub(crate) fn next_token(offset: usize, size: usize, total: usize) -> String {
-    if offset + size < total {
-        (offset + size).to_string()
-    } else {
-        String::new()
+impl Paging {
+    /// The page a list call asks for.
+    pub(crate) fn of(received: &Received) -> Result<Paging, ApiError> {
+        let size = received
+            .param("page_size")
+            .and_then(|size| size.parse::<usize>().ok())
+            .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    codes::INVALID_PARAMETER,
+                    "Invalid parameter. `page_size` is required, from 1 to 100.",
+                )
+            })?;
+        let offset = match received.param("page_token") {
+            None | Some("") => 0,
+            Some(token) => token.parse::<usize>().map_err(|_| {
+                ApiError::bad_request(
+                    codes::INVALID_PARAMETER,
+                    "Invalid parameter. Unknown `page_token`.",
+                )
+            })?,
+        };
+        Ok(Paging { size, offset })
+    }
+
+    /// This page of `items`, each through `view`, and the `next_page_token` (`""` on the
+    /// last page).
+    pub(crate) fn page<T, V>(&self, items: &[T], view: impl Fn(&T) -> V) -> (Vec<V>, String) {
+        let page = items.iter().skip(self.offset).take(self.size).map(view);
+        let end = self.offset + self.size;
+        let next = if end < items.len() { end.to_string() } else { String::new() };
+        (page.collect(), next)
+    }
+}
+
+/// A list call's `sort_order`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SortOrder {
+    /// `ASC`: oldest first.
+    Ascending,
+    /// `DESC`, the default: newest first.
+    Descending,
+}
+
+impl SortOrder {
+    /// The order a list call asks for.
+    pub(crate) fn of(received: &Received) -> Result<SortOrder, ApiError> {
+        match received.param("sort_order") {
+            None | Some("DESC") => Ok(SortOrder::Descending),
+            Some("ASC") => Ok(SortOrder::Ascending),
+            Some(_) => Err(ApiError::bad_request(
+                codes::INVALID_PARAMETER,
+                "Invalid parameter. `sort_order` must be ASC or DESC.",
+            )),
+        }
+    }
+
+    /// Puts `items`, oldest first, in this order.
+    pub(crate) fn arrange<T>(self, items: &mut [T]) {
+        if let SortOrder::Descending = self {
+            items.reverse();
+        }
     }
 }
 
@@ -478,10 +442,7 @@ fn validate_outbound(body: &SendBody) -> Result<(), String> {
         }
     }
     if body.kind == "TEXT" {
-        let text = content
-            .get("content")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let text = content.get("content").and_then(Value::as_str).unwrap_or_default();
         let chars = text.chars().count();
         if chars == 0 || chars > TEXT_MAX_CHARS {
             return Err(format!(
@@ -542,9 +503,7 @@ struct SenderView<'a> {
 }
 
 fn conversation_view<'a>(
-    conversation: &'a StoredConversation,
-    shop_name: &'a str,
-    shop_im: &'a str,
+    conversation: &'a StoredConversation, shop_name: &'a str, shop_im: &'a str,
 ) -> ConversationView<'a> {
     ConversationView {
         id: &conversation.id,

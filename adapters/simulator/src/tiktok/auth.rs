@@ -42,15 +42,14 @@ impl Shared {
                 "Invalid parameter. The query string cannot be decoded.",
             )
         })?;
-        if received.param("app_key") != Some(self.app_key.as_str()) {
+        if received.param("app_key") != Some(self.common.app_key.as_str()) {
             return Err(ApiError::bad_request(
                 codes::INVALID_PARAMETER,
                 "Invalid credentials. Invalid `app_key` query parameter.",
             ));
         }
         let sign = received
-            .param("sign")
-            .filter(|sign| !sign.is_empty())
+            .present("sign")
             .ok_or_else(|| {
                 ApiError::unauthorized(
                     codes::INVALID_PARAMETER,
@@ -58,11 +57,9 @@ impl Shared {
                 )
             })?;
         let now = self.common.now();
-        let timestamp = received
-            .param("timestamp")
-            .and_then(|value| value.parse::<i64>().ok());
+        let timestamp = received.param("timestamp").and_then(|value| value.parse::<i64>().ok());
         let in_window = timestamp.is_some_and(|timestamp| {
-            (now.timestamp() - timestamp).abs() <= self.timestamp_tolerance.num_seconds()
+            (now.timestamp() - timestamp).abs() <= self.common.timestamp_tolerance.num_seconds()
         });
         if !in_window {
             return Err(ApiError::unauthorized(
@@ -107,20 +104,11 @@ impl Shared {
     /// for a `multipart/form-data` request), computed with the simulator's own
     /// [`request_sign`].
     fn check_sign(
-        &self,
-        received: &Received,
-        query: &[(String, String)],
-        sign: &str,
+        &self, received: &Received, query: &[(String, String)], sign: &str,
     ) -> Result<(), ApiError> {
-        let signed_body: &[u8] = if is_multipart(received) {
-            &[]
-        } else {
-            &received.body
-        };
-        let pairs = query
-            .iter()
-            .map(|(key, value)| (key.as_str(), value.as_str()));
-        let expected = request_sign(&self.app_secret, &received.path, pairs, signed_body);
+        let signed_body: &[u8] = if is_multipart(received) { &[] } else { &received.body };
+        let pairs = query.iter().map(|(key, value)| (key.as_str(), value.as_str()));
+        let expected = request_sign(&self.common.app_secret, &received.path, pairs, signed_body);
         if !same_hex(&expected, sign) {
             return Err(ApiError::unauthorized(
                 codes::INVALID_SIGN,
@@ -150,8 +138,8 @@ impl Shared {
     /// `GET /api/v2/token/refresh?app_key&app_secret&refresh_token&grant_type=refresh_token`
     /// (§1.1): a fresh pair for the refresh token's seller; the old pair is revoked.
     pub(crate) fn refresh(&self, received: &Received) -> Result<Value, ApiError> {
-        if received.param("app_key") != Some(self.app_key.as_str())
-            || received.param("app_secret") != Some(self.app_secret.as_str())
+        if received.param("app_key") != Some(self.common.app_key.as_str())
+            || received.param("app_secret") != Some(self.common.app_secret.as_str())
         {
             return Err(ApiError::bad_request(
                 codes::INVALID_PARAMETER,
@@ -168,7 +156,7 @@ impl Shared {
         let now = self.common.now();
         let (open_id, pair) = lock(&self.state)
             .tokens
-            .refresh(refresh_token, now, self.ttl)
+            .refresh(refresh_token, now, self.common.ttl)
             .map_err(|problem| {
                 let message = match problem {
                     TokenProblem::Unknown => "Invalid credentials. The `refresh_token` is invalid.",

@@ -15,17 +15,17 @@
 //! left out; chosen). Orders list newest first by `create_time` unless asked otherwise;
 //! products list newest first (chosen).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::api::{ApiError, next_token, paging};
+use super::api::{ApiError, Paging, SortOrder};
 use super::auth::Scope;
-use super::{Order, Product, Shared, UploadedImage, codes};
+use super::{Order, OrderItem, Product, Shared, Sku, UploadedImage, codes};
 use crate::lock;
+use crate::per_shop::PerShop;
 use crate::server::Received;
 
 /// Order statuses of "Get Order List".
@@ -58,29 +58,26 @@ const PRODUCT_STATUSES: [&str; 9] = [
 const MAX_ORDER_IDS: usize = 50;
 
 /// Orders and products per shop, and the uploaded images.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Catalog {
-    orders: HashMap<String, Vec<Order>>,
-    products: HashMap<String, Vec<Product>>,
+    pub(crate) orders: PerShop<Order>,
+    pub(crate) products: PerShop<Product>,
     pub(crate) images: Vec<UploadedImage>,
     next_image: u64,
 }
 
+impl Default for Catalog {
+    fn default() -> Catalog {
+        Catalog {
+            orders: PerShop::new(|order| &order.id),
+            products: PerShop::new(|product| &product.id),
+            images: Vec::new(),
+            next_image: 0,
+        }
+    }
+}
+
 impl Catalog {
-    /// Adds or replaces (by id) an order.
-    pub(crate) fn put_order(&mut self, shop_id: &str, order: Order) {
-        let orders = self.orders.entry(shop_id.to_owned()).or_default();
-        orders.retain(|existing| existing.id != order.id);
-        orders.push(order);
-    }
-
-    /// Adds or replaces (by id) a product.
-    pub(crate) fn put_product(&mut self, shop_id: &str, product: Product) {
-        let products = self.products.entry(shop_id.to_owned()).or_default();
-        products.retain(|existing| existing.id != product.id);
-        products.push(product);
-    }
-
     /// A fresh image id.
     pub(crate) fn next_image_id(&mut self) -> String {
         self.next_image += 1;
@@ -89,10 +86,7 @@ impl Catalog {
 }
 
 fn invalid(message: &str) -> ApiError {
-    ApiError::bad_request(
-        codes::INVALID_PARAMETER,
-        format!("Invalid parameter. {message}"),
-    )
+    ApiError::bad_request(codes::INVALID_PARAMETER, format!("Invalid parameter. {message}"))
 }
 
 /// The JSON body as an object (an empty body reads as `{}`).
@@ -124,22 +118,21 @@ fn time_filter(body: &Map<String, Value>, key: &str) -> Result<Option<i64>, ApiE
     }
 }
 
+/// One of an order's `line_items`.
+fn line_item_json(order: &Order, item: &OrderItem) -> Value {
+    json!({
+        "id": item.id,
+        "product_id": item.product_id,
+        "product_name": item.product_name,
+        "sku_id": item.sku_id,
+        "sale_price": item.sale_price,
+        "currency": order.currency,
+        "display_status": order.status,
+    })
+}
+
 fn order_json(order: &Order) -> Value {
-    let items: Vec<Value> = order
-        .items
-        .iter()
-        .map(|item| {
-            json!({
-                "id": item.id,
-                "product_id": item.product_id,
-                "product_name": item.product_name,
-                "sku_id": item.sku_id,
-                "sale_price": item.sale_price,
-                "currency": order.currency,
-                "display_status": order.status,
-            })
-        })
-        .collect();
+    let items = order.items.iter().map(|item| line_item_json(order, item));
     json!({
         "id": order.id,
         "user_id": order.user_id,
@@ -147,32 +140,31 @@ fn order_json(order: &Order) -> Value {
         "create_time": order.create_time,
         "update_time": order.update_time,
         "payment": { "currency": order.currency, "total_amount": order.total_amount },
-        "line_items": items,
+        "line_items": items.collect::<Vec<_>>(),
+    })
+}
+
+/// One of a product's `skus`.
+fn sku_json(sku: &Sku) -> Value {
+    json!({
+        "id": sku.id,
+        "seller_sku": sku.seller_sku,
+        "price": {
+            "currency": sku.currency,
+            "sale_price": sku.sale_price,
+            "tax_exclusive_price": sku.sale_price,
+        },
+        "inventory": [{ "warehouse_id": "sim-warehouse-1", "quantity": sku.quantity }],
     })
 }
 
 fn product_json(product: &Product) -> Value {
-    let skus: Vec<Value> = product
-        .skus
-        .iter()
-        .map(|sku| {
-            json!({
-                "id": sku.id,
-                "seller_sku": sku.seller_sku,
-                "price": {
-                    "currency": sku.currency,
-                    "sale_price": sku.sale_price,
-                    "tax_exclusive_price": sku.sale_price,
-                },
-                "inventory": [{ "warehouse_id": "sim-warehouse-1", "quantity": sku.quantity }],
-            })
-        })
-        .collect();
+    let skus = product.skus.iter().map(sku_json);
     json!({
         "id": product.id,
         "title": product.title,
         "status": product.status,
-        "skus": skus,
+        "skus": skus.collect::<Vec<_>>(),
         "sales_regions": ["GB"],
         "create_time": product.create_time,
         "update_time": product.update_time,
@@ -182,17 +174,13 @@ fn product_json(product: &Product) -> Value {
 /// `POST /order/202309/orders/search`.
 pub(crate) async fn search_orders(State(sim): State<Arc<Shared>>, received: Received) -> Response {
     let result = sim.verify(&received, Scope::Shop).and_then(|caller| {
-        let (size, offset) = paging(&received)?;
+        let paging = Paging::of(&received)?;
         let by_update = match received.param("sort_field") {
             None | Some("create_time") => false,
             Some("update_time") => true,
             Some(_) => return Err(invalid("`sort_field` must be create_time or update_time.")),
         };
-        let newest_first = match received.param("sort_order") {
-            None | Some("DESC") => true,
-            Some("ASC") => false,
-            Some(_) => return Err(invalid("`sort_order` must be ASC or DESC.")),
-        };
+        let sort_order = SortOrder::of(&received)?;
         let body = body_object(&received)?;
         let buyer = text_filter(&body, "buyer_user_id")?;
         let status = text_filter(&body, "order_status")?;
@@ -204,12 +192,7 @@ pub(crate) async fn search_orders(State(sim): State<Arc<Shared>>, received: Rece
         let updated_ge = time_filter(&body, "update_time_ge")?;
         let updated_lt = time_filter(&body, "update_time_lt")?;
         let state = lock(&sim.state);
-        let mut orders: Vec<&Order> = state
-            .catalog
-            .orders
-            .get(&caller.shop_id)
-            .map(|orders| orders.iter().collect())
-            .unwrap_or_default();
+        let mut orders = state.catalog.orders.of(&caller.shop_id);
         orders.retain(|order| {
             buyer.is_none_or(|buyer| order.user_id == buyer)
                 && status.is_none_or(|status| order.status == status)
@@ -219,26 +202,15 @@ pub(crate) async fn search_orders(State(sim): State<Arc<Shared>>, received: Rece
                 && updated_lt.is_none_or(|t| order.update_time < t)
         });
         let key = |order: &&Order| {
-            let time = if by_update {
-                order.update_time
-            } else {
-                order.create_time
-            };
+            let time = if by_update { order.update_time } else { order.create_time };
             (time, order.id.clone())
         };
         orders.sort_by_key(key);
-        if newest_first {
-            orders.reverse();
-        }
-        let page: Vec<Value> = orders
-            .iter()
-            .skip(offset)
-            .take(size)
-            .map(|order| order_json(order))
-            .collect();
+        sort_order.arrange(&mut orders);
+        let (page, next_page_token) = paging.page(&orders, |order| order_json(order));
         Ok(json!({
             "orders": page,
-            "next_page_token": next_token(offset, size, orders.len()),
+            "next_page_token": next_page_token,
             "total_count": orders.len(),
         }))
     });
@@ -248,24 +220,15 @@ pub(crate) async fn search_orders(State(sim): State<Arc<Shared>>, received: Rece
 /// `GET /order/202309/orders?ids=…`.
 pub(crate) async fn order_detail(State(sim): State<Arc<Shared>>, received: Received) -> Response {
     let result = sim.verify(&received, Scope::Shop).and_then(|caller| {
-        let ids: Vec<&str> = received
-            .param("ids")
-            .map(|ids| ids.split(',').collect())
-            .unwrap_or_default();
+        let ids: Vec<&str> =
+            received.param("ids").map(|ids| ids.split(',').collect()).unwrap_or_default();
         if ids.is_empty() || ids.len() > MAX_ORDER_IDS || ids.iter().any(|id| id.is_empty()) {
             return Err(invalid("`ids` must be 1 to 50 comma-separated order ids."));
         }
         let state = lock(&sim.state);
         let orders: Vec<Value> = ids
             .iter()
-            .filter_map(|id| {
-                state
-                    .catalog
-                    .orders
-                    .get(&caller.shop_id)?
-                    .iter()
-                    .find(|order| order.id == *id)
-            })
+            .filter_map(|id| state.catalog.orders.find(&caller.shop_id, id))
             .map(order_json)
             .collect();
         Ok(json!({ "orders": orders }))
@@ -275,11 +238,10 @@ pub(crate) async fn order_detail(State(sim): State<Arc<Shared>>, received: Recei
 
 /// `POST /product/202309/products/search`.
 pub(crate) async fn search_products(
-    State(sim): State<Arc<Shared>>,
-    received: Received,
+    State(sim): State<Arc<Shared>>, received: Received,
 ) -> Response {
     let result = sim.verify(&received, Scope::Shop).and_then(|caller| {
-        let (size, offset) = paging(&received)?;
+        let paging = Paging::of(&received)?;
         let body = body_object(&received)?;
         let status = text_filter(&body, "status")?;
         if status.is_some_and(|status| !PRODUCT_STATUSES.contains(&status)) {
@@ -291,44 +253,24 @@ pub(crate) async fn search_products(
             Some(Value::Array(values)) => Some(
                 values
                     .iter()
-                    .map(|v| {
-                        v.as_str()
-                            .ok_or_else(|| invalid("`seller_skus` are strings."))
-                    })
+                    .map(|v| v.as_str().ok_or_else(|| invalid("`seller_skus` are strings.")))
                     .collect::<Result<_, _>>()?,
             ),
             Some(_) => return Err(invalid("`seller_skus` must be a list.")),
         };
         let state = lock(&sim.state);
-        let mut products: Vec<&Product> = state
-            .catalog
-            .products
-            .get(&caller.shop_id)
-            .map(|products| products.iter().collect())
-            .unwrap_or_default();
+        let mut products = state.catalog.products.of(&caller.shop_id);
         products.retain(|product| {
             status.is_none_or(|status| product.status == status)
                 && seller_skus.as_ref().is_none_or(|skus| {
-                    product
-                        .skus
-                        .iter()
-                        .any(|sku| skus.contains(&sku.seller_sku.as_str()))
+                    product.skus.iter().any(|sku| skus.contains(&sku.seller_sku.as_str()))
                 })
         });
-        products.sort_by(|a, b| {
-            b.create_time
-                .cmp(&a.create_time)
-                .then_with(|| b.id.cmp(&a.id))
-        });
-        let page: Vec<Value> = products
-            .iter()
-            .skip(offset)
-            .take(size)
-            .map(|product| product_json(product))
-            .collect();
+        products.sort_by(|a, b| b.create_time.cmp(&a.create_time).then_with(|| b.id.cmp(&a.id)));
+        let (page, next_page_token) = paging.page(&products, |product| product_json(product));
         Ok(json!({
             "products": page,
-            "next_page_token": next_token(offset, size, products.len()),
+            "next_page_token": next_page_token,
             "total_count": products.len(),
         }))
     });

@@ -17,7 +17,7 @@ use super::api::ApiError;
 use super::auth::Scope;
 use super::{Shared, UploadedImage, codes};
 use crate::lock;
-use crate::server::{Received, accepted};
+use crate::server::{Received, accepted_if};
 
 /// Largest image accepted: 10 MB (Upload Buyer Messages Image).
 const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
@@ -84,11 +84,7 @@ pub(crate) fn image_info(bytes: &[u8]) -> Option<ImageInfo> {
     } else {
         return None;
     };
-    (width > 0 && height > 0).then_some(ImageInfo {
-        mime,
-        width,
-        height,
-    })
+    (width > 0 && height > 0).then_some(ImageInfo { mime, width, height })
 }
 
 /// A JPEG's size from its first start-of-frame segment.
@@ -171,26 +167,19 @@ pub(crate) async fn upload_image(State(sim): State<Arc<Shared>>, received: Recei
     let result = sim
         .verify(&received, Scope::Shop)
         .and_then(|caller| sim.store_image(&caller.shop_id, &received));
-    let stored = result.is_ok();
-    let response = sim.answer(result);
-    if stored { accepted(response) } else { response }
+    accepted_if(result.is_ok(), sim.answer(result))
 }
 
 impl Shared {
     fn store_image(
-        &self,
-        shop_id: &str,
-        received: &Received,
+        &self, shop_id: &str, received: &Received,
     ) -> Result<serde_json::Value, ApiError> {
-        let boundary = received
-            .header("content-type")
-            .and_then(boundary)
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    codes::INVALID_PARAMETER,
-                    "Invalid parameter. The body must be multipart/form-data with a boundary.",
-                )
-            })?;
+        let boundary = received.header("content-type").and_then(boundary).ok_or_else(|| {
+            ApiError::bad_request(
+                codes::INVALID_PARAMETER,
+                "Invalid parameter. The body must be multipart/form-data with a boundary.",
+            )
+        })?;
         let image = form_field(&received.body, boundary, "data").ok_or_else(|| {
             ApiError::bad_request(
                 codes::INVALID_PARAMETER,
@@ -210,10 +199,8 @@ impl Shared {
             )
         })?;
         let mut state = lock(&self.state);
-        let url = format!(
-            "{IMAGE_URL_PREFIX}{}~tplv-origin-image.image",
-            state.catalog.next_image_id()
-        );
+        let url =
+            format!("{IMAGE_URL_PREFIX}{}~tplv-origin-image.image", state.catalog.next_image_id());
         state.catalog.images.push(UploadedImage {
             shop_id: shop_id.to_owned(),
             url: url.clone(),
@@ -251,17 +238,10 @@ mod tests {
     fn image_sizes_are_read_from_headers() {
         assert_eq!(
             image_info(&png(640, 480)),
-            Some(ImageInfo {
-                mime: "image/png",
-                width: 640,
-                height: 480
-            })
+            Some(ImageInfo { mime: "image/png", width: 640, height: 480 })
         );
         let gif = b"GIF89a\x20\x03\x58\x02\0\0\0";
-        assert_eq!(
-            image_info(gif).map(|i| (i.width, i.height)),
-            Some((800, 600))
-        );
+        assert_eq!(image_info(gif).map(|i| (i.width, i.height)), Some((800, 600)));
         // A JPEG with an APP0 segment, then SOF0 (height 0x01E0 = 480, width 0x0280 = 640).
         let jpeg = [
             0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x4A, 0x46, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x01,
@@ -274,10 +254,7 @@ mod tests {
         // WebP extended: canvas 1280 × 720 stored minus one.
         let mut webp = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0\0\0\0\0".to_vec();
         webp.extend_from_slice(&[0xFF, 0x04, 0x00, 0xCF, 0x02, 0x00]);
-        assert_eq!(
-            image_info(&webp).map(|i| (i.width, i.height)),
-            Some((1280, 720))
-        );
+        assert_eq!(image_info(&webp).map(|i| (i.width, i.height)), Some((1280, 720)));
         assert_eq!(image_info(b"%PDF-1.7"), None);
         assert_eq!(image_info(&png(0, 10)), None);
         assert_eq!(image_info(&[0xFF, 0xD8, 0xFF]), None);
@@ -286,17 +263,11 @@ mod tests {
     #[test]
     fn multipart_fields_are_found_by_name() {
         let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nskip\r\n--XyZ\r\nContent-Disposition: form-data; name=\"data\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--X\r\n--XyZ--\r\n";
-        assert_eq!(
-            form_field(body, "XyZ", "data"),
-            Some(&b"\x89PNG\r\n--X"[..])
-        );
+        assert_eq!(form_field(body, "XyZ", "data"), Some(&b"\x89PNG\r\n--X"[..]));
         assert_eq!(form_field(body, "XyZ", "other"), Some(&b"skip"[..]));
         assert_eq!(form_field(body, "XyZ", "missing"), None);
         assert_eq!(form_field(b"garbage", "XyZ", "data"), None);
-        assert_eq!(
-            boundary("multipart/form-data; boundary=\"abc\""),
-            Some("abc")
-        );
+        assert_eq!(boundary("multipart/form-data; boundary=\"abc\""), Some("abc"));
         assert_eq!(boundary("application/json"), None);
         assert_eq!(boundary("multipart/form-data"), None);
     }

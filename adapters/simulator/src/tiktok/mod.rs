@@ -39,24 +39,18 @@ mod auth;
 mod catalog;
 pub mod codes;
 mod media;
+mod shared;
 pub mod sign;
 mod state;
 mod webhook;
 
-use std::collections::HashSet;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::delivery::{Poster, WebhookFaults};
-use crate::faults::{Faults, RequestRecord};
-use crate::server::{Common, ServerGuard};
-use crate::tokens::{TokenStore, TokenTtl};
+use crate::faults::Faults;
 use crate::{Clock, SimError, lock, system_clock};
-use catalog::Catalog;
-use state::ChatStore;
+use shared::Shared;
 
 /// How the TikTok simulator starts.
 #[derive(Clone)]
@@ -200,10 +194,7 @@ impl BuyerMessage {
 
     /// Any type with its content JSON.
     pub fn new(kind: &str, content: &str) -> BuyerMessage {
-        BuyerMessage {
-            kind: kind.to_owned(),
-            content: content.to_owned(),
-        }
+        BuyerMessage { kind: kind.to_owned(), content: content.to_owned() }
     }
 }
 
@@ -386,128 +377,60 @@ pub struct UploadedImage {
     pub bytes: Vec<u8>,
 }
 
-/// Starts TikTok simulators.
-#[derive(Debug, Clone, Copy)]
-pub struct TikTokSim;
-
-impl TikTokSim {
-    /// Binds `127.0.0.1:0` and serves the simulated API until the handle is dropped.
-    pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
-        let shared = Arc::new(Shared::new(config)?);
-        let router = api::router(shared.clone());
-        let (addr, server) = crate::server::serve(router).await?;
-        Ok(SimHandle {
-            addr,
-            shared,
-            _server: server,
-        })
-    }
-}
+/// Starts TikTok simulators: `TikTokSim::start(config)` binds `127.0.0.1:0` and serves the
+/// simulated API until the handle is dropped.
+pub type TikTokSim = crate::handle::Starter<Shared>;
 
 /// A running TikTok simulator. Dropping it stops the server.
-pub struct SimHandle {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    _server: ServerGuard,
-}
+pub type SimHandle = crate::handle::SimHandle<Shared>;
 
 impl SimHandle {
-    /// The listening address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:{port}`, the API host and auth host of this simulator.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// The shop's seller's current access token.
     pub fn access_token(&self, shop_id: &str) -> Option<String> {
-        let seller = self.shared.seller_of_shop(shop_id)?;
-        let state = lock(&self.shared.state);
-        state
-            .tokens
-            .current(&seller.open_id)
-            .map(|pair| pair.access_token.clone())
+        self.shared.current_tokens(shop_id, |pair| pair.access_token.clone())
     }
 
     /// The shop's seller's current refresh token.
     pub fn refresh_token(&self, shop_id: &str) -> Option<String> {
-        let seller = self.shared.seller_of_shop(shop_id)?;
-        let state = lock(&self.shared.state);
-        state
-            .tokens
-            .current(&seller.open_id)
-            .map(|pair| pair.refresh_token.clone())
+        self.shared.current_tokens(shop_id, |pair| pair.refresh_token.clone())
     }
 
     /// The shop's `shop_cipher`.
     pub fn shop_cipher(&self, shop_id: &str) -> Option<String> {
-        self.shared
-            .shop(shop_id)
-            .map(|(_, shop)| shop.cipher.clone())
-    }
-
-    /// Replaces the fault knobs and reseeds their RNG.
-    pub fn set_faults(&self, faults: Faults) -> Result<(), SimError> {
-        self.shared.common.set_faults(faults)
-    }
-
-    /// Replaces the webhook knobs and reseeds their RNG.
-    pub fn set_webhook_faults(&self, faults: WebhookFaults) {
-        self.shared.poster.set_faults(faults);
-    }
-
-    /// Sets (or clears) where webhooks go.
-    pub fn set_webhook_url(&self, url: Option<String>) {
-        self.shared.poster.set_url(url);
+        self.shared.shop(shop_id).map(|(_, shop)| shop.cipher.clone())
     }
 
     /// The buyer's conversation in the shop, created (without a webhook) if there is none.
     pub fn add_conversation(&self, shop_id: &str, buyer: &Buyer) -> Result<String, SimError> {
         let now = self.shared.common.now();
-        lock(&self.shared.state)
-            .chats
-            .open_conversation(shop_id, buyer, None, now)
+        lock(&self.shared.state).chats.open_conversation(shop_id, buyer, None, now)
     }
 
     /// Sets a conversation's `can_send_message`; sends into it fail while false.
     pub fn set_can_send_message(
-        &self,
-        shop_id: &str,
-        conversation_id: &str,
-        can_send: bool,
+        &self, shop_id: &str, conversation_id: &str, can_send: bool,
     ) -> Result<(), SimError> {
-        lock(&self.shared.state)
-            .chats
-            .set_can_send_message(shop_id, conversation_id, can_send)
+        lock(&self.shared.state).chats.set_can_send_message(shop_id, conversation_id, can_send)
     }
 
     /// A copy of one conversation.
     pub fn conversation(
-        &self,
-        shop_id: &str,
-        conversation_id: &str,
+        &self, shop_id: &str, conversation_id: &str,
     ) -> Option<ConversationSnapshot> {
-        lock(&self.shared.state)
-            .chats
-            .snapshot(shop_id, conversation_id)
+        lock(&self.shared.state).chats.snapshot(shop_id, conversation_id)
     }
 
     /// Adds (or replaces, by id) an order of the shop.
     pub fn add_order(&self, shop_id: &str, order: Order) -> Result<(), SimError> {
         self.known_shop(shop_id)?;
-        lock(&self.shared.state).catalog.put_order(shop_id, order);
+        lock(&self.shared.state).catalog.orders.put(shop_id, order);
         Ok(())
     }
 
     /// Adds (or replaces, by id) a product of the shop.
     pub fn add_product(&self, shop_id: &str, product: Product) -> Result<(), SimError> {
         self.known_shop(shop_id)?;
-        lock(&self.shared.state)
-            .catalog
-            .put_product(shop_id, product);
+        lock(&self.shared.state).catalog.products.put(shop_id, product);
         Ok(())
     }
 
@@ -528,128 +451,4 @@ impl SimHandle {
     pub fn sent_messages(&self) -> Vec<SentMessage> {
         lock(&self.shared.state).chats.sent()
     }
-
-    /// Every request received, in order, with the fault applied.
-    pub fn requests(&self) -> Vec<RequestRecord> {
-        self.shared.common.requests()
-    }
-
-    /// Stops the server now.
-    pub fn shutdown(self) {
-        drop(self);
-    }
-}
-
-/// Mutable state behind one lock.
-pub(crate) struct State {
-    pub(crate) tokens: TokenStore,
-    pub(crate) chats: ChatStore,
-    pub(crate) catalog: Catalog,
-}
-
-/// Everything the handlers share.
-pub(crate) struct Shared {
-    pub(crate) common: Common,
-    pub(crate) app_key: String,
-    pub(crate) app_secret: String,
-    pub(crate) timestamp_tolerance: TimeDelta,
-    pub(crate) ttl: TokenTtl,
-    pub(crate) sellers: Vec<Seller>,
-    pub(crate) state: Mutex<State>,
-    pub(crate) poster: Poster,
-}
-
-impl Shared {
-    fn new(config: SimConfig) -> Result<Shared, SimError> {
-        check_unique(
-            "seller open_id",
-            config.sellers.iter().map(|s| s.open_id.as_str()),
-        )?;
-        let shops = || config.sellers.iter().flat_map(|seller| &seller.shops);
-        check_unique("shop id", shops().map(|shop| shop.id.as_str()))?;
-        check_unique("shop cipher", shops().map(|shop| shop.cipher.as_str()))?;
-        check_unique(
-            "access token",
-            config.sellers.iter().map(|s| s.access_token.as_str()),
-        )?;
-        check_unique(
-            "refresh token",
-            config.sellers.iter().map(|s| s.refresh_token.as_str()),
-        )?;
-
-        let common = Common::new(config.clock.clone(), config.faults)?;
-        let now = common.now();
-        let ttl = TokenTtl {
-            access: config.access_token_ttl,
-            refresh: config.refresh_token_ttl,
-        };
-        let mut tokens = TokenStore::new("TTP_sim_");
-        for seller in &config.sellers {
-            tokens.install(
-                &seller.open_id,
-                &seller.access_token,
-                &seller.refresh_token,
-                now,
-                ttl,
-            );
-        }
-        let chats = ChatStore::new(shops().map(|shop| (shop.id.as_str(), shop.name.as_str())));
-        let poster = Poster::new(config.webhook_url.clone(), config.webhook_timeout)?;
-        Ok(Shared {
-            common,
-            app_key: config.app_key,
-            app_secret: config.app_secret,
-            timestamp_tolerance: config.timestamp_tolerance,
-            ttl,
-            sellers: config.sellers,
-            state: Mutex::new(State {
-                tokens,
-                chats,
-                catalog: Catalog::default(),
-            }),
-            poster,
-        })
-    }
-
-    /// The shop and its seller, by shop id.
-    pub(crate) fn shop(&self, shop_id: &str) -> Option<(&Seller, &Shop)> {
-        self.sellers.iter().find_map(|seller| {
-            seller
-                .shops
-                .iter()
-                .find(|shop| shop.id == shop_id)
-                .map(|shop| (seller, shop))
-        })
-    }
-
-    /// The shop and its seller, by `shop_cipher`.
-    pub(crate) fn shop_by_cipher(&self, cipher: &str) -> Option<(&Seller, &Shop)> {
-        self.sellers.iter().find_map(|seller| {
-            seller
-                .shops
-                .iter()
-                .find(|shop| shop.cipher == cipher)
-                .map(|shop| (seller, shop))
-        })
-    }
-
-    fn seller_of_shop(&self, shop_id: &str) -> Option<&Seller> {
-        self.shop(shop_id).map(|(seller, _)| seller)
-    }
-
-    pub(crate) fn seller(&self, open_id: &str) -> Option<&Seller> {
-        self.sellers.iter().find(|seller| seller.open_id == open_id)
-    }
-}
-
-fn check_unique<'a>(what: &str, values: impl Iterator<Item = &'a str>) -> Result<(), SimError> {
-    let mut seen = HashSet::new();
-    for value in values {
-        if !seen.insert(value) {
-            return Err(SimError::InvalidConfig(format!(
-                "duplicate {what} `{value}`"
-            )));
-        }
-    }
-    Ok(())
 }

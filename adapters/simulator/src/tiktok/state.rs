@@ -26,9 +26,7 @@ pub(crate) struct StoredConversation {
 impl StoredConversation {
     /// Time of the latest message, or creation.
     pub(crate) fn last_activity(&self) -> i64 {
-        self.messages
-            .last()
-            .map_or(self.create_time, |message| message.create_time)
+        self.messages.last().map_or(self.create_time, |message| message.create_time)
     }
 }
 
@@ -101,9 +99,7 @@ impl ChatStore {
 
     /// The shop's display name and IM user id.
     pub(crate) fn shop_identity(&self, shop_id: &str) -> Option<(&str, &str)> {
-        self.shops
-            .get(shop_id)
-            .map(|shop| (shop.name.as_str(), shop.im_user_id.as_str()))
+        self.shops.get(shop_id).map(|shop| (shop.name.as_str(), shop.im_user_id.as_str()))
     }
 
     /// A fresh `tts_notification_id`.
@@ -120,17 +116,13 @@ impl ChatStore {
             .map(|shop| shop.conversations.iter().collect())
             .unwrap_or_default();
         list.sort_by(|a, b| {
-            b.last_activity()
-                .cmp(&a.last_activity())
-                .then_with(|| b.id.cmp(&a.id))
+            b.last_activity().cmp(&a.last_activity()).then_with(|| b.id.cmp(&a.id))
         });
         list
     }
 
     pub(crate) fn conversation(
-        &self,
-        shop_id: &str,
-        conversation_id: &str,
+        &self, shop_id: &str, conversation_id: &str,
     ) -> Option<&StoredConversation> {
         self.shops
             .get(shop_id)?
@@ -140,9 +132,7 @@ impl ChatStore {
     }
 
     fn conversation_mut(
-        &mut self,
-        shop_id: &str,
-        conversation_id: &str,
+        &mut self, shop_id: &str, conversation_id: &str,
     ) -> Option<&mut StoredConversation> {
         self.shops
             .get_mut(shop_id)?
@@ -155,24 +145,16 @@ impl ChatStore {
     /// conversation reopens an existing one with the same id). `id` forces the id of a new
     /// conversation.
     pub(crate) fn open_conversation(
-        &mut self,
-        shop_id: &str,
-        buyer: &Buyer,
-        id: Option<&str>,
-        now: DateTime<Utc>,
+        &mut self, shop_id: &str, buyer: &Buyer, id: Option<&str>, now: DateTime<Utc>,
     ) -> Result<String, SimError> {
-        let shop = self
-            .shops
-            .get(shop_id)
-            .ok_or_else(|| SimError::UnknownShop(shop_id.to_owned()))?;
+        let shop =
+            self.shops.get(shop_id).ok_or_else(|| SimError::UnknownShop(shop_id.to_owned()))?;
         if let Some(id) = id {
             if shop.conversations.iter().any(|c| c.id == id) {
                 return Ok(id.to_owned());
             }
-        } else if let Some(existing) = shop
-            .conversations
-            .iter()
-            .find(|c| c.buyer.user_id == buyer.user_id)
+        } else if let Some(existing) =
+            shop.conversations.iter().find(|c| c.buyer.user_id == buyer.user_id)
         {
             return Ok(existing.id.clone());
         }
@@ -183,10 +165,8 @@ impl ChatStore {
                 self.next_conversation.to_string()
             }
         };
-        let shop = self
-            .shops
-            .get_mut(shop_id)
-            .ok_or_else(|| SimError::UnknownShop(shop_id.to_owned()))?;
+        let shop =
+            self.shops.get_mut(shop_id).ok_or_else(|| SimError::UnknownShop(shop_id.to_owned()))?;
         shop.conversations.push(StoredConversation {
             id: id.clone(),
             buyer: buyer.clone(),
@@ -200,10 +180,7 @@ impl ChatStore {
 
     /// Appends a message; a buyer's message counts as unread.
     pub(crate) fn add_message(
-        &mut self,
-        shop_id: &str,
-        conversation_id: &str,
-        message: NewMessage<'_>,
+        &mut self, shop_id: &str, conversation_id: &str, message: NewMessage<'_>,
         now: DateTime<Utc>,
     ) -> Result<StoredMessage, SimError> {
         self.next_message += 1;
@@ -217,10 +194,7 @@ impl ChatStore {
             .ok_or_else(|| SimError::UnknownConversation(conversation_id.to_owned()))?;
         let sequence = conversation.messages.len() + 1;
         let (sender_im_user_id, sender_nickname) = if message.from_buyer {
-            (
-                conversation.buyer.im_user_id.clone(),
-                conversation.buyer.nickname.clone(),
-            )
+            (conversation.buyer.im_user_id.clone(), conversation.buyer.nickname.clone())
         } else {
             (shop_im, shop_name)
         };
@@ -253,10 +227,7 @@ impl ChatStore {
     }
 
     pub(crate) fn set_can_send_message(
-        &mut self,
-        shop_id: &str,
-        conversation_id: &str,
-        can_send: bool,
+        &mut self, shop_id: &str, conversation_id: &str, can_send: bool,
     ) -> Result<(), SimError> {
         if !self.has_shop(shop_id) {
             return Err(SimError::UnknownShop(shop_id.to_owned()));
@@ -279,9 +250,7 @@ impl ChatStore {
 
     /// A copy of one conversation for inspection.
     pub(crate) fn snapshot(
-        &self,
-        shop_id: &str,
-        conversation_id: &str,
+        &self, shop_id: &str, conversation_id: &str,
     ) -> Option<ConversationSnapshot> {
         let conversation = self.conversation(shop_id, conversation_id)?;
         Some(ConversationSnapshot {

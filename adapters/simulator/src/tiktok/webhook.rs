@@ -5,12 +5,14 @@
 //! marked read). With [`WebhookFaults::bad_signature`](crate::WebhookFaults) the header is
 //! the signature under a wrong secret: well-formed, and refused by a correct receiver.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::sign::{WEBHOOK_SIGNATURE_HEADER, webhook_signature};
 use super::state::NewMessage;
 use super::{Buyer, BuyerMessage, SimHandle};
 use crate::delivery::Delivery;
+use crate::poster::{Prepared, only};
 use crate::{SimError, lock};
 
 /// Webhook `type` of NEW_CONVERSATION (§1.5).
@@ -27,6 +29,21 @@ struct Envelope<'a, D> {
     shop_id: &'a str,
     timestamp: i64,
     data: D,
+}
+
+impl<'a, D: Serialize> Envelope<'a, D> {
+    fn new(kind: i64, id: &'a str, shop_id: &'a str, now: DateTime<Utc>, data: D) -> Self {
+        Envelope { kind, tts_notification_id: id, shop_id, timestamp: now.timestamp(), data }
+    }
+
+    /// The notification ready to deliver, about `subject_id`.
+    fn prepared(&self, subject_id: String) -> Result<Prepared, SimError> {
+        Ok(Prepared {
+            id: self.tts_notification_id.to_owned(),
+            subject_id,
+            body: serde_json::to_vec(self)?,
+        })
+    }
 }
 
 /// `data` of NEW_MESSAGE.
@@ -56,44 +73,28 @@ struct NewConversationData<'a> {
     create_time: i64,
 }
 
-/// One notification ready to deliver: id, subject id, body.
-type Prepared = (String, String, Vec<u8>);
-
 impl SimHandle {
     /// The buyer sends `message` into the conversation (created with this id if the shop
     /// has none), and a NEW_MESSAGE webhook is delivered. Returns the receiver's answer.
     pub async fn push_new_message(
-        &self,
-        shop_id: &str,
-        conversation_id: &str,
-        buyer: &Buyer,
-        message: BuyerMessage,
+        &self, shop_id: &str, conversation_id: &str, buyer: &Buyer, message: BuyerMessage,
     ) -> Result<Delivery, SimError> {
-        let mut deliveries = self
-            .push_new_messages(shop_id, conversation_id, buyer, vec![message])
-            .await?;
-        deliveries
-            .pop()
-            .ok_or_else(|| SimError::Delivery("nothing was delivered".to_owned()))
+        let deliveries =
+            self.push_new_messages(shop_id, conversation_id, buyer, vec![message]).await?;
+        only(deliveries)
     }
 
     /// The buyer sends `messages` in this order; their NEW_MESSAGE webhooks are delivered one
     /// POST each, in the order [`WebhookFaults::order`](crate::WebhookFaults) asks for.
     /// Returns the deliveries in delivery order.
     pub async fn push_new_messages(
-        &self,
-        shop_id: &str,
-        conversation_id: &str,
-        buyer: &Buyer,
-        messages: Vec<BuyerMessage>,
+        &self, shop_id: &str, conversation_id: &str, buyer: &Buyer, messages: Vec<BuyerMessage>,
     ) -> Result<Vec<Delivery>, SimError> {
         let url = self.shared.poster.url()?;
         let now = self.shared.common.now();
         let prepared: Vec<Prepared> = {
             let mut state = lock(&self.shared.state);
-            state
-                .chats
-                .open_conversation(shop_id, buyer, Some(conversation_id), now)?;
+            state.chats.open_conversation(shop_id, buyer, Some(conversation_id), now)?;
             let mut prepared = Vec::with_capacity(messages.len());
             for message in &messages {
                 let stored = state.chats.add_message(
@@ -107,27 +108,19 @@ impl SimHandle {
                     },
                     now,
                 )?;
-                let notification_id = state.chats.next_notification_id();
-                let body = serde_json::to_vec(&Envelope {
-                    kind: NEW_MESSAGE,
-                    tts_notification_id: &notification_id,
-                    shop_id,
-                    timestamp: now.timestamp(),
-                    data: NewMessageData {
-                        message_id: &stored.id,
-                        index: &stored.index,
-                        conversation_id,
-                        kind: &stored.kind,
-                        content: &stored.content,
-                        create_time: stored.create_time,
-                        is_visible: true,
-                        sender: WebhookSender {
-                            im_user_id: &stored.sender_im_user_id,
-                            role: "BUYER",
-                        },
-                    },
-                })?;
-                prepared.push((notification_id, stored.id, body));
+                let data = NewMessageData {
+                    message_id: &stored.id,
+                    index: &stored.index,
+                    conversation_id,
+                    kind: &stored.kind,
+                    content: &stored.content,
+                    create_time: stored.create_time,
+                    is_visible: true,
+                    sender: WebhookSender { im_user_id: &stored.sender_im_user_id, role: "BUYER" },
+                };
+                let id = state.chats.next_notification_id();
+                let envelope = Envelope::new(NEW_MESSAGE, &id, shop_id, now, data);
+                prepared.push(envelope.prepared(stored.id.clone())?);
             }
             prepared
         };
@@ -137,58 +130,34 @@ impl SimHandle {
     /// Opens (or reopens) the buyer's conversation and delivers NEW_CONVERSATION. The
     /// delivery's `subject_id` is the conversation id.
     pub async fn push_new_conversation(
-        &self,
-        shop_id: &str,
-        buyer: &Buyer,
+        &self, shop_id: &str, buyer: &Buyer,
     ) -> Result<Delivery, SimError> {
         let url = self.shared.poster.url()?;
         let now = self.shared.common.now();
         let prepared = {
             let mut state = lock(&self.shared.state);
             let conversation_id = state.chats.open_conversation(shop_id, buyer, None, now)?;
-            let notification_id = state.chats.next_notification_id();
-            let body = serde_json::to_vec(&Envelope {
-                kind: NEW_CONVERSATION,
-                tts_notification_id: &notification_id,
-                shop_id,
-                timestamp: now.timestamp(),
-                data: NewConversationData {
-                    conversation_id: &conversation_id,
-                    create_time: now.timestamp(),
-                },
-            })?;
-            (notification_id, conversation_id, body)
+            let data = NewConversationData {
+                conversation_id: &conversation_id,
+                create_time: now.timestamp(),
+            };
+            let id = state.chats.next_notification_id();
+            let envelope = Envelope::new(NEW_CONVERSATION, &id, shop_id, now, data);
+            envelope.prepared(conversation_id.clone())?
         };
-        let mut deliveries = self.deliver_all(&url, vec![prepared]).await?;
-        deliveries
-            .pop()
-            .ok_or_else(|| SimError::Delivery("nothing was delivered".to_owned()))
+        only(self.deliver_all(&url, vec![prepared]).await?)
     }
 
+    /// Delivers `prepared`, signed in `Authorization`.
     async fn deliver_all(
-        &self,
-        url: &str,
-        prepared: Vec<Prepared>,
+        &self, url: &str, prepared: Vec<Prepared>,
     ) -> Result<Vec<Delivery>, SimError> {
-        let poster = &self.shared.poster;
-        let mut deliveries = Vec::with_capacity(prepared.len());
-        for (id, subject_id, body) in poster.order(prepared) {
-            let secret = if poster.faults().bad_signature {
-                format!("{}-wrong", self.shared.app_secret)
-            } else {
-                self.shared.app_secret.clone()
-            };
-            let signature = webhook_signature(&self.shared.app_key, &secret, &body);
-            let statuses = poster
-                .post(url, &body, &[(WEBHOOK_SIGNATURE_HEADER, signature)])
-                .await?;
-            deliveries.push(Delivery {
-                id,
-                subject_id,
-                statuses,
-                body,
-            });
-        }
-        Ok(deliveries)
+        let app_key = &self.shared.common.app_key;
+        let sign = |secret: &str, body: &[u8]| {
+            let signature = webhook_signature(app_key, secret, body);
+            vec![(WEBHOOK_SIGNATURE_HEADER, signature)]
+        };
+        let secret = &self.shared.common.app_secret;
+        self.shared.poster.deliver_each(url, prepared, secret, sign).await
     }
 }

@@ -8,105 +8,68 @@ use shopmux_adapter_douyin::wire::{
     self, ApiResponse, AppCredentials, PUSH_ACK_BODY, PushMessage, RequestContext, TokenData,
     TradeCreateData, WireRequest, push_tag,
 };
-use shopmux_simulator::douyin::{DouyinSim, PushEvent, SimConfig, SimHandle, codes};
-use shopmux_simulator::{BatchOrder, FaultKind, Faults, ManualClock, WebhookFaults};
+use shopmux_simulator::douyin::codes::{self, sub};
+use shopmux_simulator::douyin::{DouyinSim, PushEvent, SimHandle};
+use shopmux_simulator::{BatchOrder, Delivery, FaultKind, Faults};
 
-use crate::support::{Receiver, Reply, client, send, t0};
+use crate::support::{
+    Receiver, Reply, bad_signature, certain, client, duplicated, faults_of, go, in_order, replies,
+    send, set_param, some_errors,
+};
 
 const SHOP: &str = "12345";
 const ORDER: &str = "4781320682406083640";
 
-struct Fixture {
-    sim: SimHandle,
-    clock: ManualClock,
-    credentials: AppCredentials,
+type Fixture = crate::support::Fixture<SimHandle, AppCredentials>;
+
+async fn fixture() -> Fixture {
+    Fixture::start(DouyinSim::start).await
 }
 
 impl Fixture {
-    async fn start() -> Fixture {
-        let clock = ManualClock::new(t0());
-        let config = SimConfig {
-            clock: clock.clock(),
-            ..SimConfig::default()
-        };
-        let credentials = AppCredentials {
-            app_key: config.app_key.clone(),
-            app_secret: config.app_secret.clone(),
-        };
-        let sim = DouyinSim::start(config).await.expect("starts");
-        Fixture {
-            sim,
-            clock,
-            credentials,
-        }
-    }
-
     fn build<T>(
-        &self,
-        token: Option<&str>,
-        sign_method: SignMethod,
-        now: chrono::DateTime<chrono::Utc>,
+        &self, token: Option<&str>, sign_method: SignMethod, now: chrono::DateTime<chrono::Utc>,
         make: impl FnOnce(&RequestContext<'_>) -> T,
     ) -> T {
-        let host = self.sim.base_url();
-        let ctx = RequestContext {
-            host: &host,
+        make(&RequestContext {
+            host: &self.sim.base_url(),
             credentials: &self.credentials,
             access_token: token,
             sign_method,
             now,
-        };
-        make(&ctx)
+        })
+    }
+
+    /// `order.orderDetail` of [`ORDER`] with `token`, HMAC-signed now.
+    fn order_detail_as(&self, token: Option<&str>) -> WireRequest {
+        let now = self.clock.now();
+        self.build(token, SignMethod::HmacSha256, now, |ctx| {
+            wire::order_detail(ctx, ORDER).expect("builds")
+        })
     }
 
     fn order_detail(&self, order_id: &str) -> WireRequest {
         let token = self.sim.access_token(SHOP).expect("token");
-        self.build(
-            Some(&token),
-            SignMethod::HmacSha256,
-            self.clock.now(),
-            |ctx| wire::order_detail(ctx, order_id).expect("builds"),
-        )
+        self.build(Some(&token), SignMethod::HmacSha256, self.clock.now(), |ctx| {
+            wire::order_detail(ctx, order_id).expect("builds")
+        })
     }
 }
 
-async fn go(request: &WireRequest) -> Reply {
-    send(
-        &client(),
-        request.method.as_str(),
-        &request.url(),
-        &request.headers,
-        &request.body,
-    )
-    .await
-    .expect("answered")
-}
-
-fn set_param(request: &mut WireRequest, key: &str, value: &str) {
-    for (name, current) in &mut request.query {
-        if name == key {
-            *current = value.to_owned();
-        }
-    }
-}
-
-fn assert_refused(reply: &Reply, code: i64, sub_code: &str) {
+/// Sends `request`; it must be refused with `code` and `sub_code`.
+async fn assert_refused(request: &WireRequest, code: i64, sub_code: &str) {
+    let reply = go(request).await;
     assert_eq!(reply.status, 200, "{:?}", reply.json);
-    assert_eq!(
-        (reply.code(), reply.sub_code()),
-        (code, sub_code),
-        "{:?}",
-        reply.json
-    );
+    assert_eq!((reply.code(), reply.sub_code()), (code, sub_code), "{:?}", reply.json);
     assert_eq!(reply.json["data"], Value::Null);
 }
 
 #[tokio::test]
 async fn signed_calls_succeed_and_tampering_is_refused() {
-    let fx = Fixture::start().await;
+    let fx = fixture().await;
 
     let detail = go(&fx.order_detail(ORDER)).await;
-    assert_eq!((detail.status, detail.code()), (200, codes::SUCCESS));
+    assert_eq!(detail.status_code(), (200, codes::SUCCESS));
     let parsed: ApiResponse<Value> =
         serde_json::from_value(detail.json.clone()).expect("adapter parses");
     assert!(parsed.is_success());
@@ -126,57 +89,55 @@ async fn signed_calls_succeed_and_tampering_is_refused() {
     assert_eq!(go(&omitted).await.code(), codes::SUCCESS);
     // ...so an HMAC sign without sign_method does not verify.
     let mut hmac_without_method = fx.order_detail(ORDER);
-    hmac_without_method
-        .query
-        .retain(|(key, _)| key != "sign_method");
-    assert_refused(
-        &go(&hmac_without_method).await,
-        codes::INVALID_PARAMETER,
-        codes::sub::SIGNATURE_INVALID,
-    );
+    hmac_without_method.query.retain(|(key, _)| key != "sign_method");
+    assert_refused(&hmac_without_method, codes::INVALID_PARAMETER, sub::SIGNATURE_INVALID).await;
 
     // One byte of the body changed after signing.
     let mut tampered = fx.order_detail(ORDER);
     let last = tampered.body.len() - 3;
     tampered.body[last] ^= 0x01;
-    assert_refused(
-        &go(&tampered).await,
-        codes::INVALID_PARAMETER,
-        codes::sub::SIGNATURE_INVALID,
-    );
+    assert_refused(&tampered, codes::INVALID_PARAMETER, sub::SIGNATURE_INVALID).await;
 
     // A wrong sign, a missing sign.
     let mut wrong = fx.order_detail(ORDER);
     set_param(&mut wrong, "sign", &"a".repeat(64));
-    assert_refused(
-        &go(&wrong).await,
-        codes::INVALID_PARAMETER,
-        codes::sub::SIGNATURE_INVALID,
-    );
+    assert_refused(&wrong, codes::INVALID_PARAMETER, sub::SIGNATURE_INVALID).await;
     let mut unsigned = fx.order_detail(ORDER);
     unsigned.query.retain(|(key, _)| key != "sign");
-    assert_refused(
-        &go(&unsigned).await,
-        codes::MISSING_PARAMETER,
-        codes::sub::SIGNATURE_MISSING,
-    );
+    assert_refused(&unsigned, codes::MISSING_PARAMETER, sub::SIGNATURE_MISSING).await;
 
     // Correctly signed, but 11 minutes off either way.
     for offset in [TimeDelta::minutes(-11), TimeDelta::minutes(11)] {
-        let stale = fx.build(
-            Some(&token),
-            SignMethod::HmacSha256,
-            fx.clock.now() + offset,
-            |ctx| wire::order_detail(ctx, ORDER).expect("builds"),
-        );
-        assert_refused(
-            &go(&stale).await,
-            codes::INVALID_PARAMETER,
-            codes::sub::TIMESTAMP_INVALID,
-        );
+        let stale =
+            fx.build(Some(&token), SignMethod::HmacSha256, fx.clock.now() + offset, |ctx| {
+                wire::order_detail(ctx, ORDER).expect("builds")
+            });
+        assert_refused(&stale, codes::INVALID_PARAMETER, sub::TIMESTAMP_INVALID).await;
     }
 
-    // The documented datetime timestamp format, GMT+8, signs and passes.
+    // Wrong app key; a method that does not match the path; an unknown method.
+    let mut other_app = fx.order_detail(ORDER);
+    set_param(&mut other_app, "app_key", "7000000000000000009");
+    assert_refused(&other_app, codes::INVALID_PARAMETER, sub::APP_ID_INVALID).await;
+    let mut moved = fx.order_detail(ORDER);
+    moved.path = "/order/searchList".into();
+    assert_refused(&moved, codes::INVALID_PARAMETER, sub::METHOD_INVALID).await;
+    let unknown = fx.build(Some(&token), SignMethod::HmacSha256, fx.clock.now(), |ctx| {
+        wire::build_request(ctx, "afterSale.List", &json!({})).expect("builds")
+    });
+    assert_refused(&unknown, codes::API_OFFLINE, sub::API_SERVICE_OFF).await;
+
+    // No token; an unknown order.
+    let tokenless = fx.order_detail_as(None);
+    assert_refused(&tokenless, codes::MISSING_PARAMETER, sub::ACCESS_TOKEN_MISSING).await;
+    assert_refused(&fx.order_detail("1"), codes::BUSINESS_FAILED, sub::ORDER_NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn the_documented_datetime_timestamp_signs_and_passes() {
+    let fx = fixture().await;
+    let token = fx.sim.access_token(SHOP).expect("token");
+    // The documented datetime timestamp format, GMT+8.
     let timestamp = "2023-11-15 06:13:20";
     let param_json = format!(r#"{{"shop_order_id":"{ORDER}"}}"#);
     let sign = request_sign(
@@ -192,64 +153,17 @@ async fn signed_calls_succeed_and_tampering_is_refused() {
         fx.sim.base_url(),
         fx.credentials.app_key
     );
-    let reply = send(&client(), "POST", &url, &[], param_json.as_bytes())
-        .await
-        .expect("answers");
+    let reply = send(&client(), "POST", &url, &[], param_json.as_bytes()).await.expect("answers");
     assert_eq!(reply.code(), codes::SUCCESS, "{:?}", reply.json);
-
-    // Wrong app key; a method that does not match the path; an unknown method.
-    let mut other_app = fx.order_detail(ORDER);
-    set_param(&mut other_app, "app_key", "7000000000000000009");
-    assert_refused(
-        &go(&other_app).await,
-        codes::INVALID_PARAMETER,
-        codes::sub::APP_ID_INVALID,
-    );
-    let mut moved = fx.order_detail(ORDER);
-    moved.path = "/order/searchList".into();
-    assert_refused(
-        &go(&moved).await,
-        codes::INVALID_PARAMETER,
-        codes::sub::METHOD_INVALID,
-    );
-    let unknown = fx.build(
-        Some(&token),
-        SignMethod::HmacSha256,
-        fx.clock.now(),
-        |ctx| wire::build_request(ctx, "afterSale.List", &json!({})).expect("builds"),
-    );
-    assert_refused(
-        &go(&unknown).await,
-        codes::API_OFFLINE,
-        codes::sub::API_SERVICE_OFF,
-    );
-
-    // No token; an unknown order.
-    let tokenless = fx.build(None, SignMethod::HmacSha256, fx.clock.now(), |ctx| {
-        wire::order_detail(ctx, ORDER).expect("builds")
-    });
-    assert_refused(
-        &go(&tokenless).await,
-        codes::MISSING_PARAMETER,
-        codes::sub::ACCESS_TOKEN_MISSING,
-    );
-    assert_refused(
-        &go(&fx.order_detail("1")).await,
-        codes::BUSINESS_FAILED,
-        codes::sub::ORDER_NOT_FOUND,
-    );
 }
 
 #[tokio::test]
 async fn tokens_expire_refresh_and_create() {
-    let fx = Fixture::start().await;
+    let fx = fixture().await;
     let old = fx.sim.access_token(SHOP).expect("token");
     fx.clock.advance(TimeDelta::days(7) + TimeDelta::seconds(1));
-    assert_refused(
-        &go(&fx.order_detail(ORDER)).await,
-        codes::INVALID_PARAMETER,
-        codes::sub::ACCESS_TOKEN_EXPIRED,
-    );
+    assert_refused(&fx.order_detail(ORDER), codes::INVALID_PARAMETER, sub::ACCESS_TOKEN_EXPIRED)
+        .await;
 
     let refresh_token = fx.sim.refresh_token(SHOP).expect("refresh token");
     let refresh = fx.build(Some(&old), SignMethod::HmacSha256, fx.clock.now(), |ctx| {
@@ -264,77 +178,46 @@ async fn tokens_expire_refresh_and_create() {
     assert_eq!(fx.sim.access_token(SHOP), Some(data.access_token.clone()));
 
     assert_eq!(go(&fx.order_detail(ORDER)).await.code(), codes::SUCCESS);
-    let with_old = fx.build(Some(&old), SignMethod::HmacSha256, fx.clock.now(), |ctx| {
-        wire::order_detail(ctx, ORDER).expect("builds")
-    });
-    assert_refused(
-        &go(&with_old).await,
-        codes::INVALID_PARAMETER,
-        codes::sub::ACCESS_TOKEN_NO_EXISTED,
-    );
+    let with_old = fx.order_detail_as(Some(&old));
+    assert_refused(&with_old, codes::INVALID_PARAMETER, sub::ACCESS_TOKEN_NO_EXISTED).await;
     // The refresh token is spent.
-    assert_refused(
-        &go(&refresh).await,
-        codes::TOKEN_FAILED,
-        codes::sub::TOKEN_INVALID,
-    );
+    assert_refused(&refresh, codes::TOKEN_FAILED, sub::TOKEN_INVALID).await;
 
     // token.create, self-use and with a code; unknown shop and code are refused.
     let create = |make: &dyn Fn(&RequestContext<'_>) -> WireRequest| {
         fx.build(None, SignMethod::HmacSha256, fx.clock.now(), make)
     };
-    let created = go(&create(&|ctx| {
-        wire::token_create_for_shop(ctx, SHOP).expect("builds")
-    }))
-    .await;
+    let created = go(&create(&|ctx| wire::token_create_for_shop(ctx, SHOP).expect("builds"))).await;
     assert_eq!(created.code(), codes::SUCCESS, "{:?}", created.json);
     assert_eq!(created.json["data"]["shop_id"], 12345);
-    let created = go(&create(&|ctx| {
-        wire::token_create_with_code(ctx, "sim-auth-code").expect("builds")
-    }))
-    .await;
+    let created =
+        go(&create(&|ctx| wire::token_create_with_code(ctx, "sim-auth-code").expect("builds")))
+            .await;
     assert_eq!(created.code(), codes::SUCCESS);
-    assert_eq!(
-        fx.sim.access_token(SHOP).as_deref(),
-        created.json["data"]["access_token"].as_str()
-    );
+    assert_eq!(fx.sim.access_token(SHOP).as_deref(), created.json["data"]["access_token"].as_str());
     assert_refused(
-        &go(&create(&|ctx| {
-            wire::token_create_for_shop(ctx, "999").expect("builds")
-        }))
-        .await,
+        &create(&|ctx| wire::token_create_for_shop(ctx, "999").expect("builds")),
         codes::TOKEN_FAILED,
-        codes::sub::NO_AUTHORIZATION,
-    );
+        sub::NO_AUTHORIZATION,
+    )
+    .await;
     assert_refused(
-        &go(&create(&|ctx| {
-            wire::token_create_with_code(ctx, "nope").expect("builds")
-        }))
-        .await,
+        &create(&|ctx| wire::token_create_with_code(ctx, "nope").expect("builds")),
         codes::TOKEN_FAILED,
-        codes::sub::CODE_INVALID,
-    );
+        sub::CODE_INVALID,
+    )
+    .await;
 }
 
 async fn codes_of(fx: &Fixture, n: usize) -> Vec<(u16, i64)> {
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let reply = go(&fx.order_detail(ORDER)).await;
-        out.push((reply.status, reply.code()));
-    }
-    out
+    let replies = replies(n, || fx.order_detail(ORDER)).await;
+    replies.iter().map(Reply::status_code).collect()
 }
 
 #[tokio::test]
 async fn faults_are_deterministic_for_a_seed() {
-    let fx = Fixture::start().await;
-    let faults = Faults {
-        seed: 5,
-        server_error: 0.25,
-        server_error_status: 502,
-        rate_limit: 0.25,
-        ..Faults::default()
-    };
+    let fx = fixture().await;
+    let faults = some_errors(5, 0.25, 502);
     fx.sim.set_faults(faults).expect("valid");
     let first = codes_of(&fx, 40).await;
     fx.sim.set_faults(faults).expect("valid");
@@ -342,10 +225,7 @@ async fn faults_are_deterministic_for_a_seed() {
     assert!(first.contains(&(502, codes::SERVICE_UNAVAILABLE)));
     assert!(first.contains(&(200, codes::RATE_LIMITED)));
     assert!(first.contains(&(200, codes::SUCCESS)));
-    let logged: Vec<Option<FaultKind>> = fx.sim.requests()[..40]
-        .iter()
-        .map(|record| record.fault)
-        .collect();
+    let logged = faults_of(&fx.sim.requests()[..40]);
     let expected: Vec<Option<FaultKind>> = first
         .iter()
         .map(|(_, code)| match *code {
@@ -359,43 +239,26 @@ async fn faults_are_deterministic_for_a_seed() {
 
 #[tokio::test]
 async fn a_refresh_accepted_with_its_answer_lost_locks_the_client_out() {
-    let fx = Fixture::start().await;
+    let fx = fixture().await;
     let old = fx.sim.access_token(SHOP).expect("token");
     let refresh_token = fx.sim.refresh_token(SHOP).expect("refresh token");
-    fx.sim
-        .set_faults(Faults {
-            accepted_then_server_error: 1.0,
-            ..Faults::default()
-        })
-        .expect("valid");
+    fx.sim.set_faults(certain(FaultKind::AcceptedThenServerError)).expect("valid");
     let refresh = fx.build(None, SignMethod::HmacSha256, fx.clock.now(), |ctx| {
         wire::token_refresh(ctx, &refresh_token).expect("builds")
     });
     let lost = go(&refresh).await;
-    assert_eq!(
-        (lost.status, lost.code()),
-        (500, codes::SERVICE_UNAVAILABLE)
-    );
+    assert_eq!(lost.status_code(), (500, codes::SERVICE_UNAVAILABLE));
     // The refresh happened: the simulator holds a new pair the client never saw.
     assert_ne!(fx.sim.access_token(SHOP), Some(old));
     // Reads are not state changes.
     assert_refused(
-        &go(&fx.build(
-            Some("stale"),
-            SignMethod::HmacSha256,
-            fx.clock.now(),
-            |ctx| wire::order_detail(ctx, ORDER).expect("builds"),
-        ))
-        .await,
+        &fx.order_detail_as(Some("stale")),
         codes::INVALID_PARAMETER,
-        codes::sub::ACCESS_TOKEN_NO_EXISTED,
-    );
+        sub::ACCESS_TOKEN_NO_EXISTED,
+    )
+    .await;
     fx.sim.set_faults(Faults::default()).expect("valid");
-    assert_refused(
-        &go(&refresh).await,
-        codes::TOKEN_FAILED,
-        codes::sub::TOKEN_INVALID,
-    );
+    assert_refused(&refresh, codes::TOKEN_FAILED, sub::TOKEN_INVALID).await;
 }
 
 async fn douyin_receiver(fx: &Fixture) -> Receiver {
@@ -413,16 +276,18 @@ async fn douyin_receiver(fx: &Fixture) -> Receiver {
     receiver
 }
 
+/// Pushes tag 100 for [`ORDER`].
+async fn trade_create(fx: &Fixture) -> Delivery {
+    let pushed = fx.sim.push_trade_create(SHOP, ORDER);
+    pushed.await.expect("delivered")
+}
+
 #[tokio::test]
 async fn pushes_are_signed_and_their_knobs_apply() {
-    let fx = Fixture::start().await;
+    let fx = fixture().await;
     let receiver = douyin_receiver(&fx).await;
 
-    let delivery = fx
-        .sim
-        .push_trade_create(SHOP, ORDER)
-        .await
-        .expect("delivered");
+    let delivery = trade_create(&fx).await;
     assert_eq!(delivery.statuses, [200]);
     assert_eq!(delivery.subject_id, ORDER);
     let hits = receiver.hits();
@@ -445,34 +310,21 @@ async fn pushes_are_signed_and_their_knobs_apply() {
 
     // Bad signature.
     receiver.clear();
-    fx.sim.set_webhook_faults(WebhookFaults {
-        bad_signature: true,
-        ..WebhookFaults::default()
-    });
-    let delivery = fx
-        .sim
-        .push_trade_create(SHOP, ORDER)
-        .await
-        .expect("delivered");
+    fx.sim.set_webhook_faults(bad_signature());
+    let delivery = trade_create(&fx).await;
     assert_eq!(delivery.statuses, [401]);
     assert!(!receiver.hits()[0].verified);
 
     // Duplicate.
     receiver.clear();
-    fx.sim.set_webhook_faults(WebhookFaults {
-        duplicate: true,
-        ..WebhookFaults::default()
-    });
+    fx.sim.set_webhook_faults(duplicated());
     let delivery = fx.sim.push_test_message().await.expect("delivered");
     assert_eq!(delivery.statuses, [200, 200]);
     let hits = receiver.hits();
     assert_eq!(hits[0].body, hits[1].body);
 
     // A batch out of order, as separate pushes and in one body.
-    fx.sim.set_webhook_faults(WebhookFaults {
-        order: BatchOrder::Reversed,
-        ..WebhookFaults::default()
-    });
+    fx.sim.set_webhook_faults(in_order(BatchOrder::Reversed));
     let events = || {
         ["201", "202", "203"]
             .map(|tag| PushEvent::new(tag, json!({ "aftersale_id": tag })))
@@ -481,17 +333,11 @@ async fn pushes_are_signed_and_their_knobs_apply() {
     let deliveries = fx.sim.push_batch(events()).await.expect("delivered");
     let tags: Vec<String> = deliveries
         .iter()
-        .map(|delivery| {
-            PushMessage::parse_body(&delivery.body).expect("body")[0]
-                .tag
-                .clone()
-        })
+        .map(|delivery| PushMessage::parse_body(&delivery.body).expect("body")[0].tag.clone())
         .collect();
     assert_eq!(tags, ["203", "202", "201"]);
-    let ids: Vec<u64> = deliveries
-        .iter()
-        .map(|delivery| delivery.id.parse().expect("numeric"))
-        .collect();
+    let ids: Vec<u64> =
+        deliveries.iter().map(|delivery| delivery.id.parse().expect("numeric")).collect();
     assert!(ids.windows(2).all(|pair| pair[0] > pair[1]), "{ids:?}");
 
     receiver.clear();
@@ -500,9 +346,6 @@ async fn pushes_are_signed_and_their_knobs_apply() {
     let hits = receiver.hits();
     assert!(hits[0].verified);
     let messages = PushMessage::parse_body(&hits[0].body).expect("body");
-    let tags: Vec<&str> = messages
-        .iter()
-        .map(|message| message.tag.as_str())
-        .collect();
+    let tags: Vec<&str> = messages.iter().map(|message| message.tag.as_str()).collect();
     assert_eq!(tags, ["203", "202", "201"]);
 }

@@ -11,10 +11,10 @@ use shopmux_contract::adapter::{
 use shopmux_lazada::Lazada;
 use shopmux_lazada::wire::{self, Signer};
 use shopmux_simulator::lazada::{Buyer, BuyerMessage, SimConfig, SimHandle, codes};
-use shopmux_simulator::{BlockingHost, Faults, LazadaSim, ManualClock, WebhookFaults};
+use shopmux_simulator::{BlockingHost, Delivery, FaultKind, Faults, LazadaSim, ManualClock};
 use tokio::runtime::Runtime;
 
-use crate::support::{Receiver, t0};
+use crate::support::{GatewayConfig, Receiver, bad_signature, certain, t0, webhook_request};
 
 struct Fixture {
     runtime: Runtime,
@@ -28,21 +28,10 @@ impl Fixture {
     fn start() -> Fixture {
         let runtime = Runtime::new().expect("runtime");
         let clock = ManualClock::new(t0());
-        let config = SimConfig {
-            clock: clock.clock(),
-            ..SimConfig::default()
-        };
-        let sim = runtime
-            .block_on(LazadaSim::start(config.clone()))
-            .expect("starts");
+        let config = SimConfig::on(clock.clock());
+        let sim = runtime.block_on(LazadaSim::start(config.clone())).expect("starts");
         let host = BlockingHost::new(runtime.handle().clone(), clock.clone()).expect("host");
-        Fixture {
-            runtime,
-            sim,
-            clock,
-            config,
-            host,
-        }
+        Fixture { runtime, sim, clock, config, host }
     }
 
     /// The shop as the daemon would configure it: the seller, the app, the seed tokens.
@@ -69,9 +58,7 @@ impl Fixture {
     fn receiver(&self) -> Receiver {
         let shop = self.shop();
         let verify = Box::new(move |headers: &axum::http::HeaderMap, body: &[u8]| {
-            Lazada
-                .parse_webhook(&shop, &delivery(headers, body), 0)
-                .is_ok()
+            Lazada.parse_webhook(&shop, &webhook_request(headers, body), 0).is_ok()
         });
         self.runtime.block_on(Receiver::start(verify, ""))
     }
@@ -85,9 +72,20 @@ impl Fixture {
             content,
         };
         let receipt = Lazada.send(&self.host, &self.shop(), &message)?;
-        Ok(receipt
-            .platform_message_id
-            .expect("Lazada names the sent message"))
+        Ok(receipt.platform_message_id.expect("Lazada names the sent message"))
+    }
+
+    /// [`buyer`] writes `text`, without a push; the session and message ids.
+    fn buyer_writes(&self, text: &str) -> (String, String) {
+        let added = self.sim.add_buyer_message(&buyer(), BuyerMessage::text(text));
+        added.expect("added")
+    }
+
+    /// [`buyer`] writes `text`, and it is pushed.
+    fn buyer_pushes(&self, text: &str) -> Delivery {
+        let buyer = buyer();
+        let pushed = self.sim.push_buyer_message(&buyer, BuyerMessage::text(text));
+        self.runtime.block_on(pushed).expect("delivered")
     }
 
     /// A raw signed call of the simulator, with the adapter's request builder.
@@ -105,25 +103,12 @@ impl Fixture {
     }
 }
 
-fn delivery(headers: &axum::http::HeaderMap, body: &[u8]) -> WebhookRequest {
-    WebhookRequest {
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect(),
-        body: body.to_vec(),
-    }
-}
-
 fn text(text: &str) -> C {
     C::Text { text: text.into() }
 }
 
 fn order_card(order_id: &str) -> C {
-    C::OrderCard {
-        order_id: order_id.into(),
-        status: None,
-    }
+    C::OrderCard { order_id: order_id.into(), status: None }
 }
 
 fn buyer() -> Buyer {
@@ -134,10 +119,10 @@ fn texts(events: &[InboundEvent]) -> Vec<String> {
     events
         .iter()
         .map(|e| match e {
-            InboundEvent::Message {
-                content: C::Text { text },
-                ..
-            } => text.clone(),
+            InboundEvent::Message(m) => match &m.content {
+                C::Text { text } => text.clone(),
+                other => panic!("{other:?}"),
+            },
             other => panic!("{other:?}"),
         })
         .collect()
@@ -148,49 +133,24 @@ fn a_pushed_buyer_message_is_verified_and_parsed_by_the_adapter() {
     let f = Fixture::start();
     let receiver = f.receiver();
     f.sim.set_webhook_url(Some(receiver.url.clone()));
-    let pushed = f
-        .runtime
-        .block_on(
-            f.sim
-                .push_buyer_message(&buyer(), BuyerMessage::text("Is it in stock?")),
-        )
-        .expect("delivered");
+    let pushed = f.buyer_pushes("Is it in stock?");
     assert_eq!(pushed.status(), 200);
     let hits = receiver.hits();
     assert!(hits[0].verified);
-    let request = WebhookRequest {
-        headers: vec![],
-        body: hits[0].body.clone(),
-    };
+    let request = WebhookRequest { headers: vec![], body: hits[0].body.clone() };
     // The same body without its header is refused: the signature is what was checked.
     let refused = Lazada.parse_webhook(&f.shop(), &request, 0).unwrap_err();
     assert_eq!(refused.code, "bad_signature");
     let signature =
         shopmux_lazada::sign::push_signature(&f.config.app_key, &f.config.app_secret, &pushed.body);
-    let signed = WebhookRequest {
-        headers: vec![("authorization".into(), signature)],
-        ..request
-    };
+    let signed = WebhookRequest { headers: vec![("authorization".into(), signature)], ..request };
     let events = Lazada.parse_webhook(&f.shop(), &signed, 0).expect("parsed");
-    let InboundEvent::Message {
-        buyer: from,
-        platform_message_id,
-        platform_conversation_id,
-        content,
-        sent_at_ms,
-        ..
-    } = &events[0]
-    else {
-        panic!("{events:?}")
-    };
-    assert_eq!(from.external_id, "1011822749");
-    assert_eq!(platform_message_id, &pushed.id);
-    assert_eq!(
-        platform_conversation_id.as_deref(),
-        Some(pushed.subject_id.as_str())
-    );
-    assert_eq!(content, &text("Is it in stock?"));
-    assert_eq!(*sent_at_ms, Some(t0().timestamp_millis()));
+    let message = events[0].as_message().expect("a message");
+    assert_eq!(message.buyer.external_id, "1011822749");
+    assert_eq!(message.platform_message_id, pushed.id);
+    assert_eq!(message.platform_conversation_id.as_deref(), Some(pushed.subject_id.as_str()));
+    assert_eq!(message.content, text("Is it in stock?"));
+    assert_eq!(message.sent_at_ms, Some(t0().timestamp_millis()));
 }
 
 #[test]
@@ -198,17 +158,8 @@ fn a_push_with_a_bad_signature_is_refused() {
     let f = Fixture::start();
     let receiver = f.receiver();
     f.sim.set_webhook_url(Some(receiver.url.clone()));
-    f.sim.set_webhook_faults(WebhookFaults {
-        bad_signature: true,
-        ..WebhookFaults::default()
-    });
-    let pushed = f
-        .runtime
-        .block_on(
-            f.sim
-                .push_buyer_message(&buyer(), BuyerMessage::text("hello")),
-        )
-        .expect("delivered");
+    f.sim.set_webhook_faults(bad_signature());
+    let pushed = f.buyer_pushes("hello");
     assert_eq!(pushed.status(), 401);
     assert!(!receiver.hits()[0].verified);
 }
@@ -216,35 +167,20 @@ fn a_push_with_a_bad_signature_is_refused() {
 #[test]
 fn replies_are_delivered_with_a_signature_the_simulator_accepts() {
     let f = Fixture::start();
-    let (session, _) = f
-        .sim
-        .add_buyer_message(&buyer(), BuyerMessage::text("Where is my parcel?"))
-        .expect("added");
+    let (session, _) = f.buyer_writes("Where is my parcel?");
     let sent_text = f.reply(&session, text("It left today 🙏"));
-    let product = C::ProductCard {
-        product_id: "1762013406".into(),
-        title: "Mug".into(),
-        url: None,
-    };
+    let product =
+        C::ProductCard { product_id: "1762013406".into(), title: "Mug".into(), url: None };
     let item = f.reply(&session, product);
     let order = f.reply(&session, order_card("465423342423"));
     let sent = f.sim.sent_messages();
     assert_eq!(sent.len(), 3);
     assert_eq!(sent_text.expect("sent"), sent[0].message_id);
-    assert_eq!(
-        (sent[0].template_id, sent[0].field("txt")),
-        (1, Some("It left today 🙏"))
-    );
+    assert_eq!((sent[0].template_id, sent[0].field("txt")), (1, Some("It left today 🙏")));
     assert_eq!(item.expect("sent"), sent[1].message_id);
-    assert_eq!(
-        (sent[1].template_id, sent[1].field("item_id")),
-        (10006, Some("1762013406"))
-    );
+    assert_eq!((sent[1].template_id, sent[1].field("item_id")), (10006, Some("1762013406")));
     assert_eq!(order.expect("sent"), sent[2].message_id);
-    assert_eq!(
-        (sent[2].template_id, sent[2].field("order_id")),
-        (10007, Some("465423342423"))
-    );
+    assert_eq!((sent[2].template_id, sent[2].field("order_id")), (10007, Some("465423342423")));
     assert!(sent.iter().all(|s| s.session_id == session));
     let stored = f.sim.session(&session).expect("session");
     assert_eq!(stored.messages.len(), 4);
@@ -264,40 +200,26 @@ fn a_reply_into_an_unknown_session_is_refused_permanently() {
 fn poll_with_its_cursor_returns_each_buyer_message_once() {
     let f = Fixture::start();
     let (first_buyer, second_buyer) = (buyer(), Buyer::new("2022"));
-    f.sim
-        .add_buyer_message(&first_buyer, BuyerMessage::text("one"))
-        .expect("added");
+    f.sim.add_buyer_message(&first_buyer, BuyerMessage::text("one")).expect("added");
     f.clock.advance(TimeDelta::seconds(1));
-    let (session, _) = f
-        .sim
-        .add_buyer_message(&second_buyer, BuyerMessage::text("two"))
-        .expect("added");
+    let (session, _) =
+        f.sim.add_buyer_message(&second_buyer, BuyerMessage::text("two")).expect("added");
     // A seller message is listed by Lazada but is not an inbound event.
     f.reply(&session, text("seller")).expect("sent");
     let page = Lazada.poll(&f.host, &f.shop(), None).expect("polled");
     assert_eq!(texts(&page.events), ["one", "two"]);
-    let InboundEvent::Message { buyer: from, .. } = &page.events[1] else {
-        unreachable!()
-    };
-    assert_eq!(from.nickname.as_deref(), Some("buyer-2022"));
+    let second = page.events[1].as_message().expect("a message");
+    assert_eq!(second.buyer.nickname.as_deref(), Some("buyer-2022"));
     let cursor = page.cursor.expect("cursor");
 
     // Same millisecond as the cursor, but not seen yet: still new.
-    f.sim
-        .add_buyer_message(&first_buyer, BuyerMessage::text("three"))
-        .expect("added");
+    f.sim.add_buyer_message(&first_buyer, BuyerMessage::text("three")).expect("added");
     f.clock.advance(TimeDelta::seconds(1));
-    f.sim
-        .add_buyer_message(&second_buyer, BuyerMessage::text("four"))
-        .expect("added");
-    let page = Lazada
-        .poll(&f.host, &f.shop(), Some(&cursor))
-        .expect("polled");
+    f.sim.add_buyer_message(&second_buyer, BuyerMessage::text("four")).expect("added");
+    let page = Lazada.poll(&f.host, &f.shop(), Some(&cursor)).expect("polled");
     assert_eq!(texts(&page.events), ["three", "four"]);
     let cursor = page.cursor.expect("cursor");
-    let page = Lazada
-        .poll(&f.host, &f.shop(), Some(&cursor))
-        .expect("polled");
+    let page = Lazada.poll(&f.host, &f.shop(), Some(&cursor)).expect("polled");
     assert!(page.events.is_empty(), "{:?}", page.events);
     assert_eq!(page.cursor.as_deref(), Some(cursor.as_str()));
 }
@@ -320,24 +242,14 @@ fn poll_pages_through_many_sessions_and_messages() {
 #[test]
 fn mark_read_reaches_the_simulator() {
     let f = Fixture::start();
-    f.sim
-        .add_buyer_message(&buyer(), BuyerMessage::text("a"))
-        .expect("added");
-    let (session, last) = f
-        .sim
-        .add_buyer_message(&buyer(), BuyerMessage::text("b"))
-        .expect("added");
+    f.buyer_writes("a");
+    let (session, last) = f.buyer_writes("b");
     assert_eq!(f.sim.session(&session).expect("session").unread_count, 2);
-    Lazada
-        .mark_read(&f.host, &f.shop(), &session)
-        .expect("marked");
+    Lazada.mark_read(&f.host, &f.shop(), &session).expect("marked");
     let reads = f.sim.reads();
     assert_eq!(reads.len(), 1);
     assert_eq!(
-        (
-            reads[0].session_id.as_str(),
-            reads[0].last_read_message_id.as_str()
-        ),
+        (reads[0].session_id.as_str(), reads[0].last_read_message_id.as_str()),
         (session.as_str(), last.as_str())
     );
     assert_eq!(f.sim.session(&session).expect("session").unread_count, 0);
@@ -346,10 +258,7 @@ fn mark_read_reaches_the_simulator() {
 #[test]
 fn an_expired_token_is_refreshed_kept_and_returned_in_the_receipt() {
     let f = Fixture::start();
-    let (session, _) = f
-        .sim
-        .add_buyer_message(&buyer(), BuyerMessage::text("hi"))
-        .expect("added");
+    let (session, _) = f.buyer_writes("hi");
     f.clock.advance(TimeDelta::days(8));
     let message = OutboundMessage {
         idempotency_key: "m-2".into(),
@@ -358,31 +267,18 @@ fn an_expired_token_is_refreshed_kept_and_returned_in_the_receipt() {
         platform_conversation_id: Some(session.clone()),
         content: text("late"),
     };
-    let receipt = Lazada
-        .send(&f.host, &f.shop(), &message)
-        .expect("sent after a refresh");
+    let receipt = Lazada.send(&f.host, &f.shop(), &message).expect("sent after a refresh");
     let renewed = receipt.refreshed_credentials.expect("renewed");
-    assert_eq!(
-        Some(&renewed["access_token"]),
-        f.sim.access_token().as_ref()
-    );
+    assert_eq!(Some(&renewed["access_token"]), f.sim.access_token().as_ref());
     assert_ne!(renewed["access_token"], f.config.access_token);
     assert_eq!(f.sim.sent_messages().len(), 1);
     // The pair is also kept: a later call with the stale connection uses it, no refresh.
-    let saved = f
-        .host
-        .kv_get("token:100094063")
-        .expect("kv")
-        .expect("saved");
+    let saved = f.host.kv_get("token:100094063").expect("kv").expect("saved");
     assert!(saved.contains(&renewed["refresh_token"]));
     let before = f.sim.requests().len();
     Lazada.poll(&f.host, &f.shop(), None).expect("polled");
     let after = f.sim.requests();
-    assert!(
-        after[before..]
-            .iter()
-            .all(|r| r.path != "/rest/auth/token/refresh")
-    );
+    assert!(after[before..].iter().all(|r| r.path != "/rest/auth/token/refresh"));
 }
 
 #[test]
@@ -390,10 +286,8 @@ fn a_seller_chat_starts_from_a_recent_order_only() {
     // rule: LZ-INIT-1 — sessions open from orders of the last 30 days.
     let f = Fixture::start();
     let recent = Buyer::new("4044");
-    f.sim
-        .add_order("465423342423", &recent, t0() - TimeDelta::days(29));
-    f.sim
-        .add_order("111", &Buyer::new("5055"), t0() - TimeDelta::days(31));
+    f.sim.add_order("465423342423", &recent, t0() - TimeDelta::days(29));
+    f.sim.add_order("111", &Buyer::new("5055"), t0() - TimeDelta::days(31));
     let mut message = OutboundMessage {
         idempotency_key: "m-3".into(),
         buyer_external_id: "4044".into(),
@@ -408,25 +302,16 @@ fn a_seller_chat_starts_from_a_recent_order_only() {
     let error = Lazada.send(&f.host, &f.shop(), &message).unwrap_err();
     assert_eq!(error.code, "lazada_-22");
     message.content = text("hello");
-    assert_eq!(
-        Lazada.send(&f.host, &f.shop(), &message).unwrap_err().code,
-        "no_conversation"
-    );
+    assert_eq!(Lazada.send(&f.host, &f.shop(), &message).unwrap_err().code, "no_conversation");
 }
 
 #[test]
 fn requests_with_a_bad_sign_or_an_old_timestamp_are_refused() {
     let f = Fixture::start();
     let now = t0().timestamp_millis();
-    let params = [
-        ("start_time", now.to_string()),
-        ("page_size", "20".to_owned()),
-    ];
+    let params = [("start_time", now.to_string()), ("page_size", "20".to_owned())];
     let ok = f.raw("/im/session/list", &params, now);
-    assert_eq!(
-        (ok["code"].as_str(), ok["success"].as_bool()),
-        (Some("0"), Some(true))
-    );
+    assert_eq!((ok["code"].as_str(), ok["success"].as_bool()), (Some("0"), Some(true)));
     let stale = f.raw("/im/session/list", &params, now - 7_201_000);
     assert_eq!(stale["code"], codes::INVALID_TIMESTAMP);
     // The signature covers the API path: signed for another path, sent to this one.
@@ -443,10 +328,7 @@ fn requests_with_a_bad_sign_or_an_old_timestamp_are_refused() {
     let body: Value =
         serde_json::from_slice(&f.host.http(request).expect("answered").body).expect("json");
     assert_eq!(body["code"], codes::INCOMPLETE_SIGNATURE);
-    let wrong = Signer {
-        access_token: Some("not-a-token"),
-        ..signer
-    };
+    let wrong = Signer { access_token: Some("not-a-token"), ..signer };
     let request = wire::signed_request(&wrong, &base, "/im/session/list", "GET", &params);
     let body: Value =
         serde_json::from_slice(&f.host.http(request).expect("answered").body).expect("json");
@@ -456,30 +338,15 @@ fn requests_with_a_bad_sign_or_an_old_timestamp_are_refused() {
 #[test]
 fn faults_come_back_as_retryable_errors() {
     let f = Fixture::start();
-    let (session, _) = f
-        .sim
-        .add_buyer_message(&buyer(), BuyerMessage::text("hi"))
-        .expect("added");
-    f.sim
-        .set_faults(Faults {
-            server_error: 1.0,
-            ..Faults::default()
-        })
-        .expect("faults");
+    let (session, _) = f.buyer_writes("hi");
+    f.sim.set_faults(certain(FaultKind::ServerError)).expect("faults");
     let error = f.reply(&session, text("x")).unwrap_err();
     assert!(error.retryable, "{error:?}");
     f.sim
-        .set_faults(Faults {
-            rate_limit: 1.0,
-            retry_after_secs: 3,
-            ..Faults::default()
-        })
+        .set_faults(Faults { retry_after_secs: 3, ..certain(FaultKind::RateLimited) })
         .expect("faults");
     let error = f.reply(&session, text("x")).unwrap_err();
-    assert_eq!(
-        (error.code.as_str(), error.retry_after_ms),
-        ("rate_limited", Some(3000))
-    );
+    assert_eq!((error.code.as_str(), error.retry_after_ms), ("rate_limited", Some(3000)));
     assert!(f.sim.sent_messages().is_empty());
 }
 
@@ -488,9 +355,7 @@ fn serve_picture(f: &Fixture, bytes: &'static [u8]) -> String {
     f.runtime.block_on(async {
         let app =
             axum::Router::new().route("/picture", axum::routing::get(move || async move { bytes }));
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("binds");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serves") });
         format!("http://{addr}/picture")
@@ -503,20 +368,13 @@ const PNG_640_480: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x02\x80\0\0\x01
 #[test]
 fn a_picture_goes_with_the_size_read_from_its_first_bytes() {
     let f = Fixture::start();
-    let (session, _) = f
-        .sim
-        .add_buyer_message(&buyer(), BuyerMessage::text("photo please"))
-        .expect("added");
+    let (session, _) = f.buyer_writes("photo please");
     let url = serve_picture(&f, PNG_640_480);
-    f.reply(&session, C::Image { url: url.clone() })
-        .expect("sent");
+    f.reply(&session, C::Image { url: url.clone() }).expect("sent");
     let sent = &f.sim.sent_messages()[0];
     assert_eq!(sent.template_id, 3);
     assert_eq!(sent.field("img_url"), Some(url.as_str()));
-    assert_eq!(
-        (sent.field("width"), sent.field("height")),
-        (Some("640"), Some("480"))
-    );
+    assert_eq!((sent.field("width"), sent.field("height")), (Some("640"), Some("480")));
     let page = serve_picture(&f, b"<html>not a picture</html>");
     let error = f.reply(&session, C::Image { url: page }).unwrap_err();
     assert_eq!(error.code, "image_size_unknown");

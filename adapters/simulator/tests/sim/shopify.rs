@@ -7,10 +7,10 @@ use serde_json::json;
 use shopmux_adapter_shopify::adapter::Shopify;
 use shopmux_adapter_shopify::wire::WebhookHeaders;
 use shopmux_contract::adapter::{Adapter, InboundEvent, ShopConnection, WebhookRequest};
-use shopmux_simulator::shopify::{SimConfig, WebhookTarget};
+use shopmux_simulator::shopify::{SimConfig, SimHandle, WebhookTarget};
 use shopmux_simulator::{ShopifySim, SimError, WebhookFaults};
 
-use crate::support::Receiver;
+use crate::support::{Receiver, bad_signature, duplicated, webhook_request};
 
 const DOMAIN: &str = "sim-store.myshopify.com";
 const SECRET: &str = "shpss_sim_secret";
@@ -20,30 +20,21 @@ fn shop() -> ShopConnection {
         external_id: DOMAIN.into(),
         region: String::new(),
         api_base: None,
-        credentials: [("client_secret".to_owned(), SECRET.to_owned())]
-            .into_iter()
-            .collect(),
+        credentials: [("client_secret".to_owned(), SECRET.to_owned())].into_iter().collect(),
     }
 }
 
-fn delivery(headers: &HeaderMap, body: &[u8]) -> WebhookRequest {
-    WebhookRequest {
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect(),
-        body: body.to_vec(),
-    }
+/// A simulator with the default config, and a receiver.
+async fn started() -> (SimHandle, Receiver) {
+    let sim = ShopifySim::start(SimConfig::default()).await;
+    (sim.expect("starts"), receiver().await)
 }
 
 /// A receiver whose verdict is the adapter's: its header reader and `parse_webhook`.
 async fn receiver() -> Receiver {
     let verify = Box::new(|headers: &HeaderMap, body: &[u8]| {
-        let request = delivery(headers, body);
-        let pairs = request
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()));
+        let request = webhook_request(headers, body);
+        let pairs = request.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         WebhookHeaders::from_pairs(pairs).is_ok()
             && Shopify.parse_webhook(&shop(), &request, 0).is_ok()
     });
@@ -61,10 +52,7 @@ fn target(url: &str) -> WebhookTarget {
 
 #[tokio::test]
 async fn a_signed_webhook_is_verified_and_parsed_by_the_adapter() {
-    let sim = ShopifySim::start(SimConfig::default())
-        .await
-        .expect("starts");
-    let receiver = receiver().await;
+    let (sim, receiver) = started().await;
     let payload = json!({
         "id": 706405506930370084u64,
         "email": "Bob@Example.com",
@@ -74,10 +62,7 @@ async fn a_signed_webhook_is_verified_and_parsed_by_the_adapter() {
     let no_target = sim.push_webhook("customers/update", &payload).await;
     assert!(matches!(no_target, Err(SimError::NoWebhookUrl)));
     sim.set_webhook_target(Some(target(&receiver.url)));
-    let delivered = sim
-        .push_webhook("customers/update", &payload)
-        .await
-        .expect("delivered");
+    let delivered = sim.push_webhook("customers/update", &payload).await.expect("delivered");
     assert_eq!(delivered.status(), 200);
     assert_eq!(delivered.subject_id, "706405506930370084");
     let hits = receiver.hits();
@@ -104,20 +89,11 @@ async fn a_signed_webhook_is_verified_and_parsed_by_the_adapter() {
 
 #[tokio::test]
 async fn a_wrong_signature_or_another_secret_is_refused_by_the_adapter() {
-    let sim = ShopifySim::start(SimConfig::default())
-        .await
-        .expect("starts");
-    let receiver = receiver().await;
+    let (sim, receiver) = started().await;
     sim.set_webhook_target(Some(target(&receiver.url)));
-    sim.set_webhook_faults(WebhookFaults {
-        bad_signature: true,
-        ..WebhookFaults::default()
-    });
+    sim.set_webhook_faults(bad_signature());
     let payload = json!({"id": 1, "email": "a@example.com"});
-    let refused = sim
-        .push_webhook("customers/create", &payload)
-        .await
-        .expect("delivered");
+    let refused = sim.push_webhook("customers/create", &payload).await.expect("delivered");
     assert_eq!(refused.status(), 401);
     // Correctly signed, but for another app's secret.
     sim.set_webhook_faults(WebhookFaults::default());
@@ -125,21 +101,12 @@ async fn a_wrong_signature_or_another_secret_is_refused_by_the_adapter() {
         client_secret: "another-app".into(),
         ..target(&receiver.url)
     }));
-    let other = sim
-        .push_webhook("customers/create", &payload)
-        .await
-        .expect("delivered");
+    let other = sim.push_webhook("customers/create", &payload).await.expect("delivered");
     assert_eq!(other.status(), 401);
     // Duplicates carry the same bytes and webhook id twice.
     sim.set_webhook_target(Some(target(&receiver.url)));
-    sim.set_webhook_faults(WebhookFaults {
-        duplicate: true,
-        ..WebhookFaults::default()
-    });
-    let twice = sim
-        .push_webhook("customers/create", &payload)
-        .await
-        .expect("delivered");
+    sim.set_webhook_faults(duplicated());
+    let twice = sim.push_webhook("customers/create", &payload).await.expect("delivered");
     assert_eq!(twice.statuses, vec![200, 200]);
     let verdicts: Vec<bool> = receiver.hits().iter().map(|hit| hit.verified).collect();
     assert_eq!(verdicts, vec![false, false, true, true]);

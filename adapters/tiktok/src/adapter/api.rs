@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::de::DeserializeOwned;
-use shopmux_contract::adapter::{AdapterError, Host, HttpRequest, ShopConnection};
+use shopmux_contract::adapter::{AdapterError, Host, ShopConnection};
 
 use super::TikTok;
 use super::tokens::credentials;
@@ -20,34 +20,16 @@ use crate::wire::{
 /// The time limit of every call the adapter makes.
 pub(super) const CALL_TIMEOUT_MS: u64 = 10_000;
 
-/// The host's request for a wire request, with the adapter's time limit.
-pub(super) fn http_request(request: WireRequest) -> HttpRequest {
-    HttpRequest {
-        method: request.method.as_str().to_owned(),
-        url: request.url(),
-        headers: request.headers,
-        body: request.body,
-        timeout_ms: Some(CALL_TIMEOUT_MS),
-    }
-}
-
 /// The host's now.
 fn now(host: &dyn Host) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(host.now_unix_ms())
-        .single()
-        .unwrap_or_else(Utc::now)
+    Utc.timestamp_millis_opt(host.now_unix_ms()).single().unwrap_or_else(Utc::now)
 }
 
 /// Classifies a TikTok reply that is not a success.
 pub(super) fn failure(
-    status: u16,
-    code: i64,
-    message: &str,
-    retry_after: Option<&str>,
+    status: u16, code: i64, message: &str, retry_after: Option<&str>,
 ) -> AdapterError {
-    let retry_after_ms = retry_after
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|s| s * 1000);
+    let retry_after_ms = retry_after.and_then(|v| v.trim().parse::<u64>().ok()).map(|s| s * 1000);
     let mut e = if status == 429 {
         AdapterError::transient("rate_limited", message.to_owned())
     } else if status >= 500 || status == 408 {
@@ -69,8 +51,7 @@ pub(super) const MAX_PAGES: usize = 10;
 
 /// A page of the shop's conversations (20 a page).
 fn conversations(
-    ctx: &RequestContext<'_>,
-    page_token: Option<&str>,
+    ctx: &RequestContext<'_>, page_token: Option<&str>,
 ) -> Result<WireRequest, WireError> {
     Ok(wire::get_conversations(
         ctx,
@@ -97,9 +78,7 @@ impl TikTok {
     /// decoded. When TikTok says the token expired, it is renewed — in `shop` too, for
     /// the method's next calls — and the call tried once more.
     pub(super) fn call<T: DeserializeOwned>(
-        &self,
-        host: &dyn Host,
-        shop: &mut ShopConnection,
+        &self, host: &dyn Host, shop: &mut ShopConnection,
         build: impl Fn(&RequestContext<'_>) -> Result<WireRequest, WireError>,
     ) -> Result<T, AdapterError> {
         match self.call_once(host, shop, &build) {
@@ -115,9 +94,7 @@ impl TikTok {
 
     /// One signed call with the tokens as they are.
     fn call_once<T: DeserializeOwned>(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
+        &self, host: &dyn Host, shop: &ShopConnection,
         build: &impl Fn(&RequestContext<'_>) -> Result<WireRequest, WireError>,
     ) -> Result<T, AdapterError> {
         let (app, session) = credentials(shop)?;
@@ -129,20 +106,15 @@ impl TikTok {
         };
         let request =
             build(&ctx).map_err(|e| AdapterError::permanent("bad_request", e.to_string()))?;
-        let response = host.http(http_request(request))?;
+        let response = host.http(request.into_http(CALL_TIMEOUT_MS))?;
         let parsed: Option<ApiResponse<T>> = serde_json::from_slice(&response.body).ok();
         match parsed {
-            Some(ApiResponse {
-                code: 0,
-                data: Some(data),
-                ..
-            }) if response.status == 200 => Ok(data),
-            Some(r) => Err(failure(
-                response.status,
-                r.code,
-                &r.message,
-                response.header("retry-after"),
-            )),
+            Some(ApiResponse { code: 0, data: Some(data), .. }) if response.status == 200 => {
+                Ok(data)
+            }
+            Some(r) => {
+                Err(failure(response.status, r.code, &r.message, response.header("retry-after")))
+            }
             None => Err(failure(
                 response.status,
                 0,
@@ -157,10 +129,7 @@ impl TikTok {
     /// hands each to `visit` with its own token, until `visit` stops the walk or the pages
     /// run out.
     pub(super) fn walk_pages<P: Paged + DeserializeOwned, B>(
-        &self,
-        host: &dyn Host,
-        shop: &mut ShopConnection,
-        max_pages: usize,
+        &self, host: &dyn Host, shop: &mut ShopConnection, max_pages: usize,
         first_token: Option<String>,
         build: impl Fn(&RequestContext<'_>, Option<&str>) -> Result<WireRequest, WireError>,
         mut visit: impl FnMut(
@@ -186,22 +155,15 @@ impl TikTok {
     /// Walks the shop's conversations, most recently active first (at most
     /// [`MAX_PAGES`] pages of 20).
     pub(super) fn walk_conversations<B>(
-        &self,
-        host: &dyn Host,
-        shop: &mut ShopConnection,
+        &self, host: &dyn Host, shop: &mut ShopConnection,
         mut visit: impl FnMut(
             &mut ShopConnection,
             &ConversationsPage,
         ) -> Result<ControlFlow<B>, AdapterError>,
     ) -> Result<Walk<B>, AdapterError> {
-        self.walk_pages(
-            host,
-            shop,
-            MAX_PAGES,
-            None,
-            conversations,
-            |shop, page, _| visit(shop, page),
-        )
+        self.walk_pages(host, shop, MAX_PAGES, None, conversations, |shop, page, _| {
+            visit(shop, page)
+        })
     }
 }
 
@@ -214,10 +176,7 @@ mod tests {
         assert!(failure(503, 0, "x", None).retryable);
         let e = failure(429, 0, "x", Some("3"));
         assert_eq!((e.retryable, e.retry_after_ms), (true, Some(3000)));
-        assert_eq!(
-            failure(200, CODE_INVALID_SIGN, "x", None).code,
-            "invalid_sign"
-        );
+        assert_eq!(failure(200, CODE_INVALID_SIGN, "x", None).code, "invalid_sign");
         assert!(!failure(400, 36009004, "x", None).retryable);
     }
 }

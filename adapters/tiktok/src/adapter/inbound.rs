@@ -6,8 +6,8 @@
 
 use chrono::{TimeZone, Utc};
 use shopmux_contract::adapter::{
-    AdapterError, EntryPoint, EventBuyer, InboundEvent, MessageContent, ShopConnection,
-    WebhookRequest,
+    AdapterError, BuyerMessage, EntryPoint, EventBuyer, InboundEvent, MessageContent,
+    ShopConnection, WebhookRequest,
 };
 
 use crate::sign::verify_webhook;
@@ -67,7 +67,7 @@ impl<'a> ChatMessage<'a> {
         let Some((content, entry_point)) = parsed.and_then(inbound_content) else {
             return Err(format!("message type {}", self.kind));
         };
-        Ok(InboundEvent::Message {
+        Ok(InboundEvent::Message(BuyerMessage {
             buyer: EventBuyer {
                 external_id: self.sender.im_user_id.clone().unwrap_or_default(),
                 nickname: self.sender.nickname.clone(),
@@ -83,7 +83,7 @@ impl<'a> ChatMessage<'a> {
             // TikTok's cards name an order but not when it was placed.
             order: None,
             entry_point,
-        })
+        }))
     }
 }
 
@@ -97,18 +97,12 @@ fn inbound_content(content: wire::MessageContent) -> Option<(MessageContent, Opt
         product_id,
         url: None,
     };
-    let order_card = |order_id: String| MessageContent::OrderCard {
-        order_id,
-        status: None,
-    };
+    let order_card = |order_id: String| MessageContent::OrderCard { order_id, status: None };
     Some(match content {
         TikTokContent::Text { content } => (MessageContent::Text { text: content }, None),
         TikTokContent::Image { url, .. } => (MessageContent::Image { url }, None),
         TikTokContent::Video(video) => {
-            let url = video
-                .get("url")
-                .and_then(|u| u.as_str())
-                .unwrap_or_default();
+            let url = video.get("url").and_then(|u| u.as_str()).unwrap_or_default();
             (MessageContent::Video { url: url.into() }, None)
         }
         TikTokContent::ProductCard { product_id } => (product_card(product_id), None),
@@ -121,20 +115,12 @@ fn inbound_content(content: wire::MessageContent) -> Option<(MessageContent, Opt
         TikTokContent::BuyerEnterFromOrder { order_id } => {
             (order_card(order_id), Some(EntryPoint::OrderPage))
         }
-        TikTokContent::CouponCard { coupon_id } => (
-            MessageContent::CouponCard {
-                code: coupon_id,
-                title: None,
-                scope: None,
-            },
-            None,
-        ),
-        TikTokContent::Emoticons(emoticon) => (
-            MessageContent::Emoji {
-                code: emoticon.to_string(),
-            },
-            None,
-        ),
+        TikTokContent::CouponCard { coupon_id } => {
+            (MessageContent::CouponCard { code: coupon_id, title: None, scope: None }, None)
+        }
+        TikTokContent::Emoticons(emoticon) => {
+            (MessageContent::Emoji { code: emoticon.to_string() }, None)
+        }
         TikTokContent::Notice { content, .. } => {
             (MessageContent::SystemNotice { text: content }, None)
         }
@@ -144,8 +130,7 @@ fn inbound_content(content: wire::MessageContent) -> Option<(MessageContent, Opt
 
 /// Verifies a delivery and turns it into the inbox's events (pure).
 pub(super) fn parse_webhook(
-    shop: &ShopConnection,
-    request: &WebhookRequest,
+    shop: &ShopConnection, request: &WebhookRequest,
 ) -> Result<Vec<InboundEvent>, AdapterError> {
     verify_webhook(
         shop.credential("app_key")?,
@@ -157,18 +142,13 @@ pub(super) fn parse_webhook(
     let malformed = |e: wire::WireError| AdapterError::permanent("malformed", e.to_string());
     let envelope = WebhookEnvelope::parse(&request.body).map_err(malformed)?;
     if envelope.shop_id != shop.external_id {
-        return Err(AdapterError::permanent(
-            "wrong_shop",
-            "the notification is for another shop",
-        ));
+        return Err(AdapterError::permanent("wrong_shop", "the notification is for another shop"));
     }
     let event = match envelope.event().map_err(malformed)? {
         WebhookEvent::NewMessage(pushed) => ChatMessage::pushed(&pushed)
             .to_event()
             .unwrap_or_else(|reason| InboundEvent::Ignored { reason }),
-        _ => InboundEvent::Ignored {
-            reason: format!("event type {}", envelope.kind),
-        },
+        _ => InboundEvent::Ignored { reason: format!("event type {}", envelope.kind) },
     };
     Ok(vec![event])
 }
@@ -181,26 +161,18 @@ mod tests {
     use shopmux_contract::adapter::Adapter;
 
     fn shop() -> ShopConnection {
-        ShopConnection {
-            external_id: "7494".into(),
-            credentials: [
-                ("app_key", "key1"),
-                ("app_secret", "secret1"),
-                ("access_token", "tok"),
-                ("shop_cipher", "ciph"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-            ..Default::default()
-        }
+        let credentials = [
+            ("app_key", "key1"),
+            ("app_secret", "secret1"),
+            ("access_token", "tok"),
+            ("shop_cipher", "ciph"),
+        ];
+        ShopConnection::with_credentials("7494", &credentials)
     }
 
     fn delivery(body: &str, signature: Option<String>) -> WebhookRequest {
         WebhookRequest {
-            headers: signature
-                .map(|s| vec![("authorization".to_owned(), s)])
-                .unwrap_or_default(),
+            headers: signature.map(|s| vec![("authorization".to_owned(), s)]).unwrap_or_default(),
             body: body.as_bytes().to_vec(),
         }
     }
@@ -212,76 +184,41 @@ mod tests {
     #[test]
     fn a_signed_buyer_message_becomes_an_inbound_message() {
         let sig = webhook_signature("key1", "secret1", NEW_MESSAGE.as_bytes());
-        let events = TikTok
-            .parse_webhook(&shop(), &delivery(NEW_MESSAGE, Some(sig)), 0)
-            .unwrap();
-        let InboundEvent::Message {
-            buyer,
-            platform_message_id,
-            platform_conversation_id,
-            content,
-            ..
-        } = &events[0]
-        else {
-            panic!("{events:?}")
-        };
-        assert_eq!(buyer.external_id, "buyer-7");
-        assert_eq!(platform_message_id, "m-1");
-        assert_eq!(platform_conversation_id.as_deref(), Some("c-9"));
-        assert_eq!(
-            content,
-            &MessageContent::Text {
-                text: "Hola".into()
-            }
-        );
+        let events = TikTok.parse_webhook(&shop(), &delivery(NEW_MESSAGE, Some(sig)), 0).unwrap();
+        let message = events[0].as_message().expect("a message");
+        assert_eq!(message.buyer.external_id, "buyer-7");
+        assert_eq!(message.platform_message_id, "m-1");
+        assert_eq!(message.platform_conversation_id.as_deref(), Some("c-9"));
+        assert_eq!(message.content, MessageContent::Text { text: "Hola".into() });
     }
 
     #[test]
     fn bad_or_missing_signatures_and_other_shops_are_refused() {
         let sig = webhook_signature("key1", "secret1", NEW_MESSAGE.as_bytes());
         let tampered = NEW_MESSAGE.replace("Hola", "Hol4");
-        for (body, sig) in [
-            (NEW_MESSAGE.to_owned(), None),
-            (tampered, Some(sig.clone())),
-        ] {
-            let e = TikTok
-                .parse_webhook(&shop(), &delivery(&body, sig), 0)
-                .unwrap_err();
+        for (body, sig) in [(NEW_MESSAGE.to_owned(), None), (tampered, Some(sig.clone()))] {
+            let e = TikTok.parse_webhook(&shop(), &delivery(&body, sig), 0).unwrap_err();
             assert_eq!(e.code, "bad_signature");
         }
-        let other = ShopConnection {
-            external_id: "1111".into(),
-            ..shop()
-        };
-        let e = TikTok
-            .parse_webhook(&other, &delivery(NEW_MESSAGE, Some(sig)), 0)
-            .unwrap_err();
+        let other = ShopConnection { external_id: "1111".into(), ..shop() };
+        let e = TikTok.parse_webhook(&other, &delivery(NEW_MESSAGE, Some(sig)), 0).unwrap_err();
         assert_eq!(e.code, "wrong_shop");
     }
 
     /// The events of a correctly signed delivery.
     fn parsed(body: &str) -> Vec<InboundEvent> {
         let sig = webhook_signature("key1", "secret1", body.as_bytes());
-        TikTok
-            .parse_webhook(&shop(), &delivery(body, Some(sig)), 0)
-            .unwrap()
+        TikTok.parse_webhook(&shop(), &delivery(body, Some(sig)), 0).unwrap()
     }
 
     #[test]
     fn a_message_carries_its_time_and_no_order_or_entry_point_of_its_own() {
-        let InboundEvent::Message {
-            sent_at_ms,
-            order,
-            entry_point,
-            ..
-        } = parsed(NEW_MESSAGE).remove(0)
+        let InboundEvent::Message(BuyerMessage { sent_at_ms, order, entry_point, .. }) =
+            parsed(NEW_MESSAGE).remove(0)
         else {
             panic!("a message")
         };
-        assert_eq!(
-            (sent_at_ms, order, entry_point),
-            (Some(1_700_000_000_000), None, None)
-        );
+        assert_eq!((sent_at_ms, order, entry_point), (Some(1_700_000_000_000), None, None));
     }
 
     #[test]
@@ -292,11 +229,9 @@ mod tests {
                 .replace(r#""type":"TEXT""#, &format!(r#""type":"{kind}""#))
                 .replace(r#"{\"content\":\"Hola\"}"#, content);
             match parsed(&body).remove(0) {
-                InboundEvent::Message {
-                    content,
-                    entry_point,
-                    ..
-                } => (content, entry_point),
+                InboundEvent::Message(BuyerMessage { content, entry_point, .. }) => {
+                    (content, entry_point)
+                }
                 other => panic!("{other:?}"),
             }
         };
@@ -314,10 +249,7 @@ mod tests {
         assert_eq!(
             entered("BUYER_ENTER_FROM_ORDER", r#"{\"order_id\":\"5760\"}"#),
             (
-                MessageContent::OrderCard {
-                    order_id: "5760".into(),
-                    status: None
-                },
+                MessageContent::OrderCard { order_id: "5760".into(), status: None },
                 Some(EntryPoint::OrderPage)
             )
         );
@@ -336,10 +268,7 @@ mod tests {
             NEW_MESSAGE.replace(r#""type":"TEXT""#, r#""type":"SOMETHING_NEW""#),
             NEW_MESSAGE.replace(r#""type":14"#, r#""type":13"#),
         ] {
-            assert!(
-                matches!(parsed(&body)[..], [InboundEvent::Ignored { .. }]),
-                "{body}"
-            );
+            assert!(matches!(parsed(&body)[..], [InboundEvent::Ignored { .. }]), "{body}");
         }
     }
 }

@@ -9,9 +9,10 @@ use shopmux_contract::adapter::{
     AdapterError, BuyerProfile, EventBuyer, Host, OrderInfo, ShopConnection,
 };
 
+use super::TikTok;
 use super::api::Walk;
-use super::{TikTok, money};
 use crate::wire::{self, OrderDetails, OrderSearchQuery, OrdersPage, Role, SortOrder};
+use shopmux_contract::wire::money;
 
 /// A buyer's orders: this many, newest first, in one call (TT-WB-1).
 const BUYER_ORDERS_PAGE: u32 = 20;
@@ -21,7 +22,6 @@ const BUYER_ORDERS_PAGE: u32 = 20;
 struct BuyerIds {
     im_user_id: String,
     user_id: String,
-    #[serde(default)]
     nickname: Option<String>,
 }
 
@@ -85,11 +85,7 @@ fn remember(host: &dyn Host, shop: &ShopConnection, ids: &BuyerIds) {
 
 /// A buyer as the inbox names them, by the chat id.
 fn event_buyer(external_id: String, nickname: Option<String>) -> EventBuyer {
-    EventBuyer {
-        external_id,
-        nickname,
-        ..EventBuyer::default()
-    }
+    EventBuyer { external_id, nickname, ..EventBuyer::default() }
 }
 
 /// An order as the contract carries it, its buyer named by `buyer`.
@@ -113,20 +109,12 @@ impl TikTok {
     /// One order with its buyer: by the chat id when a conversation links them, else by
     /// the order's `user_id`.
     pub(super) fn order(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        order_external_id: &str,
+        &self, host: &dyn Host, shop: &mut ShopConnection, order_external_id: &str,
     ) -> Result<OrderInfo, AdapterError> {
-        let shop = &mut self.current(host, shop)?;
-        let details: OrderDetails = self.call(host, shop, |ctx| {
-            wire::get_order_detail(ctx, &[order_external_id])
-        })?;
-        let order = details
-            .orders
-            .iter()
-            .find(|order| order.id == order_external_id)
-            .ok_or_else(|| {
+        let details: OrderDetails =
+            self.call(host, shop, |ctx| wire::get_order_detail(ctx, &[order_external_id]))?;
+        let order =
+            details.orders.iter().find(|order| order.id == order_external_id).ok_or_else(|| {
                 AdapterError::permanent(
                     "order_not_found",
                     format!("TikTok knows no order {order_external_id} in this shop"),
@@ -148,18 +136,13 @@ impl TikTok {
 
     /// The buyer's profile with their orders in this shop, newest first.
     pub(super) fn buyer_profile(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        buyer_external_id: &str,
+        &self, host: &dyn Host, shop: &mut ShopConnection, buyer_external_id: &str,
     ) -> Result<BuyerProfile, AdapterError> {
-        let shop = &mut self.current(host, shop)?;
         // rule: TT-WB-1 — beside a conversation, the buyer's order history in this shop:
         // Get Order List filtered by the buyer's `user_id` (orders do not know the chat's
         // `im_user_id`, so it is mapped through the shop's conversations first).
-        let ids = self
-            .buyer_ids(host, shop, Lookup::ImUserId(buyer_external_id))?
-            .ok_or_else(|| {
+        let ids =
+            self.buyer_ids(host, shop, Lookup::ImUserId(buyer_external_id))?.ok_or_else(|| {
                 AdapterError::permanent(
                     "unknown_buyer",
                     format!(
@@ -184,12 +167,7 @@ impl TikTok {
         let mut orders: Vec<OrderInfo> = page
             .orders
             .iter()
-            .filter(|order| {
-                order
-                    .user_id
-                    .as_deref()
-                    .is_none_or(|user| user == ids.user_id)
-            })
+            .filter(|order| order.user_id.as_deref().is_none_or(|user| user == ids.user_id))
             .map(|order| order_info(order, buyer.clone()))
             .collect();
         orders.sort_by_key(|order| std::cmp::Reverse(order.created_at_ms));
@@ -207,10 +185,7 @@ impl TikTok {
     /// A buyer's ids, from the host's state or else from the shop's conversations
     /// (remembered once found); `None` when no conversation names the buyer.
     fn buyer_ids(
-        &self,
-        host: &dyn Host,
-        shop: &mut ShopConnection,
-        lookup: Lookup<'_>,
+        &self, host: &dyn Host, shop: &mut ShopConnection, lookup: Lookup<'_>,
     ) -> Result<Option<BuyerIds>, AdapterError> {
         if let Some(ids) = cached(host, &lookup.key(shop)) {
             return Ok(Some(ids));

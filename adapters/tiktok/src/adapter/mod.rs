@@ -42,7 +42,7 @@ mod tokens;
 pub use crate::wire::AUTH_HOST;
 
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, BuyerProfile, Capabilities, Host, InboundEvent, OrderInfo,
+    Adapter, AdapterError, BuyerProfile, Capabilities, Capability, Host, InboundEvent, OrderInfo,
     OutboundMessage, Platform, PollPage, ProductPage, ProductQuery, SendReceipt, ShopConnection,
     WebhookRequest,
 };
@@ -58,16 +58,16 @@ impl Adapter for TikTok {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            webhooks: true,
-            sends: true,
-            polls: true,
-            marks_read: true,
-            order_look_up: true,
-            buyer_look_up: true,
-            product_search: true,
-            ..Capabilities::default()
-        }
+        use Capability::*;
+        Capabilities::of(&[
+            Webhooks,
+            Sends,
+            Polls,
+            MarksRead,
+            OrderLookUp,
+            BuyerLookUp,
+            ProductSearch,
+        ])
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -75,74 +75,45 @@ impl Adapter for TikTok {
     }
 
     fn parse_webhook(
-        &self,
-        shop: &ShopConnection,
-        request: &WebhookRequest,
-        _now_unix_ms: i64,
+        &self, shop: &ShopConnection, request: &WebhookRequest, _now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
         inbound::parse_webhook(shop, request)
     }
 
     fn send(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        message: &OutboundMessage,
+        &self, host: &dyn Host, shop: &ShopConnection, message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
         self.send_message(host, shop, message)
     }
 
     fn mark_read(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        platform_conversation_id: &str,
+        &self, host: &dyn Host, shop: &ShopConnection, platform_conversation_id: &str,
     ) -> Result<(), AdapterError> {
-        self.read_conversation(host, shop, platform_conversation_id)
+        self.read_conversation(host, &mut self.current(host, shop)?, platform_conversation_id)
     }
 
     fn fetch_order(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        order_external_id: &str,
+        &self, host: &dyn Host, shop: &ShopConnection, order_external_id: &str,
     ) -> Result<OrderInfo, AdapterError> {
-        self.order(host, shop, order_external_id)
+        self.order(host, &mut self.current(host, shop)?, order_external_id)
     }
 
     fn fetch_buyer(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        buyer_external_id: &str,
+        &self, host: &dyn Host, shop: &ShopConnection, buyer_external_id: &str,
     ) -> Result<BuyerProfile, AdapterError> {
-        self.buyer_profile(host, shop, buyer_external_id)
+        self.buyer_profile(host, &mut self.current(host, shop)?, buyer_external_id)
     }
 
     fn search_products(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        query: &ProductQuery,
+        &self, host: &dyn Host, shop: &ShopConnection, query: &ProductQuery,
     ) -> Result<ProductPage, AdapterError> {
-        self.products(host, shop, query)
+        self.products(host, &mut self.current(host, shop)?, query)
     }
 
     fn poll(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        cursor: Option<&str>,
+        &self, host: &dyn Host, shop: &ShopConnection, cursor: Option<&str>,
     ) -> Result<PollPage, AdapterError> {
-        self.poll_since(host, shop, cursor)
-    }
-}
-
-/// Money as `"12.50 GBP"`, or the bare amount when the currency is absent or empty.
-fn money(amount: &str, currency: Option<&str>) -> String {
-    match currency {
-        Some(currency) if !currency.is_empty() => format!("{amount} {currency}"),
-        _ => amount.to_owned(),
+        self.poll_since(host, &mut self.current(host, shop)?, cursor)
     }
 }
 

@@ -22,17 +22,11 @@ impl TikTok {
     /// The buyer messages since `cursor` (none: the last seven days), oldest first, and
     /// the cursor for the next poll.
     pub(super) fn poll_since(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        cursor: Option<&str>,
+        &self, host: &dyn Host, shop: &mut ShopConnection, cursor: Option<&str>,
     ) -> Result<PollPage, AdapterError> {
-        let shop = &mut self.current(host, shop)?;
         let now_secs = host.now_unix_ms() / 1000;
         let cursor = cursor.and_then(|c| c.parse::<i64>().ok());
-        let since = cursor.map_or(now_secs - FIRST_POLL_LOOKBACK_SECS, |c| {
-            c - POLL_OVERLAP_SECS
-        });
+        let since = cursor.map_or(now_secs - FIRST_POLL_LOOKBACK_SECS, |c| c - POLL_OVERLAP_SECS);
         let mut newest = cursor.unwrap_or(since);
         let mut events = Vec::new();
         self.walk_conversations(host, shop, |shop, page| {
@@ -51,19 +45,12 @@ impl TikTok {
             Ok(ControlFlow::Continue(()))
         })?;
         events.reverse();
-        Ok(PollPage {
-            events,
-            cursor: Some(newest.to_string()),
-        })
+        Ok(PollPage { events, cursor: Some(newest.to_string()) })
     }
 
     /// The buyer messages of a conversation at or after `since`, newest first.
     fn messages_since(
-        &self,
-        host: &dyn Host,
-        shop: &mut ShopConnection,
-        conversation: &str,
-        since: i64,
+        &self, host: &dyn Host, shop: &mut ShopConnection, conversation: &str, since: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
         let mut out = Vec::new();
         let messages = |ctx: &RequestContext<'_>, page_token: Option<&str>| {
@@ -78,25 +65,18 @@ impl TikTok {
                 },
             )
         };
-        self.walk_pages(
-            host,
-            shop,
-            MAX_PAGES,
-            None,
-            messages,
-            |_, page: &MessagesPage, _| {
-                for message in &page.messages {
-                    if message.create_time < since {
-                        return Ok(ControlFlow::Break(()));
-                    }
-                    // Not a visible buyer message, or a type the inbox does not keep.
-                    if let Ok(event) = ChatMessage::listed(message, conversation).to_event() {
-                        out.push(event);
-                    }
+        self.walk_pages(host, shop, MAX_PAGES, None, messages, |_, page: &MessagesPage, _| {
+            for message in &page.messages {
+                if message.create_time < since {
+                    return Ok(ControlFlow::Break(()));
                 }
-                Ok(ControlFlow::Continue(()))
-            },
-        )?;
+                // Not a visible buyer message, or a type the inbox does not keep.
+                if let Ok(event) = ChatMessage::listed(message, conversation).to_event() {
+                    out.push(event);
+                }
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
         Ok(out)
     }
 }

@@ -9,12 +9,13 @@ use shopmux_contract::adapter::{
     AdapterError, Host, ProductInfo, ProductPage, ProductQuery, ShopConnection,
 };
 
+use super::TikTok;
 use super::api::Walk;
-use super::{TikTok, money};
 use crate::wire::{
     self, PRODUCT_PAGE_URL, PRODUCT_STATUS_ACTIVATE, Paged, ProductSearchQuery, ProductSummary,
     ProductsPage,
 };
+use shopmux_contract::wire::money;
 
 /// A product page asks for this many when the query gives no size.
 const DEFAULT_PRODUCT_PAGE: u32 = 20;
@@ -26,24 +27,19 @@ const PRODUCT_SCAN_PAGES: usize = 5;
 /// Whether every word of `text` occurs in `title`, ignoring case.
 fn title_matches(title: &str, text: &str) -> bool {
     let title = title.to_lowercase();
-    text.split_whitespace()
-        .all(|word| title.contains(&word.to_lowercase()))
+    text.split_whitespace().all(|word| title.contains(&word.to_lowercase()))
 }
 
 /// The workbench's view of a TikTok product.
 fn product_info(product: &ProductSummary) -> ProductInfo {
-    let price = product
-        .skus
-        .iter()
-        .filter_map(|sku| sku.price.as_ref())
-        .find_map(|price| {
-            let amount = price
-                .sale_price
-                .as_deref()
-                .or(price.tax_exclusive_price.as_deref())
-                .filter(|amount| !amount.is_empty())?;
-            Some(money(amount, price.currency.as_deref()))
-        });
+    let price = product.skus.iter().filter_map(|sku| sku.price.as_ref()).find_map(|price| {
+        let amount = price
+            .sale_price
+            .as_deref()
+            .or(price.tax_exclusive_price.as_deref())
+            .filter(|amount| !amount.is_empty())?;
+        Some(money(amount, price.currency.as_deref()))
+    });
     let quantities: Vec<i64> = product
         .skus
         .iter()
@@ -80,26 +76,16 @@ fn product_cursor(token: Option<&str>, skip: usize) -> String {
 impl TikTok {
     /// One page of the shop's products matching `query`.
     pub(super) fn products(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        query: &ProductQuery,
+        &self, host: &dyn Host, shop: &mut ShopConnection, query: &ProductQuery,
     ) -> Result<ProductPage, AdapterError> {
-        let shop = &mut self.current(host, shop)?;
         let want = match query.page_size {
             0 => DEFAULT_PRODUCT_PAGE,
             n => n.min(100),
         } as usize;
-        let text = query
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|text| !text.is_empty());
+        let text = query.text.as_deref().map(str::trim).filter(|text| !text.is_empty());
         // rule: TT-WB-1 — the shop's active products: Search Products with status ACTIVATE
         // when only products on sale are asked for.
-        let status = query
-            .active_only
-            .then(|| PRODUCT_STATUS_ACTIVATE.to_owned());
+        let status = query.active_only.then(|| PRODUCT_STATUS_ACTIVATE.to_owned());
         // Titles are matched here (the API has no title filter): read full pages then.
         let per_page = if text.is_some() { 100 } else { want as u32 };
         let wanted = |product: &ProductSummary| {
@@ -148,9 +134,6 @@ impl TikTok {
             Walk::Exhausted => None,
             Walk::Limited(token) => Some(product_cursor(token.as_deref(), 0)),
         };
-        Ok(ProductPage {
-            products,
-            next_cursor,
-        })
+        Ok(ProductPage { products, next_cursor })
     }
 }

@@ -29,12 +29,12 @@ fn outbound(content: &MessageContent) -> Result<wire::OutboundMessage, AdapterEr
             Ok(wire::OutboundMessage::Text(text.clone()))
         }
         MessageContent::Emoji { code } => Ok(wire::OutboundMessage::Text(code.clone())),
-        MessageContent::ProductCard { product_id, .. } => Ok(wire::OutboundMessage::ProductCard {
-            product_id: product_id.clone(),
-        }),
-        MessageContent::OrderCard { order_id, .. } => Ok(wire::OutboundMessage::OrderCard {
-            order_id: order_id.clone(),
-        }),
+        MessageContent::ProductCard { product_id, .. } => {
+            Ok(wire::OutboundMessage::ProductCard { product_id: product_id.clone() })
+        }
+        MessageContent::OrderCard { order_id, .. } => {
+            Ok(wire::OutboundMessage::OrderCard { order_id: order_id.clone() })
+        }
         MessageContent::Video { .. } => Err(AdapterError::permanent(
             "unsupported_content",
             "TikTok's VIDEO message takes a `vid` from TikTok's own video storage, and its \
@@ -55,10 +55,7 @@ impl TikTok {
     /// Sends one reply; the tokens in use after the send go back to the host in the
     /// receipt when they differ from the configured ones.
     pub(super) fn send_message(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        message: &OutboundMessage,
+        &self, host: &dyn Host, shop: &ShopConnection, message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
         let current = &mut self.current(host, shop)?;
         let mut receipt = self.send_reply(host, current, message)?;
@@ -68,23 +65,15 @@ impl TikTok {
 
     /// Marks the buyer's messages in a conversation read.
     pub(super) fn read_conversation(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
-        platform_conversation_id: &str,
+        &self, host: &dyn Host, shop: &mut ShopConnection, platform_conversation_id: &str,
     ) -> Result<(), AdapterError> {
-        let shop = &mut self.current(host, shop)?;
-        let _: serde_json::Value = self.call(host, shop, |ctx| {
-            wire::read_messages(ctx, platform_conversation_id)
-        })?;
+        let _: serde_json::Value =
+            self.call(host, shop, |ctx| wire::read_messages(ctx, platform_conversation_id))?;
         Ok(())
     }
 
     fn send_reply(
-        &self,
-        host: &dyn Host,
-        shop: &mut ShopConnection,
-        message: &OutboundMessage,
+        &self, host: &dyn Host, shop: &mut ShopConnection, message: &OutboundMessage,
     ) -> Result<SendReceipt, AdapterError> {
         // A shop without credentials says so before anything else.
         credentials(shop)?;
@@ -105,12 +94,7 @@ impl TikTok {
             content => outbound(content)?,
         };
         let sent: SendMessageData = self.call(host, shop, |ctx| {
-            wire::send_message(
-                ctx,
-                conversation,
-                &outgoing,
-                Some(SenderRole::CustomerService),
-            )
+            wire::send_message(ctx, conversation, &outgoing, Some(SenderRole::CustomerService))
         })?;
         Ok(SendReceipt::sent(sent.message_id))
     }
@@ -118,21 +102,14 @@ impl TikTok {
     /// The IMAGE message for an image at `url`: fetched, uploaded, and named by the URL
     /// and size TikTok returns.
     fn upload(
-        &self,
-        host: &dyn Host,
-        shop: &mut ShopConnection,
-        url: &str,
+        &self, host: &dyn Host, shop: &mut ShopConnection, url: &str,
     ) -> Result<wire::OutboundMessage, AdapterError> {
         let bytes = fetch_image(host, url)?;
         let uploaded: UploadedImage =
             self.call(host, shop, |ctx| wire::upload_image(ctx, &bytes))?;
         match (uploaded.width, uploaded.height) {
             (Some(width), Some(height)) if !uploaded.url.is_empty() => {
-                Ok(wire::OutboundMessage::Image {
-                    url: uploaded.url,
-                    width,
-                    height,
-                })
+                Ok(wire::OutboundMessage::Image { url: uploaded.url, width, height })
             }
             _ => Err(AdapterError::transient(
                 "malformed",
@@ -197,10 +174,7 @@ mod tests {
         // rule: TT-MSG-1 (agents send text, emoji, image and video; cards as TikTok's)
         let sent = |content: MessageContent| outbound(&content);
         assert_eq!(
-            sent(MessageContent::Emoji {
-                code: "😀".into()
-            })
-            .unwrap(),
+            sent(MessageContent::Emoji { code: "😀".into() }).unwrap(),
             wire::OutboundMessage::Text("😀".into())
         );
         assert_eq!(
@@ -209,16 +183,11 @@ mod tests {
                 status: Some("AWAITING_SHIPMENT".into())
             })
             .unwrap(),
-            wire::OutboundMessage::OrderCard {
-                order_id: "5760".into()
-            }
+            wire::OutboundMessage::OrderCard { order_id: "5760".into() }
         );
-        let coupon = sent(MessageContent::CouponCard {
-            code: "SAVE10".into(),
-            title: None,
-            scope: None,
-        })
-        .unwrap_err();
+        let coupon =
+            sent(MessageContent::CouponCard { code: "SAVE10".into(), title: None, scope: None })
+                .unwrap_err();
         assert_eq!(coupon.code, "unsupported_content");
         assert!(coupon.message.contains("`coupon_card`"), "{coupon}");
     }

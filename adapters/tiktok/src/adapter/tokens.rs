@@ -8,19 +8,14 @@ use std::collections::BTreeMap;
 use shopmux_contract::adapter::{AdapterError, Host, ShopConnection};
 
 use super::TikTok;
-use super::api::http_request;
 use crate::wire::{self, AUTH_HOST, ApiResponse, AppCredentials, ShopSession, TokenRefreshData};
 
 /// Refresh an access token this close to its expiry.
 const REFRESH_AHEAD_SECS: i64 = 300;
 
 /// The credentials a token refresh renews.
-const TOKEN_FIELDS: [&str; 4] = [
-    "access_token",
-    "access_token_expires_at",
-    "refresh_token",
-    "refresh_token_expires_at",
-];
+const TOKEN_FIELDS: [&str; 4] =
+    ["access_token", "access_token_expires_at", "refresh_token", "refresh_token_expires_at"];
 
 /// Where [`TikTok::current`] remembers the configured access token, which the renewed
 /// tokens it kept descend from (never sent anywhere).
@@ -31,20 +26,12 @@ fn tokens_key(shop: &ShopConnection) -> String {
     format!("tokens:{}", shop.external_id)
 }
 
-/// The app's credentials of a shop connection.
-fn app_credentials(shop: &ShopConnection) -> Result<AppCredentials, AdapterError> {
-    Ok(AppCredentials {
-        app_key: shop.credential("app_key")?.to_owned(),
-        app_secret: shop.credential("app_secret")?.to_owned(),
-    })
-}
-
 /// The app's and the shop's credentials of a shop connection.
 pub(super) fn credentials(
     shop: &ShopConnection,
 ) -> Result<(AppCredentials, ShopSession), AdapterError> {
     Ok((
-        app_credentials(shop)?,
+        AppCredentials::from_shop(shop)?,
         ShopSession {
             access_token: shop.credential("access_token")?.to_owned(),
             shop_cipher: shop.credential("shop_cipher")?.to_owned(),
@@ -54,8 +41,7 @@ pub(super) fn credentials(
 
 /// The tokens of `current` that differ from those `configured` (none: nothing renewed).
 pub(super) fn renewed_tokens(
-    configured: &ShopConnection,
-    current: &ShopConnection,
+    configured: &ShopConnection, current: &ShopConnection,
 ) -> Option<BTreeMap<String, String>> {
     let renewed: BTreeMap<String, String> = TOKEN_FIELDS
         .iter()
@@ -73,20 +59,16 @@ impl TikTok {
     /// token (remembered under [`CONFIGURED_TOKEN`]), renewed first when they expire
     /// within five minutes.
     pub(super) fn current(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
+        &self, host: &dyn Host, shop: &ShopConnection,
     ) -> Result<ShopConnection, AdapterError> {
         let mut shop = shop.clone();
         let configured = shop.credential("access_token")?.to_owned();
-        shop.credentials
-            .insert(CONFIGURED_TOKEN.into(), configured.clone());
+        shop.credentials.insert(CONFIGURED_TOKEN.into(), configured.clone());
         if let Some(kept) = host.kv_get(&tokens_key(&shop))? {
             match serde_json::from_str::<BTreeMap<String, String>>(&kept) {
                 Ok(kept) if kept.get("base_access_token") == Some(&configured) => {
                     shop.credentials.extend(
-                        kept.into_iter()
-                            .filter(|(k, _)| TOKEN_FIELDS.contains(&k.as_str())),
+                        kept.into_iter().filter(|(k, _)| TOKEN_FIELDS.contains(&k.as_str())),
                     );
                 }
                 Ok(_) => {}
@@ -107,60 +89,36 @@ impl TikTok {
 
     /// Refreshes the tokens and keeps them in the host's state for every later call.
     pub(super) fn renew(
-        &self,
-        host: &dyn Host,
-        shop: &mut ShopConnection,
+        &self, host: &dyn Host, shop: &mut ShopConnection,
     ) -> Result<(), AdapterError> {
         let new = self.refresh(host, shop)?;
         shop.credentials.extend(new.clone());
         let mut kept = new;
-        kept.insert(
-            "base_access_token".into(),
-            shop.credential(CONFIGURED_TOKEN)?.to_owned(),
-        );
-        host.kv_put(
-            &tokens_key(shop),
-            &serde_json::to_string(&kept).unwrap_or_default(),
-        )
+        kept.insert("base_access_token".into(), shop.credential(CONFIGURED_TOKEN)?.to_owned());
+        host.kv_put(&tokens_key(shop), &serde_json::to_string(&kept).unwrap_or_default())
     }
 
     /// Renews the shop's tokens (`GET /api/v2/token/refresh`); returns the new ones.
     fn refresh(
-        &self,
-        host: &dyn Host,
-        shop: &ShopConnection,
+        &self, host: &dyn Host, shop: &ShopConnection,
     ) -> Result<BTreeMap<String, String>, AdapterError> {
-        let base = shop
-            .credentials
-            .get("auth_base")
-            .map(String::as_str)
-            .unwrap_or(AUTH_HOST);
+        let base = shop.credentials.get("auth_base").map(String::as_str).unwrap_or(AUTH_HOST);
         let request = wire::refresh_access_token(
             base,
-            &app_credentials(shop)?,
+            &AppCredentials::from_shop(shop)?,
             shop.credential("refresh_token")?,
         );
-        let response = host.http(http_request(request))?;
+        let response = host.http(request.into_http(super::api::CALL_TIMEOUT_MS))?;
         let parsed: Option<ApiResponse<TokenRefreshData>> =
             serde_json::from_slice(&response.body).ok();
         match parsed {
-            Some(ApiResponse {
-                code: 0,
-                data: Some(t),
-                ..
-            }) if response.status == 200 => {
+            Some(ApiResponse { code: 0, data: Some(t), .. }) if response.status == 200 => {
                 host.log("TikTok access token refreshed.");
                 Ok([
                     ("access_token", t.access_token),
-                    (
-                        "access_token_expires_at",
-                        t.access_token_expire_in.to_string(),
-                    ),
+                    ("access_token_expires_at", t.access_token_expire_in.to_string()),
                     ("refresh_token", t.refresh_token),
-                    (
-                        "refresh_token_expires_at",
-                        t.refresh_token_expire_in.to_string(),
-                    ),
+                    ("refresh_token_expires_at", t.refresh_token_expire_in.to_string()),
                 ]
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))

@@ -11,9 +11,7 @@ pub const AUTH_HOST: &str = "https://auth.tiktok-shops.com";
 
 /// Renew a shop's tokens at `auth_base` ([`AUTH_HOST`], or a stand-in's address).
 pub fn refresh_access_token(
-    auth_base: &str,
-    app: &AppCredentials,
-    refresh_token: &str,
+    auth_base: &str, app: &AppCredentials, refresh_token: &str,
 ) -> WireRequest {
     let query = [
         ("app_key", app.app_key.as_str()),
@@ -25,10 +23,7 @@ pub fn refresh_access_token(
         method: HttpMethod::Get,
         host: auth_base.trim_end_matches('/').to_owned(),
         path: "/api/v2/token/refresh".to_owned(),
-        query: query
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value.to_owned()))
-            .collect(),
+        query: query.into_iter().map(|(key, value)| (key.to_owned(), value.to_owned())).collect(),
         headers: Vec::new(),
         body: Vec::new(),
     }

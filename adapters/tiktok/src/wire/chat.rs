@@ -60,17 +60,11 @@ pub struct MessagesQuery {
 
 /// List one conversation's messages (§1.3).
 pub fn get_messages(
-    ctx: &RequestContext<'_>,
-    conversation_id: &str,
-    query: &MessagesQuery,
+    ctx: &RequestContext<'_>, conversation_id: &str, query: &MessagesQuery,
 ) -> Result<WireRequest, WireError> {
     let mut params = paging(query.page_size, query.page_token.as_deref());
     push_opt(&mut params, "locale", query.locale.as_deref());
-    push_opt(
-        &mut params,
-        "sort_order",
-        query.sort_order.map(SortOrder::as_str),
-    );
+    push_opt(&mut params, "sort_order", query.sort_order.map(SortOrder::as_str));
     push_opt(&mut params, "sort_field", query.sort_field.as_deref());
     Ok(signed_request(
         ctx,
@@ -84,9 +78,7 @@ pub fn get_messages(
 /// Send a message into a conversation (§1.3, §1.4): body `{type, content[, sender_role]}`
 /// with `content` a JSON **string**.
 pub fn send_message(
-    ctx: &RequestContext<'_>,
-    conversation_id: &str,
-    message: &OutboundMessage,
+    ctx: &RequestContext<'_>, conversation_id: &str, message: &OutboundMessage,
     sender_role: Option<SenderRole>,
 ) -> Result<WireRequest, WireError> {
     let body = SendMessageBody {
@@ -105,8 +97,7 @@ pub fn send_message(
 
 /// Mark the buyer's messages in a conversation read (§1.3). The body is `{}`.
 pub fn read_messages(
-    ctx: &RequestContext<'_>,
-    conversation_id: &str,
+    ctx: &RequestContext<'_>, conversation_id: &str,
 ) -> Result<WireRequest, WireError> {
     Ok(signed_request(
         ctx,
@@ -120,12 +111,9 @@ pub fn read_messages(
 /// Start (or reopen) a conversation with a buyer (§1.3). `buyer_user_id` is the order's
 /// `user_id`, not an `im_user_id`.
 pub fn create_conversation(
-    ctx: &RequestContext<'_>,
-    buyer_user_id: &str,
+    ctx: &RequestContext<'_>, buyer_user_id: &str,
 ) -> Result<WireRequest, WireError> {
-    let body = CreateConversationBody {
-        buyer_user_id: buyer_user_id.to_owned(),
-    };
+    let body = CreateConversationBody { buyer_user_id: buyer_user_id.to_owned() };
     json_request(
         ctx,
         HttpMethod::Post,
@@ -144,7 +132,7 @@ pub struct SendMessageBody {
     /// `content`: the message content as a JSON string.
     pub content: String,
     /// `sender_role`; absent means a human agent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_role: Option<SenderRole>,
 }
 
@@ -174,7 +162,6 @@ pub struct ConversationsPage {
     #[serde(default)]
     pub conversations: Vec<Conversation>,
     /// `next_page_token`; empty or absent on the last page.
-    #[serde(default)]
     pub next_page_token: Option<String>,
 }
 
@@ -201,7 +188,6 @@ pub struct Conversation {
     #[serde(default)]
     pub participants: Vec<Participant>,
     /// `latest_message`.
-    #[serde(default)]
     pub latest_message: Option<Message>,
 }
 
@@ -223,7 +209,6 @@ pub struct Participant {
     #[serde(default)]
     pub avatar: String,
     /// `buyer_platform`: `TIKTOK_SHOP` or `TOKOPEDIA` (Indonesia only).
-    #[serde(default)]
     pub buyer_platform: Option<String>,
 }
 
@@ -253,10 +238,8 @@ pub struct MessagesPage {
     #[serde(default)]
     pub messages: Vec<Message>,
     /// `next_page_token`.
-    #[serde(default)]
     pub next_page_token: Option<String>,
     /// `unsupported_msg_tips`.
-    #[serde(default)]
     pub unsupported_msg_tips: Option<String>,
 }
 
@@ -308,10 +291,8 @@ pub struct Sender {
     /// `role`.
     pub role: Role,
     /// `nickname` (absent in webhooks).
-    #[serde(default)]
     pub nickname: Option<String>,
     /// `avatar` (absent in webhooks).
-    #[serde(default)]
     pub avatar: Option<String>,
 }
 
@@ -333,38 +314,24 @@ pub struct CreateConversationData {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{at, credentials, shop};
+    use super::super::fixtures::ctx;
     use super::super::{
-        ACCESS_TOKEN_HEADER, API_HOST, ApiResponse, CODE_INVALID_SIGN, SANDBOX_API_HOST, WireError,
+        ACCESS_TOKEN_HEADER, ApiResponse, CODE_INVALID_SIGN, SANDBOX_API_HOST, WireError,
     };
     use super::*;
 
     #[test]
     fn send_text_request_is_signed_as_documented() {
-        let credentials = credentials();
-        let shop = shop();
-        let ctx = RequestContext {
-            host: API_HOST,
-            credentials: &credentials,
-            shop: &shop,
-            now: at(1_700_000_000),
-        };
-        let request = send_message(
-            &ctx,
-            "576460752324045279",
-            &OutboundMessage::Text("hello".into()),
-            None,
-        )
-        .expect("builds");
+        let ctx = ctx();
+        let request =
+            send_message(&ctx, "576460752324045279", &OutboundMessage::Text("hello".into()), None)
+                .expect("builds");
         assert_eq!(request.method, HttpMethod::Post);
         assert_eq!(
             request.path,
             "/customer_service/202309/conversations/576460752324045279/messages"
         );
-        assert_eq!(
-            request.body,
-            br#"{"type":"TEXT","content":"{\"content\":\"hello\"}"}"#
-        );
+        assert_eq!(request.body, br#"{"type":"TEXT","content":"{\"content\":\"hello\"}"}"#);
         // Same inputs as the fixed vector in sign.rs, computed with Python's hmac.
         assert_eq!(
             request.query_param("sign"),
@@ -372,11 +339,7 @@ mod tests {
         );
         assert_eq!(request.query_param("timestamp"), Some("1700000000"));
         assert_eq!(request.query_param("access_token"), None);
-        assert!(
-            request
-                .headers
-                .contains(&(ACCESS_TOKEN_HEADER.into(), "TTP_token".into()))
-        );
+        assert!(request.headers.contains(&(ACCESS_TOKEN_HEADER.into(), "TTP_token".into())));
         assert_eq!(
             request.url(),
             "https://open-api.tiktokglobalshop.com/customer_service/202309/conversations/\
@@ -387,14 +350,7 @@ mod tests {
 
     #[test]
     fn list_requests_skip_empty_params_and_refuse_bad_ids() {
-        let credentials = credentials();
-        let shop = shop();
-        let ctx = RequestContext {
-            host: SANDBOX_API_HOST,
-            credentials: &credentials,
-            shop: &shop,
-            now: at(1_700_000_000),
-        };
+        let ctx = RequestContext { host: SANDBOX_API_HOST, ..ctx() };
         let request = get_conversations(
             &ctx,
             &ConversationsQuery {
@@ -421,16 +377,10 @@ mod tests {
         assert_eq!(messages.query_param("sort_order"), Some("DESC"));
 
         for bad in ["", "1/../2", "1?x=2", "a b"] {
-            assert!(matches!(
-                read_messages(&ctx, bad),
-                Err(WireError::BadPathSegment(_))
-            ));
+            assert!(matches!(read_messages(&ctx, bad), Err(WireError::BadPathSegment(_))));
         }
         let read = read_messages(&ctx, "123").expect("builds");
-        assert_eq!(
-            read.path,
-            "/customer_service/202309/conversations/123/messages/read"
-        );
+        assert_eq!(read.path, "/customer_service/202309/conversations/123/messages/read");
         assert_eq!(read.body, b"{}");
     }
 
@@ -442,17 +392,12 @@ mod tests {
         let page = reply.data.expect("data");
         let conversation = &page.conversations[0];
         assert!(conversation.can_send_message);
-        assert_eq!(
-            conversation.participants[0].user_id.as_deref(),
-            Some("7494")
-        );
+        assert_eq!(conversation.participants[0].user_id.as_deref(), Some("7494"));
         let latest = conversation.latest_message.as_ref().expect("latest");
         assert_eq!(latest.id, "7327");
         assert_eq!(
             latest.parse_content().expect("decodes"),
-            MessageContent::OrderCard {
-                order_id: "5760".into()
-            }
+            MessageContent::OrderCard { order_id: "5760".into() }
         );
         let error: ApiResponse<ConversationsPage> =
             serde_json::from_str(r#"{"code":106001,"message":"Invalid sign","request_id":"x"}"#)

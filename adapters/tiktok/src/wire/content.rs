@@ -116,31 +116,21 @@ impl OutboundMessage {
             OutboundMessage::Text(text) => {
                 let chars = text.chars().count();
                 if chars > TEXT_MAX_CHARS {
-                    return Err(WireError::TextTooLong {
-                        chars,
-                        max: TEXT_MAX_CHARS,
-                    });
+                    return Err(WireError::TextTooLong { chars, max: TEXT_MAX_CHARS });
                 }
                 ContentBody::Text { content: text }
             }
-            OutboundMessage::Image { url, width, height } => ContentBody::Image {
-                url,
-                width: *width,
-                height: *height,
-            },
+            OutboundMessage::Image { url, width, height } => {
+                ContentBody::Image { url, width: *width, height: *height }
+            }
             OutboundMessage::Video { vid } => ContentBody::Video { vid },
             OutboundMessage::ProductCard { product_id } => ContentBody::Product { product_id },
-            OutboundMessage::OrderCard { order_id } => ContentBody::Order {
-                order_id,
-                package_id: None,
-            },
-            OutboundMessage::LogisticsCard {
-                order_id,
-                package_id,
-            } => ContentBody::Order {
-                order_id,
-                package_id: package_id.as_deref(),
-            },
+            OutboundMessage::OrderCard { order_id } => {
+                ContentBody::Order { order_id, package_id: None }
+            }
+            OutboundMessage::LogisticsCard { order_id, package_id } => {
+                ContentBody::Order { order_id, package_id: package_id.as_deref() }
+            }
             OutboundMessage::ReturnRefundCard { order_id, sku_id } => {
                 ContentBody::ReturnRefund { order_id, sku_id }
             }
@@ -278,24 +268,18 @@ impl MessageContent {
     /// Decodes a `content` JSON string according to its message `type`.
     pub fn parse(kind: &str, content: &str) -> Result<MessageContent, WireError> {
         let parsed = match kind {
-            "TEXT" => MessageContent::Text {
-                content: read::<TextIn>(content)?.content,
-            },
+            "TEXT" => MessageContent::Text { content: read::<TextIn>(content)?.content },
             "IMAGE" => {
                 let image: ImageIn = read(content)?;
-                MessageContent::Image {
-                    url: image.url,
-                    width: image.width,
-                    height: image.height,
-                }
+                MessageContent::Image { url: image.url, width: image.width, height: image.height }
             }
             "VIDEO" => MessageContent::Video(read(content)?),
-            "PRODUCT_CARD" => MessageContent::ProductCard {
-                product_id: read::<ProductIn>(content)?.product_id,
-            },
-            "ORDER_CARD" => MessageContent::OrderCard {
-                order_id: read::<OrderIn>(content)?.order_id,
-            },
+            "PRODUCT_CARD" => {
+                MessageContent::ProductCard { product_id: read::<ProductIn>(content)?.product_id }
+            }
+            "ORDER_CARD" => {
+                MessageContent::OrderCard { order_id: read::<OrderIn>(content)?.order_id }
+            }
             "LOGISTICS_CARD" => {
                 let order: OrderIn = read(content)?;
                 MessageContent::LogisticsCard {
@@ -305,31 +289,27 @@ impl MessageContent {
             }
             "RETURN_REFUND_CARD" => {
                 let order: OrderIn = read(content)?;
-                MessageContent::ReturnRefundCard {
-                    order_id: order.order_id,
-                    sku_id: order.sku_id,
-                }
+                MessageContent::ReturnRefundCard { order_id: order.order_id, sku_id: order.sku_id }
             }
-            "COUPON_CARD" => MessageContent::CouponCard {
-                coupon_id: read::<CouponIn>(content)?.coupon_id,
-            },
+            "COUPON_CARD" => {
+                MessageContent::CouponCard { coupon_id: read::<CouponIn>(content)?.coupon_id }
+            }
             "EMOTICONS" => MessageContent::Emoticons(json_or_text(content)),
             "BUYER_ENTER_FROM_PRODUCT" => MessageContent::BuyerEnterFromProduct {
                 product_id: read::<ProductIn>(content)?.product_id,
             },
-            "BUYER_ENTER_FROM_ORDER" => MessageContent::BuyerEnterFromOrder {
-                order_id: read::<OrderIn>(content)?.order_id,
-            },
+            "BUYER_ENTER_FROM_ORDER" => {
+                MessageContent::BuyerEnterFromOrder { order_id: read::<OrderIn>(content)?.order_id }
+            }
             "ALLOCATED_SERVICE" | "NOTIFICATION" | "BUYER_ENTER_FROM_TRANSFER" | "OTHER" => {
                 MessageContent::Notice {
                     kind: kind.to_owned(),
                     content: read::<TextIn>(content)?.content,
                 }
             }
-            other => MessageContent::Unknown {
-                kind: other.to_owned(),
-                content: json_or_text(content),
-            },
+            other => {
+                MessageContent::Unknown { kind: other.to_owned(), content: json_or_text(content) }
+            }
         };
         Ok(parsed)
     }
@@ -342,11 +322,7 @@ mod tests {
     #[test]
     fn outbound_content_shapes() {
         let cases = [
-            (
-                OutboundMessage::Text("hi".into()),
-                "TEXT",
-                r#"{"content":"hi"}"#,
-            ),
+            (OutboundMessage::Text("hi".into()), "TEXT", r#"{"content":"hi"}"#),
             (
                 OutboundMessage::Image {
                     url: "https://p16.example/img.jpg".into(),
@@ -357,24 +333,17 @@ mod tests {
                 r#"{"url":"https://p16.example/img.jpg","width":1280,"height":720}"#,
             ),
             (
-                OutboundMessage::ProductCard {
-                    product_id: "1729".into(),
-                },
+                OutboundMessage::ProductCard { product_id: "1729".into() },
                 "PRODUCT_CARD",
                 r#"{"product_id":"1729"}"#,
             ),
             (
-                OutboundMessage::OrderCard {
-                    order_id: "5760".into(),
-                },
+                OutboundMessage::OrderCard { order_id: "5760".into() },
                 "ORDER_CARD",
                 r#"{"order_id":"5760"}"#,
             ),
             (
-                OutboundMessage::LogisticsCard {
-                    order_id: "5760".into(),
-                    package_id: None,
-                },
+                OutboundMessage::LogisticsCard { order_id: "5760".into(), package_id: None },
                 "LOGISTICS_CARD",
                 r#"{"order_id":"5760"}"#,
             ),
@@ -384,15 +353,8 @@ mod tests {
             assert_eq!(message.content_json().expect("serializes"), content);
         }
         let long = OutboundMessage::Text("é".repeat(TEXT_MAX_CHARS + 1));
-        assert!(matches!(
-            long.content_json(),
-            Err(WireError::TextTooLong { chars: 2001, .. })
-        ));
-        assert!(
-            OutboundMessage::Text("é".repeat(TEXT_MAX_CHARS))
-                .content_json()
-                .is_ok()
-        );
+        assert!(matches!(long.content_json(), Err(WireError::TextTooLong { chars: 2001, .. })));
+        assert!(OutboundMessage::Text("é".repeat(TEXT_MAX_CHARS)).content_json().is_ok());
     }
 
     #[test]

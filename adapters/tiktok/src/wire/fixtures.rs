@@ -2,24 +2,30 @@
 //! vectors (the same inputs as the fixed vectors in `sign.rs`), a request context at
 //! their instant, and a tiny PNG.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::{API_HOST, AppCredentials, RequestContext, ShopSession};
 
 /// The app of the vectors.
+static CREDENTIALS: LazyLock<AppCredentials> =
+    LazyLock::new(|| AppCredentials { app_key: "29a39d".into(), app_secret: "e59af819cc".into() });
+
+/// The shop of the vectors.
+static SHOP: LazyLock<ShopSession> = LazyLock::new(|| ShopSession {
+    access_token: "TTP_token".into(),
+    shop_cipher: "ROW_abc".into(),
+});
+
+/// The app of the vectors.
 pub(super) fn credentials() -> AppCredentials {
-    AppCredentials {
-        app_key: "29a39d".into(),
-        app_secret: "e59af819cc".into(),
-    }
+    CREDENTIALS.clone()
 }
 
 /// The shop of the vectors.
 pub(super) fn shop() -> ShopSession {
-    ShopSession {
-        access_token: "TTP_token".into(),
-        shop_cipher: "ROW_abc".into(),
-    }
+    SHOP.clone()
 }
 
 /// `seconds` after the Unix epoch.
@@ -27,15 +33,12 @@ pub(super) fn at(seconds: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(seconds, 0).single().expect("valid time")
 }
 
-/// A context on the production host at the vectors' instant.
-pub(super) fn ctx_at<'a>(
-    credentials: &'a AppCredentials,
-    shop: &'a ShopSession,
-) -> RequestContext<'a> {
+/// A context of the vectors' app and shop on the production host at their instant.
+pub(super) fn ctx() -> RequestContext<'static> {
     RequestContext {
         host: API_HOST,
-        credentials,
-        shop,
+        credentials: &CREDENTIALS,
+        shop: &SHOP,
         now: at(1_700_000_000),
     }
 }

@@ -78,10 +78,7 @@ fn multipart_boundary(content: &[u8]) -> String {
 pub fn upload_image(ctx: &RequestContext<'_>, image: &[u8]) -> Result<WireRequest, WireError> {
     let format = ImageFormat::sniff(image).ok_or(WireError::UnsupportedImage)?;
     if image.len() > IMAGE_UPLOAD_MAX_BYTES {
-        return Err(WireError::ImageTooLarge {
-            bytes: image.len(),
-            max: IMAGE_UPLOAD_MAX_BYTES,
-        });
+        return Err(WireError::ImageTooLarge { bytes: image.len(), max: IMAGE_UPLOAD_MAX_BYTES });
     }
     let boundary = multipart_boundary(image);
     let mut body = Vec::with_capacity(image.len() + 256);
@@ -122,16 +119,14 @@ pub struct UploadedImage {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{credentials, ctx_at, png, shop};
+    use super::super::fixtures::{ctx, png};
     use super::super::request::ApiResponse;
     use super::*;
 
     #[test]
     fn image_upload_is_multipart_and_its_body_is_not_signed() {
-        let credentials = credentials();
-        let shop = shop();
         let image = png();
-        let request = upload_image(&ctx_at(&credentials, &shop), &image).expect("builds");
+        let request = upload_image(&ctx(), &image).expect("builds");
         assert_eq!(request.method, HttpMethod::Post);
         assert_eq!(request.path, "/customer_service/202309/images/upload");
         // Computed with Python's hmac over an empty body (§1.2 step 4).
@@ -145,57 +140,29 @@ mod tests {
             .find(|(name, _)| name == "content-type")
             .map(|(_, value)| value.clone())
             .expect("content type");
-        let boundary = content_type
-            .strip_prefix("multipart/form-data; boundary=")
-            .expect("multipart");
+        let boundary =
+            content_type.strip_prefix("multipart/form-data; boundary=").expect("multipart");
         let head = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"data\"; filename=\"image.png\"\r\nContent-Type: image/png\r\n\r\n"
         );
         assert!(request.body.starts_with(head.as_bytes()));
-        assert!(
-            request
-                .body
-                .ends_with(format!("\r\n--{boundary}--\r\n").as_bytes())
-        );
-        assert_eq!(
-            &request.body[head.len()..head.len() + image.len()],
-            image.as_slice()
-        );
+        assert!(request.body.ends_with(format!("\r\n--{boundary}--\r\n").as_bytes()));
+        assert_eq!(&request.body[head.len()..head.len() + image.len()], image.as_slice());
         // The same image gives the same request.
-        assert_eq!(
-            upload_image(&ctx_at(&credentials, &shop), &image).expect("builds"),
-            request
-        );
+        assert_eq!(upload_image(&ctx(), &image).expect("builds"), request);
     }
 
     #[test]
     fn image_upload_refuses_what_tiktok_does_not_take() {
-        let credentials = credentials();
-        let shop = shop();
-        let ctx = ctx_at(&credentials, &shop);
-        assert!(matches!(
-            upload_image(&ctx, b"%PDF-1.7"),
-            Err(WireError::UnsupportedImage)
-        ));
-        assert!(matches!(
-            upload_image(&ctx, b""),
-            Err(WireError::UnsupportedImage)
-        ));
+        let ctx = ctx();
+        assert!(matches!(upload_image(&ctx, b"%PDF-1.7"), Err(WireError::UnsupportedImage)));
+        assert!(matches!(upload_image(&ctx, b""), Err(WireError::UnsupportedImage)));
         let mut huge = png();
         huge.resize(IMAGE_UPLOAD_MAX_BYTES + 1, 0);
-        assert!(matches!(
-            upload_image(&ctx, &huge),
-            Err(WireError::ImageTooLarge { .. })
-        ));
+        assert!(matches!(upload_image(&ctx, &huge), Err(WireError::ImageTooLarge { .. })));
         assert_eq!(ImageFormat::sniff(b"GIF89a...."), Some(ImageFormat::Gif));
-        assert_eq!(
-            ImageFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
-            Some(ImageFormat::Webp)
-        );
-        assert_eq!(
-            ImageFormat::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
-            Some(ImageFormat::Jpeg)
-        );
+        assert_eq!(ImageFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(ImageFormat::Webp));
+        assert_eq!(ImageFormat::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(ImageFormat::Jpeg));
         let uploaded: ApiResponse<UploadedImage> = serde_json::from_str(
             r#"{"code":0,"message":"Success","data":{"url":"https://p16/a","width":"640","height":480}}"#,
         )

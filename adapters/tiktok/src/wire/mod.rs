@@ -14,12 +14,15 @@
 //! - [`media`] — the chat image upload (multipart, its body outside the signature).
 //! - [`orders`] — Get Order List and Get Order Detail.
 //! - [`products`] — Search Products.
-//! - [`webhooks`] — the webhook envelope, its chat events, and the subscription (§1.5).
+//! - [`webhooks`] — the webhook envelope, its chat events, and the subscription (§1.5);
+//!   [`event_type`] — its `type` codes.
 //! - [`auth`] — the token refresh on TikTok's auth host.
 
 pub mod auth;
 pub mod chat;
 pub mod content;
+mod error;
+pub mod event_type;
 pub mod media;
 pub mod orders;
 pub mod products;
@@ -37,6 +40,7 @@ pub use chat::{
     get_messages, read_messages, send_message,
 };
 pub use content::{MessageContent, OutboundMessage, TEXT_MAX_CHARS};
+pub use error::WireError;
 pub use media::{IMAGE_UPLOAD_MAX_BYTES, ImageFormat, UploadedImage, upload_image};
 pub use orders::{
     ORDER_DETAIL_MAX_IDS, Order, OrderDetails, OrderLineItem, OrderPayment, OrderSearchQuery,
@@ -52,7 +56,7 @@ pub use request::{
 };
 pub use webhooks::{
     NewConversationEvent, NewMessageEvent, UpdateWebhookBody, WEBHOOK_SIGNATURE_HEADER,
-    WebhookEnvelope, WebhookEvent, event_type, update_webhook,
+    WebhookEnvelope, WebhookEvent, update_webhook,
 };
 
 /// Production API host (§1.1).
@@ -69,39 +73,3 @@ pub const CODE_SUCCESS: i64 = 0;
 pub const CODE_INVALID_SIGN: i64 = 106001;
 /// `code` for a `timestamp` outside the allowed window (§1.1).
 pub const CODE_INVALID_TIMESTAMP: i64 = 36009004;
-
-/// Why a request could not be built or a payload could not be read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WireError {
-    /// The payload is not the JSON shape expected.
-    #[error("unexpected JSON: {0}")]
-    Json(#[from] serde_json::Error),
-    /// An id meant for a URL path segment is empty or holds characters that would change
-    /// the path.
-    #[error("`{0}` cannot be used as a path segment")]
-    BadPathSegment(String),
-    /// The bytes to upload are not a jpg, gif, webp or png image (or are empty).
-    #[error("not a jpg, gif, webp or png image")]
-    UnsupportedImage,
-    /// The image to upload is larger than the platform accepts.
-    #[error("the image has {bytes} bytes; the limit is {max}")]
-    ImageTooLarge {
-        /// Bytes in the image.
-        bytes: usize,
-        /// The limit, [`IMAGE_UPLOAD_MAX_BYTES`].
-        max: usize,
-    },
-    /// An order look-up names no order, more than [`ORDER_DETAIL_MAX_IDS`], or an id that
-    /// is not letters and digits.
-    #[error("order ids must be 1 to {ORDER_DETAIL_MAX_IDS} ids of letters and digits")]
-    BadOrderIds,
-    /// A TEXT message is longer than the platform accepts.
-    #[error("text has {chars} characters; the limit is {max}")]
-    TextTooLong {
-        /// Characters in the text.
-        chars: usize,
-        /// The limit, [`TEXT_MAX_CHARS`].
-        max: usize,
-    },
-}

@@ -42,27 +42,16 @@ struct OrderSearchBody<'a> {
 
 /// Search the shop's orders ("Get Order List").
 pub fn search_orders(
-    ctx: &RequestContext<'_>,
-    query: &OrderSearchQuery,
+    ctx: &RequestContext<'_>, query: &OrderSearchQuery,
 ) -> Result<WireRequest, WireError> {
     let mut params = paging(query.page_size, query.page_token.as_deref());
     push_opt(&mut params, "sort_field", query.sort_field.as_deref());
-    push_opt(
-        &mut params,
-        "sort_order",
-        query.sort_order.map(SortOrder::as_str),
-    );
+    push_opt(&mut params, "sort_order", query.sort_order.map(SortOrder::as_str));
     let body = OrderSearchBody {
         buyer_user_id: query.buyer_user_id.as_deref(),
         order_status: query.order_status.as_deref(),
     };
-    json_request(
-        ctx,
-        HttpMethod::Post,
-        "/order/202309/orders/search".to_owned(),
-        params,
-        &body,
-    )
+    json_request(ctx, HttpMethod::Post, "/order/202309/orders/search".to_owned(), params, &body)
 }
 
 /// Fetch orders by id ("Get Order Detail", `GET /order/202309/orders?ids=a,b`): at most
@@ -70,9 +59,7 @@ pub fn search_orders(
 pub fn get_order_detail(ctx: &RequestContext<'_>, ids: &[&str]) -> Result<WireRequest, WireError> {
     if ids.is_empty()
         || ids.len() > ORDER_DETAIL_MAX_IDS
-        || ids
-            .iter()
-            .any(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
+        || ids.iter().any(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
     {
         return Err(WireError::BadOrderIds);
     }
@@ -92,10 +79,8 @@ pub struct OrdersPage {
     #[serde(default)]
     pub orders: Vec<Order>,
     /// `next_page_token`; empty or absent on the last page.
-    #[serde(default)]
     pub next_page_token: Option<String>,
     /// `total_count`.
-    #[serde(default)]
     pub total_count: Option<i64>,
 }
 
@@ -117,7 +102,6 @@ pub struct Order {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub user_id: Option<String>,
     /// `status`: `UNPAID`, `ON_HOLD`, `AWAITING_SHIPMENT`, …, `COMPLETED`, `CANCELLED`.
-    #[serde(default)]
     pub status: Option<String>,
     /// `create_time`, Unix seconds.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
@@ -126,7 +110,6 @@ pub struct Order {
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub update_time: Option<i64>,
     /// `payment` (`currency`, `total_amount`, …).
-    #[serde(default)]
     pub payment: Option<OrderPayment>,
     /// `line_items`.
     #[serde(default)]
@@ -137,10 +120,8 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderPayment {
     /// `currency`.
-    #[serde(default)]
     pub currency: Option<String>,
     /// `total_amount`, a decimal string.
-    #[serde(default)]
     pub total_amount: Option<String>,
 }
 
@@ -154,19 +135,15 @@ pub struct OrderLineItem {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub product_id: Option<String>,
     /// `product_name`.
-    #[serde(default)]
     pub product_name: Option<String>,
     /// `sku_id`.
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub sku_id: Option<String>,
     /// `sale_price`, a decimal string.
-    #[serde(default)]
     pub sale_price: Option<String>,
     /// `currency`.
-    #[serde(default)]
     pub currency: Option<String>,
     /// `display_status`.
-    #[serde(default)]
     pub display_status: Option<String>,
 }
 
@@ -174,7 +151,7 @@ paged!(OrdersPage);
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{credentials, ctx_at, shop};
+    use super::super::fixtures::ctx;
     use super::super::products::{
         PRODUCT_STATUS_ACTIVATE, ProductSearchQuery, ProductsPage, search_products,
     };
@@ -183,9 +160,7 @@ mod tests {
 
     #[test]
     fn order_requests_are_signed_with_their_body_and_ids() {
-        let credentials = credentials();
-        let shop = shop();
-        let ctx = ctx_at(&credentials, &shop);
+        let ctx = ctx();
         let search = search_orders(
             &ctx,
             &OrderSearchQuery {
@@ -211,16 +186,8 @@ mod tests {
             detail.query_param("sign"),
             Some("6f2dcd52ff5be1973ffe83eae608b3690485cbe69a8d2a5a9a92a0298cf09ddc")
         );
-        for bad in [
-            vec![],
-            vec!["1,2"],
-            vec![""],
-            vec!["1"; ORDER_DETAIL_MAX_IDS + 1],
-        ] {
-            assert!(matches!(
-                get_order_detail(&ctx, &bad),
-                Err(WireError::BadOrderIds)
-            ));
+        for bad in [vec![], vec!["1,2"], vec![""], vec!["1"; ORDER_DETAIL_MAX_IDS + 1]] {
+            assert!(matches!(get_order_detail(&ctx, &bad), Err(WireError::BadOrderIds)));
         }
         let products = search_products(
             &ctx,

@@ -35,20 +35,11 @@ struct ProductSearchBody<'a> {
 
 /// Search the shop's products.
 pub fn search_products(
-    ctx: &RequestContext<'_>,
-    query: &ProductSearchQuery,
+    ctx: &RequestContext<'_>, query: &ProductSearchQuery,
 ) -> Result<WireRequest, WireError> {
     let params = paging(query.page_size, query.page_token.as_deref());
-    let body = ProductSearchBody {
-        status: query.status.as_deref(),
-    };
-    json_request(
-        ctx,
-        HttpMethod::Post,
-        "/product/202309/products/search".to_owned(),
-        params,
-        &body,
-    )
+    let body = ProductSearchBody { status: query.status.as_deref() };
+    json_request(ctx, HttpMethod::Post, "/product/202309/products/search".to_owned(), params, &body)
 }
 
 /// `data` of "Search Products".
@@ -58,10 +49,8 @@ pub struct ProductsPage {
     #[serde(default)]
     pub products: Vec<ProductSummary>,
     /// `next_page_token`; empty or absent on the last page.
-    #[serde(default)]
     pub next_page_token: Option<String>,
     /// `total_count`.
-    #[serde(default)]
     pub total_count: Option<i64>,
 }
 
@@ -75,7 +64,6 @@ pub struct ProductSummary {
     #[serde(default)]
     pub title: String,
     /// `status`, e.g. [`PRODUCT_STATUS_ACTIVATE`].
-    #[serde(default)]
     pub status: Option<String>,
     /// `skus`.
     #[serde(default)]
@@ -95,10 +83,8 @@ pub struct ProductSku {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub id: Option<String>,
     /// `seller_sku`.
-    #[serde(default)]
     pub seller_sku: Option<String>,
     /// `price`.
-    #[serde(default)]
     pub price: Option<SkuPrice>,
     /// `inventory`, per warehouse.
     #[serde(default)]
@@ -109,13 +95,10 @@ pub struct ProductSku {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkuPrice {
     /// `currency`.
-    #[serde(default)]
     pub currency: Option<String>,
     /// `sale_price`, a decimal string: what the buyer pays.
-    #[serde(default)]
     pub sale_price: Option<String>,
     /// `tax_exclusive_price`, a decimal string.
-    #[serde(default)]
     pub tax_exclusive_price: Option<String>,
 }
 

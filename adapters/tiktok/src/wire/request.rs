@@ -11,69 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::{ACCESS_TOKEN_HEADER, CODE_SUCCESS, WireError};
 use crate::sign::request_sign;
 
-/// HTTP method of a [`WireRequest`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HttpMethod {
-    /// GET.
-    Get,
-    /// POST.
-    Post,
-    /// PUT.
-    Put,
-}
-
-impl HttpMethod {
-    /// The method's name on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HttpMethod::Get => "GET",
-            HttpMethod::Post => "POST",
-            HttpMethod::Put => "PUT",
-        }
-    }
-}
-
-/// A fully described, signed HTTP request, ready for any HTTP client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WireRequest {
-    /// HTTP method.
-    pub method: HttpMethod,
-    /// Scheme and host, e.g. [`API_HOST`](super::API_HOST).
-    pub host: String,
-    /// Path, starting with `/`.
-    pub path: String,
-    /// Decoded query parameters in the order they should be sent, `sign` included.
-    pub query: Vec<(String, String)>,
-    /// Headers to send (names lowercase).
-    pub headers: Vec<(String, String)>,
-    /// Body bytes, exactly as signed; empty for none.
-    pub body: Vec<u8>,
-}
-
-impl WireRequest {
-    /// The query string, percent-encoded (RFC 3986 unreserved characters kept), without `?`.
-    pub fn query_string(&self) -> String {
-        shopmux_contract::wire::query_string(&self.query)
-    }
-
-    /// Host, path and query string joined into one URL.
-    pub fn url(&self) -> String {
-        let query = self.query_string();
-        if query.is_empty() {
-            format!("{}{}", self.host, self.path)
-        } else {
-            format!("{}{}?{}", self.host, self.path, query)
-        }
-    }
-
-    /// The value of the query parameter `key`, if present.
-    pub fn query_param(&self, key: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| value.as_str())
-    }
-}
+/// The request types every adapter's wire layer shares (the contract's).
+pub use shopmux_contract::wire::{AppCredentials, HttpMethod, WireRequest};
 
 /// Refuses ids that would change the request path (empty, or anything outside ASCII
 /// letters, digits and `-._~`). TikTok's conversation ids are digit strings.
@@ -82,29 +21,7 @@ pub(crate) fn path_segment(id: &str) -> Result<&str, WireError> {
         && id
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~'));
-    if ok {
-        Ok(id)
-    } else {
-        Err(WireError::BadPathSegment(id.to_owned()))
-    }
-}
-
-/// The app's key and secret from Partner Center. `Debug` hides the secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AppCredentials {
-    /// `app_key`.
-    pub app_key: String,
-    /// `app_secret`, the signing key.
-    pub app_secret: String,
-}
-
-impl fmt::Debug for AppCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppCredentials")
-            .field("app_key", &self.app_key)
-            .field("app_secret", &"<redacted>")
-            .finish()
-    }
+    if ok { Ok(id) } else { Err(WireError::BadPathSegment(id.to_owned())) }
 }
 
 /// One authorized shop: its access token and `shop_cipher`. `Debug` hides the token.
@@ -144,10 +61,7 @@ pub struct RequestContext<'a> {
 /// an empty value (§1.2 "do not send empty query params"), and sets the access-token header
 /// and, when `body` is not empty, `content-type: application/json`.
 pub fn signed_request(
-    ctx: &RequestContext<'_>,
-    method: HttpMethod,
-    path: String,
-    params: Vec<(String, String)>,
+    ctx: &RequestContext<'_>, method: HttpMethod, path: String, params: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> WireRequest {
     let content_type = (!body.is_empty()).then(|| "application/json".to_owned());
@@ -156,31 +70,17 @@ pub fn signed_request(
 
 /// A signed request whose body is `body` serialized to JSON.
 pub(crate) fn json_request(
-    ctx: &RequestContext<'_>,
-    method: HttpMethod,
-    path: String,
-    params: Vec<(String, String)>,
+    ctx: &RequestContext<'_>, method: HttpMethod, path: String, params: Vec<(String, String)>,
     body: &impl Serialize,
 ) -> Result<WireRequest, WireError> {
-    Ok(signed_request(
-        ctx,
-        method,
-        path,
-        params,
-        serde_json::to_vec(body)?,
-    ))
+    Ok(signed_request(ctx, method, path, params, serde_json::to_vec(body)?))
 }
 
 /// Builds and signs a request; `sign_body` is false for `multipart/form-data` bodies,
 /// which take no part in the signature (§1.2 step 4).
 pub(crate) fn build_signed(
-    ctx: &RequestContext<'_>,
-    method: HttpMethod,
-    path: String,
-    params: Vec<(String, String)>,
-    body: Vec<u8>,
-    content_type: Option<String>,
-    sign_body: bool,
+    ctx: &RequestContext<'_>, method: HttpMethod, path: String, params: Vec<(String, String)>,
+    body: Vec<u8>, content_type: Option<String>, sign_body: bool,
 ) -> WireRequest {
     let mut query: Vec<(String, String)> = vec![
         ("app_key".into(), ctx.credentials.app_key.clone()),
@@ -203,14 +103,7 @@ pub(crate) fn build_signed(
     if let Some(content_type) = content_type {
         headers.push(("content-type".into(), content_type));
     }
-    WireRequest {
-        method,
-        host: ctx.host.to_owned(),
-        path,
-        query,
-        headers,
-        body,
-    }
+    WireRequest { method, host: ctx.host.to_owned(), path, query, headers, body }
 }
 
 /// The query parameters every list call starts with: `page_size` and, when given,
@@ -261,12 +154,7 @@ pub struct ApiResponse<T> {
     #[serde(default)]
     pub request_id: String,
     /// The payload, absent on most errors.
-    #[serde(default = "none")]
     pub data: Option<T>,
-}
-
-fn none<T>() -> Option<T> {
-    None
 }
 
 impl<T> ApiResponse<T> {

@@ -1,4 +1,4 @@
-//! Webhooks (§1.5): the delivery envelope, its `type` codes, the chat events
+//! Webhooks (§1.5): the delivery envelope (its `type` codes: [`event_type`]), the chat events
 //! (NEW_CONVERSATION, NEW_MESSAGE) decoded from `data`, and the call that subscribes a
 //! shop's address to an event type. The signature is checked in [`crate::sign`].
 
@@ -8,30 +8,10 @@ use shopmux_contract::wire::lenient;
 use super::chat::{Sender, yes};
 use super::content::MessageContent;
 use super::request::{HttpMethod, RequestContext, WireRequest, json_request};
-use super::{API_VERSION, WireError};
+use super::{API_VERSION, WireError, event_type};
 
 /// Header that carries a webhook delivery's signature (§1.5).
 pub const WEBHOOK_SIGNATURE_HEADER: &str = "Authorization";
-
-/// Webhook `type` codes (§1.5).
-pub mod event_type {
-    /// ORDER_STATUS_CHANGE.
-    pub const ORDER_STATUS_CHANGE: i64 = 1;
-    /// SELLER_DEAUTHORIZATION.
-    pub const SELLER_DEAUTHORIZATION: i64 = 6;
-    /// UPCOMING_AUTHORIZATION_EXPIRATION.
-    pub const UPCOMING_AUTHORIZATION_EXPIRATION: i64 = 7;
-    /// CANCELLATION_STATUS_CHANGE.
-    pub const CANCELLATION_STATUS_CHANGE: i64 = 11;
-    /// RETURN_STATUS_CHANGE.
-    pub const RETURN_STATUS_CHANGE: i64 = 12;
-    /// NEW_CONVERSATION: a buyer–shop conversation was created.
-    pub const NEW_CONVERSATION: i64 = 13;
-    /// NEW_MESSAGE: a customer-service message was sent in a conversation.
-    pub const NEW_MESSAGE: i64 = 14;
-    /// NEW_MESSAGE_LISTENER: the creator/affiliate IM, not buyer chat.
-    pub const NEW_MESSAGE_LISTENER: i64 = 33;
-}
 
 /// The envelope of every webhook delivery (§1.5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,10 +111,7 @@ impl WebhookEnvelope {
             event_type::NEW_MESSAGE => {
                 WebhookEvent::NewMessage(serde_json::from_value(self.data.clone())?)
             }
-            kind => WebhookEvent::Other {
-                kind,
-                data: self.data.clone(),
-            },
+            kind => WebhookEvent::Other { kind, data: self.data.clone() },
         };
         Ok(event)
     }
@@ -142,21 +119,10 @@ impl WebhookEnvelope {
 
 /// Subscribe the shop's webhook `address` to one event type, e.g. `NEW_MESSAGE` (§1.5).
 pub fn update_webhook(
-    ctx: &RequestContext<'_>,
-    address: &str,
-    event_type: &str,
+    ctx: &RequestContext<'_>, address: &str, event_type: &str,
 ) -> Result<WireRequest, WireError> {
-    let body = UpdateWebhookBody {
-        address: address.to_owned(),
-        event_type: event_type.to_owned(),
-    };
-    json_request(
-        ctx,
-        HttpMethod::Put,
-        format!("/event/{API_VERSION}/webhooks"),
-        Vec::new(),
-        &body,
-    )
+    let body = UpdateWebhookBody { address: address.to_owned(), event_type: event_type.to_owned() };
+    json_request(ctx, HttpMethod::Put, format!("/event/{API_VERSION}/webhooks"), Vec::new(), &body)
 }
 
 /// Body of `PUT /event/202309/webhooks`.
@@ -197,9 +163,7 @@ mod tests {
         assert_eq!(event.index.as_deref(), Some("1700000100123456"));
         assert_eq!(
             event.parse_content().expect("content decodes"),
-            MessageContent::Text {
-                content: "Is this in stock?".into()
-            }
+            MessageContent::Text { content: "Is this in stock?".into() }
         );
     }
 
@@ -217,9 +181,6 @@ mod tests {
         );
         let order = br#"{"type":1,"shop_id":"1","timestamp":1,"data":{"order_id":"9"}}"#;
         let envelope = WebhookEnvelope::parse(order).expect("parses");
-        assert!(matches!(
-            envelope.event().expect("decodes"),
-            WebhookEvent::Other { kind: 1, .. }
-        ));
+        assert!(matches!(envelope.event().expect("decodes"), WebhookEvent::Other { kind: 1, .. }));
     }
 }

@@ -12,13 +12,9 @@ use std::collections::{HashMap, HashSet};
 
 /// The automatic replies of the group's inserted messages (see the module comment).
 pub fn auto_replies(
-    items: &[Item<'_>],
-    messages: &[Message],
-    inserted: &HashSet<MessageId>,
-    last_message: &HashMap<BuyerId, DateTime<Utc>>,
-    by_conv: &HashMap<ConversationId, BuyerId>,
-    open: &mut HashMap<BuyerId, (SellerId, Conversation)>,
-    now: DateTime<Utc>,
+    items: &[Item<'_>], messages: &[Message], inserted: &HashSet<MessageId>,
+    last_message: &HashMap<BuyerId, DateTime<Utc>>, by_conv: &HashMap<ConversationId, BuyerId>,
+    open: &mut HashMap<BuyerId, (SellerId, Conversation)>, now: DateTime<Utc>,
 ) -> Vec<Message> {
     let mut out = Vec::new();
     let mut seen: HashSet<BuyerId> = HashSet::new();
@@ -31,10 +27,7 @@ pub fn auto_replies(
             continue;
         };
         let quiet = chrono::Duration::seconds(auto.quiet.as_secs() as i64);
-        if last_message
-            .get(&buyer)
-            .is_some_and(|last| m.created_at - *last <= quiet)
-        {
+        if last_message.get(&buyer).is_some_and(|last| m.created_at - *last <= quiet) {
             continue;
         }
         let (_, conv) = open.get_mut(&buyer).expect("conversation of the message");

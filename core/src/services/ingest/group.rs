@@ -16,8 +16,8 @@ use crate::storage::exec::Tx;
 use crate::storage::ingest_buyers::{self, Item, Known};
 use crate::storage::messages::{Stored, find_stored, insert_messages};
 use crate::storage::outbox;
-use crate::storage::sql::Deferred;
 use crate::storage::store::Store;
+use crate::storage::write::Deferred;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -27,9 +27,7 @@ pub type GroupResult = (Vec<IngestOutcome>, Vec<InboxEvent>);
 
 /// Writes a group of inbound messages in one transaction of the pool's write connection.
 pub async fn write_in_pool(
-    store: &Store,
-    now: DateTime<Utc>,
-    items: &[Item<'_>],
+    store: &Store, now: DateTime<Utc>, items: &[Item<'_>],
 ) -> CoreResult<GroupResult> {
     let mut w = store.begin_write().await?;
     let result = write_in(store, &mut w.as_tx(), now, items).await?;
@@ -39,10 +37,7 @@ pub async fn write_in_pool(
 
 /// Writes a group of inbound messages in `tx` (which the caller commits).
 pub async fn write_in(
-    store: &Store,
-    tx: &mut Tx<'_>,
-    now: DateTime<Utc>,
-    items: &[Item<'_>],
+    store: &Store, tx: &mut Tx<'_>, now: DateTime<Utc>, items: &[Item<'_>],
 ) -> CoreResult<GroupResult> {
     // 1. Within the group, later copies of a message follow the first.
     let mut first_of: HashMap<(ShopId, &str), usize> = HashMap::new();
@@ -50,21 +45,16 @@ pub async fn write_in(
         .iter()
         .enumerate()
         .map(|(i, (shop, msg))| {
-            *first_of
-                .entry((shop.shop_id, msg.platform_message_id.as_str()))
-                .or_insert(i)
+            *first_of.entry((shop.shop_id, msg.platform_message_id.as_str())).or_insert(i)
         })
         .collect();
     // 2. Messages stored before this group are duplicates.
     let key = |i: usize| (items[i].0.shop_id, items[i].1.platform_message_id.clone());
-    let keys: Vec<(ShopId, String)> = (0..items.len())
-        .filter(|&i| primary[i] == i)
-        .map(key)
-        .collect();
+    let keys: Vec<(ShopId, String)> =
+        (0..items.len()).filter(|&i| primary[i] == i).map(key).collect();
     let mut known = find_stored(store, tx, &keys).await?;
-    let fresh: HashSet<usize> = (0..items.len())
-        .filter(|&i| primary[i] == i && !known.contains_key(&key(i)))
-        .collect();
+    let fresh: HashSet<usize> =
+        (0..items.len()).filter(|&i| primary[i] == i && !known.contains_key(&key(i))).collect();
     let mut published = Vec::new();
     if !fresh.is_empty() {
         let mut order: Vec<usize> = fresh.iter().copied().collect();
@@ -81,17 +71,11 @@ pub async fn write_in(
         .collect();
     let outcomes = (0..items.len())
         .map(|i| {
-            let (message_id, conversation_id) = known
-                .get(&key(i))
-                .copied()
-                .ok_or(CoreError::Unavailable("lost message"))?;
+            let (message_id, conversation_id) =
+                known.get(&key(i)).copied().ok_or(CoreError::Unavailable("lost message"))?;
             let duplicate =
                 primary[i] != i || !fresh.contains(&i) || !inserted.contains(&message_id);
-            Ok(IngestOutcome {
-                message_id,
-                conversation_id,
-                duplicate,
-            })
+            Ok(IngestOutcome { message_id, conversation_id, duplicate })
         })
         .collect::<CoreResult<Vec<_>>>()?;
     Ok((outcomes, published))
@@ -108,10 +92,7 @@ struct Open {
 /// Writes messages not stored before: buyers, orders, messages, conversations,
 /// counters and the search index. Returns the stored ids of every item.
 async fn write_fresh(
-    store: &Store,
-    tx: &mut Tx<'_>,
-    now: DateTime<Utc>,
-    items: &[Item<'_>],
+    store: &Store, tx: &mut Tx<'_>, now: DateTime<Utc>, items: &[Item<'_>],
     published: &mut Vec<InboxEvent>,
 ) -> CoreResult<Stored> {
     // Writes whose results this group does not read go in one call before the commit.
@@ -161,9 +142,7 @@ async fn write_fresh(
 /// opens a new one awaiting assignment (DY-END-4), recording where the buyer started
 /// (ALL-SRC-1).
 fn build_messages(
-    items: &[Item<'_>],
-    by_buyer: HashMap<BuyerId, (SellerId, Conversation)>,
-    known: &Known,
+    items: &[Item<'_>], by_buyer: HashMap<BuyerId, (SellerId, Conversation)>, known: &Known,
     now: DateTime<Utc>,
 ) -> (Vec<Message>, Open) {
     let before = by_buyer.values().map(|(_, c)| (c.id, c.clone())).collect();
@@ -175,10 +154,7 @@ fn build_messages(
         let (_, conv) = open.by_buyer.entry(buyer_id).or_insert_with(|| {
             let entry = msg.entry_point.unwrap_or_default();
             let has_order = known.with_orders.contains(&buyer_id);
-            (
-                shop.seller_id,
-                new_conversation(shop, buyer_id, entry, at, has_order),
-            )
+            (shop.seller_id, new_conversation(shop, buyer_id, entry, at, has_order))
         });
         messages.push(buyer_message(shop, msg, conv.id, at));
     }
@@ -186,10 +162,7 @@ fn build_messages(
 }
 
 fn buyer_message(
-    shop: &IngestShop,
-    msg: &InboundMessage,
-    conversation: ConversationId,
-    at: DateTime<Utc>,
+    shop: &IngestShop, msg: &InboundMessage, conversation: ConversationId, at: DateTime<Utc>,
 ) -> Message {
     Message {
         id: MessageId::new(),
@@ -210,11 +183,8 @@ fn buyer_message(
 /// Applies the inserted messages to their conversations; returns the conversations
 /// changed, in order. Only inserted messages change conversations.
 fn apply_inserted(
-    items: &[Item<'_>],
-    messages: &[Message],
-    inserted: &HashSet<MessageId>,
-    by_conv: &HashMap<ConversationId, BuyerId>,
-    open: &mut Open,
+    items: &[Item<'_>], messages: &[Message], inserted: &HashSet<MessageId>,
+    by_conv: &HashMap<ConversationId, BuyerId>, open: &mut Open,
 ) -> Vec<ConversationId> {
     let mut touched: Vec<ConversationId> = Vec::new();
     for (m, (_, msg)) in messages.iter().zip(items) {
@@ -236,10 +206,7 @@ fn apply_inserted(
 /// Where every message of the group is stored; a message another process stored first
 /// (a lost race) is reported as that one.
 async fn stored_ids(
-    store: &Store,
-    tx: &mut Tx<'_>,
-    messages: &[Message],
-    inserted: &HashSet<MessageId>,
+    store: &Store, tx: &mut Tx<'_>, messages: &[Message], inserted: &HashSet<MessageId>,
 ) -> CoreResult<Stored> {
     let key = |m: &Message| (m.shop_id, m.platform_message_id.clone().unwrap_or_default());
     let mut stored: Stored = messages
@@ -248,11 +215,8 @@ async fn stored_ids(
         .map(|m| (key(m), (m.id, m.conversation_id)))
         .collect();
     if stored.len() < messages.len() {
-        let missing: Vec<(ShopId, String)> = messages
-            .iter()
-            .filter(|m| !inserted.contains(&m.id))
-            .map(key)
-            .collect();
+        let missing: Vec<(ShopId, String)> =
+            messages.iter().filter(|m| !inserted.contains(&m.id)).map(key).collect();
         stored.extend(find_stored(store, tx, &missing).await?);
     }
     Ok(stored)

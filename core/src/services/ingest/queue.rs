@@ -52,18 +52,12 @@ impl GroupWriter {
     }
 
     async fn write(
-        &self,
-        store: &Store,
-        now: DateTime<Utc>,
-        items: &[(&IngestShop, &InboundMessage)],
+        &self, store: &Store, now: DateTime<Utc>, items: &[(&IngestShop, &InboundMessage)],
     ) -> CoreResult<GroupResult> {
         match self {
             GroupWriter::Pool => write_in_pool(store, now, items).await,
             GroupWriter::Sqlite(w) => {
-                w.write(store, async |tx: &mut Tx<'_>| {
-                    write_in(store, tx, now, items).await
-                })
-                .await
+                w.write(store, async |tx: &mut Tx<'_>| write_in(store, tx, now, items).await).await
             }
         }
     }
@@ -72,12 +66,8 @@ impl GroupWriter {
 /// Starts the writer: on a SQLite file on a thread of its own (its statements run in
 /// place and would otherwise hold up a runtime worker), elsewhere as a task.
 pub fn spawn_writer(
-    store: Store,
-    clock: Arc<dyn Clock>,
-    events: EventBus,
-    router: Arc<RouterSignal>,
-    rx: mpsc::Receiver<IngestJob>,
-    max_batch: usize,
+    store: Store, clock: Arc<dyn Clock>, events: EventBus, router: Arc<RouterSignal>,
+    rx: mpsc::Receiver<IngestJob>, max_batch: usize,
 ) -> tokio::task::JoinHandle<()> {
     let writer = run_writer(store.clone(), clock, events, router, rx, max_batch);
     if store.sqlite_file().is_some() {
@@ -89,12 +79,8 @@ pub fn spawn_writer(
 }
 
 async fn run_writer(
-    store: Store,
-    clock: Arc<dyn Clock>,
-    events: EventBus,
-    router: Arc<RouterSignal>,
-    mut rx: mpsc::Receiver<IngestJob>,
-    max_batch: usize,
+    store: Store, clock: Arc<dyn Clock>, events: EventBus, router: Arc<RouterSignal>,
+    mut rx: mpsc::Receiver<IngestJob>, max_batch: usize,
 ) {
     let writer = GroupWriter::open(&store);
     let mut buf = Vec::with_capacity(max_batch);
@@ -112,10 +98,8 @@ async fn run_writer(
         }
         if !jobs.is_empty() {
             // New conversations wait unassigned until the router drains their queue.
-            let sellers: HashMap<ShopId, SellerId> = jobs
-                .iter()
-                .map(|(shop, _, _)| (shop.shop_id, shop.seller_id))
-                .collect();
+            let sellers: HashMap<ShopId, SellerId> =
+                jobs.iter().map(|(shop, _, _)| (shop.shop_id, shop.seller_id)).collect();
             for shop in write_group(&store, &writer, clock.now(), &events, jobs).await {
                 if let Some(seller) = sellers.get(&shop) {
                     router.mark(*seller);
@@ -126,20 +110,12 @@ async fn run_writer(
 }
 
 /// A queued message and where its outcome goes.
-pub type Job = (
-    IngestShop,
-    InboundMessage,
-    oneshot::Sender<CoreResult<IngestOutcome>>,
-);
+pub type Job = (IngestShop, InboundMessage, oneshot::Sender<CoreResult<IngestOutcome>>);
 
 /// Writes a group and publishes its events; returns the shops where a conversation is
 /// left unassigned (for the router).
 async fn write_group(
-    store: &Store,
-    writer: &GroupWriter,
-    now: DateTime<Utc>,
-    events: &EventBus,
-    jobs: Vec<Job>,
+    store: &Store, writer: &GroupWriter, now: DateTime<Utc>, events: &EventBus, jobs: Vec<Job>,
 ) -> HashSet<ShopId> {
     let mut unassigned = HashSet::new();
     let mut publish = |e: InboxEvent| {

@@ -14,9 +14,7 @@ impl Inbox {
     /// Stores one inbound message (idempotently) and answers after its commit. Events
     /// of adapters come in through [`Inbox::apply`], which uses this for their messages.
     pub async fn ingest(
-        &self,
-        shop: IngestShop,
-        mut msg: InboundMessage,
+        &self, shop: IngestShop, mut msg: InboundMessage,
     ) -> CoreResult<IngestOutcome> {
         msg.validate()?;
         let rule_set = self.rule_set(&shop.platform);
@@ -27,8 +25,6 @@ impl Inbox {
             .send(IngestJob::Message(Box::new((shop, msg, reply))))
             .await
             .map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?;
-        answer
-            .await
-            .map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?
+        answer.await.map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?
     }
 }

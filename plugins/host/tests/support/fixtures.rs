@@ -53,9 +53,8 @@ pub fn build(packages: &[&str], release: bool, target_dir: &Path) -> HashMap<Str
         if !is_cdylib {
             continue;
         }
-        let Some(package) = packages
-            .iter()
-            .find(|p| message["target"]["name"] == p.replace('-', "_"))
+        let Some(package) =
+            packages.iter().find(|p| message["target"]["name"] == p.replace('-', "_"))
         else {
             continue;
         };
@@ -65,10 +64,7 @@ pub fn build(packages: &[&str], release: bool, target_dir: &Path) -> HashMap<Str
             .flatten()
             .filter_map(|f| f.as_str())
             .map(PathBuf::from)
-            .find(|f| {
-                f.extension()
-                    .is_some_and(|e| e == std::env::consts::DLL_EXTENSION)
-            });
+            .find(|f| f.extension().is_some_and(|e| e == std::env::consts::DLL_EXTENSION));
         if let Some(library) = library {
             found.insert((*package).to_owned(), library);
         }
