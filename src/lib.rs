@@ -1,5 +1,6 @@
 //! The `shopmux` daemon: configuration, the HTTP API over the inbox engine of
-//! `shopmux-core`, and the wiring that starts and stops them. `main.rs` is the CLI.
+//! `shopmux-core`, the agents' web inbox, and the wiring that starts and stops them.
+//! `main.rs` is the CLI.
 
 pub mod adapters;
 pub mod api;
@@ -13,3 +14,4 @@ pub mod rules_table;
 pub mod secrets;
 pub mod server;
 pub mod storefront;
+pub mod web;

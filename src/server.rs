@@ -78,7 +78,8 @@ impl Daemon {
                 storefront: self.storefront.clone(),
             },
             self.max_body_bytes,
-        );
+        )
+        .merge(crate::web::router());
         tracing::info!(message = "Listening.", addr = %self.addr);
         axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
         self.inbox.shutdown().await;

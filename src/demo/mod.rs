@@ -47,7 +47,7 @@ use driver::Driver;
 use serde_json::Value;
 use setup::{DISCOUNT_CODE, set_up};
 use shopmux_contract::Platform;
-use shopmux_core::{Inbox, SystemClock};
+use shopmux_core::{Clock, Inbox, SystemClock};
 use shopmux_simulator::{aliexpress, douyin, shopify, tiktok};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -58,8 +58,8 @@ use tokio::task::JoinHandle;
 /// Time between two polls of the marketplaces (AliExpress is only polled).
 pub const DEMO_POLL_EVERY: Duration = Duration::from_secs(5);
 
-/// How the demo's buyers behave.
-#[derive(Clone, Debug)]
+/// How the demo's buyers behave, and the daemon's clock.
+#[derive(Clone)]
 pub struct DemoOptions {
     /// The mean time between two buyer actions (default 1.5 s). Each wait is drawn
     /// between two thirds and four thirds of it; the first round, one action per
@@ -68,11 +68,20 @@ pub struct DemoOptions {
     /// Seed of the script's random choices (the pace's jitter, cart tokens): the same
     /// seed plays the same script.
     pub seed: u64,
+    /// The daemon's clock (the system's; a test moves a manual one past a rule's
+    /// window).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for DemoOptions {
     fn default() -> DemoOptions {
-        DemoOptions { pace: Duration::from_millis(1500), seed: 2026 }
+        DemoOptions { pace: Duration::from_millis(1500), seed: 2026, clock: Arc::new(SystemClock) }
+    }
+}
+
+impl std::fmt::Debug for DemoOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoOptions").field("pace", &self.pace).field("seed", &self.seed).finish()
     }
 }
 
@@ -248,7 +257,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 pub async fn start_demo(config: &Config, options: DemoOptions) -> anyhow::Result<DemoHandle> {
     let mut config = config.clone();
     config.ingest.poll_every = DEMO_POLL_EVERY;
-    let daemon = crate::server::start(&config, Arc::new(SystemClock)).await?;
+    let daemon = crate::server::start(&config, options.clock.clone()).await?;
     let base = base_url(daemon.addr);
     let inbox = daemon.inbox.clone();
     let (stop, stopped) = oneshot::channel::<()>();

@@ -12,7 +12,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
 use crate::storage::conversation_list::{self, ListSpec};
 use crate::storage::messages::{self, PageFrom};
-use crate::storage::{conversations, shops};
+use crate::storage::{buyers, conversations, shops};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -38,6 +38,8 @@ pub struct ConversationItem {
     /// The conversation.
     #[serde(flatten)]
     pub conversation: Conversation,
+    /// The buyer's nickname.
+    pub buyer_nickname: String,
     /// What is allowed now.
     pub allowed: super::actions::Allowed,
 }
@@ -176,10 +178,15 @@ impl Inbox {
             None
         };
         let allowed = self.allowed_many(&items).await?;
+        let buyer_ids: Vec<BuyerId> = items.iter().map(|c| c.buyer_id).collect();
+        let mut names = buyers::nicknames(&self.store, &buyer_ids).await?;
         let items = items
             .into_iter()
             .zip(allowed)
-            .map(|(conversation, allowed)| ConversationItem { conversation, allowed })
+            .map(|(conversation, allowed)| {
+                let buyer_nickname = names.remove(&conversation.buyer_id).unwrap_or_default();
+                ConversationItem { conversation, buyer_nickname, allowed }
+            })
             .collect();
         Ok(ConversationPage { items, next_cursor, counts, mine })
     }
