@@ -12,4 +12,5 @@ pub mod plugins;
 pub mod rules_table;
 pub mod secrets;
 pub mod server;
+pub mod sign_in_limits;
 pub mod storefront;
