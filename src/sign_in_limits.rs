@@ -128,7 +128,9 @@ impl SignInLimits {
     /// Checks an attempt to sign in as `login` from `address` at `now`, and counts it
     /// (for the login, as a failure until [`Self::succeeded`]); refused when the login
     /// already has its failures or the address its attempts in the window.
-    pub fn begin(&self, login: &str, address: IpAddr, now: DateTime<Utc>) -> Result<(), RetryAfter> {
+    pub fn begin(
+        &self, login: &str, address: IpAddr, now: DateTime<Utc>,
+    ) -> Result<(), RetryAfter> {
         let p = self.policy;
         let login = login_key(login);
         let address = address.to_string();

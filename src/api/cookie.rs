@@ -31,14 +31,12 @@ pub fn session_token(headers: &HeaderMap) -> Option<&str> {
 /// Whether the request came over HTTPS, as a reverse proxy in front says
 /// (`X-Forwarded-Proto: https`, or `proto=https` in `Forwarded`).
 fn came_over_https(headers: &HeaderMap) -> bool {
-    let first = |name| {
-        headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next())
-    };
-    let forwarded_proto = first("x-forwarded-proto")
-        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
-    let forwarded = first("forwarded").is_some_and(|f| {
-        f.split(';').any(|kv| kv.trim().eq_ignore_ascii_case("proto=https"))
-    });
+    let first =
+        |name| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next());
+    let forwarded_proto =
+        first("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    let forwarded = first("forwarded")
+        .is_some_and(|f| f.split(';').any(|kv| kv.trim().eq_ignore_ascii_case("proto=https")));
     forwarded_proto || forwarded
 }
 
@@ -54,8 +52,9 @@ pub fn secure(mode: SecureCookies, headers: &HeaderMap) -> bool {
 /// The `Set-Cookie` value carrying a session token for `max_age_secs`.
 pub fn set_cookie(token: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    let value =
-        format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{secure}");
+    let value = format!(
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{secure}"
+    );
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
@@ -105,9 +104,7 @@ pub fn carries_csrf_token(headers: &HeaderMap, expected: &str) -> bool {
 /// The client's address for the sign-in limits: the peer's, or — when the peer is a
 /// proxy on this machine (loopback) — the last address of `X-Forwarded-For`, the one
 /// that proxy saw. Without a peer (a router driven in tests) the unspecified address.
-pub fn client_address(
-    peer: Option<&ConnectInfo<SocketAddr>>, headers: &HeaderMap,
-) -> IpAddr {
+pub fn client_address(peer: Option<&ConnectInfo<SocketAddr>>, headers: &HeaderMap) -> IpAddr {
     let forwarded = || {
         let last = headers.get_all("x-forwarded-for").iter().last()?.to_str().ok()?;
         last.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
@@ -143,9 +140,8 @@ mod tests {
 
     #[test]
     fn origins_match_their_host_only() {
-        let check = |origin: &str, host: &str| {
-            same_origin(&headers(&[("origin", origin), ("host", host)]))
-        };
+        let check =
+            |origin: &str, host: &str| same_origin(&headers(&[("origin", origin), ("host", host)]));
         assert_eq!(check("https://inbox.example.com", "inbox.example.com"), Some(true));
         assert_eq!(check("http://127.0.0.1:8080", "127.0.0.1:8080"), Some(true));
         assert_eq!(check("https://Inbox.Example.com:443", "inbox.example.com"), Some(true));
@@ -176,7 +172,10 @@ mod tests {
         let peer = |ip: [u8; 4]| ConnectInfo(SocketAddr::from((ip, 5000)));
         let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.9")]);
         assert_eq!(client_address(Some(&peer([127, 0, 0, 1])), &h), IpAddr::from([203, 0, 113, 9]));
-        assert_eq!(client_address(Some(&peer([198, 51, 100, 1])), &h), IpAddr::from([198, 51, 100, 1]));
+        assert_eq!(
+            client_address(Some(&peer([198, 51, 100, 1])), &h),
+            IpAddr::from([198, 51, 100, 1])
+        );
         assert_eq!(client_address(None, &h), IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     }
 }

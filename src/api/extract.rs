@@ -72,8 +72,9 @@ impl FromRequestParts<AppState> for Auth {
     /// with its CSRF checks.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // Browsers cannot set headers on a WebSocket; the stream also takes ?access_token=.
-        let token = bearer(parts)
-            .or_else(|| if parts.uri.path().ends_with("/stream") { query_token(parts) } else { None });
+        let token = bearer(parts).or_else(|| {
+            if parts.uri.path().ends_with("/stream") { query_token(parts) } else { None }
+        });
         let viewer = match token {
             Some(token) => {
                 state.inbox.authenticate(token).await?.ok_or_else(ApiError::unauthorized)?
@@ -109,11 +110,15 @@ impl FromRequestParts<AppState> for CookieSession {
         let same_origin = cookie::same_origin(&parts.headers);
         if is_websocket(parts) {
             if same_origin != Some(true) {
-                return Err(ApiError::csrf_failed("a stream opened with the session cookie needs an `Origin` matching the `Host`"));
+                return Err(ApiError::csrf_failed(
+                    "a stream opened with the session cookie needs an `Origin` matching the `Host`",
+                ));
             }
         } else if !cookie::is_safe(&parts.method) {
             if !cookie::carries_csrf_token(&parts.headers, &session.csrf_token) {
-                return Err(ApiError::csrf_failed("a write with the session cookie needs the session's `X-CSRF-Token`"));
+                return Err(ApiError::csrf_failed(
+                    "a write with the session cookie needs the session's `X-CSRF-Token`",
+                ));
             }
             if same_origin == Some(false) {
                 return Err(ApiError::csrf_failed("the request's `Origin` is not this host"));

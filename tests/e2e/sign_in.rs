@@ -39,9 +39,10 @@ async fn sign_in(
         req = req.header("x-forwarded-for", address);
     }
     let resp = req.send().await.unwrap();
-    let cookie = resp.headers().get("set-cookie").map(|c| {
-        c.to_str().unwrap().split(';').next().unwrap().to_owned()
-    });
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
     let (status, body) = decode(resp).await;
     (status, cookie, body)
 }
@@ -100,8 +101,9 @@ async fn the_stream_takes_the_session_cookie_from_its_own_origin_only() {
     let (_, cookie, _) = sign_in(&d, "acme", PASSWORD, None).await;
     let cookie = cookie.unwrap();
     let connect = |origin: Option<String>| {
-        let mut request =
-            format!("{}/api/v1/stream", d.base.replace("http://", "ws://")).into_client_request().unwrap();
+        let mut request = format!("{}/api/v1/stream", d.base.replace("http://", "ws://"))
+            .into_client_request()
+            .unwrap();
         request.headers_mut().insert("cookie", cookie.parse().unwrap());
         if let Some(origin) = origin {
             request.headers_mut().insert("origin", origin.parse().unwrap());

@@ -5,8 +5,8 @@
 use super::ids::AgentId;
 use super::viewer::hash_token;
 use crate::error::{CoreError, CoreResult};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -116,7 +116,8 @@ pub fn hash_password(password: &Password) -> CoreResult<String> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(hash_failed)?;
-    let hash = Argon2::default().hash_password(password.0.as_bytes(), &salt).map_err(hash_failed)?;
+    let hash =
+        Argon2::default().hash_password(password.0.as_bytes(), &salt).map_err(hash_failed)?;
     Ok(hash.to_string())
 }
 

@@ -224,8 +224,8 @@ pub fn message_values(m: &Message) -> Vec<Val> {
 }
 
 /// The columns of `agents` read back (never the token or password hash).
-pub const AGENT_COLUMNS: &str =
-    "id, seller_id, role, nickname, status, accept_assignment, connected, capacity, created_at, login, \
+pub const AGENT_COLUMNS: &str = "id, seller_id, role, nickname, status, accept_assignment, \
+     connected, capacity, created_at, login, \
      CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password";
 
 /// An agent row.

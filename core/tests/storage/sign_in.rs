@@ -4,11 +4,11 @@
 
 use crate::support::*;
 use chrono::Duration;
-use shopmux_core::{Clock, CoreError};
 use shopmux_core::domain::sign_in::{ABSOLUTE_LIFETIME, IDLE_LIFETIME, Password};
 use shopmux_core::domain::viewer::hash_token;
 use shopmux_core::services::accounts::NewOwner;
 use shopmux_core::services::sign_in::SetPassword;
+use shopmux_core::{Clock, CoreError};
 
 const PASSWORD: &str = "correct horse battery";
 
