@@ -111,6 +111,8 @@ async fn shop_and_team(inbox: &Inbox, n_agents: usize) -> Team {
             role: None,
             capacity: Some(50),
             shops: vec![ShopGrant { shop_id: shop.id, can_chat: true }],
+            login: None,
+            password: None,
         };
         let created = inbox.create_agent(&owner_v, agent).await.expect("agent");
         let v = bench::viewer(inbox, &created.token).await;

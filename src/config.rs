@@ -52,11 +52,20 @@ pub struct RawServerConfig {
     /// Seconds between pings on a live stream (1..=3600); a stream that misses a pong is
     /// closed, and an agent without streams gets no automatic assignment (TT-AGENT-3).
     pub stream_ping_secs: u64,
+    /// Whether the web session cookie is marked `Secure` (sent over HTTPS only):
+    /// `auto` (default: when the request came over HTTPS, as a reverse proxy says with
+    /// `X-Forwarded-Proto: https` or `Forwarded: proto=https`), `always` or `never`.
+    pub secure_cookies: String,
 }
 
 impl Default for RawServerConfig {
     fn default() -> Self {
-        Self { bind: "127.0.0.1:8080".into(), max_body_bytes: 1024 * 1024, stream_ping_secs: 30 }
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            max_body_bytes: 1024 * 1024,
+            stream_ping_secs: 30,
+            secure_cookies: "auto".into(),
+        }
     }
 }
 
@@ -190,6 +199,34 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Time between pings on a live stream.
     pub stream_ping: Duration,
+    /// When the web session cookie is `Secure`.
+    pub secure_cookies: SecureCookies,
+}
+
+/// When the web session cookie is marked `Secure` (`server.secure_cookies`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SecureCookies {
+    /// `auto`: when the request came over HTTPS (the daemon serves plain HTTP, so a
+    /// reverse proxy's `X-Forwarded-Proto: https` or `Forwarded: proto=https` says so).
+    #[default]
+    Auto,
+    /// `always`: every cookie (the daemon is only reached over HTTPS).
+    Always,
+    /// `never`: no cookie (plain HTTP on a trusted network, or local development).
+    Never,
+}
+
+impl FromStr for SecureCookies {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "always" => Ok(Self::Always),
+            "never" => Ok(Self::Never),
+            other => Err(format!("`{other}` is not one of auto, always, never")),
+        }
+    }
 }
 
 /// `[database]`, validated.
@@ -443,10 +480,12 @@ impl RawServerConfig {
         );
         let stream_ping =
             problems.seconds("server.stream_ping_secs", self.stream_ping_secs, 1..=3600);
+        let secure_cookies = problems.parse("server.secure_cookies", &self.secure_cookies);
         Some(ServerConfig {
             bind: bind.ok()?,
             max_body_bytes: max_body_bytes?,
             stream_ping: stream_ping?,
+            secure_cookies: secure_cookies?,
         })
     }
 }
@@ -707,6 +746,7 @@ mod tests {
             [server]
             bind = "[::1]:9443"
             stream_ping_secs = 7
+            secure_cookies = "always"
             [database]
             url = "postgres://shop:pw@db.internal/shopmux"
             [ingest]
@@ -728,6 +768,7 @@ mod tests {
         let c = load_from(Some(&path), env(&[("SHOPMUX_SMTP__PORT", "2465")])).unwrap();
         assert_eq!(c.server.bind, SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], 9443)));
         assert_eq!(c.server.stream_ping, Duration::from_secs(7));
+        assert_eq!(c.server.secure_cookies, SecureCookies::Always);
         assert_eq!(c.database.url.backend(), Backend::Postgres);
         assert_eq!(c.database.url.sqlite_dir(), None);
         assert_eq!(c.database.url.to_string(), "postgres://shop:****@db.internal/shopmux");
@@ -761,6 +802,7 @@ mod tests {
         let mut raw = RawConfig::default();
         raw.server.bind = "localhost".into();
         raw.server.stream_ping_secs = 0;
+        raw.server.secure_cookies = "sometimes".into();
         raw.database.url = "mysql://db/shop".into();
         raw.ingest.poll_secs = 1;
         raw.smtp.host = "mail.example.com".into();
@@ -774,6 +816,7 @@ mod tests {
             [
                 "server.bind",
                 "server.stream_ping_secs",
+                "server.secure_cookies",
                 "database.url",
                 "ingest.poll_secs",
                 "smtp.tls",
@@ -783,8 +826,9 @@ mod tests {
             ]
         );
         assert!(errors[0].to_string().contains("`localhost`"), "{}", errors[0]);
-        assert!(errors[4].message.contains("starttls, tls, none"), "{}", errors[4]);
-        assert_eq!(errors[6].message, "601 is outside 1..=600");
+        assert!(errors[2].message.contains("auto, always, never"), "{}", errors[2]);
+        assert!(errors[5].message.contains("starttls, tls, none"), "{}", errors[5]);
+        assert_eq!(errors[7].message, "601 is outside 1..=600");
         // An unset host does not check the sender, but still the TLS mode.
         let mut raw = RawConfig::default();
         raw.smtp.tls = "ssl".into();

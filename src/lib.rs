@@ -13,5 +13,6 @@ pub mod plugins;
 pub mod rules_table;
 pub mod secrets;
 pub mod server;
+pub mod sign_in_limits;
 pub mod storefront;
 pub mod web;

@@ -1,9 +1,10 @@
 //! The `shopmux` command: `serve`, `demo` (with the `demo` cargo feature, on by
-//! default), `check-config`, `owner create`, `rules show`, `plugins list`,
-//! `plugins check`.
+//! default), `check-config`, `owner create` (with an optional login and a password from
+//! standard input), `owner password`, `rules show`, `plugins list`, `plugins check`.
 
 use clap::{Parser, Subcommand};
 use shopmux::config;
+use shopmux_core::domain::sign_in::Password;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -76,6 +77,24 @@ enum OwnerCommand {
     Create {
         /// The seller's name.
         name: String,
+        /// The login the main account signs in to the web inbox with (3 to 64 of a-z,
+        /// 0-9, `.`, `_`, `-`, `@`; unique across the daemon).
+        #[arg(long)]
+        login: Option<String>,
+        /// Read the account's password from standard input (one line; at a terminal it
+        /// is asked for without echo). Needs --login.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set (or reset) the password of the main account signing in with LOGIN, ending
+    /// its web sessions.
+    Password {
+        /// The main account's login.
+        login: String,
+        /// Read the password from standard input (one line; at a terminal it is asked
+        /// for without echo).
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -147,6 +166,57 @@ fn plugins_command(config: &config::Config, command: &PluginsCommand) -> ExitCod
     }
 }
 
+/// `owner create` and `owner password`, on an engine of their own.
+async fn owner_command(config: &config::Config, command: OwnerCommand) -> anyhow::Result<()> {
+    let password = match &command {
+        OwnerCommand::Create { login: None, password_stdin: true, .. } => {
+            anyhow::bail!("--password-stdin needs --login (the name to sign in with)")
+        }
+        OwnerCommand::Create { password_stdin, .. } if !*password_stdin => None,
+        OwnerCommand::Password { password_stdin: false, .. } => {
+            anyhow::bail!("pass --password-stdin and the password on standard input")
+        }
+        _ => Some(read_password()?),
+    };
+    let store = shopmux_core::Store::open(&shopmux_core::StoreOptions::new(
+        config.database.url.as_str().to_owned(),
+    ))
+    .await?;
+    let inbox =
+        shopmux_core::Inbox::start(store, Arc::new(shopmux_core::SystemClock), Default::default());
+    let result = match command {
+        OwnerCommand::Create { name, login, .. } => {
+            let owner = shopmux_core::services::accounts::NewOwner { name, login, password };
+            inbox.create_owner_with(owner).await.map(|created| println!("{}", created.token))
+        }
+        OwnerCommand::Password { login, .. } => {
+            let password = password.unwrap_or_else(|| Password(String::new()));
+            inbox.set_owner_password(&login, password).await.map(|agent| {
+                eprintln!("shopmux: password set for `{}`", agent.login.unwrap_or_default())
+            })
+        }
+    };
+    inbox.shutdown().await;
+    Ok(result?)
+}
+
+/// A password from standard input: asked for without echo at a terminal, else its
+/// first line (without the line break).
+fn read_password() -> anyhow::Result<Password> {
+    use std::io::{BufRead, IsTerminal};
+    let line = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    if line.is_empty() {
+        anyhow::bail!("password: nothing was read from standard input");
+    }
+    Ok(Password(line))
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
@@ -209,21 +279,7 @@ fn main() -> ExitCode {
             }
             #[cfg(feature = "demo")]
             Command::Demo => shopmux::demo::run(&config).await,
-            Command::Owner { command: OwnerCommand::Create { name } } => {
-                let store = shopmux_core::Store::open(&shopmux_core::StoreOptions::new(
-                    config.database.url.as_str().to_owned(),
-                ))
-                .await?;
-                let inbox = shopmux_core::Inbox::start(
-                    store,
-                    Arc::new(shopmux_core::SystemClock),
-                    Default::default(),
-                );
-                let created = inbox.create_owner(&name).await?;
-                println!("{}", created.token);
-                inbox.shutdown().await;
-                Ok(())
-            }
+            Command::Owner { command } => owner_command(&config, command).await,
             Command::CheckConfig | Command::Rules { .. } | Command::Plugins { .. } => Ok(()),
         }
     });

@@ -19,6 +19,7 @@ pub struct Daemon {
     max_body_bytes: usize,
     ping_every: std::time::Duration,
     storefront: Arc<crate::storefront::Storefront>,
+    secure_cookies: crate::config::SecureCookies,
 }
 
 /// Every adapter — built in, then the loaded plugins — registered with the host it
@@ -62,6 +63,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         max_body_bytes: config.server.max_body_bytes,
         ping_every: config.server.stream_ping,
         storefront,
+        secure_cookies: config.server.secure_cookies,
     })
 }
 
@@ -76,12 +78,16 @@ impl Daemon {
                 ping_every: self.ping_every,
                 metrics: Arc::new(api::metrics::Metrics::default()),
                 storefront: self.storefront.clone(),
+                secure_cookies: self.secure_cookies,
+                sign_in_limits: Arc::default(),
             },
             self.max_body_bytes,
         )
         .merge(crate::web::router());
         tracing::info!(message = "Listening.", addr = %self.addr);
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
+        // The peer's address reaches handlers as `ConnectInfo` (the sign-in limits).
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
         self.inbox.shutdown().await;
         self.inbox.store().close().await;
         tracing::info!(message = "Stopped.");

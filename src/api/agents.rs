@@ -1,5 +1,6 @@
-//! Agent accounts: the caller itself, the seller's team, and sub-account creation and
-//! shop grants (owner only).
+//! Agent accounts: the caller itself, the seller's team, sub-account creation and shop
+//! grants (owner only), and passwords (the owner's for any account, each account its
+//! own).
 
 use super::doc::{
     AgentPath, BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable,
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use shopmux_core::domain::ids::{AgentId, ShopId};
 use shopmux_core::domain::model::{Agent, ShopGrant};
 use shopmux_core::services::accounts::{AgentView, AgentWithToken, NewAgent};
+use shopmux_core::services::sign_in::SetPassword;
 use utoipa::ToSchema;
 
 /// The caller's account and what it may see.
@@ -76,4 +78,16 @@ pub async fn set_grants(
     auth: Auth, ApiPath(agent_id): ApiPath<AgentId>, ApiJson(grants): ApiJson<Grants>,
 ) -> JsonResult<AgentView> {
     Ok(ApiJson(auth.inbox().set_grants(owner(&auth)?, agent_id, grants.shops).await?))
+}
+
+/// Set or reset an account's password (and its login, if given), ending its web
+/// sessions. The main account may for any account of its seller, an account for itself.
+#[utoipa::path(put, path = "/api/v1/agents/{agent_id}/password", tag = "agents",
+    request_body = SetPassword, params(AgentPath),
+    responses((status = 200, body = AgentView), BadRequest, Unauthorized, Forbidden, NotFound,
+        Conflict, Unprocessable))]
+pub async fn set_password(
+    auth: Auth, ApiPath(agent_id): ApiPath<AgentId>, ApiJson(input): ApiJson<SetPassword>,
+) -> JsonResult<AgentView> {
+    Ok(ApiJson(auth.inbox().set_password(&auth.viewer, agent_id, input).await?))
 }

@@ -43,6 +43,7 @@ pub struct ApiError {
     message: String,
     field: Option<String>,
     refusal: Option<Box<shopmux_core::domain::rules::Refusal>>,
+    retry_after: Option<u64>,
 }
 
 /// The result of a handler.
@@ -54,16 +55,43 @@ pub type JsonResult<T> = Result<super::extract::ApiJson<T>, ApiError>;
 impl ApiError {
     /// An error with a status, a code and a message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None, refusal: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            refusal: None,
+            retry_after: None,
+        }
     }
 
-    /// 401: no or unknown token.
+    /// 401: no or unknown token, no or ended web session.
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "a valid `Authorization: Bearer <token>` header is required",
+            "a valid `Authorization: Bearer <token>` header or session cookie is required",
         )
+    }
+
+    /// 401 `sign_in_failed`: the one answer to an unknown login, an account without a
+    /// password and a wrong password.
+    pub fn sign_in_failed() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "sign_in_failed", "the login or the password is wrong")
+    }
+
+    /// 429 `too_many_attempts`, with `Retry-After`.
+    pub fn too_many_attempts(retry_after_secs: u64) -> Self {
+        let message = format!("too many sign-in attempts; try again in {retry_after_secs} s");
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message);
+        e.retry_after = Some(retry_after_secs);
+        e
+    }
+
+    /// 403 `csrf_failed`: a cookie-authenticated write without the session's
+    /// `X-CSRF-Token`, or from another origin.
+    pub fn csrf_failed(message: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "csrf_failed", message)
     }
 
     /// 404 for an unknown route.
@@ -102,7 +130,11 @@ impl IntoResponse for ApiError {
                 window_closed_at,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -119,6 +151,7 @@ impl From<CoreError> for ApiError {
                 message: format!("{field}: {message}"),
                 field: Some(field),
                 refusal: None,
+                retry_after: None,
             },
             CoreError::RuleViolation(refusal) => Self {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -126,6 +159,7 @@ impl From<CoreError> for ApiError {
                 message: refusal.message.clone(),
                 field: None,
                 refusal: Some(Box::new(refusal)),
+                retry_after: None,
             },
             CoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             CoreError::Unavailable(m) => {

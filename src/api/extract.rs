@@ -1,11 +1,15 @@
-//! Extractors with the API's error format: JSON bodies, paths, queries, and the bearer
-//! token that turns a request into a [`Viewer`].
+//! Extractors with the API's error format: JSON bodies, paths, queries, the caller —
+//! a bearer token or the web session cookie (with its CSRF checks) turning a request
+//! into a [`Viewer`] — and the client's address.
 
 use super::AppState;
+use super::cookie;
 use super::error::ApiError;
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
+use shopmux_core::domain::sign_in::WebSession;
 use shopmux_core::domain::viewer::Viewer;
+use std::net::SocketAddr;
 
 /// `axum::Json` with the API's rejection.
 #[derive(Debug, Clone, Copy, Default, FromRequest)]
@@ -54,19 +58,85 @@ fn query_token(parts: &Parts) -> Option<&str> {
     parts.uri.query()?.split('&').find_map(|kv| kv.strip_prefix("access_token="))
 }
 
+/// Whether the request opens a WebSocket (the live stream).
+fn is_websocket(parts: &Parts) -> bool {
+    let upgrade = parts.headers.get(axum::http::header::UPGRADE);
+    parts.uri.path().ends_with("/stream")
+        || upgrade.is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(b"websocket"))
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
+    /// A bearer token (unchanged; no CSRF token needed), or else the session cookie
+    /// with its CSRF checks.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // Browsers cannot set headers on a WebSocket; the stream also takes ?access_token=.
-        let token =
-            bearer(parts)
-                .or_else(|| {
-                    if parts.uri.path().ends_with("/stream") { query_token(parts) } else { None }
-                })
-                .ok_or_else(ApiError::unauthorized)?;
-        let viewer = state.inbox.authenticate(token).await?.ok_or_else(ApiError::unauthorized)?;
+        let token = bearer(parts).or_else(|| {
+            if parts.uri.path().ends_with("/stream") { query_token(parts) } else { None }
+        });
+        let viewer = match token {
+            Some(token) => {
+                state.inbox.authenticate(token).await?.ok_or_else(ApiError::unauthorized)?
+            }
+            None => CookieSession::from_request_parts(parts, state).await?.viewer,
+        };
         Ok(Auth { viewer, app: state.clone() })
+    }
+}
+
+/// A request authenticated by the web session cookie (and only by it), its CSRF checks
+/// passed: a write (not GET, HEAD or OPTIONS) carries the session's `X-CSRF-Token` and,
+/// if it has an `Origin`, one matching its `Host`; a WebSocket must have a matching
+/// `Origin` (cross-site WebSocket hijacking). Otherwise 403 `csrf_failed`.
+pub struct CookieSession {
+    /// Who is asking.
+    pub viewer: Viewer,
+    /// The session.
+    pub session: WebSession,
+    /// The cookie's token (to end the session).
+    pub token: String,
+    /// The daemon's state.
+    pub app: AppState,
+}
+
+impl FromRequestParts<AppState> for CookieSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = cookie::session_token(&parts.headers).ok_or_else(ApiError::unauthorized)?;
+        let (viewer, session) =
+            state.inbox.web_session(token).await?.ok_or_else(ApiError::unauthorized)?;
+        let same_origin = cookie::same_origin(&parts.headers);
+        if is_websocket(parts) {
+            if same_origin != Some(true) {
+                return Err(ApiError::csrf_failed(
+                    "a stream opened with the session cookie needs an `Origin` matching the `Host`",
+                ));
+            }
+        } else if !cookie::is_safe(&parts.method) {
+            if !cookie::carries_csrf_token(&parts.headers, &session.csrf_token) {
+                return Err(ApiError::csrf_failed(
+                    "a write with the session cookie needs the session's `X-CSRF-Token`",
+                ));
+            }
+            if same_origin == Some(false) {
+                return Err(ApiError::csrf_failed("the request's `Origin` is not this host"));
+            }
+        }
+        Ok(CookieSession { viewer, session, token: token.to_owned(), app: state.clone() })
+    }
+}
+
+/// The client's address, for the sign-in limits (see [`cookie::client_address`]).
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        Ok(ClientAddr(cookie::client_address(peer, &parts.headers)))
     }
 }
 

@@ -6,12 +6,14 @@ pub mod actions;
 pub mod agents;
 pub mod buyers;
 pub mod conversations;
+pub mod cookie;
 pub mod doc;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod presence;
+pub mod session;
 pub mod shops;
 pub mod socket;
 pub mod storefront;
@@ -30,7 +32,7 @@ use error::ApiError;
 use shopmux_core::Inbox;
 use std::sync::Arc;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,17 +47,21 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The storefront chat's live customers.
     pub storefront: Arc<crate::storefront::Storefront>,
+    /// When the session cookie is `Secure` (`server.secure_cookies`).
+    pub secure_cookies: crate::config::SecureCookies,
+    /// The sign-in rate limits.
+    pub sign_in_limits: Arc<crate::sign_in_limits::SignInLimits>,
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "shopmux", description = "One inbox for the buyer chats of many marketplace shops."),
     modifiers(&BearerAuth),
-    security(("bearer" = [])),
+    security(("bearer" = []), ("cookie" = [])),
     components(schemas(error::ErrorBody)),
     tags(
         (name = "shops", description = "Shops and the api channel"),
-        (name = "agents", description = "Accounts and grants"),
+        (name = "agents", description = "Accounts, grants, passwords and web sessions"),
         (name = "conversations", description = "The inbox"),
         (name = "buyers", description = "Buyers and internal notes"),
         (name = "stream", description = "Live events"),
@@ -74,6 +80,12 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // The browser's web session (`POST /api/v1/session`); writes with it also need
+        // the session's `X-CSRF-Token`.
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(cookie::COOKIE))),
         );
     }
 }
@@ -95,6 +107,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(shops::shop_rules))
         .routes(routes!(shops::set_settings))
         .routes(routes!(shops::inbound))
+        .routes(routes!(session::sign_in, session::get_session, session::sign_out))
         .routes(routes!(agents::me))
         .routes(routes!(presence::get_presence, presence::set_presence))
         .routes(routes!(presence::team))
@@ -102,6 +115,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(agents::create_agent, agents::list_agents))
         .routes(routes!(agents::get_agent))
         .routes(routes!(agents::set_grants))
+        .routes(routes!(agents::set_password))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::counts))
         .routes(routes!(conversations::get))

@@ -15,9 +15,12 @@ use tower::ServiceExt;
 /// The largest body the test router takes.
 const MAX_BODY: usize = 16 * 1024;
 
+mod sign_in;
+
 struct Harness {
     router: Router,
     inbox: Arc<Inbox>,
+    clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
 }
 
@@ -29,6 +32,7 @@ struct Call<'a> {
     body: Option<String>,
     content_type: Option<&'a str>,
     headers: Vec<(&'a str, String)>,
+    peer: Option<std::net::SocketAddr>,
 }
 
 impl<'a> Call<'a> {
@@ -40,6 +44,7 @@ impl<'a> Call<'a> {
             body: None,
             content_type: Some("application/json"),
             headers: Vec::new(),
+            peer: None,
         }
     }
     fn token(mut self, token: &'a str) -> Self {
@@ -58,6 +63,11 @@ impl<'a> Call<'a> {
         self.headers.push((name, value));
         self
     }
+    /// The connection's peer, as `serve` records it (`ConnectInfo`).
+    fn peer(mut self, peer: std::net::SocketAddr) -> Self {
+        self.peer = Some(peer);
+        self
+    }
 }
 
 impl Harness {
@@ -65,7 +75,8 @@ impl Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}/api.db", dir.path().display());
         let store = Store::open(&StoreOptions::new(url)).await.expect("store");
-        let clock: Arc<dyn Clock> = Arc::new(ManualClock::at_epoch_2026());
+        let manual = Arc::new(ManualClock::at_epoch_2026());
+        let clock: Arc<dyn Clock> = manual.clone();
         let host = crate::host::DaemonHost::new(clock.clone(), store.clone());
         let registry = crate::adapters::registry_of(Vec::new(), &host);
         let options = InboxOptions { registry, background_delivery: false, ..Default::default() };
@@ -75,11 +86,19 @@ impl Harness {
             ping_every: std::time::Duration::from_secs(30),
             metrics: Arc::default(),
             storefront: Arc::new(crate::storefront::Storefront::new(None)),
+            secure_cookies: crate::config::SecureCookies::Auto,
+            sign_in_limits: Arc::default(),
         };
-        Self { router: router(state, MAX_BODY), inbox, _dir: dir }
+        Self { router: router(state, MAX_BODY), inbox, clock: manual, _dir: dir }
     }
 
     async fn send(&self, call: Call<'_>) -> (u16, Value) {
+        let (status, _, body) = self.send_full(call).await;
+        (status, body)
+    }
+
+    /// Sends `call`; the status, the headers and the JSON body of the answer.
+    async fn send_full(&self, call: Call<'_>) -> (u16, axum::http::HeaderMap, Value) {
         let mut request = Request::builder().method(call.method).uri(call.path);
         if let Some(token) = call.token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -91,15 +110,15 @@ impl Harness {
             request = request.header(name, value);
         }
         let body = call.body.map_or_else(Body::empty, Body::from);
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(body).expect("request"))
-            .await
-            .expect("the router answers");
+        let mut request = request.body(body).expect("request");
+        if let Some(peer) = call.peer {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        }
+        let response = self.router.clone().oneshot(request).await.expect("the router answers");
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
     /// Sends `call` and checks the status and the JSON error code.
@@ -313,14 +332,27 @@ async fn the_openapi_document_says_who_may_call_and_how_calls_fail() {
     let error_ref = "#/components/schemas/ErrorBody";
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     let public = ["/healthz", "/readyz", "/metrics", "/webhooks/", "/storefront/", "/inbound"];
+    // The web session itself: signing in is public, reading and ending it take the cookie.
+    let cookie_only = ["get /api/v1/session", "delete /api/v1/session"];
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
-            let anonymous = public.iter().any(|p| path.starts_with(p) || path.ends_with(p));
+            let sign_in = method == "post" && path == "/api/v1/session";
+            let anonymous =
+                sign_in || public.iter().any(|p| path.starts_with(p) || path.ends_with(p));
             let security = op.get("security").or(doc.get("security"));
-            let bearer = security
-                .and_then(Value::as_array)
-                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
-            assert_eq!(bearer, !anonymous, "{method} {path}: bearer required?");
+            let takes = |scheme: &str| {
+                security
+                    .and_then(Value::as_array)
+                    .is_some_and(|s| s.iter().any(|r| r.get(scheme).is_some()))
+            };
+            let bearer = takes("bearer");
+            if cookie_only.contains(&format!("{method} {path}").as_str()) {
+                assert!(takes("cookie") && !bearer, "{method} {path}: the cookie only");
+                assert!(op["responses"]["401"].is_object(), "{method} {path}: no 401");
+            } else {
+                assert_eq!(bearer, !anonymous, "{method} {path}: bearer required?");
+                assert_eq!(takes("cookie"), !anonymous, "{method} {path}: the cookie too?");
+            }
             for (code, response) in op["responses"].as_object().unwrap() {
                 // Readiness answers 503 with its own health body.
                 if (code.starts_with('4') || code.starts_with('5')) && path != "/readyz" {

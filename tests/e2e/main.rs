@@ -10,6 +10,7 @@ mod process;
 mod restart;
 mod routing;
 mod rules;
+mod sign_in;
 mod smtp;
 mod storefront;
 mod support;

@@ -1,7 +1,9 @@
 //! The domain: pure types and decisions, no I/O. Typed ids and the model, who is asking
 //! ([`viewer`]), inbound messages as the inbox takes them, what happens to a
 //! conversation, shop settings checked against rules, the rules engine, the routing
-//! decision, the inbox counters' contributions and search terms.
+//! decision, the inbox counters' contributions, search terms, and password sign-in
+//! ([`sign_in`]: logins, the password policy and hashes, web sessions' tokens and
+//! lifetimes).
 
 pub mod backoff;
 pub mod carts;
@@ -15,4 +17,5 @@ pub mod routing;
 pub mod rules;
 pub mod search_terms;
 pub mod shop_settings;
+pub mod sign_in;
 pub mod viewer;

@@ -132,6 +132,13 @@ pub struct Agent {
     pub capacity: i64,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// The name it signs in with (unique across the daemon); none for an account that
+    /// signs in with its bearer token only.
+    #[serde(default)]
+    pub login: Option<String>,
+    /// Whether it has a password (the hash itself never leaves the store).
+    #[serde(default)]
+    pub has_password: bool,
 }
 
 /// A shop an agent is granted, and whether it may chat there (DY-PERM-1, SH-ASSIGN-1).

@@ -1,9 +1,11 @@
 //! Sellers and agent accounts: creating them with their tokens (random, shown once,
-//! stored as SHA-256 hashes), their shop grants, and the viewer a token belongs to —
-//! who is asking, and which shops they may see and chat in.
+//! stored as SHA-256 hashes) and, optionally, a login and a password (see `sign_in`),
+//! their shop grants, and the viewer a token belongs to — who is asking, and which
+//! shops they may see and chat in.
 
 use crate::domain::ids::*;
 use crate::domain::model::*;
+use crate::domain::sign_in::{Password, hash_password, validate_login, validate_password};
 use crate::domain::viewer::{Viewer, hash_token, new_token};
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
@@ -26,6 +28,26 @@ pub struct NewAgent {
     /// Shops granted, with chat permission.
     #[serde(default)]
     pub shops: Vec<ShopGrant>,
+    /// The name it signs in with in a browser: 3 to 64 of `a-z`, `0-9`, `.`, `_`, `-`,
+    /// `@` (lowercased), unique across the daemon.
+    #[serde(default)]
+    pub login: Option<String>,
+    /// Its password (10 to 256 characters; needs a `login`). Without one it signs in
+    /// with its token only, until the owner sets one.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Password))]
+    pub password: Option<Password>,
+}
+
+/// A new seller's main account: its name, and optionally how it signs in.
+#[derive(Clone, Debug, Default)]
+pub struct NewOwner {
+    /// The seller's name (also the account's nickname).
+    pub name: String,
+    /// The login (see [`NewAgent::login`]).
+    pub login: Option<String>,
+    /// The password (needs a login).
+    pub password: Option<Password>,
 }
 
 /// An account and its token, shown once.
@@ -64,6 +86,31 @@ fn check_grants(owner: &Viewer, grants: &[ShopGrant]) -> CoreResult<()> {
     }
 }
 
+/// The argon2id hash of a password that meets the policy, made on the blocking pool
+/// (it takes tens of milliseconds of CPU).
+pub(crate) async fn hash_blocking(password: Password) -> CoreResult<String> {
+    validate_password(&password)?;
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| CoreError::Unavailable("password hashing"))?
+}
+
+/// The login and the password hash of a new account, checked (a password needs a
+/// login); the hash is made on the blocking pool.
+async fn sign_in_of(
+    login: Option<String>, password: Option<Password>,
+) -> CoreResult<(Option<String>, Option<String>)> {
+    let login = login.as_deref().map(validate_login).transpose()?;
+    let hash = match password {
+        Some(_) if login.is_none() => {
+            return Err(CoreError::invalid("login", "is required with a password"));
+        }
+        Some(password) => Some(hash_blocking(password).await?),
+        None => None,
+    };
+    Ok((login, hash))
+}
+
 fn new_account(
     seller: SellerId, role: Role, nickname: String, capacity: i64,
     now: chrono::DateTime<chrono::Utc>,
@@ -78,19 +125,29 @@ fn new_account(
         connected: false,
         capacity,
         created_at: now,
+        login: None,
+        has_password: false,
     }
 }
 
 impl Inbox {
     /// Creates a seller and its main (owner) account; returns the owner and its token.
     pub async fn create_owner(&self, name: &str) -> CoreResult<AgentWithToken> {
-        let name = validate_nickname(name)?;
+        self.create_owner_with(NewOwner { name: name.into(), ..Default::default() }).await
+    }
+
+    /// Creates a seller and its main account, with a login and a password if given.
+    pub async fn create_owner_with(&self, input: NewOwner) -> CoreResult<AgentWithToken> {
+        let name = validate_nickname(&input.name)?;
+        let (login, password_hash) = sign_in_of(input.login, input.password).await?;
         let now = self.clock.now();
-        let agent = new_account(SellerId::new(), Role::Owner, name.clone(), 10, now);
+        let mut agent = new_account(SellerId::new(), Role::Owner, name.clone(), 10, now);
+        agent.has_password = password_hash.is_some();
+        agent.login = login;
         let token = new_token();
         let mut w = self.store.begin_write().await?;
         accounts::insert_seller(&mut w, agent.seller_id, &name, now).await?;
-        accounts::insert_agent(&mut w, &agent, hash_token(&token)).await?;
+        accounts::insert_agent(&mut w, &agent, hash_token(&token), password_hash).await?;
         w.commit().await?;
         Ok(AgentWithToken { agent, token })
     }
@@ -111,11 +168,14 @@ impl Inbox {
             return Err(CoreError::invalid("role", "a seller has exactly one main account"));
         }
         check_grants(owner, &input.shops)?;
+        let (login, password_hash) = sign_in_of(input.login, input.password).await?;
         let now = self.clock.now();
-        let agent = new_account(owner.agent.seller_id, role, nickname, capacity, now);
+        let mut agent = new_account(owner.agent.seller_id, role, nickname, capacity, now);
+        agent.has_password = password_hash.is_some();
+        agent.login = login;
         let token = new_token();
         let mut w = self.store.begin_write().await?;
-        accounts::insert_agent(&mut w, &agent, hash_token(&token)).await?;
+        accounts::insert_agent(&mut w, &agent, hash_token(&token), password_hash).await?;
         accounts::replace_grants(&mut w, agent.id, &input.shops).await?;
         w.commit().await?;
         Ok(AgentWithToken { agent, token })
@@ -188,7 +248,7 @@ impl Inbox {
         self.viewer_for(agent).await
     }
 
-    async fn viewer_for(&self, agent: Agent) -> CoreResult<Viewer> {
+    pub(crate) async fn viewer_for(&self, agent: Agent) -> CoreResult<Viewer> {
         let (visible_shops, chat_shops) = match agent.role {
             Role::Owner => {
                 let all: HashSet<ShopId> = shops::ids_of_seller(&self.store, agent.seller_id, None)

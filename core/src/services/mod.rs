@@ -2,7 +2,7 @@
 //! repositories and the domain's decisions, one file per area. [`apply`] is the one way
 //! in for platform events (webhooks, polls, plugins, the `api` channel, the storefront
 //! chat); [`ingest`] writes messages; the rest are the agents' actions, reading the
-//! inbox, routing, timers, polling, delivery, presence, accounts, shops and their
+//! inbox, routing, timers, polling, delivery, presence, accounts, sign-in, shops and their
 //! connections, notes, the customer panel and the storefront chat. [`start`] starts the
 //! engine and its background tasks.
 
@@ -22,6 +22,7 @@ pub mod profiles;
 pub mod reading;
 pub mod router;
 pub mod shops;
+pub mod sign_in;
 pub mod start;
 pub mod storefront;
 pub mod timers;

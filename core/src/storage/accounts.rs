@@ -1,5 +1,6 @@
-//! The accounts repository: sellers, agent accounts (found by id, nickname or token
-//! hash), their shop grants, their presence and load, and the seller's routing lock.
+//! The accounts repository: sellers, agent accounts (found by id, nickname, login or
+//! token hash), their passwords' hashes, their shop grants, their presence and load,
+//! and the seller's routing lock.
 
 use super::rows::{AGENT_COLUMNS, Columns, agent_from_row, read_row};
 use super::store::Store;
@@ -20,6 +21,24 @@ fn unique_violation(e: &CoreError) -> bool {
     matches!(e, CoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation())
 }
 
+/// Whether a unique violation is the login's (`agents_login` on PostgreSQL,
+/// `agents.login` in SQLite's message).
+fn login_taken(e: &CoreError) -> bool {
+    matches!(e, CoreError::Database(sqlx::Error::Database(d))
+        if d.constraint() == Some("agents_login") || d.message().contains("agents.login"))
+}
+
+/// A unique violation on `agents` as the conflict it is.
+fn agent_conflict(e: CoreError, agent: &Agent) -> CoreError {
+    if login_taken(&e) {
+        CoreError::Conflict("that login is taken".into())
+    } else if unique_violation(&e) {
+        CoreError::Conflict(format!("an agent named `{}` already exists", agent.nickname))
+    } else {
+        e
+    }
+}
+
 /// Inserts a seller.
 pub async fn insert_seller(
     w: &mut WriteTx<'_>, seller: SellerId, name: &str, now: DateTime<Utc>,
@@ -31,14 +50,15 @@ pub async fn insert_seller(
     .await
 }
 
-/// Inserts an agent with the hash of its token; a taken nickname is a conflict.
+/// Inserts an agent with the hash of its token and of its password (if any); a taken
+/// nickname or login is a conflict.
 pub async fn insert_agent(
-    w: &mut WriteTx<'_>, agent: &Agent, token_hash: String,
+    w: &mut WriteTx<'_>, agent: &Agent, token_hash: String, password_hash: Option<String>,
 ) -> CoreResult<()> {
     let result = w
         .exec(
             "INSERT INTO agents (id, seller_id, role, nickname, status, accept_assignment, connected, capacity, \
-             token_hash, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+             token_hash, created_at, login, password_hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
             vec![
                 agent.id.into(),
                 agent.seller_id.into(),
@@ -50,15 +70,34 @@ pub async fn insert_agent(
                 agent.capacity.into(),
                 token_hash.into(),
                 agent.created_at.into(),
+                agent.login.clone().into(),
+                password_hash.into(),
             ],
         )
         .await;
-    match result {
-        Err(e) if unique_violation(&e) => {
-            Err(CoreError::Conflict(format!("an agent named `{}` already exists", agent.nickname)))
-        }
-        other => other.map(|_| ()),
-    }
+    result.map(|_| ()).map_err(|e| agent_conflict(e, agent))
+}
+
+/// Sets an agent's password hash, and its login when one is given (a taken login is a
+/// conflict).
+pub async fn set_password(
+    w: &mut WriteTx<'_>, agent: &Agent, login: Option<String>, password_hash: String,
+) -> CoreResult<()> {
+    w.run(
+        "UPDATE agents SET password_hash = $1, login = COALESCE($2, login) WHERE id = $3",
+        vec![password_hash.into(), login.into(), agent.id.into()],
+    )
+    .await
+    .map_err(|e| agent_conflict(e, agent))
+}
+
+/// The agent signing in with `login`, with its password hash (none: no password set).
+pub async fn agent_by_login(
+    store: &Store, login: &str,
+) -> CoreResult<Option<(Agent, Option<String>)>> {
+    let sql = format!("SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE login = $1");
+    let row = store.row(&sql, vec![login.into()]).await?;
+    row.map(|r| Ok((agent_from_row(&r)?, r.col("password_hash")?))).transpose()
 }
 
 /// Replaces the shops an agent is granted.

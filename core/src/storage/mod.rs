@@ -1,7 +1,7 @@
 //! Storage: the database ([`store`]), statements ([`sql`], [`exec`], [`rows`]), write
 //! transactions ([`write`]), sealed secrets ([`sealing`]), and one repository per aggregate, each owning its SQL:
 //! conversations (with the inbox counters), messages, buyers (with orders, profiles and
-//! access), the ingest group's buyers, accounts, sessions, shops, connections, the
+//! access), the ingest group's buyers, accounts, sessions, web sessions, shops, connections, the
 //! outbox, notes, the storefront chat, the adapters' state, and task leadership.
 
 pub mod accounts;
@@ -23,4 +23,5 @@ pub mod shops;
 pub mod sql;
 pub mod store;
 pub mod storefront;
+pub mod web_sessions;
 pub mod write;

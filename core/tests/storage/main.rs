@@ -5,6 +5,7 @@ mod apply;
 mod channel;
 mod outbox;
 mod routing;
+mod sign_in;
 mod support;
 
 use chrono::Duration;

@@ -128,7 +128,14 @@ pub fn say(text: &str) -> MessageContent {
 pub async fn create_agent(
     inbox: &Inbox, owner: &Viewer, nickname: &str, capacity: Option<i64>, shops: Vec<ShopGrant>,
 ) -> CoreResult<AgentWithToken> {
-    let agent = NewAgent { nickname: nickname.into(), role: None, capacity, shops };
+    let agent = NewAgent {
+        nickname: nickname.into(),
+        role: None,
+        capacity,
+        shops,
+        login: None,
+        password: None,
+    };
     inbox.create_agent(owner, agent).await
 }
 
