@@ -105,6 +105,10 @@ pub struct DemoShop {
 pub struct DemoAgent {
     /// Its nickname.
     pub nickname: String,
+    /// Its login in the web inbox.
+    pub login: String,
+    /// Its password.
+    pub password: String,
     /// Its API token.
     pub token: String,
     /// The names of the shops it may chat in.
@@ -141,6 +145,10 @@ pub struct DemoHandle {
     pub base_url: String,
     /// The seller's main-account token.
     pub owner_token: String,
+    /// The main account's login in the web inbox.
+    pub owner_login: String,
+    /// The main account's password.
+    pub owner_password: String,
     /// The shops, in the order TikTok GB, TikTok ES, Douyin, AliExpress, Shopify.
     pub shops: Vec<DemoShop>,
     /// The agents.
@@ -174,6 +182,11 @@ impl DemoHandle {
             .find(|s| s.platform == platform && (region.is_none() || s.region.as_deref() == region))
     }
 
+    /// The demo's agent of a nickname (`olivia`, `marta`, `wei`).
+    pub fn agent(&self, nickname: &str) -> &DemoAgent {
+        self.agents.iter().find(|a| a.nickname == nickname).expect("a demo agent")
+    }
+
     /// Every reply storefront customers received over their chat sockets, in order.
     pub fn storefront_replies(&self) -> Vec<StorefrontReply> {
         self.replies.lock().unwrap_or_else(PoisonError::into_inner).clone()
@@ -188,6 +201,7 @@ impl DemoHandle {
         out.push_str(
             "shopmux demo: a live inbox of five marketplace shops, with simulated buyers.\n\n",
         );
+        out.push_str(&format!("  Inbox        {base}/  (sign in as {} / {}; the agents below with the same password)\n", self.owner_login, self.owner_password));
         out.push_str(&format!("  URL          {base}\n"));
         out.push_str(&format!("  owner token  {token}\n"));
         out.push_str(&format!("  live stream  {}\n\n", self.stream_url()));
@@ -218,11 +232,12 @@ impl DemoHandle {
             "  The Shopify store's discount code {} is active (share it as a coupon_card).\n\n",
             self.discount_code
         ));
-        out.push_str("Agents (online; open the stream with a token to receive assignments):\n");
+        out.push_str("Agents (online; sign in to the inbox, or open the stream with the token, to receive assignments):\n");
         for agent in &self.agents {
             out.push_str(&format!(
-                "  {:<8} {}  {}\n",
-                agent.nickname,
+                "  login {:<8} password {}  token {}  {}\n",
+                agent.login,
+                agent.password,
                 agent.token,
                 agent.shops.join(", ")
             ));
@@ -272,6 +287,8 @@ pub async fn start_demo(config: &Config, options: DemoOptions) -> anyhow::Result
             Ok(DemoHandle {
                 base_url: base,
                 owner_token: world.owner_token,
+                owner_login: setup::OWNER_LOGIN.to_owned(),
+                owner_password: setup::DEMO_PASSWORD.to_owned(),
                 shops: world.shops,
                 agents: world.agents,
                 simulators: world.sims,

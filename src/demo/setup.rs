@@ -9,6 +9,8 @@ use reqwest::{Client, Method};
 use serde_json::{Value, json};
 use shopmux_contract::Platform;
 use shopmux_core::Inbox;
+use shopmux_core::domain::sign_in::Password;
+use shopmux_core::services::accounts::NewOwner;
 use shopmux_simulator::{
     AliExpressSim, DouyinSim, ShopifySim, TikTokSim, aliexpress, douyin, shopify, tiktok,
 };
@@ -61,6 +63,13 @@ const ALIEXPRESS_SHOP_NAME: &str = "Lumen & Oak Store";
 const SHOPIFY_DISCOUNTS: [(&str, &str); 2] = [(DISCOUNT_CODE, "ACTIVE"), ("SUMMER24", "EXPIRED")];
 
 /// The agents: who speaks which languages chats in those shops.
+/// The main account's login in the web inbox; every run takes it (and the agents'
+/// logins, their nicknames) back from an earlier run's accounts.
+pub(super) const OWNER_LOGIN: &str = "owner";
+
+/// The password of every demo account.
+pub(super) const DEMO_PASSWORD: &str = "shopmux-demo";
+
 const AGENTS: [(&str, &[usize]); 3] = [
     ("olivia", &[TIKTOK_GB_SHOP, ALIEXPRESS_SHOP, SHOPIFY_SHOP]),
     ("marta", &[TIKTOK_ES_SHOP, ALIEXPRESS_SHOP, SHOPIFY_SHOP]),
@@ -124,8 +133,16 @@ pub(super) fn webhook_url(base: &str, platform: &Platform, shop_id: &str) -> Str
 pub(super) async fn set_up(base: &str, inbox: &Inbox) -> anyhow::Result<World> {
     let run = RunIds::new(chrono::Utc::now().timestamp_millis().unsigned_abs());
     let sims = start_simulators(&run).await?;
+    for login in std::iter::once(OWNER_LOGIN).chain(AGENTS.iter().map(|(nickname, _)| *nickname)) {
+        inbox.release_login(login).await.context("taking the demo's logins back")?;
+    }
+    let owner = NewOwner {
+        name: "Lumen & Oak".into(),
+        login: Some(OWNER_LOGIN.into()),
+        password: Some(Password(DEMO_PASSWORD.into())),
+    };
     let owner_token =
-        inbox.create_owner("Lumen & Oak").await.context("creating the demo seller")?.token;
+        inbox.create_owner_with(owner).await.context("creating the demo seller")?.token;
     let api = Api::new(base)?;
     let mut shops = Vec::new();
     for plan in shop_plans(&sims, &run) {
@@ -391,7 +408,8 @@ async fn create_agent(
             Method::POST,
             "/api/v1/agents",
             owner_token,
-            Some(json!({"nickname": nickname, "shops": grants})),
+            Some(json!({"nickname": nickname, "login": nickname, "password": DEMO_PASSWORD,
+                "shops": grants})),
         )
         .await
         .with_context(|| format!("creating the agent {nickname}"))?;
@@ -406,6 +424,8 @@ async fn create_agent(
     .with_context(|| format!("setting {nickname} online"))?;
     Ok(DemoAgent {
         nickname: nickname.to_owned(),
+        login: nickname.to_owned(),
+        password: DEMO_PASSWORD.to_owned(),
         token,
         shops: shop_indexes.iter().map(|&i| shops[i].name.clone()).collect(),
     })

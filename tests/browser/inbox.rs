@@ -102,6 +102,16 @@ async fn an_owner_signs_in_sees_every_marketplace_live_and_each_reply_shows_its_
     // delivered.
     let text = "Thanks! It ships today from the browser.";
     reply_in(&page, r#".rows .row[data-platform="tiktok"]"#, text).await;
+    let open = page.eval("return document.querySelector('.row.selected').dataset.id").await;
+    let open = open.as_str().unwrap().to_owned();
+    eventually("the TikTok reply delivered (API)", || async {
+        let page = owner_get(&demo, &format!("/conversations/{open}/messages?limit=200")).await;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        let mine = items.iter().find(|m| m["content"]["text"] == text)?;
+        eprintln!("{mine}");
+        (mine["delivery_status"] == "delivered").then_some(())
+    })
+    .await;
     page.until("the TikTok reply shows delivered", &format!(
         r#"return [...document.querySelectorAll('.msg.out[data-delivery="delivered"]')].some(m => m.textContent.includes({text:?}))"#
     )).await;

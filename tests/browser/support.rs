@@ -107,12 +107,22 @@ impl Page {
 
     /// The first element matching `css`, waiting for it to appear.
     pub async fn find(&self, css: &str) -> Element {
-        self.client
-            .wait()
-            .at_most(PATIENCE)
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+        match self.client.wait().at_most(PATIENCE).for_element(Locator::Css(css)).await {
+            Ok(element) => element,
+            Err(e) => self.fail(&format!("{css} never appeared: {e}")).await,
+        }
+    }
+
+    /// Fails the test, saving what the page shows under `target/browser-failure.png`.
+    async fn fail(&self, why: &str) -> ! {
+        let script = "return [document.body.innerText, window.__errors, \
+                      document.getElementById('announce')?.textContent]";
+        let text = self.client.execute(script, vec![]).await;
+        if let Ok(png) = self.client.screenshot().await {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-failure.png");
+            let _ = std::fs::write(path, png);
+        }
+        panic!("{why}\npage text: {text:?}")
     }
 
     /// Runs a script in the page (its `return` value comes back as JSON).
@@ -131,7 +141,9 @@ impl Page {
             if truthy {
                 return value;
             }
-            assert!(Instant::now() < deadline, "never: {what}");
+            if Instant::now() >= deadline {
+                self.fail(&format!("never: {what}")).await;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -141,9 +153,19 @@ impl Page {
         self.find(css).await.send_keys(text).await.expect("typing");
     }
 
-    /// Clicks the element matching `css`.
+    /// Clicks the element matching `css` (found again if a live update replaced it).
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("click");
+        let mut tries = 0;
+        loop {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if tries < 5 => {
+                    tries += 1;
+                    eprintln!("click {css}: {e}; again");
+                }
+                Err(e) => self.fail(&format!("click {css}: {e}")).await,
+            }
+        }
     }
 
     /// Sends keys to whatever has the focus.

@@ -30,7 +30,7 @@ export function closeChat(pane, bench) {
 /** Opens conversation `id` in `pane`, its workbench in `bench`. */
 export async function openChat(pane, bench, id) {
   closeChat(pane, bench);
-  const me = { id, pane, bench, detail: null, messages: new Map(), log: null, reply: null, prev: null };
+  const me = { id, pane, bench, detail: null, messages: new Map(), data: new Map(), log: null, reply: null, prev: null };
   chat = me;
   try {
     const [detail, page] = await Promise.all([get('/conversations/' + id), get(`/conversations/${id}/messages?limit=50`)]);
@@ -144,7 +144,13 @@ async function loadOlder(me) {
   for (const m of page.items) if (!me.messages.has(m.id)) me.log.insertBefore(bubble(m, me), anchor);
 }
 
-function appendMessage(me, message) {
+function appendMessage(me, message, retried) {
+  const known = me.data.get(message.id);
+  // The stream may tell how a delivery ended before the reply's own answer says
+  // "pending"; only a retry starts a settled delivery over.
+  const settled = known && (known.delivery_status === 'delivered' || known.delivery_status === 'failed');
+  if (settled && message.delivery_status === 'pending' && !retried) return;
+  me.data.set(message.id, message);
   const existing = me.messages.get(message.id);
   const el = bubble(message, me);
   if (existing) existing.replaceWith(el); else me.log.append(el);
@@ -166,7 +172,7 @@ function delivery(m, me) {
   const status = h('span', { class: 'delivery', dataset: { status: m.delivery_status } }, t('delivery.' + m.delivery_status));
   if (m.delivery_status !== 'failed') return h('div', { class: 'msg-status' }, status);
   const retry = h('button', { class: 'small', onclick: async () => {
-    try { appendMessage(me, await post(`/conversations/${me.id}/messages/${m.id}/retry`)); } catch (e) { me.reply.showError(e); }
+    try { appendMessage(me, await post(`/conversations/${me.id}/messages/${m.id}/retry`), true); } catch (e) { me.reply.showError(e); }
   } }, t('delivery.retry'));
   return h('div', { class: 'msg-status' }, status, h('span', { class: 'delivery-error', role: 'alert' }, m.delivery_error || ''), retry);
 }

@@ -87,7 +87,7 @@ async function loadMore() {
   const generation = list.generation;
   try {
     const page = await get('/conversations' + query(params(list.cursor)));
-    if (generation !== list.generation) return;
+    if (generation !== list.generation) return; // a newer reload asks again (below)
     list.counts = page.counts;
     list.mine = page.mine;
     for (const item of page.items) {
@@ -105,6 +105,7 @@ async function loadMore() {
     list.done = true;
   } finally {
     list.loading = false;
+    if (generation !== list.generation) setTimeout(loadMore);
   }
   els.empty.textContent = list.order.length ? '' : t('list.empty');
   if (list.selected === null && list.order.length) select(list.order[0], false);
@@ -123,7 +124,7 @@ function paintCounts() {
   const showUnassigned = !state.scope.shop || chatAccounts(state.scope.shop) > 1;
   const tabs = [isOwner() && ['all', t('list.allOpen'), c.open], ['progress', t('list.inProgress'), m.in_progress],
     showUnassigned && ['unassigned', t('list.unassigned'), c.unassigned],
-    ['history', t('list.history')], ['closed', t('list.closed')]].filter(Boolean);
+    ['history', t('list.history')], ['closed', t('list.closedTab')]].filter(Boolean);
   if (!showUnassigned && list.tab === 'unassigned') { list.tab = 'progress'; reload(); }
   fill(els.tabs, tabs.map(([id, label, n]) => h('button', {
     role: 'tab', 'aria-selected': String(list.tab === id), class: 'tab', dataset: { tab: id },

@@ -12,6 +12,11 @@ import { setTimeZone } from './time.js';
 
 const root = document.getElementById('app');
 
+// Errors the page met, kept for diagnosis (the browser tests print them on failure).
+window.__errors = [];
+window.addEventListener('error', (e) => window.__errors.push(String(e.message)));
+window.addEventListener('unhandledrejection', (e) => window.__errors.push(String(e.reason && (e.reason.stack || e.reason))));
+
 /** Loads what the shell needs for a signed-in session, then shows it. */
 export async function enter(session) {
   setCsrf(session.csrf_token);

@@ -23,7 +23,7 @@ export function renderRow(item, { selected, onOpen, onAssign }) {
     item.flag ? h('span', { class: 'flag', dataset: { flag: item.flag }, title: t('flag.' + item.flag) }, '⚑') : null,
     h('time', { class: 'when', datetime: item.last_message_at }, shortTime(item.last_message_at))),
   h('div', { class: 'row-mid' },
-    h('span', { class: 'buyer' }, item.buyer_nickname || t('chat.buyer')),
+    h('span', { class: 'row-buyer' }, item.buyer_nickname || t('chat.buyer')),
     item.unread_count > 0 ? h('span', { class: 'unread-badge', 'aria-label': t('list.unreadN', { n: item.unread_count }) }, item.unread_count) : null),
   h('div', { class: 'row-preview' }, item.preview || ''),
   h('div', { class: 'row-bottom' },

@@ -145,6 +145,21 @@ impl Inbox {
         Ok(())
     }
 
+    /// Frees a login: the account holding it loses its login and password and its web
+    /// sessions end (it keeps its token). `shopmux demo` takes its fixed logins back
+    /// from an earlier run's accounts this way. Whether an account held it.
+    pub async fn release_login(&self, login: &str) -> CoreResult<bool> {
+        let Some((agent, _)) = accounts::agent_by_login(&self.store, &normalize_login(login)).await?
+        else {
+            return Ok(false);
+        };
+        let mut w = self.store.begin_write().await?;
+        accounts::clear_sign_in(&mut w, agent.id).await?;
+        web_sessions::delete_of_agent(&mut w, agent.id).await?;
+        w.commit().await?;
+        Ok(true)
+    }
+
     /// How many web sessions an account has in the store, live or not.
     pub async fn web_session_count(&self, agent: AgentId) -> CoreResult<i64> {
         web_sessions::count_of_agent(&self.store, agent).await

@@ -91,6 +91,12 @@ pub async fn set_password(
     .map_err(|e| agent_conflict(e, agent))
 }
 
+/// Takes an account's login and password away (it then signs in with its token only).
+pub async fn clear_sign_in(w: &mut WriteTx<'_>, agent: AgentId) -> CoreResult<()> {
+    let sql = "UPDATE agents SET login = NULL, password_hash = NULL WHERE id = $1";
+    w.run(sql, vec![agent.into()]).await
+}
+
 /// The agent signing in with `login`, with its password hash (none: no password set).
 pub async fn agent_by_login(
     store: &Store, login: &str,

@@ -105,6 +105,7 @@ export default {
   'list.assignToMe': 'Assign to me',
   'list.assigned': 'Assigned to you.',
   'list.closed': 'Window closed',
+  'list.closedTab': 'Closed',
   'list.closesIn': 'Reply within {span}',
   'list.conversations': 'Conversations',
   'list.empty': 'No conversations here.',

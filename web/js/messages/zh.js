@@ -105,6 +105,7 @@ export default {
   'list.assignToMe': '分配给我',
   'list.assigned': '已分配给你。',
   'list.closed': '回复窗口已关闭',
+  'list.closedTab': '已关闭',
   'list.closesIn': '{span} 内回复',
   'list.conversations': '会话',
   'list.empty': '这里没有会话。',
