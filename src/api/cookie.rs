@@ -106,7 +106,7 @@ pub fn carries_csrf_token(headers: &HeaderMap, expected: &str) -> bool {
 /// that proxy saw. Without a peer (a router driven in tests) the unspecified address.
 pub fn client_address(peer: Option<&ConnectInfo<SocketAddr>>, headers: &HeaderMap) -> IpAddr {
     let forwarded = || {
-        let last = headers.get_all("x-forwarded-for").iter().last()?.to_str().ok()?;
+        let last = headers.get_all("x-forwarded-for").iter().next_back()?.to_str().ok()?;
         last.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
     };
     match peer.map(|p| p.0.ip()) {

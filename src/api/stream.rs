@@ -6,7 +6,7 @@
 //! session is recorded when the stream opens and dropped when it ends.
 
 use super::AppState;
-use super::doc::Unauthorized;
+use super::doc::{Forbidden, Unauthorized};
 use super::extract::Auth;
 use super::socket::Socket;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
@@ -15,12 +15,13 @@ use shopmux_core::domain::viewer::Viewer;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
-/// Open the live stream (WebSocket). Authenticate with the `Authorization` header or
-/// `?access_token=`.
+/// Open the live stream (WebSocket). Authenticate with the `Authorization` header,
+/// `?access_token=`, or the session cookie (then only with an `Origin` matching the
+/// `Host`: 403 `csrf_failed` otherwise).
 #[utoipa::path(get, path = "/api/v1/stream", tag = "stream",
     params(("access_token" = Option<String>, Query, description = "The token, for clients that cannot set headers")),
     responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON", body = shopmux_core::events::InboxEvent),
-        Unauthorized))]
+        Unauthorized, Forbidden))]
 pub async fn stream(auth: Auth, ws: WebSocketUpgrade) -> Response {
     ws.on_upgrade(move |socket| pump(socket, auth.app, auth.viewer))
 }

@@ -67,6 +67,9 @@ async fn owner_create_with_a_piped_password_then_sign_in_and_reset() {
     assert_success(&created);
     let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("smx_"), "only the token: {token}");
+    let again = shopmux(&url, &args, &format!("{PASSWORD}\n"));
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("login: another account"));
 
     let d = support::start_at(&url, dir.path().to_path_buf()).await;
     let (status, cookie, body) = sign_in(&d, "acme-owner", PASSWORD, None).await;

@@ -18,6 +18,9 @@ impl Inbox {
     /// Starts the engine and its background workers.
     pub fn start(store: Store, clock: Arc<dyn Clock>, options: InboxOptions) -> Arc<Self> {
         let events = EventBus::new(options.event_capacity);
+        // The dummy hash verified for unknown logins, made now: the first of them takes
+        // no longer than the others.
+        tokio::task::spawn_blocking(crate::domain::sign_in::prepare_dummy_hash);
         let (ingest_tx, ingest_rx) = mpsc::channel(options.ingest_queue);
         let (shutdown, _) = watch::channel(false);
         let router_signal = Arc::new(RouterSignal::default());

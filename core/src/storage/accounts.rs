@@ -31,7 +31,7 @@ fn login_taken(e: &CoreError) -> bool {
 /// A unique violation on `agents` as the conflict it is.
 fn agent_conflict(e: CoreError, agent: &Agent) -> CoreError {
     if login_taken(&e) {
-        CoreError::Conflict("that login is taken".into())
+        CoreError::Conflict("login: another account already signs in with this login".into())
     } else if unique_violation(&e) {
         CoreError::Conflict(format!("an agent named `{}` already exists", agent.nickname))
     } else {
