@@ -36,7 +36,9 @@ pub async fn owner_get(demo: &DemoHandle, path: &str) -> Value {
 }
 
 /// A write of the API with the owner's token.
-pub async fn owner_send(demo: &DemoHandle, method: reqwest::Method, path: &str, body: Value) -> Value {
+pub async fn owner_send(
+    demo: &DemoHandle, method: reqwest::Method, path: &str, body: Value,
+) -> Value {
     let response = reqwest::Client::new()
         .request(method, format!("{}/api/v1{path}", demo.base_url))
         .bearer_auth(&demo.owner_token)
@@ -123,12 +125,27 @@ async fn an_owner_signs_in_sees_every_marketplace_live_and_each_reply_shows_its_
     // Douyin: no chat API; the reply shows failed, with the reason in words.
     reply_in(&page, r#".rows .row[data-platform="douyin"]"#, "您好，已为您安排退货。").await;
     let error = page
-        .until("the Douyin reply shows failed with its reason", r#"
+        .until(
+            "the Douyin reply shows failed with its reason",
+            r#"
             const failed = document.querySelector('.msg.out[data-delivery="failed"]');
-            return failed && failed.querySelector('.delivery-error').textContent"#)
+            return failed && failed.querySelector('.delivery-error').textContent"#,
+        )
         .await;
     assert!(error.as_str().unwrap().contains("Feige"), "{error}");
-    assert!(page.eval("return !!document.querySelector('.msg.out[data-delivery=\"failed\"] button')").await.as_bool().unwrap(), "a retry button");
+    assert!(
+        page.eval("return !!document.querySelector('.msg.out[data-delivery=\"failed\"] button')")
+            .await
+            .as_bool()
+            .unwrap(),
+        "a retry button"
+    );
+
+    // The main account's settings: shops, connections, agents.
+    page.click(r#".menu [data-view="settings"]"#).await;
+    page.click(".settings-part details summary").await;
+    page.find(".settings-sub textarea").await;
+    page.screenshot("docs/settings.png").await;
 
     page.close().await;
     demo.stop().await.unwrap();
@@ -147,7 +164,8 @@ async fn a_conversation_past_tt_win_2_shows_the_reply_box_disabled_with_the_rule
         page["items"][0]["id"].as_str().map(str::to_owned)
     })
     .await;
-    owner_send(&demo, reqwest::Method::POST, &format!("/conversations/{id}/close"), Value::Null).await;
+    owner_send(&demo, reqwest::Method::POST, &format!("/conversations/{id}/close"), Value::Null)
+        .await;
     clock.advance(chrono::Duration::days(31));
 
     let page = browser.page().await;
@@ -167,7 +185,12 @@ async fn a_conversation_past_tt_win_2_shows_the_reply_box_disabled_with_the_rule
 
 async fn presence_of(demo: &DemoHandle, nickname: &str) -> Value {
     let team = owner_get(demo, "/team/presence").await;
-    team.as_array().unwrap().iter().find(|p| p["nickname"] == nickname).cloned().expect("in the team")
+    team.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["nickname"] == nickname)
+        .cloned()
+        .expect("in the team")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,7 +205,10 @@ async fn a_transfer_by_nickname_reaches_the_open_page_live_and_closing_a_page_di
     let marta_page = browser.page().await;
     marta_page.sign_in(&demo.base_url, &marta.login, &marta.password).await;
     for nickname in ["olivia", "marta"] {
-        eventually("both pages connected", || async { presence_of(&demo, nickname).await["connected"].as_bool().filter(|c| *c) }).await;
+        eventually("both pages connected", || async {
+            presence_of(&demo, nickname).await["connected"].as_bool().filter(|c| *c)
+        })
+        .await;
     }
 
     // A conversation of a shop both may chat in, held by olivia.
@@ -195,14 +221,22 @@ async fn a_transfer_by_nickname_reaches_the_open_page_live_and_closing_a_page_di
     let olivia_id = presence_of(&demo, "olivia").await["agent_id"].as_str().unwrap().to_owned();
     let state = owner_get(&demo, &format!("/conversations/{id}")).await;
     if state["conversation"]["assignee_id"] != olivia_id.as_str() {
-        let path = format!("/conversations/{id}/{}", if state["conversation"]["assignee_id"].is_null() { "assign" } else { "transfer" });
-        owner_send(&demo, reqwest::Method::POST, &path, serde_json::json!({"nickname": "olivia"})).await;
+        let path = format!(
+            "/conversations/{id}/{}",
+            if state["conversation"]["assignee_id"].is_null() { "assign" } else { "transfer" }
+        );
+        owner_send(&demo, reqwest::Method::POST, &path, serde_json::json!({"nickname": "olivia"}))
+            .await;
     }
     olivia_page.click(&format!("#row-{id}")).await;
-    olivia_page.type_into(".transfer input", "marta").await;
-    olivia_page.type_into(".transfer input", key::ENTER).await;
+    olivia_page.type_into(".transfer input", &format!("marta{}", key::ENTER)).await;
     marta_page.find(&format!(".rows #row-{id}")).await;
-    olivia_page.until("the row leaves olivia's list", &format!("return !document.getElementById('row-{id}')")).await;
+    olivia_page
+        .until(
+            "the row leaves olivia's list",
+            &format!("return !document.getElementById('row-{id}')"),
+        )
+        .await;
 
     // Closing marta's page disconnects her: automatic assignment stops picking her.
     marta_page.close().await;
@@ -215,9 +249,17 @@ async fn a_transfer_by_nickname_reaches_the_open_page_live_and_closing_a_page_di
     let spanish = demo.shop("tiktok", Some("ES")).unwrap().id.clone();
     let later = eventually("a new conversation in marta's only shop", || async {
         let page = owner_get(&demo, &format!("/conversations?shop_id={spanish}&limit=50")).await;
-        page["items"].as_array().unwrap().iter().find(|c| {
-            c["created_at"].as_str().and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok()).is_some_and(|t| t > closed_at)
-        }).cloned()
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["created_at"]
+                    .as_str()
+                    .and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok())
+                    .is_some_and(|t| t > closed_at)
+            })
+            .cloned()
     })
     .await;
     assert!(later["assignee_id"].is_null(), "assigned to a closed page: {later}");

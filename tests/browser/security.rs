@@ -20,7 +20,9 @@ async fn a_wrong_password_and_writes_from_another_site_are_refused() {
     page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
     page.find(".rows .row").await;
     let id = eventually("a conversation", || async {
-        owner_get(&demo, "/conversations?limit=1").await["items"][0]["id"].as_str().map(str::to_owned)
+        owner_get(&demo, "/conversations?limit=1").await["items"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
     })
     .await;
 
@@ -39,7 +41,10 @@ async fn a_wrong_password_and_writes_from_another_site_are_refused() {
     page.goto(&attacker).await;
     page.until("the attack ran", "return document.title === 'sent'").await;
     let conversation = owner_get(&demo, &format!("/conversations/{id}")).await;
-    assert!(conversation["conversation"]["flag"].is_null(), "flagged from another site: {conversation}");
+    assert!(
+        conversation["conversation"]["flag"].is_null(),
+        "flagged from another site: {conversation}"
+    );
     page.close().await;
     demo.stop().await.unwrap();
 }
@@ -55,7 +60,8 @@ async fn attacker_site(base: &str, conversation: &str) -> String {
           .finally(() => {{ document.title = 'sent'; }});
         </script>"#
     );
-    let app = axum::Router::new().route("/", axum::routing::get(move || async move { axum::response::Html(html) }));
+    let app = axum::Router::new()
+        .route("/", axum::routing::get(move || async move { axum::response::Html(html) }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -69,15 +75,13 @@ async fn a_sub_account_never_sees_another_shops_conversations() {
     let tmp = tempfile::tempdir().unwrap();
     let demo = demo(tmp.path(), None).await;
     let wei = demo.agent("wei");
-    let granted: Vec<String> = demo
-        .shops
-        .iter()
-        .filter(|s| wei.shops.contains(&s.name))
-        .map(|s| s.id.clone())
-        .collect();
+    let granted: Vec<String> =
+        demo.shops.iter().filter(|s| wei.shops.contains(&s.name)).map(|s| s.id.clone()).collect();
     // Conversations of every shop exist.
     eventually("a TikTok conversation", || async {
-        owner_get(&demo, "/conversations?platform=tiktok&limit=1").await["items"][0]["id"].as_str().map(str::to_owned)
+        owner_get(&demo, "/conversations?platform=tiktok&limit=1").await["items"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
     })
     .await;
     let page = browser.page().await;
@@ -85,16 +89,26 @@ async fn a_sub_account_never_sees_another_shops_conversations() {
     page.find(".rows .row").await;
     for tab in ["progress", "unassigned", "history"] {
         page.click(&format!(r#".tab[data-tab="{tab}"]"#)).await;
-        page.until("the tab's list loaded", &format!("return document.querySelector('.tabs').dataset.tab === '{tab}'")).await;
-        let shops = page.eval("return [...document.querySelectorAll('.row')].map(r => r.dataset.shop)").await;
+        page.until(
+            "the tab's list loaded",
+            &format!("return document.querySelector('.tabs').dataset.tab === '{tab}'"),
+        )
+        .await;
+        let shops = page
+            .eval("return [...document.querySelectorAll('.row')].map(r => r.dataset.shop)")
+            .await;
         for shop in shops.as_array().unwrap() {
             assert!(granted.iter().any(|g| shop == g.as_str()), "{tab}: a row of shop {shop}");
         }
     }
     // Not by the API from the page either.
-    let tiktok = owner_get(&demo, "/conversations?platform=tiktok&limit=1").await["items"][0]["id"].clone();
+    let tiktok =
+        owner_get(&demo, "/conversations?platform=tiktok&limit=1").await["items"][0]["id"].clone();
     let status = page
-        .eval(&format!("return fetch('/api/v1/conversations/{}').then(r => r.status)", tiktok.as_str().unwrap()))
+        .eval(&format!(
+            "return fetch('/api/v1/conversations/{}').then(r => r.status)",
+            tiktok.as_str().unwrap()
+        ))
         .await;
     assert_eq!(status, Value::from(404));
     page.close().await;

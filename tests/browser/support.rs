@@ -26,13 +26,17 @@ fn on_path(name: &str) -> Option<PathBuf> {
 
 /// The browser and its driver, when installed.
 fn installed() -> Option<(PathBuf, PathBuf)> {
-    let chromium = std::env::var_os("SHOPMUX_CHROMIUM").map(PathBuf::from).or_else(|| on_path("chromium"));
-    let driver =
-        std::env::var_os("SHOPMUX_CHROMEDRIVER").map(PathBuf::from).or_else(|| on_path("chromedriver"));
+    let chromium =
+        std::env::var_os("SHOPMUX_CHROMIUM").map(PathBuf::from).or_else(|| on_path("chromium"));
+    let driver = std::env::var_os("SHOPMUX_CHROMEDRIVER")
+        .map(PathBuf::from)
+        .or_else(|| on_path("chromedriver"));
     match (chromium, driver) {
         (Some(c), Some(d)) => Some((c, d)),
         _ if std::env::var_os("SHOPMUX_TEST_BROWSER").is_some() => {
-            panic!("SHOPMUX_TEST_BROWSER is set but chromium or chromedriver is missing: install Debian's chromium and chromium-driver")
+            panic!(
+                "SHOPMUX_TEST_BROWSER is set but chromium or chromedriver is missing: install Debian's chromium and chromium-driver"
+            )
         }
         _ => {
             eprintln!("browser tests skipped: chromium and chromedriver are not installed");
@@ -150,7 +154,17 @@ impl Page {
 
     /// Types into the element matching `css`.
     pub async fn type_into(&self, css: &str, text: &str) {
-        self.find(css).await.send_keys(text).await.expect("typing");
+        let mut tries = 0;
+        loop {
+            match self.find(css).await.send_keys(text).await {
+                Ok(()) => return,
+                Err(e) if tries < 5 => {
+                    tries += 1;
+                    eprintln!("typing into {css}: {e}; again");
+                }
+                Err(e) => self.fail(&format!("typing into {css}: {e}")).await,
+            }
+        }
     }
 
     /// Clicks the element matching `css` (found again if a live update replaced it).

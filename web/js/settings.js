@@ -30,7 +30,8 @@ function status(el, promise, okText) {
 
 function preferences() {
   const lang = h('select', {}, LANGUAGES.map(([code, name]) => h('option', { value: code, selected: code === language() }, name)));
-  const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [timeZone()];
+  const known = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+  const zones = known.includes(timeZone()) ? known : [timeZone(), ...known];
   const zone = h('select', {}, zones.map((z) => h('option', { value: z, selected: z === timeZone() }, z)));
   const sound = h('input', { type: 'checkbox', checked: state.prefs.sound });
   const desktop = h('input', { type: 'checkbox', checked: state.prefs.desktop });

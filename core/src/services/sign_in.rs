@@ -149,7 +149,8 @@ impl Inbox {
     /// sessions end (it keeps its token). `shopmux demo` takes its fixed logins back
     /// from an earlier run's accounts this way. Whether an account held it.
     pub async fn release_login(&self, login: &str) -> CoreResult<bool> {
-        let Some((agent, _)) = accounts::agent_by_login(&self.store, &normalize_login(login)).await?
+        let Some((agent, _)) =
+            accounts::agent_by_login(&self.store, &normalize_login(login)).await?
         else {
             return Ok(false);
         };
