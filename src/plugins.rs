@@ -24,25 +24,62 @@ pub fn load(config: &Config) -> Vec<LoadOutcome> {
     shopmux_plugin_host::load_all(dir, &config.plugins.paths, &reserved)
 }
 
-/// The plugins that loaded, as adapters (with the configured call time limit); every
-/// refusal is logged.
-pub fn adapters(config: &Config) -> Vec<Arc<dyn Adapter>> {
+/// A configured plugin library as the daemon found it at start (`GET /api/v1/plugins`).
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct PluginStatus {
+    /// The library's path.
+    pub path: String,
+    /// Whether it loaded (else `error` says why it was refused).
+    pub loaded: bool,
+    /// The plugin's name.
+    pub name: Option<String>,
+    /// The platform it serves.
+    pub platform: Option<String>,
+    /// Its version.
+    pub version: Option<String>,
+    /// The plugin ABI it was built for.
+    pub abi: Option<String>,
+    /// What it declares it can do (`webhooks, sends, polls`).
+    pub capabilities: Option<String>,
+    /// Why it was refused.
+    pub error: Option<String>,
+}
+
+/// The plugins that loaded, as adapters (with the configured call time limit), and the
+/// status of every configured library; every refusal is logged.
+pub fn adapters(config: &Config) -> (Vec<Arc<dyn Adapter>>, Vec<PluginStatus>) {
     let timeout = config.plugins.call_timeout;
-    load(config)
-        .into_iter()
-        .filter_map(|outcome| match outcome.result {
+    let (mut adapters, mut statuses) = (Vec::new(), Vec::new());
+    for outcome in load(config) {
+        let path = outcome.path.display().to_string();
+        match outcome.result {
             Ok(plugin) => {
                 let info = plugin.info();
                 tracing::info!(message = "Plugin loaded.", name = %info.name, platform = %info.platform,
                     version = %info.version, abi = %info.abi, path = %info.path.display());
-                Some(Arc::new(plugin.with_call_timeout(timeout)) as Arc<dyn Adapter>)
+                statuses.push(PluginStatus {
+                    path,
+                    loaded: true,
+                    name: Some(info.name.clone()),
+                    platform: Some(info.platform.as_str().to_owned()),
+                    version: Some(info.version.clone()),
+                    abi: Some(info.abi.to_string()),
+                    capabilities: Some(capability_names(&plugin.capabilities())),
+                    error: None,
+                });
+                adapters.push(Arc::new(plugin.with_call_timeout(timeout)) as Arc<dyn Adapter>);
             }
             Err(error) => {
                 tracing::error!(message = "Plugin refused.", path = %outcome.path.display(), %error);
-                None
+                statuses.push(PluginStatus {
+                    path,
+                    error: Some(error.to_string()),
+                    ..Default::default()
+                });
             }
-        })
-        .collect()
+        }
+    }
+    (adapters, statuses)
 }
 
 /// One line of `shopmux plugins list`.

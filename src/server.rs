@@ -20,15 +20,16 @@ pub struct Daemon {
     ping_every: std::time::Duration,
     storefront: Arc<crate::storefront::Storefront>,
     secure_cookies: crate::config::SecureCookies,
+    plugins: Arc<Vec<crate::plugins::PluginStatus>>,
 }
 
 /// Every adapter — built in, then the loaded plugins — registered with the host it
 /// borrows for I/O, and the storefront chat for the platforms whose chat it is.
 fn registry(
-    config: &Config, host: &crate::host::DaemonHost,
+    plugins: Vec<Arc<dyn shopmux_contract::adapter::Adapter>>, host: &crate::host::DaemonHost,
     storefront: &Arc<crate::storefront::Storefront>,
 ) -> Registry {
-    let mut registry = crate::adapters::registry_of(crate::plugins::adapters(config), host);
+    let mut registry = crate::adapters::registry_of(plugins, host);
     registry.set_storefront(Arc::new(crate::storefront::StorefrontChannel(storefront.clone())));
     registry
 }
@@ -45,9 +46,10 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
     let host = crate::host::DaemonHost::new(clock.clone(), store.clone());
     let mailer = crate::mailer::Mailer::from_config(config.smtp.as_ref())?;
     let storefront = Arc::new(crate::storefront::Storefront::new(mailer));
+    let (plugins, plugin_statuses) = crate::plugins::adapters(config);
     let options = InboxOptions {
         max_ingest_batch: config.ingest.max_batch,
-        registry: registry(config, &host, &storefront),
+        registry: registry(plugins, &host, &storefront),
         poll_every: config.ingest.poll_every,
         ..Default::default()
     };
@@ -64,6 +66,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         ping_every: config.server.stream_ping,
         storefront,
         secure_cookies: config.server.secure_cookies,
+        plugins: Arc::new(plugin_statuses),
     })
 }
 
@@ -80,6 +83,7 @@ impl Daemon {
                 storefront: self.storefront.clone(),
                 secure_cookies: self.secure_cookies,
                 sign_in_limits: Arc::default(),
+                plugins: self.plugins.clone(),
             },
             self.max_body_bytes,
         )

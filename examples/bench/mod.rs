@@ -18,10 +18,17 @@ pub fn parse_args(first: (&str, usize), second: (&str, usize)) -> (usize, usize,
             f if f == first.0 => a = count(value()),
             f if f == second.0 => b = count(value()),
             "--database" => database = Some(value()),
+            "--browser" => {} // read by `flag`
             other => panic!("unknown option {other}"),
         }
     }
     (a, b, database)
+}
+
+/// Whether the command line carries `name` (a switch such as `--browser`).
+#[allow(dead_code)] // not every benchmark has switches
+pub fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
 }
 
 /// An engine under benchmark, and where its data lives.

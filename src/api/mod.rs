@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod metrics;
+pub mod plugins;
 pub mod presence;
 pub mod session;
 pub mod shops;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub secure_cookies: crate::config::SecureCookies,
     /// The sign-in rate limits.
     pub sign_in_limits: Arc<crate::sign_in_limits::SignInLimits>,
+    /// The configured plugin libraries, loaded or refused at start.
+    pub plugins: Arc<Vec<crate::plugins::PluginStatus>>,
 }
 
 #[derive(OpenApi)]
@@ -111,6 +114,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(agents::me))
         .routes(routes!(presence::get_presence, presence::set_presence))
         .routes(routes!(presence::team))
+        .routes(routes!(plugins::list))
         .routes(routes!(shops::queue))
         .routes(routes!(agents::create_agent, agents::list_agents))
         .routes(routes!(agents::get_agent))

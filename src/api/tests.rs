@@ -88,6 +88,7 @@ impl Harness {
             storefront: Arc::new(crate::storefront::Storefront::new(None)),
             secure_cookies: crate::config::SecureCookies::Auto,
             sign_in_limits: Arc::default(),
+            plugins: Arc::default(),
         };
         Self { router: router(state, MAX_BODY), inbox, clock: manual, _dir: dir }
     }

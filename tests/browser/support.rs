@@ -85,7 +85,8 @@ impl Browser {
         caps.insert("goog:chromeOptions".into(), json!({
             "binary": self.chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1440,900", "--lang=en-GB", "--no-first-run"],
+                     "--window-size=1440,900", "--lang=en-GB", "--no-first-run",
+                     "--enable-precise-memory-info", "--js-flags=--expose-gc"],
         }));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)

@@ -188,6 +188,7 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("get", "/api/v1/me/presence"),
         ("put", "/api/v1/me/presence"),
         ("get", "/api/v1/team/presence"),
+        ("get", "/api/v1/plugins"),
         ("get", "/metrics"),
         ("post", "/storefront/{shop_id}/sessions"),
         ("get", "/storefront/{shop_id}/chat"),

@@ -97,6 +97,12 @@ async fn a_lazada_conversation_flows_in_and_a_reply_flows_out_through_the_plugin
         "auth_base": sim.base_url()}});
     let (status, view) = d.connect(&owner, &shop, connection).await;
     assert_eq!(status, 200, "{view}");
+    // The main account sees what loaded (the settings page shows it, read-only).
+    let (status, plugins) = d.get("/api/v1/plugins", &owner).await;
+    assert_eq!(status, 200, "{plugins}");
+    assert_eq!(plugins[0]["loaded"], true, "{plugins}");
+    assert_eq!(plugins[0]["platform"], "lazada", "{plugins}");
+    assert!(plugins[0]["capabilities"].as_str().unwrap().contains("sends"), "{plugins}");
     // The built-in TikTok channel serves beside the plugin.
     let (tiktok, _) = d.marketplace_shop(&owner, "tiktok", "7000001").await;
     assert!(!tiktok.is_empty());

@@ -11,6 +11,8 @@ import { renderRow, matchesRow } from './rows.js';
 import { chatAccounts, emit, isOwner, on, state } from './state.js';
 
 const PAGE = 50;
+/** The most rows a list keeps as live updates add them. */
+const MAX_ROWS = 300;
 const FLAGS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple'];
 
 const list = {
@@ -248,6 +250,21 @@ function placeRow(item) {
   const next = list.order[at + 1] ? document.getElementById('row-' + list.order[at + 1]) : els.sentinel;
   els.rows.insertBefore(rowOf(item), next);
   els.empty.textContent = '';
+  if (list.sort === 'latest' && list.order.length > MAX_ROWS) trim(MAX_ROWS - PAGE);
+}
+
+/**
+ * Drops the oldest rows of a list grown by live updates, so a tab left open all day
+ * keeps a bounded page; scrolling down reads them again from the API's cursor.
+ */
+function trim(keep) {
+  for (const id of list.order.splice(keep)) {
+    list.items.delete(id);
+    document.getElementById('row-' + id)?.remove();
+  }
+  const last = list.items.get(list.order[list.order.length - 1]);
+  list.cursor = `${new Date(last.last_message_at).getTime()}.${last.id}`;
+  list.done = false;
 }
 
 function removeRow(id) {

@@ -32,7 +32,8 @@ export async function showReception(main) {
     h('p', { class: 'muted' }, t('data.later'))));
 }
 
-function teamTable(team) {
+/** The team's presence and load, as a table. */
+export function teamTable(team) {
   return h('table', { class: 'grid' },
     h('caption', {}, t('data.team')),
     h('thead', {}, h('tr', {}, [t('data.nickname'), t('presence.status'), t('data.connected'), t('data.load'), t('data.available')].map((x) => h('th', { scope: 'col' }, x)))),

@@ -11,11 +11,12 @@ import { LANGUAGES, language, setLanguage, t } from './i18n.js';
 import { askDesktopPermission } from './notify.js';
 import { isOwner, savePrefs, state } from './state.js';
 import { dateTime, setTimeZone, timeZone } from './time.js';
+import { teamTable } from './reception.js';
 
 /** Shows the settings in `main`. */
 export function showSettings(main) {
   fill(main, h('div', { class: 'page settings' }, preferences(),
-    isOwner() ? [shopsSection(), agentsSection()] : null));
+    isOwner() ? [shopsSection(), agentsSection(), teamSection(), pluginsSection()] : null));
 }
 
 function section(title, ...body) {
@@ -172,4 +173,21 @@ function newAgentForm(repaint) {
   } }, h('h3', {}, t('settings.newAgent')), field(t('settings.nickname'), nickname), field(t('signin.login'), login),
   field(t('signin.password'), password, t('settings.passwordHint')), field(t('presence.capacity'), capacity),
   h('button', { type: 'submit', class: 'small' }, t('settings.create')), note);
+}
+
+function teamSection() {
+  const body = h('div', {}, h('p', { class: 'muted' }, t('data.loading')));
+  get('/team/presence').then((team) => fill(body, teamTable(team)), (e) => fill(body, e.message));
+  return section(t('data.team'), body);
+}
+
+function pluginsSection() {
+  const body = h('div', {}, h('p', { class: 'muted' }, t('data.loading')));
+  get('/plugins').then((plugins) => fill(body, plugins.length ? h('ul', { class: 'plugins' }, plugins.map((p) => h('li', {},
+    p.loaded
+      ? [h('strong', {}, p.name), ` · ${p.platform} · ${p.version} · ABI ${p.abi} · ${p.capabilities}`]
+      : [h('strong', { class: 'refused' }, t('settings.pluginRefused')), ` ${p.error}`],
+    h('div', { class: 'muted small-text' }, p.path))))
+    : h('p', { class: 'muted' }, t('settings.noPlugins'))), (e) => fill(body, e.message));
+  return section(t('settings.plugins'), h('p', { class: 'muted small-text' }, t('settings.pluginsHint')), body);
 }

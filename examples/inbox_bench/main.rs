@@ -3,11 +3,16 @@
 //! then reports p50/p99 latency of the inbox's first page of 50 under several filters
 //! and of search by a buyer-name part, an order id and a message word.
 //!
-//! Run: `cargo run --release --example inbox_bench [-- --conversations 100000 --messages 10 --database URL]`
+//! With `--browser`, the web inbox is then measured in headless chromium over the same
+//! data (see `browser.rs`).
+//!
+//! Run: `cargo run --release --example inbox_bench [-- --conversations 100000 --messages 10 --database URL --browser]`
 //! (messages per conversation; the default database is a fresh SQLite file in a
 //! temporary directory; give `postgres://...` to measure PostgreSQL).
 
+#[path = "../bench/mod.rs"]
 mod bench;
+mod browser;
 
 use rand::prelude::*;
 use shopmux_core::domain::conversation::Change;
@@ -249,7 +254,7 @@ async fn main() {
     let options = InboxOptions { max_ingest_batch: 500, ..Default::default() };
     let bench = bench::start(database, "inbox-bench.db", options).await;
     let inbox = bench.inbox.clone();
-    let owner = inbox.create_owner("bench").await.unwrap();
+    let owner = browser::owner(&inbox).await;
     let shops = create_shops(&inbox, &bench::viewer(&inbox, &owner.token).await).await;
     let viewer = bench::viewer(&inbox, &owner.token).await;
 
@@ -261,5 +266,8 @@ async fn main() {
     seed(&inbox, &shops, n_conv, per).await;
     flag_and_read_some(&inbox, &viewer).await;
     measure(&inbox, &viewer, cases(&shops[1], n_conv)).await;
+    if bench::flag("--browser") {
+        browser::measure(&inbox).await;
+    }
     inbox.shutdown().await;
 }
