@@ -12,7 +12,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
 use crate::storage::conversation_list::{self, ListSpec};
 use crate::storage::messages::{self, PageFrom};
-use crate::storage::{buyers, conversations, shops};
+use crate::storage::{conversations, shops};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -164,7 +164,8 @@ impl Inbox {
             after,
             limit: limit + 1,
         };
-        let mut items = conversation_list::page(&self.store, &spec).await?;
+        let (mut items, mut names): (Vec<Conversation>, Vec<String>) =
+            conversation_list::page(&self.store, &spec).await?.into_iter().unzip();
         let next_cursor = if items.len() > limit {
             items.truncate(limit);
             items.last().map(|c| {
@@ -177,15 +178,16 @@ impl Inbox {
         } else {
             None
         };
+        names.truncate(items.len());
         let allowed = self.allowed_many(&items).await?;
-        let buyer_ids: Vec<BuyerId> = items.iter().map(|c| c.buyer_id).collect();
-        let mut names = buyers::nicknames(&self.store, &buyer_ids).await?;
         let items = items
             .into_iter()
+            .zip(names)
             .zip(allowed)
-            .map(|(conversation, allowed)| {
-                let buyer_nickname = names.remove(&conversation.buyer_id).unwrap_or_default();
-                ConversationItem { conversation, buyer_nickname, allowed }
+            .map(|((conversation, buyer_nickname), allowed)| ConversationItem {
+                conversation,
+                buyer_nickname,
+                allowed,
             })
             .collect();
         Ok(ConversationPage { items, next_cursor, counts, mine })

@@ -59,22 +59,6 @@ pub async fn orders_of_buyers(
     Ok(orders)
 }
 
-/// The nicknames of several buyers, by buyer.
-pub async fn nicknames(store: &Store, buyers: &[BuyerId]) -> CoreResult<HashMap<BuyerId, String>> {
-    let mut ids: Vec<BuyerId> = buyers.to_vec();
-    ids.sort();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT id, nickname FROM buyers WHERE id IN ({})",
-        list_placeholders(ids.len(), 1)
-    );
-    let rows = store.rows(&sql, ids.into_iter().map(Val::from).collect()).await?;
-    rows.iter().map(|r| Ok((r.col("id")?, r.col("nickname")?))).collect()
-}
-
 /// The buyer an order notice names, created when new (with its search name parts).
 pub async fn find_or_create(
     w: &mut WriteTx<'_>, shop: ShopId, external_id: &str, nickname: &str, now: DateTime<Utc>,

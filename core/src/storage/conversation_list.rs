@@ -73,8 +73,8 @@ pub fn sort_key(sort: SortOrder) -> (&'static str, bool) {
     }
 }
 
-/// One page of conversations, in the sort's order.
-pub async fn page(store: &Store, spec: &ListSpec<'_>) -> CoreResult<Vec<Conversation>> {
+/// One page of conversations, in the sort's order, each with its buyer's nickname.
+pub async fn page(store: &Store, spec: &ListSpec<'_>) -> CoreResult<Vec<(Conversation, String)>> {
     let mut b = SqlArgs::default();
     let mut conditions = filters(spec, &mut b);
     let (key_col, desc) = sort_key(spec.sort);
@@ -96,14 +96,24 @@ pub async fn page(store: &Store, spec: &ListSpec<'_>) -> CoreResult<Vec<Conversa
         None => "conversations c".to_owned(),
     };
     let dir = if desc { "DESC" } else { "ASC" };
+    // The buyer's nickname by primary key, per row of the page (a LEFT JOIN keeps the
+    // conversations' order driving the query).
     let sql = format!(
-        "SELECT {} FROM {from} WHERE {} ORDER BY c.{key_col} {dir}, c.id {dir} LIMIT {}",
+        "SELECT {}, bn.nickname AS buyer_nickname FROM {from} \
+         LEFT JOIN buyers bn ON bn.id = c.buyer_id \
+         WHERE {} ORDER BY c.{key_col} {dir}, c.id {dir} LIMIT {}",
         *CONVERSATION_COLUMNS_C,
         conditions.join(" AND "),
         spec.limit
     );
     let rows = store.rows(&sql, b.vals).await?;
-    rows.iter().map(|r| conversation_from_row(r).map(|(_, c)| c)).collect()
+    rows.iter()
+        .map(|r| {
+            let (_, c) = conversation_from_row(r)?;
+            let nickname: Option<String> = r.col("buyer_nickname")?;
+            Ok((c, nickname.unwrap_or_default()))
+        })
+        .collect()
 }
 
 /// The filters' conditions.
