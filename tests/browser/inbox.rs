@@ -10,8 +10,33 @@ use shopmux_core::{Clock, ManualClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// One browser test's world: its turn at the browser, chromedriver, and the demo on a
+/// temporary SQLite file. None when the browser is not installed (the test passes).
+pub struct World {
+    pub browser: Browser,
+    pub demo: DemoHandle,
+    _tmp: tempfile::TempDir,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// The world of a test, the demo's daemon on `clock` (the system's when none).
+pub async fn world(clock: Option<Arc<dyn Clock>>) -> Option<World> {
+    let turn = ONE_AT_A_TIME.lock().await;
+    let browser = Browser::start().await?;
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = demo(tmp.path(), clock).await;
+    Some(World { browser, demo, _tmp: tmp, _turn: turn })
+}
+
+impl World {
+    /// Stops the demo (the browser and the temporary files go with the world).
+    pub async fn stop(self) {
+        self.demo.stop().await.expect("the demo stops");
+    }
+}
+
 /// The demo on a free port and a SQLite file in `dir`, its buyers writing briskly.
-pub async fn demo(dir: &std::path::Path, clock: Option<Arc<dyn Clock>>) -> DemoHandle {
+async fn demo(dir: &std::path::Path, clock: Option<Arc<dyn Clock>>) -> DemoHandle {
     let mut raw = RawConfig::default();
     raw.server.bind = "127.0.0.1:0".into();
     raw.database.url = format!("sqlite://{}/shopmux.db", dir.display());
@@ -77,10 +102,8 @@ async fn reply_in(page: &Page, row: &str, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_signs_in_sees_every_marketplace_live_and_each_reply_shows_its_delivery() {
-    let _one = ONE_AT_A_TIME.lock().await;
-    let Some(browser) = Browser::start().await else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let demo = demo(tmp.path(), None).await;
+    let Some(w) = world(None).await else { return };
+    let (browser, demo) = (&w.browser, &w.demo);
     let page = browser.page().await;
     page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
     page.find(".rows .row").await;
@@ -107,7 +130,7 @@ async fn an_owner_signs_in_sees_every_marketplace_live_and_each_reply_shows_its_
     let open = page.eval("return document.querySelector('.row.selected').dataset.id").await;
     let open = open.as_str().unwrap().to_owned();
     eventually("the TikTok reply delivered (API)", || async {
-        let page = owner_get(&demo, &format!("/conversations/{open}/messages?limit=200")).await;
+        let page = owner_get(demo, &format!("/conversations/{open}/messages?limit=200")).await;
         let items = page["items"].as_array().cloned().unwrap_or_default();
         let mine = items.iter().find(|m| m["content"]["text"] == text)?;
         eprintln!("{mine}");
@@ -148,23 +171,21 @@ async fn an_owner_signs_in_sees_every_marketplace_live_and_each_reply_shows_its_
     page.screenshot("docs/settings.png").await;
 
     page.close().await;
-    demo.stop().await.unwrap();
+    w.stop().await;
 }
 
 // rule: TT-WIN-2
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conversation_past_tt_win_2_shows_the_reply_box_disabled_with_the_rule_and_date() {
-    let _one = ONE_AT_A_TIME.lock().await;
-    let Some(browser) = Browser::start().await else { return };
-    let tmp = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-    let demo = demo(tmp.path(), Some(clock.clone())).await;
+    let Some(w) = world(Some(clock.clone())).await else { return };
+    let (browser, demo) = (&w.browser, &w.demo);
     let id = eventually("a TikTok conversation", || async {
-        let page = owner_get(&demo, "/conversations?platform=tiktok&limit=1").await;
+        let page = owner_get(demo, "/conversations?platform=tiktok&limit=1").await;
         page["items"][0]["id"].as_str().map(str::to_owned)
     })
     .await;
-    owner_send(&demo, reqwest::Method::POST, &format!("/conversations/{id}/close"), Value::Null)
+    owner_send(demo, reqwest::Method::POST, &format!("/conversations/{id}/close"), Value::Null)
         .await;
     clock.advance(chrono::Duration::days(31));
 
@@ -180,7 +201,7 @@ async fn a_conversation_past_tt_win_2_shows_the_reply_box_disabled_with_the_rule
     assert!(closed_at.chars().any(|c| c.is_ascii_digit()), "the date the window closed: {notice}");
     page.screenshot("docs/refused-reply.png").await;
     page.close().await;
-    demo.stop().await.unwrap();
+    w.stop().await;
 }
 
 async fn presence_of(demo: &DemoHandle, nickname: &str) -> Value {
@@ -195,10 +216,8 @@ async fn presence_of(demo: &DemoHandle, nickname: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transfer_by_nickname_reaches_the_open_page_live_and_closing_a_page_disconnects() {
-    let _one = ONE_AT_A_TIME.lock().await;
-    let Some(browser) = Browser::start().await else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let demo = demo(tmp.path(), None).await;
+    let Some(w) = world(None).await else { return };
+    let (browser, demo) = (&w.browser, &w.demo);
     let (olivia, marta) = (demo.agent("olivia"), demo.agent("marta"));
     let olivia_page = browser.page().await;
     olivia_page.sign_in(&demo.base_url, &olivia.login, &olivia.password).await;
@@ -206,7 +225,7 @@ async fn a_transfer_by_nickname_reaches_the_open_page_live_and_closing_a_page_di
     marta_page.sign_in(&demo.base_url, &marta.login, &marta.password).await;
     for nickname in ["olivia", "marta"] {
         eventually("both pages connected", || async {
-            presence_of(&demo, nickname).await["connected"].as_bool().filter(|c| *c)
+            presence_of(demo, nickname).await["connected"].as_bool().filter(|c| *c)
         })
         .await;
     }
@@ -214,18 +233,18 @@ async fn a_transfer_by_nickname_reaches_the_open_page_live_and_closing_a_page_di
     // A conversation of a shop both may chat in, held by olivia.
     let aliexpress = demo.shop("aliexpress", None).unwrap().id.clone();
     let id = eventually("an AliExpress conversation", || async {
-        let page = owner_get(&demo, &format!("/conversations?shop_id={aliexpress}&limit=1")).await;
+        let page = owner_get(demo, &format!("/conversations?shop_id={aliexpress}&limit=1")).await;
         page["items"][0]["id"].as_str().map(str::to_owned)
     })
     .await;
-    let olivia_id = presence_of(&demo, "olivia").await["agent_id"].as_str().unwrap().to_owned();
-    let state = owner_get(&demo, &format!("/conversations/{id}")).await;
+    let olivia_id = presence_of(demo, "olivia").await["agent_id"].as_str().unwrap().to_owned();
+    let state = owner_get(demo, &format!("/conversations/{id}")).await;
     if state["conversation"]["assignee_id"] != olivia_id.as_str() {
         let path = format!(
             "/conversations/{id}/{}",
             if state["conversation"]["assignee_id"].is_null() { "assign" } else { "transfer" }
         );
-        owner_send(&demo, reqwest::Method::POST, &path, serde_json::json!({"nickname": "olivia"}))
+        owner_send(demo, reqwest::Method::POST, &path, serde_json::json!({"nickname": "olivia"}))
             .await;
     }
     olivia_page.click(&format!("#row-{id}")).await;
@@ -241,14 +260,14 @@ async fn a_transfer_by_nickname_reaches_the_open_page_live_and_closing_a_page_di
     // Closing marta's page disconnects her: automatic assignment stops picking her.
     marta_page.close().await;
     eventually("marta disconnected", || async {
-        let p = presence_of(&demo, "marta").await;
+        let p = presence_of(demo, "marta").await;
         (p["connected"] == false && p["available"] == false).then_some(())
     })
     .await;
     let closed_at = chrono::Utc::now();
     let spanish = demo.shop("tiktok", Some("ES")).unwrap().id.clone();
     let later = eventually("a new conversation in marta's only shop", || async {
-        let page = owner_get(&demo, &format!("/conversations?shop_id={spanish}&limit=50")).await;
+        let page = owner_get(demo, &format!("/conversations?shop_id={spanish}&limit=50")).await;
         page["items"]
             .as_array()
             .unwrap()
@@ -264,15 +283,13 @@ async fn a_transfer_by_nickname_reaches_the_open_page_live_and_closing_a_page_di
     .await;
     assert!(later["assignee_id"].is_null(), "assigned to a closed page: {later}");
     olivia_page.close().await;
-    demo.stop().await.unwrap();
+    w.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_opens_replies_and_ends_with_the_keyboard_alone() {
-    let _one = ONE_AT_A_TIME.lock().await;
-    let Some(browser) = Browser::start().await else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let demo = demo(tmp.path(), None).await;
+    let Some(w) = world(None).await else { return };
+    let (browser, demo) = (&w.browser, &w.demo);
     let olivia = demo.agent("olivia");
     let page = browser.page().await;
     page.sign_in(&demo.base_url, &olivia.login, &olivia.password).await;
@@ -296,10 +313,10 @@ async fn an_agent_opens_replies_and_ends_with_the_keyboard_alone() {
     assert_eq!(page.eval("return document.activeElement.classList.contains('rows')").await, true);
     page.keys("E").await;
     eventually("the conversation ended", || async {
-        let c = owner_get(&demo, &format!("/conversations/{id}")).await;
+        let c = owner_get(demo, &format!("/conversations/{id}")).await;
         (c["conversation"]["state"] == "ended").then_some(())
     })
     .await;
     page.close().await;
-    demo.stop().await.unwrap();
+    w.stop().await;
 }

@@ -2,16 +2,13 @@
 //! the session cookie, a write without the CSRF token, and another shop's conversations
 //! for a sub-account.
 
-use crate::inbox::{demo, eventually, owner_get};
-use crate::support::*;
+use crate::inbox::{eventually, owner_get, world};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_and_writes_from_another_site_are_refused() {
-    let _one = ONE_AT_A_TIME.lock().await;
-    let Some(browser) = Browser::start().await else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let demo = demo(tmp.path(), None).await;
+    let Some(w) = world(None).await else { return };
+    let (browser, demo) = (&w.browser, &w.demo);
     let page = browser.page().await;
 
     page.sign_in(&demo.base_url, &demo.owner_login, "not-the-password").await;
@@ -20,7 +17,7 @@ async fn a_wrong_password_and_writes_from_another_site_are_refused() {
     page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
     page.find(".rows .row").await;
     let id = eventually("a conversation", || async {
-        owner_get(&demo, "/conversations?limit=1").await["items"][0]["id"]
+        owner_get(demo, "/conversations?limit=1").await["items"][0]["id"]
             .as_str()
             .map(str::to_owned)
     })
@@ -40,13 +37,13 @@ async fn a_wrong_password_and_writes_from_another_site_are_refused() {
     let attacker = attacker_site(&demo.base_url, &id).await;
     page.goto(&attacker).await;
     page.until("the attack ran", "return document.title === 'sent'").await;
-    let conversation = owner_get(&demo, &format!("/conversations/{id}")).await;
+    let conversation = owner_get(demo, &format!("/conversations/{id}")).await;
     assert!(
         conversation["conversation"]["flag"].is_null(),
         "flagged from another site: {conversation}"
     );
     page.close().await;
-    demo.stop().await.unwrap();
+    w.stop().await;
 }
 
 /// A page on `localhost` (another site than `127.0.0.1`) that writes to the daemon with
@@ -70,16 +67,14 @@ async fn attacker_site(base: &str, conversation: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sub_account_never_sees_another_shops_conversations() {
-    let _one = ONE_AT_A_TIME.lock().await;
-    let Some(browser) = Browser::start().await else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let demo = demo(tmp.path(), None).await;
+    let Some(w) = world(None).await else { return };
+    let (browser, demo) = (&w.browser, &w.demo);
     let wei = demo.agent("wei");
     let granted: Vec<String> =
         demo.shops.iter().filter(|s| wei.shops.contains(&s.name)).map(|s| s.id.clone()).collect();
     // Conversations of every shop exist.
     eventually("a TikTok conversation", || async {
-        owner_get(&demo, "/conversations?platform=tiktok&limit=1").await["items"][0]["id"]
+        owner_get(demo, "/conversations?platform=tiktok&limit=1").await["items"][0]["id"]
             .as_str()
             .map(str::to_owned)
     })
@@ -103,7 +98,7 @@ async fn a_sub_account_never_sees_another_shops_conversations() {
     }
     // Not by the API from the page either.
     let tiktok =
-        owner_get(&demo, "/conversations?platform=tiktok&limit=1").await["items"][0]["id"].clone();
+        owner_get(demo, "/conversations?platform=tiktok&limit=1").await["items"][0]["id"].clone();
     let status = page
         .eval(&format!(
             "return fetch('/api/v1/conversations/{}').then(r => r.status)",
@@ -112,5 +107,5 @@ async fn a_sub_account_never_sees_another_shops_conversations() {
         .await;
     assert_eq!(status, Value::from(404));
     page.close().await;
-    demo.stop().await.unwrap();
+    w.stop().await;
 }
