@@ -320,3 +320,27 @@ async fn an_agent_opens_replies_and_ends_with_the_keyboard_alone() {
     page.close().await;
     w.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_who_chooses_chinese_keeps_it_on_the_next_visit() {
+    let Some(w) = world(None).await else { return };
+    let (browser, demo) = (&w.browser, &w.demo);
+    let wei = demo.agent("wei");
+    let page = browser.page().await;
+    page.sign_in(&demo.base_url, &wei.login, &wei.password).await;
+    page.find(".rows").await;
+    page.click(r#".menu [data-view="settings"]"#).await;
+    let language = page.find(".settings-part select").await;
+    language.select_by_value("zh").await.expect("the language list");
+    page.until("the page in Chinese", "return document.documentElement.lang === 'zh-CN' && document.querySelector('.menu [data-view=\"inbox\"]')?.textContent").await;
+    page.goto(&format!("{}/", demo.base_url)).await;
+    let inbox = page
+        .until(
+            "still Chinese after a new visit",
+            "return document.querySelector('.menu [data-view=\"inbox\"]')?.textContent",
+        )
+        .await;
+    assert_eq!(inbox, "收件箱");
+    page.close().await;
+    w.stop().await;
+}
