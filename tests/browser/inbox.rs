@@ -344,3 +344,31 @@ async fn an_agent_who_chooses_chinese_keeps_it_on_the_next_visit() {
     page.close().await;
     w.stop().await;
 }
+
+// rule: SH-DISC-1
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopify_chat_shows_how_the_reply_travels_and_shares_an_active_discount_code() {
+    let Some(w) = world(None).await else { return };
+    let (browser, demo) = (&w.browser, &w.demo);
+    let page = browser.page().await;
+    page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
+    page.click(r#".rows .row[data-platform="shopify"]"#).await;
+    let route = page
+        .until(
+            "how the reply travels",
+            "return document.querySelector('.chat-head .route')?.textContent",
+        )
+        .await;
+    let route = route.as_str().unwrap();
+    assert!(["chat", "email", "reach"].iter().any(|w| route.contains(w)), "{route}");
+    page.find("#reply:not([disabled])").await;
+    page.click(r#".reply-tools [data-tool="coupon"]"#).await;
+    page.client.send_alert_text(&demo.discount_code).await.expect("the code prompt");
+    page.client.accept_alert().await.expect("the code prompt closes");
+    let code = demo.discount_code.clone();
+    page.until("the coupon card in the chat", &format!(
+        r#"return [...document.querySelectorAll('.msg.out [data-card="coupon"]')].some(c => c.textContent.includes({code:?}))"#
+    )).await;
+    page.close().await;
+    w.stop().await;
+}

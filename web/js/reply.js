@@ -75,8 +75,8 @@ export function replyBox(detail, onSent) {
 
   function paintTools() {
     const out = [];
-    if (allows('image')) out.push(h('button', { class: 'small', onclick: () => askUrl('image') }, t('reply.image')));
-    if (allows('coupon_card')) out.push(h('button', { class: 'small', onclick: askCoupon }, t('reply.coupon')));
+    if (allows('image')) out.push(h('button', { class: 'small', dataset: { tool: 'image' }, onclick: () => askUrl('image') }, t('reply.image')));
+    if (allows('coupon_card')) out.push(h('button', { class: 'small', dataset: { tool: 'coupon' }, onclick: askCoupon }, t('reply.coupon')));
     if (allows('product_card') || allows('product_list')) out.push(h('span', { class: 'muted small-text' }, t('reply.productsHint')));
     fill(tools, out);
   }
