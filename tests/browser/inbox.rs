@@ -372,3 +372,33 @@ async fn a_shopify_chat_shows_how_the_reply_travels_and_shares_an_active_discoun
     page.close().await;
     w.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_header_flags_marks_unread_closes_and_reopens() {
+    let Some(w) = world(None).await else { return };
+    let (browser, demo) = (&w.browser, &w.demo);
+    let page = browser.page().await;
+    page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
+    page.click(r#".rows .row[data-platform="aliexpress"]"#).await;
+    let id = page.until("a conversation open", "return document.querySelector('.chat-head') && document.querySelector('.row.selected').dataset.id").await;
+    let id = id.as_str().unwrap().to_owned();
+    let state = |field: &'static str| {
+        let id = id.clone();
+        async move {
+            owner_get(demo, &format!("/conversations/{id}")).await["conversation"][field].clone()
+        }
+    };
+    page.find(".chat-actions select").await.select_by_value("green").await.expect("the flag list");
+    eventually("flagged green", || async { (state("flag").await == "green").then_some(()) }).await;
+    page.click(r#".chat-actions [data-action="unread"]"#).await;
+    eventually("marked unread", || async {
+        (state("unread_count").await.as_i64() > Some(0)).then_some(())
+    })
+    .await;
+    page.click(r#".chat-actions [data-action="close"]"#).await;
+    eventually("closed", || async { (state("state").await == "closed").then_some(()) }).await;
+    page.click(r#".chat-actions [data-action="reopen"]"#).await;
+    eventually("reopened", || async { (state("state").await != "closed").then_some(()) }).await;
+    page.close().await;
+    w.stop().await;
+}

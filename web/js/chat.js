@@ -75,7 +75,7 @@ function paintHead(me) {
 
 function actions(me) {
   const c = me.detail.conversation;
-  const act = (label, path, body, method = post) => h('button', { class: 'small', onclick: () => run(me, method, `/conversations/${c.id}/${path}`, body) }, label);
+  const act = (label, path, body, method = post) => h('button', { class: 'small', dataset: { action: path }, onclick: () => run(me, method, `/conversations/${c.id}/${path}`, body) }, label);
   const open = c.state === 'unassigned' || c.state === 'in_progress';
   const out = [];
   if (c.state === 'unassigned' || (open && c.assignee_id !== state.me.id)) out.push(act(t('chat.assignToMe'), 'assign', { agent_id: state.me.id }));
