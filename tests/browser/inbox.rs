@@ -293,8 +293,11 @@ async fn an_agent_opens_replies_and_ends_with_the_keyboard_alone() {
     let olivia = demo.agent("olivia");
     let page = browser.page().await;
     page.sign_in(&demo.base_url, &olivia.login, &olivia.password).await;
-    // Olivia's page is open: the router hands her conversations.
+    // Olivia's page is open: the router hands her conversations, and the tab's title
+    // counts their unread messages.
     page.find(".rows .row").await;
+    page.until("the unread count in the title", r"return /^\(\d+\) shopmux$/.test(document.title)")
+        .await;
     page.keys("i").await;
     page.keys(key::DOWN).await;
     page.keys(key::ENTER).await;
