@@ -121,6 +121,14 @@ async fn an_owner_signs_in_sees_every_marketplace_live_and_each_reply_shows_its_
         &format!("return window.__sameDocument && [...document.querySelectorAll('.row')].map(r => r.id + r.textContent).join('|') !== {before}"),
     )
     .await;
+    // rule: TT-WIN-1 — an unreplied TikTok chat counts down to its automatic end.
+    let timer = page
+        .until(
+            "an automatic close counting down",
+            r#"return document.querySelector('.row[data-platform="tiktok"] .timer')?.title"#,
+        )
+        .await;
+    assert_eq!(timer, "TT-WIN-1");
     page.screenshot("docs/inbox.png").await;
 
     // TikTok: the reply reaches the simulator (which checked its signature) and shows

@@ -12,6 +12,7 @@ import { shortTime, since, span, until } from './time.js';
 export function renderRow(item, { selected, onOpen, onAssign }) {
   const deadline = item.allowed && item.allowed.reply && item.allowed.reply.deadline;
   const refused = item.allowed && item.allowed.reply && !item.allowed.reply.allowed;
+  const timer = item.allowed && item.allowed.next_timer;
   const row = h('li', {
     id: 'row-' + item.id, role: 'option', class: 'row' + (selected ? ' selected' : '') + (item.unread_count > 0 ? ' unread' : ''),
     'aria-selected': String(!!selected), dataset: { id: item.id, state: item.state, shop: item.shop_id, platform: item.platform },
@@ -29,6 +30,7 @@ export function renderRow(item, { selected, onOpen, onAssign }) {
   h('div', { class: 'row-bottom' },
     item.waiting_since ? h('span', { class: 'waiting', dataset: { since: item.waiting_since } }, waitingText(item.waiting_since)) : null,
     deadline ? h('span', { class: 'deadline', dataset: { deadline } }, deadlineText(deadline)) : null,
+    timer ? h('span', { class: 'timer', title: timer.rule, dataset: { timer: timer.due_at, then: timer.then } }, timerText(timer.due_at, timer.then)) : null,
     refused ? h('span', { class: 'refused', title: item.allowed.reply.refusal.message }, item.allowed.reply.refusal.rule) : null,
     item.state === 'unassigned' ? h('button', { class: 'small', onclick: onAssign }, t('list.assignToMe')) : null));
   return row;
@@ -41,8 +43,13 @@ function deadlineText(iso) {
   return left > 0 ? t('list.closesIn', { span: span(left) }) : t('list.closed');
 }
 
+function timerText(iso, then) {
+  return t(then === 'close' ? 'list.autoClose' : 'list.autoEnd', { span: span(Math.max(0, until(iso))) });
+}
+
 /** Ticks every waiting time and countdown on the page, once a second. */
 export function tick() {
+  for (const el of document.querySelectorAll('[data-timer]')) el.textContent = timerText(el.dataset.timer, el.dataset.then);
   for (const el of document.querySelectorAll('[data-since]')) el.textContent = waitingText(el.dataset.since);
   for (const el of document.querySelectorAll('[data-deadline]')) {
     el.textContent = deadlineText(el.dataset.deadline);

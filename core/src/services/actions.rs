@@ -33,6 +33,37 @@ pub struct Allowed {
     pub initiate: Permission,
     /// Since when the buyer's waiting timer runs, as the platform counts it (DY-TIMER-1).
     pub wait_started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The next lifecycle timer that will end or close it by itself (TT-WIN-1, DY-END-2),
+    /// when one runs.
+    pub next_timer: Option<NextTimer>,
+}
+
+/// A lifecycle timer due for a conversation.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NextTimer {
+    /// The rule ID.
+    pub rule: String,
+    /// `end` or `close`.
+    pub then: String,
+    /// When it falls due.
+    pub due_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The earliest lifecycle timer of `set` due for `c`.
+fn next_timer(set: &shopmux_contract::RuleSet, c: &Conversation) -> Option<NextTimer> {
+    set.timers
+        .iter()
+        .filter_map(|t| rules::timer_due_at(t, c).map(|at| (t, at)))
+        .min_by_key(|(_, at)| *at)
+        .map(|(t, due_at)| NextTimer {
+            rule: t.rule.clone(),
+            then: match t.then {
+                shopmux_contract::rules::Transition::End => "end".into(),
+                shopmux_contract::rules::Transition::Close => "close".into(),
+            },
+            due_at,
+        })
 }
 
 impl Inbox {
@@ -139,6 +170,7 @@ impl Inbox {
                 reply: rules::can_reply(set, c, buyer_orders, now),
                 initiate: rules::can_initiate(set, Some(c), buyer_orders, now),
                 wait_started_at: rules::wait_started_at(set, c),
+                next_timer: next_timer(set, c),
             });
         }
         Ok(out)

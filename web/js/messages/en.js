@@ -104,6 +104,8 @@ export default {
   'list.allOpen': 'All open',
   'list.assignToMe': 'Assign to me',
   'list.assigned': 'Assigned to you.',
+  'list.autoClose': 'Closes by itself in {span}',
+  'list.autoEnd': 'Ends by itself in {span}',
   'list.closed': 'Window closed',
   'list.closedTab': 'Closed',
   'list.closesIn': 'Reply within {span}',

@@ -104,6 +104,8 @@ export default {
   'list.allOpen': '全部进行中',
   'list.assignToMe': '分配给我',
   'list.assigned': '已分配给你。',
+  'list.autoClose': '{span} 后自动关闭',
+  'list.autoEnd': '{span} 后自动结束',
   'list.closed': '回复窗口已关闭',
   'list.closedTab': '已关闭',
   'list.closesIn': '{span} 内回复',
