@@ -181,9 +181,9 @@ function onEvent(me, event) {
   if (chat !== me) return;
   if ((event.type === 'message_created' || event.type === 'message_updated') && event.message.conversation_id === me.id) {
     appendMessage(me, event.message);
+    // The conversation_updated event that follows refreshes the header and reply box.
     if (event.type === 'message_created' && event.message.direction === 'in' && document.visibilityState === 'visible') {
       post(`/conversations/${me.id}/read`).catch(() => {});
-      updateConversation(me, {});
     }
   } else if (event.type === 'conversation_updated' && event.conversation.id === me.id) {
     updateConversation(me, event.conversation);

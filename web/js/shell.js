@@ -24,7 +24,6 @@ export function startShell(root) {
   main = h('main', { id: 'view', class: 'view' });
   fill(root, h('div', { class: 'shell' }, header(), menu(), main));
   openStream((event) => emit('event', event), (open) => {
-    state.live = open;
     emit('live', open);
     if (open) emit('resync');
   });

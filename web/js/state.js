@@ -17,8 +17,6 @@ export const state = {
   scope: { platform: null, shop: null },
   /** The agent's preferences. */
   prefs: { lang: null, zone: null, sound: false, desktop: false },
-  /** Whether the live stream is open. */
-  live: false,
 };
 
 const handlers = new Map();
