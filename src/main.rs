@@ -283,6 +283,9 @@ fn main() -> ExitCode {
             Command::CheckConfig | Command::Rules { .. } | Command::Plugins { .. } => Ok(()),
         }
     });
+    // Blocking work still running (an adapter call to a platform that does not answer)
+    // must not hold the exit: what was accepted is written by now.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(300));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -4,7 +4,7 @@
 use crate::api::{self, AppState};
 use crate::config::Config;
 use shopmux_core::{Clock, Inbox, InboxOptions, Registry, Store, StoreOptions, SystemClock};
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -71,14 +71,17 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
 }
 
 impl Daemon {
-    /// Serves until `shutdown` resolves, then drains the engine.
+    /// Serves until `shutdown` resolves, then closes the open sockets, gives requests in
+    /// flight at most [`SHUTDOWN_GRACE`] to finish, and drains the engine (what it
+    /// accepted is written).
     pub async fn serve(
         self, shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let (closing_tx, closing) = tokio::sync::watch::channel(false);
         let router = api::router(
             AppState {
                 inbox: self.inbox.clone(),
-                ping_every: self.ping_every,
+                sockets: api::socket::SocketPolicy::new(self.ping_every, closing.clone()),
                 metrics: Arc::new(api::metrics::Metrics::default()),
                 storefront: self.storefront.clone(),
                 secure_cookies: self.secure_cookies,
@@ -91,12 +94,33 @@ impl Daemon {
         tracing::info!(message = "Listening.", addr = %self.addr);
         // The peer's address reaches handlers as `ConnectInfo` (the sign-in limits).
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
+        let signalled = async move {
+            shutdown.await;
+            let _ = closing_tx.send(true);
+        };
+        let server = axum::serve(self.listener, service).with_graceful_shutdown(signalled);
+        tokio::select! {
+            served = server.into_future() => served?,
+            () = grace_over(closing) => {
+                tracing::warn!(message = "Requests still open after the shutdown grace; dropping them.");
+            }
+        }
         self.inbox.shutdown().await;
         self.inbox.store().close().await;
         tracing::info!(message = "Stopped.");
         Ok(())
     }
+}
+
+/// How long requests in flight may take to finish once shutdown began.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Resolves [`SHUTDOWN_GRACE`] after `closing` turned true.
+async fn grace_over(mut closing: tokio::sync::watch::Receiver<bool>) {
+    if closing.wait_for(|closing| *closing).await.is_err() {
+        return std::future::pending().await;
+    }
+    tokio::time::sleep(SHUTDOWN_GRACE).await;
 }
 
 /// Starts with the wall clock.

@@ -42,8 +42,8 @@ use utoipa_axum::routes;
 pub struct AppState {
     /// The inbox engine.
     pub inbox: Arc<Inbox>,
-    /// How often live streams are pinged.
-    pub ping_every: std::time::Duration,
+    /// The WebSockets' keep-alive and shutdown signal.
+    pub sockets: socket::SocketPolicy,
     /// The daemon's counters.
     pub metrics: Arc<metrics::Metrics>,
     /// The storefront chat's live customers.

@@ -73,7 +73,7 @@ pub async fn chat(
 async fn pump(socket: WebSocket, app: AppState, customer: StorefrontCustomer, token: String) {
     let shop = customer.shop.shop_id;
     let (id, mut replies) = app.storefront.connect(shop, &customer.buyer_external_id);
-    let mut socket = Socket::new(socket, app.ping_every).await;
+    let mut socket = Socket::new(socket, &app.sockets).await;
     loop {
         let frame = tokio::select! {
             reply = replies.recv() => reply,

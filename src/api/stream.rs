@@ -35,7 +35,7 @@ async fn pump(socket: WebSocket, app: AppState, viewer: Viewer) {
             return;
         }
     };
-    forward(socket, events, viewer.clone(), &app, app.ping_every).await;
+    forward(socket, events, viewer.clone(), &app).await;
     if let Err(error) = app.inbox.close_session(&viewer.agent, &session).await {
         tracing::warn!(message = "Could not drop a stream session.", %error);
     }
@@ -47,10 +47,10 @@ const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(5);
 async fn forward(
     socket: WebSocket,
     mut events: tokio::sync::broadcast::Receiver<shopmux_core::events::InboxEvent>,
-    mut viewer: Viewer, app: &AppState, ping_every: Duration,
+    mut viewer: Viewer, app: &AppState,
 ) {
     let mut refreshed_at: Option<std::time::Instant> = None;
-    let mut socket = Socket::new(socket, ping_every).await;
+    let mut socket = Socket::new(socket, &app.sockets).await;
     loop {
         tokio::select! {
             event = events.recv() => {

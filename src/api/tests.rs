@@ -83,7 +83,9 @@ impl Harness {
         let inbox = Inbox::start(store, clock, options);
         let state = AppState {
             inbox: inbox.clone(),
-            ping_every: std::time::Duration::from_secs(30),
+            sockets: super::socket::SocketPolicy::without_shutdown(std::time::Duration::from_secs(
+                30,
+            )),
             metrics: Arc::default(),
             storefront: Arc::new(crate::storefront::Storefront::new(None)),
             secure_cookies: crate::config::SecureCookies::Auto,

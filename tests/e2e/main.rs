@@ -10,6 +10,7 @@ mod process;
 mod restart;
 mod routing;
 mod rules;
+mod shutdown;
 mod sign_in;
 mod smtp;
 mod storefront;
