@@ -33,7 +33,9 @@ pub async fn owner(inbox: &Inbox) -> AgentWithToken {
 async fn serve(inbox: Arc<Inbox>) -> String {
     let state = AppState {
         inbox,
-        ping_every: std::time::Duration::from_secs(30),
+        sockets: shopmux::api::socket::SocketPolicy::without_shutdown(
+            std::time::Duration::from_secs(30),
+        ),
         metrics: Arc::default(),
         storefront: Arc::new(shopmux::storefront::Storefront::new(None)),
         secure_cookies: shopmux::config::SecureCookies::Never,
