@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     /// The note (1 to 5000 characters).
+    #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
     pub body: String,
 }
 

@@ -20,11 +20,10 @@ failures! {
     Unauthorized 401 "No valid bearer token or session cookie";
     Forbidden 403 "The caller may not do this";
     NotFound 404 "No such thing, or not visible to the caller";
-    Conflict 409 "The thing's state does not allow it";
+    Conflict 409 "The thing's state does not allow it (also: the shop's platform cannot do this, or its connection lacks a credential)";
     PayloadTooLarge 413 "The body is over the size limit";
     Unprocessable 422 "A field's value is not valid";
     TooManyRequests 429 "Too many attempts; `Retry-After` says when to try again";
-    NotImplemented 501 "The shop's platform cannot do this";
     BadGateway 502 "The platform refused the call";
     Unavailable 503 "The platform or the store cannot answer now";
 }

@@ -100,13 +100,21 @@ impl ApiError {
     }
 
     /// A platform (its adapter) could not answer, in the registry's one vocabulary: a
-    /// call the platform does not offer is 501 `unsupported`; a failure that may pass is
-    /// 503 `platform_unavailable` (try again); a refusal is 502 `platform_refused`.
+    /// call the shop's platform does not offer is 409 `unsupported`, one its connection
+    /// lacks the credentials for 409 `not_connected` (the shop's state, not a server
+    /// fault); a failure that may pass is 503 `platform_unavailable` (try again); a
+    /// refusal is 502 `platform_refused`.
     pub fn platform(e: shopmux_contract::AdapterError) -> Self {
         match e.code.as_str() {
-            "unsupported" | "not_connected" | "no_adapter" => {
-                Self::new(StatusCode::NOT_IMPLEMENTED, "unsupported", e.message)
+            "unsupported" | "no_adapter" => {
+                Self::new(StatusCode::CONFLICT, "unsupported", e.message)
             }
+            "not_connected" | "missing_credential" => {
+                Self::new(StatusCode::CONFLICT, "not_connected", e.message)
+            }
+            // A page cursor the platform does not (or no longer) know: the listing's
+            // state, not the request's shape (cursors are opaque).
+            "bad_cursor" => Self::new(StatusCode::CONFLICT, "bad_cursor", e.message),
             _ if e.retryable => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "platform_unavailable", e.to_string())
             }
@@ -221,6 +229,13 @@ impl From<PathRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+    }
+}
+
+impl From<axum::extract::ws::rejection::WebSocketUpgradeRejection> for ApiError {
+    fn from(r: axum::extract::ws::rejection::WebSocketUpgradeRejection) -> Self {
+        let message = format!("this endpoint is a WebSocket: {}", r.body_text());
+        Self::new(StatusCode::BAD_REQUEST, "not_websocket", message)
     }
 }
 

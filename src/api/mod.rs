@@ -8,6 +8,7 @@ pub mod buyers;
 pub mod conversations;
 pub mod cookie;
 pub mod doc;
+pub mod doc_exact;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -95,6 +96,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The router, serving its own OpenAPI document at `/api/v1/openapi.json`.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let state_platforms: Vec<_> = state.inbox.registry().platforms().cloned().collect();
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -144,7 +146,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(stream::stream))
         .with_state(state)
         .split_for_parts();
-    let openapi_json = Arc::new(openapi.to_pretty_json().unwrap_or_default());
+    let platforms: Vec<String> = state_platforms.iter().map(ToString::to_string).collect();
+    let document = serde_json::to_value(&openapi)
+        .map(|doc| doc_exact::exact(doc, &platforms))
+        .unwrap_or_default();
+    let openapi_json = Arc::new(serde_json::to_string_pretty(&document).unwrap_or_default());
     router
         .route(
             "/api/v1/openapi.json",

@@ -12,10 +12,10 @@
 use super::AppState;
 use super::doc::{BadRequest, NotFound, Unauthorized, Unprocessable};
 use super::error::{ApiError, ApiResult};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiQuery, ApiWebSocket};
 use super::socket::Socket;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::ws::WebSocket;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -57,8 +57,8 @@ pub struct ChatQuery {
     responses((status = 101, description = "Switching to the WebSocket protocol"), Unauthorized,
         NotFound))]
 pub async fn chat(
-    State(app): State<AppState>, Path(shop_id): Path<String>, Query(query): Query<ChatQuery>,
-    ws: WebSocketUpgrade,
+    State(app): State<AppState>, Path(shop_id): Path<String>, ApiQuery(query): ApiQuery<ChatQuery>,
+    ApiWebSocket(ws): ApiWebSocket,
 ) -> ApiResult<Response> {
     let shop_id: ShopId = shop_id.parse().map_err(|_| no_shop())?;
     let customer = app

@@ -7,9 +7,9 @@
 
 use super::AppState;
 use super::doc::{Forbidden, Unauthorized};
-use super::extract::Auth;
+use super::extract::{ApiWebSocket, Auth};
 use super::socket::Socket;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::ws::WebSocket;
 use axum::response::Response;
 use shopmux_core::domain::viewer::Viewer;
 use std::time::Duration;
@@ -22,7 +22,7 @@ use tokio::sync::broadcast::error::RecvError;
     params(("access_token" = Option<String>, Query, description = "The token, for clients that cannot set headers")),
     responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON", body = shopmux_core::events::InboxEvent),
         Unauthorized, Forbidden))]
-pub async fn stream(auth: Auth, ws: WebSocketUpgrade) -> Response {
+pub async fn stream(auth: Auth, ApiWebSocket(ws): ApiWebSocket) -> Response {
     ws.on_upgrade(move |socket| pump(socket, auth.app, auth.viewer))
 }
 

@@ -321,7 +321,7 @@ async fn a_platform_that_cannot_answer_is_said_so() {
     let (h, owner, shop, _) = Harness::with_shop("tiktok").await;
     let path = format!("/api/v1/shops/{shop}/products?q=mug");
     let search = Call::new(Method::GET, path).token(&owner);
-    h.check("no connection to ask", search, 501, "unsupported").await;
+    h.check("no connection to ask", search, 409, "not_connected").await;
 }
 
 #[tokio::test]

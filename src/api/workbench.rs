@@ -4,7 +4,7 @@
 //! share a product link (DY-PROD-1).
 
 use super::doc::{
-    BadGateway, BadRequest, ConversationPath, NotFound, NotImplemented, ShopPath, Unauthorized,
+    BadGateway, BadRequest, Conflict, ConversationPath, NotFound, ShopPath, Unauthorized,
     Unavailable,
 };
 use super::error::{ApiError, JsonResult};
@@ -40,10 +40,12 @@ pub async fn workbench(auth: Auth, ApiPath(id): ApiPath<ConversationId>) -> Json
 #[into_params(parameter_in = Query)]
 pub struct ProductSearch {
     /// Words of the title (none: every product).
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// Only products on sale now (default true).
     pub active_only: Option<bool>,
     /// At most this many (1 to 50, default 20).
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u32>,
     /// The next page, from a previous answer.
     pub cursor: Option<String>,
@@ -53,7 +55,7 @@ pub struct ProductSearch {
 #[utoipa::path(get, path = "/api/v1/shops/{shop_id}/products", tag = "shops",
     params(ShopPath, ProductSearch),
     responses((status = 200, body = ProductPage), BadRequest, Unauthorized, NotFound,
-        NotImplemented, BadGateway, Unavailable))]
+        Conflict, BadGateway, Unavailable))]
 pub async fn products(
     auth: Auth, ApiPath(shop_id): ApiPath<ShopId>, ApiQuery(q): ApiQuery<ProductSearch>,
 ) -> JsonResult<ProductPage> {

@@ -152,11 +152,12 @@ async fn tt_queue_2_and_tt_xfer_1_agents_take_queued_conversations_and_transfer_
             "{action}: {c}"
         );
     }
-    for (body, field) in [
-        (json!({"nickname": "nobody"}), "nickname"),
-        (json!({}), "agent_id"),
-        (json!({"nickname": "ben", "agent_id": ben_id}), "agent_id"),
-    ] {
+    // An unknown nickname is an unknown agent, as an unknown id is.
+    let nobody = hand(&two, "transfer", json!({"nickname": "nobody"})).await;
+    assert_error(&nobody, 404, "code", "not_found");
+    for (body, field) in
+        [(json!({}), "agent_id"), (json!({"nickname": "ben", "agent_id": ben_id}), "agent_id")]
+    {
         assert_error(&hand(&two, "transfer", body).await, 422, "field", field);
     }
 }

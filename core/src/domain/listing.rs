@@ -82,14 +82,23 @@ pub struct ConversationQuery {
     /// Only this shop.
     pub shop_id: Option<ShopId>,
     /// Only this platform.
+    #[cfg_attr(feature = "openapi", param(pattern = "^[a-z][a-z0-9_]{0,31}$"))]
     pub platform: Option<String>,
     /// Search: a word of the messages, any part of the buyer's name, or an order id.
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
     /// latest (default) or waiting.
     pub sort: Option<SortOrder>,
     /// Page size, 1..200 (default 50).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[cfg_attr(
+        feature = "openapi",
+        param(
+            pattern = r"^-?[0-9]{1,18}\.[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+        )
+    )]
     pub cursor: Option<String>,
 }
 
@@ -100,10 +109,23 @@ pub struct ConversationQuery {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct MessageQuery {
     /// Older messages than this cursor (from `prev_cursor`).
+    #[cfg_attr(
+        feature = "openapi",
+        param(
+            pattern = r"^-?[0-9]{1,18}\.[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+        )
+    )]
     pub before: Option<String>,
     /// Newer messages than this cursor (from `next_cursor`), to catch up.
+    #[cfg_attr(
+        feature = "openapi",
+        param(
+            pattern = r"^-?[0-9]{1,18}\.[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+        )
+    )]
     pub after: Option<String>,
     /// Page size, 1..200 (default 50).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
 }
 

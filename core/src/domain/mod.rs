@@ -11,6 +11,7 @@ pub mod conversation;
 pub mod counters;
 pub mod ids;
 pub mod inbound;
+pub mod json_int;
 pub mod listing;
 pub mod model;
 pub mod routing;

@@ -20,10 +20,13 @@ use std::collections::HashSet;
 #[serde(deny_unknown_fields)]
 pub struct NewAgent {
     /// Nickname, unique within the seller.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64, pattern = r"\S"))]
     pub nickname: String,
     /// `agent` (sub-account, the default) or `operator`.
     pub role: Option<Role>,
     /// Most simultaneous buyers (1..50, default 10).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
+    #[serde(default, deserialize_with = "crate::domain::json_int::option_i64")]
     pub capacity: Option<i64>,
     /// Shops granted, with chat permission.
     #[serde(default)]
@@ -31,11 +34,12 @@ pub struct NewAgent {
     /// The name it signs in with in a browser: 3 to 64 of `a-z`, `0-9`, `.`, `_`, `-`,
     /// `@` (lowercased), unique across the daemon.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^\s*[A-Za-z0-9._@-]{3,64}\s*$"))]
     pub login: Option<String>,
     /// Its password (10 to 256 characters; needs a `login`). Without one it signs in
     /// with its token only, until the owner sets one.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Password))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Password, min_length = 10, max_length = 256))]
     pub password: Option<Password>,
 }
 
@@ -81,7 +85,8 @@ fn validate_nickname(nickname: &str) -> CoreResult<String> {
 
 fn check_grants(owner: &Viewer, grants: &[ShopGrant]) -> CoreResult<()> {
     match grants.iter().find(|g| !owner.can_see(g.shop_id)) {
-        Some(g) => Err(CoreError::invalid("shops", format!("unknown shop {}", g.shop_id))),
+        // An unknown shop and another seller's answer alike.
+        Some(_) => Err(CoreError::NotFound("shop")),
         None => Ok(()),
     }
 }
@@ -209,7 +214,7 @@ impl Inbox {
     pub async fn agent_by_nickname(&self, viewer: &Viewer, nickname: &str) -> CoreResult<AgentId> {
         accounts::agent_id_by_nickname(&self.store, viewer.agent.seller_id, nickname.trim())
             .await?
-            .ok_or_else(|| CoreError::invalid("nickname", format!("no agent named `{nickname}`")))
+            .ok_or(CoreError::NotFound("agent"))
     }
 
     /// The agents of the viewer's seller.

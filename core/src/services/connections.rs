@@ -23,6 +23,7 @@ use shopmux_contract::adapter::{AdapterError, INGEST_SECRET, ShopConnection};
 #[serde(deny_unknown_fields)]
 pub struct ConnectionInput {
     /// The platform's API base URL (the platform's default when absent).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^https?://"))]
     pub api_base: Option<String>,
     /// Named credentials, such as `app_key`, `app_secret`, `access_token`,
     /// `refresh_token`, `shop_cipher`.
@@ -46,16 +47,16 @@ impl ConnectionInput {
             return Err(CoreError::invalid("api_base", "must be an http(s) URL"));
         }
         for (name, value) in &self.credentials {
-            if name.trim().is_empty() || name.len() > 64 {
+            if name.trim().is_empty() || name.chars().count() > 64 {
                 return Err(CoreError::invalid(
                     "credentials",
                     "credential names are 1 to 64 characters",
                 ));
             }
-            if value.len() > 4096 {
+            if value.chars().count() > 4096 {
                 return Err(CoreError::invalid(
                     format!("credentials.{name}"),
-                    "at most 4096 bytes",
+                    "at most 4096 characters",
                 ));
             }
         }

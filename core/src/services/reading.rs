@@ -108,6 +108,10 @@ impl Inbox {
         {
             return Err(CoreError::NotFound("shop"));
         }
+        if let Some(p) = platform {
+            shopmux_contract::Platform::new(p)
+                .map_err(|e| CoreError::invalid("platform", e.to_string()))?;
+        }
         let mut scope: Vec<ShopId> = match platform {
             Some(p) => shops::ids_of_seller(&self.store, viewer.agent.seller_id, Some(p)).await?,
             None => viewer.visible_shops.iter().copied().collect(),

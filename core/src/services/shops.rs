@@ -24,13 +24,16 @@ const INGEST_CACHE_TTL: Duration = Duration::from_secs(10);
 #[serde(deny_unknown_fields)]
 pub struct NewShop {
     /// The platform (`api`, or a loaded marketplace adapter's).
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[a-z][a-z0-9_]{0,31}$"))]
     pub platform: Platform,
     /// The platform's id of the shop.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128, pattern = r"\S"))]
     pub external_id: String,
     /// Region or country code.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 16, pattern = r"\S"))]
     pub region: Option<String>,
     /// Display name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128, pattern = r"\S"))]
     pub name: String,
     /// Per-shop settings.
     #[serde(default)]

@@ -22,11 +22,12 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct SetPassword {
     /// The password, 10 to 256 characters.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password, min_length = 10, max_length = 256))]
     pub password: Password,
     /// A login to set with it (3 to 64 of `a-z`, `0-9`, `.`, `_`, `-`, `@`); absent: the
     /// account keeps its own (an account without one cannot sign in yet).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^\s*[A-Za-z0-9._@-]{3,64}\s*$"))]
     pub login: Option<String>,
 }
 

@@ -1,0 +1,136 @@
+//! Makes the OpenAPI document exact where handler annotations cannot say it all, so a
+//! schema-driven fuzzer (`scripts/fuzz-openapi`) finds no valid request refused and no
+//! status undocumented:
+//! - the statuses every route shares because they come from the extractors and layers
+//!   rather than the handler: with a body 400 (malformed), 413 (over
+//!   `server.max_body_bytes`), 415 (no JSON content type) and 422 (a field's value); with
+//!   path or query parameters 400 (unparsable) and, with a path, 404; needing a caller
+//!   401 and 429 (rate limits); a WebSocket route 400 for a plain request;
+//! - the shapes serde checks that utoipa cannot derive: "exactly one of" bodies, maps
+//!   with bounded keys and values, and schemas named but never registered.
+
+use serde_json::{Map, Value, json};
+
+/// The document, completed (see the module's doc), for a daemon whose loaded adapters
+/// are `platforms`.
+pub fn exact(mut doc: Value, platforms: &[String]) -> Value {
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for op in item.values_mut().filter_map(Value::as_object_mut) {
+                complete(op);
+            }
+        }
+    }
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        patch_schemas(schemas);
+        patch_request_schemas(schemas, platforms);
+    }
+    doc
+}
+
+fn error(description: &str) -> Value {
+    json!({"description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}})
+}
+
+/// Adds the shared statuses an operation can answer and does not list yet.
+fn complete(op: &mut Map<String, Value>) {
+    let params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+    let in_where = |place: &str| params.iter().any(|p| p["in"] == place);
+    let (in_path, in_query) = (in_where("path"), in_where("query"));
+    let has_body = op.contains_key("requestBody");
+    // `security: [{}]` is a route that needs no caller.
+    let public = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(Map::is_empty)));
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let websocket = responses.contains_key("101");
+    let mut add = |status: &str, description: &str| {
+        responses.entry(status).or_insert_with(|| error(description));
+    };
+    if in_path || in_query || has_body {
+        add("400", "The path, query or body is malformed");
+    }
+    if in_path {
+        add("404", "No such thing, or not visible to the caller");
+    }
+    if has_body {
+        add("413", "The body is over the size limit");
+        add("415", "The body is not sent as `Content-Type: application/json`");
+        add("422", "A field's value is not valid");
+    }
+    if websocket {
+        add("400", "A plain request (not a WebSocket upgrade)");
+    }
+    if !public {
+        add("401", "No valid bearer token or session cookie");
+        add("429", "Too many requests; `Retry-After` says when to try again");
+    }
+}
+
+/// What request bodies may hold that depends on the daemon or on serde's checks of
+/// enums: a new shop's platform is a loaded adapter's; a new account is never a main
+/// account; a message content of one type has only that type's fields.
+fn patch_request_schemas(schemas: &mut Map<String, Value>, platforms: &[String]) {
+    if let Some(platform) =
+        schemas.get_mut("NewShop").and_then(|s| s.pointer_mut("/properties/platform"))
+    {
+        platform["enum"] = json!(platforms);
+    }
+    if let Some(role) = schemas.get_mut("NewAgent").and_then(|s| s.pointer_mut("/properties/role"))
+    {
+        *role = json!({"type": ["string", "null"], "enum": ["agent", "operator", null],
+            "description": "`agent` (sub-account, the default) or `operator`."});
+    }
+    let variants = schemas.get_mut("MessageContent").and_then(|s| s.get_mut("oneOf"));
+    for variant in variants.and_then(Value::as_array_mut).into_iter().flatten() {
+        if variant.get("type") == Some(&json!("object")) {
+            variant["additionalProperties"] = json!(false);
+        }
+    }
+}
+
+/// The schemas serde checks more tightly than utoipa derives them.
+fn patch_schemas(schemas: &mut Map<String, Value>) {
+    // Assign or transfer: exactly one of an agent id and a nickname.
+    schemas.insert(
+        "AgentBody".into(),
+        json!({
+            "description": "The agent to assign or transfer to: exactly one of its id and its nickname.",
+            "oneOf": [
+                {"type": "object", "required": ["agent_id"], "additionalProperties": false,
+                 "properties": {"agent_id": {"$ref": "#/components/schemas/AgentId"},
+                                "nickname": {"type": "null"}}},
+                {"type": "object", "required": ["nickname"], "additionalProperties": false,
+                 "properties": {"nickname": {"type": "string", "minLength": 1, "maxLength": 64},
+                                "agent_id": {"type": "null"}}}
+            ]
+        }),
+    );
+    // Connection credentials: names of 1 to 64 characters, values of at most 4096.
+    if let Some(credentials) =
+        schemas.get_mut("ConnectionInput").and_then(|s| s.pointer_mut("/properties/credentials"))
+    {
+        *credentials = json!({
+            "type": "object",
+            "description": "Named credentials, such as `app_key`, `app_secret`, `access_token`, `refresh_token`, `shop_cipher`.",
+            "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": "\\S"},
+            "additionalProperties": {"type": "string", "maxLength": 4096}
+        });
+    }
+    // The list's query types, which utoipa names without registering them.
+    use shopmux_core::domain::listing::{ListStatus, SortOrder};
+    use shopmux_core::domain::model::FlagColour;
+    use utoipa::PartialSchema;
+    let schema = |s| serde_json::to_value(s).unwrap_or(Value::Null);
+    schemas.entry("ListStatus").or_insert_with(|| schema(ListStatus::schema()));
+    schemas.entry("SortOrder").or_insert_with(|| schema(SortOrder::schema()));
+    let mut flag = schema(FlagColour::schema());
+    if let Some(values) = flag.get_mut("enum").and_then(Value::as_array_mut) {
+        values.insert(0, "any".into());
+    }
+    schemas.entry("FlagFilter").or_insert(flag);
+}
