@@ -84,7 +84,7 @@ impl Inbox {
 
     /// Claims as many due deliveries as the limits allow at once.
     async fn claim_wave(&self) -> CoreResult<Vec<outbox::Claimed>> {
-        let mut per_platform: HashMap<_, usize> = HashMap::new();
+        let mut per_platform: HashMap<crate::domain::model::Platform, usize> = HashMap::new();
         let mut wave = Vec::new();
         while wave.len() < self.delivery.total {
             let busy: Vec<_> = per_platform
