@@ -103,6 +103,12 @@ async fn connect_shop(base: &str, token: &str, sim: &SimHandle) {
 /// A daemon serving from `dir` on a free port, up; its process and base URL.
 async fn started(dir: &Path) -> (Child, String, u16) {
     let port = free_port();
+    let (child, base) = up(dir, port).await;
+    (child, base, port)
+}
+
+/// A daemon serving from `dir` on `port`, once it answers.
+async fn up(dir: &Path, port: u16) -> (Child, String) {
     let base = format!("http://127.0.0.1:{port}");
     let child = serve(dir, port);
     assert!(
@@ -111,7 +117,7 @@ async fn started(dir: &Path) -> (Child, String, u16) {
         })
         .await
     );
-    (child, base, port)
+    (child, base)
 }
 
 /// `n` buyers write to the shop, each in a TikTok conversation of their own; the inbox
@@ -240,7 +246,7 @@ async fn kill_after_platform_accepted_counts_honestly() {
     assert!(accepted_before_kill.iter().all(|r| r.contains("reply 0")), "in order: {accepted_before_kill:?}");
 
     sim.set_faults(Faults::default()).unwrap();
-    let mut child = serve(dir.path(), port);
+    let (mut child, _) = up(dir.path(), port).await;
     let expected = total + accepted_before_kill.len();
     let settled = wait_until(Duration::from_secs(120), || async {
         delivered(&base, &token, &convs).await == total
