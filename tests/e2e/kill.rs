@@ -131,7 +131,8 @@ async fn conversations(base: &str, token: &str, sim: &SimHandle, n: usize) -> Ve
     let mut ids: Vec<String> = Vec::new();
     while ids.len() < n && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let (_, list) = call(base, Method::GET, "/api/v1/conversations?limit=100", token, None).await;
+        let (_, list) =
+            call(base, Method::GET, "/api/v1/conversations?limit=100", token, None).await;
         let items = list["items"].as_array().cloned().unwrap_or_default();
         ids = items.iter().filter_map(|c| c["id"].as_str().map(str::to_owned)).collect();
     }
@@ -179,10 +180,18 @@ fn assert_in_order(received: &[String], conversations: usize) {
         let mine: Vec<usize> = (0..REPLIES_EACH)
             .flat_map(|i| {
                 let text = format!("c{k} reply {i}");
-                received.iter().enumerate().filter(move |(_, r)| r.contains(&text)).map(|(at, _)| at).last()
+                received
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, r)| r.contains(&text))
+                    .map(|(at, _)| at)
+                    .last()
             })
             .collect();
-        assert!(mine.windows(2).all(|w| w[0] < w[1]), "conversation {k} out of order: {received:?}");
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "conversation {k} out of order: {received:?}"
+        );
     }
 }
 
@@ -227,7 +236,8 @@ async fn sigkill_with_replies_queued_then_restart_delivers_each_reply_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_after_platform_accepted_counts_honestly() {
     // TikTok stores every reply it is sent and never answers: each answer is lost.
-    let lost = Faults { accepted_then_timeout: 1.0, hold: Duration::from_secs(300), ..Default::default() };
+    let lost =
+        Faults { accepted_then_timeout: 1.0, hold: Duration::from_secs(300), ..Default::default() };
     let sim = TikTokSim::start(SimConfig { faults: lost, ..Default::default() }).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let token = create_owner(dir.path(), "Honest");
@@ -238,12 +248,17 @@ async fn kill_after_platform_accepted_counts_honestly() {
     let total = convs.len() * REPLIES_EACH;
     // The per-platform limit of sends are in flight, each accepted by TikTok, none
     // answered: the daemon is killed before it records any of them.
-    assert!(wait_until(Duration::from_secs(5), || async { received(&sim).len() >= PER_PLATFORM }).await);
+    assert!(
+        wait_until(Duration::from_secs(5), || async { received(&sim).len() >= PER_PLATFORM }).await
+    );
     child.kill().expect("SIGKILL");
     child.wait().unwrap();
     let accepted_before_kill = received(&sim);
     assert_eq!(accepted_before_kill.len(), PER_PLATFORM, "{accepted_before_kill:?}");
-    assert!(accepted_before_kill.iter().all(|r| r.contains("reply 0")), "in order: {accepted_before_kill:?}");
+    assert!(
+        accepted_before_kill.iter().all(|r| r.contains("reply 0")),
+        "in order: {accepted_before_kill:?}"
+    );
 
     sim.set_faults(Faults::default()).unwrap();
     let (mut child, _) = up(dir.path(), port).await;

@@ -125,9 +125,8 @@ async fn hanging_platform_does_not_delay_other_platforms() {
     }
     // AliExpress's replies are delivered while TikTok's hang, and TikTok holds only its
     // two slots (its third reply waits for one, unclaimed).
-    let ae_delivered = eventually(|| async {
-        reply_statuses(&d, &ae_owner).await == ["delivered", "delivered"]
-    });
+    let ae_delivered =
+        eventually(|| async { reply_statuses(&d, &ae_owner).await == ["delivered", "delivered"] });
     assert!(ae_delivered.await, "AliExpress waited for TikTok: {:?}", ae.sent_messages());
     assert_eq!(ae.sent_messages().len(), 2);
     assert!(eventually(|| async { tt.held() == 2 }).await, "held: {}", tt.held());

@@ -451,7 +451,9 @@ fn requests_outside_the_timestamp_window_are_refused() {
 
 /// Sends a request the AliExpress wire layer built, as the adapter would, to the
 /// simulator; returns the gateway's error `code`, if it answered one.
-fn gateway_code(f: &Fixture, request: shopmux_adapter_aliexpress::wire::WireRequest) -> Option<String> {
+fn gateway_code(
+    f: &Fixture, request: shopmux_adapter_aliexpress::wire::WireRequest,
+) -> Option<String> {
     use shopmux_contract::adapter::{Host, HttpRequest};
     let answer = f
         .host

@@ -209,7 +209,10 @@ async fn outbox_row_lease_is_per_row() {
         t.clock.advance(chrono::Duration::seconds(25));
         let b = claim(&t.inbox).await.expect("a second row");
         let c = claim(&t.inbox).await.expect("a third row");
-        assert_eq!((b.lease.until, c.lease.until), (t0 + chrono::Duration::seconds(25) + lease(), b.lease.until));
+        assert_eq!(
+            (b.lease.until, c.lease.until),
+            (t0 + chrono::Duration::seconds(25) + lease(), b.lease.until)
+        );
         assert!(claim(&t.inbox).await.is_none(), "{}: every row is leased", t.name);
         assert_ne!(a.lease.token, b.lease.token);
         // Past a's lease but within b's and c's: only a is claimable again.
@@ -308,9 +311,8 @@ async fn conversation_order_is_kept_under_parallel_delivery() {
         // The first send (of whichever conversation goes first) fails and backs off.
         channel.then([AdapterError::transient("http_503", "unavailable")]);
         t.inbox.deliver_now().await.unwrap();
-        let failed: Vec<usize> = (0..convs.len())
-            .filter(|i| sent_of(&channel, &replies[*i]).len() == 1)
-            .collect();
+        let failed: Vec<usize> =
+            (0..convs.len()).filter(|i| sent_of(&channel, &replies[*i]).len() == 1).collect();
         assert_eq!(failed.len(), 1, "{}: {:?}", t.name, channel.sends());
         let stuck = failed[0];
         // Its later replies wait for it; the other conversations were all delivered.
@@ -322,7 +324,12 @@ async fn conversation_order_is_kept_under_parallel_delivery() {
         t.inbox.deliver_now().await.unwrap();
         let mut expected = vec![replies[stuck][0]];
         expected.extend(&replies[stuck]);
-        assert_eq!(sent_of(&channel, &replies[stuck]), expected, "{}: retried, then in order", t.name);
+        assert_eq!(
+            sent_of(&channel, &replies[stuck]),
+            expected,
+            "{}: retried, then in order",
+            t.name
+        );
         for (conv, mine) in convs.iter().zip(&replies) {
             for id in mine {
                 with_status(&t, &s, *conv, *id, DeliveryStatus::Delivered).await;
@@ -348,10 +355,8 @@ async fn two_daemons_racing_claim_each_row_once() {
             }
             ids
         };
-        let (a, b) = tokio::join!(
-            tokio::spawn(drain(t.inbox.clone())),
-            tokio::spawn(drain(other.clone()))
-        );
+        let (a, b) =
+            tokio::join!(tokio::spawn(drain(t.inbox.clone())), tokio::spawn(drain(other.clone())));
         let (a, b) = (a.unwrap(), b.unwrap());
         let mut all: Vec<_> = a.iter().chain(&b).copied().collect();
         all.sort();
