@@ -740,6 +740,25 @@ mod tests {
     }
 
     #[test]
+    fn outbox_concurrency_limits_are_bounded_and_typed() {
+        let c = load_from(None, env(&[])).unwrap();
+        assert_eq!(c.outbox, shopmux_core::DeliveryLimits { per_platform: 4, total: 32 });
+        let vars = [
+            ("SHOPMUX_OUTBOX__PER_PLATFORM_CONCURRENCY", "2"),
+            ("SHOPMUX_OUTBOX__CONCURRENCY", "8"),
+        ];
+        let c = load_from(None, env(&vars)).unwrap();
+        assert_eq!(c.outbox, shopmux_core::DeliveryLimits { per_platform: 2, total: 8 });
+        for (var, key) in [
+            ("SHOPMUX_OUTBOX__PER_PLATFORM_CONCURRENCY", "outbox.per_platform_concurrency"),
+            ("SHOPMUX_OUTBOX__CONCURRENCY", "outbox.concurrency"),
+        ] {
+            let errors = load_from(None, env(&[(var, "0")])).unwrap_err();
+            assert_eq!(errors[0].key, key, "0 slots would stall the outbox");
+        }
+    }
+
+    #[test]
     fn unknown_keys_in_a_file_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("shopmux.toml");
