@@ -33,6 +33,8 @@ pub struct RawConfig {
     pub database: RawDatabaseConfig,
     /// `[ingest]`: the inbound writer and the poller.
     pub ingest: RawIngestConfig,
+    /// `[outbox]`: how many replies are delivered at once.
+    pub outbox: RawOutboxConfig,
     /// `[smtp]`: outgoing mail.
     pub smtp: RawSmtpConfig,
     /// `[plugins]`: adapter plugins.
@@ -99,6 +101,23 @@ pub struct RawIngestConfig {
 impl Default for RawIngestConfig {
     fn default() -> Self {
         Self { max_batch: 256, poll_secs: 60 }
+    }
+}
+
+/// `[outbox]`: how many replies are delivered at once.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawOutboxConfig {
+    /// Most deliveries in flight to one platform (1..=256): a platform that hangs holds
+    /// at most this many of the outbox's slots, never the others'.
+    pub per_platform_concurrency: usize,
+    /// Most deliveries in flight in all (1..=1024).
+    pub concurrency: usize,
+}
+
+impl Default for RawOutboxConfig {
+    fn default() -> Self {
+        Self { per_platform_concurrency: 4, concurrency: 32 }
     }
 }
 
@@ -175,6 +194,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// The inbound writer and the poller.
     pub ingest: IngestConfig,
+    /// How many replies are delivered at once.
+    pub outbox: shopmux_core::DeliveryLimits,
     /// Outgoing mail; none when `smtp.host` is empty.
     pub smtp: Option<SmtpConfig>,
     /// Adapter plugins.
@@ -433,19 +454,20 @@ impl RawConfig {
         let database = self.database.validate(&mut problems);
         let data_dir = database.as_ref().and_then(|d| d.url.sqlite_dir());
         let ingest = self.ingest.validate(&mut problems);
+        let outbox = self.outbox.validate(&mut problems);
         let smtp = self.smtp.validate(&mut problems);
         let plugins = self.plugins.validate(data_dir.as_deref(), &mut problems);
         let secrets = self.secrets.validate(data_dir.as_deref(), &mut problems);
-        match (server, database, ingest, smtp, plugins, secrets) {
+        match (server, database, (ingest, outbox), smtp, plugins, secrets) {
             (
                 Some(server),
                 Some(database),
-                Some(ingest),
+                (Some(ingest), Some(outbox)),
                 Some(smtp),
                 Some(plugins),
                 Some(secrets),
             ) if problems.0.is_empty() => {
-                Ok(Config { server, database, ingest, smtp, plugins, secrets })
+                Ok(Config { server, database, ingest, outbox, smtp, plugins, secrets })
             }
             _ => Err(problems.0),
         }
@@ -504,6 +526,18 @@ impl RawIngestConfig {
         let max_batch = problems.in_range("ingest.max_batch", self.max_batch, 1..=1000);
         let poll_every = problems.seconds("ingest.poll_secs", self.poll_secs, 5..=86_400);
         Some(IngestConfig { max_batch: max_batch?, poll_every: poll_every? })
+    }
+}
+
+impl RawOutboxConfig {
+    fn validate(self, problems: &mut Problems) -> Option<shopmux_core::DeliveryLimits> {
+        let per_platform = problems.in_range(
+            "outbox.per_platform_concurrency",
+            self.per_platform_concurrency,
+            1..=256,
+        );
+        let total = problems.in_range("outbox.concurrency", self.concurrency, 1..=1024);
+        Some(shopmux_core::DeliveryLimits { per_platform: per_platform?, total: total? })
     }
 }
 
@@ -703,6 +737,25 @@ mod tests {
         assert!(errors[0].to_string().contains("database.max_connections"), "{}", errors[0]);
         let errors = load_from(None, env(&[("SHOPMUX_DATABASE__URL", "mysql://x")])).unwrap_err();
         assert_eq!(errors[0].key, "database.url");
+    }
+
+    #[test]
+    fn outbox_concurrency_limits_are_bounded_and_typed() {
+        let c = load_from(None, env(&[])).unwrap();
+        assert_eq!(c.outbox, shopmux_core::DeliveryLimits { per_platform: 4, total: 32 });
+        let vars = [
+            ("SHOPMUX_OUTBOX__PER_PLATFORM_CONCURRENCY", "2"),
+            ("SHOPMUX_OUTBOX__CONCURRENCY", "8"),
+        ];
+        let c = load_from(None, env(&vars)).unwrap();
+        assert_eq!(c.outbox, shopmux_core::DeliveryLimits { per_platform: 2, total: 8 });
+        for (var, key) in [
+            ("SHOPMUX_OUTBOX__PER_PLATFORM_CONCURRENCY", "outbox.per_platform_concurrency"),
+            ("SHOPMUX_OUTBOX__CONCURRENCY", "outbox.concurrency"),
+        ] {
+            let errors = load_from(None, env(&[(var, "0")])).unwrap_err();
+            assert_eq!(errors[0].key, key, "0 slots would stall the outbox");
+        }
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         max_ingest_batch: config.ingest.max_batch,
         registry: registry(plugins, &host, &storefront),
         poll_every: config.ingest.poll_every,
+        delivery: config.outbox,
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock, options);

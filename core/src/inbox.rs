@@ -35,6 +35,25 @@ pub struct InboxOptions {
     /// Run the outbox worker in the background (off only in tests that run the passes
     /// themselves with [`Inbox::deliver_now`]).
     pub background_delivery: bool,
+    /// How many deliveries run at once.
+    pub delivery: DeliveryLimits,
+}
+
+/// How many deliveries run at once: in all, and to one platform (so a platform that
+/// hangs holds at most `per_platform` of the outbox's slots and never delays the others).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeliveryLimits {
+    /// Most deliveries in flight to one platform (at least 1).
+    pub per_platform: usize,
+    /// Most deliveries in flight in all (at least 1).
+    pub total: usize,
+}
+
+impl Default for DeliveryLimits {
+    /// 4 per platform, 32 in all.
+    fn default() -> Self {
+        Self { per_platform: 4, total: 32 }
+    }
 }
 
 impl Default for InboxOptions {
@@ -47,6 +66,7 @@ impl Default for InboxOptions {
             routing_seed: None,
             poll_every: Duration::from_secs(60),
             background_delivery: true,
+            delivery: DeliveryLimits::default(),
         }
     }
 }
@@ -60,6 +80,7 @@ pub struct Inbox {
     pub(crate) ingest_cache: Mutex<HashMap<ShopId, (Instant, IngestShop)>>,
     pub(crate) ingest_tx: mpsc::Sender<IngestJob>,
     pub(crate) outbox_wake: Arc<Notify>,
+    pub(crate) delivery: DeliveryLimits,
     pub(crate) router: Arc<RouterSignal>,
     pub(crate) routing_rng: Mutex<rand::rngs::StdRng>,
     /// This daemon's id in `daemon_instances` (its live streams are its sessions).

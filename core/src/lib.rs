@@ -22,6 +22,6 @@ pub mod wake;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{CoreError, CoreResult};
-pub use inbox::{Inbox, InboxOptions};
+pub use inbox::{DeliveryLimits, Inbox, InboxOptions};
 pub use registry::Registry;
 pub use storage::store::{Store, StoreOptions};

@@ -5,6 +5,7 @@ mod api_flow;
 mod demo;
 mod douyin;
 mod kill;
+mod outbox;
 mod plugin;
 mod process;
 mod restart;

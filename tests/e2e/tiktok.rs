@@ -203,8 +203,14 @@ async fn bad_signatures_truncated_bodies_and_wrong_shops_are_refused_and_store_n
 async fn under_5xx_and_dropped_connections_1000_replies_are_delivered_once_or_failed_visibly() {
     let t = setup().await;
     let Setup { d, sim, owner, .. } = &t;
+    // 100 conversations of 10 replies: a conversation's replies leave in order, so a
+    // reply waiting out its backoff holds back only its own conversation's next ones.
     let mut ws = d.stream(owner).await;
-    let conversation = buyer_writes(sim, &mut ws, "conv-3", "3003", "hello").await;
+    let mut conversations = Vec::new();
+    for k in 0..100 {
+        let buyer = format!("3{k:03}");
+        conversations.push(buyer_writes(sim, &mut ws, &format!("conv-3-{k}"), &buyer, "hi").await);
+    }
     drop(ws);
     // Half the sends get a 5xx, a tenth lose their connection before TikTok reads them.
     sim.set_faults(Faults {
@@ -216,29 +222,30 @@ async fn under_5xx_and_dropped_connections_1000_replies_are_delivered_once_or_fa
         ..Default::default()
     })
     .unwrap();
-    for i in 0..1000 {
-        let (status, body) = d.reply(owner, &conversation, &format!("reply {i}")).await;
-        assert_eq!(status, 202, "{body}");
+    for i in 0..10 {
+        for conversation in &conversations {
+            let (status, body) = d.reply(owner, conversation, &format!("reply {i}")).await;
+            assert_eq!(status, 202, "{body}");
+        }
     }
+    let all_out = || async {
+        let mut out = Vec::new();
+        for conversation in &conversations {
+            let page = messages(d, owner, conversation).await;
+            out.extend(page.into_iter().filter(|m| m["direction"] == "out"));
+        }
+        out
+    };
     // Drive the retries by moving the shared clock past each backoff, in steps shorter
-    // than the delivery lease (60 s), as real time would.
-    for _ in 0..100 {
+    // than a delivery's lease (30 s), as real time would.
+    for round in 0..400 {
         while d.inbox.deliver_now().await.unwrap() > 0 {}
-        let pending = messages(d, owner, &conversation)
-            .await
-            .iter()
-            .filter(|m| m["delivery_status"] == "pending")
-            .count();
-        if pending == 0 {
+        if round % 10 == 9 && all_out().await.iter().all(|m| m["delivery_status"] != "pending") {
             break;
         }
-        t.clock.advance(chrono::Duration::seconds(50));
+        t.clock.advance(chrono::Duration::seconds(25));
     }
-    let mine: Vec<Value> = messages(d, owner, &conversation)
-        .await
-        .into_iter()
-        .filter(|m| m["direction"] == "out")
-        .collect();
+    let mine: Vec<Value> = all_out().await;
     assert_eq!(mine.len(), 1000);
     let delivered = mine.iter().filter(|m| m["delivery_status"] == "delivered").count();
     let failed = mine.iter().filter(|m| m["delivery_status"] == "failed").count();
@@ -252,7 +259,8 @@ async fn under_5xx_and_dropped_connections_1000_replies_are_delivered_once_or_fa
     }
     // Exactly once: TikTok accepted each delivered reply once, and nothing else.
     let sent = sim.sent_messages();
-    let mut texts: Vec<String> = sent.iter().map(|s| s.content.clone()).collect();
+    let mut texts: Vec<(String, String)> =
+        sent.iter().map(|s| (s.conversation_id.clone(), s.content.clone())).collect();
     texts.sort();
     texts.dedup();
     assert_eq!(texts.len(), sent.len(), "a reply reached TikTok twice");

@@ -57,6 +57,22 @@ impl<P: Simulated> SimHandle<P> {
         self.shared.common().requests()
     }
 
+    /// Makes the simulator hang: from now on every request is held, unanswered and
+    /// unprocessed, until [`SimHandle::release`] (then each is processed and answered).
+    pub fn hang(&self) {
+        self.shared.common().gate.hang();
+    }
+
+    /// Ends a [`SimHandle::hang`]: the held requests go on, and new ones are not held.
+    pub fn release(&self) {
+        self.shared.common().gate.release();
+    }
+
+    /// How many requests are held by a [`SimHandle::hang`] right now.
+    pub fn held(&self) -> usize {
+        self.shared.common().gate.held()
+    }
+
     /// Stops the server now.
     pub fn shutdown(self) {
         drop(self);

@@ -165,6 +165,44 @@ pub struct Common {
     faults: Mutex<FaultState>,
     log: Mutex<Vec<RequestRecord>>,
     next_request: AtomicU64,
+    pub(crate) gate: Gate,
+}
+
+/// The hang switch: while it is on, every request waits at the door (counted in
+/// `held`), neither processed nor answered, until it is switched off — a platform that
+/// hangs for as long as a test wants, with no timer involved.
+pub(crate) struct Gate {
+    hanging: tokio::sync::watch::Sender<bool>,
+    held: AtomicU64,
+}
+
+impl Gate {
+    fn new() -> Gate {
+        Gate { hanging: tokio::sync::watch::Sender::new(false), held: AtomicU64::new(0) }
+    }
+
+    pub(crate) fn hang(&self) {
+        self.hanging.send_replace(true);
+    }
+
+    pub(crate) fn release(&self) {
+        self.hanging.send_replace(false);
+    }
+
+    pub(crate) fn held(&self) -> usize {
+        usize::try_from(self.held.load(Ordering::SeqCst)).unwrap_or(usize::MAX)
+    }
+
+    /// Waits while the switch is on.
+    async fn pass(&self) {
+        let mut open = self.hanging.subscribe();
+        if !*open.borrow_and_update() {
+            return;
+        }
+        self.held.fetch_add(1, Ordering::SeqCst);
+        let _ = open.wait_for(|hanging| !*hanging).await;
+        self.held.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The [`Common`] of a platform's `SimConfig` (a `Result`): every gateway simulator's
@@ -200,6 +238,7 @@ impl Common {
             faults: Mutex::new(FaultState::new(faults)?),
             log: Mutex::new(Vec::new()),
             next_request: AtomicU64::new(1),
+            gate: Gate::new(),
         })
     }
 
@@ -295,6 +334,7 @@ pub(crate) async fn fault_middleware<S: Simulated>(
     next: Next,
 ) -> Response {
     let common = sim.common();
+    common.gate.pass().await;
     let (fault, knobs) = common.draw();
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();

@@ -448,3 +448,74 @@ fn requests_outside_the_timestamp_window_are_refused() {
     late.clock().set(t0() - TimeDelta::minutes(110));
     assert!(AliExpress.poll(&late, &f.shop(), None).is_ok());
 }
+
+/// Sends a request the AliExpress wire layer built, as the adapter would, to the
+/// simulator; returns the gateway's error `code`, if it answered one.
+fn gateway_code(
+    f: &Fixture, request: shopmux_adapter_aliexpress::wire::WireRequest,
+) -> Option<String> {
+    use shopmux_contract::adapter::{Host, HttpRequest};
+    let answer = f
+        .host
+        .http(HttpRequest {
+            method: "POST".into(),
+            url: format!("{}{}", f.sim.base_url(), request.path),
+            headers: request.headers,
+            body: request.body,
+            timeout_ms: Some(5_000),
+        })
+        .expect("answered");
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).expect("json");
+    body.get("code").and_then(|c| c.as_str()).map(str::to_owned)
+}
+
+#[test]
+fn aliexpress_never_sends_empty_params() {
+    use shopmux_adapter_aliexpress::wire::{self, AppCredentials, RequestContext, method};
+    let f = Fixture::start();
+    let ann = Buyer::new(1);
+    f.buyer_writes(&ann, BuyerMessage::text("Hello?"));
+    let channel = f.sim.channel_of(&f.seller, &ann.login_id).expect("a relation");
+    let (app_key, app_secret) = f.sim.app();
+    let credentials = AppCredentials { app_key, app_secret };
+    let token = f.sim.access_token(&f.seller).expect("token");
+    let ctx = RequestContext { credentials: &credentials, session: Some(&token), now: t0() };
+    let params = |extern_id: &str| {
+        vec![
+            ("channel_id".to_owned(), channel.clone()),
+            ("current_page".to_owned(), "1".to_owned()),
+            ("extern_id".to_owned(), extern_id.to_owned()),
+            ("page_size".to_owned(), "20".to_owned()),
+        ]
+    };
+    // The adapter's wire layer leaves an empty parameter out of both the signature and
+    // the body: the simulator (which refuses empty values and checks the signature with
+    // its own code) takes the call.
+    let request = wire::business_request(&ctx, method::QUERY_DETAIL_LIST, params("")).unwrap();
+    assert_eq!(request.param("extern_id"), None);
+    assert!(request.params.iter().all(|(_, v)| !v.is_empty()), "{:?}", request.params);
+    assert_eq!(gateway_code(&f, request), None, "accepted");
+    // The control: the same call with the empty value kept (signed as the Python SDKs
+    // sign it) is refused, so the check above can fail.
+    let mut kept = wire::business_request(&ctx, method::QUERY_DETAIL_LIST, params("x")).unwrap();
+    kept.params.retain(|(k, _)| k != "sign");
+    for (k, v) in kept.params.iter_mut() {
+        if k == "extern_id" {
+            v.clear();
+        }
+    }
+    let sign = shopmux_adapter_aliexpress::sign::iop_sign(
+        &credentials.app_secret,
+        method::QUERY_DETAIL_LIST,
+        kept.params.iter().map(|(k, v)| (k, v)),
+    );
+    kept.params.push(("sign".into(), sign));
+    kept.body = shopmux_contract::wire::query_string(&kept.params).into_bytes();
+    assert_eq!(gateway_code(&f, kept).as_deref(), Some("InvalidParameter"));
+    // A reply whose conversation id is empty goes out, and the look-up of its id after
+    // the send (which would be refused with an empty parameter) finds it.
+    let receipt = f.send(&ann, Some(String::new()), text("Hi Ann!")).expect("sent");
+    let sent = f.sim.sent_messages();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(receipt.platform_message_id, Some(sent[0].message_id.clone()));
+}

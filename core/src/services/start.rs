@@ -6,7 +6,7 @@ use super::ingest::queue::{IngestJob, spawn_writer};
 use super::{delivery, polling, presence, router, timers};
 use crate::clock::Clock;
 use crate::events::EventBus;
-use crate::inbox::{Inbox, InboxOptions};
+use crate::inbox::{DeliveryLimits, Inbox, InboxOptions};
 use crate::storage::store::Store;
 use crate::wake::RouterSignal;
 use rand::SeedableRng;
@@ -44,6 +44,10 @@ impl Inbox {
             ingest_cache: Mutex::new(HashMap::new()),
             ingest_tx,
             outbox_wake: Arc::new(Notify::new()),
+            delivery: DeliveryLimits {
+                per_platform: options.delivery.per_platform.max(1),
+                total: options.delivery.total.max(1),
+            },
             router: router_signal,
             routing_rng: Mutex::new(routing_rng),
             instance_id: uuid::Uuid::now_v7().to_string(),

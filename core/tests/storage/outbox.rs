@@ -147,3 +147,221 @@ async fn a_transient_failure_past_the_attempt_budget_is_marked_failed() {
         assert!(m.delivery_error.unwrap().contains("http_502"));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Leases per row, completion by the lease holder only, order within a conversation
+// ---------------------------------------------------------------------------------------
+
+use shopmux_contract::adapter::SendReceipt;
+use shopmux_core::services::delivery::{LEASE, SEND_TIMEOUT};
+use shopmux_core::storage::outbox::Claimed;
+use shopmux_core::{Clock, Inbox, InboxOptions, Store, StoreOptions};
+
+/// [`LEASE`] on the injected clock.
+fn lease() -> chrono::Duration {
+    chrono::Duration::from_std(LEASE).unwrap()
+}
+
+/// Another engine (another daemon) on the test's PostgreSQL database, sending through
+/// `channel`. A SQLite file has one daemon, its single writer: there the "other daemon"
+/// is the same engine claiming again, which goes through the same claim.
+async fn another_engine(t: &TestInbox, channel: &Arc<FakeChannel>) -> Arc<Inbox> {
+    if t.name == "sqlite" {
+        return t.inbox.clone();
+    }
+    let store = Store::open(&StoreOptions::new(&t.url)).await.expect("second store");
+    let options = InboxOptions {
+        registry: registry(vec![channel.clone() as Arc<dyn Adapter>]),
+        background_delivery: false,
+        ..Default::default()
+    };
+    Inbox::start(store, t.clock.clone() as Arc<dyn Clock>, options)
+}
+
+/// `n` more conversations of the seller, one buyer each.
+async fn conversations(t: &TestInbox, s: &Seller, n: usize) -> Vec<ConversationId> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let buyer = format!("buyer-{i}");
+        out.push(t.conversation_of(&s.shop, text(&buyer, &format!("m-{i}"), "hi")).await);
+    }
+    out
+}
+
+async fn claim(inbox: &Inbox) -> Option<Claimed> {
+    inbox.claim_delivery(&[]).await.expect("claim")
+}
+
+#[tokio::test]
+async fn outbox_row_lease_is_per_row() {
+    assert!(LEASE > SEND_TIMEOUT, "a lease outlasts one send");
+    for (t, _channel, s, first) in setup().await {
+        let mut convs = vec![first];
+        convs.extend(conversations(&t, &s, 2).await);
+        for conv in &convs {
+            reply(&t, &s, *conv).await;
+        }
+        let t0 = t.clock.now();
+        let a = claim(&t.inbox).await.expect("a row is due");
+        assert_eq!(a.lease.until, t0 + lease(), "{}: one send's limit plus margin", t.name);
+        // A claim takes one row, not a batch: the others are still there to claim, each
+        // under a lease dated from its own claim.
+        t.clock.advance(chrono::Duration::seconds(25));
+        let b = claim(&t.inbox).await.expect("a second row");
+        let c = claim(&t.inbox).await.expect("a third row");
+        assert_eq!(
+            (b.lease.until, c.lease.until),
+            (t0 + chrono::Duration::seconds(25) + lease(), b.lease.until)
+        );
+        assert!(claim(&t.inbox).await.is_none(), "{}: every row is leased", t.name);
+        assert_ne!(a.lease.token, b.lease.token);
+        // Past a's lease but within b's and c's: only a is claimable again.
+        t.clock.set(a.lease.until);
+        let again = claim(&t.inbox).await.expect("a's lease ran out");
+        assert_eq!((again.outbox_id, again.attempts), (a.outbox_id, 2), "{}", t.name);
+        assert!(claim(&t.inbox).await.is_none(), "{}: b and c are still held", t.name);
+    }
+}
+
+#[tokio::test]
+async fn expired_lease_is_reclaimed_once() {
+    for (t, channel, s, conv) in setup().await {
+        let other = another_engine(&t, &channel).await;
+        reply(&t, &s, conv).await;
+        let first = claim(&t.inbox).await.expect("due");
+        assert!(claim(&other).await.is_none(), "{}: leased rows are not claimed", t.name);
+        t.clock.advance(lease() + chrono::Duration::seconds(1));
+        // Both daemons try at once: exactly one takes the row over.
+        let (mine, theirs) = tokio::join!(claim(&t.inbox), claim(&other));
+        let taken: Vec<Claimed> = mine.into_iter().chain(theirs).collect();
+        assert_eq!(taken.len(), 1, "{}: reclaimed exactly once", t.name);
+        assert_eq!(taken[0].outbox_id, first.outbox_id);
+        assert_ne!(taken[0].lease.token, first.lease.token, "{}: a new lease", t.name);
+        assert!(claim(&t.inbox).await.is_none() && claim(&other).await.is_none());
+    }
+}
+
+#[tokio::test]
+async fn late_completion_by_old_holder_is_ignored() {
+    for (t, channel, s, conv) in setup().await {
+        let other = another_engine(&t, &channel).await;
+        let id = reply(&t, &s, conv).await;
+        // A slow daemon claims the row, and its send outlives its lease.
+        let slow = claim(&t.inbox).await.expect("due");
+        t.clock.advance(lease() + chrono::Duration::seconds(1));
+        let fresh = claim(&other).await.expect("taken over");
+        let delivered = other.perform_delivery(fresh).await.unwrap().expect("recorded");
+        assert_eq!(delivered.platform_message_id.as_deref(), Some("tiktok-1"));
+        // The slow daemon's answers arrive late: neither a failure nor another id
+        // overwrites what the holder of the lease recorded.
+        let late = t
+            .inbox
+            .complete_delivery(&slow, Err(AdapterError::permanent("36009001", "blocked")))
+            .await
+            .unwrap();
+        assert!(late.is_none(), "{}: a late failure is ignored", t.name);
+        let late = t.inbox.complete_delivery(&slow, Ok(SendReceipt::sent("late-id"))).await;
+        assert!(late.unwrap().is_none(), "{}: a late success is ignored", t.name);
+        let m = with_status(&t, &s, conv, id, DeliveryStatus::Delivered).await;
+        assert_eq!(m.platform_message_id.as_deref(), Some("tiktok-1"), "{}", t.name);
+        assert_eq!(m.delivery_error, None);
+        assert!(claim(&t.inbox).await.is_none(), "{}: delivered, not due again", t.name);
+    }
+}
+
+#[tokio::test]
+async fn a_holder_whose_lease_was_taken_over_does_not_send() {
+    for (t, channel, s, conv) in setup().await {
+        let other = another_engine(&t, &channel).await;
+        reply(&t, &s, conv).await;
+        let stale = claim(&t.inbox).await.expect("due");
+        t.clock.advance(lease() + chrono::Duration::seconds(1));
+        let fresh = claim(&other).await.expect("taken over");
+        // The lease is re-checked before sending: the stale claim sends nothing.
+        assert!(t.inbox.perform_delivery(stale).await.unwrap().is_none(), "{}", t.name);
+        assert!(channel.sends().is_empty(), "{}: nothing sent by the stale claim", t.name);
+        other.perform_delivery(fresh).await.unwrap().expect("recorded");
+        assert_eq!(channel.sends().len(), 1, "{}: sent once", t.name);
+    }
+}
+
+/// The replies' ids in the order the channel was asked to send them, of one conversation.
+fn sent_of(channel: &FakeChannel, replies: &[MessageId]) -> Vec<MessageId> {
+    let keys: Vec<String> = replies.iter().map(|id| id.to_string()).collect();
+    channel
+        .sends()
+        .iter()
+        .filter_map(|k| keys.iter().position(|x| x == k).map(|i| replies[i]))
+        .collect()
+}
+
+#[tokio::test]
+async fn conversation_order_is_kept_under_parallel_delivery() {
+    for (t, channel, s, first) in setup().await {
+        let mut convs = vec![first];
+        convs.extend(conversations(&t, &s, 3).await);
+        let mut replies: Vec<Vec<MessageId>> = Vec::new();
+        for conv in &convs {
+            let mut mine = Vec::new();
+            for _ in 0..3 {
+                mine.push(reply(&t, &s, *conv).await);
+            }
+            replies.push(mine);
+        }
+        // The first send (of whichever conversation goes first) fails and backs off.
+        channel.then([AdapterError::transient("http_503", "unavailable")]);
+        t.inbox.deliver_now().await.unwrap();
+        let failed: Vec<usize> =
+            (0..convs.len()).filter(|i| sent_of(&channel, &replies[*i]).len() == 1).collect();
+        assert_eq!(failed.len(), 1, "{}: {:?}", t.name, channel.sends());
+        let stuck = failed[0];
+        // Its later replies wait for it; the other conversations were all delivered.
+        assert_eq!(sent_of(&channel, &replies[stuck]), vec![replies[stuck][0]], "{}", t.name);
+        for (i, mine) in replies.iter().enumerate().filter(|(i, _)| *i != stuck) {
+            assert_eq!(&sent_of(&channel, mine), mine, "{}: conversation {i} in order", t.name);
+        }
+        t.clock.advance(chrono::Duration::seconds(3));
+        t.inbox.deliver_now().await.unwrap();
+        let mut expected = vec![replies[stuck][0]];
+        expected.extend(&replies[stuck]);
+        assert_eq!(
+            sent_of(&channel, &replies[stuck]),
+            expected,
+            "{}: retried, then in order",
+            t.name
+        );
+        for (conv, mine) in convs.iter().zip(&replies) {
+            for id in mine {
+                with_status(&t, &s, *conv, *id, DeliveryStatus::Delivered).await;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_daemons_racing_claim_each_row_once() {
+    // On PostgreSQL the claim is `FOR UPDATE SKIP LOCKED`; on SQLite the single writer.
+    for (t, channel, s, first) in setup().await {
+        let other = another_engine(&t, &channel).await;
+        let mut convs = vec![first];
+        convs.extend(conversations(&t, &s, 23).await);
+        for conv in &convs {
+            reply(&t, &s, *conv).await;
+        }
+        let drain = |inbox: Arc<Inbox>| async move {
+            let mut ids = Vec::new();
+            while let Some(c) = claim(&inbox).await {
+                ids.push(c.outbox_id);
+            }
+            ids
+        };
+        let (a, b) =
+            tokio::join!(tokio::spawn(drain(t.inbox.clone())), tokio::spawn(drain(other.clone())));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let mut all: Vec<_> = a.iter().chain(&b).copied().collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(a.len() + b.len(), convs.len(), "{}: no row claimed twice", t.name);
+        assert_eq!(all.len(), convs.len(), "{}: every row claimed", t.name);
+    }
+}

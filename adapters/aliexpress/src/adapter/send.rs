@@ -41,7 +41,11 @@ pub(super) fn send(
     };
     let sent: ActionReply =
         session.call(method::ADD_MESSAGE, |ctx| wire::add_message(ctx, &create))?;
-    let channel = sent.channel_id.or_else(|| message.platform_conversation_id.clone());
+    // Never an empty parameter on the wire (§3.2): an empty channel is no channel.
+    let channel = sent
+        .channel_id
+        .or_else(|| message.platform_conversation_id.clone())
+        .filter(|channel| !channel.is_empty());
     // The reply carries no message id: find the message in the relation; failing
     // that (the send itself succeeded), a stable id of our own.
     let found = channel

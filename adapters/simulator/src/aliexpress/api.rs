@@ -2,7 +2,7 @@
 //!
 //! Parameters are read from the query string and the form-encoded body together (the
 //! IOP SDK posts them all in the body; the doc's sample puts `method` in the query), and
-//! every one of them is signed. Paging: `page_size` at most 100, `current_page` from 1.
+//! every one of them is signed; one with an empty value is refused (`InvalidParameter`). Paging: `page_size` at most 100, `current_page` from 1.
 //! Relations list most recently active first; a relation's messages newest first, with
 //! `gmt_create` in epoch milliseconds (the real format is not in our sources).
 
@@ -132,6 +132,16 @@ fn params(received: &Received) -> Result<Vec<(String, String)>, GatewayError> {
     all.extend(form_decode(&received.body).ok_or_else(|| {
         GatewayError::isv(codes::INVALID_PARAMETER, "The body is not a decodable form")
     })?);
+    // AliExpress's official samples disagree on whether an empty-valued parameter is
+    // signed (the Java and C# samples skip it, the Python SDKs sign its key): the
+    // simulator refuses one outright, so a client that sends one fails a test whichever
+    // way it signed it.
+    if let Some((key, _)) = all.iter().find(|(_, value)| value.is_empty()) {
+        return Err(GatewayError::isv(
+            codes::INVALID_PARAMETER,
+            format!("The parameter `{key}` has an empty value: leave it out"),
+        ));
+    }
     Ok(all)
 }
 

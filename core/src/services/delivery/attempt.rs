@@ -1,0 +1,144 @@
+//! One delivery attempt: claim a due row under a lease of its own, re-check (and if
+//! needed renew) the lease just before sending, send with a time limit, and record the
+//! outcome under the lease token — or nothing, when another claim took the row over.
+
+use super::{BACKOFF_BASE, BACKOFF_CAP, LEASE_MARGIN, MAX_ATTEMPTS, SEND_TIMEOUT, lease};
+use crate::domain::backoff::backoff;
+use crate::domain::ids::MessageId;
+use crate::domain::model::{DeliveryStatus, Message, Platform};
+use crate::error::{CoreError, CoreResult};
+use crate::events::InboxEvent;
+use crate::inbox::Inbox;
+use crate::registry::Delivery;
+use crate::services::connections::record_in;
+use crate::storage::messages;
+use crate::storage::outbox::{self, Claimed};
+use crate::storage::write::Db;
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use shopmux_contract::adapter::{AdapterError, SendReceipt};
+
+/// What an attempt leads to: the entry's status, the message's, the error shown, when
+/// the next attempt may start, and the platform's id of the sent message.
+type Verdict = (&'static str, DeliveryStatus, Option<String>, DateTime<Utc>, Option<String>);
+
+fn verdict(c: &Claimed, result: Result<SendReceipt, AdapterError>, now: DateTime<Utc>) -> Verdict {
+    match result {
+        Ok(receipt) => {
+            ("delivered", DeliveryStatus::Delivered, None, now, receipt.platform_message_id)
+        }
+        Err(e) if e.retryable && c.attempts < MAX_ATTEMPTS => {
+            let jitter = rand::rng().random::<f64>();
+            let delay =
+                backoff(c.attempts as u32, BACKOFF_BASE, BACKOFF_CAP, e.retry_after_ms, jitter);
+            let next = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+            tracing::info!(message = "Delivery will be retried.", outbox_id = %c.outbox_id, error = %e, attempt = c.attempts, retry_in_ms = delay.as_millis() as u64);
+            let shown = format!("{e} (attempt {} of {MAX_ATTEMPTS}; retrying)", c.attempts);
+            ("pending", DeliveryStatus::Pending, Some(shown), next, None)
+        }
+        Err(e) => {
+            tracing::warn!(message = "Delivery failed.", outbox_id = %c.outbox_id, error = %e, attempt = c.attempts);
+            ("failed", DeliveryStatus::Failed, Some(e.to_string()), now, None)
+        }
+    }
+}
+
+impl Inbox {
+    /// Claims one due delivery under a fresh lease of [`super::LEASE`], skipping the
+    /// platforms in `busy` (at their concurrency limit); `None` when nothing is due.
+    pub async fn claim_delivery(&self, busy: &[Platform]) -> CoreResult<Option<Claimed>> {
+        let now = self.clock.now();
+        let mut w = self.store.begin_write().await?;
+        let claimed = outbox::claim_one(&mut w, now, lease(), busy).await?;
+        w.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Performs a claimed delivery: re-checks the lease, sends, records the outcome and
+    /// publishes the message's new state. `None`: the lease was no longer this claim's,
+    /// so nothing was sent and nothing recorded.
+    pub async fn perform_delivery(&self, mut c: Claimed) -> CoreResult<Option<Message>> {
+        if !self.hold_lease(&mut c).await? {
+            tracing::info!(message = "Delivery skipped: its lease was taken over.", outbox_id = %c.outbox_id);
+            return Ok(None);
+        }
+        let result = self.send_one(&c).await;
+        let message = self.complete_delivery(&c, result).await?;
+        if let Some(message) = &message {
+            self.events.publish(InboxEvent::MessageUpdated { message: message.clone() });
+        }
+        Ok(message)
+    }
+
+    /// Whether the claim still holds its lease for a whole send: in memory when the
+    /// lease outlasts a send started now (with the margin to record it), else renewed in
+    /// the database — which fails when the lease ran out and another claim took the row.
+    async fn hold_lease(&self, c: &mut Claimed) -> CoreResult<bool> {
+        let now = self.clock.now();
+        let needed = chrono::Duration::from_std(SEND_TIMEOUT + LEASE_MARGIN / 2)
+            .unwrap_or(chrono::Duration::MAX);
+        if c.lease.until > now + needed {
+            return Ok(true);
+        }
+        let until = now + lease();
+        let mut w = self.store.begin_write().await?;
+        let held = outbox::renew(&mut w, c, until, now).await?;
+        w.commit().await?;
+        if held {
+            c.lease.until = until;
+        }
+        Ok(held)
+    }
+
+    async fn send_one(&self, c: &Claimed) -> Result<SendReceipt, AdapterError> {
+        let delivery = Delivery {
+            connection: c.connection.clone(),
+            message: c.message.clone(),
+            shop_id: c.shop_id,
+        };
+        let span = tracing::info_span!("delivery", outbox_id = %c.outbox_id, platform = %c.platform, attempt = c.attempts);
+        let send = tracing::Instrument::instrument(self.registry.send(&c.platform, delivery), span);
+        match tokio::time::timeout(SEND_TIMEOUT, send).await {
+            Ok(result) => result,
+            Err(_) => Err(AdapterError::transient(
+                "timeout",
+                format!("no answer within {}s", SEND_TIMEOUT.as_secs()),
+            )),
+        }
+    }
+
+    /// Records an attempt's outcome on the outbox entry and the message, under the
+    /// claim's lease token; returns the message as it is now, or `None` when the entry is
+    /// no longer this claim's (another claim took it over after the lease ran out: its
+    /// attempt is the one recorded, and this late outcome changes nothing).
+    pub async fn complete_delivery(
+        &self, c: &Claimed, result: Result<SendReceipt, AdapterError>,
+    ) -> CoreResult<Option<Message>> {
+        let now = self.clock.now();
+        // What the attempt showed about the shop's connection (a platform was called).
+        let seen = match &result {
+            Ok(receipt) => Some((Ok(()), receipt.refreshed_credentials.clone())),
+            Err(e) if e.code == "no_adapter" || e.code == "unsupported" => None,
+            Err(e) => Some((Err(e.clone()), None)),
+        };
+        let (status, delivery, error, next_at, platform_id) = verdict(c, result, now);
+        let mut w = self.store.begin_write().await?;
+        if !outbox::record(&mut w, c, status, error.clone(), next_at, now).await? {
+            tracing::info!(message = "Late outcome ignored: the delivery was taken over.", outbox_id = %c.outbox_id);
+            return Ok(None);
+        }
+        if let Some((outcome, refreshed)) = &seen {
+            record_in(&mut w, c.shop_id, now, outcome, refreshed.as_ref()).await?;
+        }
+        messages::set_delivery(&mut w, c.message_id, delivery, error, platform_id).await?;
+        let message = stored_message(Db::Tx(&mut w), c.message_id).await?;
+        w.commit().await?;
+        // The conversation's next reply may be due now.
+        self.outbox_wake.notify_one();
+        Ok(Some(message))
+    }
+}
+
+async fn stored_message(db: Db<'_, '_>, id: MessageId) -> CoreResult<Message> {
+    messages::get(db, id).await?.ok_or(CoreError::NotFound("message"))
+}
