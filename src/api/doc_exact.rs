@@ -80,6 +80,9 @@ fn patch_request_schemas(schemas: &mut Map<String, Value>, platforms: &[String])
     {
         platform["enum"] = json!(platforms);
     }
+    if let Some(agent) = schemas.get_mut("NewAgent") {
+        agent["dependentRequired"] = json!({"password": ["login"]});
+    }
     if let Some(role) = schemas.get_mut("NewAgent").and_then(|s| s.pointer_mut("/properties/role"))
     {
         *role = json!({"type": ["string", "null"], "enum": ["agent", "operator", null],

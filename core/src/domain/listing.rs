@@ -96,7 +96,7 @@ pub struct ConversationQuery {
     #[cfg_attr(
         feature = "openapi",
         param(
-            pattern = r"^-?[0-9]{1,18}\.[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+            pattern = r"^-?[0-9]{1,18}\.([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
         )
     )]
     pub cursor: Option<String>,
@@ -112,7 +112,7 @@ pub struct MessageQuery {
     #[cfg_attr(
         feature = "openapi",
         param(
-            pattern = r"^-?[0-9]{1,18}\.[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+            pattern = r"^-?[0-9]{1,18}\.([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
         )
     )]
     pub before: Option<String>,
@@ -120,7 +120,7 @@ pub struct MessageQuery {
     #[cfg_attr(
         feature = "openapi",
         param(
-            pattern = r"^-?[0-9]{1,18}\.[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+            pattern = r"^-?[0-9]{1,18}\.([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
         )
     )]
     pub after: Option<String>,

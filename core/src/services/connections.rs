@@ -133,10 +133,11 @@ impl Inbox {
         owner.require_owner()?;
         let shop = self.shop(owner, shop_id).await?;
         if self.registry.capabilities(shop.platform.as_str()).signed_inbound {
-            return Err(CoreError::invalid(
-                "platform",
-                format!("a {} shop is fed through /inbound and has no connection", shop.platform),
-            ));
+            // The shop's state, not the body's: 409.
+            return Err(CoreError::Conflict(format!(
+                "a {} shop is fed through /inbound and has no connection",
+                shop.platform
+            )));
         }
         input.validate()?;
         let mut w = self.store.begin_write().await?;
