@@ -13,6 +13,7 @@ pub mod plugins;
 pub mod rules_table;
 pub mod secrets;
 pub mod server;
+pub mod rate_limit;
 pub mod sign_in_limits;
 pub mod storefront;
 pub mod web;

@@ -1,4 +1,6 @@
-//! Buyers: the profile with orders, and internal notes (SH-NOTE-1).
+//! Buyers: the profile with orders, and internal notes (SH-NOTE-1): read by everyone
+//! who sees the buyer, written by accounts that may chat in its shop (403 for view-only
+//! agents), edited and deleted only by their author or the main account (403).
 
 use super::doc::{
     BadRequest, BuyerPath, Conflict, Forbidden, NotFound, ShopPath, Unauthorized, Unprocessable,
@@ -17,6 +19,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     /// The note (1 to 5000 characters).
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: String,
 }
 
@@ -48,7 +51,8 @@ pub async fn list_notes(auth: Auth, ApiPath(id): ApiPath<BuyerId>) -> JsonResult
 /// Add a note on a buyer.
 #[utoipa::path(post, path = "/api/v1/buyers/{buyer_id}/notes", tag = "buyers",
     request_body = NoteBody, params(BuyerPath),
-    responses((status = 201, body = BuyerNote), BadRequest, Unauthorized, NotFound, Unprocessable))]
+    responses((status = 201, body = BuyerNote), BadRequest, Unauthorized, Forbidden, NotFound,
+        Unprocessable))]
 pub async fn add_note(
     auth: Auth, ApiPath(id): ApiPath<BuyerId>, ApiJson(body): ApiJson<NoteBody>,
 ) -> ApiResult<(StatusCode, ApiJson<BuyerNote>)> {
@@ -59,7 +63,8 @@ pub async fn add_note(
 #[utoipa::path(put, path = "/api/v1/buyers/{buyer_id}/notes/{note_id}", tag = "buyers",
     request_body = NoteBody,
     params(BuyerPath, ("note_id" = NoteId, Path, description = "The note")),
-    responses((status = 200, body = BuyerNote), BadRequest, Unauthorized, NotFound, Unprocessable))]
+    responses((status = 200, body = BuyerNote), BadRequest, Unauthorized, Forbidden, NotFound,
+        Unprocessable))]
 pub async fn edit_note(
     auth: Auth, ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>, ApiJson(body): ApiJson<NoteBody>,
 ) -> JsonResult<BuyerNote> {
@@ -69,7 +74,7 @@ pub async fn edit_note(
 /// Delete a note.
 #[utoipa::path(delete, path = "/api/v1/buyers/{buyer_id}/notes/{note_id}", tag = "buyers",
     params(BuyerPath, ("note_id" = NoteId, Path, description = "The note")),
-    responses((status = 200, body = OkBody), BadRequest, Unauthorized, NotFound))]
+    responses((status = 200, body = OkBody), BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn delete_note(
     auth: Auth, ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>,
 ) -> JsonResult<OkBody> {

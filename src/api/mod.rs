@@ -52,6 +52,8 @@ pub struct AppState {
     pub secure_cookies: crate::config::SecureCookies,
     /// The sign-in rate limits.
     pub sign_in_limits: Arc<crate::sign_in_limits::SignInLimits>,
+    /// The API's rate limit per account.
+    pub api_limits: Arc<crate::rate_limit::ApiLimits>,
     /// The configured plugin libraries, loaded or refused at start.
     pub plugins: Arc<Vec<crate::plugins::PluginStatus>>,
 }
@@ -90,6 +92,47 @@ impl utoipa::Modify for BearerAuth {
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(cookie::COOKIE))),
         );
+        // `/metrics` when `access.metrics_token` is set.
+        components.add_security_scheme(
+            "metrics",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every operation an account calls (bearer token or session cookie) answers 429
+/// `rate_limited` over the account's limit (`api::extract::Auth`): the document says so
+/// for each, so no route can forget it.
+fn document_rate_limit(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let limited = ResponseBuilder::new()
+        .description("Too many requests of this account; `Retry-After` says when to try again")
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+        )
+        .build();
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            let security = serde_json::to_value(&op.security).unwrap_or_default();
+            let by_account = security.is_null()
+                || security.as_array().is_some_and(|requirements| {
+                    requirements.iter().any(|r| r.get("bearer").is_some() || r.get("cookie").is_some())
+                });
+            if by_account {
+                op.responses
+                    .responses
+                    .entry("429".into())
+                    .or_insert_with(|| RefOr::T(limited.clone()));
+            }
+        }
     }
 }
 
@@ -120,6 +163,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(agents::get_agent))
         .routes(routes!(agents::set_grants))
         .routes(routes!(agents::set_password))
+        .routes(routes!(agents::deactivate))
+        .routes(routes!(agents::reactivate))
+        .routes(routes!(agents::revoke_token, agents::replace_token))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::counts))
         .routes(routes!(conversations::get))
@@ -144,6 +190,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(stream::stream))
         .with_state(state)
         .split_for_parts();
+    let mut openapi = openapi;
+    document_rate_limit(&mut openapi);
     let openapi_json = Arc::new(openapi.to_pretty_json().unwrap_or_default());
     router
         .route(

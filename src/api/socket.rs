@@ -2,7 +2,7 @@
 //! storefront chat: the server pings every interval and closes a socket whose previous
 //! ping went unanswered; the caller sees only text frames and the end.
 
-use axum::extract::ws::{Message as WsMessage, WebSocket};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
@@ -53,5 +53,12 @@ impl Socket {
                 }
             }
         }
+    }
+
+    /// Closes the socket with a code and a reason (the peer may be gone already).
+    pub async fn close(mut self, code: u16, reason: &'static str) {
+        let frame = CloseFrame { code, reason: reason.into() };
+        let _ = self.tx.send(WsMessage::Close(Some(frame))).await;
+        let _ = self.tx.close().await;
     }
 }

@@ -9,6 +9,7 @@ use crate::domain::sign_in::{Password, hash_password, validate_login, validate_p
 use crate::domain::viewer::{Viewer, hash_token, new_token};
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
+use crate::services::access::Release;
 use crate::storage::write::Db;
 use crate::storage::{accounts, shops};
 use serde::{Deserialize, Serialize};
@@ -127,6 +128,7 @@ fn new_account(
         created_at: now,
         login: None,
         has_password: false,
+        active: true,
     }
 }
 
@@ -188,10 +190,20 @@ impl Inbox {
         owner.require_owner()?;
         let agent = self.agent(owner, agent_id).await?;
         check_grants(owner, &grants)?;
+        let chat_shops: HashSet<ShopId> =
+            grants.iter().filter(|g| g.can_chat).map(|g| g.shop_id).collect();
+        let seller = owner.agent.seller_id;
         let mut w = self.store.begin_write().await?;
+        accounts::lock_seller(&mut w, seller).await?;
         accounts::replace_grants(&mut w, agent_id, &grants).await?;
+        // The conversations it held where it may no longer chat go back to routing.
+        let released = if agent.agent.role == Role::Agent {
+            self.release(&mut w, agent_id, Release::OutsideOf(&chat_shops)).await?
+        } else {
+            Vec::new()
+        };
         w.commit().await?;
-        self.route_soon(owner.agent.seller_id);
+        self.after_access_change(seller, released);
         Ok(AgentView { agent: agent.agent, shops: grants })
     }
 
@@ -230,11 +242,12 @@ impl Inbox {
         self.set_presence(viewer, update).await.map(|_| ())
     }
 
-    /// The viewer a token belongs to, or none for an unknown token.
+    /// The viewer a token belongs to, or none for an unknown or revoked token or a
+    /// deactivated account.
     pub async fn authenticate(&self, token: &str) -> CoreResult<Option<Viewer>> {
         match accounts::agent_by_token(&self.store, hash_token(token)).await? {
-            Some(agent) => self.viewer_for(agent).await.map(Some),
-            None => Ok(None),
+            Some(agent) if agent.active => self.viewer_for(agent).await.map(Some),
+            _ => Ok(None),
         }
     }
 
