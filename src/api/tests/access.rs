@@ -127,7 +127,9 @@ async fn every_id_route_answers_another_sellers_ids_like_unknown_ones() {
 async fn a_sub_account_reaches_no_buyer_note_workbench_or_retry_of_a_shop_it_was_not_granted() {
     let h = Harness::new().await;
     let (owner, ids) = seller_a(&h).await;
-    let (other_shop, _) = h.shop(&owner, "api").await;
+    let shop = json!({"platform": "api", "external_id": "second", "name": "Second"});
+    let (_, created) = h.send(with_body(Method::POST, "/api/v1/shops".into(), &owner, &shop.to_string())).await;
+    let other_shop = created["shop"]["id"].as_str().expect("second shop").to_owned();
     let grants = json!({"nickname": "outsider", "shops": [{"shop_id": other_shop, "can_chat": true}]});
     let (_, created) =
         h.send(Call::new(Method::POST, "/api/v1/agents").token(&owner).body(grants.to_string())).await;
@@ -143,6 +145,10 @@ async fn agent(h: &Harness, owner: &str, body: Value) -> (String, String) {
     let (status, created) = h.send(call).await;
     assert_eq!(status, 201, "{created}");
     (created["agent"]["id"].as_str().unwrap().into(), created["token"].as_str().unwrap().into())
+}
+
+fn with_body<'a>(method: Method, path: String, token: &'a str, body: &str) -> Call<'a> {
+    Call::new(method, path).token(token).body(body.to_owned())
 }
 
 async fn me(h: &Harness, token: &str) -> u16 {
@@ -210,15 +216,11 @@ async fn only_a_notes_author_or_the_main_account_changes_it_and_view_only_agents
     let (_, other) = agent(&h, &owner, chat("other", true)).await;
     let (_, viewer) = agent(&h, &owner, chat("viewer", false)).await;
     let notes = format!("/api/v1/buyers/{}/notes", ids["buyer_id"]);
-    let add = |token: &str| {
-        Call::new(Method::POST, notes.clone()).token(token).body(r#"{"body":"mine"}"#.to_owned())
-    };
+    let add = |token| with_body(Method::POST, notes.clone(), token, r#"{"body":"mine"}"#);
     let (status, note) = h.send(add(&writer)).await;
     assert_eq!(status, 201, "{note}");
     let one = format!("{notes}/{}", note["id"].as_str().unwrap());
-    let edit = |token: &str| {
-        Call::new(Method::PUT, one.clone()).token(token).body(r#"{"body":"changed"}"#.to_owned())
-    };
+    let edit = |token| with_body(Method::PUT, one.clone(), token, r#"{"body":"changed"}"#);
     h.check("a colleague editing", edit(&other), 403, "forbidden").await;
     h.check("a colleague deleting", Call::new(Method::DELETE, one.clone()).token(&other), 403, "forbidden").await;
     h.check("a view-only agent writing", add(&viewer), 403, "forbidden").await;
@@ -235,7 +237,7 @@ async fn a_shops_identity_is_unique_per_seller_and_a_conflict_names_no_other_sel
     let h = Harness::new().await;
     let (a, b) = (h.owner().await, h.owner().await);
     let shop = json!({"platform": "api", "external_id": "same", "name": "Shop"}).to_string();
-    let create = |token: &str| Call::new(Method::POST, "/api/v1/shops").token(token).body(shop.clone());
+    let create = |token| with_body(Method::POST, "/api/v1/shops".into(), token, &shop);
     assert_eq!(h.send(create(&a)).await.0, 201);
     let (status, body) = h.send(create(&b)).await;
     assert_eq!(status, 201, "another seller connects the same shop: {body}");
@@ -294,15 +296,15 @@ async fn content_over_its_documented_bounds_is_refused_and_the_document_says_the
     let reply = |content: Value| {
         Call::new(Method::POST, path.clone()).token(&owner).body(json!({"content": content}).to_string())
     };
-    let long = "é".repeat(MAX_TEXT_CHARS + 1);
+    let long = "x".repeat(MAX_TEXT_CHARS + 1);
     h.check("text too long", reply(json!({"type": "text", "text": long})), 422, "invalid_field").await;
     let products: Vec<Value> = (0..=MAX_PRODUCTS_PER_MESSAGE)
         .map(|i| json!({"product_id": format!("p{i}"), "title": "Mug"}))
         .collect();
     let list = json!({"type": "product_list", "products": products});
     h.check("too many products", reply(list), 422, "invalid_field").await;
-    // Exactly at the bound, in characters (not bytes), is fine as far as bounds go.
-    let at_bound = "é".repeat(MAX_TEXT_CHARS);
+    // Exactly at the bound, in characters (not bytes: 15,000 of them), is accepted.
+    let at_bound = "é".repeat(MAX_TEXT_CHARS / 2) + &"x".repeat(MAX_TEXT_CHARS / 2);
     let (status, body) = h.send(reply(json!({"type": "text", "text": at_bound}))).await;
     assert!(status < 300, "{body}");
     let (_, doc) = h.send(Call::new(Method::GET, "/api/v1/openapi.json")).await;
