@@ -229,7 +229,8 @@ impl RawAccessConfig {
             self.sign_in_attempts_per_address,
             1..=100_000,
         );
-        let window = problems.seconds(&key("sign_in_window_secs"), self.sign_in_window_secs, 60..=86_400);
+        let window =
+            problems.seconds(&key("sign_in_window_secs"), self.sign_in_window_secs, 60..=86_400);
         let token = self.metrics_token;
         if !token.is_empty() && !(16..=256).contains(&token.chars().count()) {
             problems.add(&key("metrics_token"), "must be 16 to 256 characters (or empty)");

@@ -8,8 +8,8 @@
 //! nearest to a full bucket are forgotten first), so memory stays bounded whatever the
 //! attackers send. Times come from the inbox's injected clock.
 
-use crate::rate_limit::{KeyedLimit, quota};
 pub use crate::rate_limit::RetryAfter;
+use crate::rate_limit::{KeyedLimit, quota};
 use shopmux_core::Clock;
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -113,18 +113,15 @@ fn document_rate_limit(openapi: &mut utoipa::openapi::OpenApi) {
         )
         .build();
     for item in openapi.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
+        let operations =
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for op in operations.into_iter().flatten() {
             let security = serde_json::to_value(&op.security).unwrap_or_default();
             let by_account = security.is_null()
                 || security.as_array().is_some_and(|requirements| {
-                    requirements.iter().any(|r| r.get("bearer").is_some() || r.get("cookie").is_some())
+                    requirements
+                        .iter()
+                        .any(|r| r.get("bearer").is_some() || r.get("cookie").is_some())
                 });
             if by_account {
                 op.responses

@@ -127,8 +127,7 @@ impl Forwarder {
         };
         if !self.viewer.can_see(e.shop_id()) {
             // A shop created or granted since the stream opened?
-            let due =
-                self.refreshed_at.is_none_or(|at| at.elapsed() >= REFRESH_AT_MOST_EVERY);
+            let due = self.refreshed_at.is_none_or(|at| at.elapsed() >= REFRESH_AT_MOST_EVERY);
             if !due {
                 return Next::Skip;
             }

@@ -97,7 +97,7 @@ async fn removing_chat_permission_sends_the_agents_conversations_back_to_routing
     let at = Instant::now();
     t.grant(json!([{"shop_id": t.shops[0].0, "can_chat": false},
         {"shop_id": t.shops[1].0, "can_chat": true}]))
-    .await;
+        .await;
     next_event(&mut ws, |e| e["type"] == "resync").await;
     assert!(at.elapsed() < WITHIN, "after {:?}", at.elapsed());
     let (_, detail) = t.d.conversation(&t.owner, &conversation).await;

@@ -176,7 +176,12 @@ async fn bad_signatures_truncated_bodies_and_wrong_shops_are_refused_and_store_n
         ),
         // An unknown shop, and a platform the shop is not on: answered like a bad
         // signature, so a prober learns nothing of which shops exist.
-        (format!("/webhooks/tiktok/{unknown_shop}"), body.clone().into_bytes(), 401, Some("bad_signature")),
+        (
+            format!("/webhooks/tiktok/{unknown_shop}"),
+            body.clone().into_bytes(),
+            401,
+            Some("bad_signature"),
+        ),
         (format!("/webhooks/douyin/{shop_id}"), body.into_bytes(), 401, Some("bad_signature")),
     ] {
         let delivered = client()

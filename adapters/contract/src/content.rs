@@ -260,7 +260,9 @@ impl MessageContent {
     pub fn validate(&self) -> Result<(), ContentError> {
         use crate::bounds::*;
         match self {
-            Self::Text { text } | Self::SystemNotice { text } => required("text", text, MAX_TEXT_CHARS),
+            Self::Text { text } | Self::SystemNotice { text } => {
+                required("text", text, MAX_TEXT_CHARS)
+            }
             Self::AutoReply { text, actions } => {
                 required("text", text, MAX_TEXT_CHARS)?;
                 at_most("actions", actions.len(), MAX_QUICK_ACTIONS)?;
@@ -325,7 +327,10 @@ fn optional(field: &str, value: Option<&str>, max: usize) -> Result<(), ContentE
 /// A list of at most `max` items.
 fn at_most(field: &str, n: usize, max: usize) -> Result<(), ContentError> {
     if n > max {
-        return Err(ContentError::new(format!("content.{field}"), format!("has more than {max} items")));
+        return Err(ContentError::new(
+            format!("content.{field}"),
+            format!("has more than {max} items"),
+        ));
     }
     Ok(())
 }

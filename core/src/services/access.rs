@@ -1,5 +1,5 @@
-//! Access that bites: deactivating and reactivating an account, revoking or replacing
-//! its token, and what follows a lost permission — the conversations it held in shops
+//! Access that bites: an agent's shop grants, deactivating and reactivating an account,
+//! revoking or replacing its token, and what follows a lost permission — the conversations it held in shops
 //! it may no longer chat in go back to routing (unassigned, to the queue), its web
 //! sessions end (deactivation), and the accounts bus tells every live stream of the
 //! seller to re-read who it serves, so an open stream loses what its account lost
@@ -12,7 +12,7 @@ use crate::domain::viewer::{Viewer, hash_token, new_token};
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::inbox::Inbox;
-use crate::services::accounts::{AgentView, AgentWithToken};
+use crate::services::accounts::{AgentView, AgentWithToken, check_grants};
 use crate::storage::conversations;
 use crate::storage::write::WriteTx;
 use crate::storage::{accounts, web_sessions};
@@ -27,6 +27,30 @@ pub(crate) enum Release<'a> {
 }
 
 impl Inbox {
+    /// Replaces the shops an agent is granted.
+    pub async fn set_grants(
+        &self, owner: &Viewer, agent_id: AgentId, grants: Vec<ShopGrant>,
+    ) -> CoreResult<AgentView> {
+        owner.require_owner()?;
+        let agent = self.agent(owner, agent_id).await?;
+        check_grants(owner, &grants)?;
+        let chat_shops: HashSet<ShopId> =
+            grants.iter().filter(|g| g.can_chat).map(|g| g.shop_id).collect();
+        let seller = owner.agent.seller_id;
+        let mut w = self.store.begin_write().await?;
+        accounts::lock_seller(&mut w, seller).await?;
+        accounts::replace_grants(&mut w, agent_id, &grants).await?;
+        // The conversations it held where it may no longer chat go back to routing.
+        let released = if agent.agent.role == Role::Agent {
+            self.release(&mut w, agent_id, Release::OutsideOf(&chat_shops)).await?
+        } else {
+            Vec::new()
+        };
+        w.commit().await?;
+        self.after_access_change(seller, released);
+        Ok(AgentView { agent: agent.agent, shops: grants })
+    }
+
     /// Deactivates an account of the owner's seller (not the main account): from now on
     /// it signs in with nothing, its web sessions end, its live streams close, and the
     /// conversations it held go back to routing.

@@ -9,7 +9,6 @@ use crate::domain::sign_in::{Password, hash_password, validate_login, validate_p
 use crate::domain::viewer::{Viewer, hash_token, new_token};
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
-use crate::services::access::Release;
 use crate::storage::write::Db;
 use crate::storage::{accounts, shops};
 use serde::{Deserialize, Serialize};
@@ -80,7 +79,7 @@ fn validate_nickname(nickname: &str) -> CoreResult<String> {
     Ok(n.to_owned())
 }
 
-fn check_grants(owner: &Viewer, grants: &[ShopGrant]) -> CoreResult<()> {
+pub(crate) fn check_grants(owner: &Viewer, grants: &[ShopGrant]) -> CoreResult<()> {
     match grants.iter().find(|g| !owner.can_see(g.shop_id)) {
         Some(g) => Err(CoreError::invalid("shops", format!("unknown shop {}", g.shop_id))),
         None => Ok(()),
@@ -181,30 +180,6 @@ impl Inbox {
         accounts::replace_grants(&mut w, agent.id, &input.shops).await?;
         w.commit().await?;
         Ok(AgentWithToken { agent, token })
-    }
-
-    /// Replaces the shops an agent is granted.
-    pub async fn set_grants(
-        &self, owner: &Viewer, agent_id: AgentId, grants: Vec<ShopGrant>,
-    ) -> CoreResult<AgentView> {
-        owner.require_owner()?;
-        let agent = self.agent(owner, agent_id).await?;
-        check_grants(owner, &grants)?;
-        let chat_shops: HashSet<ShopId> =
-            grants.iter().filter(|g| g.can_chat).map(|g| g.shop_id).collect();
-        let seller = owner.agent.seller_id;
-        let mut w = self.store.begin_write().await?;
-        accounts::lock_seller(&mut w, seller).await?;
-        accounts::replace_grants(&mut w, agent_id, &grants).await?;
-        // The conversations it held where it may no longer chat go back to routing.
-        let released = if agent.agent.role == Role::Agent {
-            self.release(&mut w, agent_id, Release::OutsideOf(&chat_shops)).await?
-        } else {
-            Vec::new()
-        };
-        w.commit().await?;
-        self.after_access_change(seller, released);
-        Ok(AgentView { agent: agent.agent, shops: grants })
     }
 
     /// One agent of the viewer's seller.

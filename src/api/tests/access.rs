@@ -35,7 +35,8 @@ async fn seller_a(h: &Harness) -> (String, Ids) {
     let note = json!({"body": "a note"}).to_string();
     let (_, note) = h.send(Call::new(Method::POST, path).token(&owner).body(note)).await;
     let agent = json!({"nickname": "colleague"}).to_string();
-    let (_, agent) = h.send(Call::new(Method::POST, "/api/v1/agents").token(&owner).body(agent)).await;
+    let (_, agent) =
+        h.send(Call::new(Method::POST, "/api/v1/agents").token(&owner).body(agent)).await;
     let ids = HashMap::from([
         ("shop_id", shop),
         ("conversation_id", conversation),
@@ -69,7 +70,8 @@ async fn id_routes(h: &Harness) -> Vec<(String, String)> {
     let mut routes = Vec::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
-            let public = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r == &json!({})));
+            let public =
+                op["security"].as_array().is_some_and(|s| s.iter().any(|r| r == &json!({})));
             if path.contains('{') && !public {
                 routes.push((method.clone(), path.clone()));
             }
@@ -86,7 +88,10 @@ fn fill(path: &str, ids: &Ids) -> String {
 /// Calls every id route as `token` with `ids` and with unknown ids, and checks the two
 /// answers are the same; returns how many were 404.
 async fn answers_like_unknown(h: &Harness, token: &str, ids: &Ids, skip: &[&str]) -> usize {
-    let unknown: Ids = ids.keys().map(|k| (*k, if *k == "platform" { "api".into() } else { UNKNOWN.into() })).collect();
+    let unknown: Ids = ids
+        .keys()
+        .map(|k| (*k, if *k == "platform" { "api".into() } else { UNKNOWN.into() }))
+        .collect();
     let mut not_found = 0;
     for (method, path) in id_routes(h).await {
         if skip.iter().any(|s| path.contains(s)) {
@@ -128,11 +133,14 @@ async fn a_sub_account_reaches_no_buyer_note_workbench_or_retry_of_a_shop_it_was
     let h = Harness::new().await;
     let (owner, ids) = seller_a(&h).await;
     let shop = json!({"platform": "api", "external_id": "second", "name": "Second"});
-    let (_, created) = h.send(with_body(Method::POST, "/api/v1/shops".into(), &owner, &shop.to_string())).await;
-    let other_shop = created["shop"]["id"].as_str().expect("second shop").to_owned();
-    let grants = json!({"nickname": "outsider", "shops": [{"shop_id": other_shop, "can_chat": true}]});
     let (_, created) =
-        h.send(Call::new(Method::POST, "/api/v1/agents").token(&owner).body(grants.to_string())).await;
+        h.send(with_body(Method::POST, "/api/v1/shops".into(), &owner, &shop.to_string())).await;
+    let other_shop = created["shop"]["id"].as_str().expect("second shop").to_owned();
+    let grants =
+        json!({"nickname": "outsider", "shops": [{"shop_id": other_shop, "can_chat": true}]});
+    let (_, created) = h
+        .send(Call::new(Method::POST, "/api/v1/agents").token(&owner).body(grants.to_string()))
+        .await;
     let outsider = created["token"].as_str().expect("token");
     // Colleagues are visible to every account of the seller: agent routes are not shop
     // scoped (and owner-only ones answer 403 whatever the id).
@@ -198,7 +206,8 @@ async fn a_deactivated_agent_signs_in_with_nothing_until_reactivated() {
     h.check("a deactivated agent's password", sign_in(), 401, "sign_in_failed").await;
     let (_, me_owner) = h.send(Call::new(Method::GET, "/api/v1/me").token(&owner)).await;
     let owner_id = me_owner["agent"]["id"].as_str().unwrap().to_owned();
-    let call = Call::new(Method::POST, format!("/api/v1/agents/{owner_id}/deactivate")).token(&owner);
+    let call =
+        Call::new(Method::POST, format!("/api/v1/agents/{owner_id}/deactivate")).token(&owner);
     h.check("the main account", call, 409, "conflict").await;
     let (status, _) = h.send(Call::new(Method::POST, path("reactivate")).token(&owner)).await;
     assert_eq!((status, me(&h, &token).await), (200, 200));
@@ -209,9 +218,7 @@ async fn only_a_notes_author_or_the_main_account_changes_it_and_view_only_agents
     let h = Harness::new().await;
     let (owner, ids) = seller_a(&h).await;
     let shop = &ids["shop_id"];
-    let chat = |nickname: &str, can_chat: bool| {
-        json!({"nickname": nickname, "shops": [{"shop_id": shop, "can_chat": can_chat}]})
-    };
+    let chat = |nickname: &str, can_chat: bool| json!({"nickname": nickname, "shops": [{"shop_id": shop, "can_chat": can_chat}]});
     let (_, writer) = agent(&h, &owner, chat("writer", true)).await;
     let (_, other) = agent(&h, &owner, chat("other", true)).await;
     let (_, viewer) = agent(&h, &owner, chat("viewer", false)).await;
@@ -222,7 +229,13 @@ async fn only_a_notes_author_or_the_main_account_changes_it_and_view_only_agents
     let one = format!("{notes}/{}", note["id"].as_str().unwrap());
     let edit = |token| with_body(Method::PUT, one.clone(), token, r#"{"body":"changed"}"#);
     h.check("a colleague editing", edit(&other), 403, "forbidden").await;
-    h.check("a colleague deleting", Call::new(Method::DELETE, one.clone()).token(&other), 403, "forbidden").await;
+    h.check(
+        "a colleague deleting",
+        Call::new(Method::DELETE, one.clone()).token(&other),
+        403,
+        "forbidden",
+    )
+    .await;
     h.check("a view-only agent writing", add(&viewer), 403, "forbidden").await;
     h.check("a view-only agent editing", edit(&viewer), 403, "forbidden").await;
     let (status, list) = h.send(Call::new(Method::GET, notes.clone()).token(&viewer)).await;
@@ -253,7 +266,13 @@ async fn metrics_need_the_configured_token() {
     let h = Harness::tuned(Tune { metrics_token: Some(token.into()), ..Default::default() }).await;
     let get = || Call::new(Method::GET, "/metrics");
     h.check("no token", get(), 401, "unauthorized").await;
-    h.check("a wrong token", get().header("authorization", "Bearer metrics-token-0123456788".into()), 401, "unauthorized").await;
+    h.check(
+        "a wrong token",
+        get().header("authorization", "Bearer metrics-token-0123456788".into()),
+        401,
+        "unauthorized",
+    )
+    .await;
     let owner = h.owner().await;
     h.check("an account's token", get().token(&owner), 401, "unauthorized").await;
     let (status, _) = h.send(get().header("authorization", format!("Bearer {token}"))).await;
@@ -269,7 +288,8 @@ async fn an_account_over_its_request_rate_gets_429_with_retry_after() {
     for _ in 0..3 {
         assert_eq!(me(&h, &owner).await, 200);
     }
-    let (status, headers, body) = h.send_full(Call::new(Method::GET, "/api/v1/me").token(&owner)).await;
+    let (status, headers, body) =
+        h.send_full(Call::new(Method::GET, "/api/v1/me").token(&owner)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (429, Some("rate_limited")), "{body}");
     assert_eq!(headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("20"));
     assert_eq!(me(&h, &other).await, 200, "another account has its own limit");
@@ -294,10 +314,13 @@ async fn content_over_its_documented_bounds_is_refused_and_the_document_says_the
     let conversation = stored["conversation_id"].as_str().unwrap();
     let path = format!("/api/v1/conversations/{conversation}/messages");
     let reply = |content: Value| {
-        Call::new(Method::POST, path.clone()).token(&owner).body(json!({"content": content}).to_string())
+        Call::new(Method::POST, path.clone())
+            .token(&owner)
+            .body(json!({"content": content}).to_string())
     };
     let long = "x".repeat(MAX_TEXT_CHARS + 1);
-    h.check("text too long", reply(json!({"type": "text", "text": long})), 422, "invalid_field").await;
+    h.check("text too long", reply(json!({"type": "text", "text": long})), 422, "invalid_field")
+        .await;
     let products: Vec<Value> = (0..=MAX_PRODUCTS_PER_MESSAGE)
         .map(|i| json!({"product_id": format!("p{i}"), "title": "Mug"}))
         .collect();
@@ -310,6 +333,10 @@ async fn content_over_its_documented_bounds_is_refused_and_the_document_says_the
     let (_, doc) = h.send(Call::new(Method::GET, "/api/v1/openapi.json")).await;
     let text = doc.to_string();
     for bound in [MAX_TEXT_CHARS, MAX_PRODUCTS_PER_MESSAGE, MAX_CART_LINES, MAX_URL_CHARS] {
-        assert!(text.contains(&format!("\"maxLength\":{bound}")) || text.contains(&format!("\"maxItems\":{bound}")), "{bound} is documented");
+        assert!(
+            text.contains(&format!("\"maxLength\":{bound}"))
+                || text.contains(&format!("\"maxItems\":{bound}")),
+            "{bound} is documented"
+        );
     }
 }
