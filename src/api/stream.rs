@@ -9,10 +9,12 @@
 //! deactivation, tokens — the inbox's accounts bus), a stream checks its credential
 //! again. An account that lost shops gets `{"type":"resync"}` and no more of their
 //! events; a revoked token, an ended session or a deactivated account closes the stream
-//! with code 4401. Agents send nothing on the stream: a message over
+//! with code 4401. The accounts bus is in-process; as a backstop for changes made by
+//! another daemon on the same database, a stream also re-checks every
+//! [`RECHECK_EVERY`]. Agents send nothing on the stream: a message over
 //! [`MAX_MESSAGE_BYTES`] closes it.
 
-use super::doc::{BadRequest, Forbidden, TooManyRequests, Unauthorized};
+use super::doc::{Forbidden, Unauthorized};
 use super::extract::Auth;
 use super::socket::Socket;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
@@ -37,7 +39,7 @@ const RESYNC: &str = r#"{"type":"resync"}"#;
 #[utoipa::path(get, path = "/api/v1/stream", tag = "stream",
     params(("access_token" = Option<String>, Query, description = "The token, for clients that cannot set headers")),
     responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON", body = shopmux_core::events::InboxEvent),
-        BadRequest, Unauthorized, Forbidden, TooManyRequests))]
+        Unauthorized, Forbidden))]
 pub async fn stream(auth: Auth, ws: WebSocketUpgrade) -> Response {
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
@@ -65,6 +67,10 @@ async fn pump(socket: WebSocket, auth: Auth) {
     }
 }
 
+/// How often a stream re-checks its credential whatever the accounts bus says (changes
+/// made by another daemon sharing the database reach it this late at most).
+pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
+
 /// How often, at most, a stream re-reads its viewer's shops on an unknown shop's event.
 const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(5);
 
@@ -91,8 +97,11 @@ struct Forwarder {
 
 impl Forwarder {
     async fn run(mut self) {
+        let mut recheck = tokio::time::interval(RECHECK_EVERY);
+        recheck.tick().await;
         loop {
             let next = tokio::select! {
+                _ = recheck.tick() => self.recheck().await.unwrap_or(Next::Skip),
                 event = self.events.recv() => self.on_event(event).await,
                 changed = self.accounts.recv() => self.on_accounts(changed).await,
                 // Agents send nothing on the stream; any text is ignored.
