@@ -1,6 +1,6 @@
 //! Sellers and agent accounts: creating them with their tokens (random, shown once,
 //! stored as SHA-256 hashes) and, optionally, a login and a password (see `sign_in`),
-//! their shop grants, and the viewer a token belongs to — who is asking, and which
+//! their shop grants (changed in `access`), and the viewer a token belongs to — who is asking, and which
 //! shops they may see and chat in.
 
 use crate::domain::ids::*;
@@ -226,9 +226,9 @@ impl Inbox {
         }
     }
 
-    /// The viewer again, with the shops it may see and chat in as they are now (a live
-    /// stream refreshes it when an event of an unknown shop arrives: a shop created or
-    /// granted after it connected).
+    /// The viewer again, with the shops it may see and chat in as they are now. It does
+    /// not check a credential: live streams re-check theirs (`authenticate`,
+    /// `web_session`), which also notices a revoked token or a deactivated account.
     pub async fn refresh_viewer(&self, viewer: &Viewer) -> CoreResult<Viewer> {
         let agent = accounts::agent(Db::Pool(&self.store), viewer.agent.id, None)
             .await?
