@@ -88,3 +88,35 @@ async fn a_deactivated_account_authenticates_nothing_and_is_routed_nothing() {
         assert_ne!(c.assignee_id, Some(ana.agent.id), "{}: routed to a deactivated agent", t.name);
     }
 }
+
+#[tokio::test]
+async fn a_lost_chat_permission_sends_the_agents_conversations_back_to_routing() {
+    use shopmux_core::domain::conversation::Change;
+    use shopmux_core::domain::model::{ConversationState, ShopGrant};
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "lost").await;
+        let grant = |can_chat| vec![ShopGrant { shop_id: s.shop.shop_id, can_chat }];
+        let new = shopmux_core::services::accounts::NewAgent {
+            nickname: "ana".into(),
+            role: None,
+            capacity: Some(5),
+            shops: grant(true),
+            login: None,
+            password: None,
+        };
+        let ana = t.inbox.create_agent(&s.viewer, new).await.unwrap();
+        let outcome = t.ingest(&s.shop, text("b", "m-1", "hello")).await;
+        let id = outcome.conversation_id;
+        t.inbox.change(&s.viewer, id, Change::Assign(ana.agent.id)).await.unwrap();
+        let mut accounts = t.inbox.events().subscribe_accounts();
+        t.inbox.set_grants(&s.viewer, ana.agent.id, grant(false)).await.unwrap();
+        let c = t.conversation(&s.viewer, id).await;
+        assert_eq!((c.state, c.assignee_id), (ConversationState::Unassigned, None), "{}", t.name);
+        assert_eq!(
+            accounts.try_recv().ok(),
+            Some(s.viewer.agent.seller_id),
+            "{}: announced",
+            t.name
+        );
+    }
+}
