@@ -10,6 +10,7 @@ pub mod demo;
 pub mod host;
 pub mod mailer;
 pub mod plugins;
+pub mod rate_limit;
 pub mod rules_table;
 pub mod secrets;
 pub mod server;

@@ -21,6 +21,7 @@ pub struct Daemon {
     storefront: Arc<crate::storefront::Storefront>,
     secure_cookies: crate::config::SecureCookies,
     plugins: Arc<Vec<crate::plugins::PluginStatus>>,
+    access: crate::config::AccessConfig,
 }
 
 /// Every adapter — built in, then the loaded plugins — registered with the host it
@@ -68,6 +69,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         storefront,
         secure_cookies: config.server.secure_cookies,
         plugins: Arc::new(plugin_statuses),
+        access: config.access.clone(),
     })
 }
 
@@ -83,10 +85,20 @@ impl Daemon {
             AppState {
                 inbox: self.inbox.clone(),
                 sockets: api::socket::SocketPolicy::new(self.ping_every, closing.clone()),
-                metrics: Arc::new(api::metrics::Metrics::default()),
+                metrics: Arc::new(api::metrics::Metrics::with_token(
+                    self.access.metrics_token.as_ref().map(|t| t.0.clone()),
+                )),
                 storefront: self.storefront.clone(),
                 secure_cookies: self.secure_cookies,
-                sign_in_limits: Arc::default(),
+                sign_in_limits: Arc::new(crate::sign_in_limits::SignInLimits::new(
+                    self.access.sign_in,
+                    self.inbox.clock().clone(),
+                )),
+                api_limits: Arc::new(crate::rate_limit::ApiLimits::new(
+                    self.access.api_requests_per_minute,
+                    std::time::Duration::from_secs(60),
+                    self.inbox.clock().clone(),
+                )),
                 plugins: self.plugins.clone(),
             },
             self.max_body_bytes,

@@ -1,15 +1,19 @@
-//! Rate limits on password sign-in, in memory: at most so many failures per login name
-//! and so many attempts per client address in a window (by default 5 and 20 in 15
-//! minutes). An attempt is checked and counted before any password is verified — for
-//! its login as a failure until it succeeds, when the login's count is reset — so
-//! concurrent guesses cannot slip past the limit. Each kind of key is capped (the
-//! oldest window is forgotten first), so memory stays bounded whatever the attackers
-//! send. Times come from the caller (the inbox's injected clock).
+//! Rate limits on password sign-in, on `governor` keyed limiters ([`crate::rate_limit`]):
+//! at most so many failures per login name and so many attempts per client address per
+//! window (by default 5 and 20 per 15 minutes: a full bucket, refilled one at a time
+//! over the window). An attempt is checked and counted before any password is verified
+//! — its address first (an address over its limit touches no login's count), then its
+//! login, as a failure until it succeeds, when the login's count is forgotten — so
+//! concurrent guesses cannot slip past the limit. Each kind of key is capped (the keys
+//! nearest to a full bucket are forgotten first), so memory stays bounded whatever the
+//! attackers send. Times come from the inbox's injected clock.
 
-use chrono::{DateTime, Duration, Utc};
-use std::collections::{BTreeMap, HashMap};
+pub use crate::rate_limit::RetryAfter;
+use crate::rate_limit::{KeyedLimit, quota};
+use shopmux_core::Clock;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The limits.
 #[derive(Clone, Copy, Debug)]
@@ -18,7 +22,7 @@ pub struct LimitPolicy {
     pub failures_per_login: u32,
     /// Most sign-in attempts from one client address per window.
     pub attempts_per_address: u32,
-    /// The window, from a key's first counted attempt.
+    /// The window a full bucket refills in.
     pub window: Duration,
     /// Most keys of each kind remembered.
     pub max_keys: usize,
@@ -29,7 +33,7 @@ impl Default for LimitPolicy {
         Self {
             failures_per_login: 5,
             attempts_per_address: 20,
-            window: Duration::minutes(15),
+            window: Duration::from_secs(15 * 60),
             max_keys: 10_000,
         }
     }
@@ -38,81 +42,10 @@ impl Default for LimitPolicy {
 /// The longest part of a login name kept as a key (valid logins are at most 64).
 const MAX_KEY_CHARS: usize = 80;
 
-/// A refused attempt: how many seconds until it may be tried again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryAfter(pub u64);
-
-/// One key's window: when it started and what it counted.
-#[derive(Clone, Copy, Debug)]
-struct Window {
-    started: DateTime<Utc>,
-    count: u32,
-    seq: u64,
-}
-
-/// Counting windows per key, oldest first in `order` for eviction.
-#[derive(Debug, Default)]
-struct Windows {
-    by_key: HashMap<String, Window>,
-    order: BTreeMap<(DateTime<Utc>, u64), String>,
-    next_seq: u64,
-}
-
-impl Windows {
-    /// The key's live window, forgetting one that ended.
-    fn live(&mut self, key: &str, now: DateTime<Utc>, length: Duration) -> Option<Window> {
-        let window = *self.by_key.get(key)?;
-        if now < window.started + length {
-            return Some(window);
-        }
-        self.forget(key);
-        None
-    }
-
-    fn forget(&mut self, key: &str) {
-        if let Some(w) = self.by_key.remove(key) {
-            self.order.remove(&(w.started, w.seq));
-        }
-    }
-
-    /// Whether the key reached `limit`; if so, when its window ends.
-    fn check(
-        &mut self, key: &str, limit: u32, now: DateTime<Utc>, length: Duration,
-    ) -> Result<(), RetryAfter> {
-        match self.live(key, now, length) {
-            Some(w) if w.count >= limit => {
-                let seconds = ((w.started + length - now).num_milliseconds() + 999) / 1000;
-                Err(RetryAfter(u64::try_from(seconds.max(1)).unwrap_or(1)))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts one for the key, opening its window if none is live.
-    fn count(&mut self, key: &str, now: DateTime<Utc>, length: Duration, max_keys: usize) {
-        if let Some(w) = self.live(key, now, length) {
-            self.by_key.insert(key.to_owned(), Window { count: w.count + 1, ..w });
-            return;
-        }
-        while self.by_key.len() >= max_keys.max(1) {
-            let Some((_, oldest)) = self.order.pop_first() else {
-                break;
-            };
-            self.by_key.remove(&oldest);
-        }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.by_key.insert(key.to_owned(), Window { started: now, count: 1, seq });
-        self.order.insert((now, seq), key.to_owned());
-    }
-}
-
 /// The sign-in limits of a daemon.
-#[derive(Debug, Default)]
 pub struct SignInLimits {
-    policy: LimitPolicy,
-    logins: Mutex<Windows>,
-    addresses: Mutex<Windows>,
+    logins: KeyedLimit<String>,
+    addresses: KeyedLimit<IpAddr>,
 }
 
 fn login_key(login: &str) -> String {
@@ -120,111 +53,126 @@ fn login_key(login: &str) -> String {
 }
 
 impl SignInLimits {
-    /// Limits with a policy.
-    pub fn new(policy: LimitPolicy) -> Self {
-        Self { policy, ..Default::default() }
+    /// Limits with a policy, on the inbox's clock.
+    pub fn new(policy: LimitPolicy, clock: Arc<dyn Clock>) -> Self {
+        let p = policy;
+        Self {
+            logins: KeyedLimit::new(
+                quota(p.failures_per_login, p.window),
+                p.max_keys,
+                clock.clone(),
+            ),
+            addresses: KeyedLimit::new(quota(p.attempts_per_address, p.window), p.max_keys, clock),
+        }
     }
 
-    /// Checks an attempt to sign in as `login` from `address` at `now`, and counts it
-    /// (for the login, as a failure until [`Self::succeeded`]); refused when the login
-    /// already has its failures or the address its attempts in the window.
-    pub fn begin(
-        &self, login: &str, address: IpAddr, now: DateTime<Utc>,
-    ) -> Result<(), RetryAfter> {
-        let p = self.policy;
-        let login = login_key(login);
-        let address = address.to_string();
-        let mut logins = self.logins.lock().unwrap_or_else(|e| e.into_inner());
-        let mut addresses = self.addresses.lock().unwrap_or_else(|e| e.into_inner());
-        let by_login = logins.check(&login, p.failures_per_login, now, p.window);
-        let by_address = addresses.check(&address, p.attempts_per_address, now, p.window);
-        match (by_login, by_address) {
-            (Err(a), Err(b)) => return Err(RetryAfter(a.0.max(b.0))),
-            (Err(r), _) | (_, Err(r)) => return Err(r),
-            _ => {}
-        }
-        logins.count(&login, now, p.window, p.max_keys);
-        addresses.count(&address, now, p.window, p.max_keys);
-        Ok(())
+    /// Checks an attempt to sign in as `login` from `address`, and counts it (for the
+    /// login, as a failure until [`Self::succeeded`]); refused when the address already
+    /// made its attempts or the login had its failures.
+    pub fn begin(&self, login: &str, address: IpAddr) -> Result<(), RetryAfter> {
+        self.addresses.check(&address)?;
+        self.logins.check(&login_key(login))
     }
 
     /// A sign-in as `login` succeeded: its failures are forgotten.
     pub fn succeeded(&self, login: &str) {
-        self.logins.lock().unwrap_or_else(|e| e.into_inner()).forget(&login_key(login));
+        self.logins.forget(&login_key(login));
     }
 
     /// How many login names and addresses are remembered.
     pub fn n_keys(&self) -> (usize, usize) {
-        let logins = self.logins.lock().unwrap_or_else(|e| e.into_inner()).by_key.len();
-        let addresses = self.addresses.lock().unwrap_or_else(|e| e.into_inner()).by_key.len();
-        (logins, addresses)
+        (self.logins.n_keys(), self.addresses.n_keys())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn t0() -> DateTime<Utc> {
-        DateTime::from_timestamp(1_767_225_600, 0).unwrap()
-    }
+    use shopmux_core::ManualClock;
 
     fn ip(last: u8) -> IpAddr {
         IpAddr::from([10, 0, 0, last])
     }
 
+    fn limits(policy: LimitPolicy) -> (SignInLimits, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::at_epoch_2026());
+        (SignInLimits::new(policy, clock.clone()), clock)
+    }
+
+    fn minutes(n: i64) -> chrono::Duration {
+        chrono::Duration::minutes(n)
+    }
+
     #[test]
-    fn five_failures_of_a_login_lock_it_for_the_rest_of_the_window() {
-        let limits = SignInLimits::default();
+    fn five_failures_of_a_login_lock_it_until_its_bucket_refills() {
+        let (limits, clock) = limits(LimitPolicy::default());
         for i in 0..5 {
-            assert_eq!(limits.begin("Ana", ip(i), t0() + Duration::minutes(i.into())), Ok(()));
+            assert_eq!(limits.begin("Ana", ip(i)), Ok(()));
         }
-        // From any address, and whatever the case of the name.
-        let at = t0() + Duration::minutes(5);
-        assert_eq!(limits.begin(" ana ", ip(99), at), Err(RetryAfter(600)));
-        assert_eq!(limits.begin("ana", ip(99), t0() + Duration::minutes(15)), Ok(()));
+        // From any address, and whatever the case of the name: one more in 3 minutes
+        // (15 minutes / 5), no sooner.
+        clock.advance(minutes(1));
+        assert_eq!(limits.begin(" ana ", ip(99)), Err(RetryAfter(120)));
+        clock.advance(minutes(2));
+        assert_eq!(limits.begin("ana", ip(99)), Ok(()));
+        assert!(limits.begin("ana", ip(99)).is_err());
     }
 
     #[test]
     fn a_success_forgets_the_failures_of_its_login() {
-        let limits = SignInLimits::default();
+        let (limits, _) = limits(LimitPolicy::default());
         for _ in 0..4 {
-            limits.begin("ana", ip(1), t0()).unwrap();
+            limits.begin("ana", ip(1)).unwrap();
         }
         limits.succeeded("ana");
         for _ in 0..5 {
-            assert_eq!(limits.begin("ana", ip(1), t0()), Ok(()));
+            assert_eq!(limits.begin("ana", ip(1)), Ok(()));
         }
-        assert!(limits.begin("ana", ip(1), t0()).is_err());
+        assert!(limits.begin("ana", ip(1)).is_err());
     }
 
     #[test]
     fn twenty_attempts_from_one_address_lock_it_whatever_the_logins() {
-        let limits = SignInLimits::default();
+        let (limits, clock) = limits(LimitPolicy::default());
         for i in 0..20 {
-            assert_eq!(limits.begin(&format!("user{i}"), ip(1), t0()), Ok(()));
+            assert_eq!(limits.begin(&format!("user{i}"), ip(1)), Ok(()));
         }
-        let at = t0() + Duration::milliseconds(1500);
-        assert_eq!(limits.begin("someone", ip(1), at), Err(RetryAfter(899)));
-        assert_eq!(limits.begin("someone", ip(2), at), Ok(()), "another address may");
+        clock.advance(chrono::Duration::milliseconds(1500));
+        // One more every 45 s (15 minutes / 20).
+        assert_eq!(limits.begin("someone", ip(1)), Err(RetryAfter(44)));
+        assert_eq!(limits.begin("someone", ip(2)), Ok(()), "another address may");
     }
 
     #[test]
-    fn memory_is_bounded_by_forgetting_the_oldest_keys() {
-        let policy = LimitPolicy { max_keys: 3, ..Default::default() };
-        let limits = SignInLimits::new(policy);
+    fn a_locked_address_spends_no_login_attempts() {
+        let policy = LimitPolicy { attempts_per_address: 1, ..Default::default() };
+        let (limits, _) = limits(policy);
+        limits.begin("x", ip(1)).unwrap();
+        for _ in 0..10 {
+            assert!(limits.begin("ana", ip(1)).is_err());
+        }
+        for i in 0..5 {
+            assert_eq!(limits.begin("ana", ip(10 + i)), Ok(()), "ana's failures were not spent");
+        }
+    }
+
+    #[test]
+    fn memory_is_bounded_by_forgetting_the_keys_nearest_to_a_full_bucket() {
+        let policy = LimitPolicy { max_keys: 8, ..Default::default() };
+        let (limits, clock) = limits(policy);
         for _ in 0..5 {
-            limits.begin("first", ip(1), t0()).unwrap();
+            limits.begin("first", ip(1)).unwrap();
         }
-        assert!(limits.begin("first", ip(2), t0()).is_err());
-        for i in 0..10u8 {
-            let _ = limits.begin(&format!("other{i}"), ip(10 + i), t0() + Duration::seconds(1));
+        assert!(limits.begin("first", ip(2)).is_err());
+        for i in 0..40u8 {
+            clock.advance(chrono::Duration::seconds(1));
+            let _ = limits.begin(&format!("other{i}"), ip(10 + i));
         }
-        assert_eq!(limits.n_keys(), (3, 3));
-        assert_eq!(limits.begin("first", ip(3), t0()), Ok(()), "the oldest was forgotten");
+        let (logins, addresses) = limits.n_keys();
+        assert!(logins <= 8 && addresses <= 8, "{logins} {addresses}");
+        assert!(limits.begin("first", ip(3)).is_err(), "the most restricted login is kept");
         let long = "x".repeat(100_000);
-        limits.begin(&long, ip(4), t0()).unwrap();
-        let longest = limits.logins.lock().unwrap().by_key.keys().map(String::len).max();
-        assert_eq!(longest, Some(MAX_KEY_CHARS));
+        limits.begin(&long, ip(4)).unwrap();
+        assert!(limits.logins.n_keys() <= 8);
     }
 }

@@ -1,8 +1,10 @@
 //! The event bus: what changed in the inbox, pushed to live streams after the change
 //! is committed. In-process `tokio::sync::broadcast`; receivers that fall behind are
-//! told they lagged so they can resynchronize through the API.
+//! told they lagged so they can resynchronize through the API. Beside it, the accounts
+//! bus: a seller whose accounts, grants or tokens changed, so every live stream of that
+//! seller re-reads who it serves (a revoked grant or a deactivated agent bites at once).
 
-use crate::domain::ids::{ConversationId, ShopId};
+use crate::domain::ids::{ConversationId, SellerId, ShopId};
 use crate::domain::model::{Conversation, Message};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -53,12 +55,25 @@ impl InboxEvent {
 #[derive(Clone, Debug)]
 pub struct EventBus {
     tx: broadcast::Sender<InboxEvent>,
+    accounts: broadcast::Sender<SellerId>,
 }
 
 impl EventBus {
     /// A bus keeping up to `capacity` undelivered events per receiver.
     pub fn new(capacity: usize) -> Self {
-        Self { tx: broadcast::channel(capacity).0 }
+        Self { tx: broadcast::channel(capacity).0, accounts: broadcast::channel(256).0 }
+    }
+
+    /// Says, after the commit, that accounts of a seller changed (grants, chat
+    /// permission, activation, tokens); nobody listening is fine.
+    pub fn accounts_changed(&self, seller: SellerId) {
+        let _ = self.accounts.send(seller);
+    }
+
+    /// A new receiver of every later accounts change (a receiver that lagged should
+    /// re-read its viewer: it may have missed its own seller).
+    pub fn subscribe_accounts(&self) -> broadcast::Receiver<SellerId> {
+        self.accounts.subscribe()
     }
 
     /// Publishes; nobody listening is fine.

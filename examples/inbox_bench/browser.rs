@@ -31,6 +31,7 @@ pub async fn owner(inbox: &Inbox) -> AgentWithToken {
 
 /// Serves the API and the page on a free port; its base URL.
 async fn serve(inbox: Arc<Inbox>) -> String {
+    let clock = inbox.clock().clone();
     let state = AppState {
         inbox,
         sockets: shopmux::api::socket::SocketPolicy::without_shutdown(
@@ -39,7 +40,16 @@ async fn serve(inbox: Arc<Inbox>) -> String {
         metrics: Arc::default(),
         storefront: Arc::new(shopmux::storefront::Storefront::new(None)),
         secure_cookies: shopmux::config::SecureCookies::Never,
-        sign_in_limits: Arc::default(),
+        sign_in_limits: Arc::new(shopmux::sign_in_limits::SignInLimits::new(
+            Default::default(),
+            clock.clone(),
+        )),
+        // The benchmark measures the list, not the limit.
+        api_limits: Arc::new(shopmux::rate_limit::ApiLimits::new(
+            100_000,
+            std::time::Duration::from_secs(60),
+            clock,
+        )),
         plugins: Arc::default(),
     };
     let app = router(state, 1 << 20).merge(shopmux::web::router());

@@ -1,9 +1,11 @@
 //! Agent accounts: the caller itself, the seller's team, sub-account creation and shop
-//! grants (owner only), and passwords (the owner's for any account, each account its
-//! own).
+//! grants (owner only), passwords (the owner's for any account, each account its own),
+//! deactivation (owner only) and API tokens (revoked or replaced: the owner's for any
+//! account, each account its own).
 
 use super::doc::{
-    AgentPath, BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable,
+    AgentPath, BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized,
+    Unprocessable,
 };
 use super::error::{ApiResult, JsonResult};
 use super::extract::{ApiJson, ApiPath, Auth, owner};
@@ -90,4 +92,51 @@ pub async fn set_password(
     auth: Auth, ApiPath(agent_id): ApiPath<AgentId>, ApiJson(input): ApiJson<SetPassword>,
 ) -> JsonResult<AgentView> {
     Ok(ApiJson(auth.inbox().set_password(&auth.viewer, agent_id, input).await?))
+}
+
+/// Deactivate an account (owner only; not the main account): it signs in with nothing
+/// from now on — its token, web sessions and password stop working, its live streams
+/// close — and the conversations it held go back to routing.
+#[utoipa::path(post, path = "/api/v1/agents/{agent_id}/deactivate", tag = "agents",
+    params(AgentPath),
+    responses((status = 200, body = AgentView), BadRequest, Unauthorized, Forbidden, NotFound,
+        Conflict, TooManyRequests))]
+pub async fn deactivate(auth: Auth, ApiPath(agent_id): ApiPath<AgentId>) -> JsonResult<AgentView> {
+    Ok(ApiJson(auth.inbox().deactivate_agent(owner(&auth)?, agent_id).await?))
+}
+
+/// Reactivate a deactivated account (owner only): its token and password work again.
+#[utoipa::path(post, path = "/api/v1/agents/{agent_id}/reactivate", tag = "agents",
+    params(AgentPath),
+    responses((status = 200, body = AgentView), BadRequest, Unauthorized, Forbidden, NotFound,
+        TooManyRequests))]
+pub async fn reactivate(auth: Auth, ApiPath(agent_id): ApiPath<AgentId>) -> JsonResult<AgentView> {
+    Ok(ApiJson(auth.inbox().reactivate_agent(owner(&auth)?, agent_id).await?))
+}
+
+/// Revoke an account's API token: it stops working at once (its live streams close) and
+/// no new one is issued. The main account may for any account of its seller, an account
+/// for itself.
+#[utoipa::path(delete, path = "/api/v1/agents/{agent_id}/token", tag = "agents",
+    params(AgentPath),
+    responses((status = 200, body = AgentView), BadRequest, Unauthorized, Forbidden, NotFound,
+        TooManyRequests))]
+pub async fn revoke_token(
+    auth: Auth, ApiPath(agent_id): ApiPath<AgentId>,
+) -> JsonResult<AgentView> {
+    Ok(ApiJson(auth.inbox().revoke_token(&auth.viewer, agent_id).await?))
+}
+
+/// Replace an account's API token: the old one stops working at once; the new one is
+/// shown once. The main account may for any account of its seller, an account for
+/// itself.
+#[utoipa::path(post, path = "/api/v1/agents/{agent_id}/token", tag = "agents",
+    params(AgentPath),
+    responses((status = 201, body = AgentWithToken), BadRequest, Unauthorized, Forbidden,
+        NotFound, TooManyRequests))]
+pub async fn replace_token(
+    auth: Auth, ApiPath(agent_id): ApiPath<AgentId>,
+) -> ApiResult<(StatusCode, ApiJson<AgentWithToken>)> {
+    let replaced = auth.inbox().replace_token(&auth.viewer, agent_id).await?;
+    Ok((StatusCode::CREATED, ApiJson(replaced)))
 }

@@ -1,4 +1,6 @@
-//! Buyers: the profile with orders, and internal notes (SH-NOTE-1).
+//! Buyers: the profile with orders, and internal notes (SH-NOTE-1): read by everyone
+//! who sees the buyer, written by accounts that may chat in its shop (403 for view-only
+//! agents), edited and deleted only by their author or the main account (403).
 
 use super::doc::{
     BadRequest, BuyerPath, Conflict, Forbidden, NotFound, ShopPath, Unauthorized, Unprocessable,
@@ -49,7 +51,8 @@ pub async fn list_notes(auth: Auth, ApiPath(id): ApiPath<BuyerId>) -> JsonResult
 /// Add a note on a buyer.
 #[utoipa::path(post, path = "/api/v1/buyers/{buyer_id}/notes", tag = "buyers",
     request_body = NoteBody, params(BuyerPath),
-    responses((status = 201, body = BuyerNote), BadRequest, Unauthorized, NotFound, Unprocessable))]
+    responses((status = 201, body = BuyerNote), BadRequest, Unauthorized, Forbidden, NotFound,
+        Unprocessable))]
 pub async fn add_note(
     auth: Auth, ApiPath(id): ApiPath<BuyerId>, ApiJson(body): ApiJson<NoteBody>,
 ) -> ApiResult<(StatusCode, ApiJson<BuyerNote>)> {
@@ -60,7 +63,8 @@ pub async fn add_note(
 #[utoipa::path(put, path = "/api/v1/buyers/{buyer_id}/notes/{note_id}", tag = "buyers",
     request_body = NoteBody,
     params(BuyerPath, ("note_id" = NoteId, Path, description = "The note")),
-    responses((status = 200, body = BuyerNote), BadRequest, Unauthorized, NotFound, Unprocessable))]
+    responses((status = 200, body = BuyerNote), BadRequest, Unauthorized, Forbidden, NotFound,
+        Unprocessable))]
 pub async fn edit_note(
     auth: Auth, ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>, ApiJson(body): ApiJson<NoteBody>,
 ) -> JsonResult<BuyerNote> {
@@ -70,7 +74,7 @@ pub async fn edit_note(
 /// Delete a note.
 #[utoipa::path(delete, path = "/api/v1/buyers/{buyer_id}/notes/{note_id}", tag = "buyers",
     params(BuyerPath, ("note_id" = NoteId, Path, description = "The note")),
-    responses((status = 200, body = OkBody), BadRequest, Unauthorized, NotFound))]
+    responses((status = 200, body = OkBody), BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn delete_note(
     auth: Auth, ApiPath((id, note)): ApiPath<(BuyerId, NoteId)>,
 ) -> JsonResult<OkBody> {

@@ -51,12 +51,32 @@ pub struct Auth {
     pub viewer: Viewer,
     /// The daemon's state.
     pub app: AppState,
+    /// What it authenticated with (a live stream checks it again when accounts change).
+    pub credential: Credential,
+}
+
+/// What a request authenticated with.
+#[derive(Clone)]
+pub enum Credential {
+    /// A bearer token.
+    Token(String),
+    /// The web session cookie's token.
+    Session(String),
 }
 
 impl Auth {
     /// The inbox engine.
     pub fn inbox(&self) -> &shopmux_core::Inbox {
         &self.app.inbox
+    }
+
+    /// The viewer as the credential gives it now: none once the token was revoked, the
+    /// session ended or the account was deactivated.
+    pub async fn recheck(&self) -> Result<Option<Viewer>, ApiError> {
+        Ok(match &self.credential {
+            Credential::Token(token) => self.app.inbox.authenticate(token).await?,
+            Credential::Session(token) => self.app.inbox.web_session(token).await?.map(|v| v.0),
+        })
     }
 }
 
@@ -81,19 +101,27 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     /// A bearer token (unchanged; no CSRF token needed), or else the session cookie
-    /// with its CSRF checks.
+    /// with its CSRF checks; then the account's rate limit (429 `rate_limited`).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // Browsers cannot set headers on a WebSocket; the stream also takes ?access_token=.
         let token = bearer(parts).or_else(|| {
             if parts.uri.path().ends_with("/stream") { query_token(parts) } else { None }
         });
-        let viewer = match token {
+        let (viewer, credential) = match token {
             Some(token) => {
-                state.inbox.authenticate(token).await?.ok_or_else(ApiError::unauthorized)?
+                let viewer =
+                    state.inbox.authenticate(token).await?.ok_or_else(ApiError::unauthorized)?;
+                (viewer, Credential::Token(token.to_owned()))
             }
-            None => CookieSession::from_request_parts(parts, state).await?.viewer,
+            None => {
+                let web = CookieSession::from_request_parts(parts, state).await?;
+                (web.viewer, Credential::Session(web.token))
+            }
         };
-        Ok(Auth { viewer, app: state.clone() })
+        if let Err(retry) = state.api_limits.check(viewer.agent.id) {
+            return Err(ApiError::rate_limited(retry.0));
+        }
+        Ok(Auth { viewer, app: state.clone(), credential })
     }
 }
 

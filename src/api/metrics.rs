@@ -1,13 +1,21 @@
 //! `GET /metrics`: counters in the Prometheus text format — webhook deliveries accepted,
-//! refused for a bad signature, and malformed.
+//! refused for a bad signature, and malformed. Public unless `access.metrics_token` is
+//! set; then only `Authorization: Bearer <that token>` reads them (compared in constant
+//! time), anything else gets 401 `unauthorized`.
 
 use super::AppState;
+use super::doc::Unauthorized;
+use super::error::ApiError;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use subtle::ConstantTimeEq;
 
 /// The daemon's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
+    /// The bearer token `/metrics` requires, if any (`access.metrics_token`).
+    pub token: Option<String>,
     /// Webhook deliveries accepted.
     pub webhooks_accepted: AtomicU64,
     /// Webhook deliveries refused for a bad or missing signature.
@@ -16,10 +24,35 @@ pub struct Metrics {
     pub webhooks_malformed: AtomicU64,
 }
 
-/// The counters, Prometheus text format.
-#[utoipa::path(get, path = "/metrics", security(()), tag = "operations",
-    responses((status = 200, description = "Prometheus text format", body = String)))]
-pub async fn metrics(State(app): State<AppState>) -> String {
+impl Metrics {
+    /// Counters at zero, read with `token` when one is given.
+    pub fn with_token(token: Option<String>) -> Self {
+        Self { token, ..Default::default() }
+    }
+
+    /// Whether the request may read the counters.
+    fn allows(&self, headers: &HeaderMap) -> bool {
+        let Some(token) = &self.token else {
+            return true;
+        };
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map_or("", |(_, t)| t.trim());
+        bool::from(given.as_bytes().ct_eq(token.as_bytes()))
+    }
+}
+
+/// The counters, Prometheus text format. Public, unless `access.metrics_token` is set:
+/// then `Authorization: Bearer <access.metrics_token>` is required (401 otherwise).
+#[utoipa::path(get, path = "/metrics", security((), ("metrics" = [])), tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String), Unauthorized))]
+pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Result<String, ApiError> {
+    if !app.metrics.allows(&headers) {
+        return Err(ApiError::unauthorized());
+    }
     let m = &app.metrics;
     let line = |name: &str, help: &str, label: &str, v: &AtomicU64| {
         format!(
@@ -27,7 +60,7 @@ pub async fn metrics(State(app): State<AppState>) -> String {
             v.load(Ordering::Relaxed)
         )
     };
-    [
+    Ok([
         line(
             "shopmux_webhooks_total",
             "Webhook deliveries by result.",
@@ -47,5 +80,5 @@ pub async fn metrics(State(app): State<AppState>) -> String {
             &m.webhooks_malformed,
         ),
     ]
-    .concat()
+    .concat())
 }

@@ -53,6 +53,8 @@ pub struct AppState {
     pub secure_cookies: crate::config::SecureCookies,
     /// The sign-in rate limits.
     pub sign_in_limits: Arc<crate::sign_in_limits::SignInLimits>,
+    /// The API's rate limit per account.
+    pub api_limits: Arc<crate::rate_limit::ApiLimits>,
     /// The configured plugin libraries, loaded or refused at start.
     pub plugins: Arc<Vec<crate::plugins::PluginStatus>>,
 }
@@ -91,6 +93,11 @@ impl utoipa::Modify for BearerAuth {
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(cookie::COOKIE))),
         );
+        // `/metrics` when `access.metrics_token` is set.
+        components.add_security_scheme(
+            "metrics",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -122,6 +129,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(agents::get_agent))
         .routes(routes!(agents::set_grants))
         .routes(routes!(agents::set_password))
+        .routes(routes!(agents::deactivate))
+        .routes(routes!(agents::reactivate))
+        .routes(routes!(agents::revoke_token, agents::replace_token))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::counts))
         .routes(routes!(conversations::get))

@@ -52,8 +52,7 @@ pub async fn sign_in(
     if cookie::same_origin(&headers) == Some(false) {
         return Err(ApiError::csrf_failed("the request's `Origin` is not this host"));
     }
-    let now = app.inbox.clock().now();
-    if let Err(retry) = app.sign_in_limits.begin(&input.login, address, now) {
+    if let Err(retry) = app.sign_in_limits.begin(&input.login, address) {
         return Err(ApiError::too_many_attempts(retry.0));
     }
     let signed_in = app.inbox.sign_in(&input.login, input.password).await?;
@@ -61,6 +60,7 @@ pub async fn sign_in(
         return Err(ApiError::sign_in_failed());
     };
     app.sign_in_limits.succeeded(&input.login);
+    let now = app.inbox.clock().now();
     let max_age = (signed_in.session.expires_at - now).num_seconds();
     let secure = cookie::secure(app.secure_cookies, &headers);
     let set_cookie = cookie::set_cookie(&signed_in.token, max_age, secure);

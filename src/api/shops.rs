@@ -55,32 +55,26 @@ pub async fn rotate_secret(
 /// channel). The raw body must be signed:
 /// `X-Shopmux-Signature: sha256=<hex HMAC-SHA256 of the body with the shop's ingest secret>`.
 /// Delivering the same `platform_message_id` again stores nothing new (`duplicate: true`).
+/// An unknown shop, a shop of another channel and a bad signature get the same 401
+/// `bad_signature`.
 #[utoipa::path(post, path = "/api/v1/shops/{shop_id}/inbound", security(()), tag = "shops",
     request_body = InboundMessage,
     params(ShopPath,
         ("X-Shopmux-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of the raw body>")),
-    responses((status = 200, body = IngestOutcome), BadRequest, Unauthorized, NotFound, Conflict,
+    responses((status = 200, body = IngestOutcome), BadRequest, Unauthorized, Conflict,
         PayloadTooLarge, Unprocessable))]
 pub async fn inbound(
     State(app): State<AppState>, ApiPath(shop_id): ApiPath<ShopId>, headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> JsonResult<IngestOutcome> {
     let body = body?;
+    // An unknown shop and a shop of another channel answer like a bad signature.
     let shop = app
         .inbox
         .ingest_shop(shop_id)
         .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "shop not found"))?;
-    if !app.inbox.registry().capabilities(shop.platform.as_str()).signed_inbound {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "wrong_channel",
-            format!(
-                "shop {shop_id} is a {} shop; its messages arrive through its platform's webhook",
-                shop.platform
-            ),
-        ));
-    }
+        .filter(|s| app.inbox.registry().capabilities(s.platform.as_str()).signed_inbound)
+        .ok_or_else(super::webhooks::unverified)?;
     let request = super::webhooks::webhook_request(&headers, body);
     let events =
         super::webhooks::parse(&app, &shop, request, super::webhooks::Route::Inbound).await?;

@@ -92,4 +92,11 @@ impl Socket {
             }
         }
     }
+
+    /// Closes the socket with a code and a reason (the peer may be gone already).
+    pub async fn close(mut self, code: u16, reason: &'static str) {
+        let frame = CloseFrame { code, reason: reason.into() };
+        let _ = self.tx.send(WsMessage::Close(Some(frame))).await;
+        let _ = self.tx.close().await;
+    }
 }

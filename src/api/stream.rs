@@ -4,8 +4,16 @@
 //! The server pings every `server.stream_ping_secs` and drops a client that misses a
 //! pong. While an agent has a stream open it counts as connected (TT-AGENT-3): its
 //! session is recorded when the stream opens and dropped when it ends.
+//!
+//! Access bites at once: when its seller's accounts change (grants, chat permission,
+//! deactivation, tokens — the inbox's accounts bus), a stream checks its credential
+//! again. An account that lost shops gets `{"type":"resync"}` and no more of their
+//! events; a revoked token, an ended session or a deactivated account closes the stream
+//! with code 4401. The accounts bus is in-process; as a backstop for changes made by
+//! another daemon on the same database, a stream also re-checks every
+//! [`RECHECK_EVERY`]. Agents send nothing on the stream: a message over
+//! [`MAX_MESSAGE_BYTES`] closes it.
 
-use super::AppState;
 use super::doc::{Forbidden, Unauthorized};
 use super::extract::{ApiWebSocket, Auth};
 use super::socket::Socket;
@@ -15,74 +23,156 @@ use shopmux_core::domain::viewer::Viewer;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
+/// The largest message (and frame) an agent may send on the stream, in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+
+/// The close code of a stream whose credential no longer holds.
+pub const CLOSE_ACCESS_REVOKED: u16 = 4401;
+
+/// The frame telling a client to reload through the API.
+const RESYNC: &str = r#"{"type":"resync"}"#;
+
 /// Open the live stream (WebSocket). Authenticate with the `Authorization` header,
 /// `?access_token=`, or the session cookie (then only with an `Origin` matching the
-/// `Host`: 403 `csrf_failed` otherwise).
+/// `Host`: 403 `csrf_failed` otherwise). Messages from the client over 4096 bytes close
+/// the stream; losing access closes it with code 4401.
 #[utoipa::path(get, path = "/api/v1/stream", tag = "stream",
     params(("access_token" = Option<String>, Query, description = "The token, for clients that cannot set headers")),
     responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON", body = shopmux_core::events::InboxEvent),
         Unauthorized, Forbidden))]
 pub async fn stream(auth: Auth, ApiWebSocket(ws): ApiWebSocket) -> Response {
-    ws.on_upgrade(move |socket| pump(socket, auth.app, auth.viewer))
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| pump(socket, auth))
 }
 
-async fn pump(socket: WebSocket, app: AppState, viewer: Viewer) {
+async fn pump(socket: WebSocket, auth: Auth) {
+    let app = auth.app.clone();
+    let agent = auth.viewer.agent.clone();
     let events = app.inbox.events().subscribe();
-    let session = match app.inbox.open_session(&viewer.agent).await {
+    let accounts = app.inbox.events().subscribe_accounts();
+    let session = match app.inbox.open_session(&agent).await {
         Ok(session) => session,
         Err(error) => {
             tracing::warn!(message = "Could not record a stream session.", %error);
             return;
         }
     };
-    forward(socket, events, viewer.clone(), &app).await;
-    if let Err(error) = app.inbox.close_session(&viewer.agent, &session).await {
+    let socket = Socket::new(socket, &app.sockets).await;
+    Forwarder { socket, events, accounts, viewer: auth.viewer.clone(), auth, refreshed_at: None }
+        .run()
+        .await;
+    if let Err(error) = app.inbox.close_session(&agent, &session).await {
         tracing::warn!(message = "Could not drop a stream session.", %error);
     }
 }
 
+/// How often a stream re-checks its credential whatever the accounts bus says (changes
+/// made by another daemon sharing the database reach it this late at most).
+pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
+
 /// How often, at most, a stream re-reads its viewer's shops on an unknown shop's event.
 const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(5);
 
-async fn forward(
-    socket: WebSocket,
-    mut events: tokio::sync::broadcast::Receiver<shopmux_core::events::InboxEvent>,
-    mut viewer: Viewer, app: &AppState,
-) {
-    let mut refreshed_at: Option<std::time::Instant> = None;
-    let mut socket = Socket::new(socket, &app.sockets).await;
-    loop {
-        tokio::select! {
-            event = events.recv() => {
-                let frame = match event {
-                    Ok(e) if viewer.can_see(e.shop_id()) => serde_json::to_string(&e).unwrap_or_default(),
-                    Ok(e) => {
-                        // A shop created or granted since the stream opened?
-                        let due = refreshed_at.is_none_or(|at| at.elapsed() >= REFRESH_AT_MOST_EVERY);
-                        if !due {
-                            continue;
-                        }
-                        refreshed_at = Some(std::time::Instant::now());
-                        match app.inbox.refresh_viewer(&viewer).await {
-                            Ok(fresh) => viewer = fresh,
-                            Err(_) => break,
-                        }
-                        if !viewer.can_see(e.shop_id()) {
-                            continue;
-                        }
-                        serde_json::to_string(&e).unwrap_or_default()
+/// What a stream does next.
+enum Next {
+    /// Send this frame.
+    Send(String),
+    /// Nothing to send.
+    Skip,
+    /// End the stream.
+    End,
+    /// Close the stream: access is gone.
+    Revoked,
+}
+
+struct Forwarder {
+    socket: Socket,
+    events: tokio::sync::broadcast::Receiver<shopmux_core::events::InboxEvent>,
+    accounts: tokio::sync::broadcast::Receiver<shopmux_core::domain::ids::SellerId>,
+    viewer: Viewer,
+    auth: Auth,
+    refreshed_at: Option<std::time::Instant>,
+}
+
+impl Forwarder {
+    async fn run(mut self) {
+        let mut recheck = tokio::time::interval(RECHECK_EVERY);
+        recheck.tick().await;
+        loop {
+            let next = tokio::select! {
+                _ = recheck.tick() => self.recheck().await.unwrap_or(Next::Skip),
+                event = self.events.recv() => self.on_event(event).await,
+                changed = self.accounts.recv() => self.on_accounts(changed).await,
+                // Agents send nothing on the stream; any text is ignored.
+                incoming = self.socket.next_text() => match incoming {
+                    Some(_) => Next::Skip,
+                    None => Next::End,
+                },
+            };
+            match next {
+                Next::Send(frame) => {
+                    if !self.socket.send(frame).await {
+                        return;
                     }
-                    Err(RecvError::Lagged(_)) => r#"{"type":"resync"}"#.to_owned(),
-                    Err(RecvError::Closed) => break,
-                };
-                if !socket.send(frame).await {
-                    break;
                 }
+                Next::Skip => {}
+                Next::Revoked => {
+                    self.socket.close(CLOSE_ACCESS_REVOKED, "access revoked").await;
+                    return;
+                }
+                Next::End => return,
             }
-            // Agents send nothing on the stream; any text is ignored.
-            incoming = socket.next_text() => if incoming.is_none() {
-                break;
-            },
         }
+    }
+
+    async fn on_event(
+        &mut self, event: Result<shopmux_core::events::InboxEvent, RecvError>,
+    ) -> Next {
+        let e = match event {
+            Ok(e) => e,
+            Err(RecvError::Lagged(_)) => return Next::Send(RESYNC.to_owned()),
+            Err(RecvError::Closed) => return Next::End,
+        };
+        if !self.viewer.can_see(e.shop_id()) {
+            // A shop created or granted since the stream opened?
+            let due = self.refreshed_at.is_none_or(|at| at.elapsed() >= REFRESH_AT_MOST_EVERY);
+            if !due {
+                return Next::Skip;
+            }
+            self.refreshed_at = Some(std::time::Instant::now());
+            if let Some(next) = self.recheck().await {
+                return next;
+            }
+            if !self.viewer.can_see(e.shop_id()) {
+                return Next::Skip;
+            }
+        }
+        Next::Send(serde_json::to_string(&e).unwrap_or_default())
+    }
+
+    /// An accounts change: ours (or one we may have missed) re-reads the viewer.
+    async fn on_accounts(
+        &mut self, changed: Result<shopmux_core::domain::ids::SellerId, RecvError>,
+    ) -> Next {
+        match changed {
+            Ok(seller) if seller != self.viewer.agent.seller_id => Next::Skip,
+            Err(RecvError::Closed) => Next::End,
+            _ => self.recheck().await.unwrap_or(Next::Skip),
+        }
+    }
+
+    /// Reads the viewer again through the credential: `Revoked` when it no longer
+    /// holds, a resync when the account lost shops, none when nothing was lost.
+    async fn recheck(&mut self) -> Option<Next> {
+        let fresh = match self.auth.recheck().await {
+            Ok(Some(fresh)) => fresh,
+            Ok(None) => return Some(Next::Revoked),
+            Err(_) => return Some(Next::End),
+        };
+        let lost = !self.viewer.visible_shops.is_subset(&fresh.visible_shops)
+            || !self.viewer.chat_shops.is_subset(&fresh.chat_shops);
+        self.viewer = fresh;
+        lost.then(|| Next::Send(RESYNC.to_owned()))
     }
 }

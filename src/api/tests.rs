@@ -15,6 +15,10 @@ use tower::ServiceExt;
 /// The largest body the test router takes.
 const MAX_BODY: usize = 16 * 1024;
 
+/// Requests per account per minute the test router allows.
+const API_PER_MINUTE: u32 = 1000;
+
+mod access;
 mod sign_in;
 
 struct Harness {
@@ -70,8 +74,21 @@ impl<'a> Call<'a> {
     }
 }
 
+/// What a test changes in the harness's daemon state.
+#[derive(Default)]
+struct Tune {
+    /// `access.metrics_token`.
+    metrics_token: Option<String>,
+    /// `access.api_requests_per_minute` (default [`API_PER_MINUTE`]).
+    api_per_minute: Option<u32>,
+}
+
 impl Harness {
     async fn new() -> Self {
+        Self::tuned(Tune::default()).await
+    }
+
+    async fn tuned(tune: Tune) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}/api.db", dir.path().display());
         let store = Store::open(&StoreOptions::new(url)).await.expect("store");
@@ -80,16 +97,24 @@ impl Harness {
         let host = crate::host::DaemonHost::new(clock.clone(), store.clone());
         let registry = crate::adapters::registry_of(Vec::new(), &host);
         let options = InboxOptions { registry, background_delivery: false, ..Default::default() };
-        let inbox = Inbox::start(store, clock, options);
+        let inbox = Inbox::start(store, clock.clone(), options);
         let state = AppState {
             inbox: inbox.clone(),
             sockets: super::socket::SocketPolicy::without_shutdown(std::time::Duration::from_secs(
                 30,
             )),
-            metrics: Arc::default(),
+            metrics: Arc::new(crate::api::metrics::Metrics::with_token(tune.metrics_token)),
             storefront: Arc::new(crate::storefront::Storefront::new(None)),
             secure_cookies: crate::config::SecureCookies::Auto,
-            sign_in_limits: Arc::default(),
+            sign_in_limits: Arc::new(crate::sign_in_limits::SignInLimits::new(
+                Default::default(),
+                clock.clone(),
+            )),
+            api_limits: Arc::new(crate::rate_limit::ApiLimits::new(
+                tune.api_per_minute.unwrap_or(API_PER_MINUTE),
+                std::time::Duration::from_secs(60),
+                clock.clone(),
+            )),
             plugins: Arc::default(),
         };
         Self { router: router(state, MAX_BODY), inbox, clock: manual, _dir: dir }
@@ -207,7 +232,7 @@ const BAD_INPUT: &[Case] = &[
     ("limit out of range", "GET /api/v1/conversations?limit=100000", OWNER, None, 422, "invalid_field"),
     ("forged cursor", "GET /api/v1/conversations?cursor=abc", OWNER, None, 422, "invalid_field"),
     ("unsigned inbound", "POST /api/v1/shops/{shop}/inbound", ANON, Some("{}"), 401, "bad_signature"),
-    ("inbound to unknown shop", "POST /api/v1/shops/{unknown}/inbound", ANON, Some("{}"), 404, "not_found"),
+    ("inbound to unknown shop", "POST /api/v1/shops/{unknown}/inbound", ANON, Some("{}"), 401, "bad_signature"),
     ("unknown route", "GET /api/v1/nothing-here", OWNER, None, 404, "not_found"),
     ("wrong method", "DELETE /api/v1/shops", OWNER, None, 405, "method_not_allowed"),
     ("settings not an object", "PUT /api/v1/shops/{shop}/settings", OWNER, Some("[1, 2]"), 422, "invalid_field"),
@@ -304,16 +329,16 @@ async fn signed_deliveries_prove_where_they_come_from() {
     let wrong_secret = h.signed(&api_shop, MESSAGE, "whsec_other");
     h.check("wrong secret", wrong_secret, 401, "bad_signature").await;
     let elsewhere = h.signed(&tiktok_shop, MESSAGE, &secret);
-    h.check("another channel's shop", elsewhere, 409, "wrong_channel").await;
+    h.check("another channel's shop", elsewhere, 401, "bad_signature").await;
     let (status, stored) = h.send(h.signed(&api_shop, MESSAGE, &secret)).await;
     assert_eq!((status, stored["duplicate"].as_bool()), (200, Some(false)), "{stored}");
     let webhook = |platform: &str, shop: &str| {
         Call::new(Method::POST, format!("/webhooks/{platform}/{shop}")).body("{}")
     };
     let other_platform = webhook("tiktok", &api_shop);
-    h.check("a webhook for another platform's shop", other_platform, 404, "not_found").await;
+    h.check("a webhook for another platform's shop", other_platform, 401, "bad_signature").await;
     let unconnected = webhook("tiktok", &tiktok_shop);
-    h.check("a shop with no connection", unconnected, 404, "not_found").await;
+    h.check("a shop with no connection", unconnected, 401, "bad_signature").await;
 }
 
 #[tokio::test]

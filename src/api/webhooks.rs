@@ -6,7 +6,7 @@
 //! once per (shop, platform message id).
 
 use super::AppState;
-use super::doc::{BadRequest, NotFound, Unauthorized, Unavailable};
+use super::doc::{BadRequest, Unauthorized, Unavailable};
 use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
 use axum::extract::{Path, State};
@@ -20,8 +20,22 @@ use shopmux_core::domain::shop_settings::IngestShop;
 use shopmux_core::services::apply::AppliedCounts;
 use std::sync::atomic::Ordering;
 
-fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no connected shop of that platform here")
+/// The one answer to a delivery that does not prove it comes from the shop's platform:
+/// an unknown shop, another platform's or channel's shop, a shop without a connection
+/// and a bad or missing signature all get 401 `bad_signature` with this message, so a
+/// prober learns nothing about which shops exist.
+pub fn unverified() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "bad_signature",
+        "the delivery is not signed for a shop of this platform here",
+    )
+}
+
+/// An unverifiable delivery to the webhook route, counted like a bad signature.
+fn refused_unknown(app: &AppState) -> ApiError {
+    app.metrics.webhooks_bad_signature.fetch_add(1, Ordering::Relaxed);
+    unverified()
 }
 
 /// A delivery as the adapter reads it: the raw body and its headers.
@@ -49,7 +63,12 @@ pub enum Route {
 pub async fn parse(
     app: &AppState, shop: &IngestShop, request: WebhookRequest, route: Route,
 ) -> ApiResult<Vec<InboundEvent>> {
-    let connection = app.inbox.inbound_connection(shop).await?.ok_or_else(not_found)?;
+    let Some(connection) = app.inbox.inbound_connection(shop).await? else {
+        return Err(match route {
+            Route::Webhook => refused_unknown(app),
+            Route::Inbound => unverified(),
+        });
+    };
     let now = app.inbox.clock().now().timestamp_millis();
     let registry = app.inbox.registry();
     registry
@@ -77,8 +96,9 @@ fn refused(app: &AppState, shop: &IngestShop, e: AdapterError, route: Route) -> 
     }
     match (e.code.as_str(), route) {
         ("bad_signature", _) => {
-            tracing::warn!(message = "Delivery refused: bad signature.", %platform, %shop_id);
-            ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", e.message)
+            tracing::warn!(message = "Delivery refused: bad signature.", %platform, %shop_id,
+                reason = %e.message);
+            unverified()
         }
         (_, Route::Webhook) => ApiError::new(StatusCode::BAD_REQUEST, "bad_webhook", e.to_string()),
         ("malformed_json", Route::Inbound) => {
@@ -88,25 +108,26 @@ fn refused(app: &AppState, shop: &IngestShop, e: AdapterError, route: Route) -> 
     }
 }
 
-/// Receive a marketplace webhook for one shop (signed by the platform).
+/// Receive a marketplace webhook for one shop (signed by the platform). An unknown
+/// shop, another platform's shop, a shop without a connection and a bad signature get
+/// the same 401 `bad_signature`.
 #[utoipa::path(post, path = "/webhooks/{platform}/{shop_id}", security(()), tag = "webhooks",
     params(("platform" = String, Path, description = "The platform id, as its adapter names it"),
         ("shop_id" = String, Path, description = "The shop")),
     request_body(content = String, description = "The platform's raw, signed body"),
-    responses((status = 200, body = AppliedCounts), BadRequest, Unauthorized, NotFound,
-        Unavailable))]
+    responses((status = 200, body = AppliedCounts), BadRequest, Unauthorized, Unavailable))]
 pub async fn receive(
     State(app): State<AppState>, Path((platform, shop_id)): Path<(String, String)>,
     headers: HeaderMap, body: Bytes,
 ) -> ApiResult<Response> {
-    let shop_id: ShopId = shop_id.parse().map_err(|_| not_found())?;
+    let shop_id: ShopId = shop_id.parse().map_err(|_| refused_unknown(&app))?;
     let shop = app
         .inbox
         .ingest_shop(shop_id)
         .await?
         .filter(|s| s.platform == platform.as_str())
         .filter(|s| app.inbox.registry().capabilities(s.platform.as_str()).webhooks)
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| refused_unknown(&app))?;
     let events = parse(&app, &shop, webhook_request(&headers, body), Route::Webhook).await?;
     let counts = app.inbox.apply(&shop, events).await?.counts();
     app.metrics.webhooks_accepted.fetch_add(1, Ordering::Relaxed);

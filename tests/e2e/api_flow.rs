@@ -200,6 +200,10 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("get", "/api/v1/conversations/{conversation_id}/customer"),
         ("get", "/api/v1/conversations/{conversation_id}/workbench"),
         ("get", "/api/v1/shops/{shop_id}/products"),
+        ("post", "/api/v1/agents/{agent_id}/deactivate"),
+        ("post", "/api/v1/agents/{agent_id}/reactivate"),
+        ("post", "/api/v1/agents/{agent_id}/token"),
+        ("delete", "/api/v1/agents/{agent_id}/token"),
     ];
     for (method, path) in expected {
         assert!(

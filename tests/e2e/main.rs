@@ -1,5 +1,6 @@
 //! End-to-end tests of the daemon over HTTP and WebSocket.
 
+mod access;
 mod api_flow;
 #[cfg(feature = "demo")]
 mod demo;

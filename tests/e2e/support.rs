@@ -83,6 +83,8 @@ pub async fn start_configured(
     raw.server.max_body_bytes = 64 * 1024;
     raw.database.url = db_url.into();
     raw.secrets.key_file = dir.join("secret.key").display().to_string();
+    // Tests drive thousands of requests with one token; the limit has its own tests.
+    raw.access.api_requests_per_minute = 100_000;
     let mut config = raw.validate().expect("the test configuration is valid");
     tune(&mut config);
     let daemon = shopmux::server::start(&config, clock).await.expect("daemon starts");

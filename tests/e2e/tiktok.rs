@@ -174,9 +174,15 @@ async fn bad_signatures_truncated_bodies_and_wrong_shops_are_refused_and_store_n
             400,
             Some("bad_webhook"),
         ),
-        // An unknown shop, and a platform the shop is not on.
-        (format!("/webhooks/tiktok/{unknown_shop}"), body.clone().into_bytes(), 404, None),
-        (format!("/webhooks/douyin/{shop_id}"), body.into_bytes(), 404, None),
+        // An unknown shop, and a platform the shop is not on: answered like a bad
+        // signature, so a prober learns nothing of which shops exist.
+        (
+            format!("/webhooks/tiktok/{unknown_shop}"),
+            body.clone().into_bytes(),
+            401,
+            Some("bad_signature"),
+        ),
+        (format!("/webhooks/douyin/{shop_id}"), body.into_bytes(), 401, Some("bad_signature")),
     ] {
         let delivered = client()
             .post(d.url(&path))
@@ -196,7 +202,7 @@ async fn bad_signatures_truncated_bodies_and_wrong_shops_are_refused_and_store_n
     let (_, list) = d.get("/api/v1/conversations?status=all", owner).await;
     assert_eq!(n_items(&list), Some(0), "{list}");
     let metrics = client().get(d.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("shopmux_webhooks_total{result=\"bad_signature\"} 2"), "{metrics}");
+    assert!(metrics.contains("shopmux_webhooks_total{result=\"bad_signature\"} 4"), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

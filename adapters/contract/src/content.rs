@@ -38,6 +38,7 @@ impl std::error::Error for ContentError {}
 pub struct CartLine {
     /// The product's name; shown only when it is short enough (rule SH-CART-1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 512))]
     pub product_name: Option<String>,
     /// The quantity in the cart after the event.
     pub quantity: u32,
@@ -73,56 +74,69 @@ pub enum MessageContent {
     /// Plain text.
     Text {
         /// The text.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10000))]
         text: String,
     },
     /// An image by URL.
     Image {
         /// Where the image is.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
         url: String,
     },
     /// A video by URL.
     Video {
         /// Where the video is.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
         url: String,
     },
     /// An emoji or sticker by code.
     Emoji {
         /// The emoji itself or the platform's sticker code.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
         code: String,
     },
     /// A product card.
     ProductCard {
         /// The platform's product id.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
         product_id: String,
         /// The product's title.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 512))]
         title: String,
         /// A link to the product.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
         url: Option<String>,
     },
     /// Several products shared at once, with an optional message (Shopify: at most
     /// three, SH-PROD-1).
     ProductList {
         /// The products.
+        #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
         products: Vec<SharedProduct>,
         /// A message with them.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
         text: Option<String>,
     },
     /// An order card.
     OrderCard {
         /// The platform's order id.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
         order_id: String,
         /// The order's status as the platform names it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
         status: Option<String>,
     },
     /// A coupon or discount card.
     CouponCard {
         /// The coupon id or discount code.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
         code: String,
         /// A human title.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(max_length = 512))]
         title: Option<String>,
         /// Store-wide or targeted at some buyers (AE-COUPON-1 allows only store-wide).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,8 +147,10 @@ pub enum MessageContent {
         /// Added or removed.
         action: CartAction,
         /// The cart subtotal after the event, as a decimal string with currency.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
         subtotal: String,
         /// The lines of the cart.
+        #[cfg_attr(feature = "openapi", schema(max_items = 500))]
         lines: Vec<CartLine>,
     },
     /// A rating card: an invitation (no score) or a result.
@@ -146,14 +162,17 @@ pub enum MessageContent {
     /// A notice from the platform or from shopmux.
     SystemNotice {
         /// The notice.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10000))]
         text: String,
     },
     /// An automatic reply with quick actions (AE-AUTO-4).
     AutoReply {
         /// The reply.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10000))]
         text: String,
         /// Quick links or actions the buyer can tap.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_items = 10))]
         actions: Vec<QuickAction>,
     },
 }
@@ -177,11 +196,13 @@ pub enum QuickActionKind {
 #[serde(deny_unknown_fields)]
 pub struct QuickAction {
     /// What the buyer sees.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 512))]
     pub title: String,
     /// Image, text or coupon.
     #[serde(rename = "type")]
     pub kind: QuickActionKind,
     /// The image URL, the text, or the coupon code.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10000))]
     pub content: String,
 }
 
@@ -234,54 +255,46 @@ impl MessageContent {
         }
     }
 
-    /// Checks the payload for values no platform accepts (empty text, absurd sizes);
-    /// the error names the field (`content.text`).
+    /// Checks the payload for values no platform accepts (empty text, sizes over the
+    /// maxima of [`crate::bounds`]); the error names the field (`content.text`).
     pub fn validate(&self) -> Result<(), ContentError> {
-        const MAX_TEXT: usize = 10_000;
-        let nonempty = |field: &str, v: &str| {
-            if v.trim().is_empty() {
-                Err(ContentError::new(format!("content.{field}"), "must not be empty"))
-            } else if v.len() > MAX_TEXT {
-                Err(ContentError::new(
-                    format!("content.{field}"),
-                    format!("is longer than {MAX_TEXT} bytes"),
-                ))
-            } else {
+        use crate::bounds::*;
+        match self {
+            Self::Text { text } | Self::SystemNotice { text } => {
+                required("text", text, MAX_TEXT_CHARS)
+            }
+            Self::AutoReply { text, actions } => {
+                required("text", text, MAX_TEXT_CHARS)?;
+                at_most("actions", actions.len(), MAX_QUICK_ACTIONS)?;
+                for a in actions {
+                    required("actions.title", &a.title, MAX_NAME_CHARS)?;
+                    required("actions.content", &a.content, MAX_TEXT_CHARS)?;
+                }
                 Ok(())
             }
-        };
-        match self {
-            Self::Text { text } | Self::SystemNotice { text } | Self::AutoReply { text, .. } => {
-                nonempty("text", text)
+            Self::Image { url } | Self::Video { url } => required("url", url, MAX_URL_CHARS),
+            Self::Emoji { code } => required("code", code, MAX_ID_CHARS),
+            Self::ProductCard { product_id, title, url } => {
+                required("product_id", product_id, MAX_ID_CHARS)?;
+                required("title", title, MAX_NAME_CHARS)?;
+                optional("url", url.as_deref(), MAX_URL_CHARS)
             }
-            Self::Image { url } | Self::Video { url } => nonempty("url", url),
-            Self::Emoji { code } => nonempty("code", code),
-            Self::ProductCard { product_id, title, .. } => {
-                nonempty("product_id", product_id)?;
-                nonempty("title", title)
+            Self::ProductList { products, text } => validate_products(products, text.as_deref()),
+            Self::OrderCard { order_id, status } => {
+                required("order_id", order_id, MAX_ID_CHARS)?;
+                optional("status", status.as_deref(), MAX_LABEL_CHARS)
             }
-            Self::ProductList { products, text } => {
-                if products.is_empty() {
-                    return Err(ContentError::new(
-                        "content.products",
-                        "must name at least one product",
-                    ));
-                }
-                for p in products {
-                    nonempty("products.product_id", &p.product_id)?;
-                    nonempty("products.title", &p.title)?;
-                }
-                match text {
-                    Some(t) if t.len() > MAX_TEXT => Err(ContentError::new(
-                        "content.text",
-                        format!("is longer than {MAX_TEXT} bytes"),
-                    )),
-                    _ => Ok(()),
-                }
+            Self::CouponCard { code, title, .. } => {
+                required("code", code, MAX_ID_CHARS)?;
+                optional("title", title.as_deref(), MAX_NAME_CHARS)
             }
-            Self::OrderCard { order_id, .. } => nonempty("order_id", order_id),
-            Self::CouponCard { code, .. } => nonempty("code", code),
-            Self::CartEvent { subtotal, .. } => nonempty("subtotal", subtotal),
+            Self::CartEvent { subtotal, lines, .. } => {
+                required("subtotal", subtotal, MAX_LABEL_CHARS)?;
+                at_most("lines", lines.len(), MAX_CART_LINES)?;
+                lines.iter().try_for_each(|l| {
+                    optional("lines.product_name", l.product_name.as_deref(), MAX_NAME_CHARS)
+                })
+            }
             Self::RatingCard { score } => match score {
                 Some(s) if !(1..=5).contains(s) => {
                     Err(ContentError::new("content.score", "must be 1 to 5"))
@@ -292,17 +305,64 @@ impl MessageContent {
     }
 }
 
+/// A field that must hold something, at most `max` characters.
+fn required(field: &str, value: &str, max: usize) -> Result<(), ContentError> {
+    if value.trim().is_empty() {
+        return Err(ContentError::new(format!("content.{field}"), "must not be empty"));
+    }
+    optional(field, Some(value), max)
+}
+
+/// A field of at most `max` characters, when present.
+fn optional(field: &str, value: Option<&str>, max: usize) -> Result<(), ContentError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(ContentError::new(
+            format!("content.{field}"),
+            format!("is longer than {max} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A list of at most `max` items.
+fn at_most(field: &str, n: usize, max: usize) -> Result<(), ContentError> {
+    if n > max {
+        return Err(ContentError::new(
+            format!("content.{field}"),
+            format!("has more than {max} items"),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_products(products: &[SharedProduct], text: Option<&str>) -> Result<(), ContentError> {
+    use crate::bounds::*;
+    if products.is_empty() {
+        return Err(ContentError::new("content.products", "must name at least one product"));
+    }
+    at_most("products", products.len(), MAX_PRODUCTS_PER_MESSAGE)?;
+    for p in products {
+        required("products.product_id", &p.product_id, MAX_ID_CHARS)?;
+        required("products.title", &p.title, MAX_NAME_CHARS)?;
+        optional("products.url", p.url.as_deref(), MAX_URL_CHARS)?;
+    }
+    optional("text", text, MAX_TEXT_CHARS)
+}
+
 /// A product in a [`MessageContent::ProductList`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SharedProduct {
     /// The platform's product id.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
     pub product_id: String,
     /// The product's title.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 512))]
     pub title: String,
     /// A link to the product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
     pub url: Option<String>,
 }
 

@@ -139,6 +139,14 @@ pub struct Agent {
     /// Whether it has a password (the hash itself never leaves the store).
     #[serde(default)]
     pub has_password: bool,
+    /// False while the main account has it deactivated: it then signs in with nothing
+    /// (token, web session or password) and is routed nothing.
+    #[serde(default = "active_default")]
+    pub active: bool,
+}
+
+fn active_default() -> bool {
+    true
 }
 
 /// A shop an agent is granted, and whether it may chat there (DY-PERM-1, SH-ASSIGN-1).

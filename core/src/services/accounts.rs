@@ -1,6 +1,6 @@
 //! Sellers and agent accounts: creating them with their tokens (random, shown once,
 //! stored as SHA-256 hashes) and, optionally, a login and a password (see `sign_in`),
-//! their shop grants, and the viewer a token belongs to — who is asking, and which
+//! their shop grants (changed in `access`), and the viewer a token belongs to — who is asking, and which
 //! shops they may see and chat in.
 
 use crate::domain::ids::*;
@@ -83,7 +83,7 @@ fn validate_nickname(nickname: &str) -> CoreResult<String> {
     Ok(n.to_owned())
 }
 
-fn check_grants(owner: &Viewer, grants: &[ShopGrant]) -> CoreResult<()> {
+pub(crate) fn check_grants(owner: &Viewer, grants: &[ShopGrant]) -> CoreResult<()> {
     match grants.iter().find(|g| !owner.can_see(g.shop_id)) {
         // An unknown shop and another seller's answer alike.
         Some(_) => Err(CoreError::NotFound("shop")),
@@ -132,6 +132,7 @@ fn new_account(
         created_at: now,
         login: None,
         has_password: false,
+        active: true,
     }
 }
 
@@ -186,20 +187,6 @@ impl Inbox {
         Ok(AgentWithToken { agent, token })
     }
 
-    /// Replaces the shops an agent is granted.
-    pub async fn set_grants(
-        &self, owner: &Viewer, agent_id: AgentId, grants: Vec<ShopGrant>,
-    ) -> CoreResult<AgentView> {
-        owner.require_owner()?;
-        let agent = self.agent(owner, agent_id).await?;
-        check_grants(owner, &grants)?;
-        let mut w = self.store.begin_write().await?;
-        accounts::replace_grants(&mut w, agent_id, &grants).await?;
-        w.commit().await?;
-        self.route_soon(owner.agent.seller_id);
-        Ok(AgentView { agent: agent.agent, shops: grants })
-    }
-
     /// One agent of the viewer's seller.
     pub async fn agent(&self, viewer: &Viewer, agent_id: AgentId) -> CoreResult<AgentView> {
         let agent = accounts::agent(Db::Pool(&self.store), agent_id, Some(viewer.agent.seller_id))
@@ -235,17 +222,18 @@ impl Inbox {
         self.set_presence(viewer, update).await.map(|_| ())
     }
 
-    /// The viewer a token belongs to, or none for an unknown token.
+    /// The viewer a token belongs to, or none for an unknown or revoked token or a
+    /// deactivated account.
     pub async fn authenticate(&self, token: &str) -> CoreResult<Option<Viewer>> {
         match accounts::agent_by_token(&self.store, hash_token(token)).await? {
-            Some(agent) => self.viewer_for(agent).await.map(Some),
-            None => Ok(None),
+            Some(agent) if agent.active => self.viewer_for(agent).await.map(Some),
+            _ => Ok(None),
         }
     }
 
-    /// The viewer again, with the shops it may see and chat in as they are now (a live
-    /// stream refreshes it when an event of an unknown shop arrives: a shop created or
-    /// granted after it connected).
+    /// The viewer again, with the shops it may see and chat in as they are now. It does
+    /// not check a credential: live streams re-check theirs (`authenticate`,
+    /// `web_session`), which also notices a revoked token or a deactivated account.
     pub async fn refresh_viewer(&self, viewer: &Viewer) -> CoreResult<Viewer> {
         let agent = accounts::agent(Db::Pool(&self.store), viewer.agent.id, None)
             .await?

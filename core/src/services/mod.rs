@@ -6,6 +6,7 @@
 //! connections, notes, the customer panel and the storefront chat. [`start`] starts the
 //! engine and its background tasks.
 
+pub mod access;
 pub mod accounts;
 pub mod actions;
 pub mod apply;

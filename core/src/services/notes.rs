@@ -1,6 +1,8 @@
 //! Buyers and their internal notes (SH-NOTE-1): a buyer the viewer may see with their
 //! orders, and the team's notes on them — never shown to the buyer, kept with the buyer
-//! record, editable and deletable.
+//! record, editable and deletable. Everyone who may see the buyer reads its notes; only
+//! accounts that may chat in the buyer's shop write them (view-only agents read), and
+//! only a note's author or the main account edits or deletes it.
 
 use crate::domain::ids::*;
 use crate::domain::model::*;
@@ -16,6 +18,15 @@ fn validate_body(body: &str) -> CoreResult<String> {
         return Err(CoreError::invalid("body", "must be 1 to 5000 characters"));
     }
     Ok(b.to_owned())
+}
+
+/// Fails unless the viewer may write notes in the shop (view-only agents read).
+fn may_write(viewer: &Viewer, shop: ShopId) -> CoreResult<()> {
+    if viewer.can_chat(shop) {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden("view-only access: notes are read, not written".into()))
+    }
 }
 
 impl Inbox {
@@ -39,11 +50,12 @@ impl Inbox {
         notes::of_buyer(&self.store, buyer).await
     }
 
-    /// Adds a note on a buyer.
+    /// Adds a note on a buyer (an account that may chat in the buyer's shop).
     pub async fn add_note(
         &self, viewer: &Viewer, buyer: BuyerId, body: &str,
     ) -> CoreResult<BuyerNote> {
-        self.buyer(viewer, buyer).await?;
+        let shop = self.buyer(viewer, buyer).await?.shop_id;
+        may_write(viewer, shop)?;
         let now = self.clock.now();
         let note = BuyerNote {
             id: NoteId::new(),
@@ -59,9 +71,18 @@ impl Inbox {
         Ok(note)
     }
 
+    /// A note the viewer may change: its own or, for the main account, any, in a shop
+    /// it may chat in.
     async fn note(&self, viewer: &Viewer, buyer: BuyerId, id: NoteId) -> CoreResult<BuyerNote> {
-        self.buyer(viewer, buyer).await?;
-        notes::get(&self.store, buyer, id).await?.ok_or(CoreError::NotFound("note"))
+        let shop = self.buyer(viewer, buyer).await?.shop_id;
+        let note = notes::get(&self.store, buyer, id).await?.ok_or(CoreError::NotFound("note"))?;
+        may_write(viewer, shop)?;
+        if note.author_id != viewer.agent.id && !viewer.is_owner() {
+            return Err(CoreError::Forbidden(
+                "only the note's author or the main account may change it".into(),
+            ));
+        }
+        Ok(note)
     }
 
     /// Edits a note.

@@ -51,7 +51,7 @@ async fn verify_blocking(stored: Option<String>, password: Password) -> CoreResu
 
 impl Inbox {
     /// Signs in with a login and a password; none for an unknown login, an account
-    /// without a password, or a wrong password alike (each verifies one argon2 hash, so
+    /// without a password, a deactivated account, or a wrong password alike (each verifies one argon2 hash, so
     /// they take as long). Expired sessions are swept on the way.
     pub async fn sign_in(&self, login: &str, password: Password) -> CoreResult<Option<SignedIn>> {
         let found = accounts::agent_by_login(&self.store, &normalize_login(login)).await?;
@@ -60,7 +60,7 @@ impl Inbox {
             None => (None, None),
         };
         let matches = verify_blocking(stored, password).await?;
-        let Some(agent) = agent.filter(|_| matches) else {
+        let Some(agent) = agent.filter(|a| matches && a.active) else {
             return Ok(None);
         };
         let now = self.clock.now();
@@ -87,8 +87,8 @@ impl Inbox {
             w.commit().await?;
             return Ok(None);
         }
-        let Some(agent) = accounts::agent(Db::Pool(&self.store), session.agent_id, None).await?
-        else {
+        let agent = accounts::agent(Db::Pool(&self.store), session.agent_id, None).await?;
+        let Some(agent) = agent.filter(|a| a.active) else {
             return Ok(None);
         };
         if session.needs_touch(now) {

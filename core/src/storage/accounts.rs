@@ -91,6 +91,20 @@ pub async fn set_password(
     .map_err(|e| agent_conflict(e, agent))
 }
 
+/// Deactivates an account (at `at`) or reactivates it (none).
+pub async fn set_deactivated(
+    w: &mut WriteTx<'_>, agent: AgentId, at: Option<DateTime<Utc>>,
+) -> CoreResult<()> {
+    let sql = "UPDATE agents SET deactivated_at = $1 WHERE id = $2";
+    w.run(sql, vec![at.into(), agent.into()]).await
+}
+
+/// Replaces an account's token (by its hash): the old token stops working at once.
+pub async fn set_token_hash(w: &mut WriteTx<'_>, agent: AgentId, hash: String) -> CoreResult<()> {
+    let sql = "UPDATE agents SET token_hash = $1 WHERE id = $2";
+    w.run(sql, vec![hash.into(), agent.into()]).await
+}
+
 /// Takes an account's login and password away (it then signs in with its token only).
 pub async fn clear_sign_in(w: &mut WriteTx<'_>, agent: AgentId) -> CoreResult<()> {
     let sql = "UPDATE agents SET login = NULL, password_hash = NULL WHERE id = $1";
@@ -239,7 +253,7 @@ pub async fn candidates(
     // rule: DY-PERM-1 / SH-ASSIGN-1 (only accounts with chat permission are routed to)
     let sql = format!(
         "SELECT id, role, status, accept_assignment, connected, capacity, {AGENT_LOAD} \
-         FROM agents WHERE seller_id = $1 AND (role = 'owner' OR (role = 'agent' AND EXISTS \
+         FROM agents WHERE seller_id = $1 AND deactivated_at IS NULL AND (role = 'owner' OR (role = 'agent' AND EXISTS \
            (SELECT 1 FROM shop_grants g WHERE g.agent_id = agents.id AND g.shop_id = $2 AND g.can_chat = 1))) \
          ORDER BY id"
     );

@@ -13,7 +13,8 @@ use crate::domain::search_terms;
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
 
-/// How many of the most recent messages matching a full-text search are considered.
+/// How many of the most recent messages matching a full-text search are considered, per
+/// seller (another seller's messages never crowd a seller's out).
 pub const MAX_MESSAGE_HITS: usize = 10_000;
 
 /// The "expiring soon" cutoff of each platform that has one: conversations of that
@@ -90,7 +91,7 @@ pub async fn page(store: &Store, spec: &ListSpec<'_>) -> CoreResult<Vec<(Convers
             conditions.push("c.id = s.id".into());
             format!(
                 "(SELECT DISTINCT id FROM ({}) AS u) AS s CROSS JOIN conversations c",
-                search_candidates(store.backend(), text, &mut b)
+                search_candidates(store.backend(), spec.seller, text, &mut b)
             )
         }
         None => "conversations c".to_owned(),
@@ -158,23 +159,29 @@ fn filters(spec: &ListSpec<'_>, b: &mut SqlArgs) -> Vec<String> {
 
 /// The ids of conversations matching a search, as a UNION of: conversations with a
 /// message containing every word (full-text index; the most recent
-/// [`MAX_MESSAGE_HITS`] matching messages), conversations of buyers with a name part
+/// [`MAX_MESSAGE_HITS`] matching messages of the seller), conversations of buyers with a name part
 /// starting with each word (AE-SEARCH-1), and conversations of buyers with that order
 /// id (TT-SEARCH-1).
-fn search_candidates(backend: Backend, text: &str, b: &mut SqlArgs) -> String {
+fn search_candidates(backend: Backend, seller: SellerId, text: &str, b: &mut SqlArgs) -> String {
     let mut alternatives = Vec::new();
     let terms = search_terms::query_terms(text);
     if !terms.is_empty() {
         alternatives.push(match backend {
             Backend::Sqlite => format!(
                 "SELECT id FROM (SELECT conversation_id AS id FROM message_fts WHERE message_fts MATCH {} \
+                 AND EXISTS (SELECT 1 FROM conversations k WHERE k.id = message_fts.conversation_id \
+                   AND k.seller_id = {}) \
                  ORDER BY rowid DESC LIMIT {MAX_MESSAGE_HITS})",
-                b.arg(search_terms::fts5_query(&terms))
+                b.arg(search_terms::fts5_query(&terms)),
+                b.arg(seller)
             ),
             Backend::Postgres => format!(
                 "SELECT id FROM (SELECT conversation_id AS id FROM messages \
-                 WHERE search_vec @@ CAST({} AS tsquery) ORDER BY id DESC LIMIT {MAX_MESSAGE_HITS}) AS m",
-                b.arg(search_terms::tsquery_literal(&terms))
+                 WHERE search_vec @@ CAST({} AS tsquery) \
+                   AND shop_id IN (SELECT id FROM shops WHERE seller_id = {}) \
+                 ORDER BY id DESC LIMIT {MAX_MESSAGE_HITS}) AS m",
+                b.arg(search_terms::tsquery_literal(&terms)),
+                b.arg(seller)
             ),
         });
     }

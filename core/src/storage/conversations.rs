@@ -68,6 +68,13 @@ async fn lock_one(
     row.map(|r| conversation_from_row(&r)).transpose()
 }
 
+/// The ids of the open conversations an agent holds.
+pub async fn held_by(w: &mut WriteTx<'_>, agent: AgentId) -> CoreResult<Vec<ConversationId>> {
+    let sql = "SELECT id FROM conversations WHERE assignee_id = $1 AND state = 'in_progress'";
+    let rows = w.rows(sql, vec![agent.into()]).await?;
+    rows.iter().map(|r| r.col("id")).collect()
+}
+
 /// One conversation, locked.
 pub async fn lock(w: &mut WriteTx<'_>, id: ConversationId) -> CoreResult<Option<Owned>> {
     lock_one(w, "id = $1", "", id.into()).await

@@ -226,13 +226,14 @@ pub fn message_values(m: &Message) -> Vec<Val> {
 /// The columns of `agents` read back (never the token or password hash).
 pub const AGENT_COLUMNS: &str = "id, seller_id, role, nickname, status, accept_assignment, \
      connected, capacity, created_at, login, \
-     CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password";
+     CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password, \
+     CAST(CASE WHEN deactivated_at IS NULL THEN 1 ELSE 0 END AS BIGINT) AS active";
 
 /// An agent row.
 pub fn agent_from_row(row: &AnyRow) -> CoreResult<Agent> {
     Ok(read_row!(row => Agent {
         id, seller_id, role, nickname, status, accept_assignment, connected, capacity, created_at,
-        login, has_password
+        login, has_password, active
     }))
 }
 

@@ -1,6 +1,7 @@
 //! The storage suite: every case runs on SQLite and, when `SHOPMUX_TEST_POSTGRES_URL`
 //! is set, on PostgreSQL too.
 
+mod access;
 mod apply;
 mod channel;
 mod outbox;
