@@ -39,6 +39,29 @@ pub struct RawConfig {
     pub plugins: RawPluginsConfig,
     /// `[secrets]`: the key sealing shop credentials at rest.
     pub secrets: RawSecretsConfig,
+    /// `[outbound]`: what the daemon's requests to platforms and image URLs may reach.
+    pub outbound: RawOutboundConfig,
+}
+
+/// `[outbound]`: the daemon's own requests (platform APIs at a connection's `api_base`,
+/// image URLs fetched for upload, plugins' requests).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawOutboundConfig {
+    /// Allow plain `http://` and addresses that are not global — loopback, private,
+    /// link-local, CGNAT, unique-local — after DNS resolution (default false: such
+    /// requests are refused with `blocked_address`/`insecure_url`). Only for local
+    /// simulators: tests and `shopmux demo` set it.
+    pub allow_private_networks: bool,
+    /// Largest response body read, in bytes (1024..=268435456); a longer one is cut off
+    /// while it streams in and fails with `response_too_large`.
+    pub max_response_bytes: usize,
+}
+
+impl Default for RawOutboundConfig {
+    fn default() -> Self {
+        Self { allow_private_networks: false, max_response_bytes: 16 * 1024 * 1024 }
+    }
 }
 
 /// `[server]`: the HTTP listener.
@@ -179,8 +202,10 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// Adapter plugins.
     pub plugins: PluginsConfig,
-    /// Where the sealing key comes from (read by `secrets::sealing_key`).
+    /// Where the sealing key comes from (read by `secrets::sealing_key_for`).
     pub secrets: SecretKey,
+    /// What outbound requests may reach.
+    pub outbound: crate::outbound::OutboundPolicy,
 }
 
 impl Default for Config {
@@ -436,7 +461,16 @@ impl RawConfig {
         let smtp = self.smtp.validate(&mut problems);
         let plugins = self.plugins.validate(data_dir.as_deref(), &mut problems);
         let secrets = self.secrets.validate(data_dir.as_deref(), &mut problems);
-        match (server, database, ingest, smtp, plugins, secrets) {
+        let outbound = problems.in_range(
+            "outbound.max_response_bytes",
+            self.outbound.max_response_bytes,
+            1024..=256 * 1024 * 1024,
+        );
+        let outbound = outbound.map(|max_response_bytes| crate::outbound::OutboundPolicy {
+            allow_private_networks: self.outbound.allow_private_networks,
+            max_response_bytes,
+        });
+        match (server, database, ingest, smtp, plugins, secrets, outbound) {
             (
                 Some(server),
                 Some(database),
@@ -444,8 +478,9 @@ impl RawConfig {
                 Some(smtp),
                 Some(plugins),
                 Some(secrets),
+                Some(outbound),
             ) if problems.0.is_empty() => {
-                Ok(Config { server, database, ingest, smtp, plugins, secrets })
+                Ok(Config { server, database, ingest, smtp, plugins, secrets, outbound })
             }
             _ => Err(problems.0),
         }

@@ -83,6 +83,8 @@ pub async fn start_configured(
     raw.server.max_body_bytes = 64 * 1024;
     raw.database.url = db_url.into();
     raw.secrets.key_file = dir.join("secret.key").display().to_string();
+    // The simulators listen on loopback over plain http.
+    raw.outbound.allow_private_networks = true;
     let mut config = raw.validate().expect("the test configuration is valid");
     tune(&mut config);
     let daemon = shopmux::server::start(&config, clock).await.expect("daemon starts");
