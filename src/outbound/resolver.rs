@@ -34,7 +34,7 @@ impl Resolve for FilteringResolver {
             let kept: Vec<SocketAddr> =
                 found.iter().copied().filter(|a| allow_all || is_global(a.ip())).collect();
             match (kept.is_empty(), found.first()) {
-                (true, Some(first)) => Err(Box::new(Blocked { host, first: first.ip() }).into()),
+                (true, Some(first)) => Err(Blocked { host, first: first.ip() }.into()),
                 _ => Ok(Box::new(kept.into_iter()) as Addrs),
             }
         })

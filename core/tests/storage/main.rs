@@ -5,6 +5,7 @@ mod apply;
 mod channel;
 mod outbox;
 mod routing;
+mod secrets;
 mod sign_in;
 mod support;
 
