@@ -191,6 +191,8 @@ fn order(v: &Value) -> Result<OrderInfo, AdapterError> {
         reverse_in_progress: Some(refunded),
         name: text(v, "name"),
         total: money(text(v, "total_price"), text(v, "currency")),
+        // Shopify redelivers and may deliver out of order; `updated_at` orders them.
+        updated_at_ms: millis(v, "updated_at"),
     })
 }
 

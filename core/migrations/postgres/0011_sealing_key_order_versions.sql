@@ -5,3 +5,8 @@ CREATE TABLE sealing_key (
     fingerprint  TEXT NOT NULL,
     created_at   BIGINT NOT NULL
 );
+
+-- The platform's time (or version) of the last status and return-flag change applied to
+-- an order: an older notice changes neither (a late or replayed notice never rolls back).
+ALTER TABLE orders ADD COLUMN status_version BIGINT;
+ALTER TABLE orders ADD COLUMN reverse_version BIGINT;

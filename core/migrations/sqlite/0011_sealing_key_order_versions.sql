@@ -5,3 +5,8 @@ CREATE TABLE sealing_key (
     fingerprint  TEXT NOT NULL,
     created_at   INTEGER NOT NULL
 );
+
+-- The platform's time (or version) of the last status and return-flag change applied to
+-- an order: an older notice changes neither (a late or replayed notice never rolls back).
+ALTER TABLE orders ADD COLUMN status_version INTEGER;
+ALTER TABLE orders ADD COLUMN reverse_version INTEGER;
