@@ -6,10 +6,10 @@
 //! Adapter calls are blocking and run on the blocking pool, where `Handle::block_on`
 //! drives the async client.
 
+use crate::outbound::OutboundPolicy;
 use shopmux_contract::adapter::{AdapterError, Host, HttpRequest, HttpResponse};
 use shopmux_core::Clock;
 use shopmux_core::Store;
-use crate::outbound::OutboundPolicy;
 use shopmux_core::storage::adapter_state::AdapterState;
 use std::sync::Arc;
 use std::time::Duration;

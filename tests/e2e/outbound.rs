@@ -130,7 +130,8 @@ async fn ssrf_redirects_to_private_addresses_are_refused() {
         format!("https://localhost:{}/", target.port),
         format!("http://127.0.0.1:{}/", target.port),
     ] {
-        let redirect = format!("HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n");
+        let redirect =
+            format!("HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n");
         let first = local(redirect, false).await;
         // The first hop is a literal address (the client alone, past the host's URL
         // check), so only the redirect policy and the resolver stand in the way.
@@ -147,8 +148,7 @@ async fn oversized_response_is_stopped_while_streaming() {
     let allowed = OutboundPolicy { allow_private_networks: true, max_response_bytes: 64 * 1024 };
     let (host, _dir) = host(allowed).await;
     // An endless chunked body: reading it whole first would never end.
-    let endless =
-        local("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".into(), true).await;
+    let endless = local("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".into(), true).await;
     let started = std::time::Instant::now();
     let result = tokio::time::timeout(
         Duration::from_secs(10),
@@ -159,11 +159,8 @@ async fn oversized_response_is_stopped_while_streaming() {
     assert_eq!(code(result), "response_too_large");
     assert!(started.elapsed() < Duration::from_secs(5));
     // A declared length over the cap is refused before its body is read.
-    let declared = local(
-        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", 1 << 30),
-        true,
-    )
-    .await;
+    let declared =
+        local(format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", 1 << 30), true).await;
     assert_eq!(
         code(get(&host, format!("http://127.0.0.1:{}/", declared.port)).await),
         "response_too_large"

@@ -7,8 +7,8 @@ use crate::support::*;
 use crate::tiktok::{SHOP, push_text};
 use serde_json::{Value, json};
 use shopmux::config::{Config, Masked, SecretKey};
-use shopmux_core::storage::sealing::Sealer;
 use shopmux_core::SystemClock;
+use shopmux_core::storage::sealing::Sealer;
 use shopmux_simulator::TikTokSim;
 use shopmux_simulator::tiktok::SimConfig;
 use std::process::{Command, Stdio};
@@ -16,9 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Starts the daemon on `d`'s files again, with `tune` applied; the start's error text.
-async fn restart_error(
-    tmp: &tempfile::TempDir, tune: impl FnOnce(&mut Config),
-) -> Option<String> {
+async fn restart_error(tmp: &tempfile::TempDir, tune: impl FnOnce(&mut Config)) -> Option<String> {
     let dir = tmp.path().to_path_buf();
     let mut raw = shopmux::config::RawConfig::default();
     raw.server.bind = "127.0.0.1:0".into();
@@ -158,7 +156,10 @@ async fn unsealable_credential_is_a_connection_error_and_no_request_is_sent() {
     let (status, body) = d.reply(&owner, &conversation, "are you there?").await;
     assert_eq!(status, 202, "{body}");
     let failed = wait_for_failure(&d, &owner, &conversation).await;
-    assert!(failed["delivery_error"].as_str().unwrap().contains("credentials_unreadable"), "{failed}");
+    assert!(
+        failed["delivery_error"].as_str().unwrap().contains("credentials_unreadable"),
+        "{failed}"
+    );
     assert!(sim.sent_messages().is_empty(), "nothing was sent to the platform");
     let (status, view) = d.get(&format!("/api/v1/shops/{shop_id}/connection"), &owner).await;
     assert_eq!(status, 200, "{view}");

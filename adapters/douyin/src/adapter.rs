@@ -492,6 +492,15 @@ mod tests {
     const TRADE: &str = r#"[{"tag":"100","msg_id":"7001","data":"{\"p_id\":4987001,\"shop_id\":4463798,\"order_status\":1,\"create_time\":1700000000}"}]"#;
 
     #[test]
+    fn a_push_is_timed_by_its_update_time_else_its_creation() {
+        let time = |data: &str| push_time_ms(&serde_json::from_str(data).unwrap());
+        assert_eq!(time(r#"{"update_time":1700000100,"create_time":1}"#), Some(1_700_000_100_000));
+        assert_eq!(time(r#"{"update_time":"1700000100"}"#), Some(1_700_000_100_000));
+        assert_eq!(time(r#"{"create_time":1700000000}"#), Some(1_700_000_000_000));
+        assert_eq!(time(r#"{"p_id":1}"#), None);
+    }
+
+    #[test]
     fn a_signed_order_push_names_the_order() {
         let sign = push_sign("k1", "s1", TRADE.as_bytes());
         let events = Douyin.parse_webhook(&shop(), &push(TRADE, Some(sign)), 0).unwrap();

@@ -135,7 +135,9 @@ pub async fn upsert_order(
 
 /// Whether the notice's `column` is older than the stored one (both known).
 fn older(column: &str) -> String {
-    format!("(excluded.{column} IS NOT NULL AND orders.{column} IS NOT NULL AND excluded.{column} < orders.{column})")
+    format!(
+        "(excluded.{column} IS NOT NULL AND orders.{column} IS NOT NULL AND excluded.{column} < orders.{column})"
+    )
 }
 
 /// Sets the buyer's email when none is known yet.

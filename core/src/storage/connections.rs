@@ -43,7 +43,9 @@ pub fn opened(store: &Store, shop: ShopId, stored: &str) -> CoreResult<Credentia
     let unreadable = |why: String| {
         CoreError::Platform(AdapterError::permanent(
             CREDENTIALS_UNREADABLE,
-            format!("the shop's stored credentials cannot be read ({why}); set the connection again"),
+            format!(
+                "the shop's stored credentials cannot be read ({why}); set the connection again"
+            ),
         ))
     };
     let plain = store.unseal(&shop.to_string(), stored).map_err(|e| unreadable(e.to_string()))?;

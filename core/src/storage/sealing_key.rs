@@ -46,8 +46,7 @@ async fn sealed_sample(store: &Store) -> CoreResult<Option<(String, String)>> {
     }
     let sql = "SELECT platform, key, value FROM adapter_state WHERE value LIKE 'sealed1:%' LIMIT 1";
     let Some(row) = store.row(sql, vec![]).await? else { return Ok(None) };
-    let context =
-        super::adapter_state::context(&row.text_col("platform")?, &row.text_col("key")?);
+    let context = super::adapter_state::context(&row.text_col("platform")?, &row.text_col("key")?);
     Ok(Some((context, row.text_col("value")?)))
 }
 
@@ -79,5 +78,9 @@ pub async fn check(store: &Store, sealer: &Sealer, now: DateTime<Utc>) -> CoreRe
 }
 
 fn verdict(sealer: &Sealer, recorded: String) -> KeyCheck {
-    if recorded == sealer.fingerprint() { KeyCheck::Matches } else { KeyCheck::Mismatch { recorded } }
+    if recorded == sealer.fingerprint() {
+        KeyCheck::Matches
+    } else {
+        KeyCheck::Mismatch { recorded }
+    }
 }

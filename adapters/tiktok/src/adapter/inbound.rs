@@ -227,7 +227,9 @@ mod tests {
     #[test]
     fn stale_webhook_refused_past_tiktoks_five_minutes() {
         let sig = webhook_signature("key1", "secret1", NEW_MESSAGE.as_bytes());
-        let at = |now_ms: i64| TikTok.parse_webhook(&shop(), &delivery(NEW_MESSAGE, Some(sig.clone())), now_ms);
+        let at = |now_ms: i64| {
+            TikTok.parse_webhook(&shop(), &delivery(NEW_MESSAGE, Some(sig.clone())), now_ms)
+        };
         let limit = WEBHOOK_TOLERANCE_SECS * 1000;
         assert!(at(NOW + limit).is_ok(), "five minutes late is still fresh");
         assert!(at(NOW - limit).is_ok(), "a clock five minutes behind is tolerated");
