@@ -18,6 +18,7 @@ use shopmux_contract::adapter::{InboundEvent, WebhookRequest};
 use shopmux_core::domain::ids::ShopId;
 use shopmux_core::domain::shop_settings::IngestShop;
 use shopmux_core::services::apply::AppliedCounts;
+use shopmux_core::services::connections::CREDENTIALS_UNREADABLE;
 use std::sync::atomic::Ordering;
 
 fn not_found() -> ApiError {
@@ -49,7 +50,18 @@ pub enum Route {
 pub async fn parse(
     app: &AppState, shop: &IngestShop, request: WebhookRequest, route: Route,
 ) -> ApiResult<Vec<InboundEvent>> {
-    let connection = app.inbox.inbound_connection(shop).await?.ok_or_else(not_found)?;
+    let connection = match app.inbox.inbound_connection(shop).await {
+        // Recorded on the connection's status; 503, so the platform delivers again once
+        // the connection is set again.
+        Err(shopmux_core::CoreError::Platform(e)) if e.code == CREDENTIALS_UNREADABLE => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                CREDENTIALS_UNREADABLE,
+                e.message,
+            ));
+        }
+        other => other?.ok_or_else(not_found)?,
+    };
     let now = app.inbox.clock().now().timestamp_millis();
     let registry = app.inbox.registry();
     registry

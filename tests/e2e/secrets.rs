@@ -165,6 +165,9 @@ async fn unsealable_credential_is_a_connection_error_and_no_request_is_sent() {
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["status"], "credentials_unreadable", "{view}");
     assert!(view["status_detail"].as_str().unwrap().contains("set the connection again"));
+    // A webhook cannot be verified without them: 503, so the platform delivers again.
+    let again = push_text(&sim, "conv-1", "1001", "hello?").await;
+    assert_eq!(again.status(), 503, "{again:?}");
 }
 
 /// The conversation's last message, once its delivery failed.

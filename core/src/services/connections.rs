@@ -10,6 +10,8 @@ use crate::domain::shop_settings::IngestShop;
 use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
+/// The error code and connection status of stored credentials that do not open.
+pub use crate::storage::connections::CREDENTIALS_UNREADABLE;
 use crate::storage::connections::{self, Credentials};
 use crate::storage::store::Store;
 use crate::storage::write::WriteTx;
