@@ -184,7 +184,8 @@ pub struct RawSecretsConfig {
     /// one database needs the same key. Empty: read from `key_file`.
     pub key: String,
     /// A file holding the key, created with a fresh random key (mode 0600) when
-    /// missing. Empty: `secret.key` beside the SQLite database
+    /// missing on a new database; on a database whose secrets are sealed with a key, a
+    /// missing file (or another key) refuses the start. Empty: `secret.key` beside the SQLite database
     /// (`shopmux-data/secret.key`), else `shopmux-secret.key`.
     pub key_file: String,
 }
@@ -387,7 +388,8 @@ pub struct PluginsConfig {
 pub enum SecretKey {
     /// `secrets.key`: the key itself.
     Inline(Masked<[u8; 32]>),
-    /// `secrets.key_file` (resolved): read when the daemon starts, created when missing.
+    /// `secrets.key_file` (resolved): read when the daemon starts, created when missing on a
+    /// database that holds no sealed secret yet.
     File(PathBuf),
 }
 
