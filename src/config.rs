@@ -43,6 +43,29 @@ pub struct RawConfig {
     pub secrets: RawSecretsConfig,
     /// `[access]`: rate limits and the metrics token.
     pub access: RawAccessConfig,
+    /// `[outbound]`: what the daemon's requests to platforms and image URLs may reach.
+    pub outbound: RawOutboundConfig,
+}
+
+/// `[outbound]`: the daemon's own requests (platform APIs at a connection's `api_base`,
+/// image URLs fetched for upload, plugins' requests).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawOutboundConfig {
+    /// Allow plain `http://` and addresses that are not global — loopback, private,
+    /// link-local, CGNAT, unique-local — after DNS resolution (default false: such
+    /// requests are refused with `blocked_address`/`insecure_url`). Only for local
+    /// simulators: tests and `shopmux demo` set it.
+    pub allow_private_networks: bool,
+    /// Largest response body read, in bytes (1024..=268435456); a longer one is cut off
+    /// while it streams in and fails with `response_too_large`.
+    pub max_response_bytes: usize,
+}
+
+impl Default for RawOutboundConfig {
+    fn default() -> Self {
+        Self { allow_private_networks: false, max_response_bytes: 16 * 1024 * 1024 }
+    }
 }
 
 /// `[server]`: the HTTP listener.
@@ -182,7 +205,8 @@ pub struct RawSecretsConfig {
     /// one database needs the same key. Empty: read from `key_file`.
     pub key: String,
     /// A file holding the key, created with a fresh random key (mode 0600) when
-    /// missing. Empty: `secret.key` beside the SQLite database
+    /// missing on a new database; on a database whose secrets are sealed with a key, a
+    /// missing file (or another key) refuses the start. Empty: `secret.key` beside the SQLite database
     /// (`shopmux-data/secret.key`), else `shopmux-secret.key`.
     pub key_file: String,
 }
@@ -283,10 +307,12 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// Adapter plugins.
     pub plugins: PluginsConfig,
-    /// Where the sealing key comes from (read by `secrets::sealing_key`).
+    /// Where the sealing key comes from (read by `secrets::sealing_key_for`).
     pub secrets: SecretKey,
     /// Rate limits and the metrics token.
     pub access: AccessConfig,
+    /// What outbound requests may reach.
+    pub outbound: crate::outbound::OutboundPolicy,
 }
 
 impl Default for Config {
@@ -468,7 +494,8 @@ pub struct PluginsConfig {
 pub enum SecretKey {
     /// `secrets.key`: the key itself.
     Inline(Masked<[u8; 32]>),
-    /// `secrets.key_file` (resolved): read when the daemon starts, created when missing.
+    /// `secrets.key_file` (resolved): read when the daemon starts, created when missing on a
+    /// database that holds no sealed secret yet.
     File(PathBuf),
 }
 
@@ -544,7 +571,16 @@ impl RawConfig {
         let plugins = self.plugins.validate(data_dir.as_deref(), &mut problems);
         let secrets = self.secrets.validate(data_dir.as_deref(), &mut problems);
         let access = self.access.validate(&mut problems);
-        match (server, database, (ingest, outbox), smtp, plugins, secrets) {
+        let outbound = problems.in_range(
+            "outbound.max_response_bytes",
+            self.outbound.max_response_bytes,
+            1024..=256 * 1024 * 1024,
+        );
+        let outbound = outbound.map(|max_response_bytes| crate::outbound::OutboundPolicy {
+            allow_private_networks: self.outbound.allow_private_networks,
+            max_response_bytes,
+        });
+        match (server, database, (ingest, outbox), smtp, plugins, secrets, outbound) {
             (
                 Some(server),
                 Some(database),
@@ -552,9 +588,18 @@ impl RawConfig {
                 Some(smtp),
                 Some(plugins),
                 Some(secrets),
-            ) if problems.0.is_empty() => {
-                Ok(Config { server, database, ingest, outbox, smtp, plugins, secrets, access })
-            }
+                Some(outbound),
+            ) if problems.0.is_empty() => Ok(Config {
+                server,
+                database,
+                ingest,
+                outbox,
+                smtp,
+                plugins,
+                secrets,
+                access,
+                outbound,
+            }),
             _ => Err(problems.0),
         }
     }

@@ -1,9 +1,12 @@
 //! The host side of the adapter contract: what the daemon lends an adapter for a call —
-//! HTTP through one shared reqwest client (rustls), the injected clock, the log, and the
-//! adapter's key-value state in the database (scoped to its platform).
+//! HTTP through one shared reqwest client (rustls) under the outbound policy
+//! (`outbound.rs`: https only, global addresses only after DNS, redirects re-checked,
+//! answers capped while they stream), the injected clock, the log, and the adapter's
+//! key-value state in the database (scoped to its platform, sealed at rest).
 //! Adapter calls are blocking and run on the blocking pool, where `Handle::block_on`
 //! drives the async client.
 
+use crate::outbound::OutboundPolicy;
 use shopmux_contract::adapter::{AdapterError, Host, HttpRequest, HttpResponse};
 use shopmux_core::Clock;
 use shopmux_core::Store;
@@ -21,6 +24,7 @@ pub struct DaemonHost {
     runtime: tokio::runtime::Handle,
     clock: Arc<dyn Clock>,
     store: Store,
+    policy: OutboundPolicy,
     /// The platform whose state `kv_*` reach (empty: the unscoped host, which has none).
     platform: String,
 }
@@ -32,18 +36,14 @@ impl std::fmt::Debug for DaemonHost {
 }
 
 impl DaemonHost {
-    /// A host on the current runtime.
-    pub fn new(clock: Arc<dyn Clock>, store: Store) -> Self {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("shopmux/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+    /// A host on the current runtime, its requests under `policy`.
+    pub fn new(clock: Arc<dyn Clock>, store: Store, policy: OutboundPolicy) -> Self {
         Self {
-            client,
+            client: crate::outbound::client(policy),
             runtime: tokio::runtime::Handle::current(),
             clock,
             store,
+            policy,
             platform: String::new(),
         }
     }
@@ -71,19 +71,18 @@ fn state_error(e: shopmux_core::CoreError) -> AdapterError {
 }
 
 /// An answer as the adapter sees it: its status, the headers whose values are text, and
-/// the whole body (a transient `transport` failure when the body breaks off).
-async fn read_response(response: reqwest::Response) -> Result<HttpResponse, AdapterError> {
+/// the body, read up to `max` bytes (a transient `transport` failure when the body breaks
+/// off, a permanent `response_too_large` past `max`).
+async fn read_response(
+    response: reqwest::Response, max: usize,
+) -> Result<HttpResponse, AdapterError> {
     let status = response.status().as_u16();
     let headers = response
         .headers()
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
         .collect();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| AdapterError::transient("transport", e.without_url().to_string()))?
-        .to_vec();
+    let body = crate::outbound::read_capped(response, max).await?;
     Ok(HttpResponse { status, headers, body })
 }
 
@@ -91,20 +90,21 @@ impl Host for DaemonHost {
     fn http(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| AdapterError::permanent("bad_request", "not an HTTP method"))?;
+        let url = reqwest::Url::parse(&request.url)
+            .map_err(|_| AdapterError::permanent("bad_request", "not a URL"))?;
+        crate::outbound::check_url(&self.policy, &url).map_err(|r| r.to_adapter_error())?;
         let mut builder = self
             .client
-            .request(method, &request.url)
+            .request(method, url)
             .timeout(request.timeout_ms.map_or(DEFAULT_TIMEOUT, Duration::from_millis))
             .body(request.body);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
+        let max = self.policy.max_response_bytes;
         self.runtime.block_on(async {
-            let response = builder.send().await.map_err(|e| {
-                let code = if e.is_timeout() { "timeout" } else { "transport" };
-                AdapterError::transient(code, e.without_url().to_string())
-            })?;
-            read_response(response).await
+            let response = builder.send().await.map_err(crate::outbound::send_error)?;
+            read_response(response, max).await
         })
     }
 

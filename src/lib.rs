@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod host;
 pub mod mailer;
+pub mod outbound;
 pub mod plugins;
 pub mod rate_limit;
 pub mod rules_table;

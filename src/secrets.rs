@@ -1,11 +1,16 @@
 //! The sealing key (`[secrets]`), fetched when the daemon starts: the key given in
 //! `secrets.key`, or the one in `secrets.key_file` — read, or created with a fresh random
-//! key (mode 0600 on Unix, its folder too) when the file is missing. This is the
-//! configuration's file I/O; `config.rs` only decides which file.
+//! key (mode 0600 on Unix, its folder too) when the file is missing and the database
+//! holds nothing sealed yet. The key is then checked against the fingerprint the
+//! database recorded at its first start (`storage::sealing_key`): another key, or a
+//! missing key file on a database that has one, refuses the start with what to do —
+//! never a fresh key beside secrets it cannot open. This is the configuration's file
+//! I/O; `config.rs` only decides which file.
 
 use crate::config::SecretKey;
-use shopmux_core::CoreError;
 use shopmux_core::storage::sealing::Sealer;
+use shopmux_core::storage::sealing_key::{self, KeyCheck};
+use shopmux_core::{CoreError, Store};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -54,20 +59,90 @@ pub enum SecretsError {
         /// What is wrong with its content.
         message: String,
     },
+    /// The key file is missing, but the database's secrets are sealed with a key.
+    #[error(
+        "secrets.key_file: {} is missing, but this database's secrets are sealed with a key; \
+         put that key file back (from a backup, or another daemon of this database) and start \
+         again. A new key would not open them. {LOST_KEY}",
+        path.display()
+    )]
+    MissingKeyFile {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// The key is not the one the database recorded.
+    #[error(
+        "{whence}: this is not the key this database's secrets are sealed with (the database \
+         records key {recorded}, this is key {this}); start with the key the database was first \
+         started with. {LOST_KEY}"
+    )]
+    WrongKey {
+        /// Where the key came from (`secrets.key` or `secrets.key_file: path`).
+        whence: String,
+        /// The start of the recorded fingerprint (`sealed secrets` when none is recorded).
+        recorded: String,
+        /// The start of this key's fingerprint.
+        this: String,
+    },
+    /// The database could not be asked which key it records.
+    #[error("secrets: cannot check the key against the database")]
+    Database {
+        /// Why.
+        source: CoreError,
+    },
 }
 
-/// The sealing key: the inline one, else the key file's (created when missing).
+/// What to do when the key is lost, in every refusal.
+const LOST_KEY: &str = "If that key is lost, the sealed credentials are lost with it: remove \
+    them (DELETE FROM shop_connections; DELETE FROM adapter_state; DELETE FROM sealing_key;), \
+    start with the new key, and set every shop's connection again.";
+
+/// The sealing key of this database: the inline one, else the key file's (created when
+/// missing, unless the database already depends on a key), checked against the key the
+/// database recorded — and recorded at the first start.
+pub async fn sealing_key_for(
+    secret: &SecretKey, store: &Store, now: chrono::DateTime<chrono::Utc>,
+) -> Result<[u8; 32], SecretsError> {
+    let db = |source| SecretsError::Database { source };
+    let in_use = sealing_key::key_in_use(store).await.map_err(db)?;
+    let key = match secret {
+        SecretKey::Inline(key) => key.0,
+        SecretKey::File(path) => read_or_create(path, !in_use)?,
+    };
+    let sealer = Sealer::new(&key);
+    let recorded = match sealing_key::check(store, &sealer, now).await.map_err(db)? {
+        KeyCheck::Matches | KeyCheck::Recorded => return Ok(key),
+        KeyCheck::Mismatch { recorded } => short(&recorded),
+        KeyCheck::OpensNothing => "(none recorded; its sealed secrets do not open)".to_owned(),
+    };
+    let whence = match secret {
+        SecretKey::Inline(_) => "secrets.key".to_owned(),
+        SecretKey::File(path) => format!("secrets.key_file: {}", path.display()),
+    };
+    Err(SecretsError::WrongKey { whence, recorded, this: short(sealer.fingerprint()) })
+}
+
+/// A fingerprint's first 16 characters: enough to tell keys apart in a message.
+fn short(fingerprint: &str) -> String {
+    format!("{}…", fingerprint.get(..16).unwrap_or(fingerprint))
+}
+
+/// The sealing key: the inline one, else the key file's (created when missing). What
+/// [`sealing_key_for`] reads before it checks the key against a database.
 pub fn sealing_key(secret: &SecretKey) -> Result<[u8; 32], SecretsError> {
     match secret {
         SecretKey::Inline(key) => Ok(key.0),
-        SecretKey::File(path) => read_or_create(path),
+        SecretKey::File(path) => read_or_create(path, true),
     }
 }
 
-fn read_or_create(path: &Path) -> Result<[u8; 32], SecretsError> {
+fn read_or_create(path: &Path, may_create: bool) -> Result<[u8; 32], SecretsError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => create(path)?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound && may_create => create(path)?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(SecretsError::MissingKeyFile { path: path.to_owned() });
+        }
         Err(source) => {
             return Err(SecretsError::Read { path: path.to_owned(), source });
         }

@@ -43,8 +43,13 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
     })
     .await
     .map_err(|e| anyhow::anyhow!("database.url: cannot open {}: {e}", config.database.url))?;
-    let store = store.with_sealing_key(&crate::secrets::sealing_key(&config.secrets)?);
-    let host = crate::host::DaemonHost::new(clock.clone(), store.clone());
+    let key = crate::secrets::sealing_key_for(&config.secrets, &store, clock.now()).await?;
+    let store = store.with_sealing_key(&key);
+    let sealed = shopmux_core::storage::adapter_state::seal_plain(&store).await?;
+    if sealed > 0 {
+        tracing::info!(message = "Sealed adapter state stored in plain text.", values = sealed);
+    }
+    let host = crate::host::DaemonHost::new(clock.clone(), store.clone(), config.outbound);
     let mailer = crate::mailer::Mailer::from_config(config.smtp.as_ref())?;
     let storefront = Arc::new(crate::storefront::Storefront::new(mailer));
     let (plugins, plugin_statuses) = crate::plugins::adapters(config);

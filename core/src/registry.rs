@@ -8,6 +8,13 @@
 //! error vocabulary of [`AdapterError`] (`unsupported`, `no_adapter`, `adapter_panic`,
 //! `timeout`). Replies of platforms whose chat is the host's storefront widget go to the
 //! [`StorefrontChat`] the daemon registers.
+//!
+//! Every call that can do I/O (send, poll, look-ups, checks, read marks) has the time
+//! limit, for built-in adapters and plugins alike. The one call without it is the
+//! in-place webhook parse of a built-in adapter: `parse_webhook` is given no [`Host`],
+//! so it cannot reach the network or the database, and its input is bounded by the
+//! server's body limit — it is pure CPU over a bounded body, like the JSON parsing of
+//! any request. A plugin's parse runs on the pool with the limit (its code is not ours).
 
 use crate::domain::ids::ShopId;
 use async_trait::async_trait;
@@ -301,5 +308,56 @@ impl Registry {
             a.search_products(h, &shop, &query)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shopmux_contract::adapter::{Capability, NoHost};
+
+    static SLOW: Platform = Platform::from_static("slow_market");
+
+    /// An adapter whose order look-up never answers in time.
+    struct Hanging;
+
+    impl Adapter for Hanging {
+        fn platform(&self) -> &Platform {
+            &SLOW
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::of(&[Capability::OrderLookUp])
+        }
+        fn rule_set(&self) -> RuleSet {
+            RuleSet::permissive(SLOW.clone())
+        }
+        fn parse_webhook(
+            &self, _: &ShopConnection, _: &WebhookRequest, _: i64,
+        ) -> Result<Vec<InboundEvent>, AdapterError> {
+            Ok(Vec::new())
+        }
+        fn send(
+            &self, _: &dyn Host, _: &ShopConnection, _: &OutboundMessage,
+        ) -> Result<SendReceipt, AdapterError> {
+            Err(AdapterError::permanent("unsupported", "no"))
+        }
+        fn fetch_order(
+            &self, _: &dyn Host, _: &ShopConnection, _: &str,
+        ) -> Result<OrderInfo, AdapterError> {
+            std::thread::sleep(Duration::from_secs(1));
+            Ok(OrderInfo::default())
+        }
+    }
+
+    #[tokio::test]
+    async fn an_order_look_up_that_hangs_times_out() {
+        let mut registry = Registry::new(Duration::from_millis(100));
+        registry.register(Arc::new(Hanging), Arc::new(NoHost)).unwrap();
+        let started = std::time::Instant::now();
+        let e =
+            registry.fetch_order(&SLOW, ShopConnection::default(), "o-1".into()).await.unwrap_err();
+        assert_eq!(e.code, "timeout", "{e}");
+        assert!(e.retryable);
+        assert!(started.elapsed() < Duration::from_millis(900));
     }
 }

@@ -47,7 +47,11 @@ pub async fn start(database: Option<String>, file: &str, options: InboxOptions) 
     let dir = tempfile::tempdir().unwrap();
     let url = database.unwrap_or_else(|| format!("sqlite://{}/{file}", dir.path().display()));
     let store = Store::open(&StoreOptions::new(url.clone())).await.expect("store");
-    let host = shopmux::host::DaemonHost::new(Arc::new(SystemClock), store.clone());
+    let host = shopmux::host::DaemonHost::new(
+        Arc::new(SystemClock),
+        store.clone(),
+        shopmux::outbound::OutboundPolicy { allow_private_networks: true, ..Default::default() },
+    );
     let options =
         InboxOptions { registry: shopmux::adapters::registry_of(Vec::new(), &host), ..options };
     let inbox = Inbox::start(store, Arc::new(SystemClock), options);

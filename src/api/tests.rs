@@ -82,6 +82,11 @@ struct Tune {
     /// `access.api_requests_per_minute` (default [`API_PER_MINUTE`]).
     api_per_minute: Option<u32>,
 }
+/// The outbound policy of tests: their simulators listen on loopback over plain http.
+const LOCAL_SIMULATORS: crate::outbound::OutboundPolicy = crate::outbound::OutboundPolicy {
+    allow_private_networks: true,
+    max_response_bytes: 16 * 1024 * 1024,
+};
 
 impl Harness {
     async fn new() -> Self {
@@ -94,7 +99,7 @@ impl Harness {
         let store = Store::open(&StoreOptions::new(url)).await.expect("store");
         let manual = Arc::new(ManualClock::at_epoch_2026());
         let clock: Arc<dyn Clock> = manual.clone();
-        let host = crate::host::DaemonHost::new(clock.clone(), store.clone());
+        let host = crate::host::DaemonHost::new(clock.clone(), store.clone(), LOCAL_SIMULATORS);
         let registry = crate::adapters::registry_of(Vec::new(), &host);
         let options = InboxOptions { registry, background_delivery: false, ..Default::default() };
         let inbox = Inbox::start(store, clock.clone(), options);

@@ -18,6 +18,7 @@ use shopmux_contract::adapter::{InboundEvent, WebhookRequest};
 use shopmux_core::domain::ids::ShopId;
 use shopmux_core::domain::shop_settings::IngestShop;
 use shopmux_core::services::apply::AppliedCounts;
+use shopmux_core::services::connections::CREDENTIALS_UNREADABLE;
 use std::sync::atomic::Ordering;
 
 /// The one answer to a delivery that does not prove it comes from the shop's platform:
@@ -63,11 +64,24 @@ pub enum Route {
 pub async fn parse(
     app: &AppState, shop: &IngestShop, request: WebhookRequest, route: Route,
 ) -> ApiResult<Vec<InboundEvent>> {
-    let Some(connection) = app.inbox.inbound_connection(shop).await? else {
-        return Err(match route {
-            Route::Webhook => refused_unknown(app),
-            Route::Inbound => unverified(),
-        });
+    let connection = match app.inbox.inbound_connection(shop).await {
+        // Recorded on the connection's status; 503, so the platform delivers again once
+        // the connection is set again.
+        Err(shopmux_core::CoreError::Platform(e)) if e.code == CREDENTIALS_UNREADABLE => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                CREDENTIALS_UNREADABLE,
+                e.message,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+        Ok(Some(connection)) => connection,
+        Ok(None) => {
+            return Err(match route {
+                Route::Webhook => refused_unknown(app),
+                Route::Inbound => unverified(),
+            });
+        }
     };
     let now = app.inbox.clock().now().timestamp_millis();
     let registry = app.inbox.registry();

@@ -272,6 +272,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 pub async fn start_demo(config: &Config, options: DemoOptions) -> anyhow::Result<DemoHandle> {
     let mut config = config.clone();
     config.ingest.poll_every = DEMO_POLL_EVERY;
+    // The demo's marketplaces are simulators on loopback, over plain http.
+    config.outbound.allow_private_networks = true;
     let daemon = crate::server::start(&config, options.clock.clone()).await?;
     let base = base_url(daemon.addr);
     let inbox = daemon.inbox.clone();

@@ -28,6 +28,7 @@ fn serve(dir: &Path, port: u16) -> Child {
         .arg("serve")
         .current_dir(dir)
         .env("SHOPMUX_SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("SHOPMUX_OUTBOUND__ALLOW_PRIVATE_NETWORKS", "true")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -85,6 +85,8 @@ pub async fn start_configured(
     raw.secrets.key_file = dir.join("secret.key").display().to_string();
     // Tests drive thousands of requests with one token; the limit has its own tests.
     raw.access.api_requests_per_minute = 100_000;
+    // The simulators listen on loopback over plain http.
+    raw.outbound.allow_private_networks = true;
     let mut config = raw.validate().expect("the test configuration is valid");
     tune(&mut config);
     let daemon = shopmux::server::start(&config, clock).await.expect("daemon starts");

@@ -302,6 +302,16 @@ async fn an_expired_access_token_is_refreshed_and_the_reply_still_goes_out() {
     let view = connection_view(d, owner, &t.shop_id).await;
     assert_eq!(view["status"], "connected", "{view}");
     assert!(!view.to_string().contains(&new_token), "a token was returned: {view}");
+    // The adapter keeps the renewed tokens in its state: sealed at rest, like credentials.
+    let kept: Vec<String> = sqlx::query_scalar("SELECT value FROM adapter_state")
+        .fetch_all(d.inbox.store().pool())
+        .await
+        .unwrap();
+    assert!(!kept.is_empty(), "the renewed tokens were kept");
+    for value in &kept {
+        assert!(value.starts_with("sealed1:"), "{value}");
+        assert!(!value.contains(&new_token) && !value.contains("access_token"), "{value}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

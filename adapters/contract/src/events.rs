@@ -127,6 +127,11 @@ pub enum InboundEvent {
         buyer: Option<EventBuyer>,
         /// Whether a return or refund is now under way, when the notice says.
         reverse_in_progress: Option<bool>,
+        /// When the platform made the change the notice reports (its update time or
+        /// version, Unix milliseconds), so a late or replayed notice never rolls the
+        /// order back. Absent: the notice cannot be ordered and applies as it comes.
+        #[serde(default)]
+        updated_at_ms: Option<i64>,
     },
     /// An order with its details, as the platform's notice carries them (recorded as
     /// is, no look-up).
@@ -202,6 +207,11 @@ pub struct OrderInfo {
     pub name: Option<String>,
     /// The order's total, a decimal string with currency.
     pub total: Option<String>,
+    /// When the platform last changed the order (its update time or version, Unix
+    /// milliseconds): the host applies an order's updates in this order, so a late or
+    /// replayed notice never rolls its status back. Absent: applied as it comes.
+    #[serde(default)]
+    pub updated_at_ms: Option<i64>,
 }
 
 /// What the platform knows about a buyer (the workbench's buyer panel).

@@ -65,6 +65,17 @@ const REFRESH_AHEAD_SECS: i64 = 300;
 /// A product page asks for this many when the query gives no size.
 const DEFAULT_PRODUCT_PAGE: u32 = 20;
 
+/// When the change a push reports happened, Unix milliseconds: its `update_time`, or
+/// `create_time` for a creation (Unix seconds, a number or a numeric string). The host
+/// applies an order's notices in this order, so a late push never rolls it back.
+fn push_time_ms(data: &Value) -> Option<i64> {
+    let seconds = |key: &str| {
+        let v = data.get(key)?;
+        v.as_i64().or_else(|| v.as_str()?.parse().ok())
+    };
+    seconds("update_time").or_else(|| seconds("create_time")).map(|s| s * 1000)
+}
+
 /// Whether a return or refund is under way after a push of this tag (none for trade
 /// tags, which do not say).
 fn reverse_after(tag: &str) -> Option<bool> {
@@ -234,6 +245,7 @@ impl Adapter for Douyin {
                     order_external_id: order,
                     buyer: None,
                     reverse_in_progress: reverse_after(&m.tag),
+                    updated_at_ms: push_time_ms(&data),
                 }),
                 None => events.push(InboundEvent::Ignored {
                     reason: format!("push tag {} without an order id", m.tag),
@@ -283,6 +295,7 @@ impl Adapter for Douyin {
             name: None,
             // `pay_amount`: what the buyer paid, in fen.
             total: detail.get("pay_amount").and_then(Value::as_i64).and_then(cny),
+            updated_at_ms: detail.get("update_time").and_then(Value::as_i64).map(|s| s * 1000),
         })
     }
 
@@ -479,6 +492,15 @@ mod tests {
     const TRADE: &str = r#"[{"tag":"100","msg_id":"7001","data":"{\"p_id\":4987001,\"shop_id\":4463798,\"order_status\":1,\"create_time\":1700000000}"}]"#;
 
     #[test]
+    fn a_push_is_timed_by_its_update_time_else_its_creation() {
+        let time = |data: &str| push_time_ms(&serde_json::from_str(data).unwrap());
+        assert_eq!(time(r#"{"update_time":1700000100,"create_time":1}"#), Some(1_700_000_100_000));
+        assert_eq!(time(r#"{"update_time":"1700000100"}"#), Some(1_700_000_100_000));
+        assert_eq!(time(r#"{"create_time":1700000000}"#), Some(1_700_000_000_000));
+        assert_eq!(time(r#"{"p_id":1}"#), None);
+    }
+
+    #[test]
     fn a_signed_order_push_names_the_order() {
         let sign = push_sign("k1", "s1", TRADE.as_bytes());
         let events = Douyin.parse_webhook(&shop(), &push(TRADE, Some(sign)), 0).unwrap();
@@ -488,6 +510,7 @@ mod tests {
                 order_external_id: "4987001".into(),
                 buyer: None,
                 reverse_in_progress: None,
+                updated_at_ms: Some(1_700_000_000_000),
             }]
         );
     }

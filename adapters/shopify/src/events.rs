@@ -191,6 +191,8 @@ fn order(v: &Value) -> Result<OrderInfo, AdapterError> {
         reverse_in_progress: Some(refunded),
         name: text(v, "name"),
         total: money(text(v, "total_price"), text(v, "currency")),
+        // Shopify redelivers and may deliver out of order; `updated_at` orders them.
+        updated_at_ms: millis(v, "updated_at"),
     })
 }
 
@@ -251,7 +253,8 @@ mod tests {
         let event = one(
             "orders/create",
             json!({"id": 820982911946154508u64, "name": "#1001", "email": "ana@example.com",
-                "created_at": "2026-11-01T12:00:00Z", "total_price": "59.80", "currency": "EUR",
+                "created_at": "2026-11-01T12:00:00Z", "updated_at": "2026-11-01T12:05:00Z",
+                "total_price": "59.80", "currency": "EUR",
                 "financial_status": "paid", "fulfillment_status": null,
                 "customer": {"id": 115310627314723954u64, "first_name": "Ana", "last_name": "Lima"}}),
         );
@@ -261,6 +264,8 @@ mod tests {
         assert_eq!(order.total.as_deref(), Some("59.80 EUR"));
         assert_eq!(order.status.as_deref(), Some("paid"));
         assert_eq!(order.reverse_in_progress, Some(false));
+        // What orders its notices: a late redelivery never rolls the order back.
+        assert_eq!(order.updated_at_ms, Some(1_793_534_700_000));
     }
 
     #[test]

@@ -116,7 +116,12 @@ impl Inbox {
             InboundEvent::Message(message) => {
                 refusable(self.ingest_message(shop, InboundMessage::from_event(message)).await)
             }
-            InboundEvent::OrderChanged { order_external_id, buyer, reverse_in_progress } => {
+            InboundEvent::OrderChanged {
+                order_external_id,
+                buyer,
+                reverse_in_progress,
+                updated_at_ms,
+            } => {
                 let info = match buyer {
                     Some(buyer) => {
                         OrderInfo { external_id: order_external_id, buyer, ..Default::default() }
@@ -126,8 +131,11 @@ impl Inbox {
                         Err(reason) => return Ok(EventOutcome::Ignored(reason)),
                     },
                 };
+                // Versioned by the notice's time when it has one: what it reports (a
+                // return begun or ended) happened then, whatever the look-up says now.
                 let info = OrderInfo {
                     reverse_in_progress: reverse_in_progress.or(info.reverse_in_progress),
+                    updated_at_ms: updated_at_ms.or(info.updated_at_ms),
                     ..info
                 };
                 self.order_notice(shop, &info).await

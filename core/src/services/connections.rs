@@ -10,6 +10,8 @@ use crate::domain::shop_settings::IngestShop;
 use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
+/// The error code and connection status of stored credentials that do not open.
+pub use crate::storage::connections::CREDENTIALS_UNREADABLE;
 use crate::storage::connections::{self, Credentials};
 use crate::storage::store::Store;
 use crate::storage::write::WriteTx;
@@ -74,7 +76,9 @@ pub struct ConnectionView {
     pub api_base: Option<String>,
     /// Which credentials are set.
     pub credential_names: Vec<String>,
-    /// `unverified` (not used yet), `connected`, `token_expired` or `refused`.
+    /// `unverified` (not used yet), `connected`, `token_expired`, `refused`, or
+    /// `credentials_unreadable` (the stored credentials do not open with this daemon's
+    /// key: set the connection again; no platform is called meanwhile).
     pub status: String,
     /// The platform's last error, when the status is not `connected`.
     pub status_detail: Option<String>,
@@ -92,6 +96,9 @@ fn status_after(result: &Result<(), AdapterError>) -> Option<(&'static str, Opti
         }
         Err(e) if matches!(e.code.as_str(), "unauthorized" | "forbidden" | "invalid_sign") => {
             Some(("refused", Some(e.to_string())))
+        }
+        Err(e) if e.code == connections::CREDENTIALS_UNREADABLE => {
+            Some((connections::CREDENTIALS_UNREADABLE, Some(e.message.clone())))
         }
         Err(_) => None,
     }
@@ -166,8 +173,18 @@ impl Inbox {
     }
 
     /// A shop's connection as its adapter needs it (with the secrets), if configured.
+    /// Credentials that cannot be opened fail the call (no platform is called with
+    /// empty ones) and are recorded on the connection's status.
     pub async fn shop_connection(&self, shop_id: ShopId) -> CoreResult<Option<ShopConnection>> {
-        connections::for_adapter(&self.store, shop_id).await
+        match connections::for_adapter(&self.store, shop_id).await {
+            Err(CoreError::Platform(e)) if e.code == connections::CREDENTIALS_UNREADABLE => {
+                tracing::warn!(message = "Shop credentials cannot be opened.", %shop_id, error = %e);
+                let result = Err(e.clone());
+                record(&self.store, shop_id, self.clock.now(), &result, None).await?;
+                Err(CoreError::Platform(e))
+            }
+            other => other,
+        }
     }
 
     /// What a shop's adapter verifies its inbound with: the marketplace connection, or,

@@ -90,29 +90,54 @@ pub async fn find_or_create(
 }
 
 /// Records an order as a notice reports it: inserted, or its status, return flag, name
-/// and total updated (a status `unknown` keeps the stored one).
+/// and total updated (a status `unknown`, or a notice silent on returns, keeps the stored
+/// one). Status and return flag
+/// each keep the platform's time of their last change (`status_version`,
+/// `reverse_version`): a notice older than it changes neither, so a late or replayed
+/// notice never rolls the order back (a notice without a time applies as it comes).
 pub async fn upsert_order(
     w: &mut WriteTx<'_>, shop: ShopId, buyer: BuyerId, order: &OrderInfo, created_at: DateTime<Utc>,
 ) -> CoreResult<()> {
+    let status = order.status.clone().unwrap_or_else(|| "unknown".into());
+    let status_version = order.updated_at_ms.filter(|_| status != "unknown");
     w.run(
-        "INSERT INTO orders (id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, name, total) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (shop_id, external_id) DO UPDATE SET \
-         status = CASE WHEN excluded.status = 'unknown' THEN orders.status ELSE excluded.status END, \
-         reverse_in_progress = excluded.reverse_in_progress, \
-         name = COALESCE(excluded.name, orders.name), total = COALESCE(excluded.total, orders.total)",
+        &format!(
+            "INSERT INTO orders (id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, \
+             name, total, status_version, reverse_version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) \
+             ON CONFLICT (shop_id, external_id) DO UPDATE SET \
+             status = CASE WHEN excluded.status = 'unknown' OR {stale_status} THEN orders.status ELSE excluded.status END, \
+             status_version = CASE WHEN excluded.status = 'unknown' OR {stale_status} THEN orders.status_version \
+               ELSE COALESCE(excluded.status_version, orders.status_version) END, \
+             reverse_in_progress = CASE WHEN $12 = 0 OR {stale_reverse} THEN orders.reverse_in_progress ELSE excluded.reverse_in_progress END, \
+             reverse_version = CASE WHEN $12 = 0 OR {stale_reverse} THEN orders.reverse_version \
+               ELSE COALESCE(excluded.reverse_version, orders.reverse_version) END, \
+             name = COALESCE(excluded.name, orders.name), total = COALESCE(excluded.total, orders.total)",
+            stale_status = older("status_version"),
+            stale_reverse = older("reverse_version"),
+        ),
         vec![
             OrderId::new().into(),
             shop.into(),
             buyer.into(),
             order.external_id.clone().into(),
             created_at.into(),
-            order.status.clone().unwrap_or_else(|| "unknown".into()).into(),
+            status.into(),
             order.reverse_in_progress.unwrap_or(false).into(),
             order.name.clone().into(),
             order.total.clone().into(),
+            status_version.into(),
+            order.updated_at_ms.filter(|_| order.reverse_in_progress.is_some()).into(),
+            order.reverse_in_progress.is_some().into(),
         ],
     )
     .await
+}
+
+/// Whether the notice's `column` is older than the stored one (both known).
+fn older(column: &str) -> String {
+    format!(
+        "(excluded.{column} IS NOT NULL AND orders.{column} IS NOT NULL AND excluded.{column} < orders.{column})"
+    )
 }
 
 /// Sets the buyer's email when none is known yet.

@@ -7,9 +7,9 @@ use super::rows::Columns;
 use super::store::Store;
 use super::write::WriteTx;
 use crate::domain::ids::ShopId;
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use chrono::{DateTime, Utc};
-use shopmux_contract::adapter::ShopConnection;
+use shopmux_contract::adapter::{AdapterError, ShopConnection};
 use std::collections::BTreeMap;
 
 /// Named credentials.
@@ -21,7 +21,7 @@ pub struct Stored {
     pub api_base: Option<String>,
     /// The credentials.
     pub credentials: Credentials,
-    /// `unverified`, `connected`, `token_expired` or `refused`.
+    /// `unverified`, `connected`, `token_expired`, `refused` or `credentials_unreadable`.
     pub status: String,
     /// The platform's last error.
     pub status_detail: Option<String>,
@@ -33,10 +33,23 @@ fn sealed(store: &Store, shop: ShopId, credentials: &Credentials) -> CoreResult<
     store.seal(&shop.to_string(), &serde_json::to_string(credentials).unwrap_or_default())
 }
 
-/// Opens a shop's stored credentials.
+/// The error code (and connection status) of credentials that cannot be opened.
+pub const CREDENTIALS_UNREADABLE: &str = "credentials_unreadable";
+
+/// Opens a shop's stored credentials; credentials that do not open (another key, a
+/// damaged or moved value) are a permanent [`CREDENTIALS_UNREADABLE`] platform error,
+/// never empty credentials.
 pub fn opened(store: &Store, shop: ShopId, stored: &str) -> CoreResult<Credentials> {
-    let plain = store.unseal(&shop.to_string(), stored)?;
-    Ok(serde_json::from_str(&plain).unwrap_or_default())
+    let unreadable = |why: String| {
+        CoreError::Platform(AdapterError::permanent(
+            CREDENTIALS_UNREADABLE,
+            format!(
+                "the shop's stored credentials cannot be read ({why}); set the connection again"
+            ),
+        ))
+    };
+    let plain = store.unseal(&shop.to_string(), stored).map_err(|e| unreadable(e.to_string()))?;
+    serde_json::from_str(&plain).map_err(|_| unreadable("not a credentials object".into()))
 }
 
 /// Sets a shop's connection; its status starts over as `unverified`.
@@ -61,13 +74,23 @@ pub async fn get(store: &Store, shop: ShopId) -> CoreResult<Option<Stored>> {
     let Some(row) = store.row(sql, vec![shop.into()]).await? else {
         return Ok(None);
     };
-    Ok(Some(Stored {
+    let mut stored = Stored {
         api_base: row.opt_text_col("api_base")?,
-        credentials: opened(store, shop, &row.text_col("credentials")?)?,
+        credentials: Credentials::new(),
         status: row.text_col("status")?,
         status_detail: row.opt_text_col("status_detail")?,
         updated_at: crate::clock::from_millis(row.int_col("updated_at")?),
-    }))
+    };
+    // Credentials that do not open show as such, whatever the last call saw.
+    match opened(store, shop, &row.text_col("credentials")?) {
+        Ok(credentials) => stored.credentials = credentials,
+        Err(CoreError::Platform(e)) => {
+            stored.status = CREDENTIALS_UNREADABLE.into();
+            stored.status_detail = Some(e.message);
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(Some(stored))
 }
 
 /// A shop's connection as its adapter needs it (with the secrets), if configured.

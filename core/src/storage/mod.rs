@@ -2,7 +2,8 @@
 //! transactions ([`write`]), sealed secrets ([`sealing`]), and one repository per aggregate, each owning its SQL:
 //! conversations (with the inbox counters), messages, buyers (with orders, profiles and
 //! access), the ingest group's buyers, accounts, sessions, web sessions, shops, connections, the
-//! outbox, notes, the storefront chat, the adapters' state, and task leadership.
+//! outbox, notes, the storefront chat, the adapters' state (sealed), the sealing key's
+//! fingerprint, and task leadership.
 
 pub mod accounts;
 pub mod adapter_state;
@@ -18,6 +19,7 @@ pub mod notes;
 pub mod outbox;
 pub mod rows;
 pub mod sealing;
+pub mod sealing_key;
 pub mod sessions;
 pub mod shops;
 pub mod sql;

@@ -16,7 +16,7 @@ use crate::domain::ids::*;
 use crate::domain::model::{Message, Platform};
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
-use shopmux_contract::adapter::{OutboundMessage, ShopConnection};
+use shopmux_contract::adapter::{AdapterError, OutboundMessage, ShopConnection};
 
 /// A claimed delivery: what to send where.
 #[derive(Clone, Debug)]
@@ -37,6 +37,9 @@ pub struct Claimed {
     pub connection: ShopConnection,
     /// What to send.
     pub message: OutboundMessage,
+    /// Why the connection's credentials could not be opened, if they could not: the
+    /// attempt fails with it and the platform is not called.
+    pub credentials_error: Option<AdapterError>,
 }
 
 /// A claim's hold on one outbox entry: its random token, and when it runs out (after
@@ -156,15 +159,22 @@ pub async fn renew(
 fn claimed_from_row(store: &Store, row: &sqlx::any::AnyRow, lease: Lease) -> CoreResult<Claimed> {
     let message_id: MessageId = row.col("message_id")?;
     let shop_id: ShopId = row.col("shop_id")?;
-    // Stored sealed (bound to the shop); a row that cannot be opened sends without
-    // credentials, so the attempt fails visibly instead of stalling the batch.
-    let credentials = row.opt_text_col("credentials")?.and_then(|c| {
-        opened(store, shop_id, &c)
-            .inspect_err(|e| {
-                tracing::warn!(message = "Shop credentials cannot be unsealed.", %shop_id, error = %e);
-            })
-            .ok()
-    });
+    // Stored sealed (bound to the shop); a row that cannot be opened is claimed with
+    // the error, so the attempt fails visibly without calling the platform.
+    let credentials = match row.opt_text_col("credentials")? {
+        Some(c) => opened(store, shop_id, &c).map_err(|e| match e {
+            crate::error::CoreError::Platform(e) => e,
+            other => AdapterError::permanent(
+                super::connections::CREDENTIALS_UNREADABLE,
+                other.to_string(),
+            ),
+        }),
+        None => Ok(Default::default()),
+    };
+    let (credentials, credentials_error) = match credentials {
+        Ok(c) => (c, None),
+        Err(e) => (Default::default(), Some(e)),
+    };
     Ok(Claimed {
         outbox_id: row.col("id")?,
         message_id,
@@ -176,8 +186,9 @@ fn claimed_from_row(store: &Store, row: &sqlx::any::AnyRow, lease: Lease) -> Cor
             external_id: row.text_col("shop_external_id")?,
             region: row.text_col("region")?,
             api_base: row.opt_text_col("api_base")?,
-            credentials: credentials.unwrap_or_default(),
+            credentials,
         },
+        credentials_error,
         message: OutboundMessage {
             idempotency_key: message_id.to_string(),
             buyer_external_id: row.text_col("buyer_external_id")?,

@@ -3,18 +3,24 @@
 //! their shop (the shop id is the associated data, so a sealed value copied to another
 //! shop does not open). A sealed value is `sealed1:` + hex(nonce ‖ ciphertext ‖ tag).
 //! Values written before sealing existed (plain JSON) still read, and are sealed on
-//! their next write.
+//! their next write. The key's [`Sealer::fingerprint`] (an HMAC of a fixed label under the
+//! key, never the key) is recorded in the database at first start (see `sealing_key`), so a
+//! daemon started with another key refuses to start instead of sealing with two keys.
 
 use crate::error::{CoreError, CoreResult};
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
 const PREFIX: &str = "sealed1:";
+/// What the key's fingerprint is the HMAC of.
+const FINGERPRINT_LABEL: &[u8] = b"shopmux sealing key fingerprint v1";
 
 /// The daemon's sealing key.
 pub struct Sealer {
     key: LessSafeKey,
     rng: SystemRandom,
+    fingerprint: String,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -26,8 +32,16 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     /// A sealer with this key.
     pub fn new(key: &[u8; 32]) -> Self {
+        let fingerprint =
+            hex::encode(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), FINGERPRINT_LABEL));
         let key = UnboundKey::new(&CHACHA20_POLY1305, key).expect("a 32-byte key");
-        Self { key: LessSafeKey::new(key), rng: SystemRandom::new() }
+        Self { key: LessSafeKey::new(key), rng: SystemRandom::new(), fingerprint }
+    }
+
+    /// The key's fingerprint: hex HMAC-SHA256 of a fixed label under the key. It names the
+    /// key without revealing it (what the database records).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     /// A fresh random key, as 64 hex characters (what a key file holds).
@@ -111,6 +125,15 @@ mod tests {
         assert!(sealer.open("shop-1", &tampered).is_err());
         // Two seals of the same value differ (random nonces).
         assert_ne!(sealed, sealer.seal("shop-1", r#"{"app_secret":"s3cr3t"}"#).unwrap());
+    }
+
+    #[test]
+    fn a_fingerprint_names_its_key_without_showing_it() {
+        let (a, b) = (Sealer::new(&[7; 32]), Sealer::new(&[8; 32]));
+        assert_eq!(a.fingerprint(), Sealer::new(&[7; 32]).fingerprint());
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.fingerprint().len(), 64);
+        assert!(!a.fingerprint().contains(&hex::encode([7u8; 32])));
     }
 
     #[test]

@@ -233,6 +233,11 @@ impl Store {
         self
     }
 
+    /// The store's sealer, when it has a key.
+    pub fn sealer(&self) -> Option<&sealing::Sealer> {
+        self.sealer.as_deref()
+    }
+
     /// A secret as stored for `context`: sealed when the store has a key.
     pub fn seal(&self, context: &str, plain: &str) -> CoreResult<String> {
         match &self.sealer {

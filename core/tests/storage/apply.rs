@@ -49,6 +49,7 @@ fn events() -> Vec<InboundEvent> {
             order_external_id: "o-1".into(),
             buyer: None,
             reverse_in_progress: Some(true),
+            updated_at_ms: None,
         },
         InboundEvent::OrderUpdated {
             order: OrderInfo {
@@ -140,5 +141,65 @@ async fn an_order_event_by_webhook_or_by_poll_leaves_the_same_state() {
             hook.name
         );
         assert_eq!(webhook_state, poll_state, "{}", hook.name);
+    }
+}
+
+/// An order update of `o-1` as the platform stamped it at `at` (ms).
+fn order_at(status: Option<&str>, reverse: Option<bool>, at: i64) -> InboundEvent {
+    InboundEvent::OrderUpdated {
+        order: OrderInfo {
+            external_id: "o-1".into(),
+            buyer: ola(),
+            status: status.map(str::to_owned),
+            reverse_in_progress: reverse,
+            updated_at_ms: Some(at),
+            ..Default::default()
+        },
+    }
+}
+
+async fn order_row(t: &TestInbox) -> (String, bool) {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT status, CAST(reverse_in_progress AS BIGINT) AS r FROM orders WHERE external_id = 'o-1'",
+    )
+    .fetch_one(t.inbox.store().pool())
+    .await
+    .unwrap();
+    (row.get::<String, _>("status"), row.get::<i64, _>("r") != 0)
+}
+
+#[tokio::test]
+async fn late_order_notice_does_not_roll_back() {
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "ordered").await;
+        let apply = |events: Vec<InboundEvent>| {
+            let (inbox, shop) = (t.inbox.clone(), s.shop.clone());
+            async move { inbox.apply(&shop, events).await.unwrap() }
+        };
+        apply(vec![order_at(Some("paid"), Some(false), 1_000)]).await;
+        apply(vec![order_at(Some("shipped"), None, 3_000)]).await;
+        // Late: the platform's `paid` of t=2000 arrives after `shipped` of t=3000, and a
+        // replay of the first notice after both.
+        apply(vec![order_at(Some("paid"), None, 2_000)]).await;
+        apply(vec![order_at(Some("paid"), Some(false), 1_000)]).await;
+        assert_eq!(order_row(&t).await, ("shipped".into(), false), "{}", t.name);
+        // A return opened at t=5000; the late end of an earlier one (t=4000) and a notice
+        // silent on returns leave it open.
+        apply(vec![order_at(None, Some(true), 5_000)]).await;
+        apply(vec![order_at(None, Some(false), 4_000), order_at(Some("shipped"), None, 4_500)])
+            .await;
+        assert_eq!(order_row(&t).await, ("shipped".into(), true), "{}", t.name);
+        // Newer notices apply, and a replay of the newest changes nothing.
+        apply(vec![order_at(Some("delivered"), Some(false), 6_000)]).await;
+        apply(vec![order_at(Some("delivered"), Some(false), 6_000)]).await;
+        assert_eq!(order_row(&t).await, ("delivered".into(), false), "{}", t.name);
+        // A notice without the platform's time cannot be ordered and applies as it comes.
+        let mut unversioned = order_at(Some("completed"), None, 0);
+        if let InboundEvent::OrderUpdated { order } = &mut unversioned {
+            order.updated_at_ms = None;
+        }
+        apply(vec![unversioned]).await;
+        assert_eq!(order_row(&t).await, ("completed".into(), false), "{}", t.name);
     }
 }

@@ -6,6 +6,7 @@ mod apply;
 mod channel;
 mod outbox;
 mod routing;
+mod secrets;
 mod sign_in;
 mod support;
 

@@ -129,8 +129,14 @@ fn inbound_content(content: wire::MessageContent) -> Option<(MessageContent, Opt
 }
 
 /// Verifies a delivery and turns it into the inbox's events (pure).
+/// How far a webhook's signed `timestamp` may be from now, in seconds: TikTok documents
+/// no separate tolerance for webhooks, so the one it applies to request timestamps
+/// (±5 minutes, §1.1). An older delivery is refused (`stale_webhook`): a replay of a
+/// captured body, or a retry after a long outage, whose messages the poll catches up.
+pub const WEBHOOK_TOLERANCE_SECS: i64 = 300;
+
 pub(super) fn parse_webhook(
-    shop: &ShopConnection, request: &WebhookRequest,
+    shop: &ShopConnection, request: &WebhookRequest, now_unix_ms: i64,
 ) -> Result<Vec<InboundEvent>, AdapterError> {
     verify_webhook(
         shop.credential("app_key")?,
@@ -143,6 +149,16 @@ pub(super) fn parse_webhook(
     let envelope = WebhookEnvelope::parse(&request.body).map_err(malformed)?;
     if envelope.shop_id != shop.external_id {
         return Err(AdapterError::permanent("wrong_shop", "the notification is for another shop"));
+    }
+    let age = now_unix_ms / 1000 - envelope.timestamp;
+    if age.abs() > WEBHOOK_TOLERANCE_SECS {
+        return Err(AdapterError::permanent(
+            "stale_webhook",
+            format!(
+                "the notification's timestamp is {age} s from now; at most \
+                 {WEBHOOK_TOLERANCE_SECS} s are accepted"
+            ),
+        ));
     }
     let event = match envelope.event().map_err(malformed)? {
         WebhookEvent::NewMessage(pushed) => ChatMessage::pushed(&pushed)
@@ -177,6 +193,9 @@ mod tests {
         }
     }
 
+    /// The deliveries' `timestamp`, as now.
+    const NOW: i64 = 1_700_000_000_000;
+
     const NEW_MESSAGE: &str = r#"{"type":14,"tts_notification_id":"n1","shop_id":"7494","timestamp":1700000000,
         "data":{"message_id":"m-1","conversation_id":"c-9","type":"TEXT","content":"{\"content\":\"Hola\"}",
         "create_time":1700000000,"is_visible":true,"sender":{"im_user_id":"buyer-7","role":"BUYER"}}}"#;
@@ -184,7 +203,7 @@ mod tests {
     #[test]
     fn a_signed_buyer_message_becomes_an_inbound_message() {
         let sig = webhook_signature("key1", "secret1", NEW_MESSAGE.as_bytes());
-        let events = TikTok.parse_webhook(&shop(), &delivery(NEW_MESSAGE, Some(sig)), 0).unwrap();
+        let events = TikTok.parse_webhook(&shop(), &delivery(NEW_MESSAGE, Some(sig)), NOW).unwrap();
         let message = events[0].as_message().expect("a message");
         assert_eq!(message.buyer.external_id, "buyer-7");
         assert_eq!(message.platform_message_id, "m-1");
@@ -197,18 +216,34 @@ mod tests {
         let sig = webhook_signature("key1", "secret1", NEW_MESSAGE.as_bytes());
         let tampered = NEW_MESSAGE.replace("Hola", "Hol4");
         for (body, sig) in [(NEW_MESSAGE.to_owned(), None), (tampered, Some(sig.clone()))] {
-            let e = TikTok.parse_webhook(&shop(), &delivery(&body, sig), 0).unwrap_err();
+            let e = TikTok.parse_webhook(&shop(), &delivery(&body, sig), NOW).unwrap_err();
             assert_eq!(e.code, "bad_signature");
         }
         let other = ShopConnection { external_id: "1111".into(), ..shop() };
-        let e = TikTok.parse_webhook(&other, &delivery(NEW_MESSAGE, Some(sig)), 0).unwrap_err();
+        let e = TikTok.parse_webhook(&other, &delivery(NEW_MESSAGE, Some(sig)), NOW).unwrap_err();
         assert_eq!(e.code, "wrong_shop");
+    }
+
+    #[test]
+    fn stale_webhook_refused_past_tiktoks_five_minutes() {
+        let sig = webhook_signature("key1", "secret1", NEW_MESSAGE.as_bytes());
+        let at = |now_ms: i64| {
+            TikTok.parse_webhook(&shop(), &delivery(NEW_MESSAGE, Some(sig.clone())), now_ms)
+        };
+        let limit = WEBHOOK_TOLERANCE_SECS * 1000;
+        assert!(at(NOW + limit).is_ok(), "five minutes late is still fresh");
+        assert!(at(NOW - limit).is_ok(), "a clock five minutes behind is tolerated");
+        for now in [NOW + limit + 1000, NOW + 86_400_000, NOW - limit - 1000] {
+            let e = at(now).unwrap_err();
+            assert_eq!(e.code, "stale_webhook", "{e}");
+            assert!(!e.retryable);
+        }
     }
 
     /// The events of a correctly signed delivery.
     fn parsed(body: &str) -> Vec<InboundEvent> {
         let sig = webhook_signature("key1", "secret1", body.as_bytes());
-        TikTok.parse_webhook(&shop(), &delivery(body, Some(sig)), 0).unwrap()
+        TikTok.parse_webhook(&shop(), &delivery(body, Some(sig)), NOW).unwrap()
     }
 
     #[test]

@@ -102,6 +102,7 @@ fn order_info(order: &wire::Order, buyer: EventBuyer) -> OrderInfo {
             let amount = payment.total_amount.as_deref().filter(|a| !a.is_empty())?;
             Some(money(amount, payment.currency.as_deref()))
         }),
+        updated_at_ms: order.update_time.map(|s| s * 1000),
     }
 }
 

@@ -40,6 +40,7 @@ mod send;
 mod tokens;
 
 pub use crate::wire::AUTH_HOST;
+pub use inbound::WEBHOOK_TOLERANCE_SECS;
 
 use shopmux_contract::adapter::{
     Adapter, AdapterError, BuyerProfile, Capabilities, Capability, Host, InboundEvent, OrderInfo,
@@ -75,9 +76,9 @@ impl Adapter for TikTok {
     }
 
     fn parse_webhook(
-        &self, shop: &ShopConnection, request: &WebhookRequest, _now_unix_ms: i64,
+        &self, shop: &ShopConnection, request: &WebhookRequest, now_unix_ms: i64,
     ) -> Result<Vec<InboundEvent>, AdapterError> {
-        inbound::parse_webhook(shop, request)
+        inbound::parse_webhook(shop, request, now_unix_ms)
     }
 
     fn send(

@@ -91,6 +91,10 @@ impl Inbox {
     }
 
     async fn send_one(&self, c: &Claimed) -> Result<SendReceipt, AdapterError> {
+        if let Some(e) = &c.credentials_error {
+            // Never call a platform with empty credentials: fail visibly instead.
+            return Err(e.clone());
+        }
         let delivery = Delivery {
             connection: c.connection.clone(),
             message: c.message.clone(),

@@ -1,0 +1,12 @@
+-- The fingerprint of the key secrets are sealed with (an HMAC of a fixed label under the
+-- key, never the key): a daemon started with another key refuses to start.
+CREATE TABLE sealing_key (
+    id           BIGINT PRIMARY KEY CHECK (id = 1),
+    fingerprint  TEXT NOT NULL,
+    created_at   BIGINT NOT NULL
+);
+
+-- The platform's time (or version) of the last status and return-flag change applied to
+-- an order: an older notice changes neither (a late or replayed notice never rolls back).
+ALTER TABLE orders ADD COLUMN status_version BIGINT;
+ALTER TABLE orders ADD COLUMN reverse_version BIGINT;
