@@ -39,6 +39,8 @@ pub struct RawConfig {
     pub plugins: RawPluginsConfig,
     /// `[secrets]`: the key sealing shop credentials at rest.
     pub secrets: RawSecretsConfig,
+    /// `[storefront]`: how the storefront chat may be reached.
+    pub storefront: crate::storefront_config::RawStorefrontConfig,
 }
 
 /// `[server]`: the HTTP listener.
@@ -181,6 +183,8 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// Where the sealing key comes from (read by `secrets::sealing_key`).
     pub secrets: SecretKey,
+    /// How the storefront chat may be reached.
+    pub storefront: crate::storefront_config::StorefrontConfig,
 }
 
 impl Default for Config {
@@ -436,6 +440,9 @@ impl RawConfig {
         let smtp = self.smtp.validate(&mut problems);
         let plugins = self.plugins.validate(data_dir.as_deref(), &mut problems);
         let secrets = self.secrets.validate(data_dir.as_deref(), &mut problems);
+        let storefront = self.storefront.validate().map_err(|found| {
+            found.into_iter().for_each(|(key, message)| problems.add(&key, message))
+        });
         match (server, database, ingest, smtp, plugins, secrets) {
             (
                 Some(server),
@@ -444,9 +451,15 @@ impl RawConfig {
                 Some(smtp),
                 Some(plugins),
                 Some(secrets),
-            ) if problems.0.is_empty() => {
-                Ok(Config { server, database, ingest, smtp, plugins, secrets })
-            }
+            ) if problems.0.is_empty() => Ok(Config {
+                server,
+                database,
+                ingest,
+                smtp,
+                plugins,
+                secrets,
+                storefront: storefront.unwrap_or_default(),
+            }),
             _ => Err(problems.0),
         }
     }

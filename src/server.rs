@@ -45,7 +45,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
     let store = store.with_sealing_key(&crate::secrets::sealing_key(&config.secrets)?);
     let host = crate::host::DaemonHost::new(clock.clone(), store.clone());
     let mailer = crate::mailer::Mailer::from_config(config.smtp.as_ref())?;
-    let storefront = Arc::new(crate::storefront::Storefront::new(mailer));
+    let storefront = Arc::new(crate::storefront::Storefront::new(
+        mailer,
+        config.storefront.clone(),
+        clock.clone(),
+    ));
     let (plugins, plugin_statuses) = crate::plugins::adapters(config);
     let options = InboxOptions {
         max_ingest_batch: config.ingest.max_batch,

@@ -88,6 +88,14 @@ impl ApiError {
         e
     }
 
+    /// 429 `rate_limited`, with `Retry-After` (the storefront's limits).
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let message = format!("too many requests; try again in {retry_after_secs} s");
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+        e.retry_after = Some(retry_after_secs);
+        e
+    }
+
     /// 403 `csrf_failed`: a cookie-authenticated write without the session's
     /// `X-CSRF-Token`, or from another origin.
     pub fn csrf_failed(message: &str) -> Self {

@@ -18,6 +18,7 @@ pub mod session;
 pub mod shops;
 pub mod socket;
 pub mod storefront;
+pub mod storefront_chat;
 pub mod stream;
 pub mod webhooks;
 pub mod workbench;
@@ -93,6 +94,16 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The storefront endpoints a store's page may call directly (not proxied), with CORS
+/// for `storefront.allowed_origins`.
+fn storefront_routes(allowed_origins: &[String]) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(storefront::start_session))
+        .routes(routes!(storefront::request_email_code))
+        .routes(routes!(storefront::confirm_email))
+        .layer(storefront::cors(allowed_origins))
+}
+
 /// The router, serving its own OpenAPI document at `/api/v1/openapi.json`.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -100,8 +111,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(health::readyz))
         .routes(routes!(metrics::metrics))
         .routes(routes!(webhooks::receive))
-        .routes(routes!(storefront::start_session))
-        .routes(routes!(storefront::chat))
+        .merge(storefront_routes(&state.storefront.config.allowed_origins))
+        .routes(routes!(storefront::start_proxied_session))
+        .routes(routes!(storefront_chat::chat))
         .routes(routes!(storefront::widget))
         .routes(routes!(shops::get_connection, shops::set_connection))
         .routes(routes!(shops::create_shop, shops::list_shops))

@@ -85,7 +85,14 @@ impl Harness {
             inbox: inbox.clone(),
             ping_every: std::time::Duration::from_secs(30),
             metrics: Arc::default(),
-            storefront: Arc::new(crate::storefront::Storefront::new(None)),
+            storefront: Arc::new(crate::storefront::Storefront::new(
+                None,
+                crate::storefront_config::StorefrontConfig {
+                    direct_sessions: true,
+                    allowed_origins: vec!["https://store.example".into()],
+                },
+                inbox.clock().clone(),
+            )),
             secure_cookies: crate::config::SecureCookies::Auto,
             sign_in_limits: Arc::default(),
             plugins: Arc::default(),

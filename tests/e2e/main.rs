@@ -13,5 +13,6 @@ mod rules;
 mod sign_in;
 mod smtp;
 mod storefront;
+mod storefront_identity;
 mod support;
 mod tiktok;
