@@ -82,10 +82,10 @@ async fn storefront_impersonation_by_email_gets_a_separate_anonymous_conversatio
     assert_eq!(seen["content"]["text"], "Who are you?", "Eve sees only her own replies: {seen}");
 
     // The panel shows Ana's order for Ana, nothing of hers for the visitor.
-    let panel = |c: String| d.get(&format!("/api/v1/conversations/{c}/customer"), &owner);
-    let (_, ana_panel) = panel(ana_conversation.clone()).await;
+    let path = |c: &str| format!("/api/v1/conversations/{c}/customer");
+    let (_, ana_panel) = d.get(&path(&ana_conversation), &owner).await;
     assert_eq!(ana_panel["recent_orders"][0]["name"], "#9001", "{ana_panel}");
-    let (status, eve_panel) = panel(eve_conversation.clone()).await;
+    let (status, eve_panel) = d.get(&path(&eve_conversation), &owner).await;
     assert_eq!(status, 200, "{eve_panel}");
     assert_eq!(eve_panel["recent_orders"], json!([]), "{eve_panel}");
     assert!(eve_panel["buyer"]["email"].is_null(), "an unconfirmed email is not the buyer's: {eve_panel}");
