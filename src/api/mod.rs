@@ -94,24 +94,17 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The storefront endpoints a store's page may call directly (not proxied), with CORS
-/// for `storefront.allowed_origins`.
-fn storefront_routes(allowed_origins: &[String]) -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(storefront::start_session))
-        .routes(routes!(storefront::request_email_code))
-        .routes(routes!(storefront::confirm_email))
-        .layer(storefront::cors(allowed_origins))
-}
-
 /// The router, serving its own OpenAPI document at `/api/v1/openapi.json`.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let cors = storefront::cors(&state.storefront.config.allowed_origins);
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(metrics::metrics))
         .routes(routes!(webhooks::receive))
-        .merge(storefront_routes(&state.storefront.config.allowed_origins))
+        .routes(routes!(storefront::start_session))
+        .routes(routes!(storefront::request_email_code))
+        .routes(routes!(storefront::confirm_email))
         .routes(routes!(storefront::start_proxied_session))
         .routes(routes!(storefront_chat::chat))
         .routes(routes!(storefront::widget))
@@ -176,6 +169,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             )
             .into_response()
         })
+        .layer(cors)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

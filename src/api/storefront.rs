@@ -252,13 +252,25 @@ pub async fn widget() -> impl IntoResponse {
 /// The widget: plain JavaScript, no build step.
 const WIDGET_JS: &str = include_str!("storefront_widget.js");
 
+/// Whether `path` is a direct storefront endpoint a store's page may call cross-origin.
+fn direct_endpoint(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/storefront/") else { return false };
+    let Some((_, endpoint)) = rest.split_once('/') else { return false };
+    matches!(endpoint, "sessions" | "email" | "email/confirm")
+}
+
 /// CORS for the direct storefront endpoints: only `storefront.allowed_origins`, only
-/// `POST` with a JSON body, no credentials (the token travels in the body).
+/// `POST` with a JSON body, no credentials (the token travels in the body). Applied to
+/// the whole router (so a preflight is answered before method routing), it grants
+/// nothing on any other path.
 pub fn cors(allowed_origins: &[String]) -> CorsLayer {
     let origins: Vec<HeaderValue> =
         allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let allowed = move |origin: &HeaderValue, parts: &axum::http::request::Parts| {
+        direct_endpoint(parts.uri.path()) && origins.contains(origin)
+    };
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::predicate(allowed))
         .allow_methods([Method::POST])
         .allow_headers([header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(600))

@@ -16,6 +16,7 @@ use tower::ServiceExt;
 const MAX_BODY: usize = 16 * 1024;
 
 mod sign_in;
+mod storefront;
 
 struct Harness {
     router: Router,
