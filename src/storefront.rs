@@ -8,14 +8,14 @@
 use crate::mailer::Mailer;
 use crate::storefront_config::StorefrontConfig;
 use crate::storefront_limits::StorefrontLimits;
-use shopmux_core::Clock;
-use std::sync::Arc;
 use async_trait::async_trait;
 use shopmux_contract::adapter::{AdapterError, SendReceipt};
 use shopmux_contract::content::MessageContent;
+use shopmux_core::Clock;
 use shopmux_core::domain::ids::ShopId;
 use shopmux_core::registry::{Delivery, StorefrontChat};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 use tokio::sync::mpsc;
 

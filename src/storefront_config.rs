@@ -77,7 +77,8 @@ mod tests {
         let config = raw.validate().unwrap();
         assert_eq!(config.allowed_origins, ["https://store.example", "http://127.0.0.1:9000"]);
         for bad in ["store.example", "https://store.example/path", "ftp://x", "https://"] {
-            let raw = RawStorefrontConfig { allowed_origins: vec![bad.into()], ..Default::default() };
+            let raw =
+                RawStorefrontConfig { allowed_origins: vec![bad.into()], ..Default::default() };
             assert!(raw.validate().is_err(), "{bad}");
         }
     }

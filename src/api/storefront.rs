@@ -186,8 +186,7 @@ pub async fn request_email_code(
     app.storefront.mail_code(&code.email, &code.code).await.map_err(|e| {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "email_failed", e.message.clone())
     })?;
-    let expires_in_seconds =
-        shopmux_core::services::storefront_email::CODE_LIFETIME_MINUTES * 60;
+    let expires_in_seconds = shopmux_core::services::storefront_email::CODE_LIFETIME_MINUTES * 60;
     Ok((StatusCode::ACCEPTED, ApiJson(EmailCodeSent { email: code.email, expires_in_seconds })))
 }
 

@@ -129,7 +129,12 @@ fn error(id: Option<&str>, code: &str, message: impl Into<String>, rule: Option<
 async fn cart(app: &AppState, session: &Session, cart_token: &str) -> String {
     // rule: SH-CART-1 (cart events of the customer's own cart only)
     if !session.customer.verified {
-        return error(None, "unverified", "only a customer signed in at the store shares a cart", None);
+        return error(
+            None,
+            "unverified",
+            "only a customer signed in at the store shares a cart",
+            None,
+        );
     }
     if cart_token.is_empty() || cart_token.len() > MAX_CART_TOKEN {
         return error(None, "bad_frame", "a cart token is 1 to 256 bytes", None);
@@ -148,9 +153,9 @@ fn customer_content(content: &MessageContent) -> Result<(), String> {
         MessageContent::Text { text } if text.chars().count() > MAX_TEXT_CHARS => {
             Err(format!("a text is at most {MAX_TEXT_CHARS} characters"))
         }
-        MessageContent::Text { .. } | MessageContent::Emoji { .. } | MessageContent::Image { .. } => {
-            Ok(())
-        }
+        MessageContent::Text { .. }
+        | MessageContent::Emoji { .. }
+        | MessageContent::Image { .. } => Ok(()),
         other => Err(format!("customers cannot send `{}`", other.kind().as_str())),
     }
 }
@@ -210,7 +215,9 @@ async fn store(
         Ok(Some(EventOutcome::Refused(CoreError::RuleViolation(r)))) => {
             error(Some(&id), "rule_violation", r.message, Some(r.rule))
         }
-        Ok(Some(EventOutcome::Refused(e))) | Err(e) => error(Some(&id), "refused", e.to_string(), None),
+        Ok(Some(EventOutcome::Refused(e))) | Err(e) => {
+            error(Some(&id), "refused", e.to_string(), None)
+        }
         Ok(_) => error(Some(&id), "refused", "not a message", None),
     }
 }

@@ -32,8 +32,8 @@ pub const SECRET: &str = "whsec_sim";
 /// `secret` by the simulator's own signer, for `customer` (none: nobody signed in) at
 /// `timestamp` (Unix seconds).
 pub async fn proxied_session(
-    d: &TestDaemon, shop: &str, secret: &str, domain: &str, customer: Option<&str>,
-    timestamp: i64, start: &Value,
+    d: &TestDaemon, shop: &str, secret: &str, domain: &str, customer: Option<&str>, timestamp: i64,
+    start: &Value,
 ) -> (u16, Value) {
     use shopmux_simulator::shopify::proxy::{ProxiedRequest, signed_query};
     let request = ProxiedRequest {
@@ -174,7 +174,10 @@ async fn sh_online_1_replies_are_emailed_only_after_the_visitor_confirmed_the_ad
     let Chat { owner, shop, mut agent_stream, mut ws, ack, conversation, session } =
         open_chat(&d, STORE, None, start, "Do you ship to Spain?").await;
     assert_eq!(ack, json!({"type": "ack", "id": "1"}));
-    assert_eq!((session["verified"].as_bool(), session["email_verified"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(
+        (session["verified"].as_bool(), session["email_verified"].as_bool()),
+        (Some(false), Some(false))
+    );
     let token = string(&session["token"]);
 
     // rule: SH-IMG-1 — a customer's image is refused and never stored.
@@ -223,7 +226,6 @@ async fn sh_online_1_replies_are_emailed_only_after_the_visitor_confirmed_the_ad
     assert_eq!(mails[1].to, vec!["ana@example.com".to_owned()]);
     assert!(mails[1].data.contains("Your order ships today."), "{}", mails[1].data);
 }
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_who_left_without_an_email_is_unreachable_and_bad_sessions_are_refused() {

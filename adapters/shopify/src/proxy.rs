@@ -153,7 +153,10 @@ mod tests {
         let late = now + (MAX_AGE_SECS + 1) * 1000;
         assert_eq!(verify_proxy("hush", &query, domain, late), Err(ProxyError::Stale));
         assert!(verify_proxy("hush", &query, domain, now + MAX_AGE_SECS * 1000).is_ok());
-        assert_eq!(verify_proxy("hush", &query, "x.myshopify.com", now), Err(ProxyError::WrongShop));
+        assert_eq!(
+            verify_proxy("hush", &query, "x.myshopify.com", now),
+            Err(ProxyError::WrongShop)
+        );
         // A customer id changed after signing breaks the signature.
         let mut forged = query.clone();
         forged[3].1 = "2".into();

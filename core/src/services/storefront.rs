@@ -34,7 +34,10 @@ pub struct StorefrontStart {
     pub email: Option<String>,
     /// Their time zone as the browser reports it (`Europe/Warsaw`), for the customer
     /// panel's local time (SH-PROFILE-1).
-    #[cfg_attr(feature = "openapi", schema(max_length = 64, pattern = r"^\s*[A-Za-z0-9/_+-]*\s*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 64, pattern = r"^\s*[A-Za-z0-9/_+-]*\s*$")
+    )]
     pub time_zone: Option<String>,
     /// Their offset from UTC in minutes now (east positive), from the browser.
     #[cfg_attr(feature = "openapi", schema(minimum = -840, maximum = 840))]

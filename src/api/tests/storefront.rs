@@ -41,7 +41,9 @@ async fn storefront_cors_preflight_allows_only_the_configured_store_origin() {
     let (status, headers, _) = h.send_full(preflight("https://store.example")).await;
     assert_eq!(status, 200);
     assert_eq!(headers.get("access-control-allow-origin").unwrap(), "https://store.example");
-    assert!(headers.get("access-control-allow-methods").unwrap().to_str().unwrap().contains("POST"));
+    assert!(
+        headers.get("access-control-allow-methods").unwrap().to_str().unwrap().contains("POST")
+    );
     let (_, headers, _) = h.send_full(preflight("https://evil.example")).await;
     assert!(headers.get("access-control-allow-origin").is_none(), "{headers:?}");
     // The allowed origin gets nothing on the agents' API.
