@@ -112,6 +112,7 @@ async fn storefront_impersonation_by_email_gets_a_separate_anonymous_conversatio
         eve_panel["buyer"]["email"].is_null(),
         "an unconfirmed email is not the buyer's: {eve_panel}"
     );
+    assert_eq!(eve_panel["unverified_email"], "ana@example.com", "shown as unverified contact");
     assert_eq!(d.n_messages(&owner, &ana_conversation).await, Some(2));
 }
 

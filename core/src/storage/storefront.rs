@@ -223,6 +223,18 @@ pub async fn zone(
     }
 }
 
+/// The email the buyer's latest session typed, while it is unconfirmed.
+pub async fn unverified_email(
+    store: &Store, shop: ShopId, buyer_external_id: &str,
+) -> CoreResult<Option<String>> {
+    let sql = "SELECT email, email_verified FROM storefront_sessions \
+               WHERE shop_id = $1 AND buyer_external_id = $2 ORDER BY created_at DESC LIMIT 1";
+    match store.row(sql, vec![shop.into(), buyer_external_id.into()]).await? {
+        Some(row) if row.int_col("email_verified")? == 0 => row.opt_text_col("email"),
+        _ => Ok(None),
+    }
+}
+
 /// A cart's last known lines and when they were reported (ms).
 pub async fn cart(
     store: &Store, shop: ShopId, cart: &str,
