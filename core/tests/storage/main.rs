@@ -6,6 +6,7 @@ mod channel;
 mod outbox;
 mod routing;
 mod sign_in;
+mod storefront;
 mod support;
 
 use chrono::Duration;
