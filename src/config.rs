@@ -45,6 +45,8 @@ pub struct RawConfig {
     pub access: RawAccessConfig,
     /// `[outbound]`: what the daemon's requests to platforms and image URLs may reach.
     pub outbound: RawOutboundConfig,
+    /// `[storefront]`: how the storefront chat may be reached.
+    pub storefront: crate::storefront_config::RawStorefrontConfig,
 }
 
 /// `[outbound]`: the daemon's own requests (platform APIs at a connection's `api_base`,
@@ -313,6 +315,8 @@ pub struct Config {
     pub access: AccessConfig,
     /// What outbound requests may reach.
     pub outbound: crate::outbound::OutboundPolicy,
+    /// How the storefront chat may be reached.
+    pub storefront: crate::storefront_config::StorefrontConfig,
 }
 
 impl Default for Config {
@@ -580,6 +584,9 @@ impl RawConfig {
             allow_private_networks: self.outbound.allow_private_networks,
             max_response_bytes,
         });
+        let storefront = self.storefront.validate().map_err(|found| {
+            found.into_iter().for_each(|(key, message)| problems.add(&key, message))
+        });
         match (server, database, (ingest, outbox), smtp, plugins, secrets, outbound) {
             (
                 Some(server),
@@ -599,6 +606,7 @@ impl RawConfig {
                 secrets,
                 access,
                 outbound,
+                storefront: storefront.unwrap_or_default(),
             }),
             _ => Err(problems.0),
         }

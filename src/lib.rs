@@ -17,4 +17,6 @@ pub mod secrets;
 pub mod server;
 pub mod sign_in_limits;
 pub mod storefront;
+pub mod storefront_config;
+pub mod storefront_limits;
 pub mod web;

@@ -51,7 +51,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
     }
     let host = crate::host::DaemonHost::new(clock.clone(), store.clone(), config.outbound);
     let mailer = crate::mailer::Mailer::from_config(config.smtp.as_ref())?;
-    let storefront = Arc::new(crate::storefront::Storefront::new(mailer));
+    let storefront = Arc::new(crate::storefront::Storefront::new(
+        mailer,
+        config.storefront.clone(),
+        clock.clone(),
+    ));
     let (plugins, plugin_statuses) = crate::plugins::adapters(config);
     let options = InboxOptions {
         max_ingest_batch: config.ingest.max_batch,

@@ -6,24 +6,33 @@
 //! through the customer's channel (SH-CH-1).
 
 use crate::mailer::Mailer;
+use crate::storefront_config::StorefrontConfig;
+use crate::storefront_limits::StorefrontLimits;
 use async_trait::async_trait;
 use shopmux_contract::adapter::{AdapterError, SendReceipt};
 use shopmux_contract::content::MessageContent;
+use shopmux_core::Clock;
 use shopmux_core::domain::ids::ShopId;
 use shopmux_core::registry::{Delivery, StorefrontChat};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 use tokio::sync::mpsc;
 
 /// A live customer socket: its id and where its frames go.
 type Socket = (u64, mpsc::UnboundedSender<String>);
 
-/// The customers in the store now, and the mailer for those who left.
-#[derive(Debug, Default)]
+/// The customers in the store now, the mailer for those who left, how the chat may be
+/// reached (`[storefront]`) and its rate limits.
+#[derive(Debug)]
 pub struct Storefront {
     sockets: Mutex<HashMap<(ShopId, String), Vec<Socket>>>,
     next_id: std::sync::atomic::AtomicU64,
     mailer: Option<Mailer>,
+    /// How the chat may be reached.
+    pub config: StorefrontConfig,
+    /// Its rate limits.
+    pub limits: StorefrontLimits,
 }
 
 /// How a reply to a storefront customer would travel now.
@@ -34,14 +43,39 @@ pub enum ReplyRoute {
     Chat,
     /// By email: the customer left and gave an address.
     Email,
-    /// Nowhere for now: the customer left without an email address (or email is off).
+    /// Nowhere for now: the customer left without a confirmed email address (or email
+    /// is off).
     Unreachable,
 }
 
 impl Storefront {
-    /// A storefront that mails through `mailer` (none: no email fallback).
-    pub fn new(mailer: Option<Mailer>) -> Self {
-        Self { mailer, ..Default::default() }
+    /// A storefront that mails through `mailer` (none: no email fallback), reached as
+    /// `config` says, its limits timed by `clock`.
+    pub fn new(mailer: Option<Mailer>, config: StorefrontConfig, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            sockets: Mutex::default(),
+            next_id: std::sync::atomic::AtomicU64::new(0),
+            mailer,
+            config,
+            limits: StorefrontLimits::new(clock),
+        }
+    }
+
+    /// Mails a visitor the code confirming their address; false when email is off.
+    pub async fn mail_code(&self, to: &str, code: &str) -> Result<bool, AdapterError> {
+        let Some(mailer) = &self.mailer else { return Ok(false) };
+        let text = format!(
+            "Your confirmation code is {code}. It is valid for {} minutes. If you did not ask \
+             for it, ignore this message.",
+            shopmux_core::services::storefront_email::CODE_LIFETIME_MINUTES
+        );
+        mailer.send(to, "Confirm your email address", &text).await?;
+        Ok(true)
+    }
+
+    /// Whether replies can be mailed at all (`[smtp]` is configured).
+    pub fn mails(&self) -> bool {
+        self.mailer.is_some()
     }
 
     /// Registers a customer's socket; returns its id and the frames to write to it.
@@ -117,7 +151,7 @@ fn email_text(content: &MessageContent) -> String {
 
 /// The storefront as the registry's chat for the platforms whose chat it is.
 #[derive(Debug)]
-pub struct StorefrontChannel(pub std::sync::Arc<Storefront>);
+pub struct StorefrontChannel(pub Arc<Storefront>);
 
 #[async_trait]
 impl StorefrontChat for StorefrontChannel {
@@ -134,11 +168,12 @@ impl StorefrontChat for StorefrontChannel {
         if store.push(delivery.shop_id, buyer, &frame) {
             return Ok(SendReceipt::sent(format!("chat:{}", delivery.message.idempotency_key)));
         }
-        // rule: SH-ONLINE-1 (the customer left: email to the address given at the start)
+        // rule: SH-ONLINE-1 (the customer left: email to the address they gave — only
+        // once confirmed: an unconfirmed address never reaches the buyer's record)
         let Some(email) = delivery.message.buyer_email.as_deref() else {
             return Err(AdapterError::permanent(
                 "customer_unreachable",
-                "the customer left the store without giving an email address",
+                "the customer left the store without a confirmed email address",
             ));
         };
         let Some(mailer) = &store.mailer else {

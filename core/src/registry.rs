@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use shopmux_contract::adapter::{
     Adapter, AdapterError, BuyerProfile, Capabilities, Host, InboundEvent, MessageContent,
     OrderInfo, OutboundMessage, OutboundRefusal, PollPage, ProductPage, ProductQuery, SendReceipt,
-    ShopConnection, WebhookAnswer, WebhookRequest,
+    ShopConnection, StorefrontVisitor, WebhookAnswer, WebhookRequest,
 };
 use shopmux_contract::{Platform, RuleSet};
 use std::collections::BTreeMap;
@@ -221,6 +221,25 @@ impl Registry {
         }
         self.call(platform, declared, "webhooks", move |a, _| {
             a.parse_webhook(&shop, &request, now_unix_ms)
+        })
+        .await
+    }
+
+    /// Verifies a storefront request the platform forwarded (an app proxy): who the
+    /// visitor is. Pure, like a webhook parse: run in place for built-in adapters.
+    pub async fn verify_storefront_request(
+        &self, platform: &Platform, shop: ShopConnection, query: Vec<(String, String)>,
+        now_unix_ms: i64,
+    ) -> Result<StorefrontVisitor, AdapterError> {
+        let declared = self.capabilities(platform.as_str()).storefront_proxy;
+        let entry = self.entry(platform)?;
+        if declared && entry.isolation == Isolation::InProcess {
+            return in_place(platform, || {
+                entry.adapter.verify_storefront_request(&shop, &query, now_unix_ms)
+            });
+        }
+        self.call(platform, declared, "storefront proxy", move |a, _| {
+            a.verify_storefront_request(&shop, &query, now_unix_ms)
         })
         .await
     }

@@ -38,7 +38,11 @@ async fn serve(inbox: Arc<Inbox>) -> String {
             std::time::Duration::from_secs(30),
         ),
         metrics: Arc::default(),
-        storefront: Arc::new(shopmux::storefront::Storefront::new(None)),
+        storefront: Arc::new(shopmux::storefront::Storefront::new(
+            None,
+            Default::default(),
+            Arc::new(shopmux_core::SystemClock),
+        )),
         secure_cookies: shopmux::config::SecureCookies::Never,
         sign_in_limits: Arc::new(shopmux::sign_in_limits::SignInLimits::new(
             Default::default(),

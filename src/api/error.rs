@@ -88,8 +88,8 @@ impl ApiError {
         e
     }
 
-    /// 429 `rate_limited`: the account made more requests than `access.api_requests_per_minute`;
-    /// `Retry-After` says when the next one is allowed.
+    /// 429 `rate_limited`: over a rate limit (an account's `access.api_requests_per_minute`,
+    /// the storefront's limits); `Retry-After` says when the next request is allowed.
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         let message = format!("too many requests; try again in {retry_after_secs} s");
         let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);

@@ -19,6 +19,7 @@ pub mod session;
 pub mod shops;
 pub mod socket;
 pub mod storefront;
+pub mod storefront_chat;
 pub mod stream;
 pub mod webhooks;
 pub mod workbench;
@@ -104,13 +105,17 @@ impl utoipa::Modify for BearerAuth {
 /// The router, serving its own OpenAPI document at `/api/v1/openapi.json`.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let state_platforms: Vec<_> = state.inbox.registry().platforms().cloned().collect();
+    let cors = storefront::cors(&state.storefront.config.allowed_origins);
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(metrics::metrics))
         .routes(routes!(webhooks::receive))
         .routes(routes!(storefront::start_session))
-        .routes(routes!(storefront::chat))
+        .routes(routes!(storefront::request_email_code))
+        .routes(routes!(storefront::confirm_email))
+        .routes(routes!(storefront::start_proxied_session))
+        .routes(routes!(storefront_chat::chat))
         .routes(routes!(storefront::widget))
         .routes(routes!(shops::get_connection, shops::set_connection))
         .routes(routes!(shops::create_shop, shops::list_shops))
@@ -180,6 +185,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             )
             .into_response()
         })
+        .layer(cors)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -1,173 +1,241 @@
-//! The customer side of the storefront chat (of shops whose platform offers it): the widget script a shop
-//! adds to its theme, starting a session (`POST /storefront/{shop_id}/sessions`), and
-//! the chat socket (`GET /storefront/{shop_id}/chat?token=`). Customers send text frames
-//! `{"id": "<client id>", "content": {"type": "text", "text": "…"}}`; each is answered
-//! with `{"type": "ack", "id"}` once stored, or an error naming the rule that refused it
-//! (customers cannot send images, SH-IMG-1). Agents' replies arrive as
-//! `{"type": "reply", "id", "content"}`. While the socket is open the customer counts as
-//! in the store (SH-ONLINE-1); a socket that misses a pong is closed. The widget also
-//! sends `{"type": "cart", "cart_token": "…"}` (read from the store's `/cart.js`), which
-//! ties the shop's cart webhooks to this customer's conversation (SH-CART-1).
+//! The customer side of the storefront chat (of shops whose platform offers it): the
+//! widget script a shop adds to its theme, starting a session, confirming a visitor's
+//! email, and (in [`super::storefront_chat`]) the chat socket.
+//!
+//! **Sessions start through the platform's app proxy**: the store forwards
+//! `POST {store}/{proxy prefix}/sessions` to `POST /storefront/{shop_id}/proxy/sessions`
+//! with its signed query (`shop`, `logged_in_customer_id`, `timestamp`, `signature`,
+//! ...). The shop's adapter verifies it; a signed-in customer is that customer, anyone
+//! else an anonymous visitor. A forged, stale or other shop's request answers exactly
+//! like an unknown shop (404 `not_found`). `POST /storefront/{shop_id}/sessions` (direct,
+//! for development: `storefront.direct_sessions`) starts anonymous sessions only. A
+//! typed email is unverified contact data until confirmed with a mailed code
+//! (`…/email`, `…/email/confirm`). The direct endpoints answer CORS preflights for the
+//! origins in `storefront.allowed_origins`.
 
 use super::AppState;
-use super::doc::{BadRequest, NotFound, Unauthorized, Unprocessable};
+use super::doc::{BadRequest, Conflict, NotFound, TooManyRequests, Unavailable, Unprocessable};
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiQuery, ApiWebSocket};
-use super::socket::Socket;
-use axum::extract::ws::WebSocket;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
-use shopmux_contract::adapter::{BuyerMessage, EventBuyer, InboundEvent};
+use super::extract::{ApiJson, ClientAddr};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
 use shopmux_core::CoreError;
 use shopmux_core::domain::ids::ShopId;
-use shopmux_core::services::apply::EventOutcome;
-use shopmux_core::services::storefront::{StorefrontCustomer, StorefrontSession, StorefrontStart};
+use shopmux_core::domain::viewer::hash_token;
+use shopmux_core::services::storefront::{StorefrontProof, StorefrontSession, StorefrontStart};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
-fn no_shop() -> ApiError {
+/// The one answer to an unknown shop, a shop without a storefront chat, a refused proxy
+/// signature and direct sessions switched off.
+pub(super) fn no_shop() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no storefront chat here")
 }
 
-/// Start a storefront chat session (the widget calls this; no account needed).
+/// A core error, with every "not found" answered as [`no_shop`].
+pub(super) fn storefront_error(e: CoreError) -> ApiError {
+    match e {
+        CoreError::NotFound(_) => no_shop(),
+        other => other.into(),
+    }
+}
+
+pub(super) fn shop_id(raw: &str) -> ApiResult<ShopId> {
+    raw.parse().map_err(|_| no_shop())
+}
+
+/// Most query parameters a proxied request may carry.
+const MAX_PROXY_PARAMS: usize = 32;
+
+/// The query the platform's app proxy adds (documentation: every parameter is read,
+/// signed ones included, as sent).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProxyQuery {
+    /// The store's platform domain (`name.myshopify.com`): must be the shop's own.
+    pub shop: String,
+    /// The customer signed in at the store; empty when nobody is.
+    pub logged_in_customer_id: Option<String>,
+    /// The proxy's storefront prefix (`/apps/shopmux`).
+    pub path_prefix: Option<String>,
+    /// When the platform forwarded the request (Unix seconds); refused more than 300 s
+    /// from now either way.
+    pub timestamp: i64,
+    /// Hex HMAC-SHA256 of the other parameters under the shop's client secret.
+    #[param(min_length = 64, max_length = 64, pattern = "^[0-9a-fA-F]{64}$")]
+    pub signature: String,
+}
+
+fn created(session: StorefrontSession) -> (StatusCode, ApiJson<StorefrontSession>) {
+    (StatusCode::CREATED, ApiJson(session))
+}
+
+fn previous(start: &StorefrontStart) -> Option<String> {
+    start.previous_token.as_deref().filter(|t| t.len() <= 128).map(hash_token)
+}
+
+/// Start a storefront chat session through the platform's app proxy (the widget's
+/// request, forwarded by the store with its signed query). A signed-in customer is that
+/// customer; anyone else is an anonymous visitor. A forged, stale (over 300 s) or other
+/// shop's signature answers like an unknown shop.
+#[utoipa::path(post, path = "/storefront/{shop_id}/proxy/sessions", security(()), tag = "storefront",
+    params(("shop_id" = String, Path, description = "The shop"), ProxyQuery),
+    request_body = StorefrontStart,
+    responses((status = 201, body = StorefrontSession), BadRequest, NotFound, Unprocessable,
+        TooManyRequests, Unavailable))]
+pub async fn start_proxied_session(
+    State(app): State<AppState>, Path(raw_shop): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    ApiJson(start): ApiJson<StorefrontStart>,
+) -> ApiResult<(StatusCode, ApiJson<StorefrontSession>)> {
+    let shop = shop_id(&raw_shop)?;
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    if query.is_empty() || query.len() > MAX_PROXY_PARAMS {
+        return Err(no_shop());
+    }
+    app.storefront
+        .limits
+        .proxied_start(&shop.to_string(), previous(&start).as_deref())
+        .map_err(|r| ApiError::rate_limited(r.0))?;
+    let proof = StorefrontProof::Proxy(query);
+    let session =
+        app.inbox.start_storefront_session(shop, proof, start).await.map_err(storefront_error)?;
+    Ok(created(session))
+}
+
+/// Start an anonymous storefront chat session straight from the widget (development and
+/// demos: only when `storefront.direct_sessions` is on; otherwise 404 like an unknown
+/// shop). The session is always an anonymous visitor, whatever email is typed.
 #[utoipa::path(post, path = "/storefront/{shop_id}/sessions", security(()), tag = "storefront",
     params(("shop_id" = String, Path, description = "The shop")),
     request_body = StorefrontStart,
-    responses((status = 201, body = StorefrontSession), BadRequest, NotFound, Unprocessable))]
+    responses((status = 201, body = StorefrontSession), BadRequest, NotFound, Unprocessable,
+        TooManyRequests))]
 pub async fn start_session(
-    State(app): State<AppState>, Path(shop_id): Path<String>,
+    State(app): State<AppState>, Path(raw_shop): Path<String>, ClientAddr(address): ClientAddr,
     ApiJson(start): ApiJson<StorefrontStart>,
 ) -> ApiResult<(StatusCode, ApiJson<StorefrontSession>)> {
-    let shop_id: ShopId = shop_id.parse().map_err(|_| no_shop())?;
-    let session = app.inbox.start_storefront_session(shop_id, start).await?;
-    Ok((StatusCode::CREATED, ApiJson(session)))
-}
-
-/// The chat socket's query.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct ChatQuery {
-    /// The session token from `sessions`.
-    pub token: String,
-}
-
-/// The customer's chat socket (WebSocket).
-#[utoipa::path(get, path = "/storefront/{shop_id}/chat", security(()), tag = "storefront",
-    params(("shop_id" = String, Path, description = "The shop"), ChatQuery),
-    responses((status = 101, description = "Switching to the WebSocket protocol"), Unauthorized,
-        NotFound))]
-pub async fn chat(
-    State(app): State<AppState>, Path(shop_id): Path<String>, ApiQuery(query): ApiQuery<ChatQuery>,
-    ApiWebSocket(ws): ApiWebSocket,
-) -> ApiResult<Response> {
-    let shop_id: ShopId = shop_id.parse().map_err(|_| no_shop())?;
-    let customer = app
+    let shop = shop_id(&raw_shop)?;
+    if !app.storefront.config.direct_sessions {
+        return Err(no_shop());
+    }
+    app.storefront
+        .limits
+        .direct_start(address, previous(&start).as_deref())
+        .map_err(|r| ApiError::rate_limited(r.0))?;
+    let session = app
         .inbox
-        .storefront_customer(shop_id, &query.token)
-        .await?
-        .ok_or_else(ApiError::unauthorized)?;
-    let token = query.token;
-    Ok(ws.on_upgrade(move |socket| pump(socket, app, customer, token)))
+        .start_storefront_session(shop, StorefrontProof::Direct, start)
+        .await
+        .map_err(storefront_error)?;
+    Ok(created(session))
 }
 
-async fn pump(socket: WebSocket, app: AppState, customer: StorefrontCustomer, token: String) {
-    let shop = customer.shop.shop_id;
-    let (id, mut replies) = app.storefront.connect(shop, &customer.buyer_external_id);
-    let mut socket = Socket::new(socket, &app.sockets).await;
-    loop {
-        let frame = tokio::select! {
-            reply = replies.recv() => reply,
-            incoming = socket.next_text() => match incoming {
-                Some(text) => Some(receive(&app, &customer, &token, &text).await),
-                None => None,
-            },
-        };
-        let Some(frame) = frame else { break };
-        if !socket.send(frame).await {
-            break;
-        }
-    }
-    app.storefront.disconnect(shop, &customer.buyer_external_id, id);
-}
-
-/// A customer's frame.
-#[derive(Deserialize)]
+/// A visitor asking to confirm an email address.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Frame {
-    id: String,
-    content: serde_json::Value,
+pub struct EmailRequest {
+    /// The session token.
+    #[schema(max_length = 128)]
+    pub token: String,
+    /// The address to confirm.
+    #[schema(max_length = 254, format = "email")]
+    pub email: String,
 }
 
-/// The widget telling which cart is the customer's (SH-CART-1).
-#[derive(Deserialize)]
+/// A code mailed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EmailCodeSent {
+    /// Where it went.
+    pub email: String,
+    /// How long the code is valid.
+    pub expires_in_seconds: i64,
+}
+
+/// Mail a confirmation code to the address a visitor typed (replies are mailed to it
+/// only once confirmed). 404 for an unknown session; 503 `email_off` without `[smtp]`;
+/// at most 3 codes per session (then one per 5 minutes) and 10 per address.
+#[utoipa::path(post, path = "/storefront/{shop_id}/email", security(()), tag = "storefront",
+    params(("shop_id" = String, Path, description = "The shop")),
+    request_body = EmailRequest,
+    responses((status = 202, body = EmailCodeSent), BadRequest, NotFound, Unprocessable,
+        TooManyRequests, Unavailable))]
+pub async fn request_email_code(
+    State(app): State<AppState>, Path(raw_shop): Path<String>, ClientAddr(address): ClientAddr,
+    ApiJson(body): ApiJson<EmailRequest>,
+) -> ApiResult<(StatusCode, ApiJson<EmailCodeSent>)> {
+    let shop = shop_id(&raw_shop)?;
+    if body.token.len() > 128 {
+        return Err(no_shop());
+    }
+    if !app.storefront.mails() {
+        let message = "email is not configured here ([smtp])";
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "email_off", message));
+    }
+    app.storefront
+        .limits
+        .email_code(address, &hash_token(&body.token))
+        .map_err(|r| ApiError::rate_limited(r.0))?;
+    let code = app
+        .inbox
+        .request_storefront_email_code(shop, &body.token, &body.email)
+        .await
+        .map_err(storefront_error)?;
+    app.storefront.mail_code(&code.email, &code.code).await.map_err(|e| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "email_failed", e.message.clone())
+    })?;
+    let expires_in_seconds = shopmux_core::services::storefront_email::CODE_LIFETIME_MINUTES * 60;
+    Ok((StatusCode::ACCEPTED, ApiJson(EmailCodeSent { email: code.email, expires_in_seconds })))
+}
+
+/// A visitor typing back the code.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CartFrame {
-    #[serde(rename = "type")]
-    kind: String,
-    cart_token: String,
+pub struct EmailConfirm {
+    /// The session token.
+    #[schema(max_length = 128)]
+    pub token: String,
+    /// The 6-digit code mailed.
+    #[schema(max_length = 16)]
+    pub code: String,
 }
 
-/// Stores a customer's message (or their cart token); returns the frame answering it.
-async fn receive(app: &AppState, customer: &StorefrontCustomer, token: &str, text: &str) -> String {
-    let error = |id: Option<&str>, code: &str, message: String, rule: Option<String>| {
-        json!({"type": "error", "id": id, "error": {"code": code, "message": message, "rule": rule}})
-            .to_string()
-    };
-    if let Ok(cart) = serde_json::from_str::<CartFrame>(text)
-        && cart.kind == "cart"
-    {
-        return match app
-            .inbox
-            .set_storefront_cart(customer.shop.shop_id, token, &cart.cart_token)
-            .await
-        {
-            Ok(()) => json!({"type": "cart_ack"}).to_string(),
-            Err(e) => error(None, "bad_frame", e.to_string(), None),
-        };
+/// A confirmed address.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EmailConfirmed {
+    /// The address, now where replies go once the visitor left (SH-ONLINE-1).
+    pub email: String,
+}
+
+/// Confirm the address with the mailed code. 422 `invalid_field` (`code`) for a wrong,
+/// expired or exhausted code (5 guesses per code, 15 minutes); 409 when no code is
+/// pending; 404 for an unknown session.
+#[utoipa::path(post, path = "/storefront/{shop_id}/email/confirm", security(()), tag = "storefront",
+    params(("shop_id" = String, Path, description = "The shop")),
+    request_body = EmailConfirm,
+    responses((status = 200, body = EmailConfirmed), BadRequest, NotFound, Conflict,
+        Unprocessable, TooManyRequests))]
+pub async fn confirm_email(
+    State(app): State<AppState>, Path(raw_shop): Path<String>, ClientAddr(address): ClientAddr,
+    ApiJson(body): ApiJson<EmailConfirm>,
+) -> ApiResult<ApiJson<EmailConfirmed>> {
+    let shop = shop_id(&raw_shop)?;
+    if body.token.len() > 128 {
+        return Err(no_shop());
     }
-    let frame: Frame = match serde_json::from_str(text) {
-        Ok(f) => f,
-        Err(e) => return error(None, "bad_frame", e.to_string(), None),
-    };
-    if frame.id.is_empty() || frame.id.len() > 128 {
-        return error(None, "bad_frame", "id must be 1 to 128 bytes".into(), None);
-    }
-    let content = match serde_json::from_value(frame.content) {
-        Ok(c) => c,
-        Err(e) => return error(Some(&frame.id), "bad_frame", e.to_string(), None),
-    };
-    let message = InboundEvent::Message(BuyerMessage {
-        buyer: EventBuyer {
-            external_id: customer.buyer_external_id.clone(),
-            nickname: customer.nickname.clone(),
-            email: customer.email.clone(),
-            language: None,
-        },
-        platform_message_id: format!("sf:{}:{}", customer.buyer_external_id, frame.id),
-        platform_conversation_id: None,
-        content,
-        sent_at_ms: None,
-        order: None,
-        entry_point: None,
-    });
-    let outcome = app.inbox.apply(&customer.shop, vec![message]).await;
-    match outcome.map(|a| a.outcomes.into_iter().next()) {
-        Ok(Some(EventOutcome::Stored(_) | EventOutcome::Duplicate(_))) => {
-            json!({"type": "ack", "id": frame.id}).to_string()
-        }
-        // rule: SH-IMG-1 (a customer's image is refused, never stored)
-        Ok(Some(EventOutcome::Refused(CoreError::RuleViolation(r)))) => {
-            error(Some(&frame.id), "rule_violation", r.message, Some(r.rule))
-        }
-        Ok(Some(EventOutcome::Refused(e))) | Err(e) => {
-            error(Some(&frame.id), "refused", e.to_string(), None)
-        }
-        Ok(_) => error(Some(&frame.id), "refused", "not a message".into(), None),
-    }
+    app.storefront.limits.email_address(address).map_err(|r| ApiError::rate_limited(r.0))?;
+    let email = app
+        .inbox
+        .confirm_storefront_email(shop, &body.token, &body.code)
+        .await
+        .map_err(storefront_error)?;
+    Ok(ApiJson(EmailConfirmed { email }))
 }
 
 /// The chat widget a shop adds to its theme:
-/// `<script src="https://YOUR-HOST/storefront/widget.js" data-shop="SHOP_ID" async></script>`.
+/// `<script src="https://YOUR-HOST/storefront/widget.js" data-shop="SHOP_ID" data-proxy="/apps/shopmux" async></script>`.
 #[utoipa::path(get, path = "/storefront/widget.js", security(()), tag = "storefront",
     responses((status = 200, description = "The widget script", content_type = "text/javascript", body = String)))]
 pub async fn widget() -> impl IntoResponse {
@@ -182,3 +250,27 @@ pub async fn widget() -> impl IntoResponse {
 
 /// The widget: plain JavaScript, no build step.
 const WIDGET_JS: &str = include_str!("storefront_widget.js");
+
+/// Whether `path` is a direct storefront endpoint a store's page may call cross-origin.
+fn direct_endpoint(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/storefront/") else { return false };
+    let Some((_, endpoint)) = rest.split_once('/') else { return false };
+    matches!(endpoint, "sessions" | "email" | "email/confirm")
+}
+
+/// CORS for the direct storefront endpoints: only `storefront.allowed_origins`, only
+/// `POST` with a JSON body, no credentials (the token travels in the body). Applied to
+/// the whole router (so a preflight is answered before method routing), it grants
+/// nothing on any other path.
+pub fn cors(allowed_origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> =
+        allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let allowed = move |origin: &HeaderValue, parts: &axum::http::request::Parts| {
+        direct_endpoint(parts.uri.path()) && origins.contains(origin)
+    };
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(allowed))
+        .allow_methods([Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600))
+}

@@ -1,11 +1,17 @@
 // shopmux storefront chat widget: add to the theme with
-// <script src="https://YOUR-HOST/storefront/widget.js" data-shop="SHOP_ID" async></script>
+// <script src="https://YOUR-HOST/storefront/widget.js" data-shop="SHOP_ID" data-proxy="/apps/shopmux" async></script>
 // Plain JavaScript, no build step. Customers send text; images are not accepted (SH-IMG-1).
+// Sessions start through the store's app proxy (data-proxy: the proxy's storefront path,
+// which the platform forwards to /storefront/SHOP_ID/proxy with its signed query), so a
+// signed-in customer is recognised; without data-proxy the widget starts a direct,
+// anonymous session (only where the daemon allows it). The previous session's token is
+// the proof that continues the same visitor. A typed email is confirmed with a mailed code.
 (function () {
   "use strict";
   var script = document.currentScript;
   var shop = script && script.getAttribute("data-shop");
   if (!shop) { return; }
+  var proxy = script.getAttribute("data-proxy");
   var base = new URL(script.src).origin;
   var key = "shopmux-chat-" + shop;
   var saved = JSON.parse(localStorage.getItem(key) || "null");
@@ -22,12 +28,15 @@
     '<input name="name" placeholder="Your name" style="width:100%;margin-bottom:4px">' +
     '<input name="email" type="email" placeholder="Email (for replies if you leave)" style="width:100%;margin-bottom:4px">' +
     '<button>Start chat</button></form>' +
+    '<form data-confirm style="display:none;padding:8px"><input name="code" placeholder="Code sent to your email" ' +
+    'style="width:75%"><button>Confirm</button></form>' +
     '<form data-send style="display:none;padding:8px"><input name="text" placeholder="Write a message" ' +
     'style="width:75%"><button>Send</button></form>';
   document.body.appendChild(box);
   var log = box.querySelector("[data-log]");
   var start = box.querySelector("[data-start]");
   var send = box.querySelector("[data-send]");
+  var confirm = box.querySelector("[data-confirm]");
 
   function show(who, text) {
     var line = document.createElement("div");
@@ -41,7 +50,8 @@
     socket = new WebSocket(url);
     socket.onopen = function () {
       // SH-CART-1: tell the daemon which cart is this customer's, so the shop's cart
-      // webhooks show up in the conversation.
+      // webhooks show up in the conversation (only a signed-in customer's is taken).
+      if (!saved || !saved.verified) { return; }
       fetch("/cart.js", { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (cart) {
@@ -65,7 +75,13 @@
         show("!", frame.error.message);
       }
     };
-    socket.onclose = function () { setTimeout(function () { connect(token); }, 3000); };
+    var opened = false;
+    socket.addEventListener("open", function () { opened = true; });
+    socket.onclose = function () {
+      // A token the daemon no longer knows: start again (keeping it as the proof).
+      if (!opened) { start.style.display = "block"; send.style.display = "none"; return; }
+      setTimeout(function () { connect(token); }, 3000);
+    };
     start.style.display = "none";
     send.style.display = "block";
   }
@@ -74,18 +90,45 @@
     event.preventDefault();
     var zone = null;
     try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || null; } catch (e) { zone = null; }
+    var email = start.email.value || null;
     var body = JSON.stringify({
-      name: start.name.value || null, email: start.email.value || null,
-      time_zone: zone, utc_offset_minutes: -new Date().getTimezoneOffset()
+      name: start.name.value || null, email: email,
+      time_zone: zone, utc_offset_minutes: -new Date().getTimezoneOffset(),
+      previous_token: (saved && saved.token) || null
     });
-    fetch(base + "/storefront/" + shop + "/sessions", {
+    var url = proxy ? proxy.replace(/\/$/, "") + "/sessions" : base + "/storefront/" + shop + "/sessions";
+    fetch(url, {
       method: "POST", headers: { "content-type": "application/json" }, body: body
     }).then(function (r) { return r.json(); }).then(function (session) {
       if (!session.token) { show("!", (session.error && session.error.message) || "could not start"); return; }
+      saved = session;
       localStorage.setItem(key, JSON.stringify(session));
       connect(session.token);
+      if (email && !session.email_verified) { askCode(session.token, email); }
     });
   };
+
+  function post(path, payload) {
+    return fetch(base + "/storefront/" + shop + path, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload)
+    }).then(function (r) { return r.json(); });
+  }
+
+  // A typed email is only contact data until confirmed with the code mailed to it.
+  function askCode(token, email) {
+    post("/email", { token: token, email: email }).then(function (sent) {
+      if (!sent.email) { return; }
+      show("Shop", "We sent a code to " + sent.email + " - enter it to get replies by email.");
+      confirm.style.display = "block";
+      confirm.onsubmit = function (event) {
+        event.preventDefault();
+        post("/email/confirm", { token: token, code: confirm.code.value.trim() }).then(function (done) {
+          if (done.email) { confirm.style.display = "none"; show("Shop", "Email confirmed."); }
+          else { show("!", (done.error && done.error.message) || "wrong code"); }
+        });
+      };
+    });
+  }
 
   send.onsubmit = function (event) {
     event.preventDefault();

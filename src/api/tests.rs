@@ -20,6 +20,7 @@ const API_PER_MINUTE: u32 = 1000;
 
 mod access;
 mod sign_in;
+mod storefront;
 
 struct Harness {
     router: Router,
@@ -109,7 +110,14 @@ impl Harness {
                 30,
             )),
             metrics: Arc::new(crate::api::metrics::Metrics::with_token(tune.metrics_token)),
-            storefront: Arc::new(crate::storefront::Storefront::new(None)),
+            storefront: Arc::new(crate::storefront::Storefront::new(
+                None,
+                crate::storefront_config::StorefrontConfig {
+                    direct_sessions: true,
+                    allowed_origins: vec!["https://store.example".into()],
+                },
+                inbox.clock().clone(),
+            )),
             secure_cookies: crate::config::SecureCookies::Auto,
             sign_in_limits: Arc::new(crate::sign_in_limits::SignInLimits::new(
                 Default::default(),

@@ -8,7 +8,7 @@ use super::{DemoOptions, DemoShop, Simulators, StorefrontReply};
 use anyhow::{Context, anyhow};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use shopmux_simulator::{aliexpress, douyin, tiktok};
+use shopmux_simulator::{aliexpress, douyin, shopify, tiktok};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -268,15 +268,22 @@ impl Driver {
         expect_ok(what, delivery.status())
     }
 
-    /// A customer opens the widget: a session, then the chat socket.
+    /// A customer opens the widget: a session through the store's (simulated) app proxy,
+    /// then the chat socket. Customers who give an email are signed in at the store (the
+    /// proxy signs their customer id); the others are anonymous visitors.
     async fn join(
         &mut self, key: &str, name: String, email: Option<String>, time_zone: (&'static str, i32),
     ) -> anyhow::Result<()> {
         let shop = self.shops[SHOPIFY_SHOP].id.clone();
+        let id = 7_100_000 + self.rng.below(900_000);
+        let customer_id = id.to_string();
+        let signed_in = email.is_some().then_some(customer_id.as_str());
+        let query = self.app_proxy_query(signed_in);
         let response = self
             .api
             .client
-            .post(format!("{}/storefront/{shop}/sessions", self.base))
+            .post(format!("{}/storefront/{shop}/proxy/sessions", self.base))
+            .query(&query)
             .json(&json!({"name": name, "email": email, "time_zone": time_zone.0,
                 "utc_offset_minutes": time_zone.1}))
             .send()
@@ -296,7 +303,6 @@ impl Driver {
             tokio_tungstenite::connect_async(url).await.context("storefront chat socket")?;
         let (commands, received) = mpsc::channel(8);
         tokio::spawn(customer_socket(socket, received, name.clone(), buyer, self.replies.clone()));
-        let id = 7_100_000 + self.rng.below(900_000);
         self.customers.insert(
             key.to_owned(),
             Customer {
@@ -310,6 +316,21 @@ impl Driver {
             },
         );
         Ok(())
+    }
+
+    /// The query the store's app proxy adds when forwarding a widget request, signed
+    /// with the app's client secret by the simulator's own signer (as Shopify signs it).
+    fn app_proxy_query(&self, customer_id: Option<&str>) -> Vec<(String, String)> {
+        shopify::proxy::signed_query(
+            &self.shopify_secret,
+            &shopify::proxy::ProxiedRequest {
+                shop: &self.shops[SHOPIFY_SHOP].external_id,
+                logged_in_customer_id: customer_id,
+                path_prefix: "/apps/shopmux",
+                timestamp: chrono::Utc::now().timestamp(),
+                extra: &[],
+            },
+        )
     }
 
     /// The customer `key`, who must be in the store.

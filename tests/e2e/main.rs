@@ -18,5 +18,6 @@ mod shutdown;
 mod sign_in;
 mod smtp;
 mod storefront;
+mod storefront_identity;
 mod support;
 mod tiktok;

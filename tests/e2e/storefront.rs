@@ -2,7 +2,9 @@
 //! widget and writes over the chat socket; images are refused (SH-IMG-1); the agent sees
 //! how a reply would travel before sending (SH-ONLINE-1); replies go back over the chat
 //! while the customer is in the store and by email (to a local SMTP server) once they
-//! left (SH-CH-1, SH-ONLINE-1).
+//! left — only to an address the visitor confirmed with the mailed code (SH-CH-1,
+//! SH-ONLINE-1). Sessions start through the simulated app proxy (signed by the
+//! simulator's own signer) or, for anonymous visitors, directly (`direct_sessions`).
 
 use crate::smtp::SmtpServer;
 use crate::support::*;
@@ -12,8 +14,8 @@ use shopmux::config::{SmtpConfig, SmtpTls};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message as WsFrame;
 
-/// Asks a shop's storefront for a chat session.
-async fn start_session(d: &TestDaemon, shop: &str, start: &Value) -> (u16, Value) {
+/// Asks a shop's storefront for a direct (anonymous) chat session.
+pub async fn start_session(d: &TestDaemon, shop: &str, start: &Value) -> (u16, Value) {
     let resp = client()
         .post(d.url(&format!("/storefront/{shop}/sessions")))
         .json(start)
@@ -23,27 +25,70 @@ async fn start_session(d: &TestDaemon, shop: &str, start: &Value) -> (u16, Value
     decode(resp).await
 }
 
-/// The Shopify store of most tests (the simulator's, where one runs).
-const STORE: &str = "sim-store.myshopify.com";
+/// The client secret of the tests' Shopify connections.
+pub const SECRET: &str = "whsec_sim";
 
-async fn customer(d: &TestDaemon, shop: &str, start: Value) -> (Value, Stream) {
-    let (status, session) = start_session(d, shop, &start).await;
-    assert_eq!(status, 201, "{session}");
+/// Asks for a session through the app proxy: the query Shopify adds, signed with
+/// `secret` by the simulator's own signer, for `customer` (none: nobody signed in) at
+/// `timestamp` (Unix seconds).
+pub async fn proxied_session(
+    d: &TestDaemon, shop: &str, secret: &str, domain: &str, customer: Option<&str>, timestamp: i64,
+    start: &Value,
+) -> (u16, Value) {
+    use shopmux_simulator::shopify::proxy::{ProxiedRequest, signed_query};
+    let request = ProxiedRequest {
+        shop: domain,
+        logged_in_customer_id: customer,
+        path_prefix: "/apps/shopmux",
+        timestamp,
+        extra: &[],
+    };
+    let resp = client()
+        .post(d.url(&format!("/storefront/{shop}/proxy/sessions")))
+        .query(&signed_query(secret, &request))
+        .json(start)
+        .send()
+        .await
+        .unwrap();
+    decode(resp).await
+}
+
+/// Opens the chat socket of a session.
+pub async fn socket(d: &TestDaemon, shop: &str, session: &Value) -> Stream {
     let url = format!(
         "{}/storefront/{shop}/chat?token={}",
         d.base.replace("http://", "ws://"),
         session["token"].as_str().unwrap()
     );
-    let ws = tokio_tungstenite::connect_async(url).await.unwrap().0;
+    tokio_tungstenite::connect_async(url).await.unwrap().0
+}
+
+/// The Shopify store of most tests (the simulator's, where one runs).
+const STORE: &str = "sim-store.myshopify.com";
+
+/// A customer: signed in as `customer` through the app proxy when the shop has a
+/// connection (`domain`'s), else an anonymous visitor of a direct session.
+async fn customer(
+    d: &TestDaemon, shop: &str, proxied: Option<(&str, &str)>, start: Value,
+) -> (Value, Stream) {
+    let (status, session) = match proxied {
+        Some((domain, id)) => {
+            let now = chrono::Utc::now().timestamp();
+            proxied_session(d, shop, SECRET, domain, Some(id), now, &start).await
+        }
+        None => start_session(d, shop, &start).await,
+    };
+    assert_eq!(status, 201, "{session}");
+    let ws = socket(d, shop, &session).await;
     (session, ws)
 }
 
-async fn say(ws: &mut Stream, id: &str, content: Value) -> Value {
+pub async fn say(ws: &mut Stream, id: &str, content: Value) -> Value {
     ws.send(WsFrame::Text(json!({"id": id, "content": content}).to_string().into())).await.unwrap();
     next_frame(ws).await
 }
 
-async fn next_frame(ws: &mut Stream) -> Value {
+pub async fn next_frame(ws: &mut Stream) -> Value {
     tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             match ws.next().await.expect("socket open").expect("frame") {
@@ -56,13 +101,13 @@ async fn next_frame(ws: &mut Stream) -> Value {
     .expect("a frame in time")
 }
 
-async fn route(d: &TestDaemon, owner: &str, conversation: &str) -> Value {
+pub async fn route(d: &TestDaemon, owner: &str, conversation: &str) -> Value {
     let (_, detail) = d.conversation(owner, conversation).await;
     detail["reply_route"].clone()
 }
 
 /// Waits (10 s at most) until a reply would take `wanted`.
-async fn wait_route(d: &TestDaemon, owner: &str, conversation: &str, wanted: &str) {
+pub async fn wait_route(d: &TestDaemon, owner: &str, conversation: &str, wanted: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while route(d, owner, conversation).await != wanted {
         assert!(
@@ -88,29 +133,34 @@ struct Chat {
     /// The answer to the customer's first message.
     ack: Value,
     conversation: String,
+    /// The customer's session (`token`, `buyer_external_id`, `verified`, ...).
+    session: Value,
 }
 
-/// Connects a Shopify shop of `domain` (with `connection`, if any); a customer starts a
-/// session with `start` and writes `text`, which the owner's stream shows.
+/// Connects a Shopify shop of `domain` (with `connection`, if any: then the customer
+/// `42` signs in through the app proxy; else an anonymous visitor starts a direct
+/// session) with `start` and writes `text`, which the owner's stream shows.
 async fn open_chat(
     d: &TestDaemon, domain: &str, connection: Option<Value>, start: Value, text: &str,
 ) -> Chat {
     let (owner, shop, _) = d.seller("Shopify Seller", "shopify", domain).await;
+    let proxied = connection.is_some().then_some((domain, "42"));
     if let Some(connection) = connection {
         let (status, view) = d.connect(&owner, &shop, connection).await;
         assert_eq!(status, 200, "{view}");
     }
     let mut agent_stream = d.stream(&owner).await;
-    let (_, mut ws) = customer(d, &shop, start).await;
+    let (session, mut ws) = customer(d, &shop, proxied, start).await;
     let ack = say(&mut ws, "1", json!({"type": "text", "text": text})).await;
     let conversation = conversation_of(&next_created(&mut agent_stream).await);
-    Chat { owner, shop, agent_stream, ws, ack, conversation }
+    Chat { owner, shop, agent_stream, ws, ack, conversation, session }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sh_online_1_sh_ch_1_replies_go_over_the_chat_then_by_email_once_the_customer_left() {
+async fn sh_online_1_replies_are_emailed_only_after_the_visitor_confirmed_the_address() {
     let smtp = SmtpServer::start().await;
     let d = start_tuned(|c| {
+        c.storefront.direct_sessions = true;
         c.smtp = Some(SmtpConfig {
             host: "127.0.0.1".into(),
             port: smtp.port,
@@ -121,9 +171,14 @@ async fn sh_online_1_sh_ch_1_replies_go_over_the_chat_then_by_email_once_the_cus
     })
     .await;
     let start = json!({"name": "Ana", "email": "Ana@Example.com"});
-    let Chat { owner, mut agent_stream, mut ws, ack, conversation, .. } =
+    let Chat { owner, shop, mut agent_stream, mut ws, ack, conversation, session } =
         open_chat(&d, STORE, None, start, "Do you ship to Spain?").await;
     assert_eq!(ack, json!({"type": "ack", "id": "1"}));
+    assert_eq!(
+        (session["verified"].as_bool(), session["email_verified"].as_bool()),
+        (Some(false), Some(false))
+    );
+    let token = string(&session["token"]);
 
     // rule: SH-IMG-1 — a customer's image is refused and never stored.
     let refused =
@@ -140,21 +195,41 @@ async fn sh_online_1_sh_ch_1_replies_go_over_the_chat_then_by_email_once_the_cus
     assert_eq!(frame["type"], "reply", "{frame}");
     assert_eq!(frame["content"]["text"], "Yes, in 3 days.");
 
-    // The customer leaves: the agent is told, and the reply goes by email.
+    // The visitor leaves before confirming: the typed address is not where replies go.
     drop(ws);
+    wait_route(&d, &owner, &conversation, "unreachable").await;
+    assert!(smtp.mails().is_empty());
+
+    // They confirm it: a code is mailed; a wrong one is refused, the right one confirms.
+    let email = |path: &str, body: Value| {
+        let url = d.url(&format!("/storefront/{shop}/email{path}"));
+        async move { decode(client().post(url).json(&body).send().await.unwrap()).await }
+    };
+    let (status, sent) = email("", json!({"token": token, "email": "Ana@Example.com"})).await;
+    assert_eq!(status, 202, "{sent}");
+    let mails = smtp.mails();
+    assert_eq!(mails[0].to, vec!["ana@example.com".to_owned()]);
+    let code = mails[0].data.split("code is ").nth(1).unwrap()[..6].to_owned();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let refused = email("/confirm", json!({"token": token, "code": wrong})).await;
+    assert_error(&refused, 422, "field", "code");
+    let (status, confirmed) = email("/confirm", json!({"token": token, "code": code})).await;
+    assert_eq!((status, confirmed["email"].as_str()), (200, Some("ana@example.com")));
+
+    // Now the reply goes by email (SH-ONLINE-1, SH-CH-1).
     wait_route(&d, &owner, &conversation, "email").await;
     let id = reply(&d, &owner, &conversation, "Your order ships today.").await;
     let delivered = next_update(&mut agent_stream, &id).await;
     assert_eq!(delivered["message"]["delivery_status"], "delivered", "{delivered}");
     let mails = smtp.mails();
-    assert_eq!(mails.len(), 1, "{mails:?}");
-    assert_eq!(mails[0].to, vec!["ana@example.com".to_owned()]);
-    assert!(mails[0].data.contains("Your order ships today."), "{}", mails[0].data);
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert_eq!(mails[1].to, vec!["ana@example.com".to_owned()]);
+    assert!(mails[1].data.contains("Your order ships today."), "{}", mails[1].data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_who_left_without_an_email_is_unreachable_and_bad_sessions_are_refused() {
-    let d = start().await;
+    let d = start_tuned(|c| c.storefront.direct_sessions = true).await;
     let start = json!({"name": "Visitor"});
     let Chat { owner, shop, mut agent_stream, ws, conversation, .. } =
         open_chat(&d, "quiet.myshopify.com", None, start, "hello").await;

@@ -162,6 +162,9 @@ pub struct Capabilities {
     /// chat while the customer is in the store, by email after) rather than
     /// [`Adapter::send`]: the platform offers no chat API, shopmux's widget is the chat.
     pub storefront_chat: bool,
+    /// [`Adapter::verify_storefront_request`] checks a storefront request the platform
+    /// forwarded on the shop's behalf (an app proxy) and names the signed-in customer.
+    pub storefront_proxy: bool,
     /// [`Adapter::poll`] lists what arrived since a cursor (what webhooks missed).
     pub polls: bool,
     /// [`Adapter::mark_read`] tells the platform an agent read the buyer.
@@ -192,6 +195,8 @@ pub enum Capability {
     Sends,
     /// [`Capabilities::storefront_chat`].
     StorefrontChat,
+    /// [`Capabilities::storefront_proxy`].
+    StorefrontProxy,
     /// [`Capabilities::polls`].
     Polls,
     /// [`Capabilities::marks_read`].
@@ -215,6 +220,7 @@ impl Capabilities {
         signed_inbound: false,
         sends: false,
         storefront_chat: false,
+        storefront_proxy: false,
         polls: false,
         marks_read: false,
         vets_outbound: false,
@@ -248,6 +254,7 @@ impl Capabilities {
             Capability::SignedInbound => &mut self.signed_inbound,
             Capability::Sends => &mut self.sends,
             Capability::StorefrontChat => &mut self.storefront_chat,
+            Capability::StorefrontProxy => &mut self.storefront_proxy,
             Capability::Polls => &mut self.polls,
             Capability::MarksRead => &mut self.marks_read,
             Capability::VetsOutbound => &mut self.vets_outbound,
@@ -257,6 +264,15 @@ impl Capabilities {
             Capability::OrderCards => &mut self.order_cards,
         }
     }
+}
+
+/// Who a verified storefront request comes from
+/// ([`Adapter::verify_storefront_request`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorefrontVisitor {
+    /// The customer signed in at the store, as the shop's buyer id (the id the adapter's
+    /// order and customer events give the same customer); none: not signed in.
+    pub customer_external_id: Option<String>,
 }
 
 /// The credential under which a [`Capabilities::signed_inbound`] adapter finds the
@@ -352,6 +368,17 @@ pub trait Adapter: Send + Sync {
         &self, _host: &dyn Host, _shop: &ShopConnection, _buyer_external_id: &str,
     ) -> Result<BuyerProfile, AdapterError> {
         Err(AdapterError::unsupported(self.platform(), "buyer look-up"))
+    }
+
+    /// Verifies a storefront request the platform forwarded to shopmux on the shop's
+    /// behalf (an app proxy): its signature over the query parameters (decoded, in the
+    /// order received) and its age against `now_unix_ms`; who the visitor is. A forged,
+    /// stale or other shop's request is an error (`bad_signature`, `stale`,
+    /// `wrong_shop`). Pure: no I/O.
+    fn verify_storefront_request(
+        &self, _shop: &ShopConnection, _query: &[(String, String)], _now_unix_ms: i64,
+    ) -> Result<StorefrontVisitor, AdapterError> {
+        Err(AdapterError::unsupported(self.platform(), "storefront proxy"))
     }
 
     /// Looks for buyer messages since `cursor` (none: the first poll), for what webhooks

@@ -18,7 +18,7 @@ use chrono::{TimeZone, Utc};
 use shopmux_contract::adapter::{
     Adapter, AdapterError, Capabilities, Capability, Host, HttpRequest, InboundEvent,
     MessageContent, OutboundMessage, OutboundRefusal, Platform, SendReceipt, ShopConnection,
-    WebhookRequest,
+    StorefrontVisitor, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
@@ -135,7 +135,7 @@ impl Adapter for Shopify {
     fn capabilities(&self) -> Capabilities {
         // Replies go through the daemon's storefront chat, never `send`.
         use Capability::*;
-        Capabilities::of(&[Webhooks, StorefrontChat, VetsOutbound])
+        Capabilities::of(&[Webhooks, StorefrontChat, StorefrontProxy, VetsOutbound])
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -155,6 +155,26 @@ impl Adapter for Shopify {
             return Err(AdapterError::permanent("wrong_shop", "the webhook is for another shop"));
         }
         crate::events::events_of(request.header(header::TOPIC).unwrap_or("unknown"), &request.body)
+    }
+
+    /// An App Proxy request (see [`crate::proxy`]); the signed-in customer is the buyer
+    /// `customer:{id}`, as in customer and order webhooks.
+    fn verify_storefront_request(
+        &self, shop: &ShopConnection, query: &[(String, String)], now_unix_ms: i64,
+    ) -> Result<StorefrontVisitor, AdapterError> {
+        let secret = shop.credential("client_secret")?;
+        let visitor = crate::proxy::verify_proxy(secret, query, &shop.external_id, now_unix_ms)
+            .map_err(|e| {
+                let code = match e {
+                    crate::proxy::ProxyError::Stale => "stale",
+                    crate::proxy::ProxyError::WrongShop => "wrong_shop",
+                    _ => "bad_signature",
+                };
+                AdapterError::permanent(code, e.to_string())
+            })?;
+        Ok(StorefrontVisitor {
+            customer_external_id: visitor.customer_id.map(|id| crate::events::customer_buyer(&id)),
+        })
     }
 
     fn send(
@@ -292,6 +312,7 @@ mod tests {
     fn replies_go_through_the_storefront_and_webhooks_are_verified() {
         let declared = Shopify.capabilities();
         assert!(declared.webhooks && declared.storefront_chat && declared.vets_outbound);
+        assert!(declared.storefront_proxy);
         assert!(!declared.sends && !declared.polls && !declared.order_look_up);
         assert_eq!(Shopify.platform(), "shopify");
         let body = br#"{"id": 1, "token": "c1", "line_items": []}"#.to_vec();

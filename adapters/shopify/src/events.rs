@@ -3,9 +3,10 @@
 //! buyer's profile (SH-PROFILE-1), `orders/*` → an order with its number, total and
 //! status (the profile's recent orders). Pure: JSON in, events out.
 //!
-//! A customer is the inbox buyer `email:{address}` when Shopify knows their email — the
-//! same id the storefront chat gives a customer who starts a chat with that address, so
-//! notices and chats meet — and `customer:{id}` otherwise.
+//! A customer is the inbox buyer `customer:{id}` — the id a storefront chat started
+//! through the App Proxy by the signed-in customer gets, so notices and chats meet — and,
+//! for an order of a guest (no customer id), `email:{address}`. A typed email never
+//! names a customer: only the proxy's signed customer id does.
 //!
 //! Payload fields follow Shopify's REST-style webhook bodies (`line_items`, `total_price`,
 //! `default_address`, ...). Fields that changed across API versions are read in both
@@ -65,11 +66,16 @@ fn required(v: &Value, key: &str) -> Result<String, AdapterError> {
     text(v, key).ok_or_else(|| AdapterError::permanent("malformed", format!("no `{key}`")))
 }
 
-/// The buyer a customer object (or an order's email) is.
+/// The buyer Shopify's customer `id` is.
+pub fn customer_buyer(id: &str) -> String {
+    format!("customer:{id}")
+}
+
+/// The buyer a customer object (or a guest order's email) is.
 fn buyer_id(email: Option<&str>, customer_id: Option<&str>) -> Option<String> {
-    match (email, customer_id) {
-        (Some(e), _) => Some(format!("email:{}", e.trim().to_lowercase())),
-        (None, Some(id)) => Some(format!("customer:{id}")),
+    match (customer_id, email) {
+        (Some(id), _) => Some(customer_buyer(id)),
+        (None, Some(e)) => Some(format!("email:{}", e.trim().to_lowercase())),
         (None, None) => None,
     }
 }
@@ -240,7 +246,8 @@ mod tests {
                 "default_address": {"city": "Ottawa", "province": "Ontario", "country": "Canada"}}),
         );
         let InboundEvent::BuyerProfileChanged { profile } = event else { panic!("not a profile") };
-        assert_eq!(profile.external_id, "email:bob@example.com");
+        // The customer id, never the email: a typed email must not meet this profile.
+        assert_eq!(profile.external_id, "customer:706405506930370084");
         assert_eq!(profile.nickname.as_deref(), Some("Bob Norman"));
         assert_eq!(profile.orders_count, Some(3));
         assert_eq!(profile.total_spent.as_deref(), Some("199.65 USD"));
@@ -259,7 +266,7 @@ mod tests {
                 "customer": {"id": 115310627314723954u64, "first_name": "Ana", "last_name": "Lima"}}),
         );
         let InboundEvent::OrderUpdated { order } = event else { panic!("not an order") };
-        assert_eq!(order.buyer.external_id, "email:ana@example.com");
+        assert_eq!(order.buyer.external_id, "customer:115310627314723954");
         assert_eq!(order.name.as_deref(), Some("#1001"));
         assert_eq!(order.total.as_deref(), Some("59.80 EUR"));
         assert_eq!(order.status.as_deref(), Some("paid"));

@@ -2,6 +2,8 @@
 
 pub mod adapter;
 pub mod events;
+/// App Proxy request verification (`signature` over the query).
+pub mod proxy;
 /// Webhook HMAC verification (`X-Shopify-Hmac-Sha256`).
 pub mod sign;
 pub mod wire;

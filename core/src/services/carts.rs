@@ -45,6 +45,9 @@ fn keyed(lines: &[CartLineInfo]) -> Lines {
 impl Inbox {
     /// Ties a storefront chat customer to their shopping cart (the widget reports the
     /// cart token it reads from the store), so cart notices reach their conversation.
+    /// Only a customer the platform proved (a proxy-verified session) binds a cart: an
+    /// anonymous session's cart token is refused (`NotFound("session")`), so nobody
+    /// reads another's cart by reporting its token.
     pub async fn set_storefront_cart(
         &self, shop_id: ShopId, session_token: &str, cart_token: &str,
     ) -> CoreResult<()> {
@@ -78,11 +81,11 @@ impl Inbox {
         };
         let customer = storefront::customer_of_cart(&self.store, shop.shop_id, &cart_token).await?;
         let mut outcome = CartOutcome { unmatched: customer.is_none(), ..Default::default() };
-        if let Some((external_id, nickname, email)) = customer {
+        if let Some(customer) = customer {
             let buyer = InboundBuyer {
-                external_id,
-                nickname,
-                email,
+                email: customer.confirmed_email(),
+                external_id: customer.buyer_external_id,
+                nickname: customer.nickname,
                 language: None,
                 platform_conversation_id: None,
             };

@@ -26,6 +26,7 @@ pub mod shops;
 pub mod sign_in;
 pub mod start;
 pub mod storefront;
+pub mod storefront_email;
 pub mod timers;
 pub mod vetting;
 pub mod workbench;

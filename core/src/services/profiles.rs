@@ -27,6 +27,9 @@ pub struct CustomerPanel {
     /// Returning: they ordered in this shop before, or chatted in an earlier
     /// conversation; new otherwise.
     pub returning: bool,
+    /// The email a storefront visitor typed and has not confirmed: contact data,
+    /// **unverified** — not who they are, and replies are not mailed to it.
+    pub unverified_email: Option<String>,
     /// Phone number, when the platform shares it.
     pub phone: Option<String>,
     /// Where they are, as the platform writes it.
@@ -65,6 +68,8 @@ impl Inbox {
             .unwrap_or_default();
         let (session_zone, offset) =
             storefront::zone(&self.store, buyer.shop_id, &buyer.external_id).await?;
+        let unverified_email =
+            storefront::unverified_email(&self.store, buyer.shop_id, &buyer.external_id).await?;
         let earlier =
             conversations::count_before(&self.store, buyer.id, conversation.created_at).await?;
         let now = self.clock.now();
@@ -80,6 +85,7 @@ impl Inbox {
             .map(|zone| now.with_timezone(&zone).to_rfc3339());
         Ok(CustomerPanel {
             returning,
+            unverified_email,
             phone: profile.phone,
             location: profile.location,
             time_zone: profile.time_zone.or(session_zone),

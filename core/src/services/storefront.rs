@@ -1,9 +1,16 @@
 //! Storefront chat sessions: shopmux's own chat channel for the shops of platforms whose
 //! adapters declare a storefront chat (their buyer chat has no public API). A customer
-//! starts a session from the shop's widget, optionally giving a name and an email (where
-//! replies go once they leave, SH-ONLINE-1), and gets a session token; their messages
-//! then enter the inbox as the shop's buyer. A customer giving the same email again is
-//! the same buyer (a returning customer).
+//! starts a session from the shop's widget and gets a session token; their messages then
+//! enter the inbox as the shop's buyer.
+//!
+//! **Who the customer is is proven, never typed.** A session started through the
+//! platform's app proxy carries the platform's signed query: the adapter verifies it
+//! (`Registry::verify_storefront_request`) and a signed-in customer IS that customer
+//! (the buyer id the platform's order and customer events use). Anyone else is an
+//! anonymous visitor (`visitor:{uuid}`), the same visitor again only when the new
+//! session shows the previous session's token. A typed name and email are contact data:
+//! the email stays unverified — never the buyer's, never where replies are mailed —
+//! until the visitor confirms it with a code mailed to it (`storefront_email`).
 
 use crate::domain::ids::ShopId;
 use crate::domain::shop_settings::IngestShop;
@@ -18,15 +25,36 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StorefrontStart {
-    /// Their name.
+    /// Their name (contact data).
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub name: Option<String>,
-    /// Their email, where replies go when they have left the store (SH-ONLINE-1).
+    /// Their email: contact data, **unverified** — never who they are, and replies are
+    /// mailed to it (SH-ONLINE-1) only once they confirm it (`…/email/confirm`).
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, format = "email"))]
     pub email: Option<String>,
     /// Their time zone as the browser reports it (`Europe/Warsaw`), for the customer
     /// panel's local time (SH-PROFILE-1).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 64, pattern = r"^\s*[A-Za-z0-9/_+-]*\s*$")
+    )]
     pub time_zone: Option<String>,
     /// Their offset from UTC in minutes now (east positive), from the browser.
+    #[cfg_attr(feature = "openapi", schema(minimum = -840, maximum = 840))]
     pub utc_offset_minutes: Option<i32>,
+    /// The token of this browser's previous session: proof that continues the same
+    /// anonymous visitor (ignored when it is not one of this shop's anonymous sessions).
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
+    pub previous_token: Option<String>,
+}
+
+/// How a session start proves who the customer is.
+#[derive(Clone, Debug)]
+pub enum StorefrontProof {
+    /// Forwarded by the platform's app proxy: its query parameters, decoded, in order.
+    Proxy(Vec<(String, String)>),
+    /// Straight from the widget (development): anonymous only.
+    Direct,
 }
 
 /// A started session: the token the widget keeps.
@@ -37,6 +65,10 @@ pub struct StorefrontSession {
     pub token: String,
     /// The customer as the shop's buyer.
     pub buyer_external_id: String,
+    /// Whether the platform proved who the customer is (signed in at the store).
+    pub verified: bool,
+    /// Whether the email they gave is confirmed (replies may be mailed to it).
+    pub email_verified: bool,
 }
 
 /// A customer behind a session token.
@@ -48,11 +80,13 @@ pub struct StorefrontCustomer {
     pub buyer_external_id: String,
     /// Their name.
     pub nickname: Option<String>,
-    /// Their email.
+    /// Their email, only once confirmed (an unconfirmed one is not the buyer's).
     pub email: Option<String>,
+    /// Whether the platform proved who they are (only such sessions bind a cart).
+    pub verified: bool,
 }
 
-fn valid_email(email: &str) -> bool {
+pub(crate) fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
@@ -77,10 +111,7 @@ fn checked(start: StorefrontStart) -> CoreResult<Details> {
     };
     let email = match start.email.as_deref().map(str::trim) {
         Some("") | None => None,
-        Some(e) if !valid_email(e) => {
-            return Err(CoreError::invalid("email", "not an email address"));
-        }
-        Some(e) => Some(e.to_lowercase()),
+        Some(e) => Some(checked_email(e)?),
     };
     let time_zone = match start.time_zone.as_deref().map(str::trim) {
         Some("") | None => None,
@@ -101,56 +132,144 @@ fn checked(start: StorefrontStart) -> CoreResult<Details> {
     Ok((name, email, time_zone, offset))
 }
 
+/// The longest session token looked up (tokens are `smx_` and 64 hex digits).
+const MAX_TOKEN_LEN: usize = 128;
+
+/// Checks a typed email as contact data (the same shape rules as at the start).
+pub(crate) fn checked_email(email: &str) -> CoreResult<String> {
+    let e = email.trim();
+    if !valid_email(e) {
+        return Err(CoreError::invalid("email", "not an email address"));
+    }
+    Ok(e.to_lowercase())
+}
+
+/// Who a new session is: buyer id, proven, and the email (with whether confirmed).
+struct Identity {
+    buyer_external_id: String,
+    verified: bool,
+    email: Option<String>,
+    email_verified: bool,
+}
+
 impl Inbox {
     /// The shop, if its platform's buyers chat through the storefront widget.
-    async fn storefront_shop(&self, shop_id: ShopId) -> CoreResult<Option<IngestShop>> {
+    pub(crate) async fn storefront_shop(&self, shop_id: ShopId) -> CoreResult<Option<IngestShop>> {
         Ok(self
             .ingest_shop(shop_id)
             .await?
             .filter(|shop| self.registry.capabilities(shop.platform.as_str()).storefront_chat))
     }
 
-    /// Starts a storefront chat session in a shop with a storefront chat.
-    pub async fn start_storefront_session(
-        &self, shop_id: ShopId, start: StorefrontStart,
-    ) -> CoreResult<StorefrontSession> {
-        if self.storefront_shop(shop_id).await?.is_none() {
-            return Err(CoreError::NotFound("shop"));
+    /// The customer the platform's signed proxy request names (none: anonymous). A
+    /// forged, stale or other shop's request answers like an unknown shop.
+    async fn proxied_customer(
+        &self, shop: &IngestShop, query: Vec<(String, String)>,
+    ) -> CoreResult<Option<String>> {
+        let connection =
+            self.shop_connection(shop.shop_id).await?.ok_or(CoreError::NotFound("shop"))?;
+        let now = self.clock.now().timestamp_millis();
+        match self.registry.verify_storefront_request(&shop.platform, connection, query, now).await
+        {
+            Ok(visitor) => Ok(visitor.customer_external_id.filter(|id| !id.is_empty())),
+            Err(e) if e.retryable => Err(CoreError::Platform(e)),
+            Err(_) => Err(CoreError::NotFound("shop")),
         }
-        let (nickname, email, time_zone, utc_offset_minutes) = checked(start)?;
-        let token = new_token();
-        let buyer_external_id = match &email {
-            Some(e) => format!("email:{e}"),
-            None => format!("visitor:{}", uuid::Uuid::now_v7().simple()),
+    }
+
+    /// Who an anonymous session is: the previous session's visitor when its token proves
+    /// it (an anonymous session of this shop), a new visitor otherwise.
+    async fn visitor(
+        &self, shop_id: ShopId, previous: Option<&str>, email: Option<String>,
+    ) -> CoreResult<Identity> {
+        let earlier = match previous.filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_LEN) {
+            Some(t) => storefront::customer(&self.store, shop_id, hash_token(t)).await?,
+            None => None,
         };
+        match earlier.filter(|c| !c.verified) {
+            Some(c) => {
+                // The same visitor keeps a confirmed address unless they type another.
+                let kept = email.is_none() || email == c.email;
+                let email_verified = c.email_verified && kept;
+                Ok(Identity {
+                    buyer_external_id: c.buyer_external_id,
+                    verified: false,
+                    email: email.or(c.email),
+                    email_verified,
+                })
+            }
+            None => Ok(Identity {
+                buyer_external_id: format!("visitor:{}", uuid::Uuid::now_v7().simple()),
+                verified: false,
+                email,
+                email_verified: false,
+            }),
+        }
+    }
+
+    /// Starts a storefront chat session in a shop with a storefront chat: the customer
+    /// the proof proves, or an anonymous visitor.
+    pub async fn start_storefront_session(
+        &self, shop_id: ShopId, proof: StorefrontProof, start: StorefrontStart,
+    ) -> CoreResult<StorefrontSession> {
+        let Some(shop) = self.storefront_shop(shop_id).await? else {
+            return Err(CoreError::NotFound("shop"));
+        };
+        let customer = match proof {
+            StorefrontProof::Proxy(query) => self.proxied_customer(&shop, query).await?,
+            StorefrontProof::Direct => None,
+        };
+        let previous = start.previous_token.clone();
+        let (nickname, email, time_zone, utc_offset_minutes) = checked(start)?;
+        let who = match customer {
+            Some(id) => {
+                Identity { buyer_external_id: id, verified: true, email, email_verified: false }
+            }
+            None => self.visitor(shop_id, previous.as_deref(), email).await?,
+        };
+        let token = new_token();
         let session = NewSession {
             token_hash: hash_token(&token),
             shop_id,
-            buyer_external_id: buyer_external_id.clone(),
+            buyer_external_id: who.buyer_external_id.clone(),
             nickname,
-            email,
+            email: who.email,
+            email_verified: who.email_verified,
+            verified: who.verified,
             time_zone,
             utc_offset_minutes,
         };
         let mut w = self.store.begin_write().await?;
         storefront::insert(&mut w, session, self.clock.now()).await?;
         w.commit().await?;
-        Ok(StorefrontSession { token, buyer_external_id })
+        Ok(StorefrontSession {
+            token,
+            buyer_external_id: who.buyer_external_id,
+            verified: who.verified,
+            email_verified: who.email_verified,
+        })
     }
 
     /// The customer behind a session token of this shop, if any.
     pub async fn storefront_customer(
         &self, shop_id: ShopId, token: &str,
     ) -> CoreResult<Option<StorefrontCustomer>> {
-        let Some((buyer_external_id, nickname, email)) =
-            storefront::customer(&self.store, shop_id, hash_token(token)).await?
-        else {
+        if token.len() > MAX_TOKEN_LEN {
+            return Ok(None);
+        }
+        let Some(c) = storefront::customer(&self.store, shop_id, hash_token(token)).await? else {
             return Ok(None);
         };
-        let Some(shop) = self.ingest_shop(shop_id).await? else {
+        let Some(shop) = self.storefront_shop(shop_id).await? else {
             return Ok(None);
         };
-        Ok(Some(StorefrontCustomer { shop, buyer_external_id, nickname, email }))
+        Ok(Some(StorefrontCustomer {
+            shop,
+            email: c.confirmed_email(),
+            buyer_external_id: c.buyer_external_id,
+            nickname: c.nickname,
+            verified: c.verified,
+        }))
     }
 }
 

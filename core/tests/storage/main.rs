@@ -8,6 +8,7 @@ mod outbox;
 mod routing;
 mod secrets;
 mod sign_in;
+mod storefront;
 mod support;
 
 use chrono::Duration;

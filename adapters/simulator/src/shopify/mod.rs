@@ -9,6 +9,8 @@
 //! in `X-Shopify-Hmac-Sha256` with the simulator's own implementation ([`sign`]), written
 //! from Shopify's documents, so an adapter that verifies wrongly fails a test.
 
+/// The App Proxy's signed query (the simulator's own signer).
+pub mod proxy;
 pub mod sign;
 mod webhook;
 

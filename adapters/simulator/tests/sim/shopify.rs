@@ -83,7 +83,7 @@ async fn a_signed_webhook_is_verified_and_parsed_by_the_adapter() {
     let [InboundEvent::BuyerProfileChanged { profile }] = events.as_slice() else {
         panic!("{events:?}")
     };
-    assert_eq!(profile.external_id, "email:bob@example.com");
+    assert_eq!(profile.external_id, "customer:706405506930370084");
     assert_eq!(profile.nickname.as_deref(), Some("Bob Norman"));
 }
 
@@ -110,4 +110,30 @@ async fn a_wrong_signature_or_another_secret_is_refused_by_the_adapter() {
     assert_eq!(twice.statuses, vec![200, 200]);
     let verdicts: Vec<bool> = receiver.hits().iter().map(|hit| hit.verified).collect();
     assert_eq!(verdicts, vec![false, false, true, true]);
+}
+
+#[test]
+fn an_app_proxy_query_signed_by_the_simulator_is_verified_by_the_adapter() {
+    use shopmux_simulator::shopify::proxy::{ProxiedRequest, signed_query};
+    let now_ms = 1_764_000_000_000;
+    let request = |customer| ProxiedRequest {
+        shop: "linen-and-co.myshopify.com",
+        logged_in_customer_id: customer,
+        path_prefix: "/apps/shopmux",
+        timestamp: now_ms / 1000,
+        extra: &[("lang", "es"), ("lang", "en")],
+    };
+    let connection = ShopConnection::with_credentials(
+        "linen-and-co.myshopify.com",
+        &[("client_secret", SECRET)],
+    );
+    let verify = |query: Vec<(String, String)>| {
+        Shopify.verify_storefront_request(&connection, &query, now_ms)
+    };
+    let signed_in = verify(signed_query(SECRET, &request(Some("42")))).expect("verified");
+    assert_eq!(signed_in.customer_external_id.as_deref(), Some("customer:42"));
+    let anonymous = verify(signed_query(SECRET, &request(None))).expect("verified");
+    assert_eq!(anonymous.customer_external_id, None);
+    let forged = verify(signed_query("another-secret", &request(Some("42")))).unwrap_err();
+    assert_eq!(forged.code, "bad_signature");
 }
