@@ -19,6 +19,7 @@ const MAX_BODY: usize = 16 * 1024;
 const API_PER_MINUTE: u32 = 1000;
 
 mod access;
+mod openapi;
 mod sign_in;
 mod storefront;
 
@@ -222,6 +223,7 @@ const BAD_INPUT: &[Case] = &[
     ("wrong type", "POST /api/v1/shops", OWNER,
         Some(r#"{"platform":1,"external_id":"x","name":"x"}"#), 400, "invalid_body"),
     ("unknown field", "POST /api/v1/agents", OWNER, Some(r#"{"nickname":"a","colour":1}"#), 400, "invalid_body"),
+    ("a body that is not an object", "PUT /api/v1/me/presence", OWNER, Some("[null, null]"), 400, "invalid_body"),
     ("bad platform id", "POST /api/v1/shops", OWNER,
         Some(r#"{"platform":"Nope!","external_id":"x","name":"x"}"#), 400, "invalid_body"),
     ("unloaded platform", "POST /api/v1/shops", OWNER,
@@ -248,7 +250,7 @@ const BAD_INPUT: &[Case] = &[
     ("inbound to unknown shop", "POST /api/v1/shops/{unknown}/inbound", ANON, Some("{}"), 401, "bad_signature"),
     ("unknown route", "GET /api/v1/nothing-here", OWNER, None, 404, "not_found"),
     ("wrong method", "DELETE /api/v1/shops", OWNER, None, 405, "method_not_allowed"),
-    ("settings not an object", "PUT /api/v1/shops/{shop}/settings", OWNER, Some("[1, 2]"), 422, "invalid_field"),
+    ("settings not an object", "PUT /api/v1/shops/{shop}/settings", OWNER, Some("[1, 2]"), 400, "invalid_body"),
     ("override of an unknown rule", "PUT /api/v1/shops/{shop}/settings", OWNER,
         Some(r#"{"rule_overrides": {"XX-NOPE-1": "1d"}}"#), 422, "invalid_field"),
     ("auto-reply on a platform without one", "PUT /api/v1/shops/{shop}/settings", OWNER,

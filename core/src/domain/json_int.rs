@@ -18,6 +18,16 @@ pub fn option_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Err
     }
 }
 
+/// Reads an optional `i32` written as an integer or an integral number.
+pub fn option_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    match option_i64(d)? {
+        None => Ok(None),
+        Some(n) => {
+            i32::try_from(n).map(Some).map_err(|_| D::Error::custom(format!("{n} is out of range")))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[derive(serde::Deserialize)]
