@@ -54,7 +54,11 @@ fn complete(op: &mut Map<String, Value>) {
     if in_path || in_query || has_body {
         add("400", "The path, query or body is malformed");
     }
-    if in_path {
+    // An id in the path or the query may name nothing the caller can see.
+    let names_an_id = params
+        .iter()
+        .any(|p| p["in"] == "query" && p["name"].as_str().is_some_and(|n| n.ends_with("_id")));
+    if in_path || names_an_id {
         add("404", "No such thing, or not visible to the caller");
     }
     if has_body {
@@ -80,19 +84,74 @@ fn patch_request_schemas(schemas: &mut Map<String, Value>, platforms: &[String])
     {
         platform["enum"] = json!(platforms);
     }
+    // A password needs a login (a string, not null) beside it.
     if let Some(agent) = schemas.get_mut("NewAgent") {
-        agent["dependentRequired"] = json!({"password": ["login"]});
+        agent["anyOf"] = json!([
+            {"properties": {"password": {"type": "null"}}},
+            {"required": ["login"], "properties": {"login": {"type": "string"}}}
+        ]);
     }
     if let Some(role) = schemas.get_mut("NewAgent").and_then(|s| s.pointer_mut("/properties/role"))
     {
         *role = json!({"type": ["string", "null"], "enum": ["agent", "operator", null],
             "description": "`agent` (sub-account, the default) or `operator`."});
     }
+    // Content fields that must hold something are trimmed before they are checked.
+    for name in content_schemas(schemas) {
+        if let Some(schema) = schemas.get_mut(&name) {
+            require_non_blank(schema);
+        }
+    }
     let variants = schemas.get_mut("MessageContent").and_then(|s| s.get_mut("oneOf"));
     for variant in variants.and_then(Value::as_array_mut).into_iter().flatten() {
         if variant.get("type") == Some(&json!("object")) {
             variant["additionalProperties"] = json!(false);
         }
+    }
+}
+
+/// `MessageContent` and the schemas it refers to, transitively.
+fn content_schemas(schemas: &Map<String, Value>) -> Vec<String> {
+    let mut found = vec!["MessageContent".to_owned()];
+    let mut next = 0;
+    while next < found.len() {
+        let mut refs = Vec::new();
+        collect_refs(&schemas[found[next].as_str()], &mut refs);
+        for name in refs {
+            if schemas.contains_key(&name) && !found.contains(&name) {
+                found.push(name);
+            }
+        }
+        next += 1;
+    }
+    found
+}
+
+fn collect_refs(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(name) = map.get("$ref").and_then(Value::as_str) {
+                into.extend(name.strip_prefix("#/components/schemas/").map(str::to_owned));
+            }
+            map.values().for_each(|v| collect_refs(v, into));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, into)),
+        _ => {}
+    }
+}
+
+/// Every string that must be at least one character long must also not be blank.
+fn require_non_blank(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let non_empty = map.get("minLength").and_then(Value::as_u64).is_some_and(|n| n >= 1);
+            if non_empty && !map.contains_key("pattern") {
+                map.insert("pattern".into(), json!("\\S"));
+            }
+            map.values_mut().for_each(require_non_blank);
+        }
+        Value::Array(items) => items.iter_mut().for_each(require_non_blank),
+        _ => {}
     }
 }
 

@@ -139,7 +139,7 @@ pub async fn get_connection(
 #[utoipa::path(put, path = "/api/v1/shops/{shop_id}/connection", tag = "shops", params(ShopPath),
     request_body = shopmux_core::services::connections::ConnectionInput,
     responses((status = 200, body = shopmux_core::services::connections::ConnectionView),
-        BadRequest, Unauthorized, Forbidden, NotFound, Unprocessable))]
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn set_connection(
     auth: Auth, ApiPath(shop_id): ApiPath<ShopId>,
     ApiJson(input): ApiJson<shopmux_core::services::connections::ConnectionInput>,

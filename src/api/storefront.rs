@@ -155,13 +155,14 @@ pub struct EmailCodeSent {
 }
 
 /// Mail a confirmation code to the address a visitor typed (replies are mailed to it
-/// only once confirmed). 404 for an unknown session; 503 `email_off` without `[smtp]`;
+/// only once confirmed). 404 for an unknown session; 409 `email_off` without `[smtp]` (the daemon's
+/// state, not a fault);
 /// at most 3 codes per session (then one per 5 minutes) and 10 per address.
 #[utoipa::path(post, path = "/storefront/{shop_id}/email", security(()), tag = "storefront",
     params(("shop_id" = String, Path, description = "The shop")),
     request_body = EmailRequest,
     responses((status = 202, body = EmailCodeSent), BadRequest, NotFound, Unprocessable,
-        TooManyRequests, Unavailable))]
+        TooManyRequests, Conflict, Unavailable))]
 pub async fn request_email_code(
     State(app): State<AppState>, Path(raw_shop): Path<String>, ClientAddr(address): ClientAddr,
     ApiJson(body): ApiJson<EmailRequest>,
@@ -172,7 +173,7 @@ pub async fn request_email_code(
     }
     if !app.storefront.mails() {
         let message = "email is not configured here ([smtp])";
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "email_off", message));
+        return Err(ApiError::new(StatusCode::CONFLICT, "email_off", message));
     }
     app.storefront
         .limits

@@ -41,6 +41,7 @@ pub struct CartLine {
     #[cfg_attr(feature = "openapi", schema(max_length = 512))]
     pub product_name: Option<String>,
     /// The quantity in the cart after the event.
+    #[serde(deserialize_with = "crate::integral::u32")]
     pub quantity: u32,
 }
 
@@ -156,7 +157,12 @@ pub enum MessageContent {
     /// A rating card: an invitation (no score) or a result.
     RatingCard {
         /// The buyer's score, when rated; an invitation has none.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::integral::option_u8"
+        )]
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
         score: Option<u8>,
     },
     /// A notice from the platform or from shopmux.

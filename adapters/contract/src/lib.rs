@@ -16,6 +16,7 @@ pub mod content;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod integral;
 pub mod kinds;
 pub mod platform;
 pub mod products;

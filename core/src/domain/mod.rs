@@ -11,7 +11,6 @@ pub mod conversation;
 pub mod counters;
 pub mod ids;
 pub mod inbound;
-pub mod json_int;
 pub mod listing;
 pub mod model;
 pub mod routing;

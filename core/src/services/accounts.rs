@@ -26,7 +26,7 @@ pub struct NewAgent {
     pub role: Option<Role>,
     /// Most simultaneous buyers (1..50, default 10).
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
-    #[serde(default, deserialize_with = "crate::domain::json_int::option_i64")]
+    #[serde(default, deserialize_with = "shopmux_contract::integral::option_i64")]
     pub capacity: Option<i64>,
     /// Shops granted, with chat permission.
     #[serde(default)]

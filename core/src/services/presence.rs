@@ -61,7 +61,7 @@ pub struct PresenceUpdate {
     pub accept_assignment: Option<bool>,
     /// The maximum of simultaneous buyers, 1 to 50.
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
-    #[serde(default, deserialize_with = "crate::domain::json_int::option_i64")]
+    #[serde(default, deserialize_with = "shopmux_contract::integral::option_i64")]
     pub capacity: Option<i64>,
 }
 

@@ -41,7 +41,7 @@ pub struct StorefrontStart {
     pub time_zone: Option<String>,
     /// Their offset from UTC in minutes now (east positive), from the browser.
     #[cfg_attr(feature = "openapi", schema(minimum = -840, maximum = 840))]
-    #[serde(default, deserialize_with = "crate::domain::json_int::option_i32")]
+    #[serde(default, deserialize_with = "shopmux_contract::integral::option_i32")]
     pub utc_offset_minutes: Option<i32>,
     /// The token of this browser's previous session: proof that continues the same
     /// anonymous visitor (ignored when it is not one of this shop's anonymous sessions).
