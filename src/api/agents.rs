@@ -49,8 +49,8 @@ pub async fn me(auth: Auth) -> ApiJson<Me> {
 
 /// Create a sub-account (owner only). Returns its token once.
 #[utoipa::path(post, path = "/api/v1/agents", tag = "agents", request_body = NewAgent,
-    responses((status = 201, body = AgentWithToken), BadRequest, Unauthorized, Forbidden, Conflict,
-        Unprocessable))]
+    responses((status = 201, body = AgentWithToken), BadRequest, Unauthorized, Forbidden, NotFound,
+        Conflict, Unprocessable))]
 pub async fn create_agent(
     auth: Auth, ApiJson(input): ApiJson<NewAgent>,
 ) -> ApiResult<(StatusCode, ApiJson<AgentWithToken>)> {

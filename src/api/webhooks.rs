@@ -100,7 +100,10 @@ fn refused(app: &AppState, shop: &IngestShop, e: AdapterError, route: Route) -> 
         tracing::warn!(message = "Webhook not parsed for now.", %platform, %shop_id, error = %e);
         return ApiError::platform(e);
     }
-    let counter = if e.code == "bad_signature" {
+    // A connection lacking what the signature is checked with cannot prove a delivery:
+    // answered like a bad signature (unknown and unverifiable alike).
+    let unprovable = e.code == "bad_signature" || e.code == "missing_credential";
+    let counter = if unprovable {
         &app.metrics.webhooks_bad_signature
     } else {
         &app.metrics.webhooks_malformed
@@ -109,7 +112,7 @@ fn refused(app: &AppState, shop: &IngestShop, e: AdapterError, route: Route) -> 
         counter.fetch_add(1, Ordering::Relaxed);
     }
     match (e.code.as_str(), route) {
-        ("bad_signature", _) => {
+        _ if unprovable => {
             tracing::warn!(message = "Delivery refused: bad signature.", %platform, %shop_id,
                 reason = %e.message);
             unverified()
