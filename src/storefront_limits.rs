@@ -11,52 +11,26 @@
 //! | email codes | session | 1/5 min (3) |
 //! | email codes and confirmations | client address | 20/hour (10) |
 //!
-//! IPv6 addresses count per /64 (one host usually owns a whole /64). Keys whose state
-//! is back to a fresh one are dropped every [`SWEEP_EVERY`] checks, so memory follows
-//! the clients of the last minutes, not of all time.
+//! IPv6 addresses count per /64 (one host usually owns a whole /64). Each limit is a
+//! [`KeyedLimit`] of `crate::rate_limit` (the inbox clock, a bounded key store), so
+//! memory stays bounded whatever the clients send.
 
-use governor::clock::Clock as RateClock;
-use governor::middleware::NoOpMiddleware;
-use governor::state::keyed::HashMapStateStore;
-use governor::{Quota, RateLimiter};
+use crate::rate_limit::KeyedLimit;
+pub use crate::rate_limit::RetryAfter;
+use governor::Quota;
 use shopmux_core::Clock;
-use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Checks between two sweeps of forgotten keys.
-pub const SWEEP_EVERY: u64 = 1024;
+/// The most keys each limit remembers.
+const MAX_KEYS: usize = 100_000;
 
-/// The inbox's clock as `governor` reads it: time since the Unix epoch.
-#[derive(Clone)]
-pub struct InboxClock(pub Arc<dyn Clock>);
-
-impl RateClock for InboxClock {
-    type Instant = Duration;
-
-    fn now(&self) -> Duration {
-        let millis = self.0.now().timestamp_millis();
-        Duration::from_millis(u64::try_from(millis).unwrap_or(0))
-    }
-}
-
-type Keyed<K> = RateLimiter<K, HashMapStateStore<K>, InboxClock, NoOpMiddleware<Duration>>;
-
-/// A refused call: seconds until it may be tried again (at least 1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryAfter(pub u64);
-
+/// One cell every `per`, `burst` at once.
 fn quota(per: Duration, burst: u32) -> Quota {
     let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
     Quota::with_period(per).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst)
-}
-
-/// One cell every `per`, `burst` at once.
-fn limiter<K: Hash + Eq + Clone>(clock: &InboxClock, per: Duration, burst: u32) -> Keyed<K> {
-    RateLimiter::hashmap_with_clock(quota(per, burst), clock.clone())
 }
 
 /// The key of a client address: itself, or its /64 for IPv6.
@@ -70,17 +44,22 @@ fn address_key(address: IpAddr) -> IpAddr {
     }
 }
 
+/// A limit of `quota` per key on `clock`.
+fn keyed<K: std::hash::Hash + Eq + Clone>(
+    (quota, clock): (Quota, &Arc<dyn Clock>),
+) -> KeyedLimit<K> {
+    KeyedLimit::new(quota, MAX_KEYS, clock.clone())
+}
+
 /// The storefront's limiters.
 pub struct StorefrontLimits {
-    clock: InboxClock,
-    starts_per_address: Keyed<IpAddr>,
-    starts_per_shop: Keyed<String>,
-    starts_per_browser: Keyed<String>,
-    frames_per_session: Keyed<String>,
-    frames_per_address: Keyed<IpAddr>,
-    codes_per_session: Keyed<String>,
-    codes_per_address: Keyed<IpAddr>,
-    checks: AtomicU64,
+    starts_per_address: KeyedLimit<IpAddr>,
+    starts_per_shop: KeyedLimit<String>,
+    starts_per_browser: KeyedLimit<String>,
+    frames_per_session: KeyedLimit<String>,
+    frames_per_address: KeyedLimit<IpAddr>,
+    codes_per_session: KeyedLimit<String>,
+    codes_per_address: KeyedLimit<IpAddr>,
 }
 
 impl std::fmt::Debug for StorefrontLimits {
@@ -94,77 +73,52 @@ const MINUTE: Duration = Duration::from_secs(60);
 impl StorefrontLimits {
     /// The limits of the table above, timed by `clock`.
     pub fn new(clock: Arc<dyn Clock>) -> Self {
-        let clock = InboxClock(clock);
         Self {
-            starts_per_address: limiter(&clock, MINUTE / 10, 10),
-            starts_per_shop: limiter(&clock, MINUTE / 600, 120),
-            starts_per_browser: limiter(&clock, MINUTE / 5, 5),
-            frames_per_session: limiter(&clock, MINUTE / 30, 10),
-            frames_per_address: limiter(&clock, MINUTE / 240, 60),
-            codes_per_session: limiter(&clock, MINUTE * 5, 3),
-            codes_per_address: limiter(&clock, MINUTE * 3, 10),
-            clock,
-            checks: AtomicU64::new(0),
+            starts_per_address: keyed(quota(MINUTE / 10, 10), &clock),
+            starts_per_shop: keyed(quota(MINUTE / 600, 120), &clock),
+            starts_per_browser: keyed(quota(MINUTE / 5, 5), &clock),
+            frames_per_session: keyed(quota(MINUTE / 30, 10), &clock),
+            frames_per_address: keyed(quota(MINUTE / 240, 60), &clock),
+            codes_per_session: keyed(quota(MINUTE * 5, 3), &clock),
+            codes_per_address: keyed(quota(MINUTE * 3, 10), &clock),
         }
-    }
-
-    /// One check of `key` against `limiter`.
-    fn check<K: Hash + Eq + Clone>(&self, limiter: &Keyed<K>, key: &K) -> Result<(), RetryAfter> {
-        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            self.sweep();
-        }
-        limiter.check_key(key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            RetryAfter((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
-        })
-    }
-
-    /// Forgets keys back to a fresh state.
-    fn sweep(&self) {
-        self.starts_per_address.retain_recent();
-        self.starts_per_shop.retain_recent();
-        self.starts_per_browser.retain_recent();
-        self.frames_per_session.retain_recent();
-        self.frames_per_address.retain_recent();
-        self.codes_per_session.retain_recent();
-        self.codes_per_address.retain_recent();
     }
 
     /// A direct session start from `address`, continuing `previous` (a session token's
     /// hash) if shown.
     pub fn direct_start(&self, address: IpAddr, previous: Option<&str>) -> Result<(), RetryAfter> {
-        self.check(&self.starts_per_address, &address_key(address))?;
+        self.starts_per_address.check(&address_key(address))?;
         self.browser(previous)
     }
 
     /// A proxied session start in `shop`, continuing `previous` if shown.
     pub fn proxied_start(&self, shop: &str, previous: Option<&str>) -> Result<(), RetryAfter> {
-        self.check(&self.starts_per_shop, &shop.to_owned())?;
+        self.starts_per_shop.check(&shop.to_owned())?;
         self.browser(previous)
     }
 
     fn browser(&self, previous: Option<&str>) -> Result<(), RetryAfter> {
         match previous {
-            Some(p) => self.check(&self.starts_per_browser, &p.to_owned()),
+            Some(p) => self.starts_per_browser.check(&p.to_owned()),
             None => Ok(()),
         }
     }
 
     /// A chat frame of `session` (its token's hash) from `address`.
     pub fn frame(&self, address: IpAddr, session: &str) -> Result<(), RetryAfter> {
-        self.check(&self.frames_per_session, &session.to_owned())?;
-        self.check(&self.frames_per_address, &address_key(address))
+        self.frames_per_session.check(&session.to_owned())?;
+        self.frames_per_address.check(&address_key(address))
     }
 
     /// An email code mailed for `session` at the request of `address`.
     pub fn email_code(&self, address: IpAddr, session: &str) -> Result<(), RetryAfter> {
-        self.check(&self.codes_per_session, &session.to_owned())?;
+        self.codes_per_session.check(&session.to_owned())?;
         self.email_address(address)
     }
 
     /// An email confirmation (or code request) from `address`.
     pub fn email_address(&self, address: IpAddr) -> Result<(), RetryAfter> {
-        self.check(&self.codes_per_address, &address_key(address))
+        self.codes_per_address.check(&address_key(address))
     }
 }
 
