@@ -45,9 +45,7 @@ fn address_key(address: IpAddr) -> IpAddr {
 }
 
 /// A limit of `quota` per key on `clock`.
-fn keyed<K: std::hash::Hash + Eq + Clone>(
-    (quota, clock): (Quota, &Arc<dyn Clock>),
-) -> KeyedLimit<K> {
+fn keyed<K: std::hash::Hash + Eq + Clone>(quota: Quota, clock: &Arc<dyn Clock>) -> KeyedLimit<K> {
     KeyedLimit::new(quota, MAX_KEYS, clock.clone())
 }
 
