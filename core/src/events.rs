@@ -6,6 +6,7 @@
 
 use crate::domain::ids::{ConversationId, SellerId, ShopId};
 use crate::domain::model::{Conversation, Message};
+use crate::domain::ratings::Rating;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -29,6 +30,11 @@ pub enum InboxEvent {
         /// The conversation after the change.
         conversation: Conversation,
     },
+    /// A buyer rated the service (DY-RATE-1).
+    RatingReceived {
+        /// The rating.
+        rating: Rating,
+    },
 }
 
 impl InboxEvent {
@@ -37,6 +43,7 @@ impl InboxEvent {
         match self {
             Self::MessageCreated { message } | Self::MessageUpdated { message } => message.shop_id,
             Self::ConversationUpdated { conversation } => conversation.shop_id,
+            Self::RatingReceived { rating } => rating.shop_id,
         }
     }
 
@@ -47,6 +54,7 @@ impl InboxEvent {
                 message.conversation_id
             }
             Self::ConversationUpdated { conversation } => conversation.id,
+            Self::RatingReceived { rating } => rating.conversation_id,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod health;
 pub mod metrics;
 pub mod plugins;
 pub mod presence;
+pub mod ratings;
 pub mod session;
 pub mod shops;
 pub mod socket;
@@ -142,6 +143,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::messages, conversations::reply))
         .routes(routes!(conversations::retry))
+        .routes(routes!(ratings::invite))
+        .routes(routes!(ratings::list))
         .routes(routes!(actions::read))
         .routes(routes!(actions::unread))
         .routes(routes!(actions::flag, actions::unflag))

@@ -1,6 +1,7 @@
 //! The storefront chat socket (`GET /storefront/{shop_id}/chat?token=`). Customers send
 //! `{"id": "<client id>", "content": {"type": "text", "text": "…"}}` — only what
-//! customers send: text and emoji (an image is refused by SH-IMG-1); system notices,
+//! customers send: text and emoji (an image is refused by SH-IMG-1), and their rating
+//! `{"type": "rating_card", "score": 1..5, "comment": "…"}` (DY-RATE-1); system notices,
 //! cart events, product lists, order cards and the rest are refused as
 //! `customer_content`, never stored. Each frame is answered with `{"type": "ack", "id"}`
 //! once stored, or an error naming the rule or code that refused it. Agents' replies
@@ -147,7 +148,8 @@ async fn cart(app: &AppState, session: &Session, cart_token: &str) -> String {
 }
 
 /// What a customer may send: text and emoji (and an image, which SH-IMG-1 then refuses
-/// with its rule named); never what only the system or the shop writes.
+/// with its rule named), and a rating card with their score; never what only the system
+/// or the shop writes (an invitation is the shop's).
 fn customer_content(content: &MessageContent) -> Result<(), String> {
     match content {
         MessageContent::Text { text } if text.chars().count() > MAX_TEXT_CHARS => {
@@ -156,6 +158,10 @@ fn customer_content(content: &MessageContent) -> Result<(), String> {
         MessageContent::Text { .. }
         | MessageContent::Emoji { .. }
         | MessageContent::Image { .. } => Ok(()),
+        // rule: DY-RATE-1 (the customer may rate at any time: a card with their score)
+        MessageContent::RatingCard { score: Some(_), .. } => {
+            content.validate().map_err(|e| e.to_string())
+        }
         other => Err(format!("customers cannot send `{}`", other.kind().as_str())),
     }
 }

@@ -1,6 +1,7 @@
 // shopmux storefront chat widget: add to the theme with
 // <script src="https://YOUR-HOST/storefront/widget.js" data-shop="SHOP_ID" data-proxy="/apps/shopmux" async></script>
 // Plain JavaScript, no build step. Customers send text; images are not accepted (SH-IMG-1).
+// Customers may rate the service at any time, and when invited (DY-RATE-1).
 // Sessions start through the store's app proxy (data-proxy: the proxy's storefront path,
 // which the platform forwards to /storefront/SHOP_ID/proxy with its signed query), so a
 // signed-in customer is recognised; without data-proxy the widget starts a direct,
@@ -31,7 +32,8 @@
     '<form data-confirm style="display:none;padding:8px"><input name="code" placeholder="Code sent to your email" ' +
     'style="width:75%"><button>Confirm</button></form>' +
     '<form data-send style="display:none;padding:8px"><input name="text" placeholder="Write a message" ' +
-    'style="width:75%"><button>Send</button></form>';
+    'style="width:75%"><button>Send</button>' +
+    '<button type="button" data-rate style="margin-top:4px">Rate our service</button></form>';
   document.body.appendChild(box);
   var log = box.querySelector("[data-log]");
   var start = box.querySelector("[data-start]");
@@ -43,6 +45,62 @@
     line.textContent = who + ": " + text;
     log.appendChild(line);
     log.scrollTop = log.scrollHeight;
+  }
+
+  // DY-RATE-1: a rating card, offered at any time ("Rate our service") and when the shop
+  // invites: five choices with none preselected (radio buttons: Tab reaches the group,
+  // the arrow keys choose), an optional comment, sent only once a score is chosen.
+  function ratingCard() {
+    var form = document.createElement("form");
+    form.setAttribute("data-rating-card", "");
+    form.style.cssText = "border:1px solid #ddd;border-radius:6px;padding:6px;margin:4px 0";
+    var group = document.createElement("fieldset");
+    group.style.cssText = "border:0;margin:0;padding:0";
+    var legend = document.createElement("legend");
+    legend.textContent = "How was our service?";
+    group.appendChild(legend);
+    counter += 1;
+    var name = "shopmux-score-" + counter;
+    for (var n = 1; n <= 5; n += 1) {
+      var label = document.createElement("label");
+      label.style.cssText = "margin-right:6px;cursor:pointer";
+      var choice = document.createElement("input");
+      choice.type = "radio";
+      choice.name = name;
+      choice.value = String(n);
+      choice.setAttribute("aria-label", n + " of 5");
+      label.appendChild(choice);
+      label.appendChild(document.createTextNode(" " + n + "\u2605"));
+      group.appendChild(label);
+    }
+    form.appendChild(group);
+    var comment = document.createElement("input");
+    comment.name = "comment";
+    comment.maxLength = 500;
+    comment.placeholder = "Comment (optional)";
+    comment.setAttribute("aria-label", "Comment (optional)");
+    comment.style.cssText = "width:95%;margin:4px 0";
+    form.appendChild(comment);
+    var submit = document.createElement("button");
+    submit.textContent = "Send rating";
+    submit.disabled = true;
+    form.appendChild(submit);
+    form.onchange = function () { submit.disabled = !form.querySelector("input:checked"); };
+    form.onsubmit = function (event) {
+      event.preventDefault();
+      var chosen = form.querySelector("input:checked");
+      if (!chosen || !socket) { return; }
+      var content = { type: "rating_card", score: Number(chosen.value) };
+      if (comment.value.trim()) { content.comment = comment.value.trim(); }
+      counter += 1;
+      socket.send(JSON.stringify({ id: Date.now() + "-" + counter, content: content }));
+      var done = document.createElement("div");
+      done.textContent = "You: rated " + chosen.value + " of 5";
+      form.replaceWith(done);
+    };
+    log.appendChild(form);
+    log.scrollTop = log.scrollHeight;
+    return form;
   }
 
   function connect(token) {
@@ -69,6 +127,9 @@
       } else if (frame.type === "reply" && frame.content.type === "product_list") {
         show("Shop", (frame.content.text ? frame.content.text + " " : "") +
           frame.content.products.map(function (p) { return p.title; }).join(", "));
+      } else if (frame.type === "reply" && frame.content.type === "rating_card") {
+        show("Shop", "Please rate our service");
+        ratingCard();
       } else if (frame.type === "reply") {
         show("Shop", frame.content.text || frame.content.url || frame.content.code || "[" + frame.content.type + "]");
       } else if (frame.type === "error") {
@@ -138,6 +199,11 @@
     socket.send(JSON.stringify({ id: Date.now() + "-" + counter, content: { type: "text", text: text } }));
     show("You", text);
     send.text.value = "";
+  };
+
+  send.querySelector("[data-rate]").onclick = function () {
+    var card = ratingCard();
+    card.querySelector("input").focus();
   };
 
   if (saved && saved.token) { connect(saved.token); }

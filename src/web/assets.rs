@@ -45,6 +45,8 @@ pub const FILES: &[Asset] = embed![
     "js/settings.js",
     "js/notify.js",
     "js/keys.js",
+    "js/rating.js",
+    "js/history_filters.js",
 ];
 
 /// The page that loads the app; `{{assets}}` becomes `/assets/<version>`.

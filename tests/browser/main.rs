@@ -4,5 +4,7 @@
 #[cfg(feature = "demo")]
 mod inbox;
 #[cfg(feature = "demo")]
+mod ratings_history;
+#[cfg(feature = "demo")]
 mod security;
 mod support;

@@ -207,6 +207,8 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("post", "/api/v1/agents/{agent_id}/reactivate"),
         ("post", "/api/v1/agents/{agent_id}/token"),
         ("delete", "/api/v1/agents/{agent_id}/token"),
+        ("post", "/api/v1/conversations/{conversation_id}/rating_invitation"),
+        ("get", "/api/v1/ratings"),
     ];
     for (method, path) in expected {
         assert!(

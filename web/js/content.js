@@ -32,7 +32,8 @@ const RENDER = {
   cart_event: (c) => card('cart', t('content.cart.' + c.action), h('ul', {}, c.lines.map((l) => h('li', {}, `${l.quantity}× ${l.product_name || t('content.unnamed')}`))),
     h('span', {}, t('content.subtotal', { amount: c.subtotal }))),
   rating_card: (c) => card('rating', t('content.rating'), c.score === undefined || c.score === null
-    ? h('span', {}, t('content.ratingInvite')) : h('span', { 'aria-label': t('content.score', { score: c.score }) }, '★'.repeat(c.score) + '☆'.repeat(Math.max(0, 5 - c.score)))),
+    ? h('span', {}, t('content.ratingInvite')) : h('span', { 'aria-label': t('content.score', { score: c.score }) }, '★'.repeat(c.score) + '☆'.repeat(Math.max(0, 5 - c.score))),
+    c.comment ? h('p', { class: 'rating-comment' }, c.comment) : null),
   system_notice: (c) => h('p', { class: 'notice' }, c.text),
   auto_reply: (c) => card('auto', t('content.autoReply'), h('p', {}, c.text),
     c.actions.length ? h('ul', { class: 'quick' }, c.actions.map((a) => h('li', {}, `${a.title} (${a.type})`))) : null),

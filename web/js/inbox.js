@@ -9,6 +9,7 @@ import { t } from './i18n.js';
 import { openChat, closeChat } from './chat.js';
 import { renderRow, matchesRow } from './rows.js';
 import { chatAccounts, emit, isOwner, on, state } from './state.js';
+import { historyBar, historyParams } from './history_filters.js';
 
 const PAGE = 50;
 /** The most rows a list keeps as live updates add them. */
@@ -30,6 +31,7 @@ export function showInbox(main) {
   els = {
     tabs: h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('list.lists') }),
     filters: h('div', { class: 'filters', role: 'group', 'aria-label': t('list.filters') }),
+    history: h('div', { class: 'history-bar' }),
     rows: h('ul', { class: 'rows', role: 'listbox', 'aria-label': t('list.conversations'), tabindex: 0 }),
     sentinel: h('li', { class: 'sentinel', 'aria-hidden': 'true' }),
     empty: h('p', { class: 'empty muted' }),
@@ -49,7 +51,7 @@ export function showInbox(main) {
   els.rows.addEventListener('keydown', listKeys);
   fill(main, h('div', { class: 'inbox' },
     h('section', { class: 'list-pane', 'aria-label': t('list.label') },
-      els.tabs, h('div', { class: 'searchbar' }, search, sort), els.filters, els.empty, els.rows),
+      els.tabs, h('div', { class: 'searchbar' }, search, sort), els.filters, els.history, els.empty, els.rows),
     els.chat, els.bench));
   new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) loadMore();
@@ -69,7 +71,7 @@ function params(cursor) {
   if (list.tab === 'history') p.status = 'history';
   if (list.tab === 'closed') p.status = 'closed';
   for (const [k, v] of Object.entries(list.filters)) if (v) p[k] = v;
-  return p;
+  return list.tab === 'history' ? historyParams(p) : p;
 }
 
 /** Reads the list again from its first page. */
@@ -145,6 +147,7 @@ function paintCounts() {
   flag.addEventListener('change', () => { list.filters.flag = flag.value; reload(); });
   fill(els.filters, chip('unread', t('list.unread')), chip('unreplied', t('list.unreplied')),
     chip('expiring', t('list.expiring')), chip('has_order', t('list.hasOrder')), flag);
+  historyBar(els.history, list.tab === 'history', reload);
 }
 
 /** Selects a row (and opens it when `openIt`). */

@@ -11,6 +11,7 @@ import { t } from './i18n.js';
 import { on } from './state.js';
 import { dateTime, span, until } from './time.js';
 import { focusList } from './inbox.js';
+import { ratingButton } from './rating.js';
 
 const rulesOf = new Map();
 
@@ -78,6 +79,7 @@ export function replyBox(detail, onSent) {
     if (allows('image')) out.push(h('button', { class: 'small', dataset: { tool: 'image' }, onclick: () => askUrl('image') }, t('reply.image')));
     if (allows('coupon_card')) out.push(h('button', { class: 'small', dataset: { tool: 'coupon' }, onclick: askCoupon }, t('reply.coupon')));
     if (allows('product_card') || allows('product_list')) out.push(h('span', { class: 'muted small-text' }, t('reply.productsHint')));
+    out.push(ratingButton(() => current, rules, onSent, showError));
     fill(tools, out);
   }
 

@@ -8,9 +8,10 @@ pub mod wire;
 pub use adapter::AliExpress;
 
 use shopmux_contract::rules::{
-    AssignPolicy, AutoReplyRule, Condition, Limits, Requirement, Routing, RuleSet, TransferPolicy,
+    AssignPolicy, AutoReplyRule, Condition, KindRule, Limits, Requirement, Routing, RuleSet,
+    TransferPolicy,
 };
-use shopmux_contract::{Platform, Span};
+use shopmux_contract::{ContentKind, Platform, Span};
 
 /// The platform id.
 pub static PLATFORM: Platform = Platform::from_static("aliexpress");
@@ -36,7 +37,21 @@ pub fn rule_set() -> RuleSet {
         // AE-INIT-1: the seller starts from an order (or dispute), attached as a card.
         // AE-INIT-1: the seller starts from an order, attached as an order card.
         initiate_from_order: Some("AE-INIT-1".into()),
-        outbound_kinds: None,
+        // ALL-CARD-1: the message centre carries text, emoji, images, product, order and
+        // coupon cards (and automatic replies as text); anything else — a video, a
+        // rating invitation (DY-RATE-1 is not AliExpress's) — is refused before sending.
+        outbound_kinds: Some(KindRule {
+            rule: "ALL-CARD-1".into(),
+            allowed: vec![
+                ContentKind::Text,
+                ContentKind::Emoji,
+                ContentKind::Image,
+                ContentKind::ProductCard,
+                ContentKind::OrderCard,
+                ContentKind::CouponCard,
+                ContentKind::AutoReply,
+            ],
+        }),
         inbound_kinds: None,
         timers: vec![],
         // AE-COUPON-1: only store-wide coupons can be sent in chat.

@@ -19,3 +19,5 @@ pub const MAX_PRODUCTS_PER_MESSAGE: usize = 20;
 pub const MAX_CART_LINES: usize = 500;
 /// Most quick actions of one automatic reply.
 pub const MAX_QUICK_ACTIONS: usize = 10;
+/// The longest comment a buyer's rating carries, in characters (DY-RATE-1).
+pub const MAX_RATING_COMMENT_CHARS: usize = 500;

@@ -164,6 +164,11 @@ pub enum MessageContent {
         )]
         #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
         score: Option<u8>,
+        /// The buyer's words with their score (at most
+        /// [`MAX_RATING_COMMENT_CHARS`](crate::bounds::MAX_RATING_COMMENT_CHARS)).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(max_length = 500))]
+        comment: Option<String>,
     },
     /// A notice from the platform or from shopmux.
     SystemNotice {
@@ -256,8 +261,8 @@ impl MessageContent {
                 CartAction::Add => format!("[cart] added, subtotal {subtotal}"),
                 CartAction::Remove => format!("[cart] removed, subtotal {subtotal}"),
             },
-            Self::RatingCard { score: Some(s) } => format!("[rating] {s}"),
-            Self::RatingCard { score: None } => "[rating invitation]".into(),
+            Self::RatingCard { score: Some(s), .. } => format!("[rating] {s}"),
+            Self::RatingCard { score: None, .. } => "[rating invitation]".into(),
         }
     }
 
@@ -301,11 +306,15 @@ impl MessageContent {
                     optional("lines.product_name", l.product_name.as_deref(), MAX_NAME_CHARS)
                 })
             }
-            Self::RatingCard { score } => match score {
+            Self::RatingCard { score, comment } => match score {
                 Some(s) if !(1..=5).contains(s) => {
                     Err(ContentError::new("content.score", "must be 1 to 5"))
                 }
-                _ => Ok(()),
+                // An invitation carries no words: only a buyer's rating does.
+                None if comment.is_some() => {
+                    Err(ContentError::new("content.comment", "only a rating carries a comment"))
+                }
+                _ => optional("comment", comment.as_deref(), MAX_RATING_COMMENT_CHARS),
             },
         }
     }
@@ -407,6 +416,10 @@ mod tests {
     fn empty_text_and_unknown_type_are_refused() {
         assert!(MessageContent::Text { text: "  ".into() }.validate().is_err());
         assert!(serde_json::from_str::<MessageContent>(r#"{"type":"hologram"}"#).is_err());
-        assert!(MessageContent::RatingCard { score: Some(9) }.validate().is_err());
+        assert!(MessageContent::RatingCard { score: Some(9), comment: None }.validate().is_err());
+        let long = Some("x".repeat(crate::bounds::MAX_RATING_COMMENT_CHARS + 1));
+        assert!(MessageContent::RatingCard { score: Some(5), comment: long }.validate().is_err());
+        let words = Some("thanks".to_owned());
+        assert!(MessageContent::RatingCard { score: None, comment: words }.validate().is_err());
     }
 }

@@ -29,6 +29,8 @@ pub fn rule_set() -> RuleSet {
                 ContentKind::Emoji,
                 ContentKind::CartEvent,
                 ContentKind::SystemNotice,
+                // DY-RATE-1: the storefront widget offers a rating card at any time.
+                ContentKind::RatingCard,
             ],
         }),
         timers: vec![],

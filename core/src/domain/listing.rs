@@ -2,9 +2,10 @@
 //! the page (with keyset cursors the API hands out and reads back), and a conversation's
 //! message pages.
 
-use super::ids::ShopId;
+use super::ids::{AgentId, ShopId};
 use super::model::FlagColour;
 use crate::error::{CoreError, CoreResult};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Which list: open (the default), history (ended), closed, or all.
@@ -56,7 +57,8 @@ impl From<FlagFilter> for String {
 }
 
 /// Filters, sort, search and page of the conversation list. Filters combine with AND:
-/// mine and unassigned (TT-LIST-1), unreplied, flag colour and has-order (AE-FILTER-1).
+/// mine and unassigned (TT-LIST-1), unreplied, flag colour and has-order (AE-FILTER-1),
+/// and the history filters — time range, agent, buyer (DY-HIST-1).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -87,6 +89,21 @@ pub struct ConversationQuery {
     /// Search: a word of the messages, any part of the buyer's name, or an order id.
     #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
+    /// Only conversations going on at or after this time (RFC 3339): their last message
+    /// is not earlier (DY-HIST-1).
+    pub from: Option<DateTime<Utc>>,
+    /// Only conversations going on before this time (RFC 3339): they started earlier
+    /// (DY-HIST-1).
+    pub to: Option<DateTime<Utc>>,
+    /// Only conversations assigned to this agent (DY-HIST-1).
+    pub agent_id: Option<AgentId>,
+    /// Only this buyer: a name part starting with each word (AE-SEARCH-1), or exactly the
+    /// buyer's id or the platform's id of the buyer (DY-HIST-1).
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
+    pub buyer: Option<String>,
+    /// Count every conversation matching (the page's `total`); implied by `from`, `to`,
+    /// `agent_id` and `buyer`.
+    pub total: Option<bool>,
     /// latest (default) or waiting.
     pub sort: Option<SortOrder>,
     /// Page size, 1..200 (default 50).
@@ -141,6 +158,13 @@ pub fn decode_cursor(field: &str, cursor: &str) -> CoreResult<(i64, String)> {
     let key: i64 = key.parse().map_err(|_| bad())?;
     let id = uuid::Uuid::parse_str(id).map_err(|_| bad())?;
     Ok((key, id.hyphenated().to_string()))
+}
+
+impl ConversationQuery {
+    /// Whether a history filter (time range, agent or buyer) is given (DY-HIST-1).
+    pub fn filters_history(&self) -> bool {
+        self.from.is_some() || self.to.is_some() || self.agent_id.is_some() || self.buyer.is_some()
+    }
 }
 
 /// A page size: 1 to 200, 50 by default.

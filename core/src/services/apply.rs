@@ -163,7 +163,14 @@ impl Inbox {
     async fn ingest_message(
         &self, shop: &IngestShop, message: InboundMessage,
     ) -> CoreResult<EventOutcome> {
+        // A rating card with a score is a rating (DY-RATE-1); the few that arrive are
+        // recorded after their message is stored (a redelivery records a lost one).
+        let rating = crate::domain::ratings::rated(&message.content).is_some();
+        let content = rating.then(|| message.content.clone());
         let outcome = self.ingest(shop.clone(), message).await?;
+        if let Some(content) = content {
+            self.record_rating(shop, &outcome, &content).await?;
+        }
         Ok(if outcome.duplicate {
             EventOutcome::Duplicate(outcome)
         } else {

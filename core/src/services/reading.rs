@@ -28,6 +28,10 @@ pub struct ConversationPage {
     pub counts: FilterCounts,
     /// The same counts restricted to conversations assigned to me.
     pub mine: FilterCounts,
+    /// How many conversations match the filters and search, over every page: given when
+    /// asked (`total=true`) or when filtering by time, agent or buyer (DY-HIST-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
 }
 
 /// A conversation of the list with what the rules allow in it now, so a user interface
@@ -144,11 +148,18 @@ impl Inbox {
         if search.is_some_and(|t| t.chars().count() > 200) {
             return Err(CoreError::invalid("q", "must be at most 200 characters"));
         }
+        let buyer = q.buyer.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if buyer.is_some_and(|t| t.chars().count() > 200) {
+            return Err(CoreError::invalid("buyer", "must be at most 200 characters"));
+        }
+        crate::domain::ratings::check_range(q.from, q.to)?;
+        let counted = q.total == Some(true) || q.filters_history();
         let after = q.cursor.as_deref().map(|c| decode_cursor("cursor", c)).transpose()?;
         let scope = self.scope(viewer, q.shop_id, q.platform.as_deref()).await?;
         let (counts, mine) = self.filter_counts(viewer, &scope).await?;
         if scope.is_empty() {
-            return Ok(ConversationPage { items: vec![], next_cursor: None, counts, mine });
+            let total = counted.then_some(0);
+            return Ok(ConversationPage { items: vec![], next_cursor: None, counts, mine, total });
         }
         let all_visible = viewer.is_owner() && q.shop_id.is_none() && q.platform.is_none();
         let cutoffs = self.expiry_cutoffs();
@@ -157,6 +168,7 @@ impl Inbox {
             shops: (!all_visible).then_some(scope.as_slice()),
             status: q.status.unwrap_or_default(),
             assignee: (q.mine == Some(true)).then_some(viewer.agent.id),
+            agent: q.agent_id,
             unassigned: q.unassigned == Some(true),
             unread: q.unread == Some(true),
             unreplied: q.unreplied == Some(true),
@@ -164,9 +176,16 @@ impl Inbox {
             expiring: (q.expiring == Some(true)).then_some(cutoffs.as_slice()),
             has_order: q.has_order == Some(true),
             search,
+            from: q.from,
+            to: q.to,
+            buyer,
             sort,
             after,
             limit: limit + 1,
+        };
+        let total = match counted {
+            true => Some(conversation_list::count(&self.store, &spec).await?),
+            false => None,
         };
         let (mut items, mut names): (Vec<Conversation>, Vec<String>) =
             conversation_list::page(&self.store, &spec).await?.into_iter().unzip();
@@ -194,7 +213,7 @@ impl Inbox {
                 allowed,
             })
             .collect();
-        Ok(ConversationPage { items, next_cursor, counts, mine })
+        Ok(ConversationPage { items, next_cursor, counts, mine, total })
     }
 
     async fn filter_counts(

@@ -1,7 +1,8 @@
 //! The conversation list's SQL: one statement per page built from the filters (each a
-//! condition served by an index), keyset paging on the sort key, and a search that
-//! drives the query from its few matching conversations; plus the count of expiring
-//! conversations, which no counter can hold (it depends on the time).
+//! condition served by an index), keyset paging on the sort key, and a search or a buyer
+//! filter that drives the query from its few matching conversations; the count of a
+//! filtered list (DY-HIST-1); plus the count of expiring conversations, which no counter
+//! can hold (it depends on the time).
 
 use super::rows::{CONVERSATION_COLUMNS_C, Columns, conversation_from_row};
 use super::sql::Val;
@@ -29,8 +30,11 @@ pub struct ListSpec<'a> {
     pub shops: Option<&'a [ShopId]>,
     /// Which list.
     pub status: ListStatus,
-    /// Only conversations held by this agent.
+    /// Only conversations held by this agent (mine).
     pub assignee: Option<AgentId>,
+    /// Only conversations held by this agent (the history filter, DY-HIST-1; with
+    /// `assignee` too, both must hold).
+    pub agent: Option<AgentId>,
     /// Only unassigned ones.
     pub unassigned: bool,
     /// Only ones with unread buyer messages.
@@ -45,6 +49,13 @@ pub struct ListSpec<'a> {
     pub has_order: bool,
     /// Search text (trimmed, not empty).
     pub search: Option<&'a str>,
+    /// Only conversations going on at or after (last message not earlier; DY-HIST-1).
+    pub from: Option<DateTime<Utc>>,
+    /// Only conversations going on before (started earlier; DY-HIST-1).
+    pub to: Option<DateTime<Utc>>,
+    /// Only conversations of buyers matching this (trimmed, not empty; DY-HIST-1): a
+    /// name part starting with each word, or exactly the buyer's id or platform id.
+    pub buyer: Option<&'a str>,
     /// The sort.
     pub sort: SortOrder,
     /// After this (sort key, id), from a cursor.
@@ -74,28 +85,58 @@ pub fn sort_key(sort: SortOrder) -> (&'static str, bool) {
     }
 }
 
+/// The FROM clause and the conditions of a list query (without its page).
+fn query(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> (String, Vec<String>) {
+    let mut conditions = filters(spec, b);
+    // A search or a buyer drives the query from its (few) matching conversations
+    // instead of walking the whole list in order: CROSS JOIN fixes that join order in
+    // SQLite. Both given: the conversations matching both.
+    let mut drivers = Vec::new();
+    if let Some(text) = spec.search {
+        let ids = search_candidates(store.backend(), spec.seller, text, b);
+        drivers.push(format!("SELECT id FROM ({ids}) AS u{}", drivers.len()));
+    }
+    if let Some(buyer) = spec.buyer {
+        let ids = buyer_candidates(spec, buyer, b);
+        drivers.push(format!("SELECT id FROM ({ids}) AS u{}", drivers.len()));
+    }
+    let from = if drivers.is_empty() {
+        "conversations c".to_owned()
+    } else {
+        conditions.push("c.id = s.id".into());
+        format!(
+            "(SELECT DISTINCT id FROM ({}) AS u) AS s CROSS JOIN conversations c",
+            drivers.join(" INTERSECT ")
+        )
+    };
+    (from, conditions)
+}
+
+/// How many conversations match a list query (every page; DY-HIST-1 "with counts"):
+/// the list's own conditions, on its indexes.
+pub async fn count(store: &Store, spec: &ListSpec<'_>) -> CoreResult<i64> {
+    let mut b = SqlArgs::default();
+    let (from, conditions) = query(store, spec, &mut b);
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {from} WHERE {}",
+        conditions.join(" AND ")
+    );
+    match store.row(&sql, b.vals).await? {
+        Some(row) => row.int_col("n"),
+        None => Ok(0),
+    }
+}
+
 /// One page of conversations, in the sort's order, each with its buyer's nickname.
 pub async fn page(store: &Store, spec: &ListSpec<'_>) -> CoreResult<Vec<(Conversation, String)>> {
     let mut b = SqlArgs::default();
-    let mut conditions = filters(spec, &mut b);
+    let (from, mut conditions) = query(store, spec, &mut b);
     let (key_col, desc) = sort_key(spec.sort);
     if let Some((key, id)) = &spec.after {
         let op = if desc { "<" } else { ">" };
         let (k, i) = (b.arg(*key), b.arg(id.clone()));
         conditions.push(format!("(c.{key_col} {op} {k} OR (c.{key_col} = {k} AND c.id {op} {i}))"));
     }
-    // A search drives the query from its (few) matching conversations instead of
-    // walking the whole list in order: CROSS JOIN fixes that join order in SQLite.
-    let from = match spec.search {
-        Some(text) => {
-            conditions.push("c.id = s.id".into());
-            format!(
-                "(SELECT DISTINCT id FROM ({}) AS u) AS s CROSS JOIN conversations c",
-                search_candidates(store.backend(), spec.seller, text, &mut b)
-            )
-        }
-        None => "conversations c".to_owned(),
-    };
     let dir = if desc { "DESC" } else { "ASC" };
     // The buyer's nickname by primary key, per row of the page (a LEFT JOIN keeps the
     // conversations' order driving the query).
@@ -130,7 +171,7 @@ fn filters(spec: &ListSpec<'_>, b: &mut SqlArgs) -> Vec<String> {
         ListStatus::Closed => conditions.push("c.list_status = 'closed'".into()),
         ListStatus::All => {}
     }
-    if let Some(agent) = spec.assignee {
+    for agent in [spec.assignee, spec.agent].into_iter().flatten() {
         conditions.push(format!("c.assignee_id = {}", b.arg(agent)));
     }
     for (on, condition) in [
@@ -154,7 +195,51 @@ fn filters(spec: &ListSpec<'_>, b: &mut SqlArgs) -> Vec<String> {
     if spec.has_order {
         conditions.push("c.has_order = 1".into());
     }
+    // rule: DY-HIST-1 (history by conversation time: the conversation, from its start to
+    // its last message, overlaps the range; the last message bound runs on the index)
+    if let Some(from) = spec.from {
+        conditions.push(format!("c.last_message_at >= {}", b.arg(from)));
+    }
+    if let Some(to) = spec.to {
+        conditions.push(format!("c.created_at < {}", b.arg(to)));
+    }
     conditions
+}
+
+/// The ids of conversations of the buyers a history filter names (DY-HIST-1): buyers
+/// with a name part starting with each word (as AE-SEARCH-1), the buyer with that id, and
+/// the buyers with that platform id in the shops in scope.
+fn buyer_candidates(spec: &ListSpec<'_>, text: &str, b: &mut SqlArgs) -> String {
+    let mut buyers = Vec::new();
+    let words: Vec<String> =
+        text.split_whitespace().take(4).filter_map(search_terms::name_query).collect();
+    if !words.is_empty() {
+        let parts: Vec<String> = words
+            .iter()
+            .map(|w| {
+                let (lo, hi) = (b.arg(w.clone()), b.arg(search_terms::prefix_upper_bound(w)));
+                format!("SELECT buyer_id FROM buyer_name_parts WHERE part >= {lo} AND part < {hi}")
+            })
+            .collect();
+        buyers.push(parts.join(" INTERSECT "));
+    }
+    if let Ok(id) = text.parse::<BuyerId>() {
+        buyers.push(format!("SELECT id AS buyer_id FROM buyers WHERE id = {}", b.arg(id)));
+    }
+    let shops = match spec.shops {
+        Some(shops) => shops.iter().map(|s| b.arg(*s)).collect::<Vec<_>>().join(","),
+        None => format!("SELECT id FROM shops WHERE seller_id = {}", b.arg(spec.seller)),
+    };
+    buyers.push(format!(
+        "SELECT id AS buyer_id FROM buyers WHERE shop_id IN ({shops}) AND external_id = {}",
+        b.arg(text.to_owned())
+    ));
+    let union: Vec<String> = buyers
+        .iter()
+        .enumerate()
+        .map(|(n, q)| format!("SELECT buyer_id FROM ({q}) AS b{n}"))
+        .collect();
+    format!("SELECT id FROM conversations WHERE buyer_id IN ({})", union.join(" UNION "))
 }
 
 /// The ids of conversations matching a search, as a UNION of: conversations with a

@@ -4,7 +4,9 @@
 mod access;
 mod apply;
 mod channel;
+mod history;
 mod outbox;
+mod ratings;
 mod routing;
 mod secrets;
 mod sign_in;
