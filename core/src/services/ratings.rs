@@ -35,7 +35,8 @@ pub struct RatingPage {
 /// What recording a rating wrote, to publish after the commit.
 struct Recorded {
     rating: Rating,
-    thanks: Option<(Message, Conversation)>,
+    thanks: Option<Message>,
+    changed: Option<Conversation>,
 }
 
 impl Inbox {
@@ -89,9 +90,11 @@ impl Inbox {
             return Ok(());
         };
         w.commit().await?;
-        if let Some((message, conversation)) = recorded.thanks {
+        if let Some(message) = recorded.thanks {
             self.outbox_wake.notify_one();
             self.events.publish(InboxEvent::MessageCreated { message });
+        }
+        if let Some(conversation) = recorded.changed {
             self.events.publish(InboxEvent::ConversationUpdated { conversation });
         }
         self.events.publish(InboxEvent::RatingReceived { rating: recorded.rating });
@@ -131,18 +134,28 @@ impl Inbox {
         if !repo::insert(w, seller, &rating).await? {
             return Ok(None);
         }
-        let thanks = self.thank(w, shop, seller, conversation, agent_id).await?;
+        let mut after = conversation.clone();
+        if after.waiting_since == Some(at) {
+            // A rating awaits no answer: when it is all the buyer is waiting on, the
+            // conversation is not unreplied (nor timed) because of it.
+            after.waiting_since = None;
+        }
+        let thanks = self.thank(w, shop, seller, &mut after, agent_id).await?;
+        let changed = (after != conversation).then(|| after.clone());
+        if let Some(after) = changed.clone() {
+            conversations::save(w, &[(seller, Some(conversation), after)]).await?;
+        }
         let rating = repo::get_in(w, rating.message_id).await?.unwrap_or(rating);
-        Ok(Some(Recorded { rating, thanks }))
+        Ok(Some(Recorded { rating, thanks, changed }))
     }
 
     /// Queues the thank-you naming the agent rated (the shop, with no agent), where the
-    /// platform's rules let a message reach the buyer now; a bot message, not a human
-    /// reply, so the conversation's unread and waiting state stay.
+    /// platform's rules let a message reach the buyer now, and shows it as the
+    /// conversation's latest message; a bot message, not a human reply (unread stays).
     async fn thank(
-        &self, w: &mut WriteTx<'_>, shop: &IngestShop, seller: SellerId, before: Conversation,
-        agent: Option<AgentId>,
-    ) -> CoreResult<Option<(Message, Conversation)>> {
+        &self, w: &mut WriteTx<'_>, shop: &IngestShop, seller: SellerId,
+        conversation: &mut Conversation, agent: Option<AgentId>,
+    ) -> CoreResult<Option<Message>> {
         let name = match agent {
             Some(id) => accounts::agent(Db::Tx(w), id, Some(seller)).await?.map(|a| a.nickname),
             None => None,
@@ -155,19 +168,17 @@ impl Inbox {
         };
         let content = ratings::thank_you(name.trim());
         let now = self.clock.now();
-        let orders = buyers::orders_of(Db::Tx(w), before.buyer_id).await?;
-        let rule_set = self.shop_rules(before.shop_id).await?;
-        if let Err(refusal) = rules::check_reply(&rule_set, &before, &orders, &content, now) {
+        let orders = buyers::orders_of(Db::Tx(w), conversation.buyer_id).await?;
+        let rule_set = self.shop_rules(conversation.shop_id).await?;
+        if let Err(refusal) = rules::check_reply(&rule_set, conversation, &orders, &content, now) {
             tracing::info!(message = "Rating thank-you not sent.", rule = %refusal.rule);
             return Ok(None);
         }
-        let message = thank_you_message(&before, content, now);
+        let message = thank_you_message(conversation, content, now);
         outbox::queue(w, std::slice::from_ref(&message), now).await?;
-        let mut after = before.clone();
-        after.last_message_at = after.last_message_at.max(now);
-        after.preview = crate::domain::conversation::preview_of(&message.content);
-        conversations::save(w, &[(seller, Some(before), after.clone())]).await?;
-        Ok(Some((message, after)))
+        conversation.last_message_at = conversation.last_message_at.max(now);
+        conversation.preview = crate::domain::conversation::preview_of(&message.content);
+        Ok(Some(message))
     }
 
     /// The ratings the viewer may see, newest first, filtered and paged.

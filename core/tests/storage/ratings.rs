@@ -89,6 +89,7 @@ async fn a_buyer_rating_is_recorded_for_the_agent_and_thanked_naming_them() {
             }
         }
         assert!(seen, "{}: RatingReceived published", t.name);
+        t.assert_counters_match(s.shop.shop_id).await;
     }
 }
 
@@ -121,6 +122,13 @@ async fn with_no_agent_the_thank_you_names_the_shop_and_the_rating_names_no_agen
         assert_eq!(r.agent_id, None, "{}", t.name);
         let last = all_messages(&t, &s, conv).await.pop().unwrap();
         assert_eq!(last.content, say("Thank you for your rating! — Zoe shop"), "{}", t.name);
+        // A rating awaits no answer: the conversation is not unreplied because of it.
+        assert_eq!(t.conversation(&s.viewer, conv).await.waiting_since, None, "{}", t.name);
+        // A question before the rating still waits for its answer.
+        let asked = apply(&t, &s, event("eva", "q-1", say("does it fit?"))).await;
+        t.clock.advance(Duration::minutes(1));
+        apply(&t, &s, event("eva", "r-2", rating(2, None))).await;
+        assert!(t.conversation(&s.viewer, asked).await.waiting_since.is_some(), "{}", t.name);
     }
 }
 
