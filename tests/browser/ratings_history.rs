@@ -149,3 +149,86 @@ async fn an_agent_requests_a_rating_the_customer_rates_and_history_filters_find_
     page.close().await;
     demo.stop().await.expect("the demo stops");
 }
+
+/// WebDriver keys the shared `key` module does not name.
+const SPACE: &str = " ";
+const RIGHT: &str = "\u{E014}";
+const TAB: &str = "\u{E004}";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_rating_card_has_no_score_chosen_and_is_rated_by_keyboard() {
+    // rule: DY-RATE-1 (a real card in the storefront widget, no preselected score)
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let Some(browser) = Browser::start().await else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = demo(tmp.path()).await;
+    let shop = demo.shops.iter().find(|s| s.platform == "shopify").expect("a Shopify shop");
+    let shop = shop.id.clone();
+    let me = owner_get(&demo, "/me").await;
+    let nickname = me["agent"]["nickname"].as_str().expect("a nickname").to_owned();
+
+    // A page of the daemon's origin embeds the widget as a store's theme does.
+    let page = browser.page().await;
+    page.goto(&format!("{}/", demo.base_url)).await;
+    page.eval(&format!(
+        "const s = document.createElement('script'); s.src = '/storefront/widget.js'; \
+         s.setAttribute('data-shop', '{shop}'); document.body.append(s); return true"
+    ))
+    .await;
+    page.type_into("form[data-start] input[name=name]", "Wanda Widget").await;
+    page.click("form[data-start] button").await;
+    page.type_into("form[data-send] input[name=text]", "Does it come in blue?").await;
+    page.type_into("form[data-send] input[name=text]", key::ENTER).await;
+    let conv = eventually("the widget customer's conversation", || async {
+        let page = owner_get(&demo, "/conversations?status=all&buyer=wanda").await;
+        page["items"][0]["id"].as_str().map(str::to_owned)
+    })
+    .await;
+
+    // The agent invites; the widget shows a card with five choices and none chosen.
+    owner_send(
+        &demo,
+        reqwest::Method::POST,
+        &format!("/conversations/{conv}/rating_invitation"),
+        json!({}),
+    )
+    .await;
+    page.find("[data-rating-card] input[type=radio]").await;
+    let shown = page
+        .eval(
+            "const card = document.querySelector('[data-rating-card]'); \
+             return [card.querySelectorAll('input[type=radio]').length, \
+                     card.querySelectorAll('input:checked').length, \
+                     card.querySelector('button').disabled]",
+        )
+        .await;
+    assert_eq!(shown, json!([5, 0, true]), "five choices, none preselected, nothing to send yet");
+
+    // By keyboard only: Space picks the first choice, → moves to 4, Tab to the comment,
+    // Enter sends.
+    page.eval(
+        "document.querySelector('[data-rating-card] input[type=radio]').focus(); return true",
+    )
+    .await;
+    page.keys(SPACE).await;
+    for _ in 0..3 {
+        page.keys(RIGHT).await;
+    }
+    page.keys(TAB).await;
+    page.keys("Nice colours").await;
+    page.keys(key::ENTER).await;
+    let thanks = format!("Thank you for your rating! — {nickname}");
+    page.until(
+        "the thank-you naming the agent in the widget",
+        &format!("return document.querySelector('[data-log]').textContent.includes({thanks:?})"),
+    )
+    .await;
+    let ratings = owner_get(&demo, &format!("/ratings?conversation_id={conv}")).await;
+    let rating = &ratings["items"][0];
+    assert_eq!(
+        (&rating["score"], &rating["comment"], &rating["source"]),
+        (&json!(4), &json!("Nice colours"), &json!("storefront"))
+    );
+    page.close().await;
+    demo.stop().await.expect("the demo stops");
+}
