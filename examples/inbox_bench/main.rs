@@ -18,7 +18,7 @@ use rand::prelude::*;
 use shopmux_core::domain::conversation::Change;
 use shopmux_core::domain::ids::ConversationId;
 use shopmux_core::domain::inbound::InboundMessage;
-use shopmux_core::domain::listing::{ConversationQuery, FlagFilter, SortOrder};
+use shopmux_core::domain::listing::{ConversationQuery, FlagFilter, ListStatus, SortOrder};
 use shopmux_core::domain::model::FlagColour;
 use shopmux_core::domain::shop_settings::IngestShop;
 use shopmux_core::domain::viewer::Viewer;
@@ -225,6 +225,33 @@ fn cases(one_shop: &IngestShop, n_conv: usize) -> Vec<Case> {
             query(|q| q.q = Some(format!("80{conv:010}")))
         }),
         case("search: message word", |r| query(|q| q.q = Some(word(r)))),
+        // DY-HIST-1: the history filters, each page with its `total` count.
+        case("all, latest first", |_| query(|q| q.status = Some(ListStatus::All))),
+        case("all, with the total count", |_| {
+            query(|q| {
+                q.status = Some(ListStatus::All);
+                q.total = Some(true);
+            })
+        }),
+        case("filter: buyer-name part, counted", |r| {
+            query(|q| {
+                q.status = Some(ListStatus::All);
+                q.buyer = Some(LAST.choose(r).unwrap().to_string());
+            })
+        }),
+        case("filter: platform buyer id, counted", move |r| {
+            let conv = r.random_range(0..n_conv);
+            query(|q| {
+                q.status = Some(ListStatus::All);
+                q.buyer = Some(format!("buyer-{conv}"));
+            })
+        }),
+        case("filter: the last hour, counted", |_| {
+            query(|q| {
+                q.status = Some(ListStatus::All);
+                q.from = Some(chrono::Utc::now() - chrono::Duration::hours(1));
+            })
+        }),
     ]
 }
 

@@ -93,23 +93,23 @@ fn query(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> (String, Vec<St
     // SQLite. Both given: the conversations matching both.
     let mut drivers = Vec::new();
     if let Some(text) = spec.search {
-        let ids = search_candidates(store.backend(), spec.seller, text, b);
-        drivers.push(format!("SELECT id FROM ({ids}) AS u{}", drivers.len()));
+        drivers.push(search_candidates(store.backend(), spec.seller, text, b));
     }
     if let Some(buyer) = spec.buyer {
-        let ids = buyer_candidates(spec, buyer, b);
-        drivers.push(format!("SELECT id FROM ({ids}) AS u{}", drivers.len()));
+        drivers.push(buyer_candidates(spec, buyer, b));
     }
-    let from = if drivers.is_empty() {
-        "conversations c".to_owned()
-    } else {
-        conditions.push("c.id = s.id".into());
-        format!(
-            "(SELECT DISTINCT id FROM ({}) AS u) AS s CROSS JOIN conversations c",
-            drivers.join(" INTERSECT ")
-        )
+    let ids = match drivers.len() {
+        0 => return ("conversations c".to_owned(), conditions),
+        1 => drivers.remove(0),
+        _ => drivers
+            .iter()
+            .enumerate()
+            .map(|(n, ids)| format!("SELECT id FROM ({ids}) AS u{n}"))
+            .collect::<Vec<_>>()
+            .join(" INTERSECT "),
     };
-    (from, conditions)
+    conditions.push("c.id = s.id".into());
+    (format!("(SELECT DISTINCT id FROM ({ids}) AS u) AS s CROSS JOIN conversations c"), conditions)
 }
 
 /// How many conversations match a list query (every page; DY-HIST-1 "with counts"):
