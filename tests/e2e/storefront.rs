@@ -471,3 +471,34 @@ async fn sh_cart_1_sh_profile_1_cart_webhooks_become_cart_events_and_notices_fee
         .unwrap();
     assert_eq!(resp.status(), 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dy_rate_1_a_customer_rates_over_the_chat_and_is_thanked_naming_the_agent() {
+    // rule: DY-RATE-1 (the customer may rate at any time; the thank-you names the agent)
+    let d = start_tuned(|c| c.storefront.direct_sessions = true).await;
+    let Chat { owner, mut ws, conversation, .. } =
+        open_chat(&d, STORE, None, json!({"name": "Rae"}), "Hello?").await;
+    reply(&d, &owner, &conversation, "Hi Rae!").await;
+    assert_eq!(next_frame(&mut ws).await["content"]["text"], "Hi Rae!");
+    // Only a scored card is a customer's: an invitation-shaped card and a score out of
+    // range are refused, never stored.
+    for (id, card) in
+        [("2", json!({"type": "rating_card"})), ("3", json!({"type": "rating_card", "score": 6}))]
+    {
+        let refused = say(&mut ws, id, card).await;
+        assert_eq!(refused["error"]["code"], "customer_content", "{refused}");
+    }
+    let ack =
+        say(&mut ws, "4", json!({"type": "rating_card", "score": 5, "comment": "Fast"})).await;
+    assert_eq!(ack, json!({"type": "ack", "id": "4"}));
+    let thanks = next_frame(&mut ws).await;
+    assert_eq!(
+        thanks["content"]["text"], "Thank you for your rating! — Shopify Seller",
+        "{thanks}"
+    );
+    let (status, ratings) =
+        d.get(&format!("/api/v1/ratings?conversation_id={conversation}"), &owner).await;
+    assert_eq!(status, 200, "{ratings}");
+    assert_eq!(ratings["items"][0]["score"], 5);
+    assert_eq!(ratings["items"][0]["source"], "storefront");
+}
