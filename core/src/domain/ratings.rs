@@ -106,6 +106,19 @@ pub fn invitation() -> MessageContent {
     MessageContent::RatingCard { score: None, comment: None }
 }
 
+/// Checks what an agent sends: a rating card from an agent is an invitation and carries
+/// no score (nobody rates for the buyer, and the card shows no score chosen).
+pub fn check_agent_content(content: &MessageContent) -> CoreResult<()> {
+    match content {
+        // rule: DY-RATE-1 (the rating card has no preselected score)
+        MessageContent::RatingCard { score: Some(_), .. } => Err(CoreError::invalid(
+            "content.score",
+            "an agent's rating card is an invitation: it carries no score",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The thank-you a buyer sees after rating, naming the agent rated (or, with no agent,
 /// the shop).
 pub fn thank_you(name: &str) -> MessageContent {
@@ -179,6 +192,14 @@ mod tests {
         let blank = MessageContent::RatingCard { score: Some(1), comment: Some(" ".into()) };
         assert_eq!(rated(&blank), Some((1, None)));
         assert_eq!(rated(&MessageContent::Text { text: "5".into() }), None);
+    }
+
+    #[test]
+    fn an_agent_never_sends_a_scored_card() {
+        // rule: DY-RATE-1 (no preselected score)
+        assert!(check_agent_content(&invitation()).is_ok());
+        let scored = MessageContent::RatingCard { score: Some(5), comment: None };
+        assert!(check_agent_content(&scored).is_err());
     }
 
     #[test]

@@ -287,6 +287,7 @@ impl Inbox {
         &self, viewer: &Viewer, id: ConversationId, content: MessageContent,
     ) -> CoreResult<Message> {
         content.validate()?;
+        crate::domain::ratings::check_agent_content(&content)?;
         let conversation = self.conversation(viewer, id).await?;
         self.vet(conversation.shop_id, &conversation.platform, &content).await?;
         let now = self.clock.now();

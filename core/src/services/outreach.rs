@@ -42,6 +42,7 @@ impl Inbox {
         &self, viewer: &Viewer, buyer_id: BuyerId, input: NewOutreach,
     ) -> CoreResult<Outreach> {
         input.content.validate()?;
+        crate::domain::ratings::check_agent_content(&input.content)?;
         let buyer = self.buyer(viewer, buyer_id).await?;
         viewer.require_chat(buyer.shop_id)?;
         let shop = self.shop(viewer, buyer.shop_id).await?;

@@ -55,7 +55,12 @@ async fn an_invitation_then_a_rating_through_the_api_channel_is_listed_and_thank
 async fn rating_routes_refuse_bad_input_with_json_errors() {
     // rule: DY-RATE-1
     let (h, owner, shop, secret) = Harness::with_shop("api").await;
-    inbound(&h, &shop, &secret, "m-1", json!({"type": "text", "text": "hi"})).await;
+    let conv = inbound(&h, &shop, &secret, "m-1", json!({"type": "text", "text": "hi"})).await;
+    // An agent never sends a scored card: nobody rates for the buyer.
+    let scored = json!({"content": {"type": "rating_card", "score": 5}}).to_string();
+    let reply = Call::new(Method::POST, format!("/api/v1/conversations/{conv}/messages"));
+    let body = h.check("scored card", reply.token(&owner).body(scored), 422, "invalid_field").await;
+    assert_eq!(body["error"]["field"], "content.score", "{body}");
     let unknown = "01a20000-0000-7000-8000-000000000000";
     for (name, path, status, code) in [
         ("score out of range", "/api/v1/ratings?score=9".to_owned(), 422, "invalid_field"),
