@@ -13,6 +13,7 @@ pub mod ids;
 pub mod inbound;
 pub mod listing;
 pub mod model;
+pub mod quick_replies;
 pub mod routing;
 pub mod rules;
 pub mod search_terms;

@@ -287,6 +287,8 @@ impl Inbox {
         &self, viewer: &Viewer, id: ConversationId, content: MessageContent,
     ) -> CoreResult<Message> {
         content.validate()?;
+        // rule: AE-QUICK-1 — an unfilled quick-reply variable is never sent.
+        crate::domain::quick_replies::refuse_placeholders(&content)?;
         let conversation = self.conversation(viewer, id).await?;
         self.vet(conversation.shop_id, &conversation.platform, &content).await?;
         let now = self.clock.now();

@@ -20,6 +20,7 @@ pub mod outreach;
 pub mod polling;
 pub mod presence;
 pub mod profiles;
+pub mod quick_replies;
 pub mod reading;
 pub mod router;
 pub mod shops;

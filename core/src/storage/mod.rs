@@ -17,6 +17,7 @@ pub mod leadership;
 pub mod messages;
 pub mod notes;
 pub mod outbox;
+pub mod quick_replies;
 pub mod rows;
 pub mod sealing;
 pub mod sealing_key;

@@ -5,6 +5,7 @@ mod access;
 mod apply;
 mod channel;
 mod outbox;
+mod quick_replies;
 mod routing;
 mod secrets;
 mod sign_in;
