@@ -45,6 +45,8 @@ pub const FILES: &[Asset] = embed![
     "js/settings.js",
     "js/notify.js",
     "js/keys.js",
+    "js/quick_replies.js",
+    "js/settings_quick_replies.js",
 ];
 
 /// The page that loads the app; `{{assets}}` becomes `/assets/<version>`.

@@ -4,5 +4,7 @@
 #[cfg(feature = "demo")]
 mod inbox;
 #[cfg(feature = "demo")]
+mod quick_replies;
+#[cfg(feature = "demo")]
 mod security;
 mod support;
