@@ -189,3 +189,58 @@ async fn slash_picks_a_quick_reply_that_fills_the_order_and_an_unfilled_variable
     page.close().await;
     w.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_manage_ones_own_quick_replies_and_the_owner_the_shops_sets() {
+    // rule: ALL-SHOP-1, DY-QUICK-1
+    let Some(w) = world(None).await else { return };
+    let (browser, demo) = (&w.browser, &w.demo);
+    let page = browser.page().await;
+    page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
+    page.find(".rows .row").await;
+    page.click(r#".menu-item[data-view="settings"]"#).await;
+    // Every shop's set, as seeded, in its groups.
+    let shop = &demo.shops[0].id;
+    let set = format!(r#".qr-settings details[data-set="{shop}"]"#);
+    page.click(&format!("{set} summary")).await;
+    page.until(
+        "the shop's four quick replies",
+        &format!("return document.querySelectorAll('{set} .qr-item').length === 4"),
+    )
+    .await;
+    // One's own: an unknown variable is refused with the daemon's words, then saved.
+    let own = r#".qr-settings details[data-set="own"]"#;
+    page.type_into(&format!("{own} input[name=title]"), "later").await;
+    page.type_into(&format!("{own} textarea[name=text]"), "Back soon {buyer}").await;
+    page.click(&format!("{own} button[type=submit]")).await;
+    page.until(
+        "the unknown variable is refused",
+        &format!("return document.querySelector('{own} [role=status]:last-child')?.textContent.includes('not a variable')"),
+    )
+    .await;
+    page.eval(&format!(
+        "document.querySelector('{own} textarea[name=text]').value = ''; return true"
+    ))
+    .await;
+    page.type_into(&format!("{own} textarea[name=text]"), "Back soon, ").await;
+    page.click(&format!(r#"{own} .qr-var"#)).await;
+    page.click(&format!("{own} button[type=submit]")).await;
+    let text = page
+        .until(
+            "the new reply listed",
+            &format!("return document.querySelector('{own} .qr-item .qr-text')?.textContent"),
+        )
+        .await;
+    assert_eq!(text, "Back soon, {buyer_name}");
+    let mine = owner_get(demo, "/quick_replies?scope=own").await;
+    assert_eq!(mine[0]["title"], "later", "{mine}");
+    // ↓ moves a shop reply down: the set's order changes for everyone.
+    page.click(&format!(r#"{set} .qr-item .qr-actions button:nth-child(2)"#)).await;
+    eventually("the shop set reordered", || async {
+        let set = owner_get(demo, &format!("/quick_replies?scope=shop&shop_id={shop}")).await;
+        (set[0]["title"] == "status").then_some(())
+    })
+    .await;
+    page.close().await;
+    w.stop().await;
+}

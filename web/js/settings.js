@@ -16,8 +16,8 @@ import { quickRepliesSection } from './settings_quick_replies.js';
 
 /** Shows the settings in `main`. */
 export function showSettings(main) {
-  fill(main, h('div', { class: 'page settings' }, preferences(), quickRepliesSection(),
-    isOwner() ? [shopsSection(), agentsSection(), teamSection(), pluginsSection()] : null));
+  fill(main, h('div', { class: 'page settings' }, preferences(),
+    isOwner() ? [shopsSection(), agentsSection(), teamSection(), pluginsSection()] : null, quickRepliesSection()));
 }
 
 function section(title, ...body) {

@@ -24,16 +24,6 @@ pub enum Set {
 }
 
 impl Set {
-    /// The set a reply belongs to.
-    pub fn of(reply: &QuickReply) -> Self {
-        match (reply.shop_id, reply.agent_id) {
-            (Some(shop), _) => Set::Shop(shop),
-            (None, Some(agent)) => Set::Agent(agent),
-            // The table's CHECK keeps every row in exactly one set.
-            (None, None) => Set::Agent(AgentId(uuid::Uuid::nil())),
-        }
-    }
-
     fn condition(self, at: usize) -> (String, Val) {
         match self {
             Set::Agent(a) => (format!("agent_id = ${at}"), a.into()),
