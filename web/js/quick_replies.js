@@ -40,7 +40,8 @@ export function quickReplyPicker(text, conversation) {
   const info = h('p', { class: 'qr-info', role: 'status' });
   const warning = h('p', { class: 'qr-unfilled', role: 'alert', hidden: true });
   const el = h('div', { class: 'qr' }, list, info, warning);
-  let replies = null;
+  let replies = [];
+  let loading = null;
   let shown = [];
   let active = 0;
   let token = null;
@@ -61,16 +62,16 @@ export function quickReplyPicker(text, conversation) {
   async function follow() {
     const next = slashToken();
     if (!next) { close(); return; }
-    const opening = !token;
+    if (!token) loading = null; // each opening asks again: the sets may have changed
     token = next;
-    if (opening || !replies) {
+    if (!loading) {
       list.hidden = false;
       fill(list, h('li', { class: 'muted' }, t('data.loading')));
       const c = conversation();
-      try { replies = await get(`/quick_replies?shop_id=${c.shop_id}`); } catch { replies = []; }
-      if (!token) return;
+      loading = get(`/quick_replies?shop_id=${c.shop_id}`).catch(() => []);
     }
-    paint();
+    replies = await loading;
+    if (token) paint();
   }
 
   function paint() {
@@ -153,6 +154,6 @@ export function quickReplyPicker(text, conversation) {
     /** Whether the box still holds a placeholder (then it must not send). */
     blocks() { check(); return !warning.hidden; },
     /** Forgets the loaded replies and the warnings (another conversation, a sent reply). */
-    reset() { replies = null; info.textContent = ''; close(); check(); },
+    reset() { loading = null; info.textContent = ''; close(); check(); },
   };
 }
