@@ -21,6 +21,17 @@ pub enum CoreError {
         /// What is wrong.
         message: String,
     },
+    /// A field's value is refused for a reason with its own stable code
+    /// (`unknown_variable`, `unfilled_variable`).
+    #[error("{field}: {message}")]
+    Unprocessable {
+        /// The stable code.
+        code: &'static str,
+        /// The field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The request conflicts with the current state (a duplicate name, a wrong state).
     #[error("{0}")]
     Conflict(String),

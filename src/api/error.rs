@@ -170,6 +170,14 @@ impl From<CoreError> for ApiError {
                 refusal: None,
                 retry_after: None,
             },
+            CoreError::Unprocessable { code, field, message } => Self {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                message: format!("{field}: {message}"),
+                field: Some(field),
+                refusal: None,
+                retry_after: None,
+            },
             CoreError::RuleViolation(refusal) => Self {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: "rule_violation",

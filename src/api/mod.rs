@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod plugins;
 pub mod presence;
 pub mod ratings;
+pub mod quick_replies;
 pub mod session;
 pub mod shops;
 pub mod socket;
@@ -72,6 +73,7 @@ pub struct AppState {
         (name = "agents", description = "Accounts, grants, passwords and web sessions"),
         (name = "conversations", description = "The inbox"),
         (name = "buyers", description = "Buyers and internal notes"),
+        (name = "quick_replies", description = "Quick replies: an account's own and the shops' sets"),
         (name = "stream", description = "Live events"),
         (name = "webhooks", description = "Marketplace webhooks (signed by the platform)"),
         (name = "storefront", description = "The storefront chat of shops whose platform offers one (customer side)"),
@@ -161,6 +163,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(buyers::list_notes, buyers::add_note))
         .routes(routes!(buyers::edit_note, buyers::delete_note))
         .routes(routes!(buyers::initiate))
+        .routes(routes!(quick_replies::list, quick_replies::create))
+        .routes(routes!(quick_replies::reorder))
+        .routes(routes!(quick_replies::update, quick_replies::delete))
+        .routes(routes!(quick_replies::render))
         .routes(routes!(stream::stream))
         .with_state(state)
         .split_for_parts();

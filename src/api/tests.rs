@@ -21,6 +21,7 @@ const API_PER_MINUTE: u32 = 1000;
 mod access;
 mod openapi;
 mod ratings;
+mod quick_replies;
 mod sign_in;
 mod storefront;
 

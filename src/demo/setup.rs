@@ -157,6 +157,7 @@ pub(super) async fn set_up(base: &str, inbox: &Inbox) -> anyhow::Result<World> {
     for (nickname, shop_indexes) in AGENTS {
         agents.push(create_agent(&api, &owner_token, &shops, nickname, shop_indexes).await?);
     }
+    super::quick_replies::seed(&api, &owner_token, &shops).await?;
     Ok(World {
         api,
         base: base.to_owned(),

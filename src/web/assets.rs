@@ -47,6 +47,8 @@ pub const FILES: &[Asset] = embed![
     "js/keys.js",
     "js/rating.js",
     "js/history_filters.js",
+    "js/quick_replies.js",
+    "js/settings_quick_replies.js",
 ];
 
 /// The page that loads the app; `{{assets}}` becomes `/assets/<version>`.

@@ -5,6 +5,7 @@
 mod inbox;
 #[cfg(feature = "demo")]
 mod ratings_history;
+mod quick_replies;
 #[cfg(feature = "demo")]
 mod security;
 mod support;

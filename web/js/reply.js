@@ -12,6 +12,7 @@ import { on } from './state.js';
 import { dateTime, span, until } from './time.js';
 import { focusList } from './inbox.js';
 import { ratingButton } from './rating.js';
+import { quickReplyPicker } from './quick_replies.js';
 
 const rulesOf = new Map();
 
@@ -28,12 +29,13 @@ export function replyBox(detail, onSent) {
   let mode = 'reply';
   const products = [];
   const text = h('textarea', { id: 'reply', rows: 3, 'aria-label': t('reply.label'), placeholder: t('reply.placeholder') });
+  const picker = quickReplyPicker(text, () => current.conversation);
   const notice = h('p', { class: 'reply-notice', role: 'status' });
   const error = h('p', { class: 'form-error', role: 'alert' });
   const chips = h('div', { class: 'attachments' });
   const tools = h('div', { class: 'reply-tools' });
   const send = h('button', { class: 'primary', onclick: submit }, t('reply.send'));
-  const el = h('footer', { class: 'reply' }, notice, chips, text, h('div', { class: 'reply-bar' }, tools, error, send));
+  const el = h('footer', { class: 'reply' }, notice, chips, text, picker.el, h('div', { class: 'reply-bar' }, tools, error, send));
   const stopShare = on('share-product', addProduct);
 
   text.addEventListener('keydown', (e) => {
@@ -122,10 +124,10 @@ export function replyBox(detail, onSent) {
 
   async function submit() {
     const body = content();
-    if (!body || send.disabled) return;
+    if (!body || send.disabled || picker.blocks()) return;
     const sent = await deliver(body);
     if (sent && products.length === 1 && body.type === 'product_card' && text.value.trim()) await deliver({ type: 'text', text: text.value.trim() });
-    if (sent) { text.value = ''; products.length = 0; paintChips(); }
+    if (sent) { text.value = ''; products.length = 0; paintChips(); picker.reset(); }
   }
 
   async function deliver(body) {

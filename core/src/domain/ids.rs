@@ -81,3 +81,7 @@ typed_id!(
     /// An outbox entry: one outbound message to deliver.
     OutboxId
 );
+typed_id!(
+    /// A quick reply (an agent's own or a shop's).
+    QuickReplyId
+);

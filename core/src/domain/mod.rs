@@ -14,6 +14,7 @@ pub mod inbound;
 pub mod listing;
 pub mod model;
 pub mod ratings;
+pub mod quick_replies;
 pub mod routing;
 pub mod rules;
 pub mod search_terms;

@@ -288,6 +288,8 @@ impl Inbox {
     ) -> CoreResult<Message> {
         content.validate()?;
         crate::domain::ratings::check_agent_content(&content)?;
+        // rule: AE-QUICK-1 — an unfilled quick-reply variable is never sent.
+        crate::domain::quick_replies::refuse_placeholders(&content)?;
         let conversation = self.conversation(viewer, id).await?;
         self.vet(conversation.shop_id, &conversation.platform, &content).await?;
         let now = self.clock.now();

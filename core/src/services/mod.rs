@@ -21,6 +21,7 @@ pub mod polling;
 pub mod presence;
 pub mod profiles;
 pub mod ratings;
+pub mod quick_replies;
 pub mod reading;
 pub mod router;
 pub mod shops;

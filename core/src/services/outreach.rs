@@ -43,6 +43,8 @@ impl Inbox {
     ) -> CoreResult<Outreach> {
         input.content.validate()?;
         crate::domain::ratings::check_agent_content(&input.content)?;
+        // rule: AE-QUICK-1 — an unfilled quick-reply variable is never sent.
+        crate::domain::quick_replies::refuse_placeholders(&input.content)?;
         let buyer = self.buyer(viewer, buyer_id).await?;
         viewer.require_chat(buyer.shop_id)?;
         let shop = self.shop(viewer, buyer.shop_id).await?;

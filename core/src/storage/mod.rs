@@ -18,6 +18,7 @@ pub mod messages;
 pub mod notes;
 pub mod outbox;
 pub mod ratings;
+pub mod quick_replies;
 pub mod rows;
 pub mod sealing;
 pub mod sealing_key;

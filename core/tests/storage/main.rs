@@ -7,6 +7,7 @@ mod channel;
 mod history;
 mod outbox;
 mod ratings;
+mod quick_replies;
 mod routing;
 mod secrets;
 mod sign_in;

@@ -37,7 +37,12 @@ async fn seller_a(h: &Harness) -> (String, Ids) {
     let agent = json!({"nickname": "colleague"}).to_string();
     let (_, agent) =
         h.send(Call::new(Method::POST, "/api/v1/agents").token(&owner).body(agent)).await;
+    let quick_reply = json!({"shop_id": shop, "title": "hi", "text": "Hello {buyer_name}"});
+    let path = "/api/v1/quick_replies";
+    let (_, quick_reply) =
+        h.send(Call::new(Method::POST, path).token(&owner).body(quick_reply.to_string())).await;
     let ids = HashMap::from([
+        ("quick_reply_id", quick_reply["id"].as_str().expect("quick reply").to_owned()),
         ("shop_id", shop),
         ("conversation_id", conversation),
         ("buyer_id", buyer),
@@ -55,6 +60,7 @@ fn body_for(method: &str, path: &str) -> Option<String> {
     let body = match path.rsplit('/').next().unwrap_or_default() {
         "messages" | "conversations" => text,
         "notes" | "{note_id}" => json!({"body": "x"}),
+        "{quick_reply_id}" => json!({"title": "x", "text": "y"}),
         "flag" => json!({"colour": "red"}),
         "assign" | "transfer" => json!({"agent_id": UNKNOWN}),
         "shops" => json!({"shops": []}),
