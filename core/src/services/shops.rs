@@ -5,6 +5,7 @@
 use crate::domain::ids::*;
 use crate::domain::model::*;
 use crate::domain::shop_settings::{IngestShop, auto_reply, routing_settings, rule_overrides};
+use crate::domain::compliance::shop_compliance;
 use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
@@ -79,6 +80,7 @@ impl Inbox {
             .map_err(|m| CoreError::invalid("settings.rule_overrides", m))?;
         auto_reply(settings, &rules)?;
         routing_settings(settings, &rules)?;
+        shop_compliance(settings, &rules.compliance)?;
         Ok(())
     }
 

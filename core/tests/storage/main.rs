@@ -446,6 +446,7 @@ async fn ae_win_2_ae_win_3_and_ae_init_1_decide_seller_initiated_chats() {
         let hello = |order: Option<&str>| NewOutreach {
             content: say("Hola, su pedido ya salió"),
             order_id: order.map(str::to_owned),
+            acknowledged_policies: vec![],
         };
 
         // 31 days after the buyer's last reply, the only order 151 days old: refused.
