@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod agents;
 pub mod buyers;
+pub mod compliance;
 pub mod conversations;
 pub mod cookie;
 pub mod doc;
@@ -142,6 +143,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::messages, conversations::reply))
         .routes(routes!(conversations::retry))
+        .routes(routes!(compliance::check))
         .routes(routes!(actions::read))
         .routes(routes!(actions::unread))
         .routes(routes!(actions::flag, actions::unflag))

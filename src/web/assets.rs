@@ -39,10 +39,12 @@ pub const FILES: &[Asset] = embed![
     "js/rows.js",
     "js/chat.js",
     "js/reply.js",
+    "js/compliance.js",
     "js/content.js",
     "js/workbench.js",
     "js/reception.js",
     "js/settings.js",
+    "js/settings_compliance.js",
     "js/notify.js",
     "js/keys.js",
 ];

@@ -8,7 +8,8 @@ pub mod wire;
 pub use adapter::AliExpress;
 
 use shopmux_contract::rules::{
-    Compliance,     AssignPolicy, AutoReplyRule, Condition, Limits, Requirement, Routing, RuleSet, TransferPolicy,
+    AssignPolicy, AutoReplyRule, Compliance, Condition, Limits, Requirement, Routing, RuleSet,
+    TransferPolicy,
 };
 use shopmux_contract::{Platform, Span};
 

@@ -314,8 +314,7 @@ mod tests {
             ["OFF-PHONE-1", "OFF-EMAIL-1", "OFF-LINK-1", "OFF-MSG-1", "OFF-PAY-1"]
         );
         assert_eq!(set.validate(), Ok(()));
-        let back: Compliance =
-            serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
+        let back: Compliance = serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
         assert_eq!(back, set);
     }
 

@@ -5,7 +5,8 @@ pub mod sign;
 pub mod wire;
 
 use shopmux_contract::rules::{
-    Compliance,     AssignPolicy, Condition, Requirement, Routing, RuleSet, Silent, Timer, Transition, WaitTimer,
+    AssignPolicy, Compliance, Condition, Requirement, Routing, RuleSet, Silent, Timer, Transition,
+    WaitTimer,
 };
 use shopmux_contract::{Platform, Span};
 

@@ -7,8 +7,8 @@ pub mod sign;
 pub mod wire;
 
 use shopmux_contract::rules::{
-    Compliance,     AssignPolicy, Condition, Expiry, KindRule, Requirement, Routing, RuleSet, Silent, Timer,
-    Transition,
+    AssignPolicy, Compliance, Condition, Expiry, KindRule, Requirement, Routing, RuleSet, Silent,
+    Timer, Transition,
 };
 use shopmux_contract::{ContentKind, Platform, Span};
 

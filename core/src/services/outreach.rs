@@ -28,6 +28,7 @@ pub struct NewOutreach {
     /// Contact policies of the shop the message breaks and the agent sends it anyway
     /// with (see the reply's `acknowledged_policies`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 32))]
     pub acknowledged_policies: Vec<String>,
 }
 

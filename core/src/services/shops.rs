@@ -2,10 +2,10 @@
 //! platform's rules, listing what a viewer may see, the rules in force in a shop, and
 //! what the inbound path needs of a shop (cached briefly: every inbound request asks).
 
+use crate::domain::compliance::shop_compliance;
 use crate::domain::ids::*;
 use crate::domain::model::*;
 use crate::domain::shop_settings::{IngestShop, auto_reply, routing_settings, rule_overrides};
-use crate::domain::compliance::shop_compliance;
 use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;

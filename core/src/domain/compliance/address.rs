@@ -8,11 +8,11 @@ use super::text::{Item, is_cjk, is_word_char};
 
 /// Top-level domains a bare domain is recognised by (after `://` or `www.` any will do).
 const TLDS: &[&str] = &[
-    "com", "net", "org", "info", "biz", "io", "co", "me", "app", "shop", "store", "online",
-    "site", "xyz", "top", "cn", "pl", "es", "mx", "ar", "cl", "pe", "de", "uk", "us", "ru",
-    "jp", "kr", "tw", "hk", "sg", "my", "th", "vn", "id", "ph", "in", "br", "fr", "it", "nl",
-    "eu", "ca", "au", "nz", "ly", "gl", "gg", "link", "page", "cc", "tv", "ai", "dev", "club",
-    "live", "vip", "asia", "life", "world", "fun", "ink", "work", "email", "tech", "ws", "to",
+    "com", "net", "org", "info", "biz", "io", "co", "me", "app", "shop", "store", "online", "site",
+    "xyz", "top", "cn", "pl", "es", "mx", "ar", "cl", "pe", "de", "uk", "us", "ru", "jp", "kr",
+    "tw", "hk", "sg", "my", "th", "vn", "id", "ph", "in", "br", "fr", "it", "nl", "eu", "ca", "au",
+    "nz", "ly", "gl", "gg", "link", "page", "cc", "tv", "ai", "dev", "club", "live", "vip", "asia",
+    "life", "world", "fun", "ink", "work", "email", "tech", "ws", "to",
 ];
 
 /// Written-out `@` and `.`: bare words need spaces around them, bracketed ones do not.
@@ -140,7 +140,8 @@ fn scan(chars: &[char]) -> Found {
                 continue;
             }
             let mut h = i + 1;
-            while chars.get(h).is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.')) {
+            while chars.get(h).is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+            {
                 h += 1;
             }
             let alone = i == 0 || !is_word_char(chars[i - 1]);
@@ -150,7 +151,8 @@ fn scan(chars: &[char]) -> Found {
                 continue;
             }
         }
-        let starts_token = host_char(chars[i]) && chars[i] != '.' && (i == 0 || !host_char(chars[i - 1]));
+        let starts_token =
+            host_char(chars[i]) && chars[i] != '.' && (i == 0 || !host_char(chars[i - 1]));
         if starts_token && (i == 0 || chars[i - 1] != '@') {
             let after_scheme = i >= 3 && chars[i - 3..i] == [':', '/', '/'];
             let (end, host) = host_at(chars, i);
@@ -165,7 +167,9 @@ fn scan(chars: &[char]) -> Found {
                 while chars.get(path_end).is_some_and(|c| !c.is_whitespace() && !is_cjk(*c)) {
                     path_end += 1;
                 }
-                while path_end > end && matches!(chars[path_end - 1], '.' | ',' | ';' | ':' | '!' | '?' | ')') {
+                while path_end > end
+                    && matches!(chars[path_end - 1], '.' | ',' | ';' | ':' | '!' | '?' | ')')
+                {
                     path_end -= 1;
                 }
                 let start = scheme_start(chars, i);
@@ -195,7 +199,9 @@ fn scheme_start(chars: &[char], host: usize) -> usize {
 
 /// Whether `host` is an allowed domain or under one.
 fn allowed(host: &str, domains: &[String]) -> bool {
-    domains.iter().any(|d| host == d || host.strip_suffix(d.as_str()).is_some_and(|h| h.ends_with('.')))
+    domains
+        .iter()
+        .any(|d| host == d || host.strip_suffix(d.as_str()).is_some_and(|h| h.ends_with('.')))
 }
 
 /// Email addresses, links outside `allowed_domains` and `@handles` of a normalised

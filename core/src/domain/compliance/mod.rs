@@ -85,9 +85,11 @@ impl Checker {
             }
             match policies.iter_mut().find(|p| &p.id == id) {
                 Some(p) => p.words.extend(compile(words).into_iter()),
-                None => {
-                    policies.push(Policy { id: id.clone(), kind: PolicyKind::Words, words: compile(words) })
-                }
+                None => policies.push(Policy {
+                    id: id.clone(),
+                    kind: PolicyKind::Words,
+                    words: compile(words),
+                }),
             }
         }
         let allowed_domains = platform

@@ -103,9 +103,18 @@ mod tests {
         assert_eq!(parsed.allowed_domains, ["myshop.example"]);
         for (bad, field) in [
             (json!({"compliance": {"disabled": ["OFF-NOPE-1"]}}), "settings.compliance.disabled"),
-            (json!({"compliance": {"allowed_domains": ["not a domain"]}}), "settings.compliance.allowed_domains"),
-            (json!({"compliance": {"extra_words": {"bad id": ["x"]}}}), "settings.compliance.extra_words"),
-            (json!({"compliance": {"extra_words": {"X-1": [" "]}}}), "settings.compliance.extra_words.X-1"),
+            (
+                json!({"compliance": {"allowed_domains": ["not a domain"]}}),
+                "settings.compliance.allowed_domains",
+            ),
+            (
+                json!({"compliance": {"extra_words": {"bad id": ["x"]}}}),
+                "settings.compliance.extra_words",
+            ),
+            (
+                json!({"compliance": {"extra_words": {"X-1": [" "]}}}),
+                "settings.compliance.extra_words.X-1",
+            ),
             (json!({"compliance": {"colour": "red"}}), "settings.compliance"),
         ] {
             match shop_compliance(&bad, &platform) {

@@ -18,22 +18,67 @@ use std::sync::OnceLock;
 
 /// Words that make a number a phone number.
 const PHONE_CUES: &[&str] = &[
-    "phone", "tel", "call", "mobile", "cell", "text me", "whatsapp", "wa", "telefono", "movil",
-    "celular", "llama*", "llamar", "telefon*", "komork*", "zadzwon*", "numer tel*", "电话",
-    "手机", "致电", "联系", "微信", "vx", "wx",
+    "phone",
+    "tel",
+    "call",
+    "mobile",
+    "cell",
+    "text me",
+    "whatsapp",
+    "wa",
+    "telefono",
+    "movil",
+    "celular",
+    "llama*",
+    "llamar",
+    "telefon*",
+    "komork*",
+    "zadzwon*",
+    "numer tel*",
+    "电话",
+    "手机",
+    "致电",
+    "联系",
+    "微信",
+    "vx",
+    "wx",
 ];
 
 /// Words that make a number an identifier, not a phone number.
 const ID_CUES: &[&str] = &[
-    "order*", "pedido", "zamowieni*", "tracking", "track", "seguimiento", "envio", "guia",
-    "przesylk*", "paczk*", "list przewozowy", "invoice", "factura", "faktur*", "sku", "id",
-    "ref", "nr", "no.", "codigo", "kod", "订单", "运单", "快递", "物流", "单号", "编号", "发票",
+    "order*",
+    "pedido",
+    "zamowieni*",
+    "tracking",
+    "track",
+    "seguimiento",
+    "envio",
+    "guia",
+    "przesylk*",
+    "paczk*",
+    "list przewozowy",
+    "invoice",
+    "factura",
+    "faktur*",
+    "sku",
+    "id",
+    "ref",
+    "nr",
+    "no.",
+    "codigo",
+    "kod",
+    "订单",
+    "运单",
+    "快递",
+    "物流",
+    "单号",
+    "编号",
+    "发票",
 ];
 
 /// Currencies that make a number a price.
 const CURRENCY_WORDS: &[&str] = &[
-    "usd", "eur", "pln", "zl", "rmb", "cny", "mxn", "gbp", "dolares", "euros", "yuan", "元",
-    "块",
+    "usd", "eur", "pln", "zl", "rmb", "cny", "mxn", "gbp", "dolares", "euros", "yuan", "元", "块",
 ];
 
 /// Number words of the buyer languages, and the digit each spells.
@@ -69,7 +114,9 @@ const NUMBER_WORDS: &[(&str, char)] = &[
     ("dziewiec", '9'),
 ];
 
-fn compiled(words: &'static [&'static str], cell: &'static OnceLock<Vec<Pattern>>) -> &'static [Pattern] {
+fn compiled(
+    words: &'static [&'static str], cell: &'static OnceLock<Vec<Pattern>>,
+) -> &'static [Pattern] {
     cell.get_or_init(|| words.iter().filter_map(|w| Pattern::new(w)).collect())
 }
 
@@ -178,7 +225,8 @@ fn candidate(v: &[Item], at: usize) -> Option<Candidate> {
         }
         i += 1;
     }
-    if c.groups.is_empty() || v.get(c.end).is_some_and(|n| n.c.is_alphabetic() && is_word_char(n.c)) {
+    if c.groups.is_empty() || v.get(c.end).is_some_and(|n| n.c.is_alphabetic() && is_word_char(n.c))
+    {
         return None;
     }
     Some(c)
@@ -205,7 +253,8 @@ fn next_to_currency(v: &[Item], c: &Candidate) -> bool {
 /// (`2024-05-12`, `12.05.2024`), not groups of four (a card or a tracking number).
 fn grouped_like_a_phone(c: &Candidate) -> bool {
     let g = &c.groups;
-    let date = g.len() == 3 && (g[..] == [4, 2, 2] || g[..] == [2, 2, 4]) && c.separators.len() == 1;
+    let date =
+        g.len() == 3 && (g[..] == [4, 2, 2] || g[..] == [2, 2, 4]) && c.separators.len() == 1;
     let fours = g.len() >= 3 && g.iter().all(|n| *n == 4);
     g.len() >= 2 && g.iter().all(|n| *n <= 5) && !date && !fours
 }

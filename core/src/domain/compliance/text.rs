@@ -89,7 +89,8 @@ mod tests {
 
     #[test]
     fn full_width_accents_case_and_invisible_characters_fold_away() {
-        let text: String = normalise("ＷｈａｔｓＡｐｐ Número ＠ Zapłać\u{200B}!").iter().map(|i| i.c).collect();
+        let text: String =
+            normalise("ＷｈａｔｓＡｐｐ Número ＠ Zapłać\u{200B}!").iter().map(|i| i.c).collect();
         assert_eq!(text, "whatsapp numero @ zaplac!");
     }
 

@@ -51,7 +51,8 @@ impl Pattern {
         while pieces.last() == Some(&Piece::Gap) {
             pieces.pop();
         }
-        let letters = pieces.iter().filter(|p| matches!(p, Piece::Char(c) if c.is_alphabetic())).count();
+        let letters =
+            pieces.iter().filter(|p| matches!(p, Piece::Char(c) if c.is_alphabetic())).count();
         (!pieces.is_empty()).then_some(Pattern { pieces, spaced: letters >= 5 })
     }
 
@@ -115,7 +116,8 @@ impl Pattern {
                 if let Some(end) = self.rest(chars, at + 1, p + 1) {
                     return Some(end);
                 }
-                let next_is_letter = matches!(self.pieces.get(p + 1), Some(Piece::Char(n)) if n.is_alphabetic());
+                let next_is_letter =
+                    matches!(self.pieces.get(p + 1), Some(Piece::Char(n)) if n.is_alphabetic());
                 if self.spaced && c.is_alphabetic() && next_is_letter {
                     for skip in 1..=MAX_SPLIT {
                         let seps = chars.get(at + 1..at + 1 + skip)?;
