@@ -29,9 +29,12 @@ async fn typing_a_phone_number_warns_with_off_phone_1_and_send_anyway_sends_it_w
         )
         .await;
     assert!(warned.as_str().unwrap().contains("OFF-PHONE-1"), "{warned}");
-    let marked =
-        page.eval("return document.querySelector('.compliance-warning mark').textContent").await;
-    assert!(marked.as_str().unwrap().contains("+1 415 555 2671"), "{marked}");
+    page.until(
+        "the number is marked in the warning",
+        r#"return [...document.querySelectorAll('.compliance-warning li[data-policy="OFF-PHONE-1"] mark')]
+               .some(m => m.textContent === '+1 415 555 2671')"#,
+    )
+    .await;
 
     // Enter: refused, nothing sent; "Send anyway" appears.
     page.type_into("#reply", key::ENTER).await;

@@ -67,8 +67,11 @@ export function complianceGuard(textarea, conversationId) {
     el.classList.toggle('confirming', !!onSendAnyway);
     if (!findings.length) { fill(el); return; }
     const chars = Array.from(draft);
-    const items = findings.map((f) => h('li', { dataset: { policy: f.policy, kind: f.kind } },
-      h('strong', { class: 'rule' }, f.policy), ' ', t('compliance.explain.' + f.kind), ' ', excerpt(chars, f)));
+    const byPolicy = new Map();
+    for (const f of findings) byPolicy.set(f.policy, [...(byPolicy.get(f.policy) || []), f]);
+    const items = [...byPolicy.values()].map((list) => h('li', { dataset: { policy: list[0].policy, kind: list[0].kind } },
+      h('strong', { class: 'rule' }, list[0].policy), ' ', t('compliance.explain.' + list[0].kind), ' ',
+      list.map((f) => excerpt(chars, f))));
     const button = onSendAnyway
       ? h('button', { class: 'small danger send-anyway', onclick: onSendAnyway }, t('compliance.sendAnyway'))
       : null;
@@ -91,7 +94,11 @@ export function complianceGuard(textarea, conversationId) {
     /** A message was sent: it gets its badge if it went despite a warning. */
     sent(message) {
       const c = message.content || {};
-      if (acknowledged.length && (c.text || c.title)) overridden.set(message.id, [...acknowledged]);
+      if (!acknowledged.length || !(c.text || c.title)) return;
+      overridden.set(message.id, [...acknowledged]);
+      // The stream may have shown the message already: badge it there too.
+      const meta = document.querySelector(`#msg-${message.id} .msg-meta`);
+      if (meta && !meta.querySelector('.policy-badge')) meta.append(policyBadge(message.id));
     },
     /** The box was emptied after sending. */
     reset() {
