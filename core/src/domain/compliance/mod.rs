@@ -84,7 +84,7 @@ impl Checker {
                 continue;
             }
             match policies.iter_mut().find(|p| &p.id == id) {
-                Some(p) => p.words.extend(compile(words).into_iter()),
+                Some(p) => p.words.extend(compile(words)),
                 None => policies.push(Policy {
                     id: id.clone(),
                     kind: PolicyKind::Words,
