@@ -227,9 +227,9 @@ fn render(set: &RuleSet, rows: Rows) -> String {
         return format!("{}: no rules (everything is allowed)\n", set.platform);
     }
     let mut out =
-        format!("{} rules\n{:<10} {:<12} {}\n", set.platform, "RULE", "ACTION", "CONDITION");
+        format!("{} rules\n{:<11} {:<12} {}\n", set.platform, "RULE", "ACTION", "CONDITION");
     for (rule, action, what) in rows.0 {
-        out.push_str(&format!("{rule:<10} {action:<12} {what}\n"));
+        out.push_str(&format!("{rule:<11} {action:<12} {what}\n"));
     }
     out
 }
