@@ -60,9 +60,9 @@ async fn a_reply_breaking_a_policy_is_refused_with_its_findings_until_acknowledg
     assert_eq!(overrides[0]["message_id"], sent["id"]);
     assert_eq!(overrides[0]["policies"], json!(["SHOP-WORDS-1"]));
 
-    // Implausible acknowledgements are refused as a field.
-    let bad =
-        json!({"content": {"type": "text", "text": "hi"}, "acknowledged_policies": ["not an id"]});
+    // More acknowledgements than the schema allows are refused as a field.
+    let many: Vec<String> = (0..33).map(|i| format!("X-{i}")).collect();
+    let bad = json!({"content": {"type": "text", "text": "hi"}, "acknowledged_policies": many});
     let refused =
         h.check("bad acknowledgement", reply(&conv, &owner, bad), 422, "invalid_field").await;
     assert_eq!(refused["error"]["field"], "acknowledged_policies");
