@@ -1,7 +1,7 @@
 //! The pre-send compliance check in the web inbox: typing a phone number into a TikTok
 //! reply shows the warning with its policy ID while the agent types; sending is refused
 //! until the agent chooses "Send anyway", which sends it, records the override, and
-//! badges the message.
+//! badges the message; the main account switches the policy off in the shop's settings.
 
 use crate::inbox::{eventually, owner_get, world};
 use crate::support::*;
@@ -74,6 +74,27 @@ async fn typing_a_phone_number_warns_with_off_phone_1_and_send_anyway_sends_it_w
     page.goto(&format!("{}/", demo.base_url)).await;
     page.click(&format!(r#".rows .row[data-id="{open}"]"#)).await;
     page.find(".msg.out .policy-badge").await;
+
+    // The main account switches OFF-PHONE-1 off for this shop in the settings.
+    let detail = owner_get(demo, &format!("/conversations/{open}")).await;
+    let shop = detail["conversation"]["shop_id"].as_str().unwrap().to_owned();
+    let shop_name = owner_get(demo, &format!("/shops/{shop}")).await["name"].clone();
+    page.click(r#".menu [data-view="settings"]"#).await;
+    page.find(".settings-part details summary").await;
+    page.eval(&format!(
+        r#"const d = [...document.querySelectorAll('.settings-part details')]
+               .find(d => d.querySelector('summary').textContent.startsWith({shop_name} + ' · '));
+           d.open = true; return true"#
+    ))
+    .await;
+    page.click(r#".compliance-settings input[data-policy="OFF-PHONE-1"]"#).await;
+    page.click(".compliance-settings button").await;
+    eventually("the shop's settings switch OFF-PHONE-1 off (API)", || async {
+        let shop = owner_get(demo, &format!("/shops/{shop}")).await;
+        (shop["settings"]["compliance"]["disabled"] == serde_json::json!(["OFF-PHONE-1"]))
+            .then_some(())
+    })
+    .await;
 
     page.close().await;
     w.stop().await;
