@@ -4,8 +4,8 @@
 //! or `#` glued to it). Digits may be written as Chinese numerals or spelled out in
 //! English, Spanish or Polish (`one three eight…`). It is a phone number when
 //! - it starts with `+` or `00`, or
-//! - it is grouped like one (at least two groups of at most five digits, not a date, not
-//!   groups of four like a card or a tracking number), or
+//! - it is grouped like one (9 digits or more in at least two groups of at most five, not
+//!   a date, not groups of four like a card or a tracking number, not pairs like sizes), or
 //! - it is a Chinese mobile number (11 digits, `1[3-9]…`), or
 //! - the words just before it speak of calling (`call`, `tel`, `llámame`, `手机`…),
 //!
@@ -249,14 +249,16 @@ fn next_to_currency(v: &[Item], c: &Candidate) -> bool {
         || currencies().iter().any(|p| p.occurs_in(&after) || p.occurs_in(&before))
 }
 
-/// Grouped like a phone number: at least two groups of at most five digits, not a date
-/// (`2024-05-12`, `12.05.2024`), not groups of four (a card or a tracking number).
+/// Grouped like a phone number: at least 9 digits in at least two groups of at most five,
+/// not a date (`2024-05-12`, `12.05.2024`), not all groups of four (a card or a tracking
+/// number) nor all of two (sizes `36 38 40 42 44`, hours `10.00-18.00`).
 fn grouped_like_a_phone(c: &Candidate) -> bool {
     let g = &c.groups;
     let date =
         g.len() == 3 && (g[..] == [4, 2, 2] || g[..] == [2, 2, 4]) && c.separators.len() == 1;
     let fours = g.len() >= 3 && g.iter().all(|n| *n == 4);
-    g.len() >= 2 && g.iter().all(|n| *n <= 5) && !date && !fours
+    let pairs = g.iter().all(|n| *n == 2);
+    c.digits() >= 9 && g.len() >= 2 && g.iter().all(|n| *n <= 5) && !date && !fours && !pairs
 }
 
 /// Whether the candidate is a phone number, given the words before it.

@@ -81,6 +81,9 @@ fn off_phone_1_leaves_order_ids_prices_dates_and_tracking_numbers_alone() {
             "Tracking 1Z999AA10123456784, delivered on 2024-05-12",
             "It costs $1,299.99 or 12 345 678 USD in bulk",
             "Card ending 4242 4242 4242",
+            "Sizes 36 38 40 42 44 46 in stock",
+            "The 2023-2024 collection, open 10.00-18.00",
+            "Arrives in 7-10 days, 2 x 500 ml",
             // es
             "Tu pedido 8123456789012 llegará el 12.05.2024",
             "Número de seguimiento LP00123456789012",
