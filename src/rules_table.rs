@@ -2,7 +2,8 @@
 //! line per rule entry, with its rule ID, the action it governs and what it says.
 
 use shopmux_contract::rules::{
-    AssignPolicy, AutoReplyRule, Requirement, Routing, Silent, TransferPolicy, Transition,
+    AssignPolicy, AutoReplyRule, PolicyKind, Requirement, Routing, Silent, TransferPolicy,
+    Transition,
 };
 use shopmux_contract::{ContentKind, RuleSet};
 use shopmux_core::domain::rules::describe;
@@ -38,6 +39,7 @@ pub fn rules_table(set: &RuleSet) -> String {
         routing(r, &mut rows);
     }
     lists_and_limits(set, &mut rows);
+    compliance(set, &mut rows);
     render(set, rows)
 }
 
@@ -199,14 +201,35 @@ fn lists_and_limits(set: &RuleSet, rows: &mut Rows) {
     }
 }
 
+/// The off-platform contact policies checked before a reply is sent.
+fn compliance(set: &RuleSet, rows: &mut Rows) {
+    let c = &set.compliance;
+    for p in &c.policies {
+        let what = match p.kind {
+            PolicyKind::Phone => "no phone numbers".to_owned(),
+            PolicyKind::Email => "no email addresses".to_owned(),
+            PolicyKind::Link if c.allowed_domains.is_empty() => "no links".to_owned(),
+            PolicyKind::Link => format!("no links outside {}", c.allowed_domains.join(", ")),
+            PolicyKind::Messenger => "no messenger apps or handles".to_owned(),
+            PolicyKind::Payment => "no payment outside the platform".to_owned(),
+            PolicyKind::Words => "none of its words".to_owned(),
+        };
+        let words = match p.words.len() {
+            0 => String::new(),
+            n => format!(" ({n} words and phrases)"),
+        };
+        rows.push(&p.id, "reply check", format!("{what}{words}; the agent may send anyway"));
+    }
+}
+
 fn render(set: &RuleSet, rows: Rows) -> String {
     if rows.0.is_empty() {
         return format!("{}: no rules (everything is allowed)\n", set.platform);
     }
     let mut out =
-        format!("{} rules\n{:<10} {:<12} {}\n", set.platform, "RULE", "ACTION", "CONDITION");
+        format!("{} rules\n{:<11} {:<12} {}\n", set.platform, "RULE", "ACTION", "CONDITION");
     for (rule, action, what) in rows.0 {
-        out.push_str(&format!("{rule:<10} {action:<12} {what}\n"));
+        out.push_str(&format!("{rule:<11} {action:<12} {what}\n"));
     }
     out
 }

@@ -47,6 +47,10 @@ pub enum CoreError {
     /// A platform rule refuses the action.
     #[error("{} ({})", .0.message, .0.rule)]
     RuleViolation(crate::domain::rules::Refusal),
+    /// An agent's message breaks off-platform contact policies of the shop that the
+    /// agent has not acknowledged; every finding of the draft is listed.
+    #[error("the message breaks the shop's contact policies; acknowledge them to send anyway")]
+    PolicyWarning(Vec<crate::domain::compliance::Finding>),
     /// The daemon is shutting down or a worker is gone.
     #[error("unavailable: {0}")]
     Unavailable(&'static str),

@@ -38,6 +38,13 @@ pub struct ConversationDetail {
 pub struct NewReply {
     /// The content.
     pub content: MessageContent,
+    /// Contact policy IDs of the shop (`OFF-PHONE-1`...) the reply breaks and the agent
+    /// sends it anyway with: a reply breaking a policy not listed here is refused with
+    /// 422 `policy_warning` and its findings; one sent anyway is recorded (the message
+    /// page's `policy_overrides`).
+    #[serde(default)]
+    #[schema(max_items = 32)]
+    pub acknowledged_policies: Vec<String>,
 }
 
 /// The inbox list with the count of every filter.
@@ -100,7 +107,10 @@ pub async fn retry(
 }
 
 /// Send a reply. It is stored with `delivery_status: pending` and its outbox entry in
-/// one transaction, then delivered; the stream reports the delivery.
+/// one transaction, then delivered; the stream reports the delivery. A reply breaking
+/// the shop's contact policies (phone numbers, emails, outside links, messengers,
+/// payment outside the platform) is refused with 422 `policy_warning` listing the
+/// findings, unless their policy IDs are in `acknowledged_policies`.
 #[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/messages",
     tag = "conversations", request_body = NewReply, params(ConversationPath),
     responses((status = 202, body = Message), BadRequest, Unauthorized, Forbidden, NotFound,
@@ -108,6 +118,9 @@ pub async fn retry(
 pub async fn reply(
     auth: Auth, ApiPath(id): ApiPath<ConversationId>, ApiJson(body): ApiJson<NewReply>,
 ) -> ApiResult<(StatusCode, ApiJson<Message>)> {
-    let message = auth.inbox().reply(&auth.viewer, id, body.content).await?;
+    let inbox = auth.inbox();
+    let message = inbox
+        .reply_acknowledging(&auth.viewer, id, body.content, &body.acknowledged_policies)
+        .await?;
     Ok((StatusCode::ACCEPTED, ApiJson(message)))
 }

@@ -33,6 +33,10 @@ pub struct ErrorDetail {
     /// For `rule_violation`: when the window closed, if it was open before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window_closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// For `policy_warning`: where the message breaks the shop's contact policies
+    /// (acknowledge their IDs in `acknowledged_policies` to send it anyway).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<shopmux_core::domain::compliance::Finding>>,
 }
 
 /// A failed request.
@@ -44,6 +48,7 @@ pub struct ApiError {
     field: Option<String>,
     refusal: Option<Box<shopmux_core::domain::rules::Refusal>>,
     retry_after: Option<u64>,
+    findings: Option<Vec<shopmux_core::domain::compliance::Finding>>,
 }
 
 /// The result of a handler.
@@ -62,6 +67,7 @@ impl ApiError {
             field: None,
             refusal: None,
             retry_after: None,
+            findings: None,
         }
     }
 
@@ -145,6 +151,7 @@ impl IntoResponse for ApiError {
                 field: self.field,
                 rule,
                 window_closed_at,
+                findings: self.findings,
             },
         };
         let mut response = (self.status, Json(body)).into_response();
@@ -169,6 +176,7 @@ impl From<CoreError> for ApiError {
                 field: Some(field),
                 refusal: None,
                 retry_after: None,
+                findings: None,
             },
             CoreError::Unprocessable { code, field, message } => Self {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -185,7 +193,21 @@ impl From<CoreError> for ApiError {
                 field: None,
                 refusal: Some(Box::new(refusal)),
                 retry_after: None,
+                findings: None,
             },
+            CoreError::PolicyWarning(findings) => {
+                let ids = shopmux_core::domain::compliance::policy_ids(&findings).join(", ");
+                let mut e = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "policy_warning",
+                    format!(
+                        "the message breaks the shop's contact policies {ids}; send it with \
+                         `acknowledged_policies` to send it anyway"
+                    ),
+                );
+                e.findings = Some(findings);
+                e
+            }
             CoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             CoreError::Unavailable(m) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod agents;
 pub mod buyers;
+pub mod compliance;
 pub mod conversations;
 pub mod cookie;
 pub mod doc;
@@ -147,6 +148,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(conversations::retry))
         .routes(routes!(ratings::invite))
         .routes(routes!(ratings::list))
+        .routes(routes!(compliance::check))
         .routes(routes!(actions::read))
         .routes(routes!(actions::unread))
         .routes(routes!(actions::flag, actions::unflag))

@@ -19,6 +19,7 @@ const MAX_BODY: usize = 16 * 1024;
 const API_PER_MINUTE: u32 = 1000;
 
 mod access;
+mod compliance;
 mod openapi;
 mod ratings;
 mod quick_replies;

@@ -206,6 +206,7 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("get", "/api/v1/shops/{shop_id}/connection"),
         ("put", "/api/v1/shops/{shop_id}/connection"),
         ("post", "/api/v1/conversations/{conversation_id}/messages/{message_id}/retry"),
+        ("post", "/api/v1/conversations/{conversation_id}/compliance"),
         ("get", "/api/v1/conversations/{conversation_id}/customer"),
         ("get", "/api/v1/conversations/{conversation_id}/workbench"),
         ("get", "/api/v1/shops/{shop_id}/products"),

@@ -23,6 +23,7 @@ export class ApiError extends Error {
     this.rule = detail.rule || null;
     this.field = detail.field || null;
     this.windowClosedAt = detail.window_closed_at || null;
+    this.findings = detail.findings || null;
     this.retryAfter = retryAfter ? Number(retryAfter) : null;
   }
 }

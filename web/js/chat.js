@@ -12,6 +12,7 @@ import { replyBox } from './reply.js';
 import { agentName, on, shopName, state } from './state.js';
 import { dateTime, shortTime } from './time.js';
 import { showWorkbench } from './workbench.js';
+import { policyBadge, rememberOverrides } from './compliance.js';
 
 const FLAGS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple'];
 let chat = null;
@@ -52,6 +53,7 @@ function render(me, page) {
   me.older = h('button', { class: 'link older', onclick: () => loadOlder(me) }, t('chat.older'));
   me.older.hidden = !me.prev;
   me.log.append(me.older);
+  rememberOverrides(page.policy_overrides);
   for (const m of page.items) appendMessage(me, m);
   me.reply = replyBox(me.detail, (message) => appendMessage(me, message));
   me.head = h('header', { class: 'chat-head' });
@@ -140,6 +142,7 @@ async function loadOlder(me) {
   const page = await get(`/conversations/${me.id}/messages` + query({ before: me.prev, limit: 50 }));
   me.prev = page.prev_cursor;
   me.older.hidden = !me.prev;
+  rememberOverrides(page.policy_overrides);
   const anchor = me.older.nextSibling;
   for (const m of page.items) if (!me.messages.has(m.id)) me.log.insertBefore(bubble(m, me), anchor);
 }
@@ -162,7 +165,7 @@ function appendMessage(me, message, retried) {
 function bubble(m, me) {
   const who = m.sender_kind === 'agent' ? agentName(m.sender_agent_id) || t('sender.agent') : t('sender.' + m.sender_kind);
   return h('article', { class: `msg ${m.direction} ${m.sender_kind}`, id: 'msg-' + m.id, dataset: { kind: m.content.type, delivery: m.delivery_status || '' } },
-    h('div', { class: 'msg-meta' }, h('span', { class: 'sender' }, who), h('time', { datetime: m.created_at, title: dateTime(m.created_at) }, shortTime(m.created_at))),
+    h('div', { class: 'msg-meta' }, h('span', { class: 'sender' }, who), h('time', { datetime: m.created_at, title: dateTime(m.created_at) }, shortTime(m.created_at)), policyBadge(m.id)),
     renderContent(m.content),
     m.translated_text ? h('p', { class: 'translated' }, m.translated_text) : null,
     m.direction === 'out' && m.delivery_status ? delivery(m, me) : null);

@@ -13,6 +13,7 @@ import { dateTime, span, until } from './time.js';
 import { focusList } from './inbox.js';
 import { ratingButton } from './rating.js';
 import { quickReplyPicker } from './quick_replies.js';
+import { complianceGuard } from './compliance.js';
 
 const rulesOf = new Map();
 
@@ -35,7 +36,8 @@ export function replyBox(detail, onSent) {
   const chips = h('div', { class: 'attachments' });
   const tools = h('div', { class: 'reply-tools' });
   const send = h('button', { class: 'primary', onclick: submit }, t('reply.send'));
-  const el = h('footer', { class: 'reply' }, notice, chips, text, picker.el, h('div', { class: 'reply-bar' }, tools, error, send));
+  const guard = complianceGuard(text, () => current.conversation.id);
+  const el = h('footer', { class: 'reply' }, notice, chips, text, picker.el, h('div', { class: 'reply-bar' }, tools, error, send), guard.el);
   const stopShare = on('share-product', addProduct);
 
   text.addEventListener('keydown', (e) => {
@@ -127,7 +129,7 @@ export function replyBox(detail, onSent) {
     if (!body || send.disabled || picker.blocks()) return;
     const sent = await deliver(body);
     if (sent && products.length === 1 && body.type === 'product_card' && text.value.trim()) await deliver({ type: 'text', text: text.value.trim() });
-    if (sent) { text.value = ''; products.length = 0; paintChips(); picker.reset(); }
+    if (sent) { text.value = ''; products.length = 0; paintChips(); picker.reset(); guard.reset(); }
   }
 
   async function deliver(body) {
@@ -136,14 +138,17 @@ export function replyBox(detail, onSent) {
     try {
       const c = current.conversation;
       if (mode === 'new') {
-        const outreach = await post(`/shops/${c.shop_id}/buyers/${c.buyer_id}/conversations`, { content: body });
-        outreach.messages.forEach(onSent);
+        const outreach = await post(`/shops/${c.shop_id}/buyers/${c.buyer_id}/conversations`, { content: body, ...guard.fields() });
+        outreach.messages.forEach((m) => { guard.sent(m); onSent(m); });
         mode = 'reply';
       } else {
-        onSent(await post(`/conversations/${c.id}/messages`, { content: body }));
+        const message = await post(`/conversations/${c.id}/messages`, { content: body, ...guard.fields() });
+        guard.sent(message);
+        onSent(message);
       }
       return true;
     } catch (e) {
+      if (e instanceof ApiError && e.code === 'policy_warning') { guard.refused(e.findings || [], submit); return false; }
       showError(e);
       return false;
     } finally {

@@ -13,6 +13,7 @@ import { isOwner, savePrefs, state } from './state.js';
 import { dateTime, setTimeZone, timeZone } from './time.js';
 import { teamTable } from './reception.js';
 import { quickRepliesSection } from './settings_quick_replies.js';
+import { complianceSettings } from './settings_compliance.js';
 
 /** Shows the settings in `main`. */
 export function showSettings(main) {
@@ -78,7 +79,7 @@ function shopCard(shop) {
   details.addEventListener('toggle', () => {
     if (!details.open || details.dataset.loaded) return;
     details.dataset.loaded = '1';
-    details.append(connectionForm(shop), settingsForm(shop), queueView(shop));
+    details.append(connectionForm(shop), settingsForm(shop), complianceSettings(shop), queueView(shop));
   }, { once: false });
   return details;
 }

@@ -8,7 +8,8 @@ pub mod wire;
 pub use adapter::AliExpress;
 
 use shopmux_contract::rules::{
-    AssignPolicy, AutoReplyRule, Condition, KindRule, Limits, Requirement, Routing, RuleSet,
+    AssignPolicy, AutoReplyRule, Compliance, Condition, KindRule, Limits, Requirement, Routing,
+    RuleSet,
     TransferPolicy,
 };
 use shopmux_contract::{ContentKind, Platform, Span};
@@ -83,5 +84,8 @@ pub fn rule_set() -> RuleSet {
             within: Span::hours(72),
         })),
         limits: Limits { store_wide_coupons_only: Some("AE-COUPON-1".into()), ..Limits::default() },
+        // The shared off-platform contact policies (OFF-*), links to AliExpress's own
+        // domains allowed.
+        compliance: Compliance::standard(&["aliexpress.com", "aliexpress.us", "aliexpress.ru"]),
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod adapter;
 pub mod bounds;
+pub mod compliance;
 pub mod content;
 pub mod error;
 pub mod events;

@@ -6,6 +6,7 @@
 //! opens the window" (AE-WIN-2 or AE-WIN-3: one requirement, two clauses) as well as
 //! "the stricter limit wins" (DY-WIN-1 and DY-END-3: two requirements).
 
+pub use crate::compliance::{Compliance, ContactPolicy, PolicyKind};
 use crate::kinds::ContentKind;
 use crate::platform::Platform;
 use crate::span::Span;
@@ -386,6 +387,9 @@ pub struct RuleSet {
     /// Limits on content.
     #[serde(default)]
     pub limits: Limits,
+    /// What an agent's reply must not carry (off-platform contact); none: nothing.
+    #[serde(default)]
+    pub compliance: Compliance,
 }
 
 impl RuleSet {
@@ -405,6 +409,7 @@ impl RuleSet {
             transfer: None,
             routing: None,
             limits: Limits::default(),
+            compliance: Compliance::default(),
         }
     }
 
@@ -455,6 +460,7 @@ impl RuleSet {
             .chain(transfer)
             .chain(wait)
             .chain(routing)
+            .chain(self.compliance.rule_ids())
         {
             if !out.contains(&r) {
                 out.push(r);
@@ -677,7 +683,7 @@ impl RuleSet {
                 return Err(format!("{name} ({}): max must be at least 1", l.rule));
             }
         }
-        Ok(())
+        self.compliance.validate()
     }
 }
 

@@ -5,7 +5,8 @@ pub mod sign;
 pub mod wire;
 
 use shopmux_contract::rules::{
-    AssignPolicy, Condition, Requirement, Routing, RuleSet, Silent, Timer, Transition, WaitTimer,
+    AssignPolicy, Compliance, Condition, Requirement, Routing, RuleSet, Silent, Timer, Transition,
+    WaitTimer,
 };
 use shopmux_contract::{Platform, Span};
 
@@ -57,5 +58,8 @@ pub fn rule_set() -> RuleSet {
             single_agent_rule: None,
         }),
         limits: Default::default(),
+        // The shared off-platform contact policies (OFF-*), links to Douyin's and its
+        // shops' (jinritemai.com) domains allowed.
+        compliance: Compliance::standard(&["douyin.com", "iesdouyin.com", "jinritemai.com"]),
     }
 }

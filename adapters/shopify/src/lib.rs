@@ -50,5 +50,8 @@ pub fn rule_set() -> RuleSet {
             active_discount_codes_only: Some("SH-DISC-1".into()),
             ..Limits::default()
         },
+        // The chat is the seller's own store's: no marketplace to keep buyers on, so no
+        // off-platform contact policy (a shop's owner may add word policies).
+        compliance: Default::default(),
     }
 }

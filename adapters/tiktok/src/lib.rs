@@ -7,8 +7,8 @@ pub mod sign;
 pub mod wire;
 
 use shopmux_contract::rules::{
-    AssignPolicy, Condition, Expiry, KindRule, Requirement, Routing, RuleSet, Silent, Timer,
-    Transition,
+    AssignPolicy, Compliance, Condition, Expiry, KindRule, Requirement, Routing, RuleSet, Silent,
+    Timer, Transition,
 };
 use shopmux_contract::{ContentKind, Platform, Span};
 
@@ -69,5 +69,8 @@ pub fn rule_set() -> RuleSet {
             single_agent_rule: Some("TT-AGENT-1".into()),
         }),
         limits: Default::default(),
+        // The shared off-platform contact policies (OFF-*), links to TikTok Shop's own
+        // domains allowed.
+        compliance: Compliance::standard(&["tiktok.com", "tiktokshop.com", "tiktokglobalshop.com"]),
     }
 }

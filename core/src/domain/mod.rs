@@ -1,12 +1,14 @@
 //! The domain: pure types and decisions, no I/O. Typed ids and the model, who is asking
 //! ([`viewer`]), inbound messages as the inbox takes them, what happens to a
 //! conversation, shop settings checked against rules, the rules engine, the routing
-//! decision, the inbox counters' contributions, search terms, and password sign-in
+//! decision, the inbox counters' contributions, search terms, the pre-send compliance
+//! check ([`compliance`]), and password sign-in
 //! ([`sign_in`]: logins, the password policy and hashes, web sessions' tokens and
 //! lifetimes).
 
 pub mod backoff;
 pub mod carts;
+pub mod compliance;
 pub mod conversation;
 pub mod counters;
 pub mod ids;

@@ -16,6 +16,7 @@ use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::inbox::Inbox;
+use crate::services::compliance;
 use crate::storage::write::{Db, WriteTx};
 use crate::storage::{accounts, buyers, connections, conversations, outbox};
 use serde::Serialize;
@@ -282,15 +283,28 @@ impl Inbox {
     }
 
     /// Sends an agent's reply: the message and its outbox entry are written in one
-    /// transaction; delivery happens in the outbox worker.
+    /// transaction; delivery happens in the outbox worker. A reply breaking the shop's
+    /// contact policies is refused (see [`Inbox::reply_acknowledging`]).
     pub async fn reply(
         &self, viewer: &Viewer, id: ConversationId, content: MessageContent,
+    ) -> CoreResult<Message> {
+        self.reply_acknowledging(viewer, id, content, &[]).await
+    }
+
+    /// [`Inbox::reply`], sent although it breaks the `acknowledged` contact policies of
+    /// the shop ("send anyway", recorded with the message); any other finding refuses
+    /// it with `PolicyWarning`.
+    pub async fn reply_acknowledging(
+        &self, viewer: &Viewer, id: ConversationId, content: MessageContent,
+        acknowledged: &[String],
     ) -> CoreResult<Message> {
         content.validate()?;
         crate::domain::ratings::check_agent_content(&content)?;
         // rule: AE-QUICK-1 — an unfilled quick-reply variable is never sent.
         crate::domain::quick_replies::refuse_placeholders(&content)?;
+        compliance::check_acknowledged(acknowledged)?;
         let conversation = self.conversation(viewer, id).await?;
+        let checker = self.shop_checker(conversation.shop_id).await?;
         self.vet(conversation.shop_id, &conversation.platform, &content).await?;
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
@@ -305,8 +319,12 @@ impl Inbox {
         let rule_set = self.shop_rules(before.shop_id).await?;
         rules::check_reply(&rule_set, &before, &orders, &content, now)
             .map_err(CoreError::RuleViolation)?;
+        // rule: OFF-PHONE-1, OFF-EMAIL-1, OFF-LINK-1, OFF-MSG-1, OFF-PAY-1 (the shop's
+        // contact policies: a finding not acknowledged refuses the reply, unwritten)
+        let overridden = compliance::screen(&checker, &content, acknowledged)?;
         let message = agent_message(viewer, &before, content, now);
         outbox::queue(&mut w, std::slice::from_ref(&message), now).await?;
+        compliance::record(&mut w, &message, overridden).await?;
         let after = replied(&before, &message, viewer.agent.id, now);
         conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
         w.commit().await?;

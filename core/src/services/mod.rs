@@ -3,7 +3,7 @@
 //! in for platform events (webhooks, polls, plugins, the `api` channel, the storefront
 //! chat); [`ingest`] writes messages; the rest are the agents' actions, reading the
 //! inbox, routing, timers, polling, delivery, presence, accounts, sign-in, shops and their
-//! connections, notes, the customer panel and the storefront chat. [`start`] starts the
+//! connections, the pre-send compliance check, notes, the customer panel and the storefront chat. [`start`] starts the
 //! engine and its background tasks.
 
 pub mod access;
@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod actions;
 pub mod apply;
 pub mod carts;
+pub mod compliance;
 pub mod connections;
 pub mod delivery;
 pub mod ingest;

@@ -10,6 +10,7 @@ use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::inbox::Inbox;
+use crate::services::compliance;
 use crate::storage::write::{Db, WriteTx};
 use crate::storage::{buyers, conversations, outbox};
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,11 @@ pub struct NewOutreach {
     pub content: MessageContent,
     /// The buyer's order to start from; sent first as an order card.
     pub order_id: Option<String>,
+    /// Contact policies of the shop the message breaks and the agent sends it anyway
+    /// with (see the reply's `acknowledged_policies`).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 32))]
+    pub acknowledged_policies: Vec<String>,
 }
 
 /// The conversation started and its messages.
@@ -45,9 +51,11 @@ impl Inbox {
         crate::domain::ratings::check_agent_content(&input.content)?;
         // rule: AE-QUICK-1 — an unfilled quick-reply variable is never sent.
         crate::domain::quick_replies::refuse_placeholders(&input.content)?;
+        compliance::check_acknowledged(&input.acknowledged_policies)?;
         let buyer = self.buyer(viewer, buyer_id).await?;
         viewer.require_chat(buyer.shop_id)?;
         let shop = self.shop(viewer, buyer.shop_id).await?;
+        let checker = self.shop_checker(shop.id).await?;
         self.vet(shop.id, &shop.platform, &input.content).await?;
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
@@ -68,6 +76,9 @@ impl Inbox {
                 now,
             )
             .await?;
+        // rule: OFF-PHONE-1, OFF-MSG-1 (and the shop's other contact policies)
+        let overridden =
+            compliance::screen(&checker, &input.content, &input.acknowledged_policies)?;
         let conversation =
             started(&buyer, platform, viewer.agent.id, !orders.is_empty(), &input.content, now);
         let mut messages = Vec::new();
@@ -81,6 +92,9 @@ impl Inbox {
         messages.push(agent_message(viewer, &conversation, input.content, now));
         conversations::save(&mut w, &[(seller, None, conversation.clone())]).await?;
         outbox::queue(&mut w, &messages, now).await?;
+        if let Some(sent) = messages.last() {
+            compliance::record(&mut w, sent, overridden).await?;
+        }
         w.commit().await?;
         self.outbox_wake.notify_one();
         for m in &messages {

@@ -12,7 +12,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
 use crate::storage::conversation_list::{self, ListSpec};
 use crate::storage::messages::{self, PageFrom};
-use crate::storage::{conversations, shops};
+use crate::storage::{conversations, policy_overrides, shops};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -75,6 +75,9 @@ pub struct MessagePage {
     pub prev_cursor: Option<String>,
     /// Pass as `after` later to get what arrived since.
     pub next_cursor: Option<String>,
+    /// The page's messages sent despite a compliance warning, with the policies the
+    /// agent acknowledged.
+    pub policy_overrides: Vec<crate::domain::compliance::PolicyOverride>,
 }
 
 /// One conversation with its buyer, the buyer's orders, and what the rules allow now.
@@ -311,6 +314,9 @@ impl Inbox {
         } else {
             (more.then(|| items.first().map(cursor_of)).flatten(), items.last().map(cursor_of))
         };
-        Ok(MessagePage { items, prev_cursor, next_cursor })
+        let outbound: Vec<MessageId> =
+            items.iter().filter(|m| m.direction == Direction::Out).map(|m| m.id).collect();
+        let policy_overrides = policy_overrides::of_messages(&self.store, &outbound).await?;
+        Ok(MessagePage { items, prev_cursor, next_cursor, policy_overrides })
     }
 }

@@ -2,6 +2,7 @@
 //! platform's rules, listing what a viewer may see, the rules in force in a shop, and
 //! what the inbound path needs of a shop (cached briefly: every inbound request asks).
 
+use crate::domain::compliance::shop_compliance;
 use crate::domain::ids::*;
 use crate::domain::model::*;
 use crate::domain::shop_settings::{IngestShop, auto_reply, routing_settings, rule_overrides};
@@ -79,6 +80,7 @@ impl Inbox {
             .map_err(|m| CoreError::invalid("settings.rule_overrides", m))?;
         auto_reply(settings, &rules)?;
         routing_settings(settings, &rules)?;
+        shop_compliance(settings, &rules.compliance)?;
         Ok(())
     }
 

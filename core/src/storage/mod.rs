@@ -2,7 +2,7 @@
 //! transactions ([`write`]), sealed secrets ([`sealing`]), and one repository per aggregate, each owning its SQL:
 //! conversations (with the inbox counters), messages, buyers (with orders, profiles and
 //! access), the ingest group's buyers, accounts, sessions, web sessions, shops, connections, the
-//! outbox, notes, the storefront chat, the adapters' state (sealed), the sealing key's
+//! outbox, messages sent despite a compliance warning, notes, the storefront chat, the adapters' state (sealed), the sealing key's
 //! fingerprint, and task leadership.
 
 pub mod accounts;
@@ -19,6 +19,7 @@ pub mod notes;
 pub mod outbox;
 pub mod ratings;
 pub mod quick_replies;
+pub mod policy_overrides;
 pub mod rows;
 pub mod sealing;
 pub mod sealing_key;

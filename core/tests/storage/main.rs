@@ -5,6 +5,7 @@ mod access;
 mod apply;
 mod channel;
 mod history;
+mod compliance;
 mod outbox;
 mod ratings;
 mod quick_replies;
@@ -449,6 +450,7 @@ async fn ae_win_2_ae_win_3_and_ae_init_1_decide_seller_initiated_chats() {
         let hello = |order: Option<&str>| NewOutreach {
             content: say("Hola, su pedido ya salió"),
             order_id: order.map(str::to_owned),
+            acknowledged_policies: vec![],
         };
 
         // 31 days after the buyer's last reply, the only order 151 days old: refused.
