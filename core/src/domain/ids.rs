@@ -81,3 +81,11 @@ typed_id!(
     /// An outbox entry: one outbound message to deliver.
     OutboxId
 );
+typed_id!(
+    /// A seller's outbound webhook endpoint.
+    WebhookEndpointId
+);
+typed_id!(
+    /// One event queued for one webhook endpoint.
+    WebhookDeliveryId
+);

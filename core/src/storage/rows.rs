@@ -95,7 +95,8 @@ where
     T::from_str(text).map_err(|e| corrupt("column", format!("{col}: {e}")))
 }
 
-text_columns! { SellerId, ShopId, AgentId, BuyerId, OrderId, ConversationId, MessageId, NoteId, OutboxId }
+text_columns! { SellerId, ShopId, AgentId, BuyerId, OrderId, ConversationId, MessageId, NoteId, OutboxId,
+WebhookEndpointId, WebhookDeliveryId }
 text_columns! { Role, AgentStatus, ConversationState, FlagColour, Direction, SenderKind }
 text_columns!(DeliveryStatus, EntryPoint);
 

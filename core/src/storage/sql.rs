@@ -59,7 +59,8 @@ macro_rules! id_vals {
     )+};
 }
 
-id_vals! { SellerId, ShopId, AgentId, BuyerId, OrderId, ConversationId, MessageId, NoteId, OutboxId }
+id_vals! { SellerId, ShopId, AgentId, BuyerId, OrderId, ConversationId, MessageId, NoteId, OutboxId,
+WebhookEndpointId, WebhookDeliveryId }
 
 /// A statement with its values, bound in order to `$1..$n`.
 ///

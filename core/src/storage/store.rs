@@ -35,6 +35,8 @@ pub struct Store {
     sealer: Option<Arc<sealing::Sealer>>,
     /// The SQLite database file (none on PostgreSQL or in memory).
     sqlite_file: Option<std::path::PathBuf>,
+    /// Which webhook endpoints want which shops' events.
+    webhook_subs: Arc<super::webhook_subs::WebhookSubs>,
 }
 
 /// Options for opening a store.
@@ -154,8 +156,10 @@ impl Store {
             write_gate: Arc::new(Mutex::new(())),
             sealer: None,
             sqlite_file,
+            webhook_subs: Arc::default(),
         };
         store.migrate().await?;
+        super::webhook_subs::reload(&store).await?;
         Ok(store)
     }
 
@@ -179,6 +183,11 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").migrations.len(),
         };
         Ok(n == expected as i64)
+    }
+
+    /// Which webhook endpoints want which shops' events (see `webhook_subs`).
+    pub fn webhook_subs(&self) -> &super::webhook_subs::WebhookSubs {
+        &self.webhook_subs
     }
 
     /// The pool.
