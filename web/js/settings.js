@@ -12,11 +12,12 @@ import { askDesktopPermission } from './notify.js';
 import { isOwner, savePrefs, state } from './state.js';
 import { dateTime, setTimeZone, timeZone } from './time.js';
 import { teamTable } from './reception.js';
+import { webhooksSection } from './settings_webhooks.js';
 
 /** Shows the settings in `main`. */
 export function showSettings(main) {
   fill(main, h('div', { class: 'page settings' }, preferences(),
-    isOwner() ? [shopsSection(), agentsSection(), teamSection(), pluginsSection()] : null));
+    isOwner() ? [shopsSection(), agentsSection(), teamSection(), webhooksSection(), pluginsSection()] : null));
 }
 
 function section(title, ...body) {
