@@ -22,6 +22,7 @@ mod access;
 mod openapi;
 mod sign_in;
 mod storefront;
+mod webhooks;
 
 struct Harness {
     router: Router,

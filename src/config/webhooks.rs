@@ -73,3 +73,37 @@ impl RawWebhooksConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::RawConfig;
+    use super::*;
+
+    #[test]
+    fn webhook_settings_are_bounded_and_name_their_keys() {
+        let c = RawConfig::default().validate().expect("defaults");
+        assert_eq!(c.webhooks, WebhookSettings::default());
+        let mut raw = RawConfig::default();
+        raw.webhooks = RawWebhooksConfig {
+            min_backoff_ms: 5000,
+            max_backoff_ms: 1000,
+            timeout_ms: 0,
+            retry_for_secs: 0,
+            ..Default::default()
+        };
+        let errors = raw.validate().expect_err("bad webhooks");
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["webhooks.max_backoff_ms", "webhooks.retry_for_secs", "webhooks.timeout_ms"]
+        );
+        let mut raw = RawConfig::default();
+        raw.webhooks.min_backoff_ms = 200;
+        raw.webhooks.max_backoff_ms = 400;
+        let c = raw.validate().expect("short backoff for tests");
+        assert_eq!(
+            (c.webhooks.min_backoff, c.webhooks.max_backoff),
+            (Duration::from_millis(200), Duration::from_millis(400))
+        );
+    }
+}

@@ -37,7 +37,15 @@ async fn seller_a(h: &Harness) -> (String, Ids) {
     let agent = json!({"nickname": "colleague"}).to_string();
     let (_, agent) =
         h.send(Call::new(Method::POST, "/api/v1/agents").token(&owner).body(agent)).await;
+    let hook = json!({"url": "https://hooks.example.com/in", "events": ["message.created"]});
+    let call = Call::new(Method::POST, "/api/v1/webhook-endpoints").token(&owner);
+    let (_, hook) = h.send(call.body(hook.to_string())).await;
+    let endpoint = hook["endpoint"]["id"].as_str().expect("endpoint").to_owned();
+    let path = format!("/api/v1/webhook-endpoints/{endpoint}/ping");
+    let (_, ping) = h.send(Call::new(Method::POST, path).token(&owner)).await;
     let ids = HashMap::from([
+        ("endpoint_id", endpoint),
+        ("delivery_id", ping["id"].as_str().expect("delivery").to_owned()),
         ("shop_id", shop),
         ("conversation_id", conversation),
         ("buyer_id", buyer),
