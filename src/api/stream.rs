@@ -42,7 +42,7 @@ const RESYNC: &str = r#"{"type":"resync"}"#;
 /// the stream; losing access closes it with code 4401.
 #[utoipa::path(get, path = "/api/v1/stream", tag = "stream",
     params(("access_token" = Option<String>, Query, description = "The token, for clients that cannot set headers")),
-    responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON", body = shopmux_core::events::InboxEvent),
+    responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON (the main account also gets `OwnerEvent`: `webhook_endpoint_paused`)", body = shopmux_core::events::InboxEvent),
         Unauthorized, Forbidden))]
 pub async fn stream(auth: Auth, ApiWebSocket(ws): ApiWebSocket) -> Response {
     ws.max_message_size(MAX_MESSAGE_BYTES)

@@ -83,12 +83,14 @@ mod tests {
     fn webhook_settings_are_bounded_and_name_their_keys() {
         let c = RawConfig::default().validate().expect("defaults");
         assert_eq!(c.webhooks, WebhookSettings::default());
-        let mut raw = RawConfig::default();
-        raw.webhooks = RawWebhooksConfig {
-            min_backoff_ms: 5000,
-            max_backoff_ms: 1000,
-            timeout_ms: 0,
-            retry_for_secs: 0,
+        let raw = RawConfig {
+            webhooks: RawWebhooksConfig {
+                min_backoff_ms: 5000,
+                max_backoff_ms: 1000,
+                timeout_ms: 0,
+                retry_for_secs: 0,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let errors = raw.validate().expect_err("bad webhooks");

@@ -159,7 +159,7 @@ impl Store {
             webhook_subs: Arc::default(),
         };
         store.migrate().await?;
-        super::webhook_subs::reload(&store).await?;
+        store.reload_webhook_subs().await?;
         Ok(store)
     }
 
@@ -188,6 +188,13 @@ impl Store {
     /// Which webhook endpoints want which shops' events (see `webhook_subs`).
     pub fn webhook_subs(&self) -> &super::webhook_subs::WebhookSubs {
         &self.webhook_subs
+    }
+
+    /// Reads the webhook subscriptions again (after a change of endpoints or shops).
+    pub async fn reload_webhook_subs(&self) -> CoreResult<()> {
+        let _one = self.webhook_subs.reloading().await;
+        let rows = self.rows(super::webhook_subs::QUERY, vec![]).await?;
+        self.webhook_subs.replace_rows(&rows)
     }
 
     /// The pool.

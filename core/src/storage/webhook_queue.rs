@@ -5,14 +5,13 @@
 //! PostgreSQL), a conversation's events for one endpoint in their order (`seq`); an
 //! attempt's outcome recorded only under its lease token; a delivery sent again.
 
-use super::conversations::Change;
 use super::rows::Columns;
 use super::sql::{Val, list_placeholders, values_placeholders};
 use super::store::{Backend, Store};
 use super::webhooks::secret_context;
 use super::write::{Deferred, WriteTx};
 use crate::domain::ids::*;
-use crate::domain::model::Message;
+use crate::domain::model::{Conversation, Message};
 use crate::domain::webhooks::*;
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
@@ -59,7 +58,10 @@ pub fn defer_messages<'m>(
 /// Queues the conversation events (`conversation.assigned`, `.ended`, `.closed`) that
 /// conversation changes raise, in `deferred`. Each is dated by the conversation's own
 /// time of the change.
-pub fn defer_changes(store: &Store, changes: &[Change], deferred: &mut Deferred) {
+pub fn defer_changes(
+    store: &Store, changes: &[(SellerId, Option<Conversation>, Conversation)],
+    deferred: &mut Deferred,
+) {
     let mut queued = Vec::new();
     for (_, before, after) in changes {
         for event in conversation_events(before.as_ref(), after) {
@@ -86,7 +88,7 @@ pub fn defer(queued: &[Queued], deferred: &mut Deferred) {
              conversation_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES {}",
             values_placeholders(chunk.len(), 12, 1)
         );
-        let vals = chunk.iter().flat_map(|q| row_values(q)).collect();
+        let vals = chunk.iter().flat_map(row_values).collect();
         deferred.push(sql, vals);
     }
 }
@@ -330,8 +332,8 @@ pub async fn prune(w: &mut WriteTx<'_>, before: DateTime<Utc>) -> CoreResult<u64
 /// `{"rating": …}`) and where the bot hands a conversation over
 /// (`WebhookEvent::BotHandoff`, `extra`: `{"reason": …}`).
 pub async fn queue_conversation_event(
-    w: &mut WriteTx<'_>, event: WebhookEvent, conversation: &crate::domain::model::Conversation,
-    at: DateTime<Utc>, extra: serde_json::Map<String, serde_json::Value>,
+    w: &mut WriteTx<'_>, event: WebhookEvent, conversation: &Conversation, at: DateTime<Utc>,
+    extra: serde_json::Map<String, serde_json::Value>,
 ) -> CoreResult<()> {
     let queued = for_event(w.store(), conversation.shop_id, event, |seller| {
         WebhookPayload::conversation(event, seller, conversation, at, extra)

@@ -5,7 +5,6 @@
 //! seconds by the webhook worker (so another daemon's changes arrive too).
 
 use super::rows::Columns;
-use super::store::Store;
 use crate::domain::ids::*;
 use crate::domain::webhooks::{EventMask, WebhookEvent};
 use crate::error::CoreResult;
@@ -50,27 +49,29 @@ impl WebhookSubs {
     }
 }
 
-/// Reads the subscriptions again (one reload at a time, so an older read never
-/// replaces a newer one).
-pub async fn reload(store: &Store) -> CoreResult<()> {
-    let subs = store.webhook_subs();
-    let _one = subs.reloading.lock().await;
-    let rows = store
-        .rows(
-            "SELECT e.id, e.seller_id, e.events, s.id AS shop_id FROM webhook_endpoints e \
-             JOIN shops s ON s.seller_id = e.seller_id",
-            vec![],
-        )
-        .await?;
-    let mut map: HashMap<ShopId, Vec<Sub>> = HashMap::new();
-    for r in &rows {
-        let sub = Sub {
-            endpoint: r.col("id")?,
-            seller: r.col("seller_id")?,
-            mask: EventMask::from_text(&r.text_col("events")?),
-        };
-        map.entry(r.col("shop_id")?).or_default().push(sub);
+/// The query whose rows [`WebhookSubs::replace_rows`] reads: every endpoint with each
+/// shop of its seller.
+pub const QUERY: &str = "SELECT e.id, e.seller_id, e.events, s.id AS shop_id FROM webhook_endpoints e \
+     JOIN shops s ON s.seller_id = e.seller_id";
+
+impl WebhookSubs {
+    /// Replaces the snapshot with the rows of [`QUERY`].
+    pub fn replace_rows(&self, rows: &[sqlx::any::AnyRow]) -> CoreResult<()> {
+        let mut map: HashMap<ShopId, Vec<Sub>> = HashMap::new();
+        for r in rows {
+            let sub = Sub {
+                endpoint: r.col("id")?,
+                seller: r.col("seller_id")?,
+                mask: EventMask::from_text(&r.text_col("events")?),
+            };
+            map.entry(r.col("shop_id")?).or_default().push(sub);
+        }
+        self.replace(map);
+        Ok(())
     }
-    subs.replace(map);
-    Ok(())
+
+    /// Held while reloading, so an older read never replaces a newer one.
+    pub async fn reloading(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.reloading.lock().await
+    }
 }

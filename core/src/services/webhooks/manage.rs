@@ -10,7 +10,6 @@ use crate::domain::webhooks::*;
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
 use crate::storage::webhook_queue::{self, Queued};
-use crate::storage::webhook_subs;
 use crate::storage::webhooks::{self, NewEndpointRow};
 use crate::storage::write::Db;
 use serde::{Deserialize, Serialize};
@@ -153,7 +152,7 @@ impl Inbox {
         webhooks::insert(&mut w, &row, now).await?;
         let endpoint = webhooks::get(Db::Tx(&mut w), seller, row.id).await?;
         w.commit().await?;
-        webhook_subs::reload(&self.store).await?;
+        self.store.reload_webhook_subs().await?;
         let endpoint = endpoint.ok_or(CoreError::NotFound("webhook endpoint"))?;
         Ok(CreatedEndpoint { endpoint, secret })
     }
@@ -209,7 +208,7 @@ impl Inbox {
             return Err(CoreError::NotFound("webhook endpoint"));
         }
         w.commit().await?;
-        webhook_subs::reload(&self.store).await
+        self.store.reload_webhook_subs().await
     }
 
     /// Queues a test ping to an endpoint; like every delivery it waits while the

@@ -16,8 +16,8 @@ use crate::error::CoreResult;
 use crate::events::OwnerEvent;
 use crate::inbox::Inbox;
 use crate::storage::webhook_queue::{self, ClaimedHook, Outcome};
+use crate::storage::webhooks;
 use crate::storage::write::Db;
-use crate::storage::{webhook_subs, webhooks};
 use futures_util::FutureExt;
 use rand::Rng;
 use std::collections::HashMap;
@@ -200,7 +200,7 @@ impl Inbox {
 
     /// Re-reads the subscriptions and forgets successes older than a week.
     async fn refresh_webhooks(&self) -> CoreResult<()> {
-        webhook_subs::reload(&self.store).await?;
+        self.store.reload_webhook_subs().await?;
         let before = self.clock.now() - chrono::Duration::days(KEEP_DELIVERED_DAYS);
         let mut w = self.store.begin_write().await?;
         webhook_queue::prune(&mut w, before).await?;
