@@ -159,7 +159,11 @@ impl Store {
             webhook_subs: Arc::default(),
         };
         store.migrate().await?;
-        store.reload_webhook_subs().await?;
+        // An in-memory SQLite database is one per connection: only the migrating one
+        // has the tables (and no endpoints yet).
+        if backend == Backend::Postgres || store.sqlite_file.is_some() {
+            store.reload_webhook_subs().await?;
+        }
         Ok(store)
     }
 
