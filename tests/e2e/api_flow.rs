@@ -207,6 +207,16 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("post", "/api/v1/agents/{agent_id}/reactivate"),
         ("post", "/api/v1/agents/{agent_id}/token"),
         ("delete", "/api/v1/agents/{agent_id}/token"),
+        ("get", "/api/v1/webhook-endpoints"),
+        ("post", "/api/v1/webhook-endpoints"),
+        ("get", "/api/v1/webhook-endpoints/{endpoint_id}"),
+        ("delete", "/api/v1/webhook-endpoints/{endpoint_id}"),
+        ("post", "/api/v1/webhook-endpoints/{endpoint_id}/secret"),
+        ("post", "/api/v1/webhook-endpoints/{endpoint_id}/pause"),
+        ("post", "/api/v1/webhook-endpoints/{endpoint_id}/resume"),
+        ("post", "/api/v1/webhook-endpoints/{endpoint_id}/ping"),
+        ("get", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries"),
+        ("post", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry"),
     ];
     for (method, path) in expected {
         assert!(

@@ -284,7 +284,7 @@ async fn every_event_arrives_once_in_order_through_failures_timeouts_and_a_resta
         ],
         "in order per conversation"
     );
-    assert!(seen.len() > 8 + 9, "failed attempts were made: {}", seen.len());
+    assert!(seen.len() >= 8 + 9, "failed attempts were made: {}", seen.len());
     let (_, status) =
         call(&base, Method::GET, &format!("/api/v1/webhook-endpoints/{endpoint_id}"), &token, None)
             .await;
