@@ -6,3 +6,5 @@ mod inbox;
 #[cfg(feature = "demo")]
 mod security;
 mod support;
+#[cfg(feature = "demo")]
+mod webhooks;

@@ -84,7 +84,14 @@ function endpointCard(e, repaint) {
 }
 
 function loadDeliveries(e, box) {
-  get(`/webhook-endpoints/${e.id}/deliveries${query({ limit: 50 })}`).then((rows) => fill(box, rows.length
+  get(`/webhook-endpoints/${e.id}/deliveries${query({ limit: 50 })}`).then((rows) => {
+    // Pending deliveries change by themselves: look again while the card is open.
+    clearTimeout(box.refresh);
+    if (rows.some((d) => d.status === 'pending')) {
+      box.refresh = setTimeout(() => { if (box.isConnected && box.closest('details').open) loadDeliveries(e, box); }, 2000);
+    }
+    return rows;
+  }).then((rows) => fill(box, rows.length
     ? h('table', { class: 'grid webhook-table' },
       h('thead', {}, h('tr', {}, [t('webhooks.event'), t('webhooks.deliveryStatus'), t('webhooks.attempts'), t('webhooks.lastAttempt'), t('webhooks.next'), ''].map((c) => h('th', {}, c)))),
       h('tbody', {}, rows.map((d) => h('tr', { dataset: { delivery: d.id } },
