@@ -208,3 +208,88 @@ async fn a_delivery_refused_for_a_day_fails_and_can_be_sent_again() {
         assert!(matches!(unknown, Err(shopmux_core::CoreError::NotFound(_))), "{}", t.name);
     }
 }
+
+/// A transport that records what it is asked and answers from a script.
+#[derive(Default)]
+struct Scripted {
+    posts: std::sync::Mutex<Vec<shopmux_core::services::webhooks::transport::WebhookRequest>>,
+    mails: std::sync::Mutex<Vec<(String, String)>>,
+    status: std::sync::atomic::AtomicU16,
+}
+
+#[async_trait::async_trait]
+impl shopmux_core::services::webhooks::transport::WebhookTransport for Scripted {
+    async fn post(
+        &self, request: shopmux_core::services::webhooks::transport::WebhookRequest,
+    ) -> WebhookAnswer {
+        self.posts.lock().unwrap().push(request);
+        answer(self.status.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    async fn mail(&self, to: &str, subject: &str, _body: &str) -> Result<(), String> {
+        self.mails.lock().unwrap().push((to.to_owned(), subject.to_owned()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_worker_signs_each_attempt_and_mails_the_owner_when_it_pauses() {
+    use shopmux_core::domain::webhook_signing::signature_header;
+    use shopmux_core::{Clock, Inbox, InboxOptions, ManualClock, Store, StoreOptions};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![format!("sqlite://{}/hooks.db", dir.path().display())];
+    if let Some(base) = postgres_url() {
+        urls.push(postgres_schema_url(&base).await);
+    }
+    for url in urls {
+        let store = Store::open(&StoreOptions::new(&url)).await.unwrap();
+        let clock = Arc::new(ManualClock::at_epoch_2026());
+        let transport = Arc::new(Scripted::default());
+        transport.status.store(500, std::sync::atomic::Ordering::SeqCst);
+        let webhooks = shopmux_core::services::webhooks::WebhookOptions {
+            transport: Some(transport.clone()),
+            ..Default::default()
+        };
+        let options = InboxOptions {
+            registry: registry(Vec::new()),
+            background_delivery: false,
+            webhooks,
+            ..Default::default()
+        };
+        let inbox = Inbox::start(store, clock.clone() as Arc<dyn Clock>, options);
+        let s = seller(&inbox, "mailed").await;
+        let new = NewEndpoint {
+            url: "https://hooks.example.com/in".into(),
+            events: vec![WebhookEvent::MessageCreated],
+            description: String::new(),
+            notify_email: Some("ops@example.com".into()),
+        };
+        let created = inbox.create_webhook_endpoint(&s.viewer, new).await.unwrap();
+        inbox.ingest(s.shop.clone(), text("anna", "w-1", "hello")).await.unwrap();
+        assert_eq!(inbox.deliver_webhooks_now().await.unwrap(), 1);
+        {
+            let posts = transport.posts.lock().unwrap();
+            let header = |name: &str| {
+                posts[0].headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+            };
+            let t = clock.now().timestamp();
+            let expected = signature_header(&created.secret, t, posts[0].body.as_bytes());
+            assert_eq!(header("Shopmux-Signature"), Some(expected), "{url}");
+            assert_eq!(header("Shopmux-Event").as_deref(), Some("message.created"));
+            assert_eq!(header("Shopmux-Delivery"), header("Idempotency-Key"));
+            assert_eq!(posts[0].url, "https://hooks.example.com/in");
+        }
+        clock.advance(Duration::hours(24));
+        assert_eq!(inbox.deliver_webhooks_now().await.unwrap(), 1);
+        let mails = transport.mails.lock().unwrap().clone();
+        assert_eq!(mails.len(), 1, "{url}: the owner is mailed once");
+        assert_eq!(mails[0].0, "ops@example.com");
+        let shown = inbox.webhook_endpoint(&s.viewer, created.endpoint.id).await.unwrap();
+        assert_eq!(shown.status, EndpointStatus::Paused);
+        // Paused: nothing more is attempted.
+        clock.advance(Duration::hours(1));
+        assert_eq!(inbox.deliver_webhooks_now().await.unwrap(), 0);
+        inbox.shutdown().await;
+    }
+}
