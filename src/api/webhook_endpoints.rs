@@ -116,7 +116,8 @@ pub async fn ping(
 /// An endpoint's latest deliveries with their last attempt, newest first.
 #[utoipa::path(get, path = "/api/v1/webhook-endpoints/{endpoint_id}/deliveries", tag = "integrations",
     params(EndpointPath, DeliveryQuery),
-    responses((status = 200, body = Vec<WebhookDelivery>), BadRequest, Unauthorized, Forbidden, NotFound))]
+    responses((status = 200, body = Vec<WebhookDelivery>), BadRequest, Unauthorized, Forbidden, NotFound,
+        Unprocessable))]
 pub async fn deliveries(
     auth: Auth, ApiPath(id): ApiPath<WebhookEndpointId>, ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> JsonResult<Vec<WebhookDelivery>> {

@@ -37,6 +37,8 @@ async fn the_owner_manages_endpoints_and_sees_their_deliveries() {
     let (_, deliveries) =
         h.send(Call::new(Method::GET, path("/deliveries?limit=5")).token(&owner)).await;
     assert_eq!(deliveries[0]["id"], ping["id"]);
+    let over = Call::new(Method::GET, path("/deliveries?limit=500")).token(&owner);
+    h.check("limit out of range", over, 422, "invalid_field").await;
     let (status, paused) = h.send(Call::new(Method::POST, path("/pause")).token(&owner)).await;
     assert_eq!(
         (status, &paused["status"], &paused["pause_reason"]),

@@ -30,8 +30,8 @@ pub struct NewEndpoint {
     /// `outbound.allow_private_networks` is set, for local tests).
     #[cfg_attr(feature = "openapi", schema(min_length = 9, max_length = 2048))]
     pub url: String,
-    /// The events wanted (at least one; `ping` is not subscribable).
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 6))]
+    /// The events wanted (at least one; repeats count once; `ping` is not subscribable).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub events: Vec<WebhookEvent>,
     /// A note for the owner (at most 200 characters).
     #[serde(default)]
@@ -233,8 +233,11 @@ impl Inbox {
         &self, viewer: &Viewer, id: WebhookEndpointId, status: Option<WebhookDeliveryStatus>,
         limit: Option<i64>,
     ) -> CoreResult<Vec<WebhookDelivery>> {
+        let limit = limit.unwrap_or(50);
+        if !(1..=MAX_LISTED).contains(&limit) {
+            return Err(CoreError::invalid("limit", format!("must be 1 to {MAX_LISTED}")));
+        }
         self.webhook_endpoint(viewer, id).await?;
-        let limit = limit.unwrap_or(50).clamp(1, MAX_LISTED);
         webhook_queue::recent(&self.store, id, status, limit).await
     }
 
