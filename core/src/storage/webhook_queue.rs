@@ -317,13 +317,23 @@ pub async fn send_again(
 }
 
 /// Forgets delivered rows older than `before` (the history keeps failures and recent
-/// successes); returns how many went.
+/// successes), and rows queued for an endpoint deleted meanwhile (by a write that
+/// still saw it subscribed); returns how many went.
 pub async fn prune(w: &mut WriteTx<'_>, before: DateTime<Utc>) -> CoreResult<u64> {
-    w.exec(
-        "DELETE FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < $1",
-        vec![before.into()],
-    )
-    .await
+    let old = w
+        .exec(
+            "DELETE FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < $1",
+            vec![before.into()],
+        )
+        .await?;
+    let orphans = w
+        .exec(
+            "DELETE FROM webhook_deliveries WHERE NOT EXISTS \
+             (SELECT 1 FROM webhook_endpoints e WHERE e.id = webhook_deliveries.endpoint_id)",
+            vec![],
+        )
+        .await?;
+    Ok(old + orphans)
 }
 
 /// Queues one conversation event in the caller's transaction, for the endpoints that

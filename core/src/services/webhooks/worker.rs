@@ -5,7 +5,8 @@
 //! owner told (live stream, and mail when configured). Up to
 //! `webhooks.concurrency` attempts run at once, at most [`PER_ENDPOINT`] to one
 //! endpoint, so an endpoint that hangs never holds the others back. Every
-//! [`REFRESH_EVERY`] it re-reads the subscriptions and forgets old successes.
+//! [`REFRESH_EVERY`] it re-reads the subscriptions, every [`PRUNE_EVERY`] it forgets
+//! old successes.
 
 use super::transport::{WebhookAnswer, WebhookRequest};
 use crate::domain::ids::WebhookEndpointId;
@@ -31,8 +32,10 @@ use tokio::task::JoinSet;
 pub const PER_ENDPOINT: usize = 4;
 /// What a lease holds beyond one attempt's limit (to record the outcome).
 pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
-/// How often the subscriptions are re-read and old successes forgotten.
+/// How often the subscriptions are re-read.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
+/// How often old successes (and rows of deleted endpoints) are forgotten.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// How long delivered rows are kept in the history.
 pub const KEEP_DELIVERED_DAYS: i64 = 7;
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -198,9 +201,8 @@ impl Inbox {
         }
     }
 
-    /// Re-reads the subscriptions and forgets successes older than a week.
-    async fn refresh_webhooks(&self) -> CoreResult<()> {
-        self.store.reload_webhook_subs().await?;
+    /// Forgets successes older than a week and rows of deleted endpoints.
+    async fn prune_webhooks(&self) -> CoreResult<()> {
         let before = self.clock.now() - chrono::Duration::days(KEEP_DELIVERED_DAYS);
         let mut w = self.store.begin_write().await?;
         webhook_queue::prune(&mut w, before).await?;
@@ -268,13 +270,20 @@ pub(crate) async fn run_loop(inbox: Weak<Inbox>, mut shutdown: watch::Receiver<b
     let Some(wake) = inbox.upgrade().map(|i| i.webhooks.wake.clone()) else { return };
     let mut in_flight = InFlight::default();
     let mut refreshed = Instant::now();
+    let mut pruned: Option<Instant> = None;
     loop {
         in_flight.reap();
         let Some(strong) = inbox.upgrade() else { break };
         if refreshed.elapsed() >= REFRESH_EVERY {
             refreshed = Instant::now();
-            if let Err(error) = strong.refresh_webhooks().await {
-                tracing::warn!(message = "Webhook refresh failed.", %error);
+            if let Err(error) = strong.store.reload_webhook_subs().await {
+                tracing::warn!(message = "Webhook subscriptions not re-read.", %error);
+            }
+        }
+        if pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned = Some(Instant::now());
+            if let Err(error) = strong.prune_webhooks().await {
+                tracing::warn!(message = "Old webhook deliveries not pruned.", %error);
             }
         }
         in_flight.fill(&strong).await;
