@@ -293,3 +293,33 @@ async fn the_worker_signs_each_attempt_and_mails_the_owner_when_it_pauses() {
         inbox.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn successes_older_than_a_week_and_rows_of_deleted_endpoints_are_pruned() {
+    use shopmux_core::Clock;
+    use shopmux_core::storage::webhook_queue::{self, Queued};
+    for t in inboxes_with(Vec::new).await {
+        let s = seller(&t.inbox, "pruned").await;
+        let ep = endpoint(&t, &s, &[WebhookEvent::MessageCreated]).await;
+        t.ingest(&s.shop, text("anna", "x-1", "old")).await;
+        let old = claim(&t).await.unwrap();
+        t.inbox.complete_webhook(&old, &answer(200)).await.unwrap();
+        t.ingest(&s.shop, text("anna", "x-2", "failing")).await;
+        let failing = claim(&t).await.unwrap();
+        t.inbox.complete_webhook(&failing, &answer(500)).await.unwrap();
+        // A row queued by a write that still saw a deleted endpoint subscribed.
+        let gone = shopmux_core::domain::ids::WebhookEndpointId::new();
+        let payload = WebhookPayload::ping(s.viewer.agent.seller_id, gone, t.clock.now());
+        let mut w = t.inbox.store().begin_write().await.unwrap();
+        webhook_queue::queue(&mut w, &[Queued { endpoint: gone, payload }]).await.unwrap();
+        w.commit().await.unwrap();
+        t.clock.advance(Duration::days(8));
+        let mut w = t.inbox.store().begin_write().await.unwrap();
+        let n = webhook_queue::prune(&mut w, t.clock.now() - Duration::days(7)).await.unwrap();
+        w.commit().await.unwrap();
+        assert_eq!(n, 2, "{}: the old success and the orphan", t.name);
+        let left = t.inbox.webhook_deliveries(&s.viewer, ep, None, None).await.unwrap();
+        assert_eq!(left.len(), 1, "{}: the pending one stays", t.name);
+        assert_eq!(left[0].id, failing.id);
+    }
+}
