@@ -30,7 +30,7 @@ pub enum WebhookEvent {
     /// The FAQ bot handed a conversation to a human (`data.conversation`, `data.reason`).
     #[serde(rename = "bot.handoff")]
     BotHandoff,
-    /// A test ping asked for by the owner (never subscribed; always sent).
+    /// A test ping asked for by the owner (not subscribable).
     #[serde(rename = "ping")]
     Ping,
 }

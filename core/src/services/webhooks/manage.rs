@@ -30,8 +30,8 @@ pub struct NewEndpoint {
     /// `outbound.allow_private_networks` is set, for local tests).
     #[cfg_attr(feature = "openapi", schema(min_length = 9, max_length = 2048))]
     pub url: String,
-    /// The events wanted (at least one; repeats count once; `ping` is not subscribable).
-    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+    /// The events wanted (at least one; repeats count once).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, value_type = Vec<SubscribableEvent>))]
     pub events: Vec<WebhookEvent>,
     /// A note for the owner (at most 200 characters).
     #[serde(default)]
@@ -41,6 +41,32 @@ pub struct NewEndpoint {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub notify_email: Option<String>,
+}
+
+/// An event an endpoint may subscribe to (the API's schema of [`WebhookEvent`] without
+/// `ping`, which is sent only when asked for).
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum SubscribableEvent {
+    /// `message.created`
+    #[schema(rename = "message.created")]
+    MessageCreated,
+    /// `conversation.assigned`
+    #[schema(rename = "conversation.assigned")]
+    ConversationAssigned,
+    /// `conversation.ended`
+    #[schema(rename = "conversation.ended")]
+    ConversationEnded,
+    /// `conversation.closed`
+    #[schema(rename = "conversation.closed")]
+    ConversationClosed,
+    /// `rating.received`
+    #[schema(rename = "rating.received")]
+    RatingReceived,
+    /// `bot.handoff`
+    #[schema(rename = "bot.handoff")]
+    BotHandoff,
 }
 
 /// A registered endpoint and its secret, shown this once.
