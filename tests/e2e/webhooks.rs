@@ -4,6 +4,8 @@
 //! 503s, then answers slower than the attempt's time limit — the daemon is killed
 //! (SIGKILL) with deliveries pending and started again, more events come, and once the
 //! receiver recovers every event is accepted exactly once, in order per conversation.
+//! And in process, by the injected clock: a day of failures pauses the endpoint and
+//! the owner's live stream is told.
 
 use crate::support::{assert_success, free_port, inbound_path, message, signed_inbound};
 use axum::body::Bytes;
@@ -312,4 +314,34 @@ async fn every_event_arrives_once_in_order_through_failures_timeouts_and_a_resta
     );
     daemon.kill().unwrap();
     daemon.wait().unwrap();
+}
+
+/// An endpoint that fails for a day (by the injected clock) is paused: the owner's live
+/// stream says so, and the API shows it paused with its event kept.
+#[tokio::test]
+async fn the_owner_stream_is_told_when_an_endpoint_is_paused() {
+    use crate::support::{next_event, start_at_epoch};
+    let (clock, d) = start_at_epoch().await;
+    let (token, shop, secret) = d.api_seller("Paused", "paused").await;
+    // Nothing listens on this port: every attempt fails at once.
+    let dead = format!("http://127.0.0.1:{}/hook", free_port());
+    let body = json!({"url": dead, "events": ["message.created"]});
+    let (status, created) = d.post_json("/api/v1/webhook-endpoints", &token, body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["endpoint"]["id"].as_str().unwrap().to_owned();
+    let mut owner_stream = d.stream(&token).await;
+    d.inbound(&shop, &secret, &message("anna", "p1", "hello")).await;
+    let path = format!("/api/v1/webhook-endpoints/{id}");
+    let failed = wait_until(Duration::from_secs(10), || async {
+        d.get(&path, &token).await.1["consecutive_failures"].as_i64() > Some(0)
+    })
+    .await;
+    assert!(failed, "the first attempt failed");
+    clock.advance(chrono::Duration::hours(25));
+    let told = next_event(&mut owner_stream, |e| e["type"] == "webhook_endpoint_paused").await;
+    assert_eq!(told["endpoint"]["id"], id.as_str());
+    assert_eq!(told["endpoint"]["pause_reason"], "failing");
+    let (_, shown) = d.get(&path, &token).await;
+    assert_eq!((shown["status"].as_str(), shown["pending"].as_i64()), (Some("paused"), Some(1)));
+    d.stop().await;
 }
