@@ -24,7 +24,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod access;
+mod webhooks;
 pub use access::{AccessConfig, RawAccessConfig};
+pub use webhooks::RawWebhooksConfig;
 
 /// The whole configuration as written: the TOML file with the environment's overrides.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -50,6 +52,8 @@ pub struct RawConfig {
     pub outbound: RawOutboundConfig,
     /// `[storefront]`: how the storefront chat may be reached.
     pub storefront: crate::storefront_config::RawStorefrontConfig,
+    /// `[webhooks]`: how outbound webhooks are retried.
+    pub webhooks: RawWebhooksConfig,
 }
 
 /// `[outbound]`: the daemon's own requests (platform APIs at a connection's `api_base`,
@@ -239,6 +243,8 @@ pub struct Config {
     pub outbound: crate::outbound::OutboundPolicy,
     /// How the storefront chat may be reached.
     pub storefront: crate::storefront_config::StorefrontConfig,
+    /// How outbound webhooks are retried.
+    pub webhooks: shopmux_core::domain::webhook_retry::WebhookSettings,
 }
 
 impl Default for Config {
@@ -506,6 +512,7 @@ impl RawConfig {
             allow_private_networks: self.outbound.allow_private_networks,
             max_response_bytes,
         });
+        let webhooks = self.webhooks.validate(&mut problems);
         let storefront = self.storefront.validate().map_err(|found| {
             found.into_iter().for_each(|(key, message)| problems.add(&key, message))
         });
@@ -529,6 +536,7 @@ impl RawConfig {
                 access,
                 outbound,
                 storefront: storefront.unwrap_or_default(),
+                webhooks: webhooks.unwrap_or_default(),
             }),
             _ => Err(problems.0),
         }

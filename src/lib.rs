@@ -20,3 +20,4 @@ pub mod storefront;
 pub mod storefront_config;
 pub mod storefront_limits;
 pub mod web;
+pub mod webhook_transport;

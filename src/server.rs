@@ -51,6 +51,15 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
     }
     let host = crate::host::DaemonHost::new(clock.clone(), store.clone(), config.outbound);
     let mailer = crate::mailer::Mailer::from_config(config.smtp.as_ref())?;
+    let webhooks = shopmux_core::services::webhooks::WebhookOptions {
+        settings: config.webhooks,
+        transport: Some(Arc::new(crate::webhook_transport::DaemonWebhooks::new(
+            config.outbound,
+            mailer.clone(),
+            clock.clone(),
+        ))),
+        allow_http: config.outbound.allow_private_networks,
+    };
     let storefront = Arc::new(crate::storefront::Storefront::new(
         mailer,
         config.storefront.clone(),
@@ -62,6 +71,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         registry: registry(plugins, &host, &storefront),
         poll_every: config.ingest.poll_every,
         delivery: config.outbox,
+        webhooks,
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock, options);

@@ -59,17 +59,45 @@ impl InboxEvent {
     }
 }
 
+/// A change only a seller's main account is told about, on its live stream.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OwnerEvent {
+    /// A webhook endpoint failed for the whole `webhooks.pause_after_secs` and was
+    /// paused: nothing more is attempted until the owner resumes it.
+    WebhookEndpointPaused {
+        /// The endpoint, paused.
+        endpoint: crate::domain::webhooks::WebhookEndpoint,
+    },
+}
+
 /// The publishing side of the bus; clone freely.
 #[derive(Clone, Debug)]
 pub struct EventBus {
     tx: broadcast::Sender<InboxEvent>,
     accounts: broadcast::Sender<SellerId>,
+    owners: broadcast::Sender<(SellerId, OwnerEvent)>,
 }
 
 impl EventBus {
     /// A bus keeping up to `capacity` undelivered events per receiver.
     pub fn new(capacity: usize) -> Self {
-        Self { tx: broadcast::channel(capacity).0, accounts: broadcast::channel(256).0 }
+        Self {
+            tx: broadcast::channel(capacity).0,
+            accounts: broadcast::channel(256).0,
+            owners: broadcast::channel(64).0,
+        }
+    }
+
+    /// Tells a seller's main account, after the commit; nobody listening is fine.
+    pub fn tell_owner(&self, seller: SellerId, event: OwnerEvent) {
+        let _ = self.owners.send((seller, event));
+    }
+
+    /// A new receiver of every later owner event (of every seller: filter by seller).
+    pub fn subscribe_owners(&self) -> broadcast::Receiver<(SellerId, OwnerEvent)> {
+        self.owners.subscribe()
     }
 
     /// Says, after the commit, that accounts of a seller changed (grants, chat

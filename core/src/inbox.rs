@@ -37,6 +37,8 @@ pub struct InboxOptions {
     pub background_delivery: bool,
     /// How many deliveries run at once.
     pub delivery: DeliveryLimits,
+    /// Outbound webhooks: settings and the daemon's transport.
+    pub webhooks: crate::services::webhooks::WebhookOptions,
 }
 
 /// How many deliveries run at once: in all, and to one platform (so a platform that
@@ -67,6 +69,7 @@ impl Default for InboxOptions {
             poll_every: Duration::from_secs(60),
             background_delivery: true,
             delivery: DeliveryLimits::default(),
+            webhooks: Default::default(),
         }
     }
 }
@@ -87,6 +90,8 @@ pub struct Inbox {
     pub(crate) instance_id: String,
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) workers: Mutex<Vec<JoinHandle<()>>>,
+    /// Outbound webhooks.
+    pub(crate) webhooks: crate::services::webhooks::Webhooks,
 }
 
 impl std::fmt::Debug for Inbox {

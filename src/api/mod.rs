@@ -24,6 +24,7 @@ pub mod socket;
 pub mod storefront;
 pub mod storefront_chat;
 pub mod stream;
+pub mod webhook_endpoints;
 pub mod webhooks;
 pub mod workbench;
 
@@ -77,6 +78,7 @@ pub struct AppState {
         (name = "quick_replies", description = "Quick replies: an account's own and the shops' sets"),
         (name = "stream", description = "Live events"),
         (name = "webhooks", description = "Marketplace webhooks (signed by the platform)"),
+        (name = "integrations", description = "Outbound webhooks to the seller's own systems (main account)"),
         (name = "storefront", description = "The storefront chat of shops whose platform offers one (customer side)"),
         (name = "operations", description = "Health"),
     )
@@ -169,6 +171,14 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(quick_replies::reorder))
         .routes(routes!(quick_replies::update, quick_replies::delete))
         .routes(routes!(quick_replies::render))
+        .routes(routes!(webhook_endpoints::list, webhook_endpoints::create))
+        .routes(routes!(webhook_endpoints::get, webhook_endpoints::delete))
+        .routes(routes!(webhook_endpoints::rotate_secret))
+        .routes(routes!(webhook_endpoints::pause))
+        .routes(routes!(webhook_endpoints::resume))
+        .routes(routes!(webhook_endpoints::ping))
+        .routes(routes!(webhook_endpoints::deliveries))
+        .routes(routes!(webhook_endpoints::send_again))
         .routes(routes!(stream::stream))
         .with_state(state)
         .split_for_parts();

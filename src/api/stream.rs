@@ -2,7 +2,8 @@
 //! shops the caller may see, as JSON text frames, after the change is committed. A
 //! client that falls behind gets `{"type":"resync"}` and should reload through the API.
 //! The server pings every `server.stream_ping_secs` and drops a client that misses a
-//! pong. While an agent has a stream open it counts as connected (TT-AGENT-3): its
+//! pong. The seller's main account also gets the owner's events (a webhook endpoint
+//! paused: `{"type":"webhook_endpoint_paused","endpoint":{…}}`). While an agent has a stream open it counts as connected (TT-AGENT-3): its
 //! session is recorded when the stream opens and dropped when it ends.
 //!
 //! Access bites at once: when its seller's accounts change (grants, chat permission,
@@ -29,6 +30,9 @@ pub const MAX_MESSAGE_BYTES: usize = 4096;
 /// The close code of a stream whose credential no longer holds.
 pub const CLOSE_ACCESS_REVOKED: u16 = 4401;
 
+/// An owner event with its seller.
+type OwnerNotice = (shopmux_core::domain::ids::SellerId, shopmux_core::events::OwnerEvent);
+
 /// The frame telling a client to reload through the API.
 const RESYNC: &str = r#"{"type":"resync"}"#;
 
@@ -38,7 +42,7 @@ const RESYNC: &str = r#"{"type":"resync"}"#;
 /// the stream; losing access closes it with code 4401.
 #[utoipa::path(get, path = "/api/v1/stream", tag = "stream",
     params(("access_token" = Option<String>, Query, description = "The token, for clients that cannot set headers")),
-    responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON", body = shopmux_core::events::InboxEvent),
+    responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON (the main account also gets `OwnerEvent`: `webhook_endpoint_paused`)", body = shopmux_core::events::InboxEvent),
         Unauthorized, Forbidden))]
 pub async fn stream(auth: Auth, ApiWebSocket(ws): ApiWebSocket) -> Response {
     ws.max_message_size(MAX_MESSAGE_BYTES)
@@ -51,6 +55,7 @@ async fn pump(socket: WebSocket, auth: Auth) {
     let agent = auth.viewer.agent.clone();
     let events = app.inbox.events().subscribe();
     let accounts = app.inbox.events().subscribe_accounts();
+    let owners = app.inbox.events().subscribe_owners();
     let session = match app.inbox.open_session(&agent).await {
         Ok(session) => session,
         Err(error) => {
@@ -59,9 +64,8 @@ async fn pump(socket: WebSocket, auth: Auth) {
         }
     };
     let socket = Socket::new(socket, &app.sockets).await;
-    Forwarder { socket, events, accounts, viewer: auth.viewer.clone(), auth, refreshed_at: None }
-        .run()
-        .await;
+    let viewer = auth.viewer.clone();
+    Forwarder { socket, events, accounts, owners, viewer, auth, refreshed_at: None }.run().await;
     if let Err(error) = app.inbox.close_session(&agent, &session).await {
         tracing::warn!(message = "Could not drop a stream session.", %error);
     }
@@ -90,6 +94,7 @@ struct Forwarder {
     socket: Socket,
     events: tokio::sync::broadcast::Receiver<shopmux_core::events::InboxEvent>,
     accounts: tokio::sync::broadcast::Receiver<shopmux_core::domain::ids::SellerId>,
+    owners: tokio::sync::broadcast::Receiver<OwnerNotice>,
     viewer: Viewer,
     auth: Auth,
     refreshed_at: Option<std::time::Instant>,
@@ -104,6 +109,7 @@ impl Forwarder {
                 _ = recheck.tick() => self.recheck().await.unwrap_or(Next::Skip),
                 event = self.events.recv() => self.on_event(event).await,
                 changed = self.accounts.recv() => self.on_accounts(changed).await,
+                notice = self.owners.recv() => self.on_owner(notice),
                 // Agents send nothing on the stream; any text is ignored.
                 incoming = self.socket.next_text() => match incoming {
                     Some(_) => Next::Skip,
@@ -149,6 +155,19 @@ impl Forwarder {
             }
         }
         Next::Send(serde_json::to_string(&e).unwrap_or_default())
+    }
+
+    /// An owner event (a paused webhook endpoint): sent to the seller's main account only.
+    fn on_owner(&self, notice: Result<OwnerNotice, RecvError>) -> Next {
+        match notice {
+            Ok((seller, event))
+                if seller == self.viewer.agent.seller_id && self.viewer.is_owner() =>
+            {
+                Next::Send(serde_json::to_string(&event).unwrap_or_default())
+            }
+            Err(RecvError::Closed) => Next::End,
+            _ => Next::Skip,
+        }
     }
 
     /// An accounts change: ours (or one we may have missed) re-reads the viewer.

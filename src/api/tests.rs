@@ -25,6 +25,7 @@ mod ratings;
 mod quick_replies;
 mod sign_in;
 mod storefront;
+mod webhooks;
 
 struct Harness {
     router: Router,

@@ -45,6 +45,7 @@ pub const FILES: &[Asset] = embed![
     "js/reception.js",
     "js/settings.js",
     "js/settings_compliance.js",
+    "js/settings_webhooks.js",
     "js/notify.js",
     "js/keys.js",
     "js/rating.js",

@@ -11,3 +11,5 @@ mod quick_replies;
 #[cfg(feature = "demo")]
 mod security;
 mod support;
+#[cfg(feature = "demo")]
+mod webhooks;

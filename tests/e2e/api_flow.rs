@@ -216,6 +216,16 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("delete", "/api/v1/agents/{agent_id}/token"),
         ("post", "/api/v1/conversations/{conversation_id}/rating_invitation"),
         ("get", "/api/v1/ratings"),
+        ("get", "/api/v1/webhook-endpoints"),
+        ("post", "/api/v1/webhook-endpoints"),
+        ("get", "/api/v1/webhook-endpoints/{endpoint_id}"),
+        ("delete", "/api/v1/webhook-endpoints/{endpoint_id}"),
+        ("post", "/api/v1/webhook-endpoints/{endpoint_id}/secret"),
+        ("post", "/api/v1/webhook-endpoints/{endpoint_id}/pause"),
+        ("post", "/api/v1/webhook-endpoints/{endpoint_id}/resume"),
+        ("post", "/api/v1/webhook-endpoints/{endpoint_id}/ping"),
+        ("get", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries"),
+        ("post", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry"),
     ];
     for (method, path) in expected {
         assert!(

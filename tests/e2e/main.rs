@@ -21,3 +21,4 @@ mod storefront;
 mod storefront_identity;
 mod support;
 mod tiktok;
+mod webhooks;

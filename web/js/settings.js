@@ -14,11 +14,12 @@ import { dateTime, setTimeZone, timeZone } from './time.js';
 import { teamTable } from './reception.js';
 import { quickRepliesSection } from './settings_quick_replies.js';
 import { complianceSettings } from './settings_compliance.js';
+import { webhooksSection } from './settings_webhooks.js';
 
 /** Shows the settings in `main`. */
 export function showSettings(main) {
   fill(main, h('div', { class: 'page settings' }, preferences(),
-    isOwner() ? [shopsSection(), agentsSection(), teamSection(), pluginsSection()] : null, quickRepliesSection()));
+    isOwner() ? [shopsSection(), agentsSection(), teamSection(), webhooksSection(), pluginsSection()] : null, quickRepliesSection()));
 }
 
 function section(title, ...body) {

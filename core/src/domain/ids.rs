@@ -85,3 +85,11 @@ typed_id!(
     /// A quick reply (an agent's own or a shop's).
     QuickReplyId
 );
+typed_id!(
+    /// A seller's outbound webhook endpoint.
+    WebhookEndpointId
+);
+typed_id!(
+    /// One event queued for one webhook endpoint.
+    WebhookDeliveryId
+);

@@ -23,3 +23,6 @@ pub mod search_terms;
 pub mod shop_settings;
 pub mod sign_in;
 pub mod viewer;
+pub mod webhook_retry;
+pub mod webhook_signing;
+pub mod webhooks;

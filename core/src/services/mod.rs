@@ -32,4 +32,5 @@ pub mod storefront;
 pub mod storefront_email;
 pub mod timers;
 pub mod vetting;
+pub mod webhooks;
 pub mod workbench;

@@ -122,6 +122,8 @@ impl Inbox {
         let mut w = self.store.begin_write().await?;
         shops::insert(&mut w, &shop, &secret).await?;
         w.commit().await?;
+        // The seller's webhook endpoints want the new shop's events too.
+        self.store.reload_webhook_subs().await?;
         Ok(ShopWithSecret { shop, ingest_secret: secret })
     }
 

@@ -3,7 +3,7 @@
 //! heartbeat — and a shutdown that writes what was accepted before stopping.
 
 use super::ingest::queue::{IngestJob, spawn_writer};
-use super::{delivery, polling, presence, router, timers};
+use super::{delivery, polling, presence, router, timers, webhooks};
 use crate::clock::Clock;
 use crate::events::EventBus;
 use crate::inbox::{DeliveryLimits, Inbox, InboxOptions};
@@ -53,6 +53,7 @@ impl Inbox {
             instance_id: uuid::Uuid::now_v7().to_string(),
             shutdown,
             workers: Mutex::new(vec![writer]),
+            webhooks: options.webhooks.into(),
         });
         let weak = Arc::downgrade(&inbox);
         let stop = || inbox.shutdown.subscribe();
@@ -63,7 +64,10 @@ impl Inbox {
             tokio::spawn(polling::run_loop(weak.clone(), options.poll_every, stop())),
         ];
         if options.background_delivery {
-            tasks.push(tokio::spawn(delivery::run_loop(weak, stop())));
+            tasks.push(tokio::spawn(delivery::run_loop(weak.clone(), stop())));
+            if inbox.webhooks.transport.is_some() {
+                tasks.push(tokio::spawn(webhooks::run_loop(weak, stop())));
+            }
         }
         inbox.keep_workers(tasks);
         inbox

@@ -206,13 +206,14 @@ pub async fn all_of_shop(store: &Store, shop: ShopId) -> CoreResult<Vec<Conversa
 /// Writes conversations (insert or update) and applies their counter changes.
 pub async fn save(w: &mut WriteTx<'_>, changes: &[Change]) -> CoreResult<()> {
     let mut deferred = Deferred::default();
-    defer_save(changes, &ALL_MUTABLE, &mut deferred);
+    defer_save(w.store(), changes, &ALL_MUTABLE, &mut deferred);
     deferred.run(w).await
 }
 
-/// Queues the writes of conversations (insert, or update of `columns` only) and of
-/// their counter changes, to run later in the transaction.
-pub fn defer_save(changes: &[Change], columns: &[&str], deferred: &mut Deferred) {
+/// Queues the writes of conversations (insert, or update of `columns` only), of their
+/// counter changes and of the webhook events they raise (assigned, ended, closed), to
+/// run later in the transaction.
+pub fn defer_save(store: &Store, changes: &[Change], columns: &[&str], deferred: &mut Deferred) {
     let set = columns.iter().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
     for chunk in changes.chunks(150) {
         let sql = format!(
@@ -226,6 +227,7 @@ pub fn defer_save(changes: &[Change], columns: &[&str], deferred: &mut Deferred)
         deferred.push(sql, vals);
     }
     defer_counters(changes, deferred);
+    super::webhook_queue::defer_changes(store, changes, deferred);
 }
 
 fn defer_counters(changes: &[Change], deferred: &mut Deferred) {

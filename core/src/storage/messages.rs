@@ -58,7 +58,7 @@ pub async fn find_stored(
 
 /// Inserts messages, skipping any already stored; returns the ids actually inserted.
 /// Also indexes their text for search (FTS5 rows on SQLite, the `tsvector` column on
-/// PostgreSQL).
+/// PostgreSQL), and queues `message.created` for the webhook endpoints that want it.
 ///
 /// On SQLite the insert is queued in `deferred` and every message counts as inserted:
 /// the caller holds the write gate and has already looked for stored copies, so no
@@ -127,6 +127,9 @@ pub async fn insert_messages(
             deferred.push(sql, vals);
         }
     }
+    // message.created for the endpoints that want it, in the same transaction.
+    let stored = messages.iter().filter(|m| inserted.contains(&m.id));
+    super::webhook_queue::defer_messages(store, stored, deferred);
     Ok(inserted)
 }
 

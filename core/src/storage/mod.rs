@@ -29,4 +29,7 @@ pub mod sql;
 pub mod store;
 pub mod storefront;
 pub mod web_sessions;
+pub mod webhook_queue;
+pub mod webhook_subs;
+pub mod webhooks;
 pub mod write;

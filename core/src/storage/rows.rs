@@ -96,7 +96,7 @@ where
 }
 
 text_columns! { SellerId, ShopId, AgentId, BuyerId, OrderId, ConversationId, MessageId, NoteId, OutboxId }
-text_columns! { QuickReplyId }
+text_columns! { QuickReplyId, WebhookEndpointId, WebhookDeliveryId }
 text_columns! { Role, AgentStatus, ConversationState, FlagColour, Direction, SenderKind }
 text_columns!(DeliveryStatus, EntryPoint);
 

@@ -35,6 +35,8 @@ pub struct Store {
     sealer: Option<Arc<sealing::Sealer>>,
     /// The SQLite database file (none on PostgreSQL or in memory).
     sqlite_file: Option<std::path::PathBuf>,
+    /// Which webhook endpoints want which shops' events.
+    webhook_subs: Arc<super::webhook_subs::WebhookSubs>,
 }
 
 /// Options for opening a store.
@@ -154,8 +156,14 @@ impl Store {
             write_gate: Arc::new(Mutex::new(())),
             sealer: None,
             sqlite_file,
+            webhook_subs: Arc::default(),
         };
         store.migrate().await?;
+        // An in-memory SQLite database is one per connection: only the migrating one
+        // has the tables (and no endpoints yet).
+        if backend == Backend::Postgres || store.sqlite_file.is_some() {
+            store.reload_webhook_subs().await?;
+        }
         Ok(store)
     }
 
@@ -179,6 +187,18 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").migrations.len(),
         };
         Ok(n == expected as i64)
+    }
+
+    /// Which webhook endpoints want which shops' events (see `webhook_subs`).
+    pub fn webhook_subs(&self) -> &super::webhook_subs::WebhookSubs {
+        &self.webhook_subs
+    }
+
+    /// Reads the webhook subscriptions again (after a change of endpoints or shops).
+    pub async fn reload_webhook_subs(&self) -> CoreResult<()> {
+        let _one = self.webhook_subs.reloading().await;
+        let rows = self.rows(super::webhook_subs::QUERY, vec![]).await?;
+        self.webhook_subs.replace_rows(&rows)
     }
 
     /// The pool.

@@ -14,6 +14,7 @@ mod secrets;
 mod sign_in;
 mod storefront;
 mod support;
+mod webhooks;
 
 use chrono::Duration;
 use serde_json::json;

@@ -41,8 +41,16 @@ async fn seller_a(h: &Harness) -> (String, Ids) {
     let path = "/api/v1/quick_replies";
     let (_, quick_reply) =
         h.send(Call::new(Method::POST, path).token(&owner).body(quick_reply.to_string())).await;
+    let hook = json!({"url": "https://hooks.example.com/in", "events": ["message.created"]});
+    let call = Call::new(Method::POST, "/api/v1/webhook-endpoints").token(&owner);
+    let (_, hook) = h.send(call.body(hook.to_string())).await;
+    let endpoint = hook["endpoint"]["id"].as_str().expect("endpoint").to_owned();
+    let path = format!("/api/v1/webhook-endpoints/{endpoint}/ping");
+    let (_, ping) = h.send(Call::new(Method::POST, path).token(&owner)).await;
     let ids = HashMap::from([
         ("quick_reply_id", quick_reply["id"].as_str().expect("quick reply").to_owned()),
+        ("endpoint_id", endpoint),
+        ("delivery_id", ping["id"].as_str().expect("delivery").to_owned()),
         ("shop_id", shop),
         ("conversation_id", conversation),
         ("buyer_id", buyer),

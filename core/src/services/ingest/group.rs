@@ -124,7 +124,7 @@ async fn write_fresh(
             (seller, open.before.get(id).cloned(), after)
         })
         .collect();
-    conversations::defer_save(&changes, INGEST_MUTABLE, &mut deferred);
+    conversations::defer_save(store, &changes, INGEST_MUTABLE, &mut deferred);
     deferred.run_in(store, tx).await?;
     let stored = stored_ids(store, tx, &messages, &inserted).await?;
     let created = messages.into_iter().filter(|m| inserted.contains(&m.id));
