@@ -4,6 +4,7 @@
 //! bus: a seller whose accounts, grants or tokens changed, so every live stream of that
 //! seller re-reads who it serves (a revoked grant or a deactivated agent bites at once).
 
+use crate::domain::faq_bot::HandOffReason;
 use crate::domain::ids::{ConversationId, SellerId, ShopId};
 use crate::domain::model::{Conversation, Message};
 use serde::Serialize;
@@ -29,6 +30,16 @@ pub enum InboxEvent {
         /// The conversation after the change.
         conversation: Conversation,
     },
+    /// The FAQ bot handed a conversation to a human: it now waits for routing
+    /// (DY-BOT-3, DY-BOT-4).
+    BotHandOff {
+        /// The shop.
+        shop_id: ShopId,
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// Why.
+        reason: HandOffReason,
+    },
 }
 
 impl InboxEvent {
@@ -37,6 +48,7 @@ impl InboxEvent {
         match self {
             Self::MessageCreated { message } | Self::MessageUpdated { message } => message.shop_id,
             Self::ConversationUpdated { conversation } => conversation.shop_id,
+            Self::BotHandOff { shop_id, .. } => *shop_id,
         }
     }
 
@@ -47,6 +59,7 @@ impl InboxEvent {
                 message.conversation_id
             }
             Self::ConversationUpdated { conversation } => conversation.id,
+            Self::BotHandOff { conversation_id, .. } => *conversation_id,
         }
     }
 }

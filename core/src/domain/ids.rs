@@ -81,3 +81,7 @@ typed_id!(
     /// An outbox entry: one outbound message to deliver.
     OutboxId
 );
+typed_id!(
+    /// A question of a shop's FAQ (DY-BOT-1).
+    FaqQuestionId
+);

@@ -9,6 +9,8 @@ pub mod backoff;
 pub mod carts;
 pub mod conversation;
 pub mod counters;
+pub mod faq_bot;
+pub mod faq_match;
 pub mod ids;
 pub mod inbound;
 pub mod listing;

@@ -13,6 +13,7 @@ pub mod apply;
 pub mod carts;
 pub mod connections;
 pub mod delivery;
+pub mod faq_bot;
 pub mod ingest;
 pub mod notes;
 pub mod notices;

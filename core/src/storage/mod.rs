@@ -12,6 +12,7 @@ pub mod connections;
 pub mod conversation_list;
 pub mod conversations;
 pub mod exec;
+pub mod faq;
 pub mod ingest_buyers;
 pub mod leadership;
 pub mod messages;

@@ -59,7 +59,7 @@ macro_rules! id_vals {
     )+};
 }
 
-id_vals! { SellerId, ShopId, AgentId, BuyerId, OrderId, ConversationId, MessageId, NoteId, OutboxId }
+id_vals! { SellerId, ShopId, AgentId, BuyerId, OrderId, ConversationId, MessageId, NoteId, OutboxId, FaqQuestionId }
 
 /// A statement with its values, bound in order to `$1..$n`.
 ///

@@ -4,6 +4,7 @@
 mod access;
 mod apply;
 mod channel;
+mod faq_bot;
 mod outbox;
 mod routing;
 mod secrets;
