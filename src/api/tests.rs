@@ -19,6 +19,7 @@ const MAX_BODY: usize = 16 * 1024;
 const API_PER_MINUTE: u32 = 1000;
 
 mod access;
+mod faq_bot;
 mod openapi;
 mod sign_in;
 mod storefront;

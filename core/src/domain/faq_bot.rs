@@ -348,7 +348,7 @@ impl ShopBot {
         if !allowed || self.settings.greeting.is_empty() {
             return None;
         }
-        Some(self.with_actions(self.settings.greeting.clone(), &self.settings.faq))
+        Some(self.with_actions(self.settings.greeting.clone(), &self.settings.faq, false))
     }
 
     /// The greeting and FAQ list as a chat surface shows them.
@@ -366,8 +366,12 @@ impl ShopBot {
         Some(Greeting { text: self.settings.greeting.clone(), faq })
     }
 
-    /// A text with these questions as quick actions where the platform carries them.
-    fn with_actions(&self, text: String, questions: &[FaqQuestionId]) -> MessageContent {
+    /// A text with these questions as quick actions where the platform carries them
+    /// (`card`: an automatic-reply card even without actions, so a chat surface knows
+    /// the bot's answers and offers the solved/unsolved buttons under them).
+    fn with_actions(
+        &self, text: String, questions: &[FaqQuestionId], card: bool,
+    ) -> MessageContent {
         let actions: Vec<QuickAction> = questions
             .iter()
             .filter_map(|id| self.questions.get(id))
@@ -382,7 +386,7 @@ impl ShopBot {
             .outbound_kinds
             .as_ref()
             .is_none_or(|k| k.allowed.contains(&ContentKind::AutoReply));
-        if actions.is_empty() || !carries {
+        if (actions.is_empty() && !card) || !carries {
             MessageContent::Text { text }
         } else {
             MessageContent::AutoReply { text, actions }
@@ -393,7 +397,7 @@ impl ShopBot {
     pub fn answer(&self, id: FaqQuestionId, lang: Lang) -> Option<MessageContent> {
         let q = self.questions.get(&id)?;
         let text = q.input.answers.get(lang.code()).unwrap_or(&q.input.answer).clone();
-        Some(self.with_actions(text, &q.input.related))
+        Some(self.with_actions(text, &q.input.related, true))
     }
 }
 

@@ -37,7 +37,10 @@ async fn seller_a(h: &Harness) -> (String, Ids) {
     let agent = json!({"nickname": "colleague"}).to_string();
     let (_, agent) =
         h.send(Call::new(Method::POST, "/api/v1/agents").token(&owner).body(agent)).await;
+    let path = format!("/api/v1/shops/{shop}/bot/questions");
+    let (_, question) = h.send(Call::new(Method::POST, path).token(&owner).body(faq_body())).await;
     let ids = HashMap::from([
+        ("question_id", question["id"].as_str().expect("question").to_owned()),
         ("shop_id", shop),
         ("conversation_id", conversation),
         ("buyer_id", buyer),
@@ -47,6 +50,11 @@ async fn seller_a(h: &Harness) -> (String, Ids) {
         ("platform", "api".to_owned()),
     ]);
     (owner, ids)
+}
+
+/// A FAQ question's body.
+fn faq_body() -> String {
+    json!({"category": "c", "phrasings": ["p"], "answer": "a"}).to_string()
 }
 
 /// A body for an operation, valid enough to get past the body's checks.
@@ -59,6 +67,7 @@ fn body_for(method: &str, path: &str) -> Option<String> {
         "assign" | "transfer" => json!({"agent_id": UNKNOWN}),
         "shops" => json!({"shops": []}),
         "password" => json!({"password": "correct horse battery"}),
+        "questions" | "{question_id}" => return matches!(method, "post" | "put").then(faq_body),
         _ => json!({}),
     };
     matches!(method, "post" | "put").then(|| body.to_string())
