@@ -21,6 +21,7 @@ export function renderRow(item, { selected, onOpen, onAssign }) {
   h('div', { class: 'row-top' },
     h('span', { class: 'badge platform', dataset: { platform: item.platform } }, item.platform),
     h('span', { class: 'badge shop' }, shopName(item.shop_id)),
+    item.bot_active ? h('span', { class: 'badge bot-handling' }, t('bot.handling')) : null,
     item.flag ? h('span', { class: 'flag', dataset: { flag: item.flag }, title: t('flag.' + item.flag) }, '⚑') : null,
     h('time', { class: 'when', datetime: item.last_message_at }, shortTime(item.last_message_at))),
   h('div', { class: 'row-mid' },

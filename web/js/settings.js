@@ -12,6 +12,7 @@ import { askDesktopPermission } from './notify.js';
 import { isOwner, savePrefs, state } from './state.js';
 import { dateTime, setTimeZone, timeZone } from './time.js';
 import { teamTable } from './reception.js';
+import { botSettings } from './settings_bot.js';
 
 /** Shows the settings in `main`. */
 export function showSettings(main) {
@@ -77,7 +78,7 @@ function shopCard(shop) {
   details.addEventListener('toggle', () => {
     if (!details.open || details.dataset.loaded) return;
     details.dataset.loaded = '1';
-    details.append(connectionForm(shop), settingsForm(shop), queueView(shop));
+    details.append(connectionForm(shop), settingsForm(shop), botSettings(shop), queueView(shop));
   }, { once: false });
   return details;
 }
