@@ -43,6 +43,7 @@ pub const FILES: &[Asset] = embed![
     "js/workbench.js",
     "js/reception.js",
     "js/settings.js",
+    "js/settings_bot.js",
     "js/notify.js",
     "js/keys.js",
 ];

@@ -64,7 +64,7 @@ export function matchesRow(c, list, state) {
   const open = c.state === 'unassigned' || c.state === 'in_progress';
   if (list.tab === 'all' && !open) return false;
   if (list.tab === 'progress' && !(open && c.assignee_id === state.me.id)) return false;
-  if (list.tab === 'unassigned' && c.state !== 'unassigned') return false;
+  if (list.tab === 'unassigned' && (c.state !== 'unassigned' || c.bot_active)) return false;
   if (list.tab === 'history' && c.state !== 'ended') return false;
   if (list.tab === 'closed' && c.state !== 'closed') return false;
   if (state.scope.shop && c.shop_id !== state.scope.shop) return false;
