@@ -13,6 +13,7 @@
 //! `--bot` switches the FAQ bot on for the shop, with a small FAQ in two languages (the
 //! bench's question is not in it: the bot asks to rephrase, then hands over); compare
 //! runs with and without it, alternated, for the bot's cost on ingest.
+//! `--outbox-concurrency N` sets `outbox.per_platform_concurrency` (default 4).
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -30,6 +31,7 @@ struct Args {
     seconds: u64,
     warmup: u64,
     bot: bool,
+    outbox_concurrency: Option<usize>,
 }
 
 fn parse_args() -> Args {
@@ -42,6 +44,7 @@ fn parse_args() -> Args {
         seconds: 10,
         warmup: 2,
         bot: false,
+        outbox_concurrency: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -55,6 +58,9 @@ fn parse_args() -> Args {
             "--seconds" => a.seconds = value().parse().expect("--seconds N"),
             "--warmup" => a.warmup = value().parse().expect("--warmup N"),
             "--bot" => a.bot = true,
+            "--outbox-concurrency" => {
+                a.outbox_concurrency = Some(value().parse().expect("--outbox-concurrency N"))
+            }
             other => panic!("unknown option {other}"),
         }
     }
@@ -63,7 +69,7 @@ fn parse_args() -> Args {
 
 /// Starts a daemon on its own runtime; returns (base URL, shop id, secret).
 fn start_daemon(
-    database: Option<String>, bot: bool,
+    database: Option<String>, bot: bool, outbox_concurrency: Option<usize>,
 ) -> (String, String, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = database.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()));
@@ -78,6 +84,9 @@ fn start_daemon(
             let mut raw = shopmux::config::RawConfig::default();
             raw.server.bind = "127.0.0.1:0".into();
             raw.database.url = url;
+            if let Some(n) = outbox_concurrency {
+                raw.outbox.per_platform_concurrency = n;
+            }
             let config = raw.validate().expect("a valid configuration");
             let daemon = shopmux::server::start_default(&config).await.expect("daemon");
             let owner = daemon.inbox.create_owner("bench").await.unwrap();
@@ -92,6 +101,8 @@ fn start_daemon(
                 .await
                 .unwrap();
             if bot {
+                // The owner's viewer as of now, which sees the new shop.
+                let viewer = daemon.inbox.authenticate(&owner.token).await.unwrap().unwrap();
                 switch_bot_on(&daemon.inbox, &viewer, shop.shop.id).await;
             }
             tx.send((format!("http://{}", daemon.addr), shop.shop.id.to_string(), shop.ingest_secret)).unwrap();
@@ -206,7 +217,9 @@ fn main() {
         (Some(u), Some(s), Some(k)) => {
             (u.clone(), s.clone(), k.clone(), tempfile::tempdir().unwrap())
         }
-        (None, None, None) => start_daemon(args.database.clone(), args.bot),
+        (None, None, None) => {
+            start_daemon(args.database.clone(), args.bot, args.outbox_concurrency)
+        }
         _ => panic!("--url, --shop and --secret go together"),
     };
     let addr = base.trim_start_matches("http://").trim_end_matches('/').to_owned();
