@@ -207,6 +207,12 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("post", "/api/v1/agents/{agent_id}/reactivate"),
         ("post", "/api/v1/agents/{agent_id}/token"),
         ("delete", "/api/v1/agents/{agent_id}/token"),
+        ("get", "/api/v1/shops/{shop_id}/bot"),
+        ("put", "/api/v1/shops/{shop_id}/bot"),
+        ("get", "/api/v1/shops/{shop_id}/bot/questions"),
+        ("post", "/api/v1/shops/{shop_id}/bot/questions"),
+        ("put", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
+        ("delete", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
     ];
     for (method, path) in expected {
         assert!(
