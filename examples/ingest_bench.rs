@@ -10,6 +10,10 @@
 //! load a daemon that is already running instead:
 //! `-- --url http://127.0.0.1:8080 --shop <shop id> --secret <ingest secret>`.
 //! `--database postgres://...` starts the in-process daemon on PostgreSQL instead.
+//! `--bot` switches the FAQ bot on for the shop, with a small FAQ in two languages (the
+//! bench's question is not in it: the bot asks to rephrase, then hands over); compare
+//! runs with and without it, alternated, for the bot's cost on ingest.
+//! `--outbox-concurrency N` sets `outbox.per_platform_concurrency` (default 4).
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -26,6 +30,8 @@ struct Args {
     connections: usize,
     seconds: u64,
     warmup: u64,
+    bot: bool,
+    outbox_concurrency: Option<usize>,
 }
 
 fn parse_args() -> Args {
@@ -37,6 +43,8 @@ fn parse_args() -> Args {
         connections: 64,
         seconds: 10,
         warmup: 2,
+        bot: false,
+        outbox_concurrency: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -49,6 +57,10 @@ fn parse_args() -> Args {
             "--connections" => a.connections = value().parse().expect("--connections N"),
             "--seconds" => a.seconds = value().parse().expect("--seconds N"),
             "--warmup" => a.warmup = value().parse().expect("--warmup N"),
+            "--bot" => a.bot = true,
+            "--outbox-concurrency" => {
+                a.outbox_concurrency = Some(value().parse().expect("--outbox-concurrency N"))
+            }
             other => panic!("unknown option {other}"),
         }
     }
@@ -56,7 +68,9 @@ fn parse_args() -> Args {
 }
 
 /// Starts a daemon on its own runtime; returns (base URL, shop id, secret).
-fn start_daemon(database: Option<String>) -> (String, String, String, tempfile::TempDir) {
+fn start_daemon(
+    database: Option<String>, bot: bool, outbox_concurrency: Option<usize>,
+) -> (String, String, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = database.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()));
     let (tx, rx) = std::sync::mpsc::channel();
@@ -70,6 +84,9 @@ fn start_daemon(database: Option<String>) -> (String, String, String, tempfile::
             let mut raw = shopmux::config::RawConfig::default();
             raw.server.bind = "127.0.0.1:0".into();
             raw.database.url = url;
+            if let Some(n) = outbox_concurrency {
+                raw.outbox.per_platform_concurrency = n;
+            }
             let config = raw.validate().expect("a valid configuration");
             let daemon = shopmux::server::start_default(&config).await.expect("daemon");
             let owner = daemon.inbox.create_owner("bench").await.unwrap();
@@ -83,12 +100,46 @@ fn start_daemon(database: Option<String>) -> (String, String, String, tempfile::
                 )
                 .await
                 .unwrap();
+            if bot {
+                // The owner's viewer as of now, which sees the new shop.
+                let viewer = daemon.inbox.authenticate(&owner.token).await.unwrap().unwrap();
+                switch_bot_on(&daemon.inbox, &viewer, shop.shop.id).await;
+            }
             tx.send((format!("http://{}", daemon.addr), shop.shop.id.to_string(), shop.ingest_secret)).unwrap();
             daemon.serve(std::future::pending()).await.unwrap();
         });
     });
     let (base, shop, secret) = rx.recv().expect("daemon started");
     (base, shop, secret, dir)
+}
+
+/// A small FAQ (three questions, English and Spanish) and the bot switched on.
+async fn switch_bot_on(
+    inbox: &shopmux_core::Inbox, owner: &shopmux_core::domain::viewer::Viewer,
+    shop: shopmux_core::domain::ids::ShopId,
+) {
+    use shopmux_core::domain::faq_bot::{BotSettings, FaqQuestionInput};
+    let faq = [
+        ("shipping", ["How long does shipping take?", "¿Cuánto tarda el envío?"], "3 to 5 days."),
+        ("returns", ["Can I get a refund?", "¿Puedo pedir un reembolso?"], "Within 30 days."),
+        (
+            "payment",
+            ["Which payment methods do you accept?", "¿Qué métodos de pago aceptan?"],
+            "Cards.",
+        ),
+    ];
+    for (category, phrasings, answer) in faq {
+        let input = FaqQuestionInput {
+            category: category.into(),
+            phrasings: phrasings.map(String::from).into(),
+            answer: answer.into(),
+            answers: Default::default(),
+            related: vec![],
+        };
+        inbox.create_faq_question(owner, shop, input).await.unwrap();
+    }
+    let on = BotSettings { enabled: true, ..Default::default() };
+    inbox.set_shop_bot(owner, shop, on).await.unwrap();
 }
 
 struct ConnResult {
@@ -166,7 +217,9 @@ fn main() {
         (Some(u), Some(s), Some(k)) => {
             (u.clone(), s.clone(), k.clone(), tempfile::tempdir().unwrap())
         }
-        (None, None, None) => start_daemon(args.database.clone()),
+        (None, None, None) => {
+            start_daemon(args.database.clone(), args.bot, args.outbox_concurrency)
+        }
         _ => panic!("--url, --shop and --secret go together"),
     };
     let addr = base.trim_start_matches("http://").trim_end_matches('/').to_owned();
@@ -201,8 +254,11 @@ fn main() {
     lat.sort_unstable();
     let secs = args.seconds as f64;
     println!(
-        "ingest_bench: {} connections, {} s measured after {} s warm-up, target {base}",
-        args.connections, args.seconds, args.warmup
+        "ingest_bench: {} connections, {} s measured after {} s warm-up, target {base}, bot {}",
+        args.connections,
+        args.seconds,
+        args.warmup,
+        if args.bot { "on" } else { "off" }
     );
     println!("  acknowledged: {ok} ({:.0} messages/s), failed: {failed}", ok as f64 / secs);
     println!(

@@ -32,6 +32,9 @@ pub fn rules_table(set: &RuleSet) -> String {
             "the previous sub-account loses the buyer; the main account never",
         );
     }
+    if let Some(rule) = &set.automatic_greeting {
+        rows.push(rule, "greeting", "the shop's greeting opens a new conversation");
+    }
     if let Some(a) = &set.auto_reply {
         auto_reply(a, &mut rows);
     }

@@ -4,6 +4,7 @@
 //! bus: a seller whose accounts, grants or tokens changed, so every live stream of that
 //! seller re-reads who it serves (a revoked grant or a deactivated agent bites at once).
 
+use crate::domain::faq_bot::HandOffReason;
 use crate::domain::ids::{ConversationId, SellerId, ShopId};
 use crate::domain::model::{Conversation, Message};
 use crate::domain::ratings::Rating;
@@ -35,6 +36,16 @@ pub enum InboxEvent {
         /// The rating.
         rating: Rating,
     },
+    /// The FAQ bot handed a conversation to a human: it now waits for routing
+    /// (DY-BOT-3, DY-BOT-4).
+    BotHandOff {
+        /// The shop.
+        shop_id: ShopId,
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// Why.
+        reason: HandOffReason,
+    },
 }
 
 impl InboxEvent {
@@ -44,6 +55,7 @@ impl InboxEvent {
             Self::MessageCreated { message } | Self::MessageUpdated { message } => message.shop_id,
             Self::ConversationUpdated { conversation } => conversation.shop_id,
             Self::RatingReceived { rating } => rating.shop_id,
+            Self::BotHandOff { shop_id, .. } => *shop_id,
         }
     }
 
@@ -55,6 +67,7 @@ impl InboxEvent {
             }
             Self::ConversationUpdated { conversation } => conversation.id,
             Self::RatingReceived { rating } => rating.conversation_id,
+            Self::BotHandOff { conversation_id, .. } => *conversation_id,
         }
     }
 }

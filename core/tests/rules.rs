@@ -37,6 +37,8 @@ fn conversation(platform: &str, state: ConversationState) -> Conversation {
         ended_at: None,
         closed_at: None,
         preview: String::new(),
+        bot_active: false,
+        bot_misses: 0,
     }
 }
 

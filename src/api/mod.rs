@@ -12,16 +12,18 @@ pub mod doc;
 pub mod doc_exact;
 pub mod error;
 pub mod extract;
+pub mod faq_bot;
 pub mod health;
 pub mod metrics;
 pub mod plugins;
 pub mod presence;
-pub mod ratings;
 pub mod quick_replies;
+pub mod ratings;
 pub mod session;
 pub mod shops;
 pub mod socket;
 pub mod storefront;
+pub mod storefront_bot;
 pub mod storefront_chat;
 pub mod stream;
 pub mod webhook_endpoints;
@@ -130,6 +132,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(shops::shop_rules))
         .routes(routes!(shops::set_settings))
         .routes(routes!(shops::inbound))
+        .routes(routes!(faq_bot::get_bot, faq_bot::set_bot))
+        .routes(routes!(faq_bot::list_questions, faq_bot::create_question))
+        .routes(routes!(faq_bot::update_question, faq_bot::delete_question))
         .routes(routes!(session::sign_in, session::get_session, session::sign_out))
         .routes(routes!(agents::me))
         .routes(routes!(presence::get_presence, presence::set_presence))

@@ -8,6 +8,8 @@
 //! arrive as `{"type": "reply", "id", "content"}`. While the socket is open the customer
 //! counts as in the store (SH-ONLINE-1); a socket that misses a pong is closed.
 //!
+//! Bot frames (solved/unsolved marks, asking for a human) are `storefront_bot.rs`'s.
+//!
 //! `{"type": "cart", "cart_token": "…"}` ties the shop's cart webhooks to the customer's
 //! conversation (SH-CART-1) — only for a session the platform proved (app proxy); an
 //! anonymous session's cart token is refused, so nobody follows another's cart.
@@ -176,6 +178,10 @@ async fn receive(app: &AppState, session: &Session, text: &str) -> String {
         && cart_frame.kind == "cart"
     {
         return cart(app, session, &cart_frame.cart_token).await;
+    }
+    let (shop, buyer) = (session.customer.shop.shop_id, &session.customer.buyer_external_id);
+    if let Some(answer) = super::storefront_bot::bot_frame(app, shop, buyer, text).await {
+        return answer;
     }
     let frame: Frame = match serde_json::from_str(text) {
         Ok(f) => f,

@@ -33,12 +33,62 @@
     'style="width:75%"><button>Confirm</button></form>' +
     '<form data-send style="display:none;padding:8px"><input name="text" placeholder="Write a message" ' +
     'style="width:75%"><button>Send</button>' +
-    '<button type="button" data-rate style="margin-top:4px">Rate our service</button></form>';
+    '<button type="button" data-rate style="margin-top:4px">Rate our service</button>' +
+    '<button type="button" data-human style="margin-top:4px">Talk to a person</button></form>';
   document.body.appendChild(box);
   var log = box.querySelector("[data-log]");
   var start = box.querySelector("[data-start]");
   var send = box.querySelector("[data-send]");
   var confirm = box.querySelector("[data-confirm]");
+  var human = box.querySelector("[data-human]");
+
+  function button(label, onclick) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.style.cssText = "margin:2px;font-size:12px";
+    b.onclick = onclick;
+    return b;
+  }
+
+  function say(text) {
+    if (!socket) { return; }
+    counter += 1;
+    socket.send(JSON.stringify({ id: Date.now() + "-" + counter, content: { type: "text", text: text } }));
+    show("You", text);
+  }
+
+  // DY-GREET-1: the shop's greeting and FAQ list as the chat opens; a question asks it.
+  function greet(greeting) {
+    if (!greeting) { return; }
+    if (greeting.text) { show("Shop", greeting.text); }
+    var row = document.createElement("div");
+    row.setAttribute("data-faq", "");
+    greeting.faq.forEach(function (q) { row.appendChild(button(q.text, function () { say(q.text); })); });
+    log.appendChild(row);
+  }
+
+  // DY-BOT-2: related questions, and whether the answer solved it (once).
+  function botAnswer(id, actions) {
+    var row = document.createElement("div");
+    actions.forEach(function (a) { row.appendChild(button(a.title, function () { say(a.content); })); });
+    var marks = document.createElement("div");
+    marks.setAttribute("data-bot-feedback", id);
+    [["Solved", true], ["Not solved", false]].forEach(function (m) {
+      marks.appendChild(button(m[0], function () {
+        socket.send(JSON.stringify({ type: "bot_feedback", message_id: id, solved: m[1] }));
+        marks.textContent = m[1] ? "Thanks!" : "Sorry - ask again or talk to a person.";
+      }));
+    });
+    row.appendChild(marks);
+    log.appendChild(row);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // DY-BOT-4: a person at any time.
+  human.onclick = function () {
+    if (socket) { socket.send(JSON.stringify({ type: "human" })); }
+  };
 
   function show(who, text) {
     var line = document.createElement("div");
@@ -130,8 +180,14 @@
       } else if (frame.type === "reply" && frame.content.type === "rating_card") {
         show("Shop", "Please rate our service");
         ratingCard();
+      } else if (frame.type === "reply" && frame.content.type === "auto_reply") {
+        // DY-BOT-2: a bot answer, its related questions and the solved/unsolved buttons.
+        show("Shop", frame.content.text);
+        botAnswer(frame.id, frame.content.actions || []);
       } else if (frame.type === "reply") {
         show("Shop", frame.content.text || frame.content.url || frame.content.code || "[" + frame.content.type + "]");
+      } else if (frame.type === "human_ack") {
+        human.disabled = true;
       } else if (frame.type === "error") {
         show("!", frame.error.message);
       }
@@ -165,6 +221,7 @@
       saved = session;
       localStorage.setItem(key, JSON.stringify(session));
       connect(session.token);
+      greet(session.greeting);
       if (email && !session.email_verified) { askCode(session.token, email); }
     });
   };
@@ -195,9 +252,7 @@
     event.preventDefault();
     var text = send.text.value.trim();
     if (!text || !socket) { return; }
-    counter += 1;
-    socket.send(JSON.stringify({ id: Date.now() + "-" + counter, content: { type: "text", text: text } }));
-    show("You", text);
+    say(text);
     send.text.value = "";
   };
 
@@ -206,5 +261,5 @@
     card.querySelector("input").focus();
   };
 
-  if (saved && saved.token) { connect(saved.token); }
+  if (saved && saved.token) { connect(saved.token); greet(saved.greeting); }
 })();

@@ -20,9 +20,10 @@ const API_PER_MINUTE: u32 = 1000;
 
 mod access;
 mod compliance;
+mod faq_bot;
 mod openapi;
-mod ratings;
 mod quick_replies;
+mod ratings;
 mod sign_in;
 mod storefront;
 mod webhooks;

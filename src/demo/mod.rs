@@ -38,6 +38,7 @@
 //! `bububa/jinritemai-go` (`message/refund/refundSuccess.go`).
 
 mod driver;
+mod faq;
 mod quick_replies;
 mod script;
 mod setup;

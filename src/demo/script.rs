@@ -101,6 +101,8 @@ const TIKTOK_ES_NAMES: &[&str] = &[
 ];
 
 const TIKTOK_ES: &[TikTokStory] = &[
+    // The FAQ bot's story (`faq.rs`): answered, then handed over after two misses.
+    TikTokStory { order: None, lines: super::faq::BOT_STORY },
     TikTokStory {
         order: None,
         lines: &[

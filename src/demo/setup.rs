@@ -153,6 +153,10 @@ pub(super) async fn set_up(base: &str, inbox: &Inbox) -> anyhow::Result<World> {
         &shopmux_adapter_douyin::PLATFORM,
         &shops[DOUYIN_SHOP].id,
     )));
+    // DY-BOT-1: the Spanish shop's buyers meet the FAQ bot first.
+    let owner = inbox.authenticate(&owner_token).await?.context("the demo owner's token")?;
+    let spanish = shops[TIKTOK_ES_SHOP].id.parse().context("the Spanish shop's id")?;
+    super::faq::switch_on(inbox, &owner, spanish).await.context("switching the FAQ bot on")?;
     let mut agents = Vec::new();
     for (nickname, shop_indexes) in AGENTS {
         agents.push(create_agent(&api, &owner_token, &shops, nickname, shop_indexes).await?);

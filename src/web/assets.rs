@@ -46,6 +46,7 @@ pub const FILES: &[Asset] = embed![
     "js/settings.js",
     "js/settings_compliance.js",
     "js/settings_webhooks.js",
+    "js/settings_bot.js",
     "js/notify.js",
     "js/keys.js",
     "js/rating.js",

@@ -3,11 +3,12 @@
 
 #[cfg(feature = "demo")]
 mod compliance;
+mod faq_bot;
 #[cfg(feature = "demo")]
 mod inbox;
+mod quick_replies;
 #[cfg(feature = "demo")]
 mod ratings_history;
-mod quick_replies;
 #[cfg(feature = "demo")]
 mod security;
 mod support;

@@ -226,6 +226,12 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("post", "/api/v1/webhook-endpoints/{endpoint_id}/ping"),
         ("get", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries"),
         ("post", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry"),
+        ("get", "/api/v1/shops/{shop_id}/bot"),
+        ("put", "/api/v1/shops/{shop_id}/bot"),
+        ("get", "/api/v1/shops/{shop_id}/bot/questions"),
+        ("post", "/api/v1/shops/{shop_id}/bot/questions"),
+        ("put", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
+        ("delete", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
     ];
     for (method, path) in expected {
         assert!(

@@ -5,6 +5,7 @@ mod api_flow;
 #[cfg(feature = "demo")]
 mod demo;
 mod douyin;
+mod faq_bot;
 mod kill;
 mod outbound;
 mod outbox;

@@ -70,6 +70,7 @@ function paintHead(me) {
       h('span', { class: 'badge platform', dataset: { platform: c.platform } }, c.platform),
       h('span', { class: 'badge shop' }, shopName(c.shop_id)),
       h('span', { class: 'state', dataset: { state: c.state } }, t('state.' + c.state)),
+      c.bot_active ? h('span', { class: 'badge bot-handling' }, t('bot.handling')) : null,
       c.assignee_id ? h('span', { class: 'assignee' }, t('chat.heldBy', { name: agentName(c.assignee_id) })) : null,
       me.detail.reply_route ? h('span', { class: 'route', dataset: { route: me.detail.reply_route } }, t('route.' + me.detail.reply_route)) : null),
     h('div', { class: 'chat-actions', role: 'toolbar', 'aria-label': t('chat.actions') }, actions(me)));

@@ -21,6 +21,7 @@ export function renderRow(item, { selected, onOpen, onAssign }) {
   h('div', { class: 'row-top' },
     h('span', { class: 'badge platform', dataset: { platform: item.platform } }, item.platform),
     h('span', { class: 'badge shop' }, shopName(item.shop_id)),
+    item.bot_active ? h('span', { class: 'badge bot-handling' }, t('bot.handling')) : null,
     item.flag ? h('span', { class: 'flag', dataset: { flag: item.flag }, title: t('flag.' + item.flag) }, '⚑') : null,
     h('time', { class: 'when', datetime: item.last_message_at }, shortTime(item.last_message_at))),
   h('div', { class: 'row-mid' },
@@ -63,7 +64,7 @@ export function matchesRow(c, list, state) {
   const open = c.state === 'unassigned' || c.state === 'in_progress';
   if (list.tab === 'all' && !open) return false;
   if (list.tab === 'progress' && !(open && c.assignee_id === state.me.id)) return false;
-  if (list.tab === 'unassigned' && c.state !== 'unassigned') return false;
+  if (list.tab === 'unassigned' && (c.state !== 'unassigned' || c.bot_active)) return false;
   if (list.tab === 'history' && c.state !== 'ended') return false;
   if (list.tab === 'closed' && c.state !== 'closed') return false;
   if (state.scope.shop && c.shop_id !== state.scope.shop) return false;

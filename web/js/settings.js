@@ -15,6 +15,7 @@ import { teamTable } from './reception.js';
 import { quickRepliesSection } from './settings_quick_replies.js';
 import { complianceSettings } from './settings_compliance.js';
 import { webhooksSection } from './settings_webhooks.js';
+import { botSettings } from './settings_bot.js';
 
 /** Shows the settings in `main`. */
 export function showSettings(main) {
@@ -80,7 +81,7 @@ function shopCard(shop) {
   details.addEventListener('toggle', () => {
     if (!details.open || details.dataset.loaded) return;
     details.dataset.loaded = '1';
-    details.append(connectionForm(shop), settingsForm(shop), complianceSettings(shop), queueView(shop));
+    details.append(connectionForm(shop), settingsForm(shop), botSettings(shop), complianceSettings(shop), queueView(shop));
   }, { once: false });
   return details;
 }

@@ -9,8 +9,7 @@ pub use adapter::AliExpress;
 
 use shopmux_contract::rules::{
     AssignPolicy, AutoReplyRule, Compliance, Condition, KindRule, Limits, Requirement, Routing,
-    RuleSet,
-    TransferPolicy,
+    RuleSet, TransferPolicy,
 };
 use shopmux_contract::{ContentKind, Platform, Span};
 
@@ -57,6 +56,7 @@ pub fn rule_set() -> RuleSet {
         timers: vec![],
         // AE-COUPON-1: only store-wide coupons can be sent in chat.
         expiring: None,
+        automatic_greeting: None,
         // AE-AUTO-1..4: the shop's automatic reply fires on a buyer's first message in
         // 24 hours, only when switched on with a text, leaves the chat unread and
         // unreplied, and carries 3 to 9 quick actions.

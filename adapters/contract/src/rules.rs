@@ -378,6 +378,11 @@ pub struct RuleSet {
     pub expiring: Option<Expiry>,
     /// The automatic reply the platform offers, if any.
     pub auto_reply: Option<AutoReplyRule>,
+    /// The rule that lets the shop's greeting go out as a new conversation's first,
+    /// automatic message (DY-GREET-1); none: the greeting is only shown where shopmux
+    /// draws the chat (the storefront widget).
+    #[serde(default)]
+    pub automatic_greeting: Option<RuleId>,
     /// How the buyer's waiting timer runs; none: from the buyer's first unreplied message.
     pub wait_timer: Option<WaitTimer>,
     /// The transfer policy; none lets any agent with chat permission transfer.
@@ -405,6 +410,7 @@ impl RuleSet {
             timers: vec![],
             expiring: None,
             auto_reply: None,
+            automatic_greeting: None,
             wait_timer: None,
             transfer: None,
             routing: None,
@@ -432,6 +438,7 @@ impl RuleSet {
             .map(String::as_str)
             .chain(self.limits.products_per_share.iter().map(|l| l.rule.as_str()));
         let from_order = self.initiate_from_order.iter().map(String::as_str);
+        let greeting = self.automatic_greeting.iter().map(String::as_str);
         let wait = self.wait_timer.iter().map(|w| w.rule.as_str());
         let expiring = self.expiring.iter().map(|e| e.rule.as_str());
         let auto = self.auto_reply.iter().flat_map(|a| {
@@ -455,6 +462,7 @@ impl RuleSet {
             .chain(limits)
             .chain(coupons)
             .chain(from_order)
+            .chain(greeting)
             .chain(expiring)
             .chain(auto)
             .chain(transfer)

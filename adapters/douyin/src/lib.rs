@@ -43,6 +43,8 @@ pub fn rule_set() -> RuleSet {
         }],
         expiring: None,
         auto_reply: None,
+        // DY-GREET-1: the shop's greeting opens a new conversation.
+        automatic_greeting: Some("DY-GREET-1".into()),
         // DY-TIMER-1: the waiting timer starts at assignment to a human agent, stops at the
         // agent's reply and restarts at each new buyer message.
         wait_timer: Some(WaitTimer { rule: "DY-TIMER-1".into() }),

@@ -36,6 +36,7 @@ pub fn rule_set() -> RuleSet {
         timers: vec![],
         // SH-CART-1: a cart event names a product only when the name is under 41 characters.
         expiring: None,
+        automatic_greeting: None,
         auto_reply: None,
         wait_timer: None,
         transfer: None,

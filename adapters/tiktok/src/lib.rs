@@ -55,6 +55,7 @@ pub fn rule_set() -> RuleSet {
         }],
         // TT-LIST-2: unreplied for more than 20 hours is "expiring soon".
         expiring: Some(Expiry { rule: "TT-LIST-2".into(), after: Span::hours(20) }),
+        automatic_greeting: None,
         auto_reply: None,
         wait_timer: None,
         transfer: None,

@@ -36,6 +36,9 @@ pub fn new_conversation(
         ended_at: None,
         closed_at: None,
         preview: String::new(),
+        // DY-BOT-1: in a shop whose bot is on, the bot takes new conversations first.
+        bot_active: shop.bot.as_ref().is_some_and(|b| b.answers()),
+        bot_misses: 0,
     }
 }
 
@@ -179,6 +182,9 @@ pub fn changed(
             return Err("the conversation is unassigned: assign it instead".into());
         }
         Change::Assign(agent) | Change::Transfer(agent) => {
+            // An agent taking it ends the bot's handling.
+            after.bot_active = false;
+            after.bot_misses = 0;
             after.state = ConversationState::InProgress;
             after.assignee_id = Some(agent);
             after.assigned_at = Some(now);
@@ -206,10 +212,31 @@ pub fn replied(
     after.waiting_since = None;
     after.unread_count = 0;
     after.preview = preview_of(&reply.content);
+    // An agent's reply ends the bot's handling.
+    after.bot_active = false;
+    after.bot_misses = 0;
     if after.state == ConversationState::Unassigned {
         after.state = ConversationState::InProgress;
         after.assignee_id = Some(agent);
         after.assigned_at = Some(now);
     }
     after
+}
+
+/// The conversation after the bot handed it to a human (DY-BOT-3, DY-BOT-4): out of the
+/// bot's hands and into routing, its buyer waiting for an agent from now on.
+pub fn handed_off(conv: &mut Conversation, at: DateTime<Utc>) {
+    conv.bot_active = false;
+    conv.bot_misses = 0;
+    if conv.waiting_since.is_some() {
+        conv.waiting_since = Some(at);
+    }
+}
+
+/// A message the bot writes in a conversation at `at`, pending delivery: not a human
+/// reply, so unread and waiting stay as they are.
+pub fn bot_message(
+    conversation: &Conversation, content: MessageContent, at: DateTime<Utc>,
+) -> Message {
+    outbound(conversation, (SenderKind::Bot, None), content, at)
 }

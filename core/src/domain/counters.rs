@@ -37,6 +37,15 @@ pub fn contributions(c: &Conversation) -> Vec<(CounterKey, i64)> {
         ConversationState::Ended => "history",
         ConversationState::Closed => "closed",
     };
+    if c.bot_active && c.state == ConversationState::Unassigned {
+        // rule: DY-BOT-3 (a conversation the bot handles waits for no agent: neither
+        // queued nor unread nor unreplied until it is handed over)
+        let mut out = vec![(key("bot"), 1)];
+        if c.has_order {
+            out.push((key("has_order"), 1));
+        }
+        return out;
+    }
     let mut out = vec![(key(state_bucket), 1)];
     if c.state.is_open() {
         if c.unread_count > 0 {
@@ -97,6 +106,8 @@ pub struct FilterCounts {
     pub queued: i64,
     /// Open and held by an agent.
     pub in_progress: i64,
+    /// Open and handled by the FAQ bot: waiting for no agent (DY-BOT-3).
+    pub bot: i64,
     /// Open conversations with unread buyer messages: unread buyers (ALL-UNREAD-1).
     pub unread: i64,
     /// Unread buyer messages in open conversations (ALL-UNREAD-1).
@@ -130,6 +141,10 @@ impl FilterCounts {
             }
             "in_progress" => {
                 self.in_progress += n;
+                self.open += n;
+            }
+            "bot" => {
+                self.bot += n;
                 self.open += n;
             }
             "unread" => self.unread += n,
@@ -183,6 +198,8 @@ mod tests {
             ended_at: None,
             closed_at: None,
             preview: String::new(),
+            bot_active: false,
+            bot_misses: 0,
         }
     }
 
@@ -196,6 +213,27 @@ mod tests {
         assert_eq!(counts.unread, 1);
         assert_eq!(counts.unread_messages, 3);
         assert_eq!(counts.unassigned, 1);
+    }
+
+    #[test]
+    fn dy_bot_3_a_bot_conversation_waits_for_no_agent_until_handed_over() {
+        // rule: DY-BOT-3
+        let mut bot = conv();
+        bot.bot_active = true;
+        let mut counts = FilterCounts::default();
+        for (k, n) in contributions(&bot) {
+            counts.add(&k.bucket, n);
+        }
+        assert_eq!(
+            (counts.unassigned, counts.queued, counts.unread, counts.unreplied),
+            (0, 0, 0, 0)
+        );
+        assert_eq!((counts.bot, counts.open), (1, 1));
+        let mut handed = bot.clone();
+        handed.bot_active = false;
+        let d = delta(Some(&bot), Some(&handed));
+        let get = |b: &str| d.iter().find(|(k, _)| k.bucket == b).map(|(_, n)| *n);
+        assert_eq!((get("bot"), get("unassigned"), get("unread")), (Some(-1), Some(1), Some(1)));
     }
 
     #[test]

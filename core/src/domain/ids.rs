@@ -93,3 +93,7 @@ typed_id!(
     /// One event queued for one webhook endpoint.
     WebhookDeliveryId
 );
+typed_id!(
+    /// A question of a shop's FAQ (DY-BOT-1).
+    FaqQuestionId
+);

@@ -303,6 +303,13 @@ pub struct Conversation {
     pub closed_at: Option<DateTime<Utc>>,
     /// A summary of the latest message.
     pub preview: String,
+    /// The FAQ bot handles it: not waiting for an agent, not routed until the bot hands
+    /// it over or an agent takes it (DY-BOT-3, DY-BOT-4).
+    #[serde(default)]
+    pub bot_active: bool,
+    /// The bot's consecutive misses in it (DY-BOT-3).
+    #[serde(default)]
+    pub bot_misses: i64,
 }
 
 impl Conversation {

@@ -23,6 +23,8 @@ pub struct IngestShop {
     pub secret: String,
     /// Its automatic reply, when switched on (AE-AUTO-2).
     pub auto_reply: Option<ActiveAutoReply>,
+    /// Its FAQ bot and greeting, compiled, when it has either (DY-GREET-1, DY-BOT-1).
+    pub bot: Option<std::sync::Arc<super::faq_bot::ShopBot>>,
 }
 
 /// A shop's automatic reply settings (`settings.auto_reply`).

@@ -181,5 +181,7 @@ fn started(
         ended_at: None,
         closed_at: None,
         preview: preview_of(content),
+        bot_active: false,
+        bot_misses: 0,
     }
 }

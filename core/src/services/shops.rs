@@ -85,7 +85,7 @@ impl Inbox {
     }
 
     /// Drops a shop from the ingest cache, so a change applies at once here.
-    fn forget_shop(&self, shop_id: ShopId) {
+    pub(crate) fn forget_shop(&self, shop_id: ShopId) {
         self.ingest_cache.lock().unwrap_or_else(|e| e.into_inner()).remove(&shop_id);
     }
 
@@ -199,8 +199,11 @@ impl Inbox {
         };
         let platform = Platform::new(&row.platform)
             .map_err(|e| CoreError::invalid("platform", e.to_string()))?;
+        let rules = self.rule_set(&platform);
+        let bot = self.compile_bot(shop_id, &rules, &row.settings).await?;
         let shop = IngestShop {
-            auto_reply: auto_reply(&row.settings, &self.rule_set(&platform)).unwrap_or(None),
+            auto_reply: auto_reply(&row.settings, &rules).unwrap_or(None),
+            bot,
             shop_id,
             seller_id: row.seller_id,
             platform,

@@ -70,6 +70,9 @@ pub struct StorefrontSession {
     pub verified: bool,
     /// Whether the email they gave is confirmed (replies may be mailed to it).
     pub email_verified: bool,
+    /// The shop's greeting and FAQ list, shown as the chat opens (DY-GREET-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<crate::domain::faq_bot::Greeting>,
 }
 
 /// A customer behind a session token.
@@ -248,6 +251,8 @@ impl Inbox {
             buyer_external_id: who.buyer_external_id,
             verified: who.verified,
             email_verified: who.email_verified,
+            // rule: DY-GREET-1 (the widget shows the greeting and FAQ list as it opens)
+            greeting: shop.bot.as_ref().and_then(|b| b.greeting()),
         })
     }
 

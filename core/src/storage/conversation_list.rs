@@ -175,7 +175,7 @@ fn filters(spec: &ListSpec<'_>, b: &mut SqlArgs) -> Vec<String> {
         conditions.push(format!("c.assignee_id = {}", b.arg(agent)));
     }
     for (on, condition) in [
-        (spec.unassigned, "c.state = 'unassigned'"),
+        (spec.unassigned, "c.state = 'unassigned' AND c.bot_active = 0"),
         (spec.unread, "c.unread_count > 0"),
         (spec.unreplied, "c.waiting_since IS NOT NULL"),
     ] {
@@ -309,7 +309,7 @@ fn expiring_condition(cutoffs: &ExpiryCutoffs, b: &mut SqlArgs) -> String {
         return "1 = 0".into();
     }
     format!(
-        "c.list_status = 'open' AND c.waiting_since IS NOT NULL AND ({})",
+        "c.list_status = 'open' AND c.bot_active = 0 AND c.waiting_since IS NOT NULL AND ({})",
         per_platform.join(" OR ")
     )
 }

@@ -38,6 +38,8 @@ pub const INGEST_MUTABLE: &[&str] = &[
     "last_message_at",
     "last_buyer_message_at",
     "preview",
+    "bot_active",
+    "bot_misses",
 ];
 
 /// The columns a conversation never changes; every other column is updated on save.
@@ -147,14 +149,13 @@ fn ids<T: Column>(rows: Vec<sqlx::any::AnyRow>, col: &str) -> CoreResult<Vec<T>>
 
 /// The shops with a conversation waiting for assignment.
 pub async fn shops_with_queue(store: &Store) -> CoreResult<Vec<ShopId>> {
-    let sql =
-        "SELECT DISTINCT shop_id FROM conversations WHERE state = 'unassigned' ORDER BY shop_id";
+    let sql = "SELECT DISTINCT shop_id FROM conversations WHERE state = 'unassigned' AND bot_active = 0 ORDER BY shop_id";
     ids(store.rows(sql, vec![]).await?, "shop_id")
 }
 
 /// Whether a shop has a conversation waiting for assignment.
 pub async fn has_queue(store: &Store, shop: ShopId) -> CoreResult<bool> {
-    let sql = "SELECT id FROM conversations WHERE shop_id = $1 AND state = 'unassigned' LIMIT 1";
+    let sql = "SELECT id FROM conversations WHERE shop_id = $1 AND state = 'unassigned' AND bot_active = 0 LIMIT 1";
     Ok(store.row(sql, vec![shop.into()]).await?.is_some())
 }
 
@@ -171,7 +172,7 @@ pub async fn lock_queued(
 ) -> CoreResult<Vec<Owned>> {
     let dir = queue_order(order);
     let suffix = format!(" ORDER BY created_at {dir}, id {dir} LIMIT $2{}", w.store().for_update());
-    let sql = select("shop_id = $1 AND state = 'unassigned'", &suffix);
+    let sql = select("shop_id = $1 AND state = 'unassigned' AND bot_active = 0", &suffix);
     let rows = w.rows(&sql, vec![shop.into(), limit.into()]).await?;
     rows.iter().map(conversation_from_row).collect()
 }
@@ -182,7 +183,7 @@ pub async fn queue(
 ) -> CoreResult<Vec<(ConversationId, BuyerId, DateTime<Utc>)>> {
     let dir = queue_order(order);
     let sql = format!(
-        "SELECT id, buyer_id, created_at FROM conversations WHERE shop_id = $1 AND state = 'unassigned' \
+        "SELECT id, buyer_id, created_at FROM conversations WHERE shop_id = $1 AND state = 'unassigned' AND bot_active = 0 \
          ORDER BY created_at {dir}, id {dir}"
     );
     let rows = store.rows(&sql, vec![shop.into()]).await?;

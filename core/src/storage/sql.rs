@@ -60,7 +60,7 @@ macro_rules! id_vals {
 }
 
 id_vals! { SellerId, ShopId, AgentId, BuyerId, OrderId, ConversationId, MessageId, NoteId, OutboxId }
-id_vals! { QuickReplyId, WebhookEndpointId, WebhookDeliveryId }
+id_vals! { QuickReplyId, WebhookEndpointId, WebhookDeliveryId, FaqQuestionId }
 
 /// A statement with its values, bound in order to `$1..$n`.
 ///

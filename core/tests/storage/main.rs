@@ -4,11 +4,12 @@
 mod access;
 mod apply;
 mod channel;
-mod history;
 mod compliance;
+mod faq_bot;
+mod history;
 mod outbox;
-mod ratings;
 mod quick_replies;
+mod ratings;
 mod routing;
 mod secrets;
 mod sign_in;

@@ -47,7 +47,10 @@ async fn seller_a(h: &Harness) -> (String, Ids) {
     let endpoint = hook["endpoint"]["id"].as_str().expect("endpoint").to_owned();
     let path = format!("/api/v1/webhook-endpoints/{endpoint}/ping");
     let (_, ping) = h.send(Call::new(Method::POST, path).token(&owner)).await;
+    let path = format!("/api/v1/shops/{shop}/bot/questions");
+    let (_, question) = h.send(Call::new(Method::POST, path).token(&owner).body(faq_body())).await;
     let ids = HashMap::from([
+        ("question_id", question["id"].as_str().expect("question").to_owned()),
         ("quick_reply_id", quick_reply["id"].as_str().expect("quick reply").to_owned()),
         ("endpoint_id", endpoint),
         ("delivery_id", ping["id"].as_str().expect("delivery").to_owned()),
@@ -62,6 +65,11 @@ async fn seller_a(h: &Harness) -> (String, Ids) {
     (owner, ids)
 }
 
+/// A FAQ question's body.
+fn faq_body() -> String {
+    json!({"category": "c", "phrasings": ["p"], "answer": "a"}).to_string()
+}
+
 /// A body for an operation, valid enough to get past the body's checks.
 fn body_for(method: &str, path: &str) -> Option<String> {
     let text = json!({"content": {"type": "text", "text": "hi"}});
@@ -73,6 +81,7 @@ fn body_for(method: &str, path: &str) -> Option<String> {
         "assign" | "transfer" => json!({"agent_id": UNKNOWN}),
         "shops" => json!({"shops": []}),
         "password" => json!({"password": "correct horse battery"}),
+        "questions" | "{question_id}" => return matches!(method, "post" | "put").then(faq_body),
         _ => json!({}),
     };
     matches!(method, "post" | "put").then(|| body.to_string())

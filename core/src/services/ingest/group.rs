@@ -4,6 +4,7 @@
 //! replies they trigger. Written once for both kinds of transaction ([`Tx`]).
 
 use super::auto_reply::auto_replies;
+use super::bot::bot_turns;
 use crate::domain::conversation::{apply_buyer_message, new_conversation};
 use crate::domain::ids::*;
 use crate::domain::inbound::{InboundMessage, IngestOutcome};
@@ -13,6 +14,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::storage::conversations::{self, INGEST_MUTABLE};
 use crate::storage::exec::Tx;
+use crate::storage::faq;
 use crate::storage::ingest_buyers::{self, Item, Known};
 use crate::storage::messages::{Stored, find_stored, insert_messages};
 use crate::storage::outbox;
@@ -105,7 +107,7 @@ async fn write_fresh(
     let by_conv: HashMap<ConversationId, BuyerId> =
         open.by_buyer.iter().map(|(b, (_, c))| (c.id, *b)).collect();
     let touched = apply_inserted(items, &messages, &inserted, &by_conv, &mut open);
-    let replies = auto_replies(
+    let mut replies = auto_replies(
         items,
         &messages,
         &inserted,
@@ -114,6 +116,10 @@ async fn write_fresh(
         &mut open.by_buyer,
         now,
     );
+    let bot =
+        bot_turns(items, &messages, &inserted, &by_conv, &mut open.by_buyer, &open.before, now);
+    replies.extend(bot.messages);
+    faq::defer_group(&bot.answers, &bot.questions, &bot.shops, now, &mut deferred);
     if !replies.is_empty() {
         outbox::defer_queue(store, tx, &replies, now, &mut deferred).await?;
     }
@@ -134,6 +140,7 @@ async fn write_fresh(
     for (_, _, conversation) in changes {
         published.push(InboxEvent::ConversationUpdated { conversation });
     }
+    published.extend(bot.hand_offs);
     Ok(stored)
 }
 
