@@ -185,6 +185,7 @@ impl From<CoreError> for ApiError {
                 field: Some(field),
                 refusal: None,
                 retry_after: None,
+                findings: None,
             },
             CoreError::RuleViolation(refusal) => Self {
                 status: StatusCode::UNPROCESSABLE_ENTITY,

@@ -336,6 +336,8 @@ mod tests {
             ended_at: None,
             closed_at: None,
             preview: String::new(),
+            bot_active: false,
+            bot_misses: 0,
         }
     }
 
