@@ -146,6 +146,7 @@ impl Inbox {
             conversations::save(w, &[(seller, Some(conversation), after)]).await?;
         }
         let rating = repo::get_in(w, rating.message_id).await?.unwrap_or(rating);
+        queue_rating_webhook(w, &after, &rating).await?;
         Ok(Some(Recorded { rating, thanks, changed }))
     }
 
@@ -246,4 +247,16 @@ fn thank_you_message(
         delivery_status: Some(DeliveryStatus::Pending),
         delivery_error: None,
     }
+}
+
+/// Queues `rating.received` for the seller's subscribed endpoints, in the rating's own
+/// transaction.
+async fn queue_rating_webhook(
+    w: &mut WriteTx<'_>, conversation: &Conversation, rating: &Rating,
+) -> CoreResult<()> {
+    let mut extra = serde_json::Map::new();
+    extra.insert("rating".into(), serde_json::to_value(rating).unwrap_or_default());
+    let event = crate::domain::webhooks::WebhookEvent::RatingReceived;
+    let storage = crate::storage::webhook_queue::queue_conversation_event;
+    storage(w, event, conversation, rating.created_at, extra).await
 }

@@ -323,3 +323,37 @@ async fn successes_older_than_a_week_and_rows_of_deleted_endpoints_are_pruned() 
         assert_eq!(left[0].id, failing.id);
     }
 }
+
+#[tokio::test]
+async fn a_rating_queues_rating_received_with_the_rating() {
+    // rule: DY-RATE-1 (a buyer's rating reaches integrations as rating.received)
+    use shopmux_contract::adapter::{BuyerMessage, EventBuyer, InboundEvent};
+    use shopmux_contract::content::MessageContent;
+    for t in inboxes_with(Vec::new).await {
+        let s = seller(&t.inbox, "rated").await;
+        endpoint(&t, &s, &[WebhookEvent::RatingReceived]).await;
+        t.ingest(&s.shop, text("ola", "r-1", "hello")).await;
+        assert_eq!(count(&t).await, 0, "{}: messages are not subscribed", t.name);
+        let card = MessageContent::RatingCard { score: Some(5), comment: None };
+        let rated = InboundEvent::Message(BuyerMessage {
+            buyer: EventBuyer {
+                external_id: "ola".into(),
+                nickname: None,
+                email: None,
+                language: None,
+            },
+            platform_message_id: "r-2".into(),
+            platform_conversation_id: None,
+            content: card,
+            sent_at_ms: None,
+            order: None,
+            entry_point: None,
+        });
+        t.inbox.apply(&s.shop, vec![rated.clone()]).await.expect("apply");
+        t.inbox.apply(&s.shop, vec![rated]).await.expect("redelivered");
+        assert_eq!(count(&t).await, 1, "{}: one event per rating", t.name);
+        let c = claim(&t).await.expect("rating.received");
+        assert_eq!(c.event, "rating.received", "{}", t.name);
+        assert_eq!(payload(&c).data["rating"]["score"], 5, "{}", t.name);
+    }
+}
