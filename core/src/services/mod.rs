@@ -28,6 +28,7 @@ pub mod reading;
 pub mod router;
 pub mod shops;
 pub mod sign_in;
+pub(crate) mod slots;
 pub mod start;
 pub mod storefront;
 pub mod storefront_email;

@@ -16,17 +16,16 @@ use crate::domain::webhooks::WebhookDeliveryStatus;
 use crate::error::CoreResult;
 use crate::events::OwnerEvent;
 use crate::inbox::Inbox;
+use crate::services::slots::KeyedTasks;
 use crate::storage::webhook_queue::{self, ClaimedHook, Outcome};
 use crate::storage::webhooks;
 use crate::storage::write::Db;
 use futures_util::FutureExt;
 use rand::Rng;
-use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 /// Most attempts in flight to one endpoint.
 pub const PER_ENDPOINT: usize = 4;
@@ -210,65 +209,33 @@ impl Inbox {
     }
 }
 
-/// Attempts in flight, by endpoint.
-#[derive(Default)]
-struct InFlight {
-    tasks: JoinSet<WebhookEndpointId>,
-    per_endpoint: HashMap<WebhookEndpointId, usize>,
-}
-
-impl InFlight {
-    fn finished(&mut self, endpoint: WebhookEndpointId) {
-        if let Some(n) = self.per_endpoint.get_mut(&endpoint) {
-            *n = n.saturating_sub(1);
-        }
-    }
-
-    fn reap(&mut self) {
-        while let Some(done) = self.tasks.try_join_next() {
-            if let Ok(endpoint) = done {
-                self.finished(endpoint);
+/// Claims and starts deliveries while there are free slots and deliveries due.
+async fn fill(in_flight: &mut KeyedTasks<WebhookEndpointId>, inbox: &Arc<Inbox>) {
+    while in_flight.len() < inbox.webhooks.settings.concurrency.max(1) {
+        let busy = in_flight.busy(PER_ENDPOINT);
+        let claimed = match inbox.claim_webhook(&busy).await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(error) => {
+                tracing::warn!(message = "Webhook claim failed.", %error);
+                break;
             }
-        }
-    }
-
-    async fn fill(&mut self, inbox: &Arc<Inbox>) {
-        while self.tasks.len() < inbox.webhooks.settings.concurrency.max(1) {
-            let busy: Vec<_> = self
-                .per_endpoint
-                .iter()
-                .filter(|(_, n)| **n >= PER_ENDPOINT)
-                .map(|(e, _)| *e)
-                .collect();
-            let claimed = match inbox.claim_webhook(&busy).await {
-                Ok(Some(c)) => c,
-                Ok(None) => break,
-                Err(error) => {
-                    tracing::warn!(message = "Webhook claim failed.", %error);
-                    break;
-                }
-            };
-            let endpoint = claimed.endpoint_id;
-            *self.per_endpoint.entry(endpoint).or_default() += 1;
-            let inbox = inbox.clone();
-            self.tasks.spawn(async move {
-                match AssertUnwindSafe(inbox.perform_webhook(claimed)).catch_unwind().await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(error)) => {
-                        tracing::warn!(message = "Webhook outcome not recorded.", %error)
-                    }
-                    Err(_) => tracing::error!(message = "A webhook delivery panicked."),
-                }
-                endpoint
-            });
-        }
+        };
+        let inbox = inbox.clone();
+        in_flight.spawn(claimed.endpoint_id, async move {
+            match AssertUnwindSafe(inbox.perform_webhook(claimed)).catch_unwind().await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(message = "Webhook outcome not recorded.", %error),
+                Err(_) => tracing::error!(message = "A webhook delivery panicked."),
+            }
+        });
     }
 }
 
 /// The webhook worker task.
 pub(crate) async fn run_loop(inbox: Weak<Inbox>, mut shutdown: watch::Receiver<bool>) {
     let Some(wake) = inbox.upgrade().map(|i| i.webhooks.wake.clone()) else { return };
-    let mut in_flight = InFlight::default();
+    let mut in_flight = KeyedTasks::default();
     let mut refreshed = Instant::now();
     let mut pruned: Option<Instant> = None;
     loop {
@@ -286,16 +253,14 @@ pub(crate) async fn run_loop(inbox: Weak<Inbox>, mut shutdown: watch::Receiver<b
                 tracing::warn!(message = "Old webhook deliveries not pruned.", %error);
             }
         }
-        in_flight.fill(&strong).await;
+        fill(&mut in_flight, &strong).await;
         drop(strong);
-        let running = !in_flight.tasks.is_empty();
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(IDLE_POLL) => {}
-            Some(Ok(endpoint)) = in_flight.tasks.join_next(), if running => in_flight.finished(endpoint),
+            _ = in_flight.next_finished() => {}
             _ = shutdown.changed() => break,
         }
     }
-    let drain = async { while in_flight.tasks.join_next().await.is_some() {} };
-    let _ = tokio::time::timeout(STOP_GRACE, drain).await;
+    in_flight.drain(STOP_GRACE).await;
 }
