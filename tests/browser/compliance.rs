@@ -13,10 +13,8 @@ async fn typing_a_phone_number_warns_with_off_phone_1_and_send_anyway_sends_it_w
     let (browser, demo) = (&w.browser, &w.demo);
     let page = browser.page().await;
     page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
-    page.click(r#".rows .row[data-platform="tiktok"]"#).await;
+    let open = page.open_row(r#".rows .row[data-platform="tiktok"]"#).await;
     page.find("#reply:not([disabled])").await;
-    let open = page.eval("return document.querySelector('.row.selected').dataset.id").await;
-    let open = open.as_str().unwrap().to_owned();
 
     // While typing: the warning names the policy and marks the number.
     let text = "Call me on +1 415 555 2671 and we sort it out";
@@ -72,7 +70,7 @@ async fn typing_a_phone_number_warns_with_off_phone_1_and_send_anyway_sends_it_w
 
     // A reload shows the badge from the message page.
     page.goto(&format!("{}/", demo.base_url)).await;
-    page.click(&format!(r#".rows .row[data-id="{open}"]"#)).await;
+    page.open_row(&format!(r#".rows .row[data-id="{open}"]"#)).await;
     page.find(".msg.out .policy-badge").await;
 
     // The main account switches OFF-PHONE-1 off for this shop in the settings.

@@ -36,7 +36,7 @@ async fn dy_bot_3_the_bot_answers_a_demo_buyer_and_hands_over_after_two_misses()
     .await;
     let page = browser.page().await;
     page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
-    page.click(&format!("#row-{id}")).await;
+    page.open_row(&format!("#row-{id}")).await;
     let texts = page
         .until(
             "the bot's answer and its rephrase request, from the bot",

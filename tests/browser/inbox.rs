@@ -94,7 +94,7 @@ where
 }
 
 async fn reply_in(page: &Page, row: &str, text: &str) {
-    page.click(row).await;
+    page.open_row(row).await;
     page.find("#reply:not([disabled])").await;
     page.type_into("#reply", text).await;
     page.type_into("#reply", key::ENTER).await;
@@ -200,7 +200,7 @@ async fn a_conversation_past_tt_win_2_shows_the_reply_box_disabled_with_the_rule
     let page = browser.page().await;
     page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
     page.click(r#".tab[data-tab="closed"]"#).await;
-    page.click(&format!("#row-{id}")).await;
+    page.open_row(&format!("#row-{id}")).await;
     let reply = page.find("#reply").await;
     assert!(!reply.is_enabled().await.unwrap(), "the reply box is disabled before typing");
     let notice = page.find(".reply.blocked .reply-notice").await.text().await.unwrap();
@@ -255,7 +255,7 @@ async fn a_transfer_by_nickname_reaches_the_open_page_live_and_closing_a_page_di
         owner_send(demo, reqwest::Method::POST, &path, serde_json::json!({"nickname": "olivia"}))
             .await;
     }
-    olivia_page.click(&format!("#row-{id}")).await;
+    olivia_page.open_row(&format!("#row-{id}")).await;
     olivia_page.type_into(".transfer input", &format!("marta{}", key::ENTER)).await;
     marta_page.find(&format!(".rows #row-{id}")).await;
     olivia_page
@@ -363,7 +363,7 @@ async fn a_shopify_chat_shows_how_the_reply_travels_and_shares_an_active_discoun
     let (browser, demo) = (&w.browser, &w.demo);
     let page = browser.page().await;
     page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
-    page.click(r#".rows .row[data-platform="shopify"]"#).await;
+    page.open_row(r#".rows .row[data-platform="shopify"]"#).await;
     let route = page
         .until(
             "how the reply travels",
@@ -390,9 +390,7 @@ async fn the_chat_header_flags_marks_unread_closes_and_reopens() {
     let (browser, demo) = (&w.browser, &w.demo);
     let page = browser.page().await;
     page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
-    page.click(r#".rows .row[data-platform="aliexpress"]"#).await;
-    let id = page.until("a conversation open", "return document.querySelector('.chat-head') && document.querySelector('.row.selected').dataset.id").await;
-    let id = id.as_str().unwrap().to_owned();
+    let id = page.open_row(r#".rows .row[data-platform="aliexpress"]"#).await;
     let state = |field: &'static str| {
         let id = id.clone();
         async move {

@@ -103,7 +103,7 @@ async fn slash_picks_a_quick_reply_that_fills_the_order_and_an_unfilled_variable
         "the text names the conversation's order: {expected} / {order_ids:?}"
     );
 
-    page.click(&format!(r#".rows .row[data-id="{id}"]"#)).await;
+    page.open_row(&format!(r#".rows .row[data-id="{id}"]"#)).await;
     page.find("#reply:not([disabled])").await;
     let sent_before = agent_texts(demo, &id).await;
 

@@ -100,7 +100,7 @@ async fn an_agent_requests_a_rating_the_customer_rates_and_history_filters_find_
     // The agent opens it and requests a rating from the reply area.
     let page = browser.page().await;
     page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
-    page.click(&format!("#row-{conv}")).await;
+    page.open_row(&format!("#row-{conv}")).await;
     page.click("[data-tool=\"rating\"]:not([disabled])").await;
     page.until(
         "the invitation in the message list",

@@ -183,6 +183,31 @@ impl Page {
         }
     }
 
+    /// Opens the first conversation row matching `css` and returns its id. The demo keeps
+    /// the list moving (rows reorder as buyers write), so a click can land on a row that
+    /// moved under the pointer: this clicks the row by its id and checks that its chat
+    /// opened, clicking again if another one did.
+    pub async fn open_row(&self, css: &str) -> String {
+        for _ in 0..5 {
+            let row = self.find(css).await;
+            let id = row.attr("data-id").await.ok().flatten().unwrap_or_default();
+            self.click(&format!(r#".rows .row[data-id="{id}"]"#)).await;
+            let check = format!(
+                "return document.querySelector('.row.selected')?.dataset.id === {id:?} \
+                 && document.querySelector('.chat-head')?.dataset.id === {id:?}"
+            );
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline {
+                if self.eval(&check).await == json!(true) {
+                    return id;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            eprintln!("{css}: row {id} did not open; again");
+        }
+        self.fail(&format!("{css} never opened")).await
+    }
+
     /// Sends keys to whatever has the focus.
     pub async fn keys(&self, keys: &str) {
         let active = self.client.active_element().await.expect("a focused element");

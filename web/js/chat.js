@@ -56,7 +56,7 @@ function render(me, page) {
   rememberOverrides(page.policy_overrides);
   for (const m of page.items) appendMessage(me, m);
   me.reply = replyBox(me.detail, (message) => appendMessage(me, message));
-  me.head = h('header', { class: 'chat-head' });
+  me.head = h('header', { class: 'chat-head', dataset: { id: me.id } });
   paintHead(me);
   fill(me.pane, me.head, me.log, me.reply.el);
   me.log.scrollTop = me.log.scrollHeight;
