@@ -25,6 +25,11 @@ impl<K: Clone + Eq + Hash + Send + 'static> KeyedTasks<K> {
         self.tasks.len()
     }
 
+    /// How many run, per key.
+    pub(crate) fn counts(&self) -> &HashMap<K, usize> {
+        &self.per_key
+    }
+
     /// The keys at `limit`.
     pub(crate) fn busy(&self, limit: usize) -> Vec<K> {
         self.per_key.iter().filter(|(_, n)| **n >= limit).map(|(k, _)| k.clone()).collect()

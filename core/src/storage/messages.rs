@@ -155,6 +155,19 @@ pub async fn get(mut db: Db<'_, '_>, id: MessageId) -> CoreResult<Option<Message
     row.map(|r| message_from_row(&r)).transpose()
 }
 
+/// Messages by id (those that exist, in no particular order).
+pub async fn get_many(mut db: Db<'_, '_>, ids: &[MessageId]) -> CoreResult<Vec<Message>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({})",
+        list_placeholders(ids.len(), 1)
+    );
+    let rows = db.rows(&sql, ids.iter().map(|id| Val::from(*id)).collect()).await?;
+    rows.iter().map(message_from_row).collect()
+}
+
 /// Where a page of a conversation's messages starts: after or before a message's
 /// (time, id), or the newest.
 #[derive(Clone, Debug)]

@@ -1,8 +1,8 @@
 //! The outbox repository: outbound messages stored with their delivery entries in one
-//! transaction; due entries claimed one at a time, each under a lease of its own with a
-//! random token (`FOR UPDATE SKIP LOCKED` on PostgreSQL), a conversation's replies in
-//! their order; leases renewed by their holder; an attempt's outcome recorded only under
-//! its lease token; a failed delivery put back in the queue.
+//! transaction; due entries claimed in batches, each batch under a lease with a random
+//! token of its own (`FOR UPDATE SKIP LOCKED` on PostgreSQL), a conversation's replies
+//! in their order; leases renewed by their holder; an attempt's outcome recorded only
+//! under its lease token; a failed delivery put back in the queue.
 
 use super::connections::opened;
 use super::exec::Tx;
@@ -62,28 +62,44 @@ pub async fn queue(
     deferred.run(w).await
 }
 
-/// Stores outbound messages and their outbox entries, queuing what it can in `deferred`.
+/// Stores outbound messages and their outbox entries, queuing what it can in `deferred`:
+/// the entries as multi-row inserts (a group's replies cost one statement, not one each).
 pub async fn defer_queue(
     store: &Store, tx: &mut Tx<'_>, messages: &[Message], now: DateTime<Utc>,
     deferred: &mut Deferred,
 ) -> CoreResult<()> {
     insert_messages(store, tx, messages, deferred).await?;
-    for m in messages {
-        deferred.push(
-            "INSERT INTO outbox (id, message_id, shop_id, conversation_id, status, attempts, next_attempt_at, \
-             created_at, updated_at) VALUES ($1,$2,$3,$4,'pending',0,$5,$5,$5)"
-                .into(),
-            vec![
+    for chunk in messages.chunks(QUEUE_ROWS) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = 1 + i * 4;
+                format!("(${},${},${},${},'pending',0,$1,$1,$1)", p + 1, p + 2, p + 3, p + 4)
+            })
+            .collect();
+        let mut vals: Vec<Val> = vec![now.into()];
+        for m in chunk {
+            vals.extend([
                 OutboxId::new().into(),
                 m.id.into(),
                 m.shop_id.into(),
                 m.conversation_id.into(),
-                now.into(),
-            ],
+            ]);
+        }
+        deferred.push(
+            format!(
+                "INSERT INTO outbox (id, message_id, shop_id, conversation_id, status, attempts, \
+                 next_attempt_at, created_at, updated_at) VALUES {}",
+                rows.join(",")
+            ),
+            vals,
         );
     }
     Ok(())
 }
+
+/// Outbox entries per insert statement (4 values each, well under either backend's
+/// limit on bound values).
+const QUEUE_ROWS: usize = 500;
 
 /// What makes a pending row claimable besides being due: no earlier reply of its
 /// conversation (by creation, then message id: the order the conversation shows) is
@@ -93,39 +109,79 @@ const IN_ORDER: &str = "NOT EXISTS (SELECT 1 FROM outbox p WHERE p.conversation_
      AND p.status = 'pending' AND (p.created_at < o.created_at \
      OR (p.created_at = o.created_at AND p.message_id < o.message_id)))";
 
-/// Claims one due delivery for `lease` from `now`, under a fresh lease token, skipping
-/// shops of the platforms in `busy` (those at their concurrency limit). One atomic
-/// statement: on SQLite, the single writer's `UPDATE … RETURNING`; on PostgreSQL the
-/// row is picked `FOR UPDATE SKIP LOCKED`, so two daemons never claim the same row. A
-/// row whose lease ran out is due again and is claimed like any other.
-pub async fn claim_one(
-    w: &mut WriteTx<'_>, now: DateTime<Utc>, lease: chrono::Duration, busy: &[Platform],
-) -> CoreResult<Option<Claimed>> {
+/// How many deliveries a claim may take: in all, and per platform given those in flight.
+#[derive(Clone, Copy, Debug)]
+pub struct Room<'a> {
+    /// At most this many in all.
+    pub total: usize,
+    /// At most this many in flight to one platform.
+    pub per_platform: usize,
+    /// Those in flight, per platform.
+    pub in_flight: &'a std::collections::HashMap<Platform, usize>,
+}
+
+impl Room<'_> {
+    /// How many more `platform` may take.
+    fn of(&self, platform: &Platform) -> usize {
+        self.per_platform.saturating_sub(self.in_flight.get(platform).copied().unwrap_or(0))
+    }
+}
+
+/// Claims due deliveries for `lease` from `now`, all under one fresh lease token, as
+/// many as `room` allows. In one transaction: the due rows are picked (on
+/// PostgreSQL `FOR UPDATE SKIP LOCKED`, so two daemons never claim the same row; on
+/// SQLite the single writer serialises claims), then leased with one update and read
+/// with one query. A row whose lease ran out is due again and is claimed like any other.
+pub async fn claim(
+    w: &mut WriteTx<'_>, now: DateTime<Utc>, lease: chrono::Duration, room: Room<'_>,
+) -> CoreResult<Vec<Claimed>> {
+    let max = room.total;
+    if max == 0 {
+        return Ok(Vec::new());
+    }
     let lock =
         if w.store().backend() == Backend::Postgres { " FOR UPDATE OF o SKIP LOCKED" } else { "" };
-    let skip = match busy.len() {
+    let full: Vec<&Platform> = room.in_flight.keys().filter(|p| room.of(p) == 0).collect();
+    let skip = match full.len() {
         0 => String::new(),
-        n => format!(" AND s.platform NOT IN ({})", list_placeholders(n, 4)),
+        n => format!(" AND s.platform NOT IN ({})", list_placeholders(n, 2)),
     };
-    let sql = format!(
-        "UPDATE outbox SET lease_token = $1, next_attempt_at = $2, attempts = attempts + 1, \
-         updated_at = $3 WHERE id = (SELECT o.id FROM outbox o JOIN shops s ON s.id = o.shop_id \
-         WHERE o.status = 'pending' AND o.next_attempt_at <= $3{skip} AND {IN_ORDER} \
-         ORDER BY o.next_attempt_at, o.created_at, o.message_id LIMIT 1{lock}) RETURNING id"
+    let due = format!(
+        "SELECT o.id, s.platform FROM outbox o JOIN shops s ON s.id = o.shop_id \
+         WHERE o.status = 'pending' AND o.next_attempt_at <= $1{skip} AND {IN_ORDER} \
+         ORDER BY o.next_attempt_at, o.created_at, o.message_id LIMIT {max}{lock}"
     );
+    let mut vals: Vec<Val> = vec![now.into()];
+    vals.extend(full.iter().map(|p| Val::from(p.as_str())));
+    let mut taken: std::collections::HashMap<Platform, usize> = Default::default();
+    let mut ids: Vec<OutboxId> = Vec::new();
+    for row in w.rows(&due, vals).await? {
+        let platform: Platform = row.col("platform")?;
+        let n = taken.entry(platform.clone()).or_default();
+        if *n < room.of(&platform) {
+            *n += 1;
+            ids.push(row.col("id")?);
+        }
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let token = format!("{:032x}", rand::Rng::random::<u128>(&mut rand::rng()));
-    let lease_until = now + lease;
-    let mut vals: Vec<Val> = vec![token.clone().into(), lease_until.into(), now.into()];
-    vals.extend(busy.iter().map(|p| Val::from(p.as_str())));
-    let Some(row) = w.row(&sql, vals).await? else {
-        return Ok(None);
-    };
-    let id: OutboxId = row.col("id")?;
-    let sql = format!("{CLAIMED_SELECT} WHERE o.id = $1");
-    let row = w.row(&sql, vec![id.into()]).await?;
-    let row = row.ok_or_else(|| super::rows::corrupt("outbox", "claimed row vanished"))?;
-    let lease = Lease { token, until: lease_until };
-    claimed_from_row(w.store(), &row, lease).map(Some)
+    let lease = Lease { token, until: now + lease };
+    let mut vals: Vec<Val> = vec![lease.token.clone().into(), lease.until.into(), now.into()];
+    vals.extend(ids.iter().map(|id| Val::from(*id)));
+    let set = format!(
+        "UPDATE outbox SET lease_token = $1, next_attempt_at = $2, attempts = attempts + 1, \
+         updated_at = $3 WHERE id IN ({})",
+        list_placeholders(ids.len(), 4)
+    );
+    w.run(&set, vals).await?;
+    let read = format!(
+        "{CLAIMED_SELECT} WHERE o.id IN ({}) ORDER BY o.next_attempt_at, o.created_at, o.message_id",
+        list_placeholders(ids.len(), 1)
+    );
+    let rows = w.rows(&read, ids.iter().map(|id| Val::from(*id)).collect()).await?;
+    rows.iter().map(|row| claimed_from_row(w.store(), row, lease.clone())).collect()
 }
 
 /// What a claim reads: the entry, its shop, connection, buyer and message.

@@ -159,7 +159,7 @@ const CLAIMABLE: &str = "d.status = 'pending' AND e.status = 'active' AND NOT EX
      AND p.status = 'pending' AND p.seq < d.seq)";
 
 /// Claims one due delivery for `lease` from `now`, skipping the endpoints in `busy`.
-/// One atomic statement, as the outbox's claim (see `outbox::claim_one`).
+/// One atomic statement (the outbox claims in batches, see `outbox::claim`).
 pub async fn claim_one(
     w: &mut WriteTx<'_>, now: DateTime<Utc>, lease: chrono::Duration, busy: &[WebhookEndpointId],
 ) -> CoreResult<Option<ClaimedHook>> {

@@ -285,6 +285,47 @@ async fn a_holder_whose_lease_was_taken_over_does_not_send() {
     }
 }
 
+#[tokio::test]
+async fn a_batch_claim_keeps_the_platform_limit_and_conversation_order_and_records_together() {
+    use shopmux_core::storage::outbox::Room;
+    use std::collections::{HashMap, HashSet};
+    for (t, _channel, s, first) in setup().await {
+        let mut convs = vec![first];
+        convs.extend(conversations(&t, &s, 2).await);
+        let mut replies = Vec::new();
+        for conv in &convs {
+            replies.push((reply(&t, &s, *conv).await, reply(&t, &s, *conv).await));
+        }
+        let none = HashMap::new();
+        let room = |per_platform| Room { total: 10, per_platform, in_flight: &none };
+        // Six rows are pending; the platform allows two in flight: two are claimed, of
+        // two conversations, under one lease.
+        let a = t.inbox.claim_deliveries(room(2)).await.unwrap();
+        assert_eq!(a.len(), 2, "{}: the platform's limit", t.name);
+        assert_eq!(a[0].lease, a[1].lease, "{}: one lease for the batch", t.name);
+        let firsts: HashSet<MessageId> = replies.iter().map(|r| r.0).collect();
+        assert!(a.iter().all(|c| firsts.contains(&c.message_id)), "{}: first replies only", t.name);
+        // With room for ten, only the third conversation's first reply is claimable: the
+        // second replies wait for their first ones.
+        let b = t.inbox.claim_deliveries(room(10)).await.unwrap();
+        assert_eq!(b.len(), 1, "{}", t.name);
+        assert!(firsts.contains(&b[0].message_id));
+        // Their outcomes are recorded in one call; then the second replies are due.
+        let attempts = (a.into_iter().chain(b).enumerate())
+            .map(|(i, c)| (c, Ok(SendReceipt::sent(format!("sent-{i}")))))
+            .collect();
+        let recorded = t.inbox.complete_deliveries(attempts).await.unwrap();
+        assert_eq!(recorded.iter().flatten().count(), 3, "{}", t.name);
+        for (conv, (id, _)) in convs.iter().zip(&replies) {
+            with_status(&t, &s, *conv, *id, DeliveryStatus::Delivered).await;
+        }
+        let c = t.inbox.claim_deliveries(room(10)).await.unwrap();
+        let seconds: HashSet<MessageId> = replies.iter().map(|r| r.1).collect();
+        let claimed: HashSet<MessageId> = c.iter().map(|c| c.message_id).collect();
+        assert_eq!(claimed, seconds, "{}", t.name);
+    }
+}
+
 /// The replies' ids in the order the channel was asked to send them, of one conversation.
 fn sent_of(channel: &FakeChannel, replies: &[MessageId]) -> Vec<MessageId> {
     let keys: Vec<String> = replies.iter().map(|id| id.to_string()).collect();

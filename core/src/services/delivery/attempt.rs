@@ -1,22 +1,25 @@
-//! One delivery attempt: claim a due row under a lease of its own, re-check (and if
+//! Delivery attempts: claim due rows (in a batch, under one lease), re-check (and if
 //! needed renew) the lease just before sending, send with a time limit, and record the
-//! outcome under the lease token — or nothing, when another claim took the row over.
+//! outcomes under the lease token — several in one transaction — or nothing, when
+//! another claim took the row over.
 
 use super::{BACKOFF_BASE, BACKOFF_CAP, LEASE_MARGIN, MAX_ATTEMPTS, SEND_TIMEOUT, lease};
 use crate::domain::backoff::backoff;
-use crate::domain::ids::MessageId;
+use crate::domain::ids::{MessageId, ShopId};
 use crate::domain::model::{DeliveryStatus, Message, Platform};
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
 use crate::events::InboxEvent;
 use crate::inbox::Inbox;
 use crate::registry::Delivery;
 use crate::services::connections::record_in;
+use crate::storage::connections::Credentials;
 use crate::storage::messages;
-use crate::storage::outbox::{self, Claimed};
+use crate::storage::outbox::{self, Claimed, Room};
 use crate::storage::write::Db;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use shopmux_contract::adapter::{AdapterError, SendReceipt};
+use std::collections::HashMap;
 
 /// What an attempt leads to: the entry's status, the message's, the error shown, when
 /// the next attempt may start, and the platform's id of the sent message.
@@ -47,9 +50,17 @@ impl Inbox {
     /// Claims one due delivery under a fresh lease of [`super::LEASE`], skipping the
     /// platforms in `busy` (at their concurrency limit); `None` when nothing is due.
     pub async fn claim_delivery(&self, busy: &[Platform]) -> CoreResult<Option<Claimed>> {
+        let in_flight: HashMap<Platform, usize> = busy.iter().map(|p| (p.clone(), 1)).collect();
+        let room = Room { total: 1, per_platform: 1, in_flight: &in_flight };
+        Ok(self.claim_deliveries(room).await?.pop())
+    }
+
+    /// Claims as many due deliveries as `room` allows in one transaction, under one
+    /// fresh lease of [`super::LEASE`].
+    pub async fn claim_deliveries(&self, room: Room<'_>) -> CoreResult<Vec<Claimed>> {
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
-        let claimed = outbox::claim_one(&mut w, now, lease(), busy).await?;
+        let claimed = outbox::claim(&mut w, now, lease(), room).await?;
         w.commit().await?;
         Ok(claimed)
     }
@@ -57,17 +68,23 @@ impl Inbox {
     /// Performs a claimed delivery: re-checks the lease, sends, records the outcome and
     /// publishes the message's new state. `None`: the lease was no longer this claim's,
     /// so nothing was sent and nothing recorded.
-    pub async fn perform_delivery(&self, mut c: Claimed) -> CoreResult<Option<Message>> {
+    pub async fn perform_delivery(&self, c: Claimed) -> CoreResult<Option<Message>> {
+        let Some(attempt) = self.attempt_delivery(c).await? else {
+            return Ok(None);
+        };
+        let mut recorded = self.complete_deliveries(vec![attempt]).await?;
+        Ok(recorded.pop().flatten())
+    }
+
+    /// Re-checks the lease and sends: the attempt to record, or `None` when the lease was
+    /// no longer this claim's (nothing was sent).
+    pub(crate) async fn attempt_delivery(&self, mut c: Claimed) -> CoreResult<Option<Attempt>> {
         if !self.hold_lease(&mut c).await? {
             tracing::info!(message = "Delivery skipped: its lease was taken over.", outbox_id = %c.outbox_id);
             return Ok(None);
         }
         let result = self.send_one(&c).await;
-        let message = self.complete_delivery(&c, result).await?;
-        if let Some(message) = &message {
-            self.events.publish(InboxEvent::MessageUpdated { message: message.clone() });
-        }
-        Ok(message)
+        Ok(Some((c, result)))
     }
 
     /// Whether the claim still holds its lease for a whole send: in memory when the
@@ -112,37 +129,80 @@ impl Inbox {
     }
 
     /// Records an attempt's outcome on the outbox entry and the message, under the
-    /// claim's lease token; returns the message as it is now, or `None` when the entry is
-    /// no longer this claim's (another claim took it over after the lease ran out: its
-    /// attempt is the one recorded, and this late outcome changes nothing).
+    /// claim's lease token, and publishes it; returns the message as it is now, or `None`
+    /// when the entry is no longer this claim's (another claim took it over after the
+    /// lease ran out: its attempt is the one recorded, and this late outcome changes
+    /// nothing).
     pub async fn complete_delivery(
         &self, c: &Claimed, result: Result<SendReceipt, AdapterError>,
     ) -> CoreResult<Option<Message>> {
+        let mut recorded = self.complete_deliveries(vec![(c.clone(), result)]).await?;
+        Ok(recorded.pop().flatten())
+    }
+
+    /// [`Self::complete_delivery`] for many attempts in one transaction (the worker
+    /// records the deliveries that ended together at once): one result per attempt, in
+    /// order; each recorded message's new state is published.
+    pub async fn complete_deliveries(
+        &self, attempts: Vec<Attempt>,
+    ) -> CoreResult<Vec<Option<Message>>> {
+        if attempts.is_empty() {
+            return Ok(Vec::new());
+        }
         let now = self.clock.now();
-        // What the attempt showed about the shop's connection (a platform was called).
-        let seen = match &result {
-            Ok(receipt) => Some((Ok(()), receipt.refreshed_credentials.clone())),
-            Err(e) if e.code == "no_adapter" || e.code == "unsupported" => None,
-            Err(e) => Some((Err(e.clone()), None)),
-        };
-        let (status, delivery, error, next_at, platform_id) = verdict(c, result, now);
         let mut w = self.store.begin_write().await?;
-        if !outbox::record(&mut w, c, status, error.clone(), next_at, now).await? {
-            tracing::info!(message = "Late outcome ignored: the delivery was taken over.", outbox_id = %c.outbox_id);
-            return Ok(None);
+        let mut recorded: Vec<Option<MessageId>> = Vec::with_capacity(attempts.len());
+        // What the attempts showed about each shop's connection, the latest last.
+        let mut seen: HashMap<ShopId, Seen> = HashMap::new();
+        for (c, result) in attempts {
+            if let Some(shown) = connection_seen(&result) {
+                let entry = seen.entry(c.shop_id).or_insert((Ok(()), None));
+                entry.0 = shown.0;
+                if let Some(renewed) = shown.1 {
+                    entry.1.get_or_insert_with(Credentials::new).extend(renewed);
+                }
+            }
+            let (status, delivery, error, next_at, platform_id) = verdict(&c, result, now);
+            if !outbox::record(&mut w, &c, status, error.clone(), next_at, now).await? {
+                tracing::info!(message = "Late outcome ignored: the delivery was taken over.", outbox_id = %c.outbox_id);
+                recorded.push(None);
+                continue;
+            }
+            messages::set_delivery(&mut w, c.message_id, delivery, error, platform_id).await?;
+            recorded.push(Some(c.message_id));
         }
-        if let Some((outcome, refreshed)) = &seen {
-            record_in(&mut w, c.shop_id, now, outcome, refreshed.as_ref()).await?;
+        for (shop, (outcome, refreshed)) in &seen {
+            record_in(&mut w, *shop, now, outcome, refreshed.as_ref()).await?;
         }
-        messages::set_delivery(&mut w, c.message_id, delivery, error, platform_id).await?;
-        let message = stored_message(Db::Tx(&mut w), c.message_id).await?;
+        let ids: Vec<MessageId> = recorded.iter().flatten().copied().collect();
+        let mut stored: HashMap<MessageId, Message> = messages::get_many(Db::Tx(&mut w), &ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
         w.commit().await?;
-        // The conversation's next reply may be due now.
+        // The conversations' next replies may be due now.
         self.outbox_wake.notify_one();
-        Ok(Some(message))
+        let messages: Vec<Option<Message>> =
+            recorded.into_iter().map(|id| id.and_then(|id| stored.remove(&id))).collect();
+        for message in messages.iter().flatten() {
+            self.events.publish(InboxEvent::MessageUpdated { message: message.clone() });
+        }
+        Ok(messages)
     }
 }
 
-async fn stored_message(db: Db<'_, '_>, id: MessageId) -> CoreResult<Message> {
-    messages::get(db, id).await?.ok_or(CoreError::NotFound("message"))
+/// A claimed delivery and what sending it gave.
+pub(crate) type Attempt = (Claimed, Result<SendReceipt, AdapterError>);
+
+/// What an attempt showed about its shop's connection: the outcome and any renewed
+/// credentials; `None` when no platform was called.
+type Seen = (Result<(), AdapterError>, Option<Credentials>);
+
+fn connection_seen(result: &Result<SendReceipt, AdapterError>) -> Option<Seen> {
+    match result {
+        Ok(receipt) => Some((Ok(()), receipt.refreshed_credentials.clone())),
+        Err(e) if e.code == "no_adapter" || e.code == "unsupported" => None,
+        Err(e) => Some((Err(e.clone()), None)),
+    }
 }

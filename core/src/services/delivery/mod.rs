@@ -70,33 +70,23 @@ impl Inbox {
     pub async fn deliver_now(&self) -> CoreResult<usize> {
         let mut attempted = 0;
         loop {
-            let wave = self.claim_wave().await?;
+            let none = HashMap::new();
+            let room = outbox::Room {
+                total: self.delivery.total,
+                per_platform: self.delivery.per_platform,
+                in_flight: &none,
+            };
+            let wave = self.claim_deliveries(room).await?;
             if wave.is_empty() {
                 return Ok(attempted);
             }
             attempted += wave.len();
-            let results =
-                futures_util::future::join_all(wave.into_iter().map(|c| self.perform_delivery(c)))
+            let sent =
+                futures_util::future::join_all(wave.into_iter().map(|c| self.attempt_delivery(c)))
                     .await;
-            results.into_iter().collect::<CoreResult<Vec<_>>>()?;
+            let sent = sent.into_iter().collect::<CoreResult<Vec<_>>>()?;
+            self.complete_deliveries(sent.into_iter().flatten().collect()).await?;
         }
-    }
-
-    /// Claims as many due deliveries as the limits allow at once.
-    async fn claim_wave(&self) -> CoreResult<Vec<outbox::Claimed>> {
-        let mut per_platform: HashMap<crate::domain::model::Platform, usize> = HashMap::new();
-        let mut wave = Vec::new();
-        while wave.len() < self.delivery.total {
-            let busy: Vec<_> = per_platform
-                .iter()
-                .filter(|(_, n)| **n >= self.delivery.per_platform)
-                .map(|(p, _)| p.clone())
-                .collect();
-            let Some(c) = self.claim_delivery(&busy).await? else { break };
-            *per_platform.entry(c.platform.clone()).or_default() += 1;
-            wave.push(c);
-        }
-        Ok(wave)
     }
 
     /// Sends a failed message again (the agent's "retry"): its delivery starts over
