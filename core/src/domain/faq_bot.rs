@@ -283,6 +283,24 @@ pub enum HandOffReason {
     Refused,
 }
 
+impl HandOffReason {
+    /// Its name, as the API and the `bot.handoff` webhook carry it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asked => "asked",
+            Self::Misses => "misses",
+            Self::Refused => "refused",
+        }
+    }
+
+    /// What a `bot.handoff` webhook adds to the conversation: `{"reason": …}`.
+    pub fn webhook_extra(self) -> serde_json::Map<String, serde_json::Value> {
+        let mut extra = serde_json::Map::new();
+        extra.insert("reason".into(), self.as_str().into());
+        extra
+    }
+}
+
 /// What the bot does with a buyer's text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Turn {

@@ -35,6 +35,9 @@ pub struct BotOutput {
     pub shops: HashMap<ShopId, GroupCounts>,
     /// The hand-offs, to publish after the commit.
     pub hand_offs: Vec<InboxEvent>,
+    /// The hand-offs for the `bot.handoff` webhook: the conversation as handed over,
+    /// when, and why.
+    pub handed: Vec<(Conversation, DateTime<Utc>, HandOffReason)>,
 }
 
 /// One conversation's turn: the shop's bot, the conversation, and the next message time.
@@ -61,6 +64,7 @@ impl Turner<'_> {
 
     fn hand_off(&mut self, reason: HandOffReason, out: &mut BotOutput) {
         handed_off(self.conv, self.at);
+        out.handed.push((self.conv.clone(), self.at, reason));
         out.shops.entry(self.conv.shop_id).or_default().hand_offs += 1;
         out.hand_offs.push(InboxEvent::BotHandOff {
             shop_id: self.conv.shop_id,
