@@ -31,6 +31,7 @@ impl Inbox {
             settings: BotSettings::default(),
             stats: Default::default(),
             hand_offs: 0,
+            built_in_texts: crate::domain::bot_texts::built_ins(),
         }))
     }
 

@@ -114,6 +114,9 @@ pub struct Order {
     /// `line_items`.
     #[serde(default)]
     pub line_items: Vec<OrderLineItem>,
+    /// `tracking_number`, once the order has shipped.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub tracking_number: Option<String>,
 }
 
 /// An order's `payment`, the fields read here.

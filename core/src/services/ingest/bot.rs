@@ -10,8 +10,9 @@
 
 use crate::domain::conversation::{bot_message, handed_off, preview_of};
 use crate::domain::faq_bot::{
-    HandOffReason, ShopBot, Turn, decide, detect_language, hand_off_text, rephrase_text,
+    HandOffReason, ShopBot, Turn, decide, detect_language,
 };
+use crate::domain::bot_texts::TextKind;
 use crate::domain::ids::*;
 use crate::domain::model::{Conversation, Message};
 use crate::domain::rules;
@@ -96,14 +97,14 @@ impl Turner<'_> {
                 self.conv.bot_misses = 0;
             }
             Turn::Rephrase(misses) => {
-                let content = MessageContent::Text { text: rephrase_text(lang).into() };
+                let content = self.bot.text(TextKind::Rephrase, lang);
                 if self.send(content, out).is_none() {
                     return self.hand_off(HandOffReason::Refused, out);
                 }
                 self.conv.bot_misses = misses;
             }
             Turn::HandOff(reason) => {
-                let _ = self.send(MessageContent::Text { text: hand_off_text(lang).into() }, out);
+                let _ = self.send(self.bot.text(TextKind::HandOff, lang), out);
                 self.hand_off(reason, out);
             }
         }
