@@ -210,7 +210,11 @@ fn tracking_number(v: &Value) -> Option<String> {
     fulfillments.iter().rev().find_map(|f| {
         text(f, "tracking_number").filter(|t| !t.trim().is_empty()).or_else(|| {
             let numbers = f.get("tracking_numbers").and_then(Value::as_array)?;
-            numbers.iter().filter_map(Value::as_str).find(|t| !t.trim().is_empty()).map(str::to_owned)
+            numbers
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|t| !t.trim().is_empty())
+                .map(str::to_owned)
         })
     })
 }

@@ -124,7 +124,9 @@ impl BotTexts {
             return text.to_owned();
         }
         let english = versions.iter().find(|(l, _)| primary(l) == "en");
-        english.map(|(_, t)| t.clone()).unwrap_or_else(|| built_in(kind, "en").unwrap_or_default().to_owned())
+        english
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| built_in(kind, "en").unwrap_or_default().to_owned())
     }
 
     /// The rating thank-you for a buyer's language, naming `agent`.
@@ -197,11 +199,18 @@ mod tests {
         assert_eq!(pick(Some("es")), "¿Otra vez?", "same primary language");
         assert_eq!(pick(Some("en-GB")), "Say again?");
         assert_eq!(pick(None), "Say again?");
-        assert_eq!(pick(Some("pl")), built_in(TextKind::Rephrase, "pl").unwrap(), "built-in Polish");
+        assert_eq!(
+            pick(Some("pl")),
+            built_in(TextKind::Rephrase, "pl").unwrap(),
+            "built-in Polish"
+        );
         assert_eq!(pick(Some("de")), "Say again?", "no German: the shop's English");
         let none = BotTexts::default();
         assert_eq!(none.pick(TextKind::HandOff, Some("zh-CN")), "正在为您转接人工客服，请稍候。");
-        assert_eq!(none.pick(TextKind::HandOff, Some("fr")), built_in(TextKind::HandOff, "en").unwrap());
+        assert_eq!(
+            none.pick(TextKind::HandOff, Some("fr")),
+            built_in(TextKind::HandOff, "en").unwrap()
+        );
     }
 
     #[test]
@@ -219,10 +228,8 @@ mod tests {
 
     #[test]
     fn texts_are_checked() {
-        let ok = BotTexts {
-            hand_off: versions(&[(" pl ", "  Chwileczkę.  ")]),
-            ..Default::default()
-        };
+        let ok =
+            BotTexts { hand_off: versions(&[(" pl ", "  Chwileczkę.  ")]), ..Default::default() };
         assert_eq!(checked(ok).unwrap().hand_off, versions(&[("pl", "Chwileczkę.")]));
         let bad = |t: BotTexts| checked(t).is_err();
         assert!(bad(BotTexts { rephrase: versions(&[("e", "x")]), ..Default::default() }));

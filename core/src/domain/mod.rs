@@ -7,6 +7,7 @@
 //! lifetimes).
 
 pub mod backoff;
+pub mod bot_texts;
 pub mod carts;
 pub mod compliance;
 pub mod conversation;
@@ -28,4 +29,3 @@ pub mod viewer;
 pub mod webhook_retry;
 pub mod webhook_signing;
 pub mod webhooks;
-pub mod bot_texts;

@@ -658,9 +658,15 @@ mod tests {
         let mut tracked = orders.clone();
         tracked[1].tracking_number = Some("LX-1".into());
         let v = conversation_values(&buyer, &shop, &tracked, &[], "Kim");
-        assert_eq!((v.order_id.as_deref(), v.tracking_number.as_deref()), (Some("O-2"), Some("LX-1")));
+        assert_eq!(
+            (v.order_id.as_deref(), v.tracking_number.as_deref()),
+            (Some("O-2"), Some("LX-1"))
+        );
         tracked[0].tracking_number = Some("LX-2".into());
         let v = conversation_values(&buyer, &shop, &tracked, &recent, "Kim");
-        assert_eq!((v.order_id.as_deref(), v.tracking_number.as_deref()), (Some("#1001"), Some("LX-1")));
+        assert_eq!(
+            (v.order_id.as_deref(), v.tracking_number.as_deref()),
+            (Some("#1001"), Some("LX-1"))
+        );
     }
 }

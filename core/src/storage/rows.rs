@@ -261,8 +261,7 @@ pub fn buyer_from_row(row: &AnyRow) -> CoreResult<Buyer> {
 }
 
 /// The columns of `orders`.
-pub const ORDER_COLUMNS: &str =
-    "id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, name, total, \
+pub const ORDER_COLUMNS: &str = "id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, name, total, \
      tracking_number";
 
 /// An order row.

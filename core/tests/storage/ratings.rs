@@ -252,7 +252,8 @@ async fn the_shops_own_thank_you_in_the_buyers_language_names_the_agent() {
             ("ola", "en", "Thanks from Mia!"),
             ("jan", "pl", "Dziękujemy za ocenę! — Mia"),
         ] {
-            let conv = apply(&t, &s, event_in(buyer, language, &format!("{buyer}-1"), say("hi"))).await;
+            let conv =
+                apply(&t, &s, event_in(buyer, language, &format!("{buyer}-1"), say("hi"))).await;
             t.reply_text(&s.viewer, conv, "Hello!").await;
             apply(&t, &s, event_in(buyer, language, &format!("{buyer}-2"), rating(5, None))).await;
             let last = all_messages(&t, &s, conv).await.pop().unwrap();

@@ -8,11 +8,9 @@
 //! to a human: asked for (DY-BOT-4), the second consecutive miss (DY-BOT-3), or a bot
 //! message the shop's rules refuse — bot messages are replies and pass the same check.
 
-use crate::domain::conversation::{bot_message, handed_off, preview_of};
-use crate::domain::faq_bot::{
-    HandOffReason, ShopBot, Turn, decide, detect_language,
-};
 use crate::domain::bot_texts::TextKind;
+use crate::domain::conversation::{bot_message, handed_off, preview_of};
+use crate::domain::faq_bot::{HandOffReason, ShopBot, Turn, decide, detect_language};
 use crate::domain::ids::*;
 use crate::domain::model::{Conversation, Message};
 use crate::domain::rules;
