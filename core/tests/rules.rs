@@ -53,6 +53,7 @@ fn order(created_at: DateTime<Utc>, reverse: bool) -> Order {
         reverse_in_progress: reverse,
         name: None,
         total: None,
+        tracking_number: None,
     }
 }
 

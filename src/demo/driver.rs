@@ -205,9 +205,11 @@ impl Driver {
         let shop = self.shops[DOUYIN_SHOP].external_id.clone();
         let order =
             self.douyin_orders.get_mut(id).ok_or_else(|| anyhow!("unknown Douyin order {id}"))?;
+        let logistics_code = format!("7359{}", &id[id.len() - 8..]);
         order.order_status = 3;
         order.order_status_desc = "已发货".to_owned();
         order.update_time = now;
+        order.tracking_no = Some(logistics_code.clone());
         let order = order.clone();
         self.sims.douyin.add_order(&shop, order.clone())?;
         let s_ids: Vec<Value> =
@@ -223,7 +225,7 @@ impl Driver {
                 "order_type": 0,
                 "biz": 2,
                 "logistics_msg": {"express_company_id": "zhongtong",
-                    "logistics_code": format!("7359{}", &id[id.len() - 8..])},
+                    "logistics_code": logistics_code},
                 "update_time": now,
             }),
         )

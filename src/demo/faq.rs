@@ -69,6 +69,7 @@ pub(super) async fn switch_on(inbox: &Inbox, owner: &Viewer, shop: ShopId) -> an
         enabled: true,
         greeting: "¡Hola! Soy el asistente de la tienda. ¿En qué te ayudo?".into(),
         faq: ids,
+        ..Default::default()
     };
     inbox.set_shop_bot(owner, shop, settings).await?;
     Ok(())

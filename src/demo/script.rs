@@ -497,6 +497,7 @@ fn douyin_order(i: usize, story: &DouyinStory, g: u64, now: i64) -> douyin::Orde
             item_num: 1,
             pay_amount: story.amount,
         }],
+        tracking_no: None,
     }
 }
 

@@ -53,3 +53,42 @@ async fn dy_bot_3_the_bot_answers_a_demo_buyer_and_hands_over_after_two_misses()
     page.close().await;
     w.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_edits_the_bots_spanish_rephrase_text_in_the_settings() {
+    // rule: DY-BOT-3 (the shop's own "please rephrase", per language)
+    let Some(w) = world(None).await else { return };
+    let (browser, demo) = (&w.browser, &w.demo);
+    let spanish = demo.shop("tiktok", Some("ES")).unwrap().id.clone();
+    let page = browser.page().await;
+    page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
+    page.click(".menu-item[data-view=settings]").await;
+    page.until(
+        "the Spanish shop's card opened",
+        "const s = [...document.querySelectorAll('details.card > summary')].find(s => s.textContent.includes('tiktok · ES')); \
+         if (s && !s.parentElement.open) s.click(); return !!s",
+    )
+    .await;
+    let area = format!(".bot-settings[data-shop=\"{spanish}\"] textarea[name=bot-rephrase]");
+    let placeholder = page
+        .until(
+            "the built-in texts as placeholders",
+            &format!("const a = document.querySelector('{area}'); return a && a.placeholder"),
+        )
+        .await;
+    assert!(placeholder.as_str().unwrap_or_default().contains("es: Lo siento"), "{placeholder}");
+    page.type_into(&area, "es: ¿Me lo puede decir de otra manera?").await;
+    page.click(&format!(".bot-settings[data-shop=\"{spanish}\"] .inline-form button[type=submit]"))
+        .await;
+    crate::inbox::eventually("the Spanish version saved", || async {
+        let view = owner_get(demo, &format!("/shops/{spanish}/bot")).await;
+        let saved = view["settings"]["texts"]["rephrase"]["es"].clone();
+        (saved == "¿Me lo puede decir de otra manera?").then_some(())
+    })
+    .await;
+    let view = owner_get(demo, &format!("/shops/{spanish}/bot")).await;
+    assert_eq!(view["settings"]["enabled"], true, "the rest of the settings kept: {view}");
+    assert!(!view["settings"]["faq"].as_array().unwrap().is_empty(), "{view}");
+    page.close().await;
+    w.stop().await;
+}

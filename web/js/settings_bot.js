@@ -1,8 +1,9 @@
 /**
  * A shop's FAQ bot and greeting in the settings (main account): the bot's switch, the
  * greeting and its FAQ list (DY-GREET-1), the questions with their category, phrasings,
- * answers per language and related questions (DY-BOT-1), and their counts and
- * resolution rates (DY-BOT-2).
+ * answers per language and related questions (DY-BOT-1), their counts and resolution
+ * rates (DY-BOT-2), and the shop's own texts per language for "please rephrase", the
+ * hand-off notice and the rating thank-you (the built-in ones shown as placeholders).
  */
 import { ApiError, del, get, post, put } from './api.js';
 import { field, fill, h } from './dom.js';
@@ -27,6 +28,25 @@ function parseAnswers(text) {
   return out;
 }
 
+/** Texts per language as `lang: text` lines. */
+const asLines = (versions) => Object.entries(versions || {}).map(([lang, text]) => `${lang}: ${text}`).join('\n');
+
+/** The shop's own texts (rephrase, hand-off, rating thank-you), the built-in ones as placeholders. */
+function textFields(view) {
+  const area = (key, name) => h('textarea', { rows: 3, name, placeholder: asLines(view.built_in_texts[key]) },
+    asLines(view.settings.texts[key]));
+  const fields = { rephrase: area('rephrase', 'bot-rephrase'), hand_off: area('hand_off', 'bot-hand-off'),
+    rating_thanks: area('rating_thanks', 'bot-thanks') };
+  const value = () => Object.fromEntries(Object.entries(fields).map(([k, el]) => [k, parseAnswers(el.value)]));
+  const controls = [
+    h('h4', {}, t('bot.texts')),
+    field(t('bot.rephraseText'), fields.rephrase, t('bot.textsHint')),
+    field(t('bot.handOffText'), fields.hand_off, t('bot.textsHint')),
+    field(t('bot.thanksText'), fields.rating_thanks, t('bot.thanksHint')),
+  ];
+  return { controls, value };
+}
+
 /** The bot part of a shop's settings card. */
 export function botSettings(shop) {
   const body = h('div', { class: 'settings-sub bot-settings', dataset: { shop: shop.id } });
@@ -41,13 +61,16 @@ export function botSettings(shop) {
     const greeting = h('textarea', { rows: 2, name: 'bot-greeting' }, view.settings.greeting);
     const faq = h('select', { multiple: true, name: 'bot-faq', size: Math.min(6, Math.max(2, questions.length)) },
       questions.map((q) => h('option', { value: q.id, selected: view.settings.faq.includes(q.id) }, q.phrasings[0])));
+    const texts = textFields(view);
     const save = h('form', { class: 'inline-form', onsubmit: (e) => {
       e.preventDefault();
       const chosen = [...faq.selectedOptions].map((o) => o.value);
-      put(`/shops/${shop.id}/bot`, { enabled: enabled.checked, greeting: greeting.value, faq: chosen })
+      const settings = { enabled: enabled.checked, greeting: greeting.value, faq: chosen, texts: texts.value() };
+      put(`/shops/${shop.id}/bot`, settings)
         .then(() => { note.textContent = t('common.saved'); paint(); }, report);
     } }, h('label', { class: 'switch' }, enabled, t('bot.enabled')),
     field(t('bot.greeting'), greeting), field(t('bot.faqList'), faq, t('bot.faqListHint')),
+    ...texts.controls,
     h('button', { type: 'submit', class: 'small' }, t('common.save')));
     const rows = questions.map((q) => h('li', { class: 'bot-question', dataset: { id: q.id } },
       h('strong', {}, q.phrasings[0]), ' ', h('span', { class: 'badge' }, q.category),

@@ -212,6 +212,10 @@ pub struct OrderInfo {
     /// replayed notice never rolls its status back. Absent: applied as it comes.
     #[serde(default)]
     pub updated_at_ms: Option<i64>,
+    /// The parcel's tracking number, when the platform's order carries one (the
+    /// latest shipment's). Absent: unknown, and a stored one stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
 }
 
 /// What the platform knows about a buyer (the workbench's buyer panel).

@@ -296,6 +296,13 @@ impl Adapter for Douyin {
             // `pay_amount`: what the buyer paid, in fen.
             total: detail.get("pay_amount").and_then(Value::as_i64).and_then(cny),
             updated_at_ms: detail.get("update_time").and_then(Value::as_i64).map(|s| s * 1000),
+            // `logistics_info[].tracking_no`: the parcels shipped, the latest last.
+            tracking_number: detail
+                .get("logistics_info")
+                .and_then(Value::as_array)
+                .and_then(|parcels| parcels.iter().rev().find_map(|p| p.get("tracking_no")))
+                .and_then(text)
+                .filter(|t| !t.trim().is_empty()),
         })
     }
 

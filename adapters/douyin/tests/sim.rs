@@ -207,7 +207,16 @@ fn orders_of_other_shops_and_a_wrong_secret_are_refused_with_codes() {
     fx.sim
         .add_order(SHOP, Order { order_id: "4781320682406083999".into(), ..Order::default() })
         .expect("order");
-    Douyin.fetch_order(&fx.host, &fx.shop, "4781320682406083999").expect("added order");
+    let added = Douyin.fetch_order(&fx.host, &fx.shop, "4781320682406083999").expect("added order");
+    assert_eq!(added.tracking_number, None, "not shipped");
+    let shipped = Order {
+        order_id: "4781320682406083998".into(),
+        tracking_no: Some("73591234567890".into()),
+        ..Order::default()
+    };
+    fx.sim.add_order(SHOP, shipped).expect("order");
+    let shipped = Douyin.fetch_order(&fx.host, &fx.shop, "4781320682406083998").expect("shipped");
+    assert_eq!(shipped.tracking_number.as_deref(), Some("73591234567890"), "logistics_info");
     let missing = Douyin.fetch_order(&fx.host, &fx.shop, "1").expect_err("no such order");
     assert_eq!((missing.code.as_str(), missing.retryable), ("douyin_50002", false));
     fx.shop.credentials.insert("app_secret".into(), "wrong".into());

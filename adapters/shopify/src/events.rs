@@ -199,6 +199,23 @@ fn order(v: &Value) -> Result<OrderInfo, AdapterError> {
         total: money(text(v, "total_price"), text(v, "currency")),
         // Shopify redelivers and may deliver out of order; `updated_at` orders them.
         updated_at_ms: millis(v, "updated_at"),
+        tracking_number: tracking_number(v),
+    })
+}
+
+/// The latest fulfillment's tracking number (`fulfillments[].tracking_number`, else the
+/// first of its `tracking_numbers`), when the order has shipped.
+fn tracking_number(v: &Value) -> Option<String> {
+    let fulfillments = v.get("fulfillments").and_then(Value::as_array)?;
+    fulfillments.iter().rev().find_map(|f| {
+        text(f, "tracking_number").filter(|t| !t.trim().is_empty()).or_else(|| {
+            let numbers = f.get("tracking_numbers").and_then(Value::as_array)?;
+            numbers
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|t| !t.trim().is_empty())
+                .map(str::to_owned)
+        })
     })
 }
 
@@ -273,6 +290,20 @@ mod tests {
         assert_eq!(order.reverse_in_progress, Some(false));
         // What orders its notices: a late redelivery never rolls the order back.
         assert_eq!(order.updated_at_ms, Some(1_793_534_700_000));
+        assert_eq!(order.tracking_number, None, "not shipped yet");
+    }
+
+    #[test]
+    fn a_fulfilled_order_carries_its_latest_tracking_number() {
+        let event = one(
+            "orders/updated",
+            json!({"id": 820982911946154508u64, "email": "ana@example.com",
+                "fulfillment_status": "fulfilled",
+                "fulfillments": [{"id": 1, "tracking_number": "1Z001", "tracking_numbers": ["1Z001"]},
+                    {"id": 2, "tracking_number": null, "tracking_numbers": ["LX777"]}]}),
+        );
+        let InboundEvent::OrderUpdated { order } = event else { panic!("not an order") };
+        assert_eq!(order.tracking_number.as_deref(), Some("LX777"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! buyer's text (answer, ask to rephrase, hand over: DY-BOT-2..4), the messages it
 //! writes, and the resolution rates (DY-BOT-2).
 
+use super::bot_texts::{self, BotTexts, TextKind, built_in};
 use super::faq_match::{FaqIndex, Match, normalize};
 use super::ids::{FaqQuestionId, ShopId};
 use crate::error::{CoreError, CoreResult};
@@ -42,6 +43,10 @@ pub struct BotSettings {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub faq: Vec<FaqQuestionId>,
+    /// The shop's own versions, per language, of "please rephrase", the hand-off notice
+    /// and the rating thank-you; absent languages use the built-in texts.
+    #[serde(default)]
+    pub texts: BotTexts,
 }
 
 /// A question as the main account writes it.
@@ -136,6 +141,8 @@ pub struct ShopBotView {
     pub stats: BotStats,
     /// Conversations the bot handed to a human.
     pub hand_offs: i64,
+    /// The built-in texts in every language they exist in, for editors to start from.
+    pub built_in_texts: BotTexts,
 }
 
 fn text(field: &str, value: &str, max: usize) -> CoreResult<String> {
@@ -188,7 +195,8 @@ pub fn checked_settings(settings: BotSettings) -> CoreResult<BotSettings> {
     if settings.faq.len() > MAX_FAQ_LIST {
         return Err(CoreError::invalid("faq", format!("at most {MAX_FAQ_LIST} questions")));
     }
-    Ok(BotSettings { greeting: settings.greeting.trim().to_owned(), ..settings })
+    let texts = bot_texts::checked(settings.texts)?;
+    Ok(BotSettings { greeting: settings.greeting.trim().to_owned(), texts, ..settings })
 }
 
 /// A buyer language the bot writes its own messages in.
@@ -281,6 +289,24 @@ pub enum HandOffReason {
     Misses,
     /// The platform's rules refused the bot's message.
     Refused,
+}
+
+impl HandOffReason {
+    /// Its name, as the API and the `bot.handoff` webhook carry it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asked => "asked",
+            Self::Misses => "misses",
+            Self::Refused => "refused",
+        }
+    }
+
+    /// What a `bot.handoff` webhook adds to the conversation: `{"reason": …}`.
+    pub fn webhook_extra(self) -> serde_json::Map<String, serde_json::Value> {
+        let mut extra = serde_json::Map::new();
+        extra.insert("reason".into(), self.as_str().into());
+        extra
+    }
 }
 
 /// What the bot does with a buyer's text.
@@ -393,6 +419,12 @@ impl ShopBot {
         }
     }
 
+    /// One of the shop's fixed texts ("please rephrase", the hand-off notice) in the
+    /// buyer's language: the shop's version, else the built-in one.
+    pub fn text(&self, kind: TextKind, lang: Lang) -> MessageContent {
+        MessageContent::Text { text: self.settings.texts.pick(kind, Some(lang.code())) }
+    }
+
     /// The answer to a question in the buyer's language, with its related questions.
     pub fn answer(&self, id: FaqQuestionId, lang: Lang) -> Option<MessageContent> {
         let q = self.questions.get(&id)?;
@@ -421,24 +453,14 @@ pub struct GreetingItem {
     pub text: String,
 }
 
-/// The bot's "please rephrase" in the buyer's language (DY-BOT-3).
+/// The built-in "please rephrase" in the buyer's language (DY-BOT-3).
 pub fn rephrase_text(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "Sorry, I did not understand. Could you rephrase your question?",
-        Lang::Es => "Lo siento, no lo he entendido. ¿Puede reformular su pregunta?",
-        Lang::Pl => "Przepraszam, nie zrozumiałem. Czy możesz zadać pytanie inaczej?",
-        Lang::Zh => "抱歉，我没有理解您的问题，请换一种说法。",
-    }
+    built_in(TextKind::Rephrase, lang.code()).unwrap_or_default()
 }
 
-/// What the bot says when it hands the buyer to a human.
+/// The built-in notice the bot sends when it hands the buyer to a human.
 pub fn hand_off_text(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "I am passing you to one of our agents; they will answer you here shortly.",
-        Lang::Es => "Le paso con uno de nuestros agentes; le responderá aquí en breve.",
-        Lang::Pl => "Przekazuję rozmowę konsultantowi; wkrótce odpowie tutaj.",
-        Lang::Zh => "正在为您转接人工客服，请稍候。",
-    }
+    built_in(TextKind::HandOff, lang.code()).unwrap_or_default()
 }
 
 #[cfg(test)]

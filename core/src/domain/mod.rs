@@ -7,6 +7,7 @@
 //! lifetimes).
 
 pub mod backoff;
+pub mod bot_texts;
 pub mod carts;
 pub mod compliance;
 pub mod conversation;

@@ -201,6 +201,8 @@ pub struct Order {
     pub name: Option<String>,
     /// The order's total, a decimal string with currency.
     pub total: Option<String>,
+    /// The parcel's tracking number, when the platform reported one.
+    pub tracking_number: Option<String>,
 }
 
 /// A conversation's lifecycle state.

@@ -218,7 +218,7 @@ fn bounded(field: &str, value: &str, min: usize, max: usize) -> CoreResult<Strin
 }
 
 /// Whether a language tag is well formed (`es`, `zh-CN`, `sr-Latn-RS`).
-fn valid_language(tag: &str) -> bool {
+pub fn valid_language(tag: &str) -> bool {
     let mut parts = tag.split('-');
     let primary = parts.next().unwrap_or_default();
     (2..=8).contains(&primary.len())
@@ -357,8 +357,9 @@ pub fn render(reply: &QuickReply, buyer_language: Option<&str>, values: &Values)
 
 /// The values a conversation gives: the buyer's name, the order (the one of the latest
 /// order card among `recent` messages, else the buyer's newest), the product of the
-/// latest product card, the shop's name and the agent's nickname. No order source
-/// carries a tracking number yet, so `{tracking_number}` stays unfilled.
+/// latest product card, the shop's name and the agent's nickname; the tracking number
+/// of that order, else of the buyer's newest order with one (none: `{tracking_number}`
+/// stays unfilled).
 pub fn conversation_values(
     buyer: &Buyer, shop: &Shop, orders: &[Order], recent: &[Message], agent_nickname: &str,
 ) -> Values {
@@ -372,21 +373,28 @@ pub fn conversation_values(
         MessageContent::ProductCard { title, .. } => Some(title.clone()),
         _ => None,
     });
-    let (order_id, order_status) = match card_order {
+    let newest = |orders: &mut dyn Iterator<Item = &Order>| {
+        orders.max_by_key(|o| (o.created_at, o.id)).cloned()
+    };
+    let (order_id, order_status, chosen) = match card_order {
         Some((card_id, card_status)) => match orders.iter().find(|o| &o.external_id == card_id) {
-            Some(o) => (Some(shown_order_id(o)), Some(o.status.clone())),
-            None => (Some(card_id.clone()), card_status.clone()),
+            Some(o) => (Some(shown_order_id(o)), Some(o.status.clone()), Some(o.clone())),
+            None => (Some(card_id.clone()), card_status.clone(), None),
         },
-        None => match orders.iter().max_by_key(|o| (o.created_at, o.id)) {
-            Some(o) => (Some(shown_order_id(o)), Some(o.status.clone())),
-            None => (None, None),
+        None => match newest(&mut orders.iter()) {
+            Some(o) => (Some(shown_order_id(&o)), Some(o.status.clone()), Some(o)),
+            None => (None, None, None),
         },
     };
+    let tracked = |o: &Order| o.tracking_number.clone().filter(|t| !t.trim().is_empty());
+    let tracking_number = chosen.as_ref().and_then(tracked).or_else(|| {
+        newest(&mut orders.iter().filter(|o| tracked(o).is_some())).as_ref().and_then(tracked)
+    });
     Values {
         buyer_name: Some(buyer.nickname.clone()),
         order_id,
         order_status,
-        tracking_number: None,
+        tracking_number,
         product_name: product,
         shop_name: Some(shop.name.clone()),
         agent_nickname: Some(agent_nickname.to_owned()),
@@ -595,6 +603,7 @@ mod tests {
             reverse_in_progress: false,
             name: name.map(Into::into),
             total: None,
+            tracking_number: None,
         };
         let message = |content: MessageContent, t: i64| Message {
             id: MessageId::new(),
@@ -645,5 +654,19 @@ mod tests {
         )];
         let v = conversation_values(&buyer, &shop, &orders, &unknown_card, "Kim");
         assert_eq!((v.order_id.as_deref(), v.order_status.as_deref()), (Some("O-9"), Some("new")));
+        // The chosen order's tracking number, else the newest order's with one.
+        let mut tracked = orders.clone();
+        tracked[1].tracking_number = Some("LX-1".into());
+        let v = conversation_values(&buyer, &shop, &tracked, &[], "Kim");
+        assert_eq!(
+            (v.order_id.as_deref(), v.tracking_number.as_deref()),
+            (Some("O-2"), Some("LX-1"))
+        );
+        tracked[0].tracking_number = Some("LX-2".into());
+        let v = conversation_values(&buyer, &shop, &tracked, &recent, "Kim");
+        assert_eq!(
+            (v.order_id.as_deref(), v.tracking_number.as_deref()),
+            (Some("#1001"), Some("LX-1"))
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! buyer who rates again adds a rating, and the latest one of a conversation is the one
 //! that counts (`latest`), the earlier ones stay.
 
+use super::bot_texts::BotTexts;
 use super::ids::*;
 use crate::error::{CoreError, CoreResult};
 use chrono::{DateTime, Utc};
@@ -120,10 +121,10 @@ pub fn check_agent_content(content: &MessageContent) -> CoreResult<()> {
 }
 
 /// The thank-you a buyer sees after rating, naming the agent rated (or, with no agent,
-/// the shop).
-pub fn thank_you(name: &str) -> MessageContent {
+/// the shop): the shop's text in the buyer's language, else the built-in one.
+pub fn thank_you(texts: &BotTexts, buyer_language: Option<&str>, name: &str) -> MessageContent {
     // rule: DY-RATE-1 (after rating the buyer sees a thank-you naming the agent)
-    MessageContent::Text { text: format!("Thank you for your rating! — {name}") }
+    MessageContent::Text { text: texts.rating_thanks_for(buyer_language, name) }
 }
 
 /// Which ratings a list asks for; filters combine with AND.
@@ -205,9 +206,16 @@ mod tests {
     #[test]
     fn the_thank_you_names_who_was_rated() {
         // rule: DY-RATE-1
+        let none = BotTexts::default();
         assert_eq!(
-            thank_you("Mia"),
+            thank_you(&none, None, "Mia"),
             MessageContent::Text { text: "Thank you for your rating! — Mia".into() }
+        );
+        let mut own = BotTexts::default();
+        own.rating_thanks.insert("pl".into(), "Dzięki! {agent_nickname} z Mug House".into());
+        assert_eq!(
+            thank_you(&own, Some("pl-PL"), "Mia"),
+            MessageContent::Text { text: "Dzięki! Mia z Mug House".into() }
         );
     }
 

@@ -12,11 +12,12 @@ use crate::domain::faq_bot::{
 use crate::domain::ids::*;
 use crate::domain::shop_settings::rule_overrides;
 use crate::domain::viewer::Viewer;
+use crate::domain::webhooks::WebhookEvent;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::inbox::Inbox;
 use crate::storage::write::{Db, WriteTx};
-use crate::storage::{conversations, faq};
+use crate::storage::{conversations, faq, webhook_queue};
 use shopmux_contract::rules::RuleSet;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ impl Inbox {
             settings: BotSettings::default(),
             stats: Default::default(),
             hand_offs: 0,
+            built_in_texts: crate::domain::bot_texts::built_ins(),
         }))
     }
 
@@ -174,6 +176,9 @@ impl Inbox {
         handed_off(&mut after, now);
         conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
         faq::count_hand_off(&mut w, shop_id).await?;
+        let (event, reason) = (WebhookEvent::BotHandoff, HandOffReason::Asked);
+        webhook_queue::queue_conversation_event(&mut w, event, &after, now, reason.webhook_extra())
+            .await?;
         w.commit().await?;
         self.events.publish(InboxEvent::ConversationUpdated { conversation: after.clone() });
         self.events.publish(InboxEvent::BotHandOff {

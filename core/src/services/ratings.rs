@@ -18,7 +18,7 @@ use crate::events::InboxEvent;
 use crate::inbox::Inbox;
 use crate::storage::ratings::{self as repo, RatingSpec};
 use crate::storage::write::{Db, WriteTx};
-use crate::storage::{accounts, buyers, conversations, messages, outbox, shops};
+use crate::storage::{accounts, buyers, conversations, faq, messages, outbox, shops};
 use serde::Serialize;
 use shopmux_contract::content::MessageContent;
 
@@ -167,7 +167,10 @@ impl Inbox {
                 shops::get(&self.store, shop.shop_id).await?.map(|s| s.name).unwrap_or_default()
             }
         };
-        let content = ratings::thank_you(name.trim());
+        let texts = faq::texts(Db::Tx(w), conversation.shop_id).await?;
+        let buyer = buyers::get(&self.store, conversation.buyer_id).await?;
+        let language = buyer.and_then(|b| b.language);
+        let content = ratings::thank_you(&texts, language.as_deref(), name.trim());
         let now = self.clock.now();
         let orders = buyers::orders_of(Db::Tx(w), conversation.buyer_id).await?;
         let rule_set = self.shop_rules(conversation.shop_id).await?;

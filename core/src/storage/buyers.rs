@@ -89,8 +89,8 @@ pub async fn find_or_create(
     row.ok_or(crate::error::CoreError::NotFound("buyer"))?.col("id")
 }
 
-/// Records an order as a notice reports it: inserted, or its status, return flag, name
-/// and total updated (a status `unknown`, or a notice silent on returns, keeps the stored
+/// Records an order as a notice reports it: inserted, or its status, return flag, name,
+/// total and tracking number updated (a status `unknown`, or a notice silent on returns, keeps the stored
 /// one). Status and return flag
 /// each keep the platform's time of their last change (`status_version`,
 /// `reverse_version`): a notice older than it changes neither, so a late or replayed
@@ -103,7 +103,8 @@ pub async fn upsert_order(
     w.run(
         &format!(
             "INSERT INTO orders (id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, \
-             name, total, status_version, reverse_version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) \
+             name, total, status_version, reverse_version, tracking_number) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$13) \
              ON CONFLICT (shop_id, external_id) DO UPDATE SET \
              status = CASE WHEN excluded.status = 'unknown' OR {stale_status} THEN orders.status ELSE excluded.status END, \
              status_version = CASE WHEN excluded.status = 'unknown' OR {stale_status} THEN orders.status_version \
@@ -111,7 +112,8 @@ pub async fn upsert_order(
              reverse_in_progress = CASE WHEN $12 = 0 OR {stale_reverse} THEN orders.reverse_in_progress ELSE excluded.reverse_in_progress END, \
              reverse_version = CASE WHEN $12 = 0 OR {stale_reverse} THEN orders.reverse_version \
                ELSE COALESCE(excluded.reverse_version, orders.reverse_version) END, \
-             name = COALESCE(excluded.name, orders.name), total = COALESCE(excluded.total, orders.total)",
+             name = COALESCE(excluded.name, orders.name), total = COALESCE(excluded.total, orders.total), \
+             tracking_number = COALESCE(excluded.tracking_number, orders.tracking_number)",
             stale_status = older("status_version"),
             stale_reverse = older("reverse_version"),
         ),
@@ -128,6 +130,7 @@ pub async fn upsert_order(
             status_version.into(),
             order.updated_at_ms.filter(|_| order.reverse_in_progress.is_some()).into(),
             order.reverse_in_progress.is_some().into(),
+            order.tracking_number.clone().filter(|t| !t.trim().is_empty()).into(),
         ],
     )
     .await

@@ -6,6 +6,7 @@
 use super::rows::{Columns, json_col};
 use super::store::Store;
 use super::write::{Db, Deferred, WriteTx};
+use crate::domain::bot_texts::{BotTexts, built_ins};
 use crate::domain::faq_bot::{BotSettings, BotStats, FaqQuestion, FaqQuestionInput, ShopBotView};
 use crate::domain::ids::*;
 use crate::error::{CoreError, CoreResult};
@@ -42,7 +43,7 @@ fn question_from_row(row: &impl Columns) -> CoreResult<FaqQuestion> {
 
 /// A shop's bot settings and totals; none before the main account first sets them.
 pub async fn view(mut db: Db<'_, '_>, shop: ShopId) -> CoreResult<Option<ShopBotView>> {
-    let sql = "SELECT enabled, greeting, faq, hits, answered, solved, unsolved, hand_offs \
+    let sql = "SELECT enabled, greeting, faq, texts, hits, answered, solved, unsolved, hand_offs \
                FROM faq_bots WHERE shop_id = $1";
     let Some(row) = db.row(sql, vec![shop.into()]).await? else {
         return Ok(None);
@@ -52,6 +53,7 @@ pub async fn view(mut db: Db<'_, '_>, shop: ShopId) -> CoreResult<Option<ShopBot
             enabled: row.col("enabled")?,
             greeting: row.text_col("greeting")?,
             faq: json_col(&row, "faq")?,
+            texts: json_col(&row, "texts")?,
         },
         stats: BotStats::of(
             row.int_col("hits")?,
@@ -60,6 +62,7 @@ pub async fn view(mut db: Db<'_, '_>, shop: ShopId) -> CoreResult<Option<ShopBot
             row.int_col("unsolved")?,
         ),
         hand_offs: row.int_col("hand_offs")?,
+        built_in_texts: built_ins(),
     }))
 }
 
@@ -68,14 +71,15 @@ pub async fn put_settings(
     w: &mut WriteTx<'_>, shop: ShopId, settings: &BotSettings, now: DateTime<Utc>,
 ) -> CoreResult<()> {
     w.run(
-        "INSERT INTO faq_bots (shop_id, enabled, greeting, faq, updated_at) VALUES ($1,$2,$3,$4,$5) \
+        "INSERT INTO faq_bots (shop_id, enabled, greeting, faq, texts, updated_at) VALUES ($1,$2,$3,$4,$5,$6) \
          ON CONFLICT (shop_id) DO UPDATE SET enabled = excluded.enabled, greeting = excluded.greeting, \
-         faq = excluded.faq, updated_at = excluded.updated_at",
+         faq = excluded.faq, texts = excluded.texts, updated_at = excluded.updated_at",
         vec![
             shop.into(),
             settings.enabled.into(),
             settings.greeting.clone().into(),
             json(&settings.faq).into(),
+            json(&settings.texts).into(),
             now.into(),
         ],
     )
@@ -272,6 +276,12 @@ pub async fn set_feedback(
         vec![s.into(), u.into(), shop.into()],
     )
     .await
+}
+
+/// A shop's own texts (none set: the built-in ones everywhere).
+pub async fn texts(mut db: Db<'_, '_>, shop: ShopId) -> CoreResult<BotTexts> {
+    let row = db.row("SELECT texts FROM faq_bots WHERE shop_id = $1", vec![shop.into()]).await?;
+    Ok(row.map(|r| json_col(&r, "texts")).transpose()?.unwrap_or_default())
 }
 
 /// Everything the inbound path compiles a shop's bot from: its settings and questions,

@@ -261,13 +261,14 @@ pub fn buyer_from_row(row: &AnyRow) -> CoreResult<Buyer> {
 }
 
 /// The columns of `orders`.
-pub const ORDER_COLUMNS: &str =
-    "id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, name, total";
+pub const ORDER_COLUMNS: &str = "id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, name, total, \
+     tracking_number";
 
 /// An order row.
 pub fn order_from_row(row: &AnyRow) -> CoreResult<Order> {
     Ok(read_row!(row => Order {
-        id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, name, total
+        id, shop_id, buyer_id, external_id, created_at, status, reverse_in_progress, name, total,
+        tracking_number
     }))
 }
 

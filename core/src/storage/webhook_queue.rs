@@ -80,6 +80,20 @@ pub fn defer_changes(
     defer(&queued, deferred);
 }
 
+/// Queues one conversation event (raised outside a conversation save) in `deferred`,
+/// for the endpoints that want it: the ingest group's way to
+/// [`queue_conversation_event`], where the bot hands a conversation over inside the
+/// ingest writer's transaction.
+pub fn defer_conversation_event(
+    store: &Store, event: WebhookEvent, conversation: &Conversation, at: DateTime<Utc>,
+    extra: serde_json::Map<String, serde_json::Value>, deferred: &mut Deferred,
+) {
+    let queued = for_event(store, conversation.shop_id, event, |seller| {
+        WebhookPayload::conversation(event, seller, conversation, at, extra)
+    });
+    defer(&queued, deferred);
+}
+
 /// Queues deliveries (due at once), in one statement per [`ROWS_PER_STATEMENT`].
 pub fn defer(queued: &[Queued], deferred: &mut Deferred) {
     for chunk in queued.chunks(ROWS_PER_STATEMENT) {

@@ -246,6 +246,7 @@ async fn dy_greet_1_the_greeting_opens_a_conversation_only_where_the_rules_allow
                 enabled: false,
                 greeting: "Welcome! Ask me anything.".into(),
                 faq: vec![qs[0].id],
+                ..Default::default()
             };
             t.inbox.set_shop_bot(&s.viewer, s.shop.shop_id, greeting).await.unwrap();
             s.shop = t.inbox.ingest_shop(s.shop.shop_id).await.unwrap().unwrap();
@@ -283,5 +284,44 @@ async fn only_the_main_account_sets_the_bot_and_unknown_questions_are_refused() 
         );
         // The agent still reads the settings and counts.
         assert!(t.inbox.shop_bot(&ann, s.shop.shop_id).await.unwrap().settings.enabled);
+    }
+}
+
+#[tokio::test]
+async fn the_shops_own_bot_texts_in_the_buyers_language_are_what_the_buyer_gets() {
+    // rule: DY-BOT-3 (the shop's "please rephrase" and hand-off notice, per language)
+    for t in inboxes().await {
+        let mut s = seller(&t.inbox, "bot-texts").await;
+        let mut settings = on();
+        let texts = &mut settings.texts;
+        texts.rephrase.insert("en".into(), "Could you say that differently?".into());
+        texts.rephrase.insert("es".into(), "¿Puede decirlo de otra forma?".into());
+        texts.hand_off.insert("en".into(), "A colleague takes over now.".into());
+        with_bot(&t.inbox, &mut s, settings.clone()).await;
+        let view = t.inbox.shop_bot(&s.viewer, s.shop.shop_id).await.unwrap();
+        assert_eq!(view.settings.texts, settings.texts, "{}: stored as set", t.name);
+        assert_eq!(view.built_in_texts.hand_off.len(), 4, "{}: en, es, pl, zh", t.name);
+        let en = t.conversation_of(&s.shop, text("b1", "m1", "is the blue mug in stock")).await;
+        t.ingest(&s.shop, text("b1", "m2", "and the red one?")).await;
+        assert_eq!(
+            bot_texts(&messages(&t, &s, en).await),
+            ["Could you say that differently?", "A colleague takes over now."],
+            "{}",
+            t.name
+        );
+        let es = t.conversation_of(&s.shop, text("b2", "m3", "¿dónde está la taza azul?")).await;
+        assert_eq!(bot_texts(&messages(&t, &s, es).await), ["¿Puede decirlo de otra forma?"]);
+        // No Polish version of its own: the built-in Polish text.
+        let pl = t.conversation_of(&s.shop, text("b3", "m4", "czy jest niebieski kubek?")).await;
+        let built_in = view.built_in_texts.rephrase["pl"].as_str();
+        assert_eq!(bot_texts(&messages(&t, &s, pl).await), [built_in], "{}", t.name);
+        // Texts are checked: a thank-you must name the agent.
+        let mut bad = settings.clone();
+        bad.texts.rating_thanks.insert("en".into(), "Thanks!".into());
+        assert_invalid(
+            t.inbox.set_shop_bot(&s.viewer, s.shop.shop_id, bad).await,
+            "texts.rating_thanks.en",
+            "agent_nickname",
+        );
     }
 }

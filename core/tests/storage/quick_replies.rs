@@ -158,3 +158,44 @@ async fn rendering_uses_the_conversations_order_card_product_card_and_buyers_lan
         assert!(matches!(theirs, Err(CoreError::NotFound(_))), "{}", t.name);
     }
 }
+
+#[tokio::test]
+async fn the_tracking_number_of_a_stored_order_fills_the_variable() {
+    // rule: DY-QUICK-1 (variables filled from the order), AE-QUICK-1 (never sent unfilled)
+    use shopmux_contract::adapter::{EventBuyer, InboundEvent, OrderInfo};
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "tracking").await;
+        let inbox = &t.inbox;
+        let conversation = t.conversation_of(&s.shop, text("b1", "m1", "where is it?")).await;
+        let reply = input("", "Track", "Order {order_id}: {tracking_number}", &[]);
+        let reply =
+            inbox.create_quick_reply(&s.viewer, Some(s.shop.shop_id), &reply).await.unwrap();
+        let order = |tracking: Option<&str>, updated: i64| InboundEvent::OrderUpdated {
+            order: OrderInfo {
+                external_id: "O-7".into(),
+                buyer: EventBuyer { external_id: "b1".into(), ..Default::default() },
+                status: Some("shipped".into()),
+                updated_at_ms: Some(updated),
+                tracking_number: tracking.map(Into::into),
+                ..Default::default()
+            },
+        };
+        inbox.apply(&s.shop, vec![order(None, 1_000)]).await.unwrap();
+        let rendered = inbox.render_quick_reply(&s.viewer, conversation, reply.id).await.unwrap();
+        assert_eq!(rendered.text, "Order O-7: {tracking_number}", "{}", t.name);
+        assert_eq!(rendered.unfilled, ["tracking_number"], "{}", t.name);
+        let refused = inbox.reply(&s.viewer, conversation, say(&rendered.text)).await;
+        assert!(
+            matches!(refused, Err(CoreError::Unprocessable { code: "unfilled_variable", .. })),
+            "{}: {refused:?}",
+            t.name
+        );
+        inbox.apply(&s.shop, vec![order(Some("LX123456789CN"), 2_000)]).await.unwrap();
+        // A later notice silent on tracking keeps the stored number.
+        inbox.apply(&s.shop, vec![order(None, 3_000)]).await.unwrap();
+        let rendered = inbox.render_quick_reply(&s.viewer, conversation, reply.id).await.unwrap();
+        assert_eq!(rendered.text, "Order O-7: LX123456789CN", "{}", t.name);
+        assert!(rendered.unfilled.is_empty(), "{}", t.name);
+        inbox.reply(&s.viewer, conversation, say(&rendered.text)).await.expect("sent filled");
+    }
+}

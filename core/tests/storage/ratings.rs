@@ -219,3 +219,45 @@ async fn ratings_are_listed_with_filters_and_pages_within_what_the_viewer_sees()
         assert!(matches!(t.inbox.ratings(&other.viewer, &shop).await, Err(CoreError::NotFound(_))));
     }
 }
+
+/// A buyer's message naming their language.
+fn event_in(buyer: &str, language: &str, id: &str, content: MessageContent) -> InboundEvent {
+    let mut e = event(buyer, id, content);
+    if let InboundEvent::Message(m) = &mut e {
+        m.buyer.language = Some(language.into());
+    }
+    e
+}
+
+#[tokio::test]
+async fn the_shops_own_thank_you_in_the_buyers_language_names_the_agent() {
+    // rule: DY-RATE-1 (the thank-you names the agent; the shop edits it per language)
+    use shopmux_core::domain::faq_bot::BotSettings;
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "Mia").await;
+        let mut settings = BotSettings::default();
+        let thanks = &mut settings.texts.rating_thanks;
+        thanks.insert("en".into(), "Thanks from {agent_nickname}!".into());
+        thanks.insert("es".into(), "¡Gracias! Le atendió {agent_nickname}.".into());
+        // A sub-account cannot edit the shop's texts.
+        let agent = create_agent(&t.inbox, &s.viewer, "ann", None, grant(s.shop.shop_id, true))
+            .await
+            .unwrap();
+        let ann = t.inbox.authenticate(&agent.token).await.unwrap().unwrap();
+        let refused = t.inbox.set_shop_bot(&ann, s.shop.shop_id, settings.clone()).await;
+        assert!(matches!(refused, Err(CoreError::Forbidden(_))), "{}: {refused:?}", t.name);
+        t.inbox.set_shop_bot(&s.viewer, s.shop.shop_id, settings).await.unwrap();
+        for (buyer, language, expected) in [
+            ("ana", "es-ES", "¡Gracias! Le atendió Mia."),
+            ("ola", "en", "Thanks from Mia!"),
+            ("jan", "pl", "Dziękujemy za ocenę! — Mia"),
+        ] {
+            let conv =
+                apply(&t, &s, event_in(buyer, language, &format!("{buyer}-1"), say("hi"))).await;
+            t.reply_text(&s.viewer, conv, "Hello!").await;
+            apply(&t, &s, event_in(buyer, language, &format!("{buyer}-2"), rating(5, None))).await;
+            let last = all_messages(&t, &s, conv).await.pop().unwrap();
+            assert_eq!(last.content, say(expected), "{}: {language}", t.name);
+        }
+    }
+}

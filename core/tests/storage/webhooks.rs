@@ -357,3 +357,59 @@ async fn a_rating_queues_rating_received_with_the_rating() {
         assert_eq!(payload(&c).data["rating"]["score"], 5, "{}", t.name);
     }
 }
+
+/// The queued events' names and reasons, in order.
+async fn queued_reasons(t: &TestInbox) -> Vec<(String, String)> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT event, payload FROM webhook_deliveries ORDER BY seq")
+            .fetch_all(t.inbox.store().pool())
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|(event, body)| {
+            let p: WebhookPayload = serde_json::from_str(&body).expect("payload");
+            (event, p.data["reason"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_bot_hand_off_queues_one_bot_handoff_with_its_reason() {
+    // rule: DY-BOT-3, DY-BOT-4 (a hand-off reaches integrations as bot.handoff)
+    use shopmux_core::domain::faq_bot::{BotSettings, FaqQuestionInput};
+    for t in inboxes_with(Vec::new).await {
+        let mut s = seller(&t.inbox, "handing").await;
+        endpoint(&t, &s, &[WebhookEvent::BotHandoff]).await;
+        let refund = FaqQuestionInput {
+            category: "returns".into(),
+            phrasings: vec!["Can I get a refund?".into()],
+            answer: "Yes, within 30 days.".into(),
+            answers: Default::default(),
+            related: vec![],
+        };
+        t.inbox.create_faq_question(&s.viewer, s.shop.shop_id, refund).await.unwrap();
+        let on = BotSettings { enabled: true, ..Default::default() };
+        t.inbox.set_shop_bot(&s.viewer, s.shop.shop_id, on).await.unwrap();
+        s.shop = t.inbox.ingest_shop(s.shop.shop_id).await.unwrap().unwrap();
+        // An answer and a first miss hand nothing over.
+        let conv = t.conversation_of(&s.shop, text("b1", "m1", "can I get a refund")).await;
+        t.ingest(&s.shop, text("b1", "m2", "is the blue mug in stock")).await;
+        assert!(t.conversation(&s.viewer, conv).await.bot_active, "{}", t.name);
+        assert_eq!(queued_reasons(&t).await, [], "{}: no hand-off, no event", t.name);
+        // The second consecutive miss, inside the ingest group.
+        t.ingest(&s.shop, text("b1", "m3", "and the red one?")).await;
+        let misses = [("bot.handoff".to_owned(), "misses".to_owned())];
+        assert_eq!(queued_reasons(&t).await, misses, "{}", t.name);
+        let c = claim(&t).await.expect("bot.handoff");
+        assert_eq!(payload(&c).data["conversation"]["id"], conv.to_string(), "{}", t.name);
+        assert_eq!(payload(&c).data["conversation"]["bot_active"], false, "{}", t.name);
+        // The widget's button, and asking in words.
+        t.conversation_of(&s.shop, text("b2", "m4", "can I get a refund")).await;
+        assert!(t.inbox.ask_for_human(s.shop.shop_id, "b2").await.unwrap());
+        assert!(!t.inbox.ask_for_human(s.shop.shop_id, "b2").await.unwrap(), "once");
+        t.conversation_of(&s.shop, text("b3", "m5", "I want to talk to a human")).await;
+        let reasons: Vec<String> =
+            queued_reasons(&t).await.into_iter().map(|(_, reason)| reason).collect();
+        assert_eq!(reasons, ["misses", "asked", "asked"], "{}", t.name);
+    }
+}

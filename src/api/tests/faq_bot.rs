@@ -149,3 +149,50 @@ async fn dy_greet_1_a_storefront_session_carries_the_greeting_and_faq_list() {
     assert_eq!(session["greeting"]["text"], "Welcome!");
     assert_eq!(session["greeting"]["faq"][0]["text"], "Can I get a refund?");
 }
+
+#[tokio::test]
+async fn the_main_account_edits_the_bots_texts_per_language_and_buyers_get_them() {
+    // rule: DY-BOT-3 (the shop's own "please rephrase", per language)
+    let (h, owner, shop, secret) = Harness::with_shop("api").await;
+    let bot = format!("/api/v1/shops/{shop}/bot");
+    let (_, view) = call(&h, Method::GET, &bot, &owner, Value::Null).await;
+    assert_eq!(view["settings"]["texts"]["rephrase"], json!({}), "{view}");
+    let built_in = &view["built_in_texts"];
+    assert!(built_in["rating_thanks"]["zh"].as_str().unwrap().contains("{agent_nickname}"));
+    assert!(built_in["hand_off"]["es"].is_string() && built_in["rephrase"]["pl"].is_string());
+    let settings = json!({"enabled": true, "texts": {
+        "rephrase": {"en": "Say it another way, please.", "zh": "请换个说法。"},
+        "rating_thanks": {"en": "Thanks, {agent_nickname} here."}}});
+    let (status, view) = call(&h, Method::PUT, &bot, &owner, settings.clone()).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["settings"]["texts"]["rephrase"]["zh"], "请换个说法。");
+    // A buyer writing Chinese gets the shop's Chinese version.
+    let inbound = json!({"buyer": {"external_id": "b1"}, "platform_message_id": "m1",
+        "content": {"type": "text", "text": "蓝色杯子有货吗"}})
+    .to_string();
+    let (_, stored) = h.send(h.signed(&shop, &inbound, &secret)).await;
+    let conv = stored["conversation_id"].as_str().unwrap();
+    let messages = format!("/api/v1/conversations/{conv}/messages");
+    let (_, page) = call(&h, Method::GET, &messages, &owner, Value::Null).await;
+    let bot_message =
+        page["items"].as_array().unwrap().iter().find(|m| m["sender_kind"] == "bot").cloned();
+    assert_eq!(bot_message.expect("a bot message")["content"]["text"], "请换个说法。");
+    // A sub-account may not edit them; a thank-you naming nobody is refused.
+    let (_, agent) = call(
+        &h,
+        Method::POST,
+        "/api/v1/agents",
+        &owner,
+        json!({"nickname": "ann", "shops": [{"shop_id": shop, "can_chat": true}]}),
+    )
+    .await;
+    let ann = agent["token"].as_str().unwrap();
+    let by_ann = Call::new(Method::PUT, bot.clone()).token(ann).body(settings.to_string());
+    h.check("agent edits texts", by_ann, 403, "forbidden").await;
+    let nameless = json!({"texts": {"rating_thanks": {"en": "Thanks!"}}}).to_string();
+    let by_owner = Call::new(Method::PUT, bot.clone()).token(&owner).body(nameless);
+    let err = h.check("nameless thank-you", by_owner, 422, "invalid_field").await;
+    assert_eq!(err["error"]["field"], "texts.rating_thanks.en", "{err}");
+    let (_, view) = call(&h, Method::GET, &bot, &owner, Value::Null).await;
+    assert_eq!(view["settings"]["texts"]["rating_thanks"]["en"], "Thanks, {agent_nickname} here.");
+}

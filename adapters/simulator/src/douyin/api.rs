@@ -187,6 +187,11 @@ fn order_json(shop_id: &str, shop_name: &str, order: &Order) -> Value {
             })
         })
         .collect();
+    let logistics: Vec<Value> = order
+        .tracking_no
+        .iter()
+        .map(|no| json!({"tracking_no": no, "company": "zhongtong", "company_name": "中通快递"}))
+        .collect();
     json!({
         "order_id": order.order_id,
         "shop_id": crate::id_value(shop_id),
@@ -200,6 +205,7 @@ fn order_json(shop_id: &str, shop_name: &str, order: &Order) -> Value {
         "doudian_open_id": order.doudian_open_id,
         "buyer_words": order.buyer_words,
         "sku_order_list": items,
+        "logistics_info": logistics,
     })
 }
 

@@ -190,6 +190,8 @@ pub struct Order {
     pub buyer_words: String,
     /// `sku_order_list`.
     pub items: Vec<OrderItem>,
+    /// `logistics_info[].tracking_no` once shipped (one parcel).
+    pub tracking_no: Option<String>,
 }
 
 impl Default for Order {
@@ -205,6 +207,7 @@ impl Default for Order {
             doudian_open_id: "sim-doudian-open-id-1".to_owned(),
             buyer_words: String::new(),
             items: vec![OrderItem::default()],
+            tracking_no: None,
         }
     }
 }

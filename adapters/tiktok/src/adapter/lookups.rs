@@ -103,6 +103,7 @@ fn order_info(order: &wire::Order, buyer: EventBuyer) -> OrderInfo {
             Some(money(amount, payment.currency.as_deref()))
         }),
         updated_at_ms: order.update_time.map(|s| s * 1000),
+        tracking_number: order.tracking_number.clone().filter(|t| !t.trim().is_empty()),
     }
 }
 

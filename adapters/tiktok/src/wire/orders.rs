@@ -114,6 +114,9 @@ pub struct Order {
     /// `line_items`.
     #[serde(default)]
     pub line_items: Vec<OrderLineItem>,
+    /// `tracking_number`, once the order has shipped.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub tracking_number: Option<String>,
 }
 
 /// An order's `payment`, the fields read here.
@@ -206,13 +209,14 @@ mod tests {
     #[test]
     fn order_and_product_replies_parse_with_numbers_or_strings() {
         let orders: ApiResponse<OrdersPage> = serde_json::from_str(
-            r#"{"code":0,"message":"Success","data":{"orders":[{"id":576,"user_id":"7494","status":"AWAITING_SHIPMENT","create_time":"1700000000","payment":{"currency":"GBP","total_amount":"12.50"},"line_items":[{"id":"1","product_id":1729,"product_name":"Mug","sale_price":"12.50"}]}],"next_page_token":"","total_count":1}}"#,
+            r#"{"code":0,"message":"Success","data":{"orders":[{"id":576,"user_id":"7494","status":"AWAITING_SHIPMENT","create_time":"1700000000","payment":{"currency":"GBP","total_amount":"12.50"},"line_items":[{"id":"1","product_id":1729,"product_name":"Mug","sale_price":"12.50"}],"tracking_number":"TT1234567890"}],"next_page_token":"","total_count":1}}"#,
         )
         .expect("parses");
         let order = &orders.data.expect("data").orders[0];
         assert_eq!(order.id, "576");
         assert_eq!(order.create_time, Some(1_700_000_000));
         assert_eq!(order.line_items[0].product_id.as_deref(), Some("1729"));
+        assert_eq!(order.tracking_number.as_deref(), Some("TT1234567890"));
         let products: ApiResponse<ProductsPage> = serde_json::from_str(
             r#"{"code":0,"data":{"products":[{"id":"1729","title":"Mug","status":"ACTIVATE","skus":[{"id":"9","price":{"currency":"GBP","sale_price":"12.50"},"inventory":[{"warehouse_id":"w","quantity":"3"}]}]}],"next_page_token":"abc"}}"#,
         )

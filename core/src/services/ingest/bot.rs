@@ -8,10 +8,9 @@
 //! to a human: asked for (DY-BOT-4), the second consecutive miss (DY-BOT-3), or a bot
 //! message the shop's rules refuse — bot messages are replies and pass the same check.
 
+use crate::domain::bot_texts::TextKind;
 use crate::domain::conversation::{bot_message, handed_off, preview_of};
-use crate::domain::faq_bot::{
-    HandOffReason, ShopBot, Turn, decide, detect_language, hand_off_text, rephrase_text,
-};
+use crate::domain::faq_bot::{HandOffReason, ShopBot, Turn, decide, detect_language};
 use crate::domain::ids::*;
 use crate::domain::model::{Conversation, Message};
 use crate::domain::rules;
@@ -35,6 +34,9 @@ pub struct BotOutput {
     pub shops: HashMap<ShopId, GroupCounts>,
     /// The hand-offs, to publish after the commit.
     pub hand_offs: Vec<InboxEvent>,
+    /// The hand-offs for the `bot.handoff` webhook: the conversation as handed over,
+    /// when, and why.
+    pub handed: Vec<(Conversation, DateTime<Utc>, HandOffReason)>,
 }
 
 /// One conversation's turn: the shop's bot, the conversation, and the next message time.
@@ -61,6 +63,7 @@ impl Turner<'_> {
 
     fn hand_off(&mut self, reason: HandOffReason, out: &mut BotOutput) {
         handed_off(self.conv, self.at);
+        out.handed.push((self.conv.clone(), self.at, reason));
         out.shops.entry(self.conv.shop_id).or_default().hand_offs += 1;
         out.hand_offs.push(InboxEvent::BotHandOff {
             shop_id: self.conv.shop_id,
@@ -92,14 +95,14 @@ impl Turner<'_> {
                 self.conv.bot_misses = 0;
             }
             Turn::Rephrase(misses) => {
-                let content = MessageContent::Text { text: rephrase_text(lang).into() };
+                let content = self.bot.text(TextKind::Rephrase, lang);
                 if self.send(content, out).is_none() {
                     return self.hand_off(HandOffReason::Refused, out);
                 }
                 self.conv.bot_misses = misses;
             }
             Turn::HandOff(reason) => {
-                let _ = self.send(MessageContent::Text { text: hand_off_text(lang).into() }, out);
+                let _ = self.send(self.bot.text(TextKind::HandOff, lang), out);
                 self.hand_off(reason, out);
             }
         }

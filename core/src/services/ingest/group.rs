@@ -10,6 +10,7 @@ use crate::domain::ids::*;
 use crate::domain::inbound::{InboundMessage, IngestOutcome};
 use crate::domain::model::*;
 use crate::domain::shop_settings::IngestShop;
+use crate::domain::webhooks::WebhookEvent;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::storage::conversations::{self, INGEST_MUTABLE};
@@ -19,6 +20,7 @@ use crate::storage::ingest_buyers::{self, Item, Known};
 use crate::storage::messages::{Stored, find_stored, insert_messages};
 use crate::storage::outbox;
 use crate::storage::store::Store;
+use crate::storage::webhook_queue;
 use crate::storage::write::Deferred;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -120,6 +122,10 @@ async fn write_fresh(
         bot_turns(items, &messages, &inserted, &by_conv, &mut open.by_buyer, &open.before, now);
     replies.extend(bot.messages);
     faq::defer_group(&bot.answers, &bot.questions, &bot.shops, now, &mut deferred);
+    for (conv, at, reason) in &bot.handed {
+        let (event, extra) = (WebhookEvent::BotHandoff, reason.webhook_extra());
+        webhook_queue::defer_conversation_event(store, event, conv, *at, extra, &mut deferred);
+    }
     if !replies.is_empty() {
         outbox::defer_queue(store, tx, &replies, now, &mut deferred).await?;
     }
