@@ -172,6 +172,7 @@ impl Inbox {
         }
         let mut after = before.clone();
         handed_off(&mut after, now);
+        self.stamp(&mut after).await?;
         conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
         faq::count_hand_off(&mut w, shop_id).await?;
         w.commit().await?;
