@@ -2,8 +2,8 @@
 //! line per rule entry, with its rule ID, the action it governs and what it says.
 
 use shopmux_contract::rules::{
-    AssignPolicy, AutoReplyRule, PolicyKind, Requirement, Routing, Silent, TransferPolicy,
-    Transition,
+    AssignPolicy, AutoReplyRule, PolicyKind, ReplyCounted, Requirement, Routing, Silent,
+    TransferPolicy, Transition,
 };
 use shopmux_contract::{ContentKind, RuleSet};
 use shopmux_core::domain::rules::describe;
@@ -43,6 +43,17 @@ pub fn rules_table(set: &RuleSet) -> String {
     }
     lists_and_limits(set, &mut rows);
     compliance(set, &mut rows);
+    for target in &set.reply_targets {
+        let which = match target.counts {
+            ReplyCounted::Each => "each human reply",
+            ReplyCounted::First => "the first human reply",
+        };
+        rows.push(
+            &target.rule,
+            "figure",
+            format!("{}: {which} within {}", target.what, target.within),
+        );
+    }
     render(set, rows)
 }
 

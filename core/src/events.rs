@@ -5,7 +5,7 @@
 //! seller re-reads who it serves (a revoked grant or a deactivated agent bites at once).
 
 use crate::domain::faq_bot::HandOffReason;
-use crate::domain::ids::{ConversationId, SellerId, ShopId};
+use crate::domain::ids::{AgentId, ConversationId, SellerId, ShopId};
 use crate::domain::model::{Conversation, Message};
 use crate::domain::ratings::Rating;
 use serde::Serialize;
@@ -46,6 +46,18 @@ pub enum InboxEvent {
         /// Why.
         reason: HandOffReason,
     },
+    /// A conversation's first reply is about to miss its shop's service-level target
+    /// (told once per due time, the shop's lead time ahead).
+    BreachSoon {
+        /// The shop.
+        shop_id: ShopId,
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The agent holding it (none: unassigned).
+        assignee_id: Option<AgentId>,
+        /// When the target falls due.
+        due_at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl InboxEvent {
@@ -55,7 +67,7 @@ impl InboxEvent {
             Self::MessageCreated { message } | Self::MessageUpdated { message } => message.shop_id,
             Self::ConversationUpdated { conversation } => conversation.shop_id,
             Self::RatingReceived { rating } => rating.shop_id,
-            Self::BotHandOff { shop_id, .. } => *shop_id,
+            Self::BotHandOff { shop_id, .. } | Self::BreachSoon { shop_id, .. } => *shop_id,
         }
     }
 
@@ -67,7 +79,9 @@ impl InboxEvent {
             }
             Self::ConversationUpdated { conversation } => conversation.id,
             Self::RatingReceived { rating } => rating.conversation_id,
-            Self::BotHandOff { conversation_id, .. } => *conversation_id,
+            Self::BotHandOff { conversation_id, .. } | Self::BreachSoon { conversation_id, .. } => {
+                *conversation_id
+            }
         }
     }
 }

@@ -39,6 +39,9 @@ fn conversation(platform: &str, state: ConversationState) -> Conversation {
         preview: String::new(),
         bot_active: false,
         bot_misses: 0,
+        next_breach_at: None,
+        sla_due_at: None,
+        breach_warn_at: None,
     }
 }
 
@@ -466,4 +469,106 @@ fn sh_prod_1_at_most_three_products_in_one_share() {
     let refused = check_reply(&rules, &c, &[], &share(4), t0()).unwrap_err();
     assert_eq!(refused.rule, "SH-PROD-1");
     assert!(refused.message.contains("at most 3"), "{}", refused.message);
+}
+
+mod deadlines {
+    //! What a reply is worth: the deadlines of a waiting conversation, at their edges.
+    use super::*;
+    use shopmux_core::domain::deadlines::*;
+    use std::sync::Arc;
+
+    fn spec(rules: RuleSet, minutes: Option<u32>) -> DeadlineSpec {
+        let target =
+            minutes.map(|m| ServiceLevel { first_reply_minutes: m, warn_before_seconds: 120 });
+        DeadlineSpec { rules: Arc::new(rules), target }
+    }
+
+    fn waiting(platform: &str) -> Conversation {
+        let mut c = conversation(platform, ConversationState::InProgress);
+        c.waiting_since = Some(t0());
+        c
+    }
+
+    // rule: DY-QA-1 (30 seconds and 10 minutes from the waiting message), DY-WIN-1
+    #[test]
+    fn a_waiting_douyin_buyer_has_the_monitoring_marks_then_the_window() {
+        let s = spec(shopmux_adapter_douyin::rule_set(), None);
+        let c = waiting("douyin");
+        let all = deadlines(&s, &c);
+        let got: Vec<(DeadlineKind, Option<&str>, DateTime<Utc>)> =
+            all.iter().map(|d| (d.kind, d.rule.as_deref(), d.at)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (DeadlineKind::ReplyTarget, Some("DY-QA-1"), t0() + Duration::seconds(30)),
+                (DeadlineKind::ReplyTarget, Some("DY-QA-1"), t0() + Duration::minutes(10)),
+                (DeadlineKind::WindowClose, Some("DY-WIN-1"), t0() + Duration::hours(24)),
+            ]
+        );
+        // At the mark a reply still counts; a second later the next mark is the breach.
+        let at_mark = t0() + Duration::seconds(30);
+        assert_eq!(next_breach(&s, &c, at_mark).unwrap().at, at_mark);
+        let after = next_breach(&s, &c, at_mark + Duration::seconds(1)).unwrap();
+        assert_eq!(after.at, t0() + Duration::minutes(10));
+        assert_eq!(after.what.as_deref(), Some("buyer messages left unreplied for 10 minutes"));
+    }
+
+    // rule: TT-DATA-1 (only the first reply counts, within 24 hours), TT-WIN-1
+    #[test]
+    fn the_response_rate_counts_only_the_first_reply() {
+        let s = spec(shopmux_adapter_tiktok::rule_set(), Some(5));
+        let mut c = waiting("tiktok");
+        let kinds: Vec<DeadlineKind> = deadlines(&s, &c).iter().map(|d| d.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![DeadlineKind::ServiceLevel, DeadlineKind::ReplyTarget, DeadlineKind::AutoClose]
+        );
+        assert_eq!(service_level_due(&s, &c), Some(t0() + Duration::minutes(5)));
+        // Answered once, then waiting again: neither the first-reply figure nor the target.
+        c.last_agent_reply_at = Some(t0() + Duration::minutes(1));
+        c.waiting_since = Some(t0() + Duration::hours(1));
+        let kinds: Vec<DeadlineKind> = deadlines(&s, &c).iter().map(|d| d.kind).collect();
+        assert_eq!(kinds, vec![DeadlineKind::AutoClose]);
+        assert_eq!(service_level_due(&s, &c), None);
+    }
+
+    #[test]
+    fn stamping_warns_once_per_due_time() {
+        let s = spec(shopmux_adapter_api_rules(), Some(10));
+        let mut c = waiting("api");
+        stamp(&s, &mut c, t0());
+        let due = t0() + Duration::minutes(10);
+        assert_eq!((c.next_breach_at, c.sla_due_at), (Some(due), Some(due)));
+        assert_eq!(c.breach_warn_at, Some(due - Duration::seconds(120)));
+        // Warned: a later write with the same due time does not arm it again.
+        c.breach_warn_at = None;
+        c.unread_count += 1;
+        stamp(&s, &mut c, t0() + Duration::minutes(9));
+        assert_eq!(c.breach_warn_at, None);
+        // Past the target nothing is left to breach; an answer clears the target.
+        stamp(&s, &mut c, due + Duration::seconds(1));
+        assert_eq!(c.next_breach_at, None);
+        c.waiting_since = None;
+        c.last_agent_reply_at = Some(due);
+        stamp(&s, &mut c, due);
+        assert_eq!((c.sla_due_at, c.breach_warn_at), (None, None));
+    }
+
+    fn shopmux_adapter_api_rules() -> RuleSet {
+        RuleSet::permissive(Platform::new("api").unwrap())
+    }
+
+    #[test]
+    fn service_level_settings_are_checked() {
+        let ok = service_level(&serde_json::json!({"service_level": {"first_reply_minutes": 5}}));
+        assert_eq!(ok.unwrap().unwrap().warn_before_seconds, 120);
+        for bad in [
+            serde_json::json!({"service_level": {"first_reply_minutes": 0}}),
+            serde_json::json!({"service_level": {"first_reply_minutes": 1441}}),
+            serde_json::json!({"service_level": {"first_reply_minutes": 5, "warn_before_seconds": 3601}}),
+            serde_json::json!({"service_level": {"minutes": 5}}),
+        ] {
+            assert!(service_level(&bad).is_err(), "{bad}");
+        }
+    }
 }

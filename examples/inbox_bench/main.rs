@@ -252,6 +252,14 @@ fn cases(one_shop: &IngestShop, n_conv: usize) -> Vec<Case> {
                 q.from = Some(chrono::Utc::now() - chrono::Duration::hours(1));
             })
         }),
+        // Issue 17: by the earliest breach, on `conversations_seller_urgent`.
+        case("open, most urgent first", |_| query(|q| q.sort = Some(SortOrder::Urgent))),
+        case("unreplied, most urgent first", |_| {
+            query(|q| {
+                q.unreplied = Some(true);
+                q.sort = Some(SortOrder::Urgent);
+            })
+        }),
     ]
 }
 

@@ -19,6 +19,7 @@ pub mod plugins;
 pub mod presence;
 pub mod quick_replies;
 pub mod ratings;
+pub mod service_levels;
 pub mod session;
 pub mod shops;
 pub mod socket;
@@ -185,6 +186,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(webhook_endpoints::deliveries))
         .routes(routes!(webhook_endpoints::send_again))
         .routes(routes!(stream::stream))
+        .routes(routes!(service_levels::report))
         .with_state(state)
         .split_for_parts();
     let platforms: Vec<String> = state_platforms.iter().map(ToString::to_string).collect();

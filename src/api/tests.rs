@@ -24,6 +24,7 @@ mod faq_bot;
 mod openapi;
 mod quick_replies;
 mod ratings;
+mod service_levels;
 mod sign_in;
 mod storefront;
 mod webhooks;

@@ -53,6 +53,8 @@ pub const FILES: &[Asset] = embed![
     "js/history_filters.js",
     "js/quick_replies.js",
     "js/settings_quick_replies.js",
+    "js/urgency.js",
+    "js/settings_service_level.js",
 ];
 
 /// The page that loads the app; `{{assets}}` becomes `/assets/<version>`.

@@ -13,4 +13,6 @@ mod ratings_history;
 mod security;
 mod support;
 #[cfg(feature = "demo")]
+mod urgency;
+#[cfg(feature = "demo")]
 mod webhooks;

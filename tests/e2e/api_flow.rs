@@ -232,6 +232,7 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("post", "/api/v1/shops/{shop_id}/bot/questions"),
         ("put", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
         ("delete", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
+        ("get", "/api/v1/service-levels"),
     ];
     for (method, path) in expected {
         assert!(

@@ -13,6 +13,7 @@ import { agentName, on, shopName, state } from './state.js';
 import { dateTime, shortTime } from './time.js';
 import { showWorkbench } from './workbench.js';
 import { policyBadge, rememberOverrides } from './compliance.js';
+import { urgencyEl } from './urgency.js';
 
 const FLAGS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple'];
 let chat = null;
@@ -72,7 +73,8 @@ function paintHead(me) {
       h('span', { class: 'state', dataset: { state: c.state } }, t('state.' + c.state)),
       c.bot_active ? h('span', { class: 'badge bot-handling' }, t('bot.handling')) : null,
       c.assignee_id ? h('span', { class: 'assignee' }, t('chat.heldBy', { name: agentName(c.assignee_id) })) : null,
-      me.detail.reply_route ? h('span', { class: 'route', dataset: { route: me.detail.reply_route } }, t('route.' + me.detail.reply_route)) : null),
+      me.detail.reply_route ? h('span', { class: 'route', dataset: { route: me.detail.reply_route } }, t('route.' + me.detail.reply_route)) : null,
+      urgencyEl(me.detail.allowed && me.detail.allowed.deadlines)),
     h('div', { class: 'chat-actions', role: 'toolbar', 'aria-label': t('chat.actions') }, actions(me)));
 }
 

@@ -46,7 +46,8 @@ export function showInbox(main) {
   });
   const sort = h('select', { 'aria-label': t('list.sort') },
     h('option', { value: 'latest', selected: list.sort === 'latest' }, t('list.sortLatest')),
-    h('option', { value: 'waiting', selected: list.sort === 'waiting' }, t('list.sortWaiting')));
+    h('option', { value: 'waiting', selected: list.sort === 'waiting' }, t('list.sortWaiting')),
+    h('option', { value: 'urgent', selected: list.sort === 'urgent' }, t('list.sortUrgent')));
   sort.addEventListener('change', () => { list.sort = sort.value; reload(); });
   els.rows.addEventListener('keydown', listKeys);
   fill(main, h('div', { class: 'inbox' },
@@ -196,6 +197,10 @@ function listKeys(event) {
 
 /** Applies a live event to the list. */
 function onEvent(event) {
+  if (event.type === 'breach_soon') {
+    document.getElementById('row-' + event.conversation_id)?.classList.add('breach-soon');
+    return;
+  }
   if (event.type !== 'conversation_updated') return;
   const conversation = event.conversation;
   const known = list.items.get(conversation.id);
@@ -237,6 +242,8 @@ function refreshAllowed(id) {
 }
 
 function sortKey(item) {
+  // Most urgent first: the earliest next breach, then the rest newest first (as the API).
+  if (list.sort === 'urgent') return item.next_breach_at ? -new Date(item.next_breach_at).getTime() : new Date(item.last_message_at).getTime() - 4e15;
   if (list.sort === 'waiting') return item.waiting_since ? -new Date(item.waiting_since).getTime() : -Infinity;
   return new Date(item.last_message_at).getTime();
 }

@@ -1,7 +1,7 @@
 /**
  * Notifications: the unread count in the tab's title, an optional sound for a new buyer
  * message, and a desktop notification when a conversation is newly assigned to the
- * agent. The browser asks for permission only when the agent turns desktop
+ * agent or its first reply is about to miss the shop's service-level target. The browser asks for permission only when the agent turns desktop
  * notifications on in the preferences, never on its own.
  */
 import { on, shopName, state } from './state.js';
@@ -19,6 +19,7 @@ export function startNotifications() {
   on('event', (event) => {
     if (event.type === 'message_created' && event.message.direction === 'in') beep();
     if (event.type === 'conversation_updated') assigned(event.conversation);
+    if (event.type === 'breach_soon') breachSoon(event);
   });
 }
 
@@ -29,6 +30,15 @@ function assigned(c) {
   if (!mine || before === true || !state.prefs.desktop) return;
   if (!('Notification' in window) || Notification.permission !== 'granted') return;
   const n = new Notification(t('notify.assigned'), { body: `${c.platform} · ${shopName(c.shop_id)}: ${c.preview || ''}`, tag: c.id });
+  n.onclick = () => window.focus();
+}
+
+/** Tells the agent holding it (or, unassigned, everyone) that a target is about to be missed. */
+function breachSoon(event) {
+  if (event.assignee_id && event.assignee_id !== state.me.id) return;
+  beep();
+  if (!state.prefs.desktop || !('Notification' in window) || Notification.permission !== 'granted') return;
+  const n = new Notification(t('notify.breachSoon'), { body: shopName(event.shop_id), tag: 'breach-' + event.conversation_id });
   n.onclick = () => window.focus();
 }
 

@@ -1,12 +1,14 @@
 /**
  * One row of the conversation list: platform and shop badges, the buyer, a preview, the
- * unread badge, how long the buyer has waited and a live countdown to the next deadline
- * the rules give; and whether a changed conversation still belongs in the list.
+ * unread badge, how long the buyer has waited, the most urgent deadline in words and a
+ * live countdown to the next deadline the rules give; and whether a changed conversation
+ * still belongs in the list.
  */
 import { h } from './dom.js';
 import { t } from './i18n.js';
 import { shopName } from './state.js';
 import { shortTime, since, span, until } from './time.js';
+import { tickUrgency, urgencyEl } from './urgency.js';
 
 /** The row of a list item. */
 export function renderRow(item, { selected, onOpen, onAssign }) {
@@ -29,6 +31,7 @@ export function renderRow(item, { selected, onOpen, onAssign }) {
     item.unread_count > 0 ? h('span', { class: 'unread-badge', 'aria-label': t('list.unreadN', { n: item.unread_count }) }, item.unread_count) : null),
   h('div', { class: 'row-preview' }, item.preview || ''),
   h('div', { class: 'row-bottom' },
+    item.allowed && item.allowed.deadlines && item.allowed.deadlines.length ? urgencyEl(item.allowed.deadlines) : null,
     item.waiting_since ? h('span', { class: 'waiting', dataset: { since: item.waiting_since } }, waitingText(item.waiting_since)) : null,
     deadline ? h('span', { class: 'deadline', dataset: { deadline } }, deadlineText(deadline)) : null,
     timer ? h('span', { class: 'timer', title: timer.rule, dataset: { timer: timer.due_at, then: timer.then } }, timerText(timer.due_at, timer.then)) : null,
@@ -56,6 +59,7 @@ export function tick() {
     el.textContent = deadlineText(el.dataset.deadline);
     el.classList.toggle('urgent', until(el.dataset.deadline) < 3600 * 1000);
   }
+  tickUrgency();
 }
 setInterval(tick, 1000);
 

@@ -16,6 +16,7 @@ import { quickRepliesSection } from './settings_quick_replies.js';
 import { complianceSettings } from './settings_compliance.js';
 import { webhooksSection } from './settings_webhooks.js';
 import { botSettings } from './settings_bot.js';
+import { serviceLevelSettings } from './settings_service_level.js';
 
 /** Shows the settings in `main`. */
 export function showSettings(main) {
@@ -81,7 +82,8 @@ function shopCard(shop) {
   details.addEventListener('toggle', () => {
     if (!details.open || details.dataset.loaded) return;
     details.dataset.loaded = '1';
-    details.append(connectionForm(shop), settingsForm(shop), botSettings(shop), complianceSettings(shop), queueView(shop));
+    details.append(connectionForm(shop), settingsForm(shop), botSettings(shop), complianceSettings(shop), queueView(shop),
+      serviceLevelSettings(shop));
   }, { once: false });
   return details;
 }

@@ -322,6 +322,36 @@ pub struct WaitTimer {
     pub rule: RuleId,
 }
 
+/// Which replies a platform's service figure counts against a reply target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyCounted {
+    /// Every human reply to a waiting buyer, timed from the buyer's first unreplied
+    /// message (DY-QA-1: replies within 30 seconds, messages unreplied for 10 minutes).
+    #[default]
+    Each,
+    /// Only the conversation's first human reply, timed from the buyer's message that
+    /// opened the wait (TT-DATA-1: replied within 24 hours).
+    First,
+}
+
+/// A deadline a platform's service figure sets on a human reply: a reply within
+/// `within` counts toward the figure, a later one (or none) against it. Bot and
+/// automatic replies never meet it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyTarget {
+    /// The rule ID of the figure (`DY-QA-1`).
+    pub rule: RuleId,
+    /// How long a reply may take and still count.
+    pub within: Span,
+    /// The figure, in words (`replies within 30 seconds`).
+    pub what: String,
+    /// Which replies it counts.
+    #[serde(default)]
+    pub counts: ReplyCounted,
+}
+
 /// A number limit with the rule that sets it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -395,6 +425,9 @@ pub struct RuleSet {
     /// What an agent's reply must not carry (off-platform contact); none: nothing.
     #[serde(default)]
     pub compliance: Compliance,
+    /// The reply deadlines the platform's service figures set (DY-QA-1, TT-DATA-1).
+    #[serde(default)]
+    pub reply_targets: Vec<ReplyTarget>,
 }
 
 impl RuleSet {
@@ -416,6 +449,7 @@ impl RuleSet {
             routing: None,
             limits: Limits::default(),
             compliance: Compliance::default(),
+            reply_targets: vec![],
         }
     }
 
@@ -455,6 +489,7 @@ impl RuleSet {
             }
         });
         let routing = self.routing.iter().flat_map(Routing::rule_ids);
+        let targets = self.reply_targets.iter().map(|t| t.rule.as_str());
         let mut out: Vec<&str> = Vec::new();
         for r in clauses
             .chain(kinds)
@@ -469,6 +504,7 @@ impl RuleSet {
             .chain(wait)
             .chain(routing)
             .chain(self.compliance.rule_ids())
+            .chain(targets)
         {
             if !out.contains(&r) {
                 out.push(r);
@@ -497,6 +533,26 @@ mod tests {
         assert_eq!(set.rule_ids(), vec!["EX-WIN-1", "EX-END-1"]);
         let back: RuleSet = serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
         assert_eq!(back, set);
+    }
+
+    #[test]
+    fn reply_targets_are_data_with_durations_a_shop_may_override() {
+        // rule: DY-QA-1 (the 30-second mark is data, not code)
+        let json = r#"{
+            "platform": "example",
+            "reply_targets": [{"rule": "EX-QA-1", "within": "30s", "what": "replies within 30 seconds"},
+                              {"rule": "EX-DATA-1", "within": "24h", "what": "24-hour response rate", "counts": "first"}]
+        }"#;
+        let set: RuleSet = serde_json::from_str(json).unwrap();
+        assert_eq!(set.reply_targets[0].counts, ReplyCounted::Each);
+        assert_eq!(set.reply_targets[1].counts, ReplyCounted::First);
+        assert_eq!(set.rule_ids(), vec!["EX-QA-1", "EX-DATA-1"]);
+        assert_eq!(set.validate(), Ok(()));
+        let twelve = SpanOverrides::from([("EX-DATA-1".into(), Span::hours(12))]);
+        assert_eq!(set.with_overrides(&twelve).unwrap().reply_targets[1].within, Span::hours(12));
+        let mut blank = set.clone();
+        blank.reply_targets[0].what = " ".into();
+        assert!(blank.validate().unwrap_err().contains("reply_targets[0]"));
     }
 
     #[test]
@@ -540,6 +596,9 @@ impl RuleSet {
             }
             for timer in &mut out.timers {
                 set(&timer.rule, &mut timer.after);
+            }
+            for target in &mut out.reply_targets {
+                set(&target.rule, &mut target.within);
             }
             if let Some(e) = &mut out.expiring {
                 set(&e.rule, &mut e.after);
@@ -665,6 +724,15 @@ impl RuleSet {
         }
         if let Some(e) = &self.expiring {
             span(format!("expiring ({})", e.rule), &e.after)?;
+        }
+        for (i, target) in self.reply_targets.iter().enumerate() {
+            span(format!("reply_targets[{i}] ({})", target.rule), &target.within)?;
+            if target.what.trim().is_empty() || target.what.chars().count() > 200 {
+                return Err(format!(
+                    "reply_targets[{i}] ({}): `what` must be 1 to 200 characters",
+                    target.rule
+                ));
+            }
         }
         if let Some(a) = &self.auto_reply {
             span(format!("auto_reply ({})", a.trigger_rule), &a.quiet)?;

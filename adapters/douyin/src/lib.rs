@@ -5,8 +5,8 @@ pub mod sign;
 pub mod wire;
 
 use shopmux_contract::rules::{
-    AssignPolicy, Compliance, Condition, Requirement, Routing, RuleSet, Silent, Timer, Transition,
-    WaitTimer,
+    AssignPolicy, Compliance, Condition, ReplyCounted, ReplyTarget, Requirement, Routing, RuleSet,
+    Silent, Timer, Transition, WaitTimer,
 };
 use shopmux_contract::{Platform, Span};
 
@@ -63,5 +63,21 @@ pub fn rule_set() -> RuleSet {
         // The shared off-platform contact policies (OFF-*), links to Douyin's and its
         // shops' (jinritemai.com) domains allowed.
         compliance: Compliance::standard(&["douyin.com", "iesdouyin.com", "jinritemai.com"]),
+        // DY-QA-1: the monitoring counts replies within 30 seconds and buyer messages
+        // left unreplied for 10 minutes, each timed from the buyer's waiting message.
+        reply_targets: vec![
+            ReplyTarget {
+                rule: "DY-QA-1".into(),
+                within: Span::seconds(30),
+                what: "replies within 30 seconds".into(),
+                counts: ReplyCounted::Each,
+            },
+            ReplyTarget {
+                rule: "DY-QA-1".into(),
+                within: Span::minutes(10),
+                what: "buyer messages left unreplied for 10 minutes".into(),
+                counts: ReplyCounted::Each,
+            },
+        ],
     }
 }

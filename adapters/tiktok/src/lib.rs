@@ -7,8 +7,8 @@ pub mod sign;
 pub mod wire;
 
 use shopmux_contract::rules::{
-    AssignPolicy, Compliance, Condition, Expiry, KindRule, Requirement, Routing, RuleSet, Silent,
-    Timer, Transition,
+    AssignPolicy, Compliance, Condition, Expiry, KindRule, ReplyCounted, ReplyTarget, Requirement,
+    Routing, RuleSet, Silent, Timer, Transition,
 };
 use shopmux_contract::{ContentKind, Platform, Span};
 
@@ -73,5 +73,14 @@ pub fn rule_set() -> RuleSet {
         // The shared off-platform contact policies (OFF-*), links to TikTok Shop's own
         // domains allowed.
         compliance: Compliance::standard(&["tiktok.com", "tiktokshop.com", "tiktokglobalshop.com"]),
+        // TT-DATA-1: a buyer-initiated conversation counts toward the response rate when
+        // its first reply comes within 24 hours (12 hours for the 2025 store rating: a
+        // shop overrides the duration).
+        reply_targets: vec![ReplyTarget {
+            rule: "TT-DATA-1".into(),
+            within: Span::hours(24),
+            what: "the 24-hour response rate".into(),
+            counts: ReplyCounted::First,
+        }],
     }
 }

@@ -39,6 +39,9 @@ pub fn new_conversation(
         // DY-BOT-1: in a shop whose bot is on, the bot takes new conversations first.
         bot_active: shop.bot.as_ref().is_some_and(|b| b.answers()),
         bot_misses: 0,
+        next_breach_at: None,
+        sla_due_at: None,
+        breach_warn_at: None,
     }
 }
 

@@ -200,6 +200,9 @@ mod tests {
             preview: String::new(),
             bot_active: false,
             bot_misses: 0,
+            next_breach_at: None,
+            sla_due_at: None,
+            breach_warn_at: None,
         }
     }
 

@@ -34,6 +34,10 @@ pub enum SortOrder {
     Latest,
     /// Longest-waiting buyer first; conversations nobody waits on follow, newest first.
     Waiting,
+    /// Most urgent first: by the earliest deadline not yet missed (reply window,
+    /// lifecycle timer, service figure's mark, the shop's target); conversations without
+    /// one follow, newest first.
+    Urgent,
 }
 
 /// The flag filter: `any` colour, or one colour.
@@ -104,7 +108,7 @@ pub struct ConversationQuery {
     /// Count every conversation matching (the page's `total`); implied by `from`, `to`,
     /// `agent_id` and `buyer`.
     pub total: Option<bool>,
-    /// latest (default) or waiting.
+    /// latest (default), waiting or urgent.
     pub sort: Option<SortOrder>,
     /// Page size, 1..200 (default 50).
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]

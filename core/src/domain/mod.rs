@@ -12,6 +12,7 @@ pub mod carts;
 pub mod compliance;
 pub mod conversation;
 pub mod counters;
+pub mod deadlines;
 pub mod faq_bot;
 pub mod faq_match;
 pub mod ids;

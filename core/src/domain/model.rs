@@ -312,6 +312,17 @@ pub struct Conversation {
     /// The bot's consecutive misses in it (DY-BOT-3).
     #[serde(default)]
     pub bot_misses: i64,
+    /// Its earliest deadline not yet missed (the reply window, a lifecycle timer, a
+    /// service figure's mark, the shop's target), kept current as it changes and as
+    /// deadlines pass: the "most urgent first" order.
+    #[serde(default)]
+    pub next_breach_at: Option<DateTime<Utc>>,
+    /// When the shop's first-reply target falls due (stored, not served).
+    #[serde(skip)]
+    pub sla_due_at: Option<DateTime<Utc>>,
+    /// When to warn that the target is about to be missed; none once warned.
+    #[serde(skip)]
+    pub breach_warn_at: Option<DateTime<Utc>>,
 }
 
 impl Conversation {

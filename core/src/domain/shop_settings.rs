@@ -25,6 +25,8 @@ pub struct IngestShop {
     pub auto_reply: Option<ActiveAutoReply>,
     /// Its FAQ bot and greeting, compiled, when it has either (DY-GREET-1, DY-BOT-1).
     pub bot: Option<std::sync::Arc<super::faq_bot::ShopBot>>,
+    /// What its conversations' deadlines come from (rules in force, service-level target).
+    pub deadlines: std::sync::Arc<super::deadlines::DeadlineSpec>,
 }
 
 /// A shop's automatic reply settings (`settings.auto_reply`).

@@ -37,6 +37,10 @@ pub struct Allowed {
     /// The next lifecycle timer that will end or close it by itself (TT-WIN-1, DY-END-2),
     /// when one runs.
     pub next_timer: Option<NextTimer>,
+    /// Every deadline it still has, earliest first (past ones too): what answering now
+    /// keeps inside the reply window, the platform's service figures (DY-QA-1,
+    /// TT-DATA-1) and the shop's target.
+    pub deadlines: Vec<crate::domain::deadlines::Deadline>,
 }
 
 /// A lifecycle timer due for a conversation.
@@ -159,11 +163,14 @@ impl Inbox {
         let orders = buyers::orders_of_buyers(&self.store, &buyer_ids).await?;
         let mut rule_sets: HashMap<ShopId, std::sync::Arc<shopmux_contract::RuleSet>> =
             HashMap::new();
+        let mut specs: HashMap<ShopId, std::sync::Arc<crate::domain::deadlines::DeadlineSpec>> =
+            HashMap::new();
         let now = self.clock.now();
         let mut out = Vec::with_capacity(conversations.len());
         for c in conversations {
             if let std::collections::hash_map::Entry::Vacant(slot) = rule_sets.entry(c.shop_id) {
                 slot.insert(self.shop_rules(c.shop_id).await?);
+                specs.insert(c.shop_id, self.deadline_spec(c.shop_id).await?);
             }
             let set = &rule_sets[&c.shop_id];
             let buyer_orders = orders.get(&c.buyer_id).map(Vec::as_slice).unwrap_or(&[]);
@@ -172,6 +179,7 @@ impl Inbox {
                 initiate: rules::can_initiate(set, Some(c), buyer_orders, now),
                 wait_started_at: rules::wait_started_at(set, c),
                 next_timer: next_timer(set, c),
+                deadlines: crate::domain::deadlines::deadlines(&specs[&c.shop_id], c),
             });
         }
         Ok(out)
@@ -238,9 +246,10 @@ impl Inbox {
             viewer.require_chat(before.shop_id)?;
             self.check_buyer_access(&mut w, viewer, before.buyer_id).await?;
         }
-        let after = changed(&before, change, now).map_err(CoreError::Conflict)?;
+        let mut after = changed(&before, change, now).map_err(CoreError::Conflict)?;
         self.check_change(&mut w, viewer, &before, change).await?;
         if after != before {
+            self.stamp(&mut after).await?;
             conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
             w.commit().await?;
             self.events.publish(InboxEvent::ConversationUpdated { conversation: after.clone() });
@@ -325,7 +334,8 @@ impl Inbox {
         let message = agent_message(viewer, &before, content, now);
         outbox::queue(&mut w, std::slice::from_ref(&message), now).await?;
         compliance::record(&mut w, &message, overridden).await?;
-        let after = replied(&before, &message, viewer.agent.id, now);
+        let mut after = replied(&before, &message, viewer.agent.id, now);
+        self.stamp(&mut after).await?;
         conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
         w.commit().await?;
         self.outbox_wake.notify_one();

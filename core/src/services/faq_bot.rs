@@ -174,6 +174,7 @@ impl Inbox {
         }
         let mut after = before.clone();
         handed_off(&mut after, now);
+        self.stamp(&mut after).await?;
         conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
         faq::count_hand_off(&mut w, shop_id).await?;
         let (event, reason) = (WebhookEvent::BotHandoff, HandOffReason::Asked);

@@ -90,6 +90,8 @@ impl Inbox {
             messages.push(agent_message(viewer, &conversation, card, now));
         }
         messages.push(agent_message(viewer, &conversation, input.content, now));
+        let mut conversation = conversation;
+        self.stamp(&mut conversation).await?;
         conversations::save(&mut w, &[(seller, None, conversation.clone())]).await?;
         outbox::queue(&mut w, &messages, now).await?;
         if let Some(sent) = messages.last() {
@@ -183,5 +185,8 @@ fn started(
         preview: preview_of(content),
         bot_active: false,
         bot_misses: 0,
+        next_breach_at: None,
+        sla_due_at: None,
+        breach_warn_at: None,
     }
 }

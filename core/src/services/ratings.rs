@@ -141,6 +141,9 @@ impl Inbox {
             after.waiting_since = None;
         }
         let thanks = self.thank(w, shop, seller, &mut after, agent_id).await?;
+        if after != conversation {
+            self.stamp(&mut after).await?;
+        }
         let changed = (after != conversation).then(|| after.clone());
         if let Some(after) = changed.clone() {
             conversations::save(w, &[(seller, Some(conversation), after)]).await?;

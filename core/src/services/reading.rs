@@ -198,6 +198,7 @@ impl Inbox {
                 let key = match sort {
                     SortOrder::Latest => to_millis(c.last_message_at),
                     SortOrder::Waiting => crate::storage::rows::wait_rank(c),
+                    SortOrder::Urgent => crate::storage::rows::breach_rank(c),
                 };
                 encode_cursor(key, &c.id.to_string())
             })

@@ -3,6 +3,7 @@
 //! what the inbound path needs of a shop (cached briefly: every inbound request asks).
 
 use crate::domain::compliance::shop_compliance;
+use crate::domain::deadlines::{DeadlineSpec, service_level};
 use crate::domain::ids::*;
 use crate::domain::model::*;
 use crate::domain::shop_settings::{IngestShop, auto_reply, routing_settings, rule_overrides};
@@ -81,6 +82,7 @@ impl Inbox {
         auto_reply(settings, &rules)?;
         routing_settings(settings, &rules)?;
         shop_compliance(settings, &rules.compliance)?;
+        service_level(settings)?;
         Ok(())
     }
 
@@ -138,6 +140,8 @@ impl Inbox {
         shops::set_settings(&mut w, shop_id, &settings).await?;
         w.commit().await?;
         self.forget_shop(shop_id);
+        // Durations and the target may have changed: the open conversations' deadlines too.
+        self.restamp_shop(shop_id).await?;
         shop.settings = settings;
         Ok(shop)
     }
@@ -201,7 +205,14 @@ impl Inbox {
             .map_err(|e| CoreError::invalid("platform", e.to_string()))?;
         let rules = self.rule_set(&platform);
         let bot = self.compile_bot(shop_id, &rules, &row.settings).await?;
+        let in_force = match rule_overrides(&row.settings).unwrap_or_default() {
+            o if o.is_empty() => rules.clone(),
+            o => rules.with_overrides(&o).map(Arc::new).unwrap_or_else(|_| rules.clone()),
+        };
+        let target = service_level(&row.settings).unwrap_or(None);
+        let deadlines = Arc::new(DeadlineSpec { rules: in_force, target });
         let shop = IngestShop {
+            deadlines,
             auto_reply: auto_reply(&row.settings, &rules).unwrap_or(None),
             bot,
             shop_id,

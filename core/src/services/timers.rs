@@ -80,9 +80,10 @@ impl Inbox {
         let Some(timer) = rules.timers.iter().find(|t| t.rule == rule) else {
             return Ok(false);
         };
-        let Some(after) = timer_transition(timer, &before, now) else {
+        let Some(mut after) = timer_transition(timer, &before, now) else {
             return Ok(false);
         };
+        self.stamp(&mut after).await?;
         conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
         w.commit().await?;
         // The ended conversation's agent has room again.
@@ -127,6 +128,9 @@ pub(crate) async fn run_loop(inbox: std::sync::Weak<Inbox>, mut shutdown: watch:
         }
         if let Err(error) = inbox.run_timers().await {
             tracing::warn!(message = "Timer pass failed.", %error);
+        }
+        if let Err(error) = inbox.run_deadlines().await {
+            tracing::warn!(message = "Deadline pass failed.", %error);
         }
     }
 }

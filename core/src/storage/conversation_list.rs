@@ -82,6 +82,7 @@ pub fn sort_key(sort: SortOrder) -> (&'static str, bool) {
     match sort {
         SortOrder::Latest => ("last_message_at", true),
         SortOrder::Waiting => ("wait_rank", false),
+        SortOrder::Urgent => ("breach_rank", false),
     }
 }
 

@@ -40,6 +40,10 @@ pub const INGEST_MUTABLE: &[&str] = &[
     "preview",
     "bot_active",
     "bot_misses",
+    "next_breach_at",
+    "breach_rank",
+    "sla_due_at",
+    "breach_warn_at",
 ];
 
 /// The columns a conversation never changes; every other column is updated on save.
@@ -147,6 +151,32 @@ fn ids<T: Column>(rows: Vec<sqlx::any::AnyRow>, col: &str) -> CoreResult<Vec<T>>
     rows.iter().map(|r| r.col(col)).collect()
 }
 
+/// Conversations whose stored next deadline passed before `now` (the timer pass moves
+/// them to their next one), earliest first.
+pub async fn breach_passed(
+    store: &Store, now: DateTime<Utc>, limit: i64,
+) -> CoreResult<Vec<ConversationId>> {
+    let sql = "SELECT id FROM conversations WHERE next_breach_at IS NOT NULL AND next_breach_at < $1 \
+               ORDER BY next_breach_at LIMIT $2";
+    ids(store.rows(sql, vec![to_millis(now).into(), limit.into()]).await?, "id")
+}
+
+/// Conversations whose about-to-breach warning is due at `now`, earliest first.
+pub async fn warning_due(
+    store: &Store, now: DateTime<Utc>, limit: i64,
+) -> CoreResult<Vec<ConversationId>> {
+    let sql = "SELECT id FROM conversations WHERE breach_warn_at IS NOT NULL AND breach_warn_at <= $1 \
+               ORDER BY breach_warn_at LIMIT $2";
+    ids(store.rows(sql, vec![to_millis(now).into(), limit.into()]).await?, "id")
+}
+
+/// The open conversations of a shop (to stamp their deadlines again when its rules or
+/// target change).
+pub async fn open_of_shop(store: &Store, shop: ShopId) -> CoreResult<Vec<ConversationId>> {
+    let sql = "SELECT id FROM conversations WHERE shop_id = $1 AND list_status = 'open'";
+    ids(store.rows(sql, vec![shop.into()]).await?, "id")
+}
+
 /// The shops with a conversation waiting for assignment.
 pub async fn shops_with_queue(store: &Store) -> CoreResult<Vec<ShopId>> {
     let sql = "SELECT DISTINCT shop_id FROM conversations WHERE state = 'unassigned' AND bot_active = 0 ORDER BY shop_id";
@@ -228,6 +258,7 @@ pub fn defer_save(store: &Store, changes: &[Change], columns: &[&str], deferred:
         deferred.push(sql, vals);
     }
     defer_counters(changes, deferred);
+    super::service_levels::defer_first_replies(changes, deferred);
     super::webhook_queue::defer_changes(store, changes, deferred);
 }
 

@@ -24,6 +24,7 @@ pub mod ratings;
 pub mod rows;
 pub mod sealing;
 pub mod sealing_key;
+pub mod service_levels;
 pub mod sessions;
 pub mod shops;
 pub mod sql;

@@ -120,7 +120,8 @@ pub(crate) use read_row;
 /// The columns of `conversations`, in the order of [`conversation_values`].
 pub const CONVERSATION_COLUMNS: &str = "id, seller_id, shop_id, platform, buyer_id, entry_point, state, list_status, \
      assignee_id, flag, topics, has_order, unread_count, waiting_since, wait_rank, created_at, last_message_at, \
-     last_buyer_message_at, last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses";
+     last_buyer_message_at, last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses, \
+     next_breach_at, breach_rank, sla_due_at, breach_warn_at";
 
 /// [`CONVERSATION_COLUMNS`] qualified with the alias `c`, for joins.
 pub static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -132,7 +133,7 @@ pub static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::Lazy
 });
 
 /// The number of columns in [`CONVERSATION_COLUMNS`].
-pub const CONVERSATION_N_COLUMNS: usize = 25;
+pub const CONVERSATION_N_COLUMNS: usize = 29;
 
 /// The list a conversation shows in: `open`, `history` or `closed`.
 pub fn list_status(state: ConversationState) -> &'static str {
@@ -153,12 +154,23 @@ pub fn wait_rank(c: &Conversation) -> i64 {
     }
 }
 
+/// The key of the most-urgent-first order: conversations by their next deadline, then
+/// those without one newest first.
+pub fn breach_rank(c: &Conversation) -> i64 {
+    const NO_DEADLINE: i64 = 4_000_000_000_000_000;
+    match c.next_breach_at {
+        Some(t) => to_millis(t),
+        None => NO_DEADLINE - to_millis(c.last_message_at),
+    }
+}
+
 /// A conversation row, with the seller it belongs to.
 pub fn conversation_from_row(row: &impl Columns) -> CoreResult<(SellerId, Conversation)> {
     let conversation = read_row!(row => Conversation {
         id, shop_id, platform, buyer_id, entry_point, state, assignee_id, flag, has_order,
         unread_count, waiting_since, created_at, last_message_at, last_buyer_message_at,
-        last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses;
+        last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses,
+        next_breach_at, sla_due_at, breach_warn_at;
         topics: json_col(row, "topics")?
     });
     Ok((row.col("seller_id")?, conversation))
@@ -192,6 +204,10 @@ pub fn conversation_values(seller_id: SellerId, c: &Conversation) -> Vec<Val> {
         c.preview.clone().into(),
         c.bot_active.into(),
         c.bot_misses.into(),
+        c.next_breach_at.map(to_millis).into(),
+        breach_rank(c).into(),
+        c.sla_due_at.map(to_millis).into(),
+        c.breach_warn_at.map(to_millis).into(),
     ]
 }
 

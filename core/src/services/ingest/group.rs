@@ -6,6 +6,7 @@
 use super::auto_reply::auto_replies;
 use super::bot::bot_turns;
 use crate::domain::conversation::{apply_buyer_message, new_conversation};
+use crate::domain::deadlines::{self, DeadlineSpec};
 use crate::domain::ids::*;
 use crate::domain::inbound::{InboundMessage, IngestOutcome};
 use crate::domain::model::*;
@@ -129,10 +130,15 @@ async fn write_fresh(
     if !replies.is_empty() {
         outbox::defer_queue(store, tx, &replies, now, &mut deferred).await?;
     }
+    let specs: HashMap<ShopId, &DeadlineSpec> =
+        items.iter().map(|(shop, _)| (shop.shop_id, &*shop.deadlines)).collect();
     let changes: Vec<conversations::Change> = touched
         .iter()
         .map(|id| {
-            let (seller, after) = open.by_buyer[&by_conv[id]].clone();
+            let (seller, mut after) = open.by_buyer[&by_conv[id]].clone();
+            if let Some(spec) = specs.get(&after.shop_id) {
+                deadlines::stamp(spec, &mut after, now);
+            }
             (seller, open.before.get(id).cloned(), after)
         })
         .collect();
