@@ -5,7 +5,7 @@
 //! seller re-reads who it serves (a revoked grant or a deactivated agent bites at once).
 
 use crate::domain::faq_bot::HandOffReason;
-use crate::domain::ids::{ConversationId, SellerId, ShopId};
+use crate::domain::ids::{AgentId, ConversationId, SellerId, ShopId};
 use crate::domain::model::{Conversation, Message};
 use crate::domain::ratings::Rating;
 use serde::Serialize;
@@ -46,6 +46,17 @@ pub enum InboxEvent {
         /// Why.
         reason: HandOffReason,
     },
+    /// A shop's service figures changed (issue 17): for the agent named, or for the
+    /// shop alone. Sent at most once a second per shop and agent; clients re-read the
+    /// figures they show.
+    ServiceDataChanged {
+        /// The shop.
+        shop_id: ShopId,
+        /// The agent whose figures changed (none: the shop's only).
+        agent_id: Option<AgentId>,
+        /// The conversation whose event changed them.
+        conversation_id: ConversationId,
+    },
 }
 
 impl InboxEvent {
@@ -55,7 +66,7 @@ impl InboxEvent {
             Self::MessageCreated { message } | Self::MessageUpdated { message } => message.shop_id,
             Self::ConversationUpdated { conversation } => conversation.shop_id,
             Self::RatingReceived { rating } => rating.shop_id,
-            Self::BotHandOff { shop_id, .. } => *shop_id,
+            Self::BotHandOff { shop_id, .. } | Self::ServiceDataChanged { shop_id, .. } => *shop_id,
         }
     }
 
@@ -67,7 +78,8 @@ impl InboxEvent {
             }
             Self::ConversationUpdated { conversation } => conversation.id,
             Self::RatingReceived { rating } => rating.conversation_id,
-            Self::BotHandOff { conversation_id, .. } => *conversation_id,
+            Self::BotHandOff { conversation_id, .. }
+            | Self::ServiceDataChanged { conversation_id, .. } => *conversation_id,
         }
     }
 }

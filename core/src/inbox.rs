@@ -3,7 +3,8 @@
 //! in `services/`, one file per area, as `impl Inbox` blocks; `services::start` starts it.
 
 use crate::clock::Clock;
-use crate::domain::ids::ShopId;
+use crate::domain::ids::{AgentId, ShopId};
+use chrono::{DateTime, Utc};
 use crate::domain::shop_settings::IngestShop;
 use crate::events::EventBus;
 use crate::registry::Registry;
@@ -81,6 +82,8 @@ pub struct Inbox {
     pub(crate) events: EventBus,
     pub(crate) registry: Arc<Registry>,
     pub(crate) ingest_cache: Mutex<HashMap<ShopId, (Instant, IngestShop)>>,
+    /// When service figures were last pushed per shop and agent (at most once a second).
+    pub(crate) service_pushes: Mutex<HashMap<(ShopId, Option<AgentId>), DateTime<Utc>>>,
     pub(crate) ingest_tx: mpsc::Sender<IngestJob>,
     pub(crate) outbox_wake: Arc<Notify>,
     pub(crate) delivery: DeliveryLimits,

@@ -39,6 +39,7 @@ fn conversation(platform: &str, state: ConversationState) -> Conversation {
         preview: String::new(),
         bot_active: false,
         bot_misses: 0,
+        first_assigned_at: None,
     }
 }
 

@@ -87,5 +87,6 @@ pub fn rule_set() -> RuleSet {
         // The shared off-platform contact policies (OFF-*), links to AliExpress's own
         // domains allowed.
         compliance: Compliance::standard(&["aliexpress.com", "aliexpress.us", "aliexpress.ru"]),
+        service_data: Default::default(),
     }
 }

@@ -395,6 +395,9 @@ pub struct RuleSet {
     /// What an agent's reply must not carry (off-platform contact); none: nothing.
     #[serde(default)]
     pub compliance: Compliance,
+    /// The service figures the platform reports (TT-DATA-*, DY-QA-*); none: generic ones.
+    #[serde(default)]
+    pub service_data: crate::service_figures::ServiceData,
 }
 
 impl RuleSet {
@@ -416,6 +419,7 @@ impl RuleSet {
             routing: None,
             limits: Limits::default(),
             compliance: Compliance::default(),
+            service_data: Default::default(),
         }
     }
 
@@ -455,6 +459,7 @@ impl RuleSet {
             }
         });
         let routing = self.routing.iter().flat_map(Routing::rule_ids);
+        let figures = self.service_data.figures.iter().map(|f| f.rule.as_str());
         let mut out: Vec<&str> = Vec::new();
         for r in clauses
             .chain(kinds)
@@ -468,6 +473,7 @@ impl RuleSet {
             .chain(transfer)
             .chain(wait)
             .chain(routing)
+            .chain(figures)
             .chain(self.compliance.rule_ids())
         {
             if !out.contains(&r) {
@@ -552,6 +558,7 @@ impl RuleSet {
                 set(returning_rule, within);
                 set(new_rule, within);
             }
+            found |= out.service_data.override_window(rule, *span);
             if !found {
                 return Err(format!(
                     "{} has no rule {rule} with a duration to override",

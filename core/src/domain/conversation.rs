@@ -39,6 +39,7 @@ pub fn new_conversation(
         // DY-BOT-1: in a shop whose bot is on, the bot takes new conversations first.
         bot_active: shop.bot.as_ref().is_some_and(|b| b.answers()),
         bot_misses: 0,
+        first_assigned_at: None,
     }
 }
 
@@ -188,6 +189,7 @@ pub fn changed(
             after.state = ConversationState::InProgress;
             after.assignee_id = Some(agent);
             after.assigned_at = Some(now);
+            after.first_assigned_at.get_or_insert(now);
         }
         Change::Unassign if before.state != ConversationState::InProgress => {
             return Err("the conversation is not assigned".into());
@@ -220,6 +222,8 @@ pub fn replied(
         after.assignee_id = Some(agent);
         after.assigned_at = Some(now);
     }
+    // DY-QA-2: a reply before any assignment measures from the reply itself.
+    after.first_assigned_at.get_or_insert(now);
     after
 }
 

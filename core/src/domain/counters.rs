@@ -200,6 +200,7 @@ mod tests {
             preview: String::new(),
             bot_active: false,
             bot_misses: 0,
+            first_assigned_at: None,
         }
     }
 

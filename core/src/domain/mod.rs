@@ -28,3 +28,4 @@ pub mod viewer;
 pub mod webhook_retry;
 pub mod webhook_signing;
 pub mod webhooks;
+pub mod service_data;

@@ -310,6 +310,9 @@ pub struct Conversation {
     /// The bot's consecutive misses in it (DY-BOT-3).
     #[serde(default)]
     pub bot_misses: i64,
+    /// When a human agent first took it (DY-QA-2); later moves leave it.
+    #[serde(default)]
+    pub first_assigned_at: Option<DateTime<Utc>>,
 }
 
 impl Conversation {

@@ -36,3 +36,4 @@ pub mod timers;
 pub mod vetting;
 pub mod webhooks;
 pub mod workbench;
+pub mod service_data;

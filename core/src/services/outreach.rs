@@ -183,5 +183,6 @@ fn started(
         preview: preview_of(content),
         bot_active: false,
         bot_misses: 0,
+        first_assigned_at: Some(now),
     }
 }

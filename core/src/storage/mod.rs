@@ -34,3 +34,4 @@ pub mod webhook_queue;
 pub mod webhook_subs;
 pub mod webhooks;
 pub mod write;
+pub mod service_rollups;

@@ -120,7 +120,7 @@ pub(crate) use read_row;
 /// The columns of `conversations`, in the order of [`conversation_values`].
 pub const CONVERSATION_COLUMNS: &str = "id, seller_id, shop_id, platform, buyer_id, entry_point, state, list_status, \
      assignee_id, flag, topics, has_order, unread_count, waiting_since, wait_rank, created_at, last_message_at, \
-     last_buyer_message_at, last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses";
+     last_buyer_message_at, last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses, first_assigned_at";
 
 /// [`CONVERSATION_COLUMNS`] qualified with the alias `c`, for joins.
 pub static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -132,7 +132,7 @@ pub static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::Lazy
 });
 
 /// The number of columns in [`CONVERSATION_COLUMNS`].
-pub const CONVERSATION_N_COLUMNS: usize = 25;
+pub const CONVERSATION_N_COLUMNS: usize = 26;
 
 /// The list a conversation shows in: `open`, `history` or `closed`.
 pub fn list_status(state: ConversationState) -> &'static str {
@@ -158,7 +158,8 @@ pub fn conversation_from_row(row: &impl Columns) -> CoreResult<(SellerId, Conver
     let conversation = read_row!(row => Conversation {
         id, shop_id, platform, buyer_id, entry_point, state, assignee_id, flag, has_order,
         unread_count, waiting_since, created_at, last_message_at, last_buyer_message_at,
-        last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses;
+        last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses,
+        first_assigned_at;
         topics: json_col(row, "topics")?
     });
     Ok((row.col("seller_id")?, conversation))
@@ -192,6 +193,7 @@ pub fn conversation_values(seller_id: SellerId, c: &Conversation) -> Vec<Val> {
         c.preview.clone().into(),
         c.bot_active.into(),
         c.bot_misses.into(),
+        c.first_assigned_at.map(to_millis).into(),
     ]
 }
 
