@@ -232,6 +232,11 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("post", "/api/v1/shops/{shop_id}/bot/questions"),
         ("put", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
         ("delete", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
+        ("get", "/api/v1/service-data"),
+        ("get", "/api/v1/service-data/export"),
+        ("get", "/api/v1/service-data/series"),
+        ("get", "/api/v1/service-data/ratings"),
+        ("get", "/api/v1/me/service-data"),
     ];
     for (method, path) in expected {
         assert!(

@@ -41,6 +41,7 @@ pub enum Grouping {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
 pub struct FigureQuery {
     /// day (default), week (Monday to Sunday) or month.
     pub period: Option<String>,
@@ -87,6 +88,32 @@ pub struct FigureReport {
     pub group: Grouping,
     /// The rows.
     pub rows: Vec<FigureRow>,
+}
+
+/// The series a chart draws: one shop's (or agent's) figures per local day.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct SeriesQuery {
+    /// The shop.
+    pub shop_id: ShopId,
+    /// Only this agent's figures (the main account, or the agent itself).
+    pub agent_id: Option<AgentId>,
+    /// The first local day (YYYY-MM-DD).
+    pub from: NaiveDate,
+    /// The last local day, included (at most 92 days in all).
+    pub to: NaiveDate,
+}
+
+/// Figures per local day.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceSeries {
+    /// The days, in order.
+    pub days: Vec<NaiveDate>,
+    /// Each day's figures (as in [`FigureRow::figures`]).
+    pub figures: Vec<Vec<Figure>>,
 }
 
 /// A shop as the figures need it: its rules (overrides applied) and time zone.
@@ -364,26 +391,24 @@ impl Inbox {
         Ok(sums)
     }
 
-    /// One shop's (or agent's) figures for each local day from `from` to `to` (at most
-    /// 92 days): the series the Service data page charts.
-    pub async fn service_series(
-        &self, viewer: &Viewer, shop: ShopId, agent: Option<AgentId>, from: NaiveDate,
-        to: NaiveDate,
-    ) -> CoreResult<Vec<Vec<Figure>>> {
-        if agent != Some(viewer.agent.id) {
+    /// One shop's (or agent's) figures for each local day of a range (at most 92 days):
+    /// the series the Service data page charts. Another agent's: the main account only.
+    pub async fn service_series(&self, viewer: &Viewer, q: &SeriesQuery) -> CoreResult<ServiceSeries> {
+        if q.agent_id != Some(viewer.agent.id) {
             viewer.require_owner()?;
         }
-        if to < from || (to - from).num_days() > 91 {
+        if q.to < q.from || (q.to - q.from).num_days() > 91 {
             return Err(CoreError::invalid("to", "a series covers 1 to 92 days"));
         }
-        let q = FigureQuery { shop_id: Some(shop), ..Default::default() };
-        let scopes = self.query_scopes(viewer, &q).await?;
+        let fq = FigureQuery { shop_id: Some(q.shop_id), ..Default::default() };
+        let scopes = self.query_scopes(viewer, &fq).await?;
         let s = scopes.first().ok_or(CoreError::NotFound("shop"))?;
-        let agent = agent.map(|a| a.to_string());
-        let mut out = Vec::new();
-        for day in from.iter_days().take_while(|d| *d <= to) {
+        let agent = q.agent_id.map(|a| a.to_string());
+        let mut out = ServiceSeries { days: vec![], figures: vec![] };
+        for day in q.from.iter_days().take_while(|d| *d <= q.to) {
             let p = period::containing(PeriodKind::Day, day, s.tz);
-            out.push(self.shop_figures(s, p, agent.as_deref()).await?);
+            out.days.push(day);
+            out.figures.push(self.shop_figures(s, p, agent.as_deref()).await?);
         }
         Ok(out)
     }
@@ -405,13 +430,14 @@ impl Inbox {
         for id in shop_ids {
             let shop = shops::get(&self.store, id).await?.ok_or(CoreError::NotFound("shop"))?;
             let scope = self.scopes(vec![shop]).await?.remove(0);
+            // Applying holds the write transaction (on SQLite the write gate) while it
+            // reads, so no event slips between the replay and the replacement there.
+            let mut w = if apply { Some(self.store.begin_write().await?) } else { None };
             let fresh = self.replay_shop(&scope, p).await?;
             let stored = service_rollups::rows_in(&self.store, id, range).await?;
             report.rows += stored.len().max(fresh.len());
             report.differences.extend(differences(&stored, &fresh));
-            if apply {
-                let _gate = self.store.write_gate().await;
-                let mut w = self.store.begin_write().await?;
+            if let Some(mut w) = w.take() {
                 service_rollups::replace(&mut w, id, range, &fresh).await?;
                 w.commit().await?;
             }

@@ -12,6 +12,7 @@ mod quick_replies;
 mod ratings;
 mod routing;
 mod secrets;
+mod service_data;
 mod sign_in;
 mod storefront;
 mod support;
