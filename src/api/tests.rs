@@ -27,6 +27,7 @@ mod ratings;
 mod sign_in;
 mod storefront;
 mod webhooks;
+mod service_data;
 
 struct Harness {
     router: Router,
