@@ -245,13 +245,12 @@ async fn service_data_command(
     let mut registry = shopmux_core::Registry::default();
     let (plugins, _) = shopmux::plugins::adapters(config);
     for adapter in shopmux::adapters::builtin_adapters().into_iter().chain(plugins) {
-        registry.register(adapter, Arc::new(shopmux_contract::NoHost)).map_err(anyhow::Error::msg)?;
+        registry
+            .register(adapter, Arc::new(shopmux_contract::NoHost))
+            .map_err(anyhow::Error::msg)?;
     }
-    let options = shopmux_core::InboxOptions {
-        registry,
-        background_delivery: false,
-        ..Default::default()
-    };
+    let options =
+        shopmux_core::InboxOptions { registry, background_delivery: false, ..Default::default() };
     let inbox = shopmux_core::Inbox::start(store, Arc::new(shopmux_core::SystemClock), options);
     let report = inbox.recompute_service_data(from, to, shop, apply).await;
     inbox.shutdown().await;

@@ -4,13 +4,13 @@
 
 use crate::clock::Clock;
 use crate::domain::ids::{AgentId, ShopId};
-use chrono::{DateTime, Utc};
 use crate::domain::shop_settings::IngestShop;
 use crate::events::EventBus;
 use crate::registry::Registry;
 use crate::services::ingest::queue::IngestJob;
 use crate::storage::store::Store;
 use crate::wake::RouterSignal;
+use chrono::{DateTime, Utc};
 use shopmux_contract::RuleSet;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -19,6 +19,7 @@ pub mod plugins;
 pub mod presence;
 pub mod quick_replies;
 pub mod ratings;
+pub mod service_data;
 pub mod session;
 pub mod shops;
 pub mod socket;
@@ -29,7 +30,6 @@ pub mod stream;
 pub mod webhook_endpoints;
 pub mod webhooks;
 pub mod workbench;
-pub mod service_data;
 
 #[cfg(test)]
 mod tests;

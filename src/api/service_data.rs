@@ -104,8 +104,7 @@ fn csv(report: &FigureReport) -> String {
 /// A CSV cell: quoted when it holds a comma, quote or line break; a leading `=`, `+`,
 /// `-` or `@` is prefixed with `'` so spreadsheets do not run it.
 fn cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '@']) || (v.starts_with('-') && v.parse::<f64>().is_err())
-    {
+    let v = if v.starts_with(['=', '+', '@']) || (v.starts_with('-') && v.parse::<f64>().is_err()) {
         format!("'{v}")
     } else {
         v.to_owned()

@@ -24,10 +24,10 @@ mod faq_bot;
 mod openapi;
 mod quick_replies;
 mod ratings;
+mod service_data;
 mod sign_in;
 mod storefront;
 mod webhooks;
-mod service_data;
 
 struct Harness {
     router: Router,

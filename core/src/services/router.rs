@@ -149,7 +149,11 @@ impl Inbox {
         let n = changes.len();
         for (_, _, conversation) in changes {
             // TT-DATA-3: a conversation assigned counts as received by its agent.
-            self.service_data_changed(conversation.shop_id, conversation.assignee_id, conversation.id);
+            self.service_data_changed(
+                conversation.shop_id,
+                conversation.assignee_id,
+                conversation.id,
+            );
             self.events.publish(InboxEvent::ConversationUpdated { conversation });
         }
         let more = !stopped && n == queued.len() && queued.len() as i64 == BATCH;

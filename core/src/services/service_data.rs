@@ -236,7 +236,9 @@ impl Inbox {
 
     /// Figures per shop, agent or platform for a day, week or month (the main account;
     /// TT-DATA-1..3, DY-QA-1, DY-QA-2, DY-QA-3's ratings and rating rate).
-    pub async fn service_figures(&self, viewer: &Viewer, q: &FigureQuery) -> CoreResult<FigureReport> {
+    pub async fn service_figures(
+        &self, viewer: &Viewer, q: &FigureQuery,
+    ) -> CoreResult<FigureReport> {
         viewer.require_owner()?;
         let scopes = self.query_scopes(viewer, q).await?;
         self.figures_of(&scopes, q, q.agent_id).await
@@ -275,7 +277,13 @@ impl Inbox {
         }
         for (platform, shops) in platforms {
             let figures = self.platform_figures(&shops).await?;
-            rows.push(FigureRow { shop_id: None, platform, agent_id: None, time_zone: None, figures });
+            rows.push(FigureRow {
+                shop_id: None,
+                platform,
+                agent_id: None,
+                time_zone: None,
+                figures,
+            });
         }
         Ok(FigureReport { period: kind, group, rows })
     }
@@ -327,7 +335,9 @@ impl Inbox {
     /// DY-QA-3's rating analysis: ratings, satisfaction and rating rate per agent over
     /// the local days `from` to `to`, at most as long as the shops' rules allow (30
     /// days); the ratings themselves are listed by [`Inbox::ratings`] with its filters.
-    pub async fn rating_analysis(&self, viewer: &Viewer, q: &FigureQuery) -> CoreResult<FigureReport> {
+    pub async fn rating_analysis(
+        &self, viewer: &Viewer, q: &FigureQuery,
+    ) -> CoreResult<FigureReport> {
         // rule: DY-QA-3 (any period of at most 30 days)
         let (Some(from), Some(to)) = (q.from, q.to) else {
             return Err(CoreError::invalid("from", "give the period's first and last day"));
@@ -341,7 +351,10 @@ impl Inbox {
         if let Some(days) = longest
             && (to - from).num_days() + 1 > days as i64
         {
-            return Err(CoreError::invalid("to", format!("a rating analysis covers at most {days} days")));
+            return Err(CoreError::invalid(
+                "to",
+                format!("a rating analysis covers at most {days} days"),
+            ));
         }
         let q = FigureQuery { group: Some(Grouping::Agent), ..q.clone() };
         let agent = if viewer.is_owner() { q.agent_id } else { Some(viewer.agent.id) };
@@ -393,7 +406,9 @@ impl Inbox {
 
     /// One shop's (or agent's) figures for each local day of a range (at most 92 days):
     /// the series the Service data page charts. Another agent's: the main account only.
-    pub async fn service_series(&self, viewer: &Viewer, q: &SeriesQuery) -> CoreResult<ServiceSeries> {
+    pub async fn service_series(
+        &self, viewer: &Viewer, q: &SeriesQuery,
+    ) -> CoreResult<ServiceSeries> {
         if q.agent_id != Some(viewer.agent.id) {
             viewer.require_owner()?;
         }
@@ -426,7 +441,8 @@ impl Inbox {
             Some(s) => vec![s],
             None => service_rollups::all_shops(&self.store).await?,
         };
-        let mut report = RecomputeReport { shops: shop_ids.len(), applied: apply, ..Default::default() };
+        let mut report =
+            RecomputeReport { shops: shop_ids.len(), applied: apply, ..Default::default() };
         for id in shop_ids {
             let shop = shops::get(&self.store, id).await?.ok_or(CoreError::NotFound("shop"))?;
             let scope = self.scopes(vec![shop]).await?.remove(0);
@@ -509,4 +525,3 @@ fn differences(stored: &Rollups, fresh: &Rollups) -> Vec<Difference> {
         })
         .collect()
 }
-

@@ -73,7 +73,9 @@ pub async fn insert(w: &mut WriteTx<'_>, seller: SellerId, r: &Rating) -> CoreRe
 }
 
 /// The latest rating of a conversation, in a write transaction.
-async fn latest_of(w: &mut WriteTx<'_>, conversation: ConversationId) -> CoreResult<Option<Rating>> {
+async fn latest_of(
+    w: &mut WriteTx<'_>, conversation: ConversationId,
+) -> CoreResult<Option<Rating>> {
     let sql = format!("SELECT {COLUMNS} FROM ratings WHERE conversation_id = $1 AND latest = 1");
     w.row(&sql, vec![conversation.into()]).await?.map(|r| rating_from_row(&r)).transpose()
 }
@@ -86,7 +88,12 @@ pub async fn latest_in(
         "SELECT {COLUMNS} FROM ratings WHERE shop_id = $1 AND latest = 1 \
          AND created_at >= $2 AND created_at < $3"
     );
-    store.rows(&sql, vec![shop.into(), from.into(), to.into()]).await?.iter().map(rating_from_row).collect()
+    store
+        .rows(&sql, vec![shop.into(), from.into(), to.into()])
+        .await?
+        .iter()
+        .map(rating_from_row)
+        .collect()
 }
 
 /// One rating by its message.

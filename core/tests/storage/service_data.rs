@@ -168,14 +168,20 @@ async fn tt_data_3_received_today_counts_conversations_assigned_to_the_agent_in_
         let eleventh = figures(&t, &s.viewer, mine("2026-03-11")).await;
         assert_eq!(fig(&eleventh, FigureKind::Received).numerator, 0, "{}", t.name);
         let shop = figures(&t, &s.viewer, query("day", "2026-03-11", Grouping::Shop)).await;
-        assert_eq!(fig(&shop, FigureKind::Received).numerator, 1, "{}: the unassigned one is nobody's", t.name);
+        assert_eq!(
+            fig(&shop, FigureKind::Received).numerator,
+            1,
+            "{}: the unassigned one is nobody's",
+            t.name
+        );
         assert_recompute_agrees(&t, "2026-03-09", "2026-03-12").await;
     }
 }
 
 // rule: TT-DATA-2
 #[tokio::test]
-async fn tt_data_2_a_rating_on_the_last_day_of_the_period_counts_in_it_and_only_the_latest_counts() {
+async fn tt_data_2_a_rating_on_the_last_day_of_the_period_counts_in_it_and_only_the_latest_counts()
+{
     for t in inboxes().await {
         let s = seller_on(&t.inbox, "Ria", "tiktok").await;
         let settings = json!({"time_zone": "Asia/Shanghai"});

@@ -126,12 +126,18 @@ async fn service_data_routes_refuse_bad_input_with_json_errors() {
     assert_eq!(figure(&ok["rows"][0], "rating_rate")["denominator"], 1, "{ok}");
     // A sub-account reads its own figures only.
     let body = json!({"nickname": "sub", "shops": [{"shop_id": shop, "can_chat": true}]});
-    let (status, sub) =
-        h.send(Call::new(Method::POST, "/api/v1/agents").token(&owner).body(body.to_string())).await;
+    let (status, sub) = h
+        .send(Call::new(Method::POST, "/api/v1/agents").token(&owner).body(body.to_string()))
+        .await;
     assert_eq!(status, 201, "{sub}");
     let token = sub["token"].as_str().expect("token");
-    h.check("not the main account", Call::new(Method::GET, "/api/v1/service-data").token(token), 403, "forbidden")
-        .await;
+    h.check(
+        "not the main account",
+        Call::new(Method::GET, "/api/v1/service-data").token(token),
+        403,
+        "forbidden",
+    )
+    .await;
     let mine = get(&h, token, "/api/v1/me/service-data").await;
     assert_eq!(mine["rows"][0]["agent_id"], sub["agent"]["id"], "{mine}");
 }

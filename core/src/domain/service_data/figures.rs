@@ -83,7 +83,9 @@ pub struct Figure {
 /// declares one (TT-DATA-1: the past 7 days), else the period.
 pub fn covered(f: &ServiceFigure, period: Period, tz: chrono_tz::Tz) -> Period {
     match f.over {
-        Some(over) => super::period::lookback(period, chrono::Duration::seconds(over.as_secs() as i64), tz),
+        Some(over) => {
+            super::period::lookback(period, chrono::Duration::seconds(over.as_secs() as i64), tz)
+        }
         None => period,
     }
 }
@@ -120,9 +122,8 @@ fn formula(f: &ServiceFigure, s: &Sums, agent_scope: bool) -> (Unit, i64, i64) {
         // window, over all buyer-started conversations of the past 7 days)
         FigureKind::ResponseRate => {
             let hours = (secs(f) / 3600) as i64;
-            let replied = (0..=hours.min(MAX_REPLY_HOURS - 1))
-                .map(|h| s.get(&first_reply_hours(h)).n)
-                .sum();
+            let replied =
+                (0..=hours.min(MAX_REPLY_HOURS - 1)).map(|h| s.get(&first_reply_hours(h)).n).sum();
             (Unit::Ratio, replied, started)
         }
         // rule: TT-DATA-2 (satisfied or very satisfied over rated conversations)
@@ -144,9 +145,7 @@ fn formula(f: &ServiceFigure, s: &Sums, agent_scope: bool) -> (Unit, i64, i64) {
             let r = s.get(SERVED);
             (Unit::Milliseconds, r.total, r.n)
         }
-        FigureKind::RepliesWithin => {
-            (Unit::Ratio, s.get(&within(secs(f))).n, s.get(RESPONSE).n)
-        }
+        FigureKind::RepliesWithin => (Unit::Ratio, s.get(&within(secs(f))).n, s.get(RESPONSE).n),
         FigureKind::UnrepliedFor => (Unit::Count, s.get(&unreplied(secs(f))).n, 1),
         // rule: DY-QA-3 (ratings, and rated conversations over conversations served)
         FigureKind::Ratings => (Unit::Count, s.get(RATED).n, 1),
@@ -180,7 +179,8 @@ mod tests {
         let p = Period { from: DateTime::UNIX_EPOCH, to: DateTime::UNIX_EPOCH };
         let got = figure(&f, p, &s, false);
         assert_eq!((got.numerator, got.denominator, got.value), (2, 4, Some(0.5)));
-        let twelve = ServiceFigure::new("TT-DATA-1", FigureKind::ResponseRate).within(Span::hours(12));
+        let twelve =
+            ServiceFigure::new("TT-DATA-1", FigureKind::ResponseRate).within(Span::hours(12));
         assert_eq!(figure(&twelve, p, &s, false).numerator, 1);
     }
 

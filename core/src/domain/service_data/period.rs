@@ -115,7 +115,10 @@ mod tests {
         assert_eq!(p.from.date_naive(), date("2026-03-09"));
         assert_eq!(p.to.date_naive(), date("2026-03-16"));
         let p = containing(PeriodKind::Month, date("2026-02-14"), Tz::UTC);
-        assert_eq!((p.from.date_naive(), p.to.date_naive()), (date("2026-02-01"), date("2026-03-01")));
+        assert_eq!(
+            (p.from.date_naive(), p.to.date_naive()),
+            (date("2026-02-01"), date("2026-03-01"))
+        );
     }
 
     #[test]
