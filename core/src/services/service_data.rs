@@ -388,8 +388,8 @@ impl Inbox {
                 continue;
             }
             let range = slots(covered);
-            if !cache.contains_key(&range) {
-                cache.insert(range, self.sums(s.shop.id, range, agent).await?);
+            if let std::collections::hash_map::Entry::Vacant(e) = cache.entry(range) {
+                e.insert(self.sums(s.shop.id, range, agent).await?);
             }
             figures.push(figures::figure(f, covered, &cache[&range], agent.is_some()));
         }

@@ -50,6 +50,7 @@ pub fn conversation(c: &Conversation, messages: &[StoredMessage], t: &Thresholds
 mod tests {
     use super::*;
     use crate::domain::conversation::new_conversation;
+    use crate::domain::ids::{BuyerId, SellerId};
     use crate::domain::shop_settings::IngestShop;
     use chrono::TimeZone;
 
