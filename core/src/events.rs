@@ -52,7 +52,8 @@ pub enum InboxEvent {
     ServiceDataChanged {
         /// The shop.
         shop_id: ShopId,
-        /// The agent whose figures changed (none: the shop's only).
+        /// The agent whose figures changed (none: the shop's only). A change inside the
+        /// second after a push is pushed once at that second's end.
         agent_id: Option<AgentId>,
         /// The conversation whose event changed them.
         conversation_id: ConversationId,

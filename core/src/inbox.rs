@@ -76,7 +76,8 @@ impl Default for InboxOptions {
 }
 
 /// When service figures were last pushed, per shop and agent.
-pub(crate) type ServicePushes = HashMap<(ShopId, Option<AgentId>), DateTime<Utc>>;
+/// (when last pushed, whether a trailing push is pending).
+pub(crate) type ServicePushes = HashMap<(ShopId, Option<AgentId>), (DateTime<Utc>, bool)>;
 
 /// The inbox service. Share it as `Arc<Inbox>`.
 pub struct Inbox {
@@ -86,7 +87,7 @@ pub struct Inbox {
     pub(crate) registry: Arc<Registry>,
     pub(crate) ingest_cache: Mutex<HashMap<ShopId, (Instant, IngestShop)>>,
     /// When service figures were last pushed per shop and agent (at most once a second).
-    pub(crate) service_pushes: Mutex<ServicePushes>,
+    pub(crate) service_pushes: Arc<Mutex<ServicePushes>>,
     pub(crate) ingest_tx: mpsc::Sender<IngestJob>,
     pub(crate) outbox_wake: Arc<Notify>,
     pub(crate) delivery: DeliveryLimits,

@@ -181,21 +181,40 @@ impl Inbox {
         &self, shop: ShopId, agent: Option<AgentId>, conversation: ConversationId,
     ) {
         let now = self.clock.now();
-        {
-            let mut pushes = self.service_pushes.lock().unwrap_or_else(|e| e.into_inner());
-            if pushes.len() > 10_000 {
-                pushes.retain(|_, at| now - *at < chrono::Duration::seconds(1));
-            }
-            match pushes.get(&(shop, agent)) {
-                Some(at) if now - *at < chrono::Duration::seconds(1) => return,
-                _ => pushes.insert((shop, agent), now),
-            };
-        }
-        self.events.publish(InboxEvent::ServiceDataChanged {
+        let event = InboxEvent::ServiceDataChanged {
             shop_id: shop,
             agent_id: agent,
             conversation_id: conversation,
-        });
+        };
+        let mut pushes = self.service_pushes.lock().unwrap_or_else(|e| e.into_inner());
+        if pushes.len() > 10_000 {
+            pushes.retain(|_, (at, pending)| *pending || now - *at < chrono::Duration::seconds(1));
+        }
+        match pushes.get_mut(&(shop, agent)) {
+            // A change inside the second: one trailing push at its end, so the last
+            // change of a burst is never missed.
+            Some((at, pending)) if now - *at < chrono::Duration::seconds(1) => {
+                if *pending {
+                    return;
+                }
+                *pending = true;
+                let (events, pushes) = (self.events.clone(), self.service_pushes.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    if let Some(entry) =
+                        pushes.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&(shop, agent))
+                    {
+                        entry.1 = false;
+                    }
+                    events.publish(event);
+                });
+            }
+            _ => {
+                pushes.insert((shop, agent), (now, false));
+                drop(pushes);
+                self.events.publish(event);
+            }
+        }
     }
 
     async fn scopes(&self, shops: Vec<Shop>) -> CoreResult<Vec<ShopScope>> {
