@@ -1,6 +1,7 @@
 //! The `shopmux` command: `serve`, `demo` (with the `demo` cargo feature, on by
 //! default), `check-config`, `owner create` (with an optional login and a password from
-//! standard input), `owner password`, `rules show`, `plugins list`, `plugins check`.
+//! standard input), `owner password`, `rules show`, `plugins list`, `plugins check`,
+//! `service-data recompute`.
 
 use clap::{Parser, Subcommand};
 use shopmux::config;
@@ -46,6 +47,33 @@ enum Command {
     Plugins {
         #[command(subcommand)]
         command: PluginsCommand,
+    },
+    /// Service data (TT-DATA-*, DY-QA-*): the rollups behind the figures.
+    ServiceData {
+        #[command(subcommand)]
+        command: ServiceDataCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ServiceDataCommand {
+    /// Recompute the rollups of the UTC days FROM to TO (included) from the stored
+    /// conversations, messages and ratings, and print every rollup row that differs
+    /// (one JSON object a line); with --apply, the recomputed rows replace the stored
+    /// ones. Exits 3 when differences were found and not applied.
+    Recompute {
+        /// The first day (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// The last day, included (YYYY-MM-DD).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// Only this shop (its id).
+        #[arg(long)]
+        shop: Option<String>,
+        /// Replace the stored rollups with the recomputed ones.
+        #[arg(long)]
+        apply: bool,
     },
 }
 
@@ -200,6 +228,49 @@ async fn owner_command(config: &config::Config, command: OwnerCommand) -> anyhow
     Ok(result?)
 }
 
+/// `service-data recompute`, on an engine of its own (the platforms' rule sets loaded,
+/// nothing delivered).
+async fn service_data_command(
+    config: &config::Config, command: ServiceDataCommand,
+) -> anyhow::Result<()> {
+    let ServiceDataCommand::Recompute { from, to, shop, apply } = command;
+    let shop = match shop {
+        Some(s) => Some(s.parse().map_err(|_| anyhow::anyhow!("--shop: not a shop id: {s}"))?),
+        None => None,
+    };
+    let store = shopmux_core::Store::open(&shopmux_core::StoreOptions::new(
+        config.database.url.as_str().to_owned(),
+    ))
+    .await?;
+    let mut registry = shopmux_core::Registry::default();
+    let (plugins, _) = shopmux::plugins::adapters(config);
+    for adapter in shopmux::adapters::builtin_adapters().into_iter().chain(plugins) {
+        registry
+            .register(adapter, Arc::new(shopmux_contract::NoHost))
+            .map_err(anyhow::Error::msg)?;
+    }
+    let options =
+        shopmux_core::InboxOptions { registry, background_delivery: false, ..Default::default() };
+    let inbox = shopmux_core::Inbox::start(store, Arc::new(shopmux_core::SystemClock), options);
+    let report = inbox.recompute_service_data(from, to, shop, apply).await;
+    inbox.shutdown().await;
+    let report = report?;
+    for d in &report.differences {
+        println!("{}", serde_json::to_string(d)?);
+    }
+    eprintln!(
+        "shopmux: {} shop(s), {} rollup row(s), {} difference(s){}",
+        report.shops,
+        report.rows,
+        report.differences.len(),
+        if apply { ", recomputed rows written" } else { "" }
+    );
+    if !apply && !report.differences.is_empty() {
+        std::process::exit(3);
+    }
+    Ok(())
+}
+
 /// A password from standard input: asked for without echo at a terminal, else its
 /// first line (without the line break).
 fn read_password() -> anyhow::Result<Password> {
@@ -280,6 +351,7 @@ fn main() -> ExitCode {
             #[cfg(feature = "demo")]
             Command::Demo => shopmux::demo::run(&config).await,
             Command::Owner { command } => owner_command(&config, command).await,
+            Command::ServiceData { command } => service_data_command(&config, command).await,
             Command::CheckConfig | Command::Rules { .. } | Command::Plugins { .. } => Ok(()),
         }
     });

@@ -54,6 +54,7 @@ pub fn rules_table(set: &RuleSet) -> String {
             format!("{}: {which} within {}", target.what, target.within),
         );
     }
+    service_figures(set, &mut rows);
     render(set, rows)
 }
 
@@ -216,6 +217,23 @@ fn lists_and_limits(set: &RuleSet, rows: &mut Rows) {
 }
 
 /// The off-platform contact policies checked before a reply is sent.
+/// The service figures the platform reports (TT-DATA-*, DY-QA-*), with their durations.
+fn service_figures(set: &RuleSet, rows: &mut Rows) {
+    for f in &set.service_data.figures {
+        let mut what = f.kind.as_str().replace('_', " ");
+        if let Some(within) = f.within {
+            what.push_str(&format!(", {within}"));
+        }
+        if let Some(over) = f.over {
+            what.push_str(&format!(", over the past {over}"));
+        }
+        if let Some(longest) = f.longest {
+            what.push_str(&format!(", periods of at most {longest}"));
+        }
+        rows.push(&f.rule, "figure", what);
+    }
+}
+
 fn compliance(set: &RuleSet, rows: &mut Rows) {
     let c = &set.compliance;
     for p in &c.policies {

@@ -58,6 +58,18 @@ pub enum InboxEvent {
         /// When the target falls due.
         due_at: chrono::DateTime<chrono::Utc>,
     },
+    /// A shop's service figures changed (issue 17): for the agent named, or for the
+    /// shop alone. Sent at most once a second per shop and agent; clients re-read the
+    /// figures they show.
+    ServiceDataChanged {
+        /// The shop.
+        shop_id: ShopId,
+        /// The agent whose figures changed (none: the shop's only). A change inside the
+        /// second after a push is pushed once at that second's end.
+        agent_id: Option<AgentId>,
+        /// The conversation whose event changed them.
+        conversation_id: ConversationId,
+    },
 }
 
 impl InboxEvent {
@@ -67,7 +79,9 @@ impl InboxEvent {
             Self::MessageCreated { message } | Self::MessageUpdated { message } => message.shop_id,
             Self::ConversationUpdated { conversation } => conversation.shop_id,
             Self::RatingReceived { rating } => rating.shop_id,
-            Self::BotHandOff { shop_id, .. } | Self::BreachSoon { shop_id, .. } => *shop_id,
+            Self::BotHandOff { shop_id, .. }
+            | Self::BreachSoon { shop_id, .. }
+            | Self::ServiceDataChanged { shop_id, .. } => *shop_id,
         }
     }
 
@@ -79,9 +93,9 @@ impl InboxEvent {
             }
             Self::ConversationUpdated { conversation } => conversation.id,
             Self::RatingReceived { rating } => rating.conversation_id,
-            Self::BotHandOff { conversation_id, .. } | Self::BreachSoon { conversation_id, .. } => {
-                *conversation_id
-            }
+            Self::BotHandOff { conversation_id, .. }
+            | Self::BreachSoon { conversation_id, .. }
+            | Self::ServiceDataChanged { conversation_id, .. } => *conversation_id,
         }
     }
 }

@@ -3,13 +3,14 @@
 //! in `services/`, one file per area, as `impl Inbox` blocks; `services::start` starts it.
 
 use crate::clock::Clock;
-use crate::domain::ids::ShopId;
+use crate::domain::ids::{AgentId, ShopId};
 use crate::domain::shop_settings::IngestShop;
 use crate::events::EventBus;
 use crate::registry::Registry;
 use crate::services::ingest::queue::IngestJob;
 use crate::storage::store::Store;
 use crate::wake::RouterSignal;
+use chrono::{DateTime, Utc};
 use shopmux_contract::RuleSet;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -74,6 +75,10 @@ impl Default for InboxOptions {
     }
 }
 
+/// When service figures were last pushed, per shop and agent.
+/// (when last pushed, whether a trailing push is pending).
+pub(crate) type ServicePushes = HashMap<(ShopId, Option<AgentId>), (DateTime<Utc>, bool)>;
+
 /// The inbox service. Share it as `Arc<Inbox>`.
 pub struct Inbox {
     pub(crate) store: Store,
@@ -81,6 +86,8 @@ pub struct Inbox {
     pub(crate) events: EventBus,
     pub(crate) registry: Arc<Registry>,
     pub(crate) ingest_cache: Mutex<HashMap<ShopId, (Instant, IngestShop)>>,
+    /// When service figures were last pushed per shop and agent (at most once a second).
+    pub(crate) service_pushes: Arc<Mutex<ServicePushes>>,
     pub(crate) ingest_tx: mpsc::Sender<IngestJob>,
     pub(crate) outbox_wake: Arc<Notify>,
     pub(crate) delivery: DeliveryLimits,

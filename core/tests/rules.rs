@@ -42,6 +42,7 @@ fn conversation(platform: &str, state: ConversationState) -> Conversation {
         next_breach_at: None,
         sla_due_at: None,
         breach_warn_at: None,
+        first_assigned_at: None,
     }
 }
 

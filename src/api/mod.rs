@@ -20,6 +20,7 @@ pub mod presence;
 pub mod quick_replies;
 pub mod ratings;
 pub mod service_levels;
+pub mod service_data;
 pub mod session;
 pub mod shops;
 pub mod socket;
@@ -84,6 +85,7 @@ pub struct AppState {
         (name = "integrations", description = "Outbound webhooks to the seller's own systems (main account)"),
         (name = "storefront", description = "The storefront chat of shops whose platform offers one (customer side)"),
         (name = "operations", description = "Health"),
+        (name = "service_data", description = "Service figures per shop, agent and platform (TT-DATA-*, DY-QA-*)"),
     )
 )]
 struct ApiDoc;
@@ -187,6 +189,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(webhook_endpoints::send_again))
         .routes(routes!(stream::stream))
         .routes(routes!(service_levels::report))
+        .routes(routes!(service_data::figures))
+        .routes(routes!(service_data::export))
+        .routes(routes!(service_data::series))
+        .routes(routes!(service_data::ratings))
+        .routes(routes!(service_data::mine))
         .with_state(state)
         .split_for_parts();
     let platforms: Vec<String> = state_platforms.iter().map(ToString::to_string).collect();

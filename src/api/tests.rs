@@ -25,6 +25,7 @@ mod openapi;
 mod quick_replies;
 mod ratings;
 mod service_levels;
+mod service_data;
 mod sign_in;
 mod storefront;
 mod webhooks;

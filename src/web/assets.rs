@@ -55,6 +55,7 @@ pub const FILES: &[Asset] = embed![
     "js/settings_quick_replies.js",
     "js/urgency.js",
     "js/settings_service_level.js",
+    "js/service_data.js",
 ];
 
 /// The page that loads the app; `{{assets}}` becomes `/assets/<version>`.

@@ -11,6 +11,8 @@ mod quick_replies;
 mod ratings_history;
 #[cfg(feature = "demo")]
 mod security;
+#[cfg(feature = "demo")]
+mod service_data;
 mod support;
 #[cfg(feature = "demo")]
 mod urgency;

@@ -233,6 +233,11 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("put", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
         ("delete", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
         ("get", "/api/v1/service-levels"),
+        ("get", "/api/v1/service-data"),
+        ("get", "/api/v1/service-data/export"),
+        ("get", "/api/v1/service-data/series"),
+        ("get", "/api/v1/service-data/ratings"),
+        ("get", "/api/v1/me/service-data"),
     ];
     for (method, path) in expected {
         assert!(

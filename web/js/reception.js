@@ -1,13 +1,15 @@
 /**
  * Service data: the agent's own reception figures as far as the daemon computes them
  * today — load against capacity, whether automatic assignment can pick the agent, and
- * the counts of the agent's own conversations. The platforms' formulas (response rates,
- * satisfaction) come with a later issue.
+ * the counts of the agent's own conversations, the agent's own figures as its platforms
+ * define them (TT-DATA-*, DY-QA-*: `service_data.js`), and for the main account the
+ * Service data page (per shop and agent, a chart, the rating list).
  */
 import { get } from './api.js';
 import { fill, h } from './dom.js';
 import { t } from './i18n.js';
 import { isOwner } from './state.js';
+import { myFigures, serviceDataPage } from './service_data.js';
 
 /** Shows the figures in `main`. */
 export async function showReception(main) {
@@ -28,8 +30,9 @@ export async function showReception(main) {
       figure(t('data.unreadMessages'), m.unread_messages),
       figure(t('data.unreplied'), m.unreplied),
       figure(t('data.expiring'), m.expiring)),
+    myFigures(),
     team ? teamTable(team) : null,
-    h('p', { class: 'muted' }, t('data.later'))));
+    isOwner() ? await serviceDataPage() : null));
 }
 
 /** The team's presence and load, as a table. */

@@ -88,5 +88,6 @@ pub fn rule_set() -> RuleSet {
         // domains allowed.
         compliance: Compliance::standard(&["aliexpress.com", "aliexpress.us", "aliexpress.ru"]),
         reply_targets: vec![],
+        service_data: Default::default(),
     }
 }

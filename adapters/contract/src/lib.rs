@@ -22,6 +22,7 @@ pub mod kinds;
 pub mod platform;
 pub mod products;
 pub mod rules;
+pub mod service_figures;
 pub mod span;
 pub mod wire;
 

@@ -428,6 +428,9 @@ pub struct RuleSet {
     /// The reply deadlines the platform's service figures set (DY-QA-1, TT-DATA-1).
     #[serde(default)]
     pub reply_targets: Vec<ReplyTarget>,
+    /// The service figures the platform reports (TT-DATA-*, DY-QA-*); none: generic ones.
+    #[serde(default)]
+    pub service_data: crate::service_figures::ServiceData,
 }
 
 impl RuleSet {
@@ -450,6 +453,7 @@ impl RuleSet {
             limits: Limits::default(),
             compliance: Compliance::default(),
             reply_targets: vec![],
+            service_data: Default::default(),
         }
     }
 
@@ -490,6 +494,7 @@ impl RuleSet {
         });
         let routing = self.routing.iter().flat_map(Routing::rule_ids);
         let targets = self.reply_targets.iter().map(|t| t.rule.as_str());
+        let figures = self.service_data.figures.iter().map(|f| f.rule.as_str());
         let mut out: Vec<&str> = Vec::new();
         for r in clauses
             .chain(kinds)
@@ -503,6 +508,7 @@ impl RuleSet {
             .chain(transfer)
             .chain(wait)
             .chain(routing)
+            .chain(figures)
             .chain(self.compliance.rule_ids())
             .chain(targets)
         {
@@ -611,6 +617,7 @@ impl RuleSet {
                 set(returning_rule, within);
                 set(new_rule, within);
             }
+            found |= out.service_data.override_window(rule, *span);
             if !found {
                 return Err(format!(
                     "{} has no rule {rule} with a duration to override",

@@ -8,10 +8,30 @@ use shopmux_contract::rules::{
     AssignPolicy, Compliance, Condition, ReplyCounted, ReplyTarget, Requirement, Routing, RuleSet,
     Silent, Timer, Transition, WaitTimer,
 };
+use shopmux_contract::service_figures::{FigureKind, ServiceData, ServiceFigure};
 use shopmux_contract::{Platform, Span};
 
 /// The platform id.
 pub static PLATFORM: Platform = Platform::from_static("douyin");
+
+/// The figures of Feige's monitoring and rating analysis (seed 003).
+fn service_data() -> ServiceData {
+    ServiceData {
+        figures: vec![
+            // DY-QA-1: per day, week and month, per shop and per agent.
+            ServiceFigure::new("DY-QA-1", FigureKind::BuyersServed),
+            ServiceFigure::new("DY-QA-1", FigureKind::Consultations),
+            ServiceFigure::new("DY-QA-1", FigureKind::AverageResponseTime),
+            // DY-QA-2: first human reply − human assignment, averaged over conversations.
+            ServiceFigure::new("DY-QA-2", FigureKind::FirstResponseTime),
+            ServiceFigure::new("DY-QA-1", FigureKind::RepliesWithin).within(Span::seconds(30)),
+            ServiceFigure::new("DY-QA-1", FigureKind::UnrepliedFor).within(Span::minutes(10)),
+            // DY-QA-3: ratings and rating rate per agent (periods of at most 30 days).
+            ServiceFigure::new("DY-QA-3", FigureKind::Ratings).longest(Span::days(30)),
+            ServiceFigure::new("DY-QA-3", FigureKind::RatingRate).longest(Span::days(30)),
+        ],
+    }
+}
 
 /// Douyin's rules.
 pub fn rule_set() -> RuleSet {
@@ -79,5 +99,6 @@ pub fn rule_set() -> RuleSet {
                 counts: ReplyCounted::Each,
             },
         ],
+        service_data: service_data(),
     }
 }

@@ -55,5 +55,6 @@ pub fn rule_set() -> RuleSet {
         // off-platform contact policy (a shop's owner may add word policies).
         compliance: Default::default(),
         reply_targets: vec![],
+        service_data: Default::default(),
     }
 }

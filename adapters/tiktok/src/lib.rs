@@ -10,10 +10,29 @@ use shopmux_contract::rules::{
     AssignPolicy, Compliance, Condition, Expiry, KindRule, ReplyCounted, ReplyTarget, Requirement,
     Routing, RuleSet, Silent, Timer, Transition,
 };
+use shopmux_contract::service_figures::{FigureKind, ServiceData, ServiceFigure};
 use shopmux_contract::{ContentKind, Platform, Span};
 
 /// The platform id.
 pub static PLATFORM: Platform = Platform::from_static("tiktok");
+
+/// The figures TikTok's data page shows (seed 001 §2.6).
+fn service_data() -> ServiceData {
+    ServiceData {
+        figures: vec![
+            // TT-DATA-1: replied within 24 hours over the past 7 days (24 h by default; a
+            // shop overrides it, `rule_overrides: {"TT-DATA-1": "12h"}`, since TikTok's
+            // store rating moved to 12 hours in 2025).
+            ServiceFigure::new("TT-DATA-1", FigureKind::ResponseRate)
+                .within(Span::hours(24))
+                .over(Span::days(7)),
+            // TT-DATA-2: today's satisfied ratings over today's rated conversations.
+            ServiceFigure::new("TT-DATA-2", FigureKind::Satisfaction),
+            // TT-DATA-3: conversations buyers started today, assigned to the agent.
+            ServiceFigure::new("TT-DATA-3", FigureKind::Received),
+        ],
+    }
+}
 
 /// TikTok Shop's rules.
 pub fn rule_set() -> RuleSet {
@@ -82,5 +101,6 @@ pub fn rule_set() -> RuleSet {
             what: "the 24-hour response rate".into(),
             counts: ReplyCounted::First,
         }],
+        service_data: service_data(),
     }
 }

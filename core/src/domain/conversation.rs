@@ -42,6 +42,7 @@ pub fn new_conversation(
         next_breach_at: None,
         sla_due_at: None,
         breach_warn_at: None,
+        first_assigned_at: None,
     }
 }
 
@@ -191,6 +192,7 @@ pub fn changed(
             after.state = ConversationState::InProgress;
             after.assignee_id = Some(agent);
             after.assigned_at = Some(now);
+            after.first_assigned_at.get_or_insert(now);
         }
         Change::Unassign if before.state != ConversationState::InProgress => {
             return Err("the conversation is not assigned".into());
@@ -223,6 +225,8 @@ pub fn replied(
         after.assignee_id = Some(agent);
         after.assigned_at = Some(now);
     }
+    // DY-QA-2: a reply before any assignment measures from the reply itself.
+    after.first_assigned_at.get_or_insert(now);
     after
 }
 

@@ -24,6 +24,7 @@ pub mod ratings;
 pub mod routing;
 pub mod rules;
 pub mod search_terms;
+pub mod service_data;
 pub mod shop_settings;
 pub mod sign_in;
 pub mod viewer;

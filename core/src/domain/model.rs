@@ -323,6 +323,9 @@ pub struct Conversation {
     /// When to warn that the target is about to be missed; none once warned.
     #[serde(skip)]
     pub breach_warn_at: Option<DateTime<Utc>>,
+    /// When a human agent first took it (DY-QA-2); later moves leave it.
+    #[serde(default)]
+    pub first_assigned_at: Option<DateTime<Utc>>,
 }
 
 impl Conversation {

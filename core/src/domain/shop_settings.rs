@@ -160,3 +160,30 @@ pub fn routing_settings(
     };
     Ok((routing, order))
 }
+
+/// The shop's time zone (`settings.time_zone`, an IANA name such as `Asia/Shanghai`):
+/// where its service-data days, weeks and months start. UTC when unset.
+pub fn time_zone(settings: &serde_json::Value) -> CoreResult<chrono_tz::Tz> {
+    let Some(value) = settings.get("time_zone") else {
+        return Ok(chrono_tz::Tz::UTC);
+    };
+    value.as_str().and_then(|s| s.parse::<chrono_tz::Tz>().ok()).ok_or_else(|| {
+        CoreError::invalid("settings.time_zone", "must be an IANA time zone like Asia/Shanghai")
+    })
+}
+
+/// The reply window a shop's response-rate figures use must be whole hours from 1 hour
+/// to 7 days (TT-DATA-1: replies are kept by the hour).
+pub fn check_response_windows(rules: &RuleSet) -> CoreResult<()> {
+    use shopmux_contract::service_figures::FigureKind;
+    for span in rules.service_data.durations(FigureKind::ResponseRate) {
+        let secs = span.as_secs();
+        if secs % 3600 != 0 || !(3600..=7 * 86_400).contains(&secs) {
+            return Err(CoreError::invalid(
+                "settings.rule_overrides",
+                "a response-rate window must be whole hours, 1h to 7d",
+            ));
+        }
+    }
+    Ok(())
+}

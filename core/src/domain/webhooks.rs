@@ -341,6 +341,7 @@ mod tests {
             next_breach_at: None,
             sla_due_at: None,
             breach_warn_at: None,
+            first_assigned_at: None,
         }
     }
 

@@ -336,9 +336,11 @@ impl Inbox {
         compliance::record(&mut w, &message, overridden).await?;
         let mut after = replied(&before, &message, viewer.agent.id, now);
         self.stamp(&mut after).await?;
+        self.tally_reply(&mut w, &rule_set, &before, &after, viewer.agent.id, now).await?;
         conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
         w.commit().await?;
         self.outbox_wake.notify_one();
+        self.service_data_changed(after.shop_id, Some(viewer.agent.id), after.id);
         self.events.publish(InboxEvent::MessageCreated { message: message.clone() });
         self.events.publish(InboxEvent::ConversationUpdated { conversation: after });
         Ok(message)

@@ -28,6 +28,7 @@ pub mod ratings;
 pub mod reading;
 pub mod router;
 pub mod service_levels;
+pub mod service_data;
 pub mod shops;
 pub mod sign_in;
 pub(crate) mod slots;

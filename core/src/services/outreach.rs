@@ -188,5 +188,6 @@ fn started(
         next_breach_at: None,
         sla_due_at: None,
         breach_warn_at: None,
+        first_assigned_at: Some(now),
     }
 }

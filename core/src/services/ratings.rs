@@ -97,6 +97,8 @@ impl Inbox {
         if let Some(conversation) = recorded.changed {
             self.events.publish(InboxEvent::ConversationUpdated { conversation });
         }
+        let r = &recorded.rating;
+        self.service_data_changed(r.shop_id, r.agent_id, r.conversation_id);
         self.events.publish(InboxEvent::RatingReceived { rating: recorded.rating });
         Ok(())
     }

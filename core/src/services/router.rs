@@ -148,6 +148,12 @@ impl Inbox {
         w.commit().await?;
         let n = changes.len();
         for (_, _, conversation) in changes {
+            // TT-DATA-3: a conversation assigned counts as received by its agent.
+            self.service_data_changed(
+                conversation.shop_id,
+                conversation.assignee_id,
+                conversation.id,
+            );
             self.events.publish(InboxEvent::ConversationUpdated { conversation });
         }
         let more = !stopped && n == queued.len() && queued.len() as i64 == BATCH;
@@ -194,6 +200,7 @@ impl Inbox {
             after.state = ConversationState::InProgress;
             after.assignee_id = Some(choice.agent);
             after.assigned_at = Some(now);
+            after.first_assigned_at.get_or_insert(now);
             tracing::debug!(message = "Assigned.", rule = %choice.rule, conversation_id = %after.id, agent_id = %choice.agent);
             changes.push((*seller, Some(before.clone()), after));
         }

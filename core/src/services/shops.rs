@@ -76,9 +76,11 @@ impl Inbox {
             return Err(CoreError::invalid("settings", "must be a JSON object"));
         }
         let rules = self.rule_set(platform);
-        rules
+        let overridden = rules
             .with_overrides(&rule_overrides(settings)?)
             .map_err(|m| CoreError::invalid("settings.rule_overrides", m))?;
+        crate::domain::shop_settings::check_response_windows(&overridden)?;
+        crate::domain::shop_settings::time_zone(settings)?;
         auto_reply(settings, &rules)?;
         routing_settings(settings, &rules)?;
         shop_compliance(settings, &rules.compliance)?;

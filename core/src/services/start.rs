@@ -42,6 +42,7 @@ impl Inbox {
             events,
             registry: Arc::new(options.registry),
             ingest_cache: Mutex::new(HashMap::new()),
+            service_pushes: Arc::new(Mutex::new(HashMap::new())),
             ingest_tx,
             outbox_wake: Arc::new(Notify::new()),
             delivery: DeliveryLimits {

@@ -17,6 +17,7 @@ use crate::clock::to_millis;
 use crate::domain::counters;
 use crate::domain::ids::*;
 use crate::domain::model::Conversation;
+use crate::domain::service_data;
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
 use shopmux_contract::rules::QueueOrder;
@@ -259,7 +260,18 @@ pub fn defer_save(store: &Store, changes: &[Change], columns: &[&str], deferred:
     }
     defer_counters(changes, deferred);
     super::service_levels::defer_first_replies(changes, deferred);
+    defer_service_rollups(changes, deferred);
     super::webhook_queue::defer_changes(store, changes, deferred);
+}
+
+/// Queues the service rollups' changes (a buyer-started conversation counted by its
+/// start for its holder: TT-DATA-3, DY-QA-1), in the same transaction.
+fn defer_service_rollups(changes: &[Change], deferred: &mut Deferred) {
+    let mut delta = service_data::Rollups::new();
+    for (_, before, after) in changes {
+        service_data::tally::conversation_delta(before.as_ref(), after, &mut delta);
+    }
+    super::service_rollups::defer(&delta, deferred);
 }
 
 fn defer_counters(changes: &[Change], deferred: &mut Deferred) {

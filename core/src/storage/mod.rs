@@ -25,6 +25,7 @@ pub mod rows;
 pub mod sealing;
 pub mod sealing_key;
 pub mod service_levels;
+pub mod service_rollups;
 pub mod sessions;
 pub mod shops;
 pub mod sql;

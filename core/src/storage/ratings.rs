@@ -8,6 +8,7 @@ use super::store::Store;
 use super::write::WriteTx;
 use crate::domain::ids::*;
 use crate::domain::ratings::{Rating, RatingSource};
+use crate::domain::service_data;
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -47,6 +48,7 @@ pub async fn insert(w: &mut WriteTx<'_>, seller: SellerId, r: &Rating) -> CoreRe
     if w.exec(&sql, vals).await? == 0 {
         return Ok(false);
     }
+    let before = latest_of(w, r.conversation_id).await?;
     // The newest rating of the conversation counts; ratings arriving out of order
     // still leave the newest one latest.
     w.run(
@@ -56,7 +58,42 @@ pub async fn insert(w: &mut WriteTx<'_>, seller: SellerId, r: &Rating) -> CoreRe
         vec![r.conversation_id.into()],
     )
     .await?;
+    // rule: TT-DATA-2, DY-QA-3 (the rollups count each conversation's latest rating)
+    let after = latest_of(w, r.conversation_id).await?;
+    if before.as_ref().map(|b| b.message_id) != after.as_ref().map(|a| a.message_id) {
+        let mut delta = service_data::Rollups::new();
+        for (rating, sign) in [(before, -1), (after, 1)] {
+            if let Some(rating) = rating {
+                service_data::tally::rating(&rating, sign, &mut delta);
+            }
+        }
+        super::service_rollups::add(w, &delta).await?;
+    }
     Ok(true)
+}
+
+/// The latest rating of a conversation, in a write transaction.
+async fn latest_of(
+    w: &mut WriteTx<'_>, conversation: ConversationId,
+) -> CoreResult<Option<Rating>> {
+    let sql = format!("SELECT {COLUMNS} FROM ratings WHERE conversation_id = $1 AND latest = 1");
+    w.row(&sql, vec![conversation.into()]).await?.map(|r| rating_from_row(&r)).transpose()
+}
+
+/// A shop's latest ratings given in [from, to) (what the recompute command counts).
+pub async fn latest_in(
+    store: &Store, shop: ShopId, from: DateTime<Utc>, to: DateTime<Utc>,
+) -> CoreResult<Vec<Rating>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM ratings WHERE shop_id = $1 AND latest = 1 \
+         AND created_at >= $2 AND created_at < $3"
+    );
+    store
+        .rows(&sql, vec![shop.into(), from.into(), to.into()])
+        .await?
+        .iter()
+        .map(rating_from_row)
+        .collect()
 }
 
 /// One rating by its message.

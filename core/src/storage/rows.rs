@@ -121,7 +121,7 @@ pub(crate) use read_row;
 pub const CONVERSATION_COLUMNS: &str = "id, seller_id, shop_id, platform, buyer_id, entry_point, state, list_status, \
      assignee_id, flag, topics, has_order, unread_count, waiting_since, wait_rank, created_at, last_message_at, \
      last_buyer_message_at, last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses, \
-     next_breach_at, breach_rank, sla_due_at, breach_warn_at";
+     next_breach_at, breach_rank, sla_due_at, breach_warn_at, first_assigned_at";
 
 /// [`CONVERSATION_COLUMNS`] qualified with the alias `c`, for joins.
 pub static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -133,7 +133,7 @@ pub static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::Lazy
 });
 
 /// The number of columns in [`CONVERSATION_COLUMNS`].
-pub const CONVERSATION_N_COLUMNS: usize = 29;
+pub const CONVERSATION_N_COLUMNS: usize = 30;
 
 /// The list a conversation shows in: `open`, `history` or `closed`.
 pub fn list_status(state: ConversationState) -> &'static str {
@@ -170,7 +170,7 @@ pub fn conversation_from_row(row: &impl Columns) -> CoreResult<(SellerId, Conver
         id, shop_id, platform, buyer_id, entry_point, state, assignee_id, flag, has_order,
         unread_count, waiting_since, created_at, last_message_at, last_buyer_message_at,
         last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses,
-        next_breach_at, sla_due_at, breach_warn_at;
+        next_breach_at, sla_due_at, breach_warn_at, first_assigned_at;
         topics: json_col(row, "topics")?
     });
     Ok((row.col("seller_id")?, conversation))
@@ -208,6 +208,7 @@ pub fn conversation_values(seller_id: SellerId, c: &Conversation) -> Vec<Val> {
         breach_rank(c).into(),
         c.sla_due_at.map(to_millis).into(),
         c.breach_warn_at.map(to_millis).into(),
+        c.first_assigned_at.map(to_millis).into(),
     ]
 }
 

@@ -13,6 +13,7 @@ mod quick_replies;
 mod ratings;
 mod routing;
 mod secrets;
+mod service_data;
 mod sign_in;
 mod storefront;
 mod support;

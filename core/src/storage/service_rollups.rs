@@ -1,0 +1,175 @@
+//! The service-data rollups repository (issue 17): rollup changes written in the
+//! transaction of the event they count, sums over a shop's slot range (one indexed range
+//! read: the primary key starts with shop and slot), and what the recompute command
+//! reads (a period's stored rollups, the conversations, messages and latest ratings it
+//! covers) and writes (a period's rollups replaced).
+
+use super::rows::{CONVERSATION_COLUMNS, Columns, conversation_from_row};
+use super::sql::{Val, list_placeholders, values_placeholders};
+use super::store::Store;
+use super::write::{Deferred, WriteTx};
+use crate::clock::from_millis;
+use crate::domain::ids::*;
+use crate::domain::model::{Conversation, SenderKind};
+use crate::domain::service_data::replay::StoredMessage;
+use crate::domain::service_data::{RollupKey, Rollups, Tally};
+use crate::error::CoreResult;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+const UPSERT_COLS: usize = 6;
+
+/// Queues rollup changes as multi-row upserts (nothing when there are none).
+pub fn defer(rollups: &Rollups, deferred: &mut Deferred) {
+    let rows: Vec<_> = rollups.iter().collect();
+    for chunk in rows.chunks(150) {
+        let sql = format!(
+            "INSERT INTO service_rollups (shop_id, slot, agent_id, metric, n, total) VALUES {} \
+             ON CONFLICT (shop_id, slot, agent_id, metric) DO UPDATE SET \
+             n = service_rollups.n + excluded.n, total = service_rollups.total + excluded.total",
+            values_placeholders(chunk.len(), UPSERT_COLS, 1)
+        );
+        let vals = chunk
+            .iter()
+            .flat_map(|(k, t)| {
+                [
+                    Val::from(k.shop_id),
+                    k.slot.into(),
+                    k.agent.clone().into(),
+                    k.metric.clone().into(),
+                    t.n.into(),
+                    t.total.into(),
+                ]
+            })
+            .collect();
+        deferred.push(sql, vals);
+    }
+}
+
+/// Applies rollup changes in the write transaction.
+pub async fn add(w: &mut WriteTx<'_>, rollups: &Rollups) -> CoreResult<()> {
+    if rollups.is_empty() {
+        return Ok(());
+    }
+    let mut deferred = Deferred::default();
+    defer(rollups, &mut deferred);
+    deferred.run(w).await
+}
+
+/// A shop's rollups over slots [from, to), summed per agent and metric; only `agent`'s
+/// when given.
+pub async fn sums(
+    store: &Store, shop: ShopId, slots: (i64, i64), agent: Option<&str>,
+) -> CoreResult<Vec<(String, String, Tally)>> {
+    let mut vals: Vec<Val> = vec![shop.into(), slots.0.into(), slots.1.into()];
+    let mut filter = String::new();
+    if let Some(a) = agent {
+        vals.push(a.into());
+        filter = " AND agent_id = $4".into();
+    }
+    let sql = format!(
+        "SELECT agent_id, metric, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(total) AS BIGINT) AS total \
+         FROM service_rollups WHERE shop_id = $1 AND slot >= $2 AND slot < $3{filter} \
+         GROUP BY agent_id, metric"
+    );
+    let rows = store.rows(&sql, vals).await?;
+    rows.iter()
+        .map(|r| {
+            let t = Tally { n: r.int_col("n")?, total: r.int_col("total")? };
+            Ok((r.text_col("agent_id")?, r.text_col("metric")?, t))
+        })
+        .collect()
+}
+
+/// A shop's stored rollup rows over slots [from, to) (non-zero ones).
+pub async fn rows_in(store: &Store, shop: ShopId, slots: (i64, i64)) -> CoreResult<Rollups> {
+    let rows = store
+        .rows(
+            "SELECT slot, agent_id, metric, n, total FROM service_rollups \
+             WHERE shop_id = $1 AND slot >= $2 AND slot < $3 AND (n <> 0 OR total <> 0)",
+            vec![shop.into(), slots.0.into(), slots.1.into()],
+        )
+        .await?;
+    let mut out = Rollups::new();
+    for r in &rows {
+        let key = RollupKey {
+            shop_id: shop,
+            slot: r.int_col("slot")?,
+            agent: r.text_col("agent_id")?,
+            metric: r.text_col("metric")?,
+        };
+        out.insert(key, Tally { n: r.int_col("n")?, total: r.int_col("total")? });
+    }
+    Ok(out)
+}
+
+/// Replaces a shop's rollups over slots [from, to) with `rollups`.
+pub async fn replace(
+    w: &mut WriteTx<'_>, shop: ShopId, slots: (i64, i64), rollups: &Rollups,
+) -> CoreResult<()> {
+    w.run(
+        "DELETE FROM service_rollups WHERE shop_id = $1 AND slot >= $2 AND slot < $3",
+        vec![shop.into(), slots.0.into(), slots.1.into()],
+    )
+    .await?;
+    add(w, rollups).await
+}
+
+/// The buyer's first message in a conversation after `after` (the previous human
+/// reply; none: ever): the start of the wait a human reply ends.
+pub async fn wait_start(
+    w: &mut WriteTx<'_>, conversation: ConversationId, after: Option<DateTime<Utc>>,
+) -> CoreResult<Option<DateTime<Utc>>> {
+    let after = after.map_or(i64::MIN, |t| t.timestamp_millis());
+    let row = w
+        .row(
+            "SELECT MIN(created_at) AS at FROM messages \
+             WHERE conversation_id = $1 AND sender_kind = 'buyer' AND created_at > $2",
+            vec![conversation.into(), after.into()],
+        )
+        .await?;
+    Ok(row.map(|r| r.opt_int_col("at")).transpose()?.flatten().map(from_millis))
+}
+
+/// A shop's conversations with any activity in [from, to): started before its end,
+/// last message at or after its start.
+pub async fn conversations_touching(
+    store: &Store, shop: ShopId, from: DateTime<Utc>, to: DateTime<Utc>,
+) -> CoreResult<Vec<Conversation>> {
+    let sql = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations \
+         WHERE shop_id = $1 AND created_at < $2 AND last_message_at >= $3"
+    );
+    let rows = store.rows(&sql, vec![shop.into(), to.into(), from.into()]).await?;
+    rows.iter().map(|r| conversation_from_row(r).map(|(_, c)| c)).collect()
+}
+
+/// The messages of conversations, each conversation's in the order written.
+pub async fn messages_of(
+    store: &Store, conversations: &[ConversationId],
+) -> CoreResult<HashMap<ConversationId, Vec<StoredMessage>>> {
+    let mut out: HashMap<ConversationId, Vec<StoredMessage>> = HashMap::new();
+    for chunk in conversations.chunks(500) {
+        let sql = format!(
+            "SELECT conversation_id, sender_kind, sender_agent_id, created_at FROM messages \
+             WHERE conversation_id IN ({}) ORDER BY conversation_id, created_at, id",
+            list_placeholders(chunk.len(), 1)
+        );
+        let rows = store.rows(&sql, chunk.iter().map(|c| Val::from(*c)).collect()).await?;
+        for r in &rows {
+            let m = StoredMessage {
+                sender_kind: r.col::<SenderKind>("sender_kind")?,
+                sender_agent_id: r.col("sender_agent_id")?,
+                created_at: r.col("created_at")?,
+            };
+            out.entry(r.col("conversation_id")?).or_default().push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// Every shop (the recompute command's default scope).
+pub async fn all_shops(store: &Store) -> CoreResult<Vec<ShopId>> {
+    let rows = store.rows("SELECT id FROM shops ORDER BY id", vec![]).await?;
+    rows.iter().map(|r| r.col("id")).collect()
+}

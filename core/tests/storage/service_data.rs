@@ -1,0 +1,364 @@
+//! Service data (issue 17): each formula on hand-computed fixtures at its edges, with
+//! the clock controlled (TT-DATA-1..3, DY-QA-1..3); periods in the shop's time zone;
+//! rollups that agree with a recompute from the stored messages; the live push.
+
+use crate::support::*;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde_json::json;
+use shopmux_contract::adapter::{BuyerMessage, EventBuyer, InboundEvent};
+use shopmux_contract::content::MessageContent;
+use shopmux_contract::service_figures::FigureKind;
+use shopmux_core::domain::conversation::Change;
+use shopmux_core::domain::ids::ConversationId;
+use shopmux_core::domain::service_data::figures::Figure;
+use shopmux_core::domain::viewer::Viewer;
+use shopmux_core::events::InboxEvent;
+use shopmux_core::services::service_data::{FigureQuery, FigureReport, Grouping};
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn query(period: &str, date: &str, group: Grouping) -> FigureQuery {
+    FigureQuery {
+        period: Some(period.into()),
+        date: Some(day(date)),
+        group: Some(group),
+        ..Default::default()
+    }
+}
+
+async fn figures(t: &TestInbox, v: &Viewer, q: FigureQuery) -> FigureReport {
+    t.inbox.service_figures(v, &q).await.unwrap_or_else(|e| panic!("{}: figures: {e}", t.name))
+}
+
+/// The one figure of a kind in the report's first row.
+fn fig(report: &FigureReport, kind: FigureKind) -> Figure {
+    let row = report.rows.first().expect("a row");
+    row.figures.iter().find(|f| f.kind == kind).cloned().unwrap_or_else(|| panic!("{kind:?}"))
+}
+
+fn nd(f: &Figure) -> (i64, i64) {
+    (f.numerator, f.denominator)
+}
+
+/// A buyer message through the one way in.
+fn event(buyer: &str, id: &str, content: MessageContent) -> InboundEvent {
+    InboundEvent::Message(BuyerMessage {
+        buyer: EventBuyer {
+            external_id: buyer.into(),
+            nickname: Some(buyer.into()),
+            email: None,
+            language: None,
+        },
+        platform_message_id: id.into(),
+        platform_conversation_id: None,
+        content,
+        sent_at_ms: None,
+        order: None,
+        entry_point: None,
+    })
+}
+
+async fn rate(t: &TestInbox, s: &Seller, buyer: &str, id: &str, score: u8) {
+    let content = MessageContent::RatingCard { score: Some(score), comment: None };
+    t.inbox.apply(&s.shop, vec![event(buyer, id, content)]).await.expect("rating");
+}
+
+async fn assign(t: &TestInbox, s: &Seller, c: ConversationId) {
+    t.change(&s.viewer, c, Change::Assign(s.viewer.agent.id)).await;
+}
+
+async fn assert_recompute_agrees(t: &TestInbox, from: &str, to: &str) {
+    let report =
+        t.inbox.recompute_service_data(day(from), day(to), None, false).await.expect("recompute");
+    assert!(report.rows > 0, "{}: rollups to compare", t.name);
+    assert!(
+        report.differences.is_empty(),
+        "{}: rollups drifted from the stored messages: {:?}",
+        t.name,
+        report.differences
+    );
+}
+
+// rule: TT-DATA-1
+#[tokio::test]
+async fn tt_data_1_a_reply_at_24_hours_counts_and_at_24_hours_1_second_does_not() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Tia", "tiktok").await;
+        t.clock.set(at("2026-03-10T08:00:00Z"));
+        let a = t.conversation_of(&s.shop, text("ann", "a-1", "hi")).await;
+        let b = t.conversation_of(&s.shop, text("bob", "b-1", "hi")).await;
+        let never = t.conversation_of(&s.shop, text("cid", "c-1", "hi")).await;
+        for c in [a, b, never] {
+            assign(&t, &s, c).await;
+        }
+        // An earlier conversation, six days before, answered in 1 minute: inside the
+        // 7 days. One eight days before: outside.
+        t.clock.set(at("2026-03-04T09:00:00Z"));
+        let old = t.conversation_of(&s.shop, text("dan", "d-1", "hi")).await;
+        t.clock.advance(Duration::minutes(1));
+        t.reply_text(&s.viewer, old, "hello").await;
+        t.clock.set(at("2026-03-02T09:00:00Z"));
+        t.conversation_of(&s.shop, text("eve", "e-1", "hi")).await;
+        t.clock.set(at("2026-03-11T08:00:00Z"));
+        t.reply_text(&s.viewer, a, "sorry for the wait").await; // exactly 24 h
+        t.clock.advance(Duration::seconds(1));
+        t.reply_text(&s.viewer, b, "sorry for the wait").await; // 24 h 1 s
+        let report = figures(&t, &s.viewer, query("day", "2026-03-10", Grouping::Shop)).await;
+        let rate = fig(&report, FigureKind::ResponseRate);
+        assert_eq!(rate.rule, "TT-DATA-1");
+        // a (24 h) and old (1 min) over a, b, never and old; eve is 8 days back.
+        assert_eq!(nd(&rate), (2, 4), "{}", t.name);
+        assert_eq!(rate.value, Some(0.5));
+        assert_eq!((rate.from, rate.to), (at("2026-03-04T00:00:00Z"), at("2026-03-11T00:00:00Z")));
+        // A shop on TikTok's 12-hour store rating: a no longer counts.
+        let mut settings = json!({"rule_overrides": {"TT-DATA-1": "12h"}});
+        t.inbox.set_shop_settings(&s.viewer, s.shop.shop_id, settings.clone()).await.unwrap();
+        let report = figures(&t, &s.viewer, query("day", "2026-03-10", Grouping::Shop)).await;
+        assert_eq!(nd(&fig(&report, FigureKind::ResponseRate)), (1, 4), "{}", t.name);
+        // A window that is not whole hours is refused.
+        settings["rule_overrides"]["TT-DATA-1"] = json!("90m");
+        let refused = t.inbox.set_shop_settings(&s.viewer, s.shop.shop_id, settings).await;
+        assert_invalid(refused, "settings.rule_overrides", "whole hours");
+        assert_recompute_agrees(&t, "2026-03-01", "2026-03-12").await;
+    }
+}
+
+// rule: TT-DATA-3
+#[tokio::test]
+async fn tt_data_3_received_today_counts_conversations_assigned_to_the_agent_in_the_shops_day() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Ted", "tiktok").await;
+        let settings = json!({"time_zone": "Asia/Shanghai"});
+        t.inbox.set_shop_settings(&s.viewer, s.shop.shop_id, settings).await.unwrap();
+        let other = sub_account(&t.inbox, &s.viewer, "other", 10, &[s.shop.shop_id]).await;
+        // 15:59:59Z is 23:59:59 in Shanghai on the 10th; 16:00Z is the 11th.
+        t.clock.set(at("2026-03-10T15:59:59Z"));
+        let late = t.conversation_of(&s.shop, text("ann", "a-1", "hi")).await;
+        t.clock.set(at("2026-03-10T16:00:00Z"));
+        let next = t.conversation_of(&s.shop, text("bob", "b-1", "hi")).await;
+        let queued = t.conversation_of(&s.shop, text("cat", "c-1", "hi")).await;
+        for c in [late, next] {
+            assign(&t, &s, c).await;
+        }
+        // Unassign what routing may have done with the third: it waits, received by nobody.
+        let q = t.inbox.conversation(&s.viewer, queued).await.unwrap();
+        if q.assignee_id.is_some() {
+            t.change(&s.viewer, queued, Change::Unassign).await;
+        }
+        let mine = |d: &str| FigureQuery {
+            agent_id: Some(s.viewer.agent.id),
+            ..query("day", d, Grouping::Agent)
+        };
+        let tenth = figures(&t, &s.viewer, mine("2026-03-10")).await;
+        let received = fig(&tenth, FigureKind::Received);
+        assert_eq!(received.rule, "TT-DATA-3");
+        assert_eq!(received.numerator, 1, "{}: the 10th in Shanghai", t.name);
+        assert_eq!(received.from, at("2026-03-09T16:00:00Z"));
+        let eleventh = figures(&t, &s.viewer, mine("2026-03-11")).await;
+        assert_eq!(fig(&eleventh, FigureKind::Received).numerator, 1, "{}", t.name);
+        // A transfer moves it to the other agent.
+        t.change(&s.viewer, next, Change::Transfer(other.agent.id)).await;
+        let eleventh = figures(&t, &s.viewer, mine("2026-03-11")).await;
+        assert_eq!(fig(&eleventh, FigureKind::Received).numerator, 0, "{}", t.name);
+        let shop = figures(&t, &s.viewer, query("day", "2026-03-11", Grouping::Shop)).await;
+        assert_eq!(
+            fig(&shop, FigureKind::Received).numerator,
+            1,
+            "{}: the unassigned one is nobody's",
+            t.name
+        );
+        assert_recompute_agrees(&t, "2026-03-09", "2026-03-12").await;
+    }
+}
+
+// rule: TT-DATA-2
+#[tokio::test]
+async fn tt_data_2_a_rating_on_the_last_day_of_the_period_counts_in_it_and_only_the_latest_counts()
+{
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Ria", "tiktok").await;
+        let settings = json!({"time_zone": "Asia/Shanghai"});
+        t.inbox.set_shop_settings(&s.viewer, s.shop.shop_id, settings).await.unwrap();
+        t.clock.set(at("2026-01-31T10:00:00Z"));
+        for (buyer, id) in [("ann", "a-1"), ("bob", "b-1"), ("cat", "c-1")] {
+            let c = t.conversation_of(&s.shop, text(buyer, id, "hi")).await;
+            t.reply_text(&s.viewer, c, "hello").await;
+        }
+        // Jan 31 23:59:59 in Shanghai: the month's last second.
+        t.clock.set(at("2026-01-31T15:59:59Z"));
+        rate(&t, &s, "ann", "a-2", 5).await;
+        rate(&t, &s, "bob", "b-2", 2).await;
+        t.clock.set(at("2026-01-31T15:59:30Z"));
+        // Bob rates again a little later: his latest (4) replaces his 2.
+        t.clock.set(at("2026-01-31T15:59:59Z"));
+        rate(&t, &s, "bob", "b-3", 4).await;
+        // Feb 1 00:00 in Shanghai: February.
+        t.clock.set(at("2026-01-31T16:00:00Z"));
+        rate(&t, &s, "cat", "c-2", 3).await;
+        let jan = figures(&t, &s.viewer, query("month", "2026-01-15", Grouping::Shop)).await;
+        let sat = fig(&jan, FigureKind::Satisfaction);
+        assert_eq!(sat.rule, "TT-DATA-2");
+        assert_eq!(nd(&sat), (2, 2), "{}: ann 5 and bob's latest 4", t.name);
+        let last_day = figures(&t, &s.viewer, query("day", "2026-01-31", Grouping::Shop)).await;
+        assert_eq!(nd(&fig(&last_day, FigureKind::Satisfaction)), (2, 2), "{}", t.name);
+        let feb = figures(&t, &s.viewer, query("day", "2026-02-01", Grouping::Shop)).await;
+        assert_eq!(nd(&fig(&feb, FigureKind::Satisfaction)), (0, 1), "{}: cat's 3", t.name);
+        assert_recompute_agrees(&t, "2026-01-30", "2026-02-02").await;
+    }
+}
+
+// rule: DY-QA-1
+// rule: DY-QA-2
+#[tokio::test]
+async fn dy_qa_1_and_2_response_times_at_the_30_second_and_10_minute_edges() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Dai", "douyin").await;
+        let t0 = at("2026-04-01T02:00:00Z");
+        t.clock.set(t0);
+        let c = t.conversation_of(&s.shop, text("ann", "a-1", "hi")).await;
+        // Assigned a minute later: DY-QA-2 measures from the assignment.
+        t.clock.set(t0 + Duration::minutes(1));
+        assign(&t, &s, c).await;
+        t.clock.set(t0 + Duration::minutes(1) + Duration::seconds(30));
+        t.reply_text(&s.viewer, c, "hello").await; // 30 s after assignment: within
+        t.clock.set(t0 + Duration::minutes(5));
+        t.ingest(&s.shop, text("ann", "a-2", "size?")).await;
+        t.clock.set(t0 + Duration::minutes(5) + Duration::milliseconds(30_001));
+        t.reply_text(&s.viewer, c, "M").await; // 30.001 s: not within
+        t.clock.set(t0 + Duration::minutes(10));
+        t.ingest(&s.shop, text("ann", "a-3", "colour?")).await;
+        t.clock.advance(Duration::minutes(3));
+        t.ingest(&s.shop, text("ann", "a-4", "hello?")).await;
+        t.clock.set(t0 + Duration::minutes(20) - Duration::milliseconds(1));
+        // A reply 9:59.999 after the wait began (at the first of the two messages).
+        t.reply_text(&s.viewer, c, "red").await;
+        t.clock.set(t0 + Duration::minutes(30));
+        t.ingest(&s.shop, text("ann", "a-5", "thanks, and?")).await;
+        t.clock.set(t0 + Duration::minutes(40));
+        t.reply_text(&s.viewer, c, "you're welcome").await; // exactly 10 minutes
+        // A conversation assigned but never answered.
+        let never = t.conversation_of(&s.shop, text("bob", "b-1", "hi")).await;
+        assign(&t, &s, never).await;
+        let report = figures(&t, &s.viewer, query("day", "2026-04-01", Grouping::Shop)).await;
+        let f = |k| fig(&report, k);
+        assert_eq!(nd(&f(FigureKind::Consultations)), (2, 1), "{}", t.name);
+        assert_eq!(nd(&f(FigureKind::BuyersServed)), (1, 1), "{}", t.name);
+        let first = f(FigureKind::FirstResponseTime);
+        assert_eq!(first.rule, "DY-QA-2");
+        assert_eq!(nd(&first), (30_000, 1), "{}: the unanswered one is not averaged", t.name);
+        let avg = f(FigureKind::AverageResponseTime);
+        assert_eq!(nd(&avg), (30_000 + 30_001 + 599_999 + 600_000, 4), "{}", t.name);
+        let within = f(FigureKind::RepliesWithin);
+        assert_eq!((within.rule.as_str(), nd(&within)), ("DY-QA-1", (1, 4)), "{}", t.name);
+        assert_eq!(f(FigureKind::UnrepliedFor).numerator, 1, "{}: only the 10:00 wait", t.name);
+        // The agent's own figures are the same (they did everything).
+        let me = t
+            .inbox
+            .my_service_figures(&s.viewer, &query("week", "2026-04-01", Grouping::Agent))
+            .await
+            .unwrap();
+        assert_eq!(nd(&fig(&me, FigureKind::AverageResponseTime)).1, 4, "{}", t.name);
+        assert_eq!(me.rows[0].agent_id, Some(s.viewer.agent.id));
+        let month = figures(&t, &s.viewer, query("month", "2026-04-30", Grouping::Shop)).await;
+        assert_eq!(nd(&fig(&month, FigureKind::BuyersServed)), (1, 1), "{}", t.name);
+        assert_recompute_agrees(&t, "2026-03-31", "2026-04-02").await;
+    }
+}
+
+// rule: DY-QA-3
+#[tokio::test]
+async fn dy_qa_3_rating_analysis_per_agent_over_at_most_30_days() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Dora", "douyin").await;
+        t.clock.set(at("2026-05-31T06:00:00Z"));
+        for (buyer, id) in [("ann", "a-1"), ("bob", "b-1")] {
+            let c = t.conversation_of(&s.shop, text(buyer, id, "hi")).await;
+            assign(&t, &s, c).await;
+            t.reply_text(&s.viewer, c, "hello").await;
+        }
+        t.clock.set(at("2026-05-31T23:59:59Z")); // the period's last second (UTC shop)
+        rate(&t, &s, "ann", "a-2", 5).await;
+        let q = FigureQuery {
+            from: Some(day("2026-05-02")),
+            to: Some(day("2026-05-31")),
+            ..Default::default()
+        };
+        let report = t.inbox.rating_analysis(&s.viewer, &q).await.unwrap();
+        assert_eq!(report.rows.len(), 1, "{}: one agent", t.name);
+        assert_eq!(report.rows[0].agent_id, Some(s.viewer.agent.id));
+        let ratings = fig(&report, FigureKind::Ratings);
+        assert_eq!((ratings.rule.as_str(), ratings.numerator), ("DY-QA-3", 1), "{}", t.name);
+        assert_eq!(nd(&fig(&report, FigureKind::RatingRate)), (1, 2), "{}", t.name);
+        let too_long = FigureQuery { from: Some(day("2026-05-01")), ..q.clone() };
+        assert_invalid(t.inbox.rating_analysis(&s.viewer, &too_long).await, "to", "30 days");
+        // A month is longer than 30 days: the monthly figures leave DY-QA-3 out.
+        let month = figures(&t, &s.viewer, query("month", "2026-05-01", Grouping::Shop)).await;
+        assert!(month.rows[0].figures.iter().all(|f| f.rule != "DY-QA-3"), "{}", t.name);
+        assert_recompute_agrees(&t, "2026-05-30", "2026-06-01").await;
+    }
+}
+
+#[tokio::test]
+async fn recompute_reports_a_drifted_rollup_and_apply_repairs_it() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Rex", "douyin").await;
+        t.clock.set(at("2026-06-01T10:00:00Z"));
+        let c = t.conversation_of(&s.shop, text("ann", "a-1", "hi")).await;
+        t.clock.advance(Duration::seconds(20));
+        t.reply_text(&s.viewer, c, "hello").await;
+        sqlx::query("UPDATE service_rollups SET n = n + 5 WHERE metric = 'response'")
+            .execute(t.inbox.store().pool())
+            .await
+            .unwrap();
+        let report = t
+            .inbox
+            .recompute_service_data(day("2026-06-01"), day("2026-06-01"), None, false)
+            .await
+            .unwrap();
+        assert_eq!(report.differences.len(), 1, "{}: {:?}", t.name, report.differences);
+        let d = &report.differences[0];
+        assert_eq!((d.metric.as_str(), d.stored.0, d.recomputed.0), ("response", 6, 1));
+        t.inbox
+            .recompute_service_data(day("2026-06-01"), day("2026-06-01"), None, true)
+            .await
+            .unwrap();
+        assert_recompute_agrees(&t, "2026-06-01", "2026-06-01").await;
+    }
+}
+
+#[tokio::test]
+async fn a_reply_pushes_the_agents_figures_at_most_once_a_second() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Pia", "douyin").await;
+        let c = t.conversation_of(&s.shop, text("ann", "a-1", "hi")).await;
+        let mut events = t.inbox.events().subscribe();
+        t.reply_text(&s.viewer, c, "one").await;
+        t.reply_text(&s.viewer, c, "two").await;
+        t.clock.advance(Duration::seconds(1));
+        t.reply_text(&s.viewer, c, "three").await;
+        let mut pushed = 0;
+        while let Ok(e) = events.try_recv() {
+            if let InboxEvent::ServiceDataChanged { agent_id, shop_id, .. } = e {
+                assert_eq!((agent_id, shop_id), (Some(s.viewer.agent.id), s.shop.shop_id));
+                pushed += 1;
+            }
+        }
+        assert_eq!(pushed, 2, "{}: one at once per second", t.name);
+        // The reply inside the first second is pushed once, at that second's end.
+        let trailing = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+            loop {
+                if let Ok(InboxEvent::ServiceDataChanged { .. }) = events.recv().await {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(trailing.is_ok(), "{}: the trailing push", t.name);
+    }
+}

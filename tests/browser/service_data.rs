@@ -1,0 +1,89 @@
+//! Service data in the web inbox (issue 17): the reception data panel shows the agent's
+//! own figures and changes after the agent replies (pushed on the live stream); the main
+//! account's Service data page draws a chart from the daily series and lists ratings
+//! filtered by agent.
+
+use crate::inbox::{eventually, owner_get, owner_send};
+use crate::support::*;
+use serde_json::json;
+use shopmux::config::{Config, RawConfig};
+use shopmux::demo::{DemoOptions, start_demo};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reception_panel_changes_after_a_reply_and_the_page_charts_and_filters_ratings() {
+    // rule: DY-QA-1 (the agent's figures, per day, in the reception data panel)
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let Some(browser) = Browser::start().await else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut raw = RawConfig::default();
+    raw.server.bind = "127.0.0.1:0".into();
+    raw.database.url = format!("sqlite://{}/shopmux.db", tmp.path().display());
+    let config: Config = raw.validate().expect("a valid configuration");
+    let options = DemoOptions { pace: Duration::from_millis(400), ..Default::default() };
+    let demo = start_demo(&config, options).await.expect("the demo starts");
+    let douyin = demo.shops.iter().find(|s| s.platform == "douyin").expect("a Douyin shop");
+    let douyin = douyin.id.clone();
+    let me = owner_get(&demo, "/me").await;
+    let my_id = me["agent"]["id"].as_str().expect("an id").to_owned();
+
+    let page = browser.page().await;
+    page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
+    page.click(".menu [data-view=\"data\"]").await;
+    let panel = ".my-service-data tr[data-kind=\"average_response_time\"] td:nth-child(5)";
+    let before = page
+        .until(
+            "the agent's own figures",
+            &format!("return document.querySelector('{panel}')?.textContent"),
+        )
+        .await;
+
+    // A Douyin buyer waits; the agent answers through the API.
+    let waiting = eventually("a waiting Douyin buyer", || async {
+        let list = owner_get(&demo, "/conversations?status=open&limit=100").await;
+        list["items"].as_array()?.iter().find_map(|c| {
+            (c["shop_id"] == douyin.as_str() && !c["waiting_since"].is_null())
+                .then(|| c["id"].as_str().map(str::to_owned))
+                .flatten()
+        })
+    })
+    .await;
+    owner_send(
+        &demo,
+        reqwest::Method::POST,
+        &format!("/conversations/{waiting}/messages"),
+        json!({"content": {"type": "text", "text": "Here to help!"}}),
+    )
+    .await;
+    page.until(
+        "the panel's response count after the reply",
+        &format!(
+            "const v = document.querySelector('{panel}')?.textContent; return v && v !== {} ? v : null",
+            before
+        ),
+    )
+    .await;
+
+    // The main account's page: a chart drawn from the data, and the rating list filtered
+    // by agent.
+    page.until(
+        "the chart of the daily series",
+        "return document.querySelector('svg.service-chart polyline')?.getAttribute('points')",
+    )
+    .await;
+    page.eval(&format!(
+        "const s = document.querySelector('select[name=rating_agent]'); s.value = '{my_id}'; \
+         s.dispatchEvent(new Event('change')); return true"
+    ))
+    .await;
+    page.until(
+        "the rating list filtered by the agent",
+        &format!(
+            "const rows = [...document.querySelectorAll('.rating-list tbody tr')]; \
+             return rows.length > 0 && rows.every(r => !r.dataset.agent || r.dataset.agent === '{my_id}')"
+        ),
+    )
+    .await;
+    page.close().await;
+    demo.stop().await.expect("the demo stops");
+}
