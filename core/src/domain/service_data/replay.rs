@@ -74,6 +74,12 @@ mod tests {
             secret: String::new(),
             auto_reply: None,
             bot: None,
+            deadlines: std::sync::Arc::new(crate::domain::deadlines::DeadlineSpec {
+                rules: std::sync::Arc::new(shopmux_contract::RuleSet::permissive(
+                    shopmux_contract::Platform::from_static("x"),
+                )),
+                target: None,
+            }),
         };
         let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let mut c = new_conversation(&shop, BuyerId::new(), Default::default(), t0, false);
