@@ -9,6 +9,7 @@
 pub mod access;
 pub mod accounts;
 pub mod actions;
+pub mod analysis;
 pub mod apply;
 pub mod carts;
 pub mod compliance;
