@@ -76,16 +76,94 @@ pub fn letter_weight(text: &str) -> usize {
     text.chars().map(|c| if is_cjk(c) { 3 } else { usize::from(c.is_alphabetic()) }).sum()
 }
 
+/// The detector's confidence under which a clear vote of function words
+/// ([`FUNCTION_WORDS`]) decides instead: trigrams alone mistake short English and
+/// Spanish for Portuguese or Dutch (tuned on the dev set, `topics_dev.json`).
+const TRUST_TRIGRAMS_FROM: f64 = 0.5;
+
+/// Frequent function words of languages written in the Latin script, as normalised
+/// (lowercase, no diacritics).
+const FUNCTION_WORDS: &[(&str, &[&str])] = &[
+    (
+        "en",
+        &[
+            "the", "and", "you", "your", "is", "are", "do", "does", "to", "of", "for", "my", "me",
+            "it", "this", "that", "can", "how", "what", "when", "where", "have", "has", "with",
+            "i", "will", "please", "thanks", "not", "any", "there", "am", "an",
+        ],
+    ),
+    (
+        "es",
+        &[
+            "el", "los", "las", "que", "y", "en", "una", "por", "para", "con", "mi", "es", "se",
+            "lo", "como", "cuando", "donde", "hay", "tienen", "quiero", "puedo", "gracias", "hola",
+            "del", "al", "esta", "usted",
+        ],
+    ),
+    (
+        "pl",
+        &[
+            "w", "z", "na", "nie", "sie", "jest", "czy", "jak", "mam", "moje", "moj", "ze", "po",
+            "prosze", "dzien", "dobry", "ile", "kiedy", "gdzie", "jestem", "moge", "macie", "dla",
+        ],
+    ),
+    (
+        "pt",
+        &[
+            "os", "as", "em", "um", "uma", "nao", "voce", "meu", "minha", "obrigado", "ola", "tem",
+            "sao", "isso", "pode",
+        ],
+    ),
+    (
+        "de",
+        &[
+            "der", "die", "das", "und", "ist", "ich", "nicht", "sie", "mit", "fur", "ein", "eine",
+            "zu", "von", "mein", "bitte", "danke", "wie", "wo",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "le", "les", "et", "est", "je", "vous", "pas", "une", "pour", "avec", "mon", "merci",
+            "bonjour", "ou", "quand", "ce",
+        ],
+    ),
+    ("it", &["il", "di", "che", "non", "sono", "mio", "grazie", "ciao", "dove", "perche", "gli"]),
+];
+
+/// The language whose function words a text holds most, with at least two and more
+/// than any other language's.
+fn function_word_vote(text: &str) -> Option<&'static str> {
+    let normalized = super::faq_match::normalize(text);
+    let words: Vec<&str> = normalized.split(' ').collect();
+    let mut hits: Vec<(usize, &str)> = FUNCTION_WORDS
+        .iter()
+        .map(|(lang, list)| (words.iter().filter(|w| list.contains(w)).count(), *lang))
+        .collect();
+    hits.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    (hits[0].0 >= 2 && hits[0].0 > hits[1].0).then_some(hits[0].1)
+}
+
 /// The language of a text, when it holds enough letters ([`MIN_WEIGHT_TO_DETECT`]) and
-/// is in one of the candidate languages.
+/// is in one of the candidate languages: by trigrams, or, when they are unsure, by a
+/// clear vote of function words (then the confidence is the trigrams' threshold).
 pub fn detect(text: &str) -> Option<Detection> {
     let weight = letter_weight(text);
     if weight < MIN_WEIGHT_TO_DETECT {
         return None;
     }
-    let info = DETECTOR.detect(text)?;
-    let code = CANDIDATES.iter().find(|(l, _)| *l == info.lang())?.1;
-    let confidence = (info.confidence() as f32 * 1000.0).round() / 1000.0;
+    let info = DETECTOR.detect(text);
+    let of =
+        |info: &whatlang::Info| CANDIDATES.iter().find(|(l, _)| *l == info.lang()).map(|c| c.1);
+    let (code, confidence) = match info {
+        Some(info) if info.confidence() >= TRUST_TRIGRAMS_FROM => (of(&info)?, info.confidence()),
+        info => match (function_word_vote(text), info) {
+            (Some(code), _) => (code, TRUST_TRIGRAMS_FROM),
+            (None, Some(info)) => (of(&info)?, info.confidence()),
+            (None, None) => return None,
+        },
+    };
+    let confidence = (confidence as f32 * 1000.0).round() / 1000.0;
     Some(Detection { language: code.to_owned(), confidence, weight })
 }
 
@@ -160,7 +238,7 @@ mod tests {
     fn a_conversation_of_short_replies_keeps_the_language_of_its_first_clear_message() {
         let mut language: Option<String> = None;
         let said = [
-            "Hola, quería saber cuánto tarda el envío a México",
+            "Hola, quería saber cuánto tiempo tarda el envío de mi pedido a México",
             "ok",
             "👍",
             "vale gracias",

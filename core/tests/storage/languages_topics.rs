@@ -104,3 +104,31 @@ async fn sh_topic_2_a_conversation_shows_two_topics_the_latest_first_and_the_lis
         t.assert_counters_match(s.shop.shop_id).await;
     }
 }
+
+#[tokio::test]
+async fn sh_topic_2_a_label_that_comes_after_the_message_is_stored_is_added_at_ninety_percent() {
+    // rule: SH-TOPIC-2 (a remote classifier answers after commit; under 90 %: no label)
+    use shopmux_core::domain::topics::TopicGuess;
+    use shopmux_core::services::analysis::add_label;
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "later").await;
+        let o = t.ingest(&s.shop, text("lea", "l1", "hello there, I have a question")).await;
+        let (store, events) = (t.inbox.store(), t.inbox.events());
+        let (id, conv) = (o.message_id, o.conversation_id);
+        let unsure = TopicGuess { topic: Topic::Wholesale, confidence: 0.6 };
+        add_label(store, events, id, conv, unsure).await.unwrap();
+        assert!(t.conversation(&s.viewer, conv).await.topics.is_empty(), "{}", t.name);
+        let sure = TopicGuess { topic: Topic::Wholesale, confidence: 0.95 };
+        add_label(store, events, id, conv, sure).await.unwrap();
+        assert_eq!(t.conversation(&s.viewer, conv).await.topics, ["wholesale"], "{}", t.name);
+        let all = messages(&t, &s, conv).await;
+        let m = all.iter().find(|m| m.id == id).unwrap();
+        assert_eq!(
+            (m.analysis.topic, m.analysis.topic_confidence),
+            (Some(Topic::Wholesale), Some(0.95))
+        );
+        let listed = t.list(&s.viewer, query(|q| q.topic = Some(Topic::Wholesale))).await;
+        assert_eq!(listed.items.len(), 1, "{}: the filter sees it", t.name);
+        t.assert_counters_match(s.shop.shop_id).await;
+    }
+}
