@@ -140,7 +140,7 @@ fn function_word_vote(text: &str) -> Option<&'static str> {
         .iter()
         .map(|(lang, list)| (words.iter().filter(|w| list.contains(w)).count(), *lang))
         .collect();
-    hits.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    hits.sort_unstable_by_key(|h| std::cmp::Reverse(h.0));
     (hits[0].0 >= 2 && hits[0].0 > hits[1].0).then_some(hits[0].1)
 }
 
