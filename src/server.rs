@@ -185,7 +185,7 @@ pub async fn shutdown_signal() {
 }
 
 /// How buyer messages are read (`[languages]`): detection, and the topic classifier.
-fn analysis_options(config: &Config) -> shopmux_core::services::analysis::AnalysisOptions {
+fn analysis_options(config: &Config) -> shopmux_core::services::analysis_options::AnalysisOptions {
     use crate::config::TopicClassifierConfig;
     use shopmux_core::domain::topics::TopicClassifier;
     let topics: Option<Arc<dyn TopicClassifier>> = match &config.languages.topics {
@@ -197,7 +197,7 @@ fn analysis_options(config: &Config) -> shopmux_core::services::analysis::Analys
         )),
         TopicClassifierConfig::Off => None,
     };
-    shopmux_core::services::analysis::AnalysisOptions {
+    shopmux_core::services::analysis_options::AnalysisOptions {
         detect_languages: config.languages.detect,
         topics,
     }

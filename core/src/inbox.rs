@@ -40,7 +40,7 @@ pub struct InboxOptions {
     /// Outbound webhooks: settings and the daemon's transport.
     pub webhooks: crate::services::webhooks::WebhookOptions,
     /// Language detection and topic classification of buyer messages (issue 18).
-    pub analysis: crate::services::analysis::AnalysisOptions,
+    pub analysis: crate::services::analysis_options::AnalysisOptions,
 }
 
 /// How many deliveries run at once: in all, and to one platform (so a platform that
@@ -95,7 +95,7 @@ pub struct Inbox {
     pub(crate) workers: Mutex<Vec<JoinHandle<()>>>,
     /// Outbound webhooks.
     pub(crate) webhooks: crate::services::webhooks::Webhooks,
-    pub(crate) analysis: crate::services::analysis::AnalysisOptions,
+    pub(crate) analysis: crate::services::analysis_options::AnalysisOptions,
 }
 
 impl std::fmt::Debug for Inbox {

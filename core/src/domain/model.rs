@@ -42,7 +42,6 @@ macro_rules! text_enum {
         }
     };
 }
-pub(crate) use text_enum;
 
 /// A seller: the tenant owning shops and agent accounts.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! guess with its confidence, the threshold under which no label is applied, and what a
 //! labelled message does to its conversation's topics (at most two, the latest first).
 //! The classifier itself is pluggable ([`TopicClassifier`]): the built-in offline model
-//! is [`super::topic_model`]; the daemon may configure a remote one. Pure.
+//! is the topic model module; the daemon may configure a remote one. Pure.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -34,18 +34,53 @@ pub enum Topic {
     /// Buying in bulk, reselling, distribution.
     Wholesale,
 }
-crate::domain::model::text_enum!(Topic {
-    Checkout => "checkout",
-    OrderEdits => "order_edits",
-    OrderStatus => "order_status",
-    PricingDiscounts => "pricing_discounts",
-    ProductDetails => "product_details",
-    ProductInterest => "product_interest",
-    Returns => "returns",
-    Shipping => "shipping",
-    StoreInformation => "store_information",
-    Wholesale => "wholesale",
-});
+impl Topic {
+    /// Every topic, in declaration order.
+    pub const ALL: &'static [Topic] = &[
+        Self::Checkout,
+        Self::OrderEdits,
+        Self::OrderStatus,
+        Self::PricingDiscounts,
+        Self::ProductDetails,
+        Self::ProductInterest,
+        Self::Returns,
+        Self::Shipping,
+        Self::StoreInformation,
+        Self::Wholesale,
+    ];
+
+    /// The stored and serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Checkout => "checkout",
+            Self::OrderEdits => "order_edits",
+            Self::OrderStatus => "order_status",
+            Self::PricingDiscounts => "pricing_discounts",
+            Self::ProductDetails => "product_details",
+            Self::ProductInterest => "product_interest",
+            Self::Returns => "returns",
+            Self::Shipping => "shipping",
+            Self::StoreInformation => "store_information",
+            Self::Wholesale => "wholesale",
+        }
+    }
+}
+
+impl FromStr for Topic {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL.iter().copied().find(|t| t.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|t| t.as_str()).collect();
+            format!("unknown topic `{s}` (expected one of: {})", names.join(", "))
+        })
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The least confidence at which a topic label is applied (SH-TOPIC-2).
 // rule: SH-TOPIC-2

@@ -11,40 +11,12 @@ use crate::domain::ids::{ConversationId, MessageId};
 use crate::domain::inbound::{InboundMessage, customer_text};
 use crate::domain::language;
 use crate::domain::model::TextAnalysis;
-use crate::domain::topic_model::BuiltInTopics;
-use crate::domain::topics::{self, TopicClassifier, TopicGuess};
+use crate::domain::topics::{self, TopicGuess};
 use crate::error::CoreResult;
 use crate::events::{EventBus, InboxEvent};
 use crate::inbox::Inbox;
 use crate::storage::store::Store;
 use crate::storage::{conversations, messages};
-use std::sync::Arc;
-
-/// How buyer texts are read: whether languages are detected, and the topic classifier
-/// (none: no topics).
-#[derive(Clone)]
-pub struct AnalysisOptions {
-    /// Detect each buyer text's language.
-    pub detect_languages: bool,
-    /// The topic classifier.
-    pub topics: Option<Arc<dyn TopicClassifier>>,
-}
-
-impl Default for AnalysisOptions {
-    /// Languages detected; the built-in offline topic model.
-    fn default() -> Self {
-        Self { detect_languages: true, topics: Some(Arc::new(BuiltInTopics)) }
-    }
-}
-
-impl std::fmt::Debug for AnalysisOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnalysisOptions")
-            .field("detect_languages", &self.detect_languages)
-            .field("topics", &self.topics.is_some())
-            .finish()
-    }
-}
 
 /// Sets a guess on an analysis, when it reaches the label threshold (SH-TOPIC-2).
 fn apply_guess(analysis: &mut TextAnalysis, guess: Option<TopicGuess>) {
