@@ -13,6 +13,9 @@
 //! `--bot` switches the FAQ bot on for the shop, with a small FAQ in two languages (the
 //! bench's question is not in it: the bot asks to rephrase, then hands over); compare
 //! runs with and without it, alternated, for the bot's cost on ingest.
+//! `--no-analysis` turns language detection and the topic classifier off
+//! (`[languages] detect = false, topic_classifier = "off"`); compare runs with and
+//! without it, alternated, for their cost on ingest.
 //! `--outbox-concurrency N` sets `outbox.per_platform_concurrency` (default 4).
 
 use bytes::Bytes;
@@ -31,6 +34,7 @@ struct Args {
     seconds: u64,
     warmup: u64,
     bot: bool,
+    no_analysis: bool,
     outbox_concurrency: Option<usize>,
 }
 
@@ -44,6 +48,7 @@ fn parse_args() -> Args {
         seconds: 10,
         warmup: 2,
         bot: false,
+        no_analysis: false,
         outbox_concurrency: None,
     };
     let mut it = std::env::args().skip(1);
@@ -58,6 +63,7 @@ fn parse_args() -> Args {
             "--seconds" => a.seconds = value().parse().expect("--seconds N"),
             "--warmup" => a.warmup = value().parse().expect("--warmup N"),
             "--bot" => a.bot = true,
+            "--no-analysis" => a.no_analysis = true,
             "--outbox-concurrency" => {
                 a.outbox_concurrency = Some(value().parse().expect("--outbox-concurrency N"))
             }
@@ -69,7 +75,7 @@ fn parse_args() -> Args {
 
 /// Starts a daemon on its own runtime; returns (base URL, shop id, secret).
 fn start_daemon(
-    database: Option<String>, bot: bool, outbox_concurrency: Option<usize>,
+    database: Option<String>, bot: bool, no_analysis: bool, outbox_concurrency: Option<usize>,
 ) -> (String, String, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = database.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()));
@@ -86,6 +92,10 @@ fn start_daemon(
             raw.database.url = url;
             if let Some(n) = outbox_concurrency {
                 raw.outbox.per_platform_concurrency = n;
+            }
+            if no_analysis {
+                raw.languages.detect = false;
+                raw.languages.topic_classifier = "off".into();
             }
             let config = raw.validate().expect("a valid configuration");
             let daemon = shopmux::server::start_default(&config).await.expect("daemon");
@@ -218,7 +228,7 @@ fn main() {
             (u.clone(), s.clone(), k.clone(), tempfile::tempdir().unwrap())
         }
         (None, None, None) => {
-            start_daemon(args.database.clone(), args.bot, args.outbox_concurrency)
+            start_daemon(args.database.clone(), args.bot, args.no_analysis, args.outbox_concurrency)
         }
         _ => panic!("--url, --shop and --secret go together"),
     };

@@ -72,6 +72,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         poll_every: config.ingest.poll_every,
         delivery: config.outbox,
         webhooks,
+        analysis: analysis_options(config),
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock, options);
@@ -181,4 +182,23 @@ pub async fn shutdown_signal() {
         _ = term => {}
     }
     tracing::info!(message = "Shutdown signal received.");
+}
+
+/// How buyer messages are read (`[languages]`): detection, and the topic classifier.
+fn analysis_options(config: &Config) -> shopmux_core::services::analysis_options::AnalysisOptions {
+    use crate::config::TopicClassifierConfig;
+    use shopmux_core::domain::topics::TopicClassifier;
+    let topics: Option<Arc<dyn TopicClassifier>> = match &config.languages.topics {
+        TopicClassifierConfig::BuiltIn => {
+            Some(Arc::new(shopmux_core::domain::topic_model::BuiltInTopics))
+        }
+        TopicClassifierConfig::Http { url, timeout } => Some(Arc::new(
+            crate::topic_endpoint::HttpTopics::new(url.clone(), *timeout, config.outbound),
+        )),
+        TopicClassifierConfig::Off => None,
+    };
+    shopmux_core::services::analysis_options::AnalysisOptions {
+        detect_languages: config.languages.detect,
+        topics,
+    }
 }

@@ -40,6 +40,8 @@ pub struct InboxOptions {
     pub delivery: DeliveryLimits,
     /// Outbound webhooks: settings and the daemon's transport.
     pub webhooks: crate::services::webhooks::WebhookOptions,
+    /// Language detection and topic classification of buyer messages (issue 18).
+    pub analysis: crate::services::analysis_options::AnalysisOptions,
 }
 
 /// How many deliveries run at once: in all, and to one platform (so a platform that
@@ -71,6 +73,7 @@ impl Default for InboxOptions {
             background_delivery: true,
             delivery: DeliveryLimits::default(),
             webhooks: Default::default(),
+            analysis: Default::default(),
         }
     }
 }
@@ -99,6 +102,7 @@ pub struct Inbox {
     pub(crate) workers: Mutex<Vec<JoinHandle<()>>>,
     /// Outbound webhooks.
     pub(crate) webhooks: crate::services::webhooks::Webhooks,
+    pub(crate) analysis: crate::services::analysis_options::AnalysisOptions,
 }
 
 impl std::fmt::Debug for Inbox {

@@ -16,5 +16,6 @@ mod service_data;
 mod support;
 #[cfg(feature = "demo")]
 mod urgency;
+mod topics;
 #[cfg(feature = "demo")]
 mod webhooks;

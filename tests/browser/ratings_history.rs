@@ -13,11 +13,11 @@ use shopmux::demo::{DemoHandle, DemoOptions, start_demo};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message as WsFrame;
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The demo with direct (widget) storefront sessions allowed, on a file in `dir`.
-async fn demo(dir: &std::path::Path) -> DemoHandle {
+pub(crate) async fn demo(dir: &std::path::Path) -> DemoHandle {
     let mut raw = RawConfig::default();
     raw.server.bind = "127.0.0.1:0".into();
     raw.database.url = format!("sqlite://{}/shopmux.db", dir.display());
@@ -28,7 +28,7 @@ async fn demo(dir: &std::path::Path) -> DemoHandle {
 }
 
 /// A storefront customer: a direct session in the Shopify shop and its chat socket.
-async fn customer(demo: &DemoHandle, shop: &str, name: &str) -> Socket {
+pub(crate) async fn customer(demo: &DemoHandle, shop: &str, name: &str) -> Socket {
     let session: Value = reqwest::Client::new()
         .post(format!("{}/storefront/{shop}/sessions", demo.base_url))
         .json(&json!({"name": name}))
@@ -47,7 +47,7 @@ async fn customer(demo: &DemoHandle, shop: &str, name: &str) -> Socket {
 }
 
 /// Sends a customer frame; the daemon's answer must be its ack.
-async fn send(socket: &mut Socket, frame: Value) {
+pub(crate) async fn send(socket: &mut Socket, frame: Value) {
     socket.send(WsFrame::text(frame.to_string())).await.expect("sent");
     let answer = next_frame(socket, |f| f["type"] == "ack" || f["type"] == "error").await;
     assert_eq!(answer["type"], "ack", "{answer}");

@@ -68,6 +68,7 @@ function paintHead(me) {
   fill(me.head,
     h('div', { class: 'chat-title' },
       h('h2', {}, buyer.nickname),
+      buyer.language ? h('span', { class: 'badge lang', title: t('lang.buyer'), dataset: { lang: buyer.language } }, buyer.language) : null,
       h('span', { class: 'badge platform', dataset: { platform: c.platform } }, c.platform),
       h('span', { class: 'badge shop' }, shopName(c.shop_id)),
       h('span', { class: 'state', dataset: { state: c.state } }, t('state.' + c.state)),
@@ -168,10 +169,20 @@ function appendMessage(me, message, retried) {
 function bubble(m, me) {
   const who = m.sender_kind === 'agent' ? agentName(m.sender_agent_id) || t('sender.agent') : t('sender.' + m.sender_kind);
   return h('article', { class: `msg ${m.direction} ${m.sender_kind}`, id: 'msg-' + m.id, dataset: { kind: m.content.type, delivery: m.delivery_status || '' } },
-    h('div', { class: 'msg-meta' }, h('span', { class: 'sender' }, who), h('time', { datetime: m.created_at, title: dateTime(m.created_at) }, shortTime(m.created_at)), policyBadge(m.id)),
+    h('div', { class: 'msg-meta' }, h('span', { class: 'sender' }, who), h('time', { datetime: m.created_at, title: dateTime(m.created_at) }, shortTime(m.created_at)), policyBadge(m.id), langBadge(m)),
     renderContent(m.content),
     m.translated_text ? h('p', { class: 'translated' }, m.translated_text) : null,
     m.direction === 'out' && m.delivery_status ? delivery(m, me) : null);
+}
+
+/** The language detected in a buyer's message, and its topic label (SH-TOPIC-1). */
+function langBadge(m) {
+  if (m.direction !== 'in') return null;
+  const lang = m.detected_language
+    ? h('span', { class: 'badge lang', title: t('lang.detected', { p: Math.round((m.language_confidence || 0) * 100) }), dataset: { lang: m.detected_language } }, m.detected_language)
+    : null;
+  const topic = m.topic ? h('span', { class: 'badge topic', dataset: { topic: m.topic } }, t('topic.' + m.topic)) : null;
+  return lang || topic ? h('span', { class: 'msg-tags' }, lang, topic) : null;
 }
 
 function delivery(m, me) {

@@ -7,7 +7,7 @@ import { ApiError, get, post, query } from './api.js';
 import { announce, fill, h } from './dom.js';
 import { t } from './i18n.js';
 import { openChat, closeChat } from './chat.js';
-import { renderRow, matchesRow } from './rows.js';
+import { renderRow, matchesRow, TOPICS } from './rows.js';
 import { chatAccounts, emit, isOwner, on, state } from './state.js';
 import { historyBar, historyParams } from './history_filters.js';
 
@@ -18,7 +18,7 @@ const FLAGS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple'];
 
 const list = {
   tab: null, sort: 'latest', q: '',
-  filters: { unread: false, unreplied: false, expiring: false, has_order: false, flag: '' },
+  filters: { unread: false, unreplied: false, expiring: false, has_order: false, flag: '', topic: '' },
   items: new Map(), order: [], cursor: null, loading: false, done: false, generation: 0,
   selected: null, counts: null, mine: null,
 };
@@ -146,8 +146,13 @@ function paintCounts() {
     FLAGS.map((f) => h('option', { value: f, selected: list.filters.flag === f },
       `${t('flag.' + f)} (${(counts.flags || {})[f] ?? 0})`)));
   flag.addEventListener('change', () => { list.filters.flag = flag.value; reload(); });
+  // SH-TOPIC-2: the list filtered by a topic its conversations show.
+  const topic = h('select', { 'aria-label': t('list.topic'), class: 'topic-filter' },
+    h('option', { value: '' }, t('list.topicAny')),
+    TOPICS.map((k) => h('option', { value: k, selected: list.filters.topic === k }, t('topic.' + k))));
+  topic.addEventListener('change', () => { list.filters.topic = topic.value; reload(); });
   fill(els.filters, chip('unread', t('list.unread')), chip('unreplied', t('list.unreplied')),
-    chip('expiring', t('list.expiring')), chip('has_order', t('list.hasOrder')), flag);
+    chip('expiring', t('list.expiring')), chip('has_order', t('list.hasOrder')), flag, topic);
   historyBar(els.history, list.tab === 'history', reload);
 }
 

@@ -11,6 +11,16 @@ import { shortTime, since, span, until } from './time.js';
 import { tickUrgency, urgencyEl } from './urgency.js';
 
 /** The row of a list item. */
+/** The ten topics of customer messages (SH-TOPIC-1), in the API's names. */
+export const TOPICS = ['checkout', 'order_edits', 'order_status', 'pricing_discounts', 'product_details',
+  'product_interest', 'returns', 'shipping', 'store_information', 'wholesale'];
+
+/** A conversation's topic chips: at most two, the latest first (SH-TOPIC-2). */
+function topicChips(topics) {
+  return (topics || []).slice(0, 2).map((k) =>
+    h('span', { class: 'badge topic', dataset: { topic: k } }, t('topic.' + k)));
+}
+
 export function renderRow(item, { selected, onOpen, onAssign }) {
   const deadline = item.allowed && item.allowed.reply && item.allowed.reply.deadline;
   const refused = item.allowed && item.allowed.reply && !item.allowed.reply.allowed;
@@ -25,6 +35,7 @@ export function renderRow(item, { selected, onOpen, onAssign }) {
     h('span', { class: 'badge shop' }, shopName(item.shop_id)),
     item.bot_active ? h('span', { class: 'badge bot-handling' }, t('bot.handling')) : null,
     item.flag ? h('span', { class: 'flag', dataset: { flag: item.flag }, title: t('flag.' + item.flag) }, '⚑') : null,
+    ...topicChips(item.topics),
     h('time', { class: 'when', datetime: item.last_message_at }, shortTime(item.last_message_at))),
   h('div', { class: 'row-mid' },
     h('span', { class: 'row-buyer' }, item.buyer_nickname || t('chat.buyer')),
@@ -78,5 +89,6 @@ export function matchesRow(c, list, state) {
   if (f.unreplied && !c.waiting_since) return false;
   if (f.has_order && !c.has_order) return false;
   if (f.flag && c.flag !== f.flag) return false;
+  if (f.topic && !(c.topics || []).slice(0, 2).includes(f.topic)) return false;
   return true;
 }

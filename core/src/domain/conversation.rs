@@ -85,6 +85,7 @@ fn outbound(
         created_at: at,
         delivery_status: Some(DeliveryStatus::Pending),
         delivery_error: None,
+        analysis: Default::default(),
     }
 }
 

@@ -4,7 +4,7 @@
 //! too (tools and tests write messages that way).
 
 use super::ids::{ConversationId, MessageId};
-use super::model::EntryPoint;
+use super::model::{EntryPoint, TextAnalysis};
 use crate::error::{CoreError, CoreResult};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,9 @@ pub struct InboundMessage {
     pub order: Option<InboundOrder>,
     /// Where the buyer started the chat (ALL-SRC-1).
     pub entry_point: Option<EntryPoint>,
+    /// Its language and topic, read by the inbox before it is queued (never given).
+    #[serde(skip)]
+    pub analysis: TextAnalysis,
 }
 
 impl InboundMessage {
@@ -83,6 +86,7 @@ impl InboundMessage {
             sent_at: m.sent_at_ms.and_then(DateTime::from_timestamp_millis),
             order,
             entry_point: m.entry_point,
+            analysis: TextAnalysis::default(),
         }
     }
 
@@ -104,6 +108,15 @@ impl InboundMessage {
             bounded("order.external_id", &o.external_id, 256)?;
         }
         self.content.validate().map_err(|e| CoreError::invalid(e.field, e.message))
+    }
+}
+
+/// A customer's own words in a message (only texts are classified: cards, images and
+/// notices are not customer-initiated questions).
+pub fn customer_text(content: &MessageContent) -> Option<&str> {
+    match content {
+        MessageContent::Text { text } => Some(text),
+        _ => None,
     }
 }
 
@@ -152,5 +165,6 @@ pub fn order_card(order: &shopmux_contract::adapter::OrderInfo) -> InboundMessag
             reverse_in_progress: order.reverse_in_progress,
         }),
         entry_point: Some(EntryPoint::OrderPage),
+        analysis: TextAnalysis::default(),
     }
 }

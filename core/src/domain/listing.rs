@@ -105,6 +105,8 @@ pub struct ConversationQuery {
     /// buyer's id or the platform's id of the buyer (DY-HIST-1).
     #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub buyer: Option<String>,
+    /// Only conversations showing this topic (SH-TOPIC-2: one of their latest two).
+    pub topic: Option<super::topics::Topic>,
     /// Count every conversation matching (the page's `total`); implied by `from`, `to`,
     /// `agent_id` and `buyer`.
     pub total: Option<bool>,

@@ -405,6 +405,29 @@ pub struct Message {
     pub delivery_status: Option<DeliveryStatus>,
     /// For failed deliveries, the platform's error.
     pub delivery_error: Option<String>,
+    /// A buyer's text: its detected language and topic (issue 18).
+    #[serde(flatten)]
+    pub analysis: TextAnalysis,
+}
+
+/// What shopmux read in a buyer's text, offline: its language (none when too short to
+/// tell, e.g. an emoji) and its topic label, applied only at 90 % confidence
+/// (SH-TOPIC-1, SH-TOPIC-2).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TextAnalysis {
+    /// The language detected (ISO 639-1: `en`, `es`, `pl`, `zh`, ...).
+    #[serde(default)]
+    pub detected_language: Option<String>,
+    /// The detector's confidence, 0 to 1.
+    #[serde(default)]
+    pub language_confidence: Option<f32>,
+    /// The topic label.
+    #[serde(default)]
+    pub topic: Option<super::topics::Topic>,
+    /// The label's calibrated confidence, 0.9 to 1.
+    #[serde(default)]
+    pub topic_confidence: Option<f32>,
 }
 
 /// An internal note on a buyer, never shown to the buyer (SH-NOTE-1).

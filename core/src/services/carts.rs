@@ -97,6 +97,7 @@ impl Inbox {
                     sent_at: DateTime::from_timestamp_millis(at),
                     order: None,
                     entry_point: None,
+                    analysis: Default::default(),
                 };
                 if !self.ingest(shop.clone(), message).await?.duplicate {
                     outcome.events += 1;

@@ -9,6 +9,8 @@
 pub mod access;
 pub mod accounts;
 pub mod actions;
+pub mod analysis;
+pub mod analysis_options;
 pub mod apply;
 pub mod carts;
 pub mod compliance;

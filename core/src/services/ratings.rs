@@ -254,6 +254,7 @@ fn thank_you_message(
         created_at: at,
         delivery_status: Some(DeliveryStatus::Pending),
         delivery_error: None,
+        analysis: Default::default(),
     }
 }
 

@@ -182,6 +182,7 @@ impl Inbox {
             from: q.from,
             to: q.to,
             buyer,
+            topic: q.topic,
             sort,
             after,
             limit: limit + 1,

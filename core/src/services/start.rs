@@ -55,6 +55,7 @@ impl Inbox {
             shutdown,
             workers: Mutex::new(vec![writer]),
             webhooks: options.webhooks.into(),
+            analysis: options.analysis,
         });
         let weak = Arc::downgrade(&inbox);
         let stop = || inbox.shutdown.subscribe();

@@ -11,6 +11,7 @@ use crate::domain::ids::*;
 use crate::domain::listing::{FlagFilter, ListStatus, SortOrder};
 use crate::domain::model::Conversation;
 use crate::domain::search_terms;
+use crate::domain::topics::Topic;
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
 
@@ -56,6 +57,8 @@ pub struct ListSpec<'a> {
     /// Only conversations of buyers matching this (trimmed, not empty; DY-HIST-1): a
     /// name part starting with each word, or exactly the buyer's id or platform id.
     pub buyer: Option<&'a str>,
+    /// Only conversations showing this topic (one of their latest two, SH-TOPIC-2).
+    pub topic: Option<Topic>,
     /// The sort.
     pub sort: SortOrder,
     /// After this (sort key, id), from a cursor.
@@ -195,6 +198,11 @@ fn filters(spec: &ListSpec<'_>, b: &mut SqlArgs) -> Vec<String> {
     }
     if spec.has_order {
         conditions.push("c.has_order = 1".into());
+    }
+    if let Some(topic) = spec.topic {
+        // rule: SH-TOPIC-2 (on the conversations_topic_1 / _2 indexes)
+        let t = b.arg(topic.as_str());
+        conditions.push(format!("(c.topic_1 = {t} OR c.topic_2 = {t})"));
     }
     // rule: DY-HIST-1 (history by conversation time: the conversation, from its start to
     // its last message, overlaps the range; the last message bound runs on the index)

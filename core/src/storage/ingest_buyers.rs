@@ -10,7 +10,8 @@ use super::sql::{Val, list_placeholders, values_placeholders};
 use super::store::{Backend, Store};
 use super::write::Deferred;
 use crate::domain::ids::*;
-use crate::domain::inbound::{InboundBuyer, InboundMessage};
+use crate::domain::inbound::{InboundBuyer, InboundMessage, customer_text};
+use crate::domain::language::{self, Detection};
 use crate::domain::model::Conversation;
 use crate::domain::search_terms;
 use crate::domain::shop_settings::IngestShop;
@@ -52,14 +53,41 @@ pub async fn load(
     // On SQLite the open conversation comes in the same statement; PostgreSQL cannot
     // lock the nullable side of an outer join, so it reads them apart, FOR UPDATE.
     let with_conversation = store.backend() == Backend::Sqlite;
+    let detected = detections(items);
     let mut known = Known::default();
     let stored = read_known(store, tx, &latest, with_conversation, &mut known).await?;
-    insert_new(store, tx, now, &latest, &mut known).await?;
-    defer_profile_changes(&latest, &known, &stored, deferred);
+    insert_new(store, tx, now, &latest, &detected, &mut known).await?;
+    defer_profile_changes(&latest, &detected, &known, &stored, deferred);
     if !with_conversation {
         read_open(store, tx, &mut known).await?;
     }
     Ok(known)
+}
+
+/// The latest detected language of each buyer whose platform gives none.
+fn detections(items: &[Item<'_>]) -> HashMap<(ShopId, String), Detection> {
+    let mut out = HashMap::new();
+    for (shop, msg) in items {
+        let (None, Some(language), Some(confidence)) = (
+            &msg.buyer.language,
+            &msg.analysis.detected_language,
+            msg.analysis.language_confidence,
+        ) else {
+            continue;
+        };
+        let weight = customer_text(&msg.content).map_or(0, language::letter_weight);
+        let detection = Detection { language: language.clone(), confidence, weight };
+        out.insert((shop.shop_id, msg.buyer.external_id.clone()), detection);
+    }
+    out
+}
+
+/// A buyer's language after this group: the platform's when it gives one, else the
+/// detection's when it settles or switches it (with hysteresis); none: unchanged.
+fn language_after(
+    given: &InboundBuyer, detected: Option<&Detection>, stored: Option<&str>,
+) -> Option<String> {
+    given.language.clone().or_else(|| detected.and_then(|d| language::buyer_language(stored, d)))
 }
 
 /// Reads the buyers already stored into `known`; returns their stored profiles.
@@ -123,7 +151,8 @@ fn read_one(
 /// Inserts the buyers not stored yet (their ids are needed by every later statement).
 async fn insert_new(
     store: &Store, tx: &mut Tx<'_>, now: DateTime<Utc>,
-    latest: &HashMap<(ShopId, String), &InboundBuyer>, known: &mut Known,
+    latest: &HashMap<(ShopId, String), &InboundBuyer>,
+    detected: &HashMap<(ShopId, String), Detection>, known: &mut Known,
 ) -> CoreResult<()> {
     let mut new_rows: Vec<(&(ShopId, String), &&InboundBuyer, BuyerId)> = latest
         .iter()
@@ -138,13 +167,14 @@ async fn insert_new(
             values_placeholders(chunk.len(), 7, 1)
         );
         let mut vals = Vec::with_capacity(chunk.len() * 7);
-        for ((shop, ext), b, id) in chunk {
+        for (key, b, id) in chunk {
+            let (shop, ext) = key;
             vals.extend([
                 Val::from(*id),
                 (*shop).into(),
                 ext.clone().into(),
                 b.nickname.clone().unwrap_or_else(|| ext.clone()).into(),
-                b.language.clone().into(),
+                language_after(b, detected.get(*key), None).into(),
                 b.email.clone().into(),
                 now.into(),
             ]);
@@ -165,7 +195,8 @@ async fn insert_new(
 /// Queues changed profiles, where replies go on the platform, and name parts for new or
 /// renamed buyers (AE-SEARCH-1).
 fn defer_profile_changes(
-    latest: &HashMap<(ShopId, String), &InboundBuyer>, known: &Known,
+    latest: &HashMap<(ShopId, String), &InboundBuyer>,
+    detected: &HashMap<(ShopId, String), Detection>, known: &Known,
     stored: &HashMap<BuyerId, Profile>, deferred: &mut Deferred,
 ) {
     let mut parts: Vec<(String, BuyerId)> = Vec::new();
@@ -189,7 +220,8 @@ fn defer_profile_changes(
         let Some((_, lang, email)) = stored.get(&id) else {
             continue;
         };
-        let relanguaged = b.language.is_some() && b.language != *lang;
+        let language = language_after(b, detected.get(key), lang.as_deref());
+        let relanguaged = language.is_some() && language != *lang;
         let remailed = b.email.is_some() && b.email != *email;
         if renamed || relanguaged || remailed {
             deferred.push(
@@ -198,7 +230,7 @@ fn defer_profile_changes(
                     .into(),
                 vec![
                     b.nickname.clone().into(),
-                    b.language.clone().into(),
+                    language.into(),
                     b.email.clone().into(),
                     id.into(),
                 ],

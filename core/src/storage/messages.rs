@@ -7,7 +7,7 @@
 //! `ON CONFLICT DO NOTHING`; only rows actually inserted change conversation state.
 
 use super::exec::Tx;
-use super::rows::{Columns, MESSAGE_COLUMNS, message_from_row, message_values};
+use super::rows::{Columns, MESSAGE_COLUMNS, MESSAGE_N_COLUMNS, message_from_row, message_values};
 use super::sql::{Val, list_placeholders, values_placeholders};
 use super::store::{Backend, Store};
 use super::write::Deferred;
@@ -15,6 +15,7 @@ use super::write::{Db, WriteTx};
 use crate::domain::ids::*;
 use crate::domain::model::{DeliveryStatus, Message};
 use crate::domain::search_terms;
+use crate::domain::topics::Topic;
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -68,7 +69,7 @@ pub async fn insert_messages(
     store: &Store, tx: &mut Tx<'_>, messages: &[Message], deferred: &mut Deferred,
 ) -> CoreResult<HashSet<MessageId>> {
     let pg = store.backend() == Backend::Postgres;
-    let n_cols = 12;
+    let n_cols = MESSAGE_N_COLUMNS;
     let mut inserted = HashSet::new();
     for chunk in messages.chunks(ROWS_PER_STATEMENT) {
         let mut vals = Vec::with_capacity(chunk.len() * (n_cols + 1));
@@ -208,6 +209,22 @@ pub async fn set_delivery(
         "UPDATE messages SET delivery_status = $1, delivery_error = $2, \
          platform_message_id = COALESCE($3, platform_message_id) WHERE id = $4",
         vec![status.as_str().into(), error.into(), platform_message_id.into(), id.into()],
+    )
+    .await
+}
+
+/// Labels a message with a topic a classifier answered after it was stored, unless it
+/// has one (SH-TOPIC-2).
+pub async fn set_topic(
+    w: &mut WriteTx<'_>, id: MessageId, topic: Topic, confidence: f32,
+) -> CoreResult<()> {
+    w.run(
+        "UPDATE messages SET topic = $1, topic_confidence = $2 WHERE id = $3 AND topic IS NULL",
+        vec![
+            topic.as_str().into(),
+            ((confidence.clamp(0.0, 1.0) * 1000.0).round() as i64).into(),
+            id.into(),
+        ],
     )
     .await
 }

@@ -5,6 +5,7 @@ use super::sql::Val;
 use crate::clock::{from_millis, to_millis};
 use crate::domain::ids::*;
 use crate::domain::model::*;
+use crate::domain::topics::Topic;
 use crate::error::{CoreError, CoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -121,7 +122,7 @@ pub(crate) use read_row;
 pub const CONVERSATION_COLUMNS: &str = "id, seller_id, shop_id, platform, buyer_id, entry_point, state, list_status, \
      assignee_id, flag, topics, has_order, unread_count, waiting_since, wait_rank, created_at, last_message_at, \
      last_buyer_message_at, last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses, \
-     next_breach_at, breach_rank, sla_due_at, breach_warn_at, first_assigned_at";
+     next_breach_at, breach_rank, sla_due_at, breach_warn_at, first_assigned_at, topic_1, topic_2";
 
 /// [`CONVERSATION_COLUMNS`] qualified with the alias `c`, for joins.
 pub static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -133,7 +134,7 @@ pub static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::Lazy
 });
 
 /// The number of columns in [`CONVERSATION_COLUMNS`].
-pub const CONVERSATION_N_COLUMNS: usize = 30;
+pub const CONVERSATION_N_COLUMNS: usize = 32;
 
 /// The list a conversation shows in: `open`, `history` or `closed`.
 pub fn list_status(state: ConversationState) -> &'static str {
@@ -209,19 +210,47 @@ pub fn conversation_values(seller_id: SellerId, c: &Conversation) -> Vec<Val> {
         c.sla_due_at.map(to_millis).into(),
         c.breach_warn_at.map(to_millis).into(),
         c.first_assigned_at.map(to_millis).into(),
+        c.topics.first().cloned().into(),
+        c.topics.get(1).cloned().into(),
     ]
 }
 
 /// The columns of `messages` read back (the PostgreSQL search column is write-only).
 pub const MESSAGE_COLUMNS: &str = "id, conversation_id, shop_id, direction, sender_kind, sender_agent_id, content, \
-     translated_text, platform_message_id, created_at, delivery_status, delivery_error";
+     translated_text, platform_message_id, created_at, delivery_status, delivery_error, \
+     detected_language, language_confidence, topic, topic_confidence";
+
+/// The number of columns in [`MESSAGE_COLUMNS`].
+pub const MESSAGE_N_COLUMNS: usize = 16;
+
+/// A confidence stored per mille, as 0 to 1.
+fn per_mille_col(row: &impl Columns, col: &str) -> CoreResult<Option<f32>> {
+    Ok(row.opt_int_col(col)?.map(|n| n as f32 / 1000.0))
+}
+
+/// A confidence, 0 to 1, stored per mille.
+fn per_mille(confidence: Option<f32>) -> Val {
+    confidence.map(|c| (c.clamp(0.0, 1.0) * 1000.0).round() as i64).into()
+}
+
+/// The language and topic columns of a message row.
+fn analysis_from_row(row: &impl Columns) -> CoreResult<TextAnalysis> {
+    let topic = row.opt_text_col("topic")?.and_then(|t| t.parse::<Topic>().ok());
+    Ok(TextAnalysis {
+        detected_language: row.opt_text_col("detected_language")?,
+        language_confidence: per_mille_col(row, "language_confidence")?,
+        topic,
+        topic_confidence: per_mille_col(row, "topic_confidence")?,
+    })
+}
 
 /// A message row.
 pub fn message_from_row(row: &AnyRow) -> CoreResult<Message> {
     Ok(read_row!(row => Message {
         id, conversation_id, shop_id, direction, sender_kind, sender_agent_id, translated_text,
         platform_message_id, created_at, delivery_status, delivery_error;
-        content: json_col(row, "content")?
+        content: json_col(row, "content")?,
+        analysis: analysis_from_row(row)?
     }))
 }
 
@@ -240,6 +269,10 @@ pub fn message_values(m: &Message) -> Vec<Val> {
         to_millis(m.created_at).into(),
         m.delivery_status.map(|d| d.as_str().to_owned()).into(),
         m.delivery_error.clone().into(),
+        m.analysis.detected_language.clone().into(),
+        per_mille(m.analysis.language_confidence),
+        m.analysis.topic.map(|t| t.as_str().to_owned()).into(),
+        per_mille(m.analysis.topic_confidence),
     ]
 }
 

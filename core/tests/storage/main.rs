@@ -724,3 +724,4 @@ async fn one_daemon_leads_the_timers_on_a_shared_postgresql() {
     }
     assert!(took_over);
 }
+mod languages_topics;

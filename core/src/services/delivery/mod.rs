@@ -116,6 +116,7 @@ impl Inbox {
         let message = Message {
             delivery_status: Some(DeliveryStatus::Pending),
             delivery_error: None,
+            analysis: Default::default(),
             ..message
         };
         self.events.publish(InboxEvent::MessageUpdated { message: message.clone() });

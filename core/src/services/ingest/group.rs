@@ -12,9 +12,10 @@ use crate::domain::inbound::{InboundMessage, IngestOutcome};
 use crate::domain::model::*;
 use crate::domain::shop_settings::IngestShop;
 use crate::domain::webhooks::WebhookEvent;
+use crate::domain::topics;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
-use crate::storage::conversations::{self, INGEST_MUTABLE};
+use crate::storage::conversations::{self, INGEST_MUTABLE, INGEST_MUTABLE_TOPICS};
 use crate::storage::exec::Tx;
 use crate::storage::faq;
 use crate::storage::ingest_buyers::{self, Item, Known};
@@ -142,7 +143,13 @@ async fn write_fresh(
             (seller, open.before.get(id).cloned(), after)
         })
         .collect();
-    conversations::defer_save(store, &changes, INGEST_MUTABLE, &mut deferred);
+    // Only conversations whose topics changed update the topic columns (and indexes).
+    let (with_topics, without): (Vec<_>, Vec<_>) = changes
+        .iter()
+        .cloned()
+        .partition(|(_, before, after)| before.as_ref().is_none_or(|b| b.topics != after.topics));
+    conversations::defer_save(store, &without, INGEST_MUTABLE, &mut deferred);
+    conversations::defer_save(store, &with_topics, INGEST_MUTABLE_TOPICS, &mut deferred);
     deferred.run_in(store, tx).await?;
     let stored = stored_ids(store, tx, &messages, &inserted).await?;
     let created = messages.into_iter().filter(|m| inserted.contains(&m.id));
@@ -196,6 +203,7 @@ fn buyer_message(
         created_at: at,
         delivery_status: None,
         delivery_error: None,
+        analysis: msg.analysis.clone(),
     }
 }
 
@@ -215,6 +223,10 @@ fn apply_inserted(
             .get_mut(&by_conv[&m.conversation_id])
             .expect("conversation of the message");
         apply_buyer_message(conv, m, msg.order.is_some());
+        if let Some(topic) = m.analysis.topic {
+            // rule: SH-TOPIC-2 (at most two topics, the latest first)
+            conv.topics = topics::with_latest(&conv.topics, topic);
+        }
         if !touched.contains(&conv.id) {
             touched.push(conv.id);
         }

@@ -1,9 +1,10 @@
 //! Handing an inbound message to the ingest queue: checked first (fields, the kinds the
-//! platform's buyers may send), normalized by the platform's rules, then queued; the
-//! answer comes after the group it lands in is committed.
+//! platform's buyers may send), normalized by the platform's rules, read (language and
+//! topic, [`crate::services::analysis`]), then queued; the answer comes after the group
+//! it lands in is committed.
 
 use super::queue::IngestJob;
-use crate::domain::inbound::{InboundMessage, IngestOutcome};
+use crate::domain::inbound::{InboundMessage, IngestOutcome, customer_text};
 use crate::domain::rules;
 use crate::domain::shop_settings::IngestShop;
 use crate::error::{CoreError, CoreResult};
@@ -20,11 +21,21 @@ impl Inbox {
         let rule_set = self.rule_set(&shop.platform);
         rules::check_inbound_kind(&rule_set, &msg.content).map_err(CoreError::RuleViolation)?;
         rules::normalize_inbound(&rule_set, &mut msg.content);
+        self.analyse_inbound(&mut msg).await;
+        let later = self.analysis.topics.as_ref().is_some_and(|c| !c.is_inline());
+        let text = later.then(|| customer_text(&msg.content).map(str::to_owned)).flatten();
         let (reply, answer) = oneshot::channel();
         self.ingest_tx
             .send(IngestJob::Message(Box::new((shop, msg, reply))))
             .await
             .map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?;
-        answer.await.map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?
+        let outcome =
+            answer.await.map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))??;
+        if let Some(text) = text
+            && !outcome.duplicate
+        {
+            self.classify_later(&text, outcome.message_id, outcome.conversation_id);
+        }
+        Ok(outcome)
     }
 }
