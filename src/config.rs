@@ -24,8 +24,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod access;
+mod translation;
 mod webhooks;
 pub use access::{AccessConfig, RawAccessConfig};
+pub use translation::{ProviderKind, RawTranslationConfig, TranslationConfig};
 pub use webhooks::RawWebhooksConfig;
 
 /// The whole configuration as written: the TOML file with the environment's overrides.
@@ -54,6 +56,8 @@ pub struct RawConfig {
     pub storefront: crate::storefront_config::RawStorefrontConfig,
     /// `[webhooks]`: how outbound webhooks are retried.
     pub webhooks: RawWebhooksConfig,
+    /// `[translation]`: the translation provider, its limits and the budget.
+    pub translation: RawTranslationConfig,
 }
 
 /// `[outbound]`: the daemon's own requests (platform APIs at a connection's `api_base`,
@@ -245,6 +249,8 @@ pub struct Config {
     pub storefront: crate::storefront_config::StorefrontConfig,
     /// How outbound webhooks are retried.
     pub webhooks: shopmux_core::domain::webhook_retry::WebhookSettings,
+    /// The translation provider, its limits and the budget.
+    pub translation: TranslationConfig,
 }
 
 impl Default for Config {
@@ -513,6 +519,7 @@ impl RawConfig {
             max_response_bytes,
         });
         let webhooks = self.webhooks.validate(&mut problems);
+        let translation = self.translation.validate(&mut problems);
         let storefront = self.storefront.validate().map_err(|found| {
             found.into_iter().for_each(|(key, message)| problems.add(&key, message))
         });
@@ -537,6 +544,7 @@ impl RawConfig {
                 outbound,
                 storefront: storefront.unwrap_or_default(),
                 webhooks: webhooks.unwrap_or_default(),
+                translation: translation.unwrap_or_default(),
             }),
             _ => Err(problems.0),
         }
@@ -554,6 +562,9 @@ impl RawConfig {
         }
         if !shown.access.metrics_token.is_empty() {
             shown.access.metrics_token = "****".into();
+        }
+        if !shown.translation.api_key.is_empty() {
+            shown.translation.api_key = "****".into();
         }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }

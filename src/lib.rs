@@ -19,5 +19,6 @@ pub mod sign_in_limits;
 pub mod storefront;
 pub mod storefront_config;
 pub mod storefront_limits;
+pub mod translation;
 pub mod web;
 pub mod webhook_transport;

@@ -72,6 +72,10 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         poll_every: config.ingest.poll_every,
         delivery: config.outbox,
         webhooks,
+        translation: shopmux_core::services::translation::TranslationOptions {
+            settings: config.translation.settings.clone(),
+            provider: crate::translation::provider(&config.translation, config.outbound),
+        },
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock, options);

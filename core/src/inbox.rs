@@ -39,6 +39,8 @@ pub struct InboxOptions {
     pub delivery: DeliveryLimits,
     /// Outbound webhooks: settings and the daemon's transport.
     pub webhooks: crate::services::webhooks::WebhookOptions,
+    /// Translation: settings and the provider.
+    pub translation: crate::services::translation::TranslationOptions,
 }
 
 /// How many deliveries run at once: in all, and to one platform (so a platform that
@@ -70,6 +72,7 @@ impl Default for InboxOptions {
             background_delivery: true,
             delivery: DeliveryLimits::default(),
             webhooks: Default::default(),
+            translation: Default::default(),
         }
     }
 }
@@ -92,6 +95,8 @@ pub struct Inbox {
     pub(crate) workers: Mutex<Vec<JoinHandle<()>>>,
     /// Outbound webhooks.
     pub(crate) webhooks: crate::services::webhooks::Webhooks,
+    /// Translation.
+    pub(crate) translation: crate::services::translation::Translation,
 }
 
 impl std::fmt::Debug for Inbox {

@@ -26,6 +26,7 @@ pub mod storefront;
 pub mod storefront_bot;
 pub mod storefront_chat;
 pub mod stream;
+pub mod translation;
 pub mod webhook_endpoints;
 pub mod webhooks;
 pub mod workbench;
@@ -83,6 +84,7 @@ pub struct AppState {
         (name = "integrations", description = "Outbound webhooks to the seller's own systems (main account)"),
         (name = "storefront", description = "The storefront chat of shops whose platform offers one (customer side)"),
         (name = "operations", description = "Health"),
+        (name = "translation", description = "Translation of messages and drafts"),
     )
 )]
 struct ApiDoc;
@@ -185,6 +187,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(webhook_endpoints::deliveries))
         .routes(routes!(webhook_endpoints::send_again))
         .routes(routes!(stream::stream))
+        .routes(routes!(translation::set_language))
+        .routes(routes!(translation::get_translation, translation::set_translation))
+        .routes(routes!(translation::translate_draft))
+        .routes(routes!(translation::usage))
         .with_state(state)
         .split_for_parts();
     let platforms: Vec<String> = state_platforms.iter().map(ToString::to_string).collect();

@@ -53,6 +53,7 @@ pub const FILES: &[Asset] = embed![
     "js/history_filters.js",
     "js/quick_replies.js",
     "js/settings_quick_replies.js",
+    "js/translation.js",
 ];
 
 /// The page that loads the app; `{{assets}}` becomes `/assets/<version>`.

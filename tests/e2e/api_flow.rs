@@ -232,6 +232,11 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("post", "/api/v1/shops/{shop_id}/bot/questions"),
         ("put", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
         ("delete", "/api/v1/shops/{shop_id}/bot/questions/{question_id}"),
+        ("put", "/api/v1/me/language"),
+        ("get", "/api/v1/conversations/{conversation_id}/translation"),
+        ("put", "/api/v1/conversations/{conversation_id}/translation"),
+        ("post", "/api/v1/conversations/{conversation_id}/translate"),
+        ("get", "/api/v1/translation/usage"),
     ];
     for (method, path) in expected {
         assert!(

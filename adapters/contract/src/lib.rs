@@ -23,6 +23,7 @@ pub mod platform;
 pub mod products;
 pub mod rules;
 pub mod span;
+pub mod translation;
 pub mod wire;
 
 pub use adapter::{Adapter, Capabilities, Capability, NoHost};

@@ -10,6 +10,7 @@ pub use crate::compliance::{Compliance, ContactPolicy, PolicyKind};
 use crate::kinds::ContentKind;
 use crate::platform::Platform;
 use crate::span::Span;
+pub use crate::translation::TranslationRules;
 use serde::{Deserialize, Serialize};
 
 /// A rule ID of `platform-rules.md`, such as `TT-WIN-2`.
@@ -395,6 +396,10 @@ pub struct RuleSet {
     /// What an agent's reply must not carry (off-platform contact); none: nothing.
     #[serde(default)]
     pub compliance: Compliance,
+    /// Who translates between buyer and seller (TT-TR-1, AE-TR-1, AE-TR-2); default:
+    /// shopmux.
+    #[serde(default)]
+    pub translation: TranslationRules,
 }
 
 impl RuleSet {
@@ -416,6 +421,7 @@ impl RuleSet {
             routing: None,
             limits: Limits::default(),
             compliance: Compliance::default(),
+            translation: TranslationRules::default(),
         }
     }
 
@@ -469,6 +475,7 @@ impl RuleSet {
             .chain(wait)
             .chain(routing)
             .chain(self.compliance.rule_ids())
+            .chain(self.translation.rule_ids())
         {
             if !out.contains(&r) {
                 out.push(r);

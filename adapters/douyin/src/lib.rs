@@ -63,5 +63,6 @@ pub fn rule_set() -> RuleSet {
         // The shared off-platform contact policies (OFF-*), links to Douyin's and its
         // shops' (jinritemai.com) domains allowed.
         compliance: Compliance::standard(&["douyin.com", "iesdouyin.com", "jinritemai.com"]),
+        translation: Default::default(),
     }
 }

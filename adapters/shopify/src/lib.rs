@@ -54,5 +54,6 @@ pub fn rule_set() -> RuleSet {
         // The chat is the seller's own store's: no marketplace to keep buyers on, so no
         // off-platform contact policy (a shop's owner may add word policies).
         compliance: Default::default(),
+        translation: Default::default(),
     }
 }

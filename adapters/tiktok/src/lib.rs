@@ -10,6 +10,7 @@ use shopmux_contract::rules::{
     AssignPolicy, Compliance, Condition, Expiry, KindRule, Requirement, Routing, RuleSet, Silent,
     Timer, Transition,
 };
+use shopmux_contract::translation::TranslationRules;
 use shopmux_contract::{ContentKind, Platform, Span};
 
 /// The platform id.
@@ -73,5 +74,8 @@ pub fn rule_set() -> RuleSet {
         // The shared off-platform contact policies (OFF-*), links to TikTok Shop's own
         // domains allowed.
         compliance: Compliance::standard(&["tiktok.com", "tiktokshop.com", "tiktokglobalshop.com"]),
+        // TT-TR-1: shopmux translates the draft live and shows every message in the
+        // original and in the agent's language.
+        translation: TranslationRules::Shopmux { rule: Some("TT-TR-1".into()) },
     }
 }

@@ -81,6 +81,7 @@ fn outbound(
         created_at: at,
         delivery_status: Some(DeliveryStatus::Pending),
         delivery_error: None,
+        translation: None,
     }
 }
 

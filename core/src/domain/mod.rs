@@ -24,6 +24,7 @@ pub mod rules;
 pub mod search_terms;
 pub mod shop_settings;
 pub mod sign_in;
+pub mod translation;
 pub mod viewer;
 pub mod webhook_retry;
 pub mod webhook_signing;

@@ -609,6 +609,7 @@ mod tests {
             created_at: at(t),
             delivery_status: None,
             delivery_error: None,
+            translation: None,
         };
         let orders = [order("O-2", None, "shipped", 20), order("O-1", Some("#1001"), "paid", 10)];
         let none = conversation_values(&buyer, &shop, &orders, &[], "Kim");

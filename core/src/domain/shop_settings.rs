@@ -25,6 +25,9 @@ pub struct IngestShop {
     pub auto_reply: Option<ActiveAutoReply>,
     /// Its FAQ bot and greeting, compiled, when it has either (DY-GREET-1, DY-BOT-1).
     pub bot: Option<std::sync::Arc<super::faq_bot::ShopBot>>,
+    /// Whether its buyers' text messages wait for translation (a provider is
+    /// configured): they are stored `pending` for the translation worker.
+    pub translate: bool,
 }
 
 /// A shop's automatic reply settings (`settings.auto_reply`).

@@ -33,6 +33,7 @@ pub mod start;
 pub mod storefront;
 pub mod storefront_email;
 pub mod timers;
+pub mod translation;
 pub mod vetting;
 pub mod webhooks;
 pub mod workbench;

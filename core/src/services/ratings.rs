@@ -246,6 +246,7 @@ fn thank_you_message(
         created_at: at,
         delivery_status: Some(DeliveryStatus::Pending),
         delivery_error: None,
+        translation: None,
     }
 }
 

@@ -7,7 +7,9 @@
 //! `ON CONFLICT DO NOTHING`; only rows actually inserted change conversation state.
 
 use super::exec::Tx;
-use super::rows::{Columns, MESSAGE_COLUMNS, message_from_row, message_values};
+use super::rows::{
+    Columns, MESSAGE_COLUMN_COUNT, MESSAGE_COLUMNS, message_from_row, message_values,
+};
 use super::sql::{Val, list_placeholders, values_placeholders};
 use super::store::{Backend, Store};
 use super::write::Deferred;
@@ -68,7 +70,7 @@ pub async fn insert_messages(
     store: &Store, tx: &mut Tx<'_>, messages: &[Message], deferred: &mut Deferred,
 ) -> CoreResult<HashSet<MessageId>> {
     let pg = store.backend() == Backend::Postgres;
-    let n_cols = 12;
+    let n_cols = MESSAGE_COLUMN_COUNT;
     let mut inserted = HashSet::new();
     for chunk in messages.chunks(ROWS_PER_STATEMENT) {
         let mut vals = Vec::with_capacity(chunk.len() * (n_cols + 1));

@@ -197,19 +197,40 @@ pub fn conversation_values(seller_id: SellerId, c: &Conversation) -> Vec<Val> {
 
 /// The columns of `messages` read back (the PostgreSQL search column is write-only).
 pub const MESSAGE_COLUMNS: &str = "id, conversation_id, shop_id, direction, sender_kind, sender_agent_id, content, \
-     translated_text, platform_message_id, created_at, delivery_status, delivery_error";
+     translated_text, platform_message_id, created_at, delivery_status, delivery_error, \
+     translation_status, translation_source, translation_target, translation_provider, \
+     translation_error, original_text";
+
+/// How many columns [`MESSAGE_COLUMNS`] names.
+pub const MESSAGE_COLUMN_COUNT: usize = 18;
 
 /// A message row.
 pub fn message_from_row(row: &AnyRow) -> CoreResult<Message> {
     Ok(read_row!(row => Message {
         id, conversation_id, shop_id, direction, sender_kind, sender_agent_id, translated_text,
         platform_message_id, created_at, delivery_status, delivery_error;
-        content: json_col(row, "content")?
+        content: json_col(row, "content")?,
+        translation: translation_of(row)?
+    }))
+}
+
+/// A message's translation columns; none when it has no translation state.
+pub fn translation_of(row: &impl Columns) -> CoreResult<Option<MessageTranslation>> {
+    let Some(status) = row.opt_text_col("translation_status")? else { return Ok(None) };
+    let status = status.parse().map_err(|e: String| corrupt("translation_status", e))?;
+    Ok(Some(MessageTranslation {
+        status,
+        source: row.opt_text_col("translation_source")?,
+        target: row.opt_text_col("translation_target")?,
+        provider: row.opt_text_col("translation_provider")?,
+        error: row.opt_text_col("translation_error")?,
+        original_text: row.opt_text_col("original_text")?,
     }))
 }
 
 /// The bound values of a message row, in [`MESSAGE_COLUMNS`] order.
 pub fn message_values(m: &Message) -> Vec<Val> {
+    let t = m.translation.as_ref();
     vec![
         m.id.to_string().into(),
         m.conversation_id.to_string().into(),
@@ -223,6 +244,12 @@ pub fn message_values(m: &Message) -> Vec<Val> {
         to_millis(m.created_at).into(),
         m.delivery_status.map(|d| d.as_str().to_owned()).into(),
         m.delivery_error.clone().into(),
+        t.map(|t| t.status.as_str().to_owned()).into(),
+        t.and_then(|t| t.source.clone()).into(),
+        t.and_then(|t| t.target.clone()).into(),
+        t.and_then(|t| t.provider.clone()).into(),
+        t.and_then(|t| t.error.clone()).into(),
+        t.and_then(|t| t.original_text.clone()).into(),
     ]
 }
 

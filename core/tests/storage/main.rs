@@ -15,6 +15,7 @@ mod secrets;
 mod sign_in;
 mod storefront;
 mod support;
+mod translation;
 mod webhooks;
 
 use chrono::Duration;

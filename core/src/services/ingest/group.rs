@@ -21,6 +21,7 @@ use crate::storage::outbox;
 use crate::storage::store::Store;
 use crate::storage::write::Deferred;
 use chrono::{DateTime, Utc};
+use shopmux_contract::MessageContent;
 use std::collections::{HashMap, HashSet};
 
 /// What a written group returns: one outcome per item (in order) and the events to
@@ -184,6 +185,9 @@ fn buyer_message(
         created_at: at,
         delivery_status: None,
         delivery_error: None,
+        // Translated later by the worker, off this path (TT-TR-1, AE-TR-2).
+        translation: (shop.translate && matches!(msg.content, MessageContent::Text { .. }))
+            .then(MessageTranslation::default),
     }
 }
 
