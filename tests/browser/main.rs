@@ -13,4 +13,6 @@ mod ratings_history;
 mod security;
 mod support;
 #[cfg(feature = "demo")]
+mod translation;
+#[cfg(feature = "demo")]
 mod webhooks;
