@@ -150,8 +150,8 @@ const LATIN_HINTS: &[(&str, &str, &[&str])] = &[
         "en",
         "",
         &[
-            "the", "is", "my", "order", "when", "where", "hi", "thanks", "thank", "you",
-            "and", "i", "it", "does", "what", "can", "please",
+            "the", "is", "my", "order", "when", "where", "hi", "thanks", "thank", "you", "and",
+            "i", "it", "does", "what", "can", "please",
         ],
     ),
 ];
