@@ -26,6 +26,7 @@ mod quick_replies;
 mod ratings;
 mod sign_in;
 mod storefront;
+mod translation;
 mod webhooks;
 
 struct Harness {
