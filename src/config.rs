@@ -28,6 +28,8 @@ mod languages;
 mod webhooks;
 pub use access::{AccessConfig, RawAccessConfig};
 pub use languages::{LanguagesConfig, RawLanguagesConfig, TopicClassifierConfig};
+mod translation;
+pub use translation::{ProviderKind, RawTranslationConfig, TranslationConfig};
 pub use webhooks::RawWebhooksConfig;
 
 /// The whole configuration as written: the TOML file with the environment's overrides.
@@ -58,6 +60,8 @@ pub struct RawConfig {
     pub webhooks: RawWebhooksConfig,
     /// `[languages]`: language detection and the topic classifier of buyer messages.
     pub languages: RawLanguagesConfig,
+    /// `[translation]`: the translation provider, its limits and the budget.
+    pub translation: RawTranslationConfig,
 }
 
 /// `[outbound]`: the daemon's own requests (platform APIs at a connection's `api_base`,
@@ -251,6 +255,8 @@ pub struct Config {
     pub webhooks: shopmux_core::domain::webhook_retry::WebhookSettings,
     /// Language detection and the topic classifier.
     pub languages: LanguagesConfig,
+    /// The translation provider, its limits and the budget.
+    pub translation: TranslationConfig,
 }
 
 impl Default for Config {
@@ -520,6 +526,7 @@ impl RawConfig {
         });
         let webhooks = self.webhooks.validate(&mut problems);
         let languages = self.languages.validate(&mut problems);
+        let translation = self.translation.validate(&mut problems);
         let storefront = self.storefront.validate().map_err(|found| {
             found.into_iter().for_each(|(key, message)| problems.add(&key, message))
         });
@@ -545,6 +552,7 @@ impl RawConfig {
                 storefront: storefront.unwrap_or_default(),
                 webhooks: webhooks.unwrap_or_default(),
                 languages: languages.unwrap_or_default(),
+                translation: translation.unwrap_or_default(),
             }),
             _ => Err(problems.0),
         }
@@ -562,6 +570,9 @@ impl RawConfig {
         }
         if !shown.access.metrics_token.is_empty() {
             shown.access.metrics_token = "****".into();
+        }
+        if !shown.translation.api_key.is_empty() {
+            shown.translation.api_key = "****".into();
         }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }

@@ -20,5 +20,6 @@ pub mod storefront;
 pub mod storefront_config;
 pub mod storefront_limits;
 pub mod topic_endpoint;
+pub mod translation;
 pub mod web;
 pub mod webhook_transport;

@@ -55,6 +55,7 @@ pub fn rules_table(set: &RuleSet) -> String {
         );
     }
     service_figures(set, &mut rows);
+    translation(set, &mut rows);
     render(set, rows)
 }
 
@@ -251,6 +252,31 @@ fn compliance(set: &RuleSet, rows: &mut Rows) {
             n => format!(" ({n} words and phrases)"),
         };
         rows.push(&p.id, "reply check", format!("{what}{words}; the agent may send anyway"));
+    }
+}
+
+fn translation(set: &RuleSet, rows: &mut Rows) {
+    use shopmux_contract::translation::TranslationRules;
+    match &set.translation {
+        TranslationRules::Shopmux { rule: Some(rule) } => rows.push(
+            rule,
+            "translation",
+            "shopmux translates the draft before sending; messages shown in both languages",
+        ),
+        TranslationRules::Shopmux { rule: None } => {}
+        TranslationRules::PlatformTranslates { rule, choice_rule, fallback_language } => {
+            let what = format!(
+                "the platform shows the buyer replies in their language ({fallback_language} where unsupported); sent as written"
+            );
+            rows.push(rule, "translation", what);
+            if let Some(choice) = choice_rule {
+                rows.push(
+                    choice,
+                    "translation",
+                    "shown in the seller's language; the seller chooses source and target",
+                );
+            }
+        }
     }
 }
 

@@ -73,6 +73,10 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         delivery: config.outbox,
         webhooks,
         analysis: analysis_options(config),
+        translation: shopmux_core::services::translation::TranslationOptions {
+            settings: config.translation.settings.clone(),
+            provider: crate::translation::provider(&config.translation, config.outbound),
+        },
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock, options);

@@ -42,6 +42,8 @@ pub struct InboxOptions {
     pub webhooks: crate::services::webhooks::WebhookOptions,
     /// Language detection and topic classification of buyer messages (issue 18).
     pub analysis: crate::services::analysis_options::AnalysisOptions,
+    /// Translation: settings and the provider.
+    pub translation: crate::services::translation::TranslationOptions,
 }
 
 /// How many deliveries run at once: in all, and to one platform (so a platform that
@@ -74,6 +76,7 @@ impl Default for InboxOptions {
             delivery: DeliveryLimits::default(),
             webhooks: Default::default(),
             analysis: Default::default(),
+            translation: Default::default(),
         }
     }
 }
@@ -103,6 +106,8 @@ pub struct Inbox {
     /// Outbound webhooks.
     pub(crate) webhooks: crate::services::webhooks::Webhooks,
     pub(crate) analysis: crate::services::analysis_options::AnalysisOptions,
+    /// Translation.
+    pub(crate) translation: crate::services::translation::Translation,
 }
 
 impl std::fmt::Debug for Inbox {

@@ -16,6 +16,7 @@ use shopmux_core::domain::model::Message;
 use shopmux_core::services::reading::{
     ConversationPage, ConversationView, MessagePage, ShopCounts,
 };
+use shopmux_core::services::translation::outbound::ReplyTranslation;
 use utoipa::ToSchema;
 
 /// A conversation with its buyer, the buyer's orders and what the rules allow, and how a
@@ -45,6 +46,12 @@ pub struct NewReply {
     #[serde(default)]
     #[schema(max_items = 32)]
     pub acknowledged_policies: Vec<String>,
+    /// Translate the text before sending (TT-TR-1): what is sent is the translation and
+    /// the message keeps the agent's original (`translation.original_text`). Where the
+    /// platform translates itself (AE-TR-1) the text leaves as written; a failed
+    /// translation leaves it as written with the reason (`translation.error`).
+    #[serde(default)]
+    pub translate: Option<ReplyTranslation>,
 }
 
 /// The inbox list with the count of every filter.
@@ -119,8 +126,10 @@ pub async fn reply(
     auth: Auth, ApiPath(id): ApiPath<ConversationId>, ApiJson(body): ApiJson<NewReply>,
 ) -> ApiResult<(StatusCode, ApiJson<Message>)> {
     let inbox = auth.inbox();
-    let message = inbox
-        .reply_acknowledging(&auth.viewer, id, body.content, &body.acknowledged_policies)
-        .await?;
+    let (content, acknowledged) = (body.content, &body.acknowledged_policies);
+    let message = match &body.translate {
+        Some(t) => inbox.reply_translated(&auth.viewer, id, content, acknowledged, t).await?,
+        None => inbox.reply_acknowledging(&auth.viewer, id, content, acknowledged).await?,
+    };
     Ok((StatusCode::ACCEPTED, ApiJson(message)))
 }

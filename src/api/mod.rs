@@ -19,8 +19,8 @@ pub mod plugins;
 pub mod presence;
 pub mod quick_replies;
 pub mod ratings;
-pub mod service_levels;
 pub mod service_data;
+pub mod service_levels;
 pub mod session;
 pub mod shops;
 pub mod socket;
@@ -28,6 +28,7 @@ pub mod storefront;
 pub mod storefront_bot;
 pub mod storefront_chat;
 pub mod stream;
+pub mod translation;
 pub mod webhook_endpoints;
 pub mod webhooks;
 pub mod workbench;
@@ -86,6 +87,7 @@ pub struct AppState {
         (name = "storefront", description = "The storefront chat of shops whose platform offers one (customer side)"),
         (name = "operations", description = "Health"),
         (name = "service_data", description = "Service figures per shop, agent and platform (TT-DATA-*, DY-QA-*)"),
+        (name = "translation", description = "Translation of messages and drafts"),
     )
 )]
 struct ApiDoc;
@@ -194,6 +196,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(service_data::series))
         .routes(routes!(service_data::ratings))
         .routes(routes!(service_data::mine))
+        .routes(routes!(translation::set_language))
+        .routes(routes!(translation::get_translation, translation::set_translation))
+        .routes(routes!(translation::translate_draft))
+        .routes(routes!(translation::usage))
         .with_state(state)
         .split_for_parts();
     let platforms: Vec<String> = state_platforms.iter().map(ToString::to_string).collect();

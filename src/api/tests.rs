@@ -24,10 +24,11 @@ mod faq_bot;
 mod openapi;
 mod quick_replies;
 mod ratings;
-mod service_levels;
 mod service_data;
+mod service_levels;
 mod sign_in;
 mod storefront;
+mod translation;
 mod webhooks;
 
 struct Harness {

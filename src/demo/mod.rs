@@ -276,6 +276,10 @@ pub async fn start_demo(config: &Config, options: DemoOptions) -> anyhow::Result
     config.ingest.poll_every = DEMO_POLL_EVERY;
     // The demo's marketplaces are simulators on loopback, over plain http.
     config.outbound.allow_private_networks = true;
+    // Translation by the local simulator unless a real provider is configured.
+    if config.translation.provider == crate::config::ProviderKind::None {
+        config.translation.provider = crate::config::ProviderKind::Simulator;
+    }
     let daemon = crate::server::start(&config, options.clock.clone()).await?;
     let base = base_url(daemon.addr);
     let inbox = daemon.inbox.clone();

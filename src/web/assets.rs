@@ -56,6 +56,7 @@ pub const FILES: &[Asset] = embed![
     "js/urgency.js",
     "js/settings_service_level.js",
     "js/service_data.js",
+    "js/translation.js",
 ];
 
 /// The page that loads the app; `{{assets}}` becomes `/assets/<version>`.

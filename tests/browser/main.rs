@@ -14,8 +14,9 @@ mod security;
 #[cfg(feature = "demo")]
 mod service_data;
 mod support;
+mod topics;
+mod translation;
 #[cfg(feature = "demo")]
 mod urgency;
-mod topics;
 #[cfg(feature = "demo")]
 mod webhooks;

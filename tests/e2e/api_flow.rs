@@ -238,6 +238,11 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("get", "/api/v1/service-data/series"),
         ("get", "/api/v1/service-data/ratings"),
         ("get", "/api/v1/me/service-data"),
+        ("put", "/api/v1/me/language"),
+        ("get", "/api/v1/conversations/{conversation_id}/translation"),
+        ("put", "/api/v1/conversations/{conversation_id}/translation"),
+        ("post", "/api/v1/conversations/{conversation_id}/translate"),
+        ("get", "/api/v1/translation/usage"),
     ];
     for (method, path) in expected {
         assert!(

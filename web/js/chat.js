@@ -4,6 +4,7 @@
  * their delivery status and retry, older pages on demand, and live messages; the reply
  * box below ([`reply.js`]) and the workbench beside ([`workbench.js`]).
  */
+import { originalLabel, translationOf } from './translation.js';
 import { ApiError, del, get, post, put, query } from './api.js';
 import { announce, fill, h } from './dom.js';
 import { t } from './i18n.js';
@@ -170,8 +171,10 @@ function bubble(m, me) {
   const who = m.sender_kind === 'agent' ? agentName(m.sender_agent_id) || t('sender.agent') : t('sender.' + m.sender_kind);
   return h('article', { class: `msg ${m.direction} ${m.sender_kind}`, id: 'msg-' + m.id, dataset: { kind: m.content.type, delivery: m.delivery_status || '' } },
     h('div', { class: 'msg-meta' }, h('span', { class: 'sender' }, who), h('time', { datetime: m.created_at, title: dateTime(m.created_at) }, shortTime(m.created_at)), policyBadge(m.id), langBadge(m)),
+    h('div', { class: 'msg-meta' }, h('span', { class: 'sender' }, who), h('time', { datetime: m.created_at, title: dateTime(m.created_at) }, shortTime(m.created_at)), policyBadge(m.id)),
+    originalLabel(m),
     renderContent(m.content),
-    m.translated_text ? h('p', { class: 'translated' }, m.translated_text) : null,
+    translationOf(m),
     m.direction === 'out' && m.delivery_status ? delivery(m, me) : null);
 }
 

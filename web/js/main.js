@@ -9,6 +9,7 @@ import { showSignIn } from './signin.js';
 import { startShell } from './shell.js';
 import { loadPrefs, state } from './state.js';
 import { setTimeZone } from './time.js';
+import { announceLanguage } from './translation.js';
 
 const root = document.getElementById('app');
 
@@ -24,6 +25,7 @@ export async function enter(session) {
   loadPrefs();
   setLanguage(state.prefs.lang || browserLanguage());
   setTimeZone(state.prefs.zone);
+  announceLanguage();
   const [me, shops, agents] = await Promise.all([get('/me'), get('/shops'), get('/agents')]);
   state.me = me.agent;
   state.chatShops = new Set(me.chat_shops);

@@ -14,6 +14,7 @@ import { focusList } from './inbox.js';
 import { ratingButton } from './rating.js';
 import { quickReplyPicker } from './quick_replies.js';
 import { complianceGuard } from './compliance.js';
+import { translationBar } from './translation.js';
 
 const rulesOf = new Map();
 
@@ -37,7 +38,8 @@ export function replyBox(detail, onSent) {
   const tools = h('div', { class: 'reply-tools' });
   const send = h('button', { class: 'primary', onclick: submit }, t('reply.send'));
   const guard = complianceGuard(text, () => current.conversation.id);
-  const el = h('footer', { class: 'reply' }, notice, chips, text, picker.el, h('div', { class: 'reply-bar' }, tools, error, send), guard.el);
+  const translate = translationBar(text, detail.conversation.id);
+  const el = h('footer', { class: 'reply' }, notice, chips, text, translate.el, picker.el, h('div', { class: 'reply-bar' }, tools, error, send), guard.el);
   const stopShare = on('share-product', addProduct);
 
   text.addEventListener('keydown', (e) => {
@@ -129,7 +131,7 @@ export function replyBox(detail, onSent) {
     if (!body || send.disabled || picker.blocks()) return;
     const sent = await deliver(body);
     if (sent && products.length === 1 && body.type === 'product_card' && text.value.trim()) await deliver({ type: 'text', text: text.value.trim() });
-    if (sent) { text.value = ''; products.length = 0; paintChips(); picker.reset(); guard.reset(); }
+    if (sent) { text.value = ''; products.length = 0; paintChips(); picker.reset(); guard.reset(); translate.reset(); }
   }
 
   async function deliver(body) {
@@ -142,7 +144,8 @@ export function replyBox(detail, onSent) {
         outreach.messages.forEach((m) => { guard.sent(m); onSent(m); });
         mode = 'reply';
       } else {
-        const message = await post(`/conversations/${c.id}/messages`, { content: body, ...guard.fields() });
+        const translated = body.type === 'text' ? translate.fields() : {};
+        const message = await post(`/conversations/${c.id}/messages`, { content: body, ...guard.fields(), ...translated });
         guard.sent(message);
         onSent(message);
       }

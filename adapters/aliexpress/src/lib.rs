@@ -11,6 +11,7 @@ use shopmux_contract::rules::{
     AssignPolicy, AutoReplyRule, Compliance, Condition, KindRule, Limits, Requirement, Routing,
     RuleSet, TransferPolicy,
 };
+use shopmux_contract::translation::TranslationRules;
 use shopmux_contract::{ContentKind, Platform, Span};
 
 /// The platform id.
@@ -89,5 +90,13 @@ pub fn rule_set() -> RuleSet {
         compliance: Compliance::standard(&["aliexpress.com", "aliexpress.us", "aliexpress.ru"]),
         reply_targets: vec![],
         service_data: Default::default(),
+        // AE-TR-1: AliExpress shows the buyer what the seller sends in the buyer's
+        // language (English where unsupported), so replies leave untranslated; AE-TR-2:
+        // the seller reads in their language and may choose source and target.
+        translation: TranslationRules::PlatformTranslates {
+            rule: "AE-TR-1".into(),
+            choice_rule: Some("AE-TR-2".into()),
+            fallback_language: "en".into(),
+        },
     }
 }

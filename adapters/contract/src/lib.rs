@@ -24,6 +24,7 @@ pub mod products;
 pub mod rules;
 pub mod service_figures;
 pub mod span;
+pub mod translation;
 pub mod wire;
 
 pub use adapter::{Adapter, Capabilities, Capability, NoHost};

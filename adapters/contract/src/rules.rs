@@ -10,6 +10,7 @@ pub use crate::compliance::{Compliance, ContactPolicy, PolicyKind};
 use crate::kinds::ContentKind;
 use crate::platform::Platform;
 use crate::span::Span;
+pub use crate::translation::TranslationRules;
 use serde::{Deserialize, Serialize};
 
 /// A rule ID of `platform-rules.md`, such as `TT-WIN-2`.
@@ -431,6 +432,10 @@ pub struct RuleSet {
     /// The service figures the platform reports (TT-DATA-*, DY-QA-*); none: generic ones.
     #[serde(default)]
     pub service_data: crate::service_figures::ServiceData,
+    /// Who translates between buyer and seller (TT-TR-1, AE-TR-1, AE-TR-2); default:
+    /// shopmux.
+    #[serde(default)]
+    pub translation: TranslationRules,
 }
 
 impl RuleSet {
@@ -454,6 +459,7 @@ impl RuleSet {
             compliance: Compliance::default(),
             reply_targets: vec![],
             service_data: Default::default(),
+            translation: TranslationRules::default(),
         }
     }
 
@@ -511,6 +517,7 @@ impl RuleSet {
             .chain(figures)
             .chain(self.compliance.rule_ids())
             .chain(targets)
+            .chain(self.translation.rule_ids())
         {
             if !out.contains(&r) {
                 out.push(r);

@@ -100,5 +100,6 @@ pub fn rule_set() -> RuleSet {
             },
         ],
         service_data: service_data(),
+        translation: Default::default(),
     }
 }

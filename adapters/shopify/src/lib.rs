@@ -56,5 +56,6 @@ pub fn rule_set() -> RuleSet {
         compliance: Default::default(),
         reply_targets: vec![],
         service_data: Default::default(),
+        translation: Default::default(),
     }
 }

@@ -11,6 +11,7 @@ use shopmux_contract::rules::{
     Routing, RuleSet, Silent, Timer, Transition,
 };
 use shopmux_contract::service_figures::{FigureKind, ServiceData, ServiceFigure};
+use shopmux_contract::translation::TranslationRules;
 use shopmux_contract::{ContentKind, Platform, Span};
 
 /// The platform id.
@@ -102,5 +103,8 @@ pub fn rule_set() -> RuleSet {
             counts: ReplyCounted::First,
         }],
         service_data: service_data(),
+        // TT-TR-1: shopmux translates the draft live and shows every message in the
+        // original and in the agent's language.
+        translation: TranslationRules::Shopmux { rule: Some("TT-TR-1".into()) },
     }
 }

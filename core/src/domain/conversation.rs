@@ -86,6 +86,7 @@ fn outbound(
         delivery_status: Some(DeliveryStatus::Pending),
         delivery_error: None,
         analysis: Default::default(),
+        translation: None,
     }
 }
 

@@ -30,6 +30,7 @@ pub mod shop_settings;
 pub mod sign_in;
 pub mod topic_model;
 pub mod topics;
+pub mod translation;
 pub mod viewer;
 pub mod webhook_retry;
 pub mod webhook_signing;

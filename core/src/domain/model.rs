@@ -405,6 +405,9 @@ pub struct Message {
     pub delivery_status: Option<DeliveryStatus>,
     /// For failed deliveries, the platform's error.
     pub delivery_error: Option<String>,
+    /// The translation's state and languages (TT-TR-1, AE-TR-2), when one applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translation: Option<MessageTranslation>,
     /// A buyer's text: its detected language and topic (issue 18).
     #[serde(flatten)]
     pub analysis: TextAnalysis,
@@ -429,6 +432,51 @@ pub struct TextAnalysis {
     #[serde(default)]
     pub topic_confidence: Option<f32>,
 }
+
+/// Where a message's translation stands. Inbound, `translated_text` is the buyer's
+/// text in the agent's language; outbound, the message's content is what was sent and
+/// `original_text` what the agent wrote. The original is never replaced.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageTranslation {
+    /// The state.
+    pub status: TranslationStatus,
+    /// The language translated from (the original's), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The language translated into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The provider that translated it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// Why it is untranslated (`budget_exceeded: …`, `provider_failed: …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Outbound: the agent's text before translation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_text: Option<String>,
+}
+
+/// The state of a message's translation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TranslationStatus {
+    /// Waiting for the translation worker.
+    #[default]
+    Pending,
+    /// Translated.
+    Translated,
+    /// Already in the reader's language.
+    SameLanguage,
+    /// Left untranslated; `error` says why.
+    Failed,
+}
+text_enum!(TranslationStatus {
+    Pending => "pending", Translated => "translated", SameLanguage => "same_language",
+    Failed => "failed"
+});
 
 /// An internal note on a buyer, never shown to the buyer (SH-NOTE-1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -619,6 +619,7 @@ mod tests {
             delivery_status: None,
             delivery_error: None,
             analysis: Default::default(),
+            translation: None,
         };
         let orders = [order("O-2", None, "shipped", 20), order("O-1", Some("#1001"), "paid", 10)];
         let none = conversation_values(&buyer, &shop, &orders, &[], "Kim");

@@ -27,6 +27,9 @@ pub struct IngestShop {
     pub bot: Option<std::sync::Arc<super::faq_bot::ShopBot>>,
     /// What its conversations' deadlines come from (rules in force, service-level target).
     pub deadlines: std::sync::Arc<super::deadlines::DeadlineSpec>,
+    /// Whether its buyers' text messages wait for translation (a provider is
+    /// configured): they are stored `pending` for the translation worker.
+    pub translate: bool,
 }
 
 /// A shop's automatic reply settings (`settings.auto_reply`).

@@ -307,6 +307,15 @@ impl Inbox {
         &self, viewer: &Viewer, id: ConversationId, content: MessageContent,
         acknowledged: &[String],
     ) -> CoreResult<Message> {
+        self.reply_with(viewer, id, content, acknowledged, None).await
+    }
+
+    /// [`Inbox::reply_acknowledging`], the message carrying its translation (the agent's
+    /// original beside what is sent, TT-TR-1).
+    pub(crate) async fn reply_with(
+        &self, viewer: &Viewer, id: ConversationId, content: MessageContent,
+        acknowledged: &[String], translation: Option<crate::domain::model::MessageTranslation>,
+    ) -> CoreResult<Message> {
         content.validate()?;
         crate::domain::ratings::check_agent_content(&content)?;
         // rule: AE-QUICK-1 — an unfilled quick-reply variable is never sent.
@@ -331,7 +340,8 @@ impl Inbox {
         // rule: OFF-PHONE-1, OFF-EMAIL-1, OFF-LINK-1, OFF-MSG-1, OFF-PAY-1 (the shop's
         // contact policies: a finding not acknowledged refuses the reply, unwritten)
         let overridden = compliance::screen(&checker, &content, acknowledged)?;
-        let message = agent_message(viewer, &before, content, now);
+        let mut message = agent_message(viewer, &before, content, now);
+        message.translation = translation;
         outbox::queue(&mut w, std::slice::from_ref(&message), now).await?;
         compliance::record(&mut w, &message, overridden).await?;
         let mut after = replied(&before, &message, viewer.agent.id, now);

@@ -255,6 +255,7 @@ fn thank_you_message(
         delivery_status: Some(DeliveryStatus::Pending),
         delivery_error: None,
         analysis: Default::default(),
+        translation: None,
     }
 }
 

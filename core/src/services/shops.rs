@@ -221,6 +221,7 @@ impl Inbox {
             seller_id: row.seller_id,
             platform,
             secret: row.secret,
+            translate: self.translation.provider.is_some(),
         };
         self.ingest_cache
             .lock()

@@ -3,7 +3,7 @@
 //! heartbeat — and a shutdown that writes what was accepted before stopping.
 
 use super::ingest::queue::{IngestJob, spawn_writer};
-use super::{delivery, polling, presence, router, timers, webhooks};
+use super::{delivery, polling, presence, router, timers, translation, webhooks};
 use crate::clock::Clock;
 use crate::events::EventBus;
 use crate::inbox::{DeliveryLimits, Inbox, InboxOptions};
@@ -56,6 +56,7 @@ impl Inbox {
             workers: Mutex::new(vec![writer]),
             webhooks: options.webhooks.into(),
             analysis: options.analysis,
+            translation: options.translation.into(),
         });
         let weak = Arc::downgrade(&inbox);
         let stop = || inbox.shutdown.subscribe();
@@ -68,7 +69,10 @@ impl Inbox {
         if options.background_delivery {
             tasks.push(tokio::spawn(delivery::run_loop(weak.clone(), stop())));
             if inbox.webhooks.transport.is_some() {
-                tasks.push(tokio::spawn(webhooks::run_loop(weak, stop())));
+                tasks.push(tokio::spawn(webhooks::run_loop(weak.clone(), stop())));
+            }
+            if inbox.translation.provider.is_some() {
+                tasks.push(tokio::spawn(translation::run_loop(weak, stop())));
             }
         }
         inbox.keep_workers(tasks);

@@ -31,6 +31,7 @@ pub mod shops;
 pub mod sql;
 pub mod store;
 pub mod storefront;
+pub mod translations;
 pub mod web_sessions;
 pub mod webhook_queue;
 pub mod webhook_subs;

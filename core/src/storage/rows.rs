@@ -218,10 +218,12 @@ pub fn conversation_values(seller_id: SellerId, c: &Conversation) -> Vec<Val> {
 /// The columns of `messages` read back (the PostgreSQL search column is write-only).
 pub const MESSAGE_COLUMNS: &str = "id, conversation_id, shop_id, direction, sender_kind, sender_agent_id, content, \
      translated_text, platform_message_id, created_at, delivery_status, delivery_error, \
-     detected_language, language_confidence, topic, topic_confidence";
+     detected_language, language_confidence, topic, topic_confidence, \
+     translation_status, translation_source, translation_target, translation_provider, \
+     translation_error, original_text";
 
 /// The number of columns in [`MESSAGE_COLUMNS`].
-pub const MESSAGE_N_COLUMNS: usize = 16;
+pub const MESSAGE_N_COLUMNS: usize = 22;
 
 /// A confidence stored per mille, as 0 to 1.
 fn per_mille_col(row: &impl Columns, col: &str) -> CoreResult<Option<f32>> {
@@ -250,12 +252,28 @@ pub fn message_from_row(row: &AnyRow) -> CoreResult<Message> {
         id, conversation_id, shop_id, direction, sender_kind, sender_agent_id, translated_text,
         platform_message_id, created_at, delivery_status, delivery_error;
         content: json_col(row, "content")?,
-        analysis: analysis_from_row(row)?
+        analysis: analysis_from_row(row)?,
+        translation: translation_of(row)?
+    }))
+}
+
+/// A message's translation columns; none when it has no translation state.
+pub fn translation_of(row: &impl Columns) -> CoreResult<Option<MessageTranslation>> {
+    let Some(status) = row.opt_text_col("translation_status")? else { return Ok(None) };
+    let status = status.parse().map_err(|e: String| corrupt("translation_status", e))?;
+    Ok(Some(MessageTranslation {
+        status,
+        source: row.opt_text_col("translation_source")?,
+        target: row.opt_text_col("translation_target")?,
+        provider: row.opt_text_col("translation_provider")?,
+        error: row.opt_text_col("translation_error")?,
+        original_text: row.opt_text_col("original_text")?,
     }))
 }
 
 /// The bound values of a message row, in [`MESSAGE_COLUMNS`] order.
 pub fn message_values(m: &Message) -> Vec<Val> {
+    let t = m.translation.as_ref();
     vec![
         m.id.to_string().into(),
         m.conversation_id.to_string().into(),
@@ -273,6 +291,12 @@ pub fn message_values(m: &Message) -> Vec<Val> {
         per_mille(m.analysis.language_confidence),
         m.analysis.topic.map(|t| t.as_str().to_owned()).into(),
         per_mille(m.analysis.topic_confidence),
+        t.map(|t| t.status.as_str().to_owned()).into(),
+        t.and_then(|t| t.source.clone()).into(),
+        t.and_then(|t| t.target.clone()).into(),
+        t.and_then(|t| t.provider.clone()).into(),
+        t.and_then(|t| t.error.clone()).into(),
+        t.and_then(|t| t.original_text.clone()).into(),
     ]
 }
 

@@ -17,6 +17,7 @@ mod service_data;
 mod sign_in;
 mod storefront;
 mod support;
+mod translation;
 mod webhooks;
 
 use chrono::Duration;

@@ -12,10 +12,13 @@ use shopmux_core::domain::inbound::{InboundBuyer, InboundMessage, IngestOutcome}
 use shopmux_core::domain::listing::ConversationQuery;
 use shopmux_core::domain::model::{Conversation, Message, Platform, ShopGrant};
 use shopmux_core::domain::shop_settings::IngestShop;
+use shopmux_core::domain::translation::TranslationSettings;
 use shopmux_core::domain::viewer::Viewer;
 use shopmux_core::services::accounts::{AgentWithToken, NewAgent};
 use shopmux_core::services::reading::ConversationPage;
 use shopmux_core::services::shops::NewShop;
+use shopmux_core::services::translation::simulator::SimulatorProvider;
+use shopmux_core::services::translation::{TranslationOptions, TranslationProvider};
 use shopmux_core::{
     Clock, CoreError, CoreResult, Inbox, InboxOptions, ManualClock, Registry, Store, StoreOptions,
 };
@@ -231,11 +234,12 @@ async fn on_every_backend(
     let mut out = Vec::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}/test.db", dir.path().display());
-    out.push(open("sqlite", &url, Some(dir), adapters(), background_delivery).await);
+    let none = TranslationOptions::default;
+    out.push(open("sqlite", &url, Some(dir), adapters(), background_delivery, none()).await);
     match postgres_url() {
         Some(base) => {
             let url = postgres_schema_url(&base).await;
-            out.push(open("postgres", &url, None, adapters(), background_delivery).await);
+            out.push(open("postgres", &url, None, adapters(), background_delivery, none()).await);
         }
         None => eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL cases skipped"),
     }
@@ -244,7 +248,7 @@ async fn on_every_backend(
 
 async fn open(
     name: &'static str, url: &str, dir: Option<tempfile::TempDir>, adapters: Vec<Arc<dyn Adapter>>,
-    background_delivery: bool,
+    background_delivery: bool, translation: TranslationOptions,
 ) -> TestInbox {
     let store = Store::open(&StoreOptions::new(url))
         .await
@@ -254,10 +258,32 @@ async fn open(
         registry: registry(adapters),
         routing_seed: Some(7),
         background_delivery,
+        translation,
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock.clone() as Arc<dyn Clock>, options);
     TestInbox { name, url: url.to_owned(), inbox, clock, _dir: dir }
+}
+
+/// A fresh inbox on every backend translating with a simulator of its own (beside it,
+/// to count its calls) within `budget` characters per seller and month; no background
+/// workers: the test runs the translation passes itself.
+pub async fn inboxes_translating(budget: Option<u64>) -> Vec<(TestInbox, Arc<SimulatorProvider>)> {
+    let options = |sim: &Arc<SimulatorProvider>| TranslationOptions {
+        settings: TranslationSettings { seller_monthly_chars: budget, ..Default::default() },
+        provider: Some(sim.clone() as Arc<dyn TranslationProvider>),
+    };
+    let mut out = Vec::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/test.db", dir.path().display());
+    let sim = Arc::new(SimulatorProvider::new());
+    out.push((open("sqlite", &url, Some(dir), vec![], false, options(&sim)).await, sim));
+    if let Some(base) = postgres_url() {
+        let url = postgres_schema_url(&base).await;
+        let sim = Arc::new(SimulatorProvider::new());
+        out.push((open("postgres", &url, None, vec![], false, options(&sim)).await, sim));
+    }
+    out
 }
 
 /// An owner with one `api` shop.

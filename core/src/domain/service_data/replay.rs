@@ -74,6 +74,7 @@ mod tests {
             secret: String::new(),
             auto_reply: None,
             bot: None,
+            translate: false,
             deadlines: std::sync::Arc::new(crate::domain::deadlines::DeadlineSpec {
                 rules: std::sync::Arc::new(shopmux_contract::RuleSet::permissive(
                     shopmux_contract::Platform::from_static("x"),

@@ -11,8 +11,8 @@ use crate::domain::ids::*;
 use crate::domain::inbound::{InboundMessage, IngestOutcome};
 use crate::domain::model::*;
 use crate::domain::shop_settings::IngestShop;
-use crate::domain::webhooks::WebhookEvent;
 use crate::domain::topics;
+use crate::domain::webhooks::WebhookEvent;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::storage::conversations::{self, INGEST_MUTABLE, INGEST_MUTABLE_TOPICS};
@@ -25,6 +25,7 @@ use crate::storage::store::Store;
 use crate::storage::webhook_queue;
 use crate::storage::write::Deferred;
 use chrono::{DateTime, Utc};
+use shopmux_contract::MessageContent;
 use std::collections::{HashMap, HashSet};
 
 /// What a written group returns: one outcome per item (in order) and the events to
@@ -204,6 +205,9 @@ fn buyer_message(
         delivery_status: None,
         delivery_error: None,
         analysis: msg.analysis.clone(),
+        // Translated later by the worker, off this path (TT-TR-1, AE-TR-2).
+        translation: (shop.translate && matches!(msg.content, MessageContent::Text { .. }))
+            .then(MessageTranslation::default),
     }
 }
 

@@ -1,0 +1,79 @@
+//! Translation (TT-TR-1, AE-TR-1, AE-TR-2): the agent's interface language (what buyer
+//! messages are translated into), a conversation's auto-translation switch with the
+//! agent's choice of source and target, the live translation of a draft, and the
+//! seller's usage this month. Replies are translated by `POST …/messages` with
+//! `translate`.
+
+use super::doc::{BadRequest, ConversationPath, Forbidden, NotFound, Unauthorized, Unprocessable};
+use super::error::JsonResult;
+use super::extract::{ApiJson, ApiPath, Auth};
+use serde::{Deserialize, Serialize};
+use shopmux_core::domain::ids::ConversationId;
+use shopmux_core::services::translation::UsageReport;
+use shopmux_core::services::translation::outbound::{
+    ConversationTranslation, DraftRequest, DraftTranslation, TranslationChoice,
+};
+use utoipa::ToSchema;
+
+/// An agent's interface language.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageBody {
+    /// A language tag (`en`, `zh-CN`); stored as its primary subtag.
+    #[schema(max_length = 16)]
+    pub language: String,
+}
+
+/// Set the caller's interface language: buyer messages are translated into it.
+#[utoipa::path(put, path = "/api/v1/me/language", tag = "translation",
+    request_body = LanguageBody,
+    responses((status = 200, body = LanguageBody), BadRequest, Unauthorized, Unprocessable))]
+pub async fn set_language(
+    auth: Auth, ApiJson(body): ApiJson<LanguageBody>,
+) -> JsonResult<LanguageBody> {
+    let language = auth.inbox().set_agent_language(&auth.viewer, &body.language).await?;
+    Ok(ApiJson(LanguageBody { language }))
+}
+
+/// A conversation's translation: the auto-translation switch, the chosen languages, the
+/// agent's and the buyer's, and whether the platform translates replies itself (AE-TR-1).
+#[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}/translation",
+    tag = "translation", params(ConversationPath),
+    responses((status = 200, body = ConversationTranslation), BadRequest, Unauthorized, NotFound))]
+pub async fn get_translation(
+    auth: Auth, ApiPath(id): ApiPath<ConversationId>,
+) -> JsonResult<ConversationTranslation> {
+    Ok(ApiJson(auth.inbox().conversation_translation(&auth.viewer, id).await?))
+}
+
+/// Switch a conversation's auto-translation and choose source and target (TT-TR-1,
+/// AE-TR-2). Where the platform translates replies itself, switching it on is refused
+/// with 422 `platform_translates` (AE-TR-1).
+#[utoipa::path(put, path = "/api/v1/conversations/{conversation_id}/translation",
+    tag = "translation", request_body = TranslationChoice, params(ConversationPath),
+    responses((status = 200, body = ConversationTranslation), BadRequest, Unauthorized,
+        Forbidden, NotFound, Unprocessable))]
+pub async fn set_translation(
+    auth: Auth, ApiPath(id): ApiPath<ConversationId>, ApiJson(body): ApiJson<TranslationChoice>,
+) -> JsonResult<ConversationTranslation> {
+    Ok(ApiJson(auth.inbox().set_conversation_translation(&auth.viewer, id, &body).await?))
+}
+
+/// Translate a draft (the reply box's live preview): cached, counted and budgeted like
+/// every translation; a provider failure answers 200 with `error` and no `text`.
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/translate",
+    tag = "translation", request_body = DraftRequest, params(ConversationPath),
+    responses((status = 200, body = DraftTranslation), BadRequest, Unauthorized, NotFound,
+        Unprocessable))]
+pub async fn translate_draft(
+    auth: Auth, ApiPath(id): ApiPath<ConversationId>, ApiJson(body): ApiJson<DraftRequest>,
+) -> JsonResult<DraftTranslation> {
+    Ok(ApiJson(auth.inbox().translate_draft(&auth.viewer, id, &body).await?))
+}
+
+/// The caller's seller's translation usage this month, per provider, with the budget.
+#[utoipa::path(get, path = "/api/v1/translation/usage", tag = "translation",
+    responses((status = 200, body = UsageReport), Unauthorized))]
+pub async fn usage(auth: Auth) -> JsonResult<UsageReport> {
+    Ok(ApiJson(auth.inbox().translation_usage(&auth.viewer).await?))
+}
