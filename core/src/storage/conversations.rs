@@ -49,20 +49,9 @@ pub const INGEST_MUTABLE: &[&str] = &[
 
 /// [`INGEST_MUTABLE`] and the topics, for buyer messages that brought a topic label
 /// (SH-TOPIC-2): the topic indexes change only then.
-pub const INGEST_MUTABLE_TOPICS: &[&str] = &[
-    "has_order",
-    "unread_count",
-    "waiting_since",
-    "wait_rank",
-    "last_message_at",
-    "last_buyer_message_at",
-    "preview",
-    "bot_active",
-    "bot_misses",
-    "topics",
-    "topic_1",
-    "topic_2",
-];
+pub static INGEST_MUTABLE_TOPICS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    INGEST_MUTABLE.iter().copied().chain(["topics", "topic_1", "topic_2"]).collect()
+});
 
 /// The columns a conversation never changes; every other column is updated on save.
 const IMMUTABLE: &[&str] = &["id", "seller_id", "shop_id", "platform", "buyer_id", "created_at"];

@@ -150,7 +150,7 @@ async fn write_fresh(
         .cloned()
         .partition(|(_, before, after)| before.as_ref().is_none_or(|b| b.topics != after.topics));
     conversations::defer_save(store, &without, INGEST_MUTABLE, &mut deferred);
-    conversations::defer_save(store, &with_topics, INGEST_MUTABLE_TOPICS, &mut deferred);
+    conversations::defer_save(store, &with_topics, &INGEST_MUTABLE_TOPICS, &mut deferred);
     deferred.run_in(store, tx).await?;
     let stored = stored_ids(store, tx, &messages, &inserted).await?;
     let created = messages.into_iter().filter(|m| inserted.contains(&m.id));
