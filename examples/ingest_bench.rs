@@ -16,6 +16,7 @@
 //! `--no-analysis` turns language detection and the topic classifier off
 //! (`[languages] detect = false, topic_classifier = "off"`); compare runs with and
 //! without it, alternated, for their cost on ingest.
+//! `--no-topics` turns only the topic classifier off (detection stays on): its cost alone.
 //! `--outbox-concurrency N` sets `outbox.per_platform_concurrency` (default 4).
 
 use bytes::Bytes;
@@ -35,6 +36,7 @@ struct Args {
     warmup: u64,
     bot: bool,
     no_analysis: bool,
+    no_topics: bool,
     outbox_concurrency: Option<usize>,
 }
 
@@ -49,6 +51,7 @@ fn parse_args() -> Args {
         warmup: 2,
         bot: false,
         no_analysis: false,
+        no_topics: false,
         outbox_concurrency: None,
     };
     let mut it = std::env::args().skip(1);
@@ -64,6 +67,7 @@ fn parse_args() -> Args {
             "--warmup" => a.warmup = value().parse().expect("--warmup N"),
             "--bot" => a.bot = true,
             "--no-analysis" => a.no_analysis = true,
+            "--no-topics" => a.no_topics = true,
             "--outbox-concurrency" => {
                 a.outbox_concurrency = Some(value().parse().expect("--outbox-concurrency N"))
             }
@@ -75,7 +79,8 @@ fn parse_args() -> Args {
 
 /// Starts a daemon on its own runtime; returns (base URL, shop id, secret).
 fn start_daemon(
-    database: Option<String>, bot: bool, no_analysis: bool, outbox_concurrency: Option<usize>,
+    database: Option<String>, bot: bool, (no_analysis, no_topics): (bool, bool),
+    outbox_concurrency: Option<usize>,
 ) -> (String, String, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = database.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()));
@@ -95,6 +100,8 @@ fn start_daemon(
             }
             if no_analysis {
                 raw.languages.detect = false;
+            }
+            if no_analysis || no_topics {
                 raw.languages.topic_classifier = "off".into();
             }
             let config = raw.validate().expect("a valid configuration");
@@ -228,7 +235,12 @@ fn main() {
             (u.clone(), s.clone(), k.clone(), tempfile::tempdir().unwrap())
         }
         (None, None, None) => {
-            start_daemon(args.database.clone(), args.bot, args.no_analysis, args.outbox_concurrency)
+            start_daemon(
+                args.database.clone(),
+                args.bot,
+                (args.no_analysis, args.no_topics),
+                args.outbox_concurrency,
+            )
         }
         _ => panic!("--url, --shop and --secret go together"),
     };

@@ -26,14 +26,23 @@ fn is_cjk(c: char) -> bool {
 /// The text as matched: NFKC, lowercase, diacritics stripped (Polish `ł` too), every
 /// run of other characters than letters and digits one space.
 pub fn normalize(text: &str) -> String {
+    if text.is_ascii() {
+        // NFKC and NFD leave ASCII as it is, and it has no combining marks.
+        return collapse(text.chars().map(|c| c.to_ascii_lowercase()), text.len());
+    }
     let folded: String = text.nfkc().flat_map(char::to_lowercase).collect();
-    let mut out = String::with_capacity(folded.len());
+    let chars = folded.nfd().filter(|c| !is_combining_mark(*c)).map(|c| match c {
+        'ł' => 'l',
+        c => c,
+    });
+    collapse(chars, folded.len())
+}
+
+/// Letters and digits kept, every run of other characters one space, none at the ends.
+fn collapse(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
     let mut space = true;
-    for c in folded.nfd().filter(|c| !is_combining_mark(*c)) {
-        let c = match c {
-            'ł' => 'l',
-            c => c,
-        };
+    for c in chars {
         if c.is_alphanumeric() {
             out.push(c);
             space = false;

@@ -131,10 +131,9 @@ const FUNCTION_WORDS: &[(&str, &[&str])] = &[
     ("it", &["il", "di", "che", "non", "sono", "mio", "grazie", "ciao", "dove", "perche", "gli"]),
 ];
 
-/// The language whose function words a text holds most, with at least two and more
-/// than any other language's.
-fn function_word_vote(text: &str) -> Option<&'static str> {
-    let normalized = super::faq_match::normalize(text);
+/// The language whose function words a normalised text holds most, with at least two
+/// and more than any other language's.
+fn function_word_vote(normalized: &str) -> Option<&'static str> {
     let words: Vec<&str> = normalized.split(' ').collect();
     let mut hits: Vec<(usize, &str)> = FUNCTION_WORDS
         .iter()
@@ -148,23 +147,33 @@ fn function_word_vote(text: &str) -> Option<&'static str> {
 /// is in one of the candidate languages: by trigrams, or, when they are unsure, by a
 /// clear vote of function words (then the confidence is the trigrams' threshold).
 pub fn detect(text: &str) -> Option<Detection> {
+    detect_normalized(text, &super::faq_match::normalize(text))
+}
+
+/// [`detect`], with the text also normalised ([`super::faq_match::normalize`]).
+pub fn detect_normalized(text: &str, normalized: &str) -> Option<Detection> {
     let weight = letter_weight(text);
     if weight < MIN_WEIGHT_TO_DETECT {
         return None;
     }
+    let (code, confidence) = by_trigrams(text, normalized)?;
+    let confidence = (confidence as f32 * 1000.0).round() / 1000.0;
+    Some(Detection { language: code.to_owned(), confidence, weight })
+}
+
+/// The trigrams' answer, or the function words' where the trigrams are unsure.
+fn by_trigrams(text: &str, normalized: &str) -> Option<(&'static str, f64)> {
     let info = DETECTOR.detect(text);
     let of =
         |info: &whatlang::Info| CANDIDATES.iter().find(|(l, _)| *l == info.lang()).map(|c| c.1);
-    let (code, confidence) = match info {
+    Some(match info {
         Some(info) if info.confidence() >= TRUST_TRIGRAMS_FROM => (of(&info)?, info.confidence()),
-        info => match (function_word_vote(text), info) {
+        info => match (function_word_vote(normalized), info) {
             (Some(code), _) => (code, TRUST_TRIGRAMS_FROM),
             (None, Some(info)) => (of(&info)?, info.confidence()),
             (None, None) => return None,
         },
-    };
-    let confidence = (confidence as f32 * 1000.0).round() / 1000.0;
-    Some(Detection { language: code.to_owned(), confidence, weight })
+    })
 }
 
 /// The primary subtag of a language tag (`zh-CN` → `zh`), lowercase.

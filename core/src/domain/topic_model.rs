@@ -11,6 +11,7 @@
 
 use super::faq_match::normalize;
 use super::topics::{Topic, TopicGuess};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// The confidence by lead of the best topic over the next (index: the lead, capped at
@@ -309,7 +310,7 @@ fn compile_term(topic: Topic, spec: &str) -> Term {
     let (text, weight) = spec.trim().rsplit_once('=').expect("term=weight");
     let weight: f32 = weight.trim().parse().expect("a term's weight");
     let text = text.trim();
-    let pattern = if text.chars().any(|c| c as u32 >= 0x3000) {
+    let pattern = if text.chars().any(is_wide) {
         Pattern::Substring(normalize(text))
     } else {
         let phrase = |p: &str| {
@@ -325,23 +326,104 @@ fn compile_term(topic: Topic, spec: &str) -> Term {
     Term { topic, weight, pattern }
 }
 
-/// Every language's terms, compiled.
-static TERMS: LazyLock<Vec<Term>> = LazyLock::new(|| {
-    [ENGLISH, SPANISH, POLISH, CHINESE]
+/// Every language's terms, compiled and indexed.
+static TERMS: LazyLock<TermIndex> = LazyLock::new(|| {
+    let terms: Vec<Term> = [ENGLISH, SPANISH, POLISH, CHINESE]
         .iter()
         .flat_map(|lang| lang.iter())
         .flat_map(|(topic, specs)| specs.split(';').map(|s| compile_term(*topic, s)))
-        .collect()
+        .collect();
+    TermIndex::new(terms)
 });
+
+/// How many leading characters of a stem key the stem index.
+const STEM_KEY: usize = 3;
+
+/// The terms, found from a message's words rather than tried one by one: a term can
+/// only match where its first phrase's first word does, so each word of the message
+/// looks up the terms starting with it (exactly, or by a stem's first
+/// [`STEM_KEY`] characters), and only those are checked whole. Substrings are tried
+/// only on texts with CJK characters (they all hold one).
+struct TermIndex {
+    terms: Vec<Term>,
+    /// Terms whose first word is exact, by that word.
+    exact: HashMap<String, Vec<usize>>,
+    /// Terms whose first word is a stem, by the stem's first characters.
+    stems: HashMap<String, Vec<usize>>,
+    /// Substring terms.
+    substrings: Vec<usize>,
+}
+
+fn key_of(word: &str, chars: usize) -> &str {
+    word.char_indices().nth(chars).map_or(word, |(i, _)| &word[..i])
+}
+
+impl TermIndex {
+    fn new(terms: Vec<Term>) -> Self {
+        let mut index = TermIndex {
+            terms: Vec::new(),
+            exact: HashMap::new(),
+            stems: HashMap::new(),
+            substrings: Vec::new(),
+        };
+        for (i, term) in terms.iter().enumerate() {
+            match &term.pattern {
+                Pattern::Substring(_) => index.substrings.push(i),
+                Pattern::Phrases(phrases) => {
+                    let first = &phrases[0][0];
+                    let (map, key) = if first.stem {
+                        (&mut index.stems, key_of(&first.text, STEM_KEY))
+                    } else {
+                        (&mut index.exact, first.text.as_str())
+                    };
+                    map.entry(key.to_owned()).or_default().push(i);
+                }
+            }
+        }
+        index.terms = terms;
+        index
+    }
+
+    /// The terms that may match a message's words (each once, in table order).
+    fn candidates(&self, normalized: &str, words: &[&str]) -> Vec<usize> {
+        let mut out = Vec::new();
+        for word in words {
+            out.extend(self.exact.get(*word).into_iter().flatten());
+            for len in 1..=STEM_KEY {
+                let key = key_of(word, len);
+                out.extend(self.stems.get(key).into_iter().flatten());
+                if key.len() == word.len() {
+                    break;
+                }
+            }
+        }
+        if normalized.chars().any(is_wide) {
+            out.extend(&self.substrings);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// Whether a character is of the scripts written without spaces (as terms are split).
+fn is_wide(c: char) -> bool {
+    c as u32 >= 0x3000
+}
 
 /// Each topic's score for a text (the weights of its matched terms), by [`Topic::ALL`]
 /// order.
 pub fn scores(text: &str) -> [f32; 10] {
-    let normalized = normalize(text);
+    scores_normalized(&normalize(text))
+}
+
+/// [`scores`] of a text already normalised ([`normalize`]).
+pub fn scores_normalized(normalized: &str) -> [f32; 10] {
     let words: Vec<&str> = normalized.split(' ').collect();
     let mut out = [0.0; 10];
-    for term in TERMS.iter() {
-        if term.matches(&normalized, &words) {
+    for i in TERMS.candidates(normalized, &words) {
+        let term = &TERMS.terms[i];
+        if term.matches(normalized, &words) {
             out[term.topic as usize] += term.weight;
         }
     }
@@ -350,7 +432,10 @@ pub fn scores(text: &str) -> [f32; 10] {
 
 /// The best topic and how far it leads the next, when any term matched.
 pub fn evidence(text: &str) -> Option<(Topic, f32)> {
-    let scores = scores(text);
+    evidence_of(scores(text))
+}
+
+fn evidence_of(scores: [f32; 10]) -> Option<(Topic, f32)> {
     let (best, top) = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
     if *top <= 0.0 {
         return None;
@@ -369,7 +454,12 @@ pub fn confidence(lead: f32) -> f32 {
 /// The topic of a customer's text, with its calibrated confidence (SH-TOPIC-1).
 // rule: SH-TOPIC-1
 pub fn classify(text: &str) -> Option<TopicGuess> {
-    let (topic, lead) = evidence(text)?;
+    classify_normalized(&normalize(text))
+}
+
+/// [`classify`] of a text already normalised ([`normalize`]).
+pub fn classify_normalized(normalized: &str) -> Option<TopicGuess> {
+    let (topic, lead) = evidence_of(scores_normalized(normalized))?;
     let confidence = confidence(lead);
     (confidence > 0.0).then_some(TopicGuess { topic, confidence })
 }
@@ -387,6 +477,10 @@ impl super::topics::TopicClassifier for BuiltInTopics {
     async fn classify(&self, text: &str) -> Option<TopicGuess> {
         classify(text)
     }
+
+    fn classify_normalized(&self, normalized: &str) -> Option<TopicGuess> {
+        classify_normalized(normalized)
+    }
 }
 
 #[cfg(test)]
@@ -395,10 +489,45 @@ mod tests {
 
     #[test]
     fn every_term_compiles_and_topics_index_in_order() {
-        assert!(TERMS.len() > 400);
+        assert!(TERMS.terms.len() > 400);
+        for i in &TERMS.substrings {
+            let Pattern::Substring(s) = &TERMS.terms[*i].pattern else { panic!("substring") };
+            assert!(s.chars().any(is_wide), "{s}: found only in texts with wide characters");
+        }
         for (i, t) in Topic::ALL.iter().enumerate() {
             assert_eq!(*t as usize, i);
         }
+    }
+
+    /// Every term tried on the text, as before the index.
+    fn scores_trying_every_term(text: &str) -> [f32; 10] {
+        let normalized = normalize(text);
+        let words: Vec<&str> = normalized.split(' ').collect();
+        let mut out = [0.0; 10];
+        for term in &TERMS.terms {
+            if term.matches(&normalized, &words) {
+                out[term.topic as usize] += term.weight;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_index_finds_what_trying_every_term_finds() {
+        let sets = [
+            include_str!("../../tests/data/topics_dev.json"),
+            include_str!("../../tests/data/topics_eval.json"),
+        ];
+        let mut compared = 0;
+        for set in sets {
+            let set: serde_json::Value = serde_json::from_str(set).unwrap();
+            for case in set["cases"].as_array().unwrap() {
+                let text = case["text"].as_str().unwrap();
+                assert_eq!(scores(text), scores_trying_every_term(text), "{text}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 500);
     }
 
     #[test]

@@ -116,6 +116,13 @@ pub trait TopicClassifier: Send + Sync {
     /// after the message is stored and its label added when it comes.
     fn is_inline(&self) -> bool;
 
+    /// An inline classifier's answer on a text already normalised
+    /// ([`super::faq_match::normalize`]), without a future: the inbound path has the
+    /// normalised text at hand. The default asks nothing.
+    fn classify_normalized(&self, _normalized: &str) -> Option<TopicGuess> {
+        None
+    }
+
     /// The topic of a customer's text (none: no topic, or the classifier failed).
     async fn classify(&self, text: &str) -> Option<TopicGuess>;
 }

@@ -9,6 +9,7 @@
 
 use crate::domain::ids::{ConversationId, MessageId};
 use crate::domain::inbound::{InboundMessage, customer_text};
+use crate::domain::faq_match::normalize;
 use crate::domain::language;
 use crate::domain::model::TextAnalysis;
 use crate::domain::topics::{self, TopicGuess};
@@ -31,18 +32,24 @@ fn apply_guess(analysis: &mut TextAnalysis, guess: Option<TopicGuess>) {
 impl Inbox {
     /// Reads a buyer message's language and, with an inline classifier, its topic,
     /// before it is queued.
-    pub(crate) async fn analyse_inbound(&self, msg: &mut InboundMessage) {
+    pub(crate) fn analyse_inbound(&self, msg: &mut InboundMessage) {
         let Some(text) = customer_text(&msg.content) else { return };
         let options = &self.analysis;
+        let inline = options.topics.as_ref().filter(|c| c.is_inline());
+        if !options.detect_languages && inline.is_none() {
+            return;
+        }
+        // Normalised once for both readers.
+        let normalized = normalize(text);
         if options.detect_languages
-            && let Some(d) = language::detect(text)
+            && let Some(d) = language::detect_normalized(text, &normalized)
         {
             msg.analysis.detected_language = Some(d.language);
             msg.analysis.language_confidence = Some(d.confidence);
         }
-        if let Some(classifier) = options.topics.as_ref().filter(|c| c.is_inline()) {
+        if let Some(classifier) = inline {
             // rule: SH-TOPIC-1
-            apply_guess(&mut msg.analysis, classifier.classify(text).await);
+            apply_guess(&mut msg.analysis, classifier.classify_normalized(&normalized));
         }
     }
 

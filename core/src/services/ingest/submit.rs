@@ -21,7 +21,7 @@ impl Inbox {
         let rule_set = self.rule_set(&shop.platform);
         rules::check_inbound_kind(&rule_set, &msg.content).map_err(CoreError::RuleViolation)?;
         rules::normalize_inbound(&rule_set, &mut msg.content);
-        self.analyse_inbound(&mut msg).await;
+        self.analyse_inbound(&mut msg);
         let later = self.analysis.topics.as_ref().is_some_and(|c| !c.is_inline());
         let text = later.then(|| customer_text(&msg.content).map(str::to_owned)).flatten();
         let (reply, answer) = oneshot::channel();
