@@ -200,6 +200,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(translation::get_translation, translation::set_translation))
         .routes(routes!(translation::translate_draft))
         .routes(routes!(translation::usage))
+        .routes(routes!(
+            translation::get_budget,
+            translation::set_budget,
+            translation::reset_budget
+        ))
         .with_state(state)
         .split_for_parts();
     let platforms: Vec<String> = state_platforms.iter().map(ToString::to_string).collect();

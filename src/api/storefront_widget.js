@@ -58,7 +58,8 @@
     show("You", text);
   }
 
-  // DY-GREET-1: the shop's greeting and FAQ list as the chat opens; a question asks it.
+  // DY-GREET-1: the shop's greeting (in the customer's language) and FAQ list as the
+  // chat opens; a question asks it.
   function greet(greeting) {
     if (!greeting) { return; }
     if (greeting.text) { show("Shop", greeting.text); }
@@ -211,7 +212,9 @@
     var body = JSON.stringify({
       name: start.name.value || null, email: email,
       time_zone: zone, utc_offset_minutes: -new Date().getTimezoneOffset(),
-      previous_token: (saved && saved.token) || null
+      previous_token: (saved && saved.token) || null,
+      // DY-GREET-1: the browser's language picks the greeting's version.
+      language: navigator.language || null
     });
     var url = proxy ? proxy.replace(/\/$/, "") + "/sessions" : base + "/storefront/" + shop + "/sessions";
     fetch(url, {

@@ -1,7 +1,7 @@
 //! Translation (TT-TR-1, AE-TR-1, AE-TR-2): the agent's interface language (what buyer
 //! messages are translated into), a conversation's auto-translation switch with the
-//! agent's choice of source and target, the live translation of a draft, and the
-//! seller's usage this month. Replies are translated by `POST …/messages` with
+//! agent's choice of source and target, the live translation of a draft, the seller's
+//! usage this month and its monthly character budget (set by the main account). Replies are translated by `POST …/messages` with
 //! `translate`.
 
 use super::doc::{BadRequest, ConversationPath, Forbidden, NotFound, Unauthorized, Unprocessable};
@@ -10,6 +10,7 @@ use super::extract::{ApiJson, ApiPath, Auth};
 use serde::{Deserialize, Serialize};
 use shopmux_core::domain::ids::ConversationId;
 use shopmux_core::services::translation::UsageReport;
+use shopmux_core::services::translation::budget::{BudgetInput, TranslationBudget};
 use shopmux_core::services::translation::outbound::{
     ConversationTranslation, DraftRequest, DraftTranslation, TranslationChoice,
 };
@@ -76,4 +77,32 @@ pub async fn translate_draft(
     responses((status = 200, body = UsageReport), Unauthorized))]
 pub async fn usage(auth: Auth) -> JsonResult<UsageReport> {
     Ok(ApiJson(auth.inbox().translation_usage(&auth.viewer).await?))
+}
+
+/// The caller's seller's monthly translation budget: its own, else the daemon's default.
+#[utoipa::path(get, path = "/api/v1/translation/budget", tag = "translation",
+    responses((status = 200, body = TranslationBudget), Unauthorized))]
+pub async fn get_budget(auth: Auth) -> JsonResult<TranslationBudget> {
+    Ok(ApiJson(auth.inbox().translation_budget(&auth.viewer).await?))
+}
+
+/// Set the seller's own monthly translation budget in characters, all providers together
+/// (`null`: no limit; main account only). Cached translations do not count; over the
+/// budget, messages stay untranslated with `budget_exceeded`.
+#[utoipa::path(put, path = "/api/v1/translation/budget", tag = "translation",
+    request_body = BudgetInput,
+    responses((status = 200, body = TranslationBudget), BadRequest, Unauthorized, Forbidden,
+        Unprocessable))]
+pub async fn set_budget(
+    auth: Auth, ApiJson(body): ApiJson<BudgetInput>,
+) -> JsonResult<TranslationBudget> {
+    Ok(ApiJson(auth.inbox().set_translation_budget(&auth.viewer, &body).await?))
+}
+
+/// Drop the seller's own budget: the daemon's default is in force again (main account
+/// only).
+#[utoipa::path(delete, path = "/api/v1/translation/budget", tag = "translation",
+    responses((status = 200, body = TranslationBudget), Unauthorized, Forbidden))]
+pub async fn reset_budget(auth: Auth) -> JsonResult<TranslationBudget> {
+    Ok(ApiJson(auth.inbox().reset_translation_budget(&auth.viewer).await?))
 }

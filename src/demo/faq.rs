@@ -1,5 +1,5 @@
 //! The demo's FAQ bot (DY-BOT-1..4, DY-GREET-1): switched on for the Spanish TikTok
-//! shop, with a small FAQ in Spanish, English, Polish and Chinese and a greeting. The
+//! shop, with a small FAQ and a greeting in Spanish, English, Polish and Chinese. The
 //! lane's first story ([`BOT_STORY`]) asks one question the bot recognises, then two it
 //! does not: the bot answers, asks to rephrase, and hands the buyer to the agents.
 
@@ -68,6 +68,13 @@ pub(super) async fn switch_on(inbox: &Inbox, owner: &Viewer, shop: ShopId) -> an
     let settings = BotSettings {
         enabled: true,
         greeting: "¡Hola! Soy el asistente de la tienda. ¿En qué te ayudo?".into(),
+        greetings: [
+            ("en", "Hi! I am the shop's assistant. How can I help?"),
+            ("pl", "Cześć! Jestem asystentem sklepu. W czym mogę pomóc?"),
+            ("zh", "您好！我是店铺助手，有什么可以帮您？"),
+        ]
+        .map(|(l, t)| (l.to_owned(), t.to_owned()))
+        .into(),
         faq: ids,
         ..Default::default()
     };

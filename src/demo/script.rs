@@ -442,6 +442,7 @@ fn aliexpress_story(i: usize, story: &AliExpressStory, g: u64, now: i64) -> Vec<
         created_at: chrono::DateTime::from_timestamp(now - 21 * 86_400, 0).unwrap_or_default(),
         status: status.to_owned(),
         issue_status: issue.to_owned(),
+        logistics_no: None,
     });
     story
         .lines

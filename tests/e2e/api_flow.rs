@@ -243,6 +243,9 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("put", "/api/v1/conversations/{conversation_id}/translation"),
         ("post", "/api/v1/conversations/{conversation_id}/translate"),
         ("get", "/api/v1/translation/usage"),
+        ("get", "/api/v1/translation/budget"),
+        ("put", "/api/v1/translation/budget"),
+        ("delete", "/api/v1/translation/budget"),
     ];
     for (method, path) in expected {
         assert!(

@@ -1,6 +1,7 @@
 //! End-to-end tests of the daemon over HTTP and WebSocket.
 
 mod access;
+mod aliexpress;
 mod api_flow;
 #[cfg(feature = "demo")]
 mod demo;

@@ -1,6 +1,6 @@
 /**
  * A shop's FAQ bot and greeting in the settings (main account): the bot's switch, the
- * greeting and its FAQ list (DY-GREET-1), the questions with their category, phrasings,
+ * greeting with its versions per buyer language and its FAQ list (DY-GREET-1), the questions with their category, phrasings,
  * answers per language and related questions (DY-BOT-1), their counts and resolution
  * rates (DY-BOT-2), and the shop's own texts per language for "please rephrase", the
  * hand-off notice and the rating thank-you (the built-in ones shown as placeholders).
@@ -59,17 +59,21 @@ export function botSettings(shop) {
     } catch (e) { report(e); return; }
     const enabled = h('input', { type: 'checkbox', checked: view.settings.enabled, name: 'bot-enabled' });
     const greeting = h('textarea', { rows: 2, name: 'bot-greeting' }, view.settings.greeting);
+    const greetings = h('textarea', { rows: 3, name: 'bot-greetings', placeholder: 'es: …' },
+      asLines(view.settings.greetings));
     const faq = h('select', { multiple: true, name: 'bot-faq', size: Math.min(6, Math.max(2, questions.length)) },
       questions.map((q) => h('option', { value: q.id, selected: view.settings.faq.includes(q.id) }, q.phrasings[0])));
     const texts = textFields(view);
     const save = h('form', { class: 'inline-form', onsubmit: (e) => {
       e.preventDefault();
       const chosen = [...faq.selectedOptions].map((o) => o.value);
-      const settings = { enabled: enabled.checked, greeting: greeting.value, faq: chosen, texts: texts.value() };
+      const settings = { enabled: enabled.checked, greeting: greeting.value,
+        greetings: parseAnswers(greetings.value), faq: chosen, texts: texts.value() };
       put(`/shops/${shop.id}/bot`, settings)
         .then(() => { note.textContent = t('common.saved'); paint(); }, report);
     } }, h('label', { class: 'switch' }, enabled, t('bot.enabled')),
-    field(t('bot.greeting'), greeting), field(t('bot.faqList'), faq, t('bot.faqListHint')),
+    field(t('bot.greeting'), greeting), field(t('bot.greetings'), greetings, t('bot.greetingsHint')),
+    field(t('bot.faqList'), faq, t('bot.faqListHint')),
     ...texts.controls,
     h('button', { type: 'submit', class: 'small' }, t('common.save')));
     const rows = questions.map((q) => h('li', { class: 'bot-question', dataset: { id: q.id } },

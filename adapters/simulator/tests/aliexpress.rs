@@ -213,6 +213,7 @@ fn a_reply_is_delivered_signed_and_shows_up_in_the_sim() {
                 created_at: t0() - TimeDelta::days(3),
                 status: "WAIT_BUYER_ACCEPT_GOODS".into(),
                 issue_status: "NO_ISSUE".into(),
+                logistics_no: None,
             },
         )
         .expect("added");
@@ -385,10 +386,11 @@ fn orders_and_buyers_are_looked_up() {
     let ann = Buyer::new(1);
     // 2023-07-01 is in US daylight time; the platform writes Pacific time.
     let summer = Utc.with_ymd_and_hms(2023, 7, 1, 18, 30, 0).single().expect("valid");
-    for (id, status, issue, at) in [
-        ("8100000000000001", "WAIT_BUYER_ACCEPT_GOODS", "IN_ISSUE", summer),
-        ("8100000000000002", "WAIT_SELLER_SEND_GOODS", "NO_ISSUE", t0() - TimeDelta::days(1)),
-        ("8100000000000003", "FINISH", "NO_ISSUE", t0() - TimeDelta::days(2)),
+    let shipped = Some("LP00123456789012CN");
+    for (id, status, issue, at, logistics_no) in [
+        ("8100000000000001", "WAIT_BUYER_ACCEPT_GOODS", "IN_ISSUE", summer, shipped),
+        ("8100000000000002", "WAIT_SELLER_SEND_GOODS", "NO_ISSUE", t0() - TimeDelta::days(1), None),
+        ("8100000000000003", "FINISH", "NO_ISSUE", t0() - TimeDelta::days(2), None),
     ] {
         f.sim
             .add_order(
@@ -399,6 +401,7 @@ fn orders_and_buyers_are_looked_up() {
                     created_at: at,
                     status: status.into(),
                     issue_status: issue.into(),
+                    logistics_no: logistics_no.map(str::to_owned),
                 },
             )
             .expect("added");
@@ -409,6 +412,10 @@ fn orders_and_buyers_are_looked_up() {
     assert_eq!(order.created_at_ms, Some(summer.timestamp_millis()));
     assert_eq!(order.reverse_in_progress, Some(true));
     assert_eq!(order.status.as_deref(), Some("WAIT_BUYER_ACCEPT_GOODS"));
+    // The parcel's tracking number, from `logistic_info_list[].logistics_no`.
+    assert_eq!(order.tracking_number.as_deref(), shipped);
+    let unshipped = AliExpress.fetch_order(&f.host, &f.shop(), "8100000000000002").expect("found");
+    assert_eq!(unshipped.tracking_number, None, "not shipped yet");
     let e = AliExpress.fetch_order(&f.host, &f.shop(), "8100000000000099").unwrap_err();
     assert_eq!((e.code.as_str(), e.retryable), ("aliexpress_ORDER_NOT_FOUND", false));
 

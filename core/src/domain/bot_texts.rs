@@ -100,6 +100,57 @@ fn primary(tag: &str) -> String {
     tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase()
 }
 
+/// The buyer's language as a tag to pick by (`en` when unknown).
+fn wanted_language(buyer_language: Option<&str>) -> String {
+    let wanted = buyer_language.map(|l| l.trim().replace('_', "-")).filter(|l| !l.is_empty());
+    wanted.unwrap_or_else(|| "en".to_owned())
+}
+
+/// The version of a text for a buyer's language: the exact tag, else one of the same
+/// primary language (`es-MX` for `es`); none when the buyer's language is unknown or
+/// has no version.
+pub fn pick_version<'a>(
+    versions: &'a BTreeMap<String, String>, buyer_language: Option<&str>,
+) -> Option<&'a str> {
+    let wanted = buyer_language.map(|l| l.trim().replace('_', "-")).filter(|l| !l.is_empty())?;
+    let exact = versions.iter().find(|(l, _)| l.eq_ignore_ascii_case(&wanted));
+    let same_primary = || versions.iter().find(|(l, _)| primary(l) == primary(&wanted));
+    exact.or_else(same_primary).map(|(_, t)| t.as_str())
+}
+
+/// Checks and trims a text's versions (`field` names them in errors): language tags,
+/// one version per language, 1 to [`MAX_TEXT_CHARS`] characters, at most
+/// [`MAX_VERSIONS`] versions.
+pub fn checked_versions(
+    field: &str, versions: &BTreeMap<String, String>,
+) -> CoreResult<BTreeMap<String, String>> {
+    if versions.len() > MAX_VERSIONS {
+        return Err(CoreError::invalid(field, format!("at most {MAX_VERSIONS} languages")));
+    }
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for (language, text) in versions {
+        let language = language.trim().replace('_', "-");
+        if !valid_language(&language) {
+            return Err(CoreError::invalid(
+                format!("{field}.{language}"),
+                "must be keyed by a language tag such as `es` or `zh-CN`",
+            ));
+        }
+        if out.keys().any(|l| l.eq_ignore_ascii_case(&language)) {
+            return Err(CoreError::invalid(field, "one version per language"));
+        }
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS {
+            return Err(CoreError::invalid(
+                format!("{field}.{language}"),
+                format!("must be 1 to {MAX_TEXT_CHARS} characters"),
+            ));
+        }
+        out.insert(language, text.to_owned());
+    }
+    Ok(out)
+}
+
 impl BotTexts {
     /// The shop's versions of a kind.
     pub fn versions(&self, kind: TextKind) -> &BTreeMap<String, String> {
@@ -113,12 +164,9 @@ impl BotTexts {
     /// The text of a kind for a buyer's language (see the module comment).
     pub fn pick(&self, kind: TextKind, buyer_language: Option<&str>) -> String {
         let versions = self.versions(kind);
-        let wanted = buyer_language.map(|l| l.trim().replace('_', "-")).filter(|l| !l.is_empty());
-        let wanted = wanted.unwrap_or_else(|| "en".to_owned());
-        let exact = versions.iter().find(|(l, _)| l.eq_ignore_ascii_case(&wanted));
-        let same_primary = || versions.iter().find(|(l, _)| primary(l) == primary(&wanted));
-        if let Some((_, text)) = exact.or_else(same_primary) {
-            return text.clone();
+        let wanted = wanted_language(buyer_language);
+        if let Some(text) = pick_version(versions, Some(&wanted)) {
+            return text.to_owned();
         }
         if let Some(text) = built_in(kind, &primary(&wanted)) {
             return text.to_owned();
@@ -141,28 +189,8 @@ impl BotTexts {
 pub fn checked(texts: BotTexts) -> CoreResult<BotTexts> {
     let check = |kind: TextKind, versions: &BTreeMap<String, String>| {
         let field = format!("texts.{}", kind.field());
-        if versions.len() > MAX_VERSIONS {
-            return Err(CoreError::invalid(field, format!("at most {MAX_VERSIONS} languages")));
-        }
-        let mut out: BTreeMap<String, String> = BTreeMap::new();
-        for (language, text) in versions {
-            let language = language.trim().replace('_', "-");
-            if !valid_language(&language) {
-                return Err(CoreError::invalid(
-                    format!("{field}.{language}"),
-                    "must be keyed by a language tag such as `es` or `zh-CN`",
-                ));
-            }
-            if out.keys().any(|l| l.eq_ignore_ascii_case(&language)) {
-                return Err(CoreError::invalid(field, "one version per language"));
-            }
-            let text = text.trim();
-            if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS {
-                return Err(CoreError::invalid(
-                    format!("{field}.{language}"),
-                    format!("must be 1 to {MAX_TEXT_CHARS} characters"),
-                ));
-            }
+        let out = checked_versions(&field, versions)?;
+        for (language, text) in &out {
             if kind == TextKind::RatingThanks && !text.contains(AGENT_VARIABLE) {
                 // rule: DY-RATE-1 (the thank-you names the agent)
                 return Err(CoreError::invalid(
@@ -170,7 +198,6 @@ pub fn checked(texts: BotTexts) -> CoreResult<BotTexts> {
                     format!("must name the agent with {AGENT_VARIABLE}"),
                 ));
             }
-            out.insert(language, text.to_owned());
         }
         Ok(out)
     };

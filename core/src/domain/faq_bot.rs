@@ -1,10 +1,11 @@
 //! The FAQ bot and the shop greeting as data and pure decisions: a shop's bot settings
-//! and greeting with its FAQ list (DY-GREET-1), its questions with category, phrasings,
+//! and greeting with its versions per buyer language and its FAQ list (DY-GREET-1), its
+//! questions with category, phrasings,
 //! answers per language and related questions (DY-BOT-1), what the bot does with a
 //! buyer's text (answer, ask to rephrase, hand over: DY-BOT-2..4), the messages it
 //! writes, and the resolution rates (DY-BOT-2).
 
-use super::bot_texts::{self, BotTexts, TextKind, built_in};
+use super::bot_texts::{self, BotTexts, TextKind, built_in, checked_versions, pick_version};
 use super::faq_match::{FaqIndex, Match, normalize};
 use super::ids::{FaqQuestionId, ShopId};
 use crate::error::{CoreError, CoreResult};
@@ -39,6 +40,10 @@ pub struct BotSettings {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub greeting: String,
+    /// The greeting per buyer language (`es`, `zh-CN`): the buyer's language picks one
+    /// (the exact tag, else the same primary language), else `greeting` (DY-GREET-1).
+    #[serde(default)]
+    pub greetings: BTreeMap<String, String>,
     /// The FAQ list shown with the greeting: questions of the shop, in order.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_items = 10))]
@@ -196,7 +201,21 @@ pub fn checked_settings(settings: BotSettings) -> CoreResult<BotSettings> {
         return Err(CoreError::invalid("faq", format!("at most {MAX_FAQ_LIST} questions")));
     }
     let texts = bot_texts::checked(settings.texts)?;
-    Ok(BotSettings { greeting: settings.greeting.trim().to_owned(), texts, ..settings })
+    let greetings = checked_versions("greetings", &settings.greetings)?;
+    Ok(BotSettings { greeting: settings.greeting.trim().to_owned(), greetings, texts, ..settings })
+}
+
+impl BotSettings {
+    /// The greeting for a buyer's language: its version, else the default (DY-GREET-1).
+    pub fn greeting_for(&self, buyer_language: Option<&str>) -> &str {
+        // rule: DY-GREET-1 (the buyer's language picks the greeting's version)
+        pick_version(&self.greetings, buyer_language).unwrap_or(&self.greeting)
+    }
+
+    /// Whether a greeting is set, in any language.
+    pub fn has_greeting(&self) -> bool {
+        !self.greeting.is_empty() || !self.greetings.is_empty()
+    }
 }
 
 /// A buyer language the bot writes its own messages in.
@@ -367,18 +386,19 @@ impl ShopBot {
         self.settings.enabled
     }
 
-    /// The greeting to send as a new conversation's first message, where the platform
-    /// allows an automatic message (DY-GREET-1).
-    pub fn first_message(&self) -> Option<MessageContent> {
+    /// The greeting in the buyer's language to send as a new conversation's first
+    /// message, where the platform allows an automatic message (DY-GREET-1).
+    pub fn first_message(&self, buyer_language: Option<&str>) -> Option<MessageContent> {
         let allowed = self.rules.automatic_greeting.is_some();
-        if !allowed || self.settings.greeting.is_empty() {
+        let text = self.settings.greeting_for(buyer_language);
+        if !allowed || text.is_empty() {
             return None;
         }
-        Some(self.with_actions(self.settings.greeting.clone(), &self.settings.faq, false))
+        Some(self.with_actions(text.to_owned(), &self.settings.faq, false))
     }
 
-    /// The greeting and FAQ list as a chat surface shows them.
-    pub fn greeting(&self) -> Option<Greeting> {
+    /// The greeting in the buyer's language and the FAQ list as a chat surface shows them.
+    pub fn greeting(&self, buyer_language: Option<&str>) -> Option<Greeting> {
         let faq: Vec<GreetingItem> = self
             .settings
             .faq
@@ -386,10 +406,11 @@ impl ShopBot {
             .filter_map(|id| self.questions.get(id))
             .map(|q| GreetingItem { question_id: q.id, text: q.title().to_owned() })
             .collect();
-        if self.settings.greeting.is_empty() && faq.is_empty() {
+        let text = self.settings.greeting_for(buyer_language);
+        if text.is_empty() && faq.is_empty() {
             return None;
         }
-        Some(Greeting { text: self.settings.greeting.clone(), faq })
+        Some(Greeting { text: text.to_owned(), faq })
     }
 
     /// A text with these questions as quick actions where the platform carries them
@@ -552,5 +573,37 @@ mod tests {
         assert_eq!((ok.category.as_str(), ok.phrasings[0].as_str()), ("shipping", "How long?"));
         let none = FaqQuestionInput { phrasings: vec![], ..ok };
         assert!(checked_question(none).is_err());
+    }
+
+    #[test]
+    fn dy_greet_1_the_buyers_language_picks_the_greeting_else_the_default() {
+        // rule: DY-GREET-1 (a greeting per buyer language; the plain greeting is the default)
+        let settings = checked_settings(BotSettings {
+            greeting: "Hi! How can I help?".into(),
+            greetings: BTreeMap::from([
+                (" es ".to_owned(), " ¡Hola! ¿En qué te ayudo? ".to_owned()),
+                ("zh-CN".to_owned(), "您好！".to_owned()),
+            ]),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(settings.greeting_for(Some("es")), "¡Hola! ¿En qué te ayudo?");
+        assert_eq!(settings.greeting_for(Some("es-MX")), "¡Hola! ¿En qué te ayudo?");
+        assert_eq!(settings.greeting_for(Some("zh")), "您好！");
+        assert_eq!(settings.greeting_for(Some("pl")), "Hi! How can I help?");
+        assert_eq!(settings.greeting_for(None), "Hi! How can I help?");
+        let bot = ShopBot::compile(
+            settings,
+            vec![],
+            Arc::new(RuleSet::permissive(shopmux_contract::Platform::from_static("x"))),
+        );
+        assert_eq!(bot.greeting(Some("es")).unwrap().text, "¡Hola! ¿En qué te ayudo?");
+        assert_eq!(bot.greeting(None).unwrap().text, "Hi! How can I help?");
+        let bad = |greetings: &[(&str, &str)]| {
+            let greetings = greetings.iter().map(|(l, t)| ((*l).into(), (*t).into())).collect();
+            checked_settings(BotSettings { greetings, ..Default::default() }).unwrap_err()
+        };
+        assert!(bad(&[("e!", "x")]).to_string().contains("greetings"));
+        assert!(bad(&[("pl", " ")]).to_string().contains("greetings.pl"));
     }
 }

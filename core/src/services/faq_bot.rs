@@ -125,11 +125,14 @@ impl Inbox {
         Ok(())
     }
 
-    /// The greeting and FAQ list a chat surface shows a buyer of the shop (DY-GREET-1).
-    pub async fn shop_greeting(&self, shop_id: ShopId) -> CoreResult<Option<Greeting>> {
+    /// The greeting in the buyer's language and the FAQ list a chat surface shows a
+    /// buyer of the shop (DY-GREET-1).
+    pub async fn shop_greeting(
+        &self, shop_id: ShopId, buyer_language: Option<&str>,
+    ) -> CoreResult<Option<Greeting>> {
         // rule: DY-GREET-1 (shown when the buyer opens the chat)
         let shop = self.ingest_shop(shop_id).await?;
-        Ok(shop.and_then(|s| s.bot).and_then(|b| b.greeting()))
+        Ok(shop.and_then(|s| s.bot).and_then(|b| b.greeting(buyer_language)))
     }
 
     /// A buyer's mark on one of the bot's answers to them: solved or not (DY-BOT-2). An

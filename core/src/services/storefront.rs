@@ -13,6 +13,7 @@
 //! until the visitor confirms it with a code mailed to it (`storefront_email`).
 
 use crate::domain::ids::ShopId;
+use crate::domain::quick_replies::valid_language;
 use crate::domain::shop_settings::IngestShop;
 use crate::domain::viewer::{hash_token, new_token};
 use crate::error::{CoreError, CoreResult};
@@ -47,6 +48,10 @@ pub struct StorefrontStart {
     /// anonymous visitor (ignored when it is not one of this shop's anonymous sessions).
     #[cfg_attr(feature = "openapi", schema(max_length = 128))]
     pub previous_token: Option<String>,
+    /// Their language as the browser reports it (`es-MX`): picks the greeting's version
+    /// (DY-GREET-1).
+    #[cfg_attr(feature = "openapi", schema(max_length = 35, pattern = r"^[A-Za-z0-9_-]*$"))]
+    pub language: Option<String>,
 }
 
 /// How a session start proves who the customer is.
@@ -100,6 +105,16 @@ pub(crate) fn valid_email(email: &str) -> bool {
         && !domain.ends_with('.')
         && email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// The browser's language, checked (empty: none).
+fn checked_language(language: Option<&str>) -> CoreResult<Option<String>> {
+    match language.map(|l| l.trim().replace('_', "-")) {
+        Some(l) if l.is_empty() => Ok(None),
+        Some(l) if valid_language(&l) => Ok(Some(l)),
+        Some(_) => Err(CoreError::invalid("language", "not a language tag such as `es-MX`")),
+        None => Ok(None),
+    }
 }
 
 /// A storefront customer's details, checked: name, email, time zone and UTC offset.
@@ -224,6 +239,7 @@ impl Inbox {
             StorefrontProof::Direct => None,
         };
         let previous = start.previous_token.clone();
+        let language = checked_language(start.language.as_deref())?;
         let (nickname, email, time_zone, utc_offset_minutes) = checked(start)?;
         let who = match customer {
             Some(id) => {
@@ -251,8 +267,9 @@ impl Inbox {
             buyer_external_id: who.buyer_external_id,
             verified: who.verified,
             email_verified: who.email_verified,
-            // rule: DY-GREET-1 (the widget shows the greeting and FAQ list as it opens)
-            greeting: shop.bot.as_ref().and_then(|b| b.greeting()),
+            // rule: DY-GREET-1 (the widget shows the greeting, in the customer's language,
+            // and the FAQ list as it opens)
+            greeting: shop.bot.as_ref().and_then(|b| b.greeting(language.as_deref())),
         })
     }
 

@@ -43,7 +43,7 @@ fn question_from_row(row: &impl Columns) -> CoreResult<FaqQuestion> {
 
 /// A shop's bot settings and totals; none before the main account first sets them.
 pub async fn view(mut db: Db<'_, '_>, shop: ShopId) -> CoreResult<Option<ShopBotView>> {
-    let sql = "SELECT enabled, greeting, faq, texts, hits, answered, solved, unsolved, hand_offs \
+    let sql = "SELECT enabled, greeting, greetings, faq, texts, hits, answered, solved, unsolved, hand_offs \
                FROM faq_bots WHERE shop_id = $1";
     let Some(row) = db.row(sql, vec![shop.into()]).await? else {
         return Ok(None);
@@ -52,6 +52,7 @@ pub async fn view(mut db: Db<'_, '_>, shop: ShopId) -> CoreResult<Option<ShopBot
         settings: BotSettings {
             enabled: row.col("enabled")?,
             greeting: row.text_col("greeting")?,
+            greetings: json_col(&row, "greetings")?,
             faq: json_col(&row, "faq")?,
             texts: json_col(&row, "texts")?,
         },
@@ -71,13 +72,15 @@ pub async fn put_settings(
     w: &mut WriteTx<'_>, shop: ShopId, settings: &BotSettings, now: DateTime<Utc>,
 ) -> CoreResult<()> {
     w.run(
-        "INSERT INTO faq_bots (shop_id, enabled, greeting, faq, texts, updated_at) VALUES ($1,$2,$3,$4,$5,$6) \
+        "INSERT INTO faq_bots (shop_id, enabled, greeting, greetings, faq, texts, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7) \
          ON CONFLICT (shop_id) DO UPDATE SET enabled = excluded.enabled, greeting = excluded.greeting, \
-         faq = excluded.faq, texts = excluded.texts, updated_at = excluded.updated_at",
+         greetings = excluded.greetings, faq = excluded.faq, texts = excluded.texts, updated_at = excluded.updated_at",
         vec![
             shop.into(),
             settings.enabled.into(),
             settings.greeting.clone().into(),
+            json(&settings.greetings).into(),
             json(&settings.faq).into(),
             json(&settings.texts).into(),
             now.into(),
@@ -293,7 +296,7 @@ pub async fn for_ingest(
         return Ok(None);
     };
     let s = view.settings;
-    if !s.enabled && s.greeting.is_empty() && s.faq.is_empty() {
+    if !s.enabled && !s.has_greeting() && s.faq.is_empty() {
         return Ok(None);
     }
     Ok(Some((s, questions(Db::Pool(store), shop).await?)))

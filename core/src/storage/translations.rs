@@ -1,7 +1,9 @@
 //! The translations repository: the cache (one row per text, language pair and
-//! provider), usage per seller, provider and month, each conversation's
-//! auto-translation switch with the agent's languages, each agent's interface language,
-//! and the translation columns of messages (the worker's pending queue and its results).
+//! provider), usage per seller, provider and month, each seller's own monthly budget,
+//! each conversation's auto-translation switch with the agent's languages, each agent's
+//! interface language, and the translation columns of messages (the worker's pending queue, claimed under
+//! leases so daemons sharing the database never translate a message twice, and its
+//! results).
 
 use super::rows::{Columns, MESSAGE_COLUMNS, message_from_row};
 use super::sql::Val;
@@ -71,14 +73,16 @@ pub async fn cache(store: &Store, f: &Fresh<'_>, now: DateTime<Utc>) -> CoreResu
 }
 
 /// Counts `characters` for a request about to be sent, unless they would pass the
-/// seller's monthly `budget` (all providers together): false then, nothing counted.
-/// Checked and counted under the seller's lock, so concurrent requests never pass it.
+/// seller's monthly budget (all providers together): its own, else `default`. Over the
+/// budget: the budget, nothing counted. Checked and counted under the seller's lock, so
+/// concurrent requests never pass it.
 pub async fn reserve(
     store: &Store, seller: SellerId, provider: &str, month: &str, characters: u64,
-    budget: Option<u64>,
-) -> CoreResult<bool> {
+    default: Option<u64>,
+) -> CoreResult<Result<(), u64>> {
     let mut w = store.begin_write().await?;
     super::accounts::lock_seller(&mut w, seller).await?;
+    let budget = own_budget_in(&mut w, seller).await?.unwrap_or(default);
     if let Some(budget) = budget {
         let row = w
             .row(
@@ -89,12 +93,53 @@ pub async fn reserve(
             .await?;
         let spent = row.map(|r| r.col::<i64>("spent")).transpose()?.unwrap_or(0).max(0) as u64;
         if !crate::domain::translation::within_budget(spent, characters, Some(budget)) {
-            return Ok(false);
+            return Ok(Err(budget));
         }
     }
     add_usage(&mut w, seller, provider, month, characters).await?;
     w.commit().await?;
-    Ok(true)
+    Ok(Ok(()))
+}
+
+/// A seller's own budget: none when unset (the default applies); `Some(None)`: no limit.
+pub async fn own_budget(store: &Store, seller: SellerId) -> CoreResult<Option<Option<u64>>> {
+    let sql = "SELECT monthly_chars FROM translation_budgets WHERE seller_id = $1";
+    let row = store.row(sql, vec![seller.into()]).await?;
+    row.map(|r| budget_of(&r)).transpose()
+}
+
+async fn own_budget_in(w: &mut WriteTx<'_>, seller: SellerId) -> CoreResult<Option<Option<u64>>> {
+    let sql = "SELECT monthly_chars FROM translation_budgets WHERE seller_id = $1";
+    let row = w.row(sql, vec![seller.into()]).await?;
+    row.map(|r| budget_of(&r)).transpose()
+}
+
+fn budget_of(row: &impl Columns) -> CoreResult<Option<u64>> {
+    let chars: Option<i64> = row.col("monthly_chars")?;
+    Ok(chars.map(|c| c.max(0) as u64))
+}
+
+/// Sets a seller's own budget (none: no limit).
+pub async fn set_budget(
+    store: &Store, seller: SellerId, chars: Option<u64>, now: DateTime<Utc>,
+) -> CoreResult<()> {
+    let chars = chars.map(|c| i64::try_from(c).unwrap_or(i64::MAX));
+    let mut w = store.begin_write().await?;
+    w.run(
+        "INSERT INTO translation_budgets (seller_id, monthly_chars, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (seller_id) DO UPDATE SET monthly_chars = excluded.monthly_chars, \
+         updated_at = excluded.updated_at",
+        vec![seller.into(), chars.into(), now.into()],
+    )
+    .await?;
+    w.commit().await
+}
+
+/// Drops a seller's own budget (the default applies again).
+pub async fn clear_budget(store: &Store, seller: SellerId) -> CoreResult<()> {
+    let mut w = store.begin_write().await?;
+    w.run("DELETE FROM translation_budgets WHERE seller_id = $1", vec![seller.into()]).await?;
+    w.commit().await
 }
 
 /// Gives back what [`reserve`] counted for a request that failed (providers bill
@@ -247,30 +292,98 @@ pub async fn owner_language(store: &Store, seller: SellerId) -> CoreResult<Optio
     row.map(|r| r.col("language")).transpose()
 }
 
-/// The oldest messages waiting for translation, skipping `busy`.
-pub async fn pending(store: &Store, limit: usize, busy: &[MessageId]) -> CoreResult<Vec<Message>> {
+/// The oldest messages waiting for translation whose lease (if any) ran out by `now`,
+/// skipping `busy`: candidates, to be claimed before they are translated.
+pub async fn pending(
+    store: &Store, limit: usize, busy: &[MessageId], now: DateTime<Utc>,
+) -> CoreResult<Vec<Message>> {
     // The literal keeps the partial index usable; busy ids are filtered here (few).
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE translation_status = 'pending' \
-         ORDER BY created_at, id LIMIT $1"
+         AND {LEASE_FREE} ORDER BY created_at, id LIMIT $2"
     );
     let want = i64::try_from(limit + busy.len()).unwrap_or(i64::MAX);
-    let rows = store.rows(&sql, vec![Val::from(want)]).await?;
+    let rows = store.rows(&sql, vec![now.into(), Val::from(want)]).await?;
     let all = rows.iter().map(message_from_row).collect::<CoreResult<Vec<_>>>()?;
     Ok(all.into_iter().filter(|m| !busy.contains(&m.id)).take(limit).collect())
 }
 
-/// Records a pending message's translation; false when it was not pending any more
-/// (another worker got there first).
+/// A pending message's lease has run out by `$1` (or it has none).
+const LEASE_FREE: &str = "(translation_lease_until IS NULL OR translation_lease_until <= $1)";
+
+/// A pending message claimed for translation: the message and the claim's lease token
+/// (its translation is recorded only under it).
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    /// The message.
+    pub message: Message,
+    /// The token only this claim knows.
+    pub lease_token: String,
+}
+
+/// Which pending messages a claim takes: the oldest `limit`, or those of `ids` (the
+/// worker's choice) that are still free.
+#[derive(Clone, Copy, Debug)]
+pub enum Pick<'a> {
+    /// The oldest pending messages, at most this many.
+    Oldest(usize),
+    /// These messages, if still pending and free.
+    Ids(&'a [MessageId]),
+}
+
+/// Claims pending messages whose lease (if any) ran out by `now` under one fresh lease
+/// until `until`, in one statement: an `UPDATE … RETURNING` whose rows are picked `FOR
+/// UPDATE SKIP LOCKED` on PostgreSQL (two daemons never claim the same row; a row one
+/// of them just leased fails the other's lease check), serialised by the single writer
+/// on SQLite. Oldest first.
+pub async fn claim(
+    store: &Store, pick: Pick<'_>, now: DateTime<Utc>, until: DateTime<Utc>,
+) -> CoreResult<Vec<Claimed>> {
+    let token = format!("{:032x}", rand::Rng::random::<u128>(&mut rand::rng()));
+    let mut vals: Vec<Val> = vec![now.into(), token.clone().into(), until.into()];
+    let (only, limit) = match pick {
+        Pick::Oldest(0) => return Ok(Vec::new()),
+        Pick::Ids([]) => return Ok(Vec::new()),
+        Pick::Oldest(n) => (String::new(), n),
+        Pick::Ids(ids) => {
+            vals.extend(ids.iter().map(|id| Val::from(*id)));
+            (format!(" AND id IN ({})", super::sql::list_placeholders(ids.len(), 4)), ids.len())
+        }
+    };
+    let lock = if store.backend() == super::store::Backend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE messages SET translation_lease_token = $2, translation_lease_until = $3 \
+         WHERE translation_status = 'pending' AND {LEASE_FREE} AND id IN (SELECT id FROM messages \
+         WHERE translation_status = 'pending' AND {LEASE_FREE}{only} \
+         ORDER BY created_at, id LIMIT {limit}{lock}) RETURNING {MESSAGE_COLUMNS}"
+    );
+    let mut w = store.begin_write().await?;
+    let rows = w.rows(&sql, vals).await?;
+    w.commit().await?;
+    let mut claimed = rows.iter().map(message_from_row).collect::<CoreResult<Vec<_>>>()?;
+    claimed.sort_by_key(|m| (m.created_at, m.id));
+    let lease = |message| Claimed { message, lease_token: token.clone() };
+    Ok(claimed.into_iter().map(lease).collect())
+}
+
+/// Records a claimed message's translation; false when it was not pending under this
+/// lease any more (settled, or taken over after the lease ran out).
 pub async fn settle(
-    store: &Store, id: MessageId, translated: Option<&str>, t: &MessageTranslation,
+    store: &Store, id: MessageId, lease_token: &str, translated: Option<&str>,
+    t: &MessageTranslation,
 ) -> CoreResult<bool> {
     let mut w = store.begin_write().await?;
     let n = w
         .exec(
             "UPDATE messages SET translated_text = $1, translation_status = $2, \
              translation_source = $3, translation_target = $4, translation_provider = $5, \
-             translation_error = $6 WHERE id = $7 AND translation_status = 'pending'",
+             translation_error = $6, translation_lease_token = NULL, \
+             translation_lease_until = NULL WHERE id = $7 AND translation_status = 'pending' \
+             AND translation_lease_token = $8",
             vec![
                 translated.map(str::to_owned).into(),
                 t.status.as_str().into(),
@@ -279,6 +392,7 @@ pub async fn settle(
                 t.provider.clone().into(),
                 t.error.clone().into(),
                 id.into(),
+                lease_token.into(),
             ],
         )
         .await?;

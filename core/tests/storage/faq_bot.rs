@@ -2,7 +2,7 @@
 //! rephrase", hand-off after the second consecutive miss (not the first), on asking
 //! for a human, when the rules refuse a bot message; counters and the queue while the
 //! bot handles a conversation; the buyer's solved/unsolved marks and the rates; the
-//! greeting as the first message where the rules allow it.
+//! greeting as the first message where the rules allow it, in the buyer's language.
 
 use crate::support::*;
 use chrono::Duration;
@@ -250,7 +250,7 @@ async fn dy_greet_1_the_greeting_opens_a_conversation_only_where_the_rules_allow
             };
             t.inbox.set_shop_bot(&s.viewer, s.shop.shop_id, greeting).await.unwrap();
             s.shop = t.inbox.ingest_shop(s.shop.shop_id).await.unwrap().unwrap();
-            let shown = t.inbox.shop_greeting(s.shop.shop_id).await.unwrap().unwrap();
+            let shown = t.inbox.shop_greeting(s.shop.shop_id, None).await.unwrap().unwrap();
             assert_eq!(shown.faq[0].text, "How long does shipping take?");
             let conv = t.conversation_of(&s.shop, text("b1", "m1", "hi")).await;
             t.ingest(&s.shop, text("b1", "m2", "hello?")).await;
@@ -259,6 +259,34 @@ async fn dy_greet_1_the_greeting_opens_a_conversation_only_where_the_rules_allow
             assert_eq!(texts, expected, "{}: {platform}", t.name);
             let c = t.conversation(&s.viewer, conv).await;
             assert!(!c.bot_active, "the bot is off");
+        }
+    }
+}
+
+#[tokio::test]
+async fn dy_greet_1_the_buyers_language_picks_the_greeting_else_the_default() {
+    // rule: DY-GREET-1 (a greeting per buyer language; the plain greeting is the default)
+    for t in inboxes().await {
+        let mut s = seller_on(&t.inbox, "greet-lang", "douyin").await;
+        let mut settings = BotSettings { greeting: "Welcome!".into(), ..Default::default() };
+        settings.greetings.insert("es".into(), "¡Bienvenido!".into());
+        settings.greetings.insert("pl".into(), "Witamy!".into());
+        with_bot(&t.inbox, &mut s, settings).await;
+        let shop = s.shop.shop_id;
+        let shown = t.inbox.shop_greeting(shop, Some("es-MX")).await.unwrap().unwrap();
+        assert_eq!(shown.text, "¡Bienvenido!", "{}", t.name);
+        let shown = t.inbox.shop_greeting(shop, Some("de")).await.unwrap().unwrap();
+        assert_eq!(shown.text, "Welcome!", "{}", t.name);
+        // The platform's language, then the language read from the first message.
+        let mut told = text("b1", "m1", "hi");
+        told.buyer.language = Some("es-MX".into());
+        let polish =
+            text("b2", "m2", "Dzień dobry, ile trwa wysyłka do Krakowa? Czekam na paczkę.");
+        let english = text("b3", "m3", "Hello, how long does the delivery to London take?");
+        for (m, expected) in [(told, "¡Bienvenido!"), (polish, "Witamy!"), (english, "Welcome!")] {
+            let conv = t.conversation_of(&s.shop, m).await;
+            let texts = bot_texts(&messages(&t, &s, conv).await);
+            assert_eq!(texts, [expected], "{}", t.name);
         }
     }
 }

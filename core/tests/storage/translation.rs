@@ -1,9 +1,12 @@
 //! Translation (TT-TR-1, AE-TR-1, AE-TR-2) against the simulator provider: buyer
 //! messages get their translation into the agent's language beside the original, off
 //! the ingest path; the same text and pair is translated once (the provider's calls
-//! counted); the monthly budget per seller; a failing provider leaves messages
+//! counted); the monthly budget per seller (the configured default, or the seller's own
+//! set by the main account); a failing provider leaves messages
 //! untranslated with the reason; replies send the translation and keep the original;
-//! where the platform translates, nothing is translated twice.
+//! where the platform translates, nothing is translated twice; daemons sharing the
+//! database claim each pending message under a lease, so each is translated (and paid
+//! for) once, and a lease that ran out is taken over.
 
 use crate::support::*;
 use chrono::Duration;
@@ -13,9 +16,16 @@ use shopmux_core::domain::ids::ConversationId;
 use shopmux_core::domain::listing::MessageQuery;
 use shopmux_core::domain::model::{Direction, Message, TranslationStatus};
 use shopmux_core::events::InboxEvent;
+use shopmux_core::services::translation::budget::BudgetInput;
+use shopmux_core::services::translation::inbound::LEASE;
 use shopmux_core::services::translation::outbound::{
     DraftRequest, ReplyTranslation, TranslationChoice,
 };
+use shopmux_core::services::translation::simulator::SimulatorProvider;
+use shopmux_core::services::translation::{TranslationOptions, TranslationProvider};
+use shopmux_core::storage::translations::{Claimed, Pick};
+use shopmux_core::{Clock, Inbox, InboxOptions, Store, StoreOptions};
+use std::sync::Arc;
 
 const SPANISH: &str = "Hola, ¿cuándo llegará mi pedido?";
 const ENGLISH: &str = "Hello, when will my order arrive?";
@@ -162,6 +172,54 @@ async fn past_the_monthly_budget_messages_stay_untranslated_with_the_reason() {
 }
 
 #[tokio::test]
+async fn a_sellers_own_budget_replaces_the_default_for_that_seller_only() {
+    // The configured default (10 characters) holds for sellers without their own.
+    for (t, sim) in inboxes_translating(Some(10)).await {
+        let (a, b) = (seller(&t.inbox, "OwnBudget").await, seller(&t.inbox, "Default").await);
+        let translate = |s: &Seller, text: &'static str| {
+            t.inbox.translate_text(s.viewer.agent.seller_id, text, Some("es"), "en")
+        };
+        let why = |r: shopmux_core::services::translation::Translated| r.result.err();
+        let refused = why(translate(&b, SPANISH).await.unwrap()).unwrap();
+        assert!(refused.starts_with("budget_exceeded: this month's 10 "), "{}: {refused}", t.name);
+        // The main account lifts its seller's limit: the same text is translated.
+        let none = BudgetInput { monthly_chars: None };
+        let view = t.inbox.set_translation_budget(&a.viewer, &none).await.unwrap();
+        assert_eq!(
+            (view.monthly_chars, view.own, view.default_monthly_chars),
+            (None, true, Some(10))
+        );
+        assert!(translate(&a, SPANISH).await.unwrap().result.is_ok(), "{}", t.name);
+        assert!(why(translate(&b, "¡Muchas gracias!").await.unwrap()).is_some(), "{}", t.name);
+        // Its own 40: 32 are spent, "¡Muchas gracias!" (16) does not fit.
+        let forty = BudgetInput { monthly_chars: Some(40) };
+        t.inbox.set_translation_budget(&a.viewer, &forty).await.unwrap();
+        let refused = why(translate(&a, "¡Muchas gracias!").await.unwrap()).unwrap();
+        assert!(refused.starts_with("budget_exceeded: this month's 40 "), "{}: {refused}", t.name);
+        let usage = t.inbox.translation_usage(&a.viewer).await.unwrap();
+        assert_eq!(usage.monthly_budget, Some(40), "{}", t.name);
+        assert_eq!(t.inbox.translation_budget(&b.viewer).await.unwrap().monthly_chars, Some(10));
+        // Back to the default.
+        let view = t.inbox.reset_translation_budget(&a.viewer).await.unwrap();
+        assert_eq!((view.monthly_chars, view.own), (Some(10), false), "{}", t.name);
+        assert_eq!(sim.calls(), 1, "{}", t.name);
+        // Only the main account sets it, and only to a number of characters or none.
+        let shops = grant(a.shop.shop_id, true);
+        let agent = create_agent(&t.inbox, &a.viewer, "ann", None, shops).await.unwrap();
+        let ann = t.inbox.authenticate(&agent.token).await.unwrap().unwrap();
+        let refused = t.inbox.set_translation_budget(&ann, &forty).await;
+        assert!(matches!(refused, Err(CoreError::Forbidden(_))), "{refused:?}");
+        assert!(t.inbox.translation_budget(&ann).await.is_ok(), "an agent reads it");
+        let negative = BudgetInput { monthly_chars: Some(-1) };
+        assert_invalid(
+            t.inbox.set_translation_budget(&a.viewer, &negative).await,
+            "monthly_chars",
+            "0 to",
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_failing_provider_leaves_the_message_untranslated_with_the_reason() {
     for (t, sim) in inboxes_translating(None).await {
         let s = seller(&t.inbox, "Fail").await;
@@ -289,5 +347,91 @@ async fn where_the_platform_translates_replies_leave_as_written() {
             assert_eq!(m.translation, None);
         }
         assert_eq!(sim.calls(), calls, "{}: nothing translated for the reply", t.name);
+    }
+}
+
+/// Another daemon on the test's PostgreSQL database translating with `sim` on the same
+/// clock. A SQLite file has one daemon, its single writer: there the "other daemon" is
+/// the same engine claiming again, which goes through the same claim.
+async fn another_daemon(t: &TestInbox, sim: &Arc<SimulatorProvider>) -> Arc<Inbox> {
+    if t.name == "sqlite" {
+        return t.inbox.clone();
+    }
+    let store = Store::open(&StoreOptions::new(&t.url)).await.expect("second store");
+    let provider = Some(sim.clone() as Arc<dyn TranslationProvider>);
+    let translation = TranslationOptions { provider, ..Default::default() };
+    let options = InboxOptions { background_delivery: false, translation, ..Default::default() };
+    Inbox::start(store, t.clock.clone() as Arc<dyn Clock>, options)
+}
+
+/// `n` Spanish buyer messages of the seller, each of its own buyer, pending translation.
+async fn spanish_messages(t: &TestInbox, s: &Seller, n: usize) -> Vec<ConversationId> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let body = format!("Hola, ¿cuándo llegará mi pedido número {i}? Gracias.");
+        out.push(t.conversation_of(&s.shop, text(&format!("b{i}"), &format!("m{i}"), &body)).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn two_daemons_never_claim_the_same_translation_and_an_expired_lease_is_taken_over() {
+    for (t, sim) in inboxes_translating(None).await {
+        let other = another_daemon(&t, &sim).await;
+        let s = seller(&t.inbox, "Lease").await;
+        let convs = spanish_messages(&t, &s, 24).await;
+        let drain = |inbox: Arc<Inbox>| async move {
+            let mut claims = Vec::new();
+            loop {
+                let wave = inbox.claim_translations(Pick::Oldest(3)).await.expect("claim");
+                if wave.is_empty() {
+                    return claims;
+                }
+                claims.extend(wave);
+            }
+        };
+        let (a, b) =
+            tokio::join!(tokio::spawn(drain(t.inbox.clone())), tokio::spawn(drain(other.clone())));
+        let claims: Vec<Claimed> = a.unwrap().into_iter().chain(b.unwrap()).collect();
+        let mut ids: Vec<_> = claims.iter().map(|c| c.message.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!((claims.len(), ids.len()), (convs.len(), convs.len()), "{}: each once", t.name);
+        // Held: nothing to claim on either daemon until the leases run out.
+        assert!(t.inbox.claim_translations(Pick::Oldest(100)).await.unwrap().is_empty());
+        assert!(other.claim_translations(Pick::Ids(&ids)).await.unwrap().is_empty());
+        t.clock.advance(Duration::from_std(LEASE).unwrap() + Duration::seconds(1));
+        let (mine, theirs) = tokio::join!(
+            t.inbox.claim_translations(Pick::Ids(&ids[..1])),
+            other.claim_translations(Pick::Ids(&ids[..1]))
+        );
+        let taken: Vec<Claimed> = mine.unwrap().into_iter().chain(theirs.unwrap()).collect();
+        assert_eq!(taken.len(), 1, "{}: taken over exactly once", t.name);
+        let old = claims.iter().find(|c| c.message.id == ids[0]).unwrap().clone();
+        assert_ne!(taken[0].lease_token, old.lease_token, "{}: a new lease", t.name);
+        // The old holder's late answer is not recorded; the new holder's is.
+        t.inbox.translate_message(old).await.unwrap();
+        let conv = claims.iter().find(|c| c.message.id == ids[0]).unwrap().message.conversation_id;
+        let m = inbound(&t, &s, conv).await.remove(0);
+        assert_eq!(m.translation.unwrap().status, TranslationStatus::Pending, "{}", t.name);
+        other.translate_message(taken.into_iter().next().unwrap()).await.unwrap();
+        let m = inbound(&t, &s, conv).await.remove(0);
+        assert_eq!(m.translation.unwrap().status, TranslationStatus::Translated, "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn two_daemons_translating_at_once_pay_for_each_message_once() {
+    for (t, sim) in inboxes_translating(None).await {
+        let other = another_daemon(&t, &sim).await;
+        let s = seller(&t.inbox, "Once").await;
+        let convs = spanish_messages(&t, &s, 12).await;
+        let (a, b) = tokio::join!(t.inbox.translate_pending_now(), other.translate_pending_now());
+        assert_eq!(a.unwrap() + b.unwrap(), convs.len(), "{}: each settled once", t.name);
+        assert_eq!(sim.calls(), convs.len(), "{}: each sent to the provider once", t.name);
+        for conv in convs {
+            let m = inbound(&t, &s, conv).await.remove(0);
+            assert!(m.translated_text.unwrap().starts_with("[en]"), "{}", t.name);
+        }
     }
 }

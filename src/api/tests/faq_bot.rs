@@ -151,6 +151,30 @@ async fn dy_greet_1_a_storefront_session_carries_the_greeting_and_faq_list() {
 }
 
 #[tokio::test]
+async fn dy_greet_1_the_customers_language_picks_the_storefront_greeting() {
+    // rule: DY-GREET-1 (a greeting per buyer language; the plain greeting is the default)
+    let (h, owner, shop, _) = Harness::with_shop("shopify").await;
+    let bot = format!("/api/v1/shops/{shop}/bot");
+    let settings = json!({"greeting": "Welcome!", "greetings": {"es": "¡Bienvenido!"}});
+    let (status, view) = call(&h, Method::PUT, &bot, &owner, settings).await;
+    assert_eq!(status, 200, "{view}");
+    let (_, view) = call(&h, Method::GET, &bot, &owner, Value::Null).await;
+    assert_eq!(view["settings"]["greetings"]["es"], "¡Bienvenido!", "{view}");
+    for (language, expected) in [(json!("es-MX"), "¡Bienvenido!"), (Value::Null, "Welcome!")] {
+        let start = Call::new(Method::POST, format!("/storefront/{shop}/sessions"))
+            .body(json!({"language": language}).to_string())
+            .peer(std::net::SocketAddr::from(([198, 51, 100, 9], 40000)));
+        let (status, session) = h.send(start).await;
+        assert_eq!(status, 201, "{session}");
+        assert_eq!(session["greeting"]["text"], expected, "{language}");
+    }
+    let bad = json!({"greeting": "Hi", "greetings": {"español": "Hola"}}).to_string();
+    let (status, body) = h.send(Call::new(Method::PUT, bot).token(&owner).body(bad)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid_field")), "{body}");
+    assert!(body["error"]["field"].as_str().unwrap_or_default().starts_with("greetings"), "{body}");
+}
+
+#[tokio::test]
 async fn the_main_account_edits_the_bots_texts_per_language_and_buyers_get_them() {
     // rule: DY-BOT-3 (the shop's own "please rephrase", per language)
     let (h, owner, shop, secret) = Harness::with_shop("api").await;

@@ -1,6 +1,7 @@
 //! Translation over HTTP (TT-TR-1, AE-TR-2): the agent's language, a conversation's
-//! switch and languages, the draft's translation and the refusals. Without a provider
-//! configured, a draft comes back untranslated with the reason (never an error).
+//! switch and languages, the draft's translation, the seller's monthly budget (set by
+//! the main account) and the refusals. Without a provider configured, a draft comes
+//! back untranslated with the reason (never an error).
 
 use super::{Call, Harness};
 use axum::http::Method;
@@ -86,4 +87,46 @@ async fn languages_switch_and_drafts_over_http_with_their_refusals() {
     let unknown = "/api/v1/conversations/00000000-0000-7000-8000-000000000000/translation";
     let (status, _) = call(&h, &owner, Method::GET, unknown, json!({})).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_main_account_sets_its_translation_budget_and_bad_input_names_the_field() {
+    let (h, owner, shop, _) = Harness::with_shop("api").await;
+    let path = "/api/v1/translation/budget";
+    let (status, view) = call(&h, &owner, Method::GET, path, json!({})).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!((&view["monthly_chars"], &view["own"]), (&Value::Null, &json!(false)), "{view}");
+    let (status, view) = call(&h, &owner, Method::PUT, path, json!({"monthly_chars": 50000})).await;
+    assert_eq!((status, &view["monthly_chars"], &view["own"]), (200, &json!(50000), &json!(true)));
+    let (_, usage) = call(&h, &owner, Method::GET, "/api/v1/translation/usage", json!({})).await;
+    assert_eq!(usage["monthly_budget"], 50000, "{usage}");
+    for (body, want, code) in [
+        (json!({"monthly_chars": -1}), 422, "invalid_field"),
+        (json!({"monthly_chars": "lots"}), 400, "invalid_body"),
+        (json!({"monthly_chars": 1, "per": "month"}), 400, "invalid_body"),
+    ] {
+        let (status, answer) = call(&h, &owner, Method::PUT, path, body.clone()).await;
+        assert_eq!((status, answer["error"]["code"].as_str()), (want, Some(code)), "{body}");
+        let error = &answer["error"];
+        let named = error["field"] == "monthly_chars"
+            || error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("monthly_chars") || m.contains("per"));
+        assert!(named, "the error names the field: {answer}");
+    }
+    let (_, agent) = call(
+        &h,
+        &owner,
+        Method::POST,
+        "/api/v1/agents",
+        json!({"nickname": "ann", "shops": [{"shop_id": shop, "can_chat": true}]}),
+    )
+    .await;
+    let ann = agent["token"].as_str().unwrap();
+    let (status, _) = call(&h, ann, Method::PUT, path, json!({"monthly_chars": 1})).await;
+    assert_eq!(status, 403);
+    let (status, view) = call(&h, ann, Method::GET, path, json!({})).await;
+    assert_eq!((status, &view["monthly_chars"]), (200, &json!(50000)), "an agent reads it");
+    let (status, view) = call(&h, &owner, Method::DELETE, path, json!({})).await;
+    assert_eq!((status, &view["own"]), (200, &json!(false)), "{view}");
 }

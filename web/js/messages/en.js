@@ -38,6 +38,8 @@ export default {
   'bot.faqList': 'FAQ list',
   'bot.faqListHint': 'Shown with the greeting; a buyer clicks one to ask it.',
   'bot.greeting': 'Greeting',
+  'bot.greetings': 'Greeting per language',
+  'bot.greetingsHint': 'One per line, as "es: ¡Hola!". The buyer\'s language picks one; otherwise the greeting above.',
   'bot.handOffs': '{n} handed to an agent',
   'bot.handling': 'Bot',
   'bot.newQuestion': 'New question',

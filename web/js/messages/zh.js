@@ -38,6 +38,8 @@ export default {
   'bot.faqList': '常见问题列表',
   'bot.faqListHint': '与欢迎语一同展示；买家点击即提问。',
   'bot.greeting': '欢迎语',
+  'bot.greetings': '各语言欢迎语',
+  'bot.greetingsHint': '每行一个，如 "en: Hello!"。按买家语言选择，否则用上面的欢迎语。',
   'bot.handOffs': '{n} 个转人工',
   'bot.handling': '机器人',
   'bot.newQuestion': '新问题',

@@ -1,13 +1,16 @@
 //! Order and buyer look-ups: one order with its buyer (`aliexpress.solution.order.info.get`)
 //! and a buyer's orders of the last 180 days, newest first (`aliexpress.solution.order.get`;
 //! finished orders are not in its default list). Dates are US Pacific time; an open
-//! dispute (`IN_ISSUE`) is a return in progress.
+//! dispute (`IN_ISSUE`) is a return in progress. The look-up's parcels
+//! (`logistic_info_list`) give the order's tracking number: the latest parcel sent's.
 
 use shopmux_contract::adapter::{AdapterError, BuyerProfile, OrderInfo};
 
 use super::errors::business_failure;
 use super::session::{Session, to_time};
-use crate::wire::{self, OrderFacts, OrderInfoReply, OrderListReply, OrderQuery, Refusal, method};
+use crate::wire::{
+    self, LogisticInfo, OrderFacts, OrderInfoReply, OrderListReply, OrderQuery, Refusal, method,
+};
 
 /// A buyer panel lists the orders of this many days (the order list's default range).
 const BUYER_ORDERS_DAYS: i64 = 180;
@@ -29,7 +32,19 @@ fn order_info(external_id: String, buyer_login_id: String, facts: OrderFacts) ->
     }
 }
 
-/// One order with its buyer.
+/// The tracking number of the latest parcel sent (by `gmt_send`; parcels without a date
+/// count as listed, the later ones later), if any has one.
+fn tracking_number(parcels: Vec<LogisticInfo>) -> Option<String> {
+    let sent = |p: &LogisticInfo| p.gmt_send.as_deref().and_then(wire::parse_pacific);
+    parcels
+        .into_iter()
+        .enumerate()
+        .filter(|(_, p)| p.logistics_no.as_deref().is_some_and(|n| !n.trim().is_empty()))
+        .max_by_key(|(i, p)| (sent(p), *i))
+        .and_then(|(_, p)| p.logistics_no.map(|n| n.trim().to_owned()))
+}
+
+/// One order with its buyer and its tracking number.
 pub(super) fn fetch_order(
     session: &mut Session<'_>, order_external_id: &str,
 ) -> Result<OrderInfo, AdapterError> {
@@ -42,11 +57,13 @@ pub(super) fn fetch_order(
             message: result.error_message.as_deref(),
         }));
     };
-    Ok(order_info(
+    let tracking_number = tracking_number(order.logistic_info_list.into_vec());
+    let info = order_info(
         order.id.unwrap_or_else(|| order_external_id.to_owned()),
         order.buyerloginid.unwrap_or_default(),
         order.facts,
-    ))
+    );
+    Ok(OrderInfo { tracking_number, ..info })
 }
 
 /// A buyer with their orders of the last 180 days, newest first, and their name.
@@ -81,4 +98,30 @@ pub(super) fn fetch_buyer(
         orders,
         ..BuyerProfile::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parcel(no: &str, sent: Option<&str>) -> LogisticInfo {
+        LogisticInfo {
+            logistics_no: Some(no.into()),
+            gmt_send: sent.map(str::to_owned),
+            ..LogisticInfo::default()
+        }
+    }
+
+    #[test]
+    fn the_latest_parcel_sent_gives_the_tracking_number() {
+        assert_eq!(tracking_number(vec![]), None);
+        let parcels = vec![
+            parcel("LP2", Some("2023-07-03 10:00:00")),
+            parcel("LP1", Some("2023-07-01 10:00:00")),
+            parcel(" ", Some("2023-07-09 10:00:00")),
+        ];
+        assert_eq!(tracking_number(parcels).as_deref(), Some("LP2"));
+        let undated = vec![parcel("LP1", None), parcel("LP2", None)];
+        assert_eq!(tracking_number(undated).as_deref(), Some("LP2"), "the last listed");
+    }
 }

@@ -32,8 +32,8 @@ pub use messages::{
     RelationQuery, add_message, mark_processed, mark_read, query_detail_list, query_relation_list,
 };
 pub use orders::{
-    OrderDetail, OrderFacts, OrderInfoReply, OrderInfoResult, OrderListReply, OrderListResult,
-    OrderQuery, OrderResult, OrderSummary, order_info, order_list,
+    LogisticInfo, OrderDetail, OrderFacts, OrderInfoReply, OrderInfoResult, OrderListReply,
+    OrderListResult, OrderQuery, OrderResult, OrderSummary, order_info, order_list,
 };
 pub use pacific::{pacific_datetime, pacific_offset, parse_pacific};
 pub use reply::{GatewayError, Refusable, Refusal, Reply, TopList, parse_reply, response_key};

@@ -1,7 +1,8 @@
 //! Order look-ups, the context of a conversation (AE-WIN-3, AE-INIT-1, the agents' buyer
 //! panel): one order (`aliexpress.solution.order.info.get`) and a buyer's orders
-//! (`aliexpress.solution.order.get`), their JSON parameter and their replies. Order dates
-//! are US Pacific time ([`pacific`](super::pacific)).
+//! (`aliexpress.solution.order.get`), their JSON parameter and their replies; the
+//! look-up's parcels carry the tracking numbers (`logistic_info_list[].logistics_no`;
+//! the list carries none). Order dates are US Pacific time ([`pacific`](super::pacific)).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -116,6 +117,26 @@ pub struct OrderDetail {
     /// The buyer's name, the date and the statuses.
     #[serde(flatten)]
     pub facts: OrderFacts,
+    /// `logistic_info_list`: the parcels shipped (TOP `AeopTpLogisticInfoDto`, wrapped as
+    /// `{"aeop_tp_logistic_info_dto": [...]}` in TOP JSON); empty before shipping.
+    #[serde(deserialize_with = "lenient::list")]
+    pub logistic_info_list: TopList<LogisticInfo>,
+}
+
+/// One parcel of an order (TOP `AeopTpLogisticInfoDto`): its tracking number, the
+/// logistics service that carries it and when it was sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogisticInfo {
+    /// `logistics_no`: the tracking number.
+    #[serde(deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    pub logistics_no: Option<String>,
+    /// `logistics_service_name`: the logistics service's key (`CAINIAO_STANDARD`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logistics_service_name: Option<String>,
+    /// `gmt_send`: when it was sent, `yyyy-MM-dd HH:mm:ss` US Pacific time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmt_send: Option<String>,
 }
 
 /// One order of the list (TOP `OrderDto`).
@@ -179,5 +200,19 @@ mod tests {
         let order = parsed.result.data.expect("an order");
         assert_eq!(order.id.as_deref(), Some("8100000000000001"));
         assert_eq!(order.buyerloginid.as_deref(), Some("us1234567"));
+        assert!(order.logistic_info_list.into_vec().is_empty(), "not shipped");
+    }
+
+    #[test]
+    fn an_order_look_up_carries_its_parcels_tracking_numbers() {
+        let reply = br#"{"aliexpress_solution_order_info_get_response":{"result":{"success":true,"data":{"id":8100000000000002,"order_status":"WAIT_BUYER_ACCEPT_GOODS","logistic_info_list":{"aeop_tp_logistic_info_dto":[{"logistics_no":"LP00123456789012","logistics_service_name":"CAINIAO_STANDARD","gmt_send":"2023-07-02 09:00:00","receive_status":"default"}]}}}}}"#;
+        let parsed: OrderInfoReply = parse_reply(method::ORDER_INFO_GET, reply).expect("parses");
+        let parcels = parsed.result.data.expect("an order").logistic_info_list.into_vec();
+        assert_eq!(parcels[0].logistics_no.as_deref(), Some("LP00123456789012"));
+        assert_eq!(parcels[0].gmt_send.as_deref(), Some("2023-07-02 09:00:00"));
+        let plain = br#"{"aliexpress_solution_order_info_get_response":{"result":{"success":true,"data":{"id":1,"logistic_info_list":[{"logistics_no":12345}]}}}}"#;
+        let parsed: OrderInfoReply = parse_reply(method::ORDER_INFO_GET, plain).expect("parses");
+        let parcels = parsed.result.data.expect("an order").logistic_info_list.into_vec();
+        assert_eq!(parcels[0].logistics_no.as_deref(), Some("12345"), "a plain list, a number");
     }
 }

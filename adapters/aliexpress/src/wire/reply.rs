@@ -103,7 +103,7 @@ impl<T: Refusable> Refusable for Reply<T> {
 
 /// A TOP-style list: either a plain array or an object wrapping one array
 /// (`{"relation_result": [...]}`), as XML-derived TOP JSON sends them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum TopList<T> {
     /// A plain array.

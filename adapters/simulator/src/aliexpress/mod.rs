@@ -181,6 +181,9 @@ pub struct Order {
     pub status: String,
     /// `issue_status`: `NO_ISSUE`, `IN_ISSUE` or `END_ISSUE`.
     pub issue_status: String,
+    /// Its parcel's tracking number once the seller shipped it (sent the day after it
+    /// was placed): the look-up lists it in `logistic_info_list[].logistics_no`.
+    pub logistics_no: Option<String>,
 }
 
 /// An `addmsg` the simulator accepted (stored), whatever answer the client got.

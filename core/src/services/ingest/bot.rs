@@ -2,16 +2,18 @@
 //! compiled bot (cached with the shop), with no query of their own: the messages they
 //! write join the group's replies, their counts its deferred statements.
 //!
-//! A new conversation of a shop with a greeting gets it first where the platform's rules
-//! allow an automatic message (DY-GREET-1). In a conversation the bot handles, each
-//! buyer text is answered (DY-BOT-2), met with "please rephrase" (DY-BOT-3), or handed
-//! to a human: asked for (DY-BOT-4), the second consecutive miss (DY-BOT-3), or a bot
-//! message the shop's rules refuse — bot messages are replies and pass the same check.
+//! A new conversation of a shop with a greeting gets it first, in the buyer's language,
+//! where the platform's rules allow an automatic message (DY-GREET-1). In a
+//! conversation the bot handles, each buyer text is answered (DY-BOT-2), met with
+//! "please rephrase" (DY-BOT-3), or handed to a human: asked for (DY-BOT-4), the second
+//! consecutive miss (DY-BOT-3), or a bot message the shop's rules refuse — bot messages
+//! are replies and pass the same check.
 
 use crate::domain::bot_texts::TextKind;
 use crate::domain::conversation::{bot_message, handed_off, preview_of};
 use crate::domain::faq_bot::{HandOffReason, ShopBot, Turn, decide, detect_language};
 use crate::domain::ids::*;
+use crate::domain::inbound::InboundMessage;
 use crate::domain::model::{Conversation, Message};
 use crate::domain::rules;
 use crate::events::InboxEvent;
@@ -109,6 +111,12 @@ impl Turner<'_> {
     }
 }
 
+/// The buyer's language the greeting is picked by: the platform's, else the one read
+/// from their first message.
+fn greeting_language(inbound: &InboundMessage) -> Option<&str> {
+    inbound.buyer.language.as_deref().or(inbound.analysis.detected_language.as_deref())
+}
+
 /// The greetings and bot turns of the group's inserted messages (see the module comment).
 pub fn bot_turns(
     items: &[Item<'_>], messages: &[Message], inserted: &HashSet<MessageId>,
@@ -118,7 +126,7 @@ pub fn bot_turns(
 ) -> BotOutput {
     let mut out = BotOutput::default();
     let mut greeted: HashSet<ConversationId> = HashSet::new();
-    for (m, (shop, _)) in messages.iter().zip(items) {
+    for (m, (shop, inbound)) in messages.iter().zip(items) {
         let Some(bot) = &shop.bot else { continue };
         if !inserted.contains(&m.id) {
             continue;
@@ -127,10 +135,10 @@ pub fn bot_turns(
         let mut turner = Turner { bot, conv, at: now.max(m.created_at) };
         if !before.contains_key(&turner.conv.id)
             && greeted.insert(turner.conv.id)
-            && let Some(greeting) = bot.first_message()
+            && let Some(greeting) = bot.first_message(greeting_language(inbound))
         {
-            // rule: DY-GREET-1 (the greeting opens a new conversation where the platform
-            // allows an automatic message)
+            // rule: DY-GREET-1 (the greeting, in the buyer's language, opens a new
+            // conversation where the platform allows an automatic message)
             let _ = turner.send(greeting, &mut out);
         }
         let handled = bot.answers() && turner.conv.bot_active && turner.conv.state.is_open();

@@ -2,12 +2,14 @@
 //! ([`TranslationProvider`]; the daemon's LibreTranslate and DeepL clients, the local
 //! [`simulator`]), chosen in `[translation]`. Every text goes through
 //! `Inbox::translate_text` ([`text`]): the cache first (the same text and language pair is
-//! translated once), then the seller's monthly character budget, then the provider,
-//! whose characters are counted per seller, provider and month. A failure never blocks
-//! a message: it is kept untranslated with the reason. Buyer messages are translated
+//! translated once), then the seller's monthly character budget ([`budget`]: the
+//! seller's own, else the configured default), then the provider, whose characters are
+//! counted per seller, provider and month. A failure never blocks a message: it is kept
+//! untranslated with the reason. Buyer messages are translated
 //! into the agent's language by a background worker ([`inbound`]); the agent's draft is
 //! translated on request and on sending ([`outbound`]).
 
+pub mod budget;
 pub mod inbound;
 pub mod outbound;
 pub mod simulator;

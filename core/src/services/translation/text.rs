@@ -1,6 +1,7 @@
-//! One text's translation for a seller: the cache first, then the monthly budget
-//! (characters reserved under the seller's lock before the call, given back when it
-//! fails), then the provider; and the seller's usage report.
+//! One text's translation for a seller: the cache first, then the monthly budget (the
+//! seller's own, else the default; characters reserved under the seller's lock before
+//! the call, given back when it fails), then the provider; and the seller's usage
+//! report.
 
 use super::{ProviderRequest, Translated, TranslationProvider, UsageReport};
 use crate::domain::ids::SellerId;
@@ -34,12 +35,11 @@ impl Inbox {
         let now = self.clock.now();
         let month = month_of(now);
         let chars = billed_chars(text);
-        let budget = self.translation.settings.seller_monthly_chars;
-        if !translations::reserve(&self.store, seller, &name, &month, chars, budget).await? {
-            let why = format!(
-                "budget_exceeded: this month's {} translated characters are spent",
-                budget.unwrap_or_default()
-            );
+        let default = self.translation.settings.seller_monthly_chars;
+        let reserved = translations::reserve(&self.store, seller, &name, &month, chars, default);
+        if let Err(budget) = reserved.await? {
+            let why =
+                format!("budget_exceeded: this month's {budget} translated characters are spent");
             return Ok(missing(Some(name), &target, &why));
         }
         let request = ProviderRequest {
@@ -80,7 +80,7 @@ impl Inbox {
         Ok(UsageReport {
             month,
             provider: self.translation.provider.as_ref().map(|p| p.name().to_owned()),
-            monthly_budget: self.translation.settings.seller_monthly_chars,
+            monthly_budget: self.translation_budget(viewer).await?.monthly_chars,
             providers,
         })
     }
