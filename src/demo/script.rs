@@ -258,12 +258,12 @@ const SHOPIFY: &[ShopifyStory] = &[
         email: true,
         first: "Hola, ¿la camisa de lino talla grande o normal?",
         acts: &[
+            ShopAct::Answer("¡Hola! Es de talla normal; la M te irá bien."),
+            ShopAct::Rate(5, "¡Muy amables y rápidos!"),
             ShopAct::Cart(&[(0, 1)]),
             ShopAct::Say("Me llevo la M entonces. ¿Cuánto tarda el envío a Valencia?"),
             ShopAct::Order,
             ShopAct::Say("¡Pedido hecho! Muchas gracias 🙌"),
-            ShopAct::Answer("¡Gracias a ti! Tu camisa sale mañana."),
-            ShopAct::Rate(5, "¡Muy amables y rápidos!"),
         ],
     },
     ShopifyStory {
