@@ -43,6 +43,7 @@ fn conversation(platform: &str, state: ConversationState) -> Conversation {
         sla_due_at: None,
         breach_warn_at: None,
         first_assigned_at: None,
+        reply_wait_since: None,
     }
 }
 

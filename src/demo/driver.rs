@@ -21,6 +21,8 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// A storefront customer in the store: their socket's task takes commands.
 struct Customer {
     name: String,
+    /// Their buyer id in the shop (the session's).
+    buyer: String,
     email: Option<String>,
     id: u64,
     commands: mpsc::Sender<CustomerCommand>,
@@ -51,6 +53,8 @@ pub(super) struct Driver {
     douyin_orders: HashMap<String, douyin::Order>,
     replies: Arc<Mutex<Vec<StorefrontReply>>>,
     shopify_orders: u64,
+    /// The token of the first agent who chats in the Shopify store.
+    shopify_agent: Option<String>,
 }
 
 impl Driver {
@@ -71,6 +75,11 @@ impl Driver {
             douyin_orders: HashMap::new(),
             replies,
             shopify_orders: 0,
+            shopify_agent: world
+                .agents
+                .iter()
+                .find(|a| a.shops.contains(&world.shops[SHOPIFY_SHOP].name))
+                .map(|a| a.token.clone()),
         }
     }
 
@@ -141,6 +150,8 @@ impl Driver {
                 ShopAct::Say(text) => self.say(&key, text).await,
                 ShopAct::Cart(lines) => self.cart(&key, lines).await,
                 ShopAct::Order => self.order(&key).await,
+                ShopAct::Answer(text) => self.answer(&key, text).await,
+                ShopAct::Rate(score, comment) => self.rate(&key, score, comment).await,
                 ShopAct::Leave => {
                     self.leave(&key).await;
                     Ok(())
@@ -304,11 +315,13 @@ impl Driver {
         let (socket, _) =
             tokio_tungstenite::connect_async(url).await.context("storefront chat socket")?;
         let (commands, received) = mpsc::channel(8);
-        tokio::spawn(customer_socket(socket, received, name.clone(), buyer, self.replies.clone()));
+        let replies = self.replies.clone();
+        tokio::spawn(customer_socket(socket, received, name.clone(), buyer.clone(), replies));
         self.customers.insert(
             key.to_owned(),
             Customer {
                 name,
+                buyer: buyer.clone(),
                 email,
                 id,
                 commands,
@@ -368,6 +381,34 @@ impl Driver {
             self.send(key, json!({"id": id, "content": {"type": "text", "text": text}})).await?;
         if answer["type"] != "ack" {
             return Err(anyhow!("the storefront refused a message: {answer}"));
+        }
+        Ok(())
+    }
+
+    /// The store's agent answers the customer through the HTTP API.
+    async fn answer(&self, key: &str, text: &str) -> anyhow::Result<()> {
+        let token = self.shopify_agent.as_deref().ok_or_else(|| anyhow!("no store agent"))?;
+        let shop = &self.shops[SHOPIFY_SHOP].id;
+        let buyer = &self.customer(key)?.buyer;
+        let path = format!("/api/v1/conversations?status=all&shop_id={shop}&buyer={buyer}");
+        let found = self.api.call(reqwest::Method::GET, &path, token, None).await?;
+        let id = found["items"][0]["id"].as_str().ok_or_else(|| anyhow!("no conversation"))?;
+        let body = json!({"content": {"type": "text", "text": text}});
+        let path = format!("/api/v1/conversations/{id}/messages");
+        self.api.call(reqwest::Method::POST, &path, token, Some(body)).await.map(|_| ())
+    }
+
+    /// The customer rates the service from the widget's rating card.
+    async fn rate(&mut self, key: &str, score: u8, comment: &str) -> anyhow::Result<()> {
+        let id = {
+            let customer = self.customer_mut(key)?;
+            customer.frames_sent += 1;
+            format!("m{}", customer.frames_sent)
+        };
+        let content = json!({"type": "rating_card", "score": score, "comment": comment});
+        let answer = self.send(key, json!({"id": id, "content": content})).await?;
+        if answer["type"] != "ack" {
+            return Err(anyhow!("the storefront refused a rating: {answer}"));
         }
         Ok(())
     }

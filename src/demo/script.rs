@@ -227,6 +227,12 @@ pub(super) enum ShopAct {
     Cart(&'static [(usize, i64)]),
     /// They place an order (the store's customer and order webhooks).
     Order,
+    /// The shop's first agent answers them through the HTTP API (taking the chat when
+    /// nobody holds it): the one agent reply the script plays, so that their rating
+    /// names an agent.
+    Answer(&'static str),
+    /// They rate the service from the widget (DY-RATE-1): a score and a comment.
+    Rate(u8, &'static str),
     Leave,
 }
 
@@ -252,6 +258,8 @@ const SHOPIFY: &[ShopifyStory] = &[
         email: true,
         first: "Hola, ¿la camisa de lino talla grande o normal?",
         acts: &[
+            ShopAct::Answer("¡Hola! Es de talla normal; la M te irá bien."),
+            ShopAct::Rate(5, "¡Muy amables y rápidos!"),
             ShopAct::Cart(&[(0, 1)]),
             ShopAct::Say("Me llevo la M entonces. ¿Cuánto tarda el envío a Valencia?"),
             ShopAct::Order,

@@ -1,7 +1,7 @@
 //! Service data in the web inbox (issue 17): the reception data panel shows the agent's
 //! own figures and changes after the agent replies (pushed on the live stream); the main
 //! account's Service data page draws a chart from the daily series and lists ratings
-//! filtered by agent.
+//! filtered by agent (the demo's customer rates the agent who answered them).
 
 use crate::inbox::{eventually, owner_get, owner_send};
 use crate::support::*;
@@ -13,6 +13,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reception_panel_changes_after_a_reply_and_the_page_charts_and_filters_ratings() {
     // rule: DY-QA-1 (the agent's figures, per day, in the reception data panel)
+    // rule: DY-QA-3 (every rating listed, filtered by agent)
     let _turn = ONE_AT_A_TIME.lock().await;
     let Some(browser) = Browser::start().await else { return };
     let tmp = tempfile::tempdir().unwrap();
@@ -24,8 +25,6 @@ async fn the_reception_panel_changes_after_a_reply_and_the_page_charts_and_filte
     let demo = start_demo(&config, options).await.expect("the demo starts");
     let douyin = demo.shops.iter().find(|s| s.platform == "douyin").expect("a Douyin shop");
     let douyin = douyin.id.clone();
-    let me = owner_get(&demo, "/me").await;
-    let my_id = me["agent"]["id"].as_str().expect("an id").to_owned();
 
     let page = browser.page().await;
     page.sign_in(&demo.base_url, &demo.owner_login, &demo.owner_password).await;
@@ -71,16 +70,30 @@ async fn the_reception_panel_changes_after_a_reply_and_the_page_charts_and_filte
         "return document.querySelector('svg.service-chart polyline')?.getAttribute('points')",
     )
     .await;
+    // A demo customer rated the store's agent who answered them (the demo's script);
+    // the list filtered by that agent shows their rating, and only that agent's.
+    let rated = eventually("a demo rating naming an agent", || async {
+        let ratings = owner_get(&demo, "/ratings?limit=50").await;
+        ratings["items"].as_array()?.iter().find_map(|r| r["agent_id"].as_str().map(str::to_owned))
+    })
+    .await;
+    page.until(
+        "the agent among the filter's choices",
+        &format!(
+            "return document.querySelector('select[name=rating_agent] option[value=\"{rated}\"]')"
+        ),
+    )
+    .await;
     page.eval(&format!(
-        "const s = document.querySelector('select[name=rating_agent]'); s.value = '{my_id}'; \
+        "const s = document.querySelector('select[name=rating_agent]'); s.value = '{rated}'; \
          s.dispatchEvent(new Event('change')); return true"
     ))
     .await;
     page.until(
-        "the rating list filtered by the agent",
+        "the rating list filtered by the agent, with their rating",
         &format!(
             "const rows = [...document.querySelectorAll('.rating-list tbody tr')]; \
-             return rows.length > 0 && rows.every(r => !r.dataset.agent || r.dataset.agent === '{my_id}')"
+             return rows.length > 0 && rows.every(r => r.dataset.agent === '{rated}')"
         ),
     )
     .await;

@@ -29,7 +29,8 @@ pub enum FigureKind {
     FirstResponseTime,
     /// Human replies sent within `within` of the buyer's wait starting, over all replies.
     RepliesWithin,
-    /// Buyer waits answered by a human only `within` or more after they began.
+    /// Buyer waits left without a human reply for `within`: answered only that late, or
+    /// still unanswered once `within` has passed; counted in the period the wait began.
     UnrepliedFor,
     /// Latest ratings given in the period.
     Ratings,

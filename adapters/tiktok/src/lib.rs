@@ -99,7 +99,7 @@ pub fn rule_set() -> RuleSet {
         reply_targets: vec![ReplyTarget {
             rule: "TT-DATA-1".into(),
             within: Span::hours(24),
-            what: "the 24-hour response rate".into(),
+            what: "the response rate (first replies within its window)".into(),
             counts: ReplyCounted::First,
         }],
         service_data: service_data(),

@@ -43,6 +43,7 @@ pub fn new_conversation(
         sla_due_at: None,
         breach_warn_at: None,
         first_assigned_at: None,
+        reply_wait_since: None,
     }
 }
 
@@ -52,6 +53,12 @@ pub fn apply_buyer_message(conv: &mut Conversation, m: &Message, refers_to_order
     if conv.waiting_since.is_none() {
         conv.waiting_since = Some(m.created_at);
     }
+    // rule: DY-QA-1 (the wait a human reply ends starts at the buyer's first message
+    // after the last one; a rating awaits no reply)
+    if awaits_reply(&m.content) && conv.last_agent_reply_at.is_none_or(|r| m.created_at > r) {
+        conv.reply_wait_since =
+            Some(conv.reply_wait_since.map_or(m.created_at, |w| w.min(m.created_at)));
+    }
     if m.created_at >= conv.last_message_at || conv.preview.is_empty() {
         conv.last_message_at = m.created_at;
         conv.preview = preview_of(&m.content);
@@ -59,6 +66,11 @@ pub fn apply_buyer_message(conv: &mut Conversation, m: &Message, refers_to_order
     conv.last_buyer_message_at =
         Some(conv.last_buyer_message_at.map_or(m.created_at, |t| t.max(m.created_at)));
     conv.has_order |= refers_to_order;
+}
+
+/// Whether a buyer's message awaits a human reply: everything but a rating.
+pub fn awaits_reply(content: &MessageContent) -> bool {
+    !matches!(content, MessageContent::RatingCard { .. })
 }
 
 /// The list preview of a message: its summary, at most 140 characters.
@@ -217,6 +229,7 @@ pub fn replied(
     after.last_message_at = now;
     after.last_agent_reply_at = Some(now);
     after.waiting_since = None;
+    after.reply_wait_since = None;
     after.unread_count = 0;
     after.preview = preview_of(&reply.content);
     // An agent's reply ends the bot's handling.

@@ -326,6 +326,11 @@ pub struct Conversation {
     /// When a human agent first took it (DY-QA-2); later moves leave it.
     #[serde(default)]
     pub first_assigned_at: Option<DateTime<Utc>>,
+    /// The buyer's first message since the last human reply that awaits one (a rating
+    /// card awaits none; bot answers and hand-offs leave it): the wait DY-QA-1 times and
+    /// counts as unreplied after 10 minutes (stored, not served).
+    #[serde(skip)]
+    pub reply_wait_since: Option<DateTime<Utc>>,
 }
 
 impl Conversation {

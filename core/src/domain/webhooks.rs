@@ -342,6 +342,7 @@ mod tests {
             sla_due_at: None,
             breach_warn_at: None,
             first_assigned_at: None,
+            reply_wait_since: None,
         }
     }
 

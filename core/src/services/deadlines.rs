@@ -2,9 +2,10 @@
 //! breach and its service-level due time ([`Inbox::stamp`]); the timer pass moves
 //! conversations whose next deadline just passed on to their next one (so "most urgent
 //! first" stays right as time goes by) and warns, once per due time, of a first-reply
-//! target about to be missed ([`InboxEvent::BreachSoon`]). Like the lifecycle timers,
-//! nothing is kept in memory: each pass finds its work from stored timestamps and
-//! re-checks it under the row lock.
+//! target about to be missed ([`InboxEvent::BreachSoon`]); conversations written before
+//! deadlines existed are stamped in batches by the timer leader ([`Inbox::backfill_deadlines`]).
+//! Like the lifecycle timers, nothing is kept in memory: each pass finds its work from
+//! stored timestamps and re-checks it under the row lock.
 
 use crate::domain::deadlines::{self, DeadlineSpec};
 use crate::domain::ids::{ConversationId, ShopId};
@@ -12,7 +13,7 @@ use crate::domain::model::Conversation;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::inbox::Inbox;
-use crate::storage::conversations;
+use crate::storage::{conversations, deadline_backfill};
 use std::sync::Arc;
 
 /// Most conversations one pass moves or warns of.
@@ -60,6 +61,10 @@ impl Inbox {
         deadlines::stamp(&*self.deadline_spec(before.shop_id).await?, &mut after, now);
         conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
         w.commit().await?;
+        if after.reply_wait_since.is_some() {
+            // A reply target passed unanswered: the unreplied count may have grown (DY-QA-1).
+            self.service_data_changed(after.shop_id, after.assignee_id, after.id);
+        }
         self.events.publish(InboxEvent::ConversationUpdated { conversation: after });
         Ok(true)
     }
@@ -94,24 +99,44 @@ impl Inbox {
 
     /// Stamps every open conversation of a shop again (its rules or target changed).
     pub(crate) async fn restamp_shop(&self, shop: ShopId) -> CoreResult<()> {
-        let spec = self.deadline_spec(shop).await?;
         for id in conversations::open_of_shop(&self.store, shop).await? {
-            let now = self.clock.now();
-            let mut w = self.store.begin_write().await?;
-            let Some((seller, before)) = conversations::lock(&mut w, id).await? else {
-                continue;
-            };
-            let mut after = before.clone();
-            deadlines::stamp(&spec, &mut after, now);
-            if (after.next_breach_at, after.sla_due_at, after.breach_warn_at)
-                == (before.next_breach_at, before.sla_due_at, before.breach_warn_at)
-            {
-                continue;
-            }
-            conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
-            w.commit().await?;
-            self.events.publish(InboxEvent::ConversationUpdated { conversation: after });
+            self.restamp(id, false).await?;
         }
+        Ok(())
+    }
+
+    /// One batch of the deadline backfill (migration 0023): open conversations written
+    /// before reply deadlines existed get theirs, each taken off the list in the same
+    /// transaction. Returns how many it took (0: the list is empty).
+    pub async fn backfill_deadlines(&self) -> CoreResult<usize> {
+        let batch = deadline_backfill::batch(&self.store, PER_PASS).await?;
+        for id in &batch {
+            self.restamp(*id, true).await?;
+        }
+        Ok(batch.len())
+    }
+
+    /// Stamps one conversation's deadlines as of now, writing only a change (and, for
+    /// the backfill, taking it off the backfill list).
+    async fn restamp(&self, id: ConversationId, backfill: bool) -> CoreResult<()> {
+        let now = self.clock.now();
+        let mut w = self.store.begin_write().await?;
+        if backfill {
+            deadline_backfill::done(&mut w, id).await?;
+        }
+        let Some((seller, before)) = conversations::lock(&mut w, id).await? else {
+            return w.commit().await;
+        };
+        let mut after = before.clone();
+        deadlines::stamp(&*self.deadline_spec(before.shop_id).await?, &mut after, now);
+        if (after.next_breach_at, after.sla_due_at, after.breach_warn_at)
+            == (before.next_breach_at, before.sla_due_at, before.breach_warn_at)
+        {
+            return w.commit().await;
+        }
+        conversations::save(&mut w, &[(seller, Some(before), after.clone())]).await?;
+        w.commit().await?;
+        self.events.publish(InboxEvent::ConversationUpdated { conversation: after });
         Ok(())
     }
 }

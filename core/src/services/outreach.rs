@@ -189,5 +189,6 @@ fn started(
         sla_due_at: None,
         breach_warn_at: None,
         first_assigned_at: Some(now),
+        reply_wait_since: None,
     }
 }

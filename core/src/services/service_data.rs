@@ -2,14 +2,21 @@
 //! the reply's transaction), the figures per shop, agent and platform for a day, week or
 //! month in each shop's time zone, the rating analysis, the live push when figures
 //! change (at most once a second per shop and agent), and the recompute command.
+//!
+//! DY-QA-1's "buyer messages left unreplied for 10 minutes" counts a wait in the period
+//! it began (the buyer's first message since the last human reply), once 10 minutes
+//! have passed by the clock without a human reply: answered late (a rollup, by the
+//! wait's slot) or still unanswered (counted from the conversations' stored wait, an
+//! indexed read). Answering a counted wait late therefore moves nothing between periods.
 
 use crate::domain::ids::*;
 use crate::domain::model::{Conversation, Shop};
 use crate::domain::service_data::figures::{self, Figure, Sums};
 use crate::domain::service_data::period::{self, Period, PeriodKind};
+use crate::domain::service_data::replay::Replayed;
 use crate::domain::service_data::tally::{self, Reply, Thresholds};
 use crate::domain::service_data::{self as sd, NO_AGENT, RollupKey, Rollups};
-use crate::domain::shop_settings::{rule_overrides, time_zone};
+use crate::domain::shop_settings::time_zone;
 use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
@@ -163,13 +170,11 @@ impl Inbox {
         if !tally::buyer_started(after) {
             return Ok(());
         }
-        let wait_start =
-            service_rollups::wait_start(w, before.id, before.last_agent_reply_at).await?;
         let reply = Reply {
             conversation: after,
             agent,
             at: now,
-            wait_start,
+            wait_start: before.reply_wait_since,
             first: before.last_agent_reply_at.is_none(),
         };
         service_rollups::add(w, &tally::reply(&reply, &Thresholds::of(rules))).await
@@ -221,16 +226,7 @@ impl Inbox {
         shops
             .into_iter()
             .map(|shop| {
-                let base = self.rule_set(&shop.platform);
-                let overrides = rule_overrides(&shop.settings)?;
-                let rules = if overrides.is_empty() {
-                    base
-                } else {
-                    Arc::new(
-                        base.with_overrides(&overrides)
-                            .map_err(|m| CoreError::invalid("settings.rule_overrides", m))?,
-                    )
-                };
+                let rules = self.rules_in_force(&shop.platform, &shop.settings)?;
                 let tz = time_zone(&shop.settings)?;
                 Ok(ShopScope { shop, rules, tz })
             })
@@ -320,7 +316,7 @@ impl Inbox {
                 if too_long(f, covered) {
                     continue;
                 }
-                sums.merge(&self.sums(s.shop.id, slots(covered), None).await?);
+                sums.merge(&self.sums(s, slots(covered), None).await?);
                 span = Some(span.map_or(covered, |x| Period {
                     from: x.from.min(covered.from),
                     to: x.to.max(covered.to),
@@ -388,8 +384,9 @@ impl Inbox {
             return Ok(vec![a.to_string()]);
         }
         let rows = service_rollups::sums(&self.store, s.shop.id, slots(p), None).await?;
+        let waiting = self.unanswered(s, slots(p), None).await?;
         let mut agents: Vec<String> =
-            rows.into_iter().map(|(a, _, _)| a).filter(|a| a != NO_AGENT).collect();
+            rows.into_iter().chain(waiting).map(|(a, _, _)| a).filter(|a| a != NO_AGENT).collect();
         agents.sort();
         agents.dedup();
         Ok(agents)
@@ -408,19 +405,46 @@ impl Inbox {
             }
             let range = slots(covered);
             if let std::collections::hash_map::Entry::Vacant(e) = cache.entry(range) {
-                e.insert(self.sums(s.shop.id, range, agent).await?);
+                e.insert(self.sums(s, range, agent).await?);
             }
             figures.push(figures::figure(f, covered, &cache[&range], agent.is_some()));
         }
         Ok(figures)
     }
 
-    async fn sums(&self, shop: ShopId, range: (i64, i64), agent: Option<&str>) -> CoreResult<Sums> {
+    /// A shop's rollups over a slot range, with the waits still unanswered that began in
+    /// it and have passed a threshold by now (DY-QA-1).
+    async fn sums(
+        &self, s: &ShopScope, range: (i64, i64), agent: Option<&str>,
+    ) -> CoreResult<Sums> {
         let mut sums = Sums::default();
-        for (a, metric, t) in service_rollups::sums(&self.store, shop, range, agent).await? {
+        for (a, metric, t) in service_rollups::sums(&self.store, s.shop.id, range, agent).await? {
+            sums.add(&a, &metric, t);
+        }
+        for (a, metric, t) in self.unanswered(s, range, agent).await? {
             sums.add(&a, &metric, t);
         }
         Ok(sums)
+    }
+
+    /// The waits still unanswered that began in a slot range, for each of the shop's
+    /// unreplied thresholds they passed by now: (agent, metric, count).
+    async fn unanswered(
+        &self, s: &ShopScope, range: (i64, i64), agent: Option<&str>,
+    ) -> CoreResult<Vec<(String, String, sd::Tally)>> {
+        let now = self.clock.now().timestamp_millis();
+        let mut out = Vec::new();
+        for secs in Thresholds::of(&s.rules).unreplied_secs {
+            // Began at or before now − threshold: that much unanswered already.
+            let to = (range.1 * sd::SLOT_MS).min(now - secs as i64 * 1000 + 1);
+            let from = range.0 * sd::SLOT_MS;
+            for (a, n) in
+                service_rollups::unanswered(&self.store, s.shop.id, (from, to), agent).await?
+            {
+                out.push((a, sd::unreplied(secs), sd::Tally { n, total: 0 }));
+            }
+        }
+        Ok(out)
     }
 
     /// One shop's (or agent's) figures for each local day of a range (at most 92 days):
@@ -450,7 +474,10 @@ impl Inbox {
     /// Recomputes the rollups of the local days `from` to `to` (UTC days; a shop's own
     /// zone does not matter: whole UTC days are whole slots) from the stored
     /// conversations, messages and ratings, and reports every row that differs; with
-    /// `apply`, the recomputed rows replace the stored ones.
+    /// `apply`, the recomputed rows replace the stored ones. The waits still unanswered
+    /// (DY-QA-1) are compared too — replayed from the messages against what the live
+    /// figures count from the conversations — but they are no rollups: `apply` leaves
+    /// them, and a difference there is reported only.
     pub async fn recompute_service_data(
         &self, from: NaiveDate, to: NaiveDate, shop: Option<ShopId>, apply: bool,
     ) -> CoreResult<RecomputeReport> {
@@ -468,39 +495,55 @@ impl Inbox {
             // Applying holds the write transaction (on SQLite the write gate) while it
             // reads, so no event slips between the replay and the replacement there.
             let mut w = if apply { Some(self.store.begin_write().await?) } else { None };
-            let fresh = self.replay_shop(&scope, p).await?;
+            let (fresh, live) = self.replay_shop(&scope, p).await?;
             let stored = service_rollups::rows_in(&self.store, id, range).await?;
-            report.rows += stored.len().max(fresh.len());
-            report.differences.extend(differences(&stored, &fresh));
+            let (mut all_stored, mut all_fresh) = (stored, fresh.settled.clone());
+            add_all(&mut all_stored, live);
+            add_all(&mut all_fresh, fresh.pending);
+            report.rows += all_stored.len().max(all_fresh.len());
+            report.differences.extend(differences(&all_stored, &all_fresh));
             if let Some(mut w) = w.take() {
-                service_rollups::replace(&mut w, id, range, &fresh).await?;
+                service_rollups::replace(&mut w, id, range, &fresh.settled).await?;
                 w.commit().await?;
             }
         }
         Ok(report)
     }
 
-    /// A shop's rollups over a period rebuilt from what is stored.
-    async fn replay_shop(&self, s: &ShopScope, p: Period) -> CoreResult<Rollups> {
+    /// A shop's rollups over a period rebuilt from what is stored, as of now: the
+    /// replayed rollups and unanswered waits (from the messages), and the unanswered
+    /// waits the live figures count (from the conversations' stored waits).
+    async fn replay_shop(&self, s: &ShopScope, p: Period) -> CoreResult<(Replayed, Rollups)> {
         let range = slots(p);
+        let now = self.clock.now();
         let thresholds = Thresholds::of(&s.rules);
         let conversations =
             service_rollups::conversations_touching(&self.store, s.shop.id, p.from, p.to).await?;
         let ids: Vec<ConversationId> = conversations.iter().map(|c| c.id).collect();
         let mut messages = service_rollups::messages_of(&self.store, &ids).await?;
-        let mut out = Rollups::new();
+        let (mut out, mut live) = (Replayed::default(), Rollups::new());
+        let in_range =
+            |r: Rollups| r.into_iter().filter(|(k, _)| (range.0..range.1).contains(&k.slot));
         for c in &conversations {
             let m = messages.remove(&c.id).unwrap_or_default();
-            for (k, t) in sd::replay::conversation(c, &m, &thresholds) {
-                if (range.0..range.1).contains(&k.slot) {
-                    sd::add(&mut out, k, t, 1);
-                }
+            let replayed = sd::replay::conversation(c, &m, &thresholds, now);
+            add_all(&mut out.settled, in_range(replayed.settled));
+            add_all(&mut out.pending, in_range(replayed.pending));
+            if let Some(wait) = c.reply_wait_since {
+                add_all(&mut live, in_range(tally::unanswered(c, wait, now, &thresholds)));
             }
         }
         for r in ratings::latest_in(&self.store, s.shop.id, p.from, p.to).await? {
-            tally::rating(&r, 1, &mut out);
+            tally::rating(&r, 1, &mut out.settled);
         }
-        Ok(out)
+        Ok((out, live))
+    }
+}
+
+/// Adds rollup rows to rollups.
+fn add_all(into: &mut Rollups, rows: impl IntoIterator<Item = (RollupKey, sd::Tally)>) {
+    for (k, t) in rows {
+        sd::add(into, k, t, 1);
     }
 }
 

@@ -168,8 +168,17 @@ impl Inbox {
             shops::settings(&self.store, shop_id).await?.ok_or(CoreError::NotFound("shop"))?;
         let platform =
             Platform::new(&platform).map_err(|e| CoreError::invalid("platform", e.to_string()))?;
-        let base = self.rule_set(&platform);
-        let overrides = rule_overrides(&settings)?;
+        self.rules_in_force(&platform, &settings)
+    }
+
+    /// A platform's rules with a shop's duration overrides (`settings.rule_overrides`):
+    /// the one set the shop's figures, deadlines and checks all use (TT-DATA-1's window
+    /// is the same number in the figures and in what a reply is worth).
+    pub(crate) fn rules_in_force(
+        &self, platform: &Platform, settings: &serde_json::Value,
+    ) -> CoreResult<Arc<RuleSet>> {
+        let base = self.rule_set(platform);
+        let overrides = rule_overrides(settings)?;
         if overrides.is_empty() {
             return Ok(base);
         }
@@ -207,10 +216,7 @@ impl Inbox {
             .map_err(|e| CoreError::invalid("platform", e.to_string()))?;
         let rules = self.rule_set(&platform);
         let bot = self.compile_bot(shop_id, &rules, &row.settings).await?;
-        let in_force = match rule_overrides(&row.settings).unwrap_or_default() {
-            o if o.is_empty() => rules.clone(),
-            o => rules.with_overrides(&o).map(Arc::new).unwrap_or_else(|_| rules.clone()),
-        };
+        let in_force = self.rules_in_force(&platform, &row.settings).unwrap_or(rules.clone());
         let target = service_level(&row.settings).unwrap_or(None);
         let deadlines = Arc::new(DeadlineSpec { rules: in_force, target });
         let shop = IngestShop {

@@ -114,9 +114,12 @@ fn timer_transition(
 }
 
 /// The daemon's timer loop: a pass every second until shutdown, by the daemon that
-/// leads the timer passes.
+/// leads the timer passes; until the deadline backfill list is empty, each pass also
+/// stamps a batch of it.
 pub(crate) async fn run_loop(inbox: std::sync::Weak<Inbox>, mut shutdown: watch::Receiver<bool>) {
     let mut leadership = TimerLeadership::default();
+    // The deadline backfill (migration 0023): a batch a pass until the list is empty.
+    let mut backfilled = false;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(PASS_EVERY) => {}
@@ -131,6 +134,12 @@ pub(crate) async fn run_loop(inbox: std::sync::Weak<Inbox>, mut shutdown: watch:
         }
         if let Err(error) = inbox.run_deadlines().await {
             tracing::warn!(message = "Deadline pass failed.", %error);
+        }
+        if !backfilled {
+            match inbox.backfill_deadlines().await {
+                Ok(n) => backfilled = n == 0,
+                Err(error) => tracing::warn!(message = "Deadline backfill failed.", %error),
+            }
         }
     }
 }

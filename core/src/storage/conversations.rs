@@ -35,6 +35,7 @@ pub const INGEST_MUTABLE: &[&str] = &[
     "has_order",
     "unread_count",
     "waiting_since",
+    "reply_wait_since",
     "wait_rank",
     "last_message_at",
     "last_buyer_message_at",

@@ -3,7 +3,8 @@
 //! conversations (with the inbox counters), messages, buyers (with orders, profiles and
 //! access), the ingest group's buyers, accounts, sessions, web sessions, shops, connections, the
 //! outbox, messages sent despite a compliance warning, notes, the storefront chat, the adapters' state (sealed), the sealing key's
-//! fingerprint, and task leadership.
+//! fingerprint, task leadership, and the conversations whose deadlines are still to be
+//! stamped (`deadline_backfill`).
 
 pub mod accounts;
 pub mod adapter_state;
@@ -11,6 +12,7 @@ pub mod buyers;
 pub mod connections;
 pub mod conversation_list;
 pub mod conversations;
+pub mod deadline_backfill;
 pub mod exec;
 pub mod faq;
 pub mod ingest_buyers;

@@ -122,7 +122,7 @@ pub(crate) use read_row;
 pub const CONVERSATION_COLUMNS: &str = "id, seller_id, shop_id, platform, buyer_id, entry_point, state, list_status, \
      assignee_id, flag, topics, has_order, unread_count, waiting_since, wait_rank, created_at, last_message_at, \
      last_buyer_message_at, last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses, \
-     next_breach_at, breach_rank, sla_due_at, breach_warn_at, first_assigned_at, topic_1, topic_2";
+     next_breach_at, breach_rank, sla_due_at, breach_warn_at, first_assigned_at, topic_1, topic_2, reply_wait_since";
 
 /// [`CONVERSATION_COLUMNS`] qualified with the alias `c`, for joins.
 pub static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -134,7 +134,7 @@ pub static CONVERSATION_COLUMNS_C: std::sync::LazyLock<String> = std::sync::Lazy
 });
 
 /// The number of columns in [`CONVERSATION_COLUMNS`].
-pub const CONVERSATION_N_COLUMNS: usize = 32;
+pub const CONVERSATION_N_COLUMNS: usize = 33;
 
 /// The list a conversation shows in: `open`, `history` or `closed`.
 pub fn list_status(state: ConversationState) -> &'static str {
@@ -171,7 +171,7 @@ pub fn conversation_from_row(row: &impl Columns) -> CoreResult<(SellerId, Conver
         id, shop_id, platform, buyer_id, entry_point, state, assignee_id, flag, has_order,
         unread_count, waiting_since, created_at, last_message_at, last_buyer_message_at,
         last_agent_reply_at, assigned_at, ended_at, closed_at, preview, bot_active, bot_misses,
-        next_breach_at, sla_due_at, breach_warn_at, first_assigned_at;
+        next_breach_at, sla_due_at, breach_warn_at, first_assigned_at, reply_wait_since;
         topics: json_col(row, "topics")?
     });
     Ok((row.col("seller_id")?, conversation))
@@ -212,6 +212,7 @@ pub fn conversation_values(seller_id: SellerId, c: &Conversation) -> Vec<Val> {
         c.first_assigned_at.map(to_millis).into(),
         c.topics.first().cloned().into(),
         c.topics.get(1).cloned().into(),
+        c.reply_wait_since.map(to_millis).into(),
     ]
 }
 

@@ -1,14 +1,14 @@
 //! The service-data rollups repository (issue 17): rollup changes written in the
 //! transaction of the event they count, sums over a shop's slot range (one indexed range
-//! read: the primary key starts with shop and slot), and what the recompute command
-//! reads (a period's stored rollups, the conversations, messages and latest ratings it
-//! covers) and writes (a period's rollups replaced).
+//! read: the primary key starts with shop and slot), the waits still unanswered (one
+//! indexed range read of the conversations' stored waits, DY-QA-1), and what the
+//! recompute command reads (a period's stored rollups, the conversations, messages and
+//! latest ratings it covers) and writes (a period's rollups replaced).
 
 use super::rows::{CONVERSATION_COLUMNS, Columns, conversation_from_row};
 use super::sql::{Val, list_placeholders, values_placeholders};
 use super::store::Store;
 use super::write::{Deferred, WriteTx};
-use crate::clock::from_millis;
 use crate::domain::ids::*;
 use crate::domain::model::{Conversation, SenderKind};
 use crate::domain::service_data::replay::StoredMessage;
@@ -115,20 +115,34 @@ pub async fn replace(
     add(w, rollups).await
 }
 
-/// The buyer's first message in a conversation after `after` (the previous human
-/// reply; none: ever): the start of the wait a human reply ends.
-pub async fn wait_start(
-    w: &mut WriteTx<'_>, conversation: ConversationId, after: Option<DateTime<Utc>>,
-) -> CoreResult<Option<DateTime<Utc>>> {
-    let after = after.map_or(i64::MIN, |t| t.timestamp_millis());
-    let row = w
-        .row(
-            "SELECT MIN(created_at) AS at FROM messages \
-             WHERE conversation_id = $1 AND sender_kind = 'buyer' AND created_at > $2",
-            vec![conversation.into(), after.into()],
-        )
-        .await?;
-    Ok(row.map(|r| r.opt_int_col("at")).transpose()?.flatten().map(from_millis))
+/// A shop's buyer-started conversations whose wait for a human reply began in
+/// `[from, to)` (ms) and is still unanswered, counted per agent holding them ('' none);
+/// only `agent`'s when given. One range read of `conversations (shop_id,
+/// reply_wait_since)` (DY-QA-1's messages left unreplied).
+pub async fn unanswered(
+    store: &Store, shop: ShopId, (from, to): (i64, i64), agent: Option<&str>,
+) -> CoreResult<Vec<(String, i64)>> {
+    if to <= from {
+        return Ok(vec![]);
+    }
+    let mut vals: Vec<Val> = vec![shop.into(), from.into(), to.into()];
+    let mut filter = String::new();
+    if let Some(a) = agent {
+        vals.push(a.into());
+        filter = " AND assignee_id = $4".into();
+    }
+    let sql = format!(
+        "SELECT assignee_id, CAST(COUNT(*) AS BIGINT) AS n FROM conversations \
+         WHERE shop_id = $1 AND reply_wait_since >= $2 AND reply_wait_since < $3 \
+         AND entry_point <> 'seller_initiated'{filter} GROUP BY assignee_id"
+    );
+    let rows = store.rows(&sql, vals).await?;
+    rows.iter()
+        .map(|r| {
+            let agent: Option<String> = r.col("assignee_id")?;
+            Ok((agent.unwrap_or_default(), r.int_col("n")?))
+        })
+        .collect()
 }
 
 /// A shop's conversations with any activity in [from, to): started before its end,
@@ -151,8 +165,9 @@ pub async fn messages_of(
     let mut out: HashMap<ConversationId, Vec<StoredMessage>> = HashMap::new();
     for chunk in conversations.chunks(500) {
         let sql = format!(
-            "SELECT conversation_id, sender_kind, sender_agent_id, created_at FROM messages \
-             WHERE conversation_id IN ({}) ORDER BY conversation_id, created_at, id",
+            "SELECT conversation_id, sender_kind, sender_agent_id, created_at, \
+             CASE WHEN content LIKE '{{\"type\":\"rating_card\"%' THEN 0 ELSE 1 END AS awaits \
+             FROM messages WHERE conversation_id IN ({}) ORDER BY conversation_id, created_at, id",
             list_placeholders(chunk.len(), 1)
         );
         let rows = store.rows(&sql, chunk.iter().map(|c| Val::from(*c)).collect()).await?;
@@ -161,6 +176,8 @@ pub async fn messages_of(
                 sender_kind: r.col::<SenderKind>("sender_kind")?,
                 sender_agent_id: r.col("sender_agent_id")?,
                 created_at: r.col("created_at")?,
+                // The same test as `domain::conversation::awaits_reply`: not a rating.
+                awaits_reply: r.int_col("awaits")? != 0,
             };
             out.entry(r.col("conversation_id")?).or_default().push(m);
         }

@@ -225,3 +225,86 @@ async fn the_about_to_breach_warning_fires_once_per_due_time() {
         assert!(warnings(&mut events).is_empty(), "{}: still once", t.name);
     }
 }
+
+/// Runs a statement on the test database (ids formatted in: test data only).
+async fn sql(t: &TestInbox, statement: &str) {
+    let q = sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()));
+    q.execute(t.inbox.store().pool()).await.expect(statement);
+}
+
+// rule: DY-QA-1 (migration 0023: conversations written before reply deadlines existed get
+// theirs from the timer leader's backfill, in batches, once)
+#[tokio::test]
+async fn conversations_written_before_deadlines_existed_are_stamped_by_the_backfill_once() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "backfill", "douyin").await;
+        let t0 = t.clock.now();
+        let open = t.conversation_of(&s.shop, text("b1", "m1", "still there?")).await;
+        let ended = t.conversation_of(&s.shop, text("b2", "m2", "hello")).await;
+        t.change(&s.viewer, ended, shopmux_core::domain::conversation::Change::End).await;
+        // Both as migration 0020 left rows written before it: no deadline, ranked by time.
+        sql(
+            &t,
+            "UPDATE conversations SET next_breach_at = NULL, sla_due_at = NULL, \
+             breach_warn_at = NULL, breach_rank = 4000000000000000 - last_message_at",
+        )
+        .await;
+        sql(&t, "DELETE FROM deadline_backfill").await;
+        // What migration 0023 lists: the open ones with no deadline stored.
+        sql(
+            &t,
+            "INSERT INTO deadline_backfill (conversation_id) SELECT id FROM conversations \
+             WHERE list_status = 'open' AND next_breach_at IS NULL AND sla_due_at IS NULL",
+        )
+        .await;
+        assert_eq!(next_breach(&t, &s, open).await, None, "{}: stale before", t.name);
+        t.clock.set(t0 + Duration::seconds(10));
+        assert_eq!(t.inbox.backfill_deadlines().await.unwrap(), 1, "{}: one batch", t.name);
+        let mark = t0 + Duration::seconds(30);
+        assert_eq!(next_breach(&t, &s, open).await, Some(mark), "{}: stamped", t.name);
+        let listed = t
+            .list(&s.viewer, query(|q| q.sort = Some(SortOrder::Urgent)))
+            .await
+            .items
+            .into_iter()
+            .map(|i| i.id)
+            .collect::<Vec<_>>();
+        assert_eq!(listed.first(), Some(&open), "{}: most urgent first again", t.name);
+        assert_eq!(next_breach(&t, &s, ended).await, None, "{}: an ended one has none", t.name);
+        // The list is empty now: another pass does nothing, and a row listed twice is
+        // stamped to the same values (idempotent).
+        assert_eq!(t.inbox.backfill_deadlines().await.unwrap(), 0, "{}", t.name);
+        sql(&t, &format!("INSERT INTO deadline_backfill (conversation_id) VALUES ('{open}')"))
+            .await;
+        let mut events = t.inbox.events().subscribe();
+        assert_eq!(t.inbox.backfill_deadlines().await.unwrap(), 1, "{}", t.name);
+        assert!(events.try_recv().is_err(), "{}: nothing changed, nothing pushed", t.name);
+        assert_eq!(next_breach(&t, &s, open).await, Some(mark), "{}", t.name);
+    }
+}
+
+// rule: SH-TOPIC-2, DY-QA-1 (a buyer message that brings a topic label is saved with the
+// topic columns and the deadline columns alike: its wait's 30-second mark is the next
+// breach; commit 2313d40)
+#[tokio::test]
+async fn a_topic_labelled_buyer_message_updates_the_next_breach_in_ingest() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "topic-breach", "douyin").await;
+        let t0 = t.clock.now();
+        let id = t.conversation_of(&s.shop, text("b1", "m1", "hi")).await;
+        t.clock.set(t0 + Duration::minutes(1));
+        t.reply_text(&s.viewer, id, "hello, how can I help?").await;
+        // Answered: what is left is DY-END-2, 15 minutes after the reply.
+        assert_eq!(next_breach(&t, &s, id).await, Some(t0 + Duration::minutes(16)), "{}", t.name);
+        t.clock.set(t0 + Duration::minutes(5));
+        t.ingest(&s.shop, text("b1", "m2", "Do you ship to Canada?")).await;
+        let c = t.conversation(&s.viewer, id).await;
+        assert_eq!(c.topics, ["shipping"], "{}: the topic path was taken", t.name);
+        assert_eq!(
+            c.next_breach_at,
+            Some(t0 + Duration::minutes(5) + Duration::seconds(30)),
+            "{}: the new wait's 30-second mark",
+            t.name
+        );
+    }
+}

@@ -362,3 +362,163 @@ async fn a_reply_pushes_the_agents_figures_at_most_once_a_second() {
         assert!(trailing.is_ok(), "{}: the trailing push", t.name);
     }
 }
+
+// rule: DY-QA-1 (buyer messages left unreplied for 10 minutes: a wait still unanswered
+// counts too, once its 10 minutes have passed by the clock, in the period its wait began
+// — where an answered one counts as well, so answering it late moves nothing)
+#[tokio::test]
+async fn dy_qa_1_a_message_still_unanswered_after_10_minutes_counts_in_the_period_it_arrived() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Uma", "douyin").await;
+        // A buyer answered before who then only rates: a rating awaits no reply.
+        t.clock.set(at("2026-04-01T23:40:00Z"));
+        let rated = t.conversation_of(&s.shop, text("cat", "c-1", "hi")).await;
+        t.reply_text(&s.viewer, rated, "hello").await;
+        // 23:55 on April 1 (a UTC shop): Ann's wait begins on the 1st; Bob's a minute later.
+        let t0 = at("2026-04-01T23:55:00Z");
+        t.clock.set(t0);
+        let ann = t.conversation_of(&s.shop, text("ann", "a-1", "hi")).await;
+        assign(&t, &s, ann).await;
+        t.clock.set(t0 + Duration::minutes(1));
+        let bob = t.conversation_of(&s.shop, text("bob", "b-1", "hello?")).await;
+        if t.inbox.conversation(&s.viewer, bob).await.unwrap().assignee_id.is_some() {
+            t.change(&s.viewer, bob, Change::Unassign).await;
+        }
+        rate(&t, &s, "cat", "c-2", 5).await;
+        let unreplied = |day: &'static str, mine: bool| {
+            let (t, s) = (&t, &s);
+            async move {
+                let q = if mine {
+                    FigureQuery {
+                        agent_id: Some(s.viewer.agent.id),
+                        ..query("day", day, Grouping::Agent)
+                    }
+                } else {
+                    query("day", day, Grouping::Shop)
+                };
+                let f = fig(&figures(t, &s.viewer, q).await, FigureKind::UnrepliedFor);
+                assert_eq!(f.rule, "DY-QA-1");
+                f.numerator
+            }
+        };
+        // 9:59.999 after Ann's message: not yet.
+        t.clock.set(t0 + Duration::minutes(10) - Duration::milliseconds(1));
+        assert_eq!(unreplied("2026-04-01", false).await, 0, "{}", t.name);
+        // 10 minutes exactly (00:05 on the 2nd): Ann's counts, on the 1st.
+        t.clock.set(t0 + Duration::minutes(10));
+        assert_eq!(unreplied("2026-04-01", false).await, 1, "{}", t.name);
+        assert_eq!(unreplied("2026-04-02", false).await, 0, "{}: by the wait's start", t.name);
+        // Bob's too a minute later (nobody holds it: the shop's, not the agent's); Cat's
+        // rating never does.
+        t.clock.set(t0 + Duration::minutes(20));
+        assert_eq!(unreplied("2026-04-01", false).await, 2, "{}", t.name);
+        assert_eq!(unreplied("2026-04-01", true).await, 1, "{}: the agent holds Ann's", t.name);
+        assert_recompute_agrees(&t, "2026-04-01", "2026-04-02").await;
+        // Ann is answered late, on the 2nd: still one of the 1st's, and once only.
+        t.reply_text(&s.viewer, ann, "sorry for the wait").await;
+        assert_eq!(unreplied("2026-04-01", false).await, 2, "{}", t.name);
+        assert_eq!(unreplied("2026-04-01", true).await, 1, "{}", t.name);
+        assert_eq!(unreplied("2026-04-02", false).await, 0, "{}", t.name);
+        assert_recompute_agrees(&t, "2026-04-01", "2026-04-02").await;
+        // The figures as a week: the same two.
+        let week = figures(&t, &s.viewer, query("week", "2026-04-01", Grouping::Shop)).await;
+        assert_eq!(fig(&week, FigureKind::UnrepliedFor).numerator, 2, "{}", t.name);
+    }
+}
+
+// rule: TT-DATA-1 (the window is one number: a shop's override moves the figure and the
+// reply deadline "what a reply is worth" shows, together)
+#[tokio::test]
+async fn tt_data_1_a_shops_window_override_changes_the_figure_and_the_reply_deadline_alike() {
+    use shopmux_core::domain::deadlines::DeadlineKind;
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Tom", "tiktok").await;
+        let t0 = at("2026-03-10T08:00:00Z");
+        t.clock.set(t0);
+        let waiting = t.conversation_of(&s.shop, text("ann", "a-1", "hi")).await;
+        let answered = t.conversation_of(&s.shop, text("bob", "b-1", "hi")).await;
+        let target = async |t: &TestInbox| {
+            let view = t.inbox.conversation_view(&s.viewer, waiting).await.unwrap();
+            let d = view.allowed.deadlines.iter().find(|d| d.kind == DeadlineKind::ReplyTarget);
+            let d = d.cloned().expect("the TT-DATA-1 deadline");
+            assert_eq!(d.rule.as_deref(), Some("TT-DATA-1"));
+            // Its words name no number of hours that an override would make wrong.
+            assert!(!d.what.unwrap_or_default().contains("24"), "{}", t.name);
+            (d.at, d.within_seconds, view.conversation.next_breach_at)
+        };
+        let rate = async |t: &TestInbox| {
+            let report = figures(t, &s.viewer, query("day", "2026-03-10", Grouping::Shop)).await;
+            nd(&fig(&report, FigureKind::ResponseRate))
+        };
+        let (day, half) = (Some(24 * 3600), Some(12 * 3600));
+        let in_24h = (t0 + Duration::hours(24), day, Some(t0 + Duration::hours(24)));
+        assert_eq!(target(&t).await, in_24h, "{}", t.name);
+        // The shop moves to the 12-hour store rating: the deadline and the stored next
+        // breach at once.
+        t.clock.set(t0 + Duration::hours(1));
+        let twelve = json!({"rule_overrides": {"TT-DATA-1": "12h"}});
+        t.inbox.set_shop_settings(&s.viewer, s.shop.shop_id, twelve).await.unwrap();
+        let in_12h = (t0 + Duration::hours(12), half, Some(t0 + Duration::hours(12)));
+        assert_eq!(target(&t).await, in_12h, "{}", t.name);
+        // Bob is answered after 13 hours: outside 12 hours, so not in the figure either.
+        t.clock.set(t0 + Duration::hours(13));
+        t.reply_text(&s.viewer, answered, "sorry for the wait").await;
+        assert_eq!(rate(&t).await, (0, 2), "{}: 13 hours is outside 12", t.name);
+        // Back to 24 hours: both again.
+        t.inbox.set_shop_settings(&s.viewer, s.shop.shop_id, json!({})).await.unwrap();
+        assert_eq!(rate(&t).await, (1, 2), "{}: inside 24", t.name);
+        assert_eq!(target(&t).await, in_24h, "{}", t.name);
+    }
+}
+
+/// Migration 0023's statement filling `reply_wait_since` for conversations written
+/// before it, for the backend of `t`.
+fn backfill_statement(t: &TestInbox) -> String {
+    let file = match t.name {
+        "postgres" => include_str!("../../migrations/postgres/0023_unreplied_waits_backfill.sql"),
+        _ => include_str!("../../migrations/sqlite/0023_unreplied_waits_backfill.sql"),
+    };
+    let start = file.find("UPDATE conversations SET reply_wait_since").expect("the backfill");
+    let len = file[start..].find(';').expect("its end");
+    file[start..start + len].to_owned()
+}
+
+// rule: DY-QA-1 (migration 0023 gives conversations written before it the wait their
+// messages show: the first buyer message after the last human reply, a rating none)
+#[tokio::test]
+async fn dy_qa_1_migration_0023_fills_the_waits_as_the_inbox_keeps_them() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Mig", "douyin").await;
+        t.clock.set(at("2026-04-01T10:00:00Z"));
+        let waits = t.conversation_of(&s.shop, text("ann", "a-1", "hi")).await;
+        let rated = t.conversation_of(&s.shop, text("bob", "b-1", "hi")).await;
+        t.clock.set(at("2026-04-01T10:01:00Z"));
+        for c in [waits, rated] {
+            t.reply_text(&s.viewer, c, "hello").await;
+        }
+        t.clock.set(at("2026-04-01T10:02:00Z"));
+        rate(&t, &s, "ann", "a-2", 4).await;
+        rate(&t, &s, "bob", "b-2", 5).await;
+        t.clock.set(at("2026-04-01T10:03:00Z"));
+        t.ingest(&s.shop, text("ann", "a-3", "and the size?")).await;
+        t.ingest(&s.shop, text("ann", "a-4", "hello?")).await;
+        let pool = t.inbox.store().pool();
+        let read = async || {
+            let sql = "SELECT id, reply_wait_since FROM conversations ORDER BY id";
+            let rows: Vec<(String, Option<i64>)> =
+                sqlx::query_as(sql).fetch_all(pool).await.expect("the waits");
+            rows
+        };
+        let kept = read().await;
+        let ann_wait = at("2026-04-01T10:03:00Z").timestamp_millis();
+        assert!(kept.contains(&(waits.to_string(), Some(ann_wait))), "{}: {kept:?}", t.name);
+        assert!(kept.contains(&(rated.to_string(), None)), "{}: a rating awaits none", t.name);
+        sqlx::query("UPDATE conversations SET reply_wait_since = NULL")
+            .execute(pool)
+            .await
+            .unwrap();
+        let statement = backfill_statement(&t);
+        sqlx::query(sqlx::AssertSqlSafe(statement)).execute(pool).await.expect("the backfill");
+        assert_eq!(read().await, kept, "{}: the migration agrees with the inbox", t.name);
+    }
+}

@@ -49,7 +49,9 @@ pub fn within(secs: u64) -> String {
     format!("within_s:{secs}")
 }
 
-/// Metric: a wait answered only `secs` seconds or more after it began.
+/// Metric: a wait answered only `secs` seconds or more after it began, kept by the slot
+/// it began in (the live figures add the waits still unanswered that long, by the same
+/// slot, from the conversations: see `tally::unanswered`).
 pub fn unreplied(secs: u64) -> String {
     format!("unreplied_s:{secs}")
 }

@@ -106,10 +106,12 @@ pub fn reply(r: &Reply<'_>, thresholds: &Thresholds) -> Rollups {
                 add(&mut out, key(slot, within(s)), Tally::one(0), 1);
             }
         }
+        // rule: DY-QA-1 (a wait answered 10 minutes or more after it began counts, by
+        // its start, as answered ones and those still unanswered do: see `unanswered`)
         let waited = (r.at - wait).num_milliseconds();
         for &s in &thresholds.unreplied_secs {
             if waited >= (s as i64) * 1000 {
-                add(&mut out, key(slot, unreplied(s)), Tally::one(0), 1);
+                add(&mut out, key(slot_of(wait), unreplied(s)), Tally::one(0), 1);
             }
         }
     }
@@ -121,6 +123,32 @@ pub fn reply(r: &Reply<'_>, thresholds: &Thresholds) -> Rollups {
         let ms = (r.at - c.created_at).num_milliseconds().max(0);
         let hours = (ms + 3_599_999) / 3_600_000;
         add(&mut out, key(slot_of(c.created_at), first_reply_hours(hours)), Tally::one(0), 1);
+    }
+    out
+}
+
+/// A buyer's wait still unanswered at `now` (DY-QA-1's messages left unreplied for 10
+/// minutes): it counts, by the slot its wait began, for the agent holding the
+/// conversation, once each threshold has passed. Not a rollup: the live figures count
+/// these from the conversations' stored waits (an indexed read), and a human reply
+/// turns them into the reply's own count (`reply`), by the same slot.
+pub fn unanswered(
+    c: &Conversation, wait: DateTime<Utc>, now: DateTime<Utc>, thresholds: &Thresholds,
+) -> Rollups {
+    let mut out = Rollups::new();
+    if !buyer_started(c) {
+        return out;
+    }
+    for &s in &thresholds.unreplied_secs {
+        if (now - wait).num_milliseconds() >= (s as i64) * 1000 {
+            let key = RollupKey {
+                shop_id: c.shop_id,
+                slot: slot_of(wait),
+                agent: agent_key(c.assignee_id),
+                metric: unreplied(s),
+            };
+            add(&mut out, key, Tally::one(0), 1);
+        }
     }
     out
 }
