@@ -3,7 +3,7 @@
 //! fresh SQLite file in a temporary directory), and the viewer of an account.
 
 use shopmux_core::domain::viewer::Viewer;
-use shopmux_core::{Inbox, InboxOptions, Store, StoreOptions, SystemClock};
+use shopmux_core::{Clock, Inbox, InboxOptions, Store, StoreOptions, SystemClock};
 use std::sync::Arc;
 
 /// The command line `[--<first> N] [--<second> N] [--database URL]`: the two counts
@@ -18,7 +18,7 @@ pub fn parse_args(first: (&str, usize), second: (&str, usize)) -> (usize, usize,
             f if f == first.0 => a = count(value()),
             f if f == second.0 => b = count(value()),
             "--database" => database = Some(value()),
-            "--browser" => {} // read by `flag`
+            "--browser" | "--service-data" => {} // read by `flag`
             other => panic!("unknown option {other}"),
         }
     }
@@ -44,17 +44,25 @@ pub struct Bench {
 /// Opens `database` (or a fresh SQLite file named `file`) and starts an engine over the
 /// built-in adapters with `options` for everything but the registry.
 pub async fn start(database: Option<String>, file: &str, options: InboxOptions) -> Bench {
+    start_with_clock(database, file, options, Arc::new(SystemClock)).await
+}
+
+/// [`start`] with the engine's clock (the wall clock there).
+#[allow(dead_code)] // not every benchmark places events in time
+pub async fn start_with_clock(
+    database: Option<String>, file: &str, options: InboxOptions, clock: Arc<dyn Clock>,
+) -> Bench {
     let dir = tempfile::tempdir().unwrap();
     let url = database.unwrap_or_else(|| format!("sqlite://{}/{file}", dir.path().display()));
     let store = Store::open(&StoreOptions::new(url.clone())).await.expect("store");
     let host = shopmux::host::DaemonHost::new(
-        Arc::new(SystemClock),
+        clock.clone(),
         store.clone(),
         shopmux::outbound::OutboundPolicy { allow_private_networks: true, ..Default::default() },
     );
     let options =
         InboxOptions { registry: shopmux::adapters::registry_of(Vec::new(), &host), ..options };
-    let inbox = Inbox::start(store, Arc::new(SystemClock), options);
+    let inbox = Inbox::start(store, clock, options);
     Bench { inbox, url, _dir: dir }
 }
 

@@ -4,15 +4,18 @@
 //! and of search by a buyer-name part, an order id and a message word.
 //!
 //! With `--browser`, the web inbox is then measured in headless chromium over the same
-//! data (see `browser.rs`).
+//! data (see `browser.rs`). With `--service-data`, the shops are Douyin and TikTok shops,
+//! the seeding is a 30-day history in which agents are assigned, reply and are rated, and
+//! every service-data read is measured too (see `service_data.rs`).
 //!
-//! Run: `cargo run --release --example inbox_bench [-- --conversations 100000 --messages 10 --database URL --browser]`
+//! Run: `cargo run --release --example inbox_bench [-- --conversations 100000 --messages 10 --database URL --browser --service-data]`
 //! (messages per conversation; the default database is a fresh SQLite file in a
 //! temporary directory; give `postgres://...` to measure PostgreSQL).
 
 #[path = "../bench/mod.rs"]
 mod bench;
 mod browser;
+mod service_data;
 
 use rand::prelude::*;
 use shopmux_core::domain::conversation::Change;
@@ -102,18 +105,19 @@ fn query(set: impl FnOnce(&mut ConversationQuery)) -> ConversationQuery {
     q
 }
 
-/// Four `api` shops of one owner, to ingest into.
-async fn create_shops(inbox: &Inbox, viewer: &Viewer) -> Vec<IngestShop> {
+/// Four shops of one owner, to ingest into: `api` shops, or with `platforms` those
+/// platforms' shops in those time zones.
+async fn create_shops(
+    inbox: &Inbox, viewer: &Viewer, platforms: Option<&[(&str, &str)]>,
+) -> Vec<IngestShop> {
     let mut shops = Vec::new();
     for i in 0..4 {
-        let s = inbox
-            .create_shop(
-                viewer,
-                serde_json::from_value(serde_json::json!({"platform": "api", "external_id": format!("bench-{i}-{}", uuid::Uuid::now_v7()), "name": format!("Shop {i}")}))
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
+        let mut shop = serde_json::json!({"platform": "api", "external_id": format!("bench-{i}-{}", uuid::Uuid::now_v7()), "name": format!("Shop {i}")});
+        if let Some((platform, zone)) = platforms.map(|p| p[i]) {
+            shop["platform"] = platform.into();
+            shop["settings"] = serde_json::json!({"time_zone": zone});
+        }
+        let s = inbox.create_shop(viewer, serde_json::from_value(shop).unwrap()).await.unwrap();
         shops.push(inbox.ingest_shop(s.shop.id).await.unwrap().unwrap());
     }
     shops
@@ -286,11 +290,23 @@ async fn measure(inbox: &Inbox, viewer: &Viewer, cases: Vec<Case>) {
 async fn main() {
     let (n_conv, per, database) =
         bench::parse_args(("--conversations", 100_000), ("--messages", 10));
-    let options = InboxOptions { max_ingest_batch: 500, ..Default::default() };
-    let bench = bench::start(database, "inbox-bench.db", options).await;
+    let with_service = bench::flag("--service-data");
+    // With replies, no outbox worker: there is no platform to deliver them to.
+    let options = InboxOptions {
+        max_ingest_batch: 500,
+        background_delivery: !with_service,
+        ..Default::default()
+    };
+    let clock = Arc::new(service_data::HistoryClock::default());
+    let bench = if with_service {
+        bench::start_with_clock(database, "inbox-bench.db", options, clock.clone()).await
+    } else {
+        bench::start(database, "inbox-bench.db", options).await
+    };
     let inbox = bench.inbox.clone();
     let owner = browser::owner(&inbox).await;
-    let shops = create_shops(&inbox, &bench::viewer(&inbox, &owner.token).await).await;
+    let platforms = with_service.then_some(service_data::SHOPS);
+    let shops = create_shops(&inbox, &bench::viewer(&inbox, &owner.token).await, platforms).await;
     let viewer = bench::viewer(&inbox, &owner.token).await;
 
     println!(
@@ -298,9 +314,20 @@ async fn main() {
         n_conv * per,
         shopmux::config::mask_url_password(&bench.url)
     );
-    seed(&inbox, &shops, n_conv, per).await;
+    let agents = if with_service {
+        let agents = service_data::create_agents(&inbox, &viewer, &shops).await;
+        Some(service_data::seed(&inbox, &clock, &viewer, agents, &shops, n_conv, per).await)
+    } else {
+        seed(&inbox, &shops, n_conv, per).await;
+        None
+    };
     flag_and_read_some(&inbox, &viewer).await;
     measure(&inbox, &viewer, cases(&shops[1], n_conv)).await;
+    if let Some(agents) = &agents {
+        let shops = shops.iter().map(|s| s.shop_id).collect();
+        let readers = service_data::Readers { inbox: &inbox, owner: &viewer, agents, shops };
+        service_data::measure(&readers).await;
+    }
     if bench::flag("--browser") {
         browser::measure(&inbox).await;
     }
