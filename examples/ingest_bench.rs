@@ -234,14 +234,12 @@ fn main() {
         (Some(u), Some(s), Some(k)) => {
             (u.clone(), s.clone(), k.clone(), tempfile::tempdir().unwrap())
         }
-        (None, None, None) => {
-            start_daemon(
-                args.database.clone(),
-                args.bot,
-                (args.no_analysis, args.no_topics),
-                args.outbox_concurrency,
-            )
-        }
+        (None, None, None) => start_daemon(
+            args.database.clone(),
+            args.bot,
+            (args.no_analysis, args.no_topics),
+            args.outbox_concurrency,
+        ),
         _ => panic!("--url, --shop and --secret go together"),
     };
     let addr = base.trim_start_matches("http://").trim_end_matches('/').to_owned();

@@ -7,9 +7,9 @@
 //! limit; its label is then added in a transaction of its own — ingest never waits for
 //! it, and its failure leaves the message without a label.
 
+use crate::domain::faq_match::normalize;
 use crate::domain::ids::{ConversationId, MessageId};
 use crate::domain::inbound::{InboundMessage, customer_text};
-use crate::domain::faq_match::normalize;
 use crate::domain::language;
 use crate::domain::model::TextAnalysis;
 use crate::domain::topics::{self, TopicGuess};
