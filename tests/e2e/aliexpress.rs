@@ -16,18 +16,8 @@ const TRACKING: &str = "LP00123456789012CN";
 #[tokio::test]
 async fn an_aliexpress_orders_tracking_number_fills_the_quick_reply_variable() {
     let sim = AliExpressSim::start(SimConfig::default()).await.unwrap();
-    let seller = SimConfig::default().sellers[0].login_id.clone();
     let d = start().await;
-    let (owner, shop_id, shop) = d.seller("AliExpress Seller", "aliexpress", &seller).await;
-    let (app_key, app_secret) = sim.app();
-    let credentials = json!({
-        "app_key": app_key, "app_secret": app_secret,
-        "access_token": sim.access_token(&seller).unwrap(),
-        "refresh_token": sim.refresh_token(&seller).unwrap(),
-    });
-    let body = json!({"api_base": sim.base_url(), "credentials": credentials});
-    let (status, view) = d.connect(&owner, &shop_id, body).await;
-    assert_eq!(status, 200, "{view}");
+    let (owner, shop, seller) = d.aliexpress_seller(&sim).await;
     let buyer = Buyer::new(1);
     let order = Order {
         id: ORDER.into(),

@@ -52,17 +52,7 @@ async fn tiktok_seller(d: &TestDaemon, sim: &tiktok::SimHandle) -> String {
 /// Connects an AliExpress shop of a new seller to `sim`, with a conversation of each of
 /// `buyers` (who wrote on AliExpress); the owner's token.
 async fn aliexpress_seller(d: &TestDaemon, sim: &aliexpress::SimHandle, buyers: u32) -> String {
-    let seller = aliexpress::SimConfig::default().sellers[0].login_id.clone();
-    let (owner, shop_id, shop) = d.seller("AliExpress Seller", "aliexpress", &seller).await;
-    let (app_key, app_secret) = sim.app();
-    let credentials = json!({
-        "app_key": app_key, "app_secret": app_secret,
-        "access_token": sim.access_token(&seller).unwrap(),
-        "refresh_token": sim.refresh_token(&seller).unwrap(),
-    });
-    let body = json!({"api_base": sim.base_url(), "credentials": credentials});
-    let (status, view) = d.connect(&owner, &shop_id, body).await;
-    assert_eq!(status, 200, "{view}");
+    let (owner, shop, seller) = d.aliexpress_seller(sim).await;
     for n in 1..=buyers {
         let buyer = Buyer::new(n);
         sim.add_buyer_message(&seller, &buyer, BuyerMessage::text("¿Hola?")).unwrap();

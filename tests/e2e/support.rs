@@ -301,6 +301,27 @@ impl TestDaemon {
         (token, shop_id, shop)
     }
 
+    /// A new owner with an AliExpress shop of the simulator's first seller, connected to
+    /// `sim`; returns the owner's token, the shop's ingest handle and the seller's login
+    /// id.
+    pub async fn aliexpress_seller(
+        &self, sim: &shopmux_simulator::aliexpress::SimHandle,
+    ) -> (String, IngestShop, String) {
+        let seller =
+            shopmux_simulator::aliexpress::SimConfig::default().sellers[0].login_id.clone();
+        let (owner, shop_id, shop) = self.seller("AliExpress Seller", "aliexpress", &seller).await;
+        let (app_key, app_secret) = sim.app();
+        let credentials = json!({
+            "app_key": app_key, "app_secret": app_secret,
+            "access_token": sim.access_token(&seller).unwrap(),
+            "refresh_token": sim.refresh_token(&seller).unwrap(),
+        });
+        let body = json!({"api_base": sim.base_url(), "credentials": credentials});
+        let (status, view) = self.connect(&owner, &shop_id, body).await;
+        assert_eq!(status, 200, "{view}");
+        (owner, shop, seller)
+    }
+
     /// A new owner `name` with one `api` shop; returns the owner's token, the shop's id
     /// and its ingest secret.
     pub async fn api_seller(&self, name: &str, external_id: &str) -> (String, String, String) {
