@@ -213,20 +213,6 @@ pub async fn set_delivery(
     .await
 }
 
-/// Marks replies delivered (with no platform id to keep), in one statement.
-pub async fn set_delivered(w: &mut WriteTx<'_>, ids: &[MessageId]) -> CoreResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "UPDATE messages SET delivery_status = $1, delivery_error = NULL WHERE id IN ({})",
-        list_placeholders(ids.len(), 2)
-    );
-    let mut vals: Vec<Val> = vec![DeliveryStatus::Delivered.as_str().into()];
-    vals.extend(ids.iter().map(|id| Val::from(*id)));
-    w.run(&sql, vals).await
-}
-
 /// Labels a message with a topic a classifier answered after it was stored, unless it
 /// has one (SH-TOPIC-2).
 pub async fn set_topic(

@@ -280,24 +280,6 @@ pub async fn record(
     Ok(changed > 0)
 }
 
-/// Records deliveries of one claim (lease `token`) as sent; returns those still this
-/// claim's (the others were taken over after their lease ran out).
-pub async fn record_delivered(
-    w: &mut WriteTx<'_>, token: &str, ids: &[OutboxId], now: DateTime<Utc>,
-) -> CoreResult<Vec<OutboxId>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "UPDATE outbox SET status = 'delivered', last_error = NULL, next_attempt_at = $1, \
-         updated_at = $1, lease_token = NULL WHERE lease_token = $2 AND id IN ({}) RETURNING id",
-        list_placeholders(ids.len(), 3)
-    );
-    let mut vals: Vec<Val> = vec![now.into(), token.into()];
-    vals.extend(ids.iter().map(|id| Val::from(*id)));
-    w.rows(&sql, vals).await?.iter().map(|row| row.col("id")).collect()
-}
-
 /// Puts a failed delivery back in the queue with a fresh attempt budget.
 pub async fn requeue(
     w: &mut WriteTx<'_>, message: MessageId, now: DateTime<Utc>,

@@ -15,7 +15,7 @@ use crate::services::connections::record_in;
 use crate::storage::connections::Credentials;
 use crate::storage::messages;
 use crate::storage::outbox::{self, Claimed, Room};
-use crate::storage::write::{Db, WriteTx};
+use crate::storage::write::Db;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use shopmux_contract::adapter::{AdapterError, SendReceipt};
@@ -151,18 +151,26 @@ impl Inbox {
         }
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
+        let mut recorded: Vec<Option<MessageId>> = Vec::with_capacity(attempts.len());
         // What the attempts showed about each shop's connection, the latest last.
         let mut seen: HashMap<ShopId, Seen> = HashMap::new();
-        for (c, result) in &attempts {
-            if let Some(shown) = connection_seen(result) {
+        for (c, result) in attempts {
+            if let Some(shown) = connection_seen(&result) {
                 let entry = seen.entry(c.shop_id).or_insert((Ok(()), None));
                 entry.0 = shown.0;
                 if let Some(renewed) = shown.1 {
                     entry.1.get_or_insert_with(Credentials::new).extend(renewed);
                 }
             }
+            let (status, delivery, error, next_at, platform_id) = verdict(&c, result, now);
+            if !outbox::record(&mut w, &c, status, error.clone(), next_at, now).await? {
+                tracing::info!(message = "Late outcome ignored: the delivery was taken over.", outbox_id = %c.outbox_id);
+                recorded.push(None);
+                continue;
+            }
+            messages::set_delivery(&mut w, c.message_id, delivery, error, platform_id).await?;
+            recorded.push(Some(c.message_id));
         }
-        let recorded = record_outcomes(&mut w, attempts, now).await?;
         for (shop, (outcome, refreshed)) in &seen {
             record_in(&mut w, *shop, now, outcome, refreshed.as_ref()).await?;
         }
@@ -182,49 +190,6 @@ impl Inbox {
         }
         Ok(messages)
     }
-}
-
-/// Records each attempt's outcome under its lease token; returns, per attempt in order,
-/// its message when recorded (`None`: the delivery was taken over). Plain deliveries
-/// (sent, no platform id to keep) of one claim are recorded with one statement per
-/// table; the others one by one.
-async fn record_outcomes(
-    w: &mut WriteTx<'_>, attempts: Vec<Attempt>, now: DateTime<Utc>,
-) -> CoreResult<Vec<Option<MessageId>>> {
-    let mut recorded: Vec<Option<MessageId>> = vec![None; attempts.len()];
-    let mut plain: HashMap<String, Vec<(usize, Claimed)>> = HashMap::new();
-    for (i, (c, result)) in attempts.into_iter().enumerate() {
-        if matches!(&result, Ok(r) if r.platform_message_id.is_none()) {
-            plain.entry(c.lease.token.clone()).or_default().push((i, c));
-            continue;
-        }
-        let (status, delivery, error, next_at, platform_id) = verdict(&c, result, now);
-        if outbox::record(w, &c, status, error.clone(), next_at, now).await? {
-            messages::set_delivery(w, c.message_id, delivery, error, platform_id).await?;
-            recorded[i] = Some(c.message_id);
-        } else {
-            late(&c);
-        }
-    }
-    for (token, claims) in plain {
-        let ids: Vec<_> = claims.iter().map(|(_, c)| c.outbox_id).collect();
-        let done = outbox::record_delivered(w, &token, &ids, now).await?;
-        let mut sent = Vec::with_capacity(done.len());
-        for (i, c) in claims {
-            if done.contains(&c.outbox_id) {
-                recorded[i] = Some(c.message_id);
-                sent.push(c.message_id);
-            } else {
-                late(&c);
-            }
-        }
-        messages::set_delivered(w, &sent).await?;
-    }
-    Ok(recorded)
-}
-
-fn late(c: &Claimed) {
-    tracing::info!(message = "Late outcome ignored: the delivery was taken over.", outbox_id = %c.outbox_id);
 }
 
 /// A claimed delivery and what sending it gave.
