@@ -23,7 +23,7 @@ export function formatFigure(f) {
 
 /** A table of figure rows: one line per figure, with its rule and fraction. */
 function figureTable(report, caption) {
-  const rows = report.rows.flatMap((row) => row.figures.map((f) => h('tr', { dataset: { kind: f.kind, rule: f.rule } },
+  const rows = report.rows.flatMap((row) => row.figures.map((f) => h('tr', { dataset: { kind: f.kind, rule: f.rule, shop: row.shop_id || '', agent: row.agent_id || '' } },
     h('td', {}, row.shop_id ? shopName(row.shop_id) : row.platform),
     h('td', {}, row.agent_id ? agentName(row.agent_id) : '—'),
     h('td', {}, t('sd.kind.' + f.kind)),
@@ -36,22 +36,38 @@ function figureTable(report, caption) {
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('sd.none')))));
 }
 
-/** The agent's own figures today, kept current from the live stream (reception panel). */
+/**
+ * The agent's own figures today, kept current from the live stream (reception panel):
+ * re-read when it says they changed, after it resynchronised (events may have been
+ * missed), and again a little later when a read failed.
+ */
 export function myFigures() {
   const box = h('section', { class: 'my-service-data', 'aria-live': 'polite' }, h('p', { class: 'muted' }, t('data.loading')));
   let timer = null;
+  const later = (ms) => { clearTimeout(timer); timer = setTimeout(load, ms); };
   const load = async () => {
     if (!box.isConnected && timer !== null) return;
-    const report = await get('/me/service-data?period=day');
-    fill(box, figureTable(report, t('sd.myToday')));
+    try {
+      const report = await get('/me/service-data?period=day');
+      fill(box, figureTable(report, t('sd.myToday')));
+    } catch (error) {
+      console.error(error);
+      later(5000);
+    }
   };
-  const stop = on('event', (event) => {
-    if (!box.isConnected) { stop(); return; }
-    if (event.type !== 'service_data_changed') return;
-    if (event.agent_id && event.agent_id !== state.me.id) return;
-    clearTimeout(timer);
-    timer = setTimeout(load, 300);
-  });
+  // Every handler drops them all once the panel has left the page.
+  const live = (fn) => (payload) => {
+    if (!box.isConnected) { stops.forEach((stop) => stop()); return; }
+    fn(payload);
+  };
+  const stops = [
+    on('event', live((event) => {
+      if (event.type !== 'service_data_changed') return;
+      if (event.agent_id && event.agent_id !== state.me.id) return;
+      later(300);
+    })),
+    on('resync', live(() => later(300))),
+  ];
   load();
   return box;
 }

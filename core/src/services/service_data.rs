@@ -130,12 +130,24 @@ struct ShopScope {
     tz: Tz,
 }
 
+/// Which rollup table a difference is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    /// The 15-minute slots, against what the stored messages give.
+    Slots,
+    /// The UTC days, against the sums of their slots.
+    Days,
+}
+
 /// A recompute's outcome for one rollup row that differed.
 #[derive(Clone, Debug, Serialize)]
 pub struct Difference {
     /// The shop.
     pub shop_id: ShopId,
-    /// The slot's start.
+    /// The table the row is in.
+    pub table: Table,
+    /// The slot's (or day's) start.
     pub slot_start: chrono::DateTime<Utc>,
     /// The agent ('' none).
     pub agent_id: String,
@@ -143,7 +155,7 @@ pub struct Difference {
     pub metric: String,
     /// What the rollups held (n, total).
     pub stored: (i64, i64),
-    /// What the stored messages give (n, total).
+    /// What the stored messages (for a day: its slots) give (n, total).
     pub recomputed: (i64, i64),
 }
 
@@ -273,25 +285,31 @@ impl Inbox {
     ) -> CoreResult<FigureReport> {
         let kind: PeriodKind = q.period.as_deref().unwrap_or("day").parse()?;
         let group = q.group.unwrap_or_default();
+        let only = agent.map(|a| a.to_string());
         let mut rows = Vec::new();
-        let mut platforms: BTreeMap<String, Vec<(&ShopScope, Period)>> = BTreeMap::new();
+        let mut platforms: BTreeMap<String, Vec<(&ShopScope, Period, RangeSums)>> =
+            BTreeMap::new();
         for s in scopes {
             let p = self.period_of(q, kind, s.tz)?;
+            // Only the agent grouping narrows to one agent.
+            let agent = only.as_deref().filter(|_| group == Grouping::Agent);
+            let sums = self.range_sums(s, p, agent).await?;
             match group {
-                Grouping::Shop => rows.push(row(s, None, self.shop_figures(s, p, None).await?)),
+                Grouping::Shop => rows.push(row(s, None, shop_figures(s, p, &sums, None))),
                 Grouping::Platform => {
-                    platforms.entry(s.shop.platform.as_str().to_owned()).or_default().push((s, p));
+                    let platform = s.shop.platform.as_str().to_owned();
+                    platforms.entry(platform).or_default().push((s, p, sums));
                 }
                 Grouping::Agent => {
-                    for a in self.agents_with_figures(s, p, agent).await? {
-                        let figures = self.shop_figures(s, p, Some(&a)).await?;
+                    for a in agents_in(&sums, only.as_deref()) {
+                        let figures = shop_figures(s, p, &sums, Some(&a));
                         rows.push(row(s, a.parse().ok(), figures));
                     }
                 }
             }
         }
         for (platform, shops) in platforms {
-            let figures = self.platform_figures(&shops).await?;
+            let figures = self.platform_figures(&shops);
             rows.push(FigureRow {
                 shop_id: None,
                 platform,
@@ -304,19 +322,20 @@ impl Inbox {
     }
 
     /// A platform's figures: its shops' sums added, each over its own local period.
-    async fn platform_figures(&self, shops: &[(&ShopScope, Period)]) -> CoreResult<Vec<Figure>> {
-        let Some((first, _)) = shops.first() else { return Ok(vec![]) };
+    fn platform_figures(&self, shops: &[(&ShopScope, Period, RangeSums)]) -> Vec<Figure> {
+        let Some((first, _, _)) = shops.first() else { return vec![] };
         let rules = self.rule_set(&first.shop.platform);
         let mut out = Vec::new();
         for f in &rules.service_data.figures {
             let mut sums = Sums::default();
             let mut span: Option<Period> = None;
-            for (s, p) in shops {
+            for (s, p, by_range) in shops {
                 let covered = figures::covered(f, *p, s.tz);
+                let Some(per_agent) = by_range.get(&slots(covered)) else { continue };
                 if too_long(f, covered) {
                     continue;
                 }
-                sums.merge(&self.sums(s, slots(covered), None).await?);
+                sums.merge(&total(per_agent));
                 span = Some(span.map_or(covered, |x| Period {
                     from: x.from.min(covered.from),
                     to: x.to.max(covered.to),
@@ -326,7 +345,7 @@ impl Inbox {
                 out.push(figures::figure(f, span, &sums, false));
             }
         }
-        Ok(out)
+        out
     }
 
     /// The period a query asks for in a shop's time zone: a range of days, or the day,
@@ -376,55 +395,37 @@ impl Inbox {
         self.figures_of(&scopes, &q, agent).await
     }
 
-    /// The agents with rollups in a shop's period (or just `only`).
-    async fn agents_with_figures(
-        &self, s: &ShopScope, p: Period, only: Option<AgentId>,
-    ) -> CoreResult<Vec<String>> {
-        if let Some(a) = only {
-            return Ok(vec![a.to_string()]);
-        }
-        let rows = service_rollups::sums(&self.store, s.shop.id, slots(p), None).await?;
-        let waiting = self.unanswered(s, slots(p), None).await?;
-        let mut agents: Vec<String> =
-            rows.into_iter().chain(waiting).map(|(a, _, _)| a).filter(|a| a != NO_AGENT).collect();
-        agents.sort();
-        agents.dedup();
-        Ok(agents)
-    }
-
-    /// A shop's (or an agent's) figures for a period.
-    async fn shop_figures(
+    /// A shop's sums for each slot range its figures cover over a period, per agent
+    /// (only `agent`'s when given): one read per distinct range.
+    async fn range_sums(
         &self, s: &ShopScope, p: Period, agent: Option<&str>,
-    ) -> CoreResult<Vec<Figure>> {
-        let mut cache: HashMap<(i64, i64), Sums> = HashMap::new();
-        let mut figures = Vec::new();
+    ) -> CoreResult<RangeSums> {
+        let mut out = RangeSums::new();
         for f in &s.rules.service_data.figures {
             let covered = figures::covered(f, p, s.tz);
             if too_long(f, covered) {
                 continue;
             }
             let range = slots(covered);
-            if let std::collections::hash_map::Entry::Vacant(e) = cache.entry(range) {
-                e.insert(self.sums(s, range, agent).await?);
+            if !out.contains_key(&range) {
+                out.insert(range, self.sums(s, range, agent).await?);
             }
-            figures.push(figures::figure(f, covered, &cache[&range], agent.is_some()));
         }
-        Ok(figures)
+        Ok(out)
     }
 
-    /// A shop's rollups over a slot range, with the waits still unanswered that began in
-    /// it and have passed a threshold by now (DY-QA-1).
+    /// A shop's rollups over a slot range per agent, with the waits still unanswered
+    /// that began in it and have passed a threshold by now (DY-QA-1).
     async fn sums(
         &self, s: &ShopScope, range: (i64, i64), agent: Option<&str>,
-    ) -> CoreResult<Sums> {
-        let mut sums = Sums::default();
-        for (a, metric, t) in service_rollups::sums(&self.store, s.shop.id, range, agent).await? {
-            sums.add(&a, &metric, t);
+    ) -> CoreResult<AgentSums> {
+        let rollups = service_rollups::sums(&self.store, s.shop.id, range, agent).await?;
+        let waiting = self.unanswered(s, range, agent).await?;
+        let mut out = AgentSums::new();
+        for (a, metric, t) in rollups.into_iter().chain(waiting) {
+            out.entry(a.clone()).or_default().add(&a, &metric, t);
         }
-        for (a, metric, t) in self.unanswered(s, range, agent).await? {
-            sums.add(&a, &metric, t);
-        }
-        Ok(sums)
+        Ok(out)
     }
 
     /// The waits still unanswered that began in a slot range, for each of the shop's
@@ -465,8 +466,9 @@ impl Inbox {
         let mut out = ServiceSeries { days: vec![], figures: vec![] };
         for day in q.from.iter_days().take_while(|d| *d <= q.to) {
             let p = period::containing(PeriodKind::Day, day, s.tz);
+            let sums = self.range_sums(s, p, agent.as_deref()).await?;
             out.days.push(day);
-            out.figures.push(self.shop_figures(s, p, agent.as_deref()).await?);
+            out.figures.push(shop_figures(s, p, &sums, agent.as_deref()));
         }
         Ok(out)
     }
@@ -497,13 +499,16 @@ impl Inbox {
             let mut w = if apply { Some(self.store.begin_write().await?) } else { None };
             let (fresh, live) = self.replay_shop(&scope, p).await?;
             let stored = service_rollups::rows_in(&self.store, id, range).await?;
+            // The day table must hold the slot table's sums.
+            let daily = service_rollups::days_in(&self.store, id, days(range)).await?;
+            report.differences.extend(differences(&daily, &sd::by_day(&stored), Table::Days));
             let (mut all_stored, mut all_fresh) = (stored, fresh.settled.clone());
             add_all(&mut all_stored, live);
             add_all(&mut all_fresh, fresh.pending);
             report.rows += all_stored.len().max(all_fresh.len());
-            report.differences.extend(differences(&all_stored, &all_fresh));
+            report.differences.extend(differences(&all_stored, &all_fresh, Table::Slots));
             if let Some(mut w) = w.take() {
-                service_rollups::replace(&mut w, id, range, &fresh.settled).await?;
+                service_rollups::replace(&mut w, id, days(range), &fresh.settled).await?;
                 w.commit().await?;
             }
         }
@@ -540,6 +545,55 @@ impl Inbox {
     }
 }
 
+/// Sums per agent ('' none).
+type AgentSums = HashMap<String, Sums>;
+
+/// A shop's sums per slot range its figures cover.
+type RangeSums = HashMap<(i64, i64), AgentSums>;
+
+/// The sums of every agent (and of none) added: a shop's.
+fn total(per_agent: &AgentSums) -> Sums {
+    per_agent.values().fold(Sums::default(), |mut all, s| {
+        all.merge(s);
+        all
+    })
+}
+
+/// The agents with figures in a shop's sums, in order (or just `only`).
+fn agents_in(sums: &RangeSums, only: Option<&str>) -> Vec<String> {
+    if let Some(a) = only {
+        return vec![a.to_owned()];
+    }
+    let mut agents: Vec<String> =
+        sums.values().flat_map(|m| m.keys()).filter(|a| *a != NO_AGENT).cloned().collect();
+    agents.sort();
+    agents.dedup();
+    agents
+}
+
+/// A shop's figures for a period (an agent's when given) from its sums.
+fn shop_figures(s: &ShopScope, p: Period, sums: &RangeSums, agent: Option<&str>) -> Vec<Figure> {
+    let empty = Sums::default();
+    let mut out = Vec::new();
+    for f in &s.rules.service_data.figures {
+        let covered = figures::covered(f, p, s.tz);
+        let Some(per_agent) = sums.get(&slots(covered)).filter(|_| !too_long(f, covered)) else {
+            continue;
+        };
+        let scope = match agent {
+            Some(a) => per_agent.get(a).unwrap_or(&empty).clone(),
+            None => total(per_agent),
+        };
+        out.push(figures::figure(f, covered, &scope, agent.is_some()));
+    }
+    out
+}
+
+/// A slot range of whole UTC days as days.
+fn days((from, to): (i64, i64)) -> (i64, i64) {
+    (from.div_euclid(sd::SLOTS_PER_DAY), to.div_euclid(sd::SLOTS_PER_DAY))
+}
+
 /// Adds rollup rows to rollups.
 fn add_all(into: &mut Rollups, rows: impl IntoIterator<Item = (RollupKey, sd::Tally)>) {
     for (k, t) in rows {
@@ -568,7 +622,8 @@ fn row(s: &ShopScope, agent: Option<AgentId>, figures: Vec<Figure>) -> FigureRow
     }
 }
 
-fn differences(stored: &Rollups, fresh: &Rollups) -> Vec<Difference> {
+/// Compares two sets of rollup rows of one table (a day's key holds its day).
+fn differences(stored: &Rollups, fresh: &Rollups, table: Table) -> Vec<Difference> {
     let mut keys: Vec<&RollupKey> = stored.keys().chain(fresh.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -578,7 +633,11 @@ fn differences(stored: &Rollups, fresh: &Rollups) -> Vec<Difference> {
             let b = fresh.get(k).copied().unwrap_or_default();
             (a != b).then(|| Difference {
                 shop_id: k.shop_id,
-                slot_start: crate::clock::from_millis(k.slot * sd::SLOT_MS),
+                table,
+                slot_start: crate::clock::from_millis(match table {
+                    Table::Slots => k.slot * sd::SLOT_MS,
+                    Table::Days => k.slot * sd::SLOTS_PER_DAY * sd::SLOT_MS,
+                }),
                 agent_id: k.agent.clone(),
                 metric: k.metric.clone(),
                 stored: (a.n, a.total),

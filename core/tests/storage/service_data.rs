@@ -13,7 +13,7 @@ use shopmux_core::domain::ids::ConversationId;
 use shopmux_core::domain::service_data::figures::Figure;
 use shopmux_core::domain::viewer::Viewer;
 use shopmux_core::events::InboxEvent;
-use shopmux_core::services::service_data::{FigureQuery, FigureReport, Grouping};
+use shopmux_core::services::service_data::{FigureQuery, FigureReport, Grouping, SeriesQuery, Table};
 
 fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -321,9 +321,37 @@ async fn recompute_reports_a_drifted_rollup_and_apply_repairs_it() {
             .recompute_service_data(day("2026-06-01"), day("2026-06-01"), None, false)
             .await
             .unwrap();
-        assert_eq!(report.differences.len(), 1, "{}: {:?}", t.name, report.differences);
-        let d = &report.differences[0];
-        assert_eq!((d.metric.as_str(), d.stored.0, d.recomputed.0), ("response", 6, 1));
+        // The slot row differs from the messages, and the day row from its slots.
+        let mut found: Vec<_> = report
+            .differences
+            .iter()
+            .map(|d| (d.table, d.metric.as_str(), d.stored.0, d.recomputed.0))
+            .collect();
+        found.sort_by_key(|d| d.0 == Table::Days);
+        assert_eq!(
+            found,
+            [(Table::Slots, "response", 6, 1), (Table::Days, "response", 1, 6)],
+            "{}",
+            t.name
+        );
+        t.inbox
+            .recompute_service_data(day("2026-06-01"), day("2026-06-01"), None, true)
+            .await
+            .unwrap();
+        assert_recompute_agrees(&t, "2026-06-01", "2026-06-01").await;
+        // A drifted day row alone is found too.
+        sqlx::query("UPDATE service_rollups_daily SET total = total + 7 WHERE metric = 'response'")
+            .execute(t.inbox.store().pool())
+            .await
+            .unwrap();
+        let report = t
+            .inbox
+            .recompute_service_data(day("2026-06-01"), day("2026-06-01"), None, false)
+            .await
+            .unwrap();
+        let d = &report.differences[..];
+        assert_eq!(d.len(), 1, "{}: {d:?}", t.name);
+        assert_eq!((d[0].table, d[0].stored.1 - d[0].recomputed.1), (Table::Days, 7));
         t.inbox
             .recompute_service_data(day("2026-06-01"), day("2026-06-01"), None, true)
             .await
@@ -520,5 +548,76 @@ async fn dy_qa_1_migration_0023_fills_the_waits_as_the_inbox_keeps_them() {
         let statement = backfill_statement(&t);
         sqlx::query(sqlx::AssertSqlSafe(statement)).execute(pool).await.expect("the backfill");
         assert_eq!(read().await, kept, "{}: the migration agrees with the inbox", t.name);
+    }
+}
+
+// rule: DY-QA-1
+#[tokio::test]
+async fn dy_qa_1_a_shanghai_month_reads_its_whole_utc_days_and_edge_slots_alike_in_every_grouping()
+{
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Lin", "douyin").await;
+        let settings = json!({"time_zone": "Asia/Shanghai"});
+        t.inbox.set_shop_settings(&s.viewer, s.shop.shop_id, settings).await.unwrap();
+        let other = sub_account(&t.inbox, &s.viewer, "other", 10, &[s.shop.shop_id]).await;
+        // (when the buyer writes, who answers, after how many seconds): January in
+        // Shanghai is [Dec 31 16:00Z, Jan 31 16:00Z); its first and last local hours are
+        // edge slots, Jan 15 lies in a whole UTC day, Jan 31 16:10Z is February.
+        let plan = [
+            ("2025-12-31T16:30:00Z", &s.viewer, 20),
+            ("2026-01-15T12:00:00Z", &other, 40),
+            ("2026-01-31T15:30:00Z", &s.viewer, 10),
+            ("2026-01-31T16:10:00Z", &s.viewer, 5),
+        ];
+        for (i, (when, agent, secs)) in plan.into_iter().enumerate() {
+            t.clock.set(at(when));
+            let buyer = format!("b{i}");
+            let c = t.conversation_of(&s.shop, text(&buyer, &format!("{buyer}-1"), "hi")).await;
+            t.change(&s.viewer, c, Change::Assign(agent.agent.id)).await;
+            t.clock.advance(Duration::seconds(secs));
+            t.reply_text(agent, c, "hello").await;
+        }
+        let avg = |r: &FigureReport| nd(&fig(r, FigureKind::AverageResponseTime));
+        let jan = figures(&t, &s.viewer, query("month", "2026-01-20", Grouping::Shop)).await;
+        assert_eq!(avg(&jan), (70_000, 3), "{}: January's three, edges included", t.name);
+        let feb = figures(&t, &s.viewer, query("month", "2026-02-01", Grouping::Shop)).await;
+        assert_eq!(avg(&feb), (5_000, 1), "{}", t.name);
+        let range = FigureQuery {
+            from: Some(day("2026-01-01")),
+            to: Some(day("2026-01-31")),
+            ..Default::default()
+        };
+        assert_eq!(avg(&figures(&t, &s.viewer, range).await), (70_000, 3), "{}", t.name);
+        let platform = figures(&t, &s.viewer, query("month", "2026-01-20", Grouping::Platform));
+        assert_eq!(avg(&platform.await), (70_000, 3), "{}", t.name);
+        // Per agent: every agent's row from one read.
+        let agents = figures(&t, &s.viewer, query("month", "2026-01-20", Grouping::Agent)).await;
+        let of = |id| {
+            let row = agents.rows.iter().find(|r| r.agent_id == Some(id)).expect("the agent's row");
+            let f = row.figures.iter().find(|f| f.kind == FigureKind::AverageResponseTime);
+            nd(f.expect("the figure"))
+        };
+        assert_eq!(agents.rows.len(), 2, "{}", t.name);
+        assert_eq!(of(s.viewer.agent.id), (30_000, 2), "{}", t.name);
+        assert_eq!(of(other.agent.id), (40_000, 1), "{}", t.name);
+        // The series: one response on each of Jan 1, 15 and 31 (local days).
+        let q = SeriesQuery {
+            shop_id: s.shop.shop_id,
+            agent_id: None,
+            from: day("2026-01-01"),
+            to: day("2026-01-31"),
+        };
+        let series = t.inbox.service_series(&s.viewer, &q).await.unwrap();
+        let answered: Vec<String> = series
+            .days
+            .iter()
+            .zip(&series.figures)
+            .filter(|(_, f)| {
+                f.iter().any(|f| f.kind == FigureKind::AverageResponseTime && f.denominator > 0)
+            })
+            .map(|(d, _)| d.to_string())
+            .collect();
+        assert_eq!(answered, ["2026-01-01", "2026-01-15", "2026-01-31"], "{}", t.name);
+        assert_recompute_agrees(&t, "2025-12-31", "2026-02-01").await;
     }
 }

@@ -6,7 +6,9 @@
 //!
 //! Rollups are kept per (shop, 15-minute slot, agent, metric): every time zone's
 //! midnight is a multiple of 15 minutes from UTC's, so any local day, week or month is a
-//! range of whole slots.
+//! range of whole slots. Beside them, the same rollups are kept per UTC day: a long
+//! period reads its whole UTC days from those and only its two edges from the slots
+//! (`day_split`).
 
 pub mod figures;
 pub mod period;
@@ -19,6 +21,9 @@ use std::collections::BTreeMap;
 
 /// A slot's length in milliseconds (15 minutes).
 pub const SLOT_MS: i64 = 15 * 60 * 1000;
+
+/// Slots in a UTC day.
+pub const SLOTS_PER_DAY: i64 = 96;
 
 /// The agent key of rollups no agent is credited with.
 pub const NO_AGENT: &str = "";
@@ -67,6 +72,42 @@ pub fn slot_ceil(t: DateTime<Utc>) -> i64 {
     ms.div_euclid(SLOT_MS) + i64::from(ms.rem_euclid(SLOT_MS) != 0)
 }
 
+/// A slot range `[from, to)` read as whole UTC days and the slots at its two edges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DaySplit {
+    /// The whole UTC days inside the range, `[from, to)` (empty when none).
+    pub days: (i64, i64),
+    /// The slots before the first whole day.
+    pub head: (i64, i64),
+    /// The slots after the last whole day.
+    pub tail: (i64, i64),
+}
+
+/// Splits a slot range into its whole UTC days and its edge slots; a range holding no
+/// whole day is all head.
+pub fn day_split((from, to): (i64, i64)) -> DaySplit {
+    let first = from.div_euclid(SLOTS_PER_DAY) + i64::from(from.rem_euclid(SLOTS_PER_DAY) != 0);
+    let last = to.div_euclid(SLOTS_PER_DAY);
+    if first >= last {
+        return DaySplit { days: (0, 0), head: (from, to.max(from)), tail: (to, to) };
+    }
+    DaySplit {
+        days: (first, last),
+        head: (from, first * SLOTS_PER_DAY),
+        tail: (last * SLOTS_PER_DAY, to),
+    }
+}
+
+/// Rollup changes summed per UTC day (the key's `slot` holds the day).
+pub fn by_day(rollups: &Rollups) -> Rollups {
+    let mut out = Rollups::new();
+    for (k, t) in rollups {
+        let key = RollupKey { slot: k.slot.div_euclid(SLOTS_PER_DAY), ..k.clone() };
+        add(&mut out, key, *t, 1);
+    }
+    out
+}
+
 /// One rollup row's key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RollupKey {
@@ -106,5 +147,52 @@ pub fn add(out: &mut Rollups, key: RollupKey, tally: Tally, sign: i64) {
     e.total += sign * tally.total;
     if *e == Tally::default() {
         out.remove(&key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_splits_into_whole_utc_days_and_its_edges() {
+        // rule: DY-QA-1 (a month in Asia/Shanghai: 16:00 UTC to 16:00 UTC)
+        let d = SLOTS_PER_DAY;
+        let split = day_split((10 * d + 64, 40 * d + 64));
+        assert_eq!(split.days, (11, 40));
+        assert_eq!(split.head, (10 * d + 64, 11 * d));
+        assert_eq!(split.tail, (40 * d, 40 * d + 64));
+        // A local day in UTC+8 holds no whole UTC day: all slots.
+        let day = day_split((10 * d + 64, 11 * d + 64));
+        assert_eq!(day.days.0, day.days.1);
+        assert_eq!(day.head, (10 * d + 64, 11 * d + 64));
+        assert_eq!(day.tail.0, day.tail.1);
+        // Whole UTC days have no edges.
+        let utc = day_split((3 * d, 5 * d));
+        assert_eq!((utc.days, utc.head.1 - utc.head.0, utc.tail.1 - utc.tail.0), ((3, 5), 0, 0));
+        // An empty range stays empty.
+        let empty = day_split((7, 7));
+        assert_eq!(empty.head, (7, 7));
+    }
+
+    #[test]
+    fn changes_sum_per_utc_day_and_cancelling_ones_drop() {
+        let shop = ShopId::new();
+        let key = |slot: i64, metric: &str| RollupKey {
+            shop_id: shop,
+            slot,
+            agent: "a".into(),
+            metric: metric.into(),
+        };
+        let mut r = Rollups::new();
+        add(&mut r, key(5, RESPONSE), Tally::one(1_000), 1);
+        add(&mut r, key(90, RESPONSE), Tally::one(3_000), 1);
+        add(&mut r, key(100, RESPONSE), Tally::one(7), 1);
+        add(&mut r, key(3, STARTED), Tally::one(0), 1);
+        add(&mut r, key(95, STARTED), Tally::one(0), -1);
+        let days = by_day(&r);
+        assert_eq!(days.get(&key(0, RESPONSE)), Some(&Tally { n: 2, total: 4_000 }));
+        assert_eq!(days.get(&key(1, RESPONSE)), Some(&Tally { n: 1, total: 7 }));
+        assert_eq!(days.get(&key(0, STARTED)), None, "+1 and −1 in one day come to nothing");
     }
 }
