@@ -41,7 +41,9 @@ async fn the_reception_panel_changes_after_a_reply_and_the_page_charts_and_filte
         .await;
 
     // A Douyin buyer waits; the main account answers through the API. The daemon's
-    // figure changes (asked through the API); the panel shows the new one, pushed.
+    // figure changes (asked through the API); the panel shows the new one, pushed. (A
+    // buyer listed as waiting whose wait is no reply's to end — the list and the reply
+    // race with the demo — is reported, and another is tried.)
     let mine = || async {
         let report = owner_get(&demo, "/me/service-data?period=day").await;
         fraction(&report, &douyin)

@@ -135,21 +135,6 @@ impl Page {
         self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
     }
 
-    /// What `script` returns once truthy within `time`, or `None` after it.
-    pub async fn within(&self, time: Duration, script: &str) -> Option<Value> {
-        let deadline = Instant::now() + time;
-        loop {
-            let value = self.eval(script).await;
-            if !matches!(value, Value::Null | Value::Bool(false)) && value != json!("") {
-                return Some(value);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
     /// Waits until `script` returns something truthy; returns it.
     pub async fn until(&self, what: &str, script: &str) -> Value {
         let deadline = Instant::now() + PATIENCE;

@@ -44,9 +44,10 @@ function figureTable(report, caption) {
 export function myFigures() {
   const box = h('section', { class: 'my-service-data', 'aria-live': 'polite' }, h('p', { class: 'muted' }, t('data.loading')));
   let timer = null;
+  let left = false;
   const later = (ms) => { clearTimeout(timer); timer = setTimeout(load, ms); };
   const load = async () => {
-    if (!box.isConnected && timer !== null) return;
+    if (left) return;
     try {
       const report = await get('/me/service-data?period=day');
       fill(box, figureTable(report, t('sd.myToday')));
@@ -55,18 +56,20 @@ export function myFigures() {
       later(5000);
     }
   };
-  // Every handler drops them all once the panel has left the page.
-  const live = (fn) => (payload) => {
-    if (!box.isConnected) { stops.forEach((stop) => stop()); return; }
-    fn(payload);
-  };
+  // Subscribed until the view is left. (Not until the panel leaves the document: it is
+  // built before the page holding it is in place, and events come in meanwhile.)
   const stops = [
-    on('event', live((event) => {
+    on('event', (event) => {
       if (event.type !== 'service_data_changed') return;
       if (event.agent_id && event.agent_id !== state.me.id) return;
       later(300);
-    })),
-    on('resync', live(() => later(300))),
+    }),
+    on('resync', () => later(300)),
+    on('leave', () => {
+      left = true;
+      clearTimeout(timer);
+      stops.forEach((stop) => stop());
+    }),
   ];
   load();
   return box;

@@ -287,8 +287,7 @@ impl Inbox {
         let group = q.group.unwrap_or_default();
         let only = agent.map(|a| a.to_string());
         let mut rows = Vec::new();
-        let mut platforms: BTreeMap<String, Vec<(&ShopScope, Period, RangeSums)>> =
-            BTreeMap::new();
+        let mut platforms: BTreeMap<String, Vec<(&ShopScope, Period, RangeSums)>> = BTreeMap::new();
         for s in scopes {
             let p = self.period_of(q, kind, s.tz)?;
             // Only the agent grouping narrows to one agent.

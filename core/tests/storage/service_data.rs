@@ -13,7 +13,9 @@ use shopmux_core::domain::ids::ConversationId;
 use shopmux_core::domain::service_data::figures::Figure;
 use shopmux_core::domain::viewer::Viewer;
 use shopmux_core::events::InboxEvent;
-use shopmux_core::services::service_data::{FigureQuery, FigureReport, Grouping, SeriesQuery, Table};
+use shopmux_core::services::service_data::{
+    FigureQuery, FigureReport, Grouping, SeriesQuery, Table,
+};
 
 fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -619,5 +621,44 @@ async fn dy_qa_1_a_shanghai_month_reads_its_whole_utc_days_and_edge_slots_alike_
             .collect();
         assert_eq!(answered, ["2026-01-01", "2026-01-15", "2026-01-31"], "{}", t.name);
         assert_recompute_agrees(&t, "2025-12-31", "2026-02-01").await;
+    }
+}
+
+// rule: DY-QA-1 (migration 0026 fills the day table from the slots written before it,
+// as the inbox keeps it)
+#[tokio::test]
+async fn dy_qa_1_migration_0026_fills_the_day_table_as_the_inbox_keeps_it() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Day", "douyin").await;
+        for (i, when) in ["2026-04-01T23:50:00Z", "2026-04-02T00:10:00Z", "2026-04-02T09:00:00Z"]
+            .into_iter()
+            .enumerate()
+        {
+            t.clock.set(at(when));
+            let c =
+                t.conversation_of(&s.shop, text(&format!("b{i}"), &format!("m{i}"), "hi")).await;
+            t.clock.advance(Duration::seconds(10 + i as i64));
+            t.reply_text(&s.viewer, c, "hello").await;
+        }
+        let pool = t.inbox.store().pool();
+        let read = async || {
+            let sql = "SELECT shop_id, day, agent_id, metric, n, total FROM service_rollups_daily \
+                       ORDER BY shop_id, day, agent_id, metric";
+            let rows: Vec<(String, i64, String, String, i64, i64)> =
+                sqlx::query_as(sql).fetch_all(pool).await.expect("the day table");
+            rows
+        };
+        let kept = read().await;
+        let days: Vec<i64> = kept.iter().map(|r| r.1).collect();
+        assert!(days.contains(&20544) && days.contains(&20545), "{}: {kept:?}", t.name);
+        sqlx::query("DELETE FROM service_rollups_daily").execute(pool).await.unwrap();
+        let file = match t.name {
+            "postgres" => include_str!("../../migrations/postgres/0026_service_rollups_daily.sql"),
+            _ => include_str!("../../migrations/sqlite/0026_service_rollups_daily.sql"),
+        };
+        let start = file.find("INSERT INTO service_rollups_daily").expect("the backfill");
+        let statement = file[start..].trim_end().trim_end_matches(';').to_owned();
+        sqlx::query(sqlx::AssertSqlSafe(statement)).execute(pool).await.expect("the backfill");
+        assert_eq!(read().await, kept, "{}: the migration agrees with the inbox", t.name);
     }
 }
