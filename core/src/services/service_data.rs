@@ -406,8 +406,8 @@ impl Inbox {
                 continue;
             }
             let range = slots(covered);
-            if !out.contains_key(&range) {
-                out.insert(range, self.sums(s, range, agent).await?);
+            if let std::collections::hash_map::Entry::Vacant(e) = out.entry(range) {
+                e.insert(self.sums(s, range, agent).await?);
             }
         }
         Ok(out)
