@@ -131,13 +131,26 @@ struct ShopScope {
 }
 
 /// Which rollup table a difference is in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Table {
     /// The 15-minute slots, against what the stored messages give.
     Slots,
+    /// The UTC hours, against the sums of their slots.
+    Hours,
     /// The UTC days, against the sums of their slots.
     Days,
+}
+
+impl Table {
+    /// Slots in one of its rows.
+    fn unit(self) -> i64 {
+        match self {
+            Table::Slots => 1,
+            Table::Hours => sd::SLOTS_PER_HOUR,
+            Table::Days => sd::SLOTS_PER_DAY,
+        }
+    }
 }
 
 /// A recompute's outcome for one rollup row that differed.
@@ -147,7 +160,7 @@ pub struct Difference {
     pub shop_id: ShopId,
     /// The table the row is in.
     pub table: Table,
-    /// The slot's (or day's) start.
+    /// The start of the row's slot (hour, day).
     pub slot_start: chrono::DateTime<Utc>,
     /// The agent ('' none).
     pub agent_id: String,
@@ -462,12 +475,36 @@ impl Inbox {
         let scopes = self.query_scopes(viewer, &fq).await?;
         let s = scopes.first().ok_or(CoreError::NotFound("shop"))?;
         let agent = q.agent_id.map(|a| a.to_string());
-        let mut out = ServiceSeries { days: vec![], figures: vec![] };
-        for day in q.from.iter_days().take_while(|d| *d <= q.to) {
+        // Each local day is read once, from the first day a lookback reaches (TT-DATA-1's
+        // 7 days); a figure covering several days adds theirs.
+        let reach = s.rules.service_data.figures.iter().filter_map(|f| f.over);
+        let back = reach.map(|o| o.as_secs().div_ceil(86_400)).max().unwrap_or(1);
+        let first = q.from - chrono::Days::new(back.saturating_sub(1));
+        let mut days: Vec<(Period, Sums)> = Vec::new();
+        for day in first.iter_days().take_while(|d| *d <= q.to) {
             let p = period::containing(PeriodKind::Day, day, s.tz);
-            let sums = self.range_sums(s, p, agent.as_deref()).await?;
+            let sums = self.sums(s, slots(p), agent.as_deref()).await?;
+            days.push((p, scope_sums(&sums, agent.as_deref())));
+        }
+        let mut out = ServiceSeries { days: vec![], figures: vec![] };
+        for (day, (p, _)) in first.iter_days().zip(&days).filter(|(d, _)| *d >= q.from) {
+            let mut figures = Vec::new();
+            for f in &s.rules.service_data.figures {
+                let covered = figures::covered(f, *p, s.tz);
+                if too_long(f, covered) {
+                    continue;
+                }
+                let sums = match days_summed(&days, covered) {
+                    Some(sums) => sums,
+                    None => {
+                        let read = self.sums(s, slots(covered), agent.as_deref()).await?;
+                        scope_sums(&read, agent.as_deref())
+                    }
+                };
+                figures.push(figures::figure(f, covered, &sums, agent.is_some()));
+            }
             out.days.push(day);
-            out.figures.push(shop_figures(s, p, &sums, agent.as_deref()));
+            out.figures.push(figures);
         }
         Ok(out)
     }
@@ -497,10 +534,15 @@ impl Inbox {
             // reads, so no event slips between the replay and the replacement there.
             let mut w = if apply { Some(self.store.begin_write().await?) } else { None };
             let (fresh, live) = self.replay_shop(&scope, p).await?;
-            let stored = service_rollups::rows_in(&self.store, id, range).await?;
-            // The day table must hold the slot table's sums.
-            let daily = service_rollups::days_in(&self.store, id, days(range)).await?;
-            report.differences.extend(differences(&daily, &sd::by_day(&stored), Table::Days));
+            let stored = service_rollups::units_in(&self.store, id, 1, range).await?;
+            // The hour and day tables must hold their slots' sums.
+            for (unit, table) in
+                [(sd::SLOTS_PER_HOUR, Table::Hours), (sd::SLOTS_PER_DAY, Table::Days)]
+            {
+                let units = (range.0 / unit, range.1 / unit);
+                let kept = service_rollups::units_in(&self.store, id, unit, units).await?;
+                report.differences.extend(differences(&kept, &sd::by_unit(&stored, unit), table));
+            }
             let (mut all_stored, mut all_fresh) = (stored, fresh.settled.clone());
             add_all(&mut all_stored, live);
             add_all(&mut all_fresh, fresh.pending);
@@ -572,20 +614,35 @@ fn agents_in(sums: &RangeSums, only: Option<&str>) -> Vec<String> {
 
 /// A shop's figures for a period (an agent's when given) from its sums.
 fn shop_figures(s: &ShopScope, p: Period, sums: &RangeSums, agent: Option<&str>) -> Vec<Figure> {
-    let empty = Sums::default();
     let mut out = Vec::new();
     for f in &s.rules.service_data.figures {
         let covered = figures::covered(f, p, s.tz);
         let Some(per_agent) = sums.get(&slots(covered)).filter(|_| !too_long(f, covered)) else {
             continue;
         };
-        let scope = match agent {
-            Some(a) => per_agent.get(a).unwrap_or(&empty).clone(),
-            None => total(per_agent),
-        };
-        out.push(figures::figure(f, covered, &scope, agent.is_some()));
+        out.push(figures::figure(f, covered, &scope_sums(per_agent, agent), agent.is_some()));
     }
     out
+}
+
+/// The sums of an agent (or, with none, of all: a shop's).
+fn scope_sums(per_agent: &AgentSums, agent: Option<&str>) -> Sums {
+    match agent {
+        Some(a) => per_agent.get(a).cloned().unwrap_or_default(),
+        None => total(per_agent),
+    }
+}
+
+/// A period's sums added from the days read, when it is a run of them.
+fn days_summed(days: &[(Period, Sums)], p: Period) -> Option<Sums> {
+    let first = days.iter().position(|(d, _)| d.from == p.from)?;
+    let last = days.iter().position(|(d, _)| d.to == p.to)?;
+    (first <= last).then(|| {
+        days[first..=last].iter().fold(Sums::default(), |mut all, (_, s)| {
+            all.merge(s);
+            all
+        })
+    })
 }
 
 /// A slot range of whole UTC days as days.
@@ -633,10 +690,7 @@ fn differences(stored: &Rollups, fresh: &Rollups, table: Table) -> Vec<Differenc
             (a != b).then(|| Difference {
                 shop_id: k.shop_id,
                 table,
-                slot_start: crate::clock::from_millis(match table {
-                    Table::Slots => k.slot * sd::SLOT_MS,
-                    Table::Days => k.slot * sd::SLOTS_PER_DAY * sd::SLOT_MS,
-                }),
+                slot_start: crate::clock::from_millis(k.slot * table.unit() * sd::SLOT_MS),
                 agent_id: k.agent.clone(),
                 metric: k.metric.clone(),
                 stored: (a.n, a.total),

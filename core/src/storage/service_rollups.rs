@@ -4,8 +4,9 @@
 //! indexed range read of the conversations' stored waits, DY-QA-1), and what the
 //! recompute command reads (a period's stored rollups, the conversations, messages and
 //! latest ratings it covers) and writes (a period's rollups replaced). Every change is
-//! written twice, per 15-minute slot and per UTC day (`service_rollups_daily`), so a
-//! month reads about 30 day rows and its edge slots instead of 2,900 slots.
+//! written per 15-minute slot, per UTC hour (`service_rollups_hourly`) and per UTC day
+//! (`service_rollups_daily`), so a local day reads 24 hour rows and a month about 30 day
+//! rows and its edges instead of 2,900 slots.
 
 use super::rows::{CONVERSATION_COLUMNS, Columns, conversation_from_row};
 use super::sql::{Val, list_placeholders, values_placeholders};
@@ -21,14 +22,26 @@ use std::collections::HashMap;
 
 const UPSERT_COLS: usize = 6;
 
-/// Queues rollup changes as multi-row upserts into the slot table and, summed per UTC
-/// day, into the day table (nothing when there are none).
+/// The table and key column of each unit of [`sd::UNITS`].
+fn table_of(unit: i64) -> (&'static str, &'static str) {
+    match unit {
+        sd::SLOTS_PER_DAY => ("service_rollups_daily", "day"),
+        sd::SLOTS_PER_HOUR => ("service_rollups_hourly", "hour"),
+        _ => ("service_rollups", "slot"),
+    }
+}
+
+/// Queues rollup changes as multi-row upserts into the slot table and, summed per unit,
+/// into the hour and day tables (nothing when there are none).
 pub fn defer(rollups: &Rollups, deferred: &mut Deferred) {
     if rollups.is_empty() {
         return;
     }
-    defer_into("service_rollups", "slot", rollups, deferred);
-    defer_into("service_rollups_daily", "day", &sd::by_day(rollups), deferred);
+    for unit in sd::UNITS {
+        let (table, column) = table_of(unit);
+        let rows = if unit == 1 { rollups.clone() } else { sd::by_unit(rollups, unit) };
+        defer_into(table, column, &rows, deferred);
+    }
 }
 
 fn defer_into(table: &str, unit: &str, rollups: &Rollups, deferred: &mut Deferred) {
@@ -68,35 +81,40 @@ pub async fn add(w: &mut WriteTx<'_>, rollups: &Rollups) -> CoreResult<()> {
 }
 
 /// A shop's rollups over slots [from, to), summed per agent and metric; only `agent`'s
-/// when given. The range's whole UTC days are read from the day table, its edges from
-/// the slot table, in one statement (each part one indexed range read).
+/// when given. The range is read as its whole UTC days, the whole hours at its edges
+/// and the slots at theirs ([`sd::unit_split`]), in one statement (each part one
+/// indexed range read).
 pub async fn sums(
     store: &Store, shop: ShopId, slots: (i64, i64), agent: Option<&str>,
 ) -> CoreResult<Vec<(String, String, Tally)>> {
-    let split = sd::day_split(slots);
-    let mut vals: Vec<Val> = vec![shop.into()];
-    for (a, b) in [split.days, split.head, split.tail] {
-        vals.push(a.into());
-        vals.push(b.into());
+    let parts = sd::unit_split(slots);
+    if parts.is_empty() {
+        return Ok(vec![]);
     }
+    let mut vals: Vec<Val> = vec![shop.into()];
     let mut filter = String::new();
     if let Some(a) = agent {
         vals.push(a.into());
-        filter = " AND agent_id = $8".into();
+        filter = " AND agent_id = $2".into();
     }
-    let part = |table: &str, unit: &str, first: usize| {
-        format!(
-            "SELECT agent_id, metric, n, total FROM {table} WHERE shop_id = $1 \
-             AND {unit} >= ${first} AND {unit} < ${}{filter}",
-            first + 1
-        )
-    };
+    let selects: Vec<String> = parts
+        .iter()
+        .map(|&(unit, (from, to))| {
+            let (table, column) = table_of(unit);
+            vals.push(from.into());
+            vals.push(to.into());
+            format!(
+                "SELECT agent_id, metric, n, total FROM {table} WHERE shop_id = $1{filter} \
+                 AND {column} >= ${} AND {column} < ${}",
+                vals.len() - 1,
+                vals.len()
+            )
+        })
+        .collect();
     let sql = format!(
         "SELECT agent_id, metric, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(total) AS BIGINT) AS total \
-         FROM ({} UNION ALL {} UNION ALL {}) AS r GROUP BY agent_id, metric",
-        part("service_rollups_daily", "day", 2),
-        part("service_rollups", "slot", 4),
-        part("service_rollups", "slot", 6),
+         FROM ({}) AS r GROUP BY agent_id, metric",
+        selects.join(" UNION ALL ")
     );
     let rows = store.rows(&sql, vals).await?;
     rows.iter()
@@ -107,62 +125,39 @@ pub async fn sums(
         .collect()
 }
 
-/// A shop's stored rollup rows over slots [from, to) (non-zero ones).
-pub async fn rows_in(store: &Store, shop: ShopId, slots: (i64, i64)) -> CoreResult<Rollups> {
-    let rows = store
-        .rows(
-            "SELECT slot, agent_id, metric, n, total FROM service_rollups \
-             WHERE shop_id = $1 AND slot >= $2 AND slot < $3 AND (n <> 0 OR total <> 0)",
-            vec![shop.into(), slots.0.into(), slots.1.into()],
-        )
-        .await?;
-    let mut out = Rollups::new();
-    for r in &rows {
-        let key = RollupKey {
-            shop_id: shop,
-            slot: r.int_col("slot")?,
-            agent: r.text_col("agent_id")?,
-            metric: r.text_col("metric")?,
-        };
-        out.insert(key, Tally { n: r.int_col("n")?, total: r.int_col("total")? });
-    }
-    Ok(out)
-}
-
 /// Replaces a shop's rollups over the whole UTC days [from, to) with `rollups`, in
-/// both tables.
+/// every unit's table.
 pub async fn replace(
     w: &mut WriteTx<'_>, shop: ShopId, days: (i64, i64), rollups: &Rollups,
 ) -> CoreResult<()> {
-    let per_day = sd::SLOTS_PER_DAY;
-    w.run(
-        "DELETE FROM service_rollups WHERE shop_id = $1 AND slot >= $2 AND slot < $3",
-        vec![shop.into(), (days.0 * per_day).into(), (days.1 * per_day).into()],
-    )
-    .await?;
-    w.run(
-        "DELETE FROM service_rollups_daily WHERE shop_id = $1 AND day >= $2 AND day < $3",
-        vec![shop.into(), days.0.into(), days.1.into()],
-    )
-    .await?;
+    for unit in sd::UNITS {
+        let (table, column) = table_of(unit);
+        let per = sd::SLOTS_PER_DAY / unit;
+        w.run(
+            &format!("DELETE FROM {table} WHERE shop_id = $1 AND {column} >= $2 AND {column} < $3"),
+            vec![shop.into(), (days.0 * per).into(), (days.1 * per).into()],
+        )
+        .await?;
+    }
     add(w, rollups).await
 }
 
-/// A shop's day-table rows over the UTC days [from, to) (non-zero ones; the key's
-/// `slot` holds the day).
-pub async fn days_in(store: &Store, shop: ShopId, days: (i64, i64)) -> CoreResult<Rollups> {
-    let rows = store
-        .rows(
-            "SELECT day, agent_id, metric, n, total FROM service_rollups_daily \
-             WHERE shop_id = $1 AND day >= $2 AND day < $3 AND (n <> 0 OR total <> 0)",
-            vec![shop.into(), days.0.into(), days.1.into()],
-        )
-        .await?;
+/// A shop's rows of one unit's table over [from, to) in that unit (non-zero ones; the
+/// key's `slot` holds the unit).
+pub async fn units_in(
+    store: &Store, shop: ShopId, unit: i64, range: (i64, i64),
+) -> CoreResult<Rollups> {
+    let (table, column) = table_of(unit);
+    let sql = format!(
+        "SELECT {column} AS unit, agent_id, metric, n, total FROM {table} \
+         WHERE shop_id = $1 AND {column} >= $2 AND {column} < $3 AND (n <> 0 OR total <> 0)"
+    );
+    let rows = store.rows(&sql, vec![shop.into(), range.0.into(), range.1.into()]).await?;
     let mut out = Rollups::new();
     for r in &rows {
         let key = RollupKey {
             shop_id: shop,
-            slot: r.int_col("day")?,
+            slot: r.int_col("unit")?,
             agent: r.text_col("agent_id")?,
             metric: r.text_col("metric")?,
         };

@@ -323,16 +323,20 @@ async fn recompute_reports_a_drifted_rollup_and_apply_repairs_it() {
             .recompute_service_data(day("2026-06-01"), day("2026-06-01"), None, false)
             .await
             .unwrap();
-        // The slot row differs from the messages, and the day row from its slots.
+        // The slot row differs from the messages, and the hour and day rows from it.
         let mut found: Vec<_> = report
             .differences
             .iter()
             .map(|d| (d.table, d.metric.as_str(), d.stored.0, d.recomputed.0))
             .collect();
-        found.sort_by_key(|d| d.0 == Table::Days);
+        found.sort();
         assert_eq!(
             found,
-            [(Table::Slots, "response", 6, 1), (Table::Days, "response", 1, 6)],
+            [
+                (Table::Slots, "response", 6, 1),
+                (Table::Hours, "response", 1, 6),
+                (Table::Days, "response", 1, 6)
+            ],
             "{}",
             t.name
         );
@@ -620,14 +624,15 @@ async fn dy_qa_1_a_shanghai_month_reads_its_whole_utc_days_and_edge_slots_alike_
             .map(|(d, _)| d.to_string())
             .collect();
         assert_eq!(answered, ["2026-01-01", "2026-01-15", "2026-01-31"], "{}", t.name);
+        assert_series_is_each_days_figures(&t, &s, "2025-12-30", "2026-02-02").await;
         assert_recompute_agrees(&t, "2025-12-31", "2026-02-01").await;
     }
 }
 
-// rule: DY-QA-1 (migration 0026 fills the day table from the slots written before it,
-// as the inbox keeps it)
+// rule: DY-QA-1 (migration 0026 fills the hour and day tables from the slots written
+// before it, as the inbox keeps them)
 #[tokio::test]
-async fn dy_qa_1_migration_0026_fills_the_day_table_as_the_inbox_keeps_it() {
+async fn dy_qa_1_migration_0026_fills_the_hour_and_day_tables_as_the_inbox_keeps_them() {
     for t in inboxes().await {
         let s = seller_on(&t.inbox, "Day", "douyin").await;
         for (i, when) in ["2026-04-01T23:50:00Z", "2026-04-02T00:10:00Z", "2026-04-02T09:00:00Z"]
@@ -641,24 +646,82 @@ async fn dy_qa_1_migration_0026_fills_the_day_table_as_the_inbox_keeps_it() {
             t.reply_text(&s.viewer, c, "hello").await;
         }
         let pool = t.inbox.store().pool();
-        let read = async || {
-            let sql = "SELECT shop_id, day, agent_id, metric, n, total FROM service_rollups_daily \
-                       ORDER BY shop_id, day, agent_id, metric";
+        let read = async |table: &str, unit: &str| {
+            let sql = format!(
+                "SELECT shop_id, {unit}, agent_id, metric, n, total FROM {table} \
+                 ORDER BY shop_id, {unit}, agent_id, metric"
+            );
             let rows: Vec<(String, i64, String, String, i64, i64)> =
-                sqlx::query_as(sql).fetch_all(pool).await.expect("the day table");
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await.expect("a table");
             rows
         };
-        let kept = read().await;
-        let days: Vec<i64> = kept.iter().map(|r| r.1).collect();
-        assert!(days.contains(&20544) && days.contains(&20545), "{}: {kept:?}", t.name);
+        let days = read("service_rollups_daily", "day").await;
+        let hours = read("service_rollups_hourly", "hour").await;
+        let kept: Vec<i64> = days.iter().map(|r| r.1).collect();
+        assert!(kept.contains(&20544) && kept.contains(&20545), "{}: {days:?}", t.name);
+        assert!(hours.iter().any(|r| r.1 == 20544 * 24 + 23), "{}: {hours:?}", t.name);
         sqlx::query("DELETE FROM service_rollups_daily").execute(pool).await.unwrap();
+        sqlx::query("DELETE FROM service_rollups_hourly").execute(pool).await.unwrap();
         let file = match t.name {
-            "postgres" => include_str!("../../migrations/postgres/0026_service_rollups_daily.sql"),
-            _ => include_str!("../../migrations/sqlite/0026_service_rollups_daily.sql"),
+            "postgres" => include_str!("../../migrations/postgres/0026_service_data_reads.sql"),
+            _ => include_str!("../../migrations/sqlite/0026_service_data_reads.sql"),
         };
-        let start = file.find("INSERT INTO service_rollups_daily").expect("the backfill");
-        let statement = file[start..].trim_end().trim_end_matches(';').to_owned();
-        sqlx::query(sqlx::AssertSqlSafe(statement)).execute(pool).await.expect("the backfill");
-        assert_eq!(read().await, kept, "{}: the migration agrees with the inbox", t.name);
+        for table in ["service_rollups_hourly", "service_rollups_daily"] {
+            let start = file.find(&format!("INSERT INTO {table}")).expect("the backfill");
+            let len = file[start..].find(';').expect("its end");
+            let statement = file[start..start + len].to_owned();
+            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(pool).await.expect("backfill");
+        }
+        assert_eq!(read("service_rollups_daily", "day").await, days, "{}", t.name);
+        assert_eq!(read("service_rollups_hourly", "hour").await, hours, "{}", t.name);
+    }
+}
+
+/// A shop's series over `from` to `to` shows, for each day, the figures asked for that
+/// day alone (a series reads each day once and adds days for a lookback).
+async fn assert_series_is_each_days_figures(t: &TestInbox, s: &Seller, from: &str, to: &str) {
+    let q = SeriesQuery { shop_id: s.shop.shop_id, agent_id: None, from: day(from), to: day(to) };
+    let series = t.inbox.service_series(&s.viewer, &q).await.expect("the series");
+    for (d, shown) in series.days.iter().zip(&series.figures) {
+        let q = FigureQuery {
+            shop_id: Some(s.shop.shop_id),
+            ..query("day", &d.to_string(), Grouping::Shop)
+        };
+        let report = figures(t, &s.viewer, q).await;
+        assert_eq!(shown, &report.rows[0].figures, "{}: {d}", t.name);
+    }
+}
+
+// rule: TT-DATA-1 (the series' 7-day lookback adds the days it read)
+#[tokio::test]
+async fn tt_data_1_a_series_day_covers_the_past_7_days_as_the_days_figure_does() {
+    for t in inboxes().await {
+        let s = seller_on(&t.inbox, "Sun", "tiktok").await;
+        let settings = json!({"time_zone": "Asia/Shanghai"});
+        t.inbox.set_shop_settings(&s.viewer, s.shop.shop_id, settings).await.unwrap();
+        // Conversations on Mar 2, 5 and 9 (local), one answered after 30 hours.
+        let plan = [
+            ("2026-03-01T17:00:00Z", 2),
+            ("2026-03-05T03:00:00Z", 30),
+            ("2026-03-09T15:30:00Z", 1),
+        ];
+        for (i, (when, hours)) in plan.into_iter().enumerate() {
+            t.clock.set(at(when));
+            let buyer = format!("b{i}");
+            let c = t.conversation_of(&s.shop, text(&buyer, &format!("{buyer}-1"), "hi")).await;
+            t.clock.advance(Duration::hours(hours));
+            t.reply_text(&s.viewer, c, "hello").await;
+        }
+        assert_series_is_each_days_figures(&t, &s, "2026-03-01", "2026-03-16").await;
+        // Mar 9's figure reaches back to Mar 3: two of the three.
+        let q = SeriesQuery {
+            shop_id: s.shop.shop_id,
+            agent_id: None,
+            from: day("2026-03-09"),
+            to: day("2026-03-09"),
+        };
+        let series = t.inbox.service_series(&s.viewer, &q).await.unwrap();
+        let rate = series.figures[0].iter().find(|f| f.kind == FigureKind::ResponseRate).unwrap();
+        assert_eq!((rate.numerator, rate.denominator), (1, 2), "{}", t.name);
     }
 }

@@ -6,9 +6,10 @@
 //!
 //! Rollups are kept per (shop, 15-minute slot, agent, metric): every time zone's
 //! midnight is a multiple of 15 minutes from UTC's, so any local day, week or month is a
-//! range of whole slots. Beside them, the same rollups are kept per UTC day: a long
-//! period reads its whole UTC days from those and only its two edges from the slots
-//! (`day_split`).
+//! range of whole slots. Beside them, the same rollups are kept per UTC hour and per UTC
+//! day: a period reads its whole UTC days, the whole hours at its edges and only then
+//! slots (`unit_split`): a local day in a whole-hour time zone is 24 hour rows, a month
+//! about 30 day rows and two edges.
 
 pub mod figures;
 pub mod period;
@@ -24,6 +25,8 @@ pub const SLOT_MS: i64 = 15 * 60 * 1000;
 
 /// Slots in a UTC day.
 pub const SLOTS_PER_DAY: i64 = 96;
+/// Slots in an hour.
+pub const SLOTS_PER_HOUR: i64 = 4;
 
 /// The agent key of rollups no agent is credited with.
 pub const NO_AGENT: &str = "";
@@ -72,37 +75,44 @@ pub fn slot_ceil(t: DateTime<Utc>) -> i64 {
     ms.div_euclid(SLOT_MS) + i64::from(ms.rem_euclid(SLOT_MS) != 0)
 }
 
-/// A slot range `[from, to)` read as whole UTC days and the slots at its two edges.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DaySplit {
-    /// The whole UTC days inside the range, `[from, to)` (empty when none).
-    pub days: (i64, i64),
-    /// The slots before the first whole day.
-    pub head: (i64, i64),
-    /// The slots after the last whole day.
-    pub tail: (i64, i64),
+/// The units rollups are kept in, coarsest first, in slots: UTC days, UTC hours, slots.
+/// Every change is kept in each.
+pub const UNITS: [i64; 3] = [SLOTS_PER_DAY, SLOTS_PER_HOUR, 1];
+
+/// A slot range `[from, to)` as the fewest rows to read: its whole UTC days, then whole
+/// hours at its edges, then slots at theirs. Each part is (unit in slots, `[from, to)`
+/// in that unit); empty parts are left out.
+pub fn unit_split(range: (i64, i64)) -> Vec<(i64, (i64, i64))> {
+    let mut out = Vec::new();
+    split_at(0, range, &mut out);
+    out
 }
 
-/// Splits a slot range into its whole UTC days and its edge slots; a range holding no
-/// whole day is all head.
-pub fn day_split((from, to): (i64, i64)) -> DaySplit {
-    let first = from.div_euclid(SLOTS_PER_DAY) + i64::from(from.rem_euclid(SLOTS_PER_DAY) != 0);
-    let last = to.div_euclid(SLOTS_PER_DAY);
-    if first >= last {
-        return DaySplit { days: (0, 0), head: (from, to.max(from)), tail: (to, to) };
+fn split_at(level: usize, (from, to): (i64, i64), out: &mut Vec<(i64, (i64, i64))>) {
+    if from >= to {
+        return;
     }
-    DaySplit {
-        days: (first, last),
-        head: (from, first * SLOTS_PER_DAY),
-        tail: (last * SLOTS_PER_DAY, to),
+    let unit = UNITS[level];
+    let first = from.div_euclid(unit) + i64::from(from.rem_euclid(unit) != 0);
+    let last = to.div_euclid(unit);
+    if level + 1 == UNITS.len() || first < last {
+        out.push((unit, (first, last)));
+    }
+    if level + 1 < UNITS.len() {
+        if first < last {
+            split_at(level + 1, (from, first * unit), out);
+            split_at(level + 1, (last * unit, to), out);
+        } else {
+            split_at(level + 1, (from, to), out);
+        }
     }
 }
 
-/// Rollup changes summed per UTC day (the key's `slot` holds the day).
-pub fn by_day(rollups: &Rollups) -> Rollups {
+/// Rollup changes summed per unit of `unit` slots (the key's `slot` holds the unit).
+pub fn by_unit(rollups: &Rollups, unit: i64) -> Rollups {
     let mut out = Rollups::new();
     for (k, t) in rollups {
-        let key = RollupKey { slot: k.slot.div_euclid(SLOTS_PER_DAY), ..k.clone() };
+        let key = RollupKey { slot: k.slot.div_euclid(unit), ..k.clone() };
         add(&mut out, key, *t, 1);
     }
     out
@@ -155,24 +165,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_range_splits_into_whole_utc_days_and_its_edges() {
+    fn a_range_splits_into_whole_utc_days_then_hours_then_slots() {
         // rule: DY-QA-1 (a month in Asia/Shanghai: 16:00 UTC to 16:00 UTC)
-        let d = SLOTS_PER_DAY;
-        let split = day_split((10 * d + 64, 40 * d + 64));
-        assert_eq!(split.days, (11, 40));
-        assert_eq!(split.head, (10 * d + 64, 11 * d));
-        assert_eq!(split.tail, (40 * d, 40 * d + 64));
-        // A local day in UTC+8 holds no whole UTC day: all slots.
-        let day = day_split((10 * d + 64, 11 * d + 64));
-        assert_eq!(day.days.0, day.days.1);
-        assert_eq!(day.head, (10 * d + 64, 11 * d + 64));
-        assert_eq!(day.tail.0, day.tail.1);
-        // Whole UTC days have no edges.
-        let utc = day_split((3 * d, 5 * d));
-        assert_eq!((utc.days, utc.head.1 - utc.head.0, utc.tail.1 - utc.tail.0), ((3, 5), 0, 0));
-        // An empty range stays empty.
-        let empty = day_split((7, 7));
-        assert_eq!(empty.head, (7, 7));
+        let (d, h) = (SLOTS_PER_DAY, SLOTS_PER_HOUR);
+        let month = unit_split((10 * d + 64, 40 * d + 64));
+        assert_eq!(
+            month,
+            [(d, (11, 40)), (h, (10 * 24 + 16, 11 * 24)), (h, (40 * 24, 40 * 24 + 16))]
+        );
+        // A local day in UTC+8 holds no whole UTC day: 24 hours.
+        assert_eq!(unit_split((10 * d + 64, 11 * d + 64)), [(h, (10 * 24 + 16, 11 * 24 + 16))]);
+        // UTC+5:45 (Nepal): whole hours inside, slots at the edges.
+        let nepal = unit_split((10 * d + 73, 11 * d + 73));
+        assert_eq!(
+            nepal,
+            [
+                (h, (10 * 24 + 19, 11 * 24 + 18)),
+                (1, (10 * d + 73, 10 * d + 76)),
+                (1, (11 * d + 72, 11 * d + 73))
+            ]
+        );
+        // Whole UTC days have no edges; an empty range has no part; a short one is slots.
+        assert_eq!(unit_split((3 * d, 5 * d)), [(d, (3, 5))]);
+        assert_eq!(unit_split((7, 7)), []);
+        assert_eq!(unit_split((5, 7)), [(1, (5, 7))]);
+        // Every slot of a range is read exactly once.
+        for range in [(10 * d + 73, 40 * d + 3), (1, 2 * d - 1), (d - 1, d + 1)] {
+            let mut slots: Vec<i64> = unit_split(range)
+                .into_iter()
+                .flat_map(|(unit, (a, b))| (a * unit..b * unit).collect::<Vec<_>>())
+                .collect();
+            slots.sort();
+            assert_eq!(slots, (range.0..range.1).collect::<Vec<_>>(), "{range:?}");
+        }
     }
 
     #[test]
@@ -190,7 +215,7 @@ mod tests {
         add(&mut r, key(100, RESPONSE), Tally::one(7), 1);
         add(&mut r, key(3, STARTED), Tally::one(0), 1);
         add(&mut r, key(95, STARTED), Tally::one(0), -1);
-        let days = by_day(&r);
+        let days = by_unit(&r, SLOTS_PER_DAY);
         assert_eq!(days.get(&key(0, RESPONSE)), Some(&Tally { n: 2, total: 4_000 }));
         assert_eq!(days.get(&key(1, RESPONSE)), Some(&Tally { n: 1, total: 7 }));
         assert_eq!(days.get(&key(0, STARTED)), None, "+1 and −1 in one day come to nothing");
