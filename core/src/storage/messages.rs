@@ -13,7 +13,7 @@ use super::store::{Backend, Store};
 use super::write::Deferred;
 use super::write::{Db, WriteTx};
 use crate::domain::ids::*;
-use crate::domain::model::{DeliveryStatus, Message};
+use crate::domain::model::{DeliveryStatus, Message, SenderKind};
 use crate::domain::search_terms;
 use crate::domain::topics::Topic;
 use crate::error::CoreResult;
@@ -82,12 +82,7 @@ pub async fn insert_messages(
             if pg {
                 row.push_str(&format!(",CAST(${i} AS tsvector)"));
                 i += 1;
-                vals.push(
-                    search_terms::tsvector_literal(&search_terms::index_terms(
-                        &m.content.summary(),
-                    ))
-                    .into(),
-                );
+                vals.push(search_terms::tsvector_literal(&search_words(m)).into());
             }
             rows_sql.push(format!("({row})"));
         }
@@ -110,12 +105,7 @@ pub async fn insert_messages(
         let indexed: Vec<(String, String)> = messages
             .iter()
             .filter(|m| inserted.contains(&m.id))
-            .map(|m| {
-                (
-                    search_terms::index_terms(&m.content.summary()).join(" "),
-                    m.conversation_id.to_string(),
-                )
-            })
+            .map(|m| (search_words(m).join(" "), m.conversation_id.to_string()))
             .filter(|(terms, _)| !terms.is_empty())
             .collect();
         for chunk in indexed.chunks(ROWS_PER_STATEMENT) {
@@ -132,6 +122,16 @@ pub async fn insert_messages(
     let stored = messages.iter().filter(|m| inserted.contains(&m.id));
     super::webhook_queue::defer_messages(store, stored, deferred);
     Ok(inserted)
+}
+
+/// The words a message is found by. A bot's messages have none: they are the shop's own
+/// canned texts (greetings, FAQ answers, "please rephrase"), so searching their words
+/// would find every conversation the bot took part in.
+fn search_words(m: &Message) -> Vec<String> {
+    if m.sender_kind == SenderKind::Bot {
+        return Vec::new();
+    }
+    search_terms::index_terms(&m.content.summary())
 }
 
 /// One message of a conversation, locked when read in a transaction.

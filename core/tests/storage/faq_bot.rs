@@ -353,3 +353,23 @@ async fn the_shops_own_bot_texts_in_the_buyers_language_are_what_the_buyer_gets(
         );
     }
 }
+
+#[tokio::test]
+async fn a_search_finds_the_buyers_words_not_the_bots_canned_texts() {
+    // rule: TT-SEARCH-1 (message words: the buyers' and agents'; a bot's canned answers
+    // would find every conversation it answered)
+    for t in inboxes().await {
+        let mut s = seller(&t.inbox, "bot-search").await;
+        with_bot(&t.inbox, &mut s, on()).await;
+        let conv =
+            t.conversation_of(&s.shop, text("b1", "m1", "how long does shipping take")).await;
+        let texts = bot_texts(&messages(&t, &s, conv).await);
+        assert_eq!(texts, ["Shipping takes 3 to 5 days."], "{}", t.name);
+        let find = |words: &str| {
+            let page = t.list(&s.viewer, query(|q| q.q = Some(words.to_owned())));
+            async move { page.await.items.len() }
+        };
+        assert_eq!(find("shipping").await, 1, "{}: the buyer's word", t.name);
+        assert_eq!(find("days").await, 0, "{}: only in the bot's answer", t.name);
+    }
+}
