@@ -21,6 +21,7 @@ use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
 use crate::inbox::Inbox;
+use crate::storage::service_rollups::Asked;
 use crate::storage::write::WriteTx;
 use crate::storage::{ratings, service_rollups, shops};
 use chrono::{NaiveDate, Utc};
@@ -408,56 +409,53 @@ impl Inbox {
     }
 
     /// A shop's sums for each slot range its figures cover over a period, per agent
-    /// (only `agent`'s when given): one read per distinct range.
+    /// (only `agent`'s when given): every distinct range in one read.
     async fn range_sums(
         &self, s: &ShopScope, p: Period, agent: Option<&str>,
     ) -> CoreResult<RangeSums> {
-        let mut out = RangeSums::new();
+        let mut ranges: Vec<(i64, i64)> = Vec::new();
         for f in &s.rules.service_data.figures {
             let covered = figures::covered(f, p, s.tz);
-            if too_long(f, covered) {
-                continue;
-            }
-            let range = slots(covered);
-            if let std::collections::hash_map::Entry::Vacant(e) = out.entry(range) {
-                e.insert(self.sums(s, range, agent).await?);
+            if !too_long(f, covered) && !ranges.contains(&slots(covered)) {
+                ranges.push(slots(covered));
             }
         }
-        Ok(out)
+        let sums = self.sums(s, &ranges, agent).await?;
+        Ok(ranges.into_iter().zip(sums).collect())
     }
 
-    /// A shop's rollups over a slot range per agent, with the waits still unanswered
-    /// that began in it and have passed a threshold by now (DY-QA-1).
+    /// A shop's rollups over slot ranges per agent, with the waits still unanswered that
+    /// began in each and have passed a threshold by now (DY-QA-1), in one read.
     async fn sums(
-        &self, s: &ShopScope, range: (i64, i64), agent: Option<&str>,
-    ) -> CoreResult<AgentSums> {
-        let rollups = service_rollups::sums(&self.store, s.shop.id, range, agent).await?;
-        let waiting = self.unanswered(s, range, agent).await?;
-        let mut out = AgentSums::new();
-        for (a, metric, t) in rollups.into_iter().chain(waiting) {
-            out.entry(a.clone()).or_default().add(&a, &metric, t);
-        }
-        Ok(out)
-    }
-
-    /// The waits still unanswered that began in a slot range, for each of the shop's
-    /// unreplied thresholds they passed by now: (agent, metric, count).
-    async fn unanswered(
-        &self, s: &ShopScope, range: (i64, i64), agent: Option<&str>,
-    ) -> CoreResult<Vec<(String, String, sd::Tally)>> {
+        &self, s: &ShopScope, ranges: &[(i64, i64)], agent: Option<&str>,
+    ) -> CoreResult<Vec<AgentSums>> {
         let now = self.clock.now().timestamp_millis();
-        let mut out = Vec::new();
-        for secs in Thresholds::of(&s.rules).unreplied_secs {
-            // Began at or before now − threshold: that much unanswered already.
-            let to = (range.1 * sd::SLOT_MS).min(now - secs as i64 * 1000 + 1);
-            let from = range.0 * sd::SLOT_MS;
-            for (a, n) in
-                service_rollups::unanswered(&self.store, s.shop.id, (from, to), agent).await?
-            {
-                out.push((a, sd::unreplied(secs), sd::Tally { n, total: 0 }));
-            }
-        }
-        Ok(out)
+        let thresholds = Thresholds::of(&s.rules).unreplied_secs;
+        let asked: Vec<Asked> = ranges
+            .iter()
+            .map(|&range| Asked {
+                slots: range,
+                // Began at or before now − threshold: that much unanswered already.
+                waits: thresholds
+                    .iter()
+                    .map(|&secs| {
+                        let to = (range.1 * sd::SLOT_MS).min(now - secs as i64 * 1000 + 1);
+                        (sd::unreplied(secs), (range.0 * sd::SLOT_MS, to))
+                    })
+                    .collect(),
+            })
+            .collect();
+        let rows = service_rollups::sums(&self.store, s.shop.id, &asked, agent).await?;
+        Ok(rows
+            .into_iter()
+            .map(|rows| {
+                let mut out = AgentSums::new();
+                for (a, metric, t) in rows {
+                    out.entry(a.clone()).or_default().add(&a, &metric, t);
+                }
+                out
+            })
+            .collect())
     }
 
     /// One shop's (or agent's) figures for each local day of a range (at most 92 days):
@@ -480,12 +478,18 @@ impl Inbox {
         let reach = s.rules.service_data.figures.iter().filter_map(|f| f.over);
         let back = reach.map(|o| o.as_secs().div_ceil(86_400)).max().unwrap_or(1);
         let first = q.from - chrono::Days::new(back.saturating_sub(1));
-        let mut days: Vec<(Period, Sums)> = Vec::new();
-        for day in first.iter_days().take_while(|d| *d <= q.to) {
-            let p = period::containing(PeriodKind::Day, day, s.tz);
-            let sums = self.sums(s, slots(p), agent.as_deref()).await?;
-            days.push((p, scope_sums(&sums, agent.as_deref())));
-        }
+        let periods: Vec<Period> = first
+            .iter_days()
+            .take_while(|d| *d <= q.to)
+            .map(|day| period::containing(PeriodKind::Day, day, s.tz))
+            .collect();
+        let ranges: Vec<(i64, i64)> = periods.iter().map(|p| slots(*p)).collect();
+        let sums = self.sums(s, &ranges, agent.as_deref()).await?;
+        let days: Vec<(Period, Sums)> = periods
+            .into_iter()
+            .zip(sums)
+            .map(|(p, sums)| (p, scope_sums(&sums, agent.as_deref())))
+            .collect();
         let mut out = ServiceSeries { days: vec![], figures: vec![] };
         for (day, (p, _)) in first.iter_days().zip(&days).filter(|(d, _)| *d >= q.from) {
             let mut figures = Vec::new();
@@ -497,8 +501,8 @@ impl Inbox {
                 let sums = match days_summed(&days, covered) {
                     Some(sums) => sums,
                     None => {
-                        let read = self.sums(s, slots(covered), agent.as_deref()).await?;
-                        scope_sums(&read, agent.as_deref())
+                        let read = self.sums(s, &[slots(covered)], agent.as_deref()).await?;
+                        scope_sums(&read[0], agent.as_deref())
                     }
                 };
                 figures.push(figures::figure(f, covered, &sums, agent.is_some()));

@@ -1,7 +1,7 @@
 //! The service-data rollups repository (issue 17): rollup changes written in the
-//! transaction of the event they count, sums over a shop's slot range (one indexed range
-//! read: the primary key starts with shop and slot), the waits still unanswered (one
-//! indexed range read of the conversations' stored waits, DY-QA-1), and what the
+//! transaction of the event they count, sums over a shop's slot ranges with the waits
+//! still unanswered in them (DY-QA-1: from the conversations' stored waits), every range
+//! of a request in one statement, and what the
 //! recompute command reads (a period's stored rollups, the conversations, messages and
 //! latest ratings it covers) and writes (a period's rollups replaced). Every change is
 //! written per 15-minute slot, per UTC hour (`service_rollups_hourly`) and per UTC day
@@ -80,49 +80,89 @@ pub async fn add(w: &mut WriteTx<'_>, rollups: &Rollups) -> CoreResult<()> {
     deferred.run(w).await
 }
 
-/// A shop's rollups over slots [from, to), summed per agent and metric; only `agent`'s
-/// when given. The range is read as its whole UTC days, the whole hours at its edges
-/// and the slots at theirs ([`sd::unit_split`]), in one statement (each part one
-/// indexed range read).
+/// What one range of a figure read asks for: the rollups over its slots, and for each
+/// unreplied threshold the waits still unanswered that began in `[from, to)` (ms),
+/// counted under the threshold's metric (DY-QA-1; from the conversations' stored waits).
+#[derive(Clone, Debug, Default)]
+pub struct Asked {
+    /// The slot range.
+    pub slots: (i64, i64),
+    /// (metric, wait window in ms).
+    pub waits: Vec<(String, (i64, i64))>,
+}
+
+/// Ranges asked for in one statement at most (SQLite allows 500 parts in a compound
+/// select; a range is at most 3 rollup parts and a part per threshold).
+const ASKED_PER_STATEMENT: usize = 60;
+
+/// A shop's sums for each range asked, per agent and metric (only `agent`'s when
+/// given), in one statement per 60 ranges. Each range is read as its whole UTC days,
+/// the whole hours at its edges and the slots at theirs ([`sd::unit_split`]), each part
+/// one indexed range read; the unanswered waits from `conversations (shop_id,
+/// reply_wait_since, assignee_id, entry_point)` alone.
 pub async fn sums(
-    store: &Store, shop: ShopId, slots: (i64, i64), agent: Option<&str>,
-) -> CoreResult<Vec<(String, String, Tally)>> {
-    let parts = sd::unit_split(slots);
-    if parts.is_empty() {
-        return Ok(vec![]);
+    store: &Store, shop: ShopId, asked: &[Asked], agent: Option<&str>,
+) -> CoreResult<Vec<Vec<(String, String, Tally)>>> {
+    let mut out = vec![Vec::new(); asked.len()];
+    for (chunk, first) in asked.chunks(ASKED_PER_STATEMENT).zip((0..).step_by(ASKED_PER_STATEMENT))
+    {
+        let Some((sql, vals)) = sums_statement(shop, chunk, agent) else { continue };
+        for r in store.rows(&sql, vals).await? {
+            let q = first + usize::try_from(r.int_col("q")?).unwrap_or(usize::MAX);
+            let t = Tally { n: r.int_col("n")?, total: r.int_col("total")? };
+            if let Some(rows) = out.get_mut(q) {
+                rows.push((r.text_col("agent_id")?, r.text_col("metric")?, t));
+            }
+        }
     }
+    Ok(out)
+}
+
+/// The statement summing `asked` (none when nothing is asked).
+fn sums_statement(
+    shop: ShopId, asked: &[Asked], agent: Option<&str>,
+) -> Option<(String, Vec<Val>)> {
     let mut vals: Vec<Val> = vec![shop.into()];
-    let mut filter = String::new();
+    let (mut rollup_filter, mut wait_filter) = (String::new(), String::new());
     if let Some(a) = agent {
         vals.push(a.into());
-        filter = " AND agent_id = $2".into();
+        (rollup_filter, wait_filter) =
+            (" AND agent_id = $2".into(), " AND assignee_id = $2".into());
     }
-    let selects: Vec<String> = parts
-        .iter()
-        .map(|&(unit, (from, to))| {
+    let mut selects = Vec::new();
+    for (q, a) in asked.iter().enumerate() {
+        for (unit, (from, to)) in sd::unit_split(a.slots) {
             let (table, column) = table_of(unit);
-            vals.push(from.into());
-            vals.push(to.into());
-            format!(
-                "SELECT agent_id, metric, n, total FROM {table} WHERE shop_id = $1{filter} \
-                 AND {column} >= ${} AND {column} < ${}",
-                vals.len() - 1,
-                vals.len()
-            )
-        })
-        .collect();
+            vals.extend([from.into(), to.into()]);
+            let n = vals.len();
+            selects.push(format!(
+                "SELECT CAST({q} AS BIGINT) AS q, agent_id, metric, n, total FROM {table} \
+                 WHERE shop_id = $1{rollup_filter} AND {column} >= ${} AND {column} < ${n}",
+                n - 1
+            ));
+        }
+        for (metric, (from, to)) in a.waits.iter().filter(|(_, (from, to))| from < to) {
+            vals.extend([metric.clone().into(), (*from).into(), (*to).into()]);
+            let n = vals.len();
+            selects.push(format!(
+                "SELECT CAST({q} AS BIGINT) AS q, COALESCE(assignee_id, '') AS agent_id, \
+                 CAST(${} AS TEXT) AS metric, CAST(1 AS BIGINT) AS n, CAST(0 AS BIGINT) AS total \
+                 FROM conversations WHERE shop_id = $1 AND reply_wait_since >= ${} \
+                 AND reply_wait_since < ${n} AND entry_point <> 'seller_initiated'{wait_filter}",
+                n - 2,
+                n - 1
+            ));
+        }
+    }
+    if selects.is_empty() {
+        return None;
+    }
     let sql = format!(
-        "SELECT agent_id, metric, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(total) AS BIGINT) AS total \
-         FROM ({}) AS r GROUP BY agent_id, metric",
+        "SELECT q, agent_id, metric, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(total) AS BIGINT) AS total \
+         FROM ({}) AS r GROUP BY q, agent_id, metric",
         selects.join(" UNION ALL ")
     );
-    let rows = store.rows(&sql, vals).await?;
-    rows.iter()
-        .map(|r| {
-            let t = Tally { n: r.int_col("n")?, total: r.int_col("total")? };
-            Ok((r.text_col("agent_id")?, r.text_col("metric")?, t))
-        })
-        .collect()
+    Some((sql, vals))
 }
 
 /// Replaces a shop's rollups over the whole UTC days [from, to) with `rollups`, in
@@ -164,36 +204,6 @@ pub async fn units_in(
         out.insert(key, Tally { n: r.int_col("n")?, total: r.int_col("total")? });
     }
     Ok(out)
-}
-
-/// A shop's buyer-started conversations whose wait for a human reply began in
-/// `[from, to)` (ms) and is still unanswered, counted per agent holding them ('' none);
-/// only `agent`'s when given. One range read of `conversations (shop_id,
-/// reply_wait_since)` (DY-QA-1's messages left unreplied).
-pub async fn unanswered(
-    store: &Store, shop: ShopId, (from, to): (i64, i64), agent: Option<&str>,
-) -> CoreResult<Vec<(String, i64)>> {
-    if to <= from {
-        return Ok(vec![]);
-    }
-    let mut vals: Vec<Val> = vec![shop.into(), from.into(), to.into()];
-    let mut filter = String::new();
-    if let Some(a) = agent {
-        vals.push(a.into());
-        filter = " AND assignee_id = $4".into();
-    }
-    let sql = format!(
-        "SELECT assignee_id, CAST(COUNT(*) AS BIGINT) AS n FROM conversations \
-         WHERE shop_id = $1 AND reply_wait_since >= $2 AND reply_wait_since < $3 \
-         AND entry_point <> 'seller_initiated'{filter} GROUP BY assignee_id"
-    );
-    let rows = store.rows(&sql, vals).await?;
-    rows.iter()
-        .map(|r| {
-            let agent: Option<String> = r.col("assignee_id")?;
-            Ok((agent.unwrap_or_default(), r.int_col("n")?))
-        })
-        .collect()
 }
 
 /// A shop's conversations with any activity in [from, to): started before its end,
