@@ -47,11 +47,11 @@ pub struct TranslationChoice {
     pub auto_translate: bool,
     /// The language the agent writes in (none: the agent's own).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
     pub source: Option<String>,
     /// The language sent (none: the buyer's).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
     pub target: Option<String>,
 }
 
@@ -60,16 +60,16 @@ pub struct TranslationChoice {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DraftRequest {
-    /// The agent's text.
-    #[cfg_attr(feature = "openapi", schema(max_length = 5000))]
+    /// The agent's text (not blank).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 5000, pattern = r"\S"))]
     pub text: String,
     /// Its language.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
     pub source: Option<String>,
     /// The language wanted.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
     pub target: Option<String>,
 }
 
@@ -97,11 +97,11 @@ pub struct DraftTranslation {
 pub struct ReplyTranslation {
     /// The language the agent wrote in.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
     pub source: Option<String>,
     /// The language to send.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
     pub target: Option<String>,
 }
 
