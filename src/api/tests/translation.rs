@@ -66,8 +66,22 @@ async fn languages_switch_and_drafts_over_http_with_their_refusals() {
         ),
         (
             Method::PUT,
+            "/api/v1/me/language".to_owned(),
+            json!({"language": "AA_0000000_000000"}),
+            422,
+            "invalid_field",
+        ),
+        (
+            Method::PUT,
             path.clone(),
             json!({"auto_translate": true, "target": "??"}),
+            422,
+            "invalid_field",
+        ),
+        (
+            Method::PUT,
+            path.clone(),
+            json!({"auto_translate": true, "target": "es-ES-x-0000000000"}),
             422,
             "invalid_field",
         ),

@@ -105,9 +105,18 @@ pub struct ReplyTranslation {
     pub target: Option<String>,
 }
 
+/// The longest language tag taken (the API's documented bound).
+pub const MAX_LANGUAGE_TAG_CHARS: usize = 16;
+
 fn language_field(field: &str, value: Option<&str>) -> CoreResult<Option<String>> {
     value
         .map(|v| {
+            if v.chars().count() > MAX_LANGUAGE_TAG_CHARS {
+                return Err(CoreError::invalid(
+                    field,
+                    format!("at most {MAX_LANGUAGE_TAG_CHARS} characters"),
+                ));
+            }
             normalize_language(v)
                 .ok_or_else(|| CoreError::invalid(field, format!("`{v}` is not a language tag")))
         })
