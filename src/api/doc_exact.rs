@@ -46,8 +46,10 @@ fn patch_parameters(paths: &mut Map<String, Value>) {
         "/api/v1/me/service-data",
     ];
     for path in figures {
-        let Some(params) =
-            paths.get_mut(path).and_then(|p| p.pointer_mut("/get/parameters")).and_then(Value::as_array_mut)
+        let Some(params) = paths
+            .get_mut(path)
+            .and_then(|p| p.pointer_mut("/get/parameters"))
+            .and_then(Value::as_array_mut)
         else {
             continue;
         };
@@ -88,7 +90,8 @@ fn patch_checked_fields(schemas: &mut Map<String, Value>) {
             "additionalProperties": text
         })
     };
-    let text = json!({"type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS, "pattern": "\\S"});
+    let text =
+        json!({"type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS, "pattern": "\\S"});
     tighten(schemas, "BotSettings", "/properties/greetings", versions(text.clone()));
     tighten(schemas, "BotTexts", "/properties/rephrase", versions(text.clone()));
     tighten(schemas, "BotTexts", "/properties/hand_off", versions(text));
@@ -228,7 +231,9 @@ fn patch_request_schemas(schemas: &mut Map<String, Value>, platforms: &[String])
     // What an agent sends: a rating card is an invitation, without score or comment
     // (DY-RATE-1).
     if let Some(mut reply) = schemas.get("MessageContent").cloned() {
-        reply["description"] = json!("What an agent sends: any content, a rating card being an invitation (no score, no comment).");
+        reply["description"] = json!(
+            "What an agent sends: any content, a rating card being an invitation (no score, no comment)."
+        );
         let variants = reply.get_mut("oneOf").and_then(Value::as_array_mut);
         for variant in variants.into_iter().flatten().filter(|v| is_rating_card(v)) {
             if let Some(card) = variant.as_object_mut() {

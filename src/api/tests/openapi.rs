@@ -133,8 +133,7 @@ async fn the_openapi_document_states_what_handlers_check_and_responses_hold() {
             .cloned()
             .unwrap()
     };
-    for path in ["/api/v1/service-data", "/api/v1/service-data/export", "/api/v1/me/service-data"]
-    {
+    for path in ["/api/v1/service-data", "/api/v1/service-data/export", "/api/v1/me/service-data"] {
         let period = param(path, "period");
         assert_eq!(period["schema"]["$ref"], "#/components/schemas/PeriodKind", "{path}");
         assert_eq!(param(path, "from")["required"], false, "{path}");

@@ -47,11 +47,17 @@ pub struct TranslationChoice {
     pub auto_translate: bool,
     /// The language the agent writes in (none: the agent's own).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub source: Option<String>,
     /// The language sent (none: the buyer's).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub target: Option<String>,
 }
 
@@ -65,11 +71,17 @@ pub struct DraftRequest {
     pub text: String,
     /// Its language.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub source: Option<String>,
     /// The language wanted.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub target: Option<String>,
 }
 
@@ -97,11 +109,17 @@ pub struct DraftTranslation {
 pub struct ReplyTranslation {
     /// The language the agent wrote in.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub source: Option<String>,
     /// The language to send.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub target: Option<String>,
 }
 

@@ -31,7 +31,11 @@ pub struct NewEndpoint {
     /// is set, for local tests).
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 9, max_length = 2048, pattern = r##"^https://[!"$-.0->A-~]+([/?#][!-~]*)?$"##)
+        schema(
+            min_length = 9,
+            max_length = 2048,
+            pattern = r##"^https://[!"$-.0->A-~]+([/?#][!-~]*)?$"##
+        )
     )]
     pub url: String,
     /// The events wanted (at least one; repeats count once).
@@ -46,7 +50,10 @@ pub struct NewEndpoint {
     #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
-        schema(max_length = 254, pattern = r"^$|^[\x21-\x3f\x41-\x7e]+@[\x21-\x2d\x2f-\x3f\x41-\x7e]+(\.[\x21-\x2d\x2f-\x3f\x41-\x7e]+)+$")
+        schema(
+            max_length = 254,
+            pattern = r"^$|^[\x21-\x3f\x41-\x7e]+@[\x21-\x2d\x2f-\x3f\x41-\x7e]+(\.[\x21-\x2d\x2f-\x3f\x41-\x7e]+)+$"
+        )
     )]
     pub notify_email: Option<String>,
 }
