@@ -80,8 +80,22 @@ async fn languages_switch_and_drafts_over_http_with_their_refusals() {
         ),
         (
             Method::PUT,
+            "/api/v1/me/language".to_owned(),
+            json!({"language": "dij-zUCZUG9y*"}),
+            422,
+            "invalid_field",
+        ),
+        (
+            Method::PUT,
             path.clone(),
             json!({"auto_translate": true, "target": "es-ES-x-0000000000"}),
+            422,
+            "invalid_field",
+        ),
+        (
+            Method::PUT,
+            path.clone(),
+            json!({"auto_translate": true, "source": " pl"}),
             422,
             "invalid_field",
         ),

@@ -126,16 +126,24 @@ pub struct ReplyTranslation {
 /// The longest language tag taken (the API's documented bound).
 pub const MAX_LANGUAGE_TAG_CHARS: usize = 16;
 
+/// Whether an agent's language tag is well formed, as the API documents it: a primary
+/// subtag of 2 or 3 letters, then subtags of 1 to 8 letters or digits after `-` or `_`
+/// (`en`, `zh-CN`, `pt_BR`), at most [`MAX_LANGUAGE_TAG_CHARS`] in all.
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split(['-', '_']);
+    let primary = parts.next().unwrap_or_default();
+    tag.len() <= MAX_LANGUAGE_TAG_CHARS
+        && (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// A language the agent gives, as its primary subtag.
 fn language_field(field: &str, value: Option<&str>) -> CoreResult<Option<String>> {
     value
         .map(|v| {
-            if v.chars().count() > MAX_LANGUAGE_TAG_CHARS {
-                return Err(CoreError::invalid(
-                    field,
-                    format!("at most {MAX_LANGUAGE_TAG_CHARS} characters"),
-                ));
-            }
             normalize_language(v)
+                .filter(|_| is_language_tag(v))
                 .ok_or_else(|| CoreError::invalid(field, format!("`{v}` is not a language tag")))
         })
         .transpose()
