@@ -26,15 +26,16 @@ pub const MAX_LISTED: i64 = 200;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewEndpoint {
-    /// Where deliveries are POSTed: `https://…` in printable ASCII, with a host and no
-    /// credentials or spaces (plain `http://` only when `outbound.allow_private_networks`
-    /// is set, for local tests).
+    /// Where deliveries are POSTed: `https://` and a host name (or IPv4 address), an
+    /// optional port, then a path, query or fragment in printable ASCII; no credentials
+    /// or spaces (plain `http://` only when `outbound.allow_private_networks` is set, for
+    /// local tests).
     #[cfg_attr(
         feature = "openapi",
         schema(
             min_length = 9,
             max_length = 2048,
-            pattern = r##"^https://[!"$-.0->A-~]+([/?#][!-~]*)?$"##
+            pattern = r"^https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?([/?#][!-~]*)?$"
         )
     )]
     pub url: String,
