@@ -30,7 +30,27 @@ pub fn exact(mut doc: Value, platforms: &[String]) -> Value {
         patch_checked_fields(schemas);
         inline_closed_flattened(schemas);
     }
+    exact_non_blank(&mut doc);
     doc
+}
+
+/// A string holding something besides whitespace, as Rust's `trim` sees it: JSON
+/// Schema's `\S` is ECMA-262's, which takes U+0085 (NEL) for a character and U+FEFF for
+/// a space, where `char::is_whitespace` says the opposite.
+pub const NON_BLANK: &str = "[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]";
+
+/// Every `pattern: "\S"` (not blank) of the document, made exact ([`NON_BLANK`]).
+fn exact_non_blank(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.get("pattern").and_then(Value::as_str) == Some("\\S") {
+                map.insert("pattern".into(), json!(NON_BLANK));
+            }
+            map.values_mut().for_each(exact_non_blank);
+        }
+        Value::Array(items) => items.iter_mut().for_each(exact_non_blank),
+        _ => {}
+    }
 }
 
 /// A language tag as the handlers check it (`es`, `zh-CN`, `sr-Latn-RS`).

@@ -152,7 +152,12 @@ async fn the_openapi_document_states_what_handlers_check_and_responses_hold() {
     let greetings = &schemas["BotSettings"]["properties"]["greetings"];
     assert!(greetings["propertyNames"]["pattern"].is_string(), "{greetings}");
     let phrasing = &schemas["FaqQuestionInput"]["properties"]["phrasings"]["items"];
-    assert_eq!((&phrasing["minLength"], &phrasing["pattern"]), (&json!(1), &json!("\\S")));
+    let non_blank = json!(crate::api::doc_exact::NON_BLANK);
+    assert_eq!((&phrasing["minLength"], &phrasing["pattern"]), (&json!(1), &non_blank));
+    // Not blank as Rust's `trim` sees it, everywhere (`\S` would take U+0085 for text).
+    assert!(!doc.to_string().contains(r#""pattern":"\\S""#), "no ECMA \\S left");
+    let text = &schemas["DraftRequest"]["properties"]["text"];
+    assert_eq!(text["pattern"], non_blank, "{text}");
     let answers = &schemas["FaqQuestionInput"]["properties"]["answers"];
     assert_eq!(answers["propertyNames"]["pattern"], "^[a-z-]{2,8}$");
     assert_eq!(schemas["QuickReplyOrder"]["properties"]["ids"]["uniqueItems"], true);
