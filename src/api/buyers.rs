@@ -3,7 +3,8 @@
 //! agents), edited and deleted only by their author or the main account (403).
 
 use super::doc::{
-    BadRequest, BuyerPath, Conflict, Forbidden, NotFound, ShopPath, Unauthorized, Unprocessable,
+    BadGateway, BadRequest, BuyerPath, Conflict, Forbidden, NotFound, ShopPath, Unauthorized,
+    Unavailable, Unprocessable,
 };
 use super::error::{ApiResult, ErrorBody, JsonResult, Ok as OkBody};
 use super::extract::{ApiJson, ApiPath, Auth};
@@ -88,7 +89,8 @@ pub async fn delete_note(
     tag = "buyers", request_body = NewOutreach, params(ShopPath, BuyerPath),
     responses((status = 201, body = Outreach), BadRequest, Unauthorized, Forbidden, NotFound,
         Conflict,
-        (status = 422, description = "Refused by a platform rule (`rule_violation`) or an invalid field", body = ErrorBody)))]
+        (status = 422, description = "Refused by a platform rule (`rule_violation`) or an invalid field", body = ErrorBody),
+        BadGateway, Unavailable))]
 pub async fn initiate(
     auth: Auth, ApiPath((shop_id, buyer_id)): ApiPath<(ShopId, BuyerId)>,
     ApiJson(body): ApiJson<NewOutreach>,

@@ -3,7 +3,8 @@
 //! [`super::actions`].
 
 use super::doc::{
-    BadRequest, Conflict, ConversationPath, Forbidden, NotFound, Unauthorized, Unprocessable,
+    BadGateway, BadRequest, Conflict, ConversationPath, Forbidden, NotFound, Unauthorized,
+    Unavailable, Unprocessable,
 };
 use super::error::{ApiResult, JsonResult};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
@@ -121,7 +122,7 @@ pub async fn retry(
 #[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/messages",
     tag = "conversations", request_body = NewReply, params(ConversationPath),
     responses((status = 202, body = Message), BadRequest, Unauthorized, Forbidden, NotFound,
-        Unprocessable))]
+        Conflict, Unprocessable, BadGateway, Unavailable))]
 pub async fn reply(
     auth: Auth, ApiPath(id): ApiPath<ConversationId>, ApiJson(body): ApiJson<NewReply>,
 ) -> ApiResult<(StatusCode, ApiJson<Message>)> {

@@ -21,11 +21,144 @@ pub fn exact(mut doc: Value, platforms: &[String]) -> Value {
             }
         }
     }
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        patch_parameters(paths);
+    }
     if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
         patch_schemas(schemas);
         patch_request_schemas(schemas, platforms);
+        patch_checked_fields(schemas);
+        inline_closed_flattened(schemas);
     }
+    exact_non_blank(&mut doc);
     doc
+}
+
+/// A string holding something besides whitespace, as Rust's `trim` sees it: JSON
+/// Schema's `\S` is ECMA-262's, which takes U+0085 (NEL) for a character and U+FEFF for
+/// a space, where `char::is_whitespace` says the opposite.
+pub const NON_BLANK: &str = "[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]";
+
+/// Every `pattern: "\S"` (not blank) of the document, made exact ([`NON_BLANK`]).
+fn exact_non_blank(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.get("pattern").and_then(Value::as_str) == Some("\\S") {
+                map.insert("pattern".into(), json!(NON_BLANK));
+            }
+            map.values_mut().for_each(exact_non_blank);
+        }
+        Value::Array(items) => items.iter_mut().for_each(exact_non_blank),
+        _ => {}
+    }
+}
+
+/// A language tag as the handlers check it (`es`, `zh-CN`, `sr-Latn-RS`).
+const LANGUAGE_TAG: &str = "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$";
+
+/// Query parameters the service checks more tightly than their types say: the figures'
+/// `period` is one of three words, and a rating analysis needs its first and last day.
+fn patch_parameters(paths: &mut Map<String, Value>) {
+    let figures = [
+        "/api/v1/service-data",
+        "/api/v1/service-data/export",
+        "/api/v1/service-data/ratings",
+        "/api/v1/me/service-data",
+    ];
+    for path in figures {
+        let Some(params) = paths
+            .get_mut(path)
+            .and_then(|p| p.pointer_mut("/get/parameters"))
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for param in params.iter_mut() {
+            match param["name"].as_str() {
+                Some("period") => {
+                    param["schema"] = json!({"$ref": "#/components/schemas/PeriodKind"});
+                }
+                Some("from" | "to") if path == "/api/v1/service-data/ratings" => {
+                    param["required"] = json!(true);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Sets `fields` on the schema at `pointer` inside the component `name`, keeping what
+/// it says already (its description).
+fn tighten(schemas: &mut Map<String, Value>, name: &str, pointer: &str, fields: Value) {
+    let target = schemas.get_mut(name).and_then(|s| s.pointer_mut(pointer));
+    if let (Some(Value::Object(target)), Value::Object(fields)) = (target, fields) {
+        target.extend(fields);
+    }
+}
+
+/// The fields whose values the handlers check beyond their types: texts per language
+/// keyed by language tags, FAQ phrasings and answers, a reorder's ids (each once).
+fn patch_checked_fields(schemas: &mut Map<String, Value>) {
+    use shopmux_core::domain::bot_texts::{MAX_TEXT_CHARS, MAX_VERSIONS};
+    use shopmux_core::domain::quick_replies::MAX_LANGUAGE_CHARS;
+    // A text's versions per language: one per tag, each trimmed and not blank.
+    let versions = |text: Value| {
+        json!({
+            "type": "object",
+            "maxProperties": MAX_VERSIONS,
+            "propertyNames": {"type": "string", "pattern": LANGUAGE_TAG, "maxLength": MAX_LANGUAGE_CHARS},
+            "additionalProperties": text
+        })
+    };
+    let text =
+        json!({"type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS, "pattern": "\\S"});
+    tighten(schemas, "BotSettings", "/properties/greetings", versions(text.clone()));
+    tighten(schemas, "BotTexts", "/properties/rephrase", versions(text.clone()));
+    tighten(schemas, "BotTexts", "/properties/hand_off", versions(text));
+    // The thank-you names the agent (DY-RATE-1).
+    let thanks = json!({"type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS,
+        "pattern": "\\{agent_nickname\\}"});
+    tighten(schemas, "BotTexts", "/properties/rating_thanks", versions(thanks));
+    use shopmux_core::domain::faq_bot::MAX_PHRASING_CHARS;
+    let phrasing = json!({"type": "string", "minLength": 1, "maxLength": MAX_PHRASING_CHARS, "pattern": "\\S"});
+    tighten(schemas, "FaqQuestionInput", "/properties/phrasings", json!({"items": phrasing}));
+    tighten(
+        schemas,
+        "FaqQuestionInput",
+        "/properties/answers",
+        json!({
+            "propertyNames": {"type": "string", "pattern": "^[a-z-]{2,8}$"},
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": "\\S"}
+        }),
+    );
+    tighten(schemas, "QuickReplyOrder", "/properties/ids", json!({"uniqueItems": true}));
+}
+
+/// A response type that flattens a request type in (`FaqQuestion` holds a
+/// `FaqQuestionInput`) is written by utoipa as `allOf` with a `$ref`; the request type
+/// refuses unknown fields, which would refuse the response's own. Such a part is
+/// inlined without that refusal.
+fn inline_closed_flattened(schemas: &mut Map<String, Value>) {
+    let closed: Map<String, Value> = schemas
+        .iter()
+        .filter(|(_, s)| s.get("additionalProperties") == Some(&json!(false)))
+        .map(|(name, s)| {
+            let mut open = s.clone();
+            if let Some(open) = open.as_object_mut() {
+                open.remove("additionalProperties");
+            }
+            (format!("#/components/schemas/{name}"), open)
+        })
+        .collect();
+    for schema in schemas.values_mut() {
+        let parts = schema.get_mut("allOf").and_then(Value::as_array_mut);
+        for part in parts.into_iter().flatten() {
+            let target = part.get("$ref").and_then(Value::as_str).and_then(|r| closed.get(r));
+            if let Some(open) = target {
+                *part = open.clone();
+            }
+        }
+    }
 }
 
 fn error(description: &str) -> Value {
@@ -107,7 +240,41 @@ fn patch_request_schemas(schemas: &mut Map<String, Value>, platforms: &[String])
         if variant.get("type") == Some(&json!("object")) {
             variant["additionalProperties"] = json!(false);
         }
+        // Only a rating (a score) carries a comment.
+        if is_rating_card(variant) {
+            variant["anyOf"] = json!([
+                {"properties": {"comment": {"type": "null"}}},
+                {"required": ["score"], "properties": {"score": {"type": "integer"}}}
+            ]);
+        }
     }
+    // What an agent sends: a rating card is an invitation, without score or comment
+    // (DY-RATE-1).
+    if let Some(mut reply) = schemas.get("MessageContent").cloned() {
+        reply["description"] = json!(
+            "What an agent sends: any content, a rating card being an invitation (no score, no comment)."
+        );
+        let variants = reply.get_mut("oneOf").and_then(Value::as_array_mut);
+        for variant in variants.into_iter().flatten().filter(|v| is_rating_card(v)) {
+            if let Some(card) = variant.as_object_mut() {
+                card.remove("anyOf");
+            }
+            variant["properties"]["score"] = json!({"type": "null"});
+            variant["properties"]["comment"] = json!({"type": "null"});
+        }
+        schemas.insert("ReplyContent".into(), reply);
+        for name in ["NewReply", "NewOutreach"] {
+            if let Some(content) =
+                schemas.get_mut(name).and_then(|s| s.pointer_mut("/properties/content/$ref"))
+            {
+                *content = json!("#/components/schemas/ReplyContent");
+            }
+        }
+    }
+}
+
+fn is_rating_card(variant: &Value) -> bool {
+    variant.pointer("/properties/type/enum") == Some(&json!(["rating_card"]))
 }
 
 /// `MessageContent` and the schemas it refers to, transitively.

@@ -3,7 +3,10 @@
 //! widget's rating card, a platform's report, or a rating card through the `api`
 //! channel); there is no agent-side route to rate.
 
-use super::doc::{BadRequest, ConversationPath, Forbidden, NotFound, Unauthorized, Unprocessable};
+use super::doc::{
+    BadGateway, BadRequest, Conflict, ConversationPath, Forbidden, NotFound, Unauthorized,
+    Unavailable, Unprocessable,
+};
 use super::error::{ApiResult, JsonResult};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use axum::http::StatusCode;
@@ -19,7 +22,7 @@ use shopmux_core::services::ratings::RatingPage;
 #[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/rating_invitation",
     tag = "conversations", params(ConversationPath),
     responses((status = 202, body = Message), BadRequest, Unauthorized, Forbidden, NotFound,
-        Unprocessable))]
+        Conflict, Unprocessable, BadGateway, Unavailable))]
 pub async fn invite(
     auth: Auth, ApiPath(id): ApiPath<ConversationId>,
 ) -> ApiResult<(StatusCode, ApiJson<Message>)> {

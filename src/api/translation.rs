@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct LanguageBody {
     /// A language tag (`en`, `zh-CN`); stored as its primary subtag.
-    #[schema(max_length = 16)]
+    #[schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")]
     pub language: String,
 }
 

@@ -23,6 +23,8 @@ pub const MAX_MISSES: i64 = 2;
 pub const MAX_QUESTIONS: usize = 500;
 /// The most phrasings of a question.
 pub const MAX_PHRASINGS: usize = 50;
+/// The longest phrasing.
+pub const MAX_PHRASING_CHARS: usize = 500;
 /// The most related questions of a question (quick actions of an answer).
 pub const MAX_RELATED: usize = 5;
 /// The most questions in a greeting's FAQ list.
@@ -183,7 +185,7 @@ pub fn checked_question(input: FaqQuestionInput) -> CoreResult<FaqQuestionInput>
         phrasings: input
             .phrasings
             .iter()
-            .map(|p| text("phrasings", p, 500))
+            .map(|p| text("phrasings", p, MAX_PHRASING_CHARS))
             .collect::<CoreResult<_>>()?,
         answer: text("answer", &input.answer, 4000)?,
         answers,

@@ -52,8 +52,10 @@ pub struct QuickReply {
     /// Id.
     pub id: QuickReplyId,
     /// The shop whose set it belongs to (ALL-SHOP-1); absent for an agent's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shop_id: Option<ShopId>,
     /// The agent whose own it is (DY-QUICK-1); absent for a shop's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<AgentId>,
     /// Its group's name (empty: no group).
     pub group: String,

@@ -47,11 +47,17 @@ pub struct TranslationChoice {
     pub auto_translate: bool,
     /// The language the agent writes in (none: the agent's own).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub source: Option<String>,
     /// The language sent (none: the buyer's).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub target: Option<String>,
 }
 
@@ -60,16 +66,22 @@ pub struct TranslationChoice {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DraftRequest {
-    /// The agent's text.
-    #[cfg_attr(feature = "openapi", schema(max_length = 5000))]
+    /// The agent's text (not blank).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 5000, pattern = r"\S"))]
     pub text: String,
     /// Its language.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub source: Option<String>,
     /// The language wanted.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub target: Option<String>,
 }
 
@@ -97,18 +109,41 @@ pub struct DraftTranslation {
 pub struct ReplyTranslation {
     /// The language the agent wrote in.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub source: Option<String>,
     /// The language to send.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+    )]
     pub target: Option<String>,
 }
 
+/// The longest language tag taken (the API's documented bound).
+pub const MAX_LANGUAGE_TAG_CHARS: usize = 16;
+
+/// Whether an agent's language tag is well formed, as the API documents it: a primary
+/// subtag of 2 or 3 letters, then subtags of 1 to 8 letters or digits after `-` or `_`
+/// (`en`, `zh-CN`, `pt_BR`), at most [`MAX_LANGUAGE_TAG_CHARS`] in all.
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split(['-', '_']);
+    let primary = parts.next().unwrap_or_default();
+    tag.len() <= MAX_LANGUAGE_TAG_CHARS
+        && (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// A language the agent gives, as its primary subtag.
 fn language_field(field: &str, value: Option<&str>) -> CoreResult<Option<String>> {
     value
         .map(|v| {
             normalize_language(v)
+                .filter(|_| is_language_tag(v))
                 .ok_or_else(|| CoreError::invalid(field, format!("`{v}` is not a language tag")))
         })
         .transpose()

@@ -26,9 +26,18 @@ pub const MAX_LISTED: i64 = 200;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewEndpoint {
-    /// Where deliveries are POSTed: `https://…` (plain `http://` only when
-    /// `outbound.allow_private_networks` is set, for local tests).
-    #[cfg_attr(feature = "openapi", schema(min_length = 9, max_length = 2048))]
+    /// Where deliveries are POSTed: `https://` and a host name (or IPv4 address), an
+    /// optional port, then a path, query or fragment in printable ASCII; no credentials
+    /// or spaces (plain `http://` only when `outbound.allow_private_networks` is set, for
+    /// local tests).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 9,
+            max_length = 2048,
+            pattern = r"^https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?([/?#][!-~]*)?$"
+        )
+    )]
     pub url: String,
     /// The events wanted (at least one; repeats count once).
     #[cfg_attr(feature = "openapi", schema(min_items = 1, value_type = Vec<SubscribableEvent>))]
@@ -37,9 +46,16 @@ pub struct NewEndpoint {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub description: String,
-    /// Who is mailed when the endpoint is paused for failing (needs `[smtp]`).
+    /// Who is mailed when the endpoint is paused for failing (needs `[smtp]`): an ASCII
+    /// address; empty: nobody.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 254,
+            pattern = r"^$|^[\x21-\x3f\x41-\x7e]+@[\x21-\x2d\x2f-\x3f\x41-\x7e]+(\.[\x21-\x2d\x2f-\x3f\x41-\x7e]+)+$"
+        )
+    )]
     pub notify_email: Option<String>,
 }
 
