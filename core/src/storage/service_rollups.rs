@@ -146,9 +146,10 @@ fn sums_statement(
             let n = vals.len();
             selects.push(format!(
                 "SELECT CAST({q} AS BIGINT) AS q, COALESCE(assignee_id, '') AS agent_id, \
-                 CAST(${} AS TEXT) AS metric, CAST(1 AS BIGINT) AS n, CAST(0 AS BIGINT) AS total \
-                 FROM conversations WHERE shop_id = $1 AND reply_wait_since >= ${} \
-                 AND reply_wait_since < ${n} AND entry_point <> 'seller_initiated'{wait_filter}",
+                 CAST(${} AS TEXT) AS metric, CAST(COUNT(*) AS BIGINT) AS n, \
+                 CAST(0 AS BIGINT) AS total FROM conversations WHERE shop_id = $1 \
+                 AND reply_wait_since >= ${} AND reply_wait_since < ${n} \
+                 AND entry_point <> 'seller_initiated'{wait_filter} GROUP BY assignee_id",
                 n - 2,
                 n - 1
             ));
