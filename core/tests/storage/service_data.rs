@@ -306,6 +306,14 @@ async fn dy_qa_3_rating_analysis_per_agent_over_at_most_30_days() {
     }
 }
 
+/// Recomputes June 1st (applying when `apply`).
+async fn recompute(
+    t: &TestInbox, apply: bool,
+) -> shopmux_core::services::service_data::RecomputeReport {
+    let june_1 = day("2026-06-01");
+    t.inbox.recompute_service_data(june_1, june_1, None, apply).await.expect("recompute")
+}
+
 #[tokio::test]
 async fn recompute_reports_a_drifted_rollup_and_apply_repairs_it() {
     for t in inboxes().await {
@@ -318,11 +326,7 @@ async fn recompute_reports_a_drifted_rollup_and_apply_repairs_it() {
             .execute(t.inbox.store().pool())
             .await
             .unwrap();
-        let report = t
-            .inbox
-            .recompute_service_data(day("2026-06-01"), day("2026-06-01"), None, false)
-            .await
-            .unwrap();
+        let report = recompute(&t, false).await;
         // The slot row differs from the messages, and the hour and day rows from it.
         let mut found: Vec<_> = report
             .differences
@@ -340,28 +344,18 @@ async fn recompute_reports_a_drifted_rollup_and_apply_repairs_it() {
             "{}",
             t.name
         );
-        t.inbox
-            .recompute_service_data(day("2026-06-01"), day("2026-06-01"), None, true)
-            .await
-            .unwrap();
+        recompute(&t, true).await;
         assert_recompute_agrees(&t, "2026-06-01", "2026-06-01").await;
         // A drifted day row alone is found too.
         sqlx::query("UPDATE service_rollups_daily SET total = total + 7 WHERE metric = 'response'")
             .execute(t.inbox.store().pool())
             .await
             .unwrap();
-        let report = t
-            .inbox
-            .recompute_service_data(day("2026-06-01"), day("2026-06-01"), None, false)
-            .await
-            .unwrap();
+        let report = recompute(&t, false).await;
         let d = &report.differences[..];
         assert_eq!(d.len(), 1, "{}: {d:?}", t.name);
         assert_eq!((d[0].table, d[0].stored.1 - d[0].recomputed.1), (Table::Days, 7));
-        t.inbox
-            .recompute_service_data(day("2026-06-01"), day("2026-06-01"), None, true)
-            .await
-            .unwrap();
+        recompute(&t, true).await;
         assert_recompute_agrees(&t, "2026-06-01", "2026-06-01").await;
     }
 }
