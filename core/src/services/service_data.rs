@@ -139,6 +139,8 @@ pub enum Table {
     Slots,
     /// The UTC hours, against the sums of their slots.
     Hours,
+    /// The UTC 4-hour blocks, against the sums of their slots.
+    Blocks,
     /// The UTC days, against the sums of their slots.
     Days,
 }
@@ -149,6 +151,7 @@ impl Table {
         match self {
             Table::Slots => 1,
             Table::Hours => sd::SLOTS_PER_HOUR,
+            Table::Blocks => sd::SLOTS_PER_BLOCK,
             Table::Days => sd::SLOTS_PER_DAY,
         }
     }
@@ -539,10 +542,12 @@ impl Inbox {
             let mut w = if apply { Some(self.store.begin_write().await?) } else { None };
             let (fresh, live) = self.replay_shop(&scope, p).await?;
             let stored = service_rollups::units_in(&self.store, id, 1, range).await?;
-            // The hour and day tables must hold their slots' sums.
-            for (unit, table) in
-                [(sd::SLOTS_PER_HOUR, Table::Hours), (sd::SLOTS_PER_DAY, Table::Days)]
-            {
+            // The hour, block and day tables must hold their slots' sums.
+            for (unit, table) in [
+                (sd::SLOTS_PER_HOUR, Table::Hours),
+                (sd::SLOTS_PER_BLOCK, Table::Blocks),
+                (sd::SLOTS_PER_DAY, Table::Days),
+            ] {
                 let units = (range.0 / unit, range.1 / unit);
                 let kept = service_rollups::units_in(&self.store, id, unit, units).await?;
                 report.differences.extend(differences(&kept, &sd::by_unit(&stored, unit), table));

@@ -4,9 +4,10 @@
 //! of a request in one statement, and what the
 //! recompute command reads (a period's stored rollups, the conversations, messages and
 //! latest ratings it covers) and writes (a period's rollups replaced). Every change is
-//! written per 15-minute slot, per UTC hour (`service_rollups_hourly`) and per UTC day
-//! (`service_rollups_daily`), so a local day reads 24 hour rows and a month about 30 day
-//! rows and its edges instead of 2,900 slots.
+//! written per 15-minute slot, per UTC hour (`service_rollups_hourly`), per UTC 4-hour
+//! block (`service_rollups_4h`) and per UTC day (`service_rollups_daily`), so a local day
+//! reads 6 to 9 block and hour rows in whole-hour zones and a month about 30 day rows and
+//! its edges instead of 2,900 slots.
 
 use super::rows::{CONVERSATION_COLUMNS, Columns, conversation_from_row};
 use super::sql::{Val, list_placeholders, values_placeholders};
@@ -26,6 +27,7 @@ const UPSERT_COLS: usize = 6;
 fn table_of(unit: i64) -> (&'static str, &'static str) {
     match unit {
         sd::SLOTS_PER_DAY => ("service_rollups_daily", "day"),
+        sd::SLOTS_PER_BLOCK => ("service_rollups_4h", "block"),
         sd::SLOTS_PER_HOUR => ("service_rollups_hourly", "hour"),
         _ => ("service_rollups", "slot"),
     }
@@ -91,21 +93,26 @@ pub struct Asked {
     pub waits: Vec<(String, (i64, i64))>,
 }
 
-/// Ranges asked for in one statement at most (SQLite allows 500 parts in a compound
-/// select; a range is at most 3 rollup parts and a part per threshold).
-const ASKED_PER_STATEMENT: usize = 60;
+/// Parts of one compound select at most (SQLite allows 500).
+const PARTS_PER_STATEMENT: usize = 480;
+
+/// The most rollup parts one range splits into: its days, and blocks, hours and slots
+/// at either edge.
+const PARTS_PER_RANGE: usize = 1 + 2 * (sd::UNITS.len() - 1);
 
 /// A shop's sums for each range asked, per agent and metric (only `agent`'s when
-/// given), in one statement per 60 ranges. Each range is read as its whole UTC days,
-/// the whole hours at its edges and the slots at theirs ([`sd::unit_split`]), each part
-/// one indexed range read; the unanswered waits from `conversations (shop_id,
-/// reply_wait_since, assignee_id, entry_point)` alone.
+/// given), in as few statements as the compound-select limit allows (one for a 92-day
+/// series). Each range is read as its whole UTC days, the whole blocks, then hours at its
+/// edges and the slots at theirs ([`sd::unit_split`]), each part one indexed range read;
+/// the unanswered waits from `conversations (shop_id, reply_wait_since, assignee_id,
+/// entry_point)` alone.
 pub async fn sums(
     store: &Store, shop: ShopId, asked: &[Asked], agent: Option<&str>,
 ) -> CoreResult<Vec<Vec<(String, String, Tally)>>> {
     let mut out = vec![Vec::new(); asked.len()];
-    for (chunk, first) in asked.chunks(ASKED_PER_STATEMENT).zip((0..).step_by(ASKED_PER_STATEMENT))
-    {
+    let waits = asked.iter().map(|a| a.waits.len()).max().unwrap_or(0);
+    let per_statement = (PARTS_PER_STATEMENT / (PARTS_PER_RANGE + waits)).max(1);
+    for (chunk, first) in asked.chunks(per_statement).zip((0..).step_by(per_statement)) {
         let Some((sql, vals)) = sums_statement(shop, chunk, agent) else { continue };
         for r in store.rows(&sql, vals).await? {
             let q = first + usize::try_from(r.int_col("q")?).unwrap_or(usize::MAX);

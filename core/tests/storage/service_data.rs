@@ -327,7 +327,7 @@ async fn recompute_reports_a_drifted_rollup_and_apply_repairs_it() {
             .await
             .unwrap();
         let report = recompute(&t, false).await;
-        // The slot row differs from the messages, and the hour and day rows from it.
+        // The slot row differs from the messages, and the hour, block and day rows from it.
         let mut found: Vec<_> = report
             .differences
             .iter()
@@ -339,6 +339,7 @@ async fn recompute_reports_a_drifted_rollup_and_apply_repairs_it() {
             [
                 (Table::Slots, "response", 6, 1),
                 (Table::Hours, "response", 1, 6),
+                (Table::Blocks, "response", 1, 6),
                 (Table::Days, "response", 1, 6)
             ],
             "{}",
@@ -623,10 +624,10 @@ async fn dy_qa_1_a_shanghai_month_reads_its_whole_utc_days_and_edge_slots_alike_
     }
 }
 
-// rule: DY-QA-1 (migration 0026 fills the hour and day tables from the slots written
-// before it, as the inbox keeps them)
+// rule: DY-QA-1 (migrations 0026 and 0031 fill the hour, day and block tables from the
+// rows written before them, as the inbox keeps them)
 #[tokio::test]
-async fn dy_qa_1_migration_0026_fills_the_hour_and_day_tables_as_the_inbox_keeps_them() {
+async fn dy_qa_1_migrations_0026_and_0031_fill_the_unit_tables_as_the_inbox_keeps_them() {
     for t in inboxes().await {
         let s = seller_on(&t.inbox, "Day", "douyin").await;
         for (i, when) in ["2026-04-01T23:50:00Z", "2026-04-02T00:10:00Z", "2026-04-02T09:00:00Z"]
@@ -651,16 +652,37 @@ async fn dy_qa_1_migration_0026_fills_the_hour_and_day_tables_as_the_inbox_keeps
         };
         let days = read("service_rollups_daily", "day").await;
         let hours = read("service_rollups_hourly", "hour").await;
+        let blocks = read("service_rollups_4h", "block").await;
         let kept: Vec<i64> = days.iter().map(|r| r.1).collect();
         assert!(kept.contains(&20544) && kept.contains(&20545), "{}: {days:?}", t.name);
         assert!(hours.iter().any(|r| r.1 == 20544 * 24 + 23), "{}: {hours:?}", t.name);
-        sqlx::query("DELETE FROM service_rollups_daily").execute(pool).await.unwrap();
-        sqlx::query("DELETE FROM service_rollups_hourly").execute(pool).await.unwrap();
-        let file = match t.name {
-            "postgres" => include_str!("../../migrations/postgres/0026_service_data_reads.sql"),
-            _ => include_str!("../../migrations/sqlite/0026_service_data_reads.sql"),
+        // 23:50 on Apr 1 is in that day's last block; 00:10 and 09:00 on Apr 2 in two others.
+        let kept: Vec<i64> = blocks.iter().map(|r| r.1).collect();
+        for block in [20544 * 6 + 5, 20545 * 6, 20545 * 6 + 2] {
+            assert!(kept.contains(&block), "{}: {block} in {blocks:?}", t.name);
+        }
+        for table in ["service_rollups_daily", "service_rollups_hourly", "service_rollups_4h"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        let (file_0026, file_0031) = match t.name {
+            "postgres" => (
+                include_str!("../../migrations/postgres/0026_service_data_reads.sql"),
+                include_str!("../../migrations/postgres/0031_service_rollups_blocks.sql"),
+            ),
+            _ => (
+                include_str!("../../migrations/sqlite/0026_service_data_reads.sql"),
+                include_str!("../../migrations/sqlite/0031_service_rollups_blocks.sql"),
+            ),
         };
-        for table in ["service_rollups_hourly", "service_rollups_daily"] {
+        let backfills = [
+            (file_0026, "service_rollups_hourly"),
+            (file_0026, "service_rollups_daily"),
+            (file_0031, "service_rollups_4h"),
+        ];
+        for (file, table) in backfills {
             let start = file.find(&format!("INSERT INTO {table}")).expect("the backfill");
             let len = file[start..].find(';').expect("its end");
             let statement = file[start..start + len].to_owned();
@@ -668,6 +690,7 @@ async fn dy_qa_1_migration_0026_fills_the_hour_and_day_tables_as_the_inbox_keeps
         }
         assert_eq!(read("service_rollups_daily", "day").await, days, "{}", t.name);
         assert_eq!(read("service_rollups_hourly", "hour").await, hours, "{}", t.name);
+        assert_eq!(read("service_rollups_4h", "block").await, blocks, "{}", t.name);
     }
 }
 

@@ -6,10 +6,11 @@
 //!
 //! Rollups are kept per (shop, 15-minute slot, agent, metric): every time zone's
 //! midnight is a multiple of 15 minutes from UTC's, so any local day, week or month is a
-//! range of whole slots. Beside them, the same rollups are kept per UTC hour and per UTC
-//! day: a period reads its whole UTC days, the whole hours at its edges and only then
-//! slots (`unit_split`): a local day in a whole-hour time zone is 24 hour rows, a month
-//! about 30 day rows and two edges.
+//! range of whole slots. Beside them, the same rollups are kept per UTC hour, per UTC
+//! 4-hour block and per UTC day: a period reads its whole UTC days, the whole blocks at
+//! its edges, then whole hours and only then slots (`unit_split`): a local day in
+//! Asia/Shanghai is 6 block rows (24 hour rows without blocks), in a zone 5 hours off
+//! UTC 5 blocks and 4 hours, a month about 30 day rows and its edges.
 
 pub mod figures;
 pub mod period;
@@ -25,6 +26,8 @@ pub const SLOT_MS: i64 = 15 * 60 * 1000;
 
 /// Slots in a UTC day.
 pub const SLOTS_PER_DAY: i64 = 96;
+/// Slots in a 4-hour block (UTC: 00:00, 04:00, … 20:00).
+pub const SLOTS_PER_BLOCK: i64 = 16;
 /// Slots in an hour.
 pub const SLOTS_PER_HOUR: i64 = 4;
 
@@ -75,12 +78,12 @@ pub fn slot_ceil(t: DateTime<Utc>) -> i64 {
     ms.div_euclid(SLOT_MS) + i64::from(ms.rem_euclid(SLOT_MS) != 0)
 }
 
-/// The units rollups are kept in, coarsest first, in slots: UTC days, UTC hours, slots.
-/// Every change is kept in each.
-pub const UNITS: [i64; 3] = [SLOTS_PER_DAY, SLOTS_PER_HOUR, 1];
+/// The units rollups are kept in, coarsest first, in slots: UTC days, UTC 4-hour blocks,
+/// UTC hours, slots. Every change is kept in each; each unit divides the one before.
+pub const UNITS: [i64; 4] = [SLOTS_PER_DAY, SLOTS_PER_BLOCK, SLOTS_PER_HOUR, 1];
 
 /// A slot range `[from, to)` as the fewest rows to read: its whole UTC days, then whole
-/// hours at its edges, then slots at theirs. Each part is (unit in slots, `[from, to)`
+/// blocks at its edges, then whole hours at theirs, then slots. Each part is (unit in slots, `[from, to)`
 /// in that unit); empty parts are left out.
 pub fn unit_split(range: (i64, i64)) -> Vec<(i64, (i64, i64))> {
     let mut out = Vec::new();
@@ -165,23 +168,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_range_splits_into_whole_utc_days_then_hours_then_slots() {
+    fn a_range_splits_into_whole_utc_days_then_blocks_then_hours_then_slots() {
         // rule: DY-QA-1 (a month in Asia/Shanghai: 16:00 UTC to 16:00 UTC)
-        let (d, h) = (SLOTS_PER_DAY, SLOTS_PER_HOUR);
+        let (d, b, h) = (SLOTS_PER_DAY, SLOTS_PER_BLOCK, SLOTS_PER_HOUR);
         let month = unit_split((10 * d + 64, 40 * d + 64));
+        assert_eq!(month, [(d, (11, 40)), (b, (10 * 6 + 4, 11 * 6)), (b, (40 * 6, 40 * 6 + 4))]);
+        // A local day in UTC+8 holds no whole UTC day: 6 blocks (16:00 to 16:00).
+        assert_eq!(unit_split((10 * d + 64, 11 * d + 64)), [(b, (10 * 6 + 4, 11 * 6 + 4))]);
+        // UTC-5 (05:00 to 05:00): 5 blocks, then hours at both edges.
         assert_eq!(
-            month,
-            [(d, (11, 40)), (h, (10 * 24 + 16, 11 * 24)), (h, (40 * 24, 40 * 24 + 16))]
+            unit_split((10 * d + 20, 11 * d + 20)),
+            [
+                (b, (10 * 6 + 2, 11 * 6 + 1)),
+                (h, (10 * 24 + 5, 10 * 24 + 8)),
+                (h, (11 * 24 + 4, 11 * 24 + 5))
+            ]
         );
-        // A local day in UTC+8 holds no whole UTC day: 24 hours.
-        assert_eq!(unit_split((10 * d + 64, 11 * d + 64)), [(h, (10 * 24 + 16, 11 * 24 + 16))]);
-        // UTC+5:45 (Nepal): whole hours inside, slots at the edges.
+        // UTC+5:45 (Nepal): blocks, then hours, then slots at the edges.
         let nepal = unit_split((10 * d + 73, 11 * d + 73));
         assert_eq!(
             nepal,
             [
-                (h, (10 * 24 + 19, 11 * 24 + 18)),
+                (b, (10 * 6 + 5, 11 * 6 + 4)),
+                (h, (10 * 24 + 19, 10 * 24 + 20)),
                 (1, (10 * d + 73, 10 * d + 76)),
+                (h, (11 * 24 + 16, 11 * 24 + 18)),
                 (1, (11 * d + 72, 11 * d + 73))
             ]
         );
