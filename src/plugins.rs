@@ -116,6 +116,7 @@ pub fn capability_names(c: &shopmux_contract::Capabilities) -> String {
         ("buyer_look_up", c.buyer_look_up),
         ("product_search", c.product_search),
         ("order_cards", c.order_cards),
+        ("records_replies", c.records_replies),
     ];
     let names: Vec<&str> = all.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
     if names.is_empty() { "none".into() } else { names.join(", ") }

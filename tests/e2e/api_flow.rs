@@ -25,13 +25,18 @@ async fn a_message_flows_from_inbound_to_reply_and_the_stream_sees_it() {
     assert_eq!(status, 202, "{sent}");
     let sent_id = string(&sent["id"]);
 
-    // The stream delivers the inbound message, then the reply's delivery.
+    // The stream delivers the inbound message, then the reply: the `api` channel records
+    // replies (its consumers read them from shopmux), so it is stored delivered.
+    assert_eq!(sent["delivery_status"], "delivered", "{sent}");
     next_event(&mut ws, |e| {
         e["type"] == "message_created" && e["message"]["platform_message_id"] == "m1"
     })
     .await;
-    let delivered = next_update(&mut ws, &sent_id).await;
-    assert_eq!(delivered["message"]["delivery_status"], "delivered");
+    let reply = next_event(&mut ws, |e| {
+        e["type"] == "message_created" && e["message"]["id"] == sent_id.as_str()
+    })
+    .await;
+    assert_eq!(reply["message"]["delivery_status"], "delivered");
 
     assert_eq!(d.n_messages(&token, &conv).await, Some(2));
     let (_, detail) = d.conversation(&token, &conv).await;

@@ -26,7 +26,7 @@ impl Adapter for ApiChannel {
 
     fn capabilities(&self) -> Capabilities {
         use Capability::*;
-        Capabilities::of(&[SignedInbound, Sends])
+        Capabilities::of(&[SignedInbound, Sends, RecordsReplies])
     }
 
     fn rule_set(&self) -> RuleSet {

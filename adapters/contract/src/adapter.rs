@@ -181,6 +181,11 @@ pub struct Capabilities {
     /// one when there is none): for platforms whose buyer chat has no open API, like
     /// Douyin's Feige, the order is the buyer activity shopmux can see.
     pub order_cards: bool,
+    /// Replies need no call: [`Adapter::send`] would only record them, because the
+    /// other side reads them from shopmux itself (its API, its outbound webhooks), as on
+    /// shopmux's own `api` channel. A reply is then stored delivered, with no outbox
+    /// entry and no send.
+    pub records_replies: bool,
 }
 
 /// One thing an adapter can do: a field of [`Capabilities`], named so that an adapter
@@ -211,6 +216,8 @@ pub enum Capability {
     ProductSearch,
     /// [`Capabilities::order_cards`].
     OrderCards,
+    /// [`Capabilities::records_replies`].
+    RecordsReplies,
 }
 
 impl Capabilities {
@@ -228,6 +235,7 @@ impl Capabilities {
         buyer_look_up: false,
         product_search: false,
         order_cards: false,
+        records_replies: false,
     };
 
     /// Exactly the listed capabilities: `Capabilities::of(&[Webhooks, Sends])`.
@@ -262,6 +270,7 @@ impl Capabilities {
             Capability::BuyerLookUp => &mut self.buyer_look_up,
             Capability::ProductSearch => &mut self.product_search,
             Capability::OrderCards => &mut self.order_cards,
+            Capability::RecordsReplies => &mut self.records_replies,
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct IngestShop {
     /// Whether its buyers' text messages wait for translation (a provider is
     /// configured): they are stored `pending` for the translation worker.
     pub translate: bool,
+    /// Whether its platform records replies (the adapter declares `records_replies`):
+    /// its automatic replies and bot messages are stored delivered, with no outbox entry.
+    pub records_replies: bool,
 }
 
 /// A shop's automatic reply settings (`settings.auto_reply`).

@@ -342,6 +342,7 @@ impl Inbox {
         let overridden = compliance::screen(&checker, &content, acknowledged)?;
         let mut message = agent_message(viewer, &before, content, now);
         message.translation = translation;
+        self.deliver_if_recorded(&before.platform, std::slice::from_mut(&mut message));
         outbox::queue(&mut w, std::slice::from_ref(&message), now).await?;
         compliance::record(&mut w, &message, overridden).await?;
         let mut after = replied(&before, &message, viewer.agent.id, now);

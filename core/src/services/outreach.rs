@@ -93,6 +93,7 @@ impl Inbox {
         let mut conversation = conversation;
         self.stamp(&mut conversation).await?;
         conversations::save(&mut w, &[(seller, None, conversation.clone())]).await?;
+        self.deliver_if_recorded(&conversation.platform, &mut messages);
         outbox::queue(&mut w, &messages, now).await?;
         if let Some(sent) = messages.last() {
             compliance::record(&mut w, sent, overridden).await?;

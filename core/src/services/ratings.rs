@@ -183,7 +183,8 @@ impl Inbox {
             tracing::info!(message = "Rating thank-you not sent.", rule = %refusal.rule);
             return Ok(None);
         }
-        let message = thank_you_message(conversation, content, now);
+        let mut message = thank_you_message(conversation, content, now);
+        self.deliver_if_recorded(&conversation.platform, std::slice::from_mut(&mut message));
         outbox::queue(w, std::slice::from_ref(&message), now).await?;
         conversation.last_message_at = conversation.last_message_at.max(now);
         conversation.preview = crate::domain::conversation::preview_of(&message.content);

@@ -225,9 +225,10 @@ impl Inbox {
             bot,
             shop_id,
             seller_id: row.seller_id,
-            platform,
+            platform: platform.clone(),
             secret: row.secret,
             translate: self.translation.provider.is_some(),
+            records_replies: self.registry.capabilities(platform.as_str()).records_replies,
         };
         self.ingest_cache
             .lock()

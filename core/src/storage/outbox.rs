@@ -13,7 +13,7 @@ use super::store::{Backend, Store};
 use super::write::Deferred;
 use super::write::WriteTx;
 use crate::domain::ids::*;
-use crate::domain::model::{Message, Platform};
+use crate::domain::model::{DeliveryStatus, Message, Platform};
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
 use shopmux_contract::adapter::{AdapterError, OutboundMessage, ShopConnection};
@@ -64,12 +64,16 @@ pub async fn queue(
 
 /// Stores outbound messages and their outbox entries, queuing what it can in `deferred`:
 /// the entries as multi-row inserts (a group's replies cost one statement, not one each).
+/// A message stored delivered (its channel records replies: nothing to send) gets no
+/// entry.
 pub async fn defer_queue(
     store: &Store, tx: &mut Tx<'_>, messages: &[Message], now: DateTime<Utc>,
     deferred: &mut Deferred,
 ) -> CoreResult<()> {
     insert_messages(store, tx, messages, deferred).await?;
-    for chunk in messages.chunks(QUEUE_ROWS) {
+    let pending: Vec<&Message> =
+        messages.iter().filter(|m| m.delivery_status != Some(DeliveryStatus::Delivered)).collect();
+    for chunk in pending.chunks(QUEUE_ROWS) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let p = 1 + i * 4;

@@ -29,7 +29,7 @@ mod dispatch;
 pub(crate) use dispatch::run_loop;
 
 use crate::domain::ids::*;
-use crate::domain::model::{DeliveryStatus, Direction, Message};
+use crate::domain::model::{DeliveryStatus, Direction, Message, Platform};
 use crate::domain::rules;
 use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
@@ -56,12 +56,26 @@ const BACKOFF_BASE: Duration = Duration::from_secs(2);
 /// The longest delay between attempts.
 const BACKOFF_CAP: Duration = Duration::from_secs(300);
 
+/// A reply stored delivered: nothing is sent (see [`Inbox::deliver_if_recorded`]).
+pub(crate) fn recorded(message: &mut Message) {
+    message.delivery_status = Some(DeliveryStatus::Delivered);
+}
+
 /// [`LEASE`] as a span of the injected clock.
 fn lease() -> chrono::Duration {
     chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX)
 }
 
 impl Inbox {
+    /// Stores replies of a platform whose adapter records them (declares
+    /// `records_replies`: the other side reads them from shopmux) as delivered: they get
+    /// no outbox entry and are never sent. Others stay pending for the worker.
+    pub(crate) fn deliver_if_recorded(&self, platform: &Platform, messages: &mut [Message]) {
+        if self.registry.capabilities(platform.as_str()).records_replies {
+            messages.iter_mut().for_each(recorded);
+        }
+    }
+
     /// Delivers everything due now and waits for it: waves of claims (as many as the
     /// limits allow), run in parallel, until nothing more is due — a conversation's
     /// next reply becomes due when the one before it is delivered or failed. Returns how

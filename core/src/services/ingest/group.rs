@@ -15,6 +15,7 @@ use crate::domain::topics;
 use crate::domain::webhooks::WebhookEvent;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
+use crate::services::delivery::recorded;
 use crate::storage::conversations::{self, INGEST_MUTABLE, INGEST_MUTABLE_TOPICS};
 use crate::storage::exec::Tx;
 use crate::storage::faq;
@@ -124,6 +125,9 @@ async fn write_fresh(
     let bot =
         bot_turns(items, &messages, &inserted, &by_conv, &mut open.by_buyer, &open.before, now);
     replies.extend(bot.messages);
+    let recording: HashSet<ShopId> =
+        items.iter().filter(|(shop, _)| shop.records_replies).map(|(s, _)| s.shop_id).collect();
+    replies.iter_mut().filter(|r| recording.contains(&r.shop_id)).for_each(recorded);
     faq::defer_group(&bot.answers, &bot.questions, &bot.shops, now, &mut deferred);
     for (conv, at, reason) in &bot.handed {
         let (event, extra) = (WebhookEvent::BotHandoff, reason.webhook_extra());
