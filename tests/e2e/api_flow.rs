@@ -202,6 +202,8 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("post", "/storefront/{shop_id}/email/confirm"),
         ("get", "/storefront/{shop_id}/chat"),
         ("get", "/storefront/widget.js"),
+        ("get", "/storefront/{shop_id}/widget"),
+        ("post", "/storefront/{shop_id}/history"),
         ("post", "/webhooks/{platform}/{shop_id}"),
         ("get", "/api/v1/shops/{shop_id}/connection"),
         ("put", "/api/v1/shops/{shop_id}/connection"),

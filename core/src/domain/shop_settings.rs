@@ -30,6 +30,8 @@ pub struct IngestShop {
     /// Whether its buyers' text messages wait for translation (a provider is
     /// configured): they are stored `pending` for the translation worker.
     pub translate: bool,
+    /// Its storefront widget's look and the store origins it is embedded on.
+    pub widget: std::sync::Arc<super::widget_settings::WidgetSettings>,
 }
 
 /// A shop's automatic reply settings (`settings.auto_reply`).

@@ -90,6 +90,7 @@ mod tests {
             auto_reply: None,
             bot: None,
             translate: false,
+            widget: Default::default(),
             deadlines: std::sync::Arc::new(crate::domain::deadlines::DeadlineSpec {
                 rules: std::sync::Arc::new(shopmux_contract::RuleSet::permissive(
                     shopmux_contract::Platform::from_static("x"),

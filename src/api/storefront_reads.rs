@@ -1,0 +1,90 @@
+//! What the storefront widget reads: the shop's widget settings (`GET
+//! /storefront/{shop_id}/widget?language=`) and the customer's conversation (`POST
+//! /storefront/{shop_id}/history` with the session token in the body, so it stays out
+//! of logs and URLs). Public endpoints: an unknown shop, a shop without a storefront
+//! chat and an unknown token all answer the same 404 `not_found`; sizes are bounded and
+//! both reads are rate limited per client address (and history per session).
+
+use super::AppState;
+use super::doc::{BadRequest, NotFound, TooManyRequests, Unprocessable};
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiQuery, ClientAddr};
+use super::storefront::{no_shop, shop_id, storefront_error};
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use shopmux_core::domain::viewer::hash_token;
+use shopmux_core::services::storefront_widget::{StorefrontHistory, StorefrontWidget};
+
+/// The widget settings' query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct WidgetQuery {
+    /// The customer's browser language (`es-MX`): picks the greeting's version.
+    #[param(max_length = 35, pattern = r"^[A-Za-z0-9_-]*$")]
+    pub language: Option<String>,
+}
+
+/// The shop's widget settings: launcher corner, colour and label (`settings.widget`),
+/// and its greeting and FAQ list in the customer's language when set (DY-GREET-1).
+#[utoipa::path(get, path = "/storefront/{shop_id}/widget", security(()), tag = "storefront",
+    params(("shop_id" = String, Path, description = "The shop"), WidgetQuery),
+    responses((status = 200, body = StorefrontWidget), BadRequest, NotFound, Unprocessable,
+        TooManyRequests))]
+pub async fn widget_settings(
+    State(app): State<AppState>, Path(raw_shop): Path<String>, ClientAddr(address): ClientAddr,
+    ApiQuery(query): ApiQuery<WidgetQuery>,
+) -> ApiResult<ApiJson<StorefrontWidget>> {
+    let shop = shop_id(&raw_shop)?;
+    app.storefront.limits.read(address).map_err(|r| ApiError::rate_limited(r.0))?;
+    let language = query.language.filter(|l| l.len() <= 35);
+    let widget =
+        app.inbox.storefront_widget(shop, language.as_deref()).await.map_err(storefront_error)?;
+    Ok(ApiJson(widget))
+}
+
+/// A request for a page of the customer's conversation.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryRequest {
+    /// The session token.
+    #[schema(max_length = 128)]
+    pub token: String,
+    /// The messages before this cursor (scrolling back); with neither cursor, the latest.
+    #[schema(max_length = 64)]
+    pub before: Option<String>,
+    /// The messages after this cursor (catching up after a reconnect).
+    #[schema(max_length = 64)]
+    pub after: Option<String>,
+    /// How many (1 to 100; default 50).
+    #[schema(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
+/// A page of the session customer's conversation, oldest first: their messages, the
+/// agents' replies (with the agent's nickname) and the bot's, including replies that
+/// arrived while they were away. 404 for an unknown shop or session; 422 for a cursor
+/// that is not one.
+#[utoipa::path(post, path = "/storefront/{shop_id}/history", security(()), tag = "storefront",
+    params(("shop_id" = String, Path, description = "The shop")),
+    request_body = HistoryRequest,
+    responses((status = 200, body = StorefrontHistory), BadRequest, NotFound, Unprocessable,
+        TooManyRequests))]
+pub async fn history(
+    State(app): State<AppState>, Path(raw_shop): Path<String>, ClientAddr(address): ClientAddr,
+    ApiJson(body): ApiJson<HistoryRequest>,
+) -> ApiResult<ApiJson<StorefrontHistory>> {
+    let shop = shop_id(&raw_shop)?;
+    if body.token.is_empty() || body.token.len() > 128 {
+        return Err(no_shop());
+    }
+    app.storefront
+        .limits
+        .history(address, &hash_token(&body.token))
+        .map_err(|r| ApiError::rate_limited(r.0))?;
+    let limit = body.limit.unwrap_or(50);
+    let page = app
+        .inbox
+        .storefront_history(shop, &body.token, body.before.as_deref(), body.after.as_deref(), limit)
+        .await
+        .map_err(storefront_error)?;
+    Ok(ApiJson(page))
+}
