@@ -301,13 +301,8 @@
     if (!box.firstChild) { box.appendChild(el("div", "b", "[" + c.type + "]")); }
     return box;
   }
-  // Places a message by time (and key), replacing the one with the same key.
-  function put(m) {
-    var old = byKey[m.key];
-    var li = el("li", "msg " + m.from + (m.state === "failed" ? " failed" : ""));
-    li.setAttribute("data-key", m.key);
-    li.m = m;
-    li.appendChild(content(m.content, m.id, m.from, m.live));
+  // Who wrote a message, when, and (the customer's own) where it is on its way.
+  function metaOf(m) {
     var meta = el("div", "meta");
     var who = m.from === "customer" ? T.you : m.from === "agent" ? (m.name || T.shop) : T.bot;
     meta.appendChild(el("span", "who", who));
@@ -322,7 +317,26 @@
       if (m.state === "failed") { meta.appendChild(chip(T.retry, function () { resend(m); })); }
       if (m.why) { meta.appendChild(el("span", "why", m.why)); }
     }
-    li.appendChild(meta);
+    return meta;
+  }
+  // Places a message by time; one with the same key is updated in place (its card kept
+  // as it is when the content did not change, so a half-filled form keeps its focus).
+  function put(m) {
+    var old = byKey[m.key];
+    var json = JSON.stringify(m.content);
+    var className = "msg " + m.from + (m.state === "failed" ? " failed" : "");
+    if (old && old.parentNode === log && old.json === json) {
+      old.className = className;
+      old.m = m;
+      old.replaceChild(metaOf(m), old.lastChild);
+      return;
+    }
+    var li = el("li", className);
+    li.setAttribute("data-key", m.key);
+    li.m = m;
+    li.json = json;
+    li.appendChild(content(m.content, m.id, m.from, m.live));
+    li.appendChild(metaOf(m));
     var keep = old && old.parentNode === log;
     if (keep) { old.replaceWith(li); } else {
       var after = null;

@@ -3,11 +3,12 @@
 //! `widget.js` from the daemon. The launcher follows the shop's settings and opens the
 //! panel (keyboard too); the customer starts a chat, writes, and sees the agent's reply
 //! with the agent's name and time; the conversation survives navigation to another
-//! store page, including a reply sent while the customer was away; the daemon becomes
-//! unreachable (every connection to it cut, as when it stops) and comes back while the
-//! panel is open, and the widget reconnects with nothing lost or doubled. Failures are
-//! shown in words with a retry: a refused session, an unreachable daemon (a store origin
-//! nobody allowed: CORS refuses it), too many attempts.
+//! store page, including a reply sent while the customer was away; the network to the
+//! daemon is cut and restored, and (with a daemon of the test's own) the daemon is
+//! stopped and started again on the same files, while the panel is open: the widget
+//! reconnects with nothing lost or doubled. Failures are shown in words with a retry: a
+//! refused session, an unreachable daemon (a store origin nobody allowed: CORS refuses
+//! it), too many attempts. A session also starts through a simulated app proxy.
 
 use crate::inbox::{eventually, owner_get, owner_send};
 use crate::support::*;
@@ -500,4 +501,142 @@ async fn failures_are_shown_in_words_with_a_retry_and_unlisted_origins_are_refus
     assert_eq!(proxy.forwarded.load(Ordering::SeqCst), 1, "the session went through the app proxy");
     page.close().await;
     demo.stop().await.expect("the demo stops");
+}
+
+/// A daemon of the test's own (not the demo) on `port`, over the SQLite file in `dir`,
+/// letting `origin` call it cross-origin; stopped by the sender it returns.
+async fn daemon(
+    dir: &std::path::Path, port: u16, origin: &str,
+) -> (Arc<shopmux_core::inbox::Inbox>, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)
+{
+    let mut raw = RawConfig::default();
+    raw.server.bind = format!("127.0.0.1:{port}");
+    raw.database.url = format!("sqlite://{}/shopmux.db", dir.display());
+    raw.secrets.key_file = dir.join("secret.key").display().to_string();
+    raw.storefront.direct_sessions = true;
+    raw.storefront.allowed_origins = vec![origin.to_owned()];
+    let config: Config = raw.validate().expect("a valid configuration");
+    let clock: Arc<dyn shopmux_core::Clock> = Arc::new(shopmux_core::SystemClock);
+    let daemon = shopmux::server::start(&config, clock).await.expect("the daemon starts");
+    let inbox = daemon.inbox.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        daemon.serve(shutdown).await.expect("the daemon serves");
+    });
+    (inbox, stop, task)
+}
+
+/// The API as `token`, for the restart test's own daemon.
+async fn api(
+    base: &str, token: &str, method: reqwest::Method, path: &str, body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let mut request =
+        reqwest::Client::new().request(method, format!("{base}/api/v1{path}")).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("the API answers");
+    let status = response.status();
+    let value: serde_json::Value = response.json().await.unwrap_or_default();
+    assert!(status.is_success(), "{path}: {status} {value}");
+    value
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_restarts_while_the_panel_is_open_and_nothing_is_lost_or_doubled() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let Some(browser) = Browser::start().await else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let store_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let store_origin = format!("http://127.0.0.1:{}", store_listener.local_addr().unwrap().port());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let (inbox, stop, task) = daemon(tmp.path(), port, &store_origin).await;
+    let owner = inbox.create_owner("Rosa Restart").await.expect("an owner").token;
+    let shop = json!({"platform": "shopify", "external_id": "restart.myshopify.com", "name": "Restart Shop"});
+    let created = api(&base, &owner, reqwest::Method::POST, "/shops", Some(shop)).await;
+    let shop = created["shop"]["id"].as_str().unwrap().to_owned();
+    tokio::spawn(store(store_listener, base.clone(), shop.clone(), None));
+
+    let page = browser.page().await;
+    page.goto(&format!("{store_origin}/")).await;
+    page.until("the launcher", &format!("{ROOT} return r && !!r.querySelector('.launcher')")).await;
+    page.eval(&format!("{ROOT} r.querySelector('.launcher').click(); return true")).await;
+    press(&page, "Rosa Customer").await;
+    press(&page, key::ENTER).await;
+    page.until("the message box", &format!("{ROOT} return !r.querySelector('.send').hidden")).await;
+    write(&page, "Before the restart").await;
+    page.until(
+        "sent",
+        &format!("{ROOT} return r.querySelector('.msg.customer .state[data-state=sent]')"),
+    )
+    .await;
+
+    // The daemon stops: the widget says so and keeps what the customer writes.
+    let _ = stop.send(());
+    task.await.expect("the daemon stopped");
+    drop(inbox);
+    page.until(
+        "the outage in words",
+        &format!("{ROOT} const n = r.querySelector('.notice'); return !n.hidden && n.textContent.includes('Reconnecting')"),
+    )
+    .await;
+    write(&page, "Written while it was down").await;
+    let state = page.eval(&format!("{ROOT} return [...r.querySelectorAll('.msg.customer')].pop().querySelector('.state').dataset.state")).await;
+    assert_eq!(state, "sending");
+
+    // It starts again on the same files and port; the agent replies at once.
+    let (_inbox, stop, task) = daemon(tmp.path(), port, &store_origin).await;
+    let conversations =
+        api(&base, &owner, reqwest::Method::GET, "/conversations?status=all", None).await;
+    let conversation = conversations["items"][0]["id"].as_str().unwrap().to_owned();
+    let body = json!({"content": {"type": "text", "text": "Back after the restart"}});
+    api(
+        &base,
+        &owner,
+        reqwest::Method::POST,
+        &format!("/conversations/{conversation}/messages"),
+        Some(body),
+    )
+    .await;
+    // The widget reconnects by itself (growing waits, at most 15 s apart).
+    shown_once(&page, "the reply after the restart", "Back after the restart").await;
+    page.until(
+        "the message written while down, sent",
+        &format!("{ROOT} return [...r.querySelectorAll('.msg.customer')].some(m => m.textContent.includes('while it was down') && m.querySelector('[data-state=sent]'))"),
+    )
+    .await;
+    for text in ["Before the restart", "Written while it was down", "Back after the restart"] {
+        assert_eq!(page.eval(&count(text)).await, 1, "{text} shown once");
+    }
+    let messages = api(
+        &base,
+        &owner,
+        reqwest::Method::GET,
+        &format!("/conversations/{conversation}/messages?limit=50"),
+        None,
+    )
+    .await;
+    let texts: Vec<&str> = messages["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["content"]["text"].as_str())
+        .collect();
+    let stored = |t: &str| texts.iter().filter(|x| **x == t).count();
+    assert_eq!(
+        (
+            stored("Before the restart"),
+            stored("Written while it was down"),
+            stored("Back after the restart")
+        ),
+        (1, 1, 1),
+        "{texts:?}"
+    );
+    page.close().await;
+    let _ = stop.send(());
+    task.await.expect("the daemon stopped");
 }
