@@ -117,8 +117,8 @@
     ".meta{font-size:11px;color:#5f6368;margin:2px 4px;display:flex;gap:6px;flex-wrap:wrap}.customer .meta{justify-content:flex-end}" +
     ".failed .state{color:#b3261e;font-weight:600}" +
     ".card{margin-top:6px;border:1px solid #e3e5e8;border-radius:10px;overflow:hidden;background:#fff;color:#1a1a1a}" +
-    ".card img{display:block;width:100%;max-height:160px;object-fit:cover}.card div{padding:8px 10px}" +
-    ".card strong{display:block}.price{color:#137333;font-weight:600}.card a{color:#1a56c4}" +
+    ".card img{display:block;width:100%;max-height:160px;object-fit:cover}.card>div{padding:8px 10px}" +
+    ".card strong{display:block;font-weight:600}.applied{font-size:12px;color:#137333;margin-top:4px}.price{color:#137333;font-weight:600}.card a{color:#1a56c4}" +
     ".code{font:600 16px ui-monospace,monospace;letter-spacing:1px}" +
     ".chips{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0}" +
     ".chip,.small{border:1px solid #c6c9ce;background:#fff;border-radius:999px;padding:4px 10px;cursor:pointer;font-size:13px;color:#1a1a1a}" +
@@ -268,10 +268,13 @@
     card.setAttribute("data-card", "discount");
     var body = el("div");
     body.appendChild(el("strong", "", c.title || T.discount));
-    body.appendChild(el("span", "code", c.code));
+    var code = el("span", "code", c.code);
+    body.appendChild(code);
+    // Copied, or (no clipboard here) the code selected for the customer to copy.
     var copy = chip(T.copy, function () {
+      var select = function () { var range = document.createRange(); range.selectNodeContents(code); var s = getSelection(); s.removeAllRanges(); s.addRange(range); };
       var done = function () { copy.textContent = T.copied; };
-      if (navigator.clipboard) { navigator.clipboard.writeText(c.code).then(done, done); } else { done(); }
+      if (navigator.clipboard) { navigator.clipboard.writeText(c.code).then(done, select); } else { select(); }
     });
     copy.className = "small";
     copy.setAttribute("aria-label", T.copy + " " + c.code);
@@ -335,7 +338,10 @@
     li.setAttribute("data-key", m.key);
     li.m = m;
     li.json = json;
-    li.appendChild(content(m.content, m.id, m.from, m.live));
+    var body;
+    // A card this widget cannot draw must not take the conversation down with it.
+    try { body = content(m.content, m.id, m.from, m.live); } catch (e) { body = el("div", "b", "[" + m.content.type + "]"); }
+    li.appendChild(body);
     li.appendChild(metaOf(m));
     var keep = old && old.parentNode === log;
     if (keep) { old.replaceWith(li); } else {

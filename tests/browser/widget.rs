@@ -114,6 +114,7 @@ async fn store(listener: TcpListener, daemon: String, shop: String, proxy: Optio
                     (status, "application/json", body)
                 }
                 (_, "/favicon.ico", _) => (404, "text/plain", String::new()),
+                (_, "/mug.svg", _) => (200, "image/svg+xml", MUG.to_owned()),
                 _ => (200, "text/html; charset=utf-8", store_page(&daemon, &shop, &path)),
             };
             let answer = format!(
@@ -124,6 +125,9 @@ async fn store(listener: TcpListener, daemon: String, shop: String, proxy: Optio
         });
     }
 }
+
+/// The sample store's product photo.
+const MUG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="320" height="160" viewBox="0 0 320 160"><rect width="320" height="160" fill="#dfe8f2"/><rect x="120" y="40" width="70" height="84" rx="8" fill="#23395b"/><path d="M190 60 h14 a16 16 0 0 1 0 40 h-14" fill="none" stroke="#23395b" stroke-width="9"/></svg>"##;
 
 fn store_page(daemon: &str, shop: &str, path: &str) -> String {
     let shop = if path == "/refused" { "01a20000-0000-7000-8000-000000000000" } else { shop };
@@ -367,6 +371,37 @@ async fn a_customer_chats_from_a_store_on_another_origin_across_reloads_and_an_o
     reply(&demo, &conversation, "It ships tomorrow from our studio.").await;
     page.goto(&format!("{store_origin}/")).await;
     shown_once(&page, "the reply sent while away", "It ships tomorrow from our studio.").await;
+
+    // Rich replies: a product card (image, price, link) and a discount code (copy button,
+    // applied at checkout).
+    let mug = json!({"type": "product_card", "product_id": "gid://shopify/Product/8102",
+        "title": "Stoneware mug", "url": format!("{store_origin}/products/mug"),
+        "image_url": format!("{store_origin}/mug.svg"), "price": "€18.00"});
+    let code =
+        json!({"type": "coupon_card", "code": demo.discount_code, "title": "10% off your order"});
+    for content in [mug, code] {
+        let path = format!("/conversations/{conversation}/messages");
+        owner_send(&demo, reqwest::Method::POST, &path, json!({"content": content})).await;
+    }
+    let product = page
+        .until(
+            "the product card with its image, price and link",
+            &format!("{ROOT} const c = r.querySelector('[data-card=product]'); const i = c && c.querySelector('img'); \
+                return i && i.complete && i.naturalWidth > 0 && [c.querySelector('strong').textContent, \
+                c.querySelector('.price').textContent, c.querySelector('a').href]"),
+        )
+        .await;
+    assert_eq!(product, json!(["Stoneware mug", "€18.00", format!("{store_origin}/products/mug")]));
+    let discount = page
+        .until(
+            "the discount card with a copy button",
+            &format!("{ROOT} const c = r.querySelector('[data-card=discount]'); \
+                return c && [c.querySelector('.code').textContent, c.querySelector('button').getAttribute('aria-label'), \
+                c.querySelector('.applied').textContent]"),
+        )
+        .await;
+    let copy_label = format!("Copy code {}", demo.discount_code);
+    assert_eq!(discount, json!([demo.discount_code, copy_label, "Applied at checkout"]));
     page.screenshot("docs/widget.png").await;
 
     // The daemon becomes unreachable with the panel open, then comes back.
