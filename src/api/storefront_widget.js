@@ -211,6 +211,7 @@
     if (!open) { launcher.focus(); return; }
     unread = 0;
     badge.hidden = true;
+    launcher.removeAttribute("aria-label");
     (session ? sendForm.text : startForm.name).focus({ preventScroll: true });
     if (session && !loaded) { catchUp(); }
   }

@@ -361,6 +361,23 @@ async fn a_customer_chats_from_a_store_on_another_origin_across_reloads_and_an_o
     assert!(!meta[1].as_str().unwrap().is_empty(), "{meta}");
     assert!(meta[2].as_str().unwrap().starts_with("20"), "{meta}");
 
+    // With the panel closed, a reply shows on the launcher (and to screen readers).
+    page.eval(&format!("{ROOT} r.querySelector('.x').click(); return true")).await;
+    reply(&demo, &conversation, "Anything else I can help with?").await;
+    let badge = page
+        .until(
+            "the unread badge",
+            &format!("{ROOT} const b = r.querySelector('.badge'); \
+                return !b.hidden && [b.textContent, r.querySelector('.launcher').getAttribute('aria-label')]"),
+        )
+        .await;
+    assert_eq!(badge, json!(["1", "Ask Blue Harbour, 1 new message"]));
+    page.eval(&format!("{ROOT} r.querySelector('.launcher').click(); return true")).await;
+    let cleared = page
+        .eval(&format!("{ROOT} return [r.querySelector('.badge').hidden, r.querySelector('.launcher').hasAttribute('aria-label')]"))
+        .await;
+    assert_eq!(cleared, json!([true, false]));
+
     // Another store page: the panel is still open with the whole conversation, once.
     page.goto(&format!("{store_origin}/other")).await;
     shown_once(&page, "the history after navigating", "Is the harbour mug dishwasher safe?").await;
