@@ -134,6 +134,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(storefront::widget))
         .routes(routes!(storefront_reads::widget_settings))
         .routes(routes!(storefront_reads::history))
+        .routes(routes!(storefront_reads::proxied_widget_settings))
+        .routes(routes!(storefront_reads::proxied_history))
         .routes(routes!(shops::get_connection, shops::set_connection))
         .routes(routes!(shops::create_shop, shops::list_shops))
         .routes(routes!(shops::get_shop))

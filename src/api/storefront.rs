@@ -47,7 +47,7 @@ pub(super) fn shop_id(raw: &str) -> ApiResult<ShopId> {
 }
 
 /// Most query parameters a proxied request may carry.
-const MAX_PROXY_PARAMS: usize = 32;
+pub(super) const MAX_PROXY_PARAMS: usize = 32;
 
 /// The query the platform's app proxy adds (documentation: every parameter is read,
 /// signed ones included, as sent).

@@ -6,10 +6,11 @@
 // Sessions start through the store's app proxy (data-proxy: the proxy's storefront path,
 // forwarded by the platform to /storefront/SHOP_ID/proxy with its signed query), so a
 // signed-in customer is recognised; without data-proxy the widget starts a direct,
-// anonymous session (where the daemon allows it). Its other calls (widget settings,
-// history, email codes, the chat socket) go to the daemon's origin, which allows the
-// store's origin (CORS: the daemon's `storefront.allowed_origins` or the shop's
-// `settings.widget.allowed_origins`). The session token is kept in localStorage, so the
+// anonymous session (where the daemon allows it). With data-proxy the widget's settings
+// and history are read through the proxy too; email codes, the chat socket (app proxies
+// carry no WebSockets, and sockets need no CORS) and, without data-proxy, every call go
+// to the daemon's origin, which allows the store's origin (CORS: the daemon's
+// `storefront.allowed_origins` or the shop's `settings.widget.allowed_origins`). The session token is kept in localStorage, so the
 // conversation survives reloads and navigation; the history is read from the daemon
 // when the panel opens and after every reconnect (from the last message seen, so
 // nothing is missed or shown twice). Customers send text (images are refused, SH-IMG-1)
@@ -225,7 +226,9 @@
     return l > 160 ? "#1a1a1a" : "#fff";
   }
   var greeting = null;
-  call(api + "/widget?language=" + encodeURIComponent(navigator.language || "")).then(function (res) {
+  // Through the app proxy (same origin as the store) when there is one, else the daemon's.
+  var reads = proxy ? proxy.replace(/\/$/, "") : api;
+  call(reads + "/widget?language=" + encodeURIComponent(navigator.language || "")).then(function (res) {
     if (!res.ok) { return; }
     var s = res.data;
     if (s.position === "bottom_left") { wrap.classList.add("left"); }
@@ -379,7 +382,7 @@
     fetching = true;
     var body = { token: session.token, limit: lastCursor ? 100 : 50 };
     if (lastCursor) { body.after = lastCursor; }
-    call(api + "/history", body).then(function (res) {
+    call(reads + "/history", body).then(function (res) {
       fetching = false;
       if (!session) { return; }
       if (res.status === 404) { return ended(); }
@@ -401,7 +404,7 @@
   }
   function olderButton() {
     var b = chip(T.older, function () {
-      call(api + "/history", { token: session.token, before: firstCursor, limit: 50 }).then(function (res) {
+      call(reads + "/history", { token: session.token, before: firstCursor, limit: 50 }).then(function (res) {
         if (!res.ok) { return showProblem(problem(res), function () { b.click(); }); }
         b.remove();
         var items = res.data.items || [];
@@ -448,7 +451,7 @@
       socket = null;
       if (opened) { return later(); }
       // Never opened: a session the daemon no longer knows, or the daemon is away.
-      call(api + "/history", { token: session.token, limit: 1 }).then(function (res) {
+      call(reads + "/history", { token: session.token, limit: 1 }).then(function (res) {
         if (res.status === 404) { ended(); } else { later(); }
       });
     };

@@ -26,8 +26,8 @@ use tokio::net::{TcpListener, TcpStream};
 pub(crate) const ROOT: &str =
     "const r = document.querySelector('[data-shopmux-chat]')?.shadowRoot;";
 
-/// The simulated app proxy of the store: `POST /apps/shopmux/sessions` is forwarded to
-/// the daemon's `/storefront/{shop}/proxy/sessions` with the query the platform signs.
+/// The simulated app proxy of the store: `/apps/shopmux/{rest}` is forwarded to the
+/// daemon's `/storefront/{shop}/proxy/{rest}` with the query the platform signs.
 #[derive(Clone)]
 struct AppProxy {
     daemon: String,
@@ -50,24 +50,28 @@ impl AppProxy {
         }
     }
 
-    async fn forward(&self, shop: &str, body: Vec<u8>) -> (u16, String) {
+    /// Forwards `{prefix}/{rest}` (with its own query) to the daemon's proxy endpoint.
+    async fn forward(&self, shop: &str, method: &str, rest: &str, body: Vec<u8>) -> (u16, String) {
         use shopmux_simulator::shopify::proxy::{ProxiedRequest, signed_query};
+        let (endpoint, own) = rest.split_once('?').unwrap_or((rest, ""));
+        let extra: Vec<(&str, &str)> =
+            own.split('&').filter_map(|pair| pair.split_once('=')).collect();
         let request = ProxiedRequest {
             shop: &self.domain,
             logged_in_customer_id: None,
             path_prefix: "/apps/shopmux",
             timestamp: chrono::Utc::now().timestamp(),
-            extra: &[],
+            extra: &extra,
         };
         self.forwarded.fetch_add(1, Ordering::SeqCst);
-        let resp = reqwest::Client::new()
-            .post(format!("{}/storefront/{shop}/proxy/sessions", self.daemon))
-            .query(&signed_query(&self.secret, &request))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("the daemon answers the proxy");
+        let method = if method == "POST" { reqwest::Method::POST } else { reqwest::Method::GET };
+        let mut forwarded = reqwest::Client::new()
+            .request(method, format!("{}/storefront/{shop}/proxy/{endpoint}", self.daemon))
+            .query(&signed_query(&self.secret, &request));
+        if !body.is_empty() {
+            forwarded = forwarded.header("content-type", "application/json").body(body);
+        }
+        let resp = forwarded.send().await.expect("the daemon answers the proxy");
         (resp.status().as_u16(), resp.text().await.unwrap_or_default())
     }
 }
@@ -101,7 +105,7 @@ async fn read_request(conn: &mut TcpStream) -> Option<(String, String, Vec<u8>)>
 
 /// The sample store: every path is a product page embedding the widget from `daemon`
 /// for `shop`; `/refused` embeds it for a shop that does not exist; `/es` in Spanish;
-/// `/proxied` starts sessions through the app proxy.
+/// `/proxied` goes through the app proxy.
 async fn store(listener: TcpListener, daemon: String, shop: String, proxy: Option<AppProxy>) {
     loop {
         let Ok((mut conn, _)) = listener.accept().await else { return };
@@ -109,8 +113,9 @@ async fn store(listener: TcpListener, daemon: String, shop: String, proxy: Optio
         tokio::spawn(async move {
             let Some((method, path, body)) = read_request(&mut conn).await else { return };
             let (status, kind, page) = match (method.as_str(), path.as_str(), proxy) {
-                ("POST", "/apps/shopmux/sessions", Some(proxy)) => {
-                    let (status, body) = proxy.forward(&shop, body).await;
+                (_, p, Some(proxy)) if p.starts_with("/apps/shopmux/") => {
+                    let rest = p.trim_start_matches("/apps/shopmux/");
+                    let (status, body) = proxy.forward(&shop, &method, rest, body).await;
                     (status, "application/json", body)
                 }
                 (_, "/favicon.ico", _) => (404, "text/plain", String::new()),
@@ -540,9 +545,15 @@ async fn failures_are_shown_in_words_with_a_retry_and_unlisted_origins_are_refus
         page.eval(&format!("{ROOT} return r.querySelector('.start button').textContent")).await;
     assert_eq!(start, "Iniciar chat");
 
-    // Through the store's app proxy (same origin as the store): the session starts there.
-    page.goto(&format!("http://localhost:{store_port}/proxied")).await;
-    page.until("the widget", &open_and_start).await;
+    // Through the store's app proxy, on the origin nobody allowed: the session, the
+    // settings and the history need no CORS (the chat socket needs none either).
+    page.goto(&format!("http://127.0.0.1:{store_port}/proxied")).await;
+    page.until(
+        "the widget",
+        &format!("{ROOT} if (!r) return false; r.querySelector('.launcher').click(); \
+            r.querySelector('#smx-name').value = 'Pablo Proxy'; r.querySelector('.start').requestSubmit(); return true"),
+    )
+    .await;
     page.until("the message box", &format!("{ROOT} return !r.querySelector('.send').hidden")).await;
     write(&page, "Hello through the proxy").await;
     page.until(
@@ -550,7 +561,23 @@ async fn failures_are_shown_in_words_with_a_retry_and_unlisted_origins_are_refus
         &format!("{ROOT} return r.querySelector('.msg.customer .state[data-state=sent]')"),
     )
     .await;
-    assert_eq!(proxy.forwarded.load(Ordering::SeqCst), 1, "the session went through the app proxy");
+    let conversation = eventually("the proxied customer's conversation", || async {
+        let page = owner_get(&demo, "/conversations?status=all&buyer=pablo%20proxy").await;
+        page["items"][0]["id"].as_str().map(str::to_owned)
+    })
+    .await;
+    let body = json!({"content": {"type": "text", "text": "Hola Pablo, here to help."}});
+    let path = format!("/conversations/{conversation}/messages");
+    owner_send(&demo, reqwest::Method::POST, &path, body).await;
+    let nickname = owner_get(&demo, "/me").await["agent"]["nickname"].as_str().unwrap().to_owned();
+    page.until(
+        "the reply with the agent's name, read through the proxy",
+        &format!("{ROOT} const m = [...r.querySelectorAll('.msg.agent')].find(m => m.textContent.includes('Hola Pablo')); \
+            return m && m.querySelector('.who').textContent === {nickname:?}"),
+    )
+    .await;
+    // The settings, the session and the history pages all went through the proxy.
+    assert!(proxy.forwarded.load(Ordering::SeqCst) >= 3, "{:?}", proxy.forwarded);
     page.close().await;
     demo.stop().await.expect("the demo stops");
 }

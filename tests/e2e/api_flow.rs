@@ -204,6 +204,8 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("get", "/storefront/widget.js"),
         ("get", "/storefront/{shop_id}/widget"),
         ("post", "/storefront/{shop_id}/history"),
+        ("get", "/storefront/{shop_id}/proxy/widget"),
+        ("post", "/storefront/{shop_id}/proxy/history"),
         ("post", "/webhooks/{platform}/{shop_id}"),
         ("get", "/api/v1/shops/{shop_id}/connection"),
         ("put", "/api/v1/shops/{shop_id}/connection"),

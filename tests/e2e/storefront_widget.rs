@@ -2,7 +2,8 @@
 //! when saved, read by the widget with the greeting), CORS only for the store origins
 //! the daemon or the shop lists (an unknown shop and a refused origin alike get no
 //! `Access-Control-Allow-Origin`), and the customer's history — only their own, paged
-//! by cursor, with agents' names, including a reply that arrived while they were away.
+//! by cursor, with agents' names, including a reply that arrived while they were away —
+//! also through the app proxy, where only the platform's signature lets a read in.
 
 use crate::storefront::{next_frame, say, socket, start_session};
 use crate::support::*;
@@ -192,5 +193,58 @@ async fn the_widget_is_one_script_under_25_kb_compressed() {
     let text = String::from_utf8(script.to_vec()).unwrap();
     for banned in ["import(", "importScripts", "createElement(\"script\")", "<link", "@import"] {
         assert!(!text.contains(banned), "widget.js uses {banned}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widgets_reads_through_the_app_proxy_need_the_platforms_signature() {
+    use crate::storefront::{SECRET, proxied_session};
+    use shopmux_simulator::shopify::proxy::{ProxiedRequest, signed_query};
+    let d = start().await;
+    let domain = "proxied.myshopify.com";
+    let (owner, shop, _) = d.seller("Proxy Seller", "shopify", domain).await;
+    let connection = json!({"credentials": {"access_token": "shpat_sim", "client_secret": SECRET}});
+    assert_eq!(d.connect(&owner, &shop, connection).await.0, 200);
+    let now = chrono::Utc::now().timestamp();
+    let (status, session) =
+        proxied_session(&d, &shop, SECRET, domain, None, now, &json!({"name": "Pia"})).await;
+    assert_eq!(status, 201, "{session}");
+    let signed = |secret: &str, language: &str| {
+        let extra = [("language", language)];
+        let request = ProxiedRequest {
+            shop: domain,
+            logged_in_customer_id: None,
+            path_prefix: "/apps/shopmux",
+            timestamp: now,
+            extra: &extra,
+        };
+        signed_query(secret, &request)
+    };
+    let read =
+        |method: Method, endpoint: &str, query: Vec<(String, String)>, body: Option<Value>| {
+            let mut request = client()
+                .request(method, d.url(&format!("/storefront/{shop}/proxy/{endpoint}")))
+                .query(&query);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            async move { decode(request.send().await.unwrap()).await }
+        };
+    let (status, widget) = read(Method::GET, "widget", signed(SECRET, "es"), None).await;
+    assert_eq!(status, 200, "{widget}");
+    let token = json!({"token": session["token"]});
+    let (status, page) =
+        read(Method::POST, "history", signed(SECRET, "es"), Some(token.clone())).await;
+    assert_eq!((status, page["items"].as_array().map(Vec::len)), (200, Some(0)), "{page}");
+    // A forged signature, no query at all, or a tampered parameter: like an unknown shop.
+    for query in [signed("not-the-secret", "es"), Vec::new(), {
+        let mut q = signed(SECRET, "es");
+        q[0].1 = "pl".into();
+        q
+    }] {
+        let answer = read(Method::POST, "history", query.clone(), Some(token.clone())).await;
+        assert_error(&answer, 404, "code", "not_found");
+        let answer = read(Method::GET, "widget", query, None).await;
+        assert_error(&answer, 404, "code", "not_found");
     }
 }

@@ -182,7 +182,7 @@ impl Inbox {
 
     /// The customer the platform's signed proxy request names (none: anonymous). A
     /// forged, stale or other shop's request answers like an unknown shop.
-    async fn proxied_customer(
+    pub(crate) async fn proxied_customer(
         &self, shop: &IngestShop, query: Vec<(String, String)>,
     ) -> CoreResult<Option<String>> {
         let connection =

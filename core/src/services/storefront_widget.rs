@@ -2,7 +2,8 @@
 //! (launcher corner, colour, label, and the greeting and FAQ list in the customer's
 //! language, DY-GREET-1), the store origins allowed to call the daemon cross-origin, and
 //! the customer's own conversation, a page at a time by cursor, so it survives reloads
-//! and shows replies that arrived while the customer was away. A session token answers
+//! and shows replies that arrived while the customer was away. Both may also come
+//! through the shop's app proxy (its signed query checked as for sessions). A session token answers
 //! only for its own buyer; an unknown token, shop or cursor owner reads nothing.
 
 use crate::domain::faq_bot::Greeting;
@@ -133,6 +134,15 @@ impl Inbox {
             // rule: DY-GREET-1 (the greeting in the customer's language, and the FAQ list)
             greeting: shop.bot.as_ref().and_then(|b| b.greeting(language.as_deref())),
         })
+    }
+
+    /// Checks that a request came through the shop's app proxy (the platform's signed
+    /// query); a forged, stale or other shop's request answers like an unknown shop.
+    pub async fn verify_storefront_proxy(
+        &self, shop_id: ShopId, query: Vec<(String, String)>,
+    ) -> CoreResult<()> {
+        let shop = self.storefront_shop(shop_id).await?.ok_or(CoreError::NotFound("shop"))?;
+        self.proxied_customer(&shop, query).await.map(|_| ())
     }
 
     /// The store origins a shop lists for its widget (none for an unknown shop or one
