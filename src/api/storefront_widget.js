@@ -205,7 +205,9 @@
 
   // ---- the launcher and the panel ----
   var unread = 0;
-  function setOpen(open) {
+  // Opens or closes the panel; `quiet` (reopened after navigation) leaves the focus on
+  // the page, where the customer's keyboard expects it.
+  function setOpen(open, quiet) {
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
     try { sessionStorage.setItem(openKey, open ? "1" : ""); } catch (e) { /* no storage */ }
@@ -213,7 +215,7 @@
     unread = 0;
     badge.hidden = true;
     launcher.removeAttribute("aria-label");
-    (session ? sendForm.text : startForm.name).focus({ preventScroll: true });
+    if (!quiet) { (session ? sendForm.text : startForm.name).focus({ preventScroll: true }); }
     if (session && !loaded) { catchUp(); }
   }
   launcher.onclick = function () { setOpen(panel.hidden); };
@@ -688,5 +690,5 @@
   if (session) { connect(); }
   var reopen = false;
   try { reopen = sessionStorage.getItem(openKey) === "1"; } catch (e) { reopen = false; }
-  if (reopen) { setOpen(true); }
+  if (reopen) { setOpen(true, true); }
 })();

@@ -387,6 +387,8 @@ async fn a_customer_chats_from_a_store_on_another_origin_across_reloads_and_an_o
     page.goto(&format!("{store_origin}/other")).await;
     shown_once(&page, "the history after navigating", "Is the harbour mug dishwasher safe?").await;
     shown_once(&page, "the reply after navigating", "Yes, it is dishwasher safe.").await;
+    let focus = page.eval("return document.activeElement === document.body").await;
+    assert_eq!(focus, true, "reopened after navigation, the panel leaves the focus on the page");
 
     // Away (another site): a reply arrives; back in the store, it is there.
     page.goto("about:blank").await;
