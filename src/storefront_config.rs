@@ -28,15 +28,9 @@ pub struct StorefrontConfig {
     pub allowed_origins: Vec<String>,
 }
 
-/// Whether `origin` is a bare origin: `http(s)://host[:port]`, nothing after.
+/// Whether `origin` is a bare origin (the widget settings' own check, also a header value).
 fn is_origin(origin: &str) -> bool {
-    let Some(rest) = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"))
-    else {
-        return false;
-    };
-    !rest.is_empty()
-        && rest.len() <= 253
-        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    shopmux_core::domain::widget_settings::is_origin(origin)
         && axum::http::HeaderValue::from_str(origin).is_ok()
 }
 

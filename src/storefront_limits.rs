@@ -10,6 +10,9 @@
 //! | chat frames | client address | 240/min (60) |
 //! | email codes | session | 1/5 min (3) |
 //! | email codes and confirmations | client address | 20/hour (10) |
+//! | widget settings, history pages, CORS checks | client address | 600/min (120) |
+//! | history pages | session | 60/min (20) |
+//! | widget reads through the app proxy | the shop (they all come from the platform) | 1200/min (240) |
 //!
 //! IPv6 addresses count per /64 (one host usually owns a whole /64). Each limit is a
 //! [`KeyedLimit`] of `crate::rate_limit` (the inbox clock, a bounded key store), so
@@ -58,6 +61,9 @@ pub struct StorefrontLimits {
     frames_per_address: KeyedLimit<IpAddr>,
     codes_per_session: KeyedLimit<String>,
     codes_per_address: KeyedLimit<IpAddr>,
+    reads_per_address: KeyedLimit<IpAddr>,
+    history_per_session: KeyedLimit<String>,
+    proxied_reads_per_shop: KeyedLimit<String>,
 }
 
 impl std::fmt::Debug for StorefrontLimits {
@@ -79,6 +85,9 @@ impl StorefrontLimits {
             frames_per_address: keyed(quota(MINUTE / 240, 60), &clock),
             codes_per_session: keyed(quota(MINUTE * 5, 3), &clock),
             codes_per_address: keyed(quota(MINUTE * 3, 10), &clock),
+            reads_per_address: keyed(quota(MINUTE / 600, 120), &clock),
+            history_per_session: keyed(quota(MINUTE / 60, 20), &clock),
+            proxied_reads_per_shop: keyed(quota(MINUTE / 1200, 240), &clock),
         }
     }
 
@@ -112,6 +121,27 @@ impl StorefrontLimits {
     pub fn email_code(&self, address: IpAddr, session: &str) -> Result<(), RetryAfter> {
         self.codes_per_session.check(&session.to_owned())?;
         self.email_address(address)
+    }
+
+    /// A public read (widget settings, a CORS check) from `address`.
+    pub fn read(&self, address: IpAddr) -> Result<(), RetryAfter> {
+        self.reads_per_address.check(&address_key(address))
+    }
+
+    /// A widget read (settings, a history page) of `shop` through its app proxy, for
+    /// `session` (a token's hash) when it is a history page.
+    pub fn proxied_read(&self, shop: &str, session: Option<&str>) -> Result<(), RetryAfter> {
+        self.proxied_reads_per_shop.check(&shop.to_owned())?;
+        match session {
+            Some(s) => self.history_per_session.check(&s.to_owned()),
+            None => Ok(()),
+        }
+    }
+
+    /// A history page of `session` (its token's hash) from `address`.
+    pub fn history(&self, address: IpAddr, session: &str) -> Result<(), RetryAfter> {
+        self.history_per_session.check(&session.to_owned())?;
+        self.read(address)
     }
 
     /// An email confirmation (or code request) from `address`.
@@ -157,5 +187,11 @@ mod tests {
             limits.email_code(ip, "s1").unwrap();
         }
         assert_eq!(limits.email_code(ip, "s1"), Err(RetryAfter(300)));
+        // History pages: a burst of 20 per session, then one a second.
+        for _ in 0..20 {
+            limits.history(ip, "s1").unwrap();
+        }
+        assert_eq!(limits.history(ip, "s1"), Err(RetryAfter(1)));
+        limits.history(ip, "s2").unwrap();
     }
 }

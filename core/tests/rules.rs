@@ -461,6 +461,8 @@ fn sh_prod_1_at_most_three_products_in_one_share() {
                 product_id: format!("gid://shopify/Product/{i}"),
                 title: format!("Product {i}"),
                 url: None,
+                image_url: None,
+                price: None,
             })
             .collect(),
         text: Some("These might suit you".into()),

@@ -27,6 +27,8 @@ pub mod socket;
 pub mod storefront;
 pub mod storefront_bot;
 pub mod storefront_chat;
+pub mod storefront_cors;
+pub mod storefront_reads;
 pub mod stream;
 pub mod translation;
 pub mod webhook_endpoints;
@@ -118,7 +120,7 @@ impl utoipa::Modify for BearerAuth {
 /// The router, serving its own OpenAPI document at `/api/v1/openapi.json`.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let state_platforms: Vec<_> = state.inbox.registry().platforms().cloned().collect();
-    let cors = storefront::cors(&state.storefront.config.allowed_origins);
+    let cors_state = state.clone();
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -130,6 +132,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(storefront::start_proxied_session))
         .routes(routes!(storefront_chat::chat))
         .routes(routes!(storefront::widget))
+        .routes(routes!(storefront_reads::widget_settings))
+        .routes(routes!(storefront_reads::history))
+        .routes(routes!(storefront_reads::proxied_widget_settings))
+        .routes(routes!(storefront_reads::proxied_history))
         .routes(routes!(shops::get_connection, shops::set_connection))
         .routes(routes!(shops::create_shop, shops::list_shops))
         .routes(routes!(shops::get_shop))
@@ -231,7 +237,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             )
             .into_response()
         })
-        .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(cors_state, storefront_cors::storefront_cors))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

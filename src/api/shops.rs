@@ -158,8 +158,10 @@ pub async fn queue(
     Ok(ApiJson(auth.inbox().queue(&auth.viewer, shop_id).await?))
 }
 
-/// Replace a shop's settings (owner only): `rule_overrides` (rule ID → duration) and,
-/// on platforms that have one, `auto_reply` ({enabled, text, actions}).
+/// Replace a shop's settings (owner only): `rule_overrides` (rule ID → duration),
+/// on platforms that have one, `auto_reply` ({enabled, text, actions}), and for a
+/// storefront chat `widget` ({position: bottom_right|bottom_left, color: "#rrggbb",
+/// label, allowed_origins: ["https://store.example"]}).
 #[utoipa::path(put, path = "/api/v1/shops/{shop_id}/settings", tag = "shops",
     request_body(content = Object, description = "The settings object"), params(ShopPath),
     responses((status = 200, body = Shop), BadRequest, Unauthorized, Forbidden, NotFound,

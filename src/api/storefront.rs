@@ -11,7 +11,8 @@
 //! for development: `storefront.direct_sessions`) starts anonymous sessions only. A
 //! typed email is unverified contact data until confirmed with a mailed code
 //! (`…/email`, `…/email/confirm`). The direct endpoints answer CORS preflights for the
-//! origins in `storefront.allowed_origins`.
+//! daemon's and the shop's allowed origins (`super::storefront_cors`); the widget's
+//! reads (settings, history) are `super::storefront_reads`'.
 
 use super::AppState;
 use super::doc::{BadRequest, Conflict, NotFound, TooManyRequests, Unavailable, Unprocessable};
@@ -19,14 +20,13 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ClientAddr};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use shopmux_core::CoreError;
 use shopmux_core::domain::ids::ShopId;
 use shopmux_core::domain::viewer::hash_token;
 use shopmux_core::services::storefront::{StorefrontProof, StorefrontSession, StorefrontStart};
-use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// The one answer to an unknown shop, a shop without a storefront chat, a refused proxy
 /// signature and direct sessions switched off.
@@ -47,7 +47,7 @@ pub(super) fn shop_id(raw: &str) -> ApiResult<ShopId> {
 }
 
 /// Most query parameters a proxied request may carry.
-const MAX_PROXY_PARAMS: usize = 32;
+pub(super) const MAX_PROXY_PARAMS: usize = 32;
 
 /// The query the platform's app proxy adds (documentation: every parameter is read,
 /// signed ones included, as sent).
@@ -251,27 +251,3 @@ pub async fn widget() -> impl IntoResponse {
 
 /// The widget: plain JavaScript, no build step.
 const WIDGET_JS: &str = include_str!("storefront_widget.js");
-
-/// Whether `path` is a direct storefront endpoint a store's page may call cross-origin.
-fn direct_endpoint(path: &str) -> bool {
-    let Some(rest) = path.strip_prefix("/storefront/") else { return false };
-    let Some((_, endpoint)) = rest.split_once('/') else { return false };
-    matches!(endpoint, "sessions" | "email" | "email/confirm")
-}
-
-/// CORS for the direct storefront endpoints: only `storefront.allowed_origins`, only
-/// `POST` with a JSON body, no credentials (the token travels in the body). Applied to
-/// the whole router (so a preflight is answered before method routing), it grants
-/// nothing on any other path.
-pub fn cors(allowed_origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> =
-        allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
-    let allowed = move |origin: &HeaderValue, parts: &axum::http::request::Parts| {
-        direct_endpoint(parts.uri.path()) && origins.contains(origin)
-    };
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::predicate(allowed))
-        .allow_methods([Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
-        .max_age(std::time::Duration::from_secs(600))
-}

@@ -20,3 +20,5 @@ mod translation;
 mod urgency;
 #[cfg(feature = "demo")]
 mod webhooks;
+#[cfg(feature = "demo")]
+mod widget;

@@ -6,6 +6,7 @@
 
 use crate::inbox::{eventually, owner_get, owner_send};
 use crate::support::*;
+use crate::widget::{ROOT, press, write};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use shopmux::config::{Config, RawConfig};
@@ -175,10 +176,12 @@ async fn the_widget_rating_card_has_no_score_chosen_and_is_rated_by_keyboard() {
          s.setAttribute('data-shop', '{shop}'); document.body.append(s); return true"
     ))
     .await;
-    page.type_into("form[data-start] input[name=name]", "Wanda Widget").await;
-    page.click("form[data-start] button").await;
-    page.type_into("form[data-send] input[name=text]", "Does it come in blue?").await;
-    page.type_into("form[data-send] input[name=text]", key::ENTER).await;
+    page.until("the launcher", &format!("{ROOT} return r && !!r.querySelector('.launcher')")).await;
+    page.eval(&format!("{ROOT} r.querySelector('.launcher').click(); return true")).await;
+    press(&page, "Wanda Widget").await;
+    press(&page, key::ENTER).await;
+    page.until("the message box", &format!("{ROOT} return !r.querySelector('.send').hidden")).await;
+    write(&page, "Does it come in blue?").await;
     let conv = eventually("the widget customer's conversation", || async {
         let page = owner_get(&demo, "/conversations?status=all&buyer=wanda").await;
         page["items"][0]["id"].as_str().map(str::to_owned)
@@ -193,34 +196,36 @@ async fn the_widget_rating_card_has_no_score_chosen_and_is_rated_by_keyboard() {
         json!({}),
     )
     .await;
-    page.find("[data-rating-card] input[type=radio]").await;
     let shown = page
-        .eval(
-            "const card = document.querySelector('[data-rating-card]'); \
-             return [card.querySelectorAll('input[type=radio]').length, \
+        .until(
+            "the rating card in the widget",
+            &format!(
+                "{ROOT} const card = r.querySelector('[data-rating-card]'); \
+                 return card && [card.querySelectorAll('input[type=radio]').length, \
                      card.querySelectorAll('input:checked').length, \
-                     card.querySelector('button').disabled]",
+                     card.querySelector('button').disabled]"
+            ),
         )
         .await;
     assert_eq!(shown, json!([5, 0, true]), "five choices, none preselected, nothing to send yet");
 
     // By keyboard only: Space picks the first choice, → moves to 4, Tab to the comment,
     // Enter sends.
-    page.eval(
-        "document.querySelector('[data-rating-card] input[type=radio]').focus(); return true",
-    )
+    page.eval(&format!(
+        "{ROOT} r.querySelector('[data-rating-card] input[type=radio]').focus(); return true"
+    ))
     .await;
-    page.keys(SPACE).await;
+    press(&page, SPACE).await;
     for _ in 0..3 {
-        page.keys(RIGHT).await;
+        press(&page, RIGHT).await;
     }
-    page.keys(TAB).await;
-    page.keys("Nice colours").await;
-    page.keys(key::ENTER).await;
+    press(&page, TAB).await;
+    press(&page, "Nice colours").await;
+    press(&page, key::ENTER).await;
     let thanks = format!("Thank you for your rating! — {nickname}");
     page.until(
         "the thank-you naming the agent in the widget",
-        &format!("return document.querySelector('[data-log]').textContent.includes({thanks:?})"),
+        &format!("{ROOT} return r.querySelector('.log').textContent.includes({thanks:?})"),
     )
     .await;
     let ratings = owner_get(&demo, &format!("/ratings?conversation_id={conv}")).await;

@@ -21,6 +21,7 @@ mod sign_in;
 mod smtp;
 mod storefront;
 mod storefront_identity;
+mod storefront_widget;
 mod support;
 mod tiktok;
 mod webhooks;

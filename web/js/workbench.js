@@ -61,7 +61,7 @@ function paintProducts(section, detail, initial) {
   const show = (items) => fill(list, items.length ? items.map((p) => h('li', {},
     p.image_url ? h('img', { src: p.image_url, alt: '', loading: 'lazy', class: 'thumb' }) : null,
     h('span', { class: 'title' }, p.title), p.price ? h('small', {}, ' ', p.price) : null,
-    h('button', { class: 'small', onclick: () => emit('share-product', { product_id: p.external_id, title: p.title, ...(p.url ? { url: p.url } : {}) }) }, t('bench.share'))))
+    h('button', { class: 'small', onclick: () => emit('share-product', { product_id: p.external_id, title: p.title, ...(p.url ? { url: p.url } : {}), ...(p.image_url ? { image_url: p.image_url } : {}), ...(p.price ? { price: p.price } : {}) }) }, t('bench.share'))))
     : h('li', { class: 'muted' }, t('bench.noProducts')));
   let timer;
   search.addEventListener('input', () => {

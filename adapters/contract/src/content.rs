@@ -108,6 +108,15 @@ pub enum MessageContent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
         url: Option<String>,
+        /// The product's main image, for chat surfaces that draw cards (the storefront
+        /// widget).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
+        image_url: Option<String>,
+        /// Its price as the shop shows it (`"19.90 USD"`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
+        price: Option<String>,
     },
     /// Several products shared at once, with an optional message (Shopify: at most
     /// three, SH-PROD-1).
@@ -285,10 +294,12 @@ impl MessageContent {
             }
             Self::Image { url } | Self::Video { url } => required("url", url, MAX_URL_CHARS),
             Self::Emoji { code } => required("code", code, MAX_ID_CHARS),
-            Self::ProductCard { product_id, title, url } => {
+            Self::ProductCard { product_id, title, url, image_url, price } => {
                 required("product_id", product_id, MAX_ID_CHARS)?;
                 required("title", title, MAX_NAME_CHARS)?;
-                optional("url", url.as_deref(), MAX_URL_CHARS)
+                optional("url", url.as_deref(), MAX_URL_CHARS)?;
+                optional("image_url", image_url.as_deref(), MAX_URL_CHARS)?;
+                optional("price", price.as_deref(), MAX_LABEL_CHARS)
             }
             Self::ProductList { products, text } => validate_products(products, text.as_deref()),
             Self::OrderCard { order_id, status } => {
@@ -360,6 +371,8 @@ fn validate_products(products: &[SharedProduct], text: Option<&str>) -> Result<(
         required("products.product_id", &p.product_id, MAX_ID_CHARS)?;
         required("products.title", &p.title, MAX_NAME_CHARS)?;
         optional("products.url", p.url.as_deref(), MAX_URL_CHARS)?;
+        optional("products.image_url", p.image_url.as_deref(), MAX_URL_CHARS)?;
+        optional("products.price", p.price.as_deref(), MAX_LABEL_CHARS)?;
     }
     optional("text", text, MAX_TEXT_CHARS)
 }
@@ -379,6 +392,14 @@ pub struct SharedProduct {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
     pub url: Option<String>,
+    /// The product's main image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
+    pub image_url: Option<String>,
+    /// Its price as the shop shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
+    pub price: Option<String>,
 }
 
 #[cfg(test)]

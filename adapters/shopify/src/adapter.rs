@@ -279,8 +279,13 @@ mod tests {
         assert_eq!(refusal.rule, "SH-DISC-1");
         assert!(refusal.message.contains("`OLD10` has expired"), "{refusal:?}");
         // rule: SH-PROD-1 (only products published to the online store)
-        let shared =
-            |id: &str| SharedProduct { product_id: id.into(), title: "x".into(), url: None };
+        let shared = |id: &str| SharedProduct {
+            product_id: id.into(),
+            title: "x".into(),
+            url: None,
+            image_url: None,
+            price: None,
+        };
         let refusal = vet(MessageContent::ProductList {
             products: vec![shared("gid://shopify/Product/1"), shared("gid://shopify/Product/2")],
             text: None,
@@ -292,6 +297,8 @@ mod tests {
             product_id: "gid://shopify/Product/1".into(),
             title: "Shirt".into(),
             url: None,
+            image_url: None,
+            price: None,
         });
         assert_eq!(published, None);
         let asked = host.asked.lock().unwrap().clone();

@@ -35,3 +35,4 @@ pub mod viewer;
 pub mod webhook_retry;
 pub mod webhook_signing;
 pub mod webhooks;
+pub mod widget_settings;

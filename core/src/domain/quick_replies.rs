@@ -635,6 +635,8 @@ mod tests {
             product_id: "p".into(),
             title: title.into(),
             url: None,
+            image_url: None,
+            price: None,
         };
         let recent = [
             message(card("O-1"), 5),

@@ -33,6 +33,8 @@ pub struct IngestShop {
     /// Whether its platform records replies (the adapter declares `records_replies`):
     /// its automatic replies and bot messages are stored delivered, with no outbox entry.
     pub records_replies: bool,
+    /// Its storefront widget's look and the store origins it is embedded on.
+    pub widget: std::sync::Arc<super::widget_settings::WidgetSettings>,
 }
 
 /// A shop's automatic reply settings (`settings.auto_reply`).

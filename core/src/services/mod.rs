@@ -37,6 +37,7 @@ pub(crate) mod slots;
 pub mod start;
 pub mod storefront;
 pub mod storefront_email;
+pub mod storefront_widget;
 pub mod timers;
 pub mod translation;
 pub mod vetting;

@@ -8,6 +8,7 @@ use crate::domain::ids::*;
 use crate::domain::model::*;
 use crate::domain::shop_settings::{IngestShop, auto_reply, routing_settings, rule_overrides};
 use crate::domain::viewer::Viewer;
+use crate::domain::widget_settings::widget_settings;
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
 use crate::storage::shops;
@@ -85,6 +86,7 @@ impl Inbox {
         routing_settings(settings, &rules)?;
         shop_compliance(settings, &rules.compliance)?;
         service_level(settings)?;
+        widget_settings(settings)?;
         Ok(())
     }
 
@@ -229,6 +231,7 @@ impl Inbox {
             secret: row.secret,
             translate: self.translation.provider.is_some(),
             records_replies: self.registry.capabilities(platform.as_str()).records_replies,
+            widget: Arc::new(widget_settings(&row.settings).unwrap_or_default()),
         };
         self.ingest_cache
             .lock()

@@ -108,7 +108,7 @@ pub(crate) fn valid_email(email: &str) -> bool {
 }
 
 /// The browser's language, checked (empty: none).
-fn checked_language(language: Option<&str>) -> CoreResult<Option<String>> {
+pub(crate) fn checked_language(language: Option<&str>) -> CoreResult<Option<String>> {
     match language.map(|l| l.trim().replace('_', "-")) {
         Some(l) if l.is_empty() => Ok(None),
         Some(l) if valid_language(&l) => Ok(Some(l)),
@@ -152,7 +152,7 @@ fn checked(start: StorefrontStart) -> CoreResult<Details> {
 }
 
 /// The longest session token looked up (tokens are `smx_` and 64 hex digits).
-const MAX_TOKEN_LEN: usize = 128;
+pub(crate) const MAX_TOKEN_LEN: usize = 128;
 
 /// Checks a typed email as contact data (the same shape rules as at the start).
 pub(crate) fn checked_email(email: &str) -> CoreResult<String> {
@@ -182,7 +182,7 @@ impl Inbox {
 
     /// The customer the platform's signed proxy request names (none: anonymous). A
     /// forged, stale or other shop's request answers like an unknown shop.
-    async fn proxied_customer(
+    pub(crate) async fn proxied_customer(
         &self, shop: &IngestShop, query: Vec<(String, String)>,
     ) -> CoreResult<Option<String>> {
         let connection =

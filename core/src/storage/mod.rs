@@ -33,6 +33,7 @@ pub mod shops;
 pub mod sql;
 pub mod store;
 pub mod storefront;
+pub mod storefront_history;
 pub mod translations;
 pub mod web_sessions;
 pub mod webhook_queue;

@@ -181,6 +181,8 @@ fn templates_map_both_ways() {
         product_id: id.into(),
         title: title.into(),
         url: None,
+        image_url: None,
+        price: None,
     };
     let order = |id: &str| C::OrderCard { order_id: id.into(), status: None };
     let inbound = [

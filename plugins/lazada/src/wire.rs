@@ -127,7 +127,7 @@ pub fn inbound_content(template: i64, card: &str) -> Option<C> {
         ITEM => {
             let product_id = field(&["itemId", "item_id"])?;
             let title = field(&["title", "itemTitle"]).unwrap_or_else(|| product_id.clone());
-            C::ProductCard { product_id, title, url: None }
+            C::ProductCard { product_id, title, url: None, image_url: None, price: None }
         }
         ORDER => C::OrderCard { order_id: field(&["orderId", "order_id"])?, status: None },
         VOUCHER => {

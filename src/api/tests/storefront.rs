@@ -59,3 +59,44 @@ async fn storefront_cors_preflight_allows_only_the_configured_store_origin() {
     assert_eq!(status, 201);
     assert_eq!(headers.get("access-control-allow-origin").unwrap(), "https://store.example");
 }
+
+#[tokio::test]
+async fn storefront_history_pages_are_rate_limited_per_session_and_bad_input_is_a_4xx() {
+    let (h, _owner, shop, _) = Harness::with_shop("shopify").await;
+    let (status, session) = h.send(start_call(&shop, 20)).await;
+    assert_eq!(status, 201, "{session}");
+    let token = session["token"].as_str().unwrap().to_owned();
+    let history = |body: String, last: u8| {
+        Call::new(Method::POST, format!("/storefront/{shop}/history"))
+            .body(body)
+            .peer(SocketAddr::from(([198, 51, 100, last], 40000)))
+    };
+    let page = serde_json::json!({"token": token}).to_string();
+    for _ in 0..20 {
+        let (status, body) = h.send(history(page.clone(), 21)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // The same session from another address is limited too; the wait is a second.
+    let (status, headers, body) = h.send_full(history(page.clone(), 22)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (429, Some("rate_limited")), "{body}");
+    assert_eq!(headers.get("retry-after").unwrap(), "1");
+    h.clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(h.send(history(page, 21)).await.0, 200);
+    // Attacker input: never a 5xx, always a JSON error with a code.
+    let huge = "9".repeat(10_000);
+    for (body, wanted) in [
+        ("not json".to_owned(), 400),
+        (serde_json::json!({"token": token, "after": huge}).to_string(), 422),
+        (serde_json::json!({"token": token, "before": "-1.x"}).to_string(), 422),
+        (serde_json::json!({"token": token, "limit": -1}).to_string(), 400),
+        (serde_json::json!({"token": 7}).to_string(), 400),
+    ] {
+        h.clock.advance(chrono::Duration::seconds(1));
+        let (status, answer) = h.send(history(body.clone(), 23)).await;
+        assert_eq!(status, wanted, "{body}: {answer}");
+        assert!(answer["error"]["code"].is_string(), "{answer}");
+    }
+    let (status, answer) =
+        h.send(Call::new(Method::GET, format!("/storefront/{shop}/widget?language=%00"))).await;
+    assert_eq!(status, 422, "{answer}");
+}

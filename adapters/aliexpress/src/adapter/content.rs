@@ -32,6 +32,8 @@ pub(super) fn content_events(message: &MessageDetail) -> Vec<(String, MessageCon
                     product_id: product.to_owned(),
                     title: summary.product_name.clone().unwrap_or_else(|| product.to_owned()),
                     url: summary.product_detail_url.clone(),
+                    image_url: None,
+                    price: None,
                 };
                 out.push((message.id.clone(), card));
             }
@@ -154,7 +156,7 @@ pub(super) fn outbound(
             ));
         }
         MessageContent::Image { url } => (MessageKind::Member, 0, String::new(), Some(url.clone())),
-        MessageContent::ProductCard { product_id, title, url } => {
+        MessageContent::ProductCard { product_id, title, url, .. } => {
             let title = if title.is_empty() { product_id } else { title };
             let text = match given(url) {
                 None => title.clone(),
@@ -267,6 +269,8 @@ mod tests {
             product_id: "abc".into(),
             title: "t".into(),
             url: None,
+            image_url: None,
+            price: None,
         })
         .unwrap_err();
         assert_eq!((e.code.as_str(), e.retryable), ("unsupported_content", false));

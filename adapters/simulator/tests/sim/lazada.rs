@@ -169,8 +169,13 @@ fn replies_are_delivered_with_a_signature_the_simulator_accepts() {
     let f = Fixture::start();
     let (session, _) = f.buyer_writes("Where is my parcel?");
     let sent_text = f.reply(&session, text("It left today 🙏"));
-    let product =
-        C::ProductCard { product_id: "1762013406".into(), title: "Mug".into(), url: None };
+    let product = C::ProductCard {
+        product_id: "1762013406".into(),
+        title: "Mug".into(),
+        url: None,
+        image_url: None,
+        price: None,
+    };
     let item = f.reply(&session, product);
     let order = f.reply(&session, order_card("465423342423"));
     let sent = f.sim.sent_messages();

@@ -96,6 +96,8 @@ fn inbound_content(content: wire::MessageContent) -> Option<(MessageContent, Opt
         title: product_id.clone(),
         product_id,
         url: None,
+        image_url: None,
+        price: None,
     };
     let order_card = |order_id: String| MessageContent::OrderCard { order_id, status: None };
     Some(match content {
@@ -276,7 +278,9 @@ mod tests {
                 MessageContent::ProductCard {
                     product_id: "1729".into(),
                     title: "1729".into(),
-                    url: None
+                    url: None,
+                    image_url: None,
+                    price: None,
                 },
                 Some(EntryPoint::ProductPage)
             )

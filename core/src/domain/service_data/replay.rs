@@ -91,6 +91,7 @@ mod tests {
             bot: None,
             translate: false,
             records_replies: false,
+            widget: Default::default(),
             deadlines: std::sync::Arc::new(crate::domain::deadlines::DeadlineSpec {
                 rules: std::sync::Arc::new(shopmux_contract::RuleSet::permissive(
                     shopmux_contract::Platform::from_static("x"),
