@@ -22,6 +22,7 @@ pub struct Daemon {
     secure_cookies: crate::config::SecureCookies,
     plugins: Arc<Vec<crate::plugins::PluginStatus>>,
     access: crate::config::AccessConfig,
+    connect: Arc<crate::config::ConnectConfig>,
 }
 
 /// Every adapter — built in, then the loaded plugins — registered with the host it
@@ -94,6 +95,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         secure_cookies: config.server.secure_cookies,
         plugins: Arc::new(plugin_statuses),
         access: config.access.clone(),
+        connect: Arc::new(config.connect.clone()),
     })
 }
 
@@ -124,6 +126,7 @@ impl Daemon {
                     self.inbox.clock().clone(),
                 )),
                 plugins: self.plugins.clone(),
+                connect: self.connect.clone(),
             },
             self.max_body_bytes,
         )

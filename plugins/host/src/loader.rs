@@ -81,6 +81,11 @@ impl RawManifest {
             order_look_up: declared.order_look_up && lists(FETCH_ORDER),
             buyer_look_up: declared.buyer_look_up && lists(FETCH_BUYER),
             product_search: declared.product_search && lists(SEARCH_PRODUCTS),
+            authorizes: declared.authorizes
+                && [AUTHORIZATION_URL, VERIFY_CALLBACK, EXCHANGE_CODE, AUTHORIZED_SHOPS]
+                    .iter()
+                    .all(|m| lists(m)),
+            subscribes_webhooks: declared.subscribes_webhooks && lists(SUBSCRIBE_WEBHOOKS),
             ..declared
         }
     }
