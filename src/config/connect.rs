@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 pub struct RawConnectConfig {
     /// This daemon's address as platforms and browsers reach it (`https://inbox.example`,
     /// no trailing slash). Callbacks are `{public_url}/connect/{platform}/callback`,
-    /// webhooks `{public_url}/webhooks/{platform}/…`. Empty: no one-click connections.
+    /// webhooks `{public_url}/webhooks/{platform}/…`. Empty: the daemon's own address
+    /// (on loopback when it listens on every address) — enough locally and for the demo;
+    /// set it when platforms reach the daemon through a proxy or another name.
     pub public_url: String,
     /// The app per platform id.
     pub apps: BTreeMap<String, RawConnectApp>,
