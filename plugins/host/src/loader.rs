@@ -336,4 +336,28 @@ mod tests {
             }
         );
     }
+
+    #[test]
+    fn connecting_is_a_capability_only_with_all_four_authorization_methods() {
+        use abi::method::*;
+        let declared = r#", "capabilities": {"webhooks": true, "authorizes": true,
+            "subscribes_webhooks": true}"#;
+        let some = [RULE_SET, PARSE_WEBHOOK, AUTHORIZATION_URL, VERIFY_CALLBACK, EXCHANGE_CODE];
+        let caps = parse(&manifest("acme", &some, declared)).unwrap().0.capabilities();
+        assert!(!caps.authorizes && !caps.subscribes_webhooks, "{caps:?}");
+        let all = [
+            RULE_SET,
+            PARSE_WEBHOOK,
+            AUTHORIZATION_URL,
+            VERIFY_CALLBACK,
+            EXCHANGE_CODE,
+            AUTHORIZED_SHOPS,
+            SUBSCRIBE_WEBHOOKS,
+        ];
+        let caps = parse(&manifest("acme", &all, declared)).unwrap().0.capabilities();
+        assert!(caps.authorizes && caps.subscribes_webhooks, "{caps:?}");
+        // A manifest of an earlier SDK declares neither.
+        let old = parse(&manifest("acme", &all, "")).unwrap().0.capabilities();
+        assert!(!old.authorizes && !old.subscribes_webhooks);
+    }
 }
