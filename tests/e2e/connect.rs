@@ -168,7 +168,15 @@ async fn a_store_connects_in_one_click_and_its_customer_reaches_the_inbox() {
     let s = setup().await;
     let (status, list) = s.d.get("/api/v1/connect", &s.owner).await;
     assert_eq!(status, 200);
-    assert_eq!(list, json!([{"platform": "shopify", "ready": true}]));
+    // Shopify's app is configured here; TikTok's adapter can connect, but has no app here.
+    assert_eq!(
+        list,
+        json!([{"platform": "shopify", "ready": true}, {"platform": "tiktok", "ready": false}])
+    );
+    let (status, body) = s.d.post_json("/api/v1/connect/tiktok", &s.owner, json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("not_configured")));
+    let (status, _) = s.d.post_json("/api/v1/connect/douyin", &s.owner, json!({})).await;
+    assert_eq!(status, 404, "no one-click connection for that platform (yet)");
     let shop = connect_store(&s).await;
     // The store exists, connected, with the token and the webhook key sealed in.
     let listed = shops(&s).await;
@@ -377,4 +385,102 @@ async fn privacy_webhooks_export_and_redact_without_deleting_messages() {
         requests.as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["redact_shop", "redact_buyers", "export"]);
     assert_eq!(requests[1]["messages_redacted"], 1);
+}
+
+/// A TikTok simulator whose seller can authorize the app, and a daemon configured to
+/// connect its shops, on one clock.
+async fn tiktok_setup() -> (TestDaemon, shopmux_simulator::tiktok::SimHandle, String, String) {
+    use shopmux_simulator::tiktok::SimConfig;
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let sim_clock = clock.clone();
+    let sim = shopmux_simulator::TikTokSim::start(SimConfig {
+        clock: Arc::new(move || shopmux_core::Clock::now(&*sim_clock)),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    sim.set_redirect_url(Some(format!("{public}/connect/tiktok/callback")));
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/shopmux.db", tmp.path().display());
+    let (base, app_public) = (sim.base_url(), public.clone());
+    let mut d = start_configured(&url, tmp.path().to_path_buf(), clock, move |c| {
+        c.server.bind = format!("127.0.0.1:{port}").parse().unwrap();
+        c.connect.public_url = Some(app_public);
+        let app = shopmux_contract::adapter::AuthorizationApp {
+            client_id: "sim_app_key".into(),
+            client_secret: "sim_app_secret".into(),
+            settings: [("service_id".to_owned(), "7001".to_owned())].into(),
+            authorize_base: Some(base.clone()),
+            api_base: Some(base),
+        };
+        c.connect.apps.insert("tiktok".into(), app);
+    })
+    .await;
+    d.keep(tmp);
+    let owner = d.owner("TikTok Seller").await;
+    (d, sim, owner, public)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiktok_seller_connects_in_one_click_and_its_buyers_reach_the_inbox() {
+    use crate::tiktok::{SHOP, push_text};
+    let (d, sim, owner, public) = tiktok_setup().await;
+    let (status, started) = d.post_json("/api/v1/connect/tiktok", &owner, json!({})).await;
+    assert_eq!(status, 200, "{started}");
+    let authorize_url = string(&started["authorize_url"]);
+    assert!(authorize_url.contains("/open/authorize?service_id=7001&state="), "{authorize_url}");
+    let page = browser().get(&authorize_url).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("Authorize"));
+    let consent_url = authorize_url.replace("/open/authorize?", "/open/authorize/consent?");
+    let back = browser().get(consent_url).send().await.unwrap();
+    assert_eq!(back.status(), 302);
+    let callback = back.headers()["location"].to_str().unwrap().to_owned();
+    let (location, outcome) = follow(&callback).await;
+    assert_eq!(location, "/?connected=tiktok&shops=1#settings", "{outcome}");
+    assert_eq!(outcome["shops"][0]["webhooks"], "subscribed", "{outcome}");
+    let shop = string(&outcome["shops"][0]["shop_id"]);
+    // The shop, its cipher and region from Get Authorized Shops, its tokens sealed.
+    let (_, listed) = d.get("/api/v1/shops", &owner).await;
+    assert_eq!(
+        (listed[0]["external_id"].as_str(), listed[0]["region"].as_str()),
+        (Some(SHOP), Some("GB"))
+    );
+    let stored = d.stored_connection(&shop).await;
+    assert_eq!(stored.credentials["shop_cipher"], "GCP_sim_cipher_1");
+    assert!(stored.credentials["access_token"].starts_with("TTP_sim_access_"));
+    // Its webhooks subscribed to this shop's address.
+    let address = format!("{public}/webhooks/tiktok/{shop}");
+    let events: Vec<String> = sim
+        .subscriptions()
+        .into_iter()
+        .map(|(s, kind, a)| {
+            assert_eq!((s.as_str(), a.as_str()), (SHOP, address.as_str()));
+            kind
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "NEW_MESSAGE",
+            "NEW_CONVERSATION",
+            "SELLER_DEAUTHORIZATION",
+            "UPCOMING_AUTHORIZATION_EXPIRATION"
+        ]
+    );
+    // A buyer writes: the message is in the inbox; the reply is signed and delivered.
+    sim.set_webhook_url(Some(address));
+    let mut stream = d.stream(&owner).await;
+    assert_eq!(push_text(&sim, "conv-1c", "3001", "Is it waterproof?").await.status(), 200);
+    let created = next_created(&mut stream).await;
+    assert_eq!(created["message"]["content"]["text"], "Is it waterproof?");
+    let (_, reply) = d.reply(&owner, &conversation_of(&created), "Yes, fully").await;
+    let delivered = next_update(&mut stream, &string(&reply["id"])).await;
+    assert_eq!(delivered["message"]["delivery_status"], "delivered", "{delivered}");
+    // The same callback again is a reused state: refused, nothing changes.
+    let (location, _) = follow(&callback).await;
+    assert_eq!(location, "/?connect_error=bad_state#settings");
+    let (_, listed) = d.get("/api/v1/shops", &owner).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
 }
