@@ -168,14 +168,19 @@ async fn a_store_connects_in_one_click_and_its_customer_reaches_the_inbox() {
     let s = setup().await;
     let (status, list) = s.d.get("/api/v1/connect", &s.owner).await;
     assert_eq!(status, 200);
-    // Shopify's app is configured here; TikTok's adapter can connect, but has no app here.
+    // Shopify's app is configured here; Douyin's and TikTok's adapters can connect, but
+    // have no app here.
     assert_eq!(
         list,
-        json!([{"platform": "shopify", "ready": true}, {"platform": "tiktok", "ready": false}])
+        json!([
+            {"platform": "douyin", "ready": false},
+            {"platform": "shopify", "ready": true},
+            {"platform": "tiktok", "ready": false}
+        ])
     );
     let (status, body) = s.d.post_json("/api/v1/connect/tiktok", &s.owner, json!({})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (409, Some("not_configured")));
-    let (status, _) = s.d.post_json("/api/v1/connect/douyin", &s.owner, json!({})).await;
+    let (status, _) = s.d.post_json("/api/v1/connect/aliexpress", &s.owner, json!({})).await;
     assert_eq!(status, 404, "no one-click connection for that platform (yet)");
     let shop = connect_store(&s).await;
     // The store exists, connected, with the token and the webhook key sealed in.
@@ -483,4 +488,67 @@ async fn a_tiktok_seller_connects_in_one_click_and_its_buyers_reach_the_inbox() 
     assert_eq!(location, "/?connect_error=bad_state#settings");
     let (_, listed) = d.get("/api/v1/shops", &owner).await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_douyin_shop_connects_in_one_click_and_its_order_reaches_the_inbox() {
+    use shopmux_simulator::douyin::{Order, Shop, SimConfig};
+    const SHOP: &str = "12345";
+    const ORDER: &str = "4781320682406083640";
+    let order = Order { create_time: chrono::Utc::now().timestamp() - 3600, ..Default::default() };
+    let sim = shopmux_simulator::DouyinSim::start(SimConfig {
+        shops: vec![Shop { orders: vec![order], ..Default::default() }],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    sim.set_redirect_url(Some(format!("{public}/connect/douyin/callback")));
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/shopmux.db", tmp.path().display());
+    let (base, app_public) = (sim.base_url(), public.clone());
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let mut d = start_configured(&url, tmp.path().to_path_buf(), clock, move |c| {
+        c.server.bind = format!("127.0.0.1:{port}").parse().unwrap();
+        c.connect.public_url = Some(app_public);
+        let app = shopmux_contract::adapter::AuthorizationApp {
+            client_id: "7000000000000000001".into(),
+            client_secret: "sim-douyin-secret".into(),
+            settings: [("service_id".to_owned(), "42".to_owned())].into(),
+            authorize_base: Some(base.clone()),
+            api_base: Some(base),
+        };
+        c.connect.apps.insert("douyin".into(), app);
+    })
+    .await;
+    d.keep(tmp);
+    let owner = d.owner("Douyin Seller").await;
+    let (status, started) = d.post_json("/api/v1/connect/douyin", &owner, json!({})).await;
+    assert_eq!(status, 200, "{started}");
+    let authorize_url = string(&started["authorize_url"]);
+    assert!(authorize_url.contains("/authorize?service_id=42&state="), "{authorize_url}");
+    let consent_url = authorize_url.replace("/authorize?", "/authorize/consent?");
+    let back = browser().get(consent_url).send().await.unwrap();
+    assert_eq!(back.status(), 302);
+    let callback = back.headers()["location"].to_str().unwrap().to_owned();
+    let (location, outcome) = follow(&callback).await;
+    assert_eq!(location, "/?connected=douyin&shops=1#settings", "{outcome}");
+    // Douyin has no subscription API: the push URL is set in its console.
+    assert_eq!(outcome["shops"][0]["webhooks"], "not_offered", "{outcome}");
+    let shop = string(&outcome["shops"][0]["shop_id"]);
+    let (_, listed) = d.get("/api/v1/shops", &owner).await;
+    assert_eq!(listed[0]["external_id"], SHOP, "{listed}");
+    let stored = d.stored_connection(&shop).await;
+    assert_eq!(stored.credentials["app_key"], "7000000000000000001");
+    assert!(!stored.credentials["access_token"].is_empty());
+    // The shop's order push (signed by the simulator) reaches the inbox as an order card,
+    // looked up with the token token.create issued.
+    sim.set_push_url(Some(format!("{public}/webhooks/douyin/{shop}")));
+    let delivery = sim.push_trade_create(SHOP, ORDER).await.unwrap();
+    assert!(delivery.statuses.iter().all(|s| *s == 200), "{delivery:?}");
+    let (_, list) = d.get("/api/v1/conversations", &owner).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    // A reused state changes nothing.
+    assert_eq!(follow(&callback).await.0, "/?connect_error=bad_state#settings");
 }
