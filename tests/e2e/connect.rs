@@ -168,11 +168,12 @@ async fn a_store_connects_in_one_click_and_its_customer_reaches_the_inbox() {
     let s = setup().await;
     let (status, list) = s.d.get("/api/v1/connect", &s.owner).await;
     assert_eq!(status, 200);
-    // Shopify's app is configured here; Douyin's and TikTok's adapters can connect, but
+    // Shopify's app is configured here; the other marketplaces' adapters can connect, but
     // have no app here.
     assert_eq!(
         list,
         json!([
+            {"platform": "aliexpress", "ready": false},
             {"platform": "douyin", "ready": false},
             {"platform": "shopify", "ready": true},
             {"platform": "tiktok", "ready": false}
@@ -180,8 +181,8 @@ async fn a_store_connects_in_one_click_and_its_customer_reaches_the_inbox() {
     );
     let (status, body) = s.d.post_json("/api/v1/connect/tiktok", &s.owner, json!({})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (409, Some("not_configured")));
-    let (status, _) = s.d.post_json("/api/v1/connect/aliexpress", &s.owner, json!({})).await;
-    assert_eq!(status, 404, "no one-click connection for that platform (yet)");
+    let (status, _) = s.d.post_json("/api/v1/connect/api", &s.owner, json!({})).await;
+    assert_eq!(status, 404, "the api channel has no authorization page");
     let shop = connect_store(&s).await;
     // The store exists, connected, with the token and the webhook key sealed in.
     let listed = shops(&s).await;
@@ -550,5 +551,65 @@ async fn a_douyin_shop_connects_in_one_click_and_its_order_reaches_the_inbox() {
     let (_, list) = d.get("/api/v1/conversations", &owner).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
     // A reused state changes nothing.
+    assert_eq!(follow(&callback).await.0, "/?connect_error=bad_state#settings");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aliexpress_seller_connects_in_one_click_and_its_buyers_reach_the_inbox() {
+    use shopmux_simulator::aliexpress::{Buyer, BuyerMessage, SimConfig};
+    let sim = shopmux_simulator::AliExpressSim::start(SimConfig::default()).await.unwrap();
+    let seller = SimConfig::default().sellers[0].login_id.clone();
+    let (app_key, app_secret) = sim.app();
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/shopmux.db", tmp.path().display());
+    let (base, app_public) = (sim.base_url(), public.clone());
+    let mut d = start_configured(
+        &url,
+        tmp.path().to_path_buf(),
+        Arc::new(shopmux_core::SystemClock),
+        move |c| {
+            c.server.bind = format!("127.0.0.1:{port}").parse().unwrap();
+            c.connect.public_url = Some(app_public);
+            let app = shopmux_contract::adapter::AuthorizationApp {
+                client_id: app_key.to_string(),
+                client_secret: app_secret.to_string(),
+                authorize_base: Some(base.clone()),
+                api_base: Some(base),
+                ..Default::default()
+            };
+            c.connect.apps.insert("aliexpress".into(), app);
+        },
+    )
+    .await;
+    d.keep(tmp);
+    let owner = d.owner("AliExpress Seller").await;
+    let (status, started) = d.post_json("/api/v1/connect/aliexpress", &owner, json!({})).await;
+    assert_eq!(status, 200, "{started}");
+    let authorize_url = string(&started["authorize_url"]);
+    let redirect = format!("{public}/connect/aliexpress/callback");
+    assert_eq!(query_param(&authorize_url, "redirect_uri"), redirect);
+    let page = browser().get(&authorize_url).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("Authorize"));
+    let consent_url = authorize_url.replace("/oauth/authorize?", "/oauth/authorize/consent?");
+    let back = browser().get(consent_url).send().await.unwrap();
+    assert_eq!(back.status(), 302);
+    let callback = back.headers()["location"].to_str().unwrap().to_owned();
+    let (location, outcome) = follow(&callback).await;
+    assert_eq!(location, "/?connected=aliexpress&shops=1#settings", "{outcome}");
+    let shop = string(&outcome["shops"][0]["shop_id"]);
+    let (_, listed) = d.get("/api/v1/shops", &owner).await;
+    assert_eq!(listed[0]["external_id"], seller.as_str(), "{listed}");
+    let stored = d.stored_connection(&shop).await;
+    assert_eq!(stored.credentials["access_token"], sim.access_token(&seller).unwrap());
+    // A buyer writes on AliExpress: the poll (with the token /auth/token/create issued)
+    // brings it into the inbox.
+    let buyer = Buyer::new(7);
+    sim.add_buyer_message(&seller, &buyer, BuyerMessage::text("Is it in stock?")).unwrap();
+    d.inbox.poll_now().await.unwrap();
+    let (_, list) = d.get("/api/v1/conversations", &owner).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    // A reused state (and so a reused code) changes nothing.
     assert_eq!(follow(&callback).await.0, "/?connect_error=bad_state#settings");
 }
