@@ -7,31 +7,12 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::Shared;
+use crate::consent::{escape, refused};
 use crate::lock;
 use crate::server::Received;
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn percent(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'-' | b'.' | b'_' | b'~' => (byte as char).to_string(),
-            _ if byte.is_ascii_alphanumeric() => (byte as char).to_string(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
-fn refused(message: &'static str) -> Response {
-    (StatusCode::BAD_REQUEST, message).into_response()
-}
 
 /// The authorization page.
 pub(super) async fn page(State(sim): State<Arc<Shared>>, received: Received) -> Response {
@@ -70,7 +51,5 @@ pub(super) async fn consent(State(sim): State<Arc<Shared>>, received: Received) 
         guard.codes.insert(code.clone(), seller);
         code
     };
-    let glue = if redirect.contains('?') { '&' } else { '?' };
-    let location = format!("{redirect}{glue}code={}&state={}", percent(&code), percent(state));
-    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+    crate::consent::back_to_app(redirect, &code, state)
 }

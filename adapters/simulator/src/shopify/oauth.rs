@@ -7,6 +7,7 @@
 //! scope}`; a code works once).
 
 use super::Shared;
+use crate::consent::{escape, percent};
 use crate::lock;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
@@ -35,10 +36,6 @@ pub(super) struct AuthorizeQuery {
     state: String,
     #[serde(default)]
     shop: String,
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn refusal(status: StatusCode, message: &str) -> Response {
@@ -105,18 +102,6 @@ fn redirect(app: &SimApp, q: &AuthorizeQuery, code: &str, host: &str, timestamp:
     let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", percent(v))).collect();
     let glue = if q.redirect_uri.contains('?') { '&' } else { '?' };
     format!("{}{glue}{}", q.redirect_uri, query.join("&"))
-}
-
-/// A query value percent-encoded (all but RFC 3986's unreserved characters).
-fn percent(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'-' | b'.' | b'_' | b'~' => (byte as char).to_string(),
-            _ if byte.is_ascii_alphanumeric() => (byte as char).to_string(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
 }
 
 /// The token request.

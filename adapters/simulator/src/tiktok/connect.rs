@@ -11,13 +11,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::api::ApiError;
 use super::auth::Scope;
 use super::{Shared, SimHandle, codes};
+use crate::consent::escape;
 use crate::lock;
 use crate::server::Received;
 
@@ -32,21 +33,6 @@ pub(crate) struct Authorizations {
     redirect_url: Option<String>,
     /// (shop id, event type, address).
     subscriptions: Vec<(String, String, String)>,
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn percent(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'-' | b'.' | b'_' | b'~' => (byte as char).to_string(),
-            _ if byte.is_ascii_alphanumeric() => (byte as char).to_string(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
 }
 
 fn refused(message: &str) -> Response {
@@ -90,9 +76,7 @@ pub(super) async fn consent(State(sim): State<Arc<Shared>>, received: Received) 
     guard.connect.issued += 1;
     let code = format!("TTP_sim_code_{:08}", guard.connect.issued);
     guard.connect.codes.insert(code.clone(), open_id);
-    let glue = if redirect.contains('?') { '&' } else { '?' };
-    let location = format!("{redirect}{glue}code={}&state={}", percent(&code), percent(state));
-    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+    crate::consent::back_to_app(&redirect, &code, state)
 }
 
 impl Shared {
