@@ -24,9 +24,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod access;
+mod connect;
 mod languages;
 mod webhooks;
 pub use access::{AccessConfig, RawAccessConfig};
+pub use connect::{ConnectConfig, RawConnectApp, RawConnectConfig};
 pub use languages::{LanguagesConfig, RawLanguagesConfig, TopicClassifierConfig};
 mod translation;
 pub use translation::{ProviderKind, RawTranslationConfig, TranslationConfig};
@@ -62,6 +64,8 @@ pub struct RawConfig {
     pub languages: RawLanguagesConfig,
     /// `[translation]`: the translation provider, its limits and the budget.
     pub translation: RawTranslationConfig,
+    /// `[connect]`: one-click shop connections (the public address, the apps).
+    pub connect: RawConnectConfig,
 }
 
 /// `[outbound]`: the daemon's own requests (platform APIs at a connection's `api_base`,
@@ -257,6 +261,8 @@ pub struct Config {
     pub languages: LanguagesConfig,
     /// The translation provider, its limits and the budget.
     pub translation: TranslationConfig,
+    /// One-click shop connections.
+    pub connect: ConnectConfig,
 }
 
 impl Default for Config {
@@ -527,6 +533,7 @@ impl RawConfig {
         let webhooks = self.webhooks.validate(&mut problems);
         let languages = self.languages.validate(&mut problems);
         let translation = self.translation.validate(&mut problems);
+        let connect = self.connect.validate(&mut problems);
         let storefront = self.storefront.validate().map_err(|found| {
             found.into_iter().for_each(|(key, message)| problems.add(&key, message))
         });
@@ -553,6 +560,7 @@ impl RawConfig {
                 webhooks: webhooks.unwrap_or_default(),
                 languages: languages.unwrap_or_default(),
                 translation: translation.unwrap_or_default(),
+                connect,
             }),
             _ => Err(problems.0),
         }
@@ -570,6 +578,11 @@ impl RawConfig {
         }
         if !shown.access.metrics_token.is_empty() {
             shown.access.metrics_token = "****".into();
+        }
+        for app in shown.connect.apps.values_mut() {
+            if !app.client_secret.is_empty() {
+                app.client_secret = "****".into();
+            }
         }
         if !shown.translation.api_key.is_empty() {
             shown.translation.api_key = "****".into();

@@ -117,6 +117,8 @@ pub fn capability_names(c: &shopmux_contract::Capabilities) -> String {
         ("product_search", c.product_search),
         ("order_cards", c.order_cards),
         ("records_replies", c.records_replies),
+        ("authorizes", c.authorizes),
+        ("subscribes_webhooks", c.subscribes_webhooks),
     ];
     let names: Vec<&str> = all.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
     if names.is_empty() { "none".into() } else { names.join(", ") }

@@ -22,6 +22,7 @@ pub struct Daemon {
     secure_cookies: crate::config::SecureCookies,
     plugins: Arc<Vec<crate::plugins::PluginStatus>>,
     access: crate::config::AccessConfig,
+    connect: Arc<crate::config::ConnectConfig>,
 }
 
 /// Every adapter — built in, then the loaded plugins — registered with the host it
@@ -94,7 +95,26 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         secure_cookies: config.server.secure_cookies,
         plugins: Arc::new(plugin_statuses),
         access: config.access.clone(),
+        connect: Arc::new(connect_config(&config.connect, addr)),
     })
+}
+
+/// `[connect]` with its public address defaulting to the daemon's own (on loopback when
+/// it listens on every address): enough for a local install and the demo; a daemon
+/// that platforms reach through a proxy sets `connect.public_url`.
+fn connect_config(
+    config: &crate::config::ConnectConfig, addr: SocketAddr,
+) -> crate::config::ConnectConfig {
+    let mut connect = config.clone();
+    if connect.public_url.is_none() {
+        let ip = if addr.ip().is_unspecified() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            addr.ip()
+        };
+        connect.public_url = Some(format!("http://{}", SocketAddr::new(ip, addr.port())));
+    }
+    connect
 }
 
 impl Daemon {
@@ -124,6 +144,7 @@ impl Daemon {
                     self.inbox.clock().clone(),
                 )),
                 plugins: self.plugins.clone(),
+                connect: self.connect.clone(),
             },
             self.max_body_bytes,
         )

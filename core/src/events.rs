@@ -111,6 +111,25 @@ pub enum OwnerEvent {
         /// The endpoint, paused.
         endpoint: crate::domain::webhooks::WebhookEndpoint,
     },
+    /// A shop's connection changed: connected through the platform's authorization page,
+    /// revoked or about to expire (reconnect from Settings).
+    ConnectionChanged {
+        /// The shop.
+        shop_id: ShopId,
+        /// Its connection's status now (`connected`, `revoked`, `expiring`, ...).
+        status: String,
+        /// Why, when it is not `connected`.
+        status_detail: Option<String>,
+    },
+    /// A privacy request a platform forwarded was carried out.
+    PrivacyRequestDone {
+        /// The shop.
+        shop_id: ShopId,
+        /// The request's id (`GET /api/v1/privacy-requests/{id}`).
+        request_id: String,
+        /// `export`, `redact_buyers` or `redact_shop`.
+        kind: String,
+    },
 }
 
 /// The publishing side of the bus; clone freely.

@@ -19,8 +19,9 @@
 use crate::domain::ids::ShopId;
 use async_trait::async_trait;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, BuyerProfile, Capabilities, Host, InboundEvent, MessageContent,
-    OrderInfo, OutboundMessage, OutboundRefusal, PollPage, ProductPage, ProductQuery, SendReceipt,
+    Adapter, AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationRequest,
+    AuthorizedShop, BuyerProfile, Capabilities, Host, InboundEvent, MessageContent, OrderInfo,
+    OutboundMessage, OutboundRefusal, PollPage, ProductPage, ProductQuery, SendReceipt,
     ShopConnection, StorefrontVisitor, WebhookAnswer, WebhookRequest,
 };
 use shopmux_contract::{Platform, RuleSet};
@@ -316,6 +317,62 @@ impl Registry {
         let declared = self.capabilities(platform.as_str()).buyer_look_up;
         self.call(platform, declared, "buyer look-up", move |a, h| a.fetch_buyer(h, &shop, &buyer))
             .await
+    }
+
+    /// The platform's authorization page for a seller (capability `authorizes`).
+    pub async fn authorization_url(
+        &self, platform: &Platform, app: AuthorizationApp, request: AuthorizationRequest,
+    ) -> Result<String, AdapterError> {
+        let declared = self.capabilities(platform.as_str()).authorizes;
+        self.call(platform, declared, "authorization page", move |a, _| {
+            a.authorization_url(&app, &request)
+        })
+        .await
+    }
+
+    /// Verifies an authorization callback's query (the platform's own signature).
+    pub async fn verify_callback(
+        &self, platform: &Platform, app: AuthorizationApp, query: Vec<(String, String)>,
+        now_unix_ms: i64,
+    ) -> Result<AuthorizationCallback, AdapterError> {
+        let declared = self.capabilities(platform.as_str()).authorizes;
+        self.call(platform, declared, "authorization page", move |a, _| {
+            a.verify_callback(&app, &query, now_unix_ms)
+        })
+        .await
+    }
+
+    /// Exchanges a verified callback's code and lists the shops the grant covers.
+    pub async fn authorized_shops(
+        &self, platform: &Platform, app: AuthorizationApp, callback: AuthorizationCallback,
+    ) -> Result<Vec<AuthorizedShop>, AdapterError> {
+        let declared = self.capabilities(platform.as_str()).authorizes;
+        self.call(platform, declared, "authorization page", move |a, h| {
+            let grant = a.exchange_code(h, &app, &callback)?;
+            a.authorized_shops(h, &app, &grant)
+        })
+        .await
+    }
+
+    /// Subscribes a connected shop's webhooks to `address` (capability
+    /// `subscribes_webhooks`).
+    pub async fn subscribe_webhooks(
+        &self, platform: &Platform, shop: ShopConnection, address: String,
+    ) -> Result<(), AdapterError> {
+        let declared = self.capabilities(platform.as_str()).subscribes_webhooks;
+        self.call(platform, declared, "webhook subscription", move |a, h| {
+            a.subscribe_webhooks(h, &shop, &address)
+        })
+        .await
+    }
+
+    /// The shop a delivery to the platform's app-wide webhook address names (pure).
+    pub fn webhook_shop(&self, platform: &Platform, request: &WebhookRequest) -> Option<String> {
+        let entry = self.entries.get(platform)?;
+        if !entry.capabilities.webhooks {
+            return None;
+        }
+        in_place(platform, || Ok(entry.adapter.webhook_shop(request))).ok().flatten()
     }
 
     /// The shop's products matching a query.

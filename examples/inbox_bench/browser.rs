@@ -55,6 +55,7 @@ async fn serve(inbox: Arc<Inbox>) -> String {
             clock,
         )),
         plugins: Arc::default(),
+        connect: Arc::default(),
     };
     let app = router(state, 1 << 20).merge(shopmux::web::router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

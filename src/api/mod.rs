@@ -6,6 +6,7 @@ pub mod actions;
 pub mod agents;
 pub mod buyers;
 pub mod compliance;
+pub mod connect;
 pub mod conversations;
 pub mod cookie;
 pub mod doc;
@@ -69,6 +70,8 @@ pub struct AppState {
     pub api_limits: Arc<crate::rate_limit::ApiLimits>,
     /// The configured plugin libraries, loaded or refused at start.
     pub plugins: Arc<Vec<crate::plugins::PluginStatus>>,
+    /// One-click shop connections: the public address and the apps.
+    pub connect: Arc<crate::config::ConnectConfig>,
 }
 
 #[derive(OpenApi)]
@@ -126,6 +129,12 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(health::readyz))
         .routes(routes!(metrics::metrics))
         .routes(routes!(webhooks::receive))
+        .routes(routes!(connect::app_webhook))
+        .routes(routes!(connect::callback))
+        .routes(routes!(connect::start))
+        .routes(routes!(connect::connectable))
+        .routes(routes!(connect::privacy_requests))
+        .routes(routes!(connect::privacy_request))
         .routes(routes!(storefront::start_session))
         .routes(routes!(storefront::request_email_code))
         .routes(routes!(storefront::confirm_email))

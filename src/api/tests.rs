@@ -138,6 +138,7 @@ impl Harness {
                 clock.clone(),
             )),
             plugins: Arc::default(),
+            connect: Arc::default(),
         };
         Self { router: router(state, MAX_BODY), inbox, clock: manual, _dir: dir }
     }
@@ -382,7 +383,8 @@ async fn the_openapi_document_says_who_may_call_and_how_calls_fail() {
     }
     let error_ref = "#/components/schemas/ErrorBody";
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
-    let public = ["/healthz", "/readyz", "/metrics", "/webhooks/", "/storefront/", "/inbound"];
+    let public =
+        ["/healthz", "/readyz", "/metrics", "/webhooks/", "/storefront/", "/inbound", "/callback"];
     // The web session itself: signing in is public, reading and ending it take the cookie.
     let cookie_only = ["get /api/v1/session", "delete /api/v1/session"];
     for (path, ops) in doc["paths"].as_object().unwrap() {

@@ -37,6 +37,7 @@
 //! `zsmhub/doudian-sdk` (`message/买家发起售后申请消息.go`, `message/卖家发货消息.go`) and
 //! `bububa/jinritemai-go` (`message/refund/refundSuccess.go`).
 
+pub mod connect;
 mod driver;
 mod faq;
 mod quick_replies;
@@ -161,6 +162,8 @@ pub struct DemoHandle {
     pub inbox: Arc<Inbox>,
     /// The active Shopify discount code (SH-DISC-1 lets agents share it).
     pub discount_code: String,
+    /// The store the owner can connect in one click (see [`connect`]).
+    pub connect_store: Arc<shopmux_simulator::shopify::SimHandle>,
     replies: Arc<Mutex<Vec<StorefrontReply>>>,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<anyhow::Result<()>>,
@@ -280,6 +283,10 @@ pub async fn start_demo(config: &Config, options: DemoOptions) -> anyhow::Result
     if config.translation.provider == crate::config::ProviderKind::None {
         config.translation.provider = crate::config::ProviderKind::Simulator;
     }
+    // One-click connections: a store to connect, unless an app is configured already.
+    let connect_store = Arc::new(connect::start_store().await?);
+    let platform = shopmux_adapter_shopify::PLATFORM.to_string();
+    config.connect.apps.entry(platform).or_insert_with(|| connect::app(&connect_store));
     let daemon = crate::server::start(&config, options.clock.clone()).await?;
     let base = base_url(daemon.addr);
     let inbox = daemon.inbox.clone();
@@ -302,6 +309,7 @@ pub async fn start_demo(config: &Config, options: DemoOptions) -> anyhow::Result
                 simulators: world.sims,
                 inbox,
                 discount_code: DISCOUNT_CODE.to_owned(),
+                connect_store,
                 replies,
                 stop: Some(stop),
                 server,

@@ -279,6 +279,7 @@ async fn start_shopify(run: &RunIds) -> anyhow::Result<shopify::SimHandle> {
                 published: *published,
             })
             .collect(),
+        app: None,
     })
     .await
     .context("Shopify simulator")

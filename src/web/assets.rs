@@ -45,6 +45,7 @@ pub const FILES: &[Asset] = embed![
     "js/reception.js",
     "js/settings.js",
     "js/settings_compliance.js",
+    "js/settings_connect.js",
     "js/settings_webhooks.js",
     "js/settings_bot.js",
     "js/notify.js",

@@ -3,6 +3,8 @@
 
 #[cfg(feature = "demo")]
 mod compliance;
+#[cfg(feature = "demo")]
+mod connect;
 mod faq_bot;
 #[cfg(feature = "demo")]
 mod inbox;

@@ -3,6 +3,7 @@
 mod access;
 mod aliexpress;
 mod api_flow;
+mod connect;
 #[cfg(feature = "demo")]
 mod demo;
 mod douyin;

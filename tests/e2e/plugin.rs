@@ -172,3 +172,67 @@ async fn a_plugin_panicking_in_send_fails_that_delivery_and_the_daemon_keeps_ser
     let (status, ack) = decode(resp).await;
     assert_eq!((status, ack["ignored"].as_u64()), (200, Some(1)), "{ack}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lazada_seller_connects_in_one_click_through_the_plugin() {
+    let lazada = library("shopmux-lazada");
+    let sim_config = SimConfig::default();
+    let sim = LazadaSim::start(sim_config.clone()).await.unwrap();
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let (api_base, app_public) = (sim.base_url(), public.clone());
+    // The consent page sits at the simulator's root, the IOP API under `/rest`.
+    let root = api_base.trim_end_matches("/rest").to_owned();
+    let (key, secret) = (sim_config.app_key.clone(), sim_config.app_secret.clone());
+    let d = start_tuned(move |c| {
+        c.plugins.paths = vec![lazada];
+        c.server.bind = format!("127.0.0.1:{port}").parse().unwrap();
+        c.connect.public_url = Some(app_public);
+        let app = shopmux_contract::adapter::AuthorizationApp {
+            client_id: key,
+            client_secret: secret,
+            authorize_base: Some(root),
+            api_base: Some(api_base),
+            ..Default::default()
+        };
+        c.connect.apps.insert("lazada".into(), app);
+    })
+    .await;
+    let owner = d.owner("Lazada Seller").await;
+    let (status, list) = d.get("/api/v1/connect", &owner).await;
+    assert_eq!(status, 200);
+    assert!(
+        list.as_array().unwrap().contains(&json!({"platform": "lazada", "ready": true})),
+        "{list}"
+    );
+    let (status, started) = d.post_json("/api/v1/connect/lazada", &owner, json!({})).await;
+    assert_eq!(status, 200, "{started}");
+    let authorize_url = started["authorize_url"].as_str().unwrap().to_owned();
+    let no_redirects =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = no_redirects.get(&authorize_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let consent = authorize_url.replace("/oauth/authorize?", "/oauth/authorize/consent?");
+    let back = no_redirects.get(consent).send().await.unwrap();
+    let callback = back.headers()["location"].to_str().unwrap().to_owned();
+    assert!(callback.starts_with(&format!("{public}/connect/lazada/callback?")), "{callback}");
+    let done = no_redirects.get(&callback).send().await.unwrap();
+    assert_eq!(done.headers()["location"], "/?connected=lazada&shops=1#settings");
+    let outcome: Value = done.json().await.unwrap();
+    let shop = string(&outcome["shops"][0]["shop_id"]);
+    let (_, listed) = d.get("/api/v1/shops", &owner).await;
+    assert_eq!(listed[0]["external_id"], sim_config.seller_id.as_str(), "{listed}");
+    // The seller's buyer writes: the push, verified by the plugin with the connection the
+    // flow made, reaches the inbox.
+    let mut stream = d.stream(&owner).await;
+    sim.set_webhook_url(Some(d.url(&format!("/webhooks/lazada/{shop}"))));
+    let buyer = Buyer::new("1011822750");
+    let pushed =
+        sim.push_buyer_message(&buyer, BuyerMessage::text("Ships to Penang?")).await.unwrap();
+    assert!(pushed.statuses.iter().all(|s| *s == 200), "{pushed:?}");
+    let created = next_created(&mut stream).await;
+    assert_eq!(created["message"]["content"]["text"], "Ships to Penang?");
+    // The code was good once: the same callback is a reused state and changes nothing.
+    let again = no_redirects.get(&callback).send().await.unwrap();
+    assert_eq!(again.headers()["location"], "/?connect_error=bad_state#settings");
+}

@@ -291,6 +291,7 @@ async fn sh_disc_1_and_sh_prod_1_codes_and_products_are_checked_with_shopify_bef
             product(4, true),
             product(9, false),
         ],
+        app: None,
     })
     .await
     .unwrap();

@@ -124,6 +124,11 @@ impl TestDaemon {
         self._tmp.take()
     }
 
+    /// Keeps `tmp` (the daemon's files) as long as the daemon.
+    pub fn keep(&mut self, tmp: tempfile::TempDir) {
+        self._tmp = Some(tmp);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

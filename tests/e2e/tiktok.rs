@@ -377,3 +377,43 @@ async fn reading_a_conversation_marks_it_read_on_tiktok() {
         poll(100, || async { sim.conversation(SHOP, "conv-6").unwrap().unread_count == 0 }).await;
     assert!(read, "TikTok still shows the buyer's message unread");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deauthorized_shop_fails_replies_with_the_reason_until_it_is_reconnected() {
+    let t = setup().await;
+    let Setup { d, sim, owner, shop_id, .. } = &t;
+    let mut ws = d.stream(owner).await;
+    let conversation = buyer_writes(sim, &mut ws, "conv-deauth", "2001", "Still there?").await;
+    // UPCOMING_AUTHORIZATION_EXPIRATION: the owner is told; replies still go out.
+    let soon = json!({"message": "expires in 7 days", "expire_time": 1_900_000_000});
+    assert_eq!(sim.push_authorization_event(SHOP, 7, soon).await.unwrap().status(), 200);
+    let told = next_event(&mut ws, |e| e["type"] == "connection_changed").await;
+    assert_eq!(told["status"], "expiring", "{told}");
+    // SELLER_DEAUTHORIZATION: revoked; the reply fails at once, saying why.
+    let gone = json!({"message": "the seller deauthorized the app"});
+    assert_eq!(sim.push_authorization_event(SHOP, 6, gone).await.unwrap().status(), 200);
+    let told = next_event(&mut ws, |e| e["type"] == "connection_changed").await;
+    assert_eq!(told["status"], "revoked", "{told}");
+    assert!(told["status_detail"].as_str().unwrap().contains("deauthorized"), "{told}");
+    let (status, reply) = d.reply(owner, &conversation, "We are on it").await;
+    assert_eq!(status, 202, "{reply}");
+    let failed = next_update(&mut ws, &string(&reply["id"])).await;
+    assert_eq!(failed["message"]["delivery_status"], "failed", "{failed}");
+    let error = failed["message"]["delivery_error"].as_str().unwrap();
+    assert!(error.contains("connection_revoked") && error.contains("reconnect"), "{error}");
+    assert!(sim.sent_messages().is_empty(), "nothing reached TikTok");
+    assert_eq!(connection_view(d, owner, shop_id).await["status"], "revoked");
+    // Reconnected (the connection set again): the next reply is delivered.
+    let connection = json!({"api_base": sim.base_url(), "credentials": {
+        "app_key": "sim_app_key", "app_secret": "sim_app_secret",
+        "access_token": sim.access_token(SHOP).unwrap(),
+        "shop_cipher": sim.shop_cipher(SHOP).unwrap(), "auth_base": sim.base_url()}});
+    let (status, view) = d.connect(owner, shop_id, connection).await;
+    assert_eq!(status, 200, "{view}");
+    let (_, reply) = d.reply(owner, &conversation, "Back online").await;
+    let delivered = next_update(&mut ws, &string(&reply["id"])).await;
+    assert_eq!(delivered["message"]["delivery_status"], "delivered", "{delivered}");
+    assert_eq!(sim.sent_messages().len(), 1);
+    // Nothing stored was lost: the buyer's message and both replies.
+    assert_eq!(d.n_messages(owner, &conversation).await, Some(3));
+}

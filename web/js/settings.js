@@ -17,6 +17,7 @@ import { complianceSettings } from './settings_compliance.js';
 import { webhooksSection } from './settings_webhooks.js';
 import { botSettings } from './settings_bot.js';
 import { serviceLevelSettings } from './settings_service_level.js';
+import { connectForms, connectResult, reconnectButton } from './settings_connect.js';
 
 /** Shows the settings in `main`. */
 export function showSettings(main) {
@@ -74,11 +75,12 @@ function shopsSection() {
   const body = h('div', {});
   const shops = [...state.shops.values()];
   fill(body, shops.map((shop) => shopCard(shop)));
-  return section(t('settings.shops'), body);
+  return section(t('settings.shops'), connectResult(), body,
+    h('div', { class: 'settings-sub' }, h('h3', {}, t('connect.title')), connectForms()));
 }
 
 function shopCard(shop) {
-  const details = h('details', { class: 'card' }, h('summary', {}, `${shop.name} · ${shop.platform} · ${shop.region}`));
+  const details = h('details', { class: 'card', dataset: { shop: shop.id } }, h('summary', {}, `${shop.name} · ${shop.platform} · ${shop.region}`));
   details.addEventListener('toggle', () => {
     if (!details.open || details.dataset.loaded) return;
     details.dataset.loaded = '1';
@@ -107,7 +109,7 @@ function connectionForm(shop) {
       .then((c) => { paint(c); value.value = ''; }, () => {});
   } }, field(t('settings.apiBase'), apiBase), field(t('settings.credentialName'), name),
   field(t('settings.credentialValue'), value, t('settings.writeOnly')), h('button', { type: 'submit', class: 'small' }, t('common.save')), note);
-  return h('div', { class: 'settings-sub' }, h('h3', {}, t('settings.connectionTitle')), view, form);
+  return h('div', { class: 'settings-sub' }, h('h3', {}, t('settings.connectionTitle')), view, reconnectButton(shop), form);
 }
 
 function settingsForm(shop) {

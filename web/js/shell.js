@@ -11,6 +11,7 @@ import { showInbox } from './inbox.js';
 import { startNotifications } from './notify.js';
 import { showReception } from './reception.js';
 import { showSettings } from './settings.js';
+import { backFromConnect } from './settings_connect.js';
 import { emit, isOwner, on, platforms, state } from './state.js';
 import { openStream } from './stream.js';
 import { bindGlobalKeys } from './keys.js';
@@ -30,7 +31,7 @@ export function startShell(root) {
   startNotifications();
   bindGlobalKeys();
   on('event', (event) => { if (event.type === 'resync') emit('resync'); });
-  show('inbox');
+  show(backFromConnect() ? 'settings' : 'inbox');
 }
 
 /** Shows a view of the menu. */

@@ -14,13 +14,17 @@
 pub use crate::content::MessageContent;
 pub use crate::error::AdapterError;
 pub use crate::events::{
-    BuyerMessage, BuyerProfile, CartLineInfo, EntryPoint, EventBuyer, InboundEvent, MessageOrder,
-    OrderInfo, PollPage,
+    AuthorizationChange, BuyerMessage, BuyerProfile, CartLineInfo, EntryPoint, EventBuyer,
+    InboundEvent, MessageOrder, OrderInfo, PollPage, PrivacyKind, PrivacyRequest,
 };
 pub use crate::http::{HttpRequest, HttpResponse, WebhookAnswer, WebhookRequest};
 pub use crate::platform::Platform;
 pub use crate::products::{ProductInfo, ProductPage, ProductQuery};
 
+pub use crate::authorize::{
+    AuthorizationApp, AuthorizationCallback, AuthorizationGrant, AuthorizationRequest,
+    AuthorizedShop,
+};
 use crate::rules::RuleSet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -186,6 +190,12 @@ pub struct Capabilities {
     /// shopmux's own `api` channel. A reply is then stored delivered, with no outbox
     /// entry and no send.
     pub records_replies: bool,
+    /// A seller connects shops through the platform's authorization page:
+    /// [`Adapter::authorization_url`], [`Adapter::verify_callback`],
+    /// [`Adapter::exchange_code`] and [`Adapter::authorized_shops`].
+    pub authorizes: bool,
+    /// [`Adapter::subscribe_webhooks`] subscribes a connected shop's webhooks itself.
+    pub subscribes_webhooks: bool,
 }
 
 /// One thing an adapter can do: a field of [`Capabilities`], named so that an adapter
@@ -218,6 +228,10 @@ pub enum Capability {
     OrderCards,
     /// [`Capabilities::records_replies`].
     RecordsReplies,
+    /// [`Capabilities::authorizes`].
+    Authorizes,
+    /// [`Capabilities::subscribes_webhooks`].
+    SubscribesWebhooks,
 }
 
 impl Capabilities {
@@ -236,6 +250,8 @@ impl Capabilities {
         product_search: false,
         order_cards: false,
         records_replies: false,
+        authorizes: false,
+        subscribes_webhooks: false,
     };
 
     /// Exactly the listed capabilities: `Capabilities::of(&[Webhooks, Sends])`.
@@ -271,6 +287,8 @@ impl Capabilities {
             Capability::ProductSearch => &mut self.product_search,
             Capability::OrderCards => &mut self.order_cards,
             Capability::RecordsReplies => &mut self.records_replies,
+            Capability::Authorizes => &mut self.authorizes,
+            Capability::SubscribesWebhooks => &mut self.subscribes_webhooks,
         }
     }
 }
@@ -400,6 +418,53 @@ pub trait Adapter: Send + Sync {
             "unsupported",
             format!("{} offers no way to list messages", self.platform()),
         ))
+    }
+
+    /// The platform's authorization page for `request` (pure): where the host sends the
+    /// seller. A shop hint the platform cannot use is `invalid_shop`.
+    fn authorization_url(
+        &self, _app: &AuthorizationApp, _request: &AuthorizationRequest,
+    ) -> Result<String, AdapterError> {
+        Err(AdapterError::unsupported(self.platform(), "authorization page"))
+    }
+
+    /// Verifies the callback's query (decoded, in the order received) where the platform
+    /// signs it — its signature (`bad_signature`), its age against `now_unix_ms`
+    /// (`stale`), the shop it names (`invalid_shop`) — and reads the code and state.
+    /// Pure: no I/O. The host checks the state itself.
+    fn verify_callback(
+        &self, _app: &AuthorizationApp, _query: &[(String, String)], _now_unix_ms: i64,
+    ) -> Result<AuthorizationCallback, AdapterError> {
+        Err(AdapterError::unsupported(self.platform(), "authorization callback"))
+    }
+
+    /// Exchanges a verified callback's code for tokens at the platform's token endpoint.
+    fn exchange_code(
+        &self, _host: &dyn Host, _app: &AuthorizationApp, _callback: &AuthorizationCallback,
+    ) -> Result<AuthorizationGrant, AdapterError> {
+        Err(AdapterError::unsupported(self.platform(), "code exchange"))
+    }
+
+    /// The shops a grant covers, each with its connection's credentials.
+    fn authorized_shops(
+        &self, _host: &dyn Host, _app: &AuthorizationApp, _grant: &AuthorizationGrant,
+    ) -> Result<Vec<AuthorizedShop>, AdapterError> {
+        Err(AdapterError::unsupported(self.platform(), "authorized shops"))
+    }
+
+    /// Subscribes a connected shop's webhooks to `address` (shopmux's webhook URL for
+    /// the shop) for the events shopmux consumes; subscribing again is harmless.
+    fn subscribe_webhooks(
+        &self, _host: &dyn Host, _shop: &ShopConnection, _address: &str,
+    ) -> Result<(), AdapterError> {
+        Err(AdapterError::unsupported(self.platform(), "webhook subscription"))
+    }
+
+    /// The shop a delivery to the platform's app-wide webhook address names (unverified:
+    /// the host then verifies it with [`Adapter::parse_webhook`] and each connection of
+    /// that shop). None: the delivery names no shop.
+    fn webhook_shop(&self, _request: &WebhookRequest) -> Option<String> {
+        None
     }
 }
 

@@ -158,6 +158,26 @@ pub enum InboundEvent {
         /// The buyer's profile now.
         profile: BuyerProfile,
     },
+    /// The platform says the seller's authorization changed: revoked (the app was
+    /// uninstalled, the seller deauthorized it) or about to expire. The host records it
+    /// on the shop's connection; nothing stored is dropped.
+    AuthorizationChanged {
+        /// What happened.
+        change: AuthorizationChange,
+        /// The platform's words, for the owner.
+        #[serde(default)]
+        detail: Option<String>,
+        /// When the authorization expires (Unix milliseconds), when the platform says.
+        #[serde(default)]
+        expires_at_ms: Option<i64>,
+    },
+    /// A privacy request the platform forwards on a buyer's or the shop's behalf (a
+    /// Shopify app's mandatory `customers/data_request`, `customers/redact`,
+    /// `shop/redact`): the host exports or redacts that data and records it was done.
+    PrivacyRequest {
+        /// The request.
+        request: PrivacyRequest,
+    },
     /// An event shopmux does not act on (kept for logs).
     Ignored {
         /// Why.
@@ -177,6 +197,46 @@ impl InboundEvent {
             _ => None,
         }
     }
+}
+
+/// A change of a seller's authorization ([`InboundEvent::AuthorizationChanged`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorizationChange {
+    /// Access is gone: calls fail until the seller connects again.
+    Revoked,
+    /// Access ends soon (at `expires_at_ms`): the seller should connect again.
+    Expiring,
+}
+
+/// What a privacy request asks ([`InboundEvent::PrivacyRequest`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacyKind {
+    /// Give the shop the data shopmux holds on the buyers named.
+    Export,
+    /// Erase the personal data of the buyers named.
+    RedactBuyers,
+    /// Erase the personal data of every buyer of the shop.
+    RedactShop,
+}
+
+/// A privacy request: its kind, the platform's id of it, and the buyers it names (as the
+/// adapter's events name buyers; every form the platform gives, such as a customer id and
+/// an email).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivacyRequest {
+    /// What is asked.
+    pub kind: PrivacyKind,
+    /// The platform's id of the request (deduplicates redeliveries), when it gives one.
+    #[serde(default)]
+    pub request_id: Option<String>,
+    /// The buyers it names (none for [`PrivacyKind::RedactShop`]).
+    #[serde(default)]
+    pub buyer_external_ids: Vec<String>,
+    /// The orders it names, as the platform lists them.
+    #[serde(default)]
+    pub order_external_ids: Vec<String>,
 }
 
 /// One line of a cart.

@@ -11,6 +11,7 @@
 //! utoipa schemas for the daemon's API document) and changes additively.
 
 pub mod adapter;
+pub mod authorize;
 pub mod bounds;
 pub mod compliance;
 pub mod content;

@@ -32,9 +32,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shopmux_contract::Platform;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Capabilities, Capability, EventBuyer, Host, InboundEvent, OrderInfo,
-    OutboundMessage, ProductInfo, ProductPage, ProductQuery, SendReceipt, ShopConnection,
-    WebhookAnswer, WebhookRequest,
+    Adapter, AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationGrant,
+    AuthorizationRequest, AuthorizedShop, Capabilities, Capability, EventBuyer, Host, InboundEvent,
+    OrderInfo, OutboundMessage, ProductInfo, ProductPage, ProductQuery, SendReceipt,
+    ShopConnection, WebhookAnswer, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
@@ -207,7 +208,31 @@ impl Adapter for Douyin {
     /// a reply reaches it and fails visibly (`no_im_api`) rather than silently.
     fn capabilities(&self) -> Capabilities {
         use Capability::*;
-        Capabilities::of(&[Webhooks, Sends, OrderLookUp, ProductSearch, OrderCards])
+        Capabilities::of(&[Webhooks, Sends, OrderLookUp, ProductSearch, OrderCards, Authorizes])
+    }
+
+    fn authorization_url(
+        &self, app: &AuthorizationApp, request: &AuthorizationRequest,
+    ) -> Result<String, AdapterError> {
+        crate::connect::authorization_url(app, request)
+    }
+
+    fn verify_callback(
+        &self, _app: &AuthorizationApp, query: &[(String, String)], _now_unix_ms: i64,
+    ) -> Result<AuthorizationCallback, AdapterError> {
+        crate::connect::verify_callback(query)
+    }
+
+    fn exchange_code(
+        &self, host: &dyn Host, app: &AuthorizationApp, callback: &AuthorizationCallback,
+    ) -> Result<AuthorizationGrant, AdapterError> {
+        self.create_token(host, app, callback)
+    }
+
+    fn authorized_shops(
+        &self, _host: &dyn Host, app: &AuthorizationApp, grant: &AuthorizationGrant,
+    ) -> Result<Vec<AuthorizedShop>, AdapterError> {
+        crate::connect::authorized_shops(app, grant)
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -438,7 +463,7 @@ impl Douyin {
     }
 
     /// One signed call with `access_token` (none for `token.*`); `data` decoded.
-    fn call_with<T: DeserializeOwned>(
+    pub(crate) fn call_with<T: DeserializeOwned>(
         &self, host: &dyn Host, shop: &ShopConnection, access_token: Option<&str>,
         build: &dyn Fn(&RequestContext<'_>) -> Result<WireRequest, wire::WireError>,
     ) -> Result<T, AdapterError> {

@@ -1,6 +1,7 @@
 //! Douyin shop ("Feige"): its chat rules as a [`RuleSet`] (seed page 003, rules DY-*).
 
 pub mod adapter;
+pub mod connect;
 pub mod sign;
 pub mod wire;
 

@@ -16,9 +16,10 @@ use crate::wire::{
 };
 use chrono::{TimeZone, Utc};
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Capabilities, Capability, Host, HttpRequest, InboundEvent,
-    MessageContent, OutboundMessage, OutboundRefusal, Platform, SendReceipt, ShopConnection,
-    StorefrontVisitor, WebhookRequest,
+    Adapter, AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationGrant,
+    AuthorizationRequest, AuthorizedShop, Capabilities, Capability, Host, HttpRequest,
+    InboundEvent, MessageContent, OutboundMessage, OutboundRefusal, Platform, SendReceipt,
+    ShopConnection, StorefrontVisitor, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
@@ -135,7 +136,14 @@ impl Adapter for Shopify {
     fn capabilities(&self) -> Capabilities {
         // Replies go through the daemon's storefront chat, never `send`.
         use Capability::*;
-        Capabilities::of(&[Webhooks, StorefrontChat, StorefrontProxy, VetsOutbound])
+        Capabilities::of(&[
+            Webhooks,
+            StorefrontChat,
+            StorefrontProxy,
+            VetsOutbound,
+            Authorizes,
+            SubscribesWebhooks,
+        ])
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -175,6 +183,47 @@ impl Adapter for Shopify {
         Ok(StorefrontVisitor {
             customer_external_id: visitor.customer_id.map(|id| crate::events::customer_buyer(&id)),
         })
+    }
+
+    fn authorization_url(
+        &self, app: &AuthorizationApp, request: &AuthorizationRequest,
+    ) -> Result<String, AdapterError> {
+        crate::connect::authorization_url(app, request)
+    }
+
+    fn verify_callback(
+        &self, app: &AuthorizationApp, query: &[(String, String)], now_unix_ms: i64,
+    ) -> Result<AuthorizationCallback, AdapterError> {
+        crate::connect::verify_callback(app, query, now_unix_ms)
+    }
+
+    fn exchange_code(
+        &self, host: &dyn Host, app: &AuthorizationApp, callback: &AuthorizationCallback,
+    ) -> Result<AuthorizationGrant, AdapterError> {
+        crate::connect::exchange_code(host, app, callback)
+    }
+
+    fn authorized_shops(
+        &self, _host: &dyn Host, app: &AuthorizationApp, grant: &AuthorizationGrant,
+    ) -> Result<Vec<AuthorizedShop>, AdapterError> {
+        crate::connect::authorized_shops(app, grant)
+    }
+
+    fn subscribe_webhooks(
+        &self, host: &dyn Host, shop: &ShopConnection, address: &str,
+    ) -> Result<(), AdapterError> {
+        for topic in crate::oauth::SUBSCRIBED_TOPICS {
+            let variables = serde_json::json!({"topic": topic, "callbackUrl": address});
+            let request =
+                wire::graphql_request(&session(shop)?, crate::oauth::SUBSCRIBE_MUTATION, variables);
+            let data: crate::oauth::SubscribeData = self.graphql(host, shop, request)?;
+            crate::connect::subscribed(topic, &data)?;
+        }
+        Ok(())
+    }
+
+    fn webhook_shop(&self, request: &WebhookRequest) -> Option<String> {
+        request.header(header::SHOP_DOMAIN).map(str::to_owned)
     }
 
     fn send(
@@ -321,6 +370,7 @@ mod tests {
         assert!(declared.webhooks && declared.storefront_chat && declared.vets_outbound);
         assert!(declared.storefront_proxy);
         assert!(!declared.sends && !declared.polls && !declared.order_look_up);
+        assert!(declared.authorizes && declared.subscribes_webhooks);
         assert_eq!(Shopify.platform(), "shopify");
         let body = br#"{"id": 1, "token": "c1", "line_items": []}"#.to_vec();
         let delivery = |hmac: &str, domain: &str| WebhookRequest {

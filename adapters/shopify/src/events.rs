@@ -22,6 +22,9 @@ use shopmux_contract::adapter::{
 
 /// The events of one verified webhook body of `topic`.
 pub fn events_of(topic_name: &str, body: &[u8]) -> Result<Vec<InboundEvent>, AdapterError> {
+    if topic_name == topic::APP_UNINSTALLED || topic::is_privacy(topic_name) {
+        return crate::privacy::events_of(topic_name, body);
+    }
     let known = matches!(
         topic_name,
         topic::CARTS_CREATE
@@ -47,7 +50,7 @@ pub fn events_of(topic_name: &str, body: &[u8]) -> Result<Vec<InboundEvent>, Ada
 }
 
 /// A field as text, whether Shopify sent a string or a number.
-fn text(v: &Value, key: &str) -> Option<String> {
+pub(crate) fn text(v: &Value, key: &str) -> Option<String> {
     match v.get(key)? {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),
@@ -72,7 +75,7 @@ pub fn customer_buyer(id: &str) -> String {
 }
 
 /// The buyer a customer object (or a guest order's email) is.
-fn buyer_id(email: Option<&str>, customer_id: Option<&str>) -> Option<String> {
+pub(crate) fn buyer_id(email: Option<&str>, customer_id: Option<&str>) -> Option<String> {
     match (customer_id, email) {
         (Some(id), _) => Some(customer_buyer(id)),
         (None, Some(e)) => Some(format!("email:{}", e.trim().to_lowercase())),

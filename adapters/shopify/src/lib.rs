@@ -1,7 +1,13 @@
 //! Shopify (storefront chat): its chat rules as a [`RuleSet`] (seed page 002, rules SH-*).
 
 pub mod adapter;
+/// Connecting a store through Shopify's authorization page.
+pub mod connect;
 pub mod events;
+/// The authorization-code grant's signatures and requests (sans-IO).
+pub mod oauth;
+/// `app/uninstalled` and the mandatory privacy webhooks.
+pub mod privacy;
 /// App Proxy request verification (`signature` over the query).
 pub mod proxy;
 /// Webhook HMAC verification (`X-Shopify-Hmac-Sha256`).

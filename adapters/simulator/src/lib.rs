@@ -39,6 +39,7 @@
 
 pub mod aliexpress;
 pub mod clock;
+mod consent;
 pub mod delivery;
 pub mod douyin;
 pub mod faults;

@@ -10,6 +10,7 @@ pub mod backoff;
 pub mod bot_texts;
 pub mod carts;
 pub mod compliance;
+pub mod connect;
 pub mod conversation;
 pub mod counters;
 pub mod deadlines;

@@ -34,6 +34,10 @@ pub enum EventOutcome {
     Cart(CartOutcome),
     /// A buyer profile recorded (SH-PROFILE-1).
     Profile,
+    /// A change of the seller's authorization recorded on the connection.
+    Authorization,
+    /// A privacy request carried out.
+    Privacy,
     /// Not acted on, and why.
     Ignored(String),
 }
@@ -61,6 +65,10 @@ pub struct AppliedCounts {
     pub cart_events: usize,
     /// Buyer profiles recorded (SH-PROFILE-1).
     pub profiles: usize,
+    /// Authorization changes recorded (revoked, expiring).
+    pub authorizations: usize,
+    /// Privacy requests carried out.
+    pub privacy_requests: usize,
     /// Events shopmux does not act on.
     pub ignored: usize,
 }
@@ -77,6 +85,8 @@ impl Applied {
                 EventOutcome::Order => n.orders += 1,
                 EventOutcome::Cart(c) => n.cart_events += c.events,
                 EventOutcome::Profile => n.profiles += 1,
+                EventOutcome::Authorization => n.authorizations += 1,
+                EventOutcome::Privacy => n.privacy_requests += 1,
                 EventOutcome::Ignored(_) => n.ignored += 1,
             }
         }
@@ -153,6 +163,14 @@ impl Inbox {
             InboundEvent::BuyerProfileChanged { profile } => refusable(
                 self.record_buyer_profile(shop, &profile).await.map(|()| EventOutcome::Profile),
             ),
+            InboundEvent::AuthorizationChanged { change, detail, expires_at_ms } => {
+                self.authorization_changed(shop, change, detail, expires_at_ms).await?;
+                Ok(EventOutcome::Authorization)
+            }
+            InboundEvent::PrivacyRequest { request } => {
+                self.privacy_request(shop, request).await?;
+                Ok(EventOutcome::Privacy)
+            }
             InboundEvent::Ignored { reason } => Ok(EventOutcome::Ignored(reason)),
             InboundEvent::Unknown => {
                 Ok(EventOutcome::Ignored("an event of a newer adapter contract".into()))

@@ -17,7 +17,10 @@ use crate::storage::store::Store;
 use crate::storage::write::WriteTx;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shopmux_contract::adapter::{AdapterError, INGEST_SECRET, ShopConnection};
+use shopmux_contract::adapter::{AdapterError, AuthorizationChange, INGEST_SECRET, ShopConnection};
+
+/// The status of a connection whose authorization the platform revoked.
+pub const REVOKED: &str = "revoked";
 
 /// A connection as the main account sets it.
 #[derive(Clone, Deserialize)]
@@ -76,7 +79,9 @@ pub struct ConnectionView {
     pub api_base: Option<String>,
     /// Which credentials are set.
     pub credential_names: Vec<String>,
-    /// `unverified` (not used yet), `connected`, `token_expired`, `refused`, or
+    /// `unverified` (not used yet), `connected`, `token_expired`, `refused`, `revoked`
+    /// (the seller revoked access or uninstalled the app: reconnect), `expiring` (the
+    /// authorization ends soon: reconnect), or
     /// `credentials_unreadable` (the stored credentials do not open with this daemon's
     /// key: set the connection again; no platform is called meanwhile).
     pub status: String,
@@ -159,17 +164,52 @@ impl Inbox {
         if !viewer.can_see(shop_id) {
             return Err(CoreError::NotFound("shop"));
         }
-        let stored = connections::get(&self.store, shop_id)
-            .await?
-            .ok_or(CoreError::NotFound("connection"))?;
-        Ok(ConnectionView {
+        self.connection_view(shop_id).await?.ok_or(CoreError::NotFound("connection"))
+    }
+
+    /// A shop's connection as the API shows it, if it has one (no access check).
+    pub(crate) async fn connection_view(
+        &self, shop_id: ShopId,
+    ) -> CoreResult<Option<ConnectionView>> {
+        let Some(stored) = connections::get(&self.store, shop_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(ConnectionView {
             shop_id,
             api_base: stored.api_base,
             credential_names: stored.credentials.into_keys().collect(),
             status: stored.status,
             status_detail: stored.status_detail,
             updated_at: stored.updated_at,
-        })
+        }))
+    }
+
+    /// What the platform said of the seller's authorization (a deauthorization, an
+    /// uninstall, an upcoming expiry), recorded on the shop's connection and told to the
+    /// owner. A revoked connection sends nothing (`connection_revoked`) and is not
+    /// polled until the owner connects the shop again; nothing stored is dropped.
+    pub(crate) async fn authorization_changed(
+        &self, shop: &IngestShop, change: AuthorizationChange, detail: Option<String>,
+        expires_at_ms: Option<i64>,
+    ) -> CoreResult<()> {
+        let (status, why) = match change {
+            AuthorizationChange::Revoked => (REVOKED, "the platform revoked shopmux's access"),
+            AuthorizationChange::Expiring => ("expiring", "the authorization expires soon"),
+        };
+        let when = expires_at_ms
+            .map(|ms| format!(" (at {})", crate::clock::from_millis(ms).to_rfc3339()))
+            .unwrap_or_default();
+        let detail = format!(
+            "{why}{when}{}: reconnect the shop in Settings",
+            detail.map(|d| format!(": {d}")).unwrap_or_default()
+        );
+        let mut w = self.store.begin_write().await?;
+        connections::set_status(&mut w, shop.shop_id, status, Some(detail), self.clock.now())
+            .await?;
+        w.commit().await?;
+        tracing::warn!(message = "Shop authorization changed.", shop_id = %shop.shop_id, %status);
+        self.tell_connection(shop.seller_id, shop.shop_id).await;
+        Ok(())
     }
 
     /// A shop's connection as its adapter needs it (with the secrets), if configured.

@@ -54,7 +54,7 @@ pub struct ShopWithSecret {
     pub ingest_secret: String,
 }
 
-fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     format!("whsec_{}", hex::encode(bytes))

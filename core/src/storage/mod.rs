@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod adapter_state;
 pub mod buyers;
+pub mod connect_states;
 pub mod connections;
 pub mod conversation_list;
 pub mod conversations;
@@ -21,6 +22,7 @@ pub mod messages;
 pub mod notes;
 pub mod outbox;
 pub mod policy_overrides;
+pub mod privacy;
 pub mod quick_replies;
 pub mod ratings;
 pub mod rows;

@@ -188,10 +188,16 @@ pub async fn claim(
     rows.iter().map(|row| claimed_from_row(w.store(), row, lease.clone())).collect()
 }
 
+/// The connection status of a revoked authorization.
+const CONNECTION_REVOKED: &str = "revoked";
+/// The error of a reply to a shop whose authorization was revoked.
+pub const CONNECTION_REVOKED_CODE: &str = "connection_revoked";
+
 /// What a claim reads: the entry, its shop, connection, buyer and message.
 const CLAIMED_SELECT: &str = "SELECT o.id, o.message_id, o.attempts, s.platform, s.id AS shop_id, \
      s.external_id AS shop_external_id, s.region, b.external_id AS buyer_external_id, \
-     b.email AS buyer_email, b.platform_conversation_id, m.content, k.api_base, k.credentials \
+     b.email AS buyer_email, b.platform_conversation_id, m.content, k.api_base, k.credentials, k.status AS connection_status, \
+     k.status_detail AS connection_detail \
      FROM outbox o JOIN shops s ON s.id = o.shop_id JOIN messages m ON m.id = o.message_id \
      JOIN conversations c ON c.id = o.conversation_id JOIN buyers b ON b.id = c.buyer_id \
      LEFT JOIN shop_connections k ON k.shop_id = o.shop_id";
@@ -231,10 +237,18 @@ fn claimed_from_row(store: &Store, row: &sqlx::any::AnyRow, lease: Lease) -> Cor
         }),
         None => Ok(Default::default()),
     };
-    let (credentials, credentials_error) = match credentials {
+    let (credentials, mut credentials_error) = match credentials {
         Ok(c) => (c, None),
         Err(e) => (Default::default(), Some(e)),
     };
+    // A revoked authorization sends nothing: the reply fails at once, saying why.
+    if row.opt_text_col("connection_status")?.as_deref() == Some(CONNECTION_REVOKED) {
+        let detail = row.opt_text_col("connection_detail")?.unwrap_or_default();
+        credentials_error = Some(AdapterError::permanent(
+            CONNECTION_REVOKED_CODE,
+            format!("the shop's connection was revoked ({detail})"),
+        ));
+    }
     Ok(Claimed {
         outbox_id: row.col("id")?,
         message_id,

@@ -16,9 +16,15 @@ const PREFIX: &str = "sealed1:";
 /// What the key's fingerprint is the HMAC of.
 const FINGERPRINT_LABEL: &[u8] = b"shopmux sealing key fingerprint v1";
 
+/// What the key authenticating handed-out values is derived with.
+const MAC_LABEL: &[u8] = b"shopmux handed-out value mac v1";
+
 /// The daemon's sealing key.
 pub struct Sealer {
     key: LessSafeKey,
+    /// Authenticates values the daemon hands out and gets back (an authorization's
+    /// state): HMAC-SHA256 under a key derived from the sealing key.
+    mac_key: hmac::Key,
     rng: SystemRandom,
     fingerprint: String,
 }
@@ -32,10 +38,11 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     /// A sealer with this key.
     pub fn new(key: &[u8; 32]) -> Self {
-        let fingerprint =
-            hex::encode(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), FINGERPRINT_LABEL));
+        let root = hmac::Key::new(hmac::HMAC_SHA256, key);
+        let fingerprint = hex::encode(hmac::sign(&root, FINGERPRINT_LABEL));
+        let mac_key = hmac::Key::new(hmac::HMAC_SHA256, hmac::sign(&root, MAC_LABEL).as_ref());
         let key = UnboundKey::new(&CHACHA20_POLY1305, key).expect("a 32-byte key");
-        Self { key: LessSafeKey::new(key), rng: SystemRandom::new(), fingerprint }
+        Self { key: LessSafeKey::new(key), mac_key, rng: SystemRandom::new(), fingerprint }
     }
 
     /// The key's fingerprint: hex HMAC-SHA256 of a fixed label under the key. It names the
@@ -57,6 +64,11 @@ impl Sealer {
     pub fn key_from_hex(text: &str) -> Result<[u8; 32], String> {
         let bytes = hex::decode(text.trim()).map_err(|_| "not hex".to_owned())?;
         bytes.try_into().map_err(|_| "a key is 32 bytes (64 hex characters)".to_owned())
+    }
+
+    /// The HMAC-SHA256 of `data` under the key derived for handed-out values.
+    pub fn mac(&self, data: &[u8]) -> Vec<u8> {
+        hmac::sign(&self.mac_key, data).as_ref().to_vec()
     }
 
     /// Seals `plain` for `context` (the shop id).

@@ -114,11 +114,22 @@ pub async fn with_overrides(store: &Store, platform: &str) -> CoreResult<Vec<Sho
     shop_ids(&store.rows(sql, vec![platform.into()]).await?)
 }
 
-/// The shops with a marketplace connection, with their platform.
+/// The shops with a marketplace connection that was not revoked, with their platform.
 pub async fn connected(store: &Store) -> CoreResult<Vec<(ShopId, String)>> {
-    let sql = "SELECT s.id, s.platform FROM shops s JOIN shop_connections c ON c.shop_id = s.id ORDER BY s.id";
+    let sql = "SELECT s.id, s.platform FROM shops s JOIN shop_connections c ON c.shop_id = s.id \
+               WHERE c.status <> 'revoked' ORDER BY s.id";
     let rows = store.rows(sql, vec![]).await?;
     rows.iter().map(|r| Ok((r.col("id")?, r.text_col("platform")?))).collect()
+}
+
+/// The shops of every seller that are `platform`'s shop `external_id` (a delivery to a
+/// platform's app-wide webhook address names the shop only so), oldest first, at most 16.
+pub async fn ids_named(
+    store: &Store, platform: &str, external_id: &str,
+) -> CoreResult<Vec<ShopId>> {
+    let sql = "SELECT id FROM shops WHERE platform = $1 AND external_id = $2 \
+               ORDER BY created_at, id LIMIT 16";
+    shop_ids(&store.rows(sql, vec![platform.into(), external_id.into()]).await?)
 }
 
 /// What the inbound path reads of a shop.

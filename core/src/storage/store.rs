@@ -258,6 +258,17 @@ impl Store {
         self.sealer.as_deref()
     }
 
+    /// The MAC of a value the daemon hands out and gets back (an authorization's state):
+    /// under a key derived from the sealing key, so every daemon of a database agrees; a
+    /// store without a key uses one random per process.
+    pub fn mac(&self, data: &[u8]) -> Vec<u8> {
+        static PROCESS_KEY: std::sync::OnceLock<sealing::Sealer> = std::sync::OnceLock::new();
+        match &self.sealer {
+            Some(sealer) => sealer.mac(data),
+            None => PROCESS_KEY.get_or_init(|| sealing::Sealer::new(&rand::random())).mac(data),
+        }
+    }
+
     /// A secret as stored for `context`: sealed when the store has a key.
     pub fn seal(&self, context: &str, plain: &str) -> CoreResult<String> {
         match &self.sealer {

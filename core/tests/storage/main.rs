@@ -5,6 +5,7 @@ mod access;
 mod apply;
 mod channel;
 mod compliance;
+mod connect;
 mod deadlines;
 mod faq_bot;
 mod history;

@@ -151,7 +151,10 @@ async fn an_endpoint_failing_for_a_day_is_paused_told_and_resumed_in_order() {
         assert_eq!(shown.status, EndpointStatus::Paused, "{}", t.name);
         assert_eq!(shown.pause_reason.as_deref(), Some("failing"));
         let (seller, OwnerEvent::WebhookEndpointPaused { endpoint }) =
-            told.try_recv().expect("told");
+            told.try_recv().expect("told")
+        else {
+            panic!("{}: not a paused endpoint", t.name)
+        };
         assert_eq!((seller, endpoint.id), (s.viewer.agent.seller_id, ep));
         // New events still queue while paused; nothing is attempted.
         t.ingest(&s.shop, text("anna", "p-2", "two")).await;

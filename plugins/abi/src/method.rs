@@ -24,6 +24,17 @@ pub const FETCH_ORDER: &str = "fetch_order";
 pub const SEARCH_PRODUCTS: &str = "search_products";
 /// `{shop, buyer_external_id}` → `BuyerProfile`.
 pub const FETCH_BUYER: &str = "fetch_buyer";
+/// `{app, request}` → `string`: the platform's authorization page (capability
+/// `authorizes`; pure).
+pub const AUTHORIZATION_URL: &str = "authorization_url";
+/// `{app, query, now_unix_ms}` → `AuthorizationCallback` (pure).
+pub const VERIFY_CALLBACK: &str = "verify_callback";
+/// `{app, callback}` → `AuthorizationGrant`.
+pub const EXCHANGE_CODE: &str = "exchange_code";
+/// `{app, grant}` → `[AuthorizedShop]`.
+pub const AUTHORIZED_SHOPS: &str = "authorized_shops";
+/// `{shop, address}` → `null` (capability `subscribes_webhooks`).
+pub const SUBSCRIBE_WEBHOOKS: &str = "subscribe_webhooks";
 /// `{}` → `[string]`: what the plugin checked about itself, one line each (run by
 /// `shopmux plugins check`).
 pub const SELF_TEST: &str = "self_test";
@@ -41,4 +52,9 @@ pub const ALL: &[&str] = &[
     SEARCH_PRODUCTS,
     FETCH_BUYER,
     SELF_TEST,
+    AUTHORIZATION_URL,
+    VERIFY_CALLBACK,
+    EXCHANGE_CODE,
+    AUTHORIZED_SHOPS,
+    SUBSCRIBE_WEBHOOKS,
 ];

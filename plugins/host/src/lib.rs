@@ -18,6 +18,7 @@
 //! every adapter. Libraries are never unloaded.
 
 mod callbacks;
+mod connect;
 mod error;
 mod events;
 mod loader;

@@ -81,6 +81,11 @@ impl RawManifest {
             order_look_up: declared.order_look_up && lists(FETCH_ORDER),
             buyer_look_up: declared.buyer_look_up && lists(FETCH_BUYER),
             product_search: declared.product_search && lists(SEARCH_PRODUCTS),
+            authorizes: declared.authorizes
+                && [AUTHORIZATION_URL, VERIFY_CALLBACK, EXCHANGE_CODE, AUTHORIZED_SHOPS]
+                    .iter()
+                    .all(|m| lists(m)),
+            subscribes_webhooks: declared.subscribes_webhooks && lists(SUBSCRIBE_WEBHOOKS),
             ..declared
         }
     }
@@ -330,5 +335,29 @@ mod tests {
                 ..Capabilities::default()
             }
         );
+    }
+
+    #[test]
+    fn connecting_is_a_capability_only_with_all_four_authorization_methods() {
+        use abi::method::*;
+        let declared = r#", "capabilities": {"webhooks": true, "authorizes": true,
+            "subscribes_webhooks": true}"#;
+        let some = [RULE_SET, PARSE_WEBHOOK, AUTHORIZATION_URL, VERIFY_CALLBACK, EXCHANGE_CODE];
+        let caps = parse(&manifest("acme", &some, declared)).unwrap().0.capabilities();
+        assert!(!caps.authorizes && !caps.subscribes_webhooks, "{caps:?}");
+        let all = [
+            RULE_SET,
+            PARSE_WEBHOOK,
+            AUTHORIZATION_URL,
+            VERIFY_CALLBACK,
+            EXCHANGE_CODE,
+            AUTHORIZED_SHOPS,
+            SUBSCRIBE_WEBHOOKS,
+        ];
+        let caps = parse(&manifest("acme", &all, declared)).unwrap().0.capabilities();
+        assert!(caps.authorizes && caps.subscribes_webhooks, "{caps:?}");
+        // A manifest of an earlier SDK declares neither.
+        let old = parse(&manifest("acme", &all, "")).unwrap().0.capabilities();
+        assert!(!old.authorizes && !old.subscribes_webhooks);
     }
 }

@@ -14,9 +14,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, BuyerProfile, Capabilities, Host, InboundEvent, MessageContent,
-    OrderInfo, OutboundMessage, OutboundRefusal, Platform, PollPage, ProductPage, ProductQuery,
-    SendReceipt, ShopConnection, WebhookAnswer, WebhookRequest,
+    Adapter, AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationGrant,
+    AuthorizationRequest, AuthorizedShop, BuyerProfile, Capabilities, Host, InboundEvent,
+    MessageContent, OrderInfo, OutboundMessage, OutboundRefusal, Platform, PollPage, ProductPage,
+    ProductQuery, SendReceipt, ShopConnection, WebhookAnswer, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 use shopmux_plugin_abi::{self as abi, Instance, OwnedBuf, PluginV1, Slice, method};
@@ -265,7 +266,7 @@ impl Plugin {
 
     /// [`call`](Self::call) when the manifest lists `method`; `None` (nothing crosses)
     /// when it does not, for the caller to answer the contract's default.
-    fn listed<I: Serialize, O: DeserializeOwned>(
+    pub(crate) fn listed<I: Serialize, O: DeserializeOwned>(
         &self, host: &dyn Host, method: &'static str, input: &I,
     ) -> Option<Result<O, AdapterError>> {
         self.implements(method).then(|| self.call(host, method, input))
@@ -430,6 +431,36 @@ impl Adapter for Plugin {
         let input = FetchBuyerIn { shop, buyer_external_id };
         self.listed(host, method::FETCH_BUYER, &input)
             .unwrap_or_else(|| self.unsupported("buyer look-up"))
+    }
+
+    fn authorization_url(
+        &self, app: &AuthorizationApp, request: &AuthorizationRequest,
+    ) -> Result<String, AdapterError> {
+        self.plugin_authorization_url(app, request)
+    }
+
+    fn verify_callback(
+        &self, app: &AuthorizationApp, query: &[(String, String)], now_unix_ms: i64,
+    ) -> Result<AuthorizationCallback, AdapterError> {
+        self.plugin_verify_callback(app, query, now_unix_ms)
+    }
+
+    fn exchange_code(
+        &self, host: &dyn Host, app: &AuthorizationApp, callback: &AuthorizationCallback,
+    ) -> Result<AuthorizationGrant, AdapterError> {
+        self.plugin_exchange_code(host, app, callback)
+    }
+
+    fn authorized_shops(
+        &self, host: &dyn Host, app: &AuthorizationApp, grant: &AuthorizationGrant,
+    ) -> Result<Vec<AuthorizedShop>, AdapterError> {
+        self.plugin_authorized_shops(host, app, grant)
+    }
+
+    fn subscribe_webhooks(
+        &self, host: &dyn Host, shop: &ShopConnection, address: &str,
+    ) -> Result<(), AdapterError> {
+        self.plugin_subscribe_webhooks(host, shop, address)
     }
 
     fn poll(

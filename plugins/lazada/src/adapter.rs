@@ -8,7 +8,8 @@ use crate::wire::{self, int, text};
 use serde_json::Value;
 use shopmux_contract::MessageContent;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError as E, BuyerMessage, Capabilities, Capability, EventBuyer, Host,
+    Adapter, AdapterError as E, AuthorizationApp, AuthorizationCallback, AuthorizationGrant,
+    AuthorizationRequest, AuthorizedShop, BuyerMessage, Capabilities, Capability, EventBuyer, Host,
     HttpRequest, InboundEvent, OutboundMessage, Platform, PollPage, SendReceipt, ShopConnection,
     WebhookRequest,
 };
@@ -70,7 +71,7 @@ fn event(m: &Value, nickname: &str) -> InboundEvent {
 }
 
 /// One adapter call: the host, the credentials in force, and those renewed on the way.
-struct Call<'a> {
+pub(crate) struct Call<'a> {
     host: &'a dyn Host,
     shop: &'a ShopConnection,
     creds: Creds,
@@ -78,7 +79,7 @@ struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    fn new(host: &'a dyn Host, shop: &'a ShopConnection) -> R<Self> {
+    pub(crate) fn new(host: &'a dyn Host, shop: &'a ShopConnection) -> R<Self> {
         let (mut creds, refreshed) = (shop.credentials.clone(), None);
         let saved = host.kv_get(&format!("token:{}", shop.external_id))?;
         let saved = saved.and_then(|s| serde_json::from_str::<Creds>(&s).ok());
@@ -109,7 +110,9 @@ impl<'a> Call<'a> {
         }
     }
 
-    fn signed(&self, to: (&str, &str, &str), params: &Args<'_>, token: bool) -> R<Value> {
+    pub(crate) fn signed(
+        &self, to: (&str, &str, &str), params: &Args<'_>, token: bool,
+    ) -> R<Value> {
         let signer = wire::Signer {
             app_key: self.cred("app_key")?,
             app_secret: self.cred("app_secret")?,
@@ -193,7 +196,31 @@ impl Adapter for Lazada {
 
     fn capabilities(&self) -> Capabilities {
         use Capability::*;
-        Capabilities::of(&[Webhooks, Sends, Polls, MarksRead])
+        Capabilities::of(&[Webhooks, Sends, Polls, MarksRead, Authorizes])
+    }
+
+    fn authorization_url(
+        &self, app: &AuthorizationApp, request: &AuthorizationRequest,
+    ) -> R<String> {
+        Ok(crate::connect::authorization_url(app, request))
+    }
+
+    fn verify_callback(
+        &self, _app: &AuthorizationApp, query: &[(String, String)], _now: i64,
+    ) -> R<AuthorizationCallback> {
+        crate::connect::verify_callback(query)
+    }
+
+    fn exchange_code(
+        &self, host: &dyn Host, app: &AuthorizationApp, callback: &AuthorizationCallback,
+    ) -> R<AuthorizationGrant> {
+        crate::connect::exchange_code(host, app, callback)
+    }
+
+    fn authorized_shops(
+        &self, _host: &dyn Host, app: &AuthorizationApp, grant: &AuthorizationGrant,
+    ) -> R<Vec<AuthorizedShop>> {
+        crate::connect::authorized_shops(app, grant)
     }
 
     fn rule_set(&self) -> RuleSet {

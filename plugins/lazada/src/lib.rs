@@ -4,6 +4,8 @@
 
 /// The shopmux adapter: pushes in, replies out, polling, read marks.
 pub mod adapter;
+/// Connecting a seller in one click.
+pub mod connect;
 /// API call signing and push verification.
 pub mod sign;
 /// Gateways, signed requests, replies, message templates, picture sizes.

@@ -11,7 +11,8 @@ use crate::abi::method;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use shopmux_contract::adapter::{
-    AdapterError, Capabilities, Host, MessageContent, OutboundMessage, ProductQuery,
+    AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationGrant,
+    AuthorizationRequest, Capabilities, Host, MessageContent, OutboundMessage, ProductQuery,
     ShopConnection, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
@@ -105,6 +106,37 @@ struct FetchBuyerInput {
     buyer_external_id: String,
 }
 
+#[derive(Deserialize)]
+struct AuthorizationUrlInput {
+    app: AuthorizationApp,
+    request: AuthorizationRequest,
+}
+
+#[derive(Deserialize)]
+struct VerifyCallbackInput {
+    app: AuthorizationApp,
+    query: Vec<(String, String)>,
+    now_unix_ms: i64,
+}
+
+#[derive(Deserialize)]
+struct ExchangeCodeInput {
+    app: AuthorizationApp,
+    callback: AuthorizationCallback,
+}
+
+#[derive(Deserialize)]
+struct AuthorizedShopsInput {
+    app: AuthorizationApp,
+    grant: AuthorizationGrant,
+}
+
+#[derive(Deserialize)]
+struct SubscribeWebhooksInput {
+    shop: ShopConnection,
+    address: String,
+}
+
 fn input<T: DeserializeOwned>(method: &str, bytes: &[u8]) -> Result<T, CallFailure> {
     let bytes = if bytes.is_empty() { b"{}" } else { bytes };
     serde_json::from_slice(bytes)
@@ -132,6 +164,11 @@ pub fn methods_for(capabilities: &Capabilities) -> Vec<&'static str> {
         (method::FETCH_ORDER, capabilities.order_look_up),
         (method::SEARCH_PRODUCTS, capabilities.product_search),
         (method::FETCH_BUYER, capabilities.buyer_look_up),
+        (method::AUTHORIZATION_URL, capabilities.authorizes),
+        (method::VERIFY_CALLBACK, capabilities.authorizes),
+        (method::EXCHANGE_CODE, capabilities.authorizes),
+        (method::AUTHORIZED_SHOPS, capabilities.authorizes),
+        (method::SUBSCRIBE_WEBHOOKS, capabilities.subscribes_webhooks),
     ];
     method::ALL
         .iter()
@@ -186,6 +223,36 @@ pub fn dispatch<P: Plugin + ?Sized>(
             output(&plugin.fetch_buyer(host, &i.shop, &i.buyer_external_id)?)
         }
         method::SELF_TEST => output(&plugin.self_test(host)?),
+        other => dispatch_connect(plugin, host, other, bytes),
+    }
+}
+
+/// The authorization methods (see [`dispatch`]).
+fn dispatch_connect<P: Plugin + ?Sized>(
+    plugin: &P, host: &dyn Host, method: &str, bytes: &[u8],
+) -> Result<Vec<u8>, CallFailure> {
+    match method {
+        method::AUTHORIZATION_URL => {
+            let i: AuthorizationUrlInput = input(method, bytes)?;
+            output(&plugin.authorization_url(&i.app, &i.request)?)
+        }
+        method::VERIFY_CALLBACK => {
+            let i: VerifyCallbackInput = input(method, bytes)?;
+            output(&plugin.verify_callback(&i.app, &i.query, i.now_unix_ms)?)
+        }
+        method::EXCHANGE_CODE => {
+            let i: ExchangeCodeInput = input(method, bytes)?;
+            output(&plugin.exchange_code(host, &i.app, &i.callback)?)
+        }
+        method::AUTHORIZED_SHOPS => {
+            let i: AuthorizedShopsInput = input(method, bytes)?;
+            output(&plugin.authorized_shops(host, &i.app, &i.grant)?)
+        }
+        method::SUBSCRIBE_WEBHOOKS => {
+            let i: SubscribeWebhooksInput = input(method, bytes)?;
+            plugin.subscribe_webhooks(host, &i.shop, &i.address)?;
+            output(&())
+        }
         other => {
             Err(CallFailure::Unsupported(format!("`{other}` is not a method of plugin ABI 1")))
         }

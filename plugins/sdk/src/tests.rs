@@ -298,9 +298,17 @@ fn the_default_methods_are_those_the_declared_capabilities_need() {
         order_look_up: true,
         product_search: true,
         buyer_look_up: true,
+        authorizes: true,
+        subscribes_webhooks: true,
         ..Tiny.capabilities()
     };
     assert_eq!(methods_for(&everything), abi::method::ALL);
+    let connects = Capabilities { authorizes: true, ..Tiny.capabilities() };
+    let listed = methods_for(&connects);
+    for method in ["authorization_url", "verify_callback", "exchange_code", "authorized_shops"] {
+        assert!(listed.contains(&method), "{method}");
+    }
+    assert!(!listed.contains(&"subscribe_webhooks"));
     let orders = Capabilities { order_look_up: true, ..Capabilities::default() };
     assert!(methods_for(&orders).contains(&"fetch_order"));
     assert!(!methods_for(&orders).contains(&"poll"));

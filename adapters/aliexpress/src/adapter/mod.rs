@@ -23,6 +23,7 @@
 //! AE-AUTO-4), `session` (one call's signed requests), `tokens` (renewal and the kept
 //! tokens), `errors` (failures classified), `poll`, `send`, `orders`.
 
+mod connect;
 mod content;
 mod errors;
 mod orders;
@@ -33,9 +34,10 @@ mod tokens;
 
 use shopmux_contract::Platform;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, BuyerProfile, Capabilities, Capability, EventBuyer, Host, InboundEvent,
-    MessageContent, OrderInfo, OutboundMessage, OutboundRefusal, PollPage, SendReceipt,
-    ShopConnection, WebhookRequest,
+    Adapter, AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationGrant,
+    AuthorizationRequest, AuthorizedShop, BuyerProfile, Capabilities, Capability, EventBuyer, Host,
+    InboundEvent, MessageContent, OrderInfo, OutboundMessage, OutboundRefusal, PollPage,
+    SendReceipt, ShopConnection, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
@@ -61,7 +63,39 @@ impl Adapter for AliExpress {
     /// AE-AUTO-4), orders and buyers looked up.
     fn capabilities(&self) -> Capabilities {
         use Capability::*;
-        Capabilities::of(&[Sends, Polls, MarksRead, VetsOutbound, OrderLookUp, BuyerLookUp])
+        Capabilities::of(&[
+            Sends,
+            Polls,
+            MarksRead,
+            VetsOutbound,
+            OrderLookUp,
+            BuyerLookUp,
+            Authorizes,
+        ])
+    }
+
+    fn authorization_url(
+        &self, app: &AuthorizationApp, request: &AuthorizationRequest,
+    ) -> Result<String, AdapterError> {
+        Ok(connect::authorization_url(app, request))
+    }
+
+    fn verify_callback(
+        &self, _app: &AuthorizationApp, query: &[(String, String)], _now_unix_ms: i64,
+    ) -> Result<AuthorizationCallback, AdapterError> {
+        connect::verify_callback(query)
+    }
+
+    fn exchange_code(
+        &self, host: &dyn Host, app: &AuthorizationApp, callback: &AuthorizationCallback,
+    ) -> Result<AuthorizationGrant, AdapterError> {
+        connect::exchange_code(host, app, callback)
+    }
+
+    fn authorized_shops(
+        &self, _host: &dyn Host, app: &AuthorizationApp, grant: &AuthorizationGrant,
+    ) -> Result<Vec<AuthorizedShop>, AdapterError> {
+        connect::authorized_shops(app, grant)
     }
 
     fn rule_set(&self) -> RuleSet {

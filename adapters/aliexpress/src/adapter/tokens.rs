@@ -61,7 +61,7 @@ fn expiry(at_ms: Option<i64>, in_secs: Option<i64>, now_secs: i64) -> Option<i64
 
 /// The credentials a token reply renews: the access token with its expiry (from
 /// `expire_time`, else `expires_in`), and the refresh token with its own.
-fn renewed_credentials(
+pub(super) fn renewed_credentials(
     reply: TokenReply, now_secs: i64,
 ) -> Result<BTreeMap<String, String>, AdapterError> {
     let Some(access_token) = reply.access_token.filter(|t| !t.is_empty()) else {

@@ -50,6 +50,8 @@ pub struct TokenReply {
     pub user_id: Option<String>,
     /// `account`: the seller's account (email).
     pub account: Option<String>,
+    /// `user_nick`: the seller's login id.
+    pub user_nick: Option<String>,
     /// `code`: `"0"` on success.
     #[serde(deserialize_with = "lenient::opt_string")]
     pub code: Option<String>,

@@ -12,6 +12,8 @@ pub const CUSTOMERS_UPDATE: &str = "customers/update";
 pub const CARTS_CREATE: &str = "carts/create";
 /// A cart changed (cart events).
 pub const CARTS_UPDATE: &str = "carts/update";
+/// The shop uninstalled the app: its token no longer works.
+pub const APP_UNINSTALLED: &str = "app/uninstalled";
 /// Mandatory privacy topic: a customer asked for their data.
 pub const CUSTOMERS_DATA_REQUEST: &str = "customers/data_request";
 /// Mandatory privacy topic: erase a customer's data.

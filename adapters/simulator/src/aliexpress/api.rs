@@ -68,6 +68,9 @@ impl Simulated for Shared {
         Router::new()
             .route(SYNC, post(business))
             .route(TOKEN_REFRESH, post(refresh_token))
+            .route("/rest/auth/token/create", post(create_token))
+            .route("/oauth/authorize", axum::routing::get(super::authorize::page))
+            .route("/oauth/authorize/consent", axum::routing::get(super::authorize::consent))
             .fallback(invalid_api)
             .method_not_allowed_fallback(invalid_api)
     }
@@ -292,6 +295,37 @@ async fn refresh_token(State(sim): State<Arc<Shared>>, received: Received) -> Re
             "account_platform": "seller_center",
             "locale": "en_US",
             "sp": "ae",
+            "code": "0",
+            "request_id": sim.common.request_id(),
+        }))
+    });
+    match result {
+        Ok(body) => accepted(axum::Json(body).into_response()),
+        Err(error) => sim.refuse(&error),
+    }
+}
+
+/// `/auth/token/create`: a code the consent issued (once) for a new token pair.
+async fn create_token(State(sim): State<Arc<Shared>>, received: Received) -> Response {
+    let result = params(&received).and_then(|params| {
+        sim.check_signed(&params, Some("/auth/token/create"))?;
+        let code = required(&params, "code")?;
+        let now = sim.common.now();
+        let mut state = lock(&sim.state);
+        let seller = state.codes.remove(code).ok_or_else(|| {
+            GatewayError::isv(codes::ILLEGAL_REFRESH_TOKEN, "The specified code is invalid")
+        })?;
+        let pair = state.tokens.issue(&seller, now, sim.common.ttl);
+        let identity = sim.seller(&seller).ok();
+        Ok(json!({
+            "access_token": pair.access_token,
+            "refresh_token": pair.refresh_token,
+            "expire_time": pair.access_expires_at.timestamp_millis(),
+            "refresh_token_valid_time": pair.refresh_expires_at.timestamp_millis(),
+            "seller_id": identity.map(|s| s.ali_id.as_str()).unwrap_or_default(),
+            "user_id": identity.map(|s| s.ali_id.as_str()).unwrap_or_default(),
+            "user_nick": seller,
+            "account": seller,
             "code": "0",
             "request_id": sim.common.request_id(),
         }))

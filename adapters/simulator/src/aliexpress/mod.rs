@@ -7,6 +7,8 @@
 //! |---|---|
 //! | business APIs (`method` in the form body or the query) | `POST /sync` |
 //! | token refresh (system API) | `POST /rest/auth/token/refresh` |
+//! | code exchange (system API) | `POST /rest/auth/token/create` |
+//! | seller authorization page, consent | `GET /oauth/authorize`, `GET /oauth/authorize/consent` |
 //!
 //! Business methods: `aliexpress.message.redefining.versiontwo.querymsgrelationlist`,
 //! `…querymsgdetaillist`, `…addmsg`, `…updatemsgread`, `aliexpress.solution.order.info.get`
@@ -29,6 +31,7 @@
 //! ([`SimHandle::add_buyer_message`]); the next poll finds what was added.
 
 mod api;
+mod authorize;
 pub mod codes;
 mod shared;
 pub mod sign;

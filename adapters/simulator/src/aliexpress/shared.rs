@@ -13,6 +13,8 @@ use crate::{SimError, lock};
 pub(crate) struct State {
     pub(crate) tokens: TokenStore,
     pub(crate) messages: MessageStore,
+    /// Authorization codes not yet exchanged → their seller's login id.
+    pub(crate) codes: std::collections::HashMap<String, String>,
 }
 
 /// Everything the handlers share. (`pub` in this private module: the public
@@ -35,7 +37,7 @@ impl FromConfig for Shared {
         Ok(Shared {
             common,
             sellers: config.sellers,
-            state: Mutex::new(State { tokens, messages }),
+            state: Mutex::new(State { tokens, messages, codes: Default::default() }),
         })
     }
 }

@@ -83,6 +83,8 @@ impl Shared {
 impl Simulated for Shared {
     fn routes() -> Router<Arc<Shared>> {
         Router::new()
+            .route("/authorize", axum::routing::get(super::authorize::page))
+            .route("/authorize/consent", axum::routing::get(super::authorize::consent))
             .route("/{*method_path}", post(call))
             .fallback(unknown)
             .method_not_allowed_fallback(unknown)

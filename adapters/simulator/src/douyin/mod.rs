@@ -37,6 +37,7 @@
 
 mod api;
 mod auth;
+mod authorize;
 pub mod codes;
 mod push;
 mod shared;

@@ -16,6 +16,8 @@ pub(crate) struct State {
     pub(crate) orders: PerShop<Order>,
     pub(crate) products: PerShop<Product>,
     pub(crate) next_msg_id: u64,
+    /// Where the authorization consent sends the seller (the app's redirect URL).
+    pub(crate) redirect_url: Option<String>,
 }
 
 /// Everything the handlers share. (`pub` in this private module: the public
@@ -52,6 +54,7 @@ impl FromConfig for Shared {
                 orders,
                 products,
                 next_msg_id: 7_300_000_000_000_000_000,
+                redirect_url: None,
             }),
             poster,
         })

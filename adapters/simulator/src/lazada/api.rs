@@ -50,6 +50,9 @@ impl Simulated for Shared {
             .route("/rest/im/session/read", post(session_read))
             .route("/rest/im/session/open", get(session_open).post(session_open))
             .route("/rest/auth/token/refresh", get(token_refresh).post(token_refresh))
+            .route("/rest/auth/token/create", get(token_create).post(token_create))
+            .route("/oauth/authorize", get(super::authorize::page))
+            .route("/oauth/authorize/consent", get(super::authorize::consent))
             .fallback(invalid_api)
             .method_not_allowed_fallback(invalid_api)
     }
@@ -354,6 +357,39 @@ async fn session_open(State(sim): State<Arc<Shared>>, received: Received) -> Res
             let body = json!({"code": "0", "request_id": request_id, "session_id": session_id});
             accepted((StatusCode::OK, axum::Json(body)).into_response())
         }
+        Err(error) => sim.answer(Err(error)),
+    }
+}
+
+/// `/auth/token/create`: a code the consent issued (good once) for a new token pair.
+async fn token_create(State(sim): State<Arc<Shared>>, received: Received) -> Response {
+    let result = sim.verify(&received, false).and_then(|call| {
+        let code = call.required("code")?.to_owned();
+        let now = sim.common.now();
+        let mut state = lock(&sim.state);
+        let known = state.codes.iter().position(|c| *c == code);
+        let why = "The authorization code is invalid or used.";
+        state.codes.remove(known.ok_or_else(|| gateway(codes::ILLEGAL_REFRESH_TOKEN, why))?);
+        let pair = state.tokens.issue(&sim.seller_id, now, sim.common.ttl);
+        Ok(json!({
+            "code": "0",
+            "request_id": sim.common.request_id(),
+            "access_token": pair.access_token,
+            "refresh_token": pair.refresh_token,
+            "expires_in": (pair.access_expires_at - now).num_seconds(),
+            "refresh_expires_in": (pair.refresh_expires_at - now).num_seconds(),
+            "country": sim.site.to_ascii_lowercase(),
+            "account": "sim-seller@example.com",
+            "country_user_info": [{
+                "country": sim.site.to_ascii_lowercase(),
+                "seller_id": sim.seller_id,
+                "user_id": sim.seller_id,
+                "short_code": format!("{}SIM", sim.site),
+            }],
+        }))
+    });
+    match result {
+        Ok(body) => accepted((StatusCode::OK, axum::Json(body)).into_response()),
         Err(error) => sim.answer(Err(error)),
     }
 }

@@ -31,6 +31,7 @@
 //! tested on Lazada's published example, so a plugin that signs wrongly is refused here.
 
 mod api;
+mod authorize;
 pub mod codes;
 mod shared;
 pub mod sign;

@@ -14,6 +14,8 @@ use crate::tokens::TokenStore;
 pub(crate) struct State {
     pub(crate) tokens: TokenStore,
     pub(crate) chats: Chats,
+    /// Authorization codes issued by the consent and not yet exchanged.
+    pub(crate) codes: Vec<String>,
 }
 
 /// Everything the handlers share. (`pub` in this private module: the public
@@ -42,7 +44,7 @@ impl FromConfig for Shared {
             common,
             seller_id: config.seller_id,
             site: config.site,
-            state: Mutex::new(State { tokens, chats: Chats::default() }),
+            state: Mutex::new(State { tokens, chats: Chats::default(), codes: Vec::new() }),
             poster,
         })
     }

@@ -9,23 +9,29 @@
 //! in `X-Shopify-Hmac-Sha256` with the simulator's own implementation ([`sign`]), written
 //! from Shopify's documents, so an adapter that verifies wrongly fails a test.
 
+/// The app's installation: consent page, signed redirect, token endpoint.
+pub mod oauth;
 /// The App Proxy's signed query (the simulator's own signer).
 pub mod proxy;
 pub mod sign;
 mod webhook;
 
+pub use oauth::SimApp;
 pub use webhook::WebhookTarget;
 
 use crate::SimError;
+use crate::clock::Clock;
+use crate::lock;
 use crate::poster::Poster;
 use crate::server::ServerGuard;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,6 +70,8 @@ pub struct SimConfig {
     pub discounts: Vec<SimDiscount>,
     /// The shop's products.
     pub products: Vec<SimProduct>,
+    /// The app that can be installed through the consent page, if any.
+    pub app: Option<SimApp>,
 }
 
 struct Shared {
@@ -75,6 +83,22 @@ struct Shared {
     poster: Poster,
     /// Webhooks delivered so far (numbers the webhook ids).
     deliveries: AtomicU64,
+    /// Authorization codes not yet exchanged → their store.
+    codes: Mutex<HashMap<String, String>>,
+    /// Codes issued so far.
+    codes_issued: AtomicU64,
+    /// Tokens issued so far.
+    tokens_issued: AtomicU64,
+    /// Webhook subscriptions created: (topic, callback URL).
+    subscriptions: Mutex<Vec<(String, String)>>,
+    /// The clock the redirect's `timestamp` reads (the system's when none).
+    clock: Mutex<Option<Clock>>,
+}
+
+impl Shared {
+    fn now(&self) -> DateTime<Utc> {
+        lock(&self.clock).as_ref().map_or_else(Utc::now, |clock| clock())
+    }
 }
 
 /// Starts Shopify simulators.
@@ -90,9 +114,17 @@ impl ShopifySim {
             webhook: Mutex::new(None),
             poster: Poster::new(None, Duration::from_secs(10))?,
             deliveries: AtomicU64::new(0),
+            codes: Mutex::new(HashMap::new()),
+            codes_issued: AtomicU64::new(0),
+            tokens_issued: AtomicU64::new(0),
+            subscriptions: Mutex::new(Vec::new()),
+            clock: Mutex::new(None),
         });
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
+            .route("/admin/oauth/authorize", get(oauth::authorize))
+            .route("/admin/oauth/consent", get(oauth::consent))
+            .route("/admin/oauth/access_token", post(oauth::access_token))
             .with_state(shared.clone());
         let (addr, server) = crate::server::serve(app).await?;
         Ok(SimHandle { addr, shared, _server: server })
@@ -116,6 +148,26 @@ impl SimHandle {
     pub fn queries(&self) -> usize {
         self.shared.queries.load(Ordering::Relaxed)
     }
+
+    /// How many access tokens the token endpoint issued.
+    pub fn tokens_issued(&self) -> u64 {
+        self.shared.tokens_issued.load(Ordering::Relaxed)
+    }
+
+    /// The webhook subscriptions created so far: (topic, callback URL), in order.
+    pub fn subscriptions(&self) -> Vec<(String, String)> {
+        lock(&self.shared.subscriptions).clone()
+    }
+
+    /// The address a topic's subscription delivers to (`CARTS_UPDATE`), if subscribed.
+    pub fn subscribed_url(&self, topic: &str) -> Option<String> {
+        self.subscriptions().into_iter().find(|(t, _)| t == topic).map(|(_, url)| url)
+    }
+
+    /// Makes the redirect's `timestamp` read `clock`.
+    pub fn set_clock(&self, clock: Clock) {
+        *lock(&self.shared.clock) = Some(clock);
+    }
 }
 
 async fn graphql(State(sim): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
@@ -138,7 +190,9 @@ async fn graphql(State(sim): State<Arc<Shared>>, headers: HeaderMap, body: Strin
     sim.queries.fetch_add(1, Ordering::Relaxed);
     let query = request.get("query").and_then(Value::as_str).unwrap_or_default();
     let variables = request.get("variables").cloned().unwrap_or(Value::Null);
-    let data = if query.contains("codeDiscountNodeByCode") {
+    let data = if query.contains("webhookSubscriptionCreate") {
+        subscribe(&sim, &variables)
+    } else if query.contains("codeDiscountNodeByCode") {
         let code = variables.get("code").and_then(Value::as_str).unwrap_or_default();
         let node =
             sim.config.discounts.iter().find(|d| d.code.eq_ignore_ascii_case(code)).map(|d| {
@@ -186,4 +240,27 @@ async fn graphql(State(sim): State<Arc<Shared>>, headers: HeaderMap, body: Strin
     };
     axum::Json(json!({"data": data, "extensions": {"cost": {"requestedQueryCost": 1}}}))
         .into_response()
+}
+
+/// `webhookSubscriptionCreate`: recorded once per (topic, address); a repeat answers
+/// Shopify's "already been taken" user error.
+fn subscribe(sim: &Shared, variables: &Value) -> Value {
+    let topic = variables.get("topic").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let url = variables.get("callbackUrl").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let mut subscriptions = lock(&sim.subscriptions);
+    let errors = if topic.is_empty() || url.is_empty() {
+        vec![json!({"field": ["webhookSubscription"], "message": "Address can't be blank"})]
+    } else if subscriptions.iter().any(|(t, u)| *t == topic && *u == url) {
+        vec![
+            json!({"field": ["webhookSubscription", "callbackUrl"], "message": "Address for this topic has already been taken"}),
+        ]
+    } else {
+        subscriptions.push((topic, url));
+        vec![]
+    };
+    let n = subscriptions.len();
+    json!({"webhookSubscriptionCreate": {
+        "webhookSubscription": errors.is_empty().then(|| json!({"id": format!("gid://shopify/WebhookSubscription/{n}")})),
+        "userErrors": errors,
+    }})
 }

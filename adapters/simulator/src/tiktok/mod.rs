@@ -16,6 +16,9 @@
 //! | Search Products | `POST /product/202309/products/search` |
 //! | authorized shops | `GET /authorization/202309/shops` |
 //! | token refresh (auth host) | `GET /api/v2/token/refresh` |
+//! | code exchange (auth host) | `GET /api/v2/token/get` |
+//! | seller authorization page, consent | `GET /open/authorize`, `GET /open/authorize/consent` |
+//! | webhook subscription | `PUT /event/202309/webhooks` |
 //!
 //! Every API call is checked in this order, the first failure answering (codes in
 //! [`codes`]): `app_key`, `sign` present, `timestamp` within the tolerance of the
@@ -38,6 +41,7 @@ mod api;
 mod auth;
 mod catalog;
 pub mod codes;
+mod connect;
 mod media;
 mod shared;
 pub mod sign;

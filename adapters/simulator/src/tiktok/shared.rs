@@ -16,6 +16,8 @@ pub(crate) struct State {
     pub(crate) tokens: TokenStore,
     pub(crate) chats: ChatStore,
     pub(crate) catalog: Catalog,
+    /// Seller authorizations: codes, the redirect URL, webhook subscriptions.
+    pub(crate) connect: super::connect::Authorizations,
 }
 
 /// Everything the handlers share. (`pub` in this private module: the public
@@ -43,7 +45,12 @@ impl FromConfig for Shared {
         Ok(Shared {
             common,
             sellers: config.sellers,
-            state: Mutex::new(State { tokens, chats, catalog: Catalog::default() }),
+            state: Mutex::new(State {
+                tokens,
+                chats,
+                catalog: Catalog::default(),
+                connect: Default::default(),
+            }),
             poster,
         })
     }

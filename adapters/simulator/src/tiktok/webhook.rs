@@ -148,6 +148,21 @@ impl SimHandle {
         only(self.deliver_all(&url, vec![prepared]).await?)
     }
 
+    /// Delivers a SELLER_DEAUTHORIZATION (6) or UPCOMING_AUTHORIZATION_EXPIRATION (7)
+    /// notification of the shop, with `data` as given (e.g. `{"message": …}`).
+    pub async fn push_authorization_event(
+        &self, shop_id: &str, kind: i64, data: serde_json::Value,
+    ) -> Result<Delivery, SimError> {
+        let url = self.shared.poster.url()?;
+        let now = self.shared.common.now();
+        let prepared = {
+            let mut state = lock(&self.shared.state);
+            let id = state.chats.next_notification_id();
+            Envelope::new(kind, &id, shop_id, now, data).prepared(id.clone())?
+        };
+        only(self.deliver_all(&url, vec![prepared]).await?)
+    }
+
     /// Delivers `prepared`, signed in `Authorization`.
     async fn deliver_all(
         &self, url: &str, prepared: Vec<Prepared>,

@@ -6,12 +6,12 @@
 
 use chrono::{TimeZone, Utc};
 use shopmux_contract::adapter::{
-    AdapterError, BuyerMessage, EntryPoint, EventBuyer, InboundEvent, MessageContent,
-    ShopConnection, WebhookRequest,
+    AdapterError, AuthorizationChange, BuyerMessage, EntryPoint, EventBuyer, InboundEvent,
+    MessageContent, ShopConnection, WebhookRequest,
 };
 
 use crate::sign::verify_webhook;
-use crate::wire::{self, Role, Sender, WebhookEnvelope, WebhookEvent};
+use crate::wire::{self, Role, Sender, WebhookEnvelope, WebhookEvent, event_type};
 
 /// A chat message as TikTok reports it, from a webhook or a message list.
 pub(super) struct ChatMessage<'a> {
@@ -137,6 +137,24 @@ fn inbound_content(content: wire::MessageContent) -> Option<(MessageContent, Opt
 /// captured body, or a retry after a long outage, whose messages the poll catches up.
 pub const WEBHOOK_TOLERANCE_SECS: i64 = 300;
 
+/// SELLER_DEAUTHORIZATION (6) and UPCOMING_AUTHORIZATION_EXPIRATION (7) as the
+/// seller's authorization changing (§1.5 names the types; their `data` fields are not
+/// documented there, so only an optional `message` and an expiry in Unix seconds —
+/// `expire_time`, `expires_at` or `access_token_expire_in` — are read).
+fn authorization_event(kind: i64, data: &serde_json::Value) -> Option<InboundEvent> {
+    let change = match kind {
+        event_type::SELLER_DEAUTHORIZATION => AuthorizationChange::Revoked,
+        event_type::UPCOMING_AUTHORIZATION_EXPIRATION => AuthorizationChange::Expiring,
+        _ => return None,
+    };
+    let detail = data.get("message").and_then(serde_json::Value::as_str).map(str::to_owned);
+    let expires_at_ms = ["expire_time", "expires_at", "access_token_expire_in"]
+        .iter()
+        .find_map(|key| data.get(*key).and_then(serde_json::Value::as_i64))
+        .map(|secs| secs * 1000);
+    Some(InboundEvent::AuthorizationChanged { change, detail, expires_at_ms })
+}
+
 pub(super) fn parse_webhook(
     shop: &ShopConnection, request: &WebhookRequest, now_unix_ms: i64,
 ) -> Result<Vec<InboundEvent>, AdapterError> {
@@ -166,6 +184,8 @@ pub(super) fn parse_webhook(
         WebhookEvent::NewMessage(pushed) => ChatMessage::pushed(&pushed)
             .to_event()
             .unwrap_or_else(|reason| InboundEvent::Ignored { reason }),
+        WebhookEvent::Other { kind, data } => authorization_event(kind, &data)
+            .unwrap_or_else(|| InboundEvent::Ignored { reason: format!("event type {kind}") }),
         _ => InboundEvent::Ignored { reason: format!("event type {}", envelope.kind) },
     };
     Ok(vec![event])
@@ -297,6 +317,29 @@ mod tests {
             None,
             "a card sent later in the chat is not where it started"
         );
+    }
+
+    #[test]
+    fn deauthorization_and_upcoming_expiry_change_the_authorization() {
+        let revoked = authorization_event(6, &serde_json::json!({"message": "seller left"}));
+        assert_eq!(
+            revoked,
+            Some(InboundEvent::AuthorizationChanged {
+                change: AuthorizationChange::Revoked,
+                detail: Some("seller left".into()),
+                expires_at_ms: None,
+            })
+        );
+        let expiring = authorization_event(7, &serde_json::json!({"expire_time": 1_800_000_000}));
+        assert!(matches!(
+            expiring,
+            Some(InboundEvent::AuthorizationChanged {
+                change: AuthorizationChange::Expiring,
+                expires_at_ms: Some(1_800_000_000_000),
+                ..
+            })
+        ));
+        assert_eq!(authorization_event(1, &serde_json::json!({})), None);
     }
 
     #[test]

@@ -32,6 +32,7 @@
 //! orders, TT-WB-1) and `products` (the product search, TT-WB-1).
 
 mod api;
+mod connect;
 mod inbound;
 mod lookups;
 mod poll;
@@ -43,9 +44,10 @@ pub use crate::wire::AUTH_HOST;
 pub use inbound::WEBHOOK_TOLERANCE_SECS;
 
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, BuyerProfile, Capabilities, Capability, Host, InboundEvent, OrderInfo,
-    OutboundMessage, Platform, PollPage, ProductPage, ProductQuery, SendReceipt, ShopConnection,
-    WebhookRequest,
+    Adapter, AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationGrant,
+    AuthorizationRequest, AuthorizedShop, BuyerProfile, Capabilities, Capability, Host,
+    InboundEvent, OrderInfo, OutboundMessage, Platform, PollPage, ProductPage, ProductQuery,
+    SendReceipt, ShopConnection, WebhookRequest,
 };
 use shopmux_contract::rules::RuleSet;
 
@@ -68,7 +70,39 @@ impl Adapter for TikTok {
             OrderLookUp,
             BuyerLookUp,
             ProductSearch,
+            Authorizes,
+            SubscribesWebhooks,
         ])
+    }
+
+    fn authorization_url(
+        &self, app: &AuthorizationApp, request: &AuthorizationRequest,
+    ) -> Result<String, AdapterError> {
+        connect::authorization_url(app, request)
+    }
+
+    fn verify_callback(
+        &self, _app: &AuthorizationApp, query: &[(String, String)], _now_unix_ms: i64,
+    ) -> Result<AuthorizationCallback, AdapterError> {
+        connect::verify_callback(query)
+    }
+
+    fn exchange_code(
+        &self, host: &dyn Host, app: &AuthorizationApp, callback: &AuthorizationCallback,
+    ) -> Result<AuthorizationGrant, AdapterError> {
+        connect::exchange_code(host, app, callback)
+    }
+
+    fn authorized_shops(
+        &self, host: &dyn Host, app: &AuthorizationApp, grant: &AuthorizationGrant,
+    ) -> Result<Vec<AuthorizedShop>, AdapterError> {
+        connect::authorized_shops(host, app, grant)
+    }
+
+    fn subscribe_webhooks(
+        &self, host: &dyn Host, shop: &ShopConnection, address: &str,
+    ) -> Result<(), AdapterError> {
+        self.subscribe(host, shop, address)
     }
 
     fn rule_set(&self) -> RuleSet {
@@ -129,6 +163,7 @@ mod tests {
         assert!(declared.order_look_up && declared.buyer_look_up && declared.product_search);
         assert!(!declared.storefront_chat && !declared.vets_outbound && !declared.order_cards);
         assert!(!declared.signed_inbound);
+        assert!(declared.authorizes && declared.subscribes_webhooks);
         assert_eq!(TikTok.platform(), "tiktok");
         assert_eq!(TikTok.rule_set().platform, *TikTok.platform());
     }

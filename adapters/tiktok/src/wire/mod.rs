@@ -19,6 +19,7 @@
 //! - [`auth`] — the token refresh on TikTok's auth host.
 
 pub mod auth;
+pub mod authorize;
 pub mod chat;
 pub mod content;
 mod error;
@@ -33,6 +34,10 @@ pub mod webhooks;
 mod fixtures;
 
 pub use auth::{AUTH_HOST, TokenRefreshData, refresh_access_token};
+pub use authorize::{
+    AUTHORIZE_HOST, AuthorizedShopData, AuthorizedShopsData, TokenGetData, authorize_url,
+    get_access_token, get_authorized_shops,
+};
 pub use chat::{
     Conversation, ConversationsPage, ConversationsQuery, CreateConversationBody,
     CreateConversationData, Message, MessagesPage, MessagesQuery, Participant, Role,
