@@ -4,10 +4,13 @@
 //! each message's content becomes a notice, its translation and original text go, the
 //! conversation's preview empties, the search index forgets the words — and removes
 //! the buyer's name and email, profile, storefront identity, rating comments and notes
-//! (SH-NOTE-1 notes may be deleted). Ids, times, directions and delivery states stay, so
-//! counters, deadlines and service figures are unchanged.
+//! (SH-NOTE-1 notes may be deleted), and the translation cache's entries holding their
+//! translated words (keyed by a hash of the source text, so the translation is what
+//! would tell). Ids, times, directions and delivery states stay, so counters, deadlines
+//! and service figures are unchanged.
 
 use super::rows::Columns;
+use super::sql::list_placeholders;
 use super::store::{Backend, Store};
 use super::write::WriteTx;
 use crate::domain::ids::{BuyerId, SellerId, ShopId};
@@ -100,6 +103,7 @@ pub async fn redact(
 ) -> CoreResult<u64> {
     let (id, external) = (buyer.0, buyer.1.clone());
     let in_conversations = "conversation_id IN (SELECT id FROM conversations WHERE buyer_id = $1)";
+    forget_translations(w, in_conversations, id).await?;
     let n = w
         .exec(
             &format!(
@@ -137,6 +141,36 @@ pub async fn redact(
         w.run(sql, vec![shop.into(), external.clone().into()]).await?;
     }
     Ok(n)
+}
+
+/// Deletes the translation cache's entries for the texts of a buyer's messages: an
+/// inbound message's translation, and a translated reply's sent text (its original is
+/// what the agent wrote).
+async fn forget_translations(
+    w: &mut WriteTx<'_>, in_conversations: &str, buyer: BuyerId,
+) -> CoreResult<()> {
+    let sql = format!(
+        "SELECT translated_text, original_text, content FROM messages WHERE {in_conversations} \
+         AND (translated_text IS NOT NULL OR original_text IS NOT NULL)"
+    );
+    let mut texts = Vec::new();
+    for row in w.rows(&sql, vec![buyer.into()]).await? {
+        texts.extend(row.opt_text_col("translated_text")?);
+        if row.opt_text_col("original_text")?.is_some() {
+            let content = serde_json::from_str(&row.text_col("content")?).ok();
+            if let Some(MessageContent::Text { text }) = content {
+                texts.push(text);
+            }
+        }
+    }
+    for chunk in texts.chunks(200) {
+        let sql = format!(
+            "DELETE FROM translation_cache WHERE translated IN ({})",
+            list_placeholders(chunk.len(), 1)
+        );
+        w.run(&sql, chunk.iter().map(|t| t.clone().into()).collect()).await?;
+    }
+    Ok(())
 }
 
 /// A privacy request as recorded.

@@ -124,3 +124,29 @@ async fn privacy_requests_export_and_redact_and_keep_every_message() {
         assert_eq!((records[0].buyers_found, records[0].messages_redacted), (2, 3), "{}", t.name);
     }
 }
+
+/// The translated words of a redacted buyer's messages leave the translation cache too;
+/// another buyer's stay.
+#[tokio::test]
+async fn a_redaction_forgets_the_buyers_cached_translations() {
+    for (t, _sim) in inboxes_translating(None).await {
+        let s = seller(&t.inbox, "privacy-tr").await;
+        t.ingest(&s.shop, text("customer:42", "m-1", "Vivo en la calle Olmo cinco")).await;
+        t.ingest(&s.shop, text("customer:7", "m-2", "Hola, ¿cuándo llegará mi pedido?")).await;
+        assert_eq!(t.inbox.translate_pending_now().await.unwrap(), 2, "{}", t.name);
+        let cached = async || {
+            let rows: Vec<(String,)> =
+                sqlx::query_as("SELECT translated FROM translation_cache ORDER BY translated")
+                    .fetch_all(t.inbox.store().pool())
+                    .await
+                    .unwrap();
+            rows.into_iter().map(|r| r.0).collect::<Vec<_>>()
+        };
+        assert_eq!(cached().await.len(), 2, "{}", t.name);
+        t.inbox
+            .apply(&s.shop, request(PrivacyKind::RedactBuyers, None, &["customer:42"]))
+            .await
+            .unwrap();
+        assert_eq!(cached().await, ["Hello, when will my order arrive?"], "{}", t.name);
+    }
+}
