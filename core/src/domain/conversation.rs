@@ -255,6 +255,12 @@ pub fn handed_off(conv: &mut Conversation, at: DateTime<Utc>) {
     }
 }
 
+/// A reply stored delivered, with nothing to send: its channel's adapter records
+/// replies (`records_replies`, the `api` channel).
+pub fn recorded(message: &mut Message) {
+    message.delivery_status = Some(DeliveryStatus::Delivered);
+}
+
 /// A message the bot writes in a conversation at `at`, pending delivery: not a human
 /// reply, so unread and waiting stay as they are.
 pub fn bot_message(

@@ -28,6 +28,7 @@ mod dispatch;
 
 pub(crate) use dispatch::run_loop;
 
+use crate::domain::conversation::recorded;
 use crate::domain::ids::*;
 use crate::domain::model::{DeliveryStatus, Direction, Message, Platform};
 use crate::domain::rules;
@@ -55,11 +56,6 @@ pub const MAX_ATTEMPTS: i64 = 8;
 const BACKOFF_BASE: Duration = Duration::from_secs(2);
 /// The longest delay between attempts.
 const BACKOFF_CAP: Duration = Duration::from_secs(300);
-
-/// A reply stored delivered: nothing is sent (see [`Inbox::deliver_if_recorded`]).
-pub(crate) fn recorded(message: &mut Message) {
-    message.delivery_status = Some(DeliveryStatus::Delivered);
-}
 
 /// [`LEASE`] as a span of the injected clock.
 fn lease() -> chrono::Duration {

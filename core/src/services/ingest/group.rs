@@ -5,7 +5,7 @@
 
 use super::auto_reply::auto_replies;
 use super::bot::bot_turns;
-use crate::domain::conversation::{apply_buyer_message, new_conversation};
+use crate::domain::conversation::{apply_buyer_message, new_conversation, recorded};
 use crate::domain::deadlines::{self, DeadlineSpec};
 use crate::domain::ids::*;
 use crate::domain::inbound::{InboundMessage, IngestOutcome};
@@ -15,7 +15,6 @@ use crate::domain::topics;
 use crate::domain::webhooks::WebhookEvent;
 use crate::error::{CoreError, CoreResult};
 use crate::events::InboxEvent;
-use crate::services::delivery::recorded;
 use crate::storage::conversations::{self, INGEST_MUTABLE, INGEST_MUTABLE_TOPICS};
 use crate::storage::exec::Tx;
 use crate::storage::faq;
