@@ -1,8 +1,46 @@
-//! What the simulated authorization pages share: HTML-escaping the values a consent form
-//! carries, and the redirect back to the app with the `code` and `state`.
+//! What the simulated authorization pages share: the consent form (its values
+//! HTML-escaped), and the redirect back to the app with the `code` and `state`.
 
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
+
+/// A consent page's words: its title, the question before the account's name, the button.
+pub(crate) struct Words {
+    pub title: &'static str,
+    pub ask: &'static str,
+    pub button: &'static str,
+}
+
+/// The English consent page.
+pub(crate) const ENGLISH: Words =
+    Words { title: "Authorize", ask: "Authorize this app for", button: "Authorize" };
+
+/// The Chinese consent page (Douyin's service market).
+pub(crate) const CHINESE: Words =
+    Words { title: "授权", ask: "授权应用访问", button: "授权" };
+
+/// A consent form for `account`: a GET to `action` carrying `hidden`, its button
+/// `#authorize`.
+pub(crate) fn consent_page(
+    words: &Words, account: &str, action: &str, hidden: &[(&str, &str)],
+) -> Response {
+    let fields: String = hidden
+        .iter()
+        .map(|(name, value)| {
+            format!(r#"<input type="hidden" name="{}" value="{}">"#, escape(name), escape(value))
+        })
+        .collect();
+    Html(format!(
+        r#"<!doctype html><title>{}</title><h1>{} {}?</h1>
+<form method="get" action="{}">{fields}<button id="authorize" type="submit">{}</button></form>"#,
+        words.title,
+        words.ask,
+        escape(account),
+        escape(action),
+        words.button,
+    ))
+    .into_response()
+}
 
 /// Text for an HTML attribute or element.
 pub(crate) fn escape(text: &str) -> String {

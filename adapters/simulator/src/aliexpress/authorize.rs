@@ -7,10 +7,10 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 
 use super::Shared;
-use crate::consent::{escape, refused};
+use crate::consent::refused;
 use crate::lock;
 use crate::server::Received;
 
@@ -24,15 +24,12 @@ pub(super) async fn page(State(sim): State<Arc<Shared>>, received: Received) -> 
         return refused("unknown client_id");
     }
     let seller = sim.sellers.first().map(|s| s.login_id.clone()).unwrap_or_default();
-    Html(format!(
-        r#"<!doctype html><title>Authorize</title><h1>Authorize this app for {}?</h1>
-<form method="get" action="/oauth/authorize/consent"><input type="hidden" name="redirect_uri" value="{}">
-<input type="hidden" name="state" value="{}"><button id="authorize" type="submit">Authorize</button></form>"#,
-        escape(&seller),
-        escape(redirect_uri),
-        escape(state),
-    ))
-    .into_response()
+    crate::consent::consent_page(
+        &crate::consent::ENGLISH,
+        &seller,
+        "/oauth/authorize/consent",
+        &[("redirect_uri", redirect_uri), ("state", state)],
+    )
 }
 
 /// The consent: back to the app with a fresh code.

@@ -7,10 +7,10 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 
 use super::{Shared, SimHandle};
-use crate::consent::{escape, refused};
+use crate::consent::refused;
 use crate::lock;
 use crate::server::Received;
 
@@ -22,15 +22,12 @@ pub(super) async fn page(State(sim): State<Arc<Shared>>, received: Received) -> 
         return refused("service_id and state are required");
     };
     let shop = sim.shops.first().map(|(_, name, _)| name.clone()).unwrap_or_default();
-    Html(format!(
-        r#"<!doctype html><title>授权</title><h1>授权应用访问 {}?</h1>
-<form method="get" action="/authorize/consent"><input type="hidden" name="service_id" value="{}">
-<input type="hidden" name="state" value="{}"><button id="authorize" type="submit">授权</button></form>"#,
-        escape(&shop),
-        escape(service_id),
-        escape(state),
-    ))
-    .into_response()
+    crate::consent::consent_page(
+        &crate::consent::CHINESE,
+        &shop,
+        "/authorize/consent",
+        &[("service_id", service_id), ("state", state)],
+    )
 }
 
 /// The consent: back to the app with the shop's code.

@@ -12,13 +12,13 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::api::ApiError;
 use super::auth::Scope;
 use super::{Shared, SimHandle, codes};
-use crate::consent::escape;
+
 use crate::lock;
 use crate::server::Received;
 
@@ -51,14 +51,12 @@ pub(super) async fn authorize(State(sim): State<Arc<Shared>>, received: Received
         return refused("`service_id` and `state` are required");
     };
     let seller = sim.sellers.first().map(|s| s.seller_name.clone()).unwrap_or_default();
-    Html(format!(
-        r#"<!doctype html><title>Authorize app</title><h1>Authorize this app for {seller}?</h1>
-<form method="get" action="/open/authorize/consent"><input type="hidden" name="service_id" value="{}">
-<input type="hidden" name="state" value="{}"><button id="authorize" type="submit">Authorize</button></form>"#,
-        escape(service_id),
-        escape(state),
-    ))
-    .into_response()
+    crate::consent::consent_page(
+        &crate::consent::ENGLISH,
+        &seller,
+        "/open/authorize/consent",
+        &[("service_id", service_id), ("state", state)],
+    )
 }
 
 /// The seller's consent: back to the app with a fresh code.
