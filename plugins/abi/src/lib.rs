@@ -379,7 +379,7 @@ mod tests {
         assert_eq!(host_table_size(0), Some(size_of::<HostV1>()));
         assert_eq!(plugin_table_size(1), None);
         assert_eq!(Header::v1(56).magic, MAGIC);
-        assert!(method::ALL.contains(&"parse_webhook") && method::ALL.len() == 11);
+        assert!(method::ALL.contains(&"parse_webhook") && method::ALL.len() == 16);
         assert_eq!(ENTRY_SYMBOL.last(), Some(&0));
     }
 }
