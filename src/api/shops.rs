@@ -121,7 +121,8 @@ pub async fn shop_rules(auth: Auth, ApiPath(shop_id): ApiPath<ShopId>) -> JsonRe
 }
 
 /// A shop's marketplace connection: its API base, which credentials are set (never
-/// their values) and its status (`unverified`, `connected`, `token_expired`, `refused`, or
+/// their values) and its status (`unverified`, `connected`, `token_expired`, `refused`,
+/// `revoked` (deauthorized, uninstalled, or the refresh token refused for good: reconnect), or
 /// `credentials_unreadable` when the stored credentials do not open with this daemon's key:
 /// set the connection again; no platform is called meanwhile).
 #[utoipa::path(get, path = "/api/v1/shops/{shop_id}/connection", tag = "shops", params(ShopPath),

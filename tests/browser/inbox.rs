@@ -21,10 +21,17 @@ pub struct World {
 
 /// The world of a test, the demo's daemon on `clock` (the system's when none).
 pub async fn world(clock: Option<Arc<dyn Clock>>) -> Option<World> {
+    world_configured(clock, |_| {}).await
+}
+
+/// The world of a test whose daemon's configuration `configure` adjusts first.
+pub async fn world_configured(
+    clock: Option<Arc<dyn Clock>>, configure: impl FnOnce(&mut Config),
+) -> Option<World> {
     let turn = ONE_AT_A_TIME.lock().await;
     let browser = Browser::start().await?;
     let tmp = tempfile::tempdir().unwrap();
-    let demo = demo(tmp.path(), clock).await;
+    let demo = demo(tmp.path(), clock, configure).await;
     Some(World { browser, demo, _tmp: tmp, _turn: turn })
 }
 
@@ -36,11 +43,14 @@ impl World {
 }
 
 /// The demo on a free port and a SQLite file in `dir`, its buyers writing briskly.
-async fn demo(dir: &std::path::Path, clock: Option<Arc<dyn Clock>>) -> DemoHandle {
+async fn demo(
+    dir: &std::path::Path, clock: Option<Arc<dyn Clock>>, configure: impl FnOnce(&mut Config),
+) -> DemoHandle {
     let mut raw = RawConfig::default();
     raw.server.bind = "127.0.0.1:0".into();
     raw.database.url = format!("sqlite://{}/shopmux.db", dir.display());
-    let config: Config = raw.validate().expect("a valid configuration");
+    let mut config: Config = raw.validate().expect("a valid configuration");
+    configure(&mut config);
     let mut options = DemoOptions { pace: Duration::from_millis(400), ..Default::default() };
     if let Some(clock) = clock {
         options.clock = clock;

@@ -395,7 +395,15 @@ async fn privacy_webhooks_export_and_redact_without_deleting_messages() {
 
 /// A TikTok simulator whose seller can authorize the app, and a daemon configured to
 /// connect its shops, on one clock.
-async fn tiktok_setup() -> (TestDaemon, shopmux_simulator::tiktok::SimHandle, String, String) {
+struct TikTokSetup {
+    d: TestDaemon,
+    sim: shopmux_simulator::tiktok::SimHandle,
+    owner: String,
+    public: String,
+    clock: Arc<ManualClock>,
+}
+
+async fn tiktok_setup() -> TikTokSetup {
     use shopmux_simulator::tiktok::SimConfig;
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let sim_clock = clock.clone();
@@ -411,7 +419,7 @@ async fn tiktok_setup() -> (TestDaemon, shopmux_simulator::tiktok::SimHandle, St
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/shopmux.db", tmp.path().display());
     let (base, app_public) = (sim.base_url(), public.clone());
-    let mut d = start_configured(&url, tmp.path().to_path_buf(), clock, move |c| {
+    let mut d = start_configured(&url, tmp.path().to_path_buf(), clock.clone(), move |c| {
         c.server.bind = format!("127.0.0.1:{port}").parse().unwrap();
         c.connect.public_url = Some(app_public);
         let app = shopmux_contract::adapter::AuthorizationApp {
@@ -426,23 +434,30 @@ async fn tiktok_setup() -> (TestDaemon, shopmux_simulator::tiktok::SimHandle, St
     .await;
     d.keep(tmp);
     let owner = d.owner("TikTok Seller").await;
-    (d, sim, owner, public)
+    TikTokSetup { d, sim, owner, public, clock }
+}
+
+/// The owner starts connecting TikTok and the seller consents on the simulated page;
+/// returns the authorization page's URL and the callback it sends them to.
+async fn tiktok_consents(d: &TestDaemon, owner: &str) -> (String, String) {
+    let (status, started) = d.post_json("/api/v1/connect/tiktok", owner, json!({})).await;
+    assert_eq!(status, 200, "{started}");
+    let authorize_url = string(&started["authorize_url"]);
+    let consent_url = authorize_url.replace("/open/authorize?", "/open/authorize/consent?");
+    let back = browser().get(consent_url).send().await.unwrap();
+    assert_eq!(back.status(), 302);
+    let callback = back.headers()["location"].to_str().unwrap().to_owned();
+    (authorize_url, callback)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiktok_seller_connects_in_one_click_and_its_buyers_reach_the_inbox() {
     use crate::tiktok::{SHOP, push_text};
-    let (d, sim, owner, public) = tiktok_setup().await;
-    let (status, started) = d.post_json("/api/v1/connect/tiktok", &owner, json!({})).await;
-    assert_eq!(status, 200, "{started}");
-    let authorize_url = string(&started["authorize_url"]);
+    let TikTokSetup { d, sim, owner, public, .. } = tiktok_setup().await;
+    let (authorize_url, callback) = tiktok_consents(&d, &owner).await;
     assert!(authorize_url.contains("/open/authorize?service_id=7001&state="), "{authorize_url}");
     let page = browser().get(&authorize_url).send().await.unwrap();
     assert!(page.text().await.unwrap().contains("Authorize"));
-    let consent_url = authorize_url.replace("/open/authorize?", "/open/authorize/consent?");
-    let back = browser().get(consent_url).send().await.unwrap();
-    assert_eq!(back.status(), 302);
-    let callback = back.headers()["location"].to_str().unwrap().to_owned();
     let (location, outcome) = follow(&callback).await;
     assert_eq!(location, "/?connected=tiktok&shops=1#settings", "{outcome}");
     assert_eq!(outcome["shops"][0]["webhooks"], "subscribed", "{outcome}");
@@ -489,6 +504,57 @@ async fn a_tiktok_seller_connects_in_one_click_and_its_buyers_reach_the_inbox() 
     assert_eq!(location, "/?connect_error=bad_state#settings");
     let (_, listed) = d.get("/api/v1/shops", &owner).await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_token_tiktok_refuses_revokes_and_reconnecting_resumes() {
+    use crate::tiktok::push_text;
+    let TikTokSetup { d, sim, owner, public, clock } = tiktok_setup().await;
+    let (_, callback) = tiktok_consents(&d, &owner).await;
+    let (location, outcome) = follow(&callback).await;
+    assert_eq!(location, "/?connected=tiktok&shops=1#settings", "{outcome}");
+    let shop = string(&outcome["shops"][0]["shop_id"]);
+    sim.set_webhook_url(Some(format!("{public}/webhooks/tiktok/{shop}")));
+    let mut stream = d.stream(&owner).await;
+    assert_eq!(push_text(&sim, "conv-r", "3002", "Any news?").await.status(), 200);
+    let conversation = conversation_of(&next_created(&mut stream).await);
+    // A year on both tokens have expired: TikTok refuses the refresh token.
+    clock.advance(chrono::Duration::days(366));
+    let (status, reply) = d.reply(&owner, &conversation, "Shipped today").await;
+    assert_eq!(status, 202, "{reply}");
+    // The owner is told and the reply fails (the two events in either order).
+    let id = string(&reply["id"]);
+    let (mut told, mut failed) = (Value::Null, Value::Null);
+    while told.is_null() || failed.is_null() {
+        let event = next_event(&mut stream, |e| {
+            let update = e["type"] == "message_updated" && e["message"]["id"] == id.as_str();
+            update || e["type"] == "connection_changed"
+        })
+        .await;
+        if event["type"] == "connection_changed" { told = event } else { failed = event }
+    }
+    assert_eq!(told["status"], "revoked", "{told}");
+    let detail = told["status_detail"].as_str().unwrap();
+    assert!(detail.contains("authorization expired") && detail.contains("reconnect"), "{told}");
+    assert_eq!(failed["message"]["delivery_status"], "failed", "{failed}");
+    let error = failed["message"]["delivery_error"].as_str().unwrap();
+    assert!(error.contains("authorization_expired"), "{error}");
+    let (_, view) = d.get(&format!("/api/v1/shops/{shop}/connection"), &owner).await;
+    assert_eq!(view["status"], "revoked", "{view}");
+    // Sends stop: the next reply fails at once, without calling TikTok.
+    let (_, again) = d.reply(&owner, &conversation, "Hello?").await;
+    let failed = next_update(&mut stream, &string(&again["id"])).await;
+    let error = failed["message"]["delivery_error"].as_str().unwrap();
+    assert!(error.contains("connection_revoked"), "{error}");
+    assert!(sim.sent_messages().is_empty(), "nothing reached TikTok");
+    // Reconnecting through the flow: the next reply is delivered, nothing was lost.
+    let (_, callback) = tiktok_consents(&d, &owner).await;
+    assert_eq!(follow(&callback).await.0, "/?connected=tiktok&shops=1#settings");
+    let (_, reply) = d.reply(&owner, &conversation, "Back online").await;
+    let delivered = next_update(&mut stream, &string(&reply["id"])).await;
+    assert_eq!(delivered["message"]["delivery_status"], "delivered", "{delivered}");
+    assert_eq!(sim.sent_messages().len(), 1);
+    assert_eq!(d.n_messages(&owner, &conversation).await, Some(4));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

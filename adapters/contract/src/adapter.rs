@@ -12,7 +12,7 @@
 //! content crosses typed ([`MessageContent`]).
 
 pub use crate::content::MessageContent;
-pub use crate::error::AdapterError;
+pub use crate::error::{AUTHORIZATION_EXPIRED, AdapterError};
 pub use crate::events::{
     AuthorizationChange, BuyerMessage, BuyerProfile, CartLineInfo, EntryPoint, EventBuyer,
     InboundEvent, MessageOrder, OrderInfo, PollPage, PrivacyKind, PrivacyRequest,

@@ -6,6 +6,12 @@
 use crate::http::HttpResponse;
 use serde::{Deserialize, Serialize};
 
+/// The code of a failure saying the platform refused the connection's refresh token for
+/// good (its documented invalid or expired refresh-token error; never a network error or
+/// a 5xx): the seller's authorization is over. The host marks the connection revoked,
+/// its sends fail at once, and the owner reconnects the shop.
+pub const AUTHORIZATION_EXPIRED: &str = "authorization_expired";
+
 /// A failure of an adapter call. `retryable` tells the outbox whether to back off and
 /// try again (timeouts, 5xx, 429) or mark the delivery failed for good.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +36,11 @@ impl AdapterError {
     /// A failure worth retrying later.
     pub fn transient(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self { code: code.into(), message: message.into(), retryable: true, retry_after_ms: None }
+    }
+
+    /// The platform refused the refresh token for good ([`AUTHORIZATION_EXPIRED`]).
+    pub fn authorization_expired(message: impl Into<String>) -> Self {
+        Self::permanent(AUTHORIZATION_EXPIRED, message)
     }
 
     /// What a platform does not offer: a permanent `unsupported` error saying

@@ -148,6 +148,11 @@ fn current_tokens(host: &dyn Host, shop: &ShopConnection) -> Result<Tokens, Adap
     }
 }
 
+/// The `sub_code`s of a `token.refresh` whose refresh token is expired or invalid (code
+/// 50001): the shop must authorize the app again.
+const REFRESH_TOKEN_REFUSED: [&str; 2] =
+    ["dop.token-generate-failed:token-expired", "dop.token-generate-failed:token-invalid"];
+
 /// Classifies a reply that is not a success (new error-code scheme).
 fn failure(reply: &ApiResponse<Value>) -> AdapterError {
     let code = reply.code.or(reply.err_no).unwrap_or_default();
@@ -167,6 +172,8 @@ fn failure(reply: &ApiResponse<Value>) -> AdapterError {
     // 20000 and 60000: the platform's own trouble and rate limit.
     if code == 20000 || code == 60000 {
         AdapterError::transient(format!("douyin_{code}"), message)
+    } else if REFRESH_TOKEN_REFUSED.contains(&sub_code.as_str()) {
+        AdapterError::authorization_expired(format!("Douyin refused the refresh token: {message}"))
     } else if sub_code.contains("access-token-expired")
         || sub_code.contains("access-token-no-existed")
         || sub_code.starts_with("dop.token-generate-failed")
@@ -507,6 +514,7 @@ mod tests {
     use super::*;
     use crate::sign::push_sign;
     use shopmux_contract::NoHost;
+    use shopmux_contract::adapter::AUTHORIZATION_EXPIRED;
 
     fn shop() -> ShopConnection {
         let credentials = [("app_key", "k1"), ("app_secret", "s1"), ("access_token", "t")];
@@ -522,6 +530,21 @@ mod tests {
     }
 
     const TRADE: &str = r#"[{"tag":"100","msg_id":"7001","data":"{\"p_id\":4987001,\"shop_id\":4463798,\"order_status\":1,\"create_time\":1700000000}"}]"#;
+
+    #[test]
+    fn a_refused_refresh_token_ends_the_authorization_and_other_failures_do_not() {
+        let code = |body: &str| failure(&serde_json::from_str(body).unwrap()).code;
+        let refused =
+            r#"{"code":50001,"msg":"x","sub_code":"dop.token-generate-failed:token-expired"}"#;
+        assert_eq!(code(refused), AUTHORIZATION_EXPIRED);
+        let unknown =
+            r#"{"code":50001,"msg":"x","sub_code":"dop.token-generate-failed:token-invalid"}"#;
+        assert_eq!(code(unknown), AUTHORIZATION_EXPIRED);
+        let grant =
+            r#"{"code":50001,"msg":"x","sub_code":"dop.token-generate-failed:grant-type-invalid"}"#;
+        assert_eq!(code(grant), "token_expired");
+        assert_eq!(code(r#"{"code":20000,"msg":"busy"}"#), "douyin_20000");
+    }
 
     #[test]
     fn a_push_is_timed_by_its_update_time_else_its_creation() {

@@ -10,7 +10,7 @@
 use chrono::TimeDelta;
 use shopmux_adapter_douyin::adapter::Douyin;
 use shopmux_contract::adapter::{
-    Adapter, AdapterError, Host, ProductPage, ProductQuery, ShopConnection,
+    AUTHORIZATION_EXPIRED, Adapter, AdapterError, Host, ProductPage, ProductQuery, ShopConnection,
 };
 use shopmux_simulator::douyin::{DouyinSim, Order, Product, Shop, SimConfig, SimHandle};
 use shopmux_simulator::{BlockingHost, ManualClock};
@@ -175,6 +175,15 @@ fn a_token_douyin_reports_expired_is_refreshed_once_and_the_call_retried() {
     assert_eq!(page.products.len(), 1);
     assert_eq!(fx.refreshes(), 1);
     fx.assert_live_token_kept();
+}
+
+#[test]
+fn a_refresh_token_douyin_refuses_ends_the_authorization() {
+    let fx = fixture(vec![]);
+    // Both tokens expired (the refresh token lives 14 days): token.refresh is refused.
+    fx.host.clock().advance(TimeDelta::days(15));
+    let e = Douyin.fetch_order(&fx.host, &fx.shop, ORDER).expect_err("refused");
+    assert_eq!((e.code.as_str(), e.retryable), (AUTHORIZATION_EXPIRED, false), "{e}");
 }
 
 #[test]

@@ -17,7 +17,9 @@ use crate::storage::store::Store;
 use crate::storage::write::WriteTx;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shopmux_contract::adapter::{AdapterError, AuthorizationChange, INGEST_SECRET, ShopConnection};
+use shopmux_contract::adapter::{
+    AUTHORIZATION_EXPIRED, AdapterError, AuthorizationChange, INGEST_SECRET, ShopConnection,
+};
 
 /// The status of a connection whose authorization the platform revoked.
 pub const REVOKED: &str = "revoked";
@@ -80,7 +82,8 @@ pub struct ConnectionView {
     /// Which credentials are set.
     pub credential_names: Vec<String>,
     /// `unverified` (not used yet), `connected`, `token_expired`, `refused`, `revoked`
-    /// (the seller revoked access or uninstalled the app: reconnect), `expiring` (the
+    /// (the seller revoked access or uninstalled the app, or the platform refused the
+    /// refresh token for good: reconnect), `expiring` (the
     /// authorization ends soon: reconnect), or
     /// `credentials_unreadable` (the stored credentials do not open with this daemon's
     /// key: set the connection again; no platform is called meanwhile).
@@ -96,6 +99,10 @@ pub struct ConnectionView {
 fn status_after(result: &Result<(), AdapterError>) -> Option<(&'static str, Option<String>)> {
     match result {
         Ok(()) => Some(("connected", None)),
+        Err(e) if e.code == AUTHORIZATION_EXPIRED => {
+            let detail = reconnect_detail("the authorization expired", "", Some(&e.message));
+            Some((REVOKED, Some(detail)))
+        }
         Err(e) if e.code == "token_expired" || e.code == "invalid_token" => {
             Some(("token_expired", Some(e.to_string())))
         }
@@ -107,6 +114,18 @@ fn status_after(result: &Result<(), AdapterError>) -> Option<(&'static str, Opti
         }
         Err(_) => None,
     }
+}
+
+/// A status detail telling the owner why the seller must connect the shop again.
+fn reconnect_detail(why: &str, when: &str, detail: Option<&str>) -> String {
+    let detail = detail.map(|d| format!(": {d}")).unwrap_or_default();
+    format!("{why}{when}{detail}: reconnect the shop in Settings")
+}
+
+/// Whether a platform call's outcome ended the seller's authorization (the platform
+/// refused the refresh token for good): the connection is then revoked.
+fn ended_authorization(result: &Result<(), AdapterError>) -> bool {
+    matches!(result, Err(e) if e.code == AUTHORIZATION_EXPIRED)
 }
 
 /// Records what a platform call showed about a connection, and stores renewed
@@ -199,10 +218,7 @@ impl Inbox {
         let when = expires_at_ms
             .map(|ms| format!(" (at {})", crate::clock::from_millis(ms).to_rfc3339()))
             .unwrap_or_default();
-        let detail = format!(
-            "{why}{when}{}: reconnect the shop in Settings",
-            detail.map(|d| format!(": {d}")).unwrap_or_default()
-        );
+        let detail = reconnect_detail(why, &when, detail.as_deref());
         let mut w = self.store.begin_write().await?;
         connections::set_status(&mut w, shop.shop_id, status, Some(detail), self.clock.now())
             .await?;
@@ -210,6 +226,20 @@ impl Inbox {
         tracing::warn!(message = "Shop authorization changed.", shop_id = %shop.shop_id, %status);
         self.tell_connection(shop.seller_id, shop.shop_id).await;
         Ok(())
+    }
+
+    /// After a platform call that ended the shop's authorization (recorded as revoked by
+    /// [`record`]), tells the owner, as a deauthorization does.
+    pub(crate) async fn tell_if_authorization_ended(
+        &self, shop: ShopId, result: &Result<(), AdapterError>,
+    ) {
+        if !ended_authorization(result) {
+            return;
+        }
+        tracing::warn!(message = "Shop authorization expired.", shop_id = %shop, status = REVOKED);
+        if let Ok(Some(ingest)) = self.ingest_shop(shop).await {
+            self.tell_connection(ingest.seller_id, shop).await;
+        }
     }
 
     /// A shop's connection as its adapter needs it (with the secrets), if configured.

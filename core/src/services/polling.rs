@@ -46,6 +46,7 @@ impl Inbox {
         let page = self.registry.poll(&shop.platform, connection, cursor).await;
         let outcome = page.as_ref().map(|_| ()).map_err(Clone::clone);
         connections::record(&self.store, shop_id, now, &outcome, None).await?;
+        self.tell_if_authorization_ended(shop_id, &outcome).await;
         let page = page.map_err(CoreError::Platform)?;
         let stored = self.apply(&shop, page.events).await?.counts().stored;
         // The cursor moves only after everything before it is applied.

@@ -9,7 +9,7 @@ use shopmux_contract::adapter::{AdapterError, Host, ShopConnection};
 
 use super::errors::gateway_failure;
 use super::session::Session;
-use crate::wire::{self, TokenReply, WireError};
+use crate::wire::{self, GatewayError, TokenReply, WireError};
 
 /// Renew an access token this close to its expiry.
 const REFRESH_AHEAD_SECS: i64 = 300;
@@ -53,6 +53,26 @@ pub(super) fn due(shop: &ShopConnection, now_ms: i64) -> bool {
         && shop.credentials.contains_key("refresh_token")
 }
 
+/// The gateway's code for an invalid or expired refresh token at `/auth/token/refresh`:
+/// the seller must authorize the app again.
+const ILLEGAL_REFRESH_TOKEN: &str = "IllegalRefreshToken";
+
+/// A gateway error answering a token renewal: an invalid or expired refresh token ends
+/// the authorization; the platform's trouble may pass; anything else is `token_expired`.
+fn refresh_refused(error: &GatewayError) -> AdapterError {
+    let e = gateway_failure(error);
+    if error.code == ILLEGAL_REFRESH_TOKEN {
+        AdapterError::authorization_expired(format!(
+            "AliExpress refused the refresh token: {}",
+            e.message
+        ))
+    } else if e.retryable {
+        e
+    } else {
+        AdapterError::permanent("token_expired", format!("token renewal refused: {}", e.message))
+    }
+}
+
 /// An expiry in Unix seconds: the absolute one (epoch ms) when given, else now plus the
 /// relative one (seconds).
 fn expiry(at_ms: Option<i64>, in_secs: Option<i64>, now_secs: i64) -> Option<i64> {
@@ -90,17 +110,7 @@ impl Session<'_> {
         let response = self.exchange(false, |ctx| wire::token_refresh(ctx, &refresh_token))?;
         let reply = match wire::parse_token_reply(&response.body) {
             Ok(reply) => reply,
-            Err(WireError::Gateway(error)) => {
-                let e = gateway_failure(&error);
-                return Err(if e.retryable {
-                    e
-                } else {
-                    AdapterError::permanent(
-                        "token_expired",
-                        format!("token renewal refused: {}", e.message),
-                    )
-                });
-            }
+            Err(WireError::Gateway(error)) => return Err(refresh_refused(&error)),
             Err(e) => {
                 return Err(AdapterError::transient(
                     "malformed",
@@ -123,6 +133,24 @@ impl Session<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shopmux_contract::adapter::AUTHORIZATION_EXPIRED;
+
+    #[test]
+    fn an_illegal_refresh_token_ends_the_authorization() {
+        let error = |code: &str, kind: &str| GatewayError {
+            code: code.into(),
+            kind: Some(kind.into()),
+            message: Some("no".into()),
+            sub_code: None,
+            sub_msg: None,
+            request_id: None,
+        };
+        let e = refresh_refused(&error(ILLEGAL_REFRESH_TOKEN, "ISV"));
+        assert_eq!((e.code.as_str(), e.retryable), (AUTHORIZATION_EXPIRED, false));
+        let e = refresh_refused(&error("InternalError", "ISP"));
+        assert!(e.retryable, "{e}");
+        assert_eq!(refresh_refused(&error("InvalidParameter", "ISV")).code, "token_expired");
+    }
 
     #[test]
     fn a_token_reply_renews_both_tokens_with_their_expiries() {

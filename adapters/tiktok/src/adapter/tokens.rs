@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use shopmux_contract::adapter::{AdapterError, Host, ShopConnection};
 
 use super::TikTok;
-use crate::wire::{self, AUTH_HOST, ApiResponse, AppCredentials, ShopSession, TokenRefreshData};
+use crate::wire::{
+    self, AUTH_HOST, ApiResponse, AppCredentials, CODE_INVALID_REFRESH_TOKEN, ShopSession,
+    TokenRefreshData,
+};
 
 /// Refresh an access token this close to its expiry.
 const REFRESH_AHEAD_SECS: i64 = 300;
@@ -123,6 +126,12 @@ impl TikTok {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect())
+            }
+            Some(r) if r.code == CODE_INVALID_REFRESH_TOKEN && response.status < 500 => {
+                Err(AdapterError::authorization_expired(format!(
+                    "TikTok refused the refresh token: {} ({})",
+                    r.message, r.code
+                )))
             }
             Some(r) if response.status < 500 && response.status != 429 => {
                 Err(AdapterError::permanent(

@@ -78,3 +78,7 @@ pub const CODE_SUCCESS: i64 = 0;
 pub const CODE_INVALID_SIGN: i64 = 106001;
 /// `code` for a `timestamp` outside the allowed window (§1.1).
 pub const CODE_INVALID_TIMESTAMP: i64 = 36009004;
+/// `code` the auth host answers a token refresh with when the `refresh_token` is invalid
+/// or expired: the seller must authorize again (a code third-party clients list among
+/// TikTok's authentication errors).
+pub const CODE_INVALID_REFRESH_TOKEN: i64 = 36004004;

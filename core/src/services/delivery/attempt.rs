@@ -181,6 +181,9 @@ impl Inbox {
             .map(|m| (m.id, m))
             .collect();
         w.commit().await?;
+        for (shop, (outcome, _)) in &seen {
+            self.tell_if_authorization_ended(*shop, outcome).await;
+        }
         // The conversations' next replies may be due now.
         self.outbox_wake.notify_one();
         let messages: Vec<Option<Message>> =
