@@ -45,17 +45,29 @@ const RESYNC: &str = r#"{"type":"resync"}"#;
     responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON (the main account also gets `OwnerEvent`: `webhook_endpoint_paused`)", body = shopmux_core::events::InboxEvent),
         Unauthorized, Forbidden))]
 pub async fn stream(auth: Auth, ApiWebSocket(ws): ApiWebSocket) -> Response {
+    // Subscribed before the upgrade is answered: an event published once the client
+    // holds its open stream is never missed.
+    let buses = Buses {
+        events: auth.app.inbox.events().subscribe(),
+        accounts: auth.app.inbox.events().subscribe_accounts(),
+        owners: auth.app.inbox.events().subscribe_owners(),
+    };
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| pump(socket, auth))
+        .on_upgrade(move |socket| pump(socket, auth, buses))
 }
 
-async fn pump(socket: WebSocket, auth: Auth) {
+/// The buses a stream forwards from.
+struct Buses {
+    events: tokio::sync::broadcast::Receiver<shopmux_core::events::InboxEvent>,
+    accounts: tokio::sync::broadcast::Receiver<shopmux_core::domain::ids::SellerId>,
+    owners: tokio::sync::broadcast::Receiver<OwnerNotice>,
+}
+
+async fn pump(socket: WebSocket, auth: Auth, buses: Buses) {
     let app = auth.app.clone();
     let agent = auth.viewer.agent.clone();
-    let events = app.inbox.events().subscribe();
-    let accounts = app.inbox.events().subscribe_accounts();
-    let owners = app.inbox.events().subscribe_owners();
+    let Buses { events, accounts, owners } = buses;
     let session = match app.inbox.open_session(&agent).await {
         Ok(session) => session,
         Err(error) => {
