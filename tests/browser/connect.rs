@@ -171,7 +171,7 @@ async fn the_owner_connects_a_tiktok_shop_in_one_click() {
     let tiktok = Connecting {
         platform: "tiktok",
         store: None,
-        consent: ("Authorize app", "#authorize"),
+        consent: ("Authorize", "#authorize"),
         external_id: &shop,
     };
     let (page, id) = connect_in_one_click(&w, &tiktok).await;
