@@ -13,16 +13,26 @@ pub const AUTH_HOST: &str = "https://auth.tiktok-shops.com";
 pub fn refresh_access_token(
     auth_base: &str, app: &AppCredentials, refresh_token: &str,
 ) -> WireRequest {
+    let grant = [("refresh_token", refresh_token), ("grant_type", "refresh_token")];
+    token_request(auth_base, app, "/api/v2/token/refresh", grant)
+}
+
+/// A token request on the auth host: `GET path` with the app's key and secret and the
+/// grant (`auth_code` or `refresh_token`, then `grant_type`) in the query, unsigned.
+pub(super) fn token_request(
+    auth_base: &str, app: &AppCredentials, path: &str, grant: [(&str, &str); 2],
+) -> WireRequest {
+    let [(name, value), (kind, grant_type)] = grant;
     let query = [
         ("app_key", app.app_key.as_str()),
         ("app_secret", app.app_secret.as_str()),
-        ("refresh_token", refresh_token),
-        ("grant_type", "refresh_token"),
+        (name, value),
+        (kind, grant_type),
     ];
     WireRequest {
         method: HttpMethod::Get,
         host: auth_base.trim_end_matches('/').to_owned(),
-        path: "/api/v2/token/refresh".to_owned(),
+        path: path.to_owned(),
         query: query.into_iter().map(|(key, value)| (key.to_owned(), value.to_owned())).collect(),
         headers: Vec::new(),
         body: Vec::new(),

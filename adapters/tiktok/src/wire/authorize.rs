@@ -22,20 +22,8 @@ pub fn authorize_url(base: &str, service_id: &str, state: &str) -> String {
 
 /// Exchange an authorization code at `auth_base`.
 pub fn get_access_token(auth_base: &str, app: &AppCredentials, auth_code: &str) -> WireRequest {
-    let query = [
-        ("app_key", app.app_key.as_str()),
-        ("app_secret", app.app_secret.as_str()),
-        ("auth_code", auth_code),
-        ("grant_type", "authorized_code"),
-    ];
-    WireRequest {
-        method: HttpMethod::Get,
-        host: auth_base.trim_end_matches('/').to_owned(),
-        path: "/api/v2/token/get".to_owned(),
-        query: query.into_iter().map(|(key, value)| (key.to_owned(), value.to_owned())).collect(),
-        headers: Vec::new(),
-        body: Vec::new(),
-    }
+    let grant = [("auth_code", auth_code), ("grant_type", "authorized_code")];
+    super::auth::token_request(auth_base, app, "/api/v2/token/get", grant)
 }
 
 /// `data` of the code exchange.
