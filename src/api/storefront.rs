@@ -72,6 +72,18 @@ fn created(session: StorefrontSession) -> (StatusCode, ApiJson<StorefrontSession
     (StatusCode::CREATED, ApiJson(session))
 }
 
+/// The platform's query on a proxied request: none, or too many parameters, answers like
+/// an unknown shop.
+pub(super) fn proxy_query(
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> ApiResult<Vec<(String, String)>> {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    if query.is_empty() || query.len() > MAX_PROXY_PARAMS {
+        return Err(no_shop());
+    }
+    Ok(query)
+}
+
 fn previous(start: &StorefrontStart) -> Option<String> {
     start.previous_token.as_deref().filter(|t| t.len() <= 128).map(hash_token)
 }
@@ -91,10 +103,7 @@ pub async fn start_proxied_session(
     ApiJson(start): ApiJson<StorefrontStart>,
 ) -> ApiResult<(StatusCode, ApiJson<StorefrontSession>)> {
     let shop = shop_id(&raw_shop)?;
-    let query = query.map(|Query(q)| q).unwrap_or_default();
-    if query.is_empty() || query.len() > MAX_PROXY_PARAMS {
-        return Err(no_shop());
-    }
+    let query = proxy_query(query)?;
     app.storefront
         .limits
         .proxied_start(&shop.to_string(), previous(&start).as_deref())

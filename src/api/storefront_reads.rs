@@ -13,7 +13,7 @@ use super::AppState;
 use super::doc::{BadRequest, NotFound, TooManyRequests, Unavailable, Unprocessable};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiQuery, ClientAddr};
-use super::storefront::{MAX_PROXY_PARAMS, ProxyQuery, no_shop, shop_id, storefront_error};
+use super::storefront::{ProxyQuery, no_shop, proxy_query, shop_id, storefront_error};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -92,18 +92,6 @@ pub async fn history(
         .await
         .map_err(storefront_error)?;
     Ok(ApiJson(page))
-}
-
-/// The platform's query on a proxied request: none, or too many parameters, answers like
-/// an unknown shop.
-fn proxy_query(
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> ApiResult<Vec<(String, String)>> {
-    let query = query.map(|Query(q)| q).unwrap_or_default();
-    if query.is_empty() || query.len() > MAX_PROXY_PARAMS {
-        return Err(no_shop());
-    }
-    Ok(query)
 }
 
 fn rate_limited(r: crate::storefront_limits::RetryAfter) -> ApiError {

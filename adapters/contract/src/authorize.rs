@@ -71,6 +71,25 @@ pub struct AuthorizationCallback {
     pub shop_hint: Option<String>,
 }
 
+impl AuthorizationCallback {
+    /// The `code` and `state` of a callback the platform does not sign (TikTok, Douyin,
+    /// AliExpress, Lazada): both must be present and non-empty (`bad_request`).
+    pub fn unsigned(query: &[(String, String)]) -> Result<Self, crate::AdapterError> {
+        let read = |key: &str| {
+            crate::wire::find_param(query, key)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    crate::AdapterError::permanent(
+                        "bad_request",
+                        format!("the callback has no `{key}`"),
+                    )
+                })
+        };
+        Ok(Self { code: read("code")?, state: read("state")?, shop_hint: None })
+    }
+}
+
 impl std::fmt::Debug for AuthorizationCallback {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthorizationCallback")

@@ -227,7 +227,7 @@ impl Adapter for Douyin {
     fn verify_callback(
         &self, _app: &AuthorizationApp, query: &[(String, String)], _now_unix_ms: i64,
     ) -> Result<AuthorizationCallback, AdapterError> {
-        crate::connect::verify_callback(query)
+        AuthorizationCallback::unsigned(query)
     }
 
     fn exchange_code(

@@ -13,7 +13,7 @@ use shopmux_contract::adapter::{
     AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationGrant,
     AuthorizationRequest, AuthorizedShop, Host, ShopConnection,
 };
-use shopmux_contract::wire::{find_param, query_string};
+use shopmux_contract::wire::query_string;
 
 use crate::adapter::Douyin;
 use crate::wire::{self, AUTHORIZE_URL};
@@ -46,16 +46,6 @@ pub fn authorization_url(
     let pairs = [("service_id", service_id.as_str()), ("state", request.state.as_str())]
         .map(|(k, v)| (k.to_owned(), v.to_owned()));
     Ok(format!("{base}?{}", query_string(&pairs)))
-}
-
-/// The callback's `code` and `state`.
-pub fn verify_callback(query: &[(String, String)]) -> Result<AuthorizationCallback, AdapterError> {
-    let read = |key: &str| {
-        find_param(query, key).filter(|v| !v.is_empty()).map(str::to_owned).ok_or_else(|| {
-            AdapterError::permanent("bad_request", format!("the callback has no `{key}`"))
-        })
-    };
-    Ok(AuthorizationCallback { code: read("code")?, state: read("state")?, shop_hint: None })
 }
 
 /// The app as a connection without a shop (for the token call).
@@ -131,9 +121,9 @@ mod tests {
         let query = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
             pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
         };
-        let ok = verify_callback(&query(&[("code", "c"), ("state", "s")])).unwrap();
+        let ok = AuthorizationCallback::unsigned(&query(&[("code", "c"), ("state", "s")])).unwrap();
         assert_eq!((ok.code.as_str(), ok.state.as_str()), ("c", "s"));
-        assert!(verify_callback(&query(&[("state", "s")])).is_err());
+        assert!(AuthorizationCallback::unsigned(&query(&[("state", "s")])).is_err());
         let grant = AuthorizationGrant {
             credentials: [("shop_name".to_owned(), "店".to_owned())].into(),
             shop_hint: Some("12345".into()),

@@ -12,7 +12,7 @@ use shopmux_contract::adapter::{
     AdapterError as E, AuthorizationApp, AuthorizationCallback, AuthorizationGrant,
     AuthorizationRequest, AuthorizedShop, Host, ShopConnection,
 };
-use shopmux_contract::wire::{find_param, query_string};
+use shopmux_contract::wire::query_string;
 
 /// The authorization page's host.
 pub const AUTHORIZE_HOST: &str = "https://auth.lazada.com";
@@ -29,17 +29,6 @@ pub fn authorization_url(app: &AuthorizationApp, request: &AuthorizationRequest)
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()));
     format!("{base}/oauth/authorize?{}", query_string(&pairs))
-}
-
-/// The callback's `code` and `state`.
-pub fn verify_callback(query: &[(String, String)]) -> Result<AuthorizationCallback, E> {
-    let read = |key: &str| {
-        find_param(query, key)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .ok_or_else(|| E::permanent("bad_request", format!("the callback has no `{key}`")))
-    };
-    Ok(AuthorizationCallback { code: read("code")?, state: read("state")?, shop_hint: None })
 }
 
 /// `/auth/token/create` with the code, at the app's `api_base` (else the auth host).

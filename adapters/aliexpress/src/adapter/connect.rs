@@ -10,7 +10,7 @@ use shopmux_contract::adapter::{
     AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationGrant,
     AuthorizationRequest, AuthorizedShop, Host, ShopConnection,
 };
-use shopmux_contract::wire::{find_param, query_string};
+use shopmux_contract::wire::query_string;
 
 use super::session::Session;
 use super::tokens::renewed_credentials;
@@ -31,18 +31,6 @@ pub(super) fn authorization_url(app: &AuthorizationApp, request: &AuthorizationR
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()));
     format!("{base}/oauth/authorize?{}", query_string(&pairs))
-}
-
-/// The callback's `code` and `state`.
-pub(super) fn verify_callback(
-    query: &[(String, String)],
-) -> Result<AuthorizationCallback, AdapterError> {
-    let read = |key: &str| {
-        find_param(query, key).filter(|v| !v.is_empty()).map(str::to_owned).ok_or_else(|| {
-            AdapterError::permanent("bad_request", format!("the callback has no `{key}`"))
-        })
-    };
-    Ok(AuthorizationCallback { code: read("code")?, state: read("state")?, shop_hint: None })
 }
 
 /// `/auth/token/create` with the code.
@@ -110,8 +98,8 @@ mod tests {
         );
         let query: Vec<(String, String)> =
             [("code", "3_x"), ("state", "s.t")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
-        assert_eq!(verify_callback(&query).unwrap().code, "3_x");
-        assert_eq!(verify_callback(&query[1..]).unwrap_err().code, "bad_request");
+        assert_eq!(AuthorizationCallback::unsigned(&query).unwrap().code, "3_x");
+        assert_eq!(AuthorizationCallback::unsigned(&query[1..]).unwrap_err().code, "bad_request");
         let grant = AuthorizationGrant { credentials: Default::default(), shop_hint: None };
         assert_eq!(authorized_shops(&app, &grant).unwrap_err().code, "no_shops");
     }

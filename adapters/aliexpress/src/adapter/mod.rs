@@ -83,7 +83,7 @@ impl Adapter for AliExpress {
     fn verify_callback(
         &self, _app: &AuthorizationApp, query: &[(String, String)], _now_unix_ms: i64,
     ) -> Result<AuthorizationCallback, AdapterError> {
-        connect::verify_callback(query)
+        AuthorizationCallback::unsigned(query)
     }
 
     fn exchange_code(

@@ -13,7 +13,6 @@ use shopmux_contract::adapter::{
     AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationGrant,
     AuthorizationRequest, AuthorizedShop, Host, ShopConnection,
 };
-use shopmux_contract::wire::find_param;
 
 use super::TikTok;
 use super::api::{CALL_TIMEOUT_MS, failure};
@@ -43,18 +42,6 @@ pub(super) fn authorization_url(
     })?;
     let base = app.authorize_base.as_deref().unwrap_or(AUTHORIZE_HOST);
     Ok(wire::authorize_url(base, service_id, &request.state))
-}
-
-/// The callback's `code` and `state` (TikTok signs no callback).
-pub(super) fn verify_callback(
-    query: &[(String, String)],
-) -> Result<AuthorizationCallback, AdapterError> {
-    let read = |key: &str| {
-        find_param(query, key).filter(|v| !v.is_empty()).map(str::to_owned).ok_or_else(|| {
-            AdapterError::permanent("bad_request", format!("the callback has no `{key}`"))
-        })
-    };
-    Ok(AuthorizationCallback { code: read("code")?, state: read("state")?, shop_hint: None })
 }
 
 /// Exchanges the code on the auth host.
