@@ -21,8 +21,7 @@ use shopmux_contract::adapter::{
     AUTHORIZATION_EXPIRED, AdapterError, AuthorizationChange, INGEST_SECRET, ShopConnection,
 };
 
-/// The status of a connection whose authorization the platform revoked.
-pub const REVOKED: &str = "revoked";
+pub use crate::storage::connections::REVOKED;
 
 /// A connection as the main account sets it.
 #[derive(Clone, Deserialize)]

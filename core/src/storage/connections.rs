@@ -33,6 +33,10 @@ fn sealed(store: &Store, shop: ShopId, credentials: &Credentials) -> CoreResult<
     store.seal(&shop.to_string(), &serde_json::to_string(credentials).unwrap_or_default())
 }
 
+/// The status of a connection whose authorization the platform revoked (or whose
+/// refresh token it refused for good): it is never called until connected again.
+pub const REVOKED: &str = "revoked";
+
 /// The error code (and connection status) of credentials that cannot be opened.
 pub const CREDENTIALS_UNREADABLE: &str = "credentials_unreadable";
 

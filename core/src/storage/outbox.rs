@@ -188,8 +188,6 @@ pub async fn claim(
     rows.iter().map(|row| claimed_from_row(w.store(), row, lease.clone())).collect()
 }
 
-/// The connection status of a revoked authorization.
-const CONNECTION_REVOKED: &str = "revoked";
 /// The error of a reply to a shop whose authorization was revoked.
 pub const CONNECTION_REVOKED_CODE: &str = "connection_revoked";
 
@@ -242,7 +240,7 @@ fn claimed_from_row(store: &Store, row: &sqlx::any::AnyRow, lease: Lease) -> Cor
         Err(e) => (Default::default(), Some(e)),
     };
     // A revoked authorization sends nothing: the reply fails at once, saying why.
-    if row.opt_text_col("connection_status")?.as_deref() == Some(CONNECTION_REVOKED) {
+    if row.opt_text_col("connection_status")?.as_deref() == Some(super::connections::REVOKED) {
         let detail = row.opt_text_col("connection_detail")?.unwrap_or_default();
         credentials_error = Some(AdapterError::permanent(
             CONNECTION_REVOKED_CODE,
