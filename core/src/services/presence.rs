@@ -21,10 +21,16 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 
-/// How often a daemon beats its heartbeat: a quarter of the liveness (a daemon silent
-/// that long is gone; its streams no longer count), at most every 5 s.
+/// How often a daemon beats its heartbeat: a sixth of the liveness, at most every 5 s.
 fn heartbeat_every(liveness: Duration) -> Duration {
-    (liveness / 4).clamp(Duration::from_millis(250), Duration::from_secs(5))
+    (liveness / 6).clamp(Duration::from_millis(250), Duration::from_secs(5))
+}
+
+/// How long a silent daemon still counts: the liveness less one beat, so that the
+/// survivors' next beat after that drops it within the liveness of its last beat (a
+/// live daemon would have to miss five beats in a row).
+fn stale_after(liveness: Duration) -> Duration {
+    liveness.saturating_sub(heartbeat_every(liveness))
 }
 
 /// An agent's presence and load, as the agent and its main account see it.
@@ -186,7 +192,7 @@ pub(crate) async fn run_loop(inbox: std::sync::Weak<Inbox>, mut shutdown: watch:
             _ = shutdown.changed() => break,
         }
         let Some(inbox) = inbox.upgrade() else { break };
-        if let Err(error) = inbox.heartbeat(liveness).await {
+        if let Err(error) = inbox.heartbeat(stale_after(liveness)).await {
             tracing::warn!(message = "Heartbeat failed.", %error);
         }
     }
