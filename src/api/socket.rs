@@ -1,7 +1,10 @@
 //! A WebSocket with the API's keep-alive, shared by the agents' live stream and the
 //! storefront chat: the server pings every interval and closes a socket whose previous
 //! ping went unanswered, and closes every socket with "going away" (1001) when the
-//! daemon shuts down; the caller sees only text frames and the end.
+//! daemon shuts down; the caller sees only text frames and the end. A frame the peer
+//! does not take within one ping interval (a stalled or far too slow client: its
+//! connection's buffers are full) ends the socket, so it holds nothing for longer and
+//! never holds up anyone else.
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, close_code};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -38,6 +41,7 @@ pub struct Socket {
     ping: Interval,
     awaiting_pong: bool,
     closing: watch::Receiver<bool>,
+    send_within: Duration,
 }
 
 impl Socket {
@@ -46,12 +50,22 @@ impl Socket {
         let (tx, rx) = socket.split();
         let mut ping = interval(policy.ping_every);
         ping.tick().await;
-        Self { tx, rx, ping, awaiting_pong: false, closing: policy.closing.clone() }
+        Self {
+            tx,
+            rx,
+            ping,
+            awaiting_pong: false,
+            closing: policy.closing.clone(),
+            send_within: policy.ping_every,
+        }
     }
 
-    /// Sends a text frame; false when the peer is gone.
+    /// Sends a text frame; false when the peer is gone or did not take it within one
+    /// ping interval.
     pub async fn send(&mut self, text: String) -> bool {
-        self.tx.send(WsMessage::Text(text.into())).await.is_ok()
+        let sent =
+            tokio::time::timeout(self.send_within, self.tx.send(WsMessage::Text(text.into())));
+        matches!(sent.await, Ok(Ok(())))
     }
 
     /// Tells the peer the server is going away (close code 1001).

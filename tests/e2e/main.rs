@@ -24,6 +24,7 @@ mod smtp;
 mod storefront;
 mod storefront_identity;
 mod storefront_widget;
+mod stream_backpressure;
 mod support;
 mod tiktok;
 mod webhooks;
