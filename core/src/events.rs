@@ -160,14 +160,14 @@ pub enum Relayed {
     /// Any other inbox event, whole.
     Event {
         /// The event.
-        event: InboxEvent,
+        event: Box<InboxEvent>,
     },
     /// A seller's accounts changed.
     Accounts,
     /// An event for a seller's main account.
     Owner {
         /// The event.
-        event: OwnerEvent,
+        event: Box<OwnerEvent>,
     },
     /// A frame for a storefront customer whose chat socket is on daemon `instance`.
     Storefront {
@@ -204,7 +204,7 @@ impl RelayRecord {
             InboxEvent::ConversationUpdated { conversation } => {
                 Relayed::Conversation { id: conversation.id }
             }
-            other => Relayed::Event { event: other.clone() },
+            other => Relayed::Event { event: Box::new(other.clone()) },
         };
         Self { shop_id: Some(event.shop_id()), seller_id: None, body }
     }
@@ -257,7 +257,7 @@ impl EventBus {
         self.relay(|| RelayRecord {
             shop_id: None,
             seller_id: Some(seller),
-            body: Relayed::Owner { event: event.clone() },
+            body: Relayed::Owner { event: Box::new(event.clone()) },
         });
         self.tell_owner_local(seller, event);
     }

@@ -10,6 +10,7 @@
 //! stream ping interval). Storefront customers' sockets are kept the same way. Every change that can add capacity marks the
 //! seller for the router.
 
+use crate::clock::wall_millis;
 use crate::domain::ids::*;
 use crate::domain::model::*;
 use crate::domain::routing::Candidate;
@@ -18,7 +19,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
 use crate::storage::{accounts, sessions, storefront_sockets};
 use serde::{Deserialize, Serialize};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// How often a daemon beats its heartbeat: a sixth of the liveness, at most every 5 s.
@@ -70,10 +71,6 @@ pub struct PresenceUpdate {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
     #[serde(default, deserialize_with = "shopmux_contract::integral::option_i64")]
     pub capacity: Option<i64>,
-}
-
-fn wall_millis() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Inbox {

@@ -78,7 +78,7 @@ impl Inbox {
                 tasks.push(tokio::spawn(translation::run_loop(weak, stop())));
             }
         }
-        tasks.extend(live::start(&inbox, stop));
+        tasks.extend(live::start::start(&inbox, stop));
         inbox.keep_workers(tasks);
         inbox
     }

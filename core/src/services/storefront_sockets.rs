@@ -4,7 +4,7 @@
 //! daemon is handed to the daemon holding the customer's socket through the live-event
 //! log. With one daemon (SQLite) nothing is recorded: the daemon's own sockets are all.
 
-use super::live::append::wall_millis;
+use crate::clock::wall_millis;
 use crate::domain::ids::ShopId;
 use crate::error::CoreResult;
 use crate::inbox::Inbox;

@@ -5,6 +5,7 @@
 
 use super::auto_reply::auto_replies;
 use super::bot::bot_turns;
+use crate::clock::wall_millis;
 use crate::domain::conversation::{apply_buyer_message, new_conversation, recorded};
 use crate::domain::deadlines::{self, DeadlineSpec};
 use crate::domain::ids::*;
@@ -15,7 +16,6 @@ use crate::domain::topics;
 use crate::domain::webhooks::WebhookEvent;
 use crate::error::{CoreError, CoreResult};
 use crate::events::{InboxEvent, RelayRecord};
-use crate::services::live::append::wall_millis;
 use crate::storage::conversations::{self, INGEST_MUTABLE, INGEST_MUTABLE_TOPICS};
 use crate::storage::exec::Tx;
 use crate::storage::faq;

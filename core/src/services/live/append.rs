@@ -3,10 +3,11 @@
 //! prunes records older than [`RETENTION`](super::RETENTION) now and then. A batch that
 //! fails is retried; the daemon's own streams had the events at once.
 
+use crate::clock::wall_millis;
 use crate::events::RelayRecord;
 use crate::storage::live_events;
 use crate::storage::store::Store;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 /// Most records appended in one transaction.
@@ -18,11 +19,6 @@ const ATTEMPTS: u32 = 5;
 
 /// How often old records are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
-
-/// Wall-clock milliseconds (the log's times are liveness, not platform rules).
-pub(crate) fn wall_millis() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
 
 /// The appending task's state.
 pub(crate) struct Appender {

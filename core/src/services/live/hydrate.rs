@@ -16,11 +16,11 @@ use std::collections::HashMap;
 #[derive(Debug)]
 pub enum Item {
     /// An inbox event for the streams.
-    Inbox(InboxEvent),
+    Inbox(Box<InboxEvent>),
     /// A seller's accounts changed.
     Accounts(SellerId),
     /// An event for a seller's main account.
-    Owner(SellerId, OwnerEvent),
+    Owner(SellerId, Box<OwnerEvent>),
     /// A frame for a storefront customer on daemon `.0`.
     Storefront(String, StorefrontFrame),
 }
@@ -50,7 +50,7 @@ fn item(
     row: &LiveRow, inbox_events: bool, msgs: &HashMap<MessageId, crate::domain::model::Message>,
     convs: &HashMap<ConversationId, crate::domain::model::Conversation>,
 ) -> Option<Item> {
-    let inbox = |e: InboxEvent| inbox_events.then_some(Item::Inbox(e));
+    let inbox = |e: InboxEvent| inbox_events.then(|| Item::Inbox(Box::new(e)));
     match row.body.as_ref()? {
         Relayed::Message { id, updated: false } => {
             inbox(InboxEvent::MessageCreated { message: msgs.get(id)?.clone() })
@@ -61,7 +61,7 @@ fn item(
         Relayed::Conversation { id } => {
             inbox(InboxEvent::ConversationUpdated { conversation: convs.get(id)?.clone() })
         }
-        Relayed::Event { event } => inbox(event.clone()),
+        Relayed::Event { event } => inbox((**event).clone()),
         Relayed::Accounts => Some(Item::Accounts(row.seller_id?)),
         Relayed::Owner { event } => Some(Item::Owner(row.seller_id?, event.clone())),
         Relayed::Storefront { instance, buyer, frame } => {
@@ -79,9 +79,9 @@ pub async fn publish(inbox: &Inbox, rows: &[&LiveRow]) -> CoreResult<()> {
     let bus = &inbox.events;
     for item in resolve(&inbox.store, rows, bus.has_subscribers()).await? {
         match item {
-            Item::Inbox(event) => bus.publish_local(event),
+            Item::Inbox(event) => bus.publish_local(*event),
             Item::Accounts(seller) => bus.accounts_changed_local(seller),
-            Item::Owner(seller, event) => bus.tell_owner_local(seller, event),
+            Item::Owner(seller, event) => bus.tell_owner_local(seller, *event),
             Item::Storefront(instance, frame) if instance == inbox.instance_id => {
                 bus.storefront_local(frame)
             }

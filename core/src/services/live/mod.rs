@@ -17,12 +17,10 @@ pub mod append;
 pub mod hydrate;
 pub mod listen;
 pub mod replay;
+pub mod start;
 
-use crate::inbox::Inbox;
 use crate::storage::store::Backend;
-use std::sync::Arc;
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::watch;
 
 /// How long the log keeps a record: a client away longer reloads (`resync`).
 pub const RETENTION: std::time::Duration = std::time::Duration::from_secs(15 * 60);
@@ -37,32 +35,14 @@ impl Live {
     fn new() -> Self {
         Self { watermark: watch::channel(0).0 }
     }
-}
 
-impl Inbox {
-    /// The cursor a stream hands its client, updated as this daemon reads the log (none
-    /// on SQLite: one daemon, no log).
-    pub fn live_cursor(&self) -> Option<watch::Receiver<i64>> {
-        self.live.as_ref().map(|l| l.watermark.subscribe())
+    /// A receiver of the watermark.
+    pub fn cursor(&self) -> watch::Receiver<i64> {
+        self.watermark.subscribe()
     }
 }
 
 /// The state of an inbox on `backend`: the log only exists on PostgreSQL.
 pub(crate) fn state_for(backend: Backend) -> Option<Live> {
     (backend == Backend::Postgres).then(Live::new)
-}
-
-/// Starts the appender and the listener (PostgreSQL only).
-pub(crate) fn start(
-    inbox: &Arc<Inbox>, stop: impl Fn() -> watch::Receiver<bool>,
-) -> Vec<JoinHandle<()>> {
-    let Some(live) = &inbox.live else { return Vec::new() };
-    let Some(url) = inbox.store.postgres_url().map(str::to_owned) else { return Vec::new() };
-    let (tx, rx) = mpsc::unbounded_channel();
-    inbox.events.relay_to(inbox.instance_id.clone(), tx);
-    let weak = Arc::downgrade(inbox);
-    let appender =
-        append::Appender { store: inbox.store.clone(), origin: inbox.instance_id.clone() };
-    let listener = listen::Listener { inbox: weak, url, watermark: live.watermark.clone() };
-    vec![tokio::spawn(appender.run(rx, stop())), tokio::spawn(listener.run(stop()))]
 }

@@ -52,8 +52,8 @@ impl Inbox {
         let (mut events, mut owner) = (Vec::new(), Vec::new());
         for item in resolve(&self.store, &rows, true).await? {
             match item {
-                Item::Inbox(e) => events.push(e),
-                Item::Owner(s, e) if s == seller => owner.push(e),
+                Item::Inbox(e) => events.push(*e),
+                Item::Owner(s, e) if s == seller => owner.push(*e),
                 _ => {}
             }
         }

@@ -1,0 +1,31 @@
+//! Starting the relay's tasks (PostgreSQL only): the appender, fed by the bus, and the
+//! listener, which moves the watermark; and the cursor streams read.
+
+use super::{append, listen};
+use crate::inbox::Inbox;
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+impl Inbox {
+    /// The cursor a stream hands its client, updated as this daemon reads the log (none
+    /// on SQLite: one daemon, no log).
+    pub fn live_cursor(&self) -> Option<watch::Receiver<i64>> {
+        self.live.as_ref().map(super::Live::cursor)
+    }
+}
+
+/// Starts the appender and the listener (PostgreSQL only).
+pub(crate) fn start(
+    inbox: &Arc<Inbox>, stop: impl Fn() -> watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let Some(live) = &inbox.live else { return Vec::new() };
+    let Some(url) = inbox.store.postgres_url().map(str::to_owned) else { return Vec::new() };
+    let (tx, rx) = mpsc::unbounded_channel();
+    inbox.events.relay_to(inbox.instance_id.clone(), tx);
+    let appender =
+        append::Appender { store: inbox.store.clone(), origin: inbox.instance_id.clone() };
+    let listener =
+        listen::Listener { inbox: Arc::downgrade(inbox), url, watermark: live.watermark.clone() };
+    vec![tokio::spawn(appender.run(rx, stop())), tokio::spawn(listener.run(stop()))]
+}
