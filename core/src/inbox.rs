@@ -44,6 +44,8 @@ pub struct InboxOptions {
     pub analysis: crate::services::analysis_options::AnalysisOptions,
     /// Translation: settings and the provider.
     pub translation: crate::services::translation::TranslationOptions,
+    /// Where the engine's observations go (the daemon's metrics); none by default.
+    pub telemetry: Arc<dyn crate::telemetry::Telemetry>,
 }
 
 /// How many deliveries run at once: in all, and to one platform (so a platform that
@@ -77,6 +79,7 @@ impl Default for InboxOptions {
             webhooks: Default::default(),
             analysis: Default::default(),
             translation: Default::default(),
+            telemetry: Arc::new(crate::telemetry::NoTelemetry),
         }
     }
 }
@@ -108,6 +111,8 @@ pub struct Inbox {
     pub(crate) analysis: crate::services::analysis_options::AnalysisOptions,
     /// Translation.
     pub(crate) translation: crate::services::translation::Translation,
+    /// Where the engine's observations go (the daemon's metrics).
+    pub(crate) telemetry: Arc<dyn crate::telemetry::Telemetry>,
 }
 
 impl std::fmt::Debug for Inbox {

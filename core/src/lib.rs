@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod registry;
 pub mod services;
 pub mod storage;
+pub mod telemetry;
 pub mod wake;
 
 pub use clock::{Clock, ManualClock, SystemClock};

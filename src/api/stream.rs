@@ -76,6 +76,7 @@ async fn pump(socket: WebSocket, auth: Auth, buses: Buses) {
         }
     };
     let socket = Socket::new(socket, &app.sockets).await;
+    let _open = app.metrics.all.socket_opened(crate::telemetry::SocketKind::Stream);
     let viewer = auth.viewer.clone();
     Forwarder { socket, events, accounts, owners, viewer, auth, refreshed_at: None }.run().await;
     if let Err(error) = app.inbox.close_session(&agent, &session).await {

@@ -22,6 +22,7 @@ pub mod faq_bot;
 pub mod ingest;
 pub mod notes;
 pub mod notices;
+pub mod operations;
 pub mod outreach;
 pub mod polling;
 pub mod presence;

@@ -16,7 +16,8 @@ use tokio::sync::{Notify, mpsc, watch};
 
 impl Inbox {
     /// Starts the engine and its background workers.
-    pub fn start(store: Store, clock: Arc<dyn Clock>, options: InboxOptions) -> Arc<Self> {
+    pub fn start(store: Store, clock: Arc<dyn Clock>, mut options: InboxOptions) -> Arc<Self> {
+        options.registry.set_telemetry(options.telemetry.clone());
         let events = EventBus::new(options.event_capacity);
         // The dummy hash verified for unknown logins, made now: the first of them takes
         // no longer than the others.
@@ -57,6 +58,7 @@ impl Inbox {
             webhooks: options.webhooks.into(),
             analysis: options.analysis,
             translation: options.translation.into(),
+            telemetry: options.telemetry,
         });
         let weak = Arc::downgrade(&inbox);
         let stop = || inbox.shutdown.subscribe();

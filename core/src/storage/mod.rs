@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod adapter_state;
+pub mod backup;
 pub mod buyers;
 pub mod connect_states;
 pub mod connections;
@@ -16,9 +17,11 @@ pub mod conversations;
 pub mod deadline_backfill;
 pub mod exec;
 pub mod faq;
+pub mod gauges;
 pub mod ingest_buyers;
 pub mod leadership;
 pub mod messages;
+pub mod migrations;
 pub mod notes;
 pub mod outbox;
 pub mod policy_overrides;
