@@ -312,9 +312,9 @@ fn init_tracing(format: config::LogFormat) {
 /// `migrate`: the migrations applied, without serving.
 async fn migrate_command(config: &config::Config) -> anyhow::Result<()> {
     let options = shopmux_core::StoreOptions::new(config.database.url.as_str().to_owned());
-    let report = shopmux_core::storage::migrations::migrate(&options)
-        .await
-        .map_err(|e| anyhow::anyhow!("database.url: cannot migrate {}: {e}", config.database.url))?;
+    let report = shopmux_core::storage::migrations::migrate(&options).await.map_err(|e| {
+        anyhow::anyhow!("database.url: cannot migrate {}: {e}", config.database.url)
+    })?;
     eprintln!(
         "shopmux: {} migration(s) applied now, {} in all; the database is up to date",
         report.applied, report.total

@@ -203,8 +203,10 @@ impl Daemon {
                 Stop::Terminate => {
                     let _ = phase_tx.send(Phase::Draining);
                     metrics.set_draining();
-                    tracing::info!(message = "Draining: /readyz answers 503 until the daemon stops accepting.",
-                        delay_secs = delay.as_secs());
+                    tracing::info!(
+                        message = "Draining: /readyz answers 503 until the daemon stops accepting.",
+                        delay_secs = delay.as_secs()
+                    );
                     tokio::select! {
                         () = tokio::time::sleep(delay) => {}
                         Some(_) = stops.recv() => {

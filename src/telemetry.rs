@@ -166,46 +166,46 @@ impl DaemonMetrics {
         };
         let build = Family::<VersionLabel, Gauge>::default();
         build.get_or_create(&VersionLabel { version: env!("CARGO_PKG_VERSION").into() }).set(1);
-        registry.register("shopmux_build_info", "The daemon's version (always 1).", build);
+        registry.register("shopmux_build_info", "The daemon's version (always 1)", build);
         registry.register(
             "shopmux_webhooks",
             "Signed deliveries to the webhook and signed inbound routes, by platform and \
              result: accepted, bad_signature (also an unknown or unconnected shop), malformed, \
-             unavailable (an adapter failure or unreadable credentials: the platform retries).",
+             unavailable (an adapter failure or unreadable credentials: the platform retries)",
             m.webhooks.clone(),
         );
         registry.register(
             "shopmux_ingest_messages",
-            "Inbound messages by platform and result: stored, duplicate (stored before), refused.",
+            "Inbound messages by platform and result: stored, duplicate (stored before), refused",
             m.ingest_messages.clone(),
         );
         registry.register(
             "shopmux_ingest_failures",
-            "Calls of the one way in that failed (database, writer, look-up): the platform redelivers.",
+            "Calls of the one way in that failed (database, writer, look-up): the platform redelivers",
             m.ingest_failures.clone(),
         );
         registry.register_with_unit(
             "shopmux_ingest_ack",
             "From handing a delivery's events to the inbox until they are committed: what a \
-             webhook or a poll waits for its acknowledgement.",
+             webhook or a poll waits for its acknowledgement",
             Unit::Seconds,
             m.ingest_ack.clone(),
         );
         registry.register(
             "shopmux_deliveries",
             "Reply delivery attempts by platform and result: delivered, retrying (a transient \
-             failure), failed (given up).",
+             failure), failed (given up)",
             m.deliveries.clone(),
         );
         registry.register_with_unit(
             "shopmux_delivery_latency",
-            "From a reply's acceptance until it was delivered or given up.",
+            "From a reply's acceptance until it was delivered or given up",
             Unit::Seconds,
             m.delivery_latency.clone(),
         );
         registry.register_with_unit(
             "shopmux_delivery_send",
-            "One delivery attempt's call to the platform.",
+            "One delivery attempt's call to the platform",
             Unit::Seconds,
             m.delivery_send.clone(),
         );
@@ -213,62 +213,90 @@ impl DaemonMetrics {
             "shopmux_adapter_call_failures",
             "Failed adapter and plugin calls by platform, call and reason (timeout, \
              adapter_panic, plugin_*, no_adapter, unsupported; transient or permanent for \
-             the platform's own errors).",
+             the platform's own errors)",
             m.adapter_failures.clone(),
         );
-        registry.register("shopmux_open_streams", "Agents' live streams open.", m.open_streams.clone());
+        registry.register(
+            "shopmux_open_streams",
+            "Agents' live streams open",
+            m.open_streams.clone(),
+        );
         registry.register(
             "shopmux_open_storefront_sockets",
-            "Storefront customers' chat sockets open.",
+            "Storefront customers' chat sockets open",
             m.open_storefront_sockets.clone(),
         );
         registry.register(
             "shopmux_draining",
-            "1 once a SIGTERM began the shutdown (/readyz answers 503), else 0.",
+            "1 once a SIGTERM began the shutdown (/readyz answers 503), else 0",
             m.draining.clone(),
         );
         registry.register(
             "shopmux_outbox_pending",
-            "Replies waiting for delivery (due, backing off or being sent), per platform.",
+            "Replies waiting for delivery (due, backing off or being sent), per platform",
             m.outbox_pending.clone(),
         );
         registry.register_with_unit(
             "shopmux_outbox_oldest_age",
-            "Age of the oldest reply waiting for delivery, per platform (0 when none waits).",
+            "Age of the oldest reply waiting for delivery, per platform (0 when none waits)",
             Unit::Seconds,
             m.outbox_oldest_age.clone(),
         );
         registry.register(
             "shopmux_queued_conversations",
-            "Conversations waiting unassigned in the shops' queues, per platform.",
+            "Conversations waiting unassigned in the shops' queues, per platform",
             m.queued.clone(),
         );
         registry.register(
             "shopmux_ingest_queue_length",
-            "Inbound messages accepted and waiting for this daemon's ingest writer.",
+            "Inbound messages accepted and waiting for this daemon's ingest writer",
             m.ingest_queue.clone(),
         );
         registry.register(
             "shopmux_ingest_queue_capacity",
-            "The ingest queue's capacity: senders wait when it is full.",
+            "The ingest queue's capacity: senders wait when it is full",
             m.ingest_queue_capacity.clone(),
         );
         registry.register(
             "shopmux_webhook_deliveries_pending",
-            "Outbound webhook deliveries to the sellers' endpoints waiting to be sent.",
+            "Outbound webhook deliveries to the sellers' endpoints waiting to be sent",
             m.webhook_deliveries_pending.clone(),
         );
         registry.register(
             "shopmux_db_connections",
-            "This daemon's database pool connections by state (idle, in_use).",
+            "This daemon's database pool connections by state (idle, in_use)",
             m.db_connections.clone(),
         );
         registry.register(
             "shopmux_db_max_connections",
-            "The pool's limit (database.max_connections).",
+            "The pool's limit (database.max_connections)",
             m.db_max_connections.clone(),
         );
+        m.zero_series();
         Self { registry, ..m }
+    }
+
+    /// Every loaded platform's main series, at zero: a dashboard's `rate()` finds them
+    /// before the first event.
+    fn zero_series(&self) {
+        let results = |family: &Family<ResultLabels, Counter>, platform: &str, results: &[&str]| {
+            for result in results {
+                let labels =
+                    ResultLabels { platform: platform.to_owned(), result: (*result).into() };
+                drop(family.get_or_create(&labels));
+            }
+        };
+        for platform in &self.platforms {
+            let webhook_results = ["accepted", "bad_signature", "malformed", "unavailable"];
+            results(&self.webhooks, platform, &webhook_results);
+            results(&self.ingest_messages, platform, &["stored", "duplicate", "refused"]);
+            results(&self.deliveries, platform, &["delivered", "retrying", "failed"]);
+            let label = PlatformLabel { platform: platform.clone() };
+            drop(self.ingest_failures.get_or_create(&label));
+            drop(self.ingest_ack.get_or_create(&label));
+            drop(self.delivery_latency.get_or_create(&label));
+            drop(self.delivery_send.get_or_create(&label));
+        }
     }
 
     /// A platform as a label: itself when it is loaded, else `unknown` (a path segment
@@ -279,7 +307,8 @@ impl DaemonMetrics {
 
     /// Counts a delivery to the webhook or signed inbound route.
     pub fn webhook(&self, platform: &str, result: &str) {
-        let labels = ResultLabels { platform: self.platform_label(platform), result: result.into() };
+        let labels =
+            ResultLabels { platform: self.platform_label(platform), result: result.into() };
         self.webhooks.get_or_create(&labels).inc();
     }
 
@@ -340,8 +369,12 @@ impl DaemonMetrics {
         self.ingest_queue_capacity.set(g.ingest_queue_capacity as i64);
         self.webhook_deliveries_pending.set(g.webhook_deliveries_pending);
         let in_use = g.pool.open.saturating_sub(g.pool.idle);
-        self.db_connections.get_or_create(&StateLabel { state: "idle".into() }).set(g.pool.idle.into());
-        self.db_connections.get_or_create(&StateLabel { state: "in_use".into() }).set(in_use.into());
+        self.db_connections
+            .get_or_create(&StateLabel { state: "idle".into() })
+            .set(g.pool.idle.into());
+        self.db_connections
+            .get_or_create(&StateLabel { state: "in_use".into() })
+            .set(in_use.into());
         self.db_max_connections.set(g.pool.max.into());
     }
 }

@@ -17,6 +17,7 @@
 //! any request. A plugin's parse runs on the pool with the limit (its code is not ours).
 
 use crate::domain::ids::ShopId;
+use crate::telemetry::{CALL_FAILURES, NoTelemetry, Telemetry, failure_reason};
 use async_trait::async_trait;
 use shopmux_contract::adapter::{
     Adapter, AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationRequest,
@@ -25,7 +26,6 @@ use shopmux_contract::adapter::{
     ShopConnection, StorefrontVisitor, WebhookAnswer, WebhookRequest,
 };
 use shopmux_contract::{Platform, RuleSet};
-use crate::telemetry::{CALL_FAILURES, NoTelemetry, Telemetry, failure_reason};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -284,9 +284,13 @@ impl Registry {
             });
             return self.counted(platform, "verify_storefront_request", false, visitor);
         }
-        self.call("verify_storefront_request", platform, declared, "storefront proxy", move |a, _| {
-            a.verify_storefront_request(&shop, &query, now_unix_ms)
-        })
+        self.call(
+            "verify_storefront_request",
+            platform,
+            declared,
+            "storefront proxy",
+            move |a, _| a.verify_storefront_request(&shop, &query, now_unix_ms),
+        )
         .await
     }
 
@@ -351,8 +355,10 @@ impl Registry {
         &self, platform: &Platform, shop: ShopConnection, order: String,
     ) -> Result<OrderInfo, AdapterError> {
         let declared = self.capabilities(platform.as_str()).order_look_up;
-        self.call("fetch_order", platform, declared, "order look-up", move |a, h| a.fetch_order(h, &shop, &order))
-            .await
+        self.call("fetch_order", platform, declared, "order look-up", move |a, h| {
+            a.fetch_order(h, &shop, &order)
+        })
+        .await
     }
 
     /// What the platform knows about a buyer, with their orders.
@@ -360,8 +366,10 @@ impl Registry {
         &self, platform: &Platform, shop: ShopConnection, buyer: String,
     ) -> Result<BuyerProfile, AdapterError> {
         let declared = self.capabilities(platform.as_str()).buyer_look_up;
-        self.call("fetch_buyer", platform, declared, "buyer look-up", move |a, h| a.fetch_buyer(h, &shop, &buyer))
-            .await
+        self.call("fetch_buyer", platform, declared, "buyer look-up", move |a, h| {
+            a.fetch_buyer(h, &shop, &buyer)
+        })
+        .await
     }
 
     /// The platform's authorization page for a seller (capability `authorizes`).

@@ -74,7 +74,9 @@ async fn scrape(d: &TestDaemon) -> (String, Vec<Sample>) {
 }
 
 /// Scrapes until `holds` accepts the samples (10 s at most).
-async fn scrape_until(d: &TestDaemon, what: &str, holds: impl Fn(&[Sample]) -> bool) -> Vec<Sample> {
+async fn scrape_until(
+    d: &TestDaemon, what: &str, holds: impl Fn(&[Sample]) -> bool,
+) -> Vec<Sample> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (text, all) = scrape(d).await;
@@ -194,7 +196,9 @@ async fn metrics_after_a_demo_like_run_name_everything_an_operator_watches() {
     assert_eq!(got("shopmux_delivery_latency_seconds_count", &tiktok), 2.0);
     assert!(got("shopmux_delivery_send_seconds_count", &tiktok) >= 3.0);
     let calls = "shopmux_adapter_call_failures_total";
-    assert!(got(calls, &[("platform", "tiktok"), ("call", "send"), ("reason", "transient")]) >= 1.0);
+    assert!(
+        got(calls, &[("platform", "tiktok"), ("call", "send"), ("reason", "transient")]) >= 1.0
+    );
     assert!(got(calls, &[("platform", "tiktok"), ("call", "send")]) >= 2.0);
     // Gauges read at the scrape: the outbox, the queues, the pool.
     assert_eq!(got("shopmux_outbox_pending", &tiktok), 1.0);
@@ -465,10 +469,11 @@ async fn backup_copies_a_sqlite_database_consistently_while_a_daemon_writes() {
         tokio::task::yield_now().await;
     };
     let target = d.dir.join("backup.db");
-    let out = run(&d.dir, &["backup", "--to", target.to_str().unwrap()], &[(
-        "SHOPMUX_DATABASE__URL",
-        &d.db_url,
-    )]);
+    let out = run(
+        &d.dir,
+        &["backup", "--to", target.to_str().unwrap()],
+        &[("SHOPMUX_DATABASE__URL", &d.db_url)],
+    );
     assert_success(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("backed up"), "{out:?}");
     assert!(!d.dir.join("backup.db.partial").exists());
@@ -498,10 +503,11 @@ async fn backup_copies_a_sqlite_database_consistently_while_a_daemon_writes() {
     restored.stop().await;
 
     // Never over a file; PostgreSQL is pg_dump's.
-    let again = run(&d.dir, &["backup", "--to", target.to_str().unwrap()], &[(
-        "SHOPMUX_DATABASE__URL",
-        &d.db_url,
-    )]);
+    let again = run(
+        &d.dir,
+        &["backup", "--to", target.to_str().unwrap()],
+        &[("SHOPMUX_DATABASE__URL", &d.db_url)],
+    );
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
     let pg = [("SHOPMUX_DATABASE__URL", "postgres://shopmux@db/shopmux")];

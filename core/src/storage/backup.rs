@@ -38,7 +38,10 @@ pub async fn sqlite_backup(url: &str, to: &Path) -> CoreResult<BackupReport> {
         Backend::Sqlite => {}
     }
     if url.contains(":memory:") {
-        return Err(CoreError::invalid("database.url", "an in-memory database cannot be backed up"));
+        return Err(CoreError::invalid(
+            "database.url",
+            "an in-memory database cannot be backed up",
+        ));
     }
     if to.exists() {
         return Err(CoreError::invalid(
@@ -91,14 +94,12 @@ async fn check(path: &Path) -> CoreResult<i64> {
         .create_if_missing(false)
         .connect()
         .await?;
-    let verdict: String =
-        sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await?;
+    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await?;
     if verdict != "ok" {
         return Err(CoreError::invalid("--to", format!("the copy fails its check: {verdict}")));
     }
-    let migrations: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&mut conn)
-            .await?;
+    let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&mut conn)
+        .await?;
     Ok(migrations)
 }

@@ -44,11 +44,10 @@ async fn applied(url: &str) -> i64 {
     let Ok(mut conn) = sqlx::AnyConnection::connect(url).await else {
         return 0;
     };
-    let n: Result<i64, _> = sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM _sqlx_migrations WHERE success",
-    )
-    .fetch_one(&mut conn)
-    .await;
+    let n: Result<i64, _> =
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut conn)
+            .await;
     let _ = conn.close().await;
     n.unwrap_or(0)
 }
