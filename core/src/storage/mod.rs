@@ -4,7 +4,8 @@
 //! access), the ingest group's buyers, accounts, sessions, web sessions, shops, connections, the
 //! outbox, messages sent despite a compliance warning, notes, the storefront chat, the adapters' state (sealed), the sealing key's
 //! fingerprint, task leadership, and the conversations whose deadlines are still to be
-//! stamped (`deadline_backfill`).
+//! stamped (`deadline_backfill`). Beside them, for operators: the gauges `/metrics` reads
+//! ([`gauges`]), `shopmux migrate` ([`migrations`]) and `shopmux backup` ([`backup`]).
 
 pub mod accounts;
 pub mod adapter_state;
