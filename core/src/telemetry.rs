@@ -1,13 +1,13 @@
 //! What the engine tells an operator's metrics, without knowing the exporter: the
-//! daemon implements [`Telemetry`] and hands it to [`crate::InboxOptions`]; the engine
-//! calls it at a few points — once per [`crate::Inbox::apply`] call (the ingest
+//! daemon implements [`Telemetry`] and hands it to `InboxOptions`; the engine
+//! calls it at a few points — once per `Inbox::apply` call (the ingest
 //! acknowledgement), once per delivery attempt, and on adapter calls that fail — and
 //! never per message inside the ingest writer. Every method has a default that does
 //! nothing ([`NoTelemetry`], the engine's default), so tools and tests pass nothing.
 //!
 //! What the engine knows only by asking the database (outbox depth and age, queued
 //! conversations, the pool) is read when the metrics are read:
-//! [`crate::Inbox::operations_gauges`].
+//! `Inbox::operations_gauges`.
 
 use shopmux_contract::Platform;
 use std::time::Duration;
@@ -34,7 +34,7 @@ impl DeliveryResult {
     }
 }
 
-/// What one [`crate::Inbox::apply`] call did, for the ingest metrics.
+/// What one `Inbox::apply` call did, for the ingest metrics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IngestTally {
     /// Messages stored now.
@@ -48,7 +48,7 @@ pub struct IngestTally {
 /// The engine's observations, for the daemon's metrics. Implementations must be cheap:
 /// these are called on the request's task (an atomic add or a histogram observation).
 pub trait Telemetry: Send + Sync {
-    /// A call of [`crate::Inbox::apply`] for a shop of `platform` finished after
+    /// A call of `Inbox::apply` for a shop of `platform` finished after
     /// `waited` (its messages committed, when it succeeded): what a platform or a
     /// poller waits for its acknowledgement. `tally` is `None` when the call failed.
     fn ingest_applied(&self, platform: &Platform, tally: Option<IngestTally>, waited: Duration) {
