@@ -515,3 +515,34 @@ async fn backup_copies_a_sqlite_database_consistently_while_a_daemon_writes() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shopmux"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("SHOPMUX_SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("SHOPMUX_LOG__FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_status(&format!("http://127.0.0.1:{port}"), "/readyz", 200).await;
+    signal(&child, "-TERM");
+    assert!(exited_cleanly(&mut child).await);
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.iter().all(|l| l["timestamp"].is_string() && l["level"].is_string()));
+    let said = |message: &str| lines.iter().find(|l| l["fields"]["message"] == message).cloned();
+    assert_eq!(said("Listening.").expect("logged")["level"], "INFO");
+    let signalled = said("Shutdown signal received.").expect("logged");
+    assert_eq!(signalled["fields"]["signal"], "SIGTERM", "{logs}");
+    assert!(said("Stopped.").is_some(), "{logs}");
+}
