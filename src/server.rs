@@ -104,9 +104,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
             settings: config.translation.settings.clone(),
             provider: crate::translation::provider(&config.translation, config.outbound),
         },
+        liveness: config.server.stream_ping,
         ..Default::default()
     };
     let inbox = Inbox::start(store, clock, options);
+    storefront.attach(&inbox);
     let listener = TcpListener::bind(config.server.bind).await.map_err(|e| {
         anyhow::anyhow!("server.bind: cannot listen on {}: {e}", config.server.bind)
     })?;

@@ -4,6 +4,11 @@
 //! channel that answers them — over their socket while they are there, by email to the
 //! address they gave once they have left (SH-ONLINE-1), so a reply always goes back
 //! through the customer's channel (SH-CH-1).
+//!
+//! Several daemons on one database: each records the sockets it holds through the
+//! inbox, so a customer connected to any live daemon is in the store, and a reply
+//! delivered here for a customer whose socket is on another daemon is handed to that
+//! daemon (through the live-event log), which writes it to the socket.
 
 use crate::mailer::Mailer;
 use crate::storefront_config::StorefrontConfig;
@@ -12,11 +17,11 @@ use async_trait::async_trait;
 use shopmux_contract::adapter::{AdapterError, SendReceipt};
 use shopmux_contract::content::MessageContent;
 use shopmux_core::Clock;
+use shopmux_core::Inbox;
 use shopmux_core::domain::ids::ShopId;
 use shopmux_core::registry::{Delivery, StorefrontChat};
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use tokio::sync::mpsc;
 
 /// A live customer socket: its id and where its frames go.
@@ -33,6 +38,19 @@ pub struct Storefront {
     pub config: StorefrontConfig,
     /// Its rate limits.
     pub limits: StorefrontLimits,
+    /// The engine, for the sockets of other daemons (set once it runs).
+    inbox: OnceLock<Weak<Inbox>>,
+}
+
+/// A customer's socket as [`Storefront::join`] opened it.
+#[derive(Debug)]
+pub struct Joined {
+    /// Its id here.
+    id: u64,
+    /// Its record for the other daemons (none with one daemon).
+    record: Option<String>,
+    /// The frames to write to it.
+    pub frames: mpsc::UnboundedReceiver<String>,
 }
 
 /// How a reply to a storefront customer would travel now.
@@ -58,7 +76,68 @@ impl Storefront {
             mailer,
             config,
             limits: StorefrontLimits::new(clock),
+            inbox: OnceLock::new(),
         }
+    }
+
+    /// Attaches the running engine: the customer sockets of other daemons count, and
+    /// the frames they hand over for this daemon's sockets are written to them.
+    pub fn attach(self: &Arc<Self>, inbox: &Arc<Inbox>) {
+        let _ = self.inbox.set(Arc::downgrade(inbox));
+        let mut handed = inbox.events().subscribe_storefront();
+        let me = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let (shop, buyer, frame) = match handed.recv().await {
+                    Ok(f) => f,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                };
+                let Some(me) = me.upgrade() else { return };
+                me.push(shop, &buyer, &frame);
+            }
+        });
+    }
+
+    fn engine(&self) -> Option<Arc<Inbox>> {
+        self.inbox.get().and_then(Weak::upgrade)
+    }
+
+    /// Opens a customer's socket: registered here, and recorded for the other daemons.
+    pub async fn join(&self, shop: ShopId, buyer: &str) -> Joined {
+        let (id, frames) = self.connect(shop, buyer);
+        let record = match self.engine() {
+            Some(inbox) => inbox.storefront_socket_opened(shop, buyer).await.unwrap_or_else(|error| {
+                tracing::warn!(message = "Could not record a storefront socket for the other daemons.", %error);
+                None
+            }),
+            None => None,
+        };
+        Joined { id, record, frames }
+    }
+
+    /// Closes a socket opened by [`Storefront::join`].
+    pub async fn leave(&self, shop: ShopId, buyer: &str, joined: &Joined) {
+        self.disconnect(shop, buyer, joined.id);
+        if let (Some(record), Some(inbox)) = (&joined.record, self.engine())
+            && let Err(error) = inbox.storefront_socket_closed(record).await
+        {
+            tracing::warn!(message = "Could not drop a storefront socket's record.", %error);
+        }
+    }
+
+    /// The other daemons holding a socket of the customer.
+    async fn elsewhere(&self, shop: ShopId, buyer: &str) -> Vec<String> {
+        let Some(inbox) = self.engine() else { return Vec::new() };
+        inbox.storefront_elsewhere(shop, buyer).await.unwrap_or_else(|error| {
+            tracing::warn!(message = "Could not read the other daemons' storefront sockets.", %error);
+            Vec::new()
+        })
+    }
+
+    /// Whether the customer is in the store: a live socket here or on another daemon.
+    pub async fn in_store(&self, shop: ShopId, buyer: &str) -> bool {
+        self.online(shop, buyer) || !self.elsewhere(shop, buyer).await.is_empty()
     }
 
     /// Mails a visitor the code confirming their address; false when email is off.
@@ -79,7 +158,7 @@ impl Storefront {
     }
 
     /// Registers a customer's socket; returns its id and the frames to write to it.
-    pub fn connect(&self, shop: ShopId, buyer: &str) -> (u64, mpsc::UnboundedReceiver<String>) {
+    fn connect(&self, shop: ShopId, buyer: &str) -> (u64, mpsc::UnboundedReceiver<String>) {
         let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (tx, rx) = mpsc::unbounded_channel();
         self.sockets
@@ -92,7 +171,7 @@ impl Storefront {
     }
 
     /// Forgets a socket (the customer closed the page or left).
-    pub fn disconnect(&self, shop: ShopId, buyer: &str, id: u64) {
+    fn disconnect(&self, shop: ShopId, buyer: &str, id: u64) {
         let mut sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(list) = sockets.get_mut(&(shop, buyer.to_owned())) {
             list.retain(|(i, _)| *i != id);
@@ -102,7 +181,7 @@ impl Storefront {
         }
     }
 
-    /// Whether the customer is in the store (has a live chat socket here).
+    /// Whether the customer has a live chat socket on this daemon.
     pub fn online(&self, shop: ShopId, buyer: &str) -> bool {
         self.sockets
             .lock()
@@ -112,8 +191,8 @@ impl Storefront {
     }
 
     /// How a reply would reach the customer now (shown to the agent before sending).
-    pub fn route(&self, shop: ShopId, buyer: &str, email: Option<&str>) -> ReplyRoute {
-        if self.online(shop, buyer) {
+    pub async fn route(&self, shop: ShopId, buyer: &str, email: Option<&str>) -> ReplyRoute {
+        if self.in_store(shop, buyer).await {
             ReplyRoute::Chat
         } else if email.is_some() && self.mailer.is_some() {
             ReplyRoute::Email
@@ -167,6 +246,15 @@ impl StorefrontChat for StorefrontChannel {
         .to_string();
         if store.push(delivery.shop_id, buyer, &frame) {
             return Ok(SendReceipt::sent(format!("chat:{}", delivery.message.idempotency_key)));
+        }
+        // The customer's socket is on another daemon: hand the frame to it.
+        if let Some(inbox) = store.engine() {
+            for instance in store.elsewhere(delivery.shop_id, buyer).await {
+                if inbox.storefront_hand_over(&instance, delivery.shop_id, buyer, &frame) {
+                    let key = &delivery.message.idempotency_key;
+                    return Ok(SendReceipt::sent(format!("chat:{key}")));
+                }
+            }
         }
         // rule: SH-ONLINE-1 (the customer left: email to the address they gave — only
         // once confirmed: an unconfirmed address never reaches the buyer's record)

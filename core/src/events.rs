@@ -3,16 +3,23 @@
 //! told they lagged so they can resynchronize through the API. Beside it, the accounts
 //! bus: a seller whose accounts, grants or tokens changed, so every live stream of that
 //! seller re-reads who it serves (a revoked grant or a deactivated agent bites at once).
+//!
+//! Several daemons on one PostgreSQL database: once [`EventBus::relay_to`] is set (by
+//! `services::live`), everything published here is also handed to the relay as a
+//! [`Relayed`] record, which appends it to the database's event log for the other
+//! daemons; what they appended comes back through the `*_local` methods, which do not
+//! relay again.
 
 use crate::domain::faq_bot::HandOffReason;
-use crate::domain::ids::{AgentId, ConversationId, SellerId, ShopId};
+use crate::domain::ids::{AgentId, ConversationId, MessageId, SellerId, ShopId};
 use crate::domain::model::{Conversation, Message};
 use crate::domain::ratings::Rating;
-use serde::Serialize;
-use tokio::sync::broadcast;
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{broadcast, mpsc};
 
 /// One change in the inbox.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InboxEvent {
@@ -101,7 +108,7 @@ impl InboxEvent {
 }
 
 /// A change only a seller's main account is told about, on its live stream.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OwnerEvent {
@@ -132,12 +139,88 @@ pub enum OwnerEvent {
     },
 }
 
+/// What one daemon tells the others through the event log: ids where the rest can be
+/// read on demand (messages, conversations), small events whole.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+pub enum Relayed {
+    /// A message was stored (`updated`: its delivery status changed).
+    Message {
+        /// The message.
+        id: MessageId,
+        /// Whether it is an update rather than a new message.
+        #[serde(default)]
+        updated: bool,
+    },
+    /// A conversation changed.
+    Conversation {
+        /// The conversation.
+        id: ConversationId,
+    },
+    /// Any other inbox event, whole.
+    Event {
+        /// The event.
+        event: InboxEvent,
+    },
+    /// A seller's accounts changed.
+    Accounts,
+    /// An event for a seller's main account.
+    Owner {
+        /// The event.
+        event: OwnerEvent,
+    },
+    /// A frame for a storefront customer whose chat socket is on daemon `instance`.
+    Storefront {
+        /// The daemon holding the socket.
+        instance: String,
+        /// The customer (the buyer's id on the platform).
+        buyer: String,
+        /// The frame, JSON text.
+        frame: String,
+    },
+}
+
+/// A record for the event log: the shop and seller it concerns, and what it says.
+#[derive(Clone, Debug)]
+pub struct RelayRecord {
+    /// The shop, when it concerns one.
+    pub shop_id: Option<ShopId>,
+    /// The seller, when it concerns one.
+    pub seller_id: Option<SellerId>,
+    /// What it says.
+    pub body: Relayed,
+}
+
+impl RelayRecord {
+    /// The record of an inbox event.
+    pub fn of_event(event: &InboxEvent) -> Self {
+        let body = match event {
+            InboxEvent::MessageCreated { message } => {
+                Relayed::Message { id: message.id, updated: false }
+            }
+            InboxEvent::MessageUpdated { message } => {
+                Relayed::Message { id: message.id, updated: true }
+            }
+            InboxEvent::ConversationUpdated { conversation } => {
+                Relayed::Conversation { id: conversation.id }
+            }
+            other => Relayed::Event { event: other.clone() },
+        };
+        Self { shop_id: Some(event.shop_id()), seller_id: None, body }
+    }
+}
+
+/// A frame for a storefront customer: (shop, customer, frame).
+pub type StorefrontFrame = (ShopId, String, String);
+
 /// The publishing side of the bus; clone freely.
 #[derive(Clone, Debug)]
 pub struct EventBus {
     tx: broadcast::Sender<InboxEvent>,
     accounts: broadcast::Sender<SellerId>,
     owners: broadcast::Sender<(SellerId, OwnerEvent)>,
+    storefront: broadcast::Sender<StorefrontFrame>,
+    relay: Arc<OnceLock<(String, mpsc::UnboundedSender<RelayRecord>)>>,
 }
 
 impl EventBus {
@@ -147,11 +230,40 @@ impl EventBus {
             tx: broadcast::channel(capacity).0,
             accounts: broadcast::channel(256).0,
             owners: broadcast::channel(64).0,
+            storefront: broadcast::channel(1024).0,
+            relay: Arc::default(),
+        }
+    }
+
+    /// From now on, hands every published event to `relay` too, for the other daemons;
+    /// `origin` is this daemon's id in the log.
+    pub fn relay_to(&self, origin: String, relay: mpsc::UnboundedSender<RelayRecord>) {
+        let _ = self.relay.set((origin, relay));
+    }
+
+    /// This daemon's id in the log, when events are relayed to other daemons.
+    pub fn relay_origin(&self) -> Option<&str> {
+        self.relay.get().map(|(origin, _)| origin.as_str())
+    }
+
+    fn relay(&self, record: impl FnOnce() -> RelayRecord) {
+        if let Some((_, relay)) = self.relay.get() {
+            let _ = relay.send(record());
         }
     }
 
     /// Tells a seller's main account, after the commit; nobody listening is fine.
     pub fn tell_owner(&self, seller: SellerId, event: OwnerEvent) {
+        self.relay(|| RelayRecord {
+            shop_id: None,
+            seller_id: Some(seller),
+            body: Relayed::Owner { event: event.clone() },
+        });
+        self.tell_owner_local(seller, event);
+    }
+
+    /// Tells this daemon's streams of an owner event (another daemon's, from the log).
+    pub fn tell_owner_local(&self, seller: SellerId, event: OwnerEvent) {
         let _ = self.owners.send((seller, event));
     }
 
@@ -163,6 +275,16 @@ impl EventBus {
     /// Says, after the commit, that accounts of a seller changed (grants, chat
     /// permission, activation, tokens); nobody listening is fine.
     pub fn accounts_changed(&self, seller: SellerId) {
+        self.relay(|| RelayRecord {
+            shop_id: None,
+            seller_id: Some(seller),
+            body: Relayed::Accounts,
+        });
+        self.accounts_changed_local(seller);
+    }
+
+    /// Tells this daemon's streams that a seller's accounts changed (on another daemon).
+    pub fn accounts_changed_local(&self, seller: SellerId) {
         let _ = self.accounts.send(seller);
     }
 
@@ -174,11 +296,44 @@ impl EventBus {
 
     /// Publishes; nobody listening is fine.
     pub fn publish(&self, event: InboxEvent) {
+        self.relay(|| RelayRecord::of_event(&event));
+        self.publish_local(event);
+    }
+
+    /// Publishes to this daemon's streams only: the event is in the log already (written
+    /// with its change, or read from another daemon).
+    pub fn publish_local(&self, event: InboxEvent) {
         let _ = self.tx.send(event);
     }
 
     /// A new receiver of every later event.
     pub fn subscribe(&self) -> broadcast::Receiver<InboxEvent> {
         self.tx.subscribe()
+    }
+
+    /// Whether any stream of this daemon listens to inbox events.
+    pub fn has_subscribers(&self) -> bool {
+        self.tx.receiver_count() > 0
+    }
+
+    /// Hands a storefront frame to daemon `instance`, whose socket the customer holds.
+    pub fn relay_storefront(&self, instance: &str, shop: ShopId, buyer: &str, frame: &str) -> bool {
+        let Some((_, relay)) = self.relay.get() else { return false };
+        let body = Relayed::Storefront {
+            instance: instance.to_owned(),
+            buyer: buyer.to_owned(),
+            frame: frame.to_owned(),
+        };
+        relay.send(RelayRecord { shop_id: Some(shop), seller_id: None, body }).is_ok()
+    }
+
+    /// Passes a storefront frame another daemon handed over to this daemon's sockets.
+    pub fn storefront_local(&self, frame: StorefrontFrame) {
+        let _ = self.storefront.send(frame);
+    }
+
+    /// A new receiver of the storefront frames other daemons hand over.
+    pub fn subscribe_storefront(&self) -> broadcast::Receiver<StorefrontFrame> {
+        self.storefront.subscribe()
     }
 }

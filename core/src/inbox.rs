@@ -44,6 +44,9 @@ pub struct InboxOptions {
     pub analysis: crate::services::analysis_options::AnalysisOptions,
     /// Translation: settings and the provider.
     pub translation: crate::services::translation::TranslationOptions,
+    /// How soon a daemon that stopped beating no longer counts: its agents' streams and
+    /// storefront customers' sockets are dropped (the daemon's stream ping interval).
+    pub liveness: Duration,
     /// Where the engine's observations go (the daemon's metrics); none by default.
     pub telemetry: Arc<dyn crate::telemetry::Telemetry>,
 }
@@ -79,6 +82,7 @@ impl Default for InboxOptions {
             webhooks: Default::default(),
             analysis: Default::default(),
             translation: Default::default(),
+            liveness: Duration::from_secs(30),
             telemetry: Arc::new(crate::telemetry::NoTelemetry),
         }
     }
@@ -111,6 +115,10 @@ pub struct Inbox {
     pub(crate) analysis: crate::services::analysis_options::AnalysisOptions,
     /// Translation.
     pub(crate) translation: crate::services::translation::Translation,
+    /// How soon a silent daemon no longer counts.
+    pub(crate) liveness: Duration,
+    /// Live events across daemons (PostgreSQL only).
+    pub(crate) live: Option<crate::services::live::Live>,
     /// Where the engine's observations go (the daemon's metrics).
     pub(crate) telemetry: Arc<dyn crate::telemetry::Telemetry>,
 }

@@ -83,8 +83,12 @@ pub async fn get(
     let platform = view.conversation.platform.as_str();
     let storefront_chat = auth.inbox().registry().capabilities(platform).storefront_chat;
     let (shop, buyer) = (view.conversation.shop_id, &view.buyer);
-    let reply_route = storefront_chat
-        .then(|| auth.app.storefront.route(shop, &buyer.external_id, buyer.email.as_deref()));
+    let reply_route = match storefront_chat {
+        true => {
+            Some(auth.app.storefront.route(shop, &buyer.external_id, buyer.email.as_deref()).await)
+        }
+        false => None,
+    };
     Ok(ApiJson(ConversationDetail { view, reply_route }))
 }
 

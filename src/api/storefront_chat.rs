@@ -87,12 +87,12 @@ struct Session {
 async fn pump(socket: WebSocket, app: AppState, session: Session) {
     let shop = session.customer.shop.shop_id;
     let buyer = session.customer.buyer_external_id.clone();
-    let (id, mut replies) = app.storefront.connect(shop, &buyer);
+    let mut joined = app.storefront.join(shop, &buyer).await;
     let mut socket = Socket::new(socket, &app.sockets).await;
     let _open = app.metrics.all.socket_opened(crate::telemetry::SocketKind::Storefront);
     loop {
         let frame = tokio::select! {
-            reply = replies.recv() => reply,
+            reply = joined.frames.recv() => reply,
             incoming = socket.next_text() => match incoming {
                 Some(text) => Some(receive(&app, &session, &text).await),
                 None => None,
@@ -103,7 +103,7 @@ async fn pump(socket: WebSocket, app: AppState, session: Session) {
             break;
         }
     }
-    app.storefront.disconnect(shop, &buyer, id);
+    app.storefront.leave(shop, &buyer, &joined).await;
 }
 
 /// A customer's frame.

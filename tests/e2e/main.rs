@@ -3,6 +3,7 @@
 mod access;
 mod aliexpress;
 mod api_flow;
+mod cluster;
 mod connect;
 #[cfg(feature = "demo")]
 mod demo;

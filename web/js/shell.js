@@ -24,9 +24,10 @@ let current = 'inbox';
 export function startShell(root) {
   main = h('main', { id: 'view', class: 'view' });
   fill(root, h('div', { class: 'shell' }, header(), menu(), main));
-  openStream((event) => emit('event', event), (open) => {
+  openStream((event) => emit('event', event), (open, resumed) => {
     emit('live', open);
-    if (open) emit('resync');
+    // A resumed stream replays what was missed (or says `resync` itself).
+    if (open && !resumed) emit('resync');
   });
   startNotifications();
   bindGlobalKeys();

@@ -61,7 +61,7 @@ impl fmt::Display for RatingSource {
 }
 
 /// A buyer's rating of the service.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rating {
     /// The buyer's rating message (a rating card with a score): the rating's id.

@@ -62,13 +62,18 @@ impl Inbox {
     }
 }
 
+/// How often a daemon that does not lead the pollers checks whether the leader is gone.
+const TAKE_OVER_EVERY: Duration = Duration::from_secs(2);
+
 /// The poller task: a catch-up pass at start, then one pass per `every`, by the daemon
-/// that leads the pollers.
+/// that leads the pollers. The others check every [`TAKE_OVER_EVERY`] whether the lead
+/// is free; the one taking it over starts with a catch-up pass.
 pub(crate) async fn run_loop(
     inbox: std::sync::Weak<Inbox>, every: Duration, mut shutdown: watch::Receiver<bool>,
 ) {
     let mut leadership = TimerLeadership::for_task("pollers");
-    let mut tick = tokio::time::interval(every);
+    let mut tick = tokio::time::interval(every.min(TAKE_OVER_EVERY));
+    let mut last_pass: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -78,8 +83,13 @@ pub(crate) async fn run_loop(
         let polls =
             inbox.registry.platforms().any(|p| inbox.registry.capabilities(p.as_str()).polls);
         if !polls || !leadership.lead(&inbox.store).await {
+            last_pass = None;
             continue;
         }
+        if last_pass.is_some_and(|at| at.elapsed() < every) {
+            continue;
+        }
+        last_pass = Some(tokio::time::Instant::now());
         if let Err(error) = inbox.poll_now().await {
             tracing::warn!(message = "Poll pass failed.", %error);
         }

@@ -6,7 +6,8 @@
 //! `agents.connected` is 1 while the agent has any. Daemons beat a heartbeat (wall
 //! clock, not the rules clock: this is liveness, not a platform rule); the sessions of a
 //! daemon that stopped beating are dropped by the others, so an agent whose daemon
-//! crashed stops receiving assignments. Every change that can add capacity marks the
+//! crashed stops receiving assignments (within `InboxOptions::liveness`, the daemon's
+//! stream ping interval). Storefront customers' sockets are kept the same way. Every change that can add capacity marks the
 //! seller for the router.
 
 use crate::domain::ids::*;
@@ -15,16 +16,22 @@ use crate::domain::routing::Candidate;
 use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
-use crate::storage::{accounts, sessions};
+use crate::storage::{accounts, sessions, storefront_sockets};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 
-/// How often a daemon beats its heartbeat.
-const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+/// How often a daemon beats its heartbeat: a sixth of the liveness, at most every 5 s.
+fn heartbeat_every(liveness: Duration) -> Duration {
+    (liveness / 6).clamp(Duration::from_millis(250), Duration::from_secs(5))
+}
 
-/// A daemon silent this long is gone; its streams no longer count.
-const DAEMON_STALE_AFTER: Duration = Duration::from_secs(30);
+/// How long a silent daemon still counts: the liveness less one beat, so that the
+/// survivors' next beat after that drops it within the liveness of its last beat (a
+/// live daemon would have to miss five beats in a row).
+fn stale_after(liveness: Duration) -> Duration {
+    liveness.saturating_sub(heartbeat_every(liveness))
+}
 
 /// An agent's presence and load, as the agent and its main account see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -138,7 +145,9 @@ impl Inbox {
         let now = wall_millis();
         let mut w = self.store.begin_write().await?;
         sessions::beat(&mut w, &self.instance_id, now).await?;
-        let gone = sessions::drop_stale(&mut w, now - stale_after.as_millis() as i64).await?;
+        let cutoff = now - stale_after.as_millis() as i64;
+        storefront_sockets::drop_stale(&mut w, cutoff).await?;
+        let gone = sessions::drop_stale(&mut w, cutoff).await?;
         w.commit().await?;
         if gone > 0 {
             tracing::info!(
@@ -152,6 +161,7 @@ impl Inbox {
     /// Drops this daemon's sessions and its heartbeat (at shutdown).
     pub(crate) async fn leave(&self) -> CoreResult<()> {
         let mut w = self.store.begin_write().await?;
+        storefront_sockets::leave(&mut w, &self.instance_id).await?;
         sessions::leave(&mut w, &self.instance_id).await?;
         w.commit().await
     }
@@ -174,14 +184,15 @@ fn presence_of(agent: Agent, load: i64) -> Presence {
 
 /// The heartbeat task: beats every few seconds and drops stale daemons' streams.
 pub(crate) async fn run_loop(inbox: std::sync::Weak<Inbox>, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
+    let Some(liveness) = inbox.upgrade().map(|i| i.liveness) else { return };
+    let mut tick = tokio::time::interval(heartbeat_every(liveness));
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = shutdown.changed() => break,
         }
         let Some(inbox) = inbox.upgrade() else { break };
-        if let Err(error) = inbox.heartbeat(DAEMON_STALE_AFTER).await {
+        if let Err(error) = inbox.heartbeat(stale_after(liveness)).await {
             tracing::warn!(message = "Heartbeat failed.", %error);
         }
     }

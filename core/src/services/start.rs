@@ -3,7 +3,7 @@
 //! heartbeat — and a shutdown that writes what was accepted before stopping.
 
 use super::ingest::queue::{IngestJob, spawn_writer};
-use super::{delivery, polling, presence, router, timers, translation, webhooks};
+use super::{delivery, live, polling, presence, router, timers, translation, webhooks};
 use crate::clock::Clock;
 use crate::events::EventBus;
 use crate::inbox::{DeliveryLimits, Inbox, InboxOptions};
@@ -19,6 +19,7 @@ impl Inbox {
     pub fn start(store: Store, clock: Arc<dyn Clock>, mut options: InboxOptions) -> Arc<Self> {
         options.registry.set_telemetry(options.telemetry.clone());
         let events = EventBus::new(options.event_capacity);
+        let store_backend = store.backend();
         // The dummy hash verified for unknown logins, made now: the first of them takes
         // no longer than the others.
         tokio::task::spawn_blocking(crate::domain::sign_in::prepare_dummy_hash);
@@ -58,6 +59,8 @@ impl Inbox {
             webhooks: options.webhooks.into(),
             analysis: options.analysis,
             translation: options.translation.into(),
+            liveness: options.liveness,
+            live: live::state_for(store_backend),
             telemetry: options.telemetry,
         });
         let weak = Arc::downgrade(&inbox);
@@ -77,6 +80,7 @@ impl Inbox {
                 tasks.push(tokio::spawn(translation::run_loop(weak, stop())));
             }
         }
+        tasks.extend(live::start(&inbox, stop));
         inbox.keep_workers(tasks);
         inbox
     }

@@ -72,6 +72,17 @@ pub async fn get(store: &Store, id: ConversationId) -> CoreResult<Option<Owned>>
     row.map(|r| conversation_from_row(&r)).transpose()
 }
 
+/// Conversations by id (those that exist, in no particular order).
+pub async fn get_many(store: &Store, ids: &[ConversationId]) -> CoreResult<Vec<Owned>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let filter = format!("id IN ({})", super::sql::list_placeholders(ids.len(), 1));
+    let rows =
+        store.rows(&select(&filter, ""), ids.iter().map(|id| Val::from(*id)).collect()).await?;
+    rows.iter().map(conversation_from_row).collect()
+}
+
 /// The one conversation `filter` (binding `$1` to `key`) finds, locked for the rest of
 /// the transaction (PostgreSQL; on SQLite the write gate already serializes writers).
 async fn lock_one(

@@ -37,6 +37,8 @@ pub struct Store {
     sqlite_file: Option<std::path::PathBuf>,
     /// Which webhook endpoints want which shops' events.
     webhook_subs: Arc<super::webhook_subs::WebhookSubs>,
+    /// The PostgreSQL URL (for the live-event listener's own connection).
+    postgres_url: Option<String>,
 }
 
 /// Options for opening a store.
@@ -157,6 +159,7 @@ impl Store {
             sealer: None,
             sqlite_file,
             webhook_subs: Arc::default(),
+            postgres_url: (backend == Backend::Postgres).then(|| options.url.clone()),
         };
         store.migrate().await?;
         // An in-memory SQLite database is one per connection: only the migrating one
@@ -287,6 +290,12 @@ impl Store {
                 "the stored credentials are sealed and no key is configured (secrets.key)",
             )),
         }
+    }
+
+    /// The PostgreSQL URL (none on SQLite): what a connection of its own opens, such as
+    /// the live-event listener's.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.postgres_url.as_deref()
     }
 
     /// Closes the pool.

@@ -9,6 +9,7 @@ mod connect;
 mod deadlines;
 mod faq_bot;
 mod history;
+mod live;
 mod operations;
 mod outbox;
 mod quick_replies;

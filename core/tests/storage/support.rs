@@ -277,6 +277,20 @@ async fn open(
     TestInbox { name, url: url.to_owned(), inbox, clock, _dir: dir }
 }
 
+/// Two daemons' inboxes on one fresh PostgreSQL schema (none without PostgreSQL).
+#[allow(dead_code)]
+pub async fn postgres_pair() -> Option<(TestInbox, TestInbox)> {
+    let Some(base) = postgres_url() else {
+        eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL case skipped");
+        return None;
+    };
+    let url = postgres_schema_url(&base).await;
+    let none = TranslationOptions::default;
+    let a = open("postgres A", &url, None, vec![], true, none()).await;
+    let b = open("postgres B", &url, None, vec![], true, none()).await;
+    Some((a, b))
+}
+
 /// A fresh inbox on every backend translating with a simulator of its own (beside it,
 /// to count its calls) within `budget` characters per seller and month; no background
 /// workers: the test runs the translation passes itself.

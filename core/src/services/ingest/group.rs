@@ -14,11 +14,13 @@ use crate::domain::shop_settings::IngestShop;
 use crate::domain::topics;
 use crate::domain::webhooks::WebhookEvent;
 use crate::error::{CoreError, CoreResult};
-use crate::events::InboxEvent;
+use crate::events::{InboxEvent, RelayRecord};
+use crate::services::live::append::wall_millis;
 use crate::storage::conversations::{self, INGEST_MUTABLE, INGEST_MUTABLE_TOPICS};
 use crate::storage::exec::Tx;
 use crate::storage::faq;
 use crate::storage::ingest_buyers::{self, Item, Known};
+use crate::storage::live_events;
 use crate::storage::messages::{Stored, find_stored, insert_messages};
 use crate::storage::outbox;
 use crate::storage::store::Store;
@@ -32,12 +34,18 @@ use std::collections::{HashMap, HashSet};
 /// publish after the commit.
 pub type GroupResult = (Vec<IngestOutcome>, Vec<InboxEvent>);
 
-/// Writes a group of inbound messages in one transaction of the pool's write connection.
+/// Writes a group of inbound messages in one transaction of the pool's write connection;
+/// with `log` (this daemon's id when several daemons share the database), the group's
+/// events go to the live-event log in the same transaction.
 pub async fn write_in_pool(
-    store: &Store, now: DateTime<Utc>, items: &[Item<'_>],
+    store: &Store, now: DateTime<Utc>, items: &[Item<'_>], log: Option<&str>,
 ) -> CoreResult<GroupResult> {
     let mut w = store.begin_write().await?;
     let result = write_in(store, &mut w.as_tx(), now, items).await?;
+    if let Some(origin) = log {
+        let records: Vec<RelayRecord> = result.1.iter().map(RelayRecord::of_event).collect();
+        live_events::append_in(&mut w, origin, &records, wall_millis()).await?;
+    }
     w.commit().await?;
     Ok(result)
 }

@@ -51,11 +51,14 @@ impl GroupWriter {
         }
     }
 
+    /// Writes a group; with `log`, its events go to the live-event log with it (on the
+    /// pool: several daemons share only a PostgreSQL database).
     async fn write(
         &self, store: &Store, now: DateTime<Utc>, items: &[(&IngestShop, &InboundMessage)],
+        log: Option<&str>,
     ) -> CoreResult<GroupResult> {
         match self {
-            GroupWriter::Pool => write_in_pool(store, now, items).await,
+            GroupWriter::Pool => write_in_pool(store, now, items, log).await,
             GroupWriter::Sqlite(w) => {
                 w.write(store, async |tx: &mut Tx<'_>| write_in(store, tx, now, items).await).await
             }
@@ -118,16 +121,21 @@ async fn write_group(
     store: &Store, writer: &GroupWriter, now: DateTime<Utc>, events: &EventBus, jobs: Vec<Job>,
 ) -> HashSet<ShopId> {
     let mut unassigned = HashSet::new();
+    // Logged with the group (several daemons): this daemon's streams only.
+    let log = events.relay_origin();
     let mut publish = |e: InboxEvent| {
         if let InboxEvent::ConversationUpdated { conversation } = &e
             && conversation.state == ConversationState::Unassigned
         {
             unassigned.insert(conversation.shop_id);
         }
-        events.publish(e);
+        match (writer, log) {
+            (GroupWriter::Pool, Some(_)) => events.publish_local(e),
+            _ => events.publish(e),
+        }
     };
     let items: Vec<(&IngestShop, &InboundMessage)> = jobs.iter().map(|(s, m, _)| (s, m)).collect();
-    match writer.write(store, now, &items).await {
+    match writer.write(store, now, &items, log).await {
         Ok((outcomes, published)) => {
             for ((_, _, reply), outcome) in jobs.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(outcome));
@@ -145,7 +153,7 @@ async fn write_group(
             // One bad item must not fail its neighbours: write each alone.
             tracing::debug!(message = "Group write failed, retrying items one by one.", %error);
             for (shop, msg, reply) in jobs {
-                let result = writer.write(store, now, &[(&shop, &msg)]).await;
+                let result = writer.write(store, now, &[(&shop, &msg)], log).await;
                 match result {
                     Ok((mut outcomes, published)) => {
                         let _ = reply.send(Ok(outcomes.remove(0)));

@@ -1,0 +1,143 @@
+//! The live-event log shared by the daemons of one PostgreSQL database: each record
+//! (ids, or a small event whole) appended with the time, its origin daemon and the shop
+//! or seller it concerns, and announced with `pg_notify` on [`CHANNEL`] carrying the
+//! schema's name (deployments sharing a database ignore each other's); read back after a
+//! sequence number. A record appended inside a write transaction is announced when that
+//! transaction commits.
+
+use super::rows::Columns;
+use super::sql::{Val, values_placeholders};
+use super::store::Store;
+use super::write::WriteTx;
+use crate::domain::ids::{SellerId, ShopId};
+use crate::error::CoreResult;
+use crate::events::{RelayRecord, Relayed};
+
+/// The notification channel every daemon listens on.
+pub const CHANNEL: &str = "shopmux_live";
+
+/// Columns written per record.
+const COLUMNS: usize = 5;
+
+/// Records per statement (five values each, well inside PostgreSQL's 65,535).
+const PER_STATEMENT: usize = 1000;
+
+/// One record of the log as read back.
+#[derive(Clone, Debug)]
+pub struct LiveRow {
+    /// Its position: a client's cursor.
+    pub seq: i64,
+    /// The daemon that appended it.
+    pub origin: String,
+    /// The shop it concerns, if any.
+    pub shop_id: Option<ShopId>,
+    /// The seller it concerns, if any.
+    pub seller_id: Option<SellerId>,
+    /// What it says (none: a record of a newer version this daemon cannot read).
+    pub body: Option<Relayed>,
+}
+
+/// The statements appending `records` and announcing them: inserts of at most
+/// [`PER_STATEMENT`] records, then the notification.
+fn statements(origin: &str, records: &[RelayRecord], now_ms: i64) -> Vec<(String, Vec<Val>)> {
+    let mut out: Vec<(String, Vec<Val>)> = records
+        .chunks(PER_STATEMENT)
+        .map(|chunk| {
+            let sql = format!(
+                "INSERT INTO live_events (origin, shop_id, seller_id, body, created_at) VALUES {}",
+                values_placeholders(chunk.len(), COLUMNS, 1)
+            );
+            let vals = chunk
+                .iter()
+                .flat_map(|r| {
+                    let body = serde_json::to_string(&r.body).unwrap_or_default();
+                    [
+                        origin.into(),
+                        r.shop_id.into(),
+                        r.seller_id.into(),
+                        body.into(),
+                        now_ms.into(),
+                    ]
+                })
+                .collect();
+            (sql, vals)
+        })
+        .collect();
+    if !out.is_empty() {
+        out.push((format!("SELECT pg_notify('{CHANNEL}', current_schema())"), Vec::new()));
+    }
+    out
+}
+
+/// Appends `records` inside `w` (announced at its commit).
+pub async fn append_in(
+    w: &mut WriteTx<'_>, origin: &str, records: &[RelayRecord], now_ms: i64,
+) -> CoreResult<()> {
+    for (sql, vals) in statements(origin, records, now_ms) {
+        w.run(&sql, vals).await?;
+    }
+    Ok(())
+}
+
+/// Appends `records` in a transaction of their own.
+pub async fn append(
+    store: &Store, origin: &str, records: &[RelayRecord], now_ms: i64,
+) -> CoreResult<()> {
+    let mut w = store.begin_write().await?;
+    append_in(&mut w, origin, records, now_ms).await?;
+    w.commit().await
+}
+
+fn row_of(row: &sqlx::any::AnyRow) -> CoreResult<LiveRow> {
+    let body: String = row.col("body")?;
+    Ok(LiveRow {
+        seq: row.col("seq")?,
+        origin: row.col("origin")?,
+        shop_id: row.col("shop_id")?,
+        seller_id: row.col("seller_id")?,
+        body: serde_json::from_str(&body).ok(),
+    })
+}
+
+const SELECT: &str = "SELECT seq, origin, shop_id, seller_id, body FROM live_events";
+
+/// Up to `limit` records after `seq`, in order.
+pub async fn after(store: &Store, seq: i64, limit: i64) -> CoreResult<Vec<LiveRow>> {
+    let sql = format!("{SELECT} WHERE seq > $1 ORDER BY seq LIMIT $2");
+    store.rows(&sql, vec![seq.into(), limit.into()]).await?.iter().map(row_of).collect()
+}
+
+/// The records among `seqs` that exist now, in order.
+pub async fn at(store: &Store, seqs: &[i64]) -> CoreResult<Vec<LiveRow>> {
+    if seqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{SELECT} WHERE seq IN ({}) ORDER BY seq",
+        super::sql::list_placeholders(seqs.len(), 1)
+    );
+    let vals = seqs.iter().map(|s| Val::from(*s)).collect();
+    store.rows(&sql, vals).await?.iter().map(row_of).collect()
+}
+
+/// The first and last sequence numbers kept (none: the log is empty).
+pub async fn bounds(store: &Store) -> CoreResult<Option<(i64, i64)>> {
+    let row = store.row("SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM live_events", vec![]).await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(row.col::<Option<i64>>("lo")?.zip(row.col::<Option<i64>>("hi")?))
+}
+
+/// Deletes the records older than `before_ms`, always keeping the newest one (so the
+/// first kept tells a reconnecting client whether its cursor is still covered).
+pub async fn prune(store: &Store, before_ms: i64) -> CoreResult<u64> {
+    let mut w = store.begin_write().await?;
+    let n = w
+        .exec(
+            "DELETE FROM live_events WHERE created_at < $1 \
+             AND seq < (SELECT MAX(seq) FROM live_events)",
+            vec![before_ms.into()],
+        )
+        .await?;
+    w.commit().await?;
+    Ok(n)
+}
