@@ -95,11 +95,25 @@ fn delivery_histogram() -> Histogram {
 type Histograms = Family<PlatformLabel, Histogram, fn() -> Histogram>;
 type FloatGauge = Gauge<f64, AtomicU64>;
 
+/// A loaded platform's series of the per-request path, resolved once at start: recording
+/// touches no family map and allocates nothing.
+#[derive(Clone, Debug)]
+struct PlatformSeries {
+    ack: Histogram,
+    stored: Counter,
+    duplicate: Counter,
+    refused: Counter,
+    ingest_failures: Counter,
+    webhook_accepted: Counter,
+}
+
 /// Every metric of the daemon.
 pub struct DaemonMetrics {
     registry: Registry,
     /// The platforms that are labels as they are (the loaded ones).
     platforms: BTreeSet<String>,
+    /// Their per-request series, resolved (filled once the families exist).
+    series: std::collections::HashMap<String, PlatformSeries>,
     webhooks: Family<ResultLabels, Counter>,
     ingest_messages: Family<ResultLabels, Counter>,
     ingest_failures: Family<PlatformLabel, Counter>,
@@ -143,6 +157,7 @@ impl DaemonMetrics {
         let m = Self {
             registry: Registry::default(),
             platforms: platforms.into_iter().map(|p| p.as_ref().to_owned()).collect(),
+            series: Default::default(),
             webhooks: Family::default(),
             ingest_messages: Family::default(),
             ingest_failures: Family::default(),
@@ -273,7 +288,25 @@ impl DaemonMetrics {
             m.db_max_connections.clone(),
         );
         m.zero_series();
-        Self { registry, ..m }
+        let series = m.platforms.iter().map(|p| (p.clone(), m.resolve(p))).collect();
+        Self { registry, series, ..m }
+    }
+
+    /// A platform's per-request series, taken from the families (shared with them).
+    fn resolve(&self, platform: &str) -> PlatformSeries {
+        let result = |family: &Family<ResultLabels, Counter>, result: &str| {
+            let labels = ResultLabels { platform: platform.to_owned(), result: result.into() };
+            family.get_or_create_owned(&labels)
+        };
+        let label = PlatformLabel { platform: platform.to_owned() };
+        PlatformSeries {
+            ack: self.ingest_ack.get_or_create_owned(&label),
+            stored: result(&self.ingest_messages, "stored"),
+            duplicate: result(&self.ingest_messages, "duplicate"),
+            refused: result(&self.ingest_messages, "refused"),
+            ingest_failures: self.ingest_failures.get_or_create_owned(&label),
+            webhook_accepted: result(&self.webhooks, "accepted"),
+        }
     }
 
     /// Every loaded platform's main series, at zero: a dashboard's `rate()` finds them
@@ -307,6 +340,12 @@ impl DaemonMetrics {
 
     /// Counts a delivery to the webhook or signed inbound route.
     pub fn webhook(&self, platform: &str, result: &str) {
+        if result == "accepted"
+            && let Some(series) = self.series.get(platform)
+        {
+            series.webhook_accepted.inc();
+            return;
+        }
         let labels =
             ResultLabels { platform: self.platform_label(platform), result: result.into() };
         self.webhooks.get_or_create(&labels).inc();
@@ -398,6 +437,20 @@ fn seconds(d: Duration) -> f64 {
 
 impl Telemetry for DaemonMetrics {
     fn ingest_applied(&self, platform: &Platform, tally: Option<IngestTally>, waited: Duration) {
+        if let Some(series) = self.series.get(platform.as_str()) {
+            series.ack.observe(seconds(waited));
+            match tally {
+                None => {
+                    series.ingest_failures.inc();
+                }
+                Some(tally) => {
+                    series.stored.inc_by(tally.stored as u64);
+                    series.duplicate.inc_by(tally.duplicates as u64);
+                    series.refused.inc_by(tally.refused as u64);
+                }
+            }
+            return;
+        }
         let platform = self.platform_label(platform.as_str());
         let label = PlatformLabel { platform: platform.clone() };
         self.ingest_ack.get_or_create(&label).observe(seconds(waited));
