@@ -37,6 +37,15 @@ pub struct ResultLabels {
     pub result: String,
 }
 
+/// `platform` and `reason`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    /// A loaded platform's id, or `unknown`.
+    pub platform: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
 /// `platform`, `call` and `reason`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CallLabels {
@@ -92,6 +101,9 @@ fn delivery_histogram() -> Histogram {
     Histogram::new(DELIVERY_BUCKETS)
 }
 
+/// Why a signed delivery is refused (`shopmux_webhooks_refused_total{reason}`).
+pub const WEBHOOK_REFUSALS: [&str; 3] = ["bad_signature", "malformed", "unavailable"];
+
 type Histograms = Family<PlatformLabel, Histogram, fn() -> Histogram>;
 type FloatGauge = Gauge<f64, AtomicU64>;
 
@@ -114,7 +126,8 @@ pub struct DaemonMetrics {
     platforms: BTreeSet<String>,
     /// Their per-request series, resolved (filled once the families exist).
     series: std::collections::HashMap<String, PlatformSeries>,
-    webhooks: Family<ResultLabels, Counter>,
+    webhooks_accepted: Family<PlatformLabel, Counter>,
+    webhooks_refused: Family<ReasonLabels, Counter>,
     ingest_messages: Family<ResultLabels, Counter>,
     ingest_failures: Family<PlatformLabel, Counter>,
     ingest_ack: Histograms,
@@ -158,7 +171,8 @@ impl DaemonMetrics {
             registry: Registry::default(),
             platforms: platforms.into_iter().map(|p| p.as_ref().to_owned()).collect(),
             series: Default::default(),
-            webhooks: Family::default(),
+            webhooks_accepted: Family::default(),
+            webhooks_refused: Family::default(),
             ingest_messages: Family::default(),
             ingest_failures: Family::default(),
             ingest_ack: Family::new_with_constructor(ack_histogram),
@@ -183,11 +197,16 @@ impl DaemonMetrics {
         build.get_or_create(&VersionLabel { version: env!("CARGO_PKG_VERSION").into() }).set(1);
         registry.register("shopmux_build_info", "The daemon's version (always 1)", build);
         registry.register(
-            "shopmux_webhooks",
-            "Signed deliveries to the webhook and signed inbound routes, by platform and \
-             result: accepted, bad_signature (also an unknown or unconnected shop), malformed, \
-             unavailable (an adapter failure or unreadable credentials: the platform retries)",
-            m.webhooks.clone(),
+            "shopmux_webhooks_accepted",
+            "Signed deliveries to the webhook and signed inbound routes accepted, by platform",
+            m.webhooks_accepted.clone(),
+        );
+        registry.register(
+            "shopmux_webhooks_refused",
+            "Signed deliveries refused, by platform and reason: bad_signature (also an \
+             unknown or unconnected shop), malformed, unavailable (an adapter failure or \
+             unreadable credentials: the platform retries)",
+            m.webhooks_refused.clone(),
         );
         registry.register(
             "shopmux_ingest_messages",
@@ -305,7 +324,7 @@ impl DaemonMetrics {
             duplicate: result(&self.ingest_messages, "duplicate"),
             refused: result(&self.ingest_messages, "refused"),
             ingest_failures: self.ingest_failures.get_or_create_owned(&label),
-            webhook_accepted: result(&self.webhooks, "accepted"),
+            webhook_accepted: self.webhooks_accepted.get_or_create_owned(&label),
         }
     }
 
@@ -320,8 +339,10 @@ impl DaemonMetrics {
             }
         };
         for platform in &self.platforms {
-            let webhook_results = ["accepted", "bad_signature", "malformed", "unavailable"];
-            results(&self.webhooks, platform, &webhook_results);
+            for reason in WEBHOOK_REFUSALS {
+                let labels = ReasonLabels { platform: platform.clone(), reason: reason.into() };
+                drop(self.webhooks_refused.get_or_create(&labels));
+            }
             results(&self.ingest_messages, platform, &["stored", "duplicate", "refused"]);
             results(&self.deliveries, platform, &["delivered", "retrying", "failed"]);
             let label = PlatformLabel { platform: platform.clone() };
@@ -338,17 +359,19 @@ impl DaemonMetrics {
         if self.platforms.contains(platform) { platform.to_owned() } else { "unknown".to_owned() }
     }
 
-    /// Counts a delivery to the webhook or signed inbound route.
+    /// Counts a delivery to the webhook or signed inbound route: `accepted`, or refused
+    /// for one of [`WEBHOOK_REFUSALS`].
     pub fn webhook(&self, platform: &str, result: &str) {
-        if result == "accepted"
-            && let Some(series) = self.series.get(platform)
-        {
+        if result != "accepted" {
+            let labels =
+                ReasonLabels { platform: self.platform_label(platform), reason: result.into() };
+            self.webhooks_refused.get_or_create(&labels).inc();
+        } else if let Some(series) = self.series.get(platform) {
             series.webhook_accepted.inc();
-            return;
+        } else {
+            let label = PlatformLabel { platform: self.platform_label(platform) };
+            self.webhooks_accepted.get_or_create(&label).inc();
         }
-        let labels =
-            ResultLabels { platform: self.platform_label(platform), result: result.into() };
-        self.webhooks.get_or_create(&labels).inc();
     }
 
     /// Counts a socket open until the guard is dropped.

@@ -174,11 +174,13 @@ async fn metrics_after_a_demo_like_run_name_everything_an_operator_watches() {
     let got = |name: &str, labels: &[(&str, &str)]| {
         value(&all, name, labels).unwrap_or_else(|| panic!("{name} {labels:?} is missing"))
     };
-    // Webhooks: accepted and refused, by platform and reason.
-    let webhooks = "shopmux_webhooks_total";
-    assert_eq!(got(webhooks, &[("platform", "api"), ("result", "accepted")]), 3.0);
-    assert_eq!(got(webhooks, &[("platform", "tiktok"), ("result", "bad_signature")]), 1.0);
-    assert!(got(webhooks, &[("platform", "tiktok"), ("result", "accepted")]) >= 1.0);
+    // Webhooks: accepted, and refused by platform and reason.
+    let (accepted, refused) = ("shopmux_webhooks_accepted_total", "shopmux_webhooks_refused_total");
+    assert_eq!(got(accepted, &[("platform", "api")]), 3.0);
+    assert!(got(accepted, &[("platform", "tiktok")]) >= 1.0);
+    assert_eq!(got(refused, &[("platform", "tiktok"), ("reason", "bad_signature")]), 1.0);
+    assert_eq!(got(refused, &[("platform", "tiktok"), ("reason", "malformed")]), 0.0);
+    assert_eq!(got(refused, &[("platform", "api")]), 0.0);
     // Ingest: the rate by result, and the acknowledgement's latency.
     let ingest = "shopmux_ingest_messages_total";
     assert_eq!(got(ingest, &[("platform", "api"), ("result", "stored")]), 2.0);
@@ -221,7 +223,10 @@ async fn metrics_after_a_demo_like_run_name_everything_an_operator_watches() {
     assert_eq!(unknown.unwrap().status().as_u16(), 401);
     let (text, all) = scrape(&d).await;
     assert!(!text.contains("no-such-platform"), "{text}");
-    assert_eq!(value(&all, webhooks, &[("platform", "unknown")]), Some(1.0));
+    assert_eq!(
+        value(&all, refused, &[("platform", "unknown"), ("reason", "bad_signature")]),
+        Some(1.0)
+    );
     drop(ws);
     let _ = owner;
 }

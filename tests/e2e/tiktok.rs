@@ -204,11 +204,15 @@ async fn bad_signatures_truncated_bodies_and_wrong_shops_are_refused_and_store_n
     let metrics = client().get(d.url("/metrics")).send().await.unwrap().text().await.unwrap();
     // Counted by platform: three to TikTok's route, one to Douyin's.
     assert!(
-        metrics.contains("shopmux_webhooks_total{platform=\"tiktok\",result=\"bad_signature\"} 3"),
+        metrics.contains(
+            "shopmux_webhooks_refused_total{platform=\"tiktok\",reason=\"bad_signature\"} 3"
+        ),
         "{metrics}"
     );
     assert!(
-        metrics.contains("shopmux_webhooks_total{platform=\"douyin\",result=\"bad_signature\"} 1"),
+        metrics.contains(
+            "shopmux_webhooks_refused_total{platform=\"douyin\",reason=\"bad_signature\"} 1"
+        ),
         "{metrics}"
     );
 }
