@@ -20,12 +20,12 @@ use crate::storage::conversations::{self, INGEST_MUTABLE, INGEST_MUTABLE_TOPICS}
 use crate::storage::exec::Tx;
 use crate::storage::faq;
 use crate::storage::ingest_buyers::{self, Item, Known};
-use crate::storage::live_events;
 use crate::storage::messages::{Stored, find_stored, insert_messages};
 use crate::storage::outbox;
 use crate::storage::store::Store;
 use crate::storage::webhook_queue;
 use crate::storage::write::Deferred;
+use crate::storage::{accounts, live_events};
 use chrono::{DateTime, Utc};
 use shopmux_contract::MessageContent;
 use std::collections::{HashMap, HashSet};
@@ -41,6 +41,12 @@ pub async fn write_in_pool(
     store: &Store, now: DateTime<Utc>, items: &[Item<'_>], log: Option<&str>,
 ) -> CoreResult<GroupResult> {
     let mut w = store.begin_write().await?;
+    // Several writers (daemons) on PostgreSQL: a group holds its sellers' locks first,
+    // as every assignment does (seller, then conversations), so groups of one seller
+    // take turns instead of locking its buyers, conversations and counters in
+    // different orders (a deadlock PostgreSQL breaks only after a second).
+    let sellers: Vec<SellerId> = items.iter().map(|(shop, _)| shop.seller_id).collect();
+    accounts::lock_sellers(&mut w, &sellers).await?;
     let result = write_in(store, &mut w.as_tx(), now, items).await?;
     if let Some(origin) = log {
         let records: Vec<RelayRecord> = result.1.iter().map(RelayRecord::of_event).collect();
