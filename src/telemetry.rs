@@ -246,8 +246,8 @@ impl DaemonMetrics {
         registry.register(
             "shopmux_adapter_call_failures",
             "Failed adapter and plugin calls by platform, call and reason (timeout, \
-             adapter_panic, plugin_*, no_adapter, unsupported; transient or permanent for \
-             the platform's own errors)",
+             adapter_panic, plugin_*, no_adapter; transient or permanent for the platform's \
+             own errors)",
             m.adapter_failures.clone(),
         );
         registry.register(

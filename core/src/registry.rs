@@ -161,12 +161,16 @@ impl Registry {
 
     /// Counts a failed call: every failure of a call that reaches the platform, and
     /// only failures of the call itself (a timeout, a panic, a plugin's) for the pure
-    /// ones (a refused webhook is the webhook metrics' business).
+    /// ones (a refused webhook is the webhook metrics' business). A call the adapter
+    /// does not declare (`unsupported`) is an answer services expect (the workbench asks
+    /// and falls back), not a failure.
     fn counted<T>(
         &self, platform: &Platform, call: &'static str, reaches_platform: bool,
         result: Result<T, AdapterError>,
     ) -> Result<T, AdapterError> {
-        if let Err(e) = &result {
+        if let Err(e) = &result
+            && e.code != "unsupported"
+        {
             let reason = failure_reason(e);
             if reaches_platform || CALL_FAILURES.contains(&reason) {
                 self.telemetry.adapter_call_failed(platform, call, reason);

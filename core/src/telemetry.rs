@@ -67,9 +67,9 @@ pub trait Telemetry: Send + Sync {
 
     /// An adapter call (`call`: `send`, `poll`, `parse_webhook`, …) of `platform` failed
     /// for `reason`: a failure of the call itself (`timeout`, `adapter_panic`,
-    /// `plugin_*`, `no_adapter`, `unsupported`) or, for calls that reach the platform,
-    /// `transient` or `permanent` (the platform's own code is not a label: it is
-    /// unbounded).
+    /// `plugin_*`, `no_adapter`) or, for calls that reach the platform, `transient` or
+    /// `permanent` (the platform's own code is not a label: it is unbounded). A call
+    /// the adapter does not declare is not a failure.
     fn adapter_call_failed(&self, platform: &Platform, call: &'static str, reason: &str) {
         let _ = (platform, call, reason);
     }
@@ -88,7 +88,6 @@ pub const CALL_FAILURES: &[&str] = &[
     "timeout",
     "adapter_panic",
     "no_adapter",
-    "unsupported",
     "plugin_unavailable",
     "plugin_bad_input",
     "plugin_bad_output",

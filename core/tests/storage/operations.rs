@@ -6,6 +6,7 @@ use crate::channel::FakeChannel;
 use crate::support::*;
 use shopmux_contract::adapter::{Adapter, Capabilities};
 use shopmux_core::Clock;
+use shopmux_core::domain::model::Platform;
 use std::sync::Arc;
 
 fn tiktok_channel() -> Arc<dyn Adapter> {
@@ -23,11 +24,18 @@ async fn the_gauges_read_the_outbox_the_queues_and_the_pool() {
         assert_eq!(empty.ingest_queue, 0, "{}", t.name);
         assert!(empty.pool.max >= 1 && empty.pool.idle <= empty.pool.open, "{:?}", empty.pool);
 
+        // A shop routing nothing by itself: its new conversations stay queued.
+        let waiting = seller(&t.inbox, "gauges-queue").await;
+        for (buyer, id) in [("anna", "q-1"), ("bob", "q-2")] {
+            t.conversation_of(&waiting.shop, text(buyer, id, "hello")).await;
+        }
+        let queued = t.inbox.operations_gauges().await.unwrap().queued;
+        let of = |platform: &Platform| queued.iter().find(|(p, _)| p == platform).map(|q| q.1);
+        assert_eq!(of(&waiting.shop.platform), Some(2), "{}: {queued:?}", t.name);
+
         let s = seller_on(&t.inbox, "gauges", "tiktok").await;
         let conv = t.conversation_of(&s.shop, text("buyer", "b-1", "hello")).await;
         let other = t.conversation_of(&s.shop, text("buyer-2", "b-2", "hi")).await;
-        let queued = t.inbox.operations_gauges().await.unwrap().queued;
-        assert_eq!(queued, vec![(s.shop.platform.clone(), 2)], "{}", t.name);
 
         let accepted = t.clock.now();
         for (c, words) in [(conv, "on its way"), (conv, "tracking soon"), (other, "hello")] {
