@@ -26,10 +26,12 @@ use std::time::Duration;
 mod access;
 mod connect;
 mod languages;
+mod log;
 mod webhooks;
 pub use access::{AccessConfig, RawAccessConfig};
 pub use connect::{ConnectConfig, RawConnectApp, RawConnectConfig};
 pub use languages::{LanguagesConfig, RawLanguagesConfig, TopicClassifierConfig};
+pub use log::{LogFormat, RawLogConfig};
 mod translation;
 pub use translation::{ProviderKind, RawTranslationConfig, TranslationConfig};
 pub use webhooks::RawWebhooksConfig;
@@ -66,6 +68,8 @@ pub struct RawConfig {
     pub translation: RawTranslationConfig,
     /// `[connect]`: one-click shop connections (the public address, the apps).
     pub connect: RawConnectConfig,
+    /// `[log]`: how logs are written.
+    pub log: RawLogConfig,
 }
 
 /// `[outbound]`: the daemon's own requests (platform APIs at a connection's `api_base`,
@@ -104,6 +108,10 @@ pub struct RawServerConfig {
     /// `auto` (default: when the request came over HTTPS, as a reverse proxy says with
     /// `X-Forwarded-Proto: https` or `Forwarded: proto=https`), `always` or `never`.
     pub secure_cookies: String,
+    /// Seconds a SIGTERM'd daemon keeps serving with `/readyz` answering 503 before it
+    /// stops accepting (0..=300): long enough for a load balancer's health checks to
+    /// take it out of rotation. Ctrl-C (SIGINT) does not wait.
+    pub shutdown_delay_secs: u64,
 }
 
 impl Default for RawServerConfig {
@@ -113,6 +121,7 @@ impl Default for RawServerConfig {
             max_body_bytes: 1024 * 1024,
             stream_ping_secs: 30,
             secure_cookies: "auto".into(),
+            shutdown_delay_secs: 0,
         }
     }
 }
@@ -263,6 +272,8 @@ pub struct Config {
     pub translation: TranslationConfig,
     /// One-click shop connections.
     pub connect: ConnectConfig,
+    /// How logs are written.
+    pub log: LogFormat,
 }
 
 impl Default for Config {
@@ -283,6 +294,8 @@ pub struct ServerConfig {
     pub stream_ping: Duration,
     /// When the web session cookie is `Secure`.
     pub secure_cookies: SecureCookies,
+    /// How long a SIGTERM'd daemon drains (`/readyz` 503) before it stops accepting.
+    pub shutdown_delay: Duration,
 }
 
 /// When the web session cookie is marked `Secure` (`server.secure_cookies`).
@@ -534,6 +547,7 @@ impl RawConfig {
         let languages = self.languages.validate(&mut problems);
         let translation = self.translation.validate(&mut problems);
         let connect = self.connect.validate(&mut problems);
+        let log = self.log.validate(&mut problems);
         let storefront = self.storefront.validate().map_err(|found| {
             found.into_iter().for_each(|(key, message)| problems.add(&key, message))
         });
@@ -561,6 +575,7 @@ impl RawConfig {
                 languages: languages.unwrap_or_default(),
                 translation: translation.unwrap_or_default(),
                 connect,
+                log,
             }),
             _ => Err(problems.0),
         }
@@ -607,11 +622,14 @@ impl RawServerConfig {
         let stream_ping =
             problems.seconds("server.stream_ping_secs", self.stream_ping_secs, 1..=3600);
         let secure_cookies = problems.parse("server.secure_cookies", &self.secure_cookies);
+        let shutdown_delay =
+            problems.seconds("server.shutdown_delay_secs", self.shutdown_delay_secs, 0..=300);
         Some(ServerConfig {
             bind: bind.ok()?,
             max_body_bytes: max_body_bytes?,
             stream_ping: stream_ping?,
             secure_cookies: secure_cookies?,
+            shutdown_delay: shutdown_delay?,
         })
     }
 }
@@ -841,6 +859,20 @@ mod tests {
         assert!(errors[0].to_string().contains("database.max_connections"), "{}", errors[0]);
         let errors = load_from(None, env(&[("SHOPMUX_DATABASE__URL", "mysql://x")])).unwrap_err();
         assert_eq!(errors[0].key, "database.url");
+    }
+
+    #[test]
+    fn log_format_and_shutdown_delay_are_read_and_checked() {
+        let c = load_from(None, env(&[])).unwrap();
+        assert_eq!(c.log, LogFormat::Text);
+        assert_eq!(c.server.shutdown_delay, Duration::ZERO);
+        let vars = [("SHOPMUX_LOG__FORMAT", "json"), ("SHOPMUX_SERVER__SHUTDOWN_DELAY_SECS", "15")];
+        let c = load_from(None, env(&vars)).unwrap();
+        assert_eq!(c.log, LogFormat::Json);
+        assert_eq!(c.server.shutdown_delay, Duration::from_secs(15));
+        let vars = [("SHOPMUX_LOG__FORMAT", "xml"), ("SHOPMUX_SERVER__SHUTDOWN_DELAY_SECS", "301")];
+        let errors = load_from(None, env(&vars)).unwrap_err();
+        assert_eq!(keys(&errors), ["server.shutdown_delay_secs", "log.format"]);
     }
 
     #[test]

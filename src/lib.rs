@@ -19,6 +19,7 @@ pub mod sign_in_limits;
 pub mod storefront;
 pub mod storefront_config;
 pub mod storefront_limits;
+pub mod telemetry;
 pub mod topic_endpoint;
 pub mod translation;
 pub mod web;

@@ -1,7 +1,7 @@
 //! The `shopmux` command: `serve`, `demo` (with the `demo` cargo feature, on by
-//! default), `check-config`, `owner create` (with an optional login and a password from
-//! standard input), `owner password`, `rules show`, `plugins list`, `plugins check`,
-//! `service-data recompute`.
+//! default), `check-config`, `migrate`, `backup`, `owner create` (with an optional login
+//! and a password from standard input), `owner password`, `rules show`, `plugins list`,
+//! `plugins check`, `service-data recompute`.
 
 use clap::{Parser, Subcommand};
 use shopmux::config;
@@ -33,6 +33,16 @@ enum Command {
     Demo,
     /// Validate the configuration and print it with secrets masked.
     CheckConfig,
+    /// Apply the database migrations and exit, without serving (run it once before a
+    /// rolling upgrade; `serve` applies them too).
+    Migrate,
+    /// Copy a SQLite database to FILE, consistent while daemons write to it (SQLite's
+    /// VACUUM INTO, checked before it is moved into place). PostgreSQL: use pg_dump.
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
     /// Manage main (owner) accounts.
     Owner {
         #[command(subcommand)]
@@ -288,10 +298,42 @@ fn read_password() -> anyhow::Result<Password> {
     Ok(Password(line))
 }
 
-fn init_tracing() {
+/// Logs to standard error, filtered by `RUST_LOG` (default `info`), as `log.format` says.
+fn init_tracing(format: config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        config::LogFormat::Text => logs.init(),
+        config::LogFormat::Json => logs.json().with_current_span(false).init(),
+    }
+}
+
+/// `migrate`: the migrations applied, without serving.
+async fn migrate_command(config: &config::Config) -> anyhow::Result<()> {
+    let options = shopmux_core::StoreOptions::new(config.database.url.as_str().to_owned());
+    let report = shopmux_core::storage::migrations::migrate(&options).await.map_err(|e| {
+        anyhow::anyhow!("database.url: cannot migrate {}: {e}", config.database.url)
+    })?;
+    eprintln!(
+        "shopmux: {} migration(s) applied now, {} in all; the database is up to date",
+        report.applied, report.total
+    );
+    Ok(())
+}
+
+/// `backup --to FILE`: a consistent copy of a SQLite database.
+async fn backup_command(config: &config::Config, to: &std::path::Path) -> anyhow::Result<()> {
+    let url = config.database.url.as_str();
+    let report = shopmux_core::storage::backup::sqlite_backup(url, to).await?;
+    eprintln!(
+        "shopmux: backed up {} to {} ({} bytes, {} migrations applied)",
+        config.database.url,
+        report.path.display(),
+        report.bytes,
+        report.migrations
+    );
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -333,7 +375,7 @@ fn main() -> ExitCode {
         eprintln!("shopmux: configuration is valid");
         return ExitCode::SUCCESS;
     }
-    init_tracing();
+    init_tracing(config.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -346,12 +388,14 @@ fn main() -> ExitCode {
             Command::Serve => {
                 let daemon = shopmux::server::start_default(&config).await?;
                 println!("shopmux listening on http://{}", daemon.addr);
-                daemon.serve(shopmux::server::shutdown_signal()).await
+                daemon.serve_until(shopmux::server::stop_signals()).await
             }
             #[cfg(feature = "demo")]
             Command::Demo => shopmux::demo::run(&config).await,
             Command::Owner { command } => owner_command(&config, command).await,
             Command::ServiceData { command } => service_data_command(&config, command).await,
+            Command::Migrate => migrate_command(&config).await,
+            Command::Backup { to } => backup_command(&config, &to).await,
             Command::CheckConfig | Command::Rules { .. } | Command::Plugins { .. } => Ok(()),
         }
     });

@@ -1,8 +1,18 @@
 //! Wiring: open the store, start the inbox engine, serve the API until a shutdown
 //! signal, then let the engine finish what it accepted.
+//!
+//! Stopping, in order: on SIGTERM `/readyz` answers 503 at once (the daemon is
+//! draining; everything else is still served) for `server.shutdown_delay_secs`, so a
+//! load balancer takes it out of rotation; then it stops accepting connections, closes
+//! every WebSocket — "service restart" (1012) after a SIGTERM, telling clients to
+//! reconnect (to another daemon), "going away" (1001) on Ctrl-C, which skips the
+//! delay — gives requests in flight [`SHUTDOWN_GRACE`], writes every inbound message
+//! it accepted, and exits.
 
+use crate::api::socket::{Farewell, Phase};
 use crate::api::{self, AppState};
 use crate::config::Config;
+use crate::telemetry::DaemonMetrics;
 use shopmux_core::{Clock, Inbox, InboxOptions, Registry, Store, StoreOptions, SystemClock};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -23,6 +33,19 @@ pub struct Daemon {
     plugins: Arc<Vec<crate::plugins::PluginStatus>>,
     access: crate::config::AccessConfig,
     connect: Arc<crate::config::ConnectConfig>,
+    metrics: Arc<DaemonMetrics>,
+    shutdown_delay: std::time::Duration,
+}
+
+/// How a daemon is asked to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Ctrl-C (SIGINT): stop now; sockets are told "going away" (1001).
+    Interrupt,
+    /// SIGTERM (a service manager, a rolling restart): `/readyz` answers 503 for
+    /// `server.shutdown_delay_secs` first, then the daemon stops; sockets are told
+    /// "service restart" (1012).
+    Terminate,
 }
 
 /// Every adapter — built in, then the loaded plugins — registered with the host it
@@ -67,9 +90,12 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         clock.clone(),
     ));
     let (plugins, plugin_statuses) = crate::plugins::adapters(config);
+    let registry = registry(plugins, &host, &storefront);
+    let metrics = Arc::new(DaemonMetrics::new(registry.platforms().map(|p| p.as_str())));
     let options = InboxOptions {
         max_ingest_batch: config.ingest.max_batch,
-        registry: registry(plugins, &host, &storefront),
+        registry,
+        telemetry: metrics.clone(),
         poll_every: config.ingest.poll_every,
         delivery: config.outbox,
         webhooks,
@@ -98,6 +124,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
         plugins: Arc::new(plugin_statuses),
         access: config.access.clone(),
         connect: Arc::new(connect_config(&config.connect, addr)),
+        metrics,
+        shutdown_delay: config.server.shutdown_delay,
     })
 }
 
@@ -120,19 +148,34 @@ fn connect_config(
 }
 
 impl Daemon {
-    /// Serves until `shutdown` resolves, then closes the open sockets, gives requests in
-    /// flight at most [`SHUTDOWN_GRACE`] to finish, and drains the engine (what it
-    /// accepted is written).
+    /// Serves until `shutdown` resolves, then stops as on Ctrl-C ([`Stop::Interrupt`]).
     pub async fn serve(
         self, shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (closing_tx, closing) = tokio::sync::watch::channel(false);
+        let (tx, stops) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = tx.send(Stop::Interrupt).await;
+        });
+        self.serve_until(stops).await
+    }
+
+    /// Serves until the first of `stops` arrives, then stops as it says (see the module
+    /// comment): draining first after a [`Stop::Terminate`] — cut short by the next
+    /// stop, so a second signal hurries it — then the sockets closed, requests in flight
+    /// given at most [`SHUTDOWN_GRACE`], and the engine drained (what it accepted is
+    /// written). A closed channel stops it as [`Stop::Interrupt`].
+    pub async fn serve_until(
+        self, mut stops: tokio::sync::mpsc::Receiver<Stop>,
+    ) -> anyhow::Result<()> {
+        let (phase_tx, phase) = tokio::sync::watch::channel(Phase::Serving);
         let router = api::router(
             AppState {
                 inbox: self.inbox.clone(),
-                sockets: api::socket::SocketPolicy::new(self.ping_every, closing.clone()),
-                metrics: Arc::new(api::metrics::Metrics::with_token(
+                sockets: api::socket::SocketPolicy::new(self.ping_every, phase.clone()),
+                metrics: Arc::new(api::metrics::Metrics::new(
                     self.access.metrics_token.as_ref().map(|t| t.0.clone()),
+                    self.metrics.clone(),
                 )),
                 storefront: self.storefront.clone(),
                 secure_cookies: self.secure_cookies,
@@ -154,14 +197,34 @@ impl Daemon {
         tracing::info!(message = "Listening.", addr = %self.addr);
         // The peer's address reaches handlers as `ConnectInfo` (the sign-in limits).
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let (metrics, delay) = (self.metrics.clone(), self.shutdown_delay);
         let signalled = async move {
-            shutdown.await;
-            let _ = closing_tx.send(true);
+            let stop = stops.recv().await.unwrap_or(Stop::Interrupt);
+            let farewell = match stop {
+                Stop::Interrupt => Farewell::GoingAway,
+                Stop::Terminate => {
+                    let _ = phase_tx.send(Phase::Draining);
+                    metrics.set_draining();
+                    tracing::info!(
+                        message = "Draining: /readyz answers 503 until the daemon stops accepting.",
+                        delay_secs = delay.as_secs()
+                    );
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        Some(_) = stops.recv() => {
+                            tracing::info!(message = "Another stop signal: draining cut short.");
+                        }
+                    }
+                    Farewell::Restart
+                }
+            };
+            tracing::info!(message = "Stopping: no new connections; closing sockets.");
+            let _ = phase_tx.send(Phase::Closing(farewell));
         };
         let server = axum::serve(self.listener, service).with_graceful_shutdown(signalled);
         tokio::select! {
             served = server.into_future() => served?,
-            () = grace_over(closing) => {
+            () = grace_over(phase) => {
                 tracing::warn!(message = "Requests still open after the shutdown grace; dropping them.");
             }
         }
@@ -175,9 +238,9 @@ impl Daemon {
 /// How long requests in flight may take to finish once shutdown began.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Resolves [`SHUTDOWN_GRACE`] after `closing` turned true.
-async fn grace_over(mut closing: tokio::sync::watch::Receiver<bool>) {
-    if closing.wait_for(|closing| *closing).await.is_err() {
+/// Resolves [`SHUTDOWN_GRACE`] after the phase turned to closing.
+async fn grace_over(mut phase: tokio::sync::watch::Receiver<Phase>) {
+    if phase.wait_for(|p| matches!(p, Phase::Closing(_))).await.is_err() {
         return std::future::pending().await;
     }
     tokio::time::sleep(SHUTDOWN_GRACE).await;
@@ -190,6 +253,47 @@ pub async fn start_default(config: &Config) -> anyhow::Result<Daemon> {
 
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
+    stop_signal().await;
+}
+
+/// Every SIGINT ([`Stop::Interrupt`]) and SIGTERM ([`Stop::Terminate`]) the process
+/// gets, in order (for [`Daemon::serve_until`]).
+pub fn stop_signals() -> tokio::sync::mpsc::Receiver<Stop> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) =
+            (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+        else {
+            // No signal handling: stop on the first Ctrl-C tokio can see.
+            let stop = stop_signal().await;
+            let _ = tx.send(stop).await;
+            return;
+        };
+        loop {
+            let stop = tokio::select! {
+                Some(()) = int.recv() => Stop::Interrupt,
+                Some(()) = term.recv() => Stop::Terminate,
+                else => return,
+            };
+            let signal = if stop == Stop::Interrupt { "SIGINT" } else { "SIGTERM" };
+            tracing::info!(message = "Shutdown signal received.", signal);
+            if tx.send(stop).await.is_err() {
+                return;
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        let stop = stop_signal().await;
+        let _ = tx.send(stop).await;
+    });
+    rx
+}
+
+/// Resolves on SIGINT ([`Stop::Interrupt`]) or SIGTERM ([`Stop::Terminate`]).
+pub async fn stop_signal() -> Stop {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -204,11 +308,13 @@ pub async fn shutdown_signal() {
     };
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-    tracing::info!(message = "Shutdown signal received.");
+    let stop = tokio::select! {
+        _ = ctrl_c => Stop::Interrupt,
+        _ = term => Stop::Terminate,
+    };
+    let signal = if stop == Stop::Interrupt { "SIGINT" } else { "SIGTERM" };
+    tracing::info!(message = "Shutdown signal received.", signal);
+    stop
 }
 
 /// How buyer messages are read (`[languages]`): detection, and the topic classifier.

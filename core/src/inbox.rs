@@ -47,6 +47,8 @@ pub struct InboxOptions {
     /// How soon a daemon that stopped beating no longer counts: its agents' streams and
     /// storefront customers' sockets are dropped (the daemon's stream ping interval).
     pub liveness: Duration,
+    /// Where the engine's observations go (the daemon's metrics); none by default.
+    pub telemetry: Arc<dyn crate::telemetry::Telemetry>,
 }
 
 /// How many deliveries run at once: in all, and to one platform (so a platform that
@@ -81,6 +83,7 @@ impl Default for InboxOptions {
             analysis: Default::default(),
             translation: Default::default(),
             liveness: Duration::from_secs(30),
+            telemetry: Arc::new(crate::telemetry::NoTelemetry),
         }
     }
 }
@@ -116,6 +119,8 @@ pub struct Inbox {
     pub(crate) liveness: Duration,
     /// Live events across daemons (PostgreSQL only).
     pub(crate) live: Option<crate::services::live::Live>,
+    /// Where the engine's observations go (the daemon's metrics).
+    pub(crate) telemetry: Arc<dyn crate::telemetry::Telemetry>,
 }
 
 impl std::fmt::Debug for Inbox {

@@ -8,7 +8,8 @@
 //!   platform events ([`Inbox::apply`]), ingest, actions, reading, routing, timers,
 //!   polling, delivery, presence, accounts and shops — using both;
 //! - [`registry`]: the one place that calls adapters (blocking pool, time limit, one
-//!   error vocabulary); [`events`]: the live event bus; [`inbox`]: the engine's handle.
+//!   error vocabulary); [`events`]: the live event bus; [`inbox`]: the engine's handle;
+//!   [`telemetry`]: what the engine tells the daemon's metrics (a trait, no exporter).
 
 pub mod clock;
 pub mod domain;
@@ -18,6 +19,7 @@ pub mod inbox;
 pub mod registry;
 pub mod services;
 pub mod storage;
+pub mod telemetry;
 pub mod wake;
 
 pub use clock::{Clock, ManualClock, SystemClock};

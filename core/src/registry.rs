@@ -17,6 +17,7 @@
 //! any request. A plugin's parse runs on the pool with the limit (its code is not ours).
 
 use crate::domain::ids::ShopId;
+use crate::telemetry::{CALL_FAILURES, NoTelemetry, Telemetry, failure_reason};
 use async_trait::async_trait;
 use shopmux_contract::adapter::{
     Adapter, AdapterError, AuthorizationApp, AuthorizationCallback, AuthorizationRequest,
@@ -76,6 +77,7 @@ pub struct Registry {
     entries: BTreeMap<Platform, Entry>,
     call_timeout: Duration,
     storefront: Option<Arc<dyn StorefrontChat>>,
+    telemetry: Arc<dyn Telemetry>,
 }
 
 impl Default for Registry {
@@ -112,7 +114,12 @@ fn unsupported(platform: &Platform, what: &str) -> AdapterError {
 impl Registry {
     /// An empty registry whose calls may each take `call_timeout`.
     pub fn new(call_timeout: Duration) -> Self {
-        Self { entries: BTreeMap::new(), call_timeout, storefront: None }
+        Self {
+            entries: BTreeMap::new(),
+            call_timeout,
+            storefront: None,
+            telemetry: Arc::new(NoTelemetry),
+        }
     }
 
     /// Registers an isolated adapter with the host it borrows; a platform registered
@@ -145,6 +152,31 @@ impl Registry {
     /// Sets the storefront chat that answers the buyers of storefront-chat platforms.
     pub fn set_storefront(&mut self, chat: Arc<dyn StorefrontChat>) {
         self.storefront = Some(chat);
+    }
+
+    /// Where failed calls are counted (the daemon's metrics).
+    pub fn set_telemetry(&mut self, telemetry: Arc<dyn Telemetry>) {
+        self.telemetry = telemetry;
+    }
+
+    /// Counts a failed call: every failure of a call that reaches the platform, and
+    /// only failures of the call itself (a timeout, a panic, a plugin's) for the pure
+    /// ones (a refused webhook is the webhook metrics' business). A call the adapter
+    /// does not declare (`unsupported`) is an answer services expect (the workbench asks
+    /// and falls back), not a failure.
+    fn counted<T>(
+        &self, platform: &Platform, call: &'static str, reaches_platform: bool,
+        result: Result<T, AdapterError>,
+    ) -> Result<T, AdapterError> {
+        if let Err(e) = &result
+            && e.code != "unsupported"
+        {
+            let reason = failure_reason(e);
+            if reaches_platform || CALL_FAILURES.contains(&reason) {
+                self.telemetry.adapter_call_failed(platform, call, reason);
+            }
+        }
+        result
     }
 
     /// The loaded platforms, in order.
@@ -183,6 +215,22 @@ impl Registry {
 
     /// Runs one adapter call on the blocking pool within the time limit.
     async fn call<T, F>(
+        &self, name: &'static str, platform: &Platform, declared: bool, what: &str, call: F,
+    ) -> Result<T, AdapterError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Adapter, &dyn Host) -> Result<T, AdapterError> + Send + 'static,
+    {
+        // Verifying what a platform signed: a refusal is an answer, not a failure.
+        let pure = matches!(
+            name,
+            "parse_webhook" | "verify_storefront_request" | "verify_callback" | "authorization_url"
+        );
+        let result = self.call_uncounted(platform, declared, what, call).await;
+        self.counted(platform, name, !pure, result)
+    }
+
+    async fn call_uncounted<T, F>(
         &self, platform: &Platform, declared: bool, what: &str, call: F,
     ) -> Result<T, AdapterError>
     where
@@ -216,11 +264,11 @@ impl Registry {
         let declared = caps.webhooks || caps.signed_inbound;
         let entry = self.entry(platform)?;
         if declared && entry.isolation == Isolation::InProcess {
-            return in_place(platform, || {
-                entry.adapter.parse_webhook(&shop, &request, now_unix_ms)
-            });
+            let parsed =
+                in_place(platform, || entry.adapter.parse_webhook(&shop, &request, now_unix_ms));
+            return self.counted(platform, "parse_webhook", false, parsed);
         }
-        self.call(platform, declared, "webhooks", move |a, _| {
+        self.call("parse_webhook", platform, declared, "webhooks", move |a, _| {
             a.parse_webhook(&shop, &request, now_unix_ms)
         })
         .await
@@ -235,13 +283,18 @@ impl Registry {
         let declared = self.capabilities(platform.as_str()).storefront_proxy;
         let entry = self.entry(platform)?;
         if declared && entry.isolation == Isolation::InProcess {
-            return in_place(platform, || {
+            let visitor = in_place(platform, || {
                 entry.adapter.verify_storefront_request(&shop, &query, now_unix_ms)
             });
+            return self.counted(platform, "verify_storefront_request", false, visitor);
         }
-        self.call(platform, declared, "storefront proxy", move |a, _| {
-            a.verify_storefront_request(&shop, &query, now_unix_ms)
-        })
+        self.call(
+            "verify_storefront_request",
+            platform,
+            declared,
+            "storefront proxy",
+            move |a, _| a.verify_storefront_request(&shop, &query, now_unix_ms),
+        )
         .await
     }
 
@@ -254,9 +307,9 @@ impl Registry {
         if caps.storefront_chat {
             let chat =
                 self.storefront.clone().ok_or_else(|| unsupported(platform, "storefront chat"))?;
-            return chat.deliver(&delivery).await;
+            return self.counted(platform, "send", true, chat.deliver(&delivery).await);
         }
-        self.call(platform, caps.sends, "way to send replies", move |a, h| {
+        self.call("send", platform, caps.sends, "way to send replies", move |a, h| {
             a.send(h, &delivery.connection, &delivery.message)
         })
         .await
@@ -267,7 +320,7 @@ impl Registry {
         &self, platform: &Platform, shop: ShopConnection, cursor: Option<String>,
     ) -> Result<PollPage, AdapterError> {
         let declared = self.capabilities(platform.as_str()).polls;
-        self.call(platform, declared, "way to list messages", move |a, h| {
+        self.call("poll", platform, declared, "way to list messages", move |a, h| {
             a.poll(h, &shop, cursor.as_deref())
         })
         .await
@@ -280,7 +333,7 @@ impl Registry {
         if !self.capabilities(platform.as_str()).marks_read {
             return Ok(());
         }
-        self.call(platform, true, "read marks", move |a, h| {
+        self.call("mark_read", platform, true, "read marks", move |a, h| {
             a.mark_read(h, &shop, &platform_conversation_id)
         })
         .await
@@ -295,7 +348,7 @@ impl Registry {
         if !self.capabilities(platform.as_str()).vets_outbound {
             return Ok(None);
         }
-        self.call(platform, true, "message checks", move |a, h| {
+        self.call("vet_outbound", platform, true, "message checks", move |a, h| {
             a.vet_outbound(h, &shop, &content, &rules)
         })
         .await
@@ -306,8 +359,10 @@ impl Registry {
         &self, platform: &Platform, shop: ShopConnection, order: String,
     ) -> Result<OrderInfo, AdapterError> {
         let declared = self.capabilities(platform.as_str()).order_look_up;
-        self.call(platform, declared, "order look-up", move |a, h| a.fetch_order(h, &shop, &order))
-            .await
+        self.call("fetch_order", platform, declared, "order look-up", move |a, h| {
+            a.fetch_order(h, &shop, &order)
+        })
+        .await
     }
 
     /// What the platform knows about a buyer, with their orders.
@@ -315,8 +370,10 @@ impl Registry {
         &self, platform: &Platform, shop: ShopConnection, buyer: String,
     ) -> Result<BuyerProfile, AdapterError> {
         let declared = self.capabilities(platform.as_str()).buyer_look_up;
-        self.call(platform, declared, "buyer look-up", move |a, h| a.fetch_buyer(h, &shop, &buyer))
-            .await
+        self.call("fetch_buyer", platform, declared, "buyer look-up", move |a, h| {
+            a.fetch_buyer(h, &shop, &buyer)
+        })
+        .await
     }
 
     /// The platform's authorization page for a seller (capability `authorizes`).
@@ -324,7 +381,7 @@ impl Registry {
         &self, platform: &Platform, app: AuthorizationApp, request: AuthorizationRequest,
     ) -> Result<String, AdapterError> {
         let declared = self.capabilities(platform.as_str()).authorizes;
-        self.call(platform, declared, "authorization page", move |a, _| {
+        self.call("authorization_url", platform, declared, "authorization page", move |a, _| {
             a.authorization_url(&app, &request)
         })
         .await
@@ -336,7 +393,7 @@ impl Registry {
         now_unix_ms: i64,
     ) -> Result<AuthorizationCallback, AdapterError> {
         let declared = self.capabilities(platform.as_str()).authorizes;
-        self.call(platform, declared, "authorization page", move |a, _| {
+        self.call("verify_callback", platform, declared, "authorization page", move |a, _| {
             a.verify_callback(&app, &query, now_unix_ms)
         })
         .await
@@ -347,7 +404,7 @@ impl Registry {
         &self, platform: &Platform, app: AuthorizationApp, callback: AuthorizationCallback,
     ) -> Result<Vec<AuthorizedShop>, AdapterError> {
         let declared = self.capabilities(platform.as_str()).authorizes;
-        self.call(platform, declared, "authorization page", move |a, h| {
+        self.call("authorized_shops", platform, declared, "authorization page", move |a, h| {
             let grant = a.exchange_code(h, &app, &callback)?;
             a.authorized_shops(h, &app, &grant)
         })
@@ -360,7 +417,7 @@ impl Registry {
         &self, platform: &Platform, shop: ShopConnection, address: String,
     ) -> Result<(), AdapterError> {
         let declared = self.capabilities(platform.as_str()).subscribes_webhooks;
-        self.call(platform, declared, "webhook subscription", move |a, h| {
+        self.call("subscribe_webhooks", platform, declared, "webhook subscription", move |a, h| {
             a.subscribe_webhooks(h, &shop, &address)
         })
         .await
@@ -380,7 +437,7 @@ impl Registry {
         &self, platform: &Platform, shop: ShopConnection, query: ProductQuery,
     ) -> Result<ProductPage, AdapterError> {
         let declared = self.capabilities(platform.as_str()).product_search;
-        self.call(platform, declared, "product look-up", move |a, h| {
+        self.call("search_products", platform, declared, "product look-up", move |a, h| {
             a.search_products(h, &shop, &query)
         })
         .await

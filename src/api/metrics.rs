@@ -1,36 +1,48 @@
-//! `GET /metrics`: counters in the Prometheus text format — webhook deliveries accepted,
-//! refused for a bad signature, and malformed. Public unless `access.metrics_token` is
-//! set; then only `Authorization: Bearer <that token>` reads them (compared in constant
-//! time), anything else gets 401 `unauthorized`.
+//! `GET /metrics`: every `shopmux_*` metric in the OpenMetrics text format (which
+//! Prometheus scrapes natively) — the counters and histograms recorded as things happen
+//! ([`crate::telemetry`]) and the gauges read from the engine at each scrape. Public
+//! unless `access.metrics_token` is set; then only `Authorization: Bearer <that token>`
+//! reads them (compared in constant time), anything else gets 401 `unauthorized`.
 
 use super::AppState;
 use super::doc::Unauthorized;
 use super::error::ApiError;
+use crate::telemetry::DaemonMetrics;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use axum::response::IntoResponse;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
-/// The daemon's counters.
+/// The OpenMetrics text format's content type.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The daemon's metrics and who may read them.
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// The bearer token `/metrics` requires, if any (`access.metrics_token`).
     pub token: Option<String>,
-    /// Webhook deliveries accepted.
-    pub webhooks_accepted: AtomicU64,
-    /// Webhook deliveries refused for a bad or missing signature.
-    pub webhooks_bad_signature: AtomicU64,
-    /// Webhook deliveries that were signed but could not be read.
-    pub webhooks_malformed: AtomicU64,
+    /// Every metric.
+    pub all: Arc<DaemonMetrics>,
 }
 
 impl Metrics {
-    /// Counters at zero, read with `token` when one is given.
+    /// Metrics at zero (no platform loaded), read with `token` when one is given.
     pub fn with_token(token: Option<String>) -> Self {
         Self { token, ..Default::default() }
     }
 
-    /// Whether the request may read the counters.
+    /// The daemon's metrics, read with `token` when one is given.
+    pub fn new(token: Option<String>, all: Arc<DaemonMetrics>) -> Self {
+        Self { token, all }
+    }
+
+    /// Counts a delivery to the webhook or signed inbound route by its result.
+    pub fn webhook(&self, platform: &str, result: &str) {
+        self.all.webhook(platform, result);
+    }
+
+    /// Whether the request may read the metrics.
     fn allows(&self, headers: &HeaderMap) -> bool {
         let Some(token) = &self.token else {
             return true;
@@ -45,40 +57,19 @@ impl Metrics {
     }
 }
 
-/// The counters, Prometheus text format. Public, unless `access.metrics_token` is set:
-/// then `Authorization: Bearer <access.metrics_token>` is required (401 otherwise).
+/// Every `shopmux_*` metric, OpenMetrics text format. Public, unless
+/// `access.metrics_token` is set: then `Authorization: Bearer <access.metrics_token>`
+/// is required (401 otherwise).
 #[utoipa::path(get, path = "/metrics", security((), ("metrics" = [])), tag = "operations",
-    responses((status = 200, description = "Prometheus text format", body = String), Unauthorized))]
-pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Result<String, ApiError> {
+    responses((status = 200, description = "OpenMetrics text format", body = String,
+        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"), Unauthorized))]
+pub async fn metrics(
+    State(app): State<AppState>, headers: HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
     if !app.metrics.allows(&headers) {
         return Err(ApiError::unauthorized());
     }
-    let m = &app.metrics;
-    let line = |name: &str, help: &str, label: &str, v: &AtomicU64| {
-        format!(
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name}{{result=\"{label}\"}} {}\n",
-            v.load(Ordering::Relaxed)
-        )
-    };
-    Ok([
-        line(
-            "shopmux_webhooks_total",
-            "Webhook deliveries by result.",
-            "accepted",
-            &m.webhooks_accepted,
-        ),
-        line(
-            "shopmux_webhooks_total",
-            "Webhook deliveries by result.",
-            "bad_signature",
-            &m.webhooks_bad_signature,
-        ),
-        line(
-            "shopmux_webhooks_total",
-            "Webhook deliveries by result.",
-            "malformed",
-            &m.webhooks_malformed,
-        ),
-    ]
-    .concat())
+    let gauges = app.inbox.operations_gauges().await?;
+    let body = app.metrics.all.render(&gauges);
+    Ok(([(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response())
 }

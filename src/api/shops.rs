@@ -74,11 +74,12 @@ pub async fn inbound(
         .ingest_shop(shop_id)
         .await?
         .filter(|s| app.inbox.registry().capabilities(s.platform.as_str()).signed_inbound)
-        .ok_or_else(super::webhooks::unverified)?;
+        .ok_or_else(|| super::webhooks::refused_unknown(&app, "unknown"))?;
     let request = super::webhooks::webhook_request(&headers, body);
     let events =
         super::webhooks::parse(&app, &shop, request, super::webhooks::Route::Inbound).await?;
     let applied = app.inbox.apply(&shop, events).await?;
+    app.metrics.webhook(shop.platform.as_str(), "accepted");
     match applied.outcomes.into_iter().next() {
         Some(EventOutcome::Stored(outcome) | EventOutcome::Duplicate(outcome)) => {
             Ok(ApiJson(outcome))

@@ -1,7 +1,9 @@
 //! A WebSocket with the API's keep-alive, shared by the agents' live stream and the
 //! storefront chat: the server pings every interval and closes a socket whose previous
-//! ping went unanswered, and closes every socket with "going away" (1001) when the
-//! daemon shuts down; the caller sees only text frames and the end. A frame the peer
+//! ping went unanswered, and closes every socket when the daemon shuts down — with
+//! "service restart" (1012: reconnect, to another daemon behind the balancer) when a
+//! SIGTERM stops it, "going away" (1001) on Ctrl-C; the caller sees only text frames
+//! and the end. The daemon's [`Phase`] is also what `/readyz` reads. A frame the peer
 //! does not take within one ping interval (a stalled or far too slow client: its
 //! connection's buffers are full) ends the socket, so it holds nothing for longer and
 //! never holds up anyone else.
@@ -13,24 +15,65 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::{Interval, interval};
 
-/// What every socket of a daemon shares: the keep-alive interval and the shutdown signal.
+/// Where the daemon is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Serving, ready.
+    Serving,
+    /// Shutting down but still serving: `/readyz` answers 503 so load balancers take
+    /// the daemon out before it stops accepting (`server.shutdown_delay_secs`).
+    Draining,
+    /// Stopping: every socket is closed with this farewell.
+    Closing(Farewell),
+}
+
+/// How sockets are told the daemon stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Farewell {
+    /// 1001 "going away" (Ctrl-C).
+    GoingAway,
+    /// 1012 "service restart": reconnect (SIGTERM: a rolling restart or a move).
+    Restart,
+}
+
+impl Farewell {
+    /// The close frame of this farewell.
+    fn frame(self) -> CloseFrame {
+        match self {
+            Farewell::GoingAway => {
+                CloseFrame { code: close_code::AWAY, reason: "the server is shutting down".into() }
+            }
+            Farewell::Restart => CloseFrame {
+                code: close_code::RESTART,
+                reason: "the server is restarting; reconnect".into(),
+            },
+        }
+    }
+}
+
+/// What every socket of a daemon shares: the keep-alive interval and the daemon's phase.
 #[derive(Clone, Debug)]
 pub struct SocketPolicy {
     /// How often the server pings.
     pub ping_every: Duration,
-    /// Turns true when the daemon shuts down.
-    pub closing: watch::Receiver<bool>,
+    /// The daemon's phase: sockets close when it turns to [`Phase::Closing`].
+    pub phase: watch::Receiver<Phase>,
 }
 
 impl SocketPolicy {
-    /// A policy whose shutdown signal is `closing`.
-    pub fn new(ping_every: Duration, closing: watch::Receiver<bool>) -> Self {
-        Self { ping_every, closing }
+    /// A policy following the daemon's `phase`.
+    pub fn new(ping_every: Duration, phase: watch::Receiver<Phase>) -> Self {
+        Self { ping_every, phase }
     }
 
     /// A policy for sockets that are never closed by a shutdown (tests).
     pub fn without_shutdown(ping_every: Duration) -> Self {
-        Self::new(ping_every, watch::channel(false).1)
+        Self::new(ping_every, watch::channel(Phase::Serving).1)
+    }
+
+    /// Whether the daemon is serving and not shutting down (`/readyz`).
+    pub fn serving(&self) -> bool {
+        *self.phase.borrow() == Phase::Serving
     }
 }
 
@@ -40,7 +83,7 @@ pub struct Socket {
     rx: SplitStream<WebSocket>,
     ping: Interval,
     awaiting_pong: bool,
-    closing: watch::Receiver<bool>,
+    phase: watch::Receiver<Phase>,
     send_within: Duration,
 }
 
@@ -55,7 +98,7 @@ impl Socket {
             rx,
             ping,
             awaiting_pong: false,
-            closing: policy.closing.clone(),
+            phase: policy.phase.clone(),
             send_within: policy.ping_every,
         }
     }
@@ -68,11 +111,9 @@ impl Socket {
         matches!(sent.await, Ok(Ok(())))
     }
 
-    /// Tells the peer the server is going away (close code 1001).
-    async fn going_away(&mut self) {
-        let frame =
-            CloseFrame { code: close_code::AWAY, reason: "the server is shutting down".into() };
-        let _ = self.tx.send(WsMessage::Close(Some(frame))).await;
+    /// Tells the peer the server stops (1001 or 1012).
+    async fn farewell(&mut self, farewell: Farewell) {
+        let _ = self.tx.send(WsMessage::Close(Some(farewell.frame()))).await;
         let _ = self.tx.close().await;
     }
 
@@ -81,13 +122,14 @@ impl Socket {
     /// frames, so it can race other sources in `select!`.
     pub async fn next_text(&mut self) -> Option<String> {
         loop {
-            if *self.closing.borrow() {
-                self.going_away().await;
+            let phase = *self.phase.borrow();
+            if let Phase::Closing(farewell) = phase {
+                self.farewell(farewell).await;
                 return None;
             }
             tokio::select! {
                 // A dropped sender (no shutdown wired) disables this branch.
-                Ok(()) = self.closing.changed() => {}
+                Ok(()) = self.phase.changed() => {}
                 incoming = self.rx.next() => match incoming {
                     Some(Ok(WsMessage::Text(text))) => return Some(text.to_string()),
                     Some(Ok(WsMessage::Pong(_))) => self.awaiting_pong = false,

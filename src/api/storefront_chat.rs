@@ -89,6 +89,7 @@ async fn pump(socket: WebSocket, app: AppState, session: Session) {
     let buyer = session.customer.buyer_external_id.clone();
     let mut joined = app.storefront.join(shop, &buyer).await;
     let mut socket = Socket::new(socket, &app.sockets).await;
+    let _open = app.metrics.all.socket_opened(crate::telemetry::SocketKind::Storefront);
     loop {
         let frame = tokio::select! {
             reply = joined.frames.recv() => reply,

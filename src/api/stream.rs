@@ -105,6 +105,7 @@ async fn pump(socket: WebSocket, auth: Auth, buses: Buses) {
         }
     };
     let socket = Socket::new(socket, &app.sockets).await;
+    let _open = app.metrics.all.socket_opened(crate::telemetry::SocketKind::Stream);
     let viewer = auth.viewer.clone();
     let mut forwarder = Forwarder {
         socket,

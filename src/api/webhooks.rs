@@ -19,7 +19,6 @@ use shopmux_core::domain::ids::ShopId;
 use shopmux_core::domain::shop_settings::IngestShop;
 use shopmux_core::services::apply::AppliedCounts;
 use shopmux_core::services::connections::CREDENTIALS_UNREADABLE;
-use std::sync::atomic::Ordering;
 
 /// The one answer to a delivery that does not prove it comes from the shop's platform:
 /// an unknown shop, another platform's or channel's shop, a shop without a connection
@@ -33,9 +32,10 @@ pub fn unverified() -> ApiError {
     )
 }
 
-/// An unverifiable delivery to the webhook route, counted like a bad signature.
-fn refused_unknown(app: &AppState) -> ApiError {
-    app.metrics.webhooks_bad_signature.fetch_add(1, Ordering::Relaxed);
+/// An unverifiable delivery (an unknown shop, another platform's, an unconnected one),
+/// counted like a bad signature.
+pub fn refused_unknown(app: &AppState, platform: &str) -> ApiError {
+    app.metrics.webhook(platform, "bad_signature");
     unverified()
 }
 
@@ -68,6 +68,7 @@ pub async fn parse(
         // Recorded on the connection's status; 503, so the platform delivers again once
         // the connection is set again.
         Err(shopmux_core::CoreError::Platform(e)) if e.code == CREDENTIALS_UNREADABLE => {
+            app.metrics.webhook(shop.platform.as_str(), "unavailable");
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 CREDENTIALS_UNREADABLE,
@@ -76,12 +77,7 @@ pub async fn parse(
         }
         Err(e) => return Err(e.into()),
         Ok(Some(connection)) => connection,
-        Ok(None) => {
-            return Err(match route {
-                Route::Webhook => refused_unknown(app),
-                Route::Inbound => unverified(),
-            });
-        }
+        Ok(None) => return Err(refused_unknown(app, shop.platform.as_str())),
     };
     let now = app.inbox.clock().now().timestamp_millis();
     let registry = app.inbox.registry();
@@ -98,19 +94,13 @@ fn refused(app: &AppState, shop: &IngestShop, e: AdapterError, route: Route) -> 
     let (platform, shop_id) = (&shop.platform, shop.shop_id);
     if e.retryable {
         tracing::warn!(message = "Webhook not parsed for now.", %platform, %shop_id, error = %e);
+        app.metrics.webhook(platform.as_str(), "unavailable");
         return ApiError::platform(e);
     }
     // A connection lacking what the signature is checked with cannot prove a delivery:
     // answered like a bad signature (unknown and unverifiable alike).
     let unprovable = e.code == "bad_signature" || e.code == "missing_credential";
-    let counter = if unprovable {
-        &app.metrics.webhooks_bad_signature
-    } else {
-        &app.metrics.webhooks_malformed
-    };
-    if route == Route::Webhook {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
+    app.metrics.webhook(platform.as_str(), if unprovable { "bad_signature" } else { "malformed" });
     match (e.code.as_str(), route) {
         _ if unprovable => {
             tracing::warn!(message = "Delivery refused: bad signature.", %platform, %shop_id,
@@ -137,17 +127,17 @@ pub async fn receive(
     State(app): State<AppState>, Path((platform, shop_id)): Path<(String, String)>,
     headers: HeaderMap, body: Bytes,
 ) -> ApiResult<Response> {
-    let shop_id: ShopId = shop_id.parse().map_err(|_| refused_unknown(&app))?;
+    let shop_id: ShopId = shop_id.parse().map_err(|_| refused_unknown(&app, &platform))?;
     let shop = app
         .inbox
         .ingest_shop(shop_id)
         .await?
         .filter(|s| s.platform == platform.as_str())
         .filter(|s| app.inbox.registry().capabilities(s.platform.as_str()).webhooks)
-        .ok_or_else(|| refused_unknown(&app))?;
+        .ok_or_else(|| refused_unknown(&app, &platform))?;
     let events = parse(&app, &shop, webhook_request(&headers, body), Route::Webhook).await?;
     let counts = app.inbox.apply(&shop, events).await?.counts();
-    app.metrics.webhooks_accepted.fetch_add(1, Ordering::Relaxed);
+    app.metrics.webhook(&platform, "accepted");
     tracing::debug!(message = "Webhook accepted.", %platform, %shop_id, stored = counts.stored,
         duplicates = counts.duplicates, orders = counts.orders);
     // Some platforms want a body of their own as the acknowledgement (Douyin).

@@ -195,5 +195,8 @@ async fn a_forged_webhook_answers_like_one_to_an_unknown_shop() {
     assert_eq!(forged, not_an_id);
     // An unknown shop is counted like a bad signature, too.
     let metrics = client().get(d.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("result=\"bad_signature\"} 3"), "{metrics}");
+    assert!(
+        metrics.contains("refused_total{platform=\"tiktok\",reason=\"bad_signature\"} 3"),
+        "{metrics}"
+    );
 }

@@ -10,6 +10,7 @@ mod demo;
 mod douyin;
 mod faq_bot;
 mod kill;
+mod operations;
 mod outbound;
 mod outbox;
 mod plugin;

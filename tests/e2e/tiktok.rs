@@ -202,7 +202,19 @@ async fn bad_signatures_truncated_bodies_and_wrong_shops_are_refused_and_store_n
     let (_, list) = d.get("/api/v1/conversations?status=all", owner).await;
     assert_eq!(n_items(&list), Some(0), "{list}");
     let metrics = client().get(d.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("shopmux_webhooks_total{result=\"bad_signature\"} 4"), "{metrics}");
+    // Counted by platform: three to TikTok's route, one to Douyin's.
+    assert!(
+        metrics.contains(
+            "shopmux_webhooks_refused_total{platform=\"tiktok\",reason=\"bad_signature\"} 3"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "shopmux_webhooks_refused_total{platform=\"douyin\",reason=\"bad_signature\"} 1"
+        ),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

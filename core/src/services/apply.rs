@@ -110,6 +110,21 @@ type LazyConnection = Option<Option<ShopConnection>>;
 impl Inbox {
     /// Applies a shop's events, in order (see the module comment).
     pub async fn apply(&self, shop: &IngestShop, events: Vec<InboundEvent>) -> CoreResult<Applied> {
+        let started = std::time::Instant::now();
+        let applied = self.apply_all(shop, events).await;
+        let tally = applied.as_ref().ok().map(|a| {
+            let n = a.counts();
+            crate::telemetry::IngestTally {
+                stored: n.stored,
+                duplicates: n.duplicates,
+                refused: n.refused,
+            }
+        });
+        self.telemetry.ingest_applied(&shop.platform, tally, started.elapsed());
+        applied
+    }
+
+    async fn apply_all(&self, shop: &IngestShop, events: Vec<InboundEvent>) -> CoreResult<Applied> {
         let mut connection: LazyConnection = None;
         let mut applied = Applied::default();
         for event in events {

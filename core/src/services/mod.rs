@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod live;
 pub mod notes;
 pub mod notices;
+pub mod operations;
 pub mod outreach;
 pub mod polling;
 pub mod presence;

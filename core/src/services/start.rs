@@ -16,7 +16,8 @@ use tokio::sync::{Notify, mpsc, watch};
 
 impl Inbox {
     /// Starts the engine and its background workers.
-    pub fn start(store: Store, clock: Arc<dyn Clock>, options: InboxOptions) -> Arc<Self> {
+    pub fn start(store: Store, clock: Arc<dyn Clock>, mut options: InboxOptions) -> Arc<Self> {
+        options.registry.set_telemetry(options.telemetry.clone());
         let events = EventBus::new(options.event_capacity);
         let store_backend = store.backend();
         // The dummy hash verified for unknown logins, made now: the first of them takes
@@ -60,6 +61,7 @@ impl Inbox {
             translation: options.translation.into(),
             liveness: options.liveness,
             live: live::state_for(store_backend),
+            telemetry: options.telemetry,
         });
         let weak = Arc::downgrade(&inbox);
         let stop = || inbox.shutdown.subscribe();

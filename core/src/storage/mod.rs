@@ -4,10 +4,12 @@
 //! access), the ingest group's buyers, accounts, sessions, web sessions, shops, connections, the
 //! outbox, messages sent despite a compliance warning, notes, the storefront chat, the adapters' state (sealed), the sealing key's
 //! fingerprint, task leadership, and the conversations whose deadlines are still to be
-//! stamped (`deadline_backfill`).
+//! stamped (`deadline_backfill`). Beside them, for operators: the gauges `/metrics` reads
+//! ([`gauges`]), `shopmux migrate` ([`migrations`]) and `shopmux backup` ([`backup`]).
 
 pub mod accounts;
 pub mod adapter_state;
+pub mod backup;
 pub mod buyers;
 pub mod connect_states;
 pub mod connections;
@@ -16,10 +18,12 @@ pub mod conversations;
 pub mod deadline_backfill;
 pub mod exec;
 pub mod faq;
+pub mod gauges;
 pub mod ingest_buyers;
 pub mod leadership;
 pub mod live_events;
 pub mod messages;
+pub mod migrations;
 pub mod notes;
 pub mod outbox;
 pub mod policy_overrides;

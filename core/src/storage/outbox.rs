@@ -40,6 +40,8 @@ pub struct Claimed {
     /// Why the connection's credentials could not be opened, if they could not: the
     /// attempt fails with it and the platform is not called.
     pub credentials_error: Option<AdapterError>,
+    /// When the reply was accepted (its entry queued): the delivery latency's start.
+    pub queued_at: DateTime<Utc>,
 }
 
 /// A claim's hold on one outbox entry: its random token, and when it runs out (after
@@ -192,7 +194,7 @@ pub async fn claim(
 pub const CONNECTION_REVOKED_CODE: &str = "connection_revoked";
 
 /// What a claim reads: the entry, its shop, connection, buyer and message.
-const CLAIMED_SELECT: &str = "SELECT o.id, o.message_id, o.attempts, s.platform, s.id AS shop_id, \
+const CLAIMED_SELECT: &str = "SELECT o.id, o.message_id, o.attempts, o.created_at AS queued_at, s.platform, s.id AS shop_id, \
      s.external_id AS shop_external_id, s.region, b.external_id AS buyer_external_id, \
      b.email AS buyer_email, b.platform_conversation_id, m.content, k.api_base, k.credentials, k.status AS connection_status, \
      k.status_detail AS connection_detail \
@@ -248,6 +250,7 @@ fn claimed_from_row(store: &Store, row: &sqlx::any::AnyRow, lease: Lease) -> Cor
         ));
     }
     Ok(Claimed {
+        queued_at: row.col("queued_at")?,
         outbox_id: row.col("id")?,
         message_id,
         attempts: row.int_col("attempts")?,

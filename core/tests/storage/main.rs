@@ -10,6 +10,7 @@ mod deadlines;
 mod faq_bot;
 mod history;
 mod live;
+mod operations;
 mod outbox;
 mod quick_replies;
 mod ratings;

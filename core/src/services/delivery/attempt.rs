@@ -83,8 +83,26 @@ impl Inbox {
             tracing::info!(message = "Delivery skipped: its lease was taken over.", outbox_id = %c.outbox_id);
             return Ok(None);
         }
+        let started = std::time::Instant::now();
         let result = self.send_one(&c).await;
+        self.observe_delivery(&c, &result, started.elapsed());
         Ok(Some((c, result)))
+    }
+
+    /// Tells the telemetry what an attempt gave (as [`verdict`] will record it).
+    fn observe_delivery(
+        &self, c: &Claimed, result: &Result<SendReceipt, AdapterError>,
+        sending: std::time::Duration,
+    ) {
+        use crate::telemetry::DeliveryResult;
+        let outcome = match result {
+            Ok(_) => DeliveryResult::Delivered,
+            Err(e) if e.retryable && c.attempts < MAX_ATTEMPTS => DeliveryResult::Retrying,
+            Err(_) => DeliveryResult::Failed,
+        };
+        let queued_for = (outcome != DeliveryResult::Retrying)
+            .then(|| (self.clock.now() - c.queued_at).to_std().unwrap_or_default());
+        self.telemetry.delivery_attempted(&c.platform, outcome, sending, queued_for);
     }
 
     /// Whether the claim still holds its lease for a whole send: in memory when the
