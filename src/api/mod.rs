@@ -31,6 +31,7 @@ pub mod storefront_chat;
 pub mod storefront_cors;
 pub mod storefront_reads;
 pub mod stream;
+pub mod stream_hub;
 pub mod translation;
 pub mod webhook_endpoints;
 pub mod webhooks;
@@ -56,6 +57,8 @@ use utoipa_axum::routes;
 pub struct AppState {
     /// The inbox engine.
     pub inbox: Arc<Inbox>,
+    /// The live streams' hub.
+    pub hub: Arc<stream_hub::StreamHub>,
     /// The WebSockets' keep-alive and shutdown signal.
     pub sockets: socket::SocketPolicy,
     /// The daemon's counters.

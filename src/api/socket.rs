@@ -8,7 +8,7 @@
 //! connection's buffers are full) ends the socket, so it holds nothing for longer and
 //! never holds up anyone else.
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, close_code};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, close_code};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
@@ -106,8 +106,12 @@ impl Socket {
     /// Sends a text frame; false when the peer is gone or did not take it within one
     /// ping interval.
     pub async fn send(&mut self, text: String) -> bool {
-        let sent =
-            tokio::time::timeout(self.send_within, self.tx.send(WsMessage::Text(text.into())));
+        self.send_text(text.into()).await
+    }
+
+    /// Sends a text frame shared with other sockets (encoded once); as [`Socket::send`].
+    pub async fn send_text(&mut self, text: Utf8Bytes) -> bool {
+        let sent = tokio::time::timeout(self.send_within, self.tx.send(WsMessage::Text(text)));
         matches!(sent.await, Ok(Ok(())))
     }
 

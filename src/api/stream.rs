@@ -26,6 +26,8 @@
 use super::doc::{Forbidden, Unauthorized};
 use super::extract::{ApiQuery, ApiWebSocket, Auth};
 use super::socket::Socket;
+use super::stream_hub::{RESYNC, Subscription};
+use axum::extract::ws::Utf8Bytes;
 use axum::extract::ws::WebSocket;
 use axum::response::Response;
 use shopmux_core::domain::viewer::Viewer;
@@ -42,9 +44,6 @@ pub const CLOSE_ACCESS_REVOKED: u16 = 4401;
 /// An owner event with its seller.
 type OwnerNotice = (shopmux_core::domain::ids::SellerId, shopmux_core::events::OwnerEvent);
 
-/// The frame telling a client to reload through the API.
-const RESYNC: &str = r#"{"type":"resync"}"#;
-
 /// Open the live stream (WebSocket). Authenticate with the `Authorization` header,
 /// `?access_token=`, or the session cookie (then only with an `Origin` matching the
 /// `Host`: 403 `csrf_failed` otherwise). Messages from the client over 4096 bytes close
@@ -60,14 +59,17 @@ pub async fn stream(
     // Subscribed before the upgrade is answered (and before a replay is read): an event
     // published once the client holds its open stream is never missed.
     let buses = Buses {
-        events: auth.app.inbox.events().subscribe(),
+        events: auth.app.hub.subscribe(auth.viewer.visible_shops.clone()),
         accounts: auth.app.inbox.events().subscribe_accounts(),
         owners: auth.app.inbox.events().subscribe_owners(),
-        cursor: auth.app.inbox.live_cursor(),
         resume_from: query.cursor,
     };
+    // Agents send nothing: small buffers (they are per open stream).
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(MAX_MESSAGE_BYTES)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| pump(socket, auth, buses))
 }
 
@@ -82,13 +84,15 @@ pub struct StreamQuery {
     cursor: Option<i64>,
 }
 
-/// The buses a stream forwards from.
+/// The most a stream's connection buffers for a frame the client has not taken yet.
+const MAX_WRITE_BUFFER: usize = 1 << 20;
+
+/// What a stream forwards from.
 struct Buses {
-    events: tokio::sync::broadcast::Receiver<shopmux_core::events::InboxEvent>,
+    /// Its shops' events (and the log's position), from the hub.
+    events: Subscription,
     accounts: tokio::sync::broadcast::Receiver<shopmux_core::domain::ids::SellerId>,
     owners: tokio::sync::broadcast::Receiver<OwnerNotice>,
-    /// This daemon's position in the live-event log (none: one daemon).
-    cursor: Option<tokio::sync::watch::Receiver<i64>>,
     /// Where the client resumes from.
     resume_from: Option<i64>,
 }
@@ -96,7 +100,7 @@ struct Buses {
 async fn pump(socket: WebSocket, auth: Auth, buses: Buses) {
     let app = auth.app.clone();
     let agent = auth.viewer.agent.clone();
-    let Buses { events, accounts, owners, cursor, resume_from } = buses;
+    let Buses { events, accounts, owners, resume_from } = buses;
     let session = match app.inbox.open_session(&agent).await {
         Ok(session) => session,
         Err(error) => {
@@ -107,17 +111,7 @@ async fn pump(socket: WebSocket, auth: Auth, buses: Buses) {
     let socket = Socket::new(socket, &app.sockets).await;
     let _open = app.metrics.all.socket_opened(crate::telemetry::SocketKind::Stream);
     let viewer = auth.viewer.clone();
-    let mut forwarder = Forwarder {
-        socket,
-        events,
-        accounts,
-        owners,
-        viewer,
-        auth,
-        refreshed_at: None,
-        cursor,
-        sent_cursor: None,
-    };
+    let mut forwarder = Forwarder { socket, events, accounts, owners, viewer, auth };
     if forwarder.resume(resume_from).await {
         forwarder.run().await;
     }
@@ -130,16 +124,10 @@ async fn pump(socket: WebSocket, auth: Auth, buses: Buses) {
 /// made by another daemon sharing the database reach it this late at most).
 pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
 
-/// How often, at most, a stream tells its client its position in the live-event log.
-pub const CURSOR_EVERY: Duration = Duration::from_secs(1);
-
-/// How often, at most, a stream re-reads its viewer's shops on an unknown shop's event.
-const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(5);
-
 /// What a stream does next.
 enum Next {
     /// Send this frame.
-    Send(String),
+    Send(Utf8Bytes),
     /// Nothing to send.
     Skip,
     /// End the stream.
@@ -150,86 +138,45 @@ enum Next {
 
 struct Forwarder {
     socket: Socket,
-    events: tokio::sync::broadcast::Receiver<shopmux_core::events::InboxEvent>,
+    events: Subscription,
     accounts: tokio::sync::broadcast::Receiver<shopmux_core::domain::ids::SellerId>,
     owners: tokio::sync::broadcast::Receiver<OwnerNotice>,
     viewer: Viewer,
     auth: Auth,
-    refreshed_at: Option<std::time::Instant>,
-    cursor: Option<tokio::sync::watch::Receiver<i64>>,
-    sent_cursor: Option<i64>,
 }
 
 impl Forwarder {
-    /// Sends what a reconnecting client missed since `from` (or `resync`), then the
-    /// cursor; false when the socket closed.
+    /// Sends what a reconnecting client missed since `from` (or `resync`); false when
+    /// the socket closed.
     async fn resume(&mut self, from: Option<i64>) -> bool {
-        if let Some(from) = from {
-            let inbox = self.auth.app.inbox.clone();
-            let frames = match inbox.live_replay(&self.viewer, from).await {
-                Ok(Replay::Events { events, owner }) => events
-                    .iter()
-                    .map(|e| serde_json::to_string(e).unwrap_or_default())
-                    .chain(owner.iter().map(|e| serde_json::to_string(e).unwrap_or_default()))
-                    .collect(),
-                Ok(Replay::Reload) | Err(_) => vec![RESYNC.to_owned()],
-            };
-            for frame in frames {
-                if !self.socket.send(frame).await {
-                    return false;
-                }
+        let Some(from) = from else { return true };
+        let inbox = self.auth.app.inbox.clone();
+        let frames: Vec<String> = match inbox.live_replay(&self.viewer, from).await {
+            Ok(Replay::Events { events, owner }) => events
+                .iter()
+                .map(|e| serde_json::to_string(e).unwrap_or_default())
+                .chain(owner.iter().map(|e| serde_json::to_string(e).unwrap_or_default()))
+                .collect(),
+            Ok(Replay::Reload) | Err(_) => vec![RESYNC.to_owned()],
+        };
+        for frame in frames {
+            if !self.socket.send(frame).await {
+                return false;
             }
         }
-        matches!(self.send_cursor().await, Next::Skip)
-    }
-
-    /// Sends the cursor when it moved, after the events published before it moved:
-    /// `Skip` when done, else what ends the stream.
-    async fn send_cursor(&mut self) -> Next {
-        let Some(now) = self.cursor.as_ref().map(|c| *c.borrow()) else { return Next::Skip };
-        if self.sent_cursor == Some(now) {
-            return Next::Skip;
-        }
-        // The log's records up to `now` were handed to the bus before it moved: forward
-        // what is waiting first, so the cursor never runs ahead of what was sent.
-        while let Some(event) = self.waiting() {
-            match self.on_event(event).await {
-                Next::Send(frame) => {
-                    if !self.socket.send(frame).await {
-                        return Next::End;
-                    }
-                }
-                Next::Skip => {}
-                end => return end,
-            }
-        }
-        self.sent_cursor = Some(now);
-        match self.socket.send(format!(r#"{{"type":"cursor","cursor":{now}}}"#)).await {
-            true => Next::Skip,
-            false => Next::End,
-        }
-    }
-
-    /// An event already waiting on the bus, if any.
-    fn waiting(&mut self) -> Option<Result<shopmux_core::events::InboxEvent, RecvError>> {
-        use tokio::sync::broadcast::error::TryRecvError;
-        match self.events.try_recv() {
-            Ok(e) => Some(Ok(e)),
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
-            Err(TryRecvError::Closed) => Some(Err(RecvError::Closed)),
-        }
+        true
     }
 
     async fn run(mut self) {
         let mut recheck = tokio::time::interval(RECHECK_EVERY);
         recheck.tick().await;
-        let mut cursor_tick = tokio::time::interval(CURSOR_EVERY);
         loop {
             let next = tokio::select! {
                 _ = recheck.tick() => self.recheck().await.unwrap_or(Next::Skip),
-                _ = cursor_tick.tick(), if self.cursor.is_some() => self.send_cursor().await,
-                event = self.events.recv() => self.on_event(event).await,
+                frame = self.events.frames.recv() => match frame {
+                    Some(frame) => Next::Send(frame),
+                    None => Next::End,
+                },
                 changed = self.accounts.recv() => self.on_accounts(changed).await,
                 notice = self.owners.recv() => self.on_owner(notice),
                 // Agents send nothing on the stream; any text is ignored.
@@ -240,7 +187,7 @@ impl Forwarder {
             };
             match next {
                 Next::Send(frame) => {
-                    if !self.socket.send(frame).await {
+                    if !self.socket.send_text(frame).await {
                         return;
                     }
                 }
@@ -254,38 +201,13 @@ impl Forwarder {
         }
     }
 
-    async fn on_event(
-        &mut self, event: Result<shopmux_core::events::InboxEvent, RecvError>,
-    ) -> Next {
-        let e = match event {
-            Ok(e) => e,
-            Err(RecvError::Lagged(_)) => return Next::Send(RESYNC.to_owned()),
-            Err(RecvError::Closed) => return Next::End,
-        };
-        if !self.viewer.can_see(e.shop_id()) {
-            // A shop created or granted since the stream opened?
-            let due = self.refreshed_at.is_none_or(|at| at.elapsed() >= REFRESH_AT_MOST_EVERY);
-            if !due {
-                return Next::Skip;
-            }
-            self.refreshed_at = Some(std::time::Instant::now());
-            if let Some(next) = self.recheck().await {
-                return next;
-            }
-            if !self.viewer.can_see(e.shop_id()) {
-                return Next::Skip;
-            }
-        }
-        Next::Send(serde_json::to_string(&e).unwrap_or_default())
-    }
-
     /// An owner event (a paused webhook endpoint): sent to the seller's main account only.
     fn on_owner(&self, notice: Result<OwnerNotice, RecvError>) -> Next {
         match notice {
             Ok((seller, event))
                 if seller == self.viewer.agent.seller_id && self.viewer.is_owner() =>
             {
-                Next::Send(serde_json::to_string(&event).unwrap_or_default())
+                Next::Send(serde_json::to_string(&event).unwrap_or_default().into())
             }
             Err(RecvError::Closed) => Next::End,
             _ => Next::Skip,
@@ -313,7 +235,10 @@ impl Forwarder {
         };
         let lost = !self.viewer.visible_shops.is_subset(&fresh.visible_shops)
             || !self.viewer.chat_shops.is_subset(&fresh.chat_shops);
+        if fresh.visible_shops != self.viewer.visible_shops {
+            self.events.follow(fresh.visible_shops.clone());
+        }
         self.viewer = fresh;
-        lost.then(|| Next::Send(RESYNC.to_owned()))
+        lost.then(|| Next::Send(Utf8Bytes::from_static(RESYNC)))
     }
 }

@@ -115,6 +115,7 @@ impl Harness {
         let inbox = Inbox::start(store, clock.clone(), options);
         let state = AppState {
             inbox: inbox.clone(),
+            hub: super::stream_hub::StreamHub::start(&inbox),
             sockets: super::socket::SocketPolicy::without_shutdown(std::time::Duration::from_secs(
                 30,
             )),

@@ -128,8 +128,10 @@ impl Inbox {
         let mut w = self.store.begin_write().await?;
         shops::insert(&mut w, &shop, &secret).await?;
         w.commit().await?;
-        // The seller's webhook endpoints want the new shop's events too.
+        // The seller's webhook endpoints want the new shop's events too, and its main
+        // account's live streams (which follow the shops their viewer sees).
         self.store.reload_webhook_subs().await?;
+        self.events.accounts_changed(shop.seller_id);
         Ok(ShopWithSecret { shop, ingest_secret: secret })
     }
 

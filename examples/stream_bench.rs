@@ -1,0 +1,276 @@
+//! Live streams at scale (issue 20): the real daemon (`shopmux serve`, default SQLite,
+//! a separate process) with `--streams` agents' open streams (10,000; each agent granted
+//! one of `--shops` shops, 100), while signed inbound messages arrive at `--rate` (1,000
+//! a second) spread over the shops for `--seconds` (20). Reports the daemon's RSS idle,
+//! with the streams open and at the end, and the delivery latency from sending a message
+//! to its `message_created` frame on a stream of its shop (one measuring stream per
+//! shop; every other stream reads and drops its frames), p50/p99, plus frames and
+//! `resync`s seen.
+//!
+//! Build the daemon first: `cargo build --release --bin shopmux`, then
+//! `cargo run --release --example stream_bench [-- --streams 10000 --rate 1000]`
+//! (`--bin PATH` for a daemon elsewhere). Both processes need a descriptor each per
+//! stream: raise `ulimit -n` above `--streams` plus a few hundred.
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+struct Args {
+    streams: usize,
+    shops: usize,
+    rate: u64,
+    seconds: u64,
+    bin: std::path::PathBuf,
+}
+
+fn parse_args() -> Args {
+    let exe = std::env::current_exe().expect("own path");
+    let default_bin =
+        exe.parent().and_then(|p| p.parent()).expect("target/release").join("shopmux");
+    let mut a = Args { streams: 10_000, shops: 100, rate: 1000, seconds: 20, bin: default_bin };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--streams" => a.streams = value().parse().expect("--streams N"),
+            "--shops" => a.shops = value().parse().expect("--shops N"),
+            "--rate" => a.rate = value().parse().expect("--rate N"),
+            "--seconds" => a.seconds = value().parse().expect("--seconds N"),
+            "--bin" => a.bin = value().into(),
+            other => panic!("unknown option {other}"),
+        }
+    }
+    a
+}
+
+/// The daemon's resident memory, in MB.
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+struct Daemon {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the daemon on a fresh SQLite database; returns it and the owner's token.
+async fn start(bin: &std::path::Path) -> (Daemon, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cmd = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.args(args)
+            .current_dir(dir.path())
+            .env("SHOPMUX_SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("SHOPMUX_ACCESS__API_REQUESTS_PER_MINUTE", "100000")
+            .env("RUST_LOG", "warn");
+        c
+    };
+    let out = cmd(&["owner", "create", "bench"]).output().expect("the daemon binary runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let child = cmd(&["serve"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(format!("{base}/readyz")).await.map_or(true, |r| !r.status().is_success()) {
+        assert!(Instant::now() < deadline, "the daemon got ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (Daemon { child, base, _dir: dir }, token)
+}
+
+async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
+    let resp = client.post(url).bearer_auth(token).json(&body).send().await.expect("request");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    resp.json().await.unwrap()
+}
+
+/// Opens one agent's stream; a measuring stream records the latency of each probe.
+async fn stream(
+    ws_base: String, token: String, measure: Option<Arc<Mutex<Vec<u32>>>>, started: Instant,
+    frames: Arc<AtomicU64>, resyncs: Arc<AtomicU64>,
+) {
+    let url = format!("{ws_base}/api/v1/stream?access_token={token}");
+    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else { return };
+    while let Some(Ok(frame)) = ws.next().await {
+        let Ok(text) = frame.into_text() else { continue };
+        frames.fetch_add(1, Ordering::Relaxed);
+        if text.contains(r#""type":"resync""#) {
+            resyncs.fetch_add(1, Ordering::Relaxed);
+        }
+        let Some(latencies) = &measure else { continue };
+        // A probe's text carries the microseconds since the start when it was sent.
+        if let Some(rest) = text.split("probe t=").nth(1)
+            && text.contains(r#""type":"message_created""#)
+        {
+            let sent: u64 = rest
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap_or("0")
+                .parse()
+                .unwrap_or(0);
+            let now = started.elapsed().as_micros() as u64;
+            latencies.lock().await.push(now.saturating_sub(sent) as u32);
+        }
+    }
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize] as f64 / 1000.0
+}
+
+fn main() {
+    let args = parse_args();
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    rt.block_on(run(args));
+}
+
+async fn run(args: Args) {
+    let (daemon, owner) = start(&args.bin).await;
+    let pid = daemon.child.id();
+    let client = reqwest::Client::new();
+    let mut shops = Vec::new();
+    for n in 0..args.shops {
+        let shop =
+            json!({"platform": "api", "external_id": format!("s{n}"), "name": format!("s{n}")});
+        let v = post(&client, format!("{}/api/v1/shops", daemon.base), &owner, shop).await;
+        shops.push((
+            v["shop"]["id"].as_str().unwrap().to_owned(),
+            v["ingest_secret"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let idle_rss = rss_mb(pid);
+    println!(
+        "stream_bench: {} streams over {} shops, {} msg/s for {} s",
+        args.streams, args.shops, args.rate, args.seconds
+    );
+    let setup = Instant::now();
+    let mut tokens = Vec::with_capacity(args.streams);
+    for n in 0..args.streams {
+        let shop = &shops[n % shops.len()].0;
+        let agent =
+            json!({"nickname": format!("a{n}"), "shops": [{"shop_id": shop, "can_chat": true}]});
+        let v = post(&client, format!("{}/api/v1/agents", daemon.base), &owner, agent).await;
+        tokens.push(v["token"].as_str().unwrap().to_owned());
+    }
+    println!("  {} agents created in {:.1} s", args.streams, setup.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let (frames, resyncs) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let ws_base = daemon.base.replace("http://", "ws://");
+    for (n, token) in tokens.into_iter().enumerate() {
+        let measure = (n < shops.len()).then(|| latencies.clone());
+        tokio::spawn(stream(
+            ws_base.clone(),
+            token,
+            measure,
+            started,
+            frames.clone(),
+            resyncs.clone(),
+        ));
+        if n % 500 == 499 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    // Every stream open: the agents count as connected.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let team: Value = client
+            .get(format!("{}/api/v1/team/presence", daemon.base))
+            .bearer_auth(&owner)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let connected =
+            team.as_array().map_or(0, |a| a.iter().filter(|p| p["connected"] == true).count());
+        if connected >= args.streams || Instant::now() > deadline {
+            println!("  {connected} streams open after {:.1} s", started.elapsed().as_secs_f64());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let open_rss = rss_mb(pid);
+    // The inbound flow: `rate` signed messages a second, round-robin over the shops.
+    let every = Duration::from_micros(1_000_000 / args.rate.max(1));
+    let stop_at = Instant::now() + Duration::from_secs(args.seconds);
+    let mut tick = tokio::time::interval(every);
+    let mut n = 0usize;
+    let mut sends = Vec::new();
+    while Instant::now() < stop_at {
+        tick.tick().await;
+        let (shop, secret) = shops[n % shops.len()].clone();
+        let sent = started.elapsed().as_micros();
+        let body = json!({"buyer": {"external_id": format!("b{}", n % 5000), "nickname": "b"}, "platform_message_id": format!("m{n}"),
+            "content": {"type": "text", "text": format!("probe t={sent} hello, is it in stock?")}});
+        let raw = serde_json::to_vec(&body).unwrap();
+        let sig = shopmux_adapter_api::sign::sign(&secret, &raw);
+        let url = format!("{}/api/v1/shops/{shop}/inbound", daemon.base);
+        let client = client.clone();
+        sends.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .header("x-shopmux-signature", sig)
+                .header("content-type", "application/json")
+                .body(raw)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        }));
+        n += 1;
+    }
+    let mut acked = 0;
+    for s in sends {
+        acked += usize::from(s.await.unwrap_or(false));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let end_rss = rss_mb(pid);
+    let mut lat = latencies.lock().await.clone();
+    lat.sort_unstable();
+    println!(
+        "  inbound: {n} sent, {acked} acknowledged ({:.0} msg/s)",
+        acked as f64 / args.seconds as f64
+    );
+    println!(
+        "  daemon RSS: idle {idle_rss:.0} MB, {} streams open {open_rss:.0} MB, at the end {end_rss:.0} MB",
+        args.streams
+    );
+    println!(
+        "  delivery (send → frame on a stream of its shop, {} samples): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        lat.len(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0)
+    );
+    println!(
+        "  frames received: {}, resyncs: {}",
+        frames.load(Ordering::Relaxed),
+        resyncs.load(Ordering::Relaxed)
+    );
+    std::process::exit(0);
+}
