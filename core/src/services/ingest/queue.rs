@@ -5,13 +5,7 @@
 //! One bad item does not fail its neighbours: a failed group is retried item by item.
 //!
 //! On a SQLite file the writer runs on a thread of its own with a connection of its own
-//! ([`SqliteWriter`]); in an in-memory SQLite database it is a task writing through the
-//! pool. On PostgreSQL, which runs several write transactions at once, [`PG_WRITERS`]
-//! writer tasks write groups concurrently, each its own share of the buyers: a buyer's
-//! messages always go to the same writer ([`writer_of`]), in order, so no two groups in
-//! flight touch the same buyer or conversation, and the rows all groups touch (counters,
-//! service rollups) are written in key order by every group, so their locks never
-//! deadlock. Each message is still answered only after its own group commits.
+//! ([`SqliteWriter`]); elsewhere it is a task writing through the pool.
 
 use super::group::{GroupResult, write_in, write_in_pool};
 use crate::clock::Clock;
@@ -22,11 +16,10 @@ use crate::domain::shop_settings::IngestShop;
 use crate::error::CoreResult;
 use crate::events::{EventBus, InboxEvent};
 use crate::storage::exec::{SqliteWriter, Tx};
-use crate::storage::store::{Backend, Store};
+use crate::storage::store::Store;
 use crate::wake::RouterSignal;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -70,73 +63,18 @@ impl GroupWriter {
     }
 }
 
-/// How many groups are written at once on PostgreSQL. One writer waits for every round
-/// trip and every commit's WAL flush in turn, and left the two cores mostly idle
-/// (ingest_bench: ~2,000–4,000 msg/s); with several, one group's waits overlap the
-/// others' work.
-pub const PG_WRITERS: usize = 4;
-
 /// Starts the writer: on a SQLite file on a thread of its own (its statements run in
-/// place and would otherwise hold up a runtime worker); on PostgreSQL [`PG_WRITERS`]
-/// tasks fed by a dispatcher; otherwise a task.
+/// place and would otherwise hold up a runtime worker), elsewhere as a task.
 pub fn spawn_writer(
     store: Store, clock: Arc<dyn Clock>, events: EventBus, router: Arc<RouterSignal>,
     rx: mpsc::Receiver<IngestJob>, max_batch: usize,
 ) -> tokio::task::JoinHandle<()> {
-    if store.backend() == Backend::Postgres {
-        return tokio::spawn(run_writers(store, clock, events, router, rx, max_batch));
-    }
     let writer = run_writer(store.clone(), clock, events, router, rx, max_batch);
     if store.sqlite_file().is_some() {
         let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || runtime.block_on(writer))
     } else {
         tokio::spawn(writer)
-    }
-}
-
-/// The writer of a message among `n_writers`: the same for every message of a buyer.
-pub fn writer_of(shop: &IngestShop, msg: &InboundMessage, n_writers: usize) -> usize {
-    let mut h = std::hash::DefaultHasher::new();
-    (shop.shop_id, msg.buyer.external_id.as_str()).hash(&mut h);
-    (h.finish() % n_writers.max(1) as u64) as usize
-}
-
-/// The PostgreSQL writers: a dispatcher hands each message to its buyer's writer
-/// (waiting while that writer's queue is full, so the ingest queue's back-pressure
-/// holds); each writer writes what it has waiting as one group, like the single writer.
-/// Stopping: the dispatcher stops accepting, hands on what was queued, and closes the
-/// writers' queues; each writes what it holds and ends.
-async fn run_writers(
-    store: Store, clock: Arc<dyn Clock>, events: EventBus, router: Arc<RouterSignal>,
-    mut rx: mpsc::Receiver<IngestJob>, max_batch: usize,
-) {
-    let mut queues = Vec::with_capacity(PG_WRITERS);
-    let mut writers = Vec::with_capacity(PG_WRITERS);
-    for _ in 0..PG_WRITERS {
-        let (tx, own) = mpsc::channel(max_batch.max(1));
-        queues.push(tx);
-        let (store, clock, events, router) =
-            (store.clone(), clock.clone(), events.clone(), router.clone());
-        writers.push(tokio::spawn(run_writer(store, clock, events, router, own, max_batch)));
-    }
-    let mut buf = Vec::with_capacity(max_batch);
-    while rx.recv_many(&mut buf, max_batch).await > 0 {
-        for job in buf.drain(..) {
-            match job {
-                IngestJob::Message(job) => {
-                    let to = writer_of(&job.0, &job.1, PG_WRITERS);
-                    // A writer ends only when its queue closes (below).
-                    let _ = queues[to].send(IngestJob::Message(job)).await;
-                }
-                // Stop accepting; what is already queued is still handed on.
-                IngestJob::Stop => rx.close(),
-            }
-        }
-    }
-    drop(queues);
-    for w in writers {
-        let _ = w.await;
     }
 }
 
