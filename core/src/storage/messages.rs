@@ -82,7 +82,13 @@ pub async fn insert_messages(
     let pg = store.backend() == Backend::Postgres;
     let n_cols = MESSAGE_N_COLUMNS;
     let mut inserted = HashSet::new();
-    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
+    // In key order: transactions inserting the same keys at once (another daemon's, on
+    // PostgreSQL) wait for each other in one order, never in a cycle.
+    let mut sorted: Vec<&Message> = messages.iter().collect();
+    sorted.sort_by(|a, b| {
+        (a.shop_id, &a.platform_message_id).cmp(&(b.shop_id, &b.platform_message_id))
+    });
+    for chunk in sorted.chunks(ROWS_PER_STATEMENT) {
         let mut vals = Vec::with_capacity(chunk.len() * (n_cols + 1));
         let mut rows_sql = Vec::with_capacity(chunk.len());
         let mut i = 1;

@@ -183,7 +183,10 @@ mod tests {
     fn placeholders_number_rows_in_order() {
         assert_eq!(values_placeholders(2, 3, 1), "($1,$2,$3),($4,$5,$6)");
         assert_eq!(list_placeholders(3, 4), "$4,$5,$6");
-        assert_eq!(shift_placeholders("a = $2 AND b = $10 OR c = '$'", 5), "a = $7 AND b = $15 OR c = '$'");
+        assert_eq!(
+            shift_placeholders("a = $2 AND b = $10 OR c = '$'", 5),
+            "a = $7 AND b = $15 OR c = '$'"
+        );
         assert_eq!(keys_source(2, 2), "(VALUES (CAST($2 AS TEXT)),(CAST($3 AS TEXT))) AS k(key)");
     }
 }

@@ -176,7 +176,10 @@ mod tests {
     fn shared_statements_combine_into_one_with_their_values_numbered_on() {
         let one = |sql: &str, n: i64| (sql.to_owned(), vec![Val::Int(n), Val::Int(n + 1)]);
         assert_eq!(combined(vec![]), None);
-        assert_eq!(combined(vec![one("INSERT INTO a VALUES ($1, $2)", 1)]), Some(one("INSERT INTO a VALUES ($1, $2)", 1)));
+        assert_eq!(
+            combined(vec![one("INSERT INTO a VALUES ($1, $2)", 1)]),
+            Some(one("INSERT INTO a VALUES ($1, $2)", 1))
+        );
         let (sql, vals) = combined(vec![
             one("INSERT INTO a VALUES ($1, $2)", 1),
             one("INSERT INTO b VALUES ($1, $2)", 3),
