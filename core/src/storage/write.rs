@@ -108,8 +108,10 @@ impl<'a> WriteTx<'a> {
 /// Statements on rows that every writer changes (the inbox counters, the service
 /// rollups: [`Deferred::push_shared`]) run last, after all the others, and on
 /// PostgreSQL as one statement (each a data-modifying `WITH` part): a transaction holds
-/// those rows' locks from then until its commit, and concurrent writers wait for them,
-/// so that stretch is one round trip and the commit.
+/// those rows' locks from then until its commit, and concurrent transactions (another
+/// daemon's ingest groups, the router's and agents' saves) wait for them, so that
+/// stretch is one round trip and the commit, and every transaction locks them in the
+/// same order (one statement per table, rows in key order): no deadlock.
 #[derive(Debug, Default)]
 pub struct Deferred {
     statements: Vec<(String, Vec<Val>)>,
