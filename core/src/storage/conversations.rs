@@ -264,6 +264,14 @@ pub async fn save(w: &mut WriteTx<'_>, changes: &[Change]) -> CoreResult<()> {
 /// counter changes and of the webhook events they raise (assigned, ended, closed), to
 /// run later in the transaction.
 pub fn defer_save(store: &Store, changes: &[Change], columns: &[&str], deferred: &mut Deferred) {
+    defer_rows(changes, columns, deferred);
+    defer_effects(store, changes, deferred);
+}
+
+/// Queues the writes of conversations only (insert, or update of `columns` only): a
+/// caller saving changes in several such parts queues their effects once, for all of
+/// them, with [`defer_effects`].
+pub fn defer_rows(changes: &[Change], columns: &[&str], deferred: &mut Deferred) {
     let set = columns.iter().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
     for chunk in changes.chunks(150) {
         let sql = format!(
@@ -276,6 +284,14 @@ pub fn defer_save(store: &Store, changes: &[Change], columns: &[&str], deferred:
             .collect();
         deferred.push(sql, vals);
     }
+}
+
+/// Queues what conversation changes do besides their rows: the counter changes, first
+/// replies, service rollups and webhook events (assigned, ended, closed). The rows that
+/// every writer changes (counters, rollups) go in one statement per table, in key order,
+/// so that concurrent transactions lock them in the same order and never deadlock —
+/// which is why changes saved in parts must come here together, once.
+pub fn defer_effects(store: &Store, changes: &[Change], deferred: &mut Deferred) {
     defer_counters(changes, deferred);
     super::service_levels::defer_first_replies(changes, deferred);
     defer_service_rollups(changes, deferred);
@@ -314,7 +330,7 @@ fn defer_counters(changes: &[Change], deferred: &mut Deferred) {
                 ]
             })
             .collect();
-        deferred.push(sql, vals);
+        deferred.push_shared(sql, vals);
     }
 }
 

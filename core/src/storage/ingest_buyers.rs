@@ -6,7 +6,7 @@
 use super::exec::{DbRow, Tx};
 use super::messages::ROWS_PER_STATEMENT;
 use super::rows::{CONVERSATION_COLUMNS, CONVERSATION_COLUMNS_C, Columns, conversation_from_row};
-use super::sql::{Val, list_placeholders, values_placeholders};
+use super::sql::{Val, keys_source, list_placeholders, values_placeholders};
 use super::store::{Backend, Store};
 use super::write::Deferred;
 use crate::domain::ids::*;
@@ -99,24 +99,32 @@ async fn read_known(
     for (shop, ext) in latest.keys() {
         by_shop.entry(*shop).or_default().push(ext);
     }
-    let conversation = if with_conversation {
-        format!(
-            ", {} FROM buyers b LEFT JOIN conversations c ON c.buyer_id = b.id AND c.list_status = 'open'",
-            *CONVERSATION_COLUMNS_C
-        )
-    } else {
-        " FROM buyers b".to_owned()
-    };
     let mut stored = HashMap::new();
     for (shop, exts) in &by_shop {
         for chunk in exts.chunks(ROWS_PER_STATEMENT) {
+            // SQLite reads the open conversation in the same statement; PostgreSQL looks
+            // each buyer up alone on the unique index (see `messages::find_stored`: with
+            // `IN (...)` its planner scanned the shop's buyers).
+            let keys = list_placeholders(chunk.len(), 2);
+            let from = match (store.backend(), with_conversation) {
+                (Backend::Sqlite, true) => format!(
+                    ", {} FROM buyers b LEFT JOIN conversations c ON c.buyer_id = b.id AND c.list_status = 'open' \
+                     WHERE b.shop_id = $1 AND b.external_id IN ({keys})",
+                    *CONVERSATION_COLUMNS_C
+                ),
+                (Backend::Sqlite, false) => {
+                    format!(" FROM buyers b WHERE b.shop_id = $1 AND b.external_id IN ({keys})")
+                }
+                (Backend::Postgres, _) => format!(
+                    " FROM {}, LATERAL (SELECT * FROM buyers WHERE shop_id = $1 AND external_id = k.key LIMIT 1) b",
+                    keys_source(chunk.len(), 2)
+                ),
+            };
             let sql = format!(
                 "SELECT b.id AS b_id, b.external_id AS b_ext, b.nickname AS b_nick, b.language AS b_lang, \
                  b.email AS b_email, \
                  CAST(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = b.id) THEN 1 ELSE 0 END AS BIGINT) AS b_orders, \
-                 (SELECT MAX(l.last_buyer_message_at) FROM conversations l WHERE l.buyer_id = b.id) AS b_last\
-                 {conversation} WHERE b.shop_id = $1 AND b.external_id IN ({})",
-                list_placeholders(chunk.len(), 2)
+                 (SELECT MAX(l.last_buyer_message_at) FROM conversations l WHERE l.buyer_id = b.id) AS b_last{from}"
             );
             let mut vals = vec![Val::from(*shop)];
             vals.extend(chunk.iter().map(|e| Val::from(*e)));
@@ -260,9 +268,13 @@ async fn read_open(store: &Store, tx: &mut Tx<'_>, known: &mut Known) -> CoreRes
     ids.sort();
     ids.dedup();
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        // Each buyer's open conversation alone, on the unique index of open conversations
+        // by buyer (see `messages::find_stored`: with `IN (...)` the planner scanned the
+        // table), locked in the order of the sorted ids.
         let sql = format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE list_status = 'open' AND buyer_id IN ({}){}",
-            list_placeholders(chunk.len(), 1),
+            "SELECT c.* FROM {}, LATERAL (SELECT {CONVERSATION_COLUMNS} FROM conversations \
+             WHERE list_status = 'open' AND buyer_id = k.key LIMIT 1{}) c",
+            keys_source(chunk.len(), 1),
             store.for_update()
         );
         let vals = chunk.iter().map(|b| Val::from(*b)).collect();

@@ -68,7 +68,7 @@ fn defer_into(table: &str, unit: &str, rollups: &Rollups, deferred: &mut Deferre
                 ]
             })
             .collect();
-        deferred.push(sql, vals);
+        deferred.push_shared(sql, vals);
     }
 }
 

@@ -138,6 +138,36 @@ pub fn list_placeholders(n: usize, start: usize) -> String {
     (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
 }
 
+/// `sql` with every `$n` placeholder numbered `$(n + by)`.
+pub fn shift_placeholders(sql: &str, by: usize) -> String {
+    if by == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 {
+            let n: usize = rest[..digits].parse().unwrap_or(0);
+            out.push_str(&(n + by).to_string());
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `(VALUES (CAST($s AS TEXT)),..) AS k(key)`: `n` text keys numbered from `start`, as
+/// a row source. PostgreSQL looks each key up through a `LATERAL (… LIMIT 1)` on a
+/// unique index (see [`super::messages::find_stored`]): a plan that does not depend on
+/// the table's statistics, which lag far behind a table filling at ingest speed.
+pub fn keys_source(n: usize, start: usize) -> String {
+    let rows: Vec<String> = (start..start + n).map(|i| format!("(CAST(${i} AS TEXT))")).collect();
+    format!("(VALUES {}) AS k(key)", rows.join(","))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +183,10 @@ mod tests {
     fn placeholders_number_rows_in_order() {
         assert_eq!(values_placeholders(2, 3, 1), "($1,$2,$3),($4,$5,$6)");
         assert_eq!(list_placeholders(3, 4), "$4,$5,$6");
+        assert_eq!(
+            shift_placeholders("a = $2 AND b = $10 OR c = '$'", 5),
+            "a = $7 AND b = $15 OR c = '$'"
+        );
+        assert_eq!(keys_source(2, 2), "(VALUES (CAST($2 AS TEXT)),(CAST($3 AS TEXT))) AS k(key)");
     }
 }

@@ -3,8 +3,8 @@
 //! statements run together just before a commit.
 
 use super::exec::Tx;
-use super::sql::Val;
-use super::store::Store;
+use super::sql::{Val, shift_placeholders};
+use super::store::{Backend, Store};
 use crate::error::CoreResult;
 use sqlx::Any;
 use sqlx::any::AnyRow;
@@ -104,15 +104,31 @@ impl<'a> WriteTx<'a> {
 /// On SQLite they go to the database in one call (one hop to sqlx's connection thread
 /// instead of one per statement: under load each hop, not the SQL, was the cost); on
 /// PostgreSQL, whose extended protocol takes one statement per call, one by one.
+///
+/// Statements on rows that every writer changes (the inbox counters, the service
+/// rollups: [`Deferred::push_shared`]) run last, after all the others, and on
+/// PostgreSQL as one statement (each a data-modifying `WITH` part): a transaction holds
+/// those rows' locks from then until its commit, and concurrent transactions (another
+/// daemon's ingest groups, the router's and agents' saves) wait for them, so that
+/// stretch is one round trip and the commit, and every transaction locks them in the
+/// same order (one statement per table, rows in key order): no deadlock.
 #[derive(Debug, Default)]
 pub struct Deferred {
     statements: Vec<(String, Vec<Val>)>,
+    shared: Vec<(String, Vec<Val>)>,
 }
 
 impl Deferred {
     /// Adds a statement (with `$n` placeholders).
     pub fn push(&mut self, sql: String, vals: Vec<Val>) {
         self.statements.push((sql, vals));
+    }
+
+    /// Adds a statement on rows every writer changes (see [`Deferred`]): an
+    /// `INSERT … ON CONFLICT DO UPDATE` adding to counts, its rows in key order. Two
+    /// shared statements must not change the same row (they may run as one statement).
+    pub fn push_shared(&mut self, sql: String, vals: Vec<Val>) {
+        self.shared.push((sql, vals));
     }
 
     /// Runs every statement, in order, in the write transaction.
@@ -123,6 +139,60 @@ impl Deferred {
 
     /// Runs every statement, in order, in `tx`.
     pub async fn run_in(self, store: &Store, tx: &mut Tx<'_>) -> CoreResult<()> {
-        tx.execute_all(store, self.statements).await
+        let mut statements = self.statements;
+        match store.backend() {
+            Backend::Sqlite => statements.extend(self.shared),
+            Backend::Postgres => statements.extend(combined(self.shared)),
+        }
+        tx.execute_all(store, statements).await
+    }
+}
+
+/// Statements as one: all but the last as data-modifying `WITH` parts of the last,
+/// their placeholders numbered on.
+fn combined(statements: Vec<(String, Vec<Val>)>) -> Option<(String, Vec<Val>)> {
+    let last = statements.len().checked_sub(1)?;
+    let mut sql = String::new();
+    let mut vals = Vec::new();
+    for (i, (one, one_vals)) in statements.into_iter().enumerate() {
+        let one = shift_placeholders(&one, vals.len());
+        if i < last {
+            sql.push_str(if i == 0 { "WITH " } else { ", " });
+            sql.push_str(&format!("w{i} AS ({one})"));
+        } else {
+            if i > 0 {
+                sql.push(' ');
+            }
+            sql.push_str(&one);
+        }
+        vals.extend(one_vals);
+    }
+    Some((sql, vals))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_statements_combine_into_one_with_their_values_numbered_on() {
+        let one = |sql: &str, n: i64| (sql.to_owned(), vec![Val::Int(n), Val::Int(n + 1)]);
+        assert_eq!(combined(vec![]), None);
+        assert_eq!(
+            combined(vec![one("INSERT INTO a VALUES ($1, $2)", 1)]),
+            Some(one("INSERT INTO a VALUES ($1, $2)", 1))
+        );
+        let (sql, vals) = combined(vec![
+            one("INSERT INTO a VALUES ($1, $2)", 1),
+            one("INSERT INTO b VALUES ($1, $2)", 3),
+            one("INSERT INTO c VALUES ($2, $1)", 5),
+        ])
+        .expect("one statement");
+        assert_eq!(
+            sql,
+            "WITH w0 AS (INSERT INTO a VALUES ($1, $2)), w1 AS (INSERT INTO b VALUES ($3, $4)) \
+             INSERT INTO c VALUES ($6, $5)"
+        );
+        assert_eq!(vals, (1..=6).map(Val::Int).collect::<Vec<_>>());
     }
 }

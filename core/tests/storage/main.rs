@@ -725,3 +725,57 @@ async fn one_daemon_leads_the_timers_on_a_shared_postgresql() {
     assert!(took_over);
 }
 mod languages_topics;
+
+#[tokio::test]
+async fn two_writers_ingesting_the_same_buyers_at_once_store_each_message_once_and_count_exactly() {
+    // Two engines on one database (on PostgreSQL: two daemons, whose groups run at
+    // once): every message is delivered to both, each engine's deliveries at once, so
+    // concurrent groups hold the same buyers, conversations and messages. A delivery
+    // refused for a transient conflict is delivered again, as a platform would.
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "two-writers").await;
+        let engines = [t.inbox.clone(), second_engine(&t).await];
+        let (n_buyers, n_messages) = (6, 36);
+        let mut tasks = Vec::new();
+        for engine in &engines {
+            for i in 0..n_messages {
+                let (inbox, shop) = (engine.clone(), s.shop.clone());
+                let msg = text(&format!("b{}", i % n_buyers), &format!("m-{i}"), "hello");
+                tasks.push(tokio::spawn(async move {
+                    for _ in 0..50 {
+                        match inbox.ingest(shop.clone(), msg.clone()).await {
+                            Err(CoreError::Conflict(_) | CoreError::Database(_)) => continue,
+                            other => return (i, other),
+                        }
+                    }
+                    (i, Err(CoreError::Unavailable("still refused")))
+                }));
+            }
+        }
+        let mut originals = std::collections::HashMap::new();
+        for task in tasks {
+            let (i, outcome) = task.await.unwrap();
+            let outcome = outcome.unwrap_or_else(|e| panic!("{}: message {i}: {e}", t.name));
+            let first = originals.entry(i).or_insert((outcome.message_id, 0));
+            assert_eq!(first.0, outcome.message_id, "{}: message {i} has one id", t.name);
+            first.1 += usize::from(!outcome.duplicate);
+        }
+        assert!(
+            originals.values().all(|(_, n)| *n == 1),
+            "{}: each message is an original exactly once: {originals:?}",
+            t.name
+        );
+        let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM messages")
+            .fetch_one(t.inbox.store().pool())
+            .await
+            .unwrap();
+        assert_eq!(n, n_messages as i64, "{}: every message stored once", t.name);
+        let page = t.list(&s.viewer, ConversationQuery::default()).await;
+        assert_eq!(page.items.len(), n_buyers, "{}: one conversation per buyer", t.name);
+        for c in &page.items {
+            let expected = (n_messages / n_buyers) as i64;
+            assert_eq!(c.unread_count, expected, "{}: unread of {}", t.name, c.id);
+        }
+        t.assert_counters_match(s.shop.shop_id).await;
+    }
+}

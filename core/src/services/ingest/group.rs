@@ -166,8 +166,11 @@ async fn write_fresh(
         .iter()
         .cloned()
         .partition(|(_, before, after)| before.as_ref().is_none_or(|b| b.topics != after.topics));
-    conversations::defer_save(store, &without, INGEST_MUTABLE, &mut deferred);
-    conversations::defer_save(store, &with_topics, &INGEST_MUTABLE_TOPICS, &mut deferred);
+    conversations::defer_rows(&without, INGEST_MUTABLE, &mut deferred);
+    conversations::defer_rows(&with_topics, &INGEST_MUTABLE_TOPICS, &mut deferred);
+    // Counters and rollups once for all, in one key order: concurrent transactions on
+    // PostgreSQL (another daemon's groups) lock them in it, never in a cycle.
+    conversations::defer_effects(store, &changes, &mut deferred);
     deferred.run_in(store, tx).await?;
     let stored = stored_ids(store, tx, &messages, &inserted).await?;
     let created = messages.into_iter().filter(|m| inserted.contains(&m.id));
