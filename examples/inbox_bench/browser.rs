@@ -33,6 +33,7 @@ pub async fn owner(inbox: &Inbox) -> AgentWithToken {
 async fn serve(inbox: Arc<Inbox>) -> String {
     let clock = inbox.clock().clone();
     let state = AppState {
+        hub: shopmux::api::stream_hub::StreamHub::start(&inbox),
         inbox,
         sockets: shopmux::api::socket::SocketPolicy::without_shutdown(
             std::time::Duration::from_secs(30),
