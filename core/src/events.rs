@@ -220,6 +220,7 @@ pub struct EventBus {
     accounts: broadcast::Sender<SellerId>,
     owners: broadcast::Sender<(SellerId, OwnerEvent)>,
     storefront: broadcast::Sender<StorefrontFrame>,
+    shops: broadcast::Sender<(SellerId, ShopId)>,
     relay: Arc<OnceLock<(String, mpsc::UnboundedSender<RelayRecord>)>>,
 }
 
@@ -231,6 +232,7 @@ impl EventBus {
             accounts: broadcast::channel(256).0,
             owners: broadcast::channel(64).0,
             storefront: broadcast::channel(1024).0,
+            shops: broadcast::channel(256).0,
             relay: Arc::default(),
         }
     }
@@ -304,6 +306,19 @@ impl EventBus {
     /// with its change, or read from another daemon).
     pub fn publish_local(&self, event: InboxEvent) {
         let _ = self.tx.send(event);
+    }
+
+    /// Says, after the commit, that a seller has a new shop: its main account's streams
+    /// follow it from now on (on this daemon at once, before the shop can have events;
+    /// on the others through the accounts change).
+    pub fn shop_added(&self, seller: SellerId, shop: ShopId) {
+        let _ = self.shops.send((seller, shop));
+        self.accounts_changed(seller);
+    }
+
+    /// A new receiver of the shops added from now on.
+    pub fn subscribe_shops(&self) -> broadcast::Receiver<(SellerId, ShopId)> {
+        self.shops.subscribe()
     }
 
     /// A new receiver of every later event.

@@ -59,7 +59,10 @@ pub async fn stream(
     // Subscribed before the upgrade is answered (and before a replay is read): an event
     // published once the client holds its open stream is never missed.
     let buses = Buses {
-        events: auth.app.hub.subscribe(auth.viewer.visible_shops.clone()),
+        events: auth.app.hub.subscribe(
+            auth.viewer.visible_shops.clone(),
+            auth.viewer.is_owner().then_some(auth.viewer.agent.seller_id),
+        ),
         accounts: auth.app.inbox.events().subscribe_accounts(),
         owners: auth.app.inbox.events().subscribe_owners(),
         resume_from: query.cursor,

@@ -13,7 +13,7 @@
 
 use axum::extract::ws::Utf8Bytes;
 use shopmux_core::Inbox;
-use shopmux_core::domain::ids::ShopId;
+use shopmux_core::domain::ids::{SellerId, ShopId};
 use shopmux_core::events::InboxEvent;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -61,11 +61,27 @@ struct Routes {
     by_shop: HashMap<ShopId, Vec<(u64, Arc<Subscriber>)>>,
     /// The shops of each subscriber.
     shops: HashMap<u64, HashSet<ShopId>>,
+    /// The subscribers that follow every shop of a seller (its main account's streams).
+    owners: HashMap<SellerId, HashSet<u64>>,
     /// The last cursor sent to every stream (none yet, or one daemon).
     cursor: Option<i64>,
 }
 
 impl Routes {
+    /// A seller's new shop joins its main account's streams.
+    fn shop_added(&mut self, seller: SellerId, shop: ShopId) {
+        let ids: Vec<u64> = self.owners.get(&seller).into_iter().flatten().copied().collect();
+        for id in ids {
+            let (Some(sub), Some(shops)) = (self.all.get(&id).cloned(), self.shops.get_mut(&id))
+            else {
+                continue;
+            };
+            if shops.insert(shop) {
+                self.by_shop.entry(shop).or_default().push((id, sub));
+            }
+        }
+    }
+
     fn unroute(&mut self, id: u64) {
         for shop in self.shops.remove(&id).unwrap_or_default() {
             if let Some(list) = self.by_shop.get_mut(&shop) {
@@ -95,6 +111,7 @@ pub struct StreamHub {
 /// A stream's subscription: its frames, in order; dropped, it leaves the hub.
 pub struct Subscription {
     id: u64,
+    owner_of: Option<SellerId>,
     hub: Arc<StreamHub>,
     /// The frames to send.
     pub frames: mpsc::Receiver<Utf8Bytes>,
@@ -114,6 +131,14 @@ impl Drop for Subscription {
         let mut routes = self.hub.routes.lock().unwrap_or_else(|e| e.into_inner());
         routes.unroute(self.id);
         routes.all.remove(&self.id);
+        if let Some(seller) = self.owner_of
+            && let Some(ids) = routes.owners.get_mut(&seller)
+        {
+            ids.remove(&self.id);
+            if ids.is_empty() {
+                routes.owners.remove(&seller);
+            }
+        }
     }
 }
 
@@ -122,12 +147,16 @@ impl StreamHub {
     pub fn start(inbox: &Arc<Inbox>) -> Arc<Self> {
         let hub = Arc::new(Self { routes: Mutex::default(), next_id: AtomicU64::new(0) });
         let events = inbox.events().subscribe();
-        tokio::spawn(hub.clone().run(events, inbox.live_cursor()));
+        let added = inbox.events().subscribe_shops();
+        tokio::spawn(hub.clone().run(events, added, inbox.live_cursor()));
         hub
     }
 
-    /// Subscribes a stream to the events of `shops`.
-    pub fn subscribe(self: &Arc<Self>, shops: HashSet<ShopId>) -> Subscription {
+    /// Subscribes a stream to the events of `shops`; with `owner_of`, also to the
+    /// seller's shops added later.
+    pub fn subscribe(
+        self: &Arc<Self>, shops: HashSet<ShopId>, owner_of: Option<SellerId>,
+    ) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, frames) = mpsc::channel(QUEUE);
         let sub = Arc::new(Subscriber { queue, lagged: AtomicBool::new(false) });
@@ -139,11 +168,15 @@ impl StreamHub {
         }
         routes.all.insert(id, sub);
         routes.route(id, shops);
-        Subscription { id, hub: self.clone(), frames }
+        if let Some(seller) = owner_of {
+            routes.owners.entry(seller).or_default().insert(id);
+        }
+        Subscription { id, owner_of, hub: self.clone(), frames }
     }
 
     async fn run(
         self: Arc<Self>, mut events: broadcast::Receiver<InboxEvent>,
+        mut added: broadcast::Receiver<(SellerId, ShopId)>,
         mut cursor: Option<watch::Receiver<i64>>,
     ) {
         let mut tick = tokio::time::interval(CURSOR_EVERY);
@@ -151,7 +184,11 @@ impl StreamHub {
         loop {
             tokio::select! {
                 event = events.recv() => match event {
-                    Ok(e) => self.dispatch(&e),
+                    Ok(e) => {
+                        // A shop added before this event was published is followed first.
+                        self.follow_added(&mut added);
+                        self.dispatch(&e)
+                    }
                     Err(RecvError::Lagged(_)) => self.to_all(&Utf8Bytes::from_static(RESYNC)),
                     Err(RecvError::Closed) => return,
                 },
@@ -159,7 +196,7 @@ impl StreamHub {
                     let now = cursor.as_mut().map(|c| *c.borrow_and_update());
                     if now != sent_cursor {
                         // What the bus had before the position moved goes first.
-                        if !self.drain(&mut events) {
+                        if !self.drain(&mut events, &mut added) {
                             return;
                         }
                         sent_cursor = now;
@@ -172,11 +209,31 @@ impl StreamHub {
         }
     }
 
+    /// Lets the main accounts' streams follow the shops added since the last look.
+    fn follow_added(&self, added: &mut broadcast::Receiver<(SellerId, ShopId)>) {
+        loop {
+            match added.try_recv() {
+                Ok((seller, shop)) => {
+                    let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+                    routes.shop_added(seller, shop);
+                }
+                Err(TryRecvError::Lagged(_)) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
     /// Dispatches what is waiting on the bus; false once it is closed.
-    fn drain(&self, events: &mut broadcast::Receiver<InboxEvent>) -> bool {
+    fn drain(
+        &self, events: &mut broadcast::Receiver<InboxEvent>,
+        added: &mut broadcast::Receiver<(SellerId, ShopId)>,
+    ) -> bool {
         loop {
             match events.try_recv() {
-                Ok(e) => self.dispatch(&e),
+                Ok(e) => {
+                    self.follow_added(added);
+                    self.dispatch(&e)
+                }
                 Err(TryRecvError::Empty) => return true,
                 Err(TryRecvError::Lagged(_)) => self.to_all(&Utf8Bytes::from_static(RESYNC)),
                 Err(TryRecvError::Closed) => return false,
@@ -213,4 +270,27 @@ impl StreamHub {
 
 fn cursor_frame(cursor: i64) -> Utf8Bytes {
     format!(r#"{{"type":"cursor","cursor":{cursor}}}"#).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_that_falls_behind_loses_frames_then_gets_resync_before_the_next() {
+        let (queue, mut frames) = mpsc::channel(2);
+        let sub = Subscriber { queue, lagged: AtomicBool::new(false) };
+        for n in ["1", "2", "3"] {
+            sub.offer(&Utf8Bytes::from_static(n));
+        }
+        assert_eq!(frames.try_recv().unwrap().as_str(), "1");
+        sub.offer(&Utf8Bytes::from_static("4"));
+        assert_eq!(frames.try_recv().unwrap().as_str(), "2");
+        assert_eq!(frames.try_recv().unwrap().as_str(), RESYNC, "3 was lost: reload");
+        // 4 found no room behind the resync: lost too, so a resync comes before 5.
+        sub.offer(&Utf8Bytes::from_static("5"));
+        assert_eq!(frames.try_recv().unwrap().as_str(), RESYNC);
+        assert_eq!(frames.try_recv().unwrap().as_str(), "5");
+        assert!(frames.try_recv().is_err());
+    }
 }

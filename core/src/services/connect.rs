@@ -260,8 +260,11 @@ impl Inbox {
         }
         w.commit().await?;
         self.store.reload_webhook_subs().await?;
-        for (shop, _) in &done {
+        for (shop, created) in &done {
             self.forget_shop(shop.id);
+            if *created {
+                self.events.shop_added(started.seller_id, shop.id);
+            }
             self.tell_connection(started.seller_id, shop.id).await;
         }
         Ok(done)

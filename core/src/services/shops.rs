@@ -131,7 +131,7 @@ impl Inbox {
         // The seller's webhook endpoints want the new shop's events too, and its main
         // account's live streams (which follow the shops their viewer sees).
         self.store.reload_webhook_subs().await?;
-        self.events.accounts_changed(shop.seller_id);
+        self.events.shop_added(shop.seller_id, shop.id);
         Ok(ShopWithSecret { shop, ingest_secret: secret })
     }
 
