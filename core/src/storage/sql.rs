@@ -161,7 +161,7 @@ pub fn shift_placeholders(sql: &str, by: usize) -> String {
 
 /// `(VALUES (CAST($s AS TEXT)),..) AS k(key)`: `n` text keys numbered from `start`, as
 /// a row source. PostgreSQL looks each key up through a `LATERAL (… LIMIT 1)` on a
-/// unique index (see [`super::messages::find_stored`]): a plan that does not depend on
+/// unique index (see `messages::find_stored`): a plan that does not depend on
 /// the table's statistics, which lag far behind a table filling at ingest speed.
 pub fn keys_source(n: usize, start: usize) -> String {
     let rows: Vec<String> = (start..start + n).map(|i| format!("(CAST(${i} AS TEXT))")).collect();
