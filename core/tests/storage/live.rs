@@ -78,9 +78,10 @@ async fn a_cursor_replays_what_was_missed_on_any_daemon_and_only_the_viewers_sho
     let Some((a, b)) = postgres_pair().await else { return };
     let s = seller(&a.inbox, "replay").await;
     let other = seller(&a.inbox, "stranger").await;
+    // B's stream is open (subscribed) before the first message arrives.
+    let mut on_b = b.inbox.events().subscribe();
     let first = a.ingest(&s.shop, text("buyer-1", "m-1", "one")).await;
     let mut cursor = b.inbox.live_cursor().unwrap();
-    let mut on_b = b.inbox.events().subscribe();
     wait_for(&mut on_b, |e| created(e, first.message_id)).await;
     tokio::time::timeout(Duration::from_secs(10), cursor.wait_for(|c| *c > 0))
         .await
