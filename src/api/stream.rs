@@ -70,7 +70,7 @@ pub async fn stream(
     // Agents send nothing: small buffers (they are per open stream).
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .read_buffer_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| pump(socket, auth, buses))
@@ -86,6 +86,10 @@ pub struct StreamQuery {
     /// The last `cursor` frame's value, when reconnecting.
     cursor: Option<i64>,
 }
+
+/// A stream's initial read buffer: agents send nothing but pongs (it grows for a larger
+/// frame, up to [`MAX_MESSAGE_BYTES`]).
+const READ_BUFFER: usize = 256;
 
 /// The most a stream's connection buffers for a frame the client has not taken yet.
 const MAX_WRITE_BUFFER: usize = 1 << 20;
