@@ -19,10 +19,10 @@
 //! `--no-topics` turns only the topic classifier off (detection stays on): its cost alone.
 //! `--outbox-concurrency N` sets `outbox.per_platform_concurrency` (default 4).
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::Request;
-use hyper_util::rt::TokioIo;
+#[path = "bench/ingest_load.rs"]
+mod ingest_load;
+
+use ingest_load::{Target, percentile, run_connection};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -159,75 +159,6 @@ async fn switch_bot_on(
     inbox.set_shop_bot(owner, shop, on).await.unwrap();
 }
 
-struct ConnResult {
-    ok: u64,
-    failed: u64,
-    latencies_us: Vec<u32>,
-}
-
-async fn run_connection(
-    addr: String, path: String, secret: Arc<String>, conn: usize, warm_until: Instant,
-    stop_at: Instant,
-) -> ConnResult {
-    let stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
-    stream.set_nodelay(true).ok();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
-    tokio::spawn(connection);
-    let mut r = ConnResult { ok: 0, failed: 0, latencies_us: Vec::with_capacity(200_000) };
-    let mut seq: u64 = 0;
-    let run_id = uuid::Uuid::now_v7().simple().to_string();
-    loop {
-        let now = Instant::now();
-        if now >= stop_at {
-            break;
-        }
-        seq += 1;
-        let buyer = (conn as u64 * 7919 + seq) % 20_000;
-        let body = format!(
-            r#"{{"buyer":{{"external_id":"buyer-{buyer}","nickname":"Buyer {buyer}","language":"en"}},"platform_message_id":"{run_id}-{conn}-{seq}","content":{{"type":"text","text":"Hello, is the blue mug in stock? I would like to order two of them, message {seq}."}}}}"#
-        );
-        let signature = shopmux_adapter_api::sign::sign(&secret, body.as_bytes());
-        let req = Request::post(&path)
-            .header("host", &addr)
-            .header("content-type", "application/json")
-            .header("x-shopmux-signature", signature)
-            .body(Full::new(Bytes::from(body)))
-            .expect("request");
-        let started = Instant::now();
-        let resp = sender.send_request(req).await;
-        let ok = match resp {
-            Ok(resp) => {
-                let status = resp.status();
-                let _ = resp.into_body().collect().await;
-                status.is_success()
-            }
-            Err(_) => false,
-        };
-        let elapsed = started.elapsed();
-        if started >= warm_until {
-            if ok {
-                r.ok += 1;
-                r.latencies_us.push(elapsed.as_micros().min(u32::MAX as u128) as u32);
-            } else {
-                r.failed += 1;
-            }
-        }
-        if !ok && sender.ready().await.is_err() {
-            break;
-        }
-    }
-    r
-}
-
-fn percentile(sorted: &[u32], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx] as f64 / 1000.0
-}
-
 fn main() {
     let args = parse_args();
     let (base, shop, secret, _dir) = match (&args.url, &args.shop, &args.secret) {
@@ -243,24 +174,14 @@ fn main() {
         _ => panic!("--url, --shop and --secret go together"),
     };
     let addr = base.trim_start_matches("http://").trim_end_matches('/').to_owned();
-    let path = format!("/api/v1/shops/{shop}/inbound");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let secret = Arc::new(secret);
+    let target = Target { addr, shop, secret: Arc::new(secret) };
     let start = Instant::now();
     let warm_until = start + Duration::from_secs(args.warmup);
     let stop_at = warm_until + Duration::from_secs(args.seconds);
     let results = rt.block_on(async {
         let tasks: Vec<_> = (0..args.connections)
-            .map(|c| {
-                tokio::spawn(run_connection(
-                    addr.clone(),
-                    path.clone(),
-                    secret.clone(),
-                    c,
-                    warm_until,
-                    stop_at,
-                ))
-            })
+            .map(|c| tokio::spawn(run_connection(target.clone(), c, warm_until, stop_at)))
             .collect();
         let mut out = Vec::new();
         for t in tasks {

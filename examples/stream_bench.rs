@@ -148,59 +148,46 @@ fn main() {
     rt.block_on(run(args));
 }
 
-async fn run(args: Args) {
-    let (daemon, owner) = start(&args.bin).await;
-    let pid = daemon.child.id();
-    let client = reqwest::Client::new();
+/// A shop's id and ingest secret.
+type ShopKeys = (String, String);
+
+/// Creates `n` `api` shops.
+async fn create_shops(
+    client: &reqwest::Client, base: &str, owner: &str, n: usize,
+) -> Vec<ShopKeys> {
     let mut shops = Vec::new();
-    for n in 0..args.shops {
+    for n in 0..n {
         let shop =
             json!({"platform": "api", "external_id": format!("s{n}"), "name": format!("s{n}")});
-        let v = post(&client, format!("{}/api/v1/shops", daemon.base), &owner, shop).await;
-        shops.push((
-            v["shop"]["id"].as_str().unwrap().to_owned(),
-            v["ingest_secret"].as_str().unwrap().to_owned(),
-        ));
+        let v = post(client, format!("{base}/api/v1/shops"), owner, shop).await;
+        let field = |k: &str| v.pointer(k).and_then(Value::as_str).unwrap().to_owned();
+        shops.push((field("/shop/id"), field("/ingest_secret")));
     }
-    let idle_rss = rss_mb(pid);
-    println!(
-        "stream_bench: {} streams over {} shops, {} msg/s for {} s",
-        args.streams, args.shops, args.rate, args.seconds
-    );
-    let setup = Instant::now();
-    let mut tokens = Vec::with_capacity(args.streams);
-    for n in 0..args.streams {
-        let shop = &shops[n % shops.len()].0;
+    shops
+}
+
+/// Creates `n` agents, each granted one of `shops` in turn; their tokens.
+async fn create_agents(
+    client: &reqwest::Client, base: &str, owner: &str, shops: &[ShopKeys], n: usize,
+) -> Vec<String> {
+    let mut tokens = Vec::with_capacity(n);
+    for i in 0..n {
+        let shop = &shops[i % shops.len()].0;
         let agent =
-            json!({"nickname": format!("a{n}"), "shops": [{"shop_id": shop, "can_chat": true}]});
-        let v = post(&client, format!("{}/api/v1/agents", daemon.base), &owner, agent).await;
+            json!({"nickname": format!("a{i}"), "shops": [{"shop_id": shop, "can_chat": true}]});
+        let v = post(client, format!("{base}/api/v1/agents"), owner, agent).await;
         tokens.push(v["token"].as_str().unwrap().to_owned());
     }
-    println!("  {} agents created in {:.1} s", args.streams, setup.elapsed().as_secs_f64());
-    let started = Instant::now();
-    let (frames, resyncs) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    let latencies = Arc::new(Mutex::new(Vec::new()));
-    let ws_base = daemon.base.replace("http://", "ws://");
-    for (n, token) in tokens.into_iter().enumerate() {
-        let measure = (n < shops.len()).then(|| latencies.clone());
-        tokio::spawn(stream(
-            ws_base.clone(),
-            token,
-            measure,
-            started,
-            frames.clone(),
-            resyncs.clone(),
-        ));
-        if n % 500 == 499 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    // Every stream open: the agents count as connected.
+    tokens
+}
+
+/// Waits (at most 2 minutes) until `n` agents count as connected; how many do.
+async fn wait_connected(client: &reqwest::Client, base: &str, owner: &str, n: usize) -> usize {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let team: Value = client
-            .get(format!("{}/api/v1/team/presence", daemon.base))
-            .bearer_auth(&owner)
+            .get(format!("{base}/api/v1/team/presence"))
+            .bearer_auth(owner)
             .send()
             .await
             .unwrap()
@@ -209,45 +196,76 @@ async fn run(args: Args) {
             .unwrap();
         let connected =
             team.as_array().map_or(0, |a| a.iter().filter(|p| p["connected"] == true).count());
-        if connected >= args.streams || Instant::now() > deadline {
-            println!("  {connected} streams open after {:.1} s", started.elapsed().as_secs_f64());
-            break;
+        if connected >= n || Instant::now() > deadline {
+            return connected;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let open_rss = rss_mb(pid);
-    // The inbound flow: `rate` signed messages a second, round-robin over the shops.
-    let every = Duration::from_micros(1_000_000 / args.rate.max(1));
+}
+
+/// Sends `rate` signed probes a second, round-robin over `shops`, for `seconds`; returns
+/// (sent, acknowledged).
+async fn drive_inbound(
+    client: &reqwest::Client, base: &str, shops: &[ShopKeys], args: &Args, started: Instant,
+) -> (usize, usize) {
     let stop_at = Instant::now() + Duration::from_secs(args.seconds);
-    let mut tick = tokio::time::interval(every);
-    let mut n = 0usize;
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / args.rate.max(1)));
     let mut sends = Vec::new();
     while Instant::now() < stop_at {
         tick.tick().await;
-        let (shop, secret) = shops[n % shops.len()].clone();
+        let n = sends.len();
+        let (shop, secret) = &shops[n % shops.len()];
         let sent = started.elapsed().as_micros();
         let body = json!({"buyer": {"external_id": format!("b{}", n % 5000), "nickname": "b"}, "platform_message_id": format!("m{n}"),
             "content": {"type": "text", "text": format!("probe t={sent} hello, is it in stock?")}});
         let raw = serde_json::to_vec(&body).unwrap();
-        let sig = shopmux_adapter_api::sign::sign(&secret, &raw);
-        let url = format!("{}/api/v1/shops/{shop}/inbound", daemon.base);
-        let client = client.clone();
+        let sig = shopmux_adapter_api::sign::sign(secret, &raw);
+        let request = client
+            .post(format!("{base}/api/v1/shops/{shop}/inbound"))
+            .header("x-shopmux-signature", sig)
+            .header("content-type", "application/json")
+            .body(raw);
         sends.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .header("x-shopmux-signature", sig)
-                .header("content-type", "application/json")
-                .body(raw)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
+            request.send().await.is_ok_and(|r| r.status().is_success())
         }));
-        n += 1;
     }
+    let n = sends.len();
     let mut acked = 0;
     for s in sends {
         acked += usize::from(s.await.unwrap_or(false));
     }
+    (n, acked)
+}
+
+async fn run(args: Args) {
+    let (daemon, owner) = start(&args.bin).await;
+    let (pid, base) = (daemon.child.id(), daemon.base.clone());
+    let client = reqwest::Client::new();
+    let shops = create_shops(&client, &base, &owner, args.shops).await;
+    let idle_rss = rss_mb(pid);
+    println!(
+        "stream_bench: {} streams over {} shops, {} msg/s for {} s",
+        args.streams, args.shops, args.rate, args.seconds
+    );
+    let setup = Instant::now();
+    let tokens = create_agents(&client, &base, &owner, &shops, args.streams).await;
+    println!("  {} agents created in {:.1} s", args.streams, setup.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let (frames, resyncs) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let ws_base = base.replace("http://", "ws://");
+    for (n, token) in tokens.into_iter().enumerate() {
+        let measure = (n < shops.len()).then(|| latencies.clone());
+        let (ws_base, frames, resyncs) = (ws_base.clone(), frames.clone(), resyncs.clone());
+        tokio::spawn(stream(ws_base, token, measure, started, frames, resyncs));
+        if n % 500 == 499 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let connected = wait_connected(&client, &base, &owner, args.streams).await;
+    println!("  {connected} streams open after {:.1} s", started.elapsed().as_secs_f64());
+    let open_rss = rss_mb(pid);
+    let (n, acked) = drive_inbound(&client, &base, &shops, &args, started).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let end_rss = rss_mb(pid);
     let mut lat = latencies.lock().await.clone();

@@ -10,7 +10,9 @@
 //!   as connected within the ping interval; the timer passes and the pollers B led are
 //!   taken over by a survivor.
 
-use crate::support::{assert_success, free_port, inbound_path, message, signed_inbound, string};
+use crate::support::{
+    assert_success, free_port, inbound_path, message, signed_inbound, string, wait_until,
+};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -164,20 +166,6 @@ impl Cluster {
         .unwrap();
         rows.into_iter().collect()
     }
-}
-
-/// Polls until `done` holds or `within` passes.
-async fn wait_until<F: std::future::Future<Output = bool>>(
-    within: Duration, mut done: impl FnMut() -> F,
-) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if done().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
 }
 
 /// A live stream client that keeps the last cursor, as the web inbox does.

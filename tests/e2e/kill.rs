@@ -8,7 +8,7 @@
 //!   those is sent again after the restart — at least once, with exactly those replies
 //!   twice, never more, and at most the per-platform limit of them.
 
-use crate::support::{assert_success, free_port};
+use crate::support::{assert_success, free_port, wait_until};
 use crate::tiktok::{SHOP, push_text};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -49,20 +49,6 @@ async fn call(
     let resp = req.send().await.expect("request");
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-/// Polls until `done` holds or `within` passes.
-async fn wait_until<F: std::future::Future<Output = bool>>(
-    within: Duration, mut done: impl FnMut() -> F,
-) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if done().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
 }
 
 /// Creates an owner with the binary's `owner create`, in `dir`; returns its token.

@@ -412,6 +412,20 @@ pub async fn poll<F: Future<Output = bool>>(tries: usize, mut done: impl FnMut()
     false
 }
 
+/// Polls `done` every 100 ms until it holds (true) or `within` passes (false).
+pub async fn wait_until<F: Future<Output = bool>>(
+    within: std::time::Duration, mut done: impl FnMut() -> F,
+) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// Asserts an error answer: its status, and `key` of its `error` object.
 pub fn assert_error(answer: &(u16, Value), status: u16, key: &str, value: &str) {
     let (got, body) = answer;

@@ -7,7 +7,9 @@
 //! And in process, by the injected clock: a day of failures pauses the endpoint and
 //! the owner's live stream is told.
 
-use crate::support::{assert_success, free_port, inbound_path, message, signed_inbound};
+use crate::support::{
+    assert_success, free_port, inbound_path, message, signed_inbound, wait_until,
+};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -20,7 +22,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FAIL: u8 = 0;
 const HANG: u8 = 1;
@@ -118,19 +120,6 @@ fn serve(dir: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("the daemon starts")
-}
-
-async fn wait_until<F: std::future::Future<Output = bool>>(
-    within: Duration, mut done: impl FnMut() -> F,
-) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if done().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
 }
 
 async fn up(dir: &Path, port: u16) -> (Child, String) {
