@@ -18,7 +18,7 @@ pub fn parse_args(first: (&str, usize), second: (&str, usize)) -> (usize, usize,
             f if f == first.0 => a = count(value()),
             f if f == second.0 => b = count(value()),
             "--database" => database = Some(value()),
-            "--browser" | "--service-data" => {} // read by `flag`
+            "--browser" | "--service-data" | "--cold-start" | "--reuse" => {} // read by `flag`
             other => panic!("unknown option {other}"),
         }
     }

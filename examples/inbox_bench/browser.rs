@@ -29,6 +29,12 @@ pub async fn owner(inbox: &Inbox) -> AgentWithToken {
     inbox.create_owner_with(owner).await.unwrap()
 }
 
+/// Signs the bench owner in again (`--reuse`); its web session token.
+pub async fn sign_in(inbox: &Inbox) -> String {
+    let signed = inbox.sign_in(LOGIN, Password(PASSWORD.into())).await.unwrap();
+    signed.expect("the bench owner of an earlier run").token
+}
+
 /// Serves the API and the page on a free port; its base URL.
 async fn serve(inbox: Arc<Inbox>) -> String {
     let clock = inbox.clock().clone();

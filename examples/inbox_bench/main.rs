@@ -6,15 +6,18 @@
 //! With `--browser`, the web inbox is then measured in headless chromium over the same
 //! data (see `browser.rs`). With `--service-data`, the shops are Douyin and TikTok shops,
 //! the seeding is a 30-day history in which agents are assigned, reply and are rated, and
-//! every service-data read is measured too (see `service_data.rs`).
+//! every service-data read is measured too (see `service_data.rs`). With `--cold-start`,
+//! the real daemon is then started over the seeded database (see `cold_start.rs`). With
+//! `--reuse`, a database (`--database`) seeded by an earlier run is measured again.
 //!
-//! Run: `cargo run --release --example inbox_bench [-- --conversations 100000 --messages 10 --database URL --browser --service-data]`
+//! Run: `cargo run --release --example inbox_bench [-- --conversations 100000 --messages 10 --database URL --browser --service-data --cold-start --reuse]`
 //! (messages per conversation; the default database is a fresh SQLite file in a
 //! temporary directory; give `postgres://...` to measure PostgreSQL).
 
 #[path = "../bench/mod.rs"]
 mod bench;
 mod browser;
+mod cold_start;
 mod service_data;
 
 use rand::prelude::*;
@@ -286,6 +289,40 @@ async fn measure(inbox: &Inbox, viewer: &Viewer, cases: Vec<Case>) {
     }
 }
 
+/// On PostgreSQL, what autovacuum does after a bulk load (this machine's server runs
+/// with autovacuum off): statistics for the planner, and the visibility map that lets
+/// counts read only their index.
+async fn settle(inbox: &Inbox) {
+    if inbox.store().backend() == shopmux_core::storage::store::Backend::Postgres {
+        inbox.store().rows("VACUUM ANALYZE", vec![]).await.expect("VACUUM ANALYZE");
+    }
+}
+
+/// `--reuse`: measures a database an earlier run seeded (its `--database`), without
+/// seeding: the bench owner signs in, and its shops are read back.
+async fn remeasure(bench: &bench::Bench, n_conv: usize) {
+    let inbox = &bench.inbox;
+    let signed = browser::sign_in(inbox).await;
+    let (viewer, _) = inbox.web_session(&signed).await.unwrap().expect("the bench owner's session");
+    let mut shops = inbox.list_shops(&viewer).await.unwrap();
+    shops.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut ingest = Vec::new();
+    for shop in &shops {
+        ingest.push(inbox.ingest_shop(shop.id).await.unwrap().expect("a shop"));
+    }
+    println!(
+        "inbox_bench: measuring {} again ({} shops)",
+        shopmux::config::mask_url_password(&bench.url),
+        ingest.len()
+    );
+    settle(inbox).await;
+    measure(inbox, &viewer, cases(&ingest[1], n_conv)).await;
+    inbox.shutdown().await;
+    if bench::flag("--cold-start") {
+        cold_start::measure(&bench.url).await;
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let (n_conv, per, database) =
@@ -304,6 +341,9 @@ async fn main() {
         bench::start(database, "inbox-bench.db", options).await
     };
     let inbox = bench.inbox.clone();
+    if bench::flag("--reuse") {
+        return remeasure(&bench, n_conv).await;
+    }
     let owner = browser::owner(&inbox).await;
     let platforms = with_service.then_some(service_data::SHOPS);
     let shops = create_shops(&inbox, &bench::viewer(&inbox, &owner.token).await, platforms).await;
@@ -322,6 +362,7 @@ async fn main() {
         None
     };
     flag_and_read_some(&inbox, &viewer).await;
+    settle(&inbox).await;
     measure(&inbox, &viewer, cases(&shops[1], n_conv)).await;
     if let Some(agents) = &agents {
         let shops = shops.iter().map(|s| s.shop_id).collect();
@@ -332,4 +373,7 @@ async fn main() {
         browser::measure(&inbox).await;
     }
     inbox.shutdown().await;
+    if bench::flag("--cold-start") {
+        cold_start::measure(&bench.url).await;
+    }
 }

@@ -1,23 +1,22 @@
 //! The conversation list's SQL: one statement per page built from the filters (each a
-//! condition served by an index), keyset paging on the sort key, and a search or a buyer
-//! filter that drives the query from its few matching conversations; the count of a
-//! filtered list (DY-HIST-1); plus the count of expiring conversations, which no counter
-//! can hold (it depends on the time).
+//! condition served by an index), keyset paging on the sort key, a page of every status
+//! merged from one ordered walk per status, and a search or a buyer filter
+//! ([`super::list_match`]) that drives the query from its matching conversations, or
+//! for a buyer-name part (possibly thousands of buyers) first tests the list's rows in
+//! order; the count of a filtered list (DY-HIST-1); plus the count of expiring
+//! conversations, which no counter can hold (it depends on the time).
 
+use super::list_match::{self, Match, SqlArgs};
 use super::rows::{CONVERSATION_COLUMNS_C, Columns, conversation_from_row};
-use super::sql::Val;
-use super::store::{Backend, Store};
+use super::store::Store;
 use crate::domain::ids::*;
 use crate::domain::listing::{FlagFilter, ListStatus, SortOrder};
 use crate::domain::model::Conversation;
-use crate::domain::search_terms;
 use crate::domain::topics::Topic;
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
 
-/// How many of the most recent messages matching a full-text search are considered, per
-/// seller (another seller's messages never crowd a seller's out).
-pub const MAX_MESSAGE_HITS: usize = 10_000;
+pub use super::list_match::MAX_MESSAGE_HITS;
 
 /// The "expiring soon" cutoff of each platform that has one: conversations of that
 /// platform waiting since before it are expiring (TT-LIST-2).
@@ -67,19 +66,6 @@ pub struct ListSpec<'a> {
     pub limit: usize,
 }
 
-/// Values bound to a statement being built; `arg` returns the next `$n`.
-#[derive(Default)]
-struct SqlArgs {
-    vals: Vec<Val>,
-}
-
-impl SqlArgs {
-    fn arg(&mut self, v: impl Into<Val>) -> String {
-        self.vals.push(v.into());
-        format!("${}", self.vals.len())
-    }
-}
-
 /// The sort key column of a sort, and whether it runs descending.
 pub fn sort_key(sort: SortOrder) -> (&'static str, bool) {
     match sort {
@@ -89,22 +75,32 @@ pub fn sort_key(sort: SortOrder) -> (&'static str, bool) {
     }
 }
 
+/// The search's and the buyer filter's matches.
+fn matches(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> Vec<Match> {
+    let mut matches = Vec::new();
+    if let Some(text) = spec.search {
+        matches.push(list_match::search(store.backend(), spec.seller, text, b));
+    }
+    if let Some(text) = spec.buyer {
+        let shops = |b: &mut SqlArgs| match spec.shops {
+            Some(shops) => shops.iter().map(|s| b.arg(*s)).collect::<Vec<_>>().join(","),
+            None => format!("SELECT id FROM shops WHERE seller_id = {}", b.arg(spec.seller)),
+        };
+        matches.push(list_match::buyer(text, shops, b));
+    }
+    matches
+}
+
 /// The FROM clause and the conditions of a list query (without its page).
 fn query(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> (String, Vec<String>) {
     let mut conditions = filters(spec, b);
     // A search or a buyer drives the query from its (few) matching conversations
     // instead of walking the whole list in order: CROSS JOIN fixes that join order in
     // SQLite. Both given: the conversations matching both.
-    let mut drivers = Vec::new();
-    if let Some(text) = spec.search {
-        drivers.push(search_candidates(store.backend(), spec.seller, text, b));
-    }
-    if let Some(buyer) = spec.buyer {
-        drivers.push(buyer_candidates(spec, buyer, b));
-    }
+    let drivers: Vec<String> = matches(store, spec, b).iter().map(Match::candidates).collect();
     let ids = match drivers.len() {
         0 => return ("conversations c".to_owned(), conditions),
-        1 => drivers.remove(0),
+        1 => drivers[0].clone(),
         _ => drivers
             .iter()
             .enumerate()
@@ -116,41 +112,130 @@ fn query(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> (String, Vec<St
     (format!("(SELECT DISTINCT id FROM ({ids}) AS u) AS s CROSS JOIN conversations c"), conditions)
 }
 
+/// Every `list_status` a conversation has ([`super::rows::list_status`]).
+const STATUSES: [&str; 3] = ["open", "history", "closed"];
+
 /// How many conversations match a list query (every page; DY-HIST-1 "with counts"):
 /// the list's own conditions, on its indexes.
 pub async fn count(store: &Store, spec: &ListSpec<'_>) -> CoreResult<i64> {
     let mut b = SqlArgs::default();
     let (from, conditions) = query(store, spec, &mut b);
-    let sql = format!(
-        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {from} WHERE {}",
-        conditions.join(" AND ")
-    );
+    let count = |status: &str| {
+        format!("SELECT COUNT(*) FROM {from} WHERE {}{status}", conditions.join(" AND "))
+    };
+    // All statuses: one count per status, each a range of the list indexes.
+    let sql = match (spec.status, from.as_str()) {
+        (ListStatus::All, "conversations c") => {
+            let each: Vec<String> = STATUSES
+                .iter()
+                .map(|s| format!("({})", count(&format!(" AND c.list_status = '{s}'"))))
+                .collect();
+            format!("SELECT CAST({} AS BIGINT) AS n", each.join(" + "))
+        }
+        _ => format!("SELECT CAST(({}) AS BIGINT) AS n", count("")),
+    };
     match store.row(&sql, b.vals).await? {
         Some(row) => row.int_col("n"),
         None => Ok(0),
     }
 }
 
+/// How many rows of the list in order a broad search (a buyer-name part) tests before
+/// driving from its candidates instead.
+const WINDOW: usize = 4_000;
+
 /// One page of conversations, in the sort's order, each with its buyer's nickname.
+///
+/// A search or buyer filter matching buyers by a name part may match thousands: the
+/// list is then first walked in order for [`WINDOW`] rows, testing each; when that fills
+/// the page, it is the page (no match can come before). Otherwise, and for every other
+/// search, the query is driven from the matching conversations.
 pub async fn page(store: &Store, spec: &ListSpec<'_>) -> CoreResult<Vec<(Conversation, String)>> {
+    let broad = matches(store, spec, &mut SqlArgs::default()).iter().any(|m| m.broad);
+    if broad {
+        let rows = page_rows(store, spec, walked_ids(store, spec)).await?;
+        if rows.len() == spec.limit {
+            return Ok(rows);
+        }
+    }
+    page_rows(store, spec, driven_ids(store, spec)).await
+}
+
+/// The page's ids and sort keys (a query and its values), in the sort's order.
+type PageIds = (String, SqlArgs);
+
+/// The keyset condition after the cursor, if any.
+fn after(spec: &ListSpec<'_>, b: &mut SqlArgs) -> Option<String> {
+    let (key_col, desc) = sort_key(spec.sort);
+    let (key, id) = spec.after.as_ref()?;
+    let op = if desc { "<" } else { ">" };
+    let (k, i) = (b.arg(*key), b.arg(id.clone()));
+    Some(format!("(c.{key_col} {op} {k} OR (c.{key_col} = {k} AND c.id {op} {i}))"))
+}
+
+/// `ORDER BY` the sort, then `LIMIT n`.
+fn order(spec: &ListSpec<'_>, n: usize) -> String {
+    let (key_col, desc) = sort_key(spec.sort);
+    let dir = if desc { "DESC" } else { "ASC" };
+    format!("ORDER BY c.{key_col} {dir}, c.id {dir} LIMIT {n}")
+}
+
+/// The page's ids driven by the list's indexes, or from a search's candidates.
+fn driven_ids(store: &Store, spec: &ListSpec<'_>) -> PageIds {
     let mut b = SqlArgs::default();
     let (from, mut conditions) = query(store, spec, &mut b);
-    let (key_col, desc) = sort_key(spec.sort);
-    if let Some((key, id)) = &spec.after {
-        let op = if desc { "<" } else { ">" };
-        let (k, i) = (b.arg(*key), b.arg(id.clone()));
-        conditions.push(format!("(c.{key_col} {op} {k} OR (c.{key_col} = {k} AND c.id {op} {i}))"));
-    }
-    let dir = if desc { "DESC" } else { "ASC" };
-    // The buyer's nickname by primary key, per row of the page (a LEFT JOIN keeps the
-    // conversations' order driving the query).
+    conditions.extend(after(spec, &mut b));
+    let (key_col, _) = sort_key(spec.sort);
+    let select = format!("c.id, c.{key_col}");
+    let order = order(spec, spec.limit);
+    let sql = match (spec.status, from.as_str()) {
+        (ListStatus::All, "conversations c") => {
+            format!("SELECT {select} FROM {} {order}", per_status(&select, &conditions, &order))
+        }
+        _ => format!("SELECT {select} FROM {from} WHERE {} {order}", conditions.join(" AND ")),
+    };
+    (sql, b)
+}
+
+/// The page's ids among the first [`WINDOW`] rows of the list in order, tested against
+/// the search and the buyer filter.
+fn walked_ids(store: &Store, spec: &ListSpec<'_>) -> PageIds {
+    let mut b = SqlArgs::default();
+    let mut conditions = filters(spec, &mut b);
+    conditions.extend(after(spec, &mut b));
+    let (key_col, _) = sort_key(spec.sort);
+    let select = format!("c.id, c.buyer_id, c.{key_col}");
+    let window = order(spec, WINDOW);
+    let walk = match spec.status {
+        ListStatus::All => {
+            format!("SELECT {select} FROM {} {window}", per_status(&select, &conditions, &window))
+        }
+        _ => format!(
+            "SELECT {select} FROM conversations c WHERE {} {window}",
+            conditions.join(" AND ")
+        ),
+    };
+    let tests: Vec<String> =
+        matches(store, spec, &mut b).iter().map(|m| m.condition("c")).collect();
     let sql = format!(
-        "SELECT {}, bn.nickname AS buyer_nickname FROM {from} \
-         LEFT JOIN buyers bn ON bn.id = c.buyer_id \
-         WHERE {} ORDER BY c.{key_col} {dir}, c.id {dir} LIMIT {}",
+        "SELECT c.id, c.{key_col} FROM ({walk}) AS c WHERE {} {}",
+        tests.join(" AND "),
+        order(spec, spec.limit)
+    );
+    (sql, b)
+}
+
+/// The page's rows: the conversations of `ids`, in its order, each with its buyer's
+/// nickname (read for the page's rows only).
+async fn page_rows(
+    store: &Store, spec: &ListSpec<'_>, (ids, b): PageIds,
+) -> CoreResult<Vec<(Conversation, String)>> {
+    let sql = format!(
+        "SELECT {}, bn.nickname AS buyer_nickname FROM ({ids}) AS p \
+         CROSS JOIN conversations c LEFT JOIN buyers bn ON bn.id = c.buyer_id \
+         WHERE c.id = p.id {}",
         *CONVERSATION_COLUMNS_C,
-        conditions.join(" AND "),
-        spec.limit
+        order(spec, spec.limit)
     );
     let rows = store.rows(&sql, b.vals).await?;
     rows.iter()
@@ -160,6 +245,22 @@ pub async fn page(store: &Store, spec: &ListSpec<'_>) -> CoreResult<Vec<(Convers
             Ok((c, nickname.unwrap_or_default()))
         })
         .collect()
+}
+
+/// Every list status's first rows (`select`), merged: the list indexes lead with the
+/// seller (or assignee) and the list status, so a page of all of them is one short
+/// ordered walk per status instead of sorting every conversation of the seller.
+fn per_status(select: &str, conditions: &[String], order: &str) -> String {
+    let walks: Vec<String> = STATUSES
+        .iter()
+        .map(|status| {
+            format!(
+                "SELECT * FROM (SELECT {select} FROM conversations c WHERE {} AND c.list_status = '{status}' {order}) AS w_{status}",
+                conditions.join(" AND ")
+            )
+        })
+        .collect();
+    format!("({}) AS c", walks.join(" UNION ALL "))
 }
 
 /// The filters' conditions.
@@ -213,92 +314,6 @@ fn filters(spec: &ListSpec<'_>, b: &mut SqlArgs) -> Vec<String> {
         conditions.push(format!("c.created_at < {}", b.arg(to)));
     }
     conditions
-}
-
-/// The ids of conversations of the buyers a history filter names (DY-HIST-1): buyers
-/// with a name part starting with each word (as AE-SEARCH-1), the buyer with that id, and
-/// the buyers with that platform id in the shops in scope.
-fn buyer_candidates(spec: &ListSpec<'_>, text: &str, b: &mut SqlArgs) -> String {
-    let mut buyers = Vec::new();
-    let words: Vec<String> =
-        text.split_whitespace().take(4).filter_map(search_terms::name_query).collect();
-    if !words.is_empty() {
-        let parts: Vec<String> = words
-            .iter()
-            .map(|w| {
-                let (lo, hi) = (b.arg(w.clone()), b.arg(search_terms::prefix_upper_bound(w)));
-                format!("SELECT buyer_id FROM buyer_name_parts WHERE part >= {lo} AND part < {hi}")
-            })
-            .collect();
-        buyers.push(parts.join(" INTERSECT "));
-    }
-    if let Ok(id) = text.parse::<BuyerId>() {
-        buyers.push(format!("SELECT id AS buyer_id FROM buyers WHERE id = {}", b.arg(id)));
-    }
-    let shops = match spec.shops {
-        Some(shops) => shops.iter().map(|s| b.arg(*s)).collect::<Vec<_>>().join(","),
-        None => format!("SELECT id FROM shops WHERE seller_id = {}", b.arg(spec.seller)),
-    };
-    buyers.push(format!(
-        "SELECT id AS buyer_id FROM buyers WHERE shop_id IN ({shops}) AND external_id = {}",
-        b.arg(text.to_owned())
-    ));
-    let union: Vec<String> = buyers
-        .iter()
-        .enumerate()
-        .map(|(n, q)| format!("SELECT buyer_id FROM ({q}) AS b{n}"))
-        .collect();
-    format!("SELECT id FROM conversations WHERE buyer_id IN ({})", union.join(" UNION "))
-}
-
-/// The ids of conversations matching a search, as a UNION of: conversations with a
-/// message containing every word (full-text index; the most recent
-/// [`MAX_MESSAGE_HITS`] matching messages of the seller), conversations of buyers with a name part
-/// starting with each word (AE-SEARCH-1), and conversations of buyers with that order
-/// id (TT-SEARCH-1).
-fn search_candidates(backend: Backend, seller: SellerId, text: &str, b: &mut SqlArgs) -> String {
-    let mut alternatives = Vec::new();
-    let terms = search_terms::query_terms(text);
-    if !terms.is_empty() {
-        alternatives.push(match backend {
-            Backend::Sqlite => format!(
-                "SELECT id FROM (SELECT conversation_id AS id FROM message_fts WHERE message_fts MATCH {} \
-                 AND EXISTS (SELECT 1 FROM conversations k WHERE k.id = message_fts.conversation_id \
-                   AND k.seller_id = {}) \
-                 ORDER BY rowid DESC LIMIT {MAX_MESSAGE_HITS})",
-                b.arg(search_terms::fts5_query(&terms)),
-                b.arg(seller)
-            ),
-            Backend::Postgres => format!(
-                "SELECT id FROM (SELECT conversation_id AS id FROM messages \
-                 WHERE search_vec @@ CAST({} AS tsquery) \
-                   AND shop_id IN (SELECT id FROM shops WHERE seller_id = {}) \
-                 ORDER BY id DESC LIMIT {MAX_MESSAGE_HITS}) AS m",
-                b.arg(search_terms::tsquery_literal(&terms)),
-                b.arg(seller)
-            ),
-        });
-    }
-    let words: Vec<String> =
-        text.split_whitespace().take(4).filter_map(search_terms::name_query).collect();
-    if !words.is_empty() {
-        let parts: Vec<String> = words
-            .iter()
-            .map(|w| {
-                let (lo, hi) = (b.arg(w.clone()), b.arg(search_terms::prefix_upper_bound(w)));
-                format!("SELECT buyer_id FROM buyer_name_parts WHERE part >= {lo} AND part < {hi}")
-            })
-            .collect();
-        alternatives.push(format!(
-            "SELECT id FROM conversations WHERE buyer_id IN ({})",
-            parts.join(" INTERSECT ")
-        ));
-    }
-    alternatives.push(format!(
-        "SELECT id FROM conversations WHERE buyer_id IN (SELECT buyer_id FROM orders WHERE external_id = {})",
-        b.arg(text.to_owned())
-    ));
-    alternatives.join(" UNION ")
 }
 
 /// Open conversations unreplied for longer than their platform's "expiring soon"

@@ -21,6 +21,7 @@ pub mod faq;
 pub mod gauges;
 pub mod ingest_buyers;
 pub mod leadership;
+pub mod list_match;
 pub mod live_events;
 pub mod messages;
 pub mod migrations;

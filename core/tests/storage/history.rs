@@ -216,3 +216,52 @@ async fn history_filters_combine_with_each_other_search_and_pages() {
         assert_eq!(asked.total, Some(3), "{}", t.name);
     }
 }
+
+#[tokio::test]
+async fn the_whole_list_merges_every_status_in_order_across_pages() {
+    // rule: DY-HIST-1 (the list of every status, one walk per status merged)
+    for t in inboxes().await {
+        let h = history(&t).await;
+        // After the three ended ones, an hour apart: a conversation that is closed, then
+        // one left open.
+        t.clock.advance(Duration::hours(1));
+        let closed = t.conversation_of(&h.s.shop, from("b-cat", "Cat Moss", "m-c", "hi")).await;
+        t.change(&h.s.viewer, closed, Change::Close).await;
+        t.clock.advance(Duration::hours(1));
+        let open = t.conversation_of(&h.s.shop, from("b-dan", "Dan Roe", "m-d", "hello")).await;
+        let expected = vec![open, closed, h.marie, h.bob, h.ann];
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = t
+                .list(
+                    &h.s.viewer,
+                    query(|q| {
+                        q.status = Some(ListStatus::All);
+                        q.total = Some(true);
+                        q.limit = Some(2);
+                        q.cursor = cursor.clone();
+                    }),
+                )
+                .await;
+            assert_eq!(page.total, Some(5), "{}: every status counted", t.name);
+            seen.extend(page.items.iter().map(|i| i.conversation.id));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{}: latest first across statuses", t.name);
+        // From the closed one's message on: only it and the open one.
+        let (ids, total) = listed(
+            &t,
+            &h.s.viewer,
+            query(|q| {
+                q.status = Some(ListStatus::All);
+                q.from = Some(h.day1 + Duration::days(2) + Duration::hours(2));
+            }),
+        )
+        .await;
+        assert_eq!((ids, total), (vec![open, closed], 2), "{}", t.name);
+    }
+}

@@ -779,3 +779,52 @@ async fn two_writers_ingesting_the_same_buyers_at_once_store_each_message_once_a
         t.assert_counters_match(s.shop.shop_id).await;
     }
 }
+
+#[tokio::test]
+async fn a_broad_name_search_pages_in_list_order_by_walk_or_by_candidates() {
+    // rule: AE-SEARCH-1 (a name part many buyers share: each page in the list's order,
+    // whether the page is found by walking the list or driven from the matching buyers)
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "broad").await;
+        let mut expected = Vec::new();
+        for i in 0..7 {
+            t.clock.advance(Duration::seconds(1));
+            let mut m = text(&format!("n{i}"), &format!("n{i}"), "hello");
+            m.buyer = buyer(&format!("n{i}"), &format!("Jan Nowak{i}"));
+            expected.push(t.conversation_of(&s.shop, m).await);
+            t.clock.advance(Duration::seconds(1));
+            t.ingest(&s.shop, text(&format!("o{i}"), &format!("o{i}"), "unrelated")).await;
+        }
+        // A buyer whose message (not name) holds the word matches too.
+        t.clock.advance(Duration::seconds(1));
+        expected.push(t.conversation_of(&s.shop, text("w", "w", "nowak was here")).await);
+        expected.reverse();
+        for limit in [2, 3, 50] {
+            let mut seen = Vec::new();
+            let mut cursor = None;
+            loop {
+                let q = query(|q| {
+                    q.q = Some("nowak".into());
+                    q.limit = Some(limit);
+                    q.cursor = cursor.clone();
+                });
+                let page = t.list(&s.viewer, q).await;
+                seen.extend(page.items.iter().map(|i| i.conversation.id));
+                match page.next_cursor {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, expected, "{}: pages of {limit}", t.name);
+        }
+        // The history's buyer filter by a name part, over every status, counted.
+        let q = query(|q| {
+            q.status = Some(shopmux_core::domain::listing::ListStatus::All);
+            q.buyer = Some("jan".into());
+            q.limit = Some(3);
+        });
+        let page = t.list(&s.viewer, q).await;
+        let ids: Vec<_> = page.items.iter().map(|i| i.conversation.id).collect();
+        assert_eq!((ids.as_slice(), page.total), (&expected[1..4], Some(7)), "{}", t.name);
+    }
+}
