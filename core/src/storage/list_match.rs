@@ -29,7 +29,8 @@ impl SqlArgs {
 pub(super) struct Match {
     /// A query of the ids (`id`) of conversations with a matching message.
     conversations: Option<String>,
-    /// Queries of the ids (`buyer_id`) of matching buyers: any one matches.
+    /// Queries of the ids (`buyer_id`) of matching buyers: the alternatives, any one
+    /// matches.
     buyers: Vec<String>,
     /// Whether it matches buyers by name parts: possibly thousands of them.
     pub broad: bool,
@@ -45,7 +46,10 @@ impl Match {
         self.conversations.iter().cloned().chain(by_buyer).collect::<Vec<_>>().join(" UNION ")
     }
 
-    /// Whether the conversation row `c` matches.
+    /// Whether the conversation row `c` matches: each alternative its own `IN` test,
+    /// joined by `OR` (PostgreSQL then hashes each set once; a lone `IN` it turns into a
+    /// semi-join, which the walk's LIMIT misleads into a nested loop over the set). A
+    /// broad match always has two alternatives or more.
     pub fn condition(&self, c: &str) -> String {
         let by_message = self.conversations.iter().map(|q| format!("{c}.id IN ({q})"));
         let by_buyer = self.buyers.iter().map(|b| format!("{c}.buyer_id IN ({b})"));
@@ -86,12 +90,7 @@ pub(super) fn buyer(
         "SELECT id AS buyer_id FROM buyers WHERE shop_id IN ({shops}) AND external_id = {}",
         b.arg(text.to_owned())
     ));
-    let union: Vec<String> = buyers
-        .iter()
-        .enumerate()
-        .map(|(n, q)| format!("SELECT buyer_id FROM ({q}) AS b{n}"))
-        .collect();
-    Match { conversations: None, buyers: vec![union.join(" UNION ")], broad }
+    Match { conversations: None, buyers, broad }
 }
 
 /// A search: conversations with a message containing every word (full-text index; the
