@@ -10,6 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// mimalloc rather than the system allocator: the ingest path's many short-lived
+/// allocations (docs/perf/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// One inbox for the buyer chats of many marketplace shops.
 #[derive(Parser)]
 #[command(name = "shopmux", version, about)]
