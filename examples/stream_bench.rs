@@ -5,7 +5,7 @@
 //! with the streams open and at the end, and the delivery latency from sending a message
 //! to its `message_created` frame on a stream of its shop (one measuring stream per
 //! shop; every other stream reads and drops its frames), p50/p99, plus frames and
-//! `resync`s seen.
+//! `resync`s seen and the streams the daemon ended (it drops a stalled reader).
 //!
 //! Build the daemon first: `cargo build --release --bin shopmux`, then
 //! `cargo run --release --example stream_bench [-- --streams 10000 --rate 1000]`
@@ -104,18 +104,38 @@ async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -
     resp.json().await.unwrap()
 }
 
+/// What the streams saw: frames, `resync`s, and streams that ended (the daemon closed
+/// them: a stalled reader is dropped) before the report.
+#[derive(Default)]
+struct Seen {
+    frames: AtomicU64,
+    resyncs: AtomicU64,
+    ended: AtomicU64,
+}
+
 /// Opens one agent's stream; a measuring stream records the latency of each probe.
 async fn stream(
     ws_base: String, token: String, measure: Option<Arc<Mutex<Vec<u32>>>>, started: Instant,
-    frames: Arc<AtomicU64>, resyncs: Arc<AtomicU64>,
+    seen: Arc<Seen>,
 ) {
     let url = format!("{ws_base}/api/v1/stream?access_token={token}");
     let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else { return };
+    read_frames(&mut ws, measure, started, &seen).await;
+    seen.ended.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Reads a stream's frames until it ends.
+async fn read_frames(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    measure: Option<Arc<Mutex<Vec<u32>>>>, started: Instant, seen: &Seen,
+) {
     while let Some(Ok(frame)) = ws.next().await {
         let Ok(text) = frame.into_text() else { continue };
-        frames.fetch_add(1, Ordering::Relaxed);
+        seen.frames.fetch_add(1, Ordering::Relaxed);
         if text.contains(r#""type":"resync""#) {
-            resyncs.fetch_add(1, Ordering::Relaxed);
+            seen.resyncs.fetch_add(1, Ordering::Relaxed);
         }
         let Some(latencies) = &measure else { continue };
         // A probe's text carries the microseconds since the start when it was sent.
@@ -251,13 +271,12 @@ async fn run(args: Args) {
     let tokens = create_agents(&client, &base, &owner, &shops, args.streams).await;
     println!("  {} agents created in {:.1} s", args.streams, setup.elapsed().as_secs_f64());
     let started = Instant::now();
-    let (frames, resyncs) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let seen = Arc::new(Seen::default());
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let ws_base = base.replace("http://", "ws://");
     for (n, token) in tokens.into_iter().enumerate() {
         let measure = (n < shops.len()).then(|| latencies.clone());
-        let (ws_base, frames, resyncs) = (ws_base.clone(), frames.clone(), resyncs.clone());
-        tokio::spawn(stream(ws_base, token, measure, started, frames, resyncs));
+        tokio::spawn(stream(ws_base.clone(), token, measure, started, seen.clone()));
         if n % 500 == 499 {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -286,9 +305,10 @@ async fn run(args: Args) {
         percentile(&lat, 1.0)
     );
     println!(
-        "  frames received: {}, resyncs: {}",
-        frames.load(Ordering::Relaxed),
-        resyncs.load(Ordering::Relaxed)
+        "  frames received: {}, resyncs: {}, streams ended by the daemon: {}",
+        seen.frames.load(Ordering::Relaxed),
+        seen.resyncs.load(Ordering::Relaxed),
+        seen.ended.load(Ordering::Relaxed)
     );
     std::process::exit(0);
 }
