@@ -252,6 +252,29 @@ async fn the_whole_list_merges_every_status_in_order_across_pages() {
             }
         }
         assert_eq!(seen, expected, "{}: latest first across statuses", t.name);
+        // Counted from the counters when only the status (and "mine") filter: the same
+        // as the rows listed, for each status, the owner's and Max's own.
+        for viewer in [&h.s.viewer, &h.max] {
+            for status in
+                [ListStatus::Open, ListStatus::History, ListStatus::Closed, ListStatus::All]
+            {
+                for mine in [false, true] {
+                    let page = t
+                        .list(
+                            viewer,
+                            query(|q| {
+                                q.status = Some(status);
+                                q.mine = Some(mine);
+                                q.total = Some(true);
+                                q.limit = Some(200);
+                            }),
+                        )
+                        .await;
+                    let listed = page.items.len() as i64;
+                    assert_eq!(page.total, Some(listed), "{}: {status:?}, mine {mine}", t.name);
+                }
+            }
+        }
         // From the closed one's message on: only it and the open one.
         let (ids, total) = listed(
             &t,
