@@ -193,122 +193,137 @@ impl DaemonMetrics {
             db_max_connections: Gauge::default(),
             scrape: Mutex::new(()),
         };
+        m.register_ingest(&mut registry);
+        m.register_delivery(&mut registry);
+        m.register_operations(&mut registry);
+        m.zero_series();
+        let series = m.platforms.iter().map(|p| (p.clone(), m.resolve(p))).collect();
+        Self { registry, series, ..m }
+    }
+
+    /// The build, webhook and ingest metrics.
+    fn register_ingest(&self, registry: &mut Registry) {
         let build = Family::<VersionLabel, Gauge>::default();
         build.get_or_create(&VersionLabel { version: env!("CARGO_PKG_VERSION").into() }).set(1);
         registry.register("shopmux_build_info", "The daemon's version (always 1)", build);
         registry.register(
             "shopmux_webhooks_accepted",
             "Signed deliveries to the webhook and signed inbound routes accepted, by platform",
-            m.webhooks_accepted.clone(),
+            self.webhooks_accepted.clone(),
         );
         registry.register(
             "shopmux_webhooks_refused",
             "Signed deliveries refused, by platform and reason: bad_signature (also an \
              unknown or unconnected shop), malformed, unavailable (an adapter failure or \
              unreadable credentials: the platform retries)",
-            m.webhooks_refused.clone(),
+            self.webhooks_refused.clone(),
         );
         registry.register(
             "shopmux_ingest_messages",
             "Inbound messages by platform and result: stored, duplicate (stored before), refused",
-            m.ingest_messages.clone(),
+            self.ingest_messages.clone(),
         );
         registry.register(
             "shopmux_ingest_failures",
             "Calls of the one way in that failed (database, writer, look-up): the platform redelivers",
-            m.ingest_failures.clone(),
+            self.ingest_failures.clone(),
         );
         registry.register_with_unit(
             "shopmux_ingest_ack",
             "From handing a delivery's events to the inbox until they are committed: what a \
              webhook or a poll waits for its acknowledgement",
             Unit::Seconds,
-            m.ingest_ack.clone(),
+            self.ingest_ack.clone(),
         );
+    }
+
+    /// The reply delivery and adapter call metrics.
+    fn register_delivery(&self, registry: &mut Registry) {
         registry.register(
             "shopmux_deliveries",
             "Reply delivery attempts by platform and result: delivered, retrying (a transient \
              failure), failed (given up)",
-            m.deliveries.clone(),
+            self.deliveries.clone(),
         );
         registry.register_with_unit(
             "shopmux_delivery_latency",
             "From a reply's acceptance until it was delivered or given up",
             Unit::Seconds,
-            m.delivery_latency.clone(),
+            self.delivery_latency.clone(),
         );
         registry.register_with_unit(
             "shopmux_delivery_send",
             "One delivery attempt's call to the platform",
             Unit::Seconds,
-            m.delivery_send.clone(),
+            self.delivery_send.clone(),
         );
         registry.register(
             "shopmux_adapter_call_failures",
             "Failed adapter and plugin calls by platform, call and reason (timeout, \
              adapter_panic, plugin_*, no_adapter; transient or permanent for the platform's \
              own errors)",
-            m.adapter_failures.clone(),
+            self.adapter_failures.clone(),
         );
+    }
+
+    /// The gauges an operator watches: sockets, draining, queues, the pool.
+    fn register_operations(&self, registry: &mut Registry) {
         registry.register(
             "shopmux_open_streams",
             "Agents' live streams open",
-            m.open_streams.clone(),
+            self.open_streams.clone(),
         );
         registry.register(
             "shopmux_open_storefront_sockets",
             "Storefront customers' chat sockets open",
-            m.open_storefront_sockets.clone(),
+            self.open_storefront_sockets.clone(),
         );
         registry.register(
             "shopmux_draining",
             "1 once a SIGTERM began the shutdown (/readyz answers 503), else 0",
-            m.draining.clone(),
+            self.draining.clone(),
         );
         registry.register(
             "shopmux_outbox_pending",
             "Replies waiting for delivery (due, backing off or being sent), per platform",
-            m.outbox_pending.clone(),
+            self.outbox_pending.clone(),
         );
         registry.register_with_unit(
             "shopmux_outbox_oldest_age",
             "Age of the oldest reply waiting for delivery, per platform (0 when none waits)",
             Unit::Seconds,
-            m.outbox_oldest_age.clone(),
+            self.outbox_oldest_age.clone(),
         );
         registry.register(
             "shopmux_queued_conversations",
             "Conversations waiting unassigned in the shops' queues, per platform",
-            m.queued.clone(),
+            self.queued.clone(),
         );
         registry.register(
             "shopmux_ingest_queue_length",
             "Inbound messages accepted and waiting for this daemon's ingest writer",
-            m.ingest_queue.clone(),
+            self.ingest_queue.clone(),
         );
         registry.register(
             "shopmux_ingest_queue_capacity",
             "The ingest queue's capacity: senders wait when it is full",
-            m.ingest_queue_capacity.clone(),
+            self.ingest_queue_capacity.clone(),
         );
         registry.register(
             "shopmux_webhook_deliveries_pending",
             "Outbound webhook deliveries to the sellers' endpoints waiting to be sent",
-            m.webhook_deliveries_pending.clone(),
+            self.webhook_deliveries_pending.clone(),
         );
         registry.register(
             "shopmux_db_connections",
             "This daemon's database pool connections by state (idle, in_use)",
-            m.db_connections.clone(),
+            self.db_connections.clone(),
         );
         registry.register(
             "shopmux_db_max_connections",
             "The pool's limit (database.max_connections)",
-            m.db_max_connections.clone(),
+            self.db_max_connections.clone(),
         );
-        m.zero_series();
-        let series = m.platforms.iter().map(|p| (p.clone(), m.resolve(p))).collect();
-        Self { registry, series, ..m }
     }
 
     /// A platform's per-request series, taken from the families (shared with them).
