@@ -100,14 +100,21 @@ pub(super) fn buyer(
 pub(super) fn search(backend: Backend, seller: SellerId, text: &str, b: &mut SqlArgs) -> Match {
     let terms = search_terms::query_terms(text);
     let conversations = (!terms.is_empty()).then(|| match backend {
-        Backend::Sqlite => format!(
-            "SELECT id FROM (SELECT conversation_id AS id FROM message_fts WHERE message_fts MATCH {} \
-             AND EXISTS (SELECT 1 FROM conversations k WHERE k.id = message_fts.conversation_id \
-               AND k.seller_id = {}) \
-             ORDER BY rowid DESC LIMIT {MAX_MESSAGE_HITS})",
-            b.arg(search_terms::fts5_query(&terms)),
-            b.arg(seller)
-        ),
+        // Each hit's seller is checked only when all sellers' hits reach the cap
+        // (counted once, on the index alone): below it, every hit of the seller is
+        // among them anyway, and the check was half the search's time.
+        Backend::Sqlite => {
+            let (q, seller) = (b.arg(search_terms::fts5_query(&terms)), b.arg(seller));
+            format!(
+                "SELECT id FROM (SELECT conversation_id AS id FROM message_fts \
+                 WHERE message_fts MATCH {q} \
+                 AND ((SELECT COUNT(*) FROM (SELECT 1 FROM message_fts WHERE message_fts MATCH {q} \
+                       LIMIT {MAX_MESSAGE_HITS})) < {MAX_MESSAGE_HITS} \
+                   OR EXISTS (SELECT 1 FROM conversations k WHERE k.id = message_fts.conversation_id \
+                       AND k.seller_id = {seller})) \
+                 ORDER BY rowid DESC LIMIT {MAX_MESSAGE_HITS})"
+            )
+        }
         Backend::Postgres => format!(
             "SELECT id FROM (SELECT conversation_id AS id FROM messages \
              WHERE search_vec @@ CAST({} AS tsquery) \
