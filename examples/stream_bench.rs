@@ -12,6 +12,9 @@
 //! (`--bin PATH` for a daemon elsewhere). Both processes need a descriptor each per
 //! stream: raise `ulimit -n` above `--streams` plus a few hundred.
 
+#[path = "bench/daemon.rs"]
+mod daemon;
+
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -29,9 +32,7 @@ struct Args {
 }
 
 fn parse_args() -> Args {
-    let exe = std::env::current_exe().expect("own path");
-    let default_bin =
-        exe.parent().and_then(|p| p.parent()).expect("target/release").join("shopmux");
+    let default_bin = daemon::binary();
     let mut a = Args { streams: 10_000, shops: 100, rate: 1000, seconds: 20, bin: default_bin };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -46,17 +47,6 @@ fn parse_args() -> Args {
         }
     }
     a
-}
-
-/// The daemon's resident memory, in MB.
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
 }
 
 struct Daemon {
@@ -262,7 +252,7 @@ async fn run(args: Args) {
     let (pid, base) = (daemon.child.id(), daemon.base.clone());
     let client = reqwest::Client::new();
     let shops = create_shops(&client, &base, &owner, args.shops).await;
-    let idle_rss = rss_mb(pid);
+    let idle_rss = daemon::rss_mb(pid);
     println!(
         "stream_bench: {} streams over {} shops, {} msg/s for {} s",
         args.streams, args.shops, args.rate, args.seconds
@@ -283,10 +273,10 @@ async fn run(args: Args) {
     }
     let connected = wait_connected(&client, &base, &owner, args.streams).await;
     println!("  {connected} streams open after {:.1} s", started.elapsed().as_secs_f64());
-    let open_rss = rss_mb(pid);
+    let open_rss = daemon::rss_mb(pid);
     let (n, acked) = drive_inbound(&client, &base, &shops, &args, started).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let end_rss = rss_mb(pid);
+    let end_rss = daemon::rss_mb(pid);
     let mut lat = latencies.lock().await.clone();
     lat.sort_unstable();
     println!(

@@ -5,29 +5,13 @@
 //! is read right then and again a second later. Where this process may (root), the
 //! kernel's page cache is dropped before each start, so the database is read from disk.
 
-use std::path::{Path, PathBuf};
+use crate::daemon;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How many starts are measured.
 const STARTS: usize = 5;
-
-/// The daemon binary beside the example's directory (`target/release/shopmux`).
-fn daemon_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("own path");
-    exe.parent().and_then(|p| p.parent()).expect("target/release").join("shopmux")
-}
-
-/// A process's resident memory, in MB.
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
 
 /// Starts `shopmux serve` on `database`, with its key file kept in `home`.
 fn spawn(bin: &Path, home: &Path, database: &str, port: u16) -> Child {
@@ -58,7 +42,7 @@ async fn until_ready(client: &reqwest::Client, port: u16, started: Instant) -> D
 
 /// Serves `database` [`STARTS`] times and reports each start.
 pub async fn measure(database: &str) {
-    let bin = daemon_binary();
+    let bin = daemon::binary();
     let home = tempfile::tempdir().unwrap();
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     println!("cold start of `shopmux serve` over this database, {STARTS} starts:");
@@ -68,9 +52,9 @@ pub async fn measure(database: &str) {
         let started = Instant::now();
         let mut child = spawn(&bin, home.path(), database, port);
         let ready = until_ready(&client, port, started).await;
-        let at_ready = rss_mb(child.id());
+        let at_ready = daemon::rss_mb(child.id());
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let settled = rss_mb(child.id());
+        let settled = daemon::rss_mb(child.id());
         println!(
             "  start {run}: ready in {:>6.0} ms   RSS {at_ready:>5.1} MB at ready, {settled:>5.1} MB a second later{}",
             ready.as_secs_f64() * 1000.0,

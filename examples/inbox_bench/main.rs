@@ -18,6 +18,8 @@
 mod bench;
 mod browser;
 mod cold_start;
+#[path = "../bench/daemon.rs"]
+mod daemon;
 mod service_data;
 
 use rand::prelude::*;
@@ -298,9 +300,9 @@ async fn settle(inbox: &Inbox) {
     }
 }
 
-/// `--reuse`: measures a database an earlier run seeded (its `--database`), without
-/// seeding: the bench owner signs in, and its shops are read back.
-async fn remeasure(bench: &bench::Bench, n_conv: usize) {
+/// `--reuse`: a database an earlier run seeded (its `--database`), without seeding: the
+/// bench owner signs in, and its shops are read back in the order they were created.
+async fn reused(bench: &bench::Bench) -> (Viewer, Vec<IngestShop>) {
     let inbox = &bench.inbox;
     let signed = browser::sign_in(inbox).await;
     let (viewer, _) = inbox.web_session(&signed).await.unwrap().expect("the bench owner's session");
@@ -315,12 +317,33 @@ async fn remeasure(bench: &bench::Bench, n_conv: usize) {
         shopmux::config::mask_url_password(&bench.url),
         ingest.len()
     );
-    settle(inbox).await;
-    measure(inbox, &viewer, cases(&ingest[1], n_conv)).await;
-    inbox.shutdown().await;
-    if bench::flag("--cold-start") {
-        cold_start::measure(&bench.url).await;
-    }
+    (viewer, ingest)
+}
+
+/// A fresh database seeded: the owner, its shops, and with `--service-data` the agents.
+async fn seeded(
+    bench: &bench::Bench, clock: &Arc<service_data::HistoryClock>, n_conv: usize, per: usize,
+) -> (Viewer, Vec<IngestShop>, Option<service_data::Agents>) {
+    let inbox = &bench.inbox;
+    let with_service = bench::flag("--service-data");
+    let owner = browser::owner(inbox).await;
+    let platforms = with_service.then_some(service_data::SHOPS);
+    let shops = create_shops(inbox, &bench::viewer(inbox, &owner.token).await, platforms).await;
+    let viewer = bench::viewer(inbox, &owner.token).await;
+    println!(
+        "inbox_bench: seeding {n_conv} conversations / {} messages into {}",
+        n_conv * per,
+        shopmux::config::mask_url_password(&bench.url)
+    );
+    let agents = if with_service {
+        let agents = service_data::create_agents(inbox, &viewer, &shops).await;
+        Some(service_data::seed(inbox, clock, &viewer, agents, &shops, n_conv, per).await)
+    } else {
+        seed(inbox, &shops, n_conv, per).await;
+        None
+    };
+    flag_and_read_some(inbox, &viewer).await;
+    (viewer, shops, agents)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -341,27 +364,12 @@ async fn main() {
         bench::start(database, "inbox-bench.db", options).await
     };
     let inbox = bench.inbox.clone();
-    if bench::flag("--reuse") {
-        return remeasure(&bench, n_conv).await;
-    }
-    let owner = browser::owner(&inbox).await;
-    let platforms = with_service.then_some(service_data::SHOPS);
-    let shops = create_shops(&inbox, &bench::viewer(&inbox, &owner.token).await, platforms).await;
-    let viewer = bench::viewer(&inbox, &owner.token).await;
-
-    println!(
-        "inbox_bench: seeding {n_conv} conversations / {} messages into {}",
-        n_conv * per,
-        shopmux::config::mask_url_password(&bench.url)
-    );
-    let agents = if with_service {
-        let agents = service_data::create_agents(&inbox, &viewer, &shops).await;
-        Some(service_data::seed(&inbox, &clock, &viewer, agents, &shops, n_conv, per).await)
+    let (viewer, shops, agents) = if bench::flag("--reuse") {
+        let (viewer, shops) = reused(&bench).await;
+        (viewer, shops, None)
     } else {
-        seed(&inbox, &shops, n_conv, per).await;
-        None
+        seeded(&bench, &clock, n_conv, per).await
     };
-    flag_and_read_some(&inbox, &viewer).await;
     settle(&inbox).await;
     measure(&inbox, &viewer, cases(&shops[1], n_conv)).await;
     if let Some(agents) = &agents {

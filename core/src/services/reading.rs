@@ -328,19 +328,7 @@ impl Inbox {
 /// counters the page shows anyway instead of counting the rows: every status of a
 /// seller is 100,000 conversations to count at this project's scale.
 fn total_of_status(spec: &ListSpec<'_>, counts: &FilterCounts, mine: &FilterCounts) -> Option<i64> {
-    let filtered = spec.agent.is_some()
-        || spec.unassigned
-        || spec.unread
-        || spec.unreplied
-        || spec.flag.is_some()
-        || spec.expiring.is_some()
-        || spec.has_order
-        || spec.search.is_some()
-        || spec.from.is_some()
-        || spec.to.is_some()
-        || spec.buyer.is_some()
-        || spec.topic.is_some();
-    if filtered {
+    if !spec.only_status() {
         return None;
     }
     let c = if spec.assignee.is_some() { mine } else { counts };

@@ -66,6 +66,22 @@ pub struct ListSpec<'a> {
     pub limit: usize,
 }
 
+impl ListSpec<'_> {
+    /// Whether nothing but the status (and the assignee, "mine") filters the list in its
+    /// scope: what the counters count.
+    pub fn only_status(&self) -> bool {
+        self.agent.is_none()
+            && !(self.unassigned || self.unread || self.unreplied || self.has_order)
+            && self.flag.is_none()
+            && self.expiring.is_none()
+            && self.search.is_none()
+            && self.from.is_none()
+            && self.to.is_none()
+            && self.buyer.is_none()
+            && self.topic.is_none()
+    }
+}
+
 /// The sort key column of a sort, and whether it runs descending.
 pub fn sort_key(sort: SortOrder) -> (&'static str, bool) {
     match sort {
@@ -99,7 +115,7 @@ fn query(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> (String, Vec<St
     // SQLite. Both given: the conversations matching both.
     let drivers: Vec<String> = matches(store, spec, b).iter().map(Match::candidates).collect();
     let ids = match drivers.len() {
-        0 => return ("conversations c".to_owned(), conditions),
+        0 => return (TABLE.to_owned(), conditions),
         1 => drivers[0].clone(),
         _ => drivers
             .iter()
@@ -111,6 +127,9 @@ fn query(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> (String, Vec<St
     conditions.push("c.id = s.id".into());
     (format!("(SELECT DISTINCT id FROM ({ids}) AS u) AS s CROSS JOIN conversations c"), conditions)
 }
+
+/// The FROM clause of a list query no search or buyer filter drives.
+const TABLE: &str = "conversations c";
 
 /// Every `list_status` a conversation has ([`super::rows::list_status`]).
 const STATUSES: [&str; 3] = ["open", "history", "closed"];
@@ -125,7 +144,7 @@ pub async fn count(store: &Store, spec: &ListSpec<'_>) -> CoreResult<i64> {
     };
     // All statuses: one count per status, each a range of the list indexes.
     let sql = match (spec.status, from.as_str()) {
-        (ListStatus::All, "conversations c") => {
+        (ListStatus::All, TABLE) => {
             let each: Vec<String> = STATUSES
                 .iter()
                 .map(|s| format!("({})", count(&format!(" AND c.list_status = '{s}'"))))
@@ -151,8 +170,7 @@ const WINDOW: usize = 4_000;
 /// the page, it is the page (no match can come before). Otherwise, and for every other
 /// search, the query is driven from the matching conversations.
 pub async fn page(store: &Store, spec: &ListSpec<'_>) -> CoreResult<Vec<(Conversation, String)>> {
-    let broad = matches(store, spec, &mut SqlArgs::default()).iter().any(|m| m.broad);
-    if broad {
+    if spec.search.into_iter().chain(spec.buyer).any(list_match::by_name_part) {
         let rows = page_rows(store, spec, walked_ids(store, spec)).await?;
         if rows.len() == spec.limit {
             return Ok(rows);
@@ -186,14 +204,7 @@ fn driven_ids(store: &Store, spec: &ListSpec<'_>) -> PageIds {
     let (from, mut conditions) = query(store, spec, &mut b);
     conditions.extend(after(spec, &mut b));
     let (key_col, _) = sort_key(spec.sort);
-    let select = format!("c.id, c.{key_col}");
-    let order = order(spec, spec.limit);
-    let sql = match (spec.status, from.as_str()) {
-        (ListStatus::All, "conversations c") => {
-            format!("SELECT {select} FROM {} {order}", per_status(&select, &conditions, &order))
-        }
-        _ => format!("SELECT {select} FROM {from} WHERE {} {order}", conditions.join(" AND ")),
-    };
+    let sql = ordered(spec, &format!("c.id, c.{key_col}"), &from, &conditions, spec.limit);
     (sql, b)
 }
 
@@ -205,16 +216,7 @@ fn walked_ids(store: &Store, spec: &ListSpec<'_>) -> PageIds {
     conditions.extend(after(spec, &mut b));
     let (key_col, _) = sort_key(spec.sort);
     let select = format!("c.id, c.buyer_id, c.{key_col}");
-    let window = order(spec, WINDOW);
-    let walk = match spec.status {
-        ListStatus::All => {
-            format!("SELECT {select} FROM {} {window}", per_status(&select, &conditions, &window))
-        }
-        _ => format!(
-            "SELECT {select} FROM conversations c WHERE {} {window}",
-            conditions.join(" AND ")
-        ),
-    };
+    let walk = ordered(spec, &select, TABLE, &conditions, WINDOW);
     let tests: Vec<String> =
         matches(store, spec, &mut b).iter().map(|m| m.condition("c")).collect();
     let sql = format!(
@@ -245,6 +247,20 @@ async fn page_rows(
             Ok((c, nickname.unwrap_or_default()))
         })
         .collect()
+}
+
+/// `select` of the first `n` rows of `from` meeting `conditions`, in the sort's order;
+/// of every status of the table, one walk per status merged ([`per_status`]).
+fn ordered(
+    spec: &ListSpec<'_>, select: &str, from: &str, conditions: &[String], n: usize,
+) -> String {
+    let order = order(spec, n);
+    match (spec.status, from) {
+        (ListStatus::All, TABLE) => {
+            format!("SELECT {select} FROM {} {order}", per_status(select, conditions, &order))
+        }
+        _ => format!("SELECT {select} FROM {from} WHERE {} {order}", conditions.join(" AND ")),
+    }
 }
 
 /// Every list status's first rows (`select`), merged: the list indexes lead with the

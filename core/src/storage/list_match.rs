@@ -32,8 +32,6 @@ pub(super) struct Match {
     /// Queries of the ids (`buyer_id`) of matching buyers: the alternatives, any one
     /// matches.
     buyers: Vec<String>,
-    /// Whether it matches buyers by name parts: possibly thousands of them.
-    pub broad: bool,
 }
 
 impl Match {
@@ -57,15 +55,24 @@ impl Match {
     }
 }
 
+/// Whether a search or buyer filter `text` matches buyers by name parts (possibly
+/// thousands of them): it has a word.
+pub(super) fn by_name_part(text: &str) -> bool {
+    name_words(text).next().is_some()
+}
+
+/// The words of `text` a buyer's name parts are matched against.
+fn name_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split_whitespace().take(4).filter_map(search_terms::name_query)
+}
+
 /// Buyers with a name part starting with each word of `text` (AE-SEARCH-1), if it has
 /// words.
 fn name_parts(text: &str, b: &mut SqlArgs) -> Option<String> {
-    let words: Vec<String> =
-        text.split_whitespace().take(4).filter_map(search_terms::name_query).collect();
-    let parts: Vec<String> = words
-        .iter()
+    let parts: Vec<String> = name_words(text)
         .map(|w| {
-            let (lo, hi) = (b.arg(w.clone()), b.arg(search_terms::prefix_upper_bound(w)));
+            let upper = search_terms::prefix_upper_bound(&w);
+            let (lo, hi) = (b.arg(w), b.arg(upper));
             format!("SELECT buyer_id FROM buyer_name_parts WHERE part >= {lo} AND part < {hi}")
         })
         .collect();
@@ -78,10 +85,7 @@ fn name_parts(text: &str, b: &mut SqlArgs) -> Option<String> {
 pub(super) fn buyer(
     text: &str, shops: impl FnOnce(&mut SqlArgs) -> String, b: &mut SqlArgs,
 ) -> Match {
-    let mut buyers = Vec::new();
-    let names = name_parts(text, b);
-    let broad = names.is_some();
-    buyers.extend(names);
+    let mut buyers: Vec<String> = name_parts(text, b).into_iter().collect();
     if let Ok(id) = text.parse::<BuyerId>() {
         buyers.push(format!("SELECT id AS buyer_id FROM buyers WHERE id = {}", b.arg(id)));
     }
@@ -90,7 +94,7 @@ pub(super) fn buyer(
         "SELECT id AS buyer_id FROM buyers WHERE shop_id IN ({shops}) AND external_id = {}",
         b.arg(text.to_owned())
     ));
-    Match { conversations: None, buyers, broad }
+    Match { conversations: None, buyers }
 }
 
 /// A search: conversations with a message containing every word (full-text index; the
@@ -125,10 +129,9 @@ pub(super) fn search(backend: Backend, seller: SellerId, text: &str, b: &mut Sql
         ),
     });
     let mut buyers: Vec<String> = name_parts(text, b).into_iter().collect();
-    let broad = !buyers.is_empty();
     buyers.push(format!(
         "SELECT buyer_id FROM orders WHERE external_id = {}",
         b.arg(text.to_owned())
     ));
-    Match { conversations, buyers, broad }
+    Match { conversations, buyers }
 }
