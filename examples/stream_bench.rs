@@ -22,6 +22,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Each stream's read buffer in this client: a few frames' worth.
+const READ_BUFFER: usize = 8 * 1024;
 
 struct Args {
     streams: usize,
@@ -109,7 +113,14 @@ async fn stream(
     seen: Arc<Seen>,
 ) {
     let url = format!("{ws_base}/api/v1/stream?access_token={token}");
-    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else { return };
+    // tungstenite zero-fills the free part of its read buffer before each read: at the
+    // default 128 KiB that was 40 % of this client's CPU, taken from the daemon's cores.
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    let Ok((mut ws, _)) =
+        tokio_tungstenite::connect_async_with_config(url, Some(config), false).await
+    else {
+        return;
+    };
     read_frames(&mut ws, measure, started, &seen).await;
     seen.ended.fetch_add(1, Ordering::Relaxed);
 }
@@ -214,10 +225,10 @@ async fn wait_connected(client: &reqwest::Client, base: &str, owner: &str, n: us
 }
 
 /// Sends `rate` signed probes a second, round-robin over `shops`, for `seconds`; returns
-/// (sent, acknowledged).
+/// how many were sent, and the acknowledged ones' times from send to answer (µs, sorted).
 async fn drive_inbound(
     client: &reqwest::Client, base: &str, shops: &[ShopKeys], args: &Args, started: Instant,
-) -> (usize, usize) {
+) -> (usize, Vec<u32>) {
     let stop_at = Instant::now() + Duration::from_secs(args.seconds);
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / args.rate.max(1)));
     let mut sends = Vec::new();
@@ -236,15 +247,18 @@ async fn drive_inbound(
             .header("content-type", "application/json")
             .body(raw);
         sends.push(tokio::spawn(async move {
-            request.send().await.is_ok_and(|r| r.status().is_success())
+            let ok = request.send().await.is_ok_and(|r| r.status().is_success());
+            let took = started.elapsed().as_micros().saturating_sub(sent) as u32;
+            ok.then_some(took)
         }));
     }
     let n = sends.len();
-    let mut acked = 0;
+    let mut acks = Vec::with_capacity(n);
     for s in sends {
-        acked += usize::from(s.await.unwrap_or(false));
+        acks.extend(s.await.ok().flatten());
     }
-    (n, acked)
+    acks.sort_unstable();
+    (n, acks)
 }
 
 async fn run(args: Args) {
@@ -274,7 +288,8 @@ async fn run(args: Args) {
     let connected = wait_connected(&client, &base, &owner, args.streams).await;
     println!("  {connected} streams open after {:.1} s", started.elapsed().as_secs_f64());
     let open_rss = daemon::rss_mb(pid);
-    let (n, acked) = drive_inbound(&client, &base, &shops, &args, started).await;
+    let (n, acks) = drive_inbound(&client, &base, &shops, &args, started).await;
+    let acked = acks.len();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let end_rss = daemon::rss_mb(pid);
     let mut lat = latencies.lock().await.clone();
@@ -282,6 +297,11 @@ async fn run(args: Args) {
     println!(
         "  inbound: {n} sent, {acked} acknowledged ({:.0} msg/s)",
         acked as f64 / args.seconds as f64
+    );
+    println!(
+        "  acknowledged (send → answer): p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&acks, 0.5),
+        percentile(&acks, 0.99)
     );
     println!(
         "  daemon RSS: idle {idle_rss:.0} MB, {} streams open {open_rss:.0} MB, at the end {end_rss:.0} MB",

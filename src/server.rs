@@ -172,7 +172,7 @@ impl Daemon {
         let router = api::router(
             AppState {
                 inbox: self.inbox.clone(),
-                hub: api::stream_hub::StreamHub::start(&self.inbox),
+                hub: api::stream_hub::StreamHub::start(&self.inbox, phase.clone()),
                 sockets: api::socket::SocketPolicy::new(self.ping_every, phase.clone()),
                 metrics: Arc::new(api::metrics::Metrics::new(
                     self.access.metrics_token.as_ref().map(|t| t.0.clone()),

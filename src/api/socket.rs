@@ -81,8 +81,7 @@ impl SocketPolicy {
 pub struct Socket {
     tx: SplitSink<WebSocket, WsMessage>,
     rx: SplitStream<WebSocket>,
-    ping: Interval,
-    awaiting_pong: bool,
+    keep_alive: KeepAlive,
     phase: watch::Receiver<Phase>,
     send_within: Duration,
 }
@@ -96,8 +95,7 @@ impl Socket {
         Self {
             tx,
             rx,
-            ping,
-            awaiting_pong: false,
+            keep_alive: KeepAlive { ping, awaiting_pong: false },
             phase: policy.phase.clone(),
             send_within: policy.ping_every,
         }
@@ -106,17 +104,26 @@ impl Socket {
     /// Sends a text frame; false when the peer is gone or did not take it within one
     /// ping interval.
     pub async fn send(&mut self, text: String) -> bool {
-        self.send_text(text.into()).await
+        self.send_all([text.into()]).await
     }
 
-    /// Sends a text frame shared with other sockets (encoded once); as [`Socket::send`].
-    pub async fn send_text(&mut self, text: Utf8Bytes) -> bool {
-        let sent = tokio::time::timeout(self.send_within, self.tx.send(WsMessage::Text(text)));
-        matches!(sent.await, Ok(Ok(())))
+    /// Sends text frames (shared with other sockets: encoded once), flushed once at the
+    /// end: frames that waited together leave in as few writes as the connection's write
+    /// buffer allows — one system call, and one packet, for several. As
+    /// [`Socket::send`], the time limit counts for the whole batch.
+    pub async fn send_all(&mut self, frames: impl IntoIterator<Item = Utf8Bytes>) -> bool {
+        let tx = &mut self.tx;
+        let batch = async move {
+            for frame in frames {
+                tx.feed(WsMessage::Text(frame)).await?;
+            }
+            tx.flush().await
+        };
+        matches!(tokio::time::timeout(self.send_within, batch).await, Ok(Ok(())))
     }
 
     /// Tells the peer the server stops (1001 or 1012).
-    async fn farewell(&mut self, farewell: Farewell) {
+    pub async fn farewell(&mut self, farewell: Farewell) {
         let _ = self.tx.send(WsMessage::Close(Some(farewell.frame()))).await;
         let _ = self.tx.close().await;
     }
@@ -126,15 +133,50 @@ impl Socket {
     /// frames, so it can race other sources in `select!`.
     pub async fn next_text(&mut self) -> Option<String> {
         loop {
-            let phase = *self.phase.borrow();
+            let phase = *self.phase.borrow_and_update();
             if let Phase::Closing(farewell) = phase {
                 self.farewell(farewell).await;
                 return None;
             }
+            let keep_alive = &mut self.keep_alive;
             tokio::select! {
                 // A dropped sender (no shutdown wired) disables this branch.
                 Ok(()) = self.phase.changed() => {}
-                incoming = self.rx.next() => match incoming {
+                incoming = keep_alive.incoming(&mut self.rx, &mut self.tx) => return incoming,
+            }
+        }
+    }
+
+    /// As [`Socket::next_text`], but blind to the daemon's phase: for a caller told of the
+    /// shutdown otherwise (the live streams, by their hub: one watcher for every stream
+    /// instead of one each, polled at every frame).
+    pub async fn incoming(&mut self) -> Option<String> {
+        self.keep_alive.incoming(&mut self.rx, &mut self.tx).await
+    }
+
+    /// Closes the socket with a code and a reason (the peer may be gone already).
+    pub async fn close(&mut self, code: u16, reason: &'static str) {
+        let frame = CloseFrame { code, reason: reason.into() };
+        let _ = self.tx.send(WsMessage::Close(Some(frame))).await;
+        let _ = self.tx.close().await;
+    }
+}
+
+/// The server's pings, and whether the last one is still unanswered.
+struct KeepAlive {
+    ping: Interval,
+    awaiting_pong: bool,
+}
+
+impl KeepAlive {
+    /// The peer's next text frame, pinging meanwhile; none once the peer closed, failed
+    /// or missed a pong.
+    async fn incoming(
+        &mut self, rx: &mut SplitStream<WebSocket>, tx: &mut SplitSink<WebSocket, WsMessage>,
+    ) -> Option<String> {
+        loop {
+            tokio::select! {
+                incoming = rx.next() => match incoming {
                     Some(Ok(WsMessage::Text(text))) => return Some(text.to_string()),
                     Some(Ok(WsMessage::Pong(_))) => self.awaiting_pong = false,
                     Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return None,
@@ -144,19 +186,12 @@ impl Socket {
                     if self.awaiting_pong {
                         return None;
                     }
-                    if self.tx.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
+                    if tx.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
                         return None;
                     }
                     self.awaiting_pong = true;
                 }
             }
         }
-    }
-
-    /// Closes the socket with a code and a reason (the peer may be gone already).
-    pub async fn close(mut self, code: u16, reason: &'static str) {
-        let frame = CloseFrame { code, reason: reason.into() };
-        let _ = self.tx.send(WsMessage::Close(Some(frame))).await;
-        let _ = self.tx.close().await;
     }
 }

@@ -26,23 +26,19 @@
 use super::doc::{Forbidden, Unauthorized};
 use super::extract::{ApiQuery, ApiWebSocket, Auth};
 use super::socket::Socket;
-use super::stream_hub::{RESYNC, Subscription};
+use super::stream_hub::{Item, RESYNC, Subscription};
 use axum::extract::ws::Utf8Bytes;
 use axum::extract::ws::WebSocket;
 use axum::response::Response;
 use shopmux_core::domain::viewer::Viewer;
 use shopmux_core::services::live::replay::Replay;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 /// The largest message (and frame) an agent may send on the stream, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4096;
 
 /// The close code of a stream whose credential no longer holds.
 pub const CLOSE_ACCESS_REVOKED: u16 = 4401;
-
-/// An owner event with its seller.
-type OwnerNotice = (shopmux_core::domain::ids::SellerId, shopmux_core::events::OwnerEvent);
 
 /// Open the live stream (WebSocket). Authenticate with the `Authorization` header,
 /// `?access_token=`, or the session cookie (then only with an `Origin` matching the
@@ -58,22 +54,19 @@ pub async fn stream(
 ) -> Response {
     // Subscribed before the upgrade is answered (and before a replay is read): an event
     // published once the client holds its open stream is never missed.
-    let buses = Buses {
-        events: auth.app.hub.subscribe(
-            auth.viewer.visible_shops.clone(),
-            auth.viewer.is_owner().then_some(auth.viewer.agent.seller_id),
-        ),
-        accounts: auth.app.inbox.events().subscribe_accounts(),
-        owners: auth.app.inbox.events().subscribe_owners(),
-        resume_from: query.cursor,
-    };
+    let events = auth.app.hub.subscribe(
+        auth.viewer.visible_shops.clone(),
+        auth.viewer.agent.seller_id,
+        auth.viewer.is_owner(),
+    );
+    let resume_from = query.cursor;
     // Agents send nothing: small buffers (they are per open stream).
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
-        .on_upgrade(move |socket| pump(socket, auth, buses))
+        .on_upgrade(move |socket| pump(socket, auth, events, resume_from))
 }
 
 /// The stream's query: the token for clients that cannot set headers, and the cursor to
@@ -94,20 +87,18 @@ const READ_BUFFER: usize = 256;
 /// The most a stream's connection buffers for a frame the client has not taken yet.
 const MAX_WRITE_BUFFER: usize = 1 << 20;
 
-/// What a stream forwards from.
-struct Buses {
-    /// Its shops' events (and the log's position), from the hub.
-    events: Subscription,
-    accounts: tokio::sync::broadcast::Receiver<shopmux_core::domain::ids::SellerId>,
-    owners: tokio::sync::broadcast::Receiver<OwnerNotice>,
-    /// Where the client resumes from.
-    resume_from: Option<i64>,
-}
+/// Bytes of queued frames gathered before a write, within a batch (the buffer keeps its
+/// size per stream once grown, so it stays small: a few frames' worth).
+const WRITE_BUFFER: usize = 4096;
 
-async fn pump(socket: WebSocket, auth: Auth, buses: Buses) {
+/// The most items taken from the hub's queue at once.
+const BATCH_ITEMS: usize = 64;
+
+/// Runs a stream: its frames from the hub (`events`), after what a reconnecting client
+/// missed since `resume_from`.
+async fn pump(socket: WebSocket, auth: Auth, events: Subscription, resume_from: Option<i64>) {
     let app = auth.app.clone();
     let agent = auth.viewer.agent.clone();
-    let Buses { events, accounts, owners, resume_from } = buses;
     let session = match app.inbox.open_session(&agent).await {
         Ok(session) => session,
         Err(error) => {
@@ -118,7 +109,7 @@ async fn pump(socket: WebSocket, auth: Auth, buses: Buses) {
     let socket = Socket::new(socket, &app.sockets).await;
     let _open = app.metrics.all.socket_opened(crate::telemetry::SocketKind::Stream);
     let viewer = auth.viewer.clone();
-    let mut forwarder = Forwarder { socket, events, accounts, owners, viewer, auth };
+    let mut forwarder = Forwarder { socket, events, viewer, auth };
     if forwarder.resume(resume_from).await {
         forwarder.run().await;
     }
@@ -146,8 +137,6 @@ enum Next {
 struct Forwarder {
     socket: Socket,
     events: Subscription,
-    accounts: tokio::sync::broadcast::Receiver<shopmux_core::domain::ids::SellerId>,
-    owners: tokio::sync::broadcast::Receiver<OwnerNotice>,
     viewer: Viewer,
     auth: Auth,
 }
@@ -178,58 +167,71 @@ impl Forwarder {
         let mut recheck = tokio::time::interval(RECHECK_EVERY);
         recheck.tick().await;
         loop {
+            // Allocated when items come, freed once they are sent: a buffer kept by each
+            // of 10,000 streams would weigh tens of megabytes.
+            let mut items = Vec::new();
             let next = tokio::select! {
                 _ = recheck.tick() => self.recheck().await.unwrap_or(Next::Skip),
-                frame = self.events.frames.recv() => match frame {
-                    Some(frame) => Next::Send(frame),
-                    None => Next::End,
+                taken = self.events.recv_many(&mut items, BATCH_ITEMS) => match taken {
+                    0 => Next::End,
+                    _ => self.forward(&mut items).await,
                 },
-                changed = self.accounts.recv() => self.on_accounts(changed).await,
-                notice = self.owners.recv() => self.on_owner(notice),
                 // Agents send nothing on the stream; any text is ignored.
-                incoming = self.socket.next_text() => match incoming {
+                incoming = self.socket.incoming() => match incoming {
                     Some(_) => Next::Skip,
                     None => Next::End,
                 },
             };
+            if !self.act(next).await {
+                return;
+            }
+        }
+    }
+
+    /// Does what `next` says; false once the stream ended.
+    async fn act(&mut self, next: Next) -> bool {
+        match next {
+            Next::Send(frame) => self.socket.send_all([frame]).await,
+            Next::Skip => true,
+            Next::Revoked => {
+                self.socket.close(CLOSE_ACCESS_REVOKED, "access revoked").await;
+                false
+            }
+            Next::End => false,
+        }
+    }
+
+    /// Handles the items taken from the hub in order: frames in a row leave in one
+    /// batch (one write where they fit).
+    async fn forward(&mut self, items: &mut Vec<Item>) -> Next {
+        let mut items = items.drain(..).peekable();
+        while let Some(item) = items.next() {
+            let next = match item {
+                Item::Frame(first) => {
+                    let more = std::iter::from_fn(|| match items.next_if(Item::is_frame) {
+                        Some(Item::Frame(frame)) => Some(frame),
+                        _ => None,
+                    });
+                    let sent = self.socket.send_all(std::iter::once(first).chain(more)).await;
+                    if sent { Next::Skip } else { Next::End }
+                }
+                Item::Recheck => self.recheck().await.unwrap_or(Next::Skip),
+                Item::Close(farewell) => {
+                    self.socket.farewell(farewell).await;
+                    Next::End
+                }
+            };
             match next {
+                Next::Skip => {}
                 Next::Send(frame) => {
-                    if !self.socket.send_text(frame).await {
-                        return;
+                    if !self.socket.send_all([frame]).await {
+                        return Next::End;
                     }
                 }
-                Next::Skip => {}
-                Next::Revoked => {
-                    self.socket.close(CLOSE_ACCESS_REVOKED, "access revoked").await;
-                    return;
-                }
-                Next::End => return,
+                ended => return ended,
             }
         }
-    }
-
-    /// An owner event (a paused webhook endpoint): sent to the seller's main account only.
-    fn on_owner(&self, notice: Result<OwnerNotice, RecvError>) -> Next {
-        match notice {
-            Ok((seller, event))
-                if seller == self.viewer.agent.seller_id && self.viewer.is_owner() =>
-            {
-                Next::Send(serde_json::to_string(&event).unwrap_or_default().into())
-            }
-            Err(RecvError::Closed) => Next::End,
-            _ => Next::Skip,
-        }
-    }
-
-    /// An accounts change: ours (or one we may have missed) re-reads the viewer.
-    async fn on_accounts(
-        &mut self, changed: Result<shopmux_core::domain::ids::SellerId, RecvError>,
-    ) -> Next {
-        match changed {
-            Ok(seller) if seller != self.viewer.agent.seller_id => Next::Skip,
-            Err(RecvError::Closed) => Next::End,
-            _ => self.recheck().await.unwrap_or(Next::Skip),
-        }
+        Next::Skip
     }
 
     /// Reads the viewer again through the credential: `Revoked` when it no longer

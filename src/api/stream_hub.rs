@@ -2,21 +2,30 @@
 //! JSON once, and hands the frame to the streams subscribed to its shop — so an event
 //! costs one encoding and one queue push per stream that may see it, whatever the number
 //! of open streams. Each stream has a bounded queue ([`QUEUE`] frames): a stream that
-//! falls that far behind (the frames are shared, so a full queue holds pointers) loses what does not fit and gets `resync` as soon as there is
-//! room again (its client reloads); the hub never waits for a stream. A stall that lasts
-//! is ended by the socket's send time limit.
+//! falls that far behind (the frames are shared, so a full queue holds pointers) loses
+//! what does not fit and gets `resync` as soon as there is room again (its client
+//! reloads); the hub never waits for a stream. A stall that lasts is ended by the
+//! socket's send time limit.
+//!
+//! The hub is also the one listener, for every stream, of what else a stream acts on:
+//! owner events (to the seller's main account's streams), accounts changes (each stream
+//! of the seller checks its credential again: [`Item::Recheck`]) and the daemon's
+//! shutdown ([`Item::Close`]). A stream then waits on its queue alone — with 10,000
+//! streams, a bus receiver or phase watcher of each, polled at every frame, cost more
+//! than the frames' own queues.
 //!
 //! Several daemons (PostgreSQL): the hub also tells every stream the live-event log's
 //! position (`cursor` frames, at most every [`CURSOR_EVERY`]), in the same queue as the
 //! events, after every event handed to the bus before the position moved — so a cursor
 //! never runs ahead of what its stream was sent.
 
+use super::socket::{Farewell, Phase};
 use axum::extract::ws::Utf8Bytes;
 use shopmux_core::Inbox;
 use shopmux_core::domain::ids::{SellerId, ShopId};
 use shopmux_core::events::InboxEvent;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -31,25 +40,63 @@ pub const CURSOR_EVERY: Duration = Duration::from_secs(1);
 /// The frame telling a client to reload through the API.
 pub const RESYNC: &str = r#"{"type":"resync"}"#;
 
+/// What a stream's queue carries, in order.
+pub enum Item {
+    /// A frame to send: an event, the log's position, `resync`, an owner event.
+    Frame(Utf8Bytes),
+    /// The seller's accounts changed: check the stream's credential again.
+    Recheck,
+    /// The daemon stops: say goodbye this way and end.
+    Close(Farewell),
+}
+
+impl Item {
+    /// Whether this is a frame.
+    pub fn is_frame(&self) -> bool {
+        matches!(self, Item::Frame(_))
+    }
+}
+
 /// A stream's place in the hub.
 struct Subscriber {
-    queue: mpsc::Sender<Utf8Bytes>,
+    queue: mpsc::UnboundedSender<Item>,
+    /// Frames queued and not yet taken (the stream takes them off).
+    waiting: Arc<AtomicUsize>,
+    /// How many frames may wait.
+    room: usize,
     /// Frames were lost: `resync` goes first when there is room.
     lagged: AtomicBool,
+    /// Its account's seller.
+    seller: SellerId,
 }
 
 impl Subscriber {
     /// Queues a frame, or notes the loss; never waits.
     fn offer(&self, frame: &Utf8Bytes) {
         if self.lagged.load(Ordering::Relaxed) {
-            if self.queue.try_send(Utf8Bytes::from_static(RESYNC)).is_err() {
+            if !self.push(Utf8Bytes::from_static(RESYNC)) {
                 return;
             }
             self.lagged.store(false, Ordering::Relaxed);
         }
-        if self.queue.try_send(frame.clone()).is_err() {
+        if !self.push(frame.clone()) {
             self.lagged.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// Queues a frame if there is room (the hub is the one producer).
+    fn push(&self, frame: Utf8Bytes) -> bool {
+        if self.waiting.load(Ordering::Acquire) >= self.room {
+            return false;
+        }
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        self.queue.send(Item::Frame(frame)).is_ok()
+    }
+
+    /// Queues a signal whatever the frames waiting: signals are rare, and must not be
+    /// lost.
+    fn signal(&self, item: Item) {
+        let _ = self.queue.send(item);
     }
 }
 
@@ -65,6 +112,8 @@ struct Routes {
     owners: HashMap<SellerId, HashSet<u64>>,
     /// The last cursor sent to every stream (none yet, or one daemon).
     cursor: Option<i64>,
+    /// The daemon stops: how streams are told.
+    closing: Option<Farewell>,
 }
 
 impl Routes {
@@ -108,13 +157,13 @@ pub struct StreamHub {
     next_id: AtomicU64,
 }
 
-/// A stream's subscription: its frames, in order; dropped, it leaves the hub.
+/// A stream's subscription: what it is sent, in order; dropped, it leaves the hub.
 pub struct Subscription {
     id: u64,
     owner_of: Option<SellerId>,
     hub: Arc<StreamHub>,
-    /// The frames to send.
-    pub frames: mpsc::Receiver<Utf8Bytes>,
+    items: mpsc::UnboundedReceiver<Item>,
+    waiting: Arc<AtomicUsize>,
 }
 
 impl Subscription {
@@ -123,6 +172,15 @@ impl Subscription {
         let mut routes = self.hub.routes.lock().unwrap_or_else(|e| e.into_inner());
         routes.unroute(self.id);
         routes.route(self.id, shops);
+    }
+
+    /// Waits until something is queued, then moves up to `limit` items into `into`; 0
+    /// once the hub is gone. Cancel-safe.
+    pub async fn recv_many(&mut self, into: &mut Vec<Item>, limit: usize) -> usize {
+        let n = self.items.recv_many(into, limit).await;
+        let frames = into[into.len() - n..].iter().filter(|i| i.is_frame()).count();
+        self.waiting.fetch_sub(frames, Ordering::AcqRel);
+        n
     }
 }
 
@@ -143,50 +201,67 @@ impl Drop for Subscription {
 }
 
 impl StreamHub {
-    /// A hub fed by `inbox`'s bus (and its log position), running until the bus closes.
-    pub fn start(inbox: &Arc<Inbox>) -> Arc<Self> {
+    /// A hub fed by `inbox`'s buses (and its log position), closing its streams when
+    /// `phase` turns to closing, and running until the event bus closes.
+    pub fn start(inbox: &Arc<Inbox>, phase: watch::Receiver<Phase>) -> Arc<Self> {
         let hub = Arc::new(Self { routes: Mutex::default(), next_id: AtomicU64::new(0) });
-        let events = inbox.events().subscribe();
-        let added = inbox.events().subscribe_shops();
-        tokio::spawn(hub.clone().run(events, added, inbox.live_cursor()));
+        let buses = Buses {
+            events: inbox.events().subscribe(),
+            added: inbox.events().subscribe_shops(),
+            accounts: inbox.events().subscribe_accounts(),
+            owners: inbox.events().subscribe_owners(),
+            cursor: inbox.live_cursor(),
+            phase,
+        };
+        tokio::spawn(hub.clone().run(buses));
         hub
     }
 
-    /// Subscribes a stream to the events of `shops`; with `owner_of`, also to the
-    /// seller's shops added later.
+    /// Subscribes a stream of an account of `seller` to the events of `shops`; with
+    /// `owner` (the seller's main account), also to the seller's shops added later and
+    /// to its owner events.
     pub fn subscribe(
-        self: &Arc<Self>, shops: HashSet<ShopId>, owner_of: Option<SellerId>,
+        self: &Arc<Self>, shops: HashSet<ShopId>, seller: SellerId, owner: bool,
     ) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (queue, frames) = mpsc::channel(QUEUE);
-        let sub = Arc::new(Subscriber { queue, lagged: AtomicBool::new(false) });
+        let (queue, items) = mpsc::unbounded_channel();
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let sub = Arc::new(Subscriber {
+            queue,
+            waiting: waiting.clone(),
+            room: QUEUE,
+            lagged: AtomicBool::new(false),
+            seller,
+        });
         let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         // The position every stream was told last: everything up to it was handed out
         // before, and a resuming client reads it from the log.
         if let Some(cursor) = routes.cursor {
             sub.offer(&cursor_frame(cursor));
         }
+        if let Some(farewell) = routes.closing {
+            sub.signal(Item::Close(farewell));
+        }
         routes.all.insert(id, sub);
         routes.route(id, shops);
+        let owner_of = owner.then_some(seller);
         if let Some(seller) = owner_of {
             routes.owners.entry(seller).or_default().insert(id);
         }
-        Subscription { id, owner_of, hub: self.clone(), frames }
+        Subscription { id, owner_of, hub: self.clone(), items, waiting }
     }
 
-    async fn run(
-        self: Arc<Self>, mut events: broadcast::Receiver<InboxEvent>,
-        mut added: broadcast::Receiver<(SellerId, ShopId)>,
-        mut cursor: Option<watch::Receiver<i64>>,
-    ) {
+    async fn run(self: Arc<Self>, mut buses: Buses) {
         let mut tick = tokio::time::interval(CURSOR_EVERY);
         let mut sent_cursor = None;
+        let Buses { events, added, accounts, owners, cursor, phase } = &mut buses;
+        let accounts_open = &mut true;
         loop {
             tokio::select! {
                 event = events.recv() => match event {
                     Ok(e) => {
                         // A shop added before this event was published is followed first.
-                        self.follow_added(&mut added);
+                        self.follow_added(added);
                         self.dispatch(&e)
                     }
                     Err(RecvError::Lagged(_)) => self.to_all(&Utf8Bytes::from_static(RESYNC)),
@@ -196,13 +271,26 @@ impl StreamHub {
                     let now = cursor.as_mut().map(|c| *c.borrow_and_update());
                     if now != sent_cursor {
                         // What the bus had before the position moved goes first.
-                        if !self.drain(&mut events, &mut added) {
+                        if !self.drain(events, added) {
                             return;
                         }
                         sent_cursor = now;
                         if let Some(now) = now {
                             self.tell_cursor(now);
                         }
+                    }
+                }
+                changed = accounts.recv(), if *accounts_open => match changed {
+                    Ok(seller) => self.recheck(Some(seller)),
+                    // A lost change may be anyone's: every stream checks.
+                    Err(RecvError::Lagged(_)) => self.recheck(None),
+                    Err(RecvError::Closed) => *accounts_open = false,
+                },
+                Ok((seller, event)) = owners.recv() => self.to_owners(seller, &event),
+                // A dropped sender (no shutdown wired) disables this branch.
+                Ok(()) = phase.changed() => {
+                    if let Phase::Closing(farewell) = *phase.borrow_and_update() {
+                        self.close_all(farewell);
                     }
                 }
             }
@@ -251,6 +339,33 @@ impl StreamHub {
         }
     }
 
+    /// Has the streams of `seller` (every stream, for none) check their credential.
+    fn recheck(&self, seller: Option<SellerId>) {
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        for sub in routes.all.values().filter(|s| seller.is_none_or(|x| s.seller == x)) {
+            sub.signal(Item::Recheck);
+        }
+    }
+
+    /// Hands an owner event to the seller's main account's streams.
+    fn to_owners(&self, seller: SellerId, event: &shopmux_core::events::OwnerEvent) {
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(ids) = routes.owners.get(&seller) else { return };
+        let frame: Utf8Bytes = serde_json::to_string(event).unwrap_or_default().into();
+        for sub in ids.iter().filter_map(|id| routes.all.get(id)) {
+            sub.offer(&frame);
+        }
+    }
+
+    /// Tells every stream, and every later one, that the daemon stops.
+    fn close_all(&self, farewell: Farewell) {
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        routes.closing = Some(farewell);
+        for sub in routes.all.values() {
+            sub.signal(Item::Close(farewell));
+        }
+    }
+
     fn tell_cursor(&self, cursor: i64) {
         let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         routes.cursor = Some(cursor);
@@ -268,6 +383,16 @@ impl StreamHub {
     }
 }
 
+/// The buses the hub listens to.
+struct Buses {
+    events: broadcast::Receiver<InboxEvent>,
+    added: broadcast::Receiver<(SellerId, ShopId)>,
+    accounts: broadcast::Receiver<SellerId>,
+    owners: broadcast::Receiver<(SellerId, shopmux_core::events::OwnerEvent)>,
+    cursor: Option<watch::Receiver<i64>>,
+    phase: watch::Receiver<Phase>,
+}
+
 fn cursor_frame(cursor: i64) -> Utf8Bytes {
     format!(r#"{{"type":"cursor","cursor":{cursor}}}"#).into()
 }
@@ -276,21 +401,79 @@ fn cursor_frame(cursor: i64) -> Utf8Bytes {
 mod tests {
     use super::*;
 
+    /// A subscriber with room for `room` frames, and its queue.
+    fn subscriber(room: usize, seller: SellerId) -> (Subscriber, Queue) {
+        let (queue, items) = mpsc::unbounded_channel();
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let sub =
+            Subscriber { queue, waiting: waiting.clone(), room, lagged: false.into(), seller };
+        (sub, Queue { items, waiting })
+    }
+
+    /// The stream's side, taking one item at a time.
+    struct Queue {
+        items: mpsc::UnboundedReceiver<Item>,
+        waiting: Arc<AtomicUsize>,
+    }
+
+    impl Queue {
+        /// The next item, as the stream sees it: a frame's text, `recheck` or `close`.
+        fn next(&mut self) -> Option<String> {
+            Some(match self.items.try_recv().ok()? {
+                Item::Frame(f) => {
+                    self.waiting.fetch_sub(1, Ordering::AcqRel);
+                    f.as_str().to_owned()
+                }
+                Item::Recheck => "recheck".into(),
+                Item::Close(_) => "close".into(),
+            })
+        }
+    }
+
     #[test]
     fn a_stream_that_falls_behind_loses_frames_then_gets_resync_before_the_next() {
-        let (queue, mut frames) = mpsc::channel(2);
-        let sub = Subscriber { queue, lagged: AtomicBool::new(false) };
+        let (sub, mut queue) = subscriber(2, SellerId::new());
         for n in ["1", "2", "3"] {
             sub.offer(&Utf8Bytes::from_static(n));
         }
-        assert_eq!(frames.try_recv().unwrap().as_str(), "1");
+        assert_eq!(queue.next().unwrap(), "1");
         sub.offer(&Utf8Bytes::from_static("4"));
-        assert_eq!(frames.try_recv().unwrap().as_str(), "2");
-        assert_eq!(frames.try_recv().unwrap().as_str(), RESYNC, "3 was lost: reload");
+        assert_eq!(queue.next().unwrap(), "2");
+        assert_eq!(queue.next().unwrap(), RESYNC, "3 was lost: reload");
         // 4 found no room behind the resync: lost too, so a resync comes before 5.
         sub.offer(&Utf8Bytes::from_static("5"));
-        assert_eq!(frames.try_recv().unwrap().as_str(), RESYNC);
-        assert_eq!(frames.try_recv().unwrap().as_str(), "5");
-        assert!(frames.try_recv().is_err());
+        assert_eq!(queue.next().unwrap(), RESYNC);
+        assert_eq!(queue.next().unwrap(), "5");
+        assert!(queue.next().is_none());
+    }
+
+    #[test]
+    fn signals_are_queued_in_order_even_to_a_full_queue() {
+        let (sub, mut queue) = subscriber(1, SellerId::new());
+        sub.offer(&Utf8Bytes::from_static("1"));
+        sub.signal(Item::Recheck);
+        sub.offer(&Utf8Bytes::from_static("2"));
+        sub.signal(Item::Close(Farewell::Restart));
+        let seen: Vec<String> = std::iter::from_fn(|| queue.next()).collect();
+        assert_eq!(seen, ["1", "recheck", "close"], "2 found no room; the signals did");
+    }
+
+    #[tokio::test]
+    async fn accounts_changes_reach_the_sellers_streams_and_a_shutdown_reaches_every_stream() {
+        let hub = Arc::new(StreamHub { routes: Mutex::default(), next_id: AtomicU64::new(0) });
+        let (ours, theirs) = (SellerId::new(), SellerId::new());
+        let mut agent = hub.subscribe(HashSet::new(), ours, false);
+        let mut other = hub.subscribe(HashSet::new(), theirs, true);
+        hub.recheck(Some(ours));
+        let mut items = Vec::new();
+        assert_eq!(agent.recv_many(&mut items, 8).await, 1);
+        assert!(matches!(items[..], [Item::Recheck]));
+        hub.close_all(Farewell::GoingAway);
+        let late = hub.subscribe(HashSet::new(), ours, false);
+        for mut stream in [agent, other, late] {
+            items.clear();
+            assert_eq!(stream.recv_many(&mut items, 8).await, 1, "only the farewell");
+            assert!(matches!(items[..], [Item::Close(Farewell::GoingAway)]));
+        }
     }
 }

@@ -115,7 +115,10 @@ impl Harness {
         let inbox = Inbox::start(store, clock.clone(), options);
         let state = AppState {
             inbox: inbox.clone(),
-            hub: super::stream_hub::StreamHub::start(&inbox),
+            hub: super::stream_hub::StreamHub::start(
+                &inbox,
+                tokio::sync::watch::channel(super::socket::Phase::Serving).1,
+            ),
             sockets: super::socket::SocketPolicy::without_shutdown(std::time::Duration::from_secs(
                 30,
             )),
