@@ -169,11 +169,12 @@ impl Daemon {
         self, mut stops: tokio::sync::mpsc::Receiver<Stop>,
     ) -> anyhow::Result<()> {
         let (phase_tx, phase) = tokio::sync::watch::channel(Phase::Serving);
+        let sockets = api::socket::SocketPolicy::new(self.ping_every, phase.clone());
         let router = api::router(
             AppState {
                 inbox: self.inbox.clone(),
-                hub: api::stream_hub::StreamHub::start(&self.inbox, phase.clone()),
-                sockets: api::socket::SocketPolicy::new(self.ping_every, phase.clone()),
+                hub: api::stream_hub::StreamHub::start(&self.inbox, &sockets),
+                sockets,
                 metrics: Arc::new(api::metrics::Metrics::new(
                     self.access.metrics_token.as_ref().map(|t| t.0.clone()),
                     self.metrics.clone(),

@@ -38,12 +38,12 @@ pub async fn sign_in(inbox: &Inbox) -> String {
 /// Serves the API and the page on a free port; its base URL.
 async fn serve(inbox: Arc<Inbox>) -> String {
     let clock = inbox.clock().clone();
+    let sockets =
+        shopmux::api::socket::SocketPolicy::without_shutdown(std::time::Duration::from_secs(30));
     let state = AppState {
-        hub: shopmux::api::stream_hub::StreamHub::start(&inbox),
+        hub: shopmux::api::stream_hub::StreamHub::start(&inbox, &sockets),
         inbox,
-        sockets: shopmux::api::socket::SocketPolicy::without_shutdown(
-            std::time::Duration::from_secs(30),
-        ),
+        sockets,
         metrics: Arc::default(),
         storefront: Arc::new(shopmux::storefront::Storefront::new(
             None,

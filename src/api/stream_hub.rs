@@ -19,7 +19,7 @@
 //! events, after every event handed to the bus before the position moved — so a cursor
 //! never runs ahead of what its stream was sent.
 
-use super::socket::{Farewell, Phase};
+use super::socket::{Farewell, Phase, SocketPolicy};
 use axum::extract::ws::Utf8Bytes;
 use shopmux_core::Inbox;
 use shopmux_core::domain::ids::{SellerId, ShopId};
@@ -201,9 +201,10 @@ impl Drop for Subscription {
 }
 
 impl StreamHub {
-    /// A hub fed by `inbox`'s buses (and its log position), closing its streams when
-    /// `phase` turns to closing, and running until the event bus closes.
-    pub fn start(inbox: &Arc<Inbox>, phase: watch::Receiver<Phase>) -> Arc<Self> {
+    /// A hub fed by `inbox`'s buses (and its log position), closing its streams when the
+    /// daemon's phase (in `sockets`) turns to closing, and running until the event bus
+    /// closes.
+    pub fn start(inbox: &Arc<Inbox>, sockets: &SocketPolicy) -> Arc<Self> {
         let hub = Arc::new(Self { routes: Mutex::default(), next_id: AtomicU64::new(0) });
         let buses = Buses {
             events: inbox.events().subscribe(),
@@ -211,7 +212,7 @@ impl StreamHub {
             accounts: inbox.events().subscribe_accounts(),
             owners: inbox.events().subscribe_owners(),
             cursor: inbox.live_cursor(),
-            phase,
+            phase: sockets.phase.clone(),
         };
         tokio::spawn(hub.clone().run(buses));
         hub
@@ -463,7 +464,7 @@ mod tests {
         let hub = Arc::new(StreamHub { routes: Mutex::default(), next_id: AtomicU64::new(0) });
         let (ours, theirs) = (SellerId::new(), SellerId::new());
         let mut agent = hub.subscribe(HashSet::new(), ours, false);
-        let mut other = hub.subscribe(HashSet::new(), theirs, true);
+        let other = hub.subscribe(HashSet::new(), theirs, true);
         hub.recheck(Some(ours));
         let mut items = Vec::new();
         assert_eq!(agent.recv_many(&mut items, 8).await, 1);

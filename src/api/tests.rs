@@ -113,15 +113,12 @@ impl Harness {
         let registry = crate::adapters::registry_of(Vec::new(), &host);
         let options = InboxOptions { registry, background_delivery: false, ..Default::default() };
         let inbox = Inbox::start(store, clock.clone(), options);
+        let sockets =
+            super::socket::SocketPolicy::without_shutdown(std::time::Duration::from_secs(30));
         let state = AppState {
             inbox: inbox.clone(),
-            hub: super::stream_hub::StreamHub::start(
-                &inbox,
-                tokio::sync::watch::channel(super::socket::Phase::Serving).1,
-            ),
-            sockets: super::socket::SocketPolicy::without_shutdown(std::time::Duration::from_secs(
-                30,
-            )),
+            hub: super::stream_hub::StreamHub::start(&inbox, &sockets),
+            sockets,
             metrics: Arc::new(crate::api::metrics::Metrics::with_token(tune.metrics_token)),
             storefront: Arc::new(crate::storefront::Storefront::new(
                 None,
