@@ -174,7 +174,8 @@ impl Forwarder {
                 _ = recheck.tick() => self.recheck().await.unwrap_or(Next::Skip),
                 taken = self.events.recv_many(&mut items, BATCH_ITEMS) => match taken {
                     0 => Next::End,
-                    _ => self.forward(&mut items).await,
+                    _ if self.forward(&mut items).await => Next::Skip,
+                    _ => Next::End,
                 },
                 // Agents send nothing on the stream; any text is ignored.
                 incoming = self.socket.incoming() => match incoming {
@@ -202,8 +203,8 @@ impl Forwarder {
     }
 
     /// Handles the items taken from the hub in order: frames in a row leave in one
-    /// batch (one write where they fit).
-    async fn forward(&mut self, items: &mut Vec<Item>) -> Next {
+    /// batch (one write where they fit); false once the stream ended.
+    async fn forward(&mut self, items: &mut Vec<Item>) -> bool {
         let mut items = items.drain(..).peekable();
         while let Some(item) = items.next() {
             let next = match item {
@@ -221,17 +222,11 @@ impl Forwarder {
                     Next::End
                 }
             };
-            match next {
-                Next::Skip => {}
-                Next::Send(frame) => {
-                    if !self.socket.send_all([frame]).await {
-                        return Next::End;
-                    }
-                }
-                ended => return ended,
+            if !self.act(next).await {
+                return false;
             }
         }
-        Next::Skip
+        true
     }
 
     /// Reads the viewer again through the credential: `Revoked` when it no longer

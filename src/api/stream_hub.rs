@@ -256,7 +256,7 @@ impl StreamHub {
         let mut tick = tokio::time::interval(CURSOR_EVERY);
         let mut sent_cursor = None;
         let Buses { events, added, accounts, owners, cursor, phase } = &mut buses;
-        let accounts_open = &mut true;
+        let mut accounts_open = true;
         loop {
             tokio::select! {
                 event = events.recv() => match event {
@@ -281,11 +281,11 @@ impl StreamHub {
                         }
                     }
                 }
-                changed = accounts.recv(), if *accounts_open => match changed {
+                changed = accounts.recv(), if accounts_open => match changed {
                     Ok(seller) => self.recheck(Some(seller)),
                     // A lost change may be anyone's: every stream checks.
                     Err(RecvError::Lagged(_)) => self.recheck(None),
-                    Err(RecvError::Closed) => *accounts_open = false,
+                    Err(RecvError::Closed) => accounts_open = false,
                 },
                 Ok((seller, event)) = owners.recv() => self.to_owners(seller, &event),
                 // A dropped sender (no shutdown wired) disables this branch.
