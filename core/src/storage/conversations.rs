@@ -5,11 +5,12 @@
 //! through [`save`] or [`defer_save`], which apply the difference between its old and
 //! new counter contributions in the same transaction.
 
+use super::multi_row::MultiRow;
 use super::rows::{
     CONVERSATION_COLUMNS, CONVERSATION_N_COLUMNS, Column, Columns, conversation_from_row,
     conversation_values,
 };
-use super::sql::{Val, values_placeholders};
+use super::sql::Val;
 use super::store::Store;
 use super::write::Deferred;
 use super::write::{Db, WriteTx};
@@ -275,14 +276,13 @@ pub fn defer_rows(changes: &[Change], columns: &[&str], deferred: &mut Deferred)
     let set = columns.iter().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
     for chunk in changes.chunks(150) {
         let sql = format!(
-            "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET {set}",
-            values_placeholders(chunk.len(), CONVERSATION_N_COLUMNS, 1)
+            "INSERT INTO conversations ({CONVERSATION_COLUMNS}) {{rows}} ON CONFLICT (id) DO UPDATE SET {set}"
         );
         let vals = chunk
             .iter()
             .flat_map(|(seller, _, after)| conversation_values(*seller, after))
             .collect();
-        deferred.push(sql, vals);
+        deferred.push_rows(MultiRow::new(sql, CONVERSATION_N_COLUMNS, vals));
     }
 }
 
@@ -314,11 +314,8 @@ fn defer_counters(changes: &[Change], deferred: &mut Deferred) {
         counters::merge(&mut delta, counters::delta(before.as_ref(), Some(after)));
     }
     for chunk in delta.chunks(300) {
-        let sql = format!(
-            "INSERT INTO conversation_counters (shop_id, assignee, bucket, n) VALUES {} \
-             ON CONFLICT (shop_id, assignee, bucket) DO UPDATE SET n = conversation_counters.n + excluded.n",
-            values_placeholders(chunk.len(), 4, 1)
-        );
+        let sql = "INSERT INTO conversation_counters (shop_id, assignee, bucket, n) {rows} \
+             ON CONFLICT (shop_id, assignee, bucket) DO UPDATE SET n = conversation_counters.n + excluded.n";
         let vals = chunk
             .iter()
             .flat_map(|(k, n)| {
@@ -330,7 +327,7 @@ fn defer_counters(changes: &[Change], deferred: &mut Deferred) {
                 ]
             })
             .collect();
-        deferred.push_shared(sql, vals);
+        deferred.push_shared(MultiRow::new(sql, 4, vals));
     }
 }
 

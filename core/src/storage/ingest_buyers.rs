@@ -5,8 +5,9 @@
 
 use super::exec::{DbRow, Tx};
 use super::messages::ROWS_PER_STATEMENT;
+use super::multi_row::{MultiRow, keys_source, one_of};
 use super::rows::{CONVERSATION_COLUMNS, CONVERSATION_COLUMNS_C, Columns, conversation_from_row};
-use super::sql::{Val, keys_source, list_placeholders, values_placeholders};
+use super::sql::Val;
 use super::store::{Backend, Store};
 use super::write::Deferred;
 use crate::domain::ids::*;
@@ -105,20 +106,28 @@ async fn read_known(
             // SQLite reads the open conversation in the same statement; PostgreSQL looks
             // each buyer up alone on the unique index (see `messages::find_stored`: with
             // `IN (...)` its planner scanned the shop's buyers).
-            let keys = list_placeholders(chunk.len(), 2);
-            let from = match (store.backend(), with_conversation) {
-                (Backend::Sqlite, true) => format!(
-                    ", {} FROM buyers b LEFT JOIN conversations c ON c.buyer_id = b.id AND c.list_status = 'open' \
-                     WHERE b.shop_id = $1 AND b.external_id IN ({keys})",
-                    *CONVERSATION_COLUMNS_C
-                ),
-                (Backend::Sqlite, false) => {
-                    format!(" FROM buyers b WHERE b.shop_id = $1 AND b.external_id IN ({keys})")
+            let keys: Vec<Val> = chunk.iter().map(|e| Val::from(*e)).collect();
+            let (from, keys) = match (store.backend(), with_conversation) {
+                (Backend::Sqlite, conversation) => {
+                    let (any, keys) = one_of(Backend::Sqlite, keys, 2);
+                    let from = if conversation {
+                        format!(
+                            ", {} FROM buyers b LEFT JOIN conversations c ON c.buyer_id = b.id AND c.list_status = 'open' \
+                             WHERE b.shop_id = $1 AND b.external_id {any}",
+                            *CONVERSATION_COLUMNS_C
+                        )
+                    } else {
+                        format!(" FROM buyers b WHERE b.shop_id = $1 AND b.external_id {any}")
+                    };
+                    (from, keys)
                 }
-                (Backend::Postgres, _) => format!(
-                    " FROM {}, LATERAL (SELECT * FROM buyers WHERE shop_id = $1 AND external_id = k.key LIMIT 1) b",
-                    keys_source(chunk.len(), 2)
-                ),
+                (Backend::Postgres, _) => {
+                    let (source, keys) = keys_source(Backend::Postgres, keys, 2);
+                    let from = format!(
+                        " FROM {source}, LATERAL (SELECT * FROM buyers WHERE shop_id = $1 AND external_id = k.key LIMIT 1) b"
+                    );
+                    (from, keys)
+                }
             };
             let sql = format!(
                 "SELECT b.id AS b_id, b.external_id AS b_ext, b.nickname AS b_nick, b.language AS b_lang, \
@@ -127,7 +136,7 @@ async fn read_known(
                  (SELECT MAX(l.last_buyer_message_at) FROM conversations l WHERE l.buyer_id = b.id) AS b_last{from}"
             );
             let mut vals = vec![Val::from(*shop)];
-            vals.extend(chunk.iter().map(|e| Val::from(*e)));
+            vals.extend(keys);
             for row in tx.fetch_all(store, &sql, vals).await? {
                 let (id, profile) = read_one(&row, *shop, with_conversation, known)?;
                 stored.insert(id, profile);
@@ -169,11 +178,8 @@ async fn insert_new(
         .collect();
     new_rows.sort_by(|a, b| a.0.cmp(b.0));
     for chunk in new_rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO buyers (id, shop_id, external_id, nickname, language, email, created_at) VALUES {} \
-             ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id",
-            values_placeholders(chunk.len(), 7, 1)
-        );
+        let sql = "INSERT INTO buyers (id, shop_id, external_id, nickname, language, email, created_at) {rows} \
+             ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id";
         let mut vals = Vec::with_capacity(chunk.len() * 7);
         for (key, b, id) in chunk {
             let (shop, ext) = key;
@@ -187,6 +193,7 @@ async fn insert_new(
                 now.into(),
             ]);
         }
+        let (sql, vals) = MultiRow::new(sql, 7, vals).build(store.backend());
         let n_inserted = tx.fetch_all(store, &sql, vals).await?.len();
         if n_inserted < chunk.len() {
             // Another process inserted one of them meanwhile (PostgreSQL only: SQLite
@@ -253,12 +260,9 @@ pub fn defer_name_parts(mut parts: Vec<(String, BuyerId)>, deferred: &mut Deferr
     parts.sort();
     parts.dedup();
     for chunk in parts.chunks(ROWS_PER_STATEMENT * 2) {
-        let sql = format!(
-            "INSERT INTO buyer_name_parts (part, buyer_id) VALUES {} ON CONFLICT DO NOTHING",
-            values_placeholders(chunk.len(), 2, 1)
-        );
+        let sql = "INSERT INTO buyer_name_parts (part, buyer_id) {rows} ON CONFLICT DO NOTHING";
         let vals = chunk.iter().flat_map(|(p, id)| [Val::from(p.clone()), (*id).into()]).collect();
-        deferred.push(sql, vals);
+        deferred.push_rows(MultiRow::new(sql, 2, vals));
     }
 }
 
@@ -271,13 +275,13 @@ async fn read_open(store: &Store, tx: &mut Tx<'_>, known: &mut Known) -> CoreRes
         // Each buyer's open conversation alone, on the unique index of open conversations
         // by buyer (see `messages::find_stored`: with `IN (...)` the planner scanned the
         // table), locked in the order of the sorted ids.
+        let keys = chunk.iter().map(|b| Val::from(*b)).collect();
+        let (source, vals) = keys_source(store.backend(), keys, 1);
         let sql = format!(
-            "SELECT c.* FROM {}, LATERAL (SELECT {CONVERSATION_COLUMNS} FROM conversations \
+            "SELECT c.* FROM {source}, LATERAL (SELECT {CONVERSATION_COLUMNS} FROM conversations \
              WHERE list_status = 'open' AND buyer_id = k.key LIMIT 1{}) c",
-            keys_source(chunk.len(), 1),
             store.for_update()
         );
-        let vals = chunk.iter().map(|b| Val::from(*b)).collect();
         for row in tx.fetch_all(store, &sql, vals).await? {
             let (seller, c) = conversation_from_row(&row)?;
             known.open.insert(c.buyer_id, (seller, c));

@@ -5,9 +5,10 @@
 //! sequence number. A record appended inside a write transaction is announced when that
 //! transaction commits.
 
+use super::multi_row::MultiRow;
 use super::rows::Columns;
-use super::sql::{Val, values_placeholders};
-use super::store::Store;
+use super::sql::Val;
+use super::store::{Backend, Store};
 use super::write::WriteTx;
 use crate::domain::ids::{SellerId, ShopId};
 use crate::error::CoreResult;
@@ -19,7 +20,7 @@ pub const CHANNEL: &str = "shopmux_live";
 /// Columns written per record.
 const COLUMNS: usize = 5;
 
-/// Records per statement (five values each, well inside PostgreSQL's 65,535).
+/// Records per statement.
 const PER_STATEMENT: usize = 1000;
 
 /// One record of the log as read back.
@@ -38,21 +39,29 @@ pub struct LiveRow {
 }
 
 /// The statements appending `records` and announcing them: inserts of at most
-/// [`PER_STATEMENT`] records, then the notification.
+/// [`PER_STATEMENT`] records, the last of them with the notification (one round trip
+/// for a group's records). PostgreSQL only: the log is how daemons sharing one
+/// database hear each other.
 fn statements(origin: &str, records: &[RelayRecord], now_ms: i64) -> Vec<(String, Vec<Val>)> {
-    let mut out: Vec<(String, Vec<Val>)> = records
-        .chunks(PER_STATEMENT)
-        .map(|chunk| {
-            let sql = format!(
-                "INSERT INTO live_events (origin, shop_id, seller_id, body, created_at) VALUES {}",
-                values_placeholders(chunk.len(), COLUMNS, 1)
-            );
+    let chunks: Vec<&[RelayRecord]> = records.chunks(PER_STATEMENT).collect();
+    let last = chunks.len().saturating_sub(1);
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let insert =
+                "INSERT INTO live_events (origin, shop_id, seller_id, body, created_at) {rows}";
+            let sql = if i == last {
+                format!("WITH w AS ({insert}) SELECT pg_notify('{CHANNEL}', current_schema())")
+            } else {
+                insert.to_owned()
+            };
             let vals = chunk
                 .iter()
                 .flat_map(|r| {
                     let body = serde_json::to_string(&r.body).unwrap_or_default();
                     [
-                        origin.into(),
+                        Val::from(origin),
                         r.shop_id.into(),
                         r.seller_id.into(),
                         body.into(),
@@ -60,13 +69,9 @@ fn statements(origin: &str, records: &[RelayRecord], now_ms: i64) -> Vec<(String
                     ]
                 })
                 .collect();
-            (sql, vals)
+            MultiRow::new(sql, COLUMNS, vals).build(Backend::Postgres)
         })
-        .collect();
-    if !out.is_empty() {
-        out.push((format!("SELECT pg_notify('{CHANNEL}', current_schema())"), Vec::new()));
-    }
-    out
+        .collect()
 }
 
 /// Appends `records` inside `w` (announced at its commit).

@@ -7,8 +7,9 @@
 //! `ON CONFLICT DO NOTHING`; only rows actually inserted change conversation state.
 
 use super::exec::Tx;
+use super::multi_row::{MultiRow, keys_source, one_of};
 use super::rows::{Columns, MESSAGE_COLUMNS, MESSAGE_N_COLUMNS, message_from_row, message_values};
-use super::sql::{Val, keys_source, list_placeholders, values_placeholders};
+use super::sql::{Val, list_placeholders};
 use super::store::{Backend, Store};
 use super::write::Deferred;
 use super::write::{Db, WriteTx};
@@ -42,21 +43,28 @@ pub async fn find_stored(
     let mut out = HashMap::new();
     for (shop, pids) in by_shop {
         for chunk in pids.chunks(ROWS_PER_STATEMENT) {
-            let sql = match store.backend() {
-                Backend::Sqlite => format!(
-                    "SELECT platform_message_id, id, conversation_id FROM messages \
-                     WHERE shop_id = $1 AND platform_message_id IN ({})",
-                    list_placeholders(chunk.len(), 2)
-                ),
-                Backend::Postgres => format!(
-                    "SELECT m.platform_message_id, m.id, m.conversation_id FROM {}, \
-                     LATERAL (SELECT platform_message_id, id, conversation_id FROM messages \
-                     WHERE shop_id = $1 AND platform_message_id = k.key LIMIT 1) m",
-                    keys_source(chunk.len(), 2)
-                ),
+            let keys: Vec<Val> = chunk.iter().map(|p| Val::from(*p)).collect();
+            let (sql, keys) = match store.backend() {
+                Backend::Sqlite => {
+                    let (any, keys) = one_of(Backend::Sqlite, keys, 2);
+                    let sql = format!(
+                        "SELECT platform_message_id, id, conversation_id FROM messages \
+                         WHERE shop_id = $1 AND platform_message_id {any}"
+                    );
+                    (sql, keys)
+                }
+                Backend::Postgres => {
+                    let (source, keys) = keys_source(Backend::Postgres, keys, 2);
+                    let sql = format!(
+                        "SELECT m.platform_message_id, m.id, m.conversation_id FROM {source}, \
+                         LATERAL (SELECT platform_message_id, id, conversation_id FROM messages \
+                         WHERE shop_id = $1 AND platform_message_id = k.key LIMIT 1) m"
+                    );
+                    (sql, keys)
+                }
             };
             let mut vals = vec![Val::from(shop.to_string())];
-            vals.extend(chunk.iter().map(|p| Val::from(*p)));
+            vals.extend(keys);
             for row in tx.fetch_all(store, &sql, vals).await? {
                 out.insert(
                     (shop, row.text_col("platform_message_id")?),
@@ -88,33 +96,27 @@ pub async fn insert_messages(
     sorted.sort_by(|a, b| {
         (a.shop_id, &a.platform_message_id).cmp(&(b.shop_id, &b.platform_message_id))
     });
+    let columns =
+        if pg { format!("{MESSAGE_COLUMNS}, search_vec") } else { MESSAGE_COLUMNS.to_owned() };
+    let sql = format!(
+        "INSERT INTO messages ({columns}) {{rows}} ON CONFLICT (shop_id, platform_message_id) DO NOTHING"
+    );
     for chunk in sorted.chunks(ROWS_PER_STATEMENT) {
         let mut vals = Vec::with_capacity(chunk.len() * (n_cols + 1));
-        let mut rows_sql = Vec::with_capacity(chunk.len());
-        let mut i = 1;
         for m in chunk {
-            let mut row = list_placeholders(n_cols, i);
-            i += n_cols;
             vals.extend(message_values(m));
             if pg {
-                row.push_str(&format!(",CAST(${i} AS tsvector)"));
-                i += 1;
                 vals.push(search_terms::tsvector_literal(&search_words(m)).into());
             }
-            rows_sql.push(format!("({row})"));
         }
-        let columns =
-            if pg { format!("{MESSAGE_COLUMNS}, search_vec") } else { MESSAGE_COLUMNS.to_owned() };
-        let sql = format!(
-            "INSERT INTO messages ({columns}) VALUES {} ON CONFLICT (shop_id, platform_message_id) DO NOTHING",
-            rows_sql.join(",")
-        );
         if pg {
-            for row in tx.fetch_all(store, &format!("{sql} RETURNING id"), vals).await? {
+            let rows = MultiRow::new(format!("{sql} RETURNING id"), n_cols + 1, vals);
+            let (sql, vals) = rows.typed(n_cols, "TSVECTOR").build(Backend::Postgres);
+            for row in tx.fetch_all(store, &sql, vals).await? {
                 inserted.insert(row.col::<MessageId>("id")?);
             }
         } else {
-            deferred.push(sql, vals);
+            deferred.push_rows(MultiRow::new(sql.clone(), n_cols, vals));
             inserted.extend(chunk.iter().map(|m| m.id));
         }
     }
@@ -126,13 +128,10 @@ pub async fn insert_messages(
             .filter(|(terms, _)| !terms.is_empty())
             .collect();
         for chunk in indexed.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO message_fts (terms, conversation_id) VALUES {}",
-                values_placeholders(chunk.len(), 2, 1)
-            );
+            let sql = "INSERT INTO message_fts (terms, conversation_id) {rows}";
             let vals =
                 chunk.iter().flat_map(|(t, c)| [Val::from(t.clone()), c.clone().into()]).collect();
-            deferred.push(sql, vals);
+            deferred.push_rows(MultiRow::new(sql, 2, vals));
         }
     }
     // message.created for the endpoints that want it, in the same transaction.

@@ -25,6 +25,7 @@ pub mod list_match;
 pub mod live_events;
 pub mod messages;
 pub mod migrations;
+pub mod multi_row;
 pub mod notes;
 pub mod outbox;
 pub mod policy_overrides;

@@ -9,8 +9,9 @@
 //! reads 6 to 9 block and hour rows in whole-hour zones and a month about 30 day rows and
 //! its edges instead of 2,900 slots.
 
+use super::multi_row::MultiRow;
 use super::rows::{CONVERSATION_COLUMNS, Columns, conversation_from_row};
-use super::sql::{Val, list_placeholders, values_placeholders};
+use super::sql::{Val, list_placeholders};
 use super::store::Store;
 use super::write::{Deferred, WriteTx};
 use crate::domain::ids::*;
@@ -50,10 +51,9 @@ fn defer_into(table: &str, unit: &str, rollups: &Rollups, deferred: &mut Deferre
     let rows: Vec<_> = rollups.iter().collect();
     for chunk in rows.chunks(150) {
         let sql = format!(
-            "INSERT INTO {table} (shop_id, {unit}, agent_id, metric, n, total) VALUES {} \
+            "INSERT INTO {table} (shop_id, {unit}, agent_id, metric, n, total) {{rows}} \
              ON CONFLICT (shop_id, {unit}, agent_id, metric) DO UPDATE SET \
-             n = {table}.n + excluded.n, total = {table}.total + excluded.total",
-            values_placeholders(chunk.len(), UPSERT_COLS, 1)
+             n = {table}.n + excluded.n, total = {table}.total + excluded.total"
         );
         let vals = chunk
             .iter()
@@ -68,7 +68,7 @@ fn defer_into(table: &str, unit: &str, rollups: &Rollups, deferred: &mut Deferre
                 ]
             })
             .collect();
-        deferred.push_shared(sql, vals);
+        deferred.push_shared(MultiRow::new(sql, UPSERT_COLS, vals));
     }
 }
 

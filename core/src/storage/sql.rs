@@ -159,15 +159,6 @@ pub fn shift_placeholders(sql: &str, by: usize) -> String {
     out
 }
 
-/// `(VALUES (CAST($s AS TEXT)),..) AS k(key)`: `n` text keys numbered from `start`, as
-/// a row source. PostgreSQL looks each key up through a `LATERAL (… LIMIT 1)` on a
-/// unique index (see `messages::find_stored`): a plan that does not depend on
-/// the table's statistics, which lag far behind a table filling at ingest speed.
-pub fn keys_source(n: usize, start: usize) -> String {
-    let rows: Vec<String> = (start..start + n).map(|i| format!("(CAST(${i} AS TEXT))")).collect();
-    format!("(VALUES {}) AS k(key)", rows.join(","))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +178,5 @@ mod tests {
             shift_placeholders("a = $2 AND b = $10 OR c = '$'", 5),
             "a = $7 AND b = $15 OR c = '$'"
         );
-        assert_eq!(keys_source(2, 2), "(VALUES (CAST($2 AS TEXT)),(CAST($3 AS TEXT))) AS k(key)");
     }
 }

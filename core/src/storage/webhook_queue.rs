@@ -5,8 +5,9 @@
 //! PostgreSQL), a conversation's events for one endpoint in their order (`seq`); an
 //! attempt's outcome recorded only under its lease token; a delivery sent again.
 
+use super::multi_row::MultiRow;
 use super::rows::Columns;
-use super::sql::{Val, list_placeholders, values_placeholders};
+use super::sql::{Val, list_placeholders};
 use super::store::{Backend, Store};
 use super::webhooks::secret_context;
 use super::write::{Deferred, WriteTx};
@@ -97,13 +98,10 @@ pub fn defer_conversation_event(
 /// Queues deliveries (due at once), in one statement per [`ROWS_PER_STATEMENT`].
 pub fn defer(queued: &[Queued], deferred: &mut Deferred) {
     for chunk in queued.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO webhook_deliveries (id, endpoint_id, event, event_id, order_key, \
-             conversation_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES {}",
-            values_placeholders(chunk.len(), 12, 1)
-        );
+        let sql = "INSERT INTO webhook_deliveries (id, endpoint_id, event, event_id, order_key, \
+             conversation_id, payload, status, attempts, next_attempt_at, created_at, updated_at) {rows}";
         let vals = chunk.iter().flat_map(row_values).collect();
-        deferred.push(sql, vals);
+        deferred.push_rows(MultiRow::new(sql, 12, vals));
     }
 }
 

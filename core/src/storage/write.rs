@@ -3,6 +3,7 @@
 //! statements run together just before a commit.
 
 use super::exec::Tx;
+use super::multi_row::MultiRow;
 use super::sql::{Val, shift_placeholders};
 use super::store::{Backend, Store};
 use crate::error::CoreResult;
@@ -102,33 +103,66 @@ impl<'a> WriteTx<'a> {
 
 /// Statements whose results nobody waits for, run together just before the commit.
 /// On SQLite they go to the database in one call (one hop to sqlx's connection thread
-/// instead of one per statement: under load each hop, not the SQL, was the cost); on
-/// PostgreSQL, whose extended protocol takes one statement per call, one by one.
+/// instead of one per statement: under load each hop, not the SQL, was the cost). On
+/// PostgreSQL, whose extended protocol takes one statement per call, the statements as
+/// written run one by one, then the inserts over rows ([`Deferred::push_rows`]) as few
+/// statements as can be: each a data-modifying `WITH` part of one statement, no two
+/// parts of one statement into the same table (they would see each other's rows only
+/// after it). A statement as written never depends on an insert over rows.
 ///
 /// Statements on rows that every writer changes (the inbox counters, the service
-/// rollups: [`Deferred::push_shared`]) run last, after all the others, and on
-/// PostgreSQL as one statement (each a data-modifying `WITH` part): a transaction holds
-/// those rows' locks from then until its commit, and concurrent transactions (another
-/// daemon's ingest groups, the router's and agents' saves) wait for them, so that
-/// stretch is one round trip and the commit, and every transaction locks them in the
-/// same order (one statement per table, rows in key order): no deadlock.
+/// rollups: [`Deferred::push_shared`]) run last, after all the others: a transaction
+/// holds those rows' locks from then until its commit, and concurrent transactions
+/// (another daemon's ingest groups, the router's and agents' saves) wait for them, so
+/// that stretch is the last round trip and the commit, and every transaction locks them
+/// in the same order (one statement per table, rows in key order): no deadlock.
 #[derive(Debug, Default)]
 pub struct Deferred {
-    statements: Vec<(String, Vec<Val>)>,
-    shared: Vec<(String, Vec<Val>)>,
+    statements: Vec<Pending>,
+    shared: Vec<Pending>,
+}
+
+/// A deferred statement: as written, or over rows (built for the backend when run).
+#[derive(Debug)]
+enum Pending {
+    Plain(String, Vec<Val>),
+    Rows(MultiRow),
+}
+
+impl Pending {
+    /// The table an insert over rows goes into.
+    fn target(&self) -> Option<&str> {
+        match self {
+            Pending::Plain(..) => None,
+            Pending::Rows(rows) => rows.target(),
+        }
+    }
+
+    fn build(self, backend: Backend) -> (String, Vec<Val>) {
+        match self {
+            Pending::Plain(sql, vals) => (sql, vals),
+            Pending::Rows(rows) => rows.build(backend),
+        }
+    }
 }
 
 impl Deferred {
     /// Adds a statement (with `$n` placeholders).
     pub fn push(&mut self, sql: String, vals: Vec<Val>) {
-        self.statements.push((sql, vals));
+        self.statements.push(Pending::Plain(sql, vals));
+    }
+
+    /// Adds a statement over rows ([`MultiRow`]).
+    pub fn push_rows(&mut self, rows: MultiRow) {
+        self.statements.push(Pending::Rows(rows));
     }
 
     /// Adds a statement on rows every writer changes (see [`Deferred`]): an
-    /// `INSERT … ON CONFLICT DO UPDATE` adding to counts, its rows in key order. Two
-    /// shared statements must not change the same row (they may run as one statement).
-    pub fn push_shared(&mut self, sql: String, vals: Vec<Val>) {
-        self.shared.push((sql, vals));
+    /// `INSERT … {rows} ON CONFLICT DO UPDATE` adding to counts, its rows in key order.
+    /// Two shared statements must not change the same row (they may run as one
+    /// statement).
+    pub fn push_shared(&mut self, rows: MultiRow) {
+        self.shared.push(Pending::Rows(rows));
     }
 
     /// Runs every statement, in order, in the write transaction.
@@ -139,13 +173,36 @@ impl Deferred {
 
     /// Runs every statement, in order, in `tx`.
     pub async fn run_in(self, store: &Store, tx: &mut Tx<'_>) -> CoreResult<()> {
-        let mut statements = self.statements;
-        match store.backend() {
-            Backend::Sqlite => statements.extend(self.shared),
-            Backend::Postgres => statements.extend(combined(self.shared)),
-        }
+        let backend = store.backend();
+        let build = |p: Pending| p.build(backend);
+        let statements = match backend {
+            Backend::Sqlite => self.statements.into_iter().chain(self.shared).map(build).collect(),
+            Backend::Postgres => {
+                let (rows, plain): (Vec<Pending>, Vec<Pending>) =
+                    self.statements.into_iter().partition(|p| p.target().is_some());
+                let mut out: Vec<_> = plain.into_iter().map(build).collect();
+                for part in by_distinct_targets(rows.into_iter().chain(self.shared)) {
+                    out.extend(combined(part.into_iter().map(build).collect()));
+                }
+                out
+            }
+        };
         tx.execute_all(store, statements).await
     }
+}
+
+/// Consecutive statements in runs that insert into no table twice (the last run holds
+/// the shared statements, which come last).
+fn by_distinct_targets(statements: impl Iterator<Item = Pending>) -> Vec<Vec<Pending>> {
+    let mut runs: Vec<Vec<Pending>> = Vec::new();
+    for p in statements {
+        let fits = runs.last().is_some_and(|run| run.iter().all(|q| q.target() != p.target()));
+        match runs.last_mut() {
+            Some(run) if fits => run.push(p),
+            _ => runs.push(vec![p]),
+        }
+    }
+    runs
 }
 
 /// Statements as one: all but the last as data-modifying `WITH` parts of the last,
@@ -194,5 +251,26 @@ mod tests {
              INSERT INTO c VALUES ($6, $5)"
         );
         assert_eq!(vals, (1..=6).map(Val::Int).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn on_postgres_inserts_over_rows_run_as_one_statement_per_run_of_distinct_tables() {
+        let rows = |table: &str| {
+            MultiRow::new(format!("INSERT INTO {table} (a) {{rows}}"), 1, vec![Val::Int(1)])
+        };
+        let mut d = Deferred::default();
+        d.push_rows(rows("a"));
+        d.push("UPDATE x SET n = 1".into(), vec![]);
+        d.push_rows(rows("b"));
+        d.push_rows(rows("a"));
+        d.push_shared(rows("counters"));
+        let runs: Vec<Vec<Option<String>>> = by_distinct_targets(
+            d.statements.into_iter().filter(|p| p.target().is_some()).chain(d.shared),
+        )
+        .iter()
+        .map(|run| run.iter().map(|p| p.target().map(str::to_owned)).collect())
+        .collect();
+        let names = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+        assert_eq!(runs, vec![names(&["a", "b"]), names(&["a", "counters"])]);
     }
 }

@@ -828,3 +828,41 @@ async fn a_broad_name_search_pages_in_list_order_by_walk_or_by_candidates() {
         assert_eq!((ids.as_slice(), page.total), (&expected[1..4], Some(7)), "{}", t.name);
     }
 }
+
+#[tokio::test]
+async fn names_and_texts_with_quotes_backslashes_braces_and_null_are_stored_as_sent() {
+    // A group's rows travel to PostgreSQL as array literals: every character that means
+    // something in that syntax must come back as it was sent.
+    let odd = [
+        (r#"O"Brien \ {x}, y"#, r#"a "quoted" \n {braced}, NULL"#),
+        ("NULL", "NULL"),
+        ("\\", r"\\"),
+        ("{}", "\"}{\""),
+    ];
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "odd").await;
+        let mut tasks = Vec::new();
+        for (i, (name, body)) in odd.iter().enumerate() {
+            let mut m = text(&format!("odd-{i}"), &format!("m-{i}"), body);
+            m.buyer = buyer(&format!("odd-{i}"), name);
+            let (inbox, shop) = (t.inbox.clone(), s.shop.clone());
+            tasks.push(tokio::spawn(async move { inbox.ingest(shop, m).await }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        for (i, (name, body)) in odd.iter().enumerate() {
+            let page = t.list(&s.viewer, query(|q| q.buyer = Some(format!("odd-{i}")))).await;
+            assert_eq!(page.items.len(), 1, "{}: buyer odd-{i}", t.name);
+            let c = &page.items[0];
+            let buyer = t.inbox.buyer(&s.viewer, c.buyer_id).await.unwrap();
+            assert_eq!(buyer.nickname, *name, "{}", t.name);
+            let q = MessageQuery { limit: Some(10), ..Default::default() };
+            let messages = t.inbox.messages(&s.viewer, c.id, &q).await.unwrap();
+            assert_eq!(messages.items[0].content, say(body), "{}", t.name);
+        }
+        let found = t.list(&s.viewer, query(|q| q.q = Some("Brien".into()))).await;
+        assert_eq!(found.items.len(), 1, "{}: found by the quoted name part", t.name);
+        t.assert_counters_match(s.shop.shop_id).await;
+    }
+}
