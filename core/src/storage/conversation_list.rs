@@ -112,8 +112,16 @@ fn query(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> (String, Vec<St
     let mut conditions = filters(spec, b);
     // A search or a buyer drives the query from its (few) matching conversations
     // instead of walking the whole list in order: CROSS JOIN fixes that join order in
-    // SQLite. Both given: the conversations matching both.
-    let drivers: Vec<String> = matches(store, spec, b).iter().map(Match::candidates).collect();
+    // SQLite. A buyer filter alone drives it from the buyers (each conversation has one
+    // buyer: no duplicates to remove). Both given: the conversations matching both.
+    let matches = matches(store, spec, b);
+    if let [only] = matches.as_slice()
+        && let Some(buyers) = only.buyers_only()
+    {
+        conditions.push("c.buyer_id = s.buyer_id".into());
+        return (format!("({buyers}) AS s CROSS JOIN conversations c"), conditions);
+    }
+    let drivers: Vec<String> = matches.iter().map(Match::candidates).collect();
     let ids = match drivers.len() {
         0 => return (TABLE.to_owned(), conditions),
         1 => drivers[0].clone(),

@@ -44,6 +44,19 @@ impl Match {
         self.conversations.iter().cloned().chain(by_buyer).collect::<Vec<_>>().join(" UNION ")
     }
 
+    /// The matching buyers (`buyer_id`) as one query, when only buyers match (a buyer
+    /// filter): a list or a count is then driven from them through the conversations'
+    /// buyer index, with no set of conversation ids to build first.
+    pub fn buyers_only(&self) -> Option<String> {
+        if self.conversations.is_some() || self.buyers.is_empty() {
+            return None;
+        }
+        let each = self.buyers.iter().enumerate();
+        let all: Vec<String> =
+            each.map(|(n, b)| format!("SELECT buyer_id FROM ({b}) AS b{n}")).collect();
+        Some(all.join(" UNION "))
+    }
+
     /// Whether the conversation row `c` matches: each alternative its own `IN` test,
     /// joined by `OR` (PostgreSQL then hashes each set once; a lone `IN` it turns into a
     /// semi-join, which the walk's LIMIT misleads into a nested loop over the set). A

@@ -288,3 +288,32 @@ async fn the_whole_list_merges_every_status_in_order_across_pages() {
         assert_eq!((ids, total), (vec![open, closed], 2), "{}", t.name);
     }
 }
+
+#[tokio::test]
+async fn a_buyer_matched_by_name_and_by_id_counts_each_conversation_once() {
+    // rule: DY-HIST-1 (a buyer filter drives the list and its count from the buyers)
+    for t in inboxes().await {
+        let h = history(&t).await;
+        // "zed" is both the name part and the platform id of one buyer with two ended
+        // conversations.
+        let mut zed = Vec::new();
+        for n in 0..2 {
+            t.clock.advance(Duration::hours(1));
+            let conv =
+                t.conversation_of(&h.s.shop, from("zed", "Zed", &format!("z-{n}"), "hi")).await;
+            t.reply_text(&h.s.viewer, conv, "on it").await;
+            t.change(&h.s.viewer, conv, Change::End).await;
+            zed.push(conv);
+        }
+        zed.reverse();
+        let (ids, total) =
+            listed(&t, &h.s.viewer, in_history(|q| q.buyer = Some("zed".into()))).await;
+        assert_eq!((ids, total), (zed.clone(), 2), "{}", t.name);
+        let all = query(|q| {
+            q.status = Some(ListStatus::All);
+            q.buyer = Some("zed".into());
+        });
+        let (ids, total) = listed(&t, &h.s.viewer, all).await;
+        assert_eq!((ids, total), (zed, 2), "{}: every status", t.name);
+    }
+}
