@@ -86,5 +86,6 @@ export function historyBar(container, shown, reload) {
 on('counts', (page) => {
   if (!count) return;
   const n = page.total ?? (page.counts && page.counts.history);
-  count.textContent = n === undefined || n === null ? '' : t('history.count', { n });
+  const key = page.total_more ? 'history.count_more' : 'history.count';
+  count.textContent = n === undefined || n === null ? '' : t(key, { n });
 });

@@ -29,10 +29,20 @@ pub struct ConversationPage {
     /// The same counts restricted to conversations assigned to me.
     pub mine: FilterCounts,
     /// How many conversations match the filters and search, over every page: given when
-    /// asked (`total=true`) or when filtering by time, agent or buyer (DY-HIST-1).
+    /// asked (`total=true`) or when filtering by time, agent or buyer (DY-HIST-1). A
+    /// filter the inbox's counters do not hold is counted up to [`TOTAL_CAP`] only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
+    /// More than `total` conversations match: counting stopped at [`TOTAL_CAP`].
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_more: bool,
 }
+
+/// How far a filtered list is counted: beyond it, the page says "more than 1,000". An
+/// agent narrowing a history learns as much from it as from an exact figure, and
+/// counting every match of a broad filter (a last name thousands of buyers share, a
+/// period holding 100,000 conversations) was most of such a page's time.
+pub const TOTAL_CAP: i64 = 1_000;
 
 /// A conversation of the list with what the rules allow in it now, so a user interface
 /// can grey out the reply box before anyone types.
@@ -162,7 +172,15 @@ impl Inbox {
         let (counts, mine) = self.filter_counts(viewer, &scope).await?;
         if scope.is_empty() {
             let total = counted.then_some(0);
-            return Ok(ConversationPage { items: vec![], next_cursor: None, counts, mine, total });
+            let (next_cursor, total_more) = (None, false);
+            return Ok(ConversationPage {
+                items: vec![],
+                next_cursor,
+                counts,
+                mine,
+                total,
+                total_more,
+            });
         }
         let all_visible = viewer.is_owner() && q.shop_id.is_none() && q.platform.is_none();
         let cutoffs = self.expiry_cutoffs();
@@ -189,9 +207,12 @@ impl Inbox {
         };
         let total = match (counted, total_of_status(&spec, &counts, &mine)) {
             (true, Some(n)) => Some(n),
-            (true, None) => Some(conversation_list::count(&self.store, &spec).await?),
+            (true, None) => Some(conversation_list::count(&self.store, &spec, TOTAL_CAP).await?),
             (false, _) => None,
         };
+        // Counters are exact at any size; a count stops past the cap.
+        let total_more = total.is_some_and(|n| n > TOTAL_CAP) && !spec.only_status();
+        let total = total.map(|n| if total_more { TOTAL_CAP } else { n });
         let (mut items, mut names): (Vec<Conversation>, Vec<String>) =
             conversation_list::page(&self.store, &spec).await?.into_iter().unzip();
         let next_cursor = if items.len() > limit {
@@ -219,7 +240,7 @@ impl Inbox {
                 allowed,
             })
             .collect();
-        Ok(ConversationPage { items, next_cursor, counts, mine, total })
+        Ok(ConversationPage { items, next_cursor, counts, mine, total, total_more })
     }
 
     async fn filter_counts(

@@ -142,13 +142,17 @@ const TABLE: &str = "conversations c";
 /// Every `list_status` a conversation has ([`super::rows::list_status`]).
 const STATUSES: [&str; 3] = ["open", "history", "closed"];
 
-/// How many conversations match a list query (every page; DY-HIST-1 "with counts"):
-/// the list's own conditions, on its indexes.
-pub async fn count(store: &Store, spec: &ListSpec<'_>) -> CoreResult<i64> {
+/// How many conversations match a list query (every page; DY-HIST-1 "with counts"),
+/// counting no further than `cap + 1`: the list's own conditions, on its indexes.
+pub async fn count(store: &Store, spec: &ListSpec<'_>, cap: i64) -> CoreResult<i64> {
     let mut b = SqlArgs::default();
     let (from, conditions) = query(store, spec, &mut b);
     let count = |status: &str| {
-        format!("SELECT COUNT(*) FROM {from} WHERE {}{status}", conditions.join(" AND "))
+        format!(
+            "SELECT COUNT(*) FROM (SELECT 1 AS one FROM {from} WHERE {}{status} LIMIT {}) AS n",
+            conditions.join(" AND "),
+            cap + 1
+        )
     };
     // All statuses: one count per status, each a range of the list indexes.
     let sql = match (spec.status, from.as_str()) {
@@ -162,7 +166,7 @@ pub async fn count(store: &Store, spec: &ListSpec<'_>) -> CoreResult<i64> {
         _ => format!("SELECT CAST(({}) AS BIGINT) AS n", count("")),
     };
     match store.row(&sql, b.vals).await? {
-        Some(row) => row.int_col("n"),
+        Some(row) => Ok(row.int_col("n")?.min(cap + 1)),
         None => Ok(0),
     }
 }

@@ -317,3 +317,33 @@ async fn a_buyer_matched_by_name_and_by_id_counts_each_conversation_once() {
         assert_eq!((ids, total), (zed, 2), "{}: every status", t.name);
     }
 }
+
+#[tokio::test]
+async fn a_filter_is_counted_up_to_a_thousand_and_a_status_alone_exactly() {
+    // rule: DY-HIST-1 (the count of a filtered history)
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "many").await;
+        let n = shopmux_core::services::reading::TOTAL_CAP + 2;
+        let mut tasks = Vec::new();
+        for i in 0..n {
+            let (inbox, shop) = (t.inbox.clone(), s.shop.clone());
+            let m = from(&format!("k-{i}"), &format!("Jan Kowalski {i}"), &format!("m-{i}"), "hi");
+            tasks.push(tokio::spawn(async move { inbox.ingest(shop, m).await }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let by_name = t.list(&s.viewer, query(|q| q.buyer = Some("kowalski".into()))).await;
+        assert_eq!(by_name.total, Some(1_000), "{}", t.name);
+        assert!(by_name.total_more, "{}: more than the cap match", t.name);
+        let one = t.list(&s.viewer, query(|q| q.buyer = Some("k-7".into()))).await;
+        assert_eq!((one.total, one.total_more), (Some(1), false), "{}", t.name);
+        let open = t.list(&s.viewer, query(|q| q.total = Some(true))).await;
+        assert_eq!(
+            (open.total, open.total_more),
+            (Some(n), false),
+            "{}: counters are exact",
+            t.name
+        );
+    }
+}

@@ -162,6 +162,7 @@ export default {
   'history.buyer': 'Buyer name or id',
   'history.clear': 'Clear',
   'history.count': 'Matching: {n}',
+  'history.count_more': 'Matching: more than {n}',
   'history.from': 'From',
   'history.label': 'History filters',
   'history.to': 'To',

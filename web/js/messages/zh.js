@@ -162,6 +162,7 @@ export default {
   'history.buyer': '买家名称或 ID',
   'history.clear': '清除',
   'history.count': '匹配：{n}',
+  'history.count_more': '匹配：超过 {n}',
   'history.from': '开始日期',
   'history.label': '历史筛选',
   'history.to': '结束日期',
