@@ -26,7 +26,7 @@ pub struct MultiRow {
 impl MultiRow {
     /// `sql` with `{rows}`, and `cols` values per row.
     pub fn new(sql: impl Into<String>, cols: usize, vals: Vec<Val>) -> Self {
-        debug_assert!(cols > 0 && vals.len() % cols == 0, "whole rows");
+        debug_assert!(cols > 0 && vals.len().is_multiple_of(cols), "whole rows");
         MultiRow { sql: sql.into(), cols, vals, types: Vec::new() }
     }
 
