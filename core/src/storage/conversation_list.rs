@@ -8,7 +8,7 @@
 
 use super::list_match::{self, Match, SqlArgs};
 use super::rows::{CONVERSATION_COLUMNS_C, Columns, conversation_from_row};
-use super::store::Store;
+use super::store::{Backend, Store};
 use crate::domain::ids::*;
 use crate::domain::listing::{FlagFilter, ListStatus, SortOrder};
 use crate::domain::model::Conversation;
@@ -107,8 +107,16 @@ fn matches(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> Vec<Match> {
     matches
 }
 
+/// A list query without its page: where its rows come from and their conditions.
+struct Query {
+    from: String,
+    conditions: Vec<String>,
+    /// The matching buyers (`buyer_id`), when a buyer filter alone drives it.
+    buyers: Option<String>,
+}
+
 /// The FROM clause and the conditions of a list query (without its page).
-fn query(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> (String, Vec<String>) {
+fn query(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> Query {
     let mut conditions = filters(spec, b);
     // A search or a buyer drives the query from its (few) matching conversations
     // instead of walking the whole list in order: CROSS JOIN fixes that join order in
@@ -119,11 +127,12 @@ fn query(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> (String, Vec<St
         && let Some(buyers) = only.buyers_only()
     {
         conditions.push("c.buyer_id = s.buyer_id".into());
-        return (format!("({buyers}) AS s CROSS JOIN conversations c"), conditions);
+        let from = format!("({buyers}) AS s CROSS JOIN conversations c");
+        return Query { from, conditions, buyers: Some(buyers) };
     }
     let drivers: Vec<String> = matches.iter().map(Match::candidates).collect();
     let ids = match drivers.len() {
-        0 => return (TABLE.to_owned(), conditions),
+        0 => return Query { from: TABLE.to_owned(), conditions, buyers: None },
         1 => drivers[0].clone(),
         _ => drivers
             .iter()
@@ -133,7 +142,8 @@ fn query(store: &Store, spec: &ListSpec<'_>, b: &mut SqlArgs) -> (String, Vec<St
             .join(" INTERSECT "),
     };
     conditions.push("c.id = s.id".into());
-    (format!("(SELECT DISTINCT id FROM ({ids}) AS u) AS s CROSS JOIN conversations c"), conditions)
+    let from = format!("(SELECT DISTINCT id FROM ({ids}) AS u) AS s CROSS JOIN conversations c");
+    Query { from, conditions, buyers: None }
 }
 
 /// The FROM clause of a list query no search or buyer filter drives.
@@ -146,7 +156,7 @@ const STATUSES: [&str; 3] = ["open", "history", "closed"];
 /// counting no further than `cap + 1`: the list's own conditions, on its indexes.
 pub async fn count(store: &Store, spec: &ListSpec<'_>, cap: i64) -> CoreResult<i64> {
     let mut b = SqlArgs::default();
-    let (from, conditions) = query(store, spec, &mut b);
+    let Query { from, conditions, buyers } = query(store, spec, &mut b);
     let count = |status: &str| {
         format!(
             "SELECT COUNT(*) FROM (SELECT 1 AS one FROM {from} WHERE {}{status} LIMIT {}) AS n",
@@ -155,8 +165,17 @@ pub async fn count(store: &Store, spec: &ListSpec<'_>, cap: i64) -> CoreResult<i
         )
     };
     // All statuses: one count per status, each a range of the list indexes.
-    let sql = match (spec.status, from.as_str()) {
-        (ListStatus::All, TABLE) => {
+    let sql = match (spec.status, from.as_str(), buyers) {
+        // PostgreSQL joins thousands of buyers to the table by hashing (a scan past the
+        // cap); one look-up per buyer on the buyer index, which the count reads alone,
+        // stops at the cap (`OFFSET 0` keeps the planner from flattening it).
+        (_, _, Some(buyers)) if store.backend() == Backend::Postgres => format!(
+            "SELECT CAST((SELECT COUNT(*) FROM (SELECT 1 AS one FROM ({buyers}) AS s, \
+             LATERAL (SELECT 1 FROM conversations c WHERE {} OFFSET 0) AS k LIMIT {}) AS n) AS BIGINT) AS n",
+            conditions.join(" AND "),
+            cap + 1
+        ),
+        (ListStatus::All, TABLE, _) => {
             let each: Vec<String> = STATUSES
                 .iter()
                 .map(|s| format!("({})", count(&format!(" AND c.list_status = '{s}'"))))
@@ -213,7 +232,7 @@ fn order(spec: &ListSpec<'_>, n: usize) -> String {
 /// The page's ids driven by the list's indexes, or from a search's candidates.
 fn driven_ids(store: &Store, spec: &ListSpec<'_>) -> PageIds {
     let mut b = SqlArgs::default();
-    let (from, mut conditions) = query(store, spec, &mut b);
+    let Query { from, mut conditions, .. } = query(store, spec, &mut b);
     conditions.extend(after(spec, &mut b));
     let (key_col, _) = sort_key(spec.sort);
     let sql = ordered(spec, &format!("c.id, c.{key_col}"), &from, &conditions, spec.limit);
