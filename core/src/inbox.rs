@@ -145,9 +145,11 @@ impl Inbox {
         &self.events
     }
 
-    /// Whether the database answers and every embedded migration is applied.
+    /// Whether the database answers, every embedded migration is applied and, on
+    /// PostgreSQL, the live-event listener has started (see [`Inbox::live_listening`]).
     pub async fn ready(&self) -> crate::error::CoreResult<bool> {
-        self.store.ready().await
+        let listening = self.live_listening().is_none_or(|l| *l.borrow());
+        Ok(listening && self.store.ready().await?)
     }
 
     /// The adapter registry.

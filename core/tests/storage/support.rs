@@ -288,6 +288,15 @@ pub async fn postgres_pair() -> Option<(TestInbox, TestInbox)> {
     let none = TranslationOptions::default;
     let a = open("postgres A", &url, None, vec![], true, none()).await;
     let b = open("postgres B", &url, None, vec![], true, none()).await;
+    // Each hears the other from its listener's first read of the log on: what was
+    // appended before is not delivered (a daemon starting does not replay the log).
+    for t in [&a, &b] {
+        let mut listening = t.inbox.live_listening().expect("a listener on PostgreSQL");
+        tokio::time::timeout(std::time::Duration::from_secs(10), listening.wait_for(|on| *on))
+            .await
+            .expect("the live-event listener starts")
+            .expect("listening");
+    }
     Some((a, b))
 }
 

@@ -82,6 +82,8 @@ pub(crate) struct Listener {
     pub inbox: Weak<Inbox>,
     pub url: String,
     pub watermark: watch::Sender<i64>,
+    /// Set once the log has been read (the tracker has its starting point).
+    pub listening: watch::Sender<bool>,
 }
 
 impl Listener {
@@ -155,6 +157,7 @@ impl Listener {
             tracing::warn!(message = "Could not read the live-event log.", %error);
         }
         tracker.expire(Instant::now());
+        self.listening.send_if_modified(|on| !std::mem::replace(on, true));
         self.watermark.send_if_modified(|w| {
             let now = tracker.watermark();
             std::mem::replace(w, now) != now

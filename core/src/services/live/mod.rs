@@ -25,20 +25,28 @@ use tokio::sync::watch;
 /// How long the log keeps a record: a client away longer reloads (`resync`).
 pub const RETENTION: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
-/// The cross-daemon state of an inbox: the watermark its streams hand out as cursors.
+/// The cross-daemon state of an inbox: the watermark its streams hand out as cursors,
+/// and whether its listener has started: it delivers what is appended after its first
+/// read of the log, so until then this daemon's streams would miss the others' events.
 #[derive(Debug)]
 pub struct Live {
     watermark: watch::Sender<i64>,
+    listening: watch::Sender<bool>,
 }
 
 impl Live {
     fn new() -> Self {
-        Self { watermark: watch::channel(0).0 }
+        Self { watermark: watch::channel(0).0, listening: watch::channel(false).0 }
     }
 
     /// A receiver of the watermark.
     pub fn cursor(&self) -> watch::Receiver<i64> {
         self.watermark.subscribe()
+    }
+
+    /// A receiver of whether the listener has started (see [`Live`]).
+    pub fn listening(&self) -> watch::Receiver<bool> {
+        self.listening.subscribe()
     }
 }
 

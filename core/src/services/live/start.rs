@@ -13,6 +13,12 @@ impl Inbox {
     pub fn live_cursor(&self) -> Option<watch::Receiver<i64>> {
         self.live.as_ref().map(super::Live::cursor)
     }
+
+    /// Whether this daemon hears the other daemons' events yet (none on SQLite): false
+    /// until its listener has read the log once. `/readyz` waits for it.
+    pub fn live_listening(&self) -> Option<watch::Receiver<bool>> {
+        self.live.as_ref().map(super::Live::listening)
+    }
 }
 
 /// Starts the appender and the listener (PostgreSQL only).
@@ -25,7 +31,11 @@ pub(crate) fn start(
     inbox.events.relay_to(inbox.instance_id.clone(), tx);
     let appender =
         append::Appender { store: inbox.store.clone(), origin: inbox.instance_id.clone() };
-    let listener =
-        listen::Listener { inbox: Arc::downgrade(inbox), url, watermark: live.watermark.clone() };
+    let listener = listen::Listener {
+        inbox: Arc::downgrade(inbox),
+        url,
+        watermark: live.watermark.clone(),
+        listening: live.listening.clone(),
+    };
     vec![tokio::spawn(appender.run(rx, stop())), tokio::spawn(listener.run(stop()))]
 }
