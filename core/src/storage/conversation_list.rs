@@ -166,15 +166,9 @@ pub async fn count(store: &Store, spec: &ListSpec<'_>, cap: i64) -> CoreResult<i
     };
     // All statuses: one count per status, each a range of the list indexes.
     let sql = match (spec.status, from.as_str(), buyers) {
-        // PostgreSQL joins thousands of buyers to the table by hashing (a scan past the
-        // cap); one look-up per buyer on the buyer index, which the count reads alone,
-        // stops at the cap (`OFFSET 0` keeps the planner from flattening it).
-        (_, _, Some(buyers)) if store.backend() == Backend::Postgres => format!(
-            "SELECT CAST((SELECT COUNT(*) FROM (SELECT 1 AS one FROM ({buyers}) AS s, \
-             LATERAL (SELECT 1 FROM conversations c WHERE {} OFFSET 0) AS k LIMIT {}) AS n) AS BIGINT) AS n",
-            conditions.join(" AND "),
-            cap + 1
-        ),
+        (_, _, Some(buyers)) if store.backend() == Backend::Postgres => {
+            count_by_buyer(&buyers, &conditions, cap)
+        }
         (ListStatus::All, TABLE, _) => {
             let each: Vec<String> = STATUSES
                 .iter()
@@ -188,6 +182,19 @@ pub async fn count(store: &Store, spec: &ListSpec<'_>, cap: i64) -> CoreResult<i
         Some(row) => Ok(row.int_col("n")?.min(cap + 1)),
         None => Ok(0),
     }
+}
+
+/// The count of the conversations of `buyers` meeting `conditions`, up to `cap + 1`, on
+/// PostgreSQL: its planner joins thousands of buyers to the table by hashing (a scan
+/// that goes on past the cap); one look-up per buyer on the buyer index, which the
+/// count reads alone, stops at the cap (`OFFSET 0` keeps it from being flattened).
+fn count_by_buyer(buyers: &str, conditions: &[String], cap: i64) -> String {
+    format!(
+        "SELECT CAST((SELECT COUNT(*) FROM (SELECT 1 AS one FROM ({buyers}) AS s, \
+         LATERAL (SELECT 1 FROM conversations c WHERE {} OFFSET 0) AS k LIMIT {}) AS n) AS BIGINT) AS n",
+        conditions.join(" AND "),
+        cap + 1
+    )
 }
 
 /// How many rows of the list in order a broad search (a buyer-name part) tests before
