@@ -60,7 +60,8 @@ pub async fn load(
     insert_new(store, tx, now, &latest, &detected, &mut known).await?;
     defer_profile_changes(&latest, &detected, &known, &stored, deferred);
     if !with_conversation {
-        read_open(store, tx, &mut known).await?;
+        // A buyer inserted just now has no conversation yet: only those stored before.
+        read_open(store, tx, stored.keys().copied().collect(), &mut known).await?;
     }
     Ok(known)
 }
@@ -266,9 +267,10 @@ pub fn defer_name_parts(mut parts: Vec<(String, BuyerId)>, deferred: &mut Deferr
     }
 }
 
-/// Reads the buyers' open conversations, locked (PostgreSQL).
-async fn read_open(store: &Store, tx: &mut Tx<'_>, known: &mut Known) -> CoreResult<()> {
-    let mut ids: Vec<BuyerId> = known.buyers.values().copied().collect();
+/// Reads the open conversations of the buyers `ids`, locked (PostgreSQL).
+async fn read_open(
+    store: &Store, tx: &mut Tx<'_>, mut ids: Vec<BuyerId>, known: &mut Known,
+) -> CoreResult<()> {
     ids.sort();
     ids.dedup();
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
