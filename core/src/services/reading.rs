@@ -171,16 +171,9 @@ impl Inbox {
         let scope = self.scope(viewer, q.shop_id, q.platform.as_deref()).await?;
         let (counts, mine) = self.filter_counts(viewer, &scope).await?;
         if scope.is_empty() {
-            let total = counted.then_some(0);
-            let (next_cursor, total_more) = (None, false);
-            return Ok(ConversationPage {
-                items: vec![],
-                next_cursor,
-                counts,
-                mine,
-                total,
-                total_more,
-            });
+            let (items, next_cursor, total) = (vec![], None, counted.then_some(0));
+            let total_more = false;
+            return Ok(ConversationPage { items, next_cursor, counts, mine, total, total_more });
         }
         let all_visible = viewer.is_owner() && q.shop_id.is_none() && q.platform.is_none();
         let cutoffs = self.expiry_cutoffs();
@@ -205,14 +198,15 @@ impl Inbox {
             after,
             limit: limit + 1,
         };
-        let total = match (counted, total_of_status(&spec, &counts, &mine)) {
-            (true, Some(n)) => Some(n),
-            (true, None) => Some(conversation_list::count(&self.store, &spec, TOTAL_CAP).await?),
-            (false, _) => None,
-        };
         // Counters are exact at any size; a count stops past the cap.
-        let total_more = total.is_some_and(|n| n > TOTAL_CAP) && !spec.only_status();
-        let total = total.map(|n| if total_more { TOTAL_CAP } else { n });
+        let (total, total_more) = match (counted, total_of_status(&spec, &counts, &mine)) {
+            (true, Some(n)) => (Some(n), false),
+            (true, None) => {
+                let n = conversation_list::count(&self.store, &spec, TOTAL_CAP).await?;
+                (Some(n.min(TOTAL_CAP)), n > TOTAL_CAP)
+            }
+            (false, _) => (None, false),
+        };
         let (mut items, mut names): (Vec<Conversation>, Vec<String>) =
             conversation_list::page(&self.store, &spec).await?.into_iter().unzip();
         let next_cursor = if items.len() > limit {

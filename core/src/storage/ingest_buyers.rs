@@ -5,9 +5,9 @@
 
 use super::exec::{DbRow, Tx};
 use super::messages::ROWS_PER_STATEMENT;
-use super::multi_row::{MultiRow, keys_source, one_of};
+use super::multi_row::{MultiRow, keys_source};
 use super::rows::{CONVERSATION_COLUMNS, CONVERSATION_COLUMNS_C, Columns, conversation_from_row};
-use super::sql::Val;
+use super::sql::{Val, list_placeholders};
 use super::store::{Backend, Store};
 use super::write::Deferred;
 use crate::domain::ids::*;
@@ -108,26 +108,30 @@ async fn read_known(
             // each buyer up alone on the unique index (see `messages::find_stored`: with
             // `IN (...)` its planner scanned the shop's buyers).
             let keys: Vec<Val> = chunk.iter().map(|e| Val::from(*e)).collect();
+            let listed = || list_placeholders(keys.len(), 2);
             let (from, keys) = match (store.backend(), with_conversation) {
-                (Backend::Sqlite, conversation) => {
-                    let (any, keys) = one_of(Backend::Sqlite, keys, 2);
-                    let from = if conversation {
-                        format!(
-                            ", {} FROM buyers b LEFT JOIN conversations c ON c.buyer_id = b.id AND c.list_status = 'open' \
-                             WHERE b.shop_id = $1 AND b.external_id {any}",
-                            *CONVERSATION_COLUMNS_C
-                        )
-                    } else {
-                        format!(" FROM buyers b WHERE b.shop_id = $1 AND b.external_id {any}")
-                    };
+                (Backend::Sqlite, true) => {
+                    let from = format!(
+                        ", {} FROM buyers b LEFT JOIN conversations c ON c.buyer_id = b.id AND c.list_status = 'open' \
+                         WHERE b.shop_id = $1 AND b.external_id IN ({})",
+                        *CONVERSATION_COLUMNS_C,
+                        listed()
+                    );
+                    (from, keys)
+                }
+                (Backend::Sqlite, false) => {
+                    let from = format!(
+                        " FROM buyers b WHERE b.shop_id = $1 AND b.external_id IN ({})",
+                        listed()
+                    );
                     (from, keys)
                 }
                 (Backend::Postgres, _) => {
-                    let (source, keys) = keys_source(Backend::Postgres, keys, 2);
+                    let (source, array) = keys_source(&keys, 2);
                     let from = format!(
                         " FROM {source}, LATERAL (SELECT * FROM buyers WHERE shop_id = $1 AND external_id = k.key LIMIT 1) b"
                     );
-                    (from, keys)
+                    (from, vec![array])
                 }
             };
             let sql = format!(
@@ -277,14 +281,14 @@ async fn read_open(
         // Each buyer's open conversation alone, on the unique index of open conversations
         // by buyer (see `messages::find_stored`: with `IN (...)` the planner scanned the
         // table), locked in the order of the sorted ids.
-        let keys = chunk.iter().map(|b| Val::from(*b)).collect();
-        let (source, vals) = keys_source(store.backend(), keys, 1);
+        let keys: Vec<Val> = chunk.iter().map(|b| Val::from(*b)).collect();
+        let (source, array) = keys_source(&keys, 1);
         let sql = format!(
             "SELECT c.* FROM {source}, LATERAL (SELECT {CONVERSATION_COLUMNS} FROM conversations \
              WHERE list_status = 'open' AND buyer_id = k.key LIMIT 1{}) c",
             store.for_update()
         );
-        for row in tx.fetch_all(store, &sql, vals).await? {
+        for row in tx.fetch_all(store, &sql, vec![array]).await? {
             let (seller, c) = conversation_from_row(&row)?;
             known.open.insert(c.buyer_id, (seller, c));
         }

@@ -7,7 +7,7 @@
 //! `ON CONFLICT DO NOTHING`; only rows actually inserted change conversation state.
 
 use super::exec::Tx;
-use super::multi_row::{MultiRow, keys_source, one_of};
+use super::multi_row::{MultiRow, keys_source};
 use super::rows::{Columns, MESSAGE_COLUMNS, MESSAGE_N_COLUMNS, message_from_row, message_values};
 use super::sql::{Val, list_placeholders};
 use super::store::{Backend, Store};
@@ -46,21 +46,21 @@ pub async fn find_stored(
             let keys: Vec<Val> = chunk.iter().map(|p| Val::from(*p)).collect();
             let (sql, keys) = match store.backend() {
                 Backend::Sqlite => {
-                    let (any, keys) = one_of(Backend::Sqlite, keys, 2);
                     let sql = format!(
                         "SELECT platform_message_id, id, conversation_id FROM messages \
-                         WHERE shop_id = $1 AND platform_message_id {any}"
+                         WHERE shop_id = $1 AND platform_message_id IN ({})",
+                        list_placeholders(keys.len(), 2)
                     );
                     (sql, keys)
                 }
                 Backend::Postgres => {
-                    let (source, keys) = keys_source(Backend::Postgres, keys, 2);
+                    let (source, array) = keys_source(&keys, 2);
                     let sql = format!(
                         "SELECT m.platform_message_id, m.id, m.conversation_id FROM {source}, \
                          LATERAL (SELECT platform_message_id, id, conversation_id FROM messages \
                          WHERE shop_id = $1 AND platform_message_id = k.key LIMIT 1) m"
                     );
-                    (sql, keys)
+                    (sql, vec![array])
                 }
             };
             let mut vals = vec![Val::from(shop.to_string())];

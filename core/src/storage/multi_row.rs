@@ -1,6 +1,6 @@
 //! Statements over many rows, written once for both backends. On SQLite the rows are
-//! `$n` placeholders (`VALUES (..),(..)`, `IN (..)`); on PostgreSQL each column is one
-//! array, unnested (`SELECT * FROM UNNEST(CAST($1 AS TEXT[]), …)`, `= ANY(…)`), so the
+//! `$n` placeholders (`VALUES (..),(..)`); on PostgreSQL each column is one array,
+//! unnested (`SELECT * FROM UNNEST(CAST($1 AS TEXT[]), …)`), so the
 //! statement's text does not change with its number of rows. Each connection then
 //! prepares it once and PostgreSQL plans it once; with a placeholder per value, every
 //! new row count was a new statement to parse and plan (planning took a quarter of
@@ -9,7 +9,7 @@
 //! The arrays travel as text in PostgreSQL's array syntax and are cast to their type in
 //! the statement (sqlx's `Any` driver binds no arrays).
 
-use super::sql::{Val, list_placeholders, values_placeholders};
+use super::sql::{Val, values_placeholders};
 use super::store::Backend;
 
 /// A statement over rows: `sql` with `{rows}` where the rows go (`VALUES …` on SQLite,
@@ -71,33 +71,13 @@ impl MultiRow {
     }
 }
 
-/// Text keys as a row source `k(key)`, numbered from `$start`: `(VALUES …) AS k(key)` or
-/// `UNNEST(…) AS k(key)`. PostgreSQL looks each key up through a `LATERAL (… LIMIT 1)`
-/// on a unique index (see `messages::find_stored`): a plan that does not depend on the
-/// table's statistics, which lag far behind a table filling at ingest speed.
-pub fn keys_source(backend: Backend, keys: Vec<Val>, start: usize) -> (String, Vec<Val>) {
-    match backend {
-        Backend::Sqlite => {
-            let rows: Vec<String> =
-                (start..start + keys.len()).map(|i| format!("(CAST(${i} AS TEXT))")).collect();
-            (format!("(VALUES {}) AS k(key)", rows.join(",")), keys)
-        }
-        Backend::Postgres => {
-            let (ty, array) = column_array(keys.iter(), None);
-            (format!("UNNEST(CAST(${start} AS {ty}[])) AS k(key)"), vec![array])
-        }
-    }
-}
-
-/// A test that a value is one of `vals`, numbered from `$start`: `IN (…)` or `= ANY(…)`.
-pub fn one_of(backend: Backend, vals: Vec<Val>, start: usize) -> (String, Vec<Val>) {
-    match backend {
-        Backend::Sqlite => (format!("IN ({})", list_placeholders(vals.len(), start)), vals),
-        Backend::Postgres => {
-            let (ty, array) = column_array(vals.iter(), None);
-            (format!("= ANY(CAST(${start} AS {ty}[]))"), vec![array])
-        }
-    }
+/// Text keys as a row source `k(key)` on PostgreSQL: one array numbered `$start`,
+/// unnested. Each key is then looked up through a `LATERAL (… LIMIT 1)` on a unique index
+/// (see `messages::find_stored`): a plan that does not depend on the table's statistics,
+/// which lag far behind a table filling at ingest speed.
+pub fn keys_source(keys: &[Val], start: usize) -> (String, Val) {
+    let (ty, array) = column_array(keys.iter(), None);
+    (format!("UNNEST(CAST(${start} AS {ty}[])) AS k(key)"), array)
 }
 
 /// A column's values as one array literal, and its element type: `given`, or as the
@@ -194,20 +174,10 @@ mod tests {
     }
 
     #[test]
-    fn keys_and_lists_are_one_array_on_postgres() {
-        let keys = vec![t("a"), t("b")];
+    fn keys_are_one_array_on_postgres() {
         assert_eq!(
-            keys_source(Backend::Sqlite, keys.clone(), 2),
-            ("(VALUES (CAST($2 AS TEXT)),(CAST($3 AS TEXT))) AS k(key)".into(), keys.clone())
-        );
-        assert_eq!(
-            keys_source(Backend::Postgres, keys.clone(), 2),
-            ("UNNEST(CAST($2 AS TEXT[])) AS k(key)".into(), vec![t("{\"a\",\"b\"}")])
-        );
-        assert_eq!(one_of(Backend::Sqlite, keys.clone(), 1), ("IN ($1,$2)".into(), keys.clone()));
-        assert_eq!(
-            one_of(Backend::Postgres, vec![Val::Int(3), Val::Int(4)], 1),
-            ("= ANY(CAST($1 AS BIGINT[]))".into(), vec![t("{3,4}")])
+            keys_source(&[t("a"), t("b")], 2),
+            ("UNNEST(CAST($2 AS TEXT[])) AS k(key)".into(), t("{\"a\",\"b\"}"))
         );
     }
 }
