@@ -32,6 +32,7 @@ pub mod storefront_cors;
 pub mod storefront_reads;
 pub mod stream;
 pub mod stream_hub;
+pub mod stream_socket;
 pub mod translation;
 pub mod webhook_endpoints;
 pub mod webhooks;

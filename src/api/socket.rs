@@ -37,17 +37,18 @@ pub enum Farewell {
 }
 
 impl Farewell {
+    /// The close code and reason of this farewell.
+    pub fn code_and_reason(self) -> (u16, &'static str) {
+        match self {
+            Farewell::GoingAway => (close_code::AWAY, "the server is shutting down"),
+            Farewell::Restart => (close_code::RESTART, "the server is restarting; reconnect"),
+        }
+    }
+
     /// The close frame of this farewell.
     fn frame(self) -> CloseFrame {
-        match self {
-            Farewell::GoingAway => {
-                CloseFrame { code: close_code::AWAY, reason: "the server is shutting down".into() }
-            }
-            Farewell::Restart => CloseFrame {
-                code: close_code::RESTART,
-                reason: "the server is restarting; reconnect".into(),
-            },
-        }
+        let (code, reason) = self.code_and_reason();
+        CloseFrame { code, reason: reason.into() }
     }
 }
 

@@ -24,15 +24,18 @@
 //! `resync`.
 
 use super::doc::{Forbidden, Unauthorized};
-use super::extract::{ApiQuery, ApiWebSocket, Auth};
-use super::socket::Socket;
-use super::stream_hub::{Item, RESYNC, Subscription};
-use axum::extract::ws::Utf8Bytes;
-use axum::extract::ws::WebSocket;
+use super::extract::{ApiQuery, Auth};
+use super::stream_hub::{Item, Subscription, resync_frame};
+use super::stream_socket::{StreamSocket, StreamUpgrade, text_frame};
+use axum::body::Bytes;
 use axum::response::Response;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
 use shopmux_core::domain::viewer::Viewer;
 use shopmux_core::services::live::replay::Replay;
 use std::time::Duration;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The largest message (and frame) an agent may send on the stream, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4096;
@@ -50,7 +53,7 @@ pub const CLOSE_ACCESS_REVOKED: u16 = 4401;
     responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON (the main account also gets `OwnerEvent`: `webhook_endpoint_paused`)", body = shopmux_core::events::InboxEvent),
         Unauthorized, Forbidden))]
 pub async fn stream(
-    auth: Auth, ApiQuery(query): ApiQuery<StreamQuery>, ApiWebSocket(ws): ApiWebSocket,
+    auth: Auth, ApiQuery(query): ApiQuery<StreamQuery>, upgrade: StreamUpgrade,
 ) -> Response {
     // Subscribed before the upgrade is answered (and before a replay is read): an event
     // published once the client holds its open stream is never missed.
@@ -60,13 +63,15 @@ pub async fn stream(
         auth.viewer.is_owner(),
     );
     let resume_from = query.cursor;
-    // Agents send nothing: small buffers (they are per open stream).
-    ws.max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
+    // Agents send nothing: a small read buffer (one per open stream). tungstenite writes
+    // only control frames, each flushed at once.
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES))
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(MAX_WRITE_BUFFER)
-        .on_upgrade(move |socket| pump(socket, auth, events, resume_from))
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER);
+    upgrade.on_upgrade(config, move |socket| pump(socket, auth, events, resume_from))
 }
 
 /// The stream's query: the token for clients that cannot set headers, and the cursor to
@@ -84,19 +89,18 @@ pub struct StreamQuery {
 /// frame, up to [`MAX_MESSAGE_BYTES`]).
 const READ_BUFFER: usize = 256;
 
-/// The most a stream's connection buffers for a frame the client has not taken yet.
-const MAX_WRITE_BUFFER: usize = 1 << 20;
-
-/// Bytes of queued frames gathered before a write, within a batch (the buffer keeps its
-/// size per stream once grown, so it stays small: a few frames' worth).
-const WRITE_BUFFER: usize = 4096;
+/// The most tungstenite buffers of control frames the client has not taken yet.
+const MAX_WRITE_BUFFER: usize = 64 * 1024;
 
 /// The most items taken from the hub's queue at once.
 const BATCH_ITEMS: usize = 64;
 
 /// Runs a stream: its frames from the hub (`events`), after what a reconnecting client
 /// missed since `resume_from`.
-async fn pump(socket: WebSocket, auth: Auth, events: Subscription, resume_from: Option<i64>) {
+async fn pump(
+    socket: WebSocketStream<TokioIo<Upgraded>>, auth: Auth, events: Subscription,
+    resume_from: Option<i64>,
+) {
     let app = auth.app.clone();
     let agent = auth.viewer.agent.clone();
     let session = match app.inbox.open_session(&agent).await {
@@ -106,7 +110,7 @@ async fn pump(socket: WebSocket, auth: Auth, events: Subscription, resume_from: 
             return;
         }
     };
-    let socket = Socket::new(socket, &app.sockets).await;
+    let socket = StreamSocket::new(socket, &app.sockets).await;
     let _open = app.metrics.all.socket_opened(crate::telemetry::SocketKind::Stream);
     let viewer = auth.viewer.clone();
     let mut forwarder = Forwarder { socket, events, viewer, auth };
@@ -124,8 +128,8 @@ pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
 
 /// What a stream does next.
 enum Next {
-    /// Send this frame.
-    Send(Utf8Bytes),
+    /// Send this frame (whole: [`text_frame`]).
+    Send(Bytes),
     /// Nothing to send.
     Skip,
     /// End the stream.
@@ -135,7 +139,7 @@ enum Next {
 }
 
 struct Forwarder {
-    socket: Socket,
+    socket: StreamSocket,
     events: Subscription,
     viewer: Viewer,
     auth: Auth,
@@ -147,20 +151,16 @@ impl Forwarder {
     async fn resume(&mut self, from: Option<i64>) -> bool {
         let Some(from) = from else { return true };
         let inbox = self.auth.app.inbox.clone();
-        let frames: Vec<String> = match inbox.live_replay(&self.viewer, from).await {
+        let frames: Vec<Bytes> = match inbox.live_replay(&self.viewer, from).await {
             Ok(Replay::Events { events, owner }) => events
                 .iter()
-                .map(|e| serde_json::to_string(e).unwrap_or_default())
-                .chain(owner.iter().map(|e| serde_json::to_string(e).unwrap_or_default()))
+                .map(|e| serde_json::to_vec(e).unwrap_or_default())
+                .chain(owner.iter().map(|e| serde_json::to_vec(e).unwrap_or_default()))
+                .map(text_frame)
                 .collect(),
-            Ok(Replay::Reload) | Err(_) => vec![RESYNC.to_owned()],
+            Ok(Replay::Reload) | Err(_) => vec![resync_frame()],
         };
-        for frame in frames {
-            if !self.socket.send(frame).await {
-                return false;
-            }
-        }
-        true
+        self.socket.send_all(frames).await
     }
 
     async fn run(mut self) {
@@ -192,7 +192,7 @@ impl Forwarder {
     /// Does what `next` says; false once the stream ended.
     async fn act(&mut self, next: Next) -> bool {
         match next {
-            Next::Send(frame) => self.socket.send_all([frame]).await,
+            Next::Send(frame) => self.socket.send_all(vec![frame]).await,
             Next::Skip => true,
             Next::Revoked => {
                 self.socket.close(CLOSE_ACCESS_REVOKED, "access revoked").await;
@@ -208,12 +208,11 @@ impl Forwarder {
         let mut items = items.drain(..).peekable();
         while let Some(item) = items.next() {
             let next = match item {
-                Item::Frame(first) => {
-                    let more = std::iter::from_fn(|| match items.next_if(Item::is_frame) {
-                        Some(Item::Frame(frame)) => Some(frame),
-                        _ => None,
-                    });
-                    let sent = self.socket.send_all(std::iter::once(first).chain(more)).await;
+                Item::Frames(mut frames) => {
+                    while let Some(Item::Frames(more)) = items.next_if(|i| i.frames() > 0) {
+                        frames.extend(more);
+                    }
+                    let sent = self.socket.send_all(frames).await;
                     if sent { Next::Skip } else { Next::End }
                 }
                 Item::Recheck => self.recheck().await.unwrap_or(Next::Skip),
@@ -243,6 +242,6 @@ impl Forwarder {
             self.events.follow(fresh.visible_shops.clone());
         }
         self.viewer = fresh;
-        lost.then(|| Next::Send(Utf8Bytes::from_static(RESYNC)))
+        lost.then(|| Next::Send(resync_frame()))
     }
 }

@@ -20,7 +20,8 @@
 //! never runs ahead of what its stream was sent.
 
 use super::socket::{Farewell, Phase, SocketPolicy};
-use axum::extract::ws::Utf8Bytes;
+use super::stream_socket::text_frame;
+use axum::body::Bytes;
 use shopmux_core::Inbox;
 use shopmux_core::domain::ids::{SellerId, ShopId};
 use shopmux_core::events::InboxEvent;
@@ -34,16 +35,27 @@ use tokio::sync::{broadcast, mpsc, watch};
 /// Frames a stream may have waiting.
 pub const QUEUE: usize = 4096;
 
+/// The most events handed out as one batch.
+const BATCH: usize = 256;
+
 /// How often, at most, streams are told the log's position.
 pub const CURSOR_EVERY: Duration = Duration::from_secs(1);
 
-/// The frame telling a client to reload through the API.
+/// The text telling a client to reload through the API.
 pub const RESYNC: &str = r#"{"type":"resync"}"#;
+
+/// [`RESYNC`] as a whole frame.
+pub fn resync_frame() -> Bytes {
+    static FRAME: std::sync::LazyLock<Bytes> = std::sync::LazyLock::new(|| text_frame(RESYNC));
+    FRAME.clone()
+}
 
 /// What a stream's queue carries, in order.
 pub enum Item {
-    /// A frame to send: an event, the log's position, `resync`, an owner event.
-    Frame(Utf8Bytes),
+    /// Whole frames to send, in order ([`text_frame`], each encoded once for every
+    /// stream): the stream's share of events handed out together, the log's position,
+    /// `resync`, an owner event.
+    Frames(Vec<Bytes>),
     /// The seller's accounts changed: check the stream's credential again.
     Recheck,
     /// The daemon stops: say goodbye this way and end.
@@ -51,9 +63,12 @@ pub enum Item {
 }
 
 impl Item {
-    /// Whether this is a frame.
-    pub fn is_frame(&self) -> bool {
-        matches!(self, Item::Frame(_))
+    /// How many frames this is.
+    pub fn frames(&self) -> usize {
+        match self {
+            Item::Frames(frames) => frames.len(),
+            _ => 0,
+        }
     }
 }
 
@@ -71,26 +86,27 @@ struct Subscriber {
 }
 
 impl Subscriber {
-    /// Queues a frame, or notes the loss; never waits.
-    fn offer(&self, frame: &Utf8Bytes) {
+    /// Queues frames as one item, or notes their loss; never waits.
+    fn offer(&self, frames: Vec<Bytes>) {
         if self.lagged.load(Ordering::Relaxed) {
-            if !self.push(Utf8Bytes::from_static(RESYNC)) {
+            if !self.push(vec![resync_frame()]) {
                 return;
             }
             self.lagged.store(false, Ordering::Relaxed);
         }
-        if !self.push(frame.clone()) {
+        if !self.push(frames) {
             self.lagged.store(true, Ordering::Relaxed);
         }
     }
 
-    /// Queues a frame if there is room (the hub is the one producer).
-    fn push(&self, frame: Utf8Bytes) -> bool {
-        if self.waiting.load(Ordering::Acquire) >= self.room {
+    /// Queues frames if there is room for them all (the hub is the one producer).
+    fn push(&self, frames: Vec<Bytes>) -> bool {
+        let n = frames.len();
+        if self.waiting.load(Ordering::Acquire) + n > self.room {
             return false;
         }
-        self.waiting.fetch_add(1, Ordering::AcqRel);
-        self.queue.send(Item::Frame(frame)).is_ok()
+        self.waiting.fetch_add(n, Ordering::AcqRel);
+        self.queue.send(Item::Frames(frames)).is_ok()
     }
 
     /// Queues a signal whatever the frames waiting: signals are rare, and must not be
@@ -178,7 +194,7 @@ impl Subscription {
     /// once the hub is gone. Cancel-safe.
     pub async fn recv_many(&mut self, into: &mut Vec<Item>, limit: usize) -> usize {
         let n = self.items.recv_many(into, limit).await;
-        let frames = into[into.len() - n..].iter().filter(|i| i.is_frame()).count();
+        let frames = into[into.len() - n..].iter().map(Item::frames).sum();
         self.waiting.fetch_sub(frames, Ordering::AcqRel);
         n
     }
@@ -238,7 +254,7 @@ impl StreamHub {
         // The position every stream was told last: everything up to it was handed out
         // before, and a resuming client reads it from the log.
         if let Some(cursor) = routes.cursor {
-            sub.offer(&cursor_frame(cursor));
+            sub.offer(vec![cursor_frame(cursor)]);
         }
         if let Some(farewell) = routes.closing {
             sub.signal(Item::Close(farewell));
@@ -261,11 +277,11 @@ impl StreamHub {
             tokio::select! {
                 event = events.recv() => match event {
                     Ok(e) => {
-                        // A shop added before this event was published is followed first.
-                        self.follow_added(added);
-                        self.dispatch(&e)
+                        if self.gather(Some(e), events, added).is_none() {
+                            return;
+                        }
                     }
-                    Err(RecvError::Lagged(_)) => self.to_all(&Utf8Bytes::from_static(RESYNC)),
+                    Err(RecvError::Lagged(_)) => self.to_all(&resync_frame()),
                     Err(RecvError::Closed) => return,
                 },
                 _ = tick.tick(), if cursor.is_some() => {
@@ -312,31 +328,66 @@ impl StreamHub {
         }
     }
 
-    /// Dispatches what is waiting on the bus; false once it is closed.
+    /// Dispatches everything waiting on the bus; false once it is closed.
     fn drain(
         &self, events: &mut broadcast::Receiver<InboxEvent>,
         added: &mut broadcast::Receiver<(SellerId, ShopId)>,
     ) -> bool {
         loop {
-            match events.try_recv() {
-                Ok(e) => {
-                    self.follow_added(added);
-                    self.dispatch(&e)
-                }
-                Err(TryRecvError::Empty) => return true,
-                Err(TryRecvError::Lagged(_)) => self.to_all(&Utf8Bytes::from_static(RESYNC)),
-                Err(TryRecvError::Closed) => return false,
+            match self.gather(None, events, added) {
+                Some(true) => {}
+                Some(false) => return true,
+                None => return false,
             }
         }
     }
 
-    /// Encodes an event once and offers it to its shop's streams.
-    fn dispatch(&self, event: &InboxEvent) {
+    /// Dispatches `first` and what else waits on the bus, up to [`BATCH`] events, as one
+    /// batch (a lag in between splits it: `resync` goes after what came before). Whether
+    /// the batch was full (more may wait); none once the bus is closed.
+    fn gather(
+        &self, first: Option<InboxEvent>, events: &mut broadcast::Receiver<InboxEvent>,
+        added: &mut broadcast::Receiver<(SellerId, ShopId)>,
+    ) -> Option<bool> {
+        let mut batch: Vec<InboxEvent> = first.into_iter().collect();
+        let open = loop {
+            if batch.len() == BATCH {
+                break Some(true);
+            }
+            match events.try_recv() {
+                Ok(e) => batch.push(e),
+                Err(TryRecvError::Empty) => break Some(false),
+                Err(TryRecvError::Lagged(_)) => {
+                    self.dispatch(&std::mem::take(&mut batch), added);
+                    self.to_all(&resync_frame());
+                }
+                Err(TryRecvError::Closed) => break None,
+            }
+        };
+        self.dispatch(&batch, added);
+        open
+    }
+
+    /// Encodes each event once and hands every stream its share of the batch, in order,
+    /// as one item: one wake-up and one write for a stream's share (an event and the
+    /// conversation change it made, say), where one per frame raced the stream.
+    fn dispatch(&self, batch: &[InboxEvent], added: &mut broadcast::Receiver<(SellerId, ShopId)>) {
+        if batch.is_empty() {
+            return;
+        }
+        // A shop added before these events were published is followed first.
+        self.follow_added(added);
         let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(subs) = routes.by_shop.get(&event.shop_id()) else { return };
-        let frame: Utf8Bytes = serde_json::to_string(event).unwrap_or_default().into();
-        for (_, sub) in subs {
-            sub.offer(&frame);
+        let mut shares: HashMap<u64, (&Subscriber, Vec<Bytes>)> = HashMap::new();
+        for event in batch {
+            let Some(subs) = routes.by_shop.get(&event.shop_id()) else { continue };
+            let frame = text_frame(serde_json::to_vec(event).unwrap_or_default());
+            for (id, sub) in subs {
+                shares.entry(*id).or_insert_with(|| (sub, Vec::new())).1.push(frame.clone());
+            }
+        }
+        for (sub, frames) in shares.into_values() {
+            sub.offer(frames);
         }
     }
 
@@ -352,9 +403,9 @@ impl StreamHub {
     fn to_owners(&self, seller: SellerId, event: &shopmux_core::events::OwnerEvent) {
         let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         let Some(ids) = routes.owners.get(&seller) else { return };
-        let frame: Utf8Bytes = serde_json::to_string(event).unwrap_or_default().into();
+        let frame = text_frame(serde_json::to_vec(event).unwrap_or_default());
         for sub in ids.iter().filter_map(|id| routes.all.get(id)) {
-            sub.offer(&frame);
+            sub.offer(vec![frame.clone()]);
         }
     }
 
@@ -372,14 +423,14 @@ impl StreamHub {
         routes.cursor = Some(cursor);
         let frame = cursor_frame(cursor);
         for sub in routes.all.values() {
-            sub.offer(&frame);
+            sub.offer(vec![frame.clone()]);
         }
     }
 
-    fn to_all(&self, frame: &Utf8Bytes) {
+    fn to_all(&self, frame: &Bytes) {
         let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         for sub in routes.all.values() {
-            sub.offer(frame);
+            sub.offer(vec![frame.clone()]);
         }
     }
 }
@@ -394,8 +445,8 @@ struct Buses {
     phase: watch::Receiver<Phase>,
 }
 
-fn cursor_frame(cursor: i64) -> Utf8Bytes {
-    format!(r#"{{"type":"cursor","cursor":{cursor}}}"#).into()
+fn cursor_frame(cursor: i64) -> Bytes {
+    text_frame(format!(r#"{{"type":"cursor","cursor":{cursor}}}"#))
 }
 
 #[cfg(test)]
@@ -421,9 +472,11 @@ mod tests {
         /// The next item, as the stream sees it: a frame's text, `recheck` or `close`.
         fn next(&mut self) -> Option<String> {
             Some(match self.items.try_recv().ok()? {
-                Item::Frame(f) => {
-                    self.waiting.fetch_sub(1, Ordering::AcqRel);
-                    f.as_str().to_owned()
+                Item::Frames(frames) => {
+                    self.waiting.fetch_sub(frames.len(), Ordering::AcqRel);
+                    // Short frames: a two-byte header.
+                    let texts: Vec<&[u8]> = frames.iter().map(|f| &f[2..]).collect();
+                    String::from_utf8(texts.join(&b'+')).unwrap()
                 }
                 Item::Recheck => "recheck".into(),
                 Item::Close(_) => "close".into(),
@@ -435,14 +488,14 @@ mod tests {
     fn a_stream_that_falls_behind_loses_frames_then_gets_resync_before_the_next() {
         let (sub, mut queue) = subscriber(2, SellerId::new());
         for n in ["1", "2", "3"] {
-            sub.offer(&Utf8Bytes::from_static(n));
+            sub.offer(vec![text_frame(n)]);
         }
         assert_eq!(queue.next().unwrap(), "1");
-        sub.offer(&Utf8Bytes::from_static("4"));
+        sub.offer(vec![text_frame("4")]);
         assert_eq!(queue.next().unwrap(), "2");
         assert_eq!(queue.next().unwrap(), RESYNC, "3 was lost: reload");
         // 4 found no room behind the resync: lost too, so a resync comes before 5.
-        sub.offer(&Utf8Bytes::from_static("5"));
+        sub.offer(vec![text_frame("5")]);
         assert_eq!(queue.next().unwrap(), RESYNC);
         assert_eq!(queue.next().unwrap(), "5");
         assert!(queue.next().is_none());
@@ -451,12 +504,44 @@ mod tests {
     #[test]
     fn signals_are_queued_in_order_even_to_a_full_queue() {
         let (sub, mut queue) = subscriber(1, SellerId::new());
-        sub.offer(&Utf8Bytes::from_static("1"));
+        sub.offer(vec![text_frame("1")]);
         sub.signal(Item::Recheck);
-        sub.offer(&Utf8Bytes::from_static("2"));
+        sub.offer(vec![text_frame("2")]);
         sub.signal(Item::Close(Farewell::Restart));
         let seen: Vec<String> = std::iter::from_fn(|| queue.next()).collect();
         assert_eq!(seen, ["1", "recheck", "close"], "2 found no room; the signals did");
+    }
+
+    /// A `service_data_changed` event of `shop` (the simplest event to build).
+    fn event_of(shop: ShopId) -> InboxEvent {
+        InboxEvent::ServiceDataChanged {
+            shop_id: shop,
+            agent_id: None,
+            conversation_id: shopmux_core::domain::ids::ConversationId::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_reaches_each_stream_as_one_item_of_its_shops_frames_in_order() {
+        let hub = Arc::new(StreamHub { routes: Mutex::default(), next_id: AtomicU64::new(0) });
+        let (a, b, unseen) = (ShopId::new(), ShopId::new(), ShopId::new());
+        let seller = SellerId::new();
+        let mut of_a = hub.subscribe(HashSet::from([a]), seller, false);
+        let mut of_both = hub.subscribe(HashSet::from([a, b]), seller, false);
+        let batch = [event_of(a), event_of(unseen), event_of(b), event_of(a)];
+        let (_tx, mut added) = broadcast::channel(1);
+        hub.dispatch(&batch, &mut added);
+        let frame = |e: &InboxEvent| text_frame(serde_json::to_vec(e).unwrap());
+        let mut items = Vec::new();
+        assert_eq!(of_a.recv_many(&mut items, 8).await, 1, "one item");
+        assert!(
+            matches!(&items[..], [Item::Frames(f)] if *f == [frame(&batch[0]), frame(&batch[3])])
+        );
+        items.clear();
+        assert_eq!(of_both.recv_many(&mut items, 8).await, 1);
+        let expected = [frame(&batch[0]), frame(&batch[2]), frame(&batch[3])];
+        assert!(matches!(&items[..], [Item::Frames(f)] if *f == expected), "in order");
+        assert_eq!(of_both.waiting.load(Ordering::Acquire), 0, "taken off");
     }
 
     #[tokio::test]
