@@ -4,8 +4,10 @@
 //! a second) spread over the shops for `--seconds` (20). Reports the daemon's RSS idle,
 //! with the streams open and at the end, and the delivery latency from sending a message
 //! to its `message_created` frame on a stream of its shop (one measuring stream per
-//! shop; every other stream reads and drops its frames), p50/p99, plus frames and
-//! `resync`s seen and the streams the daemon ended (it drops a stalled reader).
+//! shop; every other stream reads and drops its frames), p50/p99, the daemon's CPU time
+//! per frame delivered (steadier than latency when the two cores are saturated), plus
+//! frames and `resync`s seen and the streams the daemon ended (it drops a stalled
+//! reader).
 //!
 //! Build the daemon first: `cargo build --release --bin shopmux`, then
 //! `cargo run --release --example stream_bench [-- --streams 10000 --rate 1000]`
@@ -288,9 +290,11 @@ async fn run(args: Args) {
     let connected = wait_connected(&client, &base, &owner, args.streams).await;
     println!("  {connected} streams open after {:.1} s", started.elapsed().as_secs_f64());
     let open_rss = daemon::rss_mb(pid);
+    let cpu_before = daemon::cpu_secs(pid);
     let (n, acks) = drive_inbound(&client, &base, &shops, &args, started).await;
     let acked = acks.len();
     tokio::time::sleep(Duration::from_secs(2)).await;
+    let cpu = daemon::cpu_secs(pid) - cpu_before;
     let end_rss = daemon::rss_mb(pid);
     let mut lat = latencies.lock().await.clone();
     lat.sort_unstable();
@@ -314,9 +318,14 @@ async fn run(args: Args) {
         percentile(&lat, 0.99),
         percentile(&lat, 1.0)
     );
+    let frames = seen.frames.load(Ordering::Relaxed);
+    println!(
+        "  daemon CPU while messages came (and 2 s after): {cpu:.1} s, {:.1} µs a frame",
+        cpu * 1e6 / frames.max(1) as f64
+    );
     println!(
         "  frames received: {}, resyncs: {}, streams ended by the daemon: {}",
-        seen.frames.load(Ordering::Relaxed),
+        frames,
         seen.resyncs.load(Ordering::Relaxed),
         seen.ended.load(Ordering::Relaxed)
     );
