@@ -159,7 +159,7 @@ impl StreamSocket {
 
 /// Writes `frames` whole, in vectored writes of up to [`SLICES`] frames; what a write
 /// takes is dropped from the front.
-async fn write_frames(io: &mut TokioIo<Upgraded>, frames: &mut Vec<Bytes>) -> std::io::Result<()> {
+async fn write_frames(io: &mut TokioIo<Upgraded>, frames: &mut [Bytes]) -> std::io::Result<()> {
     let mut first = 0;
     while first < frames.len() {
         let slices: Vec<IoSlice<'_>> =
