@@ -104,21 +104,21 @@ async fn pump(
 ) {
     let app = auth.app.clone();
     let agent = auth.viewer.agent.clone();
-    let session = match app.inbox.open_session(&agent).await {
+    // The steps' futures are boxed: a task keeps room for its largest future at every
+    // step, and room for the session's queries and for the values moved into the
+    // forwarder was ~3 KB per open stream.
+    let session = match Box::pin(app.inbox.open_session(&agent)).await {
         Ok(session) => session,
         Err(error) => {
             tracing::warn!(message = "Could not record a stream session.", %error);
             return;
         }
     };
-    let socket = StreamSocket::new(socket, &app.sockets).await;
     let _open = app.metrics.all.socket_opened(crate::telemetry::SocketKind::Stream);
+    let socket = StreamSocket::new(socket, &app.sockets);
     let viewer = auth.viewer.clone();
-    let mut forwarder = Forwarder { socket, events, viewer, auth };
-    if forwarder.resume(resume_from).await {
-        forwarder.run().await;
-    }
-    if let Err(error) = app.inbox.close_session(&agent, &session).await {
+    Box::pin(Forwarder { socket, events, viewer, auth }.serve(resume_from)).await;
+    if let Err(error) = Box::pin(app.inbox.close_session(&agent, &session)).await {
         tracing::warn!(message = "Could not drop a stream session.", %error);
     }
 }
@@ -165,7 +165,16 @@ impl Forwarder {
         self.socket.send_all(frames).await
     }
 
-    async fn run(mut self) {
+    /// Sends what a reconnecting client missed since `resume_from`, then the hub's items
+    /// until the stream ends.
+    async fn serve(mut self, resume_from: Option<i64>) {
+        // Boxed: a one-off step (see `pump`).
+        if Box::pin(self.resume(resume_from)).await {
+            self.run().await;
+        }
+    }
+
+    async fn run(&mut self) {
         let mut recheck = tokio::time::interval(RECHECK_EVERY);
         recheck.tick().await;
         loop {
@@ -233,7 +242,8 @@ impl Forwarder {
     /// Reads the viewer again through the credential: `Revoked` when it no longer
     /// holds, a resync when the account lost shops, none when nothing was lost.
     async fn recheck(&mut self) -> Option<Next> {
-        let fresh = match self.auth.recheck().await {
+        // Boxed, as the one-off steps (see `pump`): this future is the largest.
+        let fresh = match Box::pin(self.auth.recheck()).await {
             Ok(Some(fresh)) => fresh,
             Ok(None) => return Some(Next::Revoked),
             Err(_) => return Some(Next::End),

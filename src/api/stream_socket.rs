@@ -23,7 +23,7 @@ use hyper_util::rt::TokioIo;
 use std::io::IoSlice;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use tokio::time::{Interval, interval};
+use tokio::time::{Instant, Interval, interval_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -104,9 +104,8 @@ const SLICES: usize = 64;
 
 impl StreamSocket {
     /// Takes over an upgraded socket; the first ping goes out one interval from now.
-    pub async fn new(ws: WebSocketStream<TokioIo<Upgraded>>, policy: &SocketPolicy) -> Self {
-        let mut ping = interval(policy.ping_every);
-        ping.tick().await;
+    pub fn new(ws: WebSocketStream<TokioIo<Upgraded>>, policy: &SocketPolicy) -> Self {
+        let ping = interval_at(Instant::now() + policy.ping_every, policy.ping_every);
         Self { ws, ping, awaiting_pong: false, send_within: policy.ping_every }
     }
 
