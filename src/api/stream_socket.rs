@@ -22,7 +22,7 @@ use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use std::io::IoSlice;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, Interval, interval_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -158,7 +158,9 @@ impl StreamSocket {
 
 /// Writes `frames` whole, in vectored writes of up to [`SLICES`] frames; what a write
 /// takes is dropped from the front.
-async fn write_frames(io: &mut TokioIo<Upgraded>, frames: &mut [Bytes]) -> std::io::Result<()> {
+async fn write_frames<W: AsyncWrite + Unpin>(
+    io: &mut W, frames: &mut [Bytes],
+) -> std::io::Result<()> {
     let mut first = 0;
     while first < frames.len() {
         let slices: Vec<IoSlice<'_>> =
@@ -195,5 +197,22 @@ mod tests {
         let long = text_frame("x".repeat(70_000));
         assert_eq!(&long[..2], [0x81, 127]);
         assert_eq!(u64::from_be_bytes(long[2..10].try_into().unwrap()), 70_000);
+    }
+
+    #[tokio::test]
+    async fn frames_cut_by_short_writes_go_out_whole_and_in_order() {
+        // A pipe that takes 7 bytes at a time: every frame is cut somewhere.
+        let (mut ours, mut theirs) = tokio::io::duplex(7);
+        let mut frames: Vec<Bytes> =
+            (0..40).map(|n| text_frame(format!("frame {n} {}", "x".repeat(n * 5)))).collect();
+        let expected: Vec<u8> = frames.iter().flat_map(|f| f.to_vec()).collect();
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut theirs, &mut got).await.unwrap();
+            got
+        });
+        write_frames(&mut ours, &mut frames).await.unwrap();
+        drop(ours);
+        assert_eq!(reader.await.unwrap(), expected);
     }
 }
