@@ -61,18 +61,6 @@ pub struct ApiPath<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-/// `WebSocketUpgrade` with the API's rejection: a plain request is a JSON 400.
-pub struct ApiWebSocket(pub axum::extract::ws::WebSocketUpgrade);
-
-impl<S: Send + Sync> FromRequestParts<S> for ApiWebSocket {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let upgrade = axum::extract::ws::WebSocketUpgrade::from_request_parts(parts, state).await?;
-        Ok(Self(upgrade))
-    }
-}
-
 /// The authenticated caller, with the daemon's state it asks.
 #[derive(Clone)]
 pub struct Auth {

@@ -32,11 +32,11 @@ pub mod storefront_cors;
 pub mod storefront_reads;
 pub mod stream;
 pub mod stream_hub;
-pub mod stream_socket;
 pub mod translation;
 pub mod webhook_endpoints;
 pub mod webhooks;
 pub mod workbench;
+pub mod ws_upgrade;
 
 #[cfg(test)]
 mod tests;

@@ -7,13 +7,25 @@
 //! does not take within one ping interval (a stalled or far too slow client: its
 //! connection's buffers are full) ends the socket, so it holds nothing for longer and
 //! never holds up anyone else.
+//!
+//! Text frames are written whole ([`super::ws_upgrade::text_frame`], encoded once
+//! however many sockets they go to) straight to the connection, several in one vectored
+//! write, with no write buffer per socket. tungstenite reads the peer's frames and
+//! writes the control frames (pings, the close); what it holds is flushed before frames
+//! are written, so the two never interleave.
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, close_code};
-use futures_util::stream::{SplitSink, SplitStream};
+use super::ws_upgrade::{Connection, text_frame};
+use axum::body::Bytes;
+use axum::extract::ws::close_code;
 use futures_util::{SinkExt, StreamExt};
+use std::io::IoSlice;
 use std::time::Duration;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
-use tokio::time::{Interval, interval};
+use tokio::time::{Instant, Interval, interval_at};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 /// Where the daemon is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,17 +50,11 @@ pub enum Farewell {
 
 impl Farewell {
     /// The close code and reason of this farewell.
-    pub fn code_and_reason(self) -> (u16, &'static str) {
+    fn code_and_reason(self) -> (u16, &'static str) {
         match self {
             Farewell::GoingAway => (close_code::AWAY, "the server is shutting down"),
             Farewell::Restart => (close_code::RESTART, "the server is restarting; reconnect"),
         }
-    }
-
-    /// The close frame of this farewell.
-    fn frame(self) -> CloseFrame {
-        let (code, reason) = self.code_and_reason();
-        CloseFrame { code, reason: reason.into() }
     }
 }
 
@@ -80,53 +86,39 @@ impl SocketPolicy {
 
 /// An open socket and its keep-alive.
 pub struct Socket {
-    tx: SplitSink<WebSocket, WsMessage>,
-    rx: SplitStream<WebSocket>,
+    ws: Connection,
     keep_alive: KeepAlive,
     phase: watch::Receiver<Phase>,
     send_within: Duration,
 }
 
+/// The most frames handed to one vectored write.
+const SLICES: usize = 64;
+
 impl Socket {
     /// Takes over an upgraded socket; the first ping goes out one interval from now.
-    pub async fn new(socket: WebSocket, policy: &SocketPolicy) -> Self {
-        let (tx, rx) = socket.split();
-        let mut ping = interval(policy.ping_every);
-        ping.tick().await;
-        Self {
-            tx,
-            rx,
-            keep_alive: KeepAlive { ping, awaiting_pong: false },
-            phase: policy.phase.clone(),
-            send_within: policy.ping_every,
-        }
+    pub fn new(ws: Connection, policy: &SocketPolicy) -> Self {
+        let ping = interval_at(Instant::now() + policy.ping_every, policy.ping_every);
+        let (phase, send_within) = (policy.phase.clone(), policy.ping_every);
+        Self { ws, keep_alive: KeepAlive { ping, awaiting_pong: false }, phase, send_within }
     }
 
     /// Sends a text frame; false when the peer is gone or did not take it within one
     /// ping interval.
     pub async fn send(&mut self, text: String) -> bool {
-        self.send_all([text.into()]).await
+        self.send_all(vec![text_frame(text)]).await
     }
 
-    /// Sends text frames (shared with other sockets: encoded once), flushed once at the
-    /// end: frames that waited together leave in as few writes as the connection's write
-    /// buffer allows — one system call, and one packet, for several. As
-    /// [`Socket::send`], the time limit counts for the whole batch.
-    pub async fn send_all(&mut self, frames: impl IntoIterator<Item = Utf8Bytes>) -> bool {
-        let tx = &mut self.tx;
+    /// Sends whole frames ([`text_frame`]) in as few writes as the connection takes;
+    /// false as [`Socket::send`], the time limit counting for them all.
+    pub async fn send_all(&mut self, mut frames: Vec<Bytes>) -> bool {
+        let ws = &mut self.ws;
         let batch = async move {
-            for frame in frames {
-                tx.feed(WsMessage::Text(frame)).await?;
-            }
-            tx.flush().await
+            // What tungstenite holds (a pong, a ping) goes first, whole.
+            ws.flush().await.map_err(std::io::Error::other)?;
+            write_frames(ws.get_mut(), &mut frames).await
         };
         matches!(tokio::time::timeout(self.send_within, batch).await, Ok(Ok(())))
-    }
-
-    /// Tells the peer the server stops (1001 or 1012).
-    pub async fn farewell(&mut self, farewell: Farewell) {
-        let _ = self.tx.send(WsMessage::Close(Some(farewell.frame()))).await;
-        let _ = self.tx.close().await;
     }
 
     /// The peer's next text frame, keeping the socket alive meanwhile; none once the peer
@@ -139,11 +131,10 @@ impl Socket {
                 self.farewell(farewell).await;
                 return None;
             }
-            let keep_alive = &mut self.keep_alive;
             tokio::select! {
                 // A dropped sender (no shutdown wired) disables this branch.
                 Ok(()) = self.phase.changed() => {}
-                incoming = keep_alive.incoming(&mut self.rx, &mut self.tx) => return incoming,
+                incoming = self.keep_alive.incoming(&mut self.ws) => return incoming,
             }
         }
     }
@@ -152,14 +143,19 @@ impl Socket {
     /// shutdown otherwise (the live streams, by their hub: one watcher for every stream
     /// instead of one each, polled at every frame).
     pub async fn incoming(&mut self) -> Option<String> {
-        self.keep_alive.incoming(&mut self.rx, &mut self.tx).await
+        self.keep_alive.incoming(&mut self.ws).await
     }
 
     /// Closes the socket with a code and a reason (the peer may be gone already).
     pub async fn close(&mut self, code: u16, reason: &'static str) {
-        let frame = CloseFrame { code, reason: reason.into() };
-        let _ = self.tx.send(WsMessage::Close(Some(frame))).await;
-        let _ = self.tx.close().await;
+        let frame = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
+        let _ = self.ws.close(Some(frame)).await;
+    }
+
+    /// Tells the peer the server stops (1001 or 1012).
+    pub async fn farewell(&mut self, farewell: Farewell) {
+        let (code, reason) = farewell.code_and_reason();
+        self.close(code, reason).await;
     }
 }
 
@@ -172,27 +168,71 @@ struct KeepAlive {
 impl KeepAlive {
     /// The peer's next text frame, pinging meanwhile; none once the peer closed, failed
     /// or missed a pong.
-    async fn incoming(
-        &mut self, rx: &mut SplitStream<WebSocket>, tx: &mut SplitSink<WebSocket, WsMessage>,
-    ) -> Option<String> {
+    async fn incoming(&mut self, ws: &mut Connection) -> Option<String> {
         loop {
             tokio::select! {
-                incoming = rx.next() => match incoming {
-                    Some(Ok(WsMessage::Text(text))) => return Some(text.to_string()),
-                    Some(Ok(WsMessage::Pong(_))) => self.awaiting_pong = false,
-                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return None,
+                incoming = ws.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => return Some(text.to_string()),
+                    Some(Ok(Message::Pong(_))) => self.awaiting_pong = false,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
                     Some(Ok(_)) => {}
                 },
                 _ = self.ping.tick() => {
-                    if self.awaiting_pong {
-                        return None;
-                    }
-                    if tx.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
+                    if self.awaiting_pong || ws.send(Message::Ping(Bytes::new())).await.is_err() {
                         return None;
                     }
                     self.awaiting_pong = true;
                 }
             }
         }
+    }
+}
+
+/// Writes `frames` whole, in vectored writes of up to [`SLICES`] frames; what a write
+/// takes is dropped from the front.
+async fn write_frames<W: AsyncWrite + Unpin>(
+    io: &mut W, frames: &mut [Bytes],
+) -> std::io::Result<()> {
+    let mut first = 0;
+    while first < frames.len() {
+        let slices: Vec<IoSlice<'_>> =
+            frames[first..].iter().take(SLICES).map(|f| IoSlice::new(f)).collect();
+        let mut written = io.write_vectored(&slices).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while written > 0 {
+            let len = frames[first].len();
+            if written >= len {
+                written -= len;
+                first += 1;
+            } else {
+                frames[first] = frames[first].slice(written..);
+                written = 0;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn frames_cut_by_short_writes_go_out_whole_and_in_order() {
+        // A pipe that takes 7 bytes at a time: every frame is cut somewhere.
+        let (mut ours, mut theirs) = tokio::io::duplex(7);
+        let mut frames: Vec<Bytes> =
+            (0..40).map(|n| text_frame(format!("frame {n} {}", "x".repeat(n * 5)))).collect();
+        let expected: Vec<u8> = frames.iter().flat_map(|f| f.to_vec()).collect();
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut theirs, &mut got).await.unwrap();
+            got
+        });
+        write_frames(&mut ours, &mut frames).await.unwrap();
+        drop(ours);
+        assert_eq!(reader.await.unwrap(), expected);
     }
 }

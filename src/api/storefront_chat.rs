@@ -22,10 +22,10 @@
 use super::AppState;
 use super::doc::{BadRequest, NotFound};
 use super::error::ApiResult;
-use super::extract::{ApiQuery, ApiWebSocket, ClientAddr};
+use super::extract::{ApiQuery, ClientAddr};
 use super::socket::Socket;
 use super::storefront::{no_shop, shop_id, storefront_error};
-use axum::extract::ws::WebSocket;
+use super::ws_upgrade::{Connection, WsUpgrade};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -37,6 +37,7 @@ use shopmux_core::domain::viewer::hash_token;
 use shopmux_core::services::apply::EventOutcome;
 use shopmux_core::services::storefront::StorefrontCustomer;
 use std::net::IpAddr;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The largest WebSocket message (and frame) a customer may send.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
@@ -61,7 +62,7 @@ pub struct ChatQuery {
         NotFound))]
 pub async fn chat(
     State(app): State<AppState>, Path(raw_shop): Path<String>, ClientAddr(address): ClientAddr,
-    ApiQuery(query): ApiQuery<ChatQuery>, ApiWebSocket(ws): ApiWebSocket,
+    ApiQuery(query): ApiQuery<ChatQuery>, upgrade: WsUpgrade,
 ) -> ApiResult<Response> {
     let shop = shop_id(&raw_shop)?;
     let customer = app
@@ -71,10 +72,10 @@ pub async fn chat(
         .map_err(storefront_error)?
         .ok_or_else(no_shop)?;
     let session = Session { customer, token: query.token, address };
-    Ok(ws
-        .max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| pump(socket, app, session)))
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES));
+    Ok(upgrade.on_upgrade(config, move |socket| pump(socket, app, session)))
 }
 
 /// A customer's open session.
@@ -84,11 +85,11 @@ struct Session {
     address: IpAddr,
 }
 
-async fn pump(socket: WebSocket, app: AppState, session: Session) {
+async fn pump(socket: Connection, app: AppState, session: Session) {
     let shop = session.customer.shop.shop_id;
     let buyer = session.customer.buyer_external_id.clone();
     let mut joined = app.storefront.join(shop, &buyer).await;
-    let mut socket = Socket::new(socket, &app.sockets).await;
+    let mut socket = Socket::new(socket, &app.sockets);
     let _open = app.metrics.all.socket_opened(crate::telemetry::SocketKind::Storefront);
     loop {
         let frame = tokio::select! {

@@ -26,16 +26,14 @@
 
 use super::doc::{Forbidden, Unauthorized};
 use super::extract::{ApiQuery, Auth};
+use super::socket::Socket;
 use super::stream_hub::{Item, Subscription, resync_frame};
-use super::stream_socket::{StreamSocket, StreamUpgrade, text_frame};
+use super::ws_upgrade::{Connection, WsUpgrade, text_frame};
 use axum::body::Bytes;
 use axum::response::Response;
-use hyper::upgrade::Upgraded;
-use hyper_util::rt::TokioIo;
 use shopmux_core::domain::viewer::Viewer;
 use shopmux_core::services::live::replay::Replay;
 use std::time::Duration;
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The largest message (and frame) an agent may send on the stream, in bytes.
@@ -54,7 +52,7 @@ pub const CLOSE_ACCESS_REVOKED: u16 = 4401;
     responses((status = 101, description = "Switching to the WebSocket protocol; frames are `InboxEvent` JSON (the main account also gets `OwnerEvent`: `webhook_endpoint_paused`)", body = shopmux_core::events::InboxEvent),
         Unauthorized, Forbidden))]
 pub async fn stream(
-    auth: Auth, ApiQuery(query): ApiQuery<StreamQuery>, upgrade: StreamUpgrade,
+    auth: Auth, ApiQuery(query): ApiQuery<StreamQuery>, upgrade: WsUpgrade,
 ) -> Response {
     // Subscribed before the upgrade is answered (and before a replay is read): an event
     // published once the client holds its open stream is never missed.
@@ -64,14 +62,11 @@ pub async fn stream(
         auth.viewer.is_owner(),
     );
     let resume_from = query.cursor;
-    // Agents send nothing: a small read buffer (one per open stream). tungstenite writes
-    // only control frames, each flushed at once.
+    // Agents send nothing: a small read buffer (one per open stream).
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
-        .max_write_buffer_size(MAX_WRITE_BUFFER);
+        .read_buffer_size(READ_BUFFER);
     upgrade.on_upgrade(config, move |socket| pump(socket, auth, events, resume_from))
 }
 
@@ -90,18 +85,12 @@ pub struct StreamQuery {
 /// frame, up to [`MAX_MESSAGE_BYTES`]).
 const READ_BUFFER: usize = 256;
 
-/// The most tungstenite buffers of control frames the client has not taken yet.
-const MAX_WRITE_BUFFER: usize = 64 * 1024;
-
 /// The most items taken from the hub's queue at once.
 const BATCH_ITEMS: usize = 64;
 
 /// Runs a stream: its frames from the hub (`events`), after what a reconnecting client
 /// missed since `resume_from`.
-async fn pump(
-    socket: WebSocketStream<TokioIo<Upgraded>>, auth: Auth, events: Subscription,
-    resume_from: Option<i64>,
-) {
+async fn pump(socket: Connection, auth: Auth, events: Subscription, resume_from: Option<i64>) {
     let app = auth.app.clone();
     let agent = auth.viewer.agent.clone();
     // The steps' futures are boxed: a task keeps room for its largest future at every
@@ -115,7 +104,7 @@ async fn pump(
         }
     };
     let _open = app.metrics.all.socket_opened(crate::telemetry::SocketKind::Stream);
-    let socket = StreamSocket::new(socket, &app.sockets);
+    let socket = Socket::new(socket, &app.sockets);
     let viewer = auth.viewer.clone();
     Box::pin(Forwarder { socket, events, viewer, auth }.serve(resume_from)).await;
     if let Err(error) = Box::pin(app.inbox.close_session(&agent, &session)).await {
@@ -141,7 +130,7 @@ enum Next {
 }
 
 struct Forwarder {
-    socket: StreamSocket,
+    socket: Socket,
     events: Subscription,
     viewer: Viewer,
     auth: Auth,
@@ -220,7 +209,8 @@ impl Forwarder {
         while let Some(item) = items.next() {
             let next = match item {
                 Item::Frames(mut frames) => {
-                    while let Some(Item::Frames(more)) = items.next_if(|i| i.frames() > 0) {
+                    let is_frames = |i: &Item| matches!(i, Item::Frames(_));
+                    while let Some(Item::Frames(more)) = items.next_if(is_frames) {
                         frames.extend(more);
                     }
                     let sent = self.socket.send_all(frames).await;

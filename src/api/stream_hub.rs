@@ -20,7 +20,7 @@
 //! never runs ahead of what its stream was sent.
 
 use super::socket::{Farewell, Phase, SocketPolicy};
-use super::stream_socket::text_frame;
+use super::ws_upgrade::text_frame;
 use axum::body::Bytes;
 use shopmux_core::Inbox;
 use shopmux_core::domain::ids::{SellerId, ShopId};
