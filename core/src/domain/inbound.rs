@@ -61,6 +61,10 @@ pub struct InboundMessage {
     /// Its language and topic, read by the inbox before it is queued (never given).
     #[serde(skip)]
     pub analysis: TextAnalysis,
+    /// The terms its text is found by, worked out before it is queued so that the one
+    /// writer only stores them (none: the writer works them out).
+    #[serde(skip)]
+    pub index_terms: Option<Vec<String>>,
 }
 
 impl InboundMessage {
@@ -87,6 +91,7 @@ impl InboundMessage {
             order,
             entry_point: m.entry_point,
             analysis: TextAnalysis::default(),
+            index_terms: None,
         }
     }
 
@@ -166,5 +171,6 @@ pub fn order_card(order: &shopmux_contract::adapter::OrderInfo) -> InboundMessag
         }),
         entry_point: Some(EntryPoint::OrderPage),
         analysis: TextAnalysis::default(),
+        index_terms: None,
     }
 }

@@ -98,6 +98,7 @@ impl Inbox {
                     order: None,
                     entry_point: None,
                     analysis: Default::default(),
+                    index_terms: None,
                 };
                 if !self.ingest(shop.clone(), message).await?.duplicate {
                     outcome.events += 1;

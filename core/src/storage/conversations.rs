@@ -22,6 +22,7 @@ use crate::domain::service_data;
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
 use shopmux_contract::rules::QueueOrder;
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 /// A conversation with the seller it belongs to.
@@ -30,8 +31,8 @@ pub type Owned = (SellerId, Conversation);
 /// A conversation change to write: its seller, the row before (none: a new one), after.
 pub type Change = (SellerId, Option<Conversation>, Conversation);
 
-/// The columns a buyer message changes; updating only these leaves the indexes on the
-/// others (state, assignee, flag) untouched.
+/// The columns a buyer message may change (an update sets those of them that did change,
+/// [`defer_rows`]); the others (state, assignee, flag) are left as they are.
 pub const INGEST_MUTABLE: &[&str] = &[
     "has_order",
     "unread_count",
@@ -47,13 +48,10 @@ pub const INGEST_MUTABLE: &[&str] = &[
     "breach_rank",
     "sla_due_at",
     "breach_warn_at",
+    "topics",
+    "topic_1",
+    "topic_2",
 ];
-
-/// [`INGEST_MUTABLE`] and the topics, for buyer messages that brought a topic label
-/// (SH-TOPIC-2): the topic indexes change only then.
-pub static INGEST_MUTABLE_TOPICS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    INGEST_MUTABLE.iter().copied().chain(["topics", "topic_1", "topic_2"]).collect()
-});
 
 /// The columns a conversation never changes; every other column is updated on save.
 const IMMUTABLE: &[&str] = &["id", "seller_id", "shop_id", "platform", "buyer_id", "created_at"];
@@ -272,18 +270,47 @@ pub fn defer_save(store: &Store, changes: &[Change], columns: &[&str], deferred:
 /// Queues the writes of conversations only (insert, or update of `columns` only): a
 /// caller saving changes in several such parts queues their effects once, for all of
 /// them, with [`defer_effects`].
+///
+/// An update sets only those of `columns` whose values changed: SQLite rewrites every
+/// index on a column a statement sets, whether its value changed or not, and a
+/// conversation has 17 (a message's update cost ten times what it does setting only
+/// what it changed). Updates that change the same columns go in one statement; a
+/// change that changes none of them writes nothing.
 pub fn defer_rows(changes: &[Change], columns: &[&str], deferred: &mut Deferred) {
-    let set = columns.iter().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
-    for chunk in changes.chunks(150) {
-        let sql = format!(
-            "INSERT INTO conversations ({CONVERSATION_COLUMNS}) {{rows}} ON CONFLICT (id) DO UPDATE SET {set}"
-        );
-        let vals = chunk
-            .iter()
-            .flat_map(|(seller, _, after)| conversation_values(*seller, after))
-            .collect();
-        deferred.push_rows(MultiRow::new(sql, CONVERSATION_N_COLUMNS, vals));
+    let mut by_set: BTreeMap<Vec<&str>, Vec<Vec<Val>>> = BTreeMap::new();
+    for (seller, before, after) in changes {
+        let values = conversation_values(*seller, after);
+        let set = match before {
+            None => columns.to_vec(),
+            Some(before) => changed(&conversation_values(*seller, before), &values, columns),
+        };
+        if !set.is_empty() {
+            by_set.entry(set).or_default().push(values);
+        }
     }
+    for (set, rows) in by_set {
+        let set = set.iter().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>();
+        let sql = format!(
+            "INSERT INTO conversations ({CONVERSATION_COLUMNS}) {{rows}} ON CONFLICT (id) DO UPDATE SET {}",
+            set.join(", ")
+        );
+        for chunk in rows.chunks(150) {
+            let vals = chunk.iter().flatten().cloned().collect();
+            deferred.push_rows(MultiRow::new(sql.clone(), CONVERSATION_N_COLUMNS, vals));
+        }
+    }
+}
+
+/// Those of `columns` whose values differ between two rows of [`conversation_values`].
+fn changed<'c>(before: &[Val], after: &[Val], columns: &[&'c str]) -> Vec<&'c str> {
+    static NAMES: LazyLock<Vec<&'static str>> =
+        LazyLock::new(|| CONVERSATION_COLUMNS.split(',').map(str::trim).collect());
+    let position = |column: &str| NAMES.iter().position(|n| *n == column);
+    columns
+        .iter()
+        .copied()
+        .filter(|c| position(c).is_none_or(|at| before[at] != after[at]))
+        .collect()
 }
 
 /// Queues what conversation changes do besides their rows: the counter changes, first

@@ -19,6 +19,7 @@ use crate::domain::search_terms;
 use crate::domain::topics::Topic;
 use crate::error::CoreResult;
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// Parameters per statement stay well under SQLite's and PostgreSQL's limits.
@@ -85,7 +86,8 @@ pub async fn find_stored(
 /// other writer can have stored one since (`ON CONFLICT DO NOTHING` stays as a guard).
 /// On PostgreSQL, where other processes write too, `RETURNING` says what was inserted.
 pub async fn insert_messages(
-    store: &Store, tx: &mut Tx<'_>, messages: &[Message], deferred: &mut Deferred,
+    store: &Store, tx: &mut Tx<'_>, messages: &[Message], given: &GivenTerms<'_>,
+    deferred: &mut Deferred,
 ) -> CoreResult<HashSet<MessageId>> {
     let pg = store.backend() == Backend::Postgres;
     let n_cols = MESSAGE_N_COLUMNS;
@@ -106,7 +108,7 @@ pub async fn insert_messages(
         for m in chunk {
             vals.extend(message_values(m));
             if pg {
-                vals.push(search_terms::tsvector_literal(&search_words(m)).into());
+                vals.push(search_terms::tsvector_literal(&search_words(m, given)).into());
             }
         }
         if pg {
@@ -124,7 +126,7 @@ pub async fn insert_messages(
         let indexed: Vec<(String, String)> = messages
             .iter()
             .filter(|m| inserted.contains(&m.id))
-            .map(|m| (search_words(m).join(" "), m.conversation_id.to_string()))
+            .map(|m| (search_words(m, given).join(" "), m.conversation_id.to_string()))
             .filter(|(terms, _)| !terms.is_empty())
             .collect();
         for chunk in indexed.chunks(ROWS_PER_STATEMENT) {
@@ -140,14 +142,22 @@ pub async fn insert_messages(
     Ok(inserted)
 }
 
-/// The words a message is found by. A bot's messages have none: they are the shop's own
-/// canned texts (greetings, FAQ answers, "please rephrase"), so searching their words
-/// would find every conversation the bot took part in.
-fn search_words(m: &Message) -> Vec<String> {
+/// Messages' search terms worked out before they were queued (the ingest writer's are:
+/// [`crate::domain::inbound::InboundMessage::index_terms`]), by message.
+pub type GivenTerms<'a> = HashMap<MessageId, &'a [String]>;
+
+/// The words a message is found by: as given, or worked out. A bot's messages have
+/// none: they are the shop's own canned texts (greetings, FAQ answers, "please
+/// rephrase"), so searching their words would find every conversation the bot took
+/// part in.
+fn search_words<'a>(m: &Message, given: &GivenTerms<'a>) -> Cow<'a, [String]> {
     if m.sender_kind == SenderKind::Bot {
-        return Vec::new();
+        return Cow::Borrowed(&[]);
     }
-    search_terms::index_terms(&m.content.summary())
+    match given.get(&m.id) {
+        Some(terms) => Cow::Borrowed(terms),
+        None => Cow::Owned(search_terms::index_terms(&m.content.summary())),
+    }
 }
 
 /// One message of a conversation, locked when read in a transaction.

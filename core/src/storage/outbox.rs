@@ -72,7 +72,7 @@ pub async fn defer_queue(
     store: &Store, tx: &mut Tx<'_>, messages: &[Message], now: DateTime<Utc>,
     deferred: &mut Deferred,
 ) -> CoreResult<()> {
-    insert_messages(store, tx, messages, deferred).await?;
+    insert_messages(store, tx, messages, &Default::default(), deferred).await?;
     let pending: Vec<&Message> =
         messages.iter().filter(|m| m.delivery_status != Some(DeliveryStatus::Delivered)).collect();
     for chunk in pending.chunks(QUEUE_ROWS) {

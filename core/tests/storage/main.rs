@@ -30,6 +30,7 @@ use shopmux_core::domain::listing::{
     ConversationQuery, FlagFilter, ListStatus, MessageQuery, SortOrder,
 };
 use shopmux_core::domain::model::*;
+use shopmux_core::storage::conversations;
 use shopmux_core::{Clock, CoreError};
 use support::*;
 
@@ -95,6 +96,26 @@ async fn unread_messages_and_unread_buyers_are_counted_apart() {
         t.change(&s.viewer, anna.id, Change::MarkRead).await;
         let page = t.list(&s.viewer, ConversationQuery::default()).await;
         assert_eq!((page.counts.unread, page.counts.unread_messages), (1, 1));
+    }
+}
+
+#[tokio::test]
+async fn a_saved_conversation_writes_only_the_columns_it_changed() {
+    for t in inboxes().await {
+        let s = seller(&t.inbox, "columns").await;
+        let id = t.conversation_of(&s.shop, text("b-1", "m-1", "hello")).await;
+        let store = t.inbox.store();
+        let (seller_id, before) = conversations::get(store, id).await.unwrap().unwrap();
+        // An agent flags it after `before` was read; the change below reads it unread.
+        t.change(&s.viewer, id, Change::Flag(FlagColour::Red)).await;
+        let after = Conversation { unread_count: 0, ..before.clone() };
+        let mut w = store.begin_write().await.unwrap();
+        conversations::save(&mut w, &[(seller_id, Some(before), after)]).await.unwrap();
+        w.commit().await.unwrap();
+        let now = t.conversation(&s.viewer, id).await;
+        assert_eq!(now.unread_count, 0, "{}: what changed is written", t.name);
+        assert_eq!(now.flag, Some(FlagColour::Red), "{}: the flag it did not change stays", t.name);
+        t.assert_counters_match(s.shop.shop_id).await;
     }
 }
 

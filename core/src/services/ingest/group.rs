@@ -16,11 +16,11 @@ use crate::domain::topics;
 use crate::domain::webhooks::WebhookEvent;
 use crate::error::{CoreError, CoreResult};
 use crate::events::{InboxEvent, RelayRecord};
-use crate::storage::conversations::{self, INGEST_MUTABLE, INGEST_MUTABLE_TOPICS};
+use crate::storage::conversations::{self, INGEST_MUTABLE};
 use crate::storage::exec::Tx;
 use crate::storage::faq;
 use crate::storage::ingest_buyers::{self, Item, Known};
-use crate::storage::messages::{Stored, find_stored, insert_messages};
+use crate::storage::messages::{GivenTerms, Stored, find_stored, insert_messages};
 use crate::storage::outbox;
 use crate::storage::store::Store;
 use crate::storage::webhook_queue;
@@ -122,7 +122,13 @@ async fn write_fresh(
     ingest_buyers::defer_orders(now, items, &known.buyers, &mut deferred);
     let by_buyer = std::mem::take(&mut known.open);
     let (messages, mut open) = build_messages(items, by_buyer, &known, now);
-    let inserted = insert_messages(store, tx, &messages, &mut deferred).await?;
+    // The search terms each item's sender worked out (one per item, in order).
+    let terms: GivenTerms<'_> = messages
+        .iter()
+        .zip(items)
+        .filter_map(|(m, (_, msg))| Some((m.id, msg.index_terms.as_deref()?)))
+        .collect();
+    let inserted = insert_messages(store, tx, &messages, &terms, &mut deferred).await?;
     let by_conv: HashMap<ConversationId, BuyerId> =
         open.by_buyer.iter().map(|(b, (_, c))| (c.id, *b)).collect();
     let touched = apply_inserted(items, &messages, &inserted, &by_conv, &mut open);
@@ -161,13 +167,8 @@ async fn write_fresh(
             (seller, open.before.get(id).cloned(), after)
         })
         .collect();
-    // Only conversations whose topics changed update the topic columns (and indexes).
-    let (with_topics, without): (Vec<_>, Vec<_>) = changes
-        .iter()
-        .cloned()
-        .partition(|(_, before, after)| before.as_ref().is_none_or(|b| b.topics != after.topics));
-    conversations::defer_rows(&without, INGEST_MUTABLE, &mut deferred);
-    conversations::defer_rows(&with_topics, &INGEST_MUTABLE_TOPICS, &mut deferred);
+    // Each row sets only the columns its message changed (and their indexes).
+    conversations::defer_rows(&changes, INGEST_MUTABLE, &mut deferred);
     // Counters and rollups once for all, in one key order: concurrent transactions on
     // PostgreSQL (another daemon's groups) lock them in it, never in a cycle.
     conversations::defer_effects(store, &changes, &mut deferred);

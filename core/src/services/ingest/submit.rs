@@ -1,12 +1,12 @@
 //! Handing an inbound message to the ingest queue: checked first (fields, the kinds the
 //! platform's buyers may send), normalized by the platform's rules, read (language and
-//! topic, [`crate::services::analysis`]), then queued; the answer comes after the group
+//! topic, [`crate::services::analysis`]; the terms it is found by), then queued; the answer comes after the group
 //! it lands in is committed.
 
 use super::queue::IngestJob;
 use crate::domain::inbound::{InboundMessage, IngestOutcome, customer_text};
-use crate::domain::rules;
 use crate::domain::shop_settings::IngestShop;
+use crate::domain::{rules, search_terms};
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
 use tokio::sync::oneshot;
@@ -22,6 +22,7 @@ impl Inbox {
         rules::check_inbound_kind(&rule_set, &msg.content).map_err(CoreError::RuleViolation)?;
         rules::normalize_inbound(&rule_set, &mut msg.content);
         self.analyse_inbound(&mut msg);
+        msg.index_terms = Some(search_terms::index_terms(&msg.content.summary()));
         let later = self.analysis.topics.as_ref().is_some_and(|c| !c.is_inline());
         let text = later.then(|| customer_text(&msg.content).map(str::to_owned)).flatten();
         let (reply, answer) = oneshot::channel();
