@@ -351,8 +351,7 @@ async fn an_agent_who_chooses_chinese_keeps_it_on_the_next_visit() {
     page.sign_in(&demo.base_url, &wei.login, &wei.password).await;
     page.find(".rows").await;
     page.click(r#".menu [data-view="settings"]"#).await;
-    let language = page.find(".settings-part select").await;
-    language.select_by_value("zh").await.expect("the language list");
+    page.select(".settings-part select", "zh").await;
     page.until("the page in Chinese", "return document.documentElement.lang === 'zh-CN' && document.querySelector('.menu [data-view=\"inbox\"]')?.textContent").await;
     page.goto(&format!("{}/", demo.base_url)).await;
     let inbox = page
@@ -407,7 +406,7 @@ async fn the_chat_header_flags_marks_unread_closes_and_reopens() {
             owner_get(demo, &format!("/conversations/{id}")).await["conversation"][field].clone()
         }
     };
-    page.find(".chat-actions select").await.select_by_value("green").await.expect("the flag list");
+    page.select(".chat-actions select", "green").await;
     eventually("flagged green", || async { (state("flag").await == "green").then_some(()) }).await;
     page.click(r#".chat-actions [data-action="unread"]"#).await;
     eventually("marked unread", || async {

@@ -183,6 +183,22 @@ impl Page {
         }
     }
 
+    /// Chooses `value` in the list matching `css` (found again if a live update replaced
+    /// it).
+    pub async fn select(&self, css: &str, value: &str) {
+        let mut tries = 0;
+        loop {
+            match self.find(css).await.select_by_value(value).await {
+                Ok(()) => return,
+                Err(e) if tries < 5 => {
+                    tries += 1;
+                    eprintln!("choosing {value} in {css}: {e}; again");
+                }
+                Err(e) => self.fail(&format!("choosing {value} in {css}: {e}")).await,
+            }
+        }
+    }
+
     /// Opens the first conversation row matching `css` and returns its id. The demo keeps
     /// the list moving (rows reorder as buyers write), so a click can land on a row that
     /// moved under the pointer: this clicks the row by its id and checks that its chat
