@@ -84,6 +84,17 @@ async fn connection_view(d: &TestDaemon, owner: &str, shop_id: &str) -> Value {
     view
 }
 
+/// Waits (in real time) until no reply is claimed without its outcome recorded: no send
+/// of any worker is in flight.
+async fn sends_settled(d: &TestDaemon) {
+    let in_flight = "SELECT id FROM outbox WHERE status = 'pending' AND lease_token IS NOT NULL";
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !d.inbox.store().rows(in_flight, vec![]).await.unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "a send never ended");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 async fn messages(d: &TestDaemon, token: &str, conversation: &str) -> Vec<Value> {
     let mut all = Vec::new();
     let mut before: Option<String> = None;
@@ -255,9 +266,12 @@ async fn under_5xx_and_dropped_connections_1000_replies_are_delivered_once_or_fa
         out
     };
     // Drive the retries by moving the shared clock past each backoff, in steps shorter
-    // than a delivery's lease (30 s), as real time would.
+    // than a delivery's lease (30 s), as real time would — and only while no send is in
+    // flight: the daemon's own worker sends too, and two steps past a send that real
+    // time has not ended would run its lease out under it (a second send).
     for round in 0..400 {
         while d.inbox.deliver_now().await.unwrap() > 0 {}
+        sends_settled(d).await;
         if round % 10 == 9 && all_out().await.iter().all(|m| m["delivery_status"] != "pending") {
             break;
         }
