@@ -153,48 +153,42 @@ impl Page {
         }
     }
 
-    /// Types into the element matching `css`.
+    /// Types into the element matching `css` (found again if a live update replaced it).
     pub async fn type_into(&self, css: &str, text: &str) {
-        let mut tries = 0;
-        loop {
-            match self.find(css).await.send_keys(text).await {
-                Ok(()) => return,
-                Err(e) if tries < 5 => {
-                    tries += 1;
-                    eprintln!("typing into {css}: {e}; again");
-                }
-                Err(e) => self.fail(&format!("typing into {css}: {e}")).await,
-            }
-        }
+        self.retrying(&format!("typing into {css}"), async || {
+            self.find(css).await.send_keys(text).await
+        })
+        .await;
     }
 
     /// Clicks the element matching `css` (found again if a live update replaced it).
     pub async fn click(&self, css: &str) {
-        let mut tries = 0;
-        loop {
-            match self.find(css).await.click().await {
-                Ok(()) => return,
-                Err(e) if tries < 5 => {
-                    tries += 1;
-                    eprintln!("click {css}: {e}; again");
-                }
-                Err(e) => self.fail(&format!("click {css}: {e}")).await,
-            }
-        }
+        self.retrying(&format!("click {css}"), async || self.find(css).await.click().await).await;
     }
 
     /// Chooses `value` in the list matching `css` (found again if a live update replaced
     /// it).
     pub async fn select(&self, css: &str, value: &str) {
+        self.retrying(&format!("choosing {value} in {css}"), async || {
+            self.find(css).await.select_by_value(value).await
+        })
+        .await;
+    }
+
+    /// Runs `act` on a freshly found element until it succeeds, up to six times: the
+    /// demo's live updates can replace an element between finding and using it.
+    async fn retrying<E: std::fmt::Display>(
+        &self, what: &str, act: impl AsyncFn() -> Result<(), E>,
+    ) {
         let mut tries = 0;
         loop {
-            match self.find(css).await.select_by_value(value).await {
+            match act().await {
                 Ok(()) => return,
                 Err(e) if tries < 5 => {
                     tries += 1;
-                    eprintln!("choosing {value} in {css}: {e}; again");
+                    eprintln!("{what}: {e}; again");
                 }
-                Err(e) => self.fail(&format!("choosing {value} in {css}: {e}")).await,
+                Err(e) => self.fail(&format!("{what}: {e}")).await,
             }
         }
     }

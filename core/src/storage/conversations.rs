@@ -56,10 +56,14 @@ pub const INGEST_MUTABLE: &[&str] = &[
 /// The columns a conversation never changes; every other column is updated on save.
 const IMMUTABLE: &[&str] = &["id", "seller_id", "shop_id", "platform", "buyer_id", "created_at"];
 
+/// The columns of [`CONVERSATION_COLUMNS`], in order (the order of
+/// [`conversation_values`]).
+static COLUMN_NAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| CONVERSATION_COLUMNS.split(',').map(str::trim).collect());
+
 /// Every column of [`CONVERSATION_COLUMNS`] but the immutable ones.
-static ALL_MUTABLE: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    CONVERSATION_COLUMNS.split(", ").map(str::trim).filter(|c| !IMMUTABLE.contains(c)).collect()
-});
+static ALL_MUTABLE: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| COLUMN_NAMES.iter().copied().filter(|c| !IMMUTABLE.contains(c)).collect());
 
 fn select(filter: &str, suffix: &str) -> String {
     format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {filter}{suffix}")
@@ -297,8 +301,9 @@ pub fn defer_rows(changes: &[Change], columns: &[&str], deferred: &mut Deferred)
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}) {{rows}} ON CONFLICT (id) DO UPDATE SET {}",
             set.join(", ")
         );
-        for chunk in rows.chunks(150) {
-            let vals = chunk.iter().flatten().cloned().collect();
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let vals = rows.by_ref().take(150).flatten().collect();
             deferred.push_rows(MultiRow::new(sql.clone(), CONVERSATION_N_COLUMNS, vals));
         }
     }
@@ -306,9 +311,7 @@ pub fn defer_rows(changes: &[Change], columns: &[&str], deferred: &mut Deferred)
 
 /// Those of `columns` whose values differ between two rows of [`conversation_values`].
 fn changed<'c>(before: &[Val], after: &[Val], columns: &[&'c str]) -> Vec<&'c str> {
-    static NAMES: LazyLock<Vec<&'static str>> =
-        LazyLock::new(|| CONVERSATION_COLUMNS.split(',').map(str::trim).collect());
-    let position = |column: &str| NAMES.iter().position(|n| *n == column);
+    let position = |column: &str| COLUMN_NAMES.iter().position(|n| *n == column);
     columns
         .iter()
         .copied()

@@ -1,7 +1,7 @@
 //! Handing an inbound message to the ingest queue: checked first (fields, the kinds the
 //! platform's buyers may send), normalized by the platform's rules, read (language and
-//! topic, [`crate::services::analysis`]; the terms it is found by), then queued; the answer comes after the group
-//! it lands in is committed.
+//! topic, [`crate::services::analysis`]; the terms it is found by), then queued; the
+//! answer comes after the group it lands in is committed.
 
 use super::queue::IngestJob;
 use crate::domain::inbound::{InboundMessage, IngestOutcome, customer_text};
