@@ -1,39 +1,65 @@
-//! Wake-ups of the background tasks: the router's list of sellers whose queues may
-//! drain now (a new conversation, freed capacity, an agent coming online), so the router
-//! task drains them at once instead of waiting for its sweep.
+//! Wake-ups of the background tasks: the router's list of sellers and shops whose queues
+//! may drain now (a new conversation in a shop; freed capacity or an agent coming online
+//! for a seller's shops), so the router task drains them at once instead of waiting for
+//! its sweep.
 
-use crate::domain::ids::SellerId;
+use crate::domain::ids::{SellerId, ShopId};
 use std::collections::HashSet;
 use std::sync::Mutex;
 use tokio::sync::Notify;
 
-/// Sellers whose queues may drain now, and the router task's wake-up.
+/// Sellers and shops whose queues may drain now, and the router task's wake-up.
 #[derive(Debug, Default)]
 pub struct RouterSignal {
-    dirty: Mutex<HashSet<SellerId>>,
+    dirty: Mutex<Marked>,
     wake: Notify,
 }
 
+/// What is marked for draining.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Marked {
+    /// Every shop of these sellers.
+    pub sellers: HashSet<SellerId>,
+    /// These shops alone.
+    pub shops: HashSet<ShopId>,
+}
+
 impl RouterSignal {
-    /// Marks a seller for draining and wakes the router.
+    /// Marks a seller's shops for draining and wakes the router.
     pub fn mark(&self, seller: SellerId) {
-        self.dirty.lock().unwrap_or_else(|e| e.into_inner()).insert(seller);
+        self.keep(seller);
+        self.wake.notify_one();
+    }
+
+    /// Marks one shop for draining (a conversation joined its queue) and wakes the
+    /// router: a seller with many shops has only this one looked at.
+    pub fn mark_shop(&self, shop: ShopId) {
+        self.lock().shops.insert(shop);
         self.wake.notify_one();
     }
 
     /// Marks a seller again without waking the router (it retries at the next wake-up
     /// or sweep).
     pub fn keep(&self, seller: SellerId) {
-        self.dirty.lock().unwrap_or_else(|e| e.into_inner()).insert(seller);
+        self.lock().sellers.insert(seller);
     }
 
-    /// The marked sellers, unmarking them.
-    pub fn take(&self) -> HashSet<SellerId> {
-        std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|e| e.into_inner()))
+    /// Marks a shop again without waking the router.
+    pub fn keep_shop(&self, shop: ShopId) {
+        self.lock().shops.insert(shop);
     }
 
-    /// Waits until a seller is marked.
+    /// What is marked, unmarking it.
+    pub fn take(&self) -> Marked {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// Waits until something is marked.
     pub async fn notified(&self) {
         self.wake.notified().await;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Marked> {
+        self.dirty.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

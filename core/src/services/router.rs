@@ -13,8 +13,8 @@
 //! The queue drains whenever capacity may have appeared: the events that can free or
 //! add capacity (a new conversation, an end, a close, a transfer, an unassign, an agent
 //! coming online, connecting or raising its maximum, a timer) mark the seller, and the
-//! router task drains its shops; a sweep every few seconds catches what another daemon
-//! changed.
+//! router task drains its shops with a queue; a new conversation marks its shop alone. A
+//! sweep every few seconds catches what another daemon changed.
 
 use crate::domain::ids::*;
 use crate::domain::model::*;
@@ -27,6 +27,8 @@ use crate::inbox::Inbox;
 use crate::storage::conversations::{self, Change};
 use crate::storage::write::WriteTx;
 use crate::storage::{accounts, buyers, messages, shops};
+use crate::wake::RouterSignal;
+use shopmux_contract::Platform;
 use serde::Serialize;
 use shopmux_contract::rules::{AssignPolicy, QueueOrder, Routing};
 use std::collections::HashMap;
@@ -72,9 +74,11 @@ pub struct ShopQueue {
 impl Inbox {
     /// How a shop routes now.
     pub async fn shop_routing(&self, shop_id: ShopId) -> CoreResult<ShopRouting> {
-        let (seller_id, _, settings) =
+        let (seller_id, platform, settings) =
             shops::settings(&self.store, shop_id).await?.ok_or(CoreError::NotFound("shop"))?;
-        let rules = self.shop_rules(shop_id).await?;
+        let platform =
+            Platform::new(&platform).map_err(|e| CoreError::invalid("platform", e.to_string()))?;
+        let rules = self.rules_in_force(&platform, &settings)?;
         let (routing, order) = routing_settings(&settings, &rules)?;
         Ok(ShopRouting { seller_id, routing, order })
     }
@@ -83,23 +87,50 @@ impl Inbox {
     /// Only shops with a waiting conversation are looked at (the queue index answers).
     pub async fn drain_all(&self) -> CoreResult<usize> {
         let mut n = 0;
-        for shop in conversations::shops_with_queue(&self.store).await? {
+        for shop in conversations::shops_with_queue(&self.store, None).await? {
             n += self.drain_shop(shop).await?;
         }
         Ok(n)
     }
 
-    /// Drains the queues of a seller's shops; returns how many were assigned.
+    /// Drains the queues of a seller's shops; returns how many were assigned. Only
+    /// shops with a waiting conversation are looked at.
     pub async fn drain_seller(&self, seller: SellerId) -> CoreResult<usize> {
         let mut n = 0;
-        for shop in shops::ids_of_seller(&self.store, seller, None).await? {
+        for shop in conversations::shops_with_queue(&self.store, Some(seller)).await? {
             n += self.drain_shop(shop).await?;
         }
         Ok(n)
+    }
+
+    /// Drains what `signal` marked: the marked sellers' shops, then the marked shops (a
+    /// shop drained with its seller costs one look at its queue's index). What fails is
+    /// marked again, for the next wake-up or sweep.
+    async fn drain_marked(&self, signal: &RouterSignal) -> CoreResult<()> {
+        let marked = signal.take();
+        let mut result = Ok(());
+        for seller in marked.sellers {
+            if let Err(e) = self.drain_seller(seller).await {
+                signal.keep(seller);
+                result = Err(e);
+            }
+        }
+        for shop in marked.shops {
+            if let Err(e) = self.drain_shop(shop).await {
+                signal.keep_shop(shop);
+                result = Err(e);
+            }
+        }
+        result
     }
 
     /// Assigns what it can of a shop's queue; returns how many were assigned.
     pub async fn drain_shop(&self, shop_id: ShopId) -> CoreResult<usize> {
+        // The queue's index first: cheaper than the shop's settings, and most wake-ups
+        // of a shop find its queue drained already.
+        if !conversations::has_queue(&self.store, shop_id).await? {
+            return Ok(0);
+        }
         let shop = self.shop_routing(shop_id).await?;
         let Some(routing) = shop.routing.clone() else {
             return Ok(0);
@@ -107,9 +138,6 @@ impl Inbox {
         if matches!(routing.assign, AssignPolicy::Manual { .. })
             && routing.single_agent_rule.is_none()
         {
-            return Ok(0);
-        }
-        if !conversations::has_queue(&self.store, shop_id).await? {
             return Ok(0);
         }
         let mut total = 0;
@@ -249,15 +277,7 @@ pub(crate) async fn run_loop(inbox: std::sync::Weak<Inbox>, mut shutdown: watch:
         let result = if sweep_now {
             inbox.drain_all().await.map(|_| ())
         } else {
-            let mut result = Ok(());
-            for seller in signal.take() {
-                if let Err(e) = inbox.drain_seller(seller).await {
-                    // Try again at the next signal or sweep.
-                    signal.keep(seller);
-                    result = Err(e);
-                }
-            }
-            result
+            inbox.drain_marked(&signal).await
         };
         if let Err(error) = result {
             tracing::warn!(message = "Routing pass failed.", %error);

@@ -199,13 +199,27 @@ pub async fn open_of_shop(store: &Store, shop: ShopId) -> CoreResult<Vec<Convers
     ids(store.rows(sql, vec![shop.into()]).await?, "id")
 }
 
-/// The shops with a conversation waiting for assignment.
-pub async fn shops_with_queue(store: &Store) -> CoreResult<Vec<ShopId>> {
+/// The shops (of `seller`, or of every seller) with a conversation waiting for
+/// assignment.
+pub async fn shops_with_queue(store: &Store, seller: Option<SellerId>) -> CoreResult<Vec<ShopId>> {
     // Per shop, the queue's index up to its first entry: `DISTINCT shop_id` over the
     // queue read every queued conversation (53–75 ms with 100,000 queued, every sweep).
-    let sql = "SELECT id AS shop_id FROM shops s WHERE EXISTS (SELECT 1 FROM conversations c \
-               WHERE c.shop_id = s.id AND c.state = 'unassigned' AND c.bot_active = 0) ORDER BY id";
-    ids(store.rows(sql, vec![]).await?, "shop_id")
+    let queued = "EXISTS (SELECT 1 FROM conversations c \
+                  WHERE c.shop_id = s.id AND c.state = 'unassigned' AND c.bot_active = 0)";
+    let rows = match seller {
+        Some(seller) => {
+            let sql = format!(
+                "SELECT id AS shop_id FROM shops s WHERE s.seller_id = $1 AND {queued} \
+                 ORDER BY created_at, id"
+            );
+            store.rows(&sql, vec![seller.into()]).await?
+        }
+        None => {
+            let sql = format!("SELECT id AS shop_id FROM shops s WHERE {queued} ORDER BY id");
+            store.rows(&sql, vec![]).await?
+        }
+    };
+    ids(rows, "shop_id")
 }
 
 /// Whether a shop has a conversation waiting for assignment.

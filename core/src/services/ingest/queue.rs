@@ -19,7 +19,7 @@ use crate::storage::exec::{SqliteWriter, Tx};
 use crate::storage::store::Store;
 use crate::wake::RouterSignal;
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -104,12 +104,8 @@ async fn run_writer(
         }
         if !jobs.is_empty() {
             // New conversations wait unassigned until the router drains their queue.
-            let sellers: HashMap<ShopId, SellerId> =
-                jobs.iter().map(|(shop, _, _)| (shop.shop_id, shop.seller_id)).collect();
             for shop in write_group(&store, &writer, clock.now(), &events, jobs).await {
-                if let Some(seller) = sellers.get(&shop) {
-                    router.mark(*seller);
-                }
+                router.mark_shop(shop);
             }
         }
     }
