@@ -63,3 +63,32 @@ impl RouterSignal {
         self.dirty.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_gather_until_taken_and_a_mark_wakes_the_router() {
+        let signal = RouterSignal::default();
+        let (seller, shop) = (SellerId::new(), ShopId::new());
+        signal.mark_shop(shop);
+        signal.keep(seller);
+        signal.mark_shop(shop);
+        let woken = signal.notified();
+        // A mark made before the wait is kept for it (a stored permit).
+        let now = futures_poll(woken);
+        assert!(now, "woken by the marks");
+        let marked = signal.take();
+        assert_eq!(marked.shops, HashSet::from([shop]));
+        assert_eq!(marked.sellers, HashSet::from([seller]));
+        assert_eq!(signal.take(), Marked::default(), "taken once");
+    }
+
+    /// Whether `future` is ready at its first poll.
+    fn futures_poll(future: impl Future<Output = ()>) -> bool {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        future.as_mut().poll(&mut cx).is_ready()
+    }
+}

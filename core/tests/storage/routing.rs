@@ -83,6 +83,26 @@ async fn set_presence(
 }
 
 #[tokio::test]
+async fn the_shops_with_a_queue_are_found_per_seller_and_for_everyone() {
+    use shopmux_core::storage::conversations::shops_with_queue;
+    for t in inboxes().await {
+        // Nobody online: what arrives stays queued.
+        let (ours, theirs) = (seller(&t.inbox, "ours").await, seller(&t.inbox, "theirs").await);
+        let quiet = seller(&t.inbox, "quiet").await;
+        new_conversation(&t.inbox, &ours, "a").await;
+        new_conversation(&t.inbox, &theirs, "b").await;
+        let store = t.inbox.store();
+        let of = async |s: &Seller| shops_with_queue(store, Some(s.shop.seller_id)).await.unwrap();
+        assert_eq!(of(&ours).await, [ours.shop.shop_id], "{}", t.name);
+        assert_eq!(of(&theirs).await, [theirs.shop.shop_id], "{}", t.name);
+        assert!(of(&quiet).await.is_empty(), "{}: no queue", t.name);
+        let everyone: HashSet<_> =
+            shops_with_queue(store, None).await.unwrap().into_iter().collect();
+        assert_eq!(everyone, HashSet::from([ours.shop.shop_id, theirs.shop.shop_id]));
+    }
+}
+
+#[tokio::test]
 async fn dy_route_1_the_seed_example_goes_to_the_highest_idle_rate() {
     for t in inboxes().await {
         let (s, [a, b]) = team(&t, "idle", "douyin", [("a", 10), ("b", 30)]).await;
