@@ -36,6 +36,7 @@ pub mod translation;
 pub mod webhook_endpoints;
 pub mod webhooks;
 pub mod workbench;
+pub mod wire;
 pub mod ws_upgrade;
 
 #[cfg(test)]

@@ -9,18 +9,18 @@
 //! never holds up anyone else.
 //!
 //! Text frames are written whole ([`super::ws_upgrade::text_frame`], encoded once
-//! however many sockets they go to) straight to the connection, several in one vectored
-//! write, with no write buffer per socket. tungstenite reads the peer's frames and
-//! writes the control frames (pings, the close); what it holds is flushed before frames
-//! are written, so the two never interleave.
+//! however many sockets they go to) through the socket's [`Wire`], several in one
+//! vectored write, with no write buffer per socket. tungstenite reads the peer's frames
+//! and writes the control frames (pings, the close) through the same wire, so the two
+//! never interleave; the live streams' hub writes there too.
 
+use super::wire::Wire;
 use super::ws_upgrade::{Connection, text_frame};
 use axum::body::Bytes;
 use axum::extract::ws::close_code;
 use futures_util::{SinkExt, StreamExt};
-use std::io::IoSlice;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::{Instant, Interval, interval_at};
 use tokio_tungstenite::tungstenite::Message;
@@ -87,20 +87,19 @@ impl SocketPolicy {
 /// An open socket and its keep-alive.
 pub struct Socket {
     ws: Connection,
+    wire: Arc<Wire>,
     keep_alive: KeepAlive,
     phase: watch::Receiver<Phase>,
     send_within: Duration,
 }
-
-/// The most frames handed to one vectored write.
-const SLICES: usize = 64;
 
 impl Socket {
     /// Takes over an upgraded socket; the first ping goes out one interval from now.
     pub fn new(ws: Connection, policy: &SocketPolicy) -> Self {
         let ping = interval_at(Instant::now() + policy.ping_every, policy.ping_every);
         let (phase, send_within) = (policy.phase.clone(), policy.ping_every);
-        Self { ws, keep_alive: KeepAlive { ping, awaiting_pong: false }, phase, send_within }
+        let wire = ws.get_ref().0.clone();
+        Self { ws, wire, keep_alive: KeepAlive { ping, awaiting_pong: false }, phase, send_within }
     }
 
     /// Sends a text frame; false when the peer is gone or did not take it within one
@@ -109,16 +108,24 @@ impl Socket {
         self.send_all(vec![text_frame(text)]).await
     }
 
-    /// Sends whole frames ([`text_frame`]) in as few writes as the connection takes;
-    /// false as [`Socket::send`], the time limit counting for them all.
-    pub async fn send_all(&mut self, mut frames: Vec<Bytes>) -> bool {
-        let ws = &mut self.ws;
-        let batch = async move {
-            // What tungstenite holds (a pong, a ping) goes first, whole.
-            ws.flush().await.map_err(std::io::Error::other)?;
-            write_frames(ws.get_mut(), &mut frames).await
-        };
-        matches!(tokio::time::timeout(self.send_within, batch).await, Ok(Ok(())))
+    /// Sends whole frames ([`text_frame`]) behind what waits on the wire, in as few
+    /// writes as the connection takes; false as [`Socket::send`], the time limit
+    /// counting for them all.
+    pub async fn send_all(&mut self, frames: Vec<Bytes>) -> bool {
+        self.wire.queue(frames);
+        self.flush().await
+    }
+
+    /// Opens the wire to the hub's writes with `first` ahead of what it queued meanwhile,
+    /// and writes them; false as [`Socket::send`].
+    pub async fn open_with(&mut self, first: Vec<Bytes>) -> bool {
+        self.wire.open_with(first);
+        self.flush().await
+    }
+
+    /// Writes what waits on the wire; false as [`Socket::send`].
+    pub async fn flush(&mut self) -> bool {
+        matches!(tokio::time::timeout(self.send_within, self.wire.flush()).await, Ok(Ok(())))
     }
 
     /// The peer's next text frame, keeping the socket alive meanwhile; none once the peer
@@ -159,6 +166,13 @@ impl Socket {
     }
 }
 
+impl Drop for Socket {
+    /// Closes the connection at once, whoever else holds the wire (the hub, a moment).
+    fn drop(&mut self) {
+        self.wire.close();
+    }
+}
+
 /// The server's pings, and whether the last one is still unanswered.
 struct KeepAlive {
     ping: Interval,
@@ -185,54 +199,5 @@ impl KeepAlive {
                 }
             }
         }
-    }
-}
-
-/// Writes `frames` whole, in vectored writes of up to [`SLICES`] frames; what a write
-/// takes is dropped from the front.
-async fn write_frames<W: AsyncWrite + Unpin>(
-    io: &mut W, frames: &mut [Bytes],
-) -> std::io::Result<()> {
-    let mut first = 0;
-    while first < frames.len() {
-        let slices: Vec<IoSlice<'_>> =
-            frames[first..].iter().take(SLICES).map(|f| IoSlice::new(f)).collect();
-        let mut written = io.write_vectored(&slices).await?;
-        if written == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        while written > 0 {
-            let len = frames[first].len();
-            if written >= len {
-                written -= len;
-                first += 1;
-            } else {
-                frames[first] = frames[first].slice(written..);
-                written = 0;
-            }
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn frames_cut_by_short_writes_go_out_whole_and_in_order() {
-        // A pipe that takes 7 bytes at a time: every frame is cut somewhere.
-        let (mut ours, mut theirs) = tokio::io::duplex(7);
-        let mut frames: Vec<Bytes> =
-            (0..40).map(|n| text_frame(format!("frame {n} {}", "x".repeat(n * 5)))).collect();
-        let expected: Vec<u8> = frames.iter().flat_map(|f| f.to_vec()).collect();
-        let reader = tokio::spawn(async move {
-            let mut got = Vec::new();
-            tokio::io::AsyncReadExt::read_to_end(&mut theirs, &mut got).await.unwrap();
-            got
-        });
-        write_frames(&mut ours, &mut frames).await.unwrap();
-        drop(ours);
-        assert_eq!(reader.await.unwrap(), expected);
     }
 }

@@ -75,7 +75,8 @@ pub async fn chat(
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES));
-    Ok(upgrade.on_upgrade(config, move |socket| pump(socket, app, session)))
+    let wire = super::wire::Wire::opened();
+    Ok(upgrade.on_upgrade(config, wire, move |socket| pump(socket, app, session)))
 }
 
 /// A customer's open session.

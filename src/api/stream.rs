@@ -27,12 +27,14 @@
 use super::doc::{Forbidden, Unauthorized};
 use super::extract::{ApiQuery, Auth};
 use super::socket::Socket;
-use super::stream_hub::{Item, Subscription, resync_frame};
+use super::stream_hub::{Signal, Subscription, resync_frame};
+use super::wire::Wire;
 use super::ws_upgrade::{Connection, WsUpgrade, text_frame};
 use axum::body::Bytes;
 use axum::response::Response;
 use shopmux_core::domain::viewer::Viewer;
 use shopmux_core::services::live::replay::Replay;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
@@ -67,7 +69,8 @@ pub async fn stream(
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
         .read_buffer_size(READ_BUFFER);
-    upgrade.on_upgrade(config, move |socket| pump(socket, auth, events, resume_from))
+    let wire = events.wire();
+    upgrade.on_upgrade(config, wire, move |socket| pump(socket, auth, events, resume_from))
 }
 
 /// The stream's query: the token for clients that cannot set headers, and the cursor to
@@ -84,9 +87,6 @@ pub struct StreamQuery {
 /// A stream's initial read buffer: agents send nothing but pongs (it grows for a larger
 /// frame, up to [`MAX_MESSAGE_BYTES`]).
 const READ_BUFFER: usize = 256;
-
-/// The most items taken from the hub's queue at once.
-const BATCH_ITEMS: usize = 64;
 
 /// Runs a stream: its frames from the hub (`events`), after what a reconnecting client
 /// missed since `resume_from`.
@@ -105,8 +105,8 @@ async fn pump(socket: Connection, auth: Auth, events: Subscription, resume_from:
     };
     let _open = app.metrics.all.socket_opened(crate::telemetry::SocketKind::Stream);
     let socket = Socket::new(socket, &app.sockets);
-    let viewer = auth.viewer.clone();
-    Box::pin(Forwarder { socket, events, viewer, auth }.serve(resume_from)).await;
+    let (viewer, wire) = (auth.viewer.clone(), events.wire());
+    Box::pin(Forwarder { socket, events, wire, viewer, auth }.serve(resume_from)).await;
     if let Err(error) = Box::pin(app.inbox.close_session(&agent, &session)).await {
         tracing::warn!(message = "Could not drop a stream session.", %error);
     }
@@ -132,15 +132,18 @@ enum Next {
 struct Forwarder {
     socket: Socket,
     events: Subscription,
+    /// The socket's wire, which the hub writes to: what it could not write waits there.
+    wire: Arc<Wire>,
     viewer: Viewer,
     auth: Auth,
 }
 
 impl Forwarder {
-    /// Sends what a reconnecting client missed since `from` (or `resync`); false when
-    /// the socket closed.
-    async fn resume(&mut self, from: Option<i64>) -> bool {
-        let Some(from) = from else { return true };
+    /// Sends what a reconnecting client missed since `from` (or `resync`) ahead of the
+    /// events queued meanwhile, and opens the wire to the hub's writes; false when the
+    /// socket closed.
+    async fn open(&mut self, from: Option<i64>) -> bool {
+        let Some(from) = from else { return self.socket.open_with(Vec::new()).await };
         let inbox = self.auth.app.inbox.clone();
         let frames: Vec<Bytes> = match inbox.live_replay(&self.viewer, from).await {
             Ok(Replay::Events { events, owner }) => events
@@ -151,14 +154,14 @@ impl Forwarder {
                 .collect(),
             Ok(Replay::Reload) | Err(_) => vec![resync_frame()],
         };
-        self.socket.send_all(frames).await
+        self.socket.open_with(frames).await
     }
 
-    /// Sends what a reconnecting client missed since `resume_from`, then the hub's items
-    /// until the stream ends.
+    /// Sends what a reconnecting client missed since `resume_from`, then writes what
+    /// the hub leaves on the wire until the stream ends.
     async fn serve(mut self, resume_from: Option<i64>) {
         // Boxed: a one-off step (see `pump`).
-        if Box::pin(self.resume(resume_from)).await {
+        if Box::pin(self.open(resume_from)).await {
             self.run().await;
         }
     }
@@ -167,15 +170,19 @@ impl Forwarder {
         let mut recheck = tokio::time::interval(RECHECK_EVERY);
         recheck.tick().await;
         loop {
-            // Allocated when items come, freed once they are sent: a buffer kept by each
-            // of 10,000 streams would weigh tens of megabytes.
-            let mut items = Vec::new();
             let next = tokio::select! {
                 _ = recheck.tick() => self.recheck().await.unwrap_or(Next::Skip),
-                taken = self.events.recv_many(&mut items, BATCH_ITEMS) => match taken {
-                    0 => Next::End,
-                    _ if self.forward(&mut items).await => Next::Skip,
-                    _ => Next::End,
+                // The hub's frames the connection did not take at once.
+                () = self.wire.wanted() => {
+                    if self.socket.flush().await { Next::Skip } else { Next::End }
+                }
+                signal = self.events.signal() => match signal {
+                    Some(Signal::Recheck) => self.recheck().await.unwrap_or(Next::Skip),
+                    Some(Signal::Close(farewell)) => {
+                        self.socket.farewell(farewell).await;
+                        Next::End
+                    }
+                    None => Next::End,
                 },
                 // Agents send nothing on the stream; any text is ignored.
                 incoming = self.socket.incoming() => match incoming {
@@ -200,33 +207,6 @@ impl Forwarder {
             }
             Next::End => false,
         }
-    }
-
-    /// Handles the items taken from the hub in order: frames in a row leave in one
-    /// batch (one write where they fit); false once the stream ended.
-    async fn forward(&mut self, items: &mut Vec<Item>) -> bool {
-        let mut items = items.drain(..).peekable();
-        while let Some(item) = items.next() {
-            let next = match item {
-                Item::Frames(mut frames) => {
-                    let is_frames = |i: &Item| matches!(i, Item::Frames(_));
-                    while let Some(Item::Frames(more)) = items.next_if(is_frames) {
-                        frames.extend(more);
-                    }
-                    let sent = self.socket.send_all(frames).await;
-                    if sent { Next::Skip } else { Next::End }
-                }
-                Item::Recheck => self.recheck().await.unwrap_or(Next::Skip),
-                Item::Close(farewell) => {
-                    self.socket.farewell(farewell).await;
-                    Next::End
-                }
-            };
-            if !self.act(next).await {
-                return false;
-            }
-        }
-        true
     }
 
     /// Reads the viewer again through the credential: `Revoked` when it no longer

@@ -1,32 +1,35 @@
 //! The live streams' hub: one task reads the inbox's event bus, encodes each event as
 //! JSON once, and hands the frame to the streams subscribed to its shop — so an event
-//! costs one encoding and one queue push per stream that may see it, whatever the number
-//! of open streams. Each stream has a bounded queue ([`QUEUE`] frames): a stream that
-//! falls that far behind (the frames are shared, so a full queue holds pointers) loses
-//! what does not fit and gets `resync` as soon as there is room again (its client
-//! reloads); the hub never waits for a stream. A stall that lasts is ended by the
-//! socket's send time limit.
+//! costs one encoding and one offer per stream that may see it, whatever the number of
+//! open streams. The hub writes a stream's frames to its connection itself when they go
+//! at once ([`Wire`]: no wake-up of the stream's task); what the connection does not
+//! take waits on the wire, at most [`QUEUE`] frames. A stream that falls that far
+//! behind (the frames are shared, so a full queue holds pointers) loses what does not
+//! fit and gets `resync` as soon as there is room again (its client reloads); the hub
+//! never waits for a stream. A stall that lasts is ended by the socket's send time
+//! limit.
 //!
 //! The hub is also the one listener, for every stream, of what else a stream acts on:
 //! owner events (to the seller's main account's streams), accounts changes (each stream
-//! of the seller checks its credential again: [`Item::Recheck`]) and the daemon's
-//! shutdown ([`Item::Close`]). A stream then waits on its queue alone — with 10,000
-//! streams, a bus receiver or phase watcher of each, polled at every frame, cost more
-//! than the frames' own queues.
+//! of the seller checks its credential again: [`Signal::Recheck`]) and the daemon's
+//! shutdown ([`Signal::Close`]). A stream then waits on its wire and its signals alone —
+//! with 10,000 streams, a bus receiver or phase watcher of each, polled at every frame,
+//! cost more than the frames' own queues.
 //!
 //! Several daemons (PostgreSQL): the hub also tells every stream the live-event log's
-//! position (`cursor` frames, at most every [`CURSOR_EVERY`]), in the same queue as the
+//! position (`cursor` frames, at most every [`CURSOR_EVERY`]), on the same wire as the
 //! events, after every event handed to the bus before the position moved — so a cursor
 //! never runs ahead of what its stream was sent.
 
 use super::socket::{Farewell, Phase, SocketPolicy};
+use super::wire::{Offered, Wire};
 use super::ws_upgrade::text_frame;
 use axum::body::Bytes;
 use shopmux_core::Inbox;
 use shopmux_core::domain::ids::{SellerId, ShopId};
 use shopmux_core::events::InboxEvent;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -50,33 +53,20 @@ pub fn resync_frame() -> Bytes {
     FRAME.clone()
 }
 
-/// What a stream's queue carries, in order.
-pub enum Item {
-    /// Whole frames to send, in order ([`text_frame`], each encoded once for every
-    /// stream): the stream's share of events handed out together, the log's position,
-    /// `resync`, an owner event.
-    Frames(Vec<Bytes>),
+/// What a stream's task is told besides frames.
+pub enum Signal {
     /// The seller's accounts changed: check the stream's credential again.
     Recheck,
     /// The daemon stops: say goodbye this way and end.
     Close(Farewell),
 }
 
-impl Item {
-    /// How many frames this is.
-    pub fn frames(&self) -> usize {
-        match self {
-            Item::Frames(frames) => frames.len(),
-            _ => 0,
-        }
-    }
-}
-
 /// A stream's place in the hub.
 struct Subscriber {
-    queue: mpsc::UnboundedSender<Item>,
-    /// Frames queued and not yet taken (the stream takes them off).
-    waiting: Arc<AtomicUsize>,
+    id: u64,
+    /// Its connection's writing side.
+    wire: Arc<Wire>,
+    signals: mpsc::UnboundedSender<Signal>,
     /// How many frames may wait.
     room: usize,
     /// Frames were lost: `resync` goes first when there is room.
@@ -86,33 +76,23 @@ struct Subscriber {
 }
 
 impl Subscriber {
-    /// Queues frames as one item, or notes their loss; never waits.
+    /// Writes or queues frames, or notes their loss; never waits.
     fn offer(&self, frames: Vec<Bytes>) {
         if self.lagged.load(Ordering::Relaxed) {
-            if !self.push(vec![resync_frame()]) {
+            if self.wire.offer(vec![resync_frame()], self.room) == Offered::Full {
                 return;
             }
             self.lagged.store(false, Ordering::Relaxed);
         }
-        if !self.push(frames) {
+        if self.wire.offer(frames, self.room) == Offered::Full {
             self.lagged.store(true, Ordering::Relaxed);
         }
     }
 
-    /// Queues frames if there is room for them all (the hub is the one producer).
-    fn push(&self, frames: Vec<Bytes>) -> bool {
-        let n = frames.len();
-        if self.waiting.load(Ordering::Acquire) + n > self.room {
-            return false;
-        }
-        self.waiting.fetch_add(n, Ordering::AcqRel);
-        self.queue.send(Item::Frames(frames)).is_ok()
-    }
-
-    /// Queues a signal whatever the frames waiting: signals are rare, and must not be
-    /// lost.
-    fn signal(&self, item: Item) {
-        let _ = self.queue.send(item);
+    /// Tells the stream's task whatever the frames waiting: signals are rare, and must
+    /// not be lost.
+    fn signal(&self, signal: Signal) {
+        let _ = self.signals.send(signal);
     }
 }
 
@@ -171,15 +151,25 @@ impl Routes {
 pub struct StreamHub {
     routes: Mutex<Routes>,
     next_id: AtomicU64,
+    /// The writers' queues (none: the hub writes itself, in tests).
+    writers: Vec<mpsc::Sender<Part>>,
 }
 
-/// A stream's subscription: what it is sent, in order; dropped, it leaves the hub.
+/// Frames for some streams, in order, handed to one writer.
+type Part = Vec<(Arc<Subscriber>, Vec<Bytes>)>;
+
+/// Parts a writer may have waiting before the hub waits for it (and falls behind on the
+/// bus: every stream then gets `resync`).
+const PARTS_WAITING: usize = 64;
+
+/// A stream's subscription: its wire, which the hub writes its frames to, and its
+/// signals; dropped, it leaves the hub.
 pub struct Subscription {
     id: u64,
     owner_of: Option<SellerId>,
     hub: Arc<StreamHub>,
-    items: mpsc::UnboundedReceiver<Item>,
-    waiting: Arc<AtomicUsize>,
+    signals: mpsc::UnboundedReceiver<Signal>,
+    wire: Arc<Wire>,
 }
 
 impl Subscription {
@@ -190,13 +180,14 @@ impl Subscription {
         routes.route(self.id, shops);
     }
 
-    /// Waits until something is queued, then moves up to `limit` items into `into`; 0
-    /// once the hub is gone. Cancel-safe.
-    pub async fn recv_many(&mut self, into: &mut Vec<Item>, limit: usize) -> usize {
-        let n = self.items.recv_many(into, limit).await;
-        let frames = into[into.len() - n..].iter().map(Item::frames).sum();
-        self.waiting.fetch_sub(frames, Ordering::AcqRel);
-        n
+    /// The wire the hub writes this stream's frames to (opened by the stream's task).
+    pub fn wire(&self) -> Arc<Wire> {
+        self.wire.clone()
+    }
+
+    /// The next signal; none once the hub is gone. Cancel-safe.
+    pub async fn signal(&mut self) -> Option<Signal> {
+        self.signals.recv().await
     }
 }
 
@@ -221,7 +212,17 @@ impl StreamHub {
     /// daemon's phase (in `sockets`) turns to closing, and running until the event bus
     /// closes.
     pub fn start(inbox: &Arc<Inbox>, sockets: &SocketPolicy) -> Arc<Self> {
-        let hub = Arc::new(Self { routes: Mutex::default(), next_id: AtomicU64::new(0) });
+        let count = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let writers = (0..count)
+            .map(|_| {
+                let (to, parts) = mpsc::channel(PARTS_WAITING);
+                // Out of tokio's cooperative budget: its writes count against it, and
+                // past 128 in one turn each would fail as if the connection were full.
+                tokio::spawn(tokio::task::unconstrained(write_parts(parts)));
+                to
+            })
+            .collect();
+        let hub = Arc::new(Self::new(writers));
         let buses = Buses {
             events: inbox.events().subscribe(),
             added: inbox.events().subscribe_shops(),
@@ -234,6 +235,10 @@ impl StreamHub {
         hub
     }
 
+    fn new(writers: Vec<mpsc::Sender<Part>>) -> Self {
+        Self { routes: Mutex::default(), next_id: AtomicU64::new(0), writers }
+    }
+
     /// Subscribes a stream of an account of `seller` to the events of `shops`; with
     /// `owner` (the seller's main account), also to the seller's shops added later and
     /// to its owner events.
@@ -241,11 +246,12 @@ impl StreamHub {
         self: &Arc<Self>, shops: HashSet<ShopId>, seller: SellerId, owner: bool,
     ) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (queue, items) = mpsc::unbounded_channel();
-        let waiting = Arc::new(AtomicUsize::new(0));
+        let (signals_to, signals) = mpsc::unbounded_channel();
+        let wire = Wire::new();
         let sub = Arc::new(Subscriber {
-            queue,
-            waiting: waiting.clone(),
+            id,
+            wire: wire.clone(),
+            signals: signals_to,
             room: QUEUE,
             lagged: AtomicBool::new(false),
             seller,
@@ -257,7 +263,7 @@ impl StreamHub {
             sub.offer(vec![cursor_frame(cursor)]);
         }
         if let Some(farewell) = routes.closing {
-            sub.signal(Item::Close(farewell));
+            sub.signal(Signal::Close(farewell));
         }
         routes.all.insert(id, sub);
         routes.route(id, shops);
@@ -265,7 +271,7 @@ impl StreamHub {
         if let Some(seller) = owner_of {
             routes.owners.entry(seller).or_default().insert(id);
         }
-        Subscription { id, owner_of, hub: self.clone(), items, waiting }
+        Subscription { id, owner_of, hub: self.clone(), signals, wire }
     }
 
     async fn run(self: Arc<Self>, mut buses: Buses) {
@@ -277,23 +283,23 @@ impl StreamHub {
             tokio::select! {
                 event = events.recv() => match event {
                     Ok(e) => {
-                        if self.gather(Some(e), events, added).is_none() {
+                        if self.gather(Some(e), events, added).await.is_none() {
                             return;
                         }
                     }
-                    Err(RecvError::Lagged(_)) => self.to_all(&resync_frame()),
+                    Err(RecvError::Lagged(_)) => self.to_all(&resync_frame()).await,
                     Err(RecvError::Closed) => return,
                 },
                 _ = tick.tick(), if cursor.is_some() => {
                     let now = cursor.as_mut().map(|c| *c.borrow_and_update());
                     if now != sent_cursor {
                         // What the bus had before the position moved goes first.
-                        if !self.drain(events, added) {
+                        if !self.drain(events, added).await {
                             return;
                         }
                         sent_cursor = now;
                         if let Some(now) = now {
-                            self.tell_cursor(now);
+                            self.tell_cursor(now).await;
                         }
                     }
                 }
@@ -303,7 +309,7 @@ impl StreamHub {
                     Err(RecvError::Lagged(_)) => self.recheck(None),
                     Err(RecvError::Closed) => accounts_open = false,
                 },
-                Ok((seller, event)) = owners.recv() => self.to_owners(seller, &event),
+                Ok((seller, event)) = owners.recv() => self.to_owners(seller, &event).await,
                 // A dropped sender (no shutdown wired) disables this branch.
                 Ok(()) = phase.changed() => {
                     if let Phase::Closing(farewell) = *phase.borrow_and_update() {
@@ -329,12 +335,12 @@ impl StreamHub {
     }
 
     /// Dispatches everything waiting on the bus; false once it is closed.
-    fn drain(
+    async fn drain(
         &self, events: &mut broadcast::Receiver<InboxEvent>,
         added: &mut broadcast::Receiver<(SellerId, ShopId)>,
     ) -> bool {
         loop {
-            match self.gather(None, events, added) {
+            match self.gather(None, events, added).await {
                 Some(true) => {}
                 Some(false) => return true,
                 None => return false,
@@ -345,7 +351,7 @@ impl StreamHub {
     /// Dispatches `first` and what else waits on the bus, up to [`BATCH`] events, as one
     /// batch (a lag in between splits it: `resync` goes after what came before). Whether
     /// the batch was full (more may wait); none once the bus is closed.
-    fn gather(
+    async fn gather(
         &self, first: Option<InboxEvent>, events: &mut broadcast::Receiver<InboxEvent>,
         added: &mut broadcast::Receiver<(SellerId, ShopId)>,
     ) -> Option<bool> {
@@ -358,80 +364,125 @@ impl StreamHub {
                 Ok(e) => batch.push(e),
                 Err(TryRecvError::Empty) => break Some(false),
                 Err(TryRecvError::Lagged(_)) => {
-                    self.dispatch(&std::mem::take(&mut batch), added);
-                    self.to_all(&resync_frame());
+                    self.dispatch(&std::mem::take(&mut batch), added).await;
+                    self.to_all(&resync_frame()).await;
                 }
                 Err(TryRecvError::Closed) => break None,
             }
         };
-        self.dispatch(&batch, added);
+        self.dispatch(&batch, added).await;
         open
     }
 
     /// Encodes each event once and hands every stream its share of the batch, in order,
-    /// as one item: one wake-up and one write for a stream's share (an event and the
-    /// conversation change it made, say), where one per frame raced the stream.
-    fn dispatch(&self, batch: &[InboxEvent], added: &mut broadcast::Receiver<(SellerId, ShopId)>) {
+    /// as one offer: one write for a stream's share (an event and the conversation
+    /// change it made, say). The writes happen outside the routes' lock, which a stream
+    /// opening or closing takes.
+    async fn dispatch(
+        &self, batch: &[InboxEvent], added: &mut broadcast::Receiver<(SellerId, ShopId)>,
+    ) {
         if batch.is_empty() {
             return;
         }
         // A shop added before these events were published is followed first.
         self.follow_added(added);
+        let shares = self.shares(batch);
+        self.hand_out(shares.into_values()).await;
+    }
+
+    /// Each stream's frames of `batch`, in order, each event encoded once.
+    fn shares(&self, batch: &[InboxEvent]) -> HashMap<u64, (Arc<Subscriber>, Vec<Bytes>)> {
+        let mut shares: HashMap<u64, (Arc<Subscriber>, Vec<Bytes>)> = HashMap::new();
         let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        let mut shares: HashMap<u64, (&Subscriber, Vec<Bytes>)> = HashMap::new();
         for event in batch {
             let Some(subs) = routes.by_shop.get(&event.shop_id()) else { continue };
             let frame = text_frame(serde_json::to_vec(event).unwrap_or_default());
             for (id, sub) in subs {
-                shares.entry(*id).or_insert_with(|| (sub, Vec::new())).1.push(frame.clone());
+                let share = shares.entry(*id).or_insert_with(|| (sub.clone(), Vec::new()));
+                share.1.push(frame.clone());
             }
         }
-        for (sub, frames) in shares.into_values() {
-            sub.offer(frames);
+        shares
+    }
+
+    /// Hands each stream its frames through its writer: a stream always has the same
+    /// one, so its frames keep their order, and the writers write in parallel. Waits
+    /// while a writer's queue is full.
+    async fn hand_out(&self, shares: impl IntoIterator<Item = (Arc<Subscriber>, Vec<Bytes>)>) {
+        if self.writers.is_empty() {
+            for (sub, frames) in shares {
+                sub.offer(frames);
+            }
+            return;
         }
+        let mut parts: Vec<Part> = vec![Vec::new(); self.writers.len()];
+        for (sub, frames) in shares {
+            parts[sub.id as usize % self.writers.len()].push((sub, frames));
+        }
+        for (writer, part) in self.writers.iter().zip(parts) {
+            if !part.is_empty() {
+                let _ = writer.send(part).await;
+            }
+        }
+    }
+
+    /// The subscribers `pick` chooses, taken under the routes' lock (which `note` may
+    /// change meanwhile), to be written to after it.
+    fn pick(
+        &self, note: impl FnOnce(&mut Routes),
+        pick: impl Fn(&Routes) -> Vec<Arc<Subscriber>>,
+    ) -> Vec<Arc<Subscriber>> {
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        note(&mut routes);
+        pick(&routes)
+    }
+
+    /// Every subscriber.
+    fn everyone(routes: &Routes) -> Vec<Arc<Subscriber>> {
+        routes.all.values().cloned().collect()
     }
 
     /// Has the streams of `seller` (every stream, for none) check their credential.
     fn recheck(&self, seller: Option<SellerId>) {
-        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        for sub in routes.all.values().filter(|s| seller.is_none_or(|x| s.seller == x)) {
-            sub.signal(Item::Recheck);
+        let of_seller = |routes: &Routes| {
+            let subs = routes.all.values();
+            subs.filter(|s| seller.is_none_or(|x| s.seller == x)).cloned().collect()
+        };
+        for sub in self.pick(|_| {}, of_seller) {
+            sub.signal(Signal::Recheck);
         }
     }
 
     /// Hands an owner event to the seller's main account's streams.
-    fn to_owners(&self, seller: SellerId, event: &shopmux_core::events::OwnerEvent) {
-        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(ids) = routes.owners.get(&seller) else { return };
-        let frame = text_frame(serde_json::to_vec(event).unwrap_or_default());
-        for sub in ids.iter().filter_map(|id| routes.all.get(id)) {
-            sub.offer(vec![frame.clone()]);
+    async fn to_owners(&self, seller: SellerId, event: &shopmux_core::events::OwnerEvent) {
+        let owners = |routes: &Routes| {
+            let ids = routes.owners.get(&seller).into_iter().flatten();
+            ids.filter_map(|id| routes.all.get(id).cloned()).collect()
+        };
+        let subs = self.pick(|_| {}, owners);
+        if subs.is_empty() {
+            return;
         }
+        let frame = text_frame(serde_json::to_vec(event).unwrap_or_default());
+        self.hand_out(subs.into_iter().map(|sub| (sub, vec![frame.clone()]))).await;
     }
 
     /// Tells every stream, and every later one, that the daemon stops.
     fn close_all(&self, farewell: Farewell) {
-        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        routes.closing = Some(farewell);
-        for sub in routes.all.values() {
-            sub.signal(Item::Close(farewell));
+        for sub in self.pick(|routes| routes.closing = Some(farewell), Self::everyone) {
+            sub.signal(Signal::Close(farewell));
         }
     }
 
-    fn tell_cursor(&self, cursor: i64) {
-        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        routes.cursor = Some(cursor);
+    async fn tell_cursor(&self, cursor: i64) {
         let frame = cursor_frame(cursor);
-        for sub in routes.all.values() {
-            sub.offer(vec![frame.clone()]);
-        }
+        let subs = self.pick(|routes| routes.cursor = Some(cursor), Self::everyone);
+        self.hand_out(subs.into_iter().map(|sub| (sub, vec![frame.clone()]))).await;
     }
 
-    fn to_all(&self, frame: &Bytes) {
-        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        for sub in routes.all.values() {
-            sub.offer(vec![frame.clone()]);
-        }
+    async fn to_all(&self, frame: &Bytes) {
+        let subs = self.pick(|_| {}, Self::everyone);
+        self.hand_out(subs.into_iter().map(|sub| (sub, vec![frame.clone()]))).await;
     }
 }
 
@@ -445,6 +496,15 @@ struct Buses {
     phase: watch::Receiver<Phase>,
 }
 
+/// A writer: offers each stream its frames, part after part, as the hub hands them out.
+async fn write_parts(mut parts: mpsc::Receiver<Part>) {
+    while let Some(part) = parts.recv().await {
+        for (sub, frames) in part {
+            sub.offer(frames);
+        }
+    }
+}
+
 fn cursor_frame(cursor: i64) -> Bytes {
     text_frame(format!(r#"{{"type":"cursor","cursor":{cursor}}}"#))
 }
@@ -453,63 +513,50 @@ fn cursor_frame(cursor: i64) -> Bytes {
 mod tests {
     use super::*;
 
-    /// A subscriber with room for `room` frames, and its queue.
-    fn subscriber(room: usize, seller: SellerId) -> (Subscriber, Queue) {
-        let (queue, items) = mpsc::unbounded_channel();
-        let waiting = Arc::new(AtomicUsize::new(0));
-        let sub =
-            Subscriber { queue, waiting: waiting.clone(), room, lagged: false.into(), seller };
-        (sub, Queue { items, waiting })
+    /// A subscriber with room for `room` frames, its wire (never opened: what the hub
+    /// offers stays queued) and its signals.
+    fn subscriber(room: usize, seller: SellerId) -> (Subscriber, mpsc::UnboundedReceiver<Signal>) {
+        let (signals, received) = mpsc::unbounded_channel();
+        let wire = Wire::new();
+        (Subscriber { id: 0, wire, signals, room, lagged: false.into(), seller }, received)
     }
 
-    /// The stream's side, taking one item at a time.
-    struct Queue {
-        items: mpsc::UnboundedReceiver<Item>,
-        waiting: Arc<AtomicUsize>,
+    /// The texts of frames (short ones: a two-byte header).
+    fn texts(frames: &[Bytes]) -> Vec<String> {
+        frames.iter().map(|f| String::from_utf8(f[2..].to_vec()).unwrap()).collect()
     }
 
-    impl Queue {
-        /// The next item, as the stream sees it: a frame's text, `recheck` or `close`.
-        fn next(&mut self) -> Option<String> {
-            Some(match self.items.try_recv().ok()? {
-                Item::Frames(frames) => {
-                    self.waiting.fetch_sub(frames.len(), Ordering::AcqRel);
-                    // Short frames: a two-byte header.
-                    let texts: Vec<&[u8]> = frames.iter().map(|f| &f[2..]).collect();
-                    String::from_utf8(texts.join(&b'+')).unwrap()
-                }
-                Item::Recheck => "recheck".into(),
-                Item::Close(_) => "close".into(),
-            })
-        }
+    /// Takes what waits on `wire` off it, as the stream's task writing it would.
+    fn take(wire: &Wire) -> Vec<String> {
+        texts(&wire.take_queued())
     }
 
     #[test]
     fn a_stream_that_falls_behind_loses_frames_then_gets_resync_before_the_next() {
-        let (sub, mut queue) = subscriber(2, SellerId::new());
+        let (sub, _signals) = subscriber(2, SellerId::new());
         for n in ["1", "2", "3"] {
             sub.offer(vec![text_frame(n)]);
         }
-        assert_eq!(queue.next().unwrap(), "1");
-        sub.offer(vec![text_frame("4")]);
-        assert_eq!(queue.next().unwrap(), "2");
-        assert_eq!(queue.next().unwrap(), RESYNC, "3 was lost: reload");
-        // 4 found no room behind the resync: lost too, so a resync comes before 5.
-        sub.offer(vec![text_frame("5")]);
-        assert_eq!(queue.next().unwrap(), RESYNC);
-        assert_eq!(queue.next().unwrap(), "5");
-        assert!(queue.next().is_none());
+        assert_eq!(take(&sub.wire), ["1", "2"], "3 was lost");
+        // Room for the resync, not for both of 4 and 5 behind it: lost too.
+        sub.offer(vec![text_frame("4"), text_frame("5")]);
+        assert_eq!(take(&sub.wire), [RESYNC]);
+        sub.offer(vec![text_frame("6")]);
+        assert_eq!(take(&sub.wire), [RESYNC, "6"], "a resync before the next frame");
+        sub.offer(vec![text_frame("7")]);
+        assert_eq!(take(&sub.wire), ["7"]);
     }
 
     #[test]
-    fn signals_are_queued_in_order_even_to_a_full_queue() {
-        let (sub, mut queue) = subscriber(1, SellerId::new());
+    fn signals_reach_a_stream_whose_wire_is_full() {
+        let (sub, mut signals) = subscriber(1, SellerId::new());
         sub.offer(vec![text_frame("1")]);
-        sub.signal(Item::Recheck);
         sub.offer(vec![text_frame("2")]);
-        sub.signal(Item::Close(Farewell::Restart));
-        let seen: Vec<String> = std::iter::from_fn(|| queue.next()).collect();
-        assert_eq!(seen, ["1", "recheck", "close"], "2 found no room; the signals did");
+        sub.signal(Signal::Recheck);
+        sub.signal(Signal::Close(Farewell::Restart));
+        assert_eq!(take(&sub.wire), ["1"], "2 found no room");
+        assert!(matches!(signals.try_recv(), Ok(Signal::Recheck)));
+        assert!(matches!(signals.try_recv(), Ok(Signal::Close(Farewell::Restart))));
     }
 
     /// A `service_data_changed` event of `shop` (the simplest event to build).
@@ -522,44 +569,54 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_batch_reaches_each_stream_as_one_item_of_its_shops_frames_in_order() {
-        let hub = Arc::new(StreamHub { routes: Mutex::default(), next_id: AtomicU64::new(0) });
+    async fn a_batch_reaches_each_stream_as_its_shops_frames_in_order() {
+        let hub = Arc::new(StreamHub::new(Vec::new()));
         let (a, b, unseen) = (ShopId::new(), ShopId::new(), ShopId::new());
         let seller = SellerId::new();
-        let mut of_a = hub.subscribe(HashSet::from([a]), seller, false);
-        let mut of_both = hub.subscribe(HashSet::from([a, b]), seller, false);
+        let of_a = hub.subscribe(HashSet::from([a]), seller, false);
+        let of_both = hub.subscribe(HashSet::from([a, b]), seller, false);
         let batch = [event_of(a), event_of(unseen), event_of(b), event_of(a)];
         let (_tx, mut added) = broadcast::channel(1);
-        hub.dispatch(&batch, &mut added);
+        hub.dispatch(&batch, &mut added).await;
         let frame = |e: &InboxEvent| text_frame(serde_json::to_vec(e).unwrap());
-        let mut items = Vec::new();
-        assert_eq!(of_a.recv_many(&mut items, 8).await, 1, "one item");
-        assert!(
-            matches!(&items[..], [Item::Frames(f)] if *f == [frame(&batch[0]), frame(&batch[3])])
-        );
-        items.clear();
-        assert_eq!(of_both.recv_many(&mut items, 8).await, 1);
+        assert_eq!(of_a.wire().queued(), [frame(&batch[0]), frame(&batch[3])]);
         let expected = [frame(&batch[0]), frame(&batch[2]), frame(&batch[3])];
-        assert!(matches!(&items[..], [Item::Frames(f)] if *f == expected), "in order");
-        assert_eq!(of_both.waiting.load(Ordering::Acquire), 0, "taken off");
+        assert_eq!(of_both.wire().queued(), expected, "in order");
+    }
+
+    #[tokio::test]
+    async fn the_hub_writes_an_open_streams_frames_to_its_connection_itself() {
+        let hub = Arc::new(StreamHub::new(Vec::new()));
+        let shop = ShopId::new();
+        let stream = hub.subscribe(HashSet::from([shop]), SellerId::new(), false);
+        let (ours, mut theirs) = tokio::io::duplex(4096);
+        stream.wire().attach(ours);
+        stream.wire().open_with(Vec::new());
+        let (_tx, mut added) = broadcast::channel(1);
+        let event = event_of(shop);
+        hub.dispatch(std::slice::from_ref(&event), &mut added).await;
+        assert!(stream.wire().queued().is_empty(), "nothing left for the stream's task");
+        let expected = text_frame(serde_json::to_vec(&event).unwrap());
+        let mut got = vec![0; expected.len()];
+        tokio::io::AsyncReadExt::read_exact(&mut theirs, &mut got).await.unwrap();
+        assert_eq!(got, expected);
     }
 
     #[tokio::test]
     async fn accounts_changes_reach_the_sellers_streams_and_a_shutdown_reaches_every_stream() {
-        let hub = Arc::new(StreamHub { routes: Mutex::default(), next_id: AtomicU64::new(0) });
+        let hub = Arc::new(StreamHub::new(Vec::new()));
         let (ours, theirs) = (SellerId::new(), SellerId::new());
         let mut agent = hub.subscribe(HashSet::new(), ours, false);
-        let other = hub.subscribe(HashSet::new(), theirs, true);
+        let mut other = hub.subscribe(HashSet::new(), theirs, true);
         hub.recheck(Some(ours));
-        let mut items = Vec::new();
-        assert_eq!(agent.recv_many(&mut items, 8).await, 1);
-        assert!(matches!(items[..], [Item::Recheck]));
+        assert!(matches!(agent.signal().await, Some(Signal::Recheck)));
         hub.close_all(Farewell::GoingAway);
         let late = hub.subscribe(HashSet::new(), ours, false);
-        for mut stream in [agent, other, late] {
-            items.clear();
-            assert_eq!(stream.recv_many(&mut items, 8).await, 1, "only the farewell");
-            assert!(matches!(items[..], [Item::Close(Farewell::GoingAway)]));
+        for stream in [&mut agent, &mut other] {
+            assert!(matches!(stream.signal().await, Some(Signal::Close(Farewell::GoingAway))));
         }
+        let mut late = late;
+        assert!(matches!(late.signal().await, Some(Signal::Close(Farewell::GoingAway))));
+        assert!(other.signals.try_recv().is_err(), "the other seller's stream: no recheck");
     }
 }

@@ -1,17 +1,19 @@
 //! The API's WebSocket upgrade, answered by the API itself so that its sockets
 //! ([`super::socket`]) can write whole frames ([`text_frame`], encoded once however many
-//! sockets they go to) straight to the upgraded connection. With 10,000 open live
+//! sockets they go to) straight to the upgraded connection, through its [`Wire`]. With 10,000 open live
 //! streams, tungstenite's own write buffer (kept at its largest size by each connection)
 //! weighed ~80 MB, and copying every frame into it was work done once per socket instead
 //! of once. axum checks the request, so a refusal keeps its code.
 
 use super::error::ApiError;
+use super::wire::{Wire, WireIo};
 use axum::body::{Body, Bytes};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper::upgrade::OnUpgrade;
+use std::sync::Arc;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -28,8 +30,8 @@ pub fn text_frame(text: impl Into<Bytes>) -> Bytes {
     out.into()
 }
 
-/// The upgraded connection a socket runs on.
-pub type Connection = WebSocketStream<TokioIo<Upgraded>>;
+/// The upgraded connection a socket runs on: tungstenite over its wire.
+pub type Connection = WebSocketStream<WireIo>;
 
 /// Most bytes of control frames tungstenite holds for a peer that has not taken them.
 const MAX_WRITE_BUFFER: usize = 64 * 1024;
@@ -63,9 +65,10 @@ impl<S: Send + Sync> FromRequestParts<S> for WsUpgrade {
 }
 
 impl WsUpgrade {
-    /// Answers 101 and runs `serve` on the connection once it is upgraded, read with
-    /// `config`'s limits (tungstenite writes only control frames, each at once).
-    pub fn on_upgrade<F, Fut>(self, config: WebSocketConfig, serve: F) -> Response
+    /// Answers 101 and runs `serve` on the connection once it is upgraded, carried by
+    /// `wire` (opened already, or by the socket's task), read with `config`'s limits
+    /// (tungstenite writes only control frames, each at once).
+    pub fn on_upgrade<F, Fut>(self, config: WebSocketConfig, wire: Arc<Wire>, serve: F) -> Response
     where
         F: FnOnce(Connection) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
@@ -73,7 +76,8 @@ impl WsUpgrade {
         let config = config.write_buffer_size(0).max_write_buffer_size(MAX_WRITE_BUFFER);
         tokio::spawn(async move {
             let Ok(upgraded) = self.on_upgrade.await else { return };
-            let io = TokioIo::new(upgraded);
+            wire.attach(TokioIo::new(upgraded));
+            let io = WireIo(wire);
             serve(WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await).await;
         });
         let accept = HeaderValue::from_str(&self.accept).expect("base64 is a header value");
