@@ -35,8 +35,8 @@ pub mod stream_hub;
 pub mod translation;
 pub mod webhook_endpoints;
 pub mod webhooks;
-pub mod workbench;
 pub mod wire;
+pub mod workbench;
 pub mod ws_upgrade;
 
 #[cfg(test)]

@@ -429,8 +429,7 @@ impl StreamHub {
     /// The subscribers `pick` chooses, taken under the routes' lock (which `note` may
     /// change meanwhile), to be written to after it.
     fn pick(
-        &self, note: impl FnOnce(&mut Routes),
-        pick: impl Fn(&Routes) -> Vec<Arc<Subscriber>>,
+        &self, note: impl FnOnce(&mut Routes), pick: impl Fn(&Routes) -> Vec<Arc<Subscriber>>,
     ) -> Vec<Arc<Subscriber>> {
         let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         note(&mut routes);
