@@ -154,9 +154,11 @@ impl Socket {
     }
 
     /// Closes the socket with a code and a reason (the peer may be gone already).
+    /// The close goes behind what waits on the wire, under the send time limit: a peer
+    /// that takes nothing does not keep the socket open.
     pub async fn close(&mut self, code: u16, reason: &'static str) {
         let frame = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
-        let _ = self.ws.close(Some(frame)).await;
+        let _ = tokio::time::timeout(self.send_within, self.ws.close(Some(frame))).await;
     }
 
     /// Tells the peer the server stops (1001 or 1012).
@@ -199,5 +201,28 @@ impl KeepAlive {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::wire::WireIo;
+    use tokio_tungstenite::WebSocketStream;
+    use tokio_tungstenite::tungstenite::protocol::Role;
+
+    #[tokio::test]
+    async fn a_close_to_a_peer_that_takes_nothing_ends_within_the_send_time_limit() {
+        // The peer keeps its end open and never reads.
+        let (ours, _theirs) = tokio::io::duplex(64);
+        let wire = Wire::opened();
+        wire.attach(ours);
+        let ws = WebSocketStream::from_raw_socket(WireIo(wire), Role::Server, None).await;
+        // A socket's own I/O time limit (no time rule): real time, kept short.
+        let limit = Duration::from_millis(300);
+        let mut socket = Socket::new(ws, &SocketPolicy::without_shutdown(limit));
+        assert!(!socket.send("x".repeat(4096)).await, "not taken within the limit");
+        let closing = tokio::time::timeout(10 * limit, socket.close(1000, "bye"));
+        assert!(closing.await.is_ok(), "the close gave up within the send time limit");
     }
 }
