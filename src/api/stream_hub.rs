@@ -138,6 +138,11 @@ impl Routes {
         }
     }
 
+    /// Every subscriber.
+    fn everyone(&self) -> Vec<Arc<Subscriber>> {
+        self.all.values().cloned().collect()
+    }
+
     fn route(&mut self, id: u64, shops: HashSet<ShopId>) {
         let Some(sub) = self.all.get(&id).cloned() else { return };
         for shop in &shops {
@@ -393,15 +398,16 @@ impl StreamHub {
     /// Each stream's frames of `batch`, in order, each event encoded once.
     fn shares(&self, batch: &[InboxEvent]) -> HashMap<u64, (Arc<Subscriber>, Vec<Bytes>)> {
         let mut shares: HashMap<u64, (Arc<Subscriber>, Vec<Bytes>)> = HashMap::new();
-        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        for event in batch {
-            let Some(subs) = routes.by_shop.get(&event.shop_id()) else { continue };
-            let frame = text_frame(serde_json::to_vec(event).unwrap_or_default());
-            for (id, sub) in subs {
-                let share = shares.entry(*id).or_insert_with(|| (sub.clone(), Vec::new()));
-                share.1.push(frame.clone());
+        self.with_routes(|routes| {
+            for event in batch {
+                let Some(subs) = routes.by_shop.get(&event.shop_id()) else { continue };
+                let frame = text_frame(serde_json::to_vec(event).unwrap_or_default());
+                for (id, sub) in subs {
+                    let share = shares.entry(*id).or_insert_with(|| (sub.clone(), Vec::new()));
+                    share.1.push(frame.clone());
+                }
             }
-        }
+        });
         shares
     }
 
@@ -426,62 +432,61 @@ impl StreamHub {
         }
     }
 
-    /// The subscribers `pick` chooses, taken under the routes' lock (which `note` may
-    /// change meanwhile), to be written to after it.
-    fn pick(
-        &self, note: impl FnOnce(&mut Routes), pick: impl Fn(&Routes) -> Vec<Arc<Subscriber>>,
-    ) -> Vec<Arc<Subscriber>> {
-        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        note(&mut routes);
-        pick(&routes)
+    /// Runs `f` under the routes' lock (never across a write: writes happen after it).
+    fn with_routes<T>(&self, f: impl FnOnce(&mut Routes) -> T) -> T {
+        f(&mut self.routes.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Every subscriber.
-    fn everyone(routes: &Routes) -> Vec<Arc<Subscriber>> {
-        routes.all.values().cloned().collect()
+    /// Hands `frame` to each of `subs` through their writers.
+    async fn offer_each(&self, subs: Vec<Arc<Subscriber>>, frame: Bytes) {
+        self.hand_out(subs.into_iter().map(|sub| (sub, vec![frame.clone()]))).await;
     }
 
     /// Has the streams of `seller` (every stream, for none) check their credential.
     fn recheck(&self, seller: Option<SellerId>) {
-        let of_seller = |routes: &Routes| {
+        let subs: Vec<_> = self.with_routes(|routes| {
             let subs = routes.all.values();
             subs.filter(|s| seller.is_none_or(|x| s.seller == x)).cloned().collect()
-        };
-        for sub in self.pick(|_| {}, of_seller) {
+        });
+        for sub in subs {
             sub.signal(Signal::Recheck);
         }
     }
 
     /// Hands an owner event to the seller's main account's streams.
     async fn to_owners(&self, seller: SellerId, event: &shopmux_core::events::OwnerEvent) {
-        let owners = |routes: &Routes| {
+        let subs: Vec<_> = self.with_routes(|routes| {
             let ids = routes.owners.get(&seller).into_iter().flatten();
             ids.filter_map(|id| routes.all.get(id).cloned()).collect()
-        };
-        let subs = self.pick(|_| {}, owners);
-        if subs.is_empty() {
-            return;
+        });
+        if !subs.is_empty() {
+            let frame = text_frame(serde_json::to_vec(event).unwrap_or_default());
+            self.offer_each(subs, frame).await;
         }
-        let frame = text_frame(serde_json::to_vec(event).unwrap_or_default());
-        self.hand_out(subs.into_iter().map(|sub| (sub, vec![frame.clone()]))).await;
     }
 
     /// Tells every stream, and every later one, that the daemon stops.
     fn close_all(&self, farewell: Farewell) {
-        for sub in self.pick(|routes| routes.closing = Some(farewell), Self::everyone) {
+        let subs = self.with_routes(|routes| {
+            routes.closing = Some(farewell);
+            routes.everyone()
+        });
+        for sub in subs {
             sub.signal(Signal::Close(farewell));
         }
     }
 
     async fn tell_cursor(&self, cursor: i64) {
-        let frame = cursor_frame(cursor);
-        let subs = self.pick(|routes| routes.cursor = Some(cursor), Self::everyone);
-        self.hand_out(subs.into_iter().map(|sub| (sub, vec![frame.clone()]))).await;
+        let subs = self.with_routes(|routes| {
+            routes.cursor = Some(cursor);
+            routes.everyone()
+        });
+        self.offer_each(subs, cursor_frame(cursor)).await;
     }
 
     async fn to_all(&self, frame: &Bytes) {
-        let subs = self.pick(|_| {}, Self::everyone);
-        self.hand_out(subs.into_iter().map(|sub| (sub, vec![frame.clone()]))).await;
+        let subs = self.with_routes(|routes| routes.everyone());
+        self.offer_each(subs, frame.clone()).await;
     }
 }
 

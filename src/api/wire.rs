@@ -55,7 +55,7 @@ struct State {
 /// What [`Wire::offer`] did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Offered {
-    /// Written or queued.
+    /// Written or queued (or dropped, on a wire that ended).
     Taken,
     /// No room for them all: nothing queued.
     Full,
@@ -278,13 +278,17 @@ mod tests {
     use crate::api::ws_upgrade::text_frame;
     use tokio::io::AsyncReadExt;
 
-    /// What `theirs` reads until the wire closes.
-    fn reader(mut theirs: tokio::io::DuplexStream) -> tokio::task::JoinHandle<Vec<u8>> {
-        tokio::spawn(async move {
+    /// What the peer (`theirs`) reads once everything on `wire` is written and the
+    /// wire closed.
+    async fn written_out(wire: &Wire, mut theirs: tokio::io::DuplexStream) -> Vec<u8> {
+        let reader = tokio::spawn(async move {
             let mut got = Vec::new();
             theirs.read_to_end(&mut got).await.unwrap();
             got
-        })
+        });
+        wire.flush().await.unwrap();
+        wire.close();
+        reader.await.unwrap()
     }
 
     #[tokio::test]
@@ -295,11 +299,8 @@ mod tests {
         let frames: Vec<Bytes> =
             (0..40).map(|n| text_frame(format!("frame {n} {}", "x".repeat(n * 5)))).collect();
         let expected: Vec<u8> = frames.iter().flat_map(|f| f.to_vec()).collect();
-        let got = reader(theirs);
         wire.queue(frames);
-        wire.flush().await.unwrap();
-        wire.close();
-        assert_eq!(got.await.unwrap(), expected);
+        assert_eq!(written_out(&wire, theirs).await, expected);
     }
 
     #[tokio::test]
@@ -318,10 +319,7 @@ mod tests {
         );
         // The task, woken, writes the rest as the peer reads.
         tokio::time::timeout(std::time::Duration::from_secs(5), wire.wanted()).await.unwrap();
-        let got = reader(theirs);
-        wire.flush().await.unwrap();
-        wire.close();
-        assert_eq!(got.await.unwrap(), b"abcdefghijkl");
+        assert_eq!(written_out(&wire, theirs).await, b"abcdefghijkl");
     }
 
     #[tokio::test]
@@ -333,10 +331,7 @@ mod tests {
         wire.offer(vec![Bytes::from_static(b"more")], 16);
         assert_eq!(wire.lock().queue.len(), 2, "queued until opened");
         wire.open_with(vec![Bytes::from_static(b"missed ")]);
-        let got = reader(theirs);
-        wire.flush().await.unwrap();
-        wire.close();
-        assert_eq!(got.await.unwrap(), b"missed live more");
+        assert_eq!(written_out(&wire, theirs).await, b"missed live more");
     }
 
     #[tokio::test]
@@ -346,10 +341,7 @@ mod tests {
         wire.offer(vec![Bytes::from_static(b"frame-one")], 16);
         let mut io = WireIo(wire.clone());
         tokio::io::AsyncWriteExt::write_all(&mut io, b"[ping]").await.unwrap();
-        let got = reader(theirs);
-        tokio::io::AsyncWriteExt::flush(&mut io).await.unwrap();
-        wire.close();
-        assert_eq!(got.await.unwrap(), b"frame-one[ping]");
+        assert_eq!(written_out(&wire, theirs).await, b"frame-one[ping]");
     }
 
     #[tokio::test]
