@@ -18,6 +18,7 @@
 //! without it, alternated, for their cost on ingest.
 //! `--no-topics` turns only the topic classifier off (detection stays on): its cost alone.
 //! `--outbox-concurrency N` sets `outbox.per_platform_concurrency` (default 4).
+//! `--writers N` sets `ingest.writers` (PostgreSQL's ingest writers, default 2).
 
 #[path = "bench/ingest_load.rs"]
 mod ingest_load;
@@ -38,6 +39,7 @@ struct Args {
     no_analysis: bool,
     no_topics: bool,
     outbox_concurrency: Option<usize>,
+    writers: Option<usize>,
 }
 
 fn parse_args() -> Args {
@@ -53,6 +55,7 @@ fn parse_args() -> Args {
         no_analysis: false,
         no_topics: false,
         outbox_concurrency: None,
+        writers: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -68,6 +71,7 @@ fn parse_args() -> Args {
             "--bot" => a.bot = true,
             "--no-analysis" => a.no_analysis = true,
             "--no-topics" => a.no_topics = true,
+            "--writers" => a.writers = Some(value().parse().expect("--writers N")),
             "--outbox-concurrency" => {
                 a.outbox_concurrency = Some(value().parse().expect("--outbox-concurrency N"))
             }
@@ -80,7 +84,7 @@ fn parse_args() -> Args {
 /// Starts a daemon on its own runtime; returns (base URL, shop id, secret).
 fn start_daemon(
     database: Option<String>, bot: bool, (no_analysis, no_topics): (bool, bool),
-    outbox_concurrency: Option<usize>,
+    (outbox_concurrency, writers): (Option<usize>, Option<usize>),
 ) -> (String, String, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = database.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()));
@@ -95,6 +99,9 @@ fn start_daemon(
             let mut raw = shopmux::config::RawConfig::default();
             raw.server.bind = "127.0.0.1:0".into();
             raw.database.url = url;
+            if let Some(n) = writers {
+                raw.ingest.writers = n;
+            }
             if let Some(n) = outbox_concurrency {
                 raw.outbox.per_platform_concurrency = n;
             }
@@ -169,7 +176,7 @@ fn main() {
             args.database.clone(),
             args.bot,
             (args.no_analysis, args.no_topics),
-            args.outbox_concurrency,
+            (args.outbox_concurrency, args.writers),
         ),
         _ => panic!("--url, --shop and --secret go together"),
     };

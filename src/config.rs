@@ -148,6 +148,9 @@ impl Default for RawDatabaseConfig {
 pub struct RawIngestConfig {
     /// Most inbound messages committed in one transaction (1..=1000).
     pub max_batch: usize,
+    /// Ingest writers on PostgreSQL, each writing its groups while the others write
+    /// theirs (1..=16; SQLite has one).
+    pub writers: usize,
     /// Seconds between polls of connected shops for what webhooks missed (5..=86400; the
     /// first poll, at start, catches up after downtime).
     pub poll_secs: u64,
@@ -155,7 +158,7 @@ pub struct RawIngestConfig {
 
 impl Default for RawIngestConfig {
     fn default() -> Self {
-        Self { max_batch: 256, poll_secs: 60 }
+        Self { max_batch: 256, writers: 2, poll_secs: 60 }
     }
 }
 
@@ -389,6 +392,8 @@ impl fmt::Debug for DatabaseUrl {
 pub struct IngestConfig {
     /// Most inbound messages committed in one transaction.
     pub max_batch: usize,
+    /// Ingest writers on PostgreSQL.
+    pub writers: usize,
     /// Time between polls of connected shops.
     pub poll_every: Duration,
 }
@@ -646,8 +651,9 @@ impl RawDatabaseConfig {
 impl RawIngestConfig {
     fn validate(self, problems: &mut Problems) -> Option<IngestConfig> {
         let max_batch = problems.in_range("ingest.max_batch", self.max_batch, 1..=1000);
+        let writers = problems.in_range("ingest.writers", self.writers, 1..=16);
         let poll_every = problems.seconds("ingest.poll_secs", self.poll_secs, 5..=86_400);
-        Some(IngestConfig { max_batch: max_batch?, poll_every: poll_every? })
+        Some(IngestConfig { max_batch: max_batch?, writers: writers?, poll_every: poll_every? })
     }
 }
 

@@ -94,6 +94,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Dae
     let metrics = Arc::new(DaemonMetrics::new(registry.platforms().map(|p| p.as_str())));
     let options = InboxOptions {
         max_ingest_batch: config.ingest.max_batch,
+        ingest_writers: config.ingest.writers,
         registry,
         telemetry: metrics.clone(),
         poll_every: config.ingest.poll_every,

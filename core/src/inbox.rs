@@ -7,7 +7,7 @@ use crate::domain::ids::{AgentId, ShopId};
 use crate::domain::shop_settings::IngestShop;
 use crate::events::EventBus;
 use crate::registry::Registry;
-use crate::services::ingest::queue::IngestJob;
+use crate::services::ingest::lanes::IngestLanes;
 use crate::storage::store::Store;
 use crate::wake::RouterSignal;
 use chrono::{DateTime, Utc};
@@ -15,15 +15,17 @@ use shopmux_contract::RuleSet;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 /// Tunables of the inbox engine.
 pub struct InboxOptions {
     /// Most inbound messages written in one transaction.
     pub max_ingest_batch: usize,
-    /// Inbound messages waiting for the writer before senders wait.
+    /// Inbound messages waiting for the writers before senders wait.
     pub ingest_queue: usize,
+    /// Ingest writers on PostgreSQL, writing groups at once (one on SQLite).
+    pub ingest_writers: usize,
     /// Undelivered events kept per live stream.
     pub event_capacity: usize,
     /// The loaded adapters (and the storefront chat).
@@ -72,6 +74,7 @@ impl Default for InboxOptions {
     fn default() -> Self {
         Self {
             max_ingest_batch: 256,
+            ingest_writers: 2,
             ingest_queue: 8192,
             event_capacity: 4096,
             registry: Registry::default(),
@@ -101,7 +104,7 @@ pub struct Inbox {
     pub(crate) ingest_cache: Mutex<HashMap<ShopId, (Instant, IngestShop)>>,
     /// When service figures were last pushed per shop and agent (at most once a second).
     pub(crate) service_pushes: Arc<Mutex<ServicePushes>>,
-    pub(crate) ingest_tx: mpsc::Sender<IngestJob>,
+    pub(crate) ingest: IngestLanes,
     pub(crate) outbox_wake: Arc<Notify>,
     pub(crate) delivery: DeliveryLimits,
     pub(crate) router: Arc<RouterSignal>,

@@ -30,14 +30,13 @@ pub struct OperationsGauges {
 impl Inbox {
     /// Reads the gauges (three short statements).
     pub async fn operations_gauges(&self) -> CoreResult<OperationsGauges> {
-        let capacity = self.ingest_tx.max_capacity();
         Ok(OperationsGauges {
             now: self.clock.now(),
             outbox: gauges::outbox_depth(&self.store).await?,
             queued: gauges::queued(&self.store).await?,
             webhook_deliveries_pending: gauges::webhook_deliveries_pending(&self.store).await?,
-            ingest_queue: capacity - self.ingest_tx.capacity(),
-            ingest_queue_capacity: capacity,
+            ingest_queue: self.ingest.queued(),
+            ingest_queue_capacity: self.ingest.capacity(),
             pool: gauges::pool_usage(&self.store),
         })
     }

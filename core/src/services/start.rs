@@ -2,7 +2,7 @@
 //! ingest writer, the outbox worker, the timer passes, the router, the pollers and the
 //! heartbeat — and a shutdown that writes what was accepted before stopping.
 
-use super::ingest::queue::{IngestJob, spawn_writer};
+use super::ingest::lanes::{WriterOptions, spawn_writers};
 use super::{delivery, live, polling, presence, router, timers, translation, webhooks};
 use crate::clock::Clock;
 use crate::events::EventBus;
@@ -12,7 +12,7 @@ use crate::wake::RouterSignal;
 use rand::SeedableRng;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, watch};
 
 impl Inbox {
     /// Starts the engine and its background workers.
@@ -23,21 +23,19 @@ impl Inbox {
         // The dummy hash verified for unknown logins, made now: the first of them takes
         // no longer than the others.
         tokio::task::spawn_blocking(crate::domain::sign_in::prepare_dummy_hash);
-        let (ingest_tx, ingest_rx) = mpsc::channel(options.ingest_queue);
         let (shutdown, _) = watch::channel(false);
         let router_signal = Arc::new(RouterSignal::default());
         let routing_rng = match options.routing_seed {
             Some(seed) => rand::rngs::StdRng::seed_from_u64(seed),
             None => rand::rngs::StdRng::from_os_rng(),
         };
-        let writer = spawn_writer(
-            store.clone(),
-            clock.clone(),
-            events.clone(),
-            router_signal.clone(),
-            ingest_rx,
-            options.max_ingest_batch,
-        );
+        let writer_options = WriterOptions {
+            max_batch: options.max_ingest_batch,
+            queue: options.ingest_queue,
+            lanes: options.ingest_writers,
+        };
+        let (ingest, writers) =
+            spawn_writers(&store, &clock, &events, &router_signal, writer_options);
         let inbox = Arc::new(Self {
             store,
             clock,
@@ -45,7 +43,7 @@ impl Inbox {
             registry: Arc::new(options.registry),
             ingest_cache: Mutex::new(HashMap::new()),
             service_pushes: Arc::new(Mutex::new(HashMap::new())),
-            ingest_tx,
+            ingest,
             outbox_wake: Arc::new(Notify::new()),
             delivery: DeliveryLimits {
                 per_platform: options.delivery.per_platform.max(1),
@@ -55,7 +53,7 @@ impl Inbox {
             routing_rng: Mutex::new(routing_rng),
             instance_id: uuid::Uuid::now_v7().to_string(),
             shutdown,
-            workers: Mutex::new(vec![writer]),
+            workers: Mutex::new(writers),
             webhooks: options.webhooks.into(),
             analysis: options.analysis,
             translation: options.translation.into(),
@@ -90,8 +88,8 @@ impl Inbox {
     pub async fn shutdown(&self) {
         let _ = self.shutdown.send(true);
         let workers = self.take_workers();
-        // The writer ends when its channel is closed: close it by asking it to stop.
-        let _ = self.ingest_tx.send(IngestJob::Stop).await;
+        // A writer ends when its channel is closed: close them by asking them to stop.
+        self.ingest.stop().await;
         for w in workers {
             let _ = w.await;
         }

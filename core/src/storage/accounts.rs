@@ -235,34 +235,10 @@ pub async fn agents_with_load(store: &Store, seller: SellerId) -> CoreResult<Vec
     rows.iter().map(|r| Ok((agent_from_row(r)?, r.int_col("load")?))).collect()
 }
 
-/// Takes the seller's routing lock for the rest of the transaction. On SQLite the
-/// write gate already serializes every writer.
+/// Takes the seller's routing lock, exclusive, for the rest of the transaction
+/// ([`super::write_locks`]). On SQLite the write gate already serializes every writer.
 pub async fn lock_seller(w: &mut WriteTx<'_>, seller: SellerId) -> CoreResult<()> {
-    let lock = w.store().for_update();
-    if !lock.is_empty() {
-        let sql = format!("SELECT id FROM sellers WHERE id = $1{lock}");
-        w.row(&sql, vec![seller.into()]).await?;
-    }
-    Ok(())
-}
-
-/// Takes the routing locks of several sellers, in id order (so that two transactions
-/// taking overlapping sets never wait on each other in a cycle). On SQLite the write
-/// gate already serializes every writer.
-pub async fn lock_sellers(w: &mut WriteTx<'_>, sellers: &[SellerId]) -> CoreResult<()> {
-    let lock = w.store().for_update();
-    if lock.is_empty() || sellers.is_empty() {
-        return Ok(());
-    }
-    let mut sorted = sellers.to_vec();
-    sorted.sort_unstable_by_key(|s| s.to_string());
-    sorted.dedup();
-    let sql = format!(
-        "SELECT id FROM sellers WHERE id IN ({}) ORDER BY id{lock}",
-        super::sql::list_placeholders(sorted.len(), 1)
-    );
-    w.rows(&sql, sorted.into_iter().map(super::sql::Val::from).collect()).await?;
-    Ok(())
+    super::write_locks::lock_sellers(w, &[seller]).await
 }
 
 /// The accounts allowed to chat in a shop, with their presence and load.

@@ -9,7 +9,7 @@ use super::multi_row::MultiRow;
 use super::rows::Columns;
 use super::sql::Val;
 use super::store::{Backend, Store};
-use super::write::WriteTx;
+use super::write::{Deferred, WriteTx};
 use crate::domain::ids::{SellerId, ShopId};
 use crate::error::CoreResult;
 use crate::events::{RelayRecord, Relayed};
@@ -72,6 +72,13 @@ fn statements(origin: &str, records: &[RelayRecord], now_ms: i64) -> Vec<(String
             MultiRow::new(sql, COLUMNS, vals).build(Backend::Postgres)
         })
         .collect()
+}
+
+/// Queues the appending of `records` in `deferred` (announced at the commit).
+pub fn defer_append(deferred: &mut Deferred, origin: &str, records: &[RelayRecord], now_ms: i64) {
+    for (sql, vals) in statements(origin, records, now_ms) {
+        deferred.push(sql, vals);
+    }
 }
 
 /// Appends `records` inside `w` (announced at its commit).

@@ -3,7 +3,7 @@
 //! conversations (with the inbox counters), messages, buyers (with orders, profiles and
 //! access), the ingest group's buyers, accounts, sessions, web sessions, shops, connections, the
 //! outbox, messages sent despite a compliance warning, notes, the storefront chat, the adapters' state (sealed), the sealing key's
-//! fingerprint, task leadership, and the conversations whose deadlines are still to be
+//! fingerprint, task leadership, the locks writers take first on PostgreSQL ([`write_locks`]), and the conversations whose deadlines are still to be
 //! stamped (`deadline_backfill`). Beside them, for operators: the gauges `/metrics` reads
 //! ([`gauges`]), `shopmux migrate` ([`migrations`]) and `shopmux backup` ([`backup`]).
 
@@ -50,3 +50,4 @@ pub mod webhook_queue;
 pub mod webhook_subs;
 pub mod webhooks;
 pub mod write;
+pub mod write_locks;

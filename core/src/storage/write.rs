@@ -20,6 +20,15 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Starts a write transaction on a connection of `pool` (a PostgreSQL writer's own:
+    /// no write gate).
+    pub async fn begin_write_on(&self, pool: &sqlx::AnyPool) -> CoreResult<WriteTx<'_>> {
+        let tx = pool.begin().await?;
+        Ok(WriteTx { tx, store: self, _gate: None })
+    }
+}
+
 /// Where a repository reads: through the pool, or inside a write transaction (to read
 /// what it wrote, or under its locks).
 pub enum Db<'a, 's> {
@@ -115,7 +124,9 @@ impl<'a> WriteTx<'a> {
 /// holds those rows' locks from then until its commit, and concurrent transactions
 /// (another daemon's ingest groups, the router's and agents' saves) wait for them, so
 /// that stretch is the last round trip and the commit, and every transaction locks them
-/// in the same order (one statement per table, rows in key order): no deadlock.
+/// in the same order (one statement for all of them, each table's rows in key order):
+/// no deadlock. On PostgreSQL that statement holds nothing else, so that concurrent
+/// ingest writers take turns only for it and the commit.
 #[derive(Debug, Default)]
 pub struct Deferred {
     statements: Vec<Pending>,
@@ -173,26 +184,34 @@ impl Deferred {
 
     /// Runs every statement, in order, in `tx`.
     pub async fn run_in(self, store: &Store, tx: &mut Tx<'_>) -> CoreResult<()> {
-        let backend = store.backend();
-        let build = |p: Pending| p.build(backend);
-        let statements = match backend {
-            Backend::Sqlite => self.statements.into_iter().chain(self.shared).map(build).collect(),
-            Backend::Postgres => {
-                let (rows, plain): (Vec<Pending>, Vec<Pending>) =
-                    self.statements.into_iter().partition(|p| p.target().is_some());
-                let mut out: Vec<_> = plain.into_iter().map(build).collect();
-                for part in by_distinct_targets(rows.into_iter().chain(self.shared)) {
-                    out.extend(combined(part.into_iter().map(build).collect()));
-                }
-                out
+        let statements = match store.backend() {
+            Backend::Sqlite => {
+                let build = |p: Pending| p.build(Backend::Sqlite);
+                self.statements.into_iter().chain(self.shared).map(build).collect()
             }
+            Backend::Postgres => self.postgres_statements(),
         };
         tx.execute_all(store, statements).await
     }
+
+    /// On PostgreSQL: the statements as written, then the inserts over rows in runs of
+    /// distinct tables (one statement each), then the shared ones as one statement.
+    fn postgres_statements(self) -> Vec<(String, Vec<Val>)> {
+        let build = |p: Pending| p.build(Backend::Postgres);
+        let (rows, plain): (Vec<Pending>, Vec<Pending>) =
+            self.statements.into_iter().partition(|p| p.target().is_some());
+        let mut out: Vec<_> = plain.into_iter().map(build).collect();
+        for part in by_distinct_targets(rows.into_iter()) {
+            out.extend(combined(part.into_iter().map(build).collect()));
+        }
+        // Alone and last: the rows every writer changes stay locked for the shortest
+        // time (this statement and the commit).
+        out.extend(combined(self.shared.into_iter().map(build).collect()));
+        out
+    }
 }
 
-/// Consecutive statements in runs that insert into no table twice (the last run holds
-/// the shared statements, which come last).
+/// Consecutive statements in runs that insert into no table twice.
 fn by_distinct_targets(statements: impl Iterator<Item = Pending>) -> Vec<Vec<Pending>> {
     let mut runs: Vec<Vec<Pending>> = Vec::new();
     for p in statements {
@@ -254,7 +273,7 @@ mod tests {
     }
 
     #[test]
-    fn on_postgres_inserts_over_rows_run_as_one_statement_per_run_of_distinct_tables() {
+    fn on_postgres_inserts_over_rows_run_per_run_of_distinct_tables_and_shared_ones_alone_last() {
         let rows = |table: &str| {
             MultiRow::new(format!("INSERT INTO {table} (a) {{rows}}"), 1, vec![Val::Int(1)])
         };
@@ -264,13 +283,19 @@ mod tests {
         d.push_rows(rows("b"));
         d.push_rows(rows("a"));
         d.push_shared(rows("counters"));
-        let runs: Vec<Vec<Option<String>>> = by_distinct_targets(
-            d.statements.into_iter().filter(|p| p.target().is_some()).chain(d.shared),
-        )
-        .iter()
-        .map(|run| run.iter().map(|p| p.target().map(str::to_owned)).collect())
-        .collect();
-        let names = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
-        assert_eq!(runs, vec![names(&["a", "b"]), names(&["a", "counters"])]);
+        d.push_shared(rows("rollups"));
+        let tables = |sql: &str| {
+            sql.split("INSERT INTO ")
+                .skip(1)
+                .map(|t| t[..t.find(' ').unwrap()].to_owned())
+                .collect()
+        };
+        let statements: Vec<Vec<String>> =
+            d.postgres_statements().iter().map(|(sql, _)| tables(sql)).collect();
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            statements,
+            vec![names(&[]), names(&["a", "b"]), names(&["a"]), names(&["counters", "rollups"])]
+        );
     }
 }

@@ -9,6 +9,7 @@ mod connect;
 mod deadlines;
 mod faq_bot;
 mod history;
+mod ingest_lanes;
 mod live;
 mod operations;
 mod outbox;

@@ -25,7 +25,7 @@ use crate::storage::outbox;
 use crate::storage::store::Store;
 use crate::storage::webhook_queue;
 use crate::storage::write::Deferred;
-use crate::storage::{accounts, live_events};
+use crate::storage::{live_events, write_locks};
 use chrono::{DateTime, Utc};
 use shopmux_contract::MessageContent;
 use std::collections::{HashMap, HashSet};
@@ -34,31 +34,35 @@ use std::collections::{HashMap, HashSet};
 /// publish after the commit.
 pub type GroupResult = (Vec<IngestOutcome>, Vec<InboxEvent>);
 
-/// Writes a group of inbound messages in one transaction of the pool's write connection;
-/// with `log` (this daemon's id when several daemons share the database), the group's
-/// events go to the live-event log in the same transaction.
+/// Writes a group of inbound messages in one transaction on a connection of `own` (a
+/// writer's own pool) or else the pool's write connection; with `log` (this daemon's id
+/// when several daemons share the database), the group's events go to the live-event
+/// log in the same transaction.
 pub async fn write_in_pool(
-    store: &Store, now: DateTime<Utc>, items: &[Item<'_>], log: Option<&str>,
+    store: &Store, own: Option<&sqlx::AnyPool>, now: DateTime<Utc>, items: &[Item<'_>],
+    log: Option<&str>,
 ) -> CoreResult<GroupResult> {
-    let mut w = store.begin_write().await?;
-    // Several writers (daemons) on PostgreSQL: a group holds its sellers' locks first,
-    // as every assignment does (seller, then conversations), so groups of one seller
-    // take turns instead of locking its buyers, conversations and counters in
-    // different orders (a deadlock PostgreSQL breaks only after a second).
+    let mut w = match own {
+        Some(pool) => store.begin_write_on(pool).await?,
+        None => store.begin_write().await?,
+    };
+    // Several writers (this daemon's lanes, other daemons): a group shares its sellers'
+    // locks with the other groups and holds its buyers' (`write_locks`), so that groups
+    // of one seller run at once, a routing pass waits for them, and two groups of one
+    // buyer take turns instead of locking its rows in different orders.
     let sellers: Vec<SellerId> = items.iter().map(|(shop, _)| shop.seller_id).collect();
-    accounts::lock_sellers(&mut w, &sellers).await?;
-    let result = write_in(store, &mut w.as_tx(), now, items).await?;
-    if let Some(origin) = log {
-        let records: Vec<RelayRecord> = result.1.iter().map(RelayRecord::of_event).collect();
-        live_events::append_in(&mut w, origin, &records, wall_millis()).await?;
-    }
+    let buyers: Vec<(ShopId, &str)> =
+        items.iter().map(|(shop, msg)| (shop.shop_id, msg.buyer.external_id.as_str())).collect();
+    write_locks::lock_ingest_group(&mut w, &sellers, &buyers).await?;
+    let result = write_in(store, &mut w.as_tx(), now, items, log).await?;
     w.commit().await?;
     Ok(result)
 }
 
-/// Writes a group of inbound messages in `tx` (which the caller commits).
+/// Writes a group of inbound messages in `tx` (which the caller commits); with `log`,
+/// their events go to the live-event log too.
 pub async fn write_in(
-    store: &Store, tx: &mut Tx<'_>, now: DateTime<Utc>, items: &[Item<'_>],
+    store: &Store, tx: &mut Tx<'_>, now: DateTime<Utc>, items: &[Item<'_>], log: Option<&str>,
 ) -> CoreResult<GroupResult> {
     // 1. Within the group, later copies of a message follow the first.
     let mut first_of: HashMap<(ShopId, &str), usize> = HashMap::new();
@@ -81,7 +85,7 @@ pub async fn write_in(
         let mut order: Vec<usize> = fresh.iter().copied().collect();
         order.sort_unstable();
         let fresh_items: Vec<Item<'_>> = order.iter().map(|&i| items[i]).collect();
-        known.extend(write_fresh(store, tx, now, &fresh_items, &mut published).await?);
+        known.extend(write_fresh(store, tx, now, &fresh_items, &mut published, log).await?);
     }
     let inserted: HashSet<MessageId> = published
         .iter()
@@ -111,10 +115,11 @@ struct Open {
 }
 
 /// Writes messages not stored before: buyers, orders, messages, conversations,
-/// counters and the search index. Returns the stored ids of every item.
+/// counters and the search index, and with `log` their events to the live-event log.
+/// Returns the stored ids of every item.
 async fn write_fresh(
     store: &Store, tx: &mut Tx<'_>, now: DateTime<Utc>, items: &[Item<'_>],
-    published: &mut Vec<InboxEvent>,
+    published: &mut Vec<InboxEvent>, log: Option<&str>,
 ) -> CoreResult<Stored> {
     // Writes whose results this group does not read go in one call before the commit.
     let mut deferred = Deferred::default();
@@ -172,9 +177,7 @@ async fn write_fresh(
     // Counters and rollups once for all, in one key order: concurrent transactions on
     // PostgreSQL (another daemon's groups) lock them in it, never in a cycle.
     conversations::defer_effects(store, &changes, &mut deferred);
-    deferred.run_in(store, tx).await?;
-    let stored = stored_ids(store, tx, &messages, &inserted).await?;
-    let created = messages.into_iter().filter(|m| inserted.contains(&m.id));
+    let created = messages.iter().filter(|m| inserted.contains(&m.id)).cloned();
     for message in created.chain(replies) {
         published.push(InboxEvent::MessageCreated { message });
     }
@@ -182,7 +185,12 @@ async fn write_fresh(
         published.push(InboxEvent::ConversationUpdated { conversation });
     }
     published.extend(bot.hand_offs);
-    Ok(stored)
+    if let Some(origin) = log {
+        let records: Vec<RelayRecord> = published.iter().map(RelayRecord::of_event).collect();
+        live_events::defer_append(&mut deferred, origin, &records, wall_millis());
+    }
+    deferred.run_in(store, tx).await?;
+    stored_ids(store, tx, &messages, &inserted).await
 }
 
 /// The group's messages, opening a conversation for buyers without one: any message

@@ -4,8 +4,12 @@
 //! the group's events and marks the sellers whose new conversations wait for the router.
 //! One bad item does not fail its neighbours: a failed group is retried item by item.
 //!
-//! On a SQLite file the writer runs on a thread of its own with a connection of its own
-//! ([`SqliteWriter`]); elsewhere it is a task writing through the pool.
+//! A writer runs on a thread of its own with a connection of its own: on a SQLite file
+//! its own SQLite connection ([`SqliteWriter`]), on PostgreSQL its own one-connection
+//! pool driven by the thread's own runtime, so that its round trips do not wait for
+//! the request handlers' workers. Only an in-memory SQLite database (tests) writes
+//! through the pool, from a task. On PostgreSQL several writers run at once
+//! ([`super::lanes`]).
 
 use super::group::{GroupResult, write_in, write_in_pool};
 use crate::clock::Clock;
@@ -16,7 +20,7 @@ use crate::domain::shop_settings::IngestShop;
 use crate::error::CoreResult;
 use crate::events::{EventBus, InboxEvent};
 use crate::storage::exec::{SqliteWriter, Tx};
-use crate::storage::store::Store;
+use crate::storage::store::{Backend, Store};
 use crate::wake::RouterSignal;
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
@@ -31,22 +35,29 @@ pub enum IngestJob {
     Stop,
 }
 
-/// Where groups are written: on PostgreSQL (or an in-memory SQLite database) the pool's
-/// write connection; on a SQLite file, the writer's own connection (see
-/// [`SqliteWriter`]), which [`spawn_writer`] runs on a thread of its own.
+/// Where groups are written: the writer's own connection ([`SqliteWriter`], or a
+/// PostgreSQL pool of one), or the pool's write connection (an in-memory SQLite
+/// database, which a second connection would not see).
 enum GroupWriter {
     Pool,
     Sqlite(SqliteWriter),
+    Postgres(sqlx::AnyPool),
 }
 
 impl GroupWriter {
-    fn open(store: &Store) -> Self {
-        match SqliteWriter::open(store) {
-            Ok(Some(w)) => GroupWriter::Sqlite(w),
-            Ok(None) => GroupWriter::Pool,
+    /// The writer's own connection, or the pool when it has none (in-memory SQLite) or
+    /// it cannot be opened.
+    async fn open(store: &Store) -> Self {
+        let own = match store.backend() {
+            Backend::Postgres => store.own_postgres_pool().await.map(|p| p.map(Self::Postgres)),
+            Backend::Sqlite => SqliteWriter::open(store).map(|w| w.map(Self::Sqlite)),
+        };
+        match own {
+            Ok(Some(writer)) => writer,
+            Ok(None) => Self::Pool,
             Err(error) => {
-                tracing::warn!(message = "The ingest writer could not open its own SQLite connection; writing through the pool.", %error);
-                GroupWriter::Pool
+                tracing::warn!(message = "The ingest writer could not open its own connection; writing through the pool.", %error);
+                Self::Pool
             }
         }
     }
@@ -58,34 +69,48 @@ impl GroupWriter {
         log: Option<&str>,
     ) -> CoreResult<GroupResult> {
         match self {
-            GroupWriter::Pool => write_in_pool(store, now, items, log).await,
+            GroupWriter::Pool => write_in_pool(store, None, now, items, log).await,
+            GroupWriter::Postgres(pool) => write_in_pool(store, Some(pool), now, items, log).await,
             GroupWriter::Sqlite(w) => {
-                w.write(store, async |tx: &mut Tx<'_>| write_in(store, tx, now, items).await).await
+                let work = async |tx: &mut Tx<'_>| write_in(store, tx, now, items, None).await;
+                w.write(store, work).await
             }
         }
     }
 }
 
-/// Starts the writer: on a SQLite file on a thread of its own (its statements run in
-/// place and would otherwise hold up a runtime worker), elsewhere as a task.
-pub fn spawn_writer(
+/// Starts a writer on a thread of its own (its statements would otherwise hold up a
+/// runtime worker, or wait for one): on a SQLite file driven by the daemon's runtime
+/// (its connection is not async), on PostgreSQL by a runtime of the thread's own, which
+/// drives the writer's connection. An in-memory SQLite database's writer is a task.
+pub(super) fn spawn_writer(
     store: Store, clock: Arc<dyn Clock>, events: EventBus, router: Arc<RouterSignal>,
     rx: mpsc::Receiver<IngestJob>, max_batch: usize,
 ) -> tokio::task::JoinHandle<()> {
     let writer = run_writer(store.clone(), clock, events, router, rx, max_batch);
+    let runtime = tokio::runtime::Handle::current();
     if store.sqlite_file().is_some() {
-        let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || runtime.block_on(writer))
-    } else {
-        tokio::spawn(writer)
+        return tokio::task::spawn_blocking(move || runtime.block_on(writer));
     }
+    if store.backend() == Backend::Sqlite {
+        return tokio::spawn(writer);
+    }
+    tokio::task::spawn_blocking(move || {
+        match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(own) => own.block_on(writer),
+            Err(error) => {
+                tracing::warn!(message = "The ingest writer could not start its own runtime; using the daemon's.", %error);
+                runtime.block_on(writer)
+            }
+        }
+    })
 }
 
 async fn run_writer(
     store: Store, clock: Arc<dyn Clock>, events: EventBus, router: Arc<RouterSignal>,
     mut rx: mpsc::Receiver<IngestJob>, max_batch: usize,
 ) {
-    let writer = GroupWriter::open(&store);
+    let writer = GroupWriter::open(&store).await;
     let mut buf = Vec::with_capacity(max_batch);
     loop {
         if rx.recv_many(&mut buf, max_batch).await == 0 {
@@ -108,6 +133,9 @@ async fn run_writer(
                 router.mark_shop(shop);
             }
         }
+    }
+    if let GroupWriter::Postgres(pool) = writer {
+        pool.close().await;
     }
 }
 
@@ -153,7 +181,7 @@ async fn write_group(
             unassigned.insert(conversation.shop_id);
         }
         match (writer, log) {
-            (GroupWriter::Pool, Some(_)) => events.publish_local(e),
+            (GroupWriter::Pool | GroupWriter::Postgres(_), Some(_)) => events.publish_local(e),
             _ => events.publish(e),
         }
     };

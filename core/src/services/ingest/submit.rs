@@ -3,7 +3,6 @@
 //! topic, [`crate::services::analysis`]; the terms it is found by), then queued; the
 //! answer comes after the group it lands in is committed.
 
-use super::queue::IngestJob;
 use crate::domain::inbound::{InboundMessage, IngestOutcome, customer_text};
 use crate::domain::shop_settings::IngestShop;
 use crate::domain::{rules, search_terms};
@@ -26,8 +25,8 @@ impl Inbox {
         let later = self.analysis.topics.as_ref().is_some_and(|c| !c.is_inline());
         let text = later.then(|| customer_text(&msg.content).map(str::to_owned)).flatten();
         let (reply, answer) = oneshot::channel();
-        self.ingest_tx
-            .send(IngestJob::Message(Box::new((shop, msg, reply))))
+        self.ingest
+            .send((shop, msg, reply))
             .await
             .map_err(|_| CoreError::Unavailable("the ingest writer has stopped"))?;
         let outcome =
