@@ -17,14 +17,14 @@ use super::rows::{Columns, corrupt};
 use super::sql::{Val, positional, query_with};
 use super::store::{Backend, Store};
 use crate::error::{CoreError, CoreResult};
-use sqlx::{Any, Column, Row, Transaction, TypeInfo, ValueRef};
+use sqlx::{Column, Row, TypeInfo, ValueRef};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A transaction to run statements in.
 pub enum Tx<'t> {
-    /// A sqlx transaction (either backend).
-    Sqlx(&'t mut Transaction<'static, Any>),
+    /// The connection of a sqlx transaction (either backend).
+    Sqlx(&'t mut sqlx::AnyConnection),
     /// A transaction open on the ingest writer's SQLite connection (locked per
     /// statement, never across an await, so that futures holding a `Tx` stay `Send`).
     Sqlite(&'t Mutex<rusqlite::Connection>),
@@ -182,7 +182,7 @@ impl Tx<'_> {
     ) -> CoreResult<Vec<DbRow>> {
         match self {
             Tx::Sqlx(tx) => {
-                let rows = store.query(sql, vals).fetch_all(&mut ***tx).await?;
+                let rows = store.query(sql, vals).fetch_all(&mut **tx).await?;
                 let mut names = None;
                 rows.iter().map(|r| DbRow::from_any(r, &mut names)).collect()
             }
@@ -193,7 +193,7 @@ impl Tx<'_> {
     /// Runs a statement (with `$n` placeholders); returns the rows it changed.
     pub async fn execute(&mut self, store: &Store, sql: &str, vals: Vec<Val>) -> CoreResult<u64> {
         match self {
-            Tx::Sqlx(tx) => Ok(store.query(sql, vals).execute(&mut ***tx).await?.rows_affected()),
+            Tx::Sqlx(tx) => Ok(store.query(sql, vals).execute(&mut **tx).await?.rows_affected()),
             Tx::Sqlite(conn) => with_statement(conn, sql, &vals, |stmt| {
                 Ok(stmt.raw_execute().map_err(lite_error)? as u64)
             }),
@@ -208,7 +208,7 @@ impl Tx<'_> {
             Tx::Sqlx(tx) => match store.backend() {
                 Backend::Postgres => {
                     for (sql, vals) in statements {
-                        query_with(&sql, vals).execute(&mut ***tx).await?;
+                        query_with(&sql, vals).execute(&mut **tx).await?;
                     }
                 }
                 Backend::Sqlite => {
@@ -222,7 +222,7 @@ impl Tx<'_> {
                         all.extend(vals);
                     }
                     if !sql.is_empty() {
-                        query_with(&sql, all).execute(&mut ***tx).await?;
+                        query_with(&sql, all).execute(&mut **tx).await?;
                     }
                 }
             },

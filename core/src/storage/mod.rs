@@ -29,6 +29,7 @@ pub mod multi_row;
 pub mod notes;
 pub mod outbox;
 pub mod policy_overrides;
+pub mod postgres_writer;
 pub mod privacy;
 pub mod quick_replies;
 pub mod ratings;

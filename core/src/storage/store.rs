@@ -292,15 +292,6 @@ impl Store {
         }
     }
 
-    /// A pool of one connection of its own on PostgreSQL (none on SQLite), for a
-    /// writer on a thread of its own: opened there, its connection is driven by that
-    /// thread's runtime.
-    pub async fn own_postgres_pool(&self) -> CoreResult<Option<sqlx::AnyPool>> {
-        let Some(url) = &self.postgres_url else { return Ok(None) };
-        let options = AnyConnectOptions::from_str(url)?;
-        Ok(Some(pool_options(Backend::Postgres, 1).connect_with(options).await?))
-    }
-
     /// The PostgreSQL URL (none on SQLite): what a connection of its own opens, such as
     /// the live-event listener's.
     pub fn postgres_url(&self) -> Option<&str> {

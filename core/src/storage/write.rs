@@ -21,10 +21,12 @@ impl Store {
 }
 
 impl Store {
-    /// Starts a write transaction on a connection of `pool` (a PostgreSQL writer's own:
-    /// no write gate).
-    pub async fn begin_write_on(&self, pool: &sqlx::AnyPool) -> CoreResult<WriteTx<'_>> {
-        let tx = pool.begin().await?;
+    /// Starts a write transaction on `conn` (a PostgreSQL writer's own connection: no
+    /// write gate).
+    pub async fn begin_write_on<'a>(
+        &'a self, conn: &'a mut sqlx::AnyConnection,
+    ) -> CoreResult<WriteTx<'a>> {
+        let tx = sqlx::Connection::begin(conn).await?;
         Ok(WriteTx { tx, store: self, _gate: None })
     }
 }
@@ -67,7 +69,7 @@ impl Db<'_, '_> {
 /// A write transaction holding the SQLite write gate until it ends; dropped without
 /// [`WriteTx::commit`], it rolls back.
 pub struct WriteTx<'a> {
-    tx: sqlx::Transaction<'static, Any>,
+    tx: sqlx::Transaction<'a, Any>,
     store: &'a Store,
     _gate: Option<MutexGuard<'a, ()>>,
 }

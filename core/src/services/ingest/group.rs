@@ -24,7 +24,7 @@ use crate::storage::messages::{GivenTerms, Stored, find_stored, insert_messages}
 use crate::storage::outbox;
 use crate::storage::store::Store;
 use crate::storage::webhook_queue;
-use crate::storage::write::Deferred;
+use crate::storage::write::{Deferred, WriteTx};
 use crate::storage::{live_events, write_locks};
 use chrono::{DateTime, Utc};
 use shopmux_contract::MessageContent;
@@ -34,18 +34,23 @@ use std::collections::{HashMap, HashSet};
 /// publish after the commit.
 pub type GroupResult = (Vec<IngestOutcome>, Vec<InboxEvent>);
 
-/// Writes a group of inbound messages in one transaction on a connection of `own` (a
-/// writer's own pool) or else the pool's write connection; with `log` (this daemon's id
-/// when several daemons share the database), the group's events go to the live-event
-/// log in the same transaction.
+/// Writes a group of inbound messages in one transaction of the pool's write connection
+/// (see [`write_locked`]).
 pub async fn write_in_pool(
-    store: &Store, own: Option<&sqlx::AnyPool>, now: DateTime<Utc>, items: &[Item<'_>],
-    log: Option<&str>,
+    store: &Store, now: DateTime<Utc>, items: &[Item<'_>], log: Option<&str>,
 ) -> CoreResult<GroupResult> {
-    let mut w = match own {
-        Some(pool) => store.begin_write_on(pool).await?,
-        None => store.begin_write().await?,
-    };
+    let mut w = store.begin_write().await?;
+    let result = write_locked(&mut w, now, items, log).await?;
+    w.commit().await?;
+    Ok(result)
+}
+
+/// Writes a group of inbound messages in `w` (which the caller commits) after taking
+/// the group's locks; with `log` (this daemon's id when several daemons share the
+/// database), the group's events go to the live-event log in the same transaction.
+pub async fn write_locked(
+    w: &mut WriteTx<'_>, now: DateTime<Utc>, items: &[Item<'_>], log: Option<&str>,
+) -> CoreResult<GroupResult> {
     // Several writers (this daemon's lanes, other daemons): a group shares its sellers'
     // locks with the other groups and holds its buyers' (`write_locks`), so that groups
     // of one seller run at once, a routing pass waits for them, and two groups of one
@@ -53,10 +58,9 @@ pub async fn write_in_pool(
     let sellers: Vec<SellerId> = items.iter().map(|(shop, _)| shop.seller_id).collect();
     let buyers: Vec<(ShopId, &str)> =
         items.iter().map(|(shop, msg)| (shop.shop_id, msg.buyer.external_id.as_str())).collect();
-    write_locks::lock_ingest_group(&mut w, &sellers, &buyers).await?;
-    let result = write_in(store, &mut w.as_tx(), now, items, log).await?;
-    w.commit().await?;
-    Ok(result)
+    write_locks::lock_ingest_group(w, &sellers, &buyers).await?;
+    let store = w.store();
+    write_in(store, &mut w.as_tx(), now, items, log).await
 }
 
 /// Writes a group of inbound messages in `tx` (which the caller commits); with `log`,

@@ -5,13 +5,13 @@
 //! One bad item does not fail its neighbours: a failed group is retried item by item.
 //!
 //! A writer runs on a thread of its own with a connection of its own: on a SQLite file
-//! its own SQLite connection ([`SqliteWriter`]), on PostgreSQL its own one-connection
-//! pool driven by the thread's own runtime, so that its round trips do not wait for
+//! its own SQLite connection ([`SqliteWriter`]), on PostgreSQL its own connection
+//! ([`PostgresWriter`]) driven by the thread's own runtime, so that its round trips do not wait for
 //! the request handlers' workers. Only an in-memory SQLite database (tests) writes
 //! through the pool, from a task. On PostgreSQL several writers run at once
 //! ([`super::lanes`]).
 
-use super::group::{GroupResult, write_in, write_in_pool};
+use super::group::{GroupResult, write_in, write_in_pool, write_locked};
 use crate::clock::Clock;
 use crate::domain::ids::*;
 use crate::domain::inbound::{InboundMessage, IngestOutcome};
@@ -20,7 +20,9 @@ use crate::domain::shop_settings::IngestShop;
 use crate::error::CoreResult;
 use crate::events::{EventBus, InboxEvent};
 use crate::storage::exec::{SqliteWriter, Tx};
+use crate::storage::postgres_writer::PostgresWriter;
 use crate::storage::store::{Backend, Store};
+use crate::storage::write::WriteTx;
 use crate::wake::RouterSignal;
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
@@ -35,13 +37,13 @@ pub enum IngestJob {
     Stop,
 }
 
-/// Where groups are written: the writer's own connection ([`SqliteWriter`], or a
-/// PostgreSQL pool of one), or the pool's write connection (an in-memory SQLite
+/// Where groups are written: the writer's own connection ([`SqliteWriter`],
+/// [`PostgresWriter`]), or the pool's write connection (an in-memory SQLite
 /// database, which a second connection would not see).
 enum GroupWriter {
     Pool,
     Sqlite(SqliteWriter),
-    Postgres(sqlx::AnyPool),
+    Postgres(PostgresWriter),
 }
 
 impl GroupWriter {
@@ -49,7 +51,7 @@ impl GroupWriter {
     /// it cannot be opened.
     async fn open(store: &Store) -> Self {
         let own = match store.backend() {
-            Backend::Postgres => store.own_postgres_pool().await.map(|p| p.map(Self::Postgres)),
+            Backend::Postgres => PostgresWriter::open(store).await.map(|w| w.map(Self::Postgres)),
             Backend::Sqlite => SqliteWriter::open(store).map(|w| w.map(Self::Sqlite)),
         };
         match own {
@@ -69,8 +71,11 @@ impl GroupWriter {
         log: Option<&str>,
     ) -> CoreResult<GroupResult> {
         match self {
-            GroupWriter::Pool => write_in_pool(store, None, now, items, log).await,
-            GroupWriter::Postgres(pool) => write_in_pool(store, Some(pool), now, items, log).await,
+            GroupWriter::Pool => write_in_pool(store, now, items, log).await,
+            GroupWriter::Postgres(w) => {
+                w.write(store, async |w: &mut WriteTx<'_>| write_locked(w, now, items, log).await)
+                    .await
+            }
             GroupWriter::Sqlite(w) => {
                 let work = async |tx: &mut Tx<'_>| write_in(store, tx, now, items, None).await;
                 w.write(store, work).await
@@ -133,9 +138,6 @@ async fn run_writer(
                 router.mark_shop(shop);
             }
         }
-    }
-    if let GroupWriter::Postgres(pool) = writer {
-        pool.close().await;
     }
 }
 
