@@ -34,8 +34,7 @@ pub fn lock_key(parts: &[&str]) -> i32 {
     hash as i32
 }
 
-/// A buyer's lock number, also the ingest lane it is written in
-/// (`crate::services::ingest::queue`).
+/// A buyer's lock number, which also picks the ingest writer (lane) its messages go to.
 pub fn buyer_key(shop: ShopId, external_id: &str) -> i32 {
     lock_key(&[&shop.to_string(), external_id])
 }
