@@ -28,6 +28,14 @@ impl PostgresWriter {
         Ok(<AnyConnection as sqlx::Connection>::connect(url).await?)
     }
 
+    /// Closes the connection (telling PostgreSQL, which would otherwise log an
+    /// unexpected end of the connection).
+    pub async fn close(self) {
+        if let Some(conn) = self.conn.into_inner() {
+            let _ = sqlx::Connection::close(conn).await;
+        }
+    }
+
     /// Runs `work` in one write transaction: committed when it succeeds, rolled back
     /// when it fails (and the connection opened again for the next one when the
     /// failure may have broken it).

@@ -139,6 +139,9 @@ async fn run_writer(
             }
         }
     }
+    if let GroupWriter::Postgres(own) = writer {
+        own.close().await;
+    }
 }
 
 /// How long a small group waits for more messages before it is written.
