@@ -6,10 +6,10 @@
 //!
 //! A writer runs on a thread of its own with a connection of its own: on a SQLite file
 //! its own SQLite connection ([`SqliteWriter`]), on PostgreSQL its own connection
-//! ([`PostgresWriter`]) driven by the thread's own runtime, so that its round trips do not wait for
-//! the request handlers' workers. Only an in-memory SQLite database (tests) writes
-//! through the pool, from a task. On PostgreSQL several writers run at once, one
-//! per lane (the lanes module).
+//! ([`PostgresWriter`]) driven by the thread's own runtime, so that its round trips do
+//! not wait for the request handlers' workers. Only an in-memory SQLite database
+//! (tests) writes through the pool, from a task. On PostgreSQL several writers run at
+//! once, one per lane (the lanes module).
 
 use super::group::{GroupResult, write_in, write_in_pool, write_locked};
 use crate::clock::Clock;
