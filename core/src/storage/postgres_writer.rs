@@ -56,10 +56,23 @@ impl PostgresWriter {
         }
         .await;
         if let Err(CoreError::Database(e)) = &result
-            && !matches!(e, sqlx::Error::Database(_) | sqlx::Error::RowNotFound)
+            && may_have_broken(e)
         {
             *held = None;
         }
         result
+    }
+}
+
+/// Whether an error may have left the connection unusable: anything but an error the
+/// server reported for a statement, or one of its connection (08) or operator
+/// intervention (57, such as a terminated backend) errors.
+fn may_have_broken(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57"))
+        }
+        sqlx::Error::RowNotFound | sqlx::Error::ColumnNotFound(_) => false,
+        _ => true,
     }
 }

@@ -1,9 +1,11 @@
-//! Several ingest writers at once (PostgreSQL's lanes): the locks a group takes, and
-//! many buyers' messages written concurrently, each once, counted exactly.
+//! Several ingest writers at once (PostgreSQL's lanes): the locks a group takes, many
+//! buyers' messages written concurrently, each once, counted exactly, and a writer's
+//! own connection opened again after the server cut it.
 
 use crate::support::*;
 use shopmux_core::domain::ids::{SellerId, ShopId};
 use shopmux_core::domain::listing::ConversationQuery;
+use shopmux_core::storage::postgres_writer::PostgresWriter;
 use shopmux_core::storage::write::WriteTx;
 use shopmux_core::storage::write_locks::{lock_ingest_group, lock_sellers};
 use shopmux_core::{CoreResult, Store, StoreOptions};
@@ -78,4 +80,26 @@ async fn many_buyers_messages_ingested_at_once_are_each_stored_once_and_counted_
         }
         t.assert_counters_match(s.shop.shop_id).await;
     }
+}
+
+#[tokio::test]
+async fn a_postgres_writer_whose_connection_was_cut_writes_the_next_group_on_a_new_one() {
+    let Some(base) = postgres_url() else {
+        eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL case skipped");
+        return;
+    };
+    let store = Store::open(&StoreOptions::new(postgres_schema_url(&base).await)).await.unwrap();
+    let writer = PostgresWriter::open(&store).await.unwrap().expect("a writer on PostgreSQL");
+    let backend = async |w: &mut WriteTx<'_>| -> CoreResult<i64> {
+        let row = w.row("SELECT CAST(pg_backend_pid() AS BIGINT) AS pid", vec![]).await?;
+        Ok(sqlx::Row::get(&row.expect("a row"), "pid"))
+    };
+    let first = writer.write(&store, backend).await.expect("the first connection");
+    // The server ends the connection (as a restart or an operator would).
+    let cut = async |w: &mut WriteTx<'_>| {
+        w.run("SELECT pg_terminate_backend(pg_backend_pid())", vec![]).await
+    };
+    assert!(writer.write(&store, cut).await.is_err(), "the cut group fails");
+    let next = writer.write(&store, backend).await.expect("the next group is written");
+    assert_ne!(next, first, "on a new connection");
 }
