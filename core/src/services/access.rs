@@ -15,7 +15,7 @@ use crate::inbox::Inbox;
 use crate::services::accounts::{AgentView, AgentWithToken, check_grants};
 use crate::storage::conversations;
 use crate::storage::write::WriteTx;
-use crate::storage::{accounts, web_sessions};
+use crate::storage::{accounts, web_sessions, write_locks};
 use std::collections::HashSet;
 
 /// Which of an agent's conversations go back to routing.
@@ -38,7 +38,7 @@ impl Inbox {
             grants.iter().filter(|g| g.can_chat).map(|g| g.shop_id).collect();
         let seller = owner.agent.seller_id;
         let mut w = self.store.begin_write().await?;
-        accounts::lock_seller(&mut w, seller).await?;
+        write_locks::lock_seller(&mut w, seller).await?;
         accounts::replace_grants(&mut w, agent_id, &grants).await?;
         // The conversations it held where it may no longer chat go back to routing.
         let released = if agent.agent.role == Role::Agent {
@@ -63,7 +63,7 @@ impl Inbox {
         let seller = owner.agent.seller_id;
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
-        accounts::lock_seller(&mut w, seller).await?;
+        write_locks::lock_seller(&mut w, seller).await?;
         accounts::set_deactivated(&mut w, id, Some(now)).await?;
         web_sessions::delete_of_agent(&mut w, id).await?;
         let released = self.release(&mut w, id, Release::All).await?;

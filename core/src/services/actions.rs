@@ -18,7 +18,7 @@ use crate::events::InboxEvent;
 use crate::inbox::Inbox;
 use crate::services::compliance;
 use crate::storage::write::{Db, WriteTx};
-use crate::storage::{accounts, buyers, connections, conversations, outbox};
+use crate::storage::{accounts, buyers, connections, conversations, outbox, write_locks};
 use serde::Serialize;
 use shopmux_contract::content::MessageContent;
 use shopmux_contract::rules::TransferPolicy;
@@ -239,7 +239,7 @@ impl Inbox {
         let mut w = self.store.begin_write().await?;
         if change.moves() {
             // Moves change loads: they take the routing lock first (see router.rs).
-            accounts::lock_seller(&mut w, viewer.agent.seller_id).await?;
+            write_locks::lock_seller(&mut w, viewer.agent.seller_id).await?;
         }
         let (seller, before) = self.lock_visible(&mut w, viewer, id).await?;
         if change.moves() {
@@ -327,7 +327,7 @@ impl Inbox {
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
         // Answering an unassigned conversation takes it: that changes loads.
-        accounts::lock_seller(&mut w, viewer.agent.seller_id).await?;
+        write_locks::lock_seller(&mut w, viewer.agent.seller_id).await?;
         let (seller, before) = self.lock_visible(&mut w, viewer, id).await?;
         viewer.require_chat(before.shop_id)?;
         self.check_buyer_access(&mut w, viewer, before.buyer_id).await?;

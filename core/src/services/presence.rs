@@ -17,7 +17,7 @@ use crate::domain::routing::Candidate;
 use crate::domain::viewer::Viewer;
 use crate::error::{CoreError, CoreResult};
 use crate::inbox::Inbox;
-use crate::storage::{accounts, sessions, storefront_sockets};
+use crate::storage::{accounts, sessions, storefront_sockets, write_locks};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -94,7 +94,7 @@ impl Inbox {
             return Err(CoreError::invalid("capacity", "must be between 1 and 50 (DY-CAP-1)"));
         }
         let mut w = self.store.begin_write().await?;
-        accounts::lock_seller(&mut w, viewer.agent.seller_id).await?;
+        write_locks::lock_seller(&mut w, viewer.agent.seller_id).await?;
         accounts::set_presence(
             &mut w,
             viewer.agent.id,

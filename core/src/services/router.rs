@@ -26,7 +26,7 @@ use crate::events::InboxEvent;
 use crate::inbox::Inbox;
 use crate::storage::conversations::{self, Change};
 use crate::storage::write::WriteTx;
-use crate::storage::{accounts, buyers, messages, shops};
+use crate::storage::{accounts, buyers, messages, shops, write_locks};
 use crate::wake::RouterSignal;
 use serde::Serialize;
 use shopmux_contract::Platform;
@@ -158,7 +158,7 @@ impl Inbox {
     ) -> CoreResult<(usize, bool)> {
         let now = self.clock.now();
         let mut w = self.store.begin_write().await?;
-        accounts::lock_seller(&mut w, shop.seller_id).await?;
+        write_locks::lock_seller(&mut w, shop.seller_id).await?;
         let mut candidates = accounts::candidates(&mut w, shop.seller_id, shop_id).await?;
         if !anyone_could_take(routing, &candidates) {
             return Ok((0, false));

@@ -235,12 +235,6 @@ pub async fn agents_with_load(store: &Store, seller: SellerId) -> CoreResult<Vec
     rows.iter().map(|r| Ok((agent_from_row(r)?, r.int_col("load")?))).collect()
 }
 
-/// Takes the seller's routing lock, exclusive, for the rest of the transaction
-/// ([`super::write_locks`]). On SQLite the write gate already serializes every writer.
-pub async fn lock_seller(w: &mut WriteTx<'_>, seller: SellerId) -> CoreResult<()> {
-    super::write_locks::lock_sellers(w, &[seller]).await
-}
-
 /// The accounts allowed to chat in a shop, with their presence and load.
 pub async fn candidates(
     w: &mut WriteTx<'_>, seller: SellerId, shop: ShopId,

@@ -81,7 +81,7 @@ pub async fn reserve(
     default: Option<u64>,
 ) -> CoreResult<Result<(), u64>> {
     let mut w = store.begin_write().await?;
-    super::accounts::lock_seller(&mut w, seller).await?;
+    super::write_locks::lock_seller(&mut w, seller).await?;
     let budget = own_budget_in(&mut w, seller).await?.unwrap_or(default);
     if let Some(budget) = budget {
         let row = w

@@ -18,9 +18,7 @@ impl Store {
         let tx = self.write_pool().begin().await?;
         Ok(WriteTx { tx, store: self, _gate: gate })
     }
-}
 
-impl Store {
     /// Starts a write transaction on `conn` (a PostgreSQL writer's own connection: no
     /// write gate).
     pub async fn begin_write_on<'a>(

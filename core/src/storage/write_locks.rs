@@ -3,7 +3,7 @@
 //! each other in a cycle:
 //!
 //! - a **seller's lock**: exclusive for routing and account changes
-//!   ([`lock_sellers`]), shared by ingest groups, so that the groups of one seller run
+//!   ([`lock_seller`]), shared by ingest groups, so that the groups of one seller run
 //!   at once while a routing pass waits for them (and they for it);
 //! - a **buyer's lock**, exclusive, taken by an ingest group for each of its buyers, so
 //!   that two groups with the same buyer (on two daemons) take turns instead of locking
@@ -18,6 +18,7 @@
 
 use super::multi_row::keys_source;
 use super::sql::Val;
+use super::store::Backend;
 use super::write::WriteTx;
 use crate::domain::ids::{SellerId, ShopId};
 use crate::error::CoreResult;
@@ -60,12 +61,12 @@ fn lock_each(function: &str, class: &str, keys: &[Val], n: usize) -> (String, Va
     (sql, array)
 }
 
-/// Takes the sellers' locks, exclusive, for the rest of the transaction.
-pub async fn lock_sellers(w: &mut WriteTx<'_>, sellers: &[SellerId]) -> CoreResult<()> {
-    if w.store().for_update().is_empty() || sellers.is_empty() {
+/// Takes the seller's routing lock, exclusive, for the rest of the transaction.
+pub async fn lock_seller(w: &mut WriteTx<'_>, seller: SellerId) -> CoreResult<()> {
+    if w.store().backend() == Backend::Sqlite {
         return Ok(());
     }
-    let (sql, array) = lock_each("pg_advisory_xact_lock", "seller", &seller_keys(sellers), 1);
+    let (sql, array) = lock_each("pg_advisory_xact_lock", "seller", &seller_keys(&[seller]), 1);
     w.run(&format!("SELECT COUNT(*) AS n FROM ({sql}) AS locks"), vec![array]).await
 }
 
@@ -74,7 +75,7 @@ pub async fn lock_sellers(w: &mut WriteTx<'_>, sellers: &[SellerId]) -> CoreResu
 pub async fn lock_ingest_group(
     w: &mut WriteTx<'_>, sellers: &[SellerId], buyers: &[(ShopId, &str)],
 ) -> CoreResult<()> {
-    if w.store().for_update().is_empty() || sellers.is_empty() {
+    if w.store().backend() == Backend::Sqlite || sellers.is_empty() {
         return Ok(());
     }
     let buyer_keys = sorted(buyers.iter().map(|(shop, ext)| buyer_key(*shop, ext)));

@@ -7,8 +7,17 @@ use shopmux_core::domain::ids::{SellerId, ShopId};
 use shopmux_core::domain::listing::ConversationQuery;
 use shopmux_core::storage::postgres_writer::PostgresWriter;
 use shopmux_core::storage::write::WriteTx;
-use shopmux_core::storage::write_locks::{lock_ingest_group, lock_sellers};
+use shopmux_core::storage::write_locks::{lock_ingest_group, lock_seller};
 use shopmux_core::{CoreResult, Store, StoreOptions};
+
+/// A fresh store on PostgreSQL (none without it: the case is skipped).
+async fn postgres_store() -> Option<Store> {
+    let Some(base) = postgres_url() else {
+        eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL case skipped");
+        return None;
+    };
+    Some(Store::open(&StoreOptions::new(postgres_schema_url(&base).await)).await.unwrap())
+}
 
 /// A write transaction that gives up on a lock after a moment (a lock it would wait
 /// for fails instead).
@@ -24,11 +33,7 @@ fn waited<T>(result: CoreResult<T>) -> bool {
 
 #[tokio::test]
 async fn ingest_groups_of_one_seller_lock_at_once_but_not_a_buyer_twice_and_routing_waits() {
-    let Some(base) = postgres_url() else {
-        eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL case skipped");
-        return;
-    };
-    let store = Store::open(&StoreOptions::new(postgres_schema_url(&base).await)).await.unwrap();
+    let Some(store) = postgres_store().await else { return };
     let (seller, shop) = (SellerId::new(), ShopId::new());
     let mut first = store.begin_write().await.unwrap();
     lock_ingest_group(&mut first, &[seller], &[(shop, "b1"), (shop, "b2")]).await.unwrap();
@@ -40,13 +45,13 @@ async fn ingest_groups_of_one_seller_lock_at_once_but_not_a_buyer_twice_and_rout
     assert!(waited(lock_ingest_group(&mut same_buyer, &[seller], &[(shop, "b2")]).await));
     // The seller's routing lock waits for its groups; another seller's does not.
     let mut routing = impatient(&store).await;
-    assert!(waited(lock_sellers(&mut routing, &[seller]).await));
+    assert!(waited(lock_seller(&mut routing, seller).await));
     let mut other = impatient(&store).await;
-    lock_sellers(&mut other, &[SellerId::new()]).await.expect("another seller's lock");
+    lock_seller(&mut other, SellerId::new()).await.expect("another seller's lock");
     drop((first, second, same_buyer, routing, other));
     // Once the groups ended, routing takes it, and then a group waits for routing.
     let mut routing = impatient(&store).await;
-    lock_sellers(&mut routing, &[seller]).await.expect("the groups ended");
+    lock_seller(&mut routing, seller).await.expect("the groups ended");
     let mut group = impatient(&store).await;
     assert!(waited(lock_ingest_group(&mut group, &[seller], &[(shop, "b9")]).await));
 }
@@ -84,11 +89,7 @@ async fn many_buyers_messages_ingested_at_once_are_each_stored_once_and_counted_
 
 #[tokio::test]
 async fn a_postgres_writer_whose_connection_was_cut_writes_the_next_group_on_a_new_one() {
-    let Some(base) = postgres_url() else {
-        eprintln!("notice: SHOPMUX_TEST_POSTGRES_URL is not set; PostgreSQL case skipped");
-        return;
-    };
-    let store = Store::open(&StoreOptions::new(postgres_schema_url(&base).await)).await.unwrap();
+    let Some(store) = postgres_store().await else { return };
     let writer = PostgresWriter::open(&store).await.unwrap().expect("a writer on PostgreSQL");
     let backend = async |w: &mut WriteTx<'_>| -> CoreResult<i64> {
         let row = w.row("SELECT CAST(pg_backend_pid() AS BIGINT) AS pid", vec![]).await?;

@@ -181,7 +181,8 @@ async fn write_fresh(
     // Counters and rollups once for all, in one key order: concurrent transactions on
     // PostgreSQL (another daemon's groups) lock them in it, never in a cycle.
     conversations::defer_effects(store, &changes, &mut deferred);
-    let created = messages.iter().filter(|m| inserted.contains(&m.id)).cloned();
+    let stored = stored_ids(store, tx, &messages, &inserted).await?;
+    let created = messages.into_iter().filter(|m| inserted.contains(&m.id));
     for message in created.chain(replies) {
         published.push(InboxEvent::MessageCreated { message });
     }
@@ -194,7 +195,7 @@ async fn write_fresh(
         live_events::defer_append(&mut deferred, origin, &records, wall_millis());
     }
     deferred.run_in(store, tx).await?;
-    stored_ids(store, tx, &messages, &inserted).await
+    Ok(stored)
 }
 
 /// The group's messages, opening a conversation for buyers without one: any message
