@@ -16,7 +16,7 @@ use crate::domain::model::{Conversation, Message};
 use crate::domain::ratings::Rating;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc};
 
 /// One change in the inbox.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -178,7 +178,17 @@ pub enum Relayed {
         /// The frame, JSON text.
         frame: String,
     },
+    /// Several inbox events of one commit (an ingest group), in order, each with its
+    /// shop: one record instead of one per event.
+    Group {
+        /// The events.
+        entries: Vec<GroupEntry>,
+    },
 }
+
+/// One event of a [`Relayed::Group`]: its shop and what it says (never a group).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GroupEntry(pub ShopId, pub Relayed);
 
 /// A record for the event log: the shop and seller it concerns, and what it says.
 #[derive(Clone, Debug)]
@@ -208,6 +218,23 @@ impl RelayRecord {
         };
         Self { shop_id: Some(event.shop_id()), seller_id: None, body }
     }
+
+    /// One record of several inbox events (one commit's): a group, under their shop
+    /// when they share one; a single event's own record.
+    pub fn of_events(events: &[InboxEvent]) -> Option<Self> {
+        let (first, rest) = events.split_first()?;
+        if rest.is_empty() {
+            return Some(Self::of_event(first));
+        }
+        let shop = first.shop_id();
+        let entries =
+            events.iter().map(|e| GroupEntry(e.shop_id(), Self::of_event(e).body)).collect();
+        Some(Self {
+            shop_id: rest.iter().all(|e| e.shop_id() == shop).then_some(shop),
+            seller_id: None,
+            body: Relayed::Group { entries },
+        })
+    }
 }
 
 /// A frame for a storefront customer: (shop, customer, frame).
@@ -221,7 +248,16 @@ pub struct EventBus {
     owners: broadcast::Sender<(SellerId, OwnerEvent)>,
     storefront: broadcast::Sender<StorefrontFrame>,
     shops: broadcast::Sender<(SellerId, ShopId)>,
-    relay: Arc<OnceLock<(String, mpsc::UnboundedSender<RelayRecord>)>>,
+    relay: Arc<OnceLock<Relay>>,
+}
+
+/// Where this daemon's events go for the others: its id in the log, the appender's
+/// channel, and the signal that records were appended with a commit of their own.
+#[derive(Debug)]
+struct Relay {
+    origin: String,
+    records: mpsc::UnboundedSender<RelayRecord>,
+    appended: Arc<Notify>,
 }
 
 impl EventBus {
@@ -237,20 +273,31 @@ impl EventBus {
         }
     }
 
-    /// From now on, hands every published event to `relay` too, for the other daemons;
-    /// `origin` is this daemon's id in the log.
-    pub fn relay_to(&self, origin: String, relay: mpsc::UnboundedSender<RelayRecord>) {
-        let _ = self.relay.set((origin, relay));
+    /// From now on, hands every published event to `records` too, for the other
+    /// daemons, and [`logged`](Self::logged) signals `appended`; `origin` is this
+    /// daemon's id in the log.
+    pub fn relay_to(
+        &self, origin: String, records: mpsc::UnboundedSender<RelayRecord>, appended: Arc<Notify>,
+    ) {
+        let _ = self.relay.set(Relay { origin, records, appended });
     }
 
     /// This daemon's id in the log, when events are relayed to other daemons.
     pub fn relay_origin(&self) -> Option<&str> {
-        self.relay.get().map(|(origin, _)| origin.as_str())
+        self.relay.get().map(|relay| relay.origin.as_str())
+    }
+
+    /// Says, after the commit, that a transaction of this daemon appended records to the
+    /// log itself (an ingest group's): the relay announces them to the other daemons.
+    pub fn logged(&self) {
+        if let Some(relay) = self.relay.get() {
+            relay.appended.notify_one();
+        }
     }
 
     fn relay(&self, record: impl FnOnce() -> RelayRecord) {
-        if let Some((_, relay)) = self.relay.get() {
-            let _ = relay.send(record());
+        if let Some(relay) = self.relay.get() {
+            let _ = relay.records.send(record());
         }
     }
 
@@ -333,13 +380,13 @@ impl EventBus {
 
     /// Hands a storefront frame to daemon `instance`, whose socket the customer holds.
     pub fn relay_storefront(&self, instance: &str, shop: ShopId, buyer: &str, frame: &str) -> bool {
-        let Some((_, relay)) = self.relay.get() else { return false };
+        let Some(relay) = self.relay.get() else { return false };
         let body = Relayed::Storefront {
             instance: instance.to_owned(),
             buyer: buyer.to_owned(),
             frame: frame.to_owned(),
         };
-        relay.send(RelayRecord { shop_id: Some(shop), seller_id: None, body }).is_ok()
+        relay.records.send(RelayRecord { shop_id: Some(shop), seller_id: None, body }).is_ok()
     }
 
     /// Passes a storefront frame another daemon handed over to this daemon's sockets.
@@ -350,5 +397,37 @@ impl EventBus {
     /// A new receiver of the storefront frames other daemons hand over.
     pub fn subscribe_storefront(&self) -> broadcast::Receiver<StorefrontFrame> {
         self.storefront.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changed(shop: ShopId) -> InboxEvent {
+        InboxEvent::ServiceDataChanged {
+            shop_id: shop,
+            agent_id: None,
+            conversation_id: ConversationId::new(),
+        }
+    }
+
+    #[test]
+    fn one_commits_events_make_one_record_under_their_shop_when_they_share_it() {
+        let (a, b) = (ShopId::new(), ShopId::new());
+        assert!(RelayRecord::of_events(&[]).is_none());
+        let single = RelayRecord::of_events(&[changed(a)]).expect("a record");
+        assert!(matches!(single.body, Relayed::Event { .. }) && single.shop_id == Some(a));
+        let same = RelayRecord::of_events(&[changed(a), changed(a)]).expect("a record");
+        assert_eq!(same.shop_id, Some(a));
+        let mixed = RelayRecord::of_events(&[changed(a), changed(b)]).expect("a record");
+        assert_eq!(mixed.shop_id, None);
+        // What the log stores reads back with each entry's shop, in order.
+        let text = serde_json::to_string(&mixed.body).unwrap();
+        let Relayed::Group { entries } = serde_json::from_str(&text).unwrap() else {
+            panic!("a group: {text}")
+        };
+        let shops: Vec<ShopId> = entries.iter().map(|GroupEntry(shop, _)| *shop).collect();
+        assert_eq!(shops, vec![a, b]);
     }
 }

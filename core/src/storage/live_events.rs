@@ -1,9 +1,8 @@
 //! The live-event log shared by the daemons of one PostgreSQL database: each record
 //! (ids, or a small event whole) appended with the time, its origin daemon and the shop
-//! or seller it concerns, and announced with `pg_notify` on [`CHANNEL`] carrying the
-//! schema's name (deployments sharing a database ignore each other's); read back after a
-//! sequence number. A record appended inside a write transaction is announced when that
-//! transaction commits.
+//! or seller it concerns, and announced after its commit with `pg_notify` on
+//! [`CHANNEL`] carrying the schema's name (deployments sharing a database ignore each
+//! other's); read back after a sequence number.
 
 use super::multi_row::MultiRow;
 use super::rows::Columns;
@@ -12,7 +11,7 @@ use super::store::{Backend, Store};
 use super::write::{Deferred, WriteTx};
 use crate::domain::ids::{SellerId, ShopId};
 use crate::error::CoreResult;
-use crate::events::{RelayRecord, Relayed};
+use crate::events::{GroupEntry, RelayRecord, Relayed};
 
 /// The notification channel every daemon listens on.
 pub const CHANNEL: &str = "shopmux_live";
@@ -38,24 +37,41 @@ pub struct LiveRow {
     pub body: Option<Relayed>,
 }
 
-/// The statements appending `records` and announcing them: inserts of at most
-/// [`PER_STATEMENT`] records, the last of them with the notification (one round trip
-/// for a group's records). PostgreSQL only: the log is how daemons sharing one
-/// database hear each other.
+/// One event of a record: a record's own, or one of its group's.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'a> {
+    /// The shop it concerns, if any.
+    pub shop_id: Option<ShopId>,
+    /// The seller it concerns, if any.
+    pub seller_id: Option<SellerId>,
+    /// What it says.
+    pub body: &'a Relayed,
+}
+
+impl LiveRow {
+    /// Its events in order: a group's each with its shop, another record's one (none
+    /// when this daemon cannot read it).
+    pub fn entries(&self) -> Vec<Entry<'_>> {
+        let seller_id = self.seller_id;
+        match &self.body {
+            None => Vec::new(),
+            Some(Relayed::Group { entries }) => entries
+                .iter()
+                .map(|GroupEntry(shop, body)| Entry { shop_id: Some(*shop), seller_id, body })
+                .collect(),
+            Some(body) => vec![Entry { shop_id: self.shop_id, seller_id, body }],
+        }
+    }
+}
+
+/// The inserts appending `records`, at most [`PER_STATEMENT`] each. PostgreSQL only:
+/// the log is how daemons sharing one database hear each other. They are announced
+/// after their commit ([`announce`]).
 fn statements(origin: &str, records: &[RelayRecord], now_ms: i64) -> Vec<(String, Vec<Val>)> {
-    let chunks: Vec<&[RelayRecord]> = records.chunks(PER_STATEMENT).collect();
-    let last = chunks.len().saturating_sub(1);
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, chunk)| {
-            let insert =
-                "INSERT INTO live_events (origin, shop_id, seller_id, body, created_at) {rows}";
-            let sql = if i == last {
-                format!("WITH w AS ({insert}) SELECT pg_notify('{CHANNEL}', current_schema())")
-            } else {
-                insert.to_owned()
-            };
+    let insert = "INSERT INTO live_events (origin, shop_id, seller_id, body, created_at) {rows}";
+    records
+        .chunks(PER_STATEMENT)
+        .map(|chunk| {
             let vals = chunk
                 .iter()
                 .flat_map(|r| {
@@ -69,19 +85,29 @@ fn statements(origin: &str, records: &[RelayRecord], now_ms: i64) -> Vec<(String
                     ]
                 })
                 .collect();
-            MultiRow::new(sql, COLUMNS, vals).build(Backend::Postgres)
+            MultiRow::new(insert, COLUMNS, vals).build(Backend::Postgres)
         })
         .collect()
 }
 
-/// Queues the appending of `records` in `deferred` (announced at the commit).
+/// Tells every daemon's listener that records were appended (committed before).
+/// Not inside the appending transactions: a transaction that notifies takes a lock of
+/// the whole database at its commit, so the ingest writers' commits would take turns
+/// (measured: a fifth of PostgreSQL ingest); one notification after several commits
+/// has every listener read them all at once.
+pub async fn announce(store: &Store) -> CoreResult<()> {
+    store.row(&format!("SELECT pg_notify('{CHANNEL}', current_schema())"), vec![]).await?;
+    Ok(())
+}
+
+/// Queues the appending of `records` in `deferred` (to announce after the commit).
 pub fn defer_append(deferred: &mut Deferred, origin: &str, records: &[RelayRecord], now_ms: i64) {
     for (sql, vals) in statements(origin, records, now_ms) {
         deferred.push(sql, vals);
     }
 }
 
-/// Appends `records` inside `w` (announced at its commit).
+/// Appends `records` inside `w` (to announce after its commit).
 pub async fn append_in(
     w: &mut WriteTx<'_>, origin: &str, records: &[RelayRecord], now_ms: i64,
 ) -> CoreResult<()> {
@@ -91,7 +117,7 @@ pub async fn append_in(
     Ok(())
 }
 
-/// Appends `records` in a transaction of their own.
+/// Appends `records` in a transaction of their own (to announce after it).
 pub async fn append(
     store: &Store, origin: &str, records: &[RelayRecord], now_ms: i64,
 ) -> CoreResult<()> {

@@ -4,8 +4,9 @@
 //! daemon (SQLite) there is no log: a cursor gets a reload.
 
 use crate::support::*;
-use shopmux_core::events::InboxEvent;
+use shopmux_core::events::{GroupEntry, InboxEvent, RelayRecord, Relayed};
 use shopmux_core::services::live::replay::Replay;
+use shopmux_core::storage::live_events;
 use std::time::Duration;
 use tokio::sync::broadcast::Receiver;
 
@@ -26,6 +27,17 @@ async fn wait_for(
     found.expect("the event reaches the other daemon within 10 s")
 }
 
+/// The ids of the messages created among `events`, in order.
+fn created_ids(events: &[InboxEvent]) -> Vec<shopmux_core::domain::ids::MessageId> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            InboxEvent::MessageCreated { message } => Some(message.id),
+            _ => None,
+        })
+        .collect()
+}
+
 fn created(e: &InboxEvent, id: shopmux_core::domain::ids::MessageId) -> bool {
     matches!(e, InboxEvent::MessageCreated { message } if message.id == id)
 }
@@ -39,16 +51,73 @@ async fn a_message_ingested_by_one_daemon_reaches_the_other_daemons_streams() {
     let event = wait_for(&mut on_b, |e| created(e, outcome.message_id)).await;
     let InboxEvent::MessageCreated { message } = event else { unreachable!() };
     assert_eq!(message.conversation_id, outcome.conversation_id, "read back whole");
-    // The conversation's change comes too, and B's cursor moves past both.
+    // The conversation's change comes too, in the same record as the message (one
+    // record a group), and B's cursor moves past it.
     wait_for(&mut on_b, |e| {
         matches!(e, InboxEvent::ConversationUpdated { conversation } if conversation.id == outcome.conversation_id)
     })
     .await;
+    let (message, conversation) =
+        (outcome.message_id.to_string(), outcome.conversation_id.to_string());
+    let records = records_naming(&a, &message, &message).await;
+    let with_both = records_naming(&a, &message, &conversation).await;
+    assert_eq!((records.len(), &with_both), (1, &records), "one record for the group's events");
     let mut cursor = b.inbox.live_cursor().expect("a cursor on PostgreSQL");
-    tokio::time::timeout(Duration::from_secs(10), cursor.wait_for(|c| *c >= 2))
+    tokio::time::timeout(Duration::from_secs(10), cursor.wait_for(|c| *c >= records[0]))
         .await
         .expect("the watermark moves")
         .unwrap();
+}
+
+/// The sequence numbers of the log's records whose body names both `one` and `two`.
+async fn records_naming(t: &TestInbox, one: &str, two: &str) -> Vec<i64> {
+    sqlx::query_scalar(
+        "SELECT seq FROM live_events WHERE body LIKE '%' || $1 || '%' AND body LIKE '%' || $2 || '%'",
+    )
+    .bind(one)
+    .bind(two)
+    .fetch_all(t.inbox.store().pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_group_record_reaches_every_shop_and_replays_only_the_viewers_entries() {
+    let Some((a, b)) = postgres_pair().await else { return };
+    let s = seller(&a.inbox, "grouped").await;
+    let other = seller(&a.inbox, "elsewhere").await;
+    let mine = a.ingest(&s.shop, text("buyer-1", "m-1", "mine")).await;
+    let theirs = a.ingest(&other.shop, text("buyer-2", "m-2", "theirs")).await;
+    let mut cursor = b.inbox.live_cursor().unwrap();
+    let (_, last) = live_events::bounds(a.inbox.store()).await.unwrap().expect("records");
+    tokio::time::timeout(Duration::from_secs(10), cursor.wait_for(|c| *c >= last))
+        .await
+        .unwrap()
+        .unwrap();
+    // A commit of both shops' messages, as one ingest group of another daemon logs it.
+    let mut on_b = b.inbox.events().subscribe();
+    let entry = |shop, id| GroupEntry(shop, Relayed::Message { id, updated: false });
+    let record = RelayRecord {
+        shop_id: None,
+        seller_id: None,
+        body: Relayed::Group {
+            entries: vec![
+                entry(other.shop.shop_id, theirs.message_id),
+                entry(s.shop.shop_id, mine.message_id),
+            ],
+        },
+    };
+    live_events::append(a.inbox.store(), "another daemon", &[record], 0).await.unwrap();
+    live_events::announce(a.inbox.store()).await.unwrap();
+    // B's bus hears both, in the record's order.
+    wait_for(&mut on_b, |e| created(e, theirs.message_id)).await;
+    wait_for(&mut on_b, |e| created(e, mine.message_id)).await;
+    // A client of the first seller replaying from before it gets its own entry only.
+    let Replay::Events { events, .. } = b.inbox.live_replay(&s.viewer, last).await.unwrap() else {
+        panic!("the log covers the cursor")
+    };
+    let ids = created_ids(&events);
+    assert_eq!(ids, vec![mine.message_id]);
 }
 
 #[tokio::test]
@@ -96,13 +165,7 @@ async fn a_cursor_replays_what_was_missed_on_any_daemon_and_only_the_viewers_sho
     let Replay::Events { events, owner } = b.inbox.live_replay(&s.viewer, at).await.unwrap() else {
         panic!("the log covers the cursor")
     };
-    let ids: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            InboxEvent::MessageCreated { message } => Some(message.id),
-            _ => None,
-        })
-        .collect();
+    let ids = created_ids(&events);
     assert!(ids.contains(&missed.message_id) && ids.contains(&again.message_id), "{ids:?}");
     assert!(
         events.iter().all(|e| e.shop_id() == s.shop.shop_id),

@@ -190,9 +190,12 @@ async fn write_fresh(
         published.push(InboxEvent::ConversationUpdated { conversation });
     }
     published.extend(bot.hand_offs);
-    if let Some(origin) = log {
-        let records: Vec<RelayRecord> = published.iter().map(RelayRecord::of_event).collect();
-        live_events::defer_append(&mut deferred, origin, &records, wall_millis());
+    // One record for the group's events (it was two a message): fewer rows to write,
+    // and for every daemon's listener to read back. Announced after the commit.
+    if let Some(origin) = log
+        && let Some(record) = RelayRecord::of_events(published)
+    {
+        live_events::defer_append(&mut deferred, origin, &[record], wall_millis());
     }
     deferred.run_in(store, tx).await?;
     Ok(stored)

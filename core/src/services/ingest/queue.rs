@@ -196,6 +196,9 @@ async fn write_group(
             for ((_, _, reply), outcome) in jobs.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(outcome));
             }
+            if log.is_some() && !published.is_empty() {
+                events.logged();
+            }
             for e in published {
                 publish(e);
             }
@@ -213,6 +216,9 @@ async fn write_group(
                 match result {
                     Ok((mut outcomes, published)) => {
                         let _ = reply.send(Ok(outcomes.remove(0)));
+                        if log.is_some() && !published.is_empty() {
+                            events.logged();
+                        }
                         for e in published {
                             publish(e);
                         }

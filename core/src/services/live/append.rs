@@ -2,13 +2,15 @@
 //! relay channel and appends it to the log in batches, one transaction per batch; and
 //! prunes records older than [`RETENTION`](super::RETENTION) now and then. A batch that
 //! fails is retried; the daemon's own streams had the events at once.
+//! After each batch it signals the announcer ([`super::announce`]).
 
 use crate::clock::wall_millis;
 use crate::events::RelayRecord;
 use crate::storage::live_events;
 use crate::storage::store::Store;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 /// Most records appended in one transaction.
 const BATCH: usize = 1000;
@@ -24,6 +26,8 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 pub(crate) struct Appender {
     pub store: Store,
     pub origin: String,
+    /// The announcer's signal.
+    pub appended: Arc<Notify>,
 }
 
 impl Appender {
@@ -50,11 +54,14 @@ impl Appender {
             }
             self.append(&buf).await;
             buf.clear();
+            self.appended.notify_one();
             if !stopping && pruned_at.elapsed() >= PRUNE_EVERY {
                 pruned_at = Instant::now();
                 self.prune().await;
             }
         }
+        // The announcer stopped with the daemon: the last records' notification.
+        super::announce::announce(&self.store).await;
     }
 
     async fn append(&self, records: &[RelayRecord]) {

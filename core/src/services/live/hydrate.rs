@@ -1,4 +1,4 @@
-//! Turning log records back into what the local bus carries: messages and
+//! Turning log records (a group's each event) back into what the local bus carries: messages and
 //! conversations read by id in one query each (their state now, which is never older
 //! than the record's), small events as they were written.
 
@@ -6,7 +6,7 @@ use crate::domain::ids::{ConversationId, MessageId, SellerId};
 use crate::error::CoreResult;
 use crate::events::{InboxEvent, OwnerEvent, Relayed, StorefrontFrame};
 use crate::inbox::Inbox;
-use crate::storage::live_events::LiveRow;
+use crate::storage::live_events::{Entry, LiveRow};
 use crate::storage::store::Store;
 use crate::storage::write::Db;
 use crate::storage::{conversations, messages};
@@ -25,17 +25,17 @@ pub enum Item {
     Storefront(String, StorefrontFrame),
 }
 
-/// The records' items in order; inbox events only when `inbox_events` (reading them
-/// costs a query per kind). A record whose message or conversation is gone, or that
-/// this daemon cannot read, gives nothing.
+/// The entries' items in order; inbox events only when `inbox_events` (reading them
+/// costs a query per kind). An entry whose message or conversation is gone gives
+/// nothing.
 pub async fn resolve(
-    store: &Store, rows: &[&LiveRow], inbox_events: bool,
+    store: &Store, entries: &[Entry<'_>], inbox_events: bool,
 ) -> CoreResult<Vec<Item>> {
     let (mut msgs, mut convs) = (Vec::new(), Vec::new());
-    for row in rows {
-        match &row.body {
-            Some(Relayed::Message { id, .. }) if inbox_events => msgs.push(*id),
-            Some(Relayed::Conversation { id }) if inbox_events => convs.push(*id),
+    for entry in entries {
+        match entry.body {
+            Relayed::Message { id, .. } if inbox_events => msgs.push(*id),
+            Relayed::Conversation { id } if inbox_events => convs.push(*id),
             _ => {}
         }
     }
@@ -43,15 +43,16 @@ pub async fn resolve(
         messages::get_many(Db::Pool(store), &msgs).await?.into_iter().map(|m| (m.id, m)).collect();
     let convs: HashMap<ConversationId, _> =
         conversations::get_many(store, &convs).await?.into_iter().map(|(_, c)| (c.id, c)).collect();
-    Ok(rows.iter().filter_map(|row| item(row, inbox_events, &msgs, &convs)).collect())
+    Ok(entries.iter().filter_map(|entry| item(entry, inbox_events, &msgs, &convs)).collect())
 }
 
 fn item(
-    row: &LiveRow, inbox_events: bool, msgs: &HashMap<MessageId, crate::domain::model::Message>,
+    entry: &Entry<'_>, inbox_events: bool,
+    msgs: &HashMap<MessageId, crate::domain::model::Message>,
     convs: &HashMap<ConversationId, crate::domain::model::Conversation>,
 ) -> Option<Item> {
     let inbox = |e: InboxEvent| inbox_events.then(|| Item::Inbox(Box::new(e)));
-    match row.body.as_ref()? {
+    match entry.body {
         Relayed::Message { id, updated: false } => {
             inbox(InboxEvent::MessageCreated { message: msgs.get(id)?.clone() })
         }
@@ -62,11 +63,13 @@ fn item(
             inbox(InboxEvent::ConversationUpdated { conversation: convs.get(id)?.clone() })
         }
         Relayed::Event { event } => inbox((**event).clone()),
-        Relayed::Accounts => Some(Item::Accounts(row.seller_id?)),
-        Relayed::Owner { event } => Some(Item::Owner(row.seller_id?, event.clone())),
+        Relayed::Accounts => Some(Item::Accounts(entry.seller_id?)),
+        Relayed::Owner { event } => Some(Item::Owner(entry.seller_id?, event.clone())),
         Relayed::Storefront { instance, buyer, frame } => {
-            Some(Item::Storefront(instance.clone(), (row.shop_id?, buyer.clone(), frame.clone())))
+            Some(Item::Storefront(instance.clone(), (entry.shop_id?, buyer.clone(), frame.clone())))
         }
+        // Groups are flattened into their entries (`LiveRow::entries`), never nested.
+        Relayed::Group { .. } => None,
     }
 }
 
@@ -77,7 +80,8 @@ pub async fn publish(inbox: &Inbox, rows: &[&LiveRow]) -> CoreResult<()> {
         return Ok(());
     }
     let bus = &inbox.events;
-    for item in resolve(&inbox.store, rows, bus.has_subscribers()).await? {
+    let entries: Vec<Entry<'_>> = rows.iter().flat_map(|row| row.entries()).collect();
+    for item in resolve(&inbox.store, &entries, bus.has_subscribers()).await? {
         match item {
             Item::Inbox(event) => bus.publish_local(*event),
             Item::Accounts(seller) => bus.accounts_changed_local(seller),

@@ -13,6 +13,7 @@
 //! already had; events carry whole states (a message, a conversation), so a repeat is
 //! harmless.
 
+pub mod announce;
 pub mod append;
 pub mod hydrate;
 pub mod listen;

@@ -7,9 +7,9 @@ use crate::domain::viewer::Viewer;
 use crate::error::CoreResult;
 use crate::events::{InboxEvent, OwnerEvent};
 use crate::inbox::Inbox;
-use crate::storage::live_events::{self, LiveRow};
+use crate::storage::live_events::{self, Entry};
 
-/// Most records a replay reads; a longer gap is a reload.
+/// Most records a replay reads, and most events it sends; a longer gap is a reload.
 const MAX_REPLAY: i64 = 5000;
 
 /// What a reconnecting stream sends first.
@@ -44,13 +44,17 @@ impl Inbox {
             return Ok(Replay::Reload);
         }
         let seller = viewer.agent.seller_id;
-        let mine = |r: &&LiveRow| {
-            r.shop_id.is_some_and(|s| viewer.can_see(s))
-                || (viewer.is_owner() && r.seller_id == Some(seller))
+        let mine = |e: &Entry<'_>| {
+            e.shop_id.is_some_and(|s| viewer.can_see(s))
+                || (viewer.is_owner() && e.seller_id == Some(seller))
         };
-        let rows: Vec<&LiveRow> = rows.iter().filter(mine).collect();
+        let entries: Vec<Entry<'_>> =
+            rows.iter().flat_map(|row| row.entries()).filter(mine).collect();
+        if entries.len() as i64 > MAX_REPLAY {
+            return Ok(Replay::Reload);
+        }
         let (mut events, mut owner) = (Vec::new(), Vec::new());
-        for item in resolve(&self.store, &rows, true).await? {
+        for item in resolve(&self.store, &entries, true).await? {
             match item {
                 Item::Inbox(e) => events.push(*e),
                 Item::Owner(s, e) if s == seller => owner.push(*e),

@@ -1,10 +1,11 @@
-//! Starting the relay's tasks (PostgreSQL only): the appender, fed by the bus, and the
-//! listener, which moves the watermark; and the cursor streams read.
+//! Starting the relay's tasks (PostgreSQL only): the appender, fed by the bus, which
+//! also announces what was appended, and the listener, which moves the watermark; and
+//! the cursor streams read.
 
-use super::{append, listen};
+use super::{announce, append, listen};
 use crate::inbox::Inbox;
 use std::sync::Arc;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 impl Inbox {
@@ -28,14 +29,23 @@ pub(crate) fn start(
     let Some(live) = &inbox.live else { return Vec::new() };
     let Some(url) = inbox.store.postgres_url().map(str::to_owned) else { return Vec::new() };
     let (tx, rx) = mpsc::unbounded_channel();
-    inbox.events.relay_to(inbox.instance_id.clone(), tx);
-    let appender =
-        append::Appender { store: inbox.store.clone(), origin: inbox.instance_id.clone() };
+    let appended = Arc::new(Notify::new());
+    inbox.events.relay_to(inbox.instance_id.clone(), tx, appended.clone());
+    let announcer = announce::Announcer { store: inbox.store.clone(), appended: appended.clone() };
+    let appender = append::Appender {
+        store: inbox.store.clone(),
+        origin: inbox.instance_id.clone(),
+        appended,
+    };
     let listener = listen::Listener {
         inbox: Arc::downgrade(inbox),
         url,
         watermark: live.watermark.clone(),
         listening: live.listening.clone(),
     };
-    vec![tokio::spawn(appender.run(rx, stop())), tokio::spawn(listener.run(stop()))]
+    vec![
+        tokio::spawn(appender.run(rx, stop())),
+        tokio::spawn(announcer.run(stop())),
+        tokio::spawn(listener.run(stop())),
+    ]
 }
