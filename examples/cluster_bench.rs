@@ -92,7 +92,8 @@ fn create_shop(inbox: &Arc<shopmux_core::Inbox>) -> (String, String, String) {
     })
 }
 
-/// Latencies from an ingest on the last daemon to its event on the first's stream.
+/// Latencies from an ingest on the last daemon to its event on the first's stream, one
+/// probe at a time, 50 ms apart.
 async fn cross_daemon_latency(first: &str, last: &Target, token: &str, samples: usize) -> Vec<u32> {
     use futures_util::StreamExt;
     let url = format!("ws://{first}/api/v1/stream?access_token={token}");
@@ -120,6 +121,9 @@ async fn cross_daemon_latency(first: &str, last: &Target, token: &str, samples: 
             }
         }
         out.push(started.elapsed().as_micros() as u32);
+        // Idle: a daemon under a steady flow sends one notification per 20 ms at most
+        // (`services::live::announce`), so the probes keep apart.
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     out
 }
