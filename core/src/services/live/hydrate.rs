@@ -1,6 +1,6 @@
-//! Turning log records (a group's each event) back into what the local bus carries: messages and
-//! conversations read by id in one query each (their state now, which is never older
-//! than the record's), small events as they were written.
+//! Turning log records back into what the local bus carries, a group record event by
+//! event: messages and conversations read by id in one query each (their state now,
+//! which is never older than the record's), small events as they were written.
 
 use crate::domain::ids::{ConversationId, MessageId, SellerId};
 use crate::error::CoreResult;
