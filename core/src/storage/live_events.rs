@@ -90,11 +90,9 @@ fn statements(origin: &str, records: &[RelayRecord], now_ms: i64) -> Vec<(String
         .collect()
 }
 
-/// Tells every daemon's listener that records were appended (committed before).
-/// Not inside the appending transactions: a transaction that notifies takes a lock of
-/// the whole database at its commit, so the ingest writers' commits would take turns
-/// (measured: a fifth of PostgreSQL ingest); one notification after several commits
-/// has every listener read them all at once.
+/// Tells every daemon's listener that records were appended (committed before): a
+/// transaction of its own, never the appending ones (a notifying transaction takes a
+/// lock of the whole database at its commit). The daemon's announcer paces the calls.
 pub async fn announce(store: &Store) -> CoreResult<()> {
     store.row(&format!("SELECT pg_notify('{CHANNEL}', current_schema())"), vec![]).await?;
     Ok(())
