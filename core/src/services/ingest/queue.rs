@@ -179,15 +179,22 @@ async fn write_group(
     let mut unassigned = HashSet::new();
     // Logged with the group (several daemons): this daemon's streams only.
     let log = events.relay_origin();
-    let mut publish = |e: InboxEvent| {
-        if let InboxEvent::ConversationUpdated { conversation } = &e
-            && conversation.state == ConversationState::Unassigned
-        {
-            unassigned.insert(conversation.shop_id);
+    // After a commit: the announcer hears that the group logged its events, and this
+    // daemon's streams get them.
+    let mut publish = |published: Vec<InboxEvent>| {
+        if log.is_some() && !published.is_empty() {
+            events.logged();
         }
-        match (writer, log) {
-            (GroupWriter::Pool | GroupWriter::Postgres(_), Some(_)) => events.publish_local(e),
-            _ => events.publish(e),
+        for e in published {
+            if let InboxEvent::ConversationUpdated { conversation } = &e
+                && conversation.state == ConversationState::Unassigned
+            {
+                unassigned.insert(conversation.shop_id);
+            }
+            match log {
+                Some(_) => events.publish_local(e),
+                None => events.publish(e),
+            }
         }
     };
     let items: Vec<(&IngestShop, &InboundMessage)> = jobs.iter().map(|(s, m, _)| (s, m)).collect();
@@ -196,12 +203,7 @@ async fn write_group(
             for ((_, _, reply), outcome) in jobs.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(outcome));
             }
-            if log.is_some() && !published.is_empty() {
-                events.logged();
-            }
-            for e in published {
-                publish(e);
-            }
+            publish(published);
         }
         Err(error) if jobs.len() == 1 => {
             tracing::warn!(message = "Inbound message not stored.", %error);
@@ -216,12 +218,7 @@ async fn write_group(
                 match result {
                     Ok((mut outcomes, published)) => {
                         let _ = reply.send(Ok(outcomes.remove(0)));
-                        if log.is_some() && !published.is_empty() {
-                            events.logged();
-                        }
-                        for e in published {
-                            publish(e);
-                        }
+                        publish(published);
                     }
                     Err(error) => {
                         tracing::warn!(message = "Inbound message not stored.", %error, shop_id = %shop.shop_id);

@@ -1,6 +1,6 @@
-//! Starting the relay's tasks (PostgreSQL only): the appender, fed by the bus, which
-//! also announces what was appended, and the listener, which moves the watermark; and
-//! the cursor streams read.
+//! Starting the relay's tasks (PostgreSQL only): the appender, fed by the bus; the
+//! announcer, which tells the other daemons after the commits; and the listener, which
+//! moves the watermark. And the cursor streams read.
 
 use super::{announce, append, listen};
 use crate::inbox::Inbox;
